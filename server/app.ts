@@ -1,0 +1,167 @@
+import { EventEmitter } from 'node:events';
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import express, { Router } from 'express';
+import helmet from 'helmet';
+import { rateLimit } from 'express-rate-limit';
+import type { Config } from './config.ts';
+import { apiKeyRoutes } from './auth/api-keys.routes.ts';
+import { apiRateLimit, authenticate, requireScopeByMethod } from './auth/auth.middleware.ts';
+import { authRoutes } from './auth/auth.routes.ts';
+import { SecretBox } from './core/crypto.ts';
+import { AppError, errorMiddleware, routeNotFound } from './core/errors.ts';
+import { createLogger, type Logger } from './core/logger.ts';
+import { loadSecretKey } from './core/secret-key.ts';
+import { openDatabase } from './db/database.ts';
+import type { Deps } from './deps.ts';
+import { createWaker, listenForWakeups } from './delivery/wake.ts';
+import { connectionsService, ConnectionIn, ConnectionPatch } from './gateway/connections.service.ts';
+import { destinationsService, DestinationIn, DestinationPatch } from './gateway/destinations.service.ts';
+import { eventsRoutes } from './gateway/events.routes.ts';
+import { projectSecretsRoutes } from './gateway/project-secrets.service.ts';
+import { requestsRoutes } from './gateway/requests.routes.ts';
+import { resourceRoutes } from './gateway/resource-routes.ts';
+import { RoutingCache } from './gateway/routing-cache.ts';
+import { sourcesService, SourceIn, SourcePatch } from './gateway/sources.service.ts';
+import { idParam } from './core/validate.ts';
+import { authOf } from './auth/auth.middleware.ts';
+import { IngestWriter } from './ingest/ingest-writer.ts';
+import { ingestRoutes } from './ingest/ingest.routes.ts';
+import { startJobs, type Jobs } from './jobs/agenda.ts';
+
+export type Wirehub = {
+  deps: Deps;
+  app: express.Express;
+  server: http.Server;
+  url: string;
+  jobs: Jobs | null;
+  close(): Promise<void>;
+};
+
+const JSON_TYPES = ['application/json', 'application/*+json'];
+
+function apiRouter(deps: Deps): Router {
+  const api = Router();
+  api.use(helmet());
+  api.use((req, _res, next) => {
+    // Every write takes JSON; anything else is refused up front rather than misread.
+    const hasBody = Number(req.get('content-length') ?? 0) > 0 || req.get('transfer-encoding') !== undefined;
+    if (hasBody && !req.is(JSON_TYPES)) throw new AppError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Send the request body as JSON with Content-Type: application/json.');
+    next();
+  });
+  api.use(express.json({ limit: '1mb', type: JSON_TYPES }));
+  api.use('/auth/signup', rateLimit({ windowMs: 60_000, limit: 20, handler: (_q, res) => void res.status(429).json({ error: { code: 'RATE_LIMITED', message: 'Too many sign-ups from this address; wait a minute.' } }) }));
+  api.use('/auth/login', rateLimit({ windowMs: 60_000, limit: 30, handler: (_q, res) => void res.status(429).json({ error: { code: 'RATE_LIMITED', message: 'Too many log-in attempts; wait a minute.' } }) }));
+  api.use(authRoutes(deps));
+
+  const secured = Router();
+  secured.use(apiRateLimit(deps.config.apiRateLimitPerMinute), authenticate(deps), requireScopeByMethod);
+  secured.use(apiKeyRoutes(deps));
+  secured.use(projectSecretsRoutes(deps));
+  secured.use(resourceRoutes('/sources', 'src', 'Source', { create: SourceIn, patch: SourcePatch }, sourcesService(deps)));
+  secured.use(resourceRoutes('/destinations', 'des', 'Destination', { create: DestinationIn, patch: DestinationPatch }, destinationsService(deps)));
+  const connections = connectionsService(deps);
+  secured.use(resourceRoutes('/connections', 'web', 'Connection', { create: ConnectionIn, patch: ConnectionPatch }, connections));
+  for (const [action, paused] of [['pause', true], ['unpause', false]] as const) {
+    const handler: express.RequestHandler = async (req, res) => {
+      res.json(await connections.setPaused(authOf(req).workspaceId, idParam(req, 'web', 'Connection'), paused));
+    };
+    secured.put(`/connections/:id/${action}`, handler);
+    secured.post(`/connections/:id/${action}`, handler);
+  }
+  secured.get('/connections/:id/latest-input', async (req, res) => {
+    res.json(await connections.latestInput(authOf(req).workspaceId, idParam(req, 'web', 'Connection')));
+  });
+  secured.use(requestsRoutes(deps));
+  secured.use(eventsRoutes(deps));
+  api.use(secured);
+  return api;
+}
+
+function healthRoutes(deps: Deps): Router {
+  const r = Router();
+  r.get(['/api/health', '/healthz'], async (_req, res) => {
+    try {
+      await deps.database.pool.query('SELECT 1');
+      res.json({ status: 'ok', role: deps.config.role });
+    } catch {
+      res.status(503).json({ status: 'unavailable', role: deps.config.role });
+    }
+  });
+  return r;
+}
+
+function portal(app: express.Express) {
+  const dist = path.resolve('web/dist');
+  if (!fs.existsSync(path.join(dist, 'index.html'))) return;
+  app.use(express.static(dist, { index: 'index.html', maxAge: '1h' }));
+  app.get('/{*rest}', (req, res, next) => {
+    if (req.path.startsWith('/api') || req.path.startsWith('/e/')) return next();
+    res.sendFile(path.join(dist, 'index.html'));
+  });
+}
+
+export async function startWirehub(config: Config, log: Logger = createLogger(config.logLevel)): Promise<Wirehub> {
+  const database = await openDatabase(config, log);
+  const due = new EventEmitter();
+  due.setMaxListeners(0);
+  const box = new SecretBox(loadSecretKey(config.secretKey, config.dataDir, log));
+  const partial = { config, database, db: database.db, box, log, due } as Omit<Deps, 'wake' | 'routing'>;
+  const deps: Deps = { ...partial, wake: createWaker(database, due, log), routing: new RoutingCache(partial) };
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.use(healthRoutes(deps));
+  const writer = new IngestWriter(deps);
+  if (config.role !== 'worker') {
+    app.use(ingestRoutes(deps, writer));
+    const api = apiRouter(deps);
+    // Every route answers with and without the version segment (seed 002).
+    app.use('/api/v1', api);
+    app.use('/api', api);
+    portal(app);
+  }
+  app.use(routeNotFound);
+  app.use(errorMiddleware(log));
+
+  let jobs: Jobs | null = null;
+  let stopListening = async () => {};
+  if (config.role !== 'api') {
+    stopListening = await listenForWakeups(database, due, log);
+    jobs = await startJobs(deps);
+  }
+
+  const server = http.createServer(app);
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => resolve());
+  });
+  const addr = server.address();
+  const url = `http://${config.host}:${typeof addr === 'object' && addr ? addr.port : config.port}`;
+  log.info({ url, role: config.role, database: database.embedded ? `embedded (${config.dataDir})` : 'postgres' }, 'wirehub is listening');
+
+  let closing: Promise<void> | null = null;
+  return {
+    deps,
+    app,
+    server,
+    url,
+    jobs,
+    close() {
+      closing ??= (async () => {
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        await writer.drain();
+        await jobs?.stop();
+        await stopListening();
+        server.closeAllConnections();
+        await closed;
+        await database.close();
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,161 @@
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { rateLimit } from 'express-rate-limit';
+import { AppError } from '../core/errors.ts';
+import { sha256 } from '../core/crypto.ts';
+import type { Deps } from '../deps.ts';
+import type { Role } from '../db/schema.ts';
+
+export type Scope = 'read' | 'write';
+
+export type AuthContext = {
+  kind: 'session' | 'api_key' | 'project_key';
+  userId: string | null;
+  sessionId: string | null;
+  apiKeyId: string | null;
+  workspaceId: string;
+  role: Role | null;
+  scopes: Scope[];
+};
+
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace Express {
+    interface Request {
+      auth?: AuthContext;
+    }
+  }
+}
+
+export function authOf(req: Request): AuthContext {
+  if (!req.auth) throw new AppError(401, 'UNAUTHORIZED', 'Authentication is required.');
+  return req.auth;
+}
+
+function bearer(req: Request): string | null {
+  const header = req.get('authorization');
+  if (!header) return null;
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  if (!m) throw new AppError(401, 'UNAUTHORIZED', 'Use the header "Authorization: Bearer <API key or session token>".');
+  return m[1];
+}
+
+/** Resolves the caller and the workspace the request runs against (x-team-id, team_id, own). */
+export function authenticate(deps: Deps): RequestHandler {
+  return async (req: Request, _res: Response, next: NextFunction) => {
+    const token = bearer(req);
+    if (!token) throw new AppError(401, 'UNAUTHORIZED', 'Missing credentials: send "Authorization: Bearer <API key>".');
+    if (token.length > 200) throw new AppError(401, 'UNAUTHORIZED', 'The API key or session token is invalid.');
+    const teamHeader = req.get('x-team-id');
+    const teamQuery = typeof req.query.team_id === 'string' ? req.query.team_id : undefined;
+    const requested = teamHeader || teamQuery || null;
+    const hash = sha256(token);
+    const now = new Date();
+
+    if (token.startsWith('whs_')) {
+      const session = await deps.db
+        .selectFrom('sessions')
+        .select(['id', 'user_id', 'workspace_id', 'expires_at'])
+        .where('token_hash', '=', hash)
+        .executeTakeFirst();
+      if (!session || session.expires_at <= now) throw new AppError(401, 'UNAUTHORIZED', 'The session has expired or was logged out; log in again.');
+      const workspaceId = requested ?? session.workspace_id;
+      const membership = await deps.db
+        .selectFrom('memberships')
+        .select('role')
+        .where('user_id', '=', session.user_id)
+        .where('workspace_id', '=', workspaceId)
+        .executeTakeFirst();
+      if (!membership) throw new AppError(403, 'FORBIDDEN', `You are not a member of workspace ${workspaceId}.`);
+      req.auth = {
+        kind: 'session',
+        userId: session.user_id,
+        sessionId: session.id,
+        apiKeyId: null,
+        workspaceId,
+        role: membership.role,
+        scopes: ['read', 'write'],
+      };
+      return next();
+    }
+
+    if (token.startsWith('wh_live_')) {
+      const key = await deps.db
+        .selectFrom('api_keys')
+        .select(['id', 'workspace_id', 'scopes', 'last_used_at'])
+        .where('key_hash', '=', hash)
+        .executeTakeFirst();
+      if (!key) throw new AppError(401, 'UNAUTHORIZED', 'The API key is invalid or was revoked.');
+      if (requested && requested !== key.workspace_id) throw new AppError(403, 'FORBIDDEN', `This API key cannot access workspace ${requested}.`);
+      if (!key.last_used_at || now.getTime() - key.last_used_at.getTime() > 60_000) {
+        // Recording every single use would add a write to each API call; a minute's precision is enough.
+        deps.db.updateTable('api_keys').set({ last_used_at: now }).where('id', '=', key.id).execute().catch(() => {});
+      }
+      req.auth = {
+        kind: 'api_key',
+        userId: null,
+        sessionId: null,
+        apiKeyId: key.id,
+        workspaceId: key.workspace_id,
+        role: null,
+        scopes: key.scopes.filter((s): s is Scope => s === 'read' || s === 'write'),
+      };
+      return next();
+    }
+
+    {
+      // Project API keys may be caller-provided (PUT /project-secrets), so they have no fixed prefix.
+      const secret = await deps.db.selectFrom('project_secrets').select('workspace_id').where('api_key_hash', '=', hash).executeTakeFirst();
+      if (!secret) throw new AppError(401, 'UNAUTHORIZED', 'The API key or session token is invalid.');
+      if (requested && requested !== secret.workspace_id) throw new AppError(403, 'FORBIDDEN', `This API key cannot access workspace ${requested}.`);
+      req.auth = {
+        kind: 'project_key',
+        userId: null,
+        sessionId: null,
+        apiKeyId: null,
+        workspaceId: secret.workspace_id,
+        role: null,
+        scopes: ['read', 'write'],
+      };
+      return next();
+    }
+  };
+}
+
+/** Reads need `read`; anything that changes state needs `write`. */
+export const requireScopeByMethod: RequestHandler = (req, _res, next) => {
+  const auth = authOf(req);
+  const needed: Scope = req.method === 'GET' || req.method === 'HEAD' ? 'read' : 'write';
+  if (!auth.scopes.includes(needed)) {
+    throw new AppError(403, 'INSUFFICIENT_SCOPE', `This API key lacks the "${needed}" scope needed for ${req.method} ${req.path}.`);
+  }
+  next();
+};
+
+export function requireSession(req: Request): AuthContext & { userId: string; sessionId: string } {
+  const auth = authOf(req);
+  if (auth.kind !== 'session' || !auth.userId || !auth.sessionId) {
+    throw new AppError(403, 'FORBIDDEN', 'This action needs a user session, not an API key.');
+  }
+  return auth as AuthContext & { userId: string; sessionId: string };
+}
+
+export function apiRateLimit(perMinute: number): RequestHandler {
+  return rateLimit({
+    windowMs: 60_000,
+    limit: perMinute,
+    standardHeaders: 'draft-7',
+    legacyHeaders: false,
+    keyGenerator: (req) => {
+      const header = req.get('authorization');
+      return header ? sha256(header).toString('base64') : `ip:${req.ip}`;
+    },
+    handler: (_req, res, _next, options) => {
+      res.status(429).json({
+        error: {
+          code: 'RATE_LIMITED',
+          message: `Too many requests: at most ${options.limit} per minute. Retry after the number of seconds in Retry-After.`,
+        },
+      });
+    },
+  });
+}

@@ -1,0 +1,107 @@
+import { z } from 'zod';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const envSchema = z.object({
+  PORT: z.coerce.number({ message: 'must be a port number' }).int().min(0).max(65535).default(3000),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PUBLIC_URL: z.url({ message: 'must be an absolute URL such as https://hooks.example.com' }).optional(),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// connection string')
+    .optional(),
+  WIREHUB_DATA_DIR: z.string().min(1).default('./data'),
+  WIREHUB_ROLE: z.enum(['all', 'api', 'worker']).default('all'),
+  WIREHUB_SECRET_KEY: z
+    .string()
+    .refine((v) => decodeKey(v) !== null, 'must be 32 bytes, as 64 hex characters or base64')
+    .optional(),
+  WIREHUB_ALLOW_PRIVATE_DESTINATIONS: bool.default(false),
+  WIREHUB_DEMO: bool.optional(),
+  WIREHUB_MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
+  WIREHUB_API_RATE_LIMIT: z.coerce.number().int().min(1).default(1200),
+  WIREHUB_DELIVERY_LANES: z.coerce.number().int().min(1).max(64).default(4),
+  WIREHUB_LANES_PER_WORKER: z.coerce.number().int().min(1).max(64).optional(),
+  WIREHUB_DELIVERY_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(64),
+  WIREHUB_SESSION_TTL_HOURS: z.coerce.number().int().min(1).default(24 * 14),
+  WIREHUB_DB_POOL_SIZE: z.coerce.number().int().min(2).max(200).default(10),
+  /** Lets tests run many isolated apps in one database; not for production use. */
+  WIREHUB_DB_SCHEMA: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case SQL identifier')
+    .optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  NODE_ENV: z.string().optional(),
+});
+
+export type Config = {
+  port: number;
+  host: string;
+  publicUrl: string;
+  databaseUrl?: string;
+  dataDir: string;
+  role: 'all' | 'api' | 'worker';
+  secretKey?: Buffer;
+  allowPrivateDestinations: boolean;
+  demoEnabled: boolean;
+  maxBodyBytes: number;
+  apiRateLimitPerMinute: number;
+  deliveryLanes: number;
+  lanesPerWorker: number;
+  deliveryConcurrency: number;
+  sessionTtlMs: number;
+  dbPoolSize: number;
+  dbSchema?: string;
+  logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
+  /** Default retry schedule when a connection has no retry rule, in ms after each failed attempt. */
+  retrySchedule: number[];
+  autoDisableAfter: number;
+};
+
+export const DEFAULT_RETRY_SCHEDULE = [0, 5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000];
+
+export function decodeKey(value: string): Buffer | null {
+  if (/^[0-9a-fA-F]{64}$/.test(value)) return Buffer.from(value, 'hex');
+  const b = Buffer.from(value, 'base64');
+  return b.length === 32 ? b : null;
+}
+
+export class ConfigError extends Error {}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
+  // Empty strings are how shells usually "unset" a variable; treat them as absent.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = envSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  const production = e.NODE_ENV === 'production';
+  const lanes = e.WIREHUB_DELIVERY_LANES;
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    publicUrl: (e.PUBLIC_URL ?? `http://${e.HOST}:${e.PORT}`).replace(/\/+$/, ''),
+    databaseUrl: e.DATABASE_URL,
+    dataDir: e.WIREHUB_DATA_DIR,
+    role: e.WIREHUB_ROLE,
+    secretKey: e.WIREHUB_SECRET_KEY ? (decodeKey(e.WIREHUB_SECRET_KEY) ?? undefined) : undefined,
+    allowPrivateDestinations: e.WIREHUB_ALLOW_PRIVATE_DESTINATIONS,
+    demoEnabled: e.WIREHUB_DEMO ?? !production,
+    maxBodyBytes: e.WIREHUB_MAX_BODY_BYTES,
+    apiRateLimitPerMinute: e.WIREHUB_API_RATE_LIMIT,
+    deliveryLanes: lanes,
+    lanesPerWorker: Math.min(e.WIREHUB_LANES_PER_WORKER ?? lanes, lanes),
+    deliveryConcurrency: e.WIREHUB_DELIVERY_CONCURRENCY,
+    sessionTtlMs: e.WIREHUB_SESSION_TTL_HOURS * 3_600_000,
+    dbPoolSize: e.WIREHUB_DB_POOL_SIZE,
+    dbSchema: e.WIREHUB_DB_SCHEMA,
+    logLevel: e.LOG_LEVEL,
+    retrySchedule: DEFAULT_RETRY_SCHEDULE,
+    autoDisableAfter: 10,
+    ...overrides,
+  };
+}

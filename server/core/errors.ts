@@ -1,0 +1,100 @@
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { ZodError } from 'zod';
+import type { Logger } from './logger.ts';
+
+export type ErrorBody = { error: { code: string; message: string; details?: unknown } };
+
+/** Services throw this; the error middleware turns it into `{error: {code, message, details}}`. */
+export class AppError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details?: unknown,
+    readonly headers?: Record<string, string>,
+  ) {
+    super(message);
+  }
+}
+
+export const notFound = (what: string, id?: string) =>
+  new AppError(404, 'NOT_FOUND', id ? `${what} ${id} was not found` : `${what} was not found`);
+export const badRequest = (message: string, details?: unknown) => new AppError(400, 'BAD_REQUEST', message, details);
+export const unprocessable = (message: string, details?: unknown) =>
+  new AppError(422, 'UNPROCESSABLE_ENTITY', message, details);
+export const conflict = (message: string, details?: unknown) =>
+  new AppError(409, 'RESOURCE_ALREADY_EXISTS', message, details);
+
+export function zodDetails(err: ZodError, where?: string) {
+  return err.issues.map((i) => ({
+    path: [...(where ? [where] : []), ...i.path].join('.') || '(root)',
+    message: i.message,
+    code: i.code,
+  }));
+}
+
+export function validationError(err: ZodError, where: 'body' | 'query' | 'params'): AppError {
+  const details = zodDetails(err, where);
+  const summary = details
+    .slice(0, 3)
+    .map((d) => `${d.path}: ${d.message}`)
+    .join('; ');
+  return new AppError(400, 'VALIDATION_ERROR', `Invalid request ${where}: ${summary}`, details);
+}
+
+type BodyParserError = Error & { type?: string; status?: number; expose?: boolean };
+
+/** The one place where thrown errors become HTTP responses. */
+export function errorMiddleware(log: Logger): ErrorRequestHandler {
+  return (err, req, res, _next) => {
+    if (res.headersSent) return;
+    let body: ErrorBody;
+    let status: number;
+    if (err instanceof AppError) {
+      status = err.status;
+      if (err.headers) res.set(err.headers);
+      body = { error: { code: err.code, message: err.message, ...(err.details === undefined ? {} : { details: err.details }) } };
+    } else if (err instanceof ZodError) {
+      const e = validationError(err, 'body');
+      status = e.status;
+      body = { error: { code: e.code, message: e.message, details: e.details } };
+    } else if ((err as BodyParserError).type && (err as BodyParserError).status) {
+      ({ status, body } = bodyParserError(err as BodyParserError));
+    } else if (isDatabaseUnavailable(err)) {
+      status = 503;
+      res.set('Retry-After', '5');
+      body = { error: { code: 'SERVICE_UNAVAILABLE', message: 'The database is unavailable; try again shortly.' } };
+    } else {
+      log.error({ err, method: req.method, path: req.path }, 'unhandled error');
+      status = 500;
+      body = { error: { code: 'INTERNAL_ERROR', message: 'Something went wrong on our side.' } };
+    }
+    res.status(status).json(body);
+  };
+}
+
+function bodyParserError(err: BodyParserError): { status: number; body: ErrorBody } {
+  switch (err.type) {
+    case 'entity.parse.failed':
+      return { status: 400, body: { error: { code: 'INVALID_JSON', message: `The request body is not valid JSON: ${err.message}` } } };
+    case 'entity.too.large':
+      return { status: 413, body: { error: { code: 'PAYLOAD_TOO_LARGE', message: 'The request body is too large.' } } };
+    case 'charset.unsupported':
+    case 'encoding.unsupported':
+      return { status: 415, body: { error: { code: 'UNSUPPORTED_MEDIA_TYPE', message: err.message } } };
+    default:
+      return { status: err.status && err.status < 500 ? err.status : 400, body: { error: { code: 'BAD_REQUEST', message: err.message } } };
+  }
+}
+
+const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', '57P01', '57P03', '53300', '08006', '08001']);
+
+export function isDatabaseUnavailable(err: unknown): boolean {
+  const e = err as { code?: string; message?: string } | null;
+  if (!e) return false;
+  if (e.code && UNAVAILABLE_CODES.has(e.code)) return true;
+  return /Connection terminated|timeout exceeded when trying to connect|Cannot use a pool after calling end/i.test(e.message ?? '');
+}
+
+export const routeNotFound: RequestHandler = (req, _res, next) =>
+  next(new AppError(404, 'NOT_FOUND', `No route for ${req.method} ${req.path}`));

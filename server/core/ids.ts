@@ -1,0 +1,58 @@
+import { randomBytes } from 'node:crypto';
+
+const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz'; // Crockford base32, lower case
+
+let lastMs = 0;
+let lastRandom: Uint8Array = new Uint8Array(10);
+
+/**
+ * Time-ordered ids (ULID layout: 48-bit ms timestamp + 80 random bits). Ordering by id orders by
+ * creation time, which keeps cursor pagination on one index. Within one millisecond the random
+ * part is incremented so ids made in this process stay strictly increasing.
+ */
+export function newId(prefix: string): string {
+  const now = Date.now();
+  let rnd: Uint8Array;
+  if (now <= lastMs) {
+    rnd = increment(lastRandom);
+  } else {
+    rnd = randomBytes(10);
+    lastMs = now;
+  }
+  lastRandom = rnd;
+  return `${prefix}_${encodeTime(lastMs)}${encodeRandom(rnd)}`;
+}
+
+function encodeTime(ms: number): string {
+  let out = '';
+  for (let i = 9; i >= 0; i--) {
+    out = ALPHABET[ms % 32] + out;
+    ms = Math.floor(ms / 32);
+  }
+  return out;
+}
+
+function encodeRandom(bytes: Uint8Array): string {
+  let bits = 0n;
+  for (const b of bytes) bits = (bits << 8n) | BigInt(b);
+  let out = '';
+  for (let i = 0; i < 16; i++) {
+    out = ALPHABET[Number(bits & 31n)] + out;
+    bits >>= 5n;
+  }
+  return out;
+}
+
+function increment(bytes: Uint8Array): Uint8Array {
+  const next = Uint8Array.from(bytes);
+  for (let i = next.length - 1; i >= 0; i--) {
+    if (next[i] < 255) {
+      next[i]++;
+      return next;
+    }
+    next[i] = 0;
+  }
+  return next;
+}
+
+export const ID_PATTERN = /^[a-z]{2,4}_[0-9a-z]{26}$/;

@@ -1,0 +1,21 @@
+import { z } from 'zod';
+
+const UNITS: Record<string, number> = { s: 1e3, m: 60e3, h: 3600e3, d: 86400e3, w: 604800e3 };
+
+/** ISO 8601 or relative time as the seed's filters accept: `now`, `now-1h`, `now-15m`, `now-7d`. */
+export const timeParam = z
+  .string()
+  .max(64)
+  .transform((value, ctx) => {
+    const rel = /^now(?:([+-])(\d+)([smhdw]))?$/.exec(value.trim());
+    if (rel) {
+      const offset = rel[1] ? Number(rel[2]) * UNITS[rel[3]] * (rel[1] === '-' ? -1 : 1) : 0;
+      return new Date(Date.now() + offset);
+    }
+    const d = new Date(value);
+    if (Number.isNaN(d.getTime()) || !/^\d{4}-\d{2}-\d{2}/.test(value)) {
+      ctx.addIssue({ code: 'custom', message: 'must be an ISO 8601 date-time or a relative time such as now-1h' });
+      return z.NEVER;
+    }
+    return d;
+  });

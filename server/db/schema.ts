@@ -1,0 +1,184 @@
+import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+type Json<T> = ColumnType<T, string | T, string | T>;
+
+export type EventStatus = 'QUEUED' | 'SCHEDULED' | 'HOLD' | 'SUCCESSFUL' | 'FAILED' | 'CANCELLED';
+export type AttemptTrigger = 'initial' | 'automatic' | 'manual';
+export type Role = 'owner' | 'admin' | 'member';
+
+export interface WorkspacesTable {
+  id: string;
+  name: string;
+  is_demo: Generated<boolean>;
+  created_at: Generated<Date>;
+}
+export interface UsersTable {
+  id: string;
+  email: string;
+  name: string;
+  password_hash: string | null;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+export interface MembershipsTable {
+  workspace_id: string;
+  user_id: string;
+  role: Role;
+  created_at: Generated<Date>;
+}
+export interface SessionsTable {
+  id: string;
+  token_hash: Buffer;
+  user_id: string;
+  workspace_id: string;
+  expires_at: Timestamp;
+  created_at: Generated<Date>;
+}
+export interface ApiKeysTable {
+  id: string;
+  workspace_id: string;
+  created_by: string | null;
+  name: string;
+  prefix: string;
+  key_hash: Buffer;
+  scopes: string[];
+  created_at: Generated<Date>;
+  last_used_at: NullableTimestamp;
+}
+export interface ProjectSecretsTable {
+  workspace_id: string;
+  api_key_enc: string;
+  api_key_hash: Buffer;
+  api_key_rotated_at: Generated<Date>;
+  signing_secret_enc: string;
+  signing_secret_rotated_at: Generated<Date>;
+}
+export interface SourcesTable {
+  id: string;
+  workspace_id: string;
+  name: string;
+  description: string | null;
+  type: Generated<string>;
+  config: Json<Record<string, unknown>>;
+  auth_enc: string | null;
+  disabled_at: NullableTimestamp;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+export interface DestinationsTable {
+  id: string;
+  workspace_id: string;
+  name: string;
+  description: string | null;
+  type: Generated<string>;
+  config: Json<Record<string, unknown>>;
+  auth_enc: string | null;
+  disabled_at: NullableTimestamp;
+  disabled_reason: string | null;
+  consecutive_failures: Generated<number>;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+export interface ConnectionsTable {
+  id: string;
+  workspace_id: string;
+  name: string;
+  description: string | null;
+  source_id: string;
+  destination_id: string;
+  rules: Json<unknown[]>;
+  disabled_at: NullableTimestamp;
+  paused_at: NullableTimestamp;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+export interface RequestsTable {
+  id: string;
+  workspace_id: string;
+  source_id: string;
+  status: 'accepted' | 'rejected';
+  rejection_cause: string | null;
+  verified: boolean;
+  method: string;
+  path: string;
+  query: Json<Record<string, unknown>>;
+  headers: Json<Record<string, string>>;
+  content_type: string | null;
+  body: Buffer;
+  events_count: number;
+  ignored_count: number;
+  created_at: Generated<Date>;
+}
+export interface EventsTable {
+  id: string;
+  workspace_id: string;
+  request_id: string;
+  source_id: string;
+  connection_id: string;
+  destination_id: string;
+  lane: number;
+  status: EventStatus;
+  attempts: Generated<number>;
+  next_attempt_at: NullableTimestamp;
+  lease_until: NullableTimestamp;
+  pending_trigger: Generated<AttemptTrigger>;
+  last_attempt_at: NullableTimestamp;
+  response_status: number | null;
+  error_code: string | null;
+  successful_at: NullableTimestamp;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+export interface IgnoredEventsTable {
+  id: string;
+  workspace_id: string;
+  request_id: string;
+  connection_id: string;
+  cause: string;
+  created_at: Generated<Date>;
+}
+export interface AttemptsTable {
+  id: string;
+  workspace_id: string;
+  event_id: string;
+  destination_id: string;
+  attempt_number: number;
+  trigger: AttemptTrigger;
+  status: 'SUCCESSFUL' | 'FAILED';
+  request_method: string;
+  request_url: string;
+  request_headers: Json<Record<string, string>>;
+  response_status: number | null;
+  response_headers: Json<Record<string, string>> | null;
+  response_body: string | null;
+  duration_ms: number;
+  error_code: string | null;
+  error_message: string | null;
+  created_at: Generated<Date>;
+}
+
+export interface DB {
+  workspaces: WorkspacesTable;
+  users: UsersTable;
+  memberships: MembershipsTable;
+  sessions: SessionsTable;
+  api_keys: ApiKeysTable;
+  project_secrets: ProjectSecretsTable;
+  sources: SourcesTable;
+  destinations: DestinationsTable;
+  connections: ConnectionsTable;
+  requests: RequestsTable;
+  events: EventsTable;
+  ignored_events: IgnoredEventsTable;
+  attempts: AttemptsTable;
+}
+
+export type SourceRow = Selectable<SourcesTable>;
+export type DestinationRow = Selectable<DestinationsTable>;
+export type ConnectionRow = Selectable<ConnectionsTable>;
+export type RequestRow = Selectable<RequestsTable>;
+export type EventRow = Selectable<EventsTable>;
+export type AttemptRow = Selectable<AttemptsTable>;
+export type NewAttempt = Insertable<AttemptsTable>;

@@ -1,0 +1,269 @@
+import { sql } from 'kysely';
+import { Agent } from 'undici';
+import { connectors } from '../../connectors/index.ts';
+import { publicOnlyLookup } from '../../connectors/http/address.ts';
+import type { DeliveryResult } from '../../connectors/types.ts';
+import { newId } from '../core/ids.ts';
+import type { AttemptTrigger, EventStatus, NewAttempt } from '../db/schema.ts';
+import type { Deps } from '../deps.ts';
+import { destinationConfig } from '../gateway/destinations.service.ts';
+import type { Rule, RetryRuleT } from '../gateway/rules.ts';
+import { ensureProjectSecrets } from '../gateway/project-secrets.service.ts';
+import { holdDestinationEvents } from './holds.ts';
+import { RateLimiter } from './rate-limiter.ts';
+import { nextRetryDelay } from './retry-policy.ts';
+
+const VERSION = '0.1.0';
+const SHORT_RETRY_MS = 1000;
+
+/** One claimed event with everything needed to deliver it, read in the same statement that leases it. */
+export type ClaimedEvent = {
+  id: string;
+  workspace_id: string;
+  connection_id: string;
+  destination_id: string;
+  lane: number;
+  attempts: number;
+  pending_trigger: AttemptTrigger;
+  body: Buffer;
+  content_type: string | null;
+  rules: Rule[];
+  paused_at: Date | null;
+  connection_disabled_at: Date | null;
+  destination_type: string;
+  destination_config: Record<string, unknown>;
+  destination_auth_enc: string | null;
+  destination_disabled_at: Date | null;
+  consecutive_failures: number;
+  signing_secret_enc: string | null;
+};
+
+type Outcome = {
+  eventId: string;
+  destinationId: string;
+  lane: number;
+  status: EventStatus;
+  attempted: boolean;
+  nextAttemptAt: Date | null;
+  trigger: AttemptTrigger;
+  responseStatus: number | null;
+  errorCode: string | null;
+  attempt?: NewAttempt;
+  ok?: boolean;
+  gone?: boolean;
+  error?: string;
+  failuresBefore: number;
+};
+
+/**
+ * Delivers claimed events and records what happened. Results are written in batches (one INSERT
+ * for attempts, one UPDATE for events) so recording stays cheap at thousands of deliveries a second.
+ */
+export class DeliveryEngine {
+  readonly dispatcher: Agent;
+  private readonly limiter = new RateLimiter();
+  private buffer: Outcome[] = [];
+  private flushing: Promise<void> | null = null;
+  private flushTimer: NodeJS.Timeout | null = null;
+
+  constructor(private readonly deps: Deps) {
+    this.dispatcher = new Agent({
+      connections: 64,
+      keepAliveTimeout: 10_000,
+      connect: deps.config.allowPrivateDestinations ? {} : { lookup: publicOnlyLookup as never },
+    });
+  }
+
+  async claim(lane: number, limit: number): Promise<ClaimedEvent[]> {
+    const { rows } = await sql<ClaimedEvent>`
+      WITH due AS (
+        SELECT id FROM events
+        WHERE lane = ${lane} AND status IN ('QUEUED', 'SCHEDULED') AND next_attempt_at <= now()
+          AND (lease_until IS NULL OR lease_until < now())
+        ORDER BY next_attempt_at
+        LIMIT ${limit}
+        FOR UPDATE SKIP LOCKED
+      )
+      UPDATE events e
+      SET lease_until = now() + make_interval(secs => (COALESCE((d.config->>'timeout_ms')::int, 10000) + 15000) / 1000.0)
+      FROM due, requests r, connections c, destinations d
+      WHERE e.id = due.id AND r.id = e.request_id AND c.id = e.connection_id AND d.id = e.destination_id
+      RETURNING e.id, e.workspace_id, e.connection_id, e.destination_id, e.lane, e.attempts, e.pending_trigger,
+        r.body, r.content_type, c.rules, c.paused_at, c.disabled_at AS connection_disabled_at,
+        d.type AS destination_type, d.config AS destination_config, d.auth_enc AS destination_auth_enc,
+        d.disabled_at AS destination_disabled_at, d.consecutive_failures,
+        (SELECT signing_secret_enc FROM project_secrets ps WHERE ps.workspace_id = e.workspace_id) AS signing_secret_enc`.execute(this.deps.db);
+    return rows;
+  }
+
+  /** Delivers one claimed event; never throws. The outcome is buffered for the next flush. */
+  async deliver(ev: ClaimedEvent): Promise<void> {
+    const base = {
+      eventId: ev.id,
+      destinationId: ev.destination_id,
+      lane: ev.lane,
+      trigger: ev.pending_trigger,
+      failuresBefore: ev.consecutive_failures,
+    };
+    if (ev.paused_at || ev.connection_disabled_at || ev.destination_disabled_at) {
+      return this.push({ ...base, status: 'HOLD', attempted: false, nextAttemptAt: null, responseStatus: null, errorCode: null });
+    }
+    const connector = connectors[ev.destination_type];
+    const config = destinationConfig(this.deps, { config: ev.destination_config, auth_enc: ev.destination_auth_enc });
+    const wait = this.limiter.reserve(ev.destination_id, config.rate_limit, config.rate_limit_period);
+    if (wait > 5) {
+      return this.push({ ...base, status: ev.attempts === 0 ? 'QUEUED' : 'SCHEDULED', attempted: false, nextAttemptAt: new Date(Date.now() + wait), responseStatus: null, errorCode: null });
+    }
+    const secret = ev.signing_secret_enc
+      ? this.deps.box.open(ev.signing_secret_enc)
+      : (await ensureProjectSecrets(this.deps, ev.workspace_id)).signingSecret;
+    const started = new Date();
+    let result: DeliveryResult;
+    try {
+      result = await connector.deliver(
+        { dispatcher: this.dispatcher, allowPrivateDestinations: this.deps.config.allowPrivateDestinations, userAgent: `Wirehub/${VERSION}` },
+        connector.configSchema.parse(config),
+        { eventId: ev.id, timestamp: Math.floor(started.getTime() / 1000), body: ev.body, contentType: ev.content_type, signingSecret: secret },
+      );
+    } catch (err) {
+      // A connector throws only on a bug; record it as a failed attempt rather than lose the event.
+      this.deps.log.error({ err, eventId: ev.id }, 'connector failed unexpectedly');
+      result = { ok: false, retryable: true, errorCode: 'NETWORK', error: `internal error: ${(err as Error).message}`, request: { method: 'POST', url: String(config.url), headers: {} }, durationMs: Date.now() - started.getTime() };
+    }
+    const attemptNumber = ev.attempts + 1;
+    const attempt: NewAttempt = {
+      id: newId('atm'),
+      workspace_id: ev.workspace_id,
+      event_id: ev.id,
+      destination_id: ev.destination_id,
+      attempt_number: attemptNumber,
+      trigger: ev.pending_trigger,
+      status: result.ok ? 'SUCCESSFUL' : 'FAILED',
+      request_method: result.request.method,
+      request_url: result.request.url,
+      request_headers: JSON.stringify(result.request.headers),
+      response_status: result.response?.status ?? null,
+      response_headers: result.response ? JSON.stringify(result.response.headers) : null,
+      response_body: result.response?.body ?? null,
+      duration_ms: result.durationMs,
+      error_code: result.ok ? null : result.errorCode,
+      error_message: result.ok ? null : result.error,
+      created_at: started,
+    };
+    if (result.ok) {
+      return this.push({ ...base, status: 'SUCCESSFUL', attempted: true, nextAttemptAt: null, responseStatus: result.status, errorCode: null, attempt, ok: true });
+    }
+    const retryRule = ev.rules.find((r): r is RetryRuleT => r.type === 'retry');
+    const delay = result.retryable
+      ? nextRetryDelay({ failedAttempts: attemptNumber, rule: retryRule, schedule: this.deps.config.retrySchedule, status: result.status, retryAfterMs: result.retryAfterMs })
+      : null;
+    this.push({
+      ...base,
+      status: delay === null ? 'FAILED' : 'SCHEDULED',
+      attempted: true,
+      nextAttemptAt: delay === null ? null : new Date(Date.now() + delay),
+      responseStatus: result.status ?? null,
+      errorCode: result.errorCode,
+      attempt,
+      ok: false,
+      gone: result.disableDestination,
+      error: result.error,
+    });
+  }
+
+  private push(outcome: Outcome): void {
+    this.buffer.push(outcome);
+    if (this.buffer.length >= 256) void this.flush();
+    else this.flushTimer ??= setTimeout(() => void this.flush(), 2);
+  }
+
+  /** Writes buffered outcomes; resolves when everything buffered before the call is stored. */
+  async flush(): Promise<void> {
+    if (this.flushTimer) {
+      clearTimeout(this.flushTimer);
+      this.flushTimer = null;
+    }
+    while (this.flushing) await this.flushing;
+    if (this.buffer.length === 0) return;
+    const batch = this.buffer.splice(0);
+    this.flushing = this.write(batch)
+      .catch((err) => {
+        // The events keep their lease and are claimed again when it ends: delivered at least once.
+        this.deps.log.error({ err, count: batch.length }, 'could not record delivery outcomes');
+      })
+      .finally(() => {
+        this.flushing = null;
+      });
+    await this.flushing;
+  }
+
+  private async write(batch: Outcome[]): Promise<void> {
+    const db = this.deps.db;
+    const attempts = batch.flatMap((o) => (o.attempt ? [o.attempt] : []));
+    await db.transaction().execute(async (trx) => {
+      if (attempts.length > 0) await trx.insertInto('attempts').values(attempts).execute();
+      const col = <V>(f: (o: Outcome) => V) => batch.map(f);
+      await sql`
+        UPDATE events e SET
+          status = v.status,
+          attempts = e.attempts + CASE WHEN v.attempted THEN 1 ELSE 0 END,
+          next_attempt_at = v.next_at,
+          lease_until = NULL,
+          pending_trigger = CASE WHEN v.attempted THEN 'automatic' ELSE e.pending_trigger END,
+          last_attempt_at = CASE WHEN v.attempted THEN now() ELSE e.last_attempt_at END,
+          response_status = CASE WHEN v.attempted THEN v.resp ELSE e.response_status END,
+          error_code = CASE WHEN v.attempted THEN v.err ELSE e.error_code END,
+          successful_at = CASE WHEN v.status = 'SUCCESSFUL' THEN now() ELSE e.successful_at END,
+          updated_at = now()
+        FROM unnest(${col((o) => o.eventId)}::text[], ${col((o) => o.status)}::text[], ${col((o) => o.attempted)}::bool[],
+                    ${col((o) => o.nextAttemptAt)}::timestamptz[], ${col((o) => o.responseStatus)}::int[], ${col((o) => o.errorCode)}::text[])
+          AS v(id, status, attempted, next_at, resp, err)
+        WHERE e.id = v.id`.execute(trx);
+    });
+    await this.trackDestinationHealth(batch.filter((o) => o.attempted));
+    const soon = batch.filter((o) => o.nextAttemptAt && o.nextAttemptAt.getTime() - Date.now() < SHORT_RETRY_MS).map((o) => o.lane);
+    if (soon.length > 0) this.deps.wake([...new Set(soon)]);
+  }
+
+  /** Ten consecutive failed deliveries, or one 410 Gone, disable a destination (seed 000). */
+  private async trackDestinationHealth(outcomes: Outcome[]): Promise<void> {
+    const byDestination = new Map<string, Outcome[]>();
+    for (const o of outcomes) byDestination.set(o.destinationId, [...(byDestination.get(o.destinationId) ?? []), o]);
+    for (const [destinationId, list] of byDestination) {
+      const lastOk = list.map((o) => o.ok).lastIndexOf(true);
+      const failuresAfter = list.length - 1 - lastOk;
+      const gone = list.find((o) => o.gone);
+      if (lastOk >= 0 && failuresAfter === 0 && list.every((o) => o.failuresBefore === 0)) continue;
+      const row = await this.deps.db
+        .updateTable('destinations')
+        .set((eb) => ({
+          consecutive_failures: lastOk >= 0 ? failuresAfter : eb('consecutive_failures', '+', failuresAfter),
+        }))
+        .where('id', '=', destinationId)
+        .returning(['consecutive_failures', 'disabled_at'])
+        .executeTakeFirst();
+      if (!row || row.disabled_at) continue;
+      const threshold = this.deps.config.autoDisableAfter;
+      if (gone || row.consecutive_failures >= threshold) {
+        const last = list[list.length - 1];
+        const reason = gone
+          ? 'the receiver answered 410 Gone'
+          : `${row.consecutive_failures} consecutive failed deliveries (last: ${last.error ?? 'failed'})`;
+        await this.deps.db
+          .updateTable('destinations')
+          .set({ disabled_at: new Date(), disabled_reason: `disabled automatically: ${reason}`, updated_at: new Date() })
+          .where('id', '=', destinationId)
+          .where('disabled_at', 'is', null)
+          .execute();
+        await holdDestinationEvents(this.deps.db, destinationId);
+        this.deps.routing.invalidate();
+        this.deps.log.warn({ destinationId, reason }, 'destination disabled automatically');
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.flush();
+    await this.dispatcher.close();
+  }
+}

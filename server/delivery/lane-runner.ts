@@ -1,0 +1,103 @@
+import type { Deps } from '../deps.ts';
+import type { DeliveryEngine } from './delivery-engine.ts';
+
+const IDLE_POLL_MS = 500;
+
+/**
+ * Delivers the due events of one lane, keeping up to `concurrency` deliveries in flight. It claims
+ * more as soon as capacity frees up, so one slow receiver does not hold back a whole batch.
+ */
+export class LaneRunner {
+  private inFlight = 0;
+  private stopping = false;
+  private wakeUp: (() => void) | null = null;
+  private pending = false;
+  private readonly onDue = (lanes: number[]) => {
+    if (lanes.includes(this.lane)) this.poke();
+  };
+
+  constructor(
+    private readonly deps: Deps,
+    private readonly engine: DeliveryEngine,
+    readonly lane: number,
+    private readonly concurrency: number,
+  ) {}
+
+  poke(): void {
+    this.pending = true;
+    this.wakeUp?.();
+  }
+
+  stop(): void {
+    this.stopping = true;
+    this.poke();
+  }
+
+  /** Runs until stop(); `heartbeat` keeps the job lock of the lane alive and throws if it was lost. */
+  async run(heartbeat: () => Promise<void>, heartbeatEveryMs: number): Promise<void> {
+    this.deps.due.on('due', this.onDue);
+    let lastBeat = Date.now();
+    try {
+      while (!this.stopping) {
+        if (Date.now() - lastBeat > heartbeatEveryMs) {
+          await heartbeat();
+          lastBeat = Date.now();
+        }
+        const free = this.concurrency - this.inFlight;
+        let claimed = 0;
+        if (free > 0) {
+          this.pending = false;
+          claimed = await this.claimAndStart(free);
+        }
+        // Saturated: wait for a delivery to finish. Drained: wait for new work or the poll.
+        if (claimed > 0 && claimed === free) continue;
+        if (!this.pending) await this.sleep(IDLE_POLL_MS);
+      }
+      while (this.inFlight > 0) await this.sleep(50);
+    } finally {
+      this.deps.due.off('due', this.onDue);
+      await this.engine.flush();
+    }
+  }
+
+  /** One bounded pass (used by housekeeping for lanes no worker holds). */
+  async drainOnce(limit: number): Promise<number> {
+    const claimed = await this.claimAndStart(limit);
+    while (this.inFlight > 0) await this.sleep(50);
+    await this.engine.flush();
+    return claimed;
+  }
+
+  private async claimAndStart(limit: number): Promise<number> {
+    let events;
+    try {
+      events = await this.engine.claim(this.lane, limit);
+    } catch (err) {
+      this.deps.log.warn({ err: (err as Error).message, lane: this.lane }, 'could not claim events; retrying');
+      await this.sleep(1000);
+      return 0;
+    }
+    for (const ev of events) {
+      this.inFlight++;
+      void this.engine.deliver(ev).finally(() => {
+        this.inFlight--;
+        this.poke();
+      });
+    }
+    return events.length;
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(done, ms);
+      function done() {
+        clearTimeout(t);
+        resolve();
+      }
+      this.wakeUp = () => {
+        this.wakeUp = null;
+        done();
+      };
+    });
+  }
+}

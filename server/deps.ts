@@ -1,0 +1,22 @@
+import type { EventEmitter } from 'node:events';
+import type { Kysely } from 'kysely';
+import type { Config } from './config.ts';
+import type { SecretBox } from './core/crypto.ts';
+import type { Logger } from './core/logger.ts';
+import type { Database } from './db/database.ts';
+import type { DB } from './db/schema.ts';
+import type { RoutingCache } from './gateway/routing-cache.ts';
+
+/** What every service needs; built once in app.ts and passed down explicitly. */
+export type Deps = {
+  config: Config;
+  database: Database;
+  db: Kysely<DB>;
+  box: SecretBox;
+  log: Logger;
+  /** In-process signal that events became due in a lane (the embedded database has no cross-connection NOTIFY). */
+  due: EventEmitter;
+  /** Tells delivery lanes (here and in other worker processes) that events are due. */
+  wake: (lanes: number[]) => void;
+  routing: RoutingCache;
+};

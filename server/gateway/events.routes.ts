@@ -1,0 +1,188 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import { authOf } from '../auth/auth.middleware.ts';
+import { AppError, notFound } from '../core/errors.ts';
+import { listParams, paginate } from '../core/pagination.ts';
+import { timeParam } from '../core/time.ts';
+import { idParam, query } from '../core/validate.ts';
+import type { AttemptRow, EventRow, EventStatus } from '../db/schema.ts';
+import type { Deps } from '../deps.ts';
+import { decodeBody } from './body.ts';
+
+export const EVENT_COLUMNS = [
+  'id', 'workspace_id', 'request_id', 'source_id', 'connection_id', 'destination_id', 'status', 'attempts',
+  'next_attempt_at', 'last_attempt_at', 'response_status', 'error_code', 'successful_at', 'created_at', 'updated_at',
+] as const;
+
+type EventSummary = Pick<EventRow, (typeof EVENT_COLUMNS)[number]>;
+
+export function eventOut(e: EventSummary, data?: unknown) {
+  return {
+    id: e.id,
+    team_id: e.workspace_id,
+    request_id: e.request_id,
+    source_id: e.source_id,
+    connection_id: e.connection_id,
+    webhook_id: e.connection_id,
+    destination_id: e.destination_id,
+    status: e.status,
+    attempts: e.attempts,
+    next_attempt_at: e.next_attempt_at,
+    last_attempt_at: e.last_attempt_at,
+    response_status: e.response_status,
+    error_code: e.error_code,
+    successful_at: e.successful_at,
+    created_at: e.created_at,
+    updated_at: e.updated_at,
+    ...(data !== undefined ? { data } : {}),
+  };
+}
+
+// The seed's lower-case vocabulary maps onto our statuses.
+const STATUS_ALIASES: Record<string, EventStatus[]> = {
+  queued: ['QUEUED', 'SCHEDULED'],
+  pending: ['QUEUED', 'SCHEDULED'],
+  processing: ['QUEUED', 'SCHEDULED'],
+  delivered: ['SUCCESSFUL'],
+  failed: ['FAILED'],
+  hold: ['HOLD'],
+  cancelled: ['CANCELLED'],
+};
+const STATUSES: EventStatus[] = ['QUEUED', 'SCHEDULED', 'HOLD', 'SUCCESSFUL', 'FAILED', 'CANCELLED'];
+const statusParam = z
+  .string()
+  .max(200)
+  .transform((v, ctx) => {
+    const out = new Set<EventStatus>();
+    for (const part of v.split(',')) {
+      const upper = part.trim().toUpperCase() as EventStatus;
+      const mapped = STATUSES.includes(upper) ? [upper] : STATUS_ALIASES[part.trim().toLowerCase()];
+      if (!mapped) {
+        ctx.addIssue({ code: 'custom', message: `unknown status "${part}"; use ${STATUSES.join(', ')}` });
+        return z.NEVER;
+      }
+      mapped.forEach((s) => out.add(s));
+    }
+    return [...out];
+  });
+
+const EventsQuery = z.object({
+  limit: listParams.limit,
+  next: listParams.next,
+  prev: listParams.prev,
+  cursor: listParams.cursor,
+  dir: listParams.dir,
+  status: statusParam.optional(),
+  source_id: z.string().max(64).optional(),
+  connection_id: z.string().max(64).optional(),
+  webhook_id: z.string().max(64).optional(),
+  destination_id: z.string().max(64).optional(),
+  request_id: z.string().max(64).optional(),
+  from: timeParam.optional(),
+  to: timeParam.optional(),
+});
+
+const AttemptsQuery = z.object({
+  event_id: z.string().max(64).optional(),
+  destination_id: z.string().max(64).optional(),
+  limit: listParams.limit,
+  next: listParams.next,
+  prev: listParams.prev,
+  cursor: listParams.cursor,
+  dir: listParams.dir,
+});
+
+function attemptOut(a: AttemptRow, body?: unknown) {
+  return {
+    id: a.id,
+    team_id: a.workspace_id,
+    event_id: a.event_id,
+    destination_id: a.destination_id,
+    attempt_number: a.attempt_number,
+    trigger: a.trigger,
+    status: a.status,
+    request: { method: a.request_method, url: a.request_url, headers: a.request_headers, ...(body !== undefined ? { body } : {}) },
+    response: a.response_status === null ? null : { status: a.response_status, headers: a.response_headers, body: a.response_body },
+    duration_ms: a.duration_ms,
+    error: a.error_code ? { code: a.error_code, message: a.error_message } : null,
+    created_at: a.created_at,
+  };
+}
+
+export function eventsRoutes(deps: Deps): Router {
+  const r = Router();
+  const { db } = deps;
+  const find = async (ws: string, id: string) => {
+    const row = await db.selectFrom('events').select(EVENT_COLUMNS).where('workspace_id', '=', ws).where('id', '=', id).executeTakeFirst();
+    if (!row) throw notFound('Event', id);
+    return row;
+  };
+
+  r.get('/events', async (req, res) => {
+    const p = query(req, EventsQuery);
+    let q = db.selectFrom('events').select(EVENT_COLUMNS).where('workspace_id', '=', authOf(req).workspaceId);
+    if (p.status) q = q.where('status', 'in', p.status);
+    if (p.source_id) q = q.where('source_id', '=', p.source_id);
+    if (p.connection_id ?? p.webhook_id) q = q.where('connection_id', '=', (p.connection_id ?? p.webhook_id) as string);
+    if (p.destination_id) q = q.where('destination_id', '=', p.destination_id);
+    if (p.request_id) q = q.where('request_id', '=', p.request_id);
+    if (p.from) q = q.where('created_at', '>=', p.from);
+    if (p.to) q = q.where('created_at', '<=', p.to);
+    const page = await paginate(q, { ...p, order_by: 'created_at' }, 'id');
+    res.json({ ...page, models: page.models.map((e) => eventOut(e)) });
+  });
+
+  r.get('/events/:id', async (req, res) => {
+    const ev = await find(authOf(req).workspaceId, idParam(req, 'evt', 'Event'));
+    const request = await db.selectFrom('requests').select(['body', 'content_type', 'headers', 'path', 'query']).where('id', '=', ev.request_id).executeTakeFirst();
+    const data = request ? { path: request.path, query: request.query, headers: request.headers, body: decodeBody(request.body, request.content_type) } : null;
+    res.json(eventOut(ev, data));
+  });
+
+  r.post('/events/:id/retry', async (req, res) => {
+    const ws = authOf(req).workspaceId;
+    const id = idParam(req, 'evt', 'Event');
+    await find(ws, id);
+    const dest = await db
+      .selectFrom('events')
+      .innerJoin('destinations', 'destinations.id', 'events.destination_id')
+      .select(['destinations.disabled_at', 'events.lease_until', 'events.lane'])
+      .where('events.id', '=', id)
+      .executeTakeFirst();
+    if (!dest) throw new AppError(409, 'RETRY_CONFLICT', 'The destination of this event was deleted; it cannot be retried.');
+    if (dest.disabled_at) throw new AppError(409, 'RETRY_CONFLICT', 'The destination is disabled; enable it first (its held events then resume on their own).');
+    const updated = await db
+      .updateTable('events')
+      .set({ status: 'QUEUED', next_attempt_at: new Date(), pending_trigger: 'manual', updated_at: new Date() })
+      .where('id', '=', id)
+      .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', new Date())]))
+      .returning(EVENT_COLUMNS)
+      .executeTakeFirst();
+    if (!updated) throw new AppError(409, 'RETRY_CONFLICT', 'This event is being delivered right now; try again in a moment.');
+    deps.wake([dest.lane]);
+    res.status(202).json(eventOut(updated));
+  });
+
+  r.get('/attempts', async (req, res) => {
+    const p = query(req, AttemptsQuery);
+    let q = db.selectFrom('attempts').selectAll().where('workspace_id', '=', authOf(req).workspaceId);
+    if (p.event_id) q = q.where('event_id', '=', p.event_id);
+    if (p.destination_id) q = q.where('destination_id', '=', p.destination_id);
+    const page = await paginate(q, { ...p, order_by: 'created_at' }, 'id');
+    res.json({ ...page, models: page.models.map((a) => attemptOut(a)) });
+  });
+
+  r.get('/attempts/:id', async (req, res) => {
+    const id = idParam(req, 'atm', 'Attempt');
+    const a = await db.selectFrom('attempts').selectAll().where('workspace_id', '=', authOf(req).workspaceId).where('id', '=', id).executeTakeFirst();
+    if (!a) throw notFound('Attempt', id);
+    const request = await db
+      .selectFrom('events')
+      .innerJoin('requests', 'requests.id', 'events.request_id')
+      .select(['requests.body', 'requests.content_type'])
+      .where('events.id', '=', a.event_id)
+      .executeTakeFirst();
+    res.json(attemptOut(a, request ? decodeBody(request.body, request.content_type) : null));
+  });
+  return r;
+}

@@ -1,0 +1,80 @@
+import { randomBytes } from 'node:crypto';
+import { Router } from 'express';
+import { z } from 'zod';
+import { authOf } from '../auth/auth.middleware.ts';
+import { mask, randomToken, sha256 } from '../core/crypto.ts';
+import { body } from '../core/validate.ts';
+import type { Deps } from '../deps.ts';
+
+const newApiKey = () => `wh_proj_${randomToken(30)}`;
+const newSigningSecret = () => `whsec_${randomBytes(32).toString('base64')}`;
+
+/** Project secrets are made lazily: the first delivery or the first GET creates them. */
+export async function ensureProjectSecrets(deps: Deps, workspaceId: string) {
+  const existing = await deps.db.selectFrom('project_secrets').selectAll().where('workspace_id', '=', workspaceId).executeTakeFirst();
+  const row =
+    existing ??
+    (await (async () => {
+      const apiKey = newApiKey();
+      await deps.db
+        .insertInto('project_secrets')
+        .values({ workspace_id: workspaceId, api_key_enc: deps.box.seal(apiKey), api_key_hash: sha256(apiKey), signing_secret_enc: deps.box.seal(newSigningSecret()) })
+        .onConflict((oc) => oc.column('workspace_id').doNothing())
+        .execute();
+      return deps.db.selectFrom('project_secrets').selectAll().where('workspace_id', '=', workspaceId).executeTakeFirstOrThrow();
+    })());
+  return {
+    apiKey: deps.box.open(row.api_key_enc),
+    apiKeyRotatedAt: row.api_key_rotated_at,
+    signingSecret: deps.box.open(row.signing_secret_enc),
+    signingSecretRotatedAt: row.signing_secret_rotated_at,
+  };
+}
+
+const SecretsPut = z
+  .object({ api_key: z.string().min(12).max(256).optional(), signing_secret: z.string().min(12).max(256).optional() })
+  .strict()
+  .refine((v) => v.api_key !== undefined || v.signing_secret !== undefined, 'give api_key, signing_secret or both');
+const SecretsRotate = z.object({ rotate: z.array(z.enum(['api_key', 'signing_secret'])).min(1).optional() }).strict();
+
+export function projectSecretsRoutes(deps: Deps): Router {
+  const r = Router();
+  const view = async (ws: string, reveal: boolean) => {
+    const s = await ensureProjectSecrets(deps, ws);
+    const one = (value: string, at: Date) => ({ ...(reveal ? { value } : {}), masked_value: mask(value), last_rotated_at: at });
+    return { team_id: ws, api_key: one(s.apiKey, s.apiKeyRotatedAt), signing_secret: one(s.signingSecret, s.signingSecretRotatedAt) };
+  };
+  const reveal = (q: unknown) => q === 'true' || q === '1' || String(q ?? '').split(',').includes('value');
+
+  r.get('/project-secrets', async (req, res) => {
+    res.json(await view(authOf(req).workspaceId, reveal(req.query.reveal ?? req.query.include)));
+  });
+  const update = async (ws: string, values: { api_key?: string; signing_secret?: string }) => {
+    await ensureProjectSecrets(deps, ws);
+    const now = new Date();
+    await deps.db
+      .updateTable('project_secrets')
+      .set({
+        ...(values.api_key ? { api_key_enc: deps.box.seal(values.api_key), api_key_hash: sha256(values.api_key), api_key_rotated_at: now } : {}),
+        ...(values.signing_secret ? { signing_secret_enc: deps.box.seal(values.signing_secret), signing_secret_rotated_at: now } : {}),
+      })
+      .where('workspace_id', '=', ws)
+      .execute();
+  };
+  r.put('/project-secrets', async (req, res) => {
+    const ws = authOf(req).workspaceId;
+    await update(ws, body(req, SecretsPut));
+    res.json(await view(ws, true));
+  });
+  r.post('/project-secrets/rotate', async (req, res) => {
+    const ws = authOf(req).workspaceId;
+    // An empty body rotates both (seed 002).
+    const which = body(req, SecretsRotate).rotate ?? ['api_key', 'signing_secret'];
+    await update(ws, {
+      ...(which.includes('api_key') ? { api_key: newApiKey() } : {}),
+      ...(which.includes('signing_secret') ? { signing_secret: newSigningSecret() } : {}),
+    });
+    res.json(await view(ws, true));
+  });
+  return r;
+}

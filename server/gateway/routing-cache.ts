@@ -1,0 +1,83 @@
+import type { Deps } from '../deps.ts';
+import { laneOf } from '../delivery/lanes.ts';
+import { compileFilter, type CompiledFilter, type Rule } from './rules.ts';
+import type { SourceAuth } from './source-auth.ts';
+import { sourceAuthOf } from './sources.service.ts';
+
+export type Route = {
+  connectionId: string;
+  destinationId: string;
+  lane: number;
+  paused: boolean;
+  destinationDisabled: boolean;
+  filter: CompiledFilter | null;
+};
+
+export type SourceRoutes = {
+  id: string;
+  workspaceId: string;
+  disabled: boolean;
+  auth: SourceAuth | null;
+  allowedMethods: string[] | null;
+  routes: Route[];
+};
+
+/**
+ * Ingest looks up a source and its connections on every request; this keeps them (with filters
+ * compiled) for a second. Writes in this process invalidate at once; other processes see a
+ * change within the TTL.
+ */
+export class RoutingCache {
+  private entries = new Map<string, { at: number; value: Promise<SourceRoutes | null> }>();
+  constructor(
+    private readonly deps: Pick<Deps, 'db' | 'box' | 'config'>,
+    private readonly ttlMs = 1000,
+  ) {}
+
+  invalidate(): void {
+    this.entries.clear();
+  }
+
+  get(sourceId: string): Promise<SourceRoutes | null> {
+    const now = Date.now();
+    const hit = this.entries.get(sourceId);
+    if (hit && now - hit.at < this.ttlMs) return hit.value;
+    const value = this.load(sourceId);
+    this.entries.set(sourceId, { at: now, value });
+    value.catch(() => this.entries.delete(sourceId));
+    if (this.entries.size > 50_000) this.entries.clear();
+    return value;
+  }
+
+  private async load(sourceId: string): Promise<SourceRoutes | null> {
+    const { db } = this.deps;
+    const source = await db.selectFrom('sources').selectAll().where('id', '=', sourceId).executeTakeFirst();
+    if (!source) return null;
+    const conns = await db
+      .selectFrom('connections')
+      .innerJoin('destinations', 'destinations.id', 'connections.destination_id')
+      .select(['connections.id', 'connections.destination_id', 'connections.rules', 'connections.paused_at', 'destinations.disabled_at as destination_disabled_at'])
+      .where('connections.source_id', '=', sourceId)
+      .where('connections.disabled_at', 'is', null)
+      .orderBy('connections.id')
+      .execute();
+    return {
+      id: source.id,
+      workspaceId: source.workspace_id,
+      disabled: source.disabled_at !== null,
+      auth: sourceAuthOf(this.deps as Deps, source),
+      allowedMethods: (source.config.allowed_http_methods as string[] | undefined) ?? null,
+      routes: conns.map((c) => {
+        const filter = (c.rules as Rule[]).find((r) => r.type === 'filter');
+        return {
+          connectionId: c.id,
+          destinationId: c.destination_id,
+          lane: laneOf(c.destination_id, this.deps.config.deliveryLanes),
+          paused: c.paused_at !== null,
+          destinationDisabled: c.destination_disabled_at !== null,
+          filter: filter ? compileFilter(filter) : null,
+        };
+      }),
+    };
+  }
+}

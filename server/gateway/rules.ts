@@ -1,0 +1,124 @@
+import { Query } from 'mingo';
+import { z } from 'zod';
+
+/** Mongo-style conditions; nested plain objects mean "these fields match", as in Hookdeck filters. */
+const condition = z.union([z.record(z.string(), z.unknown()), z.string(), z.number(), z.boolean(), z.null()]);
+
+const FilterRule = z
+  .object({
+    type: z.literal('filter'),
+    body: condition.optional(),
+    headers: condition.optional(),
+    query: condition.optional(),
+    path: condition.optional(),
+  })
+  .strict()
+  .superRefine((rule, ctx) => {
+    try {
+      compileFilter(rule);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: `invalid filter: ${(err as Error).message}` });
+    }
+  });
+
+const statusCodeSpec = z.string().regex(/^!?\d{3}(-\d{3})?$/, 'use a status code such as "500", a range "500-599", or "!404" to exclude');
+
+const RetryRule = z
+  .object({
+    type: z.literal('retry'),
+    strategy: z.enum(['linear', 'exponential']).default('exponential'),
+    count: z.number().int().min(0).max(50).default(5),
+    interval: z.number().int().min(1000).max(86_400_000).default(60_000),
+    response_status_codes: z.array(statusCodeSpec).max(50).optional(),
+  })
+  .strict();
+
+const SUPPORTED = ['filter', 'retry'] as const;
+const LATER = ['delay', 'deduplicate', 'transform', 'transformation'];
+
+export const RuleSchema = z.unknown().superRefine((value, ctx) => {
+  const type = (value as { type?: unknown } | null)?.type;
+  if (typeof type !== 'string' || !(SUPPORTED as readonly string[]).includes(type)) {
+    ctx.addIssue({
+      code: 'custom',
+      message: LATER.includes(String(type))
+        ? `rule type "${String(type)}" is not supported yet; supported: ${SUPPORTED.join(', ')}`
+        : `unknown rule type "${String(type)}"; supported: ${SUPPORTED.join(', ')}`,
+    });
+  }
+}).pipe(z.discriminatedUnion('type', [FilterRule, RetryRule]));
+
+export const RulesSchema = z
+  .array(RuleSchema)
+  .max(20)
+  .superRefine((rules, ctx) => {
+    const seen = new Set<string>();
+    rules.forEach((r, i) => {
+      if (seen.has(r.type)) ctx.addIssue({ code: 'custom', path: [i], message: `only one ${r.type} rule is allowed` });
+      seen.add(r.type);
+    });
+  });
+
+export type Rule = z.infer<typeof RuleSchema>;
+export type FilterRuleT = Extract<Rule, { type: 'filter' }>;
+export type RetryRuleT = Extract<Rule, { type: 'retry' }>;
+
+export type RequestView = { body: unknown; headers: Record<string, string>; query: Record<string, unknown>; path: string };
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** `{body: {a: {b: 1}}}` becomes `{"body.a.b": 1}` so that unspecified fields do not have to match. */
+function flatten(prefix: string, value: unknown, out: Record<string, unknown>) {
+  if (isPlainObject(value) && !Object.keys(value).some((k) => k.startsWith('$'))) {
+    for (const [k, v] of Object.entries(value)) flatten(prefix ? `${prefix}.${k}` : k, v, out);
+  } else if (isPlainObject(value) && prefix === '') {
+    for (const [k, v] of Object.entries(value)) {
+      out[k] = Array.isArray(v) && (k === '$or' || k === '$and' || k === '$nor') ? v.map((c) => toCriteria(c)) : v;
+    }
+  } else if (isPlainObject(value) && (value.$or || value.$and || value.$nor)) {
+    // A logical operator below a field: scope each branch to that field.
+    const [op, branches] = Object.entries(value)[0];
+    out[op] = (branches as unknown[]).map((b) => toCriteria(b, prefix));
+  } else {
+    out[prefix] = value;
+  }
+}
+
+function toCriteria(value: unknown, prefix = ''): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  flatten(prefix, value, out);
+  return out;
+}
+
+export type CompiledFilter = (req: RequestView) => boolean;
+
+export function compileFilter(rule: Omit<FilterRuleT, 'type'>): CompiledFilter {
+  const criteria: Record<string, unknown> = {};
+  for (const part of ['body', 'headers', 'query', 'path'] as const) {
+    if (rule[part] === undefined) continue;
+    let cond = rule[part];
+    if (part === 'headers' && isPlainObject(cond)) cond = Object.fromEntries(Object.entries(cond).map(([k, v]) => [k.toLowerCase(), v]));
+    if (!isPlainObject(cond)) criteria[part] = cond;
+    else Object.assign(criteria, toCriteria(cond, part));
+  }
+  const query = new Query(criteria);
+  query.test({ body: {}, headers: {}, query: {}, path: '/' }); // compile now: a bad operator fails on save, not at ingest
+  return (req) => query.test(req);
+}
+
+export function statusMatches(specs: string[] | undefined, status: number): boolean | null {
+  if (!specs || specs.length === 0) return null;
+  let included = false;
+  let hasInclude = false;
+  for (const spec of specs) {
+    const negate = spec.startsWith('!');
+    const [lo, hi] = spec.replace('!', '').split('-').map(Number);
+    const hit = status >= lo && status <= (hi ?? lo);
+    if (negate && hit) return false;
+    if (!negate) {
+      hasInclude = true;
+      if (hit) included = true;
+    }
+  }
+  return hasInclude ? included : true;
+}

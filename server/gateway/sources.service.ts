@@ -1,0 +1,167 @@
+import { z } from 'zod';
+import { conflict, notFound } from '../core/errors.ts';
+import { newId } from '../core/ids.ts';
+import { paginate } from '../core/pagination.ts';
+import { descriptionSchema, nameSchema } from '../core/validate.ts';
+import { isUniqueViolation } from '../db/errors.ts';
+import type { SourceRow } from '../db/schema.ts';
+import type { Deps } from '../deps.ts';
+import type { ReadOptions, ResourceService } from './resource-routes.ts';
+import { SourceAuthSchema, type SourceAuth } from './source-auth.ts';
+
+const METHODS = ['POST', 'PUT', 'PATCH'] as const;
+
+const SourceConfig = z
+  .object({
+    auth: SourceAuthSchema.nullable().optional(),
+    allowed_http_methods: z.array(z.enum(METHODS)).min(1).optional(),
+  })
+  .strict();
+
+export const SourceIn = z
+  .object({
+    name: nameSchema,
+    description: descriptionSchema,
+    type: z.string().trim().regex(/^[A-Z0-9_]{1,40}$/, 'must be an upper-case type such as WEBHOOK').default('WEBHOOK'),
+    config: SourceConfig.default({}),
+  })
+  .strict();
+export const SourcePatch = SourceIn.partial().strict();
+export type SourceInT = z.output<typeof SourceIn>;
+export type SourcePatchT = z.output<typeof SourcePatch>;
+
+export type SourceOut = {
+  id: string;
+  team_id: string;
+  name: string;
+  description: string | null;
+  type: string;
+  url: string;
+  config: { auth_type: SourceAuth['type'] | null; auth?: SourceAuth | null; allowed_http_methods: string[] };
+  disabled_at: Date | null;
+  created_at: Date;
+  updated_at: Date;
+};
+
+export function sourceAuthOf(deps: Deps, row: Pick<SourceRow, 'auth_enc'>): SourceAuth | null {
+  return row.auth_enc ? deps.box.openJson<SourceAuth>(row.auth_enc) : null;
+}
+
+export function sourceOut(deps: Deps, row: SourceRow, opts: ReadOptions = { includeAuth: false }): SourceOut {
+  const auth = sourceAuthOf(deps, row);
+  return {
+    id: row.id,
+    team_id: row.workspace_id,
+    name: row.name,
+    description: row.description,
+    type: row.type,
+    url: `${deps.config.publicUrl}/e/${row.id}`,
+    config: {
+      auth_type: auth?.type ?? null,
+      ...(opts.includeAuth ? { auth } : {}),
+      allowed_http_methods: (row.config.allowed_http_methods as string[] | undefined) ?? [...METHODS],
+    },
+    disabled_at: row.disabled_at,
+    created_at: row.created_at,
+    updated_at: row.updated_at,
+  };
+}
+
+export function sourcesService(deps: Deps): ResourceService<SourceInT, SourcePatchT, SourceOut> {
+  const { db } = deps;
+
+
+  const stored = (input: Partial<SourceInT>) => ({
+    ...(input.name !== undefined ? { name: input.name } : {}),
+    ...(input.description !== undefined ? { description: input.description } : {}),
+    ...(input.type !== undefined ? { type: input.type } : {}),
+    ...(input.config !== undefined
+      ? {
+          config: JSON.stringify(input.config.allowed_http_methods ? { allowed_http_methods: input.config.allowed_http_methods } : {}),
+          ...(input.config.auth !== undefined ? { auth_enc: input.config.auth ? deps.box.sealJson(input.config.auth) : null } : {}),
+        }
+      : {}),
+  });
+
+  const find = async (ws: string, id: string) => {
+    const row = await db.selectFrom('sources').selectAll().where('workspace_id', '=', ws).where('id', '=', id).executeTakeFirst();
+    if (!row) throw notFound('Source', id);
+    return row;
+  };
+
+  const changed = <T>(v: T) => {
+    deps.routing.invalidate();
+    return v;
+  };
+
+  return {
+    async list(ws, params, opts) {
+      let q = db.selectFrom('sources').selectAll().where('workspace_id', '=', ws);
+      if (params.name) q = q.where('name', '=', params.name);
+      if (params.disabled) q = q.where('disabled_at', params.disabled === 'true' ? 'is not' : 'is', null);
+      const page = await paginate(q, params, params.order_by);
+      return { ...page, models: page.models.map((m) => sourceOut(deps, m, opts)) };
+    },
+    async get(ws, id, opts) {
+      return sourceOut(deps, await find(ws, id), opts);
+    },
+    async create(ws, input) {
+      try {
+        const row = await db
+          .insertInto('sources')
+          .values({ id: newId('src'), workspace_id: ws, name: input.name, description: input.description ?? null, type: input.type, config: '{}', auth_enc: null, ...stored(input) })
+          .returningAll()
+          .executeTakeFirstOrThrow();
+        return changed(sourceOut(deps, row));
+      } catch (err) {
+        if (isUniqueViolation(err)) throw conflict(`A source named "${input.name}" already exists.`, { name: input.name });
+        throw err;
+      }
+    },
+    async upsert(ws, input) {
+      const existing = await db.selectFrom('sources').select('id').where('workspace_id', '=', ws).where('name', '=', input.name).executeTakeFirst();
+      if (!existing) return { created: true, model: await this.create(ws, input) };
+      return { created: false, model: await this.update(ws, existing.id, input) };
+    },
+    async update(ws, id, patch) {
+      await find(ws, id);
+      try {
+        const row = await db
+          .updateTable('sources')
+          .set({ ...stored(patch), updated_at: new Date() })
+          .where('workspace_id', '=', ws)
+          .where('id', '=', id)
+          .returningAll()
+          .executeTakeFirstOrThrow();
+        return changed(sourceOut(deps, row));
+      } catch (err) {
+        if (isUniqueViolation(err)) throw conflict(`A source named "${patch.name}" already exists.`, { name: patch.name });
+        throw err;
+      }
+    },
+    async setDisabled(ws, id, disabled) {
+      const before = await find(ws, id);
+      const now = new Date();
+      const row = await db.transaction().execute(async (trx) => {
+        // Disabling a source disables its connections (seed 002); enabling brings back those it took down.
+        if (disabled && !before.disabled_at) {
+          await trx.updateTable('connections').set({ disabled_at: now, updated_at: now }).where('source_id', '=', id).where('disabled_at', 'is', null).execute();
+        } else if (!disabled && before.disabled_at) {
+          await trx.updateTable('connections').set({ disabled_at: null, updated_at: now }).where('source_id', '=', id).where('disabled_at', '=', before.disabled_at).execute();
+        }
+        return trx
+          .updateTable('sources')
+          .set({ disabled_at: disabled ? (before.disabled_at ?? now) : null, updated_at: now })
+          .where('id', '=', id)
+          .returningAll()
+          .executeTakeFirstOrThrow();
+      });
+      return changed(sourceOut(deps, row));
+    },
+    async remove(ws, id) {
+      const gone = await db.deleteFrom('sources').where('workspace_id', '=', ws).where('id', '=', id).returning('id').executeTakeFirst();
+      if (!gone) throw notFound('Source', id);
+      changed(null);
+    },
+  };
+}

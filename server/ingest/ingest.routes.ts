@@ -1,0 +1,80 @@
+import express, { Router, type Request } from 'express';
+import { AppError } from '../core/errors.ts';
+import { newId, ID_PATTERN } from '../core/ids.ts';
+import type { Deps } from '../deps.ts';
+import { decodeBody } from '../gateway/body.ts';
+import { verifySource } from '../gateway/source-auth.ts';
+import type { IngestWriter, StoredRequest } from './ingest-writer.ts';
+import { routeRequest } from './route-request.ts';
+
+const INGEST_METHODS = new Set(['POST', 'PUT', 'PATCH']);
+
+export function flatRequestHeaders(req: Request): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) out[k] = Array.isArray(v) ? v.join(', ') : v;
+  return out;
+}
+
+/** `POST /e/:sourceId[/any/path]`: store the request and its events, then answer. */
+export function ingestRoutes(deps: Deps, writer: IngestWriter): Router {
+  const r = Router();
+  const raw = express.raw({ type: () => true, limit: deps.config.maxBodyBytes });
+
+  r.all(['/e/:sourceId', '/e/:sourceId/{*rest}'], raw, async (req, res) => {
+    const sourceId = req.params.sourceId as string;
+    if (!ID_PATTERN.test(sourceId) || !sourceId.startsWith('src_')) throw new AppError(404, 'SOURCE_NOT_FOUND', `No source ${sourceId}.`);
+    const source = await deps.routing.get(sourceId).catch((err) => {
+      throw unavailable(deps, err);
+    });
+    if (!source) throw new AppError(404, 'SOURCE_NOT_FOUND', `No source ${sourceId}.`);
+    if (source.disabled) throw new AppError(410, 'SOURCE_DISABLED', `Source ${sourceId} is disabled and accepts no requests.`);
+    const allowed = source.allowedMethods ?? [...INGEST_METHODS];
+    if (!allowed.includes(req.method)) {
+      throw new AppError(405, 'METHOD_NOT_ALLOWED', `This source accepts ${allowed.join(', ')}.`, undefined, { Allow: allowed.join(', ') });
+    }
+
+    const headers = flatRequestHeaders(req);
+    const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    const rest = (req.params as { rest?: string[] }).rest;
+    const stored: StoredRequest = {
+      id: newId('req'),
+      workspace_id: source.workspaceId,
+      source_id: source.id,
+      status: 'accepted',
+      rejection_cause: null,
+      verified: false,
+      method: req.method,
+      path: rest ? `/${rest.join('/')}` : '/',
+      query: req.query as Record<string, unknown>,
+      headers,
+      content_type: headers['content-type'] ?? null,
+      body,
+    };
+
+    if (source.auth) {
+      const cause = verifySource(source.auth, { headers, rawBody: body });
+      if (cause) {
+        // Rejected requests are kept too, so a user can see why a sender is being turned away.
+        await writer.write({ ...stored, status: 'rejected', rejection_cause: cause }, [], []).catch((err) => {
+          throw unavailable(deps, err);
+        });
+        throw new AppError(401, 'VERIFICATION_FAILED', `Request verification failed: ${cause}.`, { request_id: stored.id });
+      }
+      stored.verified = true;
+    }
+
+    const view = { body: decodeBody(body, stored.content_type), headers, query: stored.query, path: stored.path };
+    const { events, ignored } = routeRequest(view, source.routes);
+    await writer.write(stored, events, ignored).catch((err) => {
+      throw unavailable(deps, err);
+    });
+    res.status(200).json({ status: 'accepted', request_id: stored.id });
+  });
+  return r;
+}
+
+/** Nothing is acknowledged that was not committed: a failed write is a 503 the sender retries. */
+function unavailable(deps: Deps, err: unknown): AppError {
+  deps.log.error({ err }, 'ingest could not store a request');
+  return new AppError(503, 'SERVICE_UNAVAILABLE', 'The request could not be stored; retry it shortly.', undefined, { 'Retry-After': '5' });
+}

@@ -1,0 +1,84 @@
+import { Agenda, InMemoryNotificationChannel } from 'agenda';
+import { PostgresBackend } from '@agendajs/postgres-backend';
+import { sql } from 'kysely';
+import type { Deps } from '../deps.ts';
+import { DeliveryEngine } from '../delivery/delivery-engine.ts';
+import { LaneRunner } from '../delivery/lane-runner.ts';
+import { housekeeping } from './housekeeping.job.ts';
+
+const LANE_LOCK_MS = 30_000;
+export const laneJobName = (lane: number) => `deliver-lane-${lane}`;
+
+export type Jobs = { engine: DeliveryEngine; agenda: Agenda; runners: Map<number, LaneRunner>; stop(): Promise<void> };
+
+/**
+ * Agenda owns scheduling and fail-over: each delivery lane is one recurring Agenda job. A worker
+ * that holds a lane keeps its lock alive and delivers that lane's events in batches until it stops;
+ * if it dies, the lock expires and another worker's Agenda takes the lane over.
+ */
+export async function startJobs(deps: Deps): Promise<Jobs> {
+  const { config, database } = deps;
+  const engine = new DeliveryEngine(deps);
+  const runners = new Map<number, LaneRunner>();
+  let stopping = false;
+  const agenda = new Agenda({
+    backend: new PostgresBackend({
+      poolConfig: { ...database.poolConfig, max: 4 },
+      // Through the embedded database a NOTIFY reaches only its sender; one process runs everything there.
+      disableNotifications: database.embedded,
+    }),
+    ...(database.embedded ? { notificationChannel: new InMemoryNotificationChannel() } : {}),
+    name: `wirehub-${process.pid}`,
+    processEvery: '5 seconds',
+    maxConcurrency: config.deliveryLanes + 4,
+    defaultConcurrency: 1,
+    defaultLockLifetime: LANE_LOCK_MS,
+    removeOnComplete: false,
+  });
+  agenda.on('error', (err) => deps.log.warn({ err: err.message }, 'job scheduler error'));
+  await agenda.ready;
+
+  if (database.embedded) {
+    // The data-dir lock guarantees no other process uses this database, so locks and leases left
+    // by a crash belong to nobody: free them now instead of waiting for them to expire.
+    await sql`UPDATE agenda_jobs SET locked_at = NULL WHERE locked_at IS NOT NULL`.execute(deps.db);
+    await sql`UPDATE events SET lease_until = NULL WHERE lease_until IS NOT NULL`.execute(deps.db);
+  }
+
+  for (let lane = 0; lane < config.deliveryLanes; lane++) {
+    agenda.define(
+      laneJobName(lane),
+      async (job) => {
+        if (stopping || runners.size >= config.lanesPerWorker || runners.has(lane)) return; // leave it to another worker
+        const runner = new LaneRunner(deps, engine, lane, config.deliveryConcurrency);
+        runners.set(lane, runner);
+        try {
+          await runner.run(() => job.touch(), LANE_LOCK_MS / 3);
+        } finally {
+          runners.delete(lane);
+        }
+      },
+      { concurrency: 1, lockLifetime: LANE_LOCK_MS },
+    );
+  }
+  agenda.define('housekeeping', async () => housekeeping(deps, engine, runners), { concurrency: 1, lockLifetime: 5 * 60_000 });
+
+  await agenda.start();
+  for (let lane = 0; lane < config.deliveryLanes; lane++) {
+    await agenda.every('30 seconds', laneJobName(lane), { lane });
+  }
+  await agenda.every('1 minute', 'housekeeping');
+
+  return {
+    engine,
+    agenda,
+    runners,
+    async stop() {
+      stopping = true;
+      for (const r of runners.values()) r.stop();
+      // drain() waits for the lane handlers, which return once their deliveries are recorded.
+      await agenda.drain({ timeout: 30_000, closeConnection: true });
+      await engine.close();
+    },
+  };
+}

@@ -1,0 +1,38 @@
+import { sql } from 'kysely';
+import type { Deps } from '../deps.ts';
+import type { DeliveryEngine } from '../delivery/delivery-engine.ts';
+import { LaneRunner } from '../delivery/lane-runner.ts';
+
+const ORPHAN_AFTER_MS = 30_000;
+
+/**
+ * Safety net: events that are due but that no lane has picked up for a while (a lane job whose
+ * worker died, a lane beyond every worker's cap, a lost wake-up) are delivered from here.
+ */
+export async function housekeeping(deps: Deps, engine: DeliveryEngine, runners: Map<number, LaneRunner>): Promise<void> {
+  const { db, config, log } = deps;
+  await db.deleteFrom('sessions').where('expires_at', '<', new Date()).execute();
+  // Events from a time with more lanes than now must land in a lane that still runs.
+  await sql`UPDATE events SET lane = lane % ${config.deliveryLanes}
+            WHERE lane >= ${config.deliveryLanes} AND status IN ('QUEUED', 'SCHEDULED', 'HOLD')`.execute(db);
+  const { rows } = await sql<{ lane: number; n: number }>`
+    SELECT lane, count(*)::int AS n FROM events
+    WHERE status IN ('QUEUED', 'SCHEDULED') AND next_attempt_at < now() - make_interval(secs => ${ORPHAN_AFTER_MS / 1000})
+      AND (lease_until IS NULL OR lease_until < now())
+    GROUP BY lane`.execute(db);
+  for (const { lane, n } of rows) {
+    const runner = runners.get(lane);
+    if (runner) {
+      runner.poke();
+      continue;
+    }
+    log.warn({ lane, overdue: n }, 'delivering overdue events of a lane no worker holds');
+    const oneShot = new LaneRunner(deps, engine, lane, config.deliveryConcurrency);
+    let delivered = 0;
+    while (delivered < 5000) {
+      const got = await oneShot.drainOnce(config.deliveryConcurrency);
+      if (got === 0) break;
+      delivered += got;
+    }
+  }
+}
