@@ -1,5 +1,5 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { rateLimit } from 'express-rate-limit';
+import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
 import { AppError } from '../core/errors.ts';
 import { sha256 } from '../core/crypto.ts';
 import type { Deps } from '../deps.ts';
@@ -147,7 +147,7 @@ export function apiRateLimit(perMinute: number): RequestHandler {
     legacyHeaders: false,
     keyGenerator: (req) => {
       const header = req.get('authorization');
-      return header ? sha256(header).toString('base64') : `ip:${req.ip}`;
+      return header ? sha256(header).toString('base64') : `ip:${ipKeyGenerator(req.ip ?? '')}`;
     },
     handler: (_req, res, _next, options) => {
       res.status(429).json({

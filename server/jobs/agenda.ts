@@ -68,6 +68,7 @@ export async function startJobs(deps: Deps): Promise<Jobs> {
     await agenda.every('30 seconds', laneJobName(lane), { lane });
   }
   await agenda.every('1 minute', 'housekeeping');
+  await offerFreeLanes(deps);
 
   return {
     engine,
@@ -79,6 +80,12 @@ export async function startJobs(deps: Deps): Promise<Jobs> {
       // drain() waits for the lane handlers, which return once their deliveries are recorded.
       await agenda.drain({ timeout: 30_000, closeConnection: true });
       await engine.close();
+      await offerFreeLanes(deps).catch(() => {});
     },
   };
+}
+
+/** A lane nobody holds should start now, not at its next 30-second tick: on start-up and on hand-over. */
+async function offerFreeLanes(deps: Deps): Promise<void> {
+  await sql`UPDATE agenda_jobs SET next_run_at = now() WHERE name LIKE 'deliver-lane-%' AND locked_at IS NULL`.execute(deps.db);
 }
