@@ -37,7 +37,10 @@ export async function openDatabase(config: Config, log: Logger): Promise<Databas
     await admin.end();
     poolConfig = { ...poolConfig, options: `-c search_path=${config.dbSchema}` };
   }
-  const pool = new pg.Pool({ ...poolConfig, max: config.dbPoolSize, idleTimeoutMillis: 30_000 });
+  // pglite-socket interleaves protocol messages of concurrent connections (one client's Bind can
+  // meet another's Parse), so the embedded database gets exactly one connection, shared by all.
+  const max = config.databaseUrl ? config.dbPoolSize : 1;
+  const pool = new pg.Pool({ ...poolConfig, max, idleTimeoutMillis: config.databaseUrl ? 30_000 : 0 });
   // A pooled client that loses its server emits 'error'; without a listener that crashes the process.
   pool.on('error', (err) => log.warn({ err: err.message }, 'idle database client failed'));
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
@@ -77,8 +80,8 @@ async function startEmbedded(dataDir: string, log: Logger) {
   const server = new PGLiteSocketServer({
     db: pglite,
     path: path.join(socketDir, '.s.PGSQL.5432'),
-    // The default of one connection resets every other pool client.
-    maxConnections: 100,
+    // One for the shared pool, a few for short-lived admin clients.
+    maxConnections: 8,
   });
   await server.start();
   return {

@@ -23,7 +23,7 @@ export async function startJobs(deps: Deps): Promise<Jobs> {
   let stopping = false;
   const agenda = new Agenda({
     backend: new PostgresBackend({
-      poolConfig: { ...database.poolConfig, max: 4 },
+      ...(database.embedded ? { pool: database.pool } : { poolConfig: { ...database.poolConfig, max: 4 } }),
       // Through the embedded database a NOTIFY reaches only its sender; one process runs everything there.
       disableNotifications: database.embedded,
     }),
