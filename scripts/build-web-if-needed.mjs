@@ -1,0 +1,20 @@
+// `npm start` builds the portal only when its sources are newer than the last build.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+
+const out = 'web/dist/index.html';
+const newest = (dir) =>
+  fs.readdirSync(dir, { withFileTypes: true }).reduce((max, e) => {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) return e.name === 'dist' ? max : Math.max(max, newest(p));
+    return Math.max(max, fs.statSync(p).mtimeMs);
+  }, 0);
+
+const built = fs.existsSync(out) ? fs.statSync(out).mtimeMs : 0;
+const sources = Math.max(newest('web'), fs.statSync('vite.config.ts').mtimeMs);
+if (built < sources) {
+  console.log('building the portal…');
+  const r = spawnSync(process.execPath, ['node_modules/vite/bin/vite.js', 'build', '--logLevel', 'warn'], { stdio: 'inherit' });
+  if (r.status !== 0) process.exit(r.status ?? 1);
+}
