@@ -55,7 +55,8 @@ describe('filters', () => {
 describe('rate limiter', () => {
   it('spreads deliveries evenly over the limit', () => {
     const rl = new RateLimiter();
-    const waits = [0, 1, 2, 3].map(() => rl.reserve('des_x', 2, 'second', 1_000));
+    const waits = [0, 1, 2, 3].map((i) => rl.reserve('des_x', 2, 'second', `evt_${i}`, 1_000));
+    expect(rl.reserve('des_x', 2, 'second', 'evt_2', 2_000)).toBe(0); // back at its slot: goes now
     expect(waits).toEqual([0, 500, 1000, 1500]);
     expect(rl.reserve('des_y', null, 'second')).toBe(0);
   });

@@ -110,7 +110,7 @@ export class DeliveryEngine {
     }
     const connector = connectors[ev.destination_type];
     const config = destinationConfig(this.deps, { config: ev.destination_config, auth_enc: ev.destination_auth_enc });
-    const wait = this.limiter.reserve(ev.destination_id, config.rate_limit, config.rate_limit_period);
+    const wait = this.limiter.reserve(ev.destination_id, config.rate_limit, config.rate_limit_period, ev.id);
     if (wait > 5) {
       return this.push({ ...base, status: ev.attempts === 0 ? 'QUEUED' : 'SCHEDULED', attempted: false, nextAttemptAt: new Date(Date.now() + wait), responseStatus: null, errorCode: null });
     }
