@@ -45,7 +45,7 @@ export async function openDatabase(config: Config, log: Logger): Promise<Databas
   pool.on('error', (err) => log.warn({ err: err.message }, 'idle database client failed'));
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
   try {
-    await migrateToLatest(db);
+    await migrateToLatest(db, config.dbSchema);
   } catch (err) {
     await db.destroy().catch(() => {});
     await closeEmbedded();

@@ -29,7 +29,8 @@ export async function startJobs(deps: Deps): Promise<Jobs> {
     }),
     ...(database.embedded ? { notificationChannel: new InMemoryNotificationChannel() } : {}),
     name: `wirehub-${process.pid}`,
-    processEvery: '5 seconds',
+    // A lane left by a capped or stopping worker is picked up by another within about a second.
+    processEvery: '1 second',
     maxConcurrency: config.deliveryLanes + 4,
     defaultConcurrency: 1,
     defaultLockLifetime: LANE_LOCK_MS,
@@ -49,7 +50,12 @@ export async function startJobs(deps: Deps): Promise<Jobs> {
     agenda.define(
       laneJobName(lane),
       async (job) => {
-        if (stopping || runners.size >= config.lanesPerWorker || runners.has(lane)) return; // leave it to another worker
+        if (stopping || runners.size >= config.lanesPerWorker || runners.has(lane)) {
+          // Leave the lane to another worker: Agenda will have set its next run 30 s ahead, so
+          // offer it again as soon as Agenda has saved this run.
+          if (!stopping) setTimeout(() => void offerFreeLanes(deps, lane).catch(() => {}), 200).unref();
+          return;
+        }
         const runner = new LaneRunner(deps, engine, lane, config.deliveryConcurrency);
         runners.set(lane, runner);
         try {
@@ -63,12 +69,12 @@ export async function startJobs(deps: Deps): Promise<Jobs> {
   }
   agenda.define('housekeeping', async () => housekeeping(deps, engine, runners), { concurrency: 1, lockLifetime: 5 * 60_000 });
 
-  await agenda.start();
   for (let lane = 0; lane < config.deliveryLanes; lane++) {
     await agenda.every('30 seconds', laneJobName(lane), { lane });
   }
   await agenda.every('1 minute', 'housekeeping');
   await offerFreeLanes(deps);
+  await agenda.start();
 
   return {
     engine,
@@ -86,6 +92,7 @@ export async function startJobs(deps: Deps): Promise<Jobs> {
 }
 
 /** A lane nobody holds should start now, not at its next 30-second tick: on start-up and on hand-over. */
-async function offerFreeLanes(deps: Deps): Promise<void> {
-  await sql`UPDATE agenda_jobs SET next_run_at = now() WHERE name LIKE 'deliver-lane-%' AND locked_at IS NULL`.execute(deps.db);
+async function offerFreeLanes(deps: Deps, lane?: number): Promise<void> {
+  const names = lane === undefined ? 'deliver-lane-%' : laneJobName(lane);
+  await sql`UPDATE agenda_jobs SET next_run_at = now() WHERE name LIKE ${names} AND locked_at IS NULL`.execute(deps.db);
 }
