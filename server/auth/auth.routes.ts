@@ -1,4 +1,4 @@
-import { Router } from 'express';
+import { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
 import { body } from '../core/validate.ts';
 import type { Deps } from '../deps.ts';
@@ -38,7 +38,7 @@ export function authRoutes(deps: Deps): Router {
     const session = await deps.db.selectFrom('sessions').select('expires_at').where('id', '=', a.sessionId as string).executeTakeFirst();
     res.json({ ...(await auth.getProfile(deps, a.userId, a.workspaceId)), session: { expires_at: session?.expires_at ?? null } });
   });
-  const update = async (req: Parameters<Parameters<typeof me.patch>[1]>[0], res: Parameters<Parameters<typeof me.patch>[1]>[1]) => {
+  const update: RequestHandler = async (req, res) => {
     const a = requireSession(req);
     await auth.updateProfile(deps, a.userId, body(req, ProfilePatch).name);
     res.json(await auth.getProfile(deps, a.userId, a.workspaceId));

@@ -1,4 +1,4 @@
-import { Router, type Request } from 'express';
+import { Router, type Request, type RequestHandler } from 'express';
 import { z } from 'zod';
 import { authOf } from '../auth/auth.middleware.ts';
 import { listParams, type Page } from '../core/pagination.ts';
@@ -54,13 +54,13 @@ export function resourceRoutes<In, Patch, Out>(
   r.get(`${path}/:id`, async (req, res) => {
     res.json(await svc.get(ws(req), id(req), readOptions(req)));
   });
-  const update = async (req: Request, res: import('express').Response) => {
+  const update: RequestHandler = async (req, res) => {
     res.json(await svc.update(ws(req), id(req), body(req, schemas.patch)));
   };
   r.put(`${path}/:id`, update);
   r.patch(`${path}/:id`, update);
   for (const [action, disabled] of [['disable', true], ['enable', false]] as const) {
-    const handler = async (req: Request, res: import('express').Response) => {
+    const handler: RequestHandler = async (req, res) => {
       res.json(await svc.setDisabled(ws(req), id(req), disabled));
     };
     r.put(`${path}/:id/${action}`, handler);
