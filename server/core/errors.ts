@@ -26,11 +26,14 @@ export const conflict = (message: string, details?: unknown) =>
   new AppError(409, 'RESOURCE_ALREADY_EXISTS', message, details);
 
 export function zodDetails(err: ZodError, where?: string) {
-  return err.issues.map((i) => ({
-    path: [...(where ? [where] : []), ...i.path].join('.') || '(root)',
-    message: i.message,
-    code: i.code,
-  }));
+  return err.issues.flatMap((i) =>
+    // An unknown field is named at its own path, like every other offending field.
+    (i.code === 'unrecognized_keys' ? i.keys.map((k) => ({ path: [...i.path, k], message: `Unrecognized key: "${k}"` })) : [i]).map((p) => ({
+      path: [...(where ? [where] : []), ...p.path].join('.') || '(root)',
+      message: p.message,
+      code: i.code,
+    })),
+  );
 }
 
 export function validationError(err: ZodError, where: 'body' | 'query' | 'params'): AppError {
@@ -43,6 +46,9 @@ export function validationError(err: ZodError, where: 'body' | 'query' | 'params
 }
 
 type BodyParserError = Error & { type?: string; status?: number; expose?: boolean };
+
+/** Express and its parsers mark the caller's mistakes with a 4xx status (a path that does not percent-decode, a body that does not inflate). */
+const isClientErrorStatus = (status: unknown) => typeof status === 'number' && status >= 400 && status < 500;
 
 /** The one place where thrown errors become HTTP responses. */
 export function errorMiddleware(log: Logger): ErrorRequestHandler {
@@ -58,7 +64,7 @@ export function errorMiddleware(log: Logger): ErrorRequestHandler {
       const e = validationError(err, 'body');
       status = e.status;
       body = { error: { code: e.code, message: e.message, details: e.details } };
-    } else if ((err as BodyParserError).type && (err as BodyParserError).status) {
+    } else if (((err as BodyParserError).type && (err as BodyParserError).status) || isClientErrorStatus((err as BodyParserError).status)) {
       ({ status, body } = bodyParserError(err as BodyParserError));
     } else if (isDatabaseUnavailable(err)) {
       status = 503;

@@ -1,6 +1,7 @@
 import { type SelectQueryBuilder, sql } from 'kysely';
 import { z } from 'zod';
 import { AppError } from './errors.ts';
+import { inCalendar } from './time.ts';
 
 export const listParams = {
   order_by: z.enum(['name', 'created_at', 'updated_at']).default('created_at'),
@@ -23,6 +24,9 @@ function encode(c: Cursor): string {
   return Buffer.from(JSON.stringify(c)).toString('base64url');
 }
 
+const invalidCursor = () =>
+  new AppError(400, 'INVALID_CURSOR', 'The pagination cursor is not valid; use the value returned in pagination.next or pagination.prev.');
+
 function decode(raw: string): Cursor {
   try {
     const c = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as Cursor;
@@ -30,7 +34,7 @@ function decode(raw: string): Cursor {
   } catch {
     // fall through to the error below
   }
-  throw new AppError(400, 'INVALID_CURSOR', 'The pagination cursor is not valid; use the value returned in pagination.next or pagination.prev.');
+  throw invalidCursor();
 }
 
 type Params = { order_by: string; dir: 'asc' | 'desc'; limit: number; next?: string; prev?: string; cursor?: string };
@@ -53,6 +57,7 @@ export async function paginate<DB, TB extends keyof DB, O extends { id: string }
   let q = qb;
   if (cursor) {
     const value = column.endsWith('_at') && cursor.v !== null ? new Date(cursor.v) : cursor.v;
+    if (value instanceof Date && !inCalendar(value)) throw invalidCursor(); // a forged time must not reach the database
     q = asc
       ? q.where(sql<boolean>`(${col}, ${idCol}) > (${value}, ${cursor.id})`)
       : q.where(sql<boolean>`(${col}, ${idCol}) < (${value}, ${cursor.id})`);

@@ -49,7 +49,7 @@ const STATUS_ALIASES: Record<string, EventStatus[]> = {
   cancelled: ['CANCELLED'],
 };
 const STATUSES: EventStatus[] = ['QUEUED', 'SCHEDULED', 'HOLD', 'SUCCESSFUL', 'FAILED', 'CANCELLED'];
-const statusParam = z
+export const statusParam = z
   .string()
   .max(200)
   .transform((v, ctx) => {

@@ -9,7 +9,7 @@ import type { RequestRow } from '../db/schema.ts';
 import type { Deps } from '../deps.ts';
 import { routeRequest } from '../ingest/route-request.ts';
 import { decodeBody } from './body.ts';
-import { eventOut, EVENT_COLUMNS } from './events.routes.ts';
+import { eventOut, EVENT_COLUMNS, statusParam } from './events.routes.ts';
 
 const RequestsQuery = z.object({
   limit: listParams.limit,
@@ -77,9 +77,9 @@ export function requestsRoutes(deps: Deps): Router {
     const ws = authOf(req).workspaceId;
     const id = idParam(req, 'req', 'Request');
     await find(ws, id);
-    const status = typeof req.query.status === 'string' ? req.query.status.toUpperCase() : undefined;
+    const { status } = query(req, z.object({ status: statusParam.optional() }));
     let q = db.selectFrom('events').select(EVENT_COLUMNS).where('workspace_id', '=', ws).where('request_id', '=', id);
-    if (status) q = q.where('status', '=', status as never);
+    if (status) q = q.where('status', 'in', status);
     const models = (await q.orderBy('id').execute()).map((e) => eventOut(e));
     res.json({ models, count: models.length });
   });

@@ -54,6 +54,7 @@ export const RulesSchema = z
   .superRefine((rules, ctx) => {
     const seen = new Set<string>();
     rules.forEach((r, i) => {
+      if (!r) return; // a null rule is already reported by RuleSchema
       if (seen.has(r.type)) ctx.addIssue({ code: 'custom', path: [i], message: `only one ${r.type} rule is allowed` });
       seen.add(r.type);
     });

@@ -1,0 +1,389 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import supertest from 'supertest';
+import { newWorkspace, startTestHub, waitFor, type TestHub } from './support/hub.ts';
+import { startReceiver } from './support/receiver.ts';
+
+/**
+ * Bad input over every route family, as one table. Each row is sent through the real HTTP API
+ * and must come back as a clear JSON error `{"error": {"code", "message", "details"?}}` with the
+ * right 4xx: never a 500, never a dropped connection. Validation rows also name every offending
+ * field in `details[].path`. Afterwards the hub must still be healthy and the data made before
+ * the bad requests must be exactly as it was.
+ */
+
+type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
+type Row = {
+  name: string;
+  method: Method;
+  /** `{{fixture}}` placeholders are filled in once the fixtures exist. */
+  path: string;
+  /** An object is sent as JSON; a string is sent verbatim (set its content-type in `headers`), a Buffer with no content-type. */
+  body?: unknown;
+  headers?: Record<string, string>;
+  /** Which credentials to send: a read/write API key (default), a read-only key, a session token, or none. */
+  as?: 'key' | 'readonly' | 'session' | 'none';
+  /** `strict` is a hub that refuses private destinations and takes at most 2 KiB per ingested request. */
+  hub?: 'main' | 'strict';
+  expectStatus: number;
+  expectCode?: string;
+  expectDetailPaths?: string[];
+  expectMessage?: RegExp;
+  expectHeaders?: Record<string, string | RegExp>;
+};
+
+const UNKNOWN = '0'.repeat(26); // a well-formed id body that names nothing
+const longName = (n: number) => 'n'.repeat(n);
+const V = '/api/v1';
+const JSON_TYPE = { 'content-type': 'application/json' };
+const okSource = { name: 'never-created' };
+const okDestination = (url = 'https://example.com/hook') => ({ name: 'never-created', config: { url } });
+const okConnection = { name: 'never-created', source_id: '{{src}}', destination_id: '{{des}}' };
+const withRule = (rule: unknown) => ({ ...okConnection, rules: [rule] });
+const forgedCursor = (c: unknown) => Buffer.from(JSON.stringify(c)).toString('base64url');
+
+const rows: Row[] = [
+  // --- auth: sign-up, log-in, profile ----------------------------------------------------------
+  { name: 'signup: malformed email', method: 'post', path: `${V}/auth/signup`, as: 'none', body: { email: 'not-an-email', password: 'long enough pass', name: 'A', workspace: 'W' }, expectStatus: 400, expectCode: 'VALIDATION_ERROR', expectDetailPaths: ['body.email'] },
+  { name: 'signup: password under 10 characters', method: 'post', path: `${V}/auth/signup`, as: 'none', body: { email: 'short@example.test', password: 'short', name: 'A', workspace: 'W' }, expectStatus: 400, expectCode: 'VALIDATION_ERROR', expectDetailPaths: ['body.password'] },
+  { name: 'signup: name over 120 characters', method: 'post', path: `${V}/auth/signup`, as: 'none', body: { email: 'long@example.test', password: 'long enough pass', name: longName(121), workspace: 'W' }, expectStatus: 400, expectCode: 'VALIDATION_ERROR', expectDetailPaths: ['body.name'] },
+  { name: 'signup: every field missing or wrong at once', method: 'post', path: `${V}/auth/signup`, as: 'none', body: { email: 42, password: ['x'], name: '   ' }, expectStatus: 400, expectCode: 'VALIDATION_ERROR', expectDetailPaths: ['body.email', 'body.password', 'body.name', 'body.workspace'] },
+  { name: 'signup: no body at all', method: 'post', path: `${V}/auth/signup`, as: 'none', expectStatus: 400, expectCode: 'VALIDATION_ERROR', expectDetailPaths: ['body.email', 'body.password', 'body.name', 'body.workspace'] },
+  { name: 'signup: an email that already has an account', method: 'post', path: `${V}/auth/signup`, as: 'none', body: { email: '{{EMAIL}}', password: 'long enough pass', name: 'Again', workspace: 'W' }, expectStatus: 409, expectCode: 'RESOURCE_ALREADY_EXISTS' },
+  { name: 'login: wrong password', method: 'post', path: `${V}/auth/login`, as: 'none', body: { email: '{{email}}', password: 'not the password' }, expectStatus: 401, expectCode: 'INVALID_CREDENTIALS' },
+  { name: 'login: unknown email', method: 'post', path: `${V}/auth/login`, as: 'none', body: { email: 'nobody@example.test', password: 'whatever-password' }, expectStatus: 401, expectCode: 'INVALID_CREDENTIALS' },
+  { name: 'login: fields missing', method: 'post', path: `${V}/auth/login`, as: 'none', body: {}, expectStatus: 400, expectCode: 'VALIDATION_ERROR', expectDetailPaths: ['body.email', 'body.password'] },
+  { name: 'PATCH /auth/me: name over 120 characters', method: 'patch', path: `${V}/auth/me`, as: 'session', body: { name: longName(121) }, expectStatus: 400, expectCode: 'VALIDATION_ERROR', expectDetailPaths: ['body.name'] },
+  { name: 'PATCH /auth/me: empty name', method: 'patch', path: `${V}/auth/me`, as: 'session', body: { name: '  ' }, expectStatus: 400, expectCode: 'VALIDATION_ERROR', expectDetailPaths: ['body.name'] },
+  { name: 'PATCH /auth/me with an API key (no user)', method: 'patch', path: `${V}/auth/me`, body: { name: 'Key' }, expectStatus: 403, expectCode: 'FORBIDDEN' },
+  { name: 'GET /auth/me without credentials', method: 'get', path: `${V}/auth/me`, as: 'none', expectStatus: 401, expectCode: 'UNAUTHORIZED' },
+
+  // --- API keys --------------------------------------------------------------------------------
+  { name: 'api-keys: unknown scope', method: 'post', path: `${V}/api-keys`, body: { name: 'k', scopes: ['read', 'admin'] }, expectStatus: 400, expectCode: 'VALIDATION_ERROR', expectDetailPaths: ['body.scopes.1'] },
+  { name: 'api-keys: no scopes', method: 'post', path: `${V}/api-keys`, body: { name: 'k', scopes: [] }, expectStatus: 400, expectCode: 'VALIDATION_ERROR', expectDetailPaths: ['body.scopes'] },
+  { name: 'api-keys: scopes as a string', method: 'post', path: `${V}/api-keys`, body: { name: 'k', scopes: 'read' }, expectStatus: 400, expectCode: 'VALIDATION_ERROR', expectDetailPaths: ['body.scopes'] },
+  { name: 'api-keys: name missing', method: 'post', path: `${V}/api-keys`, body: { scopes: ['read'] }, expectStatus: 400, expectCode: 'VALIDATION_ERROR', expectDetailPaths: ['body.name'] },
+  { name: 'api-keys: delete an unknown id', method: 'delete', path: `${V}/api-keys/key_${UNKNOWN}`, expectStatus: 404, expectCode: 'NOT_FOUND' },
+  { name: 'api-keys: delete a malformed id', method: 'delete', path: `${V}/api-keys/1;DROP TABLE api_keys`, expectStatus: 404, expectCode: 'NOT_FOUND' },
+  { name: 'api-keys: a read-only key creates a key', method: 'post', path: `${V}/api-keys`, as: 'readonly', body: { name: 'k', scopes: ['read'] }, expectStatus: 403, expectCode: 'INSUFFICIENT_SCOPE' },
+
+  // --- sources ---------------------------------------------------------------------------------
+  { name: 'sources: empty body', method: 'post', path: `${V}/sources`, body: {}, expectStatus: 400, expectCode: 'VALIDATION_ERROR', expectDetailPaths: ['body.name'] },
+  { name: 'sources: name with forbidden characters', method: 'post', path: `${V}/sources`, body: { name: 'a/b<script>' }, expectStatus: 400, expectCode: 'VALIDATION_ERROR', expectDetailPaths: ['body.name'] },
+  { name: 'sources: name over 155 characters', method: 'post', path: `${V}/sources`, body: { name: longName(156) }, expectStatus: 400, expectCode: 'VALIDATION_ERROR', expectDetailPaths: ['body.name'] },
+  { name: 'sources: unknown field', method: 'post', path: `${V}/sources`, body: { name: 'x', colour: 'red' }, expectStatus: 400, expectCode: 'VALIDATION_ERROR', expectDetailPaths: ['body.colour'] },
+  { name: 'sources: lower-case type', method: 'post', path: `${V}/sources`, body: { name: 'x', type: 'webhook' }, expectStatus: 400, expectCode: 'VALIDATION_ERROR', expectDetailPaths: ['body.type'] },
+  { name: 'sources: unknown auth type', method: 'post', path: `${V}/sources`, body: { name: 'x', config: { auth: { type: 'magic' } } }, expectStatus: 400, expectCode: 'VALIDATION_ERROR', expectDetailPaths: ['body.config.auth.type'] },
+  { name: 'sources: HMAC auth without header or secret', method: 'post', path: `${V}/sources`, body: { name: 'x', config: { auth: { type: 'hmac' } } }, expectStatus: 400, expectCode: 'VALIDATION_ERROR', expectDetailPaths: ['body.config.auth.header_key', 'body.config.auth.webhook_secret_key'] },
+  { name: 'sources: GET among allowed methods', method: 'post', path: `${V}/sources`, body: { name: 'x', config: { allowed_http_methods: ['POST', 'GET'] } }, expectStatus: 400, expectCode: 'VALIDATION_ERROR', expectDetailPaths: ['body.config.allowed_http_methods.1'] },
+  { name: 'sources: duplicate name', method: 'post', path: `${V}/sources`, body: { name: 'orders' }, expectStatus: 409, expectCode: 'RESOURCE_ALREADY_EXISTS' },
+  { name: 'sources: rename onto an existing name', method: 'patch', path: `${V}/sources/{{src}}`, body: { name: 'retired' }, expectStatus: 409, expectCode: 'RESOURCE_ALREADY_EXISTS' },
+  { name: 'sources: PATCH with an empty name', method: 'patch', path: `${V}/sources/{{src}}`, body: { name: '' }, expectStatus: 400, expectCode: 'VALIDATION_ERROR', expectDetailPaths: ['body.name'] },
+  { name: 'sources: upsert (PUT) without a name', method: 'put', path: `${V}/sources`, body: { description: 'x' }, expectStatus: 400, expectCode: 'VALIDATION_ERROR', expectDetailPaths: ['body.name'] },
+  { name: 'sources: unknown id', method: 'get', path: `${V}/sources/src_${UNKNOWN}`, expectStatus: 404, expectCode: 'NOT_FOUND' },
+  { name: 'sources: malformed id', method: 'get', path: `${V}/sources/not-an-id`, expectStatus: 404, expectCode: 'NOT_FOUND' },
+  { name: 'sources: id of another kind', method: 'get', path: `${V}/sources/{{des}}`, expectStatus: 404, expectCode: 'NOT_FOUND' },
+  { name: 'sources: disable an unknown id', method: 'put', path: `${V}/sources/src_${UNKNOWN}/disable`, expectStatus: 404, expectCode: 'NOT_FOUND' },
+  { name: 'sources: delete an unknown id', method: 'delete', path: `${V}/sources/src_${UNKNOWN}`, expectStatus: 404, expectCode: 'NOT_FOUND' },
+  { name: 'sources: list ordered by an unknown column', method: 'get', path: `${V}/sources?order_by=colour`, expectStatus: 400, expectCode: 'VALIDATION_ERROR', expectDetailPaths: ['query.order_by'] },
+  { name: 'sources: list with a bad dir and disabled flag', method: 'get', path: `${V}/sources?dir=sideways&disabled=maybe`, expectStatus: 400, expectCode: 'VALIDATION_ERROR', expectDetailPaths: ['query.dir', 'query.disabled'] },
+  { name: 'sources: a read-only key deletes', method: 'delete', path: `${V}/sources/{{src}}`, as: 'readonly', expectStatus: 403, expectCode: 'INSUFFICIENT_SCOPE' },
+
+  // --- destinations ----------------------------------------------------------------------------
+  { name: 'destinations: loopback URL with private destinations off', hub: 'strict', method: 'post', path: `${V}/destinations`, body: okDestination('http://127.0.0.1:9/hook'), expectStatus: 422, expectCode: 'PRIVATE_DESTINATION', expectDetailPaths: ['config.url'] },
+  { name: 'destinations: localhost with private destinations off', hub: 'strict', method: 'post', path: `${V}/destinations`, body: okDestination('http://localhost:3000/'), expectStatus: 422, expectCode: 'PRIVATE_DESTINATION', expectDetailPaths: ['config.url'] },
+  { name: 'destinations: RFC 1918 address with private destinations off', hub: 'strict', method: 'post', path: `${V}/destinations`, body: okDestination('https://10.1.2.3/hook'), expectStatus: 422, expectCode: 'PRIVATE_DESTINATION', expectDetailPaths: ['config.url'] },
+  { name: 'destinations: cloud metadata address with private destinations off', hub: 'strict', method: 'post', path: `${V}/destinations`, body: okDestination('http://169.254.169.254/latest/meta-data'), expectStatus: 422, expectCode: 'PRIVATE_DESTINATION', expectDetailPaths: ['config.url'] },
+  { name: 'destinations: IPv6 loopback with private destinations off', hub: 'strict', method: 'post', path: `${V}/destinations`, body: okDestination('http://[::1]:8080/'), expectStatus: 422, expectCode: 'PRIVATE_DESTINATION', expectDetailPaths: ['config.url'] },
+  { name: 'destinations: IPv4-mapped IPv6 loopback with private destinations off', hub: 'strict', method: 'post', path: `${V}/destinations`, body: okDestination('http://[::ffff:127.0.0.1]/'), expectStatus: 422, expectCode: 'PRIVATE_DESTINATION', expectDetailPaths: ['config.url'] },
+  { name: 'destinations: PATCH onto a private URL with private destinations off', hub: 'strict', method: 'patch', path: `${V}/destinations/{{strictDes}}`, body: { config: { url: 'http://192.168.1.10/' } }, expectStatus: 422, expectCode: 'PRIVATE_DESTINATION', expectDetailPaths: ['config.url'] },
+  { name: 'destinations: upsert (PUT) onto a private URL with private destinations off', hub: 'strict', method: 'put', path: `${V}/destinations`, body: { name: 'public', url: 'http://127.0.0.1/' }, expectStatus: 422, expectCode: 'PRIVATE_DESTINATION', expectDetailPaths: ['config.url'] },
+  { name: 'destinations: ftp:// URL', method: 'post', path: `${V}/destinations`, body: okDestination('ftp://example.com/file'), expectStatus: 400, expectCode: 'VALIDATION_ERROR', expectDetailPaths: ['body.config.url'] },
+  { name: 'destinations: javascript: URL as the top-level shorthand', method: 'post', path: `${V}/destinations`, body: { name: 'x', url: 'javascript:alert(1)' }, expectStatus: 400, expectCode: 'VALIDATION_ERROR', expectDetailPaths: ['body.config.url'] },
+  { name: 'destinations: not a URL at all', method: 'post', path: `${V}/destinations`, body: okDestination('definitely not a url'), expectStatus: 400, expectCode: 'VALIDATION_ERROR', expectDetailPaths: ['body.config.url'] },
+  { name: 'destinations: config missing', method: 'post', path: `${V}/destinations`, body: { name: 'x' }, expectStatus: 400, expectCode: 'VALIDATION_ERROR', expectDetailPaths: ['body.config'] },
+  { name: 'destinations: bad header name and a header value with a line break', method: 'post', path: `${V}/destinations`, body: { name: 'x', config: { url: 'https://example.com/', headers: { 'Bad Header': 'x', 'X-Ok': 'a\r\nInjected: yes' } } }, expectStatus: 400, expectCode: 'VALIDATION_ERROR', expectDetailPaths: ['body.config.headers.Bad Header', 'body.config.headers.X-Ok'] },
+  { name: 'destinations: unknown auth type', method: 'post', path: `${V}/destinations`, body: { name: 'x', config: { url: 'https://example.com/', auth: { type: 'oauth2' } } }, expectStatus: 400, expectCode: 'VALIDATION_ERROR', expectDetailPaths: ['body.config.auth.type'] },
+  { name: 'destinations: bearer auth without a token', method: 'post', path: `${V}/destinations`, body: { name: 'x', config: { url: 'https://example.com/', auth: { type: 'bearer' } } }, expectStatus: 400, expectCode: 'VALIDATION_ERROR', expectDetailPaths: ['body.config.auth.token'] },
+  { name: 'destinations: non-HTTP type, bad method and a tiny timeout', method: 'post', path: `${V}/destinations`, body: { name: 'x', type: 'SMTP', config: { url: 'https://example.com/', http_method: 'TRACE', timeout_ms: 5 } }, expectStatus: 400, expectCode: 'VALIDATION_ERROR', expectDetailPaths: ['body.type', 'body.config.http_method', 'body.config.timeout_ms'] },
+  { name: 'destinations: PATCH to an ftp:// URL', method: 'patch', path: `${V}/destinations/{{des}}`, body: { config: { url: 'ftp://example.com/' } }, expectStatus: 400, expectCode: 'VALIDATION_ERROR', expectDetailPaths: ['body.config.url'] },
+  { name: 'destinations: enable an unknown id', method: 'post', path: `${V}/destinations/des_${UNKNOWN}/enable`, expectStatus: 404, expectCode: 'NOT_FOUND' },
+
+  // --- connections -----------------------------------------------------------------------------
+  { name: 'connections: unknown source_id', method: 'post', path: `${V}/connections`, body: { ...okConnection, source_id: `src_${UNKNOWN}` }, expectStatus: 422, expectCode: 'UNPROCESSABLE_ENTITY', expectDetailPaths: ['source_id'] },
+  { name: 'connections: unknown source and destination (as nested refs)', method: 'post', path: `${V}/connections`, body: { name: 'x', source: { id: 'nope' }, destination: { id: `des_${UNKNOWN}` } }, expectStatus: 422, expectCode: 'UNPROCESSABLE_ENTITY', expectDetailPaths: ['source_id', 'destination_id'] },
+  { name: 'connections: everything missing', method: 'post', path: `${V}/connections`, body: {}, expectStatus: 400, expectCode: 'VALIDATION_ERROR', expectDetailPaths: ['body.name', 'body.source_id', 'body.destination_id'] },
+  { name: 'connections: unknown rule type', method: 'post', path: `${V}/connections`, body: withRule({ type: 'teleport' }), expectStatus: 400, expectCode: 'VALIDATION_ERROR', expectDetailPaths: ['body.rules.0'], expectMessage: /unknown rule type "teleport"/ },
+  ...['delay', 'deduplicate', 'transform', 'transformation'].map(
+    (type): Row => ({ name: `connections: rule type ${type} is not supported yet`, method: 'post', path: `${V}/connections`, body: withRule({ type }), expectStatus: 400, expectCode: 'VALIDATION_ERROR', expectDetailPaths: ['body.rules.0'], expectMessage: new RegExp(`rule type "${type}" is not supported yet`) }),
+  ),
+  { name: 'connections: a rule that is null', method: 'post', path: `${V}/connections`, body: withRule(null), expectStatus: 400, expectCode: 'VALIDATION_ERROR', expectDetailPaths: ['body.rules.0'] },
+  { name: 'connections: rules that are not a list', method: 'post', path: `${V}/connections`, body: { ...okConnection, rules: { type: 'filter' } }, expectStatus: 400, expectCode: 'VALIDATION_ERROR', expectDetailPaths: ['body.rules'] },
+  { name: 'connections: filter with an unknown operator', method: 'post', path: `${V}/connections`, body: withRule({ type: 'filter', body: { amount: { $foo: 1 } } }), expectStatus: 400, expectCode: 'VALIDATION_ERROR', expectDetailPaths: ['body.rules.0'], expectMessage: /\$foo/ },
+  { name: 'connections: filter with an unknown top-level operator', method: 'post', path: `${V}/connections`, body: withRule({ type: 'filter', headers: { $where: 'sleep(1000)' } }), expectStatus: 400, expectCode: 'VALIDATION_ERROR', expectDetailPaths: ['body.rules.0'] },
+  { name: 'connections: retry count over 50', method: 'post', path: `${V}/connections`, body: withRule({ type: 'retry', count: 51 }), expectStatus: 400, expectCode: 'VALIDATION_ERROR', expectDetailPaths: ['body.rules.0.count'] },
+  { name: 'connections: retry interval under a second and a bad status spec', method: 'post', path: `${V}/connections`, body: withRule({ type: 'retry', interval: 10, response_status_codes: ['5xx'] }), expectStatus: 400, expectCode: 'VALIDATION_ERROR', expectDetailPaths: ['body.rules.0.interval', 'body.rules.0.response_status_codes.0'] },
+  { name: 'connections: two filter rules', method: 'post', path: `${V}/connections`, body: { ...okConnection, rules: [{ type: 'filter', body: { a: 1 } }, { type: 'filter', body: { b: 1 } }] }, expectStatus: 400, expectCode: 'VALIDATION_ERROR', expectDetailPaths: ['body.rules.1'] },
+  { name: 'connections: duplicate name on the same source', method: 'post', path: `${V}/connections`, body: { ...okConnection, name: 'orders-to-receiver' }, expectStatus: 409, expectCode: 'RESOURCE_ALREADY_EXISTS' },
+  { name: 'connections: PATCH to an unknown destination', method: 'patch', path: `${V}/connections/{{web}}`, body: { destination_id: `des_${UNKNOWN}` }, expectStatus: 422, expectCode: 'UNPROCESSABLE_ENTITY', expectDetailPaths: ['destination_id'] },
+  { name: 'connections: upsert (PUT) by an unknown id', method: 'put', path: `${V}/connections`, body: { ...okConnection, id: `web_${UNKNOWN}` }, expectStatus: 404, expectCode: 'NOT_FOUND' },
+  { name: 'connections: pause an unknown id', method: 'put', path: `${V}/connections/web_${UNKNOWN}/pause`, expectStatus: 404, expectCode: 'NOT_FOUND' },
+  { name: 'connections: unpause a malformed id', method: 'post', path: `${V}/connections/web_!!/unpause`, expectStatus: 404, expectCode: 'NOT_FOUND' },
+  { name: 'connections: latest input of an unknown id', method: 'get', path: `${V}/connections/web_${UNKNOWN}/latest-input`, expectStatus: 404, expectCode: 'NOT_FOUND' },
+  { name: 'connections: a read-only key pauses', method: 'put', path: `${V}/connections/{{web}}/pause`, as: 'readonly', expectStatus: 403, expectCode: 'INSUFFICIENT_SCOPE' },
+
+  // --- requests, events, attempts --------------------------------------------------------------
+  { name: 'requests: unknown status filter', method: 'get', path: `${V}/requests?status=weird`, expectStatus: 400, expectCode: 'VALIDATION_ERROR', expectDetailPaths: ['query.status'] },
+  { name: 'requests: bad from and to times', method: 'get', path: `${V}/requests?from=yesterday&to=2024-13-45`, expectStatus: 400, expectCode: 'VALIDATION_ERROR', expectDetailPaths: ['query.from', 'query.to'] },
+  { name: 'requests: a relative time beyond the calendar', method: 'get', path: `${V}/requests?from=now-99999999999w`, expectStatus: 400, expectCode: 'VALIDATION_ERROR', expectDetailPaths: ['query.from'] },
+  { name: 'requests: a relative time before the database calendar', method: 'get', path: `${V}/requests?to=now-10000000w`, expectStatus: 400, expectCode: 'VALIDATION_ERROR', expectDetailPaths: ['query.to'] },
+  { name: 'requests: verified is not a boolean', method: 'get', path: `${V}/requests?verified=perhaps`, expectStatus: 400, expectCode: 'VALIDATION_ERROR', expectDetailPaths: ['query.verified'] },
+  { name: 'requests: limit 0', method: 'get', path: `${V}/requests?limit=0`, expectStatus: 400, expectCode: 'VALIDATION_ERROR', expectDetailPaths: ['query.limit'] },
+  { name: 'requests: limit 256', method: 'get', path: `${V}/requests?limit=256`, expectStatus: 400, expectCode: 'VALIDATION_ERROR', expectDetailPaths: ['query.limit'] },
+  { name: 'requests: limit "abc"', method: 'get', path: `${V}/requests?limit=abc`, expectStatus: 400, expectCode: 'VALIDATION_ERROR', expectDetailPaths: ['query.limit'] },
+  { name: 'requests: limit 1.5', method: 'get', path: `${V}/requests?limit=1.5`, expectStatus: 400, expectCode: 'VALIDATION_ERROR', expectDetailPaths: ['query.limit'] },
+  { name: 'requests: garbage cursor', method: 'get', path: `${V}/requests?next=!!!not-a-cursor`, expectStatus: 400, expectCode: 'INVALID_CURSOR' },
+  { name: 'requests: unknown id', method: 'get', path: `${V}/requests/req_${UNKNOWN}`, expectStatus: 404, expectCode: 'NOT_FOUND' },
+  { name: 'requests: malformed id', method: 'get', path: `${V}/requests/12345`, expectStatus: 404, expectCode: 'NOT_FOUND' },
+  { name: 'requests: events of an unknown request', method: 'get', path: `${V}/requests/req_${UNKNOWN}/events`, expectStatus: 404, expectCode: 'NOT_FOUND' },
+  { name: 'requests: events of a request with an unknown status filter', method: 'get', path: `${V}/requests/{{req}}/events?status=exploded`, expectStatus: 400, expectCode: 'VALIDATION_ERROR', expectDetailPaths: ['query.status'] },
+  { name: 'requests: ignored events of an unknown request', method: 'get', path: `${V}/requests/req_${UNKNOWN}/ignored_events`, expectStatus: 404, expectCode: 'NOT_FOUND' },
+  { name: 'requests: retry an unknown request', method: 'post', path: `${V}/requests/req_${UNKNOWN}/retry`, expectStatus: 404, expectCode: 'NOT_FOUND' },
+  { name: 'events: unknown status filter', method: 'get', path: `${V}/events?status=QUEUED,exploded`, expectStatus: 400, expectCode: 'VALIDATION_ERROR', expectDetailPaths: ['query.status'] },
+  { name: 'events: bad from time', method: 'get', path: `${V}/events?from=2024-02-30T25:61:00Z`, expectStatus: 400, expectCode: 'VALIDATION_ERROR', expectDetailPaths: ['query.from'] },
+  { name: 'events: limit 256 and a bad dir', method: 'get', path: `${V}/events?limit=256&dir=up`, expectStatus: 400, expectCode: 'VALIDATION_ERROR', expectDetailPaths: ['query.limit', 'query.dir'] },
+  { name: 'events: cursor that is not base64 JSON', method: 'get', path: `${V}/events?cursor=%25%25%25`, expectStatus: 400, expectCode: 'INVALID_CURSOR' },
+  { name: 'events: cursor of the wrong shape', method: 'get', path: `${V}/events?next=${forgedCursor({ v: 1, id: 2 })}`, expectStatus: 400, expectCode: 'INVALID_CURSOR' },
+  { name: 'events: unknown id', method: 'get', path: `${V}/events/evt_${UNKNOWN}`, expectStatus: 404, expectCode: 'NOT_FOUND' },
+  { name: 'events: malformed id', method: 'get', path: `${V}/events/evt_%00`, expectStatus: 404, expectCode: 'NOT_FOUND' },
+  { name: 'events: retry an unknown event', method: 'post', path: `${V}/events/evt_${UNKNOWN}/retry`, expectStatus: 404, expectCode: 'NOT_FOUND' },
+  { name: 'events: a read-only key retries', method: 'post', path: `${V}/events/{{evt}}/retry`, as: 'readonly', expectStatus: 403, expectCode: 'INSUFFICIENT_SCOPE' },
+  { name: 'attempts: limit 0', method: 'get', path: `${V}/attempts?limit=0`, expectStatus: 400, expectCode: 'VALIDATION_ERROR', expectDetailPaths: ['query.limit'] },
+  { name: 'attempts: garbage prev cursor', method: 'get', path: `${V}/attempts?prev=e30`, expectStatus: 400, expectCode: 'INVALID_CURSOR' },
+  { name: 'attempts: unknown id', method: 'get', path: `${V}/attempts/atm_${UNKNOWN}`, expectStatus: 404, expectCode: 'NOT_FOUND' },
+  { name: 'attempts: malformed id', method: 'get', path: `${V}/attempts/{{evt}}`, expectStatus: 404, expectCode: 'NOT_FOUND' },
+  { name: 'sources: forged cursor whose time is not a time', method: 'get', path: `${V}/sources?next=${forgedCursor({ v: 'not a time', id: 'src_x' })}`, expectStatus: 400, expectCode: 'INVALID_CURSOR' },
+
+  // --- project secrets -------------------------------------------------------------------------
+  { name: 'project-secrets: short api_key', method: 'put', path: `${V}/project-secrets`, body: { api_key: 'short' }, expectStatus: 400, expectCode: 'VALIDATION_ERROR', expectDetailPaths: ['body.api_key'] },
+  { name: 'project-secrets: both secrets short', method: 'put', path: `${V}/project-secrets`, body: { api_key: 'short', signing_secret: 'tiny' }, expectStatus: 400, expectCode: 'VALIDATION_ERROR', expectDetailPaths: ['body.api_key', 'body.signing_secret'] },
+  { name: 'project-secrets: empty body', method: 'put', path: `${V}/project-secrets`, body: {}, expectStatus: 400, expectCode: 'VALIDATION_ERROR', expectDetailPaths: ['body'] },
+  { name: 'project-secrets: no body', method: 'put', path: `${V}/project-secrets`, expectStatus: 400, expectCode: 'VALIDATION_ERROR', expectDetailPaths: ['body'] },
+  { name: 'project-secrets: unknown field', method: 'put', path: `${V}/project-secrets`, body: { signing_secret: 'long-enough-secret', master_key: 'x' }, expectStatus: 400, expectCode: 'VALIDATION_ERROR', expectDetailPaths: ['body.master_key'] },
+  { name: 'project-secrets: rotate something unknown', method: 'post', path: `${V}/project-secrets/rotate`, body: { rotate: ['everything'] }, expectStatus: 400, expectCode: 'VALIDATION_ERROR', expectDetailPaths: ['body.rotate.0'] },
+  { name: 'project-secrets: a read-only key rotates', method: 'post', path: `${V}/project-secrets/rotate`, as: 'readonly', body: {}, expectStatus: 403, expectCode: 'INSUFFICIENT_SCOPE' },
+
+  // --- ingest ----------------------------------------------------------------------------------
+  { name: 'ingest: unknown source', method: 'post', path: `/e/src_${UNKNOWN}`, as: 'none', body: { a: 1 }, expectStatus: 404, expectCode: 'SOURCE_NOT_FOUND' },
+  { name: 'ingest: malformed source id', method: 'post', path: '/e/<script>', as: 'none', body: { a: 1 }, expectStatus: 404, expectCode: 'SOURCE_NOT_FOUND' },
+  { name: 'ingest: a destination id as the source', method: 'post', path: '/e/{{des}}/sub/path', as: 'none', body: { a: 1 }, expectStatus: 404, expectCode: 'SOURCE_NOT_FOUND' },
+  { name: 'ingest: disabled source', method: 'post', path: '/e/{{disabledSrc}}', as: 'none', body: { a: 1 }, expectStatus: 410, expectCode: 'SOURCE_DISABLED' },
+  { name: 'ingest: GET', method: 'get', path: '/e/{{src}}', as: 'none', expectStatus: 405, expectCode: 'METHOD_NOT_ALLOWED', expectHeaders: { allow: 'POST, PUT, PATCH' } },
+  { name: 'ingest: DELETE', method: 'delete', path: '/e/{{src}}/a/b', as: 'none', expectStatus: 405, expectCode: 'METHOD_NOT_ALLOWED' },
+  { name: 'ingest: PUT to a POST-only source', method: 'put', path: '/e/{{postOnlySrc}}', as: 'none', body: { a: 1 }, expectStatus: 405, expectCode: 'METHOD_NOT_ALLOWED', expectHeaders: { allow: 'POST' } },
+  { name: 'ingest: body over the limit', hub: 'strict', method: 'post', path: '/e/{{strictSrc}}', as: 'none', body: 'x'.repeat(3000), headers: { 'content-type': 'text/plain' }, expectStatus: 413, expectCode: 'PAYLOAD_TOO_LARGE' },
+  { name: 'ingest: JSON body over the limit', hub: 'strict', method: 'post', path: '/e/{{strictSrc}}', as: 'none', body: { blob: 'y'.repeat(4096) }, expectStatus: 413, expectCode: 'PAYLOAD_TOO_LARGE' },
+  { name: 'ingest: body over the limit to an unknown source', hub: 'strict', method: 'post', path: `/e/src_${UNKNOWN}`, as: 'none', body: 'z'.repeat(3000), headers: { 'content-type': 'text/plain' }, expectStatus: 413, expectCode: 'PAYLOAD_TOO_LARGE' },
+  { name: 'ingest: unknown content-encoding', method: 'post', path: '/e/{{src}}', as: 'none', body: '{"a":1}', headers: { 'content-type': 'application/json', 'content-encoding': 'snappy' }, expectStatus: 415, expectCode: 'UNSUPPORTED_MEDIA_TYPE' },
+  { name: 'ingest: gzip that is not gzip', method: 'post', path: '/e/{{src}}', as: 'none', body: 'not gzip at all', headers: { 'content-type': 'text/plain', 'content-encoding': 'gzip' }, expectStatus: 400, expectCode: 'BAD_REQUEST' },
+  { name: 'ingest: missing API key on a verified source', method: 'post', path: '/e/{{guardedSrc}}', as: 'none', body: { a: 1 }, expectStatus: 401, expectCode: 'VERIFICATION_FAILED' },
+  { name: 'ingest: malformed percent-encoding in the path', method: 'post', path: '/e/{{src}}/%E0%A4%A', as: 'none', body: { a: 1 }, expectStatus: 400, expectCode: 'BAD_REQUEST' },
+
+  // --- the API as a whole: bodies, content types, credentials, routes --------------------------
+  { name: 'API: malformed JSON', method: 'post', path: `${V}/sources`, body: '{"name": "x",', headers: JSON_TYPE, expectStatus: 400, expectCode: 'INVALID_JSON' },
+  { name: 'API: JSON that is a bare string', method: 'post', path: `${V}/sources`, body: '"just a string"', headers: JSON_TYPE, expectStatus: 400, expectCode: 'INVALID_JSON' },
+  { name: 'API: JSON that is an array', method: 'post', path: `${V}/sources`, body: '[{"name":"x"}]', headers: JSON_TYPE, expectStatus: 400, expectCode: 'VALIDATION_ERROR', expectDetailPaths: ['body'] },
+  { name: 'API: malformed JSON on sign-up', method: 'post', path: `${V}/auth/signup`, as: 'none', body: '{email:', headers: JSON_TYPE, expectStatus: 400, expectCode: 'INVALID_JSON' },
+  { name: 'API: text/plain body', method: 'post', path: `${V}/sources`, body: 'name=x', headers: { 'content-type': 'text/plain' }, expectStatus: 415, expectCode: 'UNSUPPORTED_MEDIA_TYPE' },
+  { name: 'API: form-encoded body', method: 'post', path: `${V}/auth/login`, as: 'none', body: 'email=a&password=b', headers: { 'content-type': 'application/x-www-form-urlencoded' }, expectStatus: 415, expectCode: 'UNSUPPORTED_MEDIA_TYPE' },
+  { name: 'API: a body without any content type', method: 'put', path: `${V}/project-secrets`, body: Buffer.from('{"signing_secret":"long-enough-secret"}'), expectStatus: 415, expectCode: 'UNSUPPORTED_MEDIA_TYPE' },
+  { name: 'API: JSON in an unsupported charset', method: 'post', path: `${V}/sources`, body: '{"name":"x"}', headers: { 'content-type': 'application/json; charset=latin1' }, expectStatus: 415, expectCode: 'UNSUPPORTED_MEDIA_TYPE' },
+  { name: 'API: JSON body over 1 MiB', method: 'post', path: `${V}/sources`, body: { name: 'x', description: 'd'.repeat(1_100_000) }, expectStatus: 413, expectCode: 'PAYLOAD_TOO_LARGE' },
+  { name: 'API: no Authorization header', method: 'get', path: `${V}/sources`, as: 'none', expectStatus: 401, expectCode: 'UNAUTHORIZED' },
+  { name: 'API: Basic instead of Bearer', method: 'get', path: `${V}/sources`, headers: { authorization: 'Basic dXNlcjpwYXNz' }, expectStatus: 401, expectCode: 'UNAUTHORIZED' },
+  { name: 'API: Bearer with nothing after it', method: 'get', path: `${V}/sources`, headers: { authorization: 'Bearer ' }, expectStatus: 401, expectCode: 'UNAUTHORIZED' },
+  { name: 'API: an API key that does not exist', method: 'get', path: `${V}/sources`, headers: { authorization: `Bearer wh_live_${'a'.repeat(40)}` }, expectStatus: 401, expectCode: 'UNAUTHORIZED' },
+  { name: 'API: a session token that does not exist', method: 'get', path: `${V}/events`, headers: { authorization: `Bearer whs_${'b'.repeat(43)}` }, expectStatus: 401, expectCode: 'UNAUTHORIZED' },
+  { name: 'API: a token of no known kind', method: 'delete', path: `${V}/sources/{{src}}`, headers: { authorization: 'Bearer hunter2' }, expectStatus: 401, expectCode: 'UNAUTHORIZED' },
+  { name: 'API: an absurdly long token', method: 'get', path: `${V}/sources`, headers: { authorization: `Bearer ${'c'.repeat(5000)}` }, expectStatus: 401, expectCode: 'UNAUTHORIZED' },
+  { name: 'API: a read-only key creates a source', method: 'post', path: `${V}/sources`, as: 'readonly', body: okSource, expectStatus: 403, expectCode: 'INSUFFICIENT_SCOPE' },
+  { name: 'API: a read-only key changes a destination', method: 'patch', path: `${V}/destinations/{{des}}`, as: 'readonly', body: { description: 'changed' }, expectStatus: 403, expectCode: 'INSUFFICIENT_SCOPE' },
+  { name: 'API: x-team-id of a workspace that does not exist', method: 'get', path: `${V}/sources`, headers: { 'x-team-id': `tm_${UNKNOWN}` }, expectStatus: 403, expectCode: 'FORBIDDEN' },
+  { name: 'API: unknown route', method: 'get', path: `${V}/widgets`, expectStatus: 404, expectCode: 'NOT_FOUND' },
+  { name: 'API: unknown route without the version', method: 'post', path: '/api/widgets/1', body: {}, expectStatus: 404, expectCode: 'NOT_FOUND' },
+  { name: 'API: unknown method on a known route', method: 'delete', path: `${V}/project-secrets`, expectStatus: 404, expectCode: 'NOT_FOUND' },
+  { name: 'unknown route outside the API', method: 'post', path: '/no/such/thing', as: 'none', body: {}, expectStatus: 404, expectCode: 'NOT_FOUND' },
+  { name: 'API: malformed percent-encoding in an id', method: 'get', path: `${V}/sources/%E0%A4%A`, expectStatus: 400, expectCode: 'BAD_REQUEST' },
+
+  // --- absurd query strings --------------------------------------------------------------------
+  { name: 'query: limit given twice', method: 'get', path: `${V}/sources?limit=1&limit=2`, expectStatus: 400, expectCode: 'VALIDATION_ERROR', expectDetailPaths: ['query.limit'] },
+  { name: 'query: status given twice', method: 'get', path: `${V}/events?status=FAILED&status=QUEUED`, expectStatus: 400, expectCode: 'VALIDATION_ERROR', expectDetailPaths: ['query.status'] },
+  { name: 'query: from given twice', method: 'get', path: `${V}/requests?from=now-1h&from=now`, expectStatus: 400, expectCode: 'VALIDATION_ERROR', expectDetailPaths: ['query.from'] },
+  { name: 'query: cursor given twice', method: 'get', path: `${V}/attempts?next=a&next=b`, expectStatus: 400, expectCode: 'VALIDATION_ERROR', expectDetailPaths: ['query.next'] },
+  { name: 'query: name and include given twice', method: 'get', path: `${V}/connections?name=a&name=b&include=x&include=y`, expectStatus: 400, expectCode: 'VALIDATION_ERROR', expectDetailPaths: ['query.name', 'query.include'] },
+  { name: 'query: empty limit', method: 'get', path: `${V}/destinations?limit=`, expectStatus: 400, expectCode: 'VALIDATION_ERROR', expectDetailPaths: ['query.limit'] },
+  { name: 'query: a filter id far too long', method: 'get', path: `${V}/events?request_id=${'r'.repeat(500)}`, expectStatus: 400, expectCode: 'VALIDATION_ERROR', expectDetailPaths: ['query.request_id'] },
+];
+
+/** Absurd but harmless: these must be answered normally (2xx), not rejected and certainly not crash. */
+const tolerated: { name: string; path: string }[] = [
+  { name: 'bracketed array syntax is just an unknown parameter', path: `${V}/events?status[]=x&limit[]=3` },
+  { name: 'operator-looking keys are just unknown parameters', path: `${V}/sources?order_by[$gt]=x&name[$ne]=y` },
+  { name: 'team_id given twice is not a team selection', path: `${V}/sources?team_id=a&team_id=b` },
+  { name: 'a forged cursor that names nothing just ends the list', path: `${V}/requests?next=${forgedCursor({ v: null, id: 'zzz' })}` },
+  { name: 'reveal given twice', path: `${V}/project-secrets?reveal=a&reveal=b` },
+];
+
+describe('bad input gets a clear JSON 4xx on every route family', () => {
+  let main: TestHub;
+  let strict: TestHub;
+  let receiver: Awaited<ReturnType<typeof startReceiver>>;
+  const fixtures: Record<string, string> = {};
+  const tokens: Record<'main' | 'strict', Record<'key' | 'readonly' | 'session', string>> = { main: {} as never, strict: {} as never };
+  let before: Record<string, unknown>;
+
+  const fill = (s: string) =>
+    s.replace(/\{\{(\w+)\}\}/g, (_, k: string) => {
+      if (fixtures[k] === undefined) throw new Error(`no fixture ${k}`);
+      return fixtures[k];
+    });
+  const get = (path: string, hub = main, token = tokens.main.key) => hub.api('get', path, token);
+
+  /** Everything the bad requests must leave untouched. */
+  const snapshot = async () => ({
+    source: (await get(`${V}/sources/${fixtures.src}?include=config.auth`)).body,
+    disabledSource: (await get(`${V}/sources/${fixtures.disabledSrc}`)).body,
+    destination: (await get(`${V}/destinations/${fixtures.des}?include=config.auth`)).body,
+    connection: (await get(`${V}/connections/${fixtures.web}`)).body,
+    request: (await get(`${V}/requests/${fixtures.req}`)).body,
+    event: (await get(`${V}/events/${fixtures.evt}`)).body,
+    attempt: (await get(`${V}/attempts/${fixtures.atm}`)).body,
+    sources: (await get(`${V}/sources`)).body.models.map((s: { id: string }) => s.id),
+    connections: (await get(`${V}/connections`)).body.models.map((s: { id: string }) => s.id),
+    // last_used_at moves when a key is used, which the bad requests do; everything else must not.
+    apiKeys: (await get(`${V}/api-keys`)).body.models.map(({ last_used_at: _, ...k }: { last_used_at: unknown }) => k),
+    secrets: (await get(`${V}/project-secrets?reveal=true`)).body,
+    profile: (await get(`${V}/auth/me`, main, tokens.main.session)).body.user,
+    strictDestination: (await get(`${V}/destinations/${fixtures.strictDes}`, strict, tokens.strict.key)).body,
+  });
+
+  beforeAll(async () => {
+    [main, strict, receiver] = await Promise.all([
+      startTestHub(),
+      startTestHub({ allowPrivateDestinations: false, maxBodyBytes: 2048 }),
+      startReceiver(),
+    ]);
+    for (const [name, hub] of [['main', main], ['strict', strict]] as const) {
+      const ws = await newWorkspace(hub);
+      const ro = await hub.api('post', `${V}/api-keys`, ws.token).send({ name: 'read only', scopes: ['read'] });
+      expect(ro.status).toBe(201);
+      tokens[name] = { key: ws.key, readonly: ro.body.key, session: ws.token };
+      if (name === 'main') {
+        fixtures.email = ws.email;
+        fixtures.EMAIL = ws.email.toUpperCase(); // emails are case-insensitive
+      }
+    }
+    const create = async (hub: TestHub, token: string, path: string, body: unknown) => {
+      const res = await hub.api('post', `${V}${path}`, token).send(body as object);
+      expect(res.status, JSON.stringify(res.body)).toBe(201);
+      return res.body.id as string;
+    };
+    const key = tokens.main.key;
+    fixtures.src = await create(main, key, '/sources', { name: 'orders' });
+    fixtures.disabledSrc = await create(main, key, '/sources', { name: 'retired' });
+    expect((await main.api('put', `${V}/sources/${fixtures.disabledSrc}/disable`, key)).status).toBe(200);
+    fixtures.postOnlySrc = await create(main, key, '/sources', { name: 'post-only', config: { allowed_http_methods: ['POST'] } });
+    fixtures.guardedSrc = await create(main, key, '/sources', { name: 'guarded', config: { auth: { type: 'api_key', header_key: 'x-api-key', api_key: 'sender-key-123' } } });
+    fixtures.des = await create(main, key, '/destinations', { name: 'receiver', config: { url: `${receiver.url}/in`, auth: { type: 'bearer', token: 'receiver-token' } } });
+    fixtures.web = await create(main, key, '/connections', { name: 'orders-to-receiver', source_id: fixtures.src, destination_id: fixtures.des, rules: [{ type: 'filter', body: { kind: 'order' } }] });
+    fixtures.strictSrc = await create(strict, tokens.strict.key, '/sources', { name: 'small' });
+    fixtures.strictDes = await create(strict, tokens.strict.key, '/destinations', { name: 'public', config: { url: 'https://example.com/hook', http_method: 'PUT', timeout_ms: 5000 } });
+
+    const ingested = await main.api('post', `/e/${fixtures.src}`).send({ kind: 'order', n: 1 });
+    expect(ingested.status).toBe(200);
+    fixtures.req = ingested.body.request_id;
+    const event = await waitFor(async () => {
+      const [e] = (await get(`${V}/events?request_id=${fixtures.req}`)).body.models;
+      return e?.status === 'SUCCESSFUL' && e;
+    }, 10_000, 'delivery');
+    fixtures.evt = event.id;
+    fixtures.atm = (await get(`${V}/attempts?event_id=${fixtures.evt}`)).body.models[0].id;
+    before = await snapshot();
+  });
+  afterAll(async () => {
+    await Promise.all([main?.close(), strict?.close(), receiver?.close()]);
+  });
+
+  it('has a unique name for every row', () => {
+    expect(new Set(rows.map((r) => r.name)).size).toBe(rows.length);
+  });
+
+  it.each(rows)('$name → $expectStatus', async (row) => {
+    const hub = row.hub === 'strict' ? strict : main;
+    const creds = tokens[row.hub ?? 'main'];
+    let t = supertest(hub.url)[row.method](fill(row.path));
+    const as = row.as ?? 'key';
+    if (as !== 'none' && !row.headers?.authorization) t = t.set('authorization', `Bearer ${creds[as]}`);
+    for (const [k, v] of Object.entries(row.headers ?? {})) t = t.set(k, v);
+    if (typeof row.body === 'string' || Buffer.isBuffer(row.body)) t = t.send(row.body);
+    else if (row.body !== undefined) t = t.send(JSON.parse(fill(JSON.stringify(row.body))));
+    const res = await t;
+
+    const shown = `${res.status} ${res.text.slice(0, 500)}`;
+    expect(res.status, shown).toBe(row.expectStatus);
+    expect(res.headers['content-type'], shown).toMatch(/^application\/json/);
+    expect(Object.keys(res.body), shown).toEqual(['error']);
+    const { code, message, details } = res.body.error;
+    expect(Object.keys(res.body.error).filter((k) => !['code', 'message', 'details'].includes(k)), shown).toEqual([]);
+    expect(code, shown).toEqual(expect.any(String));
+    expect(code, shown).toMatch(/^[A-Z_]+$/);
+    expect(message, shown).toEqual(expect.any(String));
+    expect(message.trim().length, shown).toBeGreaterThan(0);
+    if (row.expectCode) expect(code, shown).toBe(row.expectCode);
+    if (row.expectMessage) expect(message, shown).toMatch(row.expectMessage);
+    if (row.expectDetailPaths) {
+      expect(Array.isArray(details), shown).toBe(true);
+      for (const d of details) {
+        expect(d, shown).toEqual(expect.objectContaining({ path: expect.any(String), message: expect.any(String) }));
+      }
+      const paths = [...new Set((details as { path: string }[]).map((d) => d.path))].sort();
+      expect(paths, shown).toEqual([...row.expectDetailPaths].sort());
+    }
+    for (const [name, want] of Object.entries(row.expectHeaders ?? {})) {
+      if (typeof want === 'string') expect(res.headers[name], shown).toBe(want);
+      else expect(res.headers[name], shown).toMatch(want);
+    }
+  });
+
+  it.each(tolerated)('tolerates absurd query strings: $name', async ({ path }) => {
+    const res = await get(fill(path));
+    expect(res.status, res.text).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^application\/json/);
+  });
+
+  it('is still healthy, and everything made before the bad requests is intact', async () => {
+    for (const hub of [main, strict]) {
+      const health = await hub.api('get', '/api/health');
+      expect(health.status).toBe(200);
+      expect(health.body.status).toBe('ok');
+    }
+    const after = await snapshot();
+    expect(after).toEqual(before);
+    // Spot-check what the snapshot holds, so that "equal" cannot mean "equally broken".
+    expect(after.source).toMatchObject({ id: fixtures.src, name: 'orders', disabled_at: null });
+    expect(after.disabledSource.disabled_at).not.toBeNull();
+    expect(after.destination).toMatchObject({ name: 'receiver', config: { url: `${receiver.url}/in`, auth: { type: 'bearer', token: 'receiver-token' } } });
+    expect(after.connection).toMatchObject({ name: 'orders-to-receiver', paused_at: null, disabled_at: null, rules: [{ type: 'filter', body: { kind: 'order' } }] });
+    expect(after.event.status).toBe('SUCCESSFUL');
+    expect(after.apiKeys).toHaveLength(2);
+    expect(after.profile.name).toBe('Test User');
+    expect(after.strictDestination.config).toMatchObject({ url: 'https://example.com/hook', http_method: 'PUT', timeout_ms: 5000 });
+    // Only the one good request was accepted; the bad ones left no accepted request behind.
+    const accepted = (await get(`${V}/requests?status=accepted`)).body.models;
+    expect(accepted.map((r: { id: string }) => r.id)).toEqual([fixtures.req]);
+    expect((await get(`${V}/attempts`)).body.models).toHaveLength(1);
+    // And the hub still does its job.
+    const more = await main.api('post', `/e/${fixtures.src}`).send({ kind: 'order', n: 2 });
+    expect(more.status).toBe(200);
+    await waitFor(() => receiver.received.some((r) => r.body.toString().includes('"n":2')), 10_000, 'delivery after the bad input');
+  });
+});
