@@ -3,7 +3,9 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { authOf } from '../auth/auth.middleware.ts';
 import { mask, randomToken, sha256 } from '../core/crypto.ts';
+import { conflict } from '../core/errors.ts';
 import { body } from '../core/validate.ts';
+import { isUniqueViolation } from '../db/errors.ts';
 import type { Deps } from '../deps.ts';
 
 const newApiKey = () => `wh_proj_${randomToken(30)}`;
@@ -59,7 +61,12 @@ export function projectSecretsRoutes(deps: Deps): Router {
         ...(values.signing_secret ? { signing_secret_enc: deps.box.seal(values.signing_secret), signing_secret_rotated_at: now } : {}),
       })
       .where('workspace_id', '=', ws)
-      .execute();
+      .execute()
+      .catch((err) => {
+        // Project API keys may be chosen by the caller; one already opening another workspace cannot be reused.
+        if (isUniqueViolation(err)) throw conflict('This API key is already in use; choose another.', [{ path: 'api_key', message: 'is already in use' }]);
+        throw err;
+      });
   };
   r.put('/project-secrets', async (req, res) => {
     const ws = authOf(req).workspaceId;
