@@ -377,6 +377,10 @@ describe('bad input gets a clear JSON 4xx on every route family', () => {
     expect(after.apiKeys).toHaveLength(2);
     expect(after.profile.name).toBe('Test User');
     expect(after.strictDestination.config).toMatchObject({ url: 'https://example.com/hook', http_method: 'PUT', timeout_ms: 5000 });
+    // A good PATCH after all the bad ones changes only what it names.
+    const patched = await strict.api('patch', `${V}/destinations/${fixtures.strictDes}`, tokens.strict.key).send({ config: { url: 'https://example.com/moved' } });
+    expect(patched.status, patched.text).toBe(200);
+    expect(patched.body.config).toMatchObject({ url: 'https://example.com/moved', http_method: 'PUT', timeout_ms: 5000 });
     // Only the one good request was accepted; the bad ones left no accepted request behind.
     const accepted = (await get(`${V}/requests?status=accepted`)).body.models;
     expect(accepted.map((r: { id: string }) => r.id)).toEqual([fixtures.req]);

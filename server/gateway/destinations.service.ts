@@ -33,8 +33,15 @@ export const DestinationIn = z.preprocess(liftUrl, DestinationBase);
 export const DestinationPatch = z.preprocess(
   liftUrl,
   DestinationBase.extend({
+    // zod 4 fills defaults even inside .partial(); a field the PATCH leaves out must keep its stored value.
     config: HttpConfigSchema.partial()
-      .extend({ auth: HttpAuthSchema.optional(), headers: HttpConfigSchema.shape.headers.removeDefault().optional() })
+      .extend({
+        auth: HttpAuthSchema.optional(),
+        headers: HttpConfigSchema.shape.headers.removeDefault().optional(),
+        http_method: HttpConfigSchema.shape.http_method.removeDefault().optional(),
+        timeout_ms: HttpConfigSchema.shape.timeout_ms.removeDefault().optional(),
+        rate_limit_period: HttpConfigSchema.shape.rate_limit_period.removeDefault().optional(),
+      })
       .strict(),
   }).partial(),
 );
