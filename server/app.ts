@@ -79,6 +79,11 @@ function apiRouter(deps: Deps): Router {
   return api;
 }
 
+const stripVersion: express.RequestHandler = (req, _res, next) => {
+  if (req.url === '/v1' || req.url.startsWith('/v1/') || req.url.startsWith('/v1?')) req.url = req.url.slice(3) || '/';
+  next();
+};
+
 function healthRoutes(deps: Deps): Router {
   const r = Router();
   r.get(['/api/health', '/healthz'], async (_req, res) => {
@@ -117,10 +122,9 @@ export async function startWirehub(config: Config, log: Logger = createLogger(co
   const writer = new IngestWriter(deps);
   if (config.role !== 'worker') {
     app.use(ingestRoutes(deps, writer));
-    const api = apiRouter(deps);
-    // Every route answers with and without the version segment (seed 002).
-    app.use('/api/v1', api);
-    app.use('/api', api);
+    // Every route answers with and without the version segment (seed 002): one router, so a
+    // request is authenticated and rate-counted once.
+    app.use('/api', stripVersion, apiRouter(deps));
     portal(app);
   }
   app.use(routeNotFound);

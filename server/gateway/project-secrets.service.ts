@@ -34,7 +34,11 @@ export async function ensureProjectSecrets(deps: Deps, workspaceId: string) {
 }
 
 const SecretsPut = z
-  .object({ api_key: z.string().min(12).max(256).optional(), signing_secret: z.string().min(12).max(256).optional() })
+  .object({
+    // Other credentials are recognised by these prefixes, so a project key using one could never log in.
+    api_key: z.string().min(12).max(256).regex(/^(?!whs_|wh_live_)\S+$/, 'must not contain spaces or start with whs_ or wh_live_').optional(),
+    signing_secret: z.string().min(12).max(256).optional(),
+  })
   .strict()
   .refine((v) => v.api_key !== undefined || v.signing_secret !== undefined, 'give api_key, signing_secret or both');
 const SecretsRotate = z.object({ rotate: z.array(z.enum(['api_key', 'signing_secret'])).min(1).optional() }).strict();
