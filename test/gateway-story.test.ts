@@ -100,6 +100,8 @@ describe('a webhook travels from a verified source to a signed delivery', () => 
     expect(events.body.models).toHaveLength(1);
     expect(delivered.headers['webhook-id']).toBe(events.body.models[0].id);
     await waitFor(async () => (await api('get', `/events/${events.body.models[0].id}`)).body.status === 'SUCCESSFUL', 5000, 'SUCCESSFUL');
+    const latest = await api('get', `/connections/${connectionId}/latest-input`);
+    expect(latest.body).toMatchObject({ request_id: res.body.request_id, body: JSON.parse(body), path: '/' });
   });
 
   it('ignores a request the filter rejects, and says why', async () => {
