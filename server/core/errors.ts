@@ -19,9 +19,6 @@ export class AppError extends Error {
 
 export const notFound = (what: string, id?: string) =>
   new AppError(404, 'NOT_FOUND', id ? `${what} ${id} was not found` : `${what} was not found`);
-export const badRequest = (message: string, details?: unknown) => new AppError(400, 'BAD_REQUEST', message, details);
-export const unprocessable = (message: string, details?: unknown) =>
-  new AppError(422, 'UNPROCESSABLE_ENTITY', message, details);
 export const conflict = (message: string, details?: unknown) =>
   new AppError(409, 'RESOURCE_ALREADY_EXISTS', message, details);
 
