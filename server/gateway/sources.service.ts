@@ -26,7 +26,8 @@ export const SourceIn = z
     config: SourceConfig.default({}),
   })
   .strict();
-export const SourcePatch = SourceIn.partial().strict();
+// zod 4 fills defaults even inside .partial(); a field the PATCH leaves out must keep its stored value.
+export const SourcePatch = SourceIn.extend({ type: SourceIn.shape.type.removeDefault().optional(), config: SourceConfig.optional() }).partial().strict();
 export type SourceInT = z.output<typeof SourceIn>;
 export type SourcePatchT = z.output<typeof SourcePatch>;
 
