@@ -26,6 +26,9 @@ import { RoutingCache } from './gateway/routing-cache.ts';
 import { sourcesService, SourceIn, SourcePatch } from './gateway/sources.service.ts';
 import { idParam } from './core/validate.ts';
 import { authOf } from './auth/auth.middleware.ts';
+import { refuseApplicationIngest } from './hub/application-source.ts';
+import { eventTypesRoutes } from './hub/event-types.routes.ts';
+import { publishRoutes } from './hub/publish.routes.ts';
 import { IngestWriter } from './ingest/ingest-writer.ts';
 import { ingestRoutes } from './ingest/ingest.routes.ts';
 import { startJobs, type Jobs } from './jobs/agenda.ts';
@@ -41,7 +44,7 @@ export type Wirehub = {
 
 const JSON_TYPES = ['application/json', 'application/*+json'];
 
-function apiRouter(deps: Deps): Router {
+function apiRouter(deps: Deps, writer: IngestWriter): Router {
   const api = Router();
   api.use(helmet());
   api.use((req, _res, next) => {
@@ -75,6 +78,8 @@ function apiRouter(deps: Deps): Router {
   });
   secured.use(requestsRoutes(deps));
   secured.use(eventsRoutes(deps));
+  secured.use(eventTypesRoutes(deps));
+  secured.use(publishRoutes(deps, writer));
   api.use(secured);
   return api;
 }
@@ -121,10 +126,11 @@ export async function startWirehub(config: Config, log: Logger = createLogger(co
   app.use(healthRoutes(deps));
   const writer = new IngestWriter(deps);
   if (config.role !== 'worker') {
+    app.use(refuseApplicationIngest(deps));
     app.use(ingestRoutes(deps, writer));
     // Every route answers with and without the version segment (seed 002): one router, so a
     // request is authenticated and rate-counted once.
-    app.use('/api', stripVersion, apiRouter(deps));
+    app.use('/api', stripVersion, apiRouter(deps, writer));
     portal(app);
   }
   app.use(routeNotFound);

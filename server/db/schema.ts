@@ -158,6 +158,22 @@ export interface AttemptsTable {
   error_message: string | null;
   created_at: Generated<Date>;
 }
+export interface EventTypesTable {
+  workspace_id: string;
+  name: string;
+  description: string | null;
+  schema: Json<Record<string, unknown> | null>;
+  sample: Json<Record<string, unknown>>;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+export interface PublishKeysTable {
+  workspace_id: string;
+  idempotency_key: string;
+  event_id: string;
+  request_id: string;
+  created_at: Generated<Date>;
+}
 
 export interface DB {
   workspaces: WorkspacesTable;
@@ -173,6 +189,8 @@ export interface DB {
   events: EventsTable;
   ignored_events: IgnoredEventsTable;
   attempts: AttemptsTable;
+  event_types: EventTypesTable;
+  publish_keys: PublishKeysTable;
 }
 
 export type SourceRow = Selectable<SourcesTable>;
@@ -181,4 +199,5 @@ export type ConnectionRow = Selectable<ConnectionsTable>;
 export type RequestRow = Selectable<RequestsTable>;
 export type EventRow = Selectable<EventsTable>;
 export type AttemptRow = Selectable<AttemptsTable>;
+export type EventTypeRow = Selectable<EventTypesTable>;
 export type NewAttempt = Insertable<AttemptsTable>;

@@ -16,6 +16,8 @@ export type Route = {
 export type SourceRoutes = {
   id: string;
   workspaceId: string;
+  /** `WEBHOOK`, or `APPLICATION` for a workspace's built-in source of published events. */
+  type: string;
   disabled: boolean;
   auth: SourceAuth | null;
   allowedMethods: string[] | null;
@@ -64,6 +66,7 @@ export class RoutingCache {
     return {
       id: source.id,
       workspaceId: source.workspace_id,
+      type: source.type,
       disabled: source.disabled_at !== null,
       auth: sourceAuthOf(this.deps as Deps, source),
       allowedMethods: (source.config.allowed_http_methods as string[] | undefined) ?? null,

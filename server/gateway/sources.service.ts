@@ -1,11 +1,12 @@
 import { z } from 'zod';
-import { conflict, notFound } from '../core/errors.ts';
+import { AppError, conflict, notFound } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
 import { paginate } from '../core/pagination.ts';
 import { descriptionSchema, nameSchema } from '../core/validate.ts';
 import { isUniqueViolation } from '../db/errors.ts';
 import type { SourceRow } from '../db/schema.ts';
 import type { Deps } from '../deps.ts';
+import { APPLICATION_SOURCE_TYPE } from '../hub/application-source.ts';
 import type { ReadOptions, ResourceService } from './resource-routes.ts';
 import { SourceAuthSchema, type SourceAuth } from './source-auth.ts';
 
@@ -18,16 +19,22 @@ const SourceConfig = z
   })
   .strict();
 
+const SourceType = z
+  .string()
+  .trim()
+  .regex(/^[A-Z0-9_]{1,40}$/, 'must be an upper-case type such as WEBHOOK')
+  .refine((t) => t !== APPLICATION_SOURCE_TYPE, `${APPLICATION_SOURCE_TYPE} is reserved for the workspace's built-in application source`);
+
 export const SourceIn = z
   .object({
     name: nameSchema,
     description: descriptionSchema,
-    type: z.string().trim().regex(/^[A-Z0-9_]{1,40}$/, 'must be an upper-case type such as WEBHOOK').default('WEBHOOK'),
+    type: SourceType.default('WEBHOOK'),
     config: SourceConfig.default({}),
   })
   .strict();
 // zod 4 fills defaults even inside .partial(); a field the PATCH leaves out must keep its stored value.
-export const SourcePatch = SourceIn.extend({ type: SourceIn.shape.type.removeDefault().optional(), config: SourceConfig.optional() }).partial().strict();
+export const SourcePatch = SourceIn.extend({ type: SourceType.optional(), config: SourceConfig.optional() }).partial().strict();
 export type SourceInT = z.output<typeof SourceIn>;
 export type SourcePatchT = z.output<typeof SourcePatch>;
 
@@ -125,7 +132,10 @@ export function sourcesService(deps: Deps): ResourceService<SourceInT, SourcePat
       return { created: false, model: await this.update(ws, existing.id, input) };
     },
     async update(ws, id, patch) {
-      await find(ws, id);
+      const before = await find(ws, id);
+      if (before.type === APPLICATION_SOURCE_TYPE && patch.type !== undefined) {
+        throw new AppError(409, 'BUILT_IN_SOURCE', `Source ${id} is the built-in application source; its type cannot be changed.`);
+      }
       try {
         const row = await db
           .updateTable('sources')
@@ -160,6 +170,10 @@ export function sourcesService(deps: Deps): ResourceService<SourceInT, SourcePat
       return changed(sourceOut(deps, row));
     },
     async remove(ws, id) {
+      const row = await find(ws, id);
+      if (row.type === APPLICATION_SOURCE_TYPE) {
+        throw new AppError(403, 'BUILT_IN_SOURCE', `Source ${id} is the built-in application source of published events and cannot be deleted; disable it instead.`);
+      }
       const gone = await db.deleteFrom('sources').where('workspace_id', '=', ws).where('id', '=', id).returning('id').executeTakeFirst();
       if (!gone) throw notFound('Source', id);
       changed(null);
