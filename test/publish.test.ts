@@ -4,6 +4,7 @@ import addFormatsModule from 'ajv-formats';
 import { sql } from 'kysely';
 import { Webhook } from 'standardwebhooks';
 import { IngestWriter } from '../server/ingest/ingest-writer.ts';
+import { housekeeping } from '../server/jobs/housekeeping.job.ts';
 import { newWorkspace, startTestHub, waitFor, type TestHub } from './support/hub.ts';
 import { startReceiver } from './support/receiver.ts';
 
@@ -304,6 +305,14 @@ describe('an application publishes its events through the catalogue', () => {
     expect(later.body.eventId).not.toBe(first.body.eventId);
     expect((await publish(body)).body.eventId).toBe(later.body.eventId);
     expect((await appRequests()).length).toBe(before + 2);
+
+    // Housekeeping forgets expired keys and keeps live ones.
+    await publish({ ...body, idempotencyKey: 'rating-msg_2' });
+    await sql`UPDATE publish_keys SET created_at = now() - interval '25 hours' WHERE idempotency_key = 'rating-msg_2'`.execute(hub.deps.db);
+    const jobs = hub.jobs as NonNullable<TestHub['jobs']>;
+    await housekeeping(hub.deps, jobs.engine, jobs.runners);
+    const keys = await hub.deps.db.selectFrom('publish_keys').select('idempotency_key').where('workspace_id', '=', ws.teamId).execute();
+    expect(keys.map((k) => k.idempotency_key)).toEqual(['rating-msg_1']);
 
     // Keys belong to a workspace: another one publishes its own event with the same key.
     const elsewhere = await publish(body, other.key);
