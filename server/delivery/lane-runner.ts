@@ -44,13 +44,17 @@ export class LaneRunner {
           lastBeat = Date.now();
         }
         const free = this.concurrency - this.inFlight;
-        let claimed = 0;
-        if (free > 0) {
-          this.pending = false;
-          claimed = await this.claimAndStart(free);
+        if (free <= 0) {
+          // Saturated: sleep until a delivery finishes (its poke wakes us). Looping straight back
+          // instead, with `pending` set, spun without awaiting anything and starved the whole
+          // process (ingest and deliveries alike) until the next heartbeat.
+          await this.sleep(IDLE_POLL_MS);
+          continue;
         }
-        // Saturated: wait for a delivery to finish. Drained: wait for new work or the poll.
-        if (claimed > 0 && claimed === free) continue;
+        this.pending = false;
+        const claimed = await this.claimAndStart(free);
+        // A full batch: more may be due. Drained: wait for new work or the poll.
+        if (claimed === free) continue;
         if (!this.pending) await this.sleep(IDLE_POLL_MS);
       }
       while (this.inFlight > 0) await this.sleep(50);
