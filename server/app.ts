@@ -26,7 +26,6 @@ import { RoutingCache } from './gateway/routing-cache.ts';
 import { sourcesService, SourceIn, SourcePatch } from './gateway/sources.service.ts';
 import { idParam } from './core/validate.ts';
 import { authOf } from './auth/auth.middleware.ts';
-import { refuseApplicationIngest } from './hub/application-source.ts';
 import { eventTypesRoutes } from './hub/event-types.routes.ts';
 import { publishRoutes } from './hub/publish.routes.ts';
 import { IngestWriter } from './ingest/ingest-writer.ts';
@@ -126,7 +125,6 @@ export async function startWirehub(config: Config, log: Logger = createLogger(co
   app.use(healthRoutes(deps));
   const writer = new IngestWriter(deps);
   if (config.role !== 'worker') {
-    app.use(refuseApplicationIngest(deps));
     app.use(ingestRoutes(deps, writer));
     // Every route answers with and without the version segment (seed 002): one router, so a
     // request is authenticated and rate-counted once.

@@ -1,6 +1,5 @@
-import { Router } from 'express';
 import { AppError } from '../core/errors.ts';
-import { ID_PATTERN, newId } from '../core/ids.ts';
+import { newId } from '../core/ids.ts';
 import type { Deps } from '../deps.ts';
 
 /** The source type of each workspace's built-in application source. No other source may take it. */
@@ -70,25 +69,11 @@ export function applicationSources(deps: Pick<Deps, 'db'>): ApplicationSources {
   return found;
 }
 
-/**
- * Mounted in front of ingest: the application source takes events only from the publish API, so
- * its `/e/:id` URL refuses senders from outside (a stranger who learnt the id cannot inject events).
- */
-export function refuseApplicationIngest(deps: Pick<Deps, 'routing'>): Router {
-  const r = Router();
-  r.all(['/e/:sourceId', '/e/:sourceId/{*rest}'], async (req, _res, next) => {
-    const sourceId = req.params.sourceId as string;
-    if (!ID_PATTERN.test(sourceId) || !sourceId.startsWith('src_')) return next();
-    // A lookup failure is left to ingest, which answers it (503) like any other.
-    const source = await deps.routing.get(sourceId).catch(() => null);
-    if (source?.type === APPLICATION_SOURCE_TYPE) {
-      throw new AppError(
-        403,
-        'APPLICATION_SOURCE',
-        `Source ${sourceId} is the workspace's built-in application source: it takes events only from POST /api/v1/publish (with an API key), not at its ingest URL.`,
-      );
-    }
-    next();
-  });
-  return r;
+/** The application source takes events only from the publish API: a stranger who learnt its id cannot inject any. */
+export function refuseOutsideIngest(sourceId: string): AppError {
+  return new AppError(
+    403,
+    'APPLICATION_SOURCE',
+    `Source ${sourceId} is the workspace's built-in application source: it takes events only from POST /api/v1/publish (with an API key), not at its ingest URL.`,
+  );
 }

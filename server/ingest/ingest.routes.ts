@@ -4,6 +4,7 @@ import { newId, ID_PATTERN } from '../core/ids.ts';
 import type { Deps } from '../deps.ts';
 import { decodeBody } from '../gateway/body.ts';
 import { verifySource } from '../gateway/source-auth.ts';
+import { APPLICATION_SOURCE_TYPE, refuseOutsideIngest } from '../hub/application-source.ts';
 import type { IngestWriter, StoredRequest } from './ingest-writer.ts';
 import { routeRequest } from './route-request.ts';
 
@@ -27,6 +28,7 @@ export function ingestRoutes(deps: Deps, writer: IngestWriter): Router {
       throw unavailable(deps, err);
     });
     if (!source) throw new AppError(404, 'SOURCE_NOT_FOUND', `No source ${sourceId}.`);
+    if (source.type === APPLICATION_SOURCE_TYPE) throw refuseOutsideIngest(sourceId);
     if (source.disabled) throw new AppError(410, 'SOURCE_DISABLED', `Source ${sourceId} is disabled and accepts no requests.`);
     const allowed = source.allowedMethods ?? [...INGEST_METHODS];
     if (!allowed.includes(req.method)) {
