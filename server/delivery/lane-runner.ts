@@ -21,7 +21,11 @@ export class LaneRunner {
     private readonly engine: DeliveryEngine,
     readonly lane: number,
     private readonly concurrency: number,
-  ) {}
+  ) {
+    this.minClaim = Math.max(1, Math.floor(concurrency / 8));
+  }
+
+  private readonly minClaim: number;
 
   poke(): void {
     this.pending = true;
@@ -44,7 +48,9 @@ export class LaneRunner {
           lastBeat = Date.now();
         }
         const free = this.concurrency - this.inFlight;
-        if (free <= 0) {
+        // Under load, claim only once a few slots are free: one claim of 8 costs the database
+        // far less than eight claims of one, and the deliveries still in flight keep the lane busy.
+        if (free <= 0 || (free < this.minClaim && this.inFlight > 0)) {
           // Saturated: sleep until a delivery finishes (its poke wakes us). Looping straight back
           // instead, with `pending` set, spun without awaiting anything and starved the whole
           // process (ingest and deliveries alike) until the next heartbeat.
