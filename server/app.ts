@@ -58,7 +58,7 @@ function apiRouter(deps: Deps, writer: IngestWriter): Router {
   api.use(authRoutes(deps));
 
   const secured = Router();
-  secured.use(apiRateLimit(deps.config.apiRateLimitPerMinute), authenticate(deps), requireScopeByMethod);
+  secured.use(...apiRateLimit(deps.config.apiRateLimitPerMinute), authenticate(deps), requireScopeByMethod);
   secured.use(apiKeyRoutes(deps));
   secured.use(projectSecretsRoutes(deps));
   secured.use(resourceRoutes('/sources', 'src', 'Source', { create: SourceIn, patch: SourcePatch }, sourcesService(deps)));

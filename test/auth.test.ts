@@ -79,3 +79,20 @@ describe('accounts, sessions and secrets at rest', () => {
     expect((await hub.api('get', '/api/v1/sources', projectKey)).status).toBe(401);
   });
 });
+
+describe('guessing credentials', () => {
+  it('is limited per address, however many different tokens are tried', async () => {
+    const hub = await startTestHub({ apiRateLimitPerMinute: 3 });
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 31; i++) statuses.push((await hub.api('get', '/api/v1/sources', `wh_live_guess${i}`)).status);
+      expect(statuses.slice(0, 30).every((s) => s === 401)).toBe(true);
+      const blocked = await hub.api('get', '/api/v1/sources', 'wh_live_guess_last');
+      expect(blocked.status).toBe(429);
+      expect(blocked.body.error.code).toBe('RATE_LIMITED');
+      expect(Number(blocked.headers['retry-after'])).toBeGreaterThan(0);
+    } finally {
+      await hub.close();
+    }
+  });
+});

@@ -139,8 +139,22 @@ export function requireSession(req: Request): AuthContext & { userId: string; se
   return auth as AuthContext & { userId: string; sessionId: string };
 }
 
-export function apiRateLimit(perMinute: number): RequestHandler {
-  return rateLimit({
+/**
+ * Per credential; in front of it a looser per-address limit, so that inventing a new (invalid)
+ * token for every request does not buy a fresh allowance each time.
+ */
+export function apiRateLimit(perMinute: number): RequestHandler[] {
+  const perAddress = rateLimit({
+    windowMs: 60_000,
+    limit: perMinute * 10,
+    standardHeaders: 'draft-7',
+    legacyHeaders: false,
+    keyGenerator: (req) => ipKeyGenerator(req.ip ?? ''),
+    handler: (_req, res, _next, options) => {
+      res.status(429).json({ error: { code: 'RATE_LIMITED', message: `Too many requests from this address: at most ${options.limit} per minute.` } });
+    },
+  });
+  return [perAddress, rateLimit({
     windowMs: 60_000,
     limit: perMinute,
     standardHeaders: 'draft-7',
@@ -157,5 +171,5 @@ export function apiRateLimit(perMinute: number): RequestHandler {
         },
       });
     },
-  });
+  })];
 }

@@ -26,9 +26,9 @@ export function authRoutes(deps: Deps): Router {
     res.json(await auth.demoLogin(deps));
   });
 
-  const me = Router();
-  me.use(authenticate(deps));
-  me.get('/auth/me', async (req, res) => {
+  // Only these routes: a router-level `use` here would authenticate every API request once more.
+  const signedIn = authenticate(deps);
+  r.get('/auth/me', signedIn, async (req, res) => {
     const a = authOf(req);
     if (a.kind !== 'session' || !a.userId) {
       // An API key has no user; Zapier-style clients use this route as their connection test.
@@ -43,13 +43,12 @@ export function authRoutes(deps: Deps): Router {
     await auth.updateProfile(deps, a.userId, body(req, ProfilePatch).name);
     res.json(await auth.getProfile(deps, a.userId, a.workspaceId));
   };
-  me.patch('/auth/me', update);
-  me.put('/auth/me', update);
-  me.post('/auth/logout', async (req, res) => {
+  r.patch('/auth/me', signedIn, update);
+  r.put('/auth/me', signedIn, update);
+  r.post('/auth/logout', signedIn, async (req, res) => {
     const a = requireSession(req);
     await auth.logout(deps, a.sessionId);
     res.json({ ok: true });
   });
-  r.use(me);
   return r;
 }

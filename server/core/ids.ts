@@ -33,12 +33,17 @@ function encodeTime(ms: number): string {
 }
 
 function encodeRandom(bytes: Uint8Array): string {
-  let bits = 0n;
-  for (const b of bytes) bits = (bits << 8n) | BigInt(b);
+  // 80 bits as 16 five-bit digits, read from a 40-bit window at a time (no BigInt on the hot path).
   let out = '';
-  for (let i = 0; i < 16; i++) {
-    out = ALPHABET[Number(bits & 31n)] + out;
-    bits >>= 5n;
+  for (let half = 0; half < 2; half++) {
+    let v = 0;
+    for (let i = 0; i < 5; i++) v = v * 256 + bytes[half * 5 + i];
+    let digits = '';
+    for (let i = 0; i < 8; i++) {
+      digits = ALPHABET[v % 32] + digits;
+      v = Math.floor(v / 32);
+    }
+    out += digits;
   }
   return out;
 }
