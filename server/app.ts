@@ -8,7 +8,7 @@ import { rateLimit } from 'express-rate-limit';
 import type { Config } from './config.ts';
 import { apiKeyRoutes } from './auth/api-keys.routes.ts';
 import { apiRateLimit, authenticate, requireScopeByMethod } from './auth/auth.middleware.ts';
-import { authRoutes } from './auth/auth.routes.ts';
+import { accountRoutes, publicAuthRoutes } from './auth/auth.routes.ts';
 import { SecretBox } from './core/crypto.ts';
 import { AppError, errorMiddleware, routeNotFound } from './core/errors.ts';
 import { createLogger, type Logger } from './core/logger.ts';
@@ -55,10 +55,11 @@ function apiRouter(deps: Deps, writer: IngestWriter): Router {
   api.use(express.json({ limit: '1mb', type: JSON_TYPES }));
   api.use('/auth/signup', rateLimit({ windowMs: 60_000, limit: 20, handler: (_q, res) => void res.status(429).json({ error: { code: 'RATE_LIMITED', message: 'Too many sign-ups from this address; wait a minute.' } }) }));
   api.use('/auth/login', rateLimit({ windowMs: 60_000, limit: 30, handler: (_q, res) => void res.status(429).json({ error: { code: 'RATE_LIMITED', message: 'Too many log-in attempts; wait a minute.' } }) }));
-  api.use(authRoutes(deps));
+  api.use(publicAuthRoutes(deps));
 
   const secured = Router();
   secured.use(...apiRateLimit(deps.config.apiRateLimitPerMinute), authenticate(deps), requireScopeByMethod);
+  secured.use(accountRoutes(deps));
   secured.use(apiKeyRoutes(deps));
   secured.use(projectSecretsRoutes(deps));
   secured.use(resourceRoutes('/sources', 'src', 'Source', { create: SourceIn, patch: SourcePatch }, sourcesService(deps)));

@@ -1,5 +1,6 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
+import { sql } from 'kysely';
 import { AppError } from '../core/errors.ts';
 import { sha256 } from '../core/crypto.ts';
 import type { Deps } from '../deps.ts';
@@ -11,6 +12,7 @@ export type AuthContext = {
   kind: 'session' | 'api_key' | 'project_key';
   userId: string | null;
   sessionId: string | null;
+  sessionExpiresAt: Date | null;
   apiKeyId: string | null;
   workspaceId: string;
   role: Role | null;
@@ -52,27 +54,26 @@ export function authenticate(deps: Deps): RequestHandler {
     const now = new Date();
 
     if (token.startsWith('whs_')) {
+      // One query: the session, and the caller's role in the requested (or its own) workspace.
       const session = await deps.db
         .selectFrom('sessions')
-        .select(['id', 'user_id', 'workspace_id', 'expires_at'])
-        .where('token_hash', '=', hash)
+        .leftJoin('memberships', (j) =>
+          j.onRef('memberships.user_id', '=', 'sessions.user_id').on('memberships.workspace_id', '=', requested ?? sql.ref('sessions.workspace_id')),
+        )
+        .select(['sessions.id', 'sessions.user_id', 'sessions.workspace_id', 'sessions.expires_at', 'memberships.role'])
+        .where('sessions.token_hash', '=', hash)
         .executeTakeFirst();
       if (!session || session.expires_at <= now) throw new AppError(401, 'UNAUTHORIZED', 'The session has expired or was logged out; log in again.');
       const workspaceId = requested ?? session.workspace_id;
-      const membership = await deps.db
-        .selectFrom('memberships')
-        .select('role')
-        .where('user_id', '=', session.user_id)
-        .where('workspace_id', '=', workspaceId)
-        .executeTakeFirst();
-      if (!membership) throw new AppError(403, 'FORBIDDEN', `You are not a member of workspace ${workspaceId}.`);
+      if (!session.role) throw new AppError(403, 'FORBIDDEN', `You are not a member of workspace ${workspaceId}.`);
       req.auth = {
         kind: 'session',
         userId: session.user_id,
         sessionId: session.id,
+        sessionExpiresAt: session.expires_at,
         apiKeyId: null,
         workspaceId,
-        role: membership.role,
+        role: session.role,
         scopes: ['read', 'write'],
       };
       return next();
@@ -94,6 +95,7 @@ export function authenticate(deps: Deps): RequestHandler {
         kind: 'api_key',
         userId: null,
         sessionId: null,
+        sessionExpiresAt: null,
         apiKeyId: key.id,
         workspaceId: key.workspace_id,
         role: null,
@@ -111,6 +113,7 @@ export function authenticate(deps: Deps): RequestHandler {
         kind: 'project_key',
         userId: null,
         sessionId: null,
+        sessionExpiresAt: null,
         apiKeyId: null,
         workspaceId: secret.workspace_id,
         role: null,

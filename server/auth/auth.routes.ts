@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { body } from '../core/validate.ts';
 import type { Deps } from '../deps.ts';
 import * as auth from './auth.service.ts';
-import { authenticate, authOf, requireSession } from './auth.middleware.ts';
+import { authOf, requireSession } from './auth.middleware.ts';
 
 const SignupIn = z.object({
   email: z.email().max(254),
@@ -14,7 +14,8 @@ const SignupIn = z.object({
 const LoginIn = z.object({ email: z.string().max(254), password: z.string().max(256) });
 const ProfilePatch = z.object({ name: z.string().trim().min(1).max(120) });
 
-export function authRoutes(deps: Deps): Router {
+/** Routes that need no credentials: they hand them out. */
+export function publicAuthRoutes(deps: Deps): Router {
   const r = Router();
   r.post('/auth/signup', async (req, res) => {
     res.status(201).json(await auth.signup(deps, body(req, SignupIn)));
@@ -26,26 +27,29 @@ export function authRoutes(deps: Deps): Router {
     res.json(await auth.demoLogin(deps));
   });
 
-  // Only these routes: a router-level `use` here would authenticate every API request once more.
-  const signedIn = authenticate(deps);
-  r.get('/auth/me', signedIn, async (req, res) => {
+  return r;
+}
+
+/** The caller's own account; mounted behind authentication and the rate limit like the rest of the API. */
+export function accountRoutes(deps: Deps): Router {
+  const r = Router();
+  r.get('/auth/me', async (req, res) => {
     const a = authOf(req);
     if (a.kind !== 'session' || !a.userId) {
       // An API key has no user; Zapier-style clients use this route as their connection test.
       res.json({ user: null, team: { id: a.workspaceId }, key: { id: a.apiKeyId, scopes: a.scopes }, memberships: [] });
       return;
     }
-    const session = await deps.db.selectFrom('sessions').select('expires_at').where('id', '=', a.sessionId as string).executeTakeFirst();
-    res.json({ ...(await auth.getProfile(deps, a.userId, a.workspaceId)), session: { expires_at: session?.expires_at ?? null } });
+    res.json({ ...(await auth.getProfile(deps, a.userId, a.workspaceId)), session: { expires_at: a.sessionExpiresAt } });
   });
   const update: RequestHandler = async (req, res) => {
     const a = requireSession(req);
     await auth.updateProfile(deps, a.userId, body(req, ProfilePatch).name);
     res.json(await auth.getProfile(deps, a.userId, a.workspaceId));
   };
-  r.patch('/auth/me', signedIn, update);
-  r.put('/auth/me', signedIn, update);
-  r.post('/auth/logout', signedIn, async (req, res) => {
+  r.patch('/auth/me', update);
+  r.put('/auth/me', update);
+  r.post('/auth/logout', async (req, res) => {
     const a = requireSession(req);
     await auth.logout(deps, a.sessionId);
     res.json({ ok: true });
