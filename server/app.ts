@@ -117,7 +117,7 @@ export async function startWirehub(config: Config, log: Logger = createLogger(co
   const due = new EventEmitter();
   due.setMaxListeners(0);
   const box = new SecretBox(loadSecretKey(config.secretKey, config.dataDir, log));
-  const partial = { config, database, db: database.db, box, log, due } as Omit<Deps, 'wake' | 'routing'>;
+  const partial: Omit<Deps, 'wake' | 'routing'> = { config, database, db: database.db, box, log, due };
   const deps: Deps = { ...partial, wake: createWaker(database, due, log), routing: new RoutingCache(partial) };
 
   const app = express();

@@ -96,6 +96,21 @@ export class DeliveryEngine {
     return rows;
   }
 
+  // Every config write seals a fresh ciphertext (new IV), so it is a safe key for the parsed config.
+  private readonly parsed = new Map<string, unknown>();
+
+  /** Validating a destination's config on every delivery costs more than the delivery's signing. */
+  private parsedConfig(connector: (typeof connectors)[string], sealed: string | null, config: unknown): unknown {
+    const hit = sealed ? this.parsed.get(sealed) : undefined;
+    if (hit !== undefined) return hit;
+    const value = connector.configSchema.parse(config);
+    if (sealed) {
+      if (this.parsed.size > 10_000) this.parsed.clear();
+      this.parsed.set(sealed, value);
+    }
+    return value;
+  }
+
   /** Delivers one claimed event; never throws. The outcome is buffered for the next flush. */
   async deliver(ev: ClaimedEvent): Promise<void> {
     const base = {
@@ -122,7 +137,7 @@ export class DeliveryEngine {
     try {
       result = await connector.deliver(
         { dispatcher: this.dispatcher, allowPrivateDestinations: this.deps.config.allowPrivateDestinations, userAgent: `Wirehub/${VERSION}` },
-        connector.configSchema.parse(config),
+        this.parsedConfig(connector, ev.destination_auth_enc, config),
         { eventId: ev.id, timestamp: Math.floor(started.getTime() / 1000), body: ev.body, contentType: ev.content_type, signingSecret: secret },
       );
     } catch (err) {

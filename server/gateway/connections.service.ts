@@ -109,11 +109,6 @@ export function connectionsService(deps: Deps): ConnectionsService {
     if (problems.length) throw new AppError(422, 'UNPROCESSABLE_ENTITY', problems.map((p) => p.message).join('; '), problems);
   };
 
-  const changed = <T>(v: T) => {
-    deps.routing.invalidate();
-    return v;
-  };
-
   const duplicate = (name: string) => conflict(`A connection named "${name}" already exists on this source.`, { name });
 
   return {
@@ -145,7 +140,7 @@ export function connectionsService(deps: Deps): ConnectionsService {
           })
           .returningAll()
           .executeTakeFirstOrThrow();
-        return changed(await one(row));
+        return deps.routing.changed(await one(row));
       } catch (err) {
         if (isUniqueViolation(err)) throw duplicate(input.name);
         throw err;
@@ -178,7 +173,7 @@ export function connectionsService(deps: Deps): ConnectionsService {
           .where('id', '=', id)
           .returningAll()
           .executeTakeFirstOrThrow();
-        return changed(await one(row));
+        return deps.routing.changed(await one(row));
       } catch (err) {
         if (isUniqueViolation(err)) throw duplicate(patch.name ?? '');
         throw err;
@@ -195,7 +190,7 @@ export function connectionsService(deps: Deps): ConnectionsService {
         .executeTakeFirstOrThrow();
       if (disabled) await holdConnectionEvents(db, id);
       else deps.wake(await releaseHeld(db, { connectionId: id }));
-      return changed(await one(row));
+      return deps.routing.changed(await one(row));
     },
     async setPaused(ws, id, paused) {
       const before = await find(ws, id);
@@ -208,13 +203,13 @@ export function connectionsService(deps: Deps): ConnectionsService {
         .executeTakeFirstOrThrow();
       if (paused) await holdConnectionEvents(db, id);
       else deps.wake(await releaseHeld(db, { connectionId: id }));
-      return changed(await one(row));
+      return deps.routing.changed(await one(row));
     },
     async remove(ws, id) {
       const gone = await db.deleteFrom('connections').where('workspace_id', '=', ws).where('id', '=', id).returning('id').executeTakeFirst();
       if (!gone) throw notFound('Connection', id);
       await db.updateTable('events').set({ status: 'CANCELLED', next_attempt_at: null, updated_at: new Date() }).where('connection_id', '=', id).where('status', 'in', ['QUEUED', 'SCHEDULED', 'HOLD']).execute();
-      changed(null);
+      deps.routing.invalidate();
     },
     async latestInput(ws, id) {
       const conn = await find(ws, id);

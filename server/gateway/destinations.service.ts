@@ -113,11 +113,6 @@ export function destinationsService(deps: Deps): ResourceService<DestinationInT,
     return row;
   };
 
-  const changed = <T>(v: T) => {
-    deps.routing.invalidate();
-    return v;
-  };
-
   return {
     async list(ws, params, opts) {
       let q = db.selectFrom('destinations').selectAll().where('workspace_id', '=', ws);
@@ -137,7 +132,7 @@ export function destinationsService(deps: Deps): ResourceService<DestinationInT,
           .values({ id: newId('des'), workspace_id: ws, name: input.name, description: input.description ?? null, type: input.type, ...split(input.config) })
           .returningAll()
           .executeTakeFirstOrThrow();
-        return changed(destinationOut(deps, row));
+        return deps.routing.changed(destinationOut(deps, row));
       } catch (err) {
         if (isUniqueViolation(err)) throw conflict(`A destination named "${input.name}" already exists.`, { name: input.name });
         throw err;
@@ -170,7 +165,7 @@ export function destinationsService(deps: Deps): ResourceService<DestinationInT,
           .where('id', '=', id)
           .returningAll()
           .executeTakeFirstOrThrow();
-        return changed(destinationOut(deps, row));
+        return deps.routing.changed(destinationOut(deps, row));
       } catch (err) {
         if (isUniqueViolation(err)) throw conflict(`A destination named "${patch.name}" already exists.`, { name: patch.name });
         throw err;
@@ -191,14 +186,14 @@ export function destinationsService(deps: Deps): ResourceService<DestinationInT,
         .executeTakeFirstOrThrow();
       if (disabled) await holdDestinationEvents(db, id);
       else deps.wake(await releaseHeld(db, { destinationId: id }));
-      return changed(destinationOut(deps, row));
+      return deps.routing.changed(destinationOut(deps, row));
     },
     async remove(ws, id) {
       const gone = await db.deleteFrom('destinations').where('workspace_id', '=', ws).where('id', '=', id).returning('id').executeTakeFirst();
       if (!gone) throw notFound('Destination', id);
       // Events of a deleted destination can never be delivered; say so rather than leave them queued.
       await db.updateTable('events').set({ status: 'CANCELLED', next_attempt_at: null, updated_at: new Date() }).where('destination_id', '=', id).where('status', 'in', ['QUEUED', 'SCHEDULED', 'HOLD']).execute();
-      changed(null);
+      deps.routing.invalidate();
     },
   };
 }

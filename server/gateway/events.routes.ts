@@ -142,14 +142,16 @@ export function eventsRoutes(deps: Deps): Router {
   r.post('/events/:id/retry', async (req, res) => {
     const ws = authOf(req).workspaceId;
     const id = idParam(req, 'evt', 'Event');
-    await find(ws, id);
+    // The event and its destination in one read: a missing event is a 404, a missing destination a conflict.
     const dest = await db
       .selectFrom('events')
-      .innerJoin('destinations', 'destinations.id', 'events.destination_id')
-      .select(['destinations.disabled_at', 'events.lease_until', 'events.lane'])
+      .leftJoin('destinations', 'destinations.id', 'events.destination_id')
+      .select(['destinations.id as destination_id', 'destinations.disabled_at', 'events.lane'])
+      .where('events.workspace_id', '=', ws)
       .where('events.id', '=', id)
       .executeTakeFirst();
-    if (!dest) throw new AppError(409, 'RETRY_CONFLICT', 'The destination of this event was deleted; it cannot be retried.');
+    if (!dest) throw notFound('Event', id);
+    if (!dest.destination_id) throw new AppError(409, 'RETRY_CONFLICT', 'The destination of this event was deleted; it cannot be retried.');
     if (dest.disabled_at) throw new AppError(409, 'RETRY_CONFLICT', 'The destination is disabled; enable it first (its held events then resume on their own).');
     const updated = await db
       .updateTable('events')

@@ -40,6 +40,12 @@ export class RoutingCache {
     this.entries.clear();
   }
 
+  /** Wraps the result of a write that may change routing: drops the cache, passes the result on. */
+  changed<T>(result: T): T {
+    this.invalidate();
+    return result;
+  }
+
   get(sourceId: string): Promise<SourceRoutes | null> {
     const now = Date.now();
     const hit = this.entries.get(sourceId);
@@ -68,7 +74,7 @@ export class RoutingCache {
       workspaceId: source.workspace_id,
       type: source.type,
       disabled: source.disabled_at !== null,
-      auth: sourceAuthOf(this.deps as Deps, source),
+      auth: sourceAuthOf(this.deps, source),
       allowedMethods: (source.config.allowed_http_methods as string[] | undefined) ?? null,
       routes: conns.map((c) => {
         const filter = (c.rules as Rule[]).find((r) => r.type === 'filter');

@@ -51,7 +51,7 @@ export type SourceOut = {
   updated_at: Date;
 };
 
-export function sourceAuthOf(deps: Deps, row: Pick<SourceRow, 'auth_enc'>): SourceAuth | null {
+export function sourceAuthOf(deps: Pick<Deps, 'box'>, row: Pick<SourceRow, 'auth_enc'>): SourceAuth | null {
   return row.auth_enc ? deps.box.openJson<SourceAuth>(row.auth_enc) : null;
 }
 
@@ -97,11 +97,6 @@ export function sourcesService(deps: Deps): ResourceService<SourceInT, SourcePat
     return row;
   };
 
-  const changed = <T>(v: T) => {
-    deps.routing.invalidate();
-    return v;
-  };
-
   return {
     async list(ws, params, opts) {
       let q = db.selectFrom('sources').selectAll().where('workspace_id', '=', ws);
@@ -120,7 +115,7 @@ export function sourcesService(deps: Deps): ResourceService<SourceInT, SourcePat
           .values({ id: newId('src'), workspace_id: ws, name: input.name, description: input.description ?? null, type: input.type, config: '{}', auth_enc: null, ...stored(input) })
           .returningAll()
           .executeTakeFirstOrThrow();
-        return changed(sourceOut(deps, row));
+        return deps.routing.changed(sourceOut(deps, row));
       } catch (err) {
         if (isUniqueViolation(err)) throw conflict(`A source named "${input.name}" already exists.`, { name: input.name });
         throw err;
@@ -144,7 +139,7 @@ export function sourcesService(deps: Deps): ResourceService<SourceInT, SourcePat
           .where('id', '=', id)
           .returningAll()
           .executeTakeFirstOrThrow();
-        return changed(sourceOut(deps, row));
+        return deps.routing.changed(sourceOut(deps, row));
       } catch (err) {
         if (isUniqueViolation(err)) throw conflict(`A source named "${patch.name}" already exists.`, { name: patch.name });
         throw err;
@@ -167,7 +162,7 @@ export function sourcesService(deps: Deps): ResourceService<SourceInT, SourcePat
           .returningAll()
           .executeTakeFirstOrThrow();
       });
-      return changed(sourceOut(deps, row));
+      return deps.routing.changed(sourceOut(deps, row));
     },
     async remove(ws, id) {
       const row = await find(ws, id);
@@ -176,7 +171,7 @@ export function sourcesService(deps: Deps): ResourceService<SourceInT, SourcePat
       }
       const gone = await db.deleteFrom('sources').where('workspace_id', '=', ws).where('id', '=', id).returning('id').executeTakeFirst();
       if (!gone) throw notFound('Source', id);
-      changed(null);
+      deps.routing.invalidate();
     },
   };
 }
