@@ -1,9 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import { sql } from 'kysely';
 import { Webhook } from 'standardwebhooks';
-import { IngestWriter } from '../server/ingest/ingest-writer.ts';
 import { housekeeping } from '../server/jobs/housekeeping.job.ts';
 import { newWorkspace, startTestHub, waitFor, type TestHub } from './support/hub.ts';
 import { startReceiver } from './support/receiver.ts';
@@ -37,7 +36,6 @@ describe('an application publishes its events through the catalogue', () => {
     readOnlyKey = ro.body.key;
   });
   afterAll(async () => {
-    vi.restoreAllMocks();
     await hub?.close();
     await receiver?.close();
   });
@@ -333,12 +331,17 @@ describe('an application publishes its events through the catalogue', () => {
 
   it('answers 503 when the event cannot be stored, and gives the idempotency key back', async () => {
     const before = (await appRequests()).length;
-    const spy = vi.spyOn(IngestWriter.prototype, 'write').mockRejectedValueOnce(new Error('disk full'));
+    // A real failed write, not a patched writer: the database refuses new requests for a moment.
+    await sql`ALTER TABLE requests ADD CONSTRAINT refuse_writes CHECK (false) NOT VALID`.execute(hub.deps.db);
     const body = { eventType: 'contact.deleted', data: { id: 'con_1' }, idempotencyKey: 'delete-con_1' };
-    const failed = await publish(body);
+    let failed;
+    try {
+      failed = await publish(body);
+    } finally {
+      await sql`ALTER TABLE requests DROP CONSTRAINT refuse_writes`.execute(hub.deps.db);
+    }
     expect(failed.status).toBe(503);
     expect(failed.headers['retry-after']).toBe('5');
-    spy.mockRestore();
     const retried = await publish(body);
     expect(retried.status).toBe(202);
     expect(retried.headers['idempotent-replayed']).toBeUndefined();
