@@ -1,8 +1,22 @@
-import { httpConnector } from './http/index.ts';
-import type { Connector } from './types.ts';
 import type { z } from 'zod';
+import { crmRelayConnector } from './crm-relay/index.ts';
+import { httpConnector } from './http-webhook/index.ts';
+import type { Connector } from './types.ts';
+
+type AnyConnector = Connector<z.ZodType>;
+const widen = <C extends z.ZodType>(c: Connector<C>) => c as unknown as AnyConnector;
 
 /** Every destination type, by the id stored in destinations.type. */
-export const connectors: Record<string, Connector<z.ZodType>> = {
-  [httpConnector.id]: httpConnector as unknown as Connector<z.ZodType>,
+export const connectors: Record<string, AnyConnector> = {
+  [httpConnector.id]: widen(httpConnector),
+  [crmRelayConnector.id]: widen(crmRelayConnector),
 };
+
+/** Seed 002 names the webhook destination type `HTTP`; it is the same connector. */
+const ALIASES: Record<string, string> = { HTTP: httpConnector.id };
+
+export const connectorTypes = () => [...Object.keys(connectors), ...Object.keys(ALIASES)];
+
+export function connectorFor(type: string): AnyConnector | undefined {
+  return connectors[type] ?? connectors[ALIASES[type] ?? ''];
+}

@@ -3,7 +3,7 @@ import type { z } from 'zod';
 
 /** What is sent and what came back, recorded as one attempt. */
 export type AttemptRecord = {
-  request: { method: string; url: string; headers: Record<string, string> };
+  request: { method: string; url: string; headers: Record<string, string>; body?: string };
   response?: { status: number; headers: Record<string, string>; body: string };
   durationMs: number;
 };
@@ -17,10 +17,20 @@ export type ErrorCode =
   | 'PRIVATE_ADDRESS'
   | 'NETWORK'
   | 'HTTP_STATUS'
-  | 'CONFIG';
+  | 'CONFIG'
+  /** The vendor refused our credentials or the target is not shared with us. */
+  | 'AUTH'
+  /** The event could not be turned into what the destination takes (mapping, missing field). */
+  | 'PAYLOAD'
+  /** The destination's layout no longer matches its config (a renamed sheet column…). */
+  | 'SCHEMA_DRIFT';
 
-export type DeliveryResult = AttemptRecord &
-  (
+export type DeliveryResult = AttemptRecord & {
+  /** The vendor's id for the record written (a CRM contact, a sheet range): stored with the attempt. */
+  recordId?: string;
+  /** Something the destination's owner should fix, shown on the destination; null clears an earlier one. */
+  warning?: string | null;
+} & (
     | { ok: true; status: number }
     | {
         ok: false;
@@ -31,19 +41,26 @@ export type DeliveryResult = AttemptRecord &
         error: string;
         /** The receiver asked us to wait (Retry-After). */
         retryAfterMs?: number;
-        /** The receiver said it is gone for good (410): disable the destination now. */
-        disableDestination?: boolean;
+        /** The receiver said it is gone for good (410): the connector's `onGone` decides what happens. */
+        gone?: boolean;
       }
   );
 
 export type OutboundMessage = {
-  /** Stable across retries: receivers de-duplicate on it. */
+  /** Stable across retries: receivers de-duplicate on it (the published event's id when there is one). */
   eventId: string;
+  /** The published event's type; absent for raw inbound requests. */
+  eventType?: string;
   /** Unix seconds of this attempt. */
   timestamp: number;
+  /** Exactly the bytes to send to an HTTP receiver. */
   body: Buffer;
   contentType: string | null;
+  /** The body parsed as JSON (the envelope plus mapped fields), or undefined when it is not JSON. */
+  payload: unknown;
   signingSecret: string;
+  /** The record a previous attempt for the same event created (connectors with `tracksRecords`). */
+  previousRecordId?: string;
 };
 
 export type DeliveryContext = {
@@ -52,12 +69,28 @@ export type DeliveryContext = {
   userAgent: string;
 };
 
+export type ConnectionTest = {
+  ok: boolean;
+  /** One sentence a non-developer can act on. */
+  message: string;
+  warnings: string[];
+  details?: Record<string, unknown>;
+};
+
 export interface Connector<C extends z.ZodType> {
   /** Stable, never renamed: stored in destinations.type. */
   id: string;
   displayName: string;
   configSchema: C;
-  /** Config keys holding credentials: stored encrypted and shown only when asked for. */
+  /** Top-level config keys holding credentials: stored encrypted, masked in every response. */
   secretFields: readonly string[];
+  /** What a 410 Gone means: disable the destination (default) or remove it (a REST-hook subscription). */
+  onGone?: 'disable' | 'remove';
+  /** The connector wants `previousRecordId`, so that a replay updates what the first delivery created. */
+  tracksRecords?: boolean;
+  /** Non-secret facts about the credentials worth showing (the e-mail to share a sheet with). */
+  describe?(config: z.output<C>): Record<string, unknown>;
   deliver(ctx: DeliveryContext, config: z.output<C>, message: OutboundMessage): Promise<DeliveryResult>;
+  /** Checks credentials and target without writing anything the user would have to clean up. */
+  testConnection(ctx: DeliveryContext, config: z.output<C>): Promise<ConnectionTest>;
 }

@@ -28,6 +28,8 @@ import { idParam } from './core/validate.ts';
 import { authOf } from './auth/auth.middleware.ts';
 import { eventTypesRoutes } from './hub/event-types.routes.ts';
 import { publishRoutes } from './hub/publish.routes.ts';
+import { systemEvents } from './hub/system-events.ts';
+import { webhooksRoutes } from './hub/webhooks.routes.ts';
 import { IngestWriter } from './ingest/ingest-writer.ts';
 import { ingestRoutes } from './ingest/ingest.routes.ts';
 import { startJobs, type Jobs } from './jobs/agenda.ts';
@@ -80,6 +82,7 @@ function apiRouter(deps: Deps, writer: IngestWriter): Router {
   secured.use(eventsRoutes(deps));
   secured.use(eventTypesRoutes(deps));
   secured.use(publishRoutes(deps, writer));
+  secured.use(webhooksRoutes(deps));
   api.use(secured);
   return api;
 }
@@ -139,7 +142,8 @@ export async function startWirehub(config: Config, log: Logger = createLogger(co
   let stopListening = async () => {};
   if (config.role !== 'api') {
     stopListening = await listenForWakeups(database, due, log);
-    jobs = await startJobs(deps);
+    const hub = systemEvents(deps, writer);
+    jobs = await startJobs(deps, { onAutoDisabled: (d) => hub.destinationDisabled(d) });
   }
 
   const server = http.createServer(app);

@@ -22,6 +22,8 @@ const envSchema = z.object({
   WIREHUB_DEMO: bool.optional(),
   WIREHUB_MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
   WIREHUB_API_RATE_LIMIT: z.coerce.number().int().min(1).default(1200),
+  // Seed 000's larger plan allows ten webhooks per workspace.
+  WIREHUB_MAX_WEBHOOKS: z.coerce.number().int().min(0).max(100_000).default(10),
   WIREHUB_DELIVERY_LANES: z.coerce.number().int().min(1).max(64).default(4),
   WIREHUB_LANES_PER_WORKER: z.coerce.number().int().min(1).max(64).optional(),
   WIREHUB_DELIVERY_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(64),
@@ -58,6 +60,7 @@ export type Config = {
   /** Default retry schedule when a connection has no retry rule, in ms after each failed attempt. */
   retrySchedule: number[];
   autoDisableAfter: number;
+  maxWebhooks: number;
 };
 
 export const DEFAULT_RETRY_SCHEDULE = [0, 5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000];
@@ -102,6 +105,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     logLevel: e.LOG_LEVEL,
     retrySchedule: DEFAULT_RETRY_SCHEDULE,
     autoDisableAfter: 10,
+    maxWebhooks: e.WIREHUB_MAX_WEBHOOKS,
     ...overrides,
   };
 }

@@ -11,7 +11,7 @@ const BUILTINS = [
   'lead.captured', 'escalation.created', 'conversation.started', 'conversation.ended', 'message.rated',
   'contact.created', 'contact.updated', 'contact.deleted',
   'deal.created', 'deal.updated', 'deal.stage_changed', 'deal.won', 'deal.lost', 'deal.deleted',
-  'form.submitted',
+  'form.submitted', 'hub.webhook.disabled',
 ];
 
 type EventType = { name: string; group: string; description: string; schema: Record<string, unknown> | null; sample: Record<string, unknown>; builtin: boolean };
@@ -54,11 +54,11 @@ describe('an application publishes its events through the catalogue', () => {
     return res.body as { models: EventType[]; count: number };
   };
 
-  it('lists the 15 built-in event types, grouped, each with a sample that its own schema accepts', async () => {
+  it('lists the 16 built-in event types, grouped, each with a sample that its own schema accepts', async () => {
     const { models, count } = await catalogue();
-    expect(count).toBe(15);
+    expect(count).toBe(16);
     expect(models.map((t) => t.name)).toEqual(BUILTINS);
-    expect(new Set(models.map((t) => t.group))).toEqual(new Set(['chat', 'contacts', 'deals', 'forms']));
+    expect(new Set(models.map((t) => t.group))).toEqual(new Set(['chat', 'contacts', 'deals', 'forms', 'hub']));
     expect(models.filter((t) => t.group === 'chat').map((t) => t.name)).toEqual(BUILTINS.slice(0, 5));
     // An independent validator (a fresh Ajv, as a receiver would use) accepts every sample.
     const ajv = new Ajv2020({ allErrors: true, strict: false });
@@ -80,7 +80,7 @@ describe('an application publishes its events through the catalogue', () => {
     expect((await api('get', '/event-types/no.such.type')).status).toBe(404);
     expect((await api('get', '/event-types/bad%20name')).status).toBe(404);
     // Reading the catalogue needs only the read scope.
-    expect((await catalogue(readOnlyKey)).count).toBe(15);
+    expect((await catalogue(readOnlyKey)).count).toBe(16);
   });
 
   it('declares a custom event type; duplicates, bad schemas and mismatched samples are refused', async () => {
@@ -95,7 +95,7 @@ describe('an application publishes its events through the catalogue', () => {
     expect(created.body).toEqual({ name: 'invoice.paid', group: 'custom', description: 'An invoice was paid.', schema, sample, builtin: false });
 
     const listed = await catalogue();
-    expect(listed.count).toBe(16);
+    expect(listed.count).toBe(17);
     expect(listed.models.at(-1)).toEqual(created.body);
     expect((await api('get', '/event-types/invoice.paid')).body).toEqual(created.body);
 
@@ -200,22 +200,25 @@ describe('an application publishes its events through the catalogue', () => {
     expect(delivered.url).toBe('/leads');
     expect(delivered.headers['content-type']).toBe('application/json');
     const body = JSON.parse(delivered.body.toString());
+    // Without mappings, every data field goes out in seed 004's flat envelope.
     expect(body).toEqual({
+      ...data,
       eventType: 'lead.captured',
-      eventId,
       eventTimestamp: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/),
+      eventId,
       customerId: 'cus_a1b2c3',
       chatbotId: 'bot_xyz',
       conversationId: 'conv_abc',
-      data,
     });
+    expect(delivered.headers['x-wirehub-event']).toBe('lead.captured');
     expect(Math.abs(Date.parse(body.eventTimestamp) - Date.now())).toBeLessThan(60_000);
 
     // Signed like every delivery, and logged like every event.
     const events = (await api('get', `/events?source_id=${appSourceId}`)).body.models;
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({ connection_id: leadsConnection, source_id: appSourceId });
-    expect(delivered.headers['webhook-id']).toBe(events[0].id);
+    // The published event's id, so a receiver sees one id however often it is retried or replayed.
+    expect(delivered.headers['webhook-id']).toBe(eventId);
     const secret = (await api('get', '/project-secrets?reveal=true')).body.signing_secret.value as string;
     expect(
       new Webhook(secret).verify(delivered.body.toString(), {
@@ -230,7 +233,7 @@ describe('an application publishes its events through the catalogue', () => {
     expect(request).toMatchObject({ events_count: 1, ignored_count: 1 });
     const detail = await api('get', `/requests/${request.id}`);
     expect(detail.status).toBe(200);
-    expect(detail.body.data.body).toEqual(body);
+    expect(detail.body.data.body).toEqual({ eventType: 'lead.captured', eventId, eventTimestamp: body.eventTimestamp, customerId: 'cus_a1b2c3', chatbotId: 'bot_xyz', conversationId: 'conv_abc', data });
     const ignored = (await api('get', `/requests/${request.id}/ignored_events`)).body.models;
     expect(ignored).toEqual([expect.objectContaining({ connection_id: escalationsConnection, cause: 'FILTERED' })]);
     expect(receiver.received.some((r) => r.url === '/escalations')).toBe(false);
@@ -248,7 +251,7 @@ describe('an application publishes its events through the catalogue', () => {
     const delivered = await waitFor(() => receiver.received.find((r) => r.body.toString().includes(res.body.eventId)), 10_000, 'escalation delivered');
     expect(delivered.url).toBe('/escalations');
     const body = JSON.parse(delivered.body.toString());
-    expect(body.data).toEqual(sample);
+    expect(body).toMatchObject({ ...sample, eventType: 'escalation.created', conversationId: 'conv_abc' });
     expect(body).not.toHaveProperty('chatbotId');
   });
 
@@ -360,7 +363,7 @@ describe('an application publishes its events through the catalogue', () => {
 
   it("keeps custom types and the application source to their workspace", async () => {
     const theirs = await catalogue(other.key);
-    expect(theirs.count).toBe(15);
+    expect(theirs.count).toBe(16);
     expect(theirs.models.map((t) => t.name)).not.toContain('invoice.paid');
     expect((await api('get', '/event-types/invoice.paid', other.key)).status).toBe(404);
     expect((await api('delete', '/event-types/invoice.paid', other.key)).status).toBe(404);

@@ -47,6 +47,9 @@ export function safeEqual(a: string | Buffer, b: string | Buffer): boolean {
   return timingSafeEqual(createHash('sha256').update(x).digest(), createHash('sha256').update(y).digest()) && x.length === y.length;
 }
 
+/** Standard Webhooks form: `whsec_` and 32 random bytes in base64. */
+export const newSigningSecret = (): string => `whsec_${randomBytes(32).toString('base64')}`;
+
 export const randomToken = (bytes = 24): string => randomBytes(bytes).toString('base64url');
 
 export const hmac = (algorithm: string, key: string | Buffer, data: string | Buffer) =>

@@ -25,3 +25,6 @@ export const timeParam = z
     }
     return d;
   });
+
+/** ISO 8601 in UTC to the second, as the envelope's eventTimestamp (seed 004: `2026-05-03T14:22:08Z`). */
+export const isoSeconds = (d = new Date()): string => d.toISOString().replace(/\.\d{3}Z$/, 'Z');

@@ -200,6 +200,17 @@ const migrations: Record<string, Migration> = {
       `.execute(db);
     },
   },
+  '003_connectors': {
+    async up(db) {
+      await sql`
+        -- The body actually sent, when a mapping or a connector made it differ from the request's.
+        ALTER TABLE attempts ADD COLUMN request_body text;
+        -- The vendor's id of what a delivery created, so a replay can update it instead.
+        ALTER TABLE attempts ADD COLUMN record_id text;
+        ALTER TABLE destinations ADD COLUMN warning text;
+      `.execute(db);
+    },
+  },
 };
 
 export async function migrateToLatest(db: Kysely<any>, schema?: string): Promise<void> {

@@ -77,6 +77,7 @@ export interface DestinationsTable {
   auth_enc: string | null;
   disabled_at: NullableTimestamp;
   disabled_reason: string | null;
+  warning: Generated<string | null>;
   consecutive_failures: Generated<number>;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
@@ -156,6 +157,8 @@ export interface AttemptsTable {
   duration_ms: number;
   error_code: string | null;
   error_message: string | null;
+  request_body: string | null;
+  record_id: string | null;
   created_at: Generated<Date>;
 }
 export interface EventTypesTable {

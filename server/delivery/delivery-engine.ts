@@ -1,26 +1,34 @@
 import { sql } from 'kysely';
 import { Agent } from 'undici';
-import { connectors } from '../../connectors/index.ts';
-import { publicOnlyLookup } from '../../connectors/http/address.ts';
-import type { DeliveryResult } from '../../connectors/types.ts';
+import type { z } from 'zod';
+import { connectorFor } from '../../connectors/index.ts';
+import { publicOnlyLookup } from '../../connectors/http-webhook/address.ts';
+import type { Connector, DeliveryContext, DeliveryResult } from '../../connectors/types.ts';
+
+type AnyConnector = Connector<z.ZodType>;
 import { newId } from '../core/ids.ts';
 import type { AttemptTrigger, EventStatus, NewAttempt } from '../db/schema.ts';
 import type { Deps } from '../deps.ts';
-import { destinationConfig } from '../gateway/destinations.service.ts';
+import { deleteDestination, destinationConfig } from '../gateway/destinations.service.ts';
 import type { Rule, RetryRuleT } from '../gateway/rules.ts';
 import { ensureProjectSecrets } from '../gateway/project-secrets.service.ts';
 import { holdDestinationEvents } from './holds.ts';
 import { RateLimiter } from './rate-limiter.ts';
 import { nextRetryDelay } from './retry-policy.ts';
-
-const VERSION = '0.1.0';
+import { OutboundShaper, type Shaped } from './outbound.ts';
+import { MappingError } from '../hub/mappings.ts';
+import { VERSION } from '../version.ts';
 const SHORT_RETRY_MS = 1000;
 
 /** One claimed event with everything needed to deliver it, read in the same statement that leases it. */
 export type ClaimedEvent = {
   id: string;
   workspace_id: string;
+  request_id: string;
   connection_id: string;
+  connection_updated_at: Date;
+  source_type: string;
+  request: { headers: Record<string, string>; query: Record<string, unknown>; path: string } | null;
   destination_id: string;
   lane: number;
   attempts: number;
@@ -51,9 +59,15 @@ type Outcome = {
   attempt?: NewAttempt;
   ok?: boolean;
   gone?: boolean;
+  /** The connector removes its destination on 410 (a REST-hook subscription) instead of disabling it. */
+  removeOnGone?: boolean;
+  warning?: string | null;
   error?: string;
   failuresBefore: number;
 };
+
+/** A destination the engine turned off (or removed) by itself: reported as a hub event. */
+export type AutoDisabled = { workspaceId: string; destinationId: string; reason: string };
 
 /**
  * Delivers claimed events and records what happened. Results are written in batches (one INSERT
@@ -66,7 +80,10 @@ export class DeliveryEngine {
   private flushing: Promise<void> | null = null;
   private flushTimer: NodeJS.Timeout | null = null;
 
-  constructor(private readonly deps: Deps) {
+  constructor(
+    private readonly deps: Deps,
+    private readonly onAutoDisabled?: (d: AutoDisabled) => Promise<void>,
+  ) {
     this.dispatcher = new Agent({
       connections: 64,
       keepAliveTimeout: 10_000,
@@ -86,10 +103,13 @@ export class DeliveryEngine {
       )
       UPDATE events e
       SET lease_until = now() + make_interval(secs => (COALESCE((d.config->>'timeout_ms')::int, 10000) + 15000) / 1000.0)
-      FROM due, requests r, connections c, destinations d
-      WHERE e.id = due.id AND r.id = e.request_id AND c.id = e.connection_id AND d.id = e.destination_id
-      RETURNING e.id, e.workspace_id, e.connection_id, e.destination_id, e.lane, e.attempts, e.pending_trigger,
-        r.body, r.content_type, c.rules, c.paused_at, c.disabled_at AS connection_disabled_at,
+      FROM due, requests r, connections c, destinations d, sources s
+      WHERE e.id = due.id AND r.id = e.request_id AND c.id = e.connection_id AND d.id = e.destination_id AND s.id = e.source_id
+      RETURNING e.id, e.workspace_id, e.request_id, e.connection_id, e.destination_id, e.lane, e.attempts, e.pending_trigger,
+        r.body, r.content_type, c.rules, c.paused_at, c.disabled_at AS connection_disabled_at, c.updated_at AS connection_updated_at,
+        s.type AS source_type,
+        CASE WHEN s.type <> 'APPLICATION' AND c.rules @> '[{"type":"transform"}]'
+          THEN json_build_object('headers', r.headers, 'query', r.query, 'path', r.path) END AS request,
         d.type AS destination_type, d.config AS destination_config, d.auth_enc AS destination_auth_enc,
         d.disabled_at AS destination_disabled_at, d.consecutive_failures,
         (SELECT signing_secret_enc FROM project_secrets ps WHERE ps.workspace_id = e.workspace_id) AS signing_secret_enc`.execute(this.deps.db);
@@ -98,9 +118,10 @@ export class DeliveryEngine {
 
   // Every config write seals a fresh ciphertext (new IV), so it is a safe key for the parsed config.
   private readonly parsed = new Map<string, unknown>();
+  private readonly shaper = new OutboundShaper();
 
   /** Validating a destination's config on every delivery costs more than the delivery's signing. */
-  private parsedConfig(connector: (typeof connectors)[string], sealed: string | null, config: unknown): unknown {
+  private parsedConfig(connector: AnyConnector, sealed: string | null, config: unknown): unknown {
     const hit = sealed ? this.parsed.get(sealed) : undefined;
     if (hit !== undefined) return hit;
     const value = connector.configSchema.parse(config);
@@ -109,6 +130,21 @@ export class DeliveryEngine {
       this.parsed.set(sealed, value);
     }
     return value;
+  }
+
+  /** The record an earlier attempt for the same request created at this destination (a CRM contact). */
+  private async previousRecordId(ev: ClaimedEvent): Promise<string | undefined> {
+    const row = await this.deps.db
+      .selectFrom('attempts')
+      .innerJoin('events', 'events.id', 'attempts.event_id')
+      .select('attempts.record_id')
+      .where('events.request_id', '=', ev.request_id)
+      .where('attempts.destination_id', '=', ev.destination_id)
+      .where('attempts.record_id', 'is not', null)
+      .orderBy('attempts.created_at', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    return row?.record_id ?? undefined;
   }
 
   /** Delivers one claimed event; never throws. The outcome is buffered for the next flush. */
@@ -123,27 +159,45 @@ export class DeliveryEngine {
     if (ev.paused_at || ev.connection_disabled_at || ev.destination_disabled_at) {
       return this.push({ ...base, status: 'HOLD', attempted: false, nextAttemptAt: null, responseStatus: null, errorCode: null });
     }
-    const connector = connectors[ev.destination_type];
+    const connector = connectorFor(ev.destination_type);
     const config = destinationConfig(this.deps, { config: ev.destination_config, auth_enc: ev.destination_auth_enc });
-    const wait = this.limiter.reserve(ev.destination_id, config.rate_limit, config.rate_limit_period, ev.id);
+    const rateLimit = typeof config.rate_limit === 'number' ? config.rate_limit : null;
+    const period = (config.rate_limit_period ?? 'second') as 'second' | 'minute' | 'hour';
+    const wait = this.limiter.reserve(ev.destination_id, rateLimit, period, ev.id);
     if (wait > 5) {
       return this.push({ ...base, status: ev.attempts === 0 ? 'QUEUED' : 'SCHEDULED', attempted: false, nextAttemptAt: new Date(Date.now() + wait), responseStatus: null, errorCode: null });
     }
-    const secret = ev.signing_secret_enc
-      ? this.deps.box.open(ev.signing_secret_enc)
-      : (await ensureProjectSecrets(this.deps, ev.workspace_id)).signingSecret;
     const started = new Date();
+    const target = typeof config.url === 'string' ? config.url : ev.destination_type;
+    let shaped: Shaped | null = null;
     let result: DeliveryResult;
     try {
-      result = await connector.deliver(
-        { dispatcher: this.dispatcher, allowPrivateDestinations: this.deps.config.allowPrivateDestinations, userAgent: `Wirehub/${VERSION}` },
-        this.parsedConfig(connector, ev.destination_auth_enc, config),
-        { eventId: ev.id, timestamp: Math.floor(started.getTime() / 1000), body: ev.body, contentType: ev.content_type, signingSecret: secret },
-      );
+      if (!connector) throw new Error(`destination type ${ev.destination_type} is not known to this Wirehub`);
+      shaped = await this.shaper.shape(ev);
+      const secret = ev.signing_secret_enc
+        ? this.deps.box.open(ev.signing_secret_enc)
+        : (await ensureProjectSecrets(this.deps, ev.workspace_id)).signingSecret;
+      result = await connector.deliver(this.context(), this.parsedConfig(connector, ev.destination_auth_enc, config), {
+        eventId: shaped.messageId,
+        eventType: shaped.eventType,
+        timestamp: Math.floor(started.getTime() / 1000),
+        body: shaped.body,
+        contentType: shaped.contentType,
+        payload: shaped.payload,
+        signingSecret: secret,
+        previousRecordId: connector.tracksRecords ? await this.previousRecordId(ev) : undefined,
+      });
     } catch (err) {
-      // A connector throws only on a bug; record it as a failed attempt rather than lose the event.
-      this.deps.log.error({ err, eventId: ev.id }, 'connector failed unexpectedly');
-      result = { ok: false, retryable: true, errorCode: 'NETWORK', error: `internal error: ${(err as Error).message}`, request: { method: 'POST', url: String(config.url), headers: {} }, durationMs: Date.now() - started.getTime() };
+      const request = { method: 'POST', url: target, headers: {} };
+      const durationMs = Date.now() - started.getTime();
+      if (err instanceof MappingError || err instanceof SyntaxError || !connector) {
+        // Retrying cannot help until the mapping (or the destination) is fixed; then the event can be retried.
+        result = { ok: false, retryable: false, errorCode: connector ? 'PAYLOAD' : 'CONFIG', error: (err as Error).message, request, durationMs };
+      } else {
+        // A connector throws only on a bug; record it as a failed attempt rather than lose the event.
+        this.deps.log.error({ err, eventId: ev.id }, 'connector failed unexpectedly');
+        result = { ok: false, retryable: true, errorCode: 'NETWORK', error: `internal error: ${(err as Error).message}`, request, durationMs };
+      }
     }
     const attemptNumber = ev.attempts + 1;
     const attempt: NewAttempt = {
@@ -163,10 +217,13 @@ export class DeliveryEngine {
       duration_ms: result.durationMs,
       error_code: result.ok ? null : result.errorCode,
       error_message: result.ok ? null : result.error,
+      request_body: result.request.body ?? (shaped?.transformed ? shaped.body.toString('utf8') : null),
+      record_id: result.recordId ?? null,
       created_at: started,
     };
+    const reported = { warning: result.warning };
     if (result.ok) {
-      return this.push({ ...base, status: 'SUCCESSFUL', attempted: true, nextAttemptAt: null, responseStatus: result.status, errorCode: null, attempt, ok: true });
+      return this.push({ ...base, ...reported, status: 'SUCCESSFUL', attempted: true, nextAttemptAt: null, responseStatus: result.status, errorCode: null, attempt, ok: true });
     }
     const retryRule = ev.rules.find((r): r is RetryRuleT => r.type === 'retry');
     const delay = result.retryable
@@ -174,6 +231,7 @@ export class DeliveryEngine {
       : null;
     this.push({
       ...base,
+      ...reported,
       status: delay === null ? 'FAILED' : 'SCHEDULED',
       attempted: true,
       nextAttemptAt: delay === null ? null : new Date(Date.now() + delay),
@@ -181,9 +239,14 @@ export class DeliveryEngine {
       errorCode: result.errorCode,
       attempt,
       ok: false,
-      gone: result.disableDestination,
+      gone: result.gone,
+      removeOnGone: connector?.onGone === 'remove',
       error: result.error,
     });
+  }
+
+  context(): DeliveryContext {
+    return { dispatcher: this.dispatcher, allowPrivateDestinations: this.deps.config.allowPrivateDestinations, userAgent: `Wirehub/${VERSION}` };
   }
 
   private push(outcome: Outcome): void {
@@ -236,6 +299,7 @@ export class DeliveryEngine {
         WHERE e.id = v.id`.execute(trx);
     });
     await this.trackDestinationHealth(batch.filter((o) => o.attempted));
+    await this.recordWarnings(batch);
     const soon = batch.filter((o) => o.nextAttemptAt && o.nextAttemptAt.getTime() - Date.now() < SHORT_RETRY_MS).map((o) => o.lane);
     if (soon.length > 0) this.deps.wake([...new Set(soon)]);
   }
@@ -249,13 +313,20 @@ export class DeliveryEngine {
       const failuresAfter = list.length - 1 - lastOk;
       const gone = list.find((o) => o.gone);
       if (lastOk >= 0 && failuresAfter === 0 && list.every((o) => o.failuresBefore === 0)) continue;
+      if (gone?.removeOnGone) {
+        // A REST-hook target that answers 410 has unsubscribed (Zapier's contract): remove it.
+        const removed = await deleteDestination(this.deps.db, null, destinationId);
+        this.deps.routing.invalidate();
+        if (removed) this.deps.log.info({ destinationId }, 'subscription removed: the target answered 410 Gone');
+        continue;
+      }
       const row = await this.deps.db
         .updateTable('destinations')
         .set((eb) => ({
           consecutive_failures: lastOk >= 0 ? failuresAfter : eb('consecutive_failures', '+', failuresAfter),
         }))
         .where('id', '=', destinationId)
-        .returning(['consecutive_failures', 'disabled_at'])
+        .returning(['consecutive_failures', 'disabled_at', 'workspace_id'])
         .executeTakeFirst();
       if (!row || row.disabled_at) continue;
       const threshold = this.deps.config.autoDisableAfter;
@@ -264,16 +335,36 @@ export class DeliveryEngine {
         const reason = gone
           ? 'the receiver answered 410 Gone'
           : `${row.consecutive_failures} consecutive failed deliveries (last: ${last.error ?? 'failed'})`;
-        await this.deps.db
+        const disabled = await this.deps.db
           .updateTable('destinations')
           .set({ disabled_at: new Date(), disabled_reason: `disabled automatically: ${reason}`, updated_at: new Date() })
           .where('id', '=', destinationId)
           .where('disabled_at', 'is', null)
-          .execute();
+          .returning('id')
+          .executeTakeFirst();
         await holdDestinationEvents(this.deps.db, destinationId);
         this.deps.routing.invalidate();
         this.deps.log.warn({ destinationId, reason }, 'destination disabled automatically');
+        if (disabled) {
+          await this.onAutoDisabled?.({ workspaceId: row.workspace_id, destinationId, reason }).catch((err: unknown) => {
+            this.deps.log.error({ err, destinationId }, 'could not report a disabled destination');
+          });
+        }
       }
+    }
+  }
+
+  /** Connectors report problems the owner must fix (a drifted sheet header) and clear them when fixed. */
+  private async recordWarnings(outcomes: Outcome[]): Promise<void> {
+    const latest = new Map<string, string | null>();
+    for (const o of outcomes) if (o.warning !== undefined) latest.set(o.destinationId, o.warning);
+    for (const [id, warning] of latest) {
+      await this.deps.db
+        .updateTable('destinations')
+        .set({ warning })
+        .where('id', '=', id)
+        .where(sql<boolean>`warning IS DISTINCT FROM ${warning}`)
+        .execute();
     }
   }
 

@@ -1,6 +1,9 @@
 import { z } from 'zod';
-import { isForbiddenHost } from '../../connectors/http/address.ts';
-import { HttpAuthSchema, HttpConfigSchema, type HttpConfig } from '../../connectors/http/config.ts';
+import { connectorFor, connectorTypes } from '../../connectors/index.ts';
+import { isForbiddenHost } from '../../connectors/http-webhook/address.ts';
+import { httpConnector } from '../../connectors/http-webhook/index.ts';
+import type { Connector } from '../../connectors/types.ts';
+import { mask } from '../core/crypto.ts';
 import { AppError, conflict, notFound } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
 import { paginate } from '../core/pagination.ts';
@@ -11,6 +14,9 @@ import type { Deps } from '../deps.ts';
 import { holdDestinationEvents, releaseHeld } from '../delivery/holds.ts';
 import type { ReadOptions, ResourceService } from './resource-routes.ts';
 
+type AnyConnector = Connector<z.ZodType>;
+export type DestinationConfig = Record<string, unknown>;
+
 // `url` at the top level is accepted as shorthand for `config.url`, as the seed allows.
 const liftUrl = (v: unknown) => {
   if (v && typeof v === 'object' && 'url' in v) {
@@ -20,36 +26,33 @@ const liftUrl = (v: unknown) => {
   return v;
 };
 
-const DestinationBase = z
-  .object({
-    name: nameSchema,
-    description: descriptionSchema,
-    type: z.literal('HTTP', { message: 'only HTTP destinations exist for now' }).default('HTTP'),
-    config: HttpConfigSchema,
-  })
-  .strict();
+const typeSchema = z.string().min(1).max(64);
+const configSchema = z.record(z.string(), z.unknown());
 
-export const DestinationIn = z.preprocess(liftUrl, DestinationBase);
+/** Validates a config with its connector's schema, reporting issues under `config.…`. */
+export function parseConfig(type: string, config: unknown, ctx: z.RefinementCtx): DestinationConfig | typeof z.NEVER {
+  const connector = connectorFor(type);
+  if (!connector) ctx.addIssue({ code: 'custom', path: ['type'], message: `unknown destination type "${type}"; use one of ${connectorTypes().join(', ')}` });
+  // An unknown type is checked as a webhook too, so every mistake is reported at once.
+  const parsed = (connector ?? (httpConnector as unknown as AnyConnector)).configSchema.safeParse(config);
+  if (!parsed.success) for (const i of parsed.error.issues) ctx.addIssue({ code: 'custom', path: ['config', ...i.path], message: i.message });
+  return connector && parsed.success ? (parsed.data as DestinationConfig) : z.NEVER;
+}
+
+export const DestinationIn = z.preprocess(
+  liftUrl,
+  z
+    .object({ name: nameSchema, description: descriptionSchema, type: typeSchema.default('HTTP'), config: configSchema })
+    .strict()
+    .transform((d, ctx) => ({ ...d, config: parseConfig(d.type, d.config, ctx) })),
+);
+// A PATCH's config is merged over the stored one and only then validated as a whole.
 export const DestinationPatch = z.preprocess(
   liftUrl,
-  DestinationBase.extend({
-    // zod 4 fills defaults even inside .partial(); a field the PATCH leaves out must keep its stored value.
-    config: HttpConfigSchema.partial()
-      .extend({
-        auth: HttpAuthSchema.optional(),
-        headers: HttpConfigSchema.shape.headers.removeDefault().optional(),
-        http_method: HttpConfigSchema.shape.http_method.removeDefault().optional(),
-        timeout_ms: HttpConfigSchema.shape.timeout_ms.removeDefault().optional(),
-        rate_limit_period: HttpConfigSchema.shape.rate_limit_period.removeDefault().optional(),
-      })
-      .strict(),
-  }).partial(),
+  z.object({ name: nameSchema, description: descriptionSchema, type: typeSchema, config: configSchema }).strict().partial(),
 );
 export type DestinationInT = z.output<typeof DestinationIn>;
 export type DestinationPatchT = z.output<typeof DestinationPatch>;
-
-type Secrets = { auth: HttpConfig['auth']; headers: Record<string, string> };
-type PublicConfig = Omit<HttpConfig, 'auth' | 'headers'>;
 
 export type DestinationOut = {
   id: string;
@@ -57,55 +60,101 @@ export type DestinationOut = {
   name: string;
   description: string | null;
   type: string;
-  config: PublicConfig & { headers: Record<string, string>; auth_type: HttpConfig['auth']['type']; auth?: HttpConfig['auth'] };
+  config: Record<string, unknown>;
   disabled_at: Date | null;
   disabled_reason: string | null;
+  warning: string | null;
   consecutive_failures: number;
   created_at: Date;
   updated_at: Date;
 };
 
+export function connectorOf(type: string): AnyConnector {
+  const connector = connectorFor(type);
+  if (!connector) throw new AppError(422, 'UNKNOWN_DESTINATION_TYPE', `Destination type "${type}" is not known to this Wirehub.`);
+  return connector;
+}
+
 /** The full connector config of a stored destination, credentials included. */
-export function destinationConfig(deps: Deps, row: Pick<DestinationRow, 'config' | 'auth_enc'>): HttpConfig {
-  const secrets: Secrets = row.auth_enc ? deps.box.openJson<Secrets>(row.auth_enc) : { auth: { type: 'none' }, headers: {} };
-  return { ...(row.config as PublicConfig), ...secrets };
+export function destinationConfig(deps: Pick<Deps, 'box'>, row: Pick<DestinationRow, 'config' | 'auth_enc'>): DestinationConfig {
+  return { ...row.config, ...(row.auth_enc ? deps.box.openJson<DestinationConfig>(row.auth_enc) : {}) };
+}
+
+/** Credentials are stored encrypted, apart from the rest of the config. */
+export function sealConfig(deps: Pick<Deps, 'box'>, connector: Pick<AnyConnector, 'secretFields'>, config: DestinationConfig): { config: string; auth_enc: string } {
+  const secret: DestinationConfig = {};
+  const rest: DestinationConfig = {};
+  for (const [k, v] of Object.entries(config)) (connector.secretFields.includes(k) ? secret : rest)[k] = v;
+  return { config: JSON.stringify(rest), auth_enc: deps.box.sealJson(secret) };
+}
+
+/**
+ * What a response shows of a config: credentials masked unless `include=config.auth` asks for
+ * them. An `auth` object shows as its `auth_type`; custom headers are shown (they are stored
+ * encrypted because they often carry keys, but the owner needs to see which ones are set).
+ */
+export function publicConfig(connector: AnyConnector, config: DestinationConfig, includeAuth: boolean): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(config)) {
+    if (includeAuth || !connector.secretFields.includes(k) || k === 'headers') out[k] = v;
+    else if (k === 'auth' && v && typeof v === 'object' && 'type' in v) out.auth_type = (v as { type: unknown }).type;
+    else out[k] = typeof v === 'string' ? mask(v) : '••••';
+  }
+  if (includeAuth && config.auth && typeof config.auth === 'object' && 'type' in config.auth) out.auth_type = (config.auth as { type: unknown }).type;
+  return { ...out, ...(connector.describe ? connector.describe(config) : {}) };
 }
 
 export function destinationOut(deps: Deps, row: DestinationRow, opts: ReadOptions = { includeAuth: false }): DestinationOut {
-  const { auth, headers, ...rest } = destinationConfig(deps, row);
+  const connector = connectorFor(row.type) ?? (httpConnector as unknown as AnyConnector);
   return {
     id: row.id,
     team_id: row.workspace_id,
     name: row.name,
     description: row.description,
     type: row.type,
-    config: { ...rest, headers, auth_type: auth.type, ...(opts.includeAuth ? { auth } : {}) },
+    config: publicConfig(connector, destinationConfig(deps, row), opts.includeAuth),
     disabled_at: row.disabled_at,
     disabled_reason: row.disabled_reason,
+    warning: row.warning,
     consecutive_failures: row.consecutive_failures,
     created_at: row.created_at,
     updated_at: row.updated_at,
   };
 }
 
-export function destinationsService(deps: Deps): ResourceService<DestinationInT, DestinationPatchT, DestinationOut> {
-  const { db } = deps;
-
-
-  const checkUrl = (url: string) => {
-    if (deps.config.allowPrivateDestinations) return;
-    const host = new URL(url).hostname;
+/** Receivers and vendor base URLs on private networks are refused unless the operator allows them. */
+export function checkDestinationUrls(deps: Pick<Deps, 'config'>, config: DestinationConfig): void {
+  if (deps.config.allowPrivateDestinations) return;
+  for (const key of ['url', 'base_url', 'api_root_url', 'update_url']) {
+    const value = config[key];
+    if (typeof value !== 'string') continue;
+    let host: string;
+    try {
+      host = new URL(value.replace('{id}', 'id')).hostname;
+    } catch {
+      continue;
+    }
     if (isForbiddenHost(host)) {
       throw new AppError(422, 'PRIVATE_DESTINATION', `${host} is a private, loopback or link-local address; Wirehub does not deliver there unless WIREHUB_ALLOW_PRIVATE_DESTINATIONS=true.`, [
-        { path: 'config.url', message: 'must be a public address' },
+        { path: `config.${key}`, message: 'must be a public address' },
       ]);
     }
-  };
+  }
+}
 
-  const split = (config: HttpConfig) => {
-    const { auth, headers, ...publicConfig } = config;
-    return { config: JSON.stringify(publicConfig), auth_enc: deps.box.sealJson({ auth, headers } satisfies Secrets) };
-  };
+/** Deletes a destination (its connections go with it); false when there was none. */
+export async function deleteDestination(db: Deps['db'], ws: string | null, id: string): Promise<boolean> {
+  let q = db.deleteFrom('destinations').where('id', '=', id);
+  if (ws) q = q.where('workspace_id', '=', ws);
+  const gone = await q.returning('id').executeTakeFirst();
+  if (!gone) return false;
+  // Events of a deleted destination can never be delivered; say so rather than leave them queued.
+  await db.updateTable('events').set({ status: 'CANCELLED', next_attempt_at: null, updated_at: new Date() }).where('destination_id', '=', id).where('status', 'in', ['QUEUED', 'SCHEDULED', 'HOLD']).execute();
+  return true;
+}
+
+export function destinationsService(deps: Deps): ResourceService<DestinationInT, DestinationPatchT, DestinationOut> {
+  const { db } = deps;
 
   const find = async (ws: string, id: string) => {
     const row = await db.selectFrom('destinations').selectAll().where('workspace_id', '=', ws).where('id', '=', id).executeTakeFirst();
@@ -125,11 +174,11 @@ export function destinationsService(deps: Deps): ResourceService<DestinationInT,
       return destinationOut(deps, await find(ws, id), opts);
     },
     async create(ws, input) {
-      checkUrl(input.config.url);
+      checkDestinationUrls(deps, input.config);
       try {
         const row = await db
           .insertInto('destinations')
-          .values({ id: newId('des'), workspace_id: ws, name: input.name, description: input.description ?? null, type: input.type, ...split(input.config) })
+          .values({ id: newId('des'), workspace_id: ws, name: input.name, description: input.description ?? null, type: input.type, ...sealConfig(deps, connectorOf(input.type), input.config) })
           .returningAll()
           .executeTakeFirstOrThrow();
         return deps.routing.changed(destinationOut(deps, row));
@@ -145,13 +194,20 @@ export function destinationsService(deps: Deps): ResourceService<DestinationInT,
     },
     async update(ws, id, patch) {
       const before = await find(ws, id);
+      if (patch.type !== undefined && connectorFor(patch.type) !== connectorFor(before.type)) {
+        throw new AppError(422, 'TYPE_IMMUTABLE', `A destination's type cannot change (it is ${before.type}); create a new destination instead.`, [{ path: 'type', message: 'cannot change' }]);
+      }
       let stored = {};
       if (patch.config) {
         // A partial config merges over what is stored, so a PATCH of the URL keeps the credentials.
-        const merged = HttpConfigSchema.safeParse({ ...destinationConfig(deps, before), ...patch.config });
-        if (!merged.success) throw new AppError(400, 'VALIDATION_ERROR', 'Invalid destination config', merged.error.issues);
-        checkUrl(merged.data.url);
-        stored = split(merged.data);
+        const connector = connectorOf(before.type);
+        const merged = connector.configSchema.safeParse({ ...destinationConfig(deps, before), ...patch.config });
+        if (!merged.success) {
+          throw new AppError(400, 'VALIDATION_ERROR', 'Invalid destination config', merged.error.issues.map((i) => ({ path: ['body', 'config', ...i.path].join('.'), message: i.message })));
+        }
+        const config = merged.data as DestinationConfig;
+        checkDestinationUrls(deps, config);
+        stored = sealConfig(deps, connector, config);
       }
       try {
         const row = await db
@@ -189,10 +245,7 @@ export function destinationsService(deps: Deps): ResourceService<DestinationInT,
       return deps.routing.changed(destinationOut(deps, row));
     },
     async remove(ws, id) {
-      const gone = await db.deleteFrom('destinations').where('workspace_id', '=', ws).where('id', '=', id).returning('id').executeTakeFirst();
-      if (!gone) throw notFound('Destination', id);
-      // Events of a deleted destination can never be delivered; say so rather than leave them queued.
-      await db.updateTable('events').set({ status: 'CANCELLED', next_attempt_at: null, updated_at: new Date() }).where('destination_id', '=', id).where('status', 'in', ['QUEUED', 'SCHEDULED', 'HOLD']).execute();
+      if (!(await deleteDestination(db, ws, id))) throw notFound('Destination', id);
       deps.routing.invalidate();
     },
   };

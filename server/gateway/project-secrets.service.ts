@@ -1,15 +1,13 @@
-import { randomBytes } from 'node:crypto';
 import { Router } from 'express';
 import { z } from 'zod';
 import { authOf } from '../auth/auth.middleware.ts';
-import { mask, randomToken, sha256 } from '../core/crypto.ts';
+import { mask, newSigningSecret, randomToken, sha256 } from '../core/crypto.ts';
 import { conflict } from '../core/errors.ts';
 import { body } from '../core/validate.ts';
 import { isUniqueViolation } from '../db/errors.ts';
 import type { Deps } from '../deps.ts';
 
 const newApiKey = () => `wh_proj_${randomToken(30)}`;
-const newSigningSecret = () => `whsec_${randomBytes(32).toString('base64')}`;
 
 /** Project secrets are made lazily: the first delivery or the first GET creates them. */
 export async function ensureProjectSecrets(deps: Deps, workspaceId: string) {

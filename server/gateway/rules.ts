@@ -1,5 +1,7 @@
 import { Query } from 'mingo';
 import { z } from 'zod';
+import { EnvelopeKind, envelopeConflicts } from '../hub/envelope.ts';
+import { compileMappings, MappingError, Mappings, type MappingEntryT } from '../hub/mappings.ts';
 
 /** Mongo-style conditions; nested plain objects mean "these fields match", as in Hookdeck filters. */
 const condition = z.union([z.record(z.string(), z.unknown()), z.string(), z.number(), z.boolean(), z.null()]);
@@ -33,8 +35,42 @@ const RetryRule = z
   })
   .strict();
 
-const SUPPORTED = ['filter', 'retry'] as const;
-const LATER = ['delay', 'deduplicate', 'transform', 'transformation'];
+/**
+ * The hub's field mappings on a connection. For published events the mapped fields are wrapped in
+ * the stable envelope; without `mappings` every field of the event's data is passed on. For an
+ * inbound request the mappings read `{headers, body, query, path}` and their result is the body.
+ */
+const TransformRule = z
+  .object({
+    type: z.literal('transform'),
+    mappings: Mappings.nullable().default(null),
+    envelope: EnvelopeKind.default('flat'),
+  })
+  .strict()
+  .superRefine((rule, ctx) => {
+    for (const issue of mappingProblems(rule.mappings, rule.envelope)) ctx.addIssue({ code: 'custom', ...issue });
+  });
+
+/** Compile errors and envelope collisions, each with the path of the entry at fault. */
+export function mappingProblems(mappings: MappingEntryT[] | null, envelope: z.output<typeof EnvelopeKind>): { path: (string | number)[]; message: string }[] {
+  if (!mappings) return [];
+  const problems: { path: (string | number)[]; message: string }[] = [];
+  mappings.forEach((m, i) => {
+    if (envelopeConflicts(envelope, [m.to]).length) {
+      problems.push({ path: ['mappings', i, 'to'], message: `"${m.to}" belongs to the ${envelope} envelope and cannot be mapped` });
+    }
+    try {
+      compileMappings([m]);
+    } catch (err) {
+      if (!(err instanceof MappingError)) throw err;
+      problems.push({ path: ['mappings', i, 'expression'], message: err.message.replace(/^mapping 0/, `mapping ${i}`) });
+    }
+  });
+  return problems;
+}
+
+const SUPPORTED = ['filter', 'retry', 'transform'] as const;
+const LATER = ['delay', 'deduplicate', 'transformation'];
 
 export const RuleSchema = z.unknown().superRefine((value, ctx) => {
   const type = (value as { type?: unknown } | null)?.type;
@@ -46,7 +82,7 @@ export const RuleSchema = z.unknown().superRefine((value, ctx) => {
         : `unknown rule type "${String(type)}"; supported: ${SUPPORTED.join(', ')}`,
     });
   }
-}).pipe(z.discriminatedUnion('type', [FilterRule, RetryRule]));
+}).pipe(z.discriminatedUnion('type', [FilterRule, RetryRule, TransformRule]));
 
 export const RulesSchema = z
   .array(RuleSchema)
@@ -63,6 +99,7 @@ export const RulesSchema = z
 export type Rule = z.infer<typeof RuleSchema>;
 export type FilterRuleT = Extract<Rule, { type: 'filter' }>;
 export type RetryRuleT = Extract<Rule, { type: 'retry' }>;
+export type TransformRuleT = Extract<Rule, { type: 'transform' }>;
 
 export type RequestView = { body: unknown; headers: Record<string, string>; query: Record<string, unknown>; path: string };
 

@@ -8,7 +8,7 @@ import type { JsonSchema } from './json-schema.ts';
  *
  * Names are stable: connections filter on them and integrations subscribe to them.
  */
-export type EventGroup = 'chat' | 'contacts' | 'deals' | 'forms';
+export type EventGroup = 'chat' | 'contacts' | 'deals' | 'forms' | 'hub';
 
 export type BuiltinEventType = {
   name: string;
@@ -438,6 +438,37 @@ const formSubmitted: BuiltinEventType = {
   },
 };
 
+// --- the hub itself ------------------------------------------------------------------------
+
+const webhookDisabled: BuiltinEventType = {
+  name: 'hub.webhook.disabled',
+  group: 'hub',
+  description: 'Wirehub turned a webhook or destination off after repeated failed deliveries (or a 410 Gone); its events are held until it is enabled again.',
+  schema: objectSchema(
+    'Webhook disabled',
+    'A destination that stopped taking deliveries.',
+    {
+      webhook_id: nullable(id('The webhook (connection) id, when the destination belongs to a webhook')),
+      destination_id: id('The destination that was disabled'),
+      name: str('The webhook\'s or destination\'s name'),
+      type: str('The destination type, e.g. http-webhook or google-sheets'),
+      url: nullable(str('Where deliveries went, for HTTP destinations')),
+      reason: str('Why it was disabled'),
+      disabled_at: time('When it was disabled'),
+    },
+    ['destination_id', 'reason', 'disabled_at'],
+  ),
+  sample: {
+    webhook_id: 'web_01JTD8C1Q2XH3N5R7T9V1W3Y5Z',
+    destination_id: 'des_01JTD8C1Q2XH3N5R7T9V1W3Y5A',
+    name: 'CRM leads',
+    type: 'http-webhook',
+    url: 'https://crm.example.com/hooks/leads',
+    reason: '10 consecutive failed deliveries (last: receiver answered 503)',
+    disabled_at: '2026-05-03T15:02:11Z',
+  },
+};
+
 export const BUILTIN_EVENT_TYPES: readonly BuiltinEventType[] = [
   leadCaptured,
   escalationCreated,
@@ -454,6 +485,7 @@ export const BUILTIN_EVENT_TYPES: readonly BuiltinEventType[] = [
   dealLost,
   dealDeleted,
   formSubmitted,
+  webhookDisabled,
 ];
 
 const byName = new Map(BUILTIN_EVENT_TYPES.map((t) => [t.name, t]));

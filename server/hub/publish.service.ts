@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { z } from 'zod';
 import { AppError } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
+import { isoSeconds } from '../core/time.ts';
 import type { Deps } from '../deps.ts';
 import type { SourceRoutes } from '../gateway/routing-cache.ts';
 import type { IngestWriter, StoredRequest } from '../ingest/ingest-writer.ts';
@@ -160,7 +161,7 @@ export function publishService(deps: Deps, writer: IngestWriter) {
         const event: PublishedEvent = {
           eventType: type.name,
           eventId,
-          eventTimestamp: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+          eventTimestamp: isoSeconds(),
           customerId: input.customerId ?? ws,
           ...(input.chatbotId ? { chatbotId: input.chatbotId } : {}),
           ...(input.conversationId ? { conversationId: input.conversationId } : {}),

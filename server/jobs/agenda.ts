@@ -2,7 +2,7 @@ import { Agenda, InMemoryNotificationChannel } from 'agenda';
 import { PostgresBackend } from '@agendajs/postgres-backend';
 import { sql } from 'kysely';
 import type { Deps } from '../deps.ts';
-import { DeliveryEngine } from '../delivery/delivery-engine.ts';
+import { DeliveryEngine, type AutoDisabled } from '../delivery/delivery-engine.ts';
 import { LaneRunner } from '../delivery/lane-runner.ts';
 import { housekeeping } from './housekeeping.job.ts';
 
@@ -16,9 +16,9 @@ export type Jobs = { engine: DeliveryEngine; agenda: Agenda; runners: Map<number
  * that holds a lane keeps its lock alive and delivers that lane's events in batches until it stops;
  * if it dies, the lock expires and another worker's Agenda takes the lane over.
  */
-export async function startJobs(deps: Deps): Promise<Jobs> {
+export async function startJobs(deps: Deps, hooks: { onAutoDisabled?: (d: AutoDisabled) => Promise<void> } = {}): Promise<Jobs> {
   const { config, database } = deps;
-  const engine = new DeliveryEngine(deps);
+  const engine = new DeliveryEngine(deps, hooks.onAutoDisabled);
   const runners = new Map<number, LaneRunner>();
   let stopping = false;
   const agenda = new Agenda({

@@ -1,92 +1,62 @@
 import { request } from 'undici';
-import { createHmac } from 'node:crypto';
-import type { Connector, DeliveryContext, DeliveryResult, ErrorCode, OutboundMessage } from '../types.ts';
-import { isForbiddenHost } from './address.ts';
-import { HttpConfigSchema, type HttpConfig } from './config.ts';
+import { isForbiddenHost } from '../http-webhook/address.ts';
+import type { DeliveryContext, DeliveryResult, ErrorCode } from '../types.ts';
 
 export const MAX_STORED_RESPONSE_BYTES = 64 * 1024;
 
-export const httpConnector: Connector<typeof HttpConfigSchema> = {
-  id: 'HTTP',
-  displayName: 'HTTPS webhook',
-  configSchema: HttpConfigSchema,
-  secretFields: ['auth'],
-  deliver: deliverHttp,
+export type HttpCall = {
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  body?: Buffer | string;
+  timeoutMs: number;
+  /** Store the body sent with the attempt (when it is not the event's own body). */
+  recordBody?: boolean;
 };
 
-/** Standard Webhooks keys are the base64 part after `whsec_`; other secrets are used as their bytes. */
-export function signingKey(secret: string): Buffer {
-  return secret.startsWith('whsec_') ? Buffer.from(secret.slice(6), 'base64') : Buffer.from(secret, 'utf8');
-}
-
-export function signatureHeaders(message: OutboundMessage): Record<string, string> {
-  const sw = createHmac('sha256', signingKey(message.signingSecret))
-    .update(`${message.eventId}.${message.timestamp}.`)
-    .update(message.body)
-    .digest('base64');
-  const gh = createHmac('sha256', message.signingSecret).update(message.body).digest('hex');
-  return {
-    'webhook-id': message.eventId,
-    'webhook-timestamp': String(message.timestamp),
-    'webhook-signature': `v1,${sw}`,
-    'x-wirehub-signature-256': `sha256=${gh}`,
+/**
+ * One HTTP exchange with a receiver or a vendor API, classified the way every connector needs:
+ * 2xx ok; 410 gone; 408/429/5xx and network trouble retryable; other 4xx final only when the
+ * caller says so (plain webhooks retry them, since receivers often answer 4xx while deploying).
+ */
+export async function httpCall(ctx: DeliveryContext, call: HttpCall, opts: { finalStatuses?: (status: number) => boolean } = {}): Promise<DeliveryResult> {
+  const req = {
+    method: call.method,
+    url: call.url,
+    headers: redact(call.headers),
+    ...(call.recordBody && call.body !== undefined ? { body: String(call.body) } : {}),
   };
-}
-
-function authHeaders(auth: HttpConfig['auth']): Record<string, string> {
-  switch (auth.type) {
-    case 'none':
-      return {};
-    case 'bearer':
-      return { authorization: `Bearer ${auth.token}` };
-    case 'basic':
-      return { authorization: `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}` };
-    case 'api_key':
-      return { [auth.header_key.toLowerCase()]: auth.api_key };
-    case 'custom':
-      return { authorization: auth.value };
-  }
-}
-
-async function deliverHttp(ctx: DeliveryContext, config: HttpConfig, message: OutboundMessage): Promise<DeliveryResult> {
-  const headers: Record<string, string> = {
-    ...Object.fromEntries(Object.entries(config.headers).map(([k, v]) => [k.toLowerCase(), v])),
-    'user-agent': ctx.userAgent,
-    ...(message.contentType ? { 'content-type': message.contentType } : {}),
-    ...authHeaders(config.auth),
-    ...signatureHeaders(message),
-  };
-  const req = { method: config.http_method, url: config.url, headers: redact(headers) };
   const started = performance.now();
   const elapsed = () => Math.round(performance.now() - started);
-  const host = new URL(config.url).hostname;
+  const host = new URL(call.url).hostname;
   // Sockets to IP literals skip DNS, so the dispatcher's lookup guard never sees them.
   if (!ctx.allowPrivateDestinations && isForbiddenHost(host)) {
     return fail(req, elapsed(), 'PRIVATE_ADDRESS', `${host} is a private address; deliveries to it are refused`, false);
   }
   try {
-    const sendsBody = config.http_method !== 'GET';
-    const res = await request(config.url, {
-      method: config.http_method,
-      headers,
-      body: sendsBody ? message.body : undefined,
+    const res = await request(call.url, {
+      method: call.method as 'POST',
+      headers: call.headers,
+      body: call.method === 'GET' || call.method === 'HEAD' ? undefined : call.body,
       dispatcher: ctx.dispatcher,
-      headersTimeout: config.timeout_ms,
-      bodyTimeout: config.timeout_ms,
-      signal: AbortSignal.timeout(config.timeout_ms),
+      headersTimeout: call.timeoutMs,
+      bodyTimeout: call.timeoutMs,
+      signal: AbortSignal.timeout(call.timeoutMs),
     });
     const body = await readCapped(res.body);
     const response = { status: res.statusCode, headers: flatHeaders(res.headers), body };
     const durationMs = elapsed();
-    if (res.statusCode >= 200 && res.statusCode < 300) return { ok: true, status: res.statusCode, request: req, response, durationMs };
+    const status = res.statusCode;
+    if (status >= 200 && status < 300) return { ok: true, status, request: req, response, durationMs };
+    const final = status === 410 || (opts.finalStatuses?.(status) ?? false);
     return {
       ok: false,
-      retryable: res.statusCode !== 410,
-      status: res.statusCode,
+      retryable: !final,
+      status,
       errorCode: 'HTTP_STATUS',
-      error: res.statusCode >= 300 && res.statusCode < 400 ? `redirect (${res.statusCode}) not followed` : `receiver answered ${res.statusCode}`,
+      error: status >= 300 && status < 400 ? `redirect (${status}) not followed` : `receiver answered ${status}`,
       retryAfterMs: parseRetryAfter(response.headers['retry-after']),
-      disableDestination: res.statusCode === 410,
+      gone: status === 410,
       request: req,
       response,
       durationMs,
@@ -97,15 +67,16 @@ async function deliverHttp(ctx: DeliveryContext, config: HttpConfig, message: Ou
   }
 }
 
-function fail(request: DeliveryResult['request'], durationMs: number, errorCode: ErrorCode, error: string, retryable: boolean): DeliveryResult {
+export function fail(request: DeliveryResult['request'], durationMs: number, errorCode: ErrorCode, error: string, retryable: boolean): DeliveryResult {
   return { ok: false, retryable, errorCode, error, request, durationMs };
 }
 
 /** Stored attempts must not leak the credentials we send. */
-function redact(headers: Record<string, string>): Record<string, string> {
+export function redact(headers: Record<string, string>): Record<string, string> {
   const out = { ...headers };
   for (const k of Object.keys(out)) {
-    if (k === 'authorization' || k.includes('api-key') || k.includes('apikey') || k.includes('token')) out[k] = '[redacted]';
+    const l = k.toLowerCase();
+    if (l === 'authorization' || l === 'x-wirehub-signature' || l.includes('api-key') || l.includes('apikey') || l.includes('token')) out[k] = '[redacted]';
   }
   return out;
 }

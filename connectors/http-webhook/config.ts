@@ -21,6 +21,11 @@ export const HttpConfigSchema = z
     timeout_ms: z.number().int().min(100).max(60_000).default(10_000),
     rate_limit: z.number().int().min(1).max(100_000).nullable().optional(),
     rate_limit_period: z.enum(['second', 'minute', 'hour']).default('second'),
+    // hmac: Standard Webhooks + GitHub-style signatures; shared-secret: the secret itself in a
+    // header, for receivers (no-code tools) that can only compare a header (seed 004).
+    signing: z.enum(['hmac', 'shared-secret']).default('hmac'),
+    // The destination's own signing secret; without one, the workspace's signing secret is used.
+    secret: z.string().min(8, 'at least 8 characters').max(256).regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces').optional(),
   })
   .strict();
 

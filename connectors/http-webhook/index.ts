@@ -1,0 +1,64 @@
+import { createHmac } from 'node:crypto';
+import { httpCall } from '../shared/http-call.ts';
+import type { ConnectionTest, Connector, DeliveryContext, OutboundMessage } from '../types.ts';
+import { HttpConfigSchema, type HttpConfig } from './config.ts';
+
+export const httpConnector: Connector<typeof HttpConfigSchema> = {
+  id: 'http-webhook',
+  displayName: 'HTTPS webhook',
+  configSchema: HttpConfigSchema,
+  secretFields: ['auth', 'headers', 'secret'],
+  deliver: (ctx, config, message) => {
+    const headers = webhookHeaders(ctx, config, message);
+    return httpCall(ctx, { method: config.http_method, url: config.url, headers, body: message.body, timeoutMs: config.timeout_ms });
+  },
+  testConnection: (ctx, config) => probe(ctx, config),
+};
+
+/** Standard Webhooks keys are the base64 part after `whsec_`; other secrets are used as their bytes. */
+export function signingKey(secret: string): Buffer {
+  return secret.startsWith('whsec_') ? Buffer.from(secret.slice(6), 'base64') : Buffer.from(secret, 'utf8');
+}
+
+export function signatureHeaders(message: OutboundMessage, mode: HttpConfig['signing'] = 'hmac', secret = message.signingSecret): Record<string, string> {
+  const ids = { 'webhook-id': message.eventId, 'webhook-timestamp': String(message.timestamp) };
+  if (mode === 'shared-secret') return { ...ids, 'x-wirehub-signature': secret };
+  const sw = createHmac('sha256', signingKey(secret)).update(`${message.eventId}.${message.timestamp}.`).update(message.body).digest('base64');
+  const gh = createHmac('sha256', secret).update(message.body).digest('hex');
+  return { ...ids, 'webhook-signature': `v1,${sw}`, 'x-wirehub-signature-256': `sha256=${gh}` };
+}
+
+function authHeaders(auth: HttpConfig['auth']): Record<string, string> {
+  switch (auth.type) {
+    case 'none':
+      return {};
+    case 'bearer':
+      return { authorization: `Bearer ${auth.token}` };
+    case 'basic':
+      return { authorization: `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}` };
+    case 'api_key':
+      return { [auth.header_key.toLowerCase()]: auth.api_key };
+    case 'custom':
+      return { authorization: auth.value };
+  }
+}
+
+export function webhookHeaders(ctx: DeliveryContext, config: HttpConfig, message: OutboundMessage): Record<string, string> {
+  return {
+    ...Object.fromEntries(Object.entries(config.headers).map(([k, v]) => [k.toLowerCase(), v])),
+    'user-agent': ctx.userAgent,
+    ...(message.contentType ? { 'content-type': message.contentType } : {}),
+    ...(message.eventType ? { 'x-wirehub-event': message.eventType } : {}),
+    ...authHeaders(config.auth),
+    ...signatureHeaders(message, config.signing, config.secret ?? message.signingSecret),
+  };
+}
+
+/** Reachability without side effects: a HEAD the receiver may well refuse, which still proves it answers. */
+async function probe(ctx: DeliveryContext, config: HttpConfig): Promise<ConnectionTest> {
+  const r = await httpCall(ctx, { method: 'HEAD', url: config.url, headers: { 'user-agent': ctx.userAgent, ...authHeaders(config.auth) }, timeoutMs: config.timeout_ms });
+  const host = new URL(config.url).host;
+  const status = r.ok ? r.status : r.status;
+  if (status !== undefined && status < 500) return { ok: true, message: `${host} answered ${status} in ${r.durationMs} ms.`, warnings: [], details: { status } };
+  return { ok: false, message: `${host} could not be reached: ${r.ok ? status : r.error}.`, warnings: [], details: { status: status ?? null } };
+}

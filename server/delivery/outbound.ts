@@ -1,0 +1,82 @@
+import { APPLICATION_SOURCE_TYPE } from '../hub/application-source.ts';
+import { isPublishedEvent, wrap } from '../hub/envelope.ts';
+import { compileMappings, type CompiledMappings } from '../hub/mappings.ts';
+import { decodeBody } from '../gateway/body.ts';
+import type { Rule, TransformRuleT } from '../gateway/rules.ts';
+
+/** What the engine knows of an event when it shapes the body a destination receives. */
+export type ShapeInput = {
+  id: string;
+  workspace_id: string;
+  connection_id: string;
+  connection_updated_at: Date;
+  source_type: string;
+  rules: Rule[];
+  body: Buffer;
+  content_type: string | null;
+  /** Only read for inbound requests with a transform rule. */
+  request: { headers: Record<string, string>; query: Record<string, unknown>; path: string } | null;
+};
+
+export type Shaped = {
+  /** The published event's id when there is one (stable across retries and replays), else the event row's. */
+  messageId: string;
+  eventType?: string;
+  body: Buffer;
+  contentType: string | null;
+  payload: unknown;
+  /** The body differs from the stored request's, so the attempt keeps a copy. */
+  transformed: boolean;
+};
+
+const JSON_TYPE = 'application/json';
+
+/**
+ * Turns a stored request into what one connection's destination receives: published events in
+ * the stable envelope with the connection's mapped fields, inbound requests as they came unless
+ * a transform rule maps them. Runs at delivery time, so a retry delivers under the current rules.
+ */
+export class OutboundShaper {
+  private compiled = new Map<string, CompiledMappings>();
+
+  private mappingsOf(ev: ShapeInput, rule: TransformRuleT): CompiledMappings | null {
+    if (!rule.mappings) return null;
+    const key = `${ev.connection_id}:${ev.connection_updated_at.getTime()}`;
+    let fn = this.compiled.get(key);
+    if (!fn) {
+      if (this.compiled.size > 5000) this.compiled.clear();
+      fn = compileMappings(rule.mappings);
+      this.compiled.set(key, fn);
+    }
+    return fn;
+  }
+
+  /** Throws a MappingError when a mapping cannot run on this event. */
+  async shape(ev: ShapeInput): Promise<Shaped> {
+    const rule = ev.rules.find((r): r is TransformRuleT => r.type === 'transform');
+    const plain = { messageId: ev.id, body: ev.body, contentType: ev.content_type, transformed: false };
+    if (ev.source_type === APPLICATION_SOURCE_TYPE) {
+      const event: unknown = JSON.parse(ev.body.toString('utf8'));
+      if (isPublishedEvent(event)) {
+        const mappings = rule ? this.mappingsOf(ev, rule) : null;
+        const fields = mappings ? await mappings(event) : event.data;
+        const payload = wrap(rule?.envelope ?? 'flat', event, ev.workspace_id, fields);
+        return { messageId: event.eventId, eventType: event.eventType, body: Buffer.from(JSON.stringify(payload)), contentType: JSON_TYPE, payload, transformed: true };
+      }
+    }
+    if (!rule) return { ...plain, payload: parsed(ev) };
+    const view = { ...(ev.request ?? { headers: {}, query: {}, path: '/' }), body: decodeBody(ev.body, ev.content_type) };
+    const mappings = this.mappingsOf(ev, rule);
+    const payload = mappings ? await mappings(view) : view.body;
+    return { ...plain, body: Buffer.from(JSON.stringify(payload)), contentType: JSON_TYPE, payload, transformed: true };
+  }
+}
+
+function parsed(ev: ShapeInput): unknown {
+  if (!ev.content_type?.includes('json')) return undefined;
+  try {
+    return JSON.parse(ev.body.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}

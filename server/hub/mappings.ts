@@ -1,0 +1,122 @@
+import jsonata from 'jsonata';
+import { z } from 'zod';
+
+/**
+ * Field mappings: each entry writes one field of the body a destination receives, from a path
+ * into the event, a JSONata expression, or a constant. What a mapping does not produce is left
+ * out, so every destination gets exactly the fields its owner mapped.
+ */
+const fieldName = z
+  .string()
+  .min(1)
+  .max(200)
+  .regex(/^[^\x00-\x1f]+$/, 'must not contain control characters');
+const path = z
+  .string()
+  .min(1)
+  .max(500)
+  .regex(/^[^.\s[\]]+(\.[^.\s[\]]+|\[\d+\])*$/, 'use a dotted path such as data.email or data.items[0].name');
+
+export const MappingEntry = z
+  .object({
+    to: fieldName,
+    from: path.optional(),
+    expression: z.string().min(1).max(4000).optional(),
+    value: z.unknown().optional(),
+    default: z.unknown().optional(),
+  })
+  .strict()
+  .superRefine((m, ctx) => {
+    const given = (['from', 'expression', 'value'] as const).filter((k) => m[k] !== undefined);
+    if (given.length !== 1) ctx.addIssue({ code: 'custom', message: 'give exactly one of from, expression or value' });
+    if (m.value !== undefined && m.default !== undefined) ctx.addIssue({ code: 'custom', path: ['default'], message: 'a constant needs no default' });
+  });
+export type MappingEntryT = z.output<typeof MappingEntry>;
+
+export const Mappings = z
+  .array(MappingEntry)
+  .max(200)
+  .superRefine((list, ctx) => {
+    const seen = new Set<string>();
+    list.forEach((m, i) => {
+      if (seen.has(m.to)) ctx.addIssue({ code: 'custom', path: [i, 'to'], message: `"${m.to}" is mapped twice` });
+      seen.add(m.to);
+    });
+  });
+
+/** A mapping that cannot compile or run, naming the entry so the portal can point at it. */
+export class MappingError extends Error {
+  constructor(
+    readonly index: number,
+    readonly to: string,
+    message: string,
+  ) {
+    super(`mapping ${index} ("${to}"): ${message}`);
+  }
+}
+
+// Expressions are users' code running on the delivery path: bound them in time, depth and size.
+const GUARDRAILS = { timeout: 250, stack: 200, sequence: 100_000 };
+
+type Compiled = (input: unknown) => Promise<unknown>;
+export type CompiledMappings = (input: unknown) => Promise<Record<string, unknown>>;
+
+export function readPath(input: unknown, dotted: string): unknown {
+  let cur = input;
+  for (const key of dotted.replace(/\[(\d+)\]/g, '.$1').split('.')) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<string, unknown>)[key];
+  }
+  return cur;
+}
+
+function jsonataMessage(err: unknown): string {
+  const e = err as { message?: string; code?: string; position?: number };
+  const where = typeof e.position === 'number' && e.position > 0 ? ` at character ${e.position}` : '';
+  return `${e.message ?? String(err)}${e.code ? ` (${e.code})` : ''}${where}`;
+}
+
+/** JSONata answers a sequence with an internal marker; receivers should get a plain array. */
+function plain(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(plain);
+  return value;
+}
+
+export function compileMappings(entries: MappingEntryT[]): CompiledMappings {
+  const steps: { to: string; run: Compiled; fallback: unknown }[] = entries.map((m, i) => {
+    if (m.from !== undefined) {
+      const from = m.from;
+      return { to: m.to, run: async (input) => readPath(input, from), fallback: m.default };
+    }
+    if (m.expression !== undefined) {
+      let expr: jsonata.Expression;
+      try {
+        expr = jsonata(m.expression, GUARDRAILS);
+      } catch (err) {
+        throw new MappingError(i, m.to, `invalid expression: ${jsonataMessage(err)}`);
+      }
+      return {
+        to: m.to,
+        fallback: m.default,
+        run: async (input) => {
+          try {
+            return plain(await expr.evaluate(input));
+          } catch (err) {
+            throw new MappingError(i, m.to, `expression failed: ${jsonataMessage(err)}`);
+          }
+        },
+      };
+    }
+    const value = m.value;
+    return { to: m.to, run: async () => value, fallback: undefined };
+  });
+  return async (input) => {
+    const out: Record<string, unknown> = {};
+    for (const step of steps) {
+      const v = await step.run(input);
+      const chosen = v === undefined || (typeof v === 'number' && Number.isNaN(v)) ? step.fallback : v;
+      if (chosen !== undefined) out[step.to] = chosen;
+    }
+    return out;
+  };
+}

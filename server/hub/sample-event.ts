@@ -1,0 +1,12 @@
+import { newId } from '../core/ids.ts';
+import { isoSeconds } from '../core/time.ts';
+import type { Deps } from '../deps.ts';
+import { eventTypesService } from './event-types.service.ts';
+import type { PublishedEvent } from './publish.service.ts';
+
+/** A published event made of an event type's sample (or given data), for previews and test deliveries. */
+export async function sampleEvent(deps: Pick<Deps, 'db'>, ws: string, eventType: string, data?: Record<string, unknown>): Promise<PublishedEvent> {
+  const type = await eventTypesService(deps).resolve(ws, eventType);
+  const sample = data ?? ((await eventTypesService(deps).get(ws, type.name)).sample as Record<string, unknown>);
+  return { eventType: type.name, eventId: newId('msg'), eventTimestamp: isoSeconds(), customerId: ws, data: sample };
+}

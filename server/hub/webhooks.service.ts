@@ -1,0 +1,333 @@
+import { sql } from 'kysely';
+import { z } from 'zod';
+import { HttpConfigSchema, type HttpConfig } from '../../connectors/http-webhook/config.ts';
+import { httpConnector } from '../../connectors/http-webhook/index.ts';
+import { mask, newSigningSecret } from '../core/crypto.ts';
+import { AppError, conflict, notFound } from '../core/errors.ts';
+import { newId } from '../core/ids.ts';
+import { descriptionSchema, nameSchema } from '../core/validate.ts';
+import { isUniqueViolation } from '../db/errors.ts';
+import type { ConnectionRow, DestinationRow } from '../db/schema.ts';
+import type { Deps } from '../deps.ts';
+import { deliverNow, type DeliveryReport } from '../delivery/deliver-now.ts';
+import { connectionsService } from '../gateway/connections.service.ts';
+import { checkDestinationUrls, deleteDestination, destinationConfig, destinationsService, sealConfig } from '../gateway/destinations.service.ts';
+import { mappingProblems, RulesSchema, type FilterRuleT, type Rule, type TransformRuleT } from '../gateway/rules.ts';
+import { applicationSources } from './application-source.ts';
+import { EnvelopeKind } from './envelope.ts';
+import { eventTypeName, eventTypesService } from './event-types.service.ts';
+import { Mappings, type MappingEntryT } from './mappings.ts';
+import { sampleEvent } from './sample-event.ts';
+
+const secretSchema = HttpConfigSchema.shape.secret.unwrap();
+const authorization = z.string().min(1).max(4096).regex(/^[^\r\n]*$/, 'must not contain line breaks');
+
+const fields = {
+  name: nameSchema,
+  description: descriptionSchema,
+  url: HttpConfigSchema.shape.url,
+  events: z
+    .array(eventTypeName)
+    .min(1, 'subscribe to at least one event type')
+    .max(100)
+    .refine((e) => new Set(e).size === e.length, 'lists an event type twice'),
+  // Checked apart from the rest so that every mapping problem is a 422 naming its entry.
+  mappings: z.unknown().optional(),
+  envelope: EnvelopeKind,
+  signing: HttpConfigSchema.shape.signing.unwrap(),
+  secret: secretSchema,
+  authorization: authorization.nullable(),
+  enabled: z.boolean(),
+};
+
+export const WebhookIn = z
+  .object({
+    ...fields,
+    envelope: fields.envelope.default('flat'),
+    signing: fields.signing.default('hmac'),
+    secret: fields.secret.optional(),
+    authorization: fields.authorization.optional(),
+    enabled: fields.enabled.default(true),
+  })
+  .strict();
+export const WebhookPatch = z.object(fields).partial().strict();
+export type WebhookInT = z.output<typeof WebhookIn>;
+export type WebhookPatchT = z.output<typeof WebhookPatch>;
+
+export type WebhookOut = {
+  id: string;
+  team_id: string;
+  name: string;
+  description: string | null;
+  url: string;
+  events: string[];
+  mappings: MappingEntryT[] | null;
+  envelope: 'flat' | 'nested';
+  signing: 'hmac' | 'shared-secret';
+  /** The secret is shown once, when made or rotated; afterwards only its ends. */
+  secret?: string;
+  secret_hint: string;
+  authorization: string | null;
+  enabled: boolean;
+  paused: boolean;
+  disabled_reason: string | null;
+  consecutive_failures: number;
+  destination_id: string;
+  source_id: string;
+  created_at: Date;
+  updated_at: Date;
+};
+
+/** Mappings from a request, or a 422 whose details name each entry at fault. */
+export function parseMappings(raw: unknown, envelope: 'flat' | 'nested'): MappingEntryT[] | null {
+  const parsed = Mappings.nullable().safeParse(raw ?? null);
+  if (!parsed.success) {
+    const details = parsed.error.issues.map((i) => ({ path: ['mappings', ...i.path].join('.'), message: i.message }));
+    throw new AppError(422, 'INVALID_MAPPING', `Invalid mappings: ${details.map((d) => `${d.path}: ${d.message}`).join('; ')}`, details);
+  }
+  const problems = mappingProblems(parsed.data, envelope).map((p) => ({ path: p.path.join('.'), message: p.message }));
+  if (problems.length) throw new AppError(422, 'INVALID_MAPPING', `Invalid mappings: ${problems.map((d) => d.message).join('; ')}`, problems);
+  return parsed.data;
+}
+
+const WEBHOOK_TYPE = httpConnector.id;
+
+function eventsOf(rules: Rule[]): string[] {
+  const body = rules.find((r): r is FilterRuleT => r.type === 'filter')?.body as { eventType?: unknown } | undefined;
+  const spec = body?.eventType;
+  if (typeof spec === 'string') return [spec];
+  const list = (spec as { $in?: unknown } | undefined)?.$in;
+  return Array.isArray(list) ? list.filter((e): e is string => typeof e === 'string') : [];
+}
+
+function rulesFor(events: string[], mappings: MappingEntryT[] | null, envelope: 'flat' | 'nested', keep: Rule[] = []): Rule[] {
+  // Rules a user added to the connection by hand (a retry policy…) survive webhook edits.
+  const others = keep.filter((r) => r.type !== 'filter' && r.type !== 'transform');
+  return RulesSchema.parse([{ type: 'filter', body: { eventType: { $in: events } } }, { type: 'transform', mappings, envelope }, ...others]);
+}
+
+export function webhooksService(deps: Deps) {
+  const { db } = deps;
+  const sources = applicationSources(deps);
+  const eventTypes = eventTypesService(deps);
+
+  const out = (conn: ConnectionRow, dest: DestinationRow, secret?: string): WebhookOut => {
+    const cfg = destinationConfig(deps, dest) as HttpConfig;
+    const rules = conn.rules as Rule[];
+    const transform = rules.find((r): r is TransformRuleT => r.type === 'transform');
+    return {
+      id: conn.id,
+      team_id: conn.workspace_id,
+      name: conn.name,
+      description: conn.description,
+      url: cfg.url,
+      events: eventsOf(rules),
+      mappings: transform?.mappings ?? null,
+      envelope: transform?.envelope ?? 'flat',
+      signing: cfg.signing,
+      ...(secret ? { secret } : {}),
+      secret_hint: cfg.secret ? mask(cfg.secret) : '(the workspace signing secret)',
+      authorization: cfg.auth.type === 'custom' ? mask(cfg.auth.value) : null,
+      enabled: !conn.disabled_at && !dest.disabled_at,
+      paused: conn.paused_at !== null,
+      disabled_reason: dest.disabled_reason,
+      consecutive_failures: dest.consecutive_failures,
+      destination_id: dest.id,
+      source_id: conn.source_id,
+      created_at: conn.created_at,
+      updated_at: conn.updated_at > dest.updated_at ? conn.updated_at : dest.updated_at,
+    };
+  };
+
+  const rows = (ws: string) =>
+    db
+      .selectFrom('connections as c')
+      .innerJoin('destinations as d', 'd.id', 'c.destination_id')
+      .innerJoin('sources as s', 's.id', 'c.source_id')
+      .where('c.workspace_id', '=', ws)
+      .where('s.type', '=', 'APPLICATION')
+      .where('d.type', '=', WEBHOOK_TYPE);
+
+  async function find(ws: string, id: string): Promise<{ conn: ConnectionRow; dest: DestinationRow }> {
+    const conn = await rows(ws).selectAll('c').where('c.id', '=', id).executeTakeFirst();
+    if (!conn) throw notFound('Webhook', id);
+    const dest = await db.selectFrom('destinations').selectAll().where('id', '=', conn.destination_id).executeTakeFirstOrThrow();
+    return { conn, dest };
+  }
+
+  async function checkEvents(ws: string, events: string[]): Promise<void> {
+    const unknown: string[] = [];
+    for (const e of events) await eventTypes.resolve(ws, e).catch(() => unknown.push(e));
+    if (unknown.length) {
+      throw new AppError(
+        422,
+        'UNKNOWN_EVENT_TYPE',
+        `Unknown event type${unknown.length > 1 ? 's' : ''} ${unknown.map((u) => `"${u}"`).join(', ')}: GET /api/v1/event-types lists them, POST declares a custom one.`,
+        unknown.map((u) => ({ path: `events.${events.indexOf(u)}`, message: `unknown event type "${u}"` })),
+      );
+    }
+  }
+
+  const nameTaken = (name: string) => conflict(`A webhook or destination named "${name}" already exists; choose another name.`, { name });
+
+  return {
+    async list(ws: string): Promise<{ models: WebhookOut[]; count: number }> {
+      const conns = await rows(ws).selectAll('c').orderBy('c.id').execute();
+      const dests = conns.length ? await db.selectFrom('destinations').selectAll().where('id', 'in', conns.map((c) => c.destination_id)).execute() : [];
+      const byId = new Map(dests.map((d) => [d.id, d]));
+      const models = conns.map((c) => out(c, byId.get(c.destination_id) as DestinationRow));
+      return { models, count: models.length };
+    },
+
+    async get(ws: string, id: string): Promise<WebhookOut> {
+      const { conn, dest } = await find(ws, id);
+      return out(conn, dest);
+    },
+
+    async create(ws: string, input: WebhookInT): Promise<WebhookOut> {
+      const mappings = parseMappings(input.mappings, input.envelope);
+      await checkEvents(ws, input.events);
+      const secret = input.secret ?? newSigningSecret();
+      const config = HttpConfigSchema.parse({
+        url: input.url,
+        signing: input.signing,
+        secret,
+        auth: input.authorization ? { type: 'custom', value: input.authorization } : { type: 'none' },
+      });
+      checkDestinationUrls(deps, config);
+      const sourceId = await sources.ensure(ws);
+      const max = deps.config.maxWebhooks;
+      try {
+        const created = await db.transaction().execute(async (trx) => {
+          // Two creates at once must not both slip under the plan limit.
+          await sql`SELECT pg_advisory_xact_lock(hashtextextended(${`webhooks:${ws}`}, 0))`.execute(trx);
+          const { n } = await trx
+            .selectFrom('connections as c')
+            .innerJoin('destinations as d', 'd.id', 'c.destination_id')
+            .where('c.workspace_id', '=', ws)
+            .where('c.source_id', '=', sourceId)
+            .where('d.type', '=', WEBHOOK_TYPE)
+            .select((eb) => eb.fn.countAll<string>().as('n'))
+            .executeTakeFirstOrThrow();
+          if (Number(n) >= max) {
+            throw new AppError(403, 'PLAN_LIMIT', `This workspace already has ${n} webhooks, the most its plan allows (${max}). Delete one, or raise WIREHUB_MAX_WEBHOOKS.`, { limit: max, current: Number(n) });
+          }
+          const dest = await trx
+            .insertInto('destinations')
+            .values({ id: newId('des'), workspace_id: ws, name: input.name, description: input.description ?? null, type: WEBHOOK_TYPE, ...sealConfig(deps, httpConnector, config) })
+            .returningAll()
+            .executeTakeFirstOrThrow();
+          const conn = await trx
+            .insertInto('connections')
+            .values({
+              id: newId('web'),
+              workspace_id: ws,
+              name: input.name,
+              description: input.description ?? null,
+              source_id: sourceId,
+              destination_id: dest.id,
+              rules: JSON.stringify(rulesFor(input.events, mappings, input.envelope)),
+              disabled_at: input.enabled ? null : new Date(),
+            })
+            .returningAll()
+            .executeTakeFirstOrThrow();
+          return out(conn, dest, secret);
+        });
+        return deps.routing.changed(created);
+      } catch (err) {
+        if (isUniqueViolation(err)) throw nameTaken(input.name);
+        throw err;
+      }
+    },
+
+    async update(ws: string, id: string, patch: WebhookPatchT): Promise<WebhookOut> {
+      const { conn, dest } = await find(ws, id);
+      const current = out(conn, dest);
+      const envelope = patch.envelope ?? current.envelope;
+      const mappings = patch.mappings !== undefined || patch.envelope !== undefined ? parseMappings(patch.mappings === undefined ? current.mappings : patch.mappings, envelope) : current.mappings;
+      const events = patch.events ?? current.events;
+      if (patch.events) await checkEvents(ws, patch.events);
+      const before = destinationConfig(deps, dest) as HttpConfig;
+      const config = HttpConfigSchema.parse({
+        ...before,
+        ...(patch.url !== undefined ? { url: patch.url } : {}),
+        ...(patch.signing !== undefined ? { signing: patch.signing } : {}),
+        ...(patch.secret !== undefined ? { secret: patch.secret } : {}),
+        ...(patch.authorization !== undefined ? { auth: patch.authorization ? { type: 'custom', value: patch.authorization } : { type: 'none' } } : {}),
+      });
+      checkDestinationUrls(deps, config);
+      try {
+        await db.transaction().execute(async (trx) => {
+          await trx
+            .updateTable('destinations')
+            .set({
+              ...(patch.name !== undefined ? { name: patch.name } : {}),
+              ...(patch.description !== undefined ? { description: patch.description } : {}),
+              ...sealConfig(deps, httpConnector, config),
+              updated_at: new Date(),
+            })
+            .where('id', '=', dest.id)
+            .execute();
+          await trx
+            .updateTable('connections')
+            .set({
+              ...(patch.name !== undefined ? { name: patch.name } : {}),
+              ...(patch.description !== undefined ? { description: patch.description } : {}),
+              rules: JSON.stringify(rulesFor(events, mappings, envelope, conn.rules as Rule[])),
+              updated_at: new Date(),
+            })
+            .where('id', '=', conn.id)
+            .execute();
+        });
+      } catch (err) {
+        if (isUniqueViolation(err)) throw nameTaken(patch.name ?? current.name);
+        throw err;
+      }
+      deps.routing.invalidate();
+      if (patch.enabled !== undefined) await this.setEnabled(ws, id, patch.enabled);
+      return this.get(ws, id);
+    },
+
+    /** Disabling holds the webhook's events; enabling resumes them and clears the failure count. */
+    async setEnabled(ws: string, id: string, enabled: boolean): Promise<WebhookOut> {
+      const { conn, dest } = await find(ws, id);
+      await destinationsService(deps).setDisabled(ws, dest.id, !enabled);
+      if (enabled && conn.disabled_at) await connectionsService(deps).setDisabled(ws, conn.id, false);
+      return this.get(ws, id);
+    },
+
+    async setPaused(ws: string, id: string, paused: boolean): Promise<WebhookOut> {
+      await find(ws, id);
+      await connectionsService(deps).setPaused(ws, id, paused);
+      return this.get(ws, id);
+    },
+
+    async remove(ws: string, id: string): Promise<void> {
+      const { dest } = await find(ws, id);
+      await deleteDestination(db, ws, dest.id);
+      deps.routing.invalidate();
+    },
+
+    /** A new secret takes effect at once: deliveries from now on are signed with it only (seed 000). */
+    async rotateSecret(ws: string, id: string): Promise<WebhookOut> {
+      const { conn, dest } = await find(ws, id);
+      const secret = newSigningSecret();
+      const config = { ...(destinationConfig(deps, dest) as HttpConfig), secret };
+      const row = await db
+        .updateTable('destinations')
+        .set({ ...sealConfig(deps, httpConnector, config), updated_at: new Date() })
+        .where('id', '=', dest.id)
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      return deps.routing.changed(out(conn, row, secret));
+    },
+
+    /** Delivers an event type's sample (or the given data) now and reports what was sent and what came back. */
+    async test(ws: string, id: string, input: { eventType?: string; data?: Record<string, unknown> }): Promise<DeliveryReport> {
+      const { conn, dest } = await find(ws, id);
+      const type = input.eventType ?? eventsOf(conn.rules as Rule[])[0];
+      if (!type) throw new AppError(422, 'NO_EVENT_TYPE', 'This webhook subscribes to no event type; name one with eventType.');
+      return deliverNow(deps, dest, conn, await sampleEvent(deps, ws, type, input.data));
+    },
+  };
+}
