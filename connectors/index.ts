@@ -1,7 +1,9 @@
 import type { z } from 'zod';
 import { crmRelayConnector } from './crm-relay/index.ts';
+import { googleSheetsConnector } from './google-sheets/index.ts';
 import { httpConnector } from './http-webhook/index.ts';
 import type { Connector } from './types.ts';
+import { zapierConnector } from './zapier/index.ts';
 
 type AnyConnector = Connector<z.ZodType>;
 const widen = <C extends z.ZodType>(c: Connector<C>) => c as unknown as AnyConnector;
@@ -10,6 +12,8 @@ const widen = <C extends z.ZodType>(c: Connector<C>) => c as unknown as AnyConne
 export const connectors: Record<string, AnyConnector> = {
   [httpConnector.id]: widen(httpConnector),
   [crmRelayConnector.id]: widen(crmRelayConnector),
+  [googleSheetsConnector.id]: widen(googleSheetsConnector),
+  [zapierConnector.id]: widen(zapierConnector),
 };
 
 /** Seed 002 names the webhook destination type `HTTP`; it is the same connector. */

@@ -30,6 +30,7 @@ import { eventTypesRoutes } from './hub/event-types.routes.ts';
 import { publishRoutes } from './hub/publish.routes.ts';
 import { systemEvents } from './hub/system-events.ts';
 import { webhooksRoutes } from './hub/webhooks.routes.ts';
+import { hooksRoutes } from './hub/hooks.routes.ts';
 import { IngestWriter } from './ingest/ingest-writer.ts';
 import { ingestRoutes } from './ingest/ingest.routes.ts';
 import { startJobs, type Jobs } from './jobs/agenda.ts';
@@ -83,6 +84,7 @@ function apiRouter(deps: Deps, writer: IngestWriter): Router {
   secured.use(eventTypesRoutes(deps));
   secured.use(publishRoutes(deps, writer));
   secured.use(webhooksRoutes(deps));
+  secured.use(hooksRoutes(deps));
   api.use(secured);
   return api;
 }

@@ -12,6 +12,8 @@ export const googleSheetsConnector: Connector<typeof GoogleSheetsConfigSchema> =
   displayName: 'Google Sheets',
   configSchema: GoogleSheetsConfigSchema,
   secretFields: ['credentials'],
+  // The owner shares the spreadsheet with this address, so it is shown even though the key is not.
+  describe: (config) => ({ client_email: config.credentials.client_email }),
   deliver: (ctx, config, message) => guarded(() => deliver(ctx, config, message)),
   testConnection: (ctx, config) =>
     testConnection(ctx, config).catch((err: unknown) => ({

@@ -37,7 +37,11 @@ export function accountRoutes(deps: Deps): Router {
     const a = authOf(req);
     if (a.kind !== 'session' || !a.userId) {
       // An API key has no user; Zapier-style clients use this route as their connection test.
-      res.json({ user: null, team: { id: a.workspaceId }, key: { id: a.apiKeyId, scopes: a.scopes }, memberships: [] });
+      const [team, key] = await Promise.all([
+        deps.db.selectFrom('workspaces').select('name').where('id', '=', a.workspaceId).executeTakeFirst(),
+        a.apiKeyId ? deps.db.selectFrom('api_keys').select('name').where('id', '=', a.apiKeyId).executeTakeFirst() : undefined,
+      ]);
+      res.json({ user: null, team: { id: a.workspaceId, name: team?.name ?? null }, key: { id: a.apiKeyId, name: key?.name ?? null, scopes: a.scopes }, memberships: [] });
       return;
     }
     res.json({ ...(await auth.getProfile(deps, a.userId, a.workspaceId)), session: { expires_at: a.sessionExpiresAt } });

@@ -125,8 +125,12 @@ export function destinationOut(deps: Deps, row: DestinationRow, opts: ReadOption
 /** Receivers and vendor base URLs on private networks are refused unless the operator allows them. */
 export function checkDestinationUrls(deps: Pick<Deps, 'config'>, config: DestinationConfig): void {
   if (deps.config.allowPrivateDestinations) return;
-  for (const key of ['url', 'base_url', 'api_root_url', 'update_url']) {
-    const value = config[key];
+  const credentials = config.credentials as { token_uri?: unknown } | undefined;
+  const candidates: [string, unknown][] = [
+    ...['url', 'base_url', 'api_root_url', 'update_url'].map((k): [string, unknown] => [k, config[k]]),
+    ['credentials.token_uri', credentials?.token_uri],
+  ];
+  for (const [key, value] of candidates) {
     if (typeof value !== 'string') continue;
     let host: string;
     try {
