@@ -18,6 +18,7 @@ import type { Deps } from './deps.ts';
 import { createWaker, listenForWakeups } from './delivery/wake.ts';
 import { connectionsService, ConnectionIn, ConnectionPatch } from './gateway/connections.service.ts';
 import { destinationsService, DestinationIn, DestinationPatch } from './gateway/destinations.service.ts';
+import { destinationTestRoutes } from './gateway/destination-test.routes.ts';
 import { eventsRoutes } from './gateway/events.routes.ts';
 import { projectSecretsRoutes } from './gateway/project-secrets.service.ts';
 import { requestsRoutes } from './gateway/requests.routes.ts';
@@ -66,6 +67,7 @@ function apiRouter(deps: Deps, writer: IngestWriter): Router {
   secured.use(apiKeyRoutes(deps));
   secured.use(projectSecretsRoutes(deps));
   secured.use(resourceRoutes('/sources', 'src', 'Source', { create: SourceIn, patch: SourcePatch }, sourcesService(deps)));
+  secured.use(destinationTestRoutes(deps));
   secured.use(resourceRoutes('/destinations', 'des', 'Destination', { create: DestinationIn, patch: DestinationPatch }, destinationsService(deps)));
   const connections = connectionsService(deps);
   secured.use(resourceRoutes('/connections', 'web', 'Connection', { create: ConnectionIn, patch: ConnectionPatch }, connections));

@@ -255,4 +255,16 @@ describe('webhooks deliver exactly the mapped fields in a stable envelope', () =
     expect((await api('get', `/webhooks/${sheet.id}`)).status).toBe(404);
     expect((await api('get', `/connections/${sheet.id}`)).status).toBe(404);
   });
+
+  it("tests a destination's connection without delivering an event", async () => {
+    const destinationId = (await api('get', `/webhooks/${crm.id}`)).body.destination_id;
+    const before = receiver.received.length;
+    const res = await api('post', `/destinations/${destinationId}/test`);
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ ok: true, type: 'http-webhook', destination_id: destinationId, warnings: [] });
+    expect(receiver.received.slice(before).map((r) => `${r.method} ${r.url}`)).toEqual(['HEAD /crm2']);
+    await receiver.close();
+    const down = await api('post', `/destinations/${destinationId}/test`);
+    expect(down.body).toMatchObject({ ok: false, message: expect.stringMatching(/could not be reached: connection refused/) });
+  });
 });
