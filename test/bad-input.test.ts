@@ -217,6 +217,35 @@ const rows: Row[] = [
   { name: 'unknown route outside the API', method: 'post', path: '/no/such/thing', as: 'none', body: {}, expectStatus: 404, expectCode: 'NOT_FOUND' },
   { name: 'API: malformed percent-encoding in an id', method: 'get', path: `${V}/sources/%E0%A4%A`, expectStatus: 400, expectCode: 'BAD_REQUEST' },
 
+  // --- webhooks, mappings, hooks and connector destinations --------------------------------------
+  { name: 'webhooks: everything missing', method: 'post', path: `${V}/webhooks`, body: {}, expectStatus: 400, expectCode: 'VALIDATION_ERROR', expectDetailPaths: ['body.name', 'body.url', 'body.events'] },
+  { name: 'webhooks: no events, an ftp URL, an unknown signing mode', method: 'post', path: `${V}/webhooks`, body: { name: 'x', url: 'ftp://example.com/', events: [], signing: 'rsa' }, expectStatus: 400, expectCode: 'VALIDATION_ERROR', expectDetailPaths: ['body.url', 'body.events', 'body.signing'] },
+  { name: 'webhooks: a short secret and an authorization with a line break', method: 'post', path: `${V}/webhooks`, body: { name: 'x', url: 'https://example.com/', events: ['lead.captured'], secret: 'short', authorization: 'a\r\nX-Injected: 1' }, expectStatus: 400, expectCode: 'VALIDATION_ERROR', expectDetailPaths: ['body.secret', 'body.authorization'] },
+  { name: 'webhooks: the same event twice and an unknown field', method: 'post', path: `${V}/webhooks`, body: { name: 'x', url: 'https://example.com/', events: ['lead.captured', 'lead.captured'], retries: 3 }, expectStatus: 400, expectCode: 'VALIDATION_ERROR', expectDetailPaths: ['body.events', 'body.retries'] },
+  { name: 'webhooks: mappings that are not a list', method: 'post', path: `${V}/webhooks`, body: { name: 'x', url: 'https://example.com/', events: ['lead.captured'], mappings: { to: 'a' } }, expectStatus: 422, expectCode: 'INVALID_MAPPING', expectDetailPaths: ['mappings'] },
+  { name: 'webhooks: an unknown event type', method: 'post', path: `${V}/webhooks`, body: { name: 'x', url: 'https://example.com/', events: ['lead.vanished'] }, expectStatus: 422, expectCode: 'UNKNOWN_EVENT_TYPE', expectDetailPaths: ['events.0'] },
+  { name: 'webhooks: a private URL with private destinations off', hub: 'strict', method: 'post', path: `${V}/webhooks`, body: { name: 'x', url: 'http://169.254.169.254/latest', events: ['lead.captured'] }, expectStatus: 422, expectCode: 'PRIVATE_DESTINATION', expectDetailPaths: ['config.url'] },
+  { name: 'webhooks: a read-only key creates one', as: 'readonly', method: 'post', path: `${V}/webhooks`, body: { name: 'x', url: 'https://example.com/', events: ['lead.captured'] }, expectStatus: 403 },
+  { name: 'webhooks: name taken by a destination', method: 'post', path: `${V}/webhooks`, body: { name: 'receiver', url: 'https://example.com/', events: ['lead.captured'] }, expectStatus: 409, expectCode: 'RESOURCE_ALREADY_EXISTS' },
+  { name: 'webhooks: PATCH with enabled as a string', method: 'patch', path: `${V}/webhooks/{{whk}}`, body: { enabled: 'yes' }, expectStatus: 400, expectCode: 'VALIDATION_ERROR', expectDetailPaths: ['body.enabled'] },
+  { name: 'webhooks: PATCH a mapping onto an envelope key', method: 'patch', path: `${V}/webhooks/{{whk}}`, body: { mappings: [{ to: 'customerId', from: 'data.email' }] }, expectStatus: 422, expectCode: 'INVALID_MAPPING', expectDetailPaths: ['mappings.0.to'] },
+  { name: 'webhooks: unknown id', method: 'get', path: `${V}/webhooks/web_${UNKNOWN}`, expectStatus: 404, expectCode: 'NOT_FOUND' },
+  { name: 'webhooks: a plain connection is not a webhook', method: 'get', path: `${V}/webhooks/{{web}}`, expectStatus: 404, expectCode: 'NOT_FOUND' },
+  { name: 'webhooks: rotate the secret of a malformed id', method: 'post', path: `${V}/webhooks/nope/rotate-secret`, expectStatus: 404, expectCode: 'NOT_FOUND' },
+  { name: 'webhooks: test with an unknown event type', method: 'post', path: `${V}/webhooks/{{whk}}/test`, body: { eventType: 'nope.never' }, expectStatus: 422, expectCode: 'UNKNOWN_EVENT_TYPE' },
+  { name: 'webhooks: test with data that is not an object', method: 'post', path: `${V}/webhooks/{{whk}}/test`, body: { data: [1, 2] }, expectStatus: 400, expectCode: 'VALIDATION_ERROR', expectDetailPaths: ['body.data'] },
+  { name: 'mappings preview: neither event type nor sample', method: 'post', path: `${V}/mappings/preview`, body: { mappings: [] }, expectStatus: 400, expectCode: 'VALIDATION_ERROR', expectDetailPaths: ['body.eventType'] },
+  { name: 'mappings preview: an expression that loops forever', method: 'post', path: `${V}/mappings/preview`, body: { eventType: 'lead.captured', mappings: [{ to: 'x', expression: '($f := function($n){ $f($n + 1) }; $f(0))' }] }, expectStatus: 422, expectCode: 'INVALID_MAPPING', expectDetailPaths: ['mappings.0.expression'] },
+  { name: 'mappings preview: a path with spaces', method: 'post', path: `${V}/mappings/preview`, body: { eventType: 'lead.captured', mappings: [{ to: 'x', from: 'data. email' }] }, expectStatus: 422, expectCode: 'INVALID_MAPPING', expectDetailPaths: ['mappings.0.from'] },
+  { name: 'hooks: target_url missing', method: 'post', path: `${V}/hooks`, body: { event: 'lead.captured' }, expectStatus: 400, expectCode: 'VALIDATION_ERROR', expectDetailPaths: ['body.target_url'] },
+  { name: 'hooks: unknown event', method: 'post', path: `${V}/hooks`, body: { target_url: 'https://hooks.zapier.com/x', event: 'lead.vanished' }, expectStatus: 422, expectCode: 'UNKNOWN_EVENT_TYPE' },
+  { name: 'hooks: delete an unknown subscription', method: 'delete', path: `${V}/hooks/web_${UNKNOWN}`, expectStatus: 404, expectCode: 'NOT_FOUND' },
+  { name: 'hooks: samples of an unknown event', method: 'get', path: `${V}/hooks/samples/lead.vanished`, expectStatus: 422, expectCode: 'UNKNOWN_EVENT_TYPE' },
+  { name: 'destinations: google-sheets without credentials or columns', method: 'post', path: `${V}/destinations`, body: { name: 'x', type: 'google-sheets', config: { spreadsheetId: '1BxiMVs0XRA5nFMdKvBdBZjgmUUqptlbs74OgvE2upms' } }, expectStatus: 400, expectCode: 'VALIDATION_ERROR', expectDetailPaths: ['body.config.credentials', 'body.config.columns'] },
+  { name: 'destinations: crm-relay with an unknown preset', method: 'post', path: `${V}/destinations`, body: { name: 'x', type: 'crm-relay', config: { preset: 'salesforce' } }, expectStatus: 400, expectCode: 'VALIDATION_ERROR', expectDetailPaths: ['body.config.preset'] },
+  { name: 'destinations: PATCH the type', method: 'patch', path: `${V}/destinations/{{des}}`, body: { type: 'google-sheets' }, expectStatus: 422, expectCode: 'TYPE_IMMUTABLE', expectDetailPaths: ['type'] },
+  { name: 'destinations: test an unknown id', method: 'post', path: `${V}/destinations/des_${UNKNOWN}/test`, expectStatus: 404, expectCode: 'NOT_FOUND' },
+
   // --- absurd query strings --------------------------------------------------------------------
   { name: 'query: limit given twice', method: 'get', path: `${V}/sources?limit=1&limit=2`, expectStatus: 400, expectCode: 'VALIDATION_ERROR', expectDetailPaths: ['query.limit'] },
   { name: 'query: status given twice', method: 'get', path: `${V}/events?status=FAILED&status=QUEUED`, expectStatus: 400, expectCode: 'VALIDATION_ERROR', expectDetailPaths: ['query.status'] },
@@ -257,6 +286,7 @@ describe('bad input gets a clear JSON 4xx on every route family', () => {
     disabledSource: (await get(`${V}/sources/${fixtures.disabledSrc}`)).body,
     destination: (await get(`${V}/destinations/${fixtures.des}?include=config.auth`)).body,
     connection: (await get(`${V}/connections/${fixtures.web}`)).body,
+    webhook: (await get(`${V}/webhooks/${fixtures.whk}`)).body,
     request: (await get(`${V}/requests/${fixtures.req}`)).body,
     event: (await get(`${V}/events/${fixtures.evt}`)).body,
     attempt: (await get(`${V}/attempts/${fixtures.atm}`)).body,
@@ -298,6 +328,7 @@ describe('bad input gets a clear JSON 4xx on every route family', () => {
     fixtures.guardedSrc = await create(main, key, '/sources', { name: 'guarded', config: { auth: { type: 'api_key', header_key: 'x-api-key', api_key: 'sender-key-123' } } });
     fixtures.des = await create(main, key, '/destinations', { name: 'receiver', config: { url: `${receiver.url}/in`, auth: { type: 'bearer', token: 'receiver-token' } } });
     fixtures.web = await create(main, key, '/connections', { name: 'orders-to-receiver', source_id: fixtures.src, destination_id: fixtures.des, rules: [{ type: 'filter', body: { kind: 'order' } }] });
+    fixtures.whk = await create(main, key, '/webhooks', { name: 'leads-hook', url: `${receiver.url}/leads`, events: ['lead.captured'], mappings: [{ to: 'email', from: 'data.email' }] });
     fixtures.strictSrc = await create(strict, tokens.strict.key, '/sources', { name: 'small' });
     fixtures.strictDes = await create(strict, tokens.strict.key, '/destinations', { name: 'public', config: { url: 'https://example.com/hook', http_method: 'PUT', timeout_ms: 5000 } });
 
