@@ -1,4 +1,4 @@
-import { signatureHeaders } from '../http-webhook/index.ts';
+import { authHeaders, signatureHeaders } from '../http-webhook/index.ts';
 import { httpCall, redact } from '../shared/http-call.ts';
 import type { ConnectionTest, DeliveryContext, DeliveryResult, OutboundMessage } from '../types.ts';
 import type { GenericConfig } from './config.ts';
@@ -9,22 +9,6 @@ const vendorOf = (config: GenericConfig): Vendor => ({
   name: new URL(config.url).host,
   credentialHint: "Check this destination's auth settings against what the CRM endpoint expects.",
 });
-
-// Same header shapes as the webhook connector's auth (whose helper is module-private there).
-function authHeaders(auth: GenericConfig['auth']): Record<string, string> {
-  switch (auth.type) {
-    case 'none':
-      return {};
-    case 'bearer':
-      return { authorization: `Bearer ${auth.token}` };
-    case 'basic':
-      return { authorization: `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}` };
-    case 'api_key':
-      return { [auth.header_key.toLowerCase()]: auth.api_key };
-    case 'custom':
-      return { authorization: auth.value };
-  }
-}
 
 /**
  * The event's own JSON body, signed like a webhook so the endpoint can verify it and de-duplicate on

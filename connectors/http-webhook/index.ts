@@ -28,7 +28,7 @@ export function signatureHeaders(message: OutboundMessage, mode: HttpConfig['sig
   return { ...ids, 'webhook-signature': `v1,${sw}`, 'x-wirehub-signature-256': `sha256=${gh}` };
 }
 
-function authHeaders(auth: HttpConfig['auth']): Record<string, string> {
+export function authHeaders(auth: HttpConfig['auth']): Record<string, string> {
   switch (auth.type) {
     case 'none':
       return {};
