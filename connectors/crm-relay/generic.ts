@@ -1,4 +1,4 @@
-import { authHeaders, signatureHeaders } from '../http-webhook/index.ts';
+import { authHeaders, secretHeaderNames, signatureHeaders } from '../http-webhook/index.ts';
 import { httpCall, redact } from '../shared/http-call.ts';
 import type { ConnectionTest, DeliveryContext, DeliveryResult, OutboundMessage } from '../types.ts';
 import type { GenericConfig } from './config.ts';
@@ -25,9 +25,9 @@ export async function deliverGeneric(ctx: DeliveryContext, config: GenericConfig
     ...signatureHeaders(message),
   };
   if (!leadFields(message.payload)) {
-    return payloadFailure({ method: config.method, url: config.url, headers: redact(headers) }, 'the event body is not a JSON object, so there is no lead to send');
+    return payloadFailure({ method: config.method, url: config.url, headers: redact(headers, secretHeaderNames(config.auth)) }, 'the event body is not a JSON object, so there is no lead to send');
   }
-  const send = (method: string, url: string) => httpCall(ctx, { method, url, headers, body: message.body, timeoutMs: config.timeout_ms }, { finalStatuses: genericFinal });
+  const send = (method: string, url: string) => httpCall(ctx, { method, url, headers, body: message.body, timeoutMs: config.timeout_ms, secretHeaders: secretHeaderNames(config.auth) }, { finalStatuses: genericFinal });
   const recordId = (r: DeliveryResult, fallback?: string) => idAt(parseJson(r.response?.body), config.id_field) ?? fallback;
 
   let missing: DeliveryResult | undefined;
@@ -48,7 +48,7 @@ export async function deliverGeneric(ctx: DeliveryContext, config: GenericConfig
 export async function testGeneric(ctx: DeliveryContext, config: GenericConfig): Promise<ConnectionTest> {
   const vendor = vendorOf(config);
   const probe = (method: 'HEAD' | 'OPTIONS') =>
-    httpCall(ctx, { method, url: config.url, headers: { 'user-agent': ctx.userAgent, ...authHeaders(config.auth) }, timeoutMs: config.timeout_ms }, { finalStatuses: genericFinal });
+    httpCall(ctx, { method, url: config.url, headers: { 'user-agent': ctx.userAgent, ...authHeaders(config.auth) }, timeoutMs: config.timeout_ms, secretHeaders: secretHeaderNames(config.auth) }, { finalStatuses: genericFinal });
   let result = await probe('HEAD');
   if (!result.ok && (result.status === 405 || result.status === 501)) result = await probe('OPTIONS');
   const status = result.status;

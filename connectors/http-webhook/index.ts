@@ -10,7 +10,7 @@ export const httpConnector: Connector<typeof HttpConfigSchema> = {
   secretFields: ['auth', 'headers', 'secret'],
   deliver: (ctx, config, message) => {
     const headers = webhookHeaders(ctx, config, message);
-    return httpCall(ctx, { method: config.http_method, url: config.url, headers, body: message.body, timeoutMs: config.timeout_ms });
+    return httpCall(ctx, { method: config.http_method, url: config.url, headers, body: message.body, timeoutMs: config.timeout_ms, secretHeaders: secretHeaderNames(config.auth) });
   },
   testConnection: (ctx, config) => probe(ctx, config),
 };
@@ -43,6 +43,11 @@ export function authHeaders(auth: HttpConfig['auth']): Record<string, string> {
   }
 }
 
+/** The header an api_key auth puts its key in is named by the user, so redact() cannot know it by name. */
+export function secretHeaderNames(auth: HttpConfig['auth']): string[] {
+  return auth.type === 'api_key' ? [auth.header_key.toLowerCase()] : [];
+}
+
 export function webhookHeaders(ctx: DeliveryContext, config: HttpConfig, message: OutboundMessage): Record<string, string> {
   return {
     ...Object.fromEntries(Object.entries(config.headers).map(([k, v]) => [k.toLowerCase(), v])),
@@ -54,11 +59,21 @@ export function webhookHeaders(ctx: DeliveryContext, config: HttpConfig, message
   };
 }
 
-/** Reachability without side effects: a HEAD the receiver may well refuse, which still proves it answers. */
+/** Reachability without side effects: a HEAD the receiver may well refuse (405, 404), which still proves it answers. */
 async function probe(ctx: DeliveryContext, config: HttpConfig): Promise<ConnectionTest> {
-  const r = await httpCall(ctx, { method: 'HEAD', url: config.url, headers: { 'user-agent': ctx.userAgent, ...authHeaders(config.auth) }, timeoutMs: config.timeout_ms });
+  const r = await httpCall(ctx, {
+    method: 'HEAD',
+    url: config.url,
+    headers: { 'user-agent': ctx.userAgent, ...authHeaders(config.auth) },
+    timeoutMs: config.timeout_ms,
+    secretHeaders: secretHeaderNames(config.auth),
+  });
   const host = new URL(config.url).host;
   const status = r.ok ? r.status : r.status;
+  // We sent the configured credentials: a 401/403 says they are refused, which the owner must fix.
+  if (status === 401 || status === 403) {
+    return { ok: false, message: `${host} refused the request (${status}): check the destination's auth settings against what the receiver expects.`, warnings: [], details: { status } };
+  }
   if (status !== undefined && status < 500) return { ok: true, message: `${host} answered ${status} in ${r.durationMs} ms.`, warnings: [], details: { status } };
   return { ok: false, message: `${host} could not be reached: ${r.ok ? status : r.error}.`, warnings: [], details: { status: status ?? null } };
 }

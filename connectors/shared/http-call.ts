@@ -12,6 +12,8 @@ export type HttpCall = {
   timeoutMs: number;
   /** Store the body sent with the attempt (when it is not the event's own body). */
   recordBody?: boolean;
+  /** Headers carrying a credential under a name of the user's choosing (an api_key auth's header_key). */
+  secretHeaders?: readonly string[];
 };
 
 /**
@@ -23,7 +25,7 @@ export async function httpCall(ctx: DeliveryContext, call: HttpCall, opts: { fin
   const req = {
     method: call.method,
     url: call.url,
-    headers: redact(call.headers),
+    headers: redact(call.headers, call.secretHeaders),
     ...(call.recordBody && call.body !== undefined ? { body: String(call.body) } : {}),
   };
   const started = performance.now();
@@ -72,11 +74,12 @@ export function fail(request: DeliveryResult['request'], durationMs: number, err
 }
 
 /** Stored attempts must not leak the credentials we send. */
-export function redact(headers: Record<string, string>): Record<string, string> {
+export function redact(headers: Record<string, string>, secretHeaders: readonly string[] = []): Record<string, string> {
   const out = { ...headers };
+  const secret = new Set(secretHeaders.map((h) => h.toLowerCase()));
   for (const k of Object.keys(out)) {
     const l = k.toLowerCase();
-    if (l === 'authorization' || l === 'x-wirehub-signature' || l.includes('api-key') || l.includes('apikey') || l.includes('token')) out[k] = '[redacted]';
+    if (secret.has(l) || l === 'authorization' || l === 'x-wirehub-signature' || l.includes('api-key') || l.includes('apikey') || l.includes('token')) out[k] = '[redacted]';
   }
   return out;
 }
