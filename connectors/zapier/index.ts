@@ -41,7 +41,12 @@ export const zapierConnector: Connector<typeof ZapierConfigSchema> = {
   },
 };
 
+/**
+ * `id` must be the event's id: Zapier drops a second delivery with an id it has seen, so a
+ * contact's or deal's own `id` (the same on every update) moves to `record_id`.
+ */
 export function zapierPayload(payload: unknown, eventId: string): Record<string, unknown> {
   const flat = payload && typeof payload === 'object' && !Array.isArray(payload) ? (payload as Record<string, unknown>) : { body: payload };
-  return { id: eventId, ...flat };
+  const { id, ...rest } = flat;
+  return id !== undefined && id !== eventId ? { ...rest, record_id: id, id: eventId } : { ...rest, id: eventId };
 }
