@@ -102,6 +102,10 @@ function attemptOut(a: AttemptRow, body?: unknown) {
     trigger: a.trigger,
     status: a.status,
     request: { method: a.request_method, url: a.request_url, headers: a.request_headers, ...(body !== undefined ? { body } : {}) },
+    // The body exactly as sent, when it was not the stored request's (a transformed or vendor body).
+    request_body: a.request_body,
+    // The vendor's id for what this attempt wrote (a CRM contact, a sheet range).
+    record_id: a.record_id,
     response: a.response_status === null ? null : { status: a.response_status, headers: a.response_headers, body: a.response_body },
     duration_ms: a.duration_ms,
     error: a.error_code ? { code: a.error_code, message: a.error_message } : null,
