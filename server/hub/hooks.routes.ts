@@ -2,7 +2,7 @@ import { Router, type Request } from 'express';
 import { z } from 'zod';
 import { ZapierConfigSchema, zapierConnector, zapierPayload } from '../../connectors/zapier/index.ts';
 import { authOf } from '../auth/auth.middleware.ts';
-import { notFound } from '../core/errors.ts';
+import { AppError, notFound } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
 import { body, idParam } from '../core/validate.ts';
 import type { Deps } from '../deps.ts';
@@ -46,7 +46,13 @@ export function hooksRoutes(deps: Deps): Router {
   r.post('/hooks', async (req, res) => {
     const workspaceId = ws(req);
     const input = body(req, HookIn);
-    const type = await eventTypesService(deps).resolve(workspaceId, input.event);
+    const type = await eventTypesService(deps)
+      .resolve(workspaceId, input.event)
+      .catch((err: unknown) => {
+        // Zapier's field is `event`; name it, not publish's `eventType`.
+        if (err instanceof AppError && err.code === 'UNKNOWN_EVENT_TYPE') throw new AppError(422, err.code, err.message, [{ path: 'event', message: `unknown event type "${input.event}"` }]);
+        throw err;
+      });
     const config = ZapierConfigSchema.parse({ url: input.target_url, event: type.name });
     checkDestinationUrls(deps, config);
     const sourceId = await applicationSources(deps).ensure(workspaceId);
