@@ -70,6 +70,12 @@ export const GoogleSheetsConfigSchema = z
     sheetName: z.string().trim().min(1).max(100).regex(/^[^\x00-\x1f]*$/, 'must not contain control characters').default('Sheet1'),
     /** Payload fields, in sheet order; each is also the header cell's text. Dotted paths reach nested fields. */
     columns,
+    /**
+     * How long a checked header row is trusted before it is read again. 0 reads it before every
+     * row (exact, but two Sheets calls per event and the per-minute read quota); the default
+     * accepts that a column renamed in the last 30 s can still receive a row.
+     */
+    header_check_seconds: z.number().int().min(0).max(3600).default(30),
     /** Replaces https://sheets.googleapis.com/ (a proxy, or a fake in tests). */
     api_root_url: httpUrl
       // The Google client keeps only the origin of its root URL, so a path would be silently lost.

@@ -49,8 +49,8 @@ type VendorResponse<T> = { status: number; headers: HeaderBag; data: T };
 /** The shape of gaxios' errors (and of the network errors it wraps), read without importing gaxios. */
 type VendorError = Error & { code?: string | number; config?: { url?: string | URL }; response?: VendorResponse<unknown>; cause?: unknown };
 
-/** A header verified within this window is trusted without reading row 1 again. */
-const HEADER_TTL_MS = 30_000;
+/** The longest any header is trusted; each destination may trust it for less (`header_check_seconds`). */
+const HEADER_TTL_MS = 3_600_000;
 const verifiedHeaders = new Map<string, number>();
 const pendingHeaderChecks = new Map<string, Promise<Step<HeaderCheck>>>();
 
@@ -85,7 +85,7 @@ async function deliver(ctx: DeliveryContext, config: GoogleSheetsConfig, message
   if ('keyError' in client) return failed(unusableKey(config, client.keyError, appendRequest), elapsed());
   const key = headerKey(client, config);
   const verifiedAt = verifiedHeaders.get(key);
-  if (verifiedAt === undefined || Date.now() - verifiedAt > HEADER_TTL_MS) {
+  if (verifiedAt === undefined || Date.now() - verifiedAt >= config.header_check_seconds * 1000) {
     const header = await ensureHeader(ctx, client, config, key);
     if (!header.ok) return failed(header, elapsed());
     if (header.data.kind === 'drift') {
