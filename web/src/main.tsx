@@ -1,32 +1,49 @@
-import { StrictMode, useEffect, useState } from 'react';
+import { StrictMode, type ReactNode } from 'react';
 import { createRoot } from 'react-dom/client';
+import { BrowserRouter, Navigate, Route, Routes } from 'react-router';
+import { AuthProvider, useAuth } from './auth.tsx';
+import { Layout } from './Layout.tsx';
+import { Events } from './pages/Events.tsx';
+import { Login } from './pages/Login.tsx';
+import { Webhooks } from './pages/Webhooks.tsx';
+import { Placeholder } from './pages/Placeholder.tsx';
+import './styles.css';
 
-// Placeholder until the portal lands: shows that the server is up and where to start.
+function Private({ children }: { children: ReactNode }) {
+  const { profile, loading } = useAuth();
+  if (loading) return <p className="loading">Loading…</p>;
+  return profile ? children : <Navigate to="/login" replace />;
+}
+
 function App() {
-  const [health, setHealth] = useState<string>('checking…');
-  useEffect(() => {
-    fetch('/api/health')
-      .then((r) => r.json() as Promise<{ status: string }>)
-      .then((h) => setHealth(h.status))
-      .catch(() => setHealth('unreachable'));
-  }, []);
   return (
-    <main style={{ fontFamily: 'system-ui, sans-serif', maxWidth: 640, margin: '4rem auto', lineHeight: 1.5 }}>
-      <h1>Wirehub</h1>
-      <p>
-        Server status: <strong>{health}</strong>
-      </p>
-      <p>
-        The visual flow editor is on its way. Meanwhile, everything works through the REST API under <code>/api/v1</code>: sign up
-        with <code>POST /api/v1/auth/signup</code>, create an API key, a source, a destination and a connection, and send webhooks to
-        the source's URL.
-      </p>
-    </main>
+    <Routes>
+      <Route path="/login" element={<Login mode="login" />} />
+      <Route path="/signup" element={<Login mode="signup" />} />
+      <Route
+        element={
+          <Private>
+            <Layout />
+          </Private>
+        }
+      >
+        <Route path="/webhooks" element={<Webhooks />} />
+        <Route path="/events" element={<Events />} />
+        <Route path="/flows" element={<Placeholder title="Flows" />} />
+        <Route path="/event-types" element={<Placeholder title="Event types" />} />
+        <Route path="/api-keys" element={<Placeholder title="API keys" />} />
+        <Route path="*" element={<Navigate to="/flows" replace />} />
+      </Route>
+    </Routes>
   );
 }
 
 createRoot(document.getElementById('root') as HTMLElement).render(
   <StrictMode>
-    <App />
+    <BrowserRouter>
+      <AuthProvider>
+        <App />
+      </AuthProvider>
+    </BrowserRouter>
   </StrictMode>,
 );

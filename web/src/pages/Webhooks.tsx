@@ -1,0 +1,246 @@
+import { useState } from 'react';
+import { api } from '../api.ts';
+import { ErrorBox } from '../ui/ErrorBox.tsx';
+import { useLoad } from '../ui/useLoad.ts';
+import { MappingEditor, type Mapping } from '../ui/MappingEditor.tsx';
+import { JsonView } from '../ui/JsonView.tsx';
+
+export type Webhook = {
+  id: string;
+  name: string;
+  url: string;
+  events: string[];
+  mappings: Mapping[] | null;
+  envelope: 'flat' | 'nested';
+  signing: 'hmac' | 'shared-secret';
+  secret?: string;
+  secret_hint: string;
+  authorization: string | null;
+  enabled: boolean;
+  paused: boolean;
+  disabled_reason: string | null;
+};
+export type EventType = { name: string; group: string; description: string; sample: Record<string, unknown> };
+type TestReport = { ok: boolean; status: number | null; error: string | null; duration_ms: number; request: { method: string; url: string; headers: Record<string, string>; body: unknown }; response: { status: number; body: string } | null };
+
+export function Webhooks() {
+  const hooks = useLoad(() => api<{ models: Webhook[] }>('GET', '/webhooks'));
+  const types = useLoad(() => api<{ models: EventType[] }>('GET', '/event-types'));
+  const [creating, setCreating] = useState(false);
+  const [secret, setSecret] = useState<{ name: string; value: string } | null>(null);
+  const [report, setReport] = useState<{ name: string; report: TestReport } | null>(null);
+  const [error, setError] = useState<unknown>(null);
+
+  const act = async (fn: () => Promise<unknown>) => {
+    setError(null);
+    try {
+      await fn();
+      await hooks.reload();
+    } catch (err) {
+      setError(err);
+    }
+  };
+
+  return (
+    <section>
+      <header className="row">
+        <h1>Webhooks</h1>
+        {!creating && (
+          <button className="primary" onClick={() => setCreating(true)}>
+            New webhook
+          </button>
+        )}
+      </header>
+      <p className="muted">Send your events to any URL, with exactly the fields you choose, signed so the receiver can trust them.</p>
+      {secret && (
+        <div className="notice" role="status">
+          <strong>Signing secret for “{secret.name}”.</strong> Copy it now: it will not be shown again.
+          <div className="row">
+            <code data-testid="secret">{secret.value}</code>
+            <button onClick={() => void navigator.clipboard?.writeText(secret.value)}>Copy</button>
+            <button onClick={() => setSecret(null)}>Done</button>
+          </div>
+        </div>
+      )}
+      {creating && types.data && (
+        <WebhookForm
+          types={types.data.models}
+          onCancel={() => setCreating(false)}
+          onCreated={async (w) => {
+            setCreating(false);
+            if (w.secret) setSecret({ name: w.name, value: w.secret });
+            await hooks.reload();
+          }}
+        />
+      )}
+      <ErrorBox error={error ?? hooks.error ?? types.error} />
+      {hooks.loading && !hooks.data && <p className="loading">Loading…</p>}
+      {hooks.data && hooks.data.models.length === 0 && !creating && (
+        <div className="empty">
+          <p>No webhooks yet. Create one to send new leads, escalations or deals to your own URL.</p>
+        </div>
+      )}
+      {hooks.data && hooks.data.models.length > 0 && (
+        <table>
+          <thead>
+            <tr>
+              <th>Name</th>
+              <th>URL</th>
+              <th>Events</th>
+              <th>Status</th>
+              <th />
+            </tr>
+          </thead>
+          <tbody>
+            {hooks.data.models.map((w) => (
+              <tr key={w.id}>
+                <td>{w.name}</td>
+                <td className="mono">{w.url}</td>
+                <td>{w.events.join(', ')}</td>
+                <td>{!w.enabled ? <span className="bad" title={w.disabled_reason ?? ''}>disabled</span> : w.paused ? <span className="warn">paused</span> : <span className="good">active</span>}</td>
+                <td className="actions">
+                  <button onClick={() => void act(async () => setReport({ name: w.name, report: await api<TestReport>('POST', `/webhooks/${w.id}/test`, {}) }))}>Test</button>
+                  {w.enabled ? (
+                    <button onClick={() => void act(() => api('POST', `/webhooks/${w.id}/${w.paused ? 'resume' : 'pause'}`))}>{w.paused ? 'Resume' : 'Pause'}</button>
+                  ) : (
+                    <button onClick={() => void act(() => api('POST', `/webhooks/${w.id}/enable`))}>Enable</button>
+                  )}
+                  <button
+                    onClick={() =>
+                      window.confirm(`Rotate the secret of “${w.name}”? The old one stops working at once.`) &&
+                      void act(async () => {
+                        const out = await api<Webhook>('POST', `/webhooks/${w.id}/rotate-secret`);
+                        if (out.secret) setSecret({ name: w.name, value: out.secret });
+                      })
+                    }
+                  >
+                    Rotate secret
+                  </button>
+                  <button className="danger" onClick={() => window.confirm(`Delete “${w.name}”? Its queued deliveries are cancelled.`) && void act(() => api('DELETE', `/webhooks/${w.id}`))}>
+                    Delete
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {report && (
+        <div className="card">
+          <header className="row">
+            <h2>
+              Test of “{report.name}”: {report.report.ok ? <span className="good">delivered</span> : <span className="bad">failed</span>} ({report.report.status ?? report.report.error}, {report.report.duration_ms} ms)
+            </h2>
+            <button onClick={() => setReport(null)}>Close</button>
+          </header>
+          <h3>Sent</h3>
+          <p className="mono">
+            {report.report.request.method} {report.report.request.url}
+          </p>
+          <JsonView value={report.report.request.body} />
+          <h3>Received</h3>
+          <pre>{report.report.response ? `${report.report.response.status}\n${report.report.response.body}` : report.report.error}</pre>
+        </div>
+      )}
+    </section>
+  );
+}
+
+function WebhookForm({ types, onCancel, onCreated }: { types: EventType[]; onCancel: () => void; onCreated: (w: Webhook) => Promise<void> }) {
+  const [name, setName] = useState('');
+  const [url, setUrl] = useState('');
+  const [events, setEvents] = useState<string[]>(['lead.captured']);
+  const [mappings, setMappings] = useState<Mapping[]>([]);
+  const [allFields, setAllFields] = useState(true);
+  const [envelope, setEnvelope] = useState<'flat' | 'nested'>('flat');
+  const [signing, setSigning] = useState<'hmac' | 'shared-secret'>('hmac');
+  const [authorization, setAuthorization] = useState('');
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  const sample = types.find((t) => t.name === events[0])?.sample ?? {};
+
+  const submit = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      const created = await api<Webhook>('POST', '/webhooks', {
+        name,
+        url,
+        events,
+        mappings: allFields ? null : mappings,
+        envelope,
+        signing,
+        ...(authorization ? { authorization } : {}),
+      });
+      await onCreated(created);
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <form className="card" onSubmit={(e) => (e.preventDefault(), void submit())}>
+      <h2>New webhook</h2>
+      <label>
+        Name
+        <input name="name" value={name} onChange={(e) => setName(e.target.value)} required placeholder="CRM leads" />
+      </label>
+      <label>
+        Endpoint URL
+        <input name="url" type="url" value={url} onChange={(e) => setUrl(e.target.value)} required placeholder="https://your-endpoint.example.com/leads" />
+      </label>
+      <fieldset>
+        <legend>Send these events</legend>
+        <div className="chips">
+          {types.map((t) => (
+            <label key={t.name} className="chip" title={t.description}>
+              <input type="checkbox" checked={events.includes(t.name)} onChange={(e) => setEvents(e.target.checked ? [...events, t.name] : events.filter((x) => x !== t.name))} />
+              {t.name}
+            </label>
+          ))}
+        </div>
+      </fieldset>
+      <fieldset>
+        <legend>Fields</legend>
+        <label className="inline">
+          <input type="radio" checked={allFields} onChange={() => setAllFields(true)} /> Send every field of the event
+        </label>
+        <label className="inline">
+          <input type="radio" checked={!allFields} onChange={() => setAllFields(false)} /> Choose the fields (map them)
+        </label>
+        {!allFields && <MappingEditor sample={sample} eventType={events[0]} mappings={mappings} envelope={envelope} onChange={setMappings} />}
+      </fieldset>
+      <div className="grid2">
+        <label>
+          Envelope
+          <select value={envelope} onChange={(e) => setEnvelope(e.target.value as 'flat' | 'nested')}>
+            <option value="flat">Flat: fields next to eventType, eventId…</option>
+            <option value="nested">Nested: fields under data</option>
+          </select>
+        </label>
+        <label>
+          Signature
+          <select value={signing} onChange={(e) => setSigning(e.target.value as 'hmac' | 'shared-secret')}>
+            <option value="hmac">HMAC signature (recommended)</option>
+            <option value="shared-secret">Shared secret in a header</option>
+          </select>
+        </label>
+      </div>
+      <label>
+        Authorization header <span className="muted">(optional: some receivers, such as Make.com, require a token)</span>
+        <input value={authorization} onChange={(e) => setAuthorization(e.target.value)} autoComplete="off" />
+      </label>
+      <ErrorBox error={error} />
+      <div className="row">
+        <button type="submit" className="primary" disabled={busy || events.length === 0}>
+          Create webhook
+        </button>
+        <button type="button" onClick={onCancel}>
+          Cancel
+        </button>
+      </div>
+    </form>
+  );
+}
