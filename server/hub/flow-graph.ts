@@ -1,0 +1,277 @@
+import { z } from 'zod';
+import { EnvelopeKind, envelopeConflicts } from './envelope.ts';
+
+/**
+ * The flow graph the portal draws: triggers → steps → destinations. Shared by the editor (checked
+ * before saving) and the server (checked again on write). Zod only: Vite bundles this file.
+ */
+export const NODE_KINDS = ['trigger', 'filter', 'map', 'webhook'] as const;
+export type NodeKind = (typeof NODE_KINDS)[number];
+
+const nodeId = z.string().regex(/^[A-Za-z0-9_-]{1,40}$/, 'use 1-40 letters, digits, _ or -');
+const position = z.object({ x: z.number(), y: z.number() });
+
+export const TriggerData = z.object({ eventType: z.string().min(1, 'choose an event type').max(100) }).strict();
+
+export const CONDITION_OPS = ['eq', 'neq', 'contains', 'exists', 'gt', 'lt'] as const;
+const scalar = z.union([z.string().max(1000), z.number(), z.boolean(), z.null()]);
+export const Condition = z
+  .object({
+    field: z.string().regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'name a field of the event data, such as email or address.city'),
+    op: z.enum(CONDITION_OPS),
+    value: scalar.optional(),
+  })
+  .strict();
+export type ConditionT = z.output<typeof Condition>;
+export const FilterData = z
+  .object({ conditions: z.array(Condition).min(1, 'add at least one condition').max(50), mode: z.enum(['all', 'any']).default('all') })
+  .strict();
+export type FilterDataT = z.output<typeof FilterData>;
+
+/** The shape of a mapping entry (server/hub/mappings.ts); the server also compiles expressions on save. */
+const MappingShape = z
+  .object({ to: z.string().min(1, 'name the field to send').max(200), from: z.string().max(500).optional(), expression: z.string().max(4000).optional(), value: z.unknown().optional(), default: z.unknown().optional() })
+  .strict()
+  .superRefine((m, ctx) => {
+    const given = (['from', 'expression', 'value'] as const).filter((k) => m[k] !== undefined && m[k] !== '');
+    if (given.length !== 1) ctx.addIssue({ code: 'custom', message: 'give exactly one of from, expression or value' });
+  });
+export const MapData = z.object({ mappings: z.array(MappingShape).max(200), envelope: EnvelopeKind.default('flat') }).strict();
+export type MapDataT = z.output<typeof MapData>;
+
+export const WebhookData = z
+  .object({
+    url: z.string().trim().min(1, 'enter the URL to deliver to').max(2048).pipe(z.url({ protocol: /^https?$/, message: 'use an http(s) URL' })),
+    signing: z.enum(['hmac', 'shared-secret']).default('hmac'),
+    /** Sent verbatim as Authorization. Never stored in the graph: null clears it, omitted keeps it. */
+    authorization: z.string().max(4096).regex(/^[^\r\n]*$/, 'must not contain line breaks').nullable().optional(),
+    /** Set by the server: the webhook this node became, and the masked Authorization. */
+    webhookId: z.string().optional(),
+    authorizationHint: z.string().nullable().optional(),
+  })
+  .strict();
+export type WebhookDataT = z.output<typeof WebhookData>;
+
+const DATA = { trigger: TriggerData, filter: FilterData, map: MapData, webhook: WebhookData } as const;
+
+const base = { id: nodeId, position };
+export const FlowNode = z.discriminatedUnion('kind', [
+  z.object({ ...base, kind: z.literal('trigger'), data: TriggerData }),
+  z.object({ ...base, kind: z.literal('filter'), data: FilterData }),
+  z.object({ ...base, kind: z.literal('map'), data: MapData }),
+  z.object({ ...base, kind: z.literal('webhook'), data: WebhookData }),
+]);
+export type FlowNodeT = z.output<typeof FlowNode>;
+export const FlowEdge = z.object({ id: z.string().min(1).max(100), source: z.string(), target: z.string() });
+export type FlowEdgeT = z.output<typeof FlowEdge>;
+export const FlowGraph = z.object({ nodes: z.array(FlowNode).max(200), edges: z.array(FlowEdge).max(500) });
+export type FlowGraphT = z.output<typeof FlowGraph>;
+
+/** One thing wrong with a graph: `path` starts with `nodes.<id>` or `edges.<id>`. */
+export type GraphProblem = { path: string; message: string; nodeId?: string; edgeId?: string };
+
+/** What one destination node turns into: the events feeding it, the filters and the mapping on the way. */
+export type DestinationPlan = { node: FlowNodeT & { kind: 'webhook' }; events: string[]; filters: FilterDataT[]; map: MapDataT | null; mapNodeId: string | null };
+
+const LooseGraph = z.object({
+  nodes: z.array(z.object({ id: z.unknown(), kind: z.unknown(), position: z.unknown(), data: z.unknown() }).loose()).max(200),
+  edges: z.array(z.object({ id: z.unknown(), source: z.unknown(), target: z.unknown() }).loose()).max(500),
+});
+
+/**
+ * Every problem of a graph, each naming its node or edge: unknown kinds, bad data, dangling edges,
+ * cycles, triggers that reach no destination, destinations with no trigger upstream, steps that
+ * lead nowhere, and paths with more than one map step. An empty list means `FlowGraph` parses.
+ */
+export function validateGraph(raw: unknown): GraphProblem[] {
+  const loose = LooseGraph.safeParse(raw);
+  if (!loose.success) return loose.error.issues.map((i) => ({ path: i.path.join('.') || '(root)', message: i.message }));
+  const problems: GraphProblem[] = [];
+  const nodeAt = (id: string, message: string, sub: (string | number)[] = []) => problems.push({ path: ['nodes', id, ...sub].join('.'), message, nodeId: id });
+  const edgeAt = (id: string, message: string) => problems.push({ path: `edges.${id}`, message, edgeId: id });
+
+  const nodes = new Map<string, FlowNodeT>();
+  // Structure is checked on every node of a known kind, even one whose data is wrong.
+  const kinds = new Map<string, NodeKind>();
+  loose.data.nodes.forEach((n, i) => {
+    const id = typeof n.id === 'string' ? n.id : `#${i}`;
+    if (!nodeId.safeParse(n.id).success) return nodeAt(id, 'a node id must be 1-40 letters, digits, _ or -');
+    if (nodes.has(id)) return nodeAt(id, `node id "${id}" is used twice`);
+    if (typeof n.kind !== 'string' || !(NODE_KINDS as readonly string[]).includes(n.kind)) {
+      return nodeAt(id, `unknown node kind "${String(n.kind)}"; use ${NODE_KINDS.join(', ')}`, ['kind']);
+    }
+    kinds.set(id, n.kind as NodeKind);
+    const parsed = FlowNode.safeParse(n);
+    if (!parsed.success) {
+      for (const issue of parsed.error.issues) nodeAt(id, issue.message, issue.path.map(String));
+      return;
+    }
+    nodes.set(id, parsed.data);
+    if (parsed.data.kind === 'map') {
+      const d = parsed.data.data;
+      d.mappings.forEach((m, j) => {
+        if (envelopeConflicts(d.envelope, [m.to]).length) nodeAt(id, `"${m.to}" belongs to the ${d.envelope} envelope and cannot be mapped`, ['data', 'mappings', j, 'to']);
+      });
+      const seen = new Set<string>();
+      d.mappings.forEach((m, j) => {
+        if (seen.has(m.to)) nodeAt(id, `"${m.to}" is mapped twice`, ['data', 'mappings', j, 'to']);
+        seen.add(m.to);
+      });
+    }
+  });
+  const known = new Set(loose.data.nodes.map((n, i) => (typeof n.id === 'string' ? n.id : `#${i}`)));
+
+  const out = new Map<string, string[]>();
+  const into = new Map<string, string[]>();
+  const edgeIds = new Set<string>();
+  for (const e of loose.data.edges) {
+    const parsed = FlowEdge.safeParse(e);
+    const id = typeof e.id === 'string' ? e.id : '?';
+    if (!parsed.success) {
+      edgeAt(id, 'an edge needs an id, a source and a target');
+      continue;
+    }
+    const { source, target } = parsed.data;
+    if (edgeIds.has(id)) edgeAt(id, `edge id "${id}" is used twice`);
+    edgeIds.add(id);
+    if (!known.has(source) || !known.has(target)) {
+      edgeAt(id, `connects a node that does not exist (${!known.has(source) ? source : target})`);
+      continue;
+    }
+    if (source === target) {
+      edgeAt(id, 'connects a node to itself');
+      continue;
+    }
+    const s = kinds.get(source);
+    const t = kinds.get(target);
+    if (t === 'trigger') edgeAt(id, 'a trigger starts a flow: nothing can lead into it');
+    if (s === 'webhook') edgeAt(id, 'a destination ends a flow: nothing can follow it');
+    if (!s || !t || t === 'trigger' || s === 'webhook') continue;
+    out.set(source, [...(out.get(source) ?? []), target]);
+    into.set(target, [...(into.get(target) ?? []), source]);
+  }
+
+  // Cycles: a depth-first search that reports every node on a back edge's loop.
+  const state = new Map<string, 1 | 2>();
+  const stack: string[] = [];
+  const inCycle = new Set<string>();
+  const visit = (id: string) => {
+    state.set(id, 1);
+    stack.push(id);
+    for (const next of out.get(id) ?? []) {
+      if (state.get(next) === 1) for (const c of stack.slice(stack.indexOf(next))) inCycle.add(c);
+      else if (!state.has(next)) visit(next);
+    }
+    stack.pop();
+    state.set(id, 2);
+  };
+  for (const id of kinds.keys()) if (!state.has(id)) visit(id);
+  for (const id of inCycle) nodeAt(id, 'is part of a cycle: a flow must run one way, from triggers to destinations');
+  if (inCycle.size) return problems;
+
+  const reach = (from: string, next: Map<string, string[]>) => {
+    const seen = new Set<string>();
+    const todo = [from];
+    while (todo.length) for (const n of next.get(todo.pop() as string) ?? []) if (!seen.has(n)) todo.push(n), seen.add(n);
+    return seen;
+  };
+  for (const [id, kind] of kinds) {
+    const down = [...reach(id, out)].map((d) => kinds.get(d));
+    const up = [...reach(id, into)].map((u) => kinds.get(u));
+    if (kind === 'trigger' && !down.includes('webhook')) nodeAt(id, 'this trigger leads to no destination: connect it to one');
+    if (kind === 'webhook' && !up.includes('trigger')) nodeAt(id, 'no trigger leads to this destination: connect one');
+    if ((kind === 'filter' || kind === 'map') && (!up.includes('trigger') || !down.includes('webhook'))) {
+      nodeAt(id, 'this step must sit between a trigger and a destination');
+    }
+  }
+
+  // More than one map on a path: walk every path (the graph is acyclic and small).
+  const reported = new Set<string>();
+  const walk = (id: string, maps: string[]) => {
+    const kind = kinds.get(id);
+    const here = kind === 'map' ? [...maps, id] : maps;
+    if (here.length > 1 && !reported.has(id) && kind === 'map') {
+      reported.add(id);
+      nodeAt(id, `a path may have one map step; this one follows ${here.slice(0, -1).join(', ')}`);
+    }
+    for (const next of out.get(id) ?? []) walk(next, here);
+  };
+  for (const [id, kind] of kinds) if (kind === 'trigger') walk(id, []);
+  if (problems.length) return problems;
+
+  for (const plan of planOf(nodes, into)) {
+    if (plan.conflict) nodeAt(plan.node.id, plan.conflict);
+  }
+  return problems;
+}
+
+function planOf(nodes: Map<string, FlowNodeT>, into: Map<string, string[]>): (DestinationPlan & { conflict?: string })[] {
+  const plans: (DestinationPlan & { conflict?: string })[] = [];
+  for (const dest of nodes.values()) {
+    if (dest.kind !== 'webhook') continue;
+    // Every path from a trigger into this destination, as the steps it passes.
+    const paths: { trigger: string; steps: string[] }[] = [];
+    const back = (id: string, steps: string[]) => {
+      const n = nodes.get(id);
+      if (n?.kind === 'trigger') return void paths.push({ trigger: n.data.eventType, steps });
+      for (const prev of into.get(id) ?? []) back(prev, n && n.kind !== 'webhook' ? [id, ...steps] : steps);
+    };
+    back(dest.id, []);
+    const key = (steps: string[]) => [...steps].sort().join(',');
+    const first = paths[0]?.steps ?? [];
+    const conflict = paths.some((p) => key(p.steps) !== key(first))
+      ? 'the paths into this destination pass different steps; one destination gets one set of filters and one mapping — add a second destination'
+      : undefined;
+    const steps = first.map((id) => nodes.get(id) as FlowNodeT);
+    const mapNode = steps.find((s) => s.kind === 'map');
+    plans.push({
+      node: dest,
+      events: [...new Set(paths.map((p) => p.trigger))],
+      filters: steps.flatMap((s) => (s.kind === 'filter' ? [s.data] : [])),
+      map: mapNode?.kind === 'map' ? mapNode.data : null,
+      mapNodeId: mapNode?.id ?? null,
+      ...(conflict ? { conflict } : {}),
+    });
+  }
+  return plans;
+}
+
+/** What each destination of a valid graph becomes (call `validateGraph` first). */
+export function planDestinations(graph: FlowGraphT): DestinationPlan[] {
+  const nodes = new Map(graph.nodes.map((n) => [n.id, n]));
+  const into = new Map<string, string[]>();
+  for (const e of graph.edges) into.set(e.target, [...(into.get(e.target) ?? []), e.source]);
+  return planOf(nodes, into).map(({ conflict: _c, ...p }) => p);
+}
+
+const escapeRegex = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const numeric = (v: unknown) => (typeof v === 'string' && v.trim() !== '' && !Number.isNaN(Number(v)) ? Number(v) : v);
+
+function conditionSpec(c: ConditionT): unknown {
+  switch (c.op) {
+    case 'eq':
+      return typeof numeric(c.value) === 'number' && typeof c.value === 'string' ? { $in: [c.value, numeric(c.value)] } : { $eq: c.value ?? null };
+    case 'neq':
+      return typeof numeric(c.value) === 'number' && typeof c.value === 'string' ? { $nin: [c.value, numeric(c.value)] } : { $ne: c.value ?? null };
+    case 'contains':
+      return { $regex: escapeRegex(String(c.value ?? '')), $options: 'i' };
+    case 'exists':
+      return { $exists: c.value !== false };
+    case 'gt':
+      return { $gt: numeric(c.value) };
+    case 'lt':
+      return { $lt: numeric(c.value) };
+  }
+}
+
+/**
+ * Filter steps as one condition on the published event (`body` of a filter rule): each step is an
+ * all/any group over `data.<field>`, and every step on the path must pass.
+ */
+export function filterCondition(filters: FilterDataT[]): Record<string, unknown> | null {
+  if (!filters.length) return null;
+  const groups = filters.map((f) => ({ [f.mode === 'any' ? '$or' : '$and']: f.conditions.map((c) => ({ [c.field]: conditionSpec(c) })) }));
+  return { data: groups.length === 1 ? groups[0] : { $and: groups } };
+}
+
+export const FLOW_NODE_DATA = DATA;
