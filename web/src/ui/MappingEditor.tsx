@@ -51,7 +51,17 @@ export function MappingEditor({ sample, eventType, mappings, envelope, onChange 
           </button>
         ))}
       </div>
-      <div className="targets">
+      <div
+        className="targets"
+        aria-label="Fields to send"
+        onDragOver={(e) => e.preventDefault()}
+        onDrop={(e) => {
+          // A field dropped beside the rows (or on an empty list) is sent as a new row.
+          e.preventDefault();
+          const p = e.dataTransfer.getData('text/plain');
+          if (p) add(p);
+        }}
+      >
         <h4>Fields to send</h4>
         {mappings.length === 0 && <p className="muted">Click or drag a field from the left to send it.</p>}
         {mappings.map((m, i) => {
@@ -64,6 +74,7 @@ export function MappingEditor({ sample, eventType, mappings, envelope, onChange 
               onDragOver={(e) => e.preventDefault()}
               onDrop={(e) => {
                 e.preventDefault();
+                e.stopPropagation();
                 update(i, { to: m.to, from: e.dataTransfer.getData('text/plain'), ...(m.default !== undefined ? { default: m.default } : {}) });
               }}
             >
