@@ -32,6 +32,7 @@ import { publishRoutes } from './hub/publish.routes.ts';
 import { systemEvents } from './hub/system-events.ts';
 import { webhooksRoutes } from './hub/webhooks.routes.ts';
 import { hooksRoutes } from './hub/hooks.routes.ts';
+import { flowsRoutes } from './hub/flows.routes.ts';
 import { IngestWriter } from './ingest/ingest-writer.ts';
 import { ingestRoutes } from './ingest/ingest.routes.ts';
 import { startJobs, type Jobs } from './jobs/agenda.ts';
@@ -87,6 +88,7 @@ function apiRouter(deps: Deps, writer: IngestWriter): Router {
   secured.use(publishRoutes(deps, writer));
   secured.use(webhooksRoutes(deps));
   secured.use(hooksRoutes(deps));
+  secured.use(flowsRoutes(deps));
   api.use(secured);
   return api;
 }

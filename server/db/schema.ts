@@ -177,6 +177,14 @@ export interface PublishKeysTable {
   request_id: string;
   created_at: Generated<Date>;
 }
+export interface FlowsTable {
+  id: string;
+  workspace_id: string;
+  name: string;
+  graph: Json<unknown>;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
 
 export interface DB {
   workspaces: WorkspacesTable;
@@ -194,6 +202,7 @@ export interface DB {
   attempts: AttemptsTable;
   event_types: EventTypesTable;
   publish_keys: PublishKeysTable;
+  flows: FlowsTable;
 }
 
 export type SourceRow = Selectable<SourcesTable>;
@@ -203,4 +212,5 @@ export type RequestRow = Selectable<RequestsTable>;
 export type EventRow = Selectable<EventsTable>;
 export type AttemptRow = Selectable<AttemptsTable>;
 export type EventTypeRow = Selectable<EventTypesTable>;
+export type FlowRow = Selectable<FlowsTable>;
 export type NewAttempt = Insertable<AttemptsTable>;

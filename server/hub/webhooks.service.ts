@@ -100,10 +100,22 @@ function eventsOf(rules: Rule[]): string[] {
   return Array.isArray(list) ? list.filter((e): e is string => typeof e === 'string') : [];
 }
 
-function rulesFor(events: string[], mappings: MappingEntryT[] | null, envelope: 'flat' | 'nested', keep: Rule[] = []): Rule[] {
-  // Rules a user added to the connection by hand (a retry policy…) survive webhook edits.
+/** Conditions of a webhook's filter besides its event types (a flow's filter steps). */
+export type ExtraFilter = Record<string, unknown>;
+
+function filterExtras(rules: Rule[]): ExtraFilter {
+  const body = rules.find((r): r is FilterRuleT => r.type === 'filter')?.body;
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return {};
+  const { eventType: _events, ...rest } = body;
+  return rest;
+}
+
+function rulesFor(events: string[], mappings: MappingEntryT[] | null, envelope: 'flat' | 'nested', keep: Rule[] = [], extraFilter?: ExtraFilter | null): Rule[] {
+  // Rules a user added to the connection by hand (a retry policy…) survive webhook edits, and so
+  // do extra filter conditions unless new ones are given (null clears them).
   const others = keep.filter((r) => r.type !== 'filter' && r.type !== 'transform');
-  return RulesSchema.parse([{ type: 'filter', body: { eventType: { $in: events } } }, { type: 'transform', mappings, envelope }, ...others]);
+  const extra = extraFilter === undefined ? filterExtras(keep) : (extraFilter ?? {});
+  return RulesSchema.parse([{ type: 'filter', body: { ...extra, eventType: { $in: events } } }, { type: 'transform', mappings, envelope }, ...others]);
 }
 
 export function webhooksService(deps: Deps) {
@@ -184,7 +196,7 @@ export function webhooksService(deps: Deps) {
       return out(conn, dest);
     },
 
-    async create(ws: string, input: WebhookInT): Promise<WebhookOut> {
+    async create(ws: string, input: WebhookInT, opts: { extraFilter?: ExtraFilter | null } = {}): Promise<WebhookOut> {
       const mappings = parseMappings(input.mappings, input.envelope);
       await checkEvents(ws, input.events);
       const secret = input.secret ?? newSigningSecret();
@@ -226,7 +238,7 @@ export function webhooksService(deps: Deps) {
               description: input.description ?? null,
               source_id: sourceId,
               destination_id: dest.id,
-              rules: JSON.stringify(rulesFor(input.events, mappings, input.envelope)),
+              rules: JSON.stringify(rulesFor(input.events, mappings, input.envelope, [], opts.extraFilter ?? null)),
               disabled_at: input.enabled ? null : new Date(),
             })
             .returningAll()
@@ -240,7 +252,7 @@ export function webhooksService(deps: Deps) {
       }
     },
 
-    async update(ws: string, id: string, patch: WebhookPatchT): Promise<WebhookOut> {
+    async update(ws: string, id: string, patch: WebhookPatchT, opts: { extraFilter?: ExtraFilter | null } = {}): Promise<WebhookOut> {
       const { conn, dest } = await find(ws, id);
       const current = out(conn, dest);
       const envelope = patch.envelope ?? current.envelope;
@@ -273,7 +285,7 @@ export function webhooksService(deps: Deps) {
             .set({
               ...(patch.name !== undefined ? { name: patch.name } : {}),
               ...(patch.description !== undefined ? { description: patch.description } : {}),
-              rules: JSON.stringify(rulesFor(events, mappings, envelope, conn.rules as Rule[])),
+              rules: JSON.stringify(rulesFor(events, mappings, envelope, conn.rules as Rule[], opts.extraFilter)),
               updated_at: new Date(),
             })
             .where('id', '=', conn.id)
