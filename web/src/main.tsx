@@ -7,6 +7,7 @@ import { Events } from './pages/Events.tsx';
 import { Login } from './pages/Login.tsx';
 import { Webhooks } from './pages/Webhooks.tsx';
 import { Placeholder } from './pages/Placeholder.tsx';
+import { FlowsPage } from './flow/FlowsPage.tsx';
 import './styles.css';
 
 function Private({ children }: { children: ReactNode }) {
@@ -29,7 +30,7 @@ function App() {
       >
         <Route path="/webhooks" element={<Webhooks />} />
         <Route path="/events" element={<Events />} />
-        <Route path="/flows" element={<Placeholder title="Flows" />} />
+        <Route path="/flows/*" element={<FlowsPage />} />
         <Route path="/event-types" element={<Placeholder title="Event types" />} />
         <Route path="/api-keys" element={<Placeholder title="API keys" />} />
         <Route path="*" element={<Navigate to="/flows" replace />} />

@@ -1,0 +1,73 @@
+import { Link, Route, Routes, useNavigate } from 'react-router';
+import { api } from '../api.ts';
+import { ErrorBox } from '../ui/ErrorBox.tsx';
+import { useLoad } from '../ui/useLoad.ts';
+import { FlowEditor, type FlowOut } from './FlowEditor.tsx';
+
+/** `/flows`: the list; `/flows/new` and `/flows/:id`: the editor. */
+export function FlowsPage() {
+  return (
+    <Routes>
+      <Route index element={<FlowList />} />
+      <Route path=":id" element={<FlowEditor />} />
+    </Routes>
+  );
+}
+
+function FlowList() {
+  const flows = useLoad(() => api<{ models: FlowOut[] }>('GET', '/flows'));
+  const navigate = useNavigate();
+  return (
+    <section>
+      <header className="row">
+        <div>
+          <h1>Flows</h1>
+          <p className="muted">Draw where events go: a trigger, optional filter and mapping steps, and webhook destinations.</p>
+        </div>
+        <button className="primary" data-testid="new-flow" onClick={() => navigate('/flows/new')}>
+          New flow
+        </button>
+      </header>
+      <ErrorBox error={flows.error} />
+      {flows.loading && !flows.data && <p className="loading">Loading…</p>}
+      {flows.data && flows.data.models.length === 0 && <div className="empty">No flows yet. Start one with “New flow”.</div>}
+      {flows.data && flows.data.models.length > 0 && (
+        <table>
+          <thead>
+            <tr>
+              <th>Name</th>
+              <th>Steps</th>
+              <th>Webhooks</th>
+              <th>Updated</th>
+              <th />
+            </tr>
+          </thead>
+          <tbody>
+            {flows.data.models.map((f) => (
+              <tr key={f.id} data-testid={`flow-${f.id}`}>
+                <td>
+                  <Link to={`/flows/${f.id}`}>{f.name}</Link>
+                </td>
+                <td>{f.graph.nodes.length}</td>
+                <td>{f.webhooks.length}</td>
+                <td>{new Date(f.updated_at).toLocaleString()}</td>
+                <td>
+                  <button
+                    className="danger"
+                    onClick={async () => {
+                      if (!window.confirm(`Delete the flow “${f.name}” and its ${f.webhooks.length} webhook(s)?`)) return;
+                      await api('DELETE', `/flows/${f.id}`);
+                      await flows.reload();
+                    }}
+                  >
+                    Delete
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}
