@@ -55,7 +55,7 @@ function Editor() {
         setName(flow.name);
         setNodes(g.nodes);
         setEdges(g.edges);
-        setTimeout(() => void fitView(), 0);
+        setTimeout(() => void fitView({ maxZoom: 1 }), 0);
       })
       .catch(setLoadError);
   }, [id, isNew, fitView]);
@@ -238,7 +238,9 @@ function Editor() {
               onNodeClick={(_e, n) => setSelected(n.id)}
               onPaneClick={() => setSelected(null)}
               deleteKeyCode={['Backspace', 'Delete']}
-              fitView
+              // Fit a loaded flow once it is measured; a new flow keeps zoom 1, or the first node dropped would be zoomed to 2x and the next drops land on it.
+              fitView={!isNew}
+              fitViewOptions={{ maxZoom: 1 }}
             >
               <Background />
               <MiniMap pannable zoomable />
