@@ -1,15 +1,12 @@
 // The portal in a real browser: sign up, build a webhook with the field mapper (drag and drop,
 // rename, expression, preview), receive the delivery, and find it in the events log.
-import { spawnSync } from 'node:child_process';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Locator } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startBrowser, type TestBrowser } from './support/browser.ts';
-import { startTestHub, waitFor, type TestHub } from './support/hub.ts';
-import { startReceiver } from './support/receiver.ts';
+import type { TestBrowser } from './support/browser.ts';
+import { closePortal, signUp, startPortal } from './support/portal.ts';
+import { waitFor, type TestHub } from './support/hub.ts';
+import type { startReceiver } from './support/receiver.ts';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const lead = { name: 'Jane Smith', email: 'Jane@Example.com', phone: '+15555550123', chatbot_name: 'Acme Plumbing Bot', intent: 'request_quote' };
 
 describe('portal: a webhook built in the browser delivers exactly the mapped fields', () => {
@@ -26,35 +23,16 @@ describe('portal: a webhook built in the browser delivers exactly the mapped fie
   const drag = async (from: Locator, to: Locator) => (count.drags++, from.dragTo(to));
 
   beforeAll(async () => {
-    const build = spawnSync(process.execPath, ['scripts/build-web-if-needed.mjs'], { cwd: root, encoding: 'utf8' });
-    if (build.status !== 0) throw new Error(`building the portal failed:\n${build.stdout}\n${build.stderr}`);
-    hub = await startTestHub();
-    receiver = await startReceiver(() => ({ status: 200, body: '{"ok":true}', headers: { 'content-type': 'application/json' } }));
-    b = await startBrowser();
+    ({ hub, receiver, b } = await startPortal());
   }, 120_000);
-  afterAll(async () => {
-    await b?.close();
-    await hub?.close();
-    await receiver?.close();
-  });
+  afterAll(() => closePortal({ hub, receiver, b }));
 
   it('signs up, maps fields by dragging, previews, creates, delivers, and shows the attempt in the events log', async () => {
     const started = Date.now();
     const { page } = b;
     const api = (method: 'get' | 'post', url: string, key = token) => hub.api(method, `/api/v1${url}`, key);
 
-    // Sign up.
-    await page.goto(hub.url);
-    await page.waitForURL(/\/login$/);
-    await click(page.getByRole('link', { name: 'Create an account' }));
-    await page.waitForURL(/\/signup$/);
-    await fill(page.getByLabel('Your name'), 'Jane Owner');
-    await fill(page.getByLabel('E-mail'), `owner${Date.now()}@example.test`);
-    await fill(page.getByLabel('Password'), 'correct horse battery');
-    await click(page.getByRole('button', { name: 'Sign up' }));
-    await page.waitForURL(/\/flows$/);
-    token = (await page.evaluate(() => localStorage.getItem('wirehub.token'))) ?? '';
-    expect(token).not.toBe('');
+    token = await signUp(page, hub.url, { click, fill });
 
     // New webhook.
     await click(page.getByRole('link', { name: 'Webhooks' }));

@@ -1,0 +1,42 @@
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Locator, Page } from 'playwright-core';
+import { startBrowser, type TestBrowser } from './browser.ts';
+import { startTestHub, type TestHub } from './hub.ts';
+import { startReceiver } from './receiver.ts';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+export type Portal = { hub: TestHub; receiver: Awaited<ReturnType<typeof startReceiver>>; b: TestBrowser };
+
+/** A built portal served by a real hub, a receiver answering 200, and a browser. */
+export async function startPortal(): Promise<Portal> {
+  const build = spawnSync(process.execPath, ['scripts/build-web-if-needed.mjs'], { cwd: root, encoding: 'utf8' });
+  if (build.status !== 0) throw new Error(`building the portal failed:\n${build.stdout}\n${build.stderr}`);
+  const hub = await startTestHub();
+  const receiver = await startReceiver(() => ({ status: 200, body: '{"ok":true}', headers: { 'content-type': 'application/json' } }));
+  return { hub, receiver, b: await startBrowser() };
+}
+
+export async function closePortal(p: Partial<Portal>): Promise<void> {
+  await p.b?.close();
+  await p.hub?.close();
+  await p.receiver?.close();
+}
+
+/** A first-time user signs up from the landing page; answers the session token the portal stored. */
+export async function signUp(page: Page, url: string, act: { click(l: Locator): Promise<void>; fill(l: Locator, text: string): Promise<void> }): Promise<string> {
+  await page.goto(url);
+  await page.waitForURL(/\/login$/);
+  await act.click(page.getByRole('link', { name: 'Create an account' }));
+  await page.waitForURL(/\/signup$/);
+  await act.fill(page.getByLabel('Your name'), 'Jane Owner');
+  await act.fill(page.getByLabel('E-mail'), `owner${Date.now()}@example.test`);
+  await act.fill(page.getByLabel('Password'), 'correct horse battery');
+  await act.click(page.getByRole('button', { name: 'Sign up' }));
+  await page.waitForURL(/\/flows$/);
+  const token = (await page.evaluate(() => localStorage.getItem('wirehub.token'))) ?? '';
+  if (!token) throw new Error('the portal stored no session token after sign-up');
+  return token;
+}
