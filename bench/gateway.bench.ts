@@ -18,6 +18,15 @@
  * latency (ingest 200 received → sink arrival) at a fixed 500 events/s. Then a ledger (accepted
  * vs delivered, duplicates), Wirehub's peak RSS (VmHWM) and CPU use per phase.
  *
+ * Phase 4, published events (opt-in, BENCH_PUBLISH=1; about a minute more): `POST /api/v1/publish`
+ * of lead.captured (API key, zod, ajv schema, the same group-commit writer; 202) fanned out to two
+ * webhooks on the sink: /pub/flat (flat envelope, 2 JSONata expressions) and /pub/nested (nested
+ * envelope, paths). 4a) publish at fixed offered rates (1,000/s, 2,000/s) with delivery running;
+ * 4b) delivery drain of a backlog published while both webhooks are paused; 4c) end-to-end
+ * latency (202 received → sink arrival) at 300/s; 4d) a ledger per webhook: every accepted
+ * publish delivered once under the eventId its 202 answered (the sink keeps one ledger per URL
+ * path, since both webhooks receive an event under the same webhook-id).
+ *
  * Everything is bounded in count and time (BENCH_MAX_SECONDS watchdog); children are killed on
  * exit. Missed goals are printed, not failures: the exit code is non-zero only on a crash.
  *
@@ -31,6 +40,8 @@
  *   BENCH_WIREHUB_ENV="WIREHUB_DELIVERY_CONCURRENCY=128,..." (extra env for the Wirehub child)
  *   BENCH_TOPOLOGY=split (PostgreSQL only): the API and the delivery worker as two processes
  *   (WIREHUB_ROLE=api and WIREHUB_ROLE=worker) instead of one.
+ *   BENCH_PUBLISH=1  BENCH_PUBLISH_RATES=1000,2000  BENCH_PUBLISH_SECONDS=10  BENCH_PUBLISH_BACKLOG=10000
+ *   BENCH_PUBLISH_BACKLOG_RATE=2000  BENCH_PUBLISH_E2E_RATE=300  BENCH_PUBLISH_E2E_SECONDS=10
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -62,14 +73,20 @@ type SinkStats = {
   first: number;
   last: number;
 };
-type SinkQuery =
+type SinkQuery = (
   | { op: 'stats' }
   | { op: 'now' }
   | { op: 'window'; from: number; to: number }
   | { op: 'seqRange'; from: number; to: number }
   | { op: 'arrivals'; from: number; to: number }
   | { op: 'seqs' }
-  | { op: 'missing'; seqs: number[] };
+  | { op: 'seqIds' }
+  | { op: 'paths' }
+  | { op: 'missing'; seqs: number[] }
+) & {
+  /** The sink keeps one ledger per URL path (one per destination); default HOOK_PATH. */
+  path?: string;
+};
 type SinkAnswer = {
   stats: SinkStats;
   now: number;
@@ -77,17 +94,43 @@ type SinkAnswer = {
   seqRange: { count: number; first: number; last: number };
   arrivals: number[];
   seqs: number[];
+  /** [seq, webhook-id of its first delivery] for every seq delivered at the path. */
+  seqIds: [number, string][];
+  /** Deliveries per URL path. */
+  paths: Record<string, number>;
   missing: number[];
 };
 type SinkRequest = SinkQuery & { id: number };
 type SinkMessage = { type: 'ready'; port: number } | { type: 'answer'; id: number; value: SinkAnswer[keyof SinkAnswer] };
 
+/** The path of the bench's own destination (inbound requests, phases 1–3). */
+const HOOK_PATH = '/hook';
+
 function runSink(): void {
-  const arrivals: number[] = []; // every delivery, in arrival order
-  const firstBySeq = new Map<number, number>();
-  const ids = new Set<string>();
-  const seqIds = new Map<number, string>();
-  const s: SinkStats = { deliveries: 0, uniqueIds: 0, duplicateIds: 0, uniqueSeqs: 0, duplicateSeqs: 0, badBodies: 0, first: 0, last: 0 };
+  // One ledger per URL path: a published event goes to each webhook under the same webhook-id
+  // (its eventId), so ids and seqs are only unique within one destination.
+  type PathLedger = {
+    arrivals: number[]; // every delivery, in arrival order
+    firstBySeq: Map<number, number>;
+    ids: Set<string>;
+    seqIds: Map<number, string>;
+    s: SinkStats;
+  };
+  const ledgers = new Map<string, PathLedger>();
+  const ledgerOf = (p: string): PathLedger => {
+    let l = ledgers.get(p);
+    if (!l) {
+      l = {
+        arrivals: [],
+        firstBySeq: new Map(),
+        ids: new Set(),
+        seqIds: new Map(),
+        s: { deliveries: 0, uniqueIds: 0, duplicateIds: 0, uniqueSeqs: 0, duplicateSeqs: 0, badBodies: 0, first: 0, last: 0 },
+      };
+      ledgers.set(p, l);
+    }
+    return l;
+  };
   const SEQ = /"seq":(\d+)/;
 
   const server = http.createServer((req, res) => {
@@ -97,6 +140,9 @@ function runSink(): void {
       const at = wallNow();
       res.writeHead(200, { 'content-length': '0' });
       res.end();
+      const url = req.url ?? '/';
+      const q = url.indexOf('?');
+      const { arrivals, firstBySeq, ids, seqIds, s } = ledgerOf(q < 0 ? url : url.slice(0, q));
       s.deliveries++;
       arrivals.push(at);
       if (s.first === 0) s.first = at;
@@ -120,6 +166,7 @@ function runSink(): void {
   server.keepAliveTimeout = 65_000;
 
   const answer = (q: SinkQuery): SinkAnswer[keyof SinkAnswer] => {
+    const { arrivals, firstBySeq, ids, seqIds, s } = ledgerOf(q.path ?? HOOK_PATH);
     switch (q.op) {
       case 'stats':
         return { ...s, uniqueIds: ids.size, uniqueSeqs: firstBySeq.size };
@@ -150,6 +197,10 @@ function runSink(): void {
       }
       case 'seqs':
         return [...firstBySeq.keys()];
+      case 'seqIds':
+        return [...seqIds];
+      case 'paths':
+        return Object.fromEntries([...ledgers].filter(([, l]) => l.s.deliveries > 0).map(([p, l]) => [p, l.s.deliveries]));
       case 'missing':
         return q.seqs.filter((seq) => !firstBySeq.has(seq));
     }
@@ -316,6 +367,14 @@ type LoadOptions = {
   bodyBytes: number;
   timeoutMs: number;
   maxInFlight: number;
+  /** Request body for one seq (default: bodyFor, an inbound order.paid of bodyBytes). */
+  body?: (seq: number) => string;
+  /** Extra request headers (e.g. authorization). */
+  headers?: Record<string, string>;
+  /** The status that counts as accepted (default 200; POST /publish answers 202). */
+  okStatus?: number;
+  /** Read each accepted answer's `eventId` (POST /publish) into LoadResult.eventIds. */
+  captureEventIds?: boolean;
 };
 type LoadResult = {
   phase: string;
@@ -324,8 +383,10 @@ type LoadResult = {
   offered: number;
   accepted: number;
   seqBase: number;
-  /** Per request index: wall time the 200 was received, or NaN. */
+  /** Per request index: wall time the success answer (200, or okStatus) was received, or NaN. */
   acceptedAtWall: Float64Array;
+  /** Per request index: the eventId answered (captureEventIds only). */
+  eventIds: (string | undefined)[];
   /** Ingest latency of accepted requests, from scheduled send time, sorted (ms). */
   latency: Float64Array;
   errors: Map<string, number>;
@@ -350,7 +411,10 @@ function openLoop(o: LoadOptions): Promise<LoadResult> {
   const ok = new Uint8Array(n);
   const errors = new Map<string, number>();
   const bump = (k: string) => errors.set(k, (errors.get(k) ?? 0) + 1);
-  const headers = { 'content-type': 'application/json', 'user-agent': 'wirehub-bench' };
+  const headers = { 'content-type': 'application/json', 'user-agent': 'wirehub-bench', ...o.headers };
+  const bodyOf = o.body ?? ((seq: number) => bodyFor(seq, o.phase, o.bodyBytes));
+  const okStatus = o.okStatus ?? 200;
+  const eventIds: (string | undefined)[] = o.captureEventIds ? new Array<string | undefined>(n) : [];
   const start = performance.now() + 5;
   let sent = 0;
   let finished = 0;
@@ -382,6 +446,7 @@ function openLoop(o: LoadOptions): Promise<LoadResult> {
         accepted,
         seqBase: o.seqBase,
         acceptedAtWall,
+        eventIds,
         latency: sortedOf(latency),
         errors,
         acceptedPerSec: accepted / (Math.max(lastDone - start, o.seconds * 1000) / 1000),
@@ -401,15 +466,20 @@ function openLoop(o: LoadOptions): Promise<LoadResult> {
           path: o.path,
           method: 'POST',
           headers,
-          body: bodyFor(o.seqBase + i, o.phase, o.bodyBytes),
+          body: bodyOf(o.seqBase + i),
           headersTimeout: o.timeoutMs,
           bodyTimeout: o.timeoutMs,
           signal: AbortSignal.timeout(o.timeoutMs),
         })
         .then(
           async (res) => {
+            if (res.statusCode === okStatus && o.captureEventIds) {
+              eventIds[i] = ((await res.body.json()) as { eventId?: string }).eventId;
+              ok[i] = 1;
+              return;
+            }
             await res.body.dump();
-            if (res.statusCode === 200) ok[i] = 1;
+            if (res.statusCode === okStatus) ok[i] = 1;
             else bump(`HTTP ${res.statusCode}`);
           },
           (err: Error & { code?: string | number }) => bump(err.name === 'TimeoutError' ? `client timeout (${o.timeoutMs / 1000} s)` : String(err.code ?? err.name)),
@@ -518,6 +588,13 @@ async function main(): Promise<void> {
   const connections = Math.round(envNumber('BENCH_CONNECTIONS', 128));
   const maxSeconds = envNumber('BENCH_MAX_SECONDS', 900);
   const drainTimeoutMs = 120_000;
+  const publishOn = ['1', 'true', 'yes'].includes((process.env.BENCH_PUBLISH ?? '').toLowerCase());
+  const publishRates = (process.env.BENCH_PUBLISH_RATES ?? '1000,2000').split(',').map((v) => Number(v.trim())).filter((v) => v > 0);
+  const publishSeconds = envNumber('BENCH_PUBLISH_SECONDS', 10);
+  const publishBacklog = Math.round(envNumber('BENCH_PUBLISH_BACKLOG', 10_000));
+  const publishBacklogRate = envNumber('BENCH_PUBLISH_BACKLOG_RATE', 2_000);
+  const publishE2eRate = envNumber('BENCH_PUBLISH_E2E_RATE', 300);
+  const publishE2eSeconds = envNumber('BENCH_PUBLISH_E2E_SECONDS', 10);
   const serverUrl = process.env.DATABASE_URL || null;
 
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'wirehub-bench-'));
@@ -687,35 +764,54 @@ async function main(): Promise<void> {
 
     pool = new Pool(base, { connections, pipelining: 1, keepAliveTimeout: 60_000 });
     const loadPool = pool;
-    let seq = 0;
-    const runs: LoadResult[] = []; // not yet handed to drain()
-    const allRuns: LoadResult[] = [];
+    let seq = 0; // one numbering for every request of the run, inbound or published
+    /**
+     * The accepted requests of some runs and the sink paths each must reach (one per destination):
+     * drain() waits (bounded) until the sink has every accepted one at every path, or progress stops.
+     */
+    const ledger = (paths: string[]) => {
+      const runs: LoadResult[] = []; // not yet handed to drain()
+      const allRuns: LoadResult[] = [];
+      const undelivered = new Map(paths.map((p) => [p, [] as number[]]));
+      const drain = async (what: string): Promise<void> => {
+        for (const r of runs.splice(0)) {
+          for (const list of undelivered.values()) for (let i = 0; i < r.offered; i++) if (!Number.isNaN(r.acceptedAtWall[i])) list.push(r.seqBase + i);
+          allRuns.push(r);
+        }
+        const deadline = Date.now() + drainTimeoutMs;
+        let lastChange = Date.now();
+        for (;;) {
+          let before = 0;
+          let left = 0;
+          for (const [p, list] of undelivered) {
+            before += list.length;
+            const now = list.length > 0 ? await sinkClient.ask({ op: 'missing', path: p, seqs: list }) : list;
+            undelivered.set(p, now);
+            left += now.length;
+          }
+          if (left === 0) return;
+          if (left !== before) lastChange = Date.now();
+          if (Date.now() - lastChange > 20_000 || Date.now() > deadline) {
+            const where = paths.length > 1 ? ` (${[...undelivered].map(([p, l]) => `${fmtInt(l.length)} at ${p}`).join(', ')})` : '';
+            console.log(`  ! ${what}: delivery stalled with ${left} accepted events not delivered${where}`);
+            return;
+          }
+          await sleep(100);
+        }
+      };
+      return { runs, allRuns, drain };
+    };
+    const hook = ledger([HOOK_PATH]);
+    const allRuns = hook.allRuns;
     const run = async (phase: string, rate: number, secs: number) => {
       const r = await openLoop({ pool: loadPool, path: ingestPath, rate, seconds: secs, seqBase: seq, phase, bodyBytes, timeoutMs: 10_000, maxInFlight: 20_000 });
       seq += r.offered;
-      runs.push(r);
+      hook.runs.push(r);
       return r;
     };
-    /** Waits (bounded) until the sink has every accepted event so far, or progress stops. */
-    let undelivered: number[] = [];
     const drain = async (what: string): Promise<SinkStats> => {
-      for (const r of runs.splice(0)) {
-        for (let i = 0; i < r.offered; i++) if (!Number.isNaN(r.acceptedAtWall[i])) undelivered.push(r.seqBase + i);
-        allRuns.push(r);
-      }
-      const deadline = Date.now() + drainTimeoutMs;
-      let lastChange = Date.now();
-      for (;;) {
-        const before = undelivered.length;
-        if (before > 0) undelivered = await sinkClient.ask({ op: 'missing', seqs: undelivered });
-        if (undelivered.length === 0) return sinkClient.ask({ op: 'stats' });
-        if (undelivered.length !== before) lastChange = Date.now();
-        if (Date.now() - lastChange > 20_000 || Date.now() > deadline) {
-          console.log(`  ! ${what}: delivery stalled with ${undelivered.length} accepted events not delivered`);
-          return sinkClient.ask({ op: 'stats' });
-        }
-        await sleep(100);
-      }
+      await hook.drain(what);
+      return sinkClient.ask({ op: 'stats' });
     };
     const ingestLine = (r: LoadResult) =>
       `offered ${fmtInt(r.rate)}/s × ${r.seconds} s: accepted ${fmtInt(r.accepted)}/${fmtInt(r.offered)} = ${fmtInt(r.acceptedPerSec)}/s, ` +
@@ -809,6 +905,221 @@ async function main(): Promise<void> {
     );
     console.log(`    cpu: ${cpuText(Meter.share(c3a, c3b))}\n`);
 
+    // --- phase 4 (BENCH_PUBLISH=1): published events, POST /publish → two webhooks ---------------------
+    meter.sample();
+    const peakRssPhases13Mb = wirehubPids.map((pid, i) => Math.max(meter?.peakRssKb[i] ?? 0, procMemKb(pid).hwm || 0) / 1024);
+    const publishRows: string[][] = [];
+    let publishLedgerOk = true;
+    if (publishOn) {
+      const PUB_FLAT = '/pub/flat';
+      const PUB_NESTED = '/pub/nested';
+      const pubPaths = [PUB_FLAT, PUB_NESTED];
+      // Both webhooks carry the bench's seq (a field of the published data) so the sink can match
+      // each delivery to its publish; the flat one otherwise shapes with JSONata, the nested one by paths.
+      const flatHook = await api<{ id: string }>(base, 'POST', '/webhooks', key, {
+        name: 'bench-flat',
+        url: `http://127.0.0.1:${sinkPort}${PUB_FLAT}`,
+        events: ['lead.captured'],
+        envelope: 'flat',
+        mappings: [
+          { to: 'email', expression: '$lowercase(data.email)' },
+          { to: 'first_name', expression: '$substringBefore(data.name, " ")' },
+          { to: 'seq', from: 'data.seq' },
+        ],
+      });
+      const nestedHook = await api<{ id: string }>(base, 'POST', '/webhooks', key, {
+        name: 'bench-nested',
+        url: `http://127.0.0.1:${sinkPort}${PUB_NESTED}`,
+        events: ['lead.captured'],
+        envelope: 'nested',
+        mappings: ['name', 'email', 'phone', 'chatbot_name', 'intent', 'seq'].map((f) => ({ to: f, from: `data.${f}` })),
+      });
+      const webhooks = [flatHook, nestedHook];
+      await sleep(1_100); // past the routing cache's TTL, whatever process served the change
+      const publishBody = (s: number) =>
+        `{"eventType":"lead.captured","customerId":"cus_bench","data":{"name":"Jane Smith","email":"Jane.Smith+${s}@Example.com",` +
+        `"phone":"+15555550123","chatbot_name":"Acme Plumbing Bot","intent":"request_quote","seq":${s}}}`;
+      const pub = ledger(pubPaths);
+      const publish = async (phase: string, rate: number, secs: number) => {
+        const r = await openLoop({
+          pool: loadPool,
+          path: '/api/v1/publish',
+          rate,
+          seconds: secs,
+          seqBase: seq,
+          phase,
+          bodyBytes,
+          timeoutMs: 10_000,
+          maxInFlight: 20_000,
+          body: publishBody,
+          headers: { authorization: `Bearer ${key}` },
+          okStatus: 202,
+          captureEventIds: true,
+        });
+        seq += r.offered;
+        pub.runs.push(r);
+        return r;
+      };
+      /** Deliveries of one run's seqs summed over both webhooks, with the first and last arrival. */
+      const pubRange = async (r: LoadResult) => {
+        const per = await Promise.all(pubPaths.map((p) => sinkClient.ask({ op: 'seqRange', path: p, from: r.seqBase, to: r.seqBase + r.offered })));
+        return { per, count: per.reduce((a, x) => a + x.count, 0), first: Math.min(...per.map((x) => x.first)), last: Math.max(...per.map((x) => x.last)) };
+      };
+      const usPer = (c: CpuShare, n: number) => fmtInt(((c.wirehub * c.seconds) / n) * 1e6);
+
+      console.log(
+        `phase 4: published events (POST /publish lead.captured, API key, 202) fanned out to two webhooks: ` +
+          `${PUB_FLAT} (flat envelope, 2 JSONata expressions + seq by path), ${PUB_NESTED} (nested envelope, 6 paths)`,
+      );
+      const pwarm = await publish('publish-warmup', 200, 2);
+      await pub.drain('publish warm-up');
+      console.log(`  warm-up: ${ingestLine(pwarm)}`);
+
+      // 4a: publish throughput, delivery to both webhooks running alongside (as in production).
+      console.log('  4a: publish throughput (open loop; delivery to both webhooks runs alongside)');
+      for (const rate of publishRates) {
+        const a = meter.mark();
+        const r = await publish('publish', rate, publishSeconds);
+        const b = meter.mark();
+        let during = 0;
+        for (const p of pubPaths) during += (await sinkClient.ask({ op: 'window', path: p, from: r.startWall, to: r.startWall + publishSeconds * 1000 })).count;
+        await pub.drain(`publish ${rate}/s`);
+        const range = await pubRange(r);
+        const cpu = Meter.share(a, b);
+        console.log(`    ${ingestLine(r)}`);
+        console.log(
+          `      deliveries (both webhooks): ${fmtInt(during / publishSeconds)}/s while publishing; this step's ${fmtInt(range.count)} deliveries at ` +
+            `${fmtInt(range.count / ((range.last - range.first) / 1000))}/s (first→last), last one ${fmt((range.last - r.endWall) / 1000)} s after publishing ended`,
+        );
+        console.log(`      cpu while publishing: ${cpuText(cpu)}`);
+        publishRows.push([
+          `publish @ ${fmtInt(rate)}/s offered, delivery running`,
+          `${fmtInt(r.acceptedPerSec)}/s accepted, p50 ${fmt(percentile(r.latency, 50))} ms, p99 ${fmt(percentile(r.latency, 99))} ms; errors: ${errorsText(r.errors)}`,
+          '',
+          '',
+        ]);
+      }
+
+      // 4b: delivery drain of a published backlog, two deliveries per event.
+      console.log(`  4b: delivery throughput (${fmtInt(publishBacklog)} events published while both webhooks are paused, then both resumed)`);
+      for (const w of webhooks) await api(base, 'POST', `/webhooks/${w.id}/pause`, key);
+      await sleep(1_100);
+      const f0 = meter.mark();
+      const pfill = await publish('publish-backlog', publishBacklogRate, publishBacklog / publishBacklogRate);
+      const f1 = meter.mark();
+      const fillCpu = Meter.share(f0, f1);
+      console.log(`    publish with delivery paused: ${ingestLine(pfill)}`);
+      console.log(`      cpu: ${cpuText(fillCpu)}; Wirehub ${usPer(fillCpu, pfill.accepted)} µs CPU per publish`);
+      const d0 = meter.mark();
+      const resumedAt = wallNow();
+      await Promise.all(webhooks.map((w) => api(base, 'POST', `/webhooks/${w.id}/resume`, key)));
+      const resumeMs = wallNow() - resumedAt;
+      await pub.drain('published backlog drain');
+      const d1 = meter.mark();
+      const pdrained = await pubRange(pfill);
+      const pDrainSeconds = pdrained.count > 0 ? (pdrained.last - resumedAt) / 1000 : NaN;
+      const pDrainPerSec = pdrained.count / pDrainSeconds;
+      const pDrainCpu = Meter.share(d0, d1);
+      console.log(
+        `    drained ${fmtInt(pdrained.count)}/${fmtInt(2 * pfill.accepted)} deliveries in ${fmt(pDrainSeconds, 2)} s from the resume calls = ${fmtInt(pDrainPerSec)} deliveries/s ` +
+          `(${pubPaths.map((p, i) => `${p} ${fmtInt(pdrained.per[i].count)}, last +${fmt((pdrained.per[i].last - resumedAt) / 1000, 2)} s`).join('; ')}; ` +
+          `resume calls took ${fmtInt(resumeMs)} ms; first delivery +${fmtInt(pdrained.first - resumedAt)} ms)`,
+      );
+      console.log(`      cpu while draining: ${cpuText(pDrainCpu)}; Wirehub ${usPer(pDrainCpu, pdrained.count)} µs CPU per delivery`);
+      publishRows.push([
+        `publish, delivery paused, ${fmtInt(publishBacklogRate)}/s offered`,
+        `${fmtInt(pfill.acceptedPerSec)}/s accepted, p99 ${fmt(percentile(pfill.latency, 99))} ms; Wirehub ${usPer(fillCpu, pfill.accepted)} µs CPU per publish`,
+        '',
+        '',
+      ]);
+      publishRows.push([
+        'published delivery (backlog drain, 2 webhooks)',
+        `${fmtInt(pDrainPerSec)} deliveries/s (${fmtInt(pdrained.count)} in ${fmt(pDrainSeconds, 2)} s); Wirehub ${usPer(pDrainCpu, pdrained.count)} µs CPU per delivery`,
+        '',
+        '',
+      ]);
+
+      // 4c: end-to-end latency, 202 received → arrival at each webhook.
+      console.log(`  4c: end-to-end latency at ${fmtInt(publishE2eRate)} published events/s (202 received → sink arrival, at each webhook)`);
+      const e0 = meter.mark();
+      const pe2e = await publish('publish-e2e', publishE2eRate, publishE2eSeconds);
+      await pub.drain('published end-to-end');
+      const e1 = meter.mark();
+      console.log(`    ${ingestLine(pe2e)}`);
+      const allLat: number[] = [];
+      const perPathLat: string[] = [];
+      for (const p of pubPaths) {
+        const arr = await sinkClient.ask({ op: 'arrivals', path: p, from: pe2e.seqBase, to: pe2e.seqBase + pe2e.offered });
+        const lat: number[] = [];
+        let missing = 0;
+        for (let i = 0; i < pe2e.offered; i++) {
+          const acc = pe2e.acceptedAtWall[i];
+          if (Number.isNaN(acc)) continue;
+          if (arr[i] < 0) missing++;
+          else lat.push(arr[i] - clockSkew - acc);
+        }
+        allLat.push(...lat);
+        const sorted = sortedOf(lat);
+        const line = `p50 ${fmt(percentile(sorted, 50))} ms, p99 ${fmt(percentile(sorted, 99))} ms`;
+        perPathLat.push(`${p} ${line}`);
+        console.log(
+          `    ${p}: ${fmtInt(sorted.length)} events, p50 ${fmt(percentile(sorted, 50))} ms, p90 ${fmt(percentile(sorted, 90))} ms, p99 ${fmt(percentile(sorted, 99))} ms, ` +
+            `max ${fmt(sorted[sorted.length - 1] ?? NaN)} ms; not delivered ${missing}`,
+        );
+      }
+      const allSorted = sortedOf(allLat);
+      console.log(`    both: p50 ${fmt(percentile(allSorted, 50))} ms, p99 ${fmt(percentile(allSorted, 99))} ms`);
+      console.log(`      cpu: ${cpuText(Meter.share(e0, e1))}`);
+      publishRows.push([
+        `published end-to-end @ ${fmtInt(publishE2eRate)}/s`,
+        `p50 ${fmt(percentile(allSorted, 50))} ms, p99 ${fmt(percentile(allSorted, 99))} ms (${perPathLat.join('; ')}); publish 202 p99 ${fmt(percentile(pe2e.latency, 99))} ms`,
+        '',
+        '',
+      ]);
+
+      // 4d: every accepted publish reached each webhook exactly once, under the eventId it was answered with.
+      await pub.drain('published ledger');
+      const acceptedPub = new Map<number, string | undefined>(); // seq → eventId in the 202
+      for (const r of pub.allRuns) for (let i = 0; i < r.offered; i++) if (!Number.isNaN(r.acceptedAtWall[i])) acceptedPub.set(r.seqBase + i, r.eventIds[i]);
+      const distinctEventIds = new Set(acceptedPub.values()).size;
+      console.log(`  4d: ledger: ${fmtInt(acceptedPub.size)} publishes answered 202 with ${fmtInt(distinctEventIds)} distinct eventIds`);
+      const ledgerCells: string[] = [];
+      for (const p of pubPaths) {
+        const st = await sinkClient.ask({ op: 'stats', path: p });
+        const got = new Map(await sinkClient.ask({ op: 'seqIds', path: p }));
+        let missing = 0;
+        let wrongId = 0;
+        let unasked = 0;
+        for (const [s, id] of acceptedPub) {
+          const seen = got.get(s);
+          if (seen === undefined) missing++;
+          else if (seen !== id) wrongId++;
+        }
+        for (const s of got.keys()) if (!acceptedPub.has(s)) unasked++;
+        const ok = missing === 0 && wrongId === 0 && st.duplicateIds === 0 && st.duplicateSeqs === 0 && st.badBodies === 0 && st.deliveries === acceptedPub.size + unasked;
+        publishLedgerOk &&= ok;
+        console.log(
+          `    ${p}: ${fmtInt(st.deliveries)} deliveries, ${fmtInt(st.uniqueIds)} distinct webhook-ids; missing ${fmtInt(missing)}, ` +
+            `duplicates ${fmtInt(st.duplicateIds)} (same webhook-id) + ${fmtInt(st.duplicateSeqs)} (same publish, other id), webhook-id ≠ the 202's eventId ${fmtInt(wrongId)}, ` +
+            `bodies without seq ${fmtInt(st.badBodies)}, unasked ${fmtInt(unasked)} → ${ok ? 'exactly once' : 'MISMATCH'}`,
+        );
+        ledgerCells.push(`${p} ${fmtInt(st.uniqueIds)} ids / ${fmtInt(st.deliveries)} deliveries, missing ${fmtInt(missing)}, dup. ${fmtInt(st.duplicateIds + st.duplicateSeqs)}`);
+      }
+      const stray = Object.entries(await sinkClient.ask({ op: 'paths' })).filter(([p]) => p !== HOOK_PATH && !pubPaths.includes(p));
+      if (stray.length) {
+        publishLedgerOk = false;
+        console.log(`    ! deliveries to paths no destination uses: ${stray.map(([p, n]) => `${p} ×${n}`).join(', ')}`);
+      }
+      if (distinctEventIds !== acceptedPub.size) publishLedgerOk = false;
+      publishRows.push([
+        'published ledger',
+        `${fmtInt(acceptedPub.size)} accepted (${fmtInt(distinctEventIds)} eventIds); ${ledgerCells.join('; ')}`,
+        'each webhook: every event once',
+        publishLedgerOk ? 'met' : 'MISSED',
+      ]);
+      console.log();
+    }
+
     // --- ledger -----------------------------------------------------------------------------------
     const finalStats = await drain('final ledger');
     const deliveredSeqs = new Set(await sinkClient.ask({ op: 'seqs' }));
@@ -861,9 +1172,10 @@ async function main(): Promise<void> {
     rows.push(['delivery (paused backlog drain)', `${fmtInt(drainPerSec)}/s (${fmtInt(drained.count)} events in ${fmt(drainSeconds, 2)} s)`, '≥ 1,500/s', goal(drainPerSec >= 1500)]);
     rows.push([`delivery during ingest @ ${fmtInt(first.r.rate)}/s`, `${fmtInt(first.duringPerSec)}/s while ingesting; ${fmtInt(first.stepDeliveryPerSec)}/s first→last`, '', '']);
     rows.push([`end-to-end @ ${fmtInt(e2eRate)}/s`, `p50 ${fmt(e2eP50)} ms, p99 ${fmt(e2eP99)} ms (${fmtInt(e2eSorted.length)} events)`, 'p50 ≤ 25 ms, p99 ≤ 250 ms', goal(e2eP50 <= 25 && e2eP99 <= 250 && e2eMissing === 0)]);
+    const rssText = (mb: number[]) => (split ? `api ${fmt(mb[0], 0)} MB + worker ${fmt(mb[1], 0)} MB` : `${fmt(mb[0], 0)} MB${serverUrl ? '' : ' (includes embedded PGlite)'}`);
     rows.push([
       'Wirehub peak RSS (VmHWM)',
-      split ? `api ${fmt(peakRssMb[0], 0)} MB + worker ${fmt(peakRssMb[1], 0)} MB` : `${fmt(peakRssMb[0], 0)} MB${serverUrl ? '' : ' (includes embedded PGlite)'}`,
+      publishOn ? `${rssText(peakRssPhases13Mb)} through phase 3; ${rssText(peakRssMb)} with phase 4` : rssText(peakRssMb),
       '',
       '',
     ]);
@@ -874,6 +1186,7 @@ async function main(): Promise<void> {
       'accepted = delivered, 0 dup.',
       goal(acceptedMissing === 0 && finalStats.duplicateIds === 0 && finalStats.duplicateSeqs === 0),
     ]);
+    rows.push(...publishRows);
     console.log(
       `summary (${serverUrl ? 'PostgreSQL' : 'embedded PGlite'}; ${split ? 'API and worker as two processes' : 'one Wirehub process'}; ` +
         `${os.cpus().length} cores; ${fmt((performance.now() - t0) / 1000, 0)} s):`,
