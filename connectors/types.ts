@@ -88,6 +88,8 @@ export interface Connector<C extends z.ZodType> {
   onGone?: 'disable' | 'remove';
   /** The connector wants `previousRecordId`, so that a replay updates what the first delivery created. */
   tracksRecords?: boolean;
+  /** Every address the connector will contact, by config path, so private ones can be refused on save. */
+  targetUrls(config: z.output<C>): { path: string; url: string | undefined }[];
   /** Non-secret facts about the credentials worth showing (the e-mail to share a sheet with). */
   describe?(config: z.output<C>): Record<string, unknown>;
   deliver(ctx: DeliveryContext, config: z.output<C>, message: OutboundMessage): Promise<DeliveryResult>;

@@ -4,7 +4,7 @@
 import type { Locator } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestBrowser } from './support/browser.ts';
-import { closePortal, signUp, startPortal } from './support/portal.ts';
+import { closePortal, sentBodyInEventsLog, signUp, startPortal } from './support/portal.ts';
 import { waitFor, type TestHub } from './support/hub.ts';
 import type { startReceiver } from './support/receiver.ts';
 
@@ -159,20 +159,7 @@ describe('portal: a lead → webhook flow drawn on the canvas delivers exactly t
     expect(sent.eventTimestamp).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
 
     // The events log shows it delivered, with the body sent.
-    await click(page.getByRole('link', { name: 'Events log' }));
-    await page.waitForURL(/\/events$/);
-    const rowOk = page.getByTestId('event-row').filter({ hasText: 'SUCCESSFUL' });
-    await waitFor(async () => {
-      if ((await rowOk.count()) > 0) return true;
-      count.refreshes++;
-      await page.getByRole('button', { name: 'Refresh' }).click();
-      await page.waitForTimeout(250);
-      return false;
-    }, 15_000, 'a SUCCESSFUL row in the events log');
-    await click(rowOk.first());
-    const body = page.getByTestId('event-detail').getByTestId('sent-body');
-    await expect.poll(() => body.textContent(), { timeout: 15_000 }).toContain('name: "Jane Smith"');
-    const bodyText = (await body.textContent()) ?? '';
+    const bodyText = await sentBodyInEventsLog(page, { click }, 'name: "Jane Smith"', () => count.refreshes++);
     for (const s of ['email: "Jane@Example.com"', `eventId: "${eventId}"`, 'eventType: "lead.captured"', 'customerId: "cus_a1b2c3"']) expect(bodyText).toContain(s);
     expect(bodyText).not.toContain('phone');
     await b.screenshot('flow-events-log');

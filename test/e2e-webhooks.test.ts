@@ -3,7 +3,7 @@
 import type { Locator } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestBrowser } from './support/browser.ts';
-import { closePortal, signUp, startPortal } from './support/portal.ts';
+import { closePortal, sentBodyInEventsLog, signUp, startPortal } from './support/portal.ts';
 import { waitFor, type TestHub } from './support/hub.ts';
 import type { startReceiver } from './support/receiver.ts';
 
@@ -97,20 +97,7 @@ describe('portal: a webhook built in the browser delivers exactly the mapped fie
     expect(sent.eventTimestamp).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
 
     // The events log shows it delivered, with the body sent.
-    await click(page.getByRole('link', { name: 'Events log' }));
-    await page.waitForURL(/\/events$/);
-    const rowOk = page.getByTestId('event-row').filter({ hasText: 'SUCCESSFUL' });
-    await waitFor(async () => {
-      if ((await rowOk.count()) > 0) return true;
-      count.refreshes++;
-      await page.getByRole('button', { name: 'Refresh' }).click();
-      await page.waitForTimeout(250);
-      return false;
-    }, 15_000, 'a SUCCESSFUL row in the events log');
-    await click(rowOk.first());
-    const body = page.getByTestId('event-detail').getByTestId('sent-body');
-    await expect.poll(() => body.textContent(), { timeout: 15_000 }).toContain('full_name: "Jane Smith"');
-    const bodyText = (await body.textContent()) ?? '';
+    const bodyText = await sentBodyInEventsLog(page, { click }, 'full_name: "Jane Smith"', () => count.refreshes++);
     for (const s of ['email: "jane@example.com"', `eventId: "${eventId}"`, 'eventType: "lead.captured"', 'customerId: "cus_a1b2c3"']) expect(bodyText).toContain(s);
     await b.screenshot('events-log-detail');
 

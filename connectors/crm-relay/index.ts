@@ -15,6 +15,14 @@ export const crmRelayConnector: Connector<typeof CrmRelayConfigSchema> = {
   configSchema: CrmRelayConfigSchema,
   secretFields: ['token', 'api_token', 'auth'],
   tracksRecords: true,
+  targetUrls: (config) =>
+    config.preset === 'generic'
+      ? [
+          { path: 'url', url: config.url },
+          // The template's {id} is filled in at delivery; any id gives the same host.
+          { path: 'update_url', url: config.update_url?.replace('{id}', 'id') },
+        ]
+      : [{ path: 'base_url', url: config.base_url }],
   async deliver(ctx, config, message): Promise<DeliveryResult> {
     try {
       switch (config.preset) {

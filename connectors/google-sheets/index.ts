@@ -12,6 +12,10 @@ export const googleSheetsConnector: Connector<typeof GoogleSheetsConfigSchema> =
   displayName: 'Google Sheets',
   configSchema: GoogleSheetsConfigSchema,
   secretFields: ['credentials'],
+  targetUrls: (config) => [
+    { path: 'api_root_url', url: config.api_root_url },
+    { path: 'credentials.token_uri', url: config.credentials.token_uri },
+  ],
   // The owner shares the spreadsheet with this address, so it is shown even though the key is not.
   describe: (config) => ({ client_email: config.credentials.client_email }),
   deliver: (ctx, config, message) => guarded(() => deliver(ctx, config, message)),

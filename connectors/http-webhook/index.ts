@@ -8,6 +8,7 @@ export const httpConnector: Connector<typeof HttpConfigSchema> = {
   displayName: 'HTTPS webhook',
   configSchema: HttpConfigSchema,
   secretFields: ['auth', 'headers', 'secret'],
+  targetUrls: (config) => [{ path: 'url', url: config.url }],
   deliver: (ctx, config, message) => {
     const headers = webhookHeaders(ctx, config, message);
     return httpCall(ctx, { method: config.http_method, url: config.url, headers, body: message.body, timeoutMs: config.timeout_ms, secretHeaders: secretHeaderNames(config.auth) });
@@ -69,7 +70,7 @@ async function probe(ctx: DeliveryContext, config: HttpConfig): Promise<Connecti
     secretHeaders: secretHeaderNames(config.auth),
   });
   const host = new URL(config.url).host;
-  const status = r.ok ? r.status : r.status;
+  const status = r.status;
   // We sent the configured credentials: a 401/403 says they are refused, which the owner must fix.
   if (status === 401 || status === 403) {
     return { ok: false, message: `${host} refused the request (${status}): check the destination's auth settings against what the receiver expects.`, warnings: [], details: { status } };

@@ -24,6 +24,7 @@ export const zapierConnector: Connector<typeof ZapierConfigSchema> = {
   configSchema: ZapierConfigSchema,
   secretFields: [],
   onGone: 'remove',
+  targetUrls: (config) => [{ path: 'url', url: config.url }],
   async deliver(ctx, config, message) {
     const payload = zapierPayload(message.payload, message.eventId);
     const body = Buffer.from(JSON.stringify(payload));

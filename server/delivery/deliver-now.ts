@@ -1,5 +1,4 @@
-import { Agent } from 'undici';
-import { publicOnlyLookup } from '../../connectors/http-webhook/address.ts';
+import type { Agent } from 'undici';
 import type { DeliveryContext, DeliveryResult } from '../../connectors/types.ts';
 import type { ConnectionRow, DestinationRow } from '../db/schema.ts';
 import type { Deps } from '../deps.ts';
@@ -9,8 +8,8 @@ import type { Rule } from '../gateway/rules.ts';
 import { APPLICATION_SOURCE_TYPE } from '../hub/application-source.ts';
 import { MappingError } from '../hub/mappings.ts';
 import type { PublishedEvent } from '../hub/publish.service.ts';
-import { VERSION } from '../version.ts';
-import { OutboundShaper } from './outbound.ts';
+import { createDispatcher, deliveryContext } from './dispatcher.ts';
+import { OutboundShaper, outboundMessage, payloadFailure } from './outbound.ts';
 
 /** A test delivery as the API answers it: what was sent and what came back. */
 export type DeliveryReport = {
@@ -23,13 +22,12 @@ export type DeliveryReport = {
   response: { status: number; headers: Record<string, string>; body: string } | null;
 };
 
-const agents = new Map<boolean, Agent>();
-/** API processes send test deliveries too; one pooled agent each, guarded like the workers'. */
+let dispatcher: { open: boolean; agent: Agent } | null = null;
+/** API processes send test deliveries too: one small pooled agent, guarded like the workers'. */
 export function apiDeliveryContext(deps: Pick<Deps, 'config'>): DeliveryContext {
   const open = deps.config.allowPrivateDestinations;
-  let dispatcher = agents.get(open);
-  if (!dispatcher) agents.set(open, (dispatcher = new Agent({ connections: 16, connect: open ? {} : { lookup: publicOnlyLookup as never } })));
-  return { dispatcher, allowPrivateDestinations: open, userAgent: `Wirehub/${VERSION}` };
+  if (dispatcher?.open !== open) dispatcher = { open, agent: createDispatcher(deps.config, 16) };
+  return deliveryContext(deps.config, dispatcher.agent);
 }
 
 const shaper = new OutboundShaper();
@@ -45,8 +43,9 @@ export async function deliverNow(
   event: PublishedEvent,
 ): Promise<DeliveryReport> {
   const connector = connectorOf(destination.type);
+  const config = connector.configSchema.parse(destinationConfig(deps, destination));
   const body = Buffer.from(JSON.stringify(event));
-  const started = Date.now();
+  const started = new Date();
   let result: DeliveryResult;
   let sent: Buffer | null = null;
   try {
@@ -63,18 +62,11 @@ export async function deliverNow(
     });
     sent = shaped.body;
     const secrets = await ensureProjectSecrets(deps, destination.workspace_id);
-    result = await connector.deliver(apiDeliveryContext(deps), connector.configSchema.parse(destinationConfig(deps, destination)), {
-      eventId: shaped.messageId,
-      eventType: shaped.eventType,
-      timestamp: Math.floor(started / 1000),
-      body: shaped.body,
-      contentType: shaped.contentType,
-      payload: shaped.payload,
-      signingSecret: secrets.signingSecret,
-    });
+    result = await connector.deliver(apiDeliveryContext(deps), config, outboundMessage(shaped, started, secrets.signingSecret));
   } catch (err) {
     if (!(err instanceof MappingError)) throw err;
-    result = { ok: false, retryable: false, errorCode: 'PAYLOAD', error: err.message, request: { method: 'POST', url: destination.type, headers: {} }, durationMs: Date.now() - started };
+    const url = (config as { url?: unknown }).url;
+    result = payloadFailure(err, typeof url === 'string' ? url : destination.type, started);
   }
   const requestBody = result.request.body ?? sent?.toString('utf8');
   return {

@@ -1,8 +1,7 @@
 import { sql } from 'kysely';
-import { Agent } from 'undici';
+import type { Agent } from 'undici';
 import type { z } from 'zod';
 import { connectorFor } from '../../connectors/index.ts';
-import { publicOnlyLookup } from '../../connectors/http-webhook/address.ts';
 import type { Connector, DeliveryContext, DeliveryResult } from '../../connectors/types.ts';
 
 type AnyConnector = Connector<z.ZodType>;
@@ -15,9 +14,9 @@ import { ensureProjectSecrets } from '../gateway/project-secrets.service.ts';
 import { holdDestinationEvents } from './holds.ts';
 import { RateLimiter } from './rate-limiter.ts';
 import { nextRetryDelay } from './retry-policy.ts';
-import { OutboundShaper, type Shaped } from './outbound.ts';
+import { OutboundShaper, outboundMessage, payloadFailure, type Shaped } from './outbound.ts';
+import { createDispatcher, deliveryContext } from './dispatcher.ts';
 import { MappingError } from '../hub/mappings.ts';
-import { VERSION } from '../version.ts';
 const SHORT_RETRY_MS = 1000;
 
 /** One claimed event with everything needed to deliver it, read in the same statement that leases it. */
@@ -84,11 +83,7 @@ export class DeliveryEngine {
     private readonly deps: Deps,
     private readonly onAutoDisabled?: (d: AutoDisabled) => Promise<void>,
   ) {
-    this.dispatcher = new Agent({
-      connections: 64,
-      keepAliveTimeout: 10_000,
-      connect: deps.config.allowPrivateDestinations ? {} : { lookup: publicOnlyLookup as never },
-    });
+    this.dispatcher = createDispatcher(deps.config, 64);
   }
 
   async claim(lane: number, limit: number): Promise<ClaimedEvent[]> {
@@ -177,22 +172,15 @@ export class DeliveryEngine {
       const secret = ev.signing_secret_enc
         ? this.deps.box.open(ev.signing_secret_enc)
         : (await ensureProjectSecrets(this.deps, ev.workspace_id)).signingSecret;
-      result = await connector.deliver(this.context(), this.parsedConfig(connector, ev.destination_auth_enc, config), {
-        eventId: shaped.messageId,
-        eventType: shaped.eventType,
-        timestamp: Math.floor(started.getTime() / 1000),
-        body: shaped.body,
-        contentType: shaped.contentType,
-        payload: shaped.payload,
-        signingSecret: secret,
-        previousRecordId: connector.tracksRecords ? await this.previousRecordId(ev) : undefined,
-      });
+      const previous = connector.tracksRecords ? await this.previousRecordId(ev) : undefined;
+      result = await connector.deliver(this.context(), this.parsedConfig(connector, ev.destination_auth_enc, config), outboundMessage(shaped, started, secret, previous));
     } catch (err) {
       const request = { method: 'POST', url: target, headers: {} };
       const durationMs = Date.now() - started.getTime();
-      if (err instanceof MappingError || err instanceof SyntaxError || !connector) {
-        // Retrying cannot help until the mapping (or the destination) is fixed; then the event can be retried.
-        result = { ok: false, retryable: false, errorCode: connector ? 'PAYLOAD' : 'CONFIG', error: (err as Error).message, request, durationMs };
+      if (!connector) {
+        result = { ok: false, retryable: false, errorCode: 'CONFIG', error: (err as Error).message, request, durationMs };
+      } else if (err instanceof MappingError || err instanceof SyntaxError) {
+        result = payloadFailure(err, target, started);
       } else {
         // A connector throws only on a bug; record it as a failed attempt rather than lose the event.
         this.deps.log.error({ err, eventId: ev.id }, 'connector failed unexpectedly');
@@ -246,7 +234,7 @@ export class DeliveryEngine {
   }
 
   context(): DeliveryContext {
-    return { dispatcher: this.dispatcher, allowPrivateDestinations: this.deps.config.allowPrivateDestinations, userAgent: `Wirehub/${VERSION}` };
+    return deliveryContext(this.deps.config, this.dispatcher);
   }
 
   private push(outcome: Outcome): void {

@@ -1,3 +1,4 @@
+import type { DeliveryResult, OutboundMessage } from '../../connectors/types.ts';
 import { APPLICATION_SOURCE_TYPE } from '../hub/application-source.ts';
 import { isPublishedEvent, wrap } from '../hub/envelope.ts';
 import { compileMappings, type CompiledMappings } from '../hub/mappings.ts';
@@ -79,4 +80,23 @@ function parsed(ev: ShapeInput): unknown {
   } catch {
     return undefined;
   }
+}
+
+/** What a connector is handed for one attempt of a shaped event. */
+export function outboundMessage(shaped: Shaped, at: Date, signingSecret: string, previousRecordId?: string): OutboundMessage {
+  return {
+    eventId: shaped.messageId,
+    eventType: shaped.eventType,
+    timestamp: Math.floor(at.getTime() / 1000),
+    body: shaped.body,
+    contentType: shaped.contentType,
+    payload: shaped.payload,
+    signingSecret,
+    previousRecordId,
+  };
+}
+
+/** An event its mapping cannot turn into a body: retrying cannot help until the mapping is fixed. */
+export function payloadFailure(err: Error, url: string, started: Date): DeliveryResult {
+  return { ok: false, retryable: false, errorCode: 'PAYLOAD', error: err.message, request: { method: 'POST', url, headers: {} }, durationMs: Date.now() - started.getTime() };
 }

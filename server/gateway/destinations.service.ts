@@ -123,24 +123,14 @@ export function destinationOut(deps: Deps, row: DestinationRow, opts: ReadOption
 }
 
 /** Receivers and vendor base URLs on private networks are refused unless the operator allows them. */
-export function checkDestinationUrls(deps: Pick<Deps, 'config'>, config: DestinationConfig): void {
+export function checkDestinationUrls(deps: Pick<Deps, 'config'>, connector: Pick<AnyConnector, 'targetUrls'>, config: DestinationConfig): void {
   if (deps.config.allowPrivateDestinations) return;
-  const credentials = config.credentials as { token_uri?: unknown } | undefined;
-  const candidates: [string, unknown][] = [
-    ...['url', 'base_url', 'api_root_url', 'update_url'].map((k): [string, unknown] => [k, config[k]]),
-    ['credentials.token_uri', credentials?.token_uri],
-  ];
-  for (const [key, value] of candidates) {
-    if (typeof value !== 'string') continue;
-    let host: string;
-    try {
-      host = new URL(value.replace('{id}', 'id')).hostname;
-    } catch {
-      continue;
-    }
+  for (const { path, url } of connector.targetUrls(config)) {
+    if (!url) continue;
+    const host = new URL(url).hostname;
     if (isForbiddenHost(host)) {
       throw new AppError(422, 'PRIVATE_DESTINATION', `${host} is a private, loopback or link-local address; Wirehub does not deliver there unless WIREHUB_ALLOW_PRIVATE_DESTINATIONS=true.`, [
-        { path: `config.${key}`, message: 'must be a public address' },
+        { path: `config.${path}`, message: 'must be a public address' },
       ]);
     }
   }
@@ -178,7 +168,7 @@ export function destinationsService(deps: Deps): ResourceService<DestinationInT,
       return destinationOut(deps, await find(ws, id), opts);
     },
     async create(ws, input) {
-      checkDestinationUrls(deps, input.config);
+      checkDestinationUrls(deps, connectorOf(input.type), input.config);
       try {
         const row = await db
           .insertInto('destinations')
@@ -210,7 +200,7 @@ export function destinationsService(deps: Deps): ResourceService<DestinationInT,
           throw new AppError(400, 'VALIDATION_ERROR', 'Invalid destination config', merged.error.issues.map((i) => ({ path: ['body', 'config', ...i.path].join('.'), message: i.message })));
         }
         const config = merged.data as DestinationConfig;
-        checkDestinationUrls(deps, config);
+        checkDestinationUrls(deps, connector, config);
         stored = sealConfig(deps, connector, config);
       }
       try {

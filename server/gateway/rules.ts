@@ -1,7 +1,7 @@
 import { Query } from 'mingo';
 import { z } from 'zod';
 import { EnvelopeKind, envelopeConflicts } from '../hub/envelope.ts';
-import { compileMappings, MappingError, Mappings, type MappingEntryT } from '../hub/mappings.ts';
+import { compileEntry, MappingError, Mappings, type MappingEntryT } from '../hub/mappings.ts';
 
 /** Mongo-style conditions; nested plain objects mean "these fields match", as in Hookdeck filters. */
 const condition = z.union([z.record(z.string(), z.unknown()), z.string(), z.number(), z.boolean(), z.null()]);
@@ -60,10 +60,10 @@ export function mappingProblems(mappings: MappingEntryT[] | null, envelope: z.ou
       problems.push({ path: ['mappings', i, 'to'], message: `"${m.to}" belongs to the ${envelope} envelope and cannot be mapped` });
     }
     try {
-      compileMappings([m]);
+      compileEntry(m, i);
     } catch (err) {
       if (!(err instanceof MappingError)) throw err;
-      problems.push({ path: ['mappings', i, 'expression'], message: err.message.replace(/^mapping 0/, `mapping ${i}`) });
+      problems.push({ path: ['mappings', i, 'expression'], message: err.message });
     }
   });
   return problems;

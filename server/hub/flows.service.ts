@@ -62,6 +62,12 @@ function located(err: unknown, plan: DestinationPlan, graph: FlowGraphT): unknow
   return invalid(mapped);
 }
 
+/** A webhook already gone (removed by hand) is what the caller wanted anyway. */
+const unlessGone = <T>(err: unknown): T | null => {
+  if (err instanceof AppError && err.status === 404) return null;
+  throw err;
+};
+
 const webhookName = (flowId: string, flowName: string, nodeId: string) => `${flowName.slice(0, 60)}: ${nodeId} ${flowId.slice(-8)}`;
 
 export function flowsService(deps: Deps) {
@@ -116,7 +122,7 @@ export function flowsService(deps: Deps) {
       let hook: WebhookOut;
       try {
         const existing = before.get(plan.node.id);
-        const updated = existing ? await hooks.update(ws, existing, WebhookPatch.parse(fields), opts).catch((err: unknown) => (err instanceof AppError && err.status === 404 ? null : Promise.reject(err))) : null;
+        const updated = existing ? await hooks.update(ws, existing, WebhookPatch.parse(fields), opts).catch(unlessGone<WebhookOut>) : null;
         if (updated) hook = updated;
         else {
           hook = await hooks.create(ws, WebhookIn.parse({ ...fields, description: `Made by the flow "${name}" (${flowId}).` }), opts);
@@ -131,7 +137,7 @@ export function flowsService(deps: Deps) {
       stored.set(plan.node.id, { url: d.url, signing: d.signing, webhookId: hook.id, authorizationHint: hook.authorization });
     }
     for (const [nodeId, webhookId] of before) {
-      if (!stored.has(nodeId)) await hooks.remove(ws, webhookId).catch((err: unknown) => (err instanceof AppError && err.status === 404 ? undefined : Promise.reject(err)));
+      if (!stored.has(nodeId)) await hooks.remove(ws, webhookId).catch(unlessGone);
     }
     const nodes = graph.nodes.map((n) => (n.kind === 'webhook' ? { ...n, data: stored.get(n.id) as WebhookDataT } : n));
     return { graph: { nodes, edges: graph.edges } as FlowGraphT, secrets, created };
@@ -178,7 +184,7 @@ export function flowsService(deps: Deps) {
     async remove(ws: string, id: string): Promise<void> {
       const row = await find(ws, id);
       for (const { webhookId } of webhooksOf(row.graph as FlowGraphT)) {
-        await hooks.remove(ws, webhookId).catch((err: unknown) => (err instanceof AppError && err.status === 404 ? undefined : Promise.reject(err)));
+        await hooks.remove(ws, webhookId).catch(unlessGone);
       }
       await db.deleteFrom('flows').where('id', '=', id).where('workspace_id', '=', ws).execute();
     },

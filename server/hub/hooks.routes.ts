@@ -6,7 +6,8 @@ import { AppError, notFound } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
 import { body, idParam } from '../core/validate.ts';
 import type { Deps } from '../deps.ts';
-import { checkDestinationUrls, deleteDestination, destinationConfig, sealConfig } from '../gateway/destinations.service.ts';
+import { checkDestinationUrls, deleteDestination, destinationConfig } from '../gateway/destinations.service.ts';
+import { insertApplicationPair } from './application-pair.ts';
 import { RulesSchema } from '../gateway/rules.ts';
 import { applicationSources } from './application-source.ts';
 import { isPublishedEvent, wrap } from './envelope.ts';
@@ -54,30 +55,21 @@ export function hooksRoutes(deps: Deps): Router {
         throw err;
       });
     const config = ZapierConfigSchema.parse({ url: input.target_url, event: type.name });
-    checkDestinationUrls(deps, config);
+    checkDestinationUrls(deps, zapierConnector, config);
     const sourceId = await applicationSources(deps).ensure(workspaceId);
-    const id = newId('web');
-    const name = `zapier ${type.name} ${id.slice(-8)}`;
-    const row = await db.transaction().execute(async (trx) => {
-      const dest = await trx
-        .insertInto('destinations')
-        .values({ id: newId('des'), workspace_id: workspaceId, name, description: `Zapier subscription to ${type.name}`, type: zapierConnector.id, ...sealConfig(deps, zapierConnector, config) })
-        .returningAll()
-        .executeTakeFirstOrThrow();
-      return trx
-        .insertInto('connections')
-        .values({
-          id,
-          workspace_id: workspaceId,
-          name,
-          description: dest.description,
-          source_id: sourceId,
-          destination_id: dest.id,
-          rules: JSON.stringify(RulesSchema.parse([{ type: 'filter', body: { eventType: type.name } }])),
-        })
-        .returningAll()
-        .executeTakeFirstOrThrow();
-    });
+    // Zapier names nothing; a short random suffix keeps the names unique per subscription.
+    const name = `zapier ${type.name} ${newId('web').slice(-8)}`;
+    const { conn: row } = await db.transaction().execute((trx) =>
+      insertApplicationPair(trx, deps, {
+        workspaceId,
+        sourceId,
+        name,
+        description: `Zapier subscription to ${type.name}`,
+        connector: zapierConnector,
+        config,
+        rules: RulesSchema.parse([{ type: 'filter', body: { eventType: type.name } }]),
+      }),
+    );
     deps.routing.invalidate();
     res.status(201).json({ id: row.id, target_url: config.url, event: type.name, created_at: row.created_at });
   });

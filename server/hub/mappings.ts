@@ -82,34 +82,39 @@ function plain(value: unknown): unknown {
   return value;
 }
 
+type Step = { to: string; run: Compiled; fallback: unknown };
+
+/** Compiles entry `i` of a mapping list; a MappingError names that index. */
+export function compileEntry(m: MappingEntryT, i: number): Step {
+  if (m.from !== undefined) {
+    const from = m.from;
+    return { to: m.to, run: async (input) => readPath(input, from), fallback: m.default };
+  }
+  if (m.expression !== undefined) {
+    let expr: jsonata.Expression;
+    try {
+      expr = jsonata(m.expression, GUARDRAILS);
+    } catch (err) {
+      throw new MappingError(i, m.to, `invalid expression: ${jsonataMessage(err)}`);
+    }
+    return {
+      to: m.to,
+      fallback: m.default,
+      run: async (input) => {
+        try {
+          return plain(await expr.evaluate(input));
+        } catch (err) {
+          throw new MappingError(i, m.to, `expression failed: ${jsonataMessage(err)}`);
+        }
+      },
+    };
+  }
+  const value = m.value;
+  return { to: m.to, run: async () => value, fallback: undefined };
+}
+
 export function compileMappings(entries: MappingEntryT[]): CompiledMappings {
-  const steps: { to: string; run: Compiled; fallback: unknown }[] = entries.map((m, i) => {
-    if (m.from !== undefined) {
-      const from = m.from;
-      return { to: m.to, run: async (input) => readPath(input, from), fallback: m.default };
-    }
-    if (m.expression !== undefined) {
-      let expr: jsonata.Expression;
-      try {
-        expr = jsonata(m.expression, GUARDRAILS);
-      } catch (err) {
-        throw new MappingError(i, m.to, `invalid expression: ${jsonataMessage(err)}`);
-      }
-      return {
-        to: m.to,
-        fallback: m.default,
-        run: async (input) => {
-          try {
-            return plain(await expr.evaluate(input));
-          } catch (err) {
-            throw new MappingError(i, m.to, `expression failed: ${jsonataMessage(err)}`);
-          }
-        },
-      };
-    }
-    const value = m.value;
-    return { to: m.to, run: async () => value, fallback: undefined };
-  });
+  const steps = entries.map(compileEntry);
   return async (input) => {
     const out: Record<string, unknown> = {};
     for (const step of steps) {

@@ -66,11 +66,7 @@ export function webhooksRoutes(deps: Deps): Router {
   r.post('/mappings/preview', async (req, res) => {
     const input = body(req, PreviewIn);
     const mappings = parseMappings(input.mappings, input.envelope);
-    const event = await sampleEvent(deps, ws(req), input.eventType ?? 'sample', input.sample).catch((err: unknown) => {
-      // A bare sample needs no declared type: it is previewed as an unnamed event.
-      if (input.eventType === undefined && input.sample) return { eventType: 'sample', eventId: 'msg_preview', eventTimestamp: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'), customerId: ws(req), data: input.sample };
-      throw err;
-    });
+    const event = await sampleEvent(deps, ws(req), input.eventType, input.sample);
     let fields: Record<string, unknown>;
     try {
       fields = mappings ? await compileMappings(mappings)(event) : event.data;

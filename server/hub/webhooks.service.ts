@@ -4,7 +4,6 @@ import { HttpConfigSchema, type HttpConfig } from '../../connectors/http-webhook
 import { httpConnector } from '../../connectors/http-webhook/index.ts';
 import { mask, newSigningSecret } from '../core/crypto.ts';
 import { AppError, conflict, notFound } from '../core/errors.ts';
-import { newId } from '../core/ids.ts';
 import { descriptionSchema, nameSchema } from '../core/validate.ts';
 import { isUniqueViolation } from '../db/errors.ts';
 import type { ConnectionRow, DestinationRow } from '../db/schema.ts';
@@ -18,6 +17,7 @@ import { EnvelopeKind } from './envelope.ts';
 import { eventTypeName, eventTypesService } from './event-types.service.ts';
 import { Mappings, type MappingEntryT } from './mappings.ts';
 import { sampleEvent } from './sample-event.ts';
+import { insertApplicationPair } from './application-pair.ts';
 
 const secretSchema = HttpConfigSchema.shape.secret.unwrap();
 const authorization = z.string().min(1).max(4096).regex(/^[^\r\n]*$/, 'must not contain line breaks');
@@ -206,7 +206,7 @@ export function webhooksService(deps: Deps) {
         secret,
         auth: input.authorization ? { type: 'custom', value: input.authorization } : { type: 'none' },
       });
-      checkDestinationUrls(deps, config);
+      checkDestinationUrls(deps, httpConnector, config);
       const sourceId = await sources.ensure(ws);
       const max = deps.config.maxWebhooks;
       try {
@@ -224,25 +224,16 @@ export function webhooksService(deps: Deps) {
           if (Number(n) >= max) {
             throw new AppError(403, 'PLAN_LIMIT', `This workspace already has ${n} webhooks, the most its plan allows (${max}). Delete one, or raise WIREHUB_MAX_WEBHOOKS.`, { limit: max, current: Number(n) });
           }
-          const dest = await trx
-            .insertInto('destinations')
-            .values({ id: newId('des'), workspace_id: ws, name: input.name, description: input.description ?? null, type: WEBHOOK_TYPE, ...sealConfig(deps, httpConnector, config) })
-            .returningAll()
-            .executeTakeFirstOrThrow();
-          const conn = await trx
-            .insertInto('connections')
-            .values({
-              id: newId('web'),
-              workspace_id: ws,
-              name: input.name,
-              description: input.description ?? null,
-              source_id: sourceId,
-              destination_id: dest.id,
-              rules: JSON.stringify(rulesFor(input.events, mappings, input.envelope, [], opts.extraFilter ?? null)),
-              disabled_at: input.enabled ? null : new Date(),
-            })
-            .returningAll()
-            .executeTakeFirstOrThrow();
+          const { dest, conn } = await insertApplicationPair(trx, deps, {
+            workspaceId: ws,
+            sourceId,
+            name: input.name,
+            description: input.description ?? null,
+            connector: httpConnector,
+            config,
+            rules: rulesFor(input.events, mappings, input.envelope, [], opts.extraFilter ?? null),
+            disabled: !input.enabled,
+          });
           return out(conn, dest, secret);
         });
         return deps.routing.changed(created);
@@ -267,7 +258,7 @@ export function webhooksService(deps: Deps) {
         ...(patch.secret !== undefined ? { secret: patch.secret } : {}),
         ...(patch.authorization !== undefined ? { auth: patch.authorization ? { type: 'custom', value: patch.authorization } : { type: 'none' } } : {}),
       });
-      checkDestinationUrls(deps, config);
+      checkDestinationUrls(deps, httpConnector, config);
       try {
         await db.transaction().execute(async (trx) => {
           await trx

@@ -2,8 +2,9 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Locator, Page } from 'playwright-core';
+import { expect } from 'vitest';
 import { startBrowser, type TestBrowser } from './browser.ts';
-import { startTestHub, type TestHub } from './hub.ts';
+import { startTestHub, waitFor, type TestHub } from './hub.ts';
 import { startReceiver } from './receiver.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -39,4 +40,25 @@ export async function signUp(page: Page, url: string, act: { click(l: Locator): 
   const token = (await page.evaluate(() => localStorage.getItem('wirehub.token'))) ?? '';
   if (!token) throw new Error('the portal stored no session token after sign-up');
   return token;
+}
+
+/**
+ * Opens the events log, presses Refresh until a SUCCESSFUL event shows, opens it, and answers the
+ * text of the body its attempt sent once that text contains `expected`.
+ */
+export async function sentBodyInEventsLog(page: Page, act: { click(l: Locator): Promise<void> }, expected: string, onRefresh: () => void): Promise<string> {
+  await act.click(page.getByRole('link', { name: 'Events log' }));
+  await page.waitForURL(/\/events$/);
+  const rowOk = page.getByTestId('event-row').filter({ hasText: 'SUCCESSFUL' });
+  await waitFor(async () => {
+    if ((await rowOk.count()) > 0) return true;
+    onRefresh();
+    await page.getByRole('button', { name: 'Refresh' }).click();
+    await page.waitForTimeout(250);
+    return false;
+  }, 15_000, 'a SUCCESSFUL row in the events log');
+  await act.click(rowOk.first());
+  const body = page.getByTestId('event-detail').getByTestId('sent-body');
+  await expect.poll(() => body.textContent(), { timeout: 15_000 }).toContain(expected);
+  return (await body.textContent()) ?? '';
 }

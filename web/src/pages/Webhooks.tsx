@@ -2,24 +2,12 @@ import { useState } from 'react';
 import { api } from '../api.ts';
 import { ErrorBox } from '../ui/ErrorBox.tsx';
 import { useLoad } from '../ui/useLoad.ts';
+import type { WebhookOut } from '../../../server/hub/webhooks.service.ts';
 import { MappingEditor, type Mapping } from '../ui/MappingEditor.tsx';
 import { JsonView } from '../ui/JsonView.tsx';
 
-export type Webhook = {
-  id: string;
-  name: string;
-  url: string;
-  events: string[];
-  mappings: Mapping[] | null;
-  envelope: 'flat' | 'nested';
-  signing: 'hmac' | 'shared-secret';
-  secret?: string;
-  secret_hint: string;
-  authorization: string | null;
-  enabled: boolean;
-  paused: boolean;
-  disabled_reason: string | null;
-};
+// The API's own type; dates arrive as JSON strings and this page does not show them.
+export type Webhook = Omit<WebhookOut, 'created_at' | 'updated_at'>;
 export type EventType = { name: string; group: string; description: string; sample: Record<string, unknown> };
 type TestReport = { ok: boolean; status: number | null; error: string | null; duration_ms: number; request: { method: string; url: string; headers: Record<string, string>; body: unknown }; response: { status: number; body: string } | null };
 

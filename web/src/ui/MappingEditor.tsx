@@ -3,8 +3,10 @@ import { api } from '../api.ts';
 import { ErrorBox } from './ErrorBox.tsx';
 import { JsonView } from './JsonView.tsx';
 
-/** One mapping entry as the API takes it (server/hub/mappings.ts). */
-export type Mapping = { to: string; from?: string; expression?: string; value?: unknown; default?: unknown };
+import type { MappingEntryT } from '../../../server/hub/mappings.ts';
+
+/** One mapping entry as the API takes it. */
+export type Mapping = MappingEntryT;
 type Kind = 'from' | 'expression' | 'value';
 
 const kindOf = (m: Mapping): Kind => (m.expression !== undefined ? 'expression' : m.value !== undefined ? 'value' : 'from');
