@@ -98,7 +98,7 @@ describe('portal: a lead → webhook flow drawn on the canvas delivers exactly t
     await click(page.getByRole('button', { name: 'Close panel' }));
     await connect('trigger_1', 'map_1');
     await connect('map_1', 'webhook_1');
-    await expect.poll(() => page.locator('.react-flow__edge').count()).toBe(2);
+    await expect.poll(() => page.locator('.react-flow__edge').count(), { timeout: 10_000 }).toBe(2);
 
     // Map name and email by dragging them onto "Fields to send".
     await click(page.getByTestId('node-map_1'));
@@ -118,7 +118,7 @@ describe('portal: a lead → webhook flow drawn on the canvas delivers exactly t
     // No problems anywhere on the canvas.
     expect(await page.locator('[data-testid^="problems-"]').count()).toBe(0);
     expect(await page.getByTestId('problem-count').count()).toBe(0);
-    await expect.poll(() => page.locator('.flow-toolbar').textContent()).toContain('Ready to save');
+    await expect.poll(() => page.locator('.flow-toolbar').textContent(), { timeout: 10_000 }).toContain('Ready to save');
     const drawn = await positions();
 
     // Save; the secret is shown once.
@@ -175,8 +175,8 @@ describe('portal: a lead → webhook flow drawn on the canvas delivers exactly t
     await page.waitForURL(new RegExp(`/flows/${flowId}$`));
     await page.getByTestId('node-webhook_1').waitFor();
     expect(await page.getByTestId('flow-name').inputValue()).toBe('Leads to CRM');
-    await expect.poll(() => page.locator('.react-flow__node').count()).toBe(3);
-    await expect.poll(() => page.locator('.react-flow__edge').count()).toBe(2);
+    await expect.poll(() => page.locator('.react-flow__node').count(), { timeout: 10_000 }).toBe(3);
+    await expect.poll(() => page.locator('.react-flow__edge').count(), { timeout: 10_000 }).toBe(2);
     const reopened = await positions();
     expect(Object.keys(reopened).sort()).toEqual(['map_1', 'trigger_1', 'webhook_1']);
     for (const id of Object.keys(drawn)) {
@@ -200,12 +200,12 @@ describe('portal: a lead → webhook flow drawn on the canvas delivers exactly t
     await page.getByTestId('webhook-url').fill(`${receiver.url}/orphan`);
 
     const problems = page.getByTestId('problems-webhook_1');
-    await expect.poll(() => problems.textContent()).toMatch(/trigger/i);
+    await expect.poll(() => problems.textContent(), { timeout: 10_000 }).toMatch(/trigger/i);
     expect(await page.getByTestId('node-webhook_1').getAttribute('class')).toContain('invalid');
-    await expect.poll(() => page.getByTestId('problem-count').textContent()).toMatch(/\d+ problems?/);
+    await expect.poll(() => page.getByTestId('problem-count').textContent(), { timeout: 10_000 }).toMatch(/\d+ problems?/);
 
     await page.getByTestId('save-flow').click();
-    await expect.poll(() => page.getByRole('alert').first().textContent()).toMatch(/Fix \d+ problems? first/);
+    await expect.poll(() => page.getByRole('alert').first().textContent(), { timeout: 10_000 }).toMatch(/Fix \d+ problems? first/);
     expect(page.url()).toMatch(/\/flows\/new$/);
     await b.screenshot('flow-canvas-invalid');
     const flows = await hub.api('get', '/api/v1/flows', token);
