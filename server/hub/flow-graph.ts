@@ -5,8 +5,14 @@ import { EnvelopeKind, envelopeConflicts } from './envelope.ts';
  * The flow graph the portal draws: triggers → steps → destinations. Shared by the editor (checked
  * before saving) and the server (checked again on write). Zod only: Vite bundles this file.
  */
-export const NODE_KINDS = ['trigger', 'filter', 'map', 'webhook'] as const;
+export const STEP_KINDS = ['filter', 'transform', 'map', 'delay', 'dedupe'] as const;
+export const DESTINATION_KINDS = ['webhook', 'sheets', 'crm', 'zapier', 'destination'] as const;
+export const NODE_KINDS = ['trigger', ...STEP_KINDS, ...DESTINATION_KINDS] as const;
 export type NodeKind = (typeof NODE_KINDS)[number];
+export type StepKind = (typeof STEP_KINDS)[number];
+export type DestinationKind = (typeof DESTINATION_KINDS)[number];
+export const isDestinationKind = (k: unknown): k is DestinationKind => (DESTINATION_KINDS as readonly unknown[]).includes(k);
+export const isStepKind = (k: unknown): k is StepKind => (STEP_KINDS as readonly unknown[]).includes(k);
 
 const nodeId = z.string().regex(/^[A-Za-z0-9_-]{1,40}$/, 'use 1-40 letters, digits, _ or -');
 const position = z.object({ x: z.number(), y: z.number() });
@@ -47,19 +53,110 @@ export const WebhookData = z
     authorization: z.string().max(4096).regex(/^[^\r\n]*$/, 'must not contain line breaks').nullable().optional(),
     /** Set by the server: the webhook this node became, and the masked Authorization. */
     webhookId: z.string().optional(),
+    connectionId: z.string().optional(),
+    destinationId: z.string().optional(),
     authorizationHint: z.string().nullable().optional(),
   })
   .strict();
 export type WebhookDataT = z.output<typeof WebhookData>;
 
-const DATA = { trigger: TriggerData, filter: FilterData, map: MapData, webhook: WebhookData } as const;
+/** A field of the event's data, as a dot path (`email`, `address.city`). */
+const fieldPath = z.string().regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'name a field of the event data, such as email or address.city');
+
+/** A JSONata expression over the event whose result (an object) replaces the event's data for the steps after it. */
+export const TransformData = z.object({ expression: z.string().trim().min(1, 'write a JSONata expression').max(4000) }).strict();
+export type TransformDataT = z.output<typeof TransformData>;
+
+/** Holds each event before delivery (the connection's delay rule, seed 002: 0–86,400,000 ms). */
+export const DelayData = z.object({ delay_ms: z.number().int().min(0).max(86_400_000, 'at most 24 hours') }).strict();
+export type DelayDataT = z.output<typeof DelayData>;
+
+/**
+ * Drops an event equal to one seen within the window (the deduplicate rule, seed 002: 1,000–3,600,000
+ * ms). Fields are of the event's data; none listed compares the whole data. Include or exclude, not both.
+ */
+export const DedupeData = z
+  .object({
+    window_ms: z.number().int().min(1000, 'at least 1 second').max(3_600_000, 'at most 1 hour'),
+    include_fields: z.array(fieldPath).max(50).optional(),
+    exclude_fields: z.array(fieldPath).max(50).optional(),
+  })
+  .strict()
+  .refine((d) => !(d.include_fields?.length && d.exclude_fields?.length), { message: 'compare some fields or ignore some fields, not both', path: ['exclude_fields'] });
+export type DedupeDataT = z.output<typeof DedupeData>;
+
+/** Set by the server on every destination node once saved: the connection (and destination) it became. */
+const savedAs = { connectionId: z.string().optional(), destinationId: z.string().optional() };
+
+/**
+ * Appends a row per event to a Google Sheet, with the workspace's service account (Settings) unless
+ * `credentialId` names another stored one. `columns` are the sheet's header: the map step upstream
+ * must give each one a value.
+ */
+export const SheetsData = z
+  .object({
+    spreadsheetId: z.string().trim().min(1, 'paste the spreadsheet\'s URL or ID').max(2048),
+    sheetName: z.string().trim().min(1).max(100).default('Sheet1'),
+    columns: z.array(z.string().trim().min(1, 'a column needs a name').max(200)).min(1, 'add the sheet\'s columns').max(100),
+    credentialId: z.string().max(64).optional(),
+    ...savedAs,
+  })
+  .strict();
+export type SheetsDataT = z.output<typeof SheetsData>;
+
+/** Creates or updates a contact in a CRM, with the workspace's stored credentials for that CRM (Settings). */
+export const CrmData = z
+  .object({
+    preset: z.enum(['hubspot', 'pipedrive', 'generic']),
+    /** The generic preset's endpoint. */
+    url: z.string().trim().max(2048).optional(),
+    credentialId: z.string().max(64).optional(),
+    ...savedAs,
+  })
+  .strict()
+  .refine((d) => d.preset !== 'generic' || (d.url && /^https?:\/\//.test(d.url)), { message: 'enter the CRM endpoint URL', path: ['url'] });
+export type CrmDataT = z.output<typeof CrmData>;
+
+/** Posts each event to a Zapier "Catch Hook" URL. */
+export const ZapierData = z
+  .object({
+    url: z.string().trim().min(1, 'paste the Zap\'s catch hook URL').max(2048).pipe(z.url({ protocol: /^https?$/, message: 'use an http(s) URL' })),
+    ...savedAs,
+  })
+  .strict();
+export type ZapierDataT = z.output<typeof ZapierData>;
+
+/** Sends to a destination that already exists (any kind); saving adds a connection to it, deleting removes only that. */
+export const ExistingDestinationData = z.object({ destinationId: z.string().min(1, 'choose a destination').max(64), connectionId: z.string().optional() }).strict();
+export type ExistingDestinationDataT = z.output<typeof ExistingDestinationData>;
+
+const DATA = {
+  trigger: TriggerData,
+  filter: FilterData,
+  transform: TransformData,
+  map: MapData,
+  delay: DelayData,
+  dedupe: DedupeData,
+  webhook: WebhookData,
+  sheets: SheetsData,
+  crm: CrmData,
+  zapier: ZapierData,
+  destination: ExistingDestinationData,
+} as const;
 
 const base = { id: nodeId, position };
 export const FlowNode = z.discriminatedUnion('kind', [
   z.object({ ...base, kind: z.literal('trigger'), data: TriggerData }),
   z.object({ ...base, kind: z.literal('filter'), data: FilterData }),
+  z.object({ ...base, kind: z.literal('transform'), data: TransformData }),
   z.object({ ...base, kind: z.literal('map'), data: MapData }),
+  z.object({ ...base, kind: z.literal('delay'), data: DelayData }),
+  z.object({ ...base, kind: z.literal('dedupe'), data: DedupeData }),
   z.object({ ...base, kind: z.literal('webhook'), data: WebhookData }),
+  z.object({ ...base, kind: z.literal('sheets'), data: SheetsData }),
+  z.object({ ...base, kind: z.literal('crm'), data: CrmData }),
+  z.object({ ...base, kind: z.literal('zapier'), data: ZapierData }),
+  z.object({ ...base, kind: z.literal('destination'), data: ExistingDestinationData }),
 ]);
 export type FlowNodeT = z.output<typeof FlowNode>;
 export const FlowEdge = z.object({ id: z.string().min(1).max(100), source: z.string(), target: z.string() });
@@ -67,11 +164,23 @@ export type FlowEdgeT = z.output<typeof FlowEdge>;
 export const FlowGraph = z.object({ nodes: z.array(FlowNode).max(200), edges: z.array(FlowEdge).max(500) });
 export type FlowGraphT = z.output<typeof FlowGraph>;
 
+const KIND_NAMES: Record<StepKind, string> = { filter: 'filter', transform: 'transform', map: 'map', delay: 'delay', dedupe: 'deduplicate' };
+
 /** One thing wrong with a graph: `path` starts with `nodes.<id>` or `edges.<id>`. */
 export type GraphProblem = { path: string; message: string; nodeId?: string; edgeId?: string };
 
 /** What one destination node turns into: the events feeding it, the filters and the mapping on the way. */
-export type DestinationPlan = { node: FlowNodeT & { kind: 'webhook' }; events: string[]; filters: FilterDataT[]; map: MapDataT | null; mapNodeId: string | null };
+export type DestinationNodeT = Extract<FlowNodeT, { kind: DestinationKind }>;
+export type DestinationPlan = {
+  node: DestinationNodeT;
+  events: string[];
+  filters: FilterDataT[];
+  transform: TransformDataT | null;
+  map: MapDataT | null;
+  mapNodeId: string | null;
+  delay: DelayDataT | null;
+  dedupe: DedupeDataT | null;
+};
 
 const LooseGraph = z.object({
   nodes: z.array(z.object({ id: z.unknown(), kind: z.unknown(), position: z.unknown(), data: z.unknown() }).loose()).max(200),
@@ -145,8 +254,8 @@ export function validateGraph(raw: unknown): GraphProblem[] {
     const s = kinds.get(source);
     const t = kinds.get(target);
     if (t === 'trigger') edgeAt(id, 'a trigger starts a flow: nothing can lead into it');
-    if (s === 'webhook') edgeAt(id, 'a destination ends a flow: nothing can follow it');
-    if (!s || !t || t === 'trigger' || s === 'webhook') continue;
+    if (isDestinationKind(s)) edgeAt(id, 'a destination ends a flow: nothing can follow it');
+    if (!s || !t || t === 'trigger' || isDestinationKind(s)) continue;
     out.set(source, [...(out.get(source) ?? []), target]);
     into.set(target, [...(into.get(target) ?? []), source]);
   }
@@ -178,23 +287,31 @@ export function validateGraph(raw: unknown): GraphProblem[] {
   for (const [id, kind] of kinds) {
     const down = [...reach(id, out)].map((d) => kinds.get(d));
     const up = [...reach(id, into)].map((u) => kinds.get(u));
-    if (kind === 'trigger' && !down.includes('webhook')) nodeAt(id, 'this trigger leads to no destination: connect it to one');
-    if (kind === 'webhook' && !up.includes('trigger')) nodeAt(id, 'no trigger leads to this destination: connect one');
-    if ((kind === 'filter' || kind === 'map') && (!up.includes('trigger') || !down.includes('webhook'))) {
+    if (kind === 'trigger' && !down.some(isDestinationKind)) nodeAt(id, 'this trigger leads to no destination: connect it to one');
+    if (isDestinationKind(kind) && !up.includes('trigger')) nodeAt(id, 'no trigger leads to this destination: connect one');
+    if (isStepKind(kind) && (!up.includes('trigger') || !down.some(isDestinationKind))) {
       nodeAt(id, 'this step must sit between a trigger and a destination');
     }
   }
 
-  // More than one map on a path: walk every path (the graph is acyclic and small).
+  // Walk every path (the graph is acyclic and small): each step kind but filter once per path, and
+  // filters before the steps that change the data, which runs before the mapping.
   const reported = new Set<string>();
-  const walk = (id: string, maps: string[]) => {
+  const report = (id: string, message: string) => {
+    if (reported.has(id)) return;
+    reported.add(id);
+    nodeAt(id, message);
+  };
+  const walk = (id: string, before: string[]) => {
     const kind = kinds.get(id);
-    const here = kind === 'map' ? [...maps, id] : maps;
-    if (here.length > 1 && !reported.has(id) && kind === 'map') {
-      reported.add(id);
-      nodeAt(id, `a path may have one map step; this one follows ${here.slice(0, -1).join(', ')}`);
+    if (kind && isStepKind(kind)) {
+      const earlier = before.filter((b) => kinds.get(b) === kind);
+      if (kind !== 'filter' && earlier.length) report(id, `a path may have one ${KIND_NAMES[kind]} step; this one follows ${earlier.join(', ')}`);
+      const changers = before.filter((b) => kinds.get(b) === 'transform' || kinds.get(b) === 'map');
+      if (kind === 'filter' && changers.length) report(id, `put filters before ${changers.join(', ')}: a filter checks the event as it arrived`);
+      if (kind === 'transform' && before.some((b) => kinds.get(b) === 'map')) report(id, 'put the transform before the map step: the map reads what the transform made');
     }
-    for (const next of out.get(id) ?? []) walk(next, here);
+    for (const next of out.get(id) ?? []) walk(next, [...before, id]);
   };
   for (const [id, kind] of kinds) if (kind === 'trigger') walk(id, []);
   if (problems.length) return problems;
@@ -208,13 +325,13 @@ export function validateGraph(raw: unknown): GraphProblem[] {
 function planOf(nodes: Map<string, FlowNodeT>, into: Map<string, string[]>): (DestinationPlan & { conflict?: string })[] {
   const plans: (DestinationPlan & { conflict?: string })[] = [];
   for (const dest of nodes.values()) {
-    if (dest.kind !== 'webhook') continue;
+    if (!isDestinationKind(dest.kind)) continue;
     // Every path from a trigger into this destination, as the steps it passes.
     const paths: { trigger: string; steps: string[] }[] = [];
     const back = (id: string, steps: string[]) => {
       const n = nodes.get(id);
       if (n?.kind === 'trigger') return void paths.push({ trigger: n.data.eventType, steps });
-      for (const prev of into.get(id) ?? []) back(prev, n && n.kind !== 'webhook' ? [id, ...steps] : steps);
+      for (const prev of into.get(id) ?? []) back(prev, n && isStepKind(n.kind) ? [id, ...steps] : steps);
     };
     back(dest.id, []);
     const key = (steps: string[]) => [...steps].sort().join(',');
@@ -224,12 +341,16 @@ function planOf(nodes: Map<string, FlowNodeT>, into: Map<string, string[]>): (De
       : undefined;
     const steps = first.map((id) => nodes.get(id) as FlowNodeT);
     const mapNode = steps.find((s) => s.kind === 'map');
+    const stepData = (kind: StepKind): unknown => steps.find((s) => s.kind === kind)?.data ?? null;
     plans.push({
-      node: dest,
+      node: dest as DestinationNodeT,
       events: [...new Set(paths.map((p) => p.trigger))],
       filters: steps.flatMap((s) => (s.kind === 'filter' ? [s.data] : [])),
+      transform: stepData('transform') as TransformDataT | null,
       map: mapNode?.kind === 'map' ? mapNode.data : null,
       mapNodeId: mapNode?.id ?? null,
+      delay: stepData('delay') as DelayDataT | null,
+      dedupe: stepData('dedupe') as DedupeDataT | null,
       ...(conflict ? { conflict } : {}),
     });
   }

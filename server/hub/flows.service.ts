@@ -108,6 +108,7 @@ export function flowsService(deps: Deps) {
     const secrets: NonNullable<FlowOut['secrets']> = [];
     const created: string[] = [];
     for (const plan of planDestinations(graph)) {
+      if (plan.node.kind !== 'webhook') throw invalid([{ path: `nodes.${plan.node.id}`, message: `${plan.node.kind} destinations cannot be saved yet` }]);
       const d = plan.node.data;
       const fields = {
         name: webhookName(flowId, name, plan.node.id),

@@ -5,8 +5,13 @@ const NAV: [string, string][] = [
   ['/flows', 'Flows'],
   ['/webhooks', 'Webhooks'],
   ['/events', 'Events log'],
+  ['/sources', 'Sources'],
+  ['/destinations', 'Destinations'],
+  ['/connections', 'Connections'],
   ['/event-types', 'Event types'],
   ['/api-keys', 'API keys'],
+  ['/secrets', 'Project secrets'],
+  ['/settings', 'Settings'],
 ];
 
 export function Layout() {

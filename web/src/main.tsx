@@ -1,4 +1,4 @@
-import { StrictMode, type ReactNode } from 'react';
+import { lazy, StrictMode, Suspense, type ReactNode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { BrowserRouter, Navigate, Route, Routes } from 'react-router';
 import { AuthProvider, useAuth } from './auth.tsx';
@@ -6,9 +6,15 @@ import { Layout } from './Layout.tsx';
 import { Events } from './pages/Events.tsx';
 import { Login } from './pages/Login.tsx';
 import { Webhooks } from './pages/Webhooks.tsx';
-import { Placeholder } from './pages/Placeholder.tsx';
-import { FlowsPage } from './flow/FlowsPage.tsx';
+import { Gateway } from './pages/Gateway.tsx';
+import { ApiKeys } from './pages/ApiKeys.tsx';
+import { Secrets } from './pages/Secrets.tsx';
+import { Settings } from './pages/Settings.tsx';
+import { EventTypes } from './pages/EventTypes.tsx';
 import './styles.css';
+
+// The canvas (React Flow) is most of the bundle: only the flow pages load it.
+const FlowsPage = lazy(() => import('./flow/FlowsPage.tsx').then((m) => ({ default: m.FlowsPage })));
 
 function Private({ children }: { children: ReactNode }) {
   const { profile, loading } = useAuth();
@@ -28,11 +34,23 @@ function App() {
           </Private>
         }
       >
+        <Route
+          path="/flows/*"
+          element={
+            <Suspense fallback={<p className="loading">Loading the editor…</p>}>
+              <FlowsPage />
+            </Suspense>
+          }
+        />
         <Route path="/webhooks" element={<Webhooks />} />
         <Route path="/events" element={<Events />} />
-        <Route path="/flows/*" element={<FlowsPage />} />
-        <Route path="/event-types" element={<Placeholder title="Event types" />} />
-        <Route path="/api-keys" element={<Placeholder title="API keys" />} />
+        <Route path="/sources" element={<Gateway tab="sources" />} />
+        <Route path="/destinations" element={<Gateway tab="destinations" />} />
+        <Route path="/connections" element={<Gateway tab="connections" />} />
+        <Route path="/event-types" element={<EventTypes />} />
+        <Route path="/api-keys" element={<ApiKeys />} />
+        <Route path="/secrets" element={<Secrets />} />
+        <Route path="/settings" element={<Settings />} />
         <Route path="*" element={<Navigate to="/flows" replace />} />
       </Route>
     </Routes>

@@ -4,7 +4,19 @@ import { validateGraph, type FlowGraphT, type GraphProblem, type NodeKind } from
 /** A canvas node: its React Flow `type` is the flow node's kind, its `data` the kind's data. */
 export type CanvasNode = Node<Record<string, unknown>, NodeKind>;
 
-export const KIND_LABEL: Record<NodeKind, string> = { trigger: 'Trigger', filter: 'Filter', map: 'Map fields', webhook: 'Webhook' };
+export const KIND_LABEL: Record<NodeKind, string> = {
+  trigger: 'Trigger',
+  filter: 'Filter',
+  transform: 'Transform',
+  map: 'Map fields',
+  delay: 'Delay',
+  dedupe: 'Deduplicate',
+  webhook: 'Webhook',
+  sheets: 'Google Sheet',
+  crm: 'CRM',
+  zapier: 'Zapier',
+  destination: 'Destination',
+};
 
 export function defaultData(kind: NodeKind, eventType?: string): Record<string, unknown> {
   switch (kind) {
@@ -16,6 +28,20 @@ export function defaultData(kind: NodeKind, eventType?: string): Record<string, 
       return { mappings: [], envelope: 'flat' };
     case 'webhook':
       return { url: '', signing: 'hmac' };
+    case 'transform':
+      return { expression: '' };
+    case 'delay':
+      return { delay_ms: 60_000 };
+    case 'dedupe':
+      return { window_ms: 60_000 };
+    case 'sheets':
+      return { spreadsheetId: '', sheetName: 'Sheet1', columns: [] };
+    case 'crm':
+      return { preset: 'hubspot' };
+    case 'zapier':
+      return { url: '' };
+    case 'destination':
+      return { destinationId: '' };
   }
 }
 
