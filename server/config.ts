@@ -34,6 +34,13 @@ const envSchema = z.object({
     .string()
     .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case SQL identifier')
     .optional(),
+  /**
+   * Where destinations made from the portal reach Google Sheets, HubSpot and Pipedrive: a proxy, a
+   * regional host, or a local vendor stand-in in tests. Unset means the vendors' public APIs.
+   */
+  WIREHUB_GOOGLE_SHEETS_URL: z.url({ message: 'must be an origin such as https://sheets.googleapis.com/' }).optional(),
+  WIREHUB_HUBSPOT_URL: z.url({ message: 'must be a URL such as https://api.hubapi.com' }).optional(),
+  WIREHUB_PIPEDRIVE_URL: z.url({ message: 'must be a URL such as https://api.pipedrive.com' }).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   NODE_ENV: z.string().optional(),
 });
@@ -61,6 +68,8 @@ export type Config = {
   retrySchedule: number[];
   autoDisableAfter: number;
   maxWebhooks: number;
+  /** Base URLs for destinations the portal creates (flows); absent keys use the connectors' defaults. */
+  vendorUrls: { googleSheets?: string; hubspot?: string; pipedrive?: string };
 };
 
 export const DEFAULT_RETRY_SCHEDULE = [0, 5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000];
@@ -106,6 +115,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     retrySchedule: DEFAULT_RETRY_SCHEDULE,
     autoDisableAfter: 10,
     maxWebhooks: e.WIREHUB_MAX_WEBHOOKS,
+    vendorUrls: { googleSheets: e.WIREHUB_GOOGLE_SHEETS_URL, hubspot: e.WIREHUB_HUBSPOT_URL, pipedrive: e.WIREHUB_PIPEDRIVE_URL },
     ...overrides,
   };
 }
