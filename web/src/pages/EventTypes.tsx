@@ -1,6 +1,139 @@
-import { Placeholder } from './Placeholder.tsx';
+import { Fragment, useState } from 'react';
+import { Link } from 'react-router';
+import { api } from '../api.ts';
+import { ErrorBox } from '../ui/ErrorBox.tsx';
+import { JsonView } from '../ui/JsonView.tsx';
+import { useLoad } from '../ui/useLoad.ts';
+import { ConfirmDelete } from './gateway/parts.tsx';
+import { DeclareForm } from './event-types/DeclareForm.tsx';
+import type { EventTypeItem } from './event-types/types.ts';
 
-/** The catalogue and custom types. */
+/** The catalogue: built-in types and the workspace's custom ones, each with its schema and sample. */
 export function EventTypes() {
-  return <Placeholder title="Event types" />;
+  const types = useLoad(() => api<{ models: EventTypeItem[] }>('GET', '/event-types'));
+  const [open, setOpen] = useState<Set<string>>(new Set());
+  const [declaring, setDeclaring] = useState(false);
+  const [declared, setDeclared] = useState<string | null>(null);
+  const [deleting, setDeleting] = useState<EventTypeItem | null>(null);
+  const models = types.data?.models ?? [];
+  const custom = models.filter((t) => !t.builtin);
+  const toggle = (name: string) =>
+    setOpen((prev) => {
+      const next = new Set(prev);
+      if (next.has(name)) next.delete(name);
+      else next.add(name);
+      return next;
+    });
+
+  return (
+    <section>
+      <header className="row">
+        <h1>Event types</h1>
+        {!declaring && (
+          <button className="primary" data-testid="event-type-new" onClick={() => (setDeclaring(true), setDeclared(null))}>
+            Declare a custom type
+          </button>
+        )}
+      </header>
+      <p className="muted">
+        What can happen in your workspace. Webhooks and flows subscribe to these; each has a sample whose fields you can map. Your application publishes custom types with{' '}
+        <code>POST /api/v1/publish</code>.
+      </p>
+      {declared && (
+        <div className="notice" role="status" data-testid="event-type-declared">
+          <strong>“{declared}” is declared.</strong> Publish it with <code>{`{"eventType": "${declared}", "data": {…}}`}</code>, then pick it in a <Link to="/webhooks">webhook</Link> or a{' '}
+          <Link to="/flows">flow</Link>.
+        </div>
+      )}
+      {declaring && (
+        <DeclareForm
+          onCancel={() => setDeclaring(false)}
+          onCreated={async (t) => {
+            setDeclaring(false);
+            setDeclared(t.name);
+            setOpen((prev) => new Set(prev).add(t.name));
+            await types.reload();
+          }}
+        />
+      )}
+      <ErrorBox error={types.error} />
+      {deleting && (
+        <ConfirmDelete
+          title={`Delete the event type “${deleting.name}”?`}
+          onCancel={() => setDeleting(null)}
+          onConfirm={async () => {
+            await api('DELETE', `/event-types/${encodeURIComponent(deleting.name)}`);
+            setDeleting(null);
+            await types.reload();
+          }}
+        >
+          <p>Publishing “{deleting.name}” is refused from then on (422) until it is declared again, so webhooks and flows listening for it receive nothing more. Events already delivered stay in the log.</p>
+        </ConfirmDelete>
+      )}
+      {types.loading && !types.data && <p className="loading">Loading the catalogue…</p>}
+      {types.data && custom.length === 0 && !declaring && (
+        <div className="empty" data-testid="event-types-empty">
+          <p>No custom types yet. The built-in ones below cover chats, leads and deals; declare your own when your application publishes something else (an order paid, a form sent…).</p>
+        </div>
+      )}
+      {models.length > 0 && (
+        <table className="event-types">
+          <thead>
+            <tr>
+              <th>Name</th>
+              <th>Group</th>
+              <th>Description</th>
+              <th>
+                <span className="sr-only">Actions</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {models.map((t) => {
+              const expanded = open.has(t.name);
+              const detailId = `et-detail-${t.name}`;
+              return (
+                <Fragment key={t.name}>
+                  <tr data-testid="event-type-row" data-name={t.name} className={expanded ? 'selected' : ''}>
+                    <td>
+                      <button className="link mono" aria-expanded={expanded} aria-controls={detailId} data-testid="event-type-toggle" onClick={() => toggle(t.name)}>
+                        {expanded ? '▾' : '▸'} {t.name}
+                      </button>
+                    </td>
+                    <td>{t.builtin ? <span className="badge">built in</span> : <span className="badge custom">custom</span>} <span className="muted">{t.group}</span></td>
+                    <td>{t.description ?? <span className="muted">—</span>}</td>
+                    <td className="actions-cell">
+                      <div className="actions">
+                        {!t.builtin && (
+                          <button className="danger" data-testid="event-type-delete" onClick={() => setDeleting(t)}>
+                            Delete
+                          </button>
+                        )}
+                      </div>
+                    </td>
+                  </tr>
+                  {expanded && (
+                    <tr id={detailId} data-testid="event-type-detail" data-name={t.name}>
+                      <td colSpan={4}>
+                        <div className="grid2">
+                          <div data-testid="event-type-schema">
+                            <h4>JSON Schema</h4>
+                            {t.schema ? <JsonView value={t.schema} /> : <p className="muted">No schema: any data is accepted.</p>}
+                          </div>
+                          <div data-testid="event-type-sample">
+                            <h4>Sample</h4>
+                            <JsonView value={t.sample} />
+                          </div>
+                        </div>
+                      </td>
+                    </tr>
+                  )}
+                </Fragment>
+              );
+            })}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
 }

@@ -1,0 +1,167 @@
+import { useState } from 'react';
+import { Link } from 'react-router';
+import { api } from '../../api.ts';
+import { ErrorBox } from '../../ui/ErrorBox.tsx';
+import { useLoad } from '../../ui/useLoad.ts';
+import { AlsoGoes, ConfirmDelete, Pager, usePagedList, useRowAction, when } from './parts.tsx';
+import type { Connection, Destination, PageOf } from './types.ts';
+
+const TYPE_NAMES: Record<string, string> = {
+  HTTP: 'Webhook (HTTP)',
+  'http-webhook': 'Webhook (HTTP)',
+  'google-sheets': 'Google Sheet',
+  'crm-relay': 'CRM',
+  zapier: 'Zapier hook',
+};
+
+const str = (v: unknown) => (typeof v === 'string' ? v : '');
+
+/** What a destination writes to, in the words of its type; the config shape is each connector's own. */
+export function destinationTarget(d: Pick<Destination, 'type' | 'config'>): string {
+  const c = d.config;
+  switch (d.type) {
+    case 'HTTP':
+    case 'http-webhook':
+      return `${str(c.http_method) || 'POST'} ${str(c.url)}`;
+    case 'google-sheets':
+      return `Sheet “${str(c.sheetName) || 'first sheet'}” of spreadsheet ${str(c.spreadsheetId)}${c.client_email ? ` (shared with ${str(c.client_email)})` : ''}`;
+    case 'crm-relay':
+      return c.preset === 'generic' ? `CRM at ${str(c.url)}` : `${c.preset === 'hubspot' ? 'HubSpot' : c.preset === 'pipedrive' ? 'Pipedrive' : str(c.preset)} contacts${c.base_url ? ` (${str(c.base_url)})` : ''}`;
+    case 'zapier':
+      return `${str(c.url)}${c.event ? ` on ${str(c.event)}` : ''}`;
+    default:
+      return str(c.url) || JSON.stringify(c);
+  }
+}
+
+export function DestinationsTab() {
+  const list = usePagedList<Destination>('/destinations');
+  const action = useRowAction(list.reload);
+  const [deleting, setDeleting] = useState<Destination | null>(null);
+  const rows = list.data?.models ?? [];
+
+  return (
+    <>
+      <ErrorBox error={action.error ?? list.error} />
+      {deleting && (
+        <DestinationDeleteConfirm
+          destination={deleting}
+          onCancel={() => setDeleting(null)}
+          onDeleted={async () => {
+            setDeleting(null);
+            list.first();
+            await list.reload();
+          }}
+        />
+      )}
+      {list.loading && !list.data && <p className="loading">Loading destinations…</p>}
+      {list.data && rows.length === 0 && list.onFirstPage && (
+        <div className="empty" data-testid="destinations-empty">
+          <p>No destinations yet. The quickest way to make one is a flow: drag a trigger and a destination onto the canvas.</p>
+          <p>
+            <Link to="/flows">Build a flow</Link> or <Link to="/webhooks">add a webhook</Link>.
+          </p>
+        </div>
+      )}
+      {rows.length > 0 && (
+        <table className="gateway">
+          <thead>
+            <tr>
+              <th>Name</th>
+              <th>Type</th>
+              <th>Writes to</th>
+              <th>Status</th>
+              <th>Created</th>
+              <th>
+                <span className="sr-only">Actions</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((d) => (
+              <tr key={d.id} data-testid="destination-row" data-id={d.id}>
+                <td>
+                  <strong>{d.name}</strong>
+                  {d.description && <div className="muted small-text">{d.description}</div>}
+                  <div className="muted mono small-text">{d.id}</div>
+                </td>
+                <td>{TYPE_NAMES[d.type] ?? d.type}</td>
+                <td className="mono" data-testid="destination-target">
+                  {destinationTarget(d)}
+                </td>
+                <td data-testid="status">
+                  <DestinationStatus d={d} />
+                </td>
+                <td>{when(d.created_at)}</td>
+                <td className="actions-cell">
+                  <div className="actions">
+                    <Link to={`/connections?destination_id=${d.id}`} data-testid="destination-connections">
+                      Connections
+                    </Link>
+                    <button
+                      data-testid={d.disabled_at ? 'destination-enable' : 'destination-disable'}
+                      disabled={action.busy === d.id}
+                      title={d.disabled_at ? 'Deliver again; the events held while it was disabled are sent' : 'Stop delivering; new events are held until it is enabled again'}
+                      onClick={() => void action.run(d.id, () => api('POST', `/destinations/${d.id}/${d.disabled_at ? 'enable' : 'disable'}`))}
+                    >
+                      {d.disabled_at ? 'Enable' : 'Disable'}
+                    </button>
+                    <button className="danger" data-testid="destination-delete" onClick={() => setDeleting(d)}>
+                      Delete
+                    </button>
+                  </div>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <Pager list={list} what="destinations" />
+    </>
+  );
+}
+
+function DestinationStatus({ d }: { d: Destination }) {
+  const failing = d.consecutive_failures > 0 || !!d.disabled_reason;
+  return (
+    <>
+      {d.disabled_at ? <span className="bad">disabled</span> : <span className="good">enabled</span>}
+      {d.disabled_reason && <div className="small-text">{d.disabled_reason}</div>}
+      {d.warning && (
+        <div className="warn small-text" data-testid="destination-warning">
+          {d.warning}
+        </div>
+      )}
+      {failing && (
+        <div className="small-text">
+          <Link to={`/events?destination_id=${d.id}`} className="failing" data-testid="destination-failing">
+            {d.consecutive_failures > 0 ? `failing: ${d.consecutive_failures} failed ${d.consecutive_failures === 1 ? 'attempt' : 'attempts'} in a row` : 'see its events'} →
+          </Link>
+        </div>
+      )}
+    </>
+  );
+}
+
+function DestinationDeleteConfirm({ destination, onCancel, onDeleted }: { destination: Destination; onCancel: () => void; onDeleted: () => Promise<void> }) {
+  const conns = useLoad(() => api<PageOf<Connection>>('GET', `/connections?destination_id=${destination.id}&limit=255`), [destination.id]);
+  const models = conns.data?.models ?? [];
+  // A webhook (or flow destination) is a destination fed by the built-in application source.
+  const isWebhook = models.some((c) => c.source.type === 'APPLICATION');
+  return (
+    <ConfirmDelete
+      title={`Delete the destination “${destination.name}”?`}
+      onCancel={onCancel}
+      onConfirm={async () => {
+        await api('DELETE', `/destinations/${destination.id}`);
+        await onDeleted();
+      }}
+    >
+      <p>Deliveries still waiting for it are cancelled; past events stay in the log.</p>
+      {conns.loading && <p className="loading">Looking for its connections…</p>}
+      {conns.data && <AlsoGoes what="connections" names={models.map((c) => c.full_name)} more={!!conns.data.pagination.next} />}
+      {isWebhook && <p className="warn">It is one of your webhooks or flow destinations: the webhook disappears too.</p>}
+      <ErrorBox error={conns.error} />
+    </ConfirmDelete>
+  );
+}

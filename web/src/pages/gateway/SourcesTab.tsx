@@ -1,0 +1,184 @@
+import { useState } from 'react';
+import { Link } from 'react-router';
+import { api } from '../../api.ts';
+import { ErrorBox } from '../../ui/ErrorBox.tsx';
+import { useLoad } from '../../ui/useLoad.ts';
+import { AlsoGoes, ConfirmDelete, CopyButton, Pager, usePagedList, useRowAction, when } from './parts.tsx';
+import type { Connection, PageOf, Source } from './types.ts';
+
+// The built-in source of published events (server/hub/application-source.ts).
+const APPLICATION = 'APPLICATION';
+
+export function SourcesTab() {
+  const list = usePagedList<Source>('/sources');
+  const action = useRowAction(list.reload);
+  const [deleting, setDeleting] = useState<Source | null>(null);
+  const [creating, setCreating] = useState(false);
+  const rows = list.data?.models ?? [];
+
+  return (
+    <>
+      <div className="row">
+        {!creating && (
+          <button className="primary" data-testid="source-new" onClick={() => setCreating(true)}>
+            New source
+          </button>
+        )}
+      </div>
+      {creating && (
+        <NewSource
+          onCancel={() => setCreating(false)}
+          onCreated={async () => {
+            setCreating(false);
+            list.first();
+            await list.reload();
+          }}
+        />
+      )}
+      <ErrorBox error={action.error ?? list.error} />
+      {deleting && (
+        <SourceDeleteConfirm
+          source={deleting}
+          onCancel={() => setDeleting(null)}
+          onDeleted={async () => {
+            setDeleting(null);
+            list.first();
+            await list.reload();
+          }}
+        />
+      )}
+      {list.loading && !list.data && <p className="loading">Loading sources…</p>}
+      {list.data && rows.length === 0 && list.onFirstPage && (
+        <div className="empty" data-testid="sources-empty">
+          <p>No sources yet. Create one to get a URL that another app (a shop, a form, a payment provider) can send its webhooks to.</p>
+          <p className="muted">Events your own application publishes arrive through a built-in source, which appears here after the first publish.</p>
+        </div>
+      )}
+      {rows.length > 0 && (
+        <table className="gateway">
+          <thead>
+            <tr>
+              <th>Name</th>
+              <th>Type</th>
+              <th>Status</th>
+              <th>Ingest URL</th>
+              <th>Created</th>
+              <th>
+                <span className="sr-only">Actions</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((s) => {
+              const builtIn = s.type === APPLICATION;
+              return (
+                <tr key={s.id} data-testid="source-row" data-id={s.id}>
+                  <td>
+                    <strong>{s.name}</strong> {builtIn && <span className="badge" title="Wirehub made this source for the events you publish">built in</span>}
+                    {s.description && <div className="muted small-text">{s.description}</div>}
+                    <div className="muted mono small-text">{s.id}</div>
+                  </td>
+                  <td>
+                    {s.type}
+                    {s.config.auth_type && <div className="muted small-text">verifies {s.config.auth_type}</div>}
+                  </td>
+                  <td data-testid="status">{s.disabled_at ? <span className="bad" title={`since ${when(s.disabled_at)}`}>disabled</span> : <span className="good">enabled</span>}</td>
+                  <td>
+                    {builtIn ? (
+                      <span className="muted">Takes only published events (POST /api/v1/publish), not requests at a URL.</span>
+                    ) : (
+                      <div className="row nowrap">
+                        <code data-testid="source-url">{s.url}</code>
+                        <CopyButton text={s.url} testId="source-copy-url" label="Copy URL" />
+                      </div>
+                    )}
+                  </td>
+                  <td>{when(s.created_at)}</td>
+                  <td className="actions-cell">
+                    <div className="actions">
+                      <Link to={`/connections?source_id=${s.id}`} data-testid="source-connections">
+                        Connections
+                      </Link>
+                      <button
+                        data-testid={s.disabled_at ? 'source-enable' : 'source-disable'}
+                        disabled={action.busy === s.id}
+                        title={s.disabled_at ? 'Accept requests again and re-enable the connections that were disabled with it' : 'Refuse new requests; its connections are disabled too'}
+                        onClick={() => void action.run(s.id, () => api('POST', `/sources/${s.id}/${s.disabled_at ? 'enable' : 'disable'}`))}
+                      >
+                        {s.disabled_at ? 'Enable' : 'Disable'}
+                      </button>
+                      {builtIn ? (
+                        <span className="muted small-text" title="Published events need it; disable it instead">cannot be deleted</span>
+                      ) : (
+                        <button className="danger" data-testid="source-delete" onClick={() => setDeleting(s)}>
+                          Delete
+                        </button>
+                      )}
+                    </div>
+                  </td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      )}
+      <Pager list={list} what="sources" />
+    </>
+  );
+}
+
+function SourceDeleteConfirm({ source, onCancel, onDeleted }: { source: Source; onCancel: () => void; onDeleted: () => Promise<void> }) {
+  const conns = useLoad(() => api<PageOf<Connection>>('GET', `/connections?source_id=${source.id}&limit=255`), [source.id]);
+  const names = conns.data?.models.map((c) => c.name) ?? [];
+  return (
+    <ConfirmDelete
+      title={`Delete the source “${source.name}”?`}
+      onCancel={onCancel}
+      onConfirm={async () => {
+        await api('DELETE', `/sources/${source.id}`);
+        await onDeleted();
+      }}
+    >
+      <p>Its URL stops accepting requests at once; anything still sending to it gets an error.</p>
+      {conns.loading && <p className="loading">Looking for its connections…</p>}
+      {conns.data && <AlsoGoes what="connections" names={names} more={!!conns.data.pagination.next} />}
+      <ErrorBox error={conns.error} />
+    </ConfirmDelete>
+  );
+}
+
+function NewSource({ onCancel, onCreated }: { onCancel: () => void; onCreated: () => Promise<void> }) {
+  const [name, setName] = useState('');
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  const submit = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      await api('POST', '/sources', { name });
+      await onCreated();
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <form className="card" data-testid="source-form" onSubmit={(e) => (e.preventDefault(), void submit())}>
+      <h2>New source</h2>
+      <label>
+        Name <span className="muted">(the app that will send to it, e.g. “shop”)</span>
+        <input name="name" value={name} onChange={(e) => setName(e.target.value)} required autoFocus placeholder="shop" />
+      </label>
+      <ErrorBox error={error} />
+      <div className="row">
+        <button type="submit" className="primary" data-testid="source-create" disabled={busy}>
+          Create source
+        </button>
+        <button type="button" onClick={onCancel}>
+          Cancel
+        </button>
+      </div>
+    </form>
+  );
+}

@@ -1,0 +1,142 @@
+import { useEffect, useRef, useState, type ReactNode } from 'react';
+import { api } from '../../api.ts';
+import { ErrorBox } from '../../ui/ErrorBox.tsx';
+import { useLoad } from '../../ui/useLoad.ts';
+import type { PageOf } from './types.ts';
+
+export const PAGE_SIZE = 50;
+
+type Cursor = { next: string } | { prev: string } | null;
+
+/**
+ * One page of a gateway list, with the API's keyset cursors. Moving a page keeps the cursor in
+ * state, so a reload after an action shows the same page rather than jumping back to the first.
+ */
+export function usePagedList<T>(path: string, filters: Record<string, string> = {}) {
+  const [cursor, setCursor] = useState<Cursor>(null);
+  const key = JSON.stringify(filters);
+  const list = useLoad(() => {
+    const q = new URLSearchParams({ limit: String(PAGE_SIZE), ...filters, ...(cursor ?? {}) });
+    return api<PageOf<T>>('GET', `${path}?${q}`);
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [path, key, cursor]);
+  return {
+    ...list,
+    next: () => list.data?.pagination.next && setCursor({ next: list.data.pagination.next }),
+    prev: () => list.data?.pagination.prev && setCursor({ prev: list.data.pagination.prev }),
+    /** After a delete emptied a later page, start again from the first. */
+    first: () => setCursor(null),
+    onFirstPage: cursor === null,
+  };
+}
+
+export function Pager({ list, what }: { list: { data: PageOf<unknown> | null; next: () => void; prev: () => void }; what: string }) {
+  const p = list.data?.pagination;
+  if (!p || (!p.next && !p.prev)) return null;
+  return (
+    <nav className="row pager" aria-label={`Pages of ${what}`}>
+      <button data-testid="page-prev" disabled={!p.prev} onClick={list.prev}>
+        ← Previous
+      </button>
+      <span className="muted">
+        {list.data?.count} {what} on this page
+      </span>
+      <button data-testid="page-next" disabled={!p.next} onClick={list.next}>
+        Next →
+      </button>
+    </nav>
+  );
+}
+
+export function CopyButton({ text, testId, label = 'Copy' }: { text: string; testId?: string; label?: string }) {
+  const [copied, setCopied] = useState(false);
+  useEffect(() => {
+    if (!copied) return;
+    const t = setTimeout(() => setCopied(false), 1500);
+    return () => clearTimeout(t);
+  }, [copied]);
+  const copy = async () => {
+    try {
+      await navigator.clipboard.writeText(text);
+      setCopied(true);
+    } catch {
+      // Clipboard access is refused on plain http and in some browsers: select the text for a manual copy instead.
+      window.prompt('Copy this:', text);
+    }
+  };
+  return (
+    <button type="button" className="small" data-testid={testId} aria-label={`${label}: ${text}`} onClick={() => void copy()}>
+      {copied ? 'Copied' : label}
+    </button>
+  );
+}
+
+/**
+ * An inline "are you sure" that says what else goes, instead of a browser dialog: it is read
+ * where the user is looking, and keyboard users land on Cancel.
+ */
+export function ConfirmDelete({ title, children, onConfirm, onCancel }: { title: string; children?: ReactNode; onConfirm: () => Promise<void>; onCancel: () => void }) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const cancelRef = useRef<HTMLButtonElement>(null);
+  useEffect(() => cancelRef.current?.focus(), []);
+  const confirm = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      await onConfirm();
+    } catch (err) {
+      setError(err);
+      setBusy(false);
+    }
+  };
+  return (
+    <div className="confirm" role="alertdialog" aria-label={title} data-testid="confirm-delete" onKeyDown={(e) => e.key === 'Escape' && onCancel()}>
+      <strong>{title}</strong>
+      {children}
+      <ErrorBox error={error} />
+      <div className="row">
+        <button className="danger" data-testid="confirm-delete-yes" disabled={busy} onClick={() => void confirm()}>
+          {busy ? 'Deleting…' : 'Yes, delete'}
+        </button>
+        <button ref={cancelRef} data-testid="confirm-delete-no" disabled={busy} onClick={onCancel}>
+          Cancel
+        </button>
+      </div>
+    </div>
+  );
+}
+
+export function when(iso: string): string {
+  return new Date(iso).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+}
+
+/** Runs a row action and reloads the list; the API's error is shown above the table. */
+export function useRowAction(reload: () => Promise<void>) {
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState<string | null>(null);
+  const run = async (id: string, fn: () => Promise<unknown>) => {
+    setError(null);
+    setBusy(id);
+    try {
+      await fn();
+      await reload();
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(null);
+    }
+  };
+  return { error, busy, run, setError };
+}
+
+/** "Its connections go with it (2): a, b." — what a delete takes along, by name. */
+export function AlsoGoes({ what, names, more }: { what: string; names: string[]; more?: boolean }) {
+  if (names.length === 0) return <p>It has no {what}.</p>;
+  return (
+    <p data-testid="confirm-also">
+      Its {what} go with it ({names.length}
+      {more ? '+' : ''}): <strong>{names.join(', ')}</strong>.
+    </p>
+  );
+}
