@@ -33,6 +33,7 @@ import { systemEvents } from './hub/system-events.ts';
 import { webhooksRoutes } from './hub/webhooks.routes.ts';
 import { hooksRoutes } from './hub/hooks.routes.ts';
 import { flowsRoutes } from './hub/flows.routes.ts';
+import { credentialsRoutes } from './settings/credentials.routes.ts';
 import { IngestWriter } from './ingest/ingest-writer.ts';
 import { ingestRoutes } from './ingest/ingest.routes.ts';
 import { startJobs, type Jobs } from './jobs/agenda.ts';
@@ -89,6 +90,7 @@ function apiRouter(deps: Deps, writer: IngestWriter): Router {
   secured.use(webhooksRoutes(deps));
   secured.use(hooksRoutes(deps));
   secured.use(flowsRoutes(deps));
+  secured.use(credentialsRoutes(deps));
   api.use(secured);
   return api;
 }

@@ -1,9 +1,10 @@
 import { z } from 'zod';
+import { CredentialRef } from '../google-sheets/config.ts';
 import { HttpAuthSchema } from '../http-webhook/config.ts';
 
 const httpUrl = z.url({ protocol: /^https?$/, message: 'must be an http:// or https:// URL' }).max(2048);
 // Tokens travel in a header or a query string: anything with spaces or line breaks is a paste error.
-const credential = z.string().trim().min(1).max(4096).regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces');
+export const CrmTokenSchema = z.string().trim().min(1).max(4096).regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces');
 const timeoutMs = z.number().int().min(100).max(60_000).default(10_000);
 
 /** Our field (from the event's mapped fields) → the vendor's property name. */
@@ -15,7 +16,9 @@ export const HubspotConfigSchema = z
   .object({
     preset: z.literal('hubspot'),
     /** A private-app access token with crm.objects.contacts.read and .write. */
-    token: credential,
+    token: CrmTokenSchema,
+    /** The workspace credential (Settings) the token came from; see CredentialRef. */
+    credential_id: CredentialRef.optional(),
     base_url: httpUrl.default('https://api.hubapi.com'),
     /** Added to the defaults (email, phone; name split into firstname/lastname); mapping `name` turns the split off. */
     property_map: PropertyMap.default({}),
@@ -26,7 +29,8 @@ export const HubspotConfigSchema = z
 export const PipedriveConfigSchema = z
   .object({
     preset: z.literal('pipedrive'),
-    api_token: credential,
+    api_token: CrmTokenSchema,
+    credential_id: CredentialRef.optional(),
     // A company domain (https://acme.pipedrive.com) works as well as the shared API host.
     base_url: httpUrl.default('https://api.pipedrive.com'),
     /** Extra person fields: our field → Pipedrive field key (custom fields have hash keys). */

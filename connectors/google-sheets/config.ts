@@ -34,7 +34,7 @@ export const ServiceAccountKeySchema = z.object({
 });
 
 /** The key may be pasted as the file's JSON text; it is stored as the parsed object. */
-const credentials = z.preprocess((value, ctx) => {
+export const ServiceAccountKeyInput = z.preprocess((value, ctx) => {
   if (typeof value !== 'string') return value;
   try {
     return JSON.parse(value);
@@ -43,6 +43,13 @@ const credentials = z.preprocess((value, ctx) => {
     return z.NEVER;
   }
 }, ServiceAccountKeySchema);
+
+/**
+ * A workspace credential (Settings) the secret comes from, `default` for the newest of its kind.
+ * The server expands it into the connector's secret field on save and keeps the resolved id, so
+ * replacing the credential updates every destination using it. Shared with crm-relay.
+ */
+export const CredentialRef = z.string().regex(/^(default|cred_[0-9a-z]{26})$/, 'must be a credential id (cred_…) or "default"');
 
 /** People paste the address bar; the ID is the part after /spreadsheets/d/. */
 const spreadsheetId = z.preprocess(
@@ -64,7 +71,8 @@ const columns = z
 
 export const GoogleSheetsConfigSchema = z
   .object({
-    credentials,
+    credentials: ServiceAccountKeyInput,
+    credential_id: CredentialRef.optional(),
     spreadsheetId,
     // Tab names are free text in Sheets; control characters would break the A1 range.
     sheetName: z.string().trim().min(1).max(100).regex(/^[^\x00-\x1f]*$/, 'must not contain control characters').default('Sheet1'),

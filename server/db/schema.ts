@@ -186,6 +186,19 @@ export interface FlowsTable {
   updated_at: Generated<Date>;
 }
 
+export type CredentialKind = 'google-service-account' | 'hubspot' | 'pipedrive';
+export interface CredentialsTable {
+  id: string;
+  workspace_id: string;
+  kind: CredentialKind;
+  name: string;
+  /** What the owner may see: the service account's e-mail, or a masked token. */
+  hint: string;
+  secret_enc: string;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
 export interface DB {
   workspaces: WorkspacesTable;
   users: UsersTable;
@@ -203,6 +216,7 @@ export interface DB {
   event_types: EventTypesTable;
   publish_keys: PublishKeysTable;
   flows: FlowsTable;
+  credentials: CredentialsTable;
 }
 
 export type SourceRow = Selectable<SourcesTable>;
@@ -213,4 +227,5 @@ export type EventRow = Selectable<EventsTable>;
 export type AttemptRow = Selectable<AttemptsTable>;
 export type EventTypeRow = Selectable<EventTypesTable>;
 export type FlowRow = Selectable<FlowsTable>;
+export type CredentialRow = Selectable<CredentialsTable>;
 export type NewAttempt = Insertable<AttemptsTable>;

@@ -12,6 +12,7 @@ import { isUniqueViolation } from '../db/errors.ts';
 import type { DestinationRow } from '../db/schema.ts';
 import type { Deps } from '../deps.ts';
 import { holdDestinationEvents, releaseHeld } from '../delivery/holds.ts';
+import { credentialsService } from '../settings/credentials.service.ts';
 import type { ReadOptions, ResourceService } from './resource-routes.ts';
 
 type AnyConnector = Connector<z.ZodType>;
@@ -39,12 +40,29 @@ export function parseConfig(type: string, config: unknown, ctx: z.RefinementCtx)
   return connector && parsed.success ? (parsed.data as DestinationConfig) : z.NEVER;
 }
 
+/**
+ * A config naming a saved credential (`credential_id`) lacks its secret until the service fills it
+ * in, so only its type is checked here; the whole config is validated once expanded.
+ */
+function parseConfigOrDefer(type: string, config: DestinationConfig, ctx: z.RefinementCtx): DestinationConfig | typeof z.NEVER {
+  return config.credential_id === undefined || !connectorFor(type) ? parseConfig(type, config, ctx) : config;
+}
+
+/** Validates a complete config, naming problems as `body.config.…` like the request's own validation. */
+function validConfig(connector: AnyConnector, config: DestinationConfig): DestinationConfig {
+  const parsed = connector.configSchema.safeParse(config);
+  if (!parsed.success) {
+    throw new AppError(400, 'VALIDATION_ERROR', 'Invalid destination config', parsed.error.issues.map((i) => ({ path: ['body', 'config', ...i.path].join('.'), message: i.message })));
+  }
+  return parsed.data as DestinationConfig;
+}
+
 export const DestinationIn = z.preprocess(
   liftUrl,
   z
     .object({ name: nameSchema, description: descriptionSchema, type: typeSchema.default('HTTP'), config: configSchema })
     .strict()
-    .transform((d, ctx) => ({ ...d, config: parseConfig(d.type, d.config, ctx) })),
+    .transform((d, ctx) => ({ ...d, config: parseConfigOrDefer(d.type, d.config, ctx) })),
 );
 // A PATCH's config is merged over the stored one and only then validated as a whole.
 export const DestinationPatch = z.preprocess(
@@ -149,6 +167,9 @@ export async function deleteDestination(db: Deps['db'], ws: string | null, id: s
 
 export function destinationsService(deps: Deps): ResourceService<DestinationInT, DestinationPatchT, DestinationOut> {
   const { db } = deps;
+  const credentials = credentialsService(deps);
+  /** Fills in a saved credential's secret when the config names one (`credential_id`). */
+  const expand = (ws: string, connector: AnyConnector, config: DestinationConfig) => credentials.applyTo(ws, connector.id, config, { path: 'body.config.credential_id' });
 
   const find = async (ws: string, id: string) => {
     const row = await db.selectFrom('destinations').selectAll().where('workspace_id', '=', ws).where('id', '=', id).executeTakeFirst();
@@ -168,11 +189,14 @@ export function destinationsService(deps: Deps): ResourceService<DestinationInT,
       return destinationOut(deps, await find(ws, id), opts);
     },
     async create(ws, input) {
-      checkDestinationUrls(deps, connectorOf(input.type), input.config);
+      const connector = connectorOf(input.type);
+      // Without credential_id the request's own validation already checked the config.
+      const config = input.config.credential_id === undefined ? input.config : validConfig(connector, await expand(ws, connector, input.config));
+      checkDestinationUrls(deps, connector, config);
       try {
         const row = await db
           .insertInto('destinations')
-          .values({ id: newId('des'), workspace_id: ws, name: input.name, description: input.description ?? null, type: input.type, ...sealConfig(deps, connectorOf(input.type), input.config) })
+          .values({ id: newId('des'), workspace_id: ws, name: input.name, description: input.description ?? null, type: input.type, ...sealConfig(deps, connector, config) })
           .returningAll()
           .executeTakeFirstOrThrow();
         return deps.routing.changed(destinationOut(deps, row));
@@ -195,11 +219,12 @@ export function destinationsService(deps: Deps): ResourceService<DestinationInT,
       if (patch.config) {
         // A partial config merges over what is stored, so a PATCH of the URL keeps the credentials.
         const connector = connectorOf(before.type);
-        const merged = connector.configSchema.safeParse({ ...destinationConfig(deps, before), ...patch.config });
-        if (!merged.success) {
-          throw new AppError(400, 'VALIDATION_ERROR', 'Invalid destination config', merged.error.issues.map((i) => ({ path: ['body', 'config', ...i.path].join('.'), message: i.message })));
-        }
-        const config = merged.data as DestinationConfig;
+        const changes = patch.config;
+        const merged: DestinationConfig = { ...destinationConfig(deps, before), ...changes };
+        // A secret given inline replaces the saved credential it came from.
+        if (changes.credential_id === undefined && connector.secretFields.some((f) => f in changes)) delete merged.credential_id;
+        // A stored credential_id is expanded again, so the secret is the credential's current one.
+        const config = validConfig(connector, await expand(ws, connector, merged));
         checkDestinationUrls(deps, connector, config);
         stored = sealConfig(deps, connector, config);
       }

@@ -1,0 +1,35 @@
+import { Router, type Request, type RequestHandler } from 'express';
+import { authOf } from '../auth/auth.middleware.ts';
+import { body, idParam, query } from '../core/validate.ts';
+import type { Deps } from '../deps.ts';
+import { CredentialIn, CredentialPatch, CredentialsQuery, credentialsService } from './credentials.service.ts';
+
+/** `/credentials`: the workspace's saved vendor credentials (Settings). Responses never carry a secret. */
+export function credentialsRoutes(deps: Deps): Router {
+  const r = Router();
+  const svc = credentialsService(deps);
+  const ws = (req: Request) => authOf(req).workspaceId;
+  const id = (req: Request) => idParam(req, 'cred', 'Credential');
+
+  r.get('/credentials', async (req, res) => {
+    const models = await svc.list(ws(req), query(req, CredentialsQuery).kind);
+    res.json({ models, count: models.length });
+  });
+  r.post('/credentials', async (req, res) => {
+    res.status(201).json(await svc.create(ws(req), body(req, CredentialIn)));
+  });
+  r.get('/credentials/:id', async (req, res) => {
+    res.json(await svc.get(ws(req), id(req)));
+  });
+  const update: RequestHandler = async (req, res) => {
+    res.json(await svc.update(ws(req), id(req), body(req, CredentialPatch)));
+  };
+  r.put('/credentials/:id', update);
+  r.patch('/credentials/:id', update);
+  r.delete('/credentials/:id', async (req, res) => {
+    const credentialId = id(req);
+    await svc.remove(ws(req), credentialId);
+    res.json({ id: credentialId, deleted: true });
+  });
+  return r;
+}

@@ -1,0 +1,248 @@
+import { sql, type Kysely } from 'kysely';
+import { z } from 'zod';
+import { connectorFor } from '../../connectors/index.ts';
+import { CrmTokenSchema } from '../../connectors/crm-relay/config.ts';
+import { ServiceAccountKeyInput, type ServiceAccountKey } from '../../connectors/google-sheets/config.ts';
+import { mask } from '../core/crypto.ts';
+import { AppError, notFound, zodDetails } from '../core/errors.ts';
+import { newId } from '../core/ids.ts';
+import type { CredentialKind, CredentialRow, DB } from '../db/schema.ts';
+import type { Deps } from '../deps.ts';
+import { connectorOf, destinationConfig, sealConfig, type DestinationConfig } from '../gateway/destinations.service.ts';
+
+export const CREDENTIAL_KINDS = ['google-service-account', 'hubspot', 'pipedrive'] as const satisfies readonly CredentialKind[];
+
+/** What the owner calls each kind, and where to add one: error messages point there. */
+const LABEL: Record<CredentialKind, string> = {
+  'google-service-account': 'Google service account',
+  hubspot: 'HubSpot private-app token',
+  pipedrive: 'Pipedrive API token',
+};
+const SETTINGS_HINT: Record<CredentialKind, string> = {
+  'google-service-account': 'add one in Settings → Google service account',
+  hubspot: 'add one in Settings → CRM credentials',
+  pipedrive: 'add one in Settings → CRM credentials',
+};
+
+const secretSchema = z.union([z.string(), z.record(z.string(), z.unknown())], {
+  message: 'the service account JSON key (an object or its text) or the token',
+});
+const nameField = z.string().trim().min(1).max(155);
+
+export const CredentialIn = z.object({ kind: z.enum(CREDENTIAL_KINDS), name: nameField.optional(), secret: secretSchema }).strict();
+export const CredentialPatch = z
+  .object({ kind: z.enum(CREDENTIAL_KINDS).optional(), name: nameField.optional(), secret: secretSchema.optional() })
+  .strict()
+  .refine((p) => p.name !== undefined || p.secret !== undefined, 'give name, secret or both');
+export const CredentialsQuery = z.object({ kind: z.enum(CREDENTIAL_KINDS).optional() });
+export type CredentialInT = z.output<typeof CredentialIn>;
+export type CredentialPatchT = z.output<typeof CredentialPatch>;
+
+export type CredentialOut = {
+  id: string;
+  kind: CredentialKind;
+  name: string;
+  /** The service account's e-mail for Google, a masked token for CRMs; never the secret. */
+  hint: string;
+  /** Google only: the address each spreadsheet must be shared with. */
+  client_email?: string;
+  created_at: Date;
+  updated_at: Date;
+  /** Ids of the destinations whose config names this credential. */
+  used_by: string[];
+};
+
+type Secret = ServiceAccountKey | string;
+
+/** Checks a secret for its kind; a bad one is a 422 naming the field under `body.secret`. */
+function checkSecret(kind: CredentialKind, raw: unknown): { secret: Secret; hint: string } {
+  if (kind === 'google-service-account') {
+    const parsed = ServiceAccountKeyInput.safeParse(raw);
+    if (!parsed.success) throw invalidSecret(kind, parsed.error);
+    return { secret: parsed.data, hint: parsed.data.client_email };
+  }
+  const parsed = CrmTokenSchema.safeParse(raw);
+  if (!parsed.success) throw invalidSecret(kind, parsed.error);
+  return { secret: parsed.data, hint: mask(parsed.data) };
+}
+
+function invalidSecret(kind: CredentialKind, err: z.ZodError): AppError {
+  const details = zodDetails(err, 'body.secret');
+  return new AppError(422, 'INVALID_CREDENTIAL', `This is not a usable ${LABEL[kind]}: ${details.map((d) => `${d.path}: ${d.message}`).join('; ')}`, details);
+}
+
+/** Which credential a connector config takes, and the config key the secret goes into. */
+function needOf(connectorId: string, config: Record<string, unknown>): { kind: CredentialKind; field: string } | null {
+  switch (connectorFor(connectorId)?.id) {
+    case 'google-sheets':
+      return { kind: 'google-service-account', field: 'credentials' };
+    case 'crm-relay':
+      if (config.preset === 'hubspot') return { kind: 'hubspot', field: 'token' };
+      if (config.preset === 'pipedrive') return { kind: 'pipedrive', field: 'api_token' };
+      return null;
+    default:
+      return null;
+  }
+}
+
+export type ApplyOptions = {
+  /** Where `credential_id` sits in the caller's request, for error details (default `credential_id`). */
+  path?: string;
+  /** Resolve inside the caller's transaction. */
+  db?: Kysely<DB>;
+};
+
+export function credentialsService(deps: Pick<Deps, 'db' | 'box'>) {
+  const { db, box } = deps;
+
+  const usedBy = async (q: Kysely<DB>, ws: string, ids: string[]): Promise<Map<string, { id: string; name: string }[]>> => {
+    const out = new Map<string, { id: string; name: string }[]>();
+    if (!ids.length) return out;
+    const credentialId = sql<string>`config->>'credential_id'`;
+    const rows = await q
+      .selectFrom('destinations')
+      .select(['id', 'name', credentialId.as('credential_id')])
+      .where('workspace_id', '=', ws)
+      .where(credentialId, 'in', ids)
+      .orderBy('id')
+      .execute();
+    for (const r of rows) out.set(r.credential_id, [...(out.get(r.credential_id) ?? []), { id: r.id, name: r.name }]);
+    return out;
+  };
+
+  const out = (row: CredentialRow, users: { id: string }[] = []): CredentialOut => ({
+    id: row.id,
+    kind: row.kind,
+    name: row.name,
+    hint: row.hint,
+    ...(row.kind === 'google-service-account' ? { client_email: row.hint } : {}),
+    created_at: row.created_at,
+    updated_at: row.updated_at,
+    used_by: users.map((u) => u.id),
+  });
+
+  const find = async (q: Kysely<DB>, ws: string, id: string, lock = false) => {
+    let query = q.selectFrom('credentials').selectAll().where('workspace_id', '=', ws).where('id', '=', id);
+    if (lock) query = query.forUpdate();
+    const row = await query.executeTakeFirst();
+    if (!row) throw notFound('Credential', id);
+    return row;
+  };
+
+  /** Puts the new secret into every destination using the credential, sealed afresh (the caller's transaction). */
+  const reseal = async (trx: Kysely<DB>, row: CredentialRow, secret: Secret) => {
+    const dests = await trx
+      .selectFrom('destinations')
+      .select(['id', 'type', 'config', 'auth_enc'])
+      .where('workspace_id', '=', row.workspace_id)
+      .where(sql<string>`config->>'credential_id'`, '=', row.id)
+      .forUpdate()
+      .execute();
+    for (const d of dests) {
+      const config = destinationConfig(deps, d);
+      const need = needOf(d.type, config);
+      // A destination whose preset no longer matches the credential's kind keeps what it has.
+      if (!need || need.kind !== row.kind) continue;
+      const sealed = sealConfig(deps, connectorOf(d.type), { ...config, [need.field]: secret });
+      await trx.updateTable('destinations').set({ ...sealed, updated_at: new Date() }).where('id', '=', d.id).execute();
+    }
+  };
+
+  return {
+    async list(ws: string, kind?: CredentialKind): Promise<CredentialOut[]> {
+      let q = db.selectFrom('credentials').selectAll().where('workspace_id', '=', ws);
+      if (kind) q = q.where('kind', '=', kind);
+      const rows = await q.orderBy('id', 'desc').execute();
+      const users = await usedBy(db, ws, rows.map((r) => r.id));
+      return rows.map((r) => out(r, users.get(r.id)));
+    },
+
+    async get(ws: string, id: string): Promise<CredentialOut> {
+      const row = await find(db, ws, id);
+      return out(row, (await usedBy(db, ws, [id])).get(id));
+    },
+
+    async create(ws: string, input: CredentialInT): Promise<CredentialOut> {
+      const { secret, hint } = checkSecret(input.kind, input.secret);
+      const row = await db
+        .insertInto('credentials')
+        .values({ id: newId('cred'), workspace_id: ws, kind: input.kind, name: input.name ?? (input.kind === 'google-service-account' ? hint : LABEL[input.kind]), hint, secret_enc: box.sealJson(secret) })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      return out(row);
+    },
+
+    /** A new secret reaches every destination using the credential in the same transaction. */
+    async update(ws: string, id: string, patch: CredentialPatchT): Promise<CredentialOut> {
+      return db.transaction().execute(async (trx) => {
+        const before = await find(trx, ws, id, true);
+        if (patch.kind !== undefined && patch.kind !== before.kind) {
+          throw new AppError(422, 'KIND_IMMUTABLE', `A credential's kind cannot change (it is ${before.kind}); add a new credential instead.`, [{ path: 'body.kind', message: 'cannot change' }]);
+        }
+        const checked = patch.secret !== undefined ? checkSecret(before.kind, patch.secret) : null;
+        const row = await trx
+          .updateTable('credentials')
+          .set({
+            ...(patch.name !== undefined ? { name: patch.name } : {}),
+            ...(checked ? { hint: checked.hint, secret_enc: box.sealJson(checked.secret) } : {}),
+            updated_at: new Date(),
+          })
+          .where('id', '=', id)
+          .returningAll()
+          .executeTakeFirstOrThrow();
+        if (checked) await reseal(trx, row, checked.secret);
+        return out(row, (await usedBy(trx, ws, [id])).get(id));
+      });
+    },
+
+    /** A credential still named by a destination stays: deleting it would leave them unable to deliver. */
+    async remove(ws: string, id: string): Promise<void> {
+      await db.transaction().execute(async (trx) => {
+        await find(trx, ws, id, true);
+        const users = (await usedBy(trx, ws, [id])).get(id) ?? [];
+        if (users.length) {
+          throw new AppError(
+            409,
+            'CREDENTIAL_IN_USE',
+            `This credential is used by ${users.map((u) => `"${u.name}" (${u.id})`).join(', ')}; give them another credential or delete them first.`,
+            { used_by: users },
+          );
+        }
+        await trx.deleteFrom('credentials').where('id', '=', id).execute();
+      });
+    },
+
+    /**
+     * When `config.credential_id` is set (`default` = the newest credential of the kind the
+     * connector needs), merges the stored secret into the config (google-sheets `credentials`,
+     * hubspot `token`, pipedrive `api_token`) and records the real id. Without it the config is
+     * returned as it is.
+     */
+    async applyTo(ws: string, connectorId: string, config: Record<string, unknown>, opts: ApplyOptions = {}): Promise<Record<string, unknown>> {
+      const ref = config.credential_id;
+      if (ref === undefined) return config;
+      const path = opts.path ?? 'credential_id';
+      const need = needOf(connectorId, config);
+      if (!need) {
+        throw new AppError(422, 'CREDENTIAL_NOT_SUPPORTED', 'A saved credential can be used by Google Sheets destinations and the hubspot and pipedrive CRM presets only.', [
+          { path, message: 'not supported by this destination type or preset' },
+        ]);
+      }
+      if (typeof ref !== 'string') throw new AppError(422, 'NO_CREDENTIAL', 'credential_id must be a credential id or "default".', [{ path, message: 'must be a string' }]);
+      const q = opts.db ?? db;
+      let base = q.selectFrom('credentials').selectAll().where('workspace_id', '=', ws);
+      base = ref === 'default' ? base.where('kind', '=', need.kind).orderBy('id', 'desc').limit(1) : base.where('id', '=', ref);
+      const row = await base.executeTakeFirst();
+      if (!row) {
+        const message = ref === 'default' ? `No ${LABEL[need.kind]} is saved in this workspace; ${SETTINGS_HINT[need.kind]}.` : `Credential ${ref} was not found in this workspace; ${SETTINGS_HINT[need.kind]}.`;
+        throw new AppError(422, 'NO_CREDENTIAL', message, [{ path, message: ref === 'default' ? 'no credential of this kind' : 'not found' }]);
+      }
+      if (row.kind !== need.kind) {
+        throw new AppError(422, 'WRONG_CREDENTIAL_KIND', `Credential ${row.id} is a ${LABEL[row.kind]}; this destination needs a ${LABEL[need.kind]}.`, [{ path, message: `must be a ${need.kind} credential` }]);
+      }
+      return { ...config, [need.field]: box.openJson<Secret>(row.secret_enc), credential_id: row.id } satisfies DestinationConfig;
+    },
+  };
+}
+
+export type CredentialsService = ReturnType<typeof credentialsService>;
