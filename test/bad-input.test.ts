@@ -246,6 +246,21 @@ const rows: Row[] = [
   { name: 'destinations: PATCH the type', method: 'patch', path: `${V}/destinations/{{des}}`, body: { type: 'google-sheets' }, expectStatus: 422, expectCode: 'TYPE_IMMUTABLE', expectDetailPaths: ['type'] },
   { name: 'destinations: test an unknown id', method: 'post', path: `${V}/destinations/des_${UNKNOWN}/test`, expectStatus: 404, expectCode: 'NOT_FOUND' },
 
+  // --- workspace credentials (Settings) ----------------------------------------------------------
+  { name: 'credentials: unknown kind', method: 'post', path: `${V}/credentials`, body: { kind: 'salesforce', secret: 'tok-123' }, expectStatus: 400, expectCode: 'VALIDATION_ERROR', expectDetailPaths: ['body.kind'] },
+  { name: 'credentials: secret missing', method: 'post', path: `${V}/credentials`, body: { kind: 'hubspot' }, expectStatus: 400, expectCode: 'VALIDATION_ERROR', expectDetailPaths: ['body.secret'] },
+  { name: 'credentials: Google key that is not JSON', method: 'post', path: `${V}/credentials`, body: { kind: 'google-service-account', secret: '{"type": "service_account", "client_email": ' }, expectStatus: 422, expectCode: 'INVALID_CREDENTIAL', expectDetailPaths: ['body.secret'] },
+  { name: 'credentials: Google OAuth user key instead of a service account', method: 'post', path: `${V}/credentials`, body: { kind: 'google-service-account', secret: { type: 'authorized_user', client_id: 'x.apps.googleusercontent.com', refresh_token: '1//0g' } }, expectStatus: 422, expectCode: 'INVALID_CREDENTIAL', expectDetailPaths: ['body.secret.type', 'body.secret.client_email', 'body.secret.private_key'] },
+  { name: 'credentials: HubSpot token with spaces', method: 'post', path: `${V}/credentials`, body: { kind: 'hubspot', secret: 'pat-na1 1111 2222' }, expectStatus: 422, expectCode: 'INVALID_CREDENTIAL', expectDetailPaths: ['body.secret'] },
+  { name: 'credentials: Pipedrive token over 4096 characters', method: 'post', path: `${V}/credentials`, body: { kind: 'pipedrive', secret: 'a'.repeat(4097) }, expectStatus: 422, expectCode: 'INVALID_CREDENTIAL', expectDetailPaths: ['body.secret'] },
+  { name: 'credentials: unknown kind filter', method: 'get', path: `${V}/credentials?kind=slack`, expectStatus: 400, expectCode: 'VALIDATION_ERROR', expectDetailPaths: ['query.kind'] },
+  { name: 'credentials: replace an unknown id', method: 'put', path: `${V}/credentials/cred_${UNKNOWN}`, body: { secret: 'tok-123' }, expectStatus: 404, expectCode: 'NOT_FOUND' },
+  { name: 'credentials: delete a malformed id', method: 'delete', path: `${V}/credentials/des_${UNKNOWN}`, expectStatus: 404, expectCode: 'NOT_FOUND' },
+  { name: 'credentials: a read-only key saves a token', method: 'post', path: `${V}/credentials`, as: 'readonly', body: { kind: 'hubspot', secret: 'tok-123' }, expectStatus: 403, expectCode: 'INSUFFICIENT_SCOPE' },
+  { name: 'destinations: google-sheets with an unknown credential_id', method: 'post', path: `${V}/destinations`, body: { name: 'x', type: 'google-sheets', config: { credential_id: `cred_${UNKNOWN}`, spreadsheetId: '1BxiMVs0XRA5nFMdKvBdBZjgmUUqptlbs74OgvE2upms', columns: ['email'] } }, expectStatus: 422, expectCode: 'NO_CREDENTIAL', expectDetailPaths: ['body.config.credential_id'] },
+  { name: 'destinations: hubspot with credential_id default and none saved', method: 'post', path: `${V}/destinations`, body: { name: 'x', type: 'crm-relay', config: { preset: 'hubspot', credential_id: 'default' } }, expectStatus: 422, expectCode: 'NO_CREDENTIAL', expectDetailPaths: ['body.config.credential_id'], expectMessage: /Settings/ },
+  { name: 'destinations: credential_id on a plain webhook', method: 'patch', path: `${V}/destinations/{{des}}`, body: { config: { credential_id: 'default' } }, expectStatus: 422, expectCode: 'CREDENTIAL_NOT_SUPPORTED', expectDetailPaths: ['body.config.credential_id'] },
+
   // --- absurd query strings --------------------------------------------------------------------
   { name: 'query: limit given twice', method: 'get', path: `${V}/sources?limit=1&limit=2`, expectStatus: 400, expectCode: 'VALIDATION_ERROR', expectDetailPaths: ['query.limit'] },
   { name: 'query: status given twice', method: 'get', path: `${V}/events?status=FAILED&status=QUEUED`, expectStatus: 400, expectCode: 'VALIDATION_ERROR', expectDetailPaths: ['query.status'] },
