@@ -6,19 +6,23 @@ import './flow.css';
 import { api, ApiError } from '../api.ts';
 import { ErrorBox } from '../ui/ErrorBox.tsx';
 import { useLoad } from '../ui/useLoad.ts';
-import type { EventType } from '../pages/Webhooks.tsx';
-import type { FlowGraphT, NodeKind } from '../../../server/hub/flow-graph.ts';
-import { check, defaultData, fromGraph, nextId, problemsByNode, toGraph, upstreamEvents, type CanvasNode } from './graph.ts';
+import type { NodeKind } from '../../../server/hub/flow-graph.ts';
+import { CanvasContext, type CanvasInfo } from './canvas-context.ts';
+import { listOf, type ConnectionTest, type CredentialSummary, type DestinationSummary, type EventType, type FlowOut, type FlowTestOut } from './flow-api.ts';
+import { edgeTypes } from './FlowEdgeView.tsx';
+import { nodeTypes } from './FlowNodeView.tsx';
+import { check, defaultData, fromGraph, nextId, problemsByNode, toGraph, type CanvasNode } from './graph.ts';
 import { useHistory } from './history.ts';
-import { nodeTypes, ProblemsContext } from './FlowNodeView.tsx';
 import { NodePanel } from './NodePanel.tsx';
+import { DRAG_TYPE, Palette, type PaletteItem } from './Palette.tsx';
+import { panelEnv, triggerOf } from './panel-env.ts';
+import { TestDrawer } from './TestDrawer.tsx';
+import { useFlowStats } from './useFlowStats.ts';
 
-export type FlowOut = { id: string; name: string; graph: FlowGraphT; webhooks: { nodeId: string; webhookId: string }[]; secrets?: { nodeId: string; webhookId: string; secret: string }[]; updated_at: string };
-
-const DRAG_TYPE = 'application/wirehub-node';
+export type { FlowOut };
 type Snapshot = { nodes: CanvasNode[]; edges: Edge[] };
 
-/** The flow editor: palette on the left, canvas in the middle, the selected node's form on the right. */
+/** The flow editor: palette on the left, canvas in the middle, the selected node's form on the right, Test below. */
 export function FlowEditor() {
   return (
     <ReactFlowProvider>
@@ -31,21 +35,34 @@ function Editor() {
   const { id } = useParams();
   const isNew = !id || id === 'new';
   const navigate = useNavigate();
-  const { screenToFlowPosition, fitView } = useReactFlow();
+  const rf = useReactFlow<CanvasNode, Edge>();
+  const { screenToFlowPosition, fitView } = rf;
   const types = useLoad(() => api<{ models: EventType[] }>('GET', '/event-types'));
+  const dests = useLoad(() => api<{ models: DestinationSummary[] }>('GET', '/destinations?limit=255'));
+  // Without the credentials list the panels just do not say whether one is missing.
+  const creds = useLoad(() => api<{ models: CredentialSummary[] }>('GET', '/credentials').catch(() => null));
   const [name, setName] = useState('New flow');
   const [nodes, setNodes] = useState<CanvasNode[]>([]);
   const [edges, setEdges] = useState<Edge[]>([]);
   const [selected, setSelected] = useState<string | null>(null);
+  const [panelCollapsed, setPanelCollapsed] = useState(false);
+  const [paletteCollapsed, setPaletteCollapsed] = useState(false);
   const [loadError, setLoadError] = useState<unknown>(null);
   const [saveError, setSaveError] = useState<unknown>(null);
-  const [serverProblems, setServerProblems] = useState<Map<string, string[]>>(new Map());
+  const [serverProblems, setServerProblems] = useState<{ path: string; message: string }[]>([]);
   const [secrets, setSecrets] = useState<FlowOut['secrets']>([]);
   const [saving, setSaving] = useState(false);
   const [savedAt, setSavedAt] = useState<string | null>(null);
+  const [testOpen, setTestOpen] = useState(false);
+  const [testResult, setTestResult] = useState<FlowTestOut | null>(null);
   const history = useHistory<Snapshot>();
   const current = useRef<Snapshot>({ nodes, edges });
   current.current = { nodes, edges };
+  const canvasRef = useRef<HTMLDivElement>(null);
+  const stats = useFlowStats(isNew ? null : (id ?? null), savedAt);
+  const eventTypes = useMemo(() => types.data?.models ?? [], [types.data]);
+  const destinations = useMemo(() => listOf(dests.data), [dests.data]);
+  const credentials = creds.loading && !creds.data ? null : creds.data ? listOf(creds.data) : null;
 
   useEffect(() => {
     if (isNew) return;
@@ -55,6 +72,7 @@ function Editor() {
         setName(flow.name);
         setNodes(g.nodes);
         setEdges(g.edges);
+        setServerProblems(flow.problems ?? []);
         setTimeout(() => void fitView({ maxZoom: 1 }), 0);
       })
       .catch(setLoadError);
@@ -83,11 +101,28 @@ function Editor() {
   });
 
   const problems = useMemo(() => check(nodes, edges), [nodes, edges]);
-  const byNode = useMemo(() => {
+  const canvas = useMemo<CanvasInfo>(() => {
     const merged = problemsByNode(problems);
-    for (const [k, v] of serverProblems) merged.set(k, [...(merged.get(k) ?? []), ...v]);
-    return merged;
-  }, [problems, serverProblems]);
+    for (const [k, v] of problemsByNode(serverProblems)) merged.set(k, [...(merged.get(k) ?? []), ...v]);
+    return { problems: merged, test: testResult?.nodes ?? null, stats, destinations };
+  }, [problems, serverProblems, testResult, stats, destinations]);
+
+  // Keep the selected node in sight when the panel opens beside it (the canvas gets narrower).
+  useEffect(() => {
+    if (!selected) return;
+    const timer = setTimeout(() => {
+      const n = rf.getInternalNode(selected);
+      const box = canvasRef.current?.getBoundingClientRect();
+      if (!n || !box) return;
+      const { x, y } = n.internals.positionAbsolute;
+      const w = n.measured.width ?? 180;
+      const h = n.measured.height ?? 60;
+      const tl = rf.flowToScreenPosition({ x, y });
+      const br = rf.flowToScreenPosition({ x: x + w, y: y + h });
+      if (tl.x < box.left || br.x > box.right || tl.y < box.top || br.y > box.bottom) void rf.setCenter(x + w / 2, y + h / 2, { zoom: rf.getZoom(), duration: 200 });
+    }, 60);
+    return () => clearTimeout(timer);
+  }, [selected, panelCollapsed, testOpen, rf]);
 
   const onNodesChange = useCallback(
     (changes: NodeChange<CanvasNode>[]) => {
@@ -107,11 +142,18 @@ function Editor() {
   const onConnect = useCallback(
     (c: Connection) => {
       record();
-      setEdges((es) => addEdge({ ...c, id: `e_${c.source}_${c.target}` }, es));
+      setEdges((es) => addEdge({ ...c, id: `e_${c.source}_${c.target}`, type: 'counted' }, es));
     },
     [record],
   );
 
+  const addNode = (kind: NodeKind, preset: string | undefined, position: { x: number; y: number }) => {
+    record();
+    const nodeId = nextId(kind, current.current.nodes);
+    setNodes((ns) => [...ns, { id: nodeId, type: kind, position, data: defaultData(kind, preset) }]);
+    setSelected(nodeId);
+    setPanelCollapsed(false);
+  };
   const onDragOver = (e: DragEvent) => {
     e.preventDefault();
     e.dataTransfer.dropEffect = 'move';
@@ -120,28 +162,17 @@ function Editor() {
     e.preventDefault();
     const raw = e.dataTransfer.getData(DRAG_TYPE);
     if (!raw) return;
-    const { kind, eventType } = JSON.parse(raw) as { kind: NodeKind; eventType?: string };
-    const position = screenToFlowPosition({ x: e.clientX, y: e.clientY });
-    record();
-    const nodeId = nextId(kind, current.current.nodes);
-    setNodes((ns) => [...ns, { id: nodeId, type: kind, position, data: defaultData(kind, eventType) }]);
-    setSelected(nodeId);
+    const { kind, preset } = JSON.parse(raw) as { kind: NodeKind; preset?: string };
+    addNode(kind, preset, screenToFlowPosition({ x: e.clientX, y: e.clientY }));
   };
-  const paletteItem = (kind: NodeKind, label: string, testid: string, eventType?: string) => (
-    <button
-      key={testid}
-      className="flow-palette-item"
-      draggable
-      data-testid={testid}
-      onDragStart={(e) => {
-        e.dataTransfer.setData(DRAG_TYPE, JSON.stringify({ kind, eventType }));
-        e.dataTransfer.effectAllowed = 'move';
-      }}
-      title="Drag onto the canvas"
-    >
-      {label}
-    </button>
-  );
+  /** A palette item pressed (keyboard, or a click instead of a drag): placed right of the rightmost node. */
+  const onPaletteAdd = (item: PaletteItem) => {
+    const ns = current.current.nodes;
+    const box = canvasRef.current?.getBoundingClientRect();
+    const right = ns.reduce<CanvasNode | null>((r, n) => (!r || n.position.x > r.position.x ? n : r), null);
+    const position = right ? { x: right.position.x + 260, y: right.position.y } : box ? screenToFlowPosition({ x: box.left + 60, y: box.top + 60 }) : { x: 0, y: 0 };
+    addNode(item.kind, item.preset, position);
+  };
 
   const selectedNode = nodes.find((n) => n.id === selected) ?? null;
   const setData = (data: Record<string, unknown>) => {
@@ -149,9 +180,30 @@ function Editor() {
     setNodes((ns) => ns.map((n) => (n.id === selected ? { ...n, data } : n)));
   };
 
+  /** Runs the current (unsaved) graph with one node's data replaced, on its trigger's sample. */
+  const previewNode = useCallback(async (nodeId: string, data: Record<string, unknown>) => {
+    const { nodes: ns, edges: es } = current.current;
+    const graph = toGraph(
+      ns.map((n) => (n.id === nodeId ? { ...n, data } : n)),
+      es,
+    );
+    const trigger = triggerOf(nodeId, ns, es);
+    const out = await api<FlowTestOut>('POST', '/flows/test', { graph, ...(trigger ? { trigger } : {}), use: 'sample' });
+    return out.nodes[nodeId];
+  }, []);
+  const testConnection = useCallback(async (nodeId: string, data: Record<string, unknown>): Promise<ConnectionTest> => {
+    const node = current.current.nodes.find((n) => n.id === nodeId);
+    if (!node) throw new Error('This node is gone.');
+    if (node.type === 'destination') return api<ConnectionTest>('POST', `/destinations/${String(data.destinationId)}/test`);
+    return api<ConnectionTest>('POST', '/flows/test-connection', { node: toGraph([{ ...node, data }], []).nodes[0] });
+  }, []);
+  const selectedId = selectedNode?.id ?? null;
+  const preview = useCallback((data: Record<string, unknown>) => previewNode(selectedId as string, data), [previewNode, selectedId]);
+  const testSelected = useCallback((data: Record<string, unknown>) => testConnection(selectedId as string, data), [testConnection, selectedId]);
+  const env = selectedNode ? panelEnv({ node: selectedNode, nodes, edges, eventTypes, destinations, credentials, test: testResult, preview, testConnection: testSelected }) : null;
+
   const save = async () => {
     setSaveError(null);
-    setServerProblems(new Map());
     if (problems.length) {
       setSaveError(new Error(`Fix ${problems.length} problem${problems.length > 1 ? 's' : ''} first: ${problems.map((p) => p.message).slice(0, 3).join('; ')}`));
       return;
@@ -163,25 +215,20 @@ function Editor() {
       const g = fromGraph(flow.graph);
       setNodes(g.nodes);
       setEdges(g.edges);
+      setServerProblems(flow.problems ?? []);
       setSecrets(flow.secrets ?? []);
       setSavedAt(new Date().toLocaleTimeString());
       if (isNew) navigate(`/flows/${flow.id}`, { replace: true });
     } catch (err) {
       setSaveError(err);
-      if (err instanceof ApiError) {
-        const m = new Map<string, string[]>();
-        for (const d of err.details) {
-          const nodeId = /^nodes\.([^.]+)/.exec(d.path ?? '')?.[1];
-          if (nodeId) m.set(nodeId, [...(m.get(nodeId) ?? []), d.message]);
-        }
-        setServerProblems(m);
-      }
+      if (err instanceof ApiError) setServerProblems(err.details.flatMap((d) => (d.path ? [{ path: d.path, message: d.message }] : [])));
     } finally {
       setSaving(false);
     }
   };
 
   if (loadError) return <ErrorBox error={loadError} />;
+  const problemCount = problems.length + serverProblems.length;
   return (
     <section>
       <div className="flow-toolbar">
@@ -192,14 +239,28 @@ function Editor() {
         <button onClick={redo} disabled={!history.canRedo} data-testid="redo" title="Redo (Ctrl+Shift+Z)">
           Redo
         </button>
-        <button onClick={() => void fitView()} data-testid="fit-view">
+        <button onClick={() => void fitView({ maxZoom: 1 })} data-testid="fit-view">
           Fit view
+        </button>
+        <button onClick={() => setTestOpen((o) => !o)} data-testid="test-open" aria-expanded={testOpen} title="Run a sample event through the flow and see what each step makes">
+          Test
         </button>
         <button className="primary" onClick={() => void save()} disabled={saving} data-testid="save-flow">
           {saving ? 'Saving…' : 'Save'}
         </button>
-        {problems.length > 0 ? <span className="warn" data-testid="problem-count">{problems.length} problem{problems.length > 1 ? 's' : ''}</span> : <span className="good">Ready to save</span>}
-        {savedAt && <span className="muted" data-testid="saved-at">Saved at {savedAt}</span>}
+        {problemCount > 0 ? (
+          <span className="warn" data-testid="problem-count">
+            {problemCount} problem{problemCount > 1 ? 's' : ''}
+          </span>
+        ) : (
+          <span className="good">Ready to save</span>
+        )}
+        {savedAt && (
+          <span className="muted" data-testid="saved-at">
+            Saved at {savedAt}
+          </span>
+        )}
+        {stats && <span className="muted">Counts: last 24 hours, updated every 10 s</span>}
       </div>
       <ErrorBox error={saveError} />
       {secrets && secrets.length > 0 && (
@@ -215,46 +276,48 @@ function Editor() {
           <button onClick={() => setSecrets([])}>Done</button>
         </div>
       )}
-      <div className="flow-editor">
-        <div className="flow-palette" data-testid="palette">
-          <h4>Triggers</h4>
-          {(types.data?.models ?? []).map((t) => paletteItem('trigger', t.name, `palette-trigger-${t.name}`, t.name))}
-          <h4>Steps</h4>
-          {paletteItem('filter', 'Filter', 'palette-filter')}
-          {paletteItem('map', 'Map fields', 'palette-map')}
-          <h4>Destinations</h4>
-          {paletteItem('webhook', 'Webhook', 'palette-webhook')}
+      <div className={`flow-editor${paletteCollapsed ? ' palette-collapsed' : ''}`}>
+        <Palette eventTypes={eventTypes} destinations={destinations} collapsed={paletteCollapsed} onCollapse={setPaletteCollapsed} onAdd={onPaletteAdd} />
+        <div className="flow-center">
+          <div className="flow-canvas" onDragOver={onDragOver} onDrop={onDrop} data-testid="canvas" ref={canvasRef}>
+            <CanvasContext.Provider value={canvas}>
+              <ReactFlow<CanvasNode, Edge>
+                nodes={nodes}
+                edges={edges}
+                nodeTypes={nodeTypes}
+                edgeTypes={edgeTypes}
+                defaultEdgeOptions={{ type: 'counted' }}
+                onNodesChange={onNodesChange}
+                onEdgesChange={onEdgesChange}
+                onConnect={onConnect}
+                onNodeDragStart={record}
+                onNodeClick={(_e, n) => {
+                  setSelected(n.id);
+                  setPanelCollapsed(false);
+                }}
+                onPaneClick={() => setSelected(null)}
+                deleteKeyCode={['Backspace', 'Delete']}
+                // Fit a loaded flow once it is measured; a new flow keeps zoom 1, or the first node dropped would be zoomed to 2x and the next drops land on it.
+                fitView={!isNew}
+                fitViewOptions={{ maxZoom: 1 }}
+              >
+                <Background />
+                <MiniMap pannable zoomable />
+                <Controls />
+              </ReactFlow>
+            </CanvasContext.Provider>
+            {nodes.length === 0 && <div className="flow-empty">Drag a trigger from the left onto this canvas to start, for example “Lead captured”.</div>}
+          </div>
+          {testOpen && <TestDrawer graph={() => toGraph(current.current.nodes, current.current.edges)} nodes={nodes} eventTypes={eventTypes} result={testResult} onResult={setTestResult} onClose={() => setTestOpen(false)} />}
         </div>
-        <div className="flow-canvas" onDragOver={onDragOver} onDrop={onDrop} data-testid="canvas">
-          <ProblemsContext.Provider value={byNode}>
-            <ReactFlow<CanvasNode, Edge>
-              nodes={nodes}
-              edges={edges}
-              nodeTypes={nodeTypes}
-              onNodesChange={onNodesChange}
-              onEdgesChange={onEdgesChange}
-              onConnect={onConnect}
-              onNodeDragStart={record}
-              onNodeClick={(_e, n) => setSelected(n.id)}
-              onPaneClick={() => setSelected(null)}
-              deleteKeyCode={['Backspace', 'Delete']}
-              // Fit a loaded flow once it is measured; a new flow keeps zoom 1, or the first node dropped would be zoomed to 2x and the next drops land on it.
-              fitView={!isNew}
-              fitViewOptions={{ maxZoom: 1 }}
-            >
-              <Background />
-              <MiniMap pannable zoomable />
-              <Controls />
-            </ReactFlow>
-          </ProblemsContext.Provider>
-        </div>
-        {selectedNode && (
+        {selectedNode && env && (
           <NodePanel
             key={selectedNode.id}
             node={selectedNode}
-            eventTypes={types.data?.models ?? []}
-            upstream={upstreamEvents(selectedNode.id, nodes, edges)}
-            problems={byNode.get(selectedNode.id) ?? []}
+            env={env}
+            problems={canvas.problems.get(selectedNode.id) ?? []}
+            collapsed={panelCollapsed}
+            onCollapse={setPanelCollapsed}
             onChange={setData}
             onDelete={() => {
               record();

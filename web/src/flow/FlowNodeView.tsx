@@ -1,38 +1,103 @@
-import { createContext, useContext } from 'react';
 import { Handle, Position, type NodeProps } from '@xyflow/react';
-import { KIND_LABEL, type CanvasNode } from './graph.ts';
+import { Link } from 'react-router';
+import { isDestinationKind, type NodeKind } from '../../../server/hub/flow-graph.ts';
+import { useCanvas } from './canvas-context.ts';
+import type { DestinationSummary, NodeTestResult } from './flow-api.ts';
+import { humanize, KIND_LABEL, toUnit, type CanvasNode } from './graph.ts';
 
-/** Problems by node id, from the shared validateGraph (and the server's 422). */
-export const ProblemsContext = createContext<Map<string, string[]>>(new Map());
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+const duration = (ms: unknown) => {
+  const { amount, unit } = toUnit(Number(ms ?? 0));
+  return `${amount} ${amount === 1 ? unit.slice(0, -1) : unit}`;
+};
+const short = (s: string, n = 48) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
 
-function summary(node: CanvasNode): string {
-  const d = node.data;
-  switch (node.type) {
+/** One line under the node's kind saying what it is set to do. */
+export function summary(kind: NodeKind, d: Record<string, unknown>, destinations: DestinationSummary[] = []): string {
+  switch (kind) {
     case 'trigger':
-      return String(d.eventType || 'choose an event type');
+      return d.eventType ? `${humanize(String(d.eventType))} (${String(d.eventType)})` : 'choose an event';
     case 'filter': {
       const n = Array.isArray(d.conditions) ? d.conditions.length : 0;
-      return `${n} condition${n === 1 ? '' : 's'} (${d.mode === 'any' ? 'any' : 'all'})`;
+      return `${plural(n, 'condition')} (${d.mode === 'any' ? 'any' : 'all'})`;
     }
+    case 'transform':
+      return d.expression ? short(String(d.expression).replace(/\s+/g, ' ')) : 'write an expression';
     case 'map': {
       const n = Array.isArray(d.mappings) ? d.mappings.length : 0;
-      return n ? `${n} field${n === 1 ? '' : 's'}, ${String(d.envelope)} envelope` : 'every field of the event';
+      return n ? `${plural(n, 'field')}, ${String(d.envelope)} envelope` : 'every field of the event';
+    }
+    case 'delay':
+      return `wait ${duration(d.delay_ms)}`;
+    case 'dedupe': {
+      const fields = (d.include_fields ?? d.exclude_fields) as string[] | undefined;
+      return `repeats within ${duration(d.window_ms)}${fields?.length ? `, ${d.include_fields ? 'on' : 'ignoring'} ${fields.join(', ')}` : ''}`;
     }
     case 'webhook':
+    case 'zapier':
       return String(d.url || 'enter a URL');
-    default:
-      return '';
+    case 'sheets': {
+      const n = Array.isArray(d.columns) ? d.columns.length : 0;
+      return d.spreadsheetId ? `${String(d.sheetName || 'Sheet1')}, ${plural(n, 'column')}` : 'paste a spreadsheet';
+    }
+    case 'crm':
+      return d.preset === 'generic' ? String(d.url || 'enter the CRM URL') : d.preset === 'pipedrive' ? 'Pipedrive contact' : 'HubSpot contact';
+    case 'destination': {
+      const dest = destinations.find((x) => x.id === d.destinationId);
+      return dest ? `Send to ${dest.name}` : 'choose a destination';
+    }
   }
 }
 
+const STATUS_TEXT: Record<NodeTestResult['status'], string> = { passed: '✓ passed', stopped: '■ stopped here', error: '✗ error', skipped: '– not reached' };
+
+/** The first fields of a body, one per line, for a glance at what a destination would get. */
+function glance(output: unknown): string {
+  if (output === null || typeof output !== 'object') return JSON.stringify(output) ?? '';
+  const lines = Object.entries(output as Record<string, unknown>).map(([k, v]) => `${k}: ${short(JSON.stringify(v) ?? '', 32)}`);
+  return lines.length > 6 ? [...lines.slice(0, 6), `… ${lines.length - 6} more`].join('\n') : lines.join('\n');
+}
+
 export function FlowNodeView(props: NodeProps<CanvasNode>) {
-  const problems = useContext(ProblemsContext).get(props.id) ?? [];
+  const { problems: all, test, stats, destinations } = useCanvas();
+  const problems = all.get(props.id) ?? [];
   const kind = props.type;
+  const result = test?.[props.id];
+  const counts = stats?.nodes[props.id];
+  const destination = isDestinationKind(kind);
   return (
-    <div className={`flow-node flow-${kind}${problems.length ? ' invalid' : ''}${props.selected ? ' selected' : ''}`} data-testid={`node-${props.id}`} title={problems.join('\n')}>
+    <div className={`flow-node flow-${kind}${destination ? ' flow-dest' : ''}${problems.length ? ' invalid' : ''}${props.selected ? ' selected' : ''}`} data-testid={`node-${props.id}`} title={problems.join('\n')}>
       {kind !== 'trigger' && <Handle type="target" position={Position.Left} />}
       <div className="flow-node-kind">{KIND_LABEL[kind]}</div>
-      <div className="flow-node-summary">{summary(props as unknown as CanvasNode)}</div>
+      <div className="flow-node-summary">{summary(kind, props.data, destinations)}</div>
+      {result && (
+        <div className={`flow-badge ${result.status}`} data-testid={`test-badge-${props.id}`} title={result.message}>
+          {STATUS_TEXT[result.status]}
+          {result.message && result.status !== 'passed' ? `: ${short(result.message, 60)}` : ''}
+        </div>
+      )}
+      {result && destination && result.output !== undefined && (
+        <pre className="flow-node-output" data-testid={`test-output-node-${props.id}`}>
+          {glance(result.output)}
+        </pre>
+      )}
+      {counts && (
+        <div className="flow-counts" data-testid={`stats-${props.id}`} title={`Last 24 hours: ${counts.queued} queued, ${counts.ignored ?? 0} ignored as repeats`}>
+          <span className="good" data-testid={`stats-delivered-${props.id}`}>
+            {counts.delivered} delivered
+          </span>
+          {' · '}
+          {counts.failed > 0 ? (
+            <Link className="nodrag nopan bad" data-testid={`stats-failed-${props.id}`} to={`/events?connection_id=${encodeURIComponent(counts.connection_id)}&status=FAILED`}>
+              {counts.failed} failed
+            </Link>
+          ) : (
+            <span data-testid={`stats-failed-${props.id}`}>0 failed</span>
+          )}
+          {' · '}
+          <span data-testid={`stats-held-${props.id}`}>{counts.held} held</span>
+        </div>
+      )}
       {problems.length > 0 && (
         <ul className="flow-node-problems" data-testid={`problems-${props.id}`}>
           {problems.map((p, i) => (
@@ -40,9 +105,9 @@ export function FlowNodeView(props: NodeProps<CanvasNode>) {
           ))}
         </ul>
       )}
-      {kind !== 'webhook' && <Handle type="source" position={Position.Right} />}
+      {!destination && <Handle type="source" position={Position.Right} />}
     </div>
   );
 }
 
-export const nodeTypes = { trigger: FlowNodeView, filter: FlowNodeView, map: FlowNodeView, webhook: FlowNodeView };
+export const nodeTypes = Object.fromEntries((Object.keys(KIND_LABEL) as NodeKind[]).map((k) => [k, FlowNodeView]));

@@ -1,0 +1,84 @@
+import { useState } from 'react';
+import type { NodeKind } from '../../../server/hub/flow-graph.ts';
+import type { DestinationSummary, EventType } from './flow-api.ts';
+import { humanize, KIND_HINT, KIND_LABEL } from './graph.ts';
+
+export const DRAG_TYPE = 'application/wirehub-node';
+export type PaletteItem = { kind: NodeKind; label: string; hint: string; testid: string; preset?: string };
+
+/** Everything that can go on the canvas, in three groups. */
+export function paletteItems(eventTypes: EventType[], destinations: DestinationSummary[]): { title: string; items: PaletteItem[] }[] {
+  const kinds = (ks: Exclude<NodeKind, 'trigger'>[]) => ks.map((kind) => ({ kind, label: KIND_LABEL[kind], hint: KIND_HINT[kind], testid: `palette-${kind}` }));
+  return [
+    {
+      title: 'Triggers',
+      items: eventTypes.map((t) => ({ kind: 'trigger', label: humanize(t.name), hint: t.description ?? t.name, testid: `palette-trigger-${t.name}`, preset: t.name })),
+    },
+    { title: 'Steps', items: kinds(['filter', 'transform', 'map', 'delay', 'dedupe']) },
+    {
+      title: 'Destinations',
+      items: [
+        ...kinds(['webhook', 'sheets', 'crm', 'zapier']),
+        ...destinations.map((d) => ({ kind: 'destination' as const, label: `Send to ${d.name}`, hint: `Your existing ${d.type} destination`, testid: `palette-destination-${d.id}`, preset: d.id })),
+      ],
+    },
+  ];
+}
+
+const SEARCH_FROM = 12;
+
+/** Drag an item onto the canvas, or press it to add it beside the others. */
+export function Palette({ eventTypes, destinations, collapsed, onCollapse, onAdd }: { eventTypes: EventType[]; destinations: DestinationSummary[]; collapsed: boolean; onCollapse: (c: boolean) => void; onAdd: (item: PaletteItem) => void }) {
+  const [query, setQuery] = useState('');
+  const groups = paletteItems(eventTypes, destinations);
+  const total = groups.reduce((n, g) => n + g.items.length, 0);
+  const q = query.trim().toLowerCase();
+  if (collapsed) {
+    return (
+      <div className="flow-palette collapsed" data-testid="palette">
+        <button className="flow-strip" onClick={() => onCollapse(false)} data-testid="palette-expand" aria-label="Open the palette" title="Open the palette">
+          + Add
+        </button>
+      </div>
+    );
+  }
+  return (
+    <div className="flow-palette" data-testid="palette">
+      <div className="row flow-palette-head">
+        <strong>Add to the flow</strong>
+        <button onClick={() => onCollapse(true)} data-testid="palette-collapse" aria-label="Collapse the palette" title="Collapse the palette">
+          ‹
+        </button>
+      </div>
+      <p className="flow-field-hint">Drag onto the canvas, then connect the dots from left to right.</p>
+      {total >= SEARCH_FROM && <input type="search" placeholder="Search…" aria-label="Search the palette" data-testid="palette-search" value={query} onChange={(e) => setQuery(e.target.value)} />}
+      {groups.map((g) => {
+        const items = q ? g.items.filter((i) => `${i.label} ${i.hint} ${i.preset ?? ''}`.toLowerCase().includes(q)) : g.items;
+        if (!items.length) return null;
+        return (
+          <section key={g.title}>
+            <h4>{g.title}</h4>
+            {items.map((item) => (
+              <button
+                key={item.testid}
+                className={`flow-palette-item flow-${item.kind}`}
+                draggable
+                data-testid={item.testid}
+                onDragStart={(e) => {
+                  e.dataTransfer.setData(DRAG_TYPE, JSON.stringify({ kind: item.kind, preset: item.preset }));
+                  e.dataTransfer.effectAllowed = 'move';
+                }}
+                onClick={() => onAdd(item)}
+                title={`${item.hint}. Drag onto the canvas, or press to add.`}
+              >
+                <span className="flow-palette-label">{item.label}</span>
+                <span className="flow-palette-hint">{item.hint}</span>
+              </button>
+            ))}
+          </section>
+        );
+      })}
+      {q && groups.every((g) => !g.items.some((i) => `${i.label} ${i.hint} ${i.preset ?? ''}`.toLowerCase().includes(q))) && <p className="muted">Nothing matches “{query}”.</p>}
+    </div>
+  );
+}

@@ -1,0 +1,16 @@
+import { createContext, useContext } from 'react';
+import type { DestinationSummary, FlowStats, NodeTestResult } from './flow-api.ts';
+
+/** What the canvas draws on nodes and edges besides their data. */
+export type CanvasInfo = {
+  /** Problems by node or edge id: the shared validateGraph, the editor's own checks, the server's. */
+  problems: Map<string, string[]>;
+  /** The last Test run's result per node, null before one. */
+  test: Record<string, NodeTestResult> | null;
+  /** The saved flow's last 24 hours, null for an unsaved flow or before the first answer. */
+  stats: FlowStats | null;
+  destinations: DestinationSummary[];
+};
+
+export const CanvasContext = createContext<CanvasInfo>({ problems: new Map(), test: null, stats: null, destinations: [] });
+export const useCanvas = () => useContext(CanvasContext);

@@ -1,0 +1,35 @@
+import type { ConnectionTest } from '../../../connectors/types.ts';
+import type { DeliveryReport } from '../../../server/delivery/deliver-now.ts';
+import type { FlowGraphT } from '../../../server/hub/flow-graph.ts';
+import type { EventType } from '../pages/Webhooks.tsx';
+
+/** The flow endpoints' answers as the editor reads them (contract of issue 4). */
+export type FlowOut = {
+  id: string;
+  name: string;
+  graph: FlowGraphT;
+  webhooks: { nodeId: string; webhookId: string }[];
+  secrets?: { nodeId: string; webhookId: string; secret: string }[];
+  /** Nodes whose hub objects changed underneath (a connection deleted through the API…). */
+  problems?: { path: string; message: string }[];
+  updated_at: string;
+};
+
+export type NodeTestResult = { status: 'passed' | 'stopped' | 'error' | 'skipped'; input?: unknown; output?: unknown; message?: string };
+export type FlowTestIn = { graph: FlowGraphT; trigger?: string; data?: Record<string, unknown>; use?: 'sample' | 'last'; deliver?: string };
+export type FlowTestOut = { event: Record<string, unknown>; nodes: Record<string, NodeTestResult>; delivery?: DeliveryReport };
+export type { ConnectionTest, DeliveryReport, EventType };
+
+export type Counts = { delivered: number; failed: number; held: number; queued: number; ignored?: number };
+export type FlowStats = { since: string; nodes: Record<string, Counts & { connection_id: string }>; edges: Record<string, Counts> };
+
+export type { DestinationField } from '../../../server/hub/flow-fields.ts';
+
+/** What the palette and the "existing destination" panel need of GET /destinations. */
+export type DestinationSummary = { id: string; name: string; type: string; disabled_at: string | null; warning: string | null };
+
+/** GET /credentials (helper "settings"): never the secret, a hint (client_email, masked token). */
+export type CredentialSummary = { id: string; kind: 'google-service-account' | 'hubspot' | 'pipedrive'; name: string | null; hint?: string | null };
+
+/** `{models: […]}` or a bare list: both shapes the API uses for lists. */
+export const listOf = <T,>(v: { models?: T[] } | T[] | null | undefined): T[] => (Array.isArray(v) ? v : (v?.models ?? []));

@@ -1,0 +1,71 @@
+import type { Edge } from '@xyflow/react';
+import { crmFields, ENVELOPE_FIELDS, sheetFields } from '../../../server/hub/flow-fields.ts';
+import type { ConnectionTest, CredentialSummary, DestinationField, DestinationSummary, EventType, FlowTestOut, NodeTestResult } from './flow-api.ts';
+import { downstreamDestinations, humanize, upstreamOf, upstreamTriggers, type CanvasNode } from './graph.ts';
+import type { PanelEnv } from './panels/common.tsx';
+
+/** The trigger a test of this node starts from: the node itself, or the first trigger upstream. */
+export function triggerOf(nodeId: string, nodes: CanvasNode[], edges: Edge[]): string | undefined {
+  const self = nodes.find((n) => n.id === nodeId);
+  return self?.type === 'trigger' ? self.id : upstreamTriggers(nodeId, nodes, edges)[0]?.id;
+}
+
+/**
+ * The fields a destination node takes, from the same tables the server checks with: a sheet's
+ * columns (those the envelope fills need no mapping), a CRM preset's contact fields; null when
+ * it takes anything (webhook, Zapier, a generic CRM, an existing destination).
+ */
+export function destinationTargets(dest: CanvasNode, envelope: 'flat' | 'nested'): DestinationField[] | null {
+  if (dest.type === 'sheets') {
+    const columns = Array.isArray(dest.data.columns) ? (dest.data.columns as string[]) : [];
+    const byEnvelope = new Set(ENVELOPE_FIELDS[envelope]);
+    return sheetFields(columns).fields.map((f) => (byEnvelope.has(f.name) ? { ...f, required: false, description: `${f.description}: every delivery carries it` } : f));
+  }
+  if (dest.type === 'crm' && (dest.data.preset === 'hubspot' || dest.data.preset === 'pipedrive')) return crmFields(dest.data.preset).fields;
+  return null;
+}
+
+const DEST_NAME: Partial<Record<string, string>> = { sheets: 'The sheet', crm: 'The CRM' };
+
+type Inputs = {
+  node: CanvasNode;
+  nodes: CanvasNode[];
+  edges: Edge[];
+  eventTypes: EventType[];
+  destinations: DestinationSummary[];
+  credentials: CredentialSummary[] | null;
+  test: FlowTestOut | null;
+  preview: (data: Record<string, unknown>) => Promise<NodeTestResult | undefined>;
+  testConnection: (data: Record<string, unknown>) => Promise<ConnectionTest>;
+};
+
+/** What the selected node's panel needs to know about the rest of the flow. */
+export function panelEnv({ node, nodes, edges, eventTypes, destinations, credentials, test, preview, testConnection }: Inputs): PanelEnv {
+  const triggerId = triggerOf(node.id, nodes, edges);
+  const trigger = nodes.find((n) => n.id === triggerId);
+  const type = eventTypes.find((t) => t.name === trigger?.data.eventType);
+  let sample = type?.sample ?? {};
+  let sampleFrom = type ? `the sample of “${humanize(type.name)}”` : null;
+  // A map step reads what the transform before it made: the last test run shows that.
+  if (node.type === 'map') {
+    const transform = upstreamOf(node.id, 'transform', nodes, edges)[0];
+    const made = transform && test?.nodes[transform.id]?.output;
+    if (made && typeof made === 'object' && !Array.isArray(made)) {
+      sample = made as Record<string, unknown>;
+      sampleFrom = 'what the transform made of the sample in the last test';
+    }
+  }
+  let targets: DestinationField[] | null = null;
+  let targetsFor: string | null = null;
+  if (node.type === 'map') {
+    const envelope = node.data.envelope === 'nested' ? 'nested' : 'flat';
+    for (const dest of downstreamDestinations(node.id, nodes, edges)) {
+      targets = destinationTargets(dest, envelope);
+      if (targets) {
+        targetsFor = DEST_NAME[dest.type] ?? 'The destination';
+        break;
+      }
+    }
+  }
+  return { eventTypes, destinations, credentials, sample, sampleFrom, targets, targetsFor, preview, testConnection };
+}

@@ -1,0 +1,78 @@
+import { CONDITION_OPS, type ConditionT } from '../../../../server/hub/flow-graph.ts';
+import { dataFields, Field, SampleNote, useFieldErrors, valueAt, type PanelProps } from './common.tsx';
+
+const OP_LABEL: Record<ConditionT['op'], string> = { eq: 'is', neq: 'is not', contains: 'contains', exists: 'is present', gt: 'is more than', lt: 'is less than' };
+
+/**
+ * Typed text is sent as text, except where the sample holds a true/false there: the filter compares
+ * types, and `true` the text would never equal `true` the value. (Numbers as text match both ways.)
+ */
+export function conditionValue(sample: Record<string, unknown>, field: string, text: string): ConditionT['value'] {
+  if (typeof valueAt(sample, field) === 'boolean' && (text === 'true' || text === 'false')) return text === 'true';
+  return text;
+}
+
+/** A condition builder: field (from the sample), operator, value; all or any of them must hold. */
+export function FilterPanel({ id, data, onChange, env }: PanelProps) {
+  const errors = useFieldErrors('filter', data);
+  const conditions = (Array.isArray(data.conditions) ? data.conditions : []) as ConditionT[];
+  const mode = data.mode === 'any' ? 'any' : 'all';
+  const fields = dataFields(env.sample);
+  const set = (next: ConditionT[]) => onChange({ ...data, conditions: next });
+  const update = (i: number, c: ConditionT) => set(conditions.map((x, j) => (j === i ? c : x)));
+  const listId = `fields-${id}`;
+  return (
+    <>
+      <SampleNote env={env} />
+      <Field label="Let the event through when">
+        <select data-testid="filter-mode" value={mode} onChange={(e) => onChange({ ...data, mode: e.target.value })}>
+          <option value="all">all of these hold (AND)</option>
+          <option value="any">any of these holds (OR)</option>
+        </select>
+      </Field>
+      <datalist id={listId}>
+        {fields.map((f) => (
+          <option key={f} value={f} />
+        ))}
+      </datalist>
+      {conditions.map((c, i) => (
+        <div key={i} className="flow-condition-block" data-testid={`condition-${i}`}>
+          {i > 0 && <div className="flow-joiner">{mode === 'any' ? 'or' : 'and'}</div>}
+          <div className="flow-condition">
+            <input aria-label="Field" data-testid={`condition-${i}-field`} list={listId} placeholder={fields[0] ? `e.g. ${fields[0]}` : 'field, e.g. email'} value={c.field} onChange={(e) => update(i, { ...c, field: e.target.value })} />
+            <select
+              aria-label="Operator"
+              data-testid={`condition-${i}-op`}
+              value={c.op}
+              onChange={(e) => {
+                const op = e.target.value as ConditionT['op'];
+                const { value: _v, ...rest } = c;
+                update(i, op === 'exists' ? { ...rest, op } : { ...c, op, value: c.value ?? '' });
+              }}
+            >
+              {CONDITION_OPS.map((op) => (
+                <option key={op} value={op}>
+                  {OP_LABEL[op]}
+                </option>
+              ))}
+            </select>
+            {c.op !== 'exists' ? (
+              <input aria-label="Value" data-testid={`condition-${i}-value`} placeholder={String(valueAt(env.sample, c.field) ?? 'value')} value={c.value === null || c.value === undefined ? '' : String(c.value)} onChange={(e) => update(i, { ...c, value: conditionValue(env.sample, c.field, e.target.value) })} />
+            ) : (
+              <span />
+            )}
+            <button type="button" aria-label="Remove condition" data-testid={`condition-${i}-remove`} onClick={() => set(conditions.filter((_, j) => j !== i))}>
+              ×
+            </button>
+          </div>
+          {errors[`conditions.${i}.field`] && <span className="flow-field-error">{errors[`conditions.${i}.field`]}</span>}
+          {c.field && fields.length > 0 && !fields.includes(c.field) && !fields.some((f) => f.startsWith(`${c.field}.`)) && <span className="flow-field-hint">The sample has no field “{c.field}”.</span>}
+        </div>
+      ))}
+      {errors.conditions && <span className="flow-field-error" data-testid="error-conditions">{errors.conditions}</span>}
+      <button type="button" data-testid="filter-add-condition" onClick={() => set([...conditions, { field: '', op: 'eq', value: '' }])}>
+        + Add a condition
+      </button>
+    </>
+  );
+}

@@ -1,0 +1,32 @@
+import { MappingEditor, type Mapping } from '../../ui/MappingEditor.tsx';
+import { Field, SampleNote, type PanelProps } from './common.tsx';
+
+/** The event's fields on the left, the destination's fields on the right, and the envelope around them. */
+export function MapPanel({ data, onChange, env }: PanelProps) {
+  const envelope = data.envelope === 'nested' ? 'nested' : 'flat';
+  const mappings = (Array.isArray(data.mappings) ? data.mappings : []) as Mapping[];
+  return (
+    <>
+      <SampleNote env={env} />
+      <Field label="Envelope" hint="Every delivery carries the event's type, id and time with your fields.">
+        <select data-testid="map-envelope" value={envelope} onChange={(e) => onChange({ ...data, envelope: e.target.value })}>
+          <option value="flat">Flat: your fields beside eventType, eventId…</option>
+          <option value="nested">Nested: your fields under data</option>
+        </select>
+      </Field>
+      <MappingEditor
+        sample={env.sample}
+        mappings={mappings}
+        envelope={envelope}
+        targets={env.targets}
+        targetsFor={env.targetsFor}
+        onChange={(next) => onChange({ ...data, mappings: next })}
+        onPreview={async (m, e) => {
+          const r = await env.preview({ ...data, mappings: m, envelope: e });
+          if (r?.status === 'error') throw new Error(r.message ?? 'The mapping failed on the sample.');
+          return r?.output;
+        }}
+      />
+    </>
+  );
+}
