@@ -1,6 +1,160 @@
-import { Placeholder } from './Placeholder.tsx';
+import { useState } from 'react';
+import { api } from '../api.ts';
+import { ErrorBox } from '../ui/ErrorBox.tsx';
+import { useLoad } from '../ui/useLoad.ts';
+import { ConfirmDelete, CopyButton, when } from './gateway/parts.tsx';
 
-/** Create (scopes; shown once), list, revoke. */
+type Scope = 'read' | 'write';
+type ApiKey = { id: string; name: string; prefix: string; scopes: Scope[]; created_at: string; last_used_at: string | null };
+
+/** Keys for scripts and servers: create (shown once), list, revoke. */
 export function ApiKeys() {
-  return <Placeholder title="API keys" />;
+  const keys = useLoad(() => api<{ models: ApiKey[] }>('GET', '/api-keys'));
+  const [creating, setCreating] = useState(false);
+  const [created, setCreated] = useState<{ name: string; key: string } | null>(null);
+  const [revoking, setRevoking] = useState<ApiKey | null>(null);
+
+  return (
+    <section>
+      <header className="row">
+        <h1>API keys</h1>
+        {!creating && (
+          <button className="primary" data-testid="api-key-new" onClick={() => (setCreated(null), setCreating(true))}>
+            New API key
+          </button>
+        )}
+      </header>
+      <p className="muted">
+        Scripts and servers call the Wirehub API with a key: <code>Authorization: Bearer &lt;key&gt;</code>. Give each integration its own key, so you can revoke one without
+        breaking the others.
+      </p>
+      {created && (
+        <div className="notice" role="status" data-testid="api-key-created">
+          <strong>Your new key “{created.name}”.</strong> Copy it now and keep it somewhere safe: it will not be shown again.
+          <div className="row">
+            <code data-testid="api-key-value">{created.key}</code>
+            <CopyButton text={created.key} testId="api-key-copy" />
+            <button className="small" data-testid="api-key-done" onClick={() => setCreated(null)}>
+              Done
+            </button>
+          </div>
+        </div>
+      )}
+      {creating && (
+        <ApiKeyForm
+          onCancel={() => setCreating(false)}
+          onCreated={async (k) => {
+            setCreating(false);
+            setCreated(k);
+            await keys.reload();
+          }}
+        />
+      )}
+      {revoking && (
+        <ConfirmDelete
+          title={`Revoke “${revoking.name}”?`}
+          onCancel={() => setRevoking(null)}
+          onConfirm={async () => {
+            await api('DELETE', `/api-keys/${revoking.id}`);
+            setRevoking(null);
+            await keys.reload();
+          }}
+        >
+          <p>Anything still using this key is refused (401) from now on. This cannot be undone.</p>
+        </ConfirmDelete>
+      )}
+      <ErrorBox error={keys.error} />
+      {keys.loading && !keys.data && <p className="loading">Loading…</p>}
+      {keys.data && keys.data.models.length === 0 && !creating && (
+        <div className="empty" data-testid="api-keys-empty">
+          <p>No API keys yet. Create one with the scopes your script needs (read to look, write to change), then use it as a Bearer token.</p>
+        </div>
+      )}
+      {keys.data && keys.data.models.length > 0 && (
+        <table className="gateway">
+          <thead>
+            <tr>
+              <th>Name</th>
+              <th>Key</th>
+              <th>Scopes</th>
+              <th>Created</th>
+              <th>Last used</th>
+              <th>
+                <span className="sr-only">Actions</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {keys.data.models.map((k) => (
+              <tr key={k.id} data-testid="api-key-row">
+                <td>{k.name}</td>
+                <td className="mono">{k.prefix}…</td>
+                <td>{k.scopes.join(', ')}</td>
+                <td>{when(k.created_at)}</td>
+                <td>{k.last_used_at ? when(k.last_used_at) : <span className="muted">never</span>}</td>
+                <td className="actions-cell">
+                  <div className="actions">
+                    <button className="danger small" data-testid="api-key-revoke" aria-label={`Revoke ${k.name}`} onClick={() => setRevoking(k)}>
+                      Revoke
+                    </button>
+                  </div>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}
+
+function ApiKeyForm({ onCancel, onCreated }: { onCancel: () => void; onCreated: (k: { name: string; key: string }) => Promise<void> }) {
+  const [name, setName] = useState('');
+  const [scopes, setScopes] = useState<Scope[]>(['read', 'write']);
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  const toggle = (s: Scope, on: boolean) => setScopes(on ? [...scopes, s] : scopes.filter((x) => x !== s));
+
+  const submit = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      const out = await api<ApiKey & { key: string }>('POST', '/api-keys', { name, scopes });
+      await onCreated({ name: out.name, key: out.key });
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <form className="card" onSubmit={(e) => (e.preventDefault(), void submit())}>
+      <h2>New API key</h2>
+      <label>
+        Name
+        <input data-testid="api-key-name" value={name} onChange={(e) => setName(e.target.value)} required maxLength={120} placeholder="Order sync script" autoFocus />
+      </label>
+      <fieldset>
+        <legend>Scopes</legend>
+        <label className="inline">
+          <input type="checkbox" data-testid="api-key-scope-read" checked={scopes.includes('read')} onChange={(e) => toggle('read', e.target.checked)} /> read: list and look at
+          everything
+        </label>
+        <label className="inline">
+          <input type="checkbox" data-testid="api-key-scope-write" checked={scopes.includes('write')} onChange={(e) => toggle('write', e.target.checked)} /> write: create,
+          change, publish and delete
+        </label>
+      </fieldset>
+      <ErrorBox error={error} />
+      <div className="row">
+        <button type="submit" className="primary" data-testid="api-key-create" disabled={busy || scopes.length === 0}>
+          {busy ? 'Creating…' : 'Create key'}
+        </button>
+        <button type="button" onClick={onCancel}>
+          Cancel
+        </button>
+      </div>
+    </form>
+  );
 }
