@@ -3,15 +3,15 @@ import { z } from 'zod';
 import { authOf } from '../auth/auth.middleware.ts';
 import { AppError, notFound } from '../core/errors.ts';
 import { listParams, paginate } from '../core/pagination.ts';
-import { timeParam } from '../core/time.ts';
 import { idParam, query } from '../core/validate.ts';
-import type { AttemptRow, EventRow, EventStatus } from '../db/schema.ts';
+import type { AttemptRow, EventRow } from '../db/schema.ts';
 import type { Deps } from '../deps.ts';
 import { decodeBody } from './body.ts';
+import { applyEventFilters, eventFilterQuery, toEventFilter } from './log-filters.ts';
 
 export const EVENT_COLUMNS = [
   'id', 'workspace_id', 'request_id', 'source_id', 'connection_id', 'destination_id', 'status', 'attempts',
-  'next_attempt_at', 'last_attempt_at', 'response_status', 'error_code', 'successful_at', 'created_at', 'updated_at',
+  'next_attempt_at', 'last_attempt_at', 'response_status', 'error_code', 'successful_at', 'batch_operation_id', 'created_at', 'updated_at',
 ] as const;
 
 type EventSummary = Pick<EventRow, (typeof EVENT_COLUMNS)[number]>;
@@ -32,55 +32,21 @@ export function eventOut(e: EventSummary, data?: unknown) {
     response_status: e.response_status,
     error_code: e.error_code,
     successful_at: e.successful_at,
+    batch_operation_id: e.batch_operation_id,
     created_at: e.created_at,
     updated_at: e.updated_at,
     ...(data !== undefined ? { data } : {}),
   };
 }
 
-// The seed's lower-case vocabulary maps onto our statuses.
-const STATUS_ALIASES: Record<string, EventStatus[]> = {
-  queued: ['QUEUED', 'SCHEDULED'],
-  pending: ['QUEUED', 'SCHEDULED'],
-  processing: ['QUEUED', 'SCHEDULED'],
-  delivered: ['SUCCESSFUL'],
-  failed: ['FAILED'],
-  hold: ['HOLD'],
-  cancelled: ['CANCELLED'],
-};
-const STATUSES: EventStatus[] = ['QUEUED', 'SCHEDULED', 'HOLD', 'SUCCESSFUL', 'FAILED', 'CANCELLED'];
-export const statusParam = z
-  .string()
-  .max(200)
-  .transform((v, ctx) => {
-    const out = new Set<EventStatus>();
-    for (const part of v.split(',')) {
-      const upper = part.trim().toUpperCase() as EventStatus;
-      const mapped = STATUSES.includes(upper) ? [upper] : STATUS_ALIASES[part.trim().toLowerCase()];
-      if (!mapped) {
-        ctx.addIssue({ code: 'custom', message: `unknown status "${part}"; use ${STATUSES.join(', ')}` });
-        return z.NEVER;
-      }
-      mapped.forEach((s) => out.add(s));
-    }
-    return [...out];
-  });
-
-const EventsQuery = z.object({
+const EventsQuery = eventFilterQuery({
   limit: listParams.limit,
   next: listParams.next,
   prev: listParams.prev,
   cursor: listParams.cursor,
   dir: listParams.dir,
-  status: statusParam.optional(),
-  source_id: z.string().max(64).optional(),
-  connection_id: z.string().max(64).optional(),
-  webhook_id: z.string().max(64).optional(),
-  destination_id: z.string().max(64).optional(),
-  request_id: z.string().max(64).optional(),
-  from: timeParam.optional(),
-  to: timeParam.optional(),
 });
+const CountQuery = eventFilterQuery({});
 
 const AttemptsQuery = z.object({
   event_id: z.string().max(64).optional(),
@@ -124,16 +90,15 @@ export function eventsRoutes(deps: Deps): Router {
 
   r.get('/events', async (req, res) => {
     const p = query(req, EventsQuery);
-    let q = db.selectFrom('events').select(EVENT_COLUMNS).where('workspace_id', '=', authOf(req).workspaceId);
-    if (p.status) q = q.where('status', 'in', p.status);
-    if (p.source_id) q = q.where('source_id', '=', p.source_id);
-    if (p.connection_id ?? p.webhook_id) q = q.where('connection_id', '=', (p.connection_id ?? p.webhook_id) as string);
-    if (p.destination_id) q = q.where('destination_id', '=', p.destination_id);
-    if (p.request_id) q = q.where('request_id', '=', p.request_id);
-    if (p.from) q = q.where('created_at', '>=', p.from);
-    if (p.to) q = q.where('created_at', '<=', p.to);
+    const q = applyEventFilters(db.selectFrom('events').select(EVENT_COLUMNS), authOf(req).workspaceId, toEventFilter(p));
     const page = await paginate(q, { ...p, order_by: 'created_at' }, 'id');
     res.json({ ...page, models: page.models.map((e) => eventOut(e)) });
+  });
+
+  r.get('/events/count', async (req, res) => {
+    const f = toEventFilter(query(req, CountQuery));
+    const row = await applyEventFilters(db.selectFrom('events').select((eb) => eb.fn.countAll<string>().as('n')), authOf(req).workspaceId, f).executeTakeFirstOrThrow();
+    res.json({ count: Number(row.n) });
   });
 
   r.get('/events/:id', async (req, res) => {

@@ -1,0 +1,58 @@
+import type { Kysely, Transaction } from 'kysely';
+import type { DB, RequestRow } from '../db/schema.ts';
+import type { Deps } from '../deps.ts';
+import { routeRequest, type Routed } from '../ingest/route-request.ts';
+import { decodeBody } from './body.ts';
+
+export type ReplayableRequest = Pick<RequestRow, 'id' | 'workspace_id' | 'source_id' | 'body' | 'content_type' | 'headers' | 'query' | 'path'>;
+export type PlannedReplay = { request: ReplayableRequest; routed: Routed };
+
+/**
+ * What replaying a stored request would make now: it goes through its source's connections as
+ * they are today (filters included; a replay is neither deduplicated nor delayed again). Null
+ * when the source is gone.
+ */
+export async function planReplay(deps: Pick<Deps, 'routing'>, request: ReplayableRequest): Promise<PlannedReplay | null> {
+  const source = await deps.routing.get(request.source_id);
+  if (!source) return null;
+  const view = { body: decodeBody(request.body, request.content_type), headers: request.headers, query: request.query, path: request.path };
+  return { request, routed: routeRequest(view, source.routes) };
+}
+
+export type ReplayMark =
+  | { kind: 'single' }
+  /** `dueAt(i)` spreads the i-th new event of this batch over time so fresh traffic goes first. */
+  | { kind: 'bulk'; batchOperationId: string; dueAt: (i: number) => Date };
+
+/** Stores the events and ignored events of planned replays and marks their requests as replayed. */
+export async function writeReplays(trx: Transaction<DB> | Kysely<DB>, planned: PlannedReplay[], mark: ReplayMark): Promise<string[]> {
+  const bulk = mark.kind === 'bulk' ? mark : null;
+  let n = 0;
+  const events = planned.flatMap(({ request, routed }) =>
+    routed.events.map((e) => ({
+      ...e,
+      workspace_id: request.workspace_id,
+      request_id: request.id,
+      source_id: request.source_id,
+      pending_trigger: bulk ? ('bulk' as const) : ('manual' as const),
+      batch_operation_id: bulk?.batchOperationId ?? null,
+      next_attempt_at: e.status === 'QUEUED' ? (bulk ? bulk.dueAt(n++) : new Date()) : null,
+    })),
+  );
+  const ignored = planned.flatMap(({ request, routed }) => routed.ignored.map((g) => ({ ...g, workspace_id: request.workspace_id, request_id: request.id })));
+  if (events.length) await trx.insertInto('events').values(events).execute();
+  if (ignored.length) await trx.insertInto('ignored_events').values(ignored).execute();
+  for (const { request, routed } of planned) {
+    await trx
+      .updateTable('requests')
+      .set((eb) => ({
+        events_count: eb('events_count', '+', routed.events.length),
+        ignored_count: eb('ignored_count', '+', routed.ignored.length),
+        retry_kind: mark.kind,
+        ...(bulk ? { batch_operation_id: bulk.batchOperationId } : {}),
+      }))
+      .where('id', '=', request.id)
+      .execute();
+  }
+  return events.map((e) => e.id);
+}
