@@ -22,6 +22,7 @@ import { destinationTestRoutes } from './gateway/destination-test.routes.ts';
 import { eventsRoutes } from './gateway/events.routes.ts';
 import { projectSecretsRoutes } from './gateway/project-secrets.service.ts';
 import { requestsRoutes } from './gateway/requests.routes.ts';
+import { bulkOperationsRoutes } from './gateway/bulk-operations.routes.ts';
 import { resourceRoutes } from './gateway/resource-routes.ts';
 import { RoutingCache } from './gateway/routing-cache.ts';
 import { sourcesService, SourceIn, SourcePatch } from './gateway/sources.service.ts';
@@ -83,6 +84,8 @@ function apiRouter(deps: Deps, writer: IngestWriter): Router {
   secured.get('/connections/:id/latest-input', async (req, res) => {
     res.json(await connections.latestInput(authOf(req).workspaceId, idParam(req, 'web', 'Connection')));
   });
+  // Before the logs' routes: /events/bulk_operations is not an event id.
+  secured.use(bulkOperationsRoutes(deps));
   secured.use(requestsRoutes(deps));
   secured.use(eventsRoutes(deps));
   secured.use(eventTypesRoutes(deps));

@@ -5,6 +5,7 @@ import type { Deps } from '../deps.ts';
 import { DeliveryEngine, type AutoDisabled } from '../delivery/delivery-engine.ts';
 import { LaneRunner } from '../delivery/lane-runner.ts';
 import { housekeeping } from './housekeeping.job.ts';
+import { defineBulkOperationJobs } from '../gateway/bulk-operations.job.ts';
 
 const LANE_LOCK_MS = 30_000;
 export const laneJobName = (lane: number) => `deliver-lane-${lane}`;
@@ -31,7 +32,8 @@ export async function startJobs(deps: Deps, hooks: { onAutoDisabled?: (d: AutoDi
     name: `wirehub-${process.pid}`,
     // A lane left by a capped or stopping worker is picked up by another within about a second.
     processEvery: '1 second',
-    maxConcurrency: config.deliveryLanes + 4,
+    // Lanes, housekeeping, and the bulk operations (two at a time) with their sweep.
+    maxConcurrency: config.deliveryLanes + 6,
     defaultConcurrency: 1,
     defaultLockLifetime: LANE_LOCK_MS,
     removeOnComplete: false,
@@ -73,6 +75,8 @@ export async function startJobs(deps: Deps, hooks: { onAutoDisabled?: (d: AutoDi
     await agenda.every('30 seconds', laneJobName(lane), { lane });
   }
   await agenda.every('1 minute', 'housekeeping');
+  const bulk = defineBulkOperationJobs(deps, agenda);
+  await bulk.start();
   await offerFreeLanes(deps);
   await agenda.start();
 
@@ -82,6 +86,7 @@ export async function startJobs(deps: Deps, hooks: { onAutoDisabled?: (d: AutoDi
     runners,
     async stop() {
       stopping = true;
+      bulk.stop();
       for (const r of runners.values()) r.stop();
       // drain() waits for the lane handlers, which return once their deliveries are recorded.
       await agenda.drain({ timeout: 30_000, closeConnection: true });
