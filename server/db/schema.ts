@@ -177,6 +177,12 @@ export interface PublishKeysTable {
   request_id: string;
   created_at: Generated<Date>;
 }
+/** A deduplicate rule's key, held by the first event that had it until `expires_at`. */
+export interface DedupeKeysTable {
+  connection_id: string;
+  key: string;
+  expires_at: Date;
+}
 export interface FlowsTable {
   id: string;
   workspace_id: string;
@@ -216,6 +222,7 @@ export interface DB {
   event_types: EventTypesTable;
   publish_keys: PublishKeysTable;
   flows: FlowsTable;
+  dedupe_keys: DedupeKeysTable;
   credentials: CredentialsTable;
 }
 

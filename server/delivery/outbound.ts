@@ -1,7 +1,7 @@
 import type { DeliveryResult, OutboundMessage } from '../../connectors/types.ts';
 import { APPLICATION_SOURCE_TYPE } from '../hub/application-source.ts';
 import { isPublishedEvent, wrap } from '../hub/envelope.ts';
-import { compileMappings, type CompiledMappings } from '../hub/mappings.ts';
+import { compileExpression, compileMappings, ExpressionError, expressionFailure, type CompiledMappings } from '../hub/mappings.ts';
 import { decodeBody } from '../gateway/body.ts';
 import type { Rule, TransformRuleT } from '../gateway/rules.ts';
 
@@ -32,42 +32,75 @@ export type Shaped = {
 
 const JSON_TYPE = 'application/json';
 
+type Reshape = (input: unknown) => Promise<Record<string, unknown>>;
+type CompiledTransform = { expression: Reshape | null; mappings: CompiledMappings | null };
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** The rule's expression, whose result must be an object: it becomes the data (or body) the mappings read. */
+function reshape(source: string): Reshape {
+  let run: (input: unknown) => Promise<unknown>;
+  try {
+    run = compileExpression(source);
+  } catch (err) {
+    // Checked on save; a rule stored before that check reaches here and fails its events clearly.
+    throw new ExpressionError((err as Error).message);
+  }
+  return async (input) => {
+    let out: unknown;
+    try {
+      out = await run(input);
+    } catch (err) {
+      throw new ExpressionError(expressionFailure(err));
+    }
+    if (!isPlainObject(out)) {
+      const got = out === undefined ? 'nothing' : Array.isArray(out) ? 'an array' : out === null ? 'null' : `a ${typeof out}`;
+      throw new ExpressionError(`the result must be an object, got ${got}`);
+    }
+    return out;
+  };
+}
+
 /**
  * Turns a stored request into what one connection's destination receives: published events in
  * the stable envelope with the connection's mapped fields, inbound requests as they came unless
  * a transform rule maps them. Runs at delivery time, so a retry delivers under the current rules.
  */
 export class OutboundShaper {
-  private compiled = new Map<string, CompiledMappings>();
+  private compiled = new Map<string, CompiledTransform>();
 
-  private mappingsOf(ev: ShapeInput, rule: TransformRuleT): CompiledMappings | null {
-    if (!rule.mappings) return null;
+  private transformOf(ev: ShapeInput, rule: TransformRuleT): CompiledTransform {
     const key = `${ev.connection_id}:${ev.connection_updated_at.getTime()}`;
-    let fn = this.compiled.get(key);
-    if (!fn) {
+    let fns = this.compiled.get(key);
+    if (!fns) {
       if (this.compiled.size > 5000) this.compiled.clear();
-      fn = compileMappings(rule.mappings);
-      this.compiled.set(key, fn);
+      fns = {
+        expression: rule.expression ? reshape(rule.expression) : null,
+        mappings: rule.mappings ? compileMappings(rule.mappings) : null,
+      };
+      this.compiled.set(key, fns);
     }
-    return fn;
+    return fns;
   }
 
-  /** Throws a MappingError when a mapping cannot run on this event. */
+  /** Throws a MappingError (an ExpressionError for the rule's expression) when the transform cannot run on this event. */
   async shape(ev: ShapeInput): Promise<Shaped> {
     const rule = ev.rules.find((r): r is TransformRuleT => r.type === 'transform');
     const plain = { messageId: ev.id, body: ev.body, contentType: ev.content_type, transformed: false };
     if (ev.source_type === APPLICATION_SOURCE_TYPE) {
-      const event: unknown = JSON.parse(ev.body.toString('utf8'));
-      if (isPublishedEvent(event)) {
-        const mappings = rule ? this.mappingsOf(ev, rule) : null;
+      const stored: unknown = JSON.parse(ev.body.toString('utf8'));
+      if (isPublishedEvent(stored)) {
+        const { expression, mappings } = rule ? this.transformOf(ev, rule) : { expression: null, mappings: null };
+        const event = expression ? { ...stored, data: await expression(stored.data) } : stored;
         const fields = mappings ? await mappings(event) : event.data;
         const payload = wrap(rule?.envelope ?? 'flat', event, ev.workspace_id, fields);
         return { messageId: event.eventId, eventType: event.eventType, body: Buffer.from(JSON.stringify(payload)), contentType: JSON_TYPE, payload, transformed: true };
       }
     }
     if (!rule) return { ...plain, payload: parsed(ev) };
-    const view = { ...(ev.request ?? { headers: {}, query: {}, path: '/' }), body: decodeBody(ev.body, ev.content_type) };
-    const mappings = this.mappingsOf(ev, rule);
+    const { expression, mappings } = this.transformOf(ev, rule);
+    const request = { ...(ev.request ?? { headers: {}, query: {}, path: '/' }), body: decodeBody(ev.body, ev.content_type) };
+    const view = expression ? { ...request, body: await expression(request) } : request;
     const payload = mappings ? await mappings(view) : view.body;
     return { ...plain, body: Buffer.from(JSON.stringify(payload)), contentType: JSON_TYPE, payload, transformed: true };
   }

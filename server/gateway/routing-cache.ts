@@ -1,6 +1,7 @@
 import type { Deps } from '../deps.ts';
 import { laneOf } from '../delivery/lanes.ts';
-import { compileFilter, type CompiledFilter, type Rule } from './rules.ts';
+import { dedupeSpec, type DedupeSpec } from '../ingest/dedupe.ts';
+import { compileFilter, type CompiledFilter, type DeduplicateRuleT, type DelayRuleT, type FilterRuleT, type Rule } from './rules.ts';
 import type { SourceAuth } from './source-auth.ts';
 import { sourceAuthOf } from './sources.service.ts';
 
@@ -10,7 +11,11 @@ export type Route = {
   lane: number;
   paused: boolean;
   destinationDisabled: boolean;
+  /** Every filter rule of the connection, all of which must match. */
   filter: CompiledFilter | null;
+  dedupe: DedupeSpec | null;
+  /** From a delay rule: new events wait this long, `SCHEDULED`. */
+  delayMs: number;
 };
 
 export type SourceRoutes = {
@@ -77,14 +82,18 @@ export class RoutingCache {
       auth: sourceAuthOf(this.deps, source),
       allowedMethods: (source.config.allowed_http_methods as string[] | undefined) ?? null,
       routes: conns.map((c) => {
-        const filter = (c.rules as Rule[]).find((r) => r.type === 'filter');
+        const rules = c.rules as Rule[];
+        const filters = rules.filter((r): r is FilterRuleT => r.type === 'filter').map(compileFilter);
+        const dedupe = rules.find((r): r is DeduplicateRuleT => r.type === 'deduplicate');
         return {
           connectionId: c.id,
           destinationId: c.destination_id,
           lane: laneOf(c.destination_id, this.deps.config.deliveryLanes),
           paused: c.paused_at !== null,
           destinationDisabled: c.destination_disabled_at !== null,
-          filter: filter ? compileFilter(filter) : null,
+          filter: filters.length === 0 ? null : filters.length === 1 ? filters[0] : (req) => filters.every((f) => f(req)),
+          dedupe: dedupe ? dedupeSpec(dedupe) : null,
+          delayMs: rules.find((r): r is DelayRuleT => r.type === 'delay')?.delay ?? 0,
         };
       }),
     };

@@ -1,7 +1,7 @@
 import { Query } from 'mingo';
 import { z } from 'zod';
 import { EnvelopeKind, envelopeConflicts } from '../hub/envelope.ts';
-import { compileEntry, MappingError, Mappings, type MappingEntryT } from '../hub/mappings.ts';
+import { compileEntry, compileExpression, MappingError, Mappings, type MappingEntryT } from '../hub/mappings.ts';
 
 /** Mongo-style conditions; nested plain objects mean "these fields match", as in Hookdeck filters. */
 const condition = z.union([z.record(z.string(), z.unknown()), z.string(), z.number(), z.boolean(), z.null()]);
@@ -39,16 +39,59 @@ const RetryRule = z
  * The hub's field mappings on a connection. For published events the mapped fields are wrapped in
  * the stable envelope; without `mappings` every field of the event's data is passed on. For an
  * inbound request the mappings read `{headers, body, query, path}` and their result is the body.
+ * An `expression` (JSONata) runs first, on the event's data or on the request, and its result (an
+ * object) replaces the data or the body that the mappings then read.
  */
 const TransformRule = z
   .object({
     type: z.literal('transform'),
+    expression: z.string().min(1).max(4000).optional(),
     mappings: Mappings.nullable().default(null),
     envelope: EnvelopeKind.default('flat'),
   })
   .strict()
   .superRefine((rule, ctx) => {
+    if (rule.expression !== undefined) {
+      try {
+        compileExpression(rule.expression);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', path: ['expression'], message: (err as Error).message });
+      }
+    }
     for (const issue of mappingProblems(rule.mappings, rule.envelope)) ctx.addIssue({ code: 'custom', ...issue });
+  });
+
+/** Seed 002: "delay must be between 0 and 86400000 ms". The event waits `SCHEDULED` until then. */
+const DelayRule = z
+  .object({
+    type: z.literal('delay'),
+    delay: z.number().int().min(0).max(86_400_000),
+  })
+  .strict();
+
+/** A dot path into the request as rules see it, e.g. `body.data.email` or `headers.x-request-id`. */
+const requestField = z
+  .string()
+  .max(500)
+  .regex(/^(body|headers|query|path)(\.[^.\s[\]]+|\[\d+\])*$/, 'use a dot path into the request such as body.data.email, headers.x-request-id or query.id');
+
+/**
+ * Seed 002: "deduplicate.window must be between 1000 and 3600000 ms". Events of this connection
+ * that agree on `include_fields` (or on the whole body minus `exclude_fields`, or on the whole
+ * body) within the window of the first one are ignored as `DUPLICATE`.
+ */
+const DeduplicateRule = z
+  .object({
+    type: z.literal('deduplicate'),
+    window: z.number().int().min(1000).max(3_600_000),
+    include_fields: z.array(requestField).min(1).max(50).optional(),
+    exclude_fields: z.array(requestField).min(1).max(50).optional(),
+  })
+  .strict()
+  .superRefine((rule, ctx) => {
+    if (rule.include_fields && rule.exclude_fields) {
+      ctx.addIssue({ code: 'custom', path: ['exclude_fields'], message: 'give include_fields or exclude_fields, not both' });
+    }
   });
 
 /** Compile errors and envelope collisions, each with the path of the entry at fault. */
@@ -69,8 +112,8 @@ export function mappingProblems(mappings: MappingEntryT[] | null, envelope: z.ou
   return problems;
 }
 
-const SUPPORTED = ['filter', 'retry', 'transform'] as const;
-const LATER = ['delay', 'deduplicate', 'transformation'];
+const SUPPORTED = ['filter', 'retry', 'transform', 'delay', 'deduplicate'] as const;
+const LATER = ['transformation'];
 
 export const RuleSchema = z.unknown().superRefine((value, ctx) => {
   const type = (value as { type?: unknown } | null)?.type;
@@ -82,7 +125,7 @@ export const RuleSchema = z.unknown().superRefine((value, ctx) => {
         : `unknown rule type "${String(type)}"; supported: ${SUPPORTED.join(', ')}`,
     });
   }
-}).pipe(z.discriminatedUnion('type', [FilterRule, RetryRule, TransformRule]));
+}).pipe(z.discriminatedUnion('type', [FilterRule, RetryRule, TransformRule, DelayRule, DeduplicateRule]));
 
 export const RulesSchema = z
   .array(RuleSchema)
@@ -91,7 +134,9 @@ export const RulesSchema = z
     const seen = new Set<string>();
     rules.forEach((r, i) => {
       if (!r) return; // a null rule is already reported by RuleSchema
-      if (seen.has(r.type)) ctx.addIssue({ code: 'custom', path: [i], message: `only one ${r.type} rule is allowed` });
+      // Several filters all have to match; every other rule type would be ambiguous twice.
+      if (r.type === 'filter') return;
+      if (seen.has(r.type)) ctx.addIssue({ code: 'custom', path: [i, 'type'], message: `only one ${r.type} rule is allowed` });
       seen.add(r.type);
     });
   });
@@ -100,6 +145,8 @@ export type Rule = z.infer<typeof RuleSchema>;
 export type FilterRuleT = Extract<Rule, { type: 'filter' }>;
 export type RetryRuleT = Extract<Rule, { type: 'retry' }>;
 export type TransformRuleT = Extract<Rule, { type: 'transform' }>;
+export type DelayRuleT = Extract<Rule, { type: 'delay' }>;
+export type DeduplicateRuleT = Extract<Rule, { type: 'deduplicate' }>;
 
 export type RequestView = { body: unknown; headers: Record<string, string>; query: Record<string, unknown>; path: string };
 

@@ -50,8 +50,20 @@ export class MappingError extends Error {
     readonly index: number,
     readonly to: string,
     message: string,
+    /** Set by subclasses whose message already says where the problem is. */
+    located = false,
   ) {
-    super(`mapping ${index} ("${to}"): ${message}`);
+    super(located ? message : `mapping ${index} ("${to}"): ${message}`);
+  }
+}
+
+/**
+ * A transform rule's expression that cannot reshape an event. It fails the event the way a broken
+ * mapping does (final, error code PAYLOAD): retrying cannot help until the expression is fixed.
+ */
+export class ExpressionError extends MappingError {
+  constructor(message: string) {
+    super(-1, '', `transform expression: ${message}`, true);
   }
 }
 
@@ -84,6 +96,20 @@ function plain(value: unknown): unknown {
 
 type Step = { to: string; run: Compiled; fallback: unknown };
 
+/** A JSONata expression under the guardrails; throws `invalid expression: …` when it does not compile. */
+export function compileExpression(source: string): Compiled {
+  let expr: jsonata.Expression;
+  try {
+    expr = jsonata(source, GUARDRAILS);
+  } catch (err) {
+    throw new Error(`invalid expression: ${jsonataMessage(err)}`);
+  }
+  return async (input) => plain(await expr.evaluate(input));
+}
+
+/** The message of an expression's runtime failure (JSONata errors carry a code and a position). */
+export const expressionFailure = (err: unknown) => `expression failed: ${jsonataMessage(err)}`;
+
 /** Compiles entry `i` of a mapping list; a MappingError names that index. */
 export function compileEntry(m: MappingEntryT, i: number): Step {
   if (m.from !== undefined) {
@@ -91,20 +117,20 @@ export function compileEntry(m: MappingEntryT, i: number): Step {
     return { to: m.to, run: async (input) => readPath(input, from), fallback: m.default };
   }
   if (m.expression !== undefined) {
-    let expr: jsonata.Expression;
+    let run: Compiled;
     try {
-      expr = jsonata(m.expression, GUARDRAILS);
+      run = compileExpression(m.expression);
     } catch (err) {
-      throw new MappingError(i, m.to, `invalid expression: ${jsonataMessage(err)}`);
+      throw new MappingError(i, m.to, (err as Error).message);
     }
     return {
       to: m.to,
       fallback: m.default,
       run: async (input) => {
         try {
-          return plain(await expr.evaluate(input));
+          return await run(input);
         } catch (err) {
-          throw new MappingError(i, m.to, `expression failed: ${jsonataMessage(err)}`);
+          throw new MappingError(i, m.to, expressionFailure(err));
         }
       },
     };

@@ -137,8 +137,7 @@ export function publishService(deps: Deps, writer: IngestWriter) {
       body: Buffer.from(JSON.stringify(event)),
     };
     // Exactly what ingest does with an inbound webhook: the same filters, events and delivery lanes.
-    const { events, ignored } = routeRequest({ body: event, headers, query: {}, path: request.path }, routes.routes);
-    await writer.write(request, events, ignored);
+    await writer.write(request, routeRequest({ body: event, headers, query: {}, path: request.path }, routes.routes, { arrival: true }));
   }
 
   return {

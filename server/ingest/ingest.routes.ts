@@ -57,7 +57,7 @@ export function ingestRoutes(deps: Deps, writer: IngestWriter): Router {
       const cause = verifySource(source.auth, { headers, rawBody: body });
       if (cause) {
         // Rejected requests are kept too, so a user can see why a sender is being turned away.
-        await writer.write({ ...stored, status: 'rejected', rejection_cause: cause }, [], []).catch((err) => {
+        await writer.write({ ...stored, status: 'rejected', rejection_cause: cause }, { events: [], ignored: [] }).catch((err) => {
           throw unavailable(deps, err);
         });
         throw new AppError(401, 'VERIFICATION_FAILED', `Request verification failed: ${cause}.`, { request_id: stored.id });
@@ -66,8 +66,7 @@ export function ingestRoutes(deps: Deps, writer: IngestWriter): Router {
     }
 
     const view = { body: decodeBody(body, stored.content_type), headers, query: stored.query, path: stored.path };
-    const { events, ignored } = routeRequest(view, source.routes);
-    await writer.write(stored, events, ignored).catch((err) => {
+    await writer.write(stored, routeRequest(view, source.routes, { arrival: true })).catch((err) => {
       throw unavailable(deps, err);
     });
     res.status(200).json({ status: 'accepted', request_id: stored.id });

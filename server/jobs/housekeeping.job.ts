@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import type { Deps } from '../deps.ts';
 import type { DeliveryEngine } from '../delivery/delivery-engine.ts';
 import { LaneRunner } from '../delivery/lane-runner.ts';
+import { purgeExpiredDedupeKeys } from '../ingest/dedupe.ts';
 
 const ORPHAN_AFTER_MS = 30_000;
 
@@ -16,6 +17,7 @@ export async function housekeeping(deps: Deps, engine: DeliveryEngine, runners: 
   // age is checked again on each row, so a key just taken over for a new publish is kept.
   await sql`DELETE FROM publish_keys WHERE created_at < now() - interval '24 hours' AND (workspace_id, idempotency_key) IN (
               SELECT workspace_id, idempotency_key FROM publish_keys WHERE created_at < now() - interval '24 hours' LIMIT 10000)`.execute(db);
+  await purgeExpiredDedupeKeys(db);
   // Events from a time with more lanes than now must land in a lane that still runs.
   await sql`UPDATE events SET lane = lane % ${config.deliveryLanes}
             WHERE lane >= ${config.deliveryLanes} AND status IN ('QUEUED', 'SCHEDULED', 'HOLD')`.execute(db);
