@@ -65,9 +65,12 @@ export function defaultData(kind: NodeKind, preset?: string): Record<string, unk
   }
 }
 
+// `|| 0`: Math.round(-0.4) is -0, which a stored graph should not carry.
+const whole = (v: number) => Math.round(v) || 0;
+
 export function toGraph(nodes: CanvasNode[], edges: Edge[]): FlowGraphT {
   return {
-    nodes: nodes.map((n) => ({ id: n.id, kind: n.type as NodeKind, position: { x: Math.round(n.position.x), y: Math.round(n.position.y) }, data: n.data })) as FlowGraphT['nodes'],
+    nodes: nodes.map((n) => ({ id: n.id, kind: n.type as NodeKind, position: { x: whole(n.position.x), y: whole(n.position.y) }, data: n.data })) as FlowGraphT['nodes'],
     edges: edges.map((e) => ({ id: e.id, source: e.source, target: e.target })),
   };
 }

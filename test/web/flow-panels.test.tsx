@@ -1,0 +1,303 @@
+// @vitest-environment happy-dom
+// Each node kind's side panel, driven like a user would: it renders from the node's data, and what
+// it hands back parses with the kind's own schema (server/hub/flow-graph.ts).
+import { act, cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
+import { useState, type ComponentType } from 'react';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { FLOW_NODE_DATA, filterCondition, validateGraph, type FilterDataT, type NodeKind } from '../../server/hub/flow-graph.ts';
+import { PANELS } from '../../web/src/flow/NodePanel.tsx';
+import { destinationTargets } from '../../web/src/flow/panel-env.ts';
+import { defaultData, fromGraph, toGraph } from '../../web/src/flow/graph.ts';
+import type { PanelEnv, PanelProps } from '../../web/src/flow/panels/common.tsx';
+import type { ConnectionTest, CredentialSummary } from '../../web/src/flow/flow-api.ts';
+
+const sample = { lead_id: 'lead_1', name: 'Jane Smith', email: 'Jane@Example.com', phone: '+15555550123', vip: true, address: { city: 'Lyon' } };
+const eventTypes = [
+  { name: 'lead.captured', group: 'chat', description: 'A chatbot collected a visitor’s contact details.', sample },
+  { name: 'conversation.ended', group: 'chat', description: 'A conversation ended.', sample: { channel: 'web' } },
+];
+const google: CredentialSummary = { id: 'cred_1', kind: 'google-service-account', name: 'Ops', hint: 'wirehub@ops.iam.gserviceaccount.com' };
+
+function makeEnv(over: Partial<PanelEnv> = {}): PanelEnv {
+  return {
+    eventTypes,
+    destinations: [{ id: 'des_1', name: 'Ops CRM', type: 'crm-relay', disabled_at: null, warning: null }],
+    credentials: [],
+    sample,
+    sampleFrom: 'the sample of “Lead captured”',
+    targets: null,
+    targetsFor: null,
+    preview: async () => undefined,
+    testConnection: async () => ({ ok: true, message: 'Reached it.', warnings: [] }),
+    ...over,
+  };
+}
+
+/** Renders a kind's panel holding its data in state like the editor; `data()` is what it last emitted. */
+function mount(kind: NodeKind, initial: Record<string, unknown> = defaultData(kind), env: PanelEnv = makeEnv()) {
+  const Panel = PANELS[kind] as ComponentType<PanelProps>;
+  let latest = initial;
+  function Holder() {
+    const [data, setData] = useState(initial);
+    return (
+      <Panel
+        id="n1"
+        data={data}
+        env={env}
+        onChange={(next) => {
+          latest = next;
+          setData(next);
+        }}
+      />
+    );
+  }
+  render(<Holder />);
+  return {
+    data: () => latest,
+    valid: () => FLOW_NODE_DATA[kind].parse(latest),
+  };
+}
+
+const change = (testid: string, value: string) => fireEvent.change(screen.getByTestId(testid), { target: { value } });
+
+afterEach(cleanup);
+
+describe('node panels', () => {
+  it('trigger: picks an event type by its friendly name and shows its sample', () => {
+    const p = mount('trigger');
+    const select = screen.getByTestId('trigger-event') as HTMLSelectElement;
+    expect([...select.options].map((o) => o.textContent)).toEqual(['Choose an event…', 'Lead captured (lead.captured)', 'Conversation ended (conversation.ended)']);
+    expect(screen.getByTestId('error-trigger-event').textContent).toBe('choose an event type');
+    change('trigger-event', 'lead.captured');
+    expect(p.valid()).toEqual({ eventType: 'lead.captured' });
+    expect(screen.queryByTestId('error-trigger-event')).toBeNull();
+    expect(screen.getByTestId('trigger-sample').textContent).toContain('Jane Smith');
+  });
+
+  it('filter: builds conditions from the sample\'s fields, with AND/OR, and they make the expected rule', () => {
+    const p = mount('filter');
+    // The field picker offers the sample's fields, nested ones as dot paths.
+    const list = document.getElementById('fields-n1') as HTMLDataListElement;
+    expect([...list.querySelectorAll('option')].map((o) => o.value)).toEqual(['lead_id', 'name', 'email', 'phone', 'vip', 'address.city']);
+    change('condition-0-field', 'email');
+    change('condition-0-op', 'exists');
+    expect(screen.queryByTestId('condition-0-value')).toBeNull();
+    fireEvent.click(screen.getByTestId('filter-add-condition'));
+    change('condition-1-field', 'vip');
+    change('condition-1-value', 'true');
+    fireEvent.click(screen.getByTestId('filter-add-condition'));
+    change('condition-2-field', 'address.city');
+    change('condition-2-op', 'contains');
+    change('condition-2-value', 'lyo');
+    change('filter-mode', 'any');
+    expect(screen.getByTestId('condition-1').textContent).toContain('or');
+    const data = p.valid() as FilterDataT;
+    expect(data).toEqual({
+      mode: 'any',
+      conditions: [
+        { field: 'email', op: 'exists' },
+        // The sample holds a boolean there: the condition compares with true, not "true".
+        { field: 'vip', op: 'eq', value: true },
+        { field: 'address.city', op: 'contains', value: 'lyo' },
+      ],
+    });
+    expect(filterCondition([data])).toEqual({ data: { $or: [{ email: { $exists: true } }, { vip: { $eq: true } }, { 'address.city': { $regex: 'lyo', $options: 'i' } }] } });
+    fireEvent.click(screen.getByTestId('condition-1-remove'));
+    expect((p.data().conditions as unknown[]).length).toBe(2);
+  });
+
+  it('filter: says when no trigger leads to it and a field is not in the sample', () => {
+    mount('filter', { conditions: [{ field: 'emial', op: 'eq', value: 'x' }], mode: 'all' }, makeEnv({ sampleFrom: null, sample: {} }));
+    expect(screen.getByText(/Connect a trigger/)).toBeTruthy();
+    cleanup();
+    mount('filter', { conditions: [{ field: 'emial', op: 'eq', value: 'x' }], mode: 'all' });
+    expect(screen.getByTestId('condition-0').textContent).toContain('The sample has no field “emial”');
+  });
+
+  it('transform: previews the expression on the sample as the user types (debounced), and offers a start', async () => {
+    const preview = vi.fn(async (data: Record<string, unknown>) => ({ status: 'passed' as const, output: { fullName: `made by ${String(data.expression).length} chars` } }));
+    const p = mount('transform', defaultData('transform'), makeEnv({ preview }));
+    fireEvent.click(screen.getByTestId('transform-starter'));
+    expect(String(p.data().expression)).toContain('"email": email');
+    change('transform-expression', '{ "fullName": name }');
+    change('transform-expression', '{ "fullName": $uppercase(name) }');
+    await waitFor(() => expect(screen.getByTestId('transform-preview').textContent).toContain('fullName'), { timeout: 3000 });
+    // Keystrokes within the delay make one request, with the latest expression.
+    expect(preview).toHaveBeenCalledTimes(1);
+    expect(preview).toHaveBeenCalledWith({ expression: '{ "fullName": $uppercase(name) }' });
+    expect(p.valid()).toEqual({ expression: '{ "fullName": $uppercase(name) }' });
+  });
+
+  it('transform: shows the server\'s error for an expression that fails on the sample', async () => {
+    const preview = async () => ({ status: 'error' as const, message: 'The expression failed: unknown function $nope' });
+    mount('transform', { expression: '$nope(name)' }, makeEnv({ preview }));
+    await waitFor(() => expect(screen.getByTestId('transform-preview-error').textContent).toContain('$nope'), { timeout: 3000 });
+  });
+
+  it('map: lists the sheet\'s columns, marks the empty required ones, fills same-named ones, and the graph then has no problem', () => {
+    const sheet = fromGraph({ nodes: [{ id: 'sheets_1', kind: 'sheets', position: { x: 0, y: 0 }, data: { spreadsheetId: '1AbCdEfGhIjKlMnOp', sheetName: 'Leads', columns: ['name', 'email', 'phone', 'eventId'] } }], edges: [] }).nodes[0];
+    const targets = destinationTargets(sheet, 'flat');
+    const p = mount('map', defaultData('map'), makeEnv({ targets, targetsFor: 'The sheet' }));
+    for (const c of ['name', 'email', 'phone', 'eventId']) expect(screen.getByTestId(`target-${c}`)).toBeTruthy();
+    expect(screen.getByTestId('map-missing').textContent).toBe('Still empty: name, email, phone');
+    expect(screen.getByTestId('target-email').className).toContain('missing');
+    expect(screen.getByTestId('target-eventId').className).not.toContain('missing');
+
+    // A sample field pressed goes to the column of the same name.
+    fireEvent.click(within(screen.getByLabelText('Sample fields')).getByRole('button', { name: 'email', exact: true }));
+    expect(p.data().mappings).toEqual([{ to: 'email', from: 'data.email' }]);
+    expect(screen.getByTestId('map-missing').textContent).toBe('Still empty: name, phone');
+    // A constant typed into a column.
+    fireEvent.change(within(screen.getByTestId('target-phone')).getByLabelText('Kind'), { target: { value: 'value' } });
+    fireEvent.change(within(screen.getByTestId('target-phone')).getByLabelText('Source'), { target: { value: 'unknown' } });
+    // The rest by name.
+    expect(screen.getByTestId('map-auto').textContent).toContain('name');
+    fireEvent.click(screen.getByTestId('map-auto'));
+    expect(screen.queryByTestId('map-missing')).toBeNull();
+    const data = p.valid();
+    expect(data.mappings).toEqual([
+      { to: 'email', from: 'data.email' },
+      { to: 'phone', value: 'unknown' },
+      { to: 'name', from: 'data.name' },
+    ]);
+
+    const graph = toGraph(
+      [
+        { id: 'trigger_1', type: 'trigger', position: { x: 0, y: 0 }, data: { eventType: 'lead.captured' } },
+        { id: 'map_1', type: 'map', position: { x: 0, y: 0 }, data: p.data() },
+        sheet,
+      ],
+      [
+        { id: 'a', source: 'trigger_1', target: 'map_1' },
+        { id: 'b', source: 'map_1', target: 'sheets_1' },
+      ],
+    );
+    expect(validateGraph(graph)).toEqual([]);
+  });
+
+  it('map: with HubSpot downstream, email is required; without a destination\'s fields the user names them', () => {
+    const hubspot = fromGraph({ nodes: [{ id: 'c', kind: 'crm', position: { x: 0, y: 0 }, data: { preset: 'hubspot' } }], edges: [] }).nodes[0];
+    mount('map', defaultData('map'), makeEnv({ targets: destinationTargets(hubspot, 'flat'), targetsFor: 'The CRM' }));
+    expect(screen.getByTestId('map-missing').textContent).toBe('Still empty: email');
+    expect(screen.getByTestId('target-firstname')).toBeTruthy();
+    cleanup();
+    const p = mount('map');
+    expect(screen.queryByTestId('map-missing')).toBeNull();
+    fireEvent.click(within(screen.getByLabelText('Sample fields')).getByRole('button', { name: 'address.city', exact: true }));
+    expect(p.valid()).toEqual({ mappings: [{ to: 'city', from: 'data.address.city' }], envelope: 'flat' });
+    change('map-envelope', 'nested');
+    expect(p.valid().envelope).toBe('nested');
+  });
+
+  it('delay: a number and a unit make milliseconds within the rule\'s bounds', () => {
+    const p = mount('delay');
+    expect((screen.getByTestId('delay-amount') as HTMLInputElement).value).toBe('1');
+    expect((screen.getByTestId('delay-unit') as HTMLSelectElement).value).toBe('minutes');
+    change('delay-amount', '5');
+    expect(p.valid()).toEqual({ delay_ms: 300_000 });
+    change('delay-unit', 'hours');
+    expect(p.valid()).toEqual({ delay_ms: 18_000_000 });
+    change('delay-amount', '25');
+    expect(screen.getByTestId('error-delay').textContent).toBe('at most 24 hours');
+  });
+
+  it('dedupe: window and unit, then fields from the sample to compare, or to ignore', () => {
+    const p = mount('dedupe');
+    change('dedupe-amount', '2');
+    expect(p.valid()).toEqual({ window_ms: 120_000 });
+    fireEvent.click(screen.getByTestId('dedupe-mode-include'));
+    fireEvent.click(screen.getByTestId('dedupe-field-email'));
+    fireEvent.click(screen.getByTestId('dedupe-field-address.city'));
+    expect(p.valid()).toEqual({ window_ms: 120_000, include_fields: ['email', 'address.city'] });
+    fireEvent.click(screen.getByTestId('dedupe-mode-exclude'));
+    expect(p.valid()).toEqual({ window_ms: 120_000, exclude_fields: ['email', 'address.city'] });
+    fireEvent.click(screen.getByTestId('dedupe-field-email'));
+    change('dedupe-field-input', 'utm.source');
+    fireEvent.click(screen.getByTestId('dedupe-add-field'));
+    expect(p.valid()).toEqual({ window_ms: 120_000, exclude_fields: ['address.city', 'utm.source'] });
+    fireEvent.click(screen.getByTestId('dedupe-mode-all'));
+    expect(p.valid()).toEqual({ window_ms: 120_000 });
+    change('dedupe-unit', 'seconds');
+    change('dedupe-amount', '0.5');
+    expect(screen.getByTestId('error-dedupe').textContent).toBe('at least 1 second');
+  });
+
+  it('webhook: the URL with the schema\'s message until it is one; the Authorization header only when typed', () => {
+    const p = mount('webhook');
+    change('webhook-url', 'hooks.example.com');
+    expect(screen.getByTestId('error-webhook-url').textContent).toBe('use an http(s) URL');
+    change('webhook-url', 'https://hooks.example.com/in');
+    expect(screen.queryByTestId('error-webhook-url')).toBeNull();
+    change('webhook-authorization', 'Token abc');
+    change('webhook-signing', 'shared-secret');
+    expect(p.valid()).toEqual({ url: 'https://hooks.example.com/in', signing: 'shared-secret', authorization: 'Token abc' });
+    change('webhook-authorization', '');
+    expect('authorization' in p.data()).toBe(false);
+  });
+
+  it('Google Sheet: sheet, tab and typed columns; a note to Settings without a Google credential; Test connection', async () => {
+    let tested: Record<string, unknown> | null = null;
+    const testConnection = async (data: Record<string, unknown>): Promise<ConnectionTest> => ((tested = data), { ok: false, message: 'Share the sheet with wirehub@ops.iam.gserviceaccount.com.', warnings: ['Row 1 is empty'] });
+    const p = mount('sheets', defaultData('sheets'), makeEnv({ testConnection }));
+    expect(screen.getByTestId('sheets-credential-missing').querySelector('a')?.getAttribute('href')).toBe('/settings');
+    change('sheets-spreadsheet', 'https://docs.google.com/spreadsheets/d/1AbCdEfGhIjKlMnOpQr/edit#gid=0');
+    change('sheets-tab', 'Leads');
+    change('sheets-column-input', 'name, email');
+    fireEvent.keyDown(screen.getByTestId('sheets-column-input'), { key: 'Enter' });
+    change('sheets-column-input', 'phone');
+    fireEvent.click(screen.getByTestId('sheets-add-column'));
+    expect(screen.getByTestId('sheets-columns').textContent).toContain('phone');
+    expect(p.valid()).toEqual({ spreadsheetId: 'https://docs.google.com/spreadsheets/d/1AbCdEfGhIjKlMnOpQr/edit#gid=0', sheetName: 'Leads', columns: ['name', 'email', 'phone'] });
+    fireEvent.click(screen.getByRole('button', { name: 'Move email left' }));
+    fireEvent.click(screen.getByTestId('sheets-column-remove-phone'));
+    expect(p.data().columns).toEqual(['email', 'name']);
+    await act(async () => fireEvent.click(screen.getByTestId('test-connection')));
+    expect(screen.getByTestId('test-connection-result').textContent).toContain('✗ Share the sheet with');
+    expect(screen.getByTestId('test-connection-result').textContent).toContain('Row 1 is empty');
+    expect(tested).toMatchObject({ sheetName: 'Leads', columns: ['email', 'name'] });
+  });
+
+  it('Google Sheet: with a stored Google credential, says which address to share the sheet with', () => {
+    const p = mount('sheets', defaultData('sheets'), makeEnv({ credentials: [google, { id: 'cred_2', kind: 'google-service-account', name: 'Sales', hint: 'sales@x.iam.gserviceaccount.com' }] }));
+    expect(screen.queryByTestId('sheets-credential-missing')).toBeNull();
+    expect(screen.getByTestId('sheets-credential-email').textContent).toBe(google.hint);
+    change('sheets-credential', 'cred_2');
+    expect(p.data().credentialId).toBe('cred_2');
+    expect(screen.getByTestId('sheets-credential-email').textContent).toBe('sales@x.iam.gserviceaccount.com');
+    change('sheets-credential', '');
+    expect('credentialId' in p.data()).toBe(false);
+  });
+
+  it('CRM: a preset, the URL for a generic CRM, and the credential note', () => {
+    const p = mount('crm');
+    expect(p.valid()).toEqual({ preset: 'hubspot' });
+    expect(screen.getByTestId('crm-credential-missing').textContent).toContain('HubSpot token');
+    change('crm-preset', 'generic');
+    expect(screen.queryByTestId('crm-credential-missing')).toBeNull();
+    change('crm-url', 'crm.example.com');
+    expect(screen.getByTestId('error-crm-url').textContent).toBe('enter the CRM endpoint URL');
+    change('crm-url', 'https://crm.example.com/contacts');
+    expect(p.valid()).toEqual({ preset: 'generic', url: 'https://crm.example.com/contacts' });
+    change('crm-preset', 'pipedrive');
+    expect(p.valid()).toEqual({ preset: 'pipedrive' });
+    expect(screen.getByTestId('crm-credential-missing').textContent).toContain('Pipedrive');
+  });
+
+  it('Zapier: the catch hook URL', () => {
+    const p = mount('zapier');
+    change('zapier-url', 'https://hooks.zapier.com/hooks/catch/1/abc/');
+    expect(p.valid()).toEqual({ url: 'https://hooks.zapier.com/hooks/catch/1/abc/' });
+  });
+
+  it('existing destination: choose it, see its name and type, test it', async () => {
+    const testConnection = vi.fn(async () => ({ ok: true, message: 'The CRM answered.', warnings: [] }));
+    const p = mount('destination', defaultData('destination'), makeEnv({ testConnection }));
+    expect((screen.getByTestId('test-connection') as HTMLButtonElement).disabled).toBe(true);
+    change('destination-select', 'des_1');
+    expect(p.valid()).toEqual({ destinationId: 'des_1' });
+    expect(screen.getByTestId('destination-info').textContent).toContain('Ops CRM is a crm-relay destination');
+    await act(async () => fireEvent.click(screen.getByTestId('test-connection')));
+    expect(testConnection).toHaveBeenCalledWith({ destinationId: 'des_1' });
+    expect(screen.getByTestId('test-connection-result').textContent).toBe('✓ The CRM answered.');
+  });
+});
