@@ -22,6 +22,8 @@ const FILLED: Record<NodeKind, Record<string, unknown>> = {
   destination: { destinationId: 'des_3', connectionId: 'web_3' },
 };
 
+const node = (id: string, kind: NodeKind, data: Record<string, unknown>): CanvasNode => ({ id, type: kind, position: { x: 0, y: 0 }, data });
+
 describe('graph.ts: the canvas and the stored graph', () => {
   it('round-trips a node of every kind and its edges, positions rounded, data untouched', () => {
     const graph: FlowGraphT = {
@@ -108,16 +110,16 @@ describe('graph.ts: the canvas and the stored graph', () => {
   });
 
   it('lists the destination fields a map step fills: sheet columns (the envelope\'s own need none), CRM preset fields', () => {
-    const sheet = fromGraph({ nodes: [{ id: 's', kind: 'sheets', position: { x: 0, y: 0 }, data: { ...FILLED.sheets, columns: ['name', 'email', 'eventId'] } }], edges: [] }).nodes[0];
+    const sheet = node('s', 'sheets', { ...FILLED.sheets, columns: ['name', 'email', 'eventId'] });
     expect(destinationTargets(sheet, 'flat')?.map((f) => [f.name, f.required])).toEqual([
       ['name', true],
       ['email', true],
       ['eventId', false],
     ]);
     expect(destinationTargets(sheet, 'nested')?.find((f) => f.name === 'eventId')?.required).toBe(true);
-    const hubspot = fromGraph({ nodes: [{ id: 'c', kind: 'crm', position: { x: 0, y: 0 }, data: { preset: 'hubspot' } }], edges: [] }).nodes[0];
+    const hubspot = node('c', 'crm', { preset: 'hubspot' });
     expect(destinationTargets(hubspot, 'flat')?.find((f) => f.name === 'email')).toMatchObject({ required: true });
-    const webhook = fromGraph({ nodes: [{ id: 'w', kind: 'webhook', position: { x: 0, y: 0 }, data: FILLED.webhook }], edges: [] }).nodes[0];
+    const webhook = node('w', 'webhook', FILLED.webhook);
     expect(destinationTargets(webhook, 'flat')).toBeNull();
   });
 
