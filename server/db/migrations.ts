@@ -264,6 +264,16 @@ const migrations: Record<string, Migration> = {
       `.execute(db);
     },
   },
+  '008_flow_stats': {
+    async up(db) {
+      await sql`
+        -- A flow's counts (GET /flows/:id/stats) group ignored events by connection over the last
+        -- hours; without this they were a sequential scan. Events need nothing new: the planner
+        -- combines events_connection_idx with events_workspace_created_idx.
+        CREATE INDEX ignored_events_connection_created_idx ON ignored_events (connection_id, created_at);
+      `.execute(db);
+    },
+  },
 };
 
 export async function migrateToLatest(db: Kysely<any>, schema?: string): Promise<void> {
