@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { EnvelopeKind, envelopeConflicts } from './envelope.ts';
+import { crmFields, ENVELOPE_FIELDS } from './flow-fields.ts';
 
 /**
  * The flow graph the portal draws: triggers → steps → destinations. Shared by the editor (checked
@@ -318,8 +319,34 @@ export function validateGraph(raw: unknown): GraphProblem[] {
 
   for (const plan of planOf(nodes, into)) {
     if (plan.conflict) nodeAt(plan.node.id, plan.conflict);
+    else for (const p of unmappedFields(plan)) nodeAt(plan.node.id, p.message, p.sub);
   }
   return problems;
+}
+
+/**
+ * Fields a destination needs that its map step leaves empty. A sheet's columns must each be mapped
+ * (or be an envelope key such as eventId); HubSpot needs `email`. Without a map step, or with one
+ * that maps nothing, the event's data goes as it is and its own fields fill the columns by name:
+ * that depends on each event, so the test run reports it instead.
+ */
+function unmappedFields(plan: DestinationPlan): { message: string; sub: (string | number)[] }[] {
+  if (!plan.map?.mappings.length) return [];
+  const mapped = new Set(plan.map.mappings.map((m) => m.to));
+  const where = plan.mapNodeId ?? 'the map step';
+  const node = plan.node;
+  if (node.kind === 'sheets') {
+    const envelope = new Set(ENVELOPE_FIELDS[plan.map.envelope]);
+    return node.data.columns.flatMap((c, i) =>
+      mapped.has(c) || envelope.has(c) ? [] : [{ message: `column "${c}" has no mapping: map a field to it in ${where}`, sub: ['data', 'columns', i] }],
+    );
+  }
+  if (node.kind === 'crm' && node.data.preset !== 'generic') {
+    return crmFields(node.data.preset)
+      .fields.filter((f) => f.required && !mapped.has(f.name))
+      .map((f) => ({ message: `${node.data.preset === 'hubspot' ? 'HubSpot' : 'Pipedrive'} needs "${f.name}": map a field to it in ${where}`, sub: [] }));
+  }
+  return [];
 }
 
 function planOf(nodes: Map<string, FlowNodeT>, into: Map<string, string[]>): (DestinationPlan & { conflict?: string })[] {

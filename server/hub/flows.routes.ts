@@ -1,13 +1,19 @@
 import { Router, type Request, type RequestHandler } from 'express';
 import { authOf } from '../auth/auth.middleware.ts';
-import { body, idParam } from '../core/validate.ts';
+import { body, idParam, query } from '../core/validate.ts';
 import type { Deps } from '../deps.ts';
+import { DestinationFieldsQuery, flowConnections, TestConnectionIn } from './flow-connection.ts';
+import type { FlowGraphT } from './flow-graph.ts';
+import { flowStats, FlowStatsQuery } from './flow-stats.ts';
+import { flowTester, FlowTestIn } from './flow-test.ts';
 import { FlowIn, FlowPatch, flowsService } from './flows.service.ts';
 
-/** Flows: the editor's pictures; each destination node is an ordinary webhook underneath. */
+/** Flows: the editor's pictures; each destination node is an ordinary hub object underneath. */
 export function flowsRoutes(deps: Deps): Router {
   const r = Router();
   const svc = flowsService(deps);
+  const tester = flowTester(deps);
+  const connections = flowConnections(deps);
   const ws = (req: Request) => authOf(req).workspaceId;
   const id = (req: Request) => idParam(req, 'flw', 'Flow');
 
@@ -17,8 +23,23 @@ export function flowsRoutes(deps: Deps): Router {
   r.post('/flows', async (req, res) => {
     res.status(201).json(await svc.create(ws(req), body(req, FlowIn)));
   });
+  // Before /flows/:id, which would take these names for ids.
+  r.post('/flows/test', async (req, res) => {
+    res.json(await tester.run(ws(req), body(req, FlowTestIn)));
+  });
+  r.post('/flows/test-connection', async (req, res) => {
+    res.json(await connections.testConnection(ws(req), body(req, TestConnectionIn).node));
+  });
+  r.get('/flows/destination-fields', async (req, res) => {
+    res.json(await connections.destinationFields(ws(req), query(req, DestinationFieldsQuery)));
+  });
   r.get('/flows/:id', async (req, res) => {
     res.json(await svc.get(ws(req), id(req)));
+  });
+  r.get('/flows/:id/stats', async (req, res) => {
+    const { hours } = query(req, FlowStatsQuery);
+    const row = await svc.find(ws(req), id(req));
+    res.json(await flowStats(deps, row.workspace_id, row.graph as FlowGraphT, hours));
   });
   const update: RequestHandler = async (req, res) => {
     res.json(await svc.update(ws(req), id(req), body(req, FlowPatch)));

@@ -92,7 +92,8 @@ export function parseMappings(raw: unknown, envelope: 'flat' | 'nested'): Mappin
 
 const WEBHOOK_TYPE = httpConnector.id;
 
-function eventsOf(rules: Rule[]): string[] {
+/** The event types a hub connection's filter subscribes to. */
+export function eventsOf(rules: Rule[]): string[] {
   const body = rules.find((r): r is FilterRuleT => r.type === 'filter')?.body as { eventType?: unknown } | undefined;
   const spec = body?.eventType;
   if (typeof spec === 'string') return [spec];
@@ -103,19 +104,40 @@ function eventsOf(rules: Rule[]): string[] {
 /** Conditions of a webhook's filter besides its event types (a flow's filter steps). */
 export type ExtraFilter = Record<string, unknown>;
 
-function filterExtras(rules: Rule[]): ExtraFilter {
+export function filterExtras(rules: Rule[]): ExtraFilter {
   const body = rules.find((r): r is FilterRuleT => r.type === 'filter')?.body;
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return {};
   const { eventType: _events, ...rest } = body;
   return rest;
 }
 
-function rulesFor(events: string[], mappings: MappingEntryT[] | null, envelope: 'flat' | 'nested', keep: Rule[] = [], extraFilter?: ExtraFilter | null): Rule[] {
-  // Rules a user added to the connection by hand (a retry policy…) survive webhook edits, and so
-  // do extra filter conditions unless new ones are given (null clears them).
-  const others = keep.filter((r) => r.type !== 'filter' && r.type !== 'transform');
-  const extra = extraFilter === undefined ? filterExtras(keep) : (extraFilter ?? {});
-  return RulesSchema.parse([{ type: 'filter', body: { ...extra, eventType: { $in: events } } }, { type: 'transform', mappings, envelope }, ...others]);
+/**
+ * What a flow adds to a webhook's rules beyond events and mappings. Each field left undefined keeps
+ * what the connection has; `extraFilter: null` and `expression: null` clear it; `steps` replaces the
+ * connection's delay and deduplicate rules.
+ */
+export type RuleOptions = { extraFilter?: ExtraFilter | null; expression?: string | null; steps?: Rule[] };
+
+const STEP_RULES = new Set<string>(['delay', 'deduplicate']);
+
+/**
+ * A hub object's rules in the documented order (filter → deduplicate → delay → transform → the
+ * rest). Rules a user added to the connection by hand (a retry policy…) survive edits, and so do
+ * the flow's extra filter conditions, expression and steps unless new ones are given.
+ */
+export function rulesFor(events: string[], mappings: MappingEntryT[] | null, envelope: 'flat' | 'nested', keep: Rule[] = [], opts: RuleOptions = {}): Rule[] {
+  const others = keep.filter((r) => r.type !== 'filter' && r.type !== 'transform' && !STEP_RULES.has(r.type));
+  const steps = opts.steps ?? keep.filter((r) => STEP_RULES.has(r.type));
+  const extra = opts.extraFilter === undefined ? filterExtras(keep) : (opts.extraFilter ?? {});
+  const kept = keep.find((r): r is TransformRuleT => r.type === 'transform')?.expression;
+  const expression = opts.expression === undefined ? kept : (opts.expression ?? undefined);
+  const order = (r: Rule) => (r.type === 'deduplicate' ? 0 : 1);
+  return RulesSchema.parse([
+    { type: 'filter', body: { ...extra, eventType: { $in: events } } },
+    ...[...steps].sort((a, b) => order(a) - order(b)),
+    { type: 'transform', ...(expression ? { expression } : {}), mappings, envelope },
+    ...others,
+  ]);
 }
 
 export function webhooksService(deps: Deps) {
@@ -196,7 +218,7 @@ export function webhooksService(deps: Deps) {
       return out(conn, dest);
     },
 
-    async create(ws: string, input: WebhookInT, opts: { extraFilter?: ExtraFilter | null } = {}): Promise<WebhookOut> {
+    async create(ws: string, input: WebhookInT, opts: RuleOptions = {}): Promise<WebhookOut> {
       const mappings = parseMappings(input.mappings, input.envelope);
       await checkEvents(ws, input.events);
       const secret = input.secret ?? newSigningSecret();
@@ -231,7 +253,7 @@ export function webhooksService(deps: Deps) {
             description: input.description ?? null,
             connector: httpConnector,
             config,
-            rules: rulesFor(input.events, mappings, input.envelope, [], opts.extraFilter ?? null),
+            rules: rulesFor(input.events, mappings, input.envelope, [], { extraFilter: null, expression: null, steps: [], ...opts }),
             disabled: !input.enabled,
           });
           return out(conn, dest, secret);
@@ -243,7 +265,7 @@ export function webhooksService(deps: Deps) {
       }
     },
 
-    async update(ws: string, id: string, patch: WebhookPatchT, opts: { extraFilter?: ExtraFilter | null } = {}): Promise<WebhookOut> {
+    async update(ws: string, id: string, patch: WebhookPatchT, opts: RuleOptions = {}): Promise<WebhookOut> {
       const { conn, dest } = await find(ws, id);
       const current = out(conn, dest);
       const envelope = patch.envelope ?? current.envelope;
@@ -276,7 +298,7 @@ export function webhooksService(deps: Deps) {
             .set({
               ...(patch.name !== undefined ? { name: patch.name } : {}),
               ...(patch.description !== undefined ? { description: patch.description } : {}),
-              rules: JSON.stringify(rulesFor(events, mappings, envelope, conn.rules as Rule[], opts.extraFilter)),
+              rules: JSON.stringify(rulesFor(events, mappings, envelope, conn.rules as Rule[], opts)),
               updated_at: new Date(),
             })
             .where('id', '=', conn.id)

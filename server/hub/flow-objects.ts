@@ -1,0 +1,152 @@
+import type { z } from 'zod';
+import { HttpConfigSchema } from '../../connectors/http-webhook/config.ts';
+import { httpConnector } from '../../connectors/http-webhook/index.ts';
+import type { Connector } from '../../connectors/types.ts';
+import { zapierConnector } from '../../connectors/zapier/index.ts';
+import { crmRelayConnector } from '../../connectors/crm-relay/index.ts';
+import { googleSheetsConnector } from '../../connectors/google-sheets/index.ts';
+import { AppError } from '../core/errors.ts';
+import type { Deps } from '../deps.ts';
+import { checkDestinationUrls, type DestinationConfig } from '../gateway/destinations.service.ts';
+import type { Rule } from '../gateway/rules.ts';
+import { credentialsService } from '../settings/credentials.service.ts';
+import { CRM_BUILT_IN } from './flow-fields.ts';
+import { filterCondition, type DedupeDataT, type DestinationNodeT, type DestinationPlan, type MapDataT } from './flow-graph.ts';
+import type { MappingEntryT } from './mappings.ts';
+import { rulesFor, type RuleOptions } from './webhooks.service.ts';
+
+export type Detail = { path: string; message: string };
+type AnyConnector = Connector<z.ZodType>;
+
+export const invalidFlow = (details: Detail[], doing = 'saved') =>
+  new AppError(422, 'INVALID_FLOW', `This flow cannot be ${doing}: ${details.slice(0, 3).map((d) => `${d.path}: ${d.message}`).join('; ')}`, details);
+
+/** A map step with no entries passes the event's data on unchanged, like no map step at all. */
+export const mappingsOf = (map: MapDataT | null): MappingEntryT[] | null => (map?.mappings.length ? map.mappings : null);
+
+/** The keys of a published event's body besides `data`: they differ on every publish (or say nothing about the lead). */
+const EVENT_KEYS = ['eventType', 'eventId', 'eventTimestamp', 'customerId', 'chatbotId', 'conversationId'];
+
+/** A dedupe node compares fields of the event's data: paths under `body.data` of the request the rule sees. */
+export function dedupeRule(d: DedupeDataT): Rule {
+  const data = (f: string) => `body.data.${f}`;
+  if (d.exclude_fields?.length) return { type: 'deduplicate', window: d.window_ms, exclude_fields: [...EVENT_KEYS.map((k) => `body.${k}`), ...d.exclude_fields.map(data)] };
+  return { type: 'deduplicate', window: d.window_ms, include_fields: d.include_fields?.length ? d.include_fields.map(data) : ['body.data'] };
+}
+
+/** The inverse of dedupeRule, or null when the rule compares something a dedupe node cannot say. */
+export function dedupeData(rule: Extract<Rule, { type: 'deduplicate' }>): DedupeDataT | null {
+  const under = (paths: string[]) => paths.map((p) => (p.startsWith('body.data.') ? p.slice('body.data.'.length) : null));
+  if (rule.include_fields) {
+    if (rule.include_fields.length === 1 && rule.include_fields[0] === 'body.data') return { window_ms: rule.window };
+    const fields = under(rule.include_fields);
+    return fields.every((f): f is string => f !== null) ? { window_ms: rule.window, include_fields: fields } : null;
+  }
+  const excluded = (rule.exclude_fields ?? []).filter((p) => !EVENT_KEYS.some((k) => p === `body.${k}`));
+  if (EVENT_KEYS.slice(0, 3).some((k) => !rule.exclude_fields?.includes(`body.${k}`))) return null;
+  const fields = under(excluded);
+  return fields.every((f): f is string => f !== null) ? { window_ms: rule.window, ...(fields.length ? { exclude_fields: fields } : {}) } : null;
+}
+
+/** What the steps of a destination's paths add to its connection's rules. */
+export function planRuleOptions(plan: DestinationPlan): RuleOptions {
+  return {
+    extraFilter: filterCondition(plan.filters),
+    expression: plan.transform?.expression ?? null,
+    steps: [...(plan.dedupe ? [dedupeRule(plan.dedupe)] : []), ...(plan.delay ? [{ type: 'delay' as const, delay: plan.delay.delay_ms }] : [])],
+  };
+}
+
+/** The connection rules of one destination node; `keep` is what the connection has now (hand-made rules survive). */
+export const planRules = (plan: DestinationPlan, keep: Rule[] = []): Rule[] =>
+  rulesFor(plan.events, mappingsOf(plan.map), plan.map?.envelope ?? 'flat', keep, planRuleOptions(plan));
+
+/** Mapped fields the CRM connectors do not read themselves go through the property map under their own name. */
+export function crmPropertyMap(preset: 'hubspot' | 'pipedrive', map: MapDataT | null): Record<string, string> {
+  const own = CRM_BUILT_IN[preset];
+  return Object.fromEntries((mappingsOf(map) ?? []).filter((m) => !own.includes(m.to)).map((m) => [m.to, m.to]));
+}
+
+/** Where a connector config's problem shows on the node the user drew. */
+const NODE_FIELDS: Record<string, string> = { spreadsheetId: 'spreadsheetId', sheetName: 'sheetName', columns: 'columns', url: 'url', credential_id: 'credentialId' };
+
+export function atNode(node: DestinationNodeT, err: unknown, doing = 'saved'): unknown {
+  if (!(err instanceof AppError) || err.status >= 500 || !Array.isArray(err.details)) return err;
+  const details = (err.details as { path?: unknown; message: string }[]).map((d): Detail => {
+    // Missing credentials are named at the node itself: the fix is in Settings, not in this node's form.
+    if (err.code === 'NO_CREDENTIAL' || err.code === 'WRONG_CREDENTIAL_KIND') return { path: `nodes.${node.id}`, message: err.message };
+    const parts = String(d.path ?? '').replace(/^config\./, '').split('.');
+    const field = NODE_FIELDS[parts[0]];
+    return { path: field ? ['nodes', node.id, 'data', field, ...parts.slice(1)].join('.') : `nodes.${node.id}`, message: d.message };
+  });
+  return invalidFlow(details, doing);
+}
+
+export type Target = { connector: AnyConnector; config: DestinationConfig };
+
+/**
+ * The connector and full config (credentials filled in from Settings) a Google Sheet, CRM or
+ * Zapier node becomes; a 422 naming the node's field otherwise. Vendor base URLs come from the
+ * operator's configuration (WIREHUB_GOOGLE_SHEETS_URL…), never from the graph.
+ */
+export async function vendorTarget(deps: Deps, ws: string, node: DestinationNodeT, events: string[], map: MapDataT | null, doing = 'saved'): Promise<Target> {
+  const urls = deps.config.vendorUrls;
+  let connector: AnyConnector;
+  let raw: DestinationConfig;
+  switch (node.kind) {
+    case 'sheets':
+      connector = googleSheetsConnector as unknown as AnyConnector;
+      raw = {
+        credential_id: node.data.credentialId ?? 'default',
+        spreadsheetId: node.data.spreadsheetId,
+        sheetName: node.data.sheetName,
+        columns: node.data.columns,
+        ...(urls.googleSheets ? { api_root_url: urls.googleSheets } : {}),
+      };
+      break;
+    case 'crm': {
+      connector = crmRelayConnector as unknown as AnyConnector;
+      const d = node.data;
+      const base = d.preset === 'hubspot' ? urls.hubspot : d.preset === 'pipedrive' ? urls.pipedrive : undefined;
+      raw =
+        d.preset === 'generic'
+          ? { preset: 'generic', url: d.url }
+          : { preset: d.preset, credential_id: d.credentialId ?? 'default', property_map: crmPropertyMap(d.preset, map), ...(base ? { base_url: base } : {}) };
+      break;
+    }
+    case 'zapier':
+      connector = zapierConnector as unknown as AnyConnector;
+      raw = { url: node.data.url, event: events[0] };
+      break;
+    default:
+      throw new Error(`vendorTarget: ${node.kind} nodes name an existing destination`);
+  }
+  try {
+    const filled = await credentialsService(deps).applyTo(ws, connector.id, raw);
+    const parsed = connector.configSchema.safeParse(filled);
+    if (!parsed.success) throw new AppError(422, 'INVALID_CONFIG', 'Invalid destination config', parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })));
+    const config = parsed.data as DestinationConfig;
+    checkDestinationUrls(deps, connector, config);
+    return { connector, config };
+  } catch (err) {
+    throw atNode(node, err, doing);
+  }
+}
+
+/** A webhook node's connector and config for a test: the stored one (its secret and Authorization) under the node's URL and signing. */
+export function webhookTarget(deps: Deps, node: Extract<DestinationNodeT, { kind: 'webhook' }>, stored: DestinationConfig | null): Target {
+  const d = node.data;
+  const config = HttpConfigSchema.parse({
+    ...(stored ?? {}),
+    url: d.url,
+    signing: d.signing,
+    ...(d.authorization !== undefined ? { auth: d.authorization ? { type: 'custom', value: d.authorization } : { type: 'none' } } : {}),
+  });
+  const connector = httpConnector as unknown as AnyConnector;
+  try {
+    checkDestinationUrls(deps, connector, config);
+  } catch (err) {
+    throw atNode(node, err, 'tested');
+  }
+  return { connector, config };
+}

@@ -1,0 +1,220 @@
+import { ZodError } from 'zod';
+import { AppError, conflict, zodDetails } from '../core/errors.ts';
+import { isUniqueViolation } from '../db/errors.ts';
+import type { Deps } from '../deps.ts';
+import { connectionsService } from '../gateway/connections.service.ts';
+import { deleteDestination, sealConfig } from '../gateway/destinations.service.ts';
+import type { Rule } from '../gateway/rules.ts';
+import { insertApplicationPair } from './application-pair.ts';
+import { applicationSources } from './application-source.ts';
+import { eventTypesService } from './event-types.service.ts';
+import { planDestinations, type DestinationNodeT, type DestinationPlan, type FlowGraphT, type FlowNodeT } from './flow-graph.ts';
+import { invalidFlow, mappingsOf, planRuleOptions, planRules, vendorTarget, type Detail } from './flow-objects.ts';
+import { WebhookIn, WebhookPatch, webhooksService, type WebhookOut } from './webhooks.service.ts';
+
+/** What a destination node became: kept in the stored graph so the next save edits it in place. */
+export type SavedAs = { kind: DestinationNodeT['kind']; connectionId: string; destinationId?: string };
+
+export type Secret = { nodeId: string; webhookId: string; secret: string };
+
+/** The objects a stored graph's destination nodes point at (old graphs kept only `webhookId`). */
+export function savedObjects(graph: FlowGraphT | null): Map<string, SavedAs> {
+  const out = new Map<string, SavedAs>();
+  for (const n of graph?.nodes ?? []) {
+    if (n.kind === 'webhook' && (n.data.connectionId ?? n.data.webhookId)) {
+      out.set(n.id, { kind: n.kind, connectionId: (n.data.connectionId ?? n.data.webhookId) as string, destinationId: n.data.destinationId });
+    } else if ((n.kind === 'sheets' || n.kind === 'crm' || n.kind === 'zapier' || n.kind === 'destination') && n.data.connectionId) {
+      out.set(n.id, { kind: n.kind, connectionId: n.data.connectionId, destinationId: n.data.destinationId });
+    }
+  }
+  return out;
+}
+
+/** An object already gone (removed by hand) is what the caller wanted anyway. */
+export const unlessGone = <T>(err: unknown): T | null => {
+  if (err instanceof AppError && err.status === 404) return null;
+  throw err;
+};
+
+/** An error of the objects underneath, re-pointed at the node the user drew: mappings at the map step, events at triggers, the rest at the destination. */
+function located(err: unknown, plan: DestinationPlan, graph: FlowGraphT): unknown {
+  let details: { path?: unknown; message: string }[];
+  let status = 422;
+  if (err instanceof ZodError) details = zodDetails(err);
+  else if (err instanceof AppError && err.status < 500 && err.status !== 404) {
+    details = Array.isArray(err.details) ? (err.details as Detail[]) : [{ message: err.message }];
+    status = err.status === 400 ? 422 : err.status;
+  } else return err;
+  const dest = plan.node.id;
+  const mapped = details.map((d): Detail => {
+    // Rule errors name the rule's index first (`2.mappings.0.expression`): the node cares for the rest.
+    const path = (typeof d.path === 'string' ? d.path : '').replace(/^\d+\.(?=mappings|expression)/, '');
+    if (path.startsWith('nodes.')) return { path, message: d.message };
+    if (path.startsWith('mappings') && plan.mapNodeId) return { path: `nodes.${plan.mapNodeId}.data.${path}`, message: d.message };
+    const event = /^events\.(\d+)$/.exec(path);
+    if (event) {
+      const trigger = graph.nodes.find((n) => n.kind === 'trigger' && n.data.eventType === plan.events[Number(event[1])]);
+      if (trigger) return { path: `nodes.${trigger.id}.data.eventType`, message: d.message };
+    }
+    const transform = graph.nodes.find((n) => n.kind === 'transform' && n.data.expression === plan.transform?.expression);
+    if (path === 'expression' && transform) return { path: `nodes.${transform.id}.data.expression`, message: d.message };
+    if (['url', 'signing', 'authorization'].includes(path)) return { path: `nodes.${dest}.data.${path}`, message: d.message };
+    if (path === 'destination_id') return { path: `nodes.${dest}.data.destinationId`, message: d.message };
+    return { path: `nodes.${dest}`, message: d.message };
+  });
+  if (status !== 422) return new AppError(status, (err as AppError).code, (err as AppError).message, mapped);
+  return invalidFlow(mapped);
+}
+
+const objectName = (flowId: string, flowName: string, nodeId: string) => `${flowName.slice(0, 60)}: ${nodeId} ${flowId.slice(-8)}`;
+
+/**
+ * Makes the workspace's objects match a flow's graph: per destination node a webhook, a vendor
+ * destination (Google Sheet, CRM, Zapier) with its connection, or a connection to an existing
+ * destination, each created, edited in place or removed. A failing save removes what it created.
+ */
+export function flowSync(deps: Deps) {
+  const { db } = deps;
+  const hooks = webhooksService(deps);
+  const connections = connectionsService(deps);
+  const eventTypes = eventTypesService(deps);
+  const sources = applicationSources(deps);
+
+  async function checkEvents(ws: string, graph: FlowGraphT): Promise<void> {
+    const details: Detail[] = [];
+    for (const n of graph.nodes) {
+      if (n.kind !== 'trigger') continue;
+      await eventTypes.resolve(ws, n.data.eventType).catch(() => details.push({ path: `nodes.${n.id}.data.eventType`, message: `unknown event type "${n.data.eventType}"` }));
+    }
+    if (details.length) throw invalidFlow(details);
+  }
+
+  /** Removes what a node became: the whole webhook or vendor destination, or only the connection to an existing destination. */
+  async function removeObject(ws: string, saved: SavedAs): Promise<void> {
+    if (saved.kind === 'destination') {
+      await connections.remove(ws, saved.connectionId).catch(unlessGone);
+      return;
+    }
+    const conn = await db.selectFrom('connections').select('destination_id').where('workspace_id', '=', ws).where('id', '=', saved.connectionId).executeTakeFirst();
+    const destinationId = conn?.destination_id ?? saved.destinationId;
+    if (destinationId) await deleteDestination(db, ws, destinationId);
+    deps.routing.invalidate();
+  }
+
+  async function saveWebhook(ws: string, name: string, description: string, plan: DestinationPlan, previous: SavedAs | undefined, created: SavedAs[], secrets: Secret[]) {
+    const node = plan.node as Extract<DestinationNodeT, { kind: 'webhook' }>;
+    const d = node.data;
+    const fields = {
+      name,
+      url: d.url,
+      events: plan.events,
+      mappings: mappingsOf(plan.map),
+      envelope: plan.map?.envelope ?? 'flat',
+      signing: d.signing,
+      ...(d.authorization !== undefined ? { authorization: d.authorization || null } : {}),
+    };
+    const opts = planRuleOptions(plan);
+    const updated = previous ? await hooks.update(ws, previous.connectionId, WebhookPatch.parse(fields), opts).catch(unlessGone<WebhookOut>) : null;
+    let hook = updated;
+    if (!hook) {
+      hook = await hooks.create(ws, WebhookIn.parse({ ...fields, description }), opts);
+      created.push({ kind: 'webhook', connectionId: hook.id, destinationId: hook.destination_id });
+      if (hook.secret) secrets.push({ nodeId: node.id, webhookId: hook.id, secret: hook.secret });
+    }
+    return { url: d.url, signing: d.signing, webhookId: hook.id, connectionId: hook.id, destinationId: hook.destination_id, authorizationHint: hook.authorization };
+  }
+
+  async function saveVendor(ws: string, name: string, description: string, plan: DestinationPlan, previous: SavedAs | undefined, created: SavedAs[]) {
+    const node = plan.node;
+    const { connector, config } = await vendorTarget(deps, ws, node, plan.events, plan.map);
+    const current = previous
+      ? await db
+          .selectFrom('connections as c')
+          .innerJoin('destinations as d', 'd.id', 'c.destination_id')
+          .select(['c.id as connectionId', 'c.rules', 'd.id as destinationId', 'd.type'])
+          .where('c.workspace_id', '=', ws)
+          .where('c.id', '=', previous.connectionId)
+          .executeTakeFirst()
+      : undefined;
+    if (previous && current && current.type !== connector.id) await removeObject(ws, previous);
+    try {
+      if (current && current.type === connector.id) {
+        await db.transaction().execute(async (trx) => {
+          await trx.updateTable('destinations').set({ ...sealConfig(deps, connector, config), updated_at: new Date() }).where('id', '=', current.destinationId).execute();
+          await trx
+            .updateTable('connections')
+            .set({ rules: JSON.stringify(planRules(plan, current.rules as Rule[])), updated_at: new Date() })
+            .where('id', '=', current.connectionId)
+            .execute();
+        });
+        deps.routing.invalidate();
+        return { connectionId: current.connectionId, destinationId: current.destinationId };
+      }
+      const sourceId = await sources.ensure(ws);
+      const { dest, conn } = await db
+        .transaction()
+        .execute((trx) => insertApplicationPair(trx, deps, { workspaceId: ws, sourceId, name, description, connector, config, rules: planRules(plan) }));
+      created.push({ kind: node.kind, connectionId: conn.id, destinationId: dest.id });
+      deps.routing.invalidate();
+      return { connectionId: conn.id, destinationId: dest.id };
+    } catch (err) {
+      if (isUniqueViolation(err)) throw conflict(`A destination named "${name}" already exists; rename the flow.`, { name });
+      throw err;
+    }
+  }
+
+  async function saveConnection(ws: string, name: string, description: string, plan: DestinationPlan, previous: SavedAs | undefined, created: SavedAs[]) {
+    const node = plan.node as Extract<DestinationNodeT, { kind: 'destination' }>;
+    const destinationId = node.data.destinationId;
+    const dest = await db.selectFrom('destinations').select('id').where('workspace_id', '=', ws).where('id', '=', destinationId).executeTakeFirst();
+    if (!dest) throw invalidFlow([{ path: `nodes.${node.id}.data.destinationId`, message: `destination ${destinationId} was not found in this workspace` }]);
+    if (previous && previous.destinationId === destinationId) {
+      const conn = await db.selectFrom('connections').select('rules').where('workspace_id', '=', ws).where('id', '=', previous.connectionId).executeTakeFirst();
+      if (conn) {
+        await connections.update(ws, previous.connectionId, { rules: planRules(plan, conn.rules as Rule[]) });
+        return { destinationId, connectionId: previous.connectionId };
+      }
+    } else if (previous) await removeObject(ws, previous);
+    const conn = await connections.create(ws, { name, description, source_id: await sources.ensure(ws), destination_id: destinationId, rules: planRules(plan) });
+    created.push({ kind: 'destination', connectionId: conn.id, destinationId });
+    return { destinationId, connectionId: conn.id };
+  }
+
+  return {
+    removeObject,
+    /** Returns the graph as stored (each destination node with the ids it became, no secrets), the secrets shown once, and what was created. */
+    async sync(ws: string, flowId: string, flowName: string, graph: FlowGraphT, previous: FlowGraphT | null) {
+      await checkEvents(ws, graph);
+      const before = savedObjects(previous);
+      const stored = new Map<string, FlowNodeT['data']>();
+      const secrets: Secret[] = [];
+      const created: SavedAs[] = [];
+      const description = `Made by the flow "${flowName}" (${flowId}).`;
+      for (const plan of planDestinations(graph)) {
+        const node = plan.node;
+        const name = objectName(flowId, flowName, node.id);
+        const prev = before.get(node.id);
+        // A node whose kind changed is a new object: the old one goes.
+        const same = prev && (prev.kind === node.kind || (prev.kind !== 'webhook' && prev.kind !== 'destination' && node.kind !== 'webhook' && node.kind !== 'destination')) ? prev : undefined;
+        try {
+          if (prev && !same) await removeObject(ws, prev);
+          if (node.kind === 'webhook') stored.set(node.id, await saveWebhook(ws, name, description, plan, same, created, secrets));
+          else if (node.kind === 'destination') stored.set(node.id, { ...node.data, ...(await saveConnection(ws, name, description, plan, same, created)) });
+          else stored.set(node.id, { ...node.data, ...(await saveVendor(ws, name, description, plan, same, created)) });
+        } catch (err) {
+          // A half-made flow would deliver from destinations nobody saved: undo what this save created.
+          await this.undo(ws, created);
+          throw located(err, plan, graph);
+        }
+      }
+      for (const [nodeId, saved] of before) {
+        if (!stored.has(nodeId)) await removeObject(ws, saved);
+      }
+      const nodes = graph.nodes.map((n) => (stored.has(n.id) ? { ...n, data: stored.get(n.id) } : n));
+      return { graph: { nodes, edges: graph.edges } as FlowGraphT, secrets, created };
+    },
+    async undo(ws: string, created: SavedAs[]): Promise<void> {
+      for (const c of created) await removeObject(ws, c).catch(() => undefined);
+    },
+  };
+}

@@ -1,0 +1,323 @@
+import { z } from 'zod';
+import { compileFilter, mappingProblems, type Rule } from '../gateway/rules.ts';
+import { newId } from '../core/ids.ts';
+import type { DestinationRow } from '../db/schema.ts';
+import type { Deps } from '../deps.ts';
+import { deliverNow, type DeliveryReport } from '../delivery/deliver-now.ts';
+import { OutboundShaper } from '../delivery/outbound.ts';
+import { destinationConfig, sealConfig } from '../gateway/destinations.service.ts';
+import { APPLICATION_SOURCE_TYPE, applicationSources } from './application-source.ts';
+import { isPublishedEvent } from './envelope.ts';
+import { eventTypesService } from './event-types.service.ts';
+import {
+  filterCondition,
+  FlowEdge,
+  FlowGraph,
+  FlowNode,
+  isDestinationKind,
+  planDestinations,
+  validateGraph,
+  type ConditionT,
+  type DestinationNodeT,
+  type FilterDataT,
+  type FlowGraphT,
+  type FlowNodeT,
+  type MapDataT,
+} from './flow-graph.ts';
+import { crmPropertyMap, invalidFlow, mappingsOf, planRules, vendorTarget, webhookTarget, type Detail, type Target } from './flow-objects.ts';
+import { renderBody, type RenderConfig } from './flow-render.ts';
+import { compileExpression, MappingError } from './mappings.ts';
+import type { PublishedEvent } from './publish.service.ts';
+import { sampleEvent } from './sample-event.ts';
+
+export const FlowTestIn = z
+  .object({
+    graph: z.object({ nodes: z.array(z.unknown()).max(200), edges: z.array(FlowEdge).max(500) }),
+    trigger: z.string().min(1).max(40).optional(),
+    data: z.record(z.string(), z.unknown()).optional(),
+    use: z.enum(['sample', 'last']).default('sample'),
+    deliver: z.string().min(1).max(40).optional(),
+  })
+  .strict();
+export type FlowTestInT = z.output<typeof FlowTestIn>;
+
+export type NodeResult = { status: 'passed' | 'stopped' | 'error' | 'skipped'; input?: unknown; output?: unknown; message?: string };
+export type FlowTestOut = {
+  event: PublishedEvent;
+  /** Where the event came from: the event type's sample, the last one published, or the data given. */
+  source: 'sample' | 'last' | 'data';
+  nodes: Record<string, NodeResult>;
+  delivery?: DeliveryReport;
+};
+
+const invalid = (details: Detail[]) => invalidFlow(details, 'tested');
+
+/** What the steps so far do to the event: the transform rule the destination's connection will carry. */
+type Shape = { expression?: string; map: MapDataT | null };
+
+const shaper = new OutboundShaper();
+
+/** The payload a connection with `shape` delivers for `event`, by the delivery's own shaper. */
+async function shaped(ws: string, event: PublishedEvent, shape: Shape, envelope?: 'flat' | 'nested'): Promise<unknown> {
+  const rules: Rule[] = [{ type: 'transform', ...(shape.expression ? { expression: shape.expression } : {}), mappings: mappingsOf(shape.map), envelope: envelope ?? shape.map?.envelope ?? 'flat' }];
+  const out = await shaper.shape({
+    // A fresh id per call: the shaper caches compiled rules by connection.
+    id: event.eventId,
+    workspace_id: ws,
+    connection_id: newId('test'),
+    connection_updated_at: new Date(),
+    source_type: APPLICATION_SOURCE_TYPE,
+    rules,
+    body: Buffer.from(JSON.stringify(event)),
+    content_type: 'application/json',
+    request: null,
+  });
+  return out.payload;
+}
+
+const human = (ms: number) => (ms % 3_600_000 === 0 ? `${ms / 3_600_000} h` : ms % 60_000 === 0 ? `${ms / 60_000} min` : ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`);
+
+/** Which conditions of a filter step an event fails, for a message a non-developer can act on. */
+function failing(filter: FilterDataT, event: PublishedEvent): ConditionT[] {
+  return filter.conditions.filter((c) => {
+    const cond = filterCondition([{ mode: 'all', conditions: [c] }]);
+    return !compileFilter({ body: cond ?? {} })({ body: event, headers: {}, query: {}, path: '/' });
+  });
+}
+const describe = (c: ConditionT) => `${c.field} ${c.op}${c.value === undefined ? '' : ` ${JSON.stringify(c.value)}`}`;
+
+/** The render config of a destination node (no credentials needed), or of an existing destination's stored config. */
+function renderConfigOf(node: DestinationNodeT, map: MapDataT | null): { connectorId: string; config: RenderConfig } {
+  switch (node.kind) {
+    case 'sheets':
+      return { connectorId: 'google-sheets', config: { columns: node.data.columns } };
+    case 'crm':
+      return { connectorId: 'crm-relay', config: { preset: node.data.preset, ...(node.data.preset !== 'generic' ? { property_map: crmPropertyMap(node.data.preset, map) } : {}) } };
+    case 'zapier':
+      return { connectorId: 'zapier', config: {} };
+    default:
+      return { connectorId: 'http-webhook', config: {} };
+  }
+}
+
+/**
+ * Runs a trigger's sample (or the last real event, or given data) through every node reachable from
+ * it, with the delivery's own filter, shaper and connector body builders; `deliver` makes one real
+ * delivery to a destination node, saved or not (an unsaved one is built in memory, never stored).
+ */
+export function flowTester(deps: Deps) {
+  const eventTypes = eventTypesService(deps);
+
+  async function pickEvent(ws: string, trigger: Extract<FlowNodeT, { kind: 'trigger' }>, input: FlowTestInT): Promise<{ event: PublishedEvent; source: FlowTestOut['source'] }> {
+    const type = await eventTypes.resolve(ws, trigger.data.eventType).catch(() => {
+      throw invalid([{ path: `nodes.${trigger.id}.data.eventType`, message: `unknown event type "${trigger.data.eventType}"` }]);
+    });
+    if (input.data) return { event: await sampleEvent(deps, ws, type.name, input.data), source: 'data' };
+    if (input.use === 'last') {
+      const sourceId = await applicationSources(deps).ensure(ws);
+      const rows = await deps.db.selectFrom('requests').select('body').where('source_id', '=', sourceId).where('path', '=', `/${type.name}`).orderBy('id', 'desc').limit(1).execute();
+      const last: unknown = rows[0] ? JSON.parse(rows[0].body.toString('utf8')) : null;
+      if (isPublishedEvent(last)) return { event: last, source: 'last' };
+    }
+    return { event: await sampleEvent(deps, ws, type.name), source: 'sample' };
+  }
+
+  /** The nodes reachable from the trigger, parsed (a node that does not parse is a 422 naming it), in an order where each follows its predecessors. */
+  function reachable(raw: FlowTestInT['graph'], triggerId: string): { order: FlowNodeT[]; into: Map<string, string[]> } {
+    const rawById = new Map<string, unknown>();
+    for (const n of raw.nodes) {
+      const id = (n as { id?: unknown } | null)?.id;
+      if (typeof id === 'string') rawById.set(id, n);
+    }
+    const out = new Map<string, string[]>();
+    for (const e of raw.edges) out.set(e.source, [...(out.get(e.source) ?? []), e.target]);
+    const seen = new Set<string>([triggerId]);
+    const todo = [triggerId];
+    while (todo.length) for (const next of out.get(todo.pop() as string) ?? []) if (!seen.has(next) && rawById.has(next)) seen.add(next), todo.push(next);
+    const details: Detail[] = [];
+    const nodes = new Map<string, FlowNodeT>();
+    for (const id of seen) {
+      const parsed = FlowNode.safeParse(rawById.get(id));
+      if (parsed.success) nodes.set(id, parsed.data);
+      else for (const i of parsed.error.issues) details.push({ path: ['nodes', id, ...i.path.map(String)].join('.'), message: i.message });
+    }
+    if (details.length) throw invalid(details);
+    const into = new Map<string, string[]>();
+    for (const e of raw.edges) if (nodes.has(e.source) && nodes.has(e.target)) into.set(e.target, [...(into.get(e.target) ?? []), e.source]);
+    // Kahn's order over the reachable part; what is left over sits on a cycle.
+    const waiting = new Map([...nodes.keys()].map((id) => [id, (into.get(id) ?? []).length]));
+    const order: FlowNodeT[] = [];
+    const ready = [...waiting].filter(([, n]) => n === 0).map(([id]) => id);
+    while (ready.length) {
+      const id = ready.shift() as string;
+      order.push(nodes.get(id) as FlowNodeT);
+      for (const next of out.get(id) ?? []) {
+        if (!waiting.has(next)) continue;
+        waiting.set(next, (waiting.get(next) as number) - 1);
+        if (waiting.get(next) === 0) ready.push(next);
+      }
+    }
+    if (order.length < nodes.size) {
+      throw invalid([...nodes.keys()].filter((id) => !order.some((n) => n.id === id)).map((id) => ({ path: `nodes.${id}`, message: 'is part of a cycle: a flow must run one way, from triggers to destinations' })));
+    }
+    return { order, into };
+  }
+
+  /** The destination and connection rows of one destination node, built in memory (never stored) unless it names an existing destination. */
+  async function deliveryTarget(ws: string, graph: FlowTestInT['graph'], node: DestinationNodeT): Promise<{ dest: DestinationRow; rules: Rule[] }> {
+    // The delivered destination's plan comes from the part of the graph leading to it, checked like a save.
+    const keep = new Set<string>([node.id]);
+    const todo = [node.id];
+    while (todo.length) {
+      const id = todo.pop() as string;
+      for (const e of graph.edges) if (e.target === id && !keep.has(e.source)) keep.add(e.source), todo.push(e.source);
+    }
+    const sub = { nodes: graph.nodes.filter((n) => keep.has((n as { id?: string }).id ?? '')), edges: graph.edges.filter((e) => keep.has(e.source) && keep.has(e.target)) };
+    const problems = validateGraph(sub);
+    if (problems.length) throw invalid(problems.map(({ path, message }) => ({ path, message })));
+    const plan = planDestinations(FlowGraph.parse(sub)).find((p) => p.node.id === node.id);
+    if (!plan) throw invalid([{ path: `nodes.${node.id}`, message: 'no trigger leads to this destination' }]);
+    let rules: Rule[];
+    try {
+      rules = planRules(plan);
+    } catch (err) {
+      if (!(err instanceof z.ZodError)) throw err;
+      throw invalid(err.issues.map((i) => ({ path: `nodes.${node.id}`, message: i.message })));
+    }
+    const stored = async (id: string | undefined) =>
+      id ? await deps.db.selectFrom('destinations').selectAll().where('workspace_id', '=', ws).where('id', '=', id).executeTakeFirst() : undefined;
+    if (node.kind === 'destination') {
+      const row = await stored(node.data.destinationId);
+      if (!row) throw invalid([{ path: `nodes.${node.id}.data.destinationId`, message: `destination ${node.data.destinationId} was not found in this workspace` }]);
+      return { dest: row, rules };
+    }
+    let target: Target;
+    if (node.kind === 'webhook') {
+      const row = await stored(node.data.destinationId);
+      target = webhookTarget(deps, node, row ? destinationConfig(deps, row) : null);
+    } else target = await vendorTarget(deps, ws, node, plan.events, plan.map, 'tested');
+    const sealed = sealConfig(deps, target.connector, target.config);
+    const now = new Date();
+    const dest: DestinationRow = {
+      id: node.data.destinationId ?? newId('des'),
+      workspace_id: ws,
+      name: node.id,
+      description: null,
+      type: target.connector.id,
+      config: JSON.parse(sealed.config) as Record<string, unknown>,
+      auth_enc: sealed.auth_enc,
+      disabled_at: null,
+      disabled_reason: null,
+      warning: null,
+      consecutive_failures: 0,
+      created_at: now,
+      updated_at: now,
+    };
+    return { dest, rules };
+  }
+
+  return {
+    async run(ws: string, input: FlowTestInT): Promise<FlowTestOut> {
+      const triggers = input.graph.nodes.filter((n) => (n as { kind?: unknown } | null)?.kind === 'trigger') as { id: string }[];
+      const triggerId = input.trigger ?? triggers[0]?.id;
+      if (!triggerId) throw invalid([{ path: 'graph.nodes', message: 'add a trigger: the test runs its event through the flow' }]);
+      if (!triggers.some((t) => t.id === triggerId)) throw invalid([{ path: 'trigger', message: `"${triggerId}" is not a trigger of this graph` }]);
+      const { order, into } = reachable(input.graph, triggerId);
+      const trigger = order[0] as Extract<FlowNodeT, { kind: 'trigger' }>;
+      const { event, source } = await pickEvent(ws, trigger, input);
+
+      // Expressions and mappings that do not compile are the user's to fix before anything runs.
+      const details: Detail[] = [];
+      for (const n of order) {
+        if (n.kind === 'transform') {
+          try {
+            compileExpression(n.data.expression);
+          } catch (err) {
+            details.push({ path: `nodes.${n.id}.data.expression`, message: (err as Error).message });
+          }
+        }
+        if (n.kind === 'map') for (const p of mappingProblems(n.data.mappings, n.data.envelope)) details.push({ path: ['nodes', n.id, 'data', ...p.path].join('.'), message: p.message });
+      }
+      if (details.length) throw invalid(details);
+
+      const nodes: Record<string, NodeResult> = {};
+      const shapes = new Map<string, Shape>();
+      const stoppedAt = new Map<string, string>();
+      for (const n of input.graph.nodes) {
+        const id = (n as { id?: unknown } | null)?.id;
+        if (typeof id === 'string') nodes[id] = { status: 'skipped', message: 'the test event does not reach this node' };
+      }
+      for (const node of order) {
+        const from = (into.get(node.id) ?? []).find((p) => nodes[p].status === 'passed');
+        if (node.kind !== 'trigger' && !from) {
+          const why = (into.get(node.id) ?? []).map((p) => stoppedAt.get(p) ?? (nodes[p].status === 'stopped' || nodes[p].status === 'error' ? p : undefined)).find(Boolean);
+          if (why) stoppedAt.set(node.id, why);
+          nodes[node.id] = { status: 'skipped', message: why ? `not reached: the event stopped at ${why}` : 'not reached' };
+          continue;
+        }
+        const shape: Shape = from ? (shapes.get(from) as Shape) : { map: null };
+        const current = shape.expression ? { ...event, data: ((await shaped(ws, event, shape, 'nested').catch(() => null)) as { data?: Record<string, unknown> } | null)?.data ?? event.data } : event;
+        const result = await step(ws, node, event, current, shape).catch((err: unknown): { result: NodeResult; shape: Shape } => {
+          if (err instanceof MappingError) return { result: { status: 'error', input: current.data, message: err.message }, shape };
+          throw err;
+        });
+        nodes[node.id] = result.result;
+        shapes.set(node.id, result.shape);
+      }
+
+      const out: FlowTestOut = { event, source, nodes };
+      if (input.deliver !== undefined) {
+        const node = order.find((n) => n.id === input.deliver);
+        if (!node || !isDestinationKind(node.kind)) {
+          const exists = input.graph.nodes.some((n) => (n as { id?: unknown } | null)?.id === input.deliver);
+          throw invalid([{ path: exists ? `nodes.${input.deliver}` : 'deliver', message: exists ? 'the test event does not reach this node, or it is not a destination' : `there is no node "${input.deliver}"` }]);
+        }
+        if (nodes[node.id].status !== 'passed') return out;
+        const { dest, rules } = await deliveryTarget(ws, input.graph, node as DestinationNodeT);
+        out.delivery = await deliverNow(deps, dest, { id: newId('test'), updated_at: new Date(), rules }, event);
+      }
+      return out;
+    },
+  };
+
+  /** One node's result on the event, and what the steps so far will do to it. */
+  async function step(ws: string, node: FlowNodeT, event: PublishedEvent, current: PublishedEvent, shape: Shape): Promise<{ result: NodeResult; shape: Shape }> {
+    switch (node.kind) {
+      case 'trigger':
+        return { result: { status: 'passed', output: event }, shape };
+      case 'filter': {
+        const misses = failing(node.data, current);
+        const passed = node.data.mode === 'any' ? misses.length < node.data.conditions.length : misses.length === 0;
+        const message = passed ? undefined : node.data.mode === 'any' ? 'none of the conditions matches this event' : `this event fails ${misses.map(describe).join(', ')}`;
+        return { result: { status: passed ? 'passed' : 'stopped', input: current.data, ...(passed ? { output: current.data } : {}), ...(message ? { message } : {}) }, shape };
+      }
+      case 'transform': {
+        const next = { ...shape, expression: node.data.expression };
+        const payload = (await shaped(ws, event, next, 'nested')) as { data: unknown };
+        return { result: { status: 'passed', input: current.data, output: payload.data }, shape: next };
+      }
+      case 'map': {
+        const next = { ...shape, map: node.data };
+        return { result: { status: 'passed', input: current.data, output: await shaped(ws, event, next) }, shape: next };
+      }
+      case 'delay':
+        return { result: { status: 'passed', input: current.data, output: current.data, message: `each event waits ${human(node.data.delay_ms)} before it is delivered; the test does not wait` }, shape };
+      case 'dedupe': {
+        const fields = node.data.include_fields?.length ? `comparing ${node.data.include_fields.join(', ')}` : node.data.exclude_fields?.length ? `comparing all but ${node.data.exclude_fields.join(', ')}` : 'comparing all its data';
+        return { result: { status: 'passed', input: current.data, output: current.data, message: `an event equal to one in the last ${human(node.data.window_ms)} (${fields}) is dropped; the test does not check for duplicates` }, shape };
+      }
+      default: {
+        const payload = await shaped(ws, event, shape);
+        const dest = node as DestinationNodeT;
+        let render = renderConfigOf(dest, shape.map);
+        if (dest.kind === 'destination') {
+          const row = await deps.db.selectFrom('destinations').selectAll().where('workspace_id', '=', ws).where('id', '=', dest.data.destinationId).executeTakeFirst();
+          if (!row) throw invalid([{ path: `nodes.${dest.id}.data.destinationId`, message: `destination ${dest.data.destinationId} was not found in this workspace` }]);
+          render = { connectorId: row.type, config: row.config as RenderConfig };
+        }
+        const body = renderBody(render.connectorId, render.config, payload, event.eventId);
+        return { result: { status: body.ok ? 'passed' : 'error', input: payload, ...(body.output !== undefined ? { output: body.output } : {}), ...(body.message ? { message: body.message } : {}) }, shape };
+      }
+    }
+  }
+}
