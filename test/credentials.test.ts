@@ -205,6 +205,23 @@ describe('CRM tokens saved in Settings', () => {
     expect(crm.requests.filter((r) => r.path.startsWith('/api/v1/')).at(-1)?.query.get('api_token')).toBe(crm.pipedriveToken);
   });
 
+  it('destinations saved while their credential is replaced all end up with the new token', async () => {
+    const cred = await me.api('post', '/credentials').send({ kind: 'hubspot', name: 'Racing', secret: 'pat-old-token' });
+    expect(cred.status, cred.text).toBe(201);
+    const creates = Array.from({ length: 8 }, (_, i) =>
+      me.api('post', '/destinations').send({ name: `racing-${i}`, type: 'crm-relay', config: { preset: 'hubspot', credential_id: cred.body.id, base_url: crm.url } }),
+    );
+    const replace = me.api('put', `/credentials/${cred.body.id}`).send({ secret: 'pat-new-token' });
+    const [replaced, ...made] = await Promise.all([replace, ...creates]);
+    expect(replaced.status, replaced.text).toBe(200);
+    for (const res of made) {
+      expect(res.status, res.text).toBe(201);
+      const full = await me.api('get', `/destinations/${res.body.id}?include=config.auth`);
+      expect(full.body.config.token).toBe('pat-new-token');
+    }
+    expect((await me.api('get', `/credentials/${cred.body.id}`)).body.used_by).toHaveLength(8);
+  });
+
   it('the generic preset and plain webhooks do not take a saved credential', async () => {
     const cred = (await me.api('get', '/credentials?kind=hubspot')).body.models[0].id as string;
     const res = await me.api('post', '/destinations').send({ name: 'hook', config: { url: 'https://example.com/hook', credential_id: cred } });

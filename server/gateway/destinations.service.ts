@@ -1,3 +1,4 @@
+import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import { connectorFor, connectorTypes } from '../../connectors/index.ts';
 import { isForbiddenHost } from '../../connectors/http-webhook/address.ts';
@@ -9,7 +10,7 @@ import { newId } from '../core/ids.ts';
 import { paginate } from '../core/pagination.ts';
 import { descriptionSchema, nameSchema } from '../core/validate.ts';
 import { isUniqueViolation } from '../db/errors.ts';
-import type { DestinationRow } from '../db/schema.ts';
+import type { DB, DestinationRow } from '../db/schema.ts';
 import type { Deps } from '../deps.ts';
 import { holdDestinationEvents, releaseHeld } from '../delivery/holds.ts';
 import { credentialsService } from '../settings/credentials.service.ts';
@@ -168,8 +169,13 @@ export async function deleteDestination(db: Deps['db'], ws: string | null, id: s
 export function destinationsService(deps: Deps): ResourceService<DestinationInT, DestinationPatchT, DestinationOut> {
   const { db } = deps;
   const credentials = credentialsService(deps);
-  /** Fills in a saved credential's secret when the config names one (`credential_id`). */
-  const expand = (ws: string, connector: AnyConnector, config: DestinationConfig) => credentials.applyTo(ws, connector.id, config, { path: 'body.config.credential_id' });
+  /**
+   * Fills in a saved credential's secret when the config names one (`credential_id`). Run inside
+   * the transaction that stores the destination: the credential stays locked until then, so a
+   * concurrent replace re-seals this destination too and a concurrent delete cannot miss it.
+   */
+  const expand = (trx: Kysely<DB>, ws: string, connector: AnyConnector, config: DestinationConfig) =>
+    credentials.applyTo(ws, connector.id, config, { path: 'body.config.credential_id', db: trx });
 
   const find = async (ws: string, id: string) => {
     const row = await db.selectFrom('destinations').selectAll().where('workspace_id', '=', ws).where('id', '=', id).executeTakeFirst();
@@ -190,15 +196,17 @@ export function destinationsService(deps: Deps): ResourceService<DestinationInT,
     },
     async create(ws, input) {
       const connector = connectorOf(input.type);
-      // Without credential_id the request's own validation already checked the config.
-      const config = input.config.credential_id === undefined ? input.config : validConfig(connector, await expand(ws, connector, input.config));
-      checkDestinationUrls(deps, connector, config);
       try {
-        const row = await db
-          .insertInto('destinations')
-          .values({ id: newId('des'), workspace_id: ws, name: input.name, description: input.description ?? null, type: input.type, ...sealConfig(deps, connector, config) })
-          .returningAll()
-          .executeTakeFirstOrThrow();
+        const row = await db.transaction().execute(async (trx) => {
+          // Without credential_id the request's own validation already checked the config.
+          const config = input.config.credential_id === undefined ? input.config : validConfig(connector, await expand(trx, ws, connector, input.config));
+          checkDestinationUrls(deps, connector, config);
+          return trx
+            .insertInto('destinations')
+            .values({ id: newId('des'), workspace_id: ws, name: input.name, description: input.description ?? null, type: input.type, ...sealConfig(deps, connector, config) })
+            .returningAll()
+            .executeTakeFirstOrThrow();
+        });
         return deps.routing.changed(destinationOut(deps, row));
       } catch (err) {
         if (isUniqueViolation(err)) throw conflict(`A destination named "${input.name}" already exists.`, { name: input.name });
@@ -215,31 +223,33 @@ export function destinationsService(deps: Deps): ResourceService<DestinationInT,
       if (patch.type !== undefined && connectorFor(patch.type) !== connectorFor(before.type)) {
         throw new AppError(422, 'TYPE_IMMUTABLE', `A destination's type cannot change (it is ${before.type}); create a new destination instead.`, [{ path: 'type', message: 'cannot change' }]);
       }
-      let stored = {};
-      if (patch.config) {
-        // A partial config merges over what is stored, so a PATCH of the URL keeps the credentials.
-        const connector = connectorOf(before.type);
-        const changes = patch.config;
-        const merged: DestinationConfig = { ...destinationConfig(deps, before), ...changes };
-        // A secret given inline replaces the saved credential it came from.
-        if (changes.credential_id === undefined && connector.secretFields.some((f) => f in changes)) delete merged.credential_id;
-        // A stored credential_id is expanded again, so the secret is the credential's current one.
-        const config = validConfig(connector, await expand(ws, connector, merged));
-        checkDestinationUrls(deps, connector, config);
-        stored = sealConfig(deps, connector, config);
-      }
       try {
-        const row = await db
-          .updateTable('destinations')
-          .set({
-            ...(patch.name !== undefined ? { name: patch.name } : {}),
-            ...(patch.description !== undefined ? { description: patch.description } : {}),
-            ...stored,
-            updated_at: new Date(),
-          })
-          .where('id', '=', id)
-          .returningAll()
-          .executeTakeFirstOrThrow();
+        const row = await db.transaction().execute(async (trx) => {
+          let stored = {};
+          if (patch.config) {
+            // A partial config merges over what is stored, so a PATCH of the URL keeps the credentials.
+            const connector = connectorOf(before.type);
+            const changes = patch.config;
+            const merged: DestinationConfig = { ...destinationConfig(deps, before), ...changes };
+            // A secret given inline replaces the saved credential it came from.
+            if (changes.credential_id === undefined && connector.secretFields.some((f) => f in changes)) delete merged.credential_id;
+            // A stored credential_id is expanded again, so the secret is the credential's current one.
+            const config = validConfig(connector, await expand(trx, ws, connector, merged));
+            checkDestinationUrls(deps, connector, config);
+            stored = sealConfig(deps, connector, config);
+          }
+          return trx
+            .updateTable('destinations')
+            .set({
+              ...(patch.name !== undefined ? { name: patch.name } : {}),
+              ...(patch.description !== undefined ? { description: patch.description } : {}),
+              ...stored,
+              updated_at: new Date(),
+            })
+            .where('id', '=', id)
+            .returningAll()
+            .executeTakeFirstOrThrow();
+        });
         return deps.routing.changed(destinationOut(deps, row));
       } catch (err) {
         if (isUniqueViolation(err)) throw conflict(`A destination named "${patch.name}" already exists.`, { name: patch.name });

@@ -88,7 +88,10 @@ function needOf(connectorId: string, config: Record<string, unknown>): { kind: C
 export type ApplyOptions = {
   /** Where `credential_id` sits in the caller's request, for error details (default `credential_id`). */
   path?: string;
-  /** Resolve inside the caller's transaction. */
+  /**
+   * The caller's transaction: the credential row stays locked (FOR SHARE) until it commits, so a
+   * replace waiting on it re-seals what the caller stores, and a delete cannot miss it.
+   */
   db?: Kysely<DB>;
 };
 
@@ -232,7 +235,7 @@ export function credentialsService(deps: Pick<Deps, 'db' | 'box'>) {
       const q = opts.db ?? db;
       let base = q.selectFrom('credentials').selectAll().where('workspace_id', '=', ws);
       base = ref === 'default' ? base.where('kind', '=', need.kind).orderBy('id', 'desc').limit(1) : base.where('id', '=', ref);
-      const row = await base.executeTakeFirst();
+      const row = await base.forShare().executeTakeFirst();
       if (!row) {
         const message = ref === 'default' ? `No ${LABEL[need.kind]} is saved in this workspace; ${SETTINGS_HINT[need.kind]}.` : `Credential ${ref} was not found in this workspace; ${SETTINGS_HINT[need.kind]}.`;
         throw new AppError(422, 'NO_CREDENTIAL', message, [{ path, message: ref === 'default' ? 'no credential of this kind' : 'not found' }]);
