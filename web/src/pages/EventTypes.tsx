@@ -15,8 +15,9 @@ export function EventTypes() {
   const [declaring, setDeclaring] = useState(false);
   const [declared, setDeclared] = useState<string | null>(null);
   const [deleting, setDeleting] = useState<EventTypeItem | null>(null);
-  const models = types.data?.models ?? [];
-  const custom = models.filter((t) => !t.builtin);
+  // The workspace's own types first: they are the ones a user comes here to check or change.
+  const custom = (types.data?.models ?? []).filter((t) => !t.builtin);
+  const models = [...custom, ...(types.data?.models ?? []).filter((t) => t.builtin)];
   const toggle = (name: string) =>
     setOpen((prev) => {
       const next = new Set(prev);
@@ -100,7 +101,15 @@ export function EventTypes() {
                         {expanded ? '▾' : '▸'} {t.name}
                       </button>
                     </td>
-                    <td>{t.builtin ? <span className="badge">built in</span> : <span className="badge custom">custom</span>} <span className="muted">{t.group}</span></td>
+                    <td>
+                      {t.builtin ? (
+                        <>
+                          <span className="badge">built in</span> <span className="muted">{t.group}</span>
+                        </>
+                      ) : (
+                        <span className="badge custom">custom</span>
+                      )}
+                    </td>
                     <td>{t.description ?? <span className="muted">—</span>}</td>
                     <td className="actions-cell">
                       <div className="actions">

@@ -113,7 +113,10 @@ export function ConnectionsTab() {
                   <div className="muted mono small-text">{c.id}</div>
                 </td>
                 <td data-testid="connection-route">
-                  {c.source.name} {c.source.type === 'APPLICATION' && <span className="badge">built in</span>} → {c.destination.name}
+                  {c.source.name}
+                  {c.source.type === 'APPLICATION' && <> <span className="badge">built in</span></>}
+                  {' → '}
+                  {c.destination.name}
                   {c.source.disabled_at && <div className="bad small-text">its source is disabled</div>}
                   {c.destination.disabled_at && <div className="bad small-text">its destination is disabled</div>}
                 </td>

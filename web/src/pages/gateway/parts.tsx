@@ -13,8 +13,11 @@ type Cursor = { next: string } | { prev: string } | null;
  * state, so a reload after an action shows the same page rather than jumping back to the first.
  */
 export function usePagedList<T>(path: string, filters: Record<string, string> = {}) {
-  const [cursor, setCursor] = useState<Cursor>(null);
   const key = JSON.stringify(filters);
+  // A cursor belongs to the filters it was made under; other filters start from their first page.
+  const [at, setAt] = useState<{ key: string; cursor: Cursor }>({ key, cursor: null });
+  const cursor = at.key === key ? at.cursor : null;
+  const setCursor = (c: Cursor) => setAt({ key, cursor: c });
   const list = useLoad(() => {
     const q = new URLSearchParams({ limit: String(PAGE_SIZE), ...filters, ...(cursor ?? {}) });
     return api<PageOf<T>>('GET', `${path}?${q}`);
