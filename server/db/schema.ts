@@ -5,7 +5,8 @@ type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefine
 type Json<T> = ColumnType<T, string | T, string | T>;
 
 export type EventStatus = 'QUEUED' | 'SCHEDULED' | 'HOLD' | 'SUCCESSFUL' | 'FAILED' | 'CANCELLED';
-export type AttemptTrigger = 'initial' | 'automatic' | 'manual';
+/** `bulk`: put back in the queue by a bulk retry or replay (bulk_operations). */
+export type AttemptTrigger = 'initial' | 'automatic' | 'manual' | 'bulk';
 export type Role = 'owner' | 'admin' | 'member';
 
 export interface WorkspacesTable {
@@ -110,6 +111,9 @@ export interface RequestsTable {
   body: Buffer;
   events_count: number;
   ignored_count: number;
+  /** The bulk operation that last replayed it, and how it was last replayed. */
+  batch_operation_id: string | null;
+  retry_kind: 'single' | 'bulk' | null;
   created_at: Generated<Date>;
 }
 export interface EventsTable {
@@ -129,6 +133,8 @@ export interface EventsTable {
   response_status: number | null;
   error_code: string | null;
   successful_at: NullableTimestamp;
+  /** The bulk operation that last retried it (or made it, replaying its request). */
+  batch_operation_id: string | null;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
 }
@@ -183,6 +189,27 @@ export interface DedupeKeysTable {
   key: string;
   expires_at: Date;
 }
+export type BulkOperationState = 'planned' | 'running' | 'completed' | 'cancelled' | 'failed';
+/** A retry of many events, or a replay of many requests, chosen by the logs' filters (seed 002). */
+export interface BulkOperationsTable {
+  id: string;
+  workspace_id: string;
+  kind: 'events' | 'requests';
+  state: BulkOperationState;
+  query: Json<Record<string, unknown>>;
+  dry_run: boolean;
+  estimated_count: number;
+  total: number;
+  processed_count: Generated<number>;
+  skipped_count: Generated<number>;
+  /** The last id handled: the job resumes after it. */
+  cursor: string | null;
+  sample: Json<unknown[]> | null;
+  error: string | null;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+  completed_at: NullableTimestamp;
+}
 export interface FlowsTable {
   id: string;
   workspace_id: string;
@@ -222,6 +249,7 @@ export interface DB {
   event_types: EventTypesTable;
   publish_keys: PublishKeysTable;
   flows: FlowsTable;
+  bulk_operations: BulkOperationsTable;
   dedupe_keys: DedupeKeysTable;
   credentials: CredentialsTable;
 }
@@ -234,5 +262,6 @@ export type EventRow = Selectable<EventsTable>;
 export type AttemptRow = Selectable<AttemptsTable>;
 export type EventTypeRow = Selectable<EventTypesTable>;
 export type FlowRow = Selectable<FlowsTable>;
+export type BulkOperationRow = Selectable<BulkOperationsTable>;
 export type CredentialRow = Selectable<CredentialsTable>;
 export type NewAttempt = Insertable<AttemptsTable>;
