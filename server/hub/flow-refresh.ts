@@ -151,10 +151,11 @@ export async function refreshGraph(deps: Deps, ws: string, stored: FlowGraphT): 
   // Event types: the triggers feeding a destination's first step are rewired when every destination behind that step agrees.
   for (const [nodeId, row] of live) {
     const events = eventsOf(row.rules);
-    const { triggers } = g.upstream(nodeId);
+    const { triggers, steps } = g.upstream(nodeId);
     const have = triggers.map((t) => (t.kind === 'trigger' ? t.data.eventType : ''));
     if (!events.length || same([...have].sort(), [...events].sort())) continue;
-    const entries = [...new Set(triggers.flatMap((t) => g.outOf(t.id)))];
+    // Where this destination's path starts: the node its triggers lead into.
+    const entries = [nodeId, ...steps.map((s) => s.id)].filter((id) => g.into(id).some((p) => g.node(p)?.kind === 'trigger'));
     const behind = [...new Set(entries.flatMap((e) => (isDestinationKind(g.node(e)?.kind) ? [e] : g.destinationsAfter(e))))];
     if (entries.length !== 1 || behind.some((d) => live.has(d) && !same([...eventsOf((live.get(d) as Row).rules)].sort(), [...events].sort()))) {
       problem(nodeId, `its event types were edited outside this flow (${events.join(', ')}) apart from the destinations sharing its steps; saving the flow puts back ${have.join(', ')}`);
