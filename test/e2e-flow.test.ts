@@ -119,6 +119,23 @@ describe('portal: a lead → webhook flow drawn on the canvas delivers exactly t
     expect(await page.locator('[data-testid^="problems-"]').count()).toBe(0);
     expect(await page.getByTestId('problem-count').count()).toBe(0);
     await expect.poll(() => page.locator('.flow-toolbar').textContent(), { timeout: 10_000 }).toContain('Ready to save');
+
+    // Test, before saving: the sample runs through the unsaved graph and the webhook node shows the mapped body.
+    await click(page.getByTestId('test-open'));
+    await click(page.getByTestId('test-run'));
+    const onNode = page.getByTestId('test-output-node-webhook_1');
+    await expect.poll(() => onNode.textContent(), { timeout: 10_000 }).toContain('name: "Jane Smith"');
+    const shown = (await onNode.textContent()) ?? '';
+    expect(shown).toContain('email: "jane@example.com"');
+    expect(shown).toContain('eventType: "lead.captured"');
+    expect(shown).not.toContain('phone');
+    expect(await page.getByTestId('test-badge-trigger_1').textContent()).toContain('passed');
+    expect(await page.getByTestId('test-status-webhook_1').textContent()).toBe('passed');
+    const inDrawer = (await page.getByTestId('test-output-webhook_1').textContent()) ?? '';
+    for (const s of ['name: "Jane Smith"', 'email: "jane@example.com"', 'eventType: "lead.captured"']) expect(inDrawer).toContain(s);
+    expect(receiver.received).toHaveLength(0);
+    await b.screenshot('flow-canvas-tested');
+    await click(page.getByTestId('test-close'));
     const drawn = await positions();
 
     // Save; the secret is shown once.
@@ -186,6 +203,13 @@ describe('portal: a lead → webhook flow drawn on the canvas delivers exactly t
     expect(await page.getByTestId('node-map_1').textContent()).toContain('2 fields');
     expect(await page.getByTestId('node-webhook_1').textContent()).toContain(`${receiver.url}/crm`);
     expect(await page.locator('[data-testid^="problems-"]').count()).toBe(0);
+
+    // The live counts of the last 24 hours: the delivery on the destination node and on the edges leading to it.
+    await expect.poll(async () => Number.parseInt((await page.getByTestId('stats-delivered-webhook_1').textContent()) ?? '0', 10), { timeout: 15_000 }).toBeGreaterThanOrEqual(1);
+    expect(await page.getByTestId('stats-failed-webhook_1').textContent()).toBe('0 failed');
+    const edgeLabel = page.getByTestId('edge-label-e_map_1_webhook_1');
+    await expect.poll(() => edgeLabel.textContent(), { timeout: 10_000 }).toMatch(/^[1-9]\d* ✓ · 0 ✗ · 0 held$/);
+    await b.screenshot('flow-canvas-counts');
   }, 120_000);
 
   it('shows the problem on a webhook node with no trigger before saving, and saves nothing', async () => {

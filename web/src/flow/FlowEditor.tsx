@@ -8,10 +8,10 @@ import { ErrorBox } from '../ui/ErrorBox.tsx';
 import { useLoad } from '../ui/useLoad.ts';
 import type { NodeKind } from '../../../server/hub/flow-graph.ts';
 import { CanvasContext, type CanvasInfo } from './canvas-context.ts';
-import { listOf, type ConnectionTest, type CredentialSummary, type DestinationSummary, type EventType, type FlowOut, type FlowTestOut } from './flow-api.ts';
+import { listOf, type ConnectionTest, type CredentialSummary, type DestinationSummary, type EventType, type FlowOut, type FlowTestOut, type NodeTestResult } from './flow-api.ts';
 import { edgeTypes } from './FlowEdgeView.tsx';
 import { nodeTypes } from './FlowNodeView.tsx';
-import { check, defaultData, fromGraph, nextId, problemsByNode, toGraph, type CanvasNode } from './graph.ts';
+import { check, defaultData, fromGraph, nextId, problemsByNode, toGraph, upstreamIds, type CanvasNode } from './graph.ts';
 import { useHistory } from './history.ts';
 import { NodePanel } from './NodePanel.tsx';
 import { DRAG_TYPE, Palette, type PaletteItem } from './Palette.tsx';
@@ -180,16 +180,26 @@ function Editor() {
     setNodes((ns) => ns.map((n) => (n.id === selected ? { ...n, data } : n)));
   };
 
-  /** Runs the current (unsaved) graph with one node's data replaced, on its trigger's sample. */
-  const previewNode = useCallback(async (nodeId: string, data: Record<string, unknown>) => {
+  /**
+   * Runs one node, with its data as being edited, on its trigger's sample: the graph sent holds only
+   * what leads to the node, so an unfinished destination further on does not stop the preview.
+   */
+  const previewNode = useCallback(async (nodeId: string, data: Record<string, unknown>): Promise<NodeTestResult | undefined> => {
     const { nodes: ns, edges: es } = current.current;
+    const keep = new Set([nodeId, ...upstreamIds(nodeId, es)]);
     const graph = toGraph(
-      ns.map((n) => (n.id === nodeId ? { ...n, data } : n)),
-      es,
+      ns.filter((n) => keep.has(n.id)).map((n) => (n.id === nodeId ? { ...n, data } : n)),
+      es.filter((e) => keep.has(e.source) && keep.has(e.target)),
     );
     const trigger = triggerOf(nodeId, ns, es);
-    const out = await api<FlowTestOut>('POST', '/flows/test', { graph, ...(trigger ? { trigger } : {}), use: 'sample' });
-    return out.nodes[nodeId];
+    try {
+      const out = await api<FlowTestOut>('POST', '/flows/test', { graph, ...(trigger ? { trigger } : {}), use: 'sample' });
+      return out.nodes[nodeId];
+    } catch (err) {
+      // A 422 names what to fix (an expression that does not compile…): that is the preview's answer.
+      if (err instanceof ApiError && err.status === 422 && err.details.length) return { status: 'error', message: err.details.map((d) => d.message).join('; ') };
+      throw err;
+    }
   }, []);
   const testConnection = useCallback(async (nodeId: string, data: Record<string, unknown>): Promise<ConnectionTest> => {
     const node = current.current.nodes.find((n) => n.id === nodeId);
@@ -302,7 +312,8 @@ function Editor() {
                 fitViewOptions={{ maxZoom: 1 }}
               >
                 <Background />
-                <MiniMap pannable zoomable />
+                {/* The drawer leaves the canvas short: the minimap would cover the nodes. */}
+                {!testOpen && <MiniMap pannable zoomable />}
                 <Controls />
               </ReactFlow>
             </CanvasContext.Provider>

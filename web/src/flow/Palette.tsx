@@ -26,10 +26,13 @@ export function paletteItems(eventTypes: EventType[], destinations: DestinationS
 }
 
 const SEARCH_FROM = 12;
+/** Triggers shown before "all events": the catalogue is long, and steps and destinations must stay in sight. */
+const FIRST_TRIGGERS = 5;
 
 /** Drag an item onto the canvas, or press it to add it beside the others. */
 export function Palette({ eventTypes, destinations, collapsed, onCollapse, onAdd }: { eventTypes: EventType[]; destinations: DestinationSummary[]; collapsed: boolean; onCollapse: (c: boolean) => void; onAdd: (item: PaletteItem) => void }) {
   const [query, setQuery] = useState('');
+  const [allTriggers, setAllTriggers] = useState(false);
   const groups = paletteItems(eventTypes, destinations);
   const total = groups.reduce((n, g) => n + g.items.length, 0);
   const q = query.trim().toLowerCase();
@@ -53,8 +56,10 @@ export function Palette({ eventTypes, destinations, collapsed, onCollapse, onAdd
       <p className="flow-field-hint">Drag onto the canvas, then connect the dots from left to right.</p>
       {total >= SEARCH_FROM && <input type="search" placeholder="Search…" aria-label="Search the palette" data-testid="palette-search" value={query} onChange={(e) => setQuery(e.target.value)} />}
       {groups.map((g) => {
-        const items = q ? g.items.filter((i) => `${i.label} ${i.hint} ${i.preset ?? ''}`.toLowerCase().includes(q)) : g.items;
-        if (!items.length) return null;
+        const matching = q ? g.items.filter((i) => `${i.label} ${i.hint} ${i.preset ?? ''}`.toLowerCase().includes(q)) : g.items;
+        if (!matching.length) return null;
+        const folded = g.title === 'Triggers' && !q && !allTriggers && matching.length > FIRST_TRIGGERS + 1;
+        const items = folded ? matching.slice(0, FIRST_TRIGGERS) : matching;
         return (
           <section key={g.title}>
             <h4>{g.title}</h4>
@@ -75,6 +80,11 @@ export function Palette({ eventTypes, destinations, collapsed, onCollapse, onAdd
                 <span className="flow-palette-hint">{item.hint}</span>
               </button>
             ))}
+            {folded && (
+              <button className="link" data-testid="palette-more-triggers" onClick={() => setAllTriggers(true)}>
+                All {matching.length} events…
+              </button>
+            )}
           </section>
         );
       })}

@@ -122,7 +122,12 @@ export function TestDrawer({ graph, nodes, eventTypes, result, onResult, onClose
           {!result && <p className="muted">Run the test to see what each step makes of the event and exactly what each destination would get.</p>}
           {result && (
             <details className="flow-test-node" data-testid="test-event">
-              <summary>The event</summary>
+              <summary>
+                The event{' '}
+                <span className="muted" data-testid="test-source">
+                  {result.source === 'last' ? '(the last real one)' : result.source === 'data' ? '(your edited sample)' : use === 'last' ? '(no real one yet: the sample)' : '(the sample)'}
+                </span>
+              </summary>
               <JsonView value={result.event} />
             </details>
           )}

@@ -17,7 +17,8 @@ export type FlowOut = {
 
 export type NodeTestResult = { status: 'passed' | 'stopped' | 'error' | 'skipped'; input?: unknown; output?: unknown; message?: string };
 export type FlowTestIn = { graph: FlowGraphT; trigger?: string; data?: Record<string, unknown>; use?: 'sample' | 'last'; deliver?: string };
-export type FlowTestOut = { event: Record<string, unknown>; nodes: Record<string, NodeTestResult>; delivery?: DeliveryReport };
+/** `source`: what ran — the event type's sample, the last real event, or the data the user gave. */
+export type FlowTestOut = { event: Record<string, unknown>; source?: 'sample' | 'last' | 'data'; nodes: Record<string, NodeTestResult>; delivery?: DeliveryReport };
 export type { ConnectionTest, DeliveryReport, EventType };
 
 export type Counts = { delivered: number; failed: number; held: number; queued: number; ignored?: number };

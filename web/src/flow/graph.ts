@@ -126,6 +126,9 @@ function walk(id: string, edges: Edge[], dir: 'up' | 'down'): string[] {
   return [...seen];
 }
 
+/** The ids of every node upstream of a node. */
+export const upstreamIds = (id: string, edges: Edge[]): string[] => walk(id, edges, 'up');
+
 /** The trigger nodes upstream of a node. */
 export function upstreamTriggers(id: string, nodes: CanvasNode[], edges: Edge[]): CanvasNode[] {
   const up = new Set(walk(id, edges, 'up'));
