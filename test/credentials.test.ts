@@ -127,10 +127,18 @@ describe('a Google service account saved in Settings', () => {
   it('replaced by another key, re-seals the destination with it', async () => {
     const res = await me.api('put', `/credentials/${credentialId}`).send({ secret: otherSheets.serviceAccountKey() });
     expect(res.status, res.text).toBe(200);
-    expect(res.body).toMatchObject({ id: credentialId, hint: otherSheets.clientEmail, client_email: otherSheets.clientEmail, name: sheets.clientEmail, used_by: [destinationId] });
+    // Its name was the old key's e-mail, so it follows the new key.
+    expect(res.body).toMatchObject({ id: credentialId, hint: otherSheets.clientEmail, client_email: otherSheets.clientEmail, name: otherSheets.clientEmail, used_by: [destinationId] });
     const dest = await me.api('get', `/destinations/${destinationId}?include=config.auth`);
     expect(dest.body.config.credentials.client_email).toBe(otherSheets.clientEmail);
     expect(dest.body.config.client_email).toBe(otherSheets.clientEmail);
+
+    // Renaming leaves the key alone; the kind cannot change.
+    const renamed = await me.api('patch', `/credentials/${credentialId}`).send({ name: 'Sheets writer' });
+    expect(renamed.body).toMatchObject({ name: 'Sheets writer', hint: otherSheets.clientEmail });
+    const rekind = await me.api('put', `/credentials/${credentialId}`).send({ kind: 'hubspot', secret: 'pat-abc' });
+    expect(rekind.status, rekind.text).toBe(422);
+    expect(rekind.body.error).toMatchObject({ code: 'KIND_IMMUTABLE', details: [{ path: 'body.kind' }] });
   });
 
   it('is free to delete once no destination uses it', async () => {
@@ -170,7 +178,7 @@ describe('CRM tokens saved in Settings', () => {
 
     const fixed = await me.api('put', `/credentials/${cred.body.id}`).send({ secret: crm.hubspotToken });
     expect(fixed.status, fixed.text).toBe(200);
-    expect(fixed.body).toMatchObject({ hint: `${crm.hubspotToken.slice(0, 6)}…${crm.hubspotToken.slice(-4)}`, used_by: [dest.body.id] });
+    expect(fixed.body).toMatchObject({ name: 'Sales portal', hint: `${crm.hubspotToken.slice(0, 6)}…${crm.hubspotToken.slice(-4)}`, used_by: [dest.body.id] });
     await me.publishLead('second@example.com');
     expect(await me.settled(connectionId, 2)).toMatchObject({ status: 'SUCCESSFUL' });
     expect(hubspotAuth().at(-1)).toBe(`Bearer ${crm.hubspotToken}`);

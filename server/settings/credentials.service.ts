@@ -8,7 +8,7 @@ import { AppError, notFound, zodDetails } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
 import type { CredentialKind, CredentialRow, DB } from '../db/schema.ts';
 import type { Deps } from '../deps.ts';
-import { connectorOf, destinationConfig, sealConfig, type DestinationConfig } from '../gateway/destinations.service.ts';
+import { connectorOf, destinationConfig, sealConfig } from '../gateway/destinations.service.ts';
 
 export const CREDENTIAL_KINDS = ['google-service-account', 'hubspot', 'pipedrive'] as const satisfies readonly CredentialKind[];
 
@@ -183,10 +183,12 @@ export function credentialsService(deps: Pick<Deps, 'db' | 'box'>) {
           throw new AppError(422, 'KIND_IMMUTABLE', `A credential's kind cannot change (it is ${before.kind}); add a new credential instead.`, [{ path: 'body.kind', message: 'cannot change' }]);
         }
         const checked = patch.secret !== undefined ? checkSecret(before.kind, patch.secret) : null;
+        // A name that was only the old key's e-mail follows the new key.
+        const name = patch.name ?? (checked && before.name === before.hint ? checked.hint : undefined);
         const row = await trx
           .updateTable('credentials')
           .set({
-            ...(patch.name !== undefined ? { name: patch.name } : {}),
+            ...(name !== undefined ? { name } : {}),
             ...(checked ? { hint: checked.hint, secret_enc: box.sealJson(checked.secret) } : {}),
             updated_at: new Date(),
           })
@@ -243,7 +245,7 @@ export function credentialsService(deps: Pick<Deps, 'db' | 'box'>) {
       if (row.kind !== need.kind) {
         throw new AppError(422, 'WRONG_CREDENTIAL_KIND', `Credential ${row.id} is a ${LABEL[row.kind]}; this destination needs a ${LABEL[need.kind]}.`, [{ path, message: `must be a ${need.kind} credential` }]);
       }
-      return { ...config, [need.field]: box.openJson<Secret>(row.secret_enc), credential_id: row.id } satisfies DestinationConfig;
+      return { ...config, [need.field]: box.openJson<Secret>(row.secret_enc), credential_id: row.id };
     },
   };
 }
