@@ -3,7 +3,7 @@ import { APPLICATION_SOURCE_TYPE } from '../hub/application-source.ts';
 import { isPublishedEvent, wrap } from '../hub/envelope.ts';
 import { compileExpression, compileMappings, ExpressionError, expressionFailure, type CompiledMappings } from '../hub/mappings.ts';
 import { decodeBody } from '../gateway/body.ts';
-import type { Rule, TransformRuleT } from '../gateway/rules.ts';
+import { isPlainObject, type Rule, type TransformRuleT } from '../gateway/rules.ts';
 
 /** What the engine knows of an event when it shapes the body a destination receives. */
 export type ShapeInput = {
@@ -34,8 +34,6 @@ const JSON_TYPE = 'application/json';
 
 type Reshape = (input: unknown) => Promise<Record<string, unknown>>;
 type CompiledTransform = { expression: Reshape | null; mappings: CompiledMappings | null };
-
-const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** The rule's expression, whose result must be an object: it becomes the data (or body) the mappings read. */
 function reshape(source: string): Reshape {

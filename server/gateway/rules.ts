@@ -150,7 +150,7 @@ export type DeduplicateRuleT = Extract<Rule, { type: 'deduplicate' }>;
 
 export type RequestView = { body: unknown; headers: Record<string, string>; query: Record<string, unknown>; path: string };
 
-const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+export const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** `{body: {a: {b: 1}}}` becomes `{"body.a.b": 1}` so that unspecified fields do not have to match. */
 function flatten(prefix: string, value: unknown, out: Record<string, unknown>) {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { DB } from '../db/schema.ts';
-import type { DeduplicateRuleT, RequestView } from '../gateway/rules.ts';
+import { isPlainObject, type DeduplicateRuleT, type RequestView } from '../gateway/rules.ts';
 import { readPath } from '../hub/mappings.ts';
 
 /** A deduplicate rule as routing uses it: the window and what makes two requests "the same". */
@@ -9,8 +9,6 @@ export type DedupeSpec = { windowMs: number; keyOf: (view: RequestView) => strin
 
 /** An event that may only be created if no other event of its connection holds the key. */
 export type DedupeClaim = { connection_id: string; key: string; window_ms: number };
-
-const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** JSON with object keys sorted, so that `{a, b}` and `{b, a}` are the same body. */
 function canonical(value: unknown): string {
