@@ -8,7 +8,7 @@ import { crmFields, sheetFields, type DestinationFields } from './flow-fields.ts
 import { DESTINATION_KINDS, FlowNode, isDestinationKind, type DestinationNodeT } from './flow-graph.ts';
 import { invalidFlow, vendorTarget, webhookTarget, type Target } from './flow-objects.ts';
 
-export const TestConnectionIn = z.object({ node: z.unknown() }).strict();
+export const TestConnectionIn = z.object({ node: z.record(z.string(), z.unknown()) }).strict();
 
 const list = z.preprocess((v) => (typeof v === 'string' ? v.split(',').map((c) => c.trim()).filter(Boolean) : v), z.array(z.string().min(1).max(200)).max(100));
 export const DestinationFieldsQuery = z
