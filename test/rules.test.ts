@@ -269,5 +269,12 @@ describe('deduplicate keys', () => {
     const exc = dedupeSpec({ window: 1000, exclude_fields: ['body.items[0]', 'body.meta.at', 'headers.x-id'] });
     expect(exc.keyOf(view({ items: [1, 2], meta: { at: 1, k: 1 } }))).toBe(exc.keyOf(view({ items: [9, 2], meta: { at: 2, k: 1 } })));
     expect(exc.keyOf(view({ items: [1, 2], meta: { at: 1, k: 1 } }))).not.toBe(exc.keyOf(view({ items: [1, 3], meta: { at: 1, k: 1 } })));
+    // How a flow's dedupe node compares published events: their data, whatever their eventId.
+    const published = (eventId: string, data: object) => view({ eventType: 'lead.captured', eventId, eventTimestamp: eventId, customerId: 'c', data });
+    const flowExclude = dedupeSpec({ window: 1000, exclude_fields: ['body.eventId', 'body.eventTimestamp', 'body.data.at'] });
+    expect(flowExclude.keyOf(published('msg_1', { email: 'a', at: 1 }))).toBe(flowExclude.keyOf(published('msg_2', { email: 'a', at: 2 })));
+    expect(flowExclude.keyOf(published('msg_1', { email: 'a', at: 1 }))).not.toBe(flowExclude.keyOf(published('msg_2', { email: 'b', at: 1 })));
+    const flowWhole = dedupeSpec({ window: 1000, include_fields: ['body.data'] });
+    expect(flowWhole.keyOf(published('msg_1', { email: 'a' }))).toBe(flowWhole.keyOf(published('msg_2', { email: 'a' })));
   });
 });
