@@ -92,6 +92,7 @@ describe('portal: sources, destinations, connections and event types', () => {
     const confirm = page.getByTestId('confirm-delete');
     await expect.poll(() => confirm.getByTestId('confirm-also').textContent(), T).toContain('shop -> paid');
     expect(await page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('confirm-delete-no');
+    await b.screenshot('pages-destination-confirm-delete');
     await page.keyboard.press('Enter');
     await confirm.waitFor({ state: 'detached' });
     expect((await api('get', `/destinations/${des.body.id}`)).status).toBe(200);
