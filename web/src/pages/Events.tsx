@@ -1,55 +1,84 @@
-import { useState } from 'react';
+import { useCallback, useState } from 'react';
 import { useSearchParams } from 'react-router';
 import { api } from '../api.ts';
 import { ErrorBox } from '../ui/ErrorBox.tsx';
-import { JsonView } from '../ui/JsonView.tsx';
 import { useLoad } from '../ui/useLoad.ts';
+import { BulkRetry } from './events/BulkRetry.tsx';
+import { EventDetail } from './events/EventDetail.tsx';
+import { EventFilters, type Named } from './events/EventFilters.tsx';
+import { apiFilters, FILTER_KEYS, readFilters, type EventFilterState } from './events/filters.ts';
 
 type EventOut = { id: string; request_id: string; connection_id: string; destination_id: string; status: string; attempts: number; response_status: number | null; error_code: string | null; created_at: string; next_attempt_at: string | null };
-type Attempt = { id: string; attempt_number: number; trigger: string; status: string; request: { method: string; url: string; headers: Record<string, string> }; request_body: string | null; response: { status: number; body: string } | null; duration_ms: number; error: { code: string; message: string } | null; created_at: string };
+type Page = { models: EventOut[]; pagination: { next: string | null; prev: string | null } };
 
-const STATUSES = ['', 'SUCCESSFUL', 'FAILED', 'QUEUED', 'SCHEDULED', 'HOLD', 'CANCELLED'];
+const PAGE_SIZE = 50;
+const RETRYABLE = ['FAILED', 'HOLD', 'CANCELLED'];
 
 export function Events() {
   const [params, setParams] = useSearchParams();
-  const status = params.get('status') ?? '';
-  const connection = params.get('connection_id') ?? '';
+  const filters = readFilters(params);
+  const query = apiFilters(filters);
+  const queryKey = new URLSearchParams(query).toString();
+  const [cursor, setCursor] = useState<{ next?: string; prev?: string }>({});
   const [selected, setSelected] = useState<string | null>(null);
-  const query = new URLSearchParams({ limit: '100', ...(status ? { status } : {}), ...(connection ? { connection_id: connection } : {}) });
-  const events = useLoad(() => api<{ models: EventOut[] }>('GET', `/events?${query}`), [status, connection]);
-  const filter = (k: string, v: string) => {
+  const [rowError, setRowError] = useState<unknown>(null);
+
+  const events = useLoad(() => api<Page>('GET', `/events?${new URLSearchParams({ ...query, limit: String(PAGE_SIZE), ...cursor })}`), [queryKey, cursor.next, cursor.prev]);
+  const matching = useLoad(() => api<{ count: number }>('GET', `/events/count?${queryKey}`), [queryKey]);
+  const sources = useLoad(() => api<{ models: Named[] }>('GET', '/sources?limit=255'), []);
+  const destinations = useLoad(() => api<{ models: Named[] }>('GET', '/destinations?limit=255'), []);
+  const connections = useLoad(() => api<{ models: Named[] }>('GET', '/connections?limit=255'), []);
+  const names = Object.fromEntries([...(sources.data?.models ?? []), ...(destinations.data?.models ?? []), ...(connections.data?.models ?? [])].map((n) => [n.id, n.name]));
+
+  const change = (patch: Partial<EventFilterState>) => {
     const next = new URLSearchParams(params);
-    if (v) next.set(k, v);
-    else next.delete(k);
+    next.delete('webhook_id');
+    for (const key of FILTER_KEYS) {
+      if (!(key in patch)) continue;
+      const v = patch[key];
+      if (v) next.set(key, v);
+      else next.delete(key);
+    }
+    setCursor({});
     setParams(next);
   };
+  const reload = useCallback(() => {
+    void events.reload();
+    void matching.reload();
+  }, [events, matching]);
+  const retryRow = async (id: string) => {
+    setRowError(null);
+    try {
+      await api('POST', `/events/${id}/retry`);
+      reload();
+    } catch (err) {
+      setRowError(err);
+    }
+  };
+  const rows = events.data?.models ?? [];
+  const filtered = Object.keys(query).length > 0;
 
   return (
     <section>
       <header className="row">
         <h1>Events log</h1>
-        <button onClick={() => void events.reload()}>Refresh</button>
+        <button onClick={reload}>Refresh</button>
+        {matching.data && (
+          <span className="muted" data-testid="events-count">
+            {matching.data.count === 1 ? '1 event' : `${matching.data.count} events`} {filtered ? 'match' : 'in all'}
+          </span>
+        )}
       </header>
-      <div className="row filters">
-        <label>
-          Status
-          <select aria-label="Status" value={status} onChange={(e) => filter('status', e.target.value)}>
-            {STATUSES.map((s) => (
-              <option key={s} value={s}>
-                {s || 'any'}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Webhook / connection id
-          <input value={connection} onChange={(e) => filter('connection_id', e.target.value.trim())} placeholder="web_…" />
-        </label>
-      </div>
-      <ErrorBox error={events.error} />
-      {events.loading && !events.data && <p className="loading">Loading…</p>}
-      {events.data && events.data.models.length === 0 && <div className="empty">No events match. Publish an event or send a request to a source, and it shows up here.</div>}
-      {events.data && events.data.models.length > 0 && (
+      <EventFilters value={filters} sources={sources.data?.models ?? []} destinations={destinations.data?.models ?? []} connections={connections.data?.models ?? []} onChange={change} />
+      <BulkRetry filters={query} matching={matching.data?.count ?? null} names={names} onFinished={reload} />
+      <ErrorBox error={events.error ?? matching.error ?? rowError} />
+      {events.loading && !events.data && <p className="loading">Loading events…</p>}
+      {events.data && rows.length === 0 && (
+        <div className="empty" data-testid="events-empty">
+          {filtered ? 'No events match these filters. Widen the time range or clear the filters.' : 'No events yet. Publish an event or send a request to a source, and it shows up here.'}
+        </div>
+      )}
+      {rows.length > 0 && (
         <table>
           <thead>
             <tr>
@@ -58,82 +87,54 @@ export function Events() {
               <th>Attempts</th>
               <th>Response</th>
               <th>Created</th>
+              <th>
+                <span className="sr-only">Actions</span>
+              </th>
             </tr>
           </thead>
           <tbody>
-            {events.data.models.map((e) => (
+            {rows.map((e) => (
               <tr key={e.id} className={selected === e.id ? 'selected' : ''} onClick={() => setSelected(e.id)} data-testid="event-row">
-                <td className="mono">{e.id}</td>
+                <td className="mono">
+                  <button className="link mono" onClick={() => setSelected(e.id)} aria-label={`Open event ${e.id}`} style={{ all: 'unset', cursor: 'pointer' }}>
+                    {e.id}
+                  </button>
+                </td>
                 <td>
                   <span className={e.status === 'SUCCESSFUL' ? 'good' : e.status === 'FAILED' ? 'bad' : 'warn'}>{e.status}</span>
                 </td>
                 <td>{e.attempts}</td>
                 <td>{e.response_status ?? e.error_code ?? '—'}</td>
                 <td>{new Date(e.created_at).toLocaleString()}</td>
+                <td>
+                  {RETRYABLE.includes(e.status) && (
+                    <button
+                      onClick={(ev) => {
+                        ev.stopPropagation();
+                        void retryRow(e.id);
+                      }}
+                      data-testid="event-row-retry"
+                    >
+                      Retry
+                    </button>
+                  )}
+                </td>
               </tr>
             ))}
           </tbody>
         </table>
       )}
-      {selected && <EventDetail id={selected} onChanged={() => void events.reload()} />}
+      {(events.data?.pagination.prev || events.data?.pagination.next) && (
+        <div className="row pager">
+          <button disabled={!events.data?.pagination.prev} onClick={() => setCursor({ prev: events.data?.pagination.prev ?? undefined })} data-testid="events-newer">
+            Newer
+          </button>
+          <button disabled={!events.data?.pagination.next} onClick={() => setCursor({ next: events.data?.pagination.next ?? undefined })} data-testid="events-older">
+            Older
+          </button>
+        </div>
+      )}
+      {selected && <EventDetail key={selected} id={selected} onChanged={reload} />}
     </section>
   );
-}
-
-function EventDetail({ id, onChanged }: { id: string; onChanged: () => void }) {
-  const attempts = useLoad(() => api<{ models: Attempt[] }>('GET', `/attempts?event_id=${id}`), [id]);
-  const [error, setError] = useState<unknown>(null);
-  const retry = async () => {
-    setError(null);
-    try {
-      await api('POST', `/events/${id}/retry`);
-      onChanged();
-      setTimeout(() => void attempts.reload(), 500);
-    } catch (err) {
-      setError(err);
-    }
-  };
-  return (
-    <div className="card" data-testid="event-detail">
-      <header className="row">
-        <h2 className="mono">{id}</h2>
-        <button onClick={() => void retry()}>Retry</button>
-      </header>
-      <ErrorBox error={error ?? attempts.error} />
-      {attempts.data?.models.length === 0 && <p className="muted">No attempt yet.</p>}
-      <ol className="timeline">
-        {attempts.data?.models.map((a) => (
-          <li key={a.id}>
-            <strong className={a.status === 'SUCCESSFUL' ? 'good' : 'bad'}>
-              #{a.attempt_number} {a.status}
-            </strong>{' '}
-            <span className="muted">
-              {a.trigger}, {new Date(a.created_at).toLocaleTimeString()}, {a.duration_ms} ms
-            </span>
-            <div className="mono">
-              {a.request.method} {a.request.url}
-            </div>
-            {a.request_body && (
-              <>
-                <h4>Body sent</h4>
-                <div data-testid="sent-body">
-                  <JsonView value={parse(a.request_body)} />
-                </div>
-              </>
-            )}
-            <h4>Response</h4>
-            <pre>{a.response ? `${a.response.status}\n${a.response.body}` : `${a.error?.code}: ${a.error?.message}`}</pre>
-          </li>
-        ))}
-      </ol>
-    </div>
-  );
-}
-
-function parse(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
 }
