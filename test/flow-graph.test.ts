@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { compileFilter } from '../server/gateway/rules.ts';
 import { filterCondition, FlowGraph, planDestinations, validateGraph } from '../server/hub/flow-graph.ts';
+import { dedupeData, dedupeRule } from '../server/hub/flow-objects.ts';
 
 const at = { x: 0, y: 0 };
 const trigger = (id: string, eventType = 'lead.captured') => ({ id, kind: 'trigger', position: at, data: { eventType } });
@@ -79,5 +80,28 @@ describe('the flow graph', () => {
     const test = compileFilter({ body: cond ?? {} });
     expect(test({ body: { data: { count: 3, n: 'y' } }, headers: {}, query: {}, path: '/' })).toBe(true);
     expect(test({ body: { data: { count: '3', n: 'x' } }, headers: {}, query: {}, path: '/' })).toBe(false);
+  });
+});
+
+describe('what flow steps become', () => {
+  const sheet = (columns: string[]) => ({ id: 's1', kind: 'sheets', position: at, data: { spreadsheetId: '1BxiMVs0XRA5nFMdKvBdBZjgmUUqptlbs74OgvE2upms', columns } });
+
+  it('names each sheet column the map step leaves empty; envelope keys and a map step mapping nothing need no mapping', () => {
+    const graph = (mappings: unknown[]) => ({ nodes: [trigger('t1'), map('m1', mappings), sheet(['Name', 'Email', 'eventId'])], edges: [edge('t1', 'm1'), edge('m1', 's1')] });
+    expect(validateGraph(graph([{ to: 'Name', from: 'data.name' }]))).toEqual([{ path: 'nodes.s1.data.columns.1', message: 'column "Email" has no mapping: map a field to it in m1', nodeId: 's1' }]);
+    expect(validateGraph(graph([{ to: 'Name', from: 'data.name' }, { to: 'Email', from: 'data.email' }]))).toEqual([]);
+    expect(validateGraph(graph([]))).toEqual([]);
+  });
+
+  it('compares a dedupe node\'s fields under body.data, and reads them back', () => {
+    const cases = [{ window_ms: 5000 }, { window_ms: 5000, include_fields: ['email', 'address.city'] }, { window_ms: 5000, exclude_fields: ['note'] }];
+    expect(cases.map(dedupeRule)).toEqual([
+      { type: 'deduplicate', window: 5000, include_fields: ['body.data'] },
+      { type: 'deduplicate', window: 5000, include_fields: ['body.data.email', 'body.data.address.city'] },
+      { type: 'deduplicate', window: 5000, exclude_fields: ['body.eventType', 'body.eventId', 'body.eventTimestamp', 'body.customerId', 'body.chatbotId', 'body.conversationId', 'body.data.note'] },
+    ]);
+    for (const c of cases) expect(dedupeData(dedupeRule(c) as never)).toEqual(c);
+    // A rule made by hand that compares headers has no dedupe node to show it.
+    expect(dedupeData({ type: 'deduplicate', window: 5000, include_fields: ['headers.x-id'] })).toBeNull();
   });
 });
