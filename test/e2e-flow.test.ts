@@ -135,6 +135,18 @@ describe('portal: a lead → webhook flow drawn on the canvas delivers exactly t
     for (const s of ['name: "Jane Smith"', 'email: "jane@example.com"', 'eventType: "lead.captured"']) expect(inDrawer).toContain(s);
     expect(receiver.received).toHaveLength(0);
     await b.screenshot('flow-canvas-tested');
+
+    // One real test delivery of the unsaved webhook: the request sent and the receiver's answer.
+    await click(page.getByTestId('test-deliver-webhook_1'));
+    const delivery = page.getByTestId('test-delivery-webhook_1');
+    await expect.poll(() => delivery.textContent(), { timeout: 15_000 }).toContain('Delivered: 200');
+    const report = (await delivery.textContent()) ?? '';
+    expect(report).toContain(`POST ${receiver.url}/crm`);
+    expect(report).toContain('name: "Jane Smith"');
+    expect(await page.getByTestId('test-response-webhook_1').textContent()).toContain('ok: true');
+    expect(receiver.received).toHaveLength(1);
+    expect(JSON.parse(receiver.received[0].body.toString())).toMatchObject({ name: 'Jane Smith', email: 'jane@example.com', eventType: 'lead.captured' });
+    receiver.received.length = 0;
     await click(page.getByTestId('test-close'));
     const drawn = await positions();
 

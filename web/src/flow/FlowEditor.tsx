@@ -107,7 +107,8 @@ function Editor() {
     return { problems: merged, test: testResult?.nodes ?? null, stats, destinations };
   }, [problems, serverProblems, testResult, stats, destinations]);
 
-  // Keep the selected node in sight when the panel opens beside it (the canvas gets narrower).
+  // Keep the selected node in sight when the panel opens beside it or the drawer below it (the
+  // canvas shrinks); 250 ms lets React Flow measure the new size first.
   useEffect(() => {
     if (!selected) return;
     const timer = setTimeout(() => {
@@ -120,9 +121,16 @@ function Editor() {
       const tl = rf.flowToScreenPosition({ x, y });
       const br = rf.flowToScreenPosition({ x: x + w, y: y + h });
       if (tl.x < box.left || br.x > box.right || tl.y < box.top || br.y > box.bottom) void rf.setCenter(x + w / 2, y + h / 2, { zoom: rf.getZoom(), duration: 200 });
-    }, 60);
+    }, 250);
     return () => clearTimeout(timer);
   }, [selected, panelCollapsed, testOpen, rf]);
+
+  // A test run puts a badge on every node: show them all, above the drawer.
+  useEffect(() => {
+    if (!testResult) return;
+    const timer = setTimeout(() => void fitView({ maxZoom: 1, padding: 0.1, duration: 200 }), 250);
+    return () => clearTimeout(timer);
+  }, [testResult, fitView]);
 
   const onNodesChange = useCallback(
     (changes: NodeChange<CanvasNode>[]) => {
