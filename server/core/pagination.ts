@@ -37,6 +37,14 @@ function decode(raw: string): Cursor {
   throw invalidCursor();
 }
 
+const CURSOR_KEY = '__cursor_key';
+
+/** PostgreSQL's text of a timestamptz, or an ISO string, with a year the calendar accepts. */
+function validTime(v: string): boolean {
+  const m = /^\d{4}-\d{2}-\d{2}[ T]([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,6})?(Z|[+-](0\d|1[0-5])(:?[0-5]\d)?)?$/.exec(v);
+  return !!m && inCalendar(new Date(`${v.slice(0, 10)}T00:00:00Z`));
+}
+
 type Params = { order_by: string; dir: 'asc' | 'desc'; limit: number; next?: string; prev?: string; cursor?: string };
 
 /**
@@ -54,10 +62,13 @@ export async function paginate<DB, TB extends keyof DB, O extends { id: string }
   const asc = (params.dir === 'asc') !== backward;
   const col = sql.ref(column);
   const idCol = sql.ref(column.includes('.') ? `${column.split('.')[0]}.id` : 'id');
-  let q = qb;
+  const isTime = column.endsWith('_at');
+  // The cursor carries the database's own text of the value: a JS Date keeps milliseconds, PostgreSQL
+  // microseconds, and a rounded cursor would repeat or skip the rows of that millisecond.
+  let q = qb.select(sql<string | null>`${col}::text`.as(CURSOR_KEY)) as unknown as SelectQueryBuilder<DB, TB, O>;
   if (cursor) {
-    const value = column.endsWith('_at') && cursor.v !== null ? new Date(cursor.v) : cursor.v;
-    if (value instanceof Date && !inCalendar(value)) throw invalidCursor(); // a forged time must not reach the database
+    if (isTime && cursor.v !== null && !validTime(cursor.v)) throw invalidCursor(); // a forged time must not reach the database
+    const value = isTime && cursor.v !== null ? sql`${cursor.v}::timestamptz` : cursor.v;
     q = asc
       ? q.where(sql<boolean>`(${col}, ${idCol}) > (${value}, ${cursor.id})`)
       : q.where(sql<boolean>`(${col}, ${idCol}) < (${value}, ${cursor.id})`);
@@ -69,12 +80,15 @@ export async function paginate<DB, TB extends keyof DB, O extends { id: string }
     .limit(params.limit + 1)
     .execute();
   const more = rows.length > params.limit;
-  const page = rows.slice(0, params.limit);
+  const keys = new Map<O, string | null>();
+  const page = rows.slice(0, params.limit).map((row) => {
+    const { [CURSOR_KEY]: k, ...rest } = row as O & { [CURSOR_KEY]: string | null };
+    const model = rest as unknown as O;
+    keys.set(model, k);
+    return model;
+  });
   if (backward) page.reverse();
-  const key = (row: O): Cursor => {
-    const raw = (row as Record<string, unknown>)[column.split('.').pop() as string];
-    return { v: raw instanceof Date ? raw.toISOString() : raw == null ? null : String(raw), id: row.id };
-  };
+  const key = (row: O): Cursor => ({ v: keys.get(row) ?? null, id: row.id });
   const first = page[0];
   const last = page[page.length - 1];
   const hasNext = backward ? !!cursor : more;
