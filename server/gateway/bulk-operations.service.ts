@@ -204,17 +204,18 @@ export function bulkOperationsService(deps: Deps) {
     return (i: number) => new Date(start + Math.floor((bulkTuning.spreadMs * i) / Math.max(1, n)));
   };
 
-  async function finish(trx: Transaction<DB>, op: BulkOperationRow, processed: number, skipped: number, cursor: string | null) {
+  /** Stores one batch's progress; a batch shorter than a full one is the last and completes the operation. */
+  async function record(trx: Transaction<DB>, op: BulkOperationRow, rows: { id: string }[], skipped: number, batchSize: number): Promise<void> {
+    const last = rows.length < batchSize;
     await trx
       .updateTable('bulk_operations')
       .set((eb) => ({
-        state: 'completed',
-        processed_count: eb('processed_count', '+', processed),
+        state: last ? 'completed' : 'running',
+        cursor: rows.length ? rows[rows.length - 1].id : op.cursor,
+        processed_count: eb('processed_count', '+', rows.length),
         skipped_count: eb('skipped_count', '+', skipped),
         // The estimate becomes the exact tally: events can stop (or start) matching while it runs.
-        total: eb('processed_count', '+', processed),
-        cursor,
-        completed_at: new Date(),
+        ...(last ? { total: eb('processed_count', '+', rows.length), completed_at: new Date() } : {}),
         updated_at: new Date(),
       }))
       .where('id', '=', op.id)
@@ -228,7 +229,7 @@ export function bulkOperationsService(deps: Deps) {
     if (op.cursor) q = q.where('events.id', '>', op.cursor);
     const rows = await q.orderBy('events.id').limit(bulkTuning.eventBatch).execute();
     if (rows.length === 0) {
-      await finish(trx, op, 0, 0, op.cursor);
+      await record(trx, op, rows, 0, 1);
       return { finished: true };
     }
     const destinations = await trx
@@ -249,17 +250,7 @@ export function bulkOperationsService(deps: Deps) {
           WHERE e.id = v.id AND (e.lease_until IS NULL OR e.lease_until < now())
           RETURNING e.id, e.lane`.execute(trx)
       : { rows: [] };
-    const cursor = rows[rows.length - 1].id;
-    const skipped = rows.length - updated.rows.length;
-    if (rows.length < bulkTuning.eventBatch) {
-      await finish(trx, op, rows.length, skipped, cursor);
-    } else {
-      await trx
-        .updateTable('bulk_operations')
-        .set((eb) => ({ state: 'running', cursor, processed_count: eb('processed_count', '+', rows.length), skipped_count: eb('skipped_count', '+', skipped), updated_at: new Date() }))
-        .where('id', '=', op.id)
-        .execute();
-    }
+    await record(trx, op, rows, rows.length - updated.rows.length, bulkTuning.eventBatch);
     return { finished: false, lanes: [...new Set(updated.rows.map((r) => r.lane))] };
   }
 
@@ -270,7 +261,7 @@ export function bulkOperationsService(deps: Deps) {
     if (op.cursor) q = q.where('requests.id', '>', op.cursor);
     const rows = await q.orderBy('requests.id').limit(bulkTuning.requestBatch).execute();
     if (rows.length === 0) {
-      await finish(trx, op, 0, 0, op.cursor);
+      await record(trx, op, rows, 0, 1);
       return { finished: true };
     }
     const planned: PlannedReplay[] = [];
@@ -280,17 +271,7 @@ export function bulkOperationsService(deps: Deps) {
     }
     const n = planned.reduce((sum, p) => sum + p.routed.events.filter((e) => e.status === 'QUEUED').length, 0);
     await writeReplays(trx, planned, { kind: 'bulk', batchOperationId: op.id, dueAt: spread(n) });
-    const cursor = rows[rows.length - 1].id;
-    const skipped = rows.length - planned.length;
-    if (rows.length < bulkTuning.requestBatch) {
-      await finish(trx, op, rows.length, skipped, cursor);
-    } else {
-      await trx
-        .updateTable('bulk_operations')
-        .set((eb) => ({ state: 'running', cursor, processed_count: eb('processed_count', '+', rows.length), skipped_count: eb('skipped_count', '+', skipped), updated_at: new Date() }))
-        .where('id', '=', op.id)
-        .execute();
-    }
+    await record(trx, op, rows, rows.length - planned.length, bulkTuning.requestBatch);
     return { finished: false, lanes: [...new Set(planned.flatMap((p) => p.routed.events.map((e) => e.lane)))] };
   }
 
