@@ -263,7 +263,8 @@ const rows: Row[] = [
 
   // --- absurd query strings --------------------------------------------------------------------
   { name: 'query: limit given twice', method: 'get', path: `${V}/sources?limit=1&limit=2`, expectStatus: 400, expectCode: 'VALIDATION_ERROR', expectDetailPaths: ['query.limit'] },
-  { name: 'query: status given twice', method: 'get', path: `${V}/events?status=FAILED&status=QUEUED`, expectStatus: 400, expectCode: 'VALIDATION_ERROR', expectDetailPaths: ['query.status'] },
+  // A repeated status is a list (status=FAILED&status=HOLD, as in a JSON body); a repeated id is not.
+  { name: 'query: source_id given twice', method: 'get', path: `${V}/events?source_id=src_a&source_id=src_b`, expectStatus: 400, expectCode: 'VALIDATION_ERROR', expectDetailPaths: ['query.source_id'] },
   { name: 'query: from given twice', method: 'get', path: `${V}/requests?from=now-1h&from=now`, expectStatus: 400, expectCode: 'VALIDATION_ERROR', expectDetailPaths: ['query.from'] },
   { name: 'query: cursor given twice', method: 'get', path: `${V}/attempts?next=a&next=b`, expectStatus: 400, expectCode: 'VALIDATION_ERROR', expectDetailPaths: ['query.next'] },
   { name: 'query: name and include given twice', method: 'get', path: `${V}/connections?name=a&name=b&include=x&include=y`, expectStatus: 400, expectCode: 'VALIDATION_ERROR', expectDetailPaths: ['query.name', 'query.include'] },
