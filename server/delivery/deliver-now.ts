@@ -32,33 +32,43 @@ export function apiDeliveryContext(deps: Pick<Deps, 'config'>): DeliveryContext 
 
 const shaper = new OutboundShaper();
 
+/** A request to an inbound source (stored or given), sent as a connection from that source would send it. */
+export type InboundSample = {
+  id: string;
+  source_type: string;
+  body: Buffer;
+  content_type: string | null;
+  request: { headers: Record<string, string>; query: Record<string, unknown>; path: string };
+};
+
 /**
- * Sends one published event to one connection's destination right now, through the same shaping,
- * signing and connector as the delivery engine, without queueing or recording it.
+ * Sends one published event (or one inbound request) to one connection's destination right now,
+ * through the same shaping, signing and connector as the delivery engine, without queueing or
+ * recording it.
  */
 export async function deliverNow(
   deps: Deps,
   destination: DestinationRow,
   connection: Pick<ConnectionRow, 'id' | 'updated_at' | 'rules'>,
-  event: PublishedEvent,
+  event: PublishedEvent | InboundSample,
 ): Promise<DeliveryReport> {
   const connector = connectorOf(destination.type);
   const config = connector.configSchema.parse(destinationConfig(deps, destination));
-  const body = Buffer.from(JSON.stringify(event));
+  const inbound = 'request' in event ? event : null;
   const started = new Date();
   let result: DeliveryResult;
   let sent: Buffer | null = null;
   try {
     const shaped = await shaper.shape({
-      id: event.eventId,
+      id: inbound ? inbound.id : (event as PublishedEvent).eventId,
       workspace_id: destination.workspace_id,
       connection_id: connection.id,
       connection_updated_at: connection.updated_at,
-      source_type: APPLICATION_SOURCE_TYPE,
+      source_type: inbound ? inbound.source_type : APPLICATION_SOURCE_TYPE,
       rules: connection.rules as Rule[],
-      body,
-      content_type: 'application/json',
-      request: null,
+      body: inbound ? inbound.body : Buffer.from(JSON.stringify(event)),
+      content_type: inbound ? inbound.content_type : 'application/json',
+      request: inbound ? inbound.request : null,
     });
     sent = shaped.body;
     const secrets = await ensureProjectSecrets(deps, destination.workspace_id);

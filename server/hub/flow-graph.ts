@@ -18,7 +18,24 @@ export const isStepKind = (k: unknown): k is StepKind => (STEP_KINDS as readonly
 const nodeId = z.string().regex(/^[A-Za-z0-9_-]{1,40}$/, 'use 1-40 letters, digits, _ or -');
 const position = z.object({ x: z.number(), y: z.number() });
 
-export const TriggerData = z.object({ eventType: z.string().min(1, 'choose an event type').max(100) }).strict();
+/** Published events of one type (through the workspace's application source). */
+export const EventTriggerData = z.object({ eventType: z.string().min(1, 'choose an event type').max(100) }).strict();
+/** Every request sent to one inbound source's ingest URL (`/e/<source id>`). */
+export const SourceTriggerData = z.object({ sourceId: z.string().min(1, 'choose a source').max(64) }).strict();
+/** A trigger starts from an event type or from an inbound source: exactly one of the two. */
+export const TriggerData = z.union([EventTriggerData, SourceTriggerData], {
+  error: (iss) => {
+    const given = typeof iss.input === 'object' && iss.input !== null ? iss.input : {};
+    return 'eventType' in given && 'sourceId' in given
+      ? 'a trigger starts from an event type or from a source, not both'
+      : 'choose an event type (eventType) or an inbound source (sourceId)';
+  },
+});
+export type TriggerDataT = z.output<typeof TriggerData>;
+/** The source a trigger's requests come from, or null for an event-type trigger. */
+export const sourceOf = (d: TriggerDataT): string | null => ('sourceId' in d ? d.sourceId : null);
+/** The event type a trigger subscribes to, or null for a source trigger. */
+export const eventTypeOf = (d: TriggerDataT): string | null => ('eventType' in d ? d.eventType : null);
 
 export const CONDITION_OPS = ['eq', 'neq', 'contains', 'exists', 'gt', 'lt'] as const;
 const scalar = z.union([z.string().max(1000), z.number(), z.boolean(), z.null()]);
@@ -174,7 +191,12 @@ export type GraphProblem = { path: string; message: string; nodeId?: string; edg
 export type DestinationNodeT = Extract<FlowNodeT, { kind: DestinationKind }>;
 export type DestinationPlan = {
   node: DestinationNodeT;
+  /** The event types feeding it; empty when a source trigger feeds it. */
   events: string[];
+  /** The inbound source whose requests feed it (a source trigger), else null. */
+  source: string | null;
+  /** The trigger nodes feeding it, to name them in errors. */
+  triggers: string[];
   filters: FilterDataT[];
   transform: TransformDataT | null;
   map: MapDataT | null;
@@ -336,7 +358,8 @@ function unmappedFields(plan: DestinationPlan): { message: string; sub: (string 
   const where = plan.mapNodeId ?? 'the map step';
   const node = plan.node;
   if (node.kind === 'sheets') {
-    const envelope = new Set(ENVELOPE_FIELDS[plan.map.envelope]);
+    // A source's requests go without the envelope: every column needs its mapping.
+    const envelope = new Set(plan.source ? [] : ENVELOPE_FIELDS[plan.map.envelope]);
     return node.data.columns.flatMap((c, i) =>
       mapped.has(c) || envelope.has(c) ? [] : [{ message: `column "${c}" has no mapping: map a field to it in ${where}`, sub: ['data', 'columns', i] }],
     );
@@ -354,24 +377,34 @@ function planOf(nodes: Map<string, FlowNodeT>, into: Map<string, string[]>): (De
   for (const dest of nodes.values()) {
     if (!isDestinationKind(dest.kind)) continue;
     // Every path from a trigger into this destination, as the steps it passes.
-    const paths: { trigger: string; steps: string[] }[] = [];
+    const paths: { trigger: string; data: TriggerDataT; steps: string[] }[] = [];
     const back = (id: string, steps: string[]) => {
       const n = nodes.get(id);
-      if (n?.kind === 'trigger') return void paths.push({ trigger: n.data.eventType, steps });
+      if (n?.kind === 'trigger') return void paths.push({ trigger: n.id, data: n.data, steps });
       for (const prev of into.get(id) ?? []) back(prev, n && isStepKind(n.kind) ? [id, ...steps] : steps);
     };
     back(dest.id, []);
     const key = (steps: string[]) => [...steps].sort().join(',');
     const first = paths[0]?.steps ?? [];
-    const conflict = paths.some((p) => key(p.steps) !== key(first))
-      ? 'the paths into this destination pass different steps; one destination gets one set of filters and one mapping — add a second destination'
-      : undefined;
+    const events = [...new Set(paths.flatMap((p) => eventTypeOf(p.data) ?? []))];
+    const sources = [...new Set(paths.flatMap((p) => sourceOf(p.data) ?? []))];
+    // One connection carries one source's requests: published events come through another source.
+    const conflict =
+      sources.length && events.length
+        ? "a destination receives published events or one source's requests, not both: add a second destination"
+        : sources.length > 1
+          ? "a destination receives the requests of one source: add a second destination for the other source"
+          : paths.some((p) => key(p.steps) !== key(first))
+            ? 'the paths into this destination pass different steps; one destination gets one set of filters and one mapping — add a second destination'
+            : undefined;
     const steps = first.map((id) => nodes.get(id) as FlowNodeT);
     const mapNode = steps.find((s) => s.kind === 'map');
     const stepData = (kind: StepKind): unknown => steps.find((s) => s.kind === kind)?.data ?? null;
     plans.push({
       node: dest as DestinationNodeT,
-      events: [...new Set(paths.map((p) => p.trigger))],
+      events,
+      source: sources[0] ?? null,
+      triggers: [...new Set(paths.map((p) => p.trigger))],
       filters: steps.flatMap((s) => (s.kind === 'filter' ? [s.data] : [])),
       transform: stepData('transform') as TransformDataT | null,
       map: mapNode?.kind === 'map' ? mapNode.data : null,
@@ -413,13 +446,15 @@ function conditionSpec(c: ConditionT): unknown {
 }
 
 /**
- * Filter steps as one condition on the published event (`body` of a filter rule): each step is an
- * all/any group over `data.<field>`, and every step on the path must pass.
+ * Filter steps as one condition on the request body (`body` of a filter rule): each step is an
+ * all/any group over `data.<field>` of a published event (`under: 'data'`), or over the fields of
+ * an inbound request's body (`under: null`); every step on the path must pass.
  */
-export function filterCondition(filters: FilterDataT[]): Record<string, unknown> | null {
+export function filterCondition(filters: FilterDataT[], under: 'data' | null = 'data'): Record<string, unknown> | null {
   if (!filters.length) return null;
   const groups = filters.map((f) => ({ [f.mode === 'any' ? '$or' : '$and']: f.conditions.map((c) => ({ [c.field]: conditionSpec(c) })) }));
-  return { data: groups.length === 1 ? groups[0] : { $and: groups } };
+  const all = groups.length === 1 ? groups[0] : { $and: groups };
+  return under ? { [under]: all } : all;
 }
 
 export const FLOW_NODE_DATA = DATA;

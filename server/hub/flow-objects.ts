@@ -8,7 +8,7 @@ import { googleSheetsConnector } from '../../connectors/google-sheets/index.ts';
 import { AppError } from '../core/errors.ts';
 import type { Deps } from '../deps.ts';
 import { checkDestinationUrls, type DestinationConfig } from '../gateway/destinations.service.ts';
-import type { Rule } from '../gateway/rules.ts';
+import { RulesSchema, type Rule } from '../gateway/rules.ts';
 import { credentialsService } from '../settings/credentials.service.ts';
 import { CRM_BUILT_IN } from './flow-fields.ts';
 import { filterCondition, type DedupeDataT, type DestinationNodeT, type DestinationPlan, type MapDataT } from './flow-graph.ts';
@@ -26,6 +26,22 @@ export const mappingsOf = (map: MapDataT | null): MappingEntryT[] | null => (map
 
 /** The keys of a published event's body besides `data`: they differ on every publish (or say nothing about the lead). */
 const EVENT_KEYS = ['eventType', 'eventId', 'eventTimestamp', 'customerId', 'chatbotId', 'conversationId'];
+
+/** Fed by an inbound source, a dedupe node compares fields of the request body (`body.<field>`); no fields, the whole body. */
+export function sourceDedupeRule(d: DedupeDataT): Rule {
+  const body = (fields: string[]) => fields.map((f) => `body.${f}`);
+  if (d.exclude_fields?.length) return { type: 'deduplicate', window: d.window_ms, exclude_fields: body(d.exclude_fields) };
+  return { type: 'deduplicate', window: d.window_ms, ...(d.include_fields?.length ? { include_fields: body(d.include_fields) } : {}) };
+}
+
+/** The inverse of sourceDedupeRule, or null when the rule compares something outside the body. */
+export function sourceDedupeData(rule: Extract<Rule, { type: 'deduplicate' }>): DedupeDataT | null {
+  const fields = (paths: string[]) => paths.map((p) => (p.startsWith('body.') ? p.slice('body.'.length) : null));
+  const include = fields(rule.include_fields ?? []);
+  const exclude = fields(rule.exclude_fields ?? []);
+  if (![...include, ...exclude].every((f): f is string => f !== null)) return null;
+  return { window_ms: rule.window, ...(include.length ? { include_fields: include as string[] } : {}), ...(exclude.length ? { exclude_fields: exclude as string[] } : {}) };
+}
 
 /** A dedupe node compares fields of the event's data: paths under `body.data` of the request the rule sees. */
 export function dedupeRule(d: DedupeDataT): Rule {
@@ -48,18 +64,42 @@ export function dedupeData(rule: Extract<Rule, { type: 'deduplicate' }>): Dedupe
   return fields.every((f): f is string => f !== null) ? { window_ms: rule.window, ...(fields.length ? { exclude_fields: fields } : {}) } : null;
 }
 
+/** The event types a vendor config names (Zapier's subscription); a source's requests have none but the source's id. */
+export const configEvents = (plan: DestinationPlan): string[] => (plan.events.length ? plan.events : plan.source ? [plan.source] : []);
+
 /** What the steps of a destination's paths add to its connection's rules. */
 export function planRuleOptions(plan: DestinationPlan): RuleOptions {
+  const source = plan.source !== null;
   return {
-    extraFilter: filterCondition(plan.filters),
+    // A source's filter steps name fields of the request body; an event's, fields of its data.
+    extraFilter: filterCondition(plan.filters, source ? null : 'data'),
     expression: plan.transform?.expression ?? null,
-    steps: [...(plan.dedupe ? [dedupeRule(plan.dedupe)] : []), ...(plan.delay ? [{ type: 'delay' as const, delay: plan.delay.delay_ms }] : [])],
+    steps: [...(plan.dedupe ? [(source ? sourceDedupeRule : dedupeRule)(plan.dedupe)] : []), ...(plan.delay ? [{ type: 'delay' as const, delay: plan.delay.delay_ms }] : [])],
   };
+}
+
+/** Rule types a flow writes; any other (a retry policy added by hand) is kept as it is. */
+const FLOW_RULES = new Set<string>(['filter', 'transform', 'delay', 'deduplicate']);
+
+/**
+ * The rules of a connection from an inbound source: the filter steps on the body, dedupe and delay,
+ * and a transform only when something reshapes the body (without one, requests go as they came,
+ * with their own content type).
+ */
+function sourceRules(plan: DestinationPlan, keep: Rule[]): Rule[] {
+  const opts = planRuleOptions(plan);
+  const mappings = mappingsOf(plan.map);
+  return RulesSchema.parse([
+    ...(opts.extraFilter ? [{ type: 'filter', body: opts.extraFilter }] : []),
+    ...(opts.steps ?? []),
+    ...(opts.expression || mappings ? [{ type: 'transform', ...(opts.expression ? { expression: opts.expression } : {}), mappings, envelope: plan.map?.envelope ?? 'flat' }] : []),
+    ...keep.filter((r) => !FLOW_RULES.has(r.type)),
+  ]);
 }
 
 /** The connection rules of one destination node; `keep` is what the connection has now (hand-made rules survive). */
 export const planRules = (plan: DestinationPlan, keep: Rule[] = []): Rule[] =>
-  rulesFor(plan.events, mappingsOf(plan.map), plan.map?.envelope ?? 'flat', keep, planRuleOptions(plan));
+  plan.source !== null ? sourceRules(plan, keep) : rulesFor(plan.events, mappingsOf(plan.map), plan.map?.envelope ?? 'flat', keep, planRuleOptions(plan));
 
 /** Mapped fields the CRM connectors do not read themselves go through the property map under their own name. */
 export function crmPropertyMap(preset: 'hubspot' | 'pipedrive', map: MapDataT | null): Record<string, string> {
@@ -133,8 +173,8 @@ export async function vendorTarget(deps: Deps, ws: string, node: DestinationNode
   }
 }
 
-/** A webhook node's connector and config for a test: the stored one (its secret and Authorization) under the node's URL and signing. */
-export function webhookTarget(deps: Deps, node: Extract<DestinationNodeT, { kind: 'webhook' }>, stored: DestinationConfig | null): Target {
+/** A webhook node's connector and config for a test (or a save): the stored one (its secret and Authorization) under the node's URL and signing. */
+export function webhookTarget(deps: Deps, node: Extract<DestinationNodeT, { kind: 'webhook' }>, stored: DestinationConfig | null, doing = 'tested'): Target {
   const d = node.data;
   const config = HttpConfigSchema.parse({
     ...(stored ?? {}),
@@ -146,7 +186,7 @@ export function webhookTarget(deps: Deps, node: Extract<DestinationNodeT, { kind
   try {
     checkDestinationUrls(deps, connector, config);
   } catch (err) {
-    throw atNode(node, err, 'tested');
+    throw atNode(node, err, doing);
   }
   return { connector, config };
 }

@@ -1,14 +1,18 @@
 import { mask } from '../core/crypto.ts';
 import type { Deps } from '../deps.ts';
 import type { Rule } from '../gateway/rules.ts';
-import { isDestinationKind, planDestinations, validateGraph, type FlowGraphT, type FlowNodeT, type GraphProblem, type StepKind } from './flow-graph.ts';
-import { dedupeData, planRuleOptions } from './flow-objects.ts';
+import { APPLICATION_SOURCE_TYPE } from './application-source.ts';
+import { eventTypeOf, isDestinationKind, planDestinations, validateGraph, type FlowGraphT, type FlowNodeT, type GraphProblem, type StepKind } from './flow-graph.ts';
+import { dedupeData, planRuleOptions, sourceDedupeData } from './flow-objects.ts';
 import { savedObjects } from './flow-sync.ts';
 import { eventsOf, filterExtras } from './webhooks.service.ts';
+import type { FilterRuleT } from '../gateway/rules.ts';
 
 export type FlowProblem = { path: string; message: string };
 
-type Row = { connectionId: string; rules: Rule[]; destinationId: string; type: string; config: Record<string, unknown> };
+type Row = { connectionId: string; rules: Rule[]; destinationId: string; type: string; config: Record<string, unknown>; sourceId: string; sourceType: string };
+/** The connection takes an inbound source's requests, not published events. */
+const fromSource = (row: Row) => row.sourceType !== APPLICATION_SOURCE_TYPE;
 /** Step node data as the connection's rules say it should be; null = the rules have no such step. */
 type Wanted = Partial<Record<Exclude<StepKind, 'filter'>, unknown>>;
 
@@ -16,11 +20,11 @@ const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b)
 const KIND_LABEL: Record<string, string> = { webhook: 'webhook', sheets: 'Google Sheet destination', crm: 'CRM destination', zapier: 'Zapier destination', destination: 'connection' };
 
 /** What a connection's rules say each step of its path should hold (null: no such step). */
-function wantedSteps(rules: Rule[]): Wanted | null {
+function wantedSteps(rules: Rule[], source = false): Wanted | null {
   const transform = rules.find((r) => r.type === 'transform');
   const delay = rules.find((r) => r.type === 'delay');
   const dedupe = rules.find((r) => r.type === 'deduplicate');
-  const dedupeNode = dedupe ? dedupeData(dedupe) : null;
+  const dedupeNode = dedupe ? (source ? sourceDedupeData(dedupe) : dedupeData(dedupe)) : null;
   if (dedupe && !dedupeNode) return null;
   return {
     transform: transform?.expression ? { expression: transform.expression } : null,
@@ -37,7 +41,8 @@ function nodeData(node: FlowNodeT, row: Row): FlowNodeT['data'] {
   const saved = { connectionId: row.connectionId, destinationId: row.destinationId };
   switch (node.kind) {
     case 'webhook':
-      return { ...node.data, url: String(c.url), signing: c.signing === 'shared-secret' ? 'shared-secret' : 'hmac', webhookId: row.connectionId, ...saved };
+      // Only a hub webhook (published events) has a webhook id; a source's is a plain destination.
+      return { ...node.data, url: String(c.url), signing: c.signing === 'shared-secret' ? 'shared-secret' : 'hmac', ...(fromSource(row) ? {} : { webhookId: row.connectionId }), ...saved };
     case 'sheets':
       return { ...node.data, spreadsheetId: String(c.spreadsheetId), sheetName: String(c.sheetName), columns: c.columns as string[], ...saved };
     case 'crm':
@@ -111,7 +116,8 @@ export async function refreshGraph(deps: Deps, ws: string, stored: FlowGraphT): 
     ? await deps.db
         .selectFrom('connections as c')
         .innerJoin('destinations as d', 'd.id', 'c.destination_id')
-        .select(['c.id as connectionId', 'c.rules', 'd.id as destinationId', 'd.type', 'd.config'])
+        .innerJoin('sources as s', 's.id', 'c.source_id')
+        .select(['c.id as connectionId', 'c.rules', 'd.id as destinationId', 'd.type', 'd.config', 'c.source_id as sourceId', 's.type as sourceType'])
         .where('c.workspace_id', '=', ws)
         .where('c.id', 'in', ids)
         .execute()
@@ -142,17 +148,39 @@ export async function refreshGraph(deps: Deps, ws: string, stored: FlowGraphT): 
   const plans = new Map(planDestinations(graph).map((p) => [p.node.id, p]));
   for (const [nodeId, row] of live) {
     const plan = plans.get(nodeId);
-    if (plan && !same(filterExtras(row.rules), planRuleOptions(plan).extraFilter ?? {})) {
+    // A source's filter steps are its whole filter; an event's sit beside its event types.
+    const filter = fromSource(row) ? (row.rules.find((r): r is FilterRuleT => r.type === 'filter')?.body ?? {}) : filterExtras(row.rules);
+    if (plan && !same(filter, planRuleOptions(plan).extraFilter ?? {})) {
       problem(nodeId, 'its filter was edited outside this flow and cannot be drawn as filter steps; saving the flow replaces it with the filter steps shown');
     }
-    if (!wantedSteps(row.rules)) problem(nodeId, 'its deduplicate rule compares request fields a Deduplicate step cannot show; saving the flow replaces it');
+    if (!wantedSteps(row.rules, fromSource(row))) problem(nodeId, 'its deduplicate rule compares request fields a Deduplicate step cannot show; saving the flow replaces it');
+  }
+
+  // Sources: a connection moved to another inbound source through the API moves its trigger, when every destination behind that trigger moved alike.
+  for (const [nodeId, row] of live) {
+    const plan = plans.get(nodeId);
+    if (!plan) continue;
+    if (plan.source === null) {
+      if (fromSource(row)) problem(nodeId, `its connection was moved to source ${row.sourceId} outside this flow; saving the flow puts it back on the event types shown`);
+      continue;
+    }
+    if (row.sourceId === plan.source) continue;
+    const triggers = g.upstream(nodeId).triggers;
+    const behind = [...new Set(triggers.flatMap((t) => g.destinationsAfter(t.id)))];
+    if (!fromSource(row) || behind.some((d) => !live.has(d) || (live.get(d) as Row).sourceId !== row.sourceId)) {
+      problem(nodeId, `its connection was moved to source ${row.sourceId} outside this flow, apart from the destinations sharing its trigger; saving the flow puts back ${plan.source}`);
+      continue;
+    }
+    for (const t of triggers) if (t.kind === 'trigger') t.data = { sourceId: row.sourceId };
   }
 
   // Event types: the triggers feeding a destination's first step are rewired when every destination behind that step agrees.
   for (const [nodeId, row] of live) {
+    // A source's filter may name a body field `eventType`: only published events' filters list event types.
+    if (fromSource(row)) continue;
     const events = eventsOf(row.rules);
     const { triggers, steps } = g.upstream(nodeId);
-    const have = triggers.map((t) => (t.kind === 'trigger' ? t.data.eventType : ''));
+    const have = triggers.map((t) => (t.kind === 'trigger' ? (eventTypeOf(t.data) ?? '') : ''));
     if (!events.length || same([...have].sort(), [...events].sort())) continue;
     // Where this destination's path starts: the node its triggers lead into.
     const entries = [nodeId, ...steps.map((s) => s.id)].filter((id) => g.into(id).some((p) => g.node(p)?.kind === 'trigger'));
@@ -163,7 +191,7 @@ export async function refreshGraph(deps: Deps, ws: string, stored: FlowGraphT): 
     }
     const entry = entries[0];
     for (const t of triggers) {
-      if (t.kind === 'trigger' && !events.includes(t.data.eventType)) {
+      if (t.kind === 'trigger' && !events.includes(eventTypeOf(t.data) ?? '')) {
         graph.edges = graph.edges.filter((e) => !(e.source === t.id && e.target === entry));
         if (!g.outOf(t.id).length) graph.nodes = graph.nodes.filter((n) => n.id !== t.id);
       }
@@ -171,7 +199,7 @@ export async function refreshGraph(deps: Deps, ws: string, stored: FlowGraphT): 
     const at = g.node(entry)?.position ?? { x: 0, y: 0 };
     events.forEach((type, i) => {
       if (have.includes(type)) return;
-      let trigger = graph.nodes.find((n) => n.kind === 'trigger' && n.data.eventType === type);
+      let trigger = graph.nodes.find((n) => n.kind === 'trigger' && eventTypeOf(n.data) === type);
       if (!trigger) {
         trigger = { id: g.freeId(`trigger_${type.replace(/[^A-Za-z0-9_-]/g, '_')}`), kind: 'trigger', position: { x: at.x - 260, y: at.y + 120 * (i + 1) }, data: { eventType: type } };
         graph.nodes.push(trigger);
@@ -183,13 +211,13 @@ export async function refreshGraph(deps: Deps, ws: string, stored: FlowGraphT): 
   // Steps: each step node takes what its destinations' rules say, when they agree.
   for (const kind of ['transform', 'map', 'delay', 'dedupe'] as const) {
     for (const [nodeId, row] of live) {
-      const wanted = wantedSteps(row.rules);
+      const wanted = wantedSteps(row.rules, fromSource(row));
       if (!wanted || !g.node(nodeId)) continue;
       const value = wanted[kind] ?? null;
       const step = g.upstream(nodeId).steps.find((s) => s.kind === kind);
       if (step) {
         const behind = g.destinationsAfter(step.id).filter((d) => live.has(d));
-        if (behind.some((d) => !same(wantedSteps((live.get(d) as Row).rules)?.[kind] ?? null, value))) {
+        if (behind.some((d) => !same(wantedSteps((live.get(d) as Row).rules, fromSource(live.get(d) as Row))?.[kind] ?? null, value))) {
           problem(step.id, `the destinations after this step were edited apart outside this flow; saving the flow gives them all this step`);
           continue;
         }

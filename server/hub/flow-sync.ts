@@ -3,18 +3,21 @@ import { AppError, conflict, zodDetails } from '../core/errors.ts';
 import { isUniqueViolation } from '../db/errors.ts';
 import type { Deps } from '../deps.ts';
 import { connectionsService } from '../gateway/connections.service.ts';
-import { deleteDestination, sealConfig } from '../gateway/destinations.service.ts';
+import { deleteDestination, destinationConfig, sealConfig } from '../gateway/destinations.service.ts';
+import { mask, newSigningSecret } from '../core/crypto.ts';
 import type { Rule } from '../gateway/rules.ts';
 import { insertApplicationPair } from './application-pair.ts';
-import { applicationSources } from './application-source.ts';
+import { APPLICATION_SOURCE_TYPE, applicationSources } from './application-source.ts';
+import { sourceProblem, sourceSamples } from './source-sample.ts';
 import { eventTypesService } from './event-types.service.ts';
-import { planDestinations, type DestinationNodeT, type DestinationPlan, type FlowGraphT, type FlowNodeT } from './flow-graph.ts';
-import { invalidFlow, mappingsOf, planRuleOptions, planRules, vendorTarget, type Detail } from './flow-objects.ts';
+import { eventTypeOf, planDestinations, sourceOf, type DestinationNodeT, type DestinationPlan, type FlowGraphT, type FlowNodeT } from './flow-graph.ts';
+import { configEvents, invalidFlow, mappingsOf, planRuleOptions, planRules, vendorTarget, webhookTarget, type Detail, type Target } from './flow-objects.ts';
 import { WebhookIn, WebhookPatch, webhooksService, type WebhookOut } from './webhooks.service.ts';
 
 /** What a destination node became: kept in the stored graph so the next save edits it in place. */
 export type SavedAs = { kind: DestinationNodeT['kind']; connectionId: string; destinationId?: string };
 
+/** A signing secret shown once. `webhookId` is the connection the node became (a webhook's id, for event triggers). */
 export type Secret = { nodeId: string; webhookId: string; secret: string };
 
 /** The objects a stored graph's destination nodes point at (old graphs kept only `webhookId`). */
@@ -53,7 +56,7 @@ function located(err: unknown, plan: DestinationPlan, graph: FlowGraphT): unknow
     if (path.startsWith('mappings') && plan.mapNodeId) return { path: `nodes.${plan.mapNodeId}.data.${path}`, message: d.message };
     const event = /^events\.(\d+)$/.exec(path);
     if (event) {
-      const trigger = graph.nodes.find((n) => n.kind === 'trigger' && n.data.eventType === plan.events[Number(event[1])]);
+      const trigger = graph.nodes.find((n) => n.kind === 'trigger' && eventTypeOf(n.data) === plan.events[Number(event[1])]);
       if (trigger) return { path: `nodes.${trigger.id}.data.eventType`, message: d.message };
     }
     const transform = graph.nodes.find((n) => n.kind === 'transform' && n.data.expression === plan.transform?.expression);
@@ -79,15 +82,25 @@ export function flowSync(deps: Deps) {
   const connections = connectionsService(deps);
   const eventTypes = eventTypesService(deps);
   const sources = applicationSources(deps);
+  const samples = sourceSamples(deps);
 
-  async function checkEvents(ws: string, graph: FlowGraphT): Promise<void> {
+  /** Every trigger's event type is known, and every source trigger names an inbound source of this workspace. */
+  async function checkTriggers(ws: string, graph: FlowGraphT): Promise<void> {
     const details: Detail[] = [];
     for (const n of graph.nodes) {
       if (n.kind !== 'trigger') continue;
-      await eventTypes.resolve(ws, n.data.eventType).catch(() => details.push({ path: `nodes.${n.id}.data.eventType`, message: `unknown event type "${n.data.eventType}"` }));
+      const type = eventTypeOf(n.data);
+      if (type !== null) {
+        await eventTypes.resolve(ws, type).catch(() => details.push({ path: `nodes.${n.id}.data.eventType`, message: `unknown event type "${type}"` }));
+        continue;
+      }
+      const sourceId = sourceOf(n.data) as string;
+      const problem = sourceProblem(await samples.find(ws, sourceId), sourceId);
+      if (problem) details.push({ path: `nodes.${n.id}.data.sourceId`, message: problem });
     }
     if (details.length) throw invalidFlow(details);
   }
+
 
   /** Removes what a node became: the whole webhook or vendor destination, or only the connection to an existing destination. */
   async function removeObject(ws: string, saved: SavedAs): Promise<void> {
@@ -124,18 +137,32 @@ export function flowSync(deps: Deps) {
     return { url: d.url, signing: d.signing, webhookId: hook.id, connectionId: hook.id, destinationId: hook.destination_id, authorizationHint: hook.authorization };
   }
 
-  async function saveVendor(ws: string, name: string, description: string, plan: DestinationPlan, previous: SavedAs | undefined, created: SavedAs[]) {
+  /**
+   * A destination made by the flow and its connection from `sourceId`, edited in place when the
+   * node's connection still leads to a destination of the same connector. `targetOf` gets the
+   * stored config (null for a new destination).
+   */
+  async function savePair(
+    ws: string,
+    name: string,
+    description: string,
+    plan: DestinationPlan,
+    sourceId: string,
+    previous: SavedAs | undefined,
+    created: SavedAs[],
+    targetOf: (stored: Record<string, unknown> | null) => Promise<Target>,
+  ) {
     const node = plan.node;
-    const { connector, config } = await vendorTarget(deps, ws, node, plan.events, plan.map);
     const current = previous
       ? await db
           .selectFrom('connections as c')
           .innerJoin('destinations as d', 'd.id', 'c.destination_id')
-          .select(['c.id as connectionId', 'c.rules', 'd.id as destinationId', 'd.type'])
+          .select(['c.id as connectionId', 'c.rules', 'd.id as destinationId', 'd.type', 'd.config', 'd.auth_enc'])
           .where('c.workspace_id', '=', ws)
           .where('c.id', '=', previous.connectionId)
           .executeTakeFirst()
       : undefined;
+    const { connector, config } = await targetOf(current ? destinationConfig(deps, current) : null);
     if (previous && current && current.type !== connector.id) await removeObject(ws, previous);
     try {
       if (current && current.type === connector.id) {
@@ -143,14 +170,13 @@ export function flowSync(deps: Deps) {
           await trx.updateTable('destinations').set({ ...sealConfig(deps, connector, config), updated_at: new Date() }).where('id', '=', current.destinationId).execute();
           await trx
             .updateTable('connections')
-            .set({ rules: JSON.stringify(planRules(plan, current.rules as Rule[])), updated_at: new Date() })
+            .set({ source_id: sourceId, rules: JSON.stringify(planRules(plan, current.rules as Rule[])), updated_at: new Date() })
             .where('id', '=', current.connectionId)
             .execute();
         });
         deps.routing.invalidate();
         return { connectionId: current.connectionId, destinationId: current.destinationId };
       }
-      const sourceId = await sources.ensure(ws);
       const { dest, conn } = await db
         .transaction()
         .execute((trx) => insertApplicationPair(trx, deps, { workspaceId: ws, sourceId, name, description, connector, config, rules: planRules(plan) }));
@@ -163,7 +189,30 @@ export function flowSync(deps: Deps) {
     }
   }
 
-  async function saveConnection(ws: string, name: string, description: string, plan: DestinationPlan, previous: SavedAs | undefined, created: SavedAs[]) {
+  const saveVendor = (ws: string, name: string, description: string, plan: DestinationPlan, sourceId: string, previous: SavedAs | undefined, created: SavedAs[]) =>
+    savePair(ws, name, description, plan, sourceId, previous, created, () => vendorTarget(deps, ws, plan.node, configEvents(plan), plan.map));
+
+  /**
+   * A webhook node fed by an inbound source: a plain HTTP destination with its own signing secret
+   * (shown once) and a connection from the source. Not a hub webhook: those carry published events
+   * and count against the plan's webhook limit.
+   */
+  async function saveSourceWebhook(ws: string, name: string, description: string, plan: DestinationPlan, sourceId: string, previous: SavedAs | undefined, created: SavedAs[], secrets: Secret[]) {
+    const node = plan.node as Extract<DestinationNodeT, { kind: 'webhook' }>;
+    // A new destination gets a secret of its own; an edited one keeps its secret.
+    const fresh = newSigningSecret();
+    const saved = await savePair(ws, name, description, plan, sourceId, previous, created, async (stored) =>
+      webhookTarget(deps, node, stored ?? { secret: fresh }, 'saved'),
+    );
+    if (created.some((c) => c.connectionId === saved.connectionId)) secrets.push({ nodeId: node.id, webhookId: saved.connectionId, secret: fresh });
+    const auth = node.data.authorization;
+    const stored = await db.selectFrom('destinations').select('auth_enc').where('id', '=', saved.destinationId).executeTakeFirst();
+    const opened = stored?.auth_enc ? deps.box.openJson<{ auth?: { type?: string; value?: string } }>(stored.auth_enc) : {};
+    const hint = auth === undefined ? (opened.auth?.type === 'custom' && opened.auth.value ? mask(opened.auth.value) : null) : auth ? mask(auth) : null;
+    return { url: node.data.url, signing: node.data.signing, connectionId: saved.connectionId, destinationId: saved.destinationId, authorizationHint: hint };
+  }
+
+  async function saveConnection(ws: string, name: string, description: string, plan: DestinationPlan, sourceId: string, previous: SavedAs | undefined, created: SavedAs[]) {
     const node = plan.node as Extract<DestinationNodeT, { kind: 'destination' }>;
     const destinationId = node.data.destinationId;
     const dest = await db.selectFrom('destinations').select('id').where('workspace_id', '=', ws).where('id', '=', destinationId).executeTakeFirst();
@@ -171,20 +220,31 @@ export function flowSync(deps: Deps) {
     if (previous && previous.destinationId === destinationId) {
       const conn = await db.selectFrom('connections').select('rules').where('workspace_id', '=', ws).where('id', '=', previous.connectionId).executeTakeFirst();
       if (conn) {
-        await connections.update(ws, previous.connectionId, { rules: planRules(plan, conn.rules as Rule[]) });
+        await connections.update(ws, previous.connectionId, { source_id: sourceId, rules: planRules(plan, conn.rules as Rule[]) });
         return { destinationId, connectionId: previous.connectionId };
       }
     } else if (previous) await removeObject(ws, previous);
-    const conn = await connections.create(ws, { name, description, source_id: await sources.ensure(ws), destination_id: destinationId, rules: planRules(plan) });
+    const conn = await connections.create(ws, { name, description, source_id: sourceId, destination_id: destinationId, rules: planRules(plan) });
     created.push({ kind: 'destination', connectionId: conn.id, destinationId });
     return { destinationId, connectionId: conn.id };
+  }
+
+  /** The source a saved node's connection comes from now; undefined when the connection is gone (saving makes it again). */
+  async function sourceOfConnection(ws: string, connectionId: string): Promise<{ id: string; type: string } | undefined> {
+    return db
+      .selectFrom('connections as c')
+      .innerJoin('sources as s', 's.id', 'c.source_id')
+      .select(['s.id', 's.type'])
+      .where('c.workspace_id', '=', ws)
+      .where('c.id', '=', connectionId)
+      .executeTakeFirst();
   }
 
   return {
     removeObject,
     /** Returns the graph as stored (each destination node with the ids it became, no secrets), the secrets shown once, and what was created. */
     async sync(ws: string, flowId: string, flowName: string, graph: FlowGraphT, previous: FlowGraphT | null) {
-      await checkEvents(ws, graph);
+      await checkTriggers(ws, graph);
       const before = savedObjects(previous);
       const stored = new Map<string, FlowNodeT['data']>();
       const secrets: Secret[] = [];
@@ -194,13 +254,19 @@ export function flowSync(deps: Deps) {
         const node = plan.node;
         const name = objectName(flowId, flowName, node.id);
         const prev = before.get(node.id);
-        // A node whose kind changed is a new object: the old one goes.
-        const same = prev && (prev.kind === node.kind || (prev.kind !== 'webhook' && prev.kind !== 'destination' && node.kind !== 'webhook' && node.kind !== 'destination')) ? prev : undefined;
         try {
+          const sourceId = plan.source ?? (await sources.ensure(ws));
+          // A node whose kind or source changed is a new object: the old one goes.
+          const sameKind = prev && (prev.kind === node.kind || (prev.kind !== 'webhook' && prev.kind !== 'destination' && node.kind !== 'webhook' && node.kind !== 'destination'));
+          // Published events and a source's requests make different objects (a hub webhook is not a plain destination);
+          // a connection moved from one inbound source to another is moved back in place.
+          const now = sameKind ? await sourceOfConnection(ws, prev.connectionId) : undefined;
+          const same = now && (now.id === sourceId || (plan.source !== null && now.type !== APPLICATION_SOURCE_TYPE)) ? prev : undefined;
           if (prev && !same) await removeObject(ws, prev);
-          if (node.kind === 'webhook') stored.set(node.id, await saveWebhook(ws, name, description, plan, same, created, secrets));
-          else if (node.kind === 'destination') stored.set(node.id, { ...node.data, ...(await saveConnection(ws, name, description, plan, same, created)) });
-          else stored.set(node.id, { ...node.data, ...(await saveVendor(ws, name, description, plan, same, created)) });
+          if (node.kind === 'webhook') {
+            stored.set(node.id, plan.source ? await saveSourceWebhook(ws, name, description, plan, sourceId, same, created, secrets) : await saveWebhook(ws, name, description, plan, same, created, secrets));
+          } else if (node.kind === 'destination') stored.set(node.id, { ...node.data, ...(await saveConnection(ws, name, description, plan, sourceId, same, created)) });
+          else stored.set(node.id, { ...node.data, ...(await saveVendor(ws, name, description, plan, sourceId, same, created)) });
         } catch (err) {
           // A half-made flow would deliver from destinations nobody saved: undo what this save created.
           await this.undo(ws, created);

@@ -1,21 +1,23 @@
 import { z } from 'zod';
-import { compileFilter, mappingProblems, type Rule } from '../gateway/rules.ts';
+import { compileFilter, mappingProblems, type RequestView, type Rule } from '../gateway/rules.ts';
 import { newId } from '../core/ids.ts';
 import type { DestinationRow } from '../db/schema.ts';
 import type { Deps } from '../deps.ts';
-import { deliverNow, type DeliveryReport } from '../delivery/deliver-now.ts';
+import { deliverNow, type DeliveryReport, type InboundSample } from '../delivery/deliver-now.ts';
 import { OutboundShaper } from '../delivery/outbound.ts';
 import { destinationConfig, sealConfig } from '../gateway/destinations.service.ts';
 import { APPLICATION_SOURCE_TYPE, applicationSources } from './application-source.ts';
 import { isPublishedEvent } from './envelope.ts';
 import { eventTypesService } from './event-types.service.ts';
 import {
+  eventTypeOf,
   filterCondition,
   FlowEdge,
   FlowGraph,
   FlowNode,
   isDestinationKind,
   planDestinations,
+  sourceOf,
   validateGraph,
   type ConditionT,
   type DestinationNodeT,
@@ -24,11 +26,12 @@ import {
   type FlowNodeT,
   type MapDataT,
 } from './flow-graph.ts';
-import { crmPropertyMap, invalidFlow, mappingsOf, planRules, vendorTarget, webhookTarget, type Detail, type Target } from './flow-objects.ts';
+import { configEvents, crmPropertyMap, invalidFlow, mappingsOf, planRules, vendorTarget, webhookTarget, type Detail, type Target } from './flow-objects.ts';
 import { renderBody, type RenderConfig } from './flow-render.ts';
 import { compileExpression, MappingError } from './mappings.ts';
 import type { PublishedEvent } from './publish.service.ts';
 import { sampleEvent } from './sample-event.ts';
+import { sourceProblem, sourceSamples } from './source-sample.ts';
 
 export const FlowTestIn = z
   .object({
@@ -43,12 +46,18 @@ export type FlowTestInT = z.output<typeof FlowTestIn>;
 
 export type NodeResult = { status: 'passed' | 'stopped' | 'error' | 'skipped'; input?: unknown; output?: unknown; message?: string };
 export type FlowTestOut = {
-  event: PublishedEvent;
-  /** Where the event came from: the event type's sample, the last one published, or the data given. */
+  /** The published event; for a source trigger, the request `{headers, body, query, path}` its steps read. */
+  event: PublishedEvent | RequestView;
+  /** Where it came from: the event type's sample, the last one published (the source's last request), or the data given. */
   source: 'sample' | 'last' | 'data';
+  /** A source trigger's stored request the test ran (absent for given data). */
+  request_id?: string;
   nodes: Record<string, NodeResult>;
   delivery?: DeliveryReport;
 };
+
+/** What a test starts from: a published event, or a request to an inbound source. */
+type Start = { kind: 'event'; event: PublishedEvent } | { kind: 'request'; view: RequestView; inbound: InboundSample; requestId?: string };
 
 const invalid = (details: Detail[]) => invalidFlow(details, 'tested');
 
@@ -57,31 +66,36 @@ type Shape = { expression?: string; map: MapDataT | null };
 
 const shaper = new OutboundShaper();
 
-/** The payload a connection with `shape` delivers for `event`, by the delivery's own shaper. */
-async function shaped(ws: string, event: PublishedEvent, shape: Shape, envelope?: 'flat' | 'nested'): Promise<unknown> {
+/** The payload a connection with `shape` delivers for the start, by the delivery's own shaper. */
+async function shaped(ws: string, start: Start, shape: Shape, envelope?: 'flat' | 'nested'): Promise<unknown> {
   const rules: Rule[] = [{ type: 'transform', ...(shape.expression ? { expression: shape.expression } : {}), mappings: mappingsOf(shape.map), envelope: envelope ?? shape.map?.envelope ?? 'flat' }];
-  const out = await shaper.shape({
-    // A fresh id per call: the shaper caches compiled rules by connection.
-    id: event.eventId,
-    workspace_id: ws,
-    connection_id: newId('test'),
-    connection_updated_at: new Date(),
-    source_type: APPLICATION_SOURCE_TYPE,
-    rules,
-    body: Buffer.from(JSON.stringify(event)),
-    content_type: 'application/json',
-    request: null,
-  });
+  // A fresh connection id per call: the shaper caches compiled rules by connection.
+  const common = { workspace_id: ws, connection_id: newId('test'), connection_updated_at: new Date(), rules };
+  const out =
+    start.kind === 'event'
+      ? await shaper.shape({ ...common, id: start.event.eventId, source_type: APPLICATION_SOURCE_TYPE, body: Buffer.from(JSON.stringify(start.event)), content_type: 'application/json', request: null })
+      : await shaper.shape({ ...common, id: start.inbound.id, source_type: start.inbound.source_type, body: start.inbound.body, content_type: start.inbound.content_type, request: start.inbound.request });
   return out.payload;
+}
+
+/** What the steps read at a point of the path: the event's data (or the request's body), after the transform expression so far. */
+async function dataAt(ws: string, start: Start, shape: Shape): Promise<unknown> {
+  if (start.kind === 'event') {
+    if (!shape.expression) return start.event.data;
+    return ((await shaped(ws, start, shape, 'nested').catch(() => null)) as { data?: unknown } | null)?.data ?? start.event.data;
+  }
+  if (!shape.expression) return start.view.body;
+  return shaped(ws, start, { expression: shape.expression, map: null }).catch(() => start.view.body);
 }
 
 const human = (ms: number) => (ms % 3_600_000 === 0 ? `${ms / 3_600_000} h` : ms % 60_000 === 0 ? `${ms / 60_000} min` : ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`);
 
-/** Which conditions of a filter step an event fails, for a message a non-developer can act on. */
-function failing(filter: FilterDataT, event: PublishedEvent): ConditionT[] {
+/** Which conditions of a filter step the event (or the request's body) fails, for a message a non-developer can act on. */
+function failing(filter: FilterDataT, start: Start): ConditionT[] {
+  const view = start.kind === 'event' ? { body: start.event, headers: {}, query: {}, path: '/' } : start.view;
   return filter.conditions.filter((c) => {
-    const cond = filterCondition([{ mode: 'all', conditions: [c] }]);
-    return !compileFilter({ body: cond ?? {} })({ body: event, headers: {}, query: {}, path: '/' });
+    const cond = filterCondition([{ mode: 'all', conditions: [c] }], start.kind === 'event' ? 'data' : null);
+    return !compileFilter({ body: cond ?? {} })(view);
   });
 }
 const describe = (c: ConditionT) => `${c.field} ${c.op}${c.value === undefined ? '' : ` ${JSON.stringify(c.value)}`}`;
@@ -107,10 +121,39 @@ function renderConfigOf(node: DestinationNodeT, map: MapDataT | null): { connect
  */
 export function flowTester(deps: Deps) {
   const eventTypes = eventTypesService(deps);
+  const samples = sourceSamples(deps);
 
-  async function pickEvent(ws: string, trigger: Extract<FlowNodeT, { kind: 'trigger' }>, input: FlowTestInT): Promise<{ event: PublishedEvent; source: FlowTestOut['source'] }> {
-    const type = await eventTypes.resolve(ws, trigger.data.eventType).catch(() => {
-      throw invalid([{ path: `nodes.${trigger.id}.data.eventType`, message: `unknown event type "${trigger.data.eventType}"` }]);
+  /**
+   * A source trigger runs the source's last request, or `data` given as its body (a JSON request
+   * to the ingest URL); with neither, the user is told how to get one.
+   */
+  async function pickRequest(ws: string, trigger: Extract<FlowNodeT, { kind: 'trigger' }>, sourceId: string, input: FlowTestInT): Promise<{ start: Start; source: FlowTestOut['source'] }> {
+    const found = await samples.find(ws, sourceId);
+    const problem = sourceProblem(found, sourceId);
+    if (problem) throw invalid([{ path: `nodes.${trigger.id}.data.sourceId`, message: problem }]);
+    const src = found as NonNullable<typeof found>;
+    if (input.data) {
+      const request = { headers: { 'content-type': 'application/json' }, query: {}, path: '/' };
+      const inbound = { id: newId('evt'), source_type: src.type, body: Buffer.from(JSON.stringify(input.data)), content_type: 'application/json', request };
+      return { start: { kind: 'request', view: { ...request, body: input.data }, inbound }, source: 'data' };
+    }
+    const last = await samples.last(ws, sourceId);
+    if (!last) throw invalid([{ path: `nodes.${trigger.id}`, message: `send a request to ${src.url} first, or paste a sample body` }]);
+    const { headers, query, path } = last.sample;
+    const inbound = { id: newId('evt'), source_type: src.type, body: last.raw.body, content_type: last.raw.content_type, request: { headers, query, path } };
+    return { start: { kind: 'request', view: last.sample, inbound, requestId: last.request_id }, source: 'last' };
+  }
+
+  async function pickStart(ws: string, trigger: Extract<FlowNodeT, { kind: 'trigger' }>, input: FlowTestInT): Promise<{ start: Start; source: FlowTestOut['source'] }> {
+    const sourceId = sourceOf(trigger.data);
+    if (sourceId !== null) return pickRequest(ws, trigger, sourceId, input);
+    const picked = await pickEvent(ws, trigger, eventTypeOf(trigger.data) as string, input);
+    return { start: { kind: 'event', event: picked.event }, source: picked.source };
+  }
+
+  async function pickEvent(ws: string, trigger: Extract<FlowNodeT, { kind: 'trigger' }>, eventType: string, input: FlowTestInT): Promise<{ event: PublishedEvent; source: FlowTestOut['source'] }> {
+    const type = await eventTypes.resolve(ws, eventType).catch(() => {
+      throw invalid([{ path: `nodes.${trigger.id}.data.eventType`, message: `unknown event type "${eventType}"` }]);
     });
     if (input.data) return { event: await sampleEvent(deps, ws, type.name, input.data), source: 'data' };
     if (input.use === 'last') {
@@ -195,7 +238,7 @@ export function flowTester(deps: Deps) {
     if (node.kind === 'webhook') {
       const row = await stored(node.data.destinationId);
       target = webhookTarget(deps, node, row ? destinationConfig(deps, row) : null);
-    } else target = await vendorTarget(deps, ws, node, plan.events, plan.map, 'tested');
+    } else target = await vendorTarget(deps, ws, node, configEvents(plan), plan.map, 'tested');
     const sealed = sealConfig(deps, target.connector, target.config);
     const now = new Date();
     const dest: DestinationRow = {
@@ -224,7 +267,7 @@ export function flowTester(deps: Deps) {
       if (!triggers.some((t) => t.id === triggerId)) throw invalid([{ path: 'trigger', message: `"${triggerId}" is not a trigger of this graph` }]);
       const { order, into } = reachable(input.graph, triggerId);
       const trigger = order[0] as Extract<FlowNodeT, { kind: 'trigger' }>;
-      const { event, source } = await pickEvent(ws, trigger, input);
+      const { start, source } = await pickStart(ws, trigger, input);
 
       // Expressions and mappings that do not compile are the user's to fix before anything runs.
       const details: Detail[] = [];
@@ -256,16 +299,17 @@ export function flowTester(deps: Deps) {
           continue;
         }
         const shape: Shape = from ? (shapes.get(from) as Shape) : { map: null };
-        const current = shape.expression ? { ...event, data: ((await shaped(ws, event, shape, 'nested').catch(() => null)) as { data?: Record<string, unknown> } | null)?.data ?? event.data } : event;
-        const result = await step(ws, node, event, current, shape).catch((err: unknown): { result: NodeResult; shape: Shape } => {
-          if (err instanceof MappingError) return { result: { status: 'error', input: current.data, message: err.message }, shape };
+        const current = await dataAt(ws, start, shape);
+        const result = await step(ws, node, start, current, shape).catch((err: unknown): { result: NodeResult; shape: Shape } => {
+          if (err instanceof MappingError) return { result: { status: 'error', input: current, message: err.message }, shape };
           throw err;
         });
         nodes[node.id] = result.result;
         shapes.set(node.id, result.shape);
       }
 
-      const out: FlowTestOut = { event, source, nodes };
+      const event = start.kind === 'event' ? start.event : start.view;
+      const out: FlowTestOut = { event, source, ...(start.kind === 'request' && start.requestId ? { request_id: start.requestId } : {}), nodes };
       if (input.deliver !== undefined) {
         const node = order.find((n) => n.id === input.deliver);
         if (!node || !isDestinationKind(node.kind)) {
@@ -274,40 +318,42 @@ export function flowTester(deps: Deps) {
         }
         if (nodes[node.id].status !== 'passed') return out;
         const { dest, rules } = await deliveryTarget(ws, input.graph, node as DestinationNodeT);
-        out.delivery = await deliverNow(deps, dest, { id: newId('test'), updated_at: new Date(), rules }, event);
+        out.delivery = await deliverNow(deps, dest, { id: newId('test'), updated_at: new Date(), rules }, start.kind === 'event' ? start.event : start.inbound);
       }
       return out;
     },
   };
 
-  /** One node's result on the event, and what the steps so far will do to it. */
-  async function step(ws: string, node: FlowNodeT, event: PublishedEvent, current: PublishedEvent, shape: Shape): Promise<{ result: NodeResult; shape: Shape }> {
+  /** One node's result on the event (or request), and what the steps so far will do to it; `current` is the data (or body) the steps read here. */
+  async function step(ws: string, node: FlowNodeT, start: Start, current: unknown, shape: Shape): Promise<{ result: NodeResult; shape: Shape }> {
     switch (node.kind) {
       case 'trigger':
-        return { result: { status: 'passed', output: event }, shape };
+        return { result: { status: 'passed', output: start.kind === 'event' ? start.event : start.view }, shape };
       case 'filter': {
-        const misses = failing(node.data, current);
+        const misses = failing(node.data, start);
         const passed = node.data.mode === 'any' ? misses.length < node.data.conditions.length : misses.length === 0;
-        const message = passed ? undefined : node.data.mode === 'any' ? 'none of the conditions matches this event' : `this event fails ${misses.map(describe).join(', ')}`;
-        return { result: { status: passed ? 'passed' : 'stopped', input: current.data, ...(passed ? { output: current.data } : {}), ...(message ? { message } : {}) }, shape };
+        const what = start.kind === 'event' ? 'this event' : 'this request';
+        const message = passed ? undefined : node.data.mode === 'any' ? `none of the conditions matches ${what}` : `${what} fails ${misses.map(describe).join(', ')}`;
+        return { result: { status: passed ? 'passed' : 'stopped', input: current, ...(passed ? { output: current } : {}), ...(message ? { message } : {}) }, shape };
       }
       case 'transform': {
         const next = { ...shape, expression: node.data.expression };
-        const payload = (await shaped(ws, event, next, 'nested')) as { data: unknown };
-        return { result: { status: 'passed', input: current.data, output: payload.data }, shape: next };
+        const output = start.kind === 'event' ? ((await shaped(ws, start, next, 'nested')) as { data: unknown }).data : await shaped(ws, start, { expression: next.expression, map: null });
+        return { result: { status: 'passed', input: current, output }, shape: next };
       }
       case 'map': {
         const next = { ...shape, map: node.data };
-        return { result: { status: 'passed', input: current.data, output: await shaped(ws, event, next) }, shape: next };
+        return { result: { status: 'passed', input: current, output: await shaped(ws, start, next) }, shape: next };
       }
       case 'delay':
-        return { result: { status: 'passed', input: current.data, output: current.data, message: `each event waits ${human(node.data.delay_ms)} before it is delivered; the test does not wait` }, shape };
+        return { result: { status: 'passed', input: current, output: current, message: `each event waits ${human(node.data.delay_ms)} before it is delivered; the test does not wait` }, shape };
       case 'dedupe': {
-        const fields = node.data.include_fields?.length ? `comparing ${node.data.include_fields.join(', ')}` : node.data.exclude_fields?.length ? `comparing all but ${node.data.exclude_fields.join(', ')}` : 'comparing all its data';
-        return { result: { status: 'passed', input: current.data, output: current.data, message: `an event equal to one in the last ${human(node.data.window_ms)} (${fields}) is dropped; the test does not check for duplicates` }, shape };
+        const all = start.kind === 'event' ? 'comparing all its data' : 'comparing the whole body';
+        const fields = node.data.include_fields?.length ? `comparing ${node.data.include_fields.join(', ')}` : node.data.exclude_fields?.length ? `comparing all but ${node.data.exclude_fields.join(', ')}` : all;
+        return { result: { status: 'passed', input: current, output: current, message: `an event equal to one in the last ${human(node.data.window_ms)} (${fields}) is dropped; the test does not check for duplicates` }, shape };
       }
       default: {
-        const payload = await shaped(ws, event, shape);
+        const payload = await shaped(ws, start, shape);
         const dest = node as DestinationNodeT;
         let render = renderConfigOf(dest, shape.map);
         if (dest.kind === 'destination') {
@@ -315,7 +361,7 @@ export function flowTester(deps: Deps) {
           if (!row) throw invalid([{ path: `nodes.${dest.id}.data.destinationId`, message: `destination ${dest.data.destinationId} was not found in this workspace` }]);
           render = { connectorId: row.type, config: row.config as RenderConfig };
         }
-        const body = renderBody(render.connectorId, render.config, payload, event.eventId);
+        const body = renderBody(render.connectorId, render.config, payload, start.kind === 'event' ? start.event.eventId : start.inbound.id);
         return { result: { status: body.ok ? 'passed' : 'error', input: payload, ...(body.output !== undefined ? { output: body.output } : {}), ...(body.message ? { message: body.message } : {}) }, shape };
       }
     }

@@ -7,6 +7,7 @@ import type { FlowGraphT } from './flow-graph.ts';
 import { flowStats, FlowStatsQuery } from './flow-stats.ts';
 import { flowTester, FlowTestIn } from './flow-test.ts';
 import { FlowIn, FlowPatch, flowsService } from './flows.service.ts';
+import { SourceSampleQuery, sourceSamples } from './source-sample.ts';
 
 /** Flows: the editor's pictures; each destination node is an ordinary hub object underneath. */
 export function flowsRoutes(deps: Deps): Router {
@@ -14,6 +15,7 @@ export function flowsRoutes(deps: Deps): Router {
   const svc = flowsService(deps);
   const tester = flowTester(deps);
   const connections = flowConnections(deps);
+  const samples = sourceSamples(deps);
   const ws = (req: Request) => authOf(req).workspaceId;
   const id = (req: Request) => idParam(req, 'flw', 'Flow');
 
@@ -32,6 +34,9 @@ export function flowsRoutes(deps: Deps): Router {
   });
   r.get('/flows/destination-fields', async (req, res) => {
     res.json(await connections.destinationFields(ws(req), query(req, DestinationFieldsQuery)));
+  });
+  r.get('/flows/source-sample', async (req, res) => {
+    res.json(await samples.get(ws(req), query(req, SourceSampleQuery).source_id));
   });
   r.get('/flows/:id', async (req, res) => {
     res.json(await svc.get(ws(req), id(req)));
