@@ -8,7 +8,7 @@ import { ErrorBox } from '../ui/ErrorBox.tsx';
 import { useLoad } from '../ui/useLoad.ts';
 import type { NodeKind } from '../../../server/hub/flow-graph.ts';
 import { CanvasContext, type CanvasInfo } from './canvas-context.ts';
-import { listOf, type ConnectionTest, type CredentialSummary, type DestinationSummary, type EventType, type FlowOut, type FlowTestOut, type NodeTestResult } from './flow-api.ts';
+import { listOf, type ConnectionTest, type CredentialSummary, type DestinationSummary, type EventType, type FlowOut, type FlowTestOut, type NodeTestResult, type SourceSample, type SourceSummary } from './flow-api.ts';
 import { edgeTypes } from './FlowEdgeView.tsx';
 import { nodeTypes } from './FlowNodeView.tsx';
 import { check, defaultData, fromGraph, nextId, problemsByNode, toGraph, upstreamIds, type CanvasNode } from './graph.ts';
@@ -41,6 +41,7 @@ function Editor() {
   const dests = useLoad(() => api<{ models: DestinationSummary[] }>('GET', '/destinations?limit=255'));
   // Without the credentials list the panels just do not say whether one is missing.
   const creds = useLoad(() => api<{ models: CredentialSummary[] }>('GET', '/credentials').catch(() => null));
+  const srcs = useLoad(() => api<{ models: SourceSummary[] }>('GET', '/sources?limit=255'));
   const [name, setName] = useState('New flow');
   const [nodes, setNodes] = useState<CanvasNode[]>([]);
   const [edges, setEdges] = useState<Edge[]>([]);
@@ -63,6 +64,20 @@ function Editor() {
   const eventTypes = useMemo(() => types.data?.models ?? [], [types.data]);
   const destinations = useMemo(() => listOf(dests.data), [dests.data]);
   const credentials = creds.loading && !creds.data ? null : creds.data ? listOf(creds.data) : null;
+  // The built-in APPLICATION source carries published events: its triggers are the event types.
+  const sources = useMemo(() => listOf(srcs.data).filter((s) => s.type !== 'APPLICATION'), [srcs.data]);
+  // The last request of the source feeding the selected node: the filter and map panels' sample.
+  const [sourceSamples, setSourceSamples] = useState<Record<string, SourceSample | null>>({});
+  const selectedSource = useMemo(() => {
+    const t = selected ? nodes.find((n) => n.id === triggerOf(selected, nodes, edges)) : undefined;
+    return typeof t?.data.sourceId === 'string' && t.data.sourceId ? t.data.sourceId : null;
+  }, [selected, nodes, edges]);
+  useEffect(() => {
+    if (!selectedSource || selectedSource in sourceSamples) return;
+    api<SourceSample>('GET', `/flows/source-sample?source_id=${encodeURIComponent(selectedSource)}`)
+      .then((s) => setSourceSamples((m) => ({ ...m, [selectedSource]: s })))
+      .catch(() => setSourceSamples((m) => ({ ...m, [selectedSource]: null })));
+  }, [selectedSource, sourceSamples]);
 
   useEffect(() => {
     if (isNew) return;
@@ -104,8 +119,8 @@ function Editor() {
   const canvas = useMemo<CanvasInfo>(() => {
     const merged = problemsByNode(problems);
     for (const [k, v] of problemsByNode(serverProblems)) merged.set(k, [...(merged.get(k) ?? []), ...v]);
-    return { problems: merged, test: testResult?.nodes ?? null, stats, destinations };
-  }, [problems, serverProblems, testResult, stats, destinations]);
+    return { problems: merged, test: testResult?.nodes ?? null, stats, destinations, sources };
+  }, [problems, serverProblems, testResult, stats, destinations, sources]);
 
   // Keep the selected node in sight when the panel opens beside it or the drawer below it (the
   // canvas shrinks); 250 ms lets React Flow measure the new size first.
@@ -218,7 +233,7 @@ function Editor() {
   const selectedId = selectedNode?.id ?? null;
   const preview = useCallback((data: Record<string, unknown>) => previewNode(selectedId as string, data), [previewNode, selectedId]);
   const testSelected = useCallback((data: Record<string, unknown>) => testConnection(selectedId as string, data), [testConnection, selectedId]);
-  const env = selectedNode ? panelEnv({ node: selectedNode, nodes, edges, eventTypes, destinations, credentials, test: testResult, preview, testConnection: testSelected }) : null;
+  const env = selectedNode ? panelEnv({ node: selectedNode, nodes, edges, eventTypes, destinations, credentials, sources, sourceSamples, test: testResult, preview, testConnection: testSelected }) : null;
 
   const save = async () => {
     setSaveError(null);
@@ -295,7 +310,7 @@ function Editor() {
         </div>
       )}
       <div className={`flow-editor${paletteCollapsed ? ' palette-collapsed' : ''}`}>
-        <Palette eventTypes={eventTypes} destinations={destinations} collapsed={paletteCollapsed} onCollapse={setPaletteCollapsed} onAdd={onPaletteAdd} />
+        <Palette eventTypes={eventTypes} destinations={destinations} sources={sources} collapsed={paletteCollapsed} onCollapse={setPaletteCollapsed} onAdd={onPaletteAdd} />
         <div className="flow-center">
           <div className="flow-canvas" onDragOver={onDragOver} onDrop={onDrop} data-testid="canvas" ref={canvasRef}>
             <CanvasContext.Provider value={canvas}>

@@ -2,7 +2,7 @@ import { Handle, Position, type NodeProps } from '@xyflow/react';
 import { Link } from 'react-router';
 import { isDestinationKind, type NodeKind } from '../../../server/hub/flow-graph.ts';
 import { useCanvas } from './canvas-context.ts';
-import type { DestinationSummary, NodeTestResult } from './flow-api.ts';
+import type { DestinationSummary, NodeTestResult, SourceSummary } from './flow-api.ts';
 import { humanize, KIND_LABEL, toUnit, type CanvasNode } from './graph.ts';
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
@@ -13,9 +13,10 @@ const duration = (ms: unknown) => {
 const short = (s: string, n = 48) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
 
 /** One line under the node's kind saying what it is set to do. */
-export function summary(kind: NodeKind, d: Record<string, unknown>, destinations: DestinationSummary[] = []): string {
+export function summary(kind: NodeKind, d: Record<string, unknown>, destinations: DestinationSummary[] = [], sources: SourceSummary[] = []): string {
   switch (kind) {
     case 'trigger':
+      if (d.sourceId !== undefined) return `Requests to ${sources.find((s) => s.id === d.sourceId)?.name ?? (String(d.sourceId) || 'a source')}`;
       return d.eventType ? `${humanize(String(d.eventType))} (${String(d.eventType)})` : 'choose an event';
     case 'filter': {
       const n = Array.isArray(d.conditions) ? d.conditions.length : 0;
@@ -59,7 +60,7 @@ function glance(output: unknown): string {
 }
 
 export function FlowNodeView(props: NodeProps<CanvasNode>) {
-  const { problems: all, test, stats, destinations } = useCanvas();
+  const { problems: all, test, stats, destinations, sources } = useCanvas();
   const problems = all.get(props.id) ?? [];
   const kind = props.type;
   const result = test?.[props.id];
@@ -69,7 +70,7 @@ export function FlowNodeView(props: NodeProps<CanvasNode>) {
     <div className={`flow-node flow-${kind}${destination ? ' flow-dest' : ''}${problems.length ? ' invalid' : ''}${props.selected ? ' selected' : ''}`} data-testid={`node-${props.id}`} title={problems.join('\n')}>
       {kind !== 'trigger' && <Handle type="target" position={Position.Left} />}
       <div className="flow-node-kind">{KIND_LABEL[kind]}</div>
-      <div className="flow-node-summary">{summary(kind, props.data, destinations)}</div>
+      <div className="flow-node-summary">{summary(kind, props.data, destinations, sources)}</div>
       {result && (
         <div className={`flow-badge ${result.status}`} data-testid={`test-badge-${props.id}`} title={result.message}>
           {STATUS_TEXT[result.status]}

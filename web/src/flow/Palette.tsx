@@ -1,18 +1,22 @@
 import { useState } from 'react';
 import type { NodeKind } from '../../../server/hub/flow-graph.ts';
-import type { DestinationSummary, EventType } from './flow-api.ts';
+import { SOURCE_PRESET, type DestinationSummary, type EventType, type SourceSummary } from './flow-api.ts';
 import { humanize, KIND_HINT, KIND_LABEL } from './graph.ts';
 
 export const DRAG_TYPE = 'application/wirehub-node';
 export type PaletteItem = { kind: NodeKind; label: string; hint: string; testid: string; preset?: string };
 
 /** Everything that can go on the canvas, in three groups. */
-export function paletteItems(eventTypes: EventType[], destinations: DestinationSummary[]): { title: string; items: PaletteItem[] }[] {
+export function paletteItems(eventTypes: EventType[], destinations: DestinationSummary[], sources: SourceSummary[] = []): { title: string; items: PaletteItem[] }[] {
   const kinds = (ks: Exclude<NodeKind, 'trigger'>[]) => ks.map((kind) => ({ kind, label: KIND_LABEL[kind], hint: KIND_HINT[kind], testid: `palette-${kind}` }));
   return [
     {
       title: 'Triggers',
-      items: eventTypes.map((t) => ({ kind: 'trigger', label: humanize(t.name), hint: t.description ?? t.name, testid: `palette-trigger-${t.name}`, preset: t.name })),
+      // The user's own sources first: the event catalogue folds after a few.
+      items: [
+        ...sources.map((s) => ({ kind: 'trigger' as const, label: `Requests to ${s.name}`, hint: `Every request sent to ${s.url}`, testid: `palette-source-${s.id}`, preset: `${SOURCE_PRESET}${s.id}` })),
+        ...eventTypes.map((t) => ({ kind: 'trigger' as const, label: humanize(t.name), hint: t.description ?? t.name, testid: `palette-trigger-${t.name}`, preset: t.name })),
+      ],
     },
     { title: 'Steps', items: kinds(['filter', 'transform', 'map', 'delay', 'dedupe']) },
     {
@@ -30,10 +34,10 @@ const SEARCH_FROM = 12;
 const FIRST_TRIGGERS = 5;
 
 /** Drag an item onto the canvas, or press it to add it beside the others. */
-export function Palette({ eventTypes, destinations, collapsed, onCollapse, onAdd }: { eventTypes: EventType[]; destinations: DestinationSummary[]; collapsed: boolean; onCollapse: (c: boolean) => void; onAdd: (item: PaletteItem) => void }) {
+export function Palette({ eventTypes, destinations, sources = [], collapsed, onCollapse, onAdd }: { eventTypes: EventType[]; destinations: DestinationSummary[]; sources?: SourceSummary[]; collapsed: boolean; onCollapse: (c: boolean) => void; onAdd: (item: PaletteItem) => void }) {
   const [query, setQuery] = useState('');
   const [allTriggers, setAllTriggers] = useState(false);
-  const groups = paletteItems(eventTypes, destinations);
+  const groups = paletteItems(eventTypes, destinations, sources);
   const total = groups.reduce((n, g) => n + g.items.length, 0);
   const q = query.trim().toLowerCase();
   if (collapsed) {
@@ -58,8 +62,9 @@ export function Palette({ eventTypes, destinations, collapsed, onCollapse, onAdd
       {groups.map((g) => {
         const matching = q ? g.items.filter((i) => `${i.label} ${i.hint} ${i.preset ?? ''}`.toLowerCase().includes(q)) : g.items;
         if (!matching.length) return null;
-        const folded = g.title === 'Triggers' && !q && !allTriggers && matching.length > FIRST_TRIGGERS + 1;
-        const items = folded ? matching.slice(0, FIRST_TRIGGERS) : matching;
+        const first = FIRST_TRIGGERS + sources.length;
+        const folded = g.title === 'Triggers' && !q && !allTriggers && matching.length > first + 1;
+        const items = folded ? matching.slice(0, first) : matching;
         return (
           <section key={g.title}>
             <h4>{g.title}</h4>
@@ -82,7 +87,7 @@ export function Palette({ eventTypes, destinations, collapsed, onCollapse, onAdd
             ))}
             {folded && (
               <button className="link" data-testid="palette-more-triggers" onClick={() => setAllTriggers(true)}>
-                All {matching.length} events…
+                All {matching.length - sources.length} events…
               </button>
             )}
           </section>

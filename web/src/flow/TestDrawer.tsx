@@ -32,6 +32,8 @@ export function TestDrawer({ graph, nodes, eventTypes, result, onResult, onClose
   const [deliveries, setDeliveries] = useState<Record<string, DeliveryReport>>({});
   const triggerNode = triggers.find((t) => t.id === trigger) ?? triggers[0];
   const eventType = triggerNode ? String(triggerNode.data.eventType ?? '') : '';
+  // A source trigger runs the source's last request (or a pasted body): it has no catalogue sample.
+  const fromSource = triggerNode?.data.sourceId !== undefined;
   const sample = eventTypes.find((t) => t.name === eventType)?.sample ?? {};
 
   const request = (deliver?: string): FlowTestIn | null => {
@@ -91,11 +93,13 @@ export function TestDrawer({ graph, nodes, eventTypes, result, onResult, onClose
           <fieldset className="flow-choice">
             <legend>With</legend>
             <label className="flow-radio">
-              <input type="radio" name="test-use" data-testid="test-use-sample" checked={use === 'sample'} onChange={() => setUse('sample')} /> the sample {eventType ? `of ${humanize(eventType)}` : ''}
+              <input type="radio" name="test-use" data-testid="test-use-sample" checked={use === 'sample'} onChange={() => setUse('sample')} /> {fromSource ? 'the last request to the source' : `the sample ${eventType ? `of ${humanize(eventType)}` : ''}`}
             </label>
-            <label className="flow-radio">
-              <input type="radio" name="test-use" data-testid="test-use-last" checked={use === 'last'} onChange={() => setUse('last')} /> the last real event
-            </label>
+            {!fromSource && (
+              <label className="flow-radio">
+                <input type="radio" name="test-use" data-testid="test-use-last" checked={use === 'last'} onChange={() => setUse('last')} /> the last real event
+              </label>
+            )}
           </fieldset>
           {use === 'sample' && (
             <label className="flow-radio">
@@ -108,7 +112,7 @@ export function TestDrawer({ graph, nodes, eventTypes, result, onResult, onClose
                   if (e.target.checked && !text) setText(JSON.stringify(sample, null, 2));
                 }}
               />{' '}
-              edit the sample
+              {fromSource ? 'paste a body instead' : 'edit the sample'}
             </label>
           )}
           {use === 'sample' && editing && <textarea className="mono" rows={8} data-testid="test-sample-json" aria-label="Sample data (JSON)" spellCheck={false} value={text} onChange={(e) => setText(e.target.value)} />}

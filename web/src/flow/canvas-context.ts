@@ -1,5 +1,5 @@
 import { createContext, useContext } from 'react';
-import type { DestinationSummary, FlowStats, NodeTestResult } from './flow-api.ts';
+import type { DestinationSummary, FlowStats, NodeTestResult, SourceSummary } from './flow-api.ts';
 
 /** What the canvas draws on nodes and edges besides their data. */
 export type CanvasInfo = {
@@ -10,6 +10,8 @@ export type CanvasInfo = {
   /** The saved flow's last 24 hours, null for an unsaved flow or before the first answer. */
   stats: FlowStats | null;
   destinations: DestinationSummary[];
+  /** The workspace's inbound sources, to name source triggers. */
+  sources?: SourceSummary[];
 };
 
 export const CanvasContext = createContext<CanvasInfo>({ problems: new Map(), test: null, stats: null, destinations: [] });

@@ -26,6 +26,13 @@ export type FlowStats = { since: string; nodes: Record<string, Counts & { connec
 
 export type { DestinationField } from '../../../server/hub/flow-fields.ts';
 
+/** An inbound source a flow can start from (GET /sources, the built-in APPLICATION source left out). */
+export type SourceSummary = { id: string; name: string; type: string; url: string };
+/** GET /flows/source-sample: the source's last request as the steps read it. */
+export type SourceSample = { sample: { headers: Record<string, string>; body: unknown; query: Record<string, unknown>; path: string }; request_id: string; received_at: string };
+/** Where a `preset` of the palette names a source rather than an event type. */
+export const SOURCE_PRESET = 'source:';
+
 /** What the palette and the "existing destination" panel need of GET /destinations. */
 export type DestinationSummary = { id: string; name: string; type: string; disabled_at: string | null; warning: string | null };
 

@@ -1,5 +1,6 @@
 import type { Edge, Node } from '@xyflow/react';
 import { FLOW_NODE_DATA, isDestinationKind, validateGraph, type FlowGraphT, type GraphProblem, type NodeKind } from '../../../server/hub/flow-graph.ts';
+import { SOURCE_PRESET } from './flow-api.ts';
 
 /** A canvas node: its React Flow `type` is the flow node's kind, its `data` the kind's data. */
 export type CanvasNode = Node<Record<string, unknown>, NodeKind>;
@@ -41,7 +42,7 @@ export function humanize(eventType: string): string {
 export function defaultData(kind: NodeKind, preset?: string): Record<string, unknown> {
   switch (kind) {
     case 'trigger':
-      return { eventType: preset ?? '' };
+      return preset?.startsWith(SOURCE_PRESET) ? { sourceId: preset.slice(SOURCE_PRESET.length) } : { eventType: preset ?? '' };
     case 'filter':
       return { conditions: [{ field: '', op: 'eq', value: '' }], mode: 'all' };
     case 'map':

@@ -1,6 +1,6 @@
 import type { Edge } from '@xyflow/react';
 import { crmFields, ENVELOPE_FIELDS, sheetFields } from '../../../server/hub/flow-fields.ts';
-import type { ConnectionTest, CredentialSummary, DestinationField, DestinationSummary, EventType, FlowTestOut, NodeTestResult } from './flow-api.ts';
+import type { ConnectionTest, CredentialSummary, DestinationField, DestinationSummary, EventType, FlowTestOut, NodeTestResult, SourceSample, SourceSummary } from './flow-api.ts';
 import { downstreamDestinations, humanize, upstreamOf, upstreamTriggers, type CanvasNode } from './graph.ts';
 import type { PanelEnv } from './panels/common.tsx';
 
@@ -34,18 +34,30 @@ type Inputs = {
   eventTypes: EventType[];
   destinations: DestinationSummary[];
   credentials: CredentialSummary[] | null;
+  /** Inbound sources, and the last request of those loaded so far (null: none yet). */
+  sources?: SourceSummary[];
+  sourceSamples?: Record<string, SourceSample | null>;
   test: FlowTestOut | null;
   preview: (data: Record<string, unknown>) => Promise<NodeTestResult | undefined>;
   testConnection: (data: Record<string, unknown>) => Promise<ConnectionTest>;
 };
 
 /** What the selected node's panel needs to know about the rest of the flow. */
-export function panelEnv({ node, nodes, edges, eventTypes, destinations, credentials, test, preview, testConnection }: Inputs): PanelEnv {
+export function panelEnv({ node, nodes, edges, eventTypes, destinations, credentials, sources = [], sourceSamples = {}, test, preview, testConnection }: Inputs): PanelEnv {
   const triggerId = triggerOf(node.id, nodes, edges);
   const trigger = nodes.find((n) => n.id === triggerId);
   const type = eventTypes.find((t) => t.name === trigger?.data.eventType);
   let sample = type?.sample ?? {};
   let sampleFrom = type ? `the sample of “${humanize(type.name)}”` : null;
+  // A source trigger: the steps read its last request's body, and map paths start at `body`.
+  const sourceId = typeof trigger?.data.sourceId === 'string' ? trigger.data.sourceId : null;
+  const source = sourceId ? (sources.find((s) => s.id === sourceId) ?? null) : null;
+  const sourceSample = sourceId ? sourceSamples[sourceId] : undefined;
+  if (sourceId) {
+    const body = sourceSample?.sample.body;
+    sample = body && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>) : {};
+    sampleFrom = sourceSample ? `the last request to “${source?.name ?? sourceId}”` : null;
+  }
   // A map step reads what the transform before it made: the last test run shows that.
   if (node.type === 'map') {
     const transform = upstreamOf(node.id, 'transform', nodes, edges)[0];
@@ -67,5 +79,5 @@ export function panelEnv({ node, nodes, edges, eventTypes, destinations, credent
       }
     }
   }
-  return { eventTypes, destinations, credentials, sample, sampleFrom, targets, targetsFor, preview, testConnection };
+  return { eventTypes, destinations, credentials, sample, sampleFrom, targets, targetsFor, preview, testConnection, sources, source, sourceSample, samplePrefix: sourceId ? 'body' : 'data' };
 }

@@ -49,6 +49,8 @@ type Props = {
   targetsFor?: string | null;
   /** Computes the body for the preview instead of POST /mappings/preview (the flow editor runs its whole path). */
   onPreview?: (mappings: Mapping[], envelope: 'flat' | 'nested') => Promise<unknown>;
+  /** Where the sample sits in what the mappings read: `data` of a published event, `body` of an inbound request. */
+  prefix?: 'data' | 'body';
 };
 
 /**
@@ -56,10 +58,10 @@ type Props = {
  * or switch a row to a JSONata expression or a constant. With `targets`, the right side lists the
  * destination's fields and marks the required ones still empty. Preview shows the exact body.
  */
-export function MappingEditor({ sample, eventType, mappings, envelope, onChange, targets, targetsFor, onPreview }: Props) {
+export function MappingEditor({ sample, eventType, mappings, envelope, onChange, targets, targetsFor, onPreview, prefix = 'data' }: Props) {
   const [preview, setPreview] = useState<unknown>(undefined);
   const [error, setError] = useState<unknown>(null);
-  const paths = samplePaths(sample);
+  const paths = samplePaths(sample, prefix);
   const targetNames = new Set((targets ?? []).map((t) => t.name));
   const update = (i: number, m: Mapping) => onChange(mappings.map((x, j) => (j === i ? m : x)));
   /** Fills the target named `to` (adding its row when it has none) from a sample field. */
@@ -147,10 +149,10 @@ export function MappingEditor({ sample, eventType, mappings, envelope, onChange,
   return (
     <div className="mapper">
       <div className="fields" aria-label="Sample fields">
-        <h4>Event fields</h4>
+        <h4>{prefix === 'body' ? 'Request body fields' : 'Event fields'}</h4>
         {paths.map((p) => (
           <button type="button" key={p} className="field" draggable onDragStart={(e) => e.dataTransfer.setData('text/plain', p)} onClick={() => add(p)} title={`Add ${p}`}>
-            {p.replace(/^data\./, '')}
+            {p.startsWith(`${prefix}.`) ? p.slice(prefix.length + 1) : p}
           </button>
         ))}
       </div>

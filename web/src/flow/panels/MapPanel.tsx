@@ -5,16 +5,25 @@ import { Field, SampleNote, type PanelProps } from './common.tsx';
 export function MapPanel({ data, onChange, env }: PanelProps) {
   const envelope = data.envelope === 'nested' ? 'nested' : 'flat';
   const mappings = (Array.isArray(data.mappings) ? data.mappings : []) as Mapping[];
+  // A source's requests go out as the mapped body alone: no envelope to choose.
+  const request = env.samplePrefix === 'body';
   return (
     <>
       <SampleNote env={env} />
-      <Field label="Envelope" hint="Every delivery carries the event's type, id and time with your fields.">
-        <select data-testid="map-envelope" value={envelope} onChange={(e) => onChange({ ...data, envelope: e.target.value })}>
-          <option value="flat">Flat: your fields beside eventType, eventId…</option>
-          <option value="nested">Nested: your fields under data</option>
-        </select>
-      </Field>
+      {request ? (
+        <p className="flow-field-hint" data-testid="map-request-note">
+          The mapped fields are the whole body sent. Fields read the request: <code>body.…</code>, <code>headers.…</code>, <code>query.…</code>, <code>path</code>.
+        </p>
+      ) : (
+        <Field label="Envelope" hint="Every delivery carries the event's type, id and time with your fields.">
+          <select data-testid="map-envelope" value={envelope} onChange={(e) => onChange({ ...data, envelope: e.target.value })}>
+            <option value="flat">Flat: your fields beside eventType, eventId…</option>
+            <option value="nested">Nested: your fields under data</option>
+          </select>
+        </Field>
+      )}
       <MappingEditor
+        prefix={env.samplePrefix}
         sample={env.sample}
         mappings={mappings}
         envelope={envelope}

@@ -1,7 +1,7 @@
 import { useMemo, useState, type ReactNode } from 'react';
 import type { NodeKind } from '../../../../server/hub/flow-graph.ts';
 import { samplePaths } from '../../ui/MappingEditor.tsx';
-import type { ConnectionTest, CredentialSummary, DestinationField, DestinationSummary, EventType, NodeTestResult } from '../flow-api.ts';
+import type { ConnectionTest, CredentialSummary, DestinationField, DestinationSummary, EventType, NodeTestResult, SourceSample, SourceSummary } from '../flow-api.ts';
 import { DURATION_UNITS, fieldErrors, fromUnit, toUnit, type DurationUnit } from '../graph.ts';
 
 /** What a panel knows beyond its node's data; the editor builds it, tests hand one in. */
@@ -12,6 +12,14 @@ export type PanelEnv = {
   credentials: CredentialSummary[] | null;
   /** The event's data as this node sees it: the trigger's sample, or what an upstream transform made. */
   sample: Record<string, unknown>;
+  /** The workspace's inbound sources (for a source trigger). */
+  sources?: SourceSummary[];
+  /** The source whose requests reach this node, when a source trigger leads here. */
+  source?: SourceSummary | null;
+  /** That source's last request (null: none yet; undefined: not loaded). */
+  sourceSample?: SourceSample | null;
+  /** Where a map step's `from` paths start: `data` of a published event, or `body` of a source's request. */
+  samplePrefix?: 'data' | 'body';
   /** Where `sample` comes from, said to the user; null when no trigger leads here. */
   sampleFrom: string | null;
   /** The fields of the destination a map step leads to; null when it takes any field (webhook, Zapier). */
@@ -55,6 +63,13 @@ export function valueAt(sample: unknown, path: string): unknown {
 }
 
 export function SampleNote({ env }: { env: PanelEnv }) {
+  if (!env.sampleFrom && env.source) {
+    return (
+      <p className="flow-note" data-testid="sample-none">
+        No request has reached {env.source.name} yet: send one to <code>{env.source.url}</code> to pick its fields here, or type them.
+      </p>
+    );
+  }
   return env.sampleFrom ? <p className="flow-field-hint">Fields come from {env.sampleFrom}.</p> : <p className="flow-note">Connect a trigger to this step to pick its fields from a sample event.</p>;
 }
 
