@@ -114,4 +114,16 @@ describe('flows from inbound sources in the editor', () => {
     const mixed = toGraph([...graph.nodes.map((n) => ({ id: n.id, type: n.kind, position: n.position, data: n.data as Record<string, unknown> })), node('t2', 'trigger', { eventType: 'lead.captured' })], [...edges, edge('t2', 'w1')]);
     expect(validateGraph(mixed).map((p) => p.path)).toEqual(['nodes.w1']);
   });
+
+  it('a sheet fed by a source needs every column mapped: no envelope fills eventId', () => {
+    const t = node('t1', 'trigger', { sourceId: 'src_shop' });
+    const m = node('m1', 'map', { mappings: [{ to: 'Email', from: 'body.email' }], envelope: 'flat' });
+    const s = node('s1', 'sheets', { spreadsheetId: '1AbCdEfGhIjKlMnOp', sheetName: 'Orders', columns: ['Email', 'eventId'] });
+    const edges = [edge('t1', 'm1'), edge('m1', 's1')];
+    expect(envFor(m, [t, m, s], edges, { src_shop: last }).targets?.map((f) => [f.name, f.required])).toEqual([['Email', true], ['eventId', true]]);
+    expect(validateGraph(toGraph([t, m, s], edges))).toEqual([expect.objectContaining({ path: 'nodes.s1.data.columns.1' })]);
+    // From an event type, the envelope fills eventId.
+    const e = node('t1', 'trigger', { eventType: 'lead.captured' });
+    expect(validateGraph(toGraph([e, m, s], edges))).toEqual([]);
+  });
 });

@@ -15,10 +15,11 @@ export function triggerOf(nodeId: string, nodes: CanvasNode[], edges: Edge[]): s
  * columns (those the envelope fills need no mapping), a CRM preset's contact fields; null when
  * it takes anything (webhook, Zapier, a generic CRM, an existing destination).
  */
-export function destinationTargets(dest: CanvasNode, envelope: 'flat' | 'nested'): DestinationField[] | null {
+export function destinationTargets(dest: CanvasNode, envelope: 'flat' | 'nested' | null): DestinationField[] | null {
   if (dest.type === 'sheets') {
     const columns = Array.isArray(dest.data.columns) ? (dest.data.columns as string[]) : [];
-    const byEnvelope = new Set(ENVELOPE_FIELDS[envelope]);
+    // null: a source's requests, sent without the envelope, so every column needs its mapping.
+    const byEnvelope = new Set(envelope ? ENVELOPE_FIELDS[envelope] : []);
     return sheetFields(columns).fields.map((f) => (byEnvelope.has(f.name) ? { ...f, required: false, description: `${f.description}: every delivery carries it` } : f));
   }
   if (dest.type === 'crm' && (dest.data.preset === 'hubspot' || dest.data.preset === 'pipedrive')) return crmFields(dest.data.preset).fields;
@@ -72,7 +73,7 @@ export function panelEnv({ node, nodes, edges, eventTypes, destinations, credent
   if (node.type === 'map') {
     const envelope = node.data.envelope === 'nested' ? 'nested' : 'flat';
     for (const dest of downstreamDestinations(node.id, nodes, edges)) {
-      targets = destinationTargets(dest, envelope);
+      targets = destinationTargets(dest, sourceId ? null : envelope);
       if (targets) {
         targetsFor = DEST_NAME[dest.type] ?? 'The destination';
         break;
