@@ -4,13 +4,12 @@
 import type { Locator } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestBrowser } from './support/browser.ts';
+import { canvasActions, type Pos } from './support/canvas.ts';
 import { closePortal, sentBodyInEventsLog, signUp, startPortal } from './support/portal.ts';
 import { waitFor, type TestHub } from './support/hub.ts';
 import type { startReceiver } from './support/receiver.ts';
 
 const lead = { name: 'Jane Smith', email: 'Jane@Example.com', phone: '+15555550123', chatbot_name: 'Acme Plumbing Bot', intent: 'request_quote' };
-
-type Pos = { x: number; y: number };
 
 describe('portal: a lead → webhook flow drawn on the canvas delivers exactly the mapped fields', () => {
   let hub: TestHub;
@@ -23,52 +22,11 @@ describe('portal: a lead → webhook flow drawn on the canvas delivers exactly t
   const click = async (l: Locator) => (count.clicks++, l.click());
   const fill = async (l: Locator, text: string) => (count.fields++, l.fill(text));
   const drag = async (from: Locator, to: Locator) => (count.drags++, from.dragTo(to));
-  let dispatchedDrops = 0;
-
-  /** Drags a palette item onto the canvas at (x, y) of the React Flow pane; dispatches the HTML5 events by hand if dragTo did not drop. */
-  async function dropOnCanvas(item: Locator, at: Pos): Promise<void> {
-    const { page } = b;
-    count.drags++;
-    const pane = page.locator('.react-flow');
-    const before = await page.locator('.react-flow__node').count();
-    await item.dragTo(pane, { targetPosition: at });
-    if ((await page.locator('.react-flow__node').count()) > before) return;
-    dispatchedDrops++;
-    const box = (await pane.boundingBox())!;
-    const dt = await page.evaluateHandle(() => new DataTransfer());
-    await item.dispatchEvent('dragstart', { dataTransfer: dt });
-    const opts = { dataTransfer: dt, clientX: box.x + at.x, clientY: box.y + at.y };
-    await pane.dispatchEvent('dragover', opts);
-    await pane.dispatchEvent('drop', opts);
-    await waitFor(async () => (await page.locator('.react-flow__node').count()) > before, 5_000, 'the dropped node');
-  }
-
-  /** Drags from one node's source handle to another's target handle. */
-  async function connect(from: string, to: string): Promise<void> {
-    const { page } = b;
-    count.drags++;
-    const a = (await page.getByTestId(`node-${from}`).locator('.react-flow__handle.source').boundingBox())!;
-    const z = (await page.getByTestId(`node-${to}`).locator('.react-flow__handle.target').boundingBox())!;
-    await page.mouse.move(a.x + a.width / 2, a.y + a.height / 2);
-    await page.mouse.down();
-    await page.mouse.move(z.x + z.width / 2, z.y + z.height / 2, { steps: 12 });
-    await page.mouse.up();
-  }
-
-  /** Each node's flow position, from the DOM transform React Flow puts on `.react-flow__node`. */
-  async function positions(): Promise<Record<string, Pos>> {
-    return b.page.evaluate(() => {
-      const out: Record<string, { x: number; y: number }> = {};
-      for (const el of document.querySelectorAll<HTMLElement>('.react-flow__node')) {
-        const m = /translate\(\s*(-?[\d.]+)px,\s*(-?[\d.]+)px\)/.exec(el.style.transform);
-        if (m) out[el.dataset.id ?? '?'] = { x: Number(m[1]), y: Number(m[2]) };
-      }
-      return out;
-    });
-  }
+  let canvas: ReturnType<typeof canvasActions>;
 
   beforeAll(async () => {
     ({ hub, receiver, b } = await startPortal());
+    canvas = canvasActions(b.page, () => count.drags++);
   }, 120_000);
   afterAll(() => closePortal({ hub, receiver, b }));
 
@@ -88,16 +46,16 @@ describe('portal: a lead → webhook flow drawn on the canvas delivers exactly t
     // Drag the trigger, a map step and a webhook onto the canvas, one under the other.
     const trigger = page.getByTestId('palette-trigger-lead.captured');
     await trigger.waitFor({ timeout: 15_000 });
-    await dropOnCanvas(trigger, { x: 20, y: 40 });
-    await dropOnCanvas(page.getByTestId('palette-map'), { x: 20, y: 220 });
-    await dropOnCanvas(page.getByTestId('palette-webhook'), { x: 20, y: 400 });
+    await canvas.dropOnCanvas(trigger, { x: 20, y: 40 });
+    await canvas.dropOnCanvas(page.getByTestId('palette-map'), { x: 20, y: 220 });
+    await canvas.dropOnCanvas(page.getByTestId('palette-webhook'), { x: 20, y: 400 });
     for (const id of ['trigger_1', 'map_1', 'webhook_1']) await page.getByTestId(`node-${id}`).waitFor();
     expect(await page.getByTestId('node-trigger_1').textContent()).toContain('lead.captured');
 
     // Connect trigger → map → webhook. The open side panel leaves the canvas too narrow for the source handles at 1280 px: close it first.
     await click(page.getByRole('button', { name: 'Close panel' }));
-    await connect('trigger_1', 'map_1');
-    await connect('map_1', 'webhook_1');
+    await canvas.connect('trigger_1', 'map_1');
+    await canvas.connect('map_1', 'webhook_1');
     await expect.poll(() => page.locator('.react-flow__edge').count(), { timeout: 10_000 }).toBe(2);
 
     // Map name and email by dragging them onto "Fields to send".
@@ -148,7 +106,7 @@ describe('portal: a lead → webhook flow drawn on the canvas delivers exactly t
     expect(JSON.parse(receiver.received[0].body.toString())).toMatchObject({ name: 'Jane Smith', email: 'jane@example.com', eventType: 'lead.captured' });
     receiver.received.length = 0;
     await click(page.getByTestId('test-close'));
-    const drawn = await positions();
+    const drawn = await canvas.positions();
 
     // Save; the secret is shown once.
     await click(page.getByTestId('save-flow'));
@@ -194,7 +152,7 @@ describe('portal: a lead → webhook flow drawn on the canvas delivers exactly t
     await b.screenshot('flow-events-log');
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
     console.log(
-      `e2e flow story (the time a first-time user needs for the lead → webhook flow): ${count.clicks} clicks, ${count.drags} drags, ${count.fields} typed fields (+ ${count.refreshes} presses of Refresh while delivering; ${dispatchedDrops} palette drops needed hand-dispatched drag events), in ${seconds} s (sign-up to delivered-and-inspected)`,
+      `e2e flow story (the time a first-time user needs for the lead → webhook flow): ${count.clicks} clicks, ${count.drags} drags, ${count.fields} typed fields (+ ${count.refreshes} presses of Refresh while delivering; ${canvas.dispatchedDrops()} palette drops needed hand-dispatched drag events), in ${seconds} s (sign-up to delivered-and-inspected)`,
     );
 
     // Back to Flows, reopen: the same graph.
@@ -206,7 +164,7 @@ describe('portal: a lead → webhook flow drawn on the canvas delivers exactly t
     expect(await page.getByTestId('flow-name').inputValue()).toBe('Leads to CRM');
     await expect.poll(() => page.locator('.react-flow__node').count(), { timeout: 10_000 }).toBe(3);
     await expect.poll(() => page.locator('.react-flow__edge').count(), { timeout: 10_000 }).toBe(2);
-    const reopened = await positions();
+    const reopened = await canvas.positions();
     expect(Object.keys(reopened).sort()).toEqual(['map_1', 'trigger_1', 'webhook_1']);
     for (const id of Object.keys(drawn)) {
       expect(Math.abs(reopened[id].x - drawn[id].x)).toBeLessThanOrEqual(3);
@@ -232,7 +190,7 @@ describe('portal: a lead → webhook flow drawn on the canvas delivers exactly t
     await page.waitForURL(/\/flows\/new$/);
     await page.getByTestId('flow-name').fill('Orphan webhook');
     await page.getByTestId('palette-trigger-lead.captured').waitFor({ timeout: 15_000 });
-    await dropOnCanvas(page.getByTestId('palette-webhook'), { x: 80, y: 120 });
+    await canvas.dropOnCanvas(page.getByTestId('palette-webhook'), { x: 80, y: 120 });
     await page.getByTestId('webhook-url').fill(`${receiver.url}/orphan`);
 
     const problems = page.getByTestId('problems-webhook_1');
