@@ -12,7 +12,9 @@ const newest = (dir) =>
   }, 0);
 
 const built = fs.existsSync(out) ? fs.statSync(out).mtimeMs : 0;
-const sources = Math.max(newest('web'), fs.statSync('vite.config.ts').mtimeMs);
+// The portal imports shared schemas from server/ and connectors/ (flow-graph.ts, flow-fields.ts…):
+// a change there must rebuild it too. A needless rebuild costs a second or two.
+const sources = Math.max(newest('web'), newest('server'), newest('connectors'), fs.statSync('vite.config.ts').mtimeMs);
 if (built < sources) {
   console.log('building the portal…');
   const r = spawnSync(process.execPath, ['node_modules/vite/bin/vite.js', 'build', '--logLevel', 'warn'], { stdio: 'inherit' });

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,6 +20,9 @@ declare module 'vitest' {
  * Without: an embedded database initialised and migrated once, copied for every test app.
  */
 export default async function setup(project: TestProject) {
+  // Browser tests in parallel workers would otherwise race to rebuild web/dist under each other.
+  const build = spawnSync(process.execPath, ['scripts/build-web-if-needed.mjs'], { encoding: 'utf8' });
+  if (build.status !== 0) throw new Error(`building the portal failed:\n${build.stdout}\n${build.stderr}`);
   const server = process.env.DATABASE_URL;
   if (server) {
     const name = `wirehub_test_${Date.now()}_${process.pid}`;
