@@ -232,6 +232,84 @@ export interface CredentialsTable {
   updated_at: Generated<Date>;
 }
 
+export type LeadField = 'name' | 'email' | 'phone';
+export interface ChatbotSettings {
+  lead_capture: { fields: LeadField[]; after_messages: number; default_region?: string | null };
+  escalation: { keywords: string[]; after_fallbacks: number; on_thumbs_down: boolean };
+  rate_limits: { per_minute: number; per_day: number };
+  allowed_origins: string[];
+  confidence_threshold: number;
+}
+export interface ChatbotsTable {
+  id: string;
+  workspace_id: string;
+  name: string;
+  welcome_message: Generated<string>;
+  public_key: string;
+  settings: Json<ChatbotSettings>;
+  /** Bumped on every entry change: the search index cache key across processes. */
+  kb_version: Generated<number>;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+export interface KbEntriesTable {
+  id: string;
+  chatbot_id: string;
+  workspace_id: string;
+  question: string;
+  answer: string;
+  tags: Generated<string[]>;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+export interface ConversationLead {
+  name?: string;
+  email?: string;
+  phone?: string;
+}
+export interface ConversationsTable {
+  id: string;
+  chatbot_id: string;
+  workspace_id: string;
+  visitor_id: string;
+  started_at: Generated<Date>;
+  last_message_at: Generated<Date>;
+  ended_at: NullableTimestamp;
+  escalated_at: NullableTimestamp;
+  lead: Json<ConversationLead>;
+  lead_captured_at: NullableTimestamp;
+  fallbacks: Generated<number>;
+  fallback_streak: Generated<number>;
+  visitor_messages: Generated<number>;
+}
+export interface ChatMessagesTable {
+  id: string;
+  conversation_id: string;
+  workspace_id: string;
+  role: 'visitor' | 'bot';
+  text: string;
+  entry_ids: Generated<string[]>;
+  /** For a bot reply: the visitor message it answered. */
+  query: string | null;
+  fallback: Generated<boolean>;
+  created_at: Generated<Date>;
+}
+export interface MessageRatingsTable {
+  message_id: string;
+  visitor_id: string;
+  conversation_id: string;
+  workspace_id: string;
+  rating: 'up' | 'down';
+  comment: string | null;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+export interface ChatRateCountersTable {
+  key: string;
+  window_start: Date;
+  count: Generated<number>;
+}
+
 export interface DB {
   workspaces: WorkspacesTable;
   users: UsersTable;
@@ -252,6 +330,12 @@ export interface DB {
   bulk_operations: BulkOperationsTable;
   dedupe_keys: DedupeKeysTable;
   credentials: CredentialsTable;
+  chatbots: ChatbotsTable;
+  kb_entries: KbEntriesTable;
+  conversations: ConversationsTable;
+  chat_messages: ChatMessagesTable;
+  message_ratings: MessageRatingsTable;
+  chat_rate_counters: ChatRateCountersTable;
 }
 
 export type SourceRow = Selectable<SourcesTable>;
@@ -264,4 +348,9 @@ export type EventTypeRow = Selectable<EventTypesTable>;
 export type FlowRow = Selectable<FlowsTable>;
 export type BulkOperationRow = Selectable<BulkOperationsTable>;
 export type CredentialRow = Selectable<CredentialsTable>;
+export type ChatbotRow = Selectable<ChatbotsTable>;
+export type KbEntryRow = Selectable<KbEntriesTable>;
+export type ConversationRow = Selectable<ConversationsTable>;
+export type ChatMessageRow = Selectable<ChatMessagesTable>;
+export type MessageRatingRow = Selectable<MessageRatingsTable>;
 export type NewAttempt = Insertable<AttemptsTable>;
