@@ -4,6 +4,7 @@ import { useAuth } from './auth.tsx';
 const NAV: [string, string][] = [
   ['/flows', 'Flows'],
   ['/webhooks', 'Webhooks'],
+  ['/chatbots', 'Chatbots'],
   ['/events', 'Events log'],
   ['/sources', 'Sources'],
   ['/destinations', 'Destinations'],

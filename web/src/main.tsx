@@ -11,6 +11,7 @@ import { ApiKeys } from './pages/ApiKeys.tsx';
 import { Secrets } from './pages/Secrets.tsx';
 import { Settings } from './pages/Settings.tsx';
 import { EventTypes } from './pages/EventTypes.tsx';
+import { Chatbots } from './pages/Chatbots.tsx';
 import './styles.css';
 
 // The canvas (React Flow) is most of the bundle: only the flow pages load it.
@@ -48,6 +49,7 @@ function App() {
         <Route path="/destinations" element={<Gateway tab="destinations" />} />
         <Route path="/connections" element={<Gateway tab="connections" />} />
         <Route path="/event-types" element={<EventTypes />} />
+        <Route path="/chatbots/*" element={<Chatbots />} />
         <Route path="/api-keys" element={<ApiKeys />} />
         <Route path="/secrets" element={<Secrets />} />
         <Route path="/settings" element={<Settings />} />

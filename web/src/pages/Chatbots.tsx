@@ -1,0 +1,193 @@
+import { useState } from 'react';
+import { NavLink, Route, Routes, useNavigate, useParams } from 'react-router';
+import { api } from '../api.ts';
+import { ErrorBox } from '../ui/ErrorBox.tsx';
+import { useLoad } from '../ui/useLoad.ts';
+import { ChatbotForm } from './chatbots/ChatbotForm.tsx';
+import { Conversations } from './chatbots/Conversations.tsx';
+import { InstallTab } from './chatbots/InstallTab.tsx';
+import { KnowledgeBase } from './chatbots/KnowledgeBase.tsx';
+import { Leads } from './chatbots/Leads.tsx';
+import { TABS, type Chatbot, type List, type Tab } from './chatbots/types.ts';
+import { ConfirmDelete, when } from './gateway/parts.tsx';
+import './chatbots/chatbots.css';
+
+/** /chatbots (the list) and /chatbots/:id/:tab (one chatbot). */
+export function Chatbots() {
+  return (
+    <Routes>
+      <Route index element={<ChatbotList />} />
+      <Route path=":id/:tab?" element={<ChatbotPage />} />
+    </Routes>
+  );
+}
+
+function ChatbotList() {
+  const bots = useLoad(() => api<List<Chatbot>>('GET', '/chatbots?limit=100'));
+  const [creating, setCreating] = useState(false);
+  const navigate = useNavigate();
+  const rows = bots.data?.models ?? [];
+  return (
+    <section>
+      <header className="row">
+        <h1>Chatbots</h1>
+        {!creating && (
+          <button className="primary" onClick={() => setCreating(true)}>
+            New chatbot
+          </button>
+        )}
+      </header>
+      <p className="muted">A chat bubble for your website that answers from your knowledge base, collects leads and hands over to a person when asked.</p>
+      {creating && <ChatbotForm onSaved={(bot) => navigate(`/chatbots/${bot.id}/install`)} onCancel={() => setCreating(false)} />}
+      <ErrorBox error={bots.error} />
+      {bots.loading && !bots.data && <p className="loading">Loading…</p>}
+      {bots.data && rows.length === 0 && !creating && (
+        <div className="empty">
+          <p>No chatbots yet. Create one, add a few questions and answers, and paste one line into your website.</p>
+        </div>
+      )}
+      {rows.length > 0 && (
+        <table aria-label="Chatbots">
+          <thead>
+            <tr>
+              <th>Name</th>
+              <th>Public key</th>
+              <th>Allowed origins</th>
+              <th>Created</th>
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((b) => (
+              <tr key={b.id} data-testid="chatbot-row">
+                <td>
+                  <NavLink to={`/chatbots/${b.id}`}>{b.name}</NavLink>
+                </td>
+                <td className="mono">{b.public_key}</td>
+                <td className="mono">{b.settings.allowed_origins.join(', ') || <span className="warn">none yet</span>}</td>
+                <td>{when(b.created_at)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}
+
+function ChatbotPage() {
+  const { id = '', tab = 'settings' } = useParams();
+  const bot = useLoad(() => api<Chatbot>('GET', `/chatbots/${id}`), [id]);
+  const [saved, setSaved] = useState(false);
+  const [deleting, setDeleting] = useState(false);
+  const [rotating, setRotating] = useState(false);
+  const navigate = useNavigate();
+  const current: Tab = TABS.some((t) => t.tab === tab) ? (tab as Tab) : 'settings';
+
+  if (!bot.data)
+    return (
+      <section>
+        <NavLink to="/chatbots">← Chatbots</NavLink>
+        <ErrorBox error={bot.error} />
+        {bot.loading && <p className="loading">Loading…</p>}
+      </section>
+    );
+  const b = bot.data;
+  return (
+    <section>
+      <NavLink to="/chatbots">← Chatbots</NavLink>
+      <header className="row">
+        <h1>{b.name}</h1>
+        <div className="row">
+          <button onClick={() => setRotating(true)}>Rotate public key</button>
+          <button className="danger" onClick={() => setDeleting(true)}>
+            Delete chatbot
+          </button>
+        </div>
+      </header>
+      {deleting && (
+        <ConfirmDelete
+          title={`Delete “${b.name}”?`}
+          onCancel={() => setDeleting(false)}
+          onConfirm={async () => {
+            await api('DELETE', `/chatbots/${b.id}`);
+            navigate('/chatbots');
+          }}
+        >
+          <p>Its knowledge base, conversations and leads are deleted with it, and the widget stops working on every site.</p>
+        </ConfirmDelete>
+      )}
+      {rotating && (
+        <RotateKey
+          bot={b}
+          onDone={async () => {
+            setRotating(false);
+            await bot.reload();
+          }}
+          onCancel={() => setRotating(false)}
+        />
+      )}
+      <nav className="tabs" aria-label="Chatbot sections">
+        {TABS.map((t) => (
+          <NavLink key={t.tab} to={`/chatbots/${b.id}/${t.tab}`} className={current === t.tab ? 'active' : ''} end data-testid={`tab-${t.tab}`}>
+            {t.label}
+          </NavLink>
+        ))}
+      </nav>
+      {current === 'settings' && (
+        <>
+          {saved && (
+            <p className="notice" role="status">
+              Saved.
+            </p>
+          )}
+          <ChatbotForm
+            key={b.updated_at}
+            bot={b}
+            onSaved={async () => {
+              setSaved(true);
+              await bot.reload();
+            }}
+          />
+        </>
+      )}
+      {current === 'install' && <InstallTab bot={b} />}
+      {current === 'knowledge' && <KnowledgeBase bot={b} />}
+      {current === 'conversations' && <Conversations bot={b} />}
+      {current === 'leads' && <Leads bot={b} />}
+      <p className="muted small-text">Created {when(b.created_at)}</p>
+    </section>
+  );
+}
+
+function RotateKey({ bot, onDone, onCancel }: { bot: Chatbot; onDone: () => Promise<void>; onCancel: () => void }) {
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  return (
+    <div className="confirm" role="alertdialog" aria-label="Rotate the public key">
+      <strong>Rotate the public key of “{bot.name}”?</strong>
+      <p>The snippet on your website stops working until you replace it with the new one.</p>
+      <ErrorBox error={error} />
+      <div className="row">
+        <button
+          className="danger"
+          disabled={busy}
+          onClick={async () => {
+            setBusy(true);
+            try {
+              await api('POST', `/chatbots/${bot.id}/rotate-key`);
+              await onDone();
+            } catch (err) {
+              setError(err);
+              setBusy(false);
+            }
+          }}
+        >
+          Yes, rotate
+        </button>
+        <button autoFocus disabled={busy} onClick={onCancel}>
+          Cancel
+        </button>
+      </div>
+    </div>
+  );
+}
