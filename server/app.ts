@@ -38,6 +38,7 @@ import { credentialsRoutes } from './settings/credentials.routes.ts';
 import { IngestWriter } from './ingest/ingest-writer.ts';
 import { ingestRoutes } from './ingest/ingest.routes.ts';
 import { startJobs, type Jobs } from './jobs/agenda.ts';
+import { publicInfoRoutes } from './chat/public-info.routes.ts';
 
 export type Wirehub = {
   deps: Deps;
@@ -63,6 +64,7 @@ function apiRouter(deps: Deps, writer: IngestWriter): Router {
   api.use('/auth/signup', rateLimit({ windowMs: 60_000, limit: 20, handler: (_q, res) => void res.status(429).json({ error: { code: 'RATE_LIMITED', message: 'Too many sign-ups from this address; wait a minute.' } }) }));
   api.use('/auth/login', rateLimit({ windowMs: 60_000, limit: 30, handler: (_q, res) => void res.status(429).json({ error: { code: 'RATE_LIMITED', message: 'Too many log-in attempts; wait a minute.' } }) }));
   api.use(publicAuthRoutes(deps));
+  api.use(publicInfoRoutes(deps));
 
   const secured = Router();
   secured.use(...apiRateLimit(deps.config.apiRateLimitPerMinute), authenticate(deps), requireScopeByMethod);
@@ -119,6 +121,12 @@ function healthRoutes(deps: Deps): Router {
 function portal(app: express.Express) {
   const dist = path.resolve('web/dist');
   if (!fs.existsSync(path.join(dist, 'index.html'))) return;
+  // The chat widget runs on other sites: loadable from any origin, and revalidated within minutes
+  // because its name never changes when it does.
+  app.get('/widget.js', (_req, res) => {
+    res.set({ 'Access-Control-Allow-Origin': '*', 'Cross-Origin-Resource-Policy': 'cross-origin', 'Cache-Control': 'public, max-age=300, stale-while-revalidate=86400' });
+    res.sendFile(path.join(dist, 'widget.js'));
+  });
   app.use(express.static(dist, { index: 'index.html', maxAge: '1h' }));
   app.get('/{*rest}', (req, res, next) => {
     if (req.path.startsWith('/api') || req.path.startsWith('/e/')) return next();
