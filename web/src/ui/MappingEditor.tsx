@@ -132,7 +132,7 @@ export function MappingEditor({ sample, eventType, mappings, envelope, onChange,
           aria-label="Source"
           className="mono"
           value={m ? sourceOf(m) : ''}
-          placeholder={isMissing ? 'required: drag a field here' : kind === 'expression' ? '$lowercase(data.email)' : kind === 'from' ? 'data.email' : 'a fixed value'}
+          placeholder={isMissing ? 'drag a field here' : kind === 'expression' ? '$lowercase(data.email)' : kind === 'from' ? 'data.email' : 'a fixed value'}
           onChange={(e) => {
             const base = m ?? { to };
             set(kind === 'from' ? { ...base, to, from: e.target.value } : kind === 'expression' ? { ...base, to, expression: e.target.value } : { to, value: e.target.value });
@@ -169,7 +169,7 @@ export function MappingEditor({ sample, eventType, mappings, envelope, onChange,
               </p>
             )}
             {auto.length > 0 && (
-              <button type="button" data-testid="map-auto" onClick={() => onChange([...mappings, ...auto])}>
+              <button type="button" data-testid="map-auto" onClick={() => onChange([...mappings, ...auto])} title={`Fill ${auto.map((a) => `${a.to} ← ${a.from}`).join(', ')}`}>
                 Fill {auto.length} field{auto.length > 1 ? 's' : ''} with the same name ({auto.map((a) => a.to).join(', ')})
               </button>
             )}
@@ -180,7 +180,7 @@ export function MappingEditor({ sample, eventType, mappings, envelope, onChange,
           </>
         )}
         {targets && targets.length > 0 && mappings.some((m) => !targetNames.has(m.to)) && <h4 className="muted">Other fields</h4>}
-        {mappings.length === 0 && !targets?.length && <p className="muted">Click or drag a field from the left to send it.</p>}
+        {mappings.length === 0 && !targets?.length && <p className="muted">Click or drag an event field to send it.</p>}
         {mappings.map((m, i) => (targetNames.has(m.to) ? null : row(m, i)))}
         <button type="button" data-testid="map-preview" onClick={() => void runPreview()}>
           Preview the body
