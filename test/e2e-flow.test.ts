@@ -52,8 +52,7 @@ describe('portal: a lead → webhook flow drawn on the canvas delivers exactly t
     for (const id of ['trigger_1', 'map_1', 'webhook_1']) await page.getByTestId(`node-${id}`).waitFor();
     expect(await page.getByTestId('node-trigger_1').textContent()).toContain('lead.captured');
 
-    // Connect trigger → map → webhook. The open side panel leaves the canvas too narrow for the source handles at 1280 px: close it first.
-    await click(page.getByRole('button', { name: 'Close panel' }));
+    // Connect trigger → map → webhook with the webhook's panel still open: the canvas keeps the nodes and their handles in sight beside it.
     await canvas.connect('trigger_1', 'map_1');
     await canvas.connect('map_1', 'webhook_1');
     await expect.poll(() => page.locator('.react-flow__edge').count(), { timeout: 10_000 }).toBe(2);

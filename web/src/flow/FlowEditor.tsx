@@ -122,20 +122,35 @@ function Editor() {
     return { problems: merged, test: testResult?.nodes ?? null, stats, destinations, sources };
   }, [problems, serverProblems, testResult, stats, destinations, sources]);
 
-  // Keep the selected node in sight when the panel opens beside it or the drawer below it (the
-  // canvas shrinks); 250 ms lets React Flow measure the new size first.
+  // The panel opening beside the nodes (or the drawer below them) shrinks the canvas and can hide
+  // nodes and the handles that connect them. When the whole graph fits at the current zoom, shift
+  // the view just enough to show all of it, handles included, so nodes can be connected with the
+  // panel open; a larger graph brings at least the selected node into view. 250 ms lets React Flow
+  // measure the new size first.
   useEffect(() => {
     if (!selected) return;
     const timer = setTimeout(() => {
-      const n = rf.getInternalNode(selected);
       const box = canvasRef.current?.getBoundingClientRect();
-      if (!n || !box) return;
+      const all = rf.getNodes();
+      if (!box || !all.length) return;
+      const { x: vx, y: vy, zoom } = rf.getViewport();
+      const b = rf.getNodesBounds(all);
+      const room = 16; // a handle sits half outside its node
+      if (b.width * zoom + 2 * room <= box.width && b.height * zoom + 2 * room <= box.height) {
+        const shift = (lo: number, hi: number, size: number) => (lo < room ? room - lo : hi > size - room ? size - room - hi : 0);
+        const dx = shift(b.x * zoom + vx, (b.x + b.width) * zoom + vx, box.width);
+        const dy = shift(b.y * zoom + vy, (b.y + b.height) * zoom + vy, box.height);
+        if (dx || dy) void rf.setViewport({ x: vx + dx, y: vy + dy, zoom }, { duration: 200 });
+        return;
+      }
+      const n = rf.getInternalNode(selected);
+      if (!n) return;
       const { x, y } = n.internals.positionAbsolute;
       const w = n.measured.width ?? 180;
       const h = n.measured.height ?? 60;
       const tl = rf.flowToScreenPosition({ x, y });
       const br = rf.flowToScreenPosition({ x: x + w, y: y + h });
-      if (tl.x < box.left || br.x > box.right || tl.y < box.top || br.y > box.bottom) void rf.setCenter(x + w / 2, y + h / 2, { zoom: rf.getZoom(), duration: 200 });
+      if (tl.x < box.left || br.x > box.right || tl.y < box.top || br.y > box.bottom) void rf.setCenter(x + w / 2, y + h / 2, { zoom, duration: 200 });
     }, 250);
     return () => clearTimeout(timer);
   }, [selected, panelCollapsed, testOpen, rf]);
