@@ -35,10 +35,10 @@ describe('portal: a lead → Google Sheet flow drawn on the canvas writes exactl
   let canvas: ReturnType<typeof canvasActions>;
 
   /**
-   * Drags a sample field onto a column's row lower in the side panel. The panel scrolls, and a drag
-   * that scrolls it on the way drops off target, so first turn the wheel, as a user would, until the
-   * row is just in sight; the field must still show then (the panel cannot otherwise show both), and
-   * the mouse takes it from the visible part of the field to the row.
+   * Drags a sample field onto a column's row in the side panel. A drag that scrolls the panel on the
+   * way drops off target, so should the row be out of sight, first turn the wheel, as a user would,
+   * until it is just in sight (counted); the fields' strip sticks to the top of the panel, so the
+   * field must show then, and the mouse takes it from the visible part of the field to the row.
    */
   async function dragInPanel(field: Locator, target: Locator): Promise<void> {
     const { page } = b;
@@ -66,13 +66,9 @@ describe('portal: a lead → Google Sheet flow drawn on the canvas writes exactl
     await page.mouse.up();
   }
 
-  /** The cells of the array a JsonView shows under `container` (its top-level leaves, parsed back from their JSON text). */
-  async function shownArray(container: Locator): Promise<unknown[]> {
-    return container.evaluate((el) => {
-      const root = el.querySelector(':scope details.json');
-      if (!root) return [];
-      return [...root.querySelectorAll(':scope > .json-children > div > .json-leaf')].map((leaf) => JSON.parse(leaf.lastElementChild?.textContent ?? 'null') as unknown);
-    });
+  /** The row a sheet table under `container` shows: each column's cell, in the columns' order. */
+  async function shownRow(container: Locator): Promise<string[]> {
+    return Promise.all(COLUMNS.map(async (c) => (await container.getByTestId(`sheet-cell-${c}`).textContent()) ?? ''));
   }
 
   beforeAll(async () => {
@@ -139,8 +135,13 @@ describe('portal: a lead → Google Sheet flow drawn on the canvas writes exactl
     expect(await reached.textContent()).toContain('the header row will be written');
     expect(google.grid()).toEqual([]);
 
-    // Connect lead → map → sheet. The open side panel leaves the canvas too narrow for the source handles at 1280 px: close it first.
-    await click(page.getByRole('button', { name: 'Close panel' }));
+    // Connect lead → map → sheet with the sheet's panel still open: the canvas keeps every node and its handles in sight beside it.
+    const inCanvas = async (id: string) => {
+      const h = (await page.getByTestId(`node-${id}`).locator('.react-flow__handle.source').boundingBox())!;
+      const c = (await page.getByTestId('canvas').boundingBox())!;
+      return h.x >= c.x && h.x + h.width <= c.x + c.width && h.y >= c.y && h.y + h.height <= c.y + c.height;
+    };
+    for (const id of ['trigger_1', 'map_1']) expect(await inCanvas(id), `${id}'s handle beside the open panel`).toBe(true);
     await canvas.connect('trigger_1', 'map_1');
     await canvas.connect('map_1', 'sheets_1');
     await expect.poll(() => page.locator('.react-flow__edge').count(), { timeout: 10_000 }).toBe(2);
@@ -165,13 +166,19 @@ describe('portal: a lead → Google Sheet flow drawn on the canvas writes exactl
     expect(await page.getByTestId('test-status-sheets_1').textContent()).toBe('passed');
     expect(await page.getByTestId('test-badge-trigger_1').textContent()).toContain('passed');
     expect(await page.getByTestId('test-status-map_1').textContent()).toBe('passed');
-    const testedRow = await shownArray(inDrawer);
+    // The row, column by column, in the drawer and on the node; the phone's apostrophe explained.
+    const testedRow = await shownRow(inDrawer);
     expect(testedRow).toEqual(ROW_SENT);
-    expect(await page.getByTestId('test-output-node-sheets_1').textContent()).toBe(ROW_SENT.map((c, i) => `${i}: ${JSON.stringify(c)}`).join('\n'));
+    expect(await inDrawer.getByTestId('sheet-row-hint').textContent()).toBe("phone: shown in Sheets without the leading '");
+    const onNode = page.getByTestId('test-output-node-sheets_1');
+    expect(await shownRow(onNode)).toEqual(ROW_SENT);
+    expect(await onNode.getByTestId('sheet-row-hint').textContent()).toContain('phone');
     expect(google.grid()).toEqual([]);
-    // The drawer lists every node's output, the sheet's last: scroll it into sight, and let the canvas fit all three nodes above the drawer.
-    count.scrolls++;
-    await page.getByTestId('test-node-sheets_1').scrollIntoViewIfNeeded();
+    // What the sheet would get comes first in the drawer, in sight without scrolling; the canvas fits all three nodes above the drawer.
+    const drawerBody = (await page.locator('.flow-drawer-body').boundingBox())!;
+    const rowShown = (await inDrawer.locator('table').boundingBox())!;
+    expect(rowShown.y + rowShown.height, 'the tested row in sight in the drawer').toBeLessThanOrEqual(drawerBody.y + drawerBody.height);
+    expect(await page.locator('.flow-drawer-body').evaluate((e) => e.scrollTop)).toBe(0);
     const aboveDrawer = async () => {
       const node = (await page.getByTestId('node-sheets_1').boundingBox())!;
       return node.y + node.height <= (await page.getByTestId('test-drawer').boundingBox())!.y;
@@ -219,6 +226,12 @@ describe('portal: a lead → Google Sheet flow drawn on the canvas writes exactl
     // The events log shows the delivery SUCCESSFUL, with the row it sent.
     const bodyText = await sentBodyInEventsLog(page, { click }, '"Jane Smith"', () => count.refreshes++);
     for (const s of ROW_SENT) expect(bodyText).toContain(JSON.stringify(s));
+    const sentBody = page.getByTestId('event-detail').getByTestId('sent-body');
+    await expect.poll(() => sentBody.getByTestId('sheet-cell-name').count(), { timeout: 10_000 }).toBe(1);
+    expect(await shownRow(sentBody)).toEqual(ROW_SENT);
+    expect(await sentBody.getByTestId('sheet-row-hint').textContent()).toContain('phone');
+    // A long reply does not widen the page past the window.
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(1280);
     expect(await page.getByTestId('event-detail').textContent()).toContain('SUCCESSFUL');
     await b.screenshot('sheets-events-log');
     const seconds = ((Date.now() - started) / 1000).toFixed(1);

@@ -1,6 +1,7 @@
 import { Handle, Position, type NodeProps } from '@xyflow/react';
 import { Link } from 'react-router';
 import { isDestinationKind, type NodeKind } from '../../../server/hub/flow-graph.ts';
+import { rowCells, SheetRow } from '../ui/SheetRow.tsx';
 import { useCanvas } from './canvas-context.ts';
 import type { DestinationSummary, NodeTestResult, SourceSummary } from './flow-api.ts';
 import { humanize, KIND_LABEL, toUnit, type CanvasNode } from './graph.ts';
@@ -50,6 +51,11 @@ export function summary(kind: NodeKind, d: Record<string, unknown>, destinations
   }
 }
 
+/** A sheet node's columns, which name the cells of the row it sends; null for every other kind. */
+export function sheetColumns(kind: string | undefined, d: Record<string, unknown>): string[] | null {
+  return kind === 'sheets' && Array.isArray(d.columns) ? d.columns.map(String) : null;
+}
+
 const STATUS_TEXT: Record<NodeTestResult['status'], string> = { passed: '✓ passed', stopped: '■ stopped here', error: '✗ error', skipped: '– not reached' };
 
 /** The first fields of a body, one per line, for a glance at what a destination would get. */
@@ -66,6 +72,9 @@ export function FlowNodeView(props: NodeProps<CanvasNode>) {
   const result = test?.[props.id];
   const counts = stats?.nodes[props.id];
   const destination = isDestinationKind(kind);
+  // A sheet's row reads as column → cell; other bodies as their first fields.
+  const columns = sheetColumns(kind, props.data);
+  const sheetRow = rowCells(result?.output, columns) !== null;
   return (
     <div className={`flow-node flow-${kind}${destination ? ' flow-dest' : ''}${problems.length ? ' invalid' : ''}${props.selected ? ' selected' : ''}`} data-testid={`node-${props.id}`} title={problems.join('\n')}>
       {kind !== 'trigger' && <Handle type="target" position={Position.Left} />}
@@ -77,11 +86,15 @@ export function FlowNodeView(props: NodeProps<CanvasNode>) {
           {result.message && result.status !== 'passed' ? `: ${short(result.message, 60)}` : ''}
         </div>
       )}
-      {result && destination && result.output !== undefined && (
+      {result && destination && result.output !== undefined && (sheetRow ? (
+        <div className="flow-node-output sheet" data-testid={`test-output-node-${props.id}`}>
+          <SheetRow value={result.output} columns={columns} />
+        </div>
+      ) : (
         <pre className="flow-node-output" data-testid={`test-output-node-${props.id}`}>
           {glance(result.output)}
         </pre>
-      )}
+      ))}
       {counts && (
         <div className="flow-counts" data-testid={`stats-${props.id}`} title={`Last 24 hours: ${counts.queued} queued, ${counts.ignored ?? 0} ignored as repeats`}>
           <span className="good" data-testid={`stats-delivered-${props.id}`}>

@@ -3,7 +3,9 @@ import { isDestinationKind, type FlowGraphT } from '../../../server/hub/flow-gra
 import { api } from '../api.ts';
 import { ErrorBox } from '../ui/ErrorBox.tsx';
 import { JsonView } from '../ui/JsonView.tsx';
+import { rowCells, SheetRow } from '../ui/SheetRow.tsx';
 import type { DeliveryReport, EventType, FlowTestIn, FlowTestOut } from './flow-api.ts';
+import { sheetColumns } from './FlowNodeView.tsx';
 import { humanize, KIND_LABEL, type CanvasNode } from './graph.ts';
 
 type Props = {
@@ -66,7 +68,57 @@ export function TestDrawer({ graph, nodes, eventTypes, result, onResult, onClose
     }
   };
 
-  const ordered = result ? nodes.filter((n) => result.nodes[n.id]) : [];
+  // What each destination would get comes first, in sight as soon as the run ends; the event and the steps' outputs follow.
+  const ran = result ? nodes.filter((n) => result.nodes[n.id]) : [];
+  /** One node's result: its status, what it made (a sheet's row as a table), and for a destination one real test delivery. */
+  const nodeResult = (n: CanvasNode) => {
+    const r = result?.nodes[n.id];
+    if (!r) return null;
+    const delivery = deliveries[n.id];
+    const columns = sheetColumns(n.type, n.data);
+    return (
+      <div key={n.id} className={`flow-test-node ${r.status}`} data-testid={`test-node-${n.id}`}>
+        <div className="row">
+          <strong>
+            {KIND_LABEL[n.type as keyof typeof KIND_LABEL]} <span className="muted mono">{n.id}</span>
+          </strong>
+          <span className="row">
+            {isDestinationKind(n.type) && r.status !== 'skipped' && (
+              <button className="small" data-testid={`test-deliver-${n.id}`} disabled={busy !== null} onClick={() => void run(n.id)}>
+                {busy === n.id ? 'Sending…' : 'Send a real test'}
+              </button>
+            )}
+            <span className={`flow-badge ${r.status}`} data-testid={`test-status-${n.id}`}>
+              {STATUS[r.status] ?? r.status}
+            </span>
+          </span>
+        </div>
+        {r.message && <p className={r.status === 'error' ? 'flow-field-error' : 'muted'}>{r.message}</p>}
+        {r.output !== undefined && (
+          <div data-testid={`test-output-${n.id}`}>
+            <span className="flow-field-hint">{columns && rowCells(r.output, columns) ? `Would add this row to ${String(n.data.sheetName || 'Sheet1')}:` : isDestinationKind(n.type) ? 'Would send:' : 'Output:'}</span>
+            {columns ? <SheetRow value={r.output} columns={columns} /> : <JsonView value={r.output} />}
+          </div>
+        )}
+        {delivery && (
+          <div className={delivery.ok ? 'notice good' : 'error'} data-testid={`test-delivery-${n.id}`}>
+            <strong>{delivery.ok ? `Delivered: ${delivery.status}` : `Failed: ${delivery.error ?? delivery.status}`}</strong> <span className="muted">in {delivery.duration_ms} ms</span>
+            <details open>
+              <summary>
+                Request sent: {delivery.request.method} {delivery.request.url}
+              </summary>
+              <JsonView value={{ headers: delivery.request.headers, body: delivery.request.body }} />
+            </details>
+            <details open data-testid={`test-response-${n.id}`}>
+              <summary>Response received: {delivery.response ? delivery.response.status : 'none'}</summary>
+              {delivery.response && <JsonView value={{ headers: delivery.response.headers, body: tryJson(delivery.response.body) }} />}
+            </details>
+          </div>
+        )}
+      </div>
+    );
+  };
+
   return (
     <section className="flow-drawer" data-testid="test-drawer" aria-label="Test the flow">
       <header className="row">
@@ -76,10 +128,14 @@ export function TestDrawer({ graph, nodes, eventTypes, result, onResult, onClose
         </button>
       </header>
       <div className="flow-drawer-body">
+        {/* One short row, so the results below start high enough to be read without scrolling. */}
         <div className="flow-drawer-controls">
+          <button className="primary" data-testid="test-run" disabled={!triggers.length || busy !== null} onClick={() => void run()}>
+            {busy === 'run' ? 'Running…' : result ? 'Run again' : 'Run the test'}
+          </button>
           {triggers.length > 1 && (
             <label>
-              Start from{' '}
+              from{' '}
               <select data-testid="test-trigger" value={triggerNode?.id ?? ''} onChange={(e) => setTrigger(e.target.value)}>
                 {triggers.map((t) => (
                   <option key={t.id} value={t.id}>
@@ -90,17 +146,17 @@ export function TestDrawer({ graph, nodes, eventTypes, result, onResult, onClose
             </label>
           )}
           {!triggers.length && <p className="flow-note">Add a trigger first: a test starts from its event.</p>}
-          <fieldset className="flow-choice">
-            <legend>With</legend>
-            <label className="flow-radio">
-              <input type="radio" name="test-use" data-testid="test-use-sample" checked={use === 'sample'} onChange={() => setUse('sample')} /> {fromSource ? 'the last request to the source' : `the sample ${eventType ? `of ${humanize(eventType)}` : ''}`}
+          {fromSource ? (
+            <span>with the last request to the source</span>
+          ) : (
+            <label>
+              with{' '}
+              <select data-testid="test-use" value={use} onChange={(e) => setUse(e.target.value === 'last' ? 'last' : 'sample')}>
+                <option value="sample">the sample{eventType ? ` of ${humanize(eventType)}` : ''}</option>
+                <option value="last">the last real event</option>
+              </select>
             </label>
-            {!fromSource && (
-              <label className="flow-radio">
-                <input type="radio" name="test-use" data-testid="test-use-last" checked={use === 'last'} onChange={() => setUse('last')} /> the last real event
-              </label>
-            )}
-          </fieldset>
+          )}
           {use === 'sample' && (
             <label className="flow-radio">
               <input
@@ -112,18 +168,16 @@ export function TestDrawer({ graph, nodes, eventTypes, result, onResult, onClose
                   if (e.target.checked && !text) setText(JSON.stringify(sample, null, 2));
                 }}
               />{' '}
-              {fromSource ? 'paste a body instead' : 'edit the sample'}
+              {fromSource ? 'paste a body instead' : 'edit it'}
             </label>
           )}
+          <span className="flow-field-hint">Nothing is sent unless you press “Send a real test”.</span>
           {use === 'sample' && editing && <textarea className="mono" rows={8} data-testid="test-sample-json" aria-label="Sample data (JSON)" spellCheck={false} value={text} onChange={(e) => setText(e.target.value)} />}
-          <button className="primary" data-testid="test-run" disabled={!triggers.length || busy !== null} onClick={() => void run()}>
-            {busy === 'run' ? 'Running…' : result ? 'Run again' : 'Run the test'}
-          </button>
-          <p className="flow-field-hint">Nothing is sent anywhere unless you press “Send a real test”.</p>
           <ErrorBox error={error} />
         </div>
         <div className="flow-drawer-results" data-testid="test-results">
           {!result && <p className="muted">Run the test to see what each step makes of the event and exactly what each destination would get.</p>}
+          {ran.filter((n) => isDestinationKind(n.type)).map(nodeResult)}
           {result && (
             <details className="flow-test-node" data-testid="test-event">
               <summary>
@@ -135,50 +189,7 @@ export function TestDrawer({ graph, nodes, eventTypes, result, onResult, onClose
               <JsonView value={result.event} />
             </details>
           )}
-          {ordered.map((n) => {
-            const r = result?.nodes[n.id];
-            if (!r) return null;
-            const delivery = deliveries[n.id];
-            return (
-              <div key={n.id} className={`flow-test-node ${r.status}`} data-testid={`test-node-${n.id}`}>
-                <div className="row">
-                  <strong>
-                    {KIND_LABEL[n.type as keyof typeof KIND_LABEL]} <span className="muted mono">{n.id}</span>
-                  </strong>
-                  <span className={`flow-badge ${r.status}`} data-testid={`test-status-${n.id}`}>
-                    {STATUS[r.status] ?? r.status}
-                  </span>
-                </div>
-                {r.message && <p className={r.status === 'error' ? 'flow-field-error' : 'muted'}>{r.message}</p>}
-                {r.output !== undefined && (
-                  <div data-testid={`test-output-${n.id}`}>
-                    <span className="flow-field-hint">{isDestinationKind(n.type) ? 'Would send:' : 'Output:'}</span>
-                    <JsonView value={r.output} />
-                  </div>
-                )}
-                {isDestinationKind(n.type) && r.status !== 'skipped' && (
-                  <button data-testid={`test-deliver-${n.id}`} disabled={busy !== null} onClick={() => void run(n.id)}>
-                    {busy === n.id ? 'Sending…' : 'Send a real test'}
-                  </button>
-                )}
-                {delivery && (
-                  <div className={delivery.ok ? 'notice good' : 'error'} data-testid={`test-delivery-${n.id}`}>
-                    <strong>{delivery.ok ? `Delivered: ${delivery.status}` : `Failed: ${delivery.error ?? delivery.status}`}</strong> <span className="muted">in {delivery.duration_ms} ms</span>
-                    <details open>
-                      <summary>
-                        Request sent: {delivery.request.method} {delivery.request.url}
-                      </summary>
-                      <JsonView value={{ headers: delivery.request.headers, body: delivery.request.body }} />
-                    </details>
-                    <details open data-testid={`test-response-${n.id}`}>
-                      <summary>Response received: {delivery.response ? delivery.response.status : 'none'}</summary>
-                      {delivery.response && <JsonView value={{ headers: delivery.response.headers, body: tryJson(delivery.response.body) }} />}
-                    </details>
-                  </div>
-                )}
-              </div>
-            );
-          })}
+          {ran.filter((n) => !isDestinationKind(n.type)).map(nodeResult)}
         </div>
       </div>
     </section>

@@ -2,6 +2,7 @@ import { useState } from 'react';
 import { api } from '../../api.ts';
 import { ErrorBox } from '../../ui/ErrorBox.tsx';
 import { JsonView } from '../../ui/JsonView.tsx';
+import { rowCells, SheetRow } from '../../ui/SheetRow.tsx';
 import { useLoad } from '../../ui/useLoad.ts';
 
 type Attempt = {
@@ -16,7 +17,9 @@ type Attempt = {
   error: { code: string; message: string } | null;
   created_at: string;
 };
-type EventWithData = { id: string; status: string; request_id: string; batch_operation_id: string | null; data: { path: string; query: unknown; headers: unknown; body: unknown } | null };
+type EventWithData = { id: string; status: string; request_id: string; destination_id: string | null; batch_operation_id: string | null; data: { path: string; query: unknown; headers: unknown; body: unknown } | null };
+
+type DestinationWithColumns = { type: string; config: { columns?: string[] } };
 
 const TRIGGERS: Record<string, string> = { initial: 'first try', automatic: 'automatic retry', manual: 'manual retry', bulk: 'bulk retry' };
 
@@ -24,6 +27,10 @@ const TRIGGERS: Record<string, string> = { initial: 'first try', automatic: 'aut
 export function EventDetail({ id, onChanged }: { id: string; onChanged: () => void }) {
   const event = useLoad(() => api<EventWithData>('GET', `/events/${id}`), [id]);
   const attempts = useLoad(() => api<{ models: Attempt[] }>('GET', `/attempts?event_id=${id}`), [id]);
+  // A Google Sheet's attempt sends a bare row: its destination's columns name the cells.
+  const destinationId = event.data?.destination_id ?? null;
+  const destination = useLoad(() => (destinationId ? api<DestinationWithColumns>('GET', `/destinations/${destinationId}`).catch(() => null) : Promise.resolve(null)), [destinationId]);
+  const columns = destination.data?.type === 'google-sheets' && Array.isArray(destination.data.config.columns) ? destination.data.config.columns : null;
   const [error, setError] = useState<unknown>(null);
   const [retried, setRetried] = useState(false);
   const retry = async () => {
@@ -80,7 +87,7 @@ export function EventDetail({ id, onChanged }: { id: string; onChanged: () => vo
               <>
                 <h4>Body sent</h4>
                 <div data-testid="sent-body">
-                  <JsonView value={parse(a.request_body)} />
+                  <SentBody url={a.request.url} body={a.request_body} columns={columns} />
                 </div>
               </>
             )}
@@ -90,6 +97,26 @@ export function EventDetail({ id, onChanged }: { id: string; onChanged: () => vo
         ))}
       </ol>
     </div>
+  );
+}
+
+/**
+ * The row an append to Google Sheets sent, cell by column, when it has a cell for each of the
+ * destination's columns (they may have changed since: the JSON as sent stays one click away);
+ * any other body as folding JSON.
+ */
+function SentBody({ url, body, columns }: { url: string; body: string; columns: string[] | null }) {
+  const value = parse(body);
+  if (!url.includes(':append') || !rowCells(value, columns)) return <JsonView value={value} />;
+  return (
+    <>
+      <p className="muted small-text">The row added to the sheet, under the destination's columns:</p>
+      <SheetRow value={value} columns={columns} />
+      <details>
+        <summary className="muted small-text">As sent (JSON)</summary>
+        <pre>{body}</pre>
+      </details>
+    </>
   );
 }
 
