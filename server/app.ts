@@ -38,6 +38,10 @@ import { credentialsRoutes } from './settings/credentials.routes.ts';
 import { IngestWriter } from './ingest/ingest-writer.ts';
 import { ingestRoutes } from './ingest/ingest.routes.ts';
 import { startJobs, type Jobs } from './jobs/agenda.ts';
+import { chatbotsRoutes } from './chat/chatbots.routes.ts';
+import type { ChatDeps } from './chat/chat-deps.ts';
+import { publicChatRoutes } from './chat/public-chat.routes.ts';
+import { publishService } from './hub/publish.service.ts';
 import { publicInfoRoutes } from './chat/public-info.routes.ts';
 
 export type Wirehub = {
@@ -96,6 +100,7 @@ function apiRouter(deps: Deps, writer: IngestWriter): Router {
   secured.use(hooksRoutes(deps));
   secured.use(flowsRoutes(deps));
   secured.use(credentialsRoutes(deps));
+  secured.use(chatbotsRoutes(deps));
   api.use(secured);
   return api;
 }
@@ -147,8 +152,11 @@ export async function startWirehub(config: Config, log: Logger = createLogger(co
   app.set('etag', false);
   app.use(healthRoutes(deps));
   const writer = new IngestWriter(deps);
+  const chat: ChatDeps = { ...deps, publisher: publishService(deps, writer) };
   if (config.role !== 'worker') {
     app.use(ingestRoutes(deps, writer));
+    // Public (no API key, CORS per chatbot): before /api, whose every route wants a credential.
+    app.use(publicChatRoutes(chat));
     // Every route answers with and without the version segment (seed 002): one router, so a
     // request is authenticated and rate-counted once.
     app.use('/api', stripVersion, apiRouter(deps, writer));
@@ -162,7 +170,7 @@ export async function startWirehub(config: Config, log: Logger = createLogger(co
   if (config.role !== 'api') {
     stopListening = await listenForWakeups(database, due, log);
     const hub = systemEvents(deps, writer);
-    jobs = await startJobs(deps, { onAutoDisabled: (d) => hub.destinationDisabled(d) });
+    jobs = await startJobs(deps, { onAutoDisabled: (d) => hub.destinationDisabled(d), chatPublisher: chat.publisher });
   }
 
   const server = http.createServer(app);

@@ -41,6 +41,12 @@ const envSchema = z.object({
   WIREHUB_GOOGLE_SHEETS_URL: z.url({ message: 'must be an origin such as https://sheets.googleapis.com/' }).optional(),
   WIREHUB_HUBSPOT_URL: z.url({ message: 'must be a URL such as https://api.hubapi.com' }).optional(),
   WIREHUB_PIPEDRIVE_URL: z.url({ message: 'must be a URL such as https://api.pipedrive.com' }).optional(),
+  /** An OpenAI-compatible API (…/v1) that writes chat replies from the retrieved entries; unset → retrieval alone answers. */
+  WIREHUB_LLM_BASE_URL: z.url({ message: 'must be a URL such as https://api.openai.com/v1' }).optional(),
+  WIREHUB_LLM_API_KEY: z.string().min(1).optional(),
+  WIREHUB_LLM_MODEL: z.string().min(1).default('gpt-4o-mini'),
+  /** A conversation without messages for this long has ended (conversation.ended). */
+  WIREHUB_CHAT_INACTIVITY_MINUTES: z.coerce.number().positive().max(7 * 24 * 60).default(30),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   NODE_ENV: z.string().optional(),
 });
@@ -70,6 +76,9 @@ export type Config = {
   maxWebhooks: number;
   /** Base URLs for destinations the portal creates (flows); absent keys use the connectors' defaults. */
   vendorUrls: { googleSheets?: string; hubspot?: string; pipedrive?: string };
+  /** Chat replies written by an OpenAI-compatible model; null when not configured (both URL and key). */
+  llm: { baseUrl: string; apiKey: string; model: string } | null;
+  chatInactivityMs: number;
 };
 
 export const DEFAULT_RETRY_SCHEDULE = [0, 5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000];
@@ -116,6 +125,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     autoDisableAfter: 10,
     maxWebhooks: e.WIREHUB_MAX_WEBHOOKS,
     vendorUrls: { googleSheets: e.WIREHUB_GOOGLE_SHEETS_URL, hubspot: e.WIREHUB_HUBSPOT_URL, pipedrive: e.WIREHUB_PIPEDRIVE_URL },
+    llm: e.WIREHUB_LLM_BASE_URL && e.WIREHUB_LLM_API_KEY ? { baseUrl: e.WIREHUB_LLM_BASE_URL.replace(/\/+$/, ''), apiKey: e.WIREHUB_LLM_API_KEY, model: e.WIREHUB_LLM_MODEL } : null,
+    chatInactivityMs: e.WIREHUB_CHAT_INACTIVITY_MINUTES * 60_000,
     ...overrides,
   };
 }

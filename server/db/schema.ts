@@ -236,7 +236,8 @@ export type LeadField = 'name' | 'email' | 'phone';
 export interface ChatbotSettings {
   lead_capture: { fields: LeadField[]; after_messages: number; default_region?: string | null };
   escalation: { keywords: string[]; after_fallbacks: number; on_thumbs_down: boolean };
-  rate_limits: { per_minute: number; per_day: number };
+  /** Per visitor id; ip_* per client address, higher since one address can be a whole office. */
+  rate_limits: { per_minute: number; per_day: number; ip_per_minute?: number; ip_per_day?: number };
   allowed_origins: string[];
   confidence_threshold: number;
 }
@@ -266,6 +267,8 @@ export interface ConversationLead {
   name?: string;
   email?: string;
   phone?: string;
+  /** What the visitor wants (matched entries' tags or keywords), e.g. request_quote. */
+  intent?: string;
 }
 export interface ConversationsTable {
   id: string;

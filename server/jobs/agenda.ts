@@ -6,6 +6,8 @@ import { DeliveryEngine, type AutoDisabled } from '../delivery/delivery-engine.t
 import { LaneRunner } from '../delivery/lane-runner.ts';
 import { housekeeping } from './housekeeping.job.ts';
 import { defineBulkOperationJobs } from '../gateway/bulk-operations.job.ts';
+import type { ChatPublisher } from '../chat/chat-deps.ts';
+import { scheduleChatJobs } from '../chat/conversation-ended.job.ts';
 
 const LANE_LOCK_MS = 30_000;
 export const laneJobName = (lane: number) => `deliver-lane-${lane}`;
@@ -17,7 +19,10 @@ export type Jobs = { engine: DeliveryEngine; agenda: Agenda; runners: Map<number
  * that holds a lane keeps its lock alive and delivers that lane's events in batches until it stops;
  * if it dies, the lock expires and another worker's Agenda takes the lane over.
  */
-export async function startJobs(deps: Deps, hooks: { onAutoDisabled?: (d: AutoDisabled) => Promise<void> } = {}): Promise<Jobs> {
+export async function startJobs(
+  deps: Deps,
+  hooks: { onAutoDisabled?: (d: AutoDisabled) => Promise<void>; chatPublisher?: ChatPublisher } = {},
+): Promise<Jobs> {
   const { config, database } = deps;
   const engine = new DeliveryEngine(deps, hooks.onAutoDisabled);
   const runners = new Map<number, LaneRunner>();
@@ -77,6 +82,8 @@ export async function startJobs(deps: Deps, hooks: { onAutoDisabled?: (d: AutoDi
   await agenda.every('1 minute', 'housekeeping');
   const bulk = defineBulkOperationJobs(deps, agenda);
   await bulk.start();
+  // Ends idle conversations (conversation.ended) and drops spent chat rate-limit windows.
+  if (hooks.chatPublisher) await scheduleChatJobs({ ...deps, publisher: hooks.chatPublisher }, agenda);
   await offerFreeLanes(deps);
   await agenda.start();
 

@@ -1,0 +1,10 @@
+import type { Deps } from '../deps.ts';
+import type { PublishInT, PublishOut } from '../hub/publish.service.ts';
+
+/** The chat publishes its events (lead.captured, escalation.created, …) like any publisher. */
+export type ChatPublisher = { publish(workspaceId: string, input: PublishInT): Promise<PublishOut> };
+export type ChatDeps = Deps & { publisher: ChatPublisher };
+
+/** Where the portal shows a conversation (the events' transcript_url). */
+export const transcriptUrl = (deps: Deps, chatbotId: string, conversationId: string) =>
+  `${deps.config.publicUrl}/chatbots/${chatbotId}/conversations/${conversationId}`;

@@ -1,0 +1,59 @@
+import express, { Router } from 'express';
+import { sql } from 'kysely';
+import { AppError } from '../core/errors.ts';
+import { parse } from '../core/validate.ts';
+import type { ChatbotRow } from '../db/schema.ts';
+import { readSettings, originAllowed } from './chatbot-settings.ts';
+import type { ChatDeps } from './chat-deps.ts';
+import { allowOrigin, answerPreflight } from './cors.ts';
+import { countChatMessage } from './rate-limit.ts';
+import { handleVisitorMessage, SystemChatIn } from './system-chat.service.ts';
+
+/**
+ * JSON, or JSON sent as text/plain: a widget may send the latter to spare the browser a preflight
+ * round trip (a "simple" cross-origin request).
+ */
+export const publicJson = express.json({ limit: '64kb', type: ['application/json', 'application/*+json', 'text/plain'] });
+
+export async function chatbotByKey(deps: Pick<ChatDeps, 'db'>, key: string): Promise<ChatbotRow> {
+  const bot = await deps.db.selectFrom('chatbots').selectAll().where('public_key', '=', key).executeTakeFirst();
+  if (!bot) throw new AppError(404, 'NOT_FOUND', 'No chatbot has this public key (it may have been rotated).', [{ path: 'body.chatbot_key', message: 'unknown key' }]);
+  return bot;
+}
+
+/** The public chat endpoint (seed 004): no API key; the chatbot's public key says whose it is. */
+export function publicChatRoutes(deps: ChatDeps): Router {
+  const r = Router();
+
+  // The preflight carries no body: with ?chatbot_key= it is answered for that chatbot, otherwise for
+  // an origin some chatbot allows. The POST itself is then checked against its own chatbot.
+  r.options('/api/public/system-chat', async (req, res) => {
+    const origin = req.get('origin') ?? '';
+    const key = typeof req.query.chatbot_key === 'string' ? req.query.chatbot_key : undefined;
+    let allowed: boolean;
+    if (key) {
+      allowed = originAllowed(readSettings((await chatbotByKey(deps, key)).settings), origin);
+    } else {
+      const some = await deps.db
+        .selectFrom('chatbots')
+        .select('id')
+        .where(sql<boolean>`settings->'allowed_origins' @> ${JSON.stringify([origin])}::jsonb OR settings->'allowed_origins' @> '["*"]'::jsonb`)
+        .limit(1)
+        .executeTakeFirst();
+      allowed = !!some;
+    }
+    answerPreflight(req, res, allowed);
+  });
+
+  r.post('/api/public/system-chat', publicJson, async (req, res) => {
+    const raw: unknown = req.body;
+    const key = (raw as { chatbot_key?: unknown } | undefined)?.chatbot_key;
+    if (typeof key !== 'string') parse(SystemChatIn, raw, 'body'); // names every bad field
+    const bot = await chatbotByKey(deps, key as string);
+    allowOrigin(req, res, readSettings(bot.settings));
+    const input = parse(SystemChatIn, raw, 'body');
+    await countChatMessage(deps.db, bot, input.visitor_id, req.ip ?? req.socket.remoteAddress ?? 'unknown');
+    res.json(await handleVisitorMessage(deps, bot, input));
+  });
+  return r;
+}

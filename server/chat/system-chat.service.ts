@@ -1,0 +1,249 @@
+import { sql } from 'kysely';
+import { z } from 'zod';
+import { notFound } from '../core/errors.ts';
+import { newId } from '../core/ids.ts';
+import { isoSeconds } from '../core/time.ts';
+import type { ChatbotRow, ChatbotSettings, ConversationLead, ConversationRow, LeadField } from '../db/schema.ts';
+import { readSettings } from './chatbot-settings.ts';
+import type { ChatDeps } from './chat-deps.ts';
+import { asksForHuman, escalate } from './escalation.ts';
+import { ASK, detectIntent, extractLead, leadComplete, missingFields } from './leads.ts';
+import { llmReply } from './llm.ts';
+import { rankEntries, type RankedEntry } from './retrieval.ts';
+
+export const MAX_MESSAGE_CHARS = 4000;
+
+export const SystemChatIn = z
+  .object({
+    chatbot_key: z.string().min(1).max(100),
+    visitor_id: z.string().trim().min(1).max(255),
+    conversation_id: z.string().max(64).nullish(),
+    message: z.string().trim().min(1).max(MAX_MESSAGE_CHARS),
+    /** Where the widget is shown; passed on in conversation.started. */
+    page_url: z.url().max(2000).optional(),
+  })
+  .strict();
+export type SystemChatInT = z.output<typeof SystemChatIn>;
+
+export type LeadOut = { name?: string; email?: string; phone?: string; complete: boolean; asking?: LeadField };
+export type SystemChatOut = {
+  conversation_id: string;
+  message_id: string;
+  reply: string;
+  sources: { id: string; question: string; score: number }[];
+  lead: LeadOut;
+  escalated: boolean;
+};
+
+/** How many entries an LLM reply may draw on. */
+const LLM_CONTEXT_ENTRIES = 3;
+
+const FALLBACK = "I'm sorry, I don't have an answer to that yet. I can put you in touch with a person from the team — just say \"human\".";
+const HANDOVER = "I'm handing this conversation to a person from the team; they'll get back to you as soon as they can.";
+
+function leadOut(settings: ChatbotSettings, lead: ConversationLead, asking: LeadField | undefined): LeadOut {
+  return {
+    ...(lead.name ? { name: lead.name } : {}),
+    ...(lead.email ? { email: lead.email } : {}),
+    ...(lead.phone ? { phone: lead.phone } : {}),
+    complete: leadComplete(settings, lead),
+    ...(asking ? { asking } : {}),
+  };
+}
+
+/** The field the bot asked for in its last reply, read back from that reply. */
+async function lastAsked(deps: ChatDeps, conversationId: string): Promise<LeadField | undefined> {
+  const last = await deps.db
+    .selectFrom('chat_messages')
+    .select('text')
+    .where('conversation_id', '=', conversationId)
+    .where('role', '=', 'bot')
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  return (Object.keys(ASK) as LeadField[]).find((f) => last?.text.endsWith(ASK[f]));
+}
+
+/** The visitor's open conversation, or a new one (announced with conversation.started). An ended conversation is not reopened. */
+async function openConversation(deps: ChatDeps, bot: ChatbotRow, input: SystemChatInT): Promise<{ conv: ConversationRow; isNew: boolean }> {
+  if (input.conversation_id) {
+    const conv = await deps.db
+      .selectFrom('conversations')
+      .selectAll()
+      .where('id', '=', input.conversation_id)
+      .where('chatbot_id', '=', bot.id)
+      .where('visitor_id', '=', input.visitor_id)
+      .executeTakeFirst();
+    if (!conv) throw notFound('Conversation', input.conversation_id);
+    if (!conv.ended_at) return { conv, isNew: false };
+  }
+  const conv = await deps.db
+    .insertInto('conversations')
+    .values({ id: newId('conv'), chatbot_id: bot.id, workspace_id: bot.workspace_id, visitor_id: input.visitor_id, lead: JSON.stringify({}) })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  return { conv, isNew: true };
+}
+
+/**
+ * One visitor message → one bot reply. Retrieval and the optional LLM run before any write that
+ * matters, and no transaction is held across them; the once-per-conversation events are claimed
+ * by conditional updates (escalated_at, lead_captured_at), so concurrent messages publish once.
+ */
+export async function handleVisitorMessage(deps: ChatDeps, bot: ChatbotRow, input: SystemChatInT): Promise<SystemChatOut> {
+  const { db } = deps;
+  const settings = readSettings(bot.settings);
+  const { conv, isNew } = await openConversation(deps, bot, input);
+  const asked = isNew ? undefined : await lastAsked(deps, conv.id);
+
+  await db.insertInto('chat_messages').values({ id: newId('cmsg'), conversation_id: conv.id, workspace_id: bot.workspace_id, role: 'visitor', text: input.message }).execute();
+  if (isNew) {
+    await deps.publisher.publish(bot.workspace_id, {
+      eventType: 'conversation.started',
+      customerId: bot.workspace_id,
+      chatbotId: bot.id,
+      conversationId: conv.id,
+      idempotencyKey: `conversation.started:${conv.id}`,
+      data: {
+        channel: 'web',
+        chatbot_name: bot.name,
+        visitor: { id: input.visitor_id },
+        first_message: input.message,
+        ...(input.page_url ? { page_url: input.page_url } : {}),
+        started_at: isoSeconds(conv.started_at),
+      },
+    });
+  }
+
+  const found = extractLead(input.message, settings, asked);
+  const learned = (Object.keys(found) as LeadField[]).filter((f) => !conv.lead[f]);
+  const wantsHuman = asksForHuman(input.message, settings.escalation.keywords);
+  const ranked = await rankEntries(deps, bot, input.message);
+  const confident = ranked.filter((r) => r.score >= settings.confidence_threshold);
+  const best: RankedEntry | undefined = confident[0];
+  // Giving contact details, or asking for a person, is not an unanswered question.
+  const fallback = !best && !learned.length && !wantsHuman;
+  const intent = detectIntent(input.message, best);
+
+  const updated = await db
+    .updateTable('conversations')
+    .set({
+      // Fields first given win; the intent is the latest one detected.
+      lead: sql`${JSON.stringify(found)}::jsonb || lead || ${JSON.stringify(intent ? { intent } : {})}::jsonb`,
+      visitor_messages: sql`visitor_messages + 1`,
+      last_message_at: sql`now()`,
+      fallbacks: sql`fallbacks + ${fallback ? 1 : 0}`,
+      fallback_streak: fallback ? sql`fallback_streak + 1` : 0,
+    })
+    .where('id', '=', conv.id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+
+  const parts: string[] = [];
+  let used: RankedEntry[] = [];
+  let escalatedNow = false;
+  if (wantsHuman) {
+    escalatedNow = await escalate(deps, updated, 'requested_human');
+    parts.push(updated.escalated_at && !escalatedNow ? "A person from the team already has this conversation; they'll get back to you soon." : HANDOVER);
+  } else if (best) {
+    used = deps.config.llm ? confident.slice(0, LLM_CONTEXT_ENTRIES) : [best];
+    const written = deps.config.llm ? await llmReply(deps.config.llm, deps.log, { chatbotName: bot.name, message: input.message, entries: used }) : null;
+    if (!written) used = [best];
+    parts.push(written ?? best.entry.answer);
+  } else if (fallback) {
+    const after = settings.escalation.after_fallbacks;
+    if (after > 0 && updated.fallback_streak >= after) {
+      escalatedNow = await escalate(deps, updated, 'unanswered');
+      parts.push(escalatedNow ? `I couldn't answer that either. ${HANDOVER}` : FALLBACK);
+    } else {
+      parts.push(FALLBACK);
+    }
+  } else {
+    parts.push(updated.lead.name && learned.includes('name') ? `Thank you, ${updated.lead.name}!` : 'Thank you!');
+  }
+
+  const complete = leadComplete(settings, updated.lead);
+  let asking: LeadField | undefined;
+  if (complete) {
+    if (!updated.lead_captured_at && (await captureLead(deps, bot, updated))) {
+      parts.push(`Thanks${updated.lead.name ? `, ${updated.lead.name}` : ''} — we have your details and will be in touch.`);
+    }
+  } else {
+    // A fallback asks for contact details whatever after_messages says: someone should answer.
+    const due = updated.visitor_messages >= settings.lead_capture.after_messages || fallback || wantsHuman;
+    asking = due ? missingFields(settings, updated.lead)[0] : undefined;
+    if (asking) parts.push(ASK[asking]);
+  }
+
+  const reply = parts.join('\n\n');
+  const message = await db
+    .insertInto('chat_messages')
+    .values({
+      id: newId('cmsg'),
+      conversation_id: conv.id,
+      workspace_id: bot.workspace_id,
+      role: 'bot',
+      text: reply,
+      entry_ids: used.map((u) => u.entry.id),
+      query: input.message,
+      fallback,
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  const escalated = escalatedNow || !!updated.escalated_at;
+  return {
+    conversation_id: conv.id,
+    message_id: message.id,
+    reply,
+    sources: used.map((u) => ({ id: u.entry.id, question: u.entry.question, score: Math.round(u.score * 1000) / 1000 })),
+    lead: leadOut(settings, updated.lead, asking),
+    escalated,
+  };
+}
+
+/** Publishes lead.captured once per conversation: whoever sets lead_captured_at publishes. */
+async function captureLead(deps: ChatDeps, bot: ChatbotRow, conv: ConversationRow): Promise<boolean> {
+  const claimed = await deps.db
+    .updateTable('conversations')
+    .set({ lead_captured_at: sql`now()` })
+    .where('id', '=', conv.id)
+    .where('lead_captured_at', 'is', null)
+    .returningAll()
+    .executeTakeFirst();
+  if (!claimed) return false;
+  const first = await deps.db
+    .selectFrom('chat_messages')
+    .select('text')
+    .where('conversation_id', '=', conv.id)
+    .where('role', '=', 'visitor')
+    .orderBy('created_at')
+    .orderBy('id')
+    .limit(1)
+    .executeTakeFirst();
+  const lead = claimed.lead;
+  try {
+    await deps.publisher.publish(bot.workspace_id, {
+      eventType: 'lead.captured',
+      // The chatbot's owner is the hub's customer (seed 004's cus_…): the workspace.
+      customerId: bot.workspace_id,
+      chatbotId: bot.id,
+      conversationId: conv.id,
+      idempotencyKey: `lead.captured:${conv.id}`,
+      data: {
+        lead_id: `lead_${conv.id.slice('conv_'.length)}`,
+        ...(lead.name ? { name: lead.name } : {}),
+        ...(lead.email ? { email: lead.email } : {}),
+        ...(lead.phone ? { phone: lead.phone } : {}),
+        chatbot_name: bot.name,
+        intent: lead.intent ?? 'general_inquiry',
+        ...(first ? { message: first.text } : {}),
+        captured_at: isoSeconds(claimed.lead_captured_at ?? new Date()),
+      },
+    });
+  } catch (err) {
+    await deps.db.updateTable('conversations').set({ lead_captured_at: null }).where('id', '=', conv.id).execute();
+    throw err;
+  }
+  return true;
+}
