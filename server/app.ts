@@ -20,6 +20,7 @@ import { connectionsService, ConnectionIn, ConnectionPatch } from './gateway/con
 import { destinationsService, DestinationIn, DestinationPatch } from './gateway/destinations.service.ts';
 import { destinationTestRoutes } from './gateway/destination-test.routes.ts';
 import { eventsRoutes } from './gateway/events.routes.ts';
+import { metricsRoutes } from './gateway/metrics.routes.ts';
 import { projectSecretsRoutes } from './gateway/project-secrets.service.ts';
 import { requestsRoutes } from './gateway/requests.routes.ts';
 import { bulkOperationsRoutes } from './gateway/bulk-operations.routes.ts';
@@ -94,6 +95,7 @@ function apiRouter(deps: Deps, writer: IngestWriter): Router {
   secured.use(bulkOperationsRoutes(deps));
   secured.use(requestsRoutes(deps));
   secured.use(eventsRoutes(deps));
+  secured.use(metricsRoutes(deps));
   secured.use(eventTypesRoutes(deps));
   secured.use(publishRoutes(deps, writer));
   secured.use(webhooksRoutes(deps));

@@ -1,0 +1,20 @@
+import { Router } from 'express';
+import { authOf } from '../auth/auth.middleware.ts';
+import { query } from '../core/validate.ts';
+import type { Deps } from '../deps.ts';
+import { EventMetricsQuery, metricsService, RequestMetricsQuery } from './metrics.service.ts';
+
+/** GET /metrics/requests and /metrics/events (seed 002): zero-filled histograms of the logs. */
+export function metricsRoutes(deps: Deps): Router {
+  const r = Router();
+  const metrics = metricsService(deps.db);
+
+  r.get('/metrics/requests', async (req, res) => {
+    res.json(await metrics.requests(authOf(req).workspaceId, query(req, RequestMetricsQuery)));
+  });
+
+  r.get('/metrics/events', async (req, res) => {
+    res.json(await metrics.events(authOf(req).workspaceId, query(req, EventMetricsQuery), req.query.status));
+  });
+  return r;
+}
