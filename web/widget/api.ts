@@ -46,6 +46,13 @@ export function retryAfterSeconds(header: string | null, now = Date.now()): numb
 
 type ErrorJson = { error?: { code?: string; message?: string; details?: { retry_after?: number } } };
 
+/** The page the chat runs on, for conversation.started; without query or fragment, which may hold tokens. */
+function pageUrl(): string | undefined {
+  const { protocol, origin, pathname } = location;
+  const url = origin + pathname;
+  return (protocol === 'http:' || protocol === 'https:') && url.length <= 2000 ? url : undefined;
+}
+
 export function chatClient(origin: string, key: string) {
   async function call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
     let res: Response;
@@ -54,7 +61,8 @@ export function chatClient(origin: string, key: string) {
         method,
         mode: 'cors',
         credentials: 'omit',
-        headers: body === undefined ? undefined : { 'content-type': 'application/json' },
+        // JSON sent as text/plain is a "simple" request: no preflight round trip before each message.
+        headers: body === undefined ? undefined : { 'content-type': 'text/plain;charset=UTF-8' },
         body: body === undefined ? undefined : JSON.stringify(body),
       });
     } catch {
@@ -83,6 +91,7 @@ export function chatClient(origin: string, key: string) {
         visitor_id: visitorId,
         ...(conversationId ? { conversation_id: conversationId } : {}),
         message,
+        ...(pageUrl() ? { page_url: pageUrl() } : {}),
       }),
     rate: (conversationId: string, messageId: string, rating: Rating, visitorId: string) =>
       call<{ message_id: string; rating: Rating; updated: boolean }>('POST', `/api/public/conversations/${encodeURIComponent(conversationId)}/rate`, {

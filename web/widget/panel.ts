@@ -12,6 +12,7 @@ const MAX_MESSAGE = 4000;
 const TEXT = {
   open: 'Open chat',
   close: 'Close chat',
+  hide: 'Hide chat',
   connecting: 'Connecting…',
   refused: "Sorry, this chat isn't available on this website.",
   unreachable: "We can't reach the chat right now.",
@@ -87,7 +88,7 @@ export function mountWidget({ publicKey, client, accent }: WidgetOptions): HTMLE
   function open() {
     panel.hidden = false;
     bubble.setAttribute('aria-expanded', 'true');
-    bubble.setAttribute('aria-label', TEXT.close);
+    bubble.setAttribute('aria-label', TEXT.hide);
     input.focus();
     void ensureInfo();
   }
@@ -110,7 +111,8 @@ export function mountWidget({ publicKey, client, accent }: WidgetOptions): HTMLE
   function updateControls() {
     const waiting = Date.now() < blockedUntil;
     const ready = info !== null && !refused;
-    input.disabled = !ready;
+    // The box stays usable while connecting (and focusable: a disabled one cannot take focus).
+    input.disabled = refused;
     sendButton.disabled = !ready || sending || waiting;
   }
 
@@ -138,7 +140,9 @@ export function mountWidget({ publicKey, client, accent }: WidgetOptions): HTMLE
 
   function refuse() {
     refused = true;
-    setStatus(TEXT.refused, 'error');
+    setStatus('');
+    log.replaceChildren(h('div', { class: 'notice', role: 'alert' }, TEXT.refused));
+    form.hidden = true;
     updateControls();
   }
 

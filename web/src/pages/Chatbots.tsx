@@ -12,12 +12,13 @@ import { TABS, type Chatbot, type List, type Tab } from './chatbots/types.ts';
 import { ConfirmDelete, when } from './gateway/parts.tsx';
 import './chatbots/chatbots.css';
 
-/** /chatbots (the list) and /chatbots/:id/:tab (one chatbot). */
+/** /chatbots (the list), /chatbots/:id/:tab (one chatbot) and /chatbots/:id/conversations/:conversationId. */
 export function Chatbots() {
   return (
     <Routes>
       <Route index element={<ChatbotList />} />
-      <Route path=":id/:tab?" element={<ChatbotPage />} />
+      {/* :sub is a conversation id under conversations: the events' transcript_url lands there. */}
+      <Route path=":id/:tab?/:sub?" element={<ChatbotPage />} />
     </Routes>
   );
 }
@@ -75,7 +76,7 @@ function ChatbotList() {
 }
 
 function ChatbotPage() {
-  const { id = '', tab = 'settings' } = useParams();
+  const { id = '', tab = 'settings', sub } = useParams();
   const bot = useLoad(() => api<Chatbot>('GET', `/chatbots/${id}`), [id]);
   const [saved, setSaved] = useState(false);
   const [deleting, setDeleting] = useState(false);
@@ -152,7 +153,7 @@ function ChatbotPage() {
       )}
       {current === 'install' && <InstallTab bot={b} />}
       {current === 'knowledge' && <KnowledgeBase bot={b} />}
-      {current === 'conversations' && <Conversations bot={b} />}
+      {current === 'conversations' && <Conversations bot={b} open={sub ?? null} onOpen={(c) => navigate(`/chatbots/${b.id}/conversations${c ? `/${c}` : ''}`)} />}
       {current === 'leads' && <Leads bot={b} />}
       <p className="muted small-text">Created {when(b.created_at)}</p>
     </section>

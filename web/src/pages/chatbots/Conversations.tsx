@@ -1,4 +1,3 @@
-import { useState } from 'react';
 import { api } from '../../api.ts';
 import { ErrorBox } from '../../ui/ErrorBox.tsx';
 import { useLoad } from '../../ui/useLoad.ts';
@@ -8,9 +7,8 @@ import type { Chatbot, Conversation, List, Transcript } from './types.ts';
 const leadText = (c: Conversation) => [c.lead?.name, c.lead?.email, c.lead?.phone].filter(Boolean).join(' · ');
 
 /** Every conversation of the chatbot; one opens as its transcript with the visitor's ratings. */
-export function Conversations({ bot }: { bot: Chatbot }) {
+export function Conversations({ bot, open, onOpen }: { bot: Chatbot; open: string | null; onOpen: (conversationId: string | null) => void }) {
   const list = useLoad(() => api<List<Conversation>>('GET', `/chatbots/${bot.id}/conversations?limit=100`), [bot.id]);
-  const [open, setOpen] = useState<string | null>(null);
   const rows = list.data?.models ?? [];
   return (
     <div>
@@ -25,7 +23,7 @@ export function Conversations({ bot }: { bot: Chatbot }) {
           <p>No conversations yet. They appear here as soon as a visitor writes to the chat on your site.</p>
         </div>
       )}
-      {rows.length > 0 && (
+      {(rows.length > 0 || open) && (
         <div className="conversations">
           <table aria-label="Conversations">
             <thead>
@@ -39,7 +37,7 @@ export function Conversations({ bot }: { bot: Chatbot }) {
               {rows.map((c) => (
                 <tr key={c.id} className={open === c.id ? 'selected' : ''} data-testid="conversation-row">
                   <td>
-                    <button className="link" onClick={() => setOpen(c.id)} aria-label={`Open the conversation of ${when(c.started_at)}`}>
+                    <button className="link" onClick={() => onOpen(c.id)} aria-label={`Open the conversation of ${when(c.started_at)}`}>
                       {when(c.started_at)}
                     </button>
                     <div className="muted small-text">{c.visitor_messages} visitor messages</div>
@@ -53,7 +51,7 @@ export function Conversations({ bot }: { bot: Chatbot }) {
               ))}
             </tbody>
           </table>
-          {open && <TranscriptView botId={bot.id} conversationId={open} onClose={() => setOpen(null)} />}
+          {open && <TranscriptView botId={bot.id} conversationId={open} onClose={() => onOpen(null)} />}
         </div>
       )}
     </div>
