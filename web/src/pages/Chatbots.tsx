@@ -9,6 +9,7 @@ import { InstallTab } from './chatbots/InstallTab.tsx';
 import { KnowledgeBase } from './chatbots/KnowledgeBase.tsx';
 import { Leads } from './chatbots/Leads.tsx';
 import { TABS, type Chatbot, type List, type Tab } from './chatbots/types.ts';
+import { useSubmit } from './chatbots/useSubmit.ts';
 import { ConfirmDelete, when } from './gateway/parts.tsx';
 import './chatbots/chatbots.css';
 
@@ -161,8 +162,7 @@ function ChatbotPage() {
 }
 
 function RotateKey({ bot, onDone, onCancel }: { bot: Chatbot; onDone: () => Promise<void>; onCancel: () => void }) {
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, run } = useSubmit();
   return (
     <div className="confirm" role="alertdialog" aria-label="Rotate the public key">
       <strong>Rotate the public key of “{bot.name}”?</strong>
@@ -172,16 +172,12 @@ function RotateKey({ bot, onDone, onCancel }: { bot: Chatbot; onDone: () => Prom
         <button
           className="danger"
           disabled={busy}
-          onClick={async () => {
-            setBusy(true);
-            try {
+          onClick={() =>
+            void run(async () => {
               await api('POST', `/chatbots/${bot.id}/rotate-key`);
               await onDone();
-            } catch (err) {
-              setError(err);
-              setBusy(false);
-            }
-          }}
+            })
+          }
         >
           Yes, rotate
         </button>

@@ -2,6 +2,7 @@ import { useState } from 'react';
 import { api } from '../../api.ts';
 import { ErrorBox } from '../../ui/ErrorBox.tsx';
 import type { Chatbot, ChatbotSettings, LeadField } from './types.ts';
+import { useSubmit } from './useSubmit.ts';
 
 const FIELDS: { field: LeadField; label: string }[] = [
   { field: 'name', label: 'Name' },
@@ -37,12 +38,10 @@ export function ChatbotForm({ bot, onSaved, onCancel }: { bot?: Chatbot; onSaved
   const [origins, setOrigins] = useState(s.allowed_origins.join('\n'));
   const [perMinute, setPerMinute] = useState(String(s.rate_limits.per_minute));
   const [perDay, setPerDay] = useState(String(s.rate_limits.per_day));
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const { busy, error, run } = useSubmit();
 
-  const submit = async () => {
-    setBusy(true);
-    setError(null);
+  const submit = () =>
+    run(async () => {
     // Only what the form shows: the API merges it over the rest (per-address limits, threshold).
     const settings = {
       lead_capture: { fields: FIELDS.map((f) => f.field).filter((f) => fields.includes(f)), after_messages: Number(after), default_region: region.trim() || null },
@@ -50,15 +49,9 @@ export function ChatbotForm({ bot, onSaved, onCancel }: { bot?: Chatbot; onSaved
       allowed_origins: list(origins, /[\s,]+/),
       rate_limits: { per_minute: Number(perMinute), per_day: Number(perDay) },
     };
-    try {
       const body = { name, welcome_message: welcome, settings };
       await onSaved(bot ? await api<Chatbot>('PATCH', `/chatbots/${bot.id}`, body) : await api<Chatbot>('POST', '/chatbots', body));
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  };
+    });
 
   return (
     <form className="card chatbot-form" aria-label={bot ? 'Chatbot settings' : 'New chatbot'} onSubmit={(e) => (e.preventDefault(), void submit())}>

@@ -2,6 +2,7 @@ import { useState } from 'react';
 import { api } from '../../api.ts';
 import { ErrorBox } from '../../ui/ErrorBox.tsx';
 import type { ImportResult } from './types.ts';
+import { useSubmit } from './useSubmit.ts';
 
 /** Text starting with '[' or '{' is JSON (an array of entries, or {entries}); anything else is CSV with a header row. */
 export function importBody(text: string, replace: boolean): { entries: unknown; replace: boolean } | { csv: string; replace: boolean } {
@@ -22,21 +23,12 @@ export function ImportEntries({ botId, onImported, onCancel }: { botId: string; 
   const [text, setText] = useState('');
   const [fileName, setFileName] = useState('');
   const [replace, setReplace] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-
-  const submit = async () => {
-    setBusy(true);
-    setError(null);
-    try {
+  const { busy, error, run } = useSubmit();
+  const submit = () =>
+    run(async () => {
       const out = await api<ImportResult>('POST', `/chatbots/${botId}/entries/import`, importBody(text, replace));
       await onImported(out.imported);
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  };
+    });
 
   return (
     <form className="card" aria-label="Import entries" onSubmit={(e) => (e.preventDefault(), void submit())}>

@@ -5,6 +5,7 @@ import { useLoad } from '../../ui/useLoad.ts';
 import { ConfirmDelete } from '../gateway/parts.tsx';
 import { ImportEntries } from './ImportEntries.tsx';
 import type { Chatbot, KbEntry, List } from './types.ts';
+import { useSubmit } from './useSubmit.ts';
 
 const tagList = (text: string) =>
   text
@@ -142,22 +143,14 @@ function EntryForm({ botId, entry, onDone, onCancel }: { botId: string; entry?: 
   const [question, setQuestion] = useState(entry?.question ?? '');
   const [answer, setAnswer] = useState(entry?.answer ?? '');
   const [tags, setTags] = useState(entry?.tags.join(', ') ?? '');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  const submit = async () => {
-    setBusy(true);
-    setError(null);
-    try {
+  const { busy, error, run } = useSubmit();
+  const submit = () =>
+    run(async () => {
       const body = { question, answer, tags: tagList(tags) };
       if (entry) await api('PATCH', `/chatbots/${botId}/entries/${entry.id}`, body);
       else await api('POST', `/chatbots/${botId}/entries`, body);
       await onDone();
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  };
+    });
   return (
     <form className="card entry-form" aria-label={entry ? 'Edit entry' : 'New entry'} onSubmit={(e) => (e.preventDefault(), void submit())}>
       <label>
