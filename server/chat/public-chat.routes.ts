@@ -46,7 +46,8 @@ export function publicChatRoutes(deps: ChatDeps): Router {
   });
 
   r.post('/api/public/system-chat', publicJson, async (req, res) => {
-    const raw: unknown = req.body;
+    // No body reads as {}, so that every missing field is named.
+    const raw: unknown = req.body ?? {};
     const key = (raw as { chatbot_key?: unknown } | undefined)?.chatbot_key;
     if (typeof key !== 'string') parse(SystemChatIn, raw, 'body'); // names every bad field
     const bot = await chatbotByKey(deps, key as string);
