@@ -44,6 +44,7 @@ import type { ChatDeps } from './chat/chat-deps.ts';
 import { publicChatRoutes } from './chat/public-chat.routes.ts';
 import { publishService } from './hub/publish.service.ts';
 import { publicInfoRoutes } from './chat/public-info.routes.ts';
+import { healthRoutes } from './health.routes.ts';
 
 export type Wirehub = {
   deps: Deps;
@@ -112,19 +113,6 @@ const stripVersion: express.RequestHandler = (req, _res, next) => {
   next();
 };
 
-function healthRoutes(deps: Deps): Router {
-  const r = Router();
-  r.get(['/api/health', '/healthz'], async (_req, res) => {
-    try {
-      await deps.database.pool.query('SELECT 1');
-      res.json({ status: 'ok', role: deps.config.role });
-    } catch {
-      res.status(503).json({ status: 'unavailable', role: deps.config.role });
-    }
-  });
-  return r;
-}
-
 function portal(app: express.Express) {
   const dist = path.resolve('web/dist');
   if (!fs.existsSync(path.join(dist, 'index.html'))) return;
@@ -152,7 +140,8 @@ export async function startWirehub(config: Config, log: Logger = createLogger(co
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
-  app.use(healthRoutes(deps));
+  let jobs: Jobs | null = null;
+  app.use(healthRoutes(deps, () => jobs));
   const writer = new IngestWriter(deps);
   const chat: ChatDeps = { ...deps, publisher: publishService(deps, writer) };
   if (config.role !== 'worker') {
@@ -167,7 +156,6 @@ export async function startWirehub(config: Config, log: Logger = createLogger(co
   app.use(routeNotFound);
   app.use(errorMiddleware(log));
 
-  let jobs: Jobs | null = null;
   let stopListening = async () => {};
   if (config.role !== 'api') {
     stopListening = await listenForWakeups(database, due, log);
