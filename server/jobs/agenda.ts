@@ -1,5 +1,5 @@
 import { Agenda, InMemoryNotificationChannel } from 'agenda';
-import { PostgresBackend } from '@agendajs/postgres-backend';
+import { PostgresBackend, PostgresJobRepository, PostgresNotificationChannel } from '@agendajs/postgres-backend';
 import { sql } from 'kysely';
 import type { Deps } from '../deps.ts';
 import { DeliveryEngine, type AutoDisabled } from '../delivery/delivery-engine.ts';
@@ -27,12 +27,21 @@ export async function startJobs(
   const engine = new DeliveryEngine(deps, hooks.onAutoDisabled);
   const runners = new Map<number, LaneRunner>();
   let stopping = false;
+  const backend = new PostgresBackend({
+    ...(database.embedded ? { pool: database.pool } : { poolConfig: { ...database.poolConfig, max: 4 } }),
+    // Through the embedded database a NOTIFY reaches only its sender; one process runs everything there.
+    disableNotifications: database.embedded,
+  });
+  // A PostgreSQL server that restarts or terminates our sessions makes Agenda's own pool and its
+  // LISTEN client emit 'error'; unheard, that kills the process. Agenda reconnects by itself.
+  if (backend.repository instanceof PostgresJobRepository && backend.ownsConnection) {
+    backend.repository.getPool().on('error', (err) => deps.log.warn({ err: err.message }, 'job scheduler lost a database connection'));
+  }
+  if (backend.notificationChannel instanceof PostgresNotificationChannel) {
+    backend.notificationChannel.on('error', (err: Error) => deps.log.warn({ err: err.message }, 'job scheduler lost its LISTEN connection'));
+  }
   const agenda = new Agenda({
-    backend: new PostgresBackend({
-      ...(database.embedded ? { pool: database.pool } : { poolConfig: { ...database.poolConfig, max: 4 } }),
-      // Through the embedded database a NOTIFY reaches only its sender; one process runs everything there.
-      disableNotifications: database.embedded,
-    }),
+    backend,
     ...(database.embedded ? { notificationChannel: new InMemoryNotificationChannel() } : {}),
     name: `wirehub-${process.pid}`,
     // A lane left by a capped or stopping worker is picked up by another within about a second.
