@@ -1,5 +1,9 @@
 import { z } from 'zod';
 import { hmac, safeEqual } from '../core/crypto.ts';
+import { githubAuth, verifyGithub } from './source-presets/github.ts';
+import { verifyHmac } from './source-presets/hmac.ts';
+import { shopifyAuth, verifyShopify } from './source-presets/shopify.ts';
+import { stripeAuth, verifyStripe } from './source-presets/stripe.ts';
 
 const secret = z.string().min(1).max(1024);
 const headerName = z.string().min(1).max(128).regex(/^[A-Za-z0-9-_]+$/, 'must be an HTTP header name').transform((h) => h.toLowerCase());
@@ -16,6 +20,10 @@ export const SourceAuthSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('basic_auth'), username: z.string().min(1).max(256), password: secret }).strict(),
   z.object({ type: z.literal('api_key'), header_key: headerName, api_key: secret }).strict(),
   z.object({ type: z.literal('standard_webhooks'), webhook_secret_key: secret, tolerance_seconds: z.number().int().min(1).max(86_400).default(300) }).strict(),
+  // Vendor presets (source-presets/): the source's type implies these.
+  stripeAuth,
+  githubAuth,
+  shopifyAuth,
 ]);
 export type SourceAuth = z.infer<typeof SourceAuthSchema>;
 
@@ -24,13 +32,8 @@ export type VerifyInput = { headers: Record<string, string>; rawBody: Buffer };
 /** Returns null when the request is authentic, otherwise a cause a user can act on. */
 export function verifySource(auth: SourceAuth, req: VerifyInput): string | null {
   switch (auth.type) {
-    case 'hmac': {
-      const given = req.headers[auth.header_key];
-      if (!given) return `missing signature header ${auth.header_key}`;
-      const digest = hmac(auth.algorithm, auth.webhook_secret_key, req.rawBody).toString(auth.encoding);
-      const expected = `${auth.prefix ?? ''}${digest}`;
-      return safeEqual(given.trim(), expected) ? null : `HMAC signature in ${auth.header_key} does not match`;
-    }
+    case 'hmac':
+      return verifyHmac(auth, req);
     case 'basic_auth': {
       const header = req.headers.authorization ?? '';
       const m = /^Basic\s+(.+)$/i.exec(header);
@@ -45,6 +48,12 @@ export function verifySource(auth: SourceAuth, req: VerifyInput): string | null 
     }
     case 'standard_webhooks':
       return verifyStandardWebhook(auth.webhook_secret_key, req, auth.tolerance_seconds);
+    case 'stripe':
+      return verifyStripe(auth, req);
+    case 'github':
+      return verifyGithub(auth, req);
+    case 'shopify':
+      return verifyShopify(auth, req);
   }
 }
 
@@ -57,9 +66,10 @@ export function standardWebhooksSignature(key: Buffer, id: string, timestamp: nu
 }
 
 function verifyStandardWebhook(secretValue: string, req: VerifyInput, toleranceSeconds: number): string | null {
-  const id = req.headers['webhook-id'];
-  const ts = req.headers['webhook-timestamp'];
-  const sigs = req.headers['webhook-signature'];
+  // Svix sends the same scheme under svix-* names.
+  const id = req.headers['webhook-id'] ?? req.headers['svix-id'];
+  const ts = req.headers['webhook-timestamp'] ?? req.headers['svix-timestamp'];
+  const sigs = req.headers['webhook-signature'] ?? req.headers['svix-signature'];
   if (!id || !ts || !sigs) return 'missing webhook-id, webhook-timestamp or webhook-signature header';
   const timestamp = Number(ts);
   if (!Number.isInteger(timestamp) || Math.abs(Date.now() / 1000 - timestamp) > toleranceSeconds) return 'webhook-timestamp is outside the tolerance window';

@@ -9,6 +9,7 @@ import type { Deps } from '../deps.ts';
 import { APPLICATION_SOURCE_TYPE } from '../hub/application-source.ts';
 import type { ReadOptions, ResourceService } from './resource-routes.ts';
 import { SourceAuthSchema, type SourceAuth } from './source-auth.ts';
+import { presetOf } from './source-presets/index.ts';
 
 const METHODS = ['POST', 'PUT', 'PATCH'] as const;
 
@@ -25,7 +26,7 @@ const SourceType = z
   .regex(/^[A-Z0-9_]{1,40}$/, 'must be an upper-case type such as WEBHOOK')
   .refine((t) => t !== APPLICATION_SOURCE_TYPE, `${APPLICATION_SOURCE_TYPE} is reserved for the workspace's built-in application source`);
 
-export const SourceIn = z
+const SourceObject = z
   .object({
     name: nameSchema,
     description: descriptionSchema,
@@ -33,8 +34,30 @@ export const SourceIn = z
     config: SourceConfig.default({}),
   })
   .strict();
+
+/** A vendor type's `config.auth` may leave out its `type`: the source's type implies it. */
+function impliedAuthType(raw: unknown): unknown {
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return raw;
+  const input = raw as { type?: unknown; config?: { auth?: unknown } };
+  const preset = presetOf(typeof input.type === 'string' ? input.type.trim() : undefined);
+  const auth = input.config?.auth;
+  if (!preset || !auth || typeof auth !== 'object' || Array.isArray(auth) || 'type' in auth) return raw;
+  return { ...input, config: { ...input.config, auth: { type: preset.authType, ...auth } } };
+}
+
+/** A vendor source verifies that vendor's signatures: it needs their secret, and no other auth. */
+const checkPreset = (requireAuth: boolean) => (v: { type?: string; config?: { auth?: SourceAuth | null } }, ctx: z.RefinementCtx) => {
+  const preset = presetOf(v.type);
+  if (!preset) return;
+  const auth = v.config?.auth;
+  if (auth === undefined && !requireAuth) return;
+  if (!auth) ctx.addIssue({ code: 'custom', path: ['config', 'auth'], message: `a ${preset.sourceType} source needs config.auth.webhook_secret_key, the secret that signs its ${preset.header} header` });
+  else if (auth.type !== preset.authType) ctx.addIssue({ code: 'custom', path: ['config', 'auth', 'type'], message: `a ${preset.sourceType} source verifies ${preset.authType} signatures; leave out the type or use "${preset.authType}"` });
+};
+
+export const SourceIn = z.preprocess(impliedAuthType, SourceObject.superRefine(checkPreset(true)));
 // zod 4 fills defaults even inside .partial(); a field the PATCH leaves out must keep its stored value.
-export const SourcePatch = SourceIn.extend({ type: SourceType.optional(), config: SourceConfig.optional() }).partial().strict();
+export const SourcePatch = z.preprocess(impliedAuthType, SourceObject.extend({ type: SourceType.optional(), config: SourceConfig.optional() }).partial().strict().superRefine(checkPreset(false)));
 export type SourceInT = z.output<typeof SourceIn>;
 export type SourcePatchT = z.output<typeof SourcePatch>;
 
