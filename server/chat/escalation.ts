@@ -75,7 +75,7 @@ export async function escalate(deps: ChatDeps, conversation: Pick<ConversationRo
   return true;
 }
 
-/** A keyword as a whole word ("agent" but not "agents' fees" … nor "reagent"). */
+/** A keyword as a whole word: "agent" matches "an agent, please" but not "reagent" or "agents". */
 export function asksForHuman(message: string, keywords: string[]): boolean {
   const text = message.toLowerCase();
   return keywords.some((k) => new RegExp(`(^|[^\\p{L}\\p{N}])${k.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}($|[^\\p{L}\\p{N}])`, 'u').test(text));
