@@ -13,7 +13,7 @@ const STOPWORDS = new Set(
     'hi hello hey thanks thank ok okay yes no').split(' '),
 );
 
-const processTerm = (term: string) => {
+export const processTerm = (term: string) => {
   const t = term.toLowerCase();
   return t.length < 2 || STOPWORDS.has(t) ? null : t;
 };
