@@ -1,8 +1,10 @@
 import type { Deps } from '../deps.ts';
 import type { PublishInT, PublishOut } from '../hub/publish.service.ts';
 
+/** A publish with the optional ids left out rather than spelt `undefined`. */
+export type ChatPublishIn = Pick<PublishInT, 'eventType' | 'data'> & Partial<Pick<PublishInT, 'customerId' | 'chatbotId' | 'conversationId' | 'idempotencyKey'>>;
 /** The chat publishes its events (lead.captured, escalation.created, …) like any publisher. */
-export type ChatPublisher = { publish(workspaceId: string, input: PublishInT): Promise<PublishOut> };
+export type ChatPublisher = { publish(workspaceId: string, input: ChatPublishIn): Promise<PublishOut> };
 export type ChatDeps = Deps & { publisher: ChatPublisher };
 
 /** Where the portal shows a conversation (the events' transcript_url). */
