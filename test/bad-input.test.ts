@@ -323,6 +323,14 @@ const rows: Row[] = [
   { name: 'events bulk: cancel an unknown id', method: 'post', path: `${V}/events/bulk_operations/bop_${UNKNOWN}/cancel`, expectStatus: 404, expectCode: 'NOT_FOUND' },
   { name: 'requests bulk: an event status for requests', method: 'post', path: `${V}/requests/bulk_operations`, body: { status: 'failed', ingested_at: { lte: 'never' } }, expectStatus: 400, expectCode: 'VALIDATION_ERROR', expectDetailPaths: ['body.status', 'body.ingested_at[lte]'] },
 
+  // --- metrics ---------------------------------------------------------------------------------
+  { name: 'metrics: no date range', method: 'get', path: `${V}/metrics/events`, expectStatus: 400, expectCode: 'VALIDATION_ERROR', expectDetailPaths: ['query.date_range[start]', 'query.date_range[end]'] },
+  { name: 'metrics: an end before the start', method: 'get', path: `${V}/metrics/requests?date_range[start]=2026-01-02T00:00:00Z&date_range[end]=2026-01-01T00:00:00Z`, expectStatus: 400, expectCode: 'VALIDATION_ERROR', expectDetailPaths: ['query.date_range[end]'] },
+  { name: 'metrics: a start that is no time, an unknown granularity', method: 'get', path: `${V}/metrics/events?date_range[start]=yesterday&date_range[end]=now&granularity=2m`, expectStatus: 400, expectCode: 'VALIDATION_ERROR', expectDetailPaths: ['query.date_range[start]', 'query.granularity'] },
+  { name: 'metrics: a day at 1s is too many buckets', method: 'get', path: `${V}/metrics/events?date_range[start]=now-24h&date_range[end]=now&granularity=1s`, expectStatus: 400, expectCode: 'VALIDATION_ERROR', expectDetailPaths: ['query.granularity'], expectMessage: /10000/ },
+  { name: 'metrics: a request measure asked of events', method: 'get', path: `${V}/metrics/events?date_range[start]=now-1h&date_range[end]=now&measures[]=count&measures[]=rejected_count`, expectStatus: 400, expectCode: 'VALIDATION_ERROR', expectDetailPaths: ['query.measures.1'] },
+  { name: 'metrics: an event status for requests', method: 'get', path: `${V}/metrics/requests?date_range[start]=now-1h&date_range[end]=now&status=delivered`, expectStatus: 400, expectCode: 'VALIDATION_ERROR', expectDetailPaths: ['query.status'] },
+
   // --- flows that start from an inbound source -------------------------------------------------
   { name: 'flows source-sample: no source_id', method: 'get', path: `${V}/flows/source-sample`, expectStatus: 400, expectCode: 'VALIDATION_ERROR', expectDetailPaths: ['query.source_id'] },
   { name: 'flows source-sample: an unknown source', method: 'get', path: `${V}/flows/source-sample?source_id=src_${UNKNOWN}`, expectStatus: 404, expectCode: 'NOT_FOUND', expectDetailPaths: ['source_id'] },
