@@ -350,8 +350,8 @@ function Editor() {
                 fitViewOptions={{ maxZoom: 1 }}
               >
                 <Background />
-                {/* The drawer leaves the canvas short: the minimap would cover the nodes. */}
-                {!testOpen && <MiniMap pannable zoomable />}
+                {/* The drawer leaves the canvas short, an open panel narrow: the minimap would cover the nodes. */}
+                {!testOpen && !(selectedNode && !panelCollapsed) && <MiniMap pannable zoomable />}
                 <Controls />
               </ReactFlow>
             </CanvasContext.Provider>
