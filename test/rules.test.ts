@@ -86,6 +86,10 @@ describe('connection rules: delay, deduplicate, transform expression', () => {
     const shown = (await api('get', `/events/${event.id}`)).body as EventOut;
     expect(shown.status).toBe('SCHEDULED');
     expect(new Date(shown.next_attempt_at!).getTime()).toBeGreaterThanOrEqual(sent + 1400);
+    // Seed 002's `queued` covers SCHEDULED; our upper-case QUEUED does not.
+    const ids = async (status: string) => ((await api('get', `/events?connection_id=${conn}&status=${status}`)).body as { models: EventOut[] }).models.map((e) => e.id);
+    expect(await ids('queued')).toEqual([event.id]);
+    expect(await ids('QUEUED')).toEqual([]);
 
     // Still waiting a second in (when the checks above were quick enough to leave time for this one).
     await sleep(Math.max(0, sent + 1000 - Date.now()));
