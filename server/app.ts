@@ -42,6 +42,7 @@ import { startJobs, type Jobs } from './jobs/agenda.ts';
 import { chatbotsRoutes } from './chat/chatbots.routes.ts';
 import type { ChatDeps } from './chat/chat-deps.ts';
 import { publicChatRoutes } from './chat/public-chat.routes.ts';
+import { ratingsRoutes } from './chat/ratings.routes.ts';
 import { publishService } from './hub/publish.service.ts';
 import { publicInfoRoutes } from './chat/public-info.routes.ts';
 import { healthRoutes } from './health.routes.ts';
@@ -148,6 +149,7 @@ export async function startWirehub(config: Config, log: Logger = createLogger(co
     app.use(ingestRoutes(deps, writer));
     // Public (no API key, CORS per chatbot): before /api, whose every route wants a credential.
     app.use(publicChatRoutes(chat));
+    app.use(ratingsRoutes(chat));
     // Every route answers with and without the version segment (seed 002): one router, so a
     // request is authenticated and rate-counted once.
     app.use('/api', stripVersion, apiRouter(deps, writer));

@@ -1,0 +1,29 @@
+import { Router } from 'express';
+import { idParam, parse } from '../core/validate.ts';
+import { originAllowed } from './chatbot-settings.ts';
+import type { ChatDeps } from './chat-deps.ts';
+import { allowOrigin, answerPreflight } from './cors.ts';
+import { publicJson } from './public-chat.routes.ts';
+import { conversationForRating, RateIn, rateMessage } from './ratings.service.ts';
+
+const PATH = '/api/public/conversations/:id/rate';
+
+/**
+ * `POST /api/public/conversations/:id/rate` `{message_id, rating, comment?, visitor_id}` →
+ * `{message_id, rating, updated}`. Public like the chat itself: the conversation id says which
+ * chatbot, and CORS answers only that chatbot's allowed origins.
+ */
+export function ratingsRoutes(deps: ChatDeps): Router {
+  const r = Router();
+  r.options(PATH, async (req, res) => {
+    const conv = await conversationForRating(deps, idParam(req, 'conv', 'Conversation'));
+    answerPreflight(req, res, originAllowed(conv.settings, req.get('origin') ?? ''));
+  });
+  r.post(PATH, publicJson, async (req, res) => {
+    const conv = await conversationForRating(deps, idParam(req, 'conv', 'Conversation'));
+    allowOrigin(req, res, conv.settings);
+    // No body reads as {}, so that every missing field is named.
+    res.json(await rateMessage(deps, conv, parse(RateIn, req.body ?? {}, 'body')));
+  });
+  return r;
+}
