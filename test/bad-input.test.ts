@@ -361,6 +361,15 @@ const rows: Row[] = [
   { name: 'public chat: from an origin the chatbot does not allow', method: 'post', path: '/api/public/system-chat', as: 'none', headers: { origin: 'https://evil.example.net' }, body: { chatbot_key: '{{pk}}', visitor_id: 'v', message: 'hi' }, expectStatus: 403, expectCode: 'ORIGIN_NOT_ALLOWED', expectDetailPaths: ['headers.origin'] },
   { name: 'public chat: a conversation that does not exist', method: 'post', path: '/api/public/system-chat', as: 'none', body: { chatbot_key: '{{pk}}', visitor_id: 'v', conversation_id: `conv_${UNKNOWN}`, message: 'hi' }, expectStatus: 404, expectCode: 'NOT_FOUND' },
   { name: 'public chat: a body that is not JSON', method: 'post', path: '/api/public/system-chat', as: 'none', headers: JSON_TYPE, body: '{"chatbot_key": ', expectStatus: 400, expectCode: 'INVALID_JSON' },
+  { name: 'rate: no body', method: 'post', path: '/api/public/conversations/{{conv}}/rate', as: 'none', hub: 'strict', expectStatus: 400, expectCode: 'VALIDATION_ERROR', expectDetailPaths: ['body.message_id', 'body.rating', 'body.visitor_id'] },
+  { name: 'rate: a rating that is neither up nor down, a comment over 2000 characters, an unknown field', method: 'post', path: '/api/public/conversations/{{conv}}/rate', as: 'none', hub: 'strict', body: { message_id: '{{botMsg}}', rating: 'meh', comment: 'x'.repeat(2001), visitor_id: 'v', stars: 5 }, expectStatus: 400, expectCode: 'VALIDATION_ERROR', expectDetailPaths: ['body.rating', 'body.comment', 'body.stars'] },
+  { name: 'rate: a conversation that does not exist', method: 'post', path: `/api/public/conversations/conv_${UNKNOWN}/rate`, as: 'none', hub: 'strict', body: { message_id: '{{botMsg}}', rating: 'up', visitor_id: 'v' }, expectStatus: 404, expectCode: 'NOT_FOUND' },
+  { name: 'rate: a malformed conversation id', method: 'post', path: `/api/public/conversations/{{ratedBot}}/rate`, as: 'none', hub: 'strict', body: { message_id: '{{botMsg}}', rating: 'up', visitor_id: 'v' }, expectStatus: 404, expectCode: 'NOT_FOUND' },
+  { name: 'rate: a message that does not exist', method: 'post', path: '/api/public/conversations/{{conv}}/rate', as: 'none', hub: 'strict', body: { message_id: `cmsg_${UNKNOWN}`, rating: 'up', visitor_id: 'v' }, expectStatus: 404, expectCode: 'NOT_FOUND', expectDetailPaths: ['body.message_id'] },
+  { name: 'rate: a message of another conversation', method: 'post', path: '/api/public/conversations/{{conv}}/rate', as: 'none', hub: 'strict', body: { message_id: '{{otherBotMsg}}', rating: 'up', visitor_id: 'v' }, expectStatus: 404, expectCode: 'NOT_FOUND', expectDetailPaths: ['body.message_id'] },
+  { name: "rate: the visitor's own message", method: 'post', path: '/api/public/conversations/{{conv}}/rate', as: 'none', hub: 'strict', body: { message_id: '{{visitorMsg}}', rating: 'down', visitor_id: 'v' }, expectStatus: 422, expectCode: 'NOT_RATABLE', expectDetailPaths: ['body.message_id'] },
+  { name: 'rate: from an origin the chatbot does not allow', method: 'post', path: '/api/public/conversations/{{conv}}/rate', as: 'none', hub: 'strict', headers: { origin: 'https://evil.example.net' }, body: { message_id: '{{botMsg}}', rating: 'up', visitor_id: 'v' }, expectStatus: 403, expectCode: 'ORIGIN_NOT_ALLOWED', expectDetailPaths: ['headers.origin'] },
+  { name: 'rate: a body that is not JSON', method: 'post', path: '/api/public/conversations/{{conv}}/rate', as: 'none', hub: 'strict', headers: JSON_TYPE, body: '{"rating": ', expectStatus: 400, expectCode: 'INVALID_JSON' },
 ];
 
 /** Absurd but harmless: these must be answered normally (2xx), not rejected and certainly not crash. */
@@ -440,6 +449,22 @@ describe('bad input gets a clear JSON 4xx on every route family', () => {
     expect(bot.status, bot.text).toBe(201);
     fixtures.bot = bot.body.id;
     fixtures.pk = bot.body.public_key;
+    // Ratings are tried on the strict hub: the conversations publish conversation.started, and the
+    // main hub's accepted requests must stay exactly the one made above.
+    const rated = await strict.api('post', `${V}/chatbots`, tokens.strict.key).send({ name: 'rated bot', settings: { allowed_origins: ['https://shop.example.com'] } });
+    expect(rated.status, rated.text).toBe(201);
+    const talk = async (visitor: string) => {
+      const reply = await strict.api('post', '/api/public/system-chat').send({ chatbot_key: rated.body.public_key, visitor_id: visitor, message: 'hello there' });
+      expect(reply.status, reply.text).toBe(200);
+      return reply.body as { conversation_id: string; message_id: string };
+    };
+    const mine = await talk('bad-input-visitor');
+    fixtures.ratedBot = rated.body.id;
+    fixtures.conv = mine.conversation_id;
+    fixtures.botMsg = mine.message_id;
+    fixtures.otherBotMsg = (await talk('another-visitor')).message_id;
+    const transcript = await strict.api('get', `${V}/chatbots/${rated.body.id}/conversations/${fixtures.conv}`, tokens.strict.key);
+    fixtures.visitorMsg = transcript.body.messages.find((m: { role: string }) => m.role === 'visitor').id;
     fixtures.strictSrc = await create(strict, tokens.strict.key, '/sources', { name: 'small' });
     fixtures.strictDes = await create(strict, tokens.strict.key, '/destinations', { name: 'public', config: { url: 'https://example.com/hook', http_method: 'PUT', timeout_ms: 5000 } });
 
