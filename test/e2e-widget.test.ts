@@ -65,7 +65,7 @@ describe('widget: a plain HTML page on another origin chats, captures a lead and
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     bot = created.body;
     const imported = await api('post', `/chatbots/${bot.id}/entries/import`).send([
-      { question: 'How much does a boiler service cost?', answer: 'A standard boiler service is $120, parts extra.', tags: ['pricing', 'request_quote'] },
+      { question: 'How much does a boiler service cost?', answer: 'A standard boiler service is $120, parts extra.', tags: ['pricing', 'intent:request_quote'] },
       { question: 'Do you fix leaking pipes?', answer: 'Yes — we fix leaks the same day in most of the city.', tags: ['leaks'] },
       { question: 'What are your opening hours?', answer: 'Monday to Saturday, 8 am to 6 pm.', tags: ['hours'] },
     ]);
