@@ -1,8 +1,8 @@
-import { useEffect, useRef, useState } from 'react';
+import { useState } from 'react';
 import { api } from '../api.ts';
 import { ErrorBox } from '../ui/ErrorBox.tsx';
 import { useLoad } from '../ui/useLoad.ts';
-import { CopyButton, when } from './gateway/parts.tsx';
+import { Confirm, CopyButton, when } from './gateway/parts.tsx';
 
 type Which = 'api_key' | 'signing_secret';
 type OneSecret = { value?: string; masked_value: string; last_rotated_at: string };
@@ -102,49 +102,18 @@ function SecretCard(p: { which: Which; secret: OneSecret; value: string | undefi
       </div>
       <p className="muted small-text">Last rotated {when(p.secret.last_rotated_at)}</p>
       {confirming && (
-        <ConfirmRotate
+        <Confirm
+          verb="rotate"
           title={`Rotate the ${about.title.toLowerCase()}?`}
-          explanation={about.rotating}
           onCancel={() => setConfirming(false)}
           onConfirm={async () => {
             await p.onRotate();
             setConfirming(false);
           }}
-        />
+        >
+          <p>{about.rotating}</p>
+        </Confirm>
       )}
-    </div>
-  );
-}
-
-/** Like the delete confirmation, but the consequence of a rotation is what must be read. */
-function ConfirmRotate({ title, explanation, onConfirm, onCancel }: { title: string; explanation: string; onConfirm: () => Promise<void>; onCancel: () => void }) {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  const cancelRef = useRef<HTMLButtonElement>(null);
-  useEffect(() => cancelRef.current?.focus(), []);
-  const confirm = async () => {
-    setBusy(true);
-    setError(null);
-    try {
-      await onConfirm();
-    } catch (err) {
-      setError(err);
-      setBusy(false);
-    }
-  };
-  return (
-    <div className="confirm" role="alertdialog" aria-label={title} data-testid="confirm-rotate" onKeyDown={(e) => e.key === 'Escape' && onCancel()}>
-      <strong>{title}</strong>
-      <p>{explanation}</p>
-      <ErrorBox error={error} />
-      <div className="row">
-        <button className="danger" data-testid="confirm-rotate-yes" disabled={busy} onClick={() => void confirm()}>
-          {busy ? 'Rotating…' : 'Yes, rotate'}
-        </button>
-        <button ref={cancelRef} data-testid="confirm-rotate-no" disabled={busy} onClick={onCancel}>
-          Cancel
-        </button>
-      </div>
     </div>
   );
 }

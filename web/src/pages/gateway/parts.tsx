@@ -78,7 +78,27 @@ export function CopyButton({ text, testId, label = 'Copy' }: { text: string; tes
  * An inline "are you sure" that says what else goes, instead of a browser dialog: it is read
  * where the user is looking, and keyboard users land on Cancel.
  */
-export function ConfirmDelete({ title, children, onConfirm, onCancel }: { title: string; children?: ReactNode; onConfirm: () => Promise<void>; onCancel: () => void }) {
+export function ConfirmDelete(props: { title: string; children?: ReactNode; onConfirm: () => Promise<void>; onCancel: () => void }) {
+  return <Confirm verb="delete" {...props} />;
+}
+
+const VERBS = { delete: ['Yes, delete', 'Deleting…'], rotate: ['Yes, rotate', 'Rotating…'] } as const;
+
+/** The same inline confirmation for any destructive action; test ids are `confirm-<verb>[-yes|-no]`. */
+export function Confirm({
+  verb,
+  title,
+  children,
+  onConfirm,
+  onCancel,
+}: {
+  verb: keyof typeof VERBS;
+  title: string;
+  children?: ReactNode;
+  onConfirm: () => Promise<void>;
+  onCancel: () => void;
+}) {
+  const [yes, working] = VERBS[verb];
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const cancelRef = useRef<HTMLButtonElement>(null);
@@ -94,15 +114,15 @@ export function ConfirmDelete({ title, children, onConfirm, onCancel }: { title:
     }
   };
   return (
-    <div className="confirm" role="alertdialog" aria-label={title} data-testid="confirm-delete" onKeyDown={(e) => e.key === 'Escape' && onCancel()}>
+    <div className="confirm" role="alertdialog" aria-label={title} data-testid={`confirm-${verb}`} onKeyDown={(e) => e.key === 'Escape' && onCancel()}>
       <strong>{title}</strong>
       {children}
       <ErrorBox error={error} />
       <div className="row">
-        <button className="danger" data-testid="confirm-delete-yes" disabled={busy} onClick={() => void confirm()}>
-          {busy ? 'Deleting…' : 'Yes, delete'}
+        <button className="danger" data-testid={`confirm-${verb}-yes`} disabled={busy} onClick={() => void confirm()}>
+          {busy ? working : yes}
         </button>
-        <button ref={cancelRef} data-testid="confirm-delete-no" disabled={busy} onClick={onCancel}>
+        <button ref={cancelRef} data-testid={`confirm-${verb}-no`} disabled={busy} onClick={onCancel}>
           Cancel
         </button>
       </div>
