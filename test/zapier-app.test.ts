@@ -1,5 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ZAPIER_CATALOGUE_FILE, zapierCatalogue } from '../server/hub/zapier-catalogue.ts';
 import { newWorkspace, startTestHub, waitFor, type TestHub } from './support/hub.ts';
 import { startReceiver, type Received } from './support/receiver.ts';
 
@@ -77,6 +79,10 @@ describe('the Wirehub Zapier app, run by Zapier\'s app tester against a real Wir
     // And the schema package directly, on the definition as Zapier serializes it.
     const definition = (await handler({ command: 'definition' })).results;
     expect(validateAppDefinition(definition).errors.map((e) => e.stack)).toEqual([]);
+  });
+
+  it('carries the catalogue as `npm run zapier:catalogue` generates it from server/hub/event-catalogue.ts', () => {
+    expect(readFileSync(ZAPIER_CATALOGUE_FILE, 'utf8'), 'connectors/zapier/app/lib/catalogue.js is stale: run npm run zapier:catalogue').toBe(zapierCatalogue());
   });
 
   it('has one instant trigger per built-in event type, with samples that match Wirehub\'s catalogue', async () => {

@@ -1,12 +1,13 @@
 'use strict';
 
+const CATALOGUE = require('./catalogue');
 const { asTriggerItem } = require('./envelope');
 
 /**
  * Wirehub's built-in event types as Zapier triggers: one entry per type, turned into a REST-hook
- * trigger by triggers/event-hook.js. The samples are copies of server/hub/event-catalogue.ts (this
- * folder is pushed to Zapier on its own, so it cannot import it); test/zapier-app.test.ts checks
- * that they still match what a running Wirehub serves.
+ * trigger by triggers/event-hook.js. Each type's group and sample data come from ./catalogue.js,
+ * generated from server/hub/event-catalogue.ts by `npm run zapier:catalogue` (this folder is
+ * pushed to Zapier on its own, so it cannot import the server's catalogue).
  */
 
 // The envelope around every event's fields, as a subscriber receives it.
@@ -34,45 +35,6 @@ const CHAT_ENVELOPE_FIELDS = [
   { key: 'chatbotId', label: 'Chatbot ID' },
   { key: 'conversationId', label: 'Conversation ID' },
 ];
-
-// --- samples (data fields), copied from server/hub/event-catalogue.ts ------------------------
-
-const visitor = { id: 'vis_7hq2', name: 'Jane Smith', email: 'jane@example.com', phone: '+15555550123', locale: 'en-US' };
-
-const sampleContact = {
-  id: 'con_2b7xq1',
-  first_name: 'Jane',
-  last_name: 'Smith',
-  name: 'Jane Smith',
-  email: 'jane@example.com',
-  phone: '+15555550123',
-  company: 'Smith & Daughters Bakery',
-  job_title: 'Owner',
-  source: 'form',
-  tags: ['inbound', 'bakery'],
-  custom_fields: { industry: 'Food & beverage', employees: 12 },
-  created_at: '2026-05-03T14:22:09Z',
-  updated_at: '2026-05-03T14:22:09Z',
-};
-
-const sampleDeal = {
-  id: 'deal_9c1m4e',
-  name: 'Smith & Daughters Bakery: website relaunch',
-  value: 4800,
-  currency: 'USD',
-  pipeline_id: 'pip_sales',
-  pipeline_name: 'Sales',
-  stage_id: 'stg_proposal',
-  stage_name: 'Proposal sent',
-  status: 'open',
-  contact: { id: sampleContact.id, name: sampleContact.name, email: sampleContact.email, phone: sampleContact.phone },
-  company: 'Smith & Daughters Bakery',
-  owner: { id: 'usr_3k8d', name: 'Sam Carter', email: 'sam@agency.example.com' },
-  expected_close_date: '2026-06-15',
-  custom_fields: { lead_source: 'Chatbot', budget_confirmed: true },
-  created_at: '2026-05-03T14:30:00Z',
-  updated_at: '2026-05-03T14:30:00Z',
-};
 
 // --- output fields ----------------------------------------------------------------------------
 
@@ -112,7 +74,7 @@ const dealFields = [
 
 /**
  * key: the trigger key (never renamed: live Zaps refer to it). event: Wirehub's event type name.
- * noun/label/description: what the Zap editor shows. data: the catalogue sample's data fields.
+ * noun/label/description: what the Zap editor shows. timestamp: the sample event's time.
  */
 const EVENT_TYPES = [
   {
@@ -120,19 +82,6 @@ const EVENT_TYPES = [
     noun: 'Lead',
     label: 'New Lead Captured',
     description: 'Triggers when a chatbot collects a visitor\'s contact details.',
-    group: 'chat',
-    data: {
-      lead_id: 'lead_8f2k3m',
-      name: 'Jane Smith',
-      email: 'jane@example.com',
-      phone: '+15555550123',
-      chatbot_name: 'Acme Plumbing Bot',
-      intent: 'request_quote',
-      message: 'My kitchen sink is leaking, can someone come by on Thursday?',
-      page_url: 'https://acmeplumbing.example.com/services',
-      captured_at: '2026-05-03T14:22:08Z',
-      custom_fields: { postcode: '94107', preferred_contact: 'phone' },
-    },
     timestamp: '2026-05-03T14:22:09Z',
     fields: [
       { key: 'name', label: 'Full Name' },
@@ -151,17 +100,6 @@ const EVENT_TYPES = [
     noun: 'Escalation',
     label: 'New Escalation',
     description: 'Triggers when a chatbot conversation is handed over to a human.',
-    group: 'chat',
-    data: {
-      escalation_id: 'esc_41ad9c',
-      reason: 'requested_human',
-      priority: 'high',
-      summary: 'Visitor reports water on the floor and wants an emergency visit today.',
-      chatbot_name: 'Acme Plumbing Bot',
-      visitor,
-      transcript_url: 'https://app.example.com/conversations/conv_abc',
-      created_at: '2026-05-03T14:25:41Z',
-    },
     timestamp: '2026-05-03T14:25:42Z',
     fields: [
       { key: 'reason', label: 'Reason' },
@@ -181,16 +119,6 @@ const EVENT_TYPES = [
     noun: 'Conversation',
     label: 'New Conversation',
     description: 'Triggers when a visitor opens a new conversation with a chatbot.',
-    group: 'chat',
-    data: {
-      channel: 'web',
-      chatbot_name: 'Acme Plumbing Bot',
-      visitor: { id: 'vis_7hq2', name: null, email: null, locale: 'en-US' },
-      first_message: 'Hi, do you do emergency call-outs?',
-      page_url: 'https://acmeplumbing.example.com/',
-      referrer: 'https://www.google.com/',
-      started_at: '2026-05-03T14:19:55Z',
-    },
     timestamp: '2026-05-03T14:19:56Z',
     fields: [
       { key: 'channel', label: 'Channel' },
@@ -208,20 +136,6 @@ const EVENT_TYPES = [
     noun: 'Conversation',
     label: 'Conversation Ended',
     description: 'Triggers when a chatbot conversation is closed by the visitor, an agent, the chatbot, or inactivity.',
-    group: 'chat',
-    data: {
-      channel: 'web',
-      chatbot_name: 'Acme Plumbing Bot',
-      started_at: '2026-05-03T14:19:55Z',
-      ended_at: '2026-05-03T14:31:02Z',
-      duration_seconds: 667,
-      message_count: 14,
-      ended_by: 'visitor',
-      outcome: 'lead_captured',
-      lead_captured: true,
-      escalated: true,
-      transcript_url: 'https://app.example.com/conversations/conv_abc',
-    },
     timestamp: '2026-05-03T14:31:03Z',
     fields: [
       { key: 'outcome', label: 'Outcome' },
@@ -242,16 +156,6 @@ const EVENT_TYPES = [
     noun: 'Rating',
     label: 'New Answer Rating',
     description: 'Triggers when a visitor gives a chatbot answer a thumbs-up or thumbs-down.',
-    group: 'chat',
-    data: {
-      message_id: 'msg_5tr90b',
-      rating: 'down',
-      comment: 'I asked about weekend rates, not weekday ones.',
-      question: 'How much is a call-out on a Saturday?',
-      answer: 'Our standard call-out fee is $89 on weekdays.',
-      chatbot_name: 'Acme Plumbing Bot',
-      rated_at: '2026-05-03T14:27:12Z',
-    },
     timestamp: '2026-05-03T14:27:13Z',
     fields: [
       { key: 'rating', label: 'Rating (up or down)' },
@@ -268,8 +172,6 @@ const EVENT_TYPES = [
     noun: 'Contact',
     label: 'New Contact',
     description: 'Triggers when a contact is created (by hand, from a deal, an import, a form or the API).',
-    group: 'contacts',
-    data: sampleContact,
     timestamp: '2026-05-03T14:22:10Z',
     fields: contactFields,
   },
@@ -278,8 +180,6 @@ const EVENT_TYPES = [
     noun: 'Contact',
     label: 'Updated Contact',
     description: 'Triggers when a contact\'s details change.',
-    group: 'contacts',
-    data: { ...sampleContact, job_title: 'Founder & owner', updated_at: '2026-05-06T09:12:44Z', changed_fields: ['job_title'] },
     timestamp: '2026-05-06T09:12:45Z',
     fields: [...contactFields, { key: 'changed_fields', label: 'Changed Fields', list: true }],
   },
@@ -288,8 +188,6 @@ const EVENT_TYPES = [
     noun: 'Contact',
     label: 'Deleted Contact',
     description: 'Triggers when a contact is deleted.',
-    group: 'contacts',
-    data: { id: sampleContact.id, name: sampleContact.name, email: sampleContact.email, deleted_at: '2026-06-01T08:00:00Z' },
     timestamp: '2026-06-01T08:00:01Z',
     fields: [
       { key: 'record_id', label: 'Contact ID' },
@@ -303,8 +201,6 @@ const EVENT_TYPES = [
     noun: 'Deal',
     label: 'New Deal',
     description: 'Triggers when a deal is added to a pipeline.',
-    group: 'deals',
-    data: sampleDeal,
     timestamp: '2026-05-03T14:30:01Z',
     fields: dealFields,
   },
@@ -313,8 +209,6 @@ const EVENT_TYPES = [
     noun: 'Deal',
     label: 'Updated Deal',
     description: 'Triggers when a deal\'s details, value or stage change.',
-    group: 'deals',
-    data: { ...sampleDeal, value: 5400, updated_at: '2026-05-08T10:02:19Z', changed_fields: ['value'] },
     timestamp: '2026-05-08T10:02:20Z',
     fields: [...dealFields, { key: 'changed_fields', label: 'Changed Fields', list: true }],
   },
@@ -323,15 +217,6 @@ const EVENT_TYPES = [
     noun: 'Deal',
     label: 'Deal Moved to Another Stage',
     description: 'Triggers when a deal moves to another stage of its pipeline.',
-    group: 'deals',
-    data: {
-      ...sampleDeal,
-      stage_id: 'stg_negotiation',
-      stage_name: 'Negotiation',
-      previous_stage_id: 'stg_proposal',
-      previous_stage_name: 'Proposal sent',
-      updated_at: '2026-05-12T16:45:03Z',
-    },
     timestamp: '2026-05-12T16:45:04Z',
     fields: [...dealFields, { key: 'previous_stage_name', label: 'Previous Stage' }, { key: 'previous_stage_id', label: 'Previous Stage ID' }],
   },
@@ -340,8 +225,6 @@ const EVENT_TYPES = [
     noun: 'Deal',
     label: 'Deal Won',
     description: 'Triggers when a deal is marked as won.',
-    group: 'deals',
-    data: { ...sampleDeal, status: 'won', stage_id: 'stg_won', stage_name: 'Won', value: 5400, won_at: '2026-05-20T11:00:00Z', updated_at: '2026-05-20T11:00:00Z' },
     timestamp: '2026-05-20T11:00:01Z',
     fields: [...dealFields, { key: 'won_at', label: 'Won At', type: 'datetime' }],
   },
@@ -350,16 +233,6 @@ const EVENT_TYPES = [
     noun: 'Deal',
     label: 'Deal Lost',
     description: 'Triggers when a deal is marked as lost.',
-    group: 'deals',
-    data: {
-      ...sampleDeal,
-      status: 'lost',
-      stage_id: 'stg_lost',
-      stage_name: 'Lost',
-      lost_reason: 'Went with a cheaper agency',
-      lost_at: '2026-05-20T11:00:00Z',
-      updated_at: '2026-05-20T11:00:00Z',
-    },
     timestamp: '2026-05-20T11:00:01Z',
     fields: [...dealFields, { key: 'lost_reason', label: 'Lost Reason' }, { key: 'lost_at', label: 'Lost At', type: 'datetime' }],
   },
@@ -368,8 +241,6 @@ const EVENT_TYPES = [
     noun: 'Deal',
     label: 'Deleted Deal',
     description: 'Triggers when a deal is deleted.',
-    group: 'deals',
-    data: { id: sampleDeal.id, name: sampleDeal.name, pipeline_id: sampleDeal.pipeline_id, stage_id: sampleDeal.stage_id, deleted_at: '2026-06-01T08:00:00Z' },
     timestamp: '2026-06-01T08:00:01Z',
     fields: [
       { key: 'record_id', label: 'Deal ID' },
@@ -384,19 +255,6 @@ const EVENT_TYPES = [
     noun: 'Form Submission',
     label: 'New Form Submission',
     description: 'Triggers when someone submits one of your embedded lead forms.',
-    group: 'forms',
-    data: {
-      form_id: 'frm_contact_us',
-      form_name: 'Contact us',
-      submission_id: 'sub_6w2p0d',
-      fields: { name: 'Jane Smith', email: 'jane@example.com', company: 'Smith & Daughters Bakery', budget: '2500-5000', message: 'We need a new website before summer.' },
-      contact: { id: sampleContact.id, name: sampleContact.name, email: sampleContact.email },
-      deal_id: sampleDeal.id,
-      pipeline_id: 'pip_sales',
-      stage_id: 'stg_new',
-      page_url: 'https://agency.example.com/contact',
-      submitted_at: '2026-05-03T14:29:51Z',
-    },
     timestamp: '2026-05-03T14:29:52Z',
     fields: [
       { key: 'form_name', label: 'Form Name' },
@@ -415,16 +273,6 @@ const EVENT_TYPES = [
     noun: 'Webhook',
     label: 'Webhook Turned Off',
     description: 'Triggers when Wirehub turns a webhook or destination off after repeated failed deliveries.',
-    group: 'hub',
-    data: {
-      webhook_id: 'web_01JTD8C1Q2XH3N5R7T9V1W3Y5Z',
-      destination_id: 'des_01JTD8C1Q2XH3N5R7T9V1W3Y5A',
-      name: 'CRM leads',
-      type: 'http-webhook',
-      url: 'https://crm.example.com/hooks/leads',
-      reason: '10 consecutive failed deliveries (last: receiver answered 503)',
-      disabled_at: '2026-05-03T15:02:11Z',
-    },
     timestamp: '2026-05-03T15:02:12Z',
     fields: [
       { key: 'name', label: 'Webhook Name' },
@@ -436,12 +284,15 @@ const EVENT_TYPES = [
       { key: 'disabled_at', label: 'Disabled At', type: 'datetime' },
     ],
   },
-].map((t) => ({
-  ...t,
-  // `lead.captured` → `lead_captured`: Zapier keys allow no dots.
-  key: t.event.replace(/\./g, '_'),
-  sample: asTriggerItem({ ...t.data, ...envelope(t.event, t.timestamp, t.group === 'chat' ? chat : {}), ...(t.data.id ? { id: t.data.id } : {}) }),
-  outputFields: [...ENVELOPE_FIELDS, ...(t.group === 'chat' ? CHAT_ENVELOPE_FIELDS : []), ...t.fields],
-}));
+].map((t) => {
+  const { group, sample: data } = CATALOGUE[t.event];
+  return {
+    ...t,
+    // `lead.captured` → `lead_captured`: Zapier keys allow no dots.
+    key: t.event.replace(/\./g, '_'),
+    sample: asTriggerItem({ ...data, ...envelope(t.event, t.timestamp, group === 'chat' ? chat : {}), ...(data.id ? { id: data.id } : {}) }),
+    outputFields: [...ENVELOPE_FIELDS, ...(group === 'chat' ? CHAT_ENVELOPE_FIELDS : []), ...t.fields],
+  };
+});
 
 module.exports = { EVENT_TYPES };
