@@ -163,7 +163,8 @@ describe('rating the chatbot’s answers', () => {
     expect(down.rated_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
 
     const transcript = await api('get', `/chatbots/${bot.id}/conversations/${conv}`);
-    expect(transcript.body.messages[1]).toMatchObject({ role: 'bot', rating: expect.anything() });
+    // The transcript shows the message's latest rating: the colleague's thumbs-up came last.
+    expect(transcript.body.messages[1]).toMatchObject({ role: 'bot', rating: { rating: 'up', comment: null, visitor_id: 'vis_colleague', rated_at: expect.any(String) } });
   });
 
   it('answers 404 for an unknown conversation or a message of another one, 422 for a visitor’s own message, 403 for an origin not allowed', async () => {
