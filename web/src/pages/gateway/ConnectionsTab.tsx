@@ -66,8 +66,7 @@ export function ConnectionsTab() {
           onConfirm={async () => {
             await api('DELETE', `/connections/${deleting.id}`);
             setDeleting(null);
-            list.first();
-            await list.reload();
+            await list.restart();
           }}
         >
           <p>

@@ -2,9 +2,8 @@ import { useState } from 'react';
 import { Link } from 'react-router';
 import { api } from '../../api.ts';
 import { ErrorBox } from '../../ui/ErrorBox.tsx';
-import { useLoad } from '../../ui/useLoad.ts';
-import { AlsoGoes, ConfirmDelete, Pager, usePagedList, useRowAction, when } from './parts.tsx';
-import type { Connection, Destination, PageOf } from './types.ts';
+import { ConfirmDelete, ConnectionsGoing, Pager, usePagedList, useRowAction, when } from './parts.tsx';
+import type { Destination } from './types.ts';
 
 const TYPE_NAMES: Record<string, string> = {
   HTTP: 'Webhook (HTTP)',
@@ -49,8 +48,7 @@ export function DestinationsTab() {
           onCancel={() => setDeleting(null)}
           onDeleted={async () => {
             setDeleting(null);
-            list.first();
-            await list.reload();
+            await list.restart();
           }}
         />
       )}
@@ -144,10 +142,6 @@ function DestinationStatus({ d }: { d: Destination }) {
 }
 
 function DestinationDeleteConfirm({ destination, onCancel, onDeleted }: { destination: Destination; onCancel: () => void; onDeleted: () => Promise<void> }) {
-  const conns = useLoad(() => api<PageOf<Connection>>('GET', `/connections?destination_id=${destination.id}&limit=255`), [destination.id]);
-  const models = conns.data?.models ?? [];
-  // A webhook (or flow destination) is a destination fed by the built-in application source.
-  const isWebhook = models.some((c) => c.source.type === 'APPLICATION');
   return (
     <ConfirmDelete
       title={`Delete the destination “${destination.name}”?`}
@@ -158,10 +152,10 @@ function DestinationDeleteConfirm({ destination, onCancel, onDeleted }: { destin
       }}
     >
       <p>Deliveries still waiting for it are cancelled; past events stay in the log.</p>
-      {conns.loading && <p className="loading">Looking for its connections…</p>}
-      {conns.data && <AlsoGoes what="connections" names={models.map((c) => c.full_name)} more={!!conns.data.pagination.next} />}
-      {isWebhook && <p className="warn">It is one of your webhooks or flow destinations: the webhook disappears too.</p>}
-      <ErrorBox error={conns.error} />
+      <ConnectionsGoing by="destination_id" id={destination.id} name={(c) => c.full_name}>
+        {/* A webhook (or flow destination) is a destination fed by the built-in application source. */}
+        {(models) => models.some((c) => c.source.type === 'APPLICATION') && <p className="warn">It is one of your webhooks or flow destinations: the webhook disappears too.</p>}
+      </ConnectionsGoing>
     </ConfirmDelete>
   );
 }

@@ -2,7 +2,7 @@ import { useEffect, useRef, useState, type ReactNode } from 'react';
 import { api } from '../../api.ts';
 import { ErrorBox } from '../../ui/ErrorBox.tsx';
 import { useLoad } from '../../ui/useLoad.ts';
-import type { PageOf } from './types.ts';
+import type { Connection, PageOf } from './types.ts';
 
 export const PAGE_SIZE = 50;
 
@@ -27,8 +27,14 @@ export function usePagedList<T>(path: string, filters: Record<string, string> = 
     ...list,
     next: () => list.data?.pagination.next && setCursor({ next: list.data.pagination.next }),
     prev: () => list.data?.pagination.prev && setCursor({ prev: list.data.pagination.prev }),
-    /** After a delete emptied a later page, start again from the first. */
-    first: () => setCursor(null),
+    /**
+     * After a create or a delete: the first page, fetched afresh. Moving off a later page fetches
+     * it already (its cursor is a dependency of the load), so only the first page is reloaded here.
+     */
+    restart: async () => {
+      if (cursor === null) await list.reload();
+      else setCursor(null);
+    },
     onFirstPage: cursor === null,
   };
 }
@@ -154,12 +160,28 @@ export function useRowAction(reload: () => Promise<void>) {
 }
 
 /** "Its connections go with it (2): a, b." — what a delete takes along, by name. */
-export function AlsoGoes({ what, names, more }: { what: string; names: string[]; more?: boolean }) {
+function AlsoGoes({ what, names, more }: { what: string; names: string[]; more?: boolean }) {
   if (names.length === 0) return <p>It has no {what}.</p>;
   return (
     <p data-testid="confirm-also">
       Its {what} go with it ({names.length}
       {more ? '+' : ''}): <strong>{names.join(', ')}</strong>.
     </p>
+  );
+}
+
+/**
+ * The connections a source's or a destination's delete takes along, loaded as the confirmation
+ * opens; `children` reads them too (a destination warns when one carries published events).
+ */
+export function ConnectionsGoing({ by, id, name, children }: { by: 'source_id' | 'destination_id'; id: string; name: (c: Connection) => string; children?: (models: Connection[]) => ReactNode }) {
+  const conns = useLoad(() => api<PageOf<Connection>>('GET', `/connections?${by}=${id}&limit=255`), [by, id]);
+  return (
+    <>
+      {conns.loading && <p className="loading">Looking for its connections…</p>}
+      {conns.data && <AlsoGoes what="connections" names={conns.data.models.map(name)} more={!!conns.data.pagination.next} />}
+      {conns.data && children?.(conns.data.models)}
+      <ErrorBox error={conns.error} />
+    </>
   );
 }
