@@ -2,6 +2,7 @@ import { useState } from 'react';
 import { api } from '../api.ts';
 import { ErrorBox } from '../ui/ErrorBox.tsx';
 import { useLoad } from '../ui/useLoad.ts';
+import { useSubmit } from '../ui/useSubmit.ts';
 import { ConfirmDelete, CopyButton, when } from './gateway/parts.tsx';
 
 type Scope = 'read' | 'write';
@@ -111,22 +112,14 @@ export function ApiKeys() {
 function ApiKeyForm({ onCancel, onCreated }: { onCancel: () => void; onCreated: (k: { name: string; key: string }) => Promise<void> }) {
   const [name, setName] = useState('');
   const [scopes, setScopes] = useState<Scope[]>(['read', 'write']);
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, run } = useSubmit();
   const toggle = (s: Scope, on: boolean) => setScopes(on ? [...scopes, s] : scopes.filter((x) => x !== s));
 
-  const submit = async () => {
-    setBusy(true);
-    setError(null);
-    try {
+  const submit = () =>
+    run(async () => {
       const out = await api<ApiKey & { key: string }>('POST', '/api-keys', { name, scopes });
       await onCreated({ name: out.name, key: out.key });
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  };
+    });
 
   return (
     <form className="card" onSubmit={(e) => (e.preventDefault(), void submit())}>

@@ -2,30 +2,21 @@ import { useState, type FormEvent } from 'react';
 import { Link, useNavigate } from 'react-router';
 import { useAuth } from '../auth.tsx';
 import { ErrorBox } from '../ui/ErrorBox.tsx';
+import { useSubmit } from '../ui/useSubmit.ts';
 
 export function Login({ mode }: { mode: 'login' | 'signup' }) {
   const auth = useAuth();
   const navigate = useNavigate();
   const [form, setForm] = useState({ name: '', email: '', password: '', workspace: '' });
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, run } = useSubmit();
   const set = (k: keyof typeof form) => (e: { target: { value: string } }) => setForm({ ...form, [k]: e.target.value });
 
-  const run = async (action: () => Promise<void>) => {
-    setBusy(true);
-    setError(null);
-    try {
-      await action();
-      navigate('/flows');
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  };
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    void run(() => (mode === 'signup' ? auth.signup({ ...form, workspace: form.workspace || `${form.name || 'My'} workspace` }) : auth.login(form.email, form.password)));
+    void run(async () => {
+      await (mode === 'signup' ? auth.signup({ ...form, workspace: form.workspace || `${form.name || 'My'} workspace` }) : auth.login(form.email, form.password));
+      navigate('/flows');
+    });
   };
 
   return (

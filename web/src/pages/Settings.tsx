@@ -2,6 +2,7 @@ import { useState } from 'react';
 import { api } from '../api.ts';
 import { ErrorBox } from '../ui/ErrorBox.tsx';
 import { useLoad } from '../ui/useLoad.ts';
+import { useSubmit } from '../ui/useSubmit.ts';
 import type { CredentialOut } from '../../../server/settings/credentials.service.ts';
 import { ConfirmDelete, CopyButton, when } from './gateway/parts.tsx';
 
@@ -160,8 +161,7 @@ function SecretForm({ kind, replacing, onCancel, onSave }: { kind: Kind; replaci
   const k = KINDS[kind];
   const [text, setText] = useState('');
   const [fileName, setFileName] = useState<string | null>(null);
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, run, setError } = useSubmit();
 
   const readFile = (file: File | undefined) => {
     if (!file) return;
@@ -175,17 +175,7 @@ function SecretForm({ kind, replacing, onCancel, onSave }: { kind: Kind; replaci
     reader.readAsText(file);
   };
 
-  const submit = async () => {
-    setBusy(true);
-    setError(null);
-    try {
-      await onSave(text.trim());
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  };
+  const submit = () => run(() => onSave(text.trim()));
 
   return (
     <form onSubmit={(e) => (e.preventDefault(), void submit())}>

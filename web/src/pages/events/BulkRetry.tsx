@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from 'react';
 import { api } from '../../api.ts';
 import { ErrorBox } from '../../ui/ErrorBox.tsx';
 import { JsonView } from '../../ui/JsonView.tsx';
+import { useSubmit } from '../../ui/useSubmit.ts';
 import { describeFilters } from './filters.ts';
 
 export type BulkOperation = {
@@ -27,8 +28,7 @@ type Step = { kind: 'idle' } | { kind: 'confirm'; count: number } | { kind: 'wat
  */
 export function BulkRetry({ filters, matching, names, onFinished }: { filters: Record<string, string>; matching: number | null; names: Record<string, string>; onFinished: () => void }) {
   const [step, setStep] = useState<Step>({ kind: 'idle' });
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const { busy, error, run, setError } = useSubmit();
   const [preview, setPreview] = useState<BulkOperation | null>(null);
   const filterKey = JSON.stringify(filters);
   // The page hands a new callback on every render; polling must not restart for that.
@@ -72,17 +72,6 @@ export function BulkRetry({ filters, matching, names, onFinished }: { filters: R
     };
   }, [watchedId]);
 
-  const run = async (f: () => Promise<void>) => {
-    setBusy(true);
-    setError(null);
-    try {
-      await f();
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  };
   const ask = () =>
     run(async () => {
       const { count } = await api<{ count: number }>('GET', `/events/count?${new URLSearchParams(filters)}`);

@@ -2,9 +2,9 @@ import { useState } from 'react';
 import { Link } from 'react-router';
 import { api } from '../../api.ts';
 import { ErrorBox } from '../../ui/ErrorBox.tsx';
-import { useLoad } from '../../ui/useLoad.ts';
-import { AlsoGoes, ConfirmDelete, CopyButton, Pager, usePagedList, useRowAction, when } from './parts.tsx';
-import type { Connection, PageOf, Source } from './types.ts';
+import { useSubmit } from '../../ui/useSubmit.ts';
+import { ConfirmDelete, ConnectionsGoing, CopyButton, Pager, usePagedList, useRowAction, when } from './parts.tsx';
+import type { Source } from './types.ts';
 
 // The built-in source of published events (server/hub/application-source.ts).
 const APPLICATION = 'APPLICATION';
@@ -30,8 +30,7 @@ export function SourcesTab() {
           onCancel={() => setCreating(false)}
           onCreated={async () => {
             setCreating(false);
-            list.first();
-            await list.reload();
+            await list.restart();
           }}
         />
       )}
@@ -42,8 +41,7 @@ export function SourcesTab() {
           onCancel={() => setDeleting(null)}
           onDeleted={async () => {
             setDeleting(null);
-            list.first();
-            await list.reload();
+            await list.restart();
           }}
         />
       )}
@@ -128,8 +126,6 @@ export function SourcesTab() {
 }
 
 function SourceDeleteConfirm({ source, onCancel, onDeleted }: { source: Source; onCancel: () => void; onDeleted: () => Promise<void> }) {
-  const conns = useLoad(() => api<PageOf<Connection>>('GET', `/connections?source_id=${source.id}&limit=255`), [source.id]);
-  const names = conns.data?.models.map((c) => c.name) ?? [];
   return (
     <ConfirmDelete
       title={`Delete the source “${source.name}”?`}
@@ -140,29 +136,19 @@ function SourceDeleteConfirm({ source, onCancel, onDeleted }: { source: Source; 
       }}
     >
       <p>Its URL stops accepting requests at once; anything still sending to it gets an error.</p>
-      {conns.loading && <p className="loading">Looking for its connections…</p>}
-      {conns.data && <AlsoGoes what="connections" names={names} more={!!conns.data.pagination.next} />}
-      <ErrorBox error={conns.error} />
+      <ConnectionsGoing by="source_id" id={source.id} name={(c) => c.name} />
     </ConfirmDelete>
   );
 }
 
 function NewSource({ onCancel, onCreated }: { onCancel: () => void; onCreated: () => Promise<void> }) {
   const [name, setName] = useState('');
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
-  const submit = async () => {
-    setBusy(true);
-    setError(null);
-    try {
+  const { busy, error, run } = useSubmit();
+  const submit = () =>
+    run(async () => {
       await api('POST', '/sources', { name });
       await onCreated();
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  };
+    });
   return (
     <form className="card" data-testid="source-form" onSubmit={(e) => (e.preventDefault(), void submit())}>
       <h2>New source</h2>
