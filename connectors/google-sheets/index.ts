@@ -1,5 +1,5 @@
 import { isForbiddenHost } from '../http-webhook/address.ts';
-import { MAX_STORED_RESPONSE_BYTES, parseRetryAfter } from '../shared/http-call.ts';
+import { MAX_STORED_RESPONSE_BYTES, networkFailure, parseRetryAfter } from '../shared/http-call.ts';
 import type { AttemptRecord, ConnectionTest, Connector, DeliveryContext, DeliveryResult, ErrorCode, OutboundMessage } from '../types.ts';
 import { forgetClient, sheetsClient, type SheetsClient } from './client.ts';
 import { GOOGLE_TOKEN_URL, GoogleSheetsConfigSchema, SHEETS_ROOT_URL, type GoogleSheetsConfig } from './config.ts';
@@ -335,31 +335,8 @@ function classify(err: unknown, client: SheetsClient, config: GoogleSheetsConfig
     return { ...base, retryable: false, errorCode: 'HTTP_STATUS', error: `Google Sheets refused the request (${status}): ${detail}` };
   }
 
-  const { code, message, retryable } = networkTrouble(e);
+  const { code, message, retryable } = networkFailure(e, 'Google');
   return { retryable, errorCode: code, error: fromTokenEndpoint ? `Google's token endpoint: ${message}` : message, request: fromTokenEndpoint ? tokenRequest : request };
-}
-
-/** Walks the cause chain: gaxios wraps fetch's TypeError, which wraps the socket error. */
-function networkTrouble(err: VendorError): { code: ErrorCode; message: string; retryable: boolean } {
-  let codes: string[] = [];
-  let names: string[] = [];
-  let innermost = err.message;
-  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 5; e = (e as VendorError).cause, depth++) {
-    const c = (e as VendorError).code;
-    if (c !== undefined) codes = [...codes, String(c)];
-    names = [...names, e.name];
-    innermost = e.message;
-  }
-  const has = (...list: string[]) => list.some((c) => codes.includes(c) || names.includes(c));
-  if (has('TimeoutError', 'AbortError', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT', 'ETIMEDOUT')) {
-    return { code: 'TIMEOUT', message: 'Google did not answer in time', retryable: true };
-  }
-  if (has('EPRIVATEADDRESS')) return { code: 'PRIVATE_ADDRESS', message: innermost, retryable: false };
-  if (has('ECONNREFUSED')) return { code: 'CONNECTION_REFUSED', message: 'connection refused', retryable: true };
-  if (has('ECONNRESET', 'UND_ERR_SOCKET', 'EPIPE')) return { code: 'CONNECTION_RESET', message: 'the connection was reset', retryable: true };
-  if (has('ENOTFOUND', 'EAI_AGAIN')) return { code: 'DNS', message: `host not found: ${innermost}`, retryable: true };
-  if (codes.some((c) => /CERT|TLS|SSL|EPROTO/i.test(c))) return { code: 'TLS', message: `TLS failed: ${innermost}`, retryable: true };
-  return { code: 'NETWORK', message: innermost, retryable: true };
 }
 
 function privateAddressRefusal(ctx: DeliveryContext, config: GoogleSheetsConfig, request: RequestRecord): Failure | null {

@@ -64,7 +64,7 @@ export async function httpCall(ctx: DeliveryContext, call: HttpCall, opts: { fin
       durationMs,
     };
   } catch (err) {
-    const { code, message, retryable } = classify(err);
+    const { code, message, retryable } = networkFailure(err);
     return fail(req, elapsed(), code, message, retryable);
   }
 }
@@ -113,17 +113,28 @@ export function parseRetryAfter(value: string | undefined): number | undefined {
   return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
 }
 
-function classify(err: unknown): { code: ErrorCode; message: string; retryable: boolean } {
-  const e = err as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
-  const code = e.code ?? e.cause?.code ?? '';
-  const message = e.cause?.message ?? e.message ?? String(err);
-  if (e.name === 'TimeoutError' || e.name === 'AbortError' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'ETIMEDOUT') {
-    return { code: 'TIMEOUT', message: 'the receiver did not answer in time', retryable: true };
+/**
+ * Socket, DNS, TLS and timeout trouble, classified the same for every connector. The code may sit
+ * on a wrapped error (fetch and gaxios wrap the socket's), so the cause chain is searched.
+ */
+export function networkFailure(err: unknown, who = 'the receiver'): { code: ErrorCode; message: string; retryable: boolean } {
+  const codes: string[] = [];
+  const names: string[] = [];
+  let innermost = err instanceof Error ? err.message : String(err);
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (code !== undefined) codes.push(String(code));
+    names.push(e.name);
+    innermost = e.message;
   }
-  if (code === 'EPRIVATEADDRESS') return { code: 'PRIVATE_ADDRESS', message, retryable: false };
-  if (code === 'ECONNREFUSED') return { code: 'CONNECTION_REFUSED', message: 'connection refused', retryable: true };
-  if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'EPIPE') return { code: 'CONNECTION_RESET', message: 'the connection was reset', retryable: true };
-  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return { code: 'DNS', message: `host not found: ${message}`, retryable: true };
-  if (/CERT|TLS|SSL|EPROTO/i.test(code) || /certificate|TLS|SSL/i.test(message)) return { code: 'TLS', message: `TLS failed: ${message}`, retryable: true };
-  return { code: 'NETWORK', message, retryable: true };
+  const has = (...list: string[]) => list.some((c) => codes.includes(c) || names.includes(c));
+  if (has('TimeoutError', 'AbortError', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT', 'ETIMEDOUT')) {
+    return { code: 'TIMEOUT', message: `${who} did not answer in time`, retryable: true };
+  }
+  if (has('EPRIVATEADDRESS')) return { code: 'PRIVATE_ADDRESS', message: innermost, retryable: false };
+  if (has('ECONNREFUSED')) return { code: 'CONNECTION_REFUSED', message: 'connection refused', retryable: true };
+  if (has('ECONNRESET', 'UND_ERR_SOCKET', 'EPIPE')) return { code: 'CONNECTION_RESET', message: 'the connection was reset', retryable: true };
+  if (has('ENOTFOUND', 'EAI_AGAIN')) return { code: 'DNS', message: `host not found: ${innermost}`, retryable: true };
+  if (codes.some((c) => /CERT|TLS|SSL|EPROTO/i.test(c)) || /certificate|TLS|SSL/i.test(innermost)) return { code: 'TLS', message: `TLS failed: ${innermost}`, retryable: true };
+  return { code: 'NETWORK', message: innermost, retryable: true };
 }
