@@ -185,9 +185,12 @@ describe.each(Object.keys(connectors))('the %s connector keeps the contract', (i
     vendor.setMode('rate-limited');
     const result = failure(await deliver());
     expect(result).toMatchObject({ retryable: true, status: 429 });
+    // Every fake here sends one, so the recorded response must carry it and the result pass it on
+    // (a real vendor that sends none leaves the engine's own schedule in charge).
     const retryAfter = result.response?.headers['retry-after'];
-    // Every fake here sends one; a vendor that does not leaves the engine's own schedule in charge.
-    if (retryAfter !== undefined) expect(result.retryAfterMs).toBe(parseRetryAfter(retryAfter));
+    expect(retryAfter, 'the recorded response keeps the Retry-After header').toMatch(/^\d+$/);
+    expect(result.retryAfterMs).toBe(parseRetryAfter(retryAfter));
+    expect(result.retryAfterMs).toBeGreaterThan(0);
     expect(vendor.written()).toBe(0);
   });
 
