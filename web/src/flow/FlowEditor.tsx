@@ -63,7 +63,7 @@ function Editor() {
   const stats = useFlowStats(isNew ? null : (id ?? null), savedAt);
   const eventTypes = useMemo(() => types.data?.models ?? [], [types.data]);
   const destinations = useMemo(() => listOf(dests.data), [dests.data]);
-  const credentials = creds.loading && !creds.data ? null : creds.data ? listOf(creds.data) : null;
+  const credentials = creds.data ? listOf(creds.data) : null;
   // The built-in APPLICATION source carries published events: its triggers are the event types.
   const sources = useMemo(() => listOf(srcs.data).filter((s) => s.type !== 'APPLICATION'), [srcs.data]);
   // The last request of the source feeding the selected node: the filter and map panels' sample.
@@ -245,9 +245,8 @@ function Editor() {
     if (node.type === 'destination') return api<ConnectionTest>('POST', `/destinations/${String(data.destinationId)}/test`);
     return api<ConnectionTest>('POST', '/flows/test-connection', { node: toGraph([{ ...node, data }], []).nodes[0] });
   }, []);
-  const selectedId = selectedNode?.id ?? null;
-  const preview = useCallback((data: Record<string, unknown>) => previewNode(selectedId as string, data), [previewNode, selectedId]);
-  const testSelected = useCallback((data: Record<string, unknown>) => testConnection(selectedId as string, data), [testConnection, selectedId]);
+  const preview = useCallback((data: Record<string, unknown>) => previewNode(selected as string, data), [previewNode, selected]);
+  const testSelected = useCallback((data: Record<string, unknown>) => testConnection(selected as string, data), [testConnection, selected]);
   const env = selectedNode ? panelEnv({ node: selectedNode, nodes, edges, eventTypes, destinations, credentials, sources, sourceSamples, test: testResult, preview, testConnection: testSelected }) : null;
 
   const save = async () => {

@@ -1,5 +1,7 @@
+import { useState } from 'react';
 import { Link, Route, Routes, useNavigate } from 'react-router';
 import { api } from '../api.ts';
+import { ConfirmDelete } from '../pages/gateway/parts.tsx';
 import { ErrorBox } from '../ui/ErrorBox.tsx';
 import { useLoad } from '../ui/useLoad.ts';
 import { FlowEditor, type FlowOut } from './FlowEditor.tsx';
@@ -17,6 +19,7 @@ export function FlowsPage() {
 function FlowList() {
   const flows = useLoad(() => api<{ models: FlowOut[] }>('GET', '/flows'));
   const navigate = useNavigate();
+  const [deleting, setDeleting] = useState<FlowOut | null>(null);
   return (
     <section>
       <header className="row">
@@ -29,6 +32,19 @@ function FlowList() {
         </button>
       </header>
       <ErrorBox error={flows.error} />
+      {deleting && (
+        <ConfirmDelete
+          title={`Delete the flow “${deleting.name}”?`}
+          onCancel={() => setDeleting(null)}
+          onConfirm={async () => {
+            await api('DELETE', `/flows/${deleting.id}`);
+            setDeleting(null);
+            await flows.reload();
+          }}
+        >
+          <p>What its steps made goes with it ({deleting.webhooks.length} {deleting.webhooks.length === 1 ? 'webhook' : 'webhooks'}); a destination you already had stays, without this flow's connection.</p>
+        </ConfirmDelete>
+      )}
       {flows.loading && !flows.data && <p className="loading">Loading…</p>}
       {flows.data && flows.data.models.length === 0 && <div className="empty">No flows yet. Start one with “New flow”.</div>}
       {flows.data && flows.data.models.length > 0 && (
@@ -52,14 +68,7 @@ function FlowList() {
                 <td>{f.webhooks.length}</td>
                 <td>{new Date(f.updated_at).toLocaleString()}</td>
                 <td>
-                  <button
-                    className="danger"
-                    onClick={async () => {
-                      if (!window.confirm(`Delete the flow “${f.name}” and its ${f.webhooks.length} webhook(s)?`)) return;
-                      await api('DELETE', `/flows/${f.id}`);
-                      await flows.reload();
-                    }}
-                  >
+                  <button className="danger" onClick={() => setDeleting(f)}>
                     Delete
                   </button>
                 </td>

@@ -2,9 +2,11 @@ import { useState } from 'react';
 import { api } from '../api.ts';
 import { ErrorBox } from '../ui/ErrorBox.tsx';
 import { useLoad } from '../ui/useLoad.ts';
+import { useSubmit } from '../ui/useSubmit.ts';
 import type { WebhookOut } from '../../../server/hub/webhooks.service.ts';
 import { MappingEditor, type Mapping } from '../ui/MappingEditor.tsx';
 import { JsonView } from '../ui/JsonView.tsx';
+import { Confirm, CopyButton, useRowAction } from './gateway/parts.tsx';
 
 // The API's own type; dates arrive as JSON strings and this page does not show them.
 export type Webhook = Omit<WebhookOut, 'created_at' | 'updated_at'>;
@@ -17,17 +19,8 @@ export function Webhooks() {
   const [creating, setCreating] = useState(false);
   const [secret, setSecret] = useState<{ name: string; value: string } | null>(null);
   const [report, setReport] = useState<{ name: string; report: TestReport } | null>(null);
-  const [error, setError] = useState<unknown>(null);
-
-  const act = async (fn: () => Promise<unknown>) => {
-    setError(null);
-    try {
-      await fn();
-      await hooks.reload();
-    } catch (err) {
-      setError(err);
-    }
-  };
+  const [confirming, setConfirming] = useState<{ verb: 'delete' | 'rotate'; hook: Webhook } | null>(null);
+  const action = useRowAction(hooks.reload);
 
   return (
     <section>
@@ -45,7 +38,7 @@ export function Webhooks() {
           <strong>Signing secret for “{secret.name}”.</strong> Copy it now: it will not be shown again.
           <div className="row">
             <code data-testid="secret">{secret.value}</code>
-            <button onClick={() => void navigator.clipboard?.writeText(secret.value)}>Copy</button>
+            <CopyButton text={secret.value} />
             <button onClick={() => setSecret(null)}>Done</button>
           </div>
         </div>
@@ -61,7 +54,26 @@ export function Webhooks() {
           }}
         />
       )}
-      <ErrorBox error={error ?? hooks.error ?? types.error} />
+      <ErrorBox error={action.error ?? hooks.error ?? types.error} />
+      {confirming && (
+        <Confirm
+          verb={confirming.verb}
+          title={confirming.verb === 'delete' ? `Delete “${confirming.hook.name}”?` : `Rotate the secret of “${confirming.hook.name}”?`}
+          onCancel={() => setConfirming(null)}
+          onConfirm={async () => {
+            const { verb, hook } = confirming;
+            if (verb === 'delete') await api('DELETE', `/webhooks/${hook.id}`);
+            else {
+              const out = await api<Webhook>('POST', `/webhooks/${hook.id}/rotate-secret`);
+              if (out.secret) setSecret({ name: hook.name, value: out.secret });
+            }
+            setConfirming(null);
+            await hooks.reload();
+          }}
+        >
+          <p>{confirming.verb === 'delete' ? 'Its queued deliveries are cancelled.' : 'The old secret stops working at once; the new one is shown once.'}</p>
+        </Confirm>
+      )}
       {hooks.loading && !hooks.data && <p className="loading">Loading…</p>}
       {hooks.data && hooks.data.models.length === 0 && !creating && (
         <div className="empty">
@@ -87,24 +99,14 @@ export function Webhooks() {
                 <td>{w.events.join(', ')}</td>
                 <td>{!w.enabled ? <span className="bad" title={w.disabled_reason ?? ''}>disabled</span> : w.paused ? <span className="warn">paused</span> : <span className="good">active</span>}</td>
                 <td className="actions">
-                  <button onClick={() => void act(async () => setReport({ name: w.name, report: await api<TestReport>('POST', `/webhooks/${w.id}/test`, {}) }))}>Test</button>
-                  {w.enabled ? (
-                    <button onClick={() => void act(() => api('POST', `/webhooks/${w.id}/${w.paused ? 'resume' : 'pause'}`))}>{w.paused ? 'Resume' : 'Pause'}</button>
-                  ) : (
-                    <button onClick={() => void act(() => api('POST', `/webhooks/${w.id}/enable`))}>Enable</button>
-                  )}
-                  <button
-                    onClick={() =>
-                      window.confirm(`Rotate the secret of “${w.name}”? The old one stops working at once.`) &&
-                      void act(async () => {
-                        const out = await api<Webhook>('POST', `/webhooks/${w.id}/rotate-secret`);
-                        if (out.secret) setSecret({ name: w.name, value: out.secret });
-                      })
-                    }
-                  >
-                    Rotate secret
+                  <button disabled={action.busy === w.id} onClick={() => void action.run(w.id, async () => setReport({ name: w.name, report: await api<TestReport>('POST', `/webhooks/${w.id}/test`, {}) }))}>
+                    Test
                   </button>
-                  <button className="danger" onClick={() => window.confirm(`Delete “${w.name}”? Its queued deliveries are cancelled.`) && void act(() => api('DELETE', `/webhooks/${w.id}`))}>
+                  <button disabled={action.busy === w.id} onClick={() => void action.run(w.id, () => api('POST', `/webhooks/${w.id}/${!w.enabled ? 'enable' : w.paused ? 'resume' : 'pause'}`))}>
+                    {!w.enabled ? 'Enable' : w.paused ? 'Resume' : 'Pause'}
+                  </button>
+                  <button onClick={() => setConfirming({ verb: 'rotate', hook: w })}>Rotate secret</button>
+                  <button className="danger" onClick={() => setConfirming({ verb: 'delete', hook: w })}>
                     Delete
                   </button>
                 </td>
@@ -143,14 +145,11 @@ function WebhookForm({ types, onCancel, onCreated }: { types: EventType[]; onCan
   const [envelope, setEnvelope] = useState<'flat' | 'nested'>('flat');
   const [signing, setSigning] = useState<'hmac' | 'shared-secret'>('hmac');
   const [authorization, setAuthorization] = useState('');
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, run } = useSubmit();
   const sample = types.find((t) => t.name === events[0])?.sample ?? {};
 
-  const submit = async () => {
-    setBusy(true);
-    setError(null);
-    try {
+  const submit = () =>
+    run(async () => {
       const created = await api<Webhook>('POST', '/webhooks', {
         name,
         url,
@@ -161,12 +160,7 @@ function WebhookForm({ types, onCancel, onCreated }: { types: EventType[]; onCan
         ...(authorization ? { authorization } : {}),
       });
       await onCreated(created);
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  };
+    });
 
   return (
     <form className="card" onSubmit={(e) => (e.preventDefault(), void submit())}>
