@@ -117,7 +117,7 @@ describe('the public chat: leads, escalation, rate limits and CORS, through the 
     await sleep(800);
     const mine = escalations().filter((b) => b.conversationId === asked.body.conversation_id);
     expect(mine).toHaveLength(1);
-    expect(mine[0]).toMatchObject({ reason: 'requested_human', priority: 'high', chatbot_name: 'Acme Plumbing Bot', customerId: ws.teamId, chatbotId: bot.id });
+    expect(mine[0]).toMatchObject({ reason: 'requested_human', priority: 'high', chatbot_name: 'Acme Plumbing Bot', customerId: ws.teamId, chatbotId: bot.id, summary: 'I want to talk to a human please' });
     expect(at('/ops').map(json).filter((b) => b.eventType === 'conversation.started' && b.conversationId === asked.body.conversation_id)).toHaveLength(1);
 
     // after_fallbacks = 2: two questions in a row the knowledge base cannot answer.
@@ -126,7 +126,9 @@ describe('the public chat: leads, escalation, rate limits and CORS, through the 
     expect(one.body.reply).toMatch(/human/);
     const two = await chat({ visitor_id: 'vis_lost', conversation_id: one.body.conversation_id, message: 'And the weather on Jupiter?' });
     expect(two.body.escalated).toBe(true);
-    await waitFor(() => escalations().find((b) => b.conversationId === one.body.conversation_id && b.reason === 'unanswered'), 15_000, 'the unanswered escalation');
+    const unanswered = await waitFor(() => escalations().find((b) => b.conversationId === one.body.conversation_id && b.reason === 'unanswered'), 15_000, 'the unanswered escalation');
+    // The latest visitor messages, oldest first: what a person taking over reads first.
+    expect(unanswered.summary).toBe('Tell me about quantum chromodynamics / And the weather on Jupiter?');
     const conv = await api('get', `/chatbots/${bot.id}/conversations/${one.body.conversation_id}`);
     expect(conv.body).toMatchObject({ fallbacks: 2, escalated_at: expect.any(String) });
   });

@@ -6,9 +6,10 @@ import { isoSeconds } from '../core/time.ts';
 import type { ChatbotRow, ChatbotSettings, ConversationLead, ConversationRow, LeadField } from '../db/schema.ts';
 import { readSettings } from './chatbot-settings.ts';
 import type { ChatDeps } from './chat-deps.ts';
-import { asksForHuman, escalate } from './escalation.ts';
+import { asksForHuman, escalate, type EscalationReason } from './escalation.ts';
 import { ASK, detectIntent, extractLead, leadComplete, missingFields } from './leads.ts';
 import { llmReply } from './llm.ts';
+import { firstVisitorMessage, publishOnce } from './publish-once.ts';
 import { rankEntries, type RankedEntry } from './retrieval.ts';
 
 export const MAX_MESSAGE_CHARS = 4000;
@@ -52,31 +53,38 @@ function leadOut(settings: ChatbotSettings, lead: ConversationLead, asking: Lead
 }
 
 /** The field the bot asked for in its last reply, read back from that reply. */
-async function lastAsked(deps: ChatDeps, conversationId: string): Promise<LeadField | undefined> {
-  const last = await deps.db
-    .selectFrom('chat_messages')
-    .select('text')
-    .where('conversation_id', '=', conversationId)
-    .where('role', '=', 'bot')
-    .orderBy('created_at', 'desc')
-    .orderBy('id', 'desc')
-    .limit(1)
-    .executeTakeFirst();
-  return (Object.keys(ASK) as LeadField[]).find((f) => last?.text.endsWith(ASK[f]));
+function askedIn(lastReply: string | null | undefined): LeadField | undefined {
+  return lastReply ? (Object.keys(ASK) as LeadField[]).find((f) => lastReply.endsWith(ASK[f])) : undefined;
 }
 
-/** The visitor's open conversation, or a new one (announced with conversation.started). An ended conversation is not reopened. */
-async function openConversation(deps: ChatDeps, bot: ChatbotRow, input: SystemChatInT): Promise<{ conv: ConversationRow; isNew: boolean }> {
+/**
+ * The visitor's open conversation, or a new one (announced with conversation.started). An ended
+ * conversation is not reopened. An open one comes with the field the bot last asked for, read in
+ * the same round trip.
+ */
+async function openConversation(deps: ChatDeps, bot: ChatbotRow, input: SystemChatInT): Promise<{ conv: ConversationRow; isNew: boolean; asked?: LeadField }> {
   if (input.conversation_id) {
-    const conv = await deps.db
+    const found = await deps.db
       .selectFrom('conversations')
       .selectAll()
+      .select((eb) =>
+        eb
+          .selectFrom('chat_messages as m')
+          .select('m.text')
+          .whereRef('m.conversation_id', '=', 'conversations.id')
+          .where('m.role', '=', 'bot')
+          .orderBy('m.created_at', 'desc')
+          .orderBy('m.id', 'desc')
+          .limit(1)
+          .as('last_reply'),
+      )
       .where('id', '=', input.conversation_id)
       .where('chatbot_id', '=', bot.id)
       .where('visitor_id', '=', input.visitor_id)
       .executeTakeFirst();
-    if (!conv) throw notFound('Conversation', input.conversation_id);
-    if (!conv.ended_at) return { conv, isNew: false };
+    if (!found) throw notFound('Conversation', input.conversation_id);
+    const { last_reply, ...conv } = found;
+    if (!conv.ended_at) return { conv, isNew: false, asked: askedIn(last_reply) };
   }
   const conv = await deps.db
     .insertInto('conversations')
@@ -94,10 +102,7 @@ async function openConversation(deps: ChatDeps, bot: ChatbotRow, input: SystemCh
 export async function handleVisitorMessage(deps: ChatDeps, bot: ChatbotRow, input: SystemChatInT): Promise<SystemChatOut> {
   const { db } = deps;
   const settings = readSettings(bot.settings);
-  const { conv, isNew } = await openConversation(deps, bot, input);
-  const asked = isNew ? undefined : await lastAsked(deps, conv.id);
-
-  await db.insertInto('chat_messages').values({ id: newId('cmsg'), conversation_id: conv.id, workspace_id: bot.workspace_id, role: 'visitor', text: input.message }).execute();
+  const { conv, isNew, asked } = await openConversation(deps, bot, input);
   if (isNew) {
     await deps.publisher.publish(bot.workspace_id, {
       eventType: 'conversation.started',
@@ -126,7 +131,11 @@ export async function handleVisitorMessage(deps: ChatDeps, bot: ChatbotRow, inpu
   const fallback = !best && !learned.length && !wantsHuman;
   const intent = detectIntent(input.message, best);
 
+  // The visitor's message is stored by the same statement that counts it.
   const updated = await db
+    .with('visitor_message', (q) =>
+      q.insertInto('chat_messages').values({ id: newId('cmsg'), conversation_id: conv.id, workspace_id: bot.workspace_id, role: 'visitor', text: input.message }),
+    )
     .updateTable('conversations')
     .set({
       // Fields first given win; the intent is the latest one detected.
@@ -140,11 +149,14 @@ export async function handleVisitorMessage(deps: ChatDeps, bot: ChatbotRow, inpu
     .returningAll()
     .executeTakeFirstOrThrow();
 
+  // An escalated conversation is not escalated again: no claim to try.
+  const escalateOnce = async (reason: EscalationReason) =>
+    !updated.escalated_at && (await escalate(deps, { id: conv.id, chatbot_id: bot.id, chatbot_name: bot.name, settings }, reason));
   const parts: string[] = [];
   let used: RankedEntry[] = [];
   let escalatedNow = false;
   if (wantsHuman) {
-    escalatedNow = await escalate(deps, updated, 'requested_human');
+    escalatedNow = await escalateOnce('requested_human');
     parts.push(updated.escalated_at && !escalatedNow ? "A person from the team already has this conversation; they'll get back to you soon." : HANDOVER);
   } else if (best) {
     used = deps.config.llm ? confident.slice(0, LLM_CONTEXT_ENTRIES) : [best];
@@ -154,7 +166,7 @@ export async function handleVisitorMessage(deps: ChatDeps, bot: ChatbotRow, inpu
   } else if (fallback) {
     const after = settings.escalation.after_fallbacks;
     if (after > 0 && updated.fallback_streak >= after) {
-      escalatedNow = await escalate(deps, updated, 'unanswered');
+      escalatedNow = await escalateOnce('unanswered');
       parts.push(escalatedNow ? `I couldn't answer that either. ${HANDOVER}` : FALLBACK);
     } else {
       parts.push(FALLBACK);
@@ -202,48 +214,24 @@ export async function handleVisitorMessage(deps: ChatDeps, bot: ChatbotRow, inpu
   };
 }
 
-/** Publishes lead.captured once per conversation: whoever sets lead_captured_at publishes. */
-async function captureLead(deps: ChatDeps, bot: ChatbotRow, conv: ConversationRow): Promise<boolean> {
-  const claimed = await deps.db
-    .updateTable('conversations')
-    .set({ lead_captured_at: sql`now()` })
-    .where('id', '=', conv.id)
-    .where('lead_captured_at', 'is', null)
-    .returningAll()
-    .executeTakeFirst();
-  if (!claimed) return false;
-  const first = await deps.db
-    .selectFrom('chat_messages')
-    .select('text')
-    .where('conversation_id', '=', conv.id)
-    .where('role', '=', 'visitor')
-    .orderBy('created_at')
-    .orderBy('id')
-    .limit(1)
-    .executeTakeFirst();
-  const lead = claimed.lead;
-  try {
-    await deps.publisher.publish(bot.workspace_id, {
-      eventType: 'lead.captured',
-      // The chatbot's owner is the hub's customer (seed 004's cus_…): the workspace.
-      customerId: bot.workspace_id,
-      chatbotId: bot.id,
-      conversationId: conv.id,
-      idempotencyKey: `lead.captured:${conv.id}`,
-      data: {
-        lead_id: `lead_${conv.id.slice('conv_'.length)}`,
-        ...(lead.name ? { name: lead.name } : {}),
-        ...(lead.email ? { email: lead.email } : {}),
-        ...(lead.phone ? { phone: lead.phone } : {}),
-        chatbot_name: bot.name,
-        intent: lead.intent ?? 'general_inquiry',
-        ...(first ? { message: first.text } : {}),
-        captured_at: isoSeconds(claimed.lead_captured_at ?? new Date()),
-      },
-    });
-  } catch (err) {
-    await deps.db.updateTable('conversations').set({ lead_captured_at: null }).where('id', '=', conv.id).execute();
-    throw err;
-  }
-  return true;
+/** Publishes lead.captured once per conversation (publishOnce claims lead_captured_at). */
+function captureLead(deps: ChatDeps, bot: ChatbotRow, conv: ConversationRow): Promise<boolean> {
+  return publishOnce(deps, conv.id, 'lead_captured_at', firstVisitorMessage, ({ lead, extra: first, claimed_at }) => ({
+    eventType: 'lead.captured',
+    // The chatbot's owner is the hub's customer (seed 004's cus_…): the workspace.
+    customerId: bot.workspace_id,
+    chatbotId: bot.id,
+    conversationId: conv.id,
+    idempotencyKey: `lead.captured:${conv.id}`,
+    data: {
+      lead_id: `lead_${conv.id.slice('conv_'.length)}`,
+      ...(lead.name ? { name: lead.name } : {}),
+      ...(lead.email ? { email: lead.email } : {}),
+      ...(lead.phone ? { phone: lead.phone } : {}),
+      chatbot_name: bot.name,
+      intent: lead.intent ?? 'general_inquiry',
+      ...(first ? { message: first } : {}),
+      captured_at: isoSeconds(claimed_at),
+    },
+  }));
 }
