@@ -48,9 +48,10 @@ type RatedGroup = { query: string; entry_id: string; up: number; down: number };
  * reply votes for the entries it used, for the question it answered; a vote counts as much as
  * that question resembles the current one. factor = (up + 2) / (down + 2) over those weighted
  * votes, within [0.25, 2]: an entry rated down for a question ranks lower for it and for
- * questions like it, one rated up higher, and unrelated questions are left alone.
+ * questions like it, one rated up higher, and unrelated questions are left alone. `entryIds`, when
+ * given, limits the work to those entries (the ones the search found): no other factor is used.
  */
-export async function feedbackFactors(deps: Pick<Deps, 'db'>, chatbotId: string, query: string): Promise<Map<string, number>> {
+export async function feedbackFactors(deps: Pick<Deps, 'db'>, chatbotId: string, query: string, entryIds?: string[]): Promise<Map<string, number>> {
   const factors = new Map<string, number>();
   const terms = questionTerms(query);
   if (!terms.length) return factors;
@@ -65,6 +66,7 @@ export async function feedbackFactors(deps: Pick<Deps, 'db'>, chatbotId: string,
     JOIN chat_messages m ON m.id = r.message_id
     CROSS JOIN LATERAL unnest(m.entry_ids) AS e(entry_id)
     WHERE c.chatbot_id = ${chatbotId} AND m.role = 'bot' AND m.query IS NOT NULL
+      ${entryIds ? sql`AND e.entry_id = ANY(${entryIds}::text[])` : sql``}
     GROUP BY m.query, e.entry_id
     ORDER BY max(r.updated_at) DESC
     LIMIT ${MAX_GROUPS}`.execute(deps.db);
