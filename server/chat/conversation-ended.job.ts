@@ -23,22 +23,21 @@ function outcome(c: ConversationRow, answered: number): string {
 export async function endIdleConversations(deps: ChatDeps): Promise<{ claimed: number; failed: number }> {
   const { db } = deps;
   const idleSeconds = deps.config.chatInactivityMs / 1000;
-  const ended = await sql<ConversationRow>`
-    UPDATE conversations SET ended_at = now()
-    WHERE id IN (SELECT id FROM conversations
-                 WHERE ended_at IS NULL AND last_message_at < now() - make_interval(secs => ${idleSeconds})
-                 ORDER BY last_message_at LIMIT ${BATCH} FOR UPDATE SKIP LOCKED)
-    RETURNING *`.execute(db);
+  // What each event says of its chatbot and messages is read by the claim itself, not per row.
+  const ended = await sql<ConversationRow & { chatbot_name: string; message_count: number; answered: number }>`
+    UPDATE conversations c SET ended_at = now()
+    FROM chatbots b
+    WHERE b.id = c.chatbot_id
+      AND c.id IN (SELECT o.id FROM conversations o
+                   WHERE o.ended_at IS NULL AND o.last_message_at < now() - make_interval(secs => ${idleSeconds})
+                   ORDER BY o.last_message_at LIMIT ${BATCH} FOR UPDATE SKIP LOCKED)
+    RETURNING c.*, b.name AS chatbot_name,
+      (SELECT count(*) FROM chat_messages m WHERE m.conversation_id = c.id)::int AS message_count,
+      (SELECT count(*) FROM chat_messages m
+       WHERE m.conversation_id = c.id AND m.role = 'bot' AND NOT m.fallback AND cardinality(m.entry_ids) > 0)::int AS answered`.execute(db);
   let failed = 0;
   for (const c of ended.rows) {
     try {
-      const bot = await db.selectFrom('chatbots').select(['name']).where('id', '=', c.chatbot_id).executeTakeFirst();
-      if (!bot) continue;
-      const counts = await db
-        .selectFrom('chat_messages')
-        .select([(eb) => eb.fn.countAll<string>().as('all'), sql<string>`count(*) FILTER (WHERE role = 'bot' AND NOT fallback AND cardinality(entry_ids) > 0)`.as('answered')])
-        .where('conversation_id', '=', c.id)
-        .executeTakeFirstOrThrow();
       const endedAt = new Date(c.ended_at ?? Date.now());
       const startedAt = new Date(c.started_at);
       await deps.publisher.publish(c.workspace_id, {
@@ -49,13 +48,13 @@ export async function endIdleConversations(deps: ChatDeps): Promise<{ claimed: n
         idempotencyKey: `conversation.ended:${c.id}`,
         data: {
           channel: 'web',
-          chatbot_name: bot.name,
+          chatbot_name: c.chatbot_name,
           started_at: isoSeconds(startedAt),
           ended_at: isoSeconds(endedAt),
           duration_seconds: Math.max(0, Math.round((endedAt.getTime() - startedAt.getTime()) / 1000)),
-          message_count: Number(counts.all),
+          message_count: c.message_count,
           ended_by: 'timeout',
-          outcome: outcome(c, Number(counts.answered)),
+          outcome: outcome(c, c.answered),
           lead_captured: !!c.lead_captured_at,
           escalated: !!c.escalated_at,
           transcript_url: transcriptUrl(deps, c.chatbot_id, c.id),
