@@ -3,7 +3,7 @@ import { AppError } from '../core/errors.ts';
 import type { ChatbotSettings } from '../db/schema.ts';
 import { originAllowed } from './chatbot-settings.ts';
 
-const originNotAllowed = (origin: string) =>
+export const originNotAllowed = (origin: string) =>
   new AppError(403, 'ORIGIN_NOT_ALLOWED', `This chatbot does not answer pages on ${origin}; add the origin to its allowed_origins.`, [{ path: 'headers.origin', message: 'not in allowed_origins' }]);
 
 /**

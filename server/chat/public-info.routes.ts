@@ -1,7 +1,8 @@
-import { Router, type Response } from 'express';
+import { Router } from 'express';
 import type { Deps } from '../deps.ts';
 import { AppError } from '../core/errors.ts';
 import { originAllowed, readSettings } from './chatbot-settings.ts';
+import { originNotAllowed, setCorsHeaders } from './cors.ts';
 
 const PUBLIC_KEY = /^pk_[A-Za-z0-9_-]{1,100}$/;
 
@@ -17,22 +18,17 @@ export function publicInfoRoutes(deps: Pick<Deps, 'db'>): Router {
   const r = Router();
   r.get('/public/chatbots/:public_key', async (req, res) => {
     const origin = req.get('origin');
-    exposeTo(res, origin);
+    if (origin) setCorsHeaders(res, origin);
+    else res.vary('Origin');
     const key = req.params.public_key;
     if (!PUBLIC_KEY.test(key)) throw unknownKey();
     const bot = await deps.db.selectFrom('chatbots').select(['name', 'welcome_message', 'settings']).where('public_key', '=', key).executeTakeFirst();
     if (!bot) throw unknownKey();
     // No Origin: not a browser page (curl, a server), which CORS does not concern.
-    if (origin && !originAllowed(readSettings(bot.settings), origin)) {
-      throw new AppError(403, 'ORIGIN_NOT_ALLOWED', `This chatbot does not answer on ${origin}; add it to the chatbot's allowed origins.`, [{ path: 'headers.origin', message: 'not in allowed_origins' }]);
-    }
+    if (origin && !originAllowed(readSettings(bot.settings), origin)) throw originNotAllowed(origin);
     res.set('Cache-Control', 'no-cache');
     res.json({ name: bot.name, welcome_message: bot.welcome_message });
   });
   return r;
 }
 
-function exposeTo(res: Response, origin: string | undefined) {
-  res.vary('Origin');
-  if (origin) res.set('Access-Control-Allow-Origin', origin);
-}
