@@ -8,9 +8,8 @@ import { Conversations } from './chatbots/Conversations.tsx';
 import { InstallTab } from './chatbots/InstallTab.tsx';
 import { KnowledgeBase } from './chatbots/KnowledgeBase.tsx';
 import { Leads } from './chatbots/Leads.tsx';
-import { TABS, type Chatbot, type List, type Tab } from './chatbots/types.ts';
-import { useSubmit } from './chatbots/useSubmit.ts';
-import { ConfirmDelete, when } from './gateway/parts.tsx';
+import { TABS, type Chatbot, type Tab } from './chatbots/types.ts';
+import { Confirm, ConfirmDelete, Pager, usePagedList, when } from './gateway/parts.tsx';
 import './chatbots/chatbots.css';
 
 /** /chatbots (the list), /chatbots/:id/:tab (one chatbot) and /chatbots/:id/conversations/:conversationId. */
@@ -25,7 +24,7 @@ export function Chatbots() {
 }
 
 function ChatbotList() {
-  const bots = useLoad(() => api<List<Chatbot>>('GET', '/chatbots?limit=100'));
+  const bots = usePagedList<Chatbot>('/chatbots');
   const [creating, setCreating] = useState(false);
   const navigate = useNavigate();
   const rows = bots.data?.models ?? [];
@@ -72,6 +71,7 @@ function ChatbotList() {
           </tbody>
         </table>
       )}
+      <Pager list={bots} what="chatbots" />
     </section>
   );
 }
@@ -119,14 +119,18 @@ function ChatbotPage() {
         </ConfirmDelete>
       )}
       {rotating && (
-        <RotateKey
-          bot={b}
-          onDone={async () => {
+        <Confirm
+          verb="rotate"
+          title={`Rotate the public key of “${b.name}”?`}
+          onCancel={() => setRotating(false)}
+          onConfirm={async () => {
+            await api('POST', `/chatbots/${b.id}/rotate-key`);
             setRotating(false);
             await bot.reload();
           }}
-          onCancel={() => setRotating(false)}
-        />
+        >
+          <p>The snippet on your website stops working until you replace it with the new one.</p>
+        </Confirm>
       )}
       <nav className="tabs" aria-label="Chatbot sections">
         {TABS.map((t) => (
@@ -158,33 +162,5 @@ function ChatbotPage() {
       {current === 'leads' && <Leads bot={b} />}
       <p className="muted small-text">Created {when(b.created_at)}</p>
     </section>
-  );
-}
-
-function RotateKey({ bot, onDone, onCancel }: { bot: Chatbot; onDone: () => Promise<void>; onCancel: () => void }) {
-  const { busy, error, run } = useSubmit();
-  return (
-    <div className="confirm" role="alertdialog" aria-label="Rotate the public key">
-      <strong>Rotate the public key of “{bot.name}”?</strong>
-      <p>The snippet on your website stops working until you replace it with the new one.</p>
-      <ErrorBox error={error} />
-      <div className="row">
-        <button
-          className="danger"
-          disabled={busy}
-          onClick={() =>
-            void run(async () => {
-              await api('POST', `/chatbots/${bot.id}/rotate-key`);
-              await onDone();
-            })
-          }
-        >
-          Yes, rotate
-        </button>
-        <button autoFocus disabled={busy} onClick={onCancel}>
-          Cancel
-        </button>
-      </div>
-    </div>
   );
 }

@@ -1,14 +1,14 @@
 import { api } from '../../api.ts';
 import { ErrorBox } from '../../ui/ErrorBox.tsx';
 import { useLoad } from '../../ui/useLoad.ts';
-import { when } from '../gateway/parts.tsx';
-import type { Chatbot, Conversation, List, Transcript } from './types.ts';
+import { Pager, usePagedList, when } from '../gateway/parts.tsx';
+import type { Chatbot, Conversation, Transcript } from './types.ts';
 
 const leadText = (c: Conversation) => [c.lead?.name, c.lead?.email, c.lead?.phone].filter(Boolean).join(' · ');
 
 /** Every conversation of the chatbot; one opens as its transcript with the visitor's ratings. */
 export function Conversations({ bot, open, onOpen }: { bot: Chatbot; open: string | null; onOpen: (conversationId: string | null) => void }) {
-  const list = useLoad(() => api<List<Conversation>>('GET', `/chatbots/${bot.id}/conversations?limit=100`), [bot.id]);
+  const list = usePagedList<Conversation>(`/chatbots/${bot.id}/conversations`);
   const rows = list.data?.models ?? [];
   return (
     <div>
@@ -54,6 +54,7 @@ export function Conversations({ bot, open, onOpen }: { bot: Chatbot; open: strin
           {open && <TranscriptView botId={bot.id} conversationId={open} onClose={() => onOpen(null)} />}
         </div>
       )}
+      <Pager list={list} what="conversations" />
     </div>
   );
 }

@@ -1,10 +1,9 @@
 import { useState } from 'react';
 import { api } from '../../api.ts';
 import { ErrorBox } from '../../ui/ErrorBox.tsx';
-import { useLoad } from '../../ui/useLoad.ts';
-import { ConfirmDelete } from '../gateway/parts.tsx';
+import { ConfirmDelete, Pager, usePagedList } from '../gateway/parts.tsx';
 import { ImportEntries } from './ImportEntries.tsx';
-import type { Chatbot, KbEntry, List } from './types.ts';
+import type { Chatbot, KbEntry } from './types.ts';
 import { useSubmit } from './useSubmit.ts';
 
 const tagList = (text: string) =>
@@ -15,7 +14,7 @@ const tagList = (text: string) =>
 
 /** The chatbot's answers: what a visitor may ask, what the bot says, and tags that name the intent. */
 export function KnowledgeBase({ bot }: { bot: Chatbot }) {
-  const entries = useLoad(() => api<List<KbEntry>>('GET', `/chatbots/${bot.id}/entries?limit=255`), [bot.id]);
+  const entries = usePagedList<KbEntry>(`/chatbots/${bot.id}/entries`);
   const [adding, setAdding] = useState(false);
   const [importing, setImporting] = useState(false);
   const [editing, setEditing] = useState<string | null>(null);
@@ -135,6 +134,7 @@ export function KnowledgeBase({ bot }: { bot: Chatbot }) {
           </tbody>
         </table>
       )}
+      <Pager list={entries} what="entries" />
     </div>
   );
 }

@@ -1,12 +1,10 @@
-import { api } from '../../api.ts';
 import { ErrorBox } from '../../ui/ErrorBox.tsx';
-import { useLoad } from '../../ui/useLoad.ts';
-import { when } from '../gateway/parts.tsx';
-import type { Chatbot, Lead, List } from './types.ts';
+import { Pager, usePagedList, when } from '../gateway/parts.tsx';
+import type { Chatbot, Lead } from './types.ts';
 
 /** The contact details the chatbot collected, newest first. */
 export function Leads({ bot }: { bot: Chatbot }) {
-  const leads = useLoad(() => api<List<Lead>>('GET', `/chatbots/${bot.id}/leads?limit=100`), [bot.id]);
+  const leads = usePagedList<Lead>(`/chatbots/${bot.id}/leads`);
   const rows = leads.data?.models ?? [];
   return (
     <div>
@@ -45,6 +43,7 @@ export function Leads({ bot }: { bot: Chatbot }) {
           </tbody>
         </table>
       )}
+      <Pager list={leads} what="leads" />
     </div>
   );
 }

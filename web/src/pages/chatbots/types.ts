@@ -15,8 +15,6 @@ export type TranscriptMessage = Transcript['messages'][number];
 export type Lead = Resolved<Service['listLeads']>['models'][number];
 export type ImportResult = Resolved<Service['importEntries']>;
 
-export type List<T> = { models: T[] };
-
 export const TABS = [
   { tab: 'settings', label: 'Settings' },
   { tab: 'install', label: 'Install' },
