@@ -31,7 +31,7 @@ export function failureOf(err: unknown): Failure {
   return err instanceof Error && 'failure' in err ? (err as WidgetError).failure : { kind: 'network' };
 }
 
-const REFUSALS = new Set(['ORIGIN_NOT_ALLOWED', 'NOT_FOUND', 'CHATBOT_NOT_FOUND']);
+const REFUSALS = new Set(['ORIGIN_NOT_ALLOWED', 'NOT_FOUND']);
 
 /** Seconds from a Retry-After header (seconds or an HTTP date); a missing one reads as a minute. */
 export function retryAfterSeconds(header: string | null, now = Date.now()): number {
@@ -78,21 +78,23 @@ export function chatClient(origin: string, key: string) {
       const fromBody = json?.error?.details?.retry_after;
       throw fail({ kind: 'rate-limited', retryAfter: header || typeof fromBody !== 'number' ? retryAfterSeconds(header) : Math.max(1, Math.ceil(fromBody)) });
     }
-    if (res.status >= 500 || res.status === 0) throw fail({ kind: 'network' });
+    if (res.status >= 500) throw fail({ kind: 'network' });
     if (res.status === 403 || (res.status === 404 && REFUSALS.has(code) && path.startsWith('/api/public/chatbots/'))) throw fail({ kind: 'refused', code, message });
     throw fail({ kind: 'rejected', status: res.status, code, message });
   }
 
   return {
     info: () => call<BotInfo>('GET', `/api/public/chatbots/${encodeURIComponent(key)}`),
-    send: (visitorId: string, conversationId: string | null, message: string) =>
-      call<ChatReply>('POST', '/api/public/system-chat', {
+    send: (visitorId: string, conversationId: string | null, message: string) => {
+      const page_url = pageUrl();
+      return call<ChatReply>('POST', '/api/public/system-chat', {
         chatbot_key: key,
         visitor_id: visitorId,
         ...(conversationId ? { conversation_id: conversationId } : {}),
         message,
-        ...(pageUrl() ? { page_url: pageUrl() } : {}),
-      }),
+        ...(page_url ? { page_url } : {}),
+      });
+    },
     rate: (conversationId: string, messageId: string, rating: Rating, visitorId: string) =>
       call<{ message_id: string; rating: Rating; updated: boolean }>('POST', `/api/public/conversations/${encodeURIComponent(conversationId)}/rate`, {
         message_id: messageId,
