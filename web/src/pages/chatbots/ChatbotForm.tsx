@@ -2,7 +2,7 @@ import { useState } from 'react';
 import { api } from '../../api.ts';
 import { ErrorBox } from '../../ui/ErrorBox.tsx';
 import type { Chatbot, ChatbotSettings, LeadField } from './types.ts';
-import { useSubmit } from './useSubmit.ts';
+import { useSubmit } from '../../ui/useSubmit.ts';
 
 const FIELDS: { field: LeadField; label: string }[] = [
   { field: 'name', label: 'Name' },

@@ -2,7 +2,7 @@ import { useState } from 'react';
 import { api } from '../../api.ts';
 import { ErrorBox } from '../../ui/ErrorBox.tsx';
 import type { ImportResult } from './types.ts';
-import { useSubmit } from './useSubmit.ts';
+import { useSubmit } from '../../ui/useSubmit.ts';
 
 /** Text starting with '[' or '{' is JSON (an array of entries, or {entries}); anything else is CSV with a header row. */
 export function importBody(text: string, replace: boolean): { entries: unknown; replace: boolean } | { csv: string; replace: boolean } {

@@ -4,7 +4,7 @@ import { ErrorBox } from '../../ui/ErrorBox.tsx';
 import { ConfirmDelete, Pager, usePagedList } from '../gateway/parts.tsx';
 import { ImportEntries } from './ImportEntries.tsx';
 import type { Chatbot, KbEntry } from './types.ts';
-import { useSubmit } from './useSubmit.ts';
+import { useSubmit } from '../../ui/useSubmit.ts';
 
 const tagList = (text: string) =>
   text
