@@ -115,11 +115,12 @@ export class DeliveryEngine {
   private readonly parsed = new Map<string, unknown>();
   private readonly shaper = new OutboundShaper();
 
-  /** Validating a destination's config on every delivery costs more than the delivery's signing. */
-  private parsedConfig(connector: AnyConnector, sealed: string | null, config: unknown): unknown {
+  /** Decrypting and validating a destination's config on every delivery costs more than the delivery's signing. */
+  private parsedConfig(connector: AnyConnector, ev: ClaimedEvent): unknown {
+    const sealed = ev.destination_auth_enc;
     const hit = sealed ? this.parsed.get(sealed) : undefined;
     if (hit !== undefined) return hit;
-    const value = connector.configSchema.parse(config);
+    const value = connector.configSchema.parse(destinationConfig(this.deps, { config: ev.destination_config, auth_enc: sealed }));
     if (sealed) {
       if (this.parsed.size > 10_000) this.parsed.clear();
       this.parsed.set(sealed, value);
@@ -155,7 +156,8 @@ export class DeliveryEngine {
       return this.push({ ...base, status: 'HOLD', attempted: false, nextAttemptAt: null, responseStatus: null, errorCode: null });
     }
     const connector = connectorFor(ev.destination_type);
-    const config = destinationConfig(this.deps, { config: ev.destination_config, auth_enc: ev.destination_auth_enc });
+    // Rate limits and URLs are never secret fields: the plain config has them without a decryption.
+    const config = ev.destination_config;
     const rateLimit = typeof config.rate_limit === 'number' ? config.rate_limit : null;
     const period = (config.rate_limit_period ?? 'second') as 'second' | 'minute' | 'hour';
     const wait = this.limiter.reserve(ev.destination_id, rateLimit, period, ev.id);
@@ -173,7 +175,7 @@ export class DeliveryEngine {
         ? this.deps.box.open(ev.signing_secret_enc)
         : (await ensureProjectSecrets(this.deps, ev.workspace_id)).signingSecret;
       const previous = connector.tracksRecords ? await this.previousRecordId(ev) : undefined;
-      result = await connector.deliver(this.context(), this.parsedConfig(connector, ev.destination_auth_enc, config), outboundMessage(shaped, started, secret, previous));
+      result = await connector.deliver(this.context(), this.parsedConfig(connector, ev), outboundMessage(shaped, started, secret, previous));
     } catch (err) {
       const request = { method: 'POST', url: target, headers: {} };
       const durationMs = Date.now() - started.getTime();

@@ -1,4 +1,4 @@
-import type { Kysely, Transaction } from 'kysely';
+import { type Kysely, sql, type Transaction } from 'kysely';
 import type { DB, RequestRow } from '../db/schema.ts';
 import type { Deps } from '../deps.ts';
 import { routeRequest, type Routed } from '../ingest/route-request.ts';
@@ -42,17 +42,14 @@ export async function writeReplays(trx: Transaction<DB> | Kysely<DB>, planned: P
   const ignored = planned.flatMap(({ request, routed }) => routed.ignored.map((g) => ({ ...g, workspace_id: request.workspace_id, request_id: request.id })));
   if (events.length) await trx.insertInto('events').values(events).execute();
   if (ignored.length) await trx.insertInto('ignored_events').values(ignored).execute();
-  for (const { request, routed } of planned) {
-    await trx
-      .updateTable('requests')
-      .set((eb) => ({
-        events_count: eb('events_count', '+', routed.events.length),
-        ignored_count: eb('ignored_count', '+', routed.ignored.length),
-        retry_kind: mark.kind,
-        ...(bulk ? { batch_operation_id: bulk.batchOperationId } : {}),
-      }))
-      .where('id', '=', request.id)
-      .execute();
+  if (planned.length) {
+    // One statement for the whole batch: a bulk replay marks up to a hundred requests at a time.
+    const col = <V>(f: (p: PlannedReplay) => V) => planned.map(f);
+    await sql`
+      UPDATE requests r SET events_count = r.events_count + v.events, ignored_count = r.ignored_count + v.ignored,
+        retry_kind = ${mark.kind}, batch_operation_id = COALESCE(${bulk?.batchOperationId ?? null}::text, r.batch_operation_id)
+      FROM unnest(${col((p) => p.request.id)}::text[], ${col((p) => p.routed.events.length)}::int[], ${col((p) => p.routed.ignored.length)}::int[]) AS v(id, events, ignored)
+      WHERE r.id = v.id`.execute(trx);
   }
   return events.map((e) => e.id);
 }
