@@ -199,6 +199,29 @@ describe('flows that start from an inbound source', () => {
     expect((await api('get', '/webhooks')).body.count).toBe(1);
   });
 
+  it('keeps a source webhook\'s Authorization sealed: masked on save, kept when the node leaves it out, cleared by null', async () => {
+    const graph = (authorization?: string | null): Graph => ({
+      nodes: [node('t1', 'trigger', { sourceId: shop.id }), node('w1', 'webhook', { url: `${receiver.url}/authed`, signing: 'hmac', ...(authorization !== undefined ? { authorization } : {}) })],
+      edges: chain('t1', 'w1'),
+    });
+    const hint = (g: Graph) => (g.nodes.find((n) => n.id === 'w1') as Node).data.authorizationHint;
+    const saved = await save('Authed copies', graph('Bearer sk_live_0123456789abcd'));
+    expect(hint(saved.graph)).toBe('Bearer…abcd');
+    const kept = await api('put', `/flows/${saved.id}`).send({ graph: graph() });
+    expect(kept.status, kept.text).toBe(200);
+    expect(hint(kept.body.graph)).toBe('Bearer…abcd');
+    expect(hint((await api('get', `/flows/${saved.id}`)).body.graph)).toBe('Bearer…abcd');
+    await ingest(shop.id, { email: 'authed@example.com', amount: 1 });
+    const [got] = await waitFor(() => at_('/authed').length >= 1 && at_('/authed'), 10_000, 'the authorized delivery');
+    expect(got.headers.authorization).toBe('Bearer sk_live_0123456789abcd');
+
+    const cleared = await api('put', `/flows/${saved.id}`).send({ graph: graph(null) });
+    expect(cleared.status, cleared.text).toBe(200);
+    expect(hint(cleared.body.graph)).toBeNull();
+    expect(hint((await api('get', `/flows/${saved.id}`)).body.graph)).toBeNull();
+    expect((await api('delete', `/flows/${saved.id}`)).status).toBe(200);
+  });
+
   it('sends requests as they came to an existing destination, one per duplicate email', async () => {
     const dest = await api('post', '/destinations').send({ name: 'raw-receiver', url: `${receiver.url}/raw` });
     expect(dest.status).toBe(201);

@@ -6,7 +6,7 @@ import { apiDeliveryContext } from '../delivery/deliver-now.ts';
 import { connectorOf, destinationConfig } from '../gateway/destinations.service.ts';
 import { crmFields, sheetFields, type DestinationFields } from './flow-fields.ts';
 import { DESTINATION_KINDS, FlowNode, isDestinationKind, type DestinationNodeT } from './flow-graph.ts';
-import { invalidFlow, vendorTarget, webhookTarget, type Target } from './flow-objects.ts';
+import { existingDestination, invalidFlow, testedWebhookTarget, vendorTarget, type Target } from './flow-objects.ts';
 
 export const TestConnectionIn = z.object({ node: z.record(z.string(), z.unknown()) }).strict();
 
@@ -40,12 +40,10 @@ export function flowConnections(deps: Deps) {
       const dest = node as DestinationNodeT;
       let target: Target;
       if (dest.kind === 'destination') {
-        const row = await stored(ws, dest.data.destinationId);
-        if (!row) throw invalidFlow([{ path: `nodes.${id}.data.destinationId`, message: `destination ${dest.data.destinationId} was not found in this workspace` }], 'tested');
+        const row = await existingDestination(deps, ws, dest, 'tested');
         target = { connector: connectorOf(row.type), config: destinationConfig(deps, row) };
       } else if (dest.kind === 'webhook') {
-        const row = dest.data.destinationId ? await stored(ws, dest.data.destinationId) : undefined;
-        target = webhookTarget(deps, dest, row ? destinationConfig(deps, row) : null);
+        target = await testedWebhookTarget(deps, ws, dest);
       } else {
         // Zapier checks nothing of the event type; any name satisfies its config.
         target = await vendorTarget(deps, ws, dest, ['sample'], null, 'tested');

@@ -6,8 +6,9 @@ import { zapierConnector } from '../../connectors/zapier/index.ts';
 import { crmRelayConnector } from '../../connectors/crm-relay/index.ts';
 import { googleSheetsConnector } from '../../connectors/google-sheets/index.ts';
 import { AppError } from '../core/errors.ts';
+import type { DestinationRow } from '../db/schema.ts';
 import type { Deps } from '../deps.ts';
-import { checkDestinationUrls, type DestinationConfig } from '../gateway/destinations.service.ts';
+import { checkDestinationUrls, destinationConfig, type DestinationConfig } from '../gateway/destinations.service.ts';
 import { RulesSchema, type Rule } from '../gateway/rules.ts';
 import { credentialsService } from '../settings/credentials.service.ts';
 import { CRM_BUILT_IN } from './flow-fields.ts';
@@ -124,6 +125,14 @@ export function atNode(node: DestinationNodeT, err: unknown, doing = 'saved'): u
 
 export type Target = { connector: AnyConnector; config: DestinationConfig };
 
+/** The destination an existing-destination node names, or a 422 at the node's destinationId. */
+export async function existingDestination(deps: Deps, ws: string, node: Extract<DestinationNodeT, { kind: 'destination' }>, doing = 'saved'): Promise<DestinationRow> {
+  const id = node.data.destinationId;
+  const row = await deps.db.selectFrom('destinations').selectAll().where('workspace_id', '=', ws).where('id', '=', id).executeTakeFirst();
+  if (!row) throw invalidFlow([{ path: `nodes.${node.id}.data.destinationId`, message: `destination ${id} was not found in this workspace` }], doing);
+  return row;
+}
+
 /**
  * The connector and full config (credentials filled in from Settings) a Google Sheet, CRM or
  * Zapier node becomes; a 422 naming the node's field otherwise. Vendor base URLs come from the
@@ -189,4 +198,11 @@ export function webhookTarget(deps: Deps, node: Extract<DestinationNodeT, { kind
     throw atNode(node, err, doing);
   }
   return { connector, config };
+}
+
+/** A webhook node's target for a test: under the stored config (secret, Authorization) of the destination it became, once saved. */
+export async function testedWebhookTarget(deps: Deps, ws: string, node: Extract<DestinationNodeT, { kind: 'webhook' }>): Promise<Target> {
+  const id = node.data.destinationId;
+  const row = id ? await deps.db.selectFrom('destinations').selectAll().where('workspace_id', '=', ws).where('id', '=', id).executeTakeFirst() : undefined;
+  return webhookTarget(deps, node, row ? destinationConfig(deps, row) : null);
 }

@@ -1,16 +1,17 @@
-import { mask } from '../core/crypto.ts';
+import type { HttpConfig } from '../../connectors/http-webhook/config.ts';
 import type { Deps } from '../deps.ts';
+import { destinationConfig } from '../gateway/destinations.service.ts';
 import type { Rule } from '../gateway/rules.ts';
 import { APPLICATION_SOURCE_TYPE } from './application-source.ts';
 import { eventTypeOf, isDestinationKind, planDestinations, validateGraph, type FlowGraphT, type FlowNodeT, type GraphProblem, type StepKind } from './flow-graph.ts';
 import { dedupeData, planRuleOptions, sourceDedupeData } from './flow-objects.ts';
 import { savedObjects } from './flow-sync.ts';
-import { eventsOf, filterExtras } from './webhooks.service.ts';
+import { authorizationHint, eventsOf, filterExtras } from './webhooks.service.ts';
 import type { FilterRuleT } from '../gateway/rules.ts';
 
 export type FlowProblem = { path: string; message: string };
 
-type Row = { connectionId: string; rules: Rule[]; destinationId: string; type: string; config: Record<string, unknown>; sourceId: string; sourceType: string };
+type Row = { connectionId: string; rules: Rule[]; destinationId: string; type: string; config: Record<string, unknown>; auth_enc: string | null; sourceId: string; sourceType: string };
 /** The connection takes an inbound source's requests, not published events. */
 const fromSource = (row: Row) => row.sourceType !== APPLICATION_SOURCE_TYPE;
 /** Step node data as the connection's rules say it should be; null = the rules have no such step. */
@@ -117,7 +118,7 @@ export async function refreshGraph(deps: Deps, ws: string, stored: FlowGraphT): 
         .selectFrom('connections as c')
         .innerJoin('destinations as d', 'd.id', 'c.destination_id')
         .innerJoin('sources as s', 's.id', 'c.source_id')
-        .select(['c.id as connectionId', 'c.rules', 'd.id as destinationId', 'd.type', 'd.config', 'c.source_id as sourceId', 's.type as sourceType'])
+        .select(['c.id as connectionId', 'c.rules', 'd.id as destinationId', 'd.type', 'd.config', 'd.auth_enc', 'c.source_id as sourceId', 's.type as sourceType'])
         .where('c.workspace_id', '=', ws)
         .where('c.id', 'in', ids)
         .execute()
@@ -136,12 +137,8 @@ export async function refreshGraph(deps: Deps, ws: string, stored: FlowGraphT): 
     }
     live.set(nodeId, row);
     node.data = nodeData(node, row);
-    if (node.kind === 'webhook') {
-      // The Authorization is sealed with the credentials; only its masked form is shown.
-      const auth = (await deps.db.selectFrom('destinations').select('auth_enc').where('id', '=', row.destinationId).executeTakeFirst())?.auth_enc;
-      const opened = auth ? deps.box.openJson<{ auth?: { type?: string; value?: string } }>(auth) : {};
-      node.data = { ...node.data, authorizationHint: opened.auth?.type === 'custom' && opened.auth.value ? mask(opened.auth.value) : null };
-    }
+    // The Authorization is sealed with the credentials; only its masked form is shown.
+    if (node.kind === 'webhook') node.data = { ...node.data, authorizationHint: authorizationHint(destinationConfig(deps, row) as HttpConfig) };
   }
 
   const g = new Editable(graph);

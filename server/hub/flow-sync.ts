@@ -4,15 +4,16 @@ import { isUniqueViolation } from '../db/errors.ts';
 import type { Deps } from '../deps.ts';
 import { connectionsService } from '../gateway/connections.service.ts';
 import { deleteDestination, destinationConfig, sealConfig } from '../gateway/destinations.service.ts';
-import { mask, newSigningSecret } from '../core/crypto.ts';
+import { newSigningSecret } from '../core/crypto.ts';
+import type { HttpConfig } from '../../connectors/http-webhook/config.ts';
 import type { Rule } from '../gateway/rules.ts';
 import { insertApplicationPair } from './application-pair.ts';
 import { APPLICATION_SOURCE_TYPE, applicationSources } from './application-source.ts';
 import { sourceProblem, sourceSamples } from './source-sample.ts';
 import { eventTypesService } from './event-types.service.ts';
 import { eventTypeOf, planDestinations, sourceOf, type DestinationNodeT, type DestinationPlan, type FlowGraphT, type FlowNodeT } from './flow-graph.ts';
-import { configEvents, invalidFlow, mappingsOf, planRuleOptions, planRules, vendorTarget, webhookTarget, type Detail, type Target } from './flow-objects.ts';
-import { WebhookIn, WebhookPatch, webhooksService, type WebhookOut } from './webhooks.service.ts';
+import { configEvents, existingDestination, invalidFlow, mappingsOf, planRuleOptions, planRules, vendorTarget, webhookTarget, type Detail, type Target } from './flow-objects.ts';
+import { authorizationHint, WebhookIn, WebhookPatch, webhooksService, type WebhookOut } from './webhooks.service.ts';
 
 /** What a destination node became: kept in the stored graph so the next save edits it in place. */
 export type SavedAs = { kind: DestinationNodeT['kind']; connectionId: string; destinationId?: string };
@@ -201,22 +202,21 @@ export function flowSync(deps: Deps) {
     const node = plan.node as Extract<DestinationNodeT, { kind: 'webhook' }>;
     // A new destination gets a secret of its own; an edited one keeps its secret.
     const fresh = newSigningSecret();
-    const saved = await savePair(ws, name, description, plan, sourceId, previous, created, async (stored) =>
-      webhookTarget(deps, node, stored ?? { secret: fresh }, 'saved'),
-    );
+    // The config saved: the node's Authorization, or the stored one when the node leaves it out.
+    let config: HttpConfig | undefined;
+    const saved = await savePair(ws, name, description, plan, sourceId, previous, created, async (stored) => {
+      const target = webhookTarget(deps, node, stored ?? { secret: fresh }, 'saved');
+      config = target.config as HttpConfig;
+      return target;
+    });
     if (created.some((c) => c.connectionId === saved.connectionId)) secrets.push({ nodeId: node.id, webhookId: saved.connectionId, secret: fresh });
-    const auth = node.data.authorization;
-    const stored = await db.selectFrom('destinations').select('auth_enc').where('id', '=', saved.destinationId).executeTakeFirst();
-    const opened = stored?.auth_enc ? deps.box.openJson<{ auth?: { type?: string; value?: string } }>(stored.auth_enc) : {};
-    const hint = auth === undefined ? (opened.auth?.type === 'custom' && opened.auth.value ? mask(opened.auth.value) : null) : auth ? mask(auth) : null;
+    const hint = config ? authorizationHint(config) : null;
     return { url: node.data.url, signing: node.data.signing, connectionId: saved.connectionId, destinationId: saved.destinationId, authorizationHint: hint };
   }
 
   async function saveConnection(ws: string, name: string, description: string, plan: DestinationPlan, sourceId: string, previous: SavedAs | undefined, created: SavedAs[]) {
     const node = plan.node as Extract<DestinationNodeT, { kind: 'destination' }>;
-    const destinationId = node.data.destinationId;
-    const dest = await db.selectFrom('destinations').select('id').where('workspace_id', '=', ws).where('id', '=', destinationId).executeTakeFirst();
-    if (!dest) throw invalidFlow([{ path: `nodes.${node.id}.data.destinationId`, message: `destination ${destinationId} was not found in this workspace` }]);
+    const destinationId = (await existingDestination(deps, ws, node)).id;
     if (previous && previous.destinationId === destinationId) {
       const conn = await db.selectFrom('connections').select('rules').where('workspace_id', '=', ws).where('id', '=', previous.connectionId).executeTakeFirst();
       if (conn) {

@@ -5,9 +5,8 @@ import type { DestinationRow } from '../db/schema.ts';
 import type { Deps } from '../deps.ts';
 import { deliverNow, type DeliveryReport, type InboundSample } from '../delivery/deliver-now.ts';
 import { OutboundShaper } from '../delivery/outbound.ts';
-import { destinationConfig, sealConfig } from '../gateway/destinations.service.ts';
-import { APPLICATION_SOURCE_TYPE, applicationSources } from './application-source.ts';
-import { isPublishedEvent } from './envelope.ts';
+import { sealConfig } from '../gateway/destinations.service.ts';
+import { APPLICATION_SOURCE_TYPE } from './application-source.ts';
 import { eventTypesService } from './event-types.service.ts';
 import {
   eventTypeOf,
@@ -26,11 +25,11 @@ import {
   type FlowNodeT,
   type MapDataT,
 } from './flow-graph.ts';
-import { configEvents, crmPropertyMap, invalidFlow, mappingsOf, planRules, vendorTarget, webhookTarget, type Detail, type Target } from './flow-objects.ts';
+import { configEvents, crmPropertyMap, existingDestination, invalidFlow, mappingsOf, planRules, testedWebhookTarget, vendorTarget, type Detail } from './flow-objects.ts';
 import { renderBody, type RenderConfig } from './flow-render.ts';
 import { compileExpression, MappingError } from './mappings.ts';
 import type { PublishedEvent } from './publish.service.ts';
-import { sampleEvent } from './sample-event.ts';
+import { recentEvents, sampleEvent } from './sample-event.ts';
 import { sourceProblem, sourceSamples } from './source-sample.ts';
 
 export const FlowTestIn = z
@@ -157,10 +156,8 @@ export function flowTester(deps: Deps) {
     });
     if (input.data) return { event: await sampleEvent(deps, ws, type.name, input.data), source: 'data' };
     if (input.use === 'last') {
-      const sourceId = await applicationSources(deps).ensure(ws);
-      const rows = await deps.db.selectFrom('requests').select('body').where('source_id', '=', sourceId).where('path', '=', `/${type.name}`).orderBy('id', 'desc').limit(1).execute();
-      const last: unknown = rows[0] ? JSON.parse(rows[0].body.toString('utf8')) : null;
-      if (isPublishedEvent(last)) return { event: last, source: 'last' };
+      const [last] = await recentEvents(deps, ws, type.name, 1);
+      if (last) return { event: last, source: 'last' };
     }
     return { event: await sampleEvent(deps, ws, type.name), source: 'sample' };
   }
@@ -227,18 +224,8 @@ export function flowTester(deps: Deps) {
       if (!(err instanceof z.ZodError)) throw err;
       throw invalid(err.issues.map((i) => ({ path: `nodes.${node.id}`, message: i.message })));
     }
-    const stored = async (id: string | undefined) =>
-      id ? await deps.db.selectFrom('destinations').selectAll().where('workspace_id', '=', ws).where('id', '=', id).executeTakeFirst() : undefined;
-    if (node.kind === 'destination') {
-      const row = await stored(node.data.destinationId);
-      if (!row) throw invalid([{ path: `nodes.${node.id}.data.destinationId`, message: `destination ${node.data.destinationId} was not found in this workspace` }]);
-      return { dest: row, rules };
-    }
-    let target: Target;
-    if (node.kind === 'webhook') {
-      const row = await stored(node.data.destinationId);
-      target = webhookTarget(deps, node, row ? destinationConfig(deps, row) : null);
-    } else target = await vendorTarget(deps, ws, node, configEvents(plan), plan.map, 'tested');
+    if (node.kind === 'destination') return { dest: await existingDestination(deps, ws, node, 'tested'), rules };
+    const target = node.kind === 'webhook' ? await testedWebhookTarget(deps, ws, node) : await vendorTarget(deps, ws, node, configEvents(plan), plan.map, 'tested');
     const sealed = sealConfig(deps, target.connector, target.config);
     const now = new Date();
     const dest: DestinationRow = {
@@ -357,8 +344,7 @@ export function flowTester(deps: Deps) {
         const dest = node as DestinationNodeT;
         let render = renderConfigOf(dest, shape.map);
         if (dest.kind === 'destination') {
-          const row = await deps.db.selectFrom('destinations').selectAll().where('workspace_id', '=', ws).where('id', '=', dest.data.destinationId).executeTakeFirst();
-          if (!row) throw invalid([{ path: `nodes.${dest.id}.data.destinationId`, message: `destination ${dest.data.destinationId} was not found in this workspace` }]);
+          const row = await existingDestination(deps, ws, dest, 'tested');
           render = { connectorId: row.type, config: row.config as RenderConfig };
         }
         const body = renderBody(render.connectorId, render.config, payload, start.kind === 'event' ? start.event.eventId : start.inbound.id);

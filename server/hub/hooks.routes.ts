@@ -10,9 +10,9 @@ import { checkDestinationUrls, deleteDestination, destinationConfig } from '../g
 import { insertApplicationPair } from './application-pair.ts';
 import { RulesSchema } from '../gateway/rules.ts';
 import { applicationSources } from './application-source.ts';
-import { isPublishedEvent, wrap } from './envelope.ts';
+import { wrap } from './envelope.ts';
 import { eventTypeName, eventTypesService } from './event-types.service.ts';
-import { sampleEvent } from './sample-event.ts';
+import { recentEvents, sampleEvent } from './sample-event.ts';
 
 // Zapier sends exactly these two; anything else is a client bug worth a clear 400.
 const HookIn = z.object({ target_url: ZapierConfigSchema.shape.url, event: eventTypeName }).strict();
@@ -87,16 +87,7 @@ export function hooksRoutes(deps: Deps): Router {
   r.get('/hooks/samples/:event', async (req, res) => {
     const workspaceId = ws(req);
     const type = await eventTypesService(deps).resolve(workspaceId, String(req.params.event));
-    const sourceId = await applicationSources(deps).ensure(workspaceId);
-    const recent = await db
-      .selectFrom('requests')
-      .select('body')
-      .where('source_id', '=', sourceId)
-      .where('path', '=', `/${type.name}`)
-      .orderBy('id', 'desc')
-      .limit(SAMPLES)
-      .execute();
-    const events = recent.map((row) => JSON.parse(row.body.toString('utf8')) as unknown).filter(isPublishedEvent);
+    const events = await recentEvents(deps, workspaceId, type.name, SAMPLES);
     if (events.length === 0) events.push(await sampleEvent(deps, workspaceId, type.name));
     res.json(events.map((e) => zapierPayload(wrap('flat', e, workspaceId, e.data), e.eventId)));
   });

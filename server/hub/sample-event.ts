@@ -1,6 +1,8 @@
 import { newId } from '../core/ids.ts';
 import { isoSeconds } from '../core/time.ts';
 import type { Deps } from '../deps.ts';
+import { applicationSources } from './application-source.ts';
+import { isPublishedEvent } from './envelope.ts';
 import { eventTypesService } from './event-types.service.ts';
 import type { PublishedEvent } from './publish.service.ts';
 
@@ -13,4 +15,11 @@ export async function sampleEvent(deps: Pick<Deps, 'db'>, ws: string, eventType:
   const type = await eventTypesService(deps).resolve(ws, eventType);
   const sample = data ?? ((await eventTypesService(deps).get(ws, type.name)).sample as Record<string, unknown>);
   return { eventType: type.name, eventId: newId('msg'), eventTimestamp: isoSeconds(), customerId: ws, data: sample };
+}
+
+/** The latest events of a type published in the workspace, newest first, as stored by the application source. */
+export async function recentEvents(deps: Pick<Deps, 'db'>, ws: string, eventType: string, limit: number): Promise<PublishedEvent[]> {
+  const sourceId = await applicationSources(deps).ensure(ws);
+  const rows = await deps.db.selectFrom('requests').select('body').where('source_id', '=', sourceId).where('path', '=', `/${eventType}`).orderBy('id', 'desc').limit(limit).execute();
+  return rows.map((row) => JSON.parse(row.body.toString('utf8')) as unknown).filter(isPublishedEvent);
 }

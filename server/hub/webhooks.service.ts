@@ -92,6 +92,9 @@ export function parseMappings(raw: unknown, envelope: 'flat' | 'nested'): Mappin
 
 const WEBHOOK_TYPE = httpConnector.id;
 
+/** The masked Authorization an HTTP destination sends verbatim, or null: the value itself is never shown again. */
+export const authorizationHint = (cfg: Pick<HttpConfig, 'auth'>): string | null => (cfg.auth?.type === 'custom' ? mask(cfg.auth.value) : null);
+
 /** The event types a hub connection's filter subscribes to. */
 export function eventsOf(rules: Rule[]): string[] {
   const body = rules.find((r): r is FilterRuleT => r.type === 'filter')?.body as { eventType?: unknown } | undefined;
@@ -161,7 +164,7 @@ export function webhooksService(deps: Deps) {
       signing: cfg.signing,
       ...(secret ? { secret } : {}),
       secret_hint: cfg.secret ? mask(cfg.secret) : '(the workspace signing secret)',
-      authorization: cfg.auth.type === 'custom' ? mask(cfg.auth.value) : null,
+      authorization: authorizationHint(cfg),
       enabled: !conn.disabled_at && !dest.disabled_at,
       paused: conn.paused_at !== null,
       disabled_reason: dest.disabled_reason,
