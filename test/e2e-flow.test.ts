@@ -1,11 +1,10 @@
 // The flow editor in a real browser: sign up, drag a lead.captured trigger, a map step and a
 // webhook onto the canvas, connect them, map fields, save (secret once), publish a lead, receive
 // exactly the mapped body, find it in the events log, and reopen the flow to the same graph.
-import type { Locator } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestBrowser } from './support/browser.ts';
 import { canvasActions, type Pos } from './support/canvas.ts';
-import { closePortal, sentBodyInEventsLog, signUp, startPortal } from './support/portal.ts';
+import { closePortal, countedActions, sentBodyInEventsLog, signUp, startPortal } from './support/portal.ts';
 import { waitFor, type TestHub } from './support/hub.ts';
 import type { startReceiver } from './support/receiver.ts';
 
@@ -18,10 +17,7 @@ describe('portal: a lead → webhook flow drawn on the canvas delivers exactly t
   let token: string;
 
   // What the user had to do, reported at the end.
-  const count = { clicks: 0, drags: 0, fields: 0, refreshes: 0 };
-  const click = async (l: Locator) => (count.clicks++, l.click());
-  const fill = async (l: Locator, text: string) => (count.fields++, l.fill(text));
-  const drag = async (from: Locator, to: Locator) => (count.drags++, from.dragTo(to));
+  const { count, click, fill, drag } = countedActions();
   let canvas: ReturnType<typeof canvasActions>;
 
   beforeAll(async () => {

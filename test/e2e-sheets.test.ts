@@ -10,7 +10,7 @@ import type { TestBrowser } from './support/browser.ts';
 import { canvasActions } from './support/canvas.ts';
 import { startFakeGoogleSheets, type FakeGoogleSheets } from './support/fakes/google-sheets.ts';
 import type { TestHub } from './support/hub.ts';
-import { closePortal, sentBodyInEventsLog, signUp, startPortal } from './support/portal.ts';
+import { closePortal, countedActions, sentBodyInEventsLog, signUp, startPortal } from './support/portal.ts';
 import type { startReceiver } from './support/receiver.ts';
 
 // The catalogue's sample of lead.captured carries the same name, email and phone, so the row Test
@@ -29,9 +29,7 @@ describe('portal: a lead → Google Sheet flow drawn on the canvas writes exactl
   let google: FakeGoogleSheets;
 
   // What the user had to do, reported at the end.
-  const count = { clicks: 0, drags: 0, fields: 0, scrolls: 0, refreshes: 0 };
-  const click = async (l: Locator) => (count.clicks++, l.click());
-  const fill = async (l: Locator, text: string) => (count.fields++, l.fill(text));
+  const { count, click, fill } = countedActions();
   let canvas: ReturnType<typeof canvasActions>;
 
   /**

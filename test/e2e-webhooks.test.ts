@@ -1,9 +1,8 @@
 // The portal in a real browser: sign up, build a webhook with the field mapper (drag and drop,
 // rename, expression, preview), receive the delivery, and find it in the events log.
-import type { Locator } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestBrowser } from './support/browser.ts';
-import { closePortal, sentBodyInEventsLog, signUp, startPortal } from './support/portal.ts';
+import { closePortal, countedActions, sentBodyInEventsLog, signUp, startPortal } from './support/portal.ts';
 import { waitFor, type TestHub } from './support/hub.ts';
 import type { startReceiver } from './support/receiver.ts';
 
@@ -16,11 +15,7 @@ describe('portal: a webhook built in the browser delivers exactly the mapped fie
   let token: string;
 
   // What the user had to do, reported at the end.
-  const count = { clicks: 0, drags: 0, fields: 0, refreshes: 0 };
-  const click = async (l: Locator) => (count.clicks++, l.click());
-  const fill = async (l: Locator, text: string) => (count.fields++, l.fill(text));
-  const choose = async (l: Locator, value: string) => (count.clicks++, l.selectOption(value));
-  const drag = async (from: Locator, to: Locator) => (count.drags++, from.dragTo(to));
+  const { count, click, fill, choose, drag } = countedActions();
 
   beforeAll(async () => {
     ({ hub, receiver, b } = await startPortal());

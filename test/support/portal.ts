@@ -30,6 +30,18 @@ export async function closePortal(p: Partial<Portal>): Promise<void> {
   await p.receiver?.close();
 }
 
+/** What a user does in a story, counted as it happens, for the line the story prints at the end. */
+export function countedActions() {
+  const count = { clicks: 0, drags: 0, fields: 0, scrolls: 0, refreshes: 0 };
+  return {
+    count,
+    click: async (l: Locator) => (count.clicks++, l.click()),
+    fill: async (l: Locator, text: string) => (count.fields++, l.fill(text)),
+    choose: async (l: Locator, value: string) => (count.clicks++, l.selectOption(value)),
+    drag: async (from: Locator, to: Locator) => (count.drags++, from.dragTo(to)),
+  };
+}
+
 /** A first-time user signs up from the landing page; answers the session token the portal stored. */
 export async function signUp(page: Page, url: string, act: { click(l: Locator): Promise<void>; fill(l: Locator, text: string): Promise<void> }): Promise<string> {
   await page.goto(url);
