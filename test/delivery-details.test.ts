@@ -91,13 +91,15 @@ describe('delivery details', () => {
   it('spreads deliveries over the destination rate limit', async () => {
     const r = await route('limited', () => ({ status: 200 }), { rate_limit: 5, rate_limit_period: 'second' });
     const ids = await Promise.all(Array.from({ length: 10 }, (_, i) => r.send({ i })));
-    const started = Date.now();
     await waitFor(async () => {
       const done = (await api('get', `/events?destination_id=${r.destinationId}&status=SUCCESSFUL`)).body.count;
       return done === ids.length;
     }, 15_000, 'rate-limited deliveries');
-    // 10 deliveries at 5/s: the last one goes no sooner than 1.8 s after the first.
-    expect(Date.now() - started).toBeGreaterThanOrEqual(1500);
+    // 10 deliveries at 5/s: the last arrives no sooner than 1.8 s after the first. Measured at the
+    // receiver, so a slow sender (deliveries starting while the sends are still going) cannot shrink it.
+    const arrivals = receiver.received.filter((q) => q.url.startsWith('/limited')).map((q) => q.at);
+    expect(arrivals).toHaveLength(10);
+    expect(Math.max(...arrivals) - Math.min(...arrivals)).toBeGreaterThanOrEqual(1500);
   });
 
   it('verifies Standard Webhooks and basic-auth senders', async () => {

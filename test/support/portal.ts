@@ -1,6 +1,3 @@
-import { spawnSync } from 'node:child_process';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Locator, Page } from 'playwright-core';
 import { expect } from 'vitest';
 import type { Config } from '../../server/config.ts';
@@ -8,17 +5,14 @@ import { startBrowser, type TestBrowser } from './browser.ts';
 import { startTestHub, waitFor, type TestHub } from './hub.ts';
 import { startReceiver } from './receiver.ts';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-
 export type Portal = { hub: TestHub; receiver: Awaited<ReturnType<typeof startReceiver>>; b: TestBrowser };
 
 /**
- * A built portal served by a real hub, a receiver answering 200, and a browser. `hubConfig` reaches
+ * The portal (built once per run by the global setup) served by a real hub, a receiver answering
+ * 200, and a browser. `hubConfig` reaches
  * the hub's config (e.g. `vendorUrls` pointing a flow's Google Sheet at a fake).
  */
 export async function startPortal(hubConfig: Partial<Config> = {}): Promise<Portal> {
-  const build = spawnSync(process.execPath, ['scripts/build-web-if-needed.mjs'], { cwd: root, encoding: 'utf8' });
-  if (build.status !== 0) throw new Error(`building the portal failed:\n${build.stdout}\n${build.stderr}`);
   const hub = await startTestHub(hubConfig);
   const receiver = await startReceiver(() => ({ status: 200, body: '{"ok":true}', headers: { 'content-type': 'application/json' } }));
   return { hub, receiver, b: await startBrowser() };
