@@ -9,6 +9,7 @@ const NAV: [string, string][] = [
   ['/sources', 'Sources'],
   ['/destinations', 'Destinations'],
   ['/connections', 'Connections'],
+  ['/transformations', 'Transformations'],
   ['/event-types', 'Event types'],
   ['/api-keys', 'API keys'],
   ['/secrets', 'Project secrets'],

@@ -12,6 +12,7 @@ import { Secrets } from './pages/Secrets.tsx';
 import { Settings } from './pages/Settings.tsx';
 import { EventTypes } from './pages/EventTypes.tsx';
 import { Chatbots } from './pages/Chatbots.tsx';
+import { Transformations } from './pages/Transformations.tsx';
 import './styles.css';
 
 // The canvas (React Flow) is most of the bundle: only the flow pages load it.
@@ -48,6 +49,7 @@ function App() {
         <Route path="/sources" element={<Gateway tab="sources" />} />
         <Route path="/destinations" element={<Gateway tab="destinations" />} />
         <Route path="/connections" element={<Gateway tab="connections" />} />
+        <Route path="/transformations" element={<Transformations />} />
         <Route path="/event-types" element={<EventTypes />} />
         <Route path="/chatbots/*" element={<Chatbots />} />
         <Route path="/api-keys" element={<ApiKeys />} />
