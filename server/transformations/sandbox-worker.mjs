@@ -1,0 +1,338 @@
+// One piscina worker thread of the transformation sandbox (server/transformations/sandbox.ts).
+//
+// Plain JavaScript on purpose: piscina imports this file inside a worker thread, where neither
+// vitest's transform nor (unless the worker is given `--import tsx`) the tsx loader applies. A
+// `.mjs` loads natively under `node --import tsx`, vitest and plain node alike, and the pool can
+// start its workers with no loader at all (faster boot, less memory per thread).
+//
+// User code runs in QuickJS compiled to WebAssembly: it sees only what we put in its global object
+// (addHandler, env, console), and its memory is the WebAssembly memory we hand the engine.
+import { performance } from 'node:perf_hooks';
+import { workerData } from 'node:worker_threads';
+import { newQuickJSWASMModuleFromVariant, newVariant, RELEASE_SYNC } from 'quickjs-emscripten';
+
+const { timeoutMs, memoryMiB } = workerData;
+
+const PAGE = 64 * 1024;
+/** What the engine itself occupies before any user code (its data, C stack, free heap to start with). */
+const BASE_BYTES = 16 * 1024 * 1024;
+const MAX_OUTPUT_BYTES = 5 * 1024 * 1024;
+const MAX_LOGS = 100;
+const MAX_LOG_CHARS = 4096;
+/** Recursion depth stays well inside a worker's 4 MB native stack (wasm frames live on it too). */
+const MAX_STACK_BYTES = 512 * 1024;
+
+/**
+ * QuickJS's own memory limit is not a byte cap in this build: under Emscripten it cannot read a
+ * block's size and counts 8 bytes per allocation, so a few big strings go straight through it. The
+ * real cap is the WebAssembly memory: its `maximum` stops growth, malloc then fails and QuickJS throws
+ * "out of memory". One module (and memory) serves every run of this worker; runs are sequential and
+ * each run's runtime is freed before the next, so every run gets the whole cap.
+ */
+async function loadEngine() {
+  const memory = new WebAssembly.Memory({ initial: BASE_BYTES / PAGE, maximum: (BASE_BYTES + memoryMiB * 1024 * 1024) / PAGE });
+  const quickjs = await newQuickJSWASMModuleFromVariant(newVariant(RELEASE_SYNC, { wasmMemory: memory }));
+  return { quickjs, memory };
+}
+
+let engine = await loadEngine();
+
+// Runs inside QuickJS before the user's code. It captures the built-ins it relies on, so user code
+// that replaces JSON or Object methods only spoils its own result (which the host checks again).
+const BOOTSTRAP = String.raw`(function (hostLog, envJson) {
+  'use strict';
+  const env = JSON.parse(envJson);
+  const stringify = JSON.stringify, parse = JSON.parse, getProto = Object.getPrototypeOf, ObjectProto = Object.prototype;
+  const hasOwn = Function.prototype.call.bind(Object.prototype.hasOwnProperty);
+  const isArray = Array.isArray, StringOf = String, ErrorClass = Error;
+  const MAX_LOGS = ${MAX_LOGS}, MAX_CHARS = ${MAX_LOG_CHARS};
+  let handler = null, logged = 0;
+
+  function inspect(v, top) {
+    if (typeof v === 'string') return top ? v : stringify(v);
+    if (v === undefined) return 'undefined';
+    if (typeof v === 'function') return '[Function: ' + (v.name || '(anonymous)') + ']';
+    if (typeof v === 'bigint') return StringOf(v) + 'n';
+    if (typeof v === 'symbol') return v.toString();
+    if (v instanceof ErrorClass) return v.stack ? v.name + ': ' + v.message + '\n' + v.stack.trimEnd() : v.name + ': ' + v.message;
+    if (v === null || typeof v !== 'object') return StringOf(v);
+    const seen = [];
+    try {
+      return stringify(v, function (k, x) {
+        if (typeof x === 'bigint') return StringOf(x) + 'n';
+        if (typeof x === 'function') return '[Function: ' + (x.name || '(anonymous)') + ']';
+        if (x === undefined && k !== '') return 'undefined';
+        if (x !== null && typeof x === 'object') { if (seen.indexOf(x) >= 0) return '[Circular]'; seen.push(x); }
+        return x;
+      });
+    } catch (e) { return StringOf(v); }
+  }
+
+  // Roughly util.format: %s %d %i %f %j %o %O %% in a leading string, the rest joined by spaces.
+  function format(args) {
+    let out = '', i = 0;
+    if (typeof args[0] === 'string' && args[0].indexOf('%') >= 0) {
+      const f = args[0]; i = 1;
+      for (let p = 0; p < f.length; p++) {
+        const c = f[p];
+        if (c !== '%' || p + 1 >= f.length) { out += c; continue; }
+        const t = f[p + 1];
+        if (t === '%') { out += '%'; p++; continue; }
+        if ('sdifjoO'.indexOf(t) < 0 || i >= args.length) { out += c; continue; }
+        const a = args[i++]; p++;
+        out += t === 's' ? (typeof a === 'string' ? a : inspect(a, false))
+          : t === 'd' || t === 'i' ? StringOf(t === 'i' ? parseInt(a) : Number(a))
+          : t === 'f' ? StringOf(parseFloat(a))
+          : inspect(a, false);
+        if (out.length > MAX_CHARS) return out;
+      }
+    }
+    for (; i < args.length; i++) {
+      out += (out === '' && i === 0 ? '' : ' ') + inspect(args[i], true);
+      if (out.length > MAX_CHARS) return out;
+    }
+    return out;
+  }
+
+  const console = {};
+  ['log', 'info', 'warn', 'error', 'debug'].forEach(function (level) {
+    console[level] = function () {
+      // One past the cap still reaches the host, which turns it into the "…truncated" entry.
+      if (logged++ > MAX_LOGS) return;
+      hostLog(level, format(arguments).slice(0, MAX_CHARS + 1));
+    };
+  });
+  globalThis.console = console;
+  globalThis.env = env;
+  globalThis.addHandler = function addHandler(name, fn) {
+    if (name !== 'transform') throw new TypeError('addHandler: unknown handler "' + StringOf(name) + '" (only "transform" exists)');
+    if (typeof fn !== 'function') throw new TypeError('addHandler: the "transform" handler must be a function');
+    handler = fn;
+  };
+
+  function kindOf(v) {
+    if (v === null) return 'null';
+    if (isArray(v)) return 'an array';
+    if (typeof v === 'object') {
+      const proto = getProto(v);
+      if (proto === ObjectProto || proto === null) return 'object';
+      const name = proto && proto.constructor && proto.constructor.name;
+      return name ? 'a ' + name + ' instance' : 'a non-plain object';
+    }
+    return typeof v === 'undefined' ? 'undefined' : (/^[aeiou]/.test(typeof v) ? 'an ' : 'a ') + typeof v;
+  }
+
+  function describeError(e) {
+    try {
+      if (e instanceof ErrorClass) {
+        const frames = typeof e.stack === 'string' ? e.stack.split('\n').map(function (l) { return l.trim(); }) : [];
+        const inCode = frames.filter(function (l) { return l.indexOf('transformation.js:') >= 0; })[0] || '';
+        return stringify({ name: StringOf(e.name), message: StringOf(e.message), first: frames[0] || '', at: inCode });
+      }
+      return stringify({ name: '', message: typeof e === 'string' ? e : inspect(e, false), first: '', at: '' });
+    } catch (x) {
+      return stringify({ name: '', message: 'a value that cannot be shown was thrown', first: '', at: '' });
+    }
+  }
+
+  // The answer is always a JSON string the host parses: {kind:'ok', has, value} | {kind:'bad', got} |
+  // {kind:'no-handler'} | {kind:'unserializable', message}. A throw or rejection means THREW.
+  async function run(inputJson) {
+    if (handler === null) return stringify({ kind: 'no-handler' });
+    const input = parse(inputJson);
+    const out = await handler(input.request, Object.assign({ env: env }, input.context));
+    const kind = kindOf(out);
+    if (kind !== 'object') return stringify({ kind: 'bad', got: kind });
+    const has = { headers: hasOwn(out, 'headers'), body: hasOwn(out, 'body'), query: hasOwn(out, 'query'), path: hasOwn(out, 'path') };
+    const value = { headers: out.headers, body: out.body === undefined ? null : out.body, query: out.query, path: out.path };
+    const kinds = { headers: kindOf(value.headers), query: kindOf(value.query), path: kindOf(value.path) };
+    try {
+      return stringify({ kind: 'ok', has: has, kinds: kinds, value: value });
+    } catch (e) {
+      return stringify({ kind: 'unserializable', message: StringOf(e && e.message) });
+    }
+  }
+
+  return { run: run, describeError: describeError };
+})`;
+
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/**
+ * The parts of the request the handler returned, checked on the host side (the in-engine checks
+ * are a courtesy). Parts it left out are not in `patch`: the caller keeps the original ones.
+ */
+function checkResult(answer) {
+  if (answer === null || typeof answer !== 'object') return { bad: 'the handler returned something unreadable' };
+  if (answer.kind === 'no-handler') return { code: 'NO_HANDLER', message: 'no "transform" handler was registered: call addHandler("transform", (request, context) => request)' };
+  if (answer.kind === 'bad') return { bad: `the handler returned ${answer.got}; it must return an object like the request ({headers, body, query, path})` };
+  if (answer.kind === 'unserializable') return { bad: `the result cannot be turned into JSON: ${answer.message}` };
+  if (answer.kind !== 'ok') return { bad: 'the handler returned something unreadable' };
+  const { has, value, kinds } = answer;
+  const patch = {};
+  if (has.headers && value.headers !== undefined) {
+    if (!isPlainObject(value.headers)) return { bad: `headers must be an object of strings (got ${kinds.headers})` };
+    for (const [name, v] of Object.entries(value.headers)) {
+      if (typeof v !== 'string') return { bad: `headers.${name} must be a string (got ${describeJson(v)})` };
+      if (!HEADER_NAME.test(name)) return { bad: `headers: "${name}" is not a valid header name` };
+      if (/[\r\n\0]/.test(v)) return { bad: `headers.${name} must not contain line breaks` };
+    }
+    patch.headers = value.headers;
+  }
+  if (has.body) patch.body = value.body === undefined ? null : value.body;
+  if (has.query && value.query !== undefined) {
+    if (!isPlainObject(value.query)) return { bad: `query must be an object (got ${kinds.query})` };
+    patch.query = value.query;
+  }
+  if (has.path && value.path !== undefined) {
+    if (typeof value.path !== 'string') return { bad: `path must be a string (got ${kinds.path})` };
+    if (!value.path.startsWith('/')) return { bad: `path must start with "/" (got "${value.path.slice(0, 100)}")` };
+    patch.path = value.path;
+  }
+  return { patch };
+}
+
+function isPlainObject(v) {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+function describeJson(v) {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  return typeof v === 'object' ? 'an object' : `a ${typeof v}`;
+}
+
+/** Sets `line` from "transformation.js:3:5" when the error points into the user's code. */
+function whereInCode(at) {
+  const m = /transformation\.js:(\d+)(?::(\d+))?/.exec(at ?? '');
+  return m ? ` (line ${m[1]}${m[2] ? `, column ${m[2]}` : ''})` : '';
+}
+
+/**
+ * One run: a fresh QuickJS runtime and context (so runs cannot see each other), the deadline as
+ * QuickJS's interrupt handler, and every handle disposed before the answer leaves. Never throws
+ * for user-code reasons; host-level failures of the engine rebuild it for the next run.
+ */
+function runInEngine(task, started) {
+  const { quickjs, memory } = engine;
+  const logs = [];
+  let truncated = false;
+  const deadline = Date.now() + timeoutMs;
+  let interrupted = false;
+  const fail = (code, message) => ({ ok: false, error: { code, message }, logs, duration_ms: performance.now() - started });
+  const memoryFull = () => memory.buffer.byteLength + 2 * 1024 * 1024 >= BASE_BYTES + memoryMiB * 1024 * 1024;
+
+  const runtime = quickjs.newRuntime();
+  // Allocation count only (see loadEngine); kept so a build that can measure blocks enforces it too.
+  runtime.setMemoryLimit(memoryMiB * 1024 * 1024);
+  runtime.setMaxStackSize(MAX_STACK_BYTES);
+  // QuickJS asks every ~10,000 operations; once past the deadline it keeps saying yes, so nothing
+  // the host calls afterwards (an error's getter, a proxy trap) can run on.
+  runtime.setInterruptHandler(() => {
+    if (interrupted || Date.now() > deadline) interrupted = true;
+    return interrupted;
+  });
+  const vm = runtime.newContext();
+  const handles = [];
+  const keep = (h) => (handles.push(h), h);
+  let broken = false;
+
+  /** Classifies an error handle from the engine; `phase` says whether the code was being compiled or run. */
+  const failure = (errorHandle, compiling) => {
+    if (interrupted) return fail('TIMEOUT', `the transformation did not finish within ${timeoutMs} ms`);
+    let info = null;
+    const described = vm.callFunction(describeError, vm.undefined, errorHandle);
+    if (described.error) described.error.dispose();
+    else {
+      try { info = JSON.parse(vm.getString(described.value)); } catch { info = null; }
+      described.value.dispose();
+    }
+    if (interrupted) return fail('TIMEOUT', `the transformation did not finish within ${timeoutMs} ms`);
+    if (!info) return memoryFull() ? fail('MEMORY', `the transformation ran out of memory (${memoryMiB} MiB)`) : fail('THREW', 'the transformation threw a value that cannot be shown');
+    if (info.name === 'InternalError' && info.message === 'out of memory') return fail('MEMORY', `the transformation ran out of memory (${memoryMiB} MiB)`);
+    // A compile error's stack has no frame ("at transformation.js:3:5"); a SyntaxError thrown while
+    // running (JSON.parse, new RegExp) has one ("at parse (native)").
+    if (compiling && info.name === 'SyntaxError' && /^at transformation\.js:/.test(info.first)) return fail('SYNTAX', `SyntaxError: ${info.message}${whereInCode(info.at)}`);
+    const text = info.name ? `${info.name}: ${info.message}` : info.message;
+    return fail('THREW', `${text}${whereInCode(info.at)}`);
+  };
+
+  let describeError;
+  try {
+    const hostLog = keep(vm.newFunction('hostLog', (levelHandle, messageHandle) => {
+      if (logs.length >= MAX_LOGS) {
+        if (!truncated) logs.push({ level: 'warn', message: '…truncated', at_ms: performance.now() - started });
+        truncated = true;
+        return;
+      }
+      const message = vm.getString(messageHandle);
+      logs.push({
+        level: vm.getString(levelHandle),
+        message: message.length > MAX_LOG_CHARS ? `${message.slice(0, MAX_LOG_CHARS - 1)}…` : message,
+        at_ms: performance.now() - started,
+      });
+    }));
+    const factory = keep(vm.unwrapResult(vm.evalCode(BOOTSTRAP, 'wirehub-bootstrap.js')));
+    const api = keep(vm.unwrapResult(vm.callFunction(factory, vm.undefined, hostLog, keep(vm.newString(task.envJson)))));
+    const run = keep(vm.getProp(api, 'run'));
+    describeError = keep(vm.getProp(api, 'describeError'));
+
+    const evaluated = vm.evalCode(task.code, 'transformation.js');
+    if (evaluated.error) return failure(keep(evaluated.error), true);
+    keep(evaluated.value);
+    // Promise jobs the top level queued (even an addHandler inside one) run before the handler is looked up.
+    const topJobs = runtime.executePendingJobs();
+    if (topJobs.error) return failure(keep(topJobs.error), false);
+
+    const called = vm.callFunction(run, vm.undefined, keep(vm.newString(task.inputJson)));
+    if (called.error) return failure(keep(called.error), false);
+    const promise = keep(called.value);
+    for (;;) {
+      const state = vm.getPromiseState(promise);
+      if (state.type === 'fulfilled') {
+        const answerHandle = keep(state.value);
+        const json = vm.getString(answerHandle);
+        if (Buffer.byteLength(json, 'utf8') > MAX_OUTPUT_BYTES) return fail('TOO_LARGE', `the transformed request is larger than ${MAX_OUTPUT_BYTES / 1024 / 1024} MB`);
+        const checked = checkResult(JSON.parse(json));
+        if (checked.code) return fail(checked.code, checked.message);
+        if (checked.bad) return fail('BAD_RESULT', checked.bad);
+        return { ok: true, patch: checked.patch, logs, duration_ms: performance.now() - started };
+      }
+      if (state.type === 'rejected') return failure(keep(state.error), false);
+      const jobs = runtime.executePendingJobs();
+      if (jobs.error) return failure(keep(jobs.error), false);
+      if (jobs.value === 0 && vm.getPromiseState(promise).type === 'pending') {
+        // Nothing left to run and no timers exist in here: the promise can never settle.
+        return fail('BAD_RESULT', 'the handler returned a promise that never settles (nothing it waits for can happen inside the sandbox)');
+      }
+    }
+  } catch (error) {
+    // The engine itself failed (a WebAssembly trap, a broken handle): not trusted for another run.
+    broken = true;
+    if (interrupted) return fail('TIMEOUT', `the transformation did not finish within ${timeoutMs} ms`);
+    if (memoryFull()) return fail('MEMORY', `the transformation ran out of memory (${memoryMiB} MiB)`);
+    return fail('THREW', `the sandbox engine failed: ${error instanceof Error ? error.message : String(error)}`);
+  } finally {
+    if (!broken) {
+      try {
+        for (const h of handles.reverse()) if (h.alive) h.dispose();
+        vm.dispose();
+        runtime.dispose();
+      } catch {
+        broken = true;
+      }
+    }
+    if (broken) engine = null;
+  }
+}
+
+/**
+ * task: { code, envJson, inputJson: JSON of {request, context}, port }. `port` tells the host the moment this run starts,
+ * so its watchdog (timeout + grace, then the worker is terminated) never counts time spent queued.
+ */
+export default async function runTransformation(task) {
+  if (engine === null) engine = await loadEngine();
+  task.port.postMessage('started');
+  task.port.close();
+  return runInEngine(task, performance.now());
+}
