@@ -67,6 +67,28 @@ export type DeliveryContext = {
   dispatcher: Dispatcher;
   allowPrivateDestinations: boolean;
   userAgent: string;
+  /** The destination delivered to, when the hub delivers (connector unit tests may leave it out). */
+  destination?: { id: string; workspaceId: string };
+  /** Where the built-in MOCK_API receiver keeps what it receives (the hub's database). */
+  mockApi?: MockApiRecorder;
+};
+
+/** One request as the built-in MOCK_API receiver got it: what an HTTP receiver would have seen. */
+export type MockApiReceived = {
+  destinationId: string;
+  workspaceId: string;
+  eventId: string;
+  method: string;
+  path: string;
+  query: string;
+  headers: Record<string, string>;
+  body: Buffer;
+  responseStatus: number;
+};
+
+export type MockApiRecorder = {
+  /** Stores the request; resolves with the id it is listed under. */
+  record(received: MockApiReceived): Promise<{ id: string }>;
 };
 
 export type ConnectionTest = {
@@ -91,7 +113,7 @@ export interface Connector<C extends z.ZodType> {
   /** Every address the connector will contact, by config path, so private ones can be refused on save. */
   targetUrls(config: z.output<C>): { path: string; url: string | undefined }[];
   /** Non-secret facts about the credentials worth showing (the e-mail to share a sheet with). */
-  describe?(config: z.output<C>): Record<string, unknown>;
+  describe?(config: z.output<C>, destination?: { id: string }): Record<string, unknown>;
   deliver(ctx: DeliveryContext, config: z.output<C>, message: OutboundMessage): Promise<DeliveryResult>;
   /** Checks credentials and target without writing anything the user would have to clean up. */
   testConnection(ctx: DeliveryContext, config: z.output<C>): Promise<ConnectionTest>;

@@ -49,7 +49,8 @@ export function secretHeaderNames(auth: HttpConfig['auth']): string[] {
   return auth.type === 'api_key' ? [auth.header_key.toLowerCase()] : [];
 }
 
-export function webhookHeaders(ctx: DeliveryContext, config: HttpConfig, message: OutboundMessage): Record<string, string> {
+/** Every header a webhook carries but the transport's own; the MOCK_API receiver records the same. */
+export function webhookHeaders(ctx: DeliveryContext, config: Pick<HttpConfig, 'headers' | 'auth' | 'signing' | 'secret'>, message: OutboundMessage): Record<string, string> {
   return {
     ...Object.fromEntries(Object.entries(config.headers).map(([k, v]) => [k.toLowerCase(), v])),
     'user-agent': ctx.userAgent,

@@ -47,26 +47,38 @@ export async function httpCall(ctx: DeliveryContext, call: HttpCall, opts: { fin
     });
     const body = await readCapped(res.body);
     const response = { status: res.statusCode, headers: flatHeaders(res.headers), body };
-    const durationMs = elapsed();
-    const status = res.statusCode;
-    if (status >= 200 && status < 300) return { ok: true, status, request: req, response, durationMs };
-    const final = status === 410 || (opts.finalStatuses?.(status) ?? false);
-    return {
-      ok: false,
-      retryable: !final,
-      status,
-      errorCode: 'HTTP_STATUS',
-      error: status >= 300 && status < 400 ? `redirect (${status}) not followed` : `receiver answered ${status}`,
-      retryAfterMs: parseRetryAfter(response.headers['retry-after']),
-      gone: status === 410,
-      request: req,
-      response,
-      durationMs,
-    };
+    return statusResult(req, response, elapsed(), opts.finalStatuses);
   } catch (err) {
     const { code, message, retryable } = networkFailure(err);
     return fail(req, elapsed(), code, message, retryable);
   }
+}
+
+/**
+ * What a receiver's answer means for the delivery. Shared with the built-in MOCK_API receiver, so
+ * that a status it is told to answer goes through the same retries as a real receiver's.
+ */
+export function statusResult(
+  request: DeliveryResult['request'],
+  response: NonNullable<DeliveryResult['response']>,
+  durationMs: number,
+  finalStatuses?: (status: number) => boolean,
+): DeliveryResult {
+  const status = response.status;
+  if (status >= 200 && status < 300) return { ok: true, status, request, response, durationMs };
+  const final = status === 410 || (finalStatuses?.(status) ?? false);
+  return {
+    ok: false,
+    retryable: !final,
+    status,
+    errorCode: 'HTTP_STATUS',
+    error: status >= 300 && status < 400 ? `redirect (${status}) not followed` : `receiver answered ${status}`,
+    retryAfterMs: parseRetryAfter(response.headers['retry-after']),
+    gone: status === 410,
+    request,
+    response,
+    durationMs,
+  };
 }
 
 export function fail(request: DeliveryResult['request'], durationMs: number, errorCode: ErrorCode, error: string, retryable: boolean): DeliveryResult {
