@@ -20,6 +20,8 @@ export interface UsersTable {
   email: string;
   name: string;
   password_hash: string | null;
+  google_sub: Generated<string | null>;
+  picture_url: Generated<string | null>;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
 }
@@ -27,6 +29,18 @@ export interface MembershipsTable {
   workspace_id: string;
   user_id: string;
   role: Role;
+  created_at: Generated<Date>;
+}
+export interface TeamInvitesTable {
+  id: string;
+  workspace_id: string;
+  email: string;
+  role: Role;
+  token_hash: Buffer;
+  invited_by: string | null;
+  expires_at: Timestamp;
+  accepted_at: NullableTimestamp;
+  accepted_by: string | null;
   created_at: Generated<Date>;
 }
 export interface SessionsTable {
@@ -318,6 +332,7 @@ export interface DB {
   users: UsersTable;
   memberships: MembershipsTable;
   sessions: SessionsTable;
+  team_invites: TeamInvitesTable;
   api_keys: ApiKeysTable;
   project_secrets: ProjectSecretsTable;
   sources: SourcesTable;
