@@ -9,6 +9,9 @@ import type { Config } from './config.ts';
 import { apiKeyRoutes } from './auth/api-keys.routes.ts';
 import { apiRateLimit, authenticate, requireScopeByMethod } from './auth/auth.middleware.ts';
 import { accountRoutes, publicAuthRoutes } from './auth/auth.routes.ts';
+import { googleAuthRoutes } from './auth/google.routes.ts';
+import { inviteRoutes, publicInviteRoutes } from './auth/invites.routes.ts';
+import { teamRoutes } from './auth/teams.routes.ts';
 import { SecretBox } from './core/crypto.ts';
 import { AppError, errorMiddleware, routeNotFound } from './core/errors.ts';
 import { createLogger, type Logger } from './core/logger.ts';
@@ -69,13 +72,18 @@ function apiRouter(deps: Deps, writer: IngestWriter): Router {
   });
   api.use(express.json({ limit: '1mb', type: JSON_TYPES }));
   api.use('/auth/signup', rateLimit({ windowMs: 60_000, limit: 20, handler: (_q, res) => void res.status(429).json({ error: { code: 'RATE_LIMITED', message: 'Too many sign-ups from this address; wait a minute.' } }) }));
-  api.use('/auth/login', rateLimit({ windowMs: 60_000, limit: 30, handler: (_q, res) => void res.status(429).json({ error: { code: 'RATE_LIMITED', message: 'Too many log-in attempts; wait a minute.' } }) }));
+  // One budget for both ways of logging in, so alternating between them buys no extra guesses.
+  api.use(['/auth/login', '/auth/google/login'], rateLimit({ windowMs: 60_000, limit: 30, handler: (_q, res) => void res.status(429).json({ error: { code: 'RATE_LIMITED', message: 'Too many log-in attempts; wait a minute.' } }) }));
   api.use(publicAuthRoutes(deps));
+  api.use(googleAuthRoutes(deps));
+  api.use(publicInviteRoutes(deps));
   api.use(publicInfoRoutes(deps));
 
   const secured = Router();
   secured.use(...apiRateLimit(deps.config.apiRateLimitPerMinute), authenticate(deps), requireScopeByMethod);
   secured.use(accountRoutes(deps));
+  secured.use(teamRoutes(deps));
+  secured.use(inviteRoutes(deps));
   secured.use(apiKeyRoutes(deps));
   secured.use(projectSecretsRoutes(deps));
   secured.use(resourceRoutes('/sources', 'src', 'Source', { create: SourceIn, patch: SourcePatch }, sourcesService(deps)));

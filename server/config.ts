@@ -47,6 +47,10 @@ const envSchema = z.object({
   WIREHUB_LLM_MODEL: z.string().min(1).default('gpt-4o-mini'),
   /** A conversation without messages for this long has ended (conversation.ended). */
   WIREHUB_CHAT_INACTIVITY_MINUTES: z.coerce.number().positive().max(7 * 24 * 60).default(30),
+  /** The OAuth client id of the portal's "Sign in with Google"; unset turns Google sign-in off. */
+  GOOGLE_CLIENT_ID: z.string().trim().min(1).optional(),
+  /** Where Google's ID-token signing keys are read: a PEM map (oauth2/v1/certs) or a JWKS (oauth2/v3/certs). */
+  WIREHUB_GOOGLE_CERTS_URL: z.url({ message: 'must be a URL such as https://www.googleapis.com/oauth2/v1/certs' }).default('https://www.googleapis.com/oauth2/v1/certs'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   NODE_ENV: z.string().optional(),
 });
@@ -79,6 +83,8 @@ export type Config = {
   /** Chat replies written by an OpenAI-compatible model; null when not configured (both URL and key). */
   llm: { baseUrl: string; apiKey: string; model: string } | null;
   chatInactivityMs: number;
+  /** Google sign-in; null when GOOGLE_CLIENT_ID is not set. */
+  google: { clientId: string; certsUrl: string } | null;
 };
 
 export const DEFAULT_RETRY_SCHEDULE = [0, 5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000];
@@ -127,6 +133,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     vendorUrls: { googleSheets: e.WIREHUB_GOOGLE_SHEETS_URL, hubspot: e.WIREHUB_HUBSPOT_URL, pipedrive: e.WIREHUB_PIPEDRIVE_URL },
     llm: e.WIREHUB_LLM_BASE_URL && e.WIREHUB_LLM_API_KEY ? { baseUrl: e.WIREHUB_LLM_BASE_URL.replace(/\/+$/, ''), apiKey: e.WIREHUB_LLM_API_KEY, model: e.WIREHUB_LLM_MODEL } : null,
     chatInactivityMs: e.WIREHUB_CHAT_INACTIVITY_MINUTES * 60_000,
+    google: e.GOOGLE_CLIENT_ID ? { clientId: e.GOOGLE_CLIENT_ID, certsUrl: e.WIREHUB_GOOGLE_CERTS_URL } : null,
     ...overrides,
   };
 }

@@ -75,7 +75,7 @@ export async function demoLogin(deps: Deps) {
   return issueSession(deps, row.user_id, row.workspace_id);
 }
 
-async function issueSession(deps: Deps, userId: string, workspaceId: string) {
+export async function issueSession(deps: Deps, userId: string, workspaceId: string) {
   const token = `whs_${randomToken(32)}`;
   const expiresAt = new Date(Date.now() + deps.config.sessionTtlMs);
   await deps.db
@@ -89,7 +89,7 @@ async function issueSession(deps: Deps, userId: string, workspaceId: string) {
 export async function getProfile(deps: Deps, userId: string, workspaceId: string) {
   const user = await deps.db
     .selectFrom('users')
-    .select(['id', 'email', 'name', 'created_at', 'updated_at'])
+    .select(['id', 'email', 'name', 'picture_url', 'created_at', 'updated_at'])
     .where('id', '=', userId)
     .executeTakeFirstOrThrow();
   const memberships = await deps.db

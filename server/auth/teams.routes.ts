@@ -1,0 +1,49 @@
+import { Router, type RequestHandler } from 'express';
+import { body, idParam } from '../core/validate.ts';
+import type { Deps } from '../deps.ts';
+import { requireSession } from './auth.middleware.ts';
+import { MemberPatch, TeamIn, teamsService } from './teams.service.ts';
+
+/**
+ * Teams (workspaces) and their members. Each route checks the caller's membership in the team of
+ * its path, whatever x-team-id says; they are a person's business, so they need a user session.
+ */
+export function teamRoutes(deps: Deps): Router {
+  const r = Router();
+  const teams = teamsService(deps);
+  const teamId = (req: Parameters<RequestHandler>[0]) => idParam(req, 'tm', 'Team');
+
+  r.get('/teams', async (req, res) => {
+    res.json(await teams.list(requireSession(req).userId));
+  });
+  r.post('/teams', async (req, res) => {
+    const a = requireSession(req);
+    res.status(201).json(await teams.create(a.userId, body(req, TeamIn).name));
+  });
+  r.get('/teams/:id', async (req, res) => {
+    res.json(await teams.team(requireSession(req).userId, teamId(req)));
+  });
+  const rename: RequestHandler = async (req, res) => {
+    const a = requireSession(req);
+    const id = teamId(req);
+    res.json(await teams.rename(a.userId, id, body(req, TeamIn).name));
+  };
+  r.patch('/teams/:id', rename);
+  r.put('/teams/:id', rename);
+
+  r.get('/teams/:id/members', async (req, res) => {
+    res.json(await teams.members(requireSession(req).userId, teamId(req)));
+  });
+  r.patch('/teams/:id/members/:userId', async (req, res) => {
+    const a = requireSession(req);
+    const id = teamId(req);
+    const user = idParam(req, 'usr', 'User', 'userId');
+    res.json(await teams.setRole(a.userId, id, user, body(req, MemberPatch).role));
+  });
+  r.delete('/teams/:id/members/:userId', async (req, res) => {
+    const a = requireSession(req);
+    const id = teamId(req);
+    res.json(await teams.remove(a.userId, id, idParam(req, 'usr', 'User', 'userId')));
+  });
+  return r;
+}
