@@ -51,6 +51,11 @@ const envSchema = z.object({
   GOOGLE_CLIENT_ID: z.string().trim().min(1).optional(),
   /** Where Google's ID-token signing keys are read: a PEM map (oauth2/v1/certs) or a JWKS (oauth2/v3/certs). */
   WIREHUB_GOOGLE_CERTS_URL: z.url({ message: 'must be a URL such as https://www.googleapis.com/oauth2/v1/certs' }).default('https://www.googleapis.com/oauth2/v1/certs'),
+  /** A transformation's run is stopped after this long, and its memory capped (issue 6: "e.g. 1 s, 64 MiB"). */
+  WIREHUB_TRANSFORMATION_TIMEOUT_MS: z.coerce.number().int().min(10).max(30_000).default(1000),
+  WIREHUB_TRANSFORMATION_MEMORY_MIB: z.coerce.number().int().min(8).max(1024).default(64),
+  /** Transformation executions (their logs, input and output) are kept this long, at most 1,000 per transformation. */
+  WIREHUB_TRANSFORMATION_EXECUTIONS_DAYS: z.coerce.number().positive().max(365).default(7),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   NODE_ENV: z.string().optional(),
 });
@@ -83,6 +88,9 @@ export type Config = {
   /** Chat replies written by an OpenAI-compatible model; null when not configured (both URL and key). */
   llm: { baseUrl: string; apiKey: string; model: string } | null;
   chatInactivityMs: number;
+  transformationTimeoutMs: number;
+  transformationMemoryMiB: number;
+  transformationExecutionsDays: number;
   /** Google sign-in; null when GOOGLE_CLIENT_ID is not set. */
   google: { clientId: string; certsUrl: string } | null;
 };
@@ -133,6 +141,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     vendorUrls: { googleSheets: e.WIREHUB_GOOGLE_SHEETS_URL, hubspot: e.WIREHUB_HUBSPOT_URL, pipedrive: e.WIREHUB_PIPEDRIVE_URL },
     llm: e.WIREHUB_LLM_BASE_URL && e.WIREHUB_LLM_API_KEY ? { baseUrl: e.WIREHUB_LLM_BASE_URL.replace(/\/+$/, ''), apiKey: e.WIREHUB_LLM_API_KEY, model: e.WIREHUB_LLM_MODEL } : null,
     chatInactivityMs: e.WIREHUB_CHAT_INACTIVITY_MINUTES * 60_000,
+    transformationTimeoutMs: e.WIREHUB_TRANSFORMATION_TIMEOUT_MS,
+    transformationMemoryMiB: e.WIREHUB_TRANSFORMATION_MEMORY_MIB,
+    transformationExecutionsDays: e.WIREHUB_TRANSFORMATION_EXECUTIONS_DAYS,
     google: e.GOOGLE_CLIENT_ID ? { clientId: e.GOOGLE_CLIENT_ID, certsUrl: e.WIREHUB_GOOGLE_CERTS_URL } : null,
     ...overrides,
   };

@@ -396,6 +396,49 @@ const migrations: Record<string, Migration> = {
       `.execute(db);
     },
   },
+  '010_transformations': {
+    async up(db) {
+      await sql`
+        -- User JavaScript run on a connection's requests before delivery (issue 6). The variables
+        -- often hold API keys, so they are sealed like other secrets (env_enc); a deleted one keeps
+        -- its row so that executions and old rules still name it, and frees its name.
+        CREATE TABLE transformations (
+          id text PRIMARY KEY,
+          workspace_id text NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+          name text NOT NULL,
+          code text NOT NULL,
+          env_enc text NOT NULL,
+          code_hash text NOT NULL,
+          created_at timestamptz NOT NULL DEFAULT now(),
+          updated_at timestamptz NOT NULL DEFAULT now(),
+          deleted_at timestamptz
+        );
+        CREATE UNIQUE INDEX transformations_name_idx ON transformations (workspace_id, name) WHERE deleted_at IS NULL;
+        CREATE INDEX transformations_workspace_idx ON transformations (workspace_id, created_at, id) WHERE deleted_at IS NULL;
+        -- One row per run (deliveries and API runs of a saved transformation), newest first per
+        -- transformation; pruned by age and count by the housekeeping job.
+        CREATE TABLE transformation_executions (
+          id text PRIMARY KEY,
+          workspace_id text NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+          transformation_id text NOT NULL REFERENCES transformations(id) ON DELETE CASCADE,
+          event_id text,
+          request_id text,
+          connection_id text,
+          status text NOT NULL CHECK (status IN ('ok', 'failed')),
+          error_code text,
+          error_message text,
+          logs jsonb NOT NULL DEFAULT '[]',
+          original jsonb,
+          transformed jsonb,
+          duration_ms integer NOT NULL,
+          created_at timestamptz NOT NULL DEFAULT now()
+        );
+        CREATE INDEX transformation_executions_list_idx ON transformation_executions (transformation_id, created_at DESC, id DESC);
+        CREATE INDEX transformation_executions_event_idx ON transformation_executions (transformation_id, event_id) WHERE event_id IS NOT NULL;
+        CREATE INDEX transformation_executions_created_idx ON transformation_executions (created_at);
+      `.execute(db);
+    },
+  },
   '011_teams': {
     async up(db) {
       await sql`
@@ -415,6 +458,197 @@ const migrations: Record<string, Migration> = {
           created_at timestamptz NOT NULL DEFAULT now()
         );
         CREATE INDEX team_invites_workspace_idx ON team_invites (workspace_id, created_at);
+      `.execute(db);
+    },
+  },
+  '012_mock_api': {
+    async up(db) {
+      await sql`
+        -- What MOCK_API destinations received (issue 6), newest first per destination. Bounded by
+        -- the housekeeping job: the last 1,000 per destination, and 7 days.
+        CREATE TABLE mock_api_requests (
+          id text PRIMARY KEY,
+          workspace_id text NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+          destination_id text NOT NULL REFERENCES destinations(id) ON DELETE CASCADE,
+          -- No foreign key: a test delivery's event is not stored, and events are pruned on their own.
+          event_id text,
+          method text NOT NULL,
+          path text NOT NULL,
+          query text NOT NULL DEFAULT '',
+          headers jsonb NOT NULL,
+          -- Binary bodies (or ones with a NUL, which text cannot hold) are kept as base64.
+          body text NOT NULL,
+          body_encoding text NOT NULL DEFAULT 'utf8' CHECK (body_encoding IN ('utf8', 'base64')),
+          body_size integer NOT NULL,
+          body_truncated boolean NOT NULL DEFAULT false,
+          response_status integer NOT NULL,
+          created_at timestamptz NOT NULL DEFAULT now()
+        );
+        CREATE INDEX mock_api_requests_destination_idx ON mock_api_requests (destination_id, created_at DESC, id DESC);
+        CREATE INDEX mock_api_requests_created_idx ON mock_api_requests (created_at);
+      `.execute(db);
+    },
+  },
+  '013_metrics_rollup': {
+    async up(db) {
+      await sql`
+        -- Per-minute counts behind GET /metrics/* (issue 6): a 24 h chart reads 1,440 minutes of
+        -- these instead of every request and event of the day. Kept exact by statement-level
+        -- triggers (one upsert per INSERT/UPDATE/DELETE statement, whatever its row count; the
+        -- ingest writer and the delivery engine write in batches). Only what the metrics filter on
+        -- is kept; an event's live lease is not (it changes on every claim and expires with time),
+        -- so processing vs queued is split at query time. Rows whose count falls to 0 stay.
+        CREATE TABLE event_counts_1m (
+          workspace_id text NOT NULL,
+          minute timestamptz NOT NULL,
+          connection_id text NOT NULL,
+          destination_id text NOT NULL,
+          source_id text NOT NULL,
+          status text NOT NULL,
+          n integer NOT NULL,
+          PRIMARY KEY (workspace_id, minute, connection_id, destination_id, source_id, status)
+        );
+        CREATE TABLE request_counts_1m (
+          workspace_id text NOT NULL,
+          minute timestamptz NOT NULL,
+          source_id text NOT NULL,
+          status text NOT NULL,
+          verified boolean NOT NULL,
+          n integer NOT NULL,
+          PRIMARY KEY (workspace_id, minute, source_id, status, verified)
+        );
+        -- An ignored event's source is its request's (a connection's source can be changed later).
+        CREATE TABLE ignored_counts_1m (
+          workspace_id text NOT NULL,
+          minute timestamptz NOT NULL,
+          connection_id text NOT NULL,
+          source_id text NOT NULL,
+          n integer NOT NULL,
+          PRIMARY KEY (workspace_id, minute, connection_id, source_id)
+        );
+
+        -- Each function sums its statement's rows by key before the upsert (an upsert may touch a
+        -- row once per statement) and writes in key order, so concurrent writers lock counters in
+        -- the same order. An UPDATE writes only the keys whose count changed: a claim (it sets
+        -- lease_until) costs a scan of its transition tables and no write. Transition tables
+        -- rule out UPDATE OF column lists and multi-event triggers, hence one trigger per event.
+        CREATE FUNCTION event_counts_1m_apply() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $fn$
+        BEGIN
+          IF TG_OP = 'INSERT' THEN
+            INSERT INTO event_counts_1m AS c (workspace_id, minute, connection_id, destination_id, source_id, status, n)
+            SELECT workspace_id, date_bin('1 minute', created_at, TIMESTAMPTZ 'epoch'), connection_id, destination_id, source_id, status, count(*)
+            FROM new_rows GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5, 6
+            ON CONFLICT (workspace_id, minute, connection_id, destination_id, source_id, status) DO UPDATE SET n = c.n + excluded.n;
+          ELSIF TG_OP = 'DELETE' THEN
+            INSERT INTO event_counts_1m AS c (workspace_id, minute, connection_id, destination_id, source_id, status, n)
+            SELECT workspace_id, date_bin('1 minute', created_at, TIMESTAMPTZ 'epoch'), connection_id, destination_id, source_id, status, -count(*)
+            FROM old_rows GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5, 6
+            ON CONFLICT (workspace_id, minute, connection_id, destination_id, source_id, status) DO UPDATE SET n = c.n + excluded.n;
+          ELSE
+            INSERT INTO event_counts_1m AS c (workspace_id, minute, connection_id, destination_id, source_id, status, n)
+            SELECT workspace_id, date_bin('1 minute', created_at, TIMESTAMPTZ 'epoch'), connection_id, destination_id, source_id, status, sum(d)
+            FROM (SELECT workspace_id, created_at, connection_id, destination_id, source_id, status, -1 AS d FROM old_rows
+                  UNION ALL
+                  SELECT workspace_id, created_at, connection_id, destination_id, source_id, status, 1 FROM new_rows) AS rows
+            GROUP BY 1, 2, 3, 4, 5, 6 HAVING sum(d) <> 0 ORDER BY 1, 2, 3, 4, 5, 6
+            ON CONFLICT (workspace_id, minute, connection_id, destination_id, source_id, status) DO UPDATE SET n = c.n + excluded.n;
+          END IF;
+          RETURN NULL;
+        END $fn$;
+
+        CREATE FUNCTION request_counts_1m_apply() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $fn$
+        BEGIN
+          IF TG_OP = 'INSERT' THEN
+            INSERT INTO request_counts_1m AS c (workspace_id, minute, source_id, status, verified, n)
+            SELECT workspace_id, date_bin('1 minute', created_at, TIMESTAMPTZ 'epoch'), source_id, status, verified, count(*)
+            FROM new_rows GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5
+            ON CONFLICT (workspace_id, minute, source_id, status, verified) DO UPDATE SET n = c.n + excluded.n;
+          ELSIF TG_OP = 'DELETE' THEN
+            INSERT INTO request_counts_1m AS c (workspace_id, minute, source_id, status, verified, n)
+            SELECT workspace_id, date_bin('1 minute', created_at, TIMESTAMPTZ 'epoch'), source_id, status, verified, -count(*)
+            FROM old_rows GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5
+            ON CONFLICT (workspace_id, minute, source_id, status, verified) DO UPDATE SET n = c.n + excluded.n;
+          ELSE
+            -- A replay updates its requests' counters and retry marks: no key changes, nothing written.
+            INSERT INTO request_counts_1m AS c (workspace_id, minute, source_id, status, verified, n)
+            SELECT workspace_id, date_bin('1 minute', created_at, TIMESTAMPTZ 'epoch'), source_id, status, verified, sum(d)
+            FROM (SELECT workspace_id, created_at, source_id, status, verified, -1 AS d FROM old_rows
+                  UNION ALL
+                  SELECT workspace_id, created_at, source_id, status, verified, 1 FROM new_rows) AS rows
+            GROUP BY 1, 2, 3, 4, 5 HAVING sum(d) <> 0 ORDER BY 1, 2, 3, 4, 5
+            ON CONFLICT (workspace_id, minute, source_id, status, verified) DO UPDATE SET n = c.n + excluded.n;
+            -- Ignored events count under their request's source: they follow it if it changes.
+            INSERT INTO ignored_counts_1m AS c (workspace_id, minute, connection_id, source_id, n)
+            SELECT i.workspace_id, date_bin('1 minute', i.created_at, TIMESTAMPTZ 'epoch'), i.connection_id, moved.source_id, sum(moved.d)
+            FROM (SELECT o.id, o.source_id, -1 AS d FROM old_rows o JOIN new_rows n ON n.id = o.id AND n.source_id <> o.source_id
+                  UNION ALL
+                  SELECT n.id, n.source_id, 1 FROM old_rows o JOIN new_rows n ON n.id = o.id AND n.source_id <> o.source_id) AS moved
+            JOIN ignored_events i ON i.request_id = moved.id
+            GROUP BY 1, 2, 3, 4 HAVING sum(moved.d) <> 0 ORDER BY 1, 2, 3, 4
+            ON CONFLICT (workspace_id, minute, connection_id, source_id) DO UPDATE SET n = c.n + excluded.n;
+          END IF;
+          RETURN NULL;
+        END $fn$;
+
+        -- Deleting a request deletes its ignored events by cascade, after the request is gone and
+        -- with it the source they count under: they are uncounted here, before, one request at a
+        -- time (only deletions pay for it), and the ignored_events trigger skips them.
+        CREATE FUNCTION ignored_counts_1m_forget_request() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $fn$
+        BEGIN
+          INSERT INTO ignored_counts_1m AS c (workspace_id, minute, connection_id, source_id, n)
+          SELECT workspace_id, date_bin('1 minute', created_at, TIMESTAMPTZ 'epoch'), connection_id, OLD.source_id, -count(*)
+          FROM ignored_events WHERE request_id = OLD.id GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+          ON CONFLICT (workspace_id, minute, connection_id, source_id) DO UPDATE SET n = c.n + excluded.n;
+          RETURN OLD;
+        END $fn$;
+
+        CREATE FUNCTION ignored_counts_1m_apply() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $fn$
+        BEGIN
+          IF TG_OP = 'INSERT' THEN
+            INSERT INTO ignored_counts_1m AS c (workspace_id, minute, connection_id, source_id, n)
+            SELECT i.workspace_id, date_bin('1 minute', i.created_at, TIMESTAMPTZ 'epoch'), i.connection_id, r.source_id, count(*)
+            FROM new_rows i JOIN requests r ON r.id = i.request_id GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+            ON CONFLICT (workspace_id, minute, connection_id, source_id) DO UPDATE SET n = c.n + excluded.n;
+          ELSIF TG_OP = 'DELETE' THEN
+            INSERT INTO ignored_counts_1m AS c (workspace_id, minute, connection_id, source_id, n)
+            SELECT i.workspace_id, date_bin('1 minute', i.created_at, TIMESTAMPTZ 'epoch'), i.connection_id, r.source_id, -count(*)
+            FROM old_rows i JOIN requests r ON r.id = i.request_id GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+            ON CONFLICT (workspace_id, minute, connection_id, source_id) DO UPDATE SET n = c.n + excluded.n;
+          ELSE
+            INSERT INTO ignored_counts_1m AS c (workspace_id, minute, connection_id, source_id, n)
+            SELECT i.workspace_id, date_bin('1 minute', i.created_at, TIMESTAMPTZ 'epoch'), i.connection_id, r.source_id, sum(i.d)
+            FROM (SELECT workspace_id, created_at, connection_id, request_id, -1 AS d FROM old_rows
+                  UNION ALL
+                  SELECT workspace_id, created_at, connection_id, request_id, 1 FROM new_rows) AS i
+            JOIN requests r ON r.id = i.request_id
+            GROUP BY 1, 2, 3, 4 HAVING sum(i.d) <> 0 ORDER BY 1, 2, 3, 4
+            ON CONFLICT (workspace_id, minute, connection_id, source_id) DO UPDATE SET n = c.n + excluded.n;
+          END IF;
+          RETURN NULL;
+        END $fn$;
+
+        CREATE TRIGGER event_counts_1m_insert AFTER INSERT ON events REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION event_counts_1m_apply();
+        CREATE TRIGGER event_counts_1m_update AFTER UPDATE ON events REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION event_counts_1m_apply();
+        CREATE TRIGGER event_counts_1m_delete AFTER DELETE ON events REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION event_counts_1m_apply();
+        CREATE TRIGGER request_counts_1m_insert AFTER INSERT ON requests REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION request_counts_1m_apply();
+        CREATE TRIGGER request_counts_1m_update AFTER UPDATE ON requests REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION request_counts_1m_apply();
+        CREATE TRIGGER request_counts_1m_delete AFTER DELETE ON requests REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION request_counts_1m_apply();
+        CREATE TRIGGER ignored_counts_1m_request_delete BEFORE DELETE ON requests FOR EACH ROW EXECUTE FUNCTION ignored_counts_1m_forget_request();
+        CREATE TRIGGER ignored_counts_1m_insert AFTER INSERT ON ignored_events REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION ignored_counts_1m_apply();
+        CREATE TRIGGER ignored_counts_1m_update AFTER UPDATE ON ignored_events REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION ignored_counts_1m_apply();
+        CREATE TRIGGER ignored_counts_1m_delete AFTER DELETE ON ignored_events REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION ignored_counts_1m_apply();
+
+        -- The existing logs, counted once. The triggers above already hold their tables' locks, so
+        -- no write can slip between this count and the first trigger's.
+        INSERT INTO event_counts_1m (workspace_id, minute, connection_id, destination_id, source_id, status, n)
+        SELECT workspace_id, date_bin('1 minute', created_at, TIMESTAMPTZ 'epoch'), connection_id, destination_id, source_id, status, count(*)
+        FROM events GROUP BY 1, 2, 3, 4, 5, 6;
+        INSERT INTO request_counts_1m (workspace_id, minute, source_id, status, verified, n)
+        SELECT workspace_id, date_bin('1 minute', created_at, TIMESTAMPTZ 'epoch'), source_id, status, verified, count(*)
+        FROM requests GROUP BY 1, 2, 3, 4, 5;
+        INSERT INTO ignored_counts_1m (workspace_id, minute, connection_id, source_id, n)
+        SELECT i.workspace_id, date_bin('1 minute', i.created_at, TIMESTAMPTZ 'epoch'), i.connection_id, r.source_id, count(*)
+        FROM ignored_events i JOIN requests r ON r.id = i.request_id GROUP BY 1, 2, 3, 4;
       `.execute(db);
     },
   },

@@ -326,8 +326,80 @@ export interface ChatRateCountersTable {
   window_start: Date;
   count: Generated<number>;
 }
+/** User JavaScript a connection's `transformation` rule runs before delivery; `env_enc` is sealed. */
+export interface TransformationsTable {
+  id: string;
+  workspace_id: string;
+  name: string;
+  code: string;
+  env_enc: string;
+  code_hash: string;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+  deleted_at: NullableTimestamp;
+}
+export interface TransformationExecutionsTable {
+  id: string;
+  workspace_id: string;
+  transformation_id: string;
+  event_id: string | null;
+  request_id: string | null;
+  connection_id: string | null;
+  status: 'ok' | 'failed';
+  error_code: string | null;
+  error_message: string | null;
+  logs: Json<unknown[]>;
+  original: Json<unknown> | null;
+  transformed: Json<unknown> | null;
+  duration_ms: number;
+  created_at: Generated<Date>;
+}
 
+/** A request a MOCK_API destination received, kept as the receiver saw it (body capped). */
+export interface MockApiRequestsTable {
+  id: string;
+  workspace_id: string;
+  destination_id: string;
+  event_id: string | null;
+  method: string;
+  path: string;
+  query: Generated<string>;
+  headers: Json<Record<string, string>>;
+  body: string;
+  body_encoding: Generated<'utf8' | 'base64'>;
+  body_size: number;
+  body_truncated: Generated<boolean>;
+  response_status: number;
+  created_at: Generated<Date>;
+}
+
+/** Per-minute counts behind the metrics (migration 013), kept by triggers on their logs; `minute` is a bucket start. */
+export interface EventCounts1mTable {
+  workspace_id: string;
+  minute: Date;
+  connection_id: string;
+  destination_id: string;
+  source_id: string;
+  status: EventStatus;
+  n: number;
+}
+export interface RequestCounts1mTable {
+  workspace_id: string;
+  minute: Date;
+  source_id: string;
+  status: 'accepted' | 'rejected';
+  verified: boolean;
+  n: number;
+}
+export interface IgnoredCounts1mTable {
+  workspace_id: string;
+  minute: Date;
+  connection_id: string;
+  source_id: string;
+  n: number;
+}
 export interface DB {
+  mock_api_requests: MockApiRequestsTable;
   workspaces: WorkspacesTable;
   users: UsersTable;
   memberships: MembershipsTable;
@@ -341,6 +413,9 @@ export interface DB {
   requests: RequestsTable;
   events: EventsTable;
   ignored_events: IgnoredEventsTable;
+  event_counts_1m: EventCounts1mTable;
+  request_counts_1m: RequestCounts1mTable;
+  ignored_counts_1m: IgnoredCounts1mTable;
   attempts: AttemptsTable;
   event_types: EventTypesTable;
   publish_keys: PublishKeysTable;
@@ -354,6 +429,8 @@ export interface DB {
   chat_messages: ChatMessagesTable;
   message_ratings: MessageRatingsTable;
   chat_rate_counters: ChatRateCountersTable;
+  transformations: TransformationsTable;
+  transformation_executions: TransformationExecutionsTable;
 }
 
 export type SourceRow = Selectable<SourcesTable>;
@@ -372,3 +449,6 @@ export type ConversationRow = Selectable<ConversationsTable>;
 export type ChatMessageRow = Selectable<ChatMessagesTable>;
 export type MessageRatingRow = Selectable<MessageRatingsTable>;
 export type NewAttempt = Insertable<AttemptsTable>;
+export type TransformationRow = Selectable<TransformationsTable>;
+export type TransformationExecutionRow = Selectable<TransformationExecutionsTable>;
+export type NewTransformationExecution = Insertable<TransformationExecutionsTable>;
