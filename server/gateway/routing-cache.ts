@@ -1,7 +1,7 @@
 import type { Deps } from '../deps.ts';
 import { laneOf } from '../delivery/lanes.ts';
 import { dedupeSpec, type DedupeSpec } from '../ingest/dedupe.ts';
-import { compileFilter, type CompiledFilter, type DeduplicateRuleT, type DelayRuleT, type FilterRuleT, type Rule } from './rules.ts';
+import { compileFilter, splitFilters, type CompiledFilter, type DeduplicateRuleT, type DelayRuleT, type Rule } from './rules.ts';
 import type { SourceAuth } from './source-auth.ts';
 import { sourceAuthOf } from './sources.service.ts';
 
@@ -11,7 +11,7 @@ export type Route = {
   lane: number;
   paused: boolean;
   destinationDisabled: boolean;
-  /** Every filter rule of the connection, all of which must match. */
+  /** Every filter rule of the connection that reads the original request (not those after a transformation), all of which must match. */
   filter: CompiledFilter | null;
   dedupe: DedupeSpec | null;
   /** From a delay rule: new events wait this long, `SCHEDULED`. */
@@ -83,7 +83,7 @@ export class RoutingCache {
       allowedMethods: (source.config.allowed_http_methods as string[] | undefined) ?? null,
       routes: conns.map((c) => {
         const rules = c.rules as Rule[];
-        const filters = rules.filter((r): r is FilterRuleT => r.type === 'filter').map(compileFilter);
+        const filters = splitFilters(rules).ingest.map(compileFilter);
         const dedupe = rules.find((r): r is DeduplicateRuleT => r.type === 'deduplicate');
         return {
           connectionId: c.id,

@@ -2,6 +2,21 @@ import { Query } from 'mingo';
 import { z } from 'zod';
 import { EnvelopeKind, envelopeConflicts } from '../hub/envelope.ts';
 import { compileEntry, compileExpression, MappingError, Mappings, type MappingEntryT } from '../hub/mappings.ts';
+import { CodeSchema, EnvSchema } from '../transformations/transformation-schema.ts';
+import { nameSchema } from '../core/validate.ts';
+
+/*
+ * A connection's rules run in one normalized order, whatever their order in `rules`:
+ *
+ *   filter (original request) → deduplicate → delay            at ingest
+ *   → transformation → filter (transformed request) → transform  at delivery
+ *   → deliver, with retry on failure
+ *
+ * The only place where the listed order matters is filters around a transformation: a filter
+ * listed before the transformation rule reads the request as it arrived (and turns it away at
+ * ingest, cause FILTERED); a filter listed after it reads what the transformation returned (an
+ * event it turns away at delivery is ignored, cause TRANSFORMATION_FILTERED).
+ */
 
 /** Mongo-style conditions; nested plain objects mean "these fields match", as in Hookdeck filters. */
 const condition = z.union([z.record(z.string(), z.unknown()), z.string(), z.number(), z.boolean(), z.null()]);
@@ -94,6 +109,25 @@ const DeduplicateRule = z
     }
   });
 
+/**
+ * User JavaScript (a saved transformation, or one written inline). On save an inline one is
+ * upserted by name into the team's transformations and the stored rule keeps only its id (seed 002).
+ */
+const TransformationRule = z
+  .object({
+    type: z.literal('transformation'),
+    transformation_id: z.string().trim().min(1).max(64).optional(),
+    transformation: z.object({ name: nameSchema, code: CodeSchema, env: EnvSchema.optional() }).strict().optional(),
+  })
+  .strict()
+  .superRefine((rule, ctx) => {
+    if (rule.transformation_id === undefined && rule.transformation === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['transformation_id'], message: 'give transformation_id, or an inline transformation {name, code, env}' });
+    } else if (rule.transformation_id !== undefined && rule.transformation !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['transformation'], message: 'give transformation_id or an inline transformation, not both' });
+    }
+  });
+
 /** Compile errors and envelope collisions, each with the path of the entry at fault. */
 export function mappingProblems(mappings: MappingEntryT[] | null, envelope: z.output<typeof EnvelopeKind>): { path: (string | number)[]; message: string }[] {
   if (!mappings) return [];
@@ -112,20 +146,17 @@ export function mappingProblems(mappings: MappingEntryT[] | null, envelope: z.ou
   return problems;
 }
 
-const SUPPORTED = ['filter', 'retry', 'transform', 'delay', 'deduplicate'] as const;
-const LATER = ['transformation'];
+const SUPPORTED = ['filter', 'retry', 'transform', 'delay', 'deduplicate', 'transformation'] as const;
 
 export const RuleSchema = z.unknown().superRefine((value, ctx) => {
   const type = (value as { type?: unknown } | null)?.type;
   if (typeof type !== 'string' || !(SUPPORTED as readonly string[]).includes(type)) {
     ctx.addIssue({
       code: 'custom',
-      message: LATER.includes(String(type))
-        ? `rule type "${String(type)}" is not supported yet; supported: ${SUPPORTED.join(', ')}`
-        : `unknown rule type "${String(type)}"; supported: ${SUPPORTED.join(', ')}`,
+      message: `unknown rule type "${String(type)}"; supported: ${SUPPORTED.join(', ')}`,
     });
   }
-}).pipe(z.discriminatedUnion('type', [FilterRule, RetryRule, TransformRule, DelayRule, DeduplicateRule]));
+}).pipe(z.discriminatedUnion('type', [FilterRule, RetryRule, TransformRule, DelayRule, DeduplicateRule, TransformationRule]));
 
 export const RulesSchema = z
   .array(RuleSchema)
@@ -147,6 +178,15 @@ export type RetryRuleT = Extract<Rule, { type: 'retry' }>;
 export type TransformRuleT = Extract<Rule, { type: 'transform' }>;
 export type DelayRuleT = Extract<Rule, { type: 'delay' }>;
 export type DeduplicateRuleT = Extract<Rule, { type: 'deduplicate' }>;
+export type TransformationRuleT = Extract<Rule, { type: 'transformation' }>;
+
+/** Filters run at ingest on the request as it came, and those listed after a transformation rule at delivery on its result. */
+export function splitFilters(rules: Rule[]): { ingest: FilterRuleT[]; transformed: FilterRuleT[] } {
+  const cut = rules.findIndex((r) => r.type === 'transformation');
+  const isFilter = (r: Rule): r is FilterRuleT => r.type === 'filter';
+  if (cut < 0) return { ingest: rules.filter(isFilter), transformed: [] };
+  return { ingest: rules.slice(0, cut).filter(isFilter), transformed: rules.slice(cut + 1).filter(isFilter) };
+}
 
 export type RequestView = { body: unknown; headers: Record<string, string>; query: Record<string, unknown>; path: string };
 
