@@ -24,6 +24,7 @@ import { destinationsService, DestinationIn, DestinationPatch } from './gateway/
 import { destinationTestRoutes } from './gateway/destination-test.routes.ts';
 import { eventsRoutes } from './gateway/events.routes.ts';
 import { metricsRoutes } from './gateway/metrics.routes.ts';
+import { mockApiRoutes } from './gateway/mock-api.routes.ts';
 import { projectSecretsRoutes } from './gateway/project-secrets.service.ts';
 import { requestsRoutes } from './gateway/requests.routes.ts';
 import { bulkOperationsRoutes } from './gateway/bulk-operations.routes.ts';
@@ -88,6 +89,7 @@ function apiRouter(deps: Deps, writer: IngestWriter): Router {
   secured.use(projectSecretsRoutes(deps));
   secured.use(resourceRoutes('/sources', 'src', 'Source', { create: SourceIn, patch: SourcePatch }, sourcesService(deps)));
   secured.use(destinationTestRoutes(deps));
+  secured.use(mockApiRoutes(deps));
   secured.use(resourceRoutes('/destinations', 'des', 'Destination', { create: DestinationIn, patch: DestinationPatch }, destinationsService(deps)));
   const connections = connectionsService(deps);
   secured.use(resourceRoutes('/connections', 'web', 'Connection', { create: ConnectionIn, patch: ConnectionPatch }, connections));

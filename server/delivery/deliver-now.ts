@@ -3,6 +3,7 @@ import type { DeliveryContext, DeliveryResult } from '../../connectors/types.ts'
 import type { ConnectionRow, DestinationRow } from '../db/schema.ts';
 import type { Deps } from '../deps.ts';
 import { connectorOf, destinationConfig } from '../gateway/destinations.service.ts';
+import { mockApiRecorder } from '../gateway/mock-api.service.ts';
 import { ensureProjectSecrets } from '../gateway/project-secrets.service.ts';
 import type { Rule } from '../gateway/rules.ts';
 import { APPLICATION_SOURCE_TYPE } from '../hub/application-source.ts';
@@ -23,11 +24,14 @@ export type DeliveryReport = {
 };
 
 let dispatcher: { open: boolean; agent: Agent } | null = null;
-/** API processes send test deliveries too: one small pooled agent, guarded like the workers'. */
-export function apiDeliveryContext(deps: Pick<Deps, 'config'>): DeliveryContext {
+/**
+ * API processes send test deliveries too: one small pooled agent, guarded like the workers'. A test
+ * delivery to a MOCK_API destination is recorded there, as a real receiver would have seen it.
+ */
+export function apiDeliveryContext(deps: Pick<Deps, 'config' | 'db'>, destination?: DeliveryContext['destination']): DeliveryContext {
   const open = deps.config.allowPrivateDestinations;
   if (dispatcher?.open !== open) dispatcher = { open, agent: createDispatcher(deps.config, 16) };
-  return deliveryContext(deps.config, dispatcher.agent);
+  return deliveryContext(deps.config, dispatcher.agent, { destination, mockApi: mockApiRecorder(deps.db) });
 }
 
 const shaper = new OutboundShaper();
@@ -72,7 +76,7 @@ export async function deliverNow(
     });
     sent = shaped.body;
     const secrets = await ensureProjectSecrets(deps, destination.workspace_id);
-    result = await connector.deliver(apiDeliveryContext(deps), config, outboundMessage(shaped, started, secrets.signingSecret));
+    result = await connector.deliver(apiDeliveryContext(deps, { id: destination.id, workspaceId: destination.workspace_id }), config, outboundMessage(shaped, started, secrets.signingSecret));
   } catch (err) {
     if (!(err instanceof MappingError)) throw err;
     const url = (config as { url?: unknown }).url;

@@ -17,6 +17,7 @@ import { nextRetryDelay } from './retry-policy.ts';
 import { OutboundShaper, outboundMessage, payloadFailure, type Shaped } from './outbound.ts';
 import { createDispatcher, deliveryContext } from './dispatcher.ts';
 import { MappingError } from '../hub/mappings.ts';
+import { mockApiRecorder } from '../gateway/mock-api.service.ts';
 const SHORT_RETRY_MS = 1000;
 
 /** One claimed event with everything needed to deliver it, read in the same statement that leases it. */
@@ -74,6 +75,7 @@ export type AutoDisabled = { workspaceId: string; destinationId: string; reason:
  */
 export class DeliveryEngine {
   readonly dispatcher: Agent;
+  private readonly mockApi: ReturnType<typeof mockApiRecorder>;
   private readonly limiter = new RateLimiter();
   private buffer: Outcome[] = [];
   private flushing: Promise<void> | null = null;
@@ -84,6 +86,7 @@ export class DeliveryEngine {
     private readonly onAutoDisabled?: (d: AutoDisabled) => Promise<void>,
   ) {
     this.dispatcher = createDispatcher(deps.config, 64);
+    this.mockApi = mockApiRecorder(deps.db);
   }
 
   async claim(lane: number, limit: number): Promise<ClaimedEvent[]> {
@@ -175,7 +178,7 @@ export class DeliveryEngine {
         ? this.deps.box.open(ev.signing_secret_enc)
         : (await ensureProjectSecrets(this.deps, ev.workspace_id)).signingSecret;
       const previous = connector.tracksRecords ? await this.previousRecordId(ev) : undefined;
-      result = await connector.deliver(this.context(), this.parsedConfig(connector, ev), outboundMessage(shaped, started, secret, previous));
+      result = await connector.deliver(this.context({ id: ev.destination_id, workspaceId: ev.workspace_id }), this.parsedConfig(connector, ev), outboundMessage(shaped, started, secret, previous));
     } catch (err) {
       const request = { method: 'POST', url: target, headers: {} };
       const durationMs = Date.now() - started.getTime();
@@ -235,8 +238,8 @@ export class DeliveryEngine {
     });
   }
 
-  context(): DeliveryContext {
-    return deliveryContext(this.deps.config, this.dispatcher);
+  context(destination?: DeliveryContext['destination']): DeliveryContext {
+    return deliveryContext(this.deps.config, this.dispatcher, { destination, mockApi: this.mockApi });
   }
 
   private push(outcome: Outcome): void {

@@ -13,6 +13,7 @@ export function createDispatcher(config: Pick<Config, 'allowPrivateDestinations'
   });
 }
 
-export function deliveryContext(config: Pick<Config, 'allowPrivateDestinations'>, dispatcher: Agent): DeliveryContext {
-  return { dispatcher, allowPrivateDestinations: config.allowPrivateDestinations, userAgent: `Wirehub/${VERSION}` };
+/** `destination` and `mockApi` let the built-in MOCK_API receiver record what it is sent. */
+export function deliveryContext(config: Pick<Config, 'allowPrivateDestinations'>, dispatcher: Agent, extra: Pick<DeliveryContext, 'destination' | 'mockApi'> = {}): DeliveryContext {
+  return { dispatcher, allowPrivateDestinations: config.allowPrivateDestinations, userAgent: `Wirehub/${VERSION}`, ...extra };
 }

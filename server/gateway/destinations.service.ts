@@ -112,7 +112,7 @@ export function sealConfig(deps: Pick<Deps, 'box'>, connector: Pick<AnyConnector
  * them. An `auth` object shows as its `auth_type`; custom headers are shown (they are stored
  * encrypted because they often carry keys, but the owner needs to see which ones are set).
  */
-export function publicConfig(connector: AnyConnector, config: DestinationConfig, includeAuth: boolean): Record<string, unknown> {
+export function publicConfig(connector: AnyConnector, config: DestinationConfig, includeAuth: boolean, destinationId?: string): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(config)) {
     if (includeAuth || !connector.secretFields.includes(k) || k === 'headers') out[k] = v;
@@ -120,7 +120,7 @@ export function publicConfig(connector: AnyConnector, config: DestinationConfig,
     else out[k] = typeof v === 'string' ? mask(v) : '••••';
   }
   if (includeAuth && config.auth && typeof config.auth === 'object' && 'type' in config.auth) out.auth_type = (config.auth as { type: unknown }).type;
-  return { ...out, ...(connector.describe ? connector.describe(config) : {}) };
+  return { ...out, ...(connector.describe ? connector.describe(config, destinationId ? { id: destinationId } : undefined) : {}) };
 }
 
 export function destinationOut(deps: Deps, row: DestinationRow, opts: ReadOptions = { includeAuth: false }): DestinationOut {
@@ -131,7 +131,7 @@ export function destinationOut(deps: Deps, row: DestinationRow, opts: ReadOption
     name: row.name,
     description: row.description,
     type: row.type,
-    config: publicConfig(connector, destinationConfig(deps, row), opts.includeAuth),
+    config: publicConfig(connector, destinationConfig(deps, row), opts.includeAuth, row.id),
     disabled_at: row.disabled_at,
     disabled_reason: row.disabled_reason,
     warning: row.warning,
