@@ -82,9 +82,9 @@ describe('request and event metrics', () => {
     const settled = async (key: string) => (await hub.api('get', '/api/v1/events/count?status=QUEUED,SCHEDULED', key)).body.count;
     await waitFor(async () => (await settled(ws.key)) === 2 && (await settled(other.key)) === 0, 15_000, 'immediate events delivered or failed');
     // An attempt in flight cannot be held still in a test: one delayed event gets a live lease
-    // directly, as the worker gives one when it claims an event.
+    // directly, as the worker gives one when it claims an event (which is then due).
     const lateEvent = await hub.deps.db.selectFrom('events').select('id').where('connection_id', '=', ids.crmLater).orderBy('created_at').executeTakeFirstOrThrow();
-    await hub.deps.db.updateTable('events').set({ lease_until: sql<Date>`now() + interval '10 minutes'` }).where('id', '=', lateEvent.id).execute();
+    await hub.deps.db.updateTable('events').set({ next_attempt_at: sql<Date>`now()`, lease_until: sql<Date>`now() + interval '10 minutes'` }).where('id', '=', lateEvent.id).execute();
   });
   afterAll(async () => {
     await hub?.close();

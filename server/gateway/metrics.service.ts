@@ -1,4 +1,4 @@
-import { type Expression, type Kysely, type RawBuilder, sql } from 'kysely';
+import { type Expression, type Kysely, sql } from 'kysely';
 import { z } from 'zod';
 import { timeParam } from '../core/time.ts';
 import type { DB } from '../db/schema.ts';
@@ -11,12 +11,15 @@ import {
   toRequestFilter,
   type EventFilter,
 } from './log-filters.ts';
+import { eventCounts, eventsCounted, ignoredCounts, minuteWindow, type MinuteWindow, requestCounts, requestsCounted } from './metrics.rollup.ts';
 
 /**
  * Histograms of the requests and events logs (seed 002, issue 6): counts per time bucket over a
  * date range, every bucket present (zero-filled), in one SQL query per call. Buckets are aligned
  * to the Unix epoch (a 1m bucket starts at :00) and labelled by their start; the range is
  * half-open, `start <= created_at < end`, so "the last 24 h at 1m" is 1,440 or 1,441 buckets.
+ * Whole minutes at granularities of whole minutes are read from the per-minute counts
+ * (metrics.rollup.ts) when the filters allow; the logs themselves answer everything else.
  */
 
 export const GRANULARITY_SECONDS = { '1s': 1, '5s': 5, '10s': 10, '30s': 30, '1m': 60, '5m': 300, '15m': 900, '1h': 3600 } as const;
@@ -38,22 +41,18 @@ export const REQUEST_MEASURES = ['count', 'accepted_count', 'rejected_count'] as
  * HOLD (destination disabled) and CANCELLED appear only in `count`.
  */
 export const EVENT_MEASURES = ['count', 'delivered_count', 'failed_count', 'queued_count', 'processing_count', 'ignored_count'] as const;
-type RequestMeasure = (typeof REQUEST_MEASURES)[number];
 type EventMeasure = (typeof EVENT_MEASURES)[number];
 
-const REQUEST_SQL: Record<RequestMeasure, RawBuilder<unknown>> = {
-  count: sql`count(*)`,
-  accepted_count: sql`count(*) FILTER (WHERE requests.status = 'accepted')`,
-  rejected_count: sql`count(*) FILTER (WHERE requests.status = 'rejected')`,
-};
+/** Each part of an event series (per-minute counts, log rows) yields these, summed per bucket; a request series yields its measures. */
+const EVENT_COLUMNS = ['count', 'delivered_count', 'failed_count', 'waiting_count'] as const;
 const WAITING = sql`events.status IN ('QUEUED', 'SCHEDULED')`;
-const EVENT_SQL: Record<Exclude<EventMeasure, 'ignored_count'>, RawBuilder<unknown>> = {
-  count: sql`count(*)`,
-  delivered_count: sql`count(*) FILTER (WHERE events.status = 'SUCCESSFUL')`,
-  failed_count: sql`count(*) FILTER (WHERE events.status = 'FAILED')`,
-  queued_count: sql`count(*) FILTER (WHERE ${WAITING} AND (events.lease_until IS NULL OR events.lease_until <= now()))`,
-  processing_count: sql`count(*) FILTER (WHERE ${WAITING} AND events.lease_until > now())`,
-};
+/**
+ * An attempt in flight: a waiting event with a live lease. Only a due event is leased (the
+ * claim), and whatever later moves `next_attempt_at` clears the lease or waits for it to end, so
+ * a leased event is due: saying so lets the partial due index find the few in flight without
+ * reading a backlog of delayed events.
+ */
+const IN_FLIGHT = sql<boolean>`${WAITING} AND events.next_attempt_at <= now() AND events.lease_until > now()`;
 
 /** The log filters without their own time range: the date range is the metrics' time range. */
 function withoutTimes<T extends Record<string, z.ZodType>>(fields: T) {
@@ -140,10 +139,19 @@ export type MetricsOut<M extends string> = {
 };
 
 type SeriesRow = { time: Date } & Record<string, string | number>;
+type Part = Expression<unknown>;
+type Grouped = { name: string; query: Part; columns: readonly string[] };
+
+/** One CTE body from several parts of a series, each a SELECT of `time` then `columns` in that order. */
+function summed(parts: Part[], columns: readonly string[]): Part {
+  if (parts.length === 1) return parts[0];
+  const sums = columns.map((c) => sql`sum(${sql.ref(`p.${c}`)}) AS ${sql.ref(c)}`);
+  return sql`(SELECT p.time, ${sql.join(sums)} FROM (${sql.join(parts, sql` UNION ALL `)}) AS p GROUP BY p.time)`;
+}
 
 export function metricsService(db: Kysely<DB>) {
   /** Zero-filled series: the bucket starts joined with each grouped count (one statement). */
-  async function series<M extends string>(p: Range, measures: M[], grouped: { name: string; query: Expression<unknown>; columns: string[] }[]): Promise<MetricsOut<M>> {
+  async function series<M extends string>(p: Range, measures: M[], grouped: Grouped[]): Promise<MetricsOut<M>> {
     const granularity = p.granularity ?? defaultGranularity(p.start, p.end);
     const { step, first, last } = bucketsOf(p.start, p.end, granularity);
     const ctes = grouped.map((g) => sql`${sql.ref(g.name)} AS ${g.query}`);
@@ -166,35 +174,80 @@ export function metricsService(db: Kysely<DB>) {
   const bucket = (granularity: Granularity, column: string) =>
     sql`date_bin(make_interval(secs => ${GRANULARITY_SECONDS[granularity]}), ${sql.ref(column)}, TIMESTAMPTZ 'epoch')`;
 
+  /**
+   * The time spans a series is counted over: the whole minutes from the per-minute counts when
+   * they can answer (`counted`), the logs for the partial minutes at either end; else the logs
+   * for all of it.
+   */
+  function spans(p: Range, granularity: Granularity, counted: boolean, fromCounts: (w: MinuteWindow) => Part, fromLogs: (from: Date, to: Date) => Part): Part[] {
+    const w = counted ? minuteWindow(p.start, p.end, GRANULARITY_SECONDS[granularity]) : null;
+    if (!w) return [fromLogs(p.start, p.end)];
+    return [fromCounts(w), ...(p.start < w.from ? [fromLogs(p.start, w.from)] : []), ...(w.to < p.end ? [fromLogs(w.to, p.end)] : [])];
+  }
+
   return {
     async requests(ws: string, p: z.output<typeof RequestMetricsQuery>) {
       const granularity = p.granularity ?? defaultGranularity(p.start, p.end);
       const measures = [...new Set(p.measures ?? REQUEST_MEASURES)];
-      let q = applyRequestFilters(
-        db.selectFrom('requests').select(bucket(granularity, 'requests.created_at').as('time')),
-        ws,
-        { ...toRequestFilter(p), from: p.start },
-      ).where('requests.created_at', '<', p.end);
-      for (const m of measures) q = q.select(REQUEST_SQL[m].as(m));
-      return series({ ...p, granularity }, measures, [{ name: 'r', query: q.groupBy(sql`1`), columns: [...REQUEST_MEASURES] }]);
+      const filter = toRequestFilter(p);
+      const fromLogs = (from: Date, to: Date) =>
+        applyRequestFilters(
+          db
+            .selectFrom('requests')
+            .select([
+              bucket(granularity, 'requests.created_at').as('time'),
+              sql<number>`count(*)`.as('count'),
+              sql<number>`count(*) FILTER (WHERE requests.status = 'accepted')`.as('accepted_count'),
+              sql<number>`count(*) FILTER (WHERE requests.status = 'rejected')`.as('rejected_count'),
+            ]),
+          ws,
+          { ...filter, from },
+        )
+          .where('requests.created_at', '<', to)
+          .groupBy(sql`1`);
+      const parts = spans(p, granularity, requestsCounted(filter), (w) => requestCounts(db, ws, filter, w, GRANULARITY_SECONDS[granularity]), fromLogs);
+      return series({ ...p, granularity }, measures, [{ name: 'r', query: summed(parts, REQUEST_MEASURES), columns: REQUEST_MEASURES }]);
     },
 
     async events(ws: string, p: z.output<typeof EventMetricsQuery>, rawStatus: unknown) {
       const granularity = p.granularity ?? defaultGranularity(p.start, p.end);
+      const step = GRANULARITY_SECONDS[granularity];
       const measures = [...new Set(p.measures ?? EVENT_MEASURES)];
-      const filter: EventFilter = { ...toEventFilter(p), from: p.start };
-      const grouped = [];
+      const filter: EventFilter = toEventFilter(p);
+      const counted = eventsCounted(filter);
+      const grouped: Grouped[] = [];
       const eventMeasures = measures.filter((m): m is Exclude<EventMeasure, 'ignored_count'> => m !== 'ignored_count');
       if (eventMeasures.length) {
-        let q = applyEventFilters(db.selectFrom('events').select(bucket(granularity, 'events.created_at').as('time')), ws, filter).where('events.created_at', '<', p.end);
-        for (const m of eventMeasures) q = q.select(EVENT_SQL[m].as(m));
-        grouped.push({ name: 'e', query: q.groupBy(sql`1`), columns: eventMeasures });
+        const events = (from: Date, to: Date) => applyEventFilters(db.selectFrom('events').select(bucket(granularity, 'events.created_at').as('time')), ws, { ...filter, from }).where('events.created_at', '<', to);
+        const fromLogs = (from: Date, to: Date) =>
+          events(from, to)
+            .select([
+              sql<number>`count(*)`.as('count'),
+              sql<number>`count(*) FILTER (WHERE events.status = 'SUCCESSFUL')`.as('delivered_count'),
+              sql<number>`count(*) FILTER (WHERE events.status = 'FAILED')`.as('failed_count'),
+              sql<number>`count(*) FILTER (WHERE ${WAITING})`.as('waiting_count'),
+            ])
+            .groupBy(sql`1`);
+        const totals = summed(spans(p, granularity, counted, (w) => eventCounts(db, ws, filter, w, step), fromLogs), EVENT_COLUMNS);
+        // Leases change on every claim and expire with time, so the per-minute counts know only
+        // "waiting": the few events in flight are read from the log, and the rest are queued.
+        const split = measures.includes('queued_count') || measures.includes('processing_count');
+        const query = split
+          ? sql`(SELECT COALESCE(t.time, f.time) AS time, t.count, t.delivered_count, t.failed_count,
+                   COALESCE(t.waiting_count, 0) - COALESCE(f.processing_count, 0) AS queued_count, f.processing_count
+                 FROM ${totals} AS t
+                 FULL JOIN ${events(p.start, p.end).select(sql<number>`count(*)`.as('processing_count')).where(IN_FLIGHT).groupBy(sql`1`)} AS f ON f.time = t.time)`
+          : totals;
+        grouped.push({ name: 'e', query, columns: eventMeasures });
       }
       if (measures.includes('ignored_count')) {
-        const q = ignoredQuery(ws, filter, p.end, statusNamesIgnored(rawStatus))
-          .select([bucket(granularity, 'ignored_events.created_at').as('time'), sql<number>`count(*)`.as('ignored_count')])
-          .groupBy(sql`1`);
-        grouped.push({ name: 'i', query: q, columns: ['ignored_count'] });
+        const statusAllows = statusNamesIgnored(rawStatus);
+        const fromLogs = (from: Date, to: Date) =>
+          ignoredQuery(ws, filter, from, to, statusAllows)
+            .select([bucket(granularity, 'ignored_events.created_at').as('time'), sql<number>`count(*)`.as('ignored_count')])
+            .groupBy(sql`1`);
+        const parts = spans(p, granularity, counted, (w) => ignoredCounts(db, ws, filter, w, step, statusAllows), fromLogs);
+        grouped.push({ name: 'i', query: summed(parts, ['ignored_count']), columns: ['ignored_count'] });
       }
       return series({ ...p, granularity }, measures, grouped);
     },
@@ -204,12 +257,12 @@ export function metricsService(db: Kysely<DB>) {
    * Ignored events keep only their request and connection: the source, destination and bulk
    * operation are read through those. A status filter that does not name `ignored` leaves none.
    */
-  function ignoredQuery(ws: string, f: EventFilter, end: Date, statusAllows: boolean) {
+  function ignoredQuery(ws: string, f: EventFilter, from: Date, to: Date, statusAllows: boolean) {
     let q = db
       .selectFrom('ignored_events')
       .where('ignored_events.workspace_id', '=', ws)
-      .where('ignored_events.created_at', '>=', f.from as Date)
-      .where('ignored_events.created_at', '<', end);
+      .where('ignored_events.created_at', '>=', from)
+      .where('ignored_events.created_at', '<', to);
     if (!statusAllows) q = q.where(sql<boolean>`false`);
     if (f.connection_id) q = q.where('ignored_events.connection_id', '=', f.connection_id);
     if (f.request_id) q = q.where('ignored_events.request_id', '=', f.request_id);
