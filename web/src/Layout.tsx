@@ -14,6 +14,7 @@ const NAV: [string, string][] = [
   ['/api-keys', 'API keys'],
   ['/secrets', 'Project secrets'],
   ['/settings', 'Settings'],
+  ['/team', 'Team'],
 ];
 
 export function Layout() {

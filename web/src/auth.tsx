@@ -1,8 +1,8 @@
 import { createContext, useCallback, useContext, useEffect, useState, type ReactNode } from 'react';
-import { api, session } from './api.ts';
+import { api, ApiError, session } from './api.ts';
 
 export type Membership = { team_id: string; team_name: string; role: string };
-export type Profile = { user: { id: string; email: string; name: string }; team: { id: string; name: string; role: string } | null; memberships: Membership[] };
+export type Profile = { user: { id: string; email: string; name: string; picture_url?: string | null }; team: { id: string; name: string; role: string } | null; memberships: Membership[] };
 type SessionOut = Profile & { token: string };
 
 type Auth = {
@@ -11,6 +11,10 @@ type Auth = {
   signup(input: { name: string; email: string; password: string; workspace: string }): Promise<void>;
   login(email: string, password: string): Promise<void>;
   demo(): Promise<void>;
+  /** Signs in with the ID token Google Identity Services handed the page. */
+  google(credential: string): Promise<void>;
+  /** Re-reads the profile, e.g. after a team was created, joined or left. */
+  refresh(): Promise<void>;
   logout(): Promise<void>;
   switchTeam(teamId: string): Promise<void>;
 };
@@ -28,7 +32,12 @@ export function AuthProvider({ children }: { children: ReactNode }) {
     }
     try {
       setProfile(await api<Profile>('GET', '/auth/me'));
-    } catch {
+    } catch (err) {
+      // The stored team is one the user has left or was removed from: fall back to the session's own.
+      if (err instanceof ApiError && err.status === 403 && session.team()) {
+        session.set(session.token(), null);
+        return refresh();
+      }
       // An expired or revoked session: back to the log-in page.
       session.set(null);
       setProfile(null);
@@ -50,6 +59,8 @@ export function AuthProvider({ children }: { children: ReactNode }) {
     signup: async (input) => start(await api<SessionOut>('POST', '/auth/signup', input)),
     login: async (email, password) => start(await api<SessionOut>('POST', '/auth/login', { email, password })),
     demo: async () => start(await api<SessionOut>('POST', '/auth/demo/login')),
+    google: async (credential) => start(await api<SessionOut>('POST', '/auth/google/login', { credential })),
+    refresh,
     logout: async () => {
       await api('POST', '/auth/logout').catch(() => undefined);
       session.set(null);

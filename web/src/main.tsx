@@ -12,6 +12,8 @@ import { Secrets } from './pages/Secrets.tsx';
 import { Settings } from './pages/Settings.tsx';
 import { EventTypes } from './pages/EventTypes.tsx';
 import { Chatbots } from './pages/Chatbots.tsx';
+import { Team } from './pages/Team.tsx';
+import { Invite } from './pages/Invite.tsx';
 import { Transformations } from './pages/Transformations.tsx';
 import './styles.css';
 
@@ -29,6 +31,7 @@ function App() {
     <Routes>
       <Route path="/login" element={<Login mode="login" />} />
       <Route path="/signup" element={<Login mode="signup" />} />
+      <Route path="/invite/:token" element={<Invite />} />
       <Route
         element={
           <Private>
@@ -55,6 +58,7 @@ function App() {
         <Route path="/api-keys" element={<ApiKeys />} />
         <Route path="/secrets" element={<Secrets />} />
         <Route path="/settings" element={<Settings />} />
+        <Route path="/team" element={<Team />} />
         <Route path="*" element={<Navigate to="/flows" replace />} />
       </Route>
     </Routes>
