@@ -23,7 +23,14 @@ export function paletteItems(eventTypes: EventType[], destinations: DestinationS
       title: 'Destinations',
       items: [
         ...kinds(['webhook', 'sheets', 'crm', 'zapier']),
-        ...destinations.map((d) => ({ kind: 'destination' as const, label: `Send to ${d.name}`, hint: `Your existing ${d.type} destination`, testid: `palette-destination-${d.id}`, preset: d.id })),
+        ...destinations.map((d) => ({
+          kind: 'destination' as const,
+          label: `Send to ${d.name}`,
+          // A Mock API is made on the Destinations page; here it is any existing destination, named for what it is for.
+          hint: d.type === 'MOCK_API' ? 'Mock API (try without an endpoint): Wirehub records what it receives' : `Your existing ${d.type} destination`,
+          testid: `palette-destination-${d.id}`,
+          preset: d.id,
+        })),
       ],
     },
   ];

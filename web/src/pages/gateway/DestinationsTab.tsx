@@ -2,6 +2,7 @@ import { useState } from 'react';
 import { Link } from 'react-router';
 import { api } from '../../api.ts';
 import { ErrorBox } from '../../ui/ErrorBox.tsx';
+import { MOCK_API, MockRequests, NewMockApi } from './MockRequests.tsx';
 import { ConfirmDelete, ConnectionsGoing, Pager, usePagedList, useRowAction, when } from './parts.tsx';
 import type { Destination } from './types.ts';
 
@@ -11,6 +12,7 @@ const TYPE_NAMES: Record<string, string> = {
   'google-sheets': 'Google Sheet',
   'crm-relay': 'CRM',
   zapier: 'Zapier hook',
+  MOCK_API: 'Mock API',
 };
 
 const str = (v: unknown) => (typeof v === 'string' ? v : '');
@@ -28,6 +30,8 @@ export function destinationTarget(d: Pick<Destination, 'type' | 'config'>): stri
       return c.preset === 'generic' ? `CRM at ${str(c.url)}` : `${c.preset === 'hubspot' ? 'HubSpot' : c.preset === 'pipedrive' ? 'Pipedrive' : str(c.preset)} contacts${c.base_url ? ` (${str(c.base_url)})` : ''}`;
     case 'zapier':
       return `${str(c.url)}${c.event ? ` on ${str(c.event)}` : ''}`;
+    case MOCK_API:
+      return `${str(c.url)}, answers ${typeof c.response_status === 'number' ? c.response_status : 200}`;
     default:
       return str(c.url) || JSON.stringify(c);
   }
@@ -37,10 +41,30 @@ export function DestinationsTab() {
   const list = usePagedList<Destination>('/destinations');
   const action = useRowAction(list.reload);
   const [deleting, setDeleting] = useState<Destination | null>(null);
+  const [creatingMock, setCreatingMock] = useState(false);
+  const [viewing, setViewing] = useState<Pick<Destination, 'id' | 'name'> | null>(null);
   const rows = list.data?.models ?? [];
 
   return (
     <>
+      <div className="row">
+        {!creatingMock && (
+          <button data-testid="mock-api-new" title="A destination that needs no endpoint: Wirehub records what it receives" onClick={() => setCreatingMock(true)}>
+            New mock API
+          </button>
+        )}
+      </div>
+      {creatingMock && (
+        <NewMockApi
+          onCancel={() => setCreatingMock(false)}
+          onCreated={async (d) => {
+            setCreatingMock(false);
+            setViewing(d);
+            await list.restart();
+          }}
+        />
+      )}
+      {viewing && <MockRequests key={viewing.id} destination={viewing} onClose={() => setViewing(null)} />}
       <ErrorBox error={action.error ?? list.error} />
       {deleting && (
         <DestinationDeleteConfirm
@@ -96,6 +120,11 @@ export function DestinationsTab() {
                     <Link to={`/connections?destination_id=${d.id}`} data-testid="destination-connections">
                       Connections
                     </Link>
+                    {d.type === MOCK_API && (
+                      <button data-testid="destination-mock-requests" onClick={() => setViewing(d)}>
+                        Received requests
+                      </button>
+                    )}
                     <button
                       data-testid={d.disabled_at ? 'destination-enable' : 'destination-disable'}
                       disabled={action.busy === d.id}
