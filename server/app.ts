@@ -50,6 +50,9 @@ import { ratingsRoutes } from './chat/ratings.routes.ts';
 import { publishService } from './hub/publish.service.ts';
 import { publicInfoRoutes } from './chat/public-info.routes.ts';
 import { healthRoutes } from './health.routes.ts';
+import { createSandbox } from './transformations/sandbox.ts';
+import { transformationsRoutes } from './transformations/transformations.routes.ts';
+import { lazySandbox } from './transformations/transformation-runner.ts';
 
 export type Wirehub = {
   deps: Deps;
@@ -107,6 +110,7 @@ function apiRouter(deps: Deps, writer: IngestWriter): Router {
   secured.use(bulkOperationsRoutes(deps));
   secured.use(requestsRoutes(deps));
   secured.use(eventsRoutes(deps));
+  secured.use(transformationsRoutes(deps));
   secured.use(metricsRoutes(deps));
   secured.use(eventTypesRoutes(deps));
   secured.use(publishRoutes(deps, writer));
@@ -145,7 +149,8 @@ export async function startWirehub(config: Config, log: Logger = createLogger(co
   const due = new EventEmitter();
   due.setMaxListeners(0);
   const box = new SecretBox(loadSecretKey(config.secretKey, config.dataDir, log));
-  const partial: Omit<Deps, 'wake' | 'routing'> = { config, database, db: database.db, box, log, due };
+  const sandbox = lazySandbox(() => createSandbox({ timeoutMs: config.transformationTimeoutMs, memoryMiB: config.transformationMemoryMiB }));
+  const partial: Omit<Deps, 'wake' | 'routing'> = { config, database, db: database.db, box, log, due, sandbox };
   const deps: Deps = { ...partial, wake: createWaker(database, due, log), routing: new RoutingCache(partial) };
 
   const app = express();
@@ -198,6 +203,7 @@ export async function startWirehub(config: Config, log: Logger = createLogger(co
         server.closeIdleConnections();
         await writer.drain();
         await jobs?.stop();
+        await sandbox.close();
         await stopListening();
         server.closeAllConnections();
         await closed;

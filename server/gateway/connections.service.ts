@@ -12,6 +12,7 @@ import type { ReadOptions, ResourceService } from './resource-routes.ts';
 import { RulesSchema, type Rule } from './rules.ts';
 import { sourceOut, type SourceOut } from './sources.service.ts';
 import { decodeBody } from './body.ts';
+import { resolveTransformationRules } from '../transformations/transformations.service.ts';
 
 // "source_id or source.id" and "destination_id or destination.id" (seed 002).
 const liftRefs = (v: unknown) => {
@@ -126,6 +127,7 @@ export function connectionsService(deps: Deps): ConnectionsService {
     },
     async create(ws, input) {
       await checkRefs(ws, input.source_id, input.destination_id);
+      const rules = await resolveTransformationRules(deps, ws, input.rules);
       try {
         const row = await db
           .insertInto('connections')
@@ -136,7 +138,7 @@ export function connectionsService(deps: Deps): ConnectionsService {
             description: input.description ?? null,
             source_id: input.source_id,
             destination_id: input.destination_id,
-            rules: JSON.stringify(input.rules),
+            rules: JSON.stringify(rules),
           })
           .returningAll()
           .executeTakeFirstOrThrow();
@@ -159,6 +161,7 @@ export function connectionsService(deps: Deps): ConnectionsService {
     async update(ws, id, patch) {
       await find(ws, id);
       await checkRefs(ws, patch.source_id, patch.destination_id);
+      const rules = patch.rules === undefined ? undefined : await resolveTransformationRules(deps, ws, patch.rules);
       try {
         const row = await db
           .updateTable('connections')
@@ -167,7 +170,7 @@ export function connectionsService(deps: Deps): ConnectionsService {
             ...(patch.description !== undefined ? { description: patch.description } : {}),
             ...(patch.source_id !== undefined ? { source_id: patch.source_id } : {}),
             ...(patch.destination_id !== undefined ? { destination_id: patch.destination_id } : {}),
-            ...(patch.rules !== undefined ? { rules: JSON.stringify(patch.rules) } : {}),
+            ...(rules !== undefined ? { rules: JSON.stringify(rules) } : {}),
             updated_at: new Date(),
           })
           .where('id', '=', id)

@@ -3,6 +3,7 @@ import type { Deps } from '../deps.ts';
 import type { DeliveryEngine } from '../delivery/delivery-engine.ts';
 import { LaneRunner } from '../delivery/lane-runner.ts';
 import { purgeExpiredDedupeKeys } from '../ingest/dedupe.ts';
+import { pruneExecutions } from '../transformations/transformations.service.ts';
 import { pruneMockRequests } from '../gateway/mock-api.service.ts';
 
 const ORPHAN_AFTER_MS = 30_000;
@@ -19,6 +20,7 @@ export async function housekeeping(deps: Deps, engine: DeliveryEngine, runners: 
   await sql`DELETE FROM publish_keys WHERE created_at < now() - interval '24 hours' AND (workspace_id, idempotency_key) IN (
               SELECT workspace_id, idempotency_key FROM publish_keys WHERE created_at < now() - interval '24 hours' LIMIT 10000)`.execute(db);
   await purgeExpiredDedupeKeys(db);
+  await pruneExecutions(deps);
   await pruneMockRequests(db);
   // Events from a time with more lanes than now must land in a lane that still runs.
   await sql`UPDATE events SET lane = lane % ${config.deliveryLanes}

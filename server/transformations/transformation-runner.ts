@@ -1,0 +1,106 @@
+import { sql } from 'kysely';
+import { newId } from '../core/ids.ts';
+import type { NewTransformationExecution } from '../db/schema.ts';
+import type { Deps } from '../deps.ts';
+import type { Sandbox, SandboxRequest, SandboxResult } from './sandbox.ts';
+
+/** A saved transformation as the sandbox needs it; `version` is its updated_at as PostgreSQL prints it. */
+export type LoadedTransformation = { id: string; workspace_id: string; name: string; code: string; env: Record<string, string>; version: string };
+
+/** Where a run came from, stored with its execution. */
+export type RunOrigin = { event_id?: string | null; request_id?: string | null; connection_id?: string | null };
+
+/** Input and output are kept for the executions' pages; a bigger body is left out (its size is noted) rather than stored twice per event. */
+const MAX_STORED_BODY_BYTES = 64 * 1024;
+/** API runs without a known version reuse a loaded transformation this long. */
+const UNVERSIONED_TTL_MS = 1000;
+
+export function storedRequest(request: SandboxRequest): unknown {
+  const body = JSON.stringify(request.body ?? null);
+  if (Buffer.byteLength(body, 'utf8') <= MAX_STORED_BODY_BYTES) return request;
+  return { ...request, body: null, body_omitted_bytes: Buffer.byteLength(body, 'utf8') };
+}
+
+/** What one run leaves behind; the delivery engine writes these with its batch of outcomes. */
+export function executionRow(t: Pick<LoadedTransformation, 'id' | 'workspace_id'>, input: SandboxRequest, result: SandboxResult, origin: RunOrigin = {}): NewTransformationExecution {
+  return {
+    id: newId('exe'),
+    workspace_id: t.workspace_id,
+    transformation_id: t.id,
+    event_id: origin.event_id ?? null,
+    request_id: origin.request_id ?? null,
+    connection_id: origin.connection_id ?? null,
+    status: result.ok ? 'ok' : 'failed',
+    error_code: result.ok ? null : result.error.code,
+    error_message: result.ok ? null : result.error.message,
+    logs: JSON.stringify(result.logs),
+    original: JSON.stringify(storedRequest(input)),
+    transformed: result.ok ? JSON.stringify(storedRequest(result.request)) : null,
+    duration_ms: Math.round(result.duration_ms),
+    created_at: new Date(),
+  };
+}
+
+/**
+ * Loads saved transformations for the sandbox. Deliveries pass the version their claim read, so
+ * the code and decrypted variables are fetched once per change of the transformation, not once
+ * per event; an edit is picked up by the next delivery (and by a manual retry).
+ */
+export class TransformationRunner {
+  private readonly cache = new Map<string, { t: LoadedTransformation; at: number }>();
+
+  constructor(private readonly deps: Pick<Deps, 'db' | 'box' | 'sandbox'>) {}
+
+  /** A deleted or unknown transformation is null. */
+  async load(id: string, version?: string | null): Promise<LoadedTransformation | null> {
+    const hit = this.cache.get(id);
+    if (hit && (version ? hit.t.version === version : Date.now() - hit.at < UNVERSIONED_TTL_MS)) return hit.t;
+    const row = await this.deps.db
+      .selectFrom('transformations')
+      .select(['id', 'workspace_id', 'name', 'code', 'env_enc', sql<string>`updated_at::text`.as('version')])
+      .where('id', '=', id)
+      .where('deleted_at', 'is', null)
+      .executeTakeFirst();
+    if (!row) {
+      this.cache.delete(id);
+      return null;
+    }
+    const t = { id: row.id, workspace_id: row.workspace_id, name: row.name, code: row.code, env: this.deps.box.openJson<Record<string, string>>(row.env_enc), version: row.version };
+    if (this.cache.size > 5000) this.cache.clear();
+    this.cache.set(id, { t, at: Date.now() });
+    return t;
+  }
+
+  run(t: Pick<LoadedTransformation, 'code' | 'env'>, request: SandboxRequest, context: Record<string, unknown> = {}): Promise<SandboxResult> {
+    return this.deps.sandbox.run({ code: t.code, env: t.env, request, context });
+  }
+}
+
+const runners = new WeakMap<object, TransformationRunner>();
+
+/** One runner (and cache) per hub, for every caller that shapes deliveries. */
+export function runnerFor(deps: Pick<Deps, 'db' | 'box' | 'sandbox'>): TransformationRunner {
+  let r = runners.get(deps.sandbox);
+  if (!r) {
+    r = new TransformationRunner(deps);
+    runners.set(deps.sandbox, r);
+  }
+  return r;
+}
+
+/** Starts the sandbox's worker threads on the first run: most processes (and test hubs) never run a transformation. */
+export function lazySandbox(create: () => Sandbox): Sandbox {
+  let sandbox: Sandbox | null = null;
+  let closed = false;
+  return {
+    run(input) {
+      if (closed) return Promise.reject(new Error('the transformation sandbox is closed'));
+      sandbox ??= create();
+      return sandbox.run(input);
+    },
+    async close() {
+      closed = true;
+      await sandbox?.close();
+    },
+  };
+}
