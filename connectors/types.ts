@@ -23,7 +23,9 @@ export type ErrorCode =
   /** The event could not be turned into what the destination takes (mapping, missing field). */
   | 'PAYLOAD'
   /** The destination's layout no longer matches its config (a renamed sheet column…). */
-  | 'SCHEMA_DRIFT';
+  | 'SCHEMA_DRIFT'
+  /** The connection's transformation threw, timed out or returned something unusable: nothing was sent. */
+  | 'TRANSFORMATION_FAILED';
 
 export type DeliveryResult = AttemptRecord & {
   /** The vendor's id for the record written (a CRM contact, a sheet range): stored with the attempt. */
@@ -61,6 +63,11 @@ export type OutboundMessage = {
   signingSecret: string;
   /** The record a previous attempt for the same event created (connectors with `tracksRecords`). */
   previousRecordId?: string;
+  /**
+   * What the connection's transformation changed besides the body: headers to add (the connector's
+   * own headers win), a path to append to the URL and query parameters to set. HTTP connectors apply it.
+   */
+  forward?: { headers: Record<string, string>; path?: string; query?: Record<string, unknown> };
 };
 
 export type DeliveryContext = {

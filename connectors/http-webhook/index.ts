@@ -10,11 +10,26 @@ export const httpConnector: Connector<typeof HttpConfigSchema> = {
   secretFields: ['auth', 'headers', 'secret'],
   targetUrls: (config) => [{ path: 'url', url: config.url }],
   deliver: (ctx, config, message) => {
-    const headers = webhookHeaders(ctx, config, message);
-    return httpCall(ctx, { method: config.http_method, url: config.url, headers, body: message.body, timeoutMs: config.timeout_ms, secretHeaders: secretHeaderNames(config.auth) });
+    const headers = { ...message.forward?.headers, ...webhookHeaders(ctx, config, message) };
+    const url = forwardedUrl(config.url, message.forward);
+    return httpCall(ctx, { method: config.http_method, url, headers, body: message.body, timeoutMs: config.timeout_ms, secretHeaders: secretHeaderNames(config.auth) });
   },
   testConnection: (ctx, config) => probe(ctx, config),
 };
+
+/** A transformation's path is appended to the destination's path and its query parameters set on the URL, as Hookdeck does. */
+export function forwardedUrl(base: string, forward: OutboundMessage['forward']): string {
+  if (!forward?.path && !forward?.query) return base;
+  const url = new URL(base);
+  if (forward.path && forward.path !== '/') url.pathname = url.pathname.replace(/\/+$/, '') + forward.path;
+  for (const [k, v] of Object.entries(forward.query ?? {})) {
+    url.searchParams.delete(k);
+    for (const one of Array.isArray(v) ? v : [v]) {
+      if (one !== undefined && one !== null) url.searchParams.append(k, typeof one === 'object' ? JSON.stringify(one) : String(one));
+    }
+  }
+  return url.toString();
+}
 
 /** Standard Webhooks keys are the base64 part after `whsec_`; other secrets are used as their bytes. */
 export function signingKey(secret: string): Buffer {

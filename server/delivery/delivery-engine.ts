@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import type { Agent } from 'undici';
 import type { z } from 'zod';
 import { connectorFor } from '../../connectors/index.ts';
@@ -6,7 +6,7 @@ import type { Connector, DeliveryContext, DeliveryResult } from '../../connector
 
 type AnyConnector = Connector<z.ZodType>;
 import { newId } from '../core/ids.ts';
-import type { AttemptTrigger, EventStatus, NewAttempt } from '../db/schema.ts';
+import type { AttemptTrigger, DB, EventStatus, NewAttempt, NewTransformationExecution } from '../db/schema.ts';
 import type { Deps } from '../deps.ts';
 import { deleteDestination, destinationConfig } from '../gateway/destinations.service.ts';
 import type { Rule, RetryRuleT } from '../gateway/rules.ts';
@@ -14,7 +14,8 @@ import { ensureProjectSecrets } from '../gateway/project-secrets.service.ts';
 import { holdDestinationEvents } from './holds.ts';
 import { RateLimiter } from './rate-limiter.ts';
 import { nextRetryDelay } from './retry-policy.ts';
-import { OutboundShaper, outboundMessage, payloadFailure, type Shaped } from './outbound.ts';
+import { OutboundShaper, outboundMessage, payloadFailure, TransformationFailed, TransformationFiltered, type Shaped } from './outbound.ts';
+import { runnerFor } from '../transformations/transformation-runner.ts';
 import { createDispatcher, deliveryContext } from './dispatcher.ts';
 import { MappingError } from '../hub/mappings.ts';
 import { mockApiRecorder } from '../gateway/mock-api.service.ts';
@@ -29,6 +30,8 @@ export type ClaimedEvent = {
   connection_updated_at: Date;
   source_type: string;
   request: { headers: Record<string, string>; query: Record<string, unknown>; path: string } | null;
+  /** The connection's transformation's updated_at (text), when it has a transformation rule. */
+  transformation_version: string | null;
   destination_id: string;
   lane: number;
   attempts: number;
@@ -64,6 +67,12 @@ type Outcome = {
   warning?: string | null;
   error?: string;
   failuresBefore: number;
+  /** The connection's transformation ran for this delivery. */
+  execution?: NewTransformationExecution;
+  /** The transformed request failed a filter after the transformation: the event becomes an ignored one. */
+  ignore?: boolean;
+  /** The failure is the connection's (its transformation), not the receiver's: destination health ignores it. */
+  notDestination?: boolean;
 };
 
 /** A destination the engine turned off (or removed) by itself: reported as a hub event. */
@@ -86,6 +95,7 @@ export class DeliveryEngine {
     private readonly onAutoDisabled?: (d: AutoDisabled) => Promise<void>,
   ) {
     this.dispatcher = createDispatcher(deps.config, 64);
+    this.shaper = new OutboundShaper(runnerFor(deps));
     this.mockApi = mockApiRecorder(deps.db);
   }
 
@@ -106,8 +116,10 @@ export class DeliveryEngine {
       RETURNING e.id, e.workspace_id, e.request_id, e.connection_id, e.destination_id, e.lane, e.attempts, e.pending_trigger,
         r.body, r.content_type, c.rules, c.paused_at, c.disabled_at AS connection_disabled_at, c.updated_at AS connection_updated_at,
         s.type AS source_type,
-        CASE WHEN s.type <> 'APPLICATION' AND c.rules @> '[{"type":"transform"}]'
+        CASE WHEN s.type <> 'APPLICATION' AND (c.rules @> '[{"type":"transform"}]' OR c.rules @> '[{"type":"transformation"}]')
           THEN json_build_object('headers', r.headers, 'query', r.query, 'path', r.path) END AS request,
+        CASE WHEN c.rules @> '[{"type":"transformation"}]' THEN (SELECT t.updated_at::text FROM transformations t
+          WHERE t.id = jsonb_path_query_first(c.rules, '$[*] ? (@.type == "transformation").transformation_id') #>> '{}') END AS transformation_version,
         d.type AS destination_type, d.config AS destination_config, d.auth_enc AS destination_auth_enc,
         d.disabled_at AS destination_disabled_at, d.consecutive_failures,
         (SELECT signing_secret_enc FROM project_secrets ps WHERE ps.workspace_id = e.workspace_id) AS signing_secret_enc`.execute(this.deps.db);
@@ -116,7 +128,7 @@ export class DeliveryEngine {
 
   // Every config write seals a fresh ciphertext (new IV), so it is a safe key for the parsed config.
   private readonly parsed = new Map<string, unknown>();
-  private readonly shaper = new OutboundShaper();
+  private readonly shaper: OutboundShaper;
 
   /** Decrypting and validating a destination's config on every delivery costs more than the delivery's signing. */
   private parsedConfig(connector: AnyConnector, ev: ClaimedEvent): unknown {
@@ -171,9 +183,11 @@ export class DeliveryEngine {
     const target = typeof config.url === 'string' ? config.url : ev.destination_type;
     let shaped: Shaped | null = null;
     let result: DeliveryResult;
+    let execution: NewTransformationExecution | undefined;
+    let notDestination = false;
     try {
       if (!connector) throw new Error(`destination type ${ev.destination_type} is not known to this Wirehub`);
-      shaped = await this.shaper.shape(ev);
+      shaped = await this.shaper.shape(ev, { record: (e) => (execution = e) });
       const secret = ev.signing_secret_enc
         ? this.deps.box.open(ev.signing_secret_enc)
         : (await ensureProjectSecrets(this.deps, ev.workspace_id)).signingSecret;
@@ -184,6 +198,12 @@ export class DeliveryEngine {
       const durationMs = Date.now() - started.getTime();
       if (!connector) {
         result = { ok: false, retryable: false, errorCode: 'CONFIG', error: (err as Error).message, request, durationMs };
+      } else if (err instanceof TransformationFiltered) {
+        return this.push(this.filteredOutcome(ev, base, execution, started));
+      } else if (err instanceof TransformationFailed) {
+        // Retrying cannot help until the code changes; a manual retry runs the code as it is then.
+        notDestination = true;
+        result = { ok: false, retryable: false, errorCode: 'TRANSFORMATION_FAILED', error: err.message, request, durationMs };
       } else if (err instanceof MappingError || err instanceof SyntaxError) {
         result = payloadFailure(err, target, started);
       } else {
@@ -214,7 +234,7 @@ export class DeliveryEngine {
       record_id: result.recordId ?? null,
       created_at: started,
     };
-    const reported = { warning: result.warning };
+    const reported = { warning: result.warning, ...(execution ? { execution } : {}), ...(notDestination ? { notDestination } : {}) };
     if (result.ok) {
       return this.push({ ...base, ...reported, status: 'SUCCESSFUL', attempted: true, nextAttemptAt: null, responseStatus: result.status, errorCode: null, attempt, ok: true });
     }
@@ -240,6 +260,43 @@ export class DeliveryEngine {
 
   context(destination?: DeliveryContext['destination']): DeliveryContext {
     return deliveryContext(this.deps.config, this.dispatcher, { destination, mockApi: this.mockApi });
+  }
+
+  /**
+   * An event whose transformed request a later filter turns away is ignored, like a request a
+   * filter turns away at ingest: on its first delivery it moves to ignored_events (cause
+   * TRANSFORMATION_FILTERED), so the `ignored` status filter, the metrics' ignored_count and the
+   * request's events/ignored counts all see it as one ignored event and not as a delivery. An event
+   * that already has attempts (a retry after the code changed) keeps its history instead: it is
+   * CANCELLED, with one attempt saying why.
+   */
+  private filteredOutcome(ev: ClaimedEvent, base: Pick<Outcome, 'eventId' | 'destinationId' | 'lane' | 'trigger' | 'failuresBefore'>, execution: NewTransformationExecution | undefined, started: Date): Outcome {
+    const common = { ...base, nextAttemptAt: null, responseStatus: null, notDestination: true, ...(execution ? { execution } : {}) };
+    if (ev.attempts === 0) {
+      return { ...common, status: 'CANCELLED', attempted: false, errorCode: null, ignore: true };
+    }
+    const attempt: NewAttempt = {
+      id: newId('atm'),
+      workspace_id: ev.workspace_id,
+      event_id: ev.id,
+      destination_id: ev.destination_id,
+      attempt_number: ev.attempts + 1,
+      trigger: ev.pending_trigger,
+      status: 'FAILED',
+      request_method: 'POST',
+      request_url: typeof ev.destination_config.url === 'string' ? ev.destination_config.url : ev.destination_type,
+      request_headers: '{}',
+      response_status: null,
+      response_headers: null,
+      response_body: null,
+      duration_ms: Date.now() - started.getTime(),
+      error_code: 'TRANSFORMATION_FILTERED',
+      error_message: 'not sent: the transformed request does not pass the filter after the transformation',
+      request_body: null,
+      record_id: null,
+      created_at: started,
+    };
+    return { ...common, status: 'CANCELLED', attempted: true, errorCode: 'TRANSFORMATION_FILTERED', attempt, ok: false };
   }
 
   private push(outcome: Outcome): void {
@@ -268,11 +325,16 @@ export class DeliveryEngine {
     await this.flushing;
   }
 
-  private async write(batch: Outcome[]): Promise<void> {
+  private async write(all: Outcome[]): Promise<void> {
     const db = this.deps.db;
-    const attempts = batch.flatMap((o) => (o.attempt ? [o.attempt] : []));
+    const attempts = all.flatMap((o) => (o.attempt ? [o.attempt] : []));
+    const executions = all.flatMap((o) => (o.execution ? [o.execution] : []));
+    const ignored = all.filter((o) => o.ignore);
+    const batch = all.filter((o) => !o.ignore);
     await db.transaction().execute(async (trx) => {
       if (attempts.length > 0) await trx.insertInto('attempts').values(attempts).execute();
+      if (executions.length > 0) await trx.insertInto('transformation_executions').values(executions).execute();
+      if (ignored.length > 0) await moveToIgnored(trx, ignored);
       const col = <V>(f: (o: Outcome) => V) => batch.map(f);
       await sql`
         UPDATE events e SET
@@ -291,7 +353,7 @@ export class DeliveryEngine {
           AS v(id, status, attempted, next_at, resp, err)
         WHERE e.id = v.id`.execute(trx);
     });
-    await this.trackDestinationHealth(batch.filter((o) => o.attempted));
+    await this.trackDestinationHealth(batch.filter((o) => o.attempted && !o.notDestination));
     await this.recordWarnings(batch);
     const soon = batch.filter((o) => o.nextAttemptAt && o.nextAttemptAt.getTime() - Date.now() < SHORT_RETRY_MS).map((o) => o.lane);
     if (soon.length > 0) this.deps.wake([...new Set(soon)]);
@@ -365,4 +427,23 @@ export class DeliveryEngine {
     await this.flush();
     await this.dispatcher.close();
   }
+}
+
+/** Turns delivery events into ignored ones (see filteredOutcome), keeping their requests' counts right. */
+async function moveToIgnored(trx: Transaction<DB>, outcomes: Outcome[]): Promise<void> {
+  const ids = outcomes.map((o) => o.eventId);
+  const ignoredIds = outcomes.map(() => newId('ign'));
+  await sql`
+    WITH gone AS (
+      DELETE FROM events e USING unnest(${ids}::text[], ${ignoredIds}::text[]) AS v(event_id, ignored_id)
+      WHERE e.id = v.event_id
+      RETURNING v.ignored_id, e.workspace_id, e.request_id, e.connection_id
+    ), stored AS (
+      INSERT INTO ignored_events (id, workspace_id, request_id, connection_id, cause)
+      SELECT ignored_id, workspace_id, request_id, connection_id, 'TRANSFORMATION_FILTERED' FROM gone
+      RETURNING request_id
+    )
+    UPDATE requests r SET events_count = r.events_count - n.count, ignored_count = r.ignored_count + n.count
+    FROM (SELECT request_id, count(*)::int AS count FROM stored GROUP BY request_id) n
+    WHERE r.id = n.request_id`.execute(trx);
 }
