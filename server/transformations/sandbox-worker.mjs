@@ -25,29 +25,113 @@ const MAX_STACK_BYTES = 512 * 1024;
 /**
  * QuickJS's own memory limit is not a byte cap in this build: under Emscripten it cannot read a
  * block's size and counts 8 bytes per allocation, so a few big strings go straight through it. The
- * real cap is the WebAssembly memory: its `maximum` stops growth, malloc then fails and QuickJS throws
- * "out of memory". One module (and memory) serves every run of this worker; runs are sequential and
- * each run's runtime is freed before the next, so every run gets the whole cap.
+ * real cap is the WebAssembly memory: malloc fails past its end and QuickJS throws "out of memory".
+ * It is created at its full size and never grows: quickjs-emscripten reads some results through
+ * typed arrays made before the call, and a growth during the call detaches them (executePendingJobs
+ * then wraps a bogus context pointer and leaks a whole context — seen with a 4 MB result). Pages
+ * the engine never touches are never backed by RAM. One module (and memory) serves every run of this
+ * worker; runs are sequential and each run's runtime is freed before the next, so every run gets the
+ * whole cap.
+ *
+ * Emscripten asks the memory to grow whenever malloc runs out of room; at full size that can only
+ * fail, so the request itself is how a run learns it hit the cap (`outOfMemory`) — even when QuickJS
+ * had no memory left to build its "out of memory" error and threw null instead.
  */
 async function loadEngine() {
-  const memory = new WebAssembly.Memory({ initial: BASE_BYTES / PAGE, maximum: (BASE_BYTES + memoryMiB * 1024 * 1024) / PAGE });
-  const quickjs = await newQuickJSWASMModuleFromVariant(newVariant(RELEASE_SYNC, { wasmMemory: memory }));
-  return { quickjs, memory };
+  const pages = (BASE_BYTES + memoryMiB * 1024 * 1024) / PAGE;
+  const memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
+  const loaded = { quickjs: null, outOfMemory: false };
+  memory.grow = () => {
+    loaded.outOfMemory = true;
+    throw new RangeError('the sandbox memory is at its cap');
+  };
+  loaded.quickjs = await newQuickJSWASMModuleFromVariant(newVariant(RELEASE_SYNC, { wasmMemory: memory }));
+  return loaded;
 }
 
 let engine = await loadEngine();
 
-// Runs inside QuickJS before the user's code. It captures the built-ins it relies on, so user code
-// that replaces JSON or Object methods only spoils its own result (which the host checks again).
-const BOOTSTRAP = String.raw`(function (hostLog, envJson) {
+// Runs inside QuickJS before the user's code, on every run, so it is kept small: compiling is most
+// of a run's cost. It captures the built-ins it relies on, so user code that replaces JSON or Object
+// methods only spoils its own result (which the host checks again).
+const BOOTSTRAP = String.raw`(function (hostLog, envJson, formatterSource) {
   'use strict';
   const env = JSON.parse(envJson);
   const stringify = JSON.stringify, parse = JSON.parse, getProto = Object.getPrototypeOf, ObjectProto = Object.prototype;
   const hasOwn = Function.prototype.call.bind(Object.prototype.hasOwnProperty);
-  const isArray = Array.isArray, StringOf = String, ErrorClass = Error;
+  const isArray = Array.isArray, StringOf = String, ErrorClass = Error, FunctionCtor = Function, assign = Object.assign;
   const MAX_LOGS = ${MAX_LOGS}, MAX_CHARS = ${MAX_LOG_CHARS};
-  let handler = null, logged = 0;
+  let handler = null, logged = 0, format = null;
 
+  const console = {};
+  ['log', 'info', 'warn', 'error', 'debug'].forEach(function (level) {
+    console[level] = function () {
+      // One past the cap still reaches the host, which turns it into the "…truncated" entry.
+      if (logged++ > MAX_LOGS) return;
+      // The formatter is compiled by the first run that logs, not by every run.
+      if (format === null) format = new FunctionCtor('stringify', 'StringOf', 'ErrorClass', 'MAX_CHARS', formatterSource)(stringify, StringOf, ErrorClass, MAX_CHARS);
+      hostLog(level, format(arguments).slice(0, MAX_CHARS + 1));
+    };
+  });
+  globalThis.console = console;
+  globalThis.env = env;
+  globalThis.addHandler = function addHandler(name, fn) {
+    if (name !== 'transform') throw new TypeError('addHandler: unknown handler "' + StringOf(name) + '" (only "transform" exists)');
+    if (typeof fn !== 'function') throw new TypeError('addHandler: the "transform" handler must be a function');
+    handler = fn;
+  };
+
+  function kindOf(v) {
+    if (v === null) return 'null';
+    if (isArray(v)) return 'an array';
+    if (typeof v === 'undefined') return 'undefined';
+    if (typeof v !== 'object') return 'a ' + typeof v;
+    const proto = getProto(v);
+    if (proto === ObjectProto || proto === null) return 'object';
+    const name = proto.constructor && proto.constructor.name;
+    return name ? 'a ' + name + ' instance' : 'a non-plain object';
+  }
+
+  function describeError(e) {
+    try {
+      if (e instanceof ErrorClass) {
+        const frames = typeof e.stack === 'string' ? e.stack.split('\n').map(function (l) { return l.trim(); }) : [];
+        const inCode = frames.filter(function (l) { return l.indexOf('transformation.js:') >= 0; })[0] || '';
+        return stringify({ name: StringOf(e.name), message: StringOf(e.message), first: frames[0] || '', at: inCode });
+      }
+      let shown = typeof e === 'string' ? e : undefined;
+      try { if (shown === undefined) shown = stringify(e); } catch (x) { shown = undefined; }
+      return stringify({ name: '', message: shown === undefined ? StringOf(e) : shown, first: '', at: '' });
+    } catch (x) {
+      return stringify({ name: '', message: 'a value that cannot be shown was thrown', first: '', at: '' });
+    }
+  }
+
+  // The answer is always a JSON string the host parses: {kind:'ok', has, kinds, value} | {kind:'bad', got} |
+  // {kind:'no-handler'} | {kind:'unserializable', message}. A throw or rejection means THREW.
+  async function run(inputJson) {
+    if (handler === null) return stringify({ kind: 'no-handler' });
+    const input = parse(inputJson);
+    const out = await handler(input.request, assign({ env: env }, input.context));
+    const kind = kindOf(out);
+    if (kind !== 'object') return stringify({ kind: 'bad', got: kind });
+    const has = { headers: hasOwn(out, 'headers'), body: hasOwn(out, 'body'), query: hasOwn(out, 'query'), path: hasOwn(out, 'path') };
+    const value = { headers: out.headers, body: out.body === undefined ? null : out.body, query: out.query, path: out.path };
+    const kinds = { headers: kindOf(value.headers), query: kindOf(value.query), path: kindOf(value.path) };
+    try {
+      return stringify({ kind: 'ok', has: has, kinds: kinds, value: value });
+    } catch (e) {
+      return stringify({ kind: 'unserializable', message: StringOf(e && e.message) });
+    }
+  }
+
+  return { run: run, describeError: describeError };
+})`;
+
+// The body of console's formatter (compiled in QuickJS by the first console call of a run). Roughly
+// Node's util.format: %s %d %i %f %j %o %O %% in a leading string, strings bare, the rest inspected
+// (JSON with [Circular], functions, bigints and errors shown), joined by spaces, cut past MAX_CHARS.
+const FORMATTER = String.raw`
   function inspect(v, top) {
     if (typeof v === 'string') return top ? v : stringify(v);
     if (v === undefined) return 'undefined';
@@ -67,9 +151,7 @@ const BOOTSTRAP = String.raw`(function (hostLog, envJson) {
       });
     } catch (e) { return StringOf(v); }
   }
-
-  // Roughly util.format: %s %d %i %f %j %o %O %% in a leading string, the rest joined by spaces.
-  function format(args) {
+  return function format(args) {
     let out = '', i = 0;
     if (typeof args[0] === 'string' && args[0].indexOf('%') >= 0) {
       const f = args[0]; i = 1;
@@ -88,73 +170,12 @@ const BOOTSTRAP = String.raw`(function (hostLog, envJson) {
       }
     }
     for (; i < args.length; i++) {
-      out += (out === '' && i === 0 ? '' : ' ') + inspect(args[i], true);
+      out += (i === 0 ? '' : ' ') + inspect(args[i], true);
       if (out.length > MAX_CHARS) return out;
     }
     return out;
-  }
-
-  const console = {};
-  ['log', 'info', 'warn', 'error', 'debug'].forEach(function (level) {
-    console[level] = function () {
-      // One past the cap still reaches the host, which turns it into the "…truncated" entry.
-      if (logged++ > MAX_LOGS) return;
-      hostLog(level, format(arguments).slice(0, MAX_CHARS + 1));
-    };
-  });
-  globalThis.console = console;
-  globalThis.env = env;
-  globalThis.addHandler = function addHandler(name, fn) {
-    if (name !== 'transform') throw new TypeError('addHandler: unknown handler "' + StringOf(name) + '" (only "transform" exists)');
-    if (typeof fn !== 'function') throw new TypeError('addHandler: the "transform" handler must be a function');
-    handler = fn;
   };
-
-  function kindOf(v) {
-    if (v === null) return 'null';
-    if (isArray(v)) return 'an array';
-    if (typeof v === 'object') {
-      const proto = getProto(v);
-      if (proto === ObjectProto || proto === null) return 'object';
-      const name = proto && proto.constructor && proto.constructor.name;
-      return name ? 'a ' + name + ' instance' : 'a non-plain object';
-    }
-    return typeof v === 'undefined' ? 'undefined' : (/^[aeiou]/.test(typeof v) ? 'an ' : 'a ') + typeof v;
-  }
-
-  function describeError(e) {
-    try {
-      if (e instanceof ErrorClass) {
-        const frames = typeof e.stack === 'string' ? e.stack.split('\n').map(function (l) { return l.trim(); }) : [];
-        const inCode = frames.filter(function (l) { return l.indexOf('transformation.js:') >= 0; })[0] || '';
-        return stringify({ name: StringOf(e.name), message: StringOf(e.message), first: frames[0] || '', at: inCode });
-      }
-      return stringify({ name: '', message: typeof e === 'string' ? e : inspect(e, false), first: '', at: '' });
-    } catch (x) {
-      return stringify({ name: '', message: 'a value that cannot be shown was thrown', first: '', at: '' });
-    }
-  }
-
-  // The answer is always a JSON string the host parses: {kind:'ok', has, value} | {kind:'bad', got} |
-  // {kind:'no-handler'} | {kind:'unserializable', message}. A throw or rejection means THREW.
-  async function run(inputJson) {
-    if (handler === null) return stringify({ kind: 'no-handler' });
-    const input = parse(inputJson);
-    const out = await handler(input.request, Object.assign({ env: env }, input.context));
-    const kind = kindOf(out);
-    if (kind !== 'object') return stringify({ kind: 'bad', got: kind });
-    const has = { headers: hasOwn(out, 'headers'), body: hasOwn(out, 'body'), query: hasOwn(out, 'query'), path: hasOwn(out, 'path') };
-    const value = { headers: out.headers, body: out.body === undefined ? null : out.body, query: out.query, path: out.path };
-    const kinds = { headers: kindOf(value.headers), query: kindOf(value.query), path: kindOf(value.path) };
-    try {
-      return stringify({ kind: 'ok', has: has, kinds: kinds, value: value });
-    } catch (e) {
-      return stringify({ kind: 'unserializable', message: StringOf(e && e.message) });
-    }
-  }
-
-  return { run: run, describeError: describeError };
-})`;
+`;
 
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
@@ -214,13 +235,15 @@ function whereInCode(at) {
  * for user-code reasons; host-level failures of the engine rebuild it for the next run.
  */
 function runInEngine(task, started) {
-  const { quickjs, memory } = engine;
+  const current = engine;
+  const { quickjs } = current;
+  current.outOfMemory = false;
   const logs = [];
   let truncated = false;
   const deadline = Date.now() + timeoutMs;
   let interrupted = false;
   const fail = (code, message) => ({ ok: false, error: { code, message }, logs, duration_ms: performance.now() - started });
-  const memoryFull = () => memory.buffer.byteLength + 2 * 1024 * 1024 >= BASE_BYTES + memoryMiB * 1024 * 1024;
+  const outOfMemory = () => fail('MEMORY', `the transformation ran out of memory (${memoryMiB} MiB)`);
 
   const runtime = quickjs.newRuntime();
   // Allocation count only (see loadEngine); kept so a build that can measure blocks enforces it too.
@@ -248,8 +271,10 @@ function runInEngine(task, started) {
       described.value.dispose();
     }
     if (interrupted) return fail('TIMEOUT', `the transformation did not finish within ${timeoutMs} ms`);
-    if (!info) return memoryFull() ? fail('MEMORY', `the transformation ran out of memory (${memoryMiB} MiB)`) : fail('THREW', 'the transformation threw a value that cannot be shown');
-    if (info.name === 'InternalError' && info.message === 'out of memory') return fail('MEMORY', `the transformation ran out of memory (${memoryMiB} MiB)`);
+    if (info && info.name === 'InternalError' && info.message === 'out of memory') return outOfMemory();
+    // Past the cap QuickJS may throw null (no room for an error object), or not be able to describe.
+    if (current.outOfMemory && (!info || info.message === 'null')) return outOfMemory();
+    if (!info) return fail('THREW', 'the transformation threw a value that cannot be shown');
     // A compile error's stack has no frame ("at transformation.js:3:5"); a SyntaxError thrown while
     // running (JSON.parse, new RegExp) has one ("at parse (native)").
     if (compiling && info.name === 'SyntaxError' && /^at transformation\.js:/.test(info.first)) return fail('SYNTAX', `SyntaxError: ${info.message}${whereInCode(info.at)}`);
@@ -273,7 +298,7 @@ function runInEngine(task, started) {
       });
     }));
     const factory = keep(vm.unwrapResult(vm.evalCode(BOOTSTRAP, 'wirehub-bootstrap.js')));
-    const api = keep(vm.unwrapResult(vm.callFunction(factory, vm.undefined, hostLog, keep(vm.newString(task.envJson)))));
+    const api = keep(vm.unwrapResult(vm.callFunction(factory, vm.undefined, hostLog, keep(vm.newString(task.envJson)), keep(vm.newString(FORMATTER)))));
     const run = keep(vm.getProp(api, 'run'));
     describeError = keep(vm.getProp(api, 'describeError'));
 
@@ -310,7 +335,7 @@ function runInEngine(task, started) {
     // The engine itself failed (a WebAssembly trap, a broken handle): not trusted for another run.
     broken = true;
     if (interrupted) return fail('TIMEOUT', `the transformation did not finish within ${timeoutMs} ms`);
-    if (memoryFull()) return fail('MEMORY', `the transformation ran out of memory (${memoryMiB} MiB)`);
+    if (current.outOfMemory) return outOfMemory();
     return fail('THREW', `the sandbox engine failed: ${error instanceof Error ? error.message : String(error)}`);
   } finally {
     if (!broken) {
