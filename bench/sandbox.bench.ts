@@ -42,15 +42,18 @@ console.log(`first run (workers starting): ${(performance.now() - first).toFixed
 for (let i = 0; i < 300; i++) await sandbox.run(input);
 
 const n = 2000;
-const latency: number[] = [];
-const inside: number[] = [];
-for (let i = 0; i < n; i++) {
-  const t = performance.now();
-  const r = await sandbox.run(input);
-  latency.push(performance.now() - t);
-  inside.push(r.duration_ms);
+const quiet: SandboxInput = { ...input, code: code.replace(/console\.log\(.*\);/, '') };
+for (const [name, one] of [['with console.log', input], ['without console.log', quiet]] as const) {
+  const latency: number[] = [];
+  const inside: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t = performance.now();
+    const r = await sandbox.run(one);
+    latency.push(performance.now() - t);
+    inside.push(r.duration_ms);
+  }
+  console.log(`one at a time, ${n} runs ${name}: latency p50 ${pct(latency, 50).toFixed(2)} ms, p99 ${pct(latency, 99).toFixed(2)} ms; inside the worker p50 ${pct(inside, 50).toFixed(2)} ms, p99 ${pct(inside, 99).toFixed(2)} ms`);
 }
-console.log(`one at a time, ${n} runs: latency p50 ${pct(latency, 50).toFixed(2)} ms, p99 ${pct(latency, 99).toFixed(2)} ms; inside the worker p50 ${pct(inside, 50).toFixed(2)} ms, p99 ${pct(inside, 99).toFixed(2)} ms`);
 
 for (const callers of [8, 50]) {
   const total = 4000;
