@@ -171,6 +171,22 @@ describe('a MOCK_API destination', () => {
     expect((await api('get', `/events/${event.id}`)).body.status).toBe('HOLD');
   });
 
+  it("records a transformation's headers, path and query where an HTTP receiver would get them", async () => {
+    const des = await mockDestination('transformed-mock', { path: '/hooks?from=shop' });
+    const src = await api('post', '/sources').send({ name: 'transformed-source' });
+    const code = 'addHandler("transform", (request) => ({ ...request, path: "/orders", query: { ...request.query, tag: "vip" }, headers: { ...request.headers, "x-tenant": "acme" }, body: { ...request.body, seen: true } }))';
+    const con = await api('post', '/connections').send({ name: 'to-transformed', source_id: src.body.id, destination_id: des.id, rules: [{ type: 'transformation', transformation: { name: 'tag-vip', code } }] });
+    expect(con.status, JSON.stringify(con.body)).toBe(201);
+    expect((await hub.api('post', `/e/${src.body.id}`).set('content-type', 'application/json').send('{"n":1}')).status).toBe(200);
+    const [got] = (await waitFor(async () => ((await requestsOf(des.id, '?include=body')).models.length === 1 ? requestsOf(des.id, '?include=body') : null), 15_000, 'the transformed request')).models;
+    expect(got).toMatchObject({ path: '/hooks/orders', query: 'from=shop&tag=vip', url: `mock://${des.id}/hooks/orders?from=shop&tag=vip` });
+    expect(got.headers['x-tenant']).toBe('acme');
+    expect(JSON.parse(got.body!)).toEqual({ n: 1, seen: true });
+    // The signature covers the transformed body, as it would for an HTTP destination.
+    const secret = (await api('get', '/project-secrets?reveal=true')).body.signing_secret.value as string;
+    expect(got.headers['x-wirehub-signature-256']).toBe(`sha256=${createHmac('sha256', secret).update(got.body!).digest('hex')}`);
+  });
+
   it('lists newest first in cursor pages that neither skip nor repeat', async () => {
     const paged = await mockDestination('paged-mock');
     const src = await api('post', '/sources').send({ name: 'paged-source' });

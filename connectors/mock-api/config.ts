@@ -24,9 +24,3 @@ export type MockApiConfig = z.output<typeof MockApiConfigSchema>;
 export function mockUrl(destinationId: string | undefined, path: string): string {
   return `mock://${destinationId ?? 'destination'}${path}`;
 }
-
-/** `/orders?x=1` → path `/orders`, query `x=1`, as an HTTP receiver would split them. */
-export function splitPath(full: string): { path: string; query: string } {
-  const at = full.indexOf('?');
-  return at < 0 ? { path: full, query: '' } : { path: full.slice(0, at), query: full.slice(at + 1) };
-}

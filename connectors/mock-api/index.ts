@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { webhookHeaders } from '../http-webhook/index.ts';
+import { forwardedUrl, webhookHeaders } from '../http-webhook/index.ts';
 import { fail, redact, statusResult } from '../shared/http-call.ts';
 import type { Connector, DeliveryContext, DeliveryResult, OutboundMessage } from '../types.ts';
-import { MOCK_API_TYPE, MockApiConfigSchema, mockUrl, splitPath, type MockApiConfig } from './config.ts';
+import { MOCK_API_TYPE, MockApiConfigSchema, mockUrl, type MockApiConfig } from './config.ts';
 
 const METHOD = 'POST';
 // Signed exactly as an HTTP destination without custom headers or auth, with the team's secret.
@@ -36,9 +36,11 @@ export const mockApiConnector: Connector<typeof MockApiConfigSchema> = {
 async function deliver(ctx: DeliveryContext, config: MockApiConfig, message: OutboundMessage): Promise<DeliveryResult> {
   const started = performance.now();
   const elapsed = () => Math.round(performance.now() - started);
+  // A transformation's headers, path and query land as they would at an HTTP destination's URL.
+  const target = new URL(forwardedUrl(mockUrl(ctx.destination?.id, config.path), message.forward));
   // The transport adds content-length for a real receiver; host and connection would say nothing here.
-  const headers = { ...webhookHeaders(ctx, AS_WEBHOOK, message), 'content-length': String(message.body.length) };
-  const request = { method: METHOD, url: mockUrl(ctx.destination?.id, config.path), headers: redact(headers) };
+  const headers = { ...message.forward?.headers, ...webhookHeaders(ctx, AS_WEBHOOK, message), 'content-length': String(message.body.length) };
+  const request = { method: METHOD, url: target.toString(), headers: redact(headers) };
   if (!ctx.mockApi || !ctx.destination) {
     return fail(request, elapsed(), 'CONFIG', 'a Mock API destination records into the hub, and this delivery has nowhere to record', false);
   }
@@ -49,7 +51,8 @@ async function deliver(ctx: DeliveryContext, config: MockApiConfig, message: Out
       workspaceId: ctx.destination.workspaceId,
       eventId: message.eventId,
       method: METHOD,
-      ...splitPath(config.path),
+      path: target.pathname,
+      query: target.search.slice(1),
       headers,
       body: message.body,
       responseStatus: config.response_status,
