@@ -223,7 +223,7 @@ function describeJson(v) {
   return typeof v === 'object' ? 'an object' : `a ${typeof v}`;
 }
 
-/** Sets `line` from "transformation.js:3:5" when the error points into the user's code. */
+/** " (line 3, column 5)" from a frame like "transformation.js:3:5", when the error points into the user's code. */
 function whereInCode(at) {
   const m = /transformation\.js:(\d+)(?::(\d+))?/.exec(at ?? '');
   return m ? ` (line ${m[1]}${m[2] ? `, column ${m[2]}` : ''})` : '';
@@ -260,7 +260,7 @@ function runInEngine(task, started) {
   const keep = (h) => (handles.push(h), h);
   let broken = false;
 
-  /** Classifies an error handle from the engine; `phase` says whether the code was being compiled or run. */
+  /** Classifies an error handle from the engine; `compiling` is true for the evaluation of the user's code. */
   const failure = (errorHandle, compiling) => {
     if (interrupted) return fail('TIMEOUT', `the transformation did not finish within ${timeoutMs} ms`);
     let info = null;
@@ -326,8 +326,8 @@ function runInEngine(task, started) {
       if (state.type === 'rejected') return failure(keep(state.error), false);
       const jobs = runtime.executePendingJobs();
       if (jobs.error) return failure(keep(jobs.error), false);
-      if (jobs.value === 0 && vm.getPromiseState(promise).type === 'pending') {
-        // Nothing left to run and no timers exist in here: the promise can never settle.
+      if (jobs.value === 0) {
+        // Still pending, nothing left to run and no timers exist in here: the promise can never settle.
         return fail('BAD_RESULT', 'the handler returned a promise that never settles (nothing it waits for can happen inside the sandbox)');
       }
     }
@@ -352,8 +352,9 @@ function runInEngine(task, started) {
 }
 
 /**
- * task: { code, envJson, inputJson: JSON of {request, context}, port }. `port` tells the host the moment this run starts,
- * so its watchdog (timeout + grace, then the worker is terminated) never counts time spent queued.
+ * task: { code, envJson, inputJson: JSON of {request, context}, port }. `port` tells the host the
+ * moment this run starts, so its watchdog (timeout + grace, then the worker is terminated) never
+ * counts time spent queued.
  */
 export default async function runTransformation(task) {
   if (engine === null) engine = await loadEngine();
