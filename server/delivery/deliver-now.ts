@@ -10,7 +10,7 @@ import { APPLICATION_SOURCE_TYPE } from '../hub/application-source.ts';
 import { MappingError } from '../hub/mappings.ts';
 import type { PublishedEvent } from '../hub/publish.service.ts';
 import { createDispatcher, deliveryContext } from './dispatcher.ts';
-import { OutboundShaper, outboundMessage, payloadFailure } from './outbound.ts';
+import { shaperFor, outboundMessage, payloadFailure } from './outbound.ts';
 
 /** A test delivery as the API answers it: what was sent and what came back. */
 export type DeliveryReport = {
@@ -33,8 +33,6 @@ export function apiDeliveryContext(deps: Pick<Deps, 'config' | 'db'>, destinatio
   if (dispatcher?.open !== open) dispatcher = { open, agent: createDispatcher(deps.config, 16) };
   return deliveryContext(deps.config, dispatcher.agent, { destination, mockApi: mockApiRecorder(deps.db) });
 }
-
-const shaper = new OutboundShaper();
 
 /** A request to an inbound source (stored or given), sent as a connection from that source would send it. */
 export type InboundSample = {
@@ -63,7 +61,7 @@ export async function deliverNow(
   let result: DeliveryResult;
   let sent: Buffer | null = null;
   try {
-    const shaped = await shaper.shape({
+    const shaped = await shaperFor(deps).shape({
       id: inbound ? inbound.id : (event as PublishedEvent).eventId,
       workspace_id: destination.workspace_id,
       connection_id: connection.id,

@@ -6,7 +6,8 @@ import { decodeBody } from '../gateway/body.ts';
 import { compileFilter, isPlainObject, splitFilters, type CompiledFilter, type Rule, type TransformationRuleT, type TransformRuleT } from '../gateway/rules.ts';
 import type { NewTransformationExecution } from '../db/schema.ts';
 import type { SandboxRequest } from '../transformations/sandbox.ts';
-import { executionRow, type TransformationRunner } from '../transformations/transformation-runner.ts';
+import { executionRow, runnerFor, type TransformationRunner } from '../transformations/transformation-runner.ts';
+import type { Deps } from '../deps.ts';
 
 /** What the engine knows of an event when it shapes the body a destination receives. */
 export type ShapeInput = {
@@ -128,6 +129,19 @@ function reshape(source: string): Reshape {
  * the stable envelope with the connection's mapped fields, inbound requests as they came unless
  * a transform rule maps them. Runs at delivery time, so a retry delivers under the current rules.
  */
+const shapers = new WeakMap<TransformationRunner, OutboundShaper>();
+
+/** Previews (bulk dry runs, test deliveries) shape as the engine does, transformations included, sharing its caches. */
+export function shaperFor(deps: Pick<Deps, 'db' | 'box' | 'sandbox'>): OutboundShaper {
+  const runner = runnerFor(deps);
+  let shaper = shapers.get(runner);
+  if (!shaper) {
+    shaper = new OutboundShaper(runner);
+    shapers.set(runner, shaper);
+  }
+  return shaper;
+}
+
 export class OutboundShaper {
   private compiled = new Map<string, CompiledTransform>();
   private afterFilters = new Map<string, CompiledFilter | null>();

@@ -4,7 +4,7 @@ import { AppError, notFound } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
 import type { BulkOperationRow, BulkOperationState, DB } from '../db/schema.ts';
 import type { Deps } from '../deps.ts';
-import { OutboundShaper, type ShapeInput } from '../delivery/outbound.ts';
+import { shaperFor, type ShapeInput } from '../delivery/outbound.ts';
 import { MappingError } from '../hub/mappings.ts';
 import { applyEventFilters, applyRequestFilters, StoredEventFilter, StoredRequestFilter, type EventFilter, type RequestFilter } from './log-filters.ts';
 import { planReplay, writeReplays, type PlannedReplay } from './request-replay.ts';
@@ -66,8 +66,6 @@ function storedQuery(filter: EventFilter | RequestFilter): Record<string, unknow
   return JSON.parse(JSON.stringify(filter)) as Record<string, unknown>;
 }
 
-const shaper = new OutboundShaper();
-
 export function bulkOperationsService(deps: Deps) {
   const { db } = deps;
 
@@ -89,7 +87,7 @@ export function bulkOperationsService(deps: Deps) {
     const url = typeof input.destination.config.url === 'string' ? input.destination.config.url : null;
     const held = input.destination.disabled_at ? 'the destination is disabled' : input.paused ? 'the connection is paused' : null;
     try {
-      const shaped = await shaper.shape(input);
+      const shaped = await shaperFor(deps).shape(input);
       return {
         action: held ? ('hold' as const) : ('deliver' as const),
         reason: held,
