@@ -1,36 +1,13 @@
-/** The transformations API as the portal reads it (server/transformations/transformations.service.ts). */
-export type Transformation = {
-  id: string;
-  name: string;
-  code: string;
-  env: Record<string, string>;
-  created_at: string;
-  updated_at: string;
-};
+import type { ExecutionOut, RunOut as RunOutServer, TransformationOut } from '../../../../server/transformations/transformations.service.ts';
+import type { SandboxLog, SandboxRequest } from '../../../../server/transformations/sandbox.ts';
+import type { Wire } from '../gateway/types.ts';
 
-export type SampleRequest = { headers: Record<string, string>; body: unknown; query: Record<string, unknown>; path: string };
-export type Log = { level: string; message: string; at_ms?: number };
-
-export type RunOut = {
-  ok: boolean;
-  request?: SampleRequest | null;
-  error?: { code: string; message: string } | null;
-  logs: Log[];
-  duration_ms: number;
-};
-
-export type Execution = {
-  id: string;
-  status: 'ok' | 'failed';
-  error_code: string | null;
-  error_message: string | null;
-  event_id: string | null;
-  duration_ms: number;
-  created_at: string;
-  logs?: Log[];
-  original?: unknown;
-  transformed?: unknown;
-};
+/** The transformations API's own types, as they arrive over JSON. */
+export type Transformation = Wire<TransformationOut>;
+export type Execution = Wire<ExecutionOut>;
+export type RunOut = Wire<RunOutServer>;
+export type SampleRequest = SandboxRequest;
+export type Log = SandboxLog;
 
 export const STARTER_CODE = `// Runs for every request of the connections that use it, before delivery.
 // request: { headers, body, query, path } — return it (changed) to send that instead.
