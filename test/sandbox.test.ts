@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSandbox, type Sandbox, type SandboxInput, type SandboxRequest, type SandboxResult } from '../server/transformations/sandbox.ts';
+import { createSandbox, SandboxBusy, type Sandbox, type SandboxInput, type SandboxRequest, type SandboxResult } from '../server/transformations/sandbox.ts';
 import { startReceiver } from './support/receiver.ts';
 
 const request: SandboxRequest = {
@@ -312,6 +312,20 @@ describe('the transformation sandbox', () => {
       expect(ok(await roomy.run(input(handler('(r) => r'))))).toEqual(request);
     } finally {
       await roomy.close();
+    }
+  });
+
+  it('refuses work beyond its queue with SandboxBusy instead of letting waits outgrow a delivery lease, and recovers', async () => {
+    const s = createSandbox({ threads: 1, maxQueue: 2, timeoutMs: 300 });
+    try {
+      const loop = input(handler('() => { for (;;) {} }'));
+      // One run on the thread, two waiting: the queue is full.
+      const running = [s.run(loop), s.run(loop), s.run(loop)];
+      await expect(s.run(input(handler('(r) => r')))).rejects.toBeInstanceOf(SandboxBusy);
+      for (const r of await Promise.all(running)) expect(failure(r).code).toBe('TIMEOUT');
+      expect(ok(await s.run(input(handler('(r) => r'))))).toEqual(request);
+    } finally {
+      await s.close();
     }
   });
 

@@ -30,7 +30,21 @@ export type SandboxOptions = {
   threads?: number;
   /** How long past the deadline the watchdog waits for the engine's own interrupt before it stops the worker. */
   graceMs?: number;
+  /** Runs that may wait for a thread; past it `run` throws SandboxBusy (see below). Default: 8 per thread. */
+  maxQueue?: number;
 };
+
+/**
+ * Every thread is busy and the queue is full. Not the user's fault, and not an answer: the caller
+ * tries later. Bounding the wait matters because a delivery holds its event's lease while it
+ * waits, and a wait longer than the lease would let another worker deliver the event too; with
+ * 8 queued runs per thread the worst wait is about 8 × (deadline + grace), 12 s by default.
+ */
+export class SandboxBusy extends Error {
+  constructor(readonly retryAfterMs: number) {
+    super('every transformation thread is busy; try again in a moment');
+  }
+}
 
 /** Input (request, context, env) and output are each capped at this many bytes of JSON. */
 export const SANDBOX_MAX_JSON_BYTES = 5 * 1024 * 1024;
@@ -47,6 +61,7 @@ export function createSandbox(opts: SandboxOptions = {}): Sandbox {
   const memoryMiB = opts.memoryMiB ?? 64;
   const threads = opts.threads ?? Math.min(2, os.availableParallelism());
   const graceMs = opts.graceMs ?? 500;
+  const maxQueue = opts.maxQueue ?? threads * 8;
   const pool = new Piscina<TaskIn, TaskOut>({
     filename: WORKER_FILE,
     minThreads: threads,
@@ -74,6 +89,7 @@ export function createSandbox(opts: SandboxOptions = {}): Sandbox {
       return failed('TOO_LARGE', `the request given to the transformation is ${mb(inputBytes)} MB of JSON; the limit is ${mb(SANDBOX_MAX_JSON_BYTES)} MB`, 0);
     }
 
+    if (pool.queueSize >= maxQueue) throw new SandboxBusy(timeoutMs);
     const { port1, port2 } = new MessageChannel();
     const abort = new AbortController();
     let startedAt: number | null = null;

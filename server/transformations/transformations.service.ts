@@ -10,7 +10,7 @@ import type { Deps } from '../deps.ts';
 import { decodeBody } from '../gateway/body.ts';
 import { isPlainObject, type Rule } from '../gateway/rules.ts';
 import { APPLICATION_SOURCE_TYPE } from '../hub/application-source.ts';
-import type { SandboxLog, SandboxRequest } from './sandbox.ts';
+import { SandboxBusy, type SandboxLog, type SandboxRequest } from './sandbox.ts';
 import { CodeSchema, EnvSchema, type TransformationInT, type TransformationPatchT } from './transformation-schema.ts';
 import { executionRow, runnerFor } from './transformation-runner.ts';
 
@@ -293,12 +293,17 @@ export function transformationsService(deps: Deps) {
       const saved = input.transformation_id ? await find(ws, input.transformation_id) : null;
       const sample = await sampleOf(ws, input);
       const code = saved ? { code: saved.code, env: deps.box.openJson<Record<string, string>>(saved.env_enc) } : { code: input.code as string, env: input.env ?? {} };
-      const result = await runnerFor(deps).run(code, sample.request, {
-        team_id: ws,
-        ...(sample.connectionId ? { connection_id: sample.connectionId } : {}),
-        ...(sample.eventId ? { event_id: sample.eventId } : {}),
-        ...(sample.requestId ? { request_id: sample.requestId } : {}),
-      });
+      const result = await runnerFor(deps)
+        .run(code, sample.request, {
+          team_id: ws,
+          ...(sample.connectionId ? { connection_id: sample.connectionId } : {}),
+          ...(sample.eventId ? { event_id: sample.eventId } : {}),
+          ...(sample.requestId ? { request_id: sample.requestId } : {}),
+        })
+        .catch((err: unknown) => {
+          if (!(err instanceof SandboxBusy)) throw err;
+          throw new AppError(503, 'SANDBOX_BUSY', err.message, undefined, { 'Retry-After': String(Math.ceil(err.retryAfterMs / 1000)) });
+        });
       let executionId: string | null = null;
       if (saved) {
         const row = executionRow(saved, sample.request, result, { event_id: sample.eventId, request_id: sample.requestId, connection_id: sample.connectionId });
