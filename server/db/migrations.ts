@@ -526,6 +526,9 @@ const migrations: Record<string, Migration> = {
           n integer NOT NULL,
           PRIMARY KEY (workspace_id, minute, connection_id, source_id)
         );
+        -- The partial minutes at either end of a chart's range are read from the logs; events and
+        -- requests have their (workspace_id, created_at) index already.
+        CREATE INDEX ignored_events_workspace_created_idx ON ignored_events (workspace_id, created_at);
 
         -- Each function sums its statement's rows by key before the upsert (an upsert may touch a
         -- row once per statement) and writes in key order, so concurrent writers lock counters in
