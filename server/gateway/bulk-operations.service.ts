@@ -15,14 +15,14 @@ export type BulkKind = 'events' | 'requests';
 /**
  * How a bulk operation paces itself. Tests and the bench lower or raise them; nothing else should.
  *
- * Fresh traffic first: lanes claim due events in `next_attempt_at` order, so a bulk retry that
- * made 100,000 events due at once would put every fresh event behind all of them. Instead each
- * batch is released with its `next_attempt_at` spread over `spreadMs` from now, and the next batch
- * only once fewer than `maxBacklog` of this operation's events are due and unclaimed. A fresh event
- * (due the moment it is stored) therefore sorts ahead of every bulk event not yet due and waits
- * behind at most `maxBacklog` of them, whatever the operation's size; the bulk runs as fast as the
- * receivers absorb it and no faster. A claim priority column would be stricter but changes the
- * delivery engine's hot claim query and its index, which pacing does not need.
+ * Fresh traffic first: a lane claims the events a bulk operation queued (pending_trigger 'bulk')
+ * only into the room other due events leave (DeliveryEngine.claim). Pacing is what keeps that claim
+ * cheap: it steps over the due bulk rows to find fresh ones, so each batch is released with its
+ * `next_attempt_at` spread over `spreadMs` from now, and the next batch only once fewer than
+ * `maxBacklog` of this operation's events are due and unclaimed; never 100,000 at once. Pacing
+ * alone was not enough: a fresh event still waited behind the whole backlog, `maxBacklog` deliveries,
+ * seconds when the receiver is slow (bench/results-bulk-retry.md). The bulk runs as fast as the
+ * receivers absorb what fresh traffic leaves them, and no faster.
  */
 export const bulkTuning = { eventBatch: 500, requestBatch: 100, spreadMs: 250, maxBacklog: 500, sliceMs: 10_000 };
 
