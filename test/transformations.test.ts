@@ -300,6 +300,11 @@ describe('transformations', () => {
       expect((await hub.deps.db.selectFrom('destinations').select('consecutive_failures').where('id', '=', dest).executeTakeFirstOrThrow()).consecutive_failures).toBe(0);
 
       expect((await api('put', `/transformations/${t.id}`).send({ code: 'addHandler("transform", (r) => ({ ...r, body: { fixed: true } }))' })).status).toBe(200);
+      // A bulk dry run previews what the fixed code would send now, and sends nothing.
+      const dry = await api('post', '/events/bulk_operations').send({ connection_id: bad, status: 'failed', dry_run: true });
+      expect(dry.status, dry.text).toBe(200);
+      expect(dry.body.sample).toEqual([expect.objectContaining({ event_id: failed.id, action: 'deliver', delivery: expect.objectContaining({ body: { fixed: true } }) })]);
+      expect(at('broken')).toHaveLength(0);
       expect((await api('post', `/events/${failed.id}/retry`)).status).toBe(202);
       await waitFor(() => at('broken').length === 1, 10_000, 'the retry with the fixed code');
       expect(json(at('broken')[0])).toEqual({ fixed: true });
