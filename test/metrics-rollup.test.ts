@@ -1,5 +1,6 @@
 import { type RawBuilder, sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { newWorkspace, startTestHub, waitFor, type TestHub } from './support/hub.ts';
 import { startReceiver } from './support/receiver.ts';
 
@@ -30,14 +31,17 @@ describe('per-minute counts follow every change to the logs', () => {
     return id;
   };
 
-  /** Every counter against the log rows it counts, in one statement; counters at 0 are rows with none. */
+  /**
+   * Every key's count (the sum of its rows) against the log rows it counts, in one statement; a
+   * key at 0 is one with no rows left in the log.
+   */
   async function mismatches(): Promise<{ events: Mismatch[]; requests: Mismatch[]; ignored: Mismatch[]; totals: Record<string, number> }> {
     const db = hub.deps.db;
     const minute = (column: string) => sql.raw(`date_bin('1 minute', ${column}, TIMESTAMPTZ 'epoch')`);
     const compare = async (counters: string, keys: string[], logs: RawBuilder<unknown>) => {
       const k = sql.raw(keys.join(', '));
       const { rows } = await sql<Mismatch>`
-        WITH c AS (SELECT ${k}, n FROM ${sql.table(counters)} WHERE n <> 0), l AS (${logs})
+        WITH c AS (SELECT ${k}, sum(n) AS n FROM ${sql.table(counters)} GROUP BY ${k} HAVING sum(n) <> 0), l AS (${logs})
         SELECT concat_ws(' ', ${k}) AS key, COALESCE(c.n, 0)::int AS counted, COALESCE(l.n, 0)::int AS logged
         FROM c FULL JOIN l USING (${k})
         WHERE COALESCE(c.n, 0) <> COALESCE(l.n, 0) OR c.n < 0`.execute(db);
@@ -198,6 +202,33 @@ describe('per-minute counts follow every change to the logs', () => {
     expect(sent.every((r) => r.status === 200)).toBe(true);
     await waitFor(async () => (await count('/events/count?status=QUEUED')) === 0 && (await count('/events/count?status=SCHEDULED')) === 0, 30_000, 'everything delivered');
     await expectCountsMatchLogs('after concurrent traffic');
+  });
+
+  // The embedded database has one connection, so only the server can hold two transactions open.
+  it.skipIf(!inject('databaseUrl'))('never makes a writer wait for the counters another transaction holds', async () => {
+    const { rows } = await sql<{ ids: string[] }>`
+      SELECT array_agg(id ORDER BY id) AS ids FROM events WHERE status = 'SUCCESSFUL'
+      GROUP BY workspace_id, date_bin('1 minute', created_at, TIMESTAMPTZ 'epoch'), connection_id, destination_id, source_id
+      HAVING count(*) >= 2 LIMIT 1`.execute(hub.deps.db);
+    const [first, second] = rows[0].ids;
+    const holder = new pg.Client(hub.deps.database.poolConfig);
+    const other = new pg.Client(hub.deps.database.poolConfig);
+    await Promise.all([holder.connect(), other.connect()]);
+    try {
+      // The holder's open transaction holds the rows of the key both events count under.
+      await holder.query('BEGIN');
+      await holder.query(`UPDATE events SET status = 'FAILED' WHERE id = $1`, [first]);
+      // Waiting for them would end in this error (or, with statements in the other order, a deadlock).
+      await other.query(`SET lock_timeout = '2s'`);
+      await other.query(`UPDATE events SET status = 'FAILED' WHERE id = $1`, [second]);
+      await holder.query('COMMIT');
+    } finally {
+      await holder.query('ROLLBACK').catch(() => {});
+      await Promise.all([holder.end(), other.end()]);
+    }
+    await expectCountsMatchLogs('after two transactions changed the same key at once');
+    await hub.deps.db.updateTable('events').set({ status: 'SUCCESSFUL' }).where('id', 'in', [first, second]).execute();
+    await expectCountsMatchLogs('after both were put back');
   });
 
   it('draws the same charts from the counts as from the logs', async () => {
