@@ -536,7 +536,8 @@ const migrations: Record<string, Migration> = {
         -- add no lock waits, and no deadlocks, to the ingest, delivery, bulk and replay
         -- transactions that fire them, whatever the order of their statements. A key gets a
         -- second row only when two transactions change it at once (the current minute under load).
-        CREATE FUNCTION event_counts_1m_add(deltas event_counts_1m[]) RETURNS void LANGUAGE sql SET search_path FROM CURRENT AS $fn$
+        CREATE FUNCTION event_counts_1m_add(deltas event_counts_1m[]) RETURNS void LANGUAGE plpgsql SET search_path FROM CURRENT AS $fn$
+        BEGIN
           WITH delta AS (SELECT * FROM unnest(deltas)),
           added AS (
             UPDATE event_counts_1m c SET n = c.n + delta.n
@@ -551,8 +552,9 @@ const migrations: Record<string, Migration> = {
           SELECT * FROM delta
           WHERE NOT EXISTS (SELECT FROM added a WHERE (a.workspace_id, a.minute, a.connection_id, a.destination_id, a.source_id, a.status)
                                                      = (delta.workspace_id, delta.minute, delta.connection_id, delta.destination_id, delta.source_id, delta.status));
-        $fn$;
-        CREATE FUNCTION request_counts_1m_add(deltas request_counts_1m[]) RETURNS void LANGUAGE sql SET search_path FROM CURRENT AS $fn$
+        END $fn$;
+        CREATE FUNCTION request_counts_1m_add(deltas request_counts_1m[]) RETURNS void LANGUAGE plpgsql SET search_path FROM CURRENT AS $fn$
+        BEGIN
           WITH delta AS (SELECT * FROM unnest(deltas)),
           added AS (
             UPDATE request_counts_1m c SET n = c.n + delta.n
@@ -567,8 +569,9 @@ const migrations: Record<string, Migration> = {
           SELECT * FROM delta
           WHERE NOT EXISTS (SELECT FROM added a WHERE (a.workspace_id, a.minute, a.source_id, a.status, a.verified)
                                                      = (delta.workspace_id, delta.minute, delta.source_id, delta.status, delta.verified));
-        $fn$;
-        CREATE FUNCTION ignored_counts_1m_add(deltas ignored_counts_1m[]) RETURNS void LANGUAGE sql SET search_path FROM CURRENT AS $fn$
+        END $fn$;
+        CREATE FUNCTION ignored_counts_1m_add(deltas ignored_counts_1m[]) RETURNS void LANGUAGE plpgsql SET search_path FROM CURRENT AS $fn$
+        BEGIN
           WITH delta AS (SELECT * FROM unnest(deltas)),
           added AS (
             UPDATE ignored_counts_1m c SET n = c.n + delta.n
@@ -583,7 +586,7 @@ const migrations: Record<string, Migration> = {
           SELECT * FROM delta
           WHERE NOT EXISTS (SELECT FROM added a WHERE (a.workspace_id, a.minute, a.connection_id, a.source_id)
                                                      = (delta.workspace_id, delta.minute, delta.connection_id, delta.source_id));
-        $fn$;
+        END $fn$;
 
         -- The triggers: each sums its statement's rows by key (an UPDATE: new rows minus old rows,
         -- keeping only keys whose count changed, so a claim, which sets lease_until, costs a pass
