@@ -16,7 +16,7 @@ describe('per-minute counts follow every change to the logs', () => {
   let ws: Awaited<ReturnType<typeof newWorkspace>>;
   let down = true;
   const flakySeen = new Set<string>();
-  const ids = {} as Record<'shop' | 'crm' | 'late' | 'locked' | 'ok' | 'down' | 'flaky' | 'later' | 'held' | 'okConn' | 'downConn' | 'filterConn' | 'dedupeConn' | 'flakyConn' | 'laterConn' | 'heldConn', string>;
+  const ids = {} as Record<'shop' | 'crm' | 'late' | 'locked' | 'tx' | 'txConn' | 'ok' | 'down' | 'flaky' | 'later' | 'held' | 'okConn' | 'downConn' | 'filterConn' | 'dedupeConn' | 'flakyConn' | 'laterConn' | 'heldConn', string>;
 
   const api = (method: 'get' | 'post' | 'put' | 'delete', url: string) => hub.api(method, `/api/v1${url}`, ws.key);
   const count = async (path: string) => {
@@ -106,6 +106,10 @@ describe('per-minute counts follow every change to the logs', () => {
     ids.laterConn = await create('/connections', { name: 'later', source_id: ids.late, destination_id: ids.later, rules: [{ type: 'delay', delay: 86_400_000 }] });
     ids.heldConn = await create('/connections', { name: 'held', source_id: ids.late, destination_id: ids.held, rules: [{ type: 'delay', delay: 86_400_000 }] });
     await create('/connections', { name: 'locked-ok', source_id: ids.locked, destination_id: ids.ok });
+    // A filter after a transformation turns events away at delivery: they move to ignored_events.
+    ids.tx = await create('/sources', { name: 'tx' });
+    const code = 'addHandler("transform", (request) => ({ ...request, body: { ...request.body, keep: request.body.n % 2 === 0 } }))';
+    ids.txConn = await create('/connections', { name: 'tx', source_id: ids.tx, destination_id: ids.ok, rules: [{ type: 'transformation', transformation: { name: 'even', code } }, { type: 'filter', body: { keep: true } }] });
   }, 60_000);
   afterAll(async () => {
     await hub?.close();
@@ -128,6 +132,14 @@ describe('per-minute counts follow every change to the logs', () => {
     await waitFor(async () => (await count(`/events/count?status=delivered&connection_id=${ids.flakyConn}`)) === 4, 20_000, 'the flaky events delivered on their retry');
     expect(receiver.received.filter((r) => r.url === '/flaky')).toHaveLength(8);
     await expectCountsMatchLogs('after retries');
+  });
+
+  it('follows events a transformation’s filter turns away at delivery, moved to ignored events', async () => {
+    const before = (await mismatches()).totals;
+    for (let n = 0; n < 4; n++) await send(ids.tx, { n });
+    await waitFor(async () => (await count(`/events/count?connection_id=${ids.txConn}`)) === 2 && (await count(`/events/count?status=delivered&connection_id=${ids.txConn}`)) === 2, 20_000, 'the even ones delivered, the odd ones moved');
+    const after = await expectCountsMatchLogs('after events moved to ignored events');
+    expect(after.ignored - before.ignored).toBe(2);
   });
 
   it('follows a manual retry, a bulk retry and replays of requests', async () => {
