@@ -7,7 +7,8 @@ import type { EventFilter, RequestFilter } from './log-filters.ts';
  * request_counts_1m, ignored_counts_1m). They hold whole minutes and only the dimensions the
  * metrics filter on most, so a chart reads them only for the whole minutes of its range, at a
  * granularity of whole minutes, with filters they can answer; the service reads the logs for the
- * rest (the partial minutes at either end, and every other query).
+ * rest (the partial minutes at either end, and every other query). A key may have several rows
+ * (writers that meet add to different rows rather than wait): reads always sum them.
  */
 
 const MINUTE_MS = 60_000;
