@@ -25,8 +25,8 @@
  *      to finish), with 10-second windows of the fresh latency to show whether any part starves.
  * Figures print as markdown tables, with `uptime` before and after (other work skews everything).
  *
- * Knobs (env): BENCH_EVENTS (100000 on PostgreSQL, 20000 embedded)  BENCH_RATE=50  BENCH_SECONDS=60
- *   BENCH_PROBE_MS=200  BENCH_MAX_BULK_SECONDS=900
+ * Knobs (env): BENCH_EVENTS=100000  BENCH_RATE=50  BENCH_SECONDS=60
+ *   BENCH_PROBE_MS=200  BENCH_MAX_BULK_SECONDS=900  BENCH_SINK_DELAY_MS=0 (the sink answers after this)
  *   BENCH_WIREHUB_ENV="WIREHUB_DELIVERY_CONCURRENCY=16,..." (extra env for the Wirehub child)
  */
 import { execSync, fork, spawn, type ChildProcess } from 'node:child_process';
@@ -56,6 +56,9 @@ type FreshArrivals = Record<string, [number, number][]>;
 type SinkSnapshot = { bulk: { count: number; unique: number; first: number; last: number }; fresh: FreshArrivals };
 type SinkMessage = { type: 'ready'; port: number } | { type: 'snapshot'; id: number; value: SinkSnapshot };
 
+/** A slow receiver: a lane then delivers fewer events per second, so the bulk's queue ahead of a fresh event lasts longer. */
+const SINK_DELAY_MS = Number(process.env.BENCH_SINK_DELAY_MS ?? 0);
+
 function runSink(): void {
   const fresh: FreshArrivals = {};
   const bulkSeen = new Set<number>();
@@ -65,7 +68,8 @@ function runSink(): void {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const now = wallNow();
-      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+      if (SINK_DELAY_MS > 0) setTimeout(() => res.writeHead(200, { 'content-type': 'text/plain' }).end('ok'), SINK_DELAY_MS);
+      else res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
       let body: { bulk?: number; seq?: number; sent?: number };
       try {
         body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as typeof body;
@@ -276,7 +280,7 @@ async function freshLatencies(sink: SinkClient, load: PhaseLoad, paths: string[]
 
 async function main(): Promise<void> {
   const serverUrl = process.env.DATABASE_URL || null;
-  const N = Math.round(envNumber('BENCH_EVENTS', serverUrl ? 100_000 : 20_000));
+  const N = Math.round(envNumber('BENCH_EVENTS', 100_000));
   const rate = envNumber('BENCH_RATE', 50);
   const seconds = envNumber('BENCH_SECONDS', 60);
   const probeMs = envNumber('BENCH_PROBE_MS', 200);
@@ -501,7 +505,8 @@ async function main(): Promise<void> {
 
     // --- report ---------------------------------------------------------------------------------
     const dbLabel = serverUrl ? 'PostgreSQL' : 'embedded PGlite';
-    console.log(`\n## ${dbLabel}, N = ${int(N)} bulk-retried events, fresh traffic ${rate} requests/s (2 events each), probes every ${probeMs} ms\n`);
+    const slow = Number(process.env.BENCH_SINK_DELAY_MS ?? 0);
+    console.log(`\n## ${dbLabel}, N = ${int(N)} bulk-retried events, fresh traffic ${rate} requests/s (2 events each), probes every ${probeMs} ms${slow > 0 ? `, receiver answers after ${slow} ms` : ''}\n`);
     console.log('p50 / p99 / max in ms\n');
     console.log('| phase | seconds | fresh requests | fresh e2e, same destination as the bulk | fresh e2e, other destination | ingest 200 | GET /api/v1/events?limit=50 | GET /api/health | Wirehub CPU s | PostgreSQL CPU s |');
     console.log('|---|---|---|---|---|---|---|---|---|---|');
