@@ -30,16 +30,15 @@ export type SandboxOptions = {
   threads?: number;
   /** How long past the deadline the watchdog waits for the engine's own interrupt before it stops the worker. */
   graceMs?: number;
-  /** Runs that may wait for a thread; past it `run` throws SandboxBusy (see below). Default: 8 per thread. */
-  maxQueue?: number;
+  /**
+   * How long a run may wait for a thread before run() throws SandboxBusy instead (default 10 s).
+   * A delivery holds its event's lease while it waits; waiting longer than the lease would let
+   * another worker take the event and deliver it twice. Fast transformations never wait this long.
+   */
+  maxWaitMs?: number;
 };
 
-/**
- * Every thread is busy and the queue is full. Not the user's fault, and not an answer: the caller
- * tries later. Bounding the wait matters because a delivery holds its event's lease while it
- * waits, and a wait longer than the lease would let another worker deliver the event too; with
- * 8 queued runs per thread the worst wait is about 8 × (deadline + grace), 12 s by default.
- */
+/** Every thread stayed busy for the run's whole allowed wait. Not the user's fault and not an answer: try later. */
 export class SandboxBusy extends Error {
   constructor(readonly retryAfterMs: number) {
     super('every transformation thread is busy; try again in a moment');
@@ -61,7 +60,7 @@ export function createSandbox(opts: SandboxOptions = {}): Sandbox {
   const memoryMiB = opts.memoryMiB ?? 64;
   const threads = opts.threads ?? Math.min(2, os.availableParallelism());
   const graceMs = opts.graceMs ?? 500;
-  const maxQueue = opts.maxQueue ?? threads * 8;
+  const maxWaitMs = opts.maxWaitMs ?? 10_000;
   const pool = new Piscina<TaskIn, TaskOut>({
     filename: WORKER_FILE,
     minThreads: threads,
@@ -89,13 +88,19 @@ export function createSandbox(opts: SandboxOptions = {}): Sandbox {
       return failed('TOO_LARGE', `the request given to the transformation is ${mb(inputBytes)} MB of JSON; the limit is ${mb(SANDBOX_MAX_JSON_BYTES)} MB`, 0);
     }
 
-    if (pool.queueSize >= maxQueue) throw new SandboxBusy(timeoutMs);
     const { port1, port2 } = new MessageChannel();
     const abort = new AbortController();
     let startedAt: number | null = null;
     let watchdog: NodeJS.Timeout | undefined;
+    let gaveUp = false;
+    const waiting = setTimeout(() => {
+      // Still queued: withdrawn (a queued task leaves piscina's queue without touching a worker).
+      gaveUp = true;
+      abort.abort();
+    }, maxWaitMs);
     // Armed when the worker starts the run, not when it is queued: waiting for a thread is not the user's time.
     port1.once('message', () => {
+      clearTimeout(waiting);
       startedAt = performance.now();
       watchdog = setTimeout(() => abort.abort(), timeoutMs + graceMs);
     });
@@ -105,6 +110,7 @@ export function createSandbox(opts: SandboxOptions = {}): Sandbox {
       return { ok: true, request: { ...request, ...out.patch }, logs: out.logs, duration_ms: out.duration_ms };
     } catch (error) {
       const ranFor = startedAt === null ? 0 : performance.now() - startedAt;
+      if (gaveUp) throw new SandboxBusy(1000);
       if (abort.signal.aborted) {
         // The worker was terminated mid-run; its logs went with it.
         return failed('TIMEOUT', `the transformation did not finish within ${timeoutMs} ms and was stopped`, ranFor);
@@ -114,6 +120,7 @@ export function createSandbox(opts: SandboxOptions = {}): Sandbox {
       if (code === 'ERR_WORKER_OUT_OF_MEMORY') return failed('MEMORY', `the transformation ran out of memory (${memoryMiB} MiB)`, ranFor);
       return failed('THREW', `the sandbox worker stopped: ${error instanceof Error ? error.message : String(error)}`, ranFor);
     } finally {
+      clearTimeout(waiting);
       clearTimeout(watchdog);
       port1.close();
     }

@@ -12,8 +12,6 @@ export type RunOrigin = { event_id?: string | null; request_id?: string | null; 
 
 /** Input and output are kept for the executions' pages; a bigger body is left out (its size is noted) rather than stored twice per event. */
 const MAX_STORED_BODY_BYTES = 64 * 1024;
-/** API runs without a known version reuse a loaded transformation this long. */
-const UNVERSIONED_TTL_MS = 1000;
 
 export function storedRequest(request: SandboxRequest): unknown {
   const body = JSON.stringify(request.body ?? null);
@@ -54,7 +52,8 @@ export class TransformationRunner {
   /** A deleted or unknown transformation is null. */
   async load(id: string, version?: string | null): Promise<LoadedTransformation | null> {
     const hit = this.cache.get(id);
-    if (hit && (version ? hit.t.version === version : Date.now() - hit.at < UNVERSIONED_TTL_MS)) return hit.t;
+    // Callers without a version (previews, dry runs) are rare and must see an edit made a moment ago: they read afresh.
+    if (hit && version && hit.t.version === version) return hit.t;
     const row = await this.deps.db
       .selectFrom('transformations')
       .select(['id', 'workspace_id', 'name', 'code', 'env_enc', sql<string>`updated_at::text`.as('version')])
