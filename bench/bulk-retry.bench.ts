@@ -38,6 +38,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
+import { postgresCpuSeconds, procCpuSeconds } from './cpu.ts';
 import { Pool } from 'undici';
 import { startWirehub } from '../server/app.ts';
 import { loadConfig } from '../server/config.ts';
@@ -125,30 +126,6 @@ const ms = (v: number) => (Number.isNaN(v) ? '–' : v >= 100 ? v.toFixed(0) : v
 const int = (v: number) => Math.round(v).toLocaleString('en-US');
 const summary = (v: number[]) => `${ms(pct(v, 50))} / ${ms(pct(v, 99))} / ${ms(v.length ? Math.max(...v) : NaN)}`;
 
-function procCpuSeconds(pid: number): number {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return NaN;
-  }
-}
-/** CPU seconds of every PostgreSQL server process on this machine (0 when there is none). */
-function postgresCpuSeconds(): number {
-  let sum = 0;
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      if (fs.readFileSync(`/proc/${entry}/comm`, 'utf8').trim() !== 'postgres') continue;
-    } catch {
-      continue;
-    }
-    const v = procCpuSeconds(Number(entry));
-    if (!Number.isNaN(v)) sum += v;
-  }
-  return sum;
-}
 const uptime = () => execSync('uptime').toString().trim();
 
 function freePort(): Promise<number> {

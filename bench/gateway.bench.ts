@@ -52,6 +52,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
+import { postgresCpuSeconds, procCpuSeconds } from './cpu.ts';
 import { Pool } from 'undici';
 
 /** Wall-clock milliseconds with sub-ms resolution, comparable between processes on this machine. */
@@ -255,32 +256,6 @@ function sortedOf(values: number[]): Float64Array {
   return Float64Array.from(values).sort();
 }
 
-const CLK_TCK = 100; // USER_HZ on Linux
-/** CPU seconds used by a process (user + system), from /proc/<pid>/stat. */
-function procCpuSeconds(pid: number): number {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / CLK_TCK; // utime, stime (fields 14, 15)
-  } catch {
-    return NaN;
-  }
-}
-/** CPU seconds of every PostgreSQL server process on this machine (0 when there is none). */
-function postgresCpuSeconds(): number {
-  let sum = 0;
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      if (fs.readFileSync(`/proc/${entry}/comm`, 'utf8').trim() !== 'postgres') continue;
-    } catch {
-      continue;
-    }
-    const v = procCpuSeconds(Number(entry));
-    if (!Number.isNaN(v)) sum += v;
-  }
-  return sum;
-}
 /** Whole-machine busy and total jiffies, from /proc/stat. */
 function machineTicks(): { busy: number; total: number } {
   const line = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0];

@@ -1,0 +1,30 @@
+import fs from 'node:fs';
+
+const CLK_TCK = 100; // USER_HZ on Linux
+
+/** CPU seconds used by a process (user + system), from /proc/<pid>/stat; NaN when it is gone. */
+export function procCpuSeconds(pid: number): number {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLK_TCK; // utime, stime (fields 14, 15)
+  } catch {
+    return NaN;
+  }
+}
+
+/** CPU seconds of every PostgreSQL server process on this machine (0 when there is none). */
+export function postgresCpuSeconds(): number {
+  let sum = 0;
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (fs.readFileSync(`/proc/${entry}/comm`, 'utf8').trim() !== 'postgres') continue;
+    } catch {
+      continue;
+    }
+    const v = procCpuSeconds(Number(entry));
+    if (!Number.isNaN(v)) sum += v;
+  }
+  return sum;
+}
