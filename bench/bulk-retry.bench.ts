@@ -38,7 +38,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
-import { postgresCpuSeconds, procCpuSeconds } from './cpu.ts';
+import { percentile, postgresCpuSeconds, procCpuSeconds } from './measure.ts';
 import { Pool } from 'undici';
 import { startWirehub } from '../server/app.ts';
 import { loadConfig } from '../server/config.ts';
@@ -117,11 +117,7 @@ class SinkClient {
 // Measurement helpers
 // ---------------------------------------------------------------------------------------------
 
-function pct(values: number[], p: number): number {
-  if (values.length === 0) return NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
-}
+const pct = percentile;
 const ms = (v: number) => (Number.isNaN(v) ? '–' : v >= 100 ? v.toFixed(0) : v.toFixed(1));
 const int = (v: number) => Math.round(v).toLocaleString('en-US');
 const summary = (v: number[]) => `${ms(pct(v, 50))} / ${ms(pct(v, 99))} / ${ms(v.length ? Math.max(...v) : NaN)}`;

@@ -52,7 +52,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
-import { postgresCpuSeconds, procCpuSeconds } from './cpu.ts';
+import { postgresCpuSeconds, procCpuSeconds } from './measure.ts';
 import { Pool } from 'undici';
 
 /** Wall-clock milliseconds with sub-ms resolution, comparable between processes on this machine. */

@@ -9,6 +9,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { createSandbox, type SandboxInput } from '../server/transformations/sandbox.ts';
+import { percentile } from './measure.ts';
 
 const code = `
 addHandler('transform', (request, context) => {
@@ -33,7 +34,7 @@ const input: SandboxInput = {
 
 const threads = process.env.SANDBOX_THREADS ? Number(process.env.SANDBOX_THREADS) : undefined;
 const sandbox = createSandbox({ threads });
-const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
+const pct = percentile;
 
 const first = performance.now();
 const check = await sandbox.run(input);

@@ -28,3 +28,10 @@ export function postgresCpuSeconds(): number {
   }
   return sum;
 }
+
+/** The nearest-rank percentile `p` (0–100) of unsorted values; NaN for none. */
+export function percentile(values: number[], p: number): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+}
