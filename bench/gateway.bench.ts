@@ -40,6 +40,7 @@
  *   BENCH_WIREHUB_ENV="WIREHUB_DELIVERY_CONCURRENCY=128,..." (extra env for the Wirehub child)
  *   BENCH_TOPOLOGY=split (PostgreSQL only): the API and the delivery worker as two processes
  *   (WIREHUB_ROLE=api and WIREHUB_ROLE=worker) instead of one.
+ *   BENCH_TRANSFORMATION=1: the connection runs a small transformation (sandbox) on every delivery.
  *   BENCH_PUBLISH=1  BENCH_PUBLISH_RATES=1000,2000  BENCH_PUBLISH_SECONDS=10  BENCH_PUBLISH_BACKLOG=10000
  *   BENCH_PUBLISH_BACKLOG_RATE=2000  BENCH_PUBLISH_E2E_RATE=300  BENCH_PUBLISH_E2E_SECONDS=10
  */
@@ -53,6 +54,8 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { postgresCpuSeconds, procCpuSeconds } from './measure.ts';
+
+const TRANSFORMATION_CODE = 'addHandler("transform", (request) => { request.headers["x-bench"] = "1"; request.body = { ...request.body, transformed: true }; return request; });';
 import { Pool } from 'undici';
 
 /** Wall-clock milliseconds with sub-ms resolution, comparable between processes on this machine. */
@@ -733,9 +736,11 @@ async function main(): Promise<void> {
     const key = (await api<{ key: string }>(base, 'POST', '/api-keys', signup.token, { name: 'bench', scopes: ['read', 'write'] })).key;
     const source = await api<{ id: string; url: string }>(base, 'POST', '/sources', key, { name: 'bench-source' });
     const destination = await api<{ id: string }>(base, 'POST', '/destinations', key, { name: 'bench-sink', config: { url: `http://127.0.0.1:${sinkPort}/hook` } });
-    const connection = await api<{ id: string }>(base, 'POST', '/connections', key, { name: 'bench', source_id: source.id, destination_id: destination.id });
+    // BENCH_TRANSFORMATION=1: every delivery first runs a small transformation in the sandbox (the body's seq is kept for the sink).
+    const rules = process.env.BENCH_TRANSFORMATION === '1' ? [{ type: 'transformation', transformation: { name: 'bench', code: TRANSFORMATION_CODE } }] : [];
+    const connection = await api<{ id: string }>(base, 'POST', '/connections', key, { name: 'bench', source_id: source.id, destination_id: destination.id, rules });
     const ingestPath = `/e/${source.id}`;
-    console.log(`set-up: source ${source.id} → destination ${destination.id} (sink) via connection ${connection.id}; body ${bodyBytes} B, ${connections} client connections\n`);
+    console.log(`set-up: source ${source.id} → destination ${destination.id} (sink) via connection ${connection.id}${rules.length ? ' with a transformation' : ''}; body ${bodyBytes} B, ${connections} client connections\n`);
 
     pool = new Pool(base, { connections, pipelining: 1, keepAliveTimeout: 60_000 });
     const loadPool = pool;
