@@ -7,6 +7,8 @@ import { Executions } from './Executions.tsx';
 import { formatEnv, parseEnv, STARTER_CODE, STARTER_SAMPLE, type RunOut, type SampleRequest, type Transformation } from './types.ts';
 import { RunLogs } from './RunLogs.tsx';
 
+const ms = (n: number) => `${n < 10 ? n.toFixed(1) : Math.round(n)} ms`;
+
 /** Write the code, its variables, and try it on a sample request before any connection uses it. */
 export function TransformationEditor({ initial, onClose }: { initial: Transformation | null; onClose: () => Promise<void> }) {
   const [saved, setSaved] = useState<Transformation | null>(initial);
@@ -54,11 +56,13 @@ export function TransformationEditor({ initial, onClose }: { initial: Transforma
           </label>
           <label className="field">
             Code
-            <textarea data-testid="transformation-code" rows={16} spellCheck={false} value={code} onChange={(e) => setCode(e.target.value)} />
+            <textarea data-testid="transformation-code" rows={16} spellCheck={false} value={code} onChange={(e) => (setCode(e.target.value), setResult(null))} />
           </label>
           <label className="field">
-            Variables (<code>KEY=value</code> per line, read as <code>env.KEY</code>)
-            <textarea data-testid="transformation-env" rows={3} spellCheck={false} value={envText} onChange={(e) => setEnvText(e.target.value)} />
+            <span>
+              Variables: <code>KEY=value</code> per line, read as <code>env.KEY</code>
+            </span>
+            <textarea data-testid="transformation-env" rows={3} spellCheck={false} value={envText} onChange={(e) => (setEnvText(e.target.value), setResult(null))} />
           </label>
           {envParsed.problem && <p className="error-text">{envParsed.problem}</p>}
           <ErrorBox error={save.error} />
@@ -81,7 +85,7 @@ export function TransformationEditor({ initial, onClose }: { initial: Transforma
           {result && (
             <div data-testid="transformation-result" data-ok={String(result.ok)}>
               <p className={result.ok ? 'muted' : 'error-text'}>
-                {result.ok ? `Ran in ${result.duration_ms} ms.` : `Failed after ${result.duration_ms} ms: ${result.error?.code} — ${result.error?.message}`}
+                {result.ok ? `Ran in ${ms(result.duration_ms)}.` : `Failed after ${ms(result.duration_ms)}: ${result.error?.code} — ${result.error?.message}`}
               </p>
               {result.ok && result.request && <JsonView value={result.request} />}
               <RunLogs logs={result.logs} />
