@@ -1,6 +1,6 @@
 // A transformation written and tried in the portal, in a real browser: the code on screen runs on
-// a sample (output, console, a thrown error shown as such), is saved, then a connection that uses
-// it delivers the transformed request, and the run it made is listed with its input and output.
+// a sample (output, console, a thrown error shown as such), is saved and added to a connection from
+// the page, that connection delivers the transformed request, and the run is listed with its input and output.
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestBrowser } from './support/browser.ts';
@@ -41,8 +41,13 @@ describe('portal: transformations', () => {
     return result;
   };
 
-  it('tries code on a sample, saves it, and shows the run a delivery made', async () => {
+  it('tries code on a sample, saves it, adds it to a connection, and shows the run a delivery made', async () => {
     const { page } = b;
+    const api = (url: string) => hub.api('post', `/api/v1${url}`, key);
+    const src = await api('/sources').send({ name: 'shop' });
+    const des = await api('/destinations').send({ name: 'erp', config: { url: `${receiver.url}/erp` } });
+    const conn = await api('/connections').send({ name: 'tagged', source_id: src.body.id, destination_id: des.body.id });
+    expect(conn.status).toBe(201);
     await page.locator('aside').getByRole('link', { name: 'Transformations', exact: true }).click();
     await page.waitForURL(/\/transformations$/);
     await page.getByTestId('transformations-empty').waitFor(T);
@@ -75,12 +80,12 @@ describe('portal: transformations', () => {
     const trs = list.body.models[0];
     expect(trs.env).toEqual({ TAG: 'vip' });
 
-    // A connection that uses it delivers the transformed request.
-    const api = (url: string) => hub.api('post', `/api/v1${url}`, key);
-    const src = await api('/sources').send({ name: 'shop' });
-    const des = await api('/destinations').send({ name: 'erp', config: { url: `${receiver.url}/erp` } });
-    const conn = await api('/connections').send({ name: 'tagged', source_id: src.body.id, destination_id: des.body.id, rules: [{ type: 'transformation', transformation_id: trs.id }] });
-    expect(conn.status).toBe(201);
+    // Added to a connection from the page, it transforms that connection's deliveries.
+    const pick = page.getByTestId('used-by-pick');
+    await pick.selectOption({ label: 'shop -> tagged' });
+    await page.getByTestId('used-by-add').click();
+    await expect.poll(() => page.getByTestId('used-by-connection').count(), T).toBe(1);
+    expect((await hub.api('get', `/api/v1/connections/${conn.body.id}`, key)).body.rules).toEqual([{ type: 'transformation', transformation_id: trs.id }]);
     expect((await hub.api('post', `/e/${src.body.id}`).send({ order: 'B-2', card: '4242' })).status).toBe(200);
     const got = await waitFor(() => receiver.received.find((r) => r.url === '/erp'), 15_000, 'the transformed delivery');
     expect(JSON.parse(got.body.toString())).toEqual({ order: 'B-2', tag: 'vip' });

@@ -6,6 +6,7 @@ import { useSubmit } from '../../ui/useSubmit.ts';
 import { Executions } from './Executions.tsx';
 import { formatEnv, parseEnv, STARTER_CODE, STARTER_SAMPLE, type RunOut, type SampleRequest, type Transformation } from './types.ts';
 import { RunLogs } from './RunLogs.tsx';
+import { UsedBy } from './UsedBy.tsx';
 
 const ms = (n: number) => `${n < 10 ? n.toFixed(1) : Math.round(n)} ms`;
 
@@ -93,6 +94,7 @@ export function TransformationEditor({ initial, onClose }: { initial: Transforma
           )}
         </div>
       </div>
+      {saved && <UsedBy transformationId={saved.id} />}
       {saved && <Executions transformationId={saved.id} />}
     </section>
   );
