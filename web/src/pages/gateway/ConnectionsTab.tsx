@@ -26,6 +26,9 @@ export function ruleSummary(rule: Rule): string {
     case 'transform':
       if ((rule as { expression?: string }).expression) return `Reshape with an expression${rule.mappings ? `, then send ${rule.mappings.length} mapped fields` : ''}`;
       return rule.mappings ? `Send ${rule.mappings.length} mapped ${rule.mappings.length === 1 ? 'field' : 'fields'} (${rule.envelope} envelope)` : `Send every field (${rule.envelope} envelope)`;
+    case 'transformation':
+      // Filters listed after it read the transformed request (see Transformations).
+      return `Run the transformation ${rule.transformation_id ?? rule.transformation?.name ?? ''}`.trim();
   }
   // Rule types (and fields) newer than the union this page was built against are read loosely, so a
   // server ahead of the portal still shows a sentence, or at least the rule's name.
