@@ -111,6 +111,10 @@ describe('the Team page', () => {
     expect(within(rows[0]).getByTestId('member-remove')).toBeTruthy();
     expect(screen.getByTestId('team-name').tagName).toBe('P');
     expect(calls.some((c) => c.path.endsWith('/invites'))).toBe(false);
+    // Leaving is confirmed in its own words, not a delete's.
+    fireEvent.click(screen.getByTestId('member-remove'));
+    expect((await screen.findByTestId('confirm-leave-yes')).textContent).toBe('Yes, leave');
+    expect(screen.getByRole('alertdialog').getAttribute('aria-label')).toBe('Leave “Acme”?');
   });
 
   it('creates a team and switches to it', async () => {

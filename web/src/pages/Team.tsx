@@ -5,7 +5,7 @@ import { useAuth } from '../auth.tsx';
 import { ErrorBox } from '../ui/ErrorBox.tsx';
 import { useLoad } from '../ui/useLoad.ts';
 import { useSubmit } from '../ui/useSubmit.ts';
-import { ConfirmDelete, CopyButton, useRowAction, when } from './gateway/parts.tsx';
+import { Confirm, CopyButton, useRowAction, when } from './gateway/parts.tsx';
 
 type Role = 'owner' | 'admin' | 'member';
 type Member = { user_id: string; email: string; name: string; picture_url: string | null; role: Role; joined_at: string };
@@ -78,13 +78,14 @@ export function Team() {
       <h2>Members</h2>
       <ErrorBox error={members.error ?? rows.error} />
       {removing && (
-        <ConfirmDelete
+        <Confirm
+          verb={removing.user_id === me ? 'leave' : 'remove'}
           title={removing.user_id === me ? `Leave “${team.name}”?` : `Remove ${removing.name} from “${team.name}”?`}
           onCancel={() => setRemoving(null)}
           onConfirm={() => remove(removing)}
         >
           <p>{removing.user_id === me ? 'You lose access to everything in this team until someone invites you again.' : `${removing.email} loses access to everything in this team at once.`}</p>
-        </ConfirmDelete>
+        </Confirm>
       )}
       {members.loading && !members.data && <p className="loading">Loading…</p>}
       {members.data && (
@@ -174,7 +175,8 @@ export function Team() {
           />
           <ErrorBox error={invites.error} />
           {revoking && (
-            <ConfirmDelete
+            <Confirm
+              verb="revoke"
               title={`Revoke the invite for ${revoking.email}?`}
               onCancel={() => setRevoking(null)}
               onConfirm={async () => {
@@ -184,7 +186,7 @@ export function Team() {
               }}
             >
               <p>The link stops working at once.</p>
-            </ConfirmDelete>
+            </Confirm>
           )}
           {invites.data && invites.data.models.length > 0 && (
             <table className="gateway" data-testid="invites">

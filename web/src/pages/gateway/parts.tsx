@@ -88,7 +88,13 @@ export function ConfirmDelete(props: { title: string; children?: ReactNode; onCo
   return <Confirm verb="delete" {...props} />;
 }
 
-const VERBS = { delete: ['Yes, delete', 'Deleting…'], rotate: ['Yes, rotate', 'Rotating…'] } as const;
+const VERBS = {
+  delete: ['Yes, delete', 'Deleting…'],
+  rotate: ['Yes, rotate', 'Rotating…'],
+  remove: ['Yes, remove', 'Removing…'],
+  leave: ['Yes, leave', 'Leaving…'],
+  revoke: ['Yes, revoke', 'Revoking…'],
+} as const;
 
 /** The same inline confirmation for any destructive action; test ids are `confirm-<verb>[-yes|-no]`. */
 export function Confirm({
