@@ -68,8 +68,8 @@ export async function startJobs(
       async (job) => {
         if (stopping || runners.size >= config.lanesPerWorker || runners.has(lane)) {
           // Leave the lane to another worker: Agenda will have set its next run 30 s ahead, so
-          // offer it again as soon as Agenda has saved this run.
-          if (!stopping) setTimeout(() => void offerFreeLanes(deps, lane).catch(() => {}), 200).unref();
+          // offer it again once Agenda has saved this run.
+          if (!stopping) offerWhenSaved(deps, lane);
           return;
         }
         const runner = new LaneRunner(deps, engine, lane, config.deliveryConcurrency);
@@ -113,7 +113,25 @@ export async function startJobs(
 }
 
 /** A lane nobody holds should start now, not at its next 30-second tick: on start-up and on hand-over. */
-async function offerFreeLanes(deps: Deps, lane?: number): Promise<void> {
+/** Makes free lane jobs due now; answers how many it found unlocked. */
+async function offerFreeLanes(deps: Deps, lane?: number): Promise<number> {
   const names = lane === undefined ? 'deliver-lane-%' : laneJobName(lane);
-  await sql`UPDATE agenda_jobs SET next_run_at = now() WHERE name LIKE ${names} AND locked_at IS NULL`.execute(deps.db);
+  const res = await sql`UPDATE agenda_jobs SET next_run_at = now() WHERE name LIKE ${names} AND locked_at IS NULL`.execute(deps.db);
+  return Number(res.numAffectedRows ?? 0);
+}
+
+/**
+ * A lane this worker turned down stays locked until Agenda has saved the run, 30 s ahead; an offer
+ * made before that finds nothing to offer. Under load the save can take longer than a moment, so
+ * try again while the job is still locked (a lane another worker has taken by then is locked too,
+ * and the extra tries cost one UPDATE each).
+ */
+function offerWhenSaved(deps: Deps, lane: number, delays: number[] = [200, 1000, 3000, 10_000]): void {
+  const [first, ...rest] = delays;
+  if (first === undefined) return;
+  setTimeout(() => {
+    offerFreeLanes(deps, lane)
+      .then((offered) => offered === 0 && offerWhenSaved(deps, lane, rest))
+      .catch(() => {});
+  }, first).unref();
 }
