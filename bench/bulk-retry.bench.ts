@@ -29,7 +29,7 @@
  *   BENCH_PROBE_MS=200  BENCH_MAX_BULK_SECONDS=900  BENCH_SINK_DELAY_MS=0 (the sink answers after this)
  *   BENCH_WIREHUB_ENV="WIREHUB_DELIVERY_CONCURRENCY=16,..." (extra env for the Wirehub child)
  */
-import { execSync, fork, spawn, type ChildProcess } from 'node:child_process';
+import { execSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -37,7 +37,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import pg from 'pg';
+import { api, benchWirehubEnv, dropDatabase, envNumber, forkSink, freePort, freshDatabase } from './harness.ts';
 import { percentile, postgresCpuSeconds, procCpuSeconds } from './measure.ts';
 import { Pool } from 'undici';
 import { startWirehub } from '../server/app.ts';
@@ -124,31 +124,6 @@ const summary = (v: number[]) => `${ms(pct(v, 50))} / ${ms(pct(v, 99))} / ${ms(v
 
 const uptime = () => execSync('uptime').toString().trim();
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-function envNumber(name: string, fallback: number): number {
-  const v = Number(process.env[name]);
-  return Number.isFinite(v) && v > 0 ? v : fallback;
-}
-
-async function api<T>(base: string, method: string, url: string, token: string | null, body?: unknown): Promise<T> {
-  const res = await fetch(`${base}/api/v1${url}`, {
-    method,
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const json = (await res.json()) as T;
-  if (!res.ok) throw new Error(`${method} ${url}: ${res.status} ${JSON.stringify(json)}`);
-  return json;
-}
 
 /** What one phase of fresh traffic and probes saw. */
 type PhaseLoad = {
@@ -258,12 +233,7 @@ async function main(): Promise<void> {
   const seconds = envNumber('BENCH_SECONDS', 60);
   const probeMs = envNumber('BENCH_PROBE_MS', 200);
   const maxBulkSeconds = envNumber('BENCH_MAX_BULK_SECONDS', 900);
-  const extraEnv = Object.fromEntries(
-    (process.env.BENCH_WIREHUB_ENV ?? '')
-      .split(',')
-      .filter((kv) => kv.includes('='))
-      .map((kv) => [kv.slice(0, kv.indexOf('=')).trim(), kv.slice(kv.indexOf('=') + 1).trim()]),
-  );
+  const extraEnv = benchWirehubEnv();
 
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'wirehub-bench-bulk-'));
   let dbName: string | null = null;
@@ -281,12 +251,7 @@ async function main(): Promise<void> {
     }
     sink?.kill('SIGKILL');
     fs.rmSync(dataDir, { recursive: true, force: true });
-    if (serverUrl && dbName) {
-      const admin = new pg.Client({ connectionString: serverUrl });
-      await admin.connect();
-      await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
-      await admin.end();
-    }
+    if (serverUrl && dbName) await dropDatabase(serverUrl, dbName);
   };
   process.once('SIGINT', () => {
     wirehub?.kill('SIGKILL');
@@ -298,27 +263,16 @@ async function main(): Promise<void> {
     console.log(`machine: ${os.cpus().length} cores; before: ${uptime()}`);
     let databaseUrl = '';
     if (serverUrl) {
-      dbName = `wirehub_bench_bulk_${Date.now()}_${process.pid}`;
-      const admin = new pg.Client({ connectionString: serverUrl });
-      await admin.connect();
-      await admin.query(`CREATE DATABASE ${dbName}`);
-      const version = (await admin.query<{ server_version: string }>('SHOW server_version')).rows[0].server_version;
-      await admin.end();
-      const u = new URL(serverUrl);
-      u.pathname = `/${dbName}`;
-      databaseUrl = u.toString();
-      console.log(`database: PostgreSQL ${version}, fresh database ${dbName}`);
+      const fresh = await freshDatabase(serverUrl, 'wirehub_bench_bulk');
+      dbName = fresh.name;
+      databaseUrl = fresh.url;
+      console.log(`database: PostgreSQL ${fresh.version}, fresh database ${dbName}`);
     } else {
       console.log(`database: embedded PGlite in ${dataDir} (inside the Wirehub process)`);
     }
 
     // --- sink -----------------------------------------------------------------------------------
-    sink = fork(import.meta.filename, ['--sink'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    const sinkChild = sink;
-    const sinkPort = await new Promise<number>((resolve, reject) => {
-      sinkChild.once('exit', (code) => reject(new Error(`sink exited (${code})`)));
-      sinkChild.on('message', (m: SinkMessage) => m.type === 'ready' && resolve(m.port));
-    });
+    const { child: sinkChild, port: sinkPort } = await forkSink(import.meta.filename, (c) => (sink = c));
     const sinkClient = new SinkClient(sinkChild);
 
     // --- set-up and seed, with Wirehub in this process (API only: nothing delivers yet) ----------

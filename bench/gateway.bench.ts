@@ -44,7 +44,7 @@
  *   BENCH_PUBLISH=1  BENCH_PUBLISH_RATES=1000,2000  BENCH_PUBLISH_SECONDS=10  BENCH_PUBLISH_BACKLOG=10000
  *   BENCH_PUBLISH_BACKLOG_RATE=2000  BENCH_PUBLISH_E2E_RATE=300  BENCH_PUBLISH_E2E_SECONDS=10
  */
-import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -53,6 +53,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
+import { api, benchWirehubEnv, dropDatabase, envNumber, forkSink, freePort, freshDatabase } from './harness.ts';
 import { postgresCpuSeconds, procCpuSeconds } from './measure.ts';
 
 const TRANSFORMATION_CODE = 'addHandler("transform", (request) => { request.headers["x-bench"] = "1"; request.body = { ...request.body, transformed: true }; return request; });';
@@ -492,37 +493,6 @@ function openLoop(o: LoadOptions): Promise<LoadResult> {
 // Processes, database, API set-up
 // ---------------------------------------------------------------------------------------------
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-function envNumber(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const v = Number(raw);
-  if (!Number.isFinite(v) || v <= 0) throw new Error(`${name} must be a positive number`);
-  return v;
-}
-
-async function api<T>(base: string, method: string, url: string, token: string | null, body?: unknown): Promise<T> {
-  const res = await fetch(`${base}/api/v1${url}`, {
-    method,
-    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    body: body !== undefined ? JSON.stringify(body) : undefined,
-    signal: AbortSignal.timeout(30_000),
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${url} answered ${res.status}: ${text}`);
-  return JSON.parse(text) as T;
-}
-
 async function waitUntil(what: string, timeoutMs: number, f: () => Promise<boolean>): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -597,12 +567,7 @@ async function main(): Promise<void> {
     meter?.stop();
     await pool?.close().catch(() => {});
     await Promise.all([...wirehubs.map((w) => stopChild(w, 30_000)), stopChild(sink, 5_000)]);
-    if (serverUrl && dbName) {
-      const admin = new pg.Client({ connectionString: serverUrl });
-      await admin.connect();
-      await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
-      await admin.end();
-    }
+    if (serverUrl && dbName) await dropDatabase(serverUrl, dbName);
     fs.rmSync(dataDir, { recursive: true, force: true });
   };
   const abort = (why: string) => {
@@ -629,27 +594,16 @@ async function main(): Promise<void> {
     // --- database -------------------------------------------------------------------------------
     let databaseUrl: string | undefined;
     if (serverUrl) {
-      dbName = `wirehub_bench_${Date.now()}_${process.pid}`;
-      const admin = new pg.Client({ connectionString: serverUrl });
-      await admin.connect();
-      await admin.query(`CREATE DATABASE ${dbName}`);
-      const version = (await admin.query<{ server_version: string }>('SHOW server_version')).rows[0].server_version;
-      await admin.end();
-      const u = new URL(serverUrl);
-      u.pathname = `/${dbName}`;
-      databaseUrl = u.toString();
-      console.log(`database: PostgreSQL ${version}, fresh database ${dbName} on ${u.host}`);
+      const fresh = await freshDatabase(serverUrl, 'wirehub_bench');
+      dbName = fresh.name;
+      databaseUrl = fresh.url;
+      console.log(`database: PostgreSQL ${fresh.version}, fresh database ${dbName} on ${fresh.host}`);
     } else {
       console.log(`database: embedded PGlite in ${dataDir} (inside the Wirehub process)`);
     }
 
     // --- sink -----------------------------------------------------------------------------------
-    sink = fork(import.meta.filename, ['--sink'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    const sinkChild = sink;
-    const sinkPort = await new Promise<number>((resolve, reject) => {
-      sinkChild.once('exit', (code) => reject(new Error(`sink exited (${code})`)));
-      sinkChild.on('message', (m: SinkMessage) => m.type === 'ready' && resolve(m.port));
-    });
+    const { child: sinkChild, port: sinkPort } = await forkSink(import.meta.filename, (c) => (sink = c));
     const sinkClient = new SinkClient(sinkChild);
     // Clock check between the two processes (both use performance.timeOrigin + performance.now()).
     const c0 = wallNow();
@@ -658,12 +612,7 @@ async function main(): Promise<void> {
     const clockSkew = sinkClock - (c0 + c1) / 2;
 
     // --- wirehub --------------------------------------------------------------------------------
-    const extraEnv = Object.fromEntries(
-      (process.env.BENCH_WIREHUB_ENV ?? '')
-        .split(',')
-        .filter((kv) => kv.includes('='))
-        .map((kv) => [kv.slice(0, kv.indexOf('=')).trim(), kv.slice(kv.indexOf('=') + 1).trim()]),
-    );
+    const extraEnv = benchWirehubEnv();
     const secretKey = randomBytes(32).toString('hex');
     const nodeArgs = (process.env.BENCH_WIREHUB_NODE_ARGS ?? '').split(' ').filter(Boolean);
     /** Starts one Wirehub process and waits until it answers /healthz; returns its base URL. */

@@ -1,0 +1,88 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
+import pg from 'pg';
+
+/** Set-up shared by the benches that run Wirehub against a sink: knobs, a fresh database, the sink child, the API. */
+
+/** A positive number from the environment, or the fallback when unset; anything else is a mistake worth stopping for. */
+export function envNumber(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const v = Number(raw);
+  if (!Number.isFinite(v) || v <= 0) throw new Error(`${name} must be a positive number`);
+  return v;
+}
+
+/** BENCH_WIREHUB_ENV=`A=1,B=2`: extra environment for the Wirehub under test. */
+export function benchWirehubEnv(): Record<string, string> {
+  return Object.fromEntries(
+    (process.env.BENCH_WIREHUB_ENV ?? '')
+      .split(',')
+      .filter((kv) => kv.includes('='))
+      .map((kv) => [kv.slice(0, kv.indexOf('=')).trim(), kv.slice(kv.indexOf('=') + 1).trim()]),
+  );
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** One JSON call to a Wirehub's /api/v1; a non-2xx answer throws with its body. */
+export async function api<T>(base: string, method: string, url: string, token: string | null, body?: unknown): Promise<T> {
+  const res = await fetch(`${base}/api/v1${url}`, {
+    method,
+    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    body: body !== undefined ? JSON.stringify(body) : undefined,
+    signal: AbortSignal.timeout(30_000),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${method} ${url} answered ${res.status}: ${text}`);
+  return (text ? JSON.parse(text) : undefined) as T;
+}
+
+/** Creates an empty database `<prefix>_<time>_<pid>` on the server; answers its URL, name and the server's version. */
+export async function freshDatabase(serverUrl: string, prefix: string): Promise<{ url: string; name: string; version: string; host: string }> {
+  const name = `${prefix}_${Date.now()}_${process.pid}`;
+  const admin = new pg.Client({ connectionString: serverUrl });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE ${name}`);
+    const version = (await admin.query<{ server_version: string }>('SHOW server_version')).rows[0].server_version;
+    const u = new URL(serverUrl);
+    u.pathname = `/${name}`;
+    return { url: u.toString(), name, version, host: u.host };
+  } finally {
+    await admin.end();
+  }
+}
+
+export async function dropDatabase(serverUrl: string, name: string): Promise<void> {
+  const admin = new pg.Client({ connectionString: serverUrl });
+  await admin.connect();
+  try {
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  } finally {
+    await admin.end();
+  }
+}
+
+/**
+ * Runs `file --sink` as a child with an IPC channel and waits for its `{type: 'ready', port}`.
+ * The child is handed over at once (`onChild`) so that an abort can kill it while it starts.
+ */
+export async function forkSink(file: string, onChild: (child: ChildProcess) => void): Promise<{ child: ChildProcess; port: number }> {
+  const child = fork(file, ['--sink'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  onChild(child);
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`sink exited (${code})`)));
+    child.on('message', (m: { type?: string; port?: number }) => m.type === 'ready' && typeof m.port === 'number' && resolve(m.port));
+  });
+  return { child, port };
+}
