@@ -31,7 +31,12 @@ export const eventsCounted = (f: EventFilter) => !f.request_id && !f.batch_opera
 /** Status, verified and source are counted by; the rest (connection, retries, bulk operation, search) are not. */
 export const requestsCounted = (f: RequestFilter) => !f.connection_id && !f.batch_operation_id && f.is_retry === undefined && !f.retry_kind && !f.q;
 
-const binned = (stepSeconds: number) => sql`date_bin(make_interval(secs => ${stepSeconds}), minute, TIMESTAMPTZ 'epoch')`;
+/**
+ * The bucket of `column`: buckets aligned to the epoch. The logs and the per-minute counts must bin
+ * alike, since a series sums their parts per bucket.
+ */
+export const bucketOf = (stepSeconds: number, column: string) => sql`date_bin(make_interval(secs => ${stepSeconds}), ${sql.ref(column)}, TIMESTAMPTZ 'epoch')`;
+const binned = (stepSeconds: number) => bucketOf(stepSeconds, 'minute');
 
 /** Per bucket: count, delivered_count, failed_count, waiting_count (QUEUED or SCHEDULED), as the raw event query's columns. */
 export function eventCounts(db: Kysely<DB>, ws: string, f: EventFilter, w: MinuteWindow, stepSeconds: number) {

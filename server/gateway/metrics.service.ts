@@ -11,7 +11,7 @@ import {
   toRequestFilter,
   type EventFilter,
 } from './log-filters.ts';
-import { eventCounts, eventsCounted, ignoredCounts, minuteWindow, type MinuteWindow, requestCounts, requestsCounted } from './metrics.rollup.ts';
+import { bucketOf, eventCounts, eventsCounted, ignoredCounts, minuteWindow, type MinuteWindow, requestCounts, requestsCounted } from './metrics.rollup.ts';
 
 /**
  * Histograms of the requests and events logs (seed 002, issue 6): counts per time bucket over a
@@ -151,8 +151,7 @@ function summed(parts: Part[], columns: readonly string[]): Part {
 
 export function metricsService(db: Kysely<DB>) {
   /** Zero-filled series: the bucket starts joined with each grouped count (one statement). */
-  async function series<M extends string>(p: Range, measures: M[], grouped: Grouped[]): Promise<MetricsOut<M>> {
-    const granularity = p.granularity ?? defaultGranularity(p.start, p.end);
+  async function series<M extends string>(p: Range, granularity: Granularity, measures: M[], grouped: Grouped[]): Promise<MetricsOut<M>> {
     const { step, first, last } = bucketsOf(p.start, p.end, granularity);
     const ctes = grouped.map((g) => sql`${sql.ref(g.name)} AS ${g.query}`);
     const columns = grouped.flatMap((g) => g.columns.filter((c) => (measures as string[]).includes(c)).map((c) => sql`COALESCE(${sql.ref(`${g.name}.${c}`)}, 0)::int AS ${sql.ref(c)}`));
@@ -171,8 +170,7 @@ export function metricsService(db: Kysely<DB>) {
     };
   }
 
-  const bucket = (granularity: Granularity, column: string) =>
-    sql`date_bin(make_interval(secs => ${GRANULARITY_SECONDS[granularity]}), ${sql.ref(column)}, TIMESTAMPTZ 'epoch')`;
+  const bucket = (granularity: Granularity, column: string) => bucketOf(GRANULARITY_SECONDS[granularity], column);
 
   /**
    * The time spans a series is counted over: the whole minutes from the per-minute counts when
@@ -206,7 +204,7 @@ export function metricsService(db: Kysely<DB>) {
           .where('requests.created_at', '<', to)
           .groupBy(sql`1`);
       const parts = spans(p, granularity, requestsCounted(filter), (w) => requestCounts(db, ws, filter, w, GRANULARITY_SECONDS[granularity]), fromLogs);
-      return series({ ...p, granularity }, measures, [{ name: 'r', query: summed(parts, REQUEST_MEASURES), columns: REQUEST_MEASURES }]);
+      return series(p, granularity, measures, [{ name: 'r', query: summed(parts, REQUEST_MEASURES), columns: REQUEST_MEASURES }]);
     },
 
     async events(ws: string, p: z.output<typeof EventMetricsQuery>, rawStatus: unknown) {
@@ -249,7 +247,7 @@ export function metricsService(db: Kysely<DB>) {
         const parts = spans(p, granularity, counted, (w) => ignoredCounts(db, ws, filter, w, step, statusAllows), fromLogs);
         grouped.push({ name: 'i', query: summed(parts, ['ignored_count']), columns: ['ignored_count'] });
       }
-      return series({ ...p, granularity }, measures, grouped);
+      return series(p, granularity, measures, grouped);
     },
   };
 
