@@ -78,6 +78,10 @@ export function requestCounts(db: Kysely<DB>, ws: string, f: RequestFilter, w: M
   return q.groupBy(sql`1`);
 }
 
+/** An ignored event's destination is its connection's as it is now: the counts and the logs both read it so. */
+export const connectionsTo = (db: Kysely<DB>, ws: string, destination: string) =>
+  db.selectFrom('connections').select('connections.id').where('connections.workspace_id', '=', ws).where('connections.destination_id', '=', destination);
+
 /**
  * Per bucket: ignored_count. As in the log query, the destination is the connection's as it is
  * now, and the source is the request's (kept in the counts).
@@ -92,7 +96,6 @@ export function ignoredCounts(db: Kysely<DB>, ws: string, f: EventFilter, w: Min
   if (!statusAllows) q = q.where(sql<boolean>`false`);
   if (f.connection_id) q = q.where('connection_id', '=', f.connection_id);
   if (f.source_id) q = q.where('source_id', '=', f.source_id);
-  const destination = f.destination_id;
-  if (destination) q = q.where('connection_id', 'in', (eb) => eb.selectFrom('connections').select('connections.id').where('connections.workspace_id', '=', ws).where('connections.destination_id', '=', destination));
+  if (f.destination_id) q = q.where('connection_id', 'in', connectionsTo(db, ws, f.destination_id));
   return q.groupBy(sql`1`);
 }

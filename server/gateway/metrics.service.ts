@@ -11,7 +11,7 @@ import {
   toRequestFilter,
   type EventFilter,
 } from './log-filters.ts';
-import { bucketOf, eventCounts, eventsCounted, ignoredCounts, minuteWindow, type MinuteWindow, requestCounts, requestsCounted } from './metrics.rollup.ts';
+import { bucketOf, connectionsTo, eventCounts, eventsCounted, ignoredCounts, minuteWindow, type MinuteWindow, requestCounts, requestsCounted } from './metrics.rollup.ts';
 
 /**
  * Histograms of the requests and events logs (seed 002, issue 6): counts per time bucket over a
@@ -264,8 +264,7 @@ export function metricsService(db: Kysely<DB>) {
     if (!statusAllows) q = q.where(sql<boolean>`false`);
     if (f.connection_id) q = q.where('ignored_events.connection_id', '=', f.connection_id);
     if (f.request_id) q = q.where('ignored_events.request_id', '=', f.request_id);
-    const destination = f.destination_id;
-    if (destination) q = q.where('ignored_events.connection_id', 'in', (eb) => eb.selectFrom('connections').select('connections.id').where('connections.workspace_id', '=', ws).where('connections.destination_id', '=', destination));
+    if (f.destination_id) q = q.where('ignored_events.connection_id', 'in', connectionsTo(db, ws, f.destination_id));
     const { source_id: source, batch_operation_id: batch } = f;
     if (source || batch) {
       q = q.where('ignored_events.request_id', 'in', (eb) => {
