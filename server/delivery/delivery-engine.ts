@@ -15,8 +15,7 @@ import { holdDestinationEvents } from './holds.ts';
 import { RateLimiter } from './rate-limiter.ts';
 import { nextRetryDelay } from './retry-policy.ts';
 import { SandboxBusy } from '../transformations/sandbox.ts';
-import { OutboundShaper, outboundMessage, payloadFailure, TransformationFailed, TransformationFiltered, type Shaped } from './outbound.ts';
-import { runnerFor } from '../transformations/transformation-runner.ts';
+import { OutboundShaper, outboundMessage, shaperFor, payloadFailure, TransformationFailed, TransformationFiltered, type Shaped } from './outbound.ts';
 import { createDispatcher, deliveryContext } from './dispatcher.ts';
 import { MappingError } from '../hub/mappings.ts';
 import { mockApiRecorder } from '../gateway/mock-api.service.ts';
@@ -96,7 +95,7 @@ export class DeliveryEngine {
     private readonly onAutoDisabled?: (d: AutoDisabled) => Promise<void>,
   ) {
     this.dispatcher = createDispatcher(deps.config, 64);
-    this.shaper = new OutboundShaper(runnerFor(deps));
+    this.shaper = shaperFor(deps);
     this.mockApi = mockApiRecorder(deps.db);
   }
 

@@ -124,14 +124,9 @@ function reshape(source: string): Reshape {
   };
 }
 
-/**
- * Turns a stored request into what one connection's destination receives: published events in
- * the stable envelope with the connection's mapped fields, inbound requests as they came unless
- * a transform rule maps them. Runs at delivery time, so a retry delivers under the current rules.
- */
 const shapers = new WeakMap<TransformationRunner, OutboundShaper>();
 
-/** Previews (bulk dry runs, test deliveries) shape as the engine does, transformations included, sharing its caches. */
+/** The engine and previews (bulk dry runs, test deliveries) share one shaper per hub, transformations included, and its caches. */
 export function shaperFor(deps: Pick<Deps, 'db' | 'box' | 'sandbox'>): OutboundShaper {
   const runner = runnerFor(deps);
   let shaper = shapers.get(runner);
@@ -142,6 +137,11 @@ export function shaperFor(deps: Pick<Deps, 'db' | 'box' | 'sandbox'>): OutboundS
   return shaper;
 }
 
+/**
+ * Turns a stored request into what one connection's destination receives: published events in
+ * the stable envelope with the connection's mapped fields, inbound requests as they came unless
+ * a transform rule maps them. Runs at delivery time, so a retry delivers under the current rules.
+ */
 export class OutboundShaper {
   private compiled = new Map<string, CompiledTransform>();
   private afterFilters = new Map<string, CompiledFilter | null>();
