@@ -45,7 +45,7 @@ export function executionRow(t: Pick<LoadedTransformation, 'id' | 'workspace_id'
  * per event; an edit is picked up by the next delivery (and by a manual retry).
  */
 export class TransformationRunner {
-  private readonly cache = new Map<string, { t: LoadedTransformation; at: number }>();
+  private readonly cache = new Map<string, LoadedTransformation>();
 
   constructor(private readonly deps: Pick<Deps, 'db' | 'box' | 'sandbox'>) {}
 
@@ -53,7 +53,7 @@ export class TransformationRunner {
   async load(id: string, version?: string | null): Promise<LoadedTransformation | null> {
     const hit = this.cache.get(id);
     // Callers without a version (previews, dry runs) are rare and must see an edit made a moment ago: they read afresh.
-    if (hit && version && hit.t.version === version) return hit.t;
+    if (hit && version && hit.version === version) return hit;
     const row = await this.deps.db
       .selectFrom('transformations')
       .select(['id', 'workspace_id', 'name', 'code', 'env_enc', sql<string>`updated_at::text`.as('version')])
@@ -66,7 +66,7 @@ export class TransformationRunner {
     }
     const t = { id: row.id, workspace_id: row.workspace_id, name: row.name, code: row.code, env: this.deps.box.openJson<Record<string, string>>(row.env_enc), version: row.version };
     if (this.cache.size > 5000) this.cache.clear();
-    this.cache.set(id, { t, at: Date.now() });
+    this.cache.set(id, t);
     return t;
   }
 
