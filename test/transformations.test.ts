@@ -71,11 +71,13 @@ describe('transformations', () => {
 
   describe('the API', () => {
     it('creates, lists, reads, updates, upserts by name and deletes', async () => {
-      const a = await create('alpha', 'addHandler("transform", (r) => r)', { API_KEY: 'k1' });
-      expect(a).toMatchObject({ id: expect.stringMatching(/^trs_/), team_id: ws.teamId, name: 'alpha', env: { API_KEY: 'k1' }, code_hash: expect.stringMatching(/^[0-9a-f]{64}$/), deleted_at: null });
+      const a = await create('alpha', 'addHandler("transform", (r) => r)', { API_KEY: 'k1-secret' });
+      expect(a).toMatchObject({ id: expect.stringMatching(/^trs_/), team_id: ws.teamId, name: 'alpha', env: { API_KEY: 'k1-secret' }, code_hash: expect.stringMatching(/^[0-9a-f]{64}$/), deleted_at: null });
       // The variables are sealed in the database, not stored as given.
       const stored = await hub.deps.db.selectFrom('transformations').select('env_enc').where('id', '=', a.id).executeTakeFirstOrThrow();
-      expect(stored.env_enc).not.toContain('k1');
+      // '-' is not a base64 character, so a ciphertext cannot hold the value by chance (plain 'k1' did, now and then).
+      expect(stored.env_enc).not.toContain('k1-secret');
+      expect(hub.deps.box.openJson(stored.env_enc)).toEqual({ API_KEY: 'k1-secret' });
 
       const dup = await api('post', '/transformations').send({ name: 'alpha', code: 'x' });
       expect(dup.status).toBe(409);
@@ -92,7 +94,7 @@ describe('transformations', () => {
       const put = await api('put', `/transformations/${a.id}`).send({ code: 'addHandler("transform", (r) => ({...r, path: "/x"}))' });
       expect(put.status, put.text).toBe(200);
       expect(put.body.code_hash).not.toBe(a.code_hash);
-      expect(put.body.env).toEqual({ API_KEY: 'k1' });
+      expect(put.body.env).toEqual({ API_KEY: 'k1-secret' });
       const patched = await api('patch', `/transformations/${a.id}`).send({ env: { API_KEY: 'k2' } });
       expect(patched.body.env).toEqual({ API_KEY: 'k2' });
       expect((await api('patch', `/transformations/${a.id}`).send({ name: 'beta' })).status).toBe(409);
@@ -356,7 +358,10 @@ describe('transformations', () => {
       const [ev] = (await api('get', `/events?connection_id=${conn}`)).body.models as EventOut[];
       await waitFor(async () => (await eventOf(ev.id)).status === 'FAILED', 10_000, 'the looping event');
       expect((await attemptsOf(ev.id))[0]).toMatchObject({ error: { code: 'TRANSFORMATION_FAILED', message: expect.stringContaining('TIMEOUT') } });
-      expect(other).toBeTruthy();
+      // The other connection's event was delivered, not merely created.
+      const [beside] = (await api('get', `/events?connection_id=${other}`)).body.models as EventOut[];
+      await waitFor(async () => (await eventOf(beside.id)).status === 'SUCCESSFUL', 10_000, "the other connection's event");
+      expect(await eventOf(beside.id)).toMatchObject({ status: 'SUCCESSFUL', attempts: 1 });
     });
 
     it('on a published event it reshapes the data inside the envelope', async () => {
