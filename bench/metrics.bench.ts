@@ -31,45 +31,31 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { Kysely, PostgresDialect, type CompiledQuery } from 'kysely';
-import pg from 'pg';
 import { loadConfig } from '../server/config.ts';
 import { startWirehub } from '../server/app.ts';
 import { createLogger } from '../server/core/logger.ts';
 import type { DB } from '../server/db/schema.ts';
 import { EventMetricsQuery, metricsService, RequestMetricsQuery } from '../server/gateway/metrics.service.ts';
+import { api, dropDatabase, envNumber, freshDatabase } from './harness.ts';
 
 const server = process.env.DATABASE_URL;
 if (!server) {
   console.error('bench:metrics measures PostgreSQL: set DATABASE_URL (e.g. postgres://postgres@127.0.0.1:5432/test).');
   process.exit(2);
 }
-const RUNS = Number(process.env.BENCH_RUNS ?? 15);
-const WRITE_RUNS = Number(process.env.BENCH_WRITE_RUNS ?? 40);
-const EVENTS = Number(process.env.BENCH_EVENTS ?? 1_000_000);
+const RUNS = Math.round(envNumber('BENCH_RUNS', 15));
+const WRITE_RUNS = Math.round(envNumber('BENCH_WRITE_RUNS', 40));
+const EVENTS = Math.round(envNumber('BENCH_EVENTS', 1_000_000));
 const REQUESTS = EVENTS / 2;
 const DAY_START = new Date(Date.UTC(2026, 10, 1));
 const DAY_END = new Date(DAY_START.getTime() + 86_400_000);
 
-const name = `wirehub_bench_metrics_${Date.now()}`;
-const admin = new pg.Client({ connectionString: server });
-await admin.connect();
-await admin.query(`CREATE DATABASE ${name}`);
-const url = new URL(server);
-url.pathname = `/${name}`;
+const { name, url } = await freshDatabase(server, 'wirehub_bench_metrics');
 
-const hub = await startWirehub(loadConfig({ PORT: '0', DATABASE_URL: url.toString(), WIREHUB_ROLE: 'api', WIREHUB_DATA_DIR: `/tmp/${name}` }), createLogger('warn'));
+const hub = await startWirehub(loadConfig({ PORT: '0', DATABASE_URL: url, WIREHUB_ROLE: 'api', WIREHUB_DATA_DIR: `/tmp/${name}` }), createLogger('warn'));
 const pool = hub.deps.database.pool;
 
-async function call(method: string, path: string, token?: string, body?: unknown) {
-  const res = await fetch(`${hub.url}/api/v1${path}`, {
-    method,
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const json = (await res.json()) as Record<string, unknown>;
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
-  return json;
-}
+const call = (method: string, path: string, token?: string, body?: unknown) => api<Record<string, unknown>>(hub.url, method, path, token ?? null, body);
 
 try {
   // --- set-up through the API ---------------------------------------------------------------
@@ -313,6 +299,5 @@ try {
   await hub.close();
   fs.rmSync(`/tmp/${name}`, { recursive: true, force: true });
   if (process.env.BENCH_KEEP_DB) console.log(`\nkept database ${name} (BENCH_KEEP_DB)`);
-  else await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-  await admin.end();
+  else await dropDatabase(server, name);
 }
