@@ -3,26 +3,13 @@ import { sql } from 'kysely';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newId } from '../server/core/ids.ts';
-import { MOCK_REQUESTS_PER_DESTINATION, pruneMockRequests } from '../server/gateway/mock-api.service.ts';
+import { MOCK_REQUESTS_PER_DESTINATION, pruneMockRequests, type MockRequestOut } from '../server/gateway/mock-api.service.ts';
+import type { Wire } from '../web/src/pages/gateway/types.ts';
 import { newWorkspace, startTestHub, waitFor, type TestHub } from './support/hub.ts';
 import { startReceiver } from './support/receiver.ts';
 
-type MockRequest = {
-  id: string;
-  destination_id: string;
-  event_id: string;
-  method: string;
-  path: string;
-  query: string;
-  url: string;
-  headers: Record<string, string>;
-  body?: string;
-  body_encoding: 'utf8' | 'base64';
-  body_size: number;
-  body_truncated: boolean;
-  response_status: number;
-  created_at: string;
-};
+// What the API sends: the service's own type with its dates as JSON strings.
+type MockRequest = Wire<MockRequestOut>;
 
 // A user tries a flow with no endpoint of their own: the hub's built-in receiver records each
 // request exactly as an HTTP receiver would get it, and answers what it is told to.
