@@ -1,5 +1,5 @@
 import type { Agent } from 'undici';
-import type { DeliveryContext, DeliveryResult } from '../../connectors/types.ts';
+import type { DeliveryContext, DeliveryResult, MockApiRecorder } from '../../connectors/types.ts';
 import type { ConnectionRow, DestinationRow } from '../db/schema.ts';
 import type { Deps } from '../deps.ts';
 import { connectorOf, destinationConfig } from '../gateway/destinations.service.ts';
@@ -24,6 +24,8 @@ export type DeliveryReport = {
 };
 
 let dispatcher: { open: boolean; agent: Agent } | null = null;
+// One recorder per database: it counts recordings to trim a busy mock, which a fresh one per call never would.
+const recorders = new WeakMap<Deps['db'], MockApiRecorder>();
 /**
  * API processes send test deliveries too: one small pooled agent, guarded like the workers'. A test
  * delivery to a MOCK_API destination is recorded there, as a real receiver would have seen it.
@@ -31,7 +33,9 @@ let dispatcher: { open: boolean; agent: Agent } | null = null;
 export function apiDeliveryContext(deps: Pick<Deps, 'config' | 'db'>, destination?: DeliveryContext['destination']): DeliveryContext {
   const open = deps.config.allowPrivateDestinations;
   if (dispatcher?.open !== open) dispatcher = { open, agent: createDispatcher(deps.config, 16) };
-  return deliveryContext(deps.config, dispatcher.agent, { destination, mockApi: mockApiRecorder(deps.db) });
+  let mockApi = recorders.get(deps.db);
+  if (!mockApi) recorders.set(deps.db, (mockApi = mockApiRecorder(deps.db)));
+  return deliveryContext(deps.config, dispatcher.agent, { destination, mockApi });
 }
 
 /** A request to an inbound source (stored or given), sent as a connection from that source would send it. */
