@@ -45,7 +45,7 @@ export function NewMockApi({ onCancel, onCreated }: { onCancel: () => void; onCr
           {STATUSES.map((s) => (
             <option key={s} value={s}>
               {s}
-              {s >= 400 ? ' (a failure: retried, and the destination is disabled after repeated failures)' : ''}
+              {s === 410 ? ' (gone: not retried, and the destination is disabled at once)' : s >= 400 ? ' (a failure: retried, and the destination is disabled after repeated failures)' : ''}
             </option>
           ))}
         </select>
