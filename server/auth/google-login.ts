@@ -5,6 +5,7 @@ import { newId } from '../core/ids.ts';
 import type { Deps } from '../deps.ts';
 import { issueSession } from './auth.service.ts';
 import type { GoogleSigningKeys } from './google-keys.ts';
+import { createTeam } from './teams.service.ts';
 
 /** The two spellings Google puts in `iss` (https://developers.google.com/identity/gsi/web/guides/verify-google-id-token). */
 const ISSUERS = ['accounts.google.com', 'https://accounts.google.com'];
@@ -112,11 +113,9 @@ async function findOrCreateUser(deps: Deps, identity: GoogleIdentity): Promise<s
       return byEmail.id;
     }
     const userId = newId('usr');
-    const teamId = newId('tm');
     const name = (identity.name ?? identity.email.split('@')[0]).slice(0, 120);
     await trx.insertInto('users').values({ id: userId, email: identity.email, name, password_hash: null, google_sub: identity.sub, picture_url: identity.picture }).execute();
-    await trx.insertInto('workspaces').values({ id: teamId, name: `${name}'s team`.slice(0, 120) }).execute();
-    await trx.insertInto('memberships').values({ workspace_id: teamId, user_id: userId, role: 'owner' }).execute();
+    await createTeam(trx, userId, `${name}'s team`.slice(0, 120));
     return userId;
   });
 }
