@@ -42,13 +42,20 @@ export async function login(deps: Deps, input: { email: string; password: string
   dummyHash ??= hash('not-a-real-password', ARGON);
   const ok = await verify(user?.password_hash ?? (await dummyHash), input.password).catch(() => false);
   if (!user || !user.password_hash || !ok) throw new AppError(401, 'INVALID_CREDENTIALS', 'The email or password is wrong.');
-  const team = await deps.db
+  return issueSession(deps, user.id, await sessionTeam(deps, user.id));
+}
+
+/** The team a new session opens in: the one asked for if the user belongs to it, else the user's first. */
+export async function sessionTeam(deps: Deps, userId: string, teamId?: string): Promise<string> {
+  const membership = await deps.db
     .selectFrom('memberships')
     .select('workspace_id')
-    .where('user_id', '=', user.id)
+    .where('user_id', '=', userId)
+    .$if(teamId !== undefined, (q) => q.where('workspace_id', '=', teamId!))
     .orderBy('created_at')
-    .executeTakeFirstOrThrow();
-  return issueSession(deps, user.id, team.workspace_id);
+    .executeTakeFirst();
+  if (!membership) throw new AppError(403, 'FORBIDDEN', teamId ? `You are not a member of team ${teamId}.` : 'You are not a member of any team.');
+  return membership.workspace_id;
 }
 
 /** Opens (creating on first use) one shared demo workspace for local exploration. */

@@ -3,7 +3,7 @@ import { sql } from 'kysely';
 import { AppError } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
 import type { Deps } from '../deps.ts';
-import { issueSession } from './auth.service.ts';
+import { issueSession, sessionTeam } from './auth.service.ts';
 import type { GoogleSigningKeys } from './google-keys.ts';
 import { createTeam } from './teams.service.ts';
 
@@ -78,15 +78,7 @@ export class GoogleVerifier {
  */
 export async function googleLogin(deps: Deps, identity: GoogleIdentity, teamId?: string) {
   const userId = await findOrCreateUser(deps, identity);
-  const membership = await deps.db
-    .selectFrom('memberships')
-    .select('workspace_id')
-    .where('user_id', '=', userId)
-    .$if(teamId !== undefined, (q) => q.where('workspace_id', '=', teamId!))
-    .orderBy('created_at')
-    .executeTakeFirst();
-  if (!membership) throw new AppError(403, 'FORBIDDEN', teamId ? `You are not a member of team ${teamId}.` : 'You are not a member of any team.');
-  return issueSession(deps, userId, membership.workspace_id);
+  return issueSession(deps, userId, await sessionTeam(deps, userId, teamId));
 }
 
 async function findOrCreateUser(deps: Deps, identity: GoogleIdentity): Promise<string> {
