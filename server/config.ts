@@ -50,6 +50,16 @@ const envSchema = z.object({
   /** The OAuth client id of the portal's "Sign in with Google"; unset turns Google sign-in off. */
   GOOGLE_CLIENT_ID: z.string().trim().min(1).optional(),
   /** Where Google's ID-token signing keys are read: a PEM map (oauth2/v1/certs) or a JWKS (oauth2/v3/certs). */
+  /**
+   * Mail for sign-up verification and password reset (smtp://user:pass@host:587, smtps://… for TLS
+   * from the first byte). Unset: addresses of password accounts stay unverified and reset by mail is off.
+   */
+  SMTP_URL: z
+    .url({ message: 'must be a URL such as smtp://user:password@mail.example.com:587' })
+    .regex(/^smtps?:\/\//, 'must start with smtp:// or smtps://')
+    .optional(),
+  /** The From of those mails; defaults to no-reply at PUBLIC_URL's host. */
+  SMTP_FROM: z.string().trim().min(3).max(320).optional(),
   WIREHUB_GOOGLE_CERTS_URL: z.url({ message: 'must be a URL such as https://www.googleapis.com/oauth2/v1/certs' }).default('https://www.googleapis.com/oauth2/v1/certs'),
   /** A transformation's run is stopped after this long, and its memory capped (issue 6: "e.g. 1 s, 64 MiB"). */
   WIREHUB_TRANSFORMATION_TIMEOUT_MS: z.coerce.number().int().min(10).max(30_000).default(1000),
@@ -93,6 +103,8 @@ export type Config = {
   transformationExecutionsDays: number;
   /** Google sign-in; null when GOOGLE_CLIENT_ID is not set. */
   google: { clientId: string; certsUrl: string } | null;
+  /** Outgoing mail (verification, password reset); null when SMTP_URL is not set. */
+  smtp: { url: string; from: string } | null;
 };
 
 export const DEFAULT_RETRY_SCHEDULE = [0, 5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000];
@@ -105,6 +117,15 @@ export function decodeKey(value: string): Buffer | null {
 
 export class ConfigError extends Error {}
 
+// HOST may be an address such as "::" that makes no valid URL when PUBLIC_URL is unset.
+function hostOf(url: string): string {
+  try {
+    return new URL(url).hostname || 'localhost';
+  } catch {
+    return 'localhost';
+  }
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
   // Empty strings are how shells usually "unset" a variable; treat them as absent.
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
@@ -116,10 +137,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   const e = parsed.data;
   const production = e.NODE_ENV === 'production';
   const lanes = e.WIREHUB_DELIVERY_LANES;
+  const publicUrl = (e.PUBLIC_URL ?? `http://${e.HOST}:${e.PORT}`).replace(/\/+$/, '');
   return {
     port: e.PORT,
     host: e.HOST,
-    publicUrl: (e.PUBLIC_URL ?? `http://${e.HOST}:${e.PORT}`).replace(/\/+$/, ''),
+    publicUrl,
     databaseUrl: e.DATABASE_URL,
     dataDir: e.WIREHUB_DATA_DIR,
     role: e.WIREHUB_ROLE,
@@ -145,6 +167,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     transformationMemoryMiB: e.WIREHUB_TRANSFORMATION_MEMORY_MIB,
     transformationExecutionsDays: e.WIREHUB_TRANSFORMATION_EXECUTIONS_DAYS,
     google: e.GOOGLE_CLIENT_ID ? { clientId: e.GOOGLE_CLIENT_ID, certsUrl: e.WIREHUB_GOOGLE_CERTS_URL } : null,
+    smtp: e.SMTP_URL ? { url: e.SMTP_URL, from: e.SMTP_FROM ?? `Wirehub <no-reply@${hostOf(publicUrl)}>` } : null,
     ...overrides,
   };
 }

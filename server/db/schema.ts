@@ -22,8 +22,18 @@ export interface UsersTable {
   password_hash: string | null;
   google_sub: Generated<string | null>;
   picture_url: Generated<string | null>;
+  email_verified_at: NullableTimestamp;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
+}
+export interface EmailTokensTable {
+  id: string;
+  user_id: string;
+  purpose: 'verify_email' | 'password_reset';
+  email: string;
+  token_hash: Buffer;
+  expires_at: Timestamp;
+  created_at: Generated<Date>;
 }
 export interface MembershipsTable {
   workspace_id: string;
@@ -405,6 +415,7 @@ export interface DB {
   memberships: MembershipsTable;
   sessions: SessionsTable;
   team_invites: TeamInvitesTable;
+  email_tokens: EmailTokensTable;
   api_keys: ApiKeysTable;
   project_secrets: ProjectSecretsTable;
   sources: SourcesTable;
