@@ -721,7 +721,8 @@ const migrations: Record<string, Migration> = {
         FROM ignored_events i JOIN requests r ON r.id = i.request_id GROUP BY 1, 2, 3, 4;
       `.execute(db);
     },
-  },  '014_email_verification': {
+  },
+  '014_email_verification': {
     async up(db) {
       await sql`
         -- When the owner of the address proved it (mail link, password reset by mail or Google).
