@@ -1,9 +1,11 @@
 import { Router, type RequestHandler } from 'express';
+import { rateLimit } from 'express-rate-limit';
 import { z } from 'zod';
 import { body } from '../core/validate.ts';
 import type { Deps } from '../deps.ts';
 import * as auth from './auth.service.ts';
 import { authOf, requireSession } from './auth.middleware.ts';
+import * as links from './email-links.service.ts';
 
 const SignupIn = z.object({
   email: z.email().max(254),
@@ -12,7 +14,13 @@ const SignupIn = z.object({
   workspace: z.string().trim().min(1).max(120),
 });
 const LoginIn = z.object({ email: z.string().max(254), password: z.string().max(256) });
+const LinkTokenIn = z.object({ token: z.string().min(1, 'is required: the token at the end of the link in the mail').max(256) });
+const ResetIn = z.object({ email: z.email().max(254) });
+const ResetConfirmIn = LinkTokenIn.extend({ password: SignupIn.shape.password });
 const ProfilePatch = z.object({ name: z.string().trim().min(1).max(120) });
+
+const limiter = (perQuarterHour: number, message: string) =>
+  rateLimit({ windowMs: 15 * 60_000, limit: perQuarterHour, handler: (_q, res) => void res.status(429).json({ error: { code: 'RATE_LIMITED', message } }) });
 
 /** Routes that need no credentials: they hand them out. */
 export function publicAuthRoutes(deps: Deps): Router {
@@ -25,6 +33,19 @@ export function publicAuthRoutes(deps: Deps): Router {
   });
   r.post('/auth/demo/login', async (_req, res) => {
     res.json(await auth.demoLogin(deps));
+  });
+
+  // Per client address, on top of the per-account cap on mails: asking costs the asker nothing.
+  const resetLimit = limiter(10, 'Too many password resets asked from this address; wait a quarter of an hour.');
+  // The link's token cannot be guessed; this bounds the password hashing strangers can make us do.
+  const confirmLimit = limiter(30, 'Too many password changes from this address; wait a quarter of an hour.');
+  r.post('/auth/password-reset', resetLimit, (req, res) => {
+    links.requestPasswordReset(deps, body(req, ResetIn).email);
+    res.status(202).json({ message: 'If an account uses this address, a link to choose a new password is on its way; it works for an hour.' });
+  });
+  r.post('/auth/password-reset/confirm', confirmLimit, async (req, res) => {
+    const input = body(req, ResetConfirmIn);
+    res.json(await links.confirmPasswordReset(deps, input.token, input.password));
   });
 
   return r;
@@ -44,7 +65,16 @@ export function accountRoutes(deps: Deps): Router {
       res.json({ user: null, team: { id: a.workspaceId, name: team?.name ?? null }, key: { id: a.apiKeyId, name: key?.name ?? null, scopes: a.scopes }, memberships: [] });
       return;
     }
-    res.json({ ...(await auth.getProfile(deps, a.userId, a.workspaceId)), session: { expires_at: a.sessionExpiresAt } });
+    const profile = await auth.getProfile(deps, a.userId, a.workspaceId);
+    res.json({ ...profile, email_verification: links.verificationState(deps, profile.user.email_verified_at), session: { expires_at: a.sessionExpiresAt } });
+  });
+  // Behind a session: the link proves the mailbox, the session proves the password, and only both
+  // together show that whoever chose the password owns the address.
+  r.post('/auth/verify-email', async (req, res) => {
+    res.json(await links.verifyEmail(deps, requireSession(req).userId, body(req, LinkTokenIn).token));
+  });
+  r.post('/auth/verify-email/resend', async (req, res) => {
+    res.status(202).json(await links.resendVerification(deps, requireSession(req).userId));
   });
   const update: RequestHandler = async (req, res) => {
     const a = requireSession(req);

@@ -5,9 +5,10 @@ import { newId } from '../core/ids.ts';
 import { randomToken, sha256 } from '../core/crypto.ts';
 import type { Deps } from '../deps.ts';
 import type { Role } from '../db/schema.ts';
+import { sendVerification } from './email-links.service.ts';
 
 // @node-rs/argon2 uses argon2id by default; these are OWASP's minimums for it.
-const ARGON = { memoryCost: 19_456, timeCost: 2, parallelism: 1 };
+export const ARGON = { memoryCost: 19_456, timeCost: 2, parallelism: 1 };
 // Verifying against this keeps "no such user" as slow as "wrong password".
 let dummyHash: Promise<string> | null = null;
 
@@ -30,6 +31,8 @@ export async function signup(deps: Deps, input: { email: string; password: strin
     await trx.insertInto('workspaces').values({ id: teamId, name: input.workspace }).execute();
     await trx.insertInto('memberships').values({ workspace_id: teamId, user_id: userId, role: 'owner' }).execute();
   });
+  // The address stays unverified (and claimable by its verified owner) until the mailed link is opened.
+  sendVerification(deps, userId, email);
   return issueSession(deps, userId, teamId);
 }
 
@@ -96,7 +99,7 @@ export async function issueSession(deps: Deps, userId: string, workspaceId: stri
 export async function getProfile(deps: Deps, userId: string, workspaceId: string) {
   const user = await deps.db
     .selectFrom('users')
-    .select(['id', 'email', 'name', 'picture_url', 'created_at', 'updated_at'])
+    .select(['id', 'email', 'name', 'picture_url', 'email_verified_at', 'created_at', 'updated_at'])
     .where('id', '=', userId)
     .executeTakeFirstOrThrow();
   const memberships = await deps.db

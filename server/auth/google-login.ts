@@ -4,6 +4,7 @@ import { AppError } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
 import type { Deps } from '../deps.ts';
 import { issueSession, sessionTeam } from './auth.service.ts';
+import { claimAccount, type AccountClaim } from './email-links.service.ts';
 import type { GoogleSigningKeys } from './google-keys.ts';
 import { createTeam } from './teams.service.ts';
 
@@ -75,13 +76,17 @@ export class GoogleVerifier {
 /**
  * Signs a Google account in. First sign-in makes the user and a personal team; a user who signed
  * up with a password under the same (Google-verified) address is linked to the Google account.
+ * The verified party wins: if that address had never been verified, whoever typed it at sign-up
+ * may not own it, so the account is claimed for the Google identity (claimAccount: password,
+ * sessions and the credentials it made are dropped) before it is linked.
  */
 export async function googleLogin(deps: Deps, identity: GoogleIdentity, teamId?: string) {
-  const userId = await findOrCreateUser(deps, identity);
-  return issueSession(deps, userId, await sessionTeam(deps, userId, teamId));
+  const { userId, claimed } = await findOrCreateUser(deps, identity);
+  const session = await issueSession(deps, userId, await sessionTeam(deps, userId, teamId));
+  return claimed ? { ...session, account_claimed: claimed } : session;
 }
 
-async function findOrCreateUser(deps: Deps, identity: GoogleIdentity): Promise<string> {
+async function findOrCreateUser(deps: Deps, identity: GoogleIdentity): Promise<{ userId: string; claimed: AccountClaim | null }> {
   return deps.db.transaction().execute(async (trx) => {
     // Two first sign-ins of one address at once would otherwise both try to create the user.
     await sql`SELECT pg_advisory_xact_lock(42002, hashtext(${identity.email}))`.execute(trx);
@@ -90,24 +95,33 @@ async function findOrCreateUser(deps: Deps, identity: GoogleIdentity): Promise<s
       if (identity.picture && bySub.picture_url !== identity.picture) {
         await trx.updateTable('users').set({ picture_url: identity.picture, updated_at: new Date() }).where('id', '=', bySub.id).execute();
       }
-      return bySub.id;
+      return { userId: bySub.id, claimed: null };
     }
-    const byEmail = await trx.selectFrom('users').select(['id', 'google_sub', 'picture_url']).where('email', '=', identity.email).executeTakeFirst();
+    const byEmail = await trx
+      .selectFrom('users')
+      .select(['id', 'google_sub', 'picture_url', 'email_verified_at'])
+      .where('email', '=', identity.email)
+      .forUpdate()
+      .executeTakeFirst();
     if (byEmail) {
       if (byEmail.google_sub) {
         throw new AppError(409, 'ACCOUNT_LINKED_ELSEWHERE', `The account ${identity.email} is already linked to a different Google account.`);
       }
+      const claimed = byEmail.email_verified_at ? null : await claimAccount(deps, trx, byEmail.id);
       await trx
         .updateTable('users')
-        .set({ google_sub: identity.sub, picture_url: identity.picture ?? byEmail.picture_url, updated_at: new Date() })
+        .set({ google_sub: identity.sub, picture_url: identity.picture ?? byEmail.picture_url, email_verified_at: byEmail.email_verified_at ?? new Date(), updated_at: new Date() })
         .where('id', '=', byEmail.id)
         .execute();
-      return byEmail.id;
+      return { userId: byEmail.id, claimed };
     }
     const userId = newId('usr');
     const name = (identity.name ?? identity.email.split('@')[0]).slice(0, 120);
-    await trx.insertInto('users').values({ id: userId, email: identity.email, name, password_hash: null, google_sub: identity.sub, picture_url: identity.picture }).execute();
+    await trx
+      .insertInto('users')
+      .values({ id: userId, email: identity.email, name, password_hash: null, google_sub: identity.sub, picture_url: identity.picture, email_verified_at: new Date() })
+      .execute();
     await createTeam(trx, userId, `${name}'s team`.slice(0, 120));
-    return userId;
+    return { userId, claimed: null };
   });
 }

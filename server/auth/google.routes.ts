@@ -24,6 +24,8 @@ export function googleAuthRoutes(deps: Deps): Router {
       password: true,
       demo: deps.config.demoEnabled,
       google: google ? { enabled: true, client_id: google.clientId } : { enabled: false, client_id: null },
+      // Without SMTP nobody can prove a password account's address: it stays unverified (see README).
+      email: { enabled: deps.config.smtp !== null, verification: deps.config.smtp !== null, password_reset: deps.config.smtp !== null },
     });
   });
 

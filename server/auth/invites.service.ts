@@ -136,9 +136,15 @@ export function invitesService(deps: Deps) {
         if (!invite) throw unknownInvite();
         if (invite.accepted_at) throw used();
         if (invite.expires_at.getTime() <= Date.now()) throw expired();
-        const user = await trx.selectFrom('users').select('email').where('id', '=', userId).executeTakeFirstOrThrow();
+        const user = await trx.selectFrom('users').select(['email', 'email_verified_at']).where('id', '=', userId).executeTakeFirstOrThrow();
         if (user.email !== invite.email) {
           throw new AppError(403, 'INVITE_EMAIL_MISMATCH', `This invite was sent to ${invite.email}, but you are signed in as ${user.email}. Sign in with the invited address to accept it.`);
+        }
+        // The address check means something only if the account's owner proved the address: else
+        // anyone who signed up under it could use a leaked link. Without SMTP nobody can prove it
+        // by mail, and the check is the address alone (README, "Accounts and e-mail").
+        if (deps.config.smtp && !user.email_verified_at) {
+          throw new AppError(403, 'EMAIL_NOT_VERIFIED', `Confirm that ${user.email} is yours before joining a team: open the link we mailed you (POST /auth/verify-email/resend sends another), or sign in with Google.`);
         }
         if (await roleIn(trx, userId, invite.workspace_id)) throw new AppError(409, 'ALREADY_MEMBER', 'You are already a member of this team.');
         await trx.insertInto('memberships').values({ workspace_id: invite.workspace_id, user_id: userId, role: invite.role }).execute();
