@@ -3,7 +3,7 @@ import { APPLICATION_SOURCE_TYPE } from '../hub/application-source.ts';
 import { isPublishedEvent, wrap } from '../hub/envelope.ts';
 import { compileExpression, compileMappings, ExpressionError, expressionFailure, MappingError, type CompiledMappings } from '../hub/mappings.ts';
 import { decodeBody } from '../gateway/body.ts';
-import { compileFilter, isPlainObject, splitFilters, type CompiledFilter, type Rule, type TransformationRuleT, type TransformRuleT } from '../gateway/rules.ts';
+import { compileStoredFilter, isPlainObject, splitFilters, type CompiledFilter, type Rule, type TransformationRuleT, type TransformRuleT } from '../gateway/rules.ts';
 import type { NewTransformationExecution } from '../db/schema.ts';
 import type { SandboxRequest } from '../transformations/sandbox.ts';
 import { executionRow, runnerFor, type TransformationRunner } from '../transformations/transformation-runner.ts';
@@ -154,7 +154,7 @@ export class OutboundShaper {
     let f = this.afterFilters.get(key);
     if (f === undefined) {
       if (this.afterFilters.size > 5000) this.afterFilters.clear();
-      const filters = splitFilters(ev.rules).transformed.map(compileFilter);
+      const filters = splitFilters(ev.rules).transformed.map(compileStoredFilter);
       f = filters.length === 0 ? null : (req) => filters.every((one) => one(req));
       this.afterFilters.set(key, f);
     }
@@ -175,8 +175,8 @@ export class OutboundShaper {
     if (filter) {
       try {
         passes = filter(result.request);
-      } catch {
-        passes = false;
+      } catch (err) {
+        throw new MappingError(-1, '', `the filter after the transformation failed: ${(err as Error).message}`, true);
       }
     }
     if (!passes) throw new TransformationFiltered();

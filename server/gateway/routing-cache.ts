@@ -1,7 +1,7 @@
 import type { Deps } from '../deps.ts';
 import { laneOf } from '../delivery/lanes.ts';
 import { dedupeSpec, type DedupeSpec } from '../ingest/dedupe.ts';
-import { compileFilter, splitFilters, type CompiledFilter, type DeduplicateRuleT, type DelayRuleT, type Rule } from './rules.ts';
+import { compileStoredFilter, splitFilters, type CompiledFilter, type DeduplicateRuleT, type DelayRuleT, type Rule } from './rules.ts';
 import type { SourceAuth } from './source-auth.ts';
 import { sourceAuthOf } from './sources.service.ts';
 
@@ -83,7 +83,7 @@ export class RoutingCache {
       allowedMethods: (source.config.allowed_http_methods as string[] | undefined) ?? null,
       routes: conns.map((c) => {
         const rules = c.rules as Rule[];
-        const filters = splitFilters(rules).ingest.map(compileFilter);
+        const filters = splitFilters(rules).ingest.map(compileStoredFilter);
         const dedupe = rules.find((r): r is DeduplicateRuleT => r.type === 'deduplicate');
         return {
           connectionId: c.id,

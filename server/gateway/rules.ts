@@ -1,4 +1,4 @@
-import { Query } from 'mingo';
+import { boundedQuery } from './bounded-filter.ts';
 import { z } from 'zod';
 import { EnvelopeKind, envelopeConflicts } from '../hub/envelope.ts';
 import { compileEntry, compileExpression, MappingError, Mappings, type MappingEntryT } from '../hub/mappings.ts';
@@ -226,9 +226,24 @@ export function compileFilter(rule: Omit<FilterRuleT, 'type'>): CompiledFilter {
     if (!isPlainObject(cond)) criteria[part] = cond;
     else Object.assign(criteria, toCriteria(cond, part));
   }
-  const query = new Query(criteria);
-  query.test({ body: {}, headers: {}, query: {}, path: '/' }); // compile now: a bad operator fails on save, not at ingest
-  return (req) => query.test(req);
+  const test = boundedQuery(criteria);
+  test({ body: {}, headers: {}, query: {}, path: '/' }); // a bad operator fails on save, not at ingest
+  return test;
+}
+
+/**
+ * A filter saved before the current limits may no longer compile; it must not stop the source's
+ * other connections, so each request it meets becomes an ignored event saying why.
+ */
+export function compileStoredFilter(rule: Omit<FilterRuleT, 'type'>): CompiledFilter {
+  try {
+    return compileFilter(rule);
+  } catch (err) {
+    const message = `the saved filter is no longer accepted: ${(err as Error).message}`;
+    return () => {
+      throw new Error(message);
+    };
+  }
 }
 
 export function statusMatches(specs: string[] | undefined, status: number): boolean | null {

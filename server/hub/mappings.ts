@@ -1,4 +1,4 @@
-import jsonata from 'jsonata';
+import { compileBounded } from './bounded-jsonata.ts';
 import { z } from 'zod';
 
 /**
@@ -67,9 +67,6 @@ export class ExpressionError extends MappingError {
   }
 }
 
-// Expressions are users' code running on the delivery path: bound them in time, depth and size.
-const GUARDRAILS = { timeout: 250, stack: 200, sequence: 100_000 };
-
 type Compiled = (input: unknown) => Promise<unknown>;
 export type CompiledMappings = (input: unknown) => Promise<Record<string, unknown>>;
 
@@ -96,15 +93,15 @@ function plain(value: unknown): unknown {
 
 type Step = { to: string; run: Compiled; fallback: unknown };
 
-/** A JSONata expression under the guardrails; throws `invalid expression: …` when it does not compile. */
+/** A JSONata expression, bounded in time, memory and regex cost (bounded-jsonata.ts); throws `invalid expression: …` when it does not compile. */
 export function compileExpression(source: string): Compiled {
-  let expr: jsonata.Expression;
+  let run: (input: unknown) => Promise<unknown>;
   try {
-    expr = jsonata(source, GUARDRAILS);
+    run = compileBounded(source);
   } catch (err) {
     throw new Error(`invalid expression: ${jsonataMessage(err)}`);
   }
-  return async (input) => plain(await expr.evaluate(input));
+  return async (input) => plain(await run(input));
 }
 
 /** The message of an expression's runtime failure (JSONata errors carry a code and a position). */

@@ -26,17 +26,19 @@ export function routeRequest(view: RequestView, routes: Route[], opts: { arrival
   const ignored: NewIgnored[] = [];
   const arrival: ArrivalRules = { dedupe: [], delayMs: [] };
   for (const r of routes) {
-    let matches = true;
     if (r.filter) {
+      let cause: string | null = null;
       try {
-        matches = r.filter(view);
-      } catch {
-        matches = false;
+        if (!r.filter(view)) cause = 'FILTERED';
+      } catch (err) {
+        // The tenant's filter, not the sender, is at fault (over its time budget, a regex over its
+        // text budget): the request is kept, and the ignored event says why.
+        cause = `FILTER_FAILED: ${(err as Error).message}`;
       }
-    }
-    if (!matches) {
-      ignored.push({ id: newId('ign'), connection_id: r.connectionId, cause: 'FILTERED' });
-      continue;
+      if (cause) {
+        ignored.push({ id: newId('ign'), connection_id: r.connectionId, cause });
+        continue;
+      }
     }
     const held = r.paused || r.destinationDisabled;
     const delayed = opts.arrival && !held && r.delayMs > 0;
