@@ -32,6 +32,9 @@ const ALIASES: Record<string, string> = { HTTP: httpConnector.id };
 
 export const connectorTypes = () => [...Object.keys(connectors), ...Object.keys(builtInConnectors), ...Object.keys(ALIASES)];
 
+/** Own properties only: a type such as `constructor` or `__proto__` must not find Object's. */
 export function connectorFor(type: string): AnyConnector | undefined {
-  return connectors[type] ?? builtInConnectors[type] ?? connectors[ALIASES[type] ?? ''];
+  const id = Object.hasOwn(ALIASES, type) ? ALIASES[type] : type;
+  if (Object.hasOwn(connectors, id)) return connectors[id];
+  return Object.hasOwn(builtInConnectors, id) ? builtInConnectors[id] : undefined;
 }

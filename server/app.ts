@@ -14,6 +14,7 @@ import { inviteRoutes, publicInviteRoutes } from './auth/invites.routes.ts';
 import { teamRoutes } from './auth/teams.routes.ts';
 import { SecretBox } from './core/crypto.ts';
 import { AppError, errorMiddleware, routeNotFound } from './core/errors.ts';
+import { refuseNul } from './core/nul.ts';
 import { createLogger, type Logger } from './core/logger.ts';
 import { loadSecretKey } from './core/secret-key.ts';
 import { openDatabase } from './db/database.ts';
@@ -75,6 +76,8 @@ function apiRouter(deps: Deps, writer: IngestWriter): Router {
     next();
   });
   api.use(express.json({ limit: '1mb', type: JSON_TYPES }));
+  // A published event's data is stored as the body's bytes, so a NUL in it is kept, as at ingest.
+  api.use(refuseNul((req, at) => req.method === 'POST' && req.path === '/publish' && at.length === 2 && at[1] === 'data'));
   api.use('/auth/signup', rateLimit({ windowMs: 60_000, limit: 20, handler: (_q, res) => void res.status(429).json({ error: { code: 'RATE_LIMITED', message: 'Too many sign-ups from this address; wait a minute.' } }) }));
   // One budget for both ways of logging in, so alternating between them buys no extra guesses.
   api.use(['/auth/login', '/auth/google/login'], rateLimit({ windowMs: 60_000, limit: 30, handler: (_q, res) => void res.status(429).json({ error: { code: 'RATE_LIMITED', message: 'Too many log-in attempts; wait a minute.' } }) }));

@@ -118,7 +118,7 @@ describe('rating the chatbot’s answers', () => {
     expect(await ranking(bot.id, UNRELATED)).toEqual(before.unrelated);
   });
 
-  it('one rating per message per visitor: a second call updates it; message.rated is delivered through a webhook each time it changes', async () => {
+  it('one rating per message, by the conversation’s own visitor: a second call updates it; message.rated is delivered through a webhook each time it changes', async () => {
     const bot = await newBot('Feedback Bot', { escalation: { on_thumbs_down: false } });
     const reply = await chat(bot, 'vis_rater', ASKED);
     const conv = reply.body.conversation_id as string;
@@ -132,20 +132,18 @@ describe('rating the chatbot’s answers', () => {
     // The same again changes nothing and is not news.
     const same = await rate(conv, { message_id: reply.body.message_id, rating: 'down', comment: 'I asked about the yearly service price.', visitor_id: 'vis_rater' });
     expect(same.body.updated).toBe(true);
-    // Another visitor's rating of the same message is their own.
+    // Another visitor cannot rate a conversation that is not theirs (issue 12).
     const other = await rate(conv, { message_id: reply.body.message_id, rating: 'up', visitor_id: 'vis_colleague' });
-    expect(other.body.updated).toBe(false);
+    expect(other.status).toBe(403);
+    expect(other.body.error).toMatchObject({ code: 'NOT_YOUR_CONVERSATION', details: [{ path: 'body.visitor_id' }] });
     const stored = await hub.deps.db.selectFrom('message_ratings').selectAll().where('message_id', '=', reply.body.message_id).orderBy('visitor_id').execute();
-    expect(stored.map((r) => [r.visitor_id, r.rating, r.comment])).toEqual([
-      ['vis_colleague', 'up', null],
-      ['vis_rater', 'down', 'I asked about the yearly service price.'],
-    ]);
+    expect(stored.map((r) => [r.visitor_id, r.rating, r.comment])).toEqual([['vis_rater', 'down', 'I asked about the yearly service price.']]);
 
     const mine = () => at('/rated').filter((b) => b.message_id === reply.body.message_id);
-    await waitFor(() => mine().length >= 3, 15_000, 'three message.rated deliveries');
+    await waitFor(() => mine().length >= 2, 15_000, 'two message.rated deliveries');
     await sleep(800);
     const delivered = mine().sort((a, b) => String(a.rating).localeCompare(String(b.rating)));
-    expect(delivered).toHaveLength(3);
+    expect(delivered).toHaveLength(2);
     const down = delivered.find((b) => b.rating === 'down')!;
     expect(down).toMatchObject({
       eventType: 'message.rated',
@@ -163,8 +161,8 @@ describe('rating the chatbot’s answers', () => {
     expect(down.rated_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
 
     const transcript = await api('get', `/chatbots/${bot.id}/conversations/${conv}`);
-    // The transcript shows the message's latest rating: the colleague's thumbs-up came last.
-    expect(transcript.body.messages[1]).toMatchObject({ role: 'bot', rating: { rating: 'up', comment: null, visitor_id: 'vis_colleague', rated_at: expect.any(String) } });
+    // The transcript shows the message's latest rating.
+    expect(transcript.body.messages[1]).toMatchObject({ role: 'bot', rating: { rating: 'down', comment: 'I asked about the yearly service price.', visitor_id: 'vis_rater', rated_at: expect.any(String) } });
   });
 
   it('answers 404 for an unknown conversation or a message of another one, 422 for a visitor’s own message, 403 for an origin not allowed', async () => {

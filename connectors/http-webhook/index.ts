@@ -12,7 +12,8 @@ export const httpConnector: Connector<typeof HttpConfigSchema> = {
   deliver: (ctx, config, message) => {
     const headers = { ...message.forward?.headers, ...webhookHeaders(ctx, config, message) };
     const url = forwardedUrl(config.url, message.forward);
-    return httpCall(ctx, { method: config.http_method, url, headers, body: message.body, timeoutMs: config.timeout_ms, secretHeaders: secretHeaderNames(config.auth) });
+    // The custom headers are stored encrypted as secrets: the attempt's log must not show them either.
+    return httpCall(ctx, { method: config.http_method, url, headers, body: message.body, timeoutMs: config.timeout_ms, secretHeaders: [...secretHeaderNames(config.auth), ...Object.keys(config.headers)] });
   },
   testConnection: (ctx, config) => probe(ctx, config),
 };

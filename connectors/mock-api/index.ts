@@ -53,7 +53,8 @@ async function deliver(ctx: DeliveryContext, config: MockApiConfig, message: Out
       method: METHOD,
       path: target.pathname,
       query: target.search.slice(1),
-      headers,
+      // A recording is a log in the hub, read like the attempts: a transformation's credential is masked here too.
+      headers: request.headers,
       body: message.body,
       responseStatus: config.response_status,
     });

@@ -1,5 +1,6 @@
 import { request } from 'undici';
 import { isForbiddenHost } from '../http-webhook/address.ts';
+import { maskHeaders } from './secret-headers.ts';
 import type { DeliveryContext, DeliveryResult, ErrorCode } from '../types.ts';
 
 export const MAX_STORED_RESPONSE_BYTES = 64 * 1024;
@@ -85,15 +86,9 @@ export function fail(request: DeliveryResult['request'], durationMs: number, err
   return { ok: false, retryable, errorCode, error, request, durationMs };
 }
 
-/** Stored attempts must not leak the credentials we send. */
+/** Stored attempts must not leak the credentials we send (see secret-headers.ts for which those are). */
 export function redact(headers: Record<string, string>, secretHeaders: readonly string[] = []): Record<string, string> {
-  const out = { ...headers };
-  const secret = new Set(secretHeaders.map((h) => h.toLowerCase()));
-  for (const k of Object.keys(out)) {
-    const l = k.toLowerCase();
-    if (secret.has(l) || l === 'authorization' || l === 'x-wirehub-signature' || l.includes('api-key') || l.includes('apikey') || l.includes('token')) out[k] = '[redacted]';
-  }
-  return out;
+  return maskHeaders(headers, secretHeaders);
 }
 
 async function readCapped(body: AsyncIterable<Buffer> & { destroy(): void }): Promise<string> {

@@ -1,6 +1,7 @@
-import express, { Router } from 'express';
+import express, { Router, type RequestHandler } from 'express';
 import { sql } from 'kysely';
 import { AppError } from '../core/errors.ts';
+import { refuseNul } from '../core/nul.ts';
 import { parse } from '../core/validate.ts';
 import type { ChatbotRow } from '../db/schema.ts';
 import { readSettings, originAllowed } from './chatbot-settings.ts';
@@ -11,9 +12,10 @@ import { handleVisitorMessage, SystemChatIn } from './system-chat.service.ts';
 
 /**
  * JSON, or JSON sent as text/plain: a widget may send the latter to spare the browser a preflight
- * round trip (a "simple" cross-origin request).
+ * round trip (a "simple" cross-origin request). These routes sit outside /api, so they refuse a NUL
+ * character themselves.
  */
-export const publicJson = express.json({ limit: '64kb', type: ['application/json', 'application/*+json', 'text/plain'] });
+export const publicJson: [RequestHandler, RequestHandler] = [express.json({ limit: '64kb', type: ['application/json', 'application/*+json', 'text/plain'] }), refuseNul()];
 
 export async function chatbotByKey(deps: Pick<ChatDeps, 'db'>, key: string): Promise<ChatbotRow> {
   const bot = await deps.db.selectFrom('chatbots').selectAll().where('public_key', '=', key).executeTakeFirst();
@@ -27,7 +29,7 @@ export function publicChatRoutes(deps: ChatDeps): Router {
 
   // The preflight carries no body: with ?chatbot_key= it is answered for that chatbot, otherwise for
   // an origin some chatbot allows. The POST itself is then checked against its own chatbot.
-  r.options('/api/public/system-chat', async (req, res) => {
+  r.options('/api/public/system-chat', refuseNul(), async (req, res) => {
     const origin = req.get('origin') ?? '';
     const key = typeof req.query.chatbot_key === 'string' ? req.query.chatbot_key : undefined;
     let allowed: boolean;
@@ -45,7 +47,7 @@ export function publicChatRoutes(deps: ChatDeps): Router {
     answerPreflight(req, res, allowed);
   });
 
-  r.post('/api/public/system-chat', publicJson, async (req, res) => {
+  r.post('/api/public/system-chat', ...publicJson, async (req, res) => {
     // No body reads as {}, so that every missing field is named.
     const raw: unknown = req.body ?? {};
     const key = (raw as { chatbot_key?: unknown } | undefined)?.chatbot_key;

@@ -3,7 +3,7 @@ import { AppError } from '../core/errors.ts';
 import type { ChatbotRow, DB } from '../db/schema.ts';
 import { DEFAULT_SETTINGS, readSettings } from './chatbot-settings.ts';
 
-type Window = { key: string; seconds: number; limit: number; what: string };
+type Window = { key: string; seconds: number; limit: number; noun: string; what: string };
 
 const MINUTE = 60;
 const DAY = 86_400;
@@ -13,14 +13,31 @@ const DAY = 86_400;
  * multi-row upsert increments this message's four windows (visitor and address, per minute and
  * per day) and returns their counts. A key ends in its window length, which housekeeping reads.
  */
-export async function countChatMessage(db: Kysely<DB>, bot: Pick<ChatbotRow, 'id' | 'settings'>, visitorId: string, ip: string): Promise<void> {
+export function countChatMessage(db: Kysely<DB>, bot: Pick<ChatbotRow, 'id' | 'settings'>, visitorId: string, ip: string): Promise<void> {
+  return countIn(db, windowsOf(bot, visitorId, ip, { visitor: 'v', address: 'ip', noun: 'messages' }));
+}
+
+/**
+ * Ratings have windows of their own, with the chatbot's limits: each publishes message.rated to the
+ * owner's webhooks, so an anonymous caller must not be able to send them unbounded, and spending
+ * them must not cost a visitor their messages.
+ */
+export function countRating(db: Kysely<DB>, bot: Pick<ChatbotRow, 'id' | 'settings'>, visitorId: string, ip: string): Promise<void> {
+  return countIn(db, windowsOf(bot, visitorId, ip, { visitor: 'rv', address: 'rip', noun: 'ratings' }));
+}
+
+function windowsOf(bot: Pick<ChatbotRow, 'id' | 'settings'>, visitorId: string, ip: string, kind: { visitor: string; address: string; noun: string }): Window[] {
   const limits = readSettings(bot.settings).rate_limits;
-  const windows: Window[] = [
-    { key: `v:${bot.id}:${visitorId}:${MINUTE}`, seconds: MINUTE, limit: limits.per_minute, what: 'messages a minute from this visitor' },
-    { key: `v:${bot.id}:${visitorId}:${DAY}`, seconds: DAY, limit: limits.per_day, what: 'messages a day from this visitor' },
-    { key: `ip:${bot.id}:${ip}:${MINUTE}`, seconds: MINUTE, limit: limits.ip_per_minute ?? DEFAULT_SETTINGS.rate_limits.ip_per_minute ?? 100, what: 'messages a minute from this address' },
-    { key: `ip:${bot.id}:${ip}:${DAY}`, seconds: DAY, limit: limits.ip_per_day ?? DEFAULT_SETTINGS.rate_limits.ip_per_day ?? 1000, what: 'messages a day from this address' },
+  const { visitor: v, address: a, noun } = kind;
+  return [
+    { key: `${v}:${bot.id}:${visitorId}:${MINUTE}`, seconds: MINUTE, limit: limits.per_minute, noun, what: `${noun} a minute from this visitor` },
+    { key: `${v}:${bot.id}:${visitorId}:${DAY}`, seconds: DAY, limit: limits.per_day, noun, what: `${noun} a day from this visitor` },
+    { key: `${a}:${bot.id}:${ip}:${MINUTE}`, seconds: MINUTE, limit: limits.ip_per_minute ?? DEFAULT_SETTINGS.rate_limits.ip_per_minute ?? 100, noun, what: `${noun} a minute from this address` },
+    { key: `${a}:${bot.id}:${ip}:${DAY}`, seconds: DAY, limit: limits.ip_per_day ?? DEFAULT_SETTINGS.rate_limits.ip_per_day ?? 1000, noun, what: `${noun} a day from this address` },
   ];
+}
+
+async function countIn(db: Kysely<DB>, windows: Window[]): Promise<void> {
   // The database's clock, not this process's, decides the window: processes agree on it.
   const rows = await sql<{ key: string; count: number; retry_after: number }>`
     INSERT INTO chat_rate_counters (key, window_start, count)
@@ -36,7 +53,7 @@ export async function countChatMessage(db: Kysely<DB>, bot: Pick<ChatbotRow, 'id
   if (over.length) {
     const { w, row } = over[0];
     const retryAfter = Math.max(1, row?.retry_after ?? w.seconds);
-    throw new AppError(429, 'RATE_LIMITED', `Too many messages: at most ${w.limit} ${w.what}. Try again in ${retryAfter} s.`, { limit: w.limit, window_seconds: w.seconds, retry_after: retryAfter }, { 'Retry-After': String(retryAfter) });
+    throw new AppError(429, 'RATE_LIMITED', `Too many ${w.noun}: at most ${w.limit} ${w.what}. Try again in ${retryAfter} s.`, { limit: w.limit, window_seconds: w.seconds, retry_after: retryAfter }, { 'Retry-After': String(retryAfter) });
   }
 }
 

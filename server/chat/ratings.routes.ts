@@ -4,6 +4,7 @@ import { originAllowed } from './chatbot-settings.ts';
 import type { ChatDeps } from './chat-deps.ts';
 import { allowOrigin, answerPreflight } from './cors.ts';
 import { publicJson } from './public-chat.routes.ts';
+import { countRating } from './rate-limit.ts';
 import { conversationForRating, RateIn, rateMessage } from './ratings.service.ts';
 
 const PATH = '/api/public/conversations/:id/rate';
@@ -11,7 +12,8 @@ const PATH = '/api/public/conversations/:id/rate';
 /**
  * `POST /api/public/conversations/:id/rate` `{message_id, rating, comment?, visitor_id}` →
  * `{message_id, rating, updated}`. Public like the chat itself: the conversation id says which
- * chatbot, and CORS answers only that chatbot's allowed origins.
+ * chatbot, and CORS answers only that chatbot's allowed origins. Counted against the chatbot's
+ * rate limits per visitor and per address, in windows apart from the messages'.
  */
 export function ratingsRoutes(deps: ChatDeps): Router {
   const r = Router();
@@ -19,11 +21,13 @@ export function ratingsRoutes(deps: ChatDeps): Router {
     const conv = await conversationForRating(deps, idParam(req, 'conv', 'Conversation'));
     answerPreflight(req, res, originAllowed(conv.settings, req.get('origin') ?? ''));
   });
-  r.post(PATH, publicJson, async (req, res) => {
+  r.post(PATH, ...publicJson, async (req, res) => {
     const conv = await conversationForRating(deps, idParam(req, 'conv', 'Conversation'));
     allowOrigin(req, res, conv.settings);
     // No body reads as {}, so that every missing field is named.
-    res.json(await rateMessage(deps, conv, parse(RateIn, req.body ?? {}, 'body')));
+    const input = parse(RateIn, req.body ?? {}, 'body');
+    await countRating(deps.db, { id: conv.chatbot_id, settings: conv.settings }, input.visitor_id, req.ip ?? req.socket.remoteAddress ?? 'unknown');
+    res.json(await rateMessage(deps, conv, input));
   });
   return r;
 }

@@ -24,6 +24,8 @@ export type RatedConversation = {
   workspace_id: string;
   chatbot_id: string;
   chatbot_name: string;
+  /** The one visitor whose conversation it is: the only one who may rate its replies. */
+  visitor_id: string;
   settings: ChatbotSettings;
 };
 
@@ -31,7 +33,7 @@ export async function conversationForRating(deps: Pick<ChatDeps, 'db'>, conversa
   const row = await deps.db
     .selectFrom('conversations as c')
     .innerJoin('chatbots as b', 'b.id', 'c.chatbot_id')
-    .select(['c.id', 'c.workspace_id', 'c.chatbot_id', 'b.name as chatbot_name', 'b.settings'])
+    .select(['c.id', 'c.workspace_id', 'c.chatbot_id', 'c.visitor_id', 'b.name as chatbot_name', 'b.settings'])
     .where('c.id', '=', conversationId)
     .executeTakeFirst();
   if (!row) throw notFound('Conversation', conversationId);
@@ -46,6 +48,14 @@ export async function conversationForRating(deps: Pick<ChatDeps, 'db'>, conversa
  */
 export async function rateMessage(deps: ChatDeps, conv: RatedConversation, input: RateInT): Promise<RateOut> {
   const { db } = deps;
+  // Anyone who learns a conversation's id could otherwise vote as many made-up visitors as they
+  // like, publish message.rated for each and skew the ranking. 403 rather than 404: the widget
+  // that sends a stale visitor id should be told why, and the conversation id is no secret to it.
+  if (input.visitor_id !== conv.visitor_id) {
+    throw new AppError(403, 'NOT_YOUR_CONVERSATION', 'Only the visitor who had this conversation can rate its replies.', [
+      { path: 'body.visitor_id', message: "is not this conversation's visitor" },
+    ]);
+  }
   const message = await db
     .selectFrom('chat_messages')
     .select(['id', 'conversation_id', 'role', 'text', 'query'])

@@ -42,8 +42,10 @@ export const statusParam = z.preprocess(
         const word = part.trim();
         const upper = word.toUpperCase() as EventStatus;
         // Seed 002's lower-case words are its own vocabulary (queued = QUEUED + SCHEDULED); ours are upper case.
-        const alias = word === word.toLowerCase() ? STATUS_ALIASES[word] : undefined;
-        const mapped = alias ?? (STATUSES.includes(upper) ? [upper] : STATUS_ALIASES[word.toLowerCase()]);
+        // Own properties only: `?status=constructor` must not find Object's.
+        const aliasOf = (w: string) => (Object.hasOwn(STATUS_ALIASES, w) ? STATUS_ALIASES[w] : undefined);
+        const alias = word === word.toLowerCase() ? aliasOf(word) : undefined;
+        const mapped = alias ?? (STATUSES.includes(upper) ? [upper] : aliasOf(word.toLowerCase()));
         if (!mapped) {
           ctx.addIssue({ code: 'custom', message: `unknown status "${part}"; use ${STATUSES.join(', ')} or ${Object.keys(STATUS_ALIASES).join(', ')}` });
           return z.NEVER;

@@ -117,7 +117,7 @@ export function atNode(node: DestinationNodeT, err: unknown, doing = 'saved'): u
     // Missing credentials are named at the node itself: the fix is in Settings, not in this node's form.
     if (err.code === 'NO_CREDENTIAL' || err.code === 'WRONG_CREDENTIAL_KIND') return { path: `nodes.${node.id}`, message: err.message };
     const parts = String(d.path ?? '').replace(/^config\./, '').split('.');
-    const field = NODE_FIELDS[parts[0]];
+    const field = Object.hasOwn(NODE_FIELDS, parts[0]) ? NODE_FIELDS[parts[0]] : undefined;
     return { path: field ? ['nodes', node.id, 'data', field, ...parts.slice(1)].join('.') : `nodes.${node.id}`, message: d.message };
   });
   return invalidFlow(details, doing);

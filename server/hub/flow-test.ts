@@ -270,7 +270,8 @@ export function flowTester(deps: Deps) {
       }
       if (details.length) throw invalid(details);
 
-      const nodes: Record<string, NodeResult> = {};
+      // Keyed by the user's node ids: without a prototype, an id such as `__proto__` is a key like any other.
+      const nodes = Object.create(null) as Record<string, NodeResult>;
       const shapes = new Map<string, Shape>();
       const stoppedAt = new Map<string, string>();
       for (const n of input.graph.nodes) {

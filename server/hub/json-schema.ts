@@ -35,7 +35,9 @@ function dialectOf(schema: JsonSchema): Ajv | null {
   const declared = schema.$schema;
   if (declared === undefined) return draft2020;
   if (typeof declared !== 'string') return null;
-  return DIALECTS[declared.replace(/#$/, '')] ?? null;
+  const dialect = declared.replace(/#$/, '');
+  // Own properties only: `$schema: "constructor"` must not find Object's.
+  return Object.hasOwn(DIALECTS, dialect) ? DIALECTS[dialect] : null;
 }
 
 const invalidSchema = (message: string, details?: SchemaProblem[]) =>

@@ -1,6 +1,8 @@
 import express, { Router, type Request } from 'express';
+import { maskHeaders } from '../../connectors/shared/secret-headers.ts';
 import { AppError } from '../core/errors.ts';
 import { newId, ID_PATTERN } from '../core/ids.ts';
+import { withoutNul } from '../core/nul.ts';
 import type { Deps } from '../deps.ts';
 import { decodeBody } from '../gateway/body.ts';
 import { verifySource } from '../gateway/source-auth.ts';
@@ -46,9 +48,11 @@ export function ingestRoutes(deps: Deps, writer: IngestWriter): Router {
       rejection_cause: null,
       verified: false,
       method: req.method,
-      path: rest ? `/${rest.join('/')}` : '/',
-      query: req.query as Record<string, unknown>,
-      headers,
+      // A sender's NUL (%00 in the URL) is kept as U+FFFD: PostgreSQL stores no NUL in text or jsonb.
+      path: withoutNul(rest ? `/${rest.join('/')}` : '/'),
+      query: withoutNul(req.query as Record<string, unknown>),
+      // The log keeps no credential: verification below reads `headers`, the real ones.
+      headers: withoutNul(maskHeaders(headers, source.auth?.type === 'api_key' ? [source.auth.header_key] : [])),
       content_type: headers['content-type'] ?? null,
       body,
     };
@@ -65,7 +69,8 @@ export function ingestRoutes(deps: Deps, writer: IngestWriter): Router {
       stored.verified = true;
     }
 
-    const view = { body: decodeBody(body, stored.content_type), headers, query: stored.query, path: stored.path };
+    // Filters see what is stored, so a replay of this request is routed as it was.
+    const view = { body: decodeBody(body, stored.content_type), headers: stored.headers, query: stored.query, path: stored.path };
     await writer.write(stored, routeRequest(view, source.routes, { arrival: true })).catch((err) => {
       throw unavailable(deps, err);
     });

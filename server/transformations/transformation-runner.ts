@@ -1,5 +1,7 @@
 import { sql } from 'kysely';
+import { maskHeaders } from '../../connectors/shared/secret-headers.ts';
 import { newId } from '../core/ids.ts';
+import { withoutNul } from '../core/nul.ts';
 import type { NewTransformationExecution } from '../db/schema.ts';
 import type { Deps } from '../deps.ts';
 import type { Sandbox, SandboxRequest, SandboxResult } from './sandbox.ts';
@@ -19,6 +21,8 @@ export function storedRequest(request: SandboxRequest): unknown {
   return { ...request, body: null, body_omitted_bytes: Buffer.byteLength(body, 'utf8') };
 }
 
+const masked = (request: SandboxRequest): SandboxRequest => ({ ...request, headers: maskHeaders(request.headers) });
+
 /** What one run leaves behind; the delivery engine writes these with its batch of outcomes. */
 export function executionRow(t: Pick<LoadedTransformation, 'id' | 'workspace_id'>, input: SandboxRequest, result: SandboxResult, origin: RunOrigin = {}): NewTransformationExecution {
   return {
@@ -30,10 +34,12 @@ export function executionRow(t: Pick<LoadedTransformation, 'id' | 'workspace_id'
     connection_id: origin.connection_id ?? null,
     status: result.ok ? 'ok' : 'failed',
     error_code: result.ok ? null : result.error.code,
-    error_message: result.ok ? null : result.error.message,
-    logs: JSON.stringify(result.logs),
-    original: JSON.stringify(storedRequest(input)),
-    transformed: result.ok ? JSON.stringify(storedRequest(result.request)) : null,
+    error_message: result.ok ? null : withoutNul(result.error.message),
+    // An execution is a log: no credential in clear (the inbound one, or one the code added from its
+    // variables), and no NUL, which PostgreSQL refuses and a sender or the code can put anywhere.
+    logs: JSON.stringify(withoutNul(result.logs)),
+    original: JSON.stringify(withoutNul(storedRequest(masked(input)))),
+    transformed: result.ok ? JSON.stringify(withoutNul(storedRequest(masked(result.request)))) : null,
     duration_ms: Math.round(result.duration_ms),
     created_at: new Date(),
   };

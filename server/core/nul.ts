@@ -1,0 +1,67 @@
+import type { Request, RequestHandler } from 'express';
+import { AppError } from './errors.ts';
+
+/**
+ * PostgreSQL refuses the NUL character (U+0000) in `text` and in `jsonb`, so a string carrying one
+ * would fail its INSERT with a 500. The API refuses such input up front, once for every route
+ * (refuseNul); what is stored on behalf of a sender who cannot be asked to change (ingest's query,
+ * headers and path, a transformation's input, output and logs) has it replaced (withoutNul).
+ */
+const NUL = '\u0000';
+/** What a NUL becomes in stored logs: the replacement character, which says "something was here". */
+export const NUL_REPLACEMENT = '\uFFFD';
+
+type Path = (string | number)[];
+
+/** The path of the first string (a value or a key) containing a NUL, or null. */
+export function findNul(value: unknown, path: Path = [], skip?: (path: Path) => boolean): Path | null {
+  if (typeof value === 'string') return value.includes(NUL) ? path : null;
+  if (value === null || typeof value !== 'object' || skip?.(path)) return null;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const hit = findNul(value[i], [...path, i], skip);
+      if (hit) return hit;
+    }
+    return null;
+  }
+  for (const [k, v] of Object.entries(value)) {
+    if (k.includes(NUL)) return [...path, k];
+    const hit = findNul(v, [...path, k], skip);
+    if (hit) return hit;
+  }
+  return null;
+}
+
+/** A copy safe for `text` and `jsonb`: every NUL in strings and keys replaced; other values as they are. */
+export function withoutNul<T>(value: T): T {
+  if (typeof value === 'string') return (value.includes(NUL) ? value.replaceAll(NUL, NUL_REPLACEMENT) : value) as T;
+  if (value === null || typeof value !== 'object' || findNul(value) === null) return value;
+  if (Array.isArray(value)) return value.map((v: unknown) => withoutNul(v)) as T;
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [withoutNul(k), withoutNul(v)])) as T;
+}
+
+/** `%00` is the only way a NUL reaches a route's path (Node refuses the raw byte in a request line). */
+const ENCODED_NUL = /%00/i;
+
+/**
+ * Answers 400 INVALID_INPUT naming the first string that carries a NUL: in the path, the query or
+ * the parsed JSON body. Mounted after the JSON parsers, so it covers every route behind it without
+ * one schema edit each. `opaque` names body paths kept as bytes, never as text, which may carry one.
+ */
+export function refuseNul(opaque?: (req: Request, path: Path) => boolean): RequestHandler {
+  return (req, _res, next) => {
+    const pathOnly = req.originalUrl.split('?')[0];
+    if (ENCODED_NUL.test(pathOnly)) throw nulError('path');
+    const inQuery = findNul(req.query, ['query']);
+    if (inQuery) throw nulError(inQuery.join('.'));
+    const inBody = findNul(req.body, ['body'], opaque && ((p) => opaque(req, p)));
+    if (inBody) throw nulError(inBody.join('.') || 'body');
+    next();
+  };
+}
+
+function nulError(path: string): AppError {
+  return new AppError(400, 'INVALID_INPUT', `${path} contains a NUL character (\\u0000), which cannot be stored; remove it.`, [
+    { path, message: 'must not contain the NUL character (\\u0000)', code: 'nul_character' },
+  ]);
+}
