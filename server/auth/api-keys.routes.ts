@@ -1,11 +1,13 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { AppError, notFound } from '../core/errors.ts';
+import { notFound } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
 import { randomToken, sha256 } from '../core/crypto.ts';
 import { body, idParam } from '../core/validate.ts';
 import type { Deps } from '../deps.ts';
+import { projectKeyEntry, PROJECT_KEY_ID, revokeProjectKey } from '../gateway/project-secrets.service.ts';
 import { authOf } from './auth.middleware.ts';
+import { requireSecretsManager } from './privileges.ts';
 
 const ApiKeyIn = z.object({
   name: z.string().trim().min(1).max(120),
@@ -15,21 +17,22 @@ const ApiKeyIn = z.object({
     .transform((s) => [...new Set(s)].sort()),
 });
 
-const PUBLIC_COLUMNS = ['id', 'name', 'prefix', 'scopes', 'created_at', 'last_used_at'] as const;
+const PUBLIC_COLUMNS = ['id', 'name', 'prefix', 'scopes', 'created_by', 'created_at', 'last_used_at'] as const;
 
 export function apiKeyRoutes(deps: Deps): Router {
   const r = Router();
   r.post('/api-keys', async (req, res) => {
-    const a = authOf(req);
-    if (a.kind === 'session' && a.role === 'member') throw new AppError(403, 'FORBIDDEN', 'Only owners and admins can create API keys.');
+    const a = requireSecretsManager(req, 'create API keys');
     const input = body(req, ApiKeyIn);
+    // A key made by a key answers to the same person, so it cannot outlive their role either.
+    const maker = a.userId ?? (a.apiKeyId ? ((await deps.db.selectFrom('api_keys').select('created_by').where('id', '=', a.apiKeyId).executeTakeFirst())?.created_by ?? null) : null);
     const key = `wh_live_${randomToken(30)}`;
     const row = await deps.db
       .insertInto('api_keys')
       .values({
         id: newId('key'),
         workspace_id: a.workspaceId,
-        created_by: a.userId,
+        created_by: maker,
         name: input.name,
         prefix: key.slice(0, 12),
         key_hash: sha256(key),
@@ -38,21 +41,23 @@ export function apiKeyRoutes(deps: Deps): Router {
       .returning(PUBLIC_COLUMNS)
       .executeTakeFirstOrThrow();
     // The full key exists only in this response; we keep its hash.
-    res.status(201).json({ ...row, key });
+    res.status(201).json({ ...row, kind: 'api_key', key });
   });
   r.get('/api-keys', async (req, res) => {
-    const models = await deps.db
-      .selectFrom('api_keys')
-      .select(PUBLIC_COLUMNS)
-      .where('workspace_id', '=', authOf(req).workspaceId)
-      .orderBy('created_at', 'desc')
-      .execute();
+    const ws = authOf(req).workspaceId;
+    const keys = await deps.db.selectFrom('api_keys').select(PUBLIC_COLUMNS).where('workspace_id', '=', ws).orderBy('created_at', 'desc').execute();
+    // The project key opens the workspace like any read+write key, so it is listed (and revoked) with them.
+    const project = await projectKeyEntry(deps, ws);
+    const models = [...(project ? [project] : []), ...keys.map((k) => ({ ...k, kind: 'api_key' as const }))];
     res.json({ models, count: models.length });
   });
   r.delete('/api-keys/:id', async (req, res) => {
-    const a = authOf(req);
-    if (a.kind === 'session' && a.role === 'member') throw new AppError(403, 'FORBIDDEN', 'Only owners and admins can revoke API keys.');
+    const a = requireSecretsManager(req, 'revoke API keys');
     const id = idParam(req, 'key', 'API key');
+    if (id === PROJECT_KEY_ID) {
+      await revokeProjectKey(deps, a.workspaceId);
+      return void res.json({ id, deleted: true });
+    }
     const gone = await deps.db.deleteFrom('api_keys').where('id', '=', id).where('workspace_id', '=', a.workspaceId).returning('id').executeTakeFirst();
     if (!gone) throw notFound('API key', id);
     res.json({ id, deleted: true });

@@ -33,10 +33,12 @@ export function authOf(req: Request): AuthContext {
   return req.auth;
 }
 
+const BEARER = /^Bearer\s+(\S+)\s*$/i;
+
 function bearer(req: Request): string | null {
   const header = req.get('authorization');
   if (!header) return null;
-  const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  const m = BEARER.exec(header);
   if (!m) throw new AppError(401, 'UNAUTHORIZED', 'Use the header "Authorization: Bearer <API key or session token>".');
   return m[1];
 }
@@ -80,12 +82,17 @@ export function authenticate(deps: Deps): RequestHandler {
     }
 
     if (token.startsWith('wh_live_')) {
+      // With its maker's role in the key's workspace: a key lives only as long as its maker may make keys.
       const key = await deps.db
         .selectFrom('api_keys')
-        .select(['id', 'workspace_id', 'scopes', 'last_used_at'])
-        .where('key_hash', '=', hash)
+        .leftJoin('memberships', (j) => j.onRef('memberships.user_id', '=', 'api_keys.created_by').onRef('memberships.workspace_id', '=', 'api_keys.workspace_id'))
+        .select(['api_keys.id', 'api_keys.workspace_id', 'api_keys.scopes', 'api_keys.last_used_at', 'api_keys.created_by', 'memberships.role'])
+        .where('api_keys.key_hash', '=', hash)
         .executeTakeFirst();
       if (!key) throw new AppError(401, 'UNAUTHORIZED', 'The API key is invalid or was revoked.');
+      if (key.created_by && key.role !== 'owner' && key.role !== 'admin') {
+        throw new AppError(401, 'UNAUTHORIZED', 'This API key no longer works: the person who made it is no longer an owner or admin of its team.');
+      }
       if (requested && requested !== key.workspace_id) throw new AppError(403, 'FORBIDDEN', `This API key cannot access workspace ${requested}.`);
       if (!key.last_used_at || now.getTime() - key.last_used_at.getTime() > 60_000) {
         // Recording every single use would add a write to each API call; a minute's precision is enough.
@@ -162,9 +169,12 @@ export function apiRateLimit(perMinute: number): RequestHandler[] {
     limit: perMinute,
     standardHeaders: 'draft-7',
     legacyHeaders: false,
+    // The token itself, not the header's text: "bearer", "BEARER" or extra spaces name the same
+    // credential and must not each get a fresh allowance. A header that names no token is refused
+    // by authenticate; until then it counts against its address.
     keyGenerator: (req) => {
-      const header = req.get('authorization');
-      return header ? sha256(header).toString('base64') : `ip:${ipKeyGenerator(req.ip ?? '')}`;
+      const token = BEARER.exec(req.get('authorization') ?? '')?.[1];
+      return token ? `key:${sha256(token).toString('base64')}` : `ip:${ipKeyGenerator(req.ip ?? '')}`;
     },
     handler: (_req, res, _next, options) => {
       res.status(429).json({

@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { authOf } from '../auth/auth.middleware.ts';
+import { requireSecretsManager } from '../auth/privileges.ts';
 import { mask, newSigningSecret, randomToken, sha256 } from '../core/crypto.ts';
 import { conflict } from '../core/errors.ts';
 import { body } from '../core/validate.ts';
@@ -31,6 +32,37 @@ export async function ensureProjectSecrets(deps: Deps, workspaceId: string) {
   };
 }
 
+/** The project key's row in GET /api-keys; an id of the API-key shape, so DELETE /api-keys/:id takes it. */
+export const PROJECT_KEY_ID = `key_${'project'.padEnd(26, '0')}`;
+
+/** The project key as GET /api-keys lists it, or null before the workspace's secrets exist. */
+export async function projectKeyEntry(deps: Deps, workspaceId: string) {
+  const row = await deps.db.selectFrom('project_secrets').select(['api_key_enc', 'api_key_rotated_at']).where('workspace_id', '=', workspaceId).executeTakeFirst();
+  if (!row) return null;
+  const value = deps.box.open(row.api_key_enc);
+  return {
+    id: PROJECT_KEY_ID,
+    kind: 'project_key' as const,
+    name: 'Project API key',
+    // A generated key shows its prefix like any API key; a chosen one may be short enough for 12 characters to be all of it.
+    prefix: value.startsWith('wh_proj_') ? value.slice(0, 12) : 'custom',
+    scopes: ['read', 'write'],
+    created_by: null,
+    created_at: row.api_key_rotated_at,
+    last_used_at: null,
+  };
+}
+
+/** Revoking the project key replaces it with a fresh one that nobody has seen yet (the row must stay: it holds the signing secret). */
+export async function revokeProjectKey(deps: Deps, workspaceId: string): Promise<void> {
+  const apiKey = newApiKey();
+  await deps.db
+    .updateTable('project_secrets')
+    .set({ api_key_enc: deps.box.seal(apiKey), api_key_hash: sha256(apiKey), api_key_rotated_at: new Date() })
+    .where('workspace_id', '=', workspaceId)
+    .execute();
+}
+
 const SecretsPut = z
   .object({
     // Other credentials are recognised by these prefixes, so a project key using one could never log in.
@@ -51,7 +83,9 @@ export function projectSecretsRoutes(deps: Deps): Router {
   const reveal = (q: unknown) => q === 'true' || q === '1' || String(q ?? '').split(',').includes('value');
 
   r.get('/project-secrets', async (req, res) => {
-    res.json(await view(authOf(req).workspaceId, reveal(req.query.reveal ?? req.query.include)));
+    const revealing = reveal(req.query.reveal ?? req.query.include);
+    const ws = (revealing ? requireSecretsManager(req, 'reveal the project secrets') : authOf(req)).workspaceId;
+    res.json(await view(ws, revealing));
   });
   const update = async (ws: string, values: { api_key?: string; signing_secret?: string }) => {
     await ensureProjectSecrets(deps, ws);
@@ -71,12 +105,12 @@ export function projectSecretsRoutes(deps: Deps): Router {
       });
   };
   r.put('/project-secrets', async (req, res) => {
-    const ws = authOf(req).workspaceId;
+    const ws = requireSecretsManager(req, 'set the project secrets').workspaceId;
     await update(ws, body(req, SecretsPut));
     res.json(await view(ws, true));
   });
   r.post('/project-secrets/rotate', async (req, res) => {
-    const ws = authOf(req).workspaceId;
+    const ws = requireSecretsManager(req, 'rotate the project secrets').workspaceId;
     // An empty body rotates both (seed 002).
     const which = body(req, SecretsRotate).rotate ?? ['api_key', 'signing_secret'];
     await update(ws, {

@@ -1,6 +1,7 @@
 import { Router, type Request, type RequestHandler } from 'express';
 import { z } from 'zod';
 import { authOf } from '../auth/auth.middleware.ts';
+import { requireSecretsManager } from '../auth/privileges.ts';
 import { listParams, type Page } from '../core/pagination.ts';
 import { body, idParam, query } from '../core/validate.ts';
 
@@ -26,9 +27,12 @@ export const ListQuery = z.object({
   destination_id: z.string().max(64).optional(),
 });
 
-export const readOptions = (req: Request): ReadOptions => ({
-  includeAuth: String(req.query.include ?? '').split(',').includes('config.auth'),
-});
+/** Stored credentials in clear only for those who may see secrets; anyone else asking is told so (403), not quietly given masks. */
+export const readOptions = (req: Request): ReadOptions => {
+  const includeAuth = String(req.query.include ?? '').split(',').includes('config.auth');
+  if (includeAuth) requireSecretsManager(req, 'read stored credentials (include=config.auth)');
+  return { includeAuth };
+};
 
 export function resourceRoutes<In, Patch, Out>(
   path: string,
