@@ -126,10 +126,12 @@ describe('Google sign-in', () => {
     expect(res.status, res.text).toBe(200);
     expect(res.body.user).toMatchObject({ id: me.body.user.id, name: 'Test User' });
     expect(res.body.team.id).toBe(ws.teamId);
-    // The password still works next to Google.
-    expect((await hub.api('post', `${V}/auth/login`).send({ email: ws.email, password: 'correct horse battery' })).status).toBe(200);
+    // Without SMTP the password account's address was never proven: Google's verified owner claims
+    // it, and the password and its sessions no longer open it (test/attack-account.test.ts).
+    expect((await hub.api('post', `${V}/auth/login`).send({ email: ws.email, password: 'correct horse battery' })).status).toBe(401);
+    expect((await hub.api('get', `${V}/auth/me`, ws.token)).status).toBe(401);
 
-    const second = await hub.api('post', `${V}/teams`, ws.token).send({ name: 'Second' });
+    const second = await hub.api('post', `${V}/teams`, res.body.token).send({ name: 'Second' });
     const picked = await login(idToken(privateKey, { sub: 'sub-linked', email: ws.email }), { team_id: second.body.id });
     expect(picked.body.team).toMatchObject({ id: second.body.id, role: 'owner' });
     const other = await newWorkspace(hub);
