@@ -5,7 +5,8 @@ import { isUniqueViolation } from '../db/errors.ts';
 import type { EventTypeRow } from '../db/schema.ts';
 import type { Deps } from '../deps.ts';
 import { BUILTIN_EVENT_TYPES, builtinEventType } from './event-catalogue.ts';
-import { compileSchema, summary, validateValue, type JsonSchema } from './json-schema.ts';
+import { compileSchema, summary, validateValue, type JsonSchema, type SchemaProblem } from './json-schema.ts';
+import { checkSchema, validateWithSchema } from './schema-checker.ts';
 
 const MAX_JSON_CHARS = 64 * 1024;
 const jsonObject = (what: string) =>
@@ -38,8 +39,11 @@ export type EventTypeOut = {
   builtin: boolean;
 };
 
-/** An event type as publishing needs it: its name and, if it has a schema, the compiled validator. */
-export type ResolvedEventType = { name: string; builtin: boolean; validate: ValidateFunction | null };
+/**
+ * An event type as publishing needs it: its name and, if it has a schema, its check — in-process
+ * for the built-in types' schemas (ours), in the schema worker under a deadline for a team's own.
+ */
+export type ResolvedEventType = { name: string; builtin: boolean; check: ((value: unknown, root: string) => Promise<SchemaProblem[]>) | null };
 
 const CUSTOM_GROUP = 'custom';
 
@@ -86,7 +90,7 @@ export function eventTypesService(deps: Pick<Deps, 'db'>) {
       }
       const schema = input.schema ?? null;
       if (schema) {
-        const problems = validateValue(compileSchema(schema, 'schema'), input.sample, 'sample');
+        const problems = await checkSchema(schema, 'schema', input.sample, 'sample');
         if (problems.length) throw new AppError(422, 'INVALID_SAMPLE', `The sample does not match the schema: ${summary(problems)}`, problems);
       }
       try {
@@ -122,7 +126,8 @@ export function eventTypesService(deps: Pick<Deps, 'db'>) {
       if (builtin) {
         let validate = builtinValidators.get(name);
         if (!validate) builtinValidators.set(name, (validate = compileSchema(builtin.schema)));
-        return { name, builtin: true, validate };
+        const compiled = validate;
+        return { name, builtin: true, check: async (value, root) => validateValue(compiled, value, root) };
       }
       const row = await findCustom(ws, name);
       if (!row) {
@@ -131,7 +136,8 @@ export function eventTypesService(deps: Pick<Deps, 'db'>) {
         ]);
       }
       // Stored schemas compiled when declared; should one no longer compile (a newer validator), publishing says so.
-      return { name, builtin: false, validate: row.schema ? compileSchema(row.schema, 'schema') : null };
+      const schema = row.schema;
+      return { name, builtin: false, check: schema ? (value, root) => validateWithSchema(schema, value, root) : null };
     },
   };
 }

@@ -2,6 +2,7 @@ import { Ajv, type ErrorObject, type Options, type ValidateFunction } from 'ajv'
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import { AppError } from '../core/errors.ts';
+import { SafeRegExp } from '../core/safe-regex.ts';
 
 /** ajv-formats is CommonJS; under NodeNext its plugin is the module's `default`. */
 const addFormats = addFormatsModule.default;
@@ -17,6 +18,8 @@ const OPTIONS: Options = {
   strict: false,
   // Schemas of different workspaces may carry the same `$id`; none is registered globally.
   addUsedSchema: false,
+  // `pattern` and `patternProperties` are tenants' regexes over senders' text: RE2, linear time.
+  code: { regExp: Object.assign((pattern: string, flags: string) => new SafeRegExp(pattern, flags), { code: 'SafeRegExp' }) },
 };
 
 // Draft 2020-12 and draft-07 cannot share an Ajv instance; a schema picks one with `$schema`.

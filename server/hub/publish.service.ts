@@ -9,7 +9,7 @@ import type { IngestWriter, StoredRequest } from '../ingest/ingest-writer.ts';
 import { routeRequest } from '../ingest/route-request.ts';
 import { applicationSources } from './application-source.ts';
 import { eventTypeName, eventTypesService } from './event-types.service.ts';
-import { summary, validateValue } from './json-schema.ts';
+import { summary } from './json-schema.ts';
 
 // No-code tools often send an empty field as null: it means "not given".
 const optionalId = z.string().min(1).max(255).nullish().transform((v) => v ?? undefined);
@@ -143,7 +143,7 @@ export function publishService(deps: Deps, writer: IngestWriter) {
   return {
     async publish(ws: string, input: PublishInT): Promise<PublishOut> {
       const type = await eventTypes.resolve(ws, input.eventType);
-      const problems = type.validate ? validateValue(type.validate, input.data, 'data') : [];
+      const problems = type.check ? await type.check(input.data, 'data') : [];
       if (problems.length) {
         throw new AppError(422, 'INVALID_EVENT_DATA', `The data does not match the schema of "${type.name}": ${summary(problems)}`, problems);
       }
