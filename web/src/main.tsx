@@ -14,6 +14,7 @@ import { EventTypes } from './pages/EventTypes.tsx';
 import { Chatbots } from './pages/Chatbots.tsx';
 import { Team } from './pages/Team.tsx';
 import { Invite } from './pages/Invite.tsx';
+import { ResetPassword, VerifyEmail } from './pages/AccountLinks.tsx';
 import { Transformations } from './pages/Transformations.tsx';
 import './styles.css';
 
@@ -32,6 +33,9 @@ function App() {
       <Route path="/login" element={<Login mode="login" />} />
       <Route path="/signup" element={<Login mode="signup" />} />
       <Route path="/invite/:token" element={<Invite />} />
+      <Route path="/verify-email/:token" element={<VerifyEmail />} />
+      <Route path="/reset-password" element={<ResetPassword />} />
+      <Route path="/reset-password/:token" element={<ResetPassword />} />
       <Route
         element={
           <Private>

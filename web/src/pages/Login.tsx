@@ -6,7 +6,12 @@ import { ErrorBox } from '../ui/ErrorBox.tsx';
 import { useLoad } from '../ui/useLoad.ts';
 import { useSubmit } from '../ui/useSubmit.ts';
 
-type Providers = { password: boolean; demo: boolean; google: { enabled: boolean; client_id: string | null } };
+type Providers = {
+  password: boolean;
+  demo: boolean;
+  google: { enabled: boolean; client_id: string | null };
+  email: { enabled: boolean; verification: boolean; password_reset: boolean };
+};
 
 /** Where to go after signing in: a page of this portal named by ?next= (an invite link), else the flows. */
 export function nextPath(params: URLSearchParams): string {
@@ -63,6 +68,11 @@ export function Login({ mode }: { mode: 'login' | 'signup' }) {
         <button type="submit" className="primary" disabled={busy}>
           {mode === 'signup' ? 'Sign up' : 'Log in'}
         </button>
+        {mode === 'login' && providers.data?.email?.password_reset && (
+          <p className="muted">
+            <Link to="/reset-password">Forgot your password?</Link>
+          </p>
+        )}
         {providers.data?.google.enabled && providers.data.google.client_id && (
           <GoogleButton clientId={providers.data.google.client_id} onCredential={(credential) => void run(async () => (await auth.google(credential), navigate(next)))} />
         )}
