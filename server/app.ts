@@ -3,7 +3,6 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import express, { Router } from 'express';
-import helmet from 'helmet';
 import { rateLimit } from 'express-rate-limit';
 import type { Config } from './config.ts';
 import { apiKeyRoutes } from './auth/api-keys.routes.ts';
@@ -51,6 +50,7 @@ import { ratingsRoutes } from './chat/ratings.routes.ts';
 import { publishService } from './hub/publish.service.ts';
 import { publicInfoRoutes } from './chat/public-info.routes.ts';
 import { healthRoutes } from './health.routes.ts';
+import { securityHeaders } from './security-headers.ts';
 import { createSandbox } from './transformations/sandbox.ts';
 import { transformationsRoutes } from './transformations/transformations.routes.ts';
 import { lazySandbox } from './transformations/transformation-runner.ts';
@@ -68,7 +68,6 @@ const JSON_TYPES = ['application/json', 'application/*+json'];
 
 function apiRouter(deps: Deps, writer: IngestWriter): Router {
   const api = Router();
-  api.use(helmet());
   api.use((req, _res, next) => {
     // Every write takes JSON; anything else is refused up front rather than misread.
     const hasBody = Number(req.get('content-length') ?? 0) > 0 || req.get('transfer-encoding') !== undefined;
@@ -159,7 +158,10 @@ export async function startWirehub(config: Config, log: Logger = createLogger(co
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  // Per-address limits (log-in, sign-up, the public chat and ratings) read req.ip, which this decides.
+  app.set('trust proxy', config.trustProxy);
   let jobs: Jobs | null = null;
+  app.use(securityHeaders());
   app.use(healthRoutes(deps, () => jobs));
   const writer = new IngestWriter(deps);
   const chat: ChatDeps = { ...deps, publisher: publishService(deps, writer) };

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 const bool = z
@@ -19,6 +20,23 @@ const envSchema = z.object({
     .refine((v) => decodeKey(v) !== null, 'must be 32 bytes, as 64 hex characters or base64')
     .optional(),
   WIREHUB_ALLOW_PRIVATE_DESTINATIONS: bool.default(false),
+  /**
+   * Which proxies' X-Forwarded-For to believe, so per-address limits count clients and not the proxy:
+   * `true` (any), a hop count, or addresses and subnets (`loopback`, `10.0.0.0/8`), comma-separated.
+   */
+  WIREHUB_TRUST_PROXY: z
+    .string()
+    .transform((v, ctx): TrustProxy => {
+      const s = v.trim().toLowerCase();
+      if (['true', 'yes'].includes(s)) return true;
+      if (['false', 'no'].includes(s)) return false;
+      if (/^\d+$/.test(s)) return Number(s);
+      const entries = s.split(/[\s,]+/).filter((e) => e !== '');
+      const bad = entries.filter((e) => !isProxyAddress(e));
+      if (bad.length || entries.length === 0) ctx.addIssue({ code: 'custom', message: `must be true, false, a hop count or addresses/subnets such as loopback,10.0.0.0/8 (not ${bad.join(', ') || v})` });
+      return entries;
+    })
+    .optional(),
   WIREHUB_DEMO: bool.optional(),
   WIREHUB_MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
   WIREHUB_API_RATE_LIMIT: z.coerce.number().int().min(1).default(1200),
@@ -70,6 +88,18 @@ const envSchema = z.object({
   NODE_ENV: z.string().optional(),
 });
 
+/** Express's `trust proxy`: false (the default: X-Forwarded-For is ignored), true, a hop count, or addresses/subnets. */
+export type TrustProxy = boolean | number | string[];
+
+const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+function isProxyAddress(entry: string): boolean {
+  if (PROXY_NAMES.has(entry)) return true;
+  const [ip, bits, ...rest] = entry.split('/');
+  const family = isIP(ip);
+  if (!family || rest.length) return false;
+  return bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128));
+}
+
 export type Config = {
   port: number;
   host: string;
@@ -79,6 +109,7 @@ export type Config = {
   role: 'all' | 'api' | 'worker';
   secretKey?: Buffer;
   allowPrivateDestinations: boolean;
+  trustProxy: TrustProxy;
   demoEnabled: boolean;
   maxBodyBytes: number;
   apiRateLimitPerMinute: number;
@@ -147,6 +178,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     role: e.WIREHUB_ROLE,
     secretKey: e.WIREHUB_SECRET_KEY ? (decodeKey(e.WIREHUB_SECRET_KEY) ?? undefined) : undefined,
     allowPrivateDestinations: e.WIREHUB_ALLOW_PRIVATE_DESTINATIONS,
+    trustProxy: e.WIREHUB_TRUST_PROXY ?? false,
     demoEnabled: e.WIREHUB_DEMO ?? !production,
     maxBodyBytes: e.WIREHUB_MAX_BODY_BYTES,
     apiRateLimitPerMinute: e.WIREHUB_API_RATE_LIMIT,

@@ -191,6 +191,87 @@ describe('public endpoints and logs (issue 12)', () => {
     });
   });
 
+  describe('ratings', () => {
+    const chat = (key: string, visitor: string, message: string, ip?: string) => {
+      const t = hub.api('post', '/api/public/system-chat');
+      return (ip ? t.set('x-forwarded-for', ip) : t).send({ chatbot_key: key, visitor_id: visitor, message });
+    };
+    const rate = (conv: string, body: Record<string, unknown>, ip?: string) => {
+      const t = hub.api('post', `/api/public/conversations/${conv}/rate`);
+      return (ip ? t.set('x-forwarded-for', ip) : t).send(body);
+    };
+    async function bot(name: string, rateLimits: Record<string, number>) {
+      const created = await api('post', '/chatbots').send({ name, settings: { rate_limits: rateLimits, escalation: { on_thumbs_down: false } } });
+      expect(created.status, created.text).toBe(201);
+      const entries = await api('post', `/chatbots/${created.body.id}/entries/import`).send([{ question: 'What are your opening hours?', answer: 'Nine to five.', tags: [] }]);
+      expect(entries.status, entries.text).toBe(201);
+      return created.body as { id: string; public_key: string };
+    }
+
+    it('250 anonymous ratings with made-up visitor ids (and forged X-Forwarded-For) publish nothing and are cut off per address', async () => {
+      const hook = await api('post', '/webhooks').send({ name: 'rated', url: `${receiver.url}/rated`, events: ['message.rated'] });
+      expect(hook.status, hook.text).toBe(201);
+      // Day windows, so that the minute's boundary cannot reset a count during the test.
+      const b = await bot('Rated Bot', { per_minute: 1000, per_day: 1000, ip_per_minute: 1000, ip_per_day: 40 });
+      const reply = await chat(b.public_key, 'vis_owner', 'What are your opening hours?');
+      expect(reply.status, reply.text).toBe(200);
+      const statuses: number[] = [];
+      for (let i = 0; i < 250; i++) {
+        const res = await rate(reply.body.conversation_id, { message_id: reply.body.message_id, rating: i % 2 ? 'up' : 'down', visitor_id: `vis_fake_${i}` }, `203.0.113.${i % 250}`);
+        statuses.push(res.status);
+        if (res.status === 429) expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
+      }
+      // One conversation has one visitor; X-Forwarded-For is not believed without WIREHUB_TRUST_PROXY.
+      expect(statuses.filter((s) => s === 403)).toHaveLength(40);
+      expect(statuses.filter((s) => s === 429)).toHaveLength(210);
+      expect(await hub.deps.db.selectFrom('message_ratings').select('visitor_id').where('conversation_id', '=', reply.body.conversation_id).execute()).toEqual([]);
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(at('/rated')).toHaveLength(0);
+    });
+
+    it("the conversation's own visitor rates, within the visitor's own budget", async () => {
+      const b = await bot('Budget Bot', { per_minute: 1000, per_day: 5, ip_per_minute: 1000, ip_per_day: 1000 });
+      const reply = await chat(b.public_key, 'vis_real', 'What are your opening hours?');
+      const results = [];
+      for (let i = 0; i < 8; i++) results.push(await rate(reply.body.conversation_id, { message_id: reply.body.message_id, rating: i % 2 ? 'up' : 'down', visitor_id: 'vis_real' }));
+      expect(results.map((r) => r.status)).toEqual([200, 200, 200, 200, 200, 429, 429, 429]);
+      expect(results[5].body.error).toMatchObject({ code: 'RATE_LIMITED', message: expect.stringContaining('ratings a day from this visitor') });
+      // Ratings have their own windows: the visitor may still chat.
+      expect((await chat(b.public_key, 'vis_real', 'And on Sundays?', undefined)).status).toBe(200);
+    });
+
+    it('behind a trusted proxy (WIREHUB_TRUST_PROXY) each client address has its own budget', async () => {
+      const proxied = await startTestHub({}, { WIREHUB_TRUST_PROXY: 'loopback' });
+      try {
+        const owner = await newWorkspace(proxied);
+        const created = await proxied.api('post', `${V}/chatbots`, owner.key).send({ name: 'Proxied Bot', settings: { rate_limits: { per_minute: 1000, per_day: 1000, ip_per_minute: 1000, ip_per_day: 3 } } });
+        expect(created.status, created.text).toBe(201);
+        const send = (ip: string, i: number) => proxied.api('post', '/api/public/system-chat').set('x-forwarded-for', ip).send({ chatbot_key: created.body.public_key, visitor_id: `v${i}`, message: 'hello' });
+        const first = [];
+        for (let i = 0; i < 4; i++) first.push((await send('198.51.100.1', i)).status);
+        expect(first).toEqual([200, 200, 200, 429]);
+        // Another client behind the same proxy is not held up by the first.
+        expect((await send('198.51.100.2', 9)).status).toBe(200);
+      } finally {
+        await proxied.close();
+      }
+    });
+  });
+
+  describe('security headers', () => {
+    it('the portal, the health checks and the API all carry them; the widget stays loadable from any site', async () => {
+      for (const path of ['/api/health', '/healthz', '/login', '/', `${V}/sources`]) {
+        const res = await hub.api('get', path);
+        expect(res.headers['x-content-type-options'], path).toBe('nosniff');
+        expect(res.headers['content-security-policy'], path).toContain("default-src 'self'");
+        expect(res.headers['content-security-policy'], path).toContain("frame-ancestors 'self'");
+        expect(res.headers['strict-transport-security'], path).toBeDefined();
+      }
+      const widget = await hub.api('get', '/widget.js');
+      if (widget.status === 200) expect(widget.headers['cross-origin-resource-policy']).toBe('cross-origin');
+    });
+  });
+
   describe('names that are properties of every object', () => {
     it('a destination type, a status filter, a schema dialect or a node id such as constructor or __proto__ is a clear 4xx', async () => {
       for (const type of ['constructor', '__proto__', 'toString', 'hasOwnProperty']) {
