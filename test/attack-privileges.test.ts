@@ -77,6 +77,18 @@ describe('privileges: who may see and make credentials', () => {
     expect(full.body.config.auth).toEqual({ type: 'bearer', token: 'crm-token-abcdef' });
   });
 
+  it("a read-only key sees a transformation's env names, not their values; a writer still edits them", async () => {
+    const made = await hub.api('post', `${V}/transformations`, owner.key).send({ name: 'add token', code: 'addHandler("transform", (request, context) => request);', env: { CRM_TOKEN: 'crm-live-token-998877' } });
+    expect(made.status, made.text).toBe(201);
+    for (const path of [`/transformations/${made.body.id}`, '/transformations']) {
+      const res = await hub.api('get', `${V}${path}`, readKey);
+      expect(res.status, path).toBe(200);
+      expect(res.text).not.toContain('crm-live-token-998877');
+      expect(res.text).toContain('CRM_TOKEN');
+    }
+    expect((await hub.api('get', `${V}/transformations/${made.body.id}`, owner.key)).body.env).toEqual({ CRM_TOKEN: 'crm-live-token-998877' });
+  });
+
   it('a plain member cannot plant a project key, reveal or rotate the secrets, or mint keys, but still does ordinary writes', async () => {
     const member = await join('member');
     const planted = 'my-own-backdoor-key-000';

@@ -1,4 +1,5 @@
 import type { Request } from 'express';
+import { mask } from '../core/crypto.ts';
 import { AppError } from '../core/errors.ts';
 import { authOf, type AuthContext } from './auth.middleware.ts';
 
@@ -24,4 +25,14 @@ export function requireSecretsManager(req: Request, doing: string): AuthContext 
   }
   if (!mayManageSecrets(auth)) throw new AppError(403, 'FORBIDDEN', `Only owners and admins can ${doing}.`);
   return auth;
+}
+
+/**
+ * Values the workspace's own code runs with (a transformation's `env`) are shown to any caller
+ * with `write`: a writer can read them through that code anyway, and a member edits them. A
+ * read-only key sees their names with masked values.
+ */
+export function withRuntimeValues<T extends { env: Record<string, string> }>(auth: AuthContext, model: T): T {
+  if (auth.scopes.includes('write')) return model;
+  return { ...model, env: Object.fromEntries(Object.keys(model.env).map((k) => [k, mask(model.env[k])])) };
 }

@@ -1,5 +1,6 @@
 import { Router, type Request, type RequestHandler } from 'express';
 import { authOf } from '../auth/auth.middleware.ts';
+import { withRuntimeValues } from '../auth/privileges.ts';
 import { body, idParam, query } from '../core/validate.ts';
 import type { Deps } from '../deps.ts';
 import { TransformationIn, TransformationPatch } from './transformation-schema.ts';
@@ -13,7 +14,8 @@ export function transformationsRoutes(deps: Deps): Router {
   const id = (req: Request) => idParam(req, 'trs', 'Transformation');
 
   r.get('/transformations', async (req, res) => {
-    res.json(await svc.list(ws(req), query(req, TransformationsQuery)));
+    const page = await svc.list(ws(req), query(req, TransformationsQuery));
+    res.json({ ...page, models: page.models.map((m) => withRuntimeValues(authOf(req), m)) });
   });
   r.post('/transformations', async (req, res) => {
     res.status(201).json(await svc.create(ws(req), body(req, TransformationIn)));
@@ -29,7 +31,7 @@ export function transformationsRoutes(deps: Deps): Router {
   r.put('/transformations/run', run);
   r.post('/transformations/run', run);
   r.get('/transformations/:id', async (req, res) => {
-    res.json(await svc.get(ws(req), id(req)));
+    res.json(withRuntimeValues(authOf(req), await svc.get(ws(req), id(req))));
   });
   const update: RequestHandler = async (req, res) => {
     res.json(await svc.update(ws(req), id(req), body(req, TransformationPatch)));
