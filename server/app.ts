@@ -15,6 +15,7 @@ import { SecretBox } from './core/crypto.ts';
 import { AppError, errorMiddleware, routeNotFound } from './core/errors.ts';
 import { refuseNul } from './core/nul.ts';
 import { createLogger, type Logger } from './core/logger.ts';
+import { refuseDeepJson } from './core/json-depth.ts';
 import { loadSecretKey } from './core/secret-key.ts';
 import { openDatabase } from './db/database.ts';
 import type { Deps } from './deps.ts';
@@ -74,7 +75,7 @@ function apiRouter(deps: Deps, writer: IngestWriter): Router {
     if (hasBody && !req.is(JSON_TYPES)) throw new AppError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Send the request body as JSON with Content-Type: application/json.');
     next();
   });
-  api.use(express.json({ limit: '1mb', type: JSON_TYPES }));
+  api.use(express.json({ limit: '1mb', type: JSON_TYPES, verify: refuseDeepJson }));
   // A published event's data is stored as the body's bytes, so a NUL in it is kept, as at ingest.
   api.use(refuseNul((req, at) => req.method === 'POST' && req.path === '/publish' && at.length === 2 && at[1] === 'data'));
   api.use('/auth/signup', rateLimit({ windowMs: 60_000, limit: 20, handler: (_q, res) => void res.status(429).json({ error: { code: 'RATE_LIMITED', message: 'Too many sign-ups from this address; wait a minute.' } }) }));

@@ -1,6 +1,7 @@
 import express, { Router, type RequestHandler } from 'express';
 import { sql } from 'kysely';
 import { AppError } from '../core/errors.ts';
+import { refuseDeepJson } from '../core/json-depth.ts';
 import { refuseNul } from '../core/nul.ts';
 import { parse } from '../core/validate.ts';
 import type { ChatbotRow } from '../db/schema.ts';
@@ -15,7 +16,7 @@ import { handleVisitorMessage, SystemChatIn } from './system-chat.service.ts';
  * round trip (a "simple" cross-origin request). These routes sit outside /api, so they refuse a NUL
  * character themselves.
  */
-export const publicJson: [RequestHandler, RequestHandler] = [express.json({ limit: '64kb', type: ['application/json', 'application/*+json', 'text/plain'] }), refuseNul()];
+export const publicJson: [RequestHandler, RequestHandler] = [express.json({ limit: '64kb', type: ['application/json', 'application/*+json', 'text/plain'], verify: refuseDeepJson }), refuseNul()];
 
 export async function chatbotByKey(deps: Pick<ChatDeps, 'db'>, key: string): Promise<ChatbotRow> {
   const bot = await deps.db.selectFrom('chatbots').selectAll().where('public_key', '=', key).executeTakeFirst();

@@ -11,7 +11,7 @@ import { destinationOut, type DestinationOut } from './destinations.service.ts';
 import type { ReadOptions, ResourceService } from './resource-routes.ts';
 import { RulesSchema, type Rule } from './rules.ts';
 import { sourceOut, type SourceOut } from './sources.service.ts';
-import { decodeBody } from './body.ts';
+import { bodyForReading } from './body.ts';
 import { resolveTransformationRules } from '../transformations/transformations.service.ts';
 
 // "source_id or source.id" and "destination_id or destination.id" (seed 002).
@@ -225,7 +225,7 @@ export function connectionsService(deps: Deps): ConnectionsService {
         .limit(1)
         .executeTakeFirst();
       if (!req) throw notFound('Input for connection', id);
-      return { request_id: req.id, headers: req.headers, query: req.query, path: req.path, body: decodeBody(req.body, req.content_type), created_at: req.created_at };
+      return { request_id: req.id, headers: req.headers, query: req.query, path: req.path, body: bodyForReading(req.body, req.content_type), created_at: req.created_at };
     },
   };
 }

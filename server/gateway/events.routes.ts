@@ -6,7 +6,7 @@ import { listParams, paginate } from '../core/pagination.ts';
 import { idParam, query } from '../core/validate.ts';
 import type { AttemptRow, EventRow } from '../db/schema.ts';
 import type { Deps } from '../deps.ts';
-import { decodeBody } from './body.ts';
+import { bodyForReading } from './body.ts';
 import { applyEventFilters, eventFilterQuery, toEventFilter } from './log-filters.ts';
 
 export const EVENT_COLUMNS = [
@@ -104,7 +104,7 @@ export function eventsRoutes(deps: Deps): Router {
   r.get('/events/:id', async (req, res) => {
     const ev = await find(authOf(req).workspaceId, idParam(req, 'evt', 'Event'));
     const request = await db.selectFrom('requests').select(['body', 'content_type', 'headers', 'path', 'query']).where('id', '=', ev.request_id).executeTakeFirst();
-    const data = request ? { path: request.path, query: request.query, headers: request.headers, body: decodeBody(request.body, request.content_type) } : null;
+    const data = request ? { path: request.path, query: request.query, headers: request.headers, body: bodyForReading(request.body, request.content_type) } : null;
     res.json(eventOut(ev, data));
   });
 
@@ -153,7 +153,7 @@ export function eventsRoutes(deps: Deps): Router {
       .select(['requests.body', 'requests.content_type'])
       .where('events.id', '=', a.event_id)
       .executeTakeFirst();
-    res.json(attemptOut(a, request ? decodeBody(request.body, request.content_type) : null));
+    res.json(attemptOut(a, request ? bodyForReading(request.body, request.content_type) : null));
   });
   return r;
 }

@@ -2,7 +2,7 @@ import { type Kysely, sql, type Transaction } from 'kysely';
 import type { DB, RequestRow } from '../db/schema.ts';
 import type { Deps } from '../deps.ts';
 import { routeRequest, type Routed } from '../ingest/route-request.ts';
-import { decodeBody } from './body.ts';
+import { bodyForReading } from './body.ts';
 
 export type ReplayableRequest = Pick<RequestRow, 'id' | 'workspace_id' | 'source_id' | 'body' | 'content_type' | 'headers' | 'query' | 'path'>;
 export type PlannedReplay = { request: ReplayableRequest; routed: Routed };
@@ -15,7 +15,7 @@ export type PlannedReplay = { request: ReplayableRequest; routed: Routed };
 export async function planReplay(deps: Pick<Deps, 'routing'>, request: ReplayableRequest): Promise<PlannedReplay | null> {
   const source = await deps.routing.get(request.source_id);
   if (!source) return null;
-  const view = { body: decodeBody(request.body, request.content_type), headers: request.headers, query: request.query, path: request.path };
+  const view = { body: bodyForReading(request.body, request.content_type), headers: request.headers, query: request.query, path: request.path };
   return { request, routed: routeRequest(view, source.routes) };
 }
 

@@ -6,7 +6,7 @@ import { paginate, listParams } from '../core/pagination.ts';
 import { idParam, query } from '../core/validate.ts';
 import type { RequestRow } from '../db/schema.ts';
 import type { Deps } from '../deps.ts';
-import { decodeBody } from './body.ts';
+import { bodyForReading } from './body.ts';
 import { eventOut, EVENT_COLUMNS } from './events.routes.ts';
 import { applyRequestFilters, requestFilterQuery, statusParam, toRequestFilter } from './log-filters.ts';
 import { planReplay, writeReplays } from './request-replay.ts';
@@ -38,7 +38,7 @@ function requestOut(row: RequestSummary, withData: boolean) {
     batch_operation_id: row.batch_operation_id,
     created_at: row.created_at,
     ...(withData && row.body
-      ? { data: { method: row.method, path: row.path, query: row.query, headers: row.headers, body: decodeBody(row.body, row.content_type) } }
+      ? { data: { method: row.method, path: row.path, query: row.query, headers: row.headers, body: bodyForReading(row.body, row.content_type) } }
       : {}),
   };
 }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { AppError } from '../core/errors.ts';
 import type { Deps } from '../deps.ts';
-import { decodeBody } from '../gateway/body.ts';
+import { bodyForReading } from '../gateway/body.ts';
 import type { RequestView } from '../gateway/rules.ts';
 import { APPLICATION_SOURCE_TYPE } from './application-source.ts';
 
@@ -47,7 +47,7 @@ export function sourceSamples(deps: Pick<Deps, 'db' | 'config'>) {
       .executeTakeFirst();
     if (!row) return null;
     return {
-      sample: { headers: row.headers, body: decodeBody(row.body, row.content_type), query: row.query, path: row.path },
+      sample: { headers: row.headers, body: bodyForReading(row.body, row.content_type), query: row.query, path: row.path },
       request_id: row.id,
       received_at: row.created_at,
       raw: { body: row.body, content_type: row.content_type },
