@@ -73,6 +73,8 @@ export type OutboundMessage = {
 export type DeliveryContext = {
   dispatcher: Dispatcher;
   allowPrivateDestinations: boolean;
+  /** Private host:port pairs the operator allows anyway (WIREHUB_ALLOWED_PRIVATE_HOSTS), as `hostKey` writes them. */
+  allowedPrivateHosts?: readonly string[];
   userAgent: string;
   /** The destination delivered to, when the hub delivers (connector unit tests may leave it out). */
   destination?: { id: string; workspaceId: string };

@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { parseHostEntry } from '../connectors/shared/guarded-http.ts';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
@@ -20,6 +21,17 @@ const envSchema = z.object({
     .refine((v) => decodeKey(v) !== null, 'must be 32 bytes, as 64 hex characters or base64')
     .optional(),
   WIREHUB_ALLOW_PRIVATE_DESTINATIONS: bool.default(false),
+  /** host:port pairs on a private network that deliveries may reach anyway (an internal CRM), comma-separated. */
+  WIREHUB_ALLOWED_PRIVATE_HOSTS: z
+    .string()
+    .transform((v, ctx) => {
+      const entries = v.split(/[\s,]+/).filter((e) => e !== '');
+      const keys = entries.map(parseHostEntry);
+      const bad = entries.filter((_, i) => keys[i] === null);
+      if (bad.length) ctx.addIssue({ code: 'custom', message: `must be host:port pairs such as crm.internal:443,10.0.0.5:8080 (not ${bad.join(', ')})` });
+      return keys.filter((k): k is string => k !== null);
+    })
+    .optional(),
   /**
    * Which proxies' X-Forwarded-For to believe, so per-address limits count clients and not the proxy:
    * `true` (any), a hop count, or addresses and subnets (`loopback`, `10.0.0.0/8`), comma-separated.
@@ -109,6 +121,8 @@ export type Config = {
   role: 'all' | 'api' | 'worker';
   secretKey?: Buffer;
   allowPrivateDestinations: boolean;
+  /** Private `host:port` keys deliveries may reach although allowPrivateDestinations is off (see guarded-http.ts). */
+  allowedPrivateHosts: string[];
   trustProxy: TrustProxy;
   demoEnabled: boolean;
   maxBodyBytes: number;
@@ -178,6 +192,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     role: e.WIREHUB_ROLE,
     secretKey: e.WIREHUB_SECRET_KEY ? (decodeKey(e.WIREHUB_SECRET_KEY) ?? undefined) : undefined,
     allowPrivateDestinations: e.WIREHUB_ALLOW_PRIVATE_DESTINATIONS,
+    allowedPrivateHosts: e.WIREHUB_ALLOWED_PRIVATE_HOSTS ?? [],
     trustProxy: e.WIREHUB_TRUST_PROXY ?? false,
     demoEnabled: e.WIREHUB_DEMO ?? !production,
     maxBodyBytes: e.WIREHUB_MAX_BODY_BYTES,

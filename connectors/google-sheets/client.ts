@@ -1,6 +1,7 @@
 import { createHash, createPrivateKey } from 'node:crypto';
 import { auth, sheets, type GlobalOptions, type sheets_v4 } from '@googleapis/sheets';
-import { fetch as undiciFetch, type Dispatcher, type RequestInit as UndiciRequestInit } from 'undici';
+import type { Dispatcher } from 'undici';
+import { noRedirectFetch } from '../shared/guarded-http.ts';
 import { GOOGLE_TOKEN_URL, SHEETS_ROOT_URL, type GoogleSheetsConfig } from './config.ts';
 
 export const SHEETS_SCOPE = 'https://www.googleapis.com/auth/spreadsheets';
@@ -17,15 +18,6 @@ export type SheetsClient = {
   tokenUrl: string;
   rootUrl: string;
 };
-
-/**
- * The client's requests go through the delivery context's dispatcher, which refuses private
- * addresses at connect time (DNS rebinding included) and pools sockets with the other deliveries.
- * undici's own fetch is used: Node 20's global fetch bundles an older undici than our Agent.
- */
-function fetchVia(dispatcher: Dispatcher): typeof fetch {
-  return (input, init) => undiciFetch(input as string | URL, { ...(init as UndiciRequestInit), dispatcher }) as unknown as Promise<Response>;
-}
 
 /**
  * gtoken (under google-auth-library's JWT client) always posts the assertion to Google's own token
@@ -82,7 +74,10 @@ export function sheetsClient(dispatcher: Dispatcher, config: GoogleSheetsConfig)
     keyId: config.credentials.private_key_id,
     scopes: [SHEETS_SCOPE],
     transporterOptions: {
-      fetchImplementation: fetchVia(dispatcher),
+      // The dispatcher refuses private addresses at connect time (DNS rebinding included) and pools
+      // sockets with the other deliveries; without redirect 'manual', a 302 from a configured
+      // api_root_url or token_uri would take gaxios to any address and hand back what it found there.
+      fetchImplementation: noRedirectFetch(dispatcher),
       adapter: tokenUrlAdapter(tokenUrl),
       timeout: REQUEST_TIMEOUT_MS,
       // The hub retries with backoff and records each attempt; hidden retries here would only

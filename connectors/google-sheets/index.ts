@@ -1,4 +1,4 @@
-import { isForbiddenHost } from '../http-webhook/address.ts';
+import { policyOf, privateUrlRefusal, redirectTarget } from '../shared/guarded-http.ts';
 import { MAX_STORED_RESPONSE_BYTES, networkFailure, parseRetryAfter } from '../shared/http-call.ts';
 import type { AttemptRecord, ConnectionTest, Connector, DeliveryContext, DeliveryResult, ErrorCode, OutboundMessage } from '../types.ts';
 import { forgetClient, sheetsClient, type SheetsClient } from './client.ts';
@@ -298,6 +298,11 @@ function classify(err: unknown, client: SheetsClient, config: GoogleSheetsConfig
     const g = googleError(e.response.data);
     const detail = g.message || e.message;
     const retryAfterMs = parseRetryAfter(response.headers['retry-after']);
+    if (status >= 300 && status < 400) {
+      // fetch runs with redirect 'manual': a hop elsewhere is never taken, and Google's APIs do not redirect, so the configured URL is wrong.
+      const who = fromTokenEndpoint ? "Google's token endpoint" : 'Google Sheets';
+      return { retryable: false, errorCode: 'HTTP_STATUS', status, error: `${who} answered with a ${redirectTarget(status, response.headers.location)}`, request: fromTokenEndpoint ? tokenRequest : request, response };
+    }
     if (fromTokenEndpoint) {
       if (status === 429 || status >= 500) {
         return { retryable: true, errorCode: 'HTTP_STATUS', status, retryAfterMs, error: `Google's token endpoint answered ${status}: ${detail}`, request: tokenRequest, response };
@@ -340,11 +345,10 @@ function classify(err: unknown, client: SheetsClient, config: GoogleSheetsConfig
 }
 
 function privateAddressRefusal(ctx: DeliveryContext, config: GoogleSheetsConfig, request: RequestRecord): Failure | null {
-  if (ctx.allowPrivateDestinations) return null;
-  // Sockets to IP literals skip DNS, so the dispatcher's lookup guard never sees them.
+  // Refused here with a clear message; the dispatcher refuses again when the socket is opened (DNS included).
   for (const url of [config.api_root_url ?? SHEETS_ROOT_URL, config.credentials.token_uri ?? GOOGLE_TOKEN_URL]) {
-    const host = new URL(url).hostname;
-    if (isForbiddenHost(host)) return { retryable: false, errorCode: 'PRIVATE_ADDRESS', error: `${host} is a private address; requests to it are refused`, request };
+    const refused = privateUrlRefusal(policyOf(ctx), url);
+    if (refused) return { retryable: false, errorCode: 'PRIVATE_ADDRESS', error: `${refused}; requests to it are refused`, request };
   }
   return null;
 }

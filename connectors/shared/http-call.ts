@@ -1,5 +1,5 @@
 import { request } from 'undici';
-import { isForbiddenHost } from '../http-webhook/address.ts';
+import { policyOf, privateUrlRefusal, redirectTarget } from './guarded-http.ts';
 import { maskHeaders } from './secret-headers.ts';
 import type { DeliveryContext, DeliveryResult, ErrorCode } from '../types.ts';
 
@@ -31,11 +31,9 @@ export async function httpCall(ctx: DeliveryContext, call: HttpCall, opts: { fin
   };
   const started = performance.now();
   const elapsed = () => Math.round(performance.now() - started);
-  const host = new URL(call.url).hostname;
-  // Sockets to IP literals skip DNS, so the dispatcher's lookup guard never sees them.
-  if (!ctx.allowPrivateDestinations && isForbiddenHost(host)) {
-    return fail(req, elapsed(), 'PRIVATE_ADDRESS', `${host} is a private address; deliveries to it are refused`, false);
-  }
+  // Refused here with a clear message; the dispatcher refuses again when the socket is opened (DNS included).
+  const refused = privateUrlRefusal(policyOf(ctx), call.url);
+  if (refused) return fail(req, elapsed(), 'PRIVATE_ADDRESS', `${refused}; deliveries to it are refused`, false);
   try {
     const res = await request(call.url, {
       method: call.method as 'POST',
@@ -73,7 +71,8 @@ export function statusResult(
     retryable: !final,
     status,
     errorCode: 'HTTP_STATUS',
-    error: status >= 300 && status < 400 ? `redirect (${status}) not followed` : `receiver answered ${status}`,
+    // Redirects are never followed: the next hop could be anything, 169.254.169.254 included.
+    error: status >= 300 && status < 400 ? redirectTarget(status, response.headers.location) : `receiver answered ${status}`,
     retryAfterMs: parseRetryAfter(response.headers['retry-after']),
     gone: status === 410,
     request,

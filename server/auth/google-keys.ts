@@ -1,4 +1,5 @@
 import { createPublicKey, type JsonWebKey } from 'node:crypto';
+import { operatorFetch } from '../../connectors/shared/guarded-http.ts';
 import { AppError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 
@@ -57,7 +58,8 @@ export class GoogleSigningKeys {
   private async fetchKeys(): Promise<SigningKeys> {
     let res: Response;
     try {
-      res = await fetch(this.url, { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS), headers: { accept: 'application/json' } });
+      // A redirect is refused (!res.ok below), not followed: the keys come from the configured URL or not at all.
+      res = await operatorFetch(this.url, { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS), headers: { accept: 'application/json' } });
     } catch (err) {
       this.log.warn({ err, url: this.url }, 'fetching Google signing keys failed');
       throw unavailable();

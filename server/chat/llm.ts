@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { operatorFetch } from '../../connectors/shared/guarded-http.ts';
 import type { Config } from '../config.ts';
 import type { Logger } from '../core/logger.ts';
 import type { RankedEntry } from './retrieval.ts';
@@ -25,7 +26,8 @@ export async function llmReply(
     `You are the customer-service assistant of "${input.chatbotName}". Answer the visitor briefly and politely, ` +
     `using only the knowledge-base entries below. If they do not answer the question, say you are not sure and offer to put the visitor in touch with a person.\n\n${context}`;
   try {
-    const res = await fetch(`${llm.baseUrl}/chat/completions`, {
+    // The operator's own host, and nothing it redirects to.
+    const res = await operatorFetch(`${llm.baseUrl}/chat/completions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${llm.apiKey}` },
       body: JSON.stringify({

@@ -23,7 +23,7 @@ export type DeliveryReport = {
   response: { status: number; headers: Record<string, string>; body: string } | null;
 };
 
-let dispatcher: { open: boolean; agent: Agent } | null = null;
+let dispatcher: { policy: string; agent: Agent } | null = null;
 // One recorder per database: it counts recordings to trim a busy mock, which a fresh one per call never would.
 const recorders = new WeakMap<Deps['db'], MockApiRecorder>();
 /**
@@ -31,8 +31,9 @@ const recorders = new WeakMap<Deps['db'], MockApiRecorder>();
  * delivery to a MOCK_API destination is recorded there, as a real receiver would have seen it.
  */
 export function apiDeliveryContext(deps: Pick<Deps, 'config' | 'db'>, destination?: DeliveryContext['destination']): DeliveryContext {
-  const open = deps.config.allowPrivateDestinations;
-  if (dispatcher?.open !== open) dispatcher = { open, agent: createDispatcher(deps.config, 16) };
+  // Hubs with different address policies (tests run several in one process) must not share the agent.
+  const policy = JSON.stringify([deps.config.allowPrivateDestinations, deps.config.allowedPrivateHosts]);
+  if (dispatcher?.policy !== policy) dispatcher = { policy, agent: createDispatcher(deps.config, 16) };
   let mockApi = recorders.get(deps.db);
   if (!mockApi) recorders.set(deps.db, (mockApi = mockApiRecorder(deps.db)));
   return deliveryContext(deps.config, dispatcher.agent, { destination, mockApi });

@@ -1,19 +1,23 @@
-import { Agent } from 'undici';
-import { publicOnlyLookup } from '../../connectors/http-webhook/address.ts';
+import type { Agent } from 'undici';
+import { guardedAgent } from '../../connectors/shared/guarded-http.ts';
 import type { DeliveryContext } from '../../connectors/types.ts';
 import type { Config } from '../config.ts';
 import { VERSION } from '../version.ts';
 
-/** A pooled HTTP agent whose DNS lookups refuse private addresses unless the operator allows them. */
-export function createDispatcher(config: Pick<Config, 'allowPrivateDestinations'>, connections: number): Agent {
-  return new Agent({
-    connections,
-    keepAliveTimeout: 10_000,
-    connect: config.allowPrivateDestinations ? {} : { lookup: publicOnlyLookup as never },
-  });
+type AddressConfig = Pick<Config, 'allowPrivateDestinations' | 'allowedPrivateHosts'>;
+
+/** A pooled HTTP agent that refuses private addresses when it connects, unless the operator allows them. */
+export function createDispatcher(config: AddressConfig, connections: number): Agent {
+  return guardedAgent({ allowPrivate: config.allowPrivateDestinations, allowedPrivateHosts: config.allowedPrivateHosts }, connections);
 }
 
 /** `destination` and `mockApi` let the built-in MOCK_API receiver record what it is sent. */
-export function deliveryContext(config: Pick<Config, 'allowPrivateDestinations'>, dispatcher: Agent, extra: Pick<DeliveryContext, 'destination' | 'mockApi'> = {}): DeliveryContext {
-  return { dispatcher, allowPrivateDestinations: config.allowPrivateDestinations, userAgent: `Wirehub/${VERSION}`, ...extra };
+export function deliveryContext(config: AddressConfig, dispatcher: Agent, extra: Pick<DeliveryContext, 'destination' | 'mockApi'> = {}): DeliveryContext {
+  return {
+    dispatcher,
+    allowPrivateDestinations: config.allowPrivateDestinations,
+    allowedPrivateHosts: config.allowedPrivateHosts,
+    userAgent: `Wirehub/${VERSION}`,
+    ...extra,
+  };
 }

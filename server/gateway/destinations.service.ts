@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import { connectorFor, connectorTypes } from '../../connectors/index.ts';
-import { isForbiddenHost } from '../../connectors/http-webhook/address.ts';
+import { privateUrlRefusal } from '../../connectors/shared/guarded-http.ts';
 import { httpConnector } from '../../connectors/http-webhook/index.ts';
 import type { Connector } from '../../connectors/types.ts';
 import { mask } from '../core/crypto.ts';
@@ -143,12 +143,12 @@ export function destinationOut(deps: Deps, row: DestinationRow, opts: ReadOption
 
 /** Receivers and vendor base URLs on private networks are refused unless the operator allows them. */
 export function checkDestinationUrls(deps: Pick<Deps, 'config'>, connector: Pick<AnyConnector, 'targetUrls'>, config: DestinationConfig): void {
-  if (deps.config.allowPrivateDestinations) return;
+  const policy = { allowPrivate: deps.config.allowPrivateDestinations, allowedPrivateHosts: deps.config.allowedPrivateHosts };
   for (const { path, url } of connector.targetUrls(config)) {
     if (!url) continue;
-    const host = new URL(url).hostname;
-    if (isForbiddenHost(host)) {
-      throw new AppError(422, 'PRIVATE_DESTINATION', `${host} is a private, loopback or link-local address; Wirehub does not deliver there unless WIREHUB_ALLOW_PRIVATE_DESTINATIONS=true.`, [
+    const refused = privateUrlRefusal(policy, url);
+    if (refused) {
+      throw new AppError(422, 'PRIVATE_DESTINATION', `${refused} (private network, loopback or link-local); Wirehub does not deliver there unless the operator lists its host:port in WIREHUB_ALLOWED_PRIVATE_HOSTS.`, [
         { path: `config.${path}`, message: 'must be a public address' },
       ]);
     }
