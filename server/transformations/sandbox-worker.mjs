@@ -11,7 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { workerData } from 'node:worker_threads';
 import { newQuickJSWASMModuleFromVariant, newVariant, RELEASE_SYNC } from 'quickjs-emscripten';
 
-const { timeoutMs, memoryMiB } = workerData;
+const { timeoutMs, memoryMiB, maxJsonDepth } = workerData;
 
 const PAGE = 64 * 1024;
 /** What the engine itself occupies before any user code (its data, C stack, free heap to start with). */
@@ -180,6 +180,28 @@ const FORMATTER = String.raw`
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 /**
+ * Whether JSON text nests deeper than `limit` (brackets inside strings do not count): one pass, no
+ * parse. The copy of jsonTextNestsDeeper (server/core/json-depth.ts) that this plain-JavaScript
+ * worker can load. The request and the result are wrapped two levels deep in what crosses here.
+ */
+function nestsDeeper(text, limit) {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > limit) return true;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return false;
+}
+const WRAPPING_DEPTH = 2;
+
+/**
  * The parts of the request the handler returned, checked on the host side (the in-engine checks
  * are a courtesy). Parts it left out are not in `patch`: the caller keeps the original ones.
  */
@@ -244,6 +266,9 @@ function runInEngine(task, started) {
   let interrupted = false;
   const fail = (code, message) => ({ ok: false, error: { code, message }, logs, duration_ms: performance.now() - started });
   const outOfMemory = () => fail('MEMORY', `the transformation ran out of memory (${memoryMiB} MiB)`);
+  // Checked here, off the host's event loop. A deep result would overflow the host's JSON.stringify
+  // and structured clone later, where it would read as the destination's failure.
+  if (nestsDeeper(task.inputJson, maxJsonDepth + WRAPPING_DEPTH)) return fail('TOO_DEEP', `the request given to the transformation nests deeper than ${maxJsonDepth} levels`);
 
   const runtime = quickjs.newRuntime();
   // Allocation count only (see loadEngine); kept so a build that can measure blocks enforces it too.
@@ -318,6 +343,7 @@ function runInEngine(task, started) {
         const answerHandle = keep(state.value);
         const json = vm.getString(answerHandle);
         if (Buffer.byteLength(json, 'utf8') > MAX_OUTPUT_BYTES) return fail('TOO_LARGE', `the transformed request is larger than ${MAX_OUTPUT_BYTES / 1024 / 1024} MB`);
+        if (nestsDeeper(json, maxJsonDepth + WRAPPING_DEPTH)) return fail('TOO_DEEP', `the transformed request nests deeper than ${maxJsonDepth} levels`);
         const checked = checkResult(JSON.parse(json));
         if (checked.code) return fail(checked.code, checked.message);
         if (checked.bad) return fail('BAD_RESULT', checked.bad);

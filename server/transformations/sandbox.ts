@@ -7,19 +7,30 @@
  * never blocks the API's event loop. Two deadlines guard a run: QuickJS's interrupt handler (the
  * normal case), and this side's watchdog, which terminates the worker (piscina replaces it) when a
  * single long native operation keeps the engine from asking in time.
+ *
+ * Threads are shared out between teams by a fair queue in front of piscina (see createSandbox), so
+ * one team's flood of slow runs cannot make another team's runs wait for the flood to drain.
  */
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { Piscina } from 'piscina';
+import { MAX_JSON_DEPTH } from '../core/json-depth.ts';
 
 export type SandboxRequest = { headers: Record<string, string>; body: unknown; query: Record<string, unknown>; path: string };
 export type SandboxLog = { level: 'log' | 'info' | 'warn' | 'error' | 'debug'; message: string; at_ms: number };
-export type SandboxErrorCode = 'SYNTAX' | 'NO_HANDLER' | 'THREW' | 'TIMEOUT' | 'MEMORY' | 'BAD_RESULT' | 'TOO_LARGE';
+export type SandboxErrorCode = 'SYNTAX' | 'NO_HANDLER' | 'THREW' | 'TIMEOUT' | 'MEMORY' | 'BAD_RESULT' | 'TOO_LARGE' | 'TOO_DEEP';
 export type SandboxResult =
   | { ok: true; request: SandboxRequest; logs: SandboxLog[]; duration_ms: number }
   | { ok: false; error: { code: SandboxErrorCode; message: string }; logs: SandboxLog[]; duration_ms: number };
-export type SandboxInput = { code: string; env: Record<string, string>; request: SandboxRequest; context?: Record<string, unknown> };
+export type SandboxInput = {
+  code: string;
+  env: Record<string, string>;
+  request: SandboxRequest;
+  context?: Record<string, unknown>;
+  /** Whose run it is: threads are shared out per team. Runs without one share a single queue. */
+  team?: string;
+};
 export interface Sandbox {
   run(input: SandboxInput): Promise<SandboxResult>;
   close(): Promise<void>;
@@ -32,6 +43,7 @@ export type SandboxOptions = {
   graceMs?: number;
   /**
    * How long a run may wait for a thread before run() throws SandboxBusy instead (default 10 s).
+   * The wait is in its own team's queue, so it is the team's own runs that make it long.
    * A delivery holds its event's lease while it waits; waiting longer than the lease would let
    * another worker take the event and deliver it twice. Fast transformations never wait this long.
    */
@@ -47,6 +59,15 @@ export class SandboxBusy extends Error {
 
 /** Input (request, context, env) and output are each capped at this many bytes of JSON. */
 export const SANDBOX_MAX_JSON_BYTES = 5 * 1024 * 1024;
+
+/**
+ * A run that finished within this is fast; a team whose last run was fast and which has had no slow
+ * run for SLOW_MEMORY_MS may use threads beyond its share (see createSandbox).
+ */
+const FAST_RUN_MS = 100;
+const SLOW_MEMORY_MS = 10_000;
+/** Teams whose recent speed is remembered; the least recently seen is forgotten first. */
+const MAX_TEAMS_REMEMBERED = 10_000;
 
 type TaskIn = { code: string; envJson: string; inputJson: string; port: MessagePort };
 type TaskOut =
@@ -69,9 +90,86 @@ export function createSandbox(opts: SandboxOptions = {}): Sandbox {
     idleTimeout: Infinity,
     // The worker is plain JavaScript: no tsx loader needed, whatever started this process.
     execArgv: [],
-    workerData: { timeoutMs, memoryMiB },
+    workerData: { timeoutMs, memoryMiB, maxJsonDepth: MAX_JSON_DEPTH },
   });
   let closed = false;
+  /** How each run still waiting for a thread is refused when the sandbox closes. */
+  const queued = new Set<(error: Error) => void>();
+
+  // The fair queue. Piscina is only handed a run when a thread is free for it, so its own FIFO queue
+  // stays empty; the choice of whose run goes next is made here. Teams with runs waiting are served
+  // round-robin (a team moves to the back of `teams` when served), and a team holds at most `share`
+  // threads while it has no record of being fast: a flood of one-second runs leaves the other
+  // threads to other teams, whose runs then start at once instead of after the flood. A team whose
+  // runs are fast may use the threads nobody else is waiting for (throughput stays that of the whole
+  // pool for the usual single busy team); one slow run takes that away for SLOW_MEMORY_MS, so a team
+  // that turns slow can hold the extra threads for one run's length at most.
+  const share = Math.max(1, Math.ceil(threads / 2));
+  type Waiter = { go: () => void };
+  type TeamQueue = { waiting: Waiter[]; running: number };
+  const teams = new Map<string, TeamQueue>();
+  const speed = new Map<string, { lastMs: number; slowAt: number }>();
+  let busy = 0;
+
+  const mayBorrow = (team: string) => {
+    const s = speed.get(team);
+    return s !== undefined && s.lastMs <= FAST_RUN_MS && performance.now() - s.slowAt > SLOW_MEMORY_MS;
+  };
+
+  function pump(): void {
+    while (busy < threads) {
+      let chosen: string | null = null;
+      let borrower: string | null = null;
+      for (const [team, q] of teams) {
+        if (q.waiting.length === 0) continue;
+        if (q.running < share) {
+          chosen = team;
+          break;
+        }
+        borrower ??= mayBorrow(team) ? team : null;
+      }
+      chosen ??= borrower;
+      if (chosen === null) return;
+      const q = teams.get(chosen) as TeamQueue;
+      const next = q.waiting.shift() as Waiter;
+      q.running++;
+      busy++;
+      teams.delete(chosen);
+      teams.set(chosen, q);
+      next.go();
+    }
+  }
+
+  function enqueue(team: string, waiter: Waiter): void {
+    let q = teams.get(team);
+    if (!q) {
+      q = { waiting: [], running: 0 };
+      teams.set(team, q);
+    }
+    q.waiting.push(waiter);
+    pump();
+  }
+
+  /** A run withdrawn before it got a thread. */
+  function withdraw(team: string, waiter: Waiter): void {
+    const q = teams.get(team);
+    if (!q) return;
+    const at = q.waiting.indexOf(waiter);
+    if (at >= 0) q.waiting.splice(at, 1);
+    if (q.waiting.length === 0 && q.running === 0) teams.delete(team);
+  }
+
+  function release(team: string, ranForMs: number): void {
+    const q = teams.get(team) as TeamQueue;
+    q.running--;
+    busy--;
+    if (q.waiting.length === 0 && q.running === 0) teams.delete(team);
+    const before = speed.get(team);
+    speed.delete(team);
+    speed.set(team, { lastMs: ranForMs, slowAt: ranForMs > FAST_RUN_MS ? performance.now() : (before?.slowAt ?? -Infinity) });
+    if (speed.size > MAX_TEAMS_REMEMBERED) speed.delete(speed.keys().next().value as string);
+    pump();
+  }
 
   async function run(input: SandboxInput): Promise<SandboxResult> {
     if (closed) throw new Error('the transformation sandbox is closed');
@@ -81,23 +179,58 @@ export function createSandbox(opts: SandboxOptions = {}): Sandbox {
       query: input.request.query ?? {},
       path: input.request.path ?? '/',
     };
-    const inputJson = JSON.stringify({ request, context: input.context ?? {} });
-    const envJson = JSON.stringify(input.env ?? {});
+    let inputJson: string;
+    let envJson: string;
+    try {
+      inputJson = JSON.stringify({ request, context: input.context ?? {} });
+      envJson = JSON.stringify(input.env ?? {});
+    } catch (error) {
+      // A body stored before ingest refused deep JSON: the sender's doing, not a failure of the hub.
+      if (error instanceof RangeError) return failed('TOO_DEEP', `the request given to the transformation nests deeper than ${MAX_JSON_DEPTH} levels (or is too large) and cannot be turned into JSON`, 0);
+      throw error;
+    }
     const inputBytes = Buffer.byteLength(inputJson, 'utf8') + Buffer.byteLength(envJson, 'utf8');
     if (inputBytes > SANDBOX_MAX_JSON_BYTES) {
       return failed('TOO_LARGE', `the request given to the transformation is ${mb(inputBytes)} MB of JSON; the limit is ${mb(SANDBOX_MAX_JSON_BYTES)} MB`, 0);
     }
 
-    const { port1, port2 } = new MessageChannel();
+    const team = input.team ?? '';
     const abort = new AbortController();
     let startedAt: number | null = null;
+    let dispatchedAt: number | null = null;
     let watchdog: NodeJS.Timeout | undefined;
     let gaveUp = false;
+    let refuse: (error: Error) => void = () => {};
+    const waiter: Waiter = { go: () => {} };
+    const turn = new Promise<void>((resolve, reject) => {
+      waiter.go = () => {
+        dispatchedAt = performance.now();
+        resolve();
+      };
+      refuse = reject;
+    });
     const waiting = setTimeout(() => {
-      // Still queued: withdrawn (a queued task leaves piscina's queue without touching a worker).
       gaveUp = true;
-      abort.abort();
+      if (dispatchedAt === null) {
+        withdraw(team, waiter);
+        refuse(new SandboxBusy(1000));
+      } else {
+        // Handed to piscina but not started (a terminated worker being replaced): withdrawn from there.
+        abort.abort();
+      }
     }, maxWaitMs);
+    queued.add(refuse);
+    enqueue(team, waiter);
+    try {
+      await turn;
+    } catch (error) {
+      clearTimeout(waiting);
+      throw error;
+    } finally {
+      queued.delete(refuse);
+    }
+
+    const { port1, port2 } = new MessageChannel();
     // Armed when the worker starts the run, not when it is queued: waiting for a thread is not the user's time.
     port1.once('message', () => {
       clearTimeout(waiting);
@@ -123,6 +256,7 @@ export function createSandbox(opts: SandboxOptions = {}): Sandbox {
       clearTimeout(waiting);
       clearTimeout(watchdog);
       port1.close();
+      release(team, performance.now() - (startedAt ?? dispatchedAt ?? performance.now()));
     }
   }
 
@@ -131,6 +265,7 @@ export function createSandbox(opts: SandboxOptions = {}): Sandbox {
     async close() {
       if (closed) return;
       closed = true;
+      for (const refuse of queued) refuse(new Error('the transformation sandbox is closed'));
       await pool.destroy();
     },
   };

@@ -9,6 +9,9 @@ import type { Sandbox, SandboxRequest, SandboxResult } from './sandbox.ts';
 /** A saved transformation as the sandbox needs it; `version` is its updated_at as PostgreSQL prints it. */
 export type LoadedTransformation = { id: string; workspace_id: string; name: string; code: string; env: Record<string, string>; version: string };
 
+/** What the code sees as its second argument (besides env); team_id also says whose queue the run waits in. */
+export type RunContext = { team_id: string } & Record<string, unknown>;
+
 /** Where a run came from, stored with its execution. */
 export type RunOrigin = { event_id?: string | null; request_id?: string | null; connection_id?: string | null };
 
@@ -22,6 +25,9 @@ export function storedRequest(request: SandboxRequest): unknown {
 }
 
 const masked = (request: SandboxRequest): SandboxRequest => ({ ...request, headers: maskHeaders(request.headers) });
+
+/** An input the sandbox refused for its depth could overflow the serialising below (and PostgreSQL's jsonb): its body is left out. */
+const tooDeep = (result: SandboxResult) => !result.ok && result.error.code === 'TOO_DEEP';
 
 /** What one run leaves behind; the delivery engine writes these with its batch of outcomes. */
 export function executionRow(t: Pick<LoadedTransformation, 'id' | 'workspace_id'>, input: SandboxRequest, result: SandboxResult, origin: RunOrigin = {}): NewTransformationExecution {
@@ -38,7 +44,7 @@ export function executionRow(t: Pick<LoadedTransformation, 'id' | 'workspace_id'
     // An execution is a log: no credential in clear (the inbound one, or one the code added from its
     // variables), and no NUL, which PostgreSQL refuses and a sender or the code can put anywhere.
     logs: JSON.stringify(withoutNul(result.logs)),
-    original: JSON.stringify(withoutNul(storedRequest(masked(input)))),
+    original: JSON.stringify(withoutNul(storedRequest(masked(tooDeep(result) ? { ...input, body: null } : input)))),
     transformed: result.ok ? JSON.stringify(withoutNul(storedRequest(masked(result.request)))) : null,
     duration_ms: Math.round(result.duration_ms),
     created_at: new Date(),
@@ -76,8 +82,9 @@ export class TransformationRunner {
     return t;
   }
 
-  run(t: Pick<LoadedTransformation, 'code' | 'env'>, request: SandboxRequest, context: Record<string, unknown> = {}): Promise<SandboxResult> {
-    return this.deps.sandbox.run({ code: t.code, env: t.env, request, context });
+  /** The run waits in its team's queue (context.team_id), so another team's flood does not hold it up. */
+  run(t: Pick<LoadedTransformation, 'code' | 'env'>, request: SandboxRequest, context: RunContext): Promise<SandboxResult> {
+    return this.deps.sandbox.run({ code: t.code, env: t.env, request, context, team: context.team_id });
   }
 }
 
