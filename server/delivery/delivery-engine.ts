@@ -221,12 +221,20 @@ export class DeliveryEngine {
         result = { ok: false, retryable: false, errorCode: 'TRANSFORMATION_FAILED', error: err.message, request, durationMs };
       } else if (err instanceof MappingError || err instanceof SyntaxError) {
         result = payloadFailure(err, target, started);
+      } else if (err instanceof RangeError) {
+        // A stack overflow or an over-long string, in the shaper or a connector serialising the payload
+        // (a deep body stored before ingest refused it): the payload's doing, and a retry ends the same.
+        result = payloadFailure(new Error(`the payload nests too deeply or is too large to be serialised (${err.message})`), target, started);
       } else {
         // A connector throws only on a bug; record it as a failed attempt rather than lose the event.
         this.deps.log.error({ err, eventId: ev.id }, 'connector failed unexpectedly');
         result = { ok: false, retryable: true, errorCode: 'NETWORK', error: `internal error: ${(err as Error).message}`, request, durationMs };
       }
     }
+    // Refused before anything reached the receiver (by the shaping or by the connector itself): says
+    // nothing of the receiver's health, and a sender must not be able to disable a destination by
+    // sending bodies it knows will be refused.
+    if (!result.ok && result.errorCode === 'PAYLOAD' && !result.response) notDestination = true;
     const attemptNumber = ev.attempts + 1;
     const attempt: NewAttempt = {
       id: newId('atm'),
