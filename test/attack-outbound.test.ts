@@ -8,6 +8,8 @@ import { randomBytes } from 'node:crypto';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GoogleSigningKeys } from '../server/auth/google-keys.ts';
+import { llmReply } from '../server/chat/llm.ts';
+import { loadConfig } from '../server/config.ts';
 import { createLogger } from '../server/core/logger.ts';
 import { createDispatcher } from '../server/delivery/dispatcher.ts';
 import { startFakeGoogleSheets, type FakeGoogleSheets } from './support/fakes/google-sheets.ts';
@@ -242,5 +244,23 @@ describe("operator-configured URLs (Google's signing keys, the LLM) are fetched 
     const keys = new GoogleSigningKeys(`${evil.url}/oauth2/v1/certs`, createLogger('silent'));
     await expect(keys.lookup('kid')).rejects.toMatchObject({ status: 503, code: 'SERVICE_UNAVAILABLE' });
     expect(secret.received).toHaveLength(0);
+  });
+
+  it('an LLM base URL that answers 302 gets no reply written from what it pointed at (the knowledge base answers instead)', async () => {
+    const reply = await llmReply({ baseUrl: evil.url, apiKey: 'sk-test', model: 'm' }, createLogger('silent'), { chatbotName: 'Bot', message: 'hi', entries: [] });
+    expect(reply).toBeNull();
+    expect(evil.received.some((r) => r.url === '/chat/completions')).toBe(true);
+    expect(secret.received).toHaveLength(0);
+  });
+});
+
+describe('WIREHUB_ALLOWED_PRIVATE_HOSTS', () => {
+  it('takes host:port pairs, spelled as the URL parser spells them, and refuses anything else at start-up', () => {
+    const c = loadConfig({ WIREHUB_ALLOWED_PRIVATE_HOSTS: 'crm.corp.internal:443, 0x7f.1:8080,[FD00::5]:80' });
+    expect(c.allowedPrivateHosts).toEqual(['crm.corp.internal:443', '127.0.0.1:8080', '[fd00::5]:80']);
+    expect(loadConfig({}).allowedPrivateHosts).toEqual([]);
+    for (const bad of ['10.0.0.5', 'http://10.0.0.5:80', '10.0.0.5:0', '10.0.0.5:99999', 'a:b:c']) {
+      expect(() => loadConfig({ WIREHUB_ALLOWED_PRIVATE_HOSTS: bad }), bad).toThrow(/WIREHUB_ALLOWED_PRIVATE_HOSTS: must be host:port pairs/);
+    }
   });
 });
