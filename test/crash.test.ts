@@ -1,13 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Agent, request } from 'undici';
 import { inject } from 'vitest';
 import { waitFor } from './support/hub.ts';
+import { call, childEnv, freePort, killHard, startChildHub as startHub, tail, type ChildHub as Hub } from './support/child-hub.ts';
 import { startReceiver } from './support/receiver.ts';
 
 /**
@@ -24,77 +23,8 @@ const CONCURRENCY = 32;
 // on the embedded database they are freed at start-up. Leave room for both.
 const RECOVERY_DEADLINE_MS = 120_000;
 
-const ROOT = path.resolve(import.meta.dirname, '..');
-
-type Hub = { child: ChildProcess; url: string; output: string[]; exited: Promise<number | null> };
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-function tail(lines: string[], n = 40): string {
-  return lines.slice(-n).join('').trimEnd();
-}
-
-/** Starts `node --import tsx server/main.ts` with exactly the given environment and waits for health. */
-async function startHub(env: Record<string, string>, port: number): Promise<Hub> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const output: string[] = [];
-  const keep = (chunk: Buffer) => {
-    output.push(chunk.toString());
-    if (output.length > 500) output.splice(0, output.length - 500);
-  };
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  let dead = false;
-  void exited.then(() => (dead = true));
-
-  const url = `http://127.0.0.1:${port}`;
-  await waitFor(
-    async () => {
-      if (dead) throw new Error(`wirehub exited during start-up (code ${child.exitCode}, signal ${child.signalCode}):\n${tail(output)}`);
-      try {
-        const res = await fetch(`${url}/api/health`, { signal: AbortSignal.timeout(2000) });
-        await res.body?.cancel();
-        return res.status === 200;
-      } catch {
-        return false;
-      }
-    },
-    60_000,
-    'wirehub to answer /api/health',
-  );
-  return { child, url, output, exited };
-}
-
-async function killHard(hub: Hub | undefined): Promise<void> {
-  if (!hub || hub.child.exitCode !== null || hub.child.signalCode !== null) return;
-  hub.child.kill('SIGKILL');
-  await hub.exited;
-}
-
-async function call<T>(url: string, method: string, body: unknown, token?: string): Promise<T> {
-  const res = await fetch(url, {
-    method,
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify(body),
-  });
-  const json = (await res.json()) as T;
-  if (res.status !== 201 && res.status !== 200) throw new Error(`${method} ${url}: ${res.status} ${JSON.stringify(json)}`);
-  return json;
-}
-
 describe('crash test: kill -9 mid-stream loses no acknowledged request', () => {
   const databaseUrl = inject('databaseUrl');
-  const templateDir = inject('templateDir');
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'wirehub-crash-'));
   const schema = `crash_${randomBytes(6).toString('hex')}`;
   let env: Record<string, string>;
@@ -106,18 +36,7 @@ describe('crash test: kill -9 mid-stream loses no acknowledged request', () => {
   beforeAll(async () => {
     receiver = await startReceiver();
     port = await freePort();
-    // Built from scratch, so nothing from this process (DATABASE_URL above all) leaks into the child.
-    env = {
-      PATH: process.env.PATH ?? '/usr/bin:/bin',
-      HOME: process.env.HOME ?? os.homedir(),
-      TMPDIR: os.tmpdir(),
-      PORT: String(port),
-      LOG_LEVEL: 'warn',
-      WIREHUB_ALLOW_PRIVATE_DESTINATIONS: 'true',
-      WIREHUB_DATA_DIR: dataDir,
-      ...(databaseUrl ? { DATABASE_URL: databaseUrl, WIREHUB_DB_SCHEMA: schema } : {}),
-    };
-    if (!databaseUrl && templateDir) fs.cpSync(path.join(templateDir, 'pg'), path.join(dataDir, 'pg'), { recursive: true });
+    env = childEnv({ port, dataDir, schema });
     hub = await startHub(env, port);
 
     const api = `${hub.url}/api/v1`;

@@ -744,6 +744,16 @@ const migrations: Record<string, Migration> = {
       `.execute(db);
     },
   },
+  '015_poison_events': {
+    async up(db) {
+      await sql`
+        -- Claims since the last recorded outcome. A delivery that kills or stalls its worker never
+        -- records one, so the count climbs with every restart; at POISON_CLAIMS the event is
+        -- quarantined instead of claimed again (delivery-engine.ts). Not indexed: claims stay HOT.
+        ALTER TABLE events ADD COLUMN claims smallint NOT NULL DEFAULT 0;
+      `.execute(db);
+    },
+  },
 };
 
 export async function migrateToLatest(db: Kysely<any>, schema?: string): Promise<void> {

@@ -152,6 +152,8 @@ export interface EventsTable {
   attempts: Generated<number>;
   next_attempt_at: NullableTimestamp;
   lease_until: NullableTimestamp;
+  /** Claims since the last recorded outcome (poison-event detection). */
+  claims: Generated<number>;
   pending_trigger: Generated<AttemptTrigger>;
   last_attempt_at: NullableTimestamp;
   response_status: number | null;

@@ -20,6 +20,12 @@ import { createDispatcher, deliveryContext } from './dispatcher.ts';
 import { MappingError } from '../hub/mappings.ts';
 import { mockApiRecorder } from '../gateway/mock-api.service.ts';
 const SHORT_RETRY_MS = 1000;
+/**
+ * An event claimed this many times without an outcome was being delivered each time its worker
+ * died or hung (an outcome is written within milliseconds of a delivery ending, failed or not).
+ * Claimed once more it would take the next worker down too, so it is failed instead.
+ */
+export const POISON_CLAIMS = 3;
 
 /** One claimed event with everything needed to deliver it, read in the same statement that leases it. */
 export type ClaimedEvent = {
@@ -35,6 +41,8 @@ export type ClaimedEvent = {
   destination_id: string;
   lane: number;
   attempts: number;
+  /** Claims since the last recorded outcome, this one included. */
+  claims: number;
   pending_trigger: AttemptTrigger;
   body: Buffer;
   content_type: string | null;
@@ -122,10 +130,11 @@ export class DeliveryEngine {
         FOR UPDATE SKIP LOCKED
       ), due AS (SELECT id FROM fresh UNION ALL SELECT id FROM bulk)
       UPDATE events e
-      SET lease_until = now() + make_interval(secs => (COALESCE((d.config->>'timeout_ms')::int, 10000) + 15000) / 1000.0)
+      SET lease_until = now() + make_interval(secs => (COALESCE((d.config->>'timeout_ms')::int, 10000) + 15000) / 1000.0),
+        claims = e.claims + 1
       FROM due, requests r, connections c, destinations d, sources s
       WHERE e.id = due.id AND r.id = e.request_id AND c.id = e.connection_id AND d.id = e.destination_id AND s.id = e.source_id
-      RETURNING e.id, e.workspace_id, e.request_id, e.connection_id, e.destination_id, e.lane, e.attempts, e.pending_trigger,
+      RETURNING e.id, e.workspace_id, e.request_id, e.connection_id, e.destination_id, e.lane, e.attempts, e.pending_trigger, e.claims,
         r.body, r.content_type, c.rules, c.paused_at, c.disabled_at AS connection_disabled_at, c.updated_at AS connection_updated_at,
         s.type AS source_type,
         CASE WHEN s.type <> 'APPLICATION' AND (c.rules @> '[{"type":"transform"}]' OR c.rules @> '[{"type":"transformation"}]')
@@ -179,6 +188,7 @@ export class DeliveryEngine {
       trigger: ev.pending_trigger,
       failuresBefore: ev.consecutive_failures,
     };
+    if (ev.claims > POISON_CLAIMS) return this.push(quarantined(ev, base));
     if (ev.paused_at || ev.connection_disabled_at || ev.destination_disabled_at) {
       return this.push({ ...base, status: 'HOLD', attempted: false, nextAttemptAt: null, responseStatus: null, errorCode: null });
     }
@@ -365,6 +375,7 @@ export class DeliveryEngine {
           attempts = e.attempts + CASE WHEN v.attempted THEN 1 ELSE 0 END,
           next_attempt_at = v.next_at,
           lease_until = NULL,
+          claims = 0,
           pending_trigger = CASE WHEN v.attempted THEN 'automatic' ELSE e.pending_trigger END,
           last_attempt_at = CASE WHEN v.attempted THEN now() ELSE e.last_attempt_at END,
           response_status = CASE WHEN v.attempted THEN v.resp ELSE e.response_status END,
@@ -450,6 +461,44 @@ export class DeliveryEngine {
     await this.flush();
     await this.dispatcher.close();
   }
+}
+
+/** The rules that run code at delivery, named so the owner knows what to look at. */
+function deliveryLogic(rules: Rule[]): string {
+  const parts = rules.flatMap((r, i) => {
+    if (r.type === 'transformation') return [`rules.${i}: the transformation ${r.transformation_id ?? ''}`];
+    if (r.type === 'transform') return [`rules.${i}: the transform rule${r.expression ? "'s expression" : ''}${r.mappings ? ` and its ${r.mappings.length} mappings` : ''}`];
+    if (r.type === 'filter') return [`rules.${i}: a filter`];
+    return [];
+  });
+  return parts.length ? parts.join('; ') : 'no rule of its own runs code: the destination connector itself';
+}
+
+function quarantined(ev: ClaimedEvent, base: Pick<Outcome, 'eventId' | 'destinationId' | 'lane' | 'trigger' | 'failuresBefore'>): Outcome {
+  const now = new Date();
+  const message = `quarantined: its delivery was interrupted ${ev.claims - 1} times in a row (the worker stopped or hung while delivering it), so it is not tried again automatically. What runs for it: ${deliveryLogic(ev.rules)}. Fix that, then retry the event.`;
+  const attempt: NewAttempt = {
+    id: newId('atm'),
+    workspace_id: ev.workspace_id,
+    event_id: ev.id,
+    destination_id: ev.destination_id,
+    attempt_number: ev.attempts + 1,
+    trigger: ev.pending_trigger,
+    status: 'FAILED',
+    request_method: 'POST',
+    request_url: typeof ev.destination_config.url === 'string' ? ev.destination_config.url : ev.destination_type,
+    request_headers: '{}',
+    response_status: null,
+    response_headers: null,
+    response_body: null,
+    duration_ms: 0,
+    error_code: 'QUARANTINED',
+    error_message: message,
+    request_body: null,
+    record_id: null,
+    created_at: now,
+  };
+  return { ...base, status: 'FAILED', attempted: true, nextAttemptAt: null, responseStatus: null, errorCode: 'QUARANTINED', attempt, ok: false, error: message, notDestination: true };
 }
 
 /** Turns delivery events into ignored ones (see filteredOutcome), keeping their requests' counts right. */
