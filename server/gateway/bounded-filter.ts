@@ -16,16 +16,17 @@ import { SafeRegExp } from '../core/safe-regex.ts';
  * - with `$regex` matched by RE2 (linear time, bounded text: safe-regex.ts);
  * - within limits on its size and its lists (`$in` ≤ 1,000 values, `$all` ≤ 20);
  * - against a deadline: every operator call checks the clock, and an evaluation past
- *   BUDGET_MS throws FilterLimit. Evaluation is synchronous, so one deadline per process
+ *   BUDGET_MS throws FilterFailed. Evaluation is synchronous, so one deadline per process
  *   is enough: nothing else runs while a filter does.
  */
 export const FILTER_LIMITS = { maxJsonBytes: 16_384, maxDepth: 32, maxIn: 1000, maxAll: 20, budgetMs: 50 };
 
-export class FilterLimit extends Error {}
+/** A filter that could not be evaluated (over its deadline, a regex over its text budget, a value too deep). */
+export class FilterFailed extends Error {}
 
 let deadline = Infinity;
 function tick(): void {
-  if (deadline !== Infinity && performance.now() > deadline) throw new FilterLimit(`the filter ran for more than ${FILTER_LIMITS.budgetMs} ms`);
+  if (deadline !== Infinity && performance.now() > deadline) throw new FilterFailed(`the filter ran for more than ${FILTER_LIMITS.budgetMs} ms`);
 }
 
 const QUERY_ALLOWED = ['$eq', '$ne', '$gt', '$gte', '$lt', '$lte', '$in', '$nin', '$and', '$or', '$nor', '$not', '$exists', '$type', '$regex', '$mod', '$expr', '$all', '$elemMatch', '$size'] as const;
@@ -115,6 +116,8 @@ export function boundedQuery(criteria: Record<string, unknown>): BoundedQuery {
     if (outer === Infinity) deadline = performance.now() + FILTER_LIMITS.budgetMs;
     try {
       return query.test(doc as Record<string, unknown>);
+    } catch (err) {
+      throw err instanceof FilterFailed ? err : new FilterFailed((err as Error).message);
     } finally {
       deadline = outer;
     }

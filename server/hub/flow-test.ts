@@ -28,6 +28,7 @@ import {
 import { configEvents, crmPropertyMap, existingDestination, invalidFlow, mappingsOf, planRules, testedWebhookTarget, vendorTarget, type Detail } from './flow-objects.ts';
 import { renderBody, type RenderConfig } from './flow-render.ts';
 import { compileExpression, MappingError } from './mappings.ts';
+import { FilterFailed } from '../gateway/bounded-filter.ts';
 import type { PublishedEvent } from './publish.service.ts';
 import { recentEvents, sampleEvent } from './sample-event.ts';
 import { sourceProblem, sourceSamples } from './source-sample.ts';
@@ -289,7 +290,7 @@ export function flowTester(deps: Deps) {
         const shape: Shape = from ? (shapes.get(from) as Shape) : { map: null };
         const current = await dataAt(ws, start, shape);
         const result = await step(ws, node, start, current, shape).catch((err: unknown): { result: NodeResult; shape: Shape } => {
-          if (err instanceof MappingError) return { result: { status: 'error', input: current, message: err.message }, shape };
+          if (err instanceof MappingError || err instanceof FilterFailed) return { result: { status: 'error', input: current, message: err.message }, shape };
           throw err;
         });
         nodes[node.id] = result.result;
