@@ -130,6 +130,29 @@ describe('public endpoints and logs (issue 12)', () => {
       expect(full.original.body).toEqual({ note: 'n\uFFFD' });
       expect(full.transformed.body).toEqual({ note: 'n\uFFFD', added: 'a\uFFFDb' });
     });
+
+    it("a receiver's answer with a NUL is kept in the attempt, and the delivery's outcome with it", async () => {
+      const answering = await startReceiver(() => ({ status: 200, headers: { 'x-odd': 'fine' }, body: `ok${NUL}done` }));
+      try {
+        const src = (await api('post', '/sources').send({ name: 'nul-answer' })).body.id as string;
+        const des = await api('post', '/destinations').send({ name: 'nul-answerer', config: { url: `${answering.url}/hook` } });
+        await connect('nul-answer', src, des.body.id);
+        const res = await hub.api('post', `/e/${src}`).send({ a: 1 });
+        const [event] = await waitFor(async () => {
+          const events = await eventsOf(res.body.request_id);
+          return events.length > 0 && events;
+        }, 10_000, 'the event');
+        const done = await waitFor(async () => {
+          const e = (await api('get', `/events/${event.id}`)).body as { status: string };
+          return e.status === 'SUCCESSFUL' && e;
+        }, 15_000, 'a successful delivery');
+        expect(done.status).toBe('SUCCESSFUL');
+        const attempt = (await api('get', `/attempts?event_id=${event.id}`)).body.models[0];
+        expect(attempt.response.body).toBe('ok\uFFFDdone');
+      } finally {
+        await answering.close();
+      }
+    });
   });
 
   describe('credentials in the logs', () => {

@@ -6,6 +6,7 @@ import type { Connector, DeliveryContext, DeliveryResult } from '../../connector
 
 type AnyConnector = Connector<z.ZodType>;
 import { newId } from '../core/ids.ts';
+import { withoutNul } from '../core/nul.ts';
 import type { AttemptTrigger, DB, EventStatus, NewAttempt, NewTransformationExecution } from '../db/schema.ts';
 import type { Deps } from '../deps.ts';
 import { deleteDestination, destinationConfig } from '../gateway/destinations.service.ts';
@@ -256,14 +257,16 @@ export class DeliveryEngine {
       status: result.ok ? 'SUCCESSFUL' : 'FAILED',
       request_method: result.request.method,
       request_url: result.request.url,
-      request_headers: JSON.stringify(result.request.headers),
+      // A receiver's answer (or a transformation's text body) may carry a NUL, which PostgreSQL refuses
+      // in text and jsonb: unescaped, it would fail this whole batch of outcomes, again at every retry.
+      request_headers: JSON.stringify(withoutNul(result.request.headers)),
       response_status: result.response?.status ?? null,
-      response_headers: result.response ? JSON.stringify(result.response.headers) : null,
-      response_body: result.response?.body ?? null,
+      response_headers: result.response ? JSON.stringify(withoutNul(result.response.headers)) : null,
+      response_body: withoutNul(result.response?.body ?? null),
       duration_ms: result.durationMs,
       error_code: result.ok ? null : result.errorCode,
-      error_message: result.ok ? null : result.error,
-      request_body: result.request.body ?? (shaped?.transformed ? shaped.body.toString('utf8') : null),
+      error_message: result.ok ? null : withoutNul(result.error),
+      request_body: withoutNul(result.request.body ?? (shaped?.transformed ? shaped.body.toString('utf8') : null)),
       record_id: result.recordId ?? null,
       created_at: started,
     };
