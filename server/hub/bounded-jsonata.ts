@@ -40,34 +40,40 @@ const limit = (message: string): never => {
 };
 
 type Meter = { spent: number; sliceStart: number; steps: number };
-const ENTRY = Symbol.for('jsonata.__evaluate_entry');
 const EXIT = Symbol.for('jsonata.__evaluate_exit');
 /** Every frame of one evaluation shares its `base`; a binding would be visible to (and rebindable by) the expression. */
 type Env = { base: object };
 const meters = new WeakMap<object, Meter>();
+// Steps of one evaluation mostly follow each other: the last one looked up saves the WeakMap.
+let lastBase: object | null = null;
+let lastMeter: Meter | undefined;
 
 const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-async function onEntry(_expr: unknown, _input: unknown, env: Env): Promise<void> {
-  let meter = meters.get(env.base);
-  if (!meter) meters.set(env.base, (meter = { spent: 0, sliceStart: performance.now(), steps: 0 }));
-  if (++meter.steps % 32 !== 0) return;
-  const now = performance.now();
-  const slice = now - meter.sliceStart;
-  if (meter.spent + slice > LIMITS.cpuBudgetMs) limit(`the expression ran for more than ${LIMITS.cpuBudgetMs} ms`);
-  if (slice >= LIMITS.sliceMs) {
-    meter.spent += slice;
-    await yieldToLoop();
-    meter.sliceStart = performance.now();
-  }
-}
-
-function onExit(_expr: unknown, _input: unknown, _env: Env, result: unknown): void {
+/**
+ * Runs after every step (JSONata awaits it, so it is also where a long evaluation yields): checks
+ * the step's result size, and every 32 steps the evaluation's CPU time.
+ */
+function onExit(_expr: unknown, _input: unknown, env: Env, result: unknown): Promise<void> | undefined {
   if (typeof result === 'string') {
     if (result.length > LIMITS.maxString) limit(`a string grew past ${LIMITS.maxString.toLocaleString('en')} characters`);
   } else if (Array.isArray(result) && result.length > LIMITS.maxItems) {
     limit(`an array grew past ${LIMITS.maxItems.toLocaleString('en')} items`);
   }
+  let meter = env.base === lastBase ? lastMeter : meters.get(env.base);
+  if (!meter) meters.set(env.base, (meter = { spent: 0, sliceStart: performance.now(), steps: 0 }));
+  lastBase = env.base;
+  lastMeter = meter;
+  if (++meter.steps % 32 !== 0) return undefined;
+  const now = performance.now();
+  const slice = now - meter.sliceStart;
+  if (meter.spent + slice > LIMITS.cpuBudgetMs) limit(`the expression ran for more than ${LIMITS.cpuBudgetMs} ms`);
+  if (slice < LIMITS.sliceMs) return undefined;
+  meter.spent += slice;
+  const m = meter;
+  return yieldToLoop().then(() => {
+    m.sliceStart = performance.now();
+  });
 }
 
 /** Approximate JSON size of a value, walking no further than `max` characters' worth. */
@@ -209,7 +215,6 @@ const OPTIONS = { stack: LIMITS.stack, sequence: LIMITS.maxItems, RegexEngine: S
 export function compileBounded(source: string): (input: unknown) => Promise<unknown> {
   const expr = jsonata(source, OPTIONS);
   for (const g of GUARDED) expr.registerFunction(g.name, g.wrap(originals.get(g.name) as Builtin['implementation']), g.signature);
-  expr.assign(ENTRY as unknown as string, onEntry);
   expr.assign(EXIT as unknown as string, onExit);
   return (input) => expr.evaluate(input);
 }
