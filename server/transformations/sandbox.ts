@@ -61,18 +61,20 @@ export class SandboxBusy extends Error {
 export const SANDBOX_MAX_JSON_BYTES = 5 * 1024 * 1024;
 
 /**
- * A run that finished within this is fast; a team whose last run was fast and which has had no slow
- * run for SLOW_MEMORY_MS may use threads beyond its share (see createSandbox).
+ * A team whose runs take this long or less on average (a moving average, SPEED_WEIGHT for the newest
+ * run) may use threads beyond its share (see createSandbox).
  */
 const FAST_RUN_MS = 100;
-const SLOW_MEMORY_MS = 10_000;
+const SPEED_WEIGHT = 0.3;
 /** Teams whose recent speed is remembered; the least recently seen is forgotten first. */
 const MAX_TEAMS_REMEMBERED = 10_000;
 
 type TaskIn = { code: string; envJson: string; inputJson: string; port: MessagePort };
-type TaskOut =
+/** `cold`: the worker's first run since it loaded the engine, slow for the engine's sake (WebAssembly warming up), not the code's. */
+type TaskOut = { cold?: boolean } & (
   | { ok: true; patch: Partial<SandboxRequest>; logs: SandboxLog[]; duration_ms: number }
-  | { ok: false; error: { code: SandboxErrorCode; message: string }; logs: SandboxLog[]; duration_ms: number };
+  | { ok: false; error: { code: SandboxErrorCode; message: string }; logs: SandboxLog[]; duration_ms: number }
+);
 
 const WORKER_FILE = new URL('./sandbox-worker.mjs', import.meta.url).href;
 
@@ -101,20 +103,19 @@ export function createSandbox(opts: SandboxOptions = {}): Sandbox {
   // round-robin (a team moves to the back of `teams` when served), and a team holds at most `share`
   // threads while it has no record of being fast: a flood of one-second runs leaves the other
   // threads to other teams, whose runs then start at once instead of after the flood. A team whose
-  // runs are fast may use the threads nobody else is waiting for (throughput stays that of the whole
-  // pool for the usual single busy team); one slow run takes that away for SLOW_MEMORY_MS, so a team
-  // that turns slow can hold the extra threads for one run's length at most.
+  // runs are fast on average may use the threads nobody else is waiting for (throughput stays that
+  // of the whole pool for the usual single busy team); one run of a second lifts its average far
+  // past the bar, so a team that turns slow holds extra threads for one run's length, and then only
+  // again after several fast runs.
   const share = Math.max(1, Math.ceil(threads / 2));
   type Waiter = { go: () => void };
   type TeamQueue = { waiting: Waiter[]; running: number };
   const teams = new Map<string, TeamQueue>();
-  const speed = new Map<string, { lastMs: number; slowAt: number }>();
+  /** Each team's moving average of run time (ms); a team not in it has not shown it is fast. */
+  const speed = new Map<string, number>();
   let busy = 0;
 
-  const mayBorrow = (team: string) => {
-    const s = speed.get(team);
-    return s !== undefined && s.lastMs <= FAST_RUN_MS && performance.now() - s.slowAt > SLOW_MEMORY_MS;
-  };
+  const mayBorrow = (team: string) => (speed.get(team) ?? Infinity) <= FAST_RUN_MS;
 
   function pump(): void {
     while (busy < threads) {
@@ -159,15 +160,18 @@ export function createSandbox(opts: SandboxOptions = {}): Sandbox {
     if (q.waiting.length === 0 && q.running === 0) teams.delete(team);
   }
 
-  function release(team: string, ranForMs: number): void {
+  /** `ranMs` null: the run says nothing of the team's speed (it never ran, or ran cold). */
+  function release(team: string, ranMs: number | null): void {
     const q = teams.get(team) as TeamQueue;
     q.running--;
     busy--;
     if (q.waiting.length === 0 && q.running === 0) teams.delete(team);
-    const before = speed.get(team);
-    speed.delete(team);
-    speed.set(team, { lastMs: ranForMs, slowAt: ranForMs > FAST_RUN_MS ? performance.now() : (before?.slowAt ?? -Infinity) });
-    if (speed.size > MAX_TEAMS_REMEMBERED) speed.delete(speed.keys().next().value as string);
+    if (ranMs !== null) {
+      const before = speed.get(team);
+      speed.delete(team);
+      speed.set(team, before === undefined ? ranMs : before + SPEED_WEIGHT * (ranMs - before));
+      if (speed.size > MAX_TEAMS_REMEMBERED) speed.delete(speed.keys().next().value as string);
+    }
     pump();
   }
 
@@ -237,13 +241,17 @@ export function createSandbox(opts: SandboxOptions = {}): Sandbox {
       startedAt = performance.now();
       watchdog = setTimeout(() => abort.abort(), timeoutMs + graceMs);
     });
+    // The engine's own time when it answers: a worker's start-up, or the wait for its 'started' message, is not the team's slowness.
+    let ranMs: number | null = null;
     try {
-      const out = await pool.run({ code: input.code, envJson, inputJson, port: port2 }, { signal: abort.signal, transferList: [port2] });
+      const { cold, ...out } = await pool.run({ code: input.code, envJson, inputJson, port: port2 }, { signal: abort.signal, transferList: [port2] });
+      if (!cold) ranMs = out.duration_ms;
       if (!out.ok) return out;
       return { ok: true, request: { ...request, ...out.patch }, logs: out.logs, duration_ms: out.duration_ms };
     } catch (error) {
       const ranFor = startedAt === null ? 0 : performance.now() - startedAt;
       if (gaveUp) throw new SandboxBusy(1000);
+      ranMs = ranFor;
       if (abort.signal.aborted) {
         // The worker was terminated mid-run; its logs went with it.
         return failed('TIMEOUT', `the transformation did not finish within ${timeoutMs} ms and was stopped`, ranFor);
@@ -256,7 +264,7 @@ export function createSandbox(opts: SandboxOptions = {}): Sandbox {
       clearTimeout(waiting);
       clearTimeout(watchdog);
       port1.close();
-      release(team, performance.now() - (startedAt ?? dispatchedAt ?? performance.now()));
+      release(team, ranMs);
     }
   }
 
