@@ -296,7 +296,7 @@ describe('public endpoints and logs (issue 12)', () => {
   });
 
   describe('names that are properties of every object', () => {
-    it('a destination type, a status filter, a schema dialect or a node id such as constructor or __proto__ is a clear 4xx', async () => {
+    it('a destination type, a status filter, a schema dialect, a source type or an event type such as constructor or __proto__ is a clear 4xx, never a 500', async () => {
       for (const type of ['constructor', '__proto__', 'toString', 'hasOwnProperty']) {
         const res = await api('post', '/destinations').send({ name: `type-${type}`, type, config: { url: `${receiver.url}/x` } });
         expect(res.status, `${type}: ${res.text}`).toBeGreaterThanOrEqual(400);
@@ -305,6 +305,15 @@ describe('public endpoints and logs (issue 12)', () => {
       for (const status of ['constructor', '__proto__', 'toString']) {
         const res = await api('get', `/events?status=${status}`);
         expect(res.status, `${status}: ${res.text}`).toBe(400);
+      }
+      for (const name of ['constructor', '__proto__', 'toString']) {
+        const checks = [
+          await api('post', '/sources').send({ name: `src-${name}`, type: name }),
+          await api('post', '/webhooks').send({ name: `hook-${name}`, url: `${receiver.url}/x`, events: [name] }),
+          await api('post', '/publish').send({ eventType: name, data: {} }),
+          await api('get', `/event-types/${name}`),
+        ];
+        for (const res of checks) expect(res.status, `${name}: ${res.req.path} ${res.text}`).toBeLessThan(500);
       }
       const typed = await api('post', '/event-types').send({ name: 'odd.schema', schema: { $schema: 'constructor', type: 'object' }, sample: {} });
       expect(typed.status, typed.text).toBeGreaterThanOrEqual(400);
