@@ -201,21 +201,21 @@ export function createSandbox(opts: SandboxOptions = {}): Sandbox {
     const team = input.team ?? '';
     const abort = new AbortController();
     let startedAt: number | null = null;
-    let dispatchedAt: number | null = null;
+    let dispatched = false;
     let watchdog: NodeJS.Timeout | undefined;
     let gaveUp = false;
     let refuse: (error: Error) => void = () => {};
     const waiter: Waiter = { go: () => {} };
     const turn = new Promise<void>((resolve, reject) => {
       waiter.go = () => {
-        dispatchedAt = performance.now();
+        dispatched = true;
         resolve();
       };
       refuse = reject;
     });
     const waiting = setTimeout(() => {
       gaveUp = true;
-      if (dispatchedAt === null) {
+      if (!dispatched) {
         withdraw(team, waiter);
         refuse(new SandboxBusy(1000));
       } else {
