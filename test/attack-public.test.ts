@@ -307,13 +307,13 @@ describe('public endpoints and logs (issue 12)', () => {
         expect(res.status, `${status}: ${res.text}`).toBe(400);
       }
       for (const name of ['constructor', '__proto__', 'toString']) {
-        const checks = [
-          await api('post', '/sources').send({ name: `src-${name}`, type: name }),
-          await api('post', '/webhooks').send({ name: `hook-${name}`, url: `${receiver.url}/x`, events: [name] }),
-          await api('post', '/publish').send({ eventType: name, data: {} }),
-          await api('get', `/event-types/${name}`),
-        ];
-        for (const res of checks) expect(res.status, `${name}: ${res.req.path} ${res.text}`).toBeLessThan(500);
+        const checks = {
+          'source type': await api('post', '/sources').send({ name: `src-${name}`, type: name }),
+          "webhook's event": await api('post', '/webhooks').send({ name: `hook-${name}`, url: `${receiver.url}/x`, events: [name] }),
+          'published event type': await api('post', '/publish').send({ eventType: name, data: {} }),
+          'event type read': await api('get', `/event-types/${name}`),
+        };
+        for (const [what, res] of Object.entries(checks)) expect(res.status, `${what} ${name}: ${res.text}`).toBeLessThan(500);
       }
       const typed = await api('post', '/event-types').send({ name: 'odd.schema', schema: { $schema: 'constructor', type: 'object' }, sample: {} });
       expect(typed.status, typed.text).toBeGreaterThanOrEqual(400);
