@@ -311,27 +311,7 @@ export class DeliveryEngine {
     if (ev.attempts === 0) {
       return { ...common, status: 'CANCELLED', attempted: false, errorCode: null, ignore: true };
     }
-    const attempt: NewAttempt = {
-      id: newId('atm'),
-      workspace_id: ev.workspace_id,
-      event_id: ev.id,
-      destination_id: ev.destination_id,
-      attempt_number: ev.attempts + 1,
-      trigger: ev.pending_trigger,
-      status: 'FAILED',
-      request_method: 'POST',
-      request_url: typeof ev.destination_config.url === 'string' ? ev.destination_config.url : ev.destination_type,
-      request_headers: '{}',
-      response_status: null,
-      response_headers: null,
-      response_body: null,
-      duration_ms: Date.now() - started.getTime(),
-      error_code: 'TRANSFORMATION_FILTERED',
-      error_message: 'not sent: the transformed request does not pass the filter after the transformation',
-      request_body: null,
-      record_id: null,
-      created_at: started,
-    };
+    const attempt = unsentAttempt(ev, started, 'TRANSFORMATION_FILTERED', 'not sent: the transformed request does not pass the filter after the transformation');
     return { ...common, status: 'CANCELLED', attempted: true, errorCode: 'TRANSFORMATION_FILTERED', attempt, ok: false };
   }
 
@@ -478,9 +458,14 @@ function deliveryLogic(rules: Rule[]): string {
 }
 
 function quarantined(ev: ClaimedEvent, base: Pick<Outcome, 'eventId' | 'destinationId' | 'lane' | 'trigger' | 'failuresBefore'>): Outcome {
-  const now = new Date();
   const message = `quarantined: its delivery was interrupted ${ev.claims - 1} times in a row (the worker stopped or hung while delivering it), so it is not tried again automatically. What runs for it: ${deliveryLogic(ev.rules)}. Fix that, then retry the event.`;
-  const attempt: NewAttempt = {
+  const attempt = unsentAttempt(ev, new Date(), 'QUARANTINED', message);
+  return { ...base, status: 'FAILED', attempted: true, nextAttemptAt: null, responseStatus: null, errorCode: 'QUARANTINED', attempt, ok: false, error: message, notDestination: true };
+}
+
+/** The attempt recording what the hub decided without sending anything to the receiver. */
+function unsentAttempt(ev: ClaimedEvent, started: Date, code: string, message: string): NewAttempt {
+  return {
     id: newId('atm'),
     workspace_id: ev.workspace_id,
     event_id: ev.id,
@@ -494,14 +479,13 @@ function quarantined(ev: ClaimedEvent, base: Pick<Outcome, 'eventId' | 'destinat
     response_status: null,
     response_headers: null,
     response_body: null,
-    duration_ms: 0,
-    error_code: 'QUARANTINED',
+    duration_ms: Date.now() - started.getTime(),
+    error_code: code,
     error_message: message,
     request_body: null,
     record_id: null,
-    created_at: now,
+    created_at: started,
   };
-  return { ...base, status: 'FAILED', attempted: true, nextAttemptAt: null, responseStatus: null, errorCode: 'QUARANTINED', attempt, ok: false, error: message, notDestination: true };
 }
 
 /** Turns delivery events into ignored ones (see filteredOutcome), keeping their requests' counts right. */
