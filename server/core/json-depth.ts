@@ -41,7 +41,10 @@ export function jsonNestsDeeper(bytes: Uint8Array, limit = MAX_JSON_DEPTH): bool
   return false;
 }
 
-/** The same scan over decoded text (a body in UTF-16, a string built in memory). */
+/**
+ * The same scan over decoded text (a body in UTF-16, a string built in memory). A copy rather than
+ * one scan over an accessor: the byte scan runs on every ingested body, and a call per byte costs.
+ */
 export function jsonTextNestsDeeper(text: string, limit = MAX_JSON_DEPTH): boolean {
   let depth = 0;
   let inString = false;
