@@ -15,29 +15,42 @@ type Path = (string | number)[];
 
 /** The path of the first string (a value or a key) containing a NUL, or null. */
 export function findNul(value: unknown, path: Path = [], skip?: (path: Path) => boolean): Path | null {
-  if (typeof value === 'string') return value.includes(NUL) ? path : null;
-  if (value === null || typeof value !== 'object' || skip?.(path)) return null;
+  const rest = nulIn(value, skip ? path : null, skip);
+  return rest ? [...path, ...rest] : null;
+}
+
+/**
+ * The path below `value`, built only on the way back from a hit, so the walk over a large body
+ * allocates nothing; `at` is tracked only when `skip` needs it.
+ */
+function nulIn(value: unknown, at: Path | null, skip?: (path: Path) => boolean): Path | null {
+  if (typeof value === 'string') return value.includes(NUL) ? [] : null;
+  if (value === null || typeof value !== 'object' || (at && skip?.(at))) return null;
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
-      const hit = findNul(value[i], [...path, i], skip);
-      if (hit) return hit;
+      const hit = nulIn(value[i], at && [...at, i], skip);
+      if (hit) return [i, ...hit];
     }
     return null;
   }
   for (const [k, v] of Object.entries(value)) {
-    if (k.includes(NUL)) return [...path, k];
-    const hit = findNul(v, [...path, k], skip);
-    if (hit) return hit;
+    if (k.includes(NUL)) return [k];
+    const hit = nulIn(v, at && [...at, k], skip);
+    if (hit) return [k, ...hit];
   }
   return null;
 }
 
-/** A copy safe for `text` and `jsonb`: every NUL in strings and keys replaced; other values as they are. */
+/** A copy safe for `text` and `jsonb`: every NUL in strings and keys replaced; the value itself when it has none. */
 export function withoutNul<T>(value: T): T {
-  if (typeof value === 'string') return (value.includes(NUL) ? value.replaceAll(NUL, NUL_REPLACEMENT) : value) as T;
-  if (value === null || typeof value !== 'object' || findNul(value) === null) return value;
-  if (Array.isArray(value)) return value.map((v: unknown) => withoutNul(v)) as T;
-  return Object.fromEntries(Object.entries(value).map(([k, v]) => [withoutNul(k), withoutNul(v)])) as T;
+  return findNul(value) === null ? value : (replaced(value) as T);
+}
+
+function replaced(value: unknown): unknown {
+  if (typeof value === 'string') return value.replaceAll(NUL, NUL_REPLACEMENT);
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map(replaced);
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [replaced(k), replaced(v)]));
 }
 
 /** `%00` is the only way a NUL reaches a route's path (Node refuses the raw byte in a request line). */
