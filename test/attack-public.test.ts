@@ -1,5 +1,6 @@
 import supertest from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../server/config.ts';
 import { newWorkspace, startTestHub, waitFor, type TestHub } from './support/hub.ts';
 import { startReceiver, type Received } from './support/receiver.ts';
 
@@ -261,6 +262,13 @@ describe('public endpoints and logs (issue 12)', () => {
       expect(results[5].body.error).toMatchObject({ code: 'RATE_LIMITED', message: expect.stringContaining('ratings a day from this visitor') });
       // Ratings have their own windows: the visitor may still chat.
       expect((await chat(b.public_key, 'vis_real', 'And on Sundays?', undefined)).status).toBe(200);
+    });
+
+    it('WIREHUB_TRUST_PROXY takes true, a hop count or addresses/subnets, and nothing else', () => {
+      const trust = (v: string) => loadConfig({ WIREHUB_TRUST_PROXY: v }).trustProxy;
+      expect(loadConfig({}).trustProxy).toBe(false);
+      expect([trust('true'), trust('false'), trust('2'), trust('loopback, 10.0.0.0/8,fd00::/8')]).toEqual([true, false, 2, ['loopback', '10.0.0.0/8', 'fd00::/8']]);
+      for (const bad of ['proxy.example.com', '10.0.0.0/33', '1.2.3']) expect(() => trust(bad), bad).toThrow(/WIREHUB_TRUST_PROXY/);
     });
 
     it('behind a trusted proxy (WIREHUB_TRUST_PROXY) each client address has its own budget', async () => {
