@@ -100,6 +100,9 @@ export type MockApiRecorder = {
   record(received: MockApiReceived): Promise<{ id: string }>;
 };
 
+/** A credential a delivery carries: `field` is the top-level config key that, given anew, replaces it. */
+export type SentCredential = { field: string; what: string };
+
 export type ConnectionTest = {
   ok: boolean;
   /** One sentence a non-developer can act on. */
@@ -121,6 +124,12 @@ export interface Connector<C extends z.ZodType> {
   tracksRecords?: boolean;
   /** Every address the connector will contact, by config path, so private ones can be refused on save. */
   targetUrls(config: z.output<C>): { path: string; url: string | undefined }[];
+  /**
+   * The stored credentials this config carries to its `targetUrls` in clear (or as a token made
+   * from them), each a top-level config key and what to call it. Left out: every secret field that
+   * is set. A signing key that only signs is left out too: its signature reveals nothing.
+   */
+  sentCredentials?(config: z.output<C>): SentCredential[];
   /** Non-secret facts about the credentials worth showing (the e-mail to share a sheet with). */
   describe?(config: z.output<C>, destination?: { id: string }): Record<string, unknown>;
   deliver(ctx: DeliveryContext, config: z.output<C>, message: OutboundMessage): Promise<DeliveryResult>;

@@ -15,6 +15,11 @@ export const crmRelayConnector: Connector<typeof CrmRelayConfigSchema> = {
   configSchema: CrmRelayConfigSchema,
   secretFields: ['token', 'api_token', 'auth'],
   tracksRecords: true,
+  sentCredentials: (config) => {
+    if (config.preset === 'hubspot') return [{ field: 'token', what: 'the HubSpot token' }];
+    if (config.preset === 'pipedrive') return [{ field: 'api_token', what: 'the Pipedrive API token' }];
+    return config.auth.type !== 'none' ? [{ field: 'auth', what: `the ${config.auth.type} auth` }] : [];
+  },
   targetUrls: (config) =>
     config.preset === 'generic'
       ? [

@@ -16,6 +16,8 @@ export const googleSheetsConnector: Connector<typeof GoogleSheetsConfigSchema> =
     { path: 'api_root_url', url: config.api_root_url },
     { path: 'credentials.token_uri', url: config.credentials.token_uri },
   ],
+  // The key signs a token request to its token_uri; the access token it buys goes to api_root_url.
+  sentCredentials: () => [{ field: 'credentials', what: 'the service-account key (the access token made from it)' }],
   // The owner shares the spreadsheet with this address, so it is shown even though the key is not.
   describe: (config) => ({ client_email: config.credentials.client_email }),
   deliver: (ctx, config, message) => guarded(() => deliver(ctx, config, message)),

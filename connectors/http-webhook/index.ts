@@ -9,6 +9,12 @@ export const httpConnector: Connector<typeof HttpConfigSchema> = {
   configSchema: HttpConfigSchema,
   secretFields: ['auth', 'headers', 'secret'],
   targetUrls: (config) => [{ path: 'url', url: config.url }],
+  sentCredentials: (config) => [
+    ...(config.auth.type !== 'none' ? [{ field: 'auth', what: `the ${config.auth.type} auth` }] : []),
+    ...(Object.keys(config.headers).length ? [{ field: 'headers', what: `the custom headers (${Object.keys(config.headers).join(', ')})` }] : []),
+    // In shared-secret mode the secret itself is the header; without one of its own, the workspace's goes.
+    ...(config.signing === 'shared-secret' ? [{ field: 'secret', what: config.secret ? 'the signing secret (sent as-is in shared-secret mode)' : "the workspace's signing secret (sent as-is in shared-secret mode)" }] : []),
+  ],
   deliver: (ctx, config, message) => {
     const headers = { ...message.forward?.headers, ...webhookHeaders(ctx, config, message) };
     const url = forwardedUrl(config.url, message.forward);

@@ -148,15 +148,15 @@ export function connectionsService(deps: Deps): ConnectionsService {
         throw err;
       }
     },
-    async upsert(ws, input) {
+    async upsert(ws, input, caller) {
       // By id when given, otherwise by (source_id, name), as the seed specifies.
       const existing = input.id
         ? await db.selectFrom('connections').select('id').where('workspace_id', '=', ws).where('id', '=', input.id).executeTakeFirst()
         : await db.selectFrom('connections').select('id').where('workspace_id', '=', ws).where('source_id', '=', input.source_id).where('name', '=', input.name).executeTakeFirst();
       if (input.id && !existing) throw notFound('Connection', input.id);
-      if (!existing) return { created: true, model: await this.create(ws, input) };
+      if (!existing) return { created: true, model: await this.create(ws, input, caller) };
       const { id: _ignored, ...patch } = input;
-      return { created: false, model: await this.update(ws, existing.id, patch) };
+      return { created: false, model: await this.update(ws, existing.id, patch, caller) };
     },
     async update(ws, id, patch) {
       await find(ws, id);

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import { connectorFor, connectorTypes } from '../../connectors/index.ts';
+import { requireCredentialsFollowAddress } from '../auth/credential-address.ts';
 import { privateUrlRefusal } from '../../connectors/shared/guarded-http.ts';
 import { httpConnector } from '../../connectors/http-webhook/index.ts';
 import type { Connector } from '../../connectors/types.ts';
@@ -194,13 +195,14 @@ export function destinationsService(deps: Deps): ResourceService<DestinationInT,
     async get(ws, id, opts) {
       return destinationOut(deps, await find(ws, id), opts);
     },
-    async create(ws, input) {
+    async create(ws, input, caller) {
       const connector = connectorOf(input.type);
       try {
         const row = await db.transaction().execute(async (trx) => {
           // Without credential_id the request's own validation already checked the config.
           const config = input.config.credential_id === undefined ? input.config : validConfig(connector, await expand(trx, ws, connector, input.config));
           checkDestinationUrls(deps, connector, config);
+          requireCredentialsFollowAddress(deps, caller, { connector, before: null, after: config, given: Object.keys(input.config) });
           return trx
             .insertInto('destinations')
             .values({ id: newId('des'), workspace_id: ws, name: input.name, description: input.description ?? null, type: input.type, ...sealConfig(deps, connector, config) })
@@ -213,37 +215,39 @@ export function destinationsService(deps: Deps): ResourceService<DestinationInT,
         throw err;
       }
     },
-    async upsert(ws, input) {
+    async upsert(ws, input, caller) {
       const existing = await db.selectFrom('destinations').select('id').where('workspace_id', '=', ws).where('name', '=', input.name).executeTakeFirst();
-      if (!existing) return { created: true, model: await this.create(ws, input) };
-      return { created: false, model: await this.update(ws, existing.id, input) };
+      if (!existing) return { created: true, model: await this.create(ws, input, caller) };
+      return { created: false, model: await this.update(ws, existing.id, input, caller) };
     },
-    async update(ws, id, patch) {
+    async update(ws, id, patch, caller) {
       const before = await find(ws, id);
       if (patch.type !== undefined && connectorFor(patch.type) !== connectorFor(before.type)) {
         throw new AppError(422, 'TYPE_IMMUTABLE', `A destination's type cannot change (it is ${before.type}); create a new destination instead.`, [{ path: 'type', message: 'cannot change' }]);
       }
       try {
         const row = await db.transaction().execute(async (trx) => {
-          let stored = {};
+          let sealed = {};
           if (patch.config) {
             // A partial config merges over what is stored, so a PATCH of the URL keeps the credentials.
             const connector = connectorOf(before.type);
             const changes = patch.config;
-            const merged: DestinationConfig = { ...destinationConfig(deps, before), ...changes };
+            const stored = destinationConfig(deps, before);
+            const merged: DestinationConfig = { ...stored, ...changes };
             // A secret given inline replaces the saved credential it came from.
             if (changes.credential_id === undefined && connector.secretFields.some((f) => f in changes)) delete merged.credential_id;
             // A stored credential_id is expanded again, so the secret is the credential's current one.
             const config = validConfig(connector, await expand(trx, ws, connector, merged));
             checkDestinationUrls(deps, connector, config);
-            stored = sealConfig(deps, connector, config);
+            requireCredentialsFollowAddress(deps, caller, { connector, before: stored, after: config, given: Object.keys(changes) });
+            sealed = sealConfig(deps, connector, config);
           }
           return trx
             .updateTable('destinations')
             .set({
               ...(patch.name !== undefined ? { name: patch.name } : {}),
               ...(patch.description !== undefined ? { description: patch.description } : {}),
-              ...stored,
+              ...sealed,
               updated_at: new Date(),
             })
             .where('id', '=', id)

@@ -1,6 +1,6 @@
 import { Router, type Request, type RequestHandler } from 'express';
 import { z } from 'zod';
-import { authOf } from '../auth/auth.middleware.ts';
+import { authOf, type AuthContext } from '../auth/auth.middleware.ts';
 import { requireSecretsManager } from '../auth/privileges.ts';
 import { listParams, type Page } from '../core/pagination.ts';
 import { body, idParam, query } from '../core/validate.ts';
@@ -11,9 +11,10 @@ export type ReadOptions = { includeAuth: boolean };
 export interface ResourceService<In, Patch, Out> {
   list(workspaceId: string, params: z.output<typeof ListQuery>, opts: ReadOptions): Promise<Page<Out>>;
   get(workspaceId: string, id: string, opts: ReadOptions): Promise<Out>;
-  create(workspaceId: string, input: In): Promise<Out>;
-  upsert(workspaceId: string, input: In): Promise<{ created: boolean; model: Out }>;
-  update(workspaceId: string, id: string, patch: Patch): Promise<Out>;
+  /** `caller`: who asks, for rules that depend on the role (credentials follow the address). */
+  create(workspaceId: string, input: In, caller: AuthContext): Promise<Out>;
+  upsert(workspaceId: string, input: In, caller: AuthContext): Promise<{ created: boolean; model: Out }>;
+  update(workspaceId: string, id: string, patch: Patch, caller: AuthContext): Promise<Out>;
   setDisabled(workspaceId: string, id: string, disabled: boolean): Promise<Out>;
   remove(workspaceId: string, id: string): Promise<void>;
 }
@@ -49,17 +50,17 @@ export function resourceRoutes<In, Patch, Out>(
     res.json(await svc.list(ws(req), query(req, ListQuery), readOptions(req)));
   });
   r.post(path, async (req, res) => {
-    res.status(201).json(await svc.create(ws(req), body(req, schemas.create)));
+    res.status(201).json(await svc.create(ws(req), body(req, schemas.create), authOf(req)));
   });
   r.put(path, async (req, res) => {
-    const { created, model } = await svc.upsert(ws(req), body(req, schemas.create));
+    const { created, model } = await svc.upsert(ws(req), body(req, schemas.create), authOf(req));
     res.status(created ? 201 : 200).json(model);
   });
   r.get(`${path}/:id`, async (req, res) => {
     res.json(await svc.get(ws(req), id(req), readOptions(req)));
   });
   const update: RequestHandler = async (req, res) => {
-    res.json(await svc.update(ws(req), id(req), body(req, schemas.patch)));
+    res.json(await svc.update(ws(req), id(req), body(req, schemas.patch), authOf(req)));
   };
   r.put(`${path}/:id`, update);
   r.patch(`${path}/:id`, update);

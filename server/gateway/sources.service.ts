@@ -144,10 +144,10 @@ export function sourcesService(deps: Deps): ResourceService<SourceInT, SourcePat
         throw err;
       }
     },
-    async upsert(ws, input) {
+    async upsert(ws, input, caller) {
       const existing = await db.selectFrom('sources').select('id').where('workspace_id', '=', ws).where('name', '=', input.name).executeTakeFirst();
-      if (!existing) return { created: true, model: await this.create(ws, input) };
-      return { created: false, model: await this.update(ws, existing.id, input) };
+      if (!existing) return { created: true, model: await this.create(ws, input, caller) };
+      return { created: false, model: await this.update(ws, existing.id, input, caller) };
     },
     async update(ws, id, patch) {
       const before = await find(ws, id);

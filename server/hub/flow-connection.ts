@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { AuthContext } from '../auth/auth.middleware.ts';
 import type { ConnectionTest } from '../../connectors/types.ts';
 import { notFound } from '../core/errors.ts';
 import type { Deps } from '../deps.ts';
@@ -31,7 +32,7 @@ export function flowConnections(deps: Deps) {
 
   return {
     /** The connector's own test of an unsaved destination node (credentials from Settings); nothing is stored. */
-    async testConnection(ws: string, raw: unknown): Promise<ConnectionTest> {
+    async testConnection(ws: string, raw: unknown, caller: AuthContext): Promise<ConnectionTest> {
       const id = typeof (raw as { id?: unknown } | null)?.id === 'string' ? (raw as { id: string }).id : 'node';
       const parsed = FlowNode.safeParse(raw);
       if (!parsed.success) throw invalidFlow(parsed.error.issues.map((i) => ({ path: ['nodes', id, ...i.path.map(String)].join('.'), message: i.message })), 'tested');
@@ -43,7 +44,7 @@ export function flowConnections(deps: Deps) {
         const row = await existingDestination(deps, ws, dest, 'tested');
         target = { connector: connectorOf(row.type), config: destinationConfig(deps, row) };
       } else if (dest.kind === 'webhook') {
-        target = await testedWebhookTarget(deps, ws, dest);
+        target = await testedWebhookTarget(deps, caller, ws, dest);
       } else {
         // Zapier checks nothing of the event type; any name satisfies its config.
         target = await vendorTarget(deps, ws, dest, ['sample'], null, 'tested');

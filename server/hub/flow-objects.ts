@@ -5,6 +5,8 @@ import type { Connector } from '../../connectors/types.ts';
 import { zapierConnector } from '../../connectors/zapier/index.ts';
 import { crmRelayConnector } from '../../connectors/crm-relay/index.ts';
 import { googleSheetsConnector } from '../../connectors/google-sheets/index.ts';
+import type { AuthContext } from '../auth/auth.middleware.ts';
+import { requireCredentialsFollowAddress } from '../auth/credential-address.ts';
 import { AppError } from '../core/errors.ts';
 import type { DestinationRow } from '../db/schema.ts';
 import type { Deps } from '../deps.ts';
@@ -182,11 +184,21 @@ export async function vendorTarget(deps: Deps, ws: string, node: DestinationNode
   }
 }
 
-/** A webhook node's connector and config for a test (or a save): the stored one (its secret and Authorization) under the node's URL and signing. */
-export function webhookTarget(deps: Deps, node: Extract<DestinationNodeT, { kind: 'webhook' }>, stored: DestinationConfig | null, doing = 'tested'): Target {
+/**
+ * A webhook node's connector and config for a test (or a save): the stored one (its secret and
+ * Authorization) under the node's URL and signing. `fresh` is the signing secret a new destination
+ * gets. Stored credentials sent to a new URL need an owner or admin, or the node's own Authorization.
+ */
+export function webhookTarget(
+  deps: Deps,
+  caller: AuthContext,
+  node: Extract<DestinationNodeT, { kind: 'webhook' }>,
+  stored: DestinationConfig | null,
+  opts: { doing?: string; fresh?: string } = {},
+): Target {
   const d = node.data;
   const config = HttpConfigSchema.parse({
-    ...(stored ?? {}),
+    ...(stored ?? (opts.fresh ? { secret: opts.fresh } : {})),
     url: d.url,
     signing: d.signing,
     ...(d.authorization !== undefined ? { auth: d.authorization ? { type: 'custom', value: d.authorization } : { type: 'none' } } : {}),
@@ -195,14 +207,22 @@ export function webhookTarget(deps: Deps, node: Extract<DestinationNodeT, { kind
   try {
     checkDestinationUrls(deps, connector, config);
   } catch (err) {
-    throw atNode(node, err, doing);
+    throw atNode(node, err, opts.doing ?? 'tested');
   }
+  const at = (field: string) => `nodes.${node.id}${field ? `.data.${field}` : ''}`;
+  requireCredentialsFollowAddress(deps, caller, {
+    connector,
+    before: stored,
+    after: config,
+    given: [...(d.authorization !== undefined ? ['auth'] : []), ...(!stored && opts.fresh ? ['secret'] : [])],
+    fieldNames: { url: at('url'), auth: at('authorization'), secret: at('signing'), headers: at('') },
+  });
   return { connector, config };
 }
 
 /** A webhook node's target for a test: under the stored config (secret, Authorization) of the destination it became, once saved. */
-export async function testedWebhookTarget(deps: Deps, ws: string, node: Extract<DestinationNodeT, { kind: 'webhook' }>): Promise<Target> {
+export async function testedWebhookTarget(deps: Deps, caller: AuthContext, ws: string, node: Extract<DestinationNodeT, { kind: 'webhook' }>): Promise<Target> {
   const id = node.data.destinationId;
   const row = id ? await deps.db.selectFrom('destinations').selectAll().where('workspace_id', '=', ws).where('id', '=', id).executeTakeFirst() : undefined;
-  return webhookTarget(deps, node, row ? destinationConfig(deps, row) : null);
+  return webhookTarget(deps, caller, node, row ? destinationConfig(deps, row) : null);
 }

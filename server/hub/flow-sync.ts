@@ -2,6 +2,7 @@ import { ZodError } from 'zod';
 import { AppError, conflict, zodDetails } from '../core/errors.ts';
 import { isUniqueViolation } from '../db/errors.ts';
 import type { Deps } from '../deps.ts';
+import type { AuthContext } from '../auth/auth.middleware.ts';
 import { connectionsService } from '../gateway/connections.service.ts';
 import { deleteDestination, destinationConfig, sealConfig } from '../gateway/destinations.service.ts';
 import { newSigningSecret } from '../core/crypto.ts';
@@ -115,7 +116,7 @@ export function flowSync(deps: Deps) {
     deps.routing.invalidate();
   }
 
-  async function saveWebhook(ws: string, name: string, description: string, plan: DestinationPlan, previous: SavedAs | undefined, created: SavedAs[], secrets: Secret[]) {
+  async function saveWebhook(ws: string, caller: AuthContext, name: string, description: string, plan: DestinationPlan, previous: SavedAs | undefined, created: SavedAs[], secrets: Secret[]) {
     const node = plan.node as Extract<DestinationNodeT, { kind: 'webhook' }>;
     const d = node.data;
     const fields = {
@@ -128,7 +129,7 @@ export function flowSync(deps: Deps) {
       ...(d.authorization !== undefined ? { authorization: d.authorization || null } : {}),
     };
     const opts = planRuleOptions(plan);
-    const updated = previous ? await hooks.update(ws, previous.connectionId, WebhookPatch.parse(fields), opts).catch(unlessGone<WebhookOut>) : null;
+    const updated = previous ? await hooks.update(ws, previous.connectionId, WebhookPatch.parse(fields), caller, opts).catch(unlessGone<WebhookOut>) : null;
     let hook = updated;
     if (!hook) {
       hook = await hooks.create(ws, WebhookIn.parse({ ...fields, description }), opts);
@@ -198,14 +199,24 @@ export function flowSync(deps: Deps) {
    * (shown once) and a connection from the source. Not a hub webhook: those carry published events
    * and count against the plan's webhook limit.
    */
-  async function saveSourceWebhook(ws: string, name: string, description: string, plan: DestinationPlan, sourceId: string, previous: SavedAs | undefined, created: SavedAs[], secrets: Secret[]) {
+  async function saveSourceWebhook(
+    ws: string,
+    caller: AuthContext,
+    name: string,
+    description: string,
+    plan: DestinationPlan,
+    sourceId: string,
+    previous: SavedAs | undefined,
+    created: SavedAs[],
+    secrets: Secret[],
+  ) {
     const node = plan.node as Extract<DestinationNodeT, { kind: 'webhook' }>;
     // A new destination gets a secret of its own; an edited one keeps its secret.
     const fresh = newSigningSecret();
     // The config saved: the node's Authorization, or the stored one when the node leaves it out.
     let config: HttpConfig | undefined;
     const saved = await savePair(ws, name, description, plan, sourceId, previous, created, async (stored) => {
-      const target = webhookTarget(deps, node, stored ?? { secret: fresh }, 'saved');
+      const target = webhookTarget(deps, caller, node, stored, { doing: 'saved', fresh });
       config = target.config as HttpConfig;
       return target;
     });
@@ -214,17 +225,17 @@ export function flowSync(deps: Deps) {
     return { url: node.data.url, signing: node.data.signing, connectionId: saved.connectionId, destinationId: saved.destinationId, authorizationHint: hint };
   }
 
-  async function saveConnection(ws: string, name: string, description: string, plan: DestinationPlan, sourceId: string, previous: SavedAs | undefined, created: SavedAs[]) {
+  async function saveConnection(ws: string, caller: AuthContext, name: string, description: string, plan: DestinationPlan, sourceId: string, previous: SavedAs | undefined, created: SavedAs[]) {
     const node = plan.node as Extract<DestinationNodeT, { kind: 'destination' }>;
     const destinationId = (await existingDestination(deps, ws, node)).id;
     if (previous && previous.destinationId === destinationId) {
       const conn = await db.selectFrom('connections').select('rules').where('workspace_id', '=', ws).where('id', '=', previous.connectionId).executeTakeFirst();
       if (conn) {
-        await connections.update(ws, previous.connectionId, { source_id: sourceId, rules: planRules(plan, conn.rules as Rule[]) });
+        await connections.update(ws, previous.connectionId, { source_id: sourceId, rules: planRules(plan, conn.rules as Rule[]) }, caller);
         return { destinationId, connectionId: previous.connectionId };
       }
     } else if (previous) await removeObject(ws, previous);
-    const conn = await connections.create(ws, { name, description, source_id: sourceId, destination_id: destinationId, rules: planRules(plan) });
+    const conn = await connections.create(ws, { name, description, source_id: sourceId, destination_id: destinationId, rules: planRules(plan) }, caller);
     created.push({ kind: 'destination', connectionId: conn.id, destinationId });
     return { destinationId, connectionId: conn.id };
   }
@@ -243,7 +254,8 @@ export function flowSync(deps: Deps) {
   return {
     removeObject,
     /** Returns the graph as stored (each destination node with the ids it became, no secrets), the secrets shown once, and what was created. */
-    async sync(ws: string, flowId: string, flowName: string, graph: FlowGraphT, previous: FlowGraphT | null) {
+    /** `caller` decides whether stored credentials may go to a webhook node's new URL (credential-address.ts). */
+    async sync(ws: string, caller: AuthContext, flowId: string, flowName: string, graph: FlowGraphT, previous: FlowGraphT | null) {
       await checkTriggers(ws, graph);
       const before = savedObjects(previous);
       const stored = new Map<string, FlowNodeT['data']>();
@@ -264,8 +276,11 @@ export function flowSync(deps: Deps) {
           const same = now && (now.id === sourceId || (plan.source !== null && now.type !== APPLICATION_SOURCE_TYPE)) ? prev : undefined;
           if (prev && !same) await removeObject(ws, prev);
           if (node.kind === 'webhook') {
-            stored.set(node.id, plan.source ? await saveSourceWebhook(ws, name, description, plan, sourceId, same, created, secrets) : await saveWebhook(ws, name, description, plan, same, created, secrets));
-          } else if (node.kind === 'destination') stored.set(node.id, { ...node.data, ...(await saveConnection(ws, name, description, plan, sourceId, same, created)) });
+            stored.set(
+              node.id,
+              plan.source ? await saveSourceWebhook(ws, caller, name, description, plan, sourceId, same, created, secrets) : await saveWebhook(ws, caller, name, description, plan, same, created, secrets),
+            );
+          } else if (node.kind === 'destination') stored.set(node.id, { ...node.data, ...(await saveConnection(ws, caller, name, description, plan, sourceId, same, created)) });
           else stored.set(node.id, { ...node.data, ...(await saveVendor(ws, name, description, plan, sourceId, same, created)) });
         } catch (err) {
           // A half-made flow would deliver from destinations nobody saved: undo what this save created.

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { AuthContext } from '../auth/auth.middleware.ts';
 import { compileFilter, mappingProblems, type RequestView, type Rule } from '../gateway/rules.ts';
 import { newId } from '../core/ids.ts';
 import type { DestinationRow } from '../db/schema.ts';
@@ -205,7 +206,7 @@ export function flowTester(deps: Deps) {
   }
 
   /** The destination and connection rows of one destination node, built in memory (never stored) unless it names an existing destination. */
-  async function deliveryTarget(ws: string, graph: FlowTestInT['graph'], node: DestinationNodeT): Promise<{ dest: DestinationRow; rules: Rule[] }> {
+  async function deliveryTarget(ws: string, caller: AuthContext, graph: FlowTestInT['graph'], node: DestinationNodeT): Promise<{ dest: DestinationRow; rules: Rule[] }> {
     // The delivered destination's plan comes from the part of the graph leading to it, checked like a save.
     const keep = new Set<string>([node.id]);
     const todo = [node.id];
@@ -226,7 +227,7 @@ export function flowTester(deps: Deps) {
       throw invalid(err.issues.map((i) => ({ path: `nodes.${node.id}`, message: i.message })));
     }
     if (node.kind === 'destination') return { dest: await existingDestination(deps, ws, node, 'tested'), rules };
-    const target = node.kind === 'webhook' ? await testedWebhookTarget(deps, ws, node) : await vendorTarget(deps, ws, node, configEvents(plan), plan.map, 'tested');
+    const target = node.kind === 'webhook' ? await testedWebhookTarget(deps, caller, ws, node) : await vendorTarget(deps, ws, node, configEvents(plan), plan.map, 'tested');
     const sealed = sealConfig(deps, target.connector, target.config);
     const now = new Date();
     const dest: DestinationRow = {
@@ -248,7 +249,8 @@ export function flowTester(deps: Deps) {
   }
 
   return {
-    async run(ws: string, input: FlowTestInT): Promise<FlowTestOut> {
+    /** `caller` decides whether a webhook node may take a saved destination's credentials to its new URL. */
+    async run(ws: string, input: FlowTestInT, caller: AuthContext): Promise<FlowTestOut> {
       const triggers = input.graph.nodes.filter((n) => (n as { kind?: unknown } | null)?.kind === 'trigger') as { id: string }[];
       const triggerId = input.trigger ?? triggers[0]?.id;
       if (!triggerId) throw invalid([{ path: 'graph.nodes', message: 'add a trigger: the test runs its event through the flow' }]);
@@ -306,7 +308,7 @@ export function flowTester(deps: Deps) {
           throw invalid([{ path: exists ? `nodes.${input.deliver}` : 'deliver', message: exists ? 'the test event does not reach this node, or it is not a destination' : `there is no node "${input.deliver}"` }]);
         }
         if (nodes[node.id].status !== 'passed') return out;
-        const { dest, rules } = await deliveryTarget(ws, input.graph, node as DestinationNodeT);
+        const { dest, rules } = await deliveryTarget(ws, caller, input.graph, node as DestinationNodeT);
         out.delivery = await deliverNow(deps, dest, { id: newId('test'), updated_at: new Date(), rules }, start.kind === 'event' ? start.event : start.inbound);
       }
       return out;

@@ -23,14 +23,14 @@ export function flowsRoutes(deps: Deps): Router {
     res.json(await svc.list(ws(req)));
   });
   r.post('/flows', async (req, res) => {
-    res.status(201).json(await svc.create(ws(req), body(req, FlowIn)));
+    res.status(201).json(await svc.create(ws(req), body(req, FlowIn), authOf(req)));
   });
   // Before /flows/:id, which would take these names for ids.
   r.post('/flows/test', async (req, res) => {
-    res.json(await tester.run(ws(req), body(req, FlowTestIn)));
+    res.json(await tester.run(ws(req), body(req, FlowTestIn), authOf(req)));
   });
   r.post('/flows/test-connection', async (req, res) => {
-    res.json(await connections.testConnection(ws(req), body(req, TestConnectionIn).node));
+    res.json(await connections.testConnection(ws(req), body(req, TestConnectionIn).node, authOf(req)));
   });
   r.get('/flows/destination-fields', async (req, res) => {
     res.json(await connections.destinationFields(ws(req), query(req, DestinationFieldsQuery)));
@@ -47,7 +47,7 @@ export function flowsRoutes(deps: Deps): Router {
     res.json(await flowStats(deps, row.workspace_id, row.graph as FlowGraphT, hours));
   });
   const update: RequestHandler = async (req, res) => {
-    res.json(await svc.update(ws(req), id(req), body(req, FlowPatch)));
+    res.json(await svc.update(ws(req), id(req), body(req, FlowPatch), authOf(req)));
   };
   r.put('/flows/:id', update);
   r.patch('/flows/:id', update);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { AuthContext } from '../auth/auth.middleware.ts';
 import { notFound } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
 import { nameSchema } from '../core/validate.ts';
@@ -73,10 +74,10 @@ export function flowsService(deps: Deps) {
       return { ...out(row, graph), problems };
     },
 
-    async create(ws: string, input: FlowInT): Promise<FlowOut> {
+    async create(ws: string, input: FlowInT, caller: AuthContext): Promise<FlowOut> {
       const graph = checkGraph(input.graph);
       const id = newId('flw');
-      const saved = await objects.sync(ws, id, input.name, graph, null);
+      const saved = await objects.sync(ws, caller, id, input.name, graph, null);
       try {
         const row = await db.insertInto('flows').values({ id, workspace_id: ws, name: input.name, graph: JSON.stringify(saved.graph) }).returningAll().executeTakeFirstOrThrow();
         return { ...out(row), secrets: saved.secrets };
@@ -86,11 +87,11 @@ export function flowsService(deps: Deps) {
       }
     },
 
-    async update(ws: string, id: string, patch: FlowPatchT): Promise<FlowOut> {
+    async update(ws: string, id: string, patch: FlowPatchT, caller: AuthContext): Promise<FlowOut> {
       const row = await find(ws, id);
       const name = patch.name ?? row.name;
       const graph = patch.graph === undefined ? (row.graph as FlowGraphT) : checkGraph(patch.graph);
-      const saved = await objects.sync(ws, id, name, graph, row.graph as FlowGraphT);
+      const saved = await objects.sync(ws, caller, id, name, graph, row.graph as FlowGraphT);
       const updated = await db
         .updateTable('flows')
         .set({ name, graph: JSON.stringify(saved.graph), updated_at: new Date() })

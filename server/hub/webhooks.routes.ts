@@ -34,7 +34,7 @@ export function webhooksRoutes(deps: Deps): Router {
     res.json(await svc.get(ws(req), id(req)));
   });
   const update: RequestHandler = async (req, res) => {
-    res.json(await svc.update(ws(req), id(req), body(req, WebhookPatch)));
+    res.json(await svc.update(ws(req), id(req), body(req, WebhookPatch), authOf(req)));
   };
   r.patch('/webhooks/:id', update);
   r.put('/webhooks/:id', update);

@@ -2,6 +2,8 @@ import { sql } from 'kysely';
 import { z } from 'zod';
 import { HttpConfigSchema, type HttpConfig } from '../../connectors/http-webhook/config.ts';
 import { httpConnector } from '../../connectors/http-webhook/index.ts';
+import type { AuthContext } from '../auth/auth.middleware.ts';
+import { requireCredentialsFollowAddress } from '../auth/credential-address.ts';
 import { mask, newSigningSecret } from '../core/crypto.ts';
 import { AppError, conflict, notFound } from '../core/errors.ts';
 import { descriptionSchema, nameSchema } from '../core/validate.ts';
@@ -91,6 +93,9 @@ export function parseMappings(raw: unknown, envelope: 'flat' | 'nested'): Mappin
 }
 
 const WEBHOOK_TYPE = httpConnector.id;
+
+/** A webhook's request fields for the destination config keys they set. */
+const WEBHOOK_FIELDS: Record<string, string> = { auth: 'authorization', url: 'url', secret: 'secret', headers: 'headers (of its destination)' };
 
 /** The masked Authorization an HTTP destination sends verbatim, or null: the value itself is never shown again. */
 export const authorizationHint = (cfg: Pick<HttpConfig, 'auth'>): string | null => (cfg.auth?.type === 'custom' ? mask(cfg.auth.value) : null);
@@ -268,7 +273,7 @@ export function webhooksService(deps: Deps) {
       }
     },
 
-    async update(ws: string, id: string, patch: WebhookPatchT, opts: RuleOptions = {}): Promise<WebhookOut> {
+    async update(ws: string, id: string, patch: WebhookPatchT, caller: AuthContext, opts: RuleOptions = {}): Promise<WebhookOut> {
       const { conn, dest } = await find(ws, id);
       const current = out(conn, dest);
       const envelope = patch.envelope ?? current.envelope;
@@ -284,6 +289,8 @@ export function webhooksService(deps: Deps) {
         ...(patch.authorization !== undefined ? { auth: patch.authorization ? { type: 'custom', value: patch.authorization } : { type: 'none' } } : {}),
       });
       checkDestinationUrls(deps, httpConnector, config);
+      const given = [...(patch.authorization !== undefined ? ['auth'] : []), ...(patch.secret !== undefined ? ['secret'] : [])];
+      requireCredentialsFollowAddress(deps, caller, { connector: httpConnector, before, after: config, given, fieldNames: WEBHOOK_FIELDS });
       try {
         await db.transaction().execute(async (trx) => {
           await trx
