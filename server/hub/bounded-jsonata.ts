@@ -39,13 +39,19 @@ const limit = (message: string): never => {
   throw new ExpressionLimit(message);
 };
 
+/** CPU time spent by one evaluation, or shared by several (a mapping list): see `Budget`. */
 type Meter = { spent: number; sliceStart: number; steps: number };
+/** One CPU budget for several evaluations, e.g. every expression of a mapping list together. */
+export type Budget = Meter;
+export const newBudget = (): Budget => ({ spent: 0, sliceStart: performance.now(), steps: 0 });
+// Bound on the evaluation's base frame, which no binding in the expression can shadow.
+const BUDGET = '__wirehub_budget';
 const EXIT = Symbol.for('jsonata.__evaluate_exit');
-/** Every frame of one evaluation shares its `base`; a binding would be visible to (and rebindable by) the expression. */
-type Env = { base: object };
-const meters = new WeakMap<object, Meter>();
+/** Every frame of one evaluation shares its `base`, the frame `evaluate`'s bindings are bound in. */
+type Env = { base: { lookup(name: string): unknown } };
+const meters = new WeakMap<Env['base'], Meter>();
 // Steps of one evaluation mostly follow each other: the last one looked up saves the WeakMap.
-let lastBase: object | null = null;
+let lastBase: Env['base'] | null = null;
 let lastMeter: Meter | undefined;
 
 const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -61,13 +67,13 @@ function onExit(_expr: unknown, _input: unknown, env: Env, result: unknown): Pro
     limit(`an array grew past ${LIMITS.maxItems.toLocaleString('en')} items`);
   }
   let meter = env.base === lastBase ? lastMeter : meters.get(env.base);
-  if (!meter) meters.set(env.base, (meter = { spent: 0, sliceStart: performance.now(), steps: 0 }));
+  if (!meter) meters.set(env.base, (meter = (env.base.lookup(BUDGET) as Budget | undefined) ?? newBudget()));
   lastBase = env.base;
   lastMeter = meter;
   if (++meter.steps % 32 !== 0) return undefined;
   const now = performance.now();
   const slice = now - meter.sliceStart;
-  if (meter.spent + slice > LIMITS.cpuBudgetMs) limit(`the expression ran for more than ${LIMITS.cpuBudgetMs} ms`);
+  if (meter.spent + slice > LIMITS.cpuBudgetMs) limit(`it ran for more than ${LIMITS.cpuBudgetMs} ms of CPU`);
   if (slice < LIMITS.sliceMs) return undefined;
   meter.spent += slice;
   const m = meter;
@@ -212,9 +218,17 @@ await ready;
 const OPTIONS = { stack: LIMITS.stack, sequence: LIMITS.maxItems, RegexEngine: SafeRegExp as unknown as RegExpConstructor };
 
 /** Compiles an expression under the bounds above; a syntax error throws as JSONata reports it. */
-export function compileBounded(source: string): (input: unknown) => Promise<unknown> {
+export function compileBounded(source: string): (input: unknown, budget?: Budget) => Promise<unknown> {
   const expr = jsonata(source, OPTIONS);
   for (const g of GUARDED) expr.registerFunction(g.name, g.wrap(originals.get(g.name) as Builtin['implementation']), g.signature);
   expr.assign(EXIT as unknown as string, onExit);
-  return (input) => expr.evaluate(input);
+  return (input, budget) => {
+    if (!budget) return expr.evaluate(input);
+    // Time between two evaluations sharing a budget is not theirs.
+    budget.sliceStart = performance.now();
+    return expr.evaluate(input, { [BUDGET]: budget }).finally(() => {
+      // The slice in progress when the evaluation ended counts too.
+      budget.spent += performance.now() - budget.sliceStart;
+    });
+  };
 }

@@ -1,4 +1,4 @@
-import { compileBounded } from './bounded-jsonata.ts';
+import { compileBounded, newBudget, type Budget } from './bounded-jsonata.ts';
 import { z } from 'zod';
 
 /**
@@ -67,7 +67,7 @@ export class ExpressionError extends MappingError {
   }
 }
 
-type Compiled = (input: unknown) => Promise<unknown>;
+type Compiled = (input: unknown, budget?: Budget) => Promise<unknown>;
 export type CompiledMappings = (input: unknown) => Promise<Record<string, unknown>>;
 
 export function readPath(input: unknown, dotted: string): unknown {
@@ -91,17 +91,17 @@ function plain(value: unknown): unknown {
   return value;
 }
 
-type Step = { to: string; run: Compiled; fallback: unknown };
+type Step = { to: string; run: Compiled; fallback: unknown; expression?: true };
 
 /** A JSONata expression, bounded in time, memory and regex cost (bounded-jsonata.ts); throws `invalid expression: …` when it does not compile. */
 export function compileExpression(source: string): Compiled {
-  let run: (input: unknown) => Promise<unknown>;
+  let run: Compiled;
   try {
     run = compileBounded(source);
   } catch (err) {
     throw new Error(`invalid expression: ${jsonataMessage(err)}`);
   }
-  return async (input) => plain(await run(input));
+  return async (input, budget) => plain(await run(input, budget));
 }
 
 /** The message of an expression's runtime failure (JSONata errors carry a code and a position). */
@@ -123,9 +123,10 @@ export function compileEntry(m: MappingEntryT, i: number): Step {
     return {
       to: m.to,
       fallback: m.default,
-      run: async (input) => {
+      expression: true,
+      run: async (input, budget) => {
         try {
-          return await run(input);
+          return await run(input, budget);
         } catch (err) {
           throw new MappingError(i, m.to, expressionFailure(err));
         }
@@ -140,8 +141,10 @@ export function compileMappings(entries: MappingEntryT[]): CompiledMappings {
   const steps = entries.map(compileEntry);
   return async (input) => {
     const out: Record<string, unknown> = {};
+    // One CPU budget for the whole list: 200 entries must not each get their own.
+    const budget = steps.some((s) => s.expression) ? newBudget() : undefined;
     for (const step of steps) {
-      const v = await step.run(input);
+      const v = await step.run(input, budget);
       const chosen = v === undefined || (typeof v === 'number' && Number.isNaN(v)) ? step.fallback : v;
       if (chosen !== undefined) out[step.to] = chosen;
     }
