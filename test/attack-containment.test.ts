@@ -66,6 +66,14 @@ describe('tenant logic is bounded in time and memory', () => {
     }
   });
 
+  it("a mapping list's expressions share one CPU budget: many moderately slow entries are one 422", async () => {
+    const mappings = Array.from({ length: 60 }, (_, i) => ({ to: `f${i}`, expression: '$sum([1..3000].($ * 2))' }));
+    const { value: res, ms } = await timed(async () => hub.api('post', '/api/v1/mappings/preview', attacker.key).send({ eventType: 'lead.captured', mappings }));
+    console.log(`[attack] preview of 60 slow entries: ${res.status} in ${ms.toFixed(0)} ms — ${res.body.error?.message}`);
+    expect(res.status).toBe(422);
+    expect(res.body.error.message).toContain('ran for more than 100 ms');
+  });
+
   it('a stored transform bomb fails its event (PAYLOAD, no retry) without a mark against the destination', async () => {
     const src = await hub.api('post', '/api/v1/sources', attacker.key).send({ name: `bomb-${randomBytes(3).toString('hex')}` });
     const des = await hub.api('post', '/api/v1/destinations', attacker.key).send({ name: `bomb-${randomBytes(3).toString('hex')}`, config: { url: `${receiver.url}/bomb` } });
