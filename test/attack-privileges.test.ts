@@ -110,6 +110,25 @@ describe('privileges: who may see and make credentials', () => {
     expect((await inTeam('get', '/project-secrets', member.token)).status).toBe(200);
   });
 
+  it("a plain member cannot save, replace or delete the workspace's vendor credentials (Settings); an admin can", async () => {
+    const member = await join('member');
+    const cred = await hub.api('post', `${V}/credentials`, owner.key).send({ kind: 'hubspot', name: 'Sales', secret: 'pat-na1-owners-token-0000' });
+    expect(cred.status, cred.text).toBe(201);
+    // Replacing the token would send every lead of the destinations using it to the member's own CRM account.
+    for (const method of ['put', 'patch'] as const) {
+      const swapped = await inTeam(method, `/credentials/${cred.body.id}`, member.token).send({ secret: 'pat-na1-members-own-0000' });
+      expect(swapped.status, method).toBe(403);
+      expect(swapped.body.error.code).toBe('FORBIDDEN');
+    }
+    expect((await inTeam('post', '/credentials', member.token).send({ kind: 'hubspot', secret: 'pat-na1-members-own-0000' })).status).toBe(403);
+    expect((await inTeam('delete', `/credentials/${cred.body.id}`, member.token)).status).toBe(403);
+    expect((await hub.api('get', `${V}/credentials/${cred.body.id}`, owner.key)).body.hint).toBe('pat-na…0000');
+    // Reading the list (never a secret) stays open to members.
+    expect((await inTeam('get', '/credentials', member.token)).status).toBe(200);
+    const admin = await join('admin');
+    expect((await inTeam('patch', `/credentials/${cred.body.id}`, admin.token).send({ secret: 'pat-na1-admins-new-0000' })).status).toBe(200);
+  });
+
   it('an API key dies with its maker’s role: removed or demoted, their keys (and keys those keys made) stop', async () => {
     const admin = await join('admin');
     const made = await inTeam('post', '/api-keys', admin.token).send({ name: 'admin script', scopes: ['read', 'write'] });

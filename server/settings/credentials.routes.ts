@@ -1,10 +1,16 @@
 import { Router, type Request, type RequestHandler } from 'express';
 import { authOf } from '../auth/auth.middleware.ts';
+import { requireSecretsManager } from '../auth/privileges.ts';
 import { body, idParam, query } from '../core/validate.ts';
 import type { Deps } from '../deps.ts';
 import { CredentialIn, CredentialPatch, CredentialsQuery, credentialsService } from './credentials.service.ts';
 
-/** `/credentials`: the workspace's saved vendor credentials (Settings). Responses never carry a secret. */
+/**
+ * `/credentials`: the workspace's saved vendor credentials (Settings). Responses never carry a
+ * secret. Saving, replacing or deleting one is managing a workspace credential (privileges.ts): a
+ * plain member who could replace the CRM token would have every destination using it deliver the
+ * team's leads into their own CRM account.
+ */
 export function credentialsRoutes(deps: Deps): Router {
   const r = Router();
   const svc = credentialsService(deps);
@@ -16,17 +22,20 @@ export function credentialsRoutes(deps: Deps): Router {
     res.json({ models, count: models.length });
   });
   r.post('/credentials', async (req, res) => {
+    requireSecretsManager(req, 'save workspace credentials');
     res.status(201).json(await svc.create(ws(req), body(req, CredentialIn)));
   });
   r.get('/credentials/:id', async (req, res) => {
     res.json(await svc.get(ws(req), id(req)));
   });
   const update: RequestHandler = async (req, res) => {
+    requireSecretsManager(req, 'replace workspace credentials');
     res.json(await svc.update(ws(req), id(req), body(req, CredentialPatch)));
   };
   r.put('/credentials/:id', update);
   r.patch('/credentials/:id', update);
   r.delete('/credentials/:id', async (req, res) => {
+    requireSecretsManager(req, 'delete workspace credentials');
     const credentialId = id(req);
     await svc.remove(ws(req), credentialId);
     res.json({ id: credentialId, deleted: true });
