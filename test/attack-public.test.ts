@@ -161,15 +161,17 @@ describe('public endpoints and logs (issue 12)', () => {
       const src = await api('post', '/sources').send({ name: 'keyed-source', config: { auth: { type: 'api_key', header_key: 'X-Shop-Key', api_key: 'shop-key-0123456789' } } });
       expect(src.status, src.text).toBe(201);
       const send = (key: string) =>
-        hub.api('post', `/e/${src.body.id}`).set('x-shop-key', key).set('authorization', 'Bearer inbound-bearer-secret').set('cookie', 'session=inbound-cookie').set('x-request-id', 'r-1').send({ a: 1 });
+        hub.api('post', `/e/${src.body.id}?token=query-token-secret&api_key=query-key-secret&page=2`).set('x-shop-key', key).set('authorization', 'Bearer inbound-bearer-secret').set('cookie', 'session=inbound-cookie').set('x-request-id', 'r-1').send({ a: 1 });
       const wrong = await send('not-the-key');
       expect(wrong.status).toBe(401);
       const ok = await send('shop-key-0123456789');
       expect(ok.status, ok.text).toBe(200);
       for (const id of [ok.body.request_id, wrong.body.error.details.request_id]) {
-        const stored = await hub.deps.db.selectFrom('requests').select('headers').where('id', '=', id).executeTakeFirstOrThrow();
+        const stored = await hub.deps.db.selectFrom('requests').select(['headers', 'query']).where('id', '=', id).executeTakeFirstOrThrow();
         expect(stored.headers).toMatchObject({ 'x-shop-key': '[redacted]', authorization: '[redacted]', cookie: '[redacted]', 'x-request-id': 'r-1' });
         expect(JSON.stringify(stored.headers)).not.toMatch(/shop-key-0123|inbound-bearer|inbound-cookie|not-the-key/);
+        // Senders that sign with a query parameter: masked the same way, other parameters kept.
+        expect(stored.query).toEqual({ token: '[redacted]', api_key: '[redacted]', page: '2' });
       }
     });
 

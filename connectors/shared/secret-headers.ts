@@ -15,6 +15,21 @@ export function isSecretHeader(name: string, secretHeaders: ReadonlySet<string> 
   return secretHeaders.has(l) || ALWAYS_SECRET.has(l) || l.includes('api-key') || l.includes('apikey') || l.includes('token') || l.includes('secret') || l.includes('password');
 }
 
+/**
+ * A query string's credentials (`?token=…`, `?api_key=…`, `?secret=…`, as some senders sign their
+ * calls), masked by the same name rule; a name listed in `secretNames` too.
+ */
+export function maskQuery(query: Record<string, unknown>, secretNames: readonly string[] = []): Record<string, unknown> {
+  const secret = new Set(secretNames.map((h) => h.toLowerCase()));
+  let out: Record<string, unknown> | null = null;
+  for (const [k, v] of Object.entries(query)) {
+    if (!isSecretHeader(k.replaceAll('_', '-'), secret) && !secret.has(k.toLowerCase())) continue;
+    out ??= { ...query };
+    out[k] = REDACTED;
+  }
+  return out ?? query;
+}
+
 /** A copy for storage: every credential's value replaced by `[redacted]`; names (and so their presence) are kept. */
 export function maskHeaders(headers: Record<string, string>, secretHeaders: readonly string[] = []): Record<string, string> {
   const secret = new Set(secretHeaders.map((h) => h.toLowerCase()));

@@ -1,5 +1,5 @@
 import express, { Router, type Request } from 'express';
-import { maskHeaders } from '../../connectors/shared/secret-headers.ts';
+import { maskHeaders, maskQuery } from '../../connectors/shared/secret-headers.ts';
 import { AppError } from '../core/errors.ts';
 import { jsonNestsDeeper, payloadTooDeep } from '../core/json-depth.ts';
 import { newId, ID_PATTERN } from '../core/ids.ts';
@@ -53,7 +53,7 @@ export function ingestRoutes(deps: Deps, writer: IngestWriter): Router {
       method: req.method,
       // A sender's NUL (%00 in the URL) is kept as U+FFFD: PostgreSQL stores no NUL in text or jsonb.
       path: withoutNul(rest ? `/${rest.join('/')}` : '/'),
-      query: withoutNul(req.query as Record<string, unknown>),
+      query: withoutNul(maskQuery(req.query as Record<string, unknown>)),
       // The log keeps no credential: verification below reads `headers`, the real ones.
       headers: withoutNul(maskHeaders(headers, source.auth?.type === 'api_key' ? [source.auth.header_key] : [])),
       content_type: headers['content-type'] ?? null,
