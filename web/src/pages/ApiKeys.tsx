@@ -6,7 +6,8 @@ import { useSubmit } from '../ui/useSubmit.ts';
 import { ConfirmDelete, CopyButton, when } from './gateway/parts.tsx';
 
 type Scope = 'read' | 'write';
-type ApiKey = { id: string; name: string; prefix: string; scopes: Scope[]; created_at: string; last_used_at: string | null };
+/** `project_key`: the workspace's project key (Secrets), listed so it can be revoked like any key. */
+type ApiKey = { id: string; kind: 'api_key' | 'project_key'; name: string; prefix: string; scopes: Scope[]; created_at: string; last_used_at: string | null };
 
 /** Keys for scripts and servers: create (shown once), list, revoke. */
 export function ApiKeys() {
@@ -61,7 +62,11 @@ export function ApiKeys() {
             await keys.reload();
           }}
         >
-          <p>Anything still using this key is refused (401) from now on. This cannot be undone.</p>
+          {revoking.kind === 'project_key' ? (
+            <p>The project key is replaced by a new one that nobody has seen (reveal it under Secrets); anything still using the old one is refused (401) from now on. The signing secret stays.</p>
+          ) : (
+            <p>Anything still using this key is refused (401) from now on. This cannot be undone.</p>
+          )}
         </ConfirmDelete>
       )}
       <ErrorBox error={keys.error} />
@@ -88,7 +93,10 @@ export function ApiKeys() {
           <tbody>
             {keys.data.models.map((k) => (
               <tr key={k.id} data-testid="api-key-row">
-                <td>{k.name}</td>
+                <td>
+                  {k.name}
+                  {k.kind === 'project_key' && <span className="muted"> (project key)</span>}
+                </td>
                 <td className="mono">{k.prefix}…</td>
                 <td>{k.scopes.join(', ')}</td>
                 <td>{when(k.created_at)}</td>
