@@ -10,15 +10,15 @@ import { RE2JS } from 're2js';
  * small pattern over 1 MB. So one match may spend at most MATCH_BUDGET units; a longer text fails
  * the evaluation with a RegexTooCostly naming the limit instead of holding the event loop.
  */
-export const MATCH_BUDGET = 2_000_000;
+const MATCH_BUDGET = 2_000_000;
 
-export class RegexTooCostly extends Error {
+class RegexTooCostly extends Error {
   constructor(length: number, max: number) {
     super(`a regular expression was given ${length.toLocaleString('en')} characters; this one may read at most ${max.toLocaleString('en')}`);
   }
 }
 
-export class RegexSyntax extends Error {}
+class RegexSyntax extends Error {}
 
 const FLAG_BITS: Record<string, number> = { i: RE2JS.CASE_INSENSITIVE, m: RE2JS.MULTILINE, s: RE2JS.DOTALL };
 
@@ -104,9 +104,4 @@ export class SafeRegExp {
   toString(): string {
     return `/${this.source}/${this.flags}`;
   }
-}
-
-/** Checks a tenant's pattern when it is saved: throws RegexSyntax with RE2's reason. */
-export function checkPattern(pattern: string, flags = ''): void {
-  compile(pattern, flags);
 }

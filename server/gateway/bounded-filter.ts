@@ -19,7 +19,7 @@ import { SafeRegExp } from '../core/safe-regex.ts';
  *   BUDGET_MS throws FilterFailed. Evaluation is synchronous, so one deadline per process
  *   is enough: nothing else runs while a filter does.
  */
-export const FILTER_LIMITS = { maxJsonBytes: 16_384, maxDepth: 32, maxIn: 1000, maxAll: 20, budgetMs: 50 };
+const FILTER_LIMITS = { maxJsonBytes: 16_384, maxDepth: 32, maxIn: 1000, maxAll: 20, budgetMs: 50 };
 
 /** A filter that could not be evaluated (over its deadline, a regex over its text budget, a value too deep). */
 export class FilterFailed extends Error {}
@@ -111,15 +111,13 @@ export function boundedQuery(criteria: Record<string, unknown>): BoundedQuery {
   checkCriteria(criteria, '', 0);
   const query = new Query(criteria, { context: CONTEXT });
   return (doc) => {
-    // A filter inside a filter (never today) must not extend the outer deadline.
-    const outer = deadline;
-    if (outer === Infinity) deadline = performance.now() + FILTER_LIMITS.budgetMs;
+    deadline = performance.now() + FILTER_LIMITS.budgetMs;
     try {
       return query.test(doc as Record<string, unknown>);
     } catch (err) {
       throw err instanceof FilterFailed ? err : new FilterFailed((err as Error).message);
     } finally {
-      deadline = outer;
+      deadline = Infinity;
     }
   };
 }

@@ -19,7 +19,7 @@ import { SafeRegExp } from '../core/safe-regex.ts';
  * A step can still grow a value once (concatenating two strings of MAX_STRING) before the check
  * sees it: the bounds are per step, which keeps every allocation within a few MAX_STRINGs.
  */
-export const LIMITS = {
+const LIMITS = {
   maxString: 1_000_000,
   maxItems: 100_000,
   cpuBudgetMs: 100,
@@ -31,7 +31,7 @@ export const LIMITS = {
   maxParsedText: 200,
 };
 
-export class ExpressionLimit extends Error {
+class ExpressionLimit extends Error {
   readonly code = 'LIMIT';
 }
 
@@ -39,20 +39,15 @@ const limit = (message: string): never => {
   throw new ExpressionLimit(message);
 };
 
-/** CPU time spent by one evaluation, or shared by several (a mapping list): see `Budget`. */
-type Meter = { spent: number; sliceStart: number; steps: number };
-/** One CPU budget for several evaluations, e.g. every expression of a mapping list together. */
-export type Budget = Meter;
+/** CPU time spent by one evaluation, or shared by several (every expression of a mapping list). */
+export type Budget = { spent: number; sliceStart: number; steps: number };
 export const newBudget = (): Budget => ({ spent: 0, sliceStart: performance.now(), steps: 0 });
 // Bound on the evaluation's base frame, which no binding in the expression can shadow.
 const BUDGET = '__wirehub_budget';
 const EXIT = Symbol.for('jsonata.__evaluate_exit');
 /** Every frame of one evaluation shares its `base`, the frame `evaluate`'s bindings are bound in. */
 type Env = { base: { lookup(name: string): unknown } };
-const meters = new WeakMap<Env['base'], Meter>();
-// Steps of one evaluation mostly follow each other: the last one looked up saves the WeakMap.
-let lastBase: Env['base'] | null = null;
-let lastMeter: Meter | undefined;
+const budgets = new WeakMap<Env['base'], Budget>();
 
 const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -66,10 +61,8 @@ function onExit(_expr: unknown, _input: unknown, env: Env, result: unknown): Pro
   } else if (Array.isArray(result) && result.length > LIMITS.maxItems) {
     limit(`an array grew past ${LIMITS.maxItems.toLocaleString('en')} items`);
   }
-  let meter = env.base === lastBase ? lastMeter : meters.get(env.base);
-  if (!meter) meters.set(env.base, (meter = (env.base.lookup(BUDGET) as Budget | undefined) ?? newBudget()));
-  lastBase = env.base;
-  lastMeter = meter;
+  let meter = budgets.get(env.base);
+  if (!meter) budgets.set(env.base, (meter = (env.base.lookup(BUDGET) as Budget | undefined) ?? newBudget()));
   if (++meter.steps % 32 !== 0) return undefined;
   const now = performance.now();
   const slice = now - meter.sliceStart;
@@ -206,21 +199,19 @@ function canonical(value: unknown): string {
   );
 }
 
-const originals = new Map<string, Builtin['implementation']>();
-const ready = (async () => {
-  for (const g of GUARDED) {
-    const fn = (await jsonata(`$${g.name}`).evaluate({})) as Builtin;
-    originals.set(g.name, fn.implementation);
-  }
-})();
-await ready;
+// JSONata exposes its built-ins only by evaluating them; each is wrapped once, for every expression.
+const guarded: { name: string; signature: string; implementation: Builtin['implementation'] }[] = [];
+for (const g of GUARDED) {
+  const original = ((await jsonata(`$${g.name}`).evaluate({})) as Builtin).implementation;
+  guarded.push({ name: g.name, signature: g.signature, implementation: g.wrap(original) });
+}
 
 const OPTIONS = { stack: LIMITS.stack, sequence: LIMITS.maxItems, RegexEngine: SafeRegExp as unknown as RegExpConstructor };
 
 /** Compiles an expression under the bounds above; a syntax error throws as JSONata reports it. */
 export function compileBounded(source: string): (input: unknown, budget?: Budget) => Promise<unknown> {
   const expr = jsonata(source, OPTIONS);
-  for (const g of GUARDED) expr.registerFunction(g.name, g.wrap(originals.get(g.name) as Builtin['implementation']), g.signature);
+  for (const g of guarded) expr.registerFunction(g.name, g.implementation, g.signature);
   expr.assign(EXIT as unknown as string, onExit);
   return (input, budget) => {
     if (!budget) return expr.evaluate(input);

@@ -13,7 +13,7 @@ import type { SchemaTask, SchemaTaskOut } from './schema-task.ts';
  * 422, while the API's event loop never waited. The built-in types' schemas are ours and stay
  * in-process (json-schema.ts).
  */
-export const SCHEMA_DEADLINES = { validateMs: 250, compileMs: 2000, maxWaitMs: 5000 };
+const SCHEMA_DEADLINES = { validateMs: 250, compileMs: 2000, maxWaitMs: 5000 };
 
 const WORKER_FILE = new URL('./schema-worker.mjs', import.meta.url).href;
 
