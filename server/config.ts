@@ -79,7 +79,6 @@ const envSchema = z.object({
   WIREHUB_CHAT_INACTIVITY_MINUTES: z.coerce.number().positive().max(7 * 24 * 60).default(30),
   /** The OAuth client id of the portal's "Sign in with Google"; unset turns Google sign-in off. */
   GOOGLE_CLIENT_ID: z.string().trim().min(1).optional(),
-  /** Where Google's ID-token signing keys are read: a PEM map (oauth2/v1/certs) or a JWKS (oauth2/v3/certs). */
   /**
    * Mail for sign-up verification and password reset (smtp://user:pass@host:587, smtps://… for TLS
    * from the first byte). Unset: addresses of password accounts stay unverified and reset by mail is off.
@@ -90,6 +89,7 @@ const envSchema = z.object({
     .optional(),
   /** The From of those mails; defaults to no-reply at PUBLIC_URL's host. */
   SMTP_FROM: z.string().trim().min(3).max(320).optional(),
+  /** Where Google's ID-token signing keys are read: a PEM map (oauth2/v1/certs) or a JWKS (oauth2/v3/certs). */
   WIREHUB_GOOGLE_CERTS_URL: z.url({ message: 'must be a URL such as https://www.googleapis.com/oauth2/v1/certs' }).default('https://www.googleapis.com/oauth2/v1/certs'),
   /** A transformation's run is stopped after this long, and its memory capped (issue 6: "e.g. 1 s, 64 MiB"). */
   WIREHUB_TRANSFORMATION_TIMEOUT_MS: z.coerce.number().int().min(10).max(30_000).default(1000),
@@ -182,6 +182,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   const e = parsed.data;
   const production = e.NODE_ENV === 'production';
   const lanes = e.WIREHUB_DELIVERY_LANES;
+  // Mailed links lead to PUBLIC_URL; the listening address (127.0.0.1 by default) reaches nobody's mailbox.
+  if (e.SMTP_URL && !e.PUBLIC_URL) throw new ConfigError('Invalid configuration:\n  SMTP_URL: needs PUBLIC_URL, the address the mailed links lead to (e.g. https://hooks.example.com)');
   const publicUrl = (e.PUBLIC_URL ?? `http://${e.HOST}:${e.PORT}`).replace(/\/+$/, '');
   return {
     port: e.PORT,

@@ -106,7 +106,7 @@ describe('account pre-hijack and e-mail verification', () => {
     const res = await google(plain, victim, 'google-victoria');
     expect(res.status, res.text).toBe(200);
     expect(res.body.user.id).toBe(squat.user.id);
-    expect(res.body.account_claimed).toEqual({ password_removed: true, sessions_ended: 1, api_keys_revoked: 1, invites_revoked: 1, project_keys_rotated: 1 });
+    expect(res.body.account_claimed).toEqual({ password_removed: true, sessions_ended: 1, api_keys_revoked: 1, invites_revoked: 1, project_keys_rotated: 1, members_it_invited: 0 });
     expect((await plain.api('get', `${V}/auth/me`, res.body.token)).body).toMatchObject({ user: { email_verified_at: expect.any(String) }, email_verification: 'verified' });
 
     // Every way Mallory had in is shut.
@@ -120,6 +120,25 @@ describe('account pre-hijack and e-mail verification', () => {
     expect((await plain.api('get', `${V}/invites/${inviteToken}`)).status).toBe(404);
     // The team and its data stay with the account, which is Victoria's.
     expect((await plain.api('get', `${V}/teams/${squat.team.id}`, res.body.token)).body).toMatchObject({ name: 'Victim Corp', role: 'owner', members_count: 1 });
+  });
+
+  it('a squatter who let a second account of hers in, or minted a key with the project key, keeps neither the project key nor that key', async () => {
+    const victim = 'valerie@corp.test';
+    const squat = await signup(plain, victim);
+    const projectKey = (await plain.api('get', `${V}/project-secrets?reveal=true`, squat.token)).body.api_key.value as string;
+    // A key made with the project key would answer to nobody, so it is refused.
+    const minted = await plain.api('post', `${V}/api-keys`, projectKey).send({ name: 'nobody’s', scopes: ['read', 'write'] });
+    expect(minted.status, minted.text).toBe(403);
+    // Her second account joins as an owner, so the team is no longer the account's alone.
+    const accomplice = await signup(plain, 'mallory.two@evil.test');
+    const invite = await plain.api('post', `${V}/teams/${squat.team.id}/invites`, squat.token).send({ email: 'mallory.two@evil.test', role: 'owner' });
+    expect((await plain.api('post', `${V}/invites/${(invite.body.url as string).split('/invite/')[1]}/accept`, accomplice.token)).status).toBe(200);
+
+    const res = await google(plain, victim, 'google-valerie');
+    expect(res.status, res.text).toBe(200);
+    expect(res.body.account_claimed).toMatchObject({ project_keys_rotated: 1, members_it_invited: 1 });
+    // The project key she revealed no longer opens the team; the member she let in is reported for review.
+    expect((await plain.api('get', `${V}/sources`, projectKey)).status).toBe(401);
   });
 
   it('says what is not available without SMTP', async () => {

@@ -1,11 +1,11 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { notFound } from '../core/errors.ts';
+import { AppError, notFound } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
 import { randomToken, sha256 } from '../core/crypto.ts';
 import { body, idParam } from '../core/validate.ts';
 import type { Deps } from '../deps.ts';
-import { projectKeyEntry, PROJECT_KEY_ID, revokeProjectKey } from '../gateway/project-secrets.service.ts';
+import { projectKeyEntry, PROJECT_KEY_ID, rotateProjectKey } from '../gateway/project-secrets.service.ts';
 import { authOf } from './auth.middleware.ts';
 import { requireSecretsManager } from './privileges.ts';
 
@@ -24,8 +24,11 @@ export function apiKeyRoutes(deps: Deps): Router {
   r.post('/api-keys', async (req, res) => {
     const a = requireSecretsManager(req, 'create API keys');
     const input = body(req, ApiKeyIn);
-    // A key made by a key answers to the same person, so it cannot outlive their role either.
-    const maker = a.userId ?? (a.apiKeyId ? ((await deps.db.selectFrom('api_keys').select('created_by').where('id', '=', a.apiKeyId).executeTakeFirst())?.created_by ?? null) : null);
+    // A key answers to the person who made it (a key made by a key, to that key's maker), so it cannot
+    // outlive their role. The project key speaks for nobody: a key it made would answer to no one and
+    // outlive everything, a revealed project key included.
+    const maker = a.actsFor;
+    if (!maker) throw new AppError(403, 'FORBIDDEN', 'API keys are made by a person: log in, or use an API key an owner or admin made (not the project key).');
     const key = `wh_live_${randomToken(30)}`;
     const row = await deps.db
       .insertInto('api_keys')
@@ -55,7 +58,7 @@ export function apiKeyRoutes(deps: Deps): Router {
     const a = requireSecretsManager(req, 'revoke API keys');
     const id = idParam(req, 'key', 'API key');
     if (id === PROJECT_KEY_ID) {
-      await revokeProjectKey(deps, a.workspaceId);
+      if (!(await rotateProjectKey(deps.db, deps.box, a.workspaceId))) throw notFound('API key', id);
       return void res.json({ id, deleted: true });
     }
     const gone = await deps.db.deleteFrom('api_keys').where('id', '=', id).where('workspace_id', '=', a.workspaceId).returning('id').executeTakeFirst();

@@ -14,6 +14,8 @@ export type AuthContext = {
   sessionId: string | null;
   sessionExpiresAt: Date | null;
   apiKeyId: string | null;
+  /** The person the credential speaks for: a session's user, an API key's maker; none for the project key. */
+  actsFor: string | null;
   workspaceId: string;
   role: Role | null;
   scopes: Scope[];
@@ -74,6 +76,7 @@ export function authenticate(deps: Deps): RequestHandler {
         sessionId: session.id,
         sessionExpiresAt: session.expires_at,
         apiKeyId: null,
+        actsFor: session.user_id,
         workspaceId,
         role: session.role,
         scopes: ['read', 'write'],
@@ -104,6 +107,7 @@ export function authenticate(deps: Deps): RequestHandler {
         sessionId: null,
         sessionExpiresAt: null,
         apiKeyId: key.id,
+        actsFor: key.created_by,
         workspaceId: key.workspace_id,
         role: null,
         scopes: key.scopes.filter((s): s is Scope => s === 'read' || s === 'write'),
@@ -122,6 +126,7 @@ export function authenticate(deps: Deps): RequestHandler {
         sessionId: null,
         sessionExpiresAt: null,
         apiKeyId: null,
+        actsFor: null,
         workspaceId: secret.workspace_id,
         role: null,
         scopes: ['read', 'write'],

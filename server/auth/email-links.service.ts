@@ -6,6 +6,7 @@ import { mailerFor } from '../core/mailer.ts';
 import { randomToken, sha256 } from '../core/crypto.ts';
 import type { Deps } from '../deps.ts';
 import type { DB } from '../db/schema.ts';
+import { rotateProjectKey } from '../gateway/project-secrets.service.ts';
 import { ARGON } from './auth.service.ts';
 import { TOKEN_PATTERN } from './invites.service.ts';
 
@@ -159,6 +160,9 @@ export async function verifyEmail(deps: Deps, userId: string, token: string) {
  * owner is claiming an account someone else may have opened in their name: see claimAccount.
  */
 export async function confirmPasswordReset(deps: Deps, token: string, password: string) {
+  // argon2 costs tens of milliseconds and 19 MiB: only for a link that exists (consume checks it again, race-safe).
+  const known = TOKEN_PATTERN.test(token) && (await deps.db.selectFrom('email_tokens').select('id').where('token_hash', '=', sha256(token)).where('purpose', '=', 'password_reset').executeTakeFirst());
+  if (!known) throw invalidLink();
   const passwordHash = await hash(password, ARGON);
   return deps.db.transaction().execute(async (trx) => {
     const user = await consume(trx, token, 'password_reset');
@@ -174,14 +178,14 @@ export async function confirmPasswordReset(deps: Deps, token: string, password: 
   });
 }
 
-export type AccountClaim = { password_removed: boolean; sessions_ended: number; api_keys_revoked: number; invites_revoked: number; project_keys_rotated: number };
+export type AccountClaim = { password_removed: boolean; sessions_ended: number; api_keys_revoked: number; invites_revoked: number; project_keys_rotated: number; members_it_invited: number };
 
 /**
  * The owner of an address (proven by Google or by a mail link) takes over an account whose address
  * had never been proven. Whoever opened it may have been someone else, so everything that would
  * let that person back in is undone: the password, every session, the API keys the account made,
- * the invites it sent that are still pending, and the project API key of each team in which the
- * account is the only member. The account's teams, memberships and data stay: they are now the
+ * the invites it sent that are still pending, and the project API key of each team it owns or
+ * administers. The account's teams, memberships and data stay: they are now the
  * owner's. Must run inside the caller's transaction, which also marks the address verified.
  */
 export async function claimAccount(deps: Deps, trx: Transaction<DB>, userId: string): Promise<AccountClaim> {
@@ -191,31 +195,25 @@ export async function claimAccount(deps: Deps, trx: Transaction<DB>, userId: str
   const keys = await trx.deleteFrom('api_keys').where('created_by', '=', userId).executeTakeFirst();
   const invites = await trx.deleteFrom('team_invites').where('invited_by', '=', userId).where('accepted_at', 'is', null).executeTakeFirst();
   await trx.deleteFrom('email_tokens').where('user_id', '=', userId).execute();
-  const soleTeams = await trx
-    .selectFrom('memberships as m')
-    .select('m.workspace_id')
-    .where('m.user_id', '=', userId)
-    .where(({ not, exists, selectFrom }) =>
-      not(exists(selectFrom('memberships as o').select('o.user_id').whereRef('o.workspace_id', '=', 'm.workspace_id').where('o.user_id', '!=', userId))),
-    )
-    .execute();
+  // Whoever held the account could reveal the project key of every team it managed, alone or not
+  // (a second account of theirs, invited and accepted, would otherwise keep that team "shared").
+  const managed = await trx.selectFrom('memberships').select('workspace_id').where('user_id', '=', userId).where('role', 'in', ['owner', 'admin']).execute();
   let rotated = 0;
-  for (const { workspace_id } of soleTeams) {
-    // Same shape as a generated project key (project-secrets.service), so integrations can tell it apart.
-    const apiKey = `wh_proj_${randomToken(30)}`;
-    const r = await trx
-      .updateTable('project_secrets')
-      .set({ api_key_enc: deps.box.seal(apiKey), api_key_hash: sha256(apiKey), api_key_rotated_at: new Date() })
-      .where('workspace_id', '=', workspace_id)
-      .executeTakeFirst();
-    rotated += Number(r.numUpdatedRows);
-  }
+  for (const { workspace_id } of managed) if (await rotateProjectKey(trx, deps.box, workspace_id)) rotated++;
+  // Members it let in stay (they may be the owner's colleagues); the owner is told how many to review.
+  const admitted = await trx
+    .selectFrom('team_invites')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('invited_by', '=', userId)
+    .where('accepted_at', 'is not', null)
+    .executeTakeFirstOrThrow();
   const claim = {
     password_removed: user.password_hash !== null,
     sessions_ended: Number(sessions.numDeletedRows),
     api_keys_revoked: Number(keys.numDeletedRows),
     invites_revoked: Number(invites.numDeletedRows),
     project_keys_rotated: rotated,
+    members_it_invited: Number(admitted.n),
   };
   deps.log.warn({ userId, ...claim }, 'an account whose address was never verified was claimed by the verified owner of the address');
   return claim;

@@ -6,6 +6,9 @@ import { mask, newSigningSecret, randomToken, sha256 } from '../core/crypto.ts';
 import { conflict } from '../core/errors.ts';
 import { body } from '../core/validate.ts';
 import { isUniqueViolation } from '../db/errors.ts';
+import type { Kysely, Transaction } from 'kysely';
+import type { SecretBox } from '../core/crypto.ts';
+import type { DB } from '../db/schema.ts';
 import type { Deps } from '../deps.ts';
 
 const newApiKey = () => `wh_proj_${randomToken(30)}`;
@@ -53,14 +56,19 @@ export async function projectKeyEntry(deps: Deps, workspaceId: string) {
   };
 }
 
-/** Revoking the project key replaces it with a fresh one that nobody has seen yet (the row must stay: it holds the signing secret). */
-export async function revokeProjectKey(deps: Deps, workspaceId: string): Promise<void> {
+/**
+ * Replaces the project key with a fresh one that nobody has seen yet (revoking it: the row must stay,
+ * it holds the signing secret). In the caller's transaction when given one. False when the
+ * workspace has no project secrets yet.
+ */
+export async function rotateProjectKey(db: Kysely<DB> | Transaction<DB>, box: SecretBox, workspaceId: string): Promise<boolean> {
   const apiKey = newApiKey();
-  await deps.db
+  const r = await db
     .updateTable('project_secrets')
-    .set({ api_key_enc: deps.box.seal(apiKey), api_key_hash: sha256(apiKey), api_key_rotated_at: new Date() })
+    .set({ api_key_enc: box.seal(apiKey), api_key_hash: sha256(apiKey), api_key_rotated_at: new Date() })
     .where('workspace_id', '=', workspaceId)
-    .execute();
+    .executeTakeFirst();
+  return r.numUpdatedRows > 0n;
 }
 
 const SecretsPut = z
