@@ -96,14 +96,17 @@ describe('a 302 from a tenant-controlled URL is recorded as a refusal, never fol
     me = await tenant(hub);
   });
 
+  /** A sheet whose service-account key sends Google's token request to a server answering 302 → the secret. */
+  const sheetWithRedirectingTokenUri = () => ({
+    credentials: google.serviceAccountKey({ token_uri: `${evil.url}/token` }),
+    spreadsheetId: google.spreadsheetId,
+    sheetName: 'Leads',
+    columns: ['name', 'email'],
+    api_root_url: google.url,
+  });
+
   it('Google Sheets: a token_uri that redirects to the secret service', async () => {
-    const id = await me.destination('google-sheets', {
-      credentials: google.serviceAccountKey({ token_uri: `${evil.url}/token` }),
-      spreadsheetId: google.spreadsheetId,
-      sheetName: 'Leads',
-      columns: ['name', 'email'],
-      api_root_url: google.url,
-    });
+    const id = await me.destination('google-sheets', sheetWithRedirectingTokenUri());
     const attempt = await me.deliver(id);
     expect(attempt.status).toBe('FAILED');
     expect(attempt.error?.code).toBe('HTTP_STATUS');
@@ -162,13 +165,7 @@ describe('a 302 from a tenant-controlled URL is recorded as a refusal, never fol
 
   it('even with private destinations allowed, a Sheets redirect to the loopback secret is not followed', async () => {
     const dev = await tenant(open);
-    const id = await dev.destination('google-sheets', {
-      credentials: google.serviceAccountKey({ token_uri: `${evil.url}/token` }),
-      spreadsheetId: google.spreadsheetId,
-      sheetName: 'Leads',
-      columns: ['name', 'email'],
-      api_root_url: google.url,
-    });
+    const id = await dev.destination('google-sheets', sheetWithRedirectingTokenUri());
     const attempt = await dev.deliver(id);
     expect(attempt.status).toBe('FAILED');
     const test = await dev.api('post', `/destinations/${id}/test`).expect(200);

@@ -301,7 +301,9 @@ describe('public endpoints and logs (issue 12)', () => {
         expect(res.headers['strict-transport-security'], path).toBeDefined();
       }
       const widget = await hub.api('get', '/widget.js');
-      if (widget.status === 200) expect(widget.headers['cross-origin-resource-policy']).toBe('cross-origin');
+      // The portal and the widget are built before the tests run (test/support/global-setup.ts).
+      expect(widget.status).toBe(200);
+      expect(widget.headers['cross-origin-resource-policy']).toBe('cross-origin');
     });
   });
 

@@ -248,10 +248,11 @@ describe('API keys and sessions', () => {
     expect(res.text).not.toContain(created.key);
     const listed = res.body.models.find((k: { id: string }) => k.id === created.id);
     expect(Object.keys(listed).sort()).toEqual(['created_at', 'created_by', 'id', 'kind', 'last_used_at', 'name', 'prefix', 'scopes']);
-    for (const k of res.body.models.filter((m: { kind: string }) => m.kind === 'api_key')) {
+    // No listed key, the project key included, carries its secret or its hash.
+    for (const k of res.body.models) {
       expect(k.key).toBeUndefined();
       expect(k.key_hash).toBeUndefined();
-      expect(k.prefix).toMatch(/^wh_live_/);
+      expect(k.prefix).toMatch(k.kind === 'api_key' ? /^wh_live_/ : /^(wh_proj_|custom$)/);
     }
   });
 

@@ -67,7 +67,7 @@ export function privateUrlRefusal(policy: AddressPolicy, url: string | URL): str
  * A pooled Agent whose sockets only reach public addresses, except the operator's allowed
  * host:port pairs. IP literals never reach DNS, so they are checked here as well as in the lookup.
  */
-export function guardedAgent(policy: AddressPolicy, connections: number): Agent {
+export function guardedAgent(policy: AddressPolicy, connections: number | null): Agent {
   const base = { connections, keepAliveTimeout: 10_000 };
   if (policy.allowPrivate) return new Agent(base);
   const open = buildConnector({});
@@ -102,7 +102,9 @@ const operatorAgents = new Map<string, Agent>();
 export function operatorFetch(url: string, init: RequestInit = {}): Promise<Response> {
   const key = urlHostKey(url);
   let agent = operatorAgents.get(key);
-  if (!agent) operatorAgents.set(key, (agent = guardedAgent({ allowPrivate: false, allowedPrivateHosts: [key] }, 8)));
+  // No cap on sockets (null): the LLM answers every live chat at once, and a queue here would eat
+  // into its timeout and fall back to the knowledge base; the global fetch had none either.
+  if (!agent) operatorAgents.set(key, (agent = guardedAgent({ allowPrivate: false, allowedPrivateHosts: [key] }, null)));
   return noRedirectFetch(agent)(url, init);
 }
 

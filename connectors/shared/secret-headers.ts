@@ -15,15 +15,11 @@ export function isSecretHeader(name: string, secretHeaders: ReadonlySet<string> 
   return secretHeaders.has(l) || ALWAYS_SECRET.has(l) || l.includes('api-key') || l.includes('apikey') || l.includes('token') || l.includes('secret') || l.includes('password');
 }
 
-/**
- * A query string's credentials (`?token=…`, `?api_key=…`, `?secret=…`, as some senders sign their
- * calls), masked by the same name rule; a name listed in `secretNames` too.
- */
-export function maskQuery(query: Record<string, unknown>, secretNames: readonly string[] = []): Record<string, unknown> {
-  const secret = new Set(secretNames.map((h) => h.toLowerCase()));
+/** A query string's credentials (`?token=…`, `?api_key=…`, `?secret=…`, as some senders sign their calls), masked by the same name rule. */
+export function maskQuery(query: Record<string, unknown>): Record<string, unknown> {
   let out: Record<string, unknown> | null = null;
-  for (const [k, v] of Object.entries(query)) {
-    if (!isSecretHeader(k.replaceAll('_', '-'), secret) && !secret.has(k.toLowerCase())) continue;
+  for (const k of Object.keys(query)) {
+    if (!isSecretHeader(k.replaceAll('_', '-'))) continue;
     out ??= { ...query };
     out[k] = REDACTED;
   }

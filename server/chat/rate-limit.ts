@@ -1,3 +1,4 @@
+import { ipKeyGenerator } from 'express-rate-limit';
 import { type Kysely, sql } from 'kysely';
 import { AppError } from '../core/errors.ts';
 import type { ChatbotRow, DB } from '../db/schema.ts';
@@ -17,18 +18,28 @@ export function countChatMessage(db: Kysely<DB>, bot: Pick<ChatbotRow, 'id' | 's
   return countIn(db, windowsOf(bot, visitorId, ip, { visitor: 'v', address: 'ip', noun: 'messages' }));
 }
 
+const RATINGS = { visitor: 'rv', address: 'rip', noun: 'ratings' };
+
 /**
  * Ratings have windows of their own, with the chatbot's limits: each publishes message.rated to the
  * owner's webhooks, so an anonymous caller must not be able to send them unbounded, and spending
- * them must not cost a visitor their messages.
+ * them must not cost a visitor their messages. Two steps: the address's windows before anything
+ * else (forged ratings are cut off too), the visitor's once the rating is known to be the
+ * conversation's own visitor's (so made-up visitor ids store no counters).
  */
-export function countRating(db: Kysely<DB>, bot: Pick<ChatbotRow, 'id' | 'settings'>, visitorId: string, ip: string): Promise<void> {
-  return countIn(db, windowsOf(bot, visitorId, ip, { visitor: 'rv', address: 'rip', noun: 'ratings' }));
+export function countRatingFromAddress(db: Kysely<DB>, bot: Pick<ChatbotRow, 'id' | 'settings'>, ip: string): Promise<void> {
+  return countIn(db, windowsOf(bot, '', ip, RATINGS).filter((w) => w.key.startsWith(`${RATINGS.address}:`)));
 }
 
-function windowsOf(bot: Pick<ChatbotRow, 'id' | 'settings'>, visitorId: string, ip: string, kind: { visitor: string; address: string; noun: string }): Window[] {
+export function countRatingByVisitor(db: Kysely<DB>, bot: Pick<ChatbotRow, 'id' | 'settings'>, visitorId: string): Promise<void> {
+  return countIn(db, windowsOf(bot, visitorId, '', RATINGS).filter((w) => w.key.startsWith(`${RATINGS.visitor}:`)));
+}
+
+function windowsOf(bot: Pick<ChatbotRow, 'id' | 'settings'>, visitorId: string, rawIp: string, kind: { visitor: string; address: string; noun: string }): Window[] {
   const limits = readSettings(bot.settings).rate_limits;
   const { visitor: v, address: a, noun } = kind;
+  // An IPv6 client holds a whole /64: one budget for it, not one per address it can pick.
+  const ip = ipKeyGenerator(rawIp);
   return [
     { key: `${v}:${bot.id}:${visitorId}:${MINUTE}`, seconds: MINUTE, limit: limits.per_minute, noun, what: `${noun} a minute from this visitor` },
     { key: `${v}:${bot.id}:${visitorId}:${DAY}`, seconds: DAY, limit: limits.per_day, noun, what: `${noun} a day from this visitor` },

@@ -4,7 +4,7 @@ import { originAllowed } from './chatbot-settings.ts';
 import type { ChatDeps } from './chat-deps.ts';
 import { allowOrigin, answerPreflight } from './cors.ts';
 import { publicJson } from './public-chat.routes.ts';
-import { countRating } from './rate-limit.ts';
+import { countRatingFromAddress } from './rate-limit.ts';
 import { conversationForRating, RateIn, rateMessage } from './ratings.service.ts';
 
 const PATH = '/api/public/conversations/:id/rate';
@@ -26,7 +26,7 @@ export function ratingsRoutes(deps: ChatDeps): Router {
     allowOrigin(req, res, conv.settings);
     // No body reads as {}, so that every missing field is named.
     const input = parse(RateIn, req.body ?? {}, 'body');
-    await countRating(deps.db, { id: conv.chatbot_id, settings: conv.settings }, input.visitor_id, req.ip ?? req.socket.remoteAddress ?? 'unknown');
+    await countRatingFromAddress(deps.db, { id: conv.chatbot_id, settings: conv.settings }, req.ip ?? req.socket.remoteAddress ?? 'unknown');
     res.json(await rateMessage(deps, conv, input));
   });
   return r;

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import { z } from 'zod';
+import { countRatingByVisitor } from './rate-limit.ts';
 import { AppError, notFound } from '../core/errors.ts';
 import { isoSeconds } from '../core/time.ts';
 import type { ChatbotSettings } from '../db/schema.ts';
@@ -56,6 +57,8 @@ export async function rateMessage(deps: ChatDeps, conv: RatedConversation, input
       { path: 'body.visitor_id', message: "is not this conversation's visitor" },
     ]);
   }
+  // Counted only for the conversation's own visitor: a forged visitor id stores no counter rows.
+  await countRatingByVisitor(db, { id: conv.chatbot_id, settings: conv.settings }, input.visitor_id);
   const message = await db
     .selectFrom('chat_messages')
     .select(['id', 'conversation_id', 'role', 'text', 'query'])

@@ -41,27 +41,9 @@ export function jsonNestsDeeper(bytes: Uint8Array, limit = MAX_JSON_DEPTH): bool
   return false;
 }
 
-/**
- * The same scan over decoded text (a body in UTF-16, a string built in memory). A copy rather than
- * one scan over an accessor: the byte scan runs on every ingested body, and a call per byte costs.
- */
-export function jsonTextNestsDeeper(text: string, limit = MAX_JSON_DEPTH): boolean {
-  let depth = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === BACKSLASH) i++;
-      else if (c === QUOTE) inString = false;
-    } else if (c === QUOTE) {
-      inString = true;
-    } else if (c === OPEN_ARRAY || c === OPEN_OBJECT) {
-      if (++depth > limit) return true;
-    } else if (c === CLOSE_ARRAY || c === CLOSE_OBJECT) {
-      depth--;
-    }
-  }
-  return false;
+/** A stored or arriving body that is JSON by its content type and nests deeper than the limit. */
+export function isDeepJsonBody(body: Uint8Array, contentType: string | null | undefined): boolean {
+  return (contentType ?? '').toLowerCase().includes('json') && jsonNestsDeeper(body);
 }
 
 export function payloadTooDeep(what = 'The request body'): AppError {
@@ -84,5 +66,6 @@ export function refuseDeepJson(_req: unknown, _res: unknown, buf: Buffer, encodi
   } catch {
     throw new AppError(415, 'UNSUPPORTED_MEDIA_TYPE', `Send JSON as UTF-8 (or UTF-16); the charset "${charset}" is not read here.`);
   }
-  if (jsonTextNestsDeeper(text)) throw payloadTooDeep();
+  // Rare (UTF-16 JSON): scanned as the UTF-8 it re-encodes to, whose brackets are the same.
+  if (jsonNestsDeeper(Buffer.from(text, 'utf8'))) throw payloadTooDeep();
 }

@@ -14,28 +14,25 @@ export const NUL_REPLACEMENT = '\uFFFD';
 type Path = (string | number)[];
 
 /** The path of the first string (a value or a key) containing a NUL, or null. */
-export function findNul(value: unknown, path: Path = [], skip?: (path: Path) => boolean): Path | null {
-  const rest = nulIn(value, skip ? path : null, skip);
+export function findNul(value: unknown, path: Path = []): Path | null {
+  const rest = nulIn(value);
   return rest ? [...path, ...rest] : null;
 }
 
-/**
- * The path below `value`, built only on the way back from a hit, so the walk over a large body
- * allocates nothing; `at` is tracked only when `skip` needs it.
- */
-function nulIn(value: unknown, at: Path | null, skip?: (path: Path) => boolean): Path | null {
+/** The path below `value`, built only on the way back from a hit, so the walk over a large body allocates nothing. */
+function nulIn(value: unknown): Path | null {
   if (typeof value === 'string') return value.includes(NUL) ? [] : null;
-  if (value === null || typeof value !== 'object' || (at && skip?.(at))) return null;
+  if (value === null || typeof value !== 'object') return null;
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
-      const hit = nulIn(value[i], at && [...at, i], skip);
+      const hit = nulIn(value[i]);
       if (hit) return [i, ...hit];
     }
     return null;
   }
   for (const [k, v] of Object.entries(value)) {
     if (k.includes(NUL)) return [k];
-    const hit = nulIn(v, at && [...at, k], skip);
+    const hit = nulIn(v);
     if (hit) return [k, ...hit];
   }
   return null;
@@ -59,15 +56,19 @@ const ENCODED_NUL = /%00/i;
 /**
  * Answers 400 INVALID_INPUT naming the first string that carries a NUL: in the path, the query or
  * the parsed JSON body. Mounted after the JSON parsers, so it covers every route behind it without
- * one schema edit each. `opaque` names body paths kept as bytes, never as text, which may carry one.
+ * one schema edit each. `opaque` names the body's top-level keys a route keeps as bytes, never as
+ * text (a published event's `data`), which may carry one.
  */
-export function refuseNul(opaque?: (req: Request, path: Path) => boolean): RequestHandler {
+export function refuseNul(opaque?: (req: Request) => readonly string[]): RequestHandler {
   return (req, _res, next) => {
     const pathOnly = req.originalUrl.split('?')[0];
     if (ENCODED_NUL.test(pathOnly)) throw nulError('path');
     const inQuery = findNul(req.query, ['query']);
     if (inQuery) throw nulError(inQuery.join('.'));
-    const inBody = findNul(req.body, ['body'], opaque && ((p) => opaque(req, p)));
+    const kept = opaque?.(req) ?? [];
+    const body: unknown = req.body;
+    const checked = kept.length > 0 && body !== null && typeof body === 'object' && !Array.isArray(body) ? Object.fromEntries(Object.entries(body).filter(([k]) => !kept.includes(k))) : body;
+    const inBody = findNul(checked, ['body']);
     if (inBody) throw nulError(inBody.join('.') || 'body');
     next();
   };

@@ -26,7 +26,7 @@ const SHORT_RETRY_MS = 1000;
  * died or hung (an outcome is written within milliseconds of a delivery ending, failed or not).
  * Claimed once more it would take the next worker down too, so it is failed instead.
  */
-export const POISON_CLAIMS = 3;
+const POISON_CLAIMS = 3;
 
 /** One claimed event with everything needed to deliver it, read in the same statement that leases it. */
 export type ClaimedEvent = {
@@ -232,7 +232,7 @@ export class DeliveryEngine {
         result = { ok: false, retryable: false, errorCode: 'TRANSFORMATION_FAILED', error: err.message, request, durationMs };
       } else if (err instanceof MappingError || err instanceof SyntaxError) {
         result = payloadFailure(err, target, started);
-      } else if (err instanceof RangeError) {
+      } else if (err instanceof RangeError && /call stack|string length/i.test(err.message)) {
         // A stack overflow or an over-long string, in the shaper or a connector serialising the payload
         // (a deep body stored before ingest refused it): the payload's doing, and a retry ends the same.
         result = payloadFailure(new Error(`the payload nests too deeply or is too large to be serialised (${err.message})`), target, started);
@@ -458,7 +458,7 @@ function deliveryLogic(rules: Rule[]): string {
 }
 
 function quarantined(ev: ClaimedEvent, base: Pick<Outcome, 'eventId' | 'destinationId' | 'lane' | 'trigger' | 'failuresBefore'>): Outcome {
-  const message = `quarantined: its delivery was interrupted ${ev.claims - 1} times in a row (the worker stopped or hung while delivering it), so it is not tried again automatically. What runs for it: ${deliveryLogic(ev.rules)}. Fix that, then retry the event.`;
+  const message = `quarantined: its delivery was interrupted ${ev.claims - 1} times in a row (the worker stopped or hung while delivering it, or while delivering another event beside it), so it is not tried again automatically. What runs for it: ${deliveryLogic(ev.rules)}. Fix that, then retry the event.`;
   const attempt = unsentAttempt(ev, new Date(), 'QUARANTINED', message);
   return { ...base, status: 'FAILED', attempted: true, nextAttemptAt: null, responseStatus: null, errorCode: 'QUARANTINED', attempt, ok: false, error: message, notDestination: true };
 }

@@ -1,4 +1,4 @@
-import { jsonNestsDeeper } from '../core/json-depth.ts';
+import { isDeepJsonBody } from '../core/json-depth.ts';
 
 /** JSON and form bodies come back as objects, text as text, anything else as base64. */
 export function decodeBody(body: Buffer, contentType: string | null): unknown {
@@ -22,6 +22,6 @@ export function decodeBody(body: Buffer, contentType: string | null): unknown {
  * reads as its text instead. Not for the delivery path, which must not scan every body again.
  */
 export function bodyForReading(body: Buffer, contentType: string | null): unknown {
-  if ((contentType ?? '').toLowerCase().includes('json') && jsonNestsDeeper(body)) return body.toString('utf8');
+  if (isDeepJsonBody(body, contentType)) return body.toString('utf8');
   return decodeBody(body, contentType);
 }

@@ -9,6 +9,7 @@ import { MappingError } from '../hub/mappings.ts';
 import { applyEventFilters, applyRequestFilters, StoredEventFilter, StoredRequestFilter, type EventFilter, type RequestFilter } from './log-filters.ts';
 import { planReplay, writeReplays, type PlannedReplay } from './request-replay.ts';
 import type { Rule } from './rules.ts';
+import { isDeepJsonBody } from '../core/json-depth.ts';
 
 export type BulkKind = 'events' | 'requests';
 
@@ -97,7 +98,8 @@ export function bulkOperationsService(deps: Deps) {
           message_id: shaped.messageId,
           event_type: shaped.eventType ?? null,
           content_type: shaped.contentType,
-          body: shaped.payload !== undefined ? shaped.payload : shaped.body.toString('utf8'),
+          // A deep body stored before ingest refused it reads as its text (as in the logs), not a 500 from JSON.
+          body: shaped.payload !== undefined && !isDeepJsonBody(shaped.body, shaped.contentType) ? shaped.payload : shaped.body.toString('utf8'),
         },
       };
     } catch (err) {

@@ -17,6 +17,7 @@ import { CRM_BUILT_IN } from './flow-fields.ts';
 import { filterCondition, type DedupeDataT, type DestinationNodeT, type DestinationPlan, type MapDataT } from './flow-graph.ts';
 import type { MappingEntryT } from './mappings.ts';
 import { rulesFor, type RuleOptions } from './webhooks.service.ts';
+import { newSigningSecret } from '../core/crypto.ts';
 
 export type Detail = { path: string; message: string };
 type AnyConnector = Connector<z.ZodType>;
@@ -224,5 +225,8 @@ export function webhookTarget(
 export async function testedWebhookTarget(deps: Deps, caller: AuthContext, ws: string, node: Extract<DestinationNodeT, { kind: 'webhook' }>): Promise<Target> {
   const id = node.data.destinationId;
   const row = id ? await deps.db.selectFrom('destinations').selectAll().where('workspace_id', '=', ws).where('id', '=', id).executeTakeFirst() : undefined;
-  return webhookTarget(deps, caller, node, row ? destinationConfig(deps, row) : null);
+  // Unsaved and sending its secret as-is (shared-secret), it is tested with one of its own, as saving
+  // would give it, never the workspace's; an HMAC signature reveals nothing and keeps the workspace's.
+  const fresh = !row && node.data.signing === 'shared-secret' ? { fresh: newSigningSecret() } : {};
+  return webhookTarget(deps, caller, node, row ? destinationConfig(deps, row) : null, fresh);
 }

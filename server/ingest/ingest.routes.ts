@@ -1,7 +1,7 @@
 import express, { Router, type Request } from 'express';
 import { maskHeaders, maskQuery } from '../../connectors/shared/secret-headers.ts';
 import { AppError } from '../core/errors.ts';
-import { jsonNestsDeeper, payloadTooDeep } from '../core/json-depth.ts';
+import { isDeepJsonBody, payloadTooDeep } from '../core/json-depth.ts';
 import { newId, ID_PATTERN } from '../core/ids.ts';
 import { withoutNul } from '../core/nul.ts';
 import type { Deps } from '../deps.ts';
@@ -41,7 +41,7 @@ export function ingestRoutes(deps: Deps, writer: IngestWriter): Router {
     const headers = flatRequestHeaders(req);
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     // Bodies decodeBody parses are the ones that could overflow later: refused before anything is stored.
-    if (headers['content-type']?.toLowerCase().includes('json') && jsonNestsDeeper(body)) throw payloadTooDeep();
+    if (isDeepJsonBody(body, headers['content-type'])) throw payloadTooDeep();
     const rest = (req.params as { rest?: string[] }).rest;
     const stored: StoredRequest = {
       id: newId('req'),

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
 import { z } from 'zod';
 import { AppError, conflict, notFound } from '../core/errors.ts';
-import { jsonNestsDeeper, payloadTooDeep } from '../core/json-depth.ts';
+import { isDeepJsonBody, payloadTooDeep } from '../core/json-depth.ts';
 import { newId } from '../core/ids.ts';
 import { listParams, paginate, type Page } from '../core/pagination.ts';
 import { isUniqueViolation } from '../db/errors.ts';
@@ -246,7 +246,7 @@ export function transformationsService(deps: Deps) {
         .executeTakeFirst();
       if (!req) throw notFound('Request', requestId);
       // Stored before ingest refused deep JSON: the sandbox would refuse it too, and the answer (which echoes it) could not be serialised.
-      if (req.content_type?.toLowerCase().includes('json') && jsonNestsDeeper(req.body)) throw payloadTooDeep(`The body of request ${requestId}`);
+      if (isDeepJsonBody(req.body, req.content_type)) throw payloadTooDeep(`The body of request ${requestId}`);
       const body = decodeBody(req.body, req.content_type);
       // A published event's transformation sees its data, as at delivery.
       if (req.source_type === APPLICATION_SOURCE_TYPE && isPlainObject(body) && isPlainObject(body.data)) {
