@@ -23,7 +23,9 @@ export type DeliveryReport = {
   response: { status: number; headers: Record<string, string>; body: string } | null;
 };
 
-let dispatcher: { policy: string; agent: Agent } | null = null;
+// By address policy: hubs with different policies (tests run several in one process) must not share
+// an agent, and replacing one on every alternation would leave the old one's sockets open.
+const dispatchers = new Map<string, Agent>();
 // One recorder per database: it counts recordings to trim a busy mock, which a fresh one per call never would.
 const recorders = new WeakMap<Deps['db'], MockApiRecorder>();
 /**
@@ -31,12 +33,12 @@ const recorders = new WeakMap<Deps['db'], MockApiRecorder>();
  * delivery to a MOCK_API destination is recorded there, as a real receiver would have seen it.
  */
 export function apiDeliveryContext(deps: Pick<Deps, 'config' | 'db'>, destination?: DeliveryContext['destination']): DeliveryContext {
-  // Hubs with different address policies (tests run several in one process) must not share the agent.
   const policy = JSON.stringify([deps.config.allowPrivateDestinations, deps.config.allowedPrivateHosts]);
-  if (dispatcher?.policy !== policy) dispatcher = { policy, agent: createDispatcher(deps.config, 16) };
+  let agent = dispatchers.get(policy);
+  if (!agent) dispatchers.set(policy, (agent = createDispatcher(deps.config, 16)));
   let mockApi = recorders.get(deps.db);
   if (!mockApi) recorders.set(deps.db, (mockApi = mockApiRecorder(deps.db)));
-  return deliveryContext(deps.config, dispatcher.agent, { destination, mockApi });
+  return deliveryContext(deps.config, agent, { destination, mockApi });
 }
 
 /** A request to an inbound source (stored or given), sent as a connection from that source would send it. */
