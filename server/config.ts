@@ -57,6 +57,12 @@ const envSchema = z.object({
   WIREHUB_DELIVERY_LANES: z.coerce.number().int().min(1).max(64).default(4),
   WIREHUB_LANES_PER_WORKER: z.coerce.number().int().min(1).max(64).optional(),
   WIREHUB_DELIVERY_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(64),
+  // A destination's default share of a lane's delivery slots (a destination may set its own).
+  WIREHUB_DESTINATION_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(16),
+  // A team's share of a lane's slots; unset, half the lane.
+  WIREHUB_TEAM_CONCURRENCY: z.coerce.number().int().min(1).max(1000).optional(),
+  WIREHUB_CIRCUIT_OPEN_AFTER: z.coerce.number().int().min(1).max(1000).default(5),
+  WIREHUB_AUTO_DISABLE_AFTER: z.coerce.number().int().min(1).max(1_000_000).default(10),
   WIREHUB_SESSION_TTL_HOURS: z.coerce.number().int().min(1).default(24 * 14),
   WIREHUB_DB_POOL_SIZE: z.coerce.number().int().min(2).max(200).default(10),
   /** Lets tests run many isolated apps in one database; not for production use. */
@@ -130,6 +136,12 @@ export type Config = {
   deliveryLanes: number;
   lanesPerWorker: number;
   deliveryConcurrency: number;
+  /** In-flight deliveries one destination may hold in its lane unless it sets its own max_concurrency. */
+  destinationConcurrency: number;
+  /** In-flight deliveries one team may hold in a lane, so another team always finds free slots. */
+  teamConcurrency: number;
+  /** Consecutive timeouts or connection failures that open a destination's circuit. */
+  circuitOpenAfter: number;
   sessionTtlMs: number;
   dbPoolSize: number;
   dbSchema?: string;
@@ -202,12 +214,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     deliveryLanes: lanes,
     lanesPerWorker: Math.min(e.WIREHUB_LANES_PER_WORKER ?? lanes, lanes),
     deliveryConcurrency: e.WIREHUB_DELIVERY_CONCURRENCY,
+    destinationConcurrency: e.WIREHUB_DESTINATION_CONCURRENCY,
+    teamConcurrency: e.WIREHUB_TEAM_CONCURRENCY ?? Math.ceil(e.WIREHUB_DELIVERY_CONCURRENCY / 2),
+    circuitOpenAfter: e.WIREHUB_CIRCUIT_OPEN_AFTER,
     sessionTtlMs: e.WIREHUB_SESSION_TTL_HOURS * 3_600_000,
     dbPoolSize: e.WIREHUB_DB_POOL_SIZE,
     dbSchema: e.WIREHUB_DB_SCHEMA,
     logLevel: e.LOG_LEVEL,
     retrySchedule: DEFAULT_RETRY_SCHEDULE,
-    autoDisableAfter: 10,
+    autoDisableAfter: e.WIREHUB_AUTO_DISABLE_AFTER,
     maxWebhooks: e.WIREHUB_MAX_WEBHOOKS,
     vendorUrls: { googleSheets: e.WIREHUB_GOOGLE_SHEETS_URL, hubspot: e.WIREHUB_HUBSPOT_URL, pipedrive: e.WIREHUB_PIPEDRIVE_URL },
     llm: e.WIREHUB_LLM_BASE_URL && e.WIREHUB_LLM_API_KEY ? { baseUrl: e.WIREHUB_LLM_BASE_URL.replace(/\/+$/, ''), apiKey: e.WIREHUB_LLM_API_KEY, model: e.WIREHUB_LLM_MODEL } : null,

@@ -104,6 +104,11 @@ export interface DestinationsTable {
   disabled_reason: string | null;
   warning: Generated<string | null>;
   consecutive_failures: Generated<number>;
+  max_concurrency: Generated<number | null>;
+  circuit_failures: Generated<number>;
+  circuit_opened_at: NullableTimestamp;
+  circuit_probe_at: NullableTimestamp;
+  circuit_reason: string | null;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
 }

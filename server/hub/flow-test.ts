@@ -242,6 +242,11 @@ export function flowTester(deps: Deps) {
       disabled_reason: null,
       warning: null,
       consecutive_failures: 0,
+      max_concurrency: null,
+      circuit_failures: 0,
+      circuit_opened_at: null,
+      circuit_probe_at: null,
+      circuit_reason: null,
       created_at: now,
       updated_at: now,
     };
