@@ -27,6 +27,22 @@ const SHORT_RETRY_MS = 1000;
  * Claimed once more it would take the next worker down too, so it is failed instead.
  */
 const POISON_CLAIMS = 3;
+/** Failures that say the receiver could not be reached or did not answer: they open its circuit. */
+const UNREACHABLE = new Set(['TIMEOUT', 'CONNECTION_REFUSED', 'CONNECTION_RESET', 'DNS', 'TLS', 'NETWORK']);
+/** Destinations one claim looks at; a lane with more waiting takes turns through them (ClaimRoom.cursor). */
+const WALK_DESTINATIONS = 256;
+
+/** What the lane already has in flight, so a claim keeps each destination and team within its share. */
+export type ClaimRoom = {
+  inFlight: number;
+  destinations: string[];
+  destinationLoads: number[];
+  teams: string[];
+  teamLoads: number[];
+  /** The walk over the lane's destinations starts after this id and wraps round: pass the last claim's walkEnd. */
+  cursor: string;
+};
+const NO_LOAD: ClaimRoom = { inFlight: 0, destinations: [], destinationLoads: [], teams: [], teamLoads: [], cursor: '' };
 
 /** One claimed event with everything needed to deliver it, read in the same statement that leases it. */
 export type ClaimedEvent = {
@@ -55,6 +71,8 @@ export type ClaimedEvent = {
   destination_auth_enc: string | null;
   destination_disabled_at: Date | null;
   consecutive_failures: number;
+  circuit_failures: number;
+  circuit_opened_at: Date | null;
   signing_secret_enc: string | null;
 };
 
@@ -76,6 +94,8 @@ type Outcome = {
   warning?: string | null;
   error?: string;
   failuresBefore: number;
+  /** The destination's consecutive timeouts and connection failures when the event was claimed. */
+  unreachableBefore: number;
   /** The connection's transformation ran for this delivery. */
   execution?: NewTransformationExecution;
   /** The transformed request failed a filter after the transformation: the event becomes an ignored one. */
@@ -108,28 +128,80 @@ export class DeliveryEngine {
     this.mockApi = mockApiRecorder(deps.db);
   }
 
-  async claim(lane: number, limit: number): Promise<ClaimedEvent[]> {
-    // Fresh work first. Oldest-first alone put every fresh event behind all the events a bulk retry
-    // had released (measured: seconds behind a 100,000-event retry, bench/results-bulk-retry.md), so
-    // events a bulk operation queued (pending_trigger 'bulk') go only into room the others leave.
-    // `fresh` steps over the due bulk rows ahead of it in the index; the bulk's pacing (bulkTuning)
-    // keeps those few hundred at most. `bulk` reads nothing when `fresh` filled the claim (LIMIT 0).
-    const { rows } = await sql<ClaimedEvent>`
-      WITH fresh AS (
-        SELECT id FROM events
-        WHERE lane = ${lane} AND status IN ('QUEUED', 'SCHEDULED') AND next_attempt_at <= now()
-          AND (lease_until IS NULL OR lease_until < now()) AND pending_trigger <> 'bulk'
-        ORDER BY next_attempt_at
+  /**
+   * Leases up to `limit` due events of a lane, shared fairly: the lane is walked destination by
+   * destination (a loose index scan from `cursor`, so a lane with thousands of waiting destinations
+   * costs a bounded walk per claim and every destination has its turn), each destination gives at
+   * most its room (its share of slots less what it has in flight; none while its circuit is open,
+   * one probe once it is due), and the batch is filled team by team, round-robin, each team within
+   * its share. Oldest-first over the whole lane put every fresh event behind one destination's
+   * backlog, and one receiver that never answers held every slot of the lane.
+   *
+   * Within a destination fresh work goes first: events a bulk operation queued (pending_trigger
+   * 'bulk') go only into room the others leave (a lazy UNION ALL: the bulk branch is not read when
+   * fresh events fill the room; the bulk's pacing keeps its due rows to a few hundred).
+   */
+  async claim(lane: number, limit: number, room: ClaimRoom = NO_LOAD): Promise<{ events: ClaimedEvent[]; walkEnd: string }> {
+    const { config } = this.deps;
+    const destinationCap = Math.min(config.destinationConcurrency, limit + room.inFlight);
+    const { rows } = await sql<ClaimedEvent & { walk_end: string }>`
+      WITH RECURSIVE after_cursor AS (
+        (SELECT destination_id AS d FROM events WHERE lane = ${lane} AND status IN ('QUEUED', 'SCHEDULED') AND destination_id > ${room.cursor}
+         ORDER BY destination_id LIMIT 1)
+        UNION ALL
+        SELECT (SELECT destination_id FROM events WHERE lane = ${lane} AND status IN ('QUEUED', 'SCHEDULED') AND destination_id > w.d
+                ORDER BY destination_id LIMIT 1)
+        FROM after_cursor w WHERE w.d IS NOT NULL
+      ), up_to_cursor AS (
+        (SELECT destination_id AS d FROM events WHERE lane = ${lane} AND status IN ('QUEUED', 'SCHEDULED') AND destination_id <= ${room.cursor}
+         ORDER BY destination_id LIMIT 1)
+        UNION ALL
+        SELECT (SELECT destination_id FROM events WHERE lane = ${lane} AND status IN ('QUEUED', 'SCHEDULED') AND destination_id > w.d
+                  AND destination_id <= ${room.cursor} ORDER BY destination_id LIMIT 1)
+        FROM up_to_cursor w WHERE w.d IS NOT NULL
+      ), waiting AS (
+        SELECT d, row_number() OVER () AS walk FROM (
+          SELECT d FROM (SELECT d FROM after_cursor WHERE d IS NOT NULL UNION ALL SELECT d FROM up_to_cursor WHERE d IS NOT NULL) w
+          LIMIT ${WALK_DESTINATIONS}
+        ) walked
+      ), room AS (
+        SELECT w.d, w.walk, dst.workspace_id,
+          CASE WHEN dst.circuit_opened_at IS NULL THEN LEAST(COALESCE(dst.max_concurrency, ${destinationCap}), ${limit + room.inFlight})
+               WHEN dst.circuit_probe_at <= now() THEN 1 ELSE 0 END - COALESCE(busy.n, 0) AS n
+        FROM waiting w JOIN destinations dst ON dst.id = w.d
+        LEFT JOIN unnest(${room.destinations}::text[], ${room.destinationLoads}::int[]) AS busy(id, n) ON busy.id = w.d
+      ), candidates AS (
+        SELECT c.id, c.bulk, c.next_attempt_at, r.d, r.walk, r.workspace_id,
+          row_number() OVER (PARTITION BY r.d ORDER BY c.bulk, c.next_attempt_at) AS dn
+        FROM room r CROSS JOIN LATERAL (
+          SELECT * FROM (
+            (SELECT e.id, false AS bulk, e.next_attempt_at FROM events e
+             WHERE e.lane = ${lane} AND e.destination_id = r.d AND e.status IN ('QUEUED', 'SCHEDULED') AND e.next_attempt_at <= now()
+               AND (e.lease_until IS NULL OR e.lease_until < now()) AND e.pending_trigger <> 'bulk'
+             ORDER BY e.next_attempt_at LIMIT r.n)
+            UNION ALL
+            (SELECT e.id, true AS bulk, e.next_attempt_at FROM events e
+             WHERE e.lane = ${lane} AND e.destination_id = r.d AND e.status IN ('QUEUED', 'SCHEDULED') AND e.next_attempt_at <= now()
+               AND (e.lease_until IS NULL OR e.lease_until < now()) AND e.pending_trigger = 'bulk'
+             ORDER BY e.next_attempt_at LIMIT r.n)
+          ) both_kinds LIMIT r.n
+        ) c
+        WHERE r.n > 0
+      ), ranked AS (
+        SELECT c.id, c.bulk, c.dn, c.walk, c.workspace_id,
+          row_number() OVER (PARTITION BY c.workspace_id ORDER BY c.bulk, c.dn, c.walk) AS tn
+        FROM candidates c
+      ), picked AS (
+        SELECT r.id FROM ranked r
+        LEFT JOIN unnest(${room.teams}::text[], ${room.teamLoads}::int[]) AS busy(id, n) ON busy.id = r.workspace_id
+        WHERE r.tn + COALESCE(busy.n, 0) <= ${config.teamConcurrency}
+        ORDER BY r.bulk, r.tn, r.dn, r.walk
         LIMIT ${limit}
-        FOR UPDATE SKIP LOCKED
-      ), bulk AS (
-        SELECT id FROM events
-        WHERE lane = ${lane} AND status IN ('QUEUED', 'SCHEDULED') AND next_attempt_at <= now()
-          AND (lease_until IS NULL OR lease_until < now()) AND pending_trigger = 'bulk'
-        ORDER BY next_attempt_at
-        LIMIT ${limit} - (SELECT count(*) FROM fresh)
-        FOR UPDATE SKIP LOCKED
-      ), due AS (SELECT id FROM fresh UNION ALL SELECT id FROM bulk)
+      ), due AS (
+        SELECT e.id FROM events e JOIN picked p ON p.id = e.id
+        WHERE e.status IN ('QUEUED', 'SCHEDULED') AND (e.lease_until IS NULL OR e.lease_until < now())
+        FOR UPDATE OF e SKIP LOCKED
+      ), claimed AS (
       UPDATE events e
       SET lease_until = now() + make_interval(secs => (COALESCE((d.config->>'timeout_ms')::int, 10000) + 15000) / 1000.0),
         claims = e.claims + 1
@@ -143,9 +215,12 @@ export class DeliveryEngine {
         CASE WHEN c.rules @> '[{"type":"transformation"}]' THEN (SELECT t.updated_at::text FROM transformations t
           WHERE t.id = jsonb_path_query_first(c.rules, '$[*] ? (@.type == "transformation").transformation_id') #>> '{}') END AS transformation_version,
         d.type AS destination_type, d.config AS destination_config, d.auth_enc AS destination_auth_enc,
-        d.disabled_at AS destination_disabled_at, d.consecutive_failures,
-        (SELECT signing_secret_enc FROM project_secrets ps WHERE ps.workspace_id = e.workspace_id) AS signing_secret_enc`.execute(this.deps.db);
-    return rows;
+        d.disabled_at AS destination_disabled_at, d.consecutive_failures, d.circuit_failures, d.circuit_opened_at,
+        (SELECT signing_secret_enc FROM project_secrets ps WHERE ps.workspace_id = e.workspace_id) AS signing_secret_enc
+      )
+      SELECT claimed.*, w.walk_end FROM (SELECT d AS walk_end FROM waiting ORDER BY walk DESC LIMIT 1) w LEFT JOIN claimed ON true`.execute(this.deps.db);
+    const walkEnd = rows[0]?.walk_end ?? '';
+    return { events: rows.filter((r) => r.id !== null), walkEnd };
   }
 
   // Every config write seals a fresh ciphertext (new IV), so it is a safe key for the parsed config.
@@ -188,6 +263,7 @@ export class DeliveryEngine {
       lane: ev.lane,
       trigger: ev.pending_trigger,
       failuresBefore: ev.consecutive_failures,
+      unreachableBefore: ev.circuit_failures,
     };
     if (ev.claims > POISON_CLAIMS) return this.push(quarantined(ev, base));
     if (ev.paused_at || ev.connection_disabled_at || ev.destination_disabled_at) {
@@ -306,7 +382,7 @@ export class DeliveryEngine {
    * that already has attempts (a retry after the code changed) keeps its history instead: it is
    * CANCELLED, with one attempt saying why.
    */
-  private filteredOutcome(ev: ClaimedEvent, base: Pick<Outcome, 'eventId' | 'destinationId' | 'lane' | 'trigger' | 'failuresBefore'>, execution: NewTransformationExecution | undefined, started: Date): Outcome {
+  private filteredOutcome(ev: ClaimedEvent, base: Pick<Outcome, 'eventId' | 'destinationId' | 'lane' | 'trigger' | 'failuresBefore' | 'unreachableBefore'>, execution: NewTransformationExecution | undefined, started: Date): Outcome {
     const common = { ...base, nextAttemptAt: null, responseStatus: null, notDestination: true, ...(execution ? { execution } : {}) };
     if (ev.attempts === 0) {
       return { ...common, status: 'CANCELLED', attempted: false, errorCode: null, ignore: true };
@@ -376,7 +452,11 @@ export class DeliveryEngine {
     if (soon.length > 0) this.deps.wake([...new Set(soon)]);
   }
 
-  /** Ten consecutive failed deliveries, or one 410 Gone, disable a destination (seed 000). */
+  /**
+   * Ten consecutive failed deliveries, or one 410 Gone, disable a destination (seed 000). Timeouts
+   * and connection failures in a row also open its circuit (see circuitUpdate), which pauses it
+   * without holding delivery slots until a probe gets through.
+   */
   private async trackDestinationHealth(outcomes: Outcome[]): Promise<void> {
     const byDestination = new Map<string, Outcome[]>();
     for (const o of outcomes) byDestination.set(o.destinationId, [...(byDestination.get(o.destinationId) ?? []), o]);
@@ -384,7 +464,8 @@ export class DeliveryEngine {
       const lastOk = list.map((o) => o.ok).lastIndexOf(true);
       const failuresAfter = list.length - 1 - lastOk;
       const gone = list.find((o) => o.gone);
-      if (lastOk >= 0 && failuresAfter === 0 && list.every((o) => o.failuresBefore === 0)) continue;
+      const healthy = lastOk >= 0 && failuresAfter === 0 && list.every((o) => o.failuresBefore === 0 && o.unreachableBefore === 0);
+      if (healthy) continue;
       if (gone?.removeOnGone) {
         // A REST-hook target that answers 410 has unsubscribed (Zapier's contract): remove it.
         const removed = await deleteDestination(this.deps.db, null, destinationId);
@@ -392,14 +473,25 @@ export class DeliveryEngine {
         if (removed) this.deps.log.info({ destinationId }, 'subscription removed: the target answered 410 Gone');
         continue;
       }
-      const row = await this.deps.db
-        .updateTable('destinations')
-        .set((eb) => ({
-          consecutive_failures: lastOk >= 0 ? failuresAfter : eb('consecutive_failures', '+', failuresAfter),
-        }))
-        .where('id', '=', destinationId)
-        .returning(['consecutive_failures', 'disabled_at', 'workspace_id'])
-        .executeTakeFirst();
+      const lastReached = list.map((o) => !UNREACHABLE.has(o.errorCode ?? '')).lastIndexOf(true);
+      const unreachable = list.length - 1 - lastReached;
+      const kind = list[list.length - 1].errorCode === 'TIMEOUT' ? 'timeouts' : 'connection failures';
+      const { rows } = await sql<{ consecutive_failures: number; disabled_at: Date | null; workspace_id: string; circuit_opened: boolean; was_open: boolean; circuit_reason: string | null }>`
+        UPDATE destinations d SET
+          consecutive_failures = ${lastOk >= 0 ? sql`${failuresAfter}` : sql`d.consecutive_failures + ${failuresAfter}`},
+          circuit_failures = v.n,
+          circuit_opened_at = CASE WHEN v.n >= ${this.deps.config.circuitOpenAfter} THEN COALESCE(d.circuit_opened_at, now()) END,
+          -- The first probe after 5 s, then after as long again as the circuit has been open (doubling), at most 5 minutes.
+          circuit_probe_at = CASE WHEN v.n >= ${this.deps.config.circuitOpenAfter}
+            THEN now() + LEAST(interval '5 minutes', GREATEST(interval '5 seconds', now() - COALESCE(d.circuit_opened_at, now()))) END,
+          circuit_reason = CASE WHEN v.n >= ${this.deps.config.circuitOpenAfter} THEN v.n::text || ${` ${kind} in a row`}::text END
+        FROM (SELECT ${lastReached >= 0 ? sql`${unreachable}::int` : sql`circuit_failures + ${unreachable}`} AS n, circuit_opened_at IS NOT NULL AS was_open
+              FROM destinations WHERE id = ${destinationId}) v
+        WHERE d.id = ${destinationId}
+        RETURNING d.consecutive_failures, d.disabled_at, d.workspace_id, d.circuit_opened_at IS NOT NULL AS circuit_opened, v.was_open, d.circuit_reason`.execute(this.deps.db);
+      const row = rows[0];
+      if (row?.circuit_opened && !row.was_open) this.deps.log.warn({ destinationId, reason: row.circuit_reason }, 'destination paused: circuit opened');
+      if (row && !row.circuit_opened && row.was_open) this.deps.log.info({ destinationId }, 'destination resumed: circuit closed');
       if (!row || row.disabled_at) continue;
       const threshold = this.deps.config.autoDisableAfter;
       if (gone || row.consecutive_failures >= threshold) {
@@ -457,7 +549,7 @@ function deliveryLogic(rules: Rule[]): string {
   return parts.length ? parts.join('; ') : 'no rule of its own runs code: the destination connector itself';
 }
 
-function quarantined(ev: ClaimedEvent, base: Pick<Outcome, 'eventId' | 'destinationId' | 'lane' | 'trigger' | 'failuresBefore'>): Outcome {
+function quarantined(ev: ClaimedEvent, base: Pick<Outcome, 'eventId' | 'destinationId' | 'lane' | 'trigger' | 'failuresBefore' | 'unreachableBefore'>): Outcome {
   const message = `quarantined: its delivery was interrupted ${ev.claims - 1} times in a row (the worker stopped or hung while delivering it, or while delivering another event beside it), so it is not tried again automatically. What runs for it: ${deliveryLogic(ev.rules)}. Fix that, then retry the event.`;
   const attempt = unsentAttempt(ev, new Date(), 'QUARANTINED', message);
   return { ...base, status: 'FAILED', attempted: true, nextAttemptAt: null, responseStatus: null, errorCode: 'QUARANTINED', attempt, ok: false, error: message, notDestination: true };

@@ -1,5 +1,5 @@
 import type { Deps } from '../deps.ts';
-import type { DeliveryEngine } from './delivery-engine.ts';
+import type { ClaimRoom, DeliveryEngine } from './delivery-engine.ts';
 
 const IDLE_POLL_MS = 500;
 
@@ -9,6 +9,10 @@ const IDLE_POLL_MS = 500;
  */
 export class LaneRunner {
   private inFlight = 0;
+  /** In-flight deliveries by destination and by team: what the next claim must leave room for. */
+  private readonly byDestination = new Map<string, number>();
+  private readonly byTeam = new Map<string, number>();
+  private cursor = '';
   private stopping = false;
   private wakeUp: (() => void) | null = null;
   private pending = false;
@@ -81,7 +85,9 @@ export class LaneRunner {
   private async claimAndStart(limit: number): Promise<number> {
     let events;
     try {
-      events = await this.engine.claim(this.lane, limit);
+      const claimed = await this.engine.claim(this.lane, limit, this.room());
+      events = claimed.events;
+      this.cursor = claimed.walkEnd;
     } catch (err) {
       this.deps.log.warn({ err: (err as Error).message, lane: this.lane }, 'could not claim events; retrying');
       await this.sleep(1000);
@@ -89,12 +95,27 @@ export class LaneRunner {
     }
     for (const ev of events) {
       this.inFlight++;
+      bump(this.byDestination, ev.destination_id, 1);
+      bump(this.byTeam, ev.workspace_id, 1);
       void this.engine.deliver(ev).finally(() => {
         this.inFlight--;
+        bump(this.byDestination, ev.destination_id, -1);
+        bump(this.byTeam, ev.workspace_id, -1);
         this.poke();
       });
     }
     return events.length;
+  }
+
+  private room(): ClaimRoom {
+    return {
+      inFlight: this.inFlight,
+      destinations: [...this.byDestination.keys()],
+      destinationLoads: [...this.byDestination.values()],
+      teams: [...this.byTeam.keys()],
+      teamLoads: [...this.byTeam.values()],
+      cursor: this.cursor,
+    };
   }
 
   private sleep(ms: number): Promise<void> {
@@ -110,4 +131,10 @@ export class LaneRunner {
       };
     });
   }
+}
+
+function bump(counts: Map<string, number>, key: string, by: number): void {
+  const n = (counts.get(key) ?? 0) + by;
+  if (n > 0) counts.set(key, n);
+  else counts.delete(key);
 }

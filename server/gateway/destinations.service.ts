@@ -30,6 +30,8 @@ const liftUrl = (v: unknown) => {
 };
 
 const typeSchema = z.string().min(1).max(64);
+// Deliveries of this destination in flight at once; null: the hub's default (WIREHUB_DESTINATION_CONCURRENCY).
+const maxConcurrencySchema = z.number().int().min(1).max(1000).nullable();
 const configSchema = z.record(z.string(), z.unknown());
 
 /** Validates a config with its connector's schema, reporting issues under `config.…`. */
@@ -62,14 +64,14 @@ function validConfig(connector: AnyConnector, config: DestinationConfig): Destin
 export const DestinationIn = z.preprocess(
   liftUrl,
   z
-    .object({ name: nameSchema, description: descriptionSchema, type: typeSchema.default('HTTP'), config: configSchema })
+    .object({ name: nameSchema, description: descriptionSchema, type: typeSchema.default('HTTP'), config: configSchema, max_concurrency: maxConcurrencySchema.optional() })
     .strict()
     .transform((d, ctx) => ({ ...d, config: parseConfigOrDefer(d.type, d.config, ctx) })),
 );
 // A PATCH's config is merged over the stored one and only then validated as a whole.
 export const DestinationPatch = z.preprocess(
   liftUrl,
-  z.object({ name: nameSchema, description: descriptionSchema, type: typeSchema, config: configSchema }).strict().partial(),
+  z.object({ name: nameSchema, description: descriptionSchema, type: typeSchema, config: configSchema, max_concurrency: maxConcurrencySchema }).strict().partial(),
 );
 export type DestinationInT = z.output<typeof DestinationIn>;
 export type DestinationPatchT = z.output<typeof DestinationPatch>;
@@ -85,9 +87,35 @@ export type DestinationOut = {
   disabled_reason: string | null;
   warning: string | null;
   consecutive_failures: number;
+  /** Deliveries in flight at once: the destination's own limit, or null for the hub's default. */
+  max_concurrency: number | null;
+  /** Paused by Wirehub after timeouts or connection failures in a row (the circuit breaker). */
+  circuit: Circuit;
   created_at: Date;
   updated_at: Date;
 };
+
+export type Circuit =
+  | { state: 'closed'; failures: number }
+  | { state: 'open'; failures: number; reason: string; opened_at: Date; next_probe_at: Date | null; message: string };
+
+/** The breaker as the API and the portal show it: "paused by Wirehub: 12 timeouts in a row, next probe 14:05". */
+export function circuitOf(row: Pick<DestinationRow, 'circuit_failures' | 'circuit_opened_at' | 'circuit_probe_at' | 'circuit_reason'>): Circuit {
+  if (!row.circuit_opened_at) return { state: 'closed', failures: row.circuit_failures };
+  const reason = row.circuit_reason ?? `${row.circuit_failures} failures in a row`;
+  const probe = row.circuit_probe_at;
+  return {
+    state: 'open',
+    failures: row.circuit_failures,
+    reason,
+    opened_at: row.circuit_opened_at,
+    next_probe_at: probe,
+    message: `paused by Wirehub: ${reason}${probe ? `, next probe ${probe.toISOString()}` : ''}; its events wait and are delivered once a probe gets through`,
+  };
+}
+
+/** A destination that is enabled again or given a new address deserves a fresh try. */
+const CLOSED_CIRCUIT = { circuit_failures: 0, circuit_opened_at: null, circuit_probe_at: null, circuit_reason: null } as const;
 
 export function connectorOf(type: string): AnyConnector {
   const connector = connectorFor(type);
@@ -137,6 +165,8 @@ export function destinationOut(deps: Deps, row: DestinationRow, opts: ReadOption
     disabled_reason: row.disabled_reason,
     warning: row.warning,
     consecutive_failures: row.consecutive_failures,
+    max_concurrency: row.max_concurrency,
+    circuit: circuitOf(row),
     created_at: row.created_at,
     updated_at: row.updated_at,
   };
@@ -205,7 +235,15 @@ export function destinationsService(deps: Deps): ResourceService<DestinationInT,
           requireCredentialsFollowAddress(deps, caller, { connector, before: null, after: config, given: Object.keys(input.config) });
           return trx
             .insertInto('destinations')
-            .values({ id: newId('des'), workspace_id: ws, name: input.name, description: input.description ?? null, type: input.type, ...sealConfig(deps, connector, config) })
+            .values({
+              id: newId('des'),
+              workspace_id: ws,
+              name: input.name,
+              description: input.description ?? null,
+              type: input.type,
+              max_concurrency: input.max_concurrency ?? null,
+              ...sealConfig(deps, connector, config),
+            })
             .returningAll()
             .executeTakeFirstOrThrow();
         });
@@ -240,13 +278,14 @@ export function destinationsService(deps: Deps): ResourceService<DestinationInT,
             const config = validConfig(connector, await expand(trx, ws, connector, merged));
             checkDestinationUrls(deps, connector, config);
             requireCredentialsFollowAddress(deps, caller, { connector, before: stored, after: config, given: Object.keys(changes) });
-            sealed = sealConfig(deps, connector, config);
+            sealed = { ...sealConfig(deps, connector, config), ...CLOSED_CIRCUIT };
           }
           return trx
             .updateTable('destinations')
             .set({
               ...(patch.name !== undefined ? { name: patch.name } : {}),
               ...(patch.description !== undefined ? { description: patch.description } : {}),
+              ...(patch.max_concurrency !== undefined ? { max_concurrency: patch.max_concurrency } : {}),
               ...sealed,
               updated_at: new Date(),
             })
@@ -268,7 +307,7 @@ export function destinationsService(deps: Deps): ResourceService<DestinationInT,
         .set(
           disabled
             ? { disabled_at: before.disabled_at ?? now, disabled_reason: before.disabled_reason ?? 'disabled by a user', updated_at: now }
-            : { disabled_at: null, disabled_reason: null, consecutive_failures: 0, updated_at: now },
+            : { disabled_at: null, disabled_reason: null, consecutive_failures: 0, ...CLOSED_CIRCUIT, updated_at: now },
         )
         .where('id', '=', id)
         .returningAll()
