@@ -1,6 +1,7 @@
 // The portal's day-to-day pages in a real browser: sources, destinations and connections made
 // through the API show up with what a user needs (ingest URL, target, rules, status); disabling a
-// destination and pausing a connection from the page is what the API then reports; the event type
+// destination and pausing a connection from the page is what the API then reports; a destination
+// paused by Wirehub (its circuit open) reads apart from a disabled one, with the next probe; the event type
 // catalogue shows schemas and samples, and declaring a custom type puts the API's errors next to
 // the field they are about.
 import type { Page } from 'playwright-core';
@@ -132,6 +133,79 @@ describe('portal: sources, destinations, connections and event types', () => {
     await page.getByTestId('sources-empty').waitFor();
     expect((await api('get', `/sources/${src.body.id}`)).status).toBe(404);
     expect((await api('get', `/connections/${conn.body.id}`)).status).toBe(404);
+  }, 120_000);
+
+  it('shows a destination paused by Wirehub, apart from disabled, with why and when it is tried again', async () => {
+    const { page } = b;
+    // A webhook made in the page with its own limit on deliveries at once.
+    await nav(page, 'Webhooks');
+    await page.waitForURL(/\/webhooks$/);
+    await page.getByRole('button', { name: 'New webhook' }).click();
+    await page.getByLabel('Name').fill('slow-hook');
+    await page.getByLabel('Endpoint URL').fill(`${receiver.url}/slow-hook`);
+    await page.getByLabel('Deliveries at once').fill('3');
+    await page.getByRole('button', { name: 'Create webhook' }).click();
+    const hookRow = page.getByTestId('webhook-row').filter({ hasText: 'slow-hook' });
+    await hookRow.waitFor();
+    const hook = (await api('get', '/webhooks')).body.models.find((w: { name: string }) => w.name === 'slow-hook');
+    expect(hook).toMatchObject({ max_concurrency: 3, circuit: { state: 'closed' } });
+    expect(await hookRow.getByTestId('status').textContent()).toBe('active');
+
+    const des = await api('post', '/destinations').send({ name: 'slow-crm', config: { url: `${receiver.url}/slow-crm` } });
+    expect(des.status).toBe(201);
+    const conn = await api('post', '/connections').send({ name: 'to-slow', source_id: (await api('post', '/sources').send({ name: 'slow-shop' })).body.id, destination_id: des.body.id });
+    expect(conn.status).toBe(201);
+
+    // The circuit as the delivery engine leaves it after 12 timeouts, next probe in 20 minutes.
+    const probe = new Date(Date.now() + 20 * 60_000);
+    await hub.deps.db
+      .updateTable('destinations')
+      .set({ circuit_failures: 12, circuit_opened_at: new Date(), circuit_probe_at: probe, circuit_reason: '12 timeouts in a row' })
+      .where('id', 'in', [des.body.id, hook.destination_id])
+      .execute();
+    // The time in the viewer's own clock.
+    const hhmm = await page.evaluate((iso) => {
+      const at = new Date(iso);
+      return `${String(at.getHours()).padStart(2, '0')}:${String(at.getMinutes()).padStart(2, '0')}`;
+    }, probe.toISOString());
+    const sameDay = await page.evaluate((iso) => new Date(iso).toDateString() === new Date().toDateString(), probe.toISOString());
+    const sentence = sameDay ? `12 timeouts in a row — next probe ${hhmm}` : `next probe`;
+
+    await nav(page, 'Destinations');
+    await page.waitForURL(/\/destinations$/);
+    const desRow = page.getByTestId('destination-row').filter({ hasText: 'slow-crm' });
+    await desRow.waitFor();
+    const status = desRow.getByTestId('status');
+    expect(await status.getByTestId('circuit-open').locator('.badge').textContent()).toBe('Paused by Wirehub');
+    expect(await status.getByTestId('circuit-reason').textContent()).toContain(sentence);
+    expect(await status.getByTestId('circuit-reason').textContent()).toContain(hhmm);
+    expect(await status.textContent()).not.toMatch(/disabled|enabled/);
+    // The webhook's own destination shows its limit.
+    expect(await page.getByTestId('destination-row').filter({ hasText: 'slow-hook' }).getByTestId('status').textContent()).toContain('3 deliveries at once');
+    await b.screenshot('pages-destination-paused');
+
+    // Disabled outranks the pause: the user's word is what the row says.
+    await desRow.getByTestId('destination-disable').click();
+    await expect.poll(() => status.textContent(), T).toContain('disabled');
+    expect(await status.getByTestId('circuit-open').count()).toBe(0);
+    await desRow.getByTestId('destination-enable').click();
+    // Enabling again closes the circuit: a fresh try.
+    await expect.poll(() => status.textContent(), T).toBe('enabled');
+    expect((await api('get', `/destinations/${des.body.id}`)).body.circuit.state).toBe('closed');
+
+    await nav(page, 'Webhooks');
+    const hookStatus = page.getByTestId('webhook-row').filter({ hasText: 'slow-hook' }).getByTestId('status');
+    await expect.poll(() => hookStatus.textContent(), T).toContain('Paused by Wirehub');
+    expect(await hookStatus.textContent()).toContain(sentence);
+    expect(await hookStatus.textContent()).not.toContain('active');
+    await b.screenshot('pages-webhook-paused');
+
+    // The connection into a paused destination says so too.
+    await hub.deps.db.updateTable('destinations').set({ circuit_failures: 12, circuit_opened_at: new Date(), circuit_probe_at: probe, circuit_reason: '12 timeouts in a row' }).where('id', '=', des.body.id).execute();
+    await nav(page, 'Connections');
+    const connRow = page.getByTestId('connection-row').filter({ hasText: 'to-slow' });
+    await connRow.waitFor();
+    expect(await connRow.getByTestId('connection-destination-paused').textContent()).toContain(`its destination is paused by Wirehub: ${sentence}`);
   }, 120_000);
 
   it('pages through more sources than fit on one page with the API cursors', async () => {

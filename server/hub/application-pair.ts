@@ -16,6 +16,8 @@ export type PairInput = {
   config: DestinationConfig;
   rules: Rule[];
   disabled?: boolean;
+  /** Deliveries in flight at once; null or absent: the hub's default. */
+  maxConcurrency?: number | null;
 };
 
 /**
@@ -25,7 +27,15 @@ export type PairInput = {
 export async function insertApplicationPair(trx: Kysely<DB>, deps: Pick<Deps, 'box'>, p: PairInput): Promise<{ dest: DestinationRow; conn: ConnectionRow }> {
   const dest = await trx
     .insertInto('destinations')
-    .values({ id: newId('des'), workspace_id: p.workspaceId, name: p.name, description: p.description, type: p.connector.id, ...sealConfig(deps, p.connector, p.config) })
+    .values({
+      id: newId('des'),
+      workspace_id: p.workspaceId,
+      name: p.name,
+      description: p.description,
+      type: p.connector.id,
+      max_concurrency: p.maxConcurrency ?? null,
+      ...sealConfig(deps, p.connector, p.config),
+    })
     .returningAll()
     .executeTakeFirstOrThrow();
   const conn = await trx

@@ -12,7 +12,7 @@ import type { ConnectionRow, DestinationRow } from '../db/schema.ts';
 import type { Deps } from '../deps.ts';
 import { deliverNow, type DeliveryReport } from '../delivery/deliver-now.ts';
 import { connectionsService } from '../gateway/connections.service.ts';
-import { checkDestinationUrls, deleteDestination, destinationConfig, destinationsService, sealConfig } from '../gateway/destinations.service.ts';
+import { checkDestinationUrls, circuitOf, deleteDestination, destinationConfig, destinationsService, sealConfig, type Circuit } from '../gateway/destinations.service.ts';
 import { mappingProblems, RulesSchema, type FilterRuleT, type Rule, type TransformRuleT } from '../gateway/rules.ts';
 import { applicationSources } from './application-source.ts';
 import { EnvelopeKind } from './envelope.ts';
@@ -40,6 +40,8 @@ const fields = {
   secret: secretSchema,
   authorization: authorization.nullable(),
   enabled: z.boolean(),
+  // Its destination's limit on deliveries in flight at once; null: the hub's default.
+  max_concurrency: z.number().int().min(1).max(1000).nullable(),
 };
 
 export const WebhookIn = z
@@ -50,6 +52,7 @@ export const WebhookIn = z
     secret: fields.secret.optional(),
     authorization: fields.authorization.optional(),
     enabled: fields.enabled.default(true),
+    max_concurrency: fields.max_concurrency.optional(),
   })
   .strict();
 export const WebhookPatch = z.object(fields).partial().strict();
@@ -74,6 +77,9 @@ export type WebhookOut = {
   paused: boolean;
   disabled_reason: string | null;
   consecutive_failures: number;
+  max_concurrency: number | null;
+  /** Paused by Wirehub after timeouts or connection failures in a row; apart from `enabled` and `paused`. */
+  circuit: Circuit;
   destination_id: string;
   source_id: string;
   created_at: Date;
@@ -174,6 +180,8 @@ export function webhooksService(deps: Deps) {
       paused: conn.paused_at !== null,
       disabled_reason: dest.disabled_reason,
       consecutive_failures: dest.consecutive_failures,
+      max_concurrency: dest.max_concurrency,
+      circuit: circuitOf(dest),
       destination_id: dest.id,
       source_id: conn.source_id,
       created_at: conn.created_at,
@@ -263,6 +271,7 @@ export function webhooksService(deps: Deps) {
             config,
             rules: rulesFor(input.events, mappings, input.envelope, [], { extraFilter: null, expression: null, steps: [], ...opts }),
             disabled: !input.enabled,
+            maxConcurrency: input.max_concurrency ?? null,
           });
           return out(conn, dest, secret);
         });
@@ -298,7 +307,10 @@ export function webhooksService(deps: Deps) {
             .set({
               ...(patch.name !== undefined ? { name: patch.name } : {}),
               ...(patch.description !== undefined ? { description: patch.description } : {}),
+              ...(patch.max_concurrency !== undefined ? { max_concurrency: patch.max_concurrency } : {}),
               ...sealConfig(deps, httpConnector, config),
+              // A new address deserves a fresh try, as a destination's new config does.
+              ...(config.url !== before.url ? { circuit_failures: 0, circuit_opened_at: null, circuit_probe_at: null, circuit_reason: null } : {}),
               updated_at: new Date(),
             })
             .where('id', '=', dest.id)

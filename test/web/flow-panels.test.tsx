@@ -301,4 +301,15 @@ describe('node panels', () => {
     expect(testConnection).toHaveBeenCalledWith({ destinationId: 'des_1' });
     expect(screen.getByTestId('test-connection-result').textContent).toBe('✓ The CRM answered.');
   });
+
+  it('existing destination: one paused by Wirehub says why and when it is tried again', () => {
+    const probe = new Date(Date.now() + 10 * 60_000);
+    const hhmm = `${String(probe.getHours()).padStart(2, '0')}:${String(probe.getMinutes()).padStart(2, '0')}`;
+    const circuit = { state: 'open' as const, failures: 12, reason: '12 timeouts in a row', opened_at: new Date().toISOString(), next_probe_at: probe.toISOString(), message: '' };
+    mount('destination', { destinationId: 'des_1' }, makeEnv({ destinations: [{ id: 'des_1', name: 'Ops CRM', type: 'crm-relay', disabled_at: null, warning: null, circuit }] }));
+    const info = screen.getByTestId('destination-info').textContent ?? '';
+    expect(info).toContain('Paused by Wirehub: 12 timeouts in a row');
+    expect(info).toContain(hhmm);
+    expect(info).not.toContain('disabled');
+  });
 });

@@ -2,6 +2,7 @@ import type { ConnectionTest } from '../../../connectors/types.ts';
 import type { DeliveryReport } from '../../../server/delivery/deliver-now.ts';
 import type { FlowGraphT } from '../../../server/hub/flow-graph.ts';
 import type { EventType } from '../pages/Webhooks.tsx';
+import type { CircuitWire } from '../ui/CircuitStatus.tsx';
 
 /** The flow endpoints' answers as the editor reads them (contract of issue 4). */
 export type FlowOut = {
@@ -34,7 +35,7 @@ export type SourceSample = { sample: { headers: Record<string, string>; body: un
 export const SOURCE_PRESET = 'source:';
 
 /** What the palette and the "existing destination" panel need of GET /destinations. */
-export type DestinationSummary = { id: string; name: string; type: string; disabled_at: string | null; warning: string | null };
+export type DestinationSummary = { id: string; name: string; type: string; disabled_at: string | null; warning: string | null; circuit?: CircuitWire };
 
 /** GET /credentials (helper "settings"): never the secret, a hint (client_email, masked token). */
 export type CredentialSummary = { id: string; kind: 'google-service-account' | 'hubspot' | 'pipedrive'; name: string | null; hint?: string | null };

@@ -6,10 +6,11 @@ import { useSubmit } from '../ui/useSubmit.ts';
 import type { WebhookOut } from '../../../server/hub/webhooks.service.ts';
 import { MappingEditor, type Mapping } from '../ui/MappingEditor.tsx';
 import { JsonView } from '../ui/JsonView.tsx';
+import { CircuitStatus } from '../ui/CircuitStatus.tsx';
 import { Confirm, CopyButton, useRowAction } from './gateway/parts.tsx';
+import type { Wire } from './gateway/types.ts';
 
-// The API's own type; dates arrive as JSON strings and this page does not show them.
-export type Webhook = Omit<WebhookOut, 'created_at' | 'updated_at'>;
+export type Webhook = Wire<WebhookOut>;
 export type EventType = { name: string; group: string; description: string; sample: Record<string, unknown> };
 type TestReport = { ok: boolean; status: number | null; error: string | null; duration_ms: number; request: { method: string; url: string; headers: Record<string, string>; body: unknown }; response: { status: number; body: string } | null };
 
@@ -93,11 +94,23 @@ export function Webhooks() {
           </thead>
           <tbody>
             {hooks.data.models.map((w) => (
-              <tr key={w.id}>
+              <tr key={w.id} data-testid="webhook-row">
                 <td>{w.name}</td>
                 <td className="mono">{w.url}</td>
                 <td>{w.events.join(', ')}</td>
-                <td>{!w.enabled ? <span className="bad" title={w.disabled_reason ?? ''}>disabled</span> : w.paused ? <span className="warn">paused</span> : <span className="good">active</span>}</td>
+                <td data-testid="status">
+                  {!w.enabled ? (
+                    <span className="bad" title={w.disabled_reason ?? ''}>
+                      disabled
+                    </span>
+                  ) : w.paused ? (
+                    <span className="warn">paused</span>
+                  ) : w.circuit.state === 'open' ? (
+                    <CircuitStatus circuit={w.circuit} />
+                  ) : (
+                    <span className="good">active</span>
+                  )}
+                </td>
                 <td className="actions">
                   <button disabled={action.busy === w.id} onClick={() => void action.run(w.id, async () => setReport({ name: w.name, report: await api<TestReport>('POST', `/webhooks/${w.id}/test`, {}) }))}>
                     Test
@@ -145,6 +158,7 @@ function WebhookForm({ types, onCancel, onCreated }: { types: EventType[]; onCan
   const [envelope, setEnvelope] = useState<'flat' | 'nested'>('flat');
   const [signing, setSigning] = useState<'hmac' | 'shared-secret'>('hmac');
   const [authorization, setAuthorization] = useState('');
+  const [atOnce, setAtOnce] = useState('');
   const { busy, error, run } = useSubmit();
   const sample = types.find((t) => t.name === events[0])?.sample ?? {};
 
@@ -158,6 +172,8 @@ function WebhookForm({ types, onCancel, onCreated }: { types: EventType[]; onCan
         envelope,
         signing,
         ...(authorization ? { authorization } : {}),
+        // Empty: the hub's default (WIREHUB_DESTINATION_CONCURRENCY).
+        ...(atOnce.trim() ? { max_concurrency: Number(atOnce) } : {}),
       });
       await onCreated(created);
     });
@@ -213,6 +229,10 @@ function WebhookForm({ types, onCancel, onCreated }: { types: EventType[]; onCan
       <label>
         Authorization header <span className="muted">(optional: some receivers, such as Make.com, require a token)</span>
         <input value={authorization} onChange={(e) => setAuthorization(e.target.value)} autoComplete="off" />
+      </label>
+      <label>
+        Deliveries at once <span className="muted">(optional: how many requests Wirehub sends this endpoint at the same time; empty for the default)</span>
+        <input name="max_concurrency" type="number" min={1} max={1000} step={1} value={atOnce} onChange={(e) => setAtOnce(e.target.value)} placeholder="default" />
       </label>
       <ErrorBox error={error} />
       <div className="row">

@@ -1,3 +1,4 @@
+import { circuitSentence } from '../../ui/CircuitStatus.tsx';
 import { Field, TestConnection, useFieldErrors, type PanelProps } from './common.tsx';
 
 /** Sends to a destination that already exists; saving adds a connection to it and changes nothing else. */
@@ -21,6 +22,9 @@ export function DestinationPanel({ data, onChange, env }: PanelProps) {
         <p className="flow-field-hint" data-testid="destination-info">
           {chosen.name} is a {chosen.type} destination. Edit its settings under <a href="/destinations">Destinations</a>; this flow only adds a connection to it.
           {chosen.disabled_at && <strong> It is disabled: nothing is delivered until it is enabled again.</strong>}
+          {!chosen.disabled_at && chosen.circuit?.state === 'open' && (
+            <strong data-testid="destination-paused"> Paused by Wirehub: {circuitSentence(chosen.circuit)}. Its events wait and go once a probe gets through.</strong>
+          )}
           {chosen.warning && <strong> {chosen.warning}</strong>}
         </p>
       )}

@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import { api } from '../../api.ts';
+import { circuitSentence } from '../../ui/CircuitStatus.tsx';
 import { ErrorBox } from '../../ui/ErrorBox.tsx';
 import { ConfirmDelete, Pager, usePagedList, useRowAction, when } from './parts.tsx';
 import type { Connection } from './types.ts';
@@ -121,6 +122,11 @@ export function ConnectionsTab() {
                   {c.destination.name}
                   {c.source.disabled_at && <div className="bad small-text">its source is disabled</div>}
                   {c.destination.disabled_at && <div className="bad small-text">its destination is disabled</div>}
+                  {!c.destination.disabled_at && c.destination.circuit.state === 'open' && (
+                    <div className="warn small-text" data-testid="connection-destination-paused">
+                      its destination is paused by Wirehub: {circuitSentence(c.destination.circuit)}
+                    </div>
+                  )}
                 </td>
                 <td data-testid="connection-rules">
                   {c.rules.length === 0 ? (

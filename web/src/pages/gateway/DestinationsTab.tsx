@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { Link } from 'react-router';
 import { api } from '../../api.ts';
+import { CircuitStatus } from '../../ui/CircuitStatus.tsx';
 import { ErrorBox } from '../../ui/ErrorBox.tsx';
 import { MOCK_API, MockRequests, NewMockApi } from './MockRequests.tsx';
 import { ConfirmDelete, ConnectionsGoing, Pager, usePagedList, useRowAction, when } from './parts.tsx';
@@ -152,8 +153,10 @@ function DestinationStatus({ d }: { d: Destination }) {
   const failing = d.consecutive_failures > 0 || !!d.disabled_reason;
   return (
     <>
-      {d.disabled_at ? <span className="bad">disabled</span> : <span className="good">enabled</span>}
+      {/* Disabled (by a user or after failures) outranks a pause: its events are held either way. */}
+      {d.disabled_at ? <span className="bad">disabled</span> : d.circuit.state === 'open' ? <CircuitStatus circuit={d.circuit} /> : <span className="good">enabled</span>}
       {d.disabled_reason && <div className="small-text">{d.disabled_reason}</div>}
+      {d.max_concurrency !== null && <div className="muted small-text">{d.max_concurrency} {d.max_concurrency === 1 ? 'delivery' : 'deliveries'} at once</div>}
       {d.warning && (
         <div className="warn small-text" data-testid="destination-warning">
           {d.warning}
