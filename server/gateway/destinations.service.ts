@@ -31,7 +31,7 @@ const liftUrl = (v: unknown) => {
 
 const typeSchema = z.string().min(1).max(64);
 // Deliveries of this destination in flight at once; null: the hub's default (WIREHUB_DESTINATION_CONCURRENCY).
-const maxConcurrencySchema = z.number().int().min(1).max(1000).nullable();
+export const maxConcurrencySchema = z.number().int().min(1).max(1000).nullable();
 const configSchema = z.record(z.string(), z.unknown());
 
 /** Validates a config with its connector's schema, reporting issues under `config.…`. */
@@ -115,7 +115,7 @@ export function circuitOf(row: Pick<DestinationRow, 'circuit_failures' | 'circui
 }
 
 /** A destination that is enabled again or given a new address deserves a fresh try. */
-const CLOSED_CIRCUIT = { circuit_failures: 0, circuit_opened_at: null, circuit_probe_at: null, circuit_reason: null } as const;
+export const CLOSED_CIRCUIT = { circuit_failures: 0, circuit_opened_at: null, circuit_probe_at: null, circuit_reason: null } as const;
 
 export function connectorOf(type: string): AnyConnector {
   const connector = connectorFor(type);

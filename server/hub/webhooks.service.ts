@@ -12,7 +12,7 @@ import type { ConnectionRow, DestinationRow } from '../db/schema.ts';
 import type { Deps } from '../deps.ts';
 import { deliverNow, type DeliveryReport } from '../delivery/deliver-now.ts';
 import { connectionsService } from '../gateway/connections.service.ts';
-import { checkDestinationUrls, circuitOf, deleteDestination, destinationConfig, destinationsService, sealConfig, type Circuit } from '../gateway/destinations.service.ts';
+import { checkDestinationUrls, circuitOf, CLOSED_CIRCUIT, maxConcurrencySchema, deleteDestination, destinationConfig, destinationsService, sealConfig, type Circuit } from '../gateway/destinations.service.ts';
 import { mappingProblems, RulesSchema, type FilterRuleT, type Rule, type TransformRuleT } from '../gateway/rules.ts';
 import { applicationSources } from './application-source.ts';
 import { EnvelopeKind } from './envelope.ts';
@@ -41,7 +41,7 @@ const fields = {
   authorization: authorization.nullable(),
   enabled: z.boolean(),
   // Its destination's limit on deliveries in flight at once; null: the hub's default.
-  max_concurrency: z.number().int().min(1).max(1000).nullable(),
+  max_concurrency: maxConcurrencySchema,
 };
 
 export const WebhookIn = z
@@ -310,7 +310,7 @@ export function webhooksService(deps: Deps) {
               ...(patch.max_concurrency !== undefined ? { max_concurrency: patch.max_concurrency } : {}),
               ...sealConfig(deps, httpConnector, config),
               // A new address deserves a fresh try, as a destination's new config does.
-              ...(config.url !== before.url ? { circuit_failures: 0, circuit_opened_at: null, circuit_probe_at: null, circuit_reason: null } : {}),
+              ...(config.url !== before.url ? CLOSED_CIRCUIT : {}),
               updated_at: new Date(),
             })
             .where('id', '=', dest.id)
