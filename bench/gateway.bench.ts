@@ -5,9 +5,9 @@
  *   - Wirehub (`node --import tsx server/main.ts`, API + delivery worker in one process) on real
  *     PostgreSQL when DATABASE_URL is set (a fresh database `wirehub_bench_*`, dropped at the end),
  *     else on the embedded PGlite database in a temporary data dir;
- *   - a 0 ms sink in its own small child process (this file run with `--sink`), so that recording
- *     deliveries does not compete with the load generator's event loop; it answers 200 at once and
- *     records each delivery's arrival time, its webhook-id and the `seq` in the body;
+ *   - a 0 ms sink in its own small child process (bench/sink.ts), so that recording deliveries does
+ *     not compete with the load generator's event loop; it answers 200 at once and records each
+ *     delivery's arrival time, its webhook-id and the `seq` in the body;
  *   - this process: set-up through the public API, and an open-loop load generator (undici Pool)
  *     that schedules requests by the clock, not by responses, and measures latency from the
  *     scheduled send time (so a slow server cannot hide its queueing from the figures).
@@ -27,6 +27,13 @@
  * publish delivered once under the eventId its 202 answered (the sink keeps one ledger per URL
  * path, since both webhooks receive an event under the same webhook-id).
  *
+ * Phases 5 and 6 (bench/fault-phases.ts, issue 13), after the main Wirehub is stopped, each with
+ * Wirehub processes of its own: 5) isolation: a receiver that hangs and one that answers 500 next
+ * to a healthy one in one delivery lane, 200 events/s to each: the healthy one's end-to-end p99
+ * (goal < 100 ms); 6) fail-over (PostgreSQL only): an API process and two workers, one killed
+ * with SIGKILL mid-stream, then a new one started: how long its lanes went undelivered, duplicates,
+ * losses, and the lanes shared out again.
+ *
  * Everything is bounded in count and time (BENCH_MAX_SECONDS watchdog); children are killed on
  * exit. Missed goals are printed, not failures: the exit code is non-zero only on a crash.
  *
@@ -43,231 +50,31 @@
  *   BENCH_TRANSFORMATION=1: the connection runs a small transformation (sandbox) on every delivery.
  *   BENCH_PUBLISH=1  BENCH_PUBLISH_RATES=1000,2000  BENCH_PUBLISH_SECONDS=10  BENCH_PUBLISH_BACKLOG=10000
  *   BENCH_PUBLISH_BACKLOG_RATE=2000  BENCH_PUBLISH_E2E_RATE=300  BENCH_PUBLISH_E2E_SECONDS=10
+ *   BENCH_ISOLATION=0 (skip phase 5)  BENCH_ISOLATION_SECONDS=20  BENCH_ISOLATION_RATE=200  BENCH_ISOLATION_PRELOAD=200
+ *   BENCH_FAILOVER=0 (skip phase 6)  BENCH_FAILOVER_SECONDS=24  BENCH_FAILOVER_RATE=200
+ *   BENCH_KEEP_DIR=1: keep the temporary dir with the Wirehub processes' logs.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
-import { api, benchWirehubEnv, dropDatabase, envNumber, forkSink, freePort, freshDatabase } from './harness.ts';
-import { postgresCpuSeconds, procCpuSeconds } from './measure.ts';
-
-const TRANSFORMATION_CODE = 'addHandler("transform", (request) => { request.headers["x-bench"] = "1"; request.body = { ...request.body, transformed: true }; return request; });';
+import { api, benchWirehubEnv, dropDatabase, envNumber, forkSink, freePort, freshDatabase, type StartWirehub } from './harness.ts';
+import { openLoop, percentile, sleep, sortedOf, waitUntil, wallNow, type LoadResult } from './load.ts';
+import { machineTicks, postgresCpuSeconds, procCpuSeconds } from './measure.ts';
+import { errorsText, fmt, fmtInt, ingestLine, table } from './report.ts';
+import { failoverPhase, isolationPhase, phaseOn, type FaultPhaseContext } from './fault-phases.ts';
+import { HOOK_PATH, SinkClient, type SinkStats } from './sink.ts';
 import { Pool } from 'undici';
 
-/** Wall-clock milliseconds with sub-ms resolution, comparable between processes on this machine. */
-const wallNow = () => performance.timeOrigin + performance.now();
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-// ---------------------------------------------------------------------------------------------
-// Sink (child process)
-// ---------------------------------------------------------------------------------------------
-
-type SinkStats = {
-  deliveries: number;
-  uniqueIds: number;
-  duplicateIds: number;
-  uniqueSeqs: number;
-  /** Deliveries of one seq under a different webhook-id: the same request turned into two events. */
-  duplicateSeqs: number;
-  badBodies: number;
-  first: number;
-  last: number;
-};
-type SinkQuery = (
-  | { op: 'stats' }
-  | { op: 'now' }
-  | { op: 'window'; from: number; to: number }
-  | { op: 'seqRange'; from: number; to: number }
-  | { op: 'arrivals'; from: number; to: number }
-  | { op: 'seqs' }
-  | { op: 'seqIds' }
-  | { op: 'paths' }
-  | { op: 'missing'; seqs: number[] }
-) & {
-  /** The sink keeps one ledger per URL path (one per destination); default HOOK_PATH. */
-  path?: string;
-};
-type SinkAnswer = {
-  stats: SinkStats;
-  now: number;
-  window: { count: number };
-  seqRange: { count: number; first: number; last: number };
-  arrivals: number[];
-  seqs: number[];
-  /** [seq, webhook-id of its first delivery] for every seq delivered at the path. */
-  seqIds: [number, string][];
-  /** Deliveries per URL path. */
-  paths: Record<string, number>;
-  missing: number[];
-};
-type SinkRequest = SinkQuery & { id: number };
-type SinkMessage = { type: 'ready'; port: number } | { type: 'answer'; id: number; value: SinkAnswer[keyof SinkAnswer] };
-
-/** The path of the bench's own destination (inbound requests, phases 1–3). */
-const HOOK_PATH = '/hook';
-
-function runSink(): void {
-  // One ledger per URL path: a published event goes to each webhook under the same webhook-id
-  // (its eventId), so ids and seqs are only unique within one destination.
-  type PathLedger = {
-    arrivals: number[]; // every delivery, in arrival order
-    firstBySeq: Map<number, number>;
-    ids: Set<string>;
-    seqIds: Map<number, string>;
-    s: SinkStats;
-  };
-  const ledgers = new Map<string, PathLedger>();
-  const ledgerOf = (p: string): PathLedger => {
-    let l = ledgers.get(p);
-    if (!l) {
-      l = {
-        arrivals: [],
-        firstBySeq: new Map(),
-        ids: new Set(),
-        seqIds: new Map(),
-        s: { deliveries: 0, uniqueIds: 0, duplicateIds: 0, uniqueSeqs: 0, duplicateSeqs: 0, badBodies: 0, first: 0, last: 0 },
-      };
-      ledgers.set(p, l);
-    }
-    return l;
-  };
-  const SEQ = /"seq":(\d+)/;
-
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const at = wallNow();
-      res.writeHead(200, { 'content-length': '0' });
-      res.end();
-      const url = req.url ?? '/';
-      const q = url.indexOf('?');
-      const { arrivals, firstBySeq, ids, seqIds, s } = ledgerOf(q < 0 ? url : url.slice(0, q));
-      s.deliveries++;
-      arrivals.push(at);
-      if (s.first === 0) s.first = at;
-      s.last = at;
-      const id = String(req.headers['webhook-id'] ?? '');
-      if (ids.has(id)) s.duplicateIds++;
-      else ids.add(id);
-      const m = SEQ.exec(Buffer.concat(chunks).toString('latin1'));
-      if (!m) {
-        s.badBodies++;
-        return;
-      }
-      const seq = Number(m[1]);
-      const seen = seqIds.get(seq);
-      if (seen === undefined) {
-        seqIds.set(seq, id);
-        firstBySeq.set(seq, at);
-      } else if (seen !== id) s.duplicateSeqs++;
-    });
-  });
-  server.keepAliveTimeout = 65_000;
-
-  const answer = (q: SinkQuery): SinkAnswer[keyof SinkAnswer] => {
-    const { arrivals, firstBySeq, ids, seqIds, s } = ledgerOf(q.path ?? HOOK_PATH);
-    switch (q.op) {
-      case 'stats':
-        return { ...s, uniqueIds: ids.size, uniqueSeqs: firstBySeq.size };
-      case 'now':
-        return wallNow();
-      case 'window': {
-        let count = 0;
-        for (const t of arrivals) if (t >= q.from && t < q.to) count++;
-        return { count };
-      }
-      case 'seqRange': {
-        let count = 0;
-        let first = Infinity;
-        let last = 0;
-        for (let seq = q.from; seq < q.to; seq++) {
-          const t = firstBySeq.get(seq);
-          if (t === undefined) continue;
-          count++;
-          first = Math.min(first, t);
-          last = Math.max(last, t);
-        }
-        return { count, first, last };
-      }
-      case 'arrivals': {
-        const out: number[] = [];
-        for (let seq = q.from; seq < q.to; seq++) out.push(firstBySeq.get(seq) ?? -1);
-        return out;
-      }
-      case 'seqs':
-        return [...firstBySeq.keys()];
-      case 'seqIds':
-        return [...seqIds];
-      case 'paths':
-        return Object.fromEntries([...ledgers].filter(([, l]) => l.s.deliveries > 0).map(([p, l]) => [p, l.s.deliveries]));
-      case 'missing':
-        return q.seqs.filter((seq) => !firstBySeq.has(seq));
-    }
-  };
-  process.on('message', (msg: SinkRequest) => {
-    process.send?.({ type: 'answer', id: msg.id, value: answer(msg) } satisfies SinkMessage);
-  });
-  // The parent is gone (crash or kill): do not linger.
-  process.on('disconnect', () => process.exit(0));
-  server.listen(0, '127.0.0.1', () => {
-    const port = (server.address() as net.AddressInfo).port;
-    process.send?.({ type: 'ready', port } satisfies SinkMessage);
-  });
-}
-
-class SinkClient {
-  private next = 1;
-  private waiting = new Map<number, (v: SinkAnswer[keyof SinkAnswer]) => void>();
-  constructor(private readonly child: ChildProcess) {
-    child.on('message', (m: SinkMessage) => {
-      if (m.type !== 'answer') return;
-      this.waiting.get(m.id)?.(m.value);
-      this.waiting.delete(m.id);
-    });
-  }
-  ask<Q extends SinkQuery>(q: Q): Promise<SinkAnswer[Q['op']]> {
-    const id = this.next++;
-    return new Promise((resolve, reject) => {
-      const t = setTimeout(() => {
-        this.waiting.delete(id);
-        reject(new Error(`sink did not answer ${q.op}`));
-      }, 30_000);
-      this.waiting.set(id, (v) => {
-        clearTimeout(t);
-        resolve(v as SinkAnswer[Q['op']]);
-      });
-      this.child.send({ ...q, id } satisfies SinkRequest);
-    });
-  }
-}
+const TRANSFORMATION_CODE = 'addHandler("transform", (request) => { request.headers["x-bench"] = "1"; request.body = { ...request.body, transformed: true }; return request; });';
 
 // ---------------------------------------------------------------------------------------------
 // Measurement helpers
 // ---------------------------------------------------------------------------------------------
 
-function percentile(sorted: Float64Array, p: number): number {
-  if (sorted.length === 0) return NaN;
-  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[rank];
-}
-function sortedOf(values: number[]): Float64Array {
-  return Float64Array.from(values).sort();
-}
-
-/** Whole-machine busy and total jiffies, from /proc/stat. */
-function machineTicks(): { busy: number; total: number } {
-  const line = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0];
-  const v = line.trim().split(/\s+/).slice(1).map(Number);
-  const idle = v[3] + (v[4] ?? 0);
-  const total = v.reduce((a, b) => a + b, 0);
-  return { busy: total - idle, total };
-}
 function procMemKb(pid: number): { rss: number; hwm: number } {
   try {
     const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -332,193 +139,9 @@ class Meter {
   }
 }
 
-// ---------------------------------------------------------------------------------------------
-// Open-loop load generator
-// ---------------------------------------------------------------------------------------------
-
-type LoadOptions = {
-  pool: Pool;
-  path: string;
-  rate: number;
-  seconds: number;
-  seqBase: number;
-  phase: string;
-  bodyBytes: number;
-  timeoutMs: number;
-  maxInFlight: number;
-  /** Request body for one seq (default: bodyFor, an inbound order.paid of bodyBytes). */
-  body?: (seq: number) => string;
-  /** Extra request headers (e.g. authorization). */
-  headers?: Record<string, string>;
-  /** The status that counts as accepted (default 200; POST /publish answers 202). */
-  okStatus?: number;
-  /** Read each accepted answer's `eventId` (POST /publish) into LoadResult.eventIds. */
-  captureEventIds?: boolean;
-};
-type LoadResult = {
-  phase: string;
-  rate: number;
-  seconds: number;
-  offered: number;
-  accepted: number;
-  seqBase: number;
-  /** Per request index: wall time the success answer (200, or okStatus) was received, or NaN. */
-  acceptedAtWall: Float64Array;
-  /** Per request index: the eventId answered (captureEventIds only). */
-  eventIds: (string | undefined)[];
-  /** Ingest latency of accepted requests, from scheduled send time, sorted (ms). */
-  latency: Float64Array;
-  errors: Map<string, number>;
-  /** Accepted per second over the time from the first scheduled send to the last answer. */
-  acceptedPerSec: number;
-  /** How late this process sent requests behind their schedule (p99, ms): the generator's own limit. */
-  lagP99: number;
-  startWall: number;
-  endWall: number;
-};
-
-function bodyFor(seq: number, phase: string, bytes: number): string {
-  const head = `{"type":"order.paid","phase":"${phase}","seq":${seq},"amount":42,"pad":"`;
-  return `${head}${'x'.repeat(Math.max(0, bytes - head.length - 2))}"}`;
-}
-
-function openLoop(o: LoadOptions): Promise<LoadResult> {
-  const n = Math.max(1, Math.round(o.rate * o.seconds));
-  const interval = 1000 / o.rate;
-  const done = new Float64Array(n).fill(NaN);
-  const lag = new Float64Array(n);
-  const ok = new Uint8Array(n);
-  const errors = new Map<string, number>();
-  const bump = (k: string) => errors.set(k, (errors.get(k) ?? 0) + 1);
-  const headers = { 'content-type': 'application/json', 'user-agent': 'wirehub-bench', ...o.headers };
-  const bodyOf = o.body ?? ((seq: number) => bodyFor(seq, o.phase, o.bodyBytes));
-  const okStatus = o.okStatus ?? 200;
-  const eventIds: (string | undefined)[] = o.captureEventIds ? new Array<string | undefined>(n) : [];
-  const start = performance.now() + 5;
-  let sent = 0;
-  let finished = 0;
-  let inFlight = 0;
-
-  return new Promise((resolve) => {
-    let settled = false;
-    const finish = () => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(hardStop);
-      const latency: number[] = [];
-      let lastDone = start;
-      for (let i = 0; i < n; i++) {
-        if (!ok[i]) continue;
-        latency.push(done[i] - (start + i * interval));
-        lastDone = Math.max(lastDone, done[i]);
-      }
-      const accepted = latency.length;
-      const acceptedAtWall = new Float64Array(n).fill(NaN);
-      for (let i = 0; i < n; i++) if (ok[i]) acceptedAtWall[i] = performance.timeOrigin + done[i];
-      const missing = n - finished;
-      if (missing > 0) errors.set('no answer by the deadline', missing);
-      resolve({
-        phase: o.phase,
-        rate: o.rate,
-        seconds: o.seconds,
-        offered: n,
-        accepted,
-        seqBase: o.seqBase,
-        acceptedAtWall,
-        eventIds,
-        latency: sortedOf(latency),
-        errors,
-        acceptedPerSec: accepted / (Math.max(lastDone - start, o.seconds * 1000) / 1000),
-        lagP99: percentile(lag.slice(0, sent).sort(), 99),
-        startWall: performance.timeOrigin + start,
-        endWall: performance.timeOrigin + Math.max(lastDone, start + o.seconds * 1000),
-      });
-    };
-    // Bounded in time whatever happens: the schedule, then the per-request timeout, then a margin.
-    const hardStop = setTimeout(finish, o.seconds * 1000 + o.timeoutMs + 5_000);
-
-    const fire = (i: number, now: number) => {
-      lag[i] = Math.max(0, now - (start + i * interval));
-      inFlight++;
-      o.pool
-        .request({
-          path: o.path,
-          method: 'POST',
-          headers,
-          body: bodyOf(o.seqBase + i),
-          headersTimeout: o.timeoutMs,
-          bodyTimeout: o.timeoutMs,
-          signal: AbortSignal.timeout(o.timeoutMs),
-        })
-        .then(
-          async (res) => {
-            if (res.statusCode === okStatus && o.captureEventIds) {
-              eventIds[i] = ((await res.body.json()) as { eventId?: string }).eventId;
-              ok[i] = 1;
-              return;
-            }
-            await res.body.dump();
-            if (res.statusCode === okStatus) ok[i] = 1;
-            else bump(`HTTP ${res.statusCode}`);
-          },
-          (err: Error & { code?: string | number }) => bump(err.name === 'TimeoutError' ? `client timeout (${o.timeoutMs / 1000} s)` : String(err.code ?? err.name)),
-        )
-        .finally(() => {
-          done[i] = performance.now();
-          inFlight--;
-          if (++finished === n) finish();
-        });
-    };
-    const tick = () => {
-      if (settled) return;
-      const now = performance.now();
-      const due = Math.min(n, Math.floor((now - start) / interval) + 1);
-      while (sent < due) {
-        const i = sent++;
-        if (inFlight >= o.maxInFlight) {
-          // Open loop, but not unbounded: past this many outstanding requests we stop offering.
-          bump('not sent (generator in-flight cap)');
-          if (++finished === n) finish();
-          continue;
-        }
-        fire(i, now);
-      }
-      if (sent < n) setTimeout(tick, Math.max(0, Math.min(1, start + sent * interval - performance.now())));
-    };
-    setTimeout(tick, Math.max(0, start - performance.now()));
-  });
-}
-
-// ---------------------------------------------------------------------------------------------
-// Processes, database, API set-up
-// ---------------------------------------------------------------------------------------------
-
-async function waitUntil(what: string, timeoutMs: number, f: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await f().catch(() => false)) return;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Report formatting
-// ---------------------------------------------------------------------------------------------
-
-const fmt = (v: number, digits = 1) => (Number.isFinite(v) ? v.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : '—');
-const fmtInt = (v: number) => (Number.isFinite(v) ? Math.round(v).toLocaleString('en-US') : '—');
-const errorsText = (m: Map<string, number>) => (m.size === 0 ? 'none' : [...m].map(([k, v]) => `${k} ×${v}`).join(', '));
 const cpuText = (c: CpuShare) =>
   `machine ${fmt(c.machine, 2)} cores busy: wirehub ${fmt(c.wirehub, 2)}${c.perWirehub.length > 1 ? ` (api ${fmt(c.perWirehub[0], 2)} + worker ${fmt(c.perWirehub[1], 2)})` : ''}, postgres ${fmt(c.postgres, 2)}, load generator ${fmt(c.bench, 2)}, ` +
   `sink ${fmt(c.sink, 2)}, anything else ${fmt(c.other, 2)}`;
-
-function table(rows: string[][]): string {
-  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-  const line = (r: string[]) => `| ${r.map((cell, c) => cell.padEnd(widths[c])).join(' | ')} |`;
-  const sep = `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`;
-  return [line(rows[0]), sep, ...rows.slice(1).map(line)].join('\n');
-}
 
 // ---------------------------------------------------------------------------------------------
 // Main
@@ -549,6 +172,8 @@ async function main(): Promise<void> {
   const wirehubs: ChildProcess[] = [];
   let sink: ChildProcess | null = null;
   let dbName: string | null = null;
+  /** Databases of phases 5 and 6. */
+  const phaseDbNames: string[] = [];
   let meter: Meter | null = null;
   let pool: Pool | null = null;
 
@@ -567,8 +192,10 @@ async function main(): Promise<void> {
     meter?.stop();
     await pool?.close().catch(() => {});
     await Promise.all([...wirehubs.map((w) => stopChild(w, 30_000)), stopChild(sink, 5_000)]);
-    if (serverUrl && dbName) await dropDatabase(serverUrl, dbName);
-    fs.rmSync(dataDir, { recursive: true, force: true });
+    if (serverUrl) for (const name of [dbName, ...phaseDbNames]) if (name) await dropDatabase(serverUrl, name);
+    // BENCH_KEEP_DIR=1 keeps the Wirehub logs (wirehub-<tag>.log) and data for a look afterwards.
+    if (process.env.BENCH_KEEP_DIR === '1') console.log(`kept ${dataDir}`);
+    else fs.rmSync(dataDir, { recursive: true, force: true });
   };
   const abort = (why: string) => {
     console.error(`\nbench: ${why}; stopping`);
@@ -603,7 +230,7 @@ async function main(): Promise<void> {
     }
 
     // --- sink -----------------------------------------------------------------------------------
-    const { child: sinkChild, port: sinkPort } = await forkSink(import.meta.filename, (c) => (sink = c));
+    const { child: sinkChild, port: sinkPort } = await forkSink(path.join(import.meta.dirname, 'sink.ts'), (c) => (sink = c));
     const sinkClient = new SinkClient(sinkChild);
     // Clock check between the two processes (both use performance.timeOrigin + performance.now()).
     const c0 = wallNow();
@@ -615,10 +242,10 @@ async function main(): Promise<void> {
     const extraEnv = benchWirehubEnv();
     const secretKey = randomBytes(32).toString('hex');
     const nodeArgs = (process.env.BENCH_WIREHUB_NODE_ARGS ?? '').split(' ').filter(Boolean);
-    /** Starts one Wirehub process and waits until it answers /healthz; returns its base URL. */
-    const startWirehubProcess = async (role: 'all' | 'api' | 'worker'): Promise<{ child: ChildProcess; base: string }> => {
+    const startWirehubProcess: StartWirehub = async (role, o = {}) => {
       const port = await freePort();
       const base = `http://127.0.0.1:${port}`;
+      const tag = o.tag ?? role;
       const env: NodeJS.ProcessEnv = {
         ...process.env,
         PORT: String(port),
@@ -626,42 +253,61 @@ async function main(): Promise<void> {
         LOG_LEVEL: 'warn',
         WIREHUB_ROLE: role,
         WIREHUB_ALLOW_PRIVATE_DESTINATIONS: 'true',
-        WIREHUB_DATA_DIR: role === 'all' ? dataDir : path.join(dataDir, role),
+        WIREHUB_DATA_DIR: tag === 'all' ? dataDir : path.join(dataDir, tag),
         WIREHUB_API_RATE_LIMIT: '1000000',
         WIREHUB_SECRET_KEY: secretKey,
-        DATABASE_URL: databaseUrl ?? '',
+        DATABASE_URL: o.databaseUrl ?? databaseUrl ?? '',
+        ...o.defaults,
         ...extraEnv,
+        ...o.env,
       };
-      const log = fs.createWriteStream(path.join(dataDir, `wirehub-${role}.log`));
+      const log = fs.createWriteStream(path.join(dataDir, `wirehub-${tag}.log`));
       const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'server/main.ts'], {
         cwd: path.resolve(import.meta.dirname, '..'),
         env,
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       wirehubs.push(child);
-      const tag = role === 'all' ? 'wirehub' : `wirehub ${role}`;
+      const label = tag === 'all' ? 'wirehub' : `wirehub ${tag}`;
       let echoed = 0;
+      let up = false;
       const echo = (chunk: Buffer) => {
         log.write(chunk);
+        if (o.quiet && up) return;
         for (const line of chunk.toString().split('\n').filter(Boolean)) {
-          if (echoed++ < 20) console.log(`  [${tag}] ${line.slice(0, 300)}`);
+          if (echoed++ < 20) console.log(`  [${label}] ${line.slice(0, 300)}`);
         }
       };
       child.stdout?.on('data', echo);
       child.stderr?.on('data', echo);
       let exited = false;
+      let expected = false;
       child.once('exit', (code, signal) => {
         exited = true;
-        if (!cleaned) console.error(`  [${tag}] exited unexpectedly (code ${code}, signal ${signal})`);
+        if (!cleaned && !expected) console.error(`  [${label}] exited unexpectedly (code ${code}, signal ${signal})`);
       });
-      await waitUntil(`${tag} /healthz`, 60_000, async () => {
-        if (exited) throw new Error(`${tag} exited during start-up`);
+      await waitUntil(`${label} /healthz`, 60_000, async () => {
+        if (exited) throw new Error(`${label} exited during start-up`);
         const res = await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(1000) });
         return res.ok;
       }).catch((err: Error) => {
-        throw exited ? new Error(`${tag} exited during start-up; see the log above`) : err;
+        throw exited ? new Error(`${label} exited during start-up; see the log above`) : err;
       });
-      return { child, base };
+      up = true;
+      return {
+        child,
+        pid: child.pid as number,
+        base,
+        tag,
+        kill: () => {
+          expected = true;
+          child.kill('SIGKILL');
+        },
+        stop: (graceMs = 30_000) => {
+          expected = true;
+          return stopChild(child, graceMs);
+        },
+      };
     };
     // BENCH_TOPOLOGY=split runs the API and the delivery worker as two processes (PostgreSQL only).
     const split = process.env.BENCH_TOPOLOGY === 'split';
@@ -742,10 +388,6 @@ async function main(): Promise<void> {
       await hook.drain(what);
       return sinkClient.ask({ op: 'stats' });
     };
-    const ingestLine = (r: LoadResult) =>
-      `offered ${fmtInt(r.rate)}/s × ${r.seconds} s: accepted ${fmtInt(r.accepted)}/${fmtInt(r.offered)} = ${fmtInt(r.acceptedPerSec)}/s, ` +
-      `latency p50 ${fmt(percentile(r.latency, 50))} ms, p99 ${fmt(percentile(r.latency, 99))} ms, max ${fmt(r.latency[r.latency.length - 1] ?? NaN)} ms; ` +
-      `errors: ${errorsText(r.errors)}; generator lag p99 ${fmt(r.lagP99)} ms`;
 
     // --- warm-up ----------------------------------------------------------------------------------
     const warm = await run('warmup', 500, 3);
@@ -1108,6 +750,43 @@ async function main(): Promise<void> {
       console.log();
     }
 
+    // --- phases 5 and 6 (issue 13): Wirehub processes of their own, so the main one stops first ------
+    meter.stop();
+    await Promise.all(started.map((w) => w.stop()));
+    const faultRows: string[][] = [];
+    const faultCtx: FaultPhaseContext = {
+      serverUrl,
+      freshDatabase: async (prefix) => {
+        if (!serverUrl) throw new Error('no DATABASE_URL');
+        const fresh = await freshDatabase(serverUrl, prefix);
+        phaseDbNames.push(fresh.name);
+        return fresh.url;
+      },
+      startWirehub: startWirehubProcess,
+      extraEnv,
+      sink: sinkClient,
+      sinkPort,
+      sinkPid: sinkChild.pid as number,
+      clockSkew,
+      bodyBytes,
+    };
+    for (const [knob, name, phase] of [
+      ['BENCH_ISOLATION', 'phase 5: isolation', isolationPhase],
+      ['BENCH_FAILOVER', 'phase 6: fail-over', failoverPhase],
+    ] as const) {
+      if (!phaseOn(knob)) {
+        console.log(`${name}: skipped (${knob}=${process.env[knob]})\n`);
+        continue;
+      }
+      // A phase that breaks costs its own rows, not the summary of the others.
+      faultRows.push(
+        ...(await phase(faultCtx).catch((err: Error) => {
+          console.log(`  ! ${name} crashed: ${err.stack ?? err.message}\n`);
+          return [[name, `crashed: ${err.message.slice(0, 200)}`, '', 'MISSED']];
+        })),
+      );
+    }
+
     // --- summary ------------------------------------------------------------------------------------
     const best = steps.filter((s) => s.met).at(-1) ?? steps[0];
     const first = steps[0];
@@ -1142,7 +821,7 @@ async function main(): Promise<void> {
       'accepted = delivered, 0 dup.',
       goal(acceptedMissing === 0 && finalStats.duplicateIds === 0 && finalStats.duplicateSeqs === 0),
     ]);
-    rows.push(...publishRows);
+    rows.push(...publishRows, ...faultRows);
     console.log(
       `summary (${serverUrl ? 'PostgreSQL' : 'embedded PGlite'}; ${split ? 'API and worker as two processes' : 'one Wirehub process'}; ` +
         `${os.cpus().length} cores; ${fmt((performance.now() - t0) / 1000, 0)} s):`,
@@ -1160,14 +839,10 @@ async function main(): Promise<void> {
   }
 }
 
-if (process.argv.includes('--sink')) {
-  runSink();
-} else {
-  await main().then(
-    () => process.exit(0),
-    (err: Error) => {
-      console.error(`bench crashed: ${err.stack ?? err.message}`);
-      process.exit(1);
-    },
-  );
-}
+await main().then(
+  () => process.exit(0),
+  (err: Error) => {
+    console.error(`bench crashed: ${err.stack ?? err.message}`);
+    process.exit(1);
+  },
+);

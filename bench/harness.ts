@@ -86,3 +86,30 @@ export async function forkSink(file: string, onChild: (child: ChildProcess) => v
   });
   return { child, port };
 }
+
+export type WirehubRole = 'all' | 'api' | 'worker';
+export type WirehubProcess = {
+  child: ChildProcess;
+  pid: number;
+  /** http://127.0.0.1:<port> */
+  base: string;
+  tag: string;
+  /** kill -9, and no "exited unexpectedly" for it. */
+  kill(): void;
+  /** SIGTERM (a graceful stop), SIGKILL after `graceMs`; resolves once the process is gone. */
+  stop(graceMs?: number): Promise<void>;
+};
+export type StartWirehubOptions = {
+  /** Names the process in the output and its data dir (default: the role). */
+  tag?: string;
+  /** The database of this process (default: the bench's own; '' for embedded). */
+  databaseUrl?: string;
+  /** Environment under BENCH_WIREHUB_ENV (the bench's knobs win). */
+  defaults?: Record<string, string>;
+  /** Environment over BENCH_WIREHUB_ENV (what a phase cannot do without). */
+  env?: Record<string, string>;
+  /** Stop echoing its log once it is up (a phase that makes receivers fail on purpose). */
+  quiet?: boolean;
+};
+/** Starts one Wirehub process and waits until it answers /healthz. */
+export type StartWirehub = (role: WirehubRole, o?: StartWirehubOptions) => Promise<WirehubProcess>;

@@ -13,6 +13,15 @@ export function procCpuSeconds(pid: number): number {
   }
 }
 
+/** Whole-machine busy and total jiffies, from /proc/stat. */
+export function machineTicks(): { busy: number; total: number } {
+  const line = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0];
+  const v = line.trim().split(/\s+/).slice(1).map(Number);
+  const idle = v[3] + (v[4] ?? 0);
+  const total = v.reduce((a, b) => a + b, 0);
+  return { busy: total - idle, total };
+}
+
 /** CPU seconds of every PostgreSQL server process on this machine (0 when there is none). */
 export function postgresCpuSeconds(): number {
   let sum = 0;
