@@ -55,7 +55,6 @@ const envSchema = z.object({
   // Seed 000's larger plan allows ten webhooks per workspace.
   WIREHUB_MAX_WEBHOOKS: z.coerce.number().int().min(0).max(100_000).default(10),
   WIREHUB_DELIVERY_LANES: z.coerce.number().int().min(1).max(64).default(4),
-  WIREHUB_LANES_PER_WORKER: z.coerce.number().int().min(1).max(64).optional(),
   WIREHUB_DELIVERY_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(64),
   // A destination's default share of a lane's delivery slots (a destination may set its own).
   WIREHUB_DESTINATION_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(16),
@@ -134,7 +133,6 @@ export type Config = {
   maxBodyBytes: number;
   apiRateLimitPerMinute: number;
   deliveryLanes: number;
-  lanesPerWorker: number;
   deliveryConcurrency: number;
   /** In-flight deliveries one destination may hold in its lane unless it sets its own max_concurrency. */
   destinationConcurrency: number;
@@ -212,7 +210,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     maxBodyBytes: e.WIREHUB_MAX_BODY_BYTES,
     apiRateLimitPerMinute: e.WIREHUB_API_RATE_LIMIT,
     deliveryLanes: lanes,
-    lanesPerWorker: Math.min(e.WIREHUB_LANES_PER_WORKER ?? lanes, lanes),
     deliveryConcurrency: e.WIREHUB_DELIVERY_CONCURRENCY,
     destinationConcurrency: e.WIREHUB_DESTINATION_CONCURRENCY,
     teamConcurrency: e.WIREHUB_TEAM_CONCURRENCY ?? Math.ceil(e.WIREHUB_DELIVERY_CONCURRENCY / 2),

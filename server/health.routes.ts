@@ -1,16 +1,14 @@
 import { Router } from 'express';
 import type { Agenda } from 'agenda';
-import { sql } from 'kysely';
 import type { Deps } from './deps.ts';
 import type { Jobs } from './jobs/agenda.ts';
+import { LIVE_WORKERS_SQL, PRESENCE, lockNamespace } from './delivery/lane-coordinator.ts';
 import { VERSION } from './version.ts';
 
 /** A database that has not answered `SELECT 1` within this is reported down: a status page must not hang with it. */
 export const DB_TIMEOUT_MS = 1000;
 /** Status pages poll every few seconds; within this, the job verdict is reused rather than recomputed. */
 const JOBS_CACHE_MS = 1000;
-/** A lane's lock is touched every 10 s and expires after 30 s (jobs/agenda.ts): a fresher lock means a living worker holds it. */
-const WORKER_LOCK_FRESH_MS = 30_000;
 /** Agenda polls every `processEvery`; missing two polls in a row (plus scheduling slack) is a stalled scheduler. */
 const MISSED_POLLS = 2;
 const POLL_SLACK_MS = 1000;
@@ -22,6 +20,8 @@ export type Health = {
   version: string;
   uptime_s: number;
   role: 'all' | 'api' | 'worker';
+  /** The delivery lanes this process runs (a process that runs jobs). */
+  lanes?: number[];
 };
 
 /**
@@ -39,12 +39,13 @@ export function agendaLastPollAt(agenda: Agenda): Date | null {
 
 /**
  * What "the job runner is alive" means, per role:
- * - a process that runs jobs (role `all` or `worker`) answers for its own Agenda: started, not
- *   stopped or draining, and it polled within the last two intervals. That costs nothing and is
- *   exactly what breaks when this process can no longer deliver.
- * - an API-only process (role `api`) runs no jobs, so it answers for the fleet: some worker holds a
- *   delivery lane whose lock it touched within the lock lifetime, or is running housekeeping. One
- *   indexed read of a table with a handful of rows (one per lane, plus housekeeping and bulk jobs).
+ * - a process that runs jobs (role `all` or `worker`) answers for its own Agenda (started, not
+ *   stopped or draining, and it polled within the last two intervals) and its lane coordinator
+ *   (connected to the database, so it can hold lanes). That costs nothing and is exactly what
+ *   breaks when this process can no longer deliver.
+ * - an API-only process (role `api`) runs no jobs, so it answers for the fleet: some worker holds
+ *   the presence lock of this deployment (lane-coordinator.ts), that is, its database session is
+ *   open. One read of pg_locks, a view of the server's memory.
  *   A fleet with no living worker still ingests, but delivers nothing: that is "unavailable" for a
  *   status page, so it turns `/api/health` 503 too.
  *   `/healthz` is the process's own probe (for a load balancer or an orchestrator): an API process
@@ -53,19 +54,18 @@ export function agendaLastPollAt(agenda: Agenda): Date | null {
  */
 function jobsProbe(deps: Deps, jobs: () => Jobs | null): () => Promise<boolean> {
   if (deps.config.role === 'api') {
+    // The embedded database is one process: no worker can join an API-only one.
+    if (deps.database.embedded) return async () => false;
+    const ns = lockNamespace(deps.config.dbSchema ?? 'public');
     return async () => {
-      const { rows } = await sql<{ alive: boolean }>`
-        SELECT EXISTS (
-          SELECT 1 FROM agenda_jobs
-          WHERE (name LIKE 'deliver-lane-%' OR name = 'housekeeping')
-            AND locked_at > now() - make_interval(secs => ${WORKER_LOCK_FRESH_MS / 1000})
-        ) AS alive`.execute(deps.db);
-      return rows[0]?.alive === true;
+      const { rows } = await deps.database.pool.query(LIVE_WORKERS_SQL, [ns, PRESENCE]);
+      return rows.length > 0;
     };
   }
   return async () => {
-    const agenda = jobs()?.agenda;
-    if (!agenda?.isActiveJobProcessor()) return false;
+    const running = jobs();
+    const agenda = running?.agenda;
+    if (!agenda?.isActiveJobProcessor() || !running?.lanes.connected) return false;
     const polledAt = agendaLastPollAt(agenda);
     if (!polledAt) return true;
     const every = agenda.attrs.processEvery;
@@ -124,7 +124,8 @@ export function healthService(deps: Deps, jobs: () => Jobs | null) {
         jobsOk = deps.config.role === 'api' && !dbOk ? false : await within(DB_TIMEOUT_MS, probeJobs());
         jobsCache = { at: Date.now(), ok: jobsOk };
       }
-      return { status: dbOk && jobsOk ? 'ok' : 'unavailable', ...base, jobs: jobsOk ? 'ok' : 'down' };
+      const lanes = jobs()?.lanes.lanes();
+      return { status: dbOk && jobsOk ? 'ok' : 'unavailable', ...base, jobs: jobsOk ? 'ok' : 'down', ...(lanes ? { lanes } : {}) };
     },
   };
 }

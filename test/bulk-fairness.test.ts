@@ -20,7 +20,7 @@ describe('a bulk retry does not starve fresh traffic', () => {
 
   beforeAll(async () => {
     // One lane, one delivery in flight: whatever the lane claims next is exactly what goes next.
-    hub = await startTestHub({ deliveryConcurrency: 1, deliveryLanes: 1, lanesPerWorker: 1 });
+    hub = await startTestHub({ deliveryConcurrency: 1, deliveryLanes: 1 });
     receiver = await startReceiver();
     ws = await newWorkspace(hub);
     backfill = (await api('post', '/sources').send({ name: 'backfill' })).body.id;

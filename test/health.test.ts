@@ -29,7 +29,8 @@ describe('GET /api/health', () => {
     const res = await hub.api('get', '/api/health');
     expect(res.status).toBe(200);
     expect(res.headers['cache-control']).toBe('no-store');
-    expect(res.body).toEqual({ status: 'ok', db: 'ok', jobs: 'ok', version: VERSION, uptime_s: expect.any(Number), role: 'all' });
+    // One process runs every delivery lane (4 by default), and says which.
+    expect(res.body).toEqual({ status: 'ok', db: 'ok', jobs: 'ok', version: VERSION, uptime_s: expect.any(Number), role: 'all', lanes: [0, 1, 2, 3] });
     expect(res.body.uptime_s).toBeGreaterThanOrEqual(0);
     // The probe's "polled recently" reads Agenda's own record of its last poll: it must be there.
     const polledAt = agendaLastPollAt(hub.jobs!.agenda);
@@ -135,6 +136,9 @@ describe('GET /api/health', () => {
     hubs.push(worker);
     await healthy(api);
     expect((await health(api)).body).toMatchObject({ status: 'ok', jobs: 'ok', role: 'api' });
+    // The API process runs no lane; the only worker runs them all.
+    expect((await health(api)).body).not.toHaveProperty('lanes');
+    expect((await health(worker)).body).toMatchObject({ status: 'ok', role: 'worker', lanes: [0, 1, 2, 3] });
     // A stopped worker gives its lanes up: no fresh lock is left, and the API process says so.
     await worker.jobs!.stop();
     await waitFor(async () => (await health(api)).status === 503, 10_000, 'the API process to see no worker');

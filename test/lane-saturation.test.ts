@@ -8,7 +8,7 @@ describe('a saturated delivery lane', () => {
   let hub: TestHub;
   let receiver: Awaited<ReturnType<typeof startReceiver>>;
   beforeAll(async () => {
-    hub = await startTestHub({ deliveryConcurrency: 2, deliveryLanes: 1, lanesPerWorker: 1 });
+    hub = await startTestHub({ deliveryConcurrency: 2, deliveryLanes: 1 });
     receiver = await startReceiver(() => ({ status: 200, delayMs: 300 }));
   });
   afterAll(async () => {

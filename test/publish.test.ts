@@ -311,7 +311,7 @@ describe('an application publishes its events through the catalogue', () => {
     await publish({ ...body, idempotencyKey: 'rating-msg_2' });
     await sql`UPDATE publish_keys SET created_at = now() - interval '25 hours' WHERE idempotency_key = 'rating-msg_2'`.execute(hub.deps.db);
     const jobs = hub.jobs as NonNullable<TestHub['jobs']>;
-    await housekeeping(hub.deps, jobs.engine, jobs.runners);
+    await housekeeping(hub.deps, jobs.runners);
     const keys = await hub.deps.db.selectFrom('publish_keys').select('idempotency_key').where('workspace_id', '=', ws.teamId).execute();
     expect(keys.map((k) => k.idempotency_key)).toEqual(['rating-msg_1']);
 

@@ -220,7 +220,7 @@ describe('connection rules: delay, deduplicate, transform expression', () => {
     expect(await keys()).toHaveLength(2);
     await sql`UPDATE dedupe_keys SET expires_at = now() - interval '1 second' WHERE connection_id = ${conn} AND key = (SELECT min(key) FROM dedupe_keys WHERE connection_id = ${conn})`.execute(hub.deps.db);
     const jobs = hub.jobs as NonNullable<TestHub['jobs']>;
-    await housekeeping(hub.deps, jobs.engine, jobs.runners);
+    await housekeeping(hub.deps, jobs.runners);
     expect(await keys()).toHaveLength(1);
   });
 

@@ -3,30 +3,35 @@ import { PostgresBackend, PostgresJobRepository, PostgresNotificationChannel } f
 import { sql } from 'kysely';
 import type { Deps } from '../deps.ts';
 import { DeliveryEngine, type AutoDisabled } from '../delivery/delivery-engine.ts';
-import { LaneRunner } from '../delivery/lane-runner.ts';
+import type { LaneRunner } from '../delivery/lane-runner.ts';
+import { LaneCoordinator } from '../delivery/lane-coordinator.ts';
 import { housekeeping } from './housekeeping.job.ts';
 import { defineBulkOperationJobs } from '../gateway/bulk-operations.job.ts';
 import type { ChatPublisher } from '../chat/chat-deps.ts';
 import { scheduleChatJobs } from '../chat/conversation-ended.job.ts';
 
-const LANE_LOCK_MS = 30_000;
-export const laneJobName = (lane: number) => `deliver-lane-${lane}`;
-
-export type Jobs = { engine: DeliveryEngine; agenda: Agenda; runners: Map<number, LaneRunner>; stop(): Promise<void> };
+export type Jobs = {
+  engine: DeliveryEngine;
+  agenda: Agenda;
+  lanes: LaneCoordinator;
+  /** The delivery lanes this process runs (read by housekeeping and tests). */
+  runners: Map<number, LaneRunner>;
+  stop(): Promise<void>;
+};
 
 /**
- * Agenda owns scheduling and fail-over: each delivery lane is one recurring Agenda job. A worker
- * that holds a lane keeps its lock alive and delivers that lane's events in batches until it stops;
- * if it dies, the lock expires and another worker's Agenda takes the lane over.
+ * Delivery lanes are run by the LaneCoordinator, on advisory locks: a worker that dies loses its
+ * database session and with it its locks at once, so another worker takes its lanes within a
+ * second, and lanes are spread over the live workers again whenever one joins or leaves. (They
+ * were Agenda jobs: fail-over waited for the job lock to expire, ~30 s, and a joining worker never
+ * got a lane from a busy one.) Agenda runs the rest: housekeeping, bulk operations, chat jobs.
  */
 export async function startJobs(
   deps: Deps,
   hooks: { onAutoDisabled?: (d: AutoDisabled) => Promise<void>; chatPublisher?: ChatPublisher } = {},
 ): Promise<Jobs> {
-  const { config, database } = deps;
+  const { database } = deps;
   const engine = new DeliveryEngine(deps, hooks.onAutoDisabled);
-  const runners = new Map<number, LaneRunner>();
-  let stopping = false;
   const backend = new PostgresBackend({
     ...(database.embedded ? { pool: database.pool } : { poolConfig: { ...database.poolConfig, max: 4 } }),
     // Through the embedded database a NOTIFY reaches only its sender; one process runs everything there.
@@ -44,17 +49,20 @@ export async function startJobs(
     backend,
     ...(database.embedded ? { notificationChannel: new InMemoryNotificationChannel() } : {}),
     name: `wirehub-${process.pid}`,
-    // A lane left by a capped or stopping worker is picked up by another within about a second.
+    // A bulk operation asked for now starts within about a second.
     processEvery: '1 second',
-    // Lanes, housekeeping, and the bulk operations (two at a time) with their sweep.
-    maxConcurrency: config.deliveryLanes + 6,
+    // Housekeeping, the bulk operations (two at a time) with their sweep, the chat job, and one spare.
+    maxConcurrency: 6,
     defaultConcurrency: 1,
-    defaultLockLifetime: LANE_LOCK_MS,
+    // The bulk sweep's (every 15 s); the other jobs set their own.
+    defaultLockLifetime: 30_000,
     removeOnComplete: false,
   });
   agenda.on('error', (err) => deps.log.warn({ err: err.message }, 'job scheduler error'));
   await agenda.ready;
 
+  // Lanes were Agenda jobs before the lane coordinator; their rows have no handler any more.
+  await sql`DELETE FROM agenda_jobs WHERE name LIKE 'deliver-lane-%'`.execute(deps.db);
   if (database.embedded) {
     // The data-dir lock guarantees no other process uses this database, so locks and leases left
     // by a crash belong to nobody: free them now instead of waiting for them to expire.
@@ -62,76 +70,27 @@ export async function startJobs(
     await sql`UPDATE events SET lease_until = NULL WHERE lease_until IS NOT NULL`.execute(deps.db);
   }
 
-  for (let lane = 0; lane < config.deliveryLanes; lane++) {
-    agenda.define(
-      laneJobName(lane),
-      async (job) => {
-        if (stopping || runners.size >= config.lanesPerWorker || runners.has(lane)) {
-          // Leave the lane to another worker: Agenda will have set its next run 30 s ahead, so
-          // offer it again once Agenda has saved this run.
-          if (!stopping) offerWhenSaved(deps, lane);
-          return;
-        }
-        const runner = new LaneRunner(deps, engine, lane, config.deliveryConcurrency);
-        runners.set(lane, runner);
-        try {
-          await runner.run(() => job.touch(), LANE_LOCK_MS / 3);
-        } finally {
-          runners.delete(lane);
-        }
-      },
-      { concurrency: 1, lockLifetime: LANE_LOCK_MS },
-    );
-  }
-  agenda.define('housekeeping', async () => housekeeping(deps, engine, runners), { concurrency: 1, lockLifetime: 5 * 60_000 });
-
-  for (let lane = 0; lane < config.deliveryLanes; lane++) {
-    await agenda.every('30 seconds', laneJobName(lane), { lane });
-  }
+  const lanes = new LaneCoordinator(deps, engine);
+  agenda.define('housekeeping', async () => housekeeping(deps, lanes.runners), { concurrency: 1, lockLifetime: 5 * 60_000 });
   await agenda.every('1 minute', 'housekeeping');
   const bulk = defineBulkOperationJobs(deps, agenda);
   await bulk.start();
   // Ends idle conversations (conversation.ended) and drops spent chat rate-limit windows.
   if (hooks.chatPublisher) await scheduleChatJobs({ ...deps, publisher: hooks.chatPublisher }, agenda);
-  await offerFreeLanes(deps);
+  await lanes.start();
   await agenda.start();
 
   return {
     engine,
     agenda,
-    runners,
+    lanes,
+    runners: lanes.runners,
     async stop() {
-      stopping = true;
       bulk.stop();
-      for (const r of runners.values()) r.stop();
-      // drain() waits for the lane handlers, which return once their deliveries are recorded.
+      // Returns once the lanes' deliveries are recorded and their locks released.
+      await lanes.stop();
       await agenda.drain({ timeout: 30_000, closeConnection: true });
       await engine.close();
-      await offerFreeLanes(deps).catch(() => {});
     },
   };
-}
-
-/** A lane nobody holds should start now, not at its next 30-second tick: on start-up and on hand-over. */
-/** Makes free lane jobs due now; answers how many it found unlocked. */
-async function offerFreeLanes(deps: Deps, lane?: number): Promise<number> {
-  const names = lane === undefined ? 'deliver-lane-%' : laneJobName(lane);
-  const res = await sql`UPDATE agenda_jobs SET next_run_at = now() WHERE name LIKE ${names} AND locked_at IS NULL`.execute(deps.db);
-  return Number(res.numAffectedRows ?? 0);
-}
-
-/**
- * A lane this worker turned down stays locked until Agenda has saved the run, 30 s ahead; an offer
- * made before that finds nothing to offer. Under load the save can take longer than a moment, so
- * try again while the job is still locked (a lane another worker has taken by then is locked too,
- * and the extra tries cost one UPDATE each).
- */
-function offerWhenSaved(deps: Deps, lane: number, delays: number[] = [200, 1000, 3000, 10_000]): void {
-  const [first, ...rest] = delays;
-  if (first === undefined) return;
-  setTimeout(() => {
-    offerFreeLanes(deps, lane)
-      .then((offered) => offered === 0 && offerWhenSaved(deps, lane, rest))
-      .catch(() => {});
-  }, first).unref();
 }

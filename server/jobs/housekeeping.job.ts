@@ -1,7 +1,6 @@
 import { sql } from 'kysely';
 import type { Deps } from '../deps.ts';
-import type { DeliveryEngine } from '../delivery/delivery-engine.ts';
-import { LaneRunner } from '../delivery/lane-runner.ts';
+import type { LaneRunner } from '../delivery/lane-runner.ts';
 import { purgeExpiredDedupeKeys } from '../ingest/dedupe.ts';
 import { pruneExecutions } from '../transformations/transformations.service.ts';
 import { pruneMockRequests } from '../gateway/mock-api.service.ts';
@@ -9,10 +8,11 @@ import { pruneMockRequests } from '../gateway/mock-api.service.ts';
 const ORPHAN_AFTER_MS = 30_000;
 
 /**
- * Safety net: events that are due but that no lane has picked up for a while (a lane job whose
- * worker died, a lane beyond every worker's cap, a lost wake-up) are delivered from here.
+ * Prunes what has expired, and nudges lanes that let due events wait: this worker's own are poked
+ * (a lost wake-up). Every lane has a live owner within a second (lane-coordinator.ts), so a lane run
+ * elsewhere is only reported: its worker is busy, or hung with its database session still open.
  */
-export async function housekeeping(deps: Deps, engine: DeliveryEngine, runners: Map<number, LaneRunner>): Promise<void> {
+export async function housekeeping(deps: Deps, runners: Map<number, LaneRunner>): Promise<void> {
   const { db, config, log } = deps;
   await db.deleteFrom('sessions').where('expires_at', '<', new Date()).execute();
   // Mailed links nobody opened (anyone may ask for a reset link for any address).
@@ -32,19 +32,11 @@ export async function housekeeping(deps: Deps, engine: DeliveryEngine, runners: 
     WHERE status IN ('QUEUED', 'SCHEDULED') AND next_attempt_at < now() - make_interval(secs => ${ORPHAN_AFTER_MS / 1000})
       AND (lease_until IS NULL OR lease_until < now())
     GROUP BY lane`.execute(db);
+  const elsewhere: { lane: number; overdue: number }[] = [];
   for (const { lane, n } of rows) {
     const runner = runners.get(lane);
-    if (runner) {
-      runner.poke();
-      continue;
-    }
-    log.warn({ lane, overdue: n }, 'delivering overdue events of a lane no worker holds');
-    const oneShot = new LaneRunner(deps, engine, lane, config.deliveryConcurrency);
-    let delivered = 0;
-    while (delivered < 5000) {
-      const got = await oneShot.drainOnce(config.deliveryConcurrency);
-      if (got === 0) break;
-      delivered += got;
-    }
+    if (runner) runner.poke();
+    else elsewhere.push({ lane, overdue: n });
   }
+  if (elsewhere.length > 0) log.warn({ lanes: elsewhere }, 'due events wait in lanes run by other workers (busy, or hung)');
 }
