@@ -5,8 +5,8 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { laneOf } from '../server/delivery/lanes.ts';
-import { lockNamespace } from '../server/delivery/lane-coordinator.ts';
-import { waitFor } from './support/hub.ts';
+import { PRESENCE, lockNamespace } from '../server/delivery/lane-coordinator.ts';
+import { newWorkspace, startTestHub, waitFor, type TestHub } from './support/hub.ts';
 import { call, childEnv, freePort, killHard, startChildHub, tail, type ChildHub } from './support/child-hub.ts';
 import { startReceiver } from './support/receiver.ts';
 
@@ -214,4 +214,46 @@ describe.skipIf(!inject('databaseUrl'))('fail-over: a killed worker\'s lanes mov
     }
     console.log(`[failover] after worker C joined: B runs lanes ${lanesB2.join(', ')}, C runs ${lanesC.join(', ')}`);
   }, 240_000);
+});
+
+describe.skipIf(!inject('databaseUrl'))('a worker whose lock connection is cut', () => {
+  let hub: TestHub | undefined;
+  let receiver: Awaited<ReturnType<typeof startReceiver>> | undefined;
+  afterAll(async () => {
+    await hub?.close();
+    await receiver?.close();
+  });
+
+  it('stops its lanes at once, connects again and runs them anew', async () => {
+    hub = await startTestHub();
+    const jobs = hub.jobs!;
+    await waitFor(() => jobs.runners.size === LANES, 10_000, 'all lanes running');
+    const before = new Map(jobs.runners);
+    // The server ends the lock session (as it would a partitioned one after the keepalive).
+    const admin = new pg.Client({ connectionString: inject('databaseUrl')! });
+    await admin.connect();
+    try {
+      const { rows } = await admin.query<{ ended: boolean }>(
+        `SELECT pg_terminate_backend(pid) AS ended FROM pg_locks
+         WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+           AND classid = $1 AND objid = $2 AND objsubid = 2 AND granted`,
+        [lockNamespace(hub.deps.config.dbSchema!), PRESENCE],
+      );
+      expect(rows).toEqual([{ ended: true }]);
+    } finally {
+      await admin.end();
+    }
+    // Every runner of the lost session ends (none keeps claiming), and new ones take the lanes again.
+    await waitFor(() => [...before].every(([lane, runner]) => jobs.runners.get(lane) !== runner) && jobs.runners.size === LANES, 10_000, 'the lanes to run anew');
+    expect(jobs.lanes.connected).toBe(true);
+
+    receiver = await startReceiver();
+    const ws = await newWorkspace(hub);
+    const h = (m: 'post', url: string) => hub!.api(m, `/api/v1${url}`, ws.key);
+    const src = (await h('post', '/sources').send({ name: 's' })).body;
+    const des = (await h('post', '/destinations').send({ name: 'd', config: { url: `${receiver.url}/after` } })).body;
+    await h('post', '/connections').send({ name: 'c', source_id: src.id, destination_id: des.id });
+    expect((await hub.api('post', `/e/${src.id}`).send({ after: true })).status).toBe(200);
+    await waitFor(() => receiver!.received.length === 1, 10_000, 'a delivery after the reconnect');
+  });
 });

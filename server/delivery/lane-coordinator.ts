@@ -120,6 +120,7 @@ export class LaneCoordinator {
   private loop: Promise<void> | null = null;
   private wakeUp: (() => void) | null = null;
   private kicked = false;
+  private failing = false;
 
   constructor(
     private readonly deps: Deps,
@@ -136,7 +137,7 @@ export class LaneCoordinator {
       return;
     }
     // The first tick right away, so a starting worker takes free lanes before it reports healthy.
-    await this.reconcile().catch((err: Error) => this.deps.log.warn({ err: err.message }, 'lane coordinator: first tick failed; retrying'));
+    await this.tick();
     this.loop = this.run();
   }
 
@@ -170,7 +171,20 @@ export class LaneCoordinator {
     while (!this.stopped) {
       await this.sleep(TICK_MS);
       if (this.stopped) break;
-      await this.reconcile().catch((err: Error) => this.deps.log.warn({ err: err.message }, 'lane coordinator tick failed'));
+      await this.tick();
+    }
+  }
+
+  /** A failing tick is retried the next second; while the server stays away, one warning says so. */
+  private async tick(): Promise<void> {
+    try {
+      await this.reconcile();
+      this.failing = false;
+    } catch (err) {
+      const fields = { err: (err as Error).message };
+      if (this.failing) this.deps.log.debug(fields, 'lane coordinator tick failed again');
+      else this.deps.log.warn(fields, 'lane coordinator tick failed; trying again every second');
+      this.failing = true;
     }
   }
 
