@@ -158,13 +158,19 @@ export class LaneCoordinator {
     for (const runner of this.runners.values()) runner.stop();
     await Promise.all(this.finished.values());
     const s = this.session;
-    this.session = null;
     if (s && !s.lost) {
-      s.lost = true;
-      // Ending the session frees every lock; the notification has the others take the lanes now.
-      await s.client.query('SELECT pg_advisory_unlock_all(), pg_notify($1, $2)', [this.channel, 'left']).catch(() => {});
-      await s.client.end().catch(() => {});
+      // Ending the session would free the locks too; the notification has the others take the lanes now.
+      // A session that does not answer is dropped by query() instead.
+      const said = await this.query(s, 'SELECT pg_advisory_unlock_all(), pg_notify($1, $2)', [this.channel, 'left']).then(
+        () => true,
+        () => false,
+      );
+      if (said) {
+        s.lost = true;
+        await s.client.end().catch(() => {});
+      }
     }
+    this.session = null;
   }
 
   private async run(): Promise<void> {
@@ -225,15 +231,16 @@ export class LaneCoordinator {
 
   private async clearLeases(s: Session, lane: number): Promise<void> {
     // Leases of the lane's previous owner: it is dead (it would still hold the lock) or handed the
-      // lane over after its deliveries ended, so no delivery holds them. `claims` stays: it counts
-      // claims without an outcome, which quarantines an event that kills every worker delivering it.
-      // The status condition lets the lane's due index find the rows.
+    // lane over after its deliveries ended, so no delivery holds them. `claims` stays: it counts
+    // claims without an outcome, which quarantines an event that kills every worker delivering it.
+    // The status condition lets the lane's due index find the rows.
     await this.query(s, `UPDATE events SET lease_until = NULL WHERE lane = $1 AND status IN ('QUEUED', 'SCHEDULED') AND lease_until IS NOT NULL`, [lane]);
   }
 
   private async connect(): Promise<Session | null> {
     if (this.stopped) return null;
-    const client = new pg.Client({ ...this.deps.database.poolConfig, keepAlive: true });
+    // A server that cannot be reached must not hold the tick (or stop()) for the OS's connect timeout.
+    const client = new pg.Client({ ...this.deps.database.poolConfig, keepAlive: true, connectionTimeoutMillis: LOCK_QUERY_TIMEOUT_MS });
     const s: Session = { client, pid: 0, held: new Set(), releasing: new Set(), lost: false };
     // pg may report one failure both as 'error' and as a rejected query: lose() acts once.
     client.on('error', (err) => this.lose(s, err.message));
