@@ -58,7 +58,7 @@ const envSchema = z.object({
   WIREHUB_DELIVERY_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(64),
   // A destination's default share of a lane's delivery slots (a destination may set its own).
   WIREHUB_DESTINATION_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(16),
-  // A team's share of a lane's slots; unset, half the lane.
+  // A team's share of a lane's slots; unset, three quarters of the lane.
   WIREHUB_TEAM_CONCURRENCY: z.coerce.number().int().min(1).max(1000).optional(),
   WIREHUB_CIRCUIT_OPEN_AFTER: z.coerce.number().int().min(1).max(1000).default(5),
   WIREHUB_AUTO_DISABLE_AFTER: z.coerce.number().int().min(1).max(1_000_000).default(10),
@@ -212,7 +212,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     deliveryLanes: lanes,
     deliveryConcurrency: e.WIREHUB_DELIVERY_CONCURRENCY,
     destinationConcurrency: e.WIREHUB_DESTINATION_CONCURRENCY,
-    teamConcurrency: e.WIREHUB_TEAM_CONCURRENCY ?? Math.ceil(e.WIREHUB_DELIVERY_CONCURRENCY / 2),
+    teamConcurrency: e.WIREHUB_TEAM_CONCURRENCY ?? Math.max(1, e.WIREHUB_DELIVERY_CONCURRENCY - Math.floor(e.WIREHUB_DELIVERY_CONCURRENCY / 4)),
     circuitOpenAfter: e.WIREHUB_CIRCUIT_OPEN_AFTER,
     sessionTtlMs: e.WIREHUB_SESSION_TTL_HOURS * 3_600_000,
     dbPoolSize: e.WIREHUB_DB_POOL_SIZE,

@@ -72,6 +72,26 @@ describe('a receiver that never answers', () => {
   }, 60_000);
 });
 
+describe('a receiver that answers quickly', () => {
+  it('earns more than the default share, up to what the lane leaves a team', async () => {
+    const hub = await hubWith({});
+    const ws = await newWorkspace(hub);
+    const quick = await receiver(() => ({ status: 200, delayMs: 60 }));
+    const r = await route(hub, ws.key, 'quick', { config: { url: quick.url } });
+    // A backlog, so that the lane has more to deliver than the default share at once.
+    const connection = (await hub.api('get', `/api/v1/connections?destination_id=${r.destination}`, ws.key)).body.models[0].id;
+    expect((await hub.api('put', `/api/v1/connections/${connection}/pause`, ws.key)).status).toBe(200);
+    for (let i = 0; i < 600; i++) expect((await hub.api('post', `/e/${r.source}`).send({ i })).status).toBe(200);
+    expect((await hub.api('put', `/api/v1/connections/${connection}/unpause`, ws.key)).status).toBe(200);
+    await waitFor(() => quick.received.length >= 600, 60_000, 'all delivered');
+    // Each request is open for 60 ms after it arrives: the most open at once is the share it had.
+    const open = quick.received.map((x) => quick.received.filter((y) => y.at <= x.at && y.at > x.at - 60).length);
+    const most = Math.max(...open);
+    expect(most).toBeGreaterThan(16);
+    expect(most).toBeLessThanOrEqual(48);
+  }, 90_000);
+});
+
 describe('the circuit breaker', () => {
   it('opens after timeouts in a row, holds the events without attempts, probes, and closes when the receiver answers', async () => {
     const hub = await hubWith({ autoDisableAfter: 100_000 });

@@ -37,12 +37,14 @@ export type ClaimRoom = {
   inFlight: number;
   destinations: string[];
   destinationLoads: number[];
+  /** The share each of those destinations has earned (LaneRunner.shares); others get the default. */
+  destinationShares: number[];
   teams: string[];
   teamLoads: number[];
   /** The walk over the lane's destinations starts after this id and wraps round: pass the last claim's walkEnd. */
   cursor: string;
 };
-const NO_LOAD: ClaimRoom = { inFlight: 0, destinations: [], destinationLoads: [], teams: [], teamLoads: [], cursor: '' };
+const NO_LOAD: ClaimRoom = { inFlight: 0, destinations: [], destinationLoads: [], destinationShares: [], teams: [], teamLoads: [], cursor: '' };
 
 /** One claimed event with everything needed to deliver it, read in the same statement that leases it. */
 export type ClaimedEvent = {
@@ -166,10 +168,10 @@ export class DeliveryEngine {
         ) walked
       ), room AS (
         SELECT w.d, w.walk, dst.workspace_id,
-          CASE WHEN dst.circuit_opened_at IS NULL THEN LEAST(COALESCE(dst.max_concurrency, ${destinationCap}), ${limit + room.inFlight})
+          CASE WHEN dst.circuit_opened_at IS NULL THEN LEAST(COALESCE(dst.max_concurrency, 1000), COALESCE(busy.share, ${destinationCap}), ${limit + room.inFlight})
                WHEN dst.circuit_probe_at <= now() THEN 1 ELSE 0 END - COALESCE(busy.n, 0) AS n
         FROM waiting w JOIN destinations dst ON dst.id = w.d
-        LEFT JOIN unnest(${room.destinations}::text[], ${room.destinationLoads}::int[]) AS busy(id, n) ON busy.id = w.d
+        LEFT JOIN unnest(${room.destinations}::text[], ${room.destinationLoads}::int[], ${room.destinationShares}::int[]) AS busy(id, n, share) ON busy.id = w.d
       ), candidates AS (
         SELECT c.id, c.bulk, c.next_attempt_at, r.d, r.walk, r.workspace_id,
           row_number() OVER (PARTITION BY r.d ORDER BY c.bulk, c.next_attempt_at) AS dn

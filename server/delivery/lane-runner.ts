@@ -2,6 +2,9 @@ import type { Deps } from '../deps.ts';
 import type { ClaimRoom, DeliveryEngine } from './delivery-engine.ts';
 
 const IDLE_POLL_MS = 500;
+/** A delivery this quick earns its destination one more slot; one this slow (or a timeout) takes it back to the default share. */
+const FAST_MS = 250;
+const SLOW_MS = 1000;
 
 /**
  * Delivers the due events of one lane, keeping up to `concurrency` deliveries in flight. It claims
@@ -12,12 +15,28 @@ export class LaneRunner {
   /** In-flight deliveries by destination and by team: what the next claim must leave room for. */
   private readonly byDestination = new Map<string, number>();
   private readonly byTeam = new Map<string, number>();
+  /**
+   * Shares above the default, earned by destinations whose deliveries come back fast. A destination
+   * starts at the default share (16 of 64): one that never answers holds no more than that. One
+   * that answers in milliseconds grows a slot per quick delivery, up to what the lane leaves a
+   * team, so a single busy receiver is not throttled (and claims stay batched). A slow delivery, or
+   * a second with nothing in flight, takes it back to the default: a receiver idle for a while and
+   * down when traffic returns gets only the default share again.
+   */
+  private readonly shares = new Map<string, { share: number; at: number }>();
   private cursor = '';
   private stopping = false;
   private wakeUp: (() => void) | null = null;
   private pending = false;
+  /** New work was announced (ingest, a release, a short retry) since the last claim. */
+  private announced = false;
+  /** Deliveries finished since the last claim. */
+  private finished = 0;
+  private lastClaimAt = 0;
   private readonly onDue = (lanes: number[]) => {
-    if (lanes.includes(this.lane)) this.poke();
+    if (!lanes.includes(this.lane)) return;
+    this.announced = true;
+    this.poke();
   };
 
   constructor(
@@ -63,9 +82,17 @@ export class LaneRunner {
         }
         this.pending = false;
         const claimed = await this.claimAndStart(free);
-        // A full batch: more may be due. Drained: wait for new work or the poll.
+        // A full batch: more may be due.
         if (claimed === free) continue;
-        if (!this.pending) await this.sleep(IDLE_POLL_MS);
+        // A short one: what is due is in flight or held back by its destination's or team's share.
+        // Claim again on new work, once a few deliveries have finished, or at the poll: claiming on
+        // every finished delivery of a destination at its share cost one claim per event.
+        while (!this.stopping && !this.announced && this.finished < this.minClaim && this.inFlight > 0) {
+          const left = this.lastClaimAt + IDLE_POLL_MS - Date.now();
+          if (left <= 0) break;
+          await this.sleep(left);
+        }
+        if (!this.pending && this.inFlight === 0 && !this.announced) await this.sleep(IDLE_POLL_MS);
       }
       while (this.inFlight > 0) await this.sleep(50);
     } finally {
@@ -74,16 +101,11 @@ export class LaneRunner {
     }
   }
 
-  /** One bounded pass (used by housekeeping for lanes no worker holds). */
-  async drainOnce(limit: number): Promise<number> {
-    const claimed = await this.claimAndStart(limit);
-    while (this.inFlight > 0) await this.sleep(50);
-    await this.engine.flush();
-    return claimed;
-  }
-
   private async claimAndStart(limit: number): Promise<number> {
     let events;
+    this.announced = false;
+    this.finished = 0;
+    this.lastClaimAt = Date.now();
     try {
       const claimed = await this.engine.claim(this.lane, limit, this.room());
       events = claimed.events;
@@ -97,21 +119,38 @@ export class LaneRunner {
       this.inFlight++;
       bump(this.byDestination, ev.destination_id, 1);
       bump(this.byTeam, ev.workspace_id, 1);
+      const started = Date.now();
       void this.engine.deliver(ev).finally(() => {
         this.inFlight--;
         bump(this.byDestination, ev.destination_id, -1);
         bump(this.byTeam, ev.workspace_id, -1);
+        this.learn(ev.destination_id, Date.now() - started);
+        this.finished++;
         this.poke();
       });
     }
     return events.length;
   }
 
+  private learn(destinationId: string, ms: number): void {
+    const { destinationConcurrency, teamConcurrency } = this.deps.config;
+    if (ms >= SLOW_MS) {
+      this.shares.delete(destinationId);
+    } else if (ms < FAST_MS) {
+      const share = this.shares.get(destinationId)?.share ?? destinationConcurrency;
+      this.shares.set(destinationId, { share: Math.min(share + 1, Math.max(teamConcurrency, destinationConcurrency)), at: Date.now() });
+    }
+  }
+
   private room(): ClaimRoom {
+    const now = Date.now();
+    for (const [id, s] of this.shares) if (!this.byDestination.has(id) && now - s.at > SLOW_MS) this.shares.delete(id);
+    const ids = new Set([...this.byDestination.keys(), ...this.shares.keys()]);
     return {
       inFlight: this.inFlight,
-      destinations: [...this.byDestination.keys()],
-      destinationLoads: [...this.byDestination.values()],
+      destinations: [...ids],
+      destinationLoads: [...ids].map((id) => this.byDestination.get(id) ?? 0),
+      destinationShares: [...ids].map((id) => this.shares.get(id)?.share ?? this.deps.config.destinationConcurrency),
       teams: [...this.byTeam.keys()],
       teamLoads: [...this.byTeam.values()],
       cursor: this.cursor,
