@@ -74,7 +74,6 @@ export type ClaimedEvent = {
   destination_disabled_at: Date | null;
   consecutive_failures: number;
   circuit_failures: number;
-  circuit_opened_at: Date | null;
   signing_secret_enc: string | null;
 };
 
@@ -217,7 +216,7 @@ export class DeliveryEngine {
         CASE WHEN c.rules @> '[{"type":"transformation"}]' THEN (SELECT t.updated_at::text FROM transformations t
           WHERE t.id = jsonb_path_query_first(c.rules, '$[*] ? (@.type == "transformation").transformation_id') #>> '{}') END AS transformation_version,
         d.type AS destination_type, d.config AS destination_config, d.auth_enc AS destination_auth_enc,
-        d.disabled_at AS destination_disabled_at, d.consecutive_failures, d.circuit_failures, d.circuit_opened_at,
+        d.disabled_at AS destination_disabled_at, d.consecutive_failures, d.circuit_failures,
         (SELECT signing_secret_enc FROM project_secrets ps WHERE ps.workspace_id = e.workspace_id) AS signing_secret_enc
       )
       SELECT claimed.*, w.walk_end FROM (SELECT d AS walk_end FROM waiting ORDER BY walk DESC LIMIT 1) w LEFT JOIN claimed ON true`.execute(this.deps.db);
