@@ -8,8 +8,8 @@
  * A backlog for the hanging one first, then one source fanned out to all three at a fixed rate: the
  * healthy destination's end-to-end latency (ingest 200 → sink arrival) while its neighbours fail.
  * WIREHUB_AUTO_DISABLE_AFTER is raised so that neither bad destination is disabled mid-phase.
- * Before that, a control (BENCH_ISOLATION_CONTROL=0 to skip): the same load to three healthy
- * destinations in that lane, which tells a lane that cannot carry the load on this machine apart
+ * Before that, after a 3 s warm-up, a control (BENCH_ISOLATION_CONTROL=0 to skip): the same load
+ * to three healthy destinations in that lane, which tells a lane that cannot carry the load on this machine apart
  * from neighbours that hold it back.
  *
  * Fail-over (PostgreSQL only): an API process and two workers (WIREHUB_ROLE), a steady stream to
@@ -72,14 +72,26 @@ type DestinationView = { id: string; disabled_at: string | null; consecutive_fai
 /**
  * CPU in use over a stretch, in cores: the whole machine, and what is left after this phase's
  * Wirehub processes, PostgreSQL, the sink and this process, which is other work skewing the figures.
+ * The processes are sampled every 250 ms, so that one killed on the way keeps the CPU it had used.
  */
 function cpuWatch(pids: () => number[], sinkPid: number) {
+  const lastSeen = new Map<number, number>();
+  const sample = () => {
+    for (const pid of [...pids(), sinkPid]) {
+      const v = procCpuSeconds(pid);
+      if (!Number.isNaN(v)) lastSeen.set(pid, v);
+    }
+  };
   const ours = () => {
+    sample();
     const u = process.cpuUsage();
-    return pids().reduce((n, pid) => n + (procCpuSeconds(pid) || 0), 0) + postgresCpuSeconds() + (procCpuSeconds(sinkPid) || 0) + (u.user + u.system) / 1e6;
+    return [...lastSeen.values()].reduce((n, v) => n + v, 0) + postgresCpuSeconds() + (u.user + u.system) / 1e6;
   };
   const a = { ticks: machineTicks(), ours: ours(), at: performance.now() };
+  const timer = setInterval(sample, 250);
+  timer.unref();
   return () => {
+    clearInterval(timer);
     const ticks = machineTicks();
     const machine = ((ticks.busy - a.ticks.busy) / Math.max(1, ticks.total - a.ticks.total)) * os.cpus().length;
     const other = Math.max(0, machine - (ours() - a.ours) / ((performance.now() - a.at) / 1000));
@@ -167,7 +179,8 @@ export async function isolationPhase(ctx: FaultPhaseContext): Promise<SummaryRow
     `phase 5: isolation: one team, one delivery lane, three destinations: ${paths.hang} never answers (timeout_ms ${fmtInt(timeoutMs)}), ` +
       `${paths.fail} answers 500 at once, ${paths.ok} answers 200 at once; ${fmtInt(preload)} events queued for the hanging one, ` +
       `then ${fmtInt(rate)} events/s to each of the three for ${seconds} s` +
-      (controlOn ? `; first, as a control, ${fmtInt(rate)} events/s to each of three healthy destinations in that lane for ${controlSeconds} s` : ''),
+      `; first, ${fmtInt(rate)} events/s to each of three healthy destinations in that lane for 3 s (warm-up)` +
+      (controlOn ? ` and ${controlSeconds} s (the control)` : ''),
   );
 
   const databaseUrl = ctx.serverUrl ? await ctx.freshDatabase('wirehub_bench_iso') : '';
@@ -195,11 +208,14 @@ export async function isolationPhase(ctx: FaultPhaseContext): Promise<SummaryRow
       return run;
     };
 
-    // The control: what this lane delivers to a healthy receiver at this load with well-behaved neighbours.
+    // Three healthy destinations: a fresh process is slow for its first seconds (JIT, pools), so
+    // they warm it up unmeasured, then serve as the control: what this lane delivers to a healthy
+    // receiver at this load with well-behaved neighbours.
+    const src = await source('isolation-control');
+    for (let i = 0; i < 3; i++) await connect(src, await destination(`control ${i}`, `/isolation/control-${i}`));
+    await endToEnd(ctx, await load(`/e/${src.id}`, 'isolation-warmup', rate, 3), '/isolation/control-0');
     let control: EndToEnd | null = null;
     if (controlOn) {
-      const src = await source('isolation-control');
-      for (let i = 0; i < 3; i++) await connect(src, await destination(`control ${i}`, `/isolation/control-${i}`));
       const cpu = cpuWatch(() => [hub.pid], ctx.sinkPid);
       const run = await load(`/e/${src.id}`, 'isolation-control', rate, controlSeconds);
       const cpuText = cpu();
@@ -309,6 +325,7 @@ const ownersText = (o: Owners, lanes: number) =>
 
 /** Lanes each worker holds, as `worker n, …`. */
 function perWorker(o: Owners, workers: WirehubProcess[]): string {
+  if (o.byLane.size === 0) return o.how;
   return workers.map((w) => `${w.tag} ${[...o.byLane.values()].filter((t) => t === w.tag).length}`).join(', ');
 }
 
@@ -430,7 +447,11 @@ export async function failoverPhase(ctx: FaultPhaseContext): Promise<SummaryRow[
     const killedAt = wallNow();
     victim.kill();
     live = live.filter((w) => w !== victim);
-    console.log(`  ${since(killedAt)}: killed ${victim.tag} (pid ${victim.pid}, SIGKILL)${deadLanes.length ? `, which ran lanes ${deadLanes.join(', ')}` : ''}`);
+    const holdersUnseen = ownersAtKill.byLane.size === 0;
+    console.log(
+      `  ${since(killedAt)}: killed ${victim.tag} (pid ${victim.pid}, SIGKILL)` +
+        (holdersUnseen ? ' (lane holders not visible: it may have held no lane, and then the figures below show nothing)' : `, which ran lanes ${deadLanes.join(', ') || 'none'}`),
+    );
     // When does a live worker hold every lane again (if lane holders can be seen)?
     let takenOverAt = NaN;
     for (;;) {
@@ -523,7 +544,7 @@ export async function failoverPhase(ctx: FaultPhaseContext): Promise<SummaryRow[
     return [
       [
         `fail-over: one of two workers killed at ${fmtInt(rate)}/s`,
-        `its lanes delivered again after ${recoveryText}` +
+        `${holdersUnseen ? 'lane holders not visible (the killed worker may have held none); every lane' : 'its lanes'} delivered again after ${recoveryText}` +
           `${Number.isFinite(takenOverAt) ? ` (held again after ${fmt((takenOverAt - killedAt) / 1000, 2)} s)` : ''}; duplicates ${fmtInt(duplicates)}, not delivered ${fmtInt(missing)}`,
         'taken over within ~1–2 s, nothing lost',
         Number.isFinite(recovery) && missing === 0 ? (recovery <= 2_000 ? 'met' : 'slow') : 'MISSED',
