@@ -43,6 +43,7 @@ export async function openDatabase(config: Config, log: Logger): Promise<Databas
   const pool = new pg.Pool({ ...poolConfig, max, idleTimeoutMillis: config.databaseUrl ? 30_000 : 0 });
   // A pooled client that loses its server emits 'error'; without a listener that crashes the process.
   pool.on('error', (err) => log.warn({ err: err.message }, 'idle database client failed'));
+  hearClientErrors(pool, log);
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
   try {
     await migrateToLatest(db, config.dbSchema);
@@ -123,4 +124,13 @@ function isAlive(pid: number): boolean {
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+/**
+ * pg-pool listens for errors only on idle clients: a client checked out between two statements of
+ * a transaction when the server ends its session (a restart, pg_terminate_backend) emits 'error'
+ * to nobody, which crashes the process. The statement under way still fails as it should.
+ */
+export function hearClientErrors(pool: pg.Pool, log: Pick<Logger, 'warn'>): void {
+  pool.on('connect', (client) => client.on('error', (err) => log.warn({ err: err.message }, 'database session lost')));
 }

@@ -6,6 +6,7 @@ import { DeliveryEngine, type AutoDisabled } from '../delivery/delivery-engine.t
 import type { LaneRunner } from '../delivery/lane-runner.ts';
 import { LaneCoordinator } from '../delivery/lane-coordinator.ts';
 import { housekeeping } from './housekeeping.job.ts';
+import { hearClientErrors } from '../db/database.ts';
 import { defineBulkOperationJobs } from '../gateway/bulk-operations.job.ts';
 import type { ChatPublisher } from '../chat/chat-deps.ts';
 import { scheduleChatJobs } from '../chat/conversation-ended.job.ts';
@@ -41,6 +42,7 @@ export async function startJobs(
   // LISTEN client emit 'error'; unheard, that kills the process. Agenda reconnects by itself.
   if (backend.repository instanceof PostgresJobRepository && backend.ownsConnection) {
     backend.repository.getPool().on('error', (err) => deps.log.warn({ err: err.message }, 'job scheduler lost a database connection'));
+    hearClientErrors(backend.repository.getPool(), deps.log);
   }
   if (backend.notificationChannel instanceof PostgresNotificationChannel) {
     backend.notificationChannel.on('error', (err: Error) => deps.log.warn({ err: err.message }, 'job scheduler lost its LISTEN connection'));
