@@ -60,7 +60,7 @@ export class LaneRunner {
     this.poke();
   }
 
-  /** Runs until stop(); `heartbeat` keeps the job lock of the lane alive and throws if it was lost. */
+  /** Runs until stop(); `heartbeat` is called every `heartbeatEveryMs` and stops the lane by throwing. */
   async run(heartbeat: () => Promise<void>, heartbeatEveryMs: number): Promise<void> {
     this.deps.due.on('due', this.onDue);
     let lastBeat = Date.now();
