@@ -253,3 +253,48 @@ describe('a poison event cannot crash-loop a worker', () => {
     expect(destination.disabled_at).toBeNull();
   }, 300_000);
 });
+
+// Issue 13: a team that points its destinations at receivers that never answer (and asks for
+// 1,000 deliveries at once on each) must not delay another team's deliveries in the same lane.
+describe("a team's dead receivers cannot hold another team's deliveries", () => {
+  let hub: TestHub;
+  let receivers: Awaited<ReturnType<typeof startReceiver>>[] = [];
+  afterAll(async () => {
+    await hub?.close();
+    for (const r of receivers) await r.close();
+  });
+
+  it('holds them to their share of the lane and the team to its own; the bystander is delivered at once', async () => {
+    hub = await startTestHub({ deliveryLanes: 1, autoDisableAfter: 100_000 });
+    const attacker = await newWorkspace(hub);
+    const bystander = await newWorkspace(hub);
+    const hanging = await startReceiver(() => ({ status: 200, delayMs: 60_000 }));
+    const healthy = await startReceiver();
+    receivers = [hanging, healthy];
+    const wire = async (key: string, name: string, destination: Record<string, unknown>) => {
+      const src = (await hub.api('post', '/api/v1/sources', key).send({ name })).body.id as string;
+      const des = await hub.api('post', '/api/v1/destinations', key).send({ name, ...destination });
+      expect(des.status, des.text).toBe(201);
+      expect((await hub.api('post', '/api/v1/connections', key).send({ name, source_id: src, destination_id: des.body.id })).status).toBe(201);
+      return src;
+    };
+    for (let d = 0; d < 5; d++) {
+      const src = await wire(attacker.key, `dead-${d}`, { config: { url: `${hanging.url}/${d}`, timeout_ms: 5000 }, max_concurrency: 1000 });
+      for (let i = 0; i < 40; i++) expect((await hub.api('post', `/e/${src}`).send({ i })).status).toBe(200);
+    }
+    // Each dead destination holds its starting share (not the 1,000 it asked for); the team at most three quarters of the lane.
+    await waitFor(() => hanging.received.length >= 48, 10_000, 'the dead receivers to fill their shares');
+    const ours = await wire(bystander.key, 'live', { config: { url: healthy.url } });
+    const waits: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const sent = Date.now();
+      expect((await hub.api('post', `/e/${ours}`).send({ i })).status).toBe(200);
+      const got = await waitFor(() => healthy.received[i], 15_000, `bystander delivery ${i}`);
+      waits.push(got.at - sent);
+    }
+    console.log(`[attack] bystander deliveries next to 5 dead receivers: ${waits.join(', ')} ms; dead requests open at once: ${hanging.received.length}`);
+    // Before, the dead receivers held all 64 slots until their 5 s timeouts.
+    expect(Math.max(...waits)).toBeLessThan(2000);
+    expect(hanging.received.length).toBe(48);
+  }, 60_000);
+});
