@@ -242,6 +242,32 @@ describe('flows that start from an inbound source', () => {
     expect((await api('get', `/destinations/${dest.body.id}`)).status).toBe(200);
   });
 
+  // Issue 14, trap 1: the trigger's hint, the field pickers and the Test output show the request as
+  // body.type; a condition on body.type saved fine and then dropped every request at runtime.
+  it('filters on body.type as the Test output shows it (and on a bare type, as saved before), and refuses headers with a sentence', async () => {
+    const forms = (await api('post', '/sources').send({ name: 'forms' })).body;
+    const typed = (field: string, path: string): Graph => ({
+      nodes: [node('t1', 'trigger', { sourceId: forms.id }), node('f1', 'filter', { conditions: [{ field, op: 'eq', value: 'lead' }], mode: 'all' }), node('w1', 'webhook', { url: `${receiver.url}${path}`, signing: 'hmac' })],
+      edges: chain('t1', 'f1', 'w1'),
+    });
+    const saved = await save('Typed leads', typed('body.kind', '/typed'));
+    await save('Bare leads', typed('kind', '/bare'));
+    const connection = (await api('get', `/connections/${objectOf(saved, 'w1').connectionId}`)).body;
+    expect(connection.rules[0]).toEqual({ type: 'filter', body: { $and: [{ kind: { $eq: 'lead' } }] } });
+    await ingest(forms.id, { kind: 'spam' });
+    await ingest(forms.id, { kind: 'lead', name: 'Ada' });
+    await waitFor(() => at_('/typed').length === 1 && at_('/bare').length === 1, 10_000, 'the lead through both filters');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(at_('/typed').map((r) => JSON.parse(r.body.toString()).kind)).toEqual(['lead']);
+    expect(at_('/bare').map((r) => JSON.parse(r.body.toString()).kind)).toEqual(['lead']);
+
+    const onHeaders = await api('post', '/flows').send({ name: 'On headers', graph: typed('headers.x-shop', '/h') });
+    expect(onHeaders.status).toBe(422);
+    expect(onHeaders.body.error.details).toEqual([
+      { path: 'nodes.f1', message: "headers.x-shop: a filter step on an incoming webhook reads the request's body (such as body.type); headers, query and path cannot be filtered on here" },
+    ]);
+  });
+
   it('refuses a destination fed by events and a source, or by two sources, naming it', async () => {
     const other = await api('post', '/sources').send({ name: 'crm-hooks' });
     const mixed = await api('post', '/flows').send({

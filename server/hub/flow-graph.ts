@@ -332,6 +332,14 @@ export function validateGraph(raw: unknown): GraphProblem[] {
       if (kind !== 'filter' && earlier.length) report(id, `a path may have one ${KIND_NAMES[kind]} step; this one follows ${earlier.join(', ')}`);
       const changers = before.filter((b) => kinds.get(b) === 'transform' || kinds.get(b) === 'map');
       if (kind === 'filter' && changers.length) report(id, `put filters before ${changers.join(', ')}: a filter checks the event as it arrived`);
+      const step = nodes.get(id);
+      const trigger = nodes.get(before[0]);
+      if (step?.kind === 'filter' && trigger?.kind === 'trigger' && sourceOf(trigger.data)) {
+        const outside = step.data.conditions.findIndex((c) => !inRequestBody(c.field));
+        if (outside >= 0) {
+          report(id, `${step.data.conditions[outside].field}: a filter step on an incoming webhook reads the request's body (such as body.type); headers, query and path cannot be filtered on here`);
+        }
+      }
       if (kind === 'transform' && before.some((b) => kinds.get(b) === 'map')) report(id, 'put the transform before the map step: the map reads what the transform made');
     }
     for (const next of out.get(id) ?? []) walk(next, [...before, id]);
@@ -428,6 +436,15 @@ export function planDestinations(graph: FlowGraphT): DestinationPlan[] {
 const escapeRegex = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const numeric = (v: unknown) => (typeof v === 'string' && v.trim() !== '' && !Number.isNaN(Number(v)) ? Number(v) : v);
 
+/**
+ * An incoming request's fields as the trigger's hint, the field pickers and the Test output show
+ * them: `body.type`. A filter rule's `body` condition is relative to the body, so the prefix goes;
+ * a bare `type` (flows saved before) means the same field. Conditions on `body.type` used to look
+ * for a field `body` inside the body and silently dropped every request.
+ */
+const bodyField = (field: string) => (field.startsWith('body.') ? field.slice('body.'.length) : field);
+const inRequestBody = (field: string) => !/^(headers|query)(\.|$)|^path$/.test(field);
+
 function conditionSpec(c: ConditionT): unknown {
   switch (c.op) {
     case 'eq':
@@ -452,7 +469,8 @@ function conditionSpec(c: ConditionT): unknown {
  */
 export function filterCondition(filters: FilterDataT[], under: 'data' | null = 'data'): Record<string, unknown> | null {
   if (!filters.length) return null;
-  const groups = filters.map((f) => ({ [f.mode === 'any' ? '$or' : '$and']: f.conditions.map((c) => ({ [c.field]: conditionSpec(c) })) }));
+  const field = (c: ConditionT) => (under === null ? bodyField(c.field) : c.field);
+  const groups = filters.map((f) => ({ [f.mode === 'any' ? '$or' : '$and']: f.conditions.map((c) => ({ [field(c)]: conditionSpec(c) })) }));
   const all = groups.length === 1 ? groups[0] : { $and: groups };
   return under ? { [under]: all } : all;
 }
