@@ -94,7 +94,14 @@ describe('flows from inbound sources in the editor', () => {
     const filterEnv = envFor(f, nodes, edges, { src_shop: last });
     expect(filterEnv).toMatchObject({ samplePrefix: 'body', sampleFrom: 'the last request to “shop”', sample: last.sample.body });
     mount('filter', f.data, filterEnv);
-    expect([...(document.querySelector('datalist') as HTMLDataListElement).querySelectorAll('option')].map((o) => o.value)).toEqual(['email', 'amount', 'customer.country']);
+    // The request's fields as the trigger, the map step and the Test output name them (issue 14, trap 1).
+    expect([...(document.querySelector('datalist') as HTMLDataListElement).querySelectorAll('option')].map((o) => o.value)).toEqual(['body.email', 'body.amount', 'body.customer.country']);
+    cleanup();
+    mount('filter', { conditions: [{ field: 'body.amount', op: 'gt', value: '' }, { field: 'amount', op: 'gt', value: '' }, { field: 'body.total', op: 'gt', value: '' }], mode: 'all' }, filterEnv);
+    expect(screen.queryByTestId('condition-0-unknown')).toBeNull();
+    expect(screen.queryByTestId('condition-1-unknown')).toBeNull();
+    expect(screen.getByTestId('condition-2-unknown').textContent).toBe('The sample has no field “body.total”.');
+    expect((screen.getByTestId('condition-0-value') as HTMLInputElement).placeholder).toBe('150');
     cleanup();
 
     const map = mount('map', m.data, envFor(m, nodes, edges, { src_shop: last }));

@@ -17,7 +17,12 @@ export function FilterPanel({ id, data, onChange, env }: PanelProps) {
   const errors = useFieldErrors('filter', data);
   const conditions = (Array.isArray(data.conditions) ? data.conditions : []) as ConditionT[];
   const mode = data.mode === 'any' ? 'any' : 'all';
-  const fields = dataFields(env.sample);
+  // An incoming request's fields are named as the trigger, the map step and the Test output name
+  // them (body.type); the sample is its body. A bare name (flows saved before) means the same field.
+  const fromRequest = env.samplePrefix === 'body';
+  const inSample = (field: string) => (fromRequest ? field.replace(/^body\./, '') : field);
+  const sampleFields = dataFields(env.sample);
+  const fields = fromRequest ? sampleFields.map((f) => `body.${f}`) : sampleFields;
   const set = (next: ConditionT[]) => onChange({ ...data, conditions: next });
   const update = (i: number, c: ConditionT) => set(conditions.map((x, j) => (j === i ? c : x)));
   const listId = `fields-${id}`;
@@ -57,7 +62,7 @@ export function FilterPanel({ id, data, onChange, env }: PanelProps) {
               ))}
             </select>
             {c.op !== 'exists' ? (
-              <input aria-label="Value" data-testid={`condition-${i}-value`} placeholder={String(valueAt(env.sample, c.field) ?? 'value')} value={c.value === null || c.value === undefined ? '' : String(c.value)} onChange={(e) => update(i, { ...c, value: conditionValue(env.sample, c.field, e.target.value) })} />
+              <input aria-label="Value" data-testid={`condition-${i}-value`} placeholder={String(valueAt(env.sample, inSample(c.field)) ?? 'value')} value={c.value === null || c.value === undefined ? '' : String(c.value)} onChange={(e) => update(i, { ...c, value: conditionValue(env.sample, inSample(c.field), e.target.value) })} />
             ) : (
               <span />
             )}
@@ -66,7 +71,11 @@ export function FilterPanel({ id, data, onChange, env }: PanelProps) {
             </button>
           </div>
           {errors[`conditions.${i}.field`] && <span className="flow-field-error">{errors[`conditions.${i}.field`]}</span>}
-          {c.field && fields.length > 0 && !fields.includes(c.field) && !fields.some((f) => f.startsWith(`${c.field}.`)) && <span className="flow-field-hint">The sample has no field “{c.field}”.</span>}
+          {c.field && sampleFields.length > 0 && !sampleFields.includes(inSample(c.field)) && !sampleFields.some((f) => f.startsWith(`${inSample(c.field)}.`)) && (
+            <span className="flow-field-hint" data-testid={`condition-${i}-unknown`}>
+              The sample has no field “{c.field}”.
+            </span>
+          )}
         </div>
       ))}
       {errors.conditions && <span className="flow-field-error" data-testid="error-conditions">{errors.conditions}</span>}
