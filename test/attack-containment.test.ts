@@ -295,6 +295,8 @@ describe("a team's dead receivers cannot hold another team's deliveries", () => 
     console.log(`[attack] bystander deliveries next to 5 dead receivers: ${waits.join(', ')} ms; dead requests open at once: ${hanging.received.length}`);
     // Before, the dead receivers held all 64 slots until their 5 s timeouts.
     expect(Math.max(...waits)).toBeLessThan(2000);
-    expect(hanging.received.length).toBe(48);
+    // Within their 5 s timeouts (later ones are the next wave, after the first timed out).
+    const first = hanging.received[0].at;
+    expect(hanging.received.filter((r) => r.at - first < 4500).length).toBe(48);
   }, 60_000);
 });
