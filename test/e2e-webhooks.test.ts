@@ -111,8 +111,13 @@ describe('portal: a webhook built in the browser delivers exactly the mapped fie
     const sampleFields = form.getByLabel('Sample fields');
     await sampleFields.getByRole('button', { name: 'email', exact: true }).click();
     const row = form.getByTestId('mapping-0');
-    // Dropping a field on an existing row changes its source.
+    // Dropping a field on a row adds a row of its own (issue 14, trap 3: it replaced the first row's source)...
     await sampleFields.getByRole('button', { name: 'name', exact: true }).dragTo(row.getByLabel('Field name'));
+    expect(await row.getByLabel('Source').inputValue()).toBe('data.email');
+    expect(await form.getByTestId('mapping-1').getByLabel('Source').inputValue()).toBe('data.name');
+    await form.getByTestId('mapping-1').getByLabel('Remove').click();
+    // ...and dropping it on a row's Source box replaces that source.
+    await sampleFields.getByRole('button', { name: 'name', exact: true }).dragTo(row.getByLabel('Source'));
     expect(await row.getByLabel('Source').inputValue()).toBe('data.name');
     expect(await form.getByTestId('mapping-1').count()).toBe(0);
     await row.getByLabel('Kind').selectOption('expression');

@@ -91,12 +91,22 @@ export function MappingEditor({ sample, eventType, mappings, envelope, onChange,
       setError(err);
     }
   };
-  const dropped = (e: DragEvent, to: string | null) => {
+  /**
+   * Where a dragged field lands: a destination's field (a sheet column) is filled by it; the Source
+   * box of a row of your own takes it in place of what it had; anywhere else on the list (your own
+   * rows included) it is a new row. Dropping on a row used to replace its source, so a second and a
+   * third field dropped on the list overwrote the first row instead of adding theirs.
+   */
+  const dropped = (e: DragEvent, into: { to: string } | { at: number } | null) => {
     e.preventDefault();
     e.stopPropagation();
     const p = e.dataTransfer.getData('text/plain');
     if (!p) return;
-    if (to) fill(to, p);
+    if (into && 'to' in into) fill(into.to, p);
+    else if (into && mappings[into.at]) {
+      const prev = mappings[into.at];
+      update(into.at, { to: prev.to, from: p, ...(prev.default !== undefined ? { default: prev.default } : {}) });
+    }
     else add(p);
   };
 
@@ -112,7 +122,7 @@ export function MappingEditor({ sample, eventType, mappings, envelope, onChange,
         className={`mapping${target ? ' target' : ''}${isMissing ? ' missing' : ''}`}
         data-testid={target ? `target-${target.name}` : `mapping-${i}`}
         onDragOver={(e) => e.preventDefault()}
-        onDrop={(e) => dropped(e, to || null)}
+        onDrop={(e) => dropped(e, target ? { to: target.name } : null)}
         title={target?.description}
       >
         {target ? (
@@ -131,6 +141,7 @@ export function MappingEditor({ sample, eventType, mappings, envelope, onChange,
         <input
           aria-label="Source"
           className="mono"
+          onDrop={(e) => dropped(e, target ? { to: target.name } : { at: i })}
           value={m ? sourceOf(m) : ''}
           placeholder={isMissing ? 'drag a field here' : kind === 'expression' ? '$lowercase(data.email)' : kind === 'from' ? 'data.email' : 'a fixed value'}
           onChange={(e) => {
