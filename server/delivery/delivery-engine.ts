@@ -144,7 +144,6 @@ export class DeliveryEngine {
    */
   async claim(lane: number, limit: number, room: ClaimRoom = NO_LOAD): Promise<{ events: ClaimedEvent[]; walkEnd: string }> {
     const { config } = this.deps;
-    const destinationCap = Math.min(config.destinationConcurrency, limit + room.inFlight);
     const { rows } = await sql<ClaimedEvent & { walk_end: string }>`
       WITH RECURSIVE after_cursor AS (
         (SELECT destination_id AS d FROM events WHERE lane = ${lane} AND status IN ('QUEUED', 'SCHEDULED') AND destination_id > ${room.cursor}
@@ -167,7 +166,7 @@ export class DeliveryEngine {
         ) walked
       ), room AS (
         SELECT w.d, w.walk, dst.workspace_id,
-          CASE WHEN dst.circuit_opened_at IS NULL THEN LEAST(COALESCE(dst.max_concurrency, 1000), COALESCE(busy.share, ${destinationCap}), ${limit + room.inFlight})
+          CASE WHEN dst.circuit_opened_at IS NULL THEN LEAST(COALESCE(dst.max_concurrency, 1000), COALESCE(busy.share, ${config.destinationConcurrency}), ${limit + room.inFlight})
                WHEN dst.circuit_probe_at <= now() THEN 1 ELSE 0 END - COALESCE(busy.n, 0) AS n
         FROM waiting w JOIN destinations dst ON dst.id = w.d
         LEFT JOIN unnest(${room.destinations}::text[], ${room.destinationLoads}::int[], ${room.destinationShares}::int[]) AS busy(id, n, share) ON busy.id = w.d

@@ -31,6 +31,8 @@ export async function housekeeping(deps: Deps, runners: Map<number, LaneRunner>)
     SELECT lane, count(*)::int AS n FROM events
     WHERE status IN ('QUEUED', 'SCHEDULED') AND next_attempt_at < now() - make_interval(secs => ${ORPHAN_AFTER_MS / 1000})
       AND (lease_until IS NULL OR lease_until < now())
+      -- A paused destination's events wait by design (its circuit is open), not for a busy or hung worker.
+      AND destination_id NOT IN (SELECT id FROM destinations WHERE circuit_opened_at IS NOT NULL)
     GROUP BY lane`.execute(db);
   const elsewhere: { lane: number; overdue: number }[] = [];
   for (const { lane, n } of rows) {
