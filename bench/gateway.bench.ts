@@ -53,6 +53,8 @@
  *   BENCH_ISOLATION=0 (skip phase 5)  BENCH_ISOLATION_SECONDS=20  BENCH_ISOLATION_RATE=200  BENCH_ISOLATION_PRELOAD=200
  *   BENCH_FAILOVER=0 (skip phase 6)  BENCH_FAILOVER_SECONDS=24  BENCH_FAILOVER_RATE=200
  *   BENCH_KEEP_DIR=1: keep the temporary dir with the Wirehub processes' logs.
+ *   BENCH_WIREHUB_DIR=<checkout>: run the Wirehub of another checkout (bench:compare uses it).
+ *   BENCH_JSON=<file>: also write the headline figures there as JSON (BenchFigures).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -64,7 +66,7 @@ import pg from 'pg';
 import { api, benchWirehubEnv, dropDatabase, envNumber, forkSink, freePort, freshDatabase, type StartWirehub } from './harness.ts';
 import { openLoop, percentile, sleep, sortedOf, waitUntil, wallNow, type LoadResult } from './load.ts';
 import { machineTicks, postgresCpuSeconds, procCpuSeconds } from './measure.ts';
-import { errorsText, fmt, fmtInt, ingestLine, table } from './report.ts';
+import { errorsText, fmt, fmtInt, ingestLine, table, type BenchFigures } from './report.ts';
 import { failoverPhase, isolationPhase, phaseOn, type FaultPhaseContext } from './fault-phases.ts';
 import { HOOK_PATH, SinkClient, type SinkStats } from './sink.ts';
 import { Pool } from 'undici';
@@ -138,6 +140,10 @@ class Meter {
     clearInterval(this.timer);
   }
 }
+
+/** CPU milliseconds that `who` spent per event over an interval that handled `n` events. */
+const msPer = (c: CpuShare, who: 'wirehub' | 'postgres', n: number) => (n > 0 ? ((c[who] * c.seconds) / n) * 1000 : NaN);
+const perEventText = (c: CpuShare, n: number) => `Wirehub ${fmt(msPer(c, 'wirehub', n), 3)} CPU-ms, PostgreSQL ${fmt(msPer(c, 'postgres', n), 3)} CPU-ms`;
 
 const cpuText = (c: CpuShare) =>
   `machine ${fmt(c.machine, 2)} cores busy: wirehub ${fmt(c.wirehub, 2)}${c.perWirehub.length > 1 ? ` (api ${fmt(c.perWirehub[0], 2)} + worker ${fmt(c.perWirehub[1], 2)})` : ''}, postgres ${fmt(c.postgres, 2)}, load generator ${fmt(c.bench, 2)}, ` +
@@ -242,6 +248,8 @@ async function main(): Promise<void> {
     const extraEnv = benchWirehubEnv();
     const secretKey = randomBytes(32).toString('hex');
     const nodeArgs = (process.env.BENCH_WIREHUB_NODE_ARGS ?? '').split(' ').filter(Boolean);
+    // bench:compare points this at another revision's checkout, so both are measured by the same harness.
+    const wirehubDir = path.resolve(process.env.BENCH_WIREHUB_DIR || path.join(import.meta.dirname, '..'));
     const startWirehubProcess: StartWirehub = async (role, o = {}) => {
       const port = await freePort();
       const base = `http://127.0.0.1:${port}`;
@@ -263,7 +271,7 @@ async function main(): Promise<void> {
       };
       const log = fs.createWriteStream(path.join(dataDir, `wirehub-${tag}.log`));
       const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'server/main.ts'], {
-        cwd: path.resolve(import.meta.dirname, '..'),
+        cwd: wirehubDir,
         env,
         stdio: ['ignore', 'pipe', 'pipe'],
       });
@@ -432,8 +440,9 @@ async function main(): Promise<void> {
     const c2a = meter.mark();
     const fill = await run('backlog', backlogRate, backlog / backlogRate);
     const c2b = meter.mark();
+    const fillCpu = Meter.share(c2a, c2b);
     console.log(`  ingest with delivery paused: ${ingestLine(fill)}`);
-    console.log(`    cpu: ${cpuText(Meter.share(c2a, c2b))}`);
+    console.log(`    cpu: ${cpuText(fillCpu)}; per stored request ${perEventText(fillCpu, fill.accepted)}`);
     const before = await sinkClient.ask({ op: 'stats' });
     const c2c = meter.mark();
     const unpausedAt = wallNow();
@@ -449,7 +458,7 @@ async function main(): Promise<void> {
       `  drained ${fmtInt(drained.count)}/${fmtInt(fill.accepted)} events in ${fmt(drainSeconds, 2)} s from the unpause call = ${fmtInt(drainPerSec)} deliveries/s ` +
         `(unpause call took ${fmtInt(unpauseMs)} ms; first delivery +${fmtInt(drained.first - unpausedAt)} ms; sink saw ${fmtInt(after.deliveries - before.deliveries)} requests)`,
     );
-    console.log(`    cpu while draining: ${cpuText(drainCpu)}\n`);
+    console.log(`    cpu while draining: ${cpuText(drainCpu)}; per delivery ${perEventText(drainCpu, drained.count)}\n`);
 
     // --- phase 3: end-to-end latency at a fixed rate -------------------------------------------------
     console.log(`phase 3: end-to-end latency at ${e2eRate} events/s (ingest 200 received → sink arrival)`);
@@ -805,6 +814,14 @@ async function main(): Promise<void> {
     }
     rows.push(['ingest, delivery paused', `${fmtInt(fill.acceptedPerSec)}/s accepted at ${fmtInt(fill.rate)}/s offered, p99 ${fmt(percentile(fill.latency, 99))} ms`, '', '']);
     rows.push(['delivery (paused backlog drain)', `${fmtInt(drainPerSec)}/s (${fmtInt(drained.count)} events in ${fmt(drainSeconds, 2)} s)`, '≥ 1,500/s', goal(drainPerSec >= 1500)]);
+    const relayed = Math.min(fill.accepted, drained.count);
+    const relay = { wirehub: msPer(fillCpu, 'wirehub', relayed) + msPer(drainCpu, 'wirehub', relayed), postgres: msPer(fillCpu, 'postgres', relayed) + msPer(drainCpu, 'postgres', relayed) };
+    rows.push([
+      'CPU per relayed event (paused ingest + drain)',
+      `Wirehub ${fmt(relay.wirehub, 3)} ms, PostgreSQL ${serverUrl ? `${fmt(relay.postgres, 3)} ms` : 'in Wirehub (embedded)'}`,
+      serverUrl ? 'PostgreSQL ≤ 0.25 ms' : '',
+      serverUrl ? goal(relay.postgres <= 0.25) : '',
+    ]);
     rows.push([`delivery during ingest @ ${fmtInt(first.r.rate)}/s`, `${fmtInt(first.duringPerSec)}/s while ingesting; ${fmtInt(first.stepDeliveryPerSec)}/s first→last`, '', '']);
     rows.push([`end-to-end @ ${fmtInt(e2eRate)}/s`, `p50 ${fmt(e2eP50)} ms, p99 ${fmt(e2eP99)} ms (${fmtInt(e2eSorted.length)} events)`, 'p50 ≤ 25 ms, p99 ≤ 250 ms', goal(e2eP50 <= 25 && e2eP99 <= 250 && e2eMissing === 0)]);
     const rssText = (mb: number[]) => (split ? `api ${fmt(mb[0], 0)} MB + worker ${fmt(mb[1], 0)} MB` : `${fmt(mb[0], 0)} MB${serverUrl ? '' : ' (includes embedded PGlite)'}`);
@@ -827,6 +844,23 @@ async function main(): Promise<void> {
         `${os.cpus().length} cores; ${fmt((performance.now() - t0) / 1000, 0)} s):`,
     );
     console.log(table(rows));
+    // bench:compare reads the headline figures from here rather than parsing the table.
+    if (process.env.BENCH_JSON) {
+      const figures: BenchFigures = {
+        database: serverUrl ? 'postgresql' : 'embedded',
+        ingestPausedPerSec: fill.acceptedPerSec,
+        drainPerSec,
+        ingestPerSec: first.r.acceptedPerSec,
+        ingestP99Ms: percentile(first.r.latency, 99),
+        e2eP50Ms: e2eP50,
+        e2eP99Ms: e2eP99,
+        wirehubCpuMsPerEvent: relay.wirehub,
+        postgresCpuMsPerEvent: serverUrl ? relay.postgres : NaN,
+        peakRssMb: peakRssPhases13Mb.reduce((a, b) => a + b, 0),
+        ledgerOk: acceptedMissing === 0 && finalStats.duplicateIds === 0 && finalStats.duplicateSeqs === 0,
+      };
+      fs.writeFileSync(process.env.BENCH_JSON, JSON.stringify(figures));
+    }
     if (Meter.maxOther > 0.2) {
       console.log(`note: other work on this machine used up to ${fmt(Meter.maxOther, 2)} cores during a phase (see "anything else"): those figures understate Wirehub`);
     }

@@ -18,3 +18,19 @@ export const ingestLine = (r: LoadResult) =>
   `offered ${fmtInt(r.rate)}/s × ${r.seconds} s: accepted ${fmtInt(r.accepted)}/${fmtInt(r.offered)} = ${fmtInt(r.acceptedPerSec)}/s, ` +
   `latency p50 ${fmt(percentile(r.latency, 50))} ms, p99 ${fmt(percentile(r.latency, 99))} ms, max ${fmt(r.latency[r.latency.length - 1] ?? NaN)} ms; ` +
   `errors: ${errorsText(r.errors)}; generator lag p99 ${fmt(r.lagP99)} ms`;
+
+/** The headline figures of one run, written to BENCH_JSON for bench:compare. */
+export type BenchFigures = {
+  database: 'postgresql' | 'embedded';
+  ingestPausedPerSec: number;
+  drainPerSec: number;
+  ingestPerSec: number;
+  ingestP99Ms: number;
+  e2eP50Ms: number;
+  e2eP99Ms: number;
+  wirehubCpuMsPerEvent: number;
+  postgresCpuMsPerEvent: number;
+  peakRssMb: number;
+  ledgerOk: boolean;
+};
+
