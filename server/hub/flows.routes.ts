@@ -7,6 +7,8 @@ import type { FlowGraphT } from './flow-graph.ts';
 import { flowStats, FlowStatsQuery } from './flow-stats.ts';
 import { flowTester, FlowTestIn } from './flow-test.ts';
 import { FlowIn, FlowPatch, flowsService } from './flows.service.ts';
+import { IncomingWebhookIn, incomingWebhooks } from './incoming-webhook.ts';
+import { ListenQuery, sourceListener } from './source-listen.ts';
 import { SourceSampleQuery, sourceSamples } from './source-sample.ts';
 
 /** Flows: the editor's pictures; each destination node is an ordinary hub object underneath. */
@@ -16,6 +18,8 @@ export function flowsRoutes(deps: Deps): Router {
   const tester = flowTester(deps);
   const connections = flowConnections(deps);
   const samples = sourceSamples(deps);
+  const listener = sourceListener(deps);
+  const incoming = incomingWebhooks(deps);
   const ws = (req: Request) => authOf(req).workspaceId;
   const id = (req: Request) => idParam(req, 'flw', 'Flow');
 
@@ -37,6 +41,18 @@ export function flowsRoutes(deps: Deps): Router {
   });
   r.get('/flows/source-sample', async (req, res) => {
     res.json(await samples.get(ws(req), query(req, SourceSampleQuery).source_id));
+  });
+  // Long poll: answers when the next request reaches the source, or after `wait` seconds.
+  r.get('/flows/source-sample/listen', async (req, res) => {
+    const q = query(req, ListenQuery);
+    const left = new AbortController();
+    res.on('close', () => left.abort());
+    res.set('Cache-Control', 'no-store');
+    res.json(await listener.listen(ws(req), q, left.signal));
+  });
+  r.post('/flows/incoming-webhook', async (req, res) => {
+    const made = await incoming.create(ws(req), body(req, IncomingWebhookIn), authOf(req));
+    res.status(made.reused ? 200 : 201).json(made);
   });
   r.get('/flows/:id', async (req, res) => {
     res.json(await svc.get(ws(req), id(req)));
