@@ -50,7 +50,8 @@ describe('flows from inbound sources in the editor', () => {
     render(<Palette eventTypes={eventTypes} destinations={[]} sources={sources} collapsed={false} onCollapse={() => {}} onAdd={onAdd} />);
     const triggers = screen.getByText('Triggers').closest('section') as HTMLElement;
     const ids = within(triggers).getAllByRole('button').map((b) => b.dataset.testid);
-    expect(ids.slice(0, 2)).toEqual(['palette-source-src_shop', 'palette-source-src_stripe']);
+    // "Incoming webhook" (a new source, made when dropped) comes first (issue 14, item 4).
+    expect(ids.slice(0, 3)).toEqual(['palette-incoming-webhook', 'palette-source-src_shop', 'palette-source-src_stripe']);
     // Sources do not push events behind the fold: still five events, then "All 7 events".
     expect(ids.filter((id) => id?.startsWith('palette-trigger-'))).toHaveLength(5);
     expect(screen.getByTestId('palette-more-triggers').textContent).toBe('All 7 events…');

@@ -26,7 +26,8 @@ export const session = {
   },
 };
 
-export async function api<T>(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<T> {
+/** `signal`: a long poll the caller gives up (the "Listen for a test request" of a panel closed) rejects with its AbortError. */
+export async function api<T>(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, body?: unknown, opts: { signal?: AbortSignal } = {}): Promise<T> {
   const headers: Record<string, string> = {};
   const token = session.token();
   const team = session.team();
@@ -35,8 +36,9 @@ export async function api<T>(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
   if (body !== undefined) headers['content-type'] = 'application/json';
   let res: Response;
   try {
-    res = await fetch(`/api/v1${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-  } catch {
+    res = await fetch(`/api/v1${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal: opts.signal });
+  } catch (err) {
+    if (opts.signal?.aborted) throw err;
     throw new ApiError(0, 'NETWORK', 'Wirehub could not be reached. Check your connection and try again.');
   }
   const text = await res.text();

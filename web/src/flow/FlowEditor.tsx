@@ -8,7 +8,7 @@ import { ErrorBox } from '../ui/ErrorBox.tsx';
 import { useLoad } from '../ui/useLoad.ts';
 import type { NodeKind } from '../../../server/hub/flow-graph.ts';
 import { CanvasContext, type CanvasInfo } from './canvas-context.ts';
-import { listOf, type ConnectionTest, type CredentialSummary, type DestinationSummary, type EventType, type FlowOut, type FlowTestOut, type NodeTestResult, type SourceSample, type SourceSummary } from './flow-api.ts';
+import { listOf, NEW_SOURCE_PRESET, SOURCE_PRESET, type ConnectionTest, type CredentialSummary, type DestinationSummary, type EventType, type FlowOut, type FlowTestOut, type NodeTestResult, type SourceSample, type SourceSummary } from './flow-api.ts';
 import { edgeTypes } from './FlowEdgeView.tsx';
 import { nodeTypes } from './FlowNodeView.tsx';
 import { check, defaultData, fromGraph, nextId, problemsByNode, toGraph, upstreamIds, type CanvasNode } from './graph.ts';
@@ -18,6 +18,7 @@ import { DRAG_TYPE, Palette, type PaletteItem } from './Palette.tsx';
 import { panelEnv, triggerOf } from './panel-env.ts';
 import { TestDrawer } from './TestDrawer.tsx';
 import { useFlowStats } from './useFlowStats.ts';
+import { useSourceActions } from './useSourceActions.ts';
 
 export type { FlowOut };
 type Snapshot = { nodes: CanvasNode[]; edges: Edge[] };
@@ -185,7 +186,14 @@ function Editor() {
     [record],
   );
 
+  const sourceActions = useSourceActions(srcs.reload, setSourceSamples);
   const addNode = (kind: NodeKind, preset: string | undefined, position: { x: number; y: number }) => {
+    // "Incoming webhook": its source is made first, so the trigger's panel opens on its URL.
+    if (preset === NEW_SOURCE_PRESET) {
+      const onCanvas = current.current.nodes.flatMap((n) => (typeof n.data.sourceId === 'string' ? [n.data.sourceId] : []));
+      sourceActions.create(onCanvas).then((src) => addNode(kind, `${SOURCE_PRESET}${src.id}`, position), setSaveError);
+      return;
+    }
     record();
     const nodeId = nextId(kind, current.current.nodes);
     setNodes((ns) => [...ns, { id: nodeId, type: kind, position, data: defaultData(kind, preset) }]);
@@ -247,7 +255,7 @@ function Editor() {
   }, []);
   const preview = useCallback((data: Record<string, unknown>) => previewNode(selected as string, data), [previewNode, selected]);
   const testSelected = useCallback((data: Record<string, unknown>) => testConnection(selected as string, data), [testConnection, selected]);
-  const env = selectedNode ? panelEnv({ node: selectedNode, nodes, edges, eventTypes, destinations, credentials, sources, sourceSamples, test: testResult, preview, testConnection: testSelected }) : null;
+  const env = selectedNode ? panelEnv({ node: selectedNode, nodes, edges, eventTypes, destinations, credentials, sources, sourceSamples, test: testResult, preview, testConnection: testSelected, sourceActions }) : null;
 
   const save = async () => {
     setSaveError(null);

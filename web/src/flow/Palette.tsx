@@ -1,10 +1,19 @@
 import { useState } from 'react';
 import type { NodeKind } from '../../../server/hub/flow-graph.ts';
-import { SOURCE_PRESET, type DestinationSummary, type EventType, type SourceSummary } from './flow-api.ts';
+import { NEW_SOURCE_PRESET, SOURCE_PRESET, type DestinationSummary, type EventType, type SourceSummary } from './flow-api.ts';
 import { humanize, KIND_HINT, KIND_LABEL } from './graph.ts';
 
 export const DRAG_TYPE = 'application/wirehub-node';
 export type PaletteItem = { kind: NodeKind; label: string; hint: string; testid: string; preset?: string };
+
+/** Makes its source when dropped, so the URL is there before anything else is set up. */
+export const INCOMING_WEBHOOK: PaletteItem = {
+  kind: 'trigger',
+  label: 'Incoming webhook',
+  hint: 'A new URL: every request sent to it (a form, a shop, any app) starts the flow',
+  testid: 'palette-incoming-webhook',
+  preset: NEW_SOURCE_PRESET,
+};
 
 /** Everything that can go on the canvas, in three groups. */
 export function paletteItems(eventTypes: EventType[], destinations: DestinationSummary[], sources: SourceSummary[] = []): { title: string; items: PaletteItem[] }[] {
@@ -12,8 +21,9 @@ export function paletteItems(eventTypes: EventType[], destinations: DestinationS
   return [
     {
       title: 'Triggers',
-      // The user's own sources first: the event catalogue folds after a few.
+      // A new URL to send to first, then the user's own sources: the event catalogue folds after a few.
       items: [
+        INCOMING_WEBHOOK,
         ...sources.map((s) => ({ kind: 'trigger' as const, label: `Requests to ${s.name}`, hint: `Every request sent to ${s.url}`, testid: `palette-source-${s.id}`, preset: `${SOURCE_PRESET}${s.id}` })),
         ...eventTypes.map((t) => ({ kind: 'trigger' as const, label: humanize(t.name), hint: t.description ?? t.name, testid: `palette-trigger-${t.name}`, preset: t.name })),
       ],
@@ -69,7 +79,7 @@ export function Palette({ eventTypes, destinations, sources = [], collapsed, onC
       {groups.map((g) => {
         const matching = q ? g.items.filter((i) => `${i.label} ${i.hint} ${i.preset ?? ''}`.toLowerCase().includes(q)) : g.items;
         if (!matching.length) return null;
-        const first = FIRST_TRIGGERS + sources.length;
+        const first = FIRST_TRIGGERS + sources.length + 1;
         const folded = g.title === 'Triggers' && !q && !allTriggers && matching.length > first + 1;
         const items = folded ? matching.slice(0, first) : matching;
         return (
@@ -94,7 +104,7 @@ export function Palette({ eventTypes, destinations, sources = [], collapsed, onC
             ))}
             {folded && (
               <button className="link" data-testid="palette-more-triggers" onClick={() => setAllTriggers(true)}>
-                All {matching.length - sources.length} events…
+                All {matching.length - sources.length - 1} events…
               </button>
             )}
           </section>

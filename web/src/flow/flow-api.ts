@@ -33,6 +33,13 @@ export type SourceSummary = { id: string; name: string; type: string; url: strin
 export type SourceSample = { sample: { headers: Record<string, string>; body: unknown; query: Record<string, unknown>; path: string }; request_id: string; received_at: string };
 /** Where a `preset` of the palette names a source rather than an event type. */
 export const SOURCE_PRESET = 'source:';
+/** The palette's "Incoming webhook": a source made when the trigger is dropped (POST /flows/incoming-webhook). */
+export const NEW_SOURCE_PRESET = 'source:new';
+export type IncomingWebhookOut = SourceSummary & { reused: boolean };
+
+/** GET /flows/source-sample/listen: the next request to a source, or `waiting` when none came within the wait. */
+export type HeardRequest = SourceSample & { method: string; status: 'accepted' | 'rejected'; rejection_cause: string | null; size: number; truncated: boolean };
+export type ListenOut = { status: 'waiting'; cursor: string } | { status: 'received'; cursor: string; request: HeardRequest };
 
 /** What the palette and the "existing destination" panel need of GET /destinations. */
 export type DestinationSummary = { id: string; name: string; type: string; disabled_at: string | null; warning: string | null; circuit?: CircuitWire };

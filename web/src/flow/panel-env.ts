@@ -41,10 +41,11 @@ type Inputs = {
   test: FlowTestOut | null;
   preview: (data: Record<string, unknown>) => Promise<NodeTestResult | undefined>;
   testConnection: (data: Record<string, unknown>) => Promise<ConnectionTest>;
+  sourceActions?: PanelEnv['sourceActions'];
 };
 
 /** What the selected node's panel needs to know about the rest of the flow. */
-export function panelEnv({ node, nodes, edges, eventTypes, destinations, credentials, sources = [], sourceSamples = {}, test, preview, testConnection }: Inputs): PanelEnv {
+export function panelEnv({ node, nodes, edges, eventTypes, destinations, credentials, sources = [], sourceSamples = {}, test, preview, testConnection, sourceActions }: Inputs): PanelEnv {
   const triggerId = triggerOf(node.id, nodes, edges);
   const trigger = nodes.find((n) => n.id === triggerId);
   const type = eventTypes.find((t) => t.name === trigger?.data.eventType);
@@ -80,5 +81,5 @@ export function panelEnv({ node, nodes, edges, eventTypes, destinations, credent
       }
     }
   }
-  return { eventTypes, destinations, credentials, sample, sampleFrom, targets, targetsFor, preview, testConnection, sources, source, sourceSample, samplePrefix: sourceId ? 'body' : 'data' };
+  return { eventTypes, destinations, credentials, sample, sampleFrom, targets, targetsFor, preview, testConnection, sources, source, sourceSample, samplePrefix: sourceId ? 'body' : 'data', sourceActions };
 }

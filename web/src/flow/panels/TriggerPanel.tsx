@@ -1,7 +1,10 @@
+import { useEffect, useState } from 'react';
 import { CopyButton } from '../../pages/gateway/parts.tsx';
 import { JsonView } from '../../ui/JsonView.tsx';
 import { humanize } from '../graph.ts';
-import { Field, useFieldErrors, type PanelProps } from './common.tsx';
+import type { SourceSummary } from '../flow-api.ts';
+import { Field, useFieldErrors, type PanelEnv, type PanelProps } from './common.tsx';
+import { ListenForRequest } from './ListenForRequest.tsx';
 
 /** Which event starts the flow, with that event's sample so the user sees what they will get. */
 export function TriggerPanel({ data, onChange, env, id }: PanelProps) {
@@ -52,12 +55,14 @@ function SourceTriggerPanel({ data, onChange, env, errors }: PanelProps & { erro
       </Field>
       {chosen && (
         <>
+          {env.sourceActions && <SourceName key={chosen.id} source={chosen} rename={env.sourceActions.rename} />}
           <Field label="Ingest URL" hint="Give this URL to the sender: every request to it runs this flow.">
             <span className="row">
               <code data-testid="trigger-source-url">{chosen.url}</code>
               <CopyButton text={chosen.url} testId="copy-source-url" />
             </span>
           </Field>
+          <ListenForRequest source={chosen} chosen={last?.request_id ?? null} onUse={env.sourceActions ? (s) => env.sourceActions?.chooseSample(chosen.id, s) : undefined} />
           {last ? (
             <details className="flow-sample" data-testid="trigger-sample">
               <summary>The last request’s body ({new Date(last.received_at).toLocaleString()})</summary>
@@ -73,5 +78,41 @@ function SourceTriggerPanel({ data, onChange, env, errors }: PanelProps & { erro
         </>
       )}
     </>
+  );
+}
+
+/**
+ * The source's name, as the palette and the Sources page show it; saved when the field is left
+ * (or on Enter), since it renames the source for every flow that uses it.
+ */
+function SourceName({ source, rename }: { source: SourceSummary; rename: NonNullable<PanelEnv['sourceActions']>['rename'] }) {
+  const [name, setName] = useState(source.name);
+  const [state, setState] = useState<{ busy: boolean; error?: string; saved?: boolean }>({ busy: false });
+  useEffect(() => setName(source.name), [source.name]);
+  const save = async () => {
+    const next = name.trim();
+    if (!next || next === source.name) return setName(source.name);
+    setState({ busy: true });
+    try {
+      await rename(source.id, next);
+      setState({ busy: false, saved: true });
+    } catch (err) {
+      setState({ busy: false, error: err instanceof Error ? err.message : String(err) });
+    }
+  };
+  return (
+    <Field label="Name" hint={state.saved ? 'Renamed.' : 'How this URL is listed in the palette and on the Sources page.'} error={state.error} testid="trigger-source-name">
+      <input
+        data-testid="trigger-source-name"
+        value={name}
+        disabled={state.busy}
+        maxLength={155}
+        onChange={(e) => setName(e.target.value)}
+        onBlur={() => void save()}
+        onKeyDown={(e) => {
+          if (e.key === 'Enter') void save();
+        }}
+      />
+    </Field>
   );
 }

@@ -2,6 +2,7 @@ import { useMemo, useState, type ReactNode } from 'react';
 import type { NodeKind } from '../../../../server/hub/flow-graph.ts';
 import { samplePaths } from '../../ui/MappingEditor.tsx';
 import type { ConnectionTest, CredentialSummary, DestinationField, DestinationSummary, EventType, NodeTestResult, SourceSample, SourceSummary } from '../flow-api.ts';
+import type { SourceActions } from '../useSourceActions.ts';
 import { DURATION_UNITS, fieldErrors, fromUnit, toUnit, type DurationUnit } from '../graph.ts';
 
 /** What a panel knows beyond its node's data; the editor builds it, tests hand one in. */
@@ -18,6 +19,8 @@ export type PanelEnv = {
   source?: SourceSummary | null;
   /** That source's last request (null: none yet; undefined: not loaded). */
   sourceSample?: SourceSample | null;
+  /** Renaming a source, choosing its sample (absent in tests that need neither). */
+  sourceActions?: Pick<SourceActions, 'rename' | 'chooseSample'>;
   /** Where a map step's `from` paths start: `data` of a published event, or `body` of a source's request. */
   samplePrefix?: 'data' | 'body';
   /** Where `sample` comes from, said to the user; null when no trigger leads here. */

@@ -1,0 +1,155 @@
+import { useEffect, useRef, useState } from 'react';
+import { api, ApiError } from '../../api.ts';
+import { CopyButton } from '../../pages/gateway/parts.tsx';
+import { JsonView } from '../../ui/JsonView.tsx';
+import type { HeardRequest, ListenOut, SourceSample, SourceSummary } from '../flow-api.ts';
+import './listen.css';
+
+/** How long one press of "Listen" lasts: long enough to switch to a terminal or a form, short enough not to forget a tab. */
+export const LISTEN_FOR_MS = 120_000;
+/** One long poll's wait, in seconds (the server's most). */
+const WAIT_S = 25;
+
+type State =
+  | { kind: 'idle' }
+  | { kind: 'listening'; until: number; rejected: HeardRequest | null }
+  | { kind: 'heard'; request: HeardRequest }
+  | { kind: 'timed-out' }
+  | { kind: 'failed'; message: string };
+
+/** A body a marketer can paste into a terminal to try the URL. */
+export const curlExample = (url: string) =>
+  `curl -X POST '${url}' \\\n  -H 'Content-Type: application/json' \\\n  -d '{"name": "Jane Smith", "email": "jane@example.com", "type": "lead"}'`;
+
+const kb = (bytes: number) => `${Math.round(bytes / 1024)} KB`;
+
+/**
+ * "Listen for a test request" (as n8n and Zapier do): waits for the next request to the source's
+ * URL, shows it, and "Use as sample" hands it to the steps' field pickers. The wait is a chain of
+ * long polls that ends after two minutes, on Stop, or when the panel closes.
+ */
+export function ListenForRequest({ source, chosen, onUse }: { source: SourceSummary; chosen: string | null; onUse?: (sample: SourceSample) => void }) {
+  const [state, setState] = useState<State>({ kind: 'idle' });
+  const stop = useRef<AbortController | null>(null);
+  useEffect(() => () => stop.current?.abort(), []);
+  // Another source chosen in the same panel: what was heard belongs to the old one.
+  useEffect(() => {
+    stop.current?.abort();
+    setState({ kind: 'idle' });
+  }, [source.id]);
+
+  const listen = async () => {
+    stop.current?.abort();
+    const ctl = new AbortController();
+    stop.current = ctl;
+    const until = Date.now() + LISTEN_FOR_MS;
+    setState({ kind: 'listening', until, rejected: null });
+    let cursor: string | undefined;
+    try {
+      while (Date.now() < until) {
+        const wait = Math.max(1, Math.min(WAIT_S, Math.ceil((until - Date.now()) / 1000)));
+        const q = new URLSearchParams({ source_id: source.id, wait: String(wait), ...(cursor ? { after: cursor } : {}) });
+        const out = await api<ListenOut>('GET', `/flows/source-sample/listen?${q}`, undefined, { signal: ctl.signal });
+        cursor = out.cursor;
+        if (out.status === 'waiting') continue;
+        // Turned away by the source's verification: it runs no flow, so it is no sample; keep listening.
+        if (out.request.status === 'rejected') {
+          const rejected = out.request;
+          setState((s) => (s.kind === 'listening' ? { ...s, rejected } : s));
+          continue;
+        }
+        setState({ kind: 'heard', request: out.request });
+        return;
+      }
+      setState({ kind: 'timed-out' });
+    } catch (err) {
+      if (ctl.signal.aborted) return;
+      setState({ kind: 'failed', message: err instanceof ApiError || err instanceof Error ? err.message : String(err) });
+    }
+  };
+  const cancel = () => {
+    stop.current?.abort();
+    setState({ kind: 'idle' });
+  };
+
+  const listenButton = (label: string) => (
+    <button type="button" data-testid="listen-start" onClick={() => void listen()}>
+      {label}
+    </button>
+  );
+
+  switch (state.kind) {
+    case 'idle':
+      return <div className="flow-listen">{listenButton('Listen for a test request')}</div>;
+    case 'listening':
+      return (
+        <div className="flow-listen listening" data-testid="listen-waiting" role="status">
+          <p>
+            <span className="flow-listen-dot" aria-hidden /> Waiting for a request to <code>{source.url}</code> (send one now). Listening for 2 minutes.
+          </p>
+          <details open>
+            <summary>Send one from a terminal</summary>
+            <pre className="flow-listen-curl" data-testid="listen-curl">
+              {curlExample(source.url)}
+            </pre>
+            <CopyButton text={curlExample(source.url)} testId="copy-curl" label="Copy the command" />
+          </details>
+          {state.rejected && (
+            <p className="flow-note" data-testid="listen-rejected">
+              A request arrived at {new Date(state.rejected.received_at).toLocaleTimeString()} but was turned away: {state.rejected.rejection_cause ?? 'it failed verification'}. Still listening…
+            </p>
+          )}
+          <button type="button" data-testid="listen-stop" onClick={cancel}>
+            Stop listening
+          </button>
+        </div>
+      );
+    case 'heard': {
+      const r = state.request;
+      const used = chosen === r.request_id;
+      return (
+        <div className="flow-listen heard" data-testid="listen-heard">
+          <p>
+            <strong>Request received</strong> at {new Date(r.received_at).toLocaleTimeString()}: {r.method} {r.sample.path}
+            {Object.keys(r.sample.query).length > 0 ? `?${new URLSearchParams(r.sample.query as Record<string, string>)}` : ''} ({kb(r.size)})
+          </p>
+          <div className="flow-listen-body" data-testid="listen-body">
+            <JsonView value={r.sample.body} />
+          </div>
+          {r.truncated ? (
+            <p className="flow-note" data-testid="listen-truncated">
+              Its body is {kb(r.size)}: shown cut at 64 KB, too big to use as the sample. Send a smaller one.
+            </p>
+          ) : used ? (
+            <p className="good" data-testid="listen-used">
+              ✓ The next steps now offer its fields (body.…).
+            </p>
+          ) : (
+            <button type="button" className="primary" data-testid="listen-use" disabled={!onUse} onClick={() => onUse?.({ sample: r.sample, request_id: r.request_id, received_at: r.received_at })}>
+              Use as sample
+            </button>
+          )}
+          {listenButton('Listen again')}
+        </div>
+      );
+    }
+    case 'timed-out':
+      return (
+        <div className="flow-listen">
+          <p className="flow-note" data-testid="listen-timed-out">
+            No request reached <code>{source.url}</code> in 2 minutes.
+          </p>
+          {listenButton('Listen again')}
+        </div>
+      );
+    case 'failed':
+      return (
+        <div className="flow-listen">
+          <p className="error" role="alert" data-testid="listen-failed">
+            Listening stopped: {state.message}
+          </p>
+          {listenButton('Listen again')}
+        </div>
+      );
+  }
+}
