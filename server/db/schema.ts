@@ -143,6 +143,9 @@ export interface RequestsTable {
   /** The bulk operation that last replayed it, and how it was last replayed. */
   batch_operation_id: string | null;
   retry_kind: 'single' | 'bulk' | null;
+  /** One line from the payload's well-known fields, and its event type (payload-summary.ts); null before migration 017. */
+  summary: Generated<string | null>;
+  event_type: Generated<string | null>;
   created_at: Generated<Date>;
 }
 export interface EventsTable {

@@ -8,6 +8,7 @@ import type { AttemptRow, EventRow } from '../db/schema.ts';
 import type { Deps } from '../deps.ts';
 import { bodyForReading } from './body.ts';
 import { applyEventFilters, eventFilterQuery, toEventFilter } from './log-filters.ts';
+import { eventLabels } from './log-rows.ts';
 
 export const EVENT_COLUMNS = [
   'id', 'workspace_id', 'request_id', 'source_id', 'connection_id', 'destination_id', 'status', 'attempts',
@@ -87,12 +88,19 @@ export function eventsRoutes(deps: Deps): Router {
     if (!row) throw notFound('Event', id);
     return row;
   };
+  /** Rows with their names, summary, reason and retry plan beside the ids (log-rows.ts). */
+  const labelled = async (ws: string, rows: EventSummary[]) => {
+    const labels = await eventLabels(db, ws, deps.config.retrySchedule, rows);
+    return (e: EventSummary, data?: unknown) => ({ ...eventOut(e, data), ...labels.get(e.id) });
+  };
 
   r.get('/events', async (req, res) => {
+    const ws = authOf(req).workspaceId;
     const p = query(req, EventsQuery);
-    const q = applyEventFilters(db.selectFrom('events').select(EVENT_COLUMNS), authOf(req).workspaceId, toEventFilter(p));
+    const q = applyEventFilters(db.selectFrom('events').select(EVENT_COLUMNS), ws, toEventFilter(p));
     const page = await paginate(q, { ...p, order_by: 'created_at' }, 'id');
-    res.json({ ...page, models: page.models.map((e) => eventOut(e)) });
+    const out = await labelled(ws, page.models);
+    res.json({ ...page, models: page.models.map((e) => out(e)) });
   });
 
   r.get('/events/count', async (req, res) => {
@@ -102,10 +110,11 @@ export function eventsRoutes(deps: Deps): Router {
   });
 
   r.get('/events/:id', async (req, res) => {
-    const ev = await find(authOf(req).workspaceId, idParam(req, 'evt', 'Event'));
+    const ws = authOf(req).workspaceId;
+    const ev = await find(ws, idParam(req, 'evt', 'Event'));
     const request = await db.selectFrom('requests').select(['body', 'content_type', 'headers', 'path', 'query']).where('id', '=', ev.request_id).executeTakeFirst();
     const data = request ? { path: request.path, query: request.query, headers: request.headers, body: bodyForReading(request.body, request.content_type) } : null;
-    res.json(eventOut(ev, data));
+    res.json((await labelled(ws, [ev]))(ev, data));
   });
 
   r.post('/events/:id/retry', async (req, res) => {
@@ -131,7 +140,7 @@ export function eventsRoutes(deps: Deps): Router {
       .executeTakeFirst();
     if (!updated) throw new AppError(409, 'RETRY_CONFLICT', 'This event is being delivered right now; try again in a moment.');
     deps.wake([dest.lane]);
-    res.status(202).json(eventOut(updated));
+    res.status(202).json((await labelled(ws, [updated]))(updated));
   });
 
   r.get('/attempts', async (req, res) => {

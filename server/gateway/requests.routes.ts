@@ -9,6 +9,9 @@ import type { Deps } from '../deps.ts';
 import { bodyForReading } from './body.ts';
 import { eventOut, EVENT_COLUMNS } from './events.routes.ts';
 import { applyRequestFilters, requestFilterQuery, statusParam, toRequestFilter } from './log-filters.ts';
+import { sourceNames } from './log-labels.ts';
+import { requestOutcomes } from './log-rows.ts';
+import { requestStory } from './request-outcome.ts';
 import { planReplay, writeReplays } from './request-replay.ts';
 
 const RequestsQuery = requestFilterQuery({
@@ -37,13 +40,15 @@ function requestOut(row: RequestSummary, withData: boolean) {
     retry_kind: row.retry_kind,
     batch_operation_id: row.batch_operation_id,
     created_at: row.created_at,
+    event_type: row.event_type,
+    summary: row.summary,
     ...(withData && row.body
       ? { data: { method: row.method, path: row.path, query: row.query, headers: row.headers, body: bodyForReading(row.body, row.content_type) } }
       : {}),
   };
 }
 
-const SUMMARY = ['id', 'workspace_id', 'source_id', 'status', 'rejection_cause', 'verified', 'method', 'path', 'query', 'headers', 'content_type', 'events_count', 'ignored_count', 'retry_kind', 'batch_operation_id', 'created_at'] as const;
+const SUMMARY = ['id', 'workspace_id', 'source_id', 'status', 'rejection_cause', 'verified', 'method', 'path', 'query', 'headers', 'content_type', 'events_count', 'ignored_count', 'retry_kind', 'batch_operation_id', 'created_at', 'summary', 'event_type'] as const;
 
 export function requestsRoutes(deps: Deps): Router {
   const r = Router();
@@ -60,7 +65,10 @@ export function requestsRoutes(deps: Deps): Router {
     let q = applyRequestFilters(db.selectFrom('requests').select(SUMMARY), authOf(req).workspaceId, toRequestFilter(p));
     if (withData) q = q.select('body') as typeof q;
     const page = await paginate(q, { ...p, order_by: 'created_at' }, 'id');
-    res.json({ ...page, models: page.models.map((m) => requestOut(m, withData)) });
+    const ws = authOf(req).workspaceId;
+    // What became of each (delivered, filtered by which flow, duplicate…) and its source's name, for the log's rows.
+    const [outcomes, sources] = await Promise.all([requestOutcomes(db, ws, page.models), sourceNames(db, ws, page.models.map((m) => m.source_id))]);
+    res.json({ ...page, models: page.models.map((m) => ({ ...requestOut(m, withData), source_name: sources.get(m.source_id) ?? null, outcome: outcomes.get(m.id) })) });
   });
 
   r.get('/requests/count', async (req, res) => {
@@ -70,7 +78,17 @@ export function requestsRoutes(deps: Deps): Router {
   });
 
   r.get('/requests/:id', async (req, res) => {
-    res.json(requestOut(await find(authOf(req).workspaceId, idParam(req, 'req', 'Request')), true));
+    const ws = authOf(req).workspaceId;
+    const row = await find(ws, idParam(req, 'req', 'Request'));
+    const [outcomes, sources] = await Promise.all([requestOutcomes(db, ws, [row]), sourceNames(db, ws, [row.source_id])]);
+    res.json({ ...requestOut(row, true), source_name: sources.get(row.source_id) ?? null, outcome: outcomes.get(row.id) });
+  });
+
+  /** What became of the request on each flow or connection, in sentences (request-outcome.ts). */
+  r.get('/requests/:id/outcome', async (req, res) => {
+    const ws = authOf(req).workspaceId;
+    const row = await find(ws, idParam(req, 'req', 'Request'));
+    res.json(await requestStory(db, ws, deps.config.retrySchedule, row));
   });
 
   r.get('/requests/:id/events', async (req, res) => {

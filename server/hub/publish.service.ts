@@ -5,6 +5,7 @@ import { newId } from '../core/ids.ts';
 import { isoSeconds } from '../core/time.ts';
 import type { Deps } from '../deps.ts';
 import type { SourceRoutes } from '../gateway/routing-cache.ts';
+import { payloadSummary } from '../gateway/payload-summary.ts';
 import type { IngestWriter, StoredRequest } from '../ingest/ingest-writer.ts';
 import { routeRequest } from '../ingest/route-request.ts';
 import { applicationSources } from './application-source.ts';
@@ -135,6 +136,8 @@ export function publishService(deps: Deps, writer: IngestWriter) {
       headers,
       content_type: headers['content-type'],
       body: Buffer.from(JSON.stringify(event)),
+      summary: payloadSummary(event.data),
+      event_type: event.eventType,
     };
     // Exactly what ingest does with an inbound webhook: the same filters, events and delivery lanes.
     await writer.write(request, routeRequest({ body: event, headers, query: {}, path: request.path }, routes.routes, { arrival: true }));

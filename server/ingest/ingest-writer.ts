@@ -17,6 +17,9 @@ export type StoredRequest = {
   headers: Record<string, string>;
   content_type: string | null;
   body: Buffer;
+  /** For the logs' rows (payload-summary.ts). */
+  summary?: string | null;
+  event_type?: string | null;
 };
 
 type Item = { request: StoredRequest; routed: Routed; done: (err?: unknown) => void };
@@ -91,13 +94,14 @@ export class IngestWriter {
         return reqs.map((r) => by.get(r.id) ?? 0);
       };
       await sql`
-        INSERT INTO requests (id, workspace_id, source_id, status, rejection_cause, verified, method, path, query, headers, content_type, body, events_count, ignored_count)
+        INSERT INTO requests (id, workspace_id, source_id, status, rejection_cause, verified, method, path, query, headers, content_type, body, events_count, ignored_count, summary, event_type)
         SELECT * FROM unnest(
           ${col(reqs, (r) => r.id)}::text[], ${col(reqs, (r) => r.workspace_id)}::text[], ${col(reqs, (r) => r.source_id)}::text[],
           ${col(reqs, (r) => r.status)}::text[], ${col(reqs, (r) => r.rejection_cause)}::text[], ${col(reqs, (r) => r.verified)}::bool[],
           ${col(reqs, (r) => r.method)}::text[], ${col(reqs, (r) => r.path)}::text[], ${col(reqs, (r) => JSON.stringify(r.query))}::jsonb[],
           ${col(reqs, (r) => JSON.stringify(r.headers))}::jsonb[], ${col(reqs, (r) => r.content_type)}::text[], ${col(reqs, (r) => r.body)}::bytea[],
-          ${count(events)}::int[], ${count(ignored)}::int[])`.execute(trx);
+          ${count(events)}::int[], ${count(ignored)}::int[],
+          ${col(reqs, (r) => r.summary ?? null)}::text[], ${col(reqs, (r) => r.event_type ?? null)}::text[])`.execute(trx);
       if (events.length > 0) {
         await sql`
           INSERT INTO events (id, workspace_id, request_id, source_id, connection_id, destination_id, lane, status, next_attempt_at)

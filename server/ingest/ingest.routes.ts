@@ -6,6 +6,7 @@ import { newId, ID_PATTERN } from '../core/ids.ts';
 import { withoutNul } from '../core/nul.ts';
 import type { Deps } from '../deps.ts';
 import { decodeBody } from '../gateway/body.ts';
+import { payloadSummary, payloadType } from '../gateway/payload-summary.ts';
 import { verifySource } from '../gateway/source-auth.ts';
 import { APPLICATION_SOURCE_TYPE, refuseOutsideIngest } from '../hub/application-source.ts';
 import type { IngestWriter, StoredRequest } from './ingest-writer.ts';
@@ -74,6 +75,8 @@ export function ingestRoutes(deps: Deps, writer: IngestWriter): Router {
 
     // Filters see what is stored, so a replay of this request is routed as it was.
     const view = { body: decodeBody(body, stored.content_type), headers: stored.headers, query: stored.query, path: stored.path };
+    stored.summary = payloadSummary(view.body);
+    stored.event_type = payloadType(view.body, stored.headers);
     await writer.write(stored, routeRequest(view, source.routes, { arrival: true })).catch((err) => {
       throw unavailable(deps, err);
     });
