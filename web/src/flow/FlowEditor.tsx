@@ -188,15 +188,15 @@ function Editor() {
 
   const sourceActions = useSourceActions(srcs.reload, setSourceSamples);
   const addNode = (kind: NodeKind, preset: string | undefined, position: { x: number; y: number }) => {
-    // "Incoming webhook": its source is made first, so the trigger's panel opens on its URL.
-    if (preset === NEW_SOURCE_PRESET) {
-      const onCanvas = current.current.nodes.flatMap((n) => (typeof n.data.sourceId === 'string' ? [n.data.sourceId] : []));
-      sourceActions.create(onCanvas).then((src) => addNode(kind, `${SOURCE_PRESET}${src.id}`, position), setSaveError);
-      return;
-    }
     record();
     const nodeId = nextId(kind, current.current.nodes);
-    setNodes((ns) => [...ns, { id: nodeId, type: kind, position, data: defaultData(kind, preset) }]);
+    // "Incoming webhook": the trigger shows at once; its source, made meanwhile, fills it in a moment.
+    const fresh = preset === NEW_SOURCE_PRESET;
+    if (fresh) {
+      const onCanvas = current.current.nodes.flatMap((n) => (typeof n.data.sourceId === 'string' ? [n.data.sourceId] : []));
+      sourceActions.create(onCanvas).then((src) => setNodes((ns) => ns.map((n) => (n.id === nodeId ? { ...n, data: { ...n.data, sourceId: src.id } } : n))), setSaveError);
+    }
+    setNodes((ns) => [...ns, { id: nodeId, type: kind, position, data: defaultData(kind, fresh ? SOURCE_PRESET : preset) }]);
     setSelected(nodeId);
     setPanelCollapsed(false);
   };

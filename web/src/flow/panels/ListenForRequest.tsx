@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useRef, useState, type ReactNode } from 'react';
 import { api, ApiError } from '../../api.ts';
 import { CopyButton } from '../../pages/gateway/parts.tsx';
 import { JsonView } from '../../ui/JsonView.tsx';
@@ -21,14 +21,14 @@ type State =
 export const curlExample = (url: string) =>
   `curl -X POST '${url}' \\\n  -H 'Content-Type: application/json' \\\n  -d '{"name": "Jane Smith", "email": "jane@example.com", "type": "lead"}'`;
 
-const kb = (bytes: number) => `${Math.round(bytes / 1024)} KB`;
+const size = (bytes: number) => (bytes < 1024 ? `${bytes} bytes` : `${Math.round(bytes / 1024)} KB`);
 
 /**
  * "Listen for a test request" (as n8n and Zapier do): waits for the next request to the source's
  * URL, shows it, and "Use as sample" hands it to the steps' field pickers. The wait is a chain of
  * long polls that ends after two minutes, on Stop, or when the panel closes.
  */
-export function ListenForRequest({ source, chosen, onUse }: { source: SourceSummary; chosen: string | null; onUse?: (sample: SourceSample) => void }) {
+export function ListenForRequest({ source, chosen, onUse, idle }: { source: SourceSummary; chosen: string | null; onUse?: (sample: SourceSample) => void; idle?: ReactNode }) {
   const [state, setState] = useState<State>({ kind: 'idle' });
   const stop = useRef<AbortController | null>(null);
   useEffect(() => () => stop.current?.abort(), []);
@@ -80,7 +80,13 @@ export function ListenForRequest({ source, chosen, onUse }: { source: SourceSumm
 
   switch (state.kind) {
     case 'idle':
-      return <div className="flow-listen">{listenButton('Listen for a test request')}</div>;
+      // What the steps read now: hidden while listening, so the request heard is not shown twice.
+      return (
+        <div className="flow-listen">
+          {listenButton('Listen for a test request')}
+          {idle}
+        </div>
+      );
     case 'listening':
       return (
         <div className="flow-listen listening" data-testid="listen-waiting" role="status">
@@ -111,14 +117,14 @@ export function ListenForRequest({ source, chosen, onUse }: { source: SourceSumm
         <div className="flow-listen heard" data-testid="listen-heard">
           <p>
             <strong>Request received</strong> at {new Date(r.received_at).toLocaleTimeString()}: {r.method} {r.sample.path}
-            {Object.keys(r.sample.query).length > 0 ? `?${new URLSearchParams(r.sample.query as Record<string, string>)}` : ''} ({kb(r.size)})
+            {Object.keys(r.sample.query).length > 0 ? `?${new URLSearchParams(r.sample.query as Record<string, string>)}` : ''} ({size(r.size)})
           </p>
           <div className="flow-listen-body" data-testid="listen-body">
             <JsonView value={r.sample.body} />
           </div>
           {r.truncated ? (
             <p className="flow-note" data-testid="listen-truncated">
-              Its body is {kb(r.size)}: shown cut at 64 KB, too big to use as the sample. Send a smaller one.
+              Its body is {size(r.size)}: shown cut at 64 KB, too big to use as the sample. Send a smaller one.
             </p>
           ) : used ? (
             <p className="good" data-testid="listen-used">

@@ -62,19 +62,25 @@ function SourceTriggerPanel({ data, onChange, env, errors }: PanelProps & { erro
               <CopyButton text={chosen.url} testId="copy-source-url" />
             </span>
           </Field>
-          <ListenForRequest source={chosen} chosen={last?.request_id ?? null} onUse={env.sourceActions ? (s) => env.sourceActions?.chooseSample(chosen.id, s) : undefined} />
-          {last ? (
-            <details className="flow-sample" data-testid="trigger-sample">
-              <summary>The last request’s body ({new Date(last.received_at).toLocaleString()})</summary>
-              <JsonView value={last.sample.body} />
-            </details>
-          ) : (
-            last === null && (
-              <p className="flow-note" data-testid="trigger-no-request">
-                No request yet: send one to the URL above, and its fields show up in the steps. Map fields read <code>body.…</code>, <code>headers.…</code>, <code>query.…</code> and <code>path</code>.
-              </p>
-            )
-          )}
+          <ListenForRequest
+            source={chosen}
+            chosen={last?.request_id ?? null}
+            onUse={env.sourceActions ? (s) => env.sourceActions?.chooseSample(chosen.id, s) : undefined}
+            idle={
+              last ? (
+                <details className="flow-sample" data-testid="trigger-sample">
+                  <summary>The sample: the request of {new Date(last.received_at).toLocaleString()}</summary>
+                  <JsonView value={last.sample.body} />
+                </details>
+              ) : (
+                last === null && (
+                  <p className="flow-note" data-testid="trigger-no-request">
+                    No request yet: listen, then send one to the URL above, and its fields show up in the steps. Map fields read <code>body.…</code>, <code>headers.…</code>, <code>query.…</code> and <code>path</code>.
+                  </p>
+                )
+              )
+            }
+          />
         </>
       )}
     </>
