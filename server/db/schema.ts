@@ -418,6 +418,17 @@ export interface IgnoredCounts1mTable {
   source_id: string;
   n: number;
 }
+/** Per-minute counts of delivery attempts (migration 018): failures and the latency histogram of the dashboard. */
+export interface AttemptCounts1mTable {
+  workspace_id: string;
+  minute: Date;
+  connection_id: string;
+  destination_id: string;
+  status: 'SUCCESSFUL' | 'FAILED';
+  /** Bin b holds latencies in [2^(b/8), 2^((b+1)/8)) ms; -1: not in the histogram (a failure, a manual or bulk retry). */
+  latency_bucket: number;
+  n: number;
+}
 export interface DB {
   mock_api_requests: MockApiRequestsTable;
   workspaces: WorkspacesTable;
@@ -437,6 +448,7 @@ export interface DB {
   event_counts_1m: EventCounts1mTable;
   request_counts_1m: RequestCounts1mTable;
   ignored_counts_1m: IgnoredCounts1mTable;
+  attempt_counts_1m: AttemptCounts1mTable;
   attempts: AttemptsTable;
   event_types: EventTypesTable;
   publish_keys: PublishKeysTable;
