@@ -1,9 +1,11 @@
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
+import { Link } from 'react-router';
 import { api } from '../../api.ts';
 import { ErrorBox } from '../../ui/ErrorBox.tsx';
 import { JsonView } from '../../ui/JsonView.tsx';
 import { rowCells, SheetRow } from '../../ui/SheetRow.tsx';
 import { useLoad } from '../../ui/useLoad.ts';
+import { retryText, routeName, STATUS_WORDS, statusClass, type Labels } from './words.ts';
 
 type Attempt = {
   id: string;
@@ -17,16 +19,35 @@ type Attempt = {
   error: { code: string; message: string } | null;
   created_at: string;
 };
-type EventWithData = { id: string; status: string; request_id: string; destination_id: string | null; batch_operation_id: string | null; data: { path: string; query: unknown; headers: unknown; body: unknown } | null };
+type EventWithData = Labels & {
+  id: string;
+  status: string;
+  attempts: number;
+  request_id: string;
+  destination_id: string | null;
+  batch_operation_id: string | null;
+  data: { path: string; query: unknown; headers: unknown; body: unknown } | null;
+};
 
 type DestinationWithColumns = { type: string; config: { columns?: string[] } };
 
 const TRIGGERS: Record<string, string> = { initial: 'first try', automatic: 'automatic retry', manual: 'manual retry', bulk: 'bulk retry' };
 
-/** One event: what came in (folding JSON), every attempt (request sent, response, duration), and Retry. */
-export function EventDetail({ id, onChanged }: { id: string; onChanged: () => void }) {
+/**
+ * One event: what it is and where it goes, why it failed and when it is tried again, what came in
+ * (folding JSON), every attempt (request sent, response, duration), and Retry. `tick` reloads it
+ * while the log is live.
+ */
+export function EventDetail({ id, onChanged, tick = 0, onOpenRequest }: { id: string; onChanged: () => void; tick?: number; onOpenRequest?: (requestId: string) => void }) {
   const event = useLoad(() => api<EventWithData>('GET', `/events/${id}`), [id]);
   const attempts = useLoad(() => api<{ models: Attempt[] }>('GET', `/attempts?event_id=${id}`), [id]);
+  const { reload: reloadEvent } = event;
+  const { reload: reloadAttempts } = attempts;
+  useEffect(() => {
+    if (tick === 0) return;
+    void reloadEvent();
+    void reloadAttempts();
+  }, [tick, reloadEvent, reloadAttempts]);
   // A Google Sheet's attempt sends a bare row: its destination's columns name the cells.
   const destinationId = event.data?.destination_id ?? null;
   const destination = useLoad(() => (destinationId ? api<DestinationWithColumns>('GET', `/destinations/${destinationId}`).catch(() => null) : Promise.resolve(null)), [destinationId]);
@@ -51,11 +72,12 @@ export function EventDetail({ id, onChanged }: { id: string; onChanged: () => vo
     <div className="card" data-testid="event-detail">
       <header className="row">
         <h2 className="mono">{id}</h2>
-        {event.data && <span className={event.data.status === 'SUCCESSFUL' ? 'good' : event.data.status === 'FAILED' ? 'bad' : 'warn'}>{event.data.status}</span>}
+        {event.data && <span className={statusClass(event.data.status)}>{event.data.status}</span>}
         <button onClick={() => void retry()} data-testid="event-retry">
           Retry
         </button>
       </header>
+      {event.data && <EventSummary e={event.data} onOpenRequest={onOpenRequest} />}
       {retried && <p className="notice">Queued for another delivery; its attempt appears below.</p>}
       <ErrorBox error={error ?? event.error ?? attempts.error} />
       {event.data?.data && (
@@ -96,6 +118,34 @@ export function EventDetail({ id, onChanged }: { id: string; onChanged: () => vo
           </li>
         ))}
       </ol>
+    </div>
+  );
+}
+
+/** What the event is, where it goes, and for a failure the reason and the next try, in words. */
+function EventSummary({ e, onOpenRequest }: { e: EventWithData; onOpenRequest?: (requestId: string) => void }) {
+  const route = routeName(e);
+  return (
+    <div className="event-summary" data-testid="event-summary">
+      <p>
+        {e.event_type && <span className="badge">{e.event_type}</span>} {e.summary}
+        {route && (
+          <>
+            {' '}
+            <span className="muted">via</span> {e.flow ? <Link to={`/flows/${e.flow.id}`}>{route}</Link> : route}
+          </>
+        )}
+        {e.destination_name && !e.flow && e.destination_name !== route && <span className="muted"> to {e.destination_name}</span>}
+      </p>
+      <p data-testid="event-detail-status">
+        <span className={statusClass(e.status)}>{e.retry ? `Failed, ${retryText(e.retry)}` : (STATUS_WORDS[e.status] ?? e.status)}</span>
+        {e.reason && <span data-testid="event-detail-reason">: {e.reason}</span>}
+      </p>
+      {onOpenRequest && (
+        <button className="link small-text" onClick={() => onOpenRequest(e.request_id)} data-testid="event-open-request">
+          What happened to the request {e.request_id}
+        </button>
+      )}
     </div>
   );
 }

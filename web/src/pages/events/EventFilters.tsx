@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import { RANGES, type EventFilterState } from './filters.ts';
+import { isFullId, RANGES, type EventFilterState } from './filters.ts';
 
 const STATUSES: [string, string][] = [
   ['', 'Any status'],
@@ -19,12 +19,15 @@ export function EventFilters({
   destinations,
   connections,
   onChange,
+  requestsOnly = false,
 }: {
   value: EventFilterState;
   sources: Named[];
   destinations: Named[];
   connections: Named[];
   onChange: (patch: Partial<EventFilterState>) => void;
+  /** The requests view: a request has no delivery status or destination of its own. */
+  requestsOnly?: boolean;
 }) {
   const [search, setSearch] = useState(value.q);
   useEffect(() => setSearch(value.q), [value.q]);
@@ -51,9 +54,9 @@ export function EventFilters({
   return (
     <div className="filters" data-testid="events-filters">
       <div className="row">
-        {select('Status', 'status', statuses, 'events-filter-status')}
+        {!requestsOnly && select('Status', 'status', statuses, 'events-filter-status')}
         {select('Source', 'source_id', withCurrent(sources, value.source_id, 'Any source'), 'events-filter-source')}
-        {select('Destination', 'destination_id', withCurrent(destinations, value.destination_id, 'Any destination'), 'events-filter-destination')}
+        {!requestsOnly && select('Destination', 'destination_id', withCurrent(destinations, value.destination_id, 'Any destination'), 'events-filter-destination')}
         {select('Webhook / connection', 'connection_id', withCurrent(connections, value.connection_id, 'Any connection'), 'events-filter-connection')}
         {select('Time', 'range', RANGES, 'events-filter-range')}
       </div>
@@ -77,13 +80,13 @@ export function EventFilters({
           onChange({ q: search.trim() });
         }}
       >
-        <label>
+        <label style={{ flex: '0 1 24rem' }}>
           Search by id
           <input
             type="search"
             value={search}
             onChange={(e) => setSearch(e.target.value)}
-            placeholder="evt_…, req_… or a published eventId msg_…"
+            placeholder="Paste req_… (the id the sender got), evt_… or msg_…"
             aria-label="Search by id"
             data-testid="events-search"
           />
@@ -91,6 +94,7 @@ export function EventFilters({
         <button type="submit" data-testid="events-search-submit">
           Search
         </button>
+        {isFullId(value.q) && <span className="muted small-text">Found by its id, whatever the other filters say.</span>}
         {(Object.values(value).some(Boolean) || search) && (
           <button
             type="button"

@@ -33,8 +33,13 @@ const isoOf = (local: string) => {
   return Number.isNaN(d.getTime()) ? '' : d.toISOString();
 };
 
+/** A whole id (`req_…`, `evt_…`, `msg_…`): it names one thing, whatever the other filters say. */
+export const isFullId = (q: string) => /^[a-z]{2,4}_[0-9a-z]{26}$/.test(q.trim());
+
 /** The API's filters (seed 002) for the page's state; the same object serves the list, the count and a bulk retry. */
 export function apiFilters(f: EventFilterState): Record<string, string> {
+  // The id a sender got is found even when the page was filtered to another source or time.
+  if (isFullId(f.q)) return { q: f.q.trim() };
   const out: Record<string, string> = {};
   if (f.status) out.status = f.status;
   if (f.source_id) out.source_id = f.source_id;

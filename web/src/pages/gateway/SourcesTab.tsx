@@ -94,6 +94,9 @@ export function SourcesTab() {
                   <td>{when(s.created_at)}</td>
                   <td className="actions-cell">
                     <div className="actions">
+                      <Link to={`/events?view=requests&source_id=${s.id}`} data-testid="source-requests" title="Every request this source received, and what became of it">
+                        Requests
+                      </Link>
                       <Link to={`/connections?source_id=${s.id}`} data-testid="source-connections">
                         Connections
                       </Link>

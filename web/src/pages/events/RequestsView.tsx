@@ -1,0 +1,102 @@
+import { useEffect, useState } from 'react';
+import { api } from '../../api.ts';
+import { ErrorBox } from '../../ui/ErrorBox.tsx';
+import { useLoad } from '../../ui/useLoad.ts';
+import { RequestStory } from './RequestStory.tsx';
+import { isEventId, OUTCOME_WORDS } from './words.ts';
+
+type Outcome = { result: string; text: string };
+type RequestRow = { id: string; source_name: string | null; status: string; summary: string | null; event_type: string | null; created_at: string; outcome?: Outcome };
+type Page = { models: RequestRow[]; pagination: { next: string | null; prev: string | null } };
+
+const PAGE_SIZE = 50;
+/** The filters the requests list takes (statuses and destinations belong to deliveries). */
+const KEYS = ['source_id', 'connection_id', 'from', 'to', 'q'];
+
+/**
+ * Every request that came in, newest first, with what became of it: delivered, filtered out by
+ * which flow, a duplicate, on hold, rejected, or sent nowhere. Choosing one tells its story.
+ */
+export function RequestsView({ query, tick, selected, onSelect, onOpenEvent }: { query: Record<string, string>; tick: number; selected: string | null; onSelect: (id: string | null) => void; onOpenEvent: (id: string) => void }) {
+  const filters = Object.fromEntries(Object.entries(query).filter(([k]) => KEYS.includes(k)));
+  const key = new URLSearchParams(filters).toString();
+  const [cursor, setCursor] = useState<{ next?: string; prev?: string }>({});
+  useEffect(() => setCursor({}), [key]);
+  const list = useLoad(() => api<Page>('GET', `/requests?${new URLSearchParams({ ...filters, limit: String(PAGE_SIZE), ...cursor })}`), [key, cursor.next, cursor.prev]);
+  const count = useLoad(() => api<{ count: number }>('GET', `/requests/count?${key}`), [key]);
+  const { reload: reloadList } = list;
+  const { reload: reloadCount } = count;
+  useEffect(() => {
+    if (tick === 0) return;
+    void reloadList();
+    void reloadCount();
+  }, [tick, reloadList, reloadCount]);
+  const rows = list.data?.models ?? [];
+  // A request found by its id opens at once: the sender's req_… answers "what happened to it?".
+  useEffect(() => {
+    if (!selected && query.q && rows.length === 1 && (rows[0].id === query.q.trim() || isEventId(query.q))) onSelect(rows[0].id);
+  }, [rows, query.q, selected, onSelect]);
+
+  return (
+    <>
+      {count.data && (
+        <p className="muted" data-testid="requests-count">
+          {Object.keys(filters).length ? (count.data.count === 1 ? '1 request matches' : `${count.data.count} requests match`) : count.data.count === 1 ? '1 request received' : `${count.data.count} requests received`}. Every request is listed, also those that no flow sent on.
+        </p>
+      )}
+      <ErrorBox error={list.error ?? count.error} />
+      {list.loading && !list.data && <p className="loading">Loading requests…</p>}
+      {list.data && rows.length === 0 && (
+        <div className="empty" data-testid="requests-empty">
+          {Object.keys(filters).length ? 'No request matches these filters.' : 'No request yet. Send one to a source’s URL, or publish an event, and it shows up here.'}
+        </div>
+      )}
+      {rows.length > 0 && (
+        <table>
+          <thead>
+            <tr>
+              <th>Received</th>
+              <th>From</th>
+              <th>What</th>
+              <th>What became of it</th>
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((r) => {
+              const [word, tone] = r.outcome ? (OUTCOME_WORDS[r.outcome.result] ?? [r.outcome.result, 'muted']) : ['', ''];
+              return (
+                <tr key={r.id} className={selected === r.id ? 'selected' : ''} onClick={() => onSelect(r.id)} data-testid="request-row" data-id={r.id} data-outcome={r.outcome?.result}>
+                  <td>
+                    <button className="link" onClick={() => onSelect(r.id)} aria-label={`Open request ${r.id}`}>
+                      {new Date(r.created_at).toLocaleString()}
+                    </button>
+                    <div className="muted mono small-text">{r.id}</div>
+                  </td>
+                  <td>{r.source_name ?? <span className="mono small-text">—</span>}</td>
+                  <td>
+                    {r.event_type && <span className="badge">{r.event_type}</span>} {r.summary ?? (r.event_type ? '' : <span className="muted">—</span>)}
+                  </td>
+                  <td data-testid="request-outcome">
+                    <strong className={tone}>{word}</strong>
+                    {r.outcome && <div className="small-text">{r.outcome.text}</div>}
+                  </td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      )}
+      {(list.data?.pagination.prev || list.data?.pagination.next) && (
+        <div className="row pager">
+          <button disabled={!list.data?.pagination.prev} onClick={() => setCursor({ prev: list.data?.pagination.prev ?? undefined })}>
+            Newer
+          </button>
+          <button disabled={!list.data?.pagination.next} onClick={() => setCursor({ next: list.data?.pagination.next ?? undefined })}>
+            Older
+          </button>
+        </div>
+      )}
+      {selected && <RequestStory key={selected} id={selected} tick={tick} onOpenEvent={onOpenEvent} onClose={() => onSelect(null)} />}
+    </>
+  );
+}
