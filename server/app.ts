@@ -45,6 +45,7 @@ import { IngestWriter } from './ingest/ingest-writer.ts';
 import { ingestRoutes } from './ingest/ingest.routes.ts';
 import { startJobs, type Jobs } from './jobs/agenda.ts';
 import { chatbotsRoutes } from './chat/chatbots.routes.ts';
+import { chatPreviewRoutes } from './chat/chat-preview.routes.ts';
 import type { ChatDeps } from './chat/chat-deps.ts';
 import { publicChatRoutes } from './chat/public-chat.routes.ts';
 import { ratingsRoutes } from './chat/ratings.routes.ts';
@@ -81,7 +82,7 @@ function apiRouter(deps: Deps, writer: IngestWriter): Router {
   api.use('/auth/signup', rateLimit({ windowMs: 60_000, limit: 20, handler: (_q, res) => void res.status(429).json({ error: { code: 'RATE_LIMITED', message: 'Too many sign-ups from this address; wait a minute.' } }) }));
   // One budget for both ways of logging in, so alternating between them buys no extra guesses.
   api.use(['/auth/login', '/auth/google/login'], rateLimit({ windowMs: 60_000, limit: 30, handler: (_q, res) => void res.status(429).json({ error: { code: 'RATE_LIMITED', message: 'Too many log-in attempts; wait a minute.' } }) }));
-  api.use(publicAuthRoutes(deps));
+  api.use(publicAuthRoutes({ ...deps, publisher: publishService(deps, writer) }));
   api.use(googleAuthRoutes(deps));
   api.use(publicInviteRoutes(deps));
   api.use(publicInfoRoutes(deps));
@@ -122,6 +123,7 @@ function apiRouter(deps: Deps, writer: IngestWriter): Router {
   secured.use(flowsRoutes(deps));
   secured.use(credentialsRoutes(deps));
   secured.use(chatbotsRoutes(deps));
+  secured.use(chatPreviewRoutes({ ...deps, publisher: publishService(deps, writer) }));
   api.use(secured);
   return api;
 }

@@ -2,6 +2,7 @@ import { Router, type RequestHandler } from 'express';
 import { rateLimit } from 'express-rate-limit';
 import { z } from 'zod';
 import { body } from '../core/validate.ts';
+import type { ChatDeps } from '../chat/chat-deps.ts';
 import type { Deps } from '../deps.ts';
 import * as auth from './auth.service.ts';
 import { authOf, requireSession } from './auth.middleware.ts';
@@ -23,7 +24,8 @@ const limiter = (perQuarterHour: number, message: string) =>
   rateLimit({ windowMs: 15 * 60_000, limit: perQuarterHour, handler: (_q, res) => void res.status(429).json({ error: { code: 'RATE_LIMITED', message } }) });
 
 /** Routes that need no credentials: they hand them out. */
-export function publicAuthRoutes(deps: Deps): Router {
+/** The demo login fills the demo workspace by chatting with its bot: it needs the chat's publisher. */
+export function publicAuthRoutes(deps: ChatDeps): Router {
   const r = Router();
   r.post('/auth/signup', async (req, res) => {
     res.status(201).json(await auth.signup(deps, body(req, SignupIn)));

@@ -3,7 +3,9 @@ import { sql } from 'kysely';
 import { AppError } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
 import { randomToken, sha256 } from '../core/crypto.ts';
+import type { ChatDeps } from '../chat/chat-deps.ts';
 import type { Deps } from '../deps.ts';
+import { ensureDemoContent } from './demo-workspace.ts';
 import type { Role } from '../db/schema.ts';
 import { sendVerification } from './email-links.service.ts';
 
@@ -61,8 +63,11 @@ export async function sessionTeam(deps: Deps, userId: string, teamId?: string): 
   return membership.workspace_id;
 }
 
-/** Opens (creating on first use) one shared demo workspace for local exploration. */
-export async function demoLogin(deps: Deps) {
+/**
+ * Opens (creating on first use) one shared demo workspace for local exploration, with sample flows,
+ * a chatbot and the last day's events (demo-workspace.ts).
+ */
+export async function demoLogin(deps: ChatDeps) {
   if (!deps.config.demoEnabled) throw new AppError(404, 'NOT_FOUND', 'The demo is disabled on this server.');
   const email = 'demo@wirehub.local';
   await deps.db.transaction().execute(async (trx) => {
@@ -82,6 +87,7 @@ export async function demoLogin(deps: Deps) {
     .select(['users.id as user_id', 'memberships.workspace_id'])
     .where('users.email', '=', email)
     .executeTakeFirstOrThrow();
+  await ensureDemoContent(deps, row.workspace_id, row.user_id);
   return issueSession(deps, row.user_id, row.workspace_id);
 }
 

@@ -1,4 +1,5 @@
-import { type CountryCode, findPhoneNumbersInText, parsePhoneNumberFromString } from 'libphonenumber-js';
+import { type CountryCode, findPhoneNumbersInText, getExampleNumber, isSupportedCountry, parsePhoneNumberFromString } from 'libphonenumber-js';
+import examples from 'libphonenumber-js/mobile/examples';
 import { z } from 'zod';
 import type { ChatbotSettings, ConversationLead, LeadField } from '../db/schema.ts';
 import type { RankedEntry } from './retrieval.ts';
@@ -73,12 +74,51 @@ export function extractName(text: string, asking: LeadField | undefined): string
   return undefined;
 }
 
+/**
+ * The country a number written without +code belongs to: the chatbot's setting, else the region of
+ * the visitor's browser language (`en-US` → US; `en` alone → US, as Intl fills it in), else none.
+ */
+export function phoneRegion(settings: ChatbotSettings, locale: string | undefined): CountryCode | undefined {
+  if (settings.lead_capture.default_region) return settings.lead_capture.default_region as CountryCode;
+  if (!locale) return undefined;
+  try {
+    const region = new Intl.Locale(locale).maximize().region;
+    return region && isSupportedCountry(region) ? region : undefined;
+  } catch {
+    return undefined; // not a language tag: no region
+  }
+}
+
+const PHONE_WORDS = /\b(phone|number|tel|telephone|mobile|cell|call|whatsapp|reach me)\b/i;
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+/**
+ * A phone number the visitor typed that could not be read: a run of 7–17 digits that is not a date,
+ * given as an answer to the bot's question for a phone, next to a word such as "phone", or as most
+ * of the message. Prices and order numbers in a sentence are not taken for one.
+ */
+export function unreadablePhone(text: string, asking: LeadField | undefined): boolean {
+  const withoutEmails = text.replace(EMAIL_CANDIDATE, ' ');
+  const candidate = (withoutEmails.match(PHONE_CANDIDATE) ?? []).find((c) => {
+    const digits = c.replace(/\D/g, '').length;
+    return digits >= 7 && digits <= 17 && !ISO_DATE.test(c.trim());
+  });
+  if (!candidate) return false;
+  return asking === 'phone' || PHONE_WORDS.test(withoutEmails) || candidate.trim().length >= withoutEmails.trim().length * 0.6;
+}
+
+/** "I couldn't read that phone number…", with an example in the chatbot's country (US when none). */
+export function unreadablePhoneReply(region: CountryCode | undefined): string {
+  const example = region && region !== 'US' ? getExampleNumber(region, examples)?.formatInternational() : undefined;
+  return `I couldn't read that phone number — could you type it with the country code, like ${example ?? '+1 415 555 0199'}?`;
+}
+
 /** What this message adds to the lead (fields already known are kept as first given). */
-export function extractLead(text: string, settings: ChatbotSettings, asking: LeadField | undefined): ConversationLead {
+export function extractLead(text: string, region: CountryCode | undefined, asking: LeadField | undefined): ConversationLead {
   const found: ConversationLead = {};
   const email = extractEmail(text);
   if (email) found.email = email;
-  const phone = extractPhone(text, settings.lead_capture.default_region);
+  const phone = extractPhone(text, region);
   if (phone) found.phone = phone;
   const name = extractName(text, asking);
   if (name) found.name = name;

@@ -7,7 +7,7 @@ import type { ChatbotRow, ChatbotSettings, ConversationLead, ConversationRow, Le
 import { readSettings } from './chatbot-settings.ts';
 import type { ChatDeps } from './chat-deps.ts';
 import { asksForHuman, escalate, type EscalationReason } from './escalation.ts';
-import { ASK, detectIntent, extractLead, leadComplete, missingFields } from './leads.ts';
+import { ASK, detectIntent, extractLead, leadComplete, missingFields, phoneRegion, unreadablePhone, unreadablePhoneReply } from './leads.ts';
 import { llmReply } from './llm.ts';
 import { firstVisitorMessage, publishOnce } from './publish-once.ts';
 import { rankEntries, type RankedEntry } from './retrieval.ts';
@@ -22,6 +22,8 @@ export const SystemChatIn = z
     message: z.string().trim().min(1).max(MAX_MESSAGE_CHARS),
     /** Where the widget is shown; passed on in conversation.started. */
     page_url: z.url().max(2000).optional(),
+    /** The visitor's browser language (navigator.language, e.g. en-US): the country of phone numbers typed without +code when the chatbot sets none. */
+    locale: z.string().trim().max(35).regex(/^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$/, 'must be a language tag such as en-US').optional(),
   })
   .strict();
 export type SystemChatInT = z.output<typeof SystemChatIn>;
@@ -52,9 +54,11 @@ function leadOut(settings: ChatbotSettings, lead: ConversationLead, asking: Lead
   };
 }
 
-/** The field the bot asked for in its last reply, read back from that reply. */
+/** The field the bot asked for in its last reply, read back from that reply ("couldn't read that phone number" asks for it again). */
 function askedIn(lastReply: string | null | undefined): LeadField | undefined {
-  return lastReply ? (Object.keys(ASK) as LeadField[]).find((f) => lastReply.endsWith(ASK[f])) : undefined;
+  if (!lastReply) return undefined;
+  if (/(^|\n)I couldn't read that phone number[^\n]*$/.test(lastReply)) return 'phone';
+  return (Object.keys(ASK) as LeadField[]).find((f) => lastReply.endsWith(ASK[f]));
 }
 
 /**
@@ -121,14 +125,17 @@ export async function handleVisitorMessage(deps: ChatDeps, bot: ChatbotRow, inpu
     });
   }
 
-  const found = extractLead(input.message, settings, asked);
+  const region = phoneRegion(settings, input.locale);
+  const found = extractLead(input.message, region, asked);
   const learned = (Object.keys(found) as LeadField[]).filter((f) => !conv.lead[f]);
+  // A number typed the local way with no country known, or mistyped: say so, rather than "no answer".
+  const phoneUnread = !found.phone && !conv.lead.phone && unreadablePhone(input.message, asked);
   const wantsHuman = asksForHuman(input.message, settings.escalation.keywords);
   const ranked = await rankEntries(deps, bot, input.message);
   const confident = ranked.filter((r) => r.score >= settings.confidence_threshold);
   const best: RankedEntry | undefined = confident[0];
   // Giving contact details, or asking for a person, is not an unanswered question.
-  const fallback = !best && !learned.length && !wantsHuman;
+  const fallback = !best && !learned.length && !wantsHuman && !phoneUnread;
   const intent = detectIntent(input.message, best);
 
   // The visitor's message is stored by the same statement that counts it.
@@ -171,9 +178,12 @@ export async function handleVisitorMessage(deps: ChatDeps, bot: ChatbotRow, inpu
     } else {
       parts.push(FALLBACK);
     }
-  } else {
+  } else if (!phoneUnread) {
     parts.push(updated.lead.name && learned.includes('name') ? `Thank you, ${updated.lead.name}!` : 'Thank you!');
+  } else if (learned.length) {
+    parts.push(updated.lead.name && learned.includes('name') ? `Thank you, ${updated.lead.name}.` : 'Thank you.');
   }
+  if (phoneUnread) parts.push(unreadablePhoneReply(region));
 
   const complete = leadComplete(settings, updated.lead);
   let asking: LeadField | undefined;
@@ -184,8 +194,9 @@ export async function handleVisitorMessage(deps: ChatDeps, bot: ChatbotRow, inpu
   } else {
     // A fallback asks for contact details whatever after_messages says: someone should answer.
     const due = updated.visitor_messages >= settings.lead_capture.after_messages || fallback || wantsHuman;
-    asking = due ? missingFields(settings, updated.lead)[0] : undefined;
-    if (asking) parts.push(ASK[asking]);
+    asking = due || phoneUnread ? missingFields(settings, updated.lead)[0] : undefined;
+    // The phone number was just asked for again, in other words.
+    if (asking && !(phoneUnread && asking === 'phone')) parts.push(ASK[asking]);
   }
 
   const reply = parts.join('\n\n');

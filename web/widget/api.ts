@@ -93,6 +93,8 @@ export function chatClient(origin: string, key: string) {
         ...(conversationId ? { conversation_id: conversationId } : {}),
         message,
         ...(page_url ? { page_url } : {}),
+        // Phone numbers typed without +code are read in the country of the visitor's language, unless the chatbot sets one.
+        ...(/^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$/.test(navigator.language ?? '') ? { locale: navigator.language } : {}),
       });
     },
     rate: (conversationId: string, messageId: string, rating: Rating, visitorId: string) =>

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent } from 'react';
-import { useNavigate, useParams } from 'react-router';
+import { useNavigate, useParams, useSearchParams } from 'react-router';
 import { addEdge, Background, Controls, MiniMap, ReactFlow, ReactFlowProvider, applyEdgeChanges, applyNodeChanges, useReactFlow, type Connection, type Edge, type EdgeChange, type NodeChange } from '@xyflow/react';
 import '@xyflow/react/dist/style.css';
 import './flow.css';
@@ -7,6 +7,7 @@ import { api, ApiError } from '../api.ts';
 import { ErrorBox } from '../ui/ErrorBox.tsx';
 import { useLoad } from '../ui/useLoad.ts';
 import type { NodeKind } from '../../../server/hub/flow-graph.ts';
+import { fillTemplate, flowTemplate } from '../../../server/hub/flow-templates.ts';
 import { CanvasContext, type CanvasInfo } from './canvas-context.ts';
 import { listOf, NEW_SOURCE_PRESET, SOURCE_PRESET, type ConnectionTest, type CredentialSummary, type DestinationSummary, type EventType, type FlowOut, type FlowTestOut, type NodeTestResult, type SourceSample, type SourceSummary } from './flow-api.ts';
 import { edgeTypes } from './FlowEdgeView.tsx';
@@ -16,6 +17,7 @@ import { useHistory } from './history.ts';
 import { NodePanel } from './NodePanel.tsx';
 import { DRAG_TYPE, Palette, type PaletteItem } from './Palette.tsx';
 import { panelEnv, triggerOf } from './panel-env.ts';
+import { TemplateChecklist } from './TemplateChecklist.tsx';
 import { TestDrawer } from './TestDrawer.tsx';
 import { useFlowStats } from './useFlowStats.ts';
 import { useSourceActions } from './useSourceActions.ts';
@@ -79,6 +81,20 @@ function Editor() {
       .then((s) => setSourceSamples((m) => ({ ...m, [selectedSource]: s })))
       .catch(() => setSourceSamples((m) => ({ ...m, [selectedSource]: null })));
   }, [selectedSource, sourceSamples]);
+
+  // `/flows/new?template=…[&source=…]`: the template's graph, drawn, with its placeholders listed.
+  const [search] = useSearchParams();
+  const template = isNew ? flowTemplate(search.get('template') ?? '') : undefined;
+  const templateSource = search.get('source') ?? undefined;
+  useEffect(() => {
+    if (!template) return;
+    const g = fromGraph(fillTemplate(template, {}, templateSource));
+    setName(template.flowName);
+    setNodes(g.nodes);
+    setEdges(g.edges);
+    // After React Flow has measured the nodes.
+    setTimeout(() => void fitView({ maxZoom: 1 }), 50);
+  }, [template, templateSource, fitView]);
 
   useEffect(() => {
     if (isNew) return;
@@ -318,6 +334,16 @@ function Editor() {
         {stats && <span className="muted">Counts: last 24 hours, updated every 10 s</span>}
       </div>
       <ErrorBox error={saveError} />
+      {template && (
+        <TemplateChecklist
+          template={template}
+          nodes={nodes}
+          onOpen={(nodeId) => {
+            setSelected(nodeId);
+            setPanelCollapsed(false);
+          }}
+        />
+      )}
       {secrets && secrets.length > 0 && (
         <div className="notice" data-testid="flow-secrets">
           <strong>Signing secrets of the new webhooks.</strong> Copy them now: they will not be shown again.

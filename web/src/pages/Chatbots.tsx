@@ -4,6 +4,7 @@ import { api } from '../api.ts';
 import { ErrorBox } from '../ui/ErrorBox.tsx';
 import { useLoad } from '../ui/useLoad.ts';
 import { ChatbotForm } from './chatbots/ChatbotForm.tsx';
+import { ChatPreview } from './chatbots/ChatPreview.tsx';
 import { Conversations } from './chatbots/Conversations.tsx';
 import { InstallTab } from './chatbots/InstallTab.tsx';
 import { KnowledgeBase } from './chatbots/KnowledgeBase.tsx';
@@ -156,6 +157,7 @@ function ChatbotPage() {
           />
         </>
       )}
+      {current === 'try' && <ChatPreview bot={b} />}
       {current === 'install' && <InstallTab bot={b} />}
       {current === 'knowledge' && <KnowledgeBase bot={b} />}
       {current === 'conversations' && <Conversations bot={b} open={sub ?? null} onOpen={(c) => navigate(`/chatbots/${b.id}/conversations${c ? `/${c}` : ''}`)} />}

@@ -24,6 +24,14 @@ const list = (text: string, sep: RegExp) =>
     .map((s) => s.trim())
     .filter(Boolean);
 
+function browserRegion(): string {
+  try {
+    return new Intl.Locale(navigator.language).maximize().region ?? '';
+  } catch {
+    return '';
+  }
+}
+
 /** Create or edit a chatbot: its greeting, what it asks for, when it hands over, where it may run. */
 export function ChatbotForm({ bot, onSaved, onCancel }: { bot?: Chatbot; onSaved: (bot: Chatbot) => void | Promise<void>; onCancel?: () => void }) {
   const s = bot?.settings ?? DEFAULTS;
@@ -31,7 +39,8 @@ export function ChatbotForm({ bot, onSaved, onCancel }: { bot?: Chatbot; onSaved
   const [welcome, setWelcome] = useState(bot?.welcome_message ?? 'Hi! How can I help you today?');
   const [fields, setFields] = useState<LeadField[]>(s.lead_capture.fields);
   const [after, setAfter] = useState(String(s.lead_capture.after_messages));
-  const [region, setRegion] = useState(s.lead_capture.default_region ?? '');
+  // A new chatbot reads local numbers in the country of the browser's language (en-US → US), which the owner can change.
+  const [region, setRegion] = useState(bot ? (s.lead_capture.default_region ?? '') : browserRegion());
   const [keywords, setKeywords] = useState(s.escalation.keywords.join(', '));
   const [afterFallbacks, setAfterFallbacks] = useState(String(s.escalation.after_fallbacks));
   const [onThumbsDown, setOnThumbsDown] = useState(s.escalation.on_thumbs_down);
@@ -79,8 +88,8 @@ export function ChatbotForm({ bot, onSaved, onCancel }: { bot?: Chatbot; onSaved
           <input type="number" min={0} max={1000} value={after} onChange={(e) => setAfter(e.target.value)} />
         </label>
         <label className="narrow">
-          Country of phone numbers written without +code <span className="muted">(e.g. US, GB)</span>
-          <input value={region} onChange={(e) => setRegion(e.target.value)} maxLength={2} placeholder="US" />
+          Default country for phone numbers <span className="muted">(two letters, e.g. US, GB: how “(415) 555-0199”, typed without +code, is read)</span>
+          <input value={region} onChange={(e) => setRegion(e.target.value.toUpperCase())} maxLength={2} placeholder="US" />
         </label>
       </fieldset>
       <fieldset>

@@ -17,6 +17,7 @@ export type ImportResult = Resolved<Service['importEntries']>;
 
 export const TABS = [
   { tab: 'settings', label: 'Settings' },
+  { tab: 'try', label: 'Try it' },
   { tab: 'install', label: 'Install' },
   { tab: 'knowledge', label: 'Knowledge base' },
   { tab: 'conversations', label: 'Conversations' },
