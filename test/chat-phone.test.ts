@@ -3,7 +3,7 @@
 // don't have an answer". And the portal's "Try it" preview, which chats through the same handler.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readSettings } from '../server/chat/chatbot-settings.ts';
-import { phoneRegion, unreadablePhone, unreadablePhoneReply } from '../server/chat/leads.ts';
+import { phoneRegion, unreadablePhone, unreadablePhoneReply, withoutContactDetails } from '../server/chat/leads.ts';
 import { newWorkspace, startTestHub, type TestHub } from './support/hub.ts';
 
 const V = '/api/v1';
@@ -31,6 +31,11 @@ describe('phone numbers in the chat: the parts', () => {
     expect(unreadablePhone('jane.4155550199@example.com', undefined)).toBe(false);
   });
 
+  it('searches the knowledge base without the contact details given', () => {
+    expect(withoutContactDetails("I'm Dana Fox, dana.fox@example.com, (415) 555-0199", { name: 'Dana Fox', email: 'dana.fox@example.com', phone: '+14155550199' })).toBe('');
+    expect(withoutContactDetails('my name is Jo Lee, do you fix water heaters?', { name: 'Jo Lee' })).toBe(', do you fix water heaters?');
+  });
+
   it('gives an example number in the chatbot’s own country', () => {
     expect(unreadablePhoneReply(undefined)).toBe(UNREADABLE);
     expect(unreadablePhoneReply('US')).toBe(UNREADABLE);
@@ -50,7 +55,7 @@ describe('phone numbers in the chat, through the public endpoint and the portal 
     const replies: { reply: string; lead: Record<string, unknown>; escalated: boolean }[] = [];
     const vis = `vis_${++visitor}`;
     for (const message of messages) {
-      const res = await hub.api('post', '/api/public/system-chat').send({ chatbot_key: bots[bot].public_key, visitor_id: vis, message, ...(conversation ? { conversation_id: conversation } : {}), ...extra });
+      const res: { status: number; text: string; body: { conversation_id: string; reply: string; lead: Record<string, unknown>; escalated: boolean } } = await hub.api('post', '/api/public/system-chat').send({ chatbot_key: bots[bot].public_key, visitor_id: vis, message, ...(conversation ? { conversation_id: conversation } : {}), ...extra });
       expect(res.status, res.text).toBe(200);
       conversation = res.body.conversation_id;
       replies.push(res.body);

@@ -125,6 +125,20 @@ export function extractLead(text: string, region: CountryCode | undefined, askin
   return found;
 }
 
+/**
+ * The message without the contact details found in it, for searching the knowledge base: a name, an
+ * address or a number is no question ("I'm Dana Fox" must not fuzzily match "Do you fix…").
+ */
+export function withoutContactDetails(text: string, found: ConversationLead): string {
+  let rest = text.replace(EMAIL_CANDIDATE, ' ').replace(PHONE_CANDIDATE, ' ');
+  if (found.name) {
+    for (const word of found.name.split(/\s+/)) rest = rest.replace(new RegExp(`(^|[^\\p{L}])${word.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?=$|[^\\p{L}])`, 'giu'), '$1 ');
+    rest = rest.replace(/\b(my name(?:'s| is)|name\s*[:=]|i am|i'm|i’m|im|call me|this is)\b/giu, ' ');
+  }
+  const left = rest.replace(/\s+/g, ' ').trim();
+  return /^[\s\p{P}]*$/u.test(left) ? '' : left;
+}
+
 export function missingFields(settings: ChatbotSettings, lead: ConversationLead): LeadField[] {
   return settings.lead_capture.fields.filter((f) => !lead[f]);
 }

@@ -7,7 +7,7 @@ import type { ChatbotRow, ChatbotSettings, ConversationLead, ConversationRow, Le
 import { readSettings } from './chatbot-settings.ts';
 import type { ChatDeps } from './chat-deps.ts';
 import { asksForHuman, escalate, type EscalationReason } from './escalation.ts';
-import { ASK, detectIntent, extractLead, leadComplete, missingFields, phoneRegion, unreadablePhone, unreadablePhoneReply } from './leads.ts';
+import { ASK, detectIntent, extractLead, leadComplete, missingFields, phoneRegion, unreadablePhone, unreadablePhoneReply, withoutContactDetails } from './leads.ts';
 import { llmReply } from './llm.ts';
 import { firstVisitorMessage, publishOnce } from './publish-once.ts';
 import { rankEntries, type RankedEntry } from './retrieval.ts';
@@ -131,7 +131,9 @@ export async function handleVisitorMessage(deps: ChatDeps, bot: ChatbotRow, inpu
   // A number typed the local way with no country known, or mistyped: say so, rather than "no answer".
   const phoneUnread = !found.phone && !conv.lead.phone && unreadablePhone(input.message, asked);
   const wantsHuman = asksForHuman(input.message, settings.escalation.keywords);
-  const ranked = await rankEntries(deps, bot, input.message);
+  // Contact details are no question: search with what is left of the message, if anything.
+  const question = Object.keys(found).length || phoneUnread ? withoutContactDetails(input.message, found) : input.message;
+  const ranked = question ? await rankEntries(deps, bot, question) : [];
   const confident = ranked.filter((r) => r.score >= settings.confidence_threshold);
   const best: RankedEntry | undefined = confident[0];
   // Giving contact details, or asking for a person, is not an unanswered question.

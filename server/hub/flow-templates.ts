@@ -30,7 +30,7 @@ export type FlowTemplate = {
   graph: FlowGraphT;
 };
 
-const at = (col: number, row = 0) => ({ x: 40 + col * 280, y: 60 + row * 140 });
+const at = (col: number, row = 0) => ({ x: 40 + col * 320, y: 60 + row * 140 });
 const edge = (source: string, target: string) => ({ id: `e_${source}_${target}`, source, target });
 
 /** A Slack incoming webhook (and Teams, Discord's /slack, Mattermost) posts the `text` field. */

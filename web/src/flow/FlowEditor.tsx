@@ -17,6 +17,7 @@ import { useHistory } from './history.ts';
 import { NodePanel } from './NodePanel.tsx';
 import { DRAG_TYPE, Palette, type PaletteItem } from './Palette.tsx';
 import { panelEnv, triggerOf } from './panel-env.ts';
+import { NewFlowChooser } from './NewFlowChooser.tsx';
 import { TemplateChecklist } from './TemplateChecklist.tsx';
 import { TestDrawer } from './TestDrawer.tsx';
 import { useFlowStats } from './useFlowStats.ts';
@@ -86,6 +87,8 @@ function Editor() {
   const [search] = useSearchParams();
   const template = isNew ? flowTemplate(search.get('template') ?? '') : undefined;
   const templateSource = search.get('source') ?? undefined;
+  // "Start from scratch" puts the templates away.
+  const [scratch, setScratch] = useState(false);
   useEffect(() => {
     if (!template) return;
     const g = fromGraph(fillTemplate(template, {}, templateSource));
@@ -392,6 +395,8 @@ function Editor() {
           </div>
           {testOpen && <TestDrawer graph={() => toGraph(current.current.nodes, current.current.edges)} nodes={nodes} eventTypes={eventTypes} result={testResult} onResult={setTestResult} onClose={() => setTestOpen(false)} />}
         </div>
+        {/* A new, empty flow offers templates where a node's form opens: beside the canvas, not over it. */}
+        {isNew && !template && !scratch && nodes.length === 0 && <NewFlowChooser onDismiss={() => setScratch(true)} />}
         {selectedNode && env && (
           <NodePanel
             key={selectedNode.id}

@@ -5,7 +5,6 @@ import { ConfirmDelete } from '../pages/gateway/parts.tsx';
 import { ErrorBox } from '../ui/ErrorBox.tsx';
 import { useLoad } from '../ui/useLoad.ts';
 import { FlowEditor, type FlowOut } from './FlowEditor.tsx';
-import { NewFlowChooser } from './NewFlowChooser.tsx';
 
 /** `/flows`: the list; `/flows/new` and `/flows/:id`: the editor. */
 export function FlowsPage() {
@@ -21,8 +20,6 @@ function FlowList() {
   const flows = useLoad(() => api<{ models: FlowOut[] }>('GET', '/flows'));
   const navigate = useNavigate();
   const [deleting, setDeleting] = useState<FlowOut | null>(null);
-  // "New flow" offers templates before the empty canvas.
-  const [choosing, setChoosing] = useState(false);
   return (
     <section>
       <header className="row">
@@ -30,11 +27,10 @@ function FlowList() {
           <h1>Flows</h1>
           <p className="muted">Draw where events go: a trigger, optional filter and mapping steps, and webhook destinations.</p>
         </div>
-        <button className="primary" data-testid="new-flow" onClick={() => setChoosing(true)}>
+        <button className="primary" data-testid="new-flow" onClick={() => navigate('/flows/new')}>
           New flow
         </button>
       </header>
-      {choosing && <NewFlowChooser onClose={() => setChoosing(false)} />}
       <ErrorBox error={flows.error} />
       {deleting && (
         <ConfirmDelete

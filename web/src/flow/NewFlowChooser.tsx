@@ -1,23 +1,17 @@
 import { useState } from 'react';
 import { useNavigate } from 'react-router';
-import { api, ApiError } from '../api.ts';
+import { api } from '../api.ts';
 import { ErrorBox } from '../ui/ErrorBox.tsx';
 import { FLOW_TEMPLATES, type FlowTemplate } from '../../../server/hub/flow-templates.ts';
-import { listOf, type SourceSummary } from './flow-api.ts';
-
-/** A source name not yet taken in the workspace: "Incoming webhook", then "Incoming webhook 2"… */
-async function freeSourceName(base: string): Promise<string> {
-  const taken = new Set(listOf(await api<{ models: SourceSummary[] }>('GET', '/sources?limit=255')).map((s) => s.name));
-  let name = base;
-  for (let i = 2; taken.has(name); i++) name = `${base} ${i}`;
-  return name;
-}
+import type { IncomingWebhookOut } from './flow-api.ts';
 
 /**
- * "New flow": start from an empty canvas or from a template. A template opens the editor with its
- * graph drawn; one that starts from an incoming webhook gets its source (and URL) made here.
+ * What "New flow" opens on: the templates, over the empty canvas. A template draws its graph
+ * (`/flows/new?template=…`); one that starts from an incoming webhook gets its source, and URL, made
+ * as the palette's "Incoming webhook" does. Dragging from the palette, or "Start from scratch",
+ * leaves the canvas empty as before.
  */
-export function NewFlowChooser({ onClose }: { onClose: () => void }) {
+export function NewFlowChooser({ onDismiss }: { onDismiss: () => void }) {
   const navigate = useNavigate();
   const [busy, setBusy] = useState<string | null>(null);
   const [error, setError] = useState<unknown>(null);
@@ -26,17 +20,7 @@ export function NewFlowChooser({ onClose }: { onClose: () => void }) {
     setBusy(t.id);
     setError(null);
     try {
-      let source = '';
-      if (t.needsSource) {
-        // Two people choosing at once may take the same free name: the second tries the next one.
-        for (let attempt = 0; !source; attempt++) {
-          try {
-            source = (await api<SourceSummary>('POST', '/sources', { name: await freeSourceName(t.needsSource.name) })).id;
-          } catch (err) {
-            if (!(err instanceof ApiError && err.status === 409 && attempt < 3)) throw err;
-          }
-        }
-      }
+      const source = t.needsSource ? (await api<IncomingWebhookOut>('POST', '/flows/incoming-webhook', { exclude: [] })).id : '';
       navigate(`/flows/new?template=${encodeURIComponent(t.id)}${source ? `&source=${encodeURIComponent(source)}` : ''}`);
     } catch (err) {
       setError(err);
@@ -45,21 +29,16 @@ export function NewFlowChooser({ onClose }: { onClose: () => void }) {
   };
 
   return (
-    <div className="card new-flow-chooser" role="dialog" aria-label="New flow" data-testid="new-flow-chooser">
+    <aside className="flow-panel new-flow-chooser" aria-label="Start from a template" data-testid="new-flow-chooser">
       <header className="row">
-        <h2>New flow</h2>
-        <button type="button" onClick={onClose}>
-          Cancel
+        <h2>Start from a template</h2>
+        <button type="button" data-testid="template-blank" onClick={onDismiss}>
+          Start from scratch
         </button>
       </header>
+      <p className="muted">Pick one to get its steps drawn and connected, or drag a trigger from the left onto the canvas.</p>
       <ErrorBox error={error} />
       <ul className="template-list">
-        <li>
-          <button type="button" className="template" data-testid="template-blank" disabled={busy !== null} onClick={() => navigate('/flows/new')}>
-            <strong>Start from scratch</strong>
-            <span className="muted">An empty canvas: drag a trigger, steps and a destination onto it.</span>
-          </button>
-        </li>
         {FLOW_TEMPLATES.map((t) => (
           <li key={t.id}>
             <button type="button" className="template" data-testid={`template-${t.id}`} disabled={busy !== null} onClick={() => void choose(t)}>
@@ -70,6 +49,6 @@ export function NewFlowChooser({ onClose }: { onClose: () => void }) {
           </li>
         ))}
       </ul>
-    </div>
+    </aside>
   );
 }

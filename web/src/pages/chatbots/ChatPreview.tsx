@@ -85,7 +85,7 @@ export function ChatPreview({ bot }: { bot: Chatbot }) {
           </button>
         </form>
       </div>
-      <aside className="card" aria-label="Lead so far" data-testid="preview-lead">
+      <section className="card" aria-label="Lead so far" data-testid="preview-lead">
         <h3>Lead so far</h3>
         <dl>
           <dt>Name</dt>
@@ -96,7 +96,7 @@ export function ChatPreview({ bot }: { bot: Chatbot }) {
           <dd data-testid="preview-lead-phone">{lead?.phone ?? '—'}</dd>
         </dl>
         {lead?.complete && <p className="good">Captured: it is under Leads, and lead.captured was published.</p>}
-      </aside>
+      </section>
     </div>
   );
 }
