@@ -105,6 +105,10 @@ describe("tenancy: a second workspace's key cannot read, change or retry anythin
     { method: 'post', path: '/events/{evt}/retry' },
     { method: 'get', path: '/attempts/{atm}' },
     { method: 'delete', path: '/api-keys/{aKey}' },
+    // The flow editor's sample of a source trigger, and listening for its next request (issue 14, item 5).
+    { method: 'get', path: '/flows/source-sample?source_id={src}' },
+    { method: 'get', path: '/flows/source-sample/listen?source_id={src}&wait=1' },
+    { method: 'get', path: '/flows/source-sample/listen?source_id={src}&wait=1&after={req}' },
   ];
 
   it.each(crossWorkspace)("B: $method $path of A's → 404", async ({ method, path, body }) => {
