@@ -78,6 +78,11 @@ export type DeliveryContext = {
   userAgent: string;
   /** The destination delivered to, when the hub delivers (connector unit tests may leave it out). */
   destination?: { id: string; workspaceId: string };
+  /**
+   * The operator's OAuth client for "Sign in with Google" (GOOGLE_OAUTH_CLIENT_ID/SECRET): Google
+   * Sheets destinations that write as a signed-in Google account refresh its token with it.
+   */
+  googleOAuth?: { clientId: string; clientSecret: string; tokenUrl: string };
   /** Where the built-in MOCK_API receiver keeps what it receives (the hub's database). */
   mockApi?: MockApiRecorder;
 };
@@ -118,6 +123,11 @@ export interface Connector<C extends z.ZodType> {
   configSchema: C;
   /** Top-level config keys holding credentials: stored encrypted, masked in every response. */
   secretFields: readonly string[];
+  /**
+   * Secret fields never shown, not even to an owner asking for include=config.auth: tokens the hub
+   * obtained itself (a Google refresh token), which nobody ever had to paste.
+   */
+  hiddenFields?: readonly string[];
   /** What a 410 Gone means: disable the destination (default) or remove it (a REST-hook subscription). */
   onGone?: 'disable' | 'remove';
   /** The connector wants `previousRecordId`, so that a replay updates what the first delivery created. */

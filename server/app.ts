@@ -41,6 +41,7 @@ import { webhooksRoutes } from './hub/webhooks.routes.ts';
 import { hooksRoutes } from './hub/hooks.routes.ts';
 import { flowsRoutes } from './hub/flows.routes.ts';
 import { credentialsRoutes } from './settings/credentials.routes.ts';
+import { googleOAuthCallbackRoutes, googleOAuthRoutes } from './settings/google-oauth.routes.ts';
 import { IngestWriter } from './ingest/ingest-writer.ts';
 import { ingestRoutes } from './ingest/ingest.routes.ts';
 import { startJobs, type Jobs } from './jobs/agenda.ts';
@@ -84,6 +85,7 @@ function apiRouter(deps: Deps, writer: IngestWriter): Router {
   api.use(['/auth/login', '/auth/google/login'], rateLimit({ windowMs: 60_000, limit: 30, handler: (_q, res) => void res.status(429).json({ error: { code: 'RATE_LIMITED', message: 'Too many log-in attempts; wait a minute.' } }) }));
   api.use(publicAuthRoutes({ ...deps, publisher: publishService(deps, writer) }));
   api.use(googleAuthRoutes(deps));
+  api.use(googleOAuthCallbackRoutes(deps));
   api.use(publicInviteRoutes(deps));
   api.use(publicInfoRoutes(deps));
 
@@ -122,6 +124,7 @@ function apiRouter(deps: Deps, writer: IngestWriter): Router {
   secured.use(hooksRoutes(deps));
   secured.use(flowsRoutes(deps));
   secured.use(credentialsRoutes(deps));
+  secured.use(googleOAuthRoutes(deps));
   secured.use(chatbotsRoutes(deps));
   secured.use(chatPreviewRoutes({ ...deps, publisher: publishService(deps, writer) }));
   api.use(secured);

@@ -94,6 +94,17 @@ const envSchema = z.object({
     .optional(),
   /** The From of those mails; defaults to no-reply at PUBLIC_URL's host. */
   SMTP_FROM: z.string().trim().min(3).max(320).optional(),
+  /**
+   * The OAuth client ("Web application") of "Sign in with Google" for Google Sheets; both unset turns it off.
+   * Its authorized redirect URI is PUBLIC_URL + /api/v1/google/oauth/callback.
+   */
+  GOOGLE_OAUTH_CLIENT_ID: z.string().trim().min(1).optional(),
+  GOOGLE_OAUTH_CLIENT_SECRET: z.string().trim().min(1).optional(),
+  /** Google's consent page, token and revocation endpoints, and the Drive API: a proxy, or a local stand-in in tests. */
+  WIREHUB_GOOGLE_AUTH_URL: z.url({ message: 'must be a URL such as https://accounts.google.com/o/oauth2/v2/auth' }).default('https://accounts.google.com/o/oauth2/v2/auth'),
+  WIREHUB_GOOGLE_TOKEN_URL: z.url({ message: 'must be a URL such as https://oauth2.googleapis.com/token' }).default('https://oauth2.googleapis.com/token'),
+  WIREHUB_GOOGLE_REVOKE_URL: z.url({ message: 'must be a URL such as https://oauth2.googleapis.com/revoke' }).default('https://oauth2.googleapis.com/revoke'),
+  WIREHUB_GOOGLE_DRIVE_URL: z.url({ message: 'must be an origin such as https://www.googleapis.com/' }).optional(),
   /** Where Google's ID-token signing keys are read: a PEM map (oauth2/v1/certs) or a JWKS (oauth2/v3/certs). */
   WIREHUB_GOOGLE_CERTS_URL: z.url({ message: 'must be a URL such as https://www.googleapis.com/oauth2/v1/certs' }).default('https://www.googleapis.com/oauth2/v1/certs'),
   /** A transformation's run is stopped after this long, and its memory capped (issue 6: "e.g. 1 s, 64 MiB"). */
@@ -149,18 +160,22 @@ export type Config = {
   autoDisableAfter: number;
   maxWebhooks: number;
   /** Base URLs for destinations the portal creates (flows); absent keys use the connectors' defaults. */
-  vendorUrls: { googleSheets?: string; hubspot?: string; pipedrive?: string };
+  vendorUrls: { googleSheets?: string; googleDrive?: string; hubspot?: string; pipedrive?: string };
   /** Chat replies written by an OpenAI-compatible model; null when not configured (both URL and key). */
   llm: { baseUrl: string; apiKey: string; model: string } | null;
   chatInactivityMs: number;
   transformationTimeoutMs: number;
   transformationMemoryMiB: number;
   transformationExecutionsDays: number;
+  /** "Sign in with Google" for Google Sheets (an OAuth web client); null when its id and secret are not set. */
+  googleOAuth: GoogleOAuthConfig | null;
   /** Google sign-in; null when GOOGLE_CLIENT_ID is not set. */
   google: { clientId: string; certsUrl: string } | null;
   /** Outgoing mail (verification, password reset); null when SMTP_URL is not set. */
   smtp: { url: string; from: string } | null;
 };
+
+export type GoogleOAuthConfig = { clientId: string; clientSecret: string; authUrl: string; tokenUrl: string; revokeUrl: string };
 
 export const DEFAULT_RETRY_SCHEDULE = [0, 5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000];
 
@@ -194,6 +209,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   const lanes = e.WIREHUB_DELIVERY_LANES;
   // Mailed links lead to PUBLIC_URL; the listening address (127.0.0.1 by default) reaches nobody's mailbox.
   if (e.SMTP_URL && !e.PUBLIC_URL) throw new ConfigError('Invalid configuration:\n  SMTP_URL: needs PUBLIC_URL, the address the mailed links lead to (e.g. https://hooks.example.com)');
+  // One without the other is a half-configured client: Google would refuse every code exchange.
+  if (!e.GOOGLE_OAUTH_CLIENT_ID !== !e.GOOGLE_OAUTH_CLIENT_SECRET) {
+    throw new ConfigError(`Invalid configuration:\n  ${e.GOOGLE_OAUTH_CLIENT_ID ? 'GOOGLE_OAUTH_CLIENT_SECRET' : 'GOOGLE_OAUTH_CLIENT_ID'}: set both GOOGLE_OAUTH_CLIENT_ID and GOOGLE_OAUTH_CLIENT_SECRET (the OAuth client of "Sign in with Google" for Google Sheets), or neither`);
+  }
   const publicUrl = (e.PUBLIC_URL ?? `http://${e.HOST}:${e.PORT}`).replace(/\/+$/, '');
   return {
     port: e.PORT,
@@ -221,12 +240,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     retrySchedule: DEFAULT_RETRY_SCHEDULE,
     autoDisableAfter: e.WIREHUB_AUTO_DISABLE_AFTER,
     maxWebhooks: e.WIREHUB_MAX_WEBHOOKS,
-    vendorUrls: { googleSheets: e.WIREHUB_GOOGLE_SHEETS_URL, hubspot: e.WIREHUB_HUBSPOT_URL, pipedrive: e.WIREHUB_PIPEDRIVE_URL },
+    vendorUrls: { googleSheets: e.WIREHUB_GOOGLE_SHEETS_URL, googleDrive: e.WIREHUB_GOOGLE_DRIVE_URL, hubspot: e.WIREHUB_HUBSPOT_URL, pipedrive: e.WIREHUB_PIPEDRIVE_URL },
     llm: e.WIREHUB_LLM_BASE_URL && e.WIREHUB_LLM_API_KEY ? { baseUrl: e.WIREHUB_LLM_BASE_URL.replace(/\/+$/, ''), apiKey: e.WIREHUB_LLM_API_KEY, model: e.WIREHUB_LLM_MODEL } : null,
     chatInactivityMs: e.WIREHUB_CHAT_INACTIVITY_MINUTES * 60_000,
     transformationTimeoutMs: e.WIREHUB_TRANSFORMATION_TIMEOUT_MS,
     transformationMemoryMiB: e.WIREHUB_TRANSFORMATION_MEMORY_MIB,
     transformationExecutionsDays: e.WIREHUB_TRANSFORMATION_EXECUTIONS_DAYS,
+    googleOAuth:
+      e.GOOGLE_OAUTH_CLIENT_ID && e.GOOGLE_OAUTH_CLIENT_SECRET
+        ? { clientId: e.GOOGLE_OAUTH_CLIENT_ID, clientSecret: e.GOOGLE_OAUTH_CLIENT_SECRET, authUrl: e.WIREHUB_GOOGLE_AUTH_URL, tokenUrl: e.WIREHUB_GOOGLE_TOKEN_URL, revokeUrl: e.WIREHUB_GOOGLE_REVOKE_URL }
+        : null,
     google: e.GOOGLE_CLIENT_ID ? { clientId: e.GOOGLE_CLIENT_ID, certsUrl: e.WIREHUB_GOOGLE_CERTS_URL } : null,
     smtp: e.SMTP_URL ? { url: e.SMTP_URL, from: e.SMTP_FROM ?? `Wirehub <no-reply@${hostOf(publicUrl)}>` } : null,
     ...overrides,

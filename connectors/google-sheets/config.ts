@@ -33,6 +33,17 @@ export const ServiceAccountKeySchema = z.object({
   universe_domain: z.string().max(200).optional(),
 });
 
+/**
+ * A Google account's consent ("Sign in with Google"): the refresh token Google gave the hub. The
+ * OAuth client it was given to is the operator's (DeliveryContext.googleOAuth), so it is not here.
+ */
+export const GoogleOAuthGrantSchema = z.object({
+  refresh_token: z.string().min(1).max(2048),
+  /** The account signed in with: whom a spreadsheet must be shared with, said in errors. */
+  email: z.string().min(1).max(320),
+  scope: z.string().max(2000).optional(),
+});
+
 /** The key may be pasted as the file's JSON text; it is stored as the parsed object. */
 export const ServiceAccountKeyInput = z.preprocess((value, ctx) => {
   if (typeof value !== 'string') return value;
@@ -71,7 +82,10 @@ const columns = z
 
 export const GoogleSheetsConfigSchema = z
   .object({
-    credentials: ServiceAccountKeyInput,
+    /** Either a service account's key… */
+    credentials: ServiceAccountKeyInput.optional(),
+    /** …or a Google account signed in with (filled from a google-oauth credential, never typed). */
+    oauth: GoogleOAuthGrantSchema.optional(),
     credential_id: CredentialRef.optional(),
     spreadsheetId,
     // Tab names are free text in Sheets; control characters would break the A1 range.
@@ -91,7 +105,12 @@ export const GoogleSheetsConfigSchema = z
       .transform((u) => new URL(u).origin + '/')
       .optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((c, ctx) => {
+    if (!c.credentials && !c.oauth) ctx.addIssue({ code: 'custom', path: ['credentials'], message: 'is required: a service account JSON key, or a Google account signed in with (credential_id)' });
+    if (c.credentials && c.oauth) ctx.addIssue({ code: 'custom', path: ['oauth'], message: 'give a service account key or a Google sign-in, not both' });
+  });
 
 export type GoogleSheetsConfig = z.output<typeof GoogleSheetsConfigSchema>;
 export type ServiceAccountKey = z.output<typeof ServiceAccountKeySchema>;
+export type GoogleOAuthGrant = z.output<typeof GoogleOAuthGrantSchema>;

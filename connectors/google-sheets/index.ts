@@ -11,15 +11,18 @@ export const googleSheetsConnector: Connector<typeof GoogleSheetsConfigSchema> =
   id: 'google-sheets',
   displayName: 'Google Sheets',
   configSchema: GoogleSheetsConfigSchema,
-  secretFields: ['credentials'],
+  secretFields: ['credentials', 'oauth'],
+  // A refresh token the hub got from Google itself: nobody pasted it, so nobody reads it back.
+  hiddenFields: ['oauth'],
   targetUrls: (config) => [
     { path: 'api_root_url', url: config.api_root_url },
-    { path: 'credentials.token_uri', url: config.credentials.token_uri },
+    { path: 'credentials.token_uri', url: config.credentials?.token_uri },
   ],
   // The key signs a token request to its token_uri; the access token it buys goes to api_root_url.
-  sentCredentials: () => [{ field: 'credentials', what: 'the service-account key (the access token made from it)' }],
+  sentCredentials: (config) =>
+    config.oauth ? [{ field: 'oauth', what: 'the Google sign-in (the access token made from it)' }] : [{ field: 'credentials', what: 'the service-account key (the access token made from it)' }],
   // The owner shares the spreadsheet with this address, so it is shown even though the key is not.
-  describe: (config) => ({ client_email: config.credentials.client_email }),
+  describe: (config) => (config.oauth ? { google_account: config.oauth.email } : { client_email: config.credentials?.client_email }),
   deliver: (ctx, config, message) => guarded(() => deliver(ctx, config, message)),
   testConnection: (ctx, config) =>
     testConnection(ctx, config).catch((err: unknown) => ({
@@ -87,8 +90,8 @@ async function deliver(ctx: DeliveryContext, config: GoogleSheetsConfig, message
     return failed({ retryable: false, errorCode: 'PAYLOAD', error: `None of the columns is a field of this event. Its fields are: ${fieldNames(payload).join(', ') || 'none'}.`, request: appendRequest }, elapsed());
   }
 
-  const client = sheetsClient(ctx.dispatcher, config);
-  if ('keyError' in client) return failed(unusableKey(config, client.keyError, appendRequest), elapsed());
+  const client = sheetsClient(ctx, config);
+  if ('unusable' in client) return failed(unusable(client.unusable, appendRequest), elapsed());
   const key = headerKey(client, config);
   const verifiedAt = verifiedHeaders.get(key);
   if (verifiedAt === undefined || Date.now() - verifiedAt >= config.header_check_seconds * 1000) {
@@ -180,15 +183,15 @@ async function testConnection(ctx: DeliveryContext, config: GoogleSheetsConfig):
   const refused = privateAddressRefusal(ctx, config, request);
   if (refused) return notOk(refused);
 
-  const client = sheetsClient(ctx.dispatcher, config);
-  if ('keyError' in client) return notOk(unusableKey(config, client.keyError, request));
+  const client = sheetsClient(ctx, config);
+  if ('unusable' in client) return notOk(unusable(client.unusable, request));
   const meta = await step(ctx, client, config, request, () =>
     client.api.spreadsheets.get({ spreadsheetId: config.spreadsheetId, fields: 'properties.title,sheets.properties.title' }, callOptions(ctx)),
   );
   if (!meta.ok) return notOk(meta);
   const title = meta.data.properties?.title ?? config.spreadsheetId;
   const tabs = (meta.data.sheets ?? []).map((s) => s.properties?.title ?? '').filter((t) => t !== '');
-  const details = { title, sheets: tabs, serviceAccount: config.credentials.client_email };
+  const details = { title, sheets: tabs, ...(config.oauth ? { googleAccount: config.oauth.email } : { serviceAccount: config.credentials?.client_email }) };
   if (!tabs.includes(config.sheetName)) {
     return {
       ok: false,
@@ -234,8 +237,8 @@ async function step<T>(ctx: DeliveryContext, client: SheetsClient, config: Googl
   } catch (err) {
     const failure = classify(err, client, config, request);
     // A refused token or a key Google no longer accepts must not stay cached with the client.
-    if (failure.errorCode === 'AUTH' && failure.request.url === client.tokenUrl) forgetClient(ctx.dispatcher, config);
-    if (failure.status === 401) forgetClient(ctx.dispatcher, config);
+    if (failure.errorCode === 'AUTH' && failure.request.url === client.tokenUrl) forgetClient(ctx, config);
+    if (failure.status === 401) forgetClient(ctx, config);
     return { ok: false, ...failure };
   }
 }
@@ -288,7 +291,7 @@ function safeJson(text: string): unknown {
 
 function classify(err: unknown, client: SheetsClient, config: GoogleSheetsConfig, request: RequestRecord): Failure {
   const e = (err instanceof Error ? err : new Error(String(err))) as VendorError;
-  const email = config.credentials.client_email;
+  const email = accountOf(config);
   const id = config.spreadsheetId;
   const configUrl = e.config?.url === undefined ? '' : String(e.config.url);
   const fromTokenEndpoint = configUrl === GOOGLE_TOKEN_URL || configUrl === client.tokenUrl;
@@ -313,7 +316,9 @@ function classify(err: unknown, client: SheetsClient, config: GoogleSheetsConfig
         retryable: false,
         errorCode: 'AUTH',
         status,
-        error: `Google refused the service account key of ${email} (${detail}). The key may have been deleted or the account disabled: create a new key and paste it into the destination.`,
+        error: config.oauth
+          ? `Google no longer accepts the sign-in of ${email} (${detail}): the access was revoked, or the account's password changed. Sign in with Google again in the flow's Google Sheet step.`
+          : `Google refused the service account key of ${email} (${detail}). The key may have been deleted or the account disabled: create a new key and paste it into the destination.`,
         request: tokenRequest,
         response,
       };
@@ -327,14 +332,29 @@ function classify(err: unknown, client: SheetsClient, config: GoogleSheetsConfig
       return { ...base, retryable: true, errorCode: 'AUTH', error: `Google Sheets did not accept the access token (401: ${detail}); a new token is fetched on the next attempt.` };
     }
     if (status === 403 && (g.reasons.includes('SERVICE_DISABLED') || g.reasons.includes('accessNotConfigured') || /has not been used|is disabled/i.test(detail))) {
-      const project = config.credentials.project_id ? ` "${config.credentials.project_id}"` : '';
+      if (config.oauth) return { ...base, retryable: false, errorCode: 'AUTH', error: `The Google Sheets API is not enabled in the Google Cloud project of this server's OAuth client: the operator must enable it in the Google Cloud console (${detail}).` };
+      const project = config.credentials?.project_id ? ` "${config.credentials.project_id}"` : '';
       return { ...base, retryable: false, errorCode: 'AUTH', error: `The Google Sheets API is not enabled in the service account's project${project}: enable it in the Google Cloud console (${detail}).` };
     }
     if (status === 403) {
-      return { ...base, retryable: false, errorCode: 'AUTH', error: `Google Sheets denied access to spreadsheet ${id}. Share the spreadsheet with ${email} (as Editor).` };
+      return {
+        ...base,
+        retryable: false,
+        errorCode: 'AUTH',
+        error: config.oauth
+          ? `Google Sheets denied ${email} access to spreadsheet ${id}: the account can only view it. Ask its owner to share it with ${email} as Editor.`
+          : `Google Sheets denied access to spreadsheet ${id}. Share the spreadsheet with ${email} (as Editor).`,
+      };
     }
     if (status === 404) {
-      return { ...base, retryable: false, errorCode: 'AUTH', error: `Spreadsheet ${id} was not found. Check the spreadsheet ID, and share the spreadsheet with ${email} (as Editor).` };
+      return {
+        ...base,
+        retryable: false,
+        errorCode: 'AUTH',
+        error: config.oauth
+          ? `Spreadsheet ${id} was not found, or ${email} cannot see it. Pick the spreadsheet again from the list.`
+          : `Spreadsheet ${id} was not found. Check the spreadsheet ID, and share the spreadsheet with ${email} (as Editor).`,
+      };
     }
     if (status === 400 && /unable to parse range/i.test(detail)) {
       return { ...base, retryable: false, errorCode: 'CONFIG', error: `Spreadsheet ${id} has no sheet "${config.sheetName}". Create the tab or change the destination's sheet name.` };
@@ -348,20 +368,21 @@ function classify(err: unknown, client: SheetsClient, config: GoogleSheetsConfig
 
 function privateAddressRefusal(ctx: DeliveryContext, config: GoogleSheetsConfig, request: RequestRecord): Failure | null {
   // Refused here with a clear message; the dispatcher refuses again when the socket is opened (DNS included).
-  for (const url of [config.api_root_url ?? SHEETS_ROOT_URL, config.credentials.token_uri ?? GOOGLE_TOKEN_URL]) {
+  const tokenUrl = config.oauth ? (ctx.googleOAuth?.tokenUrl ?? GOOGLE_TOKEN_URL) : (config.credentials?.token_uri ?? GOOGLE_TOKEN_URL);
+  for (const url of [config.api_root_url ?? SHEETS_ROOT_URL, tokenUrl]) {
     const refused = privateUrlRefusal(policyOf(ctx), url);
     if (refused) return { retryable: false, errorCode: 'PRIVATE_ADDRESS', error: `${refused}; requests to it are refused`, request };
   }
   return null;
 }
 
-function unusableKey(config: GoogleSheetsConfig, problem: string, request: RequestRecord): Failure {
-  return {
-    retryable: false,
-    errorCode: 'AUTH',
-    error: `The private key of ${config.credentials.client_email} cannot be used (${problem}). Paste the service account's JSON key file again.`,
-    request,
-  };
+function unusable(error: string, request: RequestRecord): Failure {
+  return { retryable: false, errorCode: 'AUTH', error, request };
+}
+
+/** Whose access writes the rows: the signed-in Google account, or the service account. */
+function accountOf(config: GoogleSheetsConfig): string {
+  return config.oauth?.email ?? config.credentials?.client_email ?? 'the service account';
 }
 
 function failed(f: Failure, durationMs: number): DeliveryResult {

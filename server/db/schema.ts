@@ -253,7 +253,17 @@ export interface FlowsTable {
   updated_at: Generated<Date>;
 }
 
-export type CredentialKind = 'google-service-account' | 'hubspot' | 'pipedrive';
+export type CredentialKind = 'google-service-account' | 'google-oauth' | 'hubspot' | 'pipedrive';
+export interface OauthStatesTable {
+  state_hash: Buffer;
+  session_id: string;
+  workspace_id: string;
+  user_id: string;
+  browser_hash: Buffer;
+  code_verifier_enc: string;
+  expires_at: Timestamp;
+  created_at: Generated<Date>;
+}
 export interface CredentialsTable {
   id: string;
   workspace_id: string;
@@ -456,6 +466,7 @@ export interface DB {
   bulk_operations: BulkOperationsTable;
   dedupe_keys: DedupeKeysTable;
   credentials: CredentialsTable;
+  oauth_states: OauthStatesTable;
   chatbots: ChatbotsTable;
   kb_entries: KbEntriesTable;
   conversations: ConversationsTable;

@@ -4,7 +4,7 @@ import type { DeliveryContext } from '../../connectors/types.ts';
 import type { Config } from '../config.ts';
 import { VERSION } from '../version.ts';
 
-type AddressConfig = Pick<Config, 'allowPrivateDestinations' | 'allowedPrivateHosts'>;
+type AddressConfig = Pick<Config, 'allowPrivateDestinations' | 'allowedPrivateHosts'> & Partial<Pick<Config, 'googleOAuth'>>;
 
 /** A pooled HTTP agent that refuses private addresses when it connects, unless the operator allows them. */
 export function createDispatcher(config: AddressConfig, connections: number): Agent {
@@ -18,6 +18,7 @@ export function deliveryContext(config: AddressConfig, dispatcher: Agent, extra:
     allowPrivateDestinations: config.allowPrivateDestinations,
     allowedPrivateHosts: config.allowedPrivateHosts,
     userAgent: `Wirehub/${VERSION}`,
+    ...(config.googleOAuth ? { googleOAuth: { clientId: config.googleOAuth.clientId, clientSecret: config.googleOAuth.clientSecret, tokenUrl: config.googleOAuth.tokenUrl } } : {}),
     ...extra,
   };
 }

@@ -144,7 +144,8 @@ export function sealConfig(deps: Pick<Deps, 'box'>, connector: Pick<AnyConnector
 export function publicConfig(connector: AnyConnector, config: DestinationConfig, includeAuth: boolean, destinationId?: string): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(config)) {
-    if (includeAuth || !connector.secretFields.includes(k) || k === 'headers') out[k] = v;
+    if (connector.hiddenFields?.includes(k)) out[k] = '••••';
+    else if (includeAuth || !connector.secretFields.includes(k) || k === 'headers') out[k] = v;
     else if (k === 'auth' && v && typeof v === 'object' && 'type' in v) out.auth_type = (v as { type: unknown }).type;
     else out[k] = typeof v === 'string' ? mask(v) : '••••';
   }

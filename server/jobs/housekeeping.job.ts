@@ -17,6 +17,7 @@ export async function housekeeping(deps: Deps, runners: Map<number, LaneRunner>)
   await db.deleteFrom('sessions').where('expires_at', '<', new Date()).execute();
   // Mailed links nobody opened (anyone may ask for a reset link for any address).
   await db.deleteFrom('email_tokens').where('expires_at', '<', new Date()).execute();
+  await db.deleteFrom('oauth_states').where('expires_at', '<', new Date()).execute();
   // Publish idempotency keys answer for 24 h; after that they only take space. In batches, and the
   // age is checked again on each row, so a key just taken over for a new publish is kept.
   await sql`DELETE FROM publish_keys WHERE created_at < now() - interval '24 hours' AND (workspace_id, idempotency_key) IN (

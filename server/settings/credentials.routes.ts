@@ -3,7 +3,9 @@ import { authOf } from '../auth/auth.middleware.ts';
 import { requireSecretsManager } from '../auth/privileges.ts';
 import { body, idParam, query } from '../core/validate.ts';
 import type { Deps } from '../deps.ts';
+import type { GoogleOAuthGrant } from '../../connectors/google-sheets/config.ts';
 import { CredentialIn, CredentialPatch, CredentialsQuery, credentialsService } from './credentials.service.ts';
+import { googleOAuthService } from './google-oauth.service.ts';
 
 /**
  * `/credentials`: the workspace's saved vendor credentials (Settings). Responses never carry a
@@ -37,7 +39,13 @@ export function credentialsRoutes(deps: Deps): Router {
   r.delete('/credentials/:id', async (req, res) => {
     requireSecretsManager(req, 'delete workspace credentials');
     const credentialId = id(req);
-    await svc.remove(ws(req), credentialId);
+    const row = await svc.remove(ws(req), credentialId);
+    // A Google account signed in with is disconnected at Google too: its refresh token stops working everywhere.
+    if (row.kind === 'google-oauth') {
+      const revoked = await googleOAuthService(deps).revoke(deps.box.openJson<GoogleOAuthGrant>(row.secret_enc));
+      res.json({ id: credentialId, deleted: true, revoked });
+      return;
+    }
     res.json({ id: credentialId, deleted: true });
   });
   return r;

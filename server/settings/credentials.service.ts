@@ -2,7 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import { z } from 'zod';
 import { connectorFor } from '../../connectors/index.ts';
 import { CrmTokenSchema } from '../../connectors/crm-relay/config.ts';
-import { ServiceAccountKeyInput, type ServiceAccountKey } from '../../connectors/google-sheets/config.ts';
+import { ServiceAccountKeyInput, type GoogleOAuthGrant, type ServiceAccountKey } from '../../connectors/google-sheets/config.ts';
 import { mask } from '../core/crypto.ts';
 import { AppError, notFound, zodDetails } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
@@ -10,16 +10,20 @@ import type { CredentialKind, CredentialRow, DB } from '../db/schema.ts';
 import type { Deps } from '../deps.ts';
 import { connectorOf, destinationConfig, sealConfig } from '../gateway/destinations.service.ts';
 
+/** Kinds an owner pastes; a Google account signed in with (google-oauth) is saved by signing in. */
 export const CREDENTIAL_KINDS = ['google-service-account', 'hubspot', 'pipedrive'] as const satisfies readonly CredentialKind[];
+const ALL_KINDS = ['google-service-account', 'google-oauth', 'hubspot', 'pipedrive'] as const satisfies readonly CredentialKind[];
 
 /** What the owner calls each kind, and where to add one: error messages point there. */
 const LABEL: Record<CredentialKind, string> = {
   'google-service-account': 'Google service account',
+  'google-oauth': 'Google account',
   hubspot: 'HubSpot private-app token',
   pipedrive: 'Pipedrive API token',
 };
 const SETTINGS_HINT: Record<CredentialKind, string> = {
   'google-service-account': 'add one in Settings → Google service account',
+  'google-oauth': 'sign in with Google in the Google Sheet step',
   hubspot: 'add one in Settings → CRM credentials',
   pipedrive: 'add one in Settings → CRM credentials',
 };
@@ -34,7 +38,7 @@ export const CredentialPatch = z
   .object({ kind: z.enum(CREDENTIAL_KINDS).optional(), name: nameField.optional(), secret: secretSchema.optional() })
   .strict()
   .refine((p) => p.name !== undefined || p.secret !== undefined, 'give name, secret or both');
-export const CredentialsQuery = z.object({ kind: z.enum(CREDENTIAL_KINDS).optional() });
+export const CredentialsQuery = z.object({ kind: z.enum(ALL_KINDS).optional() });
 export type CredentialInT = z.output<typeof CredentialIn>;
 export type CredentialPatchT = z.output<typeof CredentialPatch>;
 
@@ -44,15 +48,17 @@ export type CredentialOut = {
   name: string;
   /** The service account's e-mail for Google, a masked token for CRMs; never the secret. */
   hint: string;
-  /** Google only: the address each spreadsheet must be shared with. */
+  /** Google service accounts only: the address each spreadsheet must be shared with. */
   client_email?: string;
+  /** Google accounts signed in with: the account's address (its token is never shown). */
+  google_account?: string;
   created_at: Date;
   updated_at: Date;
   /** Ids of the destinations whose config names this credential. */
   used_by: string[];
 };
 
-type Secret = ServiceAccountKey | string;
+type Secret = ServiceAccountKey | GoogleOAuthGrant | string;
 
 /** Checks a secret for its kind; a bad one is a 422 naming the field under `body.secret`. */
 function checkSecret(kind: CredentialKind, raw: unknown): { secret: Secret; hint: string } {
@@ -71,18 +77,31 @@ function invalidSecret(kind: CredentialKind, err: z.ZodError): AppError {
   return new AppError(422, 'INVALID_CREDENTIAL', `This is not a usable ${LABEL[kind]}: ${details.map((d) => `${d.path}: ${d.message}`).join('; ')}`, details);
 }
 
-/** Which credential a connector config takes, and the config key the secret goes into. */
-function needOf(connectorId: string, config: Record<string, unknown>): { kind: CredentialKind; field: string } | null {
+/**
+ * Which credentials a connector config takes (the first is what an error asks for), and the config
+ * key each kind's secret goes into; the other kinds' keys are cleared, so a sheet that moves from a
+ * service account to a Google account does not keep the key it no longer uses.
+ */
+type Need = { kinds: CredentialKind[]; fields: Partial<Record<CredentialKind, string>> };
+function needOf(connectorId: string, config: Record<string, unknown>): Need | null {
   switch (connectorFor(connectorId)?.id) {
     case 'google-sheets':
-      return { kind: 'google-service-account', field: 'credentials' };
+      return { kinds: ['google-service-account', 'google-oauth'], fields: { 'google-service-account': 'credentials', 'google-oauth': 'oauth' } };
     case 'crm-relay':
-      if (config.preset === 'hubspot') return { kind: 'hubspot', field: 'token' };
-      if (config.preset === 'pipedrive') return { kind: 'pipedrive', field: 'api_token' };
+      if (config.preset === 'hubspot') return { kinds: ['hubspot'], fields: { hubspot: 'token' } };
+      if (config.preset === 'pipedrive') return { kinds: ['pipedrive'], fields: { pipedrive: 'api_token' } };
       return null;
     default:
       return null;
   }
+}
+
+/** The config with the credential's secret in its key, and the other kinds' keys removed. */
+function withSecret(need: Need, kind: CredentialKind, config: Record<string, unknown>, secret: Secret): Record<string, unknown> {
+  const out = { ...config };
+  for (const field of Object.values(need.fields)) delete out[field];
+  out[need.fields[kind] as string] = secret;
+  return out;
 }
 
 export type ApplyOptions = {
@@ -119,6 +138,7 @@ export function credentialsService(deps: Pick<Deps, 'db' | 'box'>) {
     name: row.name,
     hint: row.hint,
     ...(row.kind === 'google-service-account' ? { client_email: row.hint } : {}),
+    ...(row.kind === 'google-oauth' ? { google_account: row.hint } : {}),
     created_at: row.created_at,
     updated_at: row.updated_at,
     used_by: users.map((u) => u.id),
@@ -145,8 +165,8 @@ export function credentialsService(deps: Pick<Deps, 'db' | 'box'>) {
       const config = destinationConfig(deps, d);
       const need = needOf(d.type, config);
       // A destination whose preset no longer matches the credential's kind keeps what it has.
-      if (!need || need.kind !== row.kind) continue;
-      const sealed = sealConfig(deps, connectorOf(d.type), { ...config, [need.field]: secret });
+      if (!need || !need.kinds.includes(row.kind)) continue;
+      const sealed = sealConfig(deps, connectorOf(d.type), withSecret(need, row.kind, config, secret));
       await trx.updateTable('destinations').set({ ...sealed, updated_at: new Date() }).where('id', '=', d.id).execute();
     }
   };
@@ -182,6 +202,9 @@ export function credentialsService(deps: Pick<Deps, 'db' | 'box'>) {
         if (patch.kind !== undefined && patch.kind !== before.kind) {
           throw new AppError(422, 'KIND_IMMUTABLE', `A credential's kind cannot change (it is ${before.kind}); add a new credential instead.`, [{ path: 'body.kind', message: 'cannot change' }]);
         }
+        if (before.kind === 'google-oauth' && patch.secret !== undefined) {
+          throw new AppError(422, 'SECRET_NOT_EDITABLE', "A Google account's access is renewed by signing in with Google again, not by pasting it.", [{ path: 'body.secret', message: 'cannot be given' }]);
+        }
         const checked = patch.secret !== undefined ? checkSecret(before.kind, patch.secret) : null;
         // A name that was only the old key's e-mail follows the new key.
         const name = patch.name ?? (checked && before.name === before.hint ? checked.hint : undefined);
@@ -200,10 +223,13 @@ export function credentialsService(deps: Pick<Deps, 'db' | 'box'>) {
       });
     },
 
-    /** A credential still named by a destination stays: deleting it would leave them unable to deliver. */
-    async remove(ws: string, id: string): Promise<void> {
-      await db.transaction().execute(async (trx) => {
-        await find(trx, ws, id, true);
+    /**
+     * A credential still named by a destination stays: deleting it would leave them unable to deliver.
+     * Answers the deleted row, so a Google account's access can be revoked at Google too.
+     */
+    async remove(ws: string, id: string): Promise<CredentialRow> {
+      return db.transaction().execute(async (trx) => {
+        const row = await find(trx, ws, id, true);
         const users = (await usedBy(trx, ws, [id])).get(id) ?? [];
         if (users.length) {
           throw new AppError(
@@ -214,7 +240,37 @@ export function credentialsService(deps: Pick<Deps, 'db' | 'box'>) {
           );
         }
         await trx.deleteFrom('credentials').where('id', '=', id).execute();
+        return row;
       });
+    },
+
+    /**
+     * Saves a Google account the team signed in with. Signing in again as the same account replaces
+     * its token (and, sealed afresh, in every destination using it) instead of adding a twin.
+     */
+    async saveGoogleAccount(ws: string, grant: GoogleOAuthGrant): Promise<CredentialOut> {
+      return db.transaction().execute(async (trx) => {
+        const same = await trx.selectFrom('credentials').selectAll().where('workspace_id', '=', ws).where('kind', '=', 'google-oauth').where('hint', '=', grant.email).forUpdate().executeTakeFirst();
+        const sealed = box.sealJson(grant);
+        const row = same
+          ? await trx.updateTable('credentials').set({ secret_enc: sealed, updated_at: new Date() }).where('id', '=', same.id).returningAll().executeTakeFirstOrThrow()
+          : await trx
+              .insertInto('credentials')
+              .values({ id: newId('cred'), workspace_id: ws, kind: 'google-oauth', name: grant.email, hint: grant.email, secret_enc: sealed })
+              .returningAll()
+              .executeTakeFirstOrThrow();
+        if (same) await reseal(trx, row, grant);
+        return out(row, (await usedBy(trx, ws, [row.id])).get(row.id));
+      });
+    },
+
+    /** A Google account's stored grant, for listing its spreadsheets; a 404 for another team's id or another kind. */
+    async googleGrant(ws: string, id: string): Promise<GoogleOAuthGrant> {
+      const row = await find(db, ws, id);
+      if (row.kind !== 'google-oauth') {
+        throw new AppError(422, 'WRONG_CREDENTIAL_KIND', `Credential ${id} is a ${LABEL[row.kind]}; listing spreadsheets needs a Google account signed in with Google.`, [{ path: 'id', message: 'must be a google-oauth credential' }]);
+      }
+      return box.openJson<GoogleOAuthGrant>(row.secret_enc);
     },
 
     /**
@@ -236,16 +292,17 @@ export function credentialsService(deps: Pick<Deps, 'db' | 'box'>) {
       if (typeof ref !== 'string') throw new AppError(422, 'NO_CREDENTIAL', 'credential_id must be a credential id or "default".', [{ path, message: 'must be a string' }]);
       const q = opts.db ?? db;
       let base = q.selectFrom('credentials').selectAll().where('workspace_id', '=', ws);
-      base = ref === 'default' ? base.where('kind', '=', need.kind).orderBy('id', 'desc').limit(1) : base.where('id', '=', ref);
+      base = ref === 'default' ? base.where('kind', 'in', need.kinds).orderBy('id', 'desc').limit(1) : base.where('id', '=', ref);
       const row = await base.forShare().executeTakeFirst();
+      const wanted = need.kinds.map((k) => LABEL[k]).join(' or ');
       if (!row) {
-        const message = ref === 'default' ? `No ${LABEL[need.kind]} is saved in this workspace; ${SETTINGS_HINT[need.kind]}.` : `Credential ${ref} was not found in this workspace; ${SETTINGS_HINT[need.kind]}.`;
+        const message = ref === 'default' ? `No ${wanted} is saved in this workspace; ${SETTINGS_HINT[need.kinds[0]]}.` : `Credential ${ref} was not found in this workspace; ${SETTINGS_HINT[need.kinds[0]]}.`;
         throw new AppError(422, 'NO_CREDENTIAL', message, [{ path, message: ref === 'default' ? 'no credential of this kind' : 'not found' }]);
       }
-      if (row.kind !== need.kind) {
-        throw new AppError(422, 'WRONG_CREDENTIAL_KIND', `Credential ${row.id} is a ${LABEL[row.kind]}; this destination needs a ${LABEL[need.kind]}.`, [{ path, message: `must be a ${need.kind} credential` }]);
+      if (!need.kinds.includes(row.kind)) {
+        throw new AppError(422, 'WRONG_CREDENTIAL_KIND', `Credential ${row.id} is a ${LABEL[row.kind]}; this destination needs a ${wanted}.`, [{ path, message: `must be a ${need.kinds.join(' or ')} credential` }]);
       }
-      return { ...config, [need.field]: box.openJson<Secret>(row.secret_enc), credential_id: row.id };
+      return { ...withSecret(need, row.kind, config, box.openJson<Secret>(row.secret_enc)), credential_id: row.id };
     },
   };
 }

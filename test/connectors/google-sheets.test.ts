@@ -363,7 +363,7 @@ describe('config', () => {
   test('defaults the sheet to Sheet1 and stores the key as an object', () => {
     const config = GoogleSheetsConfigSchema.parse(valid());
     expect(config.sheetName).toBe('Sheet1');
-    expect(config.credentials.client_email).toBe(fake.clientEmail);
+    expect(config.credentials?.client_email).toBe(fake.clientEmail);
     expect(config.api_root_url).toBeUndefined();
   });
 
@@ -374,7 +374,7 @@ describe('config', () => {
       spreadsheetId: `https://docs.google.com/spreadsheets/d/${fake.spreadsheetId}/edit`,
       api_root_url: fake.url.slice(0, -1),
     });
-    expect(once.credentials.private_key).toBe(fake.serviceAccountKey().private_key.trim());
+    expect(once.credentials?.private_key).toBe(fake.serviceAccountKey().private_key.trim());
     expect(once.api_root_url).toBe(fake.url);
     expect(GoogleSheetsConfigSchema.parse(JSON.parse(JSON.stringify(once)))).toEqual(once);
   });
@@ -385,7 +385,7 @@ describe('config', () => {
       credentials: JSON.stringify(fake.serviceAccountKey()),
       spreadsheetId: `https://docs.google.com/spreadsheets/d/${fake.spreadsheetId}/edit#gid=0`,
     });
-    expect(config.credentials.type).toBe('service_account');
+    expect(config.credentials?.type).toBe('service_account');
     expect(config.spreadsheetId).toBe(fake.spreadsheetId);
   });
 

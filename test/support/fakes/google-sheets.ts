@@ -20,7 +20,7 @@ export type LoggedRequest = { method: string; path: string; query: Record<string
 export type TokenMode = 'ok' | 'invalid_grant' | 'unavailable';
 
 type Sheet = { sheetId: number; rows: string[][] };
-type Spreadsheet = { title: string; sheets: Map<string, Sheet> };
+type Spreadsheet = { title: string; sheets: Map<string, Sheet>; modified: number; owner: string };
 type Answer = { status: number; body: unknown; headers?: Record<string, string> };
 
 export type FakeGoogleSheets = Awaited<ReturnType<typeof startFakeGoogleSheets>>;
@@ -30,14 +30,17 @@ export async function startFakeGoogleSheets(opts: { title?: string; sheets?: str
   const clientEmail = `wirehub-writer@fake-project-${randomBytes(3).toString('hex')}.iam.gserviceaccount.com`;
   const spreadsheets = new Map<string, Spreadsheet>();
   const tokens = new Map<string, number>();
+  /** Scopes of tokens another fake (the OAuth double) issued; service-account tokens have none listed. */
+  const tokenScopes = new Map<string, string[]>();
   const requests: LoggedRequest[] = [];
   let tokenRequests = 0;
   let mode: VendorMode = 'ok';
   let tokenMode: TokenMode = 'ok';
   let nextSheetId = 0;
 
-  function addSpreadsheet(id: string, title: string, sheetNames: string[]) {
-    spreadsheets.set(id, { title, sheets: new Map(sheetNames.map((n) => [n, { sheetId: nextSheetId++, rows: [] }])) });
+  let clock = Date.parse('2026-11-01T09:00:00Z');
+  function addSpreadsheet(id: string, title: string, sheetNames: string[], owner = 'owner@example.com') {
+    spreadsheets.set(id, { title, sheets: new Map(sheetNames.map((n) => [n, { sheetId: nextSheetId++, rows: [] }])), modified: (clock += 60_000), owner });
   }
   addSpreadsheet(DEFAULT_SPREADSHEET_ID, opts.title ?? 'Leads 2026', opts.sheets ?? ['Sheet1']);
 
@@ -49,7 +52,12 @@ export async function startFakeGoogleSheets(opts: { title?: string; sheets?: str
       const raw = Buffer.concat(chunks).toString('utf8');
       const body = parseBody(raw, req.headers['content-type']);
       requests.push({ method: req.method ?? '', path: decodeURIComponent(url.pathname), query: Object.fromEntries(url.searchParams), body, authorization: req.headers.authorization });
-      const answer = url.pathname === '/token' ? token(req.method ?? '', body) : sheetsApi(req.method ?? '', url, body, req.headers.authorization);
+      const answer =
+        url.pathname === '/token'
+          ? token(req.method ?? '', body)
+          : url.pathname === '/drive/v3/files'
+            ? driveFiles(req.method ?? '', url, req.headers.authorization)
+            : sheetsApi(req.method ?? '', url, body, req.headers.authorization);
       res.writeHead(answer.status, { 'content-type': 'application/json; charset=UTF-8', ...answer.headers });
       res.end(JSON.stringify(answer.body));
     });
@@ -78,6 +86,26 @@ export async function startFakeGoogleSheets(opts: { title?: string; sheets?: str
     const accessToken = `ya29.fake-${randomBytes(12).toString('base64url')}`;
     tokens.set(accessToken, Date.now() + 3600_000);
     return { status: 200, body: { access_token: accessToken, expires_in: 3600, token_type: 'Bearer' } };
+  }
+
+  /**
+   * Drive's files.list, as far as the spreadsheet picker uses it: spreadsheets only, `name contains`,
+   * newest first. Needs the metadata scope when the token says which it has (tokens from the OAuth double).
+   */
+  function driveFiles(method: string, url: URL, authorization: string | undefined): Answer {
+    const bearer = /^Bearer (.+)$/.exec(authorization ?? '')?.[1];
+    if (!bearer || (tokens.get(bearer) ?? 0) < Date.now()) return googleError(401, 'UNAUTHENTICATED', 'Request had invalid authentication credentials.');
+    const scopes = tokenScopes.get(bearer);
+    if (scopes && !scopes.some((s) => /auth\/drive/.test(s))) return googleError(403, 'PERMISSION_DENIED', 'Request had insufficient authentication scopes.');
+    if (method !== 'GET') return googleError(405, 'INVALID_ARGUMENT', 'Method not allowed');
+    const q = url.searchParams.get('q') ?? '';
+    if (!q.includes("mimeType='application/vnd.google-apps.spreadsheet'")) return googleError(400, 'INVALID_ARGUMENT', 'the fake lists spreadsheets only');
+    const contains = /name contains '((?:[^'\\]|\\.)*)'/.exec(q)?.[1]?.replace(/\\(.)/g, '$1');
+    const files = [...spreadsheets]
+      .filter(([, book]) => contains === undefined || book.title.toLowerCase().includes(contains.toLowerCase()))
+      .sort(([, a], [, b]) => b.modified - a.modified)
+      .map(([id, book]) => ({ id, name: book.title, mimeType: 'application/vnd.google-apps.spreadsheet', modifiedTime: new Date(book.modified).toISOString(), owners: [{ emailAddress: book.owner }] }));
+    return { status: 200, body: { files } };
   }
 
   function sheetsApi(method: string, url: URL, body: unknown, authorization: string | undefined): Answer {
@@ -220,6 +248,15 @@ export async function startFakeGoogleSheets(opts: { title?: string; sheets?: str
     },
     setTokenMode(m: TokenMode) {
       tokenMode = m;
+    },
+    /** Lets an access token another fake issued (the OAuth double's) call this API until `expiresAt`. */
+    acceptToken(accessToken: string, expiresAt: number, scopes: string[]) {
+      tokens.set(accessToken, expiresAt);
+      tokenScopes.set(accessToken, scopes);
+    },
+    /** Google forgets a token (revoked, or expired early): the next call with it answers 401. */
+    forgetToken(accessToken: string) {
+      tokens.delete(accessToken);
     },
     requests,
     tokenRequests: () => tokenRequests,

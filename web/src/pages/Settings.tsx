@@ -8,7 +8,8 @@ import { ConfirmDelete, CopyButton, when } from './gateway/parts.tsx';
 
 // The API's own type; dates arrive as JSON strings.
 type Credential = Omit<CredentialOut, 'created_at' | 'updated_at'> & { created_at: string; updated_at: string };
-type Kind = Credential['kind'];
+/** Kinds pasted here; a Google account signed in with (google-oauth) is added by signing in. */
+type Kind = Exclude<Credential['kind'], 'google-oauth'>;
 
 /** How each kind is asked for and shown. `slug` names its controls (data-testid). */
 const KINDS: Record<Kind, { slug: string; title: string; empty: string; input: 'json' | 'token' }> = {
