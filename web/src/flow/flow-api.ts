@@ -45,7 +45,7 @@ export type ListenOut = { status: 'waiting'; cursor: string } | { status: 'recei
 export type DestinationSummary = { id: string; name: string; type: string; disabled_at: string | null; warning: string | null; circuit?: CircuitWire };
 
 /** GET /credentials (helper "settings"): never the secret, a hint (client_email, masked token). */
-export type CredentialSummary = { id: string; kind: 'google-service-account' | 'hubspot' | 'pipedrive'; name: string | null; hint?: string | null };
+export type CredentialSummary = { id: string; kind: 'google-service-account' | 'google-oauth' | 'hubspot' | 'pipedrive'; name: string | null; hint?: string | null };
 
 /** `{models: […]}` or a bare list: both shapes the API uses for lists. */
 export const listOf = <T,>(v: { models?: T[] } | T[] | null | undefined): T[] => (Array.isArray(v) ? v : (v?.models ?? []));

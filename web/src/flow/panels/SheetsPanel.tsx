@@ -1,5 +1,9 @@
-import { useState } from 'react';
-import { CredentialChoice, Field, TestConnection, useFieldErrors, without, type PanelProps } from './common.tsx';
+import { useCallback, useState } from 'react';
+import type { CredentialSummary } from '../flow-api.ts';
+import { Field, TestConnection, useFieldErrors, without, type PanelProps } from './common.tsx';
+import { SignInWithGoogle, SpreadsheetPicker, useGoogleOAuthStatus } from './GoogleSheetPicker.tsx';
+
+const GOOGLE_KINDS: readonly CredentialSummary['kind'][] = ['google-oauth', 'google-service-account'];
 
 /** Column names typed or pasted as one line ("name, email; phone") or one per line. */
 export const splitColumns = (text: string): string[] => text.split(/[,;\t\n]+/).map((c) => c.trim()).filter(Boolean);
@@ -20,15 +24,64 @@ export function SheetsPanel({ data, onChange, env }: PanelProps) {
     [next[i], next[i + by]] = [next[i + by], next[i]];
     onChange({ ...data, columns: next });
   };
+  const status = useGoogleOAuthStatus();
+  // Accounts signed in with from this panel: the editor loaded its credentials before they existed.
+  const [connected, setConnected] = useState<CredentialSummary[]>([]);
+  const known = env.credentials ?? [];
+  // Newest first, as the API lists them and the server picks for "default"; just connected ones are newer still.
+  const mine = [...connected.filter((c) => !known.some((k) => k.id === c.id)), ...known].filter((c) => GOOGLE_KINDS.includes(c.kind));
+  const chosen = mine.find((c) => c.id === data.credentialId) ?? mine[0];
+  const onConnected = useCallback(
+    (c: CredentialSummary) => {
+      setConnected((list) => [...list.filter((x) => x.id !== c.id), c]);
+      onChange({ ...data, credentialId: c.id });
+    },
+    [data, onChange],
+  );
   return (
     <>
-      <CredentialChoice kind="google-service-account" testid="sheets-credential" value={data.credentialId as string | undefined} credentials={env.credentials} onChange={(id) => onChange(id ? { ...data, credentialId: id } : without(data, 'credentialId'))} />
-      <Field label="Spreadsheet" hint="Paste the sheet’s address from your browser, or its ID." error={data.spreadsheetId ? errors.spreadsheetId : undefined} testid="sheets-spreadsheet">
-        <input data-testid="sheets-spreadsheet" value={String(data.spreadsheetId ?? '')} placeholder="https://docs.google.com/spreadsheets/d/…" onChange={(e) => onChange({ ...data, spreadsheetId: e.target.value })} />
-      </Field>
-      <Field label="Tab" error={errors.sheetName} testid="sheets-tab">
-        <input data-testid="sheets-tab" value={String(data.sheetName ?? '')} placeholder="Sheet1" onChange={(e) => onChange({ ...data, sheetName: e.target.value })} />
-      </Field>
+      {env.credentials !== null && (
+        <>
+          {mine.length > 0 && (
+            <Field
+              label="Write as"
+              hint={chosen?.kind === 'google-service-account' && chosen.hint ? <>Share the sheet with <code data-testid="sheets-credential-email">{chosen.hint}</code> (Editor access).</> : undefined}
+            >
+              <select data-testid="sheets-credential" value={(data.credentialId as string | undefined) ?? ''} onChange={(e) => onChange(e.target.value ? { ...data, credentialId: e.target.value } : without(data, 'credentialId'))}>
+                <option value="">The newest Google account or service account</option>
+                {mine.map((c) => (
+                  <option key={c.id} value={c.id}>
+                    {c.kind === 'google-oauth' ? `${c.hint ?? c.name ?? c.id} (Google account)` : `${c.name ?? c.id}${c.hint ? ` — ${c.hint}` : ''} (service account)`}
+                  </option>
+                ))}
+              </select>
+            </Field>
+          )}
+          {chosen?.kind === 'google-oauth' && (
+            <p className="flow-field-hint" data-testid="sheets-google-account">
+              Rows are written as <strong>{chosen.hint ?? chosen.name}</strong>.
+            </p>
+          )}
+          <SignInWithGoogle status={status} onConnected={onConnected} again={mine.length > 0} />
+          {mine.length === 0 && (
+            <p className="flow-note" data-testid="sheets-credential-missing">
+              Or use a service account: <a href="/settings">add its key in Settings</a>, then come back.
+            </p>
+          )}
+        </>
+      )}
+      {chosen?.kind === 'google-oauth' ? (
+        <SpreadsheetPicker credentialId={chosen.id} data={data} onChange={onChange} />
+      ) : (
+        <>
+          <Field label="Spreadsheet" hint="Paste the sheet’s address from your browser, or its ID." error={data.spreadsheetId ? errors.spreadsheetId : undefined} testid="sheets-spreadsheet">
+            <input data-testid="sheets-spreadsheet" value={String(data.spreadsheetId ?? '')} placeholder="https://docs.google.com/spreadsheets/d/…" onChange={(e) => onChange({ ...data, spreadsheetId: e.target.value })} />
+          </Field>
+          <Field label="Tab" error={errors.sheetName} testid="sheets-tab">
+            <input data-testid="sheets-tab" value={String(data.sheetName ?? '')} placeholder="Sheet1" onChange={(e) => onChange({ ...data, sheetName: e.target.value })} />
+          </Field>
+        </>
+      )}
       <div className="flow-field">
         <span className="flow-field-label">Columns, left to right</span>
         <div className="flow-chips" data-testid="sheets-columns">

@@ -138,7 +138,7 @@ export function TestConnection({ run, disabled }: { run: () => Promise<Connectio
   );
 }
 
-const CREDENTIAL_KIND_NAME: Record<CredentialSummary['kind'], string> = { 'google-service-account': 'Google service account', hubspot: 'HubSpot token', pipedrive: 'Pipedrive API token' };
+const CREDENTIAL_KIND_NAME: Record<CredentialSummary['kind'], string> = { 'google-service-account': 'Google service account', 'google-oauth': 'Google account', hubspot: 'HubSpot token', pipedrive: 'Pipedrive API token' };
 
 /**
  * Which stored credential a destination uses: the newest of its kind unless the user picks one, and
