@@ -1,5 +1,6 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { ZodError } from 'zod';
+import { issuesMessage } from './issue-text.ts';
 import type { Logger } from './logger.ts';
 
 export type ErrorBody = { error: { code: string; message: string; details?: unknown } };
@@ -35,11 +36,8 @@ export function zodDetails(err: ZodError, where?: string) {
 
 export function validationError(err: ZodError, where: 'body' | 'query' | 'params'): AppError {
   const details = zodDetails(err, where);
-  const summary = details
-    .slice(0, 3)
-    .map((d) => `${d.path}: ${d.message}`)
-    .join('; ');
-  return new AppError(400, 'VALIDATION_ERROR', `Invalid request ${where}: ${summary}`, details);
+  // Sentences for people ("The name can only contain…"); the details keep each path for programs.
+  return new AppError(400, 'VALIDATION_ERROR', issuesMessage(details), details);
 }
 
 type BodyParserError = Error & { type?: string; status?: number; expose?: boolean };

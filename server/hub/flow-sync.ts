@@ -6,6 +6,7 @@ import type { AuthContext } from '../auth/auth.middleware.ts';
 import { connectionsService } from '../gateway/connections.service.ts';
 import { deleteDestination, destinationConfig, sealConfig } from '../gateway/destinations.service.ts';
 import { newSigningSecret } from '../core/crypto.ts';
+import { slugName } from '../core/validate.ts';
 import type { HttpConfig } from '../../connectors/http-webhook/config.ts';
 import type { Rule } from '../gateway/rules.ts';
 import { insertApplicationPair } from './application-pair.ts';
@@ -71,7 +72,24 @@ function located(err: unknown, plan: DestinationPlan, graph: FlowGraphT): unknow
   return invalidFlow(mapped);
 }
 
-const objectName = (flowId: string, flowName: string, nodeId: string) => `${flowName.slice(0, 60)}: ${nodeId} ${flowId.slice(-8)}`;
+// Webhooks and connections take restricted names: the flow's free-text name goes in as a slug
+// ("New leads → my webhook" → "New leads - my webhook"), made unique by the node and the flow's id.
+const objectName = (flowId: string, flowName: string, nodeId: string) => `${slugName(flowName, 60)}: ${nodeId} ${flowId.slice(-8)}`;
+
+/**
+ * Makes an object under `name`, or "name 2", "name 3"… while another object holds it (one made by
+ * hand under the same name): a flow's save never fails on a name it made up itself.
+ */
+async function withFreeName<T>(name: string, make: (name: string) => Promise<T>): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await make(i === 1 ? name : `${name.slice(0, 150)} ${i}`);
+    } catch (err) {
+      const taken = isUniqueViolation(err) || (err instanceof AppError && err.code === 'RESOURCE_ALREADY_EXISTS');
+      if (!taken || i >= 5) throw err;
+    }
+  }
+}
 
 /**
  * Makes the workspace's objects match a flow's graph: per destination node a webhook, a vendor
@@ -129,10 +147,10 @@ export function flowSync(deps: Deps) {
       ...(d.authorization !== undefined ? { authorization: d.authorization || null } : {}),
     };
     const opts = planRuleOptions(plan);
-    const updated = previous ? await hooks.update(ws, previous.connectionId, WebhookPatch.parse(fields), caller, opts).catch(unlessGone<WebhookOut>) : null;
+    const updated = previous ? await withFreeName(name, (n) => hooks.update(ws, previous.connectionId, WebhookPatch.parse({ ...fields, name: n }), caller, opts)).catch(unlessGone<WebhookOut>) : null;
     let hook = updated;
     if (!hook) {
-      hook = await hooks.create(ws, WebhookIn.parse({ ...fields, description }), opts);
+      hook = await withFreeName(name, (n) => hooks.create(ws, WebhookIn.parse({ ...fields, name: n, description }), opts));
       created.push({ kind: 'webhook', connectionId: hook.id, destinationId: hook.destination_id });
       if (hook.secret) secrets.push({ nodeId: node.id, webhookId: hook.id, secret: hook.secret });
     }
@@ -179,9 +197,9 @@ export function flowSync(deps: Deps) {
         deps.routing.invalidate();
         return { connectionId: current.connectionId, destinationId: current.destinationId };
       }
-      const { dest, conn } = await db
-        .transaction()
-        .execute((trx) => insertApplicationPair(trx, deps, { workspaceId: ws, sourceId, name, description, connector, config, rules: planRules(plan) }));
+      const { dest, conn } = await withFreeName(name, (n) =>
+        db.transaction().execute((trx) => insertApplicationPair(trx, deps, { workspaceId: ws, sourceId, name: n, description, connector, config, rules: planRules(plan) })),
+      );
       created.push({ kind: node.kind, connectionId: conn.id, destinationId: dest.id });
       deps.routing.invalidate();
       return { connectionId: conn.id, destinationId: dest.id };
@@ -235,7 +253,7 @@ export function flowSync(deps: Deps) {
         return { destinationId, connectionId: previous.connectionId };
       }
     } else if (previous) await removeObject(ws, previous);
-    const conn = await connections.create(ws, { name, description, source_id: sourceId, destination_id: destinationId, rules: planRules(plan) }, caller);
+    const conn = await withFreeName(name, (n) => connections.create(ws, { name: n, description, source_id: sourceId, destination_id: destinationId, rules: planRules(plan) }, caller));
     created.push({ kind: 'destination', connectionId: conn.id, destinationId });
     return { destinationId, connectionId: conn.id };
   }

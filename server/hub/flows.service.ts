@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { AuthContext } from '../auth/auth.middleware.ts';
 import { notFound } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
-import { nameSchema } from '../core/validate.ts';
+import { displayNameSchema } from '../core/validate.ts';
 import type { FlowRow } from '../db/schema.ts';
 import type { Deps } from '../deps.ts';
 import { FlowGraph, validateGraph, type FlowGraphT } from './flow-graph.ts';
@@ -10,8 +10,9 @@ import { invalidFlow } from './flow-objects.ts';
 import { refreshGraph, type FlowProblem } from './flow-refresh.ts';
 import { flowSync, savedObjects, type Secret } from './flow-sync.ts';
 
-export const FlowIn = z.object({ name: nameSchema, graph: z.unknown() }).strict();
-export const FlowPatch = z.object({ name: nameSchema.optional(), graph: z.unknown().optional() }).strict();
+// A flow's name is free text; the webhooks and connections it makes get a slug of it (flow-sync.ts).
+export const FlowIn = z.object({ name: displayNameSchema, graph: z.unknown() }).strict();
+export const FlowPatch = z.object({ name: displayNameSchema.optional(), graph: z.unknown().optional() }).strict();
 export type FlowInT = z.output<typeof FlowIn>;
 export type FlowPatchT = z.output<typeof FlowPatch>;
 

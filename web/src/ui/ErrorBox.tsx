@@ -1,18 +1,26 @@
+import { issueSentence } from '../../../server/core/issue-text.ts';
 import { ApiError } from '../api.ts';
 
-/** The API's error shape, shown as a sentence and the fields it names. */
+/**
+ * The API's error shape as sentences: the message, then each detail naming its field in plain
+ * words ("The name can only contain…"), not `body.name: may contain…`. The path stays in the
+ * tooltip for whoever needs it.
+ */
 export function ErrorBox({ error }: { error: unknown }) {
   if (!error) return null;
   const message = error instanceof Error ? error.message : String(error);
   const details = error instanceof ApiError ? error.details : [];
+  const sentences = details.map(issueSentence);
+  // A validation error's message already is its details' sentences: they are not said twice.
+  const repeated = sentences.length > 0 && sentences.length <= 3 && sentences.every((s) => message.includes(s));
   return (
     <div className="error" role="alert">
       <strong>{message}</strong>
-      {details.length > 0 && (
+      {!repeated && details.length > 0 && (
         <ul>
           {details.map((d, i) => (
-            <li key={i}>
-              {d.path ? <code>{d.path}</code> : null} {d.message}
+            <li key={i} title={d.path}>
+              {sentences[i]}
             </li>
           ))}
         </ul>
