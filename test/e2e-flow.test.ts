@@ -188,13 +188,17 @@ describe('portal: a lead → webhook flow drawn on the canvas delivers exactly t
     await canvas.dropOnCanvas(page.getByTestId('palette-webhook'), { x: 80, y: 120 });
     await page.getByTestId('webhook-url').fill(`${receiver.url}/orphan`);
 
-    const problems = page.getByTestId('problems-webhook_1');
-    await expect.poll(() => problems.textContent(), { timeout: 10_000 }).toMatch(/trigger/i);
-    expect(await page.getByTestId('node-webhook_1').getAttribute('class')).toContain('invalid');
-    await expect.poll(() => page.getByTestId('problem-count').textContent(), { timeout: 10_000 }).toMatch(/\d+ problems?/);
+    // Before a save attempt it is "not connected yet", in grey (issue 14, item 6: it was red at once)...
+    await expect.poll(() => page.getByTestId('pending-webhook_1').textContent(), { timeout: 10_000 }).toBe('Not connected yet');
+    expect(await page.getByTestId('node-webhook_1').getAttribute('class')).not.toContain('invalid');
+    expect(await page.getByTestId('pending-count').textContent()).toBe('1 step to finish');
 
+    // ...and the save attempt names the problem, in red.
     await page.getByTestId('save-flow').click();
     await expect.poll(() => page.getByRole('alert').first().textContent(), { timeout: 10_000 }).toMatch(/Fix \d+ problems? first/);
+    await expect.poll(() => page.getByTestId('problems-webhook_1').textContent(), { timeout: 10_000 }).toMatch(/trigger/i);
+    expect(await page.getByTestId('node-webhook_1').getAttribute('class')).toContain('invalid');
+    expect(await page.getByTestId('problem-count').textContent()).toMatch(/\d+ problems?/);
     expect(page.url()).toMatch(/\/flows\/new$/);
     await b.screenshot('flow-canvas-invalid');
     const flows = await hub.api('get', '/api/v1/flows', token);

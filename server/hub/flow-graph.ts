@@ -184,8 +184,11 @@ export type FlowGraphT = z.output<typeof FlowGraph>;
 
 const KIND_NAMES: Record<StepKind, string> = { filter: 'filter', transform: 'transform', map: 'map', delay: 'delay', dedupe: 'deduplicate' };
 
-/** One thing wrong with a graph: `path` starts with `nodes.<id>` or `edges.<id>`. */
-export type GraphProblem = { path: string; message: string; nodeId?: string; edgeId?: string };
+/**
+ * One thing wrong with a graph: `path` starts with `nodes.<id>` or `edges.<id>`. `unconnected`
+ * marks a node that only lacks its connections, which the editor shows softly until a save attempt.
+ */
+export type GraphProblem = { path: string; message: string; nodeId?: string; edgeId?: string; unconnected?: true };
 
 /** What one destination node turns into: the events feeding it, the filters and the mapping on the way. */
 export type DestinationNodeT = Extract<FlowNodeT, { kind: DestinationKind }>;
@@ -219,7 +222,8 @@ export function validateGraph(raw: unknown): GraphProblem[] {
   const loose = LooseGraph.safeParse(raw);
   if (!loose.success) return loose.error.issues.map((i) => ({ path: i.path.join('.') || '(root)', message: i.message }));
   const problems: GraphProblem[] = [];
-  const nodeAt = (id: string, message: string, sub: (string | number)[] = []) => problems.push({ path: ['nodes', id, ...sub].join('.'), message, nodeId: id });
+  const nodeAt = (id: string, message: string, sub: (string | number)[] = [], unconnected = false) =>
+    problems.push({ path: ['nodes', id, ...sub].join('.'), message, nodeId: id, ...(unconnected ? { unconnected: true as const } : {}) });
   const edgeAt = (id: string, message: string) => problems.push({ path: `edges.${id}`, message, edgeId: id });
 
   const nodes = new Map<string, FlowNodeT>();
@@ -310,10 +314,10 @@ export function validateGraph(raw: unknown): GraphProblem[] {
   for (const [id, kind] of kinds) {
     const down = [...reach(id, out)].map((d) => kinds.get(d));
     const up = [...reach(id, into)].map((u) => kinds.get(u));
-    if (kind === 'trigger' && !down.some(isDestinationKind)) nodeAt(id, 'this trigger leads to no destination: connect it to one');
-    if (isDestinationKind(kind) && !up.includes('trigger')) nodeAt(id, 'no trigger leads to this destination: connect one');
+    if (kind === 'trigger' && !down.some(isDestinationKind)) nodeAt(id, 'this trigger leads to no destination: connect it to one', [], true);
+    if (isDestinationKind(kind) && !up.includes('trigger')) nodeAt(id, 'no trigger leads to this destination: connect one', [], true);
     if (isStepKind(kind) && (!up.includes('trigger') || !down.some(isDestinationKind))) {
-      nodeAt(id, 'this step must sit between a trigger and a destination');
+      nodeAt(id, 'this step must sit between a trigger and a destination', [], true);
     }
   }
 

@@ -1,6 +1,6 @@
 import { lazy, StrictMode, Suspense, type ReactNode } from 'react';
 import { createRoot } from 'react-dom/client';
-import { BrowserRouter, Navigate, Route, Routes } from 'react-router';
+import { createBrowserRouter, Navigate, Route, RouterProvider, Routes } from 'react-router';
 import { AuthProvider, useAuth } from './auth.tsx';
 import { Layout } from './Layout.tsx';
 import { Events } from './pages/Events.tsx';
@@ -69,12 +69,21 @@ function App() {
   );
 }
 
-createRoot(document.getElementById('root') as HTMLElement).render(
-  <StrictMode>
-    <BrowserRouter>
+// A data router (its one route renders the routes above) so that an editor can guard unsaved
+// changes with useBlocker, which a plain BrowserRouter does not offer.
+const router = createBrowserRouter([
+  {
+    path: '*',
+    element: (
       <AuthProvider>
         <App />
       </AuthProvider>
-    </BrowserRouter>
+    ),
+  },
+]);
+
+createRoot(document.getElementById('root') as HTMLElement).render(
+  <StrictMode>
+    <RouterProvider router={router} />
   </StrictMode>,
 );

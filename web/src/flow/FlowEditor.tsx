@@ -5,6 +5,7 @@ import '@xyflow/react/dist/style.css';
 import './flow.css';
 import { api, ApiError } from '../api.ts';
 import { ErrorBox } from '../ui/ErrorBox.tsx';
+import { Toast } from '../ui/Toast.tsx';
 import { useLoad } from '../ui/useLoad.ts';
 import type { NodeKind } from '../../../server/hub/flow-graph.ts';
 import { fillTemplate, flowTemplate } from '../../../server/hub/flow-templates.ts';
@@ -12,8 +13,9 @@ import { CanvasContext, type CanvasInfo } from './canvas-context.ts';
 import { listOf, NEW_SOURCE_PRESET, SOURCE_PRESET, type ConnectionTest, type CredentialSummary, type DestinationSummary, type EventType, type FlowOut, type FlowTestOut, type NodeTestResult, type SourceSample, type SourceSummary } from './flow-api.ts';
 import { edgeTypes } from './FlowEdgeView.tsx';
 import { nodeTypes } from './FlowNodeView.tsx';
-import { check, defaultData, fromGraph, nextId, problemsByNode, toGraph, upstreamIds, type CanvasNode } from './graph.ts';
+import { check, defaultData, fromGraph, nextId, nextPosition, problemsByNode, splitProblems, toGraph, upstreamIds, type CanvasNode } from './graph.ts';
 import { useHistory } from './history.ts';
+import { useLeaveGuard } from './LeaveGuard.tsx';
 import { NodePanel } from './NodePanel.tsx';
 import { DRAG_TYPE, Palette, type PaletteItem } from './Palette.tsx';
 import { panelEnv, triggerOf } from './panel-env.ts';
@@ -25,6 +27,16 @@ import { useSourceActions } from './useSourceActions.ts';
 
 export type { FlowOut };
 type Snapshot = { nodes: CanvasNode[]; edges: Edge[] };
+
+/** What a save would store: compared with the last saved one, it says whether there are unsaved changes. */
+const saveKey = (name: string, nodes: CanvasNode[], edges: Edge[]) => JSON.stringify({ name, graph: toGraph(nodes, edges) });
+
+/**
+ * Fit view's padding: room for the zoom buttons (bottom left) and, when shown, the minimap
+ * (bottom right), which sit over the canvas; the palette, the node panel and the Test drawer sit
+ * beside it and already shrink it. The zoom never drops below 0.75, where labels stay legible.
+ */
+const fitOptions = (minimap: boolean) => ({ maxZoom: 1, minZoom: 0.75, padding: { top: '24px', left: '56px', bottom: minimap ? '40px' : '24px', right: minimap ? '230px' : '32px' } }) as const;
 
 /** The flow editor: palette on the left, canvas in the middle, the selected node's form on the right, Test below. */
 export function FlowEditor() {
@@ -58,6 +70,11 @@ function Editor() {
   const [secrets, setSecrets] = useState<FlowOut['secrets']>([]);
   const [saving, setSaving] = useState(false);
   const [savedAt, setSavedAt] = useState<string | null>(null);
+  const [toast, setToast] = useState<string | null>(null);
+  const hideToast = useCallback(() => setToast(null), []);
+  // Pending problems (not connected yet, empty fields) turn red once the user tries to save.
+  const [attempted, setAttempted] = useState(false);
+  const [baseline, setBaseline] = useState(() => saveKey('New flow', [], []));
   const [testOpen, setTestOpen] = useState(false);
   const [testResult, setTestResult] = useState<FlowTestOut | null>(null);
   const history = useHistory<Snapshot>();
@@ -96,19 +113,24 @@ function Editor() {
     setNodes(g.nodes);
     setEdges(g.edges);
     // After React Flow has measured the nodes.
-    setTimeout(() => void fitView({ maxZoom: 1 }), 50);
+    setTimeout(() => void fitView(fitOptions(true)), 50);
   }, [template, templateSource, fitView]);
 
+  // The flow just saved under a new address is already on screen: it is not loaded (nor fitted) again.
+  const shown = useRef<string | null>(null);
   useEffect(() => {
-    if (isNew) return;
+    if (isNew || shown.current === id) return;
+    shown.current = id ?? null;
     api<FlowOut>('GET', `/flows/${id}`)
       .then((flow) => {
         const g = fromGraph(flow.graph);
         setName(flow.name);
         setNodes(g.nodes);
         setEdges(g.edges);
+        setBaseline(saveKey(flow.name, g.nodes, g.edges));
         setServerProblems(flow.problems ?? []);
-        setTimeout(() => void fitView({ maxZoom: 1 }), 0);
+        // Fitted once, when the flow opens; after that only the Fit view button moves the view.
+        setTimeout(() => void fitView(fitOptions(true)), 50);
       })
       .catch(setLoadError);
   }, [id, isNew, fitView]);
@@ -136,51 +158,90 @@ function Editor() {
   });
 
   const problems = useMemo(() => check(nodes, edges), [nodes, edges]);
+  const split = useMemo(() => splitProblems(problems, nodes, attempted), [problems, nodes, attempted]);
+  const dirty = useMemo(() => saveKey(name, nodes, edges) !== baseline, [name, nodes, edges, baseline]);
+
+  const addedFrom = useRef<string | null>(null);
+  /** The "+" on a node's output: the new node goes to its right, connected, and its panel opens. */
+  const onAddNext = useCallback(
+    (from: string, kind: Exclude<NodeKind, 'trigger'>) => {
+      const { nodes: ns } = current.current;
+      const source = ns.find((n) => n.id === from);
+      if (!source) return;
+      record();
+      const nodeId = nextId(kind, ns);
+      const position = nextPosition(source, ns, rf.getInternalNode(from)?.measured.width);
+      setNodes((all) => [...all.map((n) => (n.selected ? { ...n, selected: false } : n)), { id: nodeId, type: kind, position, data: defaultData(kind) }]);
+      setEdges((es) => addEdge({ id: `e_${from}_${nodeId}`, source: from, target: nodeId, type: 'counted' }, es));
+      addedFrom.current = from;
+      setSelected(nodeId);
+      setPanelCollapsed(false);
+    },
+    [record, rf],
+  );
+
   const canvas = useMemo<CanvasInfo>(() => {
-    const merged = problemsByNode(problems);
+    const merged = problemsByNode(split.errors);
     for (const [k, v] of problemsByNode(serverProblems)) merged.set(k, [...(merged.get(k) ?? []), ...v]);
-    return { problems: merged, test: testResult?.nodes ?? null, stats, destinations, sources };
-  }, [problems, serverProblems, testResult, stats, destinations, sources]);
+    return { problems: merged, pending: split.pending, onAddNext, test: testResult?.nodes ?? null, stats, destinations, sources };
+  }, [split, serverProblems, onAddNext, testResult, stats, destinations, sources]);
 
   // The panel opening beside the nodes (or the drawer below them) shrinks the canvas and can hide
-  // nodes and the handles that connect them. When the whole graph fits at the current zoom, shift
-  // the view just enough to show all of it, handles included, so nodes can be connected with the
-  // panel open; a larger graph brings at least the selected node into view. 250 ms lets React Flow
+  // the selected node, and a step added by "+" can land past the edge. When less than half of the
+  // selected node is in sight, pan just enough to show it whole (handles included); otherwise the
+  // view stays exactly where the user left it: a drop never moves it. 250 ms lets React Flow
   // measure the new size first.
   useEffect(() => {
     if (!selected) return;
     const timer = setTimeout(() => {
       const box = canvasRef.current?.getBoundingClientRect();
-      const all = rf.getNodes();
-      if (!box || !all.length) return;
-      const { x: vx, y: vy, zoom } = rf.getViewport();
-      const b = rf.getNodesBounds(all);
-      const room = 16; // a handle sits half outside its node
-      if (b.width * zoom + 2 * room <= box.width && b.height * zoom + 2 * room <= box.height) {
-        const shift = (lo: number, hi: number, size: number) => (lo < room ? room - lo : hi > size - room ? size - room - hi : 0);
-        const dx = shift(b.x * zoom + vx, (b.x + b.width) * zoom + vx, box.width);
-        const dy = shift(b.y * zoom + vy, (b.y + b.height) * zoom + vy, box.height);
-        if (dx || dy) void rf.setViewport({ x: vx + dx, y: vy + dy, zoom }, { duration: 200 });
-        return;
-      }
       const n = rf.getInternalNode(selected);
-      if (!n) return;
+      if (!box || !n) return;
       const { x, y } = n.internals.positionAbsolute;
-      const w = n.measured.width ?? 180;
-      const h = n.measured.height ?? 60;
       const tl = rf.flowToScreenPosition({ x, y });
-      const br = rf.flowToScreenPosition({ x: x + w, y: y + h });
-      if (tl.x < box.left || br.x > box.right || tl.y < box.top || br.y > box.bottom) void rf.setCenter(x + w / 2, y + h / 2, { zoom, duration: 200 });
+      const br = rf.flowToScreenPosition({ x: x + (n.measured.width ?? 180), y: y + (n.measured.height ?? 60) });
+      // A step added by "+" is shown with the node it follows: zoomed out a little (never below
+      // 0.75) when the two do not fit side by side.
+      const from = addedFrom.current;
+      addedFrom.current = null;
+      const pair = from ? rf.getNodes().filter((m) => m.id === from || m.id === selected) : [];
+      if (pair.length === 2) {
+        const b = rf.getNodesBounds(pair);
+        const a = rf.flowToScreenPosition({ x: b.x, y: b.y });
+        const z = rf.flowToScreenPosition({ x: b.x + b.width, y: b.y + b.height });
+        if (a.x < box.left || a.y < box.top || z.x > box.right || z.y > box.bottom) {
+          void rf.fitView({ nodes: pair.map((m) => ({ id: m.id })), padding: { left: '40px', right: '48px', top: '32px', bottom: '32px' }, maxZoom: rf.getZoom(), minZoom: 0.75, duration: 200 });
+          return;
+        }
+      }
+      const seen = Math.max(0, Math.min(br.x, box.right) - Math.max(tl.x, box.left)) * Math.max(0, Math.min(br.y, box.bottom) - Math.max(tl.y, box.top));
+      if (seen >= 0.5 * (br.x - tl.x) * (br.y - tl.y)) return;
+      const room = 24; // a handle and the "+" sit outside the node
+      const shift = (lo: number, hi: number, min: number, max: number) => (hi > max - room ? Math.max(max - room - hi, min + room - lo) : lo < min + room ? min + room - lo : 0);
+      const { x: vx, y: vy, zoom } = rf.getViewport();
+      void rf.setViewport({ x: vx + shift(tl.x, br.x, box.left, box.right), y: vy + shift(tl.y, br.y, box.top, box.bottom), zoom }, { duration: 200 });
     }, 250);
     return () => clearTimeout(timer);
   }, [selected, panelCollapsed, testOpen, rf]);
 
-  // A test run puts a badge on every node: show them all, above the drawer.
+  const minimap = !testOpen && !(selected !== null && !panelCollapsed);
+  const fit = () => void fitView({ ...fitOptions(minimap), duration: 200 });
+
+  // A test run puts a badge on every node: when some are out of sight (the drawer took the lower
+  // part of the canvas), show them all; when all are in sight, the view stays where the user left it.
   useEffect(() => {
     if (!testResult) return;
-    const timer = setTimeout(() => void fitView({ maxZoom: 1, padding: 0.1, duration: 200 }), 250);
+    const timer = setTimeout(() => {
+      const box = canvasRef.current?.getBoundingClientRect();
+      const all = rf.getNodes();
+      if (!box || !all.length) return;
+      const b = rf.getNodesBounds(all);
+      const tl = rf.flowToScreenPosition({ x: b.x, y: b.y });
+      const br = rf.flowToScreenPosition({ x: b.x + b.width, y: b.y + b.height });
+      if (tl.x < box.left || tl.y < box.top || br.x > box.right || br.y > box.bottom) void fitView({ ...fitOptions(false), duration: 200 });
+    }, 250);
     return () => clearTimeout(timer);
-  }, [testResult, fitView]);
+  }, [testResult, fitView, rf]);
 
   const onNodesChange = useCallback(
     (changes: NodeChange<CanvasNode>[]) => {
@@ -276,33 +337,46 @@ function Editor() {
   const testSelected = useCallback((data: Record<string, unknown>) => testConnection(selected as string, data), [testConnection, selected]);
   const env = selectedNode ? panelEnv({ node: selectedNode, nodes, edges, eventTypes, destinations, credentials, sources, sourceSamples, test: testResult, preview, testConnection: testSelected, sourceActions }) : null;
 
-  const save = async () => {
+  const save = async (): Promise<boolean> => {
     setSaveError(null);
+    setAttempted(true);
     if (problems.length) {
       setSaveError(new Error(`Fix ${problems.length} problem${problems.length > 1 ? 's' : ''} first: ${problems.map((p) => p.message).slice(0, 3).join('; ')}`));
-      return;
+      return false;
     }
     setSaving(true);
     try {
       const graph = toGraph(nodes, edges);
       const flow = isNew ? await api<FlowOut>('POST', '/flows', { name, graph }) : await api<FlowOut>('PUT', `/flows/${id}`, { name, graph });
       const g = fromGraph(flow.graph);
-      setNodes(g.nodes);
+      setNodes(g.nodes.map((n) => (n.id === selected ? { ...n, selected: true } : n)));
       setEdges(g.edges);
+      setName(flow.name);
+      setBaseline(saveKey(flow.name, g.nodes, g.edges));
+      setAttempted(false);
       setServerProblems(flow.problems ?? []);
       setSecrets(flow.secrets ?? []);
       setSavedAt(new Date().toLocaleTimeString());
-      if (isNew) navigate(`/flows/${flow.id}`, { replace: true });
+      setToast('Saved.');
+      if (isNew) {
+        shown.current = flow.id;
+        guard.allowNext();
+        navigate(`/flows/${flow.id}`, { replace: true });
+      }
+      return true;
     } catch (err) {
       setSaveError(err);
       if (err instanceof ApiError) setServerProblems(err.details.flatMap((d) => (d.path ? [{ path: d.path, message: d.message }] : [])));
+      return false;
     } finally {
       setSaving(false);
     }
   };
+  const guard = useLeaveGuard(dirty, save);
 
   if (loadError) return <ErrorBox error={loadError} />;
-  const problemCount = problems.length + serverProblems.length;
+  const problemCount = split.errors.length + serverProblems.length;
+  const pendingCount = split.pending.size;
   return (
     <section>
       <div className="flow-toolbar">
@@ -313,18 +387,27 @@ function Editor() {
         <button onClick={redo} disabled={!history.canRedo} data-testid="redo" title="Redo (Ctrl+Shift+Z)">
           Redo
         </button>
-        <button onClick={() => void fitView({ maxZoom: 1 })} data-testid="fit-view">
+        <button onClick={fit} data-testid="fit-view" title="Show the whole flow">
           Fit view
         </button>
         <button onClick={() => setTestOpen((o) => !o)} data-testid="test-open" aria-expanded={testOpen} title="Run a sample event through the flow and see what each step makes">
           Test
         </button>
-        <button className="primary" onClick={() => void save()} disabled={saving} data-testid="save-flow">
+        <button className="primary" onClick={() => void save()} disabled={saving || (!dirty && !isNew)} data-testid="save-flow" title={dirty || isNew ? 'Save the flow' : 'Nothing to save: no changes since the last save'}>
           {saving ? 'Saving…' : 'Save'}
         </button>
+        {dirty && (
+          <span className="unsaved" data-testid="unsaved">
+            Unsaved changes
+          </span>
+        )}
         {problemCount > 0 ? (
           <span className="warn" data-testid="problem-count">
             {problemCount} problem{problemCount > 1 ? 's' : ''}
+          </span>
+        ) : pendingCount > 0 ? (
+          <span className="muted" data-testid="pending-count" title="Connect each step from a trigger to a destination and fill in its fields">
+            {pendingCount} step{pendingCount > 1 ? 's' : ''} to finish
           </span>
         ) : (
           <span className="good">Ready to save</span>
@@ -347,6 +430,8 @@ function Editor() {
           }}
         />
       )}
+      <Toast message={toast} onDone={hideToast} testid="saved-toast" />
+      {guard.dialog}
       {secrets && secrets.length > 0 && (
         <div className="notice" data-testid="flow-secrets">
           <strong>Signing secrets of the new webhooks.</strong> Copy them now: they will not be shown again.
@@ -381,13 +466,11 @@ function Editor() {
                 }}
                 onPaneClick={() => setSelected(null)}
                 deleteKeyCode={['Backspace', 'Delete']}
-                // Fit a loaded flow once it is measured; a new flow keeps zoom 1, or the first node dropped would be zoomed to 2x and the next drops land on it.
-                fitView={!isNew}
-                fitViewOptions={{ maxZoom: 1 }}
+                // No fitView prop: it would fit again whenever the prop flips (a new flow's first save); a loaded flow is fitted once, above.
               >
                 <Background />
                 {/* The drawer leaves the canvas short, an open panel narrow: the minimap would cover the nodes. */}
-                {!testOpen && !(selectedNode && !panelCollapsed) && <MiniMap pannable zoomable />}
+                {minimap && <MiniMap pannable zoomable />}
                 <Controls />
               </ReactFlow>
             </CanvasContext.Provider>

@@ -1,10 +1,11 @@
 import { Handle, Position, type NodeProps } from '@xyflow/react';
+import { useEffect, useRef, useState } from 'react';
 import { Link } from 'react-router';
 import { isDestinationKind, type NodeKind } from '../../../server/hub/flow-graph.ts';
 import { rowCells, SheetRow } from '../ui/SheetRow.tsx';
 import { useCanvas } from './canvas-context.ts';
 import type { DestinationSummary, NodeTestResult, SourceSummary } from './flow-api.ts';
-import { humanize, KIND_LABEL, toUnit, type CanvasNode } from './graph.ts';
+import { humanize, KIND_LABEL, NEXT_KINDS, toUnit, type CanvasNode } from './graph.ts';
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 const duration = (ms: unknown) => {
@@ -65,9 +66,60 @@ function glance(output: unknown): string {
   return lines.length > 6 ? [...lines.slice(0, 6), `… ${lines.length - 6} more`].join('\n') : lines.join('\n');
 }
 
+/**
+ * The "+" beside a node's output (as in n8n): a short menu of step and destination kinds; the one
+ * chosen goes to the right of this node, connected to it. `nodrag`: pressing it never moves the node.
+ */
+function AddNext({ id, onAdd, hasDestinations }: { id: string; onAdd: (from: string, kind: Exclude<NodeKind, 'trigger'>) => void; hasDestinations: boolean }) {
+  const [open, setOpen] = useState(false);
+  const box = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    if (!open) return;
+    const close = (e: Event) => {
+      if (!(e.target instanceof Node && box.current?.contains(e.target))) setOpen(false);
+    };
+    const esc = (e: KeyboardEvent) => e.key === 'Escape' && setOpen(false);
+    document.addEventListener('pointerdown', close);
+    document.addEventListener('keydown', esc);
+    return () => {
+      document.removeEventListener('pointerdown', close);
+      document.removeEventListener('keydown', esc);
+    };
+  }, [open]);
+  const kinds = NEXT_KINDS.filter((k) => k !== 'destination' || hasDestinations);
+  return (
+    <div className="flow-add-next nodrag nopan" ref={box} onClick={(e) => e.stopPropagation()} onDoubleClick={(e) => e.stopPropagation()}>
+      <button className="flow-add-next-button" data-testid={`add-next-${id}`} aria-label="Add the next step" aria-haspopup="menu" aria-expanded={open} title="Add the next step, connected to this one" onClick={() => setOpen((o) => !o)}>
+        +
+      </button>
+      {open && (
+        <div className="flow-add-next-menu" role="menu" aria-label="Add the next step" data-testid={`add-next-menu-${id}`}>
+          {kinds.map((k, i) => (
+            <button
+              key={k}
+              role="menuitem"
+              className={i === 5 ? 'first-destination' : undefined}
+              data-testid={`add-next-${id}-${k}`}
+              autoFocus={i === 0}
+              onClick={() => {
+                setOpen(false);
+                onAdd(id, k);
+              }}
+            >
+              {k === 'destination' ? 'A destination you have' : KIND_LABEL[k]}
+            </button>
+          ))}
+        </div>
+      )}
+    </div>
+  );
+}
+
 export function FlowNodeView(props: NodeProps<CanvasNode>) {
-  const { problems: all, test, stats, destinations, sources } = useCanvas();
+  const { problems: all, pending: pendingAll, onAddNext, test, stats, destinations, sources } = useCanvas();
   const problems = all.get(props.id) ?? [];
+  // Not connected yet, or a field not filled in yet: said softly until the user tries to save.
+  const pending = problems.length ? undefined : pendingAll?.get(props.id);
   const kind = props.type;
   const result = test?.[props.id];
   const counts = stats?.nodes[props.id];
@@ -76,7 +128,11 @@ export function FlowNodeView(props: NodeProps<CanvasNode>) {
   const columns = sheetColumns(kind, props.data);
   const sheetRow = rowCells(result?.output, columns) !== null;
   return (
-    <div className={`flow-node flow-${kind}${destination ? ' flow-dest' : ''}${problems.length ? ' invalid' : ''}${props.selected ? ' selected' : ''}`} data-testid={`node-${props.id}`} title={problems.join('\n')}>
+    <div
+      className={`flow-node flow-${kind}${destination ? ' flow-dest' : ''}${problems.length ? ' invalid' : ''}${pending ? ' pending' : ''}${props.selected ? ' selected' : ''}`}
+      data-testid={`node-${props.id}`}
+      title={(pending?.messages ?? problems).join('\n')}
+    >
       {kind !== 'trigger' && <Handle type="target" position={Position.Left} />}
       <div className="flow-node-kind">{KIND_LABEL[kind]}</div>
       <div className="flow-node-summary">{summary(kind, props.data, destinations, sources)}</div>
@@ -119,7 +175,13 @@ export function FlowNodeView(props: NodeProps<CanvasNode>) {
           ))}
         </ul>
       )}
+      {pending && (
+        <div className="flow-node-pending" data-testid={`pending-${props.id}`}>
+          {pending.unconnected ? 'Not connected yet' : 'Not set up yet'}
+        </div>
+      )}
       {!destination && <Handle type="source" position={Position.Right} />}
+      {!destination && onAddNext && <AddNext id={props.id} onAdd={onAddNext} hasDestinations={destinations.length > 0} />}
     </div>
   );
 }

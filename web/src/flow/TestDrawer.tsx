@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { isDestinationKind, type FlowGraphT } from '../../../server/hub/flow-graph.ts';
 import { api } from '../api.ts';
 import { ErrorBox } from '../ui/ErrorBox.tsx';
@@ -32,6 +32,12 @@ export function TestDrawer({ graph, nodes, eventTypes, result, onResult, onClose
   const [busy, setBusy] = useState<string | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [deliveries, setDeliveries] = useState<Record<string, DeliveryReport>>({});
+  // The real test delivery's report is brought into view when it arrives: it can land below the drawer's fold.
+  const [arrived, setArrived] = useState<string | null>(null);
+  const arrivedRef = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    if (arrived) arrivedRef.current?.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
+  }, [arrived, deliveries]);
   const triggerNode = triggers.find((t) => t.id === trigger) ?? triggers[0];
   const eventType = triggerNode ? String(triggerNode.data.eventType ?? '') : '';
   // A source trigger runs the source's last request (or a pasted body): it has no catalogue sample.
@@ -60,7 +66,10 @@ export function TestDrawer({ graph, nodes, eventTypes, result, onResult, onClose
     try {
       const out = await api<FlowTestOut>('POST', '/flows/test', body);
       onResult(out);
-      if (deliver && out.delivery) setDeliveries((d) => ({ ...d, [deliver]: out.delivery as DeliveryReport }));
+      if (deliver && out.delivery) {
+        setDeliveries((d) => ({ ...d, [deliver]: out.delivery as DeliveryReport }));
+        setArrived(deliver);
+      }
     } catch (err) {
       setError(err);
     } finally {
@@ -101,7 +110,7 @@ export function TestDrawer({ graph, nodes, eventTypes, result, onResult, onClose
           </div>
         )}
         {delivery && (
-          <div className={delivery.ok ? 'notice good' : 'error'} data-testid={`test-delivery-${n.id}`}>
+          <div className={delivery.ok ? 'notice good' : 'error'} data-testid={`test-delivery-${n.id}`} ref={arrived === n.id ? arrivedRef : undefined}>
             <strong>{delivery.ok ? `Delivered: ${delivery.status}` : `Failed: ${delivery.error ?? delivery.status}`}</strong> <span className="muted">in {delivery.duration_ms} ms</span>
             <details open>
               <summary>

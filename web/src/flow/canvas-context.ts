@@ -1,10 +1,16 @@
 import { createContext, useContext } from 'react';
+import type { NodeKind } from '../../../server/hub/flow-graph.ts';
 import type { DestinationSummary, FlowStats, NodeTestResult, SourceSummary } from './flow-api.ts';
+import type { PendingNode } from './graph.ts';
 
 /** What the canvas draws on nodes and edges besides their data. */
 export type CanvasInfo = {
   /** Problems by node or edge id: the shared validateGraph, the editor's own checks, the server's. */
   problems: Map<string, string[]>;
+  /** Nodes that only lack a connection or an empty field, shown softly until a save attempt. */
+  pending?: Map<string, PendingNode>;
+  /** The "+" on a node's output: adds a node of that kind to its right, connected to it. */
+  onAddNext?: (from: string, kind: Exclude<NodeKind, 'trigger'>) => void;
   /** The last Test run's result per node, null before one. */
   test: Record<string, NodeTestResult> | null;
   /** The saved flow's last 24 hours, null for an unsaved flow or before the first answer. */

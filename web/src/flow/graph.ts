@@ -98,6 +98,63 @@ export function check(nodes: CanvasNode[], edges: Edge[]): GraphProblem[] {
 }
 
 /**
+ * A problem the user has not had a chance to fix yet: a node not connected, or one of its fields
+ * still empty. The canvas shows these softly ("not connected yet") until a save attempt; anything
+ * else (a bad URL, a cycle, an edge into a trigger) is an error straight away.
+ */
+export function isPending(p: GraphProblem, nodes: CanvasNode[]): boolean {
+  if (p.unconnected) return true;
+  const m = /^nodes\.([^.]+)\.data\.(.+)$/.exec(p.path);
+  const node = m && nodes.find((n) => n.id === m[1]);
+  if (!m || !node) return false;
+  const value = m[2].split('.').reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), node.data);
+  return value === undefined || value === null || (typeof value === 'string' && !value.trim()) || (Array.isArray(value) && value.length === 0);
+}
+
+/** What a node still lacks, shown softly on it: `unconnected` when a connection is missing. */
+export type PendingNode = { unconnected: boolean; messages: string[] };
+
+/** Splits the editor's problems into errors (red) and pending ones (soft), all errors once the user tried to save. */
+export function splitProblems(problems: GraphProblem[], nodes: CanvasNode[], attempted: boolean): { errors: GraphProblem[]; pending: Map<string, PendingNode> } {
+  if (attempted) return { errors: problems, pending: new Map() };
+  const errors: GraphProblem[] = [];
+  const pending = new Map<string, PendingNode>();
+  for (const p of problems) {
+    if (!p.nodeId || !isPending(p, nodes)) {
+      errors.push(p);
+      continue;
+    }
+    const cur = pending.get(p.nodeId) ?? { unconnected: false, messages: [] };
+    pending.set(p.nodeId, { unconnected: cur.unconnected || Boolean(p.unconnected), messages: [...cur.messages, p.message] });
+  }
+  // A node with a real error shows it in red, its pending problems with it.
+  for (const e of errors) {
+    const id = e.nodeId;
+    const soft = id ? pending.get(id) : undefined;
+    if (id && soft) {
+      pending.delete(id);
+      for (const message of soft.messages) errors.push({ path: `nodes.${id}`, message, nodeId: id });
+    }
+  }
+  return { errors, pending };
+}
+
+/** The kinds the "+" on a node's output offers, steps first. */
+export const NEXT_KINDS: Exclude<NodeKind, 'trigger'>[] = ['filter', 'map', 'transform', 'delay', 'dedupe', 'webhook', 'sheets', 'crm', 'zapier', 'destination'];
+
+/**
+ * Where the step added by a node's "+" goes: to its right, at the same height, moved down past
+ * any node already there so nothing is stacked.
+ */
+export function nextPosition(from: CanvasNode, nodes: CanvasNode[], width = from.measured?.width ?? 200): { x: number; y: number } {
+  const x = from.position.x + width + 100;
+  let y = from.position.y;
+  const taken = (ty: number) => nodes.some((n) => n.id !== from.id && Math.abs(n.position.x - x) < 180 && Math.abs(n.position.y - ty) < 100);
+  while (taken(y)) y += 130;
+  return { x, y };
+}
+
+/**
  * Inline errors of one node's form: the kind's own zod schema (the one the server checks), keyed by
  * the field's path (`url`, `conditions.0.field`). The first message per field wins.
  */
