@@ -238,7 +238,8 @@ function Editor() {
       const b = rf.getNodesBounds(all);
       const tl = rf.flowToScreenPosition({ x: b.x, y: b.y });
       const br = rf.flowToScreenPosition({ x: b.x + b.width, y: b.y + b.height });
-      if (tl.x < box.left || tl.y < box.top || br.x > box.right || br.y > box.bottom) void fitView({ ...fitOptions(false), duration: 200 });
+      // Every badge in sight matters more here than the 0.75 floor of Fit view: the drawer leaves the canvas short.
+      if (tl.x < box.left || tl.y < box.top || br.x > box.right || br.y > box.bottom) void fitView({ ...fitOptions(false), minZoom: 0.5, duration: 200 });
     }, 250);
     return () => clearTimeout(timer);
   }, [testResult, fitView, rf]);

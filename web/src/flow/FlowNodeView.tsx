@@ -1,5 +1,6 @@
 import { Handle, Position, type NodeProps } from '@xyflow/react';
 import { useEffect, useRef, useState } from 'react';
+import { createPortal } from 'react-dom';
 import { Link } from 'react-router';
 import { isDestinationKind, type NodeKind } from '../../../server/hub/flow-graph.ts';
 import { rowCells, SheetRow } from '../ui/SheetRow.tsx';
@@ -68,49 +69,65 @@ function glance(output: unknown): string {
 
 /**
  * The "+" beside a node's output (as in n8n): a short menu of step and destination kinds; the one
- * chosen goes to the right of this node, connected to it. `nodrag`: pressing it never moves the node.
+ * chosen goes to the right of this node, connected to it. `nodrag`: pressing it never moves the
+ * node. The menu is drawn over the page (a portal, fixed where the button is, flipped to its left
+ * when the right side has no room) so the canvas's edge or the panel beside it never cut it off.
  */
 function AddNext({ id, onAdd, hasDestinations }: { id: string; onAdd: (from: string, kind: Exclude<NodeKind, 'trigger'>) => void; hasDestinations: boolean }) {
-  const [open, setOpen] = useState(false);
-  const box = useRef<HTMLDivElement>(null);
+  const [at, setAt] = useState<{ left: number; top: number } | null>(null);
+  const button = useRef<HTMLButtonElement>(null);
+  const menu = useRef<HTMLDivElement>(null);
   useEffect(() => {
-    if (!open) return;
+    if (!at) return;
     const close = (e: Event) => {
-      if (!(e.target instanceof Node && box.current?.contains(e.target))) setOpen(false);
+      const inside = e.target instanceof Node && (menu.current?.contains(e.target) || button.current?.contains(e.target));
+      if (!inside) setAt(null);
     };
-    const esc = (e: KeyboardEvent) => e.key === 'Escape' && setOpen(false);
+    const esc = (e: KeyboardEvent) => e.key === 'Escape' && setAt(null);
     document.addEventListener('pointerdown', close);
     document.addEventListener('keydown', esc);
+    document.addEventListener('wheel', close, { passive: true });
     return () => {
       document.removeEventListener('pointerdown', close);
       document.removeEventListener('keydown', esc);
+      document.removeEventListener('wheel', close);
     };
-  }, [open]);
+  }, [at]);
+  const toggle = () => {
+    const r = button.current?.getBoundingClientRect();
+    if (at || !r) return setAt(null);
+    const width = 190;
+    const height = 330;
+    const left = r.right + 8 + width <= window.innerWidth ? r.right + 8 : Math.max(8, r.left - 8 - width);
+    setAt({ left, top: Math.max(8, Math.min(r.top - 8, window.innerHeight - height - 8)) });
+  };
   const kinds = NEXT_KINDS.filter((k) => k !== 'destination' || hasDestinations);
   return (
-    <div className="flow-add-next nodrag nopan" ref={box} onClick={(e) => e.stopPropagation()} onDoubleClick={(e) => e.stopPropagation()}>
-      <button className="flow-add-next-button" data-testid={`add-next-${id}`} aria-label="Add the next step" aria-haspopup="menu" aria-expanded={open} title="Add the next step, connected to this one" onClick={() => setOpen((o) => !o)}>
+    <div className="flow-add-next nodrag nopan" onClick={(e) => e.stopPropagation()} onDoubleClick={(e) => e.stopPropagation()}>
+      <button ref={button} className="flow-add-next-button" data-testid={`add-next-${id}`} aria-label="Add the next step" aria-haspopup="menu" aria-expanded={at !== null} title="Add the next step, connected to this one" onClick={toggle}>
         +
       </button>
-      {open && (
-        <div className="flow-add-next-menu" role="menu" aria-label="Add the next step" data-testid={`add-next-menu-${id}`}>
-          {kinds.map((k, i) => (
-            <button
-              key={k}
-              role="menuitem"
-              className={i === 5 ? 'first-destination' : undefined}
-              data-testid={`add-next-${id}-${k}`}
-              autoFocus={i === 0}
-              onClick={() => {
-                setOpen(false);
-                onAdd(id, k);
-              }}
-            >
-              {k === 'destination' ? 'A destination you have' : KIND_LABEL[k]}
-            </button>
-          ))}
-        </div>
-      )}
+      {at &&
+        createPortal(
+          <div ref={menu} className="flow-add-next-menu" role="menu" aria-label="Add the next step" data-testid={`add-next-menu-${id}`} style={{ left: at.left, top: at.top }}>
+            {kinds.map((k, i) => (
+              <button
+                key={k}
+                role="menuitem"
+                className={i === 5 ? 'first-destination' : undefined}
+                data-testid={`add-next-${id}-${k}`}
+                autoFocus={i === 0}
+                onClick={() => {
+                  setAt(null);
+                  onAdd(id, k);
+                }}
+              >
+                {k === 'destination' ? 'A destination you have' : KIND_LABEL[k]}
+              </button>
+            ))}
+          </div>,
+          document.body,
+        )}
     </div>
   );
 }
