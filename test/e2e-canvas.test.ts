@@ -116,7 +116,7 @@ describe('portal: a canvas that helps (issue 14, items 6–8)', () => {
     await b.screenshot('canvas-leave-asks');
     expect(page.url()).toMatch(/\/flows\/new$/);
     await click(page.getByTestId('leave-stay'));
-    expect(await page.getByTestId('leave-dialog').count()).toBe(0);
+    await expect.poll(() => page.getByTestId('leave-dialog').count()).toBe(0);
     expect(await page.locator('.react-flow__node').count()).toBe(3);
 
     // 7d. Closing the tab asks too (the browser's own prompt, from beforeunload).
@@ -147,15 +147,15 @@ describe('portal: a canvas that helps (issue 14, items 6–8)', () => {
     expect(await topInView(saved)).toBe(true);
     await b.screenshot('canvas-saved-in-view');
     expect(await page.getByTestId('flow-name').inputValue()).toBe('New leads → my webhook');
-    expect(await page.getByTestId('unsaved').count()).toBe(0);
-    expect(await page.getByTestId('save-flow').isEnabled()).toBe(false);
+    await expect.poll(() => page.getByTestId('unsaved').count()).toBe(0);
+    await expect.poll(() => page.getByTestId('save-flow').isEnabled()).toBe(false);
     const flowId = /\/flows\/([^/?#]+)/.exec(page.url())![1];
     const stored = await hub.api('get', `/api/v1/flows/${flowId}`, token);
     expect(stored.body.name).toBe('New leads → my webhook');
 
     // 7e. A bad input reads as a sentence, not `body.name: …`.
     await fill(page.getByTestId('flow-name'), '   ');
-    expect(await page.getByTestId('unsaved').count()).toBe(1);
+    await expect.poll(() => page.getByTestId('unsaved').count()).toBe(1);
     await click(page.getByTestId('save-flow'));
     const alert = page.getByRole('alert').filter({ hasText: 'name' });
     await alert.waitFor();
