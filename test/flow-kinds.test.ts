@@ -69,8 +69,10 @@ describe('flows with every node kind', () => {
     const { connectionId } = objectOf(chainFlow, 'w1');
     const conn = await api('get', `/connections/${connectionId}`);
     expect(conn.body.rules).toEqual([
-      { type: 'filter', body: { data: { $and: [{ intent: { $eq: 'request_quote' } }] }, eventType: { $in: ['lead.captured'] } } },
-      { type: 'deduplicate', window: 60_000, include_fields: ['body.data.email'] },
+      { type: 'filter', body: { eventType: { $in: ['lead.captured'] } } },
+      // Rules a step wrote are named after it: what they turn away is counted on that step.
+      { type: 'filter', step: 'f1', body: { data: { $and: [{ intent: { $eq: 'request_quote' } }] } } },
+      { type: 'deduplicate', step: 'u1', window: 60_000, include_fields: ['body.data.email'] },
       { type: 'delay', delay: 300 },
       { type: 'transform', expression: '$merge([$, {"email": $lowercase(email)}])', mappings: [{ to: 'contact', from: 'data.email' }, { to: 'who', from: 'data.name' }], envelope: 'flat' },
     ]);
@@ -89,7 +91,11 @@ describe('flows with every node kind', () => {
     expect(stats.status).toBe(200);
     // Ignored: the duplicate and the lead the filter stopped.
     expect(stats.body.nodes.w1).toEqual({ connection_id: connectionId, delivered: 1, failed: 0, held: 0, queued: 0, ignored: 2 });
-    expect(stats.body.edges['u1-w1']).toEqual({ delivered: 1, failed: 0, held: 0, queued: 0 });
+    // Along the path: 3 leads arrived, the filter turned 1 away, the dedupe step 1 more, 1 reached the webhook.
+    expect(stats.body.triggers.t1).toEqual({ arrived: 3, rejected: 0 });
+    expect(stats.body.steps.f1).toEqual({ received: 3, passed: 2, filtered: 1, duplicates: 0 });
+    expect(stats.body.steps.u1).toEqual({ received: 2, passed: 1, filtered: 0, duplicates: 1 });
+    expect(stats.body.edges).toEqual({ 't1-f1': { count: 3 }, 'f1-x1': { count: 2 }, 'x1-m1': { count: 2 }, 'm1-d1': { count: 2 }, 'd1-u1': { count: 2 }, 'u1-w1': { count: 1 } });
   });
 
   it('edits steps in place on a second save: same connection, new rules, removed steps gone', async () => {
@@ -100,8 +106,9 @@ describe('flows with every node kind', () => {
     expect(res.status, res.text).toBe(200);
     expect(objectOf(res.body, 'w1').connectionId).toBe(objectOf(chainFlow, 'w1').connectionId);
     const conn = await api('get', `/connections/${objectOf(chainFlow, 'w1').connectionId}`);
-    expect(conn.body.rules.map((r: { type: string }) => r.type)).toEqual(['filter', 'transform']);
-    expect(conn.body.rules[1]).not.toHaveProperty('expression');
+    // The event types' filter, the filter step's own, the mapping.
+    expect(conn.body.rules.map((r: { type: string }) => r.type)).toEqual(['filter', 'filter', 'transform']);
+    expect(conn.body.rules[2]).not.toHaveProperty('expression');
   });
 
   let fan: Awaited<ReturnType<typeof save>>;
@@ -169,7 +176,7 @@ describe('flows with every node kind', () => {
       return s.nodes.bad.failed === 1 && s.nodes.ok.delivered === 1 && s;
     }, 10_000, 'counts');
     expect(stats.nodes.bad).toMatchObject({ delivered: 0, failed: 1, queued: 0 });
-    expect(stats.edges).toEqual({ 't1-ok': { delivered: 1, failed: 0, held: 0, queued: 0 }, 't1-bad': { delivered: 0, failed: 1, held: 0, queued: 0 } });
+    expect(stats.edges).toEqual({ 't1-ok': { count: 1 }, 't1-bad': { count: 1 } });
     expect(new Date(stats.since).getTime()).toBeLessThan(Date.now() - 23 * 3_600_000);
   });
 

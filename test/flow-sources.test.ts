@@ -76,7 +76,7 @@ describe('flows that start from an inbound source', () => {
     expect(conn.body.source.id).toBe(shop.id);
     expect(conn.body.destination).toMatchObject({ type: 'http-webhook', config: { url: `${receiver.url}/orders`, signing: 'hmac' } });
     expect(conn.body.rules).toEqual([
-      { type: 'filter', body: { $and: [{ amount: { $gt: 100 } }] } },
+      { type: 'filter', step: 'f1', body: { $and: [{ amount: { $gt: 100 } }] } },
       { type: 'transform', mappings: [{ to: 'customer', from: 'body.email' }, { to: 'total', from: 'body.amount' }, { to: 'via', from: 'path' }], envelope: 'flat' },
     ]);
     expect((await api('get', '/webhooks')).body.count).toBe(0);
@@ -104,7 +104,9 @@ describe('flows that start from an inbound source', () => {
       return s.nodes?.w1?.delivered === 1 && s;
     }, 10_000, 'stats');
     expect(stats.nodes.w1).toEqual({ connection_id: objectOf(flow, 'w1').connectionId, delivered: 1, failed: 0, held: 0, queued: 0, ignored: 1 });
-    expect(stats.edges).toEqual(Object.fromEntries(['t1-f1', 'f1-m1', 'm1-w1'].map((e) => [e, { delivered: 1, failed: 0, held: 0, queued: 0 }])));
+    expect(stats.triggers.t1).toEqual({ arrived: 2, rejected: 0 });
+    expect(stats.steps.f1).toEqual({ received: 2, passed: 1, filtered: 1, duplicates: 0 });
+    expect(stats.edges).toEqual({ 't1-f1': { count: 2 }, 'f1-m1': { count: 1 }, 'm1-w1': { count: 1 } });
   });
 
   it('shows the last request as the panels\' sample and test-runs it node by node, with one real delivery', async () => {
@@ -153,12 +155,13 @@ describe('flows that start from an inbound source', () => {
     expect(byKind('transform').map((n) => n.data)).toEqual([{ expression: '$merge([body, {"email": $lowercase(body.email)}])' }]);
     expect(byKind('trigger').map((n) => n.data)).toEqual([{ sourceId: shop.id }]);
 
-    // Saving what the editor shows writes the same rules back, and the retry added by hand stays.
+    // Saving what the editor shows writes the same rules back (the deduplicate rule now named after
+    // the step drawn for it), and the retry added by hand stays.
     const resaved = await api('put', `/flows/${flow.id}`).send({ graph: back.body.graph });
     expect(resaved.status, resaved.text).toBe(200);
     expect(resaved.body.secrets).toEqual([]);
     expect(objectOf(resaved.body, 'w1').connectionId).toBe(connectionId);
-    expect((await api('get', `/connections/${connectionId}`)).body.rules).toEqual(edited);
+    expect((await api('get', `/connections/${connectionId}`)).body.rules).toEqual([edited[0], { ...edited[1], step: byKind('dedupe')[0].id }, ...edited.slice(2)]);
 
     // A filter on the headers is not a filter step: named at the destination.
     const handMade = [{ type: 'filter', headers: { 'x-shop': 'eu' } }, ...edited.slice(1)];
@@ -230,7 +233,7 @@ describe('flows that start from an inbound source', () => {
       edges: chain('t1', 'u1', 'ex'),
     });
     expect(saved.secrets).toEqual([]);
-    expect((await api('get', `/connections/${objectOf(saved, 'ex').connectionId}`)).body.rules).toEqual([{ type: 'deduplicate', window: 60_000, include_fields: ['body.email'] }]);
+    expect((await api('get', `/connections/${objectOf(saved, 'ex').connectionId}`)).body.rules).toEqual([{ type: 'deduplicate', step: 'u1', window: 60_000, include_fields: ['body.email'] }]);
     await ingest(shop.id, { email: 'dup@example.com', amount: 1 });
     await ingest(shop.id, { email: 'dup@example.com', amount: 2 });
     const [got] = await waitFor(() => at_('/raw').length === 1 && at_('/raw'), 10_000, 'raw delivery');
@@ -253,7 +256,7 @@ describe('flows that start from an inbound source', () => {
     const saved = await save('Typed leads', typed('body.kind', '/typed'));
     await save('Bare leads', typed('kind', '/bare'));
     const connection = (await api('get', `/connections/${objectOf(saved, 'w1').connectionId}`)).body;
-    expect(connection.rules[0]).toEqual({ type: 'filter', body: { $and: [{ kind: { $eq: 'lead' } }] } });
+    expect(connection.rules[0]).toEqual({ type: 'filter', step: 'f1', body: { $and: [{ kind: { $eq: 'lead' } }] } });
     await ingest(forms.id, { kind: 'spam' });
     await ingest(forms.id, { kind: 'lead', name: 'Ada' });
     await waitFor(() => at_('/typed').length === 1 && at_('/bare').length === 1, 10_000, 'the lead through both filters');

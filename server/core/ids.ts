@@ -60,4 +60,10 @@ function increment(bytes: Uint8Array): Uint8Array {
   return next;
 }
 
+/**
+ * The smallest id `newId(prefix)` can make at or after `at`: with an index on (…, id), `id >= idFloor`
+ * reads only what was created since, without an index on created_at.
+ */
+export const idFloor = (prefix: string, at: Date): string => `${prefix}_${encodeTime(Math.max(0, at.getTime()))}`;
+
 export const ID_PATTERN = /^[a-z]{2,4}_[0-9a-z]{26}$/;

@@ -178,6 +178,8 @@ export interface IgnoredEventsTable {
   request_id: string;
   connection_id: string;
   cause: string;
+  /** The flow step (node id) whose rule turned the request away; null for rules made by hand. */
+  step: string | null;
   created_at: Generated<Date>;
 }
 export interface AttemptsTable {

@@ -11,9 +11,14 @@ export type Route = {
   lane: number;
   paused: boolean;
   destinationDisabled: boolean;
-  /** Every filter rule of the connection that reads the original request (not those after a transformation), all of which must match. */
-  filter: CompiledFilter | null;
+  /**
+   * Every filter rule of the connection that reads the original request (not those after a
+   * transformation), all of which must match, in order, each with the flow step it was written for.
+   */
+  filters: { step: string | null; test: CompiledFilter }[];
   dedupe: DedupeSpec | null;
+  /** The flow step of the deduplicate rule: a duplicate is recorded as that step's. */
+  dedupeStep: string | null;
   /** From a delay rule: new events wait this long, `SCHEDULED`. */
   delayMs: number;
 };
@@ -83,7 +88,7 @@ export class RoutingCache {
       allowedMethods: (source.config.allowed_http_methods as string[] | undefined) ?? null,
       routes: conns.map((c) => {
         const rules = c.rules as Rule[];
-        const filters = splitFilters(rules).ingest.map(compileStoredFilter);
+        const filters = splitFilters(rules).ingest.map((f) => ({ step: f.step ?? null, test: compileStoredFilter(f) }));
         const dedupe = rules.find((r): r is DeduplicateRuleT => r.type === 'deduplicate');
         return {
           connectionId: c.id,
@@ -91,8 +96,9 @@ export class RoutingCache {
           lane: laneOf(c.destination_id, this.deps.config.deliveryLanes),
           paused: c.paused_at !== null,
           destinationDisabled: c.destination_disabled_at !== null,
-          filter: filters.length === 0 ? null : filters.length === 1 ? filters[0] : (req) => filters.every((f) => f(req)),
+          filters,
           dedupe: dedupe ? dedupeSpec(dedupe) : null,
+          dedupeStep: dedupe?.step ?? null,
           delayMs: rules.find((r): r is DelayRuleT => r.type === 'delay')?.delay ?? 0,
         };
       }),

@@ -21,9 +21,16 @@ import { nameSchema } from '../core/validate.ts';
 /** Mongo-style conditions; nested plain objects mean "these fields match", as in Hookdeck filters. */
 const condition = z.union([z.record(z.string(), z.unknown()), z.string(), z.number(), z.boolean(), z.null()]);
 
+/**
+ * The flow step (node id) a rule was written for: a request the rule turns away is recorded as that
+ * step's (ignored_events.step), which is how the canvas counts each step's drops.
+ */
+const StepLabel = z.string().regex(/^[A-Za-z0-9_-]{1,40}$/, 'a step is a flow node id: 1-40 letters, digits, _ or -');
+
 const FilterRule = z
   .object({
     type: z.literal('filter'),
+    step: StepLabel.optional(),
     body: condition.optional(),
     headers: condition.optional(),
     query: condition.optional(),
@@ -98,6 +105,7 @@ const requestField = z
 const DeduplicateRule = z
   .object({
     type: z.literal('deduplicate'),
+    step: StepLabel.optional(),
     window: z.number().int().min(1000).max(3_600_000),
     include_fields: z.array(requestField).min(1).max(50).optional(),
     exclude_fields: z.array(requestField).min(1).max(50).optional(),

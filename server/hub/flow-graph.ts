@@ -201,11 +201,14 @@ export type DestinationPlan = {
   /** The trigger nodes feeding it, to name them in errors. */
   triggers: string[];
   filters: FilterDataT[];
+  /** The filter steps' node ids, index for index with `filters`: each writes a rule named after it. */
+  filterIds: string[];
   transform: TransformDataT | null;
   map: MapDataT | null;
   mapNodeId: string | null;
   delay: DelayDataT | null;
   dedupe: DedupeDataT | null;
+  dedupeId: string | null;
 };
 
 const LooseGraph = z.object({
@@ -418,11 +421,13 @@ function planOf(nodes: Map<string, FlowNodeT>, into: Map<string, string[]>): (De
       source: sources[0] ?? null,
       triggers: [...new Set(paths.map((p) => p.trigger))],
       filters: steps.flatMap((s) => (s.kind === 'filter' ? [s.data] : [])),
+      filterIds: steps.flatMap((s) => (s.kind === 'filter' ? [s.id] : [])),
       transform: stepData('transform') as TransformDataT | null,
       map: mapNode?.kind === 'map' ? mapNode.data : null,
       mapNodeId: mapNode?.id ?? null,
       delay: stepData('delay') as DelayDataT | null,
       dedupe: stepData('dedupe') as DedupeDataT | null,
+      dedupeId: steps.find((s) => s.kind === 'dedupe')?.id ?? null,
       ...(conflict ? { conflict } : {}),
     });
   }

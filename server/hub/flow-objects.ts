@@ -11,12 +11,12 @@ import { AppError } from '../core/errors.ts';
 import type { DestinationRow } from '../db/schema.ts';
 import type { Deps } from '../deps.ts';
 import { checkDestinationUrls, destinationConfig, type DestinationConfig } from '../gateway/destinations.service.ts';
-import { RulesSchema, type Rule } from '../gateway/rules.ts';
+import { RulesSchema, type FilterRuleT, type Rule } from '../gateway/rules.ts';
 import { credentialsService } from '../settings/credentials.service.ts';
 import { CRM_BUILT_IN } from './flow-fields.ts';
 import { filterCondition, type DedupeDataT, type DestinationNodeT, type DestinationPlan, type MapDataT } from './flow-graph.ts';
 import type { MappingEntryT } from './mappings.ts';
-import { rulesFor, type RuleOptions } from './webhooks.service.ts';
+import { filterExtras, rulesFor, type RuleOptions } from './webhooks.service.ts';
 import { newSigningSecret } from '../core/crypto.ts';
 
 export type Detail = { path: string; message: string };
@@ -71,14 +71,41 @@ export function dedupeData(rule: Extract<Rule, { type: 'deduplicate' }>): Dedupe
 /** The event types a vendor config names (Zapier's subscription); a source's requests have none but the source's id. */
 export const configEvents = (plan: DestinationPlan): string[] => (plan.events.length ? plan.events : plan.source ? [plan.source] : []);
 
+/**
+ * The filter steps of a destination's paths as rules, one per step and named after its node: a
+ * request a step turns away is recorded as that step's (ignored_events.step), so the canvas counts
+ * each step's drops. A source's conditions name fields of the request body; an event's, of its data.
+ */
+export function stepFilterRules(plan: DestinationPlan): FilterRuleT[] {
+  const under = plan.source !== null ? null : 'data';
+  return plan.filters.map((f, i) => ({ type: 'filter', step: plan.filterIds[i], body: filterCondition([f], under) ?? {} }));
+}
+
+/**
+ * The flow filter a connection's rules hold, as one condition (filterCondition's shape), to compare
+ * with the steps drawn: the rules named after steps, or, written before steps were named, the
+ * source's first filter or the conditions beside the event types. Undefined when both are there.
+ */
+export function flowFilterOf(rules: Rule[], source: boolean): unknown {
+  const named = rules.filter((r): r is FilterRuleT => r.type === 'filter' && r.step !== undefined);
+  const legacy = source ? (rules.find((r): r is FilterRuleT => r.type === 'filter' && r.step === undefined)?.body ?? {}) : filterExtras(rules);
+  if (!named.length) return legacy;
+  if (typeof legacy !== 'object' || legacy === null || Object.keys(legacy).length) return undefined;
+  const groups = named.map((r) => (source ? r.body : (r.body as { data?: unknown } | undefined)?.data));
+  const all = groups.length === 1 ? groups[0] : { $and: groups };
+  return source ? all : { data: all };
+}
+
 /** What the steps of a destination's paths add to its connection's rules. */
 export function planRuleOptions(plan: DestinationPlan): RuleOptions {
   const source = plan.source !== null;
+  const dedupe = plan.dedupe ? { ...(source ? sourceDedupeRule : dedupeRule)(plan.dedupe), ...(plan.dedupeId ? { step: plan.dedupeId } : {}) } : null;
   return {
-    // A source's filter steps name fields of the request body; an event's, fields of its data.
-    extraFilter: filterCondition(plan.filters, source ? null : 'data'),
+    // The filter steps are rules of their own; conditions merged beside the event types (flows saved before) go.
+    extraFilter: null,
+    stepFilters: stepFilterRules(plan),
     expression: plan.transform?.expression ?? null,
-    steps: [...(plan.dedupe ? [(source ? sourceDedupeRule : dedupeRule)(plan.dedupe)] : []), ...(plan.delay ? [{ type: 'delay' as const, delay: plan.delay.delay_ms }] : [])],
+    steps: [...(dedupe ? [dedupe as Rule] : []), ...(plan.delay ? [{ type: 'delay' as const, delay: plan.delay.delay_ms }] : [])],
   };
 }
 
@@ -94,7 +121,7 @@ function sourceRules(plan: DestinationPlan, keep: Rule[]): Rule[] {
   const opts = planRuleOptions(plan);
   const mappings = mappingsOf(plan.map);
   return RulesSchema.parse([
-    ...(opts.extraFilter ? [{ type: 'filter', body: opts.extraFilter }] : []),
+    ...(opts.stepFilters ?? []),
     ...(opts.steps ?? []),
     ...(opts.expression || mappings ? [{ type: 'transform', ...(opts.expression ? { expression: opts.expression } : {}), mappings, envelope: plan.map?.envelope ?? 'flat' }] : []),
     ...keep.filter((r) => !FLOW_RULES.has(r.type)),

@@ -3,11 +3,10 @@ import type { Deps } from '../deps.ts';
 import { destinationConfig } from '../gateway/destinations.service.ts';
 import type { Rule } from '../gateway/rules.ts';
 import { APPLICATION_SOURCE_TYPE } from './application-source.ts';
-import { eventTypeOf, isDestinationKind, planDestinations, validateGraph, type FlowGraphT, type FlowNodeT, type GraphProblem, type StepKind } from './flow-graph.ts';
-import { dedupeData, planRuleOptions, sourceDedupeData } from './flow-objects.ts';
+import { eventTypeOf, filterCondition, isDestinationKind, planDestinations, validateGraph, type FlowGraphT, type FlowNodeT, type GraphProblem, type StepKind } from './flow-graph.ts';
+import { dedupeData, flowFilterOf, sourceDedupeData } from './flow-objects.ts';
 import { savedObjects } from './flow-sync.ts';
-import { authorizationHint, eventsOf, filterExtras } from './webhooks.service.ts';
-import type { FilterRuleT } from '../gateway/rules.ts';
+import { authorizationHint, eventsOf } from './webhooks.service.ts';
 
 export type FlowProblem = { path: string; message: string };
 
@@ -146,8 +145,8 @@ export async function refreshGraph(deps: Deps, ws: string, stored: FlowGraphT): 
   for (const [nodeId, row] of live) {
     const plan = plans.get(nodeId);
     // A source's filter steps are its whole filter; an event's sit beside its event types.
-    const filter = fromSource(row) ? (row.rules.find((r): r is FilterRuleT => r.type === 'filter')?.body ?? {}) : filterExtras(row.rules);
-    if (plan && !same(filter, planRuleOptions(plan).extraFilter ?? {})) {
+    const filter = flowFilterOf(row.rules, fromSource(row));
+    if (plan && !same(filter, filterCondition(plan.filters, fromSource(row) ? null : 'data') ?? {})) {
       problem(nodeId, 'its filter was edited outside this flow and cannot be drawn as filter steps; saving the flow replaces it with the filter steps shown');
     }
     if (!wantedSteps(row.rules, fromSource(row))) problem(nodeId, 'its deduplicate rule compares request fields a Deduplicate step cannot show; saving the flow replaces it');

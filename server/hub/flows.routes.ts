@@ -4,7 +4,7 @@ import { body, idParam, query } from '../core/validate.ts';
 import type { Deps } from '../deps.ts';
 import { DestinationFieldsQuery, flowConnections, TestConnectionIn } from './flow-connection.ts';
 import type { FlowGraphT } from './flow-graph.ts';
-import { flowStats, FlowStatsQuery } from './flow-stats.ts';
+import { flowsCounts, flowStats, FlowStatsQuery } from './flow-stats.ts';
 import { flowTester, FlowTestIn } from './flow-test.ts';
 import { FlowIn, FlowPatch, flowsService } from './flows.service.ts';
 import { IncomingWebhookIn, incomingWebhooks } from './incoming-webhook.ts';
@@ -39,6 +39,9 @@ export function flowsRoutes(deps: Deps): Router {
   r.get('/flows/destination-fields', async (req, res) => {
     res.json(await connections.destinationFields(ws(req), query(req, DestinationFieldsQuery)));
   });
+  r.get('/flows/counts', async (req, res) => {
+    res.json(await flowsCounts(deps, ws(req), query(req, FlowStatsQuery).hours));
+  });
   r.get('/flows/source-sample', async (req, res) => {
     res.json(await samples.get(ws(req), query(req, SourceSampleQuery).source_id));
   });
@@ -60,7 +63,7 @@ export function flowsRoutes(deps: Deps): Router {
   r.get('/flows/:id/stats', async (req, res) => {
     const { hours } = query(req, FlowStatsQuery);
     const row = await svc.find(ws(req), id(req));
-    res.json(await flowStats(deps, row.workspace_id, row.graph as FlowGraphT, hours));
+    res.json(await flowStats(deps, row.workspace_id, row.graph as FlowGraphT, hours, row.created_at));
   });
   const update: RequestHandler = async (req, res) => {
     res.json(await svc.update(ws(req), id(req), body(req, FlowPatch), authOf(req)));

@@ -106,9 +106,12 @@ const WEBHOOK_FIELDS: Record<string, string> = { auth: 'authorization', url: 'ur
 /** The masked Authorization an HTTP destination sends verbatim, or null: the value itself is never shown again. */
 export const authorizationHint = (cfg: Pick<HttpConfig, 'auth'>): string | null => (cfg.auth?.type === 'custom' ? mask(cfg.auth.value) : null);
 
+/** A hub connection's first filter not written for a flow step: the one naming its event types. */
+const subscription = (rules: Rule[]) => rules.find((r): r is FilterRuleT => r.type === 'filter' && r.step === undefined);
+
 /** The event types a hub connection's filter subscribes to. */
 export function eventsOf(rules: Rule[]): string[] {
-  const body = rules.find((r): r is FilterRuleT => r.type === 'filter')?.body as { eventType?: unknown } | undefined;
+  const body = subscription(rules)?.body as { eventType?: unknown } | undefined;
   const spec = body?.eventType;
   if (typeof spec === 'string') return [spec];
   const list = (spec as { $in?: unknown } | undefined)?.$in;
@@ -119,7 +122,7 @@ export function eventsOf(rules: Rule[]): string[] {
 export type ExtraFilter = Record<string, unknown>;
 
 export function filterExtras(rules: Rule[]): ExtraFilter {
-  const body = rules.find((r): r is FilterRuleT => r.type === 'filter')?.body;
+  const body = subscription(rules)?.body;
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return {};
   const { eventType: _events, ...rest } = body;
   return rest;
@@ -128,9 +131,9 @@ export function filterExtras(rules: Rule[]): ExtraFilter {
 /**
  * What a flow adds to a webhook's rules beyond events and mappings. Each field left undefined keeps
  * what the connection has; `extraFilter: null` and `expression: null` clear it; `steps` replaces the
- * connection's delay and deduplicate rules.
+ * connection's delay and deduplicate rules, `stepFilters` its filters named after flow steps.
  */
-export type RuleOptions = { extraFilter?: ExtraFilter | null; expression?: string | null; steps?: Rule[] };
+export type RuleOptions = { extraFilter?: ExtraFilter | null; stepFilters?: FilterRuleT[]; expression?: string | null; steps?: Rule[] };
 
 const STEP_RULES = new Set<string>(['delay', 'deduplicate']);
 
@@ -142,12 +145,14 @@ const STEP_RULES = new Set<string>(['delay', 'deduplicate']);
 export function rulesFor(events: string[], mappings: MappingEntryT[] | null, envelope: 'flat' | 'nested', keep: Rule[] = [], opts: RuleOptions = {}): Rule[] {
   const others = keep.filter((r) => r.type !== 'filter' && r.type !== 'transform' && !STEP_RULES.has(r.type));
   const steps = opts.steps ?? keep.filter((r) => STEP_RULES.has(r.type));
+  const stepFilters = opts.stepFilters ?? keep.filter((r): r is FilterRuleT => r.type === 'filter' && r.step !== undefined);
   const extra = opts.extraFilter === undefined ? filterExtras(keep) : (opts.extraFilter ?? {});
   const kept = keep.find((r): r is TransformRuleT => r.type === 'transform')?.expression;
   const expression = opts.expression === undefined ? kept : (opts.expression ?? undefined);
   const order = (r: Rule) => (r.type === 'deduplicate' ? 0 : 1);
   return RulesSchema.parse([
     { type: 'filter', body: { ...extra, eventType: { $in: events } } },
+    ...stepFilters,
     ...[...steps].sort((a, b) => order(a) - order(b)),
     { type: 'transform', ...(expression ? { expression } : {}), mappings, envelope },
     ...others,

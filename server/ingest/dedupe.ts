@@ -8,7 +8,8 @@ import { readPath } from '../hub/mappings.ts';
 export type DedupeSpec = { windowMs: number; keyOf: (view: RequestView) => string };
 
 /** An event that may only be created if no other event of its connection holds the key. */
-export type DedupeClaim = { connection_id: string; key: string; window_ms: number };
+/** `step`: the flow step of the rule, recorded on the ignored event of a duplicate. */
+export type DedupeClaim = { connection_id: string; key: string; window_ms: number; step?: string | null };
 
 /** JSON with object keys sorted, so that `{a, b}` and `{b, a}` are the same body. */
 function canonical(value: unknown): string {

@@ -86,7 +86,7 @@ export class IngestWriter {
       events = candidates.filter((_, n) => !duplicates.has(n));
       const ignored: Row<NewIgnored>[] = [
         ...batch.flatMap((i) => i.routed.ignored.map((g) => ({ ...g, request: i.request }))),
-        ...candidates.filter((_, n) => duplicates.has(n)).map((e) => ({ id: newId('ign'), connection_id: e.connection_id, cause: 'DUPLICATE', request: e.request })),
+        ...candidates.flatMap((e, n) => (duplicates.has(n) ? [{ id: newId('ign'), connection_id: e.connection_id, cause: 'DUPLICATE', step: claims[n]?.step ?? null, request: e.request }] : [])),
       ];
       const count = (rows: { request: StoredRequest }[]) => {
         const by = new Map<string, number>();
@@ -115,10 +115,11 @@ export class IngestWriter {
       }
       if (ignored.length > 0) {
         await sql`
-          INSERT INTO ignored_events (id, workspace_id, request_id, connection_id, cause)
+          INSERT INTO ignored_events (id, workspace_id, request_id, connection_id, cause, step)
           SELECT * FROM unnest(
             ${col(ignored, (g) => g.id)}::text[], ${col(ignored, (g) => g.request.workspace_id)}::text[],
-            ${col(ignored, (g) => g.request.id)}::text[], ${col(ignored, (g) => g.connection_id)}::text[], ${col(ignored, (g) => g.cause)}::text[])`.execute(trx);
+            ${col(ignored, (g) => g.request.id)}::text[], ${col(ignored, (g) => g.connection_id)}::text[], ${col(ignored, (g) => g.cause)}::text[],
+            ${col(ignored, (g) => g.step)}::text[])`.execute(trx);
       }
     });
     const lanes = [...new Set(events.filter((e) => e.status === 'QUEUED').map((e) => e.lane))];

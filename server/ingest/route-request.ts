@@ -5,7 +5,8 @@ import type { Route } from '../gateway/routing-cache.ts';
 import type { DedupeClaim } from './dedupe.ts';
 
 export type NewEvent = { id: string; connection_id: string; destination_id: string; lane: number; status: EventStatus };
-export type NewIgnored = { id: string; connection_id: string; cause: string };
+/** `step`: the flow step (node id) whose rule turned the request away, null for a rule made by hand. */
+export type NewIgnored = { id: string; connection_id: string; cause: string; step: string | null };
 
 /**
  * What only a request that just arrived gets, index for index with `events`: the key its
@@ -26,19 +27,10 @@ export function routeRequest(view: RequestView, routes: Route[], opts: { arrival
   const ignored: NewIgnored[] = [];
   const arrival: ArrivalRules = { dedupe: [], delayMs: [] };
   for (const r of routes) {
-    if (r.filter) {
-      let cause: string | null = null;
-      try {
-        if (!r.filter(view)) cause = 'FILTERED';
-      } catch (err) {
-        // The tenant's filter, not the sender, is at fault (over its time budget, a regex over its
-        // text budget): the request is kept, and the ignored event says why.
-        cause = `FILTER_FAILED: ${(err as Error).message}`;
-      }
-      if (cause) {
-        ignored.push({ id: newId('ign'), connection_id: r.connectionId, cause });
-        continue;
-      }
+    const refused = firstRefusal(r, view);
+    if (refused) {
+      ignored.push({ id: newId('ign'), connection_id: r.connectionId, ...refused });
+      continue;
     }
     const held = r.paused || r.destinationDisabled;
     const delayed = opts.arrival && !held && r.delayMs > 0;
@@ -55,10 +47,24 @@ export function routeRequest(view: RequestView, routes: Route[], opts: { arrival
   return opts.arrival ? { events, ignored, arrival } : { events, ignored };
 }
 
+/** The first filter (in rule order) that turns the request away, and why; null when all match. */
+function firstRefusal(r: Route, view: RequestView): { cause: string; step: string | null } | null {
+  for (const f of r.filters) {
+    try {
+      if (!f.test(view)) return { cause: 'FILTERED', step: f.step };
+    } catch (err) {
+      // The tenant's filter, not the sender, is at fault (over its time budget, a regex over its
+      // text budget): the request is kept, and the ignored event says why.
+      return { cause: `FILTER_FAILED: ${(err as Error).message}`, step: f.step };
+    }
+  }
+  return null;
+}
+
 function dedupeClaim(r: Route, view: RequestView): DedupeClaim | null {
   if (!r.dedupe) return null;
   try {
-    return { connection_id: r.connectionId, key: r.dedupe.keyOf(view), window_ms: r.dedupe.windowMs };
+    return { connection_id: r.connectionId, key: r.dedupe.keyOf(view), window_ms: r.dedupe.windowMs, step: r.dedupeStep };
   } catch {
     // A body nested too deep to compare (stack exhausted) is delivered rather than refused.
     return null;
