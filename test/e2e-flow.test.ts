@@ -169,11 +169,11 @@ describe('portal: a lead → webhook flow drawn on the canvas delivers exactly t
     expect(await page.getByTestId('node-webhook_1').textContent()).toContain(`${receiver.url}/crm`);
     expect(await page.locator('[data-testid^="problems-"]').count()).toBe(0);
 
-    // The live counts of the last 24 hours: the delivery on the destination node and on the edges leading to it.
+    // The live counts of the last 24 hours: the delivery on the destination node, what went on past the map step on its edge.
     await expect.poll(async () => Number.parseInt((await page.getByTestId('stats-delivered-webhook_1').textContent()) ?? '0', 10), { timeout: 15_000 }).toBeGreaterThanOrEqual(1);
     expect(await page.getByTestId('stats-failed-webhook_1').textContent()).toBe('0 failed');
     const edgeLabel = page.getByTestId('edge-label-e_map_1_webhook_1');
-    await expect.poll(() => edgeLabel.textContent(), { timeout: 10_000 }).toMatch(/^[1-9]\d* ✓ · 0 ✗ · 0 held$/);
+    await expect.poll(() => edgeLabel.textContent(), { timeout: 10_000 }).toMatch(/^[1-9]\d* passed$/);
     await b.screenshot('flow-canvas-counts');
   }, 120_000);
 

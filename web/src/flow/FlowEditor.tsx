@@ -418,7 +418,7 @@ function Editor() {
             Saved at {savedAt}
           </span>
         )}
-        {stats && <span className="muted">Counts: last 24 hours, updated every 10 s</span>}
+        {stats && <span className="muted">Counts: last 24 hours, updated every few seconds</span>}
       </div>
       <ErrorBox error={saveError} />
       {template && (

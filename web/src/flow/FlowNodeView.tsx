@@ -1,10 +1,10 @@
 import { Handle, Position, type NodeProps } from '@xyflow/react';
 import { useEffect, useRef, useState } from 'react';
 import { createPortal } from 'react-dom';
-import { Link } from 'react-router';
 import { isDestinationKind, type NodeKind } from '../../../server/hub/flow-graph.ts';
 import { rowCells, SheetRow } from '../ui/SheetRow.tsx';
 import { useCanvas } from './canvas-context.ts';
+import { NodeCounts } from './NodeCounts.tsx';
 import type { DestinationSummary, NodeTestResult, SourceSummary } from './flow-api.ts';
 import { humanize, KIND_LABEL, NEXT_KINDS, toUnit, type CanvasNode } from './graph.ts';
 
@@ -133,13 +133,12 @@ function AddNext({ id, onAdd, hasDestinations }: { id: string; onAdd: (from: str
 }
 
 export function FlowNodeView(props: NodeProps<CanvasNode>) {
-  const { problems: all, pending: pendingAll, onAddNext, test, stats, destinations, sources } = useCanvas();
+  const { problems: all, pending: pendingAll, onAddNext, test, destinations, sources } = useCanvas();
   const problems = all.get(props.id) ?? [];
   // Not connected yet, or a field not filled in yet: said softly until the user tries to save.
   const pending = problems.length ? undefined : pendingAll?.get(props.id);
   const kind = props.type;
   const result = test?.[props.id];
-  const counts = stats?.nodes[props.id];
   const destination = isDestinationKind(kind);
   // A sheet's row reads as column → cell; other bodies as their first fields.
   const columns = sheetColumns(kind, props.data);
@@ -168,23 +167,7 @@ export function FlowNodeView(props: NodeProps<CanvasNode>) {
           {glance(result.output)}
         </pre>
       ))}
-      {counts && (
-        <div className="flow-counts" data-testid={`stats-${props.id}`} title={`Last 24 hours: ${counts.queued} queued, ${counts.ignored ?? 0} ignored as repeats`}>
-          <span className="good" data-testid={`stats-delivered-${props.id}`}>
-            {counts.delivered} delivered
-          </span>
-          {' · '}
-          {counts.failed > 0 ? (
-            <Link className="nodrag nopan bad" data-testid={`stats-failed-${props.id}`} to={`/events?connection_id=${encodeURIComponent(counts.connection_id)}&status=FAILED`}>
-              {counts.failed} failed
-            </Link>
-          ) : (
-            <span data-testid={`stats-failed-${props.id}`}>0 failed</span>
-          )}
-          {' · '}
-          <span data-testid={`stats-held-${props.id}`}>{counts.held} held</span>
-        </div>
-      )}
+      <NodeCounts id={props.id} />
       {problems.length > 0 && (
         <ul className="flow-node-problems" data-testid={`problems-${props.id}`}>
           {problems.map((p, i) => (

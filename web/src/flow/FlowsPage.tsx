@@ -4,6 +4,7 @@ import { api } from '../api.ts';
 import { ConfirmDelete } from '../pages/gateway/parts.tsx';
 import { ErrorBox } from '../ui/ErrorBox.tsx';
 import { useLoad } from '../ui/useLoad.ts';
+import { FlowCountsCell, useFlowCounts } from './FlowCountsCell.tsx';
 import { FlowEditor, type FlowOut } from './FlowEditor.tsx';
 
 /** `/flows`: the list; `/flows/new` and `/flows/:id`: the editor. */
@@ -20,6 +21,7 @@ function FlowList() {
   const flows = useLoad(() => api<{ models: FlowOut[] }>('GET', '/flows'));
   const navigate = useNavigate();
   const [deleting, setDeleting] = useState<FlowOut | null>(null);
+  const counts = useFlowCounts();
   return (
     <section>
       <header className="row">
@@ -54,6 +56,7 @@ function FlowList() {
               <th>Name</th>
               <th>Steps</th>
               <th>Webhooks</th>
+              <th>Last 24 hours</th>
               <th>Updated</th>
               <th />
             </tr>
@@ -66,6 +69,7 @@ function FlowList() {
                 </td>
                 <td>{f.graph.nodes.length}</td>
                 <td>{f.webhooks.length}</td>
+                <FlowCountsCell flowId={f.id} counts={counts} />
                 <td>{new Date(f.updated_at).toLocaleString()}</td>
                 <td>
                   <button className="danger" onClick={() => setDeleting(f)}>

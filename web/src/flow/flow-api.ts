@@ -22,8 +22,7 @@ export type FlowTestIn = { graph: FlowGraphT; trigger?: string; data?: Record<st
 export type FlowTestOut = { event: Record<string, unknown>; source?: 'sample' | 'last' | 'data'; nodes: Record<string, NodeTestResult>; delivery?: DeliveryReport };
 export type { ConnectionTest, DeliveryReport, EventType };
 
-export type Counts = { delivered: number; failed: number; held: number; queued: number; ignored?: number };
-export type FlowStats = { since: string; nodes: Record<string, Counts & { connection_id: string }>; edges: Record<string, Counts> };
+export type { Counts, FlowCountsOut, FlowStats } from '../../../server/hub/flow-stats.ts';
 
 export type { DestinationField } from '../../../server/hub/flow-fields.ts';
 
