@@ -42,8 +42,8 @@ export const FLOW_TEMPLATES: readonly FlowTemplate[] = [
     name: 'Lead → Google Sheet',
     description: 'Adds a row (name, e-mail, phone, date) to a Google Sheet for every lead your chatbot captures.',
     flowName: 'Leads to Google Sheet',
-    setup: 'Wirehub writes with the Google service account of Settings → Google: share the sheet with its address.',
-    placeholders: [{ nodeId: 'sheet', field: 'spreadsheetId', label: 'The Google Sheet’s URL or ID', example: '1AbCdEfGhIjKlMnOpQrStUvWxYz0123456789' }],
+    setup: 'In the Google Sheet step, Sign in with Google and pick the sheet; or use the service account of Settings and share the sheet with its address.',
+    placeholders: [{ nodeId: 'sheet', field: 'spreadsheetId', label: 'The Google Sheet (pick it after signing in with Google, or paste its URL)', example: '1AbCdEfGhIjKlMnOpQrStUvWxYz0123456789' }],
     graph: {
       nodes: [
         { id: 'trigger', kind: 'trigger', position: at(0), data: { eventType: 'lead.captured' } },

@@ -22,7 +22,7 @@ describe('TemplateChecklist', () => {
     const { rerender } = render(<TemplateChecklist template={t} nodes={nodes} onOpen={onOpen} />);
     const row = screen.getByTestId('placeholder-sheet-spreadsheetId');
     expect(row.getAttribute('data-filled')).toBe('no');
-    expect(screen.getByTestId('template-checklist').textContent).toContain('share the sheet with its address');
+    expect(screen.getByTestId('template-checklist').textContent).toContain('Sign in with Google and pick the sheet');
     fireEvent.click(screen.getByRole('button', { name: 'Fill in' }));
     expect(onOpen).toHaveBeenCalledWith('sheet');
 
