@@ -34,7 +34,7 @@ describe('portal: the events log shows every request and explains every failure'
     const pageErrors: string[] = [];
     page.on('pageerror', (err) => pageErrors.push(err.message));
     const started = Date.now();
-    const { count, click, fill } = countedActions();
+    const { count, click, fill, choose } = countedActions();
     const token = await signUp(page, hub.url, { click, fill });
     const api = (method: 'get' | 'post', url: string) => hub.api(method, `/api/v1${url}`, token);
 
@@ -79,6 +79,10 @@ describe('portal: the events log shows every request and explains every failure'
     expect(await adaRow.getByTestId('request-outcome').textContent()).toContain('Delivered by the flow “Leads to CRM”');
     expect(await page.locator(`[data-testid="request-row"][data-id="${newsletter}"]`).getByTestId('request-outcome').textContent()).toContain('Filtered out by the flow “Leads to CRM”');
     await b.screenshot('events-log-requests');
+    // Only what did not go anywhere.
+    await choose(page.getByTestId('requests-filter-outcome'), 'not_sent');
+    await expect.poll(() => rows.count(), { timeout: 10_000 }).toBe(3);
+    expect(await page.locator('[data-testid="request-row"][data-outcome="filtered"]').count()).toBe(3);
 
     // The newsletter sender asks what happened to req_…: pasted in the search, the story opens.
     await fill(page.getByTestId('events-search'), newsletter);
@@ -134,5 +138,5 @@ describe('portal: the events log shows every request and explains every failure'
       `e2e events log story: ${count.clicks} clicks, ${count.drags} drags, ${count.fields} typed fields, 0 presses of Refresh, in ${seconds} s ` +
         `(sign-up to the failed row delivered; the filtered request found by its id ${((foundAt - started) / 1000).toFixed(1)} s after landing)`,
     );
-  });
+  }, 180_000);
 });

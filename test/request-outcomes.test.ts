@@ -111,6 +111,22 @@ describe('what became of each request, and readable event rows', () => {
     expect(by.get(sent.spam3)).toMatchObject({ summary: null, event_type: 'ping' });
   });
 
+  it('filters requests by what became of them, and replays the filtered ones in bulk (dry run)', async () => {
+    const ids = async (outcome: string) => (await requests(`source_id=${forms}&outcome=${outcome}`)).map((r) => r.id).sort();
+    expect(await ids('filtered')).toEqual([sent.spam1, sent.spam2, sent.spam3].sort());
+    expect(await ids('delivered')).toEqual([sent.lead1, sent.lead2].sort());
+    expect(await ids('not_sent')).toEqual([sent.spam1, sent.spam2, sent.spam3].sort());
+    expect(await ids('duplicate')).toEqual([]);
+    const n = await api('get', `/requests/count?source_id=${forms}&outcome=filtered`);
+    expect(n.body).toEqual({ count: 3 });
+    const dry = await api('post', '/requests/bulk_operations').send({ source_id: forms, outcome: 'filtered', dry_run: true });
+    expect(dry.status, dry.text).toBe(200);
+    expect(dry.body).toMatchObject({ estimated_count: 3, dry_run: true });
+    const bad = await api('get', '/requests?outcome=lost');
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.details[0]).toMatchObject({ path: 'query.outcome', message: expect.stringContaining('filtered') });
+  });
+
   it('finds a filtered request by the id its sender got, and says which step filtered it and what the request had', async () => {
     const found = await requests(`q=${sent.spam1}`);
     expect(found.map((r) => r.id)).toEqual([sent.spam1]);

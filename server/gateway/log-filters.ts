@@ -93,8 +93,16 @@ export const eventFilterFields = {
   ...search,
 };
 
+/**
+ * What became of a request (log-rows.ts), as a filter: `not_sent` is every request that gave no
+ * delivery at all (filtered out, a duplicate, rejected, or no connection).
+ */
+export const REQUEST_OUTCOMES = ['delivered', 'failed', 'waiting', 'held', 'filtered', 'duplicate', 'rejected', 'no_connection', 'not_sent'] as const;
+export type RequestOutcomeFilter = (typeof REQUEST_OUTCOMES)[number];
+
 export const requestFilterFields = {
   status: z.enum(['accepted', 'rejected']).optional(),
+  outcome: z.enum(REQUEST_OUTCOMES).optional(),
   verified: flag.optional(),
   source_id: idFilter.optional(),
   connection_id: idFilter.optional(),
@@ -125,6 +133,7 @@ export type EventFilter = {
 
 export type RequestFilter = {
   status?: 'accepted' | 'rejected';
+  outcome?: RequestOutcomeFilter;
   verified?: boolean;
   source_id?: string;
   connection_id?: string;
@@ -155,6 +164,7 @@ export function toEventFilter(p: z.output<z.ZodObject<typeof eventFilterFields>>
 export function toRequestFilter(p: z.output<z.ZodObject<typeof requestFilterFields>>): RequestFilter {
   return strip({
     status: p.status,
+    outcome: p.outcome,
     verified: p.verified,
     source_id: p.source_id,
     connection_id: p.connection_id,
@@ -190,6 +200,7 @@ export const StoredEventFilter = z.object({
 });
 export const StoredRequestFilter = z.object({
   status: z.enum(['accepted', 'rejected']).optional(),
+  outcome: z.enum(REQUEST_OUTCOMES).optional(),
   verified: z.boolean().optional(),
   source_id: z.string().optional(),
   connection_id: z.string().optional(),
@@ -257,6 +268,7 @@ export function applyEventFilters<O>(qb: SelectQueryBuilder<DB, 'events', O>, ws
 export function applyRequestFilters<O>(qb: SelectQueryBuilder<DB, 'requests', O>, ws: string, f: RequestFilter): SelectQueryBuilder<DB, 'requests', O> {
   let q = qb.where('requests.workspace_id', '=', ws);
   if (f.status) q = q.where('requests.status', '=', f.status);
+  if (f.outcome) q = q.where((eb) => outcomeCondition(eb, f.outcome as RequestOutcomeFilter));
   if (f.verified !== undefined) q = q.where('requests.verified', '=', f.verified);
   if (f.source_id) q = q.where('requests.source_id', '=', f.source_id);
   if (f.batch_operation_id) q = q.where('requests.batch_operation_id', '=', f.batch_operation_id);
@@ -291,4 +303,39 @@ export function applyRequestFilters<O>(qb: SelectQueryBuilder<DB, 'requests', O>
     });
   }
   return q;
+}
+
+/**
+ * A request whose events or ignored events show the outcome; EXISTS through the request_id indexes.
+ * A request with several connections can match several outcomes (delivered by one, filtered by another).
+ */
+function outcomeCondition(eb: ExpressionBuilder<DB, 'requests'>, outcome: RequestOutcomeFilter) {
+  const events = (statuses: EventStatus[], tried?: boolean) => {
+    let sub = eb.selectFrom('events as oe').select(sql<number>`1`.as('one')).whereRef('oe.request_id', '=', 'requests.id').where('oe.status', 'in', statuses);
+    if (tried !== undefined) sub = sub.where('oe.attempts', tried ? '>' : '=', 0);
+    return eb.exists(sub);
+  };
+  const ignored = (duplicate: boolean) =>
+    eb.exists(eb.selectFrom('ignored_events as oi').select(sql<number>`1`.as('one')).whereRef('oi.request_id', '=', 'requests.id').where('oi.cause', duplicate ? '=' : '<>', 'DUPLICATE'));
+  const accepted = eb('requests.status', '=', 'accepted');
+  switch (outcome) {
+    case 'delivered':
+      return events(['SUCCESSFUL']);
+    case 'failed':
+      return eb.or([events(['FAILED']), events(['SCHEDULED'], true)]);
+    case 'waiting':
+      return eb.or([events(['QUEUED']), events(['SCHEDULED'], false)]);
+    case 'held':
+      return events(['HOLD']);
+    case 'filtered':
+      return ignored(false);
+    case 'duplicate':
+      return ignored(true);
+    case 'rejected':
+      return eb('requests.status', '=', 'rejected');
+    case 'no_connection':
+      return eb.and([accepted, eb('requests.events_count', '=', 0), eb('requests.ignored_count', '=', 0)]);
+    case 'not_sent':
+      return eb.or([eb('requests.status', '=', 'rejected'), eb('requests.events_count', '=', 0)]);
+  }
 }

@@ -70,6 +70,8 @@ export function Events() {
   const change = (patch: Partial<EventFilterState>) => {
     const next = new URLSearchParams(params);
     next.delete('webhook_id');
+    // "Clear filters" clears the requests view's outcome too.
+    if (FILTER_KEYS.every((k) => k in patch && !patch[k])) next.delete('outcome');
     for (const key of FILTER_KEYS) {
       if (!(key in patch)) continue;
       const v = patch[key];

@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'react';
+import { useSearchParams } from 'react-router';
 import { api } from '../../api.ts';
 import { ErrorBox } from '../../ui/ErrorBox.tsx';
 import { useLoad } from '../../ui/useLoad.ts';
@@ -10,6 +11,19 @@ type RequestRow = { id: string; source_name: string | null; status: string; summ
 type Page = { models: RequestRow[]; pagination: { next: string | null; prev: string | null } };
 
 const PAGE_SIZE = 50;
+/** server/gateway/log-filters.ts REQUEST_OUTCOMES, in words. */
+const OUTCOMES: [string, string][] = [
+  ['', 'Anything'],
+  ['not_sent', 'Not sent anywhere (filtered, duplicate, rejected…)'],
+  ['filtered', 'Filtered out'],
+  ['duplicate', 'Duplicates'],
+  ['rejected', 'Rejected (failed verification)'],
+  ['no_connection', 'No flow takes it'],
+  ['delivered', 'Delivered'],
+  ['failed', 'Failed'],
+  ['waiting', 'Waiting'],
+  ['held', 'On hold'],
+];
 /** The filters the requests list takes (statuses and destinations belong to deliveries). */
 const KEYS = ['source_id', 'connection_id', 'from', 'to', 'q'];
 
@@ -18,7 +32,16 @@ const KEYS = ['source_id', 'connection_id', 'from', 'to', 'q'];
  * which flow, a duplicate, on hold, rejected, or sent nowhere. Choosing one tells its story.
  */
 export function RequestsView({ query, tick, selected, onSelect, onOpenEvent }: { query: Record<string, string>; tick: number; selected: string | null; onSelect: (id: string | null) => void; onOpenEvent: (id: string) => void }) {
-  const filters = Object.fromEntries(Object.entries(query).filter(([k]) => KEYS.includes(k)));
+  const [params, setParams] = useSearchParams();
+  const outcome = params.get('outcome') ?? '';
+  const filters: Record<string, string> = { ...Object.fromEntries(Object.entries(query).filter(([k]) => KEYS.includes(k))), ...(outcome && !query.q ? { outcome } : {}) };
+  const chooseOutcome = (value: string) => {
+    const next = new URLSearchParams(params);
+    if (value) next.set('outcome', value);
+    else next.delete('outcome');
+    onSelect(null);
+    setParams(next);
+  };
   const key = new URLSearchParams(filters).toString();
   const [cursor, setCursor] = useState<{ next?: string; prev?: string }>({});
   useEffect(() => setCursor({}), [key]);
@@ -39,6 +62,16 @@ export function RequestsView({ query, tick, selected, onSelect, onOpenEvent }: {
 
   return (
     <>
+      <label className="inline">
+        What became of it
+        <select aria-label="What became of it" value={outcome} onChange={(e) => chooseOutcome(e.target.value)} data-testid="requests-filter-outcome">
+          {OUTCOMES.map(([v, text]) => (
+            <option key={v} value={v}>
+              {text}
+            </option>
+          ))}
+        </select>
+      </label>
       {count.data && (
         <p className="muted" data-testid="requests-count">
           {Object.keys(filters).length ? (count.data.count === 1 ? '1 request matches' : `${count.data.count} requests match`) : count.data.count === 1 ? '1 request received' : `${count.data.count} requests received`}. Every request is listed, also those that no flow sent on.
