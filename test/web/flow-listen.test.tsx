@@ -10,7 +10,7 @@ import type { ListenOut, SourceSample, SourceSummary } from '../../web/src/flow/
 import { defaultData, type CanvasNode } from '../../web/src/flow/graph.ts';
 import { PANELS } from '../../web/src/flow/NodePanel.tsx';
 import { panelEnv } from '../../web/src/flow/panel-env.ts';
-import { LISTEN_FOR_MS } from '../../web/src/flow/panels/ListenForRequest.tsx';
+import { LISTEN_FOR_MS, ListenStore } from '../../web/src/flow/listen-store.ts';
 
 const hook: SourceSummary = { id: 'src_hook', name: 'Incoming webhook 1', type: 'WEBHOOK', url: 'http://127.0.0.1:3000/e/src_hook' };
 const node = (id: string, kind: NodeKind, data: Record<string, unknown>): CanvasNode => ({ id, type: kind, position: { x: 0, y: 0 }, data });
@@ -39,7 +39,7 @@ function fakeApi(answers: (ListenOut | ((url: string) => ListenOut))[]) {
   return calls;
 }
 
-function mountTrigger(samples: Record<string, SourceSample | null>, actions = { rename: vi.fn(async () => {}), chooseSample: vi.fn() }) {
+function mountTrigger(samples: Record<string, SourceSample | null>, actions: { rename: () => Promise<void>; chooseSample: (id: string, s: SourceSample) => void; listener?: ListenStore } = { rename: vi.fn(async () => {}), chooseSample: vi.fn() }) {
   const t = node('t1', 'trigger', { sourceId: hook.id });
   function Holder() {
     const [data, setData] = useState(t.data);
@@ -131,6 +131,31 @@ describe('a source trigger\'s panel', () => {
     mountTrigger({ [hook.id]: used });
     fireEvent.click(screen.getByTestId('listen-start'));
     expect((await screen.findByTestId('listen-used')).textContent).toContain('now offer its fields');
+  });
+
+  it('keeps listening while the panel is closed (the next step being dropped), and shows the request when it opens again', async () => {
+    let answer: (out: ListenOut) => void = () => {};
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(() => new Promise<Response>((resolve) => (answer = (out) => resolve(new Response(JSON.stringify(out), { status: 200, headers: { 'content-type': 'application/json' } }))))),
+    );
+    const listener = new ListenStore();
+    const actions = { rename: vi.fn(async () => {}), chooseSample: vi.fn(), listener };
+    mountTrigger({ [hook.id]: null }, actions);
+    fireEvent.click(screen.getByTestId('listen-start'));
+    await screen.findByTestId('listen-waiting');
+    cleanup();
+    const signal = ((globalThis.fetch as unknown as ReturnType<typeof vi.fn>).mock.calls[0] as [string, RequestInit])[1].signal as AbortSignal;
+    expect(signal.aborted).toBe(false);
+    await act(async () => answer(heard('accepted', 'req_late', { email: 'late@example.com' })));
+    mountTrigger({ [hook.id]: null }, actions);
+    expect((await screen.findByTestId('listen-body')).textContent).toContain('late@example.com');
+    // The editor going away stops what is still listening.
+    fireEvent.click(screen.getByTestId('listen-start'));
+    await screen.findByTestId('listen-waiting');
+    listener.stopAll();
+    const second = ((globalThis.fetch as unknown as ReturnType<typeof vi.fn>).mock.calls[1] as [string, RequestInit])[1].signal as AbortSignal;
+    expect(second.aborted).toBe(true);
   });
 
   it('gives up after 2 minutes of silence, and Stop ends the wait at once', async () => {

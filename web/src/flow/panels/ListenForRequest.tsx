@@ -1,21 +1,9 @@
-import { useEffect, useRef, useState, type ReactNode } from 'react';
-import { api, ApiError } from '../../api.ts';
+import { useEffect, useState, useSyncExternalStore, type ReactNode } from 'react';
 import { CopyButton } from '../../pages/gateway/parts.tsx';
 import { JsonView } from '../../ui/JsonView.tsx';
-import type { HeardRequest, ListenOut, SourceSample, SourceSummary } from '../flow-api.ts';
+import type { SourceSample, SourceSummary } from '../flow-api.ts';
+import { ListenStore } from '../listen-store.ts';
 import './listen.css';
-
-/** How long one press of "Listen" lasts: long enough to switch to a terminal or a form, short enough not to forget a tab. */
-export const LISTEN_FOR_MS = 120_000;
-/** One long poll's wait, in seconds (the server's most). */
-const WAIT_S = 25;
-
-type State =
-  | { kind: 'idle' }
-  | { kind: 'listening'; until: number; rejected: HeardRequest | null }
-  | { kind: 'heard'; request: HeardRequest }
-  | { kind: 'timed-out' }
-  | { kind: 'failed'; message: string };
 
 /** A body a marketer can paste into a terminal to try the URL. */
 export const curlExample = (url: string) =>
@@ -25,55 +13,20 @@ const size = (bytes: number) => (bytes < 1024 ? `${bytes} bytes` : `${Math.round
 
 /**
  * "Listen for a test request" (as n8n and Zapier do): waits for the next request to the source's
- * URL, shows it, and "Use as sample" hands it to the steps' field pickers. The wait is a chain of
- * long polls that ends after two minutes, on Stop, or when the panel closes.
+ * URL, shows it, and "Use as sample" hands it to the steps' field pickers. The editor's `store`
+ * keeps listening while this panel is closed; without one (a panel on its own), the wait ends
+ * with the panel.
  */
-export function ListenForRequest({ source, chosen, onUse, idle }: { source: SourceSummary; chosen: string | null; onUse?: (sample: SourceSample) => void; idle?: ReactNode }) {
-  const [state, setState] = useState<State>({ kind: 'idle' });
-  const stop = useRef<AbortController | null>(null);
-  useEffect(() => () => stop.current?.abort(), []);
-  // Another source chosen in the same panel: what was heard belongs to the old one.
-  useEffect(() => {
-    stop.current?.abort();
-    setState({ kind: 'idle' });
-  }, [source.id]);
-
-  const listen = async () => {
-    stop.current?.abort();
-    const ctl = new AbortController();
-    stop.current = ctl;
-    const until = Date.now() + LISTEN_FOR_MS;
-    setState({ kind: 'listening', until, rejected: null });
-    let cursor: string | undefined;
-    try {
-      while (Date.now() < until) {
-        const wait = Math.max(1, Math.min(WAIT_S, Math.ceil((until - Date.now()) / 1000)));
-        const q = new URLSearchParams({ source_id: source.id, wait: String(wait), ...(cursor ? { after: cursor } : {}) });
-        const out = await api<ListenOut>('GET', `/flows/source-sample/listen?${q}`, undefined, { signal: ctl.signal });
-        cursor = out.cursor;
-        if (out.status === 'waiting') continue;
-        // Turned away by the source's verification: it runs no flow, so it is no sample; keep listening.
-        if (out.request.status === 'rejected') {
-          const rejected = out.request;
-          setState((s) => (s.kind === 'listening' ? { ...s, rejected } : s));
-          continue;
-        }
-        setState({ kind: 'heard', request: out.request });
-        return;
-      }
-      setState({ kind: 'timed-out' });
-    } catch (err) {
-      if (ctl.signal.aborted) return;
-      setState({ kind: 'failed', message: err instanceof ApiError || err instanceof Error ? err.message : String(err) });
-    }
-  };
-  const cancel = () => {
-    stop.current?.abort();
-    setState({ kind: 'idle' });
-  };
+export function ListenForRequest({ source, chosen, onUse, idle, store: shared }: { source: SourceSummary; chosen: string | null; onUse?: (sample: SourceSample) => void; idle?: ReactNode; store?: ListenStore }) {
+  const [own] = useState(() => (shared ? null : new ListenStore()));
+  const store = shared ?? (own as ListenStore);
+  useEffect(() => (own ? () => own.stopAll() : undefined), [own]);
+  const state = useSyncExternalStore(store.subscribe, () => store.get(source.id));
+  const listen = () => void store.start(source.id);
+  const cancel = () => store.stop(source.id);
 
   const listenButton = (label: string) => (
-    <button type="button" data-testid="listen-start" onClick={() => void listen()}>
+    <button type="button" data-testid="listen-start" onClick={listen}>
       {label}
     </button>
   );

@@ -66,6 +66,7 @@ function SourceTriggerPanel({ data, onChange, env, errors }: PanelProps & { erro
             source={chosen}
             chosen={last?.request_id ?? null}
             onUse={env.sourceActions ? (s) => env.sourceActions?.chooseSample(chosen.id, s) : undefined}
+            store={env.sourceActions?.listener}
             idle={
               last ? (
                 <details className="flow-sample" data-testid="trigger-sample">

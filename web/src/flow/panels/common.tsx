@@ -20,7 +20,7 @@ export type PanelEnv = {
   /** That source's last request (null: none yet; undefined: not loaded). */
   sourceSample?: SourceSample | null;
   /** Renaming a source, choosing its sample (absent in tests that need neither). */
-  sourceActions?: Pick<SourceActions, 'rename' | 'chooseSample'>;
+  sourceActions?: Pick<SourceActions, 'rename' | 'chooseSample'> & Partial<Pick<SourceActions, 'listener'>>;
   /** Where a map step's `from` paths start: `data` of a published event, or `body` of a source's request. */
   samplePrefix?: 'data' | 'body';
   /** Where `sample` comes from, said to the user; null when no trigger leads here. */
