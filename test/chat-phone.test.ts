@@ -100,6 +100,13 @@ describe('phone numbers in the chat, through the public endpoint and the portal 
     expect(conv).toMatchObject({ fallbacks: 0, escalated_at: null });
   });
 
+  it('takes digits for a phone number only when the chatbot asks for phone numbers', async () => {
+    const res = await api('post', '/chatbots').send({ name: 'no phones', settings: { lead_capture: { fields: ['email'], after_messages: 0, default_region: null } } });
+    bots.nophone = res.body;
+    const [r] = await converse('nophone', ['(415) 555-0199']);
+    expect(r.reply).not.toContain("couldn't read that phone number");
+  });
+
   it('refuses a locale that is not a language tag, naming the field', async () => {
     const res = await hub.api('post', '/api/public/system-chat').send({ chatbot_key: bots.none.public_key, visitor_id: 'v', message: 'hi', locale: 'en_US; drop' });
     expect(res.status).toBe(400);

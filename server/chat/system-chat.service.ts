@@ -129,7 +129,7 @@ export async function handleVisitorMessage(deps: ChatDeps, bot: ChatbotRow, inpu
   const found = extractLead(input.message, region, asked);
   const learned = (Object.keys(found) as LeadField[]).filter((f) => !conv.lead[f]);
   // A number typed the local way with no country known, or mistyped: say so, rather than "no answer".
-  const phoneUnread = !found.phone && !conv.lead.phone && unreadablePhone(input.message, asked);
+  const phoneUnread = settings.lead_capture.fields.includes('phone') && !found.phone && !conv.lead.phone && unreadablePhone(input.message, asked);
   const wantsHuman = asksForHuman(input.message, settings.escalation.keywords);
   // Contact details are no question: search with what is left of the message, if anything.
   const question = Object.keys(found).length || phoneUnread ? withoutContactDetails(input.message, found) : input.message;
