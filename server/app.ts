@@ -26,6 +26,7 @@ import { destinationTestRoutes } from './gateway/destination-test.routes.ts';
 import { eventsRoutes } from './gateway/events.routes.ts';
 import { metricsRoutes } from './gateway/metrics.routes.ts';
 import { mockApiRoutes } from './gateway/mock-api.routes.ts';
+import { usedByRoutes } from './hub/used-by.routes.ts';
 import { projectSecretsRoutes } from './gateway/project-secrets.service.ts';
 import { requestsRoutes } from './gateway/requests.routes.ts';
 import { bulkOperationsRoutes } from './gateway/bulk-operations.routes.ts';
@@ -123,6 +124,7 @@ function apiRouter(deps: Deps, writer: IngestWriter): Router {
   secured.use(webhooksRoutes(deps));
   secured.use(hooksRoutes(deps));
   secured.use(flowsRoutes(deps));
+  secured.use(usedByRoutes(deps));
   secured.use(credentialsRoutes(deps));
   secured.use(googleOAuthRoutes(deps));
   secured.use(chatbotsRoutes(deps));

@@ -64,7 +64,7 @@ describe('flows that start from an inbound source', () => {
 
   let flow: Saved;
   let secret: string;
-  it('saves source → filter → map → webhook as a signed HTTP destination connected to the source, not a hub webhook', async () => {
+  it('saves source → filter → map → webhook as a signed HTTP destination connected to the source, listed with the webhooks as a step of the flow', async () => {
     flow = await save('Big orders', orders());
     expect(flow.secrets).toEqual([{ nodeId: 'w1', webhookId: objectOf(flow, 'w1').connectionId, secret: expect.stringMatching(/^whsec_/) }]);
     secret = flow.secrets[0].secret;
@@ -79,7 +79,10 @@ describe('flows that start from an inbound source', () => {
       { type: 'filter', step: 'f1', body: { $and: [{ amount: { $gt: 100 } }] } },
       { type: 'transform', mappings: [{ to: 'customer', from: 'body.email' }, { to: 'total', from: 'body.amount' }, { to: 'via', from: 'path' }], envelope: 'flat' },
     ]);
-    expect((await api('get', '/webhooks')).body.count).toBe(0);
+    // Not a hub webhook underneath (no event types, no plan slot), yet listed with the webhooks, marked as the flow's step.
+    const listed = (await api('get', '/webhooks')).body;
+    expect(listed.count).toBe(1);
+    expect(listed.models[0]).toMatchObject({ id: objectOf(flow, 'w1').connectionId, events: [], flow: { id: flow.id, name: 'Big orders', node_id: 'w1' }, requests_from: { id: shop.id, name: 'shop' } });
     expect((await api('get', `/flows/${flow.id}`)).body).toMatchObject({ graph: flow.graph, problems: [] });
   });
 

@@ -21,7 +21,7 @@ export type FlowOut = {
   team_id: string;
   name: string;
   graph: FlowGraphT;
-  /** The webhooks this flow's destinations became, in node order. */
+  /** The webhooks this flow's webhook steps became, in node order (each listed on GET /webhooks, published events or a source's requests alike). */
   webhooks: { nodeId: string; webhookId: string }[];
   /** What every destination node became: its connection, and the destination (made by the flow, or existing). */
   objects: { nodeId: string; kind: string; connectionId: string; destinationId: string | null }[];
@@ -42,8 +42,12 @@ export function flowsService(deps: Deps) {
   const { db } = deps;
   const objects = flowSync(deps);
 
+  // A step fed by published events keeps its webhook as `webhookId`; one fed by a source, its connection as `connectionId`: both are webhooks.
   const webhooksOf = (graph: FlowGraphT) =>
-    graph.nodes.flatMap((n) => (n.kind === 'webhook' && n.data.webhookId ? [{ nodeId: n.id, webhookId: n.data.webhookId }] : []));
+    graph.nodes.flatMap((n) => {
+      const id = n.kind === 'webhook' ? (n.data.webhookId ?? n.data.connectionId) : undefined;
+      return id ? [{ nodeId: n.id, webhookId: id }] : [];
+    });
   const out = (row: FlowRow, graph = row.graph as FlowGraphT): FlowOut => ({
     id: row.id,
     team_id: row.workspace_id,

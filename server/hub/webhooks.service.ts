@@ -20,6 +20,7 @@ import { eventTypeName, eventTypesService } from './event-types.service.ts';
 import { Mappings, type MappingEntryT } from './mappings.ts';
 import { sampleEvent } from './sample-event.ts';
 import { insertApplicationPair } from './application-pair.ts';
+import { connectionsDrawn, type DrawnIn } from './flow-drawn.ts';
 
 const secretSchema = HttpConfigSchema.shape.secret.unwrap();
 const authorization = z.string().min(1).max(4096).regex(/^[^\r\n]*$/, 'must not contain line breaks');
@@ -82,6 +83,10 @@ export type WebhookOut = {
   circuit: Circuit;
   destination_id: string;
   source_id: string;
+  /** The flow whose webhook step this is (edited there), or null for a webhook made on its own. */
+  flow: { id: string; name: string; node_id: string } | null;
+  /** The inbound source whose requests it gets (a flow's step after an incoming webhook), or null when it gets published events. */
+  requests_from: { id: string; name: string } | null;
   created_at: Date;
   updated_at: Date;
 };
@@ -164,7 +169,8 @@ export function webhooksService(deps: Deps) {
   const sources = applicationSources(deps);
   const eventTypes = eventTypesService(deps);
 
-  const out = (conn: ConnectionRow, dest: DestinationRow, secret?: string): WebhookOut => {
+  type Context = { drawn?: DrawnIn; source?: { id: string; name: string; type: string } };
+  const out = (conn: ConnectionRow, dest: DestinationRow, secret?: string, ctx: Context = {}): WebhookOut => {
     const cfg = destinationConfig(deps, dest) as HttpConfig;
     const rules = conn.rules as Rule[];
     const transform = rules.find((r): r is TransformRuleT => r.type === 'transform');
@@ -189,26 +195,43 @@ export function webhooksService(deps: Deps) {
       circuit: circuitOf(dest),
       destination_id: dest.id,
       source_id: conn.source_id,
+      flow: ctx.drawn ? { id: ctx.drawn.id, name: ctx.drawn.name, node_id: ctx.drawn.node_id } : null,
+      requests_from: ctx.source && ctx.source.type !== 'APPLICATION' ? { id: ctx.source.id, name: ctx.source.name } : null,
       created_at: conn.created_at,
       updated_at: conn.updated_at > dest.updated_at ? conn.updated_at : dest.updated_at,
     };
   };
 
-  const rows = (ws: string) =>
+  /**
+   * A workspace's webhooks: the plain HTTP destinations fed by published events, and those a flow's
+   * webhook step feeds from an inbound source (`fromFlows`: the connections flows drew).
+   */
+  const rows = (ws: string, fromFlows: string[]) =>
     db
       .selectFrom('connections as c')
       .innerJoin('destinations as d', 'd.id', 'c.destination_id')
       .innerJoin('sources as s', 's.id', 'c.source_id')
       .where('c.workspace_id', '=', ws)
-      .where('s.type', '=', 'APPLICATION')
+      .where((eb) => (fromFlows.length ? eb.or([eb('s.type', '=', 'APPLICATION'), eb('c.id', 'in', fromFlows)]) : eb('s.type', '=', 'APPLICATION')))
       .where('d.type', '=', WEBHOOK_TYPE);
 
-  async function find(ws: string, id: string): Promise<{ conn: ConnectionRow; dest: DestinationRow }> {
-    const conn = await rows(ws).selectAll('c').where('c.id', '=', id).executeTakeFirst();
-    if (!conn) throw notFound('Webhook', id);
+  const webhookSteps = (drawn: Map<string, DrawnIn>) => [...drawn].filter(([, d]) => d.node_kind === 'webhook').map(([id]) => id);
+
+  async function find(ws: string, id: string): Promise<{ conn: ConnectionRow; dest: DestinationRow; ctx: Context }> {
+    const drawn = await connectionsDrawn(deps, ws, id);
+    const found = await rows(ws, webhookSteps(drawn)).selectAll('c').select(['s.name as source_name', 's.type as source_type']).where('c.id', '=', id).executeTakeFirst();
+    if (!found) throw notFound('Webhook', id);
+    const { source_name, source_type, ...conn } = found;
     const dest = await db.selectFrom('destinations').selectAll().where('id', '=', conn.destination_id).executeTakeFirstOrThrow();
-    return { conn, dest };
+    return { conn, dest, ctx: { drawn: drawn.get(id), source: { id: conn.source_id, name: source_name, type: source_type } } };
   }
+
+  /** A flow's step fed by a source is edited in its flow: its filter and mapping are the flow's steps, not events. */
+  const editInFlow = (ctx: Context, doing: string) => {
+    if (ctx.drawn && ctx.source?.type !== 'APPLICATION') {
+      throw new AppError(409, 'EDIT_IN_FLOW', `This webhook is a step of the flow "${ctx.drawn.name}" (${ctx.drawn.id}): ${doing} it in the flow.`, { flow_id: ctx.drawn.id, node_id: ctx.drawn.node_id });
+    }
+  };
 
   async function checkEvents(ws: string, events: string[]): Promise<void> {
     const unknown: string[] = [];
@@ -227,16 +250,19 @@ export function webhooksService(deps: Deps) {
 
   return {
     async list(ws: string): Promise<{ models: WebhookOut[]; count: number }> {
-      const conns = await rows(ws).selectAll('c').orderBy('c.id').execute();
-      const dests = conns.length ? await db.selectFrom('destinations').selectAll().where('id', 'in', conns.map((c) => c.destination_id)).execute() : [];
+      const drawn = await connectionsDrawn(deps, ws);
+      const found = await rows(ws, webhookSteps(drawn)).selectAll('c').select(['s.name as source_name', 's.type as source_type']).orderBy('c.id').execute();
+      const dests = found.length ? await db.selectFrom('destinations').selectAll().where('id', 'in', found.map((c) => c.destination_id)).execute() : [];
       const byId = new Map(dests.map((d) => [d.id, d]));
-      const models = conns.map((c) => out(c, byId.get(c.destination_id) as DestinationRow));
+      const models = found.map(({ source_name, source_type, ...c }) =>
+        out(c, byId.get(c.destination_id) as DestinationRow, undefined, { drawn: drawn.get(c.id), source: { id: c.source_id, name: source_name, type: source_type } }),
+      );
       return { models, count: models.length };
     },
 
     async get(ws: string, id: string): Promise<WebhookOut> {
-      const { conn, dest } = await find(ws, id);
-      return out(conn, dest);
+      const { conn, dest, ctx } = await find(ws, id);
+      return out(conn, dest, undefined, ctx);
     },
 
     async create(ws: string, input: WebhookInT, opts: RuleOptions = {}): Promise<WebhookOut> {
@@ -288,7 +314,8 @@ export function webhooksService(deps: Deps) {
     },
 
     async update(ws: string, id: string, patch: WebhookPatchT, caller: AuthContext, opts: RuleOptions = {}): Promise<WebhookOut> {
-      const { conn, dest } = await find(ws, id);
+      const { conn, dest, ctx } = await find(ws, id);
+      editInFlow(ctx, 'edit');
       const current = out(conn, dest);
       const envelope = patch.envelope ?? current.envelope;
       const mappings = patch.mappings !== undefined || patch.envelope !== undefined ? parseMappings(patch.mappings === undefined ? current.mappings : patch.mappings, envelope) : current.mappings;
@@ -362,7 +389,7 @@ export function webhooksService(deps: Deps) {
 
     /** A new secret takes effect at once: deliveries from now on are signed with it only (seed 000). */
     async rotateSecret(ws: string, id: string): Promise<WebhookOut> {
-      const { conn, dest } = await find(ws, id);
+      const { conn, dest, ctx } = await find(ws, id);
       const secret = newSigningSecret();
       const config = { ...(destinationConfig(deps, dest) as HttpConfig), secret };
       const row = await db
@@ -371,12 +398,13 @@ export function webhooksService(deps: Deps) {
         .where('id', '=', dest.id)
         .returningAll()
         .executeTakeFirstOrThrow();
-      return deps.routing.changed(out(conn, row, secret));
+      return deps.routing.changed(out(conn, row, secret, ctx));
     },
 
     /** Delivers an event type's sample (or the given data) now and reports what was sent and what came back. */
     async test(ws: string, id: string, input: { eventType?: string; data?: Record<string, unknown> }): Promise<DeliveryReport> {
-      const { conn, dest } = await find(ws, id);
+      const { conn, dest, ctx } = await find(ws, id);
+      editInFlow(ctx, 'test');
       const type = input.eventType ?? eventsOf(conn.rules as Rule[])[0];
       if (!type) throw new AppError(422, 'NO_EVENT_TYPE', 'This webhook subscribes to no event type; name one with eventType.');
       return deliverNow(deps, dest, conn, await sampleEvent(deps, ws, type, input.data));
