@@ -13,7 +13,7 @@ export const MockApiConfigSchema = z
     rate_limit: z.number().int().min(1).max(100_000).nullable().optional(),
     rate_limit_period: z.enum(['second', 'minute', 'hour']).default('second'),
     // The display URL every read shows; accepted (and dropped) so that a read config can be written back.
-    url: z.string().max(2048).regex(/^mock:\/\//, 'a Mock API has no URL of its own; set `path` instead').optional(),
+    url: z.string().max(2048).regex(/^mock:\/\//, 'a test receiver has no URL of its own; set `path` instead').optional(),
   })
   .strict()
   .transform(({ url: _shown, ...config }) => config);

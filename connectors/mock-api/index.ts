@@ -20,7 +20,8 @@ const AS_WEBHOOK = { headers: {}, auth: { type: 'none' }, signing: 'hmac' } as c
  */
 export const mockApiConnector: Connector<typeof MockApiConfigSchema> = {
   id: MOCK_API_TYPE,
-  displayName: 'Mock API',
+  // Shown to users as a test receiver; the type id (MOCK_API) and its routes keep their names.
+  displayName: 'Test receiver',
   configSchema: MockApiConfigSchema,
   secretFields: [],
   targetUrls: () => [],
@@ -28,7 +29,7 @@ export const mockApiConnector: Connector<typeof MockApiConfigSchema> = {
   deliver,
   testConnection: async (_ctx, config) => ({
     ok: true,
-    message: `The mock API is built into Wirehub: it records every request it receives and answers ${config.response_status}.`,
+    message: `The test receiver is built into Wirehub: it records every request it receives and answers ${config.response_status}.`,
     warnings: [],
   }),
 };
@@ -42,7 +43,7 @@ async function deliver(ctx: DeliveryContext, config: MockApiConfig, message: Out
   const headers = { ...message.forward?.headers, ...webhookHeaders(ctx, AS_WEBHOOK, message), 'content-length': String(message.body.length) };
   const request = { method: METHOD, url: target.toString(), headers: redact(headers) };
   if (!ctx.mockApi || !ctx.destination) {
-    return fail(request, elapsed(), 'CONFIG', 'a Mock API destination records into the hub, and this delivery has nowhere to record', false);
+    return fail(request, elapsed(), 'CONFIG', 'a test receiver records into the hub, and this delivery has nowhere to record', false);
   }
   let recorded: { id: string };
   try {
@@ -59,10 +60,10 @@ async function deliver(ctx: DeliveryContext, config: MockApiConfig, message: Out
       responseStatus: config.response_status,
     });
   } catch (err) {
-    return fail(request, elapsed(), 'NETWORK', `the mock API could not store the request: ${(err as Error).message}`, true);
+    return fail(request, elapsed(), 'NETWORK', `the test receiver could not store the request: ${(err as Error).message}`, true);
   }
   if (config.response_delay_ms > 0) await sleep(config.response_delay_ms);
   const status = config.response_status;
-  const answer = status < 400 ? { received: true, mock_request_id: recorded.id } : { received: true, mock_request_id: recorded.id, error: `the mock API answers ${status}, as its response_status says` };
+  const answer = status < 400 ? { received: true, mock_request_id: recorded.id } : { received: true, mock_request_id: recorded.id, error: `the test receiver answers ${status}, as its response_status says` };
   return statusResult(request, { status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(answer) }, elapsed());
 }

@@ -2,7 +2,8 @@ import type { Deps } from '../deps.ts';
 import { eventTypeOf, sourceOf, type FlowGraphT } from './flow-graph.ts';
 import { savedObjects } from './flow-sync.ts';
 
-export type Ref = { id: string; name: string };
+/** An object named in an answer; a connection or webhook drawn by a flow carries that flow's id, so a page can name the flow alone. */
+export type Ref = { id: string; name: string; flow_id?: string };
 /** What a flow's graph points at: the connections and destinations its nodes became, its triggers' sources and event types. */
 export type FlowEntry = Ref & { connections: Set<string>; destinations: Set<string>; sources: Set<string>; events: Set<string>; webhookNodes: Map<string, string> };
 /** The flow (and its webhook node, if any) a connection was drawn in. */

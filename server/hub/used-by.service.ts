@@ -32,7 +32,7 @@ export const WEBHOOK_TYPES = [httpConnector.id, 'HTTP'];
 
 type ConnEntry = Ref & { source: Ref & { type: string }; destination: Ref & { type: string }; rules: Rule[] };
 
-const ref = (r: Ref): Ref => ({ id: r.id, name: r.name });
+const ref = (r: Ref): Ref => ({ id: r.id, name: r.name, ...(r.flow_id ? { flow_id: r.flow_id } : {}) });
 const byName = (a: Ref, b: Ref) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id);
 const unique = (refs: Ref[]) => [...new Map(refs.map((r) => [r.id, ref(r)])).values()].sort(byName);
 
@@ -86,6 +86,7 @@ export function usedByService(deps: Deps) {
     const inFlow = flowOfConnection(flows);
     const isWebhook = (c: ConnEntry) => WEBHOOK_TYPES.includes(c.destination.type) && (c.source.type === APPLICATION_SOURCE_TYPE || flows.some((f) => f.webhookNodes.has(c.id)));
     const flowById = new Map(flows.map((f) => [f.id, f]));
+    const drawnRef = (c: ConnEntry): Ref => ({ id: c.id, name: c.name, flow_id: inFlow.get(c.id)?.id });
     const flowsOfConns = (cs: ConnEntry[]) => cs.flatMap((c) => (inFlow.has(c.id) ? [flowById.get(inFlow.get(c.id)?.id as string) as FlowEntry] : []));
 
     const out = new Map<string, { flows: Ref[]; webhooks: Ref[]; connections: Ref[]; sources: Ref[]; destinations: Ref[] }>();
@@ -98,8 +99,8 @@ export function usedByService(deps: Deps) {
     const used = (id: string, cs: ConnEntry[], extraFlows: FlowEntry[] = []) => {
       if (only !== undefined && id !== only) return;
       const e = entry(id);
-      e.connections.push(...cs);
-      e.webhooks.push(...cs.filter(isWebhook));
+      e.connections.push(...cs.map(drawnRef));
+      e.webhooks.push(...cs.filter(isWebhook).map(drawnRef));
       e.flows.push(...flowsOfConns(cs), ...extraFlows);
     };
     const group = <K>(key: (c: ConnEntry) => K[]) => {

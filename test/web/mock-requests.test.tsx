@@ -57,10 +57,13 @@ afterEach(() => {
   vi.unstubAllGlobals();
 });
 
-describe('the Received requests panel', () => {
-  it('lists what the mock received, newest first, with the status it answered', async () => {
+describe("a test receiver's Received requests panel", () => {
+  it('lists what the test receiver got, newest first, with the status it answered', async () => {
     render(<MockRequests destination={{ id: DES, name: 'try-it' }} onClose={() => undefined} />);
     const rows = await screen.findAllByTestId('mock-request-row');
+    // Named in plain words: the API's MOCK_API type is a "test receiver" wherever a user reads it.
+    expect(screen.getByRole('heading', { level: 2 }).textContent).toMatch(/^\s*Test receiver “try-it”: received requests\s*$/);
+    expect(document.body.textContent).not.toMatch(/mock api/i);
     expect(rows.map((r) => r.dataset.id)).toEqual(['mrq_b', 'mrq_a']);
     expect(rows[0].textContent).toContain('POST /orders?from=shop');
     expect(rows[0].textContent).toContain('503');

@@ -68,7 +68,7 @@ function FlowList() {
                   <Link to={`/flows/${f.id}`}>{f.name}</Link>
                 </td>
                 <td>{f.graph.nodes.length}</td>
-                <td>{f.webhooks.length}</td>
+                <td data-testid="flow-webhooks">{f.webhooks.length === 1 ? '1 webhook' : `${f.webhooks.length} webhooks`}</td>
                 <FlowCountsCell flowId={f.id} counts={counts} />
                 <td>{new Date(f.updated_at).toLocaleString()}</td>
                 <td>

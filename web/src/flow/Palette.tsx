@@ -36,8 +36,8 @@ export function paletteItems(eventTypes: EventType[], destinations: DestinationS
         ...destinations.map((d) => ({
           kind: 'destination' as const,
           label: `Send to ${d.name}`,
-          // A Mock API is made on the Destinations page; here it is any existing destination, named for what it is for.
-          hint: d.type === 'MOCK_API' ? 'Mock API (try without an endpoint): Wirehub records what it receives' : `Your existing ${d.type} destination`,
+          // A test receiver (MOCK_API) is made on the Destinations page; here it is any existing destination, named for what it is for.
+          hint: d.type === 'MOCK_API' ? 'Test receiver (try without an endpoint): Wirehub records what it receives' : `Your existing ${d.type} destination`,
           testid: `palette-destination-${d.id}`,
           preset: d.id,
         })),

@@ -7,6 +7,7 @@ import { useLoad } from '../ui/useLoad.ts';
 import { ConfirmDelete } from './gateway/parts.tsx';
 import { DeclareForm } from './event-types/DeclareForm.tsx';
 import type { EventTypeItem } from './event-types/types.ts';
+import { UsedByLine, useUsedBy } from './gateway/UsedBy.tsx';
 
 /** The catalogue: built-in types and the workspace's custom ones, each with its schema and sample. */
 export function EventTypes() {
@@ -15,6 +16,7 @@ export function EventTypes() {
   const [declaring, setDeclaring] = useState(false);
   const [declared, setDeclared] = useState<string | null>(null);
   const [deleting, setDeleting] = useState<EventTypeItem | null>(null);
+  const used = useUsedBy('event_type', types.data);
   // The workspace's own types first: they are the ones a user comes here to check or change.
   const custom = (types.data?.models ?? []).filter((t) => !t.builtin);
   const models = [...custom, ...(types.data?.models ?? []).filter((t) => t.builtin)];
@@ -100,6 +102,7 @@ export function EventTypes() {
                       <button className="link mono" aria-expanded={expanded} aria-controls={detailId} data-testid="event-type-toggle" onClick={() => toggle(t.name)}>
                         {expanded ? '▾' : '▸'} {t.name}
                       </button>
+                      <UsedByLine usage={used.get(t.name)} loaded={used.loaded} label="Sent to" empty="No webhook or flow subscribes to it yet" />
                     </td>
                     <td>
                       {t.builtin ? (

@@ -1,8 +1,9 @@
-import { useState } from 'react';
+import { useState, type ReactNode } from 'react';
 import { api } from '../api.ts';
 import { ErrorBox } from '../ui/ErrorBox.tsx';
 import { useLoad } from '../ui/useLoad.ts';
 import { Confirm, CopyButton, when } from './gateway/parts.tsx';
+import { UsedByLine, useUsedBy } from './gateway/UsedBy.tsx';
 
 type Which = 'api_key' | 'signing_secret';
 type OneSecret = { value?: string; masked_value: string; last_rotated_at: string };
@@ -28,6 +29,7 @@ export function Secrets() {
   const [revealed, setRevealed] = useState<Partial<Record<Which, string>>>({});
   const [rotated, setRotated] = useState<Which | null>(null);
   const [error, setError] = useState<unknown>(null);
+  const used = useUsedBy('secret');
 
   const reveal = async (which: Which) => {
     setError(null);
@@ -64,19 +66,26 @@ export function Secrets() {
             onReveal={() => void reveal(which)}
             onHide={() => setRevealed((r) => ({ ...r, [which]: undefined }))}
             onRotate={() => rotate(which)}
-          />
+          >
+            <UsedByLine
+              usage={used.get(which)}
+              loaded={used.loaded}
+              empty={which === 'api_key' ? 'Nothing has published with it yet.' : 'Every webhook has a secret of its own: none signs with this one.'}
+            />
+          </SecretCard>
         ))}
     </section>
   );
 }
 
-function SecretCard(p: { which: Which; secret: OneSecret; value: string | undefined; justRotated: boolean; onReveal: () => void; onHide: () => void; onRotate: () => Promise<void> }) {
+function SecretCard(p: { which: Which; secret: OneSecret; value: string | undefined; justRotated: boolean; onReveal: () => void; onHide: () => void; onRotate: () => Promise<void>; children?: ReactNode }) {
   const about = ABOUT[p.which];
   const [confirming, setConfirming] = useState(false);
   return (
     <div className="card" data-testid={`secret-${p.which}`}>
       <h2>{about.title}</h2>
       <p className="muted">{about.use}</p>
+      {p.children}
       {p.justRotated && (
         <div className="notice" role="status">
           Rotated. The new value is shown below; give it to everything that used the old one.

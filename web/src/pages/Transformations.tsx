@@ -3,6 +3,7 @@ import { api } from '../api.ts';
 import { ErrorBox } from '../ui/ErrorBox.tsx';
 import { ConfirmDelete, Pager, usePagedList, when } from './gateway/parts.tsx';
 import { TransformationEditor } from './transformations/TransformationEditor.tsx';
+import { UsedByLine, useUsedBy } from './gateway/UsedBy.tsx';
 import type { Transformation } from './transformations/types.ts';
 
 /**
@@ -13,6 +14,7 @@ export function Transformations() {
   const list = usePagedList<Transformation>('/transformations', { order_by: 'updated_at', dir: 'desc' });
   const [editing, setEditing] = useState<Transformation | 'new' | null>(null);
   const [deleting, setDeleting] = useState<Transformation | null>(null);
+  const used = useUsedBy('transformation', list.data);
 
   if (editing) {
     return (
@@ -77,6 +79,7 @@ export function Transformations() {
                     {t.name}
                   </button>
                   <div className="muted mono">{t.id}</div>
+                  <UsedByLine usage={used.get(t.id)} loaded={used.loaded} empty="Not used by any connection yet" />
                 </td>
                 <td className="mono">{Object.keys(t.env ?? {}).join(', ') || <span className="muted">—</span>}</td>
                 <td>{when(t.updated_at)}</td>

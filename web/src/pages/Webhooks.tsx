@@ -1,4 +1,5 @@
 import { useState } from 'react';
+import { Link } from 'react-router';
 import { api } from '../api.ts';
 import { ErrorBox } from '../ui/ErrorBox.tsx';
 import { useLoad } from '../ui/useLoad.ts';
@@ -11,6 +12,14 @@ import { Confirm, CopyButton, useRowAction } from './gateway/parts.tsx';
 import type { Wire } from './gateway/types.ts';
 
 export type Webhook = Wire<WebhookOut>;
+
+const hostOf = (url: string) => {
+  try {
+    return new URL(url).host;
+  } catch {
+    return url;
+  }
+};
 export type EventType = { name: string; group: string; description: string; sample: Record<string, unknown> };
 type TestReport = { ok: boolean; status: number | null; error: string | null; duration_ms: number; request: { method: string; url: string; headers: Record<string, string>; body: unknown }; response: { status: number; body: string } | null };
 
@@ -33,7 +42,10 @@ export function Webhooks() {
           </button>
         )}
       </header>
-      <p className="muted">Send your events to any URL, with exactly the fields you choose, signed so the receiver can trust them.</p>
+      <p className="muted">
+        Every URL Wirehub sends to, with exactly the fields you choose, signed so the receiver can trust them. A flow's webhook steps are listed here too, marked with their flow: they are edited
+        in the flow.
+      </p>
       {secret && (
         <div className="notice" role="status">
           <strong>Signing secret for “{secret.name}”.</strong> Copy it now: it will not be shown again.
@@ -87,17 +99,25 @@ export function Webhooks() {
             <tr>
               <th>Name</th>
               <th>URL</th>
-              <th>Events</th>
+              <th>Sends</th>
               <th>Status</th>
               <th />
             </tr>
           </thead>
           <tbody>
             {hooks.data.models.map((w) => (
-              <tr key={w.id} data-testid="webhook-row">
-                <td>{w.name}</td>
+              <tr key={w.id} data-testid="webhook-row" data-id={w.id}>
+                <td>
+                  {/* A flow's step has a made-up object name; where it sends says more. */}
+                  {w.flow ? <>Webhook to {hostOf(w.url)}</> : w.name}
+                  {w.flow && (
+                    <div className="small-text" data-testid="webhook-flow">
+                      in flow <Link to={`/flows/${w.flow.id}`}>{w.flow.name}</Link>
+                    </div>
+                  )}
+                </td>
                 <td className="mono">{w.url}</td>
-                <td>{w.events.join(', ')}</td>
+                <td data-testid="webhook-sends">{w.requests_from ? <>requests to the source “{w.requests_from.name}”</> : w.events.join(', ')}</td>
                 <td data-testid="status">
                   {!w.enabled ? (
                     <span className="bad" title={w.disabled_reason ?? ''}>
@@ -112,16 +132,26 @@ export function Webhooks() {
                   )}
                 </td>
                 <td className="actions">
-                  <button disabled={action.busy === w.id} onClick={() => void action.run(w.id, async () => setReport({ name: w.name, report: await api<TestReport>('POST', `/webhooks/${w.id}/test`, {}) }))}>
-                    Test
-                  </button>
+                  {w.flow && (
+                    <Link className="button" to={`/flows/${w.flow.id}`} data-testid="webhook-edit-in-flow" title="Its URL, filter and fields are steps of the flow">
+                      Edit in flow
+                    </Link>
+                  )}
+                  {!w.requests_from && (
+                    <button disabled={action.busy === w.id} onClick={() => void action.run(w.id, async () => setReport({ name: w.name, report: await api<TestReport>('POST', `/webhooks/${w.id}/test`, {}) }))}>
+                      Test
+                    </button>
+                  )}
                   <button disabled={action.busy === w.id} onClick={() => void action.run(w.id, () => api('POST', `/webhooks/${w.id}/${!w.enabled ? 'enable' : w.paused ? 'resume' : 'pause'}`))}>
                     {!w.enabled ? 'Enable' : w.paused ? 'Resume' : 'Pause'}
                   </button>
                   <button onClick={() => setConfirming({ verb: 'rotate', hook: w })}>Rotate secret</button>
-                  <button className="danger" onClick={() => setConfirming({ verb: 'delete', hook: w })}>
-                    Delete
-                  </button>
+                  {/* A flow's step goes when it is removed from its flow; deleting it here would leave the flow pointing at nothing. */}
+                  {!w.flow && (
+                    <button className="danger" onClick={() => setConfirming({ verb: 'delete', hook: w })}>
+                      Delete
+                    </button>
+                  )}
                 </td>
               </tr>
             ))}
@@ -212,7 +242,7 @@ function WebhookForm({ types, onCancel, onCreated }: { types: EventType[]; onCan
       </fieldset>
       <div className="grid2">
         <label>
-          Envelope
+          Body layout <span className="muted">(where your fields sit next to the event's type, id and time)</span>
           <select value={envelope} onChange={(e) => setEnvelope(e.target.value as 'flat' | 'nested')}>
             <option value="flat">Flat: fields next to eventType, eventId…</option>
             <option value="nested">Nested: fields under data</option>

@@ -5,6 +5,7 @@ import { circuitSentence } from '../../ui/CircuitStatus.tsx';
 import { ErrorBox } from '../../ui/ErrorBox.tsx';
 import { ConfirmDelete, Pager, usePagedList, useRowAction, when } from './parts.tsx';
 import type { Connection } from './types.ts';
+import { UsedByLine, useUsedBy } from './UsedBy.tsx';
 
 type Rule = Connection['rules'][number];
 
@@ -52,6 +53,7 @@ export function ConnectionsTab() {
   const action = useRowAction(list.reload);
   const [deleting, setDeleting] = useState<Connection | null>(null);
   const rows = list.data?.models ?? [];
+  const used = useUsedBy('connection', list.data);
   const filtered = Object.keys(filters).length > 0;
 
   return (
@@ -99,7 +101,7 @@ export function ConnectionsTab() {
             <tr>
               <th>Name</th>
               <th>Source → destination</th>
-              <th>Rules</th>
+              <th title="Rules: the filter, retry policy and field mapping applied on the way">What happens on the way</th>
               <th>Status</th>
               <th>Created</th>
               <th>
@@ -114,6 +116,8 @@ export function ConnectionsTab() {
                   <strong>{c.name}</strong>
                   {c.description && <div className="muted small-text">{c.description}</div>}
                   <div className="muted mono small-text">{c.id}</div>
+                  {/* Its two ends are the next column; what matters here is the flow that drew it. */}
+                  <UsedByLine usage={used.get(c.id)} loaded={used.loaded} skip={['sources', 'destinations']} label="Part of" empty="Made by hand (no flow)" />
                 </td>
                 <td data-testid="connection-route">
                   {c.source.name}

@@ -6,6 +6,7 @@ import { ErrorBox } from '../../ui/ErrorBox.tsx';
 import { MOCK_API, MockRequests, NewMockApi } from './MockRequests.tsx';
 import { ConfirmDelete, ConnectionsGoing, Pager, usePagedList, useRowAction, when } from './parts.tsx';
 import type { Destination } from './types.ts';
+import { UsedByLine, useUsedBy } from './UsedBy.tsx';
 
 const TYPE_NAMES: Record<string, string> = {
   HTTP: 'Webhook (HTTP)',
@@ -13,7 +14,7 @@ const TYPE_NAMES: Record<string, string> = {
   'google-sheets': 'Google Sheet',
   'crm-relay': 'CRM',
   zapier: 'Zapier hook',
-  MOCK_API: 'Mock API',
+  MOCK_API: 'Test receiver',
 };
 
 const str = (v: unknown) => (typeof v === 'string' ? v : '');
@@ -45,13 +46,14 @@ export function DestinationsTab() {
   const [creatingMock, setCreatingMock] = useState(false);
   const [viewing, setViewing] = useState<Pick<Destination, 'id' | 'name'> | null>(null);
   const rows = list.data?.models ?? [];
+  const used = useUsedBy('destination', list.data);
 
   return (
     <>
       <div className="row">
         {!creatingMock && (
           <button data-testid="mock-api-new" title="A destination that needs no endpoint: Wirehub records what it receives" onClick={() => setCreatingMock(true)}>
-            New mock API
+            New test receiver
           </button>
         )}
       </div>
@@ -107,6 +109,7 @@ export function DestinationsTab() {
                   <strong>{d.name}</strong>
                   {d.description && <div className="muted small-text">{d.description}</div>}
                   <div className="muted mono small-text">{d.id}</div>
+                  <UsedByLine usage={used.get(d.id)} loaded={used.loaded} />
                 </td>
                 <td>{TYPE_NAMES[d.type] ?? d.type}</td>
                 <td className="mono" data-testid="destination-target">

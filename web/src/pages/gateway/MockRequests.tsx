@@ -15,7 +15,7 @@ export const MOCK_API = 'MOCK_API';
 /** Statuses worth trying: success, the client errors a receiver sends, and the ones that are retried. */
 const STATUSES = [200, 201, 202, 400, 401, 404, 410, 429, 500, 503];
 
-/** A destination that needs no endpoint: the hub records what it receives and answers a chosen status. */
+/** A test receiver (type MOCK_API): a destination that needs no endpoint; the hub records what it receives and answers a chosen status. */
 export function NewMockApi({ onCancel, onCreated }: { onCancel: () => void; onCreated: (d: Destination) => Promise<void> }) {
   const [name, setName] = useState('');
   const [path, setPath] = useState('/');
@@ -29,7 +29,7 @@ export function NewMockApi({ onCancel, onCreated }: { onCancel: () => void; onCr
     });
   return (
     <form className="card" data-testid="mock-api-form" onSubmit={(e) => (e.preventDefault(), void submit())}>
-      <h2>New mock API</h2>
+      <h2>New test receiver</h2>
       <p className="muted">Try a connection without an endpoint of your own: Wirehub receives each delivery itself and lists it here, headers and body as a real receiver would get them.</p>
       <label>
         Name
@@ -57,7 +57,7 @@ export function NewMockApi({ onCancel, onCreated }: { onCancel: () => void; onCr
       <ErrorBox error={error} />
       <div className="row">
         <button type="submit" className="primary" data-testid="mock-api-create" disabled={busy}>
-          Create mock API
+          Create test receiver
         </button>
         <button type="button" onClick={onCancel}>
           Cancel
@@ -67,7 +67,7 @@ export function NewMockApi({ onCancel, onCreated }: { onCancel: () => void; onCr
   );
 }
 
-/** The requests a MOCK_API destination received, newest first; one opens to its headers and body. */
+/** The requests a test receiver (MOCK_API) received, newest first; one opens to its headers and body. */
 export function MockRequests({ destination, onClose }: { destination: Pick<Destination, 'id' | 'name'>; onClose: () => void }) {
   const base = `/destinations/${destination.id}/mock_requests`;
   const list = usePagedList<MockRequest>(base);
@@ -77,7 +77,9 @@ export function MockRequests({ destination, onClose }: { destination: Pick<Desti
   return (
     <section className="card" data-testid="mock-requests" aria-label={`Requests received by ${destination.name}`}>
       <div className="row">
-        <h2>Received requests: {destination.name}</h2>
+        <h2>
+          Test receiver “{destination.name}”: received requests
+        </h2>
         <button data-testid="mock-requests-refresh" onClick={() => void list.reload()} disabled={list.loading}>
           Refresh
         </button>

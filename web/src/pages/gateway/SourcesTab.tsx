@@ -5,6 +5,7 @@ import { ErrorBox } from '../../ui/ErrorBox.tsx';
 import { useSubmit } from '../../ui/useSubmit.ts';
 import { ConfirmDelete, ConnectionsGoing, CopyButton, Pager, usePagedList, useRowAction, when } from './parts.tsx';
 import type { Source } from './types.ts';
+import { UsedByLine, useUsedBy } from './UsedBy.tsx';
 
 // The built-in source of published events (server/hub/application-source.ts).
 const APPLICATION = 'APPLICATION';
@@ -15,6 +16,7 @@ export function SourcesTab() {
   const [deleting, setDeleting] = useState<Source | null>(null);
   const [creating, setCreating] = useState(false);
   const rows = list.data?.models ?? [];
+  const used = useUsedBy('source', list.data);
 
   return (
     <>
@@ -75,6 +77,7 @@ export function SourcesTab() {
                     <strong>{s.name}</strong> {builtIn && <span className="badge" title="Wirehub made this source for the events you publish">built in</span>}
                     {s.description && <div className="muted small-text">{s.description}</div>}
                     <div className="muted mono small-text">{s.id}</div>
+                    <UsedByLine usage={used.get(s.id)} loaded={used.loaded} />
                   </td>
                   <td>
                     {s.type}
