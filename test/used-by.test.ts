@@ -50,7 +50,7 @@ describe('where each object is used', () => {
     const c = await api('post', '/connections').send({ name: 'paid', source_id: shop.id, destination_id: crm.id, rules: [{ type: 'transformation', transformation_id: trs.id }] });
     expect(c.status, c.text).toBe(201);
     paid = c.body;
-  }, 60_000);
+  }, 180_000);
   afterAll(() => hub?.close());
 
   const ordersHook = () => orders.objects[0];
