@@ -100,6 +100,8 @@ describe("tenancy: a second workspace's key cannot read, change or retry anythin
     { method: 'get', path: '/requests/{req}' },
     { method: 'get', path: '/requests/{req}/events' },
     { method: 'get', path: '/requests/{req}/ignored_events' },
+    // What became of a request, in sentences (issue 14, trap 2).
+    { method: 'get', path: '/requests/{req}/outcome' },
     { method: 'post', path: '/requests/{req}/retry' },
     { method: 'get', path: '/events/{evt}' },
     { method: 'post', path: '/events/{evt}/retry' },
@@ -130,6 +132,7 @@ describe("tenancy: a second workspace's key cannot read, change or retry anythin
       '/events?source_id={src}', '/events?connection_id={web}', '/events?webhook_id={web}', '/events?destination_id={des}',
       '/events?request_id={req}', '/attempts?event_id={evt}', '/attempts?destination_id={des}',
       '/sources?name=a-shop', '/destinations?name=a-backend', '/connections?name=a-orders', '/requests?status=accepted',
+      '/requests?q={req}', '/events?q={evt}', '/requests?outcome=delivered', '/requests?source_id={src}&outcome=not_sent',
     ];
     for (const path of lists) {
       const res = await as(b, 'get', fill(path));
