@@ -146,5 +146,16 @@ describe('portal: lead → Google Sheet via Sign in with Google', () => {
         `${((Date.now() - signedUpAt) / 1000).toFixed(1)} s from sign-up to the row seen in the Events log (${((Date.now() - started) / 1000).toFixed(1)} s from landing; sign-up itself ${atSignUp.clicks} clicks, ${atSignUp.fields} fields); ` +
         `${count.refreshes} press(es) of Refresh in the log; choosing a spreadsheet counted as a click; ${canvas.dispatchedDrops()} palette drops needed hand-dispatched drag events`,
     );
+
+    // Settings lists the account, what uses it, and refuses to disconnect it while the flow does.
+    await page.getByRole('link', { name: 'Settings' }).click();
+    const card = page.getByTestId('google-accounts-card');
+    await expect.poll(() => card.textContent(), { timeout: 10_000 }).toContain('jane.marketer@gmail.com');
+    expect(await card.textContent()).toContain('used by 1 destination(s)');
+    await card.getByRole('button', { name: 'Disconnect' }).click();
+    await page.getByTestId('confirm-revoke-yes').click();
+    await expect.poll(() => page.getByTestId('confirm-revoke').textContent(), { timeout: 10_000 }).toContain('used by');
+    expect(google.isRevoked(google.refreshTokens()[0])).toBe(false);
+    await b.screenshot('sheets-oauth-settings');
   }, 180_000);
 });

@@ -5,6 +5,7 @@ import { useLoad } from '../ui/useLoad.ts';
 import { useSubmit } from '../ui/useSubmit.ts';
 import type { CredentialOut } from '../../../server/settings/credentials.service.ts';
 import { ConfirmDelete, CopyButton, when } from './gateway/parts.tsx';
+import { GoogleAccounts } from './settings/GoogleAccounts.tsx';
 
 // The API's own type; dates arrive as JSON strings.
 type Credential = Omit<CredentialOut, 'created_at' | 'updated_at'> & { created_at: string; updated_at: string };
@@ -49,6 +50,7 @@ export function Settings() {
       {creds.loading && !creds.data && <p className="loading">Loading…</p>}
       {creds.data && (
         <>
+          <GoogleAccounts accounts={creds.data.models.filter((c) => c.kind === 'google-oauth')} reload={creds.reload} />
           {card('google-service-account')}
           <h2>CRM credentials</h2>
           {card('hubspot')}
