@@ -20,6 +20,8 @@ describe('issue sentences and name slugs', () => {
     expect(issueSentence({ path: 'body.config.timeout_ms', message: 'Too big: expected number to be <=30000', code: 'too_big' })).toBe('The timeout must be at most 30000.');
     expect(issueSentence({ path: 'body.type', message: 'Invalid option: expected one of "HTTP"|"MOCK_API"', code: 'invalid_value' })).toBe('The type must be one of HTTP, MOCK_API.');
     expect(issueSentence({ path: 'body.colour', message: 'Unrecognized key: "colour"', code: 'unrecognized_keys' })).toBe('The colour is not something this accepts: remove it.');
+    expect(issueSentence({ path: 'body.config.columns', message: 'Invalid input: expected array, received undefined', code: 'custom' })).toBe('The columns are missing.');
+    expect(issueSentence({ path: 'query.status', message: 'Invalid input' })).toBe('The status is not valid.');
     expect(issuesMessage([1, 2, 3, 4, 5].map(() => ({ path: 'body.name', message: 'Invalid input' })))).toMatch(/\(2 more problems\.\)$/);
   });
 

@@ -53,6 +53,8 @@ export function fieldWords(path: string | undefined): string {
 }
 
 const cap = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
+/** "is" or "are": "the columns are missing", "the status is missing". */
+const be = (field: string) => (/[^s]s$/.test(field) && !/(status|alias|canvas|address|access)$/.test(field) ? 'are' : 'is');
 const stop = (s: string) => (/[.!?]$/.test(s) ? s : `${s}.`);
 const KINDS: Record<string, string> = { string: 'text', number: 'a number', int: 'a whole number', boolean: 'true or false', array: 'a list', object: 'an object', date: 'a date' };
 
@@ -62,12 +64,12 @@ export function issueSentence(issue: IssueLike): string {
   const Field = cap(field);
   const m = issue.message.trim();
   let x: RegExpExecArray | null;
-  if (issue.code === 'unrecognized_keys' || /^Unrecognized key/.test(m)) return `${Field} is not something this accepts: remove it.`;
+  if (issue.code === 'unrecognized_keys' || /^Unrecognized key/.test(m)) return `${Field} ${be(field)} not something this accepts: remove it.`;
   if ((x = /^Invalid input: expected (\w+), received (\w+)/.exec(m))) {
-    return x[2] === 'undefined' ? `${Field} is missing.` : `${Field} must be ${KINDS[x[1]] ?? x[1]}, not ${KINDS[x[2]] ?? x[2]}.`;
+    return x[2] === 'undefined' ? `${Field} ${be(field)} missing.` : `${Field} must be ${KINDS[x[1]] ?? x[1]}, not ${KINDS[x[2]] ?? x[2]}.`;
   }
   if ((x = /^Too small: expected (\w+) to have >=?(\d+) (character|item)/.exec(m))) {
-    if (x[2] === '1') return x[3] === 'character' ? `${Field} is empty: fill it in.` : `${Field} needs at least one entry.`;
+    if (x[2] === '1') return x[3] === 'character' ? `${Field} ${be(field)} empty: fill it in.` : `${Field} needs at least one entry.`;
     return `${Field} must have at least ${x[2]} ${x[3]}s.`;
   }
   if ((x = /^Too big: expected (\w+) to have <=?(\d+) (character|item)/.exec(m))) return `${Field} can have at most ${x[2]} ${x[3]}s.`;
@@ -76,7 +78,7 @@ export function issueSentence(issue: IssueLike): string {
   if ((x = /^Invalid option: expected one of (.+)$/.exec(m))) return `${Field} must be one of ${x[1].replace(/"/g, '').split('|').join(', ')}.`;
   if (/^Invalid (URL|url)/.test(m)) return `${Field} is not a valid web address (URL).`;
   if (/^Invalid email/.test(m)) return `${Field} is not a valid e-mail address.`;
-  if (/^Invalid input$/.test(m)) return `${Field} is not valid.`;
+  if (/^Invalid input$/.test(m)) return `${Field} ${be(field)} not valid.`;
   // The project's own messages are written lower-case, to follow a field's name.
   if ((x = /^may contain (.+)$/.exec(m))) return stop(`${Field} can only contain ${x[1]}`);
   if (/^(must|is|are|can|cannot|should|needs?|has|have) /.test(m)) return stop(`${Field} ${m}`);
