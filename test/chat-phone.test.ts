@@ -85,6 +85,12 @@ describe('phone numbers in the chat, through the public endpoint and the portal 
     expect(r.lead).toMatchObject({ phone: '+14155550199', complete: true });
   });
 
+  it('reads the browser’s Accept-Language when a client sends no locale', async () => {
+    const res = await hub.api('post', '/api/public/system-chat').set('accept-language', 'en-US,en;q=0.9').send({ chatbot_key: bots.none.public_key, visitor_id: 'vis_header', message: 'joe@example.com (415) 555-0199' });
+    expect(res.status, res.text).toBe(200);
+    expect(res.body.lead).toMatchObject({ phone: '+14155550199', complete: true });
+  });
+
   it('without either, asks for the country code instead of "I don’t have an answer", and never escalates for it', async () => {
     const replies = await converse('none', ['jane@example.com', '(415) 555-0199', '415-555-0199', '+1 415 555 0199']);
     expect(replies[0].lead.asking).toBe('phone');

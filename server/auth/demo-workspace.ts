@@ -53,11 +53,16 @@ const caller = (workspaceId: string, userId: string): AuthContext => ({
 
 let running: Promise<void> | null = null;
 
-/** Completes the demo workspace; concurrent demo logins of this process share one run. */
+/**
+ * Completes the demo workspace; concurrent demo logins of this process share one run. A sample that
+ * cannot be made is logged, not fatal: the visitor still gets into the demo.
+ */
 export function ensureDemoContent(deps: ChatDeps, workspaceId: string, userId: string): Promise<void> {
-  running ??= fill(deps, workspaceId, userId).finally(() => {
-    running = null;
-  });
+  running ??= fill(deps, workspaceId, userId)
+    .catch((err: unknown) => deps.log.error({ err, workspaceId }, 'could not complete the demo workspace'))
+    .finally(() => {
+      running = null;
+    });
   return running;
 }
 

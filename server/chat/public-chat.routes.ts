@@ -24,6 +24,12 @@ export async function chatbotByKey(deps: Pick<ChatDeps, 'db'>, key: string): Pro
   return bot;
 }
 
+/** The first language of an Accept-Language header (`en-US,en;q=0.9` → en-US), if it is a plain tag. */
+export function headerLocale(header: string | undefined): string | undefined {
+  const first = header?.split(',')[0]?.split(';')[0]?.trim();
+  return first && SystemChatIn.shape.locale.safeParse(first).success ? first : undefined;
+}
+
 /** The public chat endpoint (seed 004): no API key; the chatbot's public key says whose it is. */
 export function publicChatRoutes(deps: ChatDeps): Router {
   const r = Router();
@@ -57,7 +63,8 @@ export function publicChatRoutes(deps: ChatDeps): Router {
     allowOrigin(req, res, readSettings(bot.settings));
     const input = parse(SystemChatIn, raw, 'body');
     await countChatMessage(deps.db, bot, input.visitor_id, req.ip ?? req.socket.remoteAddress ?? 'unknown');
-    res.json(await handleVisitorMessage(deps, bot, input));
+    // A client that does not send `locale` (not our widget) still tells its language in the header.
+    res.json(await handleVisitorMessage(deps, bot, { ...input, locale: input.locale ?? headerLocale(req.get('accept-language')) }));
   });
   return r;
 }
