@@ -62,7 +62,7 @@ export function RequestsView({ query, tick, selected, onSelect, onOpenEvent }: {
 
   return (
     <>
-      <label className="inline">
+      <label className="inline" style={{ maxWidth: '30rem' }}>
         What became of it
         <select aria-label="What became of it" value={outcome} onChange={(e) => chooseOutcome(e.target.value)} data-testid="requests-filter-outcome">
           {OUTCOMES.map(([v, text]) => (
