@@ -111,11 +111,41 @@ describe('flow counts on the canvas and in the flows list', () => {
     expect(stats.edges).toEqual({ 't1-f1': { count: 2 }, 'f1-w1': { count: 1 } });
   });
 
+  it('attributes drops of rules saved before steps were named where only one step can have made them, and redraws such rules without a problem', async () => {
+    const older = await save(
+      'Older',
+      [
+        node('t1', 'trigger', { sourceId: shop.id }),
+        node('f1', 'filter', { conditions: [{ field: 'body.kind', op: 'eq', value: 'order' }], mode: 'all' }),
+        node('u1', 'dedupe', { window_ms: 60_000, include_fields: ['email'] }),
+        node('w1', 'webhook', { url: `${receiver.url}/ok`, signing: 'hmac' }),
+      ],
+      [edge('t1', 'f1'), edge('f1', 'u1'), edge('u1', 'w1')],
+    );
+    // The rules as a flow wrote them before: the same filter and deduplicate rule, without a step.
+    const conn = older.objects.find((o) => o.nodeId === 'w1')!.connectionId;
+    const rules = (await api('get', `/connections/${conn}`)).body.rules as { step?: string }[];
+    const unnamed = rules.map(({ step: _step, ...r }) => r);
+    expect(unnamed).not.toEqual(rules);
+    const put = await hub.api('put', `${V}/connections/${conn}`, ws.key).send({ rules: unnamed });
+    expect(put.status, put.text).toBe(200);
+    expect((await api('get', `/flows/${older.id}`)).body.problems).toEqual([]);
+    await ingest({ kind: 'refund', email: 'r@example.com' });
+    await ingest({ kind: 'order', email: 'o@example.com' });
+    await ingest({ kind: 'order', email: 'o@example.com' });
+    const stats = await waitFor(async () => {
+      const s = (await api('get', `/flows/${older.id}/stats`)).body;
+      return s.nodes?.w1?.delivered === 1 && s.steps?.u1?.duplicates === 1 && s;
+    }, 15_000, 'the order delivered');
+    expect(stats.steps.f1).toMatchObject({ filtered: 1, passed: 2 });
+    expect(stats.steps.u1).toMatchObject({ received: 2, passed: 1, duplicates: 1 });
+  });
+
   it('lists every flow\'s delivered and failed counts in one answer, and only the team\'s own', async () => {
     const res = await api('get', '/flows/counts?hours=24');
     expect(res.status).toBe(200);
     expect(res.body.flows[leads.id]).toEqual({ delivered: 1, failed: 1, held: 0, queued: 0, failed_connection: leads.objects.find((o) => o.nodeId === 'down')!.connectionId });
-    expect(Object.keys(res.body.flows)).toHaveLength(2);
+    expect(Object.keys(res.body.flows)).toHaveLength(3);
     expect(new Date(res.body.since).getTime()).toBeLessThanOrEqual(Date.now() - 24 * 3_600_000);
     const theirs = await api('get', '/flows/counts', other.key);
     expect(theirs.status).toBe(200);
