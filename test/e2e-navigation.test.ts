@@ -32,7 +32,7 @@ describe('portal: one model in the navigation', () => {
     const linksOf = async (nav: string) => (await aside.getByRole('navigation', { name: nav }).getByRole('link').allTextContents()).map((t) => t.trim());
 
     // The navigation: what a marketer uses, then the Developer group under its own heading, then the account.
-    expect(await linksOf('Main')).toEqual(['Flows', 'Webhooks', 'Chatbots', 'Events log']);
+    expect(await linksOf('Main')).toEqual(['Dashboard', 'Flows', 'Webhooks', 'Chatbots', 'Events log']);
     expect(await linksOf('Developer')).toEqual(['Sources', 'Destinations', 'Connections', 'Transformations', 'Event types', 'API keys', 'Project secrets']);
     expect(await linksOf('Account')).toEqual(['Settings', 'Team']);
     const heading = aside.getByRole('navigation', { name: 'Developer' }).getByRole('button', { name: /Developer/ });

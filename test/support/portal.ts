@@ -36,7 +36,7 @@ export function countedActions() {
   };
 }
 
-/** A first-time user signs up from the landing page; answers the session token the portal stored. */
+/** A first-time user signs up from the landing page and lands on the dashboard; answers the session token the portal stored. */
 export async function signUp(page: Page, url: string, act: { click(l: Locator): Promise<void>; fill(l: Locator, text: string): Promise<void> }): Promise<string> {
   await page.goto(url);
   await page.waitForURL(/\/login$/);
@@ -46,7 +46,8 @@ export async function signUp(page: Page, url: string, act: { click(l: Locator): 
   await act.fill(page.getByLabel('E-mail'), `owner${Date.now()}@example.test`);
   await act.fill(page.getByLabel('Password'), 'correct horse battery');
   await act.click(page.getByRole('button', { name: 'Sign up' }));
-  await page.waitForURL(/\/flows$/);
+  // The dashboard is the first page after sign-in.
+  await page.waitForURL(/\/dashboard$/);
   const token = (await page.evaluate(() => localStorage.getItem('wirehub.token'))) ?? '';
   if (!token) throw new Error('the portal stored no session token after sign-up');
   return token;

@@ -4,11 +4,9 @@ import { useAuth } from './auth.tsx';
 
 type Item = { to: string; label: string; hint?: string };
 
-/**
- * What a marketer uses day to day. The dashboard, the first page after sign-in, goes first here
- * once its route exists.
- */
+/** What a marketer uses day to day, the dashboard (the first page after sign-in) first. */
 const EVERYDAY: Item[] = [
+  { to: '/dashboard', label: 'Dashboard', hint: 'What came in, what was delivered or failed, and which destinations fail' },
   { to: '/flows', label: 'Flows', hint: 'Where your leads and events go, drawn step by step' },
   { to: '/webhooks', label: 'Webhooks', hint: 'Every URL Wirehub sends to, including the webhook steps of your flows' },
   { to: '/chatbots', label: 'Chatbots' },

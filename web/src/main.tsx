@@ -3,6 +3,7 @@ import { createRoot } from 'react-dom/client';
 import { createBrowserRouter, Navigate, Route, RouterProvider, Routes } from 'react-router';
 import { AuthProvider, useAuth } from './auth.tsx';
 import { Layout } from './Layout.tsx';
+import { Dashboard } from './pages/Dashboard.tsx';
 import { Events } from './pages/Events.tsx';
 import { Login } from './pages/Login.tsx';
 import { Webhooks } from './pages/Webhooks.tsx';
@@ -43,6 +44,7 @@ function App() {
           </Private>
         }
       >
+        <Route path="/dashboard" element={<Dashboard />} />
         <Route
           path="/flows/*"
           element={
@@ -63,7 +65,7 @@ function App() {
         <Route path="/secrets" element={<Secrets />} />
         <Route path="/settings" element={<Settings />} />
         <Route path="/team" element={<Team />} />
-        <Route path="*" element={<Navigate to="/flows" replace />} />
+        <Route path="*" element={<Navigate to="/dashboard" replace />} />
       </Route>
     </Routes>
   );

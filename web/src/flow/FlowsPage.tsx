@@ -5,6 +5,8 @@ import { ConfirmDelete } from '../pages/gateway/parts.tsx';
 import { ErrorBox } from '../ui/ErrorBox.tsx';
 import { useLoad } from '../ui/useLoad.ts';
 import { FlowCountsCell, useFlowCounts } from './FlowCountsCell.tsx';
+import { Sparkline } from '../ui/Chart.tsx';
+import { useSparklines } from '../ui/useSparklines.ts';
 import { FlowEditor, type FlowOut } from './FlowEditor.tsx';
 
 /** `/flows`: the list; `/flows/new` and `/flows/:id`: the editor. */
@@ -22,6 +24,7 @@ function FlowList() {
   const navigate = useNavigate();
   const [deleting, setDeleting] = useState<FlowOut | null>(null);
   const counts = useFlowCounts();
+  const sparks = useSparklines('flow', flows.data?.models.map((f) => f.id) ?? []);
   return (
     <section>
       <header className="row">
@@ -57,6 +60,7 @@ function FlowList() {
               <th>Steps</th>
               <th>Webhooks</th>
               <th>Last 24 hours</th>
+              <th>24 h trend</th>
               <th>Updated</th>
               <th />
             </tr>
@@ -70,6 +74,7 @@ function FlowList() {
                 <td>{f.graph.nodes.length}</td>
                 <td data-testid="flow-webhooks">{f.webhooks.length === 1 ? '1 webhook' : `${f.webhooks.length} webhooks`}</td>
                 <FlowCountsCell flowId={f.id} counts={counts} />
+                <td>{sparks[f.id] && <Sparkline {...sparks[f.id]} />}</td>
                 <td>{new Date(f.updated_at).toLocaleString()}</td>
                 <td>
                   <button className="danger" onClick={() => setDeleting(f)}>

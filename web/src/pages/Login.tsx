@@ -13,10 +13,10 @@ type Providers = {
   email: { enabled: boolean; verification: boolean; password_reset: boolean };
 };
 
-/** Where to go after signing in: a page of this portal named by ?next= (an invite link), else the flows. */
+/** Where to go after signing in: a page of this portal named by ?next= (an invite link), else the dashboard. */
 export function nextPath(params: URLSearchParams): string {
   const next = params.get('next');
-  return next && next.startsWith('/') && !next.startsWith('//') ? next : '/flows';
+  return next && next.startsWith('/') && !next.startsWith('//') ? next : '/dashboard';
 }
 
 export function Login({ mode }: { mode: 'login' | 'signup' }) {

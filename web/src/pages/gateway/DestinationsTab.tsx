@@ -1,7 +1,9 @@
 import { useState } from 'react';
 import { Link } from 'react-router';
 import { api } from '../../api.ts';
+import { Sparkline } from '../../ui/Chart.tsx';
 import { CircuitStatus } from '../../ui/CircuitStatus.tsx';
+import { useSparklines } from '../../ui/useSparklines.ts';
 import { ErrorBox } from '../../ui/ErrorBox.tsx';
 import { MOCK_API, MockRequests, NewMockApi } from './MockRequests.tsx';
 import { ConfirmDelete, ConnectionsGoing, Pager, usePagedList, useRowAction, when } from './parts.tsx';
@@ -47,6 +49,7 @@ export function DestinationsTab() {
   const [viewing, setViewing] = useState<Pick<Destination, 'id' | 'name'> | null>(null);
   const rows = list.data?.models ?? [];
   const used = useUsedBy('destination', list.data);
+  const sparks = useSparklines('destination', rows.map((d) => d.id));
 
   return (
     <>
@@ -96,6 +99,7 @@ export function DestinationsTab() {
               <th>Type</th>
               <th>Writes to</th>
               <th>Status</th>
+              <th>Last 24 h</th>
               <th>Created</th>
               <th>
                 <span className="sr-only">Actions</span>
@@ -118,6 +122,7 @@ export function DestinationsTab() {
                 <td data-testid="status">
                   <DestinationStatus d={d} />
                 </td>
+                <td>{sparks[d.id] && <Sparkline {...sparks[d.id]} />}</td>
                 <td>{when(d.created_at)}</td>
                 <td className="actions-cell">
                   <div className="actions">
