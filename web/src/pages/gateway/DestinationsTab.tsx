@@ -8,7 +8,7 @@ import { ErrorBox } from '../../ui/ErrorBox.tsx';
 import { MOCK_API, MockRequests, NewMockApi } from './MockRequests.tsx';
 import { ConfirmDelete, ConnectionsGoing, Pager, usePagedList, useRowAction, when } from './parts.tsx';
 import type { Destination } from './types.ts';
-import { UsedByLine, useUsedBy } from './UsedBy.tsx';
+import { UsedByLine, useUsedBy, type Usage } from './UsedBy.tsx';
 
 const TYPE_NAMES: Record<string, string> = {
   HTTP: 'Webhook (HTTP)',
@@ -75,6 +75,7 @@ export function DestinationsTab() {
       {deleting && (
         <DestinationDeleteConfirm
           destination={deleting}
+          usage={used.get(deleting.id)}
           onCancel={() => setDeleting(null)}
           onDeleted={async () => {
             setDeleting(null);
@@ -181,7 +182,7 @@ function DestinationStatus({ d }: { d: Destination }) {
   );
 }
 
-function DestinationDeleteConfirm({ destination, onCancel, onDeleted }: { destination: Destination; onCancel: () => void; onDeleted: () => Promise<void> }) {
+function DestinationDeleteConfirm({ destination, usage, onCancel, onDeleted }: { destination: Destination; usage: Usage | undefined; onCancel: () => void; onDeleted: () => Promise<void> }) {
   return (
     <ConfirmDelete
       title={`Delete the destination “${destination.name}”?`}
@@ -192,6 +193,7 @@ function DestinationDeleteConfirm({ destination, onCancel, onDeleted }: { destin
       }}
     >
       <p>Deliveries still waiting for it are cancelled; past events stay in the log.</p>
+      {usage && usage.flows.length > 0 && <p className="warn">The flows {usage.flows.map((f) => `“${f.name}”`).join(', ')} deliver to it: their step is left pointing at nothing.</p>}
       <ConnectionsGoing by="destination_id" id={destination.id} name={(c) => c.full_name}>
         {/* A webhook (or flow destination) is a destination fed by the built-in application source. */}
         {(models) => models.some((c) => c.source.type === 'APPLICATION') && <p className="warn">It is one of your webhooks or flow destinations: the webhook disappears too.</p>}

@@ -5,7 +5,7 @@ import { ErrorBox } from '../../ui/ErrorBox.tsx';
 import { useSubmit } from '../../ui/useSubmit.ts';
 import { ConfirmDelete, ConnectionsGoing, CopyButton, Pager, usePagedList, useRowAction, when } from './parts.tsx';
 import type { Source } from './types.ts';
-import { UsedByLine, useUsedBy } from './UsedBy.tsx';
+import { UsedByLine, useUsedBy, type Usage } from './UsedBy.tsx';
 
 // The built-in source of published events (server/hub/application-source.ts).
 const APPLICATION = 'APPLICATION';
@@ -40,6 +40,7 @@ export function SourcesTab() {
       {deleting && (
         <SourceDeleteConfirm
           source={deleting}
+          usage={used.get(deleting.id)}
           onCancel={() => setDeleting(null)}
           onDeleted={async () => {
             setDeleting(null);
@@ -131,7 +132,7 @@ export function SourcesTab() {
   );
 }
 
-function SourceDeleteConfirm({ source, onCancel, onDeleted }: { source: Source; onCancel: () => void; onDeleted: () => Promise<void> }) {
+function SourceDeleteConfirm({ source, usage, onCancel, onDeleted }: { source: Source; usage: Usage | undefined; onCancel: () => void; onDeleted: () => Promise<void> }) {
   return (
     <ConfirmDelete
       title={`Delete the source “${source.name}”?`}
@@ -142,6 +143,7 @@ function SourceDeleteConfirm({ source, onCancel, onDeleted }: { source: Source; 
       }}
     >
       <p>Its URL stops accepting requests at once; anything still sending to it gets an error.</p>
+      {usage && usage.flows.length > 0 && <p className="warn">The flows {usage.flows.map((f) => `“${f.name}”`).join(', ')} start from it and stop receiving.</p>}
       <ConnectionsGoing by="source_id" id={source.id} name={(c) => c.name} />
     </ConfirmDelete>
   );
