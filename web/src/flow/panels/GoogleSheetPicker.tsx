@@ -115,6 +115,11 @@ export function SpreadsheetPicker({ credentialId, data, onChange }: { credential
   // The latest data, for answers that arrive after the user changed something else.
   const latest = useRef(data);
   latest.current = data;
+  // What was last handed up counts at once: an answer may come back before the editor re-renders.
+  const emit = (next: Record<string, unknown>) => {
+    latest.current = next;
+    onChange(next);
+  };
 
   useEffect(() => {
     let live = true;
@@ -142,21 +147,20 @@ export function SpreadsheetPicker({ credentialId, data, onChange }: { credential
 
   /** Chooses a tab, and takes its header row as the columns when there are none yet. */
   const chooseTab = async (base: Record<string, unknown>, id: string, tab: string) => {
-    onChange({ ...base, sheetName: tab });
+    emit({ ...base, sheetName: tab });
     try {
       const r = await api<{ columns: string[] }>('GET', `/credentials/${credentialId}/spreadsheets/${encodeURIComponent(id)}/columns?sheet=${encodeURIComponent(tab)}`);
       const now = latest.current;
       const columns = [...new Set(r.columns.filter((c) => c !== ''))];
       const unset = !Array.isArray(now.columns) || now.columns.length === 0;
-      if (now.spreadsheetId === id && now.sheetName === tab && unset && columns.length) onChange({ ...now, columns });
+      if (now.spreadsheetId === id && now.sheetName === tab && unset && columns.length) emit({ ...now, columns });
     } catch {
       // No header read: the columns are typed, as before.
     }
   };
 
   const pickSpreadsheet = async (id: string) => {
-    const base = { ...latest.current, spreadsheetId: id };
-    onChange(base);
+    emit({ ...latest.current, spreadsheetId: id });
     if (!id) return;
     try {
       const r = await api<Tabs>('GET', `/credentials/${credentialId}/spreadsheets/${encodeURIComponent(id)}`);
