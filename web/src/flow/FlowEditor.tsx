@@ -7,7 +7,7 @@ import { api, ApiError } from '../api.ts';
 import { ErrorBox } from '../ui/ErrorBox.tsx';
 import { Toast } from '../ui/Toast.tsx';
 import { useLoad } from '../ui/useLoad.ts';
-import type { NodeKind } from '../../../server/hub/flow-graph.ts';
+import { isDestinationKind, type NodeKind } from '../../../server/hub/flow-graph.ts';
 import { fillTemplate, flowTemplate } from '../../../server/hub/flow-templates.ts';
 import { CanvasContext, type CanvasInfo } from './canvas-context.ts';
 import { listOf, NEW_SOURCE_PRESET, SOURCE_PRESET, type ConnectionTest, type CredentialSummary, type DestinationSummary, type EventType, type FlowOut, type FlowTestOut, type NodeTestResult, type SourceSample, type SourceSummary } from './flow-api.ts';
@@ -162,16 +162,18 @@ function Editor() {
   const dirty = useMemo(() => saveKey(name, nodes, edges) !== baseline, [name, nodes, edges, baseline]);
 
   const addedFrom = useRef<string | null>(null);
+  // The node a palette item is held over: dropped there, the item is added after it, connected.
+  const [dropTarget, setDropTarget] = useState<string | null>(null);
   /** The "+" on a node's output: the new node goes to its right, connected, and its panel opens. */
   const onAddNext = useCallback(
-    (from: string, kind: Exclude<NodeKind, 'trigger'>) => {
+    (from: string, kind: Exclude<NodeKind, 'trigger'>, preset?: string) => {
       const { nodes: ns } = current.current;
       const source = ns.find((n) => n.id === from);
       if (!source) return;
       record();
       const nodeId = nextId(kind, ns);
       const position = nextPosition(source, ns, rf.getInternalNode(from)?.measured.width);
-      setNodes((all) => [...all.map((n) => (n.selected ? { ...n, selected: false } : n)), { id: nodeId, type: kind, position, data: defaultData(kind) }]);
+      setNodes((all) => [...all.map((n) => (n.selected ? { ...n, selected: false } : n)), { id: nodeId, type: kind, position, data: defaultData(kind, preset) }]);
       setEdges((es) => addEdge({ id: `e_${from}_${nodeId}`, source: from, target: nodeId, type: 'counted' }, es));
       addedFrom.current = from;
       setSelected(nodeId);
@@ -183,8 +185,8 @@ function Editor() {
   const canvas = useMemo<CanvasInfo>(() => {
     const merged = problemsByNode(split.errors);
     for (const [k, v] of problemsByNode(serverProblems)) merged.set(k, [...(merged.get(k) ?? []), ...v]);
-    return { problems: merged, pending: split.pending, onAddNext, test: testResult?.nodes ?? null, stats, destinations, sources };
-  }, [split, serverProblems, onAddNext, testResult, stats, destinations, sources]);
+    return { problems: merged, pending: split.pending, onAddNext, dropTarget, test: testResult?.nodes ?? null, stats, destinations, sources };
+  }, [split, serverProblems, onAddNext, dropTarget, testResult, stats, destinations, sources]);
 
   // The panel opening beside the nodes (or the drawer below them) shrinks the canvas and can hide
   // the selected node, and a step added by "+" can land past the edge. When less than half of the
@@ -281,15 +283,27 @@ function Editor() {
     setSelected(nodeId);
     setPanelCollapsed(false);
   };
+  /** The node under a drag that can take a next step (not a destination), else null. */
+  const nodeUnder = (e: DragEvent): CanvasNode | null => {
+    const id = e.target instanceof Element ? e.target.closest('.react-flow__node')?.getAttribute('data-id') : null;
+    const n = id ? current.current.nodes.find((m) => m.id === id) : undefined;
+    return n && !isDestinationKind(n.type) ? n : null;
+  };
   const onDragOver = (e: DragEvent) => {
     e.preventDefault();
     e.dataTransfer.dropEffect = 'move';
+    const over = nodeUnder(e)?.id ?? null;
+    if (over !== dropTarget) setDropTarget(over);
   };
   const onDrop = (e: DragEvent) => {
     e.preventDefault();
+    setDropTarget(null);
     const raw = e.dataTransfer.getData(DRAG_TYPE);
     if (!raw) return;
     const { kind, preset } = JSON.parse(raw) as { kind: NodeKind; preset?: string };
+    // Dropped onto a step or trigger, a step or destination goes after it, connected (never stacked on it).
+    const onto = kind !== 'trigger' ? nodeUnder(e) : null;
+    if (onto && kind !== 'trigger') return onAddNext(onto.id, kind, preset);
     addNode(kind, preset, screenToFlowPosition({ x: e.clientX, y: e.clientY }));
   };
   /** A palette item pressed (keyboard, or a click instead of a drag): placed right of the rightmost node. */
@@ -449,7 +463,7 @@ function Editor() {
       <div className={`flow-editor${paletteCollapsed ? ' palette-collapsed' : ''}`}>
         <Palette eventTypes={eventTypes} destinations={destinations} sources={sources} collapsed={paletteCollapsed} onCollapse={setPaletteCollapsed} onAdd={onPaletteAdd} />
         <div className="flow-center">
-          <div className="flow-canvas" onDragOver={onDragOver} onDrop={onDrop} data-testid="canvas" ref={canvasRef}>
+          <div className="flow-canvas" onDragOver={onDragOver} onDragLeave={(e) => e.currentTarget === e.target && setDropTarget(null)} onDrop={onDrop} data-testid="canvas" ref={canvasRef}>
             <CanvasContext.Provider value={canvas}>
               <ReactFlow<CanvasNode, Edge>
                 nodes={nodes}

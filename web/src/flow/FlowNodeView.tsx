@@ -133,7 +133,7 @@ function AddNext({ id, onAdd, hasDestinations }: { id: string; onAdd: (from: str
 }
 
 export function FlowNodeView(props: NodeProps<CanvasNode>) {
-  const { problems: all, pending: pendingAll, onAddNext, test, destinations, sources } = useCanvas();
+  const { problems: all, pending: pendingAll, onAddNext, dropTarget, test, destinations, sources } = useCanvas();
   const problems = all.get(props.id) ?? [];
   // Not connected yet, or a field not filled in yet: said softly until the user tries to save.
   const pending = problems.length ? undefined : pendingAll?.get(props.id);
@@ -145,7 +145,7 @@ export function FlowNodeView(props: NodeProps<CanvasNode>) {
   const sheetRow = rowCells(result?.output, columns) !== null;
   return (
     <div
-      className={`flow-node flow-${kind}${destination ? ' flow-dest' : ''}${problems.length ? ' invalid' : ''}${pending ? ' pending' : ''}${props.selected ? ' selected' : ''}`}
+      className={`flow-node flow-${kind}${destination ? ' flow-dest' : ''}${problems.length ? ' invalid' : ''}${pending ? ' pending' : ''}${props.selected ? ' selected' : ''}${dropTarget === props.id ? ' drop-target' : ''}`}
       data-testid={`node-${props.id}`}
       title={(pending?.messages ?? problems).join('\n')}
     >

@@ -10,7 +10,9 @@ export type CanvasInfo = {
   /** Nodes that only lack a connection or an empty field, shown softly until a save attempt. */
   pending?: Map<string, PendingNode>;
   /** The "+" on a node's output: adds a node of that kind to its right, connected to it. */
-  onAddNext?: (from: string, kind: Exclude<NodeKind, 'trigger'>) => void;
+  onAddNext?: (from: string, kind: Exclude<NodeKind, 'trigger'>, preset?: string) => void;
+  /** The node a palette item is held over, which takes it as its next step when dropped. */
+  dropTarget?: string | null;
   /** The last Test run's result per node, null before one. */
   test: Record<string, NodeTestResult> | null;
   /** The saved flow's last 24 hours, null for an unsaved flow or before the first answer. */
