@@ -124,6 +124,7 @@ describe('portal: sources, destinations, connections and event types', () => {
     await page.getByTestId('connections-filter').waitFor();
     await page.getByTestId('connection-row').filter({ hasText: 'paid' }).waitFor();
     expect(await page.getByTestId('connection-row').count()).toBe(1);
+    expect(await page.getByTestId('connections-filter').textContent()).toContain('source “shop”');
 
     // Deleting the source from the page removes its connection too.
     await nav(page, 'Sources');

@@ -60,7 +60,9 @@ export function ConnectionsTab() {
     <>
       {filtered && (
         <p className="row" data-testid="connections-filter">
-          Showing the connections of {filters.source_id ? <>source <code>{filters.source_id}</code></> : <>destination <code>{filters.destination_id}</code></>}.
+          {/* Named as on the other tabs; the id only until a row says the name. */}
+          Showing the connections of{' '}
+          {filters.source_id ? <>source {rows[0] ? `“${rows[0].source.name}”` : <code>{filters.source_id}</code>}</> : <>destination {rows[0] ? `“${rows[0].destination.name}”` : <code>{filters.destination_id}</code>}</>}.
           <Link to="/connections">Show all</Link>
         </p>
       )}
