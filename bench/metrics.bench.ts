@@ -17,11 +17,13 @@
  * 2. times GET /api/v1/metrics/{requests,events} over the whole day at 1m (1,440 buckets, every
  *    measure) through HTTP, with and without filters, and over a day that does not start on a
  *    minute: one warm-up and BENCH_RUNS runs each, p50 and max, with the load average;
+ *    Then the dashboard (GET /metrics/dashboard's service, in-process with "now" at the day's
+ *    end): 24 h, 7 d and one destination;
  * 3. EXPLAIN (ANALYZE, BUFFERS) of each query as the service builds it, so the tables and
  *    indexes it reads are in the printout;
  * 4. what the triggers cost the writers: the statements the ingest writer (one transaction:
  *    requests, events, ignored events of a batch), the delivery engine's outcome write and its
- *    claim run, shaped as they write them, with the triggers on and off in alternation
+ *    claim run and its attempts insert, shaped as they write them, with the triggers on and off in alternation
  *    (ALTER TABLE … ENABLE/DISABLE TRIGGER USER), BENCH_WRITE_RUNS of each, medians.
  *
  * Knobs (env): BENCH_RUNS=15  BENCH_EVENTS=1000000  BENCH_REQUESTS_BY_CONNECTION=1  BENCH_WRITE_RUNS=40
@@ -35,6 +37,7 @@ import { loadConfig } from '../server/config.ts';
 import { startWirehub } from '../server/app.ts';
 import { createLogger } from '../server/core/logger.ts';
 import type { DB } from '../server/db/schema.ts';
+import { DashboardQuery, dashboardService } from '../server/gateway/dashboard.service.ts';
 import { EventMetricsQuery, metricsService, RequestMetricsQuery } from '../server/gateway/metrics.service.ts';
 import { api, dropDatabase, envNumber, freshDatabase } from './harness.ts';
 
@@ -203,6 +206,28 @@ try {
   }
   console.log(`load average after: ${load()}`);
 
+  // The dashboard (GET /metrics/dashboard) always ends now; the loaded day is in the past, so it
+  // is timed in-process with "now" at the day's last minute: 24 h and the 7 d around it.
+  const dash = dashboardService(hub.deps.db);
+  const dashCases: [string, Record<string, string>][] = [
+    ['dashboard, 24 h (96 buckets)', { range: '24h' }],
+    ['dashboard, 7 d (168 buckets)', { range: '7d' }],
+    ['dashboard, 24 h, one destination', { range: '24h', destination_id: des[1] }],
+  ];
+  console.log(`\ndashboard in-process, ${RUNS} runs each after one warm-up (ms)\n| query | sum of delivered | p50 | max |\n|---|---|---|---|`);
+  for (const [label, q] of dashCases) {
+    const times: number[] = [];
+    let delivered = 0;
+    for (let i = 0; i <= RUNS; i++) {
+      const start = performance.now();
+      const out = await dash.dashboard(ws, DashboardQuery.parse(q), DAY_END.getTime() - 1);
+      if (i > 0) times.push(performance.now() - start);
+      delivered = out.totals.delivered;
+    }
+    times.sort((a, b) => a - b);
+    console.log(`| ${label} | ${delivered} | ${times[Math.floor(times.length / 2)].toFixed(1)} | ${times[times.length - 1].toFixed(1)} |`);
+  }
+
   // --- the plans ------------------------------------------------------------------------------
   const captured: CompiledQuery[] = [];
   const spy = new Kysely<DB>({ dialect: new PostgresDialect({ pool }), log: (e) => void captured.push(e.query) });
@@ -263,16 +288,25 @@ try {
        FROM unnest($1::text[], $2::text[]) AS v(id, status) WHERE e.id = v.id`,
       [ids, ids.map(() => status)],
     );
-  const triggers = (on: boolean) => pool.query(`ALTER TABLE requests ${on ? 'ENABLE' : 'DISABLE'} TRIGGER USER; ALTER TABLE events ${on ? 'ENABLE' : 'DISABLE'} TRIGGER USER; ALTER TABLE ignored_events ${on ? 'ENABLE' : 'DISABLE'} TRIGGER USER`);
+  // The outcome write also stores each attempt (migration 018 counts them per minute and latency bin).
+  const attempts = (ids: string[]) =>
+    pool.query(
+      `INSERT INTO attempts (id, workspace_id, event_id, destination_id, attempt_number, trigger, status, request_method, request_url, request_headers, response_status, duration_ms)
+       SELECT 'atm_' || e.id, e.workspace_id, e.id, e.destination_id, 1, 'initial', 'SUCCESSFUL', 'POST', 'https://example.com/', '{}', 200, 120
+       FROM events e WHERE e.id = ANY($1::text[])`,
+      [ids],
+    );
+  const triggers = (on: boolean) =>
+    pool.query(['requests', 'events', 'ignored_events', 'attempts'].map((t) => `ALTER TABLE ${t} ${on ? 'ENABLE' : 'DISABLE'} TRIGGER USER`).join('; '));
   const timed = async (f: () => Promise<unknown>) => {
     const t0 = performance.now();
     await f();
     return performance.now() - t0;
   };
-  type Sample = Record<'ingest100' | 'ingest500' | 'claim100' | 'outcome100', number[]>;
+  type Sample = Record<'ingest100' | 'ingest500' | 'claim100' | 'outcome100' | 'attempts100', number[]>;
   const samples: Record<'on' | 'off', Sample> = {
-    on: { ingest100: [], ingest500: [], claim100: [], outcome100: [] },
-    off: { ingest100: [], ingest500: [], claim100: [], outcome100: [] },
+    on: { ingest100: [], ingest500: [], claim100: [], outcome100: [], attempts100: [] },
+    off: { ingest100: [], ingest500: [], claim100: [], outcome100: [], attempts100: [] },
   };
   console.log(`\nwrite cost, triggers on vs off in alternation, ${WRITE_RUNS} runs each (ms); load average before: ${load()}`);
   for (let i = 0; i < WRITE_RUNS * 2; i++) {
@@ -285,6 +319,7 @@ try {
     const batch = ids.slice(0, 100);
     s.claim100.push(await timed(() => claim(batch)));
     s.outcome100.push(await timed(() => outcome(batch, 'SUCCESSFUL')));
+    s.attempts100.push(await timed(() => attempts(batch)));
   }
   await triggers(true);
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -294,6 +329,7 @@ try {
     ['ingest500', 'ingest batch of 250 requests (500 events, 25 ignored), one transaction'],
     ['claim100', 'claim of 100 events (UPDATE lease_until)'],
     ['outcome100', 'outcome of 100 events (UPDATE status QUEUED → SUCCESSFUL)'],
+    ['attempts100', 'attempts of those 100 events (INSERT, one statement)'],
   ];
   for (const [k, label] of rows) {
     const off = median(samples.off[k]);
