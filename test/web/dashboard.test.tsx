@@ -21,6 +21,7 @@ vi.mock('uplot', () => ({
 }));
 
 const { Dashboard } = await import('../../web/src/pages/Dashboard.tsx');
+const { AuthProvider } = await import('../../web/src/auth.tsx');
 const { duration, failingEventsLink, trafficSeries } = await import('../../web/src/pages/dashboard/shape.ts');
 type DashboardOut = import('../../web/src/pages/dashboard/types.ts').DashboardOut;
 
@@ -59,6 +60,7 @@ beforeEach(() => {
       const q = new URLSearchParams(path.split('?')[1]);
       return json(fixture(q.get('range') as keyof typeof STEPS, q.get('destination_id')));
     }
+    if (path === '/auth/me') return json({ user: { id: 'usr_me', email: 'me@example.test', name: 'Me' }, team: { id: 'tm_acme', name: 'Acme', role: 'owner' }, memberships: [] });
     if (path === '/flows') return json({ models: [{ id: 'flw_leads', name: 'Leads' }] });
     if (path.startsWith('/destinations?')) return json({ models: [{ id: 'des_bad', name: 'Orders webhook' }, { id: 'des_crm', name: 'CRM' }] });
     return new Response(JSON.stringify({ error: { code: 'NOT_FOUND', message: path } }), { status: 404 });
@@ -77,20 +79,23 @@ function Where() {
 const renderAt = (url: string) =>
   render(
     <MemoryRouter initialEntries={[url]}>
-      <Routes>
-        <Route path="/dashboard" element={<Dashboard />} />
-        <Route path="/events" element={<Where />} />
-      </Routes>
+      <AuthProvider>
+        <Routes>
+          <Route path="/dashboard" element={<Dashboard />} />
+          <Route path="/events" element={<Where />} />
+        </Routes>
+      </AuthProvider>
     </MemoryRouter>,
   );
 
+const dashboardCalls = () => calls.filter((c) => c.startsWith('/metrics/dashboard'));
 const lastChart = (first: string) => [...drawn].reverse().find((d) => d.series[0] === first) as Drawn;
 
 describe('dashboard page', () => {
   it('shows the totals, the delivery time and the failing destinations worst first', async () => {
     renderAt('/dashboard');
     await screen.findByTestId('dashboard-totals');
-    expect(calls[0]).toBe('/metrics/dashboard?range=24h');
+    expect(dashboardCalls().at(-1)).toBe('/metrics/dashboard?range=24h');
     expect(screen.getByTestId('tile-requests-in').textContent).toContain('6');
     expect(screen.getByTestId('tile-delivered').textContent).toContain('5');
     expect(screen.getByTestId('tile-failed').textContent).toContain('3');
@@ -129,7 +134,7 @@ describe('dashboard page', () => {
   it('narrows to a destination: no "requests in" there, and the scope is in the URL', async () => {
     renderAt('/dashboard?range=1h&destination_id=des_crm');
     await screen.findByTestId('dashboard-totals');
-    expect(calls[0]).toBe('/metrics/dashboard?range=1h&destination_id=des_crm');
+    expect(dashboardCalls().at(-1)).toBe('/metrics/dashboard?range=1h&destination_id=des_crm');
     expect(screen.queryByTestId('tile-requests-in')).toBeNull();
     await waitFor(() => expect(lastChart('Delivered')).toBeTruthy());
     expect(lastChart('Delivered').series).toEqual(['Delivered', 'Failed', 'Filtered']);

@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useMemo } from 'react';
 import { Link, useNavigate, useSearchParams } from 'react-router';
 import { api } from '../api.ts';
+import { useAuth } from '../auth.tsx';
 import { Chart } from '../ui/Chart.tsx';
 import { ErrorBox } from '../ui/ErrorBox.tsx';
 import { useLoad } from '../ui/useLoad.ts';
@@ -24,9 +25,11 @@ export function Dashboard() {
   const flowId = params.get('flow_id') ?? '';
   const destinationId = params.get('destination_id') ?? '';
   const query = new URLSearchParams({ range, ...(flowId ? { flow_id: flowId } : {}), ...(destinationId ? { destination_id: destinationId } : {}) }).toString();
-  const data = useLoad(() => api<DashboardOut>('GET', `/metrics/dashboard?${query}`), [query]);
-  const flows = useLoad(() => api<{ models: Named[] }>('GET', '/flows'), []);
-  const destinations = useLoad(() => api<{ models: Named[] }>('GET', '/destinations?limit=255'), []);
+  // Switching the workspace in the menu shows its numbers at once.
+  const team = useAuth().profile?.team?.id;
+  const data = useLoad(() => api<DashboardOut>('GET', `/metrics/dashboard?${query}`), [query, team]);
+  const flows = useLoad(() => api<{ models: Named[] }>('GET', '/flows'), [team]);
+  const destinations = useLoad(() => api<{ models: Named[] }>('GET', '/destinations?limit=255'), [team]);
   // A dashboard left open keeps itself current (the per-minute counts make a refresh cheap), the
   // flows and destinations to narrow it to included.
   const [reloadData, reloadFlows, reloadDestinations] = [data.reload, flows.reload, destinations.reload];
