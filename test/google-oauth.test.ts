@@ -3,7 +3,9 @@
 // the refresh token sealed in the database, the pickers' lists, rows appended as the signed-in
 // account (refreshing its token on expiry and on a 401), team isolation, and disconnecting.
 import net from 'node:net';
+import { Writable } from 'node:stream';
 import { sql } from 'kysely';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeGoogleOAuth, type FakeGoogleOAuth } from './support/fakes/google-oauth.ts';
 import { startFakeGoogleSheets, type FakeGoogleSheets } from './support/fakes/google-sheets.ts';
@@ -30,6 +32,9 @@ describe('Google Sheets: Sign in with Google', () => {
   let google: FakeGoogleOAuth;
   let a: Workspace;
   let b: Workspace;
+  /** Everything the hub logs, at debug level, to look for secrets in. */
+  const logged: string[] = [];
+  const seenCodes: string[] = [];
   const api = (method: 'get' | 'post' | 'put' | 'patch' | 'delete', path: string, token: string) => hub.api(method, `${V}${path}`, token);
 
   /** Starts a sign-in as `who`'s session: the consent URL and the browser's cookie. */
@@ -43,6 +48,8 @@ describe('Google Sheets: Sign in with Google', () => {
   /** Google's redirect back, followed by the browser (with its cookie, or another). */
   const callback = (location: string, cookie?: string) => {
     const back = new URL(location);
+    const code = back.searchParams.get('code');
+    if (code) seenCodes.push(code);
     const req = hub.api('get', `${back.pathname}${back.search}`);
     return cookie ? req.set('cookie', cookie) : req;
   };
@@ -84,7 +91,7 @@ describe('Google Sheets: Sign in with Google', () => {
       retrySchedule: [0, 50, 50],
       vendorUrls: { googleSheets: sheets.url, googleDrive: sheets.url },
       googleOAuth: { ...CLIENT, authUrl: google.authUrl, tokenUrl: google.tokenUrl, revokeUrl: google.revokeUrl },
-    });
+    }, {}, pino({ level: 'debug' }, new Writable({ write: (chunk, _enc, done) => (logged.push(String(chunk)), done()) })));
     a = await newWorkspace(hub);
     b = await newWorkspace(hub);
   });
@@ -310,6 +317,14 @@ describe('Google Sheets: Sign in with Google', () => {
     expect(google.isRevoked(refreshToken)).toBe(true);
     const row = await sql`SELECT id FROM credentials WHERE id = ${id}`.execute(hub.deps.db);
     expect(row.rows).toHaveLength(0);
+  });
+
+  it('never writes a token, the client secret or an authorization code to the log', () => {
+    const text = logged.join('');
+    expect(text.length).toBeGreaterThan(0);
+    const secrets = [...google.refreshTokens(), ...google.accessTokens(), ...seenCodes, CLIENT.clientSecret];
+    expect(secrets.length).toBeGreaterThan(10);
+    for (const secret of secrets) expect(text).not.toContain(secret);
   });
 });
 

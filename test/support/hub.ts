@@ -6,7 +6,7 @@ import supertest from 'supertest';
 import { inject } from 'vitest';
 import { loadConfig, type Config } from '../../server/config.ts';
 import { startWirehub, type Wirehub } from '../../server/app.ts';
-import { createLogger } from '../../server/core/logger.ts';
+import { createLogger, type Logger } from '../../server/core/logger.ts';
 
 export type TestHub = Wirehub & {
   api: (method: 'get' | 'post' | 'put' | 'patch' | 'delete', url: string, token?: string) => supertest.Test;
@@ -14,7 +14,8 @@ export type TestHub = Wirehub & {
 };
 
 /** A real Wirehub (API + workers) on its own database or schema, listening on a free port. */
-export async function startTestHub(overrides: Partial<Config> = {}, env: Record<string, string> = {}): Promise<TestHub> {
+/** `log`: a logger of the test's own (to read what the hub writes); silent by default. */
+export async function startTestHub(overrides: Partial<Config> = {}, env: Record<string, string> = {}, log?: Logger): Promise<TestHub> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'wirehub-test-'));
   const databaseUrl = inject('databaseUrl');
   const templateDir = inject('templateDir');
@@ -29,7 +30,7 @@ export async function startTestHub(overrides: Partial<Config> = {}, env: Record<
     },
     overrides,
   );
-  const hub = await startWirehub(config, createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'));
+  const hub = await startWirehub(config, log ?? createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'));
   const http = supertest(hub.url);
   return {
     ...hub,

@@ -193,6 +193,7 @@ export async function startFakeGoogleOAuth(opts: { clientId: string; clientSecre
     },
     isRevoked: (refreshToken: string) => refreshTokens.get(refreshToken)?.revoked ?? null,
     refreshTokens: () => [...refreshTokens.keys()],
+    accessTokens: () => [...accessTokens.keys()],
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
