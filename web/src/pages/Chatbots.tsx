@@ -1,7 +1,8 @@
-import { useState } from 'react';
+import { useCallback, useState } from 'react';
 import { NavLink, Route, Routes, useNavigate, useParams } from 'react-router';
 import { api } from '../api.ts';
 import { ErrorBox } from '../ui/ErrorBox.tsx';
+import { Toast } from '../ui/Toast.tsx';
 import { useLoad } from '../ui/useLoad.ts';
 import { ChatbotForm } from './chatbots/ChatbotForm.tsx';
 import { ChatPreview } from './chatbots/ChatPreview.tsx';
@@ -81,6 +82,7 @@ function ChatbotPage() {
   const { id = '', tab = 'settings', sub } = useParams();
   const bot = useLoad(() => api<Chatbot>('GET', `/chatbots/${id}`), [id]);
   const [saved, setSaved] = useState(false);
+  const hideSaved = useCallback(() => setSaved(false), []);
   const [deleting, setDeleting] = useState(false);
   const [rotating, setRotating] = useState(false);
   const navigate = useNavigate();
@@ -142,11 +144,8 @@ function ChatbotPage() {
       </nav>
       {current === 'settings' && (
         <>
-          {saved && (
-            <p className="notice" role="status">
-              Saved.
-            </p>
-          )}
+          {/* Near the top of the window: the form's Save button is at its foot, below the fold. */}
+          <Toast message={saved ? 'Saved.' : null} onDone={hideSaved} testid="chatbot-saved" />
           <ChatbotForm
             key={b.updated_at}
             bot={b}
