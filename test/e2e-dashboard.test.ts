@@ -100,6 +100,10 @@ describe('portal: the dashboard after sign-up', () => {
     for (const colour of ['#2f5bea', '#12b76a', '#d92d20']) expect(await pixelsOf(page, 'traffic-chart', colour), colour).toBeGreaterThan(0);
     expect(await page.getByTestId('latency-chart').getAttribute('data-series')).toBe('p50,p95,p99');
     expect(await page.getByTestId('latency-chart').locator('canvas').count()).toBe(1);
+    // Each flow's last 24 h in small multiples under the charts.
+    const glance = page.getByTestId('flows-at-a-glance').getByTestId('glance-flow').first();
+    await expect.poll(() => glance.textContent(), { timeout: 10_000 }).toMatch(/Shop leads.*3 delivered.*3 failed/);
+    await glance.getByTestId('sparkline').locator('canvas').waitFor();
     await b.screenshot('dashboard-2-24h');
     const day = await picture(page, 'traffic-chart');
 

@@ -61,6 +61,11 @@ beforeEach(() => {
       return json(fixture(q.get('range') as keyof typeof STEPS, q.get('destination_id')));
     }
     if (path === '/auth/me') return json({ user: { id: 'usr_me', email: 'me@example.test', name: 'Me' }, team: { id: 'tm_acme', name: 'Acme', role: 'owner' }, memberships: [] });
+    if (path.startsWith('/metrics/sparklines?')) {
+      const q = new URLSearchParams(path.split('?')[1]);
+      const day = Array.from({ length: 24 }, (_, i) => (i === 23 ? 4 : 0));
+      return json({ by: q.get('by'), granularity: '1h', times: [], series: Object.fromEntries((q.get('ids') ?? '').split(',').map((id) => [id, { delivered: day, failed: day.map((n) => n / 2) }])) });
+    }
     if (path === '/flows') return json({ models: [{ id: 'flw_leads', name: 'Leads' }] });
     if (path.startsWith('/destinations?')) return json({ models: [{ id: 'des_bad', name: 'Orders webhook' }, { id: 'des_crm', name: 'CRM' }] });
     return new Response(JSON.stringify({ error: { code: 'NOT_FOUND', message: path } }), { status: 404 });
@@ -139,6 +144,19 @@ describe('dashboard page', () => {
     await waitFor(() => expect(lastChart('Delivered')).toBeTruthy());
     expect(lastChart('Delivered').series).toEqual(['Delivered', 'Failed', 'Filtered']);
     expect(lastChart('Delivered').data[0]).toHaveLength(60);
+  });
+});
+
+describe('flows at a glance', () => {
+  it('shows each flow’s last 24 h from one call, and picking one narrows the dashboard to it', async () => {
+    renderAt('/dashboard');
+    const row = await screen.findByTestId('glance-flow');
+    await waitFor(() => expect(row.textContent).toContain('4 delivered'));
+    expect(row.textContent).toContain('2 failed');
+    expect(calls.filter((c) => c.startsWith('/metrics/sparklines'))).toEqual(['/metrics/sparklines?by=flow&ids=flw_leads']);
+    fireEvent.click(within(row).getByRole('button', { name: 'Leads' }));
+    await waitFor(() => expect(dashboardCalls().at(-1)).toBe('/metrics/dashboard?range=24h&flow_id=flw_leads'));
+    expect(screen.queryByTestId('flows-at-a-glance')).toBeNull();
   });
 });
 

@@ -2,7 +2,8 @@ import { useCallback, useEffect, useMemo } from 'react';
 import { Link, useNavigate, useSearchParams } from 'react-router';
 import { api } from '../api.ts';
 import { useAuth } from '../auth.tsx';
-import { Chart } from '../ui/Chart.tsx';
+import { Chart, Sparkline } from '../ui/Chart.tsx';
+import { useSparklines } from '../ui/useSparklines.ts';
 import { ErrorBox } from '../ui/ErrorBox.tsx';
 import { useLoad } from '../ui/useLoad.ts';
 import { COLORS, duration, failingEventsLink, latencySeries, RANGES, rangeWords, secondsOf, trafficSeries } from './dashboard/shape.ts';
@@ -98,6 +99,7 @@ export function Dashboard() {
       <ErrorBox error={data.error} />
       {!d && data.loading && <p className="loading">Loading the dashboard…</p>}
       {d && <DashboardBody d={d} range={range} />}
+      {d && !flowId && flows.data && flows.data.models.length > 0 && <FlowsAtAGlance flows={flows.data.models} onPick={(id) => set('flow_id', id)} />}
     </section>
   );
 }
@@ -194,6 +196,39 @@ function FailingDestinations({ list, range }: { list: FailingDestination[]; rang
           ))}
         </ol>
       )}
+    </div>
+  );
+}
+
+const AT_A_GLANCE = 10;
+
+/** Each flow's last 24 h in small multiples, the most failures first; picking one narrows the dashboard to it. */
+function FlowsAtAGlance({ flows, onPick }: { flows: Named[]; onPick: (id: string) => void }) {
+  const sparks = useSparklines('flow', flows.map((f) => f.id));
+  const sum = (a: number[] | undefined) => (a ?? []).reduce((s, n) => s + n, 0);
+  const rows = flows
+    .map((f) => ({ ...f, delivered: sum(sparks[f.id]?.delivered), failed: sum(sparks[f.id]?.failed) }))
+    .sort((a, b) => b.failed - a.failed || b.delivered - a.delivered)
+    .slice(0, AT_A_GLANCE);
+  return (
+    <div className="card" data-testid="flows-at-a-glance">
+      <h2>Flows, last 24 hours</h2>
+      <table>
+        <tbody>
+          {rows.map((f) => (
+            <tr key={f.id} data-testid="glance-flow" data-id={f.id}>
+              <td>
+                <button type="button" className="link" onClick={() => onPick(f.id)} title="Show this flow's numbers">
+                  {f.name}
+                </button>
+              </td>
+              <td>{sparks[f.id] && <Sparkline {...sparks[f.id]} />}</td>
+              <td className="good">{f.delivered} delivered</td>
+              <td className={f.failed ? 'bad' : 'muted'}>{f.failed} failed</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
     </div>
   );
 }

@@ -4,7 +4,7 @@ import 'uplot/dist/uPlot.min.css';
 import './chart.css';
 
 /** `sparse`: values with gaps between them (no data is not zero), drawn as dots joined across the gaps. */
-export type ChartSeries = { label: string; color: string; values: (number | null)[]; sparse?: boolean };
+export type ChartSeries = { label: string; color: string; values: (number | null)[]; sparse?: boolean; fill?: string };
 
 type Props = {
   /** Bucket starts, Unix seconds. */
@@ -44,6 +44,7 @@ export function Chart({ times, series, height = 220, format = count, testId, tit
           stroke: s.color,
           width: 2,
           spanGaps: !!s.sparse,
+          ...(s.fill ? { fill: s.fill } : {}),
           ...(s.sparse ? { points: { show: true, size: 6, fill: s.color } } : {}),
           value: (_u: uPlot, v: number | null) => (v === null ? '–' : format(v)),
         })),

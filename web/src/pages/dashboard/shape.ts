@@ -23,7 +23,8 @@ export function trafficSeries(d: DashboardOut): ChartSeries[] {
   const line = (label: string, color: string, values: (number | null)[]): ChartSeries => ({ label, color, values });
   const out: ChartSeries[] = [];
   if (d.totals.requests !== null) out.push(line('Requests in', COLORS.requests, d.series.map((p) => p.requests)));
-  out.push(line('Delivered', COLORS.delivered, d.series.map((p) => p.delivered)));
+  // Shaded, so it still shows where another line runs over it (as many failed as delivered).
+  out.push({ ...line('Delivered', COLORS.delivered, d.series.map((p) => p.delivered)), fill: 'rgba(18, 183, 106, 0.12)' });
   out.push(line('Failed', COLORS.failed, d.series.map((p) => p.failed)));
   out.push(line('Filtered', COLORS.filtered, d.series.map((p) => p.filtered)));
   if (d.totals.held > 0) out.push(line('Held', COLORS.held, d.series.map((p) => p.held)));
