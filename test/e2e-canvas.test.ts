@@ -104,6 +104,22 @@ describe('portal: a canvas that helps (issue 14, items 6–8)', () => {
     await expect.poll(() => page.locator('.flow-toolbar').textContent()).toContain('Ready to save');
     expect(await page.getByTestId('pending-webhook_1').count()).toBe(0);
 
+    // 6e. Fit view: every node in sight, none under the minimap or the zoom buttons, text at zoom 0.75 or more.
+    await click(page.getByTestId('panel-close'));
+    await page.locator('.react-flow__minimap').waitFor();
+    await click(page.getByTestId('fit-view'));
+    await page.waitForTimeout(500);
+    const scale = Number(/scale\(([\d.]+)\)/.exec(await viewport(page))?.[1]);
+    expect(scale).toBeGreaterThanOrEqual(0.75);
+    const area = (await page.getByTestId('canvas').boundingBox())!;
+    const overlays = [(await page.locator('.react-flow__minimap').boundingBox())!, (await page.locator('.react-flow__controls').boundingBox())!];
+    for (const id of ['trigger_1', 'map_1', 'webhook_1']) {
+      const n = (await page.getByTestId(`node-${id}`).boundingBox())!;
+      expect(n.x >= area.x && n.y >= area.y && n.x + n.width <= area.x + area.width && n.y + n.height <= area.y + area.height, `${id} in the canvas`).toBe(true);
+      for (const o of overlays) expect(n.x + n.width <= o.x || o.x + o.width <= n.x || n.y + n.height <= o.y || o.y + o.height <= n.y, `${id} clear of the minimap and zoom buttons`).toBe(true);
+    }
+    await b.screenshot('canvas-fit-view');
+
     // 7a. Unsaved changes are shown; Save is enabled.
     expect(await page.getByTestId('unsaved').textContent()).toBe('Unsaved changes');
     expect(await page.getByTestId('save-flow').isEnabled()).toBe(true);
