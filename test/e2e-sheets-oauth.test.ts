@@ -158,4 +158,59 @@ describe('portal: lead → Google Sheet via Sign in with Google', () => {
     expect(google.isRevoked(google.refreshTokens()[0])).toBe(false);
     await b.screenshot('sheets-oauth-settings');
   }, 180_000);
+
+  it('the shortest way: the sheet dropped onto the trigger, its header row naming the lead\'s fields, so no map step is needed', async () => {
+    const { hub, b } = portal;
+    const { page } = b;
+    const short = countedActions();
+    const canvas = canvasActions(page, () => short.count.drags++);
+    await page.evaluate(() => localStorage.clear());
+    await signUp(page, hub.url, short);
+    const atSignUp = { ...short.count };
+    const signedUpAt = Date.now();
+    const rowsBefore = sheets.grid('Leads').length;
+
+    await short.click(page.getByTestId('new-flow'));
+    const trigger = page.getByTestId('palette-trigger-lead.captured');
+    await trigger.waitFor({ timeout: 15_000 });
+    await canvas.dropOnCanvas(trigger, { x: 40, y: 80 });
+    // The Google Sheet dropped onto the trigger goes after it, connected.
+    await short.drag(page.getByTestId('palette-sheets'), page.getByTestId('node-trigger_1'));
+    await page.getByTestId('node-sheets_1').waitFor();
+    await expect.poll(() => page.locator('.react-flow__edge').evaluateAll((es) => es.map((e) => e.getAttribute('data-id'))), { timeout: 10_000 }).toEqual(['e_trigger_1_sheets_1']);
+    const panel = page.getByTestId('node-panel');
+    // A new team: its own Google sign-in (the first team's account is not offered here).
+    const signIn = panel.getByTestId('google-signin');
+    await expect.poll(() => signIn.textContent(), { timeout: 10_000 }).toBe('Sign in with Google');
+    const popupOpened = page.waitForEvent('popup');
+    await short.click(signIn);
+    const popup = await popupOpened;
+    await popup.waitForURL((u) => u.href.startsWith(google.authUrl), { timeout: 15_000 });
+    const closed = popup.waitForEvent('close', { timeout: 15_000 });
+    await short.click(popup.locator('#allow'));
+    await closed;
+    const spreadsheet = panel.getByTestId('sheets-spreadsheet-select');
+    await expect.poll(() => spreadsheet.locator('option').count(), { timeout: 10_000 }).toBe(4);
+    await short.choose(spreadsheet, sheets.spreadsheetId);
+    for (const c of COLUMNS) await panel.getByTestId(`sheets-column-${c}`).waitFor({ timeout: 10_000 });
+    await expect.poll(() => page.locator('.flow-toolbar').textContent(), { timeout: 10_000 }).toContain('Ready to save');
+    await short.click(page.getByTestId('save-flow'));
+    await page.waitForURL(/\/flows\/flw_/, { timeout: 15_000 });
+    await page.getByTestId('saved-at').waitFor({ timeout: 15_000 });
+    await b.screenshot('sheets-oauth-short-saved');
+
+    const token = (await page.evaluate(() => localStorage.getItem('wirehub.token')))!;
+    const key = await hub.api('post', '/api/v1/api-keys', token).send({ name: 'site', scopes: ['write'] });
+    expect((await hub.api('post', '/api/v1/publish', key.body.key).send({ eventType: 'lead.captured', data: { ...lead, name: 'Short Way' } })).status).toBe(202);
+    await expect.poll(() => sheets.grid('Leads').length, { timeout: 15_000 }).toBe(rowsBefore + 1);
+    expect(sheets.grid('Leads').at(-1)).toEqual(['Short Way', 'jane@example.com', '+15555550123']);
+    await sentBodyInEventsLog(page, short, '"Short Way"', () => short.count.refreshes++);
+    await b.screenshot('sheets-oauth-short-events-log');
+    const after = { clicks: short.count.clicks - atSignUp.clicks, drags: short.count.drags - atSignUp.drags, fields: short.count.fields - atSignUp.fields };
+    console.log(
+      `lead → Google Sheet via OAuth, no map step: after sign-up ${after.clicks} clicks + ${after.drags} drags = ${after.clicks + after.drags} (goal < 10), ${after.fields} typed field(s), ` +
+        `${((Date.now() - signedUpAt) / 1000).toFixed(1)} s from sign-up to the row seen in the Events log; ${short.count.refreshes} press(es) of Refresh in the log`,
+    );
+    expect(after.clicks + after.drags).toBeLessThan(10);
+  }, 180_000);
 });
