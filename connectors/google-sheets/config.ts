@@ -106,10 +106,13 @@ export const GoogleSheetsConfigSchema = z
       .optional(),
   })
   .strict()
-  .superRefine((c, ctx) => {
-    if (!c.credentials && !c.oauth) ctx.addIssue({ code: 'custom', path: ['credentials'], message: 'is required: a service account JSON key, or a Google account signed in with (credential_id)' });
-    if (c.credentials && c.oauth) ctx.addIssue({ code: 'custom', path: ['oauth'], message: 'give a service account key or a Google sign-in, not both' });
-  });
+  // `when`: say that the key is missing even when another field (the columns) is wrong too, so one answer lists every fix.
+  .refine((c) => c.credentials !== undefined || c.oauth !== undefined, {
+    path: ['credentials'],
+    message: 'is required: a service account JSON key, or a Google account signed in with (credential_id)',
+    when: (p) => !p.issues.some((i) => i.path?.[0] === 'credentials' || i.path?.[0] === 'oauth'),
+  })
+  .refine((c) => !(c.credentials && c.oauth), { path: ['oauth'], message: 'give a service account key or a Google sign-in, not both' });
 
 export type GoogleSheetsConfig = z.output<typeof GoogleSheetsConfigSchema>;
 export type ServiceAccountKey = z.output<typeof ServiceAccountKeySchema>;
