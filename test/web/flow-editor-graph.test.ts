@@ -129,7 +129,9 @@ describe('graph.ts: the canvas and the stored graph', () => {
       [{ id: 'des_1', name: 'Ops CRM', type: 'crm-relay', disabled_at: null, warning: null }],
     );
     expect(groups.map((g) => g.title)).toEqual(['Triggers', 'Steps', 'Destinations']);
-    expect(groups[0].items[0]).toMatchObject({ kind: 'trigger', label: 'Lead captured', testid: 'palette-trigger-lead.captured', preset: 'lead.captured' });
+    // "Incoming webhook" comes first: it makes its source on the spot (issue 14, item 4).
+    expect(groups[0].items[0]).toMatchObject({ kind: 'trigger', label: 'Incoming webhook', testid: 'palette-incoming-webhook', preset: 'source:new' });
+    expect(groups[0].items[1]).toMatchObject({ kind: 'trigger', label: 'Lead captured', testid: 'palette-trigger-lead.captured', preset: 'lead.captured' });
     expect(groups[1].items.map((i) => i.label)).toEqual(['Filter', 'Transform', 'Map fields', 'Delay', 'Deduplicate']);
     expect(groups[2].items.map((i) => i.label)).toEqual(['Webhook', 'Google Sheet', 'CRM', 'Zapier', 'Send to Ops CRM']);
     for (const g of groups) for (const i of g.items) expect(i.hint.length, i.label).toBeGreaterThan(5);
