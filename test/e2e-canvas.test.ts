@@ -96,6 +96,14 @@ describe('portal: a canvas that helps (issue 14, items 6–8)', () => {
     expect(await page.getByTestId('node-map_1').getAttribute('class')).not.toContain('invalid');
     await b.screenshot('canvas-plus-added');
 
+    // The view slides (after 250 ms, for 200 ms) to show the added step beside its panel: wait for its output handle to be on the canvas.
+    const pane = (await page.locator('.react-flow').boundingBox())!;
+    await expect.poll(async () => {
+      const h = await page.getByTestId('node-map_1').locator('.react-flow__handle.source').boundingBox();
+      return h !== null && h.x + h.width <= pane.x + pane.width;
+    }, { timeout: 5_000 }).toBe(true);
+    await page.waitForTimeout(250);
+
     // Connect map → webhook with the big handles, and give the webhook its URL.
     await canvas.connect('map_1', 'webhook_1');
     await expect.poll(() => page.locator('.react-flow__edge').count()).toBe(2);
