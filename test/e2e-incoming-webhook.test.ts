@@ -2,7 +2,8 @@
 // webhook" without visiting the Sources page. The "Incoming webhook" trigger dropped from the
 // palette shows its URL at once; "Listen for a test request" shows the next request sent to it
 // (sent here as curl would, with fetch), "Use as sample" makes the filter offer its body.<field>
-// fields; saved, three requests arrive, one filtered out, and the delivery shows on the canvas.
+// fields; saved, three requests arrive, one filtered out, the delivery shows on the canvas, and the
+// filtered request's id pasted in the events log says which step dropped it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestBrowser } from './support/browser.ts';
 import { canvasActions } from './support/canvas.ts';
@@ -14,7 +15,7 @@ describe('portal: an incoming webhook trigger made from the palette, listened to
   let hub: TestHub;
   let receiver: Awaited<ReturnType<typeof startReceiver>>;
   let b: TestBrowser;
-  const { count, click, fill } = countedActions();
+  const { count, click, fill, drag } = countedActions();
   let canvas: ReturnType<typeof canvasActions>;
 
   beforeAll(async () => {
@@ -69,9 +70,9 @@ describe('portal: an incoming webhook trigger made from the palette, listened to
     await panel.getByTestId('listen-used').waitFor();
 
     // A filter after it offers the request's fields as body.<field>; keep only leads.
-    await canvas.dropOnCanvas(page.getByTestId('palette-filter'), { x: 20, y: 240 });
+    // Dropped onto the trigger, the filter goes after it, connected.
+    await drag(page.getByTestId('palette-filter'), page.getByTestId('node-trigger_1'));
     await page.getByTestId('node-filter_1').waitFor();
-    await canvas.connect('trigger_1', 'filter_1');
     await expect.poll(() => page.locator('.react-flow__edge').count(), { timeout: 10_000 }).toBe(1);
     await expect.poll(() => panel.locator('datalist option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value)), { timeout: 10_000 }).toEqual(['body.type', 'body.name', 'body.email']);
     expect(await panel.getByTestId('condition-0-field').getAttribute('placeholder')).toBe('e.g. body.type');
@@ -81,9 +82,8 @@ describe('portal: an incoming webhook trigger made from the palette, listened to
     await b.screenshot('e2e-incoming-webhook-filter');
 
     // A webhook to the receiver.
-    await canvas.dropOnCanvas(page.getByTestId('palette-webhook'), { x: 20, y: 440 });
+    await drag(page.getByTestId('palette-webhook'), page.getByTestId('node-filter_1'));
     await page.getByTestId('node-webhook_1').waitFor();
-    await canvas.connect('filter_1', 'webhook_1');
     await expect.poll(() => page.locator('.react-flow__edge').count(), { timeout: 10_000 }).toBe(2);
     await fill(page.getByTestId('webhook-url'), `${receiver.url}/leads`);
     await expect.poll(() => page.getByTestId('problem-count').count(), { timeout: 10_000 }).toBe(0);
@@ -103,11 +103,21 @@ describe('portal: an incoming webhook trigger made from the palette, listened to
     await expect.poll(async () => Number.parseInt((await delivered.textContent()) ?? '0', 10), { timeout: 25_000 }).toBe(2);
     await b.screenshot('e2e-incoming-webhook-delivered');
 
+    // The spam sender asks what happened to its request: its req_… id pasted in the events log says which step dropped it.
+    await click(page.getByRole('link', { name: 'Events log' }));
+    await fill(page.getByTestId('events-search'), sent[1]);
+    await click(page.getByTestId('events-search-submit'));
+    const story = page.getByTestId('request-story');
+    await expect.poll(() => story.getAttribute('data-request-id'), { timeout: 15_000 }).toBe(sent[1]);
+    await expect.poll(() => story.getByTestId('request-story-result').textContent(), { timeout: 10_000 }).toBe('Filtered out');
+    expect(await story.getByTestId('request-story-explanation').textContent()).toContain('body.type was "spam"');
+    await b.screenshot('e2e-incoming-webhook-filtered-found');
+
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
     const clicks = count.clicks - before.clicks;
     const drags = count.drags - before.drags;
     console.log(
-      `e2e incoming webhook story (after sign-up, to the delivery counted on the canvas): ${clicks} clicks + ${drags} drags = ${clicks + drags} (goal < 10), ${count.fields - before.fields} typed fields, 1 request sent to listen, ${canvas.dispatchedDrops()} palette drops needed hand-dispatched drag events, in ${seconds} s`,
+      `e2e incoming webhook story (after sign-up, to the delivery counted on the canvas and the filtered request found in the log by its id): ${clicks} clicks + ${drags} drags = ${clicks + drags} (goal < 10), ${count.fields - before.fields} typed fields, 1 request sent to listen, ${canvas.dispatchedDrops()} palette drops needed hand-dispatched drag events, in ${seconds} s`,
     );
     expect(clicks + drags).toBeLessThan(10);
   }, 150_000);
