@@ -95,7 +95,7 @@ describe('portal: an incoming webhook trigger made from the palette, listened to
     // Three requests, one of them not a lead: two deliveries, and the canvas counts them.
     const sent = [await send(url, { type: 'lead', name: 'Ann', email: 'ann@example.com' }), await send(url, { type: 'spam', name: 'Bot' }), await send(url, { type: 'lead', name: 'Cid', email: 'cid@example.com' })];
     expect(new Set([testId, ...sent]).size).toBe(4);
-    await waitFor(() => receiver.received.length >= 2, 15_000, 'two deliveries');
+    await waitFor(() => receiver.received.length >= 2, 30_000, 'two deliveries');
     await new Promise((r) => setTimeout(r, 500));
     expect(receiver.received.map((r) => JSON.parse(r.body.toString()).name).sort()).toEqual(['Ann', 'Cid']);
     expect(receiver.received.every((r) => r.url === '/leads')).toBe(true);
