@@ -262,6 +262,8 @@ describe('payload summary', () => {
     expect(payloadSummary([1, 2])).toBeNull();
     const long = payloadSummary({ name: 'N'.repeat(500), email: `${'e'.repeat(500)}@x.test`, company: 'C'.repeat(500), title: 'T'.repeat(500) }) as string;
     expect(long.length).toBeLessThanOrEqual(160);
+    // A field of megabytes (spaces and text) is read only as far as the line shows.
+    expect(payloadSummary({ name: `${' \n'.repeat(20)}Ada ${'x '.repeat(2_000_000)}` })).toBe(`Ada ${'x '.repeat(27)}x…`);
     // A deep or wide body is walked only so far.
     let deep: Record<string, unknown> = { email: 'deep@example.com' };
     for (let i = 0; i < 50; i++) deep = { data: deep };

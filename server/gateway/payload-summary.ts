@@ -22,7 +22,8 @@ type Pick = (o: Record<string, unknown>) => string | null;
 const text = (v: unknown): string | null => {
   if (typeof v === 'number' && Number.isFinite(v)) return String(v);
   if (typeof v !== 'string') return null;
-  const t = v.replace(/\s+/g, ' ').trim();
+  // A sender's field can be megabytes long: look only at what the line can show (leading spaces included).
+  const t = v.slice(0, 4 * MAX_VALUE).replace(/\s+/g, ' ').trim();
   if (!t) return null;
   return t.length > MAX_VALUE ? `${t.slice(0, MAX_VALUE - 1)}…` : t;
 };
