@@ -1,5 +1,5 @@
 import { Agenda, InMemoryNotificationChannel } from 'agenda';
-import { PostgresBackend, PostgresJobRepository, PostgresNotificationChannel } from '@agendajs/postgres-backend';
+import { PostgresBackend, PostgresJobRepository } from '@agendajs/postgres-backend';
 import { sql } from 'kysely';
 import type { Deps } from '../deps.ts';
 import { DeliveryEngine, type AutoDisabled } from '../delivery/delivery-engine.ts';
@@ -10,6 +10,7 @@ import { hearClientErrors } from '../db/database.ts';
 import { defineBulkOperationJobs } from '../gateway/bulk-operations.job.ts';
 import type { ChatPublisher } from '../chat/chat-deps.ts';
 import { scheduleChatJobs } from '../chat/conversation-ended.job.ts';
+import { ListenChannel } from './listen-channel.ts';
 
 export type Jobs = {
   engine: DeliveryEngine;
@@ -35,8 +36,8 @@ export async function startJobs(
   const engine = new DeliveryEngine(deps, hooks.onAutoDisabled);
   const backend = new PostgresBackend({
     ...(database.embedded ? { pool: database.pool } : { poolConfig: { ...database.poolConfig, max: 4 } }),
-    // Through the embedded database a NOTIFY reaches only its sender; one process runs everything there.
-    disableNotifications: database.embedded,
+    // Our own LISTEN channel replaces the backend's (listen-channel.ts says why).
+    disableNotifications: true,
   });
   // A PostgreSQL server that restarts or terminates our sessions makes Agenda's own pool and its
   // LISTEN client emit 'error'; unheard, that kills the process. Agenda reconnects by itself.
@@ -44,12 +45,14 @@ export async function startJobs(
     backend.repository.getPool().on('error', (err) => deps.log.warn({ err: err.message }, 'job scheduler lost a database connection'));
     hearClientErrors(backend.repository.getPool(), deps.log);
   }
-  if (backend.notificationChannel instanceof PostgresNotificationChannel) {
-    backend.notificationChannel.on('error', (err: Error) => deps.log.warn({ err: err.message }, 'job scheduler lost its LISTEN connection'));
+  // Through the embedded database a NOTIFY reaches only its sender; one process runs everything there.
+  const channel = database.embedded ? new InMemoryNotificationChannel() : new ListenChannel(() => (backend.repository as PostgresJobRepository).getPool());
+  if (channel instanceof ListenChannel) {
+    channel.on('error', (err: Error) => deps.log.warn({ err: err.message }, 'job scheduler lost its LISTEN connection'));
   }
   const agenda = new Agenda({
     backend,
-    ...(database.embedded ? { notificationChannel: new InMemoryNotificationChannel() } : {}),
+    notificationChannel: channel,
     name: `wirehub-${process.pid}`,
     // A bulk operation asked for now starts within about a second.
     processEvery: '1 second',
