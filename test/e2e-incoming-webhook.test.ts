@@ -56,6 +56,11 @@ describe('portal: an incoming webhook trigger made from the palette, listened to
     // Listen; the panel says where to send, with a curl command.
     await click(panel.getByTestId('listen-start'));
     const waiting = panel.getByTestId('listen-waiting');
+    // Under a loaded suite this once did not appear in 10 s: say what the panel showed instead.
+    await waiting.waitFor({ timeout: 20_000 }).catch(async (err: Error) => {
+      const shot = await b.screenshot('e2e-incoming-webhook-listen-missing');
+      throw new Error(`"listen-waiting" did not appear (${err.message.split('\n')[0]}); the panel read: ${await panel.textContent()} (screenshot ${shot})`);
+    });
     await expect.poll(() => waiting.textContent(), { timeout: 10_000 }).toContain(`Waiting for a request to ${url} (send one now)`);
     expect(await panel.getByTestId('listen-curl').textContent()).toContain(`curl -X POST '${url}'`);
     await b.screenshot('e2e-incoming-webhook-listening');
