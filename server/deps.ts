@@ -6,6 +6,7 @@ import type { Logger } from './core/logger.ts';
 import type { Database } from './db/database.ts';
 import type { DB } from './db/schema.ts';
 import type { RoutingCache } from './gateway/routing-cache.ts';
+import type { ApiKeyCache } from './auth/api-key-cache.ts';
 import type { Sandbox } from './transformations/sandbox.ts';
 
 /** What every service needs; built once in app.ts and passed down explicitly. */
@@ -20,6 +21,8 @@ export type Deps = {
   /** Tells delivery lanes (here and in other worker processes) that events are due. */
   wake: (lanes: number[]) => void;
   routing: RoutingCache;
+  /** API keys as authentication resolves them, for a second (api-key-cache.ts). */
+  apiKeys: ApiKeyCache;
   /** Runs transformations' JavaScript in WebAssembly isolates on worker threads, off the event loop. */
   sandbox: Sandbox;
 };

@@ -61,7 +61,7 @@ export function apiKeyRoutes(deps: Deps): Router {
       if (!(await rotateProjectKey(deps.db, deps.box, a.workspaceId))) throw notFound('API key', id);
       return void res.json({ id, deleted: true });
     }
-    const gone = await deps.db.deleteFrom('api_keys').where('id', '=', id).where('workspace_id', '=', a.workspaceId).returning('id').executeTakeFirst();
+    const gone = deps.apiKeys.changed(await deps.db.deleteFrom('api_keys').where('id', '=', id).where('workspace_id', '=', a.workspaceId).returning('id').executeTakeFirst());
     if (!gone) throw notFound('API key', id);
     res.json({ id, deleted: true });
   });

@@ -164,7 +164,8 @@ export async function confirmPasswordReset(deps: Deps, token: string, password: 
   const known = TOKEN_PATTERN.test(token) && (await deps.db.selectFrom('email_tokens').select('id').where('token_hash', '=', sha256(token)).where('purpose', '=', 'password_reset').executeTakeFirst());
   if (!known) throw invalidLink();
   const passwordHash = await hash(password, ARGON);
-  return deps.db.transaction().execute(async (trx) => {
+  // A claimed account's API keys are deleted: forget them once that is committed.
+  return deps.apiKeys.changed(await deps.db.transaction().execute(async (trx) => {
     const user = await consume(trx, token, 'password_reset');
     const claimed = user.email_verified_at ? null : await claimAccount(deps, trx, user.id);
     const { numDeletedRows } = await trx.deleteFrom('sessions').where('user_id', '=', user.id).executeTakeFirst();
@@ -175,7 +176,7 @@ export async function confirmPasswordReset(deps: Deps, token: string, password: 
       .where('id', '=', user.id)
       .execute();
     return { email: user.email, password_changed: true, sessions_ended: Number(numDeletedRows) + (claimed?.sessions_ended ?? 0), ...(claimed ? { account_claimed: claimed } : {}) };
-  });
+  }));
 }
 
 export type AccountClaim = { password_removed: boolean; sessions_ended: number; api_keys_revoked: number; invites_revoked: number; project_keys_rotated: number; members_it_invited: number };

@@ -82,6 +82,8 @@ export class GoogleVerifier {
  */
 export async function googleLogin(deps: Deps, identity: GoogleIdentity, teamId?: string) {
   const { userId, claimed } = await findOrCreateUser(deps, identity);
+  // A claimed account's API keys were deleted: forget them now that it is committed.
+  if (claimed) deps.apiKeys.invalidate();
   const session = await issueSession(deps, userId, await sessionTeam(deps, userId, teamId));
   return claimed ? { ...session, account_claimed: claimed } : session;
 }

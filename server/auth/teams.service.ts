@@ -120,7 +120,8 @@ export function teamsService(deps: Deps) {
     },
 
     async setRole(actorId: string, teamId: string, targetId: string, role: Role) {
-      return db.transaction().execute(async (trx) => {
+      // A key lives only while its maker may make keys: a demotion ends the maker's keys at once.
+      return deps.apiKeys.changed(await db.transaction().execute(async (trx) => {
         await lockTeam(trx, teamId);
         const actorRole = await requireManager(trx, actorId, teamId, "change members' roles");
         const current = await roleIn(trx, targetId, teamId);
@@ -131,12 +132,12 @@ export function teamsService(deps: Deps) {
         if (current === 'owner' && role !== 'owner' && (await ownerCount(trx, teamId)) === 1) throw lastOwner(false);
         await trx.updateTable('memberships').set({ role }).where('workspace_id', '=', teamId).where('user_id', '=', targetId).execute();
         return { team_id: teamId, user_id: targetId, role };
-      });
+      }));
     },
 
     /** Removes a member, or lets the caller leave (targetId = the caller). */
     async remove(actorId: string, teamId: string, targetId: string) {
-      return db.transaction().execute(async (trx) => {
+      return deps.apiKeys.changed(await db.transaction().execute(async (trx) => {
         await lockTeam(trx, teamId);
         const leaving = actorId === targetId;
         const actorRole = leaving ? await requireMember(trx, actorId, teamId) : await requireManager(trx, actorId, teamId, 'remove members');
@@ -147,7 +148,7 @@ export function teamsService(deps: Deps) {
         await trx.deleteFrom('memberships').where('workspace_id', '=', teamId).where('user_id', '=', targetId).execute();
         await rehomeSessions(trx, targetId, teamId);
         return { team_id: teamId, user_id: targetId, removed: true };
-      });
+      }));
     },
   };
 }
