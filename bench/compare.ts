@@ -90,6 +90,7 @@ const ROWS: [keyof BenchFigures, string, 'higher' | 'lower'][] = [
   ['e2eP99Ms', 'end-to-end p99 (ms)', 'lower'],
   ['wirehubCpuMsPerEvent', 'Wirehub CPU-ms per relayed event', 'lower'],
   ['postgresCpuMsPerEvent', 'PostgreSQL CPU-ms per relayed event', 'lower'],
+  ['idleRssMb', 'Wirehub RSS idle (MB)', 'lower'],
   ['peakRssMb', 'Wirehub peak RSS (MB)', 'lower'],
 ];
 

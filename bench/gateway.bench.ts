@@ -16,7 +16,7 @@
  * with delivery running as in production; 2) delivery drain: a backlog ingested while the
  * connection is paused, then unpaused and timed until the sink has every event; 3) end-to-end
  * latency (ingest 200 received → sink arrival) at a fixed 500 events/s. Then a ledger (accepted
- * vs delivered, duplicates), Wirehub's peak RSS (VmHWM) and CPU use per phase.
+ * vs delivered, duplicates), Wirehub's RSS idle after start and at peak (VmHWM), and CPU use per phase.
  *
  * Phase 4, published events (opt-in, BENCH_PUBLISH=1; about a minute more): `POST /api/v1/publish`
  * of lead.captured (API key, zod, ajv schema, the same group-commit writer; 202) fanned out to two
@@ -76,6 +76,9 @@ const TRANSFORMATION_CODE = 'addHandler("transform", (request) => { request.head
 // ---------------------------------------------------------------------------------------------
 // Measurement helpers
 // ---------------------------------------------------------------------------------------------
+
+/** Issue 15: what one Wirehub process may hold, idle and at peak (the embedded database included). */
+const RSS_GOAL_MB = 250;
 
 function procMemKb(pid: number): { rss: number; hwm: number } {
   try {
@@ -323,6 +326,9 @@ async function main(): Promise<void> {
     const started = split ? [await startWirehubProcess('api'), await startWirehubProcess('worker')] : [await startWirehubProcess('all')];
     const base = started[0].base;
     const wirehubPids = started.map((w) => w.child.pid as number);
+    // Idle: started, nothing asked of it yet (what a quiet install holds).
+    await sleep(2_000);
+    const idleRssMb = wirehubPids.map((pid) => procMemKb(pid).rss / 1024);
     meter = new Meter(wirehubPids, sinkChild.pid as number);
     console.log(
       `wirehub: ${split ? `api pid ${wirehubPids[0]} + worker pid ${wirehubPids[1]}` : `pid ${wirehubPids[0]} (API and worker)`} at ${base} ` +
@@ -825,11 +831,14 @@ async function main(): Promise<void> {
     rows.push([`delivery during ingest @ ${fmtInt(first.r.rate)}/s`, `${fmtInt(first.duringPerSec)}/s while ingesting; ${fmtInt(first.stepDeliveryPerSec)}/s first→last`, '', '']);
     rows.push([`end-to-end @ ${fmtInt(e2eRate)}/s`, `p50 ${fmt(e2eP50)} ms, p99 ${fmt(e2eP99)} ms (${fmtInt(e2eSorted.length)} events)`, 'p50 ≤ 25 ms, p99 ≤ 250 ms', goal(e2eP50 <= 25 && e2eP99 <= 250 && e2eMissing === 0)]);
     const rssText = (mb: number[]) => (split ? `api ${fmt(mb[0], 0)} MB + worker ${fmt(mb[1], 0)} MB` : `${fmt(mb[0], 0)} MB${serverUrl ? '' : ' (includes embedded PGlite)'}`);
+    // Per process: each of a split deployment's processes has the budget of the one.
+    const rssGoal = (mb: number[]) => goal(mb.every((v) => v <= RSS_GOAL_MB));
+    rows.push(['Wirehub RSS idle after start', rssText(idleRssMb), `≤ ${RSS_GOAL_MB} MB`, rssGoal(idleRssMb)]);
     rows.push([
       'Wirehub peak RSS (VmHWM)',
       publishOn ? `${rssText(peakRssPhases13Mb)} through phase 3; ${rssText(peakRssMb)} with phase 4` : rssText(peakRssMb),
-      '',
-      '',
+      `≤ ${RSS_GOAL_MB} MB`,
+      rssGoal(peakRssMb),
     ]);
     rows.push([
       'ledger',
@@ -857,6 +866,7 @@ async function main(): Promise<void> {
         wirehubCpuMsPerEvent: relay.wirehub,
         postgresCpuMsPerEvent: serverUrl ? relay.postgres : NaN,
         peakRssMb: peakRssPhases13Mb.reduce((a, b) => a + b, 0),
+        idleRssMb: idleRssMb.reduce((a, b) => a + b, 0),
         ledgerOk: acceptedMissing === 0 && finalStats.duplicateIds === 0 && finalStats.duplicateSeqs === 0,
       };
       fs.writeFileSync(process.env.BENCH_JSON, JSON.stringify(figures));

@@ -31,6 +31,8 @@ export type BenchFigures = {
   wirehubCpuMsPerEvent: number;
   postgresCpuMsPerEvent: number;
   peakRssMb: number;
+  /** RSS two seconds after start, before any request (absent from older revisions' runs). */
+  idleRssMb?: number;
   ledgerOk: boolean;
 };
 
