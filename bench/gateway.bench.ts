@@ -297,7 +297,8 @@ async function main(): Promise<void> {
         exited = true;
         if (!cleaned && !expected) console.error(`  [${label}] exited unexpectedly (code ${code}, signal ${signal})`);
       });
-      await waitUntil(`${label} /healthz`, 60_000, async () => {
+      // A first embedded start runs initdb (3.5-9 s on a quiet machine, far more on a busy one).
+      await waitUntil(`${label} /healthz`, serverUrl ? 60_000 : 180_000, async () => {
         if (exited) throw new Error(`${label} exited during start-up`);
         const res = await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(1000) });
         return res.ok;
