@@ -135,19 +135,16 @@ export async function createEmbeddedDataDir(pgDir: string, script: string = INIT
     fs.rmSync(path.join(parent, leftover), { recursive: true, force: true });
   }
   const partial = path.join(parent, `${prefix}${process.pid}`);
-  const child = spawn(process.execPath, [script, partial], { stdio: ['pipe', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [script, partial], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.setEncoding('utf8');
   child.stderr.on('data', (chunk: string) => {
     stderr = (stderr + chunk).slice(-4000);
   });
-  // Nothing is written to it: its end (when this process dies) tells the child to stop.
-  child.stdin.on('error', () => {});
   const outcome = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }>((resolve) => {
     child.once('error', (error) => resolve({ code: null, signal: null, error }));
     child.once('close', (code, signal) => resolve({ code, signal }));
   });
-  child.stdin.destroy();
   if (outcome.error || outcome.code !== 0) {
     fs.rmSync(partial, { recursive: true, force: true });
     const how = outcome.error ? outcome.error.message : outcome.signal ? `killed by ${outcome.signal}` : `exit code ${outcome.code}`;

@@ -11,10 +11,12 @@ if (!dir) {
   console.error('usage: node pglite-initdb.mjs <data dir>');
   process.exit(2);
 }
-// The server holds our stdin open: if it dies (SIGKILL during a first start), stop too rather than
-// go on writing a data dir that nobody will use.
-process.stdin.on('end', () => process.exit(1));
-process.stdin.resume();
+// If the server dies (SIGKILL during a first start) we are handed to another parent: stop too rather
+// than go on writing a data dir that nobody will use.
+const parent = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parent) process.exit(1);
+}, 500).unref();
 const db = await PGlite.create(dir);
 await db.query('select 1');
 await db.close();
