@@ -52,7 +52,7 @@ describe.skipIf(!embedded)('the embedded database', () => {
       expect(await h.exited, tail(h.output)).toBe(0);
     };
 
-    running = await startChildHub(env, port);
+    running = await startChildHub(env, port, 180_000);
     // initdb grows PGlite's WebAssembly memory to 800-950 MB for good; run in a child process, it
     // leaves the server at ~350 MB (bench/results-memory.md). A generous bar, still far below initdb's.
     expect(peakRssMb(running.child.pid as number)).toBeLessThan(600);
@@ -61,13 +61,13 @@ describe.skipIf(!embedded)('the embedded database', () => {
     await stop(running);
     expect(fs.readdirSync(dataDir).filter((f) => f.startsWith('pg')).sort()).toEqual(['pg']);
 
-    running = await startChildHub(env, port);
+    running = await startChildHub(env, port, 180_000);
     const login = await call<{ token: string }>(`${running.url}/api/v1/auth/login`, 'POST', { email, password: 'correct horse battery' });
     expect(login.token).toEqual(expect.any(String));
     expect(peakRssMb(running.child.pid as number)).toBeLessThan(600);
     await stop(running);
     running = undefined;
-  }, 240_000);
+  }, 400_000);
 
   it('runs with buffers sized for one process, not a server', async () => {
     hub = await startTestHub({}, { WIREHUB_ROLE: 'api' });

@@ -50,7 +50,8 @@ export function childEnv(opts: { port: number; dataDir: string; schema: string; 
 }
 
 /** Starts `node --import tsx server/main.ts` with exactly the given environment and waits for health. */
-export async function startChildHub(env: Record<string, string>, port: number): Promise<ChildHub> {
+/** `startTimeoutMs`: a first start on a fresh embedded data dir runs initdb, far slower on a busy machine. */
+export async function startChildHub(env: Record<string, string>, port: number, startTimeoutMs = 60_000): Promise<ChildHub> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const output: string[] = [];
   const keep = (chunk: Buffer) => {
@@ -75,7 +76,7 @@ export async function startChildHub(env: Record<string, string>, port: number): 
         return false;
       }
     },
-    60_000,
+    startTimeoutMs,
     'wirehub to answer /api/health',
   );
   return { child, url, output, exited };
