@@ -36,7 +36,7 @@ import { sourcesService, SourceIn, SourcePatch } from './gateway/sources.service
 import { idParam } from './core/validate.ts';
 import { authOf } from './auth/auth.middleware.ts';
 import { eventTypesRoutes } from './hub/event-types.routes.ts';
-import { publishRoutes } from './hub/publish.routes.ts';
+import { publishHandler } from './hub/publish.routes.ts';
 import { systemEvents } from './hub/system-events.ts';
 import { webhooksRoutes } from './hub/webhooks.routes.ts';
 import { hooksRoutes } from './hub/hooks.routes.ts';
@@ -70,19 +70,27 @@ export type Wirehub = {
 };
 
 const JSON_TYPES = ['application/json', 'application/*+json'];
-const PUBLISH_PATHS = new Set(['/api/publish', '/api/v1/publish']);
+const PUBLISH_PATHS = ['/api/publish', '/api/v1/publish'];
+const isPublishPath = (p: string) => p === PUBLISH_PATHS[0] || p === PUBLISH_PATHS[1];
 
-function apiRouter(deps: Deps, writer: IngestWriter): Router {
+/** Every write takes JSON; anything else is refused up front rather than misread. */
+const jsonOnly: express.RequestHandler = (req, _res, next) => {
+  const hasBody = Number(req.get('content-length') ?? 0) > 0 || req.get('transfer-encoding') !== undefined;
+  if (hasBody && !req.is(JSON_TYPES)) throw new AppError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Send the request body as JSON with Content-Type: application/json.');
+  next();
+};
+const parseJson = express.json({ limit: '1mb', type: JSON_TYPES, verify: refuseDeepJson });
+
+/**
+ * The API: public routes, then every route that wants a credential behind one guard (rate limits,
+ * authentication, scope). `publish` is the same guard in front of POST /publish, for app.ts to
+ * mount ahead of everything else: the busiest route of the API then walks past no other router
+ * (they were a tenth of a publish's CPU). Same limiter instances, so a key has one budget.
+ */
+function apiRouter(deps: Deps, writer: IngestWriter): { api: Router; publish: express.RequestHandler[] } {
   const api = Router();
-  api.use((req, _res, next) => {
-    // Every write takes JSON; anything else is refused up front rather than misread.
-    const hasBody = Number(req.get('content-length') ?? 0) > 0 || req.get('transfer-encoding') !== undefined;
-    if (hasBody && !req.is(JSON_TYPES)) throw new AppError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Send the request body as JSON with Content-Type: application/json.');
-    next();
-  });
-  api.use(express.json({ limit: '1mb', type: JSON_TYPES, verify: refuseDeepJson }));
-  // A published event's data is stored as the body's bytes, so a NUL in it is kept, as at ingest.
-  api.use(refuseNul((req) => (req.method === 'POST' && req.path === '/publish' ? ['data'] : [])));
+  api.use(jsonOnly, parseJson);
+  api.use(refuseNul());
   api.use('/auth/signup', rateLimit({ windowMs: 60_000, limit: 20, handler: (_q, res) => void res.status(429).json({ error: { code: 'RATE_LIMITED', message: 'Too many sign-ups from this address; wait a minute.' } }) }));
   // One budget for both ways of logging in, so alternating between them buys no extra guesses.
   api.use(['/auth/login', '/auth/google/login'], rateLimit({ windowMs: 60_000, limit: 30, handler: (_q, res) => void res.status(429).json({ error: { code: 'RATE_LIMITED', message: 'Too many log-in attempts; wait a minute.' } }) }));
@@ -92,10 +100,9 @@ function apiRouter(deps: Deps, writer: IngestWriter): Router {
   api.use(publicInviteRoutes(deps));
   api.use(publicInfoRoutes(deps));
 
+  const guard = [...apiRateLimit(deps.config.apiRateLimitPerMinute), authenticate(deps), requireScopeByMethod];
   const secured = Router();
-  secured.use(...apiRateLimit(deps.config.apiRateLimitPerMinute), authenticate(deps), requireScopeByMethod);
-  // First: the busiest route of the API, so a publish does not walk past every other router.
-  secured.use(publishRoutes(deps, writer));
+  secured.use(...guard);
   secured.use(accountRoutes(deps));
   secured.use(teamRoutes(deps));
   secured.use(inviteRoutes(deps));
@@ -133,7 +140,9 @@ function apiRouter(deps: Deps, writer: IngestWriter): Router {
   secured.use(chatbotsRoutes(deps));
   secured.use(chatPreviewRoutes({ ...deps, publisher: publishService(deps, writer) }));
   api.use(secured);
-  return api;
+  // A published event's data is stored as the body's bytes, so a NUL in it is kept, as at ingest.
+  const publish = [jsonOnly, parseJson, refuseNul(() => ['data']), ...guard, publishHandler(deps, writer)];
+  return { api, publish };
 }
 
 const stripVersion: express.RequestHandler = (req, _res, next) => {
@@ -177,18 +186,20 @@ export async function startWirehub(config: Config, log: Logger = createLogger(co
   // server) on those hot paths. Every other response, the portal's, the rest of the API's and the
   // health checks', has them.
   const headers = securityHeaders();
-  app.use((req, res, next) => (req.path.startsWith('/e/') || PUBLISH_PATHS.has(req.path) ? next() : headers(req, res, next)));
-  app.use(healthRoutes(deps, () => jobs));
+  app.use((req, res, next) => (req.path.startsWith('/e/') || isPublishPath(req.path) ? next() : headers(req, res, next)));
   const writer = new IngestWriter(deps);
+  const api = config.role !== 'worker' ? apiRouter(deps, writer) : null;
+  if (api) app.post(PUBLISH_PATHS, ...api.publish);
+  app.use(healthRoutes(deps, () => jobs));
   const chat: ChatDeps = { ...deps, publisher: publishService(deps, writer) };
-  if (config.role !== 'worker') {
+  if (api) {
     app.use(ingestRoutes(deps, writer));
     // Public (no API key, CORS per chatbot): before /api, whose every route wants a credential.
     app.use(publicChatRoutes(chat));
     app.use(ratingsRoutes(chat));
     // Every route answers with and without the version segment (seed 002): one router, so a
     // request is authenticated and rate-counted once.
-    app.use('/api', stripVersion, apiRouter(deps, writer));
+    app.use('/api', stripVersion, api.api);
     portal(app);
   }
   app.use(routeNotFound);
