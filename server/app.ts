@@ -43,7 +43,7 @@ import { hooksRoutes } from './hub/hooks.routes.ts';
 import { flowsRoutes } from './hub/flows.routes.ts';
 import { credentialsRoutes } from './settings/credentials.routes.ts';
 import { googleOAuthCallbackRoutes, googleOAuthRoutes } from './settings/google-oauth.routes.ts';
-import { IngestWriter } from './ingest/ingest-writer.ts';
+import { IngestWriter, inProgress } from './ingest/ingest-writer.ts';
 import { ingestRoutes } from './ingest/ingest.routes.ts';
 import { startJobs, type Jobs } from './jobs/agenda.ts';
 import { chatbotsRoutes } from './chat/chatbots.routes.ts';
@@ -141,7 +141,11 @@ function apiRouter(deps: Deps, writer: IngestWriter): { api: Router; publish: ex
   secured.use(chatPreviewRoutes({ ...deps, publisher: publishService(deps, writer) }));
   api.use(secured);
   // A published event's data is stored as the body's bytes, so a NUL in it is kept, as at ingest.
-  const publish = [jsonOnly, parseJson, refuseNul(() => ['data']), ...guard, publishHandler(deps, writer)];
+  // Refused before its key is checked or its body parsed: an overloaded gateway's 503 must be cheap.
+  // Counted in progress from there, per credential: while the database stalls, a publish may wait
+  // in its key's lookup or its idempotency claim before it reaches the writer.
+  const overload = inProgress(writer, (req) => `publish ${req.get('authorization') ?? ''}`);
+  const publish = [overload, jsonOnly, parseJson, refuseNul(() => ['data']), ...guard, publishHandler(deps, writer)];
   return { api, publish };
 }
 

@@ -64,6 +64,11 @@ const envSchema = z.object({
   WIREHUB_AUTO_DISABLE_AFTER: z.coerce.number().int().min(1).max(1_000_000).default(10),
   WIREHUB_SESSION_TTL_HOURS: z.coerce.number().int().min(1).default(24 * 14),
   WIREHUB_DB_POOL_SIZE: z.coerce.number().int().min(2).max(200).default(10),
+  /**
+   * Ingest and publish answer 503 + Retry-After, storing nothing, while a request arriving now would
+   * wait longer than this for its commit (estimated from the queue and recent commit times); 0 never refuses.
+   */
+  WIREHUB_INGEST_MAX_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(100),
   /** Lets tests run many isolated apps in one database; not for production use. */
   WIREHUB_DB_SCHEMA: z
     .string()
@@ -153,6 +158,8 @@ export type Config = {
   circuitOpenAfter: number;
   sessionTtlMs: number;
   dbPoolSize: number;
+  /** Past this expected wait for a commit (ms), ingest and publish refuse new requests with 503; 0: never. */
+  ingestMaxWaitMs: number;
   dbSchema?: string;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
   /** Default retry schedule when a connection has no retry rule, in ms after each failed attempt. */
@@ -235,6 +242,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     circuitOpenAfter: e.WIREHUB_CIRCUIT_OPEN_AFTER,
     sessionTtlMs: e.WIREHUB_SESSION_TTL_HOURS * 3_600_000,
     dbPoolSize: e.WIREHUB_DB_POOL_SIZE,
+    ingestMaxWaitMs: e.WIREHUB_INGEST_MAX_WAIT_MS,
     dbSchema: e.WIREHUB_DB_SCHEMA,
     logLevel: e.LOG_LEVEL,
     retrySchedule: DEFAULT_RETRY_SCHEDULE,

@@ -1,4 +1,7 @@
+import { performance } from 'node:perf_hooks';
+import type { Request, RequestHandler } from 'express';
 import { sql } from 'kysely';
+import { AppError } from '../core/errors.ts';
 import type { Deps } from '../deps.ts';
 import { newId } from '../core/ids.ts';
 import { claimDedupeKeys } from './dedupe.ts';
@@ -22,7 +25,8 @@ export type StoredRequest = {
   event_type?: string | null;
 };
 
-type Item = { request: StoredRequest; routed: Routed; done: (err?: unknown) => void };
+type Ticket = { sender: string; id: number };
+type Item = { request: StoredRequest; routed: Routed; done: (err?: unknown) => void; at: number };
 type Row<T> = T & { request: StoredRequest };
 type EventRow = Row<NewEvent> & { delayMs: number };
 
@@ -30,6 +34,19 @@ const MAX_BATCH = 500;
 const MAX_IN_FLIGHT = 2;
 /** A delay this short is woken by a timer in this process; longer ones are found by the lanes' poll. */
 const TIMED_WAKE_MAX_MS = 60_000;
+/**
+ * Refused past this many waiting requests whatever the timings say: before the first commit has
+ * been timed (a database stalled from the start) nothing else bounds the queue's memory.
+ */
+const MAX_QUEUED = 20 * MAX_BATCH;
+/** Weight of the newest batch in the running commit time: about the last ten batches count. */
+const EWMA_WEIGHT = 0.2;
+const RETRY_AFTER_MAX_S = 30;
+/**
+ * One request may be slow for reasons of its own (a publish waiting for another with its
+ * idempotency key): a sender counts as slow once this many of its requests have waited long.
+ */
+const STUCK_TOLERATED = 2;
 
 /**
  * Group commit: requests arriving while a write is in flight are stored together in the next
@@ -40,14 +57,74 @@ export class IngestWriter {
   private queue: Item[] = [];
   private inFlight = 0;
   private idle: (() => void)[] = [];
+  /** Running mean of a batch's commit time (ms), the yardstick of how fast the queue moves. */
+  private batchMs = 0;
 
-  constructor(private readonly deps: Deps) {}
+  constructor(
+    private readonly deps: Deps,
+    /** Beyond this expected wait (ms) `refusal` turns new requests away; 0 never does. */
+    private readonly maxWaitMs = deps.config.ingestMaxWaitMs,
+  ) {}
 
   write(request: StoredRequest, routed: Routed): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ request, routed, done: (err) => (err ? reject(err) : resolve()) });
+      this.queue.push({ request, routed, done: (err) => (err ? reject(err) : resolve()), at: performance.now() });
       this.pump();
     });
+  }
+
+  /**
+   * Requests past the overload check whose answer is not sent yet, per sender (a source, or a
+   * publishing credential), by the time they were taken in (insertion order is age order). They
+   * count before they reach the queue: while the database stalls, a request may wait in its
+   * source's routing lookup or a publish's idempotency claim instead. Per sender, so that one
+   * sender whose requests are slow for reasons of its own (filters that burn their CPU budget)
+   * has its own requests refused, not everyone's.
+   */
+  private admitted = new Map<string, Map<number, number>>();
+  private nextTicket = 0;
+
+  /** Marks a request of `sender` as taken in; `leave` once it is answered, whatever the answer. */
+  enter(sender: string): Ticket {
+    const ticket = { sender, id: this.nextTicket++ };
+    let mine = this.admitted.get(sender);
+    if (!mine) this.admitted.set(sender, (mine = new Map()));
+    mine.set(ticket.id, performance.now());
+    return ticket;
+  }
+
+  leave(ticket: Ticket): void {
+    const mine = this.admitted.get(ticket.sender);
+    if (mine?.delete(ticket.id) && mine.size === 0) this.admitted.delete(ticket.sender);
+  }
+
+  /**
+   * How long a request taken in now would wait for its commit (ms). FIFO: it waits at least as
+   * long as the head of the queue already has (which alone grows while the database stalls), and
+   * as its sender's requests still in progress (but a few stragglers) have; and, with every
+   * in-flight slot busy, for the batches ahead of it to pass through the slots at the recent
+   * commit time, then its own commit. With a slot free it is written at once: refusing it would
+   * win nothing, and after a stall that is how the commit time is measured again.
+   */
+  expectedWaitMs(sender?: string, now = performance.now()): number {
+    const mine = sender === undefined ? undefined : this.admitted.get(sender);
+    const waited = now - Math.min(this.queue[0]?.at ?? now, (mine && nthOldest(mine, STUCK_TOLERATED)) ?? now);
+    if (this.inFlight < MAX_IN_FLIGHT) return waited;
+    const ahead = (Math.floor(this.queue.length / MAX_BATCH) + 1) * (this.batchMs / MAX_IN_FLIGHT);
+    return Math.max(waited, ahead + this.batchMs);
+  }
+
+  /**
+   * Null when a new request (of `sender`, when known yet) may be taken in; otherwise the seconds
+   * it should retry after. Asked before a request's body is read, so that an overloaded gateway
+   * refuses cheaply and what it has taken in is committed promptly instead of waiting behind an
+   * unbounded queue. A refused request is not stored at all: the sender's retry is its only copy.
+   */
+  refusal(sender?: string): number | null {
+    if (this.maxWaitMs === 0) return null;
+    const wait = this.expectedWaitMs(sender);
+    if (wait <= this.maxWaitMs && this.queue.length < MAX_QUEUED) return null;
+    return Math.min(RETRY_AFTER_MAX_S, Math.max(1, Math.ceil(wait / 1000)));
   }
 
   /** Resolves once everything submitted so far is committed (or failed). */
@@ -60,12 +137,15 @@ export class IngestWriter {
     while (this.inFlight < MAX_IN_FLIGHT && this.queue.length > 0) {
       const batch = this.queue.splice(0, MAX_BATCH);
       this.inFlight++;
+      const started = performance.now();
       this.flush(batch)
         .then(
           () => batch.forEach((i) => i.done()),
           (err) => batch.forEach((i) => i.done(err)),
         )
         .finally(() => {
+          const ms = performance.now() - started;
+          this.batchMs = this.batchMs === 0 ? ms : this.batchMs + EWMA_WEIGHT * (ms - this.batchMs);
           this.inFlight--;
           this.pump();
           if (this.inFlight === 0 && this.queue.length === 0) this.idle.splice(0).forEach((f) => f());
@@ -137,4 +217,49 @@ export class IngestWriter {
     }
     for (const [ms, lanes] of byDelay) setTimeout(() => this.deps.wake([...lanes]), ms + 5).unref();
   }
+}
+
+/** When the n-th oldest of these requests was taken in; undefined with fewer. */
+function nthOldest(takenIn: Map<number, number>, n: number): number | undefined {
+  if (takenIn.size < n) return undefined;
+  let i = 0;
+  for (const at of takenIn.values()) if (++i === n) return at;
+  return undefined;
+}
+
+const overloaded = (retryAfter: number) =>
+  new AppError(
+    503,
+    'OVERLOADED',
+    `More requests are arriving than can be stored promptly, so this one was not stored; retry it after ${retryAfter} s.`,
+    { retry_after_seconds: retryAfter },
+    { 'Retry-After': String(retryAfter) },
+  );
+
+/**
+ * Mounted before a route that writes through the writer, ahead of reading its body: while the
+ * writer (or this sender's requests, when it is known from the URL) is too slow, the request is
+ * answered 503 + Retry-After and nothing is stored.
+ */
+export function refuseWhenOverloaded(writer: IngestWriter, senderOf: (req: Request) => string | undefined = () => undefined): RequestHandler {
+  return (req, _res, next) => {
+    const retryAfter = writer.refusal(senderOf(req));
+    if (retryAfter !== null) throw overloaded(retryAfter);
+    next();
+  };
+}
+
+/**
+ * Refuses as above, or counts the request as in progress (for `refusal`) until it is answered:
+ * mounted where the sender is known and what it sends has been read.
+ */
+export function inProgress(writer: IngestWriter, senderOf: (req: Request) => string): RequestHandler {
+  return (req, res, next) => {
+    const sender = senderOf(req);
+    const retryAfter = writer.refusal(sender);
+    if (retryAfter !== null) throw overloaded(retryAfter);
+    const ticket = writer.enter(sender);
+    res.once('close', () => writer.leave(ticket));
+    next();
+  };
 }

@@ -1,0 +1,134 @@
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { newWorkspace, startTestHub, type TestHub } from './support/hub.ts';
+
+/**
+ * Issue 15, item 4: while the database cannot keep up, ingest and publish answer 503 with
+ * Retry-After at once instead of queueing without limit; what they did accept is committed and
+ * answered once the database is back, and nothing refused is stored.
+ */
+
+type Answer = { n: number; status: number; ms: number; retryAfter: string | null; code?: string; eventId?: string };
+
+const STALL_MS = 3_000;
+
+/**
+ * Makes the database stall for real. PostgreSQL: another session holds an exclusive lock on
+ * `requests`, so every ingest transaction waits in the server. Embedded: the test holds the pool's
+ * one connection, so every query of the hub waits for it.
+ */
+async function stallDatabase(hub: TestHub): Promise<() => Promise<void>> {
+  if (hub.deps.database.embedded) {
+    const held = await hub.deps.database.pool.connect();
+    return async () => held.release();
+  }
+  const blocker = new pg.Client(hub.deps.database.poolConfig);
+  await blocker.connect();
+  await blocker.query('BEGIN');
+  await blocker.query('LOCK TABLE requests IN ACCESS EXCLUSIVE MODE');
+  return async () => {
+    await blocker.query('COMMIT');
+    await blocker.end();
+  };
+}
+
+describe('ingest under overload: a bounded queue', () => {
+  let hub: TestHub;
+  let ws: Awaited<ReturnType<typeof newWorkspace>>;
+  let sourceId: string;
+
+  beforeAll(async () => {
+    hub = await startTestHub();
+    ws = await newWorkspace(hub);
+    sourceId = (await hub.api('post', '/api/v1/sources', ws.key).send({ name: 'overload' })).body.id;
+  });
+  afterAll(async () => {
+    await hub?.close();
+  });
+
+  const send = async (n: number): Promise<Answer> => {
+    const t = performance.now();
+    const res = await fetch(`${hub.url}/e/${sourceId}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ overload: n }) });
+    const body = (await res.json()) as { error?: { code: string } };
+    return { n, status: res.status, ms: performance.now() - t, retryAfter: res.headers.get('retry-after'), code: body.error?.code };
+  };
+  const publish = async (n: number): Promise<Answer> => {
+    const t = performance.now();
+    const res = await fetch(`${hub.url}/api/v1/publish`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${ws.key}` },
+      body: JSON.stringify({ eventType: 'conversation.started', conversationId: `overload-${n}`, data: { started_at: '2026-12-07T12:00:00Z', channel: 'web' } }),
+    });
+    const body = (await res.json()) as { error?: { code: string }; eventId?: string };
+    return { n, status: res.status, ms: performance.now() - t, retryAfter: res.headers.get('retry-after'), code: body.error?.code, eventId: body.eventId };
+  };
+  /** Every stored inbound request of the test's source, by the `overload` number of its body. */
+  const storedNumbers = async () => {
+    const rows = await hub.deps.db.selectFrom('requests').select('body').where('source_id', '=', sourceId).execute();
+    return rows.map((r) => (JSON.parse(Buffer.from(r.body).toString()) as { overload: number }).overload).sort((a, b) => a - b);
+  };
+  const storedPublishes = async () => {
+    const rows = await hub.deps.db.selectFrom('requests').select('body').where('workspace_id', '=', ws.teamId).where('event_type', '=', 'conversation.started').execute();
+    return rows.map((r) => (JSON.parse(Buffer.from(r.body).toString()) as { conversationId: string }).conversationId).sort();
+  };
+
+  it('refuses with 503 + Retry-After at once while the database stalls, commits exactly what it accepted, and accepts again after', async () => {
+    // Warm: the source is cached and commits have been timed.
+    for (let n = 0; n < 5; n++) expect((await send(n)).status).toBe(200);
+    expect((await publish(0)).status).toBe(202);
+
+    const release = await stallDatabase(hub);
+    const stalledAt = performance.now();
+    let released = false;
+    const releasing = new Promise<number>((resolve) =>
+      setTimeout(() => {
+        released = true;
+        void release().then(() => resolve(performance.now() - stalledAt));
+      }, STALL_MS),
+    );
+
+    // Before anything waits, requests are taken in: they wait out the stall.
+    const first = [...Array.from({ length: 3 }, (_, i) => publish(100 + i)), ...Array.from({ length: 20 }, (_, i) => send(100 + i))];
+    await new Promise((r) => setTimeout(r, 500));
+    // By now the first ones have waited far past the bound: newcomers are turned away at once.
+    const later = [...Array.from({ length: 20 }, (_, i) => send(200 + i)), ...Array.from({ length: 3 }, (_, i) => publish(200 + i))];
+    const refusedEarly = await Promise.all(later);
+    expect(released).toBe(false);
+    for (const a of refusedEarly) {
+      expect(a.status).toBe(503);
+      expect(a.code).toBe('OVERLOADED');
+      expect(Number(a.retryAfter)).toBeGreaterThanOrEqual(1);
+      expect(a.ms).toBeLessThan(STALL_MS / 3);
+    }
+
+    const stalledFor = await releasing;
+    const firstAnswers = await Promise.all(first);
+    // The first ones were taken in before the queue grew old (those that came later, even by a few
+    // ms on a busy machine, may have been refused at once): they waited out the stall, then were
+    // answered, and every one of them is stored.
+    const accepted = firstAnswers.filter((a) => a.status === 200 || a.status === 202);
+    expect(accepted.length).toBeGreaterThan(0);
+    for (const a of accepted) expect(a.ms, `request ${a.n}`).toBeGreaterThanOrEqual(stalledFor - 600);
+    for (const a of firstAnswers.filter((x) => !accepted.includes(x))) {
+      expect([a.status, a.code]).toEqual([503, 'OVERLOADED']);
+      expect(a.ms).toBeLessThan(STALL_MS / 3);
+    }
+
+    // The ledger is exact: each 2xx stored once, nothing refused stored.
+    const okNumbers = [0, 1, 2, 3, 4, ...accepted.filter((a) => a.status === 200).map((a) => a.n)].sort((a, b) => a - b);
+    const okPublishes = ['overload-0', ...accepted.filter((a) => a.status === 202).map((a) => `overload-${a.n}`)];
+    expect(await storedNumbers()).toEqual(okNumbers);
+    expect(await storedPublishes()).toEqual(okPublishes);
+
+    // Recovered: accepted again, one at a time and in a burst. A burst's requests may still be
+    // refused while the database catches up on what the stall held back (the bound at work), but
+    // then only with 503 + Retry-After, and the ledger stays exact.
+    for (let n = 300; n < 320; n++) expect((await send(n)).status).toBe(200);
+    expect((await publish(300)).status).toBe(202);
+    const burst = await Promise.all(Array.from({ length: 30 }, (_, i) => send(400 + i)));
+    for (const a of burst) expect(a.status === 200 || (a.status === 503 && Number(a.retryAfter) >= 1), `request ${a.n}: ${a.status}`).toBe(true);
+    expect(burst.filter((a) => a.status === 200).length).toBeGreaterThan(0);
+    expect(await storedNumbers()).toEqual([...okNumbers, ...Array.from({ length: 20 }, (_, i) => 300 + i), ...burst.filter((a) => a.status === 200).map((a) => a.n)]);
+    expect(await storedPublishes()).toEqual([...okPublishes, 'overload-300']);
+  });
+});
