@@ -44,6 +44,8 @@ export function childEnv(opts: { port: number; dataDir: string; schema: string; 
     LOG_LEVEL: 'warn',
     WIREHUB_ALLOW_PRIVATE_DESTINATIONS: 'true',
     WIREHUB_DATA_DIR: opts.dataDir,
+    // As startTestHub: the overload bound is tested on its own (ingest-overload.test.ts).
+    WIREHUB_INGEST_MAX_WAIT_MS: '10000',
     ...(databaseUrl ? { DATABASE_URL: databaseUrl, WIREHUB_DB_SCHEMA: opts.schema } : {}),
     ...opts.extra,
   };

@@ -25,6 +25,10 @@ export async function startTestHub(overrides: Partial<Config> = {}, env: Record<
       PORT: '0',
       WIREHUB_DATA_DIR: dataDir,
       WIREHUB_ALLOW_PRIVATE_DESTINATIONS: 'true',
+      // A test's burst on a shared 2-core machine can wait past the production bound (100 ms) and be
+      // refused 503 OVERLOADED; tests of other things keep a stall's bound, and the overload test
+      // (ingest-overload.test.ts) sets the real one.
+      WIREHUB_INGEST_MAX_WAIT_MS: '10000',
       ...(databaseUrl ? { DATABASE_URL: databaseUrl, WIREHUB_DB_SCHEMA: `t_${randomBytes(6).toString('hex')}` } : {}),
       ...env,
     },
