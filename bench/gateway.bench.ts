@@ -15,8 +15,12 @@
  * Phases: warm-up; 1) ingest at fixed offered rates (3,000/s, stepping up while the goals hold)
  * with delivery running as in production; 2) delivery drain: a backlog ingested while the
  * connection is paused, then unpaused and timed until the sink has every event; 3) end-to-end
- * latency (ingest 200 received → sink arrival) at a fixed 500 events/s. Then a ledger (accepted
- * vs delivered, duplicates), Wirehub's RSS idle after start and at peak (VmHWM), and CPU use per phase.
+ * latency (ingest 200 received → sink arrival) at a fixed 500 events/s; 3b) overload (issue 15,
+ * item 4): about twice the capacity offered from many connections, so that requests wait in
+ * Wirehub and not in this process's connection pool: accepted/s and latency, 503/s (each must
+ * carry Retry-After), and a ledger: every accepted request stored once, no refused one stored.
+ * Then a ledger (accepted vs delivered, duplicates), Wirehub's RSS idle after start and at peak
+ * (VmHWM), and CPU use per phase.
  *
  * Phase 4, published events (opt-in, BENCH_PUBLISH=1; about a minute more): `POST /api/v1/publish`
  * of lead.captured (API key, zod, ajv schema, the same group-commit writer; 202) fanned out to two
@@ -52,6 +56,9 @@
  *   BENCH_PUBLISH_BACKLOG_RATE=2000  BENCH_PUBLISH_E2E_RATE=300  BENCH_PUBLISH_E2E_SECONDS=10
  *   BENCH_ISOLATION=0 (skip phase 5)  BENCH_ISOLATION_SECONDS=20  BENCH_ISOLATION_RATE=200  BENCH_ISOLATION_PRELOAD=200
  *   BENCH_FAILOVER=0 (skip phase 6)  BENCH_FAILOVER_SECONDS=24  BENCH_FAILOVER_RATE=200
+ *   BENCH_OVERLOAD=0 (skip phase 3b)  BENCH_OVERLOAD_RATE (default: twice phase 1's first accepted/s, else 5000)
+ *   BENCH_OVERLOAD_SECONDS=10  BENCH_OVERLOAD_CONNECTIONS=1024
+ *   BENCH_ONLY=overload: the warm-up and phase 3b alone (about a minute; for A/B runs of item 4).
  *   BENCH_KEEP_DIR=1: keep the temporary dir with the Wirehub processes' logs.
  *   BENCH_WIREHUB_DIR=<checkout>: run the Wirehub of another checkout (bench:compare uses it).
  *   BENCH_JSON=<file>: also write the headline figures there as JSON (BenchFigures).
@@ -409,6 +416,74 @@ async function main(): Promise<void> {
     await drain('warm-up');
     console.log(`warm-up: ${ingestLine(warm)}\n`);
 
+    // --- phase 3b: overload (issue 15, item 4) ----------------------------------------------------------
+    type Overload = { r: LoadResult; cpu: CpuShare; stored: number | null; storedRefused: number; storedUnanswered: number; missing: number; ok: boolean; met: boolean };
+    const phaseMeter = meter;
+    const overloadPhase = async (rate: number): Promise<Overload> => {
+      const secs = envNumber('BENCH_OVERLOAD_SECONDS', 10);
+      const conns = Math.round(envNumber('BENCH_OVERLOAD_CONNECTIONS', 1024));
+      console.log(`phase 3b: overload: ${fmtInt(rate)}/s offered for ${secs} s over up to ${fmtInt(conns)} connections (delivery running alongside)`);
+      // Many connections, as many senders would use: with the main pool's 128, the excess would
+      // queue in this process and never reach Wirehub, whose queue is what is measured here.
+      const wide = new Pool(base, { connections: conns, pipelining: 1, keepAliveTimeout: 60_000 });
+      const a = phaseMeter.mark();
+      const r = await openLoop({ pool: wide, path: ingestPath, rate, seconds: secs, seqBase: seq, phase: 'overload', bodyBytes, timeoutMs: 30_000, maxInFlight: 50_000 });
+      const b = phaseMeter.mark();
+      await wide.close();
+      seq += r.offered;
+      hook.runs.push(r);
+      await drain('overload');
+      // The ledger of this phase, from the sink (every stored request is delivered there) and, on
+      // PostgreSQL, from the requests table itself.
+      const arrivals = await sinkClient.ask({ op: 'arrivals', from: r.seqBase, to: r.seqBase + r.offered });
+      let missing = 0;
+      let storedRefused = 0;
+      let storedUnanswered = 0;
+      for (let i = 0; i < r.offered; i++) {
+        const delivered = arrivals[i] >= 0;
+        if (r.status[i] === 200 && !delivered) missing++;
+        if (r.status[i] === 503 && delivered) storedRefused++;
+        if (r.status[i] === 0 && delivered) storedUnanswered++;
+      }
+      let stored: number | null = null;
+      if (databaseUrl) {
+        const c = new pg.Client({ connectionString: databaseUrl });
+        await c.connect();
+        const { rows } = await c.query<{ n: number }>(`SELECT count(*)::int AS n FROM requests WHERE source_id = $1 AND position('"phase":"overload"'::bytea IN body) > 0`, [source.id]);
+        await c.end();
+        stored = rows[0].n;
+      }
+      const refused = r.status.reduce((n, st) => n + (st === 503 ? 1 : 0), 0);
+      const withoutRetryAfter = r.errors.get('HTTP 503 without Retry-After') ?? 0;
+      const ok = missing === 0 && storedRefused === 0 && withoutRetryAfter === 0 && (stored === null || stored === r.accepted + storedUnanswered);
+      const p99 = percentile(r.latency, 99);
+      const cpu = Meter.share(a, b);
+      console.log(`  ${ingestLine(r)}`);
+      console.log(
+        `  accepted ${fmtInt(r.accepted / secs)}/s (p50 ${fmt(percentile(r.latency, 50))} ms, p99 ${fmt(p99)} ms), refused 503 ${fmtInt(refused / secs)}/s ` +
+          `(p50 ${fmt(percentile(r.refusedLatency, 50))} ms, p99 ${fmt(percentile(r.refusedLatency, 99))} ms; without Retry-After ${fmtInt(withoutRetryAfter)})`,
+      );
+      console.log(
+        `  ledger: ${fmtInt(r.accepted)} answered 200, ${stored === null ? 'stored (by the sink)' : `${fmtInt(stored)} stored (requests table)`}; ` +
+          `200 not stored ${fmtInt(missing)}, 503 stored ${fmtInt(storedRefused)}, unanswered but stored ${fmtInt(storedUnanswered)} → ${ok ? 'exact' : 'MISMATCH'}`,
+      );
+      console.log(`    cpu: ${cpuText(cpu)}\n`);
+      return { r, cpu, stored, storedRefused, storedUnanswered, missing, ok, met: ok && p99 < 200 && refused > 0 };
+    };
+    const overloadRow = (o: Overload): string[] => [
+      `overload @ ${fmtInt(o.r.rate)}/s offered`,
+      `${fmtInt(o.r.accepted / o.r.seconds)}/s accepted, p50 ${fmt(percentile(o.r.latency, 50))} ms, p99 ${fmt(percentile(o.r.latency, 99))} ms; ` +
+        `${fmtInt(o.r.refusedLatency.length / o.r.seconds)}/s refused 503 (p99 ${fmt(percentile(o.r.refusedLatency, 99))} ms); ledger ${o.ok ? 'exact' : 'MISMATCH'}`,
+      'accepted p99 < 200 ms, the rest 503 + Retry-After, ledger exact',
+      o.met ? 'met' : 'MISSED',
+    ];
+    if (process.env.BENCH_ONLY === 'overload') {
+      const o = await overloadPhase(envNumber('BENCH_OVERLOAD_RATE', 5000));
+      console.log(`summary (${serverUrl ? 'PostgreSQL' : 'embedded PGlite'}; overload only; ${os.cpus().length} cores; ${fmt((performance.now() - t0) / 1000, 0)} s):`);
+      console.log(table([['metric', 'result', 'goal', 'status'], overloadRow(o)]));
+      return;
+    }
+
     // --- phase 1: ingest throughput (delivery running alongside, as in production) ------------------
     type Step = { r: LoadResult; duringPerSec: number; stepDeliveryPerSec: number; drainedAfterMs: number; cpu: CpuShare; met: boolean };
     const steps: Step[] = [];
@@ -491,6 +566,8 @@ async function main(): Promise<void> {
         `max ${fmt(e2eSorted[e2eSorted.length - 1] ?? NaN)} ms; not delivered ${e2eMissing}`,
     );
     console.log(`    cpu: ${cpuText(Meter.share(c3a, c3b))}\n`);
+
+    const overload = phaseOn('BENCH_OVERLOAD') ? await overloadPhase(envNumber('BENCH_OVERLOAD_RATE', 2 * steps[0].r.acceptedPerSec || 5000)) : null;
 
     // --- phase 4 (BENCH_PUBLISH=1): published events, POST /publish → two webhooks ---------------------
     meter.sample();
@@ -848,6 +925,7 @@ async function main(): Promise<void> {
       'accepted = delivered, 0 dup.',
       goal(acceptedMissing === 0 && finalStats.duplicateIds === 0 && finalStats.duplicateSeqs === 0),
     ]);
+    if (overload) rows.push(overloadRow(overload));
     rows.push(...publishRows, ...faultRows);
     console.log(
       `summary (${serverUrl ? 'PostgreSQL' : 'embedded PGlite'}; ${split ? 'API and worker as two processes' : 'one Wirehub process'}; ` +

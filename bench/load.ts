@@ -60,6 +60,10 @@ export type LoadResult = {
   eventIds: (string | undefined)[];
   /** Ingest latency of accepted requests, from scheduled send time, sorted (ms). */
   latency: Float64Array;
+  /** The same for requests answered 503 (refused under overload), sorted (ms). */
+  refusedLatency: Float64Array;
+  /** Per request index: the HTTP status answered, 0 for none (a timeout, a connection error, not sent). */
+  status: Uint16Array;
   errors: Map<string, number>;
   /** Accepted per second over the time from the first scheduled send to the last answer. */
   acceptedPerSec: number;
@@ -80,6 +84,7 @@ export function openLoop(o: LoadOptions): Promise<LoadResult> {
   const done = new Float64Array(n).fill(NaN);
   const lag = new Float64Array(n);
   const ok = new Uint8Array(n);
+  const status = new Uint16Array(n);
   const errors = new Map<string, number>();
   const bump = (k: string) => errors.set(k, (errors.get(k) ?? 0) + 1);
   const headers = { 'content-type': 'application/json', 'user-agent': 'wirehub-bench', ...o.headers };
@@ -98,8 +103,10 @@ export function openLoop(o: LoadOptions): Promise<LoadResult> {
       settled = true;
       clearTimeout(hardStop);
       const latency: number[] = [];
+      const refusedLatency: number[] = [];
       let lastDone = start;
       for (let i = 0; i < n; i++) {
+        if (status[i] === 503) refusedLatency.push(done[i] - (start + i * interval));
         if (!ok[i]) continue;
         latency.push(done[i] - (start + i * interval));
         lastDone = Math.max(lastDone, done[i]);
@@ -119,6 +126,8 @@ export function openLoop(o: LoadOptions): Promise<LoadResult> {
         acceptedAtWall,
         eventIds,
         latency: sortedOf(latency),
+        refusedLatency: sortedOf(refusedLatency),
+        status,
         errors,
         acceptedPerSec: accepted / (Math.max(lastDone - start, o.seconds * 1000) / 1000),
         lagP99: percentile(lag.slice(0, sent).sort(), 99),
@@ -144,6 +153,7 @@ export function openLoop(o: LoadOptions): Promise<LoadResult> {
         })
         .then(
           async (res) => {
+            status[i] = res.statusCode;
             if (res.statusCode === okStatus && o.captureEventIds) {
               eventIds[i] = ((await res.body.json()) as { eventId?: string }).eventId;
               ok[i] = 1;
@@ -151,7 +161,8 @@ export function openLoop(o: LoadOptions): Promise<LoadResult> {
             }
             await res.body.dump();
             if (res.statusCode === okStatus) ok[i] = 1;
-            else bump(`HTTP ${res.statusCode}`);
+            // A refusal the sender cannot schedule its retry from is worth its own line.
+            else bump(res.statusCode === 503 && res.headers['retry-after'] === undefined ? 'HTTP 503 without Retry-After' : `HTTP ${res.statusCode}`);
           },
           (err: Error & { code?: string | number }) => bump(err.name === 'TimeoutError' ? `client timeout (${o.timeoutMs / 1000} s)` : String(err.code ?? err.name)),
         )
