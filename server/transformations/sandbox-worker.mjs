@@ -11,7 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { workerData } from 'node:worker_threads';
 import { newQuickJSWASMModuleFromVariant, newVariant, RELEASE_SYNC } from 'quickjs-emscripten';
 
-const { timeoutMs, memoryMiB, maxJsonDepth } = workerData;
+const { timeoutMs, memoryMiB, maxJsonDepth, reuseRuntime } = workerData;
 
 const PAGE = 64 * 1024;
 /** What the engine itself occupies before any user code (its data, C stack, free heap to start with). */
@@ -40,7 +40,8 @@ const MAX_STACK_BYTES = 512 * 1024;
 async function loadEngine() {
   const pages = (BASE_BYTES + memoryMiB * 1024 * 1024) / PAGE;
   const memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
-  const loaded = { quickjs: null, outOfMemory: false };
+  // runtime: a clean runtime kept for the next run (reuseRuntime), kept: the last one kept, runs: how many it served.
+  const loaded = { quickjs: null, outOfMemory: false, runtime: null, kept: null, runs: 0 };
   memory.grow = () => {
     loaded.outOfMemory = true;
     throw new RangeError('the sandbox memory is at its cap');
@@ -53,8 +54,11 @@ let engine = await loadEngine();
 /** Whether this engine has run once already. */
 let warm = false;
 
-// Runs inside QuickJS before the user's code, on every run, so it is kept small: compiling is most
-// of a run's cost. It captures the built-ins it relies on, so user code that replaces JSON or Object
+// Runs inside QuickJS before the user's code, on every run (a fresh context each time), so it is
+// kept small: compiling it was most of a run's cost (~4.4 kB, over half the engine time of a small
+// run). What only some runs need is compiled by the run that needs it, from source given here:
+// console's formatter (a log line with more than strings and numbers) and describeError (a run
+// that fails). It captures the built-ins it relies on, so user code that replaces JSON or Object
 // methods only spoils its own result (which the host checks again).
 const BOOTSTRAP = String.raw`(function (hostLog, envJson, formatterSource) {
   'use strict';
@@ -62,20 +66,28 @@ const BOOTSTRAP = String.raw`(function (hostLog, envJson, formatterSource) {
   const stringify = JSON.stringify, parse = JSON.parse, getProto = Object.getPrototypeOf, ObjectProto = Object.prototype;
   const hasOwn = Function.prototype.call.bind(Object.prototype.hasOwnProperty);
   const isArray = Array.isArray, StringOf = String, ErrorClass = Error, FunctionCtor = Function, assign = Object.assign;
-  const MAX_LOGS = ${MAX_LOGS}, MAX_CHARS = ${MAX_LOG_CHARS};
-  let handler = null, logged = 0, format = null;
+  let handler = null, logged = 0, format = null, describe = null;
 
-  const console = {};
-  ['log', 'info', 'warn', 'error', 'debug'].forEach(function (level) {
-    console[level] = function () {
+  function level(name) {
+    return function () {
       // One past the cap still reaches the host, which turns it into the "…truncated" entry.
-      if (logged++ > MAX_LOGS) return;
-      // The formatter is compiled by the first run that logs, not by every run.
-      if (format === null) format = new FunctionCtor('stringify', 'StringOf', 'ErrorClass', 'MAX_CHARS', formatterSource)(stringify, StringOf, ErrorClass, MAX_CHARS);
-      hostLog(level, format(arguments).slice(0, MAX_CHARS + 1));
+      if (logged++ > ${MAX_LOGS}) return;
+      // Strings (no % directive in the first), numbers, booleans, null and undefined print as the
+      // formatter would print them; anything else compiles the formatter, once per run.
+      let out = '';
+      for (let i = 0; i < arguments.length && out.length <= ${MAX_LOG_CHARS}; i++) {
+        const a = arguments[i], t = typeof a;
+        if (t === 'string' ? i === 0 && a.indexOf('%') >= 0 : t !== 'number' && t !== 'boolean' && a !== null && a !== undefined) {
+          if (format === null) format = new FunctionCtor('stringify', 'StringOf', 'ErrorClass', 'MAX_CHARS', formatterSource)(stringify, StringOf, ErrorClass, ${MAX_LOG_CHARS});
+          out = format(arguments);
+          break;
+        }
+        out += (i === 0 ? '' : ' ') + StringOf(a);
+      }
+      hostLog(name, out.slice(0, ${MAX_LOG_CHARS} + 1));
     };
-  });
-  globalThis.console = console;
+  }
+  globalThis.console = { log: level('log'), info: level('info'), warn: level('warn'), error: level('error'), debug: level('debug') };
   globalThis.env = env;
   globalThis.addHandler = function addHandler(name, fn) {
     if (name !== 'transform') throw new TypeError('addHandler: unknown handler "' + StringOf(name) + '" (only "transform" exists)');
@@ -92,21 +104,6 @@ const BOOTSTRAP = String.raw`(function (hostLog, envJson, formatterSource) {
     if (proto === ObjectProto || proto === null) return 'object';
     const name = proto.constructor && proto.constructor.name;
     return name ? 'a ' + name + ' instance' : 'a non-plain object';
-  }
-
-  function describeError(e) {
-    try {
-      if (e instanceof ErrorClass) {
-        const frames = typeof e.stack === 'string' ? e.stack.split('\n').map(function (l) { return l.trim(); }) : [];
-        const inCode = frames.filter(function (l) { return l.indexOf('transformation.js:') >= 0; })[0] || '';
-        return stringify({ name: StringOf(e.name), message: StringOf(e.message), first: frames[0] || '', at: inCode });
-      }
-      let shown = typeof e === 'string' ? e : undefined;
-      try { if (shown === undefined) shown = stringify(e); } catch (x) { shown = undefined; }
-      return stringify({ name: '', message: shown === undefined ? StringOf(e) : shown, first: '', at: '' });
-    } catch (x) {
-      return stringify({ name: '', message: 'a value that cannot be shown was thrown', first: '', at: '' });
-    }
   }
 
   // The answer is always a JSON string the host parses: {kind:'ok', has, kinds, value} | {kind:'bad', got} |
@@ -127,8 +124,32 @@ const BOOTSTRAP = String.raw`(function (hostLog, envJson, formatterSource) {
     }
   }
 
+  function describeError(e, source) {
+    if (describe === null) describe = new FunctionCtor('stringify', 'StringOf', 'ErrorClass', source)(stringify, StringOf, ErrorClass);
+    return describe(e);
+  }
+
   return { run: run, describeError: describeError };
 })`;
+
+// The body of describeError (compiled in QuickJS by a run that failed): {name, message, first stack
+// frame, first frame in the user's code} as JSON, whatever was thrown.
+const DESCRIBE_ERROR = String.raw`
+  return function describeError(e) {
+    try {
+      if (e instanceof ErrorClass) {
+        const frames = typeof e.stack === 'string' ? e.stack.split('\n').map(function (l) { return l.trim(); }) : [];
+        const inCode = frames.filter(function (l) { return l.indexOf('transformation.js:') >= 0; })[0] || '';
+        return stringify({ name: StringOf(e.name), message: StringOf(e.message), first: frames[0] || '', at: inCode });
+      }
+      let shown = typeof e === 'string' ? e : undefined;
+      try { if (shown === undefined) shown = stringify(e); } catch (x) { shown = undefined; }
+      return stringify({ name: '', message: shown === undefined ? StringOf(e) : shown, first: '', at: '' });
+    } catch (x) {
+      return stringify({ name: '', message: 'a value that cannot be shown was thrown', first: '', at: '' });
+    }
+  };
+`;
 
 // The body of console's formatter (compiled in QuickJS by the first console call of a run). Roughly
 // Node's util.format: %s %d %i %f %j %o %O %% in a leading string, strings bare, the rest inspected
@@ -254,24 +275,13 @@ function whereInCode(at) {
 }
 
 /**
- * One run: a fresh QuickJS runtime and context (so runs cannot see each other), the deadline as
- * QuickJS's interrupt handler, and every handle disposed before the answer leaves. Never throws
- * for user-code reasons; host-level failures of the engine rebuild it for the next run.
+ * The QuickJS runtime a run gets. Without reuse, each run has its own, freed when it ends. With
+ * reuse, a runtime that ended its last run cleanly serves the next one (a fresh context in it
+ * each time), and one that did not is freed instead; the interrupt handler reads the current run's
+ * deadline from `limits`.
  */
-function runInEngine(task, started) {
-  const current = engine;
-  const { quickjs } = current;
-  current.outOfMemory = false;
-  const logs = [];
-  let truncated = false;
-  const deadline = Date.now() + timeoutMs;
-  let interrupted = false;
-  const fail = (code, message) => ({ ok: false, error: { code, message }, logs, duration_ms: performance.now() - started });
-  const outOfMemory = () => fail('MEMORY', `the transformation ran out of memory (${memoryMiB} MiB)`);
-  // Checked here, off the host's event loop. A deep result would overflow the host's JSON.stringify
-  // and structured clone later, where it would read as the destination's failure.
-  if (nestsDeeper(task.inputJson, maxJsonDepth + WRAPPING_DEPTH)) return fail('TOO_DEEP', `the request given to the transformation nests deeper than ${maxJsonDepth} levels`);
-
+const limits = { deadline: 0, interrupted: false };
+function newRuntime(quickjs) {
   const runtime = quickjs.newRuntime();
   // Allocation count only (see loadEngine); kept so a build that can measure blocks enforces it too.
   runtime.setMemoryLimit(memoryMiB * 1024 * 1024);
@@ -279,25 +289,54 @@ function runInEngine(task, started) {
   // QuickJS asks every ~10,000 operations; once past the deadline it keeps saying yes, so nothing
   // the host calls afterwards (an error's getter, a proxy trap) can run on.
   runtime.setInterruptHandler(() => {
-    if (interrupted || Date.now() > deadline) interrupted = true;
-    return interrupted;
+    if (limits.interrupted || Date.now() > limits.deadline) limits.interrupted = true;
+    return limits.interrupted;
   });
+  return runtime;
+}
+/** A reused runtime serves at most this many runs: what it keeps between them (atoms, shapes) stays small. */
+const RUNS_PER_RUNTIME = 1000;
+
+/**
+ * One run: a fresh QuickJS context (so runs cannot see each other) in a fresh or clean runtime,
+ * the deadline as QuickJS's interrupt handler, and every handle disposed before the answer
+ * leaves. Never throws for user-code reasons; host-level failures of the engine rebuild it for
+ * the next run.
+ */
+function runInEngine(task, started) {
+  const current = engine;
+  const { quickjs } = current;
+  current.outOfMemory = false;
+  const logs = [];
+  let truncated = false;
+  limits.deadline = Date.now() + timeoutMs;
+  limits.interrupted = false;
+  const fail = (code, message) => ({ ok: false, error: { code, message }, logs, duration_ms: performance.now() - started });
+  const outOfMemory = () => fail('MEMORY', `the transformation ran out of memory (${memoryMiB} MiB)`);
+  // Checked here, off the host's event loop. A deep result would overflow the host's JSON.stringify
+  // and structured clone later, where it would read as the destination's failure.
+  if (nestsDeeper(task.inputJson, maxJsonDepth + WRAPPING_DEPTH)) return fail('TOO_DEEP', `the request given to the transformation nests deeper than ${maxJsonDepth} levels`);
+
+  const runtime = current.runtime ?? newRuntime(quickjs);
+  current.runtime = null;
+  current.runs = runtime === current.kept ? current.runs + 1 : 1;
   const vm = runtime.newContext();
   const handles = [];
   const keep = (h) => (handles.push(h), h);
   let broken = false;
+  let out;
 
   /** Classifies an error handle from the engine; `compiling` is true for the evaluation of the user's code. */
   const failure = (errorHandle, compiling) => {
-    if (interrupted) return fail('TIMEOUT', `the transformation did not finish within ${timeoutMs} ms`);
+    if (limits.interrupted) return fail('TIMEOUT', `the transformation did not finish within ${timeoutMs} ms`);
     let info = null;
-    const described = vm.callFunction(describeError, vm.undefined, errorHandle);
+    const described = vm.callFunction(describeError, vm.undefined, errorHandle, keep(vm.newString(DESCRIBE_ERROR)));
     if (described.error) described.error.dispose();
     else {
       try { info = JSON.parse(vm.getString(described.value)); } catch { info = null; }
       described.value.dispose();
     }
-    if (interrupted) return fail('TIMEOUT', `the transformation did not finish within ${timeoutMs} ms`);
+    if (limits.interrupted) return fail('TIMEOUT', `the transformation did not finish within ${timeoutMs} ms`);
     if (info && info.name === 'InternalError' && info.message === 'out of memory') return outOfMemory();
     // Past the cap QuickJS may throw null (no room for an error object), or not be able to describe.
     if (current.outOfMemory && (!info || info.message === 'null')) return outOfMemory();
@@ -310,7 +349,7 @@ function runInEngine(task, started) {
   };
 
   let describeError;
-  try {
+  const body = () => {
     const hostLog = keep(vm.newFunction('hostLog', (levelHandle, messageHandle) => {
       if (logs.length >= MAX_LOGS) {
         if (!truncated) logs.push({ level: 'warn', message: '…truncated', at_ms: performance.now() - started });
@@ -359,10 +398,15 @@ function runInEngine(task, started) {
         return fail('BAD_RESULT', 'the handler returned a promise that never settles (nothing it waits for can happen inside the sandbox)');
       }
     }
+  };
+
+  try {
+    out = body();
+    return out;
   } catch (error) {
     // The engine itself failed (a WebAssembly trap, a broken handle): not trusted for another run.
     broken = true;
-    if (interrupted) return fail('TIMEOUT', `the transformation did not finish within ${timeoutMs} ms`);
+    if (limits.interrupted) return fail('TIMEOUT', `the transformation did not finish within ${timeoutMs} ms`);
     if (current.outOfMemory) return outOfMemory();
     return fail('THREW', `the sandbox engine failed: ${error instanceof Error ? error.message : String(error)}`);
   } finally {
@@ -370,7 +414,12 @@ function runInEngine(task, started) {
       try {
         for (const h of handles.reverse()) if (h.alive) h.dispose();
         vm.dispose();
-        runtime.dispose();
+        // Kept only after a clean success: a failure may have hit a limit mid-allocation, and jobs
+        // the run left queued (a promise chain it started and never awaited) would run in the next.
+        if (reuseRuntime && out?.ok && !current.outOfMemory && !limits.interrupted && !runtime.hasPendingJob() && current.runs < RUNS_PER_RUNTIME) {
+          current.runtime = runtime;
+          current.kept = runtime;
+        } else runtime.dispose();
       } catch {
         broken = true;
       }
@@ -380,21 +429,36 @@ function runInEngine(task, started) {
 }
 
 /**
- * task: { code, envJson, inputJson: JSON of {request, context}, port }. `port` tells the host the
- * moment this run starts, so its watchdog (timeout + grace, then the worker is terminated) never
- * counts time spent queued.
+ * task: { items: [{ code, envJson, inputJson }], states: SharedArrayBuffer }. Runs the items in
+ * order, one thread hop for all of them (deliveries that arrive together). `states` says, per
+ * item, when it started (Float64, Date.now()) and where it is (Int32: 0 waiting, 1 running,
+ * 2 withdrawn by the host, 3 done): the host's watchdog reads them, and withdraws an item that
+ * waited too long. An item is only started if the host has not withdrawn it (one compare-exchange
+ * decides). Past BATCH_BUDGET_MS the rest are handed back unrun (null), so a slow run holds up
+ * the others of its batch by at most its own time.
  */
-export default async function runTransformation(task) {
-  if (engine === null) {
-    engine = await loadEngine();
-    warm = false;
+const BATCH_BUDGET_MS = 50;
+export default async function runTransformations(task) {
+  const n = task.items.length;
+  const starts = new Float64Array(task.states, 0, n);
+  const states = new Int32Array(task.states, n * 8, n);
+  const results = new Array(n).fill(null);
+  const began = performance.now();
+  for (let i = 0; i < n; i++) {
+    if (i > 0 && performance.now() - began > BATCH_BUDGET_MS) break;
+    if (engine === null) {
+      engine = await loadEngine();
+      warm = false;
+    }
+    starts[i] = Date.now();
+    if (Atomics.compareExchange(states, i, 0, 1) !== 0) continue;
+    const out = runInEngine(task.items[i], performance.now());
+    // The first run of a fresh engine is several times slower (WebAssembly still warming up): the host
+    // leaves it out of the team's speed.
+    if (!warm) out.cold = true;
+    warm = true;
+    results[i] = out;
+    Atomics.store(states, i, 3);
   }
-  task.port.postMessage('started');
-  task.port.close();
-  const out = runInEngine(task, performance.now());
-  // The first run of a fresh engine is several times slower (WebAssembly still warming up): the host
-  // leaves it out of the team's speed.
-  if (!warm) out.cold = true;
-  warm = true;
-  return out;
+  return results;
 }

@@ -12,8 +12,6 @@
  * one team's flood of slow runs cannot make another team's runs wait for the flood to drain.
  */
 import os from 'node:os';
-import { performance } from 'node:perf_hooks';
-import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { MAX_JSON_DEPTH } from '../core/json-depth.ts';
 
@@ -48,6 +46,10 @@ export type SandboxOptions = {
    * another worker take the event and deliver it twice. Fast transformations never wait this long.
    */
   maxWaitMs?: number;
+  /** At most this many of a team's waiting runs go to a thread in one hop (1: one run per hop). */
+  batch?: number;
+  /** Whether a worker's QuickJS runtime serves several runs, each in a fresh context (see the README). */
+  reuseRuntime?: boolean;
 };
 
 /** Every thread stayed busy for the run's whole allowed wait. Not the user's fault and not an answer: try later. */
@@ -68,13 +70,29 @@ const FAST_RUN_MS = 100;
 const SPEED_WEIGHT = 0.3;
 /** Teams whose recent speed is remembered; the least recently seen is forgotten first. */
 const MAX_TEAMS_REMEMBERED = 10_000;
+const DEFAULT_BATCH = 16;
+const DEFAULT_REUSE_RUNTIME = false;
 
-type TaskIn = { code: string; envJson: string; inputJson: string; port: MessagePort };
+type TaskItem = { code: string; envJson: string; inputJson: string };
+/** `states`: per item its start time and its state, shared with the worker (see sandbox-worker.mjs). */
+type TaskIn = { items: TaskItem[]; states: SharedArrayBuffer };
 /** `cold`: the worker's first run since it loaded the engine, slow for the engine's sake (WebAssembly warming up), not the code's. */
-type TaskOut = { cold?: boolean } & (
+type ItemOut = { cold?: boolean } & (
   | { ok: true; patch: Partial<SandboxRequest>; logs: SandboxLog[]; duration_ms: number }
   | { ok: false; error: { code: SandboxErrorCode; message: string }; logs: SandboxLog[]; duration_ms: number }
 );
+/** One per item; null: handed back unrun (the batch's time budget was spent, or the host withdrew it). */
+type TaskOut = (ItemOut | null)[];
+
+/** Item states in the shared array (the worker's side is in sandbox-worker.mjs). */
+const WAITING = 0;
+const RUNNING = 1;
+const WITHDRAWN = 2;
+
+/** A batch's inputs stop growing past this many bytes of JSON (one item always goes). */
+const BATCH_MAX_BYTES = 1024 * 1024;
+/** An item handed back by a failed batch is queued again at most this many times. */
+const MAX_REQUEUES = 2;
 
 const WORKER_FILE = new URL('./sandbox-worker.mjs', import.meta.url).href;
 
@@ -84,6 +102,8 @@ export function createSandbox(opts: SandboxOptions = {}): Sandbox {
   const threads = opts.threads ?? Math.min(2, os.availableParallelism());
   const graceMs = opts.graceMs ?? 500;
   const maxWaitMs = opts.maxWaitMs ?? 10_000;
+  const batchMax = Math.max(1, opts.batch ?? DEFAULT_BATCH);
+  const reuseRuntime = opts.reuseRuntime ?? DEFAULT_REUSE_RUNTIME;
   const pool = new Piscina<TaskIn, TaskOut>({
     filename: WORKER_FILE,
     minThreads: threads,
@@ -92,24 +112,39 @@ export function createSandbox(opts: SandboxOptions = {}): Sandbox {
     idleTimeout: Infinity,
     // The worker is plain JavaScript: no tsx loader needed, whatever started this process.
     execArgv: [],
-    workerData: { timeoutMs, memoryMiB, maxJsonDepth: MAX_JSON_DEPTH },
+    workerData: { timeoutMs, memoryMiB, maxJsonDepth: MAX_JSON_DEPTH, reuseRuntime },
   });
   let closed = false;
-  /** How each run still waiting for a thread is refused when the sandbox closes. */
-  const queued = new Set<(error: Error) => void>();
 
-  // The fair queue. Piscina is only handed a run when a thread is free for it, so its own FIFO queue
-  // stays empty; the choice of whose run goes next is made here. Teams with runs waiting are served
+  /** A run from run() until it settles: waiting in its team's queue, then in a batch on a thread. */
+  type Pending = {
+    team: string;
+    item: TaskItem;
+    bytes: number;
+    request: SandboxRequest;
+    settle: (result: SandboxResult) => void;
+    refuse: (error: Error) => void;
+    /** maxWaitMs: the run gives up (SandboxBusy) if it has not started by then. */
+    waiting: NodeJS.Timeout;
+    done: boolean;
+    requeues: number;
+    at: { batch: Batch; index: number } | null;
+  };
+  type Batch = { team: string; items: Pending[]; starts: Float64Array; states: Int32Array; abort: AbortController; watchdog?: NodeJS.Timeout };
+
+  // The fair queue. Piscina is only handed a batch when a thread is free for it, so its own FIFO queue
+  // stays empty; the choice of whose runs go next is made here. Teams with runs waiting are served
   // round-robin (a team moves to the back of `teams` when served), and a team holds at most `share`
   // threads while it has no record of being fast: a flood of one-second runs leaves the other
   // threads to other teams, whose runs then start at once instead of after the flood. A team whose
   // runs are fast on average may use the threads nobody else is waiting for (throughput stays that
   // of the whole pool for the usual single busy team); one run of a second lifts its average far
   // past the bar, so a team that turns slow holds extra threads for one run's length, and then only
-  // again after several fast runs.
+  // again after several fast runs. A fast team's waiting runs go to a thread together, up to
+  // `batchMax` of them (one thread hop instead of one each); a batch is only ever one team's, and a
+  // slow team's runs go one at a time.
   const share = Math.max(1, Math.ceil(threads / 2));
-  type Waiter = { go: () => void };
-  type TeamQueue = { waiting: Waiter[]; running: number };
+  type TeamQueue = { waiting: Pending[]; running: number };
   const teams = new Map<string, TeamQueue>();
   /** Each team's moving average of run time (ms); a team not in it has not shown it is fast. */
   const speed = new Map<string, number>();
@@ -132,47 +167,127 @@ export function createSandbox(opts: SandboxOptions = {}): Sandbox {
       chosen ??= borrower;
       if (chosen === null) return;
       const q = teams.get(chosen) as TeamQueue;
-      const next = q.waiting.shift() as Waiter;
+      const items = [q.waiting.shift() as Pending];
+      if (mayBorrow(chosen)) {
+        let bytes = items[0].bytes;
+        while (items.length < batchMax && q.waiting.length > 0 && bytes + q.waiting[0].bytes <= BATCH_MAX_BYTES) {
+          const next = q.waiting.shift() as Pending;
+          bytes += next.bytes;
+          items.push(next);
+        }
+      }
       q.running++;
       busy++;
       teams.delete(chosen);
       teams.set(chosen, q);
-      next.go();
+      dispatch(chosen, items);
     }
   }
 
-  function enqueue(team: string, waiter: Waiter): void {
+  function queueOf(team: string): TeamQueue {
     let q = teams.get(team);
     if (!q) {
       q = { waiting: [], running: 0 };
       teams.set(team, q);
     }
-    q.waiting.push(waiter);
-    pump();
+    return q;
   }
 
-  /** A run withdrawn before it got a thread. */
-  function withdraw(team: string, waiter: Waiter): void {
-    const q = teams.get(team);
-    if (!q) return;
-    const at = q.waiting.indexOf(waiter);
-    if (at >= 0) q.waiting.splice(at, 1);
-    if (q.waiting.length === 0 && q.running === 0) teams.delete(team);
+  function recordSpeed(team: string, ranMs: number): void {
+    const before = speed.get(team);
+    speed.delete(team);
+    speed.set(team, before === undefined ? ranMs : before + SPEED_WEIGHT * (ranMs - before));
+    if (speed.size > MAX_TEAMS_REMEMBERED) speed.delete(speed.keys().next().value as string);
   }
 
-  /** `ranMs` null: the run says nothing of the team's speed (it never ran, or ran cold). */
-  function release(team: string, ranMs: number | null): void {
+  /** A batch's thread is free again. */
+  function release(team: string): void {
     const q = teams.get(team) as TeamQueue;
     q.running--;
     busy--;
     if (q.waiting.length === 0 && q.running === 0) teams.delete(team);
-    if (ranMs !== null) {
-      const before = speed.get(team);
-      speed.delete(team);
-      speed.set(team, before === undefined ? ranMs : before + SPEED_WEIGHT * (ranMs - before));
-      if (speed.size > MAX_TEAMS_REMEMBERED) speed.delete(speed.keys().next().value as string);
-    }
-    pump();
+  }
+
+  function finish(p: Pending, result: SandboxResult): void {
+    if (p.done) return;
+    p.done = true;
+    clearTimeout(p.waiting);
+    p.settle(result);
+  }
+
+  function give(p: Pending, out: ItemOut): void {
+    const { cold, ...result } = out;
+    if (!cold) recordSpeed(p.team, result.duration_ms);
+    finish(p, result.ok ? { ok: true, request: { ...p.request, ...result.patch }, logs: result.logs, duration_ms: result.duration_ms } : result);
+  }
+
+  /** Back to the front of its team's queue: its batch ended before it ran. */
+  function requeue(p: Pending): void {
+    p.at = null;
+    queueOf(p.team).waiting.unshift(p);
+  }
+
+  function dispatch(team: string, items: Pending[]): void {
+    const shared = new SharedArrayBuffer(items.length * 12);
+    const batch: Batch = { team, items, starts: new Float64Array(shared, 0, items.length), states: new Int32Array(shared, items.length * 8, items.length), abort: new AbortController() };
+    items.forEach((p, index) => (p.at = { batch, index }));
+    watch(batch, timeoutMs + graceMs);
+    pool.run({ items: items.map((p) => p.item), states: shared }, { signal: batch.abort.signal }).then(
+      (outs) => {
+        clearTimeout(batch.watchdog);
+        release(team);
+        outs.forEach((out, i) => {
+          const p = items[i];
+          if (p.done) return;
+          if (out) give(p, out);
+          else if (closed) p.refuse(new Error('the transformation sandbox is closed'));
+          else requeue(p);
+        });
+        pump();
+      },
+      (error: unknown) => {
+        clearTimeout(batch.watchdog);
+        release(team);
+        // The worker was terminated or died: the item it was running fails; the others go round again.
+        let running = -1;
+        for (let i = 0; i < items.length; i++) if (Atomics.load(batch.states, i) === RUNNING) running = i;
+        items.forEach((p, i) => {
+          if (p.done) return;
+          if (closed) return p.refuse(error instanceof Error ? error : new Error(String(error)));
+          if (i !== running && p.requeues++ < MAX_REQUEUES) return requeue(p);
+          const ranFor = i === running ? Date.now() - batch.starts[i] : 0;
+          if (i === running) recordSpeed(team, ranFor);
+          finish(p, crashed(error, batch.abort.signal.aborted && i === running, ranFor));
+        });
+        pump();
+      },
+    );
+  }
+
+  function crashed(error: unknown, timedOut: boolean, ranFor: number): SandboxResult {
+    // The worker was terminated mid-run; its logs went with it.
+    if (timedOut) return failed('TIMEOUT', `the transformation did not finish within ${timeoutMs} ms and was stopped`, ranFor);
+    const code = (error as { code?: string }).code;
+    if (code === 'ERR_WORKER_OUT_OF_MEMORY') return failed('MEMORY', `the transformation ran out of memory (${memoryMiB} MiB)`, ranFor);
+    return failed('THREW', `the sandbox worker stopped: ${error instanceof Error ? error.message : String(error)}`, ranFor);
+  }
+
+  /**
+   * The watchdog: the item running longer than its deadline plus grace (the engine's interrupt did
+   * not stop it: a single long native operation) gets its worker terminated. Time an item spent
+   * waiting, in the queue or behind others of its batch, is not counted.
+   */
+  function watch(batch: Batch, ms: number): void {
+    batch.watchdog = setTimeout(() => {
+      const limit = timeoutMs + graceMs;
+      for (let i = 0; i < batch.items.length; i++) {
+        if (Atomics.load(batch.states, i) !== RUNNING) continue;
+        const ranFor = Date.now() - batch.starts[i];
+        if (ranFor >= limit) return batch.abort.abort();
+        return watch(batch, limit - ranFor);
+      }
+      watch(batch, limit);
+    }, ms);
   }
 
   async function run(input: SandboxInput): Promise<SandboxResult> {
@@ -199,73 +314,36 @@ export function createSandbox(opts: SandboxOptions = {}): Sandbox {
     }
 
     const team = input.team ?? '';
-    const abort = new AbortController();
-    let startedAt: number | null = null;
-    let dispatched = false;
-    let watchdog: NodeJS.Timeout | undefined;
-    let gaveUp = false;
-    let refuse: (error: Error) => void = () => {};
-    const waiter: Waiter = { go: () => {} };
-    const turn = new Promise<void>((resolve, reject) => {
-      waiter.go = () => {
-        dispatched = true;
-        resolve();
+    return new Promise<SandboxResult>((settle, refuse) => {
+      const p: Pending = {
+        team,
+        item: { code: input.code, envJson, inputJson },
+        bytes: inputBytes + input.code.length,
+        request,
+        settle,
+        refuse,
+        done: false,
+        requeues: 0,
+        at: null,
+        // Waiting for a thread is not the user's time: the deadline starts when the worker starts the run.
+        waiting: setTimeout(() => {
+          if (p.done) return;
+          if (p.at === null) {
+            const q = teams.get(team);
+            const index = q ? q.waiting.indexOf(p) : -1;
+            if (q && index >= 0) q.waiting.splice(index, 1);
+            if (q && q.waiting.length === 0 && q.running === 0) teams.delete(team);
+          } else if (Atomics.compareExchange(p.at.batch.states, p.at.index, WAITING, WITHDRAWN) !== WAITING) {
+            // It started in the meantime: its own deadline applies now.
+            return;
+          }
+          p.done = true;
+          refuse(new SandboxBusy(1000));
+        }, maxWaitMs),
       };
-      refuse = reject;
+      queueOf(team).waiting.push(p);
+      pump();
     });
-    const waiting = setTimeout(() => {
-      gaveUp = true;
-      if (!dispatched) {
-        withdraw(team, waiter);
-        refuse(new SandboxBusy(1000));
-      } else {
-        // Handed to piscina but not started (a terminated worker being replaced): withdrawn from there.
-        abort.abort();
-      }
-    }, maxWaitMs);
-    queued.add(refuse);
-    enqueue(team, waiter);
-    try {
-      await turn;
-    } catch (error) {
-      clearTimeout(waiting);
-      throw error;
-    } finally {
-      queued.delete(refuse);
-    }
-
-    const { port1, port2 } = new MessageChannel();
-    // Armed when the worker starts the run, not when it is queued: waiting for a thread is not the user's time.
-    port1.once('message', () => {
-      clearTimeout(waiting);
-      startedAt = performance.now();
-      watchdog = setTimeout(() => abort.abort(), timeoutMs + graceMs);
-    });
-    // The engine's own time when it answers: a worker's start-up, or the wait for its 'started' message, is not the team's slowness.
-    let ranMs: number | null = null;
-    try {
-      const { cold, ...out } = await pool.run({ code: input.code, envJson, inputJson, port: port2 }, { signal: abort.signal, transferList: [port2] });
-      if (!cold) ranMs = out.duration_ms;
-      if (!out.ok) return out;
-      return { ok: true, request: { ...request, ...out.patch }, logs: out.logs, duration_ms: out.duration_ms };
-    } catch (error) {
-      const ranFor = startedAt === null ? 0 : performance.now() - startedAt;
-      if (gaveUp) throw new SandboxBusy(1000);
-      ranMs = ranFor;
-      if (abort.signal.aborted) {
-        // The worker was terminated mid-run; its logs went with it.
-        return failed('TIMEOUT', `the transformation did not finish within ${timeoutMs} ms and was stopped`, ranFor);
-      }
-      if (closed) throw error;
-      const code = (error as { code?: string }).code;
-      if (code === 'ERR_WORKER_OUT_OF_MEMORY') return failed('MEMORY', `the transformation ran out of memory (${memoryMiB} MiB)`, ranFor);
-      return failed('THREW', `the sandbox worker stopped: ${error instanceof Error ? error.message : String(error)}`, ranFor);
-    } finally {
-      clearTimeout(waiting);
-      clearTimeout(watchdog);
-      port1.close();
-      release(team, ranMs);
-    }
   }
 
   return {
@@ -273,7 +351,13 @@ export function createSandbox(opts: SandboxOptions = {}): Sandbox {
     async close() {
       if (closed) return;
       closed = true;
-      for (const refuse of queued) refuse(new Error('the transformation sandbox is closed'));
+      for (const q of teams.values()) {
+        for (const p of q.waiting.splice(0)) {
+          p.done = true;
+          clearTimeout(p.waiting);
+          p.refuse(new Error('the transformation sandbox is closed'));
+        }
+      }
       await pool.destroy();
     },
   };
