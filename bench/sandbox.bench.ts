@@ -51,7 +51,6 @@ const templateOf = (name: string) => {
   return m[1].replaceAll('${MAX_LOGS}', '100').replaceAll('${MAX_LOG_CHARS}', '4096');
 };
 const BOOTSTRAP = templateOf('BOOTSTRAP');
-const FORMATTER = templateOf('FORMATTER');
 
 async function engineBreakdown(): Promise<void> {
   const pages = (16 + 64) * 16;
@@ -64,15 +63,15 @@ async function engineBreakdown(): Promise<void> {
     parts[name] = (parts[name] ?? 0) + (now - since);
     return now;
   };
-  let kept: QuickJSRuntime | null = null;
+  const reused: { runtime: QuickJSRuntime | null } = { runtime: null };
   function once(reuse: boolean): void {
     let t = performance.now();
-    const rt = reuse && kept ? kept : quickjs.newRuntime();
-    if (rt !== kept) {
+    const rt = reuse && reused.runtime ? reused.runtime : quickjs.newRuntime();
+    if (rt !== reused.runtime) {
       rt.setMemoryLimit(64 * 1024 * 1024);
       rt.setMaxStackSize(512 * 1024);
       rt.setInterruptHandler(() => false);
-      if (reuse) kept = rt;
+      if (reuse) reused.runtime = rt;
     }
     t = lap('runtime', t);
     const vm = rt.newContext();
@@ -81,7 +80,7 @@ async function engineBreakdown(): Promise<void> {
     const keep = (h: QuickJSHandle) => (handles.push(h), h);
     const hostLog = keep(vm.newFunction('hostLog', () => {}));
     const factory = keep(vm.unwrapResult(vm.evalCode(BOOTSTRAP, 'wirehub-bootstrap.js')));
-    const api = keep(vm.unwrapResult(vm.callFunction(factory, vm.undefined, hostLog, keep(vm.newString('{"TENANT":"acme"}')), keep(vm.newString(FORMATTER)))));
+    const api = keep(vm.unwrapResult(vm.callFunction(factory, vm.undefined, hostLog, keep(vm.newString('{"TENANT":"acme"}')))));
     const run = keep(vm.getProp(api, 'run'));
     t = lap('bootstrap', t);
     keep(vm.unwrapResult(vm.evalCode(code, 'transformation.js')));
@@ -112,7 +111,7 @@ async function engineBreakdown(): Promise<void> {
     const shown = Object.entries(parts).map(([k, v]) => `${k} ${((v / n) * 1000).toFixed(0)}`).join(', ');
     console.log(`  ${reuse ? 'reused runtime, fresh context' : 'fresh runtime and context   '}: ${total.toFixed(0)} µs/run (${shown})`);
   }
-  kept?.dispose();
+  reused.runtime?.dispose();
 
   // Compile once, keep the context, only call: the floor of "compile once per version". Not an
   // option: the context, and so every global and closure of the code, survives into the next run.
@@ -121,8 +120,7 @@ async function engineBreakdown(): Promise<void> {
   const factory = vm.unwrapResult(vm.evalCode(BOOTSTRAP, 'wirehub-bootstrap.js'));
   const hostLog = vm.newFunction('hostLog', () => {});
   const env = vm.newString('{"TENANT":"acme"}');
-  const fmt = vm.newString(FORMATTER);
-  const api = vm.unwrapResult(vm.callFunction(factory, vm.undefined, hostLog, env, fmt));
+  const api = vm.unwrapResult(vm.callFunction(factory, vm.undefined, hostLog, env));
   const run = vm.getProp(api, 'run');
   vm.unwrapResult(vm.evalCode(code, 'transformation.js')).dispose();
   const call = () => {
@@ -140,7 +138,7 @@ async function engineBreakdown(): Promise<void> {
   const t = performance.now();
   for (let i = 0; i < n; i++) call();
   console.log(`  compiled once, context kept (NOT isolating runs): ${(((performance.now() - t) / n) * 1000).toFixed(0)} µs/run`);
-  for (const h of [run, api, fmt, env, hostLog, factory]) h.dispose();
+  for (const h of [run, api, env, hostLog, factory]) h.dispose();
   vm.dispose();
   rt.dispose();
 }

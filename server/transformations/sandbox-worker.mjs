@@ -56,11 +56,11 @@ let warm = false;
 
 // Runs inside QuickJS before the user's code, on every run (a fresh context each time), so it is
 // kept small: compiling it was most of a run's cost (~4.4 kB, over half the engine time of a small
-// run). What only some runs need is compiled by the run that needs it, from source given here:
-// console's formatter (a log line with more than strings and numbers) and describeError (a run
-// that fails). It captures the built-ins it relies on, so user code that replaces JSON or Object
+// run). What only some runs need is compiled by the run that needs it, from source the host hands
+// over then (copying it in costs too): console's formatter (a log line with more than strings and
+// numbers; hostLog('formatter') answers its source) and describeError (a run that fails). It captures the built-ins it relies on, so user code that replaces JSON or Object
 // methods only spoils its own result (which the host checks again).
-const BOOTSTRAP = String.raw`(function (hostLog, envJson, formatterSource) {
+const BOOTSTRAP = String.raw`(function (hostLog, envJson) {
   'use strict';
   const env = JSON.parse(envJson);
   const stringify = JSON.stringify, parse = JSON.parse, getProto = Object.getPrototypeOf, ObjectProto = Object.prototype;
@@ -78,7 +78,7 @@ const BOOTSTRAP = String.raw`(function (hostLog, envJson, formatterSource) {
       for (let i = 0; i < arguments.length && out.length <= ${MAX_LOG_CHARS}; i++) {
         const a = arguments[i], t = typeof a;
         if (t === 'string' ? i === 0 && a.indexOf('%') >= 0 : t !== 'number' && t !== 'boolean' && a !== null && a !== undefined) {
-          if (format === null) format = new FunctionCtor('stringify', 'StringOf', 'ErrorClass', 'MAX_CHARS', formatterSource)(stringify, StringOf, ErrorClass, ${MAX_LOG_CHARS});
+          if (format === null) format = new FunctionCtor('stringify', 'StringOf', 'ErrorClass', 'MAX_CHARS', hostLog('formatter'))(stringify, StringOf, ErrorClass, ${MAX_LOG_CHARS});
           out = format(arguments);
           break;
         }
@@ -351,6 +351,7 @@ function runInEngine(task, started) {
   let describeError;
   const body = () => {
     const hostLog = keep(vm.newFunction('hostLog', (levelHandle, messageHandle) => {
+      if (messageHandle === undefined) return vm.newString(FORMATTER);
       if (logs.length >= MAX_LOGS) {
         if (!truncated) logs.push({ level: 'warn', message: '…truncated', at_ms: performance.now() - started });
         truncated = true;
@@ -364,7 +365,7 @@ function runInEngine(task, started) {
       });
     }));
     const factory = keep(vm.unwrapResult(vm.evalCode(BOOTSTRAP, 'wirehub-bootstrap.js')));
-    const api = keep(vm.unwrapResult(vm.callFunction(factory, vm.undefined, hostLog, keep(vm.newString(task.envJson)), keep(vm.newString(FORMATTER)))));
+    const api = keep(vm.unwrapResult(vm.callFunction(factory, vm.undefined, hostLog, keep(vm.newString(task.envJson)))));
     const run = keep(vm.getProp(api, 'run'));
     describeError = keep(vm.getProp(api, 'describeError'));
 
