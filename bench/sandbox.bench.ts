@@ -2,7 +2,8 @@
  * What a transformation run costs through the sandbox: one small transformation (headers, body
  * and path rewritten, one console.log), as the delivery engine would call it.
  *
- *   npm run bench:sandbox            (SANDBOX_THREADS=1 to measure one worker; SANDBOX_ROUNDS=3 for more rounds)
+ *   npm run bench:sandbox            (SANDBOX_THREADS=1 to measure one worker; SANDBOX_ROUNDS=3 for more rounds;
+ *                                     SANDBOX_COMPARE=<another checkout> adds its sandbox, default options, to part 2)
  *
  * 1. Where the time of one run goes, in one thread with no hop (QuickJS runtime, context, the
  *    bootstrap, compiling the user's code, the call with its JSON in and out, disposal), and what
@@ -147,12 +148,18 @@ console.log('1. one run inside the engine, one thread, no thread hop (µs):');
 await engineBreakdown();
 
 // ---- 2. The sandbox's options, side by side -------------------------------------------------------
-const options: { name: string; opts: SandboxOptions }[] = [
+type Make = (opts: SandboxOptions) => ReturnType<typeof createSandbox>;
+const options: { name: string; opts: SandboxOptions; make?: Make }[] = [
   { name: 'fresh runtime, 1 run per hop', opts: { batch: 1, reuseRuntime: false } },
   { name: 'fresh runtime, batches of 16', opts: { batch: 16, reuseRuntime: false } },
   { name: 'reused runtime, 1 run per hop', opts: { batch: 1, reuseRuntime: true } },
   { name: 'reused runtime, batches of 16', opts: { batch: 16, reuseRuntime: true } },
 ];
+// An A/B against another checkout (the code before a change) in the same sitting, the same harness.
+if (process.env.SANDBOX_COMPARE) {
+  const other = (await import(`${process.env.SANDBOX_COMPARE}/server/transformations/sandbox.ts`)) as { createSandbox: Make };
+  options.unshift({ name: `${process.env.SANDBOX_COMPARE} (its defaults)`.slice(-32), opts: {}, make: other.createSandbox });
+}
 
 /** A failed run (a timeout, a refused result) is not the cost of a run: any one stops the bench. */
 async function runOk(sandbox: ReturnType<typeof createSandbox>, one: SandboxInput) {
@@ -161,8 +168,8 @@ async function runOk(sandbox: ReturnType<typeof createSandbox>, one: SandboxInpu
   return r;
 }
 
-async function throughput(opts: SandboxOptions, callers: number, total: number): Promise<{ perSecond: number; cpuUs: number }> {
-  const sandbox = createSandbox({ threads, ...opts });
+async function throughput(opts: SandboxOptions, callers: number, total: number, make: Make = createSandbox): Promise<{ perSecond: number; cpuUs: number }> {
+  const sandbox = make({ threads, ...opts });
   try {
     let warm = 500;
     await Promise.all(Array.from({ length: callers }, async () => { while (warm-- > 0) await runOk(sandbox, input); }));
@@ -181,8 +188,8 @@ async function throughput(opts: SandboxOptions, callers: number, total: number):
 console.log(`\n2. the sandbox's options, 50 callers, 4000 runs each, ${rounds} alternating rounds (runs/s; CPU µs per run, all threads):`);
 const seen = new Map<string, string[]>();
 for (let round = 0; round < rounds; round++) {
-  for (const { name, opts } of options) {
-    const { perSecond, cpuUs } = await throughput(opts, 50, 4000);
+  for (const { name, opts, make } of options) {
+    const { perSecond, cpuUs } = await throughput(opts, 50, 4000, make);
     seen.set(name, [...(seen.get(name) ?? []), `${perSecond.toFixed(0)}/s ${cpuUs.toFixed(0)} µs`]);
   }
 }
