@@ -97,7 +97,8 @@ describe.each([
     expect(await next()).toEqual({ before: null, protoBefore: null, fromJob: null });
 
     const loop = failure(await sandbox.run(input(code, { request: { ...request, body: { then: 'loop' } } })));
-    expect(loop).toEqual({ code: 'TIMEOUT', message: 'the transformation did not finish within 1000 ms' });
+    // Stopped by the engine's interrupt, or by the watchdog on a machine too busy for it to be seen in time.
+    expect(loop.code).toBe('TIMEOUT');
     expect(await next()).toEqual({ before: null, protoBefore: null, fromJob: null });
 
     // One allocation past the cap fails at once; filling the cap in steps ends in MEMORY, or in
