@@ -433,29 +433,35 @@ async function main(): Promise<void> {
       seq += r.offered;
       hook.runs.push(r);
       await drain('overload');
-      // The ledger of this phase, from the sink (every stored request is delivered there) and, on
-      // PostgreSQL, from the requests table itself.
-      const arrivals = await sinkClient.ask({ op: 'arrivals', from: r.seqBase, to: r.seqBase + r.offered });
-      let missing = 0;
-      let storedRefused = 0;
-      let storedUnanswered = 0;
-      for (let i = 0; i < r.offered; i++) {
-        const delivered = arrivals[i] >= 0;
-        if (r.status[i] === 200 && !delivered) missing++;
-        if (r.status[i] === 503 && delivered) storedRefused++;
-        if (r.status[i] === 0 && delivered) storedUnanswered++;
-      }
+      // The ledger of this phase: which requests are stored, by seq. On PostgreSQL from the requests
+      // table itself; embedded, from the sink (every stored request of the source is delivered there).
+      const storedSeqs = new Set<number>();
       let stored: number | null = null;
       if (databaseUrl) {
         const c = new pg.Client({ connectionString: databaseUrl });
         await c.connect();
-        const { rows } = await c.query<{ n: number }>(`SELECT count(*)::int AS n FROM requests WHERE source_id = $1 AND position('"phase":"overload"'::bytea IN body) > 0`, [source.id]);
+        const { rows } = await c.query<{ seq: number }>(
+          `SELECT (convert_from(body, 'UTF8')::jsonb->>'seq')::int AS seq FROM requests WHERE source_id = $1 AND position('"phase":"overload"'::bytea IN body) > 0`,
+          [source.id],
+        );
         await c.end();
-        stored = rows[0].n;
+        stored = rows.length;
+        for (const row of rows) storedSeqs.add(row.seq - r.seqBase);
+      } else {
+        const arrivals = await sinkClient.ask({ op: 'arrivals', from: r.seqBase, to: r.seqBase + r.offered });
+        for (let i = 0; i < r.offered; i++) if (arrivals[i] >= 0) storedSeqs.add(i);
+      }
+      let missing = 0;
+      let storedRefused = 0;
+      let storedUnanswered = 0;
+      for (let i = 0; i < r.offered; i++) {
+        if (r.status[i] === 200 && !storedSeqs.has(i)) missing++;
+        if (r.status[i] === 503 && storedSeqs.has(i)) storedRefused++;
+        if (r.status[i] === 0 && storedSeqs.has(i)) storedUnanswered++;
       }
       const refused = r.status.reduce((n, st) => n + (st === 503 ? 1 : 0), 0);
       const withoutRetryAfter = r.errors.get('HTTP 503 without Retry-After') ?? 0;
-      const ok = missing === 0 && storedRefused === 0 && withoutRetryAfter === 0 && (stored === null || stored === r.accepted + storedUnanswered);
+      const ok = missing === 0 && storedRefused === 0 && withoutRetryAfter === 0 && storedSeqs.size === r.accepted + storedUnanswered && (stored === null || stored === storedSeqs.size);
       const p99 = percentile(r.latency, 99);
       const cpu = Meter.share(a, b);
       console.log(`  ${ingestLine(r)}`);
