@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Kysely, sql } from 'kysely';
 import { newWorkspace, startTestHub, type TestHub } from './support/hub.ts';
 import { newId } from '../server/core/ids.ts';
-import { LOG_TABLES, createDayPartition, dayName, dayStart, ensurePartitions } from '../server/db/log-partitions.ts';
+import { LOG_TABLES, createPartition, dayName, dayStart, ensurePartitions, periodStart } from '../server/db/log-partitions.ts';
 import { migrations } from '../server/db/migrations.ts';
 import { applyRetention } from '../server/jobs/retention.job.ts';
 
@@ -38,13 +38,16 @@ async function counted(db: Kysely<any>, table: string, workspaceId: string, befo
   return rows[0].n;
 }
 
-async function makeDay(db: Kysely<any>, day: Date) {
+/** The partitions (a week each) that hold `t`, made if the hub has not made them (it makes only the coming ones). */
+async function makePeriod(db: Kysely<any>, t: number): Promise<Date> {
+  const from = periodStart(t);
   for (const table of LOG_TABLES) {
-    if (!(await partitionExists(db, `${table}_p${dayName(day)}`))) await createDayPartition(db, table, day);
+    if (!(await partitionExists(db, `${table}_p${dayName(from)}`))) await createPartition(db, table, from);
   }
+  return from;
 }
 
-describe('the log is kept WIREHUB_RETENTION_DAYS and dropped a day at a time', () => {
+describe('the log is kept WIREHUB_RETENTION_DAYS and dropped a week at a time', () => {
   let hub: TestHub;
   let db: Kysely<any>;
   beforeAll(async () => {
@@ -53,18 +56,18 @@ describe('the log is kept WIREHUB_RETENTION_DAYS and dropped a day at a time', (
   });
   afterAll(async () => hub?.close());
 
-  it('drops the days past retention with their rows and counters, keeps recent days and days with undelivered events', async () => {
+  it('drops the weeks past retention with their rows and counters, keeps recent weeks and weeks with undelivered events', async () => {
     const { teamId } = await newWorkspace(hub);
     const now = new Date();
-    const old = dayStart(now.getTime() - 40 * DAY);
-    const pending = dayStart(now.getTime() - 35 * DAY);
-    const recent = dayStart(now.getTime() - 2 * DAY);
-    for (const day of [old, pending, recent]) await makeDay(db, day);
+    // Weeks wholly past 30 days, whatever the weekday: one 45 to 39 days ago, one 38 to 32 days ago.
+    const old = await makePeriod(db, now.getTime() - 45 * DAY);
+    const pending = await makePeriod(db, now.getTime() - 38 * DAY);
+    const recent = await makePeriod(db, now.getTime() - 2 * DAY);
     const gone = await logEntry(db, teamId, new Date(old.getTime() + 3_600_000));
     const waiting = await logEntry(db, teamId, new Date(pending.getTime() + 3_600_000), 'SCHEDULED');
     const delivered = await logEntry(db, teamId, new Date(pending.getTime() + 7_200_000));
     const kept = await logEntry(db, teamId, new Date(recent.getTime() + 3_600_000));
-    const horizon = dayStart(now.getTime() - 30 * DAY);
+    const horizon = periodStart(now.getTime() - 30 * DAY);
     expect(await counted(db, 'event_counts_1m', teamId, horizon)).toBe(3);
 
     const report = await applyRetention(db, 30, undefined, now);
@@ -77,7 +80,7 @@ describe('the log is kept WIREHUB_RETENTION_DAYS and dropped a day at a time', (
     }
     expect(await exists(db, 'requests', gone.request)).toBe(false);
     expect(await exists(db, 'events', gone.event)).toBe(false);
-    // The day with a scheduled retry stays; its delivered rows go one by one, the waiting event and its request stay.
+    // The week with a scheduled retry stays; its delivered rows go one by one, the waiting event and its request stay.
     expect(await exists(db, 'events', waiting.event)).toBe(true);
     expect(await exists(db, 'requests', waiting.request)).toBe(true);
     expect(await exists(db, 'events', delivered.event)).toBe(false);
@@ -109,9 +112,8 @@ describe('the log is kept WIREHUB_RETENTION_DAYS and dropped a day at a time', (
     expect((await hub.api('get', `/api/v1/teams/${other.teamId}`, other.token)).body.effective_retention_days).toBe(30);
 
     const now = new Date();
-    const day = dayStart(now.getTime() - 10 * DAY);
-    await makeDay(db, day);
-    const at = new Date(day.getTime() + 3_600_000);
+    const at = new Date(now.getTime() - 10 * DAY);
+    await makePeriod(db, at.getTime());
     const mineOld = await logEntry(db, mine.teamId, at);
     const otherOld = await logEntry(db, other.teamId, at);
     const mineNew = await logEntry(db, mine.teamId, new Date(now.getTime() - 60_000));
@@ -129,11 +131,12 @@ describe('the log is kept WIREHUB_RETENTION_DAYS and dropped a day at a time', (
 
   it('makes partitions ahead of time, and an insert dated outside every partition still lands', async () => {
     const now = new Date();
-    for (let d = 0; d <= 3; d++) expect(await partitionExists(db, `events_p${dayName(dayStart(now.getTime() + d * DAY))}`)).toBe(true);
-    const later = new Date(now.getTime() + 20 * DAY);
+    // This week's and the next week's, at least.
+    for (const t of [now.getTime(), now.getTime() + 7 * DAY]) expect(await partitionExists(db, `events_p${dayName(periodStart(t))}`)).toBe(true);
+    const later = new Date(now.getTime() + 30 * DAY);
     const made = await ensurePartitions(db, later);
-    expect(made.created).toContain(`attempts_p${dayName(dayStart(later))}`);
-    expect(await partitionExists(db, `requests_p${dayName(dayStart(later.getTime() + 3 * DAY))}`)).toBe(true);
+    expect(made.created).toContain(`attempts_p${dayName(periodStart(later))}`);
+    expect(await partitionExists(db, `requests_p${dayName(periodStart(later.getTime() + 7 * DAY))}`)).toBe(true);
 
     const { teamId } = await newWorkspace(hub);
     const far = new Date(now.getTime() + 200 * DAY);
@@ -142,7 +145,7 @@ describe('the log is kept WIREHUB_RETENTION_DAYS and dropped a day at a time', (
     expect(rows[0].p).toMatch(/events_default$/);
     // Its day cannot get a partition while its rows are in the default one: reported, not thrown.
     const blocked = await ensurePartitions(db, far, 0);
-    expect(blocked.skipped).toContain(`events_p${dayName(dayStart(far))}`);
+    expect(blocked.skipped).toContain(`events_p${dayName(periodStart(far))}`);
     expect(await exists(db, 'events', ids.event)).toBe(true);
   });
 
@@ -158,7 +161,7 @@ describe('the log is kept WIREHUB_RETENTION_DAYS and dropped a day at a time', (
         const at = names.indexOf('021_log_partitions');
         for (const name of names.slice(0, at)) await migrations[name].up(trx);
         await sql`INSERT INTO workspaces (id, name) VALUES ('tm_m', 'M')`.execute(trx);
-        const old = await logEntry(trx, 'tm_m', new Date(Date.now() - 3 * DAY));
+        const old = await logEntry(trx, 'tm_m', new Date(Date.now() - 8 * DAY));
         const fresh = await logEntry(trx, 'tm_m', new Date());
         const before = await counted(trx, 'event_counts_1m', 'tm_m', new Date(Date.now() + DAY));
         await migrations['021_log_partitions'].up(trx);

@@ -1,5 +1,5 @@
 import { type Kysely, type Migration, Migrator, sql } from 'kysely';
-import { DAYS_AHEAD, LOG_TABLES, createDayPartition, dayName, dayStart } from './log-partitions.ts';
+import { DAYS_AHEAD, LOG_TABLES, PARTITION_DAYS, createPartition, dayName, periodStart } from './log-partitions.ts';
 
 export const migrations: Record<string, Migration> = {
   '001_foundation': {
@@ -891,13 +891,13 @@ export const migrations: Record<string, Migration> = {
   },
   '021_log_partitions': {
     async up(db) {
-      // Requests, events, ignored events and attempts become partitioned by day on created_at, so
-      // retention drops a day at a time (log-partitions.ts says why, and why without foreign keys).
-      // Rows are moved as they are; what the database held before today goes to one partition
+      // Requests, events, ignored events and attempts become partitioned by week on created_at, so
+      // retention drops a week at a time (log-partitions.ts says why, and why without foreign keys).
+      // Rows are moved as they are; what the database held before this week goes to one partition
       // (none on a fresh database) that is dropped once all of it is past retention. Indexes and triggers are copied from the old tables as
       // they stand (whatever earlier migrations made of them), except the primary key, which must
       // include the partition key.
-      const today = dayStart(new Date());
+      const today = periodStart(new Date());
       const kept = new Map<string, { indexes: string[]; triggers: string[] }>();
       // All four get it, or none: retention drops a day of the four together.
       const { rows: any } = await sql<{ held: boolean }>`SELECT EXISTS (SELECT FROM requests) OR EXISTS (SELECT FROM attempts) AS held`.execute(db);
@@ -916,8 +916,8 @@ export const migrations: Record<string, Migration> = {
                     FOR VALUES FROM (MINVALUE) TO (${sql.lit(today.toISOString())})`.execute(db);
         }
         await sql`CREATE TABLE ${sql.id(`${table}_default`)} PARTITION OF ${sql.table(next)} DEFAULT`.execute(db);
-        for (let d = 0; d <= DAYS_AHEAD; d++) {
-          await createDayPartition(db, table, new Date(today.getTime() + d * 86_400_000), next);
+        for (let d = 0; d <= DAYS_AHEAD; d += PARTITION_DAYS) {
+          await createPartition(db, table, new Date(today.getTime() + d * 86_400_000), next);
         }
         // The new table has no trigger yet: the per-minute counters already count these rows.
         await sql`INSERT INTO ${sql.table(next)} SELECT * FROM ${sql.table(table)}`.execute(db);
