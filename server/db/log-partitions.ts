@@ -17,11 +17,12 @@ import { type Kysely, sql } from 'kysely';
  * No foreign keys join the four any more: a key into a partitioned table must include the
  * partition key, so every event would carry its request's created_at (and every attempt its
  * event's), and a referenced partition cannot be dropped while rows point into it, which forces
- * the drop order anyway. Their ON DELETE CASCADE served nothing but the row deletes this replaces,
- * and their checks cost an index probe per inserted event and attempt. Days are dropped for all
- * four tables together in one transaction; a replayed event (created later than its request) or
- * an attempt made after its event's day outlives its request or event by at most the gap between
- * the two, and readers already treat a missing request as gone (left joins), as after a replay.
+ * the drop order anyway; their checks also cost an index probe per inserted event and attempt.
+ * Their ON DELETE CASCADE is kept by statement triggers (migration 021) for rows deleted one by
+ * one. Partitions are dropped for all four tables together in one transaction; a replayed event
+ * (created later than its request) or an attempt made after its event's week outlives its request
+ * or event by at most the gap between the two (a page that joins an event to its request, such as
+ * GET /events/:id's, then shows it as not found).
  */
 export const LOG_TABLES = ['requests', 'events', 'ignored_events', 'attempts'] as const;
 export type LogTable = (typeof LOG_TABLES)[number];
