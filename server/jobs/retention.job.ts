@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { type Kysely, sql } from 'kysely';
 import type { DB } from '../db/schema.ts';
 import type { Logger } from '../core/logger.ts';
@@ -11,6 +12,8 @@ const BATCHES = 20;
 export type RetentionReport = {
   created: string[];
   dropped: string[];
+  /** Time spent dropping partitions (their transactions), ms. */
+  dropMs: number;
   /** Partitions past retention kept because undelivered events still need them. */
   kept: string[];
   /** Rows deleted one by one: teams with a shorter retention, and old rows outside a droppable partition. */
@@ -46,17 +49,20 @@ export async function applyRetention(db: Kysely<DB>, retentionDays: number, log?
   // retention, never deleted row by row before (that would bloat a partition about to go).
   const since = partitions.find((p) => p.from === null)?.to ?? null;
   const expired = partitions.filter((p) => p.to.getTime() <= horizon.getTime());
+  let dropMs = 0;
   for (const partition of expired) {
     const suffix = partition.name.slice('events_'.length);
     if (await undelivered(db, suffix)) {
       kept.push(suffix);
       continue;
     }
+    const started = performance.now();
     await db.transaction().execute(async (trx) => {
       // Dropping a partition locks its parent for a moment; never queue the ingest behind a long transaction.
       await sql`SET LOCAL lock_timeout = '5s'`.execute(trx);
       for (const table of [...LOG_TABLES].reverse()) await sql`DROP TABLE IF EXISTS ${sql.table(`${table}_${suffix}`)}`.execute(trx);
     });
+    dropMs += performance.now() - started;
     dropped.push(suffix);
   }
   if (kept.length) log?.warn({ partitions: kept }, 'log partitions past retention kept: they hold undelivered events');
@@ -76,7 +82,7 @@ export async function applyRetention(db: Kysely<DB>, retentionDays: number, log?
                             ELSE ${horizon}::timestamptz END`.execute(db);
   }
   if (dropped.length || deleted) log?.info({ dropped, deleted, created }, 'log retention applied');
-  return { created, dropped, kept, deleted };
+  return { created, dropped, dropMs, kept, deleted };
 }
 
 const UNDELIVERED = sql`('QUEUED', 'SCHEDULED', 'HOLD')`;
