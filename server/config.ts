@@ -117,8 +117,6 @@ const envSchema = z.object({
   WIREHUB_TRANSFORMATION_MEMORY_MIB: z.coerce.number().int().min(8).max(1024).default(64),
   /** Transformation executions (their logs, input and output) are kept this long, at most 1,000 per transformation. */
   WIREHUB_TRANSFORMATION_EXECUTIONS_DAYS: z.coerce.number().positive().max(365).default(7),
-  // Days the log (requests, events, attempts, ignored events) is kept; a team may set fewer.
-  WIREHUB_RETENTION_DAYS: z.coerce.number().int().min(1).max(365).default(30),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   NODE_ENV: z.string().optional(),
 });
@@ -176,8 +174,6 @@ export type Config = {
   transformationTimeoutMs: number;
   transformationMemoryMiB: number;
   transformationExecutionsDays: number;
-  /** Days the log is kept (requests, events, attempts, ignored events); a team may set fewer. */
-  retentionDays: number;
   /** "Sign in with Google" for Google Sheets (an OAuth web client); null when its id and secret are not set. */
   googleOAuth: GoogleOAuthConfig | null;
   /** Google sign-in; null when GOOGLE_CLIENT_ID is not set. */
@@ -258,7 +254,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     transformationTimeoutMs: e.WIREHUB_TRANSFORMATION_TIMEOUT_MS,
     transformationMemoryMiB: e.WIREHUB_TRANSFORMATION_MEMORY_MIB,
     transformationExecutionsDays: e.WIREHUB_TRANSFORMATION_EXECUTIONS_DAYS,
-    retentionDays: e.WIREHUB_RETENTION_DAYS,
     googleOAuth:
       e.GOOGLE_OAUTH_CLIENT_ID && e.GOOGLE_OAUTH_CLIENT_SECRET
         ? { clientId: e.GOOGLE_OAUTH_CLIENT_ID, clientSecret: e.GOOGLE_OAUTH_CLIENT_SECRET, authUrl: e.WIREHUB_GOOGLE_AUTH_URL, tokenUrl: e.WIREHUB_GOOGLE_TOKEN_URL, revokeUrl: e.WIREHUB_GOOGLE_REVOKE_URL }

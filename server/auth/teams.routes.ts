@@ -2,7 +2,7 @@ import { Router, type RequestHandler } from 'express';
 import { body, idParam } from '../core/validate.ts';
 import type { Deps } from '../deps.ts';
 import { requireSession } from './auth.middleware.ts';
-import { MemberPatch, TeamIn, TeamPatch, teamsService } from './teams.service.ts';
+import { MemberPatch, TeamIn, teamsService } from './teams.service.ts';
 
 /**
  * Teams (workspaces) and their members. Each route checks the caller's membership in the team of
@@ -26,7 +26,7 @@ export function teamRoutes(deps: Deps): Router {
   const rename: RequestHandler = async (req, res) => {
     const a = requireSession(req);
     const id = teamId(req);
-    res.json(await teams.update(a.userId, id, body(req, TeamPatch)));
+    res.json(await teams.rename(a.userId, id, body(req, TeamIn).name));
   };
   r.patch('/teams/:id', rename);
   r.put('/teams/:id', rename);

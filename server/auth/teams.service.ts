@@ -6,15 +6,6 @@ import type { Deps } from '../deps.ts';
 import type { DB, Role } from '../db/schema.ts';
 
 export const TeamIn = z.object({ name: z.string().trim().min(1).max(120) });
-/** A team's name and settings; `retention_days` null gives the team the hub's retention again. */
-export const TeamPatch = z
-  .object({
-    name: z.string().trim().min(1).max(120).optional(),
-    retention_days: z.number().int().min(1).max(365).nullable().optional(),
-  })
-  .strict()
-  .refine((p) => p.name !== undefined || p.retention_days !== undefined, { message: 'give name or retention_days' });
-export type TeamPatch = z.infer<typeof TeamPatch>;
 export const MemberPatch = z.object({ role: z.enum(['owner', 'admin', 'member']) });
 
 type Db = Kysely<DB> | Transaction<DB>;
@@ -87,14 +78,11 @@ export function teamsService(deps: Deps) {
         'name',
         'is_demo',
         'created_at',
-        'retention_days',
         eb.selectFrom('memberships').select((m) => m.fn.countAll<string>().as('n')).whereRef('memberships.workspace_id', '=', 'workspaces.id').as('members_count'),
       ])
       .where('id', '=', teamId)
       .executeTakeFirstOrThrow();
-    // What applies: a team may keep its log for fewer days than the hub, not more (retention.job.ts).
-    const retention = Math.min(row.retention_days ?? deps.config.retentionDays, deps.config.retentionDays);
-    return { ...row, members_count: Number(row.members_count), role, effective_retention_days: retention };
+    return { ...row, members_count: Number(row.members_count), role };
   }
 
   return {
@@ -113,16 +101,9 @@ export function teamsService(deps: Deps) {
 
     create: (userId: string, name: string) => createTeam(db, userId, name),
 
-    async update(userId: string, teamId: string, patch: TeamPatch) {
-      await requireManager(db, userId, teamId, patch.name === undefined ? 'change its settings' : 'rename it');
-      const max = deps.config.retentionDays;
-      if (patch.retention_days != null && patch.retention_days > max) {
-        // Days are dropped at the hub's horizon for every team at once: a team can only keep less.
-        throw new AppError(422, 'RETENTION_TOO_LONG', `This Wirehub keeps logs at most ${max} days (WIREHUB_RETENTION_DAYS); a team may keep them for fewer.`, [
-          { path: 'body.retention_days', message: `at most ${max}` },
-        ]);
-      }
-      await db.updateTable('workspaces').set(patch).where('id', '=', teamId).execute();
+    async rename(userId: string, teamId: string, name: string) {
+      await requireManager(db, userId, teamId, 'rename it');
+      await db.updateTable('workspaces').set({ name }).where('id', '=', teamId).execute();
       return team(userId, teamId);
     },
 

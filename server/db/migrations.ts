@@ -1,7 +1,6 @@
 import { type Kysely, type Migration, Migrator, sql } from 'kysely';
-import { DAYS_AHEAD, LOG_TABLES, PARTITION_DAYS, createPartition, dayName, periodStart } from './log-partitions.ts';
 
-export const migrations: Record<string, Migration> = {
+const migrations: Record<string, Migration> = {
   '001_foundation': {
     async up(db) {
       await sql`
@@ -886,73 +885,6 @@ export const migrations: Record<string, Migration> = {
         -- rule a flow wrote carries its node's id (rules.ts, \`step\`). NULL: a rule made by hand, a
         -- published event of a type the connection does not take, or an older row.
         ALTER TABLE ignored_events ADD COLUMN step text;
-      `.execute(db);
-    },
-  },
-  '021_log_partitions': {
-    async up(db) {
-      // Requests, events, ignored events and attempts become partitioned by week on created_at, so
-      // retention drops a week at a time (log-partitions.ts says why, and why without foreign keys).
-      // Rows are moved as they are; what the database held before this week goes to one partition
-      // (none on a fresh database) that is dropped once all of it is past retention. Indexes and triggers are copied from the old tables as
-      // they stand (whatever earlier migrations made of them), except the primary key, which must
-      // include the partition key.
-      const today = periodStart(new Date());
-      const kept = new Map<string, { indexes: string[]; triggers: string[] }>();
-      // All four get it, or none: retention drops a day of the four together.
-      const { rows: any } = await sql<{ held: boolean }>`SELECT EXISTS (SELECT FROM requests) OR EXISTS (SELECT FROM attempts) AS held`.execute(db);
-      const held = any[0]?.held ?? false;
-      for (const table of LOG_TABLES) {
-        const { rows: indexes } = await sql<{ def: string }>`
-          SELECT indexdef AS def FROM pg_indexes
-          WHERE schemaname = current_schema() AND tablename = ${table} AND indexname <> ${`${table}_pkey`}`.execute(db);
-        const { rows: triggers } = await sql<{ def: string }>`
-          SELECT pg_get_triggerdef(oid) AS def FROM pg_trigger WHERE tgrelid = to_regclass(${table}) AND NOT tgisinternal`.execute(db);
-        kept.set(table, { indexes: indexes.map((r) => r.def), triggers: triggers.map((r) => r.def) });
-        const next = `${table}_partitioned`;
-        await sql`CREATE TABLE ${sql.id(next)} (LIKE ${sql.table(table)} INCLUDING DEFAULTS INCLUDING CONSTRAINTS) PARTITION BY RANGE (created_at)`.execute(db);
-        if (held) {
-          await sql`CREATE TABLE ${sql.id(`${table}_before_${dayName(today)}`)} PARTITION OF ${sql.table(next)}
-                    FOR VALUES FROM (MINVALUE) TO (${sql.lit(today.toISOString())})`.execute(db);
-        }
-        await sql`CREATE TABLE ${sql.id(`${table}_default`)} PARTITION OF ${sql.table(next)} DEFAULT`.execute(db);
-        for (let d = 0; d <= DAYS_AHEAD; d += PARTITION_DAYS) {
-          await createPartition(db, table, new Date(today.getTime() + d * 86_400_000), next);
-        }
-        // The new table has no trigger yet: the per-minute counters already count these rows.
-        await sql`INSERT INTO ${sql.table(next)} SELECT * FROM ${sql.table(table)}`.execute(db);
-      }
-      // Children first: the old tables' foreign keys go with them.
-      for (const table of [...LOG_TABLES].reverse()) await sql`DROP TABLE ${sql.table(table)}`.execute(db);
-      for (const table of LOG_TABLES) {
-        await sql`ALTER TABLE ${sql.table(`${table}_partitioned`)} RENAME TO ${sql.id(table)}`.execute(db);
-        await sql`ALTER TABLE ${sql.table(table)} ADD CONSTRAINT ${sql.id(`${table}_pkey`)} PRIMARY KEY (id, created_at)`.execute(db);
-        const { indexes, triggers } = kept.get(table)!;
-        for (const def of [...indexes, ...triggers]) await sql.raw(def).execute(db);
-      }
-      await sql`
-        -- The foreign keys' ON DELETE CASCADE, for rows deleted one by one (a team's shorter
-        -- retention, anything that deletes a request or an event): statement-level, so a delete
-        -- pays one pass, and a dropped partition, which goes with its three siblings, fires nothing.
-        CREATE FUNCTION requests_cascade_delete() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $fn$
-        BEGIN
-          DELETE FROM ignored_events WHERE request_id IN (SELECT id FROM old_rows);
-          DELETE FROM events WHERE request_id IN (SELECT id FROM old_rows);
-          RETURN NULL;
-        END $fn$;
-        CREATE FUNCTION events_cascade_delete() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $fn$
-        BEGIN
-          DELETE FROM attempts WHERE event_id IN (SELECT id FROM old_rows);
-          RETURN NULL;
-        END $fn$;
-        CREATE TRIGGER requests_cascade_delete AFTER DELETE ON requests REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION requests_cascade_delete();
-        CREATE TRIGGER events_cascade_delete AFTER DELETE ON events REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION events_cascade_delete();
-        -- Retention keeps a week while it holds undelivered events; held ones (a disabled
-        -- destination) are found here, waiting ones by events_due_by_destination_idx.
-        CREATE INDEX events_held_idx ON events (destination_id) WHERE status = 'HOLD';
-        -- A team may keep its log for fewer days than the hub's WIREHUB_RETENTION_DAYS (never more:
-        -- days are dropped at the hub's horizon). NULL: the hub's.
-        ALTER TABLE workspaces ADD COLUMN retention_days integer CHECK (retention_days BETWEEN 1 AND 365);
       `.execute(db);
     },
   },

@@ -14,8 +14,6 @@ export interface WorkspacesTable {
   name: string;
   is_demo: Generated<boolean>;
   created_at: Generated<Date>;
-  /** Days this team's log is kept, fewer than the hub's WIREHUB_RETENTION_DAYS; null: the hub's. */
-  retention_days: number | null;
 }
 export interface UsersTable {
   id: string;

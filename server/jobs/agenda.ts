@@ -6,8 +6,6 @@ import { DeliveryEngine, type AutoDisabled } from '../delivery/delivery-engine.t
 import type { LaneRunner } from '../delivery/lane-runner.ts';
 import { LaneCoordinator } from '../delivery/lane-coordinator.ts';
 import { housekeeping } from './housekeeping.job.ts';
-import { applyRetention } from './retention.job.ts';
-import { ensurePartitions } from '../db/log-partitions.ts';
 import { hearClientErrors } from '../db/database.ts';
 import { defineBulkOperationJobs } from '../gateway/bulk-operations.job.ts';
 import type { ChatPublisher } from '../chat/chat-deps.ts';
@@ -80,11 +78,6 @@ export async function startJobs(
   const lanes = new LaneCoordinator(deps, engine);
   agenda.define('housekeeping', async () => housekeeping(deps, lanes.runners), { concurrency: 1, lockLifetime: 5 * 60_000 });
   await agenda.every('1 minute', 'housekeeping');
-  // The log's coming days get their partitions now and every run after (inserts never fail
-  // without them: they would go to the default partition, which retention cannot drop whole).
-  await ensurePartitions(deps.db);
-  agenda.define('log-retention', async () => { await applyRetention(deps.db, deps.config.retentionDays, deps.log); }, { concurrency: 1, lockLifetime: 30 * 60_000 });
-  await agenda.every('10 minutes', 'log-retention');
   const bulk = defineBulkOperationJobs(deps, agenda);
   await bulk.start();
   // Ends idle conversations (conversation.ended) and drops spent chat rate-limit windows.
