@@ -68,7 +68,7 @@ const envSchema = z.object({
    * Ingest and publish answer 503 + Retry-After, storing nothing, while a request arriving now would
    * wait longer than this for its commit (estimated from the queue and recent commit times); 0 never refuses.
    */
-  WIREHUB_INGEST_MAX_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(100),
+  WIREHUB_INGEST_MAX_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
   /** Lets tests run many isolated apps in one database; not for production use. */
   WIREHUB_DB_SCHEMA: z
     .string()
