@@ -5,19 +5,12 @@
  * so consecutive runs meet in the same worker, engine and (when reused) runtime.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSandbox, type Sandbox, type SandboxInput, type SandboxRequest, type SandboxResult } from '../server/transformations/sandbox.ts';
+import { createSandbox, type Sandbox, type SandboxInput, type SandboxRequest } from '../server/transformations/sandbox.ts';
+import { failure, ok } from './support/sandbox-results.ts';
 
 const request: SandboxRequest = { headers: { 'content-type': 'application/json' }, body: { n: 1 }, query: {}, path: '/in' };
 const input = (code: string, more: Partial<SandboxInput> = {}): SandboxInput => ({ code, env: {}, request, team: 'team_a', ...more });
 
-function ok(r: SandboxResult): SandboxRequest {
-  if (!r.ok) throw new Error(`expected success, got ${r.error.code}: ${r.error.message}`);
-  return r.request;
-}
-function failure(r: SandboxResult) {
-  if (r.ok) throw new Error(`expected a failure, got ${JSON.stringify(r.request)}`);
-  return r.error;
-}
 
 /**
  * Writes everywhere a run could keep something (a global, a top-level binding, a built-in's

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSandbox, SandboxBusy, type Sandbox, type SandboxInput, type SandboxRequest, type SandboxResult } from '../server/transformations/sandbox.ts';
+import { createSandbox, SandboxBusy, type Sandbox, type SandboxInput, type SandboxRequest } from '../server/transformations/sandbox.ts';
+import { failure, ok } from './support/sandbox-results.ts';
 import { startReceiver } from './support/receiver.ts';
 
 const request: SandboxRequest = {
@@ -11,14 +12,6 @@ const request: SandboxRequest = {
 const input = (code: string, more: Partial<SandboxInput> = {}): SandboxInput => ({ code, env: { TENANT: 'acme' }, request, ...more });
 const handler = (body: string) => `addHandler('transform', ${body});`;
 
-function ok(r: SandboxResult): SandboxRequest {
-  if (!r.ok) throw new Error(`expected success, got ${r.error.code}: ${r.error.message}`);
-  return r.request;
-}
-function failure(r: SandboxResult) {
-  if (r.ok) throw new Error(`expected a failure, got ${JSON.stringify(r.request)}`);
-  return r.error;
-}
 
 describe('the transformation sandbox', () => {
   let sandbox: Sandbox;
