@@ -53,7 +53,9 @@ describe('portal: an incoming webhook trigger made from the palette, listened to
     expect(await panel.getByTestId('copy-source-url').count()).toBe(1);
     await b.screenshot('e2e-incoming-webhook-url');
 
-    // Listen; the panel says where to send, with a curl command.
+    // Listen; the panel says where to send, with a curl command. Clicked once the panel has loaded
+    // what the source last received (its last re-render): a click during it was once lost.
+    await panel.getByTestId('trigger-no-request').waitFor({ timeout: 15_000 });
     await click(panel.getByTestId('listen-start'));
     const waiting = panel.getByTestId('listen-waiting');
     // Under a loaded suite this once did not appear in 10 s: say what the panel showed instead.

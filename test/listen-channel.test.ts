@@ -20,15 +20,20 @@ function ends(pool: pg.Pool, ms: number): Promise<'ended' | 'stuck'> {
   return Promise.race([pool.end().then(() => 'ended' as const), new Promise<'stuck'>((r) => setTimeout(() => r('stuck'), ms))]);
 }
 
+/** Connects `channel` and disconnects it while that connect still waits for its client. */
+async function disconnectDuringConnect(channel: PostgresNotificationChannel): Promise<void> {
+  channel.on('error', () => {});
+  const connecting = channel.connect();
+  await new Promise((r) => setTimeout(r, 50));
+  await channel.disconnect();
+  await connecting;
+}
+
 describe.skipIf(!databaseUrl)("the job scheduler's LISTEN channel (PostgreSQL)", () => {
   it('a disconnect during a reconnect leaves no client checked out, so the pool (and the shutdown) ends', async () => {
     const pool = new SlowPool({ connectionString: databaseUrl!, max: 2 });
     const channel = new ListenChannel(() => pool);
-    channel.on('error', () => {});
-    const connecting = channel.connect();
-    await new Promise((r) => setTimeout(r, 50));
-    await channel.disconnect();
-    await connecting;
+    await disconnectDuringConnect(channel);
     expect(await ends(pool, 5_000)).toBe('ended');
     expect(pool.totalCount).toBe(0);
     // Closed is closed: a reconnect timer that fires late starts nothing.
@@ -39,11 +44,7 @@ describe.skipIf(!databaseUrl)("the job scheduler's LISTEN channel (PostgreSQL)",
   it('the stock channel of @agendajs/postgres-backend has the race (remove ListenChannel when this fails)', async () => {
     const pool = new SlowPool({ connectionString: databaseUrl!, max: 2 });
     const channel = new PostgresNotificationChannel({ pool });
-    channel.on('error', () => {});
-    const connecting = channel.connect();
-    await new Promise((r) => setTimeout(r, 50));
-    await channel.disconnect();
-    await connecting;
+    await disconnectDuringConnect(channel);
     expect(await ends(pool, 1_000)).toBe('stuck');
     // Let the test process go: hand the leaked client back.
     const leaked = (channel as unknown as { listenClient?: pg.PoolClient }).listenClient;

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { DB, Role } from '../db/schema.ts';
+import { TtlCache } from '../core/ttl-cache.ts';
 
 /** An API key as authentication reads it, with its maker's role in the key's workspace. */
 export type KeyRecord = {
@@ -17,45 +18,15 @@ export type KeyRecord = {
  * this process that revoke or weaken a key (deleting it, its maker leaving or losing the admin
  * role, the maker's account deleted) call invalidate(); another process sees such a change within
  * the TTL, as it does a routing change (routing-cache.ts). Unknown keys are never cached, so
- * guessing fills nothing; the map is also capped.
+ * guessing fills nothing (core/ttl-cache.ts).
  */
-export class ApiKeyCache {
-  private entries = new Map<string, { at: number; value: Promise<KeyRecord | undefined> }>();
-
-  constructor(
-    private readonly db: Kysely<DB>,
-    private readonly ttlMs = 1000,
-    private readonly maxEntries = 10_000,
-  ) {}
-
-  invalidate(): void {
-    this.entries.clear();
-  }
-
-  /** Wraps the result of a write that may revoke a key: drops the cache, passes the result on. */
-  changed<T>(result: T): T {
-    this.invalidate();
-    return result;
+export class ApiKeyCache extends TtlCache<KeyRecord | undefined> {
+  constructor(private readonly db: Kysely<DB>) {
+    super({ ttlMs: 1000, maxEntries: 10_000, keepMisses: false });
   }
 
   get(hash: Buffer): Promise<KeyRecord | undefined> {
-    const k = hash.toString('base64');
-    const now = Date.now();
-    const hit = this.entries.get(k);
-    if (hit && now - hit.at < this.ttlMs) return hit.value;
-    const value = this.load(hash);
-    if (this.entries.size >= this.maxEntries) this.entries.clear();
-    this.entries.set(k, { at: now, value });
-    // A miss or a failed read is asked again next time, not remembered.
-    value.then(
-      (row) => {
-        if (!row && this.entries.get(k)?.value === value) this.entries.delete(k);
-      },
-      () => {
-        if (this.entries.get(k)?.value === value) this.entries.delete(k);
-      },
-    );
-    return value;
+    return this.through(hash.toString('base64'), () => this.load(hash));
   }
 
   private load(hash: Buffer): Promise<KeyRecord | undefined> {

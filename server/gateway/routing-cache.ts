@@ -1,4 +1,5 @@
 import type { Deps } from '../deps.ts';
+import { TtlCache } from '../core/ttl-cache.ts';
 import { laneOf } from '../delivery/lanes.ts';
 import { dedupeSpec, type DedupeSpec } from '../ingest/dedupe.ts';
 import { compileStoredFilter, splitFilters, type CompiledFilter, type DeduplicateRuleT, type DelayRuleT, type Rule } from './rules.ts';
@@ -39,32 +40,17 @@ export type SourceRoutes = {
  * compiled) for a second. Writes in this process invalidate at once; other processes see a
  * change within the TTL.
  */
-export class RoutingCache {
-  private entries = new Map<string, { at: number; value: Promise<SourceRoutes | null> }>();
+export class RoutingCache extends TtlCache<SourceRoutes | null> {
   constructor(
     private readonly deps: Pick<Deps, 'db' | 'box' | 'config'>,
-    private readonly ttlMs = 1000,
-  ) {}
-
-  invalidate(): void {
-    this.entries.clear();
-  }
-
-  /** Wraps the result of a write that may change routing: drops the cache, passes the result on. */
-  changed<T>(result: T): T {
-    this.invalidate();
-    return result;
+    ttlMs = 1000,
+  ) {
+    // An unknown source is remembered too: a sender posting to it again costs no query.
+    super({ ttlMs, maxEntries: 50_000, keepMisses: true });
   }
 
   get(sourceId: string): Promise<SourceRoutes | null> {
-    const now = Date.now();
-    const hit = this.entries.get(sourceId);
-    if (hit && now - hit.at < this.ttlMs) return hit.value;
-    const value = this.load(sourceId);
-    this.entries.set(sourceId, { at: now, value });
-    value.catch(() => this.entries.delete(sourceId));
-    if (this.entries.size > 50_000) this.entries.clear();
-    return value;
+    return this.through(sourceId, () => this.load(sourceId));
   }
 
   private async load(sourceId: string): Promise<SourceRoutes | null> {

@@ -244,20 +244,9 @@ const overloaded = (retryAfter: number) =>
 
 /**
  * Mounted before a route that writes through the writer, ahead of reading its body: while the
- * writer (or this sender's requests, when it is known from the URL) is too slow, the request is
- * answered 503 + Retry-After and nothing is stored.
- */
-export function refuseWhenOverloaded(writer: IngestWriter, senderOf: (req: Request) => string | undefined = () => undefined): RequestHandler {
-  return (req, _res, next) => {
-    const retryAfter = writer.refusal(senderOf(req));
-    if (retryAfter !== null) throw overloaded(retryAfter);
-    next();
-  };
-}
-
-/**
- * Refuses as above, or counts the request as in progress (for `refusal`) until it is answered:
- * mounted where the sender is known and what it sends has been read.
+ * writer (or this sender's requests) is too slow, the request is answered 503 + Retry-After and
+ * nothing is stored; otherwise it counts as in progress (for `refusal`) until it is answered,
+ * body read included, so a sender whose requests stall anywhere has its own refused.
  */
 export function inProgress(writer: IngestWriter, senderOf: (req: Request) => string): RequestHandler {
   return (req, res, next) => {

@@ -9,7 +9,7 @@ import { decodeBody } from '../gateway/body.ts';
 import { payloadSummary, payloadType } from '../gateway/payload-summary.ts';
 import { verifySource } from '../gateway/source-auth.ts';
 import { APPLICATION_SOURCE_TYPE, refuseOutsideIngest } from '../hub/application-source.ts';
-import { inProgress, refuseWhenOverloaded, type IngestWriter, type StoredRequest } from './ingest-writer.ts';
+import { inProgress, type IngestWriter, type StoredRequest } from './ingest-writer.ts';
 import { routeRequest } from './route-request.ts';
 
 const INGEST_METHODS = new Set(['POST', 'PUT', 'PATCH']);
@@ -26,7 +26,7 @@ export function ingestRoutes(deps: Deps, writer: IngestWriter): Router {
   const raw = express.raw({ type: () => true, limit: deps.config.maxBodyBytes });
 
   const sourceOf = (req: Request) => req.params.sourceId as string;
-  r.all(['/e/:sourceId', '/e/:sourceId/{*rest}'], refuseWhenOverloaded(writer, sourceOf), raw, inProgress(writer, sourceOf), async (req, res) => {
+  r.all(['/e/:sourceId', '/e/:sourceId/{*rest}'], inProgress(writer, sourceOf), raw, async (req, res) => {
     const sourceId = req.params.sourceId as string;
     if (!ID_PATTERN.test(sourceId) || !sourceId.startsWith('src_')) throw new AppError(404, 'SOURCE_NOT_FOUND', `No source ${sourceId}.`);
     const source = await deps.routing.get(sourceId).catch((err) => {
