@@ -72,6 +72,7 @@ import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { api, benchWirehubEnv, dropDatabase, envNumber, forkSink, freePort, freshDatabase, type StartWirehub } from './harness.ts';
 import { openLoop, percentile, sleep, sortedOf, waitUntil, wallNow, type LoadResult } from './load.ts';
+import { StatementProfile } from './pg-statements.ts';
 import { machineTicks, postgresCpuSeconds, procCpuSeconds } from './measure.ts';
 import { errorsText, fmt, fmtInt, ingestLine, table, type BenchFigures } from './report.ts';
 import { failoverPhase, isolationPhase, phaseOn, type FaultPhaseContext } from './fault-phases.ts';
@@ -525,12 +526,19 @@ async function main(): Promise<void> {
     console.log('phase 2: delivery throughput (backlog ingested while the connection is paused, then unpaused)');
     await api(base, 'PUT', `/connections/${connection.id}/pause`, key);
     await sleep(1_100); // past the routing cache's TTL, whatever process served the change
+    const statements = databaseUrl ? await StatementProfile.open(databaseUrl) : null;
+    if (databaseUrl && !statements) console.log('  (no statement profile: this PostgreSQL does not preload pg_stat_statements)');
+    await statements?.reset();
     const c2a = meter.mark();
     const fill = await run('backlog', backlogRate, backlog / backlogRate);
     const c2b = meter.mark();
     const fillCpu = Meter.share(c2a, c2b);
     console.log(`  ingest with delivery paused: ${ingestLine(fill)}`);
     console.log(`    cpu: ${cpuText(fillCpu)}; per stored request ${perEventText(fillCpu, fill.accepted)}`);
+    if (statements) {
+      console.log(`  PostgreSQL statements per stored request (pg_stat_statements):\n${await statements.report(fill.accepted, 'request')}`);
+      await statements.reset();
+    }
     const before = await sinkClient.ask({ op: 'stats' });
     const c2c = meter.mark();
     const unpausedAt = wallNow();
@@ -547,6 +555,10 @@ async function main(): Promise<void> {
         `(unpause call took ${fmtInt(unpauseMs)} ms; first delivery +${fmtInt(drained.first - unpausedAt)} ms; sink saw ${fmtInt(after.deliveries - before.deliveries)} requests)`,
     );
     console.log(`    cpu while draining: ${cpuText(drainCpu)}; per delivery ${perEventText(drainCpu, drained.count)}\n`);
+    if (statements) {
+      console.log(`  PostgreSQL statements per delivered event (pg_stat_statements):\n${await statements.report(drained.count, 'event')}\n`);
+      await statements.close();
+    }
 
     // --- phase 3: end-to-end latency at a fixed rate -------------------------------------------------
     console.log(`phase 3: end-to-end latency at ${e2eRate} events/s (ingest 200 received → sink arrival)`);

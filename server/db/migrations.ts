@@ -888,6 +888,35 @@ const migrations: Record<string, Migration> = {
       `.execute(db);
     },
   },
+  '021_delivery_write_costs': {
+    async up(db) {
+      await sql`
+        -- The attempt counters' trigger joined each statement's attempts to events as a hash join
+        -- over a sequential scan of events (a transition table has no statistics, and neither has
+        -- events until it is analysed): a batch of 50 attempts read every event row, so recording
+        -- an outcome grew with the log. OFFSET 0 keeps the subquery from being pulled up into a
+        -- join, which leaves one primary-key lookup per attempt as the only plan.
+        CREATE OR REPLACE FUNCTION attempt_counts_1m_apply() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $fn$
+        DECLARE deltas attempt_counts_1m[];
+        BEGIN
+          SELECT array_agg(row(workspace_id, minute, connection_id, destination_id, status, latency_bucket, n)::attempt_counts_1m) INTO deltas
+          FROM (SELECT a.workspace_id, date_bin('1 minute', a.created_at, TIMESTAMPTZ 'epoch') AS minute, e.connection_id, a.destination_id, a.status,
+                       attempt_latency_bucket(a.status, a.trigger, extract(epoch FROM a.created_at - e.created_at) * 1000 + a.duration_ms) AS latency_bucket,
+                       count(*)::int AS n
+                FROM new_rows a CROSS JOIN LATERAL (SELECT ev.connection_id, ev.created_at FROM events ev WHERE ev.id = a.event_id OFFSET 0) e
+                GROUP BY 1, 2, 3, 4, 5, 6) AS d;
+          IF deltas IS NOT NULL THEN
+            PERFORM attempt_counts_1m_add(deltas);
+          END IF;
+          RETURN NULL;
+        END $fn$;
+        -- A claim sets only unindexed columns (lease_until, claims): with room left on the page it is
+        -- a HOT update, which writes no index entry. Packed pages (fillfactor 100) made every claim
+        -- write a new entry into each of events' indexes. Pages written from now on keep the room.
+        ALTER TABLE events SET (fillfactor = 70);
+      `.execute(db);
+    },
+  },
 };
 
 export async function migrateToLatest(db: Kysely<any>, schema?: string): Promise<void> {
