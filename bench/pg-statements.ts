@@ -6,7 +6,9 @@ import { fmt, table } from './report.ts';
  * pg_stat_statements when the server preloads it (`shared_preload_libraries = pg_stat_statements`;
  * the bench then creates the extension in its database). Without it `open` answers null and the
  * bench says how to get the profile. The view is cluster-wide: the rows are filtered to the bench's
- * database, and a reset clears that database's rows only.
+ * database, and a reset clears that database's rows only. Planning time shows only where the server
+ * also sets `pg_stat_statements.track_planning = on`; nested statements (trigger bodies) are listed
+ * on their own and also counted in the statement that fired them (`track = all`).
  */
 export class StatementProfile {
   private constructor(
@@ -34,28 +36,29 @@ export class StatementProfile {
 
   /** The statements since the last reset, costliest first, per `units` (requests or events). */
   async report(units: number, unitName: string, top = 12): Promise<string> {
-    type Row = { query: string; calls: number; ms: number; rows: number; hit: number; read: number; dirtied: number; written: number; wal: number };
+    type Row = { query: string; calls: number; ms: number; plan: number; rows: number; hit: number; read: number; dirtied: number; written: number; wal: number };
     const { rows } = await this.client.query<Row>(
-      `SELECT query, calls::float8, total_exec_time AS ms, rows::float8, shared_blks_hit::float8 AS hit, shared_blks_read::float8 AS read,
+      `SELECT query, calls::float8, total_exec_time AS ms, total_plan_time AS plan, rows::float8, shared_blks_hit::float8 AS hit, shared_blks_read::float8 AS read,
               shared_blks_dirtied::float8 AS dirtied, shared_blks_written::float8 AS written, wal_bytes::float8 AS wal
-       FROM pg_stat_statements WHERE dbid = $1 AND calls > 0 ORDER BY total_exec_time DESC`,
+       FROM pg_stat_statements WHERE dbid = $1 AND calls > 0 ORDER BY total_exec_time + total_plan_time DESC`,
       [this.dbid],
     );
     const sum = (f: (r: Row) => number) => rows.reduce((s, r) => s + f(r), 0);
     const per = (v: number) => v / units;
-    const line = (label: string, r: Pick<Row, 'calls' | 'ms' | 'rows' | 'hit' | 'dirtied' | 'wal'>) => [
+    const line = (label: string, r: Pick<Row, 'calls' | 'ms' | 'plan' | 'rows' | 'hit' | 'dirtied' | 'wal'>) => [
       label,
       fmt(per(r.calls), 3),
       fmt(per(r.ms) * 1000, 1),
+      fmt(per(r.plan) * 1000, 1),
       fmt(per(r.rows), 2),
       fmt(per(r.hit), 1),
       fmt(per(r.dirtied), 2),
       fmt(per(r.wal), 0),
     ];
     const shown = rows.slice(0, top).map((r) => line(r.query.replace(/\s+/g, ' ').slice(0, 90), r));
-    const total = { calls: sum((r) => r.calls), ms: sum((r) => r.ms), rows: sum((r) => r.rows), hit: sum((r) => r.hit), dirtied: sum((r) => r.dirtied), wal: sum((r) => r.wal) };
+    const total = { calls: sum((r) => r.calls), ms: sum((r) => r.ms), plan: sum((r) => r.plan), rows: sum((r) => r.rows), hit: sum((r) => r.hit), dirtied: sum((r) => r.dirtied), wal: sum((r) => r.wal) };
     return table([
-      ['statement', `calls/${unitName}`, `µs/${unitName}`, `rows/${unitName}`, `buffers hit/${unitName}`, `dirtied/${unitName}`, `WAL bytes/${unitName}`],
+      ['statement', `calls/${unitName}`, `µs/${unitName}`, `planning µs/${unitName}`, `rows/${unitName}`, `buffers hit/${unitName}`, `dirtied/${unitName}`, `WAL bytes/${unitName}`],
       ...shown,
       line(`all ${rows.length} statements`, total),
     ]);
