@@ -144,81 +144,11 @@ export class DeliveryEngine {
    */
   async claim(lane: number, limit: number, room: ClaimRoom = NO_LOAD): Promise<{ events: ClaimedEvent[]; walkEnd: string }> {
     const { config } = this.deps;
+    // The statement is the function claim_due_events (migration 021), planned once per connection.
     const { rows } = await sql<ClaimedEvent & { walk_end: string }>`
-      WITH RECURSIVE after_cursor AS (
-        (SELECT destination_id AS d FROM events WHERE lane = ${lane} AND status IN ('QUEUED', 'SCHEDULED') AND destination_id > ${room.cursor}
-         ORDER BY destination_id LIMIT 1)
-        UNION ALL
-        SELECT (SELECT destination_id FROM events WHERE lane = ${lane} AND status IN ('QUEUED', 'SCHEDULED') AND destination_id > w.d
-                ORDER BY destination_id LIMIT 1)
-        FROM after_cursor w WHERE w.d IS NOT NULL
-      ), up_to_cursor AS (
-        (SELECT destination_id AS d FROM events WHERE lane = ${lane} AND status IN ('QUEUED', 'SCHEDULED') AND destination_id <= ${room.cursor}
-         ORDER BY destination_id LIMIT 1)
-        UNION ALL
-        SELECT (SELECT destination_id FROM events WHERE lane = ${lane} AND status IN ('QUEUED', 'SCHEDULED') AND destination_id > w.d
-                  AND destination_id <= ${room.cursor} ORDER BY destination_id LIMIT 1)
-        FROM up_to_cursor w WHERE w.d IS NOT NULL
-      ), waiting AS (
-        SELECT d, row_number() OVER () AS walk FROM (
-          SELECT d FROM (SELECT d FROM after_cursor WHERE d IS NOT NULL UNION ALL SELECT d FROM up_to_cursor WHERE d IS NOT NULL) w
-          LIMIT ${WALK_DESTINATIONS}
-        ) walked
-      ), room AS (
-        SELECT w.d, w.walk, dst.workspace_id,
-          CASE WHEN dst.circuit_opened_at IS NULL THEN LEAST(COALESCE(dst.max_concurrency, 1000), COALESCE(busy.share, ${config.destinationConcurrency}), ${limit + room.inFlight})
-               WHEN dst.circuit_probe_at <= now() THEN 1 ELSE 0 END - COALESCE(busy.n, 0) AS n
-        FROM waiting w JOIN destinations dst ON dst.id = w.d
-        LEFT JOIN unnest(${room.destinations}::text[], ${room.destinationLoads}::int[], ${room.destinationShares}::int[]) AS busy(id, n, share) ON busy.id = w.d
-      ), candidates AS (
-        SELECT c.id, c.bulk, c.next_attempt_at, r.d, r.walk, r.workspace_id,
-          row_number() OVER (PARTITION BY r.d ORDER BY c.bulk, c.next_attempt_at) AS dn
-        FROM room r CROSS JOIN LATERAL (
-          SELECT * FROM (
-            (SELECT e.id, false AS bulk, e.next_attempt_at FROM events e
-             WHERE e.lane = ${lane} AND e.destination_id = r.d AND e.status IN ('QUEUED', 'SCHEDULED') AND e.next_attempt_at <= now()
-               AND (e.lease_until IS NULL OR e.lease_until < now()) AND e.pending_trigger <> 'bulk'
-             ORDER BY e.next_attempt_at LIMIT r.n)
-            UNION ALL
-            (SELECT e.id, true AS bulk, e.next_attempt_at FROM events e
-             WHERE e.lane = ${lane} AND e.destination_id = r.d AND e.status IN ('QUEUED', 'SCHEDULED') AND e.next_attempt_at <= now()
-               AND (e.lease_until IS NULL OR e.lease_until < now()) AND e.pending_trigger = 'bulk'
-             ORDER BY e.next_attempt_at LIMIT r.n)
-          ) both_kinds LIMIT r.n
-        ) c
-        WHERE r.n > 0
-      ), ranked AS (
-        SELECT c.id, c.bulk, c.dn, c.walk, c.workspace_id,
-          row_number() OVER (PARTITION BY c.workspace_id ORDER BY c.bulk, c.dn, c.walk) AS tn
-        FROM candidates c
-      ), picked AS (
-        SELECT r.id FROM ranked r
-        LEFT JOIN unnest(${room.teams}::text[], ${room.teamLoads}::int[]) AS busy(id, n) ON busy.id = r.workspace_id
-        WHERE r.tn + COALESCE(busy.n, 0) <= ${config.teamConcurrency}
-        ORDER BY r.bulk, r.tn, r.dn, r.walk
-        LIMIT ${limit}
-      ), due AS (
-        SELECT e.id FROM events e JOIN picked p ON p.id = e.id
-        WHERE e.status IN ('QUEUED', 'SCHEDULED') AND (e.lease_until IS NULL OR e.lease_until < now())
-        FOR UPDATE OF e SKIP LOCKED
-      ), claimed AS (
-      UPDATE events e
-      SET lease_until = now() + make_interval(secs => (COALESCE((d.config->>'timeout_ms')::int, 10000) + 15000) / 1000.0),
-        claims = e.claims + 1
-      FROM due, requests r, connections c, destinations d, sources s
-      WHERE e.id = due.id AND r.id = e.request_id AND c.id = e.connection_id AND d.id = e.destination_id AND s.id = e.source_id
-      RETURNING e.id, e.workspace_id, e.request_id, e.connection_id, e.destination_id, e.lane, e.attempts, e.pending_trigger, e.claims,
-        r.body, r.content_type, c.rules, c.paused_at, c.disabled_at AS connection_disabled_at, c.updated_at AS connection_updated_at,
-        s.type AS source_type,
-        CASE WHEN s.type <> 'APPLICATION' AND (c.rules @> '[{"type":"transform"}]' OR c.rules @> '[{"type":"transformation"}]')
-          THEN json_build_object('headers', r.headers, 'query', r.query, 'path', r.path) END AS request,
-        CASE WHEN c.rules @> '[{"type":"transformation"}]' THEN (SELECT t.updated_at::text FROM transformations t
-          WHERE t.id = jsonb_path_query_first(c.rules, '$[*] ? (@.type == "transformation").transformation_id') #>> '{}') END AS transformation_version,
-        d.type AS destination_type, d.config AS destination_config, d.auth_enc AS destination_auth_enc,
-        d.disabled_at AS destination_disabled_at, d.consecutive_failures, d.circuit_failures,
-        (SELECT signing_secret_enc FROM project_secrets ps WHERE ps.workspace_id = e.workspace_id) AS signing_secret_enc
-      )
-      SELECT claimed.*, w.walk_end FROM (SELECT d AS walk_end FROM waiting ORDER BY walk DESC LIMIT 1) w LEFT JOIN claimed ON true`.execute(this.deps.db);
+      SELECT * FROM claim_due_events(${lane}, ${limit}, ${room.inFlight}, ${room.cursor}, ${WALK_DESTINATIONS},
+        ${room.destinations}::text[], ${room.destinationLoads}::int[], ${room.destinationShares}::int[], ${config.destinationConcurrency},
+        ${room.teams}::text[], ${room.teamLoads}::int[], ${config.teamConcurrency})`.execute(this.deps.db);
     const walkEnd = rows[0]?.walk_end ?? '';
     return { events: rows.filter((r) => r.id !== null), walkEnd };
   }
