@@ -353,29 +353,36 @@ export class DeliveryEngine {
     const executions = all.flatMap((o) => (o.execution ? [o.execution] : []));
     const ignored = all.filter((o) => o.ignore);
     const batch = all.filter((o) => !o.ignore);
-    await db.transaction().execute(async (trx) => {
-      if (attempts.length > 0) await trx.insertInto('attempts').values(attempts).execute();
-      if (executions.length > 0) await trx.insertInto('transformation_executions').values(executions).execute();
-      if (ignored.length > 0) await moveToIgnored(trx, ignored);
-      const col = <V>(f: (o: Outcome) => V) => batch.map(f);
-      await sql`
-        UPDATE events e SET
-          status = v.status,
-          attempts = e.attempts + CASE WHEN v.attempted THEN 1 ELSE 0 END,
-          next_attempt_at = v.next_at,
-          lease_until = NULL,
-          claims = 0,
-          pending_trigger = CASE WHEN v.attempted THEN 'automatic' ELSE e.pending_trigger END,
-          last_attempt_at = CASE WHEN v.attempted THEN now() ELSE e.last_attempt_at END,
-          response_status = CASE WHEN v.attempted THEN v.resp ELSE e.response_status END,
-          error_code = CASE WHEN v.attempted THEN v.err ELSE e.error_code END,
-          successful_at = CASE WHEN v.status = 'SUCCESSFUL' THEN now() ELSE e.successful_at END,
-          updated_at = now()
-        FROM unnest(${col((o) => o.eventId)}::text[], ${col((o) => o.status)}::text[], ${col((o) => o.attempted)}::bool[],
-                    ${col((o) => o.nextAttemptAt)}::timestamptz[], ${col((o) => o.responseStatus)}::int[], ${col((o) => o.errorCode)}::text[])
-          AS v(id, status, attempted, next_at, resp, err)
-        WHERE e.id = v.id`.execute(trx);
-    });
+    const col = <V>(f: (o: Outcome) => V) => batch.map(f);
+    const update = sql`
+      UPDATE events e SET
+        status = v.status,
+        attempts = e.attempts + CASE WHEN v.attempted THEN 1 ELSE 0 END,
+        next_attempt_at = v.next_at,
+        lease_until = NULL,
+        claims = 0,
+        pending_trigger = CASE WHEN v.attempted THEN 'automatic' ELSE e.pending_trigger END,
+        last_attempt_at = CASE WHEN v.attempted THEN now() ELSE e.last_attempt_at END,
+        response_status = CASE WHEN v.attempted THEN v.resp ELSE e.response_status END,
+        error_code = CASE WHEN v.attempted THEN v.err ELSE e.error_code END,
+        successful_at = CASE WHEN v.status = 'SUCCESSFUL' THEN now() ELSE e.successful_at END,
+        updated_at = now()
+      FROM unnest(${col((o) => o.eventId)}::text[], ${col((o) => o.status)}::text[], ${col((o) => o.attempted)}::bool[],
+                  ${col((o) => o.nextAttemptAt)}::timestamptz[], ${col((o) => o.responseStatus)}::int[], ${col((o) => o.errorCode)}::text[])
+        AS v(id, status, attempted, next_at, resp, err)
+      WHERE e.id = v.id`;
+    if (executions.length === 0 && ignored.length === 0) {
+      // One statement is its own transaction: no BEGIN and COMMIT round trips. The attempts'
+      // foreign key to events is checked at its end, after both writes.
+      await (attempts.length > 0 ? sql`WITH stored_attempts AS (${insertAttempts(attempts)}) ${update}` : update).execute(db);
+    } else {
+      await db.transaction().execute(async (trx) => {
+        if (attempts.length > 0) await insertAttempts(attempts).execute(trx);
+        if (executions.length > 0) await trx.insertInto('transformation_executions').values(executions).execute();
+        if (ignored.length > 0) await moveToIgnored(trx, ignored);
+        await update.execute(trx);
+      });
+    }
     await this.trackDestinationHealth(batch.filter((o) => o.attempted && !o.notDestination));
     await this.recordWarnings(batch);
     const soon = batch.filter((o) => o.nextAttemptAt && o.nextAttemptAt.getTime() - Date.now() < SHORT_RETRY_MS).map((o) => o.lane);
@@ -508,6 +515,21 @@ function unsentAttempt(ev: ClaimedEvent, started: Date, code: string, message: s
     record_id: null,
     created_at: started,
   };
+}
+
+/** The attempts as one INSERT over arrays (a statement of its own, or a CTE of the outcome UPDATE). */
+function insertAttempts(attempts: NewAttempt[]) {
+  const col = <V>(f: (a: NewAttempt) => V) => attempts.map(f);
+  return sql`
+    INSERT INTO attempts (id, workspace_id, event_id, destination_id, attempt_number, trigger, status, request_method, request_url, request_headers,
+      response_status, response_headers, response_body, duration_ms, error_code, error_message, request_body, record_id, created_at)
+    SELECT * FROM unnest(
+      ${col((a) => a.id)}::text[], ${col((a) => a.workspace_id)}::text[], ${col((a) => a.event_id)}::text[], ${col((a) => a.destination_id)}::text[],
+      ${col((a) => a.attempt_number)}::int[], ${col((a) => a.trigger)}::text[], ${col((a) => a.status)}::text[], ${col((a) => a.request_method)}::text[],
+      ${col((a) => a.request_url)}::text[], ${col((a) => a.request_headers)}::jsonb[], ${col((a) => a.response_status ?? null)}::int[],
+      ${col((a) => a.response_headers ?? null)}::jsonb[], ${col((a) => a.response_body ?? null)}::text[], ${col((a) => a.duration_ms)}::int[],
+      ${col((a) => a.error_code ?? null)}::text[], ${col((a) => a.error_message ?? null)}::text[], ${col((a) => a.request_body ?? null)}::text[],
+      ${col((a) => a.record_id ?? null)}::text[], ${col((a) => a.created_at ?? new Date())}::timestamptz[])`;
 }
 
 /** Turns delivery events into ignored ones (see filteredOutcome), keeping their requests' counts right. */

@@ -160,54 +160,24 @@ export class IngestWriter {
   }
 
   private async flush(batch: Item[]): Promise<void> {
-    const reqs = batch.map((i) => i.request);
-    const col = <T, V>(rows: T[], f: (r: T) => V) => rows.map(f);
-    let events: EventRow[] = [];
-    await this.deps.db.transaction().execute(async (trx) => {
-      // Deduplicate keys are taken in the transaction that creates the events: if it fails, the
-      // keys go with it, and a concurrent batch waits for this one's outcome.
-      const candidates = batch.flatMap((i) => i.routed.events.map((e, n) => ({ ...e, request: i.request, delayMs: i.routed.arrival?.delayMs[n] ?? 0 })));
-      const claims = batch.flatMap((i) => i.routed.events.map((_, n) => i.routed.arrival?.dedupe[n] ?? null));
-      const duplicates = await claimDedupeKeys(trx, claims);
-      events = candidates.filter((_, n) => !duplicates.has(n));
-      const ignored: Row<NewIgnored>[] = [
-        ...batch.flatMap((i) => i.routed.ignored.map((g) => ({ ...g, request: i.request }))),
-        ...candidates.flatMap((e, n) => (duplicates.has(n) ? [{ id: newId('ign'), connection_id: e.connection_id, cause: 'DUPLICATE', step: claims[n]?.step ?? null, request: e.request }] : [])),
-      ];
-      const count = (rows: { request: StoredRequest }[]) => {
-        const by = new Map<string, number>();
-        for (const r of rows) by.set(r.request.id, (by.get(r.request.id) ?? 0) + 1);
-        return reqs.map((r) => by.get(r.id) ?? 0);
-      };
-      await sql`
-        INSERT INTO requests (id, workspace_id, source_id, status, rejection_cause, verified, method, path, query, headers, content_type, body, events_count, ignored_count, summary, event_type)
-        SELECT * FROM unnest(
-          ${col(reqs, (r) => r.id)}::text[], ${col(reqs, (r) => r.workspace_id)}::text[], ${col(reqs, (r) => r.source_id)}::text[],
-          ${col(reqs, (r) => r.status)}::text[], ${col(reqs, (r) => r.rejection_cause)}::text[], ${col(reqs, (r) => r.verified)}::bool[],
-          ${col(reqs, (r) => r.method)}::text[], ${col(reqs, (r) => r.path)}::text[], ${col(reqs, (r) => JSON.stringify(r.query))}::jsonb[],
-          ${col(reqs, (r) => JSON.stringify(r.headers))}::jsonb[], ${col(reqs, (r) => r.content_type)}::text[], ${col(reqs, (r) => r.body)}::bytea[],
-          ${count(events)}::int[], ${count(ignored)}::int[],
-          ${col(reqs, (r) => r.summary ?? null)}::text[], ${col(reqs, (r) => r.event_type ?? null)}::text[])`.execute(trx);
-      if (events.length > 0) {
-        await sql`
-          INSERT INTO events (id, workspace_id, request_id, source_id, connection_id, destination_id, lane, status, next_attempt_at)
-          SELECT id, ws, req, src, conn, dest, lane, status,
-            CASE status WHEN 'QUEUED' THEN now() WHEN 'SCHEDULED' THEN now() + make_interval(secs => delay_ms / 1000.0) END
-          FROM unnest(
-            ${col(events, (e) => e.id)}::text[], ${col(events, (e) => e.request.workspace_id)}::text[], ${col(events, (e) => e.request.id)}::text[],
-            ${col(events, (e) => e.request.source_id)}::text[], ${col(events, (e) => e.connection_id)}::text[], ${col(events, (e) => e.destination_id)}::text[],
-            ${col(events, (e) => e.lane)}::smallint[], ${col(events, (e) => e.status)}::text[], ${col(events, (e) => e.delayMs)}::int[]
-          ) AS t(id, ws, req, src, conn, dest, lane, status, delay_ms)`.execute(trx);
-      }
-      if (ignored.length > 0) {
-        await sql`
-          INSERT INTO ignored_events (id, workspace_id, request_id, connection_id, cause, step)
-          SELECT * FROM unnest(
-            ${col(ignored, (g) => g.id)}::text[], ${col(ignored, (g) => g.request.workspace_id)}::text[],
-            ${col(ignored, (g) => g.request.id)}::text[], ${col(ignored, (g) => g.connection_id)}::text[], ${col(ignored, (g) => g.cause)}::text[],
-            ${col(ignored, (g) => g.step)}::text[])`.execute(trx);
-      }
-    });
+    const candidates = batch.flatMap((i) => i.routed.events.map((e, n) => ({ ...e, request: i.request, delayMs: i.routed.arrival?.delayMs[n] ?? 0 })));
+    const claims = batch.flatMap((i) => i.routed.events.map((_, n) => i.routed.arrival?.dedupe[n] ?? null));
+    let events: EventRow[] = candidates;
+    if (claims.some((c) => c !== null)) {
+      await this.deps.db.transaction().execute(async (trx) => {
+        // Deduplicate keys are taken in the transaction that creates the events: if it fails, the
+        // keys go with it, and a concurrent batch waits for this one's outcome.
+        const duplicates = await claimDedupeKeys(trx, claims);
+        events = candidates.filter((_, n) => !duplicates.has(n));
+        const dropped = candidates.flatMap((e, n) =>
+          duplicates.has(n) ? [{ id: newId('ign'), connection_id: e.connection_id, cause: 'DUPLICATE', step: claims[n]?.step ?? null, request: e.request }] : [],
+        );
+        await storeBatch(batch, events, dropped).execute(trx);
+      });
+    } else {
+      // One statement is its own transaction: no BEGIN and COMMIT round trips.
+      await storeBatch(batch, events, []).execute(this.deps.db);
+    }
     const lanes = [...new Set(events.filter((e) => e.status === 'QUEUED').map((e) => e.lane))];
     if (lanes.length > 0) this.deps.wake(lanes);
     this.wakeWhenDue(events.filter((e) => e.status === 'SCHEDULED'));
@@ -223,6 +193,49 @@ export class IngestWriter {
     }
     for (const [ms, lanes] of byDelay) setTimeout(() => this.deps.wake([...lanes]), ms + 5).unref();
   }
+}
+
+/**
+ * The batch's requests, their events and their ignored events (the routes' and `duplicates`), in
+ * one statement: all of it is stored, or none.
+ */
+function storeBatch(batch: Item[], events: EventRow[], duplicates: Row<NewIgnored>[]) {
+  const reqs = batch.map((i) => i.request);
+  const col = <T, V>(rows: T[], f: (r: T) => V) => rows.map(f);
+  const ignored: Row<NewIgnored>[] = [...batch.flatMap((i) => i.routed.ignored.map((g) => ({ ...g, request: i.request }))), ...duplicates];
+  const count = (rows: { request: StoredRequest }[]) => {
+    const by = new Map<string, number>();
+    for (const r of rows) by.set(r.request.id, (by.get(r.request.id) ?? 0) + 1);
+    return reqs.map((r) => by.get(r.id) ?? 0);
+  };
+  const storeEvents = events.length === 0 ? sql`` : sql`, stored_events AS (
+    INSERT INTO events (id, workspace_id, request_id, source_id, connection_id, destination_id, lane, status, next_attempt_at)
+    SELECT id, ws, req, src, conn, dest, lane, status,
+      CASE status WHEN 'QUEUED' THEN now() WHEN 'SCHEDULED' THEN now() + make_interval(secs => delay_ms / 1000.0) END
+    FROM unnest(
+      ${col(events, (e) => e.id)}::text[], ${col(events, (e) => e.request.workspace_id)}::text[], ${col(events, (e) => e.request.id)}::text[],
+      ${col(events, (e) => e.request.source_id)}::text[], ${col(events, (e) => e.connection_id)}::text[], ${col(events, (e) => e.destination_id)}::text[],
+      ${col(events, (e) => e.lane)}::smallint[], ${col(events, (e) => e.status)}::text[], ${col(events, (e) => e.delayMs)}::int[]
+    ) AS t(id, ws, req, src, conn, dest, lane, status, delay_ms))`;
+  const storeIgnored = ignored.length === 0 ? sql`` : sql`, stored_ignored AS (
+    INSERT INTO ignored_events (id, workspace_id, request_id, connection_id, cause, step)
+    SELECT * FROM unnest(
+      ${col(ignored, (g) => g.id)}::text[], ${col(ignored, (g) => g.request.workspace_id)}::text[],
+      ${col(ignored, (g) => g.request.id)}::text[], ${col(ignored, (g) => g.connection_id)}::text[], ${col(ignored, (g) => g.cause)}::text[],
+      ${col(ignored, (g) => g.step)}::text[]))`;
+  // The foreign keys from events and ignored events to requests are checked at the end of the
+  // statement, when the requests of the first CTE are there.
+  return sql`
+    WITH stored_requests AS (
+      INSERT INTO requests (id, workspace_id, source_id, status, rejection_cause, verified, method, path, query, headers, content_type, body, events_count, ignored_count, summary, event_type)
+      SELECT * FROM unnest(
+        ${col(reqs, (r) => r.id)}::text[], ${col(reqs, (r) => r.workspace_id)}::text[], ${col(reqs, (r) => r.source_id)}::text[],
+        ${col(reqs, (r) => r.status)}::text[], ${col(reqs, (r) => r.rejection_cause)}::text[], ${col(reqs, (r) => r.verified)}::bool[],
+        ${col(reqs, (r) => r.method)}::text[], ${col(reqs, (r) => r.path)}::text[], ${col(reqs, (r) => JSON.stringify(r.query))}::jsonb[],
+        ${col(reqs, (r) => JSON.stringify(r.headers))}::jsonb[], ${col(reqs, (r) => r.content_type)}::text[], ${col(reqs, (r) => r.body)}::bytea[],
+        ${count(events)}::int[], ${count(ignored)}::int[],
+        ${col(reqs, (r) => r.summary ?? null)}::text[], ${col(reqs, (r) => r.event_type ?? null)}::text[]))${storeEvents}${storeIgnored}
+    SELECT 1`;
 }
 
 /** When the n-th oldest of these requests was taken in; undefined with fewer. */
