@@ -237,7 +237,7 @@ export async function startWirehub(config: Config, log: Logger = createLogger(co
       closing ??= (async () => {
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
-        await writer.drain();
+        await writer.close();
         await jobs?.stop();
         await sandbox.close();
         await stopListening();

@@ -69,6 +69,12 @@ const envSchema = z.object({
    * wait longer than this for its commit (estimated from the queue and recent commit times); 0 never refuses.
    */
   WIREHUB_INGEST_MAX_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
+  /**
+   * The same answer while this process's event loop runs later than this: requests then wait
+   * before any check can see them (in the sockets, behind other requests' work), and refusing is
+   * what makes the loop catch up. 0 never refuses on lag.
+   */
+  WIREHUB_INGEST_MAX_LAG_MS: z.coerce.number().int().min(0).max(60_000).default(150),
   /** Lets tests run many isolated apps in one database; not for production use. */
   WIREHUB_DB_SCHEMA: z
     .string()
@@ -160,6 +166,7 @@ export type Config = {
   dbPoolSize: number;
   /** Past this expected wait for a commit (ms), ingest and publish refuse new requests with 503; 0: never. */
   ingestMaxWaitMs: number;
+  ingestMaxLagMs: number;
   dbSchema?: string;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
   /** Default retry schedule when a connection has no retry rule, in ms after each failed attempt. */
@@ -243,6 +250,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     sessionTtlMs: e.WIREHUB_SESSION_TTL_HOURS * 3_600_000,
     dbPoolSize: e.WIREHUB_DB_POOL_SIZE,
     ingestMaxWaitMs: e.WIREHUB_INGEST_MAX_WAIT_MS,
+    ingestMaxLagMs: e.WIREHUB_INGEST_MAX_LAG_MS,
     dbSchema: e.WIREHUB_DB_SCHEMA,
     logLevel: e.LOG_LEVEL,
     retrySchedule: DEFAULT_RETRY_SCHEDULE,

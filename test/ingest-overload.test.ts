@@ -42,7 +42,7 @@ describe('ingest under overload: a bounded queue', () => {
   let sourceId: string;
 
   beforeAll(async () => {
-    hub = await startTestHub({}, { WIREHUB_INGEST_MAX_WAIT_MS: MAX_WAIT_MS });
+    hub = await startTestHub({}, { WIREHUB_INGEST_MAX_WAIT_MS: MAX_WAIT_MS, WIREHUB_INGEST_MAX_LAG_MS: '0' });
     ws = await newWorkspace(hub);
     sourceId = (await hub.api('post', '/api/v1/sources', ws.key).send({ name: 'overload' })).body.id;
   });
@@ -134,5 +134,40 @@ describe('ingest under overload: a bounded queue', () => {
     expect(burst.filter((a) => a.status === 200).length).toBeGreaterThan(0);
     expect(await storedNumbers()).toEqual([...okNumbers, ...Array.from({ length: 20 }, (_, i) => 300 + i), ...burst.filter((a) => a.status === 200).map((a) => a.n)]);
     expect(await storedPublishes()).toEqual([...okPublishes, 'overload-300']);
+  });
+});
+
+describe('ingest under overload: a late event loop', () => {
+  let hub: TestHub;
+  let sourceId: string;
+  beforeAll(async () => {
+    hub = await startTestHub({}, { WIREHUB_INGEST_MAX_LAG_MS: '100' });
+    const ws = await newWorkspace(hub);
+    sourceId = (await hub.api('post', '/api/v1/sources', ws.key).send({ name: 'lag' })).body.id;
+  });
+  afterAll(async () => {
+    await hub?.close();
+  });
+
+  const send = (n: number) => fetch(`${hub.url}/e/${sourceId}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ lag: n }) });
+  /** The hub runs in this process: keeping its loop busy is what a flood of requests does to it. */
+  const busy = (ms: number) => {
+    const end = performance.now() + ms;
+    while (performance.now() < end);
+  };
+
+  it('refuses with 503 + Retry-After while its event loop runs late, stores nothing refused, and accepts once it catches up', async () => {
+    expect((await send(0)).status).toBe(200);
+    const sent = send(1);
+    busy(400);
+    const refused = await sent;
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get('retry-after')).toBe('1');
+    expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('OVERLOADED');
+
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await send(2)).status).toBe(200);
+    const rows = await hub.deps.db.selectFrom('requests').select('body').where('source_id', '=', sourceId).execute();
+    expect(rows.map((r) => (JSON.parse(Buffer.from(r.body).toString()) as { lag: number }).lag).sort()).toEqual([0, 2]);
   });
 });

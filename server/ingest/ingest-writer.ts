@@ -4,6 +4,7 @@ import { sql } from 'kysely';
 import { AppError } from '../core/errors.ts';
 import type { Deps } from '../deps.ts';
 import { newId } from '../core/ids.ts';
+import { LoopLag } from '../core/loop-lag.ts';
 import { claimDedupeKeys } from './dedupe.ts';
 import type { NewEvent, NewIgnored, Routed } from './route-request.ts';
 
@@ -62,11 +63,17 @@ export class IngestWriter {
   /** Running mean of a batch's commit time (ms), the yardstick of how fast the queue moves. */
   private batchMs = 0;
 
+  private readonly lag: LoopLag | null;
+
   constructor(
     private readonly deps: Deps,
     /** Beyond this expected wait (ms) `refusal` turns new requests away; 0 never does. */
     private readonly maxWaitMs = deps.config.ingestMaxWaitMs,
-  ) {}
+    /** Beyond this event-loop lag (ms) too; 0 never refuses on lag. */
+    private readonly maxLagMs = deps.config.ingestMaxLagMs,
+  ) {
+    this.lag = maxLagMs > 0 ? new LoopLag() : null;
+  }
 
   write(request: StoredRequest, routed: Routed): Promise<void> {
     return new Promise((resolve, reject) => {
@@ -127,10 +134,18 @@ export class IngestWriter {
    * unbounded queue. A refused request is not stored at all: the sender's retry is its only copy.
    */
   refusal(sender?: string): number | null {
+    // The lag says nothing of when the database will commit: a second is a fair time to retry.
+    if (this.lag && this.lag.ms > this.maxLagMs) return 1;
     if (this.maxWaitMs === 0) return null;
     const wait = this.expectedWaitMs(sender);
     if (wait <= this.maxWaitMs && this.queue.length < MAX_QUEUED) return null;
     return Math.min(RETRY_AFTER_MAX_S, Math.max(1, Math.ceil(wait / 1000)));
+  }
+
+  /** Resolves once everything submitted so far is committed (or failed), and stops measuring the lag. */
+  async close(): Promise<void> {
+    this.lag?.stop();
+    await this.drain();
   }
 
   /** Resolves once everything submitted so far is committed (or failed). */
