@@ -37,7 +37,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { api, benchWirehubEnv, dropDatabase, envNumber, forkSink, freePort, freshDatabase } from './harness.ts';
+import { api, benchWirehubEnv, dropDatabase, envNumber, forkSink, freePort, freshDatabase, wirehubEntry } from './harness.ts';
 import { percentile, postgresCpuSeconds, procCpuSeconds } from './measure.ts';
 import { Pool } from 'undici';
 import { startWirehub } from '../server/app.ts';
@@ -353,7 +353,7 @@ async function main(): Promise<void> {
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
     const log = fs.createWriteStream(path.join(dataDir, 'wirehub.log'));
-    wirehub = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+    wirehub = spawn(process.execPath, wirehubEntry(path.resolve(import.meta.dirname, '..')), {
       cwd: path.resolve(import.meta.dirname, '..'),
       env: { ...process.env, ...env, PORT: String(port), WIREHUB_ROLE: 'all' },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -2,7 +2,7 @@
  * Wirehub gateway benchmark: `npm run bench`.
  *
  * Starts three processes on 127.0.0.1 and measures the gateway end to end:
- *   - Wirehub (`node --import tsx server/main.ts`, API + delivery worker in one process) on real
+ *   - Wirehub (as `npm start` runs it: server/dist/main.mjs, API + delivery worker in one process) on real
  *     PostgreSQL when DATABASE_URL is set (a fresh database `wirehub_bench_*`, dropped at the end),
  *     else on the embedded PGlite database in a temporary data dir;
  *   - a 0 ms sink in its own small child process (bench/sink.ts), so that recording deliveries does
@@ -70,7 +70,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
-import { api, benchWirehubEnv, dropDatabase, envNumber, forkSink, freePort, freshDatabase, type StartWirehub } from './harness.ts';
+import { api, benchWirehubEnv, wirehubEntry, dropDatabase, envNumber, forkSink, freePort, freshDatabase, type StartWirehub } from './harness.ts';
 import { openLoop, percentile, sleep, sortedOf, waitUntil, wallNow, type LoadResult } from './load.ts';
 import { StatementProfile } from './pg-statements.ts';
 import { machineTicks, postgresCpuSeconds, procCpuSeconds } from './measure.ts';
@@ -261,6 +261,7 @@ async function main(): Promise<void> {
     const nodeArgs = (process.env.BENCH_WIREHUB_NODE_ARGS ?? '').split(' ').filter(Boolean);
     // bench:compare points this at another revision's checkout, so both are measured by the same harness.
     const wirehubDir = path.resolve(process.env.BENCH_WIREHUB_DIR || path.join(import.meta.dirname, '..'));
+    const entry = wirehubEntry(wirehubDir);
     const startWirehubProcess: StartWirehub = async (role, o = {}) => {
       const port = await freePort();
       const base = `http://127.0.0.1:${port}`;
@@ -281,7 +282,7 @@ async function main(): Promise<void> {
         ...o.env,
       };
       const log = fs.createWriteStream(path.join(dataDir, `wirehub-${tag}.log`));
-      const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'server/main.ts'], {
+      const child = spawn(process.execPath, [...nodeArgs, ...entry], {
         cwd: wirehubDir,
         env,
         stdio: ['ignore', 'pipe', 'pipe'],

@@ -16,6 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
+import { wirehubEntry } from './harness.ts';
 
 // BENCH_WIREHUB_DIR: run another checkout's hub (e.g. a worktree of the revision to compare with).
 const root = process.env.BENCH_WIREHUB_DIR ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -31,7 +32,7 @@ function cpuMs(pid: number): number {
 async function main() {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'wirehub-pubprof-'));
   const profile = process.env.BENCH_PROFILE;
-  const args = ['--import', 'tsx', ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []), 'server/main.ts'];
+  const args = [...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []), ...wirehubEntry(root)];
   const child = spawn(process.execPath, args, {
     cwd: root,
     env: { ...process.env, PORT: '0', WIREHUB_DATA_DIR: dataDir, WIREHUB_ALLOW_PRIVATE_DESTINATIONS: 'true', LOG_LEVEL: 'info', WIREHUB_API_RATE_LIMIT: '100000000', ...(process.env.DATABASE_URL ? { WIREHUB_DB_SCHEMA: `pubprof_${process.pid}` } : {}) },

@@ -2,13 +2,13 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { Kysely, PostgresDialect } from 'kysely';
 import type { Config } from '../config.ts';
 import type { DB } from './schema.ts';
 import { migrateToLatest } from './migrations.ts';
 import type { Logger } from '../core/logger.ts';
+import { fromRoot } from '../core/root.ts';
 
 // COUNT(*) and other int8 results: our counts fit comfortably in a double.
 pg.types.setTypeParser(20, (v) => Number(v));
@@ -79,7 +79,7 @@ export const EMBEDDED_SETTINGS: Readonly<Record<string, string>> = {
   max_connections: '4',
 };
 
-const INITDB_SCRIPT = fileURLToPath(new URL('./pglite-initdb.mjs', import.meta.url));
+const INITDB_SCRIPT = fromRoot('server/db/pglite-initdb.mjs');
 
 /**
  * PGlite is a real PostgreSQL in WebAssembly. We expose it on a private Unix socket so the app's

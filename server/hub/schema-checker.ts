@@ -1,8 +1,10 @@
+import { pathToFileURL } from 'node:url';
 import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { AppError } from '../core/errors.ts';
 import type { JsonSchema, SchemaProblem } from './json-schema.ts';
 import type { SchemaTask, SchemaTaskOut } from './schema-task.ts';
+import { fromRoot } from '../core/root.ts';
 
 /**
  * Custom event types carry tenants' JSON Schemas, which ajv turns into JavaScript and runs on
@@ -15,7 +17,7 @@ import type { SchemaTask, SchemaTaskOut } from './schema-task.ts';
  */
 const SCHEMA_DEADLINES = { validateMs: 250, compileMs: 2000, maxWaitMs: 5000 };
 
-const WORKER_FILE = new URL('./schema-worker.mjs', import.meta.url).href;
+const WORKER_FILE = pathToFileURL(fromRoot('server/hub/schema-worker.mjs')).href;
 
 let pool: Piscina<SchemaTask, SchemaTaskOut> | null = null;
 function workers(): Piscina<SchemaTask, SchemaTaskOut> {

@@ -11,9 +11,11 @@
  * Threads are shared out between teams by a fair queue in front of piscina (see createSandbox), so
  * one team's flood of slow runs cannot make another team's runs wait for the flood to drain.
  */
+import { pathToFileURL } from 'node:url';
 import os from 'node:os';
 import { Piscina } from 'piscina';
 import { MAX_JSON_DEPTH } from '../core/json-depth.ts';
+import { fromRoot } from '../core/root.ts';
 
 export type SandboxRequest = { headers: Record<string, string>; body: unknown; query: Record<string, unknown>; path: string };
 export type SandboxLog = { level: 'log' | 'info' | 'warn' | 'error' | 'debug'; message: string; at_ms: number };
@@ -94,7 +96,7 @@ const BATCH_MAX_BYTES = 1024 * 1024;
 /** An item handed back by a failed batch is queued again at most this many times. */
 const MAX_REQUEUES = 2;
 
-const WORKER_FILE = new URL('./sandbox-worker.mjs', import.meta.url).href;
+const WORKER_FILE = pathToFileURL(fromRoot('server/transformations/sandbox-worker.mjs')).href;
 
 export function createSandbox(opts: SandboxOptions = {}): Sandbox {
   const timeoutMs = opts.timeoutMs ?? 1000;
