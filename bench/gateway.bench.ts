@@ -156,9 +156,11 @@ class Meter {
 const msPer = (c: CpuShare, who: 'wirehub' | 'postgres', n: number) => (n > 0 ? ((c[who] * c.seconds) / n) * 1000 : NaN);
 const perEventText = (c: CpuShare, n: number) => `Wirehub ${fmt(msPer(c, 'wirehub', n), 3)} CPU-ms, PostgreSQL ${fmt(msPer(c, 'postgres', n), 3)} CPU-ms`;
 
+/** The Wirehub processes, once started: each phase's CPU line also says how high their RSS has been so far. */
+let rssPids: number[] = [];
 const cpuText = (c: CpuShare) =>
   `machine ${fmt(c.machine, 2)} cores busy: wirehub ${fmt(c.wirehub, 2)}${c.perWirehub.length > 1 ? ` (api ${fmt(c.perWirehub[0], 2)} + worker ${fmt(c.perWirehub[1], 2)})` : ''}, postgres ${fmt(c.postgres, 2)}, load generator ${fmt(c.bench, 2)}, ` +
-  `sink ${fmt(c.sink, 2)}, anything else ${fmt(c.other, 2)}`;
+  `sink ${fmt(c.sink, 2)}, anything else ${fmt(c.other, 2)}; Wirehub RSS high-water so far ${rssPids.map((pid) => fmtInt(procMemKb(pid).hwm / 1024)).join(' + ')} MB`;
 
 // ---------------------------------------------------------------------------------------------
 // Main
@@ -336,6 +338,7 @@ async function main(): Promise<void> {
     const started = split ? [await startWirehubProcess('api'), await startWirehubProcess('worker')] : [await startWirehubProcess('all')];
     const base = started[0].base;
     const wirehubPids = started.map((w) => w.child.pid as number);
+    rssPids = wirehubPids;
     // Idle: started, nothing asked of it yet (what a quiet install holds).
     await sleep(2_000);
     const idleRssMb = wirehubPids.map((pid) => procMemKb(pid).rss / 1024);
