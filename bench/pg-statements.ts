@@ -36,10 +36,10 @@ export class StatementProfile {
 
   /** The statements since the last reset, costliest first, per `units` (requests or events). */
   async report(units: number, unitName: string, top = 12): Promise<string> {
-    type Row = { query: string; calls: number; ms: number; plan: number; rows: number; hit: number; read: number; dirtied: number; written: number; wal: number };
+    type Row = { query: string; calls: number; ms: number; plan: number; rows: number; hit: number; dirtied: number; wal: number };
     const { rows } = await this.client.query<Row>(
-      `SELECT query, calls::float8, total_exec_time AS ms, total_plan_time AS plan, rows::float8, shared_blks_hit::float8 AS hit, shared_blks_read::float8 AS read,
-              shared_blks_dirtied::float8 AS dirtied, shared_blks_written::float8 AS written, wal_bytes::float8 AS wal
+      `SELECT query, calls::float8, total_exec_time AS ms, total_plan_time AS plan, rows::float8, shared_blks_hit::float8 AS hit,
+              shared_blks_dirtied::float8 AS dirtied, wal_bytes::float8 AS wal
        FROM pg_stat_statements WHERE dbid = $1 AND calls > 0 ORDER BY total_exec_time + total_plan_time DESC`,
       [this.dbid],
     );

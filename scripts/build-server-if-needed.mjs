@@ -4,16 +4,10 @@
 // Packages stay external (node_modules as installed); workers and scripts the server starts are
 // found from the checkout's root (server/core/root.ts), so the bundle sits two levels down.
 import fs from 'node:fs';
-import path from 'node:path';
+import { newest } from './newest.mjs';
 import { build } from 'esbuild';
 
 const out = 'server/dist/main.mjs';
-const newest = (dir) =>
-  fs.readdirSync(dir, { withFileTypes: true }).reduce((max, e) => {
-    const p = path.join(dir, e.name);
-    if (e.isDirectory()) return e.name === 'dist' || e.name === 'node_modules' ? max : Math.max(max, newest(p));
-    return Math.max(max, fs.statSync(p).mtimeMs);
-  }, 0);
 
 const built = fs.existsSync(out) ? fs.statSync(out).mtimeMs : 0;
 const sources = Math.max(newest('server'), newest('connectors'), fs.statSync('package.json').mtimeMs);
