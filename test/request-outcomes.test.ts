@@ -161,7 +161,12 @@ describe('what became of each request, and readable event rows', () => {
     const dup = await story(again);
     expect(dup.result).toBe('duplicate');
     expect(dup.connections[0].explanation).toBe('“orders once” had already received the same request in the last 60 s and dropped this copy (de-duplication).');
-    expect((await requests(`q=${first}`))[0]).toMatchObject({ summary: '12.5 EUR', outcome: { result: 'delivered' } });
+    // The first copy is stored at once and delivered a moment later: wait for the delivery.
+    const delivered = await waitFor(async () => {
+      const row = (await requests(`q=${first}`))[0];
+      return row?.outcome.result === 'delivered' ? row : null;
+    }, 10_000, 'the first order delivered');
+    expect(delivered).toMatchObject({ summary: '12.5 EUR', outcome: { result: 'delivered' } });
 
     const quiet = await create('/sources', { name: 'quiet' });
     const paused = await create('/connections', { name: 'held orders', source_id: quiet, destination_id: ok });
