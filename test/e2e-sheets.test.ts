@@ -234,7 +234,7 @@ describe('portal: a lead → Google Sheet flow drawn on the canvas writes exactl
     await b.screenshot('sheets-events-log');
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
     console.log(
-      `lead → Sheet: ${count.clicks} clicks, ${count.drags} drags, ${count.fields} fields, ${seconds} s (sign-up to row-in-sheet-and-inspected; saved after ${secondsToSaved} s; fields include 1 key file chosen; + ${count.scrolls} scrolls to bring a column or the tested row in sight, ${count.refreshes} press(es) of Refresh in the events log; ${canvas.dispatchedDrops()} palette drops needed hand-dispatched drag events)`,
+      `lead → Sheet: ${count.clicks} clicks, ${count.drags} drags, ${count.fields} fields, ${seconds} s (sign-up to row-in-sheet-and-inspected; saved after ${secondsToSaved} s; fields include 1 key file chosen; + ${count.scrolls} scrolls to bring a column or the tested row in sight, ${count.refreshes} press(es) of Refresh in the events log)`,
     );
 
     // Back to Flows, reopen: the same graph, the sheet's delivery in its 24 h counts.

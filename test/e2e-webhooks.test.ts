@@ -2,6 +2,7 @@
 // rename, expression, preview), receive the delivery, and find it in the events log.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestBrowser } from './support/browser.ts';
+import { html5Drag } from './support/canvas.ts';
 import { closePortal, countedActions, sentBodyInEventsLog, signUp, startPortal } from './support/portal.ts';
 import { waitFor, type TestHub } from './support/hub.ts';
 import type { startReceiver } from './support/receiver.ts';
@@ -112,12 +113,12 @@ describe('portal: a webhook built in the browser delivers exactly the mapped fie
     await sampleFields.getByRole('button', { name: 'email', exact: true }).click();
     const row = form.getByTestId('mapping-0');
     // Dropping a field on a row adds a row of its own (issue 14, trap 3: it replaced the first row's source)...
-    await sampleFields.getByRole('button', { name: 'name', exact: true }).dragTo(row.getByLabel('Field name'));
+    await html5Drag(page, sampleFields.getByRole('button', { name: 'name', exact: true }), row.getByLabel('Field name'));
     expect(await row.getByLabel('Source').inputValue()).toBe('data.email');
     expect(await form.getByTestId('mapping-1').getByLabel('Source').inputValue()).toBe('data.name');
     await form.getByTestId('mapping-1').getByLabel('Remove').click();
     // ...and dropping it on a row's Source box replaces that source.
-    await sampleFields.getByRole('button', { name: 'name', exact: true }).dragTo(row.getByLabel('Source'));
+    await html5Drag(page, sampleFields.getByRole('button', { name: 'name', exact: true }), row.getByLabel('Source'));
     expect(await row.getByLabel('Source').inputValue()).toBe('data.name');
     expect(await form.getByTestId('mapping-1').count()).toBe(0);
     await row.getByLabel('Kind').selectOption('expression');

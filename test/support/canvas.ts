@@ -4,29 +4,35 @@ import { expect } from 'vitest';
 export type Pos = { x: number; y: number };
 
 /**
+ * An HTML5 drag from `from` dropped on `to` (at `at` inside it, else its centre), as the DOM events a
+ * drag makes: dragstart, dragenter, dragover, drop, dragend, sharing one DataTransfer. Playwright's
+ * dragTo drives Chromium's own drag session instead, and under a loaded suite that session sometimes
+ * did not finish: the drop never came, and every later mouse event went to the stuck drag (a click
+ * on the panel never reached the page).
+ */
+export async function html5Drag(page: Page, from: Locator, to: Locator, at?: Pos): Promise<void> {
+  await from.scrollIntoViewIfNeeded();
+  await to.scrollIntoViewIfNeeded();
+  const box = await to.boundingBox();
+  if (!box) throw new Error('the drop target is not visible');
+  const point = { clientX: box.x + (at ? at.x : box.width / 2), clientY: box.y + (at ? at.y : box.height / 2) };
+  const dataTransfer = await page.evaluateHandle(() => new DataTransfer());
+  await from.dispatchEvent('dragstart', { dataTransfer });
+  for (const type of ['dragenter', 'dragover', 'drop']) await to.dispatchEvent(type, { dataTransfer, ...point });
+  await from.dispatchEvent('dragend', { dataTransfer });
+}
+
+/**
  * What a user does on the flow editor's React Flow canvas, for the end-to-end tests. `onDrag` is
  * called once per drag the user makes, so a test can count them.
  */
 export function canvasActions(page: Page, onDrag: () => void) {
-  let dispatchedDrops = 0;
   return {
-    /** Palette drops that needed hand-dispatched HTML5 drag events because dragTo did not drop. */
-    dispatchedDrops: () => dispatchedDrops,
-
-    /** Drags a palette item onto the canvas at (x, y) of the React Flow pane; dispatches the HTML5 events by hand if dragTo did not drop. */
+    /** Drags a palette item onto the canvas at (x, y) of the React Flow pane. */
     async dropOnCanvas(item: Locator, at: Pos): Promise<void> {
       onDrag();
-      const pane = page.locator('.react-flow');
       const before = await page.locator('.react-flow__node').count();
-      await item.dragTo(pane, { targetPosition: at });
-      if ((await page.locator('.react-flow__node').count()) > before) return;
-      dispatchedDrops++;
-      const box = (await pane.boundingBox())!;
-      const dt = await page.evaluateHandle(() => new DataTransfer());
-      await item.dispatchEvent('dragstart', { dataTransfer: dt });
-      const opts = { dataTransfer: dt, clientX: box.x + at.x, clientY: box.y + at.y };
-      await pane.dispatchEvent('dragover', opts);
-      await pane.dispatchEvent('drop', opts);
+      await html5Drag(page, item, page.locator('.react-flow'), at);
       await expect.poll(() => page.locator('.react-flow__node').count(), { timeout: 10_000 }).toBeGreaterThan(before);
     },
 

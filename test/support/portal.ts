@@ -4,6 +4,7 @@ import type { Config } from '../../server/config.ts';
 import { startBrowser, type TestBrowser } from './browser.ts';
 import { startTestHub, waitFor, type TestHub } from './hub.ts';
 import { startReceiver } from './receiver.ts';
+import { html5Drag } from './canvas.ts';
 
 export type Portal = { hub: TestHub; receiver: Awaited<ReturnType<typeof startReceiver>>; b: TestBrowser };
 
@@ -32,7 +33,7 @@ export function countedActions() {
     click: async (l: Locator) => (count.clicks++, l.click()),
     fill: async (l: Locator, text: string) => (count.fields++, l.fill(text)),
     choose: async (l: Locator, value: string) => (count.clicks++, l.selectOption(value)),
-    drag: async (from: Locator, to: Locator) => (count.drags++, from.dragTo(to)),
+    drag: async (from: Locator, to: Locator) => (count.drags++, html5Drag(from.page(), from, to)),
   };
 }
 
