@@ -125,5 +125,9 @@ export function wirehubEntry(dir: string): string[] {
   if (!fs.existsSync(path.join(dir, 'scripts/build-server-if-needed.mjs'))) return ['--import', 'tsx', 'server/main.ts'];
   const built = spawnSync(process.execPath, ['scripts/build-server-if-needed.mjs'], { cwd: dir, encoding: 'utf8' });
   if (built.status !== 0) throw new Error(`could not bundle the server in ${dir}: ${built.stderr}`);
-  return ['--enable-source-maps', 'server/dist/main.mjs'];
+  // The node flags and entry of the checkout's own `npm start` (its last command), so a bench runs
+  // what users run, heap cap included.
+  const start = (JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
+  const [cmd, ...args] = (start.split('&&').pop() ?? '').trim().split(/\s+/);
+  return cmd === 'node' && args.length > 0 ? args : ['--enable-source-maps', 'server/dist/main.mjs'];
 }

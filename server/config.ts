@@ -75,6 +75,12 @@ const envSchema = z.object({
    * what makes the loop catch up. 0 never refuses on lag.
    */
   WIREHUB_INGEST_MAX_LAG_MS: z.coerce.number().int().min(0).max(60_000).default(150),
+  /**
+   * The same answer while the JavaScript heap is fuller than this share of its limit: a flood of
+   * requests then waits in the sockets instead of in memory, so a small heap (npm start caps it)
+   * is not run out of. 0 never refuses on memory.
+   */
+  WIREHUB_INGEST_MAX_HEAP_PERCENT: z.coerce.number().int().min(0).max(100).default(85),
   /** Lets tests run many isolated apps in one database; not for production use. */
   WIREHUB_DB_SCHEMA: z
     .string()
@@ -167,6 +173,7 @@ export type Config = {
   /** Past this expected wait for a commit (ms), ingest and publish refuse new requests with 503; 0: never. */
   ingestMaxWaitMs: number;
   ingestMaxLagMs: number;
+  ingestMaxHeapPercent: number;
   dbSchema?: string;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
   /** Default retry schedule when a connection has no retry rule, in ms after each failed attempt. */
@@ -251,6 +258,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     dbPoolSize: e.WIREHUB_DB_POOL_SIZE,
     ingestMaxWaitMs: e.WIREHUB_INGEST_MAX_WAIT_MS,
     ingestMaxLagMs: e.WIREHUB_INGEST_MAX_LAG_MS,
+    ingestMaxHeapPercent: e.WIREHUB_INGEST_MAX_HEAP_PERCENT,
     dbSchema: e.WIREHUB_DB_SCHEMA,
     logLevel: e.LOG_LEVEL,
     retrySchedule: DEFAULT_RETRY_SCHEDULE,

@@ -1,6 +1,8 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newWorkspace, startTestHub, type TestHub } from './support/hub.ts';
+import { HeapPressure } from '../server/core/heap-pressure.ts';
+import { IngestWriter } from '../server/ingest/ingest-writer.ts';
+import { newWorkspace, startTestHub, waitFor, type TestHub } from './support/hub.ts';
 
 /**
  * Issue 15, item 4: while the database cannot keep up, ingest and publish answer 503 with
@@ -169,5 +171,33 @@ describe('ingest under overload: a late event loop', () => {
     expect((await send(2)).status).toBe(200);
     const rows = await hub.deps.db.selectFrom('requests').select('body').where('source_id', '=', sourceId).execute();
     expect(rows.map((r) => (JSON.parse(Buffer.from(r.body).toString()) as { lag: number }).lag).sort()).toEqual([0, 2]);
+  });
+});
+
+describe('ingest under overload: a nearly full heap', () => {
+  let hub: TestHub;
+  beforeAll(async () => {
+    hub = await startTestHub();
+  });
+  afterAll(async () => {
+    await hub?.close();
+  });
+
+  it('refuses with Retry-After 1 while the heap is fuller than the bound, and takes requests again once it is not', async () => {
+    let used = 90;
+    const heap = new HeapPressure(() => ({ used_heap_size: used, heap_size_limit: 100 }));
+    const writer = new IngestWriter(hub.deps, 0, 0, 85, heap);
+    try {
+      expect(writer.refusal('src_a')).toBe(1);
+      used = 40;
+      await waitFor(() => writer.refusal('src_a') === null, 2_000, 'the heap read as no longer full');
+      // The bound off (0): never refused, however full.
+      used = 99;
+      await new Promise((r) => setTimeout(r, 250));
+      expect(new IngestWriter(hub.deps, 0, 0, 0, heap).refusal('src_a')).toBeNull();
+    } finally {
+      await writer.close();
+      heap.stop();
+    }
   });
 });

@@ -1,9 +1,9 @@
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { wirehubEntry } from '../bench/harness.ts';
 import { call, childEnv, freePort, killHard, startChildHub, type ChildHub } from './support/child-hub.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -21,14 +21,15 @@ describe("npm start's bundle", () => {
   const api = () => `${hub?.url}/api/v1`;
 
   beforeAll(async () => {
-    const built = spawnSync(process.execPath, ['scripts/build-server-if-needed.mjs'], { cwd: ROOT, encoding: 'utf8' });
-    expect(built.status, built.stderr).toBe(0);
+    // What npm start runs, heap cap included (the bundle is built first when its sources are newer).
+    const args = wirehubEntry(ROOT);
+    expect(args).toContain('server/dist/main.mjs');
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'wirehub-bundle-'));
     const port = await freePort();
     const env = childEnv({ port, dataDir, schema: `t_${randomBytes(6).toString('hex')}` });
     // The embedded database, whatever the suite runs on: its initdb is one of the scripts to find.
     delete env.DATABASE_URL;
-    hub = await startChildHub(env, port, 120_000, ['--enable-source-maps', 'server/dist/main.mjs']);
+    hub = await startChildHub(env, port, 120_000, args);
     const signup = await call<{ token: string }>(`${api()}/auth/signup`, 'POST', { email: `bundle${Date.now()}@example.test`, password: 'correct horse battery', name: 'B', workspace: 'Bundle Co' });
     key = (await call<{ key: string }>(`${api()}/api-keys`, 'POST', { name: 'b', scopes: ['read', 'write'] }, signup.token)).key;
   }, 180_000);

@@ -4,6 +4,7 @@ import { sql } from 'kysely';
 import { AppError } from '../core/errors.ts';
 import type { Deps } from '../deps.ts';
 import { newId } from '../core/ids.ts';
+import { HeapPressure } from '../core/heap-pressure.ts';
 import { LoopLag } from '../core/loop-lag.ts';
 import { claimDedupeKeys } from './dedupe.ts';
 import type { NewEvent, NewIgnored, Routed } from './route-request.ts';
@@ -64,6 +65,7 @@ export class IngestWriter {
   private batchMs = 0;
 
   private readonly lag: LoopLag | null;
+  private readonly heap: HeapPressure | null;
 
   constructor(
     private readonly deps: Deps,
@@ -71,8 +73,12 @@ export class IngestWriter {
     private readonly maxWaitMs = deps.config.ingestMaxWaitMs,
     /** Beyond this event-loop lag (ms) too; 0 never refuses on lag. */
     private readonly maxLagMs = deps.config.ingestMaxLagMs,
+    /** Beyond this share of the heap's limit (%) too; 0 never refuses on memory. */
+    private readonly maxHeapPercent = deps.config.ingestMaxHeapPercent,
+    heap?: HeapPressure,
   ) {
     this.lag = maxLagMs > 0 ? new LoopLag() : null;
+    this.heap = maxHeapPercent > 0 ? (heap ?? new HeapPressure()) : null;
   }
 
   write(request: StoredRequest, routed: Routed): Promise<void> {
@@ -136,6 +142,8 @@ export class IngestWriter {
   refusal(sender?: string): number | null {
     // The lag says nothing of when the database will commit: a second is a fair time to retry.
     if (this.lag && this.lag.ms > this.maxLagMs) return 1;
+    // A garbage collection frees most of a full heap within a second.
+    if (this.heap && this.heap.percent > this.maxHeapPercent) return 1;
     if (this.maxWaitMs === 0) return null;
     const wait = this.expectedWaitMs(sender);
     if (wait <= this.maxWaitMs && this.queue.length < MAX_QUEUED) return null;
@@ -145,6 +153,7 @@ export class IngestWriter {
   /** Resolves once everything submitted so far is committed (or failed), and stops measuring the lag. */
   async close(): Promise<void> {
     this.lag?.stop();
+    this.heap?.stop();
     await this.drain();
   }
 
