@@ -154,7 +154,8 @@ describe('flows that start from an inbound source', () => {
     expect(back.body.problems).toEqual([]);
     const byKind = (kind: string) => back.body.graph.nodes.filter((n: Node) => n.kind === kind) as Node[];
     expect(byKind('map').map((n) => n.data)).toEqual([{ mappings: [{ to: 'customer', from: 'body.email' }], envelope: 'flat' }]);
-    expect(byKind('dedupe').map((n) => n.data)).toEqual([{ window_ms: 60_000, include_fields: ['email'] }]);
+    // Drawn with the request's fields named as the map step names them (issue 14, trap 1).
+    expect(byKind('dedupe').map((n) => n.data)).toEqual([{ window_ms: 60_000, include_fields: ['body.email'] }]);
     expect(byKind('transform').map((n) => n.data)).toEqual([{ expression: '$merge([body, {"email": $lowercase(body.email)}])' }]);
     expect(byKind('trigger').map((n) => n.data)).toEqual([{ sourceId: shop.id }]);
 

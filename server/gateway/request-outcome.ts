@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { DB } from '../db/schema.ts';
-import { FlowGraph, filterCondition, planDestinations, type ConditionT, type FilterDataT, type FlowGraphT } from '../hub/flow-graph.ts';
+import { FlowGraph, filterCondition, planDestinations, stepField, type ConditionT, type FilterDataT, type FlowGraphT } from '../hub/flow-graph.ts';
 import { readPath } from '../hub/mappings.ts';
 import { bodyForReading } from './body.ts';
 import { plainReason, retryPlan, type RetryPlan } from './delivery-reason.ts';
@@ -34,7 +34,8 @@ const shown = (v: unknown) => {
   const s = JSON.stringify(v) ?? 'nothing';
   return s.length > 80 ? `${s.slice(0, 79)}…` : s;
 };
-const fieldName = (field: string, under: 'data' | null) => (under === null && field.startsWith('body.') ? field : under === null ? `body.${field}` : field);
+/** A condition's field as the flow editor names it: `body.type` of a request, `data.email` of an event, however it was saved. */
+const fieldName = (field: string, under: 'data' | null) => (under === null ? `body.${stepField(field, null)}` : `data.${stepField(field, 'data')}`);
 
 export function describeCondition(c: ConditionT, under: 'data' | null): string {
   const name = fieldName(c.field, under);
@@ -44,7 +45,8 @@ export function describeCondition(c: ConditionT, under: 'data' | null): string {
 
 /** What the request had where a condition looked: `body.type was "newsletter"`. */
 function actual(view: RequestView, c: ConditionT, under: 'data' | null): string {
-  const path = under === 'data' ? `body.data.${c.field}` : c.field.startsWith('body.') ? c.field : `body.${c.field}`;
+  // A request's body is the view's body; an event is the body of the request that published it.
+  const path = under === null ? fieldName(c.field, under) : `body.${fieldName(c.field, under)}`;
   const v = readPath(view, path);
   const name = fieldName(c.field, under);
   return v === undefined ? `the request has no ${name}` : `${name} was ${shown(v)}`;

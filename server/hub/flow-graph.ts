@@ -38,10 +38,12 @@ export const sourceOf = (d: TriggerDataT): string | null => ('sourceId' in d ? d
 export const eventTypeOf = (d: TriggerDataT): string | null => ('eventType' in d ? d.eventType : null);
 
 export const CONDITION_OPS = ['eq', 'neq', 'contains', 'exists', 'gt', 'lt'] as const;
+/** A step's field is named as the map step and the Test output name it (stepField reads it). */
+const FIELD_HINT = 'name a field, such as data.email (or body.email after an incoming webhook)';
 const scalar = z.union([z.string().max(1000), z.number(), z.boolean(), z.null()]);
 export const Condition = z
   .object({
-    field: z.string().regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'name a field of the event data, such as email or address.city'),
+    field: z.string().regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, FIELD_HINT),
     op: z.enum(CONDITION_OPS),
     value: scalar.optional(),
   })
@@ -78,8 +80,8 @@ export const WebhookData = z
   .strict();
 export type WebhookDataT = z.output<typeof WebhookData>;
 
-/** A field of the event's data, as a dot path (`email`, `address.city`). */
-const fieldPath = z.string().regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'name a field of the event data, such as email or address.city');
+/** A field of the event's data (`data.email`) or of a request's body (`body.email`), as a dot path; see stepField. */
+const fieldPath = z.string().regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, FIELD_HINT);
 
 /** A JSONata expression over the event whose result (an object) replaces the event's data for the steps after it. */
 export const TransformData = z.object({ expression: z.string().trim().min(1, 'write a JSONata expression').max(4000) }).strict();
@@ -91,7 +93,8 @@ export type DelayDataT = z.output<typeof DelayData>;
 
 /**
  * Drops an event equal to one seen within the window (the deduplicate rule, seed 002: 1,000–3,600,000
- * ms). Fields are of the event's data; none listed compares the whole data. Include or exclude, not both.
+ * ms). Fields are of the event's data (`data.email`) or of a request's body (`body.email`), bare
+ * names alike; none listed compares the whole data (or body). Include or exclude, not both.
  */
 export const DedupeData = z
   .object({
@@ -347,6 +350,12 @@ export function validateGraph(raw: unknown): GraphProblem[] {
           report(id, `${step.data.conditions[outside].field}: a filter step on an incoming webhook reads the request's body (such as body.type); headers, query and path cannot be filtered on here`);
         }
       }
+      if (step?.kind === 'dedupe' && trigger?.kind === 'trigger' && sourceOf(trigger.data)) {
+        const outside = [...(step.data.include_fields ?? []), ...(step.data.exclude_fields ?? [])].find((f) => !inRequestBody(f));
+        if (outside !== undefined) {
+          report(id, `${outside}: a deduplicate step on an incoming webhook compares fields of the request's body (such as body.email); headers, query and path cannot be compared here`);
+        }
+      }
       if (kind === 'transform' && before.some((b) => kinds.get(b) === 'map')) report(id, 'put the transform before the map step: the map reads what the transform made');
     }
     for (const next of out.get(id) ?? []) walk(next, [...before, id]);
@@ -446,12 +455,19 @@ const escapeRegex = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const numeric = (v: unknown) => (typeof v === 'string' && v.trim() !== '' && !Number.isNaN(Number(v)) ? Number(v) : v);
 
 /**
- * An incoming request's fields as the trigger's hint, the field pickers and the Test output show
- * them: `body.type`. A filter rule's `body` condition is relative to the body, so the prefix goes;
- * a bare `type` (flows saved before) means the same field. Conditions on `body.type` used to look
- * for a field `body` inside the body and silently dropped every request.
+ * A filter or dedupe step's field as its rule reads it: relative to an incoming request's body
+ * (`under: null`) or to a published event's data (`under: 'data'`). The steps name fields as the
+ * trigger's hint, the field pickers, the map step and the Test output show them (`body.type` of a
+ * request, `data.email` of an event), so that prefix goes; a bare `type` (flows saved before) means
+ * the same field. Named with the prefix, a condition used to look for a field `body` (or `data`)
+ * inside the body (or data) and silently dropped everything; a dedupe step compared a field every
+ * request lacked and dropped every request after the first as a duplicate.
  */
-const bodyField = (field: string) => (field.startsWith('body.') ? field.slice('body.'.length) : field);
+export function stepField(field: string, under: 'data' | null): string {
+  const prefix = under === null ? 'body.' : 'data.';
+  return field.startsWith(prefix) ? field.slice(prefix.length) : field;
+}
+/** The steps after an incoming webhook read its body: headers, query and path are the request's other parts. */
 const inRequestBody = (field: string) => !/^(headers|query)(\.|$)|^path$/.test(field);
 
 function conditionSpec(c: ConditionT): unknown {
@@ -478,7 +494,7 @@ function conditionSpec(c: ConditionT): unknown {
  */
 export function filterCondition(filters: FilterDataT[], under: 'data' | null = 'data'): Record<string, unknown> | null {
   if (!filters.length) return null;
-  const field = (c: ConditionT) => (under === null ? bodyField(c.field) : c.field);
+  const field = (c: ConditionT) => stepField(c.field, under);
   const groups = filters.map((f) => ({ [f.mode === 'any' ? '$or' : '$and']: f.conditions.map((c) => ({ [field(c)]: conditionSpec(c) })) }));
   const all = groups.length === 1 ? groups[0] : { $and: groups };
   return under ? { [under]: all } : all;

@@ -14,7 +14,7 @@ import { checkDestinationUrls, destinationConfig, type DestinationConfig } from 
 import { RulesSchema, type FilterRuleT, type Rule } from '../gateway/rules.ts';
 import { credentialsService } from '../settings/credentials.service.ts';
 import { CRM_BUILT_IN } from './flow-fields.ts';
-import { filterCondition, type DedupeDataT, type DestinationNodeT, type DestinationPlan, type MapDataT } from './flow-graph.ts';
+import { filterCondition, stepField, type DedupeDataT, type DestinationNodeT, type DestinationPlan, type MapDataT } from './flow-graph.ts';
 import type { MappingEntryT } from './mappings.ts';
 import { filterExtras, rulesFor, type RuleOptions } from './webhooks.service.ts';
 import { newSigningSecret } from '../core/crypto.ts';
@@ -31,32 +31,37 @@ export const mappingsOf = (map: MapDataT | null): MappingEntryT[] | null => (map
 /** The keys of a published event's body besides `data`: they differ on every publish (or say nothing about the lead). */
 const EVENT_KEYS = ['eventType', 'eventId', 'eventTimestamp', 'customerId', 'chatbotId', 'conversationId'];
 
-/** Fed by an inbound source, a dedupe node compares fields of the request body (`body.<field>`); no fields, the whole body. */
-export function sourceDedupeRule(d: DedupeDataT): Rule {
-  const body = (fields: string[]) => fields.map((f) => `body.${f}`);
+/**
+ * Fed by an inbound source, a dedupe node compares fields of the request body: named `body.email`
+ * as the map step and the Test output name them, or a bare `email` (saved before); no fields, the
+ * whole body. (`body.email` used to become `body.body.email`, which every request lacks: all but
+ * the first request in the window were dropped as duplicates.)
+ */
+export function sourceDedupeRule(d: DedupeDataT, field = (f: string) => stepField(f, null)): Rule {
+  const body = (fields: string[]) => fields.map((f) => `body.${field(f)}`);
   if (d.exclude_fields?.length) return { type: 'deduplicate', window: d.window_ms, exclude_fields: body(d.exclude_fields) };
   return { type: 'deduplicate', window: d.window_ms, ...(d.include_fields?.length ? { include_fields: body(d.include_fields) } : {}) };
 }
 
-/** The inverse of sourceDedupeRule, or null when the rule compares something outside the body. */
+/** The inverse of sourceDedupeRule (fields named `body.<field>`), or null when the rule compares something outside the body. */
 export function sourceDedupeData(rule: Extract<Rule, { type: 'deduplicate' }>): DedupeDataT | null {
-  const fields = (paths: string[]) => paths.map((p) => (p.startsWith('body.') ? p.slice('body.'.length) : null));
+  const fields = (paths: string[]) => paths.map((p) => (p.startsWith('body.') ? p : null));
   const include = fields(rule.include_fields ?? []);
   const exclude = fields(rule.exclude_fields ?? []);
   if (![...include, ...exclude].every((f): f is string => f !== null)) return null;
   return { window_ms: rule.window, ...(include.length ? { include_fields: include as string[] } : {}), ...(exclude.length ? { exclude_fields: exclude as string[] } : {}) };
 }
 
-/** A dedupe node compares fields of the event's data: paths under `body.data` of the request the rule sees. */
+/** A dedupe node compares fields of the event's data (`data.email`, or a bare `email`): paths under `body.data` of the request the rule sees. */
 export function dedupeRule(d: DedupeDataT): Rule {
-  const data = (f: string) => `body.data.${f}`;
+  const data = (f: string) => `body.data.${stepField(f, 'data')}`;
   if (d.exclude_fields?.length) return { type: 'deduplicate', window: d.window_ms, exclude_fields: [...EVENT_KEYS.map((k) => `body.${k}`), ...d.exclude_fields.map(data)] };
   return { type: 'deduplicate', window: d.window_ms, include_fields: d.include_fields?.length ? d.include_fields.map(data) : ['body.data'] };
 }
 
-/** The inverse of dedupeRule, or null when the rule compares something a dedupe node cannot say. */
+/** The inverse of dedupeRule (fields named `data.<field>`), or null when the rule compares something a dedupe node cannot say. */
 export function dedupeData(rule: Extract<Rule, { type: 'deduplicate' }>): DedupeDataT | null {
-  const under = (paths: string[]) => paths.map((p) => (p.startsWith('body.data.') ? p.slice('body.data.'.length) : null));
+  const under = (paths: string[]) => paths.map((p) => (p.startsWith('body.data.') ? p.slice('body.'.length) : null));
   if (rule.include_fields) {
     if (rule.include_fields.length === 1 && rule.include_fields[0] === 'body.data') return { window_ms: rule.window };
     const fields = under(rule.include_fields);
@@ -67,6 +72,20 @@ export function dedupeData(rule: Extract<Rule, { type: 'deduplicate' }>): Dedupe
   const fields = under(excluded);
   return fields.every((f): f is string => f !== null) ? { window_ms: rule.window, ...(fields.length ? { exclude_fields: fields } : {}) } : null;
 }
+
+/**
+ * A source dedupe node saved before its fields were read as `body.<field>`: its rule compares
+ * `body.body.email`, which no request has. True when `rule` is that misreading of the node's data,
+ * so the editor can say why every request after the first was dropped, and that saving mends it.
+ */
+export function misreadSourceDedupe(d: DedupeDataT, rule: Extract<Rule, { type: 'deduplicate' }>): boolean {
+  const fields = (r: Rule) => (r.type === 'deduplicate' ? JSON.stringify([r.window, r.include_fields, r.exclude_fields]) : '');
+  const before = sourceDedupeRule(d, (f) => f);
+  return fields(before) !== fields(sourceDedupeRule(d)) && fields(before) === fields(rule);
+}
+
+/** The rule a dedupe node's data makes: two spellings of one field (`body.email`, `email`) make the same rule. */
+export const dedupeRuleOf = (d: DedupeDataT, source: boolean): Rule => (source ? sourceDedupeRule : dedupeRule)(d);
 
 /** The event types a vendor config names (Zapier's subscription); a source's requests have none but the source's id. */
 export const configEvents = (plan: DestinationPlan): string[] => (plan.events.length ? plan.events : plan.source ? [plan.source] : []);
@@ -99,7 +118,7 @@ export function flowFilterOf(rules: Rule[], source: boolean): unknown {
 /** What the steps of a destination's paths add to its connection's rules. */
 export function planRuleOptions(plan: DestinationPlan): RuleOptions {
   const source = plan.source !== null;
-  const dedupe = plan.dedupe ? { ...(source ? sourceDedupeRule : dedupeRule)(plan.dedupe), ...(plan.dedupeId ? { step: plan.dedupeId } : {}) } : null;
+  const dedupe = plan.dedupe ? { ...dedupeRuleOf(plan.dedupe, source), ...(plan.dedupeId ? { step: plan.dedupeId } : {}) } : null;
   return {
     // The filter steps are rules of their own; conditions merged beside the event types (flows saved before) go.
     extraFilter: null,

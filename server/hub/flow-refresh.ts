@@ -3,8 +3,8 @@ import type { Deps } from '../deps.ts';
 import { destinationConfig } from '../gateway/destinations.service.ts';
 import type { Rule } from '../gateway/rules.ts';
 import { APPLICATION_SOURCE_TYPE } from './application-source.ts';
-import { eventTypeOf, filterCondition, isDestinationKind, planDestinations, validateGraph, type FlowGraphT, type FlowNodeT, type GraphProblem, type StepKind } from './flow-graph.ts';
-import { dedupeData, flowFilterOf, sourceDedupeData } from './flow-objects.ts';
+import { eventTypeOf, filterCondition, isDestinationKind, planDestinations, validateGraph, type DedupeDataT, type FlowGraphT, type FlowNodeT, type GraphProblem, type StepKind } from './flow-graph.ts';
+import { dedupeData, dedupeRuleOf, flowFilterOf, misreadSourceDedupe, sourceDedupeData } from './flow-objects.ts';
 import { savedObjects } from './flow-sync.ts';
 import { authorizationHint, eventsOf } from './webhooks.service.ts';
 
@@ -17,6 +17,12 @@ const fromSource = (row: Row) => row.sourceType !== APPLICATION_SOURCE_TYPE;
 type Wanted = Partial<Record<Exclude<StepKind, 'filter'>, unknown>>;
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+/**
+ * A step's data and what the rules say it should be: dedupe steps are the same when they make the
+ * same rule, so the field the user typed (`body.email`, or a bare `email` saved before) is kept.
+ */
+const sameStep = (kind: Exclude<StepKind, 'filter'>, data: unknown, wanted: unknown, source: boolean) =>
+  kind === 'dedupe' && data && wanted ? same(dedupeRuleOf(data as DedupeDataT, source), dedupeRuleOf(wanted as DedupeDataT, source)) : same(data, wanted);
 const KIND_LABEL: Record<string, string> = { webhook: 'webhook', sheets: 'Google Sheet destination', crm: 'CRM destination', zapier: 'Zapier destination', destination: 'connection' };
 
 /** What a connection's rules say each step of its path should hold (null: no such step). */
@@ -212,13 +218,20 @@ export async function refreshGraph(deps: Deps, ws: string, stored: FlowGraphT): 
       const value = wanted[kind] ?? null;
       const step = g.upstream(nodeId).steps.find((s) => s.kind === kind);
       if (step) {
+        const rule = row.rules.find((r) => r.type === 'deduplicate');
+        if (kind === 'dedupe' && fromSource(row) && rule?.type === 'deduplicate' && misreadSourceDedupe(step.data as DedupeDataT, rule)) {
+          const fields = [...(rule.include_fields ?? rule.exclude_fields ?? [])].join(', ');
+          problem(step.id, `it was saved comparing ${fields}, which no request has, so every request after the first within the window is dropped as a duplicate; saving the flow compares the fields shown`);
+          continue;
+        }
         const behind = g.destinationsAfter(step.id).filter((d) => live.has(d));
         if (behind.some((d) => !same(wantedSteps((live.get(d) as Row).rules, fromSource(live.get(d) as Row))?.[kind] ?? null, value))) {
           problem(step.id, `the destinations after this step were edited apart outside this flow; saving the flow gives them all this step`);
           continue;
         }
         if (value === null && kind !== 'map') g.splice(step.id);
-        else if (value !== null && !same(step.data, value)) step.data = { ...step.data, ...(value as object) } as never;
+        // A dedupe step's data is replaced whole: merged, fields it compared before would stay beside the ones it ignores now.
+        else if (value !== null && !sameStep(kind, step.data, value, fromSource(row))) step.data = (kind === 'dedupe' ? value : { ...step.data, ...(value as object) }) as never;
         continue;
       }
       if (value === null || (kind === 'map' && !(value as { mappings: unknown[] }).mappings.length && (value as { envelope: string }).envelope === 'flat')) continue;

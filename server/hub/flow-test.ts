@@ -20,15 +20,16 @@ import {
   sourceOf,
   validateGraph,
   type ConditionT,
+  type DedupeDataT,
   type DestinationNodeT,
   type FilterDataT,
   type FlowGraphT,
   type FlowNodeT,
   type MapDataT,
 } from './flow-graph.ts';
-import { configEvents, crmPropertyMap, existingDestination, invalidFlow, mappingsOf, planRules, testedWebhookTarget, vendorTarget, type Detail } from './flow-objects.ts';
+import { configEvents, crmPropertyMap, dedupeRuleOf, existingDestination, invalidFlow, mappingsOf, planRules, testedWebhookTarget, vendorTarget, type Detail } from './flow-objects.ts';
 import { renderBody, type RenderConfig } from './flow-render.ts';
-import { compileExpression, MappingError } from './mappings.ts';
+import { compileExpression, MappingError, readPath } from './mappings.ts';
 import { FilterFailed } from '../gateway/bounded-filter.ts';
 import type { PublishedEvent } from './publish.service.ts';
 import { recentEvents, sampleEvent } from './sample-event.ts';
@@ -98,6 +99,16 @@ function failing(filter: FilterDataT, start: Start): ConditionT[] {
     const cond = filterCondition([{ mode: 'all', conditions: [c] }], start.kind === 'event' ? 'data' : null);
     return !compileFilter({ body: cond ?? {} })(view);
   });
+}
+/**
+ * The fields a dedupe step compares that the event (or request) does not have, read as the rule
+ * reads them at ingest (the same rule, the same paths), named as the step names them.
+ */
+function comparedButMissing(d: DedupeDataT, start: Start): string[] {
+  const rule = dedupeRuleOf(d, start.kind === 'request');
+  if (rule.type !== 'deduplicate' || !d.include_fields?.length) return [];
+  const view = start.kind === 'event' ? { body: start.event } : start.view;
+  return d.include_fields.filter((_f, i) => readPath(view, (rule.include_fields as string[])[i]) === undefined);
 }
 const describe = (c: ConditionT) => `${c.field} ${c.op}${c.value === undefined ? '' : ` ${JSON.stringify(c.value)}`}`;
 
@@ -346,7 +357,9 @@ export function flowTester(deps: Deps) {
       case 'dedupe': {
         const all = start.kind === 'event' ? 'comparing all its data' : 'comparing the whole body';
         const fields = node.data.include_fields?.length ? `comparing ${node.data.include_fields.join(', ')}` : node.data.exclude_fields?.length ? `comparing all but ${node.data.exclude_fields.join(', ')}` : all;
-        return { result: { status: 'passed', input: current, output: current, message: `an event equal to one in the last ${human(node.data.window_ms)} (${fields}) is dropped; the test does not check for duplicates` }, shape };
+        const missing = comparedButMissing(node.data, start);
+        const lacks = missing.length ? `; ${start.kind === 'event' ? 'this event' : 'this request'} has no ${missing.join(', ')}: every one without it counts as equal there` : '';
+        return { result: { status: 'passed', input: current, output: current, message: `an event equal to one in the last ${human(node.data.window_ms)} (${fields}) is dropped${lacks}; the test does not check for duplicates` }, shape };
       }
       default: {
         const payload = await shaped(ws, start, shape);
