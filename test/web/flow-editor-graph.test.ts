@@ -54,7 +54,7 @@ describe('graph.ts: the canvas and the stored graph', () => {
     expect(fieldErrors('delay', { delay_ms: 90_000_000 }).delay_ms).toBe('at most 24 hours');
     expect(defaultData('trigger', 'lead.captured')).toEqual({ eventType: 'lead.captured' });
     expect(defaultData('destination', 'des_9')).toEqual({ destinationId: 'des_9' });
-    for (const kind of ['filter', 'map', 'delay', 'dedupe'] as const) expect(fieldErrors(kind, defaultData(kind)), kind).toEqual(kind === 'filter' ? { 'conditions.0.field': 'name a field of the event data, such as email or address.city' } : {});
+    for (const kind of ['filter', 'map', 'delay', 'dedupe'] as const) expect(fieldErrors(kind, defaultData(kind)), kind).toEqual(kind === 'filter' ? { 'conditions.0.field': 'name a field, such as data.email (or body.email after an incoming webhook)' } : {});
   });
 
   it('groups problems by node and by edge, from validateGraph, a 422 and a loaded flow', () => {

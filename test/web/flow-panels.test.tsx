@@ -77,28 +77,31 @@ describe('node panels', () => {
 
   it('filter: builds conditions from the sample\'s fields, with AND/OR, and they make the expected rule', () => {
     const p = mount('filter');
-    // The field picker offers the sample's fields, nested ones as dot paths.
+    // The field picker offers the sample's fields as the map step names them (data.<field>), nested ones as dot paths.
     const list = document.getElementById('fields-n1') as HTMLDataListElement;
-    expect([...list.querySelectorAll('option')].map((o) => o.value)).toEqual(['lead_id', 'name', 'email', 'phone', 'vip', 'address.city']);
-    change('condition-0-field', 'email');
+    expect([...list.querySelectorAll('option')].map((o) => o.value)).toEqual(['data.lead_id', 'data.name', 'data.email', 'data.phone', 'data.vip', 'data.address.city']);
+    expect((screen.getByTestId('condition-0-field') as HTMLInputElement).placeholder).toBe('e.g. data.lead_id');
+    change('condition-0-field', 'data.email');
     change('condition-0-op', 'exists');
     expect(screen.queryByTestId('condition-0-value')).toBeNull();
     fireEvent.click(screen.getByTestId('filter-add-condition'));
-    change('condition-1-field', 'vip');
+    change('condition-1-field', 'data.vip');
     change('condition-1-value', 'true');
     fireEvent.click(screen.getByTestId('filter-add-condition'));
+    // A bare name, as saved before, is the same field: not flagged.
     change('condition-2-field', 'address.city');
     change('condition-2-op', 'contains');
     change('condition-2-value', 'lyo');
     change('filter-mode', 'any');
     expect(screen.getByTestId('condition-1').textContent).toContain('or');
+    for (const i of [0, 1, 2]) expect(screen.queryByTestId(`condition-${i}-unknown`)).toBeNull();
     const data = p.valid() as FilterDataT;
     expect(data).toEqual({
       mode: 'any',
       conditions: [
-        { field: 'email', op: 'exists' },
+        { field: 'data.email', op: 'exists' },
         // The sample holds a boolean there: the condition compares with true, not "true".
-        { field: 'vip', op: 'eq', value: true },
+        { field: 'data.vip', op: 'eq', value: true },
         { field: 'address.city', op: 'contains', value: 'lyo' },
       ],
     });
@@ -207,20 +210,50 @@ describe('node panels', () => {
     change('dedupe-amount', '2');
     expect(p.valid()).toEqual({ window_ms: 120_000 });
     fireEvent.click(screen.getByTestId('dedupe-mode-include'));
-    fireEvent.click(screen.getByTestId('dedupe-field-email'));
-    fireEvent.click(screen.getByTestId('dedupe-field-address.city'));
-    expect(p.valid()).toEqual({ window_ms: 120_000, include_fields: ['email', 'address.city'] });
+    // The sample's fields as the filter and the map step name them.
+    expect(within(screen.getByTestId('dedupe-fields')).getAllByRole('checkbox').map((c) => c.getAttribute('data-testid'))).toEqual(
+      ['lead_id', 'name', 'email', 'phone', 'vip', 'address.city'].map((f) => `dedupe-field-data.${f}`),
+    );
+    fireEvent.click(screen.getByTestId('dedupe-field-data.email'));
+    fireEvent.click(screen.getByTestId('dedupe-field-data.address.city'));
+    expect(p.valid()).toEqual({ window_ms: 120_000, include_fields: ['data.email', 'data.address.city'] });
     fireEvent.click(screen.getByTestId('dedupe-mode-exclude'));
-    expect(p.valid()).toEqual({ window_ms: 120_000, exclude_fields: ['email', 'address.city'] });
-    fireEvent.click(screen.getByTestId('dedupe-field-email'));
-    change('dedupe-field-input', 'utm.source');
+    expect(p.valid()).toEqual({ window_ms: 120_000, exclude_fields: ['data.email', 'data.address.city'] });
+    fireEvent.click(screen.getByTestId('dedupe-field-data.email'));
+    expect(screen.queryByTestId('dedupe-unknown-data.utm.source')).toBeNull();
+    change('dedupe-field-input', 'data.utm.source');
     fireEvent.click(screen.getByTestId('dedupe-add-field'));
-    expect(p.valid()).toEqual({ window_ms: 120_000, exclude_fields: ['address.city', 'utm.source'] });
+    expect(p.valid()).toEqual({ window_ms: 120_000, exclude_fields: ['data.address.city', 'data.utm.source'] });
+    // A field the sample does not have is flagged before saving, as in the filter.
+    expect(screen.getByTestId('dedupe-unknown-data.utm.source').textContent).toBe('The sample has no field “data.utm.source”.');
     fireEvent.click(screen.getByTestId('dedupe-mode-all'));
     expect(p.valid()).toEqual({ window_ms: 120_000 });
     change('dedupe-unit', 'seconds');
     change('dedupe-amount', '0.5');
     expect(screen.getByTestId('error-dedupe').textContent).toBe('at least 1 second');
+  });
+
+  it('dedupe: a field saved under its bare name is the same chip; after an incoming webhook the fields are body.<field>', () => {
+    const saved = mount('dedupe', { window_ms: 60_000, include_fields: ['email', 'emial'] });
+    const chips = () => within(screen.getByTestId('dedupe-fields')).getAllByRole('checkbox') as HTMLInputElement[];
+    expect(chips().filter((c) => c.checked).map((c) => c.getAttribute('data-testid'))).toEqual(['dedupe-field-data.email', 'dedupe-field-emial']);
+    expect(screen.queryByTestId('dedupe-unknown-email')).toBeNull();
+    expect(screen.getByTestId('dedupe-unknown-emial').textContent).toBe('The sample has no field “emial”: events without it all count as equal on it.');
+    expect((screen.getByTestId('dedupe-add-field') as HTMLButtonElement).disabled).toBe(true);
+    change('dedupe-field-input', 'data.email');
+    expect((screen.getByTestId('dedupe-add-field') as HTMLButtonElement).disabled).toBe(true);
+    fireEvent.click(screen.getByTestId('dedupe-field-data.email'));
+    expect(saved.valid()).toEqual({ window_ms: 60_000, include_fields: ['emial'] });
+    cleanup();
+
+    const request = makeEnv({ samplePrefix: 'body', sample: { email: 'ann@example.com', plan: 'pro' }, sampleFrom: 'the last request to “form”' });
+    const p = mount('dedupe', { window_ms: 60_000, include_fields: ['body.emial'] }, request);
+    expect(chips().map((c) => c.getAttribute('data-testid'))).toEqual(['dedupe-field-body.email', 'dedupe-field-body.plan', 'dedupe-field-body.emial']);
+    expect(screen.getByTestId('dedupe-unknown-body.emial').textContent).toBe('The sample has no field “body.emial”: requests without it all count as equal on it.');
+    fireEvent.click(screen.getByTestId('dedupe-field-body.emial'));
+    fireEvent.click(screen.getByTestId('dedupe-field-body.email'));
+    expect(p.valid()).toEqual({ window_ms: 60_000, include_fields: ['body.email'] });
+    expect(screen.queryByTestId('dedupe-unknown-body.emial')).toBeNull();
   });
 
   it('webhook: the URL with the schema\'s message until it is one; the Authorization header only when typed', () => {

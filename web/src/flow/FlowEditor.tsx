@@ -18,7 +18,8 @@ import { useHistory } from './history.ts';
 import { useLeaveGuard } from './LeaveGuard.tsx';
 import { NodePanel } from './NodePanel.tsx';
 import { DRAG_TYPE, Palette, type PaletteItem } from './Palette.tsx';
-import { panelEnv, triggerOf } from './panel-env.ts';
+import { flowFieldWarnings, panelEnv, triggerOf } from './panel-env.ts';
+import { warningsByNode, warningSummary, warningText } from './step-fields.ts';
 import { NewFlowChooser } from './NewFlowChooser.tsx';
 import { TemplateChecklist } from './TemplateChecklist.tsx';
 import { TestDrawer } from './TestDrawer.tsx';
@@ -87,18 +88,21 @@ function Editor() {
   const credentials = creds.data ? listOf(creds.data) : null;
   // The built-in APPLICATION source carries published events: its triggers are the event types.
   const sources = useMemo(() => listOf(srcs.data).filter((s) => s.type !== 'APPLICATION'), [srcs.data]);
-  // The last request of the source feeding the selected node: the filter and map panels' sample.
+  // The last request of each source trigger on the canvas: the filter, dedupe and map panels'
+  // sample, and what the canvas checks the steps' fields against with every panel closed.
   const [sourceSamples, setSourceSamples] = useState<Record<string, SourceSample | null>>({});
-  const selectedSource = useMemo(() => {
-    const t = selected ? nodes.find((n) => n.id === triggerOf(selected, nodes, edges)) : undefined;
-    return typeof t?.data.sourceId === 'string' && t.data.sourceId ? t.data.sourceId : null;
-  }, [selected, nodes, edges]);
+  const canvasSources = useMemo(() => [...new Set(nodes.flatMap((n) => (n.type === 'trigger' && typeof n.data.sourceId === 'string' && n.data.sourceId ? [n.data.sourceId] : [])))].sort().join('\n'), [nodes]);
+  const askedSamples = useRef(new Set<string>());
   useEffect(() => {
-    if (!selectedSource || selectedSource in sourceSamples) return;
-    api<SourceSample>('GET', `/flows/source-sample?source_id=${encodeURIComponent(selectedSource)}`)
-      .then((s) => setSourceSamples((m) => ({ ...m, [selectedSource]: s })))
-      .catch(() => setSourceSamples((m) => ({ ...m, [selectedSource]: null })));
-  }, [selectedSource, sourceSamples]);
+    for (const sourceId of canvasSources ? canvasSources.split('\n') : []) {
+      if (sourceId in sourceSamples || askedSamples.current.has(sourceId)) continue;
+      askedSamples.current.add(sourceId);
+      api<SourceSample>('GET', `/flows/source-sample?source_id=${encodeURIComponent(sourceId)}`)
+        .then((s) => setSourceSamples((m) => ({ ...m, [sourceId]: s })))
+        .catch(() => setSourceSamples((m) => ({ ...m, [sourceId]: null })))
+        .finally(() => askedSamples.current.delete(sourceId));
+    }
+  }, [canvasSources, sourceSamples]);
 
   // `/flows/new?template=…[&source=…]`: the template's graph, drawn, with its placeholders listed.
   const [search] = useSearchParams();
@@ -159,6 +163,9 @@ function Editor() {
 
   const problems = useMemo(() => check(nodes, edges), [nodes, edges]);
   const split = useMemo(() => splitProblems(problems, nodes, attempted), [problems, nodes, attempted]);
+  // Fields a step names that its trigger's sample lacks: said on the node and in the toolbar, never
+  // in the way of saving (a sample may simply lack an optional field).
+  const warnings = useMemo(() => flowFieldWarnings(nodes, edges, eventTypes, sources, sourceSamples), [nodes, edges, eventTypes, sources, sourceSamples]);
   const dirty = useMemo(() => saveKey(name, nodes, edges) !== baseline, [name, nodes, edges, baseline]);
 
   const addedFrom = useRef<string | null>(null);
@@ -185,8 +192,8 @@ function Editor() {
   const canvas = useMemo<CanvasInfo>(() => {
     const merged = problemsByNode(split.errors);
     for (const [k, v] of problemsByNode(serverProblems)) merged.set(k, [...(merged.get(k) ?? []), ...v]);
-    return { problems: merged, pending: split.pending, onAddNext, dropTarget, test: testResult?.nodes ?? null, stats, destinations, sources };
-  }, [split, serverProblems, onAddNext, dropTarget, testResult, stats, destinations, sources]);
+    return { problems: merged, pending: split.pending, warnings: warningsByNode(warnings), onAddNext, dropTarget, test: testResult?.nodes ?? null, stats, destinations, sources };
+  }, [split, serverProblems, warnings, onAddNext, dropTarget, testResult, stats, destinations, sources]);
 
   // The panel opening beside the nodes (or the drawer below them) shrinks the canvas and can hide
   // the selected node, and a step added by "+" can land past the edge. When less than half of the
@@ -424,8 +431,15 @@ function Editor() {
           <span className="muted" data-testid="pending-count" title="Connect each step from a trigger to a destination and fill in its fields">
             {pendingCount} step{pendingCount > 1 ? 's' : ''} to finish
           </span>
-        ) : (
-          <span className="good">Ready to save</span>
+        ) : warnings.length === 0 ? (
+          <span className="good" data-testid="ready">
+            Ready to save
+          </span>
+        ) : null}
+        {warnings.length > 0 && (
+          <span className="flow-warning-count" data-testid="warning-count" title={warnings.map((w) => `${w.nodeId}: ${warningText(w)}`).join('\n')}>
+            ⚠ {warningSummary(warnings)}
+          </span>
         )}
         {savedAt && (
           <span className="muted" data-testid="saved-at">

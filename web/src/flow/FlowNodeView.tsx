@@ -133,10 +133,12 @@ function AddNext({ id, onAdd, hasDestinations }: { id: string; onAdd: (from: str
 }
 
 export function FlowNodeView(props: NodeProps<CanvasNode>) {
-  const { problems: all, pending: pendingAll, onAddNext, dropTarget, test, destinations, sources } = useCanvas();
+  const { problems: all, pending: pendingAll, warnings: warningsAll, onAddNext, dropTarget, test, destinations, sources } = useCanvas();
   const problems = all.get(props.id) ?? [];
   // Not connected yet, or a field not filled in yet: said softly until the user tries to save.
   const pending = problems.length ? undefined : pendingAll?.get(props.id);
+  // A field the sample lacks: in amber, whatever else the node says, and never red (it may be optional).
+  const missing = warningsAll?.get(props.id) ?? [];
   const kind = props.type;
   const result = test?.[props.id];
   const destination = isDestinationKind(kind);
@@ -145,9 +147,9 @@ export function FlowNodeView(props: NodeProps<CanvasNode>) {
   const sheetRow = rowCells(result?.output, columns) !== null;
   return (
     <div
-      className={`flow-node flow-${kind}${destination ? ' flow-dest' : ''}${problems.length ? ' invalid' : ''}${pending ? ' pending' : ''}${props.selected ? ' selected' : ''}${dropTarget === props.id ? ' drop-target' : ''}`}
+      className={`flow-node flow-${kind}${destination ? ' flow-dest' : ''}${problems.length ? ' invalid' : ''}${pending ? ' pending' : ''}${missing.length && !problems.length ? ' warned' : ''}${props.selected ? ' selected' : ''}${dropTarget === props.id ? ' drop-target' : ''}`}
       data-testid={`node-${props.id}`}
-      title={(pending?.messages ?? problems).join('\n')}
+      title={[...(pending?.messages ?? problems), ...missing.map((f) => `The sample has no field “${f}”`)].join('\n')}
     >
       {kind !== 'trigger' && <Handle type="target" position={Position.Left} />}
       <div className="flow-node-kind">{KIND_LABEL[kind]}</div>
@@ -172,6 +174,13 @@ export function FlowNodeView(props: NodeProps<CanvasNode>) {
         <ul className="flow-node-problems" data-testid={`problems-${props.id}`}>
           {problems.map((p, i) => (
             <li key={i}>{p}</li>
+          ))}
+        </ul>
+      )}
+      {missing.length > 0 && (
+        <ul className="flow-node-warnings" data-testid={`warning-${props.id}`}>
+          {missing.map((f) => (
+            <li key={f}>⚠ The sample has no field “{f}”</li>
           ))}
         </ul>
       )}

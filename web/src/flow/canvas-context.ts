@@ -9,6 +9,8 @@ export type CanvasInfo = {
   problems: Map<string, string[]>;
   /** Nodes that only lack a connection or an empty field, shown softly until a save attempt. */
   pending?: Map<string, PendingNode>;
+  /** Fields a step names that its trigger's sample lacks, by node id: a soft warning that never blocks a save. */
+  warnings?: Map<string, string[]>;
   /** The "+" on a node's output: adds a node of that kind to its right, connected to it. */
   onAddNext?: (from: string, kind: Exclude<NodeKind, 'trigger'>, preset?: string) => void;
   /** The node a palette item is held over, which takes it as its next step when dropped. */

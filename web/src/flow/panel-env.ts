@@ -3,6 +3,7 @@ import { crmFields, ENVELOPE_FIELDS, sheetFields } from '../../../server/hub/flo
 import type { ConnectionTest, CredentialSummary, DestinationField, DestinationSummary, EventType, FlowTestOut, NodeTestResult, SourceSample, SourceSummary } from './flow-api.ts';
 import { downstreamDestinations, humanize, upstreamOf, upstreamTriggers, type CanvasNode } from './graph.ts';
 import type { PanelEnv } from './panels/common.tsx';
+import { fieldWarnings, type FieldWarning, type SamplePrefix } from './step-fields.ts';
 
 /** The trigger a test of this node starts from: the node itself, or the first trigger upstream. */
 export function triggerOf(nodeId: string, nodes: CanvasNode[], edges: Edge[]): string | undefined {
@@ -44,14 +45,14 @@ type Inputs = {
   sourceActions?: PanelEnv['sourceActions'];
 };
 
-/** What the selected node's panel needs to know about the rest of the flow. */
-export function panelEnv({ node, nodes, edges, eventTypes, destinations, credentials, sources = [], sourceSamples = {}, test, preview, testConnection, sourceActions }: Inputs): PanelEnv {
-  const triggerId = triggerOf(node.id, nodes, edges);
-  const trigger = nodes.find((n) => n.id === triggerId);
+/**
+ * The sample a trigger gives the steps after it, and how they name its fields: an event type's
+ * sample data (`data.<field>`), or the body of a source's last request (`body.<field>`).
+ */
+export function triggerSample(trigger: CanvasNode | undefined, eventTypes: EventType[], sources: SourceSummary[], sourceSamples: Record<string, SourceSample | null>) {
   const type = eventTypes.find((t) => t.name === trigger?.data.eventType);
   let sample = type?.sample ?? {};
   let sampleFrom = type ? `the sample of “${humanize(type.name)}”` : null;
-  // A source trigger: the steps read its last request's body, and map paths start at `body`.
   const sourceId = typeof trigger?.data.sourceId === 'string' ? trigger.data.sourceId : null;
   const source = sourceId ? (sources.find((s) => s.id === sourceId) ?? null) : null;
   const sourceSample = sourceId ? sourceSamples[sourceId] : undefined;
@@ -60,6 +61,29 @@ export function panelEnv({ node, nodes, edges, eventTypes, destinations, credent
     sample = body && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>) : {};
     sampleFrom = sourceSample ? `the last request to “${source?.name ?? sourceId}”` : null;
   }
+  return { sample, sampleFrom, sourceId, source, sourceSample, prefix: (sourceId ? 'body' : 'data') as SamplePrefix };
+}
+
+/** The fields the filter and dedupe steps name that their trigger's sample lacks (step-fields.ts). */
+export function flowFieldWarnings(nodes: CanvasNode[], edges: Edge[], eventTypes: EventType[], sources: SourceSummary[], sourceSamples: Record<string, SourceSample | null>): FieldWarning[] {
+  return fieldWarnings(
+    nodes,
+    (id) => nodes.find((n) => n.id === triggerOf(id, nodes, edges)),
+    (trigger) => {
+      const t = triggerSample(trigger, eventTypes, sources, sourceSamples);
+      return t.sampleFrom ? { sample: t.sample, prefix: t.prefix } : null;
+    },
+  );
+}
+
+/** What the selected node's panel needs to know about the rest of the flow. */
+export function panelEnv({ node, nodes, edges, eventTypes, destinations, credentials, sources = [], sourceSamples = {}, test, preview, testConnection, sourceActions }: Inputs): PanelEnv {
+  const triggerId = triggerOf(node.id, nodes, edges);
+  const trigger = nodes.find((n) => n.id === triggerId);
+  // A source trigger: the steps read its last request's body, and map paths start at `body`.
+  const from = triggerSample(trigger, eventTypes, sources, sourceSamples);
+  const { sourceId, source, sourceSample } = from;
+  let { sample, sampleFrom } = from;
   // A map step reads what the transform before it made: the last test run shows that.
   if (node.type === 'map') {
     const transform = upstreamOf(node.id, 'transform', nodes, edges)[0];
@@ -81,5 +105,5 @@ export function panelEnv({ node, nodes, edges, eventTypes, destinations, credent
       }
     }
   }
-  return { eventTypes, destinations, credentials, sample, sampleFrom, targets, targetsFor, preview, testConnection, sources, source, sourceSample, samplePrefix: sourceId ? 'body' : 'data', sourceActions };
+  return { eventTypes, destinations, credentials, sample, sampleFrom, targets, targetsFor, preview, testConnection, sources, source, sourceSample, samplePrefix: from.prefix, sourceActions };
 }

@@ -1,5 +1,6 @@
 import { CONDITION_OPS, type ConditionT } from '../../../../server/hub/flow-graph.ts';
-import { dataFields, Field, SampleNote, useFieldErrors, valueAt, type PanelProps } from './common.tsx';
+import { inSample, lacksField, stepFieldNames } from '../step-fields.ts';
+import { Field, SampleNote, useFieldErrors, valueAt, type PanelProps } from './common.tsx';
 
 const OP_LABEL: Record<ConditionT['op'], string> = { eq: 'is', neq: 'is not', contains: 'contains', exists: 'is present', gt: 'is more than', lt: 'is less than' };
 
@@ -17,12 +18,11 @@ export function FilterPanel({ id, data, onChange, env }: PanelProps) {
   const errors = useFieldErrors('filter', data);
   const conditions = (Array.isArray(data.conditions) ? data.conditions : []) as ConditionT[];
   const mode = data.mode === 'any' ? 'any' : 'all';
-  // An incoming request's fields are named as the trigger, the map step and the Test output name
-  // them (body.type); the sample is its body. A bare name (flows saved before) means the same field.
-  const fromRequest = env.samplePrefix === 'body';
-  const inSample = (field: string) => (fromRequest ? field.replace(/^body\./, '') : field);
-  const sampleFields = dataFields(env.sample);
-  const fields = fromRequest ? sampleFields.map((f) => `body.${f}`) : sampleFields;
+  // Fields are named as the trigger, the map step and the Test output name them: body.type of an
+  // incoming request, data.email of an event. A bare name (flows saved before) means the same field.
+  const prefix = env.samplePrefix ?? 'data';
+  const path = (field: string) => inSample(field, prefix);
+  const fields = stepFieldNames(env.sample, prefix);
   const set = (next: ConditionT[]) => onChange({ ...data, conditions: next });
   const update = (i: number, c: ConditionT) => set(conditions.map((x, j) => (j === i ? c : x)));
   const listId = `fields-${id}`;
@@ -44,7 +44,7 @@ export function FilterPanel({ id, data, onChange, env }: PanelProps) {
         <div key={i} className="flow-condition-block" data-testid={`condition-${i}`}>
           {i > 0 && <div className="flow-joiner">{mode === 'any' ? 'or' : 'and'}</div>}
           <div className="flow-condition">
-            <input aria-label="Field" data-testid={`condition-${i}-field`} list={listId} placeholder={fields[0] ? `e.g. ${fields[0]}` : 'field, e.g. email'} value={c.field} onChange={(e) => update(i, { ...c, field: e.target.value })} />
+            <input aria-label="Field" data-testid={`condition-${i}-field`} list={listId} placeholder={`e.g. ${fields[0] ?? `${prefix}.email`}`} value={c.field} onChange={(e) => update(i, { ...c, field: e.target.value })} />
             <select
               aria-label="Operator"
               data-testid={`condition-${i}-op`}
@@ -62,7 +62,7 @@ export function FilterPanel({ id, data, onChange, env }: PanelProps) {
               ))}
             </select>
             {c.op !== 'exists' ? (
-              <input aria-label="Value" data-testid={`condition-${i}-value`} placeholder={String(valueAt(env.sample, inSample(c.field)) ?? 'value')} value={c.value === null || c.value === undefined ? '' : String(c.value)} onChange={(e) => update(i, { ...c, value: conditionValue(env.sample, inSample(c.field), e.target.value) })} />
+              <input aria-label="Value" data-testid={`condition-${i}-value`} placeholder={String(valueAt(env.sample, path(c.field)) ?? 'value')} value={c.value === null || c.value === undefined ? '' : String(c.value)} onChange={(e) => update(i, { ...c, value: conditionValue(env.sample, path(c.field), e.target.value) })} />
             ) : (
               <span />
             )}
@@ -71,7 +71,7 @@ export function FilterPanel({ id, data, onChange, env }: PanelProps) {
             </button>
           </div>
           {errors[`conditions.${i}.field`] && <span className="flow-field-error">{errors[`conditions.${i}.field`]}</span>}
-          {c.field && sampleFields.length > 0 && !sampleFields.includes(inSample(c.field)) && !sampleFields.some((f) => f.startsWith(`${inSample(c.field)}.`)) && (
+          {lacksField(env.sample, prefix, c.field) && (
             <span className="flow-field-hint" data-testid={`condition-${i}-unknown`}>
               The sample has no field “{c.field}”.
             </span>

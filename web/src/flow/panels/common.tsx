@@ -1,9 +1,9 @@
 import { useMemo, useState, type ReactNode } from 'react';
 import type { NodeKind } from '../../../../server/hub/flow-graph.ts';
-import { samplePaths } from '../../ui/MappingEditor.tsx';
 import type { ConnectionTest, CredentialSummary, DestinationField, DestinationSummary, EventType, NodeTestResult, SourceSample, SourceSummary } from '../flow-api.ts';
 import type { SourceActions } from '../useSourceActions.ts';
 import { DURATION_UNITS, fieldErrors, fromUnit, toUnit, type DurationUnit } from '../graph.ts';
+import type { SamplePrefix } from '../step-fields.ts';
 
 /** What a panel knows beyond its node's data; the editor builds it, tests hand one in. */
 export type PanelEnv = {
@@ -22,7 +22,7 @@ export type PanelEnv = {
   /** Renaming a source, choosing its sample (absent in tests that need neither). */
   sourceActions?: Pick<SourceActions, 'rename' | 'chooseSample'> & Partial<Pick<SourceActions, 'listener'>>;
   /** Where a map step's `from` paths start: `data` of a published event, or `body` of a source's request. */
-  samplePrefix?: 'data' | 'body';
+  samplePrefix?: SamplePrefix;
   /** Where `sample` comes from, said to the user; null when no trigger leads here. */
   sampleFrom: string | null;
   /** The fields of the destination a map step leads to; null when it takes any field (webhook, Zapier). */
@@ -57,8 +57,7 @@ export function Field({ label, hint, error, testid, children }: { label: ReactNo
   );
 }
 
-/** Dot paths of the sample's data fields (`email`, `address.city`). */
-export const dataFields = (sample: Record<string, unknown>): string[] => (Object.keys(sample).length ? samplePaths(sample).map((p) => p.replace(/^data\./, '')) : []);
+export { dataFields } from '../step-fields.ts';
 
 /** The value at a dot path of the sample. */
 export function valueAt(sample: unknown, path: string): unknown {
