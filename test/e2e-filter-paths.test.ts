@@ -27,7 +27,7 @@ describe('portal: an incoming webhook → filter on body.type → dedupe on body
   it('offers body.<field> in the filter and dedupe steps, flags a field the sample lacks on the node and toolbar, and delivers one lead per e-mail', async () => {
     const started = Date.now();
     const { page } = b;
-    const { count, click, fill, drag } = countedActions();
+    const { count, click, fill } = countedActions();
     const canvas = canvasActions(page, () => count.drags++);
     const token = await signUp(page, hub.url, { click, fill });
 
@@ -38,16 +38,20 @@ describe('portal: an incoming webhook → filter on body.type → dedupe on body
     const send = (body: object) => fetch(`${hub.url}/e/${sourceId}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     expect((await send({ type: 'lead', name: 'Sample Sam', email: 'sam@example.com' })).status).toBeLessThan(300);
 
-    // Trigger, then each step dropped onto the node it follows: trigger → filter → dedupe → webhook.
+    // Trigger → filter → dedupe → webhook, in one column (a chain dropped node onto node runs off
+    // to the right, under the panel that opens).
     await click(page.getByTestId('new-flow'));
     await page.waitForURL(/\/flows\/new/);
     const trigger = page.getByTestId(`palette-source-${sourceId}`);
     await trigger.waitFor({ timeout: 15_000 });
-    await canvas.dropOnCanvas(trigger, { x: 40, y: 60 });
-    for (const [kind, after] of [['filter', 'trigger_1'], ['dedupe', 'filter_1'], ['webhook', 'dedupe_1']]) {
-      await drag(page.getByTestId(`palette-${kind}`), page.getByTestId(`node-${after}`));
-      await page.getByTestId(`node-${kind}_1`).waitFor();
-    }
+    await canvas.dropOnCanvas(trigger, { x: 40, y: 40 });
+    await canvas.dropOnCanvas(page.getByTestId('palette-filter'), { x: 40, y: 180 });
+    await canvas.dropOnCanvas(page.getByTestId('palette-dedupe'), { x: 40, y: 330 });
+    await canvas.dropOnCanvas(page.getByTestId('palette-webhook'), { x: 40, y: 480 });
+    for (const id of ['trigger_1', 'filter_1', 'dedupe_1', 'webhook_1']) await page.getByTestId(`node-${id}`).waitFor();
+    await canvas.connect('trigger_1', 'filter_1');
+    await canvas.connect('filter_1', 'dedupe_1');
+    await canvas.connect('dedupe_1', 'webhook_1');
     await expect.poll(() => page.locator('.react-flow__edge').count(), { timeout: 10_000 }).toBe(3);
     const panel = page.getByTestId('node-panel');
 
@@ -93,9 +97,6 @@ describe('portal: an incoming webhook → filter on body.type → dedupe on body
     await click(panel.getByTestId('dedupe-field-body.email'));
     await expect.poll(() => page.getByTestId('warning-dedupe_1').count()).toBe(0);
 
-    // The webhook sits behind the open panel: closed, and the whole flow in view.
-    await click(panel.getByTestId('panel-close'));
-    await click(page.getByTestId('fit-view'));
     await click(page.getByTestId('node-webhook_1'));
     await fill(page.getByTestId('webhook-url'), `${receiver.url}/leads`);
     await expect.poll(() => page.getByTestId('ready').count()).toBe(1);
