@@ -126,7 +126,7 @@ describe('portal: a webhook built in the browser delivers exactly the mapped fie
     await form.getByRole('button', { name: 'Create webhook' }).click();
 
     const alert = form.getByRole('alert');
-    await expect.poll(() => alert.textContent(), { timeout: 15_000 }).toMatch(/mapping 0 \("email"\)/);
+    await expect.poll(() => alert.textContent(), { timeout: 15_000 }).toMatch(/mapping 1 \("email"\)/);
     expect(await alert.textContent()).toMatch(/Invalid mappings|mappings\.0\.expression/);
     expect(await page.getByTestId('secret').count()).toBe(0);
     expect(await form.isVisible()).toBe(true);

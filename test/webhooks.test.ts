@@ -158,7 +158,7 @@ describe('webhooks deliver exactly the mapped fields in a stable envelope', () =
     expect(badExpr.status).toBe(422);
     expect(badExpr.body.error.code).toBe('INVALID_MAPPING');
     expect(badExpr.body.error.details[0].path).toBe('mappings.1.expression');
-    expect(badExpr.body.error.message).toMatch(/mapping 1 \("x"\)/);
+    expect(badExpr.body.error.message).toMatch(/mapping 2 \("x"\)/);
     const runtime = await api('post', '/mappings/preview').send({ eventType: 'lead.captured', mappings: [{ to: 'x', expression: '$number("abc") + $error("boom")' }] });
     expect(runtime.status).toBe(422);
     expect(runtime.body.error.details[0].path).toBe('mappings.0.expression');

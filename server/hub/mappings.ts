@@ -53,7 +53,8 @@ export class MappingError extends Error {
     /** Set by subclasses whose message already says where the problem is. */
     located = false,
   ) {
-    super(located ? message : `mapping ${index} ("${to}"): ${message}`);
+    // Counted from 1 as people count rows ("mapping 2" is the second); `index` stays the path's.
+    super(located ? message : `mapping ${index + 1} ("${to}"): ${message}`);
   }
 }
 
