@@ -204,4 +204,37 @@ describe('portal: a lead → webhook flow drawn on the canvas delivers exactly t
     const flows = await hub.api('get', '/api/v1/flows', token);
     expect(flows.body.models.map((f: { name: string }) => f.name)).not.toContain('Orphan webhook');
   }, 60_000);
+
+  it('a save the server refuses says which step in a sentence, not a path, and marks that node (issue 14, item 7)', async () => {
+    const { page } = b;
+    // The orphan flow above is unsaved: leave it without saving.
+    await page.getByRole('link', { name: 'Flows' }).click();
+    await page.getByTestId('leave-discard').click();
+    await page.waitForURL(/\/flows$/);
+    await page.getByTestId('new-flow').click();
+    await page.waitForURL(/\/flows\/new$/);
+    await page.getByTestId('flow-name').fill('Broken transform');
+    const trigger = page.getByTestId('palette-trigger-lead.captured');
+    await trigger.waitFor({ timeout: 15_000 });
+    await canvas.dropOnCanvas(trigger, { x: 20, y: 40 });
+    await canvas.dropOnCanvas(page.getByTestId('palette-transform'), { x: 20, y: 220 });
+    await canvas.dropOnCanvas(page.getByTestId('palette-webhook'), { x: 20, y: 400 });
+    await page.getByTestId('webhook-url').fill(`${receiver.url}/broken`);
+    await canvas.connect('trigger_1', 'transform_1');
+    await canvas.connect('transform_1', 'webhook_1');
+    // JSONata the editor cannot check by itself: only the server compiles it, on save.
+    await page.getByTestId('node-transform_1').click();
+    await page.getByTestId('transform-expression').fill('$merge([$, {');
+    await expect.poll(() => page.locator('.flow-toolbar').textContent(), { timeout: 10_000 }).toContain('Ready to save');
+
+    await page.getByTestId('save-flow').click();
+    const alert = page.getByRole('alert').filter({ hasText: 'cannot be saved' });
+    await expect.poll(() => alert.textContent(), { timeout: 10_000 }).toMatch(/^This flow cannot be saved\. The transform step: .*invalid expression/);
+    expect(await alert.textContent()).not.toContain('nodes.');
+    await expect.poll(() => page.getByTestId('node-transform_1').getAttribute('class'), { timeout: 10_000 }).toContain('invalid');
+    expect(await page.getByTestId('problems-transform_1').textContent()).toContain('invalid expression');
+    expect(await page.getByTestId('node-webhook_1').getAttribute('class')).not.toContain('invalid');
+    await b.screenshot('flow-canvas-refused-sentence');
+    expect(page.url()).toMatch(/\/flows\/new$/);
+  }, 60_000);
 });

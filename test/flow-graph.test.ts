@@ -88,7 +88,7 @@ describe('what flow steps become', () => {
 
   it('names each sheet column the map step leaves empty; envelope keys and a map step mapping nothing need no mapping', () => {
     const graph = (mappings: unknown[]) => ({ nodes: [trigger('t1'), map('m1', mappings), sheet(['Name', 'Email', 'eventId'])], edges: [edge('t1', 'm1'), edge('m1', 's1')] });
-    expect(validateGraph(graph([{ to: 'Name', from: 'data.name' }]))).toEqual([{ path: 'nodes.s1.data.columns.1', message: 'column "Email" has no mapping: map a field to it in m1', nodeId: 's1' }]);
+    expect(validateGraph(graph([{ to: 'Name', from: 'data.name' }]))).toEqual([{ path: 'nodes.s1.data.columns.1', message: 'column "Email" has no mapping: map a field to it in the map step', nodeId: 's1' }]);
     expect(validateGraph(graph([{ to: 'Name', from: 'data.name' }, { to: 'Email', from: 'data.email' }]))).toEqual([]);
     expect(validateGraph(graph([]))).toEqual([]);
   });

@@ -264,7 +264,7 @@ describe('flows with every node kind', () => {
     const other = await newWorkspace(hub);
     const foreign = await hub.api('post', `${V}/flows`, other.key).send({ name: 'Not mine', graph: { nodes: [trigger('t1'), node('ex', 'destination', { destinationId: dest.body.id })], edges: chain('t1', 'ex') } });
     expect(foreign.status).toBe(422);
-    expect(foreign.body.error.details).toEqual([{ path: 'nodes.ex.data.destinationId', message: expect.stringContaining('not found') }]);
+    expect(foreign.body.error.details).toMatchObject([{ path: 'nodes.ex.data.destinationId', message: expect.stringContaining('not found') }]);
   });
 
   it('refuses bad graphs naming the nodes, and leaves nothing behind', async () => {
@@ -274,11 +274,18 @@ describe('flows with every node kind', () => {
       graph: { nodes: [trigger('t1'), map('ms', [{ to: 'Name', from: 'data.name' }]), node('sh', 'sheets', { spreadsheetId: sheets.spreadsheetId, columns: ['Name', 'Phone'] })], edges: chain('t1', 'ms', 'sh') },
     });
     expect(unmapped.status).toBe(422);
-    expect(unmapped.body.error.details).toEqual([{ path: 'nodes.sh.data.columns.1', message: 'column "Phone" has no mapping: map a field to it in ms' }]);
+    expect(unmapped.body.error.details).toEqual([
+      {
+        path: 'nodes.sh.data.columns.1',
+        node_id: 'sh',
+        message: 'column "Phone" has no mapping: map a field to it in the map step',
+        sentence: 'The Google Sheet step: column "Phone" has no mapping: map a field to it in the map step.',
+      },
+    ]);
 
     const noEmail = await api('post', '/flows').send({ name: 'No email', graph: { nodes: [trigger('t1'), map('mc', [{ to: 'company', from: 'data.company' }]), node('hs', 'crm', { preset: 'hubspot' })], edges: chain('t1', 'mc', 'hs') } });
     expect(noEmail.status).toBe(422);
-    expect(noEmail.body.error.details[0]).toEqual({ path: 'nodes.hs', message: expect.stringContaining('"email"') });
+    expect(noEmail.body.error.details[0]).toMatchObject({ path: 'nodes.hs', message: expect.stringContaining('"email"') });
 
     // A workspace without credentials: the webhook made first is undone when the sheet cannot be saved.
     const bare = await newWorkspace(hub);
@@ -287,7 +294,7 @@ describe('flows with every node kind', () => {
       graph: { nodes: [trigger('t1'), node('wh', 'webhook', { url: `${receiver.url}/never`, signing: 'hmac' }), node('sh', 'sheets', { spreadsheetId: sheets.spreadsheetId, columns: ['name'] })], edges: [...chain('t1', 'wh'), ...chain('t1', 'sh')] },
     });
     expect(noCredential.status).toBe(422);
-    expect(noCredential.body.error.details).toEqual([{ path: 'nodes.sh', message: expect.stringContaining('Settings') }]);
+    expect(noCredential.body.error.details).toMatchObject([{ path: 'nodes.sh', message: expect.stringContaining('Settings') }]);
     expect((await hub.api('get', `${V}/destinations`, bare.key)).body.models).toEqual([]);
     expect((await api('get', '/destinations')).body.models.length).toBe(before);
   });

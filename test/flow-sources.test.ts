@@ -56,7 +56,7 @@ describe('flows that start from an inbound source', () => {
   it('asks for a request (or a pasted body) before a test run has anything to run', async () => {
     const res = await api('post', '/flows/test').send({ graph: orders() });
     expect(res.status).toBe(422);
-    expect(res.body.error.details).toEqual([{ path: 'nodes.t1', message: `send a request to ${shop.url} first, or paste a sample body` }]);
+    expect(res.body.error.details).toMatchObject([{ path: 'nodes.t1', message: `send a request to ${shop.url} first, or paste a sample body` }]);
     const sample = await api('get', `/flows/source-sample?source_id=${shop.id}`);
     expect(sample.status).toBe(404);
     expect(sample.body.error).toMatchObject({ code: 'NO_REQUEST_YET', message: expect.stringContaining(shop.url) });
@@ -271,7 +271,12 @@ describe('flows that start from an inbound source', () => {
     const onHeaders = await api('post', '/flows').send({ name: 'On headers', graph: typed('headers.x-shop', '/h') });
     expect(onHeaders.status).toBe(422);
     expect(onHeaders.body.error.details).toEqual([
-      { path: 'nodes.f1', message: "headers.x-shop: a filter step on an incoming webhook reads the request's body (such as body.type); headers, query and path cannot be filtered on here" },
+      {
+        path: 'nodes.f1.data.conditions.0.field',
+        node_id: 'f1',
+        message: "condition 1 reads “headers.x-shop”, but a filter on an incoming webhook reads only the request's body (such as body.type), not its headers, query or path",
+        sentence: "The filter step: condition 1 reads “headers.x-shop”, but a filter on an incoming webhook reads only the request's body (such as body.type), not its headers, query or path.",
+      },
     ]);
   });
 
@@ -282,16 +287,16 @@ describe('flows that start from an inbound source', () => {
       graph: { nodes: [node('t1', 'trigger', { sourceId: shop.id }), node('t2', 'trigger', { eventType: 'lead.captured' }), node('w1', 'webhook', { url: `${receiver.url}/x`, signing: 'hmac' })], edges: [...chain('t1', 'w1'), ...chain('t2', 'w1')] },
     });
     expect(mixed.status).toBe(422);
-    expect(mixed.body.error.details).toEqual([{ path: 'nodes.w1', message: "a destination receives published events or one source's requests, not both: add a second destination" }]);
+    expect(mixed.body.error.details).toMatchObject([{ path: 'nodes.w1', message: "a destination receives published events or one source's requests, not both: add a second destination" }]);
     const two = await api('post', '/flows').send({
       name: 'Two sources',
       graph: { nodes: [node('t1', 'trigger', { sourceId: shop.id }), node('t2', 'trigger', { sourceId: other.body.id }), node('w1', 'webhook', { url: `${receiver.url}/x`, signing: 'hmac' })], edges: [...chain('t1', 'w1'), ...chain('t2', 'w1')] },
     });
     expect(two.status).toBe(422);
-    expect(two.body.error.details).toEqual([{ path: 'nodes.w1', message: expect.stringContaining('one source') }]);
+    expect(two.body.error.details).toMatchObject([{ path: 'nodes.w1', message: expect.stringContaining('one source') }]);
     const both = await api('post', '/flows').send({ name: 'Both', graph: { nodes: [node('t1', 'trigger', { sourceId: shop.id, eventType: 'lead.captured' }), node('w1', 'webhook', { url: `${receiver.url}/x` })], edges: chain('t1', 'w1') } });
     expect(both.status).toBe(422);
-    expect(both.body.error.details).toEqual([{ path: 'nodes.t1.data', message: 'a trigger starts from an event type or from a source, not both' }]);
+    expect(both.body.error.details).toMatchObject([{ path: 'nodes.t1.data', message: 'a trigger starts from an event type or from a source, not both' }]);
   });
 
   it('refuses another workspace\'s source and the built-in application source at the trigger, and leaves nothing behind', async () => {
@@ -299,7 +304,7 @@ describe('flows that start from an inbound source', () => {
     const graph = orders(`${receiver.url}/never`);
     const foreign = await hub.api('post', `${V}/flows`, stranger.key).send({ name: 'Not mine', graph });
     expect(foreign.status).toBe(422);
-    expect(foreign.body.error.details).toEqual([{ path: 'nodes.t1.data.sourceId', message: `source ${shop.id} was not found in this workspace` }]);
+    expect(foreign.body.error.details).toMatchObject([{ path: 'nodes.t1.data.sourceId', message: `source ${shop.id} was not found in this workspace` }]);
     expect((await hub.api('get', `${V}/flows/source-sample?source_id=${shop.id}`, stranger.key)).status).toBe(404);
     const foreignTest = await hub.api('post', `${V}/flows/test`, stranger.key).send({ graph, data: { amount: 500 } });
     expect(foreignTest.status).toBe(422);
@@ -309,7 +314,7 @@ describe('flows that start from an inbound source', () => {
     const app = (await api('get', '/sources')).body.models.find((s: { type: string }) => s.type === 'APPLICATION');
     const builtIn = await api('post', '/flows').send({ name: 'App', graph: { ...graph, nodes: graph.nodes.map((n) => (n.id === 't1' ? { ...n, data: { sourceId: app.id } } : n)) } });
     expect(builtIn.status).toBe(422);
-    expect(builtIn.body.error.details).toEqual([{ path: 'nodes.t1.data.sourceId', message: expect.stringContaining('built-in application source') }]);
+    expect(builtIn.body.error.details).toMatchObject([{ path: 'nodes.t1.data.sourceId', message: expect.stringContaining('built-in application source') }]);
     expect((await api('get', `/flows/source-sample?source_id=${app.id}`)).status).toBe(422);
     expect((await hub.api('get', `${V}/destinations`, stranger.key)).body.models).toEqual([]);
   });

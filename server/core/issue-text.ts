@@ -59,8 +59,10 @@ const stop = (s: string) => (/[.!?]$/.test(s) ? s : `${s}.`);
 const KINDS: Record<string, string> = { string: 'text', number: 'a number', int: 'a whole number', boolean: 'true or false', array: 'a list', object: 'an object', date: 'a date' };
 
 /** One issue as one sentence that names its field in plain words. */
-export function issueSentence(issue: IssueLike): string {
-  const field = fieldWords(issue.path);
+export const issueSentence = (issue: IssueLike): string => fieldSentence(fieldWords(issue.path), issue);
+
+/** One issue as one sentence about `field`, already in words ("the URL", "column 2"): flow steps name their own fields. */
+export function fieldSentence(field: string, issue: Pick<IssueLike, 'message' | 'code'>): string {
   const Field = cap(field);
   const m = issue.message.trim();
   let x: RegExpExecArray | null;

@@ -7,7 +7,7 @@ import { apiDeliveryContext } from '../delivery/deliver-now.ts';
 import { connectorOf, destinationConfig } from '../gateway/destinations.service.ts';
 import { crmFields, sheetFields, type DestinationFields } from './flow-fields.ts';
 import { DESTINATION_KINDS, FlowNode, isDestinationKind, type DestinationNodeT } from './flow-graph.ts';
-import { existingDestination, invalidFlow, testedWebhookTarget, vendorTarget, type Target } from './flow-objects.ts';
+import { existingDestination, inWords, invalidFlow, testedWebhookTarget, vendorTarget, type Target } from './flow-objects.ts';
 
 export const TestConnectionIn = z.object({ node: z.record(z.string(), z.unknown()) }).strict();
 
@@ -30,28 +30,34 @@ const FREE: DestinationFields = { fields: [], free: true };
 export function flowConnections(deps: Deps) {
   const stored = (ws: string, id: string) => deps.db.selectFrom('destinations').selectAll().where('workspace_id', '=', ws).where('id', '=', id).executeTakeFirst();
 
+  /** The connector's own test of an unsaved destination node (credentials from Settings); nothing is stored. */
+  async function testConnection(ws: string, raw: unknown, caller: AuthContext): Promise<ConnectionTest> {
+    const id = typeof (raw as { id?: unknown } | null)?.id === 'string' ? (raw as { id: string }).id : 'node';
+    const parsed = FlowNode.safeParse(raw);
+    if (!parsed.success) throw invalidFlow(parsed.error.issues.map((i) => ({ path: ['nodes', id, ...i.path.map(String)].join('.'), message: i.message })), 'tested');
+    const node = parsed.data;
+    if (!isDestinationKind(node.kind)) throw invalidFlow([{ path: `nodes.${id}.kind`, message: 'only a destination has a connection to test' }], 'tested');
+    const dest = node as DestinationNodeT;
+    let target: Target;
+    if (dest.kind === 'destination') {
+      const row = await existingDestination(deps, ws, dest, 'tested');
+      target = { connector: connectorOf(row.type), config: destinationConfig(deps, row) };
+    } else if (dest.kind === 'webhook') {
+      target = await testedWebhookTarget(deps, caller, ws, dest);
+    } else {
+      // Zapier checks nothing of the event type; any name satisfies its config.
+      target = await vendorTarget(deps, ws, dest, ['sample'], null, 'tested');
+    }
+    const result = await target.connector.testConnection(apiDeliveryContext(deps), target.connector.configSchema.parse(target.config));
+    return { ok: result.ok, message: result.message, warnings: result.warnings, ...(result.details ? { details: result.details } : {}) };
+  }
+
   return {
-    /** The connector's own test of an unsaved destination node (credentials from Settings); nothing is stored. */
-    async testConnection(ws: string, raw: unknown, caller: AuthContext): Promise<ConnectionTest> {
-      const id = typeof (raw as { id?: unknown } | null)?.id === 'string' ? (raw as { id: string }).id : 'node';
-      const parsed = FlowNode.safeParse(raw);
-      if (!parsed.success) throw invalidFlow(parsed.error.issues.map((i) => ({ path: ['nodes', id, ...i.path.map(String)].join('.'), message: i.message })), 'tested');
-      const node = parsed.data;
-      if (!isDestinationKind(node.kind)) throw invalidFlow([{ path: `nodes.${id}.kind`, message: 'only a destination has a connection to test' }], 'tested');
-      const dest = node as DestinationNodeT;
-      let target: Target;
-      if (dest.kind === 'destination') {
-        const row = await existingDestination(deps, ws, dest, 'tested');
-        target = { connector: connectorOf(row.type), config: destinationConfig(deps, row) };
-      } else if (dest.kind === 'webhook') {
-        target = await testedWebhookTarget(deps, caller, ws, dest);
-      } else {
-        // Zapier checks nothing of the event type; any name satisfies its config.
-        target = await vendorTarget(deps, ws, dest, ['sample'], null, 'tested');
-      }
-      const result = await target.connector.testConnection(apiDeliveryContext(deps), target.connector.configSchema.parse(target.config));
-      return { ok: result.ok, message: result.message, warnings: result.warnings, ...(result.details ? { details: result.details } : {}) };
-    },
+    /** `testConnection`, its 422s worded with the node sent. */
+    testConnection: (ws: string, raw: unknown, caller: AuthContext): Promise<ConnectionTest> =>
+      testConnection(ws, raw, caller).catch((err: unknown) => {
+        throw inWords(err, { nodes: [raw] }, 'tested');
+      }),
 
     /** The fields the map panel offers for a destination: a sheet's columns, a CRM preset's contact fields, or free. */
     async destinationFields(ws: string, q: DestinationFieldsQueryT): Promise<DestinationFields> {

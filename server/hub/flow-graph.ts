@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { EnvelopeKind, envelopeConflicts } from './envelope.ts';
 import { crmFields, ENVELOPE_FIELDS } from './flow-fields.ts';
+import { stepWords, type GraphLike } from './flow-problem-text.ts';
 
 /**
  * The flow graph the portal draws: triggers → steps → destinations. Shared by the editor (checked
@@ -330,6 +331,7 @@ export function validateGraph(raw: unknown): GraphProblem[] {
   // Walk every path (the graph is acyclic and small): each step kind but filter once per path, and
   // filters before the steps that change the data, which runs before the mapping.
   const reported = new Set<string>();
+  const named = (id: string) => stepWords(id, loose.data);
   const report = (id: string, message: string) => {
     if (reported.has(id)) return;
     reported.add(id);
@@ -339,15 +341,17 @@ export function validateGraph(raw: unknown): GraphProblem[] {
     const kind = kinds.get(id);
     if (kind && isStepKind(kind)) {
       const earlier = before.filter((b) => kinds.get(b) === kind);
-      if (kind !== 'filter' && earlier.length) report(id, `a path may have one ${KIND_NAMES[kind]} step; this one follows ${earlier.join(', ')}`);
+      if (kind !== 'filter' && earlier.length) report(id, `a path may have one ${KIND_NAMES[kind]} step; this one follows ${earlier.map(named).join(', ')}`);
       const changers = before.filter((b) => kinds.get(b) === 'transform' || kinds.get(b) === 'map');
-      if (kind === 'filter' && changers.length) report(id, `put filters before ${changers.join(', ')}: a filter checks the event as it arrived`);
+      if (kind === 'filter' && changers.length) report(id, `put filters before ${changers.map(named).join(', ')}: a filter checks the event as it arrived`);
       const step = nodes.get(id);
       const trigger = nodes.get(before[0]);
       if (step?.kind === 'filter' && trigger?.kind === 'trigger' && sourceOf(trigger.data)) {
         const outside = step.data.conditions.findIndex((c) => !inRequestBody(c.field));
-        if (outside >= 0) {
-          report(id, `${step.data.conditions[outside].field}: a filter step on an incoming webhook reads the request's body (such as body.type); headers, query and path cannot be filtered on here`);
+        if (outside >= 0 && !reported.has(id)) {
+          reported.add(id);
+          const field = step.data.conditions[outside].field;
+          nodeAt(id, `condition ${outside + 1} reads “${field}”, but a filter on an incoming webhook reads only the request's body (such as body.type), not its headers, query or path`, ['data', 'conditions', outside, 'field']);
         }
       }
       if (step?.kind === 'dedupe' && trigger?.kind === 'trigger' && sourceOf(trigger.data)) {
@@ -365,7 +369,7 @@ export function validateGraph(raw: unknown): GraphProblem[] {
 
   for (const plan of planOf(nodes, into)) {
     if (plan.conflict) nodeAt(plan.node.id, plan.conflict);
-    else for (const p of unmappedFields(plan)) nodeAt(plan.node.id, p.message, p.sub);
+    else for (const p of unmappedFields(plan, loose.data)) nodeAt(plan.node.id, p.message, p.sub);
   }
   return problems;
 }
@@ -376,10 +380,10 @@ export function validateGraph(raw: unknown): GraphProblem[] {
  * that maps nothing, the event's data goes as it is and its own fields fill the columns by name:
  * that depends on each event, so the test run reports it instead.
  */
-function unmappedFields(plan: DestinationPlan): { message: string; sub: (string | number)[] }[] {
+function unmappedFields(plan: DestinationPlan, graph: GraphLike): { message: string; sub: (string | number)[] }[] {
   if (!plan.map?.mappings.length) return [];
   const mapped = new Set(plan.map.mappings.map((m) => m.to));
-  const where = plan.mapNodeId ?? 'the map step';
+  const where = plan.mapNodeId ? stepWords(plan.mapNodeId, graph) : 'the map step';
   const node = plan.node;
   if (node.kind === 'sheets') {
     // A source's requests go without the envelope: every column needs its mapping.

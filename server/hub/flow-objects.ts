@@ -15,6 +15,7 @@ import { RulesSchema, type FilterRuleT, type Rule } from '../gateway/rules.ts';
 import { credentialsService } from '../settings/credentials.service.ts';
 import { CRM_BUILT_IN } from './flow-fields.ts';
 import { filterCondition, stepField, type DedupeDataT, type DestinationNodeT, type DestinationPlan, type MapDataT } from './flow-graph.ts';
+import { flowDetails, flowProblemsMessage, graphLike, type GraphLike } from './flow-problem-text.ts';
 import type { MappingEntryT } from './mappings.ts';
 import { filterExtras, rulesFor, type RuleOptions } from './webhooks.service.ts';
 import { newSigningSecret } from '../core/crypto.ts';
@@ -22,8 +23,21 @@ import { newSigningSecret } from '../core/crypto.ts';
 export type Detail = { path: string; message: string };
 type AnyConnector = Connector<z.ZodType>;
 
-export const invalidFlow = (details: Detail[], doing = 'saved') =>
-  new AppError(422, 'INVALID_FLOW', `This flow cannot be ${doing}: ${details.slice(0, 3).map((d) => `${d.path}: ${d.message}`).join('; ')}`, details);
+/**
+ * A 422 naming each problem's node: `details` keep the path (and the node's id) for programs and
+ * the canvas, and say each problem as a sentence naming the step in words, as the message does.
+ * Without the graph a step is named by its id; `inWords` words it again once the graph is at hand.
+ */
+export function invalidFlow(details: Detail[], doing = 'saved', graph: GraphLike = {}): AppError {
+  const worded = flowDetails(details, graph);
+  return new AppError(422, 'INVALID_FLOW', flowProblemsMessage(worded, doing), worded);
+}
+
+/** A flow's 422 thrown deep in a save or test (a node's config, a trigger's event type), worded with the whole graph that was sent. */
+export function inWords(err: unknown, graph: unknown, doing: string): unknown {
+  if (!(err instanceof AppError) || err.code !== 'INVALID_FLOW' || !Array.isArray(err.details)) return err;
+  return invalidFlow((err.details as Detail[]).map(({ path, message }) => ({ path, message })), doing, graphLike(graph));
+}
 
 /** A map step with no entries passes the event's data on unchanged, like no map step at all. */
 export const mappingsOf = (map: MapDataT | null): MappingEntryT[] | null => (map?.mappings.length ? map.mappings : null);
@@ -169,7 +183,7 @@ export function atNode(node: DestinationNodeT, err: unknown, doing = 'saved'): u
     const field = Object.hasOwn(NODE_FIELDS, parts[0]) ? NODE_FIELDS[parts[0]] : undefined;
     return { path: field ? ['nodes', node.id, 'data', field, ...parts.slice(1)].join('.') : `nodes.${node.id}`, message: d.message };
   });
-  return invalidFlow(details, doing);
+  return invalidFlow(details, doing, { nodes: [node] });
 }
 
 export type Target = { connector: AnyConnector; config: DestinationConfig };
@@ -178,7 +192,7 @@ export type Target = { connector: AnyConnector; config: DestinationConfig };
 export async function existingDestination(deps: Deps, ws: string, node: Extract<DestinationNodeT, { kind: 'destination' }>, doing = 'saved'): Promise<DestinationRow> {
   const id = node.data.destinationId;
   const row = await deps.db.selectFrom('destinations').selectAll().where('workspace_id', '=', ws).where('id', '=', id).executeTakeFirst();
-  if (!row) throw invalidFlow([{ path: `nodes.${node.id}.data.destinationId`, message: `destination ${id} was not found in this workspace` }], doing);
+  if (!row) throw invalidFlow([{ path: `nodes.${node.id}.data.destinationId`, message: `destination ${id} was not found in this workspace` }], doing, { nodes: [node] });
   return row;
 }
 

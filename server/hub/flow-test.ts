@@ -27,7 +27,7 @@ import {
   type FlowNodeT,
   type MapDataT,
 } from './flow-graph.ts';
-import { configEvents, crmPropertyMap, dedupeRuleOf, existingDestination, invalidFlow, mappingsOf, planRules, testedWebhookTarget, vendorTarget, type Detail } from './flow-objects.ts';
+import { configEvents, crmPropertyMap, dedupeRuleOf, existingDestination, inWords, invalidFlow, mappingsOf, planRules, testedWebhookTarget, vendorTarget, type Detail } from './flow-objects.ts';
 import { renderBody, type RenderConfig } from './flow-render.ts';
 import { compileExpression, MappingError, readPath } from './mappings.ts';
 import { FilterFailed } from '../gateway/bounded-filter.ts';
@@ -264,71 +264,77 @@ export function flowTester(deps: Deps) {
     return { dest, rules };
   }
 
+  /** `caller` decides whether a webhook node may take a saved destination's credentials to its new URL. */
+  async function run(ws: string, input: FlowTestInT, caller: AuthContext): Promise<FlowTestOut> {
+    const triggers = input.graph.nodes.filter((n) => (n as { kind?: unknown } | null)?.kind === 'trigger') as { id: string }[];
+    const triggerId = input.trigger ?? triggers[0]?.id;
+    if (!triggerId) throw invalid([{ path: 'graph.nodes', message: 'add a trigger: the test runs its event through the flow' }]);
+    if (!triggers.some((t) => t.id === triggerId)) throw invalid([{ path: 'trigger', message: `"${triggerId}" is not a trigger of this graph` }]);
+    const { order, into } = reachable(input.graph, triggerId);
+    const trigger = order[0] as Extract<FlowNodeT, { kind: 'trigger' }>;
+    const { start, source } = await pickStart(ws, trigger, input);
+
+    // Expressions and mappings that do not compile are the user's to fix before anything runs.
+    const details: Detail[] = [];
+    for (const n of order) {
+      if (n.kind === 'transform') {
+        try {
+          compileExpression(n.data.expression);
+        } catch (err) {
+          details.push({ path: `nodes.${n.id}.data.expression`, message: (err as Error).message });
+        }
+      }
+      if (n.kind === 'map') for (const p of mappingProblems(n.data.mappings, n.data.envelope)) details.push({ path: ['nodes', n.id, 'data', ...p.path].join('.'), message: p.message });
+    }
+    if (details.length) throw invalid(details);
+
+    // Keyed by the user's node ids: without a prototype, an id such as `__proto__` is a key like any other.
+    const nodes = Object.create(null) as Record<string, NodeResult>;
+    const shapes = new Map<string, Shape>();
+    const stoppedAt = new Map<string, string>();
+    for (const n of input.graph.nodes) {
+      const id = (n as { id?: unknown } | null)?.id;
+      if (typeof id === 'string') nodes[id] = { status: 'skipped', message: 'the test event does not reach this node' };
+    }
+    for (const node of order) {
+      const from = (into.get(node.id) ?? []).find((p) => nodes[p].status === 'passed');
+      if (node.kind !== 'trigger' && !from) {
+        const why = (into.get(node.id) ?? []).map((p) => stoppedAt.get(p) ?? (nodes[p].status === 'stopped' || nodes[p].status === 'error' ? p : undefined)).find(Boolean);
+        if (why) stoppedAt.set(node.id, why);
+        nodes[node.id] = { status: 'skipped', message: why ? `not reached: the event stopped at ${why}` : 'not reached' };
+        continue;
+      }
+      const shape: Shape = from ? (shapes.get(from) as Shape) : { map: null };
+      const current = await dataAt(ws, start, shape);
+      const result = await step(ws, node, start, current, shape).catch((err: unknown): { result: NodeResult; shape: Shape } => {
+        if (err instanceof MappingError || err instanceof FilterFailed) return { result: { status: 'error', input: current, message: err.message }, shape };
+        throw err;
+      });
+      nodes[node.id] = result.result;
+      shapes.set(node.id, result.shape);
+    }
+
+    const event = start.kind === 'event' ? start.event : start.view;
+    const out: FlowTestOut = { event, source, ...(start.kind === 'request' && start.requestId ? { request_id: start.requestId } : {}), nodes };
+    if (input.deliver !== undefined) {
+      const node = order.find((n) => n.id === input.deliver);
+      if (!node || !isDestinationKind(node.kind)) {
+        const exists = input.graph.nodes.some((n) => (n as { id?: unknown } | null)?.id === input.deliver);
+        throw invalid([{ path: exists ? `nodes.${input.deliver}` : 'deliver', message: exists ? 'the test event does not reach this node, or it is not a destination' : `there is no node "${input.deliver}"` }]);
+      }
+      if (nodes[node.id].status !== 'passed') return out;
+      const { dest, rules } = await deliveryTarget(ws, caller, input.graph, node as DestinationNodeT);
+      out.delivery = await deliverNow(deps, dest, { id: newId('test'), updated_at: new Date(), rules }, start.kind === 'event' ? start.event : start.inbound);
+    }
+    return out;
+  }
+
   return {
-    /** `caller` decides whether a webhook node may take a saved destination's credentials to its new URL. */
-    async run(ws: string, input: FlowTestInT, caller: AuthContext): Promise<FlowTestOut> {
-      const triggers = input.graph.nodes.filter((n) => (n as { kind?: unknown } | null)?.kind === 'trigger') as { id: string }[];
-      const triggerId = input.trigger ?? triggers[0]?.id;
-      if (!triggerId) throw invalid([{ path: 'graph.nodes', message: 'add a trigger: the test runs its event through the flow' }]);
-      if (!triggers.some((t) => t.id === triggerId)) throw invalid([{ path: 'trigger', message: `"${triggerId}" is not a trigger of this graph` }]);
-      const { order, into } = reachable(input.graph, triggerId);
-      const trigger = order[0] as Extract<FlowNodeT, { kind: 'trigger' }>;
-      const { start, source } = await pickStart(ws, trigger, input);
-
-      // Expressions and mappings that do not compile are the user's to fix before anything runs.
-      const details: Detail[] = [];
-      for (const n of order) {
-        if (n.kind === 'transform') {
-          try {
-            compileExpression(n.data.expression);
-          } catch (err) {
-            details.push({ path: `nodes.${n.id}.data.expression`, message: (err as Error).message });
-          }
-        }
-        if (n.kind === 'map') for (const p of mappingProblems(n.data.mappings, n.data.envelope)) details.push({ path: ['nodes', n.id, 'data', ...p.path].join('.'), message: p.message });
-      }
-      if (details.length) throw invalid(details);
-
-      // Keyed by the user's node ids: without a prototype, an id such as `__proto__` is a key like any other.
-      const nodes = Object.create(null) as Record<string, NodeResult>;
-      const shapes = new Map<string, Shape>();
-      const stoppedAt = new Map<string, string>();
-      for (const n of input.graph.nodes) {
-        const id = (n as { id?: unknown } | null)?.id;
-        if (typeof id === 'string') nodes[id] = { status: 'skipped', message: 'the test event does not reach this node' };
-      }
-      for (const node of order) {
-        const from = (into.get(node.id) ?? []).find((p) => nodes[p].status === 'passed');
-        if (node.kind !== 'trigger' && !from) {
-          const why = (into.get(node.id) ?? []).map((p) => stoppedAt.get(p) ?? (nodes[p].status === 'stopped' || nodes[p].status === 'error' ? p : undefined)).find(Boolean);
-          if (why) stoppedAt.set(node.id, why);
-          nodes[node.id] = { status: 'skipped', message: why ? `not reached: the event stopped at ${why}` : 'not reached' };
-          continue;
-        }
-        const shape: Shape = from ? (shapes.get(from) as Shape) : { map: null };
-        const current = await dataAt(ws, start, shape);
-        const result = await step(ws, node, start, current, shape).catch((err: unknown): { result: NodeResult; shape: Shape } => {
-          if (err instanceof MappingError || err instanceof FilterFailed) return { result: { status: 'error', input: current, message: err.message }, shape };
-          throw err;
-        });
-        nodes[node.id] = result.result;
-        shapes.set(node.id, result.shape);
-      }
-
-      const event = start.kind === 'event' ? start.event : start.view;
-      const out: FlowTestOut = { event, source, ...(start.kind === 'request' && start.requestId ? { request_id: start.requestId } : {}), nodes };
-      if (input.deliver !== undefined) {
-        const node = order.find((n) => n.id === input.deliver);
-        if (!node || !isDestinationKind(node.kind)) {
-          const exists = input.graph.nodes.some((n) => (n as { id?: unknown } | null)?.id === input.deliver);
-          throw invalid([{ path: exists ? `nodes.${input.deliver}` : 'deliver', message: exists ? 'the test event does not reach this node, or it is not a destination' : `there is no node "${input.deliver}"` }]);
-        }
-        if (nodes[node.id].status !== 'passed') return out;
-        const { dest, rules } = await deliveryTarget(ws, caller, input.graph, node as DestinationNodeT);
-        out.delivery = await deliverNow(deps, dest, { id: newId('test'), updated_at: new Date(), rules }, start.kind === 'event' ? start.event : start.inbound);
-      }
-      return out;
-    },
+    /** `run`, its 422s worded with the graph sent. */
+    run: (ws: string, input: FlowTestInT, caller: AuthContext): Promise<FlowTestOut> =>
+      run(ws, input, caller).catch((err: unknown) => {
+        throw inWords(err, input.graph, 'tested');
+      }),
   };
 
   /** One node's result on the event (or request), and what the steps so far will do to it; `current` is the data (or body) the steps read here. */

@@ -6,7 +6,8 @@ import { displayNameSchema } from '../core/validate.ts';
 import type { FlowRow } from '../db/schema.ts';
 import type { Deps } from '../deps.ts';
 import { FlowGraph, validateGraph, type FlowGraphT } from './flow-graph.ts';
-import { invalidFlow } from './flow-objects.ts';
+import { inWords, invalidFlow } from './flow-objects.ts';
+import { graphLike } from './flow-problem-text.ts';
 import { refreshGraph, type FlowProblem } from './flow-refresh.ts';
 import { flowSync, savedObjects, type Secret } from './flow-sync.ts';
 
@@ -34,7 +35,7 @@ export type FlowOut = {
 /** The graph, or a 422 whose details name each node and edge at fault. */
 export function checkGraph(raw: unknown): FlowGraphT {
   const problems = validateGraph(raw);
-  if (problems.length) throw invalidFlow(problems.map(({ path, message }) => ({ path, message })));
+  if (problems.length) throw invalidFlow(problems.map(({ path, message }) => ({ path, message })), 'saved', graphLike(raw));
   return FlowGraph.parse(raw);
 }
 
@@ -82,7 +83,9 @@ export function flowsService(deps: Deps) {
     async create(ws: string, input: FlowInT, caller: AuthContext): Promise<FlowOut> {
       const graph = checkGraph(input.graph);
       const id = newId('flw');
-      const saved = await objects.sync(ws, caller, id, input.name, graph, null);
+      const saved = await objects.sync(ws, caller, id, input.name, graph, null).catch((err: unknown) => {
+        throw inWords(err, graph, 'saved');
+      });
       try {
         const row = await db.insertInto('flows').values({ id, workspace_id: ws, name: input.name, graph: JSON.stringify(saved.graph) }).returningAll().executeTakeFirstOrThrow();
         return { ...out(row), secrets: saved.secrets };
@@ -96,7 +99,9 @@ export function flowsService(deps: Deps) {
       const row = await find(ws, id);
       const name = patch.name ?? row.name;
       const graph = patch.graph === undefined ? (row.graph as FlowGraphT) : checkGraph(patch.graph);
-      const saved = await objects.sync(ws, caller, id, name, graph, row.graph as FlowGraphT);
+      const saved = await objects.sync(ws, caller, id, name, graph, row.graph as FlowGraphT).catch((err: unknown) => {
+        throw inWords(err, graph, 'saved');
+      });
       const updated = await db
         .updateTable('flows')
         .set({ name, graph: JSON.stringify(saved.graph), updated_at: new Date() })

@@ -133,6 +133,21 @@ describe('messages people read', () => {
     expect(item.getAttribute('title')).toBe('nodes.webhook_1.data.url');
   });
 
+  it("says a flow's problems with their sentences, naming the step, not the path", () => {
+    const details = [
+      { path: 'nodes.s1.data.columns.1', node_id: 's1', message: 'a column needs a name', sentence: 'The Google Sheet step “Leads”: column 2 needs a name.' },
+      { path: 'nodes.w1.data.url', node_id: 'w1', message: 'enter the URL to deliver to', sentence: 'The webhook step: enter the URL to deliver to.' },
+      { path: 'nodes.x1.data.expression', node_id: 'x1', message: 'invalid expression', sentence: 'The transform step: invalid expression.' },
+      { path: 'edges.e1', message: 'connects a node to itself', sentence: 'The connection from the map step to the map step: connects a node to itself.' },
+    ];
+    const err = new ApiError(422, 'INVALID_FLOW', `This flow cannot be saved. ${details.slice(0, 3).map((d) => d.sentence).join(' ')} (1 more problem.)`, details);
+    render(<ErrorBox error={err} />);
+    const items = screen.getAllByRole('listitem');
+    expect(items.map((i) => i.textContent)).toEqual(details.map((d) => d.sentence));
+    expect(items[0].getAttribute('title')).toBe('nodes.s1.data.columns.1');
+    expect(screen.getByRole('alert').textContent).not.toContain('nodes.');
+  });
+
   it('shows "Saved." in a toast that leaves by itself', () => {
     vi.useFakeTimers();
     try {

@@ -1,5 +1,6 @@
 /** The portal's one way to the API: session token and workspace from local storage, JSON errors as ApiError. */
-export type ErrorDetail = { path?: string; message: string };
+/** One problem of an error: a flow's also say it as a `sentence` naming the step, and name the node it is at. */
+export type ErrorDetail = { path?: string; message: string; sentence?: string; node_id?: string };
 
 export class ApiError extends Error {
   constructor(

@@ -8,6 +8,7 @@ import { ErrorBox } from '../ui/ErrorBox.tsx';
 import { Toast } from '../ui/Toast.tsx';
 import { useLoad } from '../ui/useLoad.ts';
 import { isDestinationKind, type NodeKind } from '../../../server/hub/flow-graph.ts';
+import { problemSentence } from '../../../server/hub/flow-problem-text.ts';
 import { fillTemplate, flowTemplate } from '../../../server/hub/flow-templates.ts';
 import { CanvasContext, type CanvasInfo } from './canvas-context.ts';
 import { listOf, NEW_SOURCE_PRESET, SOURCE_PRESET, type ConnectionTest, type CredentialSummary, type DestinationSummary, type EventType, type FlowOut, type FlowTestOut, type NodeTestResult, type SourceSample, type SourceSummary } from './flow-api.ts';
@@ -363,7 +364,9 @@ function Editor() {
     setSaveError(null);
     setAttempted(true);
     if (problems.length) {
-      setSaveError(new Error(`Fix ${problems.length} problem${problems.length > 1 ? 's' : ''} first: ${problems.map((p) => p.message).slice(0, 3).join('; ')}`));
+      const graph = toGraph(nodes, edges);
+      const more = problems.length > 3 ? ` (${problems.length - 3} more.)` : '';
+      setSaveError(new Error(`Fix ${problems.length} problem${problems.length > 1 ? 's' : ''} first. ${problems.slice(0, 3).map((p) => problemSentence(p, graph)).join(' ')}${more}`));
       return false;
     }
     setSaving(true);

@@ -10,7 +10,8 @@ export function ErrorBox({ error }: { error: unknown }) {
   if (!error) return null;
   const message = error instanceof Error ? error.message : String(error);
   const details = error instanceof ApiError ? error.details : [];
-  const sentences = details.map(issueSentence);
+  // A flow's problems come worded already, naming the step ("The webhook step “example.com”: …").
+  const sentences = details.map((d) => d.sentence ?? issueSentence(d));
   // A validation error's message already is its details' sentences: they are not said twice.
   const repeated = sentences.length > 0 && sentences.length <= 3 && sentences.every((s) => message.includes(s));
   return (
