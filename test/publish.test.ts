@@ -11,7 +11,7 @@ const BUILTINS = [
   'lead.captured', 'escalation.created', 'conversation.started', 'conversation.ended', 'message.rated',
   'contact.created', 'contact.updated', 'contact.deleted',
   'deal.created', 'deal.updated', 'deal.stage_changed', 'deal.won', 'deal.lost', 'deal.deleted',
-  'form.submitted', 'hub.webhook.disabled',
+  'form.submitted', 'hub.webhook.disabled', 'hub.delivery.failed',
 ];
 
 type EventType = { name: string; group: string; description: string; schema: Record<string, unknown> | null; sample: Record<string, unknown>; builtin: boolean };
@@ -54,9 +54,9 @@ describe('an application publishes its events through the catalogue', () => {
     return res.body as { models: EventType[]; count: number };
   };
 
-  it('lists the 16 built-in event types, grouped, each with a sample that its own schema accepts', async () => {
+  it('lists the 17 built-in event types, grouped, each with a sample that its own schema accepts', async () => {
     const { models, count } = await catalogue();
-    expect(count).toBe(16);
+    expect(count).toBe(17);
     expect(models.map((t) => t.name)).toEqual(BUILTINS);
     expect(new Set(models.map((t) => t.group))).toEqual(new Set(['chat', 'contacts', 'deals', 'forms', 'hub']));
     expect(models.filter((t) => t.group === 'chat').map((t) => t.name)).toEqual(BUILTINS.slice(0, 5));
@@ -80,7 +80,7 @@ describe('an application publishes its events through the catalogue', () => {
     expect((await api('get', '/event-types/no.such.type')).status).toBe(404);
     expect((await api('get', '/event-types/bad%20name')).status).toBe(404);
     // Reading the catalogue needs only the read scope.
-    expect((await catalogue(readOnlyKey)).count).toBe(16);
+    expect((await catalogue(readOnlyKey)).count).toBe(17);
   });
 
   it('declares a custom event type; duplicates, bad schemas and mismatched samples are refused', async () => {
@@ -95,7 +95,7 @@ describe('an application publishes its events through the catalogue', () => {
     expect(created.body).toEqual({ name: 'invoice.paid', group: 'custom', description: 'An invoice was paid.', schema, sample, builtin: false });
 
     const listed = await catalogue();
-    expect(listed.count).toBe(17);
+    expect(listed.count).toBe(18);
     expect(listed.models.at(-1)).toEqual(created.body);
     expect((await api('get', '/event-types/invoice.paid')).body).toEqual(created.body);
 
@@ -363,7 +363,7 @@ describe('an application publishes its events through the catalogue', () => {
 
   it("keeps custom types and the application source to their workspace", async () => {
     const theirs = await catalogue(other.key);
-    expect(theirs.count).toBe(16);
+    expect(theirs.count).toBe(17);
     expect(theirs.models.map((t) => t.name)).not.toContain('invoice.paid');
     expect((await api('get', '/event-types/invoice.paid', other.key)).status).toBe(404);
     expect((await api('delete', '/event-types/invoice.paid', other.key)).status).toBe(404);

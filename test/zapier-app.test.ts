@@ -88,7 +88,7 @@ describe('the Wirehub Zapier app, run by Zapier\'s app tester against a real Wir
   it('has one instant trigger per built-in event type, with samples that match Wirehub\'s catalogue', async () => {
     const catalogue = (await api('get', '/event-types')).body.models as { name: string; sample: Record<string, unknown>; builtin: boolean }[];
     const builtins = catalogue.filter((t) => t.builtin);
-    expect(builtins).toHaveLength(16);
+    expect(builtins).toHaveLength(17);
     const hooks = Object.values(App.triggers).filter((t) => !t.display.hidden);
     expect(hooks.map((t) => t.key)).toEqual(builtins.map((t) => t.name.replace(/\./g, '_')));
     expect(App.triggers.lead_captured.display.label).toBe('New Lead Captured');
@@ -140,7 +140,7 @@ describe('the Wirehub Zapier app, run by Zapier\'s app tester against a real Wir
 
   it('lists the workspace\'s event types for the Publish Event dropdown', async () => {
     const types = await run<{ id: string; label: string }[]>(App.triggers.event_type_list.operation.perform, { authData, meta: { isFillingDynamicDropdown: true } });
-    expect(types).toHaveLength(16);
+    expect(types).toHaveLength(17);
     expect(types[0]).toMatchObject({ id: 'lead.captured', label: expect.stringContaining('contact details') });
   });
 

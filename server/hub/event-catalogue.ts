@@ -469,6 +469,60 @@ const webhookDisabled: BuiltinEventType = {
   },
 };
 
+const int = (description: string, extra: JsonSchema = {}): JsonSchema => ({ type: 'integer', description, ...extra });
+
+const deliveryFailed: BuiltinEventType = {
+  name: 'hub.delivery.failed',
+  group: 'hub',
+  description:
+    'An event failed for good: its retries are spent (or it cannot succeed), so Wirehub stopped trying it. At most one a minute per destination, counting the failures since the last one.',
+  schema: objectSchema(
+    'Delivery failed',
+    'An event Wirehub stopped trying to deliver, and how many failed for the same destination in this alert\'s window.',
+    {
+      event_id: id('The event that failed (evt_…): find it in the Events log'),
+      request_id: id('The request it came from (req_…)'),
+      event_type: nullable(str('Its event type, for published events')),
+      webhook_id: nullable(id('The webhook (connection) it went through')),
+      destination_id: id('The destination that did not take it'),
+      name: str('The webhook\'s or destination\'s name'),
+      url: nullable(str('Where deliveries went, for HTTP destinations')),
+      flow_id: nullable(id('The flow that made the webhook, if a flow did')),
+      flow_name: nullable(str('That flow\'s name')),
+      response_status: nullable(int('The receiver\'s last HTTP status, if it answered')),
+      error_code: nullable(str('The last attempt\'s error code, e.g. HTTP_STATUS or TIMEOUT')),
+      reason: str('Why the last attempt failed, in words'),
+      attempts: int('Attempts made', { minimum: 1 }),
+      failed_at: time('When it failed for good'),
+      failed_count: int('Events of this destination that failed for good in this alert\'s window, this one included', { minimum: 1 }),
+      first_failed_at: time('When the first of them failed'),
+      link_path: str('The event in the portal, as a path: /events?q=<event id>'),
+      link: str('The same as an address, under the hub\'s PUBLIC_URL', { format: 'uri' }),
+    },
+    ['event_id', 'destination_id', 'reason', 'attempts', 'failed_count', 'link_path'],
+  ),
+  sample: {
+    event_id: 'evt_01JTD8C1Q2XH3N5R7T9V1W3Y5B',
+    request_id: 'req_01JTD8C1Q2XH3N5R7T9V1W3Y5C',
+    event_type: 'lead.captured',
+    webhook_id: 'web_01JTD8C1Q2XH3N5R7T9V1W3Y5Z',
+    destination_id: 'des_01JTD8C1Q2XH3N5R7T9V1W3Y5A',
+    name: 'CRM leads',
+    url: 'https://crm.example.com/hooks/leads',
+    flow_id: 'flw_01JTD8C1Q2XH3N5R7T9V1W3Y5D',
+    flow_name: 'New leads to the CRM',
+    response_status: 500,
+    error_code: 'HTTP_STATUS',
+    reason: 'the receiver answered 500 Internal Server Error',
+    attempts: 9,
+    failed_at: '2026-05-03T15:02:11Z',
+    failed_count: 3,
+    first_failed_at: '2026-05-03T15:01:40Z',
+    link_path: '/events?q=evt_01JTD8C1Q2XH3N5R7T9V1W3Y5B',
+    link: 'https://hooks.example.com/events?q=evt_01JTD8C1Q2XH3N5R7T9V1W3Y5B',
+  },
+};
+
 export const BUILTIN_EVENT_TYPES: readonly BuiltinEventType[] = [
   leadCaptured,
   escalationCreated,
@@ -486,6 +540,7 @@ export const BUILTIN_EVENT_TYPES: readonly BuiltinEventType[] = [
   dealDeleted,
   formSubmitted,
   webhookDisabled,
+  deliveryFailed,
 ];
 
 const byName = new Map(BUILTIN_EVENT_TYPES.map((t) => [t.name, t]));

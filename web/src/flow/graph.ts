@@ -33,9 +33,9 @@ export const KIND_HINT: Record<Exclude<NodeKind, 'trigger'>, string> = {
   destination: 'Send to a destination you already have',
 };
 
-/** `lead.captured` → `Lead captured`. */
+/** `lead.captured` → `Lead captured`; the hub's own events without their `hub.`: `hub.delivery.failed` → `Delivery failed`. */
 export function humanize(eventType: string): string {
-  const words = eventType.replace(/[._-]+/g, ' ').trim();
+  const words = eventType.replace(/^hub\./, '').replace(/[._-]+/g, ' ').trim();
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
 

@@ -364,5 +364,28 @@ module.exports = {
       "reason": "10 consecutive failed deliveries (last: receiver answered 503)",
       "disabled_at": "2026-05-03T15:02:11Z"
     }
+  },
+  "hub.delivery.failed": {
+    "group": "hub",
+    "sample": {
+      "event_id": "evt_01JTD8C1Q2XH3N5R7T9V1W3Y5B",
+      "request_id": "req_01JTD8C1Q2XH3N5R7T9V1W3Y5C",
+      "event_type": "lead.captured",
+      "webhook_id": "web_01JTD8C1Q2XH3N5R7T9V1W3Y5Z",
+      "destination_id": "des_01JTD8C1Q2XH3N5R7T9V1W3Y5A",
+      "name": "CRM leads",
+      "url": "https://crm.example.com/hooks/leads",
+      "flow_id": "flw_01JTD8C1Q2XH3N5R7T9V1W3Y5D",
+      "flow_name": "New leads to the CRM",
+      "response_status": 500,
+      "error_code": "HTTP_STATUS",
+      "reason": "the receiver answered 500 Internal Server Error",
+      "attempts": 9,
+      "failed_at": "2026-05-03T15:02:11Z",
+      "failed_count": 3,
+      "first_failed_at": "2026-05-03T15:01:40Z",
+      "link_path": "/events?q=evt_01JTD8C1Q2XH3N5R7T9V1W3Y5B",
+      "link": "https://hooks.example.com/events?q=evt_01JTD8C1Q2XH3N5R7T9V1W3Y5B"
+    }
   }
 };

@@ -284,6 +284,26 @@ const EVENT_TYPES = [
       { key: 'disabled_at', label: 'Disabled At', type: 'datetime' },
     ],
   },
+  {
+    event: 'hub.delivery.failed',
+    noun: 'Delivery',
+    label: 'Delivery Failed',
+    description: 'Triggers when an event fails for good (its retries spent). At most one a minute per destination, counting the failures since the last one.',
+    timestamp: '2026-05-03T15:02:12Z',
+    fields: [
+      { key: 'name', label: 'Webhook Name' },
+      { key: 'reason', label: 'Reason' },
+      { key: 'url', label: 'Delivery URL' },
+      { key: 'flow_name', label: 'Flow Name' },
+      { key: 'failed_count', label: 'Failed Count', type: 'integer' },
+      { key: 'attempts', label: 'Attempts', type: 'integer' },
+      { key: 'response_status', label: 'Response Status', type: 'integer' },
+      { key: 'event_id', label: 'Failed Event ID' },
+      { key: 'event_type', label: 'Failed Event Type' },
+      { key: 'link', label: 'Link to the Event' },
+      { key: 'failed_at', label: 'Failed At', type: 'datetime' },
+    ],
+  },
 ].map((t) => {
   const { group, sample: data } = CATALOGUE[t.event];
   return {
