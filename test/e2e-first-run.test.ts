@@ -39,9 +39,11 @@ describe('first run: a flow from a template, and the demo workspace with its cha
 
     // The graph is drawn and connected; the one placeholder is marked, and the flow is not ready yet.
     await page.waitForURL(/template=failed-deliveries-alert/);
-    for (const id of ['trigger', 'map', 'alert']) await page.getByTestId(`node-${id}`).waitFor();
-    await expect.poll(() => page.locator('.react-flow__edge').count(), { timeout: 10_000 }).toBe(2);
-    expect(await page.getByTestId('node-trigger').textContent()).toContain('hub.webhook.disabled');
+    for (const id of ['trigger', 'disabled', 'map', 'alert']) await page.getByTestId(`node-${id}`).waitFor();
+    await expect.poll(() => page.locator('.react-flow__edge').count(), { timeout: 10_000 }).toBe(3);
+    // Both ways a delivery goes wrong: an event failing for good, and a webhook turned off.
+    expect(await page.getByTestId('node-trigger').textContent()).toContain('Delivery failed (hub.delivery.failed)');
+    expect(await page.getByTestId('node-disabled').textContent()).toContain('Webhook disabled (hub.webhook.disabled)');
     expect(await page.getByTestId('flow-name').inputValue()).toBe('Alert on failed deliveries');
     const todo = page.getByTestId('placeholder-alert-url');
     expect(await todo.getAttribute('data-filled')).toBe('no');
@@ -69,7 +71,7 @@ describe('first run: a flow from a template, and the demo workspace with its cha
     await click(page.getByTestId('test-deliver-alert'));
     await expect.poll(() => page.getByTestId('test-delivery-alert').textContent(), { timeout: 15_000 }).toContain('Delivered: 200');
     const got = await waitFor(() => receiver.received.find((r) => r.url === '/alert'), 15_000, 'the alert');
-    expect(JSON.parse(got.body.toString())).toMatchObject({ text: expect.stringMatching(/^Wirehub stopped delivering to CRM leads: /), eventType: 'hub.webhook.disabled' });
+    expect(JSON.parse(got.body.toString())).toMatchObject({ text: expect.stringMatching(/^Wirehub could not deliver an event of the flow “New leads to the CRM” \(https:\/\/crm\.example\.com\/hooks\/leads\): the receiver answered 500/), eventType: 'hub.delivery.failed' });
     await b.screenshot('first-run-template-delivered');
 
     const seconds = ((Date.now() - started) / 1000).toFixed(1);

@@ -2,7 +2,7 @@
 // are filled, passes the same validateGraph the editor and the server use; unfilled, the problems
 // are exactly at the placeholders; and the webhook templates save and deliver through a real hub.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { validateGraph } from '../server/hub/flow-graph.ts';
+import { FlowGraph, planDestinations, validateGraph } from '../server/hub/flow-graph.ts';
 import { FLOW_TEMPLATES, fillTemplate, flowTemplate, unfilledPlaceholders } from '../server/hub/flow-templates.ts';
 import { newWorkspace, startTestHub, waitFor, type TestHub } from './support/hub.ts';
 import { startReceiver } from './support/receiver.ts';
@@ -10,10 +10,10 @@ import { startReceiver } from './support/receiver.ts';
 const examples = (t: (typeof FLOW_TEMPLATES)[number]) => Object.fromEntries(t.placeholders.map((p) => [`${p.nodeId}.${p.field}`, p.example]));
 
 describe('flow templates', () => {
-  it('offers the four templates of the first run, each pre-built: placed, connected, one trigger', () => {
+  it('offers the four templates of the first run, each pre-built: placed, connected, one trigger (the alert two)', () => {
     expect(FLOW_TEMPLATES.map((t) => t.id)).toEqual(['lead-to-sheet', 'lead-to-crm', 'webhook-to-slack', 'failed-deliveries-alert']);
     for (const t of FLOW_TEMPLATES) {
-      expect(t.graph.nodes.filter((n) => n.kind === 'trigger'), t.id).toHaveLength(1);
+      expect(t.graph.nodes.filter((n) => n.kind === 'trigger'), t.id).toHaveLength(t.id === 'failed-deliveries-alert' ? 2 : 1);
       expect(t.graph.edges.length, t.id).toBe(t.graph.nodes.length - 1);
       // No two nodes on the same spot: the canvas shows each one.
       expect(new Set(t.graph.nodes.map((n) => `${n.position.x},${n.position.y}`)).size, t.id).toBe(t.graph.nodes.length);
@@ -34,8 +34,11 @@ describe('flow templates', () => {
     expect(fillTemplate(t, {})).toEqual(t.graph);
   });
 
-  it('the failed-deliveries alert listens to the event the hub publishes when it turns a webhook off', () => {
-    expect(flowTemplate('failed-deliveries-alert')?.graph.nodes[0].data).toEqual({ eventType: 'hub.webhook.disabled' });
+  it('the failed-deliveries alert listens to the events the hub publishes when an event fails for good and when it turns a webhook off', () => {
+    const t = flowTemplate('failed-deliveries-alert')!;
+    expect(t.graph.nodes.filter((n) => n.kind === 'trigger').map((n) => n.data)).toEqual([{ eventType: 'hub.delivery.failed' }, { eventType: 'hub.webhook.disabled' }]);
+    // One connection carries both: the webhook node's plan takes both event types through the one map step.
+    expect(planDestinations(FlowGraph.parse(fillTemplate(t, examples(t))))).toMatchObject([{ node: { id: 'alert' }, events: ['hub.delivery.failed', 'hub.webhook.disabled'], mapNodeId: 'map' }]);
     expect(flowTemplate('nope')).toBeUndefined();
   });
 });
@@ -69,17 +72,36 @@ describe('flow templates on a real hub', () => {
     expect(JSON.parse(got.body.toString())).toEqual({ text: 'New request received: {"order":42}' });
   });
 
-  it('"Failed deliveries → alert" turns hub.webhook.disabled into a readable alert, and a test delivery sends it', async () => {
+  it('"Failed deliveries → alert" turns hub.delivery.failed and hub.webhook.disabled into readable alerts, and a test delivery sends them', async () => {
     const t = flowTemplate('failed-deliveries-alert')!;
     const graph = fillTemplate(t, { 'alert.url': `${receiver.url}/alert` });
-    const res = await api('post', '/flows/test').send({ graph, use: 'sample', deliver: 'alert' });
-    expect(res.status, res.text).toBe(200);
-    expect(res.body.nodes.map.output.text).toBe(
+    const failed = await api('post', '/flows/test').send({ graph, trigger: 'trigger', use: 'sample', deliver: 'alert' });
+    expect(failed.status, failed.text).toBe(200);
+    expect(failed.body.nodes.map.output.text).toBe(
+      'Wirehub could not deliver an event of the flow “New leads to the CRM” (https://crm.example.com/hooks/leads): the receiver answered 500 Internal Server Error, after 9 attempts.' +
+        ' 3 events failed like this in the last minute. See https://hooks.example.com/events?q=evt_01JTD8C1Q2XH3N5R7T9V1W3Y5B',
+    );
+    expect(failed.body.delivery).toMatchObject({ ok: true, status: 200 });
+    // One failure alone, of a webhook made by hand to a Google Sheet (no URL), after one attempt.
+    const one = await api('post', '/flows/test').send({
+      graph,
+      trigger: 'trigger',
+      data: { event_id: 'evt_1', destination_id: 'des_1', name: 'Orders sheet', url: null, flow_name: null, reason: 'the receiver answered 404 Not Found', attempts: 1, failed_count: 1, link_path: '/events?q=evt_1', link: 'http://localhost/events?q=evt_1' },
+    });
+    expect(one.status, one.text).toBe(200);
+    expect(one.body.nodes.map.output.text).toBe('Wirehub could not deliver an event to Orders sheet: the receiver answered 404 Not Found, after 1 attempt. See http://localhost/events?q=evt_1');
+
+    const disabled = await api('post', '/flows/test').send({ graph, trigger: 'disabled', use: 'sample', deliver: 'alert' });
+    expect(disabled.status, disabled.text).toBe(200);
+    expect(disabled.body.nodes.map.output.text).toBe(
       'Wirehub stopped delivering to CRM leads: 10 consecutive failed deliveries (last: receiver answered 503). Its events wait until you turn it back on.',
     );
-    expect(res.body.delivery).toMatchObject({ ok: true, status: 200 });
-    const got = receiver.received.find((r) => r.url === '/alert');
-    expect(JSON.parse(got!.body.toString())).toMatchObject({ text: expect.stringContaining('Wirehub stopped delivering to CRM leads'), eventType: 'hub.webhook.disabled' });
+    expect(disabled.body.delivery).toMatchObject({ ok: true, status: 200 });
+    const got = receiver.received.filter((r) => r.url === '/alert').map((r) => JSON.parse(r.body.toString()));
+    expect(got).toMatchObject([
+      { text: expect.stringMatching(/^Wirehub could not deliver an event of the flow “New leads to the CRM”/), eventType: 'hub.delivery.failed', event_id: 'evt_01JTD8C1Q2XH3N5R7T9V1W3Y5B' },
+      { text: expect.stringContaining('Wirehub stopped delivering to CRM leads'), eventType: 'hub.webhook.disabled', destination_id: 'des_01JTD8C1Q2XH3N5R7T9V1W3Y5A' },
+    ]);
   });
 
   it('"Lead → Google Sheet" and "Lead → CRM" save only once their credentials exist, and say so at the node', async () => {

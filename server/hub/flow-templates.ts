@@ -36,6 +36,21 @@ const edge = (source: string, target: string) => ({ id: `e_${source}_${target}`,
 /** A Slack incoming webhook (and Teams, Discord's /slack, Mattermost) posts the `text` field. */
 const SLACK_EXAMPLE = 'https://hooks.slack.com/services/T000/B000/XXXXXXXX';
 
+/**
+ * The alert's one line, for either event: hub.delivery.failed ("Wirehub could not deliver an event
+ * of the flow “New leads” (https://crm.example.com/hooks/leads): the receiver answered 500 Internal
+ * Server Error, after 9 attempts. 3 events failed like this in the last minute. See …"; a webhook
+ * made by hand is named instead of a flow) or hub.webhook.disabled.
+ */
+const ALERT_TEXT = [
+  'eventType = "hub.delivery.failed"',
+  '  ? "Wirehub could not deliver an event " & (data.flow_name ? "of the flow “" & data.flow_name & "”" : "to " & data.name)',
+  '    & (data.url ? " (" & data.url & ")" : "") & ": " & data.reason & ", after " & data.attempts & (data.attempts = 1 ? " attempt." : " attempts.")',
+  '    & (data.failed_count > 1 ? " " & data.failed_count & " events failed like this in the last minute." : "")',
+  '    & " See " & data.link',
+  '  : "Wirehub stopped delivering to " & data.name & ": " & data.reason & ". Its events wait until you turn it back on."',
+].join('\n');
+
 export const FLOW_TEMPLATES: readonly FlowTemplate[] = [
   {
     id: 'lead-to-sheet',
@@ -114,12 +129,15 @@ export const FLOW_TEMPLATES: readonly FlowTemplate[] = [
   {
     id: 'failed-deliveries-alert',
     name: 'Failed deliveries → alert',
-    description: 'When Wirehub turns a webhook off after repeated failed deliveries, posts an alert to a Slack-style webhook (or any URL that forwards it by e-mail).',
+    description:
+      'When an event fails for good (its retries spent), or Wirehub turns a webhook off after repeated failures, posts an alert to a Slack-style webhook (or any URL that forwards it by e-mail). At most one alert a minute per destination, saying how many failed.',
     flowName: 'Alert on failed deliveries',
     placeholders: [{ nodeId: 'alert', field: 'url', label: 'Where to send the alert: a Slack incoming-webhook URL, or your e-mail service’s webhook', example: SLACK_EXAMPLE }],
     graph: {
       nodes: [
-        { id: 'trigger', kind: 'trigger', position: at(0), data: { eventType: 'hub.webhook.disabled' } },
+        // Two triggers into one map step: both kinds of alert take the same path to the same webhook.
+        { id: 'trigger', kind: 'trigger', position: at(0), data: { eventType: 'hub.delivery.failed' } },
+        { id: 'disabled', kind: 'trigger', position: at(0, 1), data: { eventType: 'hub.webhook.disabled' } },
         {
           id: 'map',
           kind: 'map',
@@ -127,15 +145,16 @@ export const FLOW_TEMPLATES: readonly FlowTemplate[] = [
           data: {
             envelope: 'flat',
             mappings: [
-              { to: 'text', expression: '"Wirehub stopped delivering to " & data.name & ": " & data.reason & ". Its events wait until you turn it back on."' },
+              { to: 'text', expression: ALERT_TEXT },
               { to: 'destination_id', from: 'data.destination_id' },
-              { to: 'disabled_at', from: 'data.disabled_at' },
+              { to: 'event_id', from: 'data.event_id' },
+              { to: 'link', from: 'data.link' },
             ],
           },
         },
         { id: 'alert', kind: 'webhook', position: at(2), data: { url: '', signing: 'hmac' } },
       ],
-      edges: [edge('trigger', 'map'), edge('map', 'alert')],
+      edges: [edge('trigger', 'map'), edge('disabled', 'map'), edge('map', 'alert')],
     },
   },
 ];
