@@ -38,6 +38,7 @@ import { authOf } from './auth/auth.middleware.ts';
 import { eventTypesRoutes } from './hub/event-types.routes.ts';
 import { publishHandler } from './hub/publish.routes.ts';
 import { systemEvents } from './hub/system-events.ts';
+import { DeliveryAlerts } from './hub/delivery-alerts.ts';
 import { webhooksRoutes } from './hub/webhooks.routes.ts';
 import { hooksRoutes } from './hub/hooks.routes.ts';
 import { flowsRoutes } from './hub/flows.routes.ts';
@@ -185,6 +186,7 @@ export async function startWirehub(config: Config, log: Logger = createLogger(co
   // Per-address limits (log-in, sign-up, the public chat and ratings) read req.ip, which this decides.
   app.set('trust proxy', config.trustProxy);
   let jobs: Jobs | null = null;
+  let alerts: DeliveryAlerts | null = null;
   // Not on ingest nor on publish: their answers go to machines that never render them, and helmet's
   // headers (the CSP alone is ~500 bytes) made a small JSON answer cost ~25 µs more (client and
   // server) on those hot paths. Every other response, the portal's, the rest of the API's and the
@@ -213,7 +215,9 @@ export async function startWirehub(config: Config, log: Logger = createLogger(co
   if (config.role !== 'api') {
     stopListening = await listenForWakeups(database, due, log);
     const hub = systemEvents(deps, writer);
-    jobs = await startJobs(deps, { onAutoDisabled: (d) => hub.destinationDisabled(d), chatPublisher: chat.publisher });
+    alerts = new DeliveryAlerts((w) => hub.deliveryFailed(w), log, config.deliveryAlerts);
+    const reporting = alerts;
+    jobs = await startJobs(deps, { onAutoDisabled: (d) => hub.destinationDisabled(d), onDeliveryFailed: (f) => reporting.report(f), chatPublisher: chat.publisher });
   }
 
   const server = http.createServer(app);
@@ -237,6 +241,8 @@ export async function startWirehub(config: Config, log: Logger = createLogger(co
       closing ??= (async () => {
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
+        // Alerts still waiting are published while the writer still takes them.
+        await alerts?.close();
         await writer.close();
         await jobs?.stop();
         await sandbox.close();

@@ -179,6 +179,8 @@ export type Config = {
   /** Default retry schedule when a connection has no retry rule, in ms after each failed attempt. */
   retrySchedule: number[];
   autoDisableAfter: number;
+  /** hub.delivery.failed's bounds (server/hub/delivery-alerts.ts); not settable by environment, tests shorten them. */
+  deliveryAlerts: DeliveryAlertBounds;
   maxWebhooks: number;
   /** Base URLs for destinations the portal creates (flows); absent keys use the connectors' defaults. */
   vendorUrls: { googleSheets?: string; googleDrive?: string; hubspot?: string; pipedrive?: string };
@@ -197,6 +199,16 @@ export type Config = {
 };
 
 export type GoogleOAuthConfig = { clientId: string; clientSecret: string; authUrl: string; tokenUrl: string; revokeUrl: string };
+
+export type DeliveryAlertBounds = {
+  /** At most one alert per destination in this long; the failures in between are counted into the next. */
+  windowMs: number;
+  /** The first failure's alert waits this long, so a burst that fails together is one alert. */
+  gatherMs: number;
+  /** At most this many alerts per team in a window; beyond them, alerts wait for room (still counting). */
+  perTeam: number;
+};
+export const DEFAULT_DELIVERY_ALERTS: DeliveryAlertBounds = { windowMs: 60_000, gatherMs: 5_000, perTeam: 20 };
 
 export const DEFAULT_RETRY_SCHEDULE = [0, 5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000];
 
@@ -263,6 +275,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     logLevel: e.LOG_LEVEL,
     retrySchedule: DEFAULT_RETRY_SCHEDULE,
     autoDisableAfter: e.WIREHUB_AUTO_DISABLE_AFTER,
+    deliveryAlerts: DEFAULT_DELIVERY_ALERTS,
     maxWebhooks: e.WIREHUB_MAX_WEBHOOKS,
     vendorUrls: { googleSheets: e.WIREHUB_GOOGLE_SHEETS_URL, googleDrive: e.WIREHUB_GOOGLE_DRIVE_URL, hubspot: e.WIREHUB_HUBSPOT_URL, pipedrive: e.WIREHUB_PIPEDRIVE_URL },
     llm: e.WIREHUB_LLM_BASE_URL && e.WIREHUB_LLM_API_KEY ? { baseUrl: e.WIREHUB_LLM_BASE_URL.replace(/\/+$/, ''), apiKey: e.WIREHUB_LLM_API_KEY, model: e.WIREHUB_LLM_MODEL } : null,

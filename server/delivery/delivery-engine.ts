@@ -20,6 +20,7 @@ import { OutboundShaper, outboundMessage, shaperFor, payloadFailure, Transformat
 import { createDispatcher, deliveryContext } from './dispatcher.ts';
 import { MappingError } from '../hub/mappings.ts';
 import { mockApiRecorder } from '../gateway/mock-api.service.ts';
+import { APPLICATION_SOURCE_TYPE } from '../hub/application-source.ts';
 const SHORT_RETRY_MS = 1000;
 /**
  * An event claimed this many times without an outcome was being delivered each time its worker
@@ -103,10 +104,35 @@ type Outcome = {
   ignore?: boolean;
   /** The failure is the connection's (its transformation), not the receiver's: destination health ignores it. */
   notDestination?: boolean;
+  /** Set when the event failed for good (FAILED, no next attempt): reported once its outcome is stored. */
+  failure?: DeliveryFailure;
 };
 
 /** A destination the engine turned off (or removed) by itself: reported as a hub event. */
 export type AutoDisabled = { workspaceId: string; destinationId: string; reason: string };
+
+/** An event that failed for good (no attempt left, or none that could help): reported as a hub event. */
+export type DeliveryFailure = {
+  workspaceId: string;
+  eventId: string;
+  requestId: string;
+  connectionId: string;
+  destinationId: string;
+  /** A published event's type (`hub.webhook.disabled`…); null for a source's requests. */
+  eventType: string | null;
+  attempts: number;
+  responseStatus: number | null;
+  errorCode: string | null;
+  error: string | null;
+  failedAt: Date;
+};
+
+export type EngineHooks = {
+  /** Awaited after the destination is disabled; errors are logged. */
+  onAutoDisabled?: (d: AutoDisabled) => Promise<void>;
+  /** Called (not awaited) once a batch's outcomes are stored, with the events in it that failed for good; it must not block. */
+  onDeliveryFailed?: (failures: DeliveryFailure[]) => void;
+};
 
 /**
  * Delivers claimed events and records what happened. Results are written in batches (one INSERT
@@ -122,7 +148,7 @@ export class DeliveryEngine {
 
   constructor(
     private readonly deps: Deps,
-    private readonly onAutoDisabled?: (d: AutoDisabled) => Promise<void>,
+    private readonly hooks: EngineHooks = {},
   ) {
     this.dispatcher = createDispatcher(deps.config, 64);
     this.shaper = shaperFor(deps);
@@ -285,6 +311,7 @@ export class DeliveryEngine {
       ? nextRetryDelay({ failedAttempts: attemptNumber, rule: retryRule, schedule: this.deps.config.retrySchedule, status: result.status, retryAfterMs: result.retryAfterMs })
       : null;
     this.push({
+      ...(delay === null ? { failure: failureOf(ev, attemptNumber, result.status ?? null, result.errorCode, result.error) } : {}),
       ...base,
       ...reported,
       status: delay === null ? 'FAILED' : 'SCHEDULED',
@@ -383,6 +410,7 @@ export class DeliveryEngine {
         await update.execute(trx);
       });
     }
+    this.reportFailures(batch);
     await this.trackDestinationHealth(batch.filter((o) => o.attempted && !o.notDestination));
     await this.recordWarnings(batch);
     const soon = batch.filter((o) => o.nextAttemptAt && o.nextAttemptAt.getTime() - Date.now() < SHORT_RETRY_MS).map((o) => o.lane);
@@ -447,11 +475,26 @@ export class DeliveryEngine {
         this.deps.routing.invalidate();
         this.deps.log.warn({ destinationId, reason }, 'destination disabled automatically');
         if (disabled) {
-          await this.onAutoDisabled?.({ workspaceId: row.workspace_id, destinationId, reason }).catch((err: unknown) => {
+          await this.hooks.onAutoDisabled?.({ workspaceId: row.workspace_id, destinationId, reason }).catch((err: unknown) => {
             this.deps.log.error({ err, destinationId }, 'could not report a disabled destination');
           });
         }
       }
+    }
+  }
+
+  /**
+   * Hands the events that failed for good to the alerts (hub.delivery.failed) once their outcome
+   * is stored: outside the outcome's transaction, never awaited, never thrown, so an alert can
+   * neither slow nor fail the recording of a delivery.
+   */
+  private reportFailures(batch: Outcome[]): void {
+    const failures = batch.flatMap((o) => (o.failure ? [o.failure] : []));
+    if (!failures.length || !this.hooks.onDeliveryFailed) return;
+    try {
+      this.hooks.onDeliveryFailed(failures);
+    } catch (err) {
+      this.deps.log.error({ err, count: failures.length }, 'could not report failed deliveries');
     }
   }
 
@@ -489,7 +532,45 @@ function deliveryLogic(rules: Rule[]): string {
 function quarantined(ev: ClaimedEvent, base: Pick<Outcome, 'eventId' | 'destinationId' | 'lane' | 'trigger' | 'failuresBefore' | 'unreachableBefore'>): Outcome {
   const message = `quarantined: its delivery was interrupted ${ev.claims - 1} times in a row (the worker stopped or hung while delivering it, or while delivering another event beside it), so it is not tried again automatically. What runs for it: ${deliveryLogic(ev.rules)}. Fix that, then retry the event.`;
   const attempt = unsentAttempt(ev, new Date(), 'QUARANTINED', message);
-  return { ...base, status: 'FAILED', attempted: true, nextAttemptAt: null, responseStatus: null, errorCode: 'QUARANTINED', attempt, ok: false, error: message, notDestination: true };
+  return {
+    ...base,
+    status: 'FAILED',
+    attempted: true,
+    nextAttemptAt: null,
+    responseStatus: null,
+    errorCode: 'QUARANTINED',
+    attempt,
+    ok: false,
+    error: message,
+    notDestination: true,
+    failure: failureOf(ev, ev.attempts + 1, null, 'QUARANTINED', message),
+  };
+}
+
+/** What an event that failed for good reports; its event type is read only then (the body is not parsed on the way of a delivery). */
+function failureOf(ev: ClaimedEvent, attempts: number, responseStatus: number | null, errorCode: string, error: string): DeliveryFailure {
+  return {
+    workspaceId: ev.workspace_id,
+    eventId: ev.id,
+    requestId: ev.request_id,
+    connectionId: ev.connection_id,
+    destinationId: ev.destination_id,
+    eventType: ev.source_type === APPLICATION_SOURCE_TYPE ? publishedType(ev.body) : null,
+    attempts,
+    responseStatus,
+    errorCode,
+    error,
+    failedAt: new Date(),
+  };
+}
+
+function publishedType(body: Buffer): string | null {
+  try {
+    const type = (JSON.parse(body.toString('utf8')) as { eventType?: unknown } | null)?.eventType;
+    return typeof type === 'string' ? type : null;
+  } catch {
+    return null;
+  }
 }
 
 /** The attempt recording what the hub decided without sending anything to the receiver. */

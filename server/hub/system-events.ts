@@ -1,9 +1,15 @@
 import type { Deps } from '../deps.ts';
 import type { AutoDisabled } from '../delivery/delivery-engine.ts';
+import { plainReason } from '../gateway/delivery-reason.ts';
 import { destinationConfig } from '../gateway/destinations.service.ts';
+import { connectionLabels } from '../gateway/log-labels.ts';
 import type { IngestWriter } from '../ingest/ingest-writer.ts';
-import { APPLICATION_SOURCE_TYPE } from './application-source.ts';
+import { routeRequest } from '../ingest/route-request.ts';
+import { APPLICATION_SOURCE_TYPE, applicationSources } from './application-source.ts';
+import type { FailureWindow } from './delivery-alerts.ts';
 import { publishService } from './publish.service.ts';
+
+const DELIVERY_FAILED = 'hub.delivery.failed';
 
 /**
  * Events the hub publishes about itself into the workspace's application source, so that users
@@ -11,7 +17,60 @@ import { publishService } from './publish.service.ts';
  */
 export function systemEvents(deps: Deps, writer: IngestWriter) {
   const publisher = publishService(deps, writer);
+  const sources = applicationSources(deps);
+
+  /**
+   * Whether a connection of the team takes this event (its subscription accepts it; a flow's own
+   * filter step turning it away still counts: the log shows that step's drop). An alert nobody
+   * routes is not published: a storm of failures costs a team without an alert flow nothing, and
+   * its requests log does not fill with events that go nowhere.
+   */
+  async function listened(ws: string, data: Record<string, unknown>): Promise<boolean> {
+    const routes = await deps.routing.get(await sources.ensure(ws));
+    if (!routes || routes.disabled) return false;
+    const body = { eventType: DELIVERY_FAILED, data };
+    const routed = routeRequest({ body, headers: { 'x-wirehub-event': DELIVERY_FAILED }, query: {}, path: `/${DELIVERY_FAILED}` }, routes.routes);
+    return routed.events.length > 0 || routed.ignored.some((i) => i.step !== null);
+  }
+
   return {
+    /** hub.delivery.failed for a window of one destination's failures (delivery-alerts.ts bounds how often). */
+    async deliveryFailed(w: FailureWindow): Promise<void> {
+      const f = w.last;
+      const ws = w.workspaceId;
+      const [labels, dest] = await Promise.all([
+        connectionLabels(deps.db, ws, [f.connectionId]),
+        deps.db.selectFrom('destinations').select(['name', 'config']).where('workspace_id', '=', ws).where('id', '=', f.destinationId).executeTakeFirst(),
+      ]);
+      const conn = labels.get(f.connectionId);
+      // URLs are never secret fields: the stored config has them in the clear.
+      const url = (dest?.config as { url?: unknown } | undefined)?.url;
+      const state = { status: 'FAILED' as const, attempts: f.attempts, next_attempt_at: null, response_status: f.responseStatus, error_code: f.errorCode };
+      const linkPath = `/events?q=${encodeURIComponent(f.eventId)}`;
+      const data = {
+        event_id: f.eventId,
+        request_id: f.requestId,
+        event_type: f.eventType,
+        webhook_id: conn?.id ?? null,
+        destination_id: f.destinationId,
+        name: conn?.name ?? dest?.name ?? f.destinationId,
+        url: typeof url === 'string' ? url : null,
+        flow_id: conn?.flow?.id ?? null,
+        flow_name: conn?.flow?.name ?? null,
+        response_status: f.responseStatus,
+        error_code: f.errorCode,
+        reason: plainReason(state, conn) ?? f.error ?? 'the delivery failed',
+        attempts: f.attempts,
+        failed_at: f.failedAt.toISOString(),
+        failed_count: w.count,
+        first_failed_at: w.first.failedAt.toISOString(),
+        link_path: linkPath,
+        link: `${deps.config.publicUrl}${linkPath}`,
+      };
+      if (!(await listened(ws, data))) return;
+      await publisher.publish(ws, { eventType: DELIVERY_FAILED, customerId: undefined, chatbotId: undefined, conversationId: undefined, idempotencyKey: undefined, data });
+    },
+
     async destinationDisabled(d: AutoDisabled): Promise<void> {
       const dest = await deps.db.selectFrom('destinations').selectAll().where('id', '=', d.destinationId).executeTakeFirst();
       if (!dest) return;

@@ -2,7 +2,7 @@ import { Agenda, InMemoryNotificationChannel } from 'agenda';
 import { PostgresBackend, PostgresJobRepository } from '@agendajs/postgres-backend';
 import { sql } from 'kysely';
 import type { Deps } from '../deps.ts';
-import { DeliveryEngine, type AutoDisabled } from '../delivery/delivery-engine.ts';
+import { DeliveryEngine, type EngineHooks } from '../delivery/delivery-engine.ts';
 import type { LaneRunner } from '../delivery/lane-runner.ts';
 import { LaneCoordinator } from '../delivery/lane-coordinator.ts';
 import { housekeeping } from './housekeeping.job.ts';
@@ -30,10 +30,10 @@ export type Jobs = {
  */
 export async function startJobs(
   deps: Deps,
-  hooks: { onAutoDisabled?: (d: AutoDisabled) => Promise<void>; chatPublisher?: ChatPublisher } = {},
+  hooks: EngineHooks & { chatPublisher?: ChatPublisher } = {},
 ): Promise<Jobs> {
   const { database } = deps;
-  const engine = new DeliveryEngine(deps, hooks.onAutoDisabled);
+  const engine = new DeliveryEngine(deps, { onAutoDisabled: hooks.onAutoDisabled, onDeliveryFailed: hooks.onDeliveryFailed });
   const backend = new PostgresBackend({
     ...(database.embedded ? { pool: database.pool } : { poolConfig: { ...database.poolConfig, max: 4 } }),
     // Our own LISTEN channel replaces the backend's (listen-channel.ts says why).
