@@ -357,7 +357,7 @@ export function validateGraph(raw: unknown): GraphProblem[] {
       if (step?.kind === 'dedupe' && trigger?.kind === 'trigger' && sourceOf(trigger.data)) {
         const outside = [...(step.data.include_fields ?? []), ...(step.data.exclude_fields ?? [])].find((f) => !inRequestBody(f));
         if (outside !== undefined) {
-          report(id, `${outside}: a deduplicate step on an incoming webhook compares fields of the request's body (such as body.email); headers, query and path cannot be compared here`);
+          report(id, `it compares “${outside}”, but a deduplicate step on an incoming webhook compares only fields of the request's body (such as body.email), not its headers, query or path`);
         }
       }
       if (kind === 'transform' && before.some((b) => kinds.get(b) === 'map')) report(id, 'put the transform before the map step: the map reads what the transform made');
