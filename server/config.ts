@@ -129,6 +129,8 @@ const envSchema = z.object({
   WIREHUB_TRANSFORMATION_MEMORY_MIB: z.coerce.number().int().min(8).max(1024).default(64),
   /** Transformation executions (their logs, input and output) are kept this long, at most 1,000 per transformation. */
   WIREHUB_TRANSFORMATION_EXECUTIONS_DAYS: z.coerce.number().positive().max(365).default(7),
+  /** Days the log (requests with their bodies, events, attempts, ignored events) is kept; a team may keep it fewer. */
+  WIREHUB_RETENTION_DAYS: z.coerce.number({ message: 'must be a whole number of days' }).int('must be a whole number of days').min(1, 'must be at least 1 day').max(365, 'must be at most 365 days').default(30),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   NODE_ENV: z.string().optional(),
 });
@@ -190,6 +192,8 @@ export type Config = {
   transformationTimeoutMs: number;
   transformationMemoryMiB: number;
   transformationExecutionsDays: number;
+  /** Days the log is kept (WIREHUB_RETENTION_DAYS); a team's retention_days may only shorten it (log-retention.ts). */
+  retentionDays: number;
   /** "Sign in with Google" for Google Sheets (an OAuth web client); null when its id and secret are not set. */
   googleOAuth: GoogleOAuthConfig | null;
   /** Google sign-in; null when GOOGLE_CLIENT_ID is not set. */
@@ -283,6 +287,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     transformationTimeoutMs: e.WIREHUB_TRANSFORMATION_TIMEOUT_MS,
     transformationMemoryMiB: e.WIREHUB_TRANSFORMATION_MEMORY_MIB,
     transformationExecutionsDays: e.WIREHUB_TRANSFORMATION_EXECUTIONS_DAYS,
+    retentionDays: e.WIREHUB_RETENTION_DAYS,
     googleOAuth:
       e.GOOGLE_OAUTH_CLIENT_ID && e.GOOGLE_OAUTH_CLIENT_SECRET
         ? { clientId: e.GOOGLE_OAUTH_CLIENT_ID, clientSecret: e.GOOGLE_OAUTH_CLIENT_SECRET, authUrl: e.WIREHUB_GOOGLE_AUTH_URL, tokenUrl: e.WIREHUB_GOOGLE_TOKEN_URL, revokeUrl: e.WIREHUB_GOOGLE_REVOKE_URL }

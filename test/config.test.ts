@@ -20,6 +20,14 @@ describe('configuration from the environment', () => {
     }
   });
 
+  it('keeps the log 30 days unless WIREHUB_RETENTION_DAYS says otherwise (1 to 365 whole days)', () => {
+    expect(loadConfig({}).retentionDays).toBe(30);
+    expect(loadConfig({ WIREHUB_RETENTION_DAYS: '7' }).retentionDays).toBe(7);
+    for (const bad of ['0', '366', '2.5', 'week']) {
+      expect(() => loadConfig({ WIREHUB_RETENTION_DAYS: bad }), bad).toThrow(/WIREHUB_RETENTION_DAYS: must be/);
+    }
+  });
+
   it('reads a hex secret key, disables the demo in production, strips a trailing slash', () => {
     const c = loadConfig({ WIREHUB_SECRET_KEY: 'ab'.repeat(32), NODE_ENV: 'production', PUBLIC_URL: 'https://hooks.example.com/' });
     expect(c.secretKey?.length).toBe(32);

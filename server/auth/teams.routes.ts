@@ -2,7 +2,7 @@ import { Router, type RequestHandler } from 'express';
 import { body, idParam } from '../core/validate.ts';
 import type { Deps } from '../deps.ts';
 import { requireSession } from './auth.middleware.ts';
-import { MemberPatch, TeamIn, teamsService } from './teams.service.ts';
+import { MemberPatch, TeamIn, teamPatch, teamPut, teamsService } from './teams.service.ts';
 
 /**
  * Teams (workspaces) and their members. Each route checks the caller's membership in the team of
@@ -23,13 +23,14 @@ export function teamRoutes(deps: Deps): Router {
   r.get('/teams/:id', async (req, res) => {
     res.json(await teams.team(requireSession(req).userId, teamId(req)));
   });
-  const rename: RequestHandler = async (req, res) => {
+  // A team's name and log retention; the hub's retention bounds the team's (read per call: tests change it).
+  const update = (schema: typeof teamPatch | typeof teamPut): RequestHandler => async (req, res) => {
     const a = requireSession(req);
     const id = teamId(req);
-    res.json(await teams.rename(a.userId, id, body(req, TeamIn).name));
+    res.json(await teams.update(a.userId, id, body(req, schema(deps.config.retentionDays))));
   };
-  r.patch('/teams/:id', rename);
-  r.put('/teams/:id', rename);
+  r.patch('/teams/:id', update(teamPatch));
+  r.put('/teams/:id', update(teamPut));
 
   r.get('/teams/:id/members', async (req, res) => {
     res.json(await teams.members(requireSession(req).userId, teamId(req)));

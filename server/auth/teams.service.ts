@@ -4,8 +4,31 @@ import { AppError } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
 import type { Deps } from '../deps.ts';
 import type { DB, Role } from '../db/schema.ts';
+import { effectiveRetentionDays } from '../gateway/log-retention.ts';
 
 export const TeamIn = z.object({ name: z.string().trim().min(1).max(120) });
+const teamName = TeamIn.shape.name;
+
+/**
+ * Days a team keeps its log: 1 up to the hub's WIREHUB_RETENTION_DAYS (a team may only keep less,
+ * see log-retention.ts); null gives the team the hub's again.
+ */
+const retentionDays = (hubDays: number) =>
+  z
+    .number({ error: 'must be a whole number of days, or null for the hub\'s' })
+    .int('must be a whole number of days')
+    .min(1, 'must be at least 1 day')
+    .max(hubDays, `must be at most ${hubDays} days: this Wirehub keeps logs ${hubDays} days (WIREHUB_RETENTION_DAYS), and a team may keep them fewer`)
+    .nullable();
+
+/** PATCH /teams/:id: the name, the retention, or both. */
+export const teamPatch = (hubDays: number) =>
+  z
+    .object({ name: teamName.optional(), retention_days: retentionDays(hubDays).optional() })
+    .refine((p) => p.name !== undefined || p.retention_days !== undefined, { message: 'give name or retention_days' });
+/** PUT /teams/:id: the name, and the retention when given (left as it is otherwise). */
+export const teamPut = (hubDays: number) => z.object({ name: teamName, retention_days: retentionDays(hubDays).optional() });
+export type TeamPatch = z.infer<ReturnType<typeof teamPatch>>;
 export const MemberPatch = z.object({ role: z.enum(['owner', 'admin', 'member']) });
 
 type Db = Kysely<DB> | Transaction<DB>;
@@ -78,11 +101,18 @@ export function teamsService(deps: Deps) {
         'name',
         'is_demo',
         'created_at',
+        'retention_days',
         eb.selectFrom('memberships').select((m) => m.fn.countAll<string>().as('n')).whereRef('memberships.workspace_id', '=', 'workspaces.id').as('members_count'),
       ])
       .where('id', '=', teamId)
       .executeTakeFirstOrThrow();
-    return { ...row, members_count: Number(row.members_count), role };
+    return {
+      ...row,
+      members_count: Number(row.members_count),
+      role,
+      // What applies: the team's days, or the hub's when it has none or the hub now keeps fewer.
+      effective_retention_days: effectiveRetentionDays(deps.config.retentionDays, row.retention_days),
+    };
   }
 
   return {
@@ -101,9 +131,14 @@ export function teamsService(deps: Deps) {
 
     create: (userId: string, name: string) => createTeam(db, userId, name),
 
-    async rename(userId: string, teamId: string, name: string) {
-      await requireManager(db, userId, teamId, 'rename it');
-      await db.updateTable('workspaces').set({ name }).where('id', '=', teamId).execute();
+    async update(userId: string, teamId: string, patch: TeamPatch) {
+      const role = await requireMember(db, userId, teamId);
+      // Shortening the retention deletes the team's older log at the next housekeeping: the owners' call.
+      if (patch.retention_days !== undefined && role !== 'owner') {
+        throw new AppError(403, 'FORBIDDEN', 'Only owners of this team can change how long its log is kept.');
+      }
+      if (role === 'member') throw new AppError(403, 'FORBIDDEN', 'Only owners and admins of this team can rename it.');
+      await db.updateTable('workspaces').set(patch).where('id', '=', teamId).execute();
       return team(userId, teamId);
     },
 

@@ -66,4 +66,23 @@ function increment(bytes: Uint8Array): Uint8Array {
  */
 export const idFloor = (prefix: string, at: Date): string => `${prefix}_${encodeTime(Math.max(0, at.getTime()))}`;
 
+/** When an id of `newId` was made (its 48-bit timestamp); null when it is not such an id. */
+export function idTime(id: string): Date | null {
+  const m = /^[a-z]{2,4}_([0-9a-z]{10})[0-9a-z]{16}$/.exec(id);
+  if (!m) return null;
+  let ms = 0;
+  for (const c of m[1]) {
+    const digit = ALPHABET.indexOf(c);
+    if (digit < 0) return null;
+    ms = ms * 32 + digit;
+  }
+  return new Date(ms);
+}
+
+/**
+ * An id as `newId` would have made it at `at`: for rows dated in the past (the retention tests and
+ * bench seed an old log). Random, so not ordered within a millisecond; never on a live path.
+ */
+export const idAt = (prefix: string, at: Date): string => `${prefix}_${encodeTime(at.getTime())}${encodeRandom(randomBytes(10))}`;
+
 export const ID_PATTERN = /^[a-z]{2,4}_[0-9a-z]{26}$/;

@@ -1025,6 +1025,15 @@ const migrations: Record<string, Migration> = {
       `.execute(db);
     },
   },
+  '022_team_retention': {
+    async up(db) {
+      await sql`
+        -- Days a team keeps its log, fewer than the hub's WIREHUB_RETENTION_DAYS; NULL: the hub's.
+        -- The upper bound is the hub's setting, checked by the API (it can change between starts).
+        ALTER TABLE workspaces ADD COLUMN retention_days integer CHECK (retention_days >= 1);
+      `.execute(db);
+    },
+  },
 };
 
 export async function migrateToLatest(db: Kysely<any>, schema?: string): Promise<void> {

@@ -14,6 +14,8 @@ export interface WorkspacesTable {
   name: string;
   is_demo: Generated<boolean>;
   created_at: Generated<Date>;
+  /** Days this team's log is kept, at most the hub's WIREHUB_RETENTION_DAYS; null: the hub's. */
+  retention_days: Generated<number | null>;
 }
 export interface UsersTable {
   id: string;
