@@ -4,6 +4,7 @@ import type { LaneRunner } from '../delivery/lane-runner.ts';
 import { purgeExpiredDedupeKeys } from '../ingest/dedupe.ts';
 import { pruneExecutions } from '../transformations/transformations.service.ts';
 import { pruneMockRequests } from '../gateway/mock-api.service.ts';
+import { pruneLog } from './prune-log.job.ts';
 
 const ORPHAN_AFTER_MS = 30_000;
 
@@ -42,4 +43,6 @@ export async function housekeeping(deps: Deps, runners: Map<number, LaneRunner>)
     else elsewhere.push({ lane, overdue: n });
   }
   if (elsewhere.length > 0) log.warn({ lanes: elsewhere }, 'due events wait in lanes run by other workers (busy, or hung)');
+  // Last: it takes up to its time budget (prune-log.job.ts), and the nudges above should not wait for it.
+  await pruneLog(deps);
 }
