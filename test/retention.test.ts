@@ -1,8 +1,9 @@
 import { type Kysely, sql } from 'kysely';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { idAt } from '../server/core/ids.ts';
+import { idAt, newId } from '../server/core/ids.ts';
 import type { DB, EventStatus } from '../server/db/schema.ts';
 import { laneOf } from '../server/delivery/lanes.ts';
+import { planReplay, writeReplays } from '../server/gateway/request-replay.ts';
 import { housekeeping } from '../server/jobs/housekeeping.job.ts';
 import { pruneLog, pruneTuning } from '../server/jobs/prune-log.job.ts';
 import { newWorkspace, startTestHub, waitFor, type TestHub } from './support/hub.ts';
@@ -183,6 +184,27 @@ describe('log retention: housekeeping deletes the log past its days', () => {
     for (const id of [retrying.request, ...held.events, ...half.attempts, recent.request]) expect(listed).toContain(id);
     expect(await counted(db, t.teamId)).toEqual(charts);
 
+    // Asked for by id, a pruned row says why it is gone; a retry or replay of it is refused so, not a 500.
+    const expired = (what: string, id: string, whose: string) => ({ code: 'REQUEST_EXPIRED', message: `${what} ${id} is no longer kept: ${whose} removed after 7 days of retention.`, details: { retention_days: 7 } });
+    const [event] = delivered.events;
+    for (const [how, url, body] of [
+      ['post', `/events/${event}/retry`, expired('Event', event, 'its request was')],
+      ['get', `/events/${event}`, expired('Event', event, 'its request was')],
+      ['post', `/requests/${delivered.request}/retry`, expired('Request', delivered.request, 'it was')],
+      ['get', `/requests/${delivered.request}/events`, expired('Request', delivered.request, 'it was')],
+      ['get', `/attempts/${delivered.attempts[0]}`, expired('Attempt', delivered.attempts[0], "its event's request was")],
+    ] as const) {
+      const res = await api(t, how, url);
+      expect(res.status, `${how} ${url}`).toBe(410);
+      expect(res.body.error).toEqual(body);
+    }
+    // One that never was is not found, as before.
+    const unknown = await api(t, 'post', `/events/${newId('evt')}/retry`);
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.error.code).toBe('NOT_FOUND');
+    // A kept one is still retried.
+    expect((await api(t, 'post', `/requests/${replayed.request}/retry`)).status).toBe(202);
+
     // Once its last event is final and the change is older than the retention, the request goes too.
     await db.updateTable('events').set({ status: 'FAILED', next_attempt_at: null, updated_at: daysAgo(8) }).where('id', 'in', [...retrying.events, ...half.events]).execute();
     await pruneLog(hub.deps);
@@ -206,6 +228,23 @@ describe('log retention: housekeeping deletes the log past its days', () => {
     expect(await present(db, otherOld)).toEqual(kept(otherOld));
     expect(await ids(short, '/requests')).not.toContain(shortOld.request);
     expect(await ids(other, '/requests')).toContain(otherOld.request);
+    const retry = await api(short, 'post', `/events/${shortOld.events[0]}/retry`);
+    expect(retry.status).toBe(410);
+    expect(retry.body.error.message).toBe(`Event ${shortOld.events[0]} is no longer kept: its request was removed after 1 day of retention.`);
+    expect((await api(other, 'get', `/events/${otherOld.events[0]}`)).status).toBe(200);
+  });
+
+  it('stores nothing for a replay planned before retention deleted its request, and says it was not replayed', async () => {
+    const t = await team();
+    const old = await storedAt(db, t, 10, ['SUCCESSFUL']);
+    const row = await db.selectFrom('requests').selectAll().where('id', '=', old.request).executeTakeFirstOrThrow();
+    const planned = await planReplay(hub.deps, row);
+    expect(planned?.routed.events).toHaveLength(1);
+    await pruneLog(hub.deps);
+    // The request went between the replay's read and its write (the bulk replay's batch, the single replay's route).
+    const written = await db.transaction().execute((trx) => writeReplays(trx, [planned!], { kind: 'single' }));
+    expect(written).toEqual({ eventIds: [], replayed: [] });
+    expect(await present(db, old)).toEqual(GONE);
   });
 
   it('stops a run at its time budget and goes on at the next run', async () => {

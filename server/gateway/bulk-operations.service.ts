@@ -270,9 +270,10 @@ export function bulkOperationsService(deps: Deps) {
       if (plan) planned.push(plan);
     }
     const n = planned.reduce((sum, p) => sum + p.routed.events.filter((e) => e.status === 'QUEUED').length, 0);
-    await writeReplays(trx, planned, { kind: 'bulk', batchOperationId: op.id, dueAt: spread(n) });
-    await record(trx, op, rows, rows.length - planned.length, bulkTuning.requestBatch);
-    return { finished: false, lanes: [...new Set(planned.flatMap((p) => p.routed.events.map((e) => e.lane)))] };
+    // A request retention deleted since the read is skipped, as one that cannot be replayed.
+    const { replayed } = await writeReplays(trx, planned, { kind: 'bulk', batchOperationId: op.id, dueAt: spread(n) });
+    await record(trx, op, rows, rows.length - replayed.length, bulkTuning.requestBatch);
+    return { finished: false, lanes: [...new Set(replayed.flatMap((p) => p.routed.events.map((e) => e.lane)))] };
   }
 
   return {

@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { authOf } from '../auth/auth.middleware.ts';
-import { AppError, notFound } from '../core/errors.ts';
+import { AppError } from '../core/errors.ts';
 import { listParams, paginate } from '../core/pagination.ts';
 import { idParam, query } from '../core/validate.ts';
 import type { AttemptRow, EventRow } from '../db/schema.ts';
@@ -9,6 +9,7 @@ import type { Deps } from '../deps.ts';
 import { bodyForReading } from './body.ts';
 import { applyEventFilters, eventFilterQuery, toEventFilter } from './log-filters.ts';
 import { eventLabels } from './log-rows.ts';
+import { missingFromLog } from './log-retention.ts';
 
 export const EVENT_COLUMNS = [
   'id', 'workspace_id', 'request_id', 'source_id', 'connection_id', 'destination_id', 'status', 'attempts',
@@ -83,9 +84,11 @@ function attemptOut(a: AttemptRow, body?: unknown) {
 export function eventsRoutes(deps: Deps): Router {
   const r = Router();
   const { db } = deps;
+  /** 404, or 410 for an event deleted with its request after the team's retention (log-retention.ts). */
+  const missing = (ws: string, what: 'Event' | 'Attempt', id: string) => missingFromLog(db, deps.config.retentionDays, ws, what, id);
   const find = async (ws: string, id: string) => {
     const row = await db.selectFrom('events').select(EVENT_COLUMNS).where('workspace_id', '=', ws).where('id', '=', id).executeTakeFirst();
-    if (!row) throw notFound('Event', id);
+    if (!row) throw await missing(ws, 'Event', id);
     return row;
   };
   /** Rows with their names, summary, reason and retry plan beside the ids (log-rows.ts). */
@@ -128,7 +131,7 @@ export function eventsRoutes(deps: Deps): Router {
       .where('events.workspace_id', '=', ws)
       .where('events.id', '=', id)
       .executeTakeFirst();
-    if (!dest) throw notFound('Event', id);
+    if (!dest) throw await missing(ws, 'Event', id);
     if (!dest.destination_id) throw new AppError(409, 'RETRY_CONFLICT', 'The destination of this event was deleted; it cannot be retried.');
     if (dest.disabled_at) throw new AppError(409, 'RETRY_CONFLICT', 'The destination is disabled; enable it first (its held events then resume on their own).');
     const updated = await db
@@ -138,7 +141,11 @@ export function eventsRoutes(deps: Deps): Router {
       .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', new Date())]))
       .returning(EVENT_COLUMNS)
       .executeTakeFirst();
-    if (!updated) throw new AppError(409, 'RETRY_CONFLICT', 'This event is being delivered right now; try again in a moment.');
+    if (!updated) {
+      // Retention may have deleted it since the read above (prune-log.job.ts).
+      if (!(await db.selectFrom('events').select('id').where('id', '=', id).executeTakeFirst())) throw await missing(ws, 'Event', id);
+      throw new AppError(409, 'RETRY_CONFLICT', 'This event is being delivered right now; try again in a moment.');
+    }
     deps.wake([dest.lane]);
     res.status(202).json((await labelled(ws, [updated]))(updated));
   });
@@ -155,7 +162,7 @@ export function eventsRoutes(deps: Deps): Router {
   r.get('/attempts/:id', async (req, res) => {
     const id = idParam(req, 'atm', 'Attempt');
     const a = await db.selectFrom('attempts').selectAll().where('workspace_id', '=', authOf(req).workspaceId).where('id', '=', id).executeTakeFirst();
-    if (!a) throw notFound('Attempt', id);
+    if (!a) throw await missing(authOf(req).workspaceId, 'Attempt', id);
     const request = await db
       .selectFrom('events')
       .innerJoin('requests', 'requests.id', 'events.request_id')

@@ -24,9 +24,18 @@ export type ReplayMark =
   /** `dueAt(i)` spreads the i-th new event of this batch over time so fresh traffic goes first. */
   | { kind: 'bulk'; batchOperationId: string; dueAt: (i: number) => Date };
 
-/** Stores the events and ignored events of planned replays and marks their requests as replayed. */
-export async function writeReplays(trx: Transaction<DB> | Kysely<DB>, planned: PlannedReplay[], mark: ReplayMark): Promise<string[]> {
+/**
+ * Stores the events and ignored events of planned replays and marks their requests as replayed;
+ * says which were replayed. Their requests are locked first: one that retention deleted since it
+ * was read (prune-log.job.ts) is left out, and none can be deleted before this transaction ends.
+ */
+export async function writeReplays(trx: Transaction<DB> | Kysely<DB>, all: PlannedReplay[], mark: ReplayMark): Promise<{ eventIds: string[]; replayed: PlannedReplay[] }> {
   const bulk = mark.kind === 'bulk' ? mark : null;
+  const locked = all.length
+    ? await sql<{ id: string }>`SELECT id FROM requests WHERE id = ANY (${all.map((p) => p.request.id)}::text[]) FOR NO KEY UPDATE`.execute(trx)
+    : { rows: [] };
+  const kept = new Set(locked.rows.map((r) => r.id));
+  const planned = all.filter((p) => kept.has(p.request.id));
   let n = 0;
   const events = planned.flatMap(({ request, routed }) =>
     routed.events.map((e) => ({
@@ -51,5 +60,5 @@ export async function writeReplays(trx: Transaction<DB> | Kysely<DB>, planned: P
       FROM unnest(${col((p) => p.request.id)}::text[], ${col((p) => p.routed.events.length)}::int[], ${col((p) => p.routed.ignored.length)}::int[]) AS v(id, events, ignored)
       WHERE r.id = v.id`.execute(trx);
   }
-  return events.map((e) => e.id);
+  return { eventIds: events.map((e) => e.id), replayed: planned };
 }

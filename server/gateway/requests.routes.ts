@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { authOf } from '../auth/auth.middleware.ts';
-import { AppError, notFound } from '../core/errors.ts';
+import { AppError } from '../core/errors.ts';
 import { paginate, listParams } from '../core/pagination.ts';
 import { idParam, query } from '../core/validate.ts';
 import type { RequestRow } from '../db/schema.ts';
@@ -11,6 +11,7 @@ import { eventOut, EVENT_COLUMNS } from './events.routes.ts';
 import { applyRequestFilters, requestFilterQuery, statusParam, toRequestFilter } from './log-filters.ts';
 import { sourceNames } from './log-labels.ts';
 import { requestOutcomes } from './log-rows.ts';
+import { missingFromLog } from './log-retention.ts';
 import { requestStory } from './request-outcome.ts';
 import { planReplay, writeReplays } from './request-replay.ts';
 
@@ -55,7 +56,8 @@ export function requestsRoutes(deps: Deps): Router {
   const { db } = deps;
   const find = async (ws: string, id: string) => {
     const row = await db.selectFrom('requests').selectAll().where('workspace_id', '=', ws).where('id', '=', id).executeTakeFirst();
-    if (!row) throw notFound('Request', id);
+    // 404, or 410 for one deleted after the team's retention (log-retention.ts).
+    if (!row) throw await missingFromLog(db, deps.config.retentionDays, ws, 'Request', id);
     return row;
   };
 
@@ -118,7 +120,9 @@ export function requestsRoutes(deps: Deps): Router {
     // A replay routes the stored request through the connections as they are now.
     const planned = await planReplay(deps, row);
     if (!planned) throw new AppError(409, 'RETRY_CONFLICT', 'The source of this request no longer exists.');
-    const ids = await db.transaction().execute((trx) => writeReplays(trx, [planned], { kind: 'single' }));
+    const { eventIds: ids, replayed } = await db.transaction().execute((trx) => writeReplays(trx, [planned], { kind: 'single' }));
+    // Retention deleted it between the read above and the replay's lock on it.
+    if (!replayed.length) throw await missingFromLog(db, deps.config.retentionDays, ws, 'Request', row.id);
     deps.wake([...new Set(planned.routed.events.map((e) => e.lane))]);
     const created = ids.length ? await db.selectFrom('events').select(EVENT_COLUMNS).where('id', 'in', ids).execute() : [];
     const updated = await find(ws, row.id);
