@@ -180,6 +180,9 @@ async function pruneCounts(db: Kysely<DB>, before: Date): Promise<number> {
  * dead rows pass 50 + 20 % of its live ones (autovacuum_vacuum_threshold and _scale_factor).
  */
 async function vacuumEmbedded(db: Kysely<DB>): Promise<string[]> {
+  // This session's counts of the rows it just deleted reach the statistics when it next goes idle
+  // (at most once a second otherwise): forced, so the read below sees them.
+  await sql`SELECT pg_stat_force_next_flush()`.execute(db);
   const { rows } = await sql<{ relname: string }>`
     SELECT relname FROM pg_stat_user_tables
     WHERE schemaname = current_schema() AND relname IN (${sql.join([...LOG_TABLES])}) AND n_dead_tup > 50 + 0.2 * n_live_tup`.execute(db);
