@@ -174,7 +174,7 @@ describe('log retention: housekeeping deletes the log past its days', () => {
     const charts = await counted(db, t.teamId);
 
     // Two requests a batch: the pass goes on batch after batch to the cutoff.
-    Object.assign(pruneTuning, { batch: 2, budgetMs: 60_000 });
+    Object.assign(pruneTuning, { batch: 2, embeddedBatch: 2, budgetMs: 60_000 });
     await housekeeping(hub.deps, new Map());
 
     for (const gone of [delivered, failed, rejected]) expect(await present(db, gone)).toEqual(GONE);
@@ -254,7 +254,7 @@ describe('log retention: housekeeping deletes the log past its days', () => {
     const old: Entry[] = [];
     for (let i = 0; i < 5; i++) old.push(await storedAt(db, t, 20, ['SUCCESSFUL']));
     // No time at all: each run still does one batch, so the log always shrinks.
-    Object.assign(pruneTuning, { batch: 2, budgetMs: 0 });
+    Object.assign(pruneTuning, { batch: 2, embeddedBatch: 2, budgetMs: 0 });
     const left = async () => (await Promise.all(old.map((e) => present(db, e)))).filter((p) => p.request).length;
     const first = await pruneLog(hub.deps);
     expect(first).toMatchObject({ requests: 2, events: 2, attempts: 2, ignored: 2 });

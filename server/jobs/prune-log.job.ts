@@ -12,7 +12,7 @@ import { MAX_BUCKETS } from '../gateway/metrics.service.ts';
  * Cheap at any size: ids are time-ordered (ids.ts), so "older than N days" is the id range below
  * `idFloor(cutoff)`, walked on the primary key (a team's on requests_workspace_idx, (workspace_id,
  * id)) from the oldest request up; no created_at is scanned. Bounded: a batch is one transaction of
- * at most `batch` requests, so no lock is held long and no transaction grows big, and a run stops
+ * at most `batchSize` requests, so no lock is held long and no transaction grows big, and a run stops
  * after `budgetMs`; the next housekeeping run goes on from where this one stopped. The events are
  * deleted row by row, not by dropping partitions: partitioning `events` made the delivery claim,
  * which reads it on every wake-up, 18 times slower on PostgreSQL (commit 03de646).
@@ -30,8 +30,13 @@ import { MAX_BUCKETS } from '../gateway/metrics.service.ts';
  * about 417 days), so they stop growing too.
  */
 
-/** Requests per batch and time per run; the tests and the bench change them. */
-export const pruneTuning = { batch: 5_000, budgetMs: 2_000, countsBatch: 10_000 };
+/**
+ * Requests per batch and time per run; the tests and the bench change them. The embedded database
+ * has one connection for everything, so its batch is smaller: a batch is a pause of its ingest and
+ * deliveries (bench:retention: 5,000 requests took up to 1.2 s there on a busy machine).
+ */
+export const pruneTuning = { batch: 5_000, embeddedBatch: 1_000, budgetMs: 2_000, countsBatch: 10_000 };
+export const batchSize = (deps: Pick<Deps, 'database'>) => (deps.database.embedded ? pruneTuning.embeddedBatch : pruneTuning.batch);
 
 const FINAL = sql`('SUCCESSFUL', 'FAILED', 'CANCELLED')`;
 const COUNTS_KEPT_MS = MAX_BUCKETS * 3_600_000;
@@ -42,7 +47,8 @@ const LOG_TABLES = ['requests', 'events', 'attempts', 'ignored_events'] as const
 export type PruneScope = { workspaceId: string | null; cutoff: Date };
 export type PruneCounts = { requests: number; events: number; attempts: number; ignored: number };
 export type BatchResult = PruneCounts & { seen: number; last: string | null };
-export type PruneReport = PruneCounts & { batches: number; longestBatchMs: number; counts: number; vacuumed: string[] };
+/** `longestBatchMs`: the longest batch transaction; `vacuumMs`: the embedded database's vacuum after the batches. */
+export type PruneReport = PruneCounts & { batches: number; longestBatchMs: number; counts: number; vacuumed: string[]; vacuumMs: number };
 
 /**
  * Where each scope's pass has got to, per database (one process may run several hubs: the tests).
@@ -126,9 +132,10 @@ async function scopesAt(deps: Pick<Deps, 'db' | 'config'>, now: Date): Promise<(
 export async function pruneLog(deps: Pick<Deps, 'db' | 'config' | 'database' | 'log'>, now: Date = new Date()): Promise<PruneReport> {
   const { db } = deps;
   const deadline = Date.now() + pruneTuning.budgetMs;
+  const batch = batchSize(deps);
   let state = cursors.get(db);
   if (!state) cursors.set(db, (state = new Map()));
-  const report: PruneReport = { requests: 0, events: 0, attempts: 0, ignored: 0, batches: 0, longestBatchMs: 0, counts: 0, vacuumed: [] };
+  const report: PruneReport = { requests: 0, events: 0, attempts: 0, ignored: 0, batches: 0, longestBatchMs: 0, counts: 0, vacuumed: [], vacuumMs: 0 };
   let open = await scopesAt(deps, now);
   for (const key of state.keys()) if (!open.some((s) => s.key === key)) state.delete(key);
   // The first round gives every scope a batch whatever the budget, so each run makes headway.
@@ -137,14 +144,14 @@ export async function pruneLog(deps: Pick<Deps, 'db' | 'config' | 'database' | '
     for (const scope of open) {
       if (round > 0 && Date.now() >= deadline) break;
       const started = Date.now();
-      const r = await pruneBatch(db, scope, state.get(scope.key) ?? '', pruneTuning.batch);
+      const r = await pruneBatch(db, scope, state.get(scope.key) ?? '', batch);
       report.longestBatchMs = Math.max(report.longestBatchMs, Date.now() - started);
       report.batches++;
       report.requests += r.requests;
       report.events += r.events;
       report.attempts += r.attempts;
       report.ignored += r.ignored;
-      if (r.seen < pruneTuning.batch) {
+      if (r.seen < batch) {
         state.delete(scope.key); // at the cutoff: the next pass starts from the oldest again
       } else {
         state.set(scope.key, r.last as string);
@@ -154,7 +161,11 @@ export async function pruneLog(deps: Pick<Deps, 'db' | 'config' | 'database' | '
     open = still;
   }
   if (Date.now() < deadline) report.counts = await pruneCounts(db, new Date(now.getTime() - COUNTS_KEPT_MS));
-  if (report.requests && deps.database.embedded) report.vacuumed = await vacuumEmbedded(db);
+  if (report.requests && deps.database.embedded) {
+    const started = Date.now();
+    report.vacuumed = await vacuumEmbedded(db);
+    report.vacuumMs = Date.now() - started;
+  }
   if (report.requests || report.counts) deps.log.info({ ...report }, 'log pruned past its retention');
   return report;
 }
