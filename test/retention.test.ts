@@ -142,6 +142,8 @@ describe('log retention: housekeeping deletes the log past its days', () => {
     const source = await create('/sources', { name: 'shop' });
     const destination = await create('/destinations', { name: 'orders api', config: { url: `${receiver.url}/orders` } });
     const connection = await create('/connections', { name: 'orders', source_id: source, destination_id: destination });
+    // The team has been around for months: its log reaches back that far.
+    await db.updateTable('workspaces').set({ created_at: daysAgo(90) }).where('id', '=', ws.teamId).execute();
     return { ...ws, source, destination, connection };
   }
   const ids = async (t: Team, list: string) => ((await api(t, 'get', `${list}?limit=250`)).body.models as { id: string }[]).map((m) => m.id);
@@ -200,10 +202,12 @@ describe('log retention: housekeeping deletes the log past its days', () => {
       expect(res.status, `${how} ${url}`).toBe(410);
       expect(res.body.error).toEqual(body);
     }
-    // One that never was is not found, as before.
-    const unknown = await api(t, 'post', `/events/${newId('evt')}/retry`);
-    expect(unknown.status).toBe(404);
-    expect(unknown.body.error.code).toBe('NOT_FOUND');
+    // One that never was is not found, as before: newer than the retention, or older than the team.
+    for (const never of [newId('evt'), idAt('evt', daysAgo(100))]) {
+      const unknown = await api(t, 'post', `/events/${never}/retry`);
+      expect(unknown.status).toBe(404);
+      expect(unknown.body.error.code).toBe('NOT_FOUND');
+    }
     // A kept one is still retried.
     expect((await api(t, 'post', `/requests/${replayed.request}/retry`)).status).toBe(202);
 

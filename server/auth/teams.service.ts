@@ -15,7 +15,7 @@ const teamName = TeamIn.shape.name;
  */
 const retentionDays = (hubDays: number) =>
   z
-    .number({ error: 'must be a whole number of days, or null for the hub\'s' })
+    .number({ error: "must be a whole number of days, or null for the hub's" })
     .int('must be a whole number of days')
     .min(1, 'must be at least 1 day')
     .max(hubDays, `must be at most ${hubDays} days: this Wirehub keeps logs ${hubDays} days (WIREHUB_RETENTION_DAYS), and a team may keep them fewer`)

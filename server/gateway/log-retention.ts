@@ -25,15 +25,18 @@ const GONE_TEXT = {
 } as const;
 
 /**
- * Why a request, event or attempt of the team's log is not found: one made before the team's
- * retention was deleted with its request (410 REQUEST_EXPIRED, so a retry or replay of it says why
- * instead of "not found"); a newer one never existed here (404). Told from the id's own time
- * (ids.ts), so nothing about other teams' rows is revealed.
+ * Why a request, event or attempt of the team's log is not found: one made between the team's
+ * creation and its retention's cutoff was deleted with its request (410 REQUEST_EXPIRED, so a
+ * retry or replay of it says why instead of "not found"); a newer one, or one older than the team,
+ * never existed here (404). Told from the id's own time (ids.ts), so nothing about other teams'
+ * rows is revealed.
  */
 export async function missingFromLog(db: Kysely<DB>, hubDays: number, ws: string, what: keyof typeof GONE_TEXT, id: string): Promise<AppError> {
   const made = idTime(id);
-  const team = await db.selectFrom('workspaces').select('retention_days').where('id', '=', ws).executeTakeFirst();
-  const days = effectiveRetentionDays(hubDays, team?.retention_days ?? null);
-  if (!made || made >= retentionCutoff(days)) return notFound(what, id);
+  const team = await db.selectFrom('workspaces').select(['retention_days', 'created_at']).where('id', '=', ws).executeTakeFirst();
+  if (!made || !team) return notFound(what, id);
+  const days = effectiveRetentionDays(hubDays, team.retention_days);
+  // Ids are made to the millisecond and created_at to the microsecond: a second of slack.
+  if (made >= retentionCutoff(days) || made.getTime() < team.created_at.getTime() - 1000) return notFound(what, id);
   return new AppError(410, 'REQUEST_EXPIRED', `${what} ${id} is no longer kept: ${GONE_TEXT[what]} after ${days} day${days === 1 ? '' : 's'} of retention.`, { retention_days: days });
 }
