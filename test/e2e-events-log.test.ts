@@ -4,7 +4,9 @@
 // it and what the request had. A receiver that answers 500 shows up in the log by itself (no
 // Refresh) with "will retry at HH:MM (attempt 2 of 8)" and the receiver's answer in words; the
 // receiver comes back, Retry now, and the row turns at once, then to delivered. Rows read as the
-// lead's name and e-mail and the flow's name, not ids.
+// lead's name and e-mail and the flow's name, not ids. A duplicate, a request held by a paused
+// connection and one rejected by verification each show under Requests received with what became of
+// it, and pasting its req_ id tells it in a sentence.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closePortal, countedActions, signUp, startPortal, type Portal } from './support/portal.ts';
 import { waitFor } from './support/hub.ts';
@@ -139,4 +141,88 @@ describe('portal: the events log shows every request and explains every failure'
         `(sign-up to the failed row delivered; the filtered request found by its id ${((foundAt - started) / 1000).toFixed(1)} s after landing)`,
     );
   }, 180_000);
+
+  it('shows a duplicate, a request held by a paused connection and one rejected by verification under Requests received, each with its sentence, and again by its req_ id', async () => {
+    const { hub, b, receiver } = portal;
+    const { page } = b;
+    const pageErrors: string[] = [];
+    page.on('pageerror', (err) => pageErrors.push(err.message));
+    await page.evaluate(() => localStorage.clear());
+    const { click, fill, choose } = countedActions();
+    const token = await signUp(page, hub.url, { click, fill });
+    const create = async (url: string, body: object) => ((await hub.api('post', `/api/v1${url}`, token).send(body).expect(201)).body as { id: string }).id;
+    const send = async (source: string, body: object) => ((await hub.api('post', `/e/${source}`).send(body).expect(200)).body as { request_id: string }).request_id;
+
+    // An order sent twice to a connection that keeps one copy a minute.
+    const shop = await create('/sources', { name: 'shop' });
+    const orders = await create('/destinations', { name: 'orders api', config: { url: `${receiver.url}/orders` } });
+    await create('/connections', { name: 'orders once', source_id: shop, destination_id: orders, rules: [{ type: 'deduplicate', window: 60_000, include_fields: ['body.order_id'] }] });
+    const first = await send(shop, { order_id: 7, total: 12.5, currency: 'eur' });
+    const duplicate = await send(shop, { order_id: 7, total: 12.5, currency: 'eur' });
+    // An order to a connection the user paused.
+    const quiet = await create('/sources', { name: 'quiet shop' });
+    const paused = await create('/connections', { name: 'held orders', source_id: quiet, destination_id: orders });
+    await hub.api('put', `/api/v1/connections/${paused}/pause`, token).expect(200);
+    const held = await send(quiet, { order_id: 8, total: 30, currency: 'eur' });
+    // A request with the wrong API key: refused with 401, and the sender still gets its id.
+    const guarded = await create('/sources', { name: 'guarded form', config: { auth: { type: 'api_key', header_key: 'x-api-key', api_key: 'right-key' } } });
+    const refused = await hub.api('post', `/e/${guarded}`).set('x-api-key', 'wrong').send({ name: 'Mallory', email: 'mallory@example.com' });
+    expect(refused.status).toBe(401);
+    const rejected = (refused.body as { error: { details: { request_id: string } } }).error.details.request_id;
+    expect(rejected).toMatch(/^req_/);
+    await waitFor(() => receiver.received.some((r) => r.url === '/orders'), 15_000, 'the first order delivered');
+
+    // The log's "Requests received": all four, each with what became of it in words.
+    await click(page.getByRole('link', { name: 'Events log' }));
+    await click(page.getByTestId('log-view-requests'));
+    await page.waitForURL(/\/events\?.*view=requests/);
+    const rows = page.getByTestId('request-row');
+    const row = (id: string) => page.locator(`[data-testid="request-row"][data-id="${id}"]`);
+    await expect.poll(() => rows.count(), { timeout: 20_000 }).toBe(4);
+    await expect.poll(() => row(first).getAttribute('data-outcome'), { timeout: 10_000 }).toBe('delivered');
+    // Each case: its outcome, the word and the sentence of its row, and what its story says.
+    const cases = [
+      { name: 'duplicate', id: duplicate, word: 'Duplicate, dropped', row: 'Dropped as a duplicate by “orders once”', story: '“orders once” had already received the same request in the last 60 s and dropped this copy (de-duplication).' },
+      { name: 'held', id: held, word: 'On hold', row: 'On hold (paused) in “held orders”', story: '“held orders” holds it: the connection is paused: it is delivered when you resume it.' },
+      { name: 'rejected', id: rejected, word: 'Rejected', row: 'Rejected: it failed verification (API key in x-api-key does not match), so nothing was sent', story: 'Rejected: it failed verification (API key in x-api-key does not match), so nothing was sent.' },
+    ];
+    for (const c of cases) {
+      expect(await row(c.id).getAttribute('data-outcome'), c.name).toBe(c.name);
+      expect(await row(c.id).getByTestId('request-outcome').textContent(), c.name).toBe(`${c.word}${c.row}`);
+    }
+    expect(await row(rejected).textContent()).toContain('guarded form');
+    expect(pageErrors).toEqual([]);
+    await b.screenshot('events-log-requests-duplicate-held-rejected');
+
+    // "What became of it" picks each kind out.
+    for (const c of cases) {
+      await choose(page.getByTestId('requests-filter-outcome'), c.name);
+      await expect.poll(() => rows.evaluateAll((rs) => rs.map((r) => r.getAttribute('data-id'))), { timeout: 10_000 }).toEqual([c.id]);
+    }
+    await choose(page.getByTestId('requests-filter-outcome'), '');
+
+    // Each sender asks what happened to its req_…: pasted in the search, one after the other, each
+    // opens its own story (the second used to keep the first one's open), told in a sentence.
+    const story = page.getByTestId('request-story');
+    for (const c of cases) {
+      await fill(page.getByTestId('events-search'), c.id);
+      await click(page.getByTestId('events-search-submit'));
+      await expect.poll(() => story.getAttribute('data-request-id'), { timeout: 10_000 }).toBe(c.id);
+      await expect.poll(() => story.getByTestId('request-story-result').textContent(), { timeout: 10_000 }).toBe(c.word);
+      // A rejected request reached no connection to explain it: the story's own sentence says it.
+      const sentence = c.name === 'rejected' ? story.getByTestId('request-story-text') : story.getByTestId('request-story-explanation');
+      expect(await sentence.textContent(), c.name).toBe(c.story);
+      if (c.name !== 'rejected') await b.screenshot(`events-log-request-${c.name}`);
+    }
+    // The rejected one names the source, and what the refused sender sent is there to read.
+    expect(await story.textContent()).toContain('from guarded form');
+    await click(story.getByText('What the sender sent'));
+    await expect.poll(() => story.locator('details').first().textContent(), { timeout: 5_000 }).toContain('mallory@example.com');
+    await b.screenshot('events-log-request-rejected');
+    // Closed, the story stays closed (the search that opened it once does not open it again).
+    await click(story.getByRole('button', { name: 'Close the request' }));
+    await page.waitForTimeout(500);
+    expect(await story.count()).toBe(0);
+    expect(pageErrors).toEqual([]);
+  }, 120_000);
 });

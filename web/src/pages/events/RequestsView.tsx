@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { useSearchParams } from 'react-router';
 import { api } from '../../api.ts';
 import { ErrorBox } from '../../ui/ErrorBox.tsx';
@@ -45,7 +45,8 @@ export function RequestsView({ query, tick, selected, onSelect, onOpenEvent }: {
   const key = new URLSearchParams(filters).toString();
   const [cursor, setCursor] = useState<{ next?: string; prev?: string }>({});
   useEffect(() => setCursor({}), [key]);
-  const list = useLoad(() => api<Page>('GET', `/requests?${new URLSearchParams({ ...filters, limit: String(PAGE_SIZE), ...cursor })}`), [key, cursor.next, cursor.prev]);
+  // The page remembers the filters it answers: until the new one arrives, the last one stays on screen.
+  const list = useLoad(async () => ({ key, ...(await api<Page>('GET', `/requests?${new URLSearchParams({ ...filters, limit: String(PAGE_SIZE), ...cursor })}`)) }), [key, cursor.next, cursor.prev]);
   const count = useLoad(() => api<{ count: number }>('GET', `/requests/count?${key}`), [key]);
   const { reload: reloadList } = list;
   const { reload: reloadCount } = count;
@@ -56,9 +57,18 @@ export function RequestsView({ query, tick, selected, onSelect, onOpenEvent }: {
   }, [tick, reloadList, reloadCount]);
   const rows = list.data?.models ?? [];
   // A request found by its id opens at once: the sender's req_… answers "what happened to it?".
+  // Once per search, on the rows of that search, whatever was open: a second id pasted replaces
+  // the first one's story (the selection is cleared before the new id reaches the URL, and the old
+  // search's row reopened it), and a story the user closed stays closed.
+  const opened = useRef<string | null>(null);
   useEffect(() => {
-    if (!selected && query.q && rows.length === 1 && (rows[0].id === query.q.trim() || isEventId(query.q))) onSelect(rows[0].id);
-  }, [rows, query.q, selected, onSelect]);
+    const q = query.q?.trim() ?? '';
+    if (!q) opened.current = null;
+    if (!q || opened.current === q || list.data?.key !== key || rows.length !== 1) return;
+    if (rows[0].id !== q && !isEventId(q)) return;
+    opened.current = q;
+    onSelect(rows[0].id);
+  }, [rows, list.data?.key, key, query.q, onSelect]);
 
   return (
     <>
