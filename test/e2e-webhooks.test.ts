@@ -93,12 +93,12 @@ describe('portal: a webhook built in the browser delivers exactly the mapped fie
     expect(sent.eventTimestamp).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
 
     // The events log shows it delivered, with the body sent.
-    const bodyText = await sentBodyInEventsLog(page, { click }, 'full_name: "Jane Smith"', () => count.refreshes++);
+    const bodyText = await sentBodyInEventsLog(page, { click }, 'full_name: "Jane Smith"');
     for (const s of ['email: "jane@example.com"', `eventId: "${eventId}"`, 'eventType: "lead.captured"', 'customerId: "cus_a1b2c3"']) expect(bodyText).toContain(s);
     await b.screenshot('events-log-detail');
 
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
-    console.log(`e2e webhook story: ${count.clicks} clicks, ${count.drags} drags, ${count.fields} typed fields (+ ${count.refreshes} presses of Refresh while delivering), in ${seconds} s (sign-up to delivered-and-inspected)`);
+    console.log(`e2e webhook story: ${count.clicks} clicks, ${count.drags} drags, ${count.fields} typed fields (the log showed the delivery by itself, no Refresh), in ${seconds} s (sign-up to delivered-and-inspected)`);
   }, 120_000);
 
   it('shows the API 422 for an invalid expression inline and creates nothing', async () => {
