@@ -284,7 +284,8 @@ async function main(): Promise<void> {
         ...o.env,
       };
       const log = fs.createWriteStream(path.join(dataDir, `wirehub-${tag}.log`));
-      const child = spawn(process.execPath, [...nodeArgs, ...entry], {
+      // After npm start's own flags, so that BENCH_WIREHUB_NODE_ARGS overrides them (a heap cap, say).
+      const child = spawn(process.execPath, [...entry.slice(0, -1), ...nodeArgs, ...entry.slice(-1)], {
         cwd: wirehubDir,
         env,
         stdio: ['ignore', 'pipe', 'pipe'],
