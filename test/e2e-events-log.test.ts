@@ -183,7 +183,7 @@ describe('portal: the events log shows every request and explains every failure'
     // Each case: its outcome, the word and the sentence of its row, and what its story says.
     const cases = [
       { name: 'duplicate', id: duplicate, word: 'Duplicate, dropped', row: 'Dropped as a duplicate by “orders once”', story: '“orders once” had already received the same request in the last 60 s and dropped this copy (de-duplication).' },
-      { name: 'held', id: held, word: 'On hold', row: 'On hold (paused) in “held orders”', story: '“held orders” holds it: the connection is paused: it is delivered when you resume it.' },
+      { name: 'held', id: held, word: 'On hold', row: 'On hold (paused) in “held orders”', story: '“held orders” holds it: the connection is paused, and it is delivered when you resume it.' },
       { name: 'rejected', id: rejected, word: 'Rejected', row: 'Rejected: it failed verification (API key in x-api-key does not match), so nothing was sent', story: 'Rejected: it failed verification (API key in x-api-key does not match), so nothing was sent.' },
     ];
     for (const c of cases) {

@@ -173,7 +173,7 @@ describe('what became of each request, and readable event rows', () => {
     expect((await api('put', `/connections/${paused}/pause`)).status).toBe(200);
     const held = await ingest(quiet, { order_id: 8 });
     expect((await requests(`q=${held}`))[0].outcome).toMatchObject({ result: 'held', text: 'On hold (paused) in “held orders”' });
-    expect((await story(held)).connections[0].event?.reason).toBe('the connection is paused: it is delivered when you resume it');
+    expect((await story(held)).connections[0].event?.reason).toBe('the connection is paused, and it is delivered when you resume it');
 
     const big = await create('/sources', { name: 'big orders only' });
     await create('/connections', { name: 'big orders', source_id: big, destination_id: ok, rules: [{ type: 'filter', body: { total: { $gte: 100 } } }] });
