@@ -241,10 +241,12 @@ export async function startWirehub(config: Config, log: Logger = createLogger(co
       closing ??= (async () => {
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
-        // Alerts still waiting are published while the writer still takes them.
+        // The engine stops first, so the failures of its last outcomes reach the alerts; alerts still
+        // waiting (and a disabled destination's event) are then published while the writer still
+        // takes them.
+        await jobs?.stop();
         await alerts?.close();
         await writer.close();
-        await jobs?.stop();
         await sandbox.close();
         await stopListening();
         server.closeAllConnections();

@@ -1,6 +1,6 @@
 import { type ExpressionBuilder, type SelectQueryBuilder, sql } from 'kysely';
 import { z } from 'zod';
-import { ID_PATTERN } from '../core/ids.ts';
+import { ID_PATTERN, idTime } from '../core/ids.ts';
 import { timeParam } from '../core/time.ts';
 import type { DB, EventStatus } from '../db/schema.ts';
 
@@ -220,17 +220,9 @@ export const StoredRequestFilter = z.object({
  * window is wide because the database's clock may differ from the API process's.
  */
 const PUBLISHED_WINDOW_MS = 5 * 60_000;
-const CROCKFORD = '0123456789abcdefghjkmnpqrstvwxyz';
-
-function idTime(id: string): number | null {
-  if (!ID_PATTERN.test(id)) return null;
-  let ms = 0;
-  for (const ch of id.slice(id.indexOf('_') + 1, id.indexOf('_') + 11)) ms = ms * 32 + CROCKFORD.indexOf(ch);
-  return ms;
-}
 
 function publishedRequestIds(eb: ExpressionBuilder<DB, 'events'> | ExpressionBuilder<DB, 'requests'>, ws: string, msgId: string) {
-  const at = idTime(msgId) as number;
+  const at = (idTime(msgId) as Date).getTime();
   const needle = Buffer.from(JSON.stringify({ eventId: msgId }).slice(1, -1));
   return (eb as ExpressionBuilder<DB, 'requests'>)
     .selectFrom('requests as pr')

@@ -4,6 +4,7 @@ import { plainReason } from '../gateway/delivery-reason.ts';
 import { destinationConfig } from '../gateway/destinations.service.ts';
 import { connectionLabels } from '../gateway/log-labels.ts';
 import type { IngestWriter } from '../ingest/ingest-writer.ts';
+import type { SourceRoutes } from '../gateway/routing-cache.ts';
 import { routeRequest } from '../ingest/route-request.ts';
 import { APPLICATION_SOURCE_TYPE, applicationSources } from './application-source.ts';
 import type { FailureWindow } from './delivery-alerts.ts';
@@ -25,9 +26,7 @@ export function systemEvents(deps: Deps, writer: IngestWriter) {
    * routes is not published: a storm of failures costs a team without an alert flow nothing, and
    * its requests log does not fill with events that go nowhere.
    */
-  async function listened(ws: string, data: Record<string, unknown>): Promise<boolean> {
-    const routes = await deps.routing.get(await sources.ensure(ws));
-    if (!routes || routes.disabled) return false;
+  function listened(routes: SourceRoutes, data: Record<string, unknown>): boolean {
     const body = { eventType: DELIVERY_FAILED, data };
     const routed = routeRequest({ body, headers: { 'x-wirehub-event': DELIVERY_FAILED }, query: {}, path: `/${DELIVERY_FAILED}` }, routes.routes);
     return routed.events.length > 0 || routed.ignored.some((i) => i.step !== null);
@@ -38,6 +37,9 @@ export function systemEvents(deps: Deps, writer: IngestWriter) {
     async deliveryFailed(w: FailureWindow): Promise<void> {
       const f = w.last;
       const ws = w.workspaceId;
+      // A team with no connection from its application source takes no alert: known before any query.
+      const routes = await deps.routing.get(await sources.ensure(ws));
+      if (!routes || routes.disabled || routes.routes.length === 0) return;
       const [labels, dest] = await Promise.all([
         connectionLabels(deps.db, ws, [f.connectionId]),
         deps.db.selectFrom('destinations').select(['name', 'config']).where('workspace_id', '=', ws).where('id', '=', f.destinationId).executeTakeFirst(),
@@ -67,7 +69,7 @@ export function systemEvents(deps: Deps, writer: IngestWriter) {
         link_path: linkPath,
         link: `${deps.config.publicUrl}${linkPath}`,
       };
-      if (!(await listened(ws, data))) return;
+      if (!listened(routes, data)) return;
       await publisher.publish(ws, { eventType: DELIVERY_FAILED, customerId: undefined, chatbotId: undefined, conversationId: undefined, idempotencyKey: undefined, data });
     },
 

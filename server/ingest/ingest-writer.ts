@@ -150,7 +150,7 @@ export class IngestWriter {
     return Math.min(RETRY_AFTER_MAX_S, Math.max(1, Math.ceil(wait / 1000)));
   }
 
-  /** Resolves once everything submitted so far is committed (or failed), and stops measuring the lag. */
+  /** Resolves once everything submitted so far is committed (or failed), and stops measuring the lag and the heap. */
   async close(): Promise<void> {
     this.lag?.stop();
     this.heap?.stop();

@@ -2,7 +2,7 @@ import { type Kysely, sql } from 'kysely';
 import { idFloor } from '../core/ids.ts';
 import type { DB } from '../db/schema.ts';
 import type { Deps } from '../deps.ts';
-import { effectiveRetentionDays, retentionCutoff } from '../gateway/log-retention.ts';
+import { retentionCutoff } from '../gateway/log-retention.ts';
 import { MAX_BUCKETS } from '../gateway/metrics.service.ts';
 
 /**
@@ -57,12 +57,18 @@ export type PruneReport = PruneCounts & { batches: number; longestBatchMs: numbe
  */
 const cursors = new WeakMap<Kysely<DB>, Map<string, string>>();
 
-/** The batch's requests, oldest first, locked; one another transaction holds (a replay) is left for the next pass. */
+/**
+ * The batch's requests, oldest first, locked; one another transaction holds (a replay) is left for
+ * the next pass. A request with an event still live (undelivered, or changed within the retention)
+ * is passed over before locking, so the pass never locks what it keeps: a delivery recording its
+ * outcome there would wait for the whole batch.
+ */
 export function pickBatch(scope: PruneScope, after: string, limit: number) {
   const floor = idFloor('req', scope.cutoff);
   const team = scope.workspaceId === null ? sql`` : sql`workspace_id = ${scope.workspaceId} AND `;
   return sql<{ id: string }>`
-    SELECT id FROM requests WHERE ${team}id > ${after} AND id < ${floor}
+    SELECT id FROM requests r WHERE ${team}id > ${after} AND id < ${floor}
+      AND NOT EXISTS (SELECT 1 FROM events e WHERE e.request_id = r.id AND (e.status NOT IN ${FINAL} OR e.updated_at >= ${scope.cutoff}))
     ORDER BY id LIMIT ${limit}
     FOR UPDATE SKIP LOCKED`;
 }
@@ -71,21 +77,21 @@ export function pickBatch(scope: PruneScope, after: string, limit: number) {
  * Deletes the picked requests whose every event is spent, with their rows. Run after pickBatch in
  * the same transaction: its snapshot is taken once the requests are locked, so it sees every event
  * they will ever have (a new one would need the lock). `stored` counts their events; `held` locks
- * them as they are now, skipping any another transaction holds (a delivery recording its outcome,
- * a retry): a request is deleted only if all of its events were locked and found spent.
+ * the spent ones as they are now, skipping any another transaction holds (a retry): a request is
+ * deleted only if all of its events were locked and found spent.
  */
 export function deleteSpent(ids: string[], cutoff: Date) {
   return sql<PruneCounts>`
     WITH stored AS MATERIALIZED (
       SELECT e.request_id, count(*) AS n FROM events e WHERE e.request_id = ANY (${ids}::text[]) GROUP BY 1
     ), held AS MATERIALIZED (
-      SELECT e.id, e.request_id, e.status IN ${FINAL} AND e.updated_at < ${cutoff} AS spent
-      FROM events e WHERE e.request_id = ANY (${ids}::text[])
+      SELECT e.id, e.request_id FROM events e
+      WHERE e.request_id = ANY (${ids}::text[]) AND e.status IN ${FINAL} AND e.updated_at < ${cutoff}
       FOR UPDATE OF e SKIP LOCKED
     ), doomed AS MATERIALIZED (
       SELECT b.id FROM unnest(${ids}::text[]) AS b(id)
       LEFT JOIN stored s ON s.request_id = b.id
-      LEFT JOIN (SELECT request_id, count(*) FILTER (WHERE spent) AS n FROM held GROUP BY 1) h ON h.request_id = b.id
+      LEFT JOIN (SELECT request_id, count(*) AS n FROM held GROUP BY 1) h ON h.request_id = b.id
       WHERE COALESCE(s.n, 0) = COALESCE(h.n, 0)
     ), doomed_events AS MATERIALIZED (
       SELECT h.id FROM held h JOIN doomed d ON d.id = h.request_id
@@ -120,7 +126,8 @@ async function scopesAt(deps: Pick<Deps, 'db' | 'config'>, now: Date): Promise<(
   const teams = await deps.db.selectFrom('workspaces').select(['id', 'retention_days']).where('retention_days', '<', hubDays).execute();
   return [
     { key: 'hub', workspaceId: null, cutoff: retentionCutoff(hubDays, now) },
-    ...teams.map((t) => ({ key: t.id, workspaceId: t.id, cutoff: retentionCutoff(effectiveRetentionDays(hubDays, t.retention_days), now) })),
+    // Only teams keeping fewer days than the hub are read, so their own days are the effective ones.
+    ...teams.map((t) => ({ key: t.id, workspaceId: t.id, cutoff: retentionCutoff(t.retention_days as number, now) })),
   ];
 }
 
@@ -161,7 +168,8 @@ export async function pruneLog(deps: Pick<Deps, 'db' | 'config' | 'database' | '
     open = still;
   }
   if (Date.now() < deadline) report.counts = await pruneCounts(db, new Date(now.getTime() - COUNTS_KEPT_MS));
-  if (report.requests && deps.database.embedded) {
+  // Within the run's budget only: a vacuum pauses the embedded database's one connection.
+  if (report.requests && deps.database.embedded && Date.now() < deadline) {
     const started = Date.now();
     report.vacuumed = await vacuumEmbedded(db);
     report.vacuumMs = Date.now() - started;

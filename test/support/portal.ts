@@ -2,7 +2,7 @@ import type { Locator, Page } from 'playwright-core';
 import { expect } from 'vitest';
 import type { Config } from '../../server/config.ts';
 import { startBrowser, type TestBrowser } from './browser.ts';
-import { startTestHub, waitFor, type TestHub } from './hub.ts';
+import { startTestHub, type TestHub } from './hub.ts';
 import { startReceiver } from './receiver.ts';
 import { html5Drag } from './canvas.ts';
 
@@ -27,7 +27,7 @@ export async function closePortal(p: Partial<Portal>): Promise<void> {
 
 /** What a user does in a story, counted as it happens, for the line the story prints at the end. */
 export function countedActions() {
-  const count = { clicks: 0, drags: 0, fields: 0, scrolls: 0, refreshes: 0 };
+  const count = { clicks: 0, drags: 0, fields: 0, scrolls: 0 };
   return {
     count,
     click: async (l: Locator) => (count.clicks++, l.click()),
@@ -109,7 +109,7 @@ export function measureStory(name: string, count: ActionCount) {
       const clicks = count.clicks - atSignUp.clicks;
       const drags = count.drags - atSignUp.drags;
       console.log(
-        `measured story ${name}: after sign-up ${clicks} clicks + ${drags} drags = ${clicks + drags} (goal < 10), ${count.fields - atSignUp.fields} typed fields, ${count.refreshes} presses of Refresh; ` +
+        `measured story ${name}: after sign-up ${clicks} clicks + ${drags} drags = ${clicks + drags} (goal < 10), ${count.fields - atSignUp.fields} typed fields; ` +
           `first delivery seen in the events log ${seconds(landedAt, seenAt)} s after landing, ${seconds(signedUpAt, seenAt)} s after sign-up ` +
           `(sign-up itself ${atSignUp.clicks} clicks, ${atSignUp.fields} typed fields)${note}`,
       );

@@ -1,4 +1,5 @@
 import { samplePaths } from '../ui/MappingEditor.tsx';
+import { stepField } from '../../../server/hub/flow-graph.ts';
 import type { CanvasNode } from './graph.ts';
 
 /**
@@ -9,25 +10,28 @@ import type { CanvasNode } from './graph.ts';
  */
 export type SamplePrefix = 'data' | 'body';
 
-/** Dot paths of the sample's fields without the prefix (`email`, `address.city`). */
-export const dataFields = (sample: Record<string, unknown>): string[] => (Object.keys(sample).length ? samplePaths(sample).map((p) => p.replace(/^data\./, '')) : []);
-
 /** The sample's fields as the steps name them: `body.email`, `data.address.city`. */
-export const stepFieldNames = (sample: Record<string, unknown>, prefix: SamplePrefix = 'data'): string[] => dataFields(sample).map((f) => `${prefix}.${f}`);
+export const stepFieldNames = (sample: Record<string, unknown>, prefix: SamplePrefix = 'data'): string[] => samplePaths(sample, prefix);
 
-/** A step's field as a path into the sample: the prefix goes, a bare name is already one. */
-export const inSample = (field: string, prefix: SamplePrefix = 'data'): string => (field.startsWith(`${prefix}.`) ? field.slice(prefix.length + 1) : field);
+/** A step's field as a path into the sample, read as the server's rules read it: the prefix goes, a bare name is already one. */
+export const inSample = (field: string, prefix: SamplePrefix = 'data'): string => stepField(field, prefix === 'body' ? null : 'data');
 
 /**
- * Whether a known sample lacks a field (neither it nor anything under it). With no sample (none
- * loaded, no request yet) nothing is said: the user may be typing fields ahead of the first one.
+ * The fields a known sample lacks (neither it nor anything under it), in the order given. With no
+ * sample (none loaded, no request yet) none is said: the user may be typing fields ahead of the
+ * first one.
  */
-export function lacksField(sample: Record<string, unknown>, prefix: SamplePrefix | undefined, field: string): boolean {
-  const fields = dataFields(sample);
-  if (!field || !fields.length) return false;
-  const path = inSample(field, prefix);
-  return !fields.includes(path) && !fields.some((f) => f.startsWith(`${path}.`));
+export function missingFields(sample: Record<string, unknown>, prefix: SamplePrefix | undefined, fields: string[]): string[] {
+  const known = samplePaths(sample, '_').map((p) => p.slice(2));
+  if (!known.length) return [];
+  return fields.filter((field) => {
+    if (!field) return false;
+    const path = inSample(field, prefix);
+    return !known.includes(path) && !known.some((f) => f.startsWith(`${path}.`));
+  });
 }
+
+export const lacksField = (sample: Record<string, unknown>, prefix: SamplePrefix | undefined, field: string): boolean => missingFields(sample, prefix, [field]).length > 0;
 
 /** The fields a filter or dedupe node's data names; none for other kinds. */
 export function fieldsOfStep(kind: string | undefined, data: Record<string, unknown>): string[] {
@@ -64,7 +68,7 @@ export function fieldWarnings(
     const trigger = triggerOf(n.id);
     const known = trigger ? sampleOf(trigger) : null;
     if (!known) continue;
-    for (const field of new Set(fields)) if (lacksField(known.sample, known.prefix, field)) out.push({ nodeId: n.id, field });
+    for (const field of missingFields(known.sample, known.prefix, [...new Set(fields)])) out.push({ nodeId: n.id, field });
   }
   return out;
 }

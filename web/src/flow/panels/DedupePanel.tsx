@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { inSample, lacksField, stepFieldNames } from '../step-fields.ts';
+import { inSample, missingFields, stepFieldNames } from '../step-fields.ts';
 import { DurationInput, Field, SampleNote, useFieldErrors, type PanelProps } from './common.tsx';
 
 type Mode = 'all' | 'include' | 'exclude';
@@ -21,7 +21,7 @@ export function DedupePanel({ data, onChange, env }: PanelProps) {
   const chosenAs = (f: string) => chosen.find((c) => same(c, f));
   const offered = stepFieldNames(env.sample, prefix);
   const fields = [...offered, ...chosen.filter((c, i) => !offered.some((f) => same(c, f)) && chosen.findIndex((d) => same(c, d)) === i)];
-  const missing = chosen.filter((c) => lacksField(env.sample, prefix, c));
+  const missing = missingFields(env.sample, prefix, chosen);
   const [typed, setTyped] = useState('');
   const fieldsError = errors.include_fields ?? errors.exclude_fields ?? Object.entries(errors).find(([k]) => /_fields\.\d+$/.test(k))?.[1];
 

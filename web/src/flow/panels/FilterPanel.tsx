@@ -21,7 +21,6 @@ export function FilterPanel({ id, data, onChange, env }: PanelProps) {
   // Fields are named as the trigger, the map step and the Test output name them: body.type of an
   // incoming request, data.email of an event. A bare name (flows saved before) means the same field.
   const prefix = env.samplePrefix ?? 'data';
-  const path = (field: string) => inSample(field, prefix);
   const fields = stepFieldNames(env.sample, prefix);
   const set = (next: ConditionT[]) => onChange({ ...data, conditions: next });
   const update = (i: number, c: ConditionT) => set(conditions.map((x, j) => (j === i ? c : x)));
@@ -62,7 +61,7 @@ export function FilterPanel({ id, data, onChange, env }: PanelProps) {
               ))}
             </select>
             {c.op !== 'exists' ? (
-              <input aria-label="Value" data-testid={`condition-${i}-value`} placeholder={String(valueAt(env.sample, path(c.field)) ?? 'value')} value={c.value === null || c.value === undefined ? '' : String(c.value)} onChange={(e) => update(i, { ...c, value: conditionValue(env.sample, path(c.field), e.target.value) })} />
+              <input aria-label="Value" data-testid={`condition-${i}-value`} placeholder={String(valueAt(env.sample, inSample(c.field, prefix)) ?? 'value')} value={c.value === null || c.value === undefined ? '' : String(c.value)} onChange={(e) => update(i, { ...c, value: conditionValue(env.sample, inSample(c.field, prefix), e.target.value) })} />
             ) : (
               <span />
             )}

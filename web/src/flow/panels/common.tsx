@@ -57,7 +57,6 @@ export function Field({ label, hint, error, testid, children }: { label: ReactNo
   );
 }
 
-export { dataFields } from '../step-fields.ts';
 
 /** The value at a dot path of the sample. */
 export function valueAt(sample: unknown, path: string): unknown {
