@@ -44,7 +44,7 @@ import { hooksRoutes } from './hub/hooks.routes.ts';
 import { flowsRoutes } from './hub/flows.routes.ts';
 import { credentialsRoutes } from './settings/credentials.routes.ts';
 import { googleOAuthCallbackRoutes, googleOAuthRoutes } from './settings/google-oauth.routes.ts';
-import { IngestWriter, inProgress } from './ingest/ingest-writer.ts';
+import { IngestWriter, inProgress, refuseBeforeExpress } from './ingest/ingest-writer.ts';
 import { ingestRoutes } from './ingest/ingest.routes.ts';
 import { startJobs, type Jobs } from './jobs/agenda.ts';
 import { chatbotsRoutes } from './chat/chatbots.routes.ts';
@@ -220,7 +220,8 @@ export async function startWirehub(config: Config, log: Logger = createLogger(co
     jobs = await startJobs(deps, { onAutoDisabled: (d) => hub.destinationDisabled(d), onDeliveryFailed: (f) => reporting.report(f), chatPublisher: chat.publisher });
   }
 
-  const server = http.createServer(app);
+  const shed = api ? refuseBeforeExpress(writer, (url, method) => url.startsWith('/e/') || (method === 'POST' && isPublishPath(url.split('?', 1)[0]))) : () => false;
+  const server = http.createServer((req, res) => shed(req, res) || app(req, res));
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

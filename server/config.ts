@@ -76,6 +76,12 @@ const envSchema = z.object({
    */
   WIREHUB_INGEST_MAX_LAG_MS: z.coerce.number().int().min(0).max(60_000).default(150),
   /**
+   * The same answer to requests beyond what this process takes in while its event loop runs busier
+   * than this share of the time (%), cut and grown back every 100 ms (server/ingest/admission-limit.ts):
+   * a loop with room to spare reads every socket promptly. 0 never limits.
+   */
+  WIREHUB_INGEST_MAX_LOOP_BUSY_PERCENT: z.coerce.number().int().min(0).max(100).default(0),
+  /**
    * The same answer while the JavaScript heap is fuller than this share of its limit: a flood of
    * requests then waits in the sockets instead of in memory, so a small heap (npm start caps it)
    * is not run out of. 0 never refuses on memory.
@@ -175,6 +181,7 @@ export type Config = {
   /** Past this expected wait for a commit (ms), ingest and publish refuse new requests with 503; 0: never. */
   ingestMaxWaitMs: number;
   ingestMaxLagMs: number;
+  ingestMaxLoopBusyPercent: number;
   ingestMaxHeapPercent: number;
   dbSchema?: string;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
@@ -274,6 +281,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     dbPoolSize: e.WIREHUB_DB_POOL_SIZE,
     ingestMaxWaitMs: e.WIREHUB_INGEST_MAX_WAIT_MS,
     ingestMaxLagMs: e.WIREHUB_INGEST_MAX_LAG_MS,
+    ingestMaxLoopBusyPercent: e.WIREHUB_INGEST_MAX_LOOP_BUSY_PERCENT,
     ingestMaxHeapPercent: e.WIREHUB_INGEST_MAX_HEAP_PERCENT,
     dbSchema: e.WIREHUB_DB_SCHEMA,
     logLevel: e.LOG_LEVEL,

@@ -165,12 +165,46 @@ describe('ingest under overload: a late event loop', () => {
     const refused = await sent;
     expect(refused.status).toBe(503);
     expect(refused.headers.get('retry-after')).toBe('1');
-    expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('OVERLOADED');
+    // Answered before Express, in the shape every other error has.
+    expect(await refused.json()).toEqual({
+      error: { code: 'OVERLOADED', message: expect.stringContaining('retry it after 1 s'), details: { retry_after_seconds: 1 } },
+    });
 
     await new Promise((r) => setTimeout(r, 300));
     expect((await send(2)).status).toBe(200);
     const rows = await hub.deps.db.selectFrom('requests').select('body').where('source_id', '=', sourceId).execute();
     expect(rows.map((r) => (JSON.parse(Buffer.from(r.body).toString()) as { lag: number }).lag).sort()).toEqual([0, 2]);
+  });
+});
+
+describe('ingest under overload: a loop running full', () => {
+  let hub: TestHub;
+  let sourceId: string;
+  beforeAll(async () => {
+    hub = await startTestHub({}, { WIREHUB_INGEST_MAX_LOOP_BUSY_PERCENT: '50' });
+    const ws = await newWorkspace(hub);
+    sourceId = (await hub.api('post', '/api/v1/sources', ws.key).send({ name: 'busy' })).body.id;
+  });
+  afterAll(async () => {
+    await hub?.close();
+  });
+
+  it('after a window with the loop full, takes in only its allowance of a burst, refuses the rest before storing it, and lifts the limit once the loop has room', async () => {
+    const send = (n: number) => fetch(`${hub.url}/e/${sourceId}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ n }) });
+    const end = performance.now() + 250;
+    while (performance.now() < end);
+    // Let the 100 ms sampler see the full window before the burst.
+    await new Promise((r) => setTimeout(r, 20));
+    const answers = await Promise.all(Array.from({ length: 60 }, (_, n) => send(n)));
+    const accepted = answers.flatMap((a, n) => (a.status === 200 ? [n] : []));
+    const refused = answers.filter((a) => a.status === 503);
+    expect(refused.length).toBeGreaterThan(0);
+    expect(refused.every((a) => a.headers.get('retry-after') === '1')).toBe(true);
+    expect(accepted.length + refused.length).toBe(60);
+    const stored = await hub.deps.db.selectFrom('requests').select('body').where('source_id', '=', sourceId).execute();
+    expect(stored.map((r) => (JSON.parse(Buffer.from(r.body).toString()) as { n: number }).n).sort((a, b) => a - b)).toEqual(accepted);
+
+    await waitFor(async () => (await send(1000)).status === 200 && (await Promise.all(Array.from({ length: 40 }, () => send(1001)))).every((a) => a.status === 200), 15_000, 'the limit lifted');
   });
 });
 

@@ -1,3 +1,4 @@
+import type http from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Request, RequestHandler } from 'express';
 import { sql } from 'kysely';
@@ -6,6 +7,7 @@ import type { Deps } from '../deps.ts';
 import { newId } from '../core/ids.ts';
 import { HeapPressure } from '../core/heap-pressure.ts';
 import { LoopLag } from '../core/loop-lag.ts';
+import { AdmissionLimit } from './admission-limit.ts';
 import { claimDedupeKeys } from './dedupe.ts';
 import type { NewEvent, NewIgnored, Routed } from './route-request.ts';
 
@@ -66,6 +68,7 @@ export class IngestWriter {
 
   private readonly lag: LoopLag | null;
   private readonly heap: HeapPressure | null;
+  private readonly limit: AdmissionLimit;
 
   constructor(
     private readonly deps: Deps,
@@ -76,7 +79,9 @@ export class IngestWriter {
     /** Beyond this share of the heap's limit (%) too; 0 never refuses on memory. */
     private readonly maxHeapPercent = deps.config.ingestMaxHeapPercent,
     heap?: HeapPressure,
+    maxLoopBusyPercent = deps.config.ingestMaxLoopBusyPercent,
   ) {
+    this.limit = new AdmissionLimit(maxLoopBusyPercent / 100);
     this.lag = maxLagMs > 0 ? new LoopLag() : null;
     this.heap = maxHeapPercent > 0 ? (heap ?? new HeapPressure()) : null;
   }
@@ -150,10 +155,20 @@ export class IngestWriter {
     return Math.min(RETRY_AFTER_MAX_S, Math.max(1, Math.ceil(wait / 1000)));
   }
 
+  /**
+   * Null when this process's loop has room for one more request, which is then counted as taken
+   * in; otherwise the seconds to retry after. Asked once a request, on arrival (`refuseBeforeExpress`).
+   */
+  allowance(): number | null {
+    // The loop has been running full: in a second the allowance has grown back if it has room.
+    return this.limit.admit() ? null : 1;
+  }
+
   /** Resolves once everything submitted so far is committed (or failed), and stops measuring the lag and the heap. */
   async close(): Promise<void> {
     this.lag?.stop();
     this.heap?.stop();
+    this.limit.stop();
     await this.drain();
   }
 
@@ -270,14 +285,42 @@ function nthOldest(takenIn: Map<number, number>, n: number): number | undefined 
   return undefined;
 }
 
+const overloadedMessage = (retryAfter: number) =>
+  `More requests are arriving than can be stored promptly, so this one was not stored; retry it after ${retryAfter} s.`;
+
 const overloaded = (retryAfter: number) =>
-  new AppError(
-    503,
-    'OVERLOADED',
-    `More requests are arriving than can be stored promptly, so this one was not stored; retry it after ${retryAfter} s.`,
-    { retry_after_seconds: retryAfter },
-    { 'Retry-After': String(retryAfter) },
-  );
+  new AppError(503, 'OVERLOADED', overloadedMessage(retryAfter), { retry_after_seconds: retryAfter }, { 'Retry-After': String(retryAfter) });
+
+/** The 503 `refuseBeforeExpress` sends, as errorMiddleware would write it, built once per Retry-After. */
+const refusals = new Map<number, Buffer>();
+function refusalBody(retryAfter: number): Buffer {
+  let body = refusals.get(retryAfter);
+  if (!body) {
+    const error = { code: 'OVERLOADED', message: overloadedMessage(retryAfter), details: { retry_after_seconds: retryAfter } };
+    refusals.set(retryAfter, (body = Buffer.from(JSON.stringify({ error }))));
+  }
+  return body;
+}
+
+/**
+ * Answers 503 to a request for `writes` (ingest, publish) while the writer refuses everyone,
+ * before Express sees it; true when it did. When this process's own event loop is what is
+ * overloaded, a refusal costs what Express's router, middlewares and error handler cost (≈160 µs a
+ * request, measured in bench phase 3b), which is most of an accepted request's: refusing then
+ * takes the time that accepting would have, and the backlog stays in the senders' connections.
+ * What depends on the sender (its own requests stuck) is still asked by `inProgress`.
+ */
+export function refuseBeforeExpress(writer: IngestWriter, writes: (url: string, method: string) => boolean) {
+  return (req: http.IncomingMessage, res: http.ServerResponse): boolean => {
+    if (!writes(req.url ?? '', req.method ?? '')) return false;
+    const retryAfter = writer.refusal() ?? writer.allowance();
+    if (retryAfter === null) return false;
+    const body = refusalBody(retryAfter);
+    res.writeHead(503, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': body.length, 'Retry-After': String(retryAfter) });
+    res.end(body);
+    return true;
+  };
+}
 
 /**
  * Mounted before a route that writes through the writer, ahead of reading its body: while the

@@ -47,6 +47,7 @@ export function childEnv(opts: { port: number; dataDir: string; schema: string; 
     // As startTestHub: the overload bound is tested on its own (ingest-overload.test.ts).
     WIREHUB_INGEST_MAX_WAIT_MS: '10000',
     WIREHUB_INGEST_MAX_LAG_MS: '0',
+    WIREHUB_INGEST_MAX_LOOP_BUSY_PERCENT: '0',
     WIREHUB_INGEST_MAX_HEAP_PERCENT: '0',
     ...(databaseUrl ? { DATABASE_URL: databaseUrl, WIREHUB_DB_SCHEMA: opts.schema } : {}),
     ...opts.extra,

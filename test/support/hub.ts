@@ -30,6 +30,7 @@ export async function startTestHub(overrides: Partial<Config> = {}, env: Record<
       // a stall's bound and no lag bound, and the overload test (ingest-overload.test.ts) sets both.
       WIREHUB_INGEST_MAX_WAIT_MS: '10000',
       WIREHUB_INGEST_MAX_LAG_MS: '0',
+      WIREHUB_INGEST_MAX_LOOP_BUSY_PERCENT: '0',
       WIREHUB_INGEST_MAX_HEAP_PERCENT: '0',
       ...(databaseUrl ? { DATABASE_URL: databaseUrl, WIREHUB_DB_SCHEMA: `t_${randomBytes(6).toString('hex')}` } : {}),
       ...env,
