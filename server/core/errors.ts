@@ -45,31 +45,28 @@ type BodyParserError = Error & { type?: string; status?: number; expose?: boolea
 /** Express and its parsers mark the caller's mistakes with a 4xx status (a path that does not percent-decode, a body that does not inflate). */
 const isClientErrorStatus = (status: unknown) => typeof status === 'number' && status >= 400 && status < 500;
 
-/** The one place where thrown errors become HTTP responses. */
+/** What a thrown error answers: the one place where errors become HTTP responses. */
+export function errorAnswer(err: unknown, log: Logger, where: { method?: string; path: string }): { status: number; headers?: Record<string, string>; body: ErrorBody } {
+  if (err instanceof AppError) {
+    return { status: err.status, headers: err.headers, body: { error: { code: err.code, message: err.message, ...(err.details === undefined ? {} : { details: err.details }) } } };
+  }
+  if (err instanceof ZodError) {
+    const e = validationError(err, 'body');
+    return { status: e.status, body: { error: { code: e.code, message: e.message, details: e.details } } };
+  }
+  if (((err as BodyParserError).type && (err as BodyParserError).status) || isClientErrorStatus((err as BodyParserError).status)) return bodyParserError(err as BodyParserError);
+  if (isDatabaseUnavailable(err)) {
+    return { status: 503, headers: { 'Retry-After': '5' }, body: { error: { code: 'SERVICE_UNAVAILABLE', message: 'The database is unavailable; try again shortly.' } } };
+  }
+  log.error({ err, method: where.method, path: where.path }, 'unhandled error');
+  return { status: 500, body: { error: { code: 'INTERNAL_ERROR', message: 'Something went wrong on our side.' } } };
+}
+
 export function errorMiddleware(log: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
     if (res.headersSent) return;
-    let body: ErrorBody;
-    let status: number;
-    if (err instanceof AppError) {
-      status = err.status;
-      if (err.headers) res.set(err.headers);
-      body = { error: { code: err.code, message: err.message, ...(err.details === undefined ? {} : { details: err.details }) } };
-    } else if (err instanceof ZodError) {
-      const e = validationError(err, 'body');
-      status = e.status;
-      body = { error: { code: e.code, message: e.message, details: e.details } };
-    } else if (((err as BodyParserError).type && (err as BodyParserError).status) || isClientErrorStatus((err as BodyParserError).status)) {
-      ({ status, body } = bodyParserError(err as BodyParserError));
-    } else if (isDatabaseUnavailable(err)) {
-      status = 503;
-      res.set('Retry-After', '5');
-      body = { error: { code: 'SERVICE_UNAVAILABLE', message: 'The database is unavailable; try again shortly.' } };
-    } else {
-      log.error({ err, method: req.method, path: req.path }, 'unhandled error');
-      status = 500;
-      body = { error: { code: 'INTERNAL_ERROR', message: 'Something went wrong on our side.' } };
-    }
+    const { status, headers, body } = errorAnswer(err, log, req);
+    if (headers) res.set(headers);
     res.status(status).json(body);
   };
 }
