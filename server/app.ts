@@ -36,7 +36,7 @@ import { sourcesService, SourceIn, SourcePatch } from './gateway/sources.service
 import { idParam } from './core/validate.ts';
 import { authOf } from './auth/auth.middleware.ts';
 import { eventTypesRoutes } from './hub/event-types.routes.ts';
-import { publishHandler } from './hub/publish.routes.ts';
+import { publishEndpoint, publishHandler } from './hub/publish.routes.ts';
 import { systemEvents } from './hub/system-events.ts';
 import { DeliveryAlerts } from './hub/delivery-alerts.ts';
 import { webhooksRoutes } from './hub/webhooks.routes.ts';
@@ -88,7 +88,7 @@ const parseJson = express.json({ limit: '1mb', type: JSON_TYPES, verify: refuseD
  * mount ahead of everything else: the busiest route of the API then walks past no other router
  * (they were a tenth of a publish's CPU). Same limiter instances, so a key has one budget.
  */
-function apiRouter(deps: Deps, writer: IngestWriter): { api: Router; publish: express.RequestHandler[] } {
+function apiRouter(deps: Deps, writer: IngestWriter): { api: Router; publish: express.RequestHandler[]; rateLimits: express.RequestHandler[] } {
   const api = Router();
   api.use(jsonOnly, parseJson);
   api.use(refuseNul());
@@ -101,7 +101,8 @@ function apiRouter(deps: Deps, writer: IngestWriter): { api: Router; publish: ex
   api.use(publicInviteRoutes(deps));
   api.use(publicInfoRoutes(deps));
 
-  const guard = [...apiRateLimit(deps.config.apiRateLimitPerMinute), authenticate(deps), requireScopeByMethod];
+  const rateLimits = apiRateLimit(deps.config.apiRateLimitPerMinute);
+  const guard = [...rateLimits, authenticate(deps), requireScopeByMethod];
   const secured = Router();
   secured.use(...guard);
   secured.use(accountRoutes(deps));
@@ -147,7 +148,7 @@ function apiRouter(deps: Deps, writer: IngestWriter): { api: Router; publish: ex
   // in its key's lookup or its idempotency claim before it reaches the writer.
   const overload = inProgress(writer, (req) => `publish ${req.get('authorization') ?? ''}`);
   const publish = [overload, jsonOnly, parseJson, refuseNul(() => ['data']), ...guard, publishHandler(deps, writer)];
-  return { api, publish };
+  return { api, publish, rateLimits };
 }
 
 const stripVersion: express.RequestHandler = (req, _res, next) => {
@@ -221,7 +222,8 @@ export async function startWirehub(config: Config, log: Logger = createLogger(co
 
   const shed = api ? refuseBeforeExpress(writer, (url, method) => url.startsWith('/e/') || (method === 'POST' && isPublishPath(url.split('?', 1)[0]))) : () => false;
   const ingest = api ? ingestEndpoint(deps, writer) : () => false;
-  const server = http.createServer((req, res) => shed(req, res) || ingest(req, res) || app(req, res));
+  const publish = api ? publishEndpoint(deps, writer, { paths: PUBLISH_PATHS, app, rateLimits: api.rateLimits, parseJson }) : () => false;
+  const server = http.createServer((req, res) => shed(req, res) || ingest(req, res) || publish(req, res) || app(req, res));
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -61,17 +61,19 @@ const ENCODED_NUL = /%00/i;
  */
 export function refuseNul(opaque?: (req: Request) => readonly string[]): RequestHandler {
   return (req, _res, next) => {
-    const pathOnly = req.originalUrl.split('?')[0];
-    if (ENCODED_NUL.test(pathOnly)) throw nulError('path');
-    const inQuery = findNul(req.query, ['query']);
-    if (inQuery) throw nulError(inQuery.join('.'));
-    const kept = opaque?.(req) ?? [];
-    const body: unknown = req.body;
-    const checked = kept.length > 0 && body !== null && typeof body === 'object' && !Array.isArray(body) ? Object.fromEntries(Object.entries(body).filter(([k]) => !kept.includes(k))) : body;
-    const inBody = findNul(checked, ['body']);
-    if (inBody) throw nulError(inBody.join('.') || 'body');
+    refuseNulIn(req.originalUrl.split('?')[0], req.query, req.body, opaque?.(req) ?? []);
     next();
   };
+}
+
+/** What `refuseNul` checks, for a route served without Express: throws at the first NUL outside the `kept` body fields. */
+export function refuseNulIn(pathOnly: string, query: unknown, body: unknown, kept: readonly string[]): void {
+  if (ENCODED_NUL.test(pathOnly)) throw nulError('path');
+  const inQuery = findNul(query, ['query']);
+  if (inQuery) throw nulError(inQuery.join('.'));
+  const checked = kept.length > 0 && body !== null && typeof body === 'object' && !Array.isArray(body) ? Object.fromEntries(Object.entries(body).filter(([k]) => !kept.includes(k))) : body;
+  const inBody = findNul(checked, ['body']);
+  if (inBody) throw nulError(inBody.join('.') || 'body');
 }
 
 function nulError(path: string): AppError {

@@ -3,6 +3,7 @@ import querystring from 'node:querystring';
 import express from 'express';
 import { maskHeaders, maskQuery } from '../../connectors/shared/secret-headers.ts';
 import { AppError, errorAnswer } from '../core/errors.ts';
+import { sendJson } from '../core/send-json.ts';
 import { isDeepJsonBody, payloadTooDeep } from '../core/json-depth.ts';
 import { newId, ID_PATTERN } from '../core/ids.ts';
 import { withoutNul } from '../core/nul.ts';
@@ -142,13 +143,6 @@ function decodeParam(val: string): string {
   } catch {
     throw new AppError(400, 'BAD_REQUEST', `Failed to decode param '${val}'`);
   }
-}
-
-/** As Express's res.json writes it. */
-function sendJson(res: http.ServerResponse, status: number, body: unknown, headers?: Record<string, string>): void {
-  const bytes = Buffer.from(JSON.stringify(body));
-  res.writeHead(status, { ...headers, 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': bytes.length });
-  res.end(bytes);
 }
 
 /** Nothing is acknowledged that was not committed: a failed write is a 503 the sender retries. */
