@@ -112,6 +112,19 @@ describe('public endpoints and logs (issue 12)', () => {
       expect(refused.body.error).toMatchObject({ code: 'INVALID_INPUT', details: [{ path: 'body.customerId' }] });
     });
 
+    it('a NUL in the fields the log summarises (a name, a type) is stored, not answered 503 for every retry', async () => {
+      const src = (await api('post', '/sources').send({ name: 'nul-summary' })).body.id as string;
+      const ingested = await hub.api('post', `/e/${src}`).send({ type: `lead${NUL}.x`, name: `Ja${NUL}ne`, email: 'jane@example.com' });
+      expect(ingested.status, ingested.text).toBe(200);
+      const listed = await api('get', `/requests/${ingested.body.request_id}`);
+      expect(listed.body.summary).toBe('Ja ne · jane@example.com');
+      const published = await api('post', '/publish').send({
+        eventType: 'lead.captured',
+        data: { name: `Ja${NUL}ne`, email: 'jane@example.com', phone: '+15555550123', chatbot_name: 'Bot', intent: 'request_quote' },
+      });
+      expect(published.status, published.text).toBe(202);
+    });
+
     it("a transformation's log and result with a NUL are stored as an execution, not lost with the delivery", async () => {
       const t = await api('post', '/transformations').send({ name: 'nul-logger', code: `addHandler('transform', (r) => { console.log('got \\u0000 here'); return { ...r, body: { ...r.body, added: 'a\\u0000b' } }; })` });
       expect(t.status, t.text).toBe(201);

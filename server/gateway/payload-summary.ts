@@ -1,3 +1,4 @@
+import { withoutNul } from '../core/nul.ts';
 import { isPlainObject } from './rules.ts';
 
 /**
@@ -23,7 +24,8 @@ const text = (v: unknown): string | null => {
   if (typeof v === 'number' && Number.isFinite(v)) return String(v);
   if (typeof v !== 'string') return null;
   // A sender's field can be megabytes long: look only at what the line can show (leading spaces included).
-  const t = v.slice(0, 4 * MAX_VALUE).replace(/\s+/g, ' ').trim();
+  // A NUL counts as a space: the line is text in PostgreSQL, which stores no NUL (the body keeps it).
+  const t = v.slice(0, 4 * MAX_VALUE).replace(/[\s\0]+/g, ' ').trim();
   if (!t) return null;
   return t.length > MAX_VALUE ? `${t.slice(0, MAX_VALUE - 1)}…` : t;
 };
@@ -114,7 +116,10 @@ const TYPE_HEADERS = ['x-wirehub-event', 'x-github-event', 'x-shopify-topic', 'x
 
 /** What kind of request it was: a published event's type, a body's `type`/`event`, or a sender's event header. */
 export function payloadType(body: unknown, headers: Record<string, string>): string | null {
-  const pick = (v: unknown) => (typeof v === 'string' && v.trim() ? v.trim().slice(0, MAX_TYPE) : null);
+  const pick = (v: unknown) => {
+    const t = typeof v === 'string' ? withoutNul(v.trim()).slice(0, MAX_TYPE) : '';
+    return t || null;
+  };
   if (isPlainObject(body)) {
     for (const k of ['eventType', 'type', 'event_type', 'event', 'topic', 'action']) {
       const v = Object.hasOwn(body, k) ? pick(body[k]) : null;
