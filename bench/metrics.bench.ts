@@ -154,7 +154,7 @@ try {
       ).rows[0];
       const int = (n: string) => Number(n).toLocaleString('en-US');
       const b = performance.now();
-      // The migration's backfill, as written in server/db/migrations.ts (013_metrics_rollup).
+      // The migration's backfill, as written in server/db/migrations/013-metrics-rollup.ts.
       await client.query(`
         INSERT INTO event_counts_1m (workspace_id, minute, connection_id, destination_id, source_id, status, n)
         SELECT workspace_id, date_bin('1 minute', created_at, TIMESTAMPTZ 'epoch'), connection_id, destination_id, source_id, status, count(*)
