@@ -24,11 +24,13 @@ import { connectionsService, ConnectionIn, ConnectionPatch } from './gateway/con
 import { destinationsService, DestinationIn, DestinationPatch } from './gateway/destinations.service.ts';
 import { destinationTestRoutes } from './gateway/destination-test.routes.ts';
 import { eventsRoutes } from './gateway/events.routes.ts';
+import { eventsLogService } from './gateway/events-log.service.ts';
 import { metricsRoutes } from './gateway/metrics.routes.ts';
 import { mockApiRoutes } from './gateway/mock-api.routes.ts';
 import { usedByRoutes } from './hub/used-by.routes.ts';
 import { projectSecretsRoutes } from './gateway/project-secrets.service.ts';
 import { requestsRoutes } from './gateway/requests.routes.ts';
+import { requestsLogService } from './gateway/requests-log.service.ts';
 import { bulkOperationsRoutes } from './gateway/bulk-operations.routes.ts';
 import { resourceRoutes } from './gateway/resource-routes.ts';
 import { RoutingCache } from './gateway/routing-cache.ts';
@@ -128,8 +130,8 @@ function apiRouter(deps: Deps, writer: IngestWriter): { api: Router; publish: ex
   });
   // Before the logs' routes: /events/bulk_operations is not an event id.
   secured.use(bulkOperationsRoutes(deps));
-  secured.use(requestsRoutes(deps));
-  secured.use(eventsRoutes(deps));
+  secured.use(requestsRoutes(requestsLogService(deps)));
+  secured.use(eventsRoutes(eventsLogService(deps)));
   secured.use(transformationsRoutes(deps));
   secured.use(metricsRoutes(deps));
   secured.use(eventTypesRoutes(deps));

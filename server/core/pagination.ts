@@ -45,7 +45,7 @@ function validTime(v: string): boolean {
   return !!m && inCalendar(new Date(`${v.slice(0, 10)}T00:00:00Z`));
 }
 
-type Params = { order_by: string; dir: 'asc' | 'desc'; limit: number; next?: string; prev?: string; cursor?: string };
+export type PageParams = { order_by: string; dir: 'asc' | 'desc'; limit: number; next?: string; prev?: string; cursor?: string };
 
 /**
  * Keyset pagination over (order column, id). Ids are time-ordered, so the pair is a total order
@@ -53,7 +53,7 @@ type Params = { order_by: string; dir: 'asc' | 'desc'; limit: number; next?: str
  */
 export async function paginate<DB, TB extends keyof DB, O extends { id: string }>(
   qb: SelectQueryBuilder<DB, TB, O>,
-  params: Params,
+  params: PageParams,
   column: string,
 ): Promise<Page<O>> {
   const forwardCursor = params.next ?? params.cursor;
