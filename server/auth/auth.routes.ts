@@ -60,11 +60,7 @@ export function accountRoutes(deps: Deps): Router {
     const a = authOf(req);
     if (a.kind !== 'session' || !a.userId) {
       // An API key has no user; Zapier-style clients use this route as their connection test.
-      const [team, key] = await Promise.all([
-        deps.db.selectFrom('workspaces').select('name').where('id', '=', a.workspaceId).executeTakeFirst(),
-        a.apiKeyId ? deps.db.selectFrom('api_keys').select('name').where('id', '=', a.apiKeyId).executeTakeFirst() : undefined,
-      ]);
-      res.json({ user: null, team: { id: a.workspaceId, name: team?.name ?? null }, key: { id: a.apiKeyId, name: key?.name ?? null, scopes: a.scopes }, memberships: [] });
+      res.json(await auth.keyProfile(deps, a));
       return;
     }
     const profile = await auth.getProfile(deps, a.userId, a.workspaceId);

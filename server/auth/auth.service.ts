@@ -5,6 +5,7 @@ import { newId } from '../core/ids.ts';
 import { randomToken, sha256 } from '../core/crypto.ts';
 import type { ChatDeps } from '../chat/chat-deps.ts';
 import type { Deps } from '../deps.ts';
+import type { AuthContext } from './auth.middleware.ts';
 import { ensureDemoContent } from './demo-workspace.ts';
 import type { Role } from '../db/schema.ts';
 import { sendVerification } from './email-links.service.ts';
@@ -121,6 +122,15 @@ export async function getProfile(deps: Deps, userId: string, workspaceId: string
     team: current ? { id: current.team_id, name: current.team_name, role: current.role } : null,
     memberships,
   };
+}
+
+/** GET /auth/me for an API key or the project key, which have no user: the team's and the key's names. */
+export async function keyProfile(deps: Pick<Deps, 'db'>, a: Pick<AuthContext, 'workspaceId' | 'apiKeyId' | 'scopes'>) {
+  const [team, key] = await Promise.all([
+    deps.db.selectFrom('workspaces').select('name').where('id', '=', a.workspaceId).executeTakeFirst(),
+    a.apiKeyId ? deps.db.selectFrom('api_keys').select('name').where('id', '=', a.apiKeyId).executeTakeFirst() : undefined,
+  ]);
+  return { user: null, team: { id: a.workspaceId, name: team?.name ?? null }, key: { id: a.apiKeyId, name: key?.name ?? null, scopes: a.scopes }, memberships: [] };
 }
 
 export async function updateProfile(deps: Deps, userId: string, name: string) {

@@ -39,7 +39,7 @@ export async function ensureProjectSecrets(deps: Deps, workspaceId: string) {
 export const PROJECT_KEY_ID = `key_${'project'.padEnd(26, '0')}`;
 
 /** The project key as GET /api-keys lists it, or null before the workspace's secrets exist. */
-export async function projectKeyEntry(deps: Deps, workspaceId: string) {
+export async function projectKeyEntry(deps: Pick<Deps, 'db' | 'box'>, workspaceId: string) {
   const row = await deps.db.selectFrom('project_secrets').select(['api_key_enc', 'api_key_rotated_at']).where('workspace_id', '=', workspaceId).executeTakeFirst();
   if (!row) return null;
   const value = deps.box.open(row.api_key_enc);
