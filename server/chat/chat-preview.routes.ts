@@ -1,9 +1,9 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { authOf } from '../auth/auth.middleware.ts';
-import { notFound } from '../core/errors.ts';
 import { body, idParam } from '../core/validate.ts';
 import type { ChatDeps } from './chat-deps.ts';
+import { chatbotsService } from './chatbots.service.ts';
 import { handleVisitorMessage, MAX_MESSAGE_CHARS, SystemChatIn } from './system-chat.service.ts';
 
 export const PreviewChatIn = z
@@ -22,12 +22,12 @@ export const PreviewChatIn = z
  */
 export function chatPreviewRoutes(deps: ChatDeps): Router {
   const r = Router();
+  const chatbots = chatbotsService(deps);
   r.post('/chatbots/:id/preview-chat', async (req, res) => {
     const auth = authOf(req);
     const botId = idParam(req, 'bot', 'Chatbot');
     const input = body(req, PreviewChatIn);
-    const bot = await deps.db.selectFrom('chatbots').selectAll().where('workspace_id', '=', auth.workspaceId).where('id', '=', botId).executeTakeFirst();
-    if (!bot) throw notFound('Chatbot', botId);
+    const bot = await chatbots.row(auth.workspaceId, botId);
     const visitor = `portal-preview:${auth.actsFor ?? auth.apiKeyId ?? 'project'}`;
     res.json(await handleVisitorMessage(deps, bot, { chatbot_key: bot.public_key, visitor_id: visitor, conversation_id: input.conversation_id, message: input.message, locale: input.locale }));
   });

@@ -1,13 +1,11 @@
 import express, { Router, type RequestHandler } from 'express';
-import { sql } from 'kysely';
-import { AppError } from '../core/errors.ts';
 import { refuseDeepJson } from '../core/json-depth.ts';
 import { refuseNul } from '../core/nul.ts';
 import { parse } from '../core/validate.ts';
-import type { ChatbotRow } from '../db/schema.ts';
 import { readSettings, originAllowed } from './chatbot-settings.ts';
 import type { ChatDeps } from './chat-deps.ts';
 import { allowOrigin, answerPreflight } from './cors.ts';
+import { chatbotByKey, someChatbotAllows } from './public-chatbots.service.ts';
 import { countChatMessage } from './rate-limit.ts';
 import { handleVisitorMessage, SystemChatIn } from './system-chat.service.ts';
 
@@ -17,12 +15,6 @@ import { handleVisitorMessage, SystemChatIn } from './system-chat.service.ts';
  * character themselves.
  */
 export const publicJson: [RequestHandler, RequestHandler] = [express.json({ limit: '64kb', type: ['application/json', 'application/*+json', 'text/plain'], verify: refuseDeepJson }), refuseNul()];
-
-export async function chatbotByKey(deps: Pick<ChatDeps, 'db'>, key: string): Promise<ChatbotRow> {
-  const bot = await deps.db.selectFrom('chatbots').selectAll().where('public_key', '=', key).executeTakeFirst();
-  if (!bot) throw new AppError(404, 'NOT_FOUND', 'No chatbot has this public key (it may have been rotated).', [{ path: 'body.chatbot_key', message: 'unknown key' }]);
-  return bot;
-}
 
 /** The first language of an Accept-Language header (`en-US,en;q=0.9` → en-US), if it is a plain tag. */
 export function headerLocale(header: string | undefined): string | undefined {
@@ -39,18 +31,7 @@ export function publicChatRoutes(deps: ChatDeps): Router {
   r.options('/api/public/system-chat', refuseNul(), async (req, res) => {
     const origin = req.get('origin') ?? '';
     const key = typeof req.query.chatbot_key === 'string' ? req.query.chatbot_key : undefined;
-    let allowed: boolean;
-    if (key) {
-      allowed = originAllowed(readSettings((await chatbotByKey(deps, key)).settings), origin);
-    } else {
-      const some = await deps.db
-        .selectFrom('chatbots')
-        .select('id')
-        .where(sql<boolean>`settings->'allowed_origins' @> ${JSON.stringify([origin])}::jsonb OR settings->'allowed_origins' @> '["*"]'::jsonb`)
-        .limit(1)
-        .executeTakeFirst();
-      allowed = !!some;
-    }
+    const allowed = key ? originAllowed(readSettings((await chatbotByKey(deps, key)).settings), origin) : await someChatbotAllows(deps, origin);
     answerPreflight(req, res, allowed);
   });
 
