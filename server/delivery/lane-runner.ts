@@ -1,5 +1,6 @@
 import type { Deps } from '../deps.ts';
-import type { ClaimRoom, DeliveryEngine } from './delivery-engine.ts';
+import type { ClaimRoom } from './claim.ts';
+import type { DeliveryEngine } from './delivery-engine.ts';
 
 const IDLE_POLL_MS = 500;
 /** A delivery this quick earns its destination one more slot; one this slow (or a timeout) takes it back to the default share. */

@@ -270,6 +270,6 @@ export function outboundMessage(shaped: Shaped, at: Date, signingSecret: string,
 }
 
 /** An event its mapping cannot turn into a body: retrying cannot help until the mapping is fixed. */
-export function payloadFailure(err: Error, url: string, started: Date): DeliveryResult {
-  return { ok: false, retryable: false, errorCode: 'PAYLOAD', error: err.message, request: { method: 'POST', url, headers: {} }, durationMs: Date.now() - started.getTime() };
+export function payloadFailure(err: Error, url: string, started: Date, now = Date.now()): DeliveryResult {
+  return { ok: false, retryable: false, errorCode: 'PAYLOAD', error: err.message, request: { method: 'POST', url, headers: {} }, durationMs: now - started.getTime() };
 }
