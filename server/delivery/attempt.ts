@@ -191,26 +191,15 @@ export function attemptOutcome(ev: ClaimedEvent, result: DeliveryResult, facts: 
     record_id: result.recordId ?? null,
     created_at: facts.started,
   };
-  const execution = facts.execution;
+  // What every attempted outcome carries, built once (the success is the hot path).
+  const reported = {
+    ...baseOf(ev),
+    warning: result.warning,
+    ...(facts.execution ? { execution: facts.execution } : {}),
+    ...(notDestination ? { notDestination } : {}),
+  };
   if (result.ok) {
-    return {
-      eventId: ev.id,
-      destinationId: ev.destination_id,
-      lane: ev.lane,
-      trigger: ev.pending_trigger,
-      failuresBefore: ev.consecutive_failures,
-      unreachableBefore: ev.circuit_failures,
-      warning: result.warning,
-      ...(execution ? { execution } : {}),
-      ...(notDestination ? { notDestination } : {}),
-      status: 'SUCCESSFUL',
-      attempted: true,
-      nextAttemptAt: null,
-      responseStatus: result.status,
-      errorCode: null,
-      attempt,
-      ok: true,
-    };
+    return { ...reported, status: 'SUCCESSFUL', attempted: true, nextAttemptAt: null, responseStatus: result.status, errorCode: null, attempt, ok: true };
   }
   const retryRule = ev.rules.find((r): r is RetryRuleT => r.type === 'retry');
   const delay = result.retryable
@@ -218,15 +207,7 @@ export function attemptOutcome(ev: ClaimedEvent, result: DeliveryResult, facts: 
     : null;
   return {
     ...(delay === null ? { failure: failureOf(ev, attemptNumber, result.status ?? null, result.errorCode, result.error, now) } : {}),
-    eventId: ev.id,
-    destinationId: ev.destination_id,
-    lane: ev.lane,
-    trigger: ev.pending_trigger,
-    failuresBefore: ev.consecutive_failures,
-    unreachableBefore: ev.circuit_failures,
-    warning: result.warning,
-    ...(execution ? { execution } : {}),
-    ...(notDestination ? { notDestination } : {}),
+    ...reported,
     status: delay === null ? 'FAILED' : 'SCHEDULED',
     attempted: true,
     nextAttemptAt: delay === null ? null : new Date(now + delay),

@@ -119,6 +119,7 @@ export class DeliveryEngine {
       result = thrown.result;
       facts.notDestination = thrown.notDestination;
     }
+    // The config is the retry policy (its retrySchedule): no policy object per delivery.
     this.outcomes.push(attemptOutcome(ev, result, facts, this.deps.config, Date.now()));
   }
 
