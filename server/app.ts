@@ -73,8 +73,14 @@ export type Wirehub = {
 };
 
 const JSON_TYPES = ['application/json', 'application/*+json'];
-const PUBLISH_PATHS = ['/api/publish', '/api/v1/publish'];
-const isPublishPath = (p: string) => p === PUBLISH_PATHS[0] || p === PUBLISH_PATHS[1];
+/**
+ * Where the API answers: `/api`, and the bases seed 002's clients are written for — its public
+ * `/v1` and its dashboard's `/api/control` — each with or without the version segment.
+ */
+const API_BASES = ['/api/control', '/api', '/v1'];
+const PUBLISH_PATHS = ['/api/publish', '/api/v1/publish', '/v1/publish', '/api/control/publish', '/api/control/v1/publish'];
+const isPublishPath = (p: string) => PUBLISH_PATHS.includes(p);
+const isApiPath = (p: string) => API_BASES.some((b) => p === b || p.startsWith(`${b}/`));
 
 /** Every write takes JSON; anything else is refused up front rather than misread. */
 const jsonOnly: express.RequestHandler = (req, _res, next) => {
@@ -169,7 +175,7 @@ function portal(app: express.Express) {
   });
   app.use(express.static(dist, { index: 'index.html', maxAge: '1h' }));
   app.get('/{*rest}', (req, res, next) => {
-    if (req.path.startsWith('/api') || req.path.startsWith('/e/')) return next();
+    if (isApiPath(req.path) || req.path.startsWith('/e/')) return next();
     res.sendFile(path.join(dist, 'index.html'));
   });
 }
@@ -205,9 +211,10 @@ export async function startWirehub(config: Config, log: Logger = createLogger(co
     // Public (no API key, CORS per chatbot): before /api, whose every route wants a credential.
     app.use(publicChatRoutes(chat));
     app.use(ratingsRoutes(chat));
-    // Every route answers with and without the version segment (seed 002): one router, so a
-    // request is authenticated and rate-counted once.
-    app.use('/api', stripVersion, api.api);
+    // Every route answers under each base, with and without the version segment (seed 002): one
+    // router mounted once, so a request is authenticated and rate-counted once. /api/control is
+    // listed before /api, which would otherwise take it for a route of its own.
+    app.use(API_BASES, stripVersion, api.api);
     portal(app);
   }
   app.use(routeNotFound);

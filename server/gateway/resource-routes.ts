@@ -1,9 +1,10 @@
+import { isDeepStrictEqual } from 'node:util';
 import { Router, type Request, type RequestHandler } from 'express';
 import { z } from 'zod';
 import { authOf, type AuthContext } from '../auth/auth.middleware.ts';
 import { requireSecretsManager } from '../auth/privileges.ts';
 import { listParams, type Page } from '../core/pagination.ts';
-import { body, idParam, query } from '../core/validate.ts';
+import { body, idParam, parse, query } from '../core/validate.ts';
 
 export type ReadOptions = { includeAuth: boolean };
 
@@ -60,7 +61,9 @@ export function resourceRoutes<In, Patch, Out>(
     res.json(await svc.get(ws(req), id(req), readOptions(req)));
   });
   const update: RequestHandler = async (req, res) => {
-    res.json(await svc.update(ws(req), id(req), body(req, schemas.patch), authOf(req)));
+    const resourceId = id(req);
+    const patch = await patchOf(req.body, schemas.patch, () => svc.get(ws(req), resourceId, { includeAuth: false }));
+    res.json(await svc.update(ws(req), resourceId, patch, authOf(req)));
   };
   r.put(`${path}/:id`, update);
   r.patch(`${path}/:id`, update);
@@ -77,4 +80,58 @@ export function resourceRoutes<In, Patch, Out>(
     res.json({ id: resourceId, deleted: true });
   });
   return r;
+}
+
+/**
+ * The body of an update, as seed 002's clients send it: what they read, with a field changed.
+ * What is sent back unchanged is dropped (a masked secret is not written over the secret, a
+ * derived `auth_type` is not refused); fields the answer carries but a write does not take (`id`,
+ * `url`, `status`, `created_at`…) are ignored whatever their value; a field neither takes nor
+ * carries (a typo) is still refused.
+ */
+async function patchOf<Patch>(raw: unknown, schema: z.ZodType<Patch>, current: () => Promise<unknown>): Promise<Patch> {
+  if (!isObject(raw) || Object.keys(raw).length === 0) return parse(schema, raw ?? {}, 'body');
+  const model = await current();
+  let value: unknown = withoutEchoes(raw, model) ?? {};
+  // Each round drops what the answer carries among the fields refused; a nested object is only
+  // checked once its parent is taken, so a few rounds, bounded by the body's depth.
+  for (let round = 0; round < 4; round++) {
+    const result = schema.safeParse(value);
+    if (result.success) return result.data;
+    const readOnly = result.error.issues
+      .flatMap((i) => (i.code === 'unrecognized_keys' ? i.keys.map((k) => [...i.path, k]) : []))
+      .filter((path) => at(model, path) !== undefined);
+    if (readOnly.length === 0) break;
+    value = structuredClone(value);
+    for (const path of readOnly) {
+      const parent = at(value, path.slice(0, -1));
+      if (isObject(parent)) delete parent[String(path[path.length - 1])];
+    }
+  }
+  return parse(schema, value, 'body');
+}
+
+/** `sent` without what equals `read` at the same place: undefined when nothing is left of it. */
+function withoutEchoes(sent: unknown, read: unknown): unknown {
+  if (isDeepStrictEqual(sent, read)) return undefined;
+  if (!isObject(sent) || !isObject(read)) return sent;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(sent)) {
+    const kept = Object.hasOwn(read, k) ? withoutEchoes(v, read[k]) : v;
+    if (kept !== undefined) out[k] = kept;
+  }
+  // An object sent empty on purpose (`headers: {}` clears them) is kept; one emptied of echoes is not.
+  return Object.keys(out).length === 0 && Object.keys(sent).length > 0 ? undefined : out;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** The value at `path` in `root`, through own properties only; undefined when there is none. */
+function at(root: unknown, path: readonly PropertyKey[]): unknown {
+  let v = root;
+  for (const k of path) {
+    if (v === null || typeof v !== 'object' || !Object.hasOwn(v, k)) return undefined;
+    v = (v as Record<PropertyKey, unknown>)[k];
+  }
+  return v;
 }
