@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Deps } from '../deps.ts';
+import { DESTINATION_KINDS } from './flow-graph.ts';
 
 /** The flow (and its node) that drew a connection. */
 export type DrawnIn = { id: string; name: string; node_id: string; node_kind: string };
@@ -14,7 +15,7 @@ export async function connectionsDrawn(deps: Pick<Deps, 'db'>, ws: string, conne
     SELECT coalesce(n->'data'->>'connectionId', n->'data'->>'webhookId') AS connection_id, f.id, f.name, n->>'id' AS node_id, n->>'kind' AS node_kind
       FROM flows f CROSS JOIN LATERAL jsonb_array_elements(f.graph->'nodes') AS n
      WHERE f.workspace_id = ${ws}
-       AND n->>'kind' IN ('webhook', 'sheets', 'crm', 'zapier', 'destination')
+       AND n->>'kind' IN (${sql.join([...DESTINATION_KINDS])})
        AND coalesce(n->'data'->>'connectionId', n->'data'->>'webhookId') IS NOT NULL
        ${connectionId === undefined ? sql`` : sql`AND coalesce(n->'data'->>'connectionId', n->'data'->>'webhookId') = ${connectionId}`}
      ORDER BY f.id`.execute(deps.db);

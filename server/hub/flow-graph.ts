@@ -1,18 +1,23 @@
 import { z } from 'zod';
+import { CONNECTOR_NODE_KINDS, CONNECTOR_NODES, connectorNode, type ConnectorNodeKind } from '../../connectors/catalogue.ts';
+import type { ConnectorNode } from '../../connectors/node.ts';
 import { EnvelopeKind, envelopeConflicts } from './envelope.ts';
-import { crmFields, ENVELOPE_FIELDS } from './flow-fields.ts';
+import { ENVELOPE_FIELDS } from './flow-fields.ts';
 import { stepWords, type GraphLike } from './flow-problem-text.ts';
 
 /**
  * The flow graph the portal draws: triggers → steps → destinations. Shared by the editor (checked
- * before saving) and the server (checked again on write). Zod only: Vite bundles this file.
+ * before saving) and the server (checked again on write). Zod only: Vite bundles this file. The
+ * destination nodes are the connectors' (connectors/catalogue.ts) and `destination`, an existing
+ * destination of any kind.
  */
 export const STEP_KINDS = ['filter', 'transform', 'map', 'delay', 'dedupe'] as const;
-export const DESTINATION_KINDS = ['webhook', 'sheets', 'crm', 'zapier', 'destination'] as const;
+export const DESTINATION_KINDS = [...CONNECTOR_NODE_KINDS, 'destination'] as const;
 export const NODE_KINDS = ['trigger', ...STEP_KINDS, ...DESTINATION_KINDS] as const;
 export type NodeKind = (typeof NODE_KINDS)[number];
 export type StepKind = (typeof STEP_KINDS)[number];
 export type DestinationKind = (typeof DESTINATION_KINDS)[number];
+export type { ConnectorNodeKind };
 export const isDestinationKind = (k: unknown): k is DestinationKind => (DESTINATION_KINDS as readonly unknown[]).includes(k);
 export const isStepKind = (k: unknown): k is StepKind => (STEP_KINDS as readonly unknown[]).includes(k);
 
@@ -66,21 +71,6 @@ const MappingShape = z
 export const MapData = z.object({ mappings: z.array(MappingShape).max(200), envelope: EnvelopeKind.default('flat') }).strict();
 export type MapDataT = z.output<typeof MapData>;
 
-export const WebhookData = z
-  .object({
-    url: z.string().trim().min(1, 'enter the URL to deliver to').max(2048).pipe(z.url({ protocol: /^https?$/, message: 'use an http(s) URL' })),
-    signing: z.enum(['hmac', 'shared-secret']).default('hmac'),
-    /** Sent verbatim as Authorization. Never stored in the graph: null clears it, omitted keeps it. */
-    authorization: z.string().max(4096).regex(/^[^\r\n]*$/, 'must not contain line breaks').nullable().optional(),
-    /** Set by the server: the webhook this node became, and the masked Authorization. */
-    webhookId: z.string().optional(),
-    connectionId: z.string().optional(),
-    destinationId: z.string().optional(),
-    authorizationHint: z.string().nullable().optional(),
-  })
-  .strict();
-export type WebhookDataT = z.output<typeof WebhookData>;
-
 /** A field of the event's data (`data.email`) or of a request's body (`body.email`), as a dot path; see stepField. */
 const fieldPath = z.string().regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, FIELD_HINT);
 
@@ -107,50 +97,12 @@ export const DedupeData = z
   .refine((d) => !(d.include_fields?.length && d.exclude_fields?.length), { message: 'compare some fields or ignore some fields, not both', path: ['exclude_fields'] });
 export type DedupeDataT = z.output<typeof DedupeData>;
 
-/** Set by the server on every destination node once saved: the connection (and destination) it became. */
-const savedAs = { connectionId: z.string().optional(), destinationId: z.string().optional() };
-
-/**
- * Appends a row per event to a Google Sheet, with the workspace's service account (Settings) unless
- * `credentialId` names another stored one. `columns` are the sheet's header: the map step upstream
- * must give each one a value.
- */
-export const SheetsData = z
-  .object({
-    spreadsheetId: z.string().trim().min(1, 'paste the spreadsheet\'s URL or ID').max(2048),
-    sheetName: z.string().trim().min(1).max(100).default('Sheet1'),
-    columns: z.array(z.string().trim().min(1, 'a column needs a name').max(200)).min(1, 'add the sheet\'s columns').max(100),
-    credentialId: z.string().max(64).optional(),
-    ...savedAs,
-  })
-  .strict();
-export type SheetsDataT = z.output<typeof SheetsData>;
-
-/** Creates or updates a contact in a CRM, with the workspace's stored credentials for that CRM (Settings). */
-export const CrmData = z
-  .object({
-    preset: z.enum(['hubspot', 'pipedrive', 'generic']),
-    /** The generic preset's endpoint. */
-    url: z.string().trim().max(2048).optional(),
-    credentialId: z.string().max(64).optional(),
-    ...savedAs,
-  })
-  .strict()
-  .refine((d) => d.preset !== 'generic' || (d.url && /^https?:\/\//.test(d.url)), { message: 'enter the CRM endpoint URL', path: ['url'] });
-export type CrmDataT = z.output<typeof CrmData>;
-
-/** Posts each event to a Zapier "Catch Hook" URL. */
-export const ZapierData = z
-  .object({
-    url: z.string().trim().min(1, 'paste the Zap\'s catch hook URL').max(2048).pipe(z.url({ protocol: /^https?$/, message: 'use an http(s) URL' })),
-    ...savedAs,
-  })
-  .strict();
-export type ZapierDataT = z.output<typeof ZapierData>;
-
 /** Sends to a destination that already exists (any kind); saving adds a connection to it, deleting removes only that. */
 export const ExistingDestinationData = z.object({ destinationId: z.string().min(1, 'choose a destination').max(64), connectionId: z.string().optional() }).strict();
 export type ExistingDestinationDataT = z.output<typeof ExistingDestinationData>;
+
+/** Each connector's node data, by kind. */
+const CONNECTOR_DATA = Object.fromEntries(CONNECTOR_NODES.map((n) => [n.kind, n.data as z.ZodType])) as Record<ConnectorNodeKind, z.ZodType>;
 
 const DATA = {
   trigger: TriggerData,
@@ -159,28 +111,28 @@ const DATA = {
   map: MapData,
   delay: DelayData,
   dedupe: DedupeData,
-  webhook: WebhookData,
-  sheets: SheetsData,
-  crm: CrmData,
-  zapier: ZapierData,
+  ...CONNECTOR_DATA,
   destination: ExistingDestinationData,
-} as const;
+};
 
 const base = { id: nodeId, position };
-export const FlowNode = z.discriminatedUnion('kind', [
+/** The nodes the hub draws itself: triggers, steps, and an existing destination. */
+const BuiltInNode = z.discriminatedUnion('kind', [
   z.object({ ...base, kind: z.literal('trigger'), data: TriggerData }),
   z.object({ ...base, kind: z.literal('filter'), data: FilterData }),
   z.object({ ...base, kind: z.literal('transform'), data: TransformData }),
   z.object({ ...base, kind: z.literal('map'), data: MapData }),
   z.object({ ...base, kind: z.literal('delay'), data: DelayData }),
   z.object({ ...base, kind: z.literal('dedupe'), data: DedupeData }),
-  z.object({ ...base, kind: z.literal('webhook'), data: WebhookData }),
-  z.object({ ...base, kind: z.literal('sheets'), data: SheetsData }),
-  z.object({ ...base, kind: z.literal('crm'), data: CrmData }),
-  z.object({ ...base, kind: z.literal('zapier'), data: ZapierData }),
   z.object({ ...base, kind: z.literal('destination'), data: ExistingDestinationData }),
 ]);
-export type FlowNodeT = z.output<typeof FlowNode>;
+/** A connector's node, typed by its own data schema. */
+type ConnectorFlowNode<S = (typeof CONNECTOR_NODES)[number]> = S extends ConnectorNode<infer K, infer D> ? { id: string; position: { x: number; y: number }; kind: K; data: z.output<D> } : never;
+export type FlowNodeT = z.output<typeof BuiltInNode> | ConnectorFlowNode;
+export const FlowNode = z.discriminatedUnion('kind', [
+  ...BuiltInNode.options,
+  ...CONNECTOR_NODES.map((n) => z.object({ ...base, kind: z.literal(n.kind), data: n.data as z.ZodType })),
+]) as unknown as z.ZodType<FlowNodeT>;
 export const FlowEdge = z.object({ id: z.string().min(1).max(100), source: z.string(), target: z.string() });
 export type FlowEdgeT = z.output<typeof FlowEdge>;
 export const FlowGraph = z.object({ nodes: z.array(FlowNode).max(200), edges: z.array(FlowEdge).max(500) });
@@ -375,29 +327,20 @@ export function validateGraph(raw: unknown): GraphProblem[] {
 }
 
 /**
- * Fields a destination needs that its map step leaves empty. A sheet's columns must each be mapped
- * (or be an envelope key such as eventId); HubSpot needs `email`. Without a map step, or with one
- * that maps nothing, the event's data goes as it is and its own fields fill the columns by name:
- * that depends on each event, so the test run reports it instead.
+ * Fields a destination needs that its map step leaves empty (a sheet's columns, HubSpot's email:
+ * each connector's node says which). Without a map step, or with one that maps nothing, the
+ * event's data goes as it is and its own fields fill them by name: that depends on each event, so
+ * the test run reports it instead.
  */
 function unmappedFields(plan: DestinationPlan, graph: GraphLike): { message: string; sub: (string | number)[] }[] {
   if (!plan.map?.mappings.length) return [];
+  const spec = connectorNode(plan.node.kind);
+  if (!spec?.unmapped) return [];
   const mapped = new Set(plan.map.mappings.map((m) => m.to));
   const where = plan.mapNodeId ? stepWords(plan.mapNodeId, graph) : 'the map step';
-  const node = plan.node;
-  if (node.kind === 'sheets') {
-    // A source's requests go without the envelope: every column needs its mapping.
-    const envelope = new Set(plan.source ? [] : ENVELOPE_FIELDS[plan.map.envelope]);
-    return node.data.columns.flatMap((c, i) =>
-      mapped.has(c) || envelope.has(c) ? [] : [{ message: `column "${c}" has no mapping: map a field to it in ${where}`, sub: ['data', 'columns', i] }],
-    );
-  }
-  if (node.kind === 'crm' && node.data.preset !== 'generic') {
-    return crmFields(node.data.preset)
-      .fields.filter((f) => f.required && !mapped.has(f.name))
-      .map((f) => ({ message: `${node.data.preset === 'hubspot' ? 'HubSpot' : 'Pipedrive'} needs "${f.name}": map a field to it in ${where}`, sub: [] }));
-  }
-  return [];
+  // A source's requests go without the envelope: every field needs its mapping.
+  const envelope = new Set(plan.source ? [] : ENVELOPE_FIELDS[plan.map.envelope]);
+  return spec.unmapped(plan.node.data, mapped, envelope, where);
 }
 
 function planOf(nodes: Map<string, FlowNodeT>, into: Map<string, string[]>): (DestinationPlan & { conflict?: string })[] {
@@ -504,4 +447,4 @@ export function filterCondition(filters: FilterDataT[], under: 'data' | null = '
   return under ? { [under]: all } : all;
 }
 
-export const FLOW_NODE_DATA = DATA;
+export const FLOW_NODE_DATA: Record<NodeKind, z.ZodType> & typeof DATA = DATA;

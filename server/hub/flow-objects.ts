@@ -1,20 +1,17 @@
 import type { z } from 'zod';
-import { HttpConfigSchema } from '../../connectors/http-webhook/config.ts';
-import { httpConnector } from '../../connectors/http-webhook/index.ts';
+import { nodeManifestOf } from '../../connectors/index.ts';
+import type { NodeConfigContext } from '../../connectors/manifest.ts';
 import type { Connector } from '../../connectors/types.ts';
-import { zapierConnector } from '../../connectors/zapier/index.ts';
-import { crmRelayConnector } from '../../connectors/crm-relay/index.ts';
-import { googleSheetsConnector } from '../../connectors/google-sheets/index.ts';
+import { httpManifest, webhookNodeManifest } from '../../connectors/http-webhook/manifest.ts';
 import type { AuthContext } from '../auth/auth.middleware.ts';
 import { requireCredentialsFollowAddress } from '../auth/credential-address.ts';
 import { AppError } from '../core/errors.ts';
 import type { DestinationRow } from '../db/schema.ts';
 import type { Deps } from '../deps.ts';
-import { checkDestinationUrls, destinationConfig, type DestinationConfig } from '../gateway/destinations.service.ts';
+import { checkDestinationUrls, connectorOf, destinationConfig, type DestinationConfig } from '../gateway/destinations.service.ts';
 import { RulesSchema, type FilterRuleT, type Rule } from '../gateway/rules.ts';
 import { credentialsService } from '../settings/credentials.service.ts';
-import { CRM_BUILT_IN } from './flow-fields.ts';
-import { filterCondition, stepField, type DedupeDataT, type DestinationNodeT, type DestinationPlan, type MapDataT } from './flow-graph.ts';
+import { filterCondition, stepField, type DedupeDataT, type DestinationKind, type DestinationNodeT, type DestinationPlan, type MapDataT } from './flow-graph.ts';
 import { flowDetails, flowProblemsMessage, graphLike, type GraphLike } from './flow-problem-text.ts';
 import type { MappingEntryT } from './mappings.ts';
 import { filterExtras, rulesFor, type RuleOptions } from './webhooks.service.ts';
@@ -165,22 +162,21 @@ function sourceRules(plan: DestinationPlan, keep: Rule[]): Rule[] {
 export const planRules = (plan: DestinationPlan, keep: Rule[] = []): Rule[] =>
   plan.source !== null ? sourceRules(plan, keep) : rulesFor(plan.events, mappingsOf(plan.map), plan.map?.envelope ?? 'flat', keep, planRuleOptions(plan));
 
-/** Mapped fields the CRM connectors do not read themselves go through the property map under their own name. */
-export function crmPropertyMap(preset: 'hubspot' | 'pipedrive', map: MapDataT | null): Record<string, string> {
-  const own = CRM_BUILT_IN[preset];
-  return Object.fromEntries((mappingsOf(map) ?? []).filter((m) => !own.includes(m.to)).map((m) => [m.to, m.to]));
-}
+/** What a destination node's connector needs to know of its plan: the events feeding it and the fields mapped to it. */
+export const planContext = (plan: DestinationPlan | null): Pick<NodeConfigContext, 'events' | 'mapped'> => ({
+  events: plan ? configEvents(plan) : [],
+  mapped: (mappingsOf(plan?.map ?? null) ?? []).map((m) => m.to),
+});
 
-/** Where a connector config's problem shows on the node the user drew. */
-const NODE_FIELDS: Record<string, string> = { spreadsheetId: 'spreadsheetId', sheetName: 'sheetName', columns: 'columns', url: 'url', credential_id: 'credentialId' };
-
+/** Where a connector config's problem shows on the node the user drew: the key its node names (connectors/<x>/node.ts), else the node. */
 export function atNode(node: DestinationNodeT, err: unknown, doing = 'saved'): unknown {
   if (!(err instanceof AppError) || err.status >= 500 || !Array.isArray(err.details)) return err;
   const details = (err.details as { path?: unknown; message: string }[]).map((d): Detail => {
     // Missing credentials are named at the node itself: the fix is in Settings, not in this node's form.
     if (err.code === 'NO_CREDENTIAL' || err.code === 'WRONG_CREDENTIAL_KIND') return { path: `nodes.${node.id}`, message: err.message };
     const parts = String(d.path ?? '').replace(/^config\./, '').split('.');
-    const field = Object.hasOwn(NODE_FIELDS, parts[0]) ? NODE_FIELDS[parts[0]] : undefined;
+    const fields = nodeManifestOf(node.kind)?.node.spec.configFields ?? {};
+    const field = Object.hasOwn(fields, parts[0]) ? fields[parts[0]] : undefined;
     return { path: field ? ['nodes', node.id, 'data', field, ...parts.slice(1)].join('.') : `nodes.${node.id}`, message: d.message };
   });
   return invalidFlow(details, doing, { nodes: [node] });
@@ -197,42 +193,23 @@ export async function existingDestination(deps: Deps, ws: string, node: Extract<
 }
 
 /**
- * The connector and full config (credentials filled in from Settings) a Google Sheet, CRM or
- * Zapier node becomes; a 422 naming the node's field otherwise. Vendor base URLs come from the
- * operator's configuration (WIREHUB_GOOGLE_SHEETS_URL…), never from the graph.
+ * The connector and full config (credentials filled in from Settings) a connector's node becomes,
+ * by its manifest's `toConfig`; a 422 naming the node's field otherwise. Vendor base URLs come from
+ * the operator's configuration (WIREHUB_GOOGLE_SHEETS_URL…), never from the graph. `stored` is
+ * the full config of the destination the node became (a node may leave a credential out to keep it).
  */
-export async function vendorTarget(deps: Deps, ws: string, node: DestinationNodeT, events: string[], map: MapDataT | null, doing = 'saved'): Promise<Target> {
-  const urls = deps.config.vendorUrls;
-  let connector: AnyConnector;
-  let raw: DestinationConfig;
-  switch (node.kind) {
-    case 'sheets':
-      connector = googleSheetsConnector as unknown as AnyConnector;
-      raw = {
-        credential_id: node.data.credentialId ?? 'default',
-        spreadsheetId: node.data.spreadsheetId,
-        sheetName: node.data.sheetName,
-        columns: node.data.columns,
-        ...(urls.googleSheets ? { api_root_url: urls.googleSheets } : {}),
-      };
-      break;
-    case 'crm': {
-      connector = crmRelayConnector as unknown as AnyConnector;
-      const d = node.data;
-      const base = d.preset === 'hubspot' ? urls.hubspot : d.preset === 'pipedrive' ? urls.pipedrive : undefined;
-      raw =
-        d.preset === 'generic'
-          ? { preset: 'generic', url: d.url }
-          : { preset: d.preset, credential_id: d.credentialId ?? 'default', property_map: crmPropertyMap(d.preset, map), ...(base ? { base_url: base } : {}) };
-      break;
-    }
-    case 'zapier':
-      connector = zapierConnector as unknown as AnyConnector;
-      raw = { url: node.data.url, event: events[0] };
-      break;
-    default:
-      throw new Error(`vendorTarget: ${node.kind} nodes name an existing destination`);
-  }
+export async function connectorTarget(
+  deps: Deps,
+  ws: string,
+  node: DestinationNodeT,
+  plan: Pick<NodeConfigContext, 'events' | 'mapped'>,
+  stored: DestinationConfig | null,
+  doing = 'saved',
+): Promise<Target> {
+  const found = nodeManifestOf(node.kind);
+  if (!found) throw new Error(`connectorTarget: ${node.kind} nodes name no connector`);
+  const connector = found.manifest.connector;
+  const raw = found.node.toConfig(node.data, { ...plan, vendorUrls: deps.config.vendorUrls, stored });
   try {
     const filled = await credentialsService(deps).applyTo(ws, connector.id, raw);
     const parsed = connector.configSchema.safeParse(filled);
@@ -243,6 +220,15 @@ export async function vendorTarget(deps: Deps, ws: string, node: DestinationNode
   } catch (err) {
     throw atNode(node, err, doing);
   }
+}
+
+/** The stored full config of the destination a node became (its `destinationId`), when it is one of the node's connector; null otherwise. */
+export async function storedConfigOf(deps: Deps, ws: string, node: DestinationNodeT): Promise<DestinationConfig | null> {
+  const id = (node.data as { destinationId?: string }).destinationId;
+  const connector = nodeManifestOf(node.kind)?.manifest.connector;
+  if (!id || !connector) return null;
+  const row = await deps.db.selectFrom('destinations').selectAll().where('workspace_id', '=', ws).where('id', '=', id).executeTakeFirst();
+  return row && row.type === connector.id ? destinationConfig(deps, row) : null;
 }
 
 /**
@@ -258,13 +244,10 @@ export function webhookTarget(
   opts: { doing?: string; fresh?: string } = {},
 ): Target {
   const d = node.data;
-  const config = HttpConfigSchema.parse({
-    ...(stored ?? (opts.fresh ? { secret: opts.fresh } : {})),
-    url: d.url,
-    signing: d.signing,
-    ...(d.authorization !== undefined ? { auth: d.authorization ? { type: 'custom', value: d.authorization } : { type: 'none' } } : {}),
-  });
-  const connector = httpConnector as unknown as AnyConnector;
+  const connector = httpManifest.connector;
+  const config = connector.configSchema.parse(
+    webhookNodeManifest.toConfig(d, { events: [], mapped: [], vendorUrls: {}, stored: stored ?? (opts.fresh ? { secret: opts.fresh } : null) }),
+  ) as DestinationConfig;
   try {
     checkDestinationUrls(deps, connector, config);
   } catch (err) {
@@ -289,4 +272,24 @@ export async function testedWebhookTarget(deps: Deps, caller: AuthContext, ws: s
   // would give it, never the workspace's; an HMAC signature reveals nothing and keeps the workspace's.
   const fresh = !row && node.data.signing === 'shared-secret' ? { fresh: newSigningSecret() } : {};
   return webhookTarget(deps, caller, node, row ? destinationConfig(deps, row) : null, fresh);
+}
+
+/**
+ * Destination nodes the hub owns rather than a connector's manifest: an existing destination (any
+ * type, tested as it is stored) and a webhook, whose stored secret and Authorization follow its URL
+ * only for a caller allowed to send them there. Every other kind is its connector's manifest.
+ */
+const OWN_TEST_TARGETS: Partial<Record<DestinationKind, (deps: Deps, caller: AuthContext, ws: string, node: DestinationNodeT) => Promise<Target>>> = {
+  destination: async (deps, _caller, ws, node) => {
+    const row = await existingDestination(deps, ws, node as Extract<DestinationNodeT, { kind: 'destination' }>, 'tested');
+    return { connector: connectorOf(row.type), config: destinationConfig(deps, row) };
+  },
+  webhook: (deps, caller, ws, node) => testedWebhookTarget(deps, caller, ws, node as Extract<DestinationNodeT, { kind: 'webhook' }>),
+};
+
+/** The connector and config a destination node is tested or test-delivered with, saved or not (an unsaved one is never stored). */
+export async function testTarget(deps: Deps, caller: AuthContext, ws: string, node: DestinationNodeT, plan: Pick<NodeConfigContext, 'events' | 'mapped'>): Promise<Target> {
+  const own = OWN_TEST_TARGETS[node.kind];
+  if (own) return own(deps, caller, ws, node);
+  return connectorTarget(deps, ws, node, plan, await storedConfigOf(deps, ws, node), 'tested');
 }

@@ -1,3 +1,4 @@
+import { CONNECTOR_NODES, connectorNode } from '../../connectors/catalogue.ts';
 import { fieldSentence, issueSentence } from '../core/issue-text.ts';
 
 /**
@@ -24,10 +25,7 @@ const KIND_WORDS: Record<string, string> = {
   map: 'map step',
   delay: 'delay step',
   dedupe: 'deduplicate step',
-  webhook: 'webhook step',
-  sheets: 'Google Sheet step',
-  crm: 'CRM step',
-  zapier: 'Zapier step',
+  ...Object.fromEntries(CONNECTOR_NODES.map((n) => [n.kind, n.words])),
   destination: 'destination step',
 };
 
@@ -71,32 +69,14 @@ const words = (key: string) => key.replace(/([a-z])([A-Z])/g, '$1 $2').replace(/
 const dataOf = (n: LooseNode): Record<string, unknown> => (typeof n.data === 'object' && n.data !== null ? (n.data as Record<string, unknown>) : {});
 const text = (v: unknown): string | null => (typeof v === 'string' && v.trim() ? v.trim() : null);
 
-function hostOf(url: unknown): string | null {
-  try {
-    return typeof url === 'string' && url ? new URL(url).host || null : null;
-  } catch {
-    return null;
-  }
-}
-
 function kindWords(kind: string, d: Record<string, unknown>): string {
   return kind === 'trigger' && d.sourceId !== undefined ? 'incoming-webhook trigger' : KIND_WORDS[kind];
 }
 
-/** What tells a step from others of its kind, from its own settings (the canvas shows the same). */
+/** What tells a step from others of its kind, from its own settings (the canvas shows the same): a connector's node says. */
 function label(kind: string, d: Record<string, unknown>): string | null {
-  switch (kind) {
-    case 'trigger':
-      return text(d.eventType);
-    case 'webhook':
-      return hostOf(d.url);
-    case 'sheets':
-      return text(d.sheetName);
-    case 'crm':
-      return d.preset === 'hubspot' ? 'HubSpot' : d.preset === 'pipedrive' ? 'Pipedrive' : hostOf(d.url);
-    default:
-      return null;
-  }
+  if (kind === 'trigger') return text(d.eventType);
+  return connectorNode(kind)?.name?.(d) ?? null;
 }
 
 /**

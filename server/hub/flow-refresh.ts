@@ -1,4 +1,5 @@
 import type { HttpConfig } from '../../connectors/http-webhook/config.ts';
+import { nodeManifestOf } from '../../connectors/index.ts';
 import type { Deps } from '../deps.ts';
 import { destinationConfig } from '../gateway/destinations.service.ts';
 import type { Rule } from '../gateway/rules.ts';
@@ -23,7 +24,8 @@ const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b)
  */
 const sameStep = (kind: Exclude<StepKind, 'filter'>, data: unknown, wanted: unknown, source: boolean) =>
   kind === 'dedupe' && data && wanted ? same(dedupeRuleOf(data as DedupeDataT, source), dedupeRuleOf(wanted as DedupeDataT, source)) : same(data, wanted);
-const KIND_LABEL: Record<string, string> = { webhook: 'webhook', sheets: 'Google Sheet destination', crm: 'CRM destination', zapier: 'Zapier destination', destination: 'connection' };
+/** What a destination node became, in a sentence: a connector's node says ("Google Sheet destination"); an existing destination's is a connection. */
+const madeWords = (kind: string) => nodeManifestOf(kind)?.node.spec.madeWords ?? 'connection';
 
 /** What a connection's rules say each step of its path should hold (null: no such step). */
 function wantedSteps(rules: Rule[], source = false): Wanted | null {
@@ -40,26 +42,21 @@ function wantedSteps(rules: Rule[], source = false): Wanted | null {
   };
 }
 
-/** A destination node's data refreshed from its destination's config (credentials left out). */
-function nodeData(node: FlowNodeT, row: Row): FlowNodeT['data'] {
-  // Only the config's plain part is read: credentials never reach the graph.
-  const c = row.config;
+/**
+ * A destination node's data refreshed from its destination's config, as its connector's manifest
+ * reads the config's plain part (credentials never reach the graph), then what the manifest may
+ * show of the credentials (a masked form). A webhook fed by published events is a hub webhook and
+ * keeps its id; an existing destination's node only its ids.
+ */
+function nodeData(deps: Deps, node: FlowNodeT, row: Row): FlowNodeT['data'] {
   const saved = { connectionId: row.connectionId, destinationId: row.destinationId };
-  switch (node.kind) {
-    case 'webhook':
-      // Only a hub webhook (published events) has a webhook id; a source's is a plain destination.
-      return { ...node.data, url: String(c.url), signing: c.signing === 'shared-secret' ? 'shared-secret' : 'hmac', ...(fromSource(row) ? {} : { webhookId: row.connectionId }), ...saved };
-    case 'sheets':
-      return { ...node.data, spreadsheetId: String(c.spreadsheetId), sheetName: String(c.sheetName), columns: c.columns as string[], ...saved };
-    case 'crm':
-      return { ...node.data, preset: c.preset as 'hubspot' | 'pipedrive' | 'generic', ...(c.preset === 'generic' ? { url: String(c.url) } : {}), ...saved };
-    case 'zapier':
-      return { ...node.data, url: String(c.url), ...saved };
-    case 'destination':
-      return { ...node.data, destinationId: row.destinationId, connectionId: row.connectionId };
-    default:
-      return node.data;
-  }
+  if (node.kind === 'destination') return { ...node.data, destinationId: row.destinationId, connectionId: row.connectionId };
+  const found = nodeManifestOf(node.kind);
+  if (!found) return node.data;
+  const shown = found.node.publicData?.(destinationConfig(deps, row));
+  // The Authorization is sealed with the credentials; only its masked form is shown.
+  const webhook = node.kind === 'webhook' ? { ...(fromSource(row) ? {} : { webhookId: row.connectionId }), authorizationHint: authorizationHint(destinationConfig(deps, row) as HttpConfig) } : {};
+  return { ...node.data, ...found.node.fromConfig(row.config), ...webhook, ...saved, ...shown } as FlowNodeT['data'];
 }
 
 /** Mutable adjacency over a graph being edited. */
@@ -137,13 +134,11 @@ export async function refreshGraph(deps: Deps, ws: string, stored: FlowGraphT): 
     const row = byConn.get(s.connectionId);
     const node = graph.nodes.find((n) => n.id === nodeId) as FlowNodeT;
     if (!row) {
-      problem(nodeId, `the ${KIND_LABEL[s.kind]} this node became was deleted outside this flow; saving the flow makes it again`);
+      problem(nodeId, `the ${madeWords(s.kind)} this node became was deleted outside this flow; saving the flow makes it again`);
       continue;
     }
     live.set(nodeId, row);
-    node.data = nodeData(node, row);
-    // The Authorization is sealed with the credentials; only its masked form is shown.
-    if (node.kind === 'webhook') node.data = { ...node.data, authorizationHint: authorizationHint(destinationConfig(deps, row) as HttpConfig) };
+    node.data = nodeData(deps, node, row);
   }
 
   const g = new Editable(graph);

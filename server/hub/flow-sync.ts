@@ -13,9 +13,16 @@ import { insertApplicationPair } from './application-pair.ts';
 import { APPLICATION_SOURCE_TYPE, applicationSources } from './application-source.ts';
 import { sourceProblem, sourceSamples } from './source-sample.ts';
 import { eventTypesService } from './event-types.service.ts';
-import { eventTypeOf, planDestinations, sourceOf, type DestinationNodeT, type DestinationPlan, type FlowGraphT, type FlowNodeT } from './flow-graph.ts';
-import { configEvents, existingDestination, invalidFlow, mappingsOf, planRuleOptions, planRules, vendorTarget, webhookTarget, type Detail, type Target } from './flow-objects.ts';
+import { nodeManifestOf } from '../../connectors/index.ts';
+import { eventTypeOf, isDestinationKind, planDestinations, sourceOf, type DestinationKind, type DestinationNodeT, type DestinationPlan, type FlowGraphT, type FlowNodeT } from './flow-graph.ts';
+import { connectorTarget, existingDestination, invalidFlow, mappingsOf, planContext, planRuleOptions, planRules, webhookTarget, type Detail, type Target } from './flow-objects.ts';
 import { authorizationHint, WebhookIn, WebhookPatch, webhooksService, type WebhookOut } from './webhooks.service.ts';
+
+/**
+ * Destination nodes the hub saves itself rather than by a connector's manifest: a webhook (a hub
+ * webhook for published events, with its secret shown once) and a connection to an existing destination.
+ */
+const OWN_SAVES: ReadonlySet<DestinationKind> = new Set(['webhook', 'destination']);
 
 /** What a destination node became: kept in the stored graph so the next save edits it in place. */
 export type SavedAs = { kind: DestinationNodeT['kind']; connectionId: string; destinationId?: string };
@@ -27,11 +34,10 @@ export type Secret = { nodeId: string; webhookId: string; secret: string };
 export function savedObjects(graph: FlowGraphT | null): Map<string, SavedAs> {
   const out = new Map<string, SavedAs>();
   for (const n of graph?.nodes ?? []) {
-    if (n.kind === 'webhook' && (n.data.connectionId ?? n.data.webhookId)) {
-      out.set(n.id, { kind: n.kind, connectionId: (n.data.connectionId ?? n.data.webhookId) as string, destinationId: n.data.destinationId });
-    } else if ((n.kind === 'sheets' || n.kind === 'crm' || n.kind === 'zapier' || n.kind === 'destination') && n.data.connectionId) {
-      out.set(n.id, { kind: n.kind, connectionId: n.data.connectionId, destinationId: n.data.destinationId });
-    }
+    if (!isDestinationKind(n.kind)) continue;
+    const d = n.data as { connectionId?: string; webhookId?: string; destinationId?: string };
+    const connectionId = d.connectionId ?? d.webhookId;
+    if (connectionId) out.set(n.id, { kind: n.kind, connectionId, destinationId: d.destinationId });
   }
   return out;
 }
@@ -209,8 +215,22 @@ export function flowSync(deps: Deps) {
     }
   }
 
-  const saveVendor = (ws: string, name: string, description: string, plan: DestinationPlan, sourceId: string, previous: SavedAs | undefined, created: SavedAs[]) =>
-    savePair(ws, name, description, plan, sourceId, previous, created, () => vendorTarget(deps, ws, plan.node, configEvents(plan), plan.map));
+  /**
+   * A connector's node: a destination made by its manifest's `toConfig` (credentials from Settings,
+   * or kept from the stored config when the node leaves them out) and its connection. The graph
+   * keeps the node's data without its write-only keys, and with what its manifest may show of them.
+   */
+  async function saveConnectorNode(ws: string, name: string, description: string, plan: DestinationPlan, sourceId: string, previous: SavedAs | undefined, created: SavedAs[]) {
+    const found = nodeManifestOf(plan.node.kind);
+    let config: Record<string, unknown> = {};
+    const saved = await savePair(ws, name, description, plan, sourceId, previous, created, async (stored) => {
+      const target = await connectorTarget(deps, ws, plan.node, planContext(plan), stored);
+      config = target.config;
+      return target;
+    });
+    const data = Object.fromEntries(Object.entries(plan.node.data).filter(([k]) => !found?.node.spec.writeOnly?.includes(k)));
+    return { ...data, ...saved, ...found?.node.publicData?.(config) } as FlowNodeT['data'];
+  }
 
   /**
    * A webhook node fed by an inbound source: a plain HTTP destination with its own signing secret
@@ -286,8 +306,9 @@ export function flowSync(deps: Deps) {
         const prev = before.get(node.id);
         try {
           const sourceId = plan.source ?? (await sources.ensure(ws));
-          // A node whose kind or source changed is a new object: the old one goes.
-          const sameKind = prev && (prev.kind === node.kind || (prev.kind !== 'webhook' && prev.kind !== 'destination' && node.kind !== 'webhook' && node.kind !== 'destination'));
+          // A node whose kind or source changed is a new object: the old one goes. Connectors' nodes all
+          // make a destination with its connection, so one drawn as another connector is edited in place.
+          const sameKind = prev && (prev.kind === node.kind || (!OWN_SAVES.has(prev.kind) && !OWN_SAVES.has(node.kind)));
           // Published events and a source's requests make different objects (a hub webhook is not a plain destination);
           // a connection moved from one inbound source to another is moved back in place.
           const now = sameKind ? await sourceOfConnection(ws, prev.connectionId) : undefined;
@@ -299,7 +320,7 @@ export function flowSync(deps: Deps) {
               plan.source ? await saveSourceWebhook(ws, caller, name, description, plan, sourceId, same, created, secrets) : await saveWebhook(ws, caller, name, description, plan, same, created, secrets),
             );
           } else if (node.kind === 'destination') stored.set(node.id, { ...node.data, ...(await saveConnection(ws, caller, name, description, plan, sourceId, same, created)) });
-          else stored.set(node.id, { ...node.data, ...(await saveVendor(ws, name, description, plan, sourceId, same, created)) });
+          else stored.set(node.id, await saveConnectorNode(ws, name, description, plan, sourceId, same, created));
         } catch (err) {
           // A half-made flow would deliver from destinations nobody saved: undo what this save created.
           await this.undo(ws, created);

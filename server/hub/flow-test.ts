@@ -6,6 +6,8 @@ import type { DestinationRow } from '../db/schema.ts';
 import type { Deps } from '../deps.ts';
 import { deliverNow, type DeliveryReport, type InboundSample } from '../delivery/deliver-now.ts';
 import { OutboundShaper } from '../delivery/outbound.ts';
+import { manifestOf, nodeManifestOf } from '../../connectors/index.ts';
+import type { Preview, PreviewMessage } from '../../connectors/manifest.ts';
 import { sealConfig } from '../gateway/destinations.service.ts';
 import { APPLICATION_SOURCE_TYPE } from './application-source.ts';
 import { eventTypesService } from './event-types.service.ts';
@@ -27,8 +29,7 @@ import {
   type FlowNodeT,
   type MapDataT,
 } from './flow-graph.ts';
-import { configEvents, crmPropertyMap, dedupeRuleOf, existingDestination, inWords, invalidFlow, mappingsOf, planRules, testedWebhookTarget, vendorTarget, type Detail } from './flow-objects.ts';
-import { renderBody, type RenderConfig } from './flow-render.ts';
+import { dedupeRuleOf, existingDestination, inWords, invalidFlow, mappingsOf, planContext, planRules, testTarget, type Detail } from './flow-objects.ts';
 import { compileExpression, MappingError, readPath } from './mappings.ts';
 import { FilterFailed } from '../gateway/bounded-filter.ts';
 import type { PublishedEvent } from './publish.service.ts';
@@ -112,18 +113,21 @@ function comparedButMissing(d: DedupeDataT, start: Start): string[] {
 }
 const describe = (c: ConditionT) => `${c.field} ${c.op}${c.value === undefined ? '' : ` ${JSON.stringify(c.value)}`}`;
 
-/** The render config of a destination node (no credentials needed), or of an existing destination's stored config. */
-function renderConfigOf(node: DestinationNodeT, map: MapDataT | null): { connectorId: string; config: RenderConfig } {
-  switch (node.kind) {
-    case 'sheets':
-      return { connectorId: 'google-sheets', config: { columns: node.data.columns } };
-    case 'crm':
-      return { connectorId: 'crm-relay', config: { preset: node.data.preset, ...(node.data.preset !== 'generic' ? { property_map: crmPropertyMap(node.data.preset, map) } : {}) } };
-    case 'zapier':
-      return { connectorId: 'zapier', config: {} };
-    default:
-      return { connectorId: 'http-webhook', config: {} };
+/**
+ * What a destination node would send for a shaped payload, by its connector's own preview (a sheet's
+ * row, HubSpot's properties, Zapier's body, Slack's blocks); an existing destination previews with
+ * its stored config. No credentials are needed. A connector without a preview sends the payload.
+ */
+async function preview(deps: Deps, ws: string, node: DestinationNodeT, map: MapDataT | null, message: PreviewMessage): Promise<Preview> {
+  const asIs = { ok: true, output: message.payload };
+  if (node.kind === 'destination') {
+    const row = await existingDestination(deps, ws, node, 'tested');
+    return manifestOf(row.type)?.preview?.(row.config as Record<string, unknown>, message) ?? asIs;
   }
+  const found = nodeManifestOf(node.kind);
+  if (!found?.manifest.preview) return asIs;
+  const mapped = (mappingsOf(map) ?? []).map((m) => m.to);
+  return found.manifest.preview(found.node.toConfig(node.data, { events: [], mapped, vendorUrls: deps.config.vendorUrls, stored: null }), message);
 }
 
 /**
@@ -238,7 +242,7 @@ export function flowTester(deps: Deps) {
       throw invalid(err.issues.map((i) => ({ path: `nodes.${node.id}`, message: i.message })));
     }
     if (node.kind === 'destination') return { dest: await existingDestination(deps, ws, node, 'tested'), rules };
-    const target = node.kind === 'webhook' ? await testedWebhookTarget(deps, caller, ws, node) : await vendorTarget(deps, ws, node, configEvents(plan), plan.map, 'tested');
+    const target = await testTarget(deps, caller, ws, node, planContext(plan));
     const sealed = sealConfig(deps, target.connector, target.config);
     const now = new Date();
     const dest: DestinationRow = {
@@ -369,13 +373,8 @@ export function flowTester(deps: Deps) {
       }
       default: {
         const payload = await shaped(ws, start, shape);
-        const dest = node as DestinationNodeT;
-        let render = renderConfigOf(dest, shape.map);
-        if (dest.kind === 'destination') {
-          const row = await existingDestination(deps, ws, dest, 'tested');
-          render = { connectorId: row.type, config: row.config as RenderConfig };
-        }
-        const body = renderBody(render.connectorId, render.config, payload, start.kind === 'event' ? start.event.eventId : start.inbound.id);
+        const message = start.kind === 'event' ? { payload, eventId: start.event.eventId, eventType: start.event.eventType } : { payload, eventId: start.inbound.id };
+        const body = await preview(deps, ws, node as DestinationNodeT, shape.map, message);
         return { result: { status: body.ok ? 'passed' : 'error', input: payload, ...(body.output !== undefined ? { output: body.output } : {}), ...(body.message ? { message: body.message } : {}) }, shape };
       }
     }

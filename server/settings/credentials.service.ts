@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import { z } from 'zod';
-import { connectorFor } from '../../connectors/index.ts';
+import { manifestOf } from '../../connectors/index.ts';
 import { CrmTokenSchema } from '../../connectors/crm-relay/config.ts';
 import { ServiceAccountKeyInput, type GoogleOAuthGrant, type ServiceAccountKey } from '../../connectors/google-sheets/config.ts';
 import { mask } from '../core/crypto.ts';
@@ -79,21 +79,12 @@ function invalidSecret(kind: CredentialKind, err: z.ZodError): AppError {
 
 /**
  * Which credentials a connector config takes (the first is what an error asks for), and the config
- * key each kind's secret goes into; the other kinds' keys are cleared, so a sheet that moves from a
- * service account to a Google account does not keep the key it no longer uses.
+ * key each kind's secret goes into, as its manifest says; the other kinds' keys are cleared, so a
+ * sheet that moves from a service account to a Google account does not keep the key it no longer uses.
  */
 type Need = { kinds: CredentialKind[]; fields: Partial<Record<CredentialKind, string>> };
 function needOf(connectorId: string, config: Record<string, unknown>): Need | null {
-  switch (connectorFor(connectorId)?.id) {
-    case 'google-sheets':
-      return { kinds: ['google-service-account', 'google-oauth'], fields: { 'google-service-account': 'credentials', 'google-oauth': 'oauth' } };
-    case 'crm-relay':
-      if (config.preset === 'hubspot') return { kinds: ['hubspot'], fields: { hubspot: 'token' } };
-      if (config.preset === 'pipedrive') return { kinds: ['pipedrive'], fields: { pipedrive: 'api_token' } };
-      return null;
-    default:
-      return null;
-  }
+  return manifestOf(connectorId)?.credential?.(config) ?? null;
 }
 
 /** The config with the credential's secret in its key, and the other kinds' keys removed. */

@@ -1,6 +1,7 @@
 import { Handle, Position, type NodeProps } from '@xyflow/react';
 import { useEffect, useRef, useState } from 'react';
 import { createPortal } from 'react-dom';
+import { connectorNode } from '../../../connectors/catalogue.ts';
 import { isDestinationKind, type NodeKind } from '../../../server/hub/flow-graph.ts';
 import { rowCells, SheetRow } from '../ui/SheetRow.tsx';
 import { useCanvas } from './canvas-context.ts';
@@ -15,8 +16,10 @@ const duration = (ms: unknown) => {
 };
 const short = (s: string, n = 48) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
 
-/** One line under the node's kind saying what it is set to do. */
+/** One line under the node's kind saying what it is set to do; a connector's node says its own. */
 export function summary(kind: NodeKind, d: Record<string, unknown>, destinations: DestinationSummary[] = [], sources: SourceSummary[] = []): string {
+  const own = connectorNode(kind);
+  if (own) return own.summary(d);
   switch (kind) {
     case 'trigger':
       if (d.sourceId !== undefined) return `Requests to ${sources.find((s) => s.id === d.sourceId)?.name ?? (String(d.sourceId) || 'a source')}`;
@@ -37,25 +40,18 @@ export function summary(kind: NodeKind, d: Record<string, unknown>, destinations
       const fields = (d.include_fields ?? d.exclude_fields) as string[] | undefined;
       return `repeats within ${duration(d.window_ms)}${fields?.length ? `, ${d.include_fields ? 'on' : 'ignoring'} ${fields.join(', ')}` : ''}`;
     }
-    case 'webhook':
-    case 'zapier':
-      return String(d.url || 'enter a URL');
-    case 'sheets': {
-      const n = Array.isArray(d.columns) ? d.columns.length : 0;
-      return d.spreadsheetId ? `${String(d.sheetName || 'Sheet1')}, ${plural(n, 'column')}` : 'paste a spreadsheet';
-    }
-    case 'crm':
-      return d.preset === 'generic' ? String(d.url || 'enter the CRM URL') : d.preset === 'pipedrive' ? 'Pipedrive contact' : 'HubSpot contact';
     case 'destination': {
       const dest = destinations.find((x) => x.id === d.destinationId);
       return dest ? `Send to ${dest.name}` : 'choose a destination';
     }
+    default:
+      return '';
   }
 }
 
-/** A sheet node's columns, which name the cells of the row it sends; null for every other kind. */
+/** The columns naming the cells of the row a node sends (a sheet's), as its connector's node says; null for every other kind. */
 export function sheetColumns(kind: string | undefined, d: Record<string, unknown>): string[] | null {
-  return kind === 'sheets' && Array.isArray(d.columns) ? d.columns.map(String) : null;
+  return connectorNode(kind)?.rowColumns?.(d) ?? null;
 }
 
 const STATUS_TEXT: Record<NodeTestResult['status'], string> = { passed: '✓ passed', stopped: '■ stopped here', error: '✗ error', skipped: '– not reached' };

@@ -1,7 +1,9 @@
 import type { ComponentType } from 'react';
+import { CONNECTOR_NODES, type ConnectorNodeKind } from '../../../connectors/catalogue.ts';
 import type { NodeKind } from '../../../server/hub/flow-graph.ts';
 import { KIND_LABEL, type CanvasNode } from './graph.ts';
 import type { PanelEnv, PanelProps } from './panels/common.tsx';
+import { connectorFormPanel } from './panels/ConnectorFormPanel.tsx';
 import { CrmPanel } from './panels/CrmPanel.tsx';
 import { DedupePanel } from './panels/DedupePanel.tsx';
 import { DelayPanel } from './panels/DelayPanel.tsx';
@@ -14,6 +16,14 @@ import { TriggerPanel } from './panels/TriggerPanel.tsx';
 import { WebhookPanel } from './panels/WebhookPanel.tsx';
 import { ZapierPanel } from './panels/ZapierPanel.tsx';
 
+/** Connectors' nodes with a panel of their own; any other is drawn from its manifest's `form`. */
+const CONNECTOR_PANELS: Partial<Record<ConnectorNodeKind, ComponentType<PanelProps>>> = {
+  webhook: WebhookPanel,
+  sheets: SheetsPanel,
+  crm: CrmPanel,
+  zapier: ZapierPanel,
+};
+
 /** The form of each node kind. */
 export const PANELS: Record<NodeKind, ComponentType<PanelProps>> = {
   trigger: TriggerPanel,
@@ -22,10 +32,7 @@ export const PANELS: Record<NodeKind, ComponentType<PanelProps>> = {
   map: MapPanel,
   delay: DelayPanel,
   dedupe: DedupePanel,
-  webhook: WebhookPanel,
-  sheets: SheetsPanel,
-  crm: CrmPanel,
-  zapier: ZapierPanel,
+  ...(Object.fromEntries(CONNECTOR_NODES.map((n) => [n.kind, CONNECTOR_PANELS[n.kind] ?? connectorFormPanel(n.kind)])) as Record<ConnectorNodeKind, ComponentType<PanelProps>>),
   destination: DestinationPanel,
 };
 

@@ -1,10 +1,11 @@
 import { useState } from 'react';
-import type { NodeKind } from '../../../server/hub/flow-graph.ts';
+import { CONNECTOR_NODES } from '../../../connectors/catalogue.ts';
+import { isDestinationKind, type NodeKind } from '../../../server/hub/flow-graph.ts';
 import { NEW_SOURCE_PRESET, SOURCE_PRESET, type DestinationSummary, type EventType, type SourceSummary } from './flow-api.ts';
 import { humanize, KIND_HINT, KIND_LABEL } from './graph.ts';
 
 export const DRAG_TYPE = 'application/wirehub-node';
-export type PaletteItem = { kind: NodeKind; label: string; hint: string; testid: string; preset?: string };
+export type PaletteItem = { kind: NodeKind; label: string; hint: string; testid: string; preset?: string; icon?: string };
 
 /** Makes its source when dropped, so the URL is there before anything else is set up. */
 export const INCOMING_WEBHOOK: PaletteItem = {
@@ -32,7 +33,8 @@ export function paletteItems(eventTypes: EventType[], destinations: DestinationS
     {
       title: 'Destinations',
       items: [
-        ...kinds(['webhook', 'sheets', 'crm', 'zapier']),
+        // Each connector's node, as its manifest names it (connectors/catalogue.ts).
+        ...CONNECTOR_NODES.map((n) => ({ kind: n.kind, label: n.label, hint: n.hint, testid: `palette-${n.kind}`, icon: n.icon })),
         ...destinations.map((d) => ({
           kind: 'destination' as const,
           label: `Send to ${d.name}`,
@@ -88,7 +90,7 @@ export function Palette({ eventTypes, destinations, sources = [], collapsed, onC
             {items.map((item) => (
               <button
                 key={item.testid}
-                className={`flow-palette-item flow-${item.kind}`}
+                className={`flow-palette-item flow-${item.kind}${isDestinationKind(item.kind) ? ' flow-dest' : ''}`}
                 draggable
                 data-testid={item.testid}
                 onDragStart={(e) => {
@@ -98,7 +100,14 @@ export function Palette({ eventTypes, destinations, sources = [], collapsed, onC
                 onClick={() => onAdd(item)}
                 title={`${item.hint}. Drag onto the canvas, or press to add.`}
               >
-                <span className="flow-palette-label">{item.label}</span>
+                <span className="flow-palette-label">
+                  {item.icon && (
+                    <span className="flow-palette-icon" aria-hidden="true">
+                      {item.icon}
+                    </span>
+                  )}
+                  {item.label}
+                </span>
                 <span className="flow-palette-hint">{item.hint}</span>
               </button>
             ))}

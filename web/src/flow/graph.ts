@@ -1,9 +1,13 @@
 import type { Edge, Node } from '@xyflow/react';
+import { CONNECTOR_NODE_KINDS, CONNECTOR_NODES, connectorNode, type ConnectorNodeKind } from '../../../connectors/catalogue.ts';
 import { FLOW_NODE_DATA, isDestinationKind, validateGraph, type FlowGraphT, type GraphProblem, type NodeKind } from '../../../server/hub/flow-graph.ts';
 import { SOURCE_PRESET } from './flow-api.ts';
 
 /** A canvas node: its React Flow `type` is the flow node's kind, its `data` the kind's data. */
 export type CanvasNode = Node<Record<string, unknown>, NodeKind>;
+
+/** A connector's nodes say their own label and hint (connectors/catalogue.ts). */
+const connectorText = (key: 'label' | 'hint') => Object.fromEntries(CONNECTOR_NODES.map((n) => [n.kind, n[key]])) as Record<ConnectorNodeKind, string>;
 
 export const KIND_LABEL: Record<NodeKind, string> = {
   trigger: 'Trigger',
@@ -12,10 +16,7 @@ export const KIND_LABEL: Record<NodeKind, string> = {
   map: 'Map fields',
   delay: 'Delay',
   dedupe: 'Deduplicate',
-  webhook: 'Webhook',
-  sheets: 'Google Sheet',
-  crm: 'CRM',
-  zapier: 'Zapier',
+  ...connectorText('label'),
   destination: 'Destination',
 };
 
@@ -26,10 +27,7 @@ export const KIND_HINT: Record<Exclude<NodeKind, 'trigger'>, string> = {
   map: 'Choose which fields to send, and under which names',
   delay: 'Wait a while before sending',
   dedupe: 'Drop repeats of the same event within a time window',
-  webhook: 'POST each event to a URL, signed',
-  sheets: 'Add a row to a Google Sheet for each event',
-  crm: 'Create or update a contact in HubSpot, Pipedrive or your CRM',
-  zapier: 'Start a Zap through its catch hook URL',
+  ...connectorText('hint'),
   destination: 'Send to a destination you already have',
 };
 
@@ -40,6 +38,8 @@ export function humanize(eventType: string): string {
 }
 
 export function defaultData(kind: NodeKind, preset?: string): Record<string, unknown> {
+  const own = connectorNode(kind);
+  if (own) return own.defaults();
   switch (kind) {
     case 'trigger':
       return preset?.startsWith(SOURCE_PRESET) ? { sourceId: preset.slice(SOURCE_PRESET.length) } : { eventType: preset ?? '' };
@@ -47,22 +47,16 @@ export function defaultData(kind: NodeKind, preset?: string): Record<string, unk
       return { conditions: [{ field: '', op: 'eq', value: '' }], mode: 'all' };
     case 'map':
       return { mappings: [], envelope: 'flat' };
-    case 'webhook':
-      return { url: '', signing: 'hmac' };
     case 'transform':
       return { expression: '' };
     case 'delay':
       return { delay_ms: 60_000 };
     case 'dedupe':
       return { window_ms: 60_000 };
-    case 'sheets':
-      return { spreadsheetId: '', sheetName: 'Sheet1', columns: [] };
-    case 'crm':
-      return { preset: 'hubspot' };
-    case 'zapier':
-      return { url: '' };
     case 'destination':
       return { destinationId: preset ?? '' };
+    default:
+      return {};
   }
 }
 
@@ -140,7 +134,7 @@ export function splitProblems(problems: GraphProblem[], nodes: CanvasNode[], att
 }
 
 /** The kinds the "+" on a node's output offers, steps first. */
-export const NEXT_KINDS: Exclude<NodeKind, 'trigger'>[] = ['filter', 'map', 'transform', 'delay', 'dedupe', 'webhook', 'sheets', 'crm', 'zapier', 'destination'];
+export const NEXT_KINDS: Exclude<NodeKind, 'trigger'>[] = ['filter', 'map', 'transform', 'delay', 'dedupe', ...CONNECTOR_NODE_KINDS, 'destination'];
 
 /**
  * Where the step added by a node's "+" goes: to its right, at the same height, moved down past

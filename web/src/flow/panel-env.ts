@@ -1,5 +1,6 @@
 import type { Edge } from '@xyflow/react';
-import { crmFields, ENVELOPE_FIELDS, sheetFields } from '../../../server/hub/flow-fields.ts';
+import { connectorNode } from '../../../connectors/catalogue.ts';
+import { ENVELOPE_FIELDS } from '../../../server/hub/flow-fields.ts';
 import type { ConnectionTest, CredentialSummary, DestinationField, DestinationSummary, EventType, FlowTestOut, NodeTestResult, SourceSample, SourceSummary } from './flow-api.ts';
 import { downstreamDestinations, humanize, upstreamOf, upstreamTriggers, type CanvasNode } from './graph.ts';
 import type { PanelEnv } from './panels/common.tsx';
@@ -12,22 +13,17 @@ export function triggerOf(nodeId: string, nodes: CanvasNode[], edges: Edge[]): s
 }
 
 /**
- * The fields a destination node takes, from the same tables the server checks with: a sheet's
- * columns (those the envelope fills need no mapping), a CRM preset's contact fields; null when
- * it takes anything (webhook, Zapier, a generic CRM, an existing destination).
+ * The fields a destination node takes, as its connector's node says (the same the server checks
+ * with): a sheet's columns, a CRM preset's contact fields; those the envelope fills need no
+ * mapping. Null when it takes anything (webhook, Zapier, a generic CRM, an existing destination).
  */
 export function destinationTargets(dest: CanvasNode, envelope: 'flat' | 'nested' | null): DestinationField[] | null {
-  if (dest.type === 'sheets') {
-    const columns = Array.isArray(dest.data.columns) ? (dest.data.columns as string[]) : [];
-    // null: a source's requests, sent without the envelope, so every column needs its mapping.
-    const byEnvelope = new Set(envelope ? ENVELOPE_FIELDS[envelope] : []);
-    return sheetFields(columns).fields.map((f) => (byEnvelope.has(f.name) ? { ...f, required: false, description: `${f.description}: every delivery carries it` } : f));
-  }
-  if (dest.type === 'crm' && (dest.data.preset === 'hubspot' || dest.data.preset === 'pipedrive')) return crmFields(dest.data.preset).fields;
-  return null;
+  const taken = connectorNode(dest.type)?.fields?.(dest.data);
+  if (!taken || (taken.free && !taken.fields.length)) return null;
+  // null: a source's requests, sent without the envelope, so every field needs its mapping.
+  const byEnvelope = new Set(envelope ? ENVELOPE_FIELDS[envelope] : []);
+  return taken.fields.map((f) => (byEnvelope.has(f.name) ? { ...f, required: false, description: `${f.description}: every delivery carries it` } : f));
 }
-
-const DEST_NAME: Partial<Record<string, string>> = { sheets: 'The sheet', crm: 'The CRM' };
 
 type Inputs = {
   node: CanvasNode;
@@ -100,7 +96,7 @@ export function panelEnv({ node, nodes, edges, eventTypes, destinations, credent
     for (const dest of downstreamDestinations(node.id, nodes, edges)) {
       targets = destinationTargets(dest, sourceId ? null : envelope);
       if (targets) {
-        targetsFor = DEST_NAME[dest.type] ?? 'The destination';
+        targetsFor = connectorNode(dest.type)?.fieldsOwner ?? 'The destination';
         break;
       }
     }
