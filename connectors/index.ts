@@ -4,6 +4,7 @@ import { googleSheetsManifest } from './google-sheets/manifest.ts';
 import { httpManifest } from './http-webhook/manifest.ts';
 import type { ConnectorManifest, NodeManifest } from './manifest.ts';
 import { mockApiManifest } from './mock-api/manifest.ts';
+import { slackManifest } from './slack/manifest.ts';
 import type { Connector } from './types.ts';
 import { zapierManifest } from './zapier/manifest.ts';
 
@@ -13,7 +14,7 @@ type AnyConnector = Connector<z.ZodType>;
  * Every destination connector's manifest, one line each: adding a connector is its folder, a line
  * here, its node in connectors/catalogue.ts, and its fake vendor in the contract suite.
  */
-export const MANIFESTS: readonly ConnectorManifest[] = [httpManifest, crmRelayManifest, googleSheetsManifest, zapierManifest];
+export const MANIFESTS: readonly ConnectorManifest[] = [httpManifest, crmRelayManifest, googleSheetsManifest, zapierManifest, slackManifest];
 
 /**
  * Types whose receiver is the hub itself (seed 002's MOCK_API). Kept apart from `connectors`, every

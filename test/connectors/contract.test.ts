@@ -9,6 +9,7 @@ import type { ContractHarness, FakeVendor } from '../support/connector-contract.
 import { crmHarness } from '../support/fakes/crm.ts';
 import { googleSheetsHarness } from '../support/fakes/google-sheets.ts';
 import { httpWebhookHarness } from '../support/fakes/http-webhook.ts';
+import { slackHarness } from '../support/fakes/slack.ts';
 import { zapierHarness } from '../support/fakes/zapier.ts';
 
 // One contract for every destination type: a connector registered in connectors/index.ts without a
@@ -19,6 +20,7 @@ const harnesses: Record<string, ContractHarness> = {
   'crm-relay': crmHarness,
   'google-sheets': googleSheetsHarness,
   zapier: zapierHarness,
+  slack: slackHarness,
 };
 
 type Documented = {

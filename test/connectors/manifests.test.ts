@@ -17,8 +17,9 @@ describe('connector manifests', () => {
       ['sheets', 'google-sheets'],
       ['crm', 'crm-relay'],
       ['zapier', 'zapier'],
+      ['slack', 'slack'],
     ]);
-    expect(DESTINATION_KINDS).toEqual(['webhook', 'sheets', 'crm', 'zapier', 'destination']);
+    expect(DESTINATION_KINDS).toEqual(['webhook', 'sheets', 'crm', 'zapier', 'slack', 'destination']);
   });
 
   it('each node belongs to its registered connector, and its data schema is the flow graph\'s', () => {

@@ -96,7 +96,7 @@ describe('the node on the canvas', () => {
     fireEvent.click(screen.getByTestId('add-next-trigger_1'));
     const menu = screen.getByTestId('add-next-menu-trigger_1');
     const kinds = [...menu.querySelectorAll('[role="menuitem"]')].map((b) => b.textContent);
-    expect(kinds).toEqual(['Filter', 'Map fields', 'Transform', 'Delay', 'Deduplicate', 'Webhook', 'Google Sheet', 'CRM', 'Zapier']);
+    expect(kinds).toEqual(['Filter', 'Map fields', 'Transform', 'Delay', 'Deduplicate', 'Webhook', 'Google Sheet', 'CRM', 'Zapier', 'Slack']);
     fireEvent.click(screen.getByTestId('add-next-trigger_1-map'));
     expect(onAddNext).toHaveBeenCalledWith('trigger_1', 'map');
     expect(screen.queryByTestId('add-next-menu-trigger_1')).toBeNull();

@@ -19,6 +19,7 @@ const FILLED: Record<NodeKind, Record<string, unknown>> = {
   sheets: { spreadsheetId: 'https://docs.google.com/spreadsheets/d/1AbCdEfGhIjKlMnOp/edit', sheetName: 'Leads', columns: ['name', 'email', 'phone'], credentialId: 'cred_x', connectionId: 'web_2', destinationId: 'des_2' },
   crm: { preset: 'generic', url: 'https://crm.example.com/contacts' },
   zapier: { url: 'https://hooks.zapier.com/hooks/catch/1/abc/' },
+  slack: { url: 'https://hooks.slack.com/services/T0001/B0001/abcdefghijklmnopqrstuvwx', title: 'New lead' },
   destination: { destinationId: 'des_3', connectionId: 'web_3' },
 };
 
@@ -133,7 +134,7 @@ describe('graph.ts: the canvas and the stored graph', () => {
     expect(groups[0].items[0]).toMatchObject({ kind: 'trigger', label: 'Incoming webhook', testid: 'palette-incoming-webhook', preset: 'source:new' });
     expect(groups[0].items[1]).toMatchObject({ kind: 'trigger', label: 'Lead captured', testid: 'palette-trigger-lead.captured', preset: 'lead.captured' });
     expect(groups[1].items.map((i) => i.label)).toEqual(['Filter', 'Transform', 'Map fields', 'Delay', 'Deduplicate']);
-    expect(groups[2].items.map((i) => i.label)).toEqual(['Webhook', 'Google Sheet', 'CRM', 'Zapier', 'Send to Ops CRM']);
+    expect(groups[2].items.map((i) => i.label)).toEqual(['Webhook', 'Google Sheet', 'CRM', 'Zapier', 'Slack', 'Send to Ops CRM']);
     for (const g of groups) for (const i of g.items) expect(i.hint.length, i.label).toBeGreaterThan(5);
 
     expect(summary('delay', { delay_ms: 300_000 })).toBe('wait 5 minutes');

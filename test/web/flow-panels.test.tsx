@@ -323,6 +323,31 @@ describe('node panels', () => {
     expect(p.valid()).toEqual({ url: 'https://hooks.zapier.com/hooks/catch/1/abc/' });
   });
 
+  it('Slack (drawn from its manifest\'s form): the webhook URL, never shown once saved, and an optional title', async () => {
+    let tested: Record<string, unknown> | null = null;
+    const testConnection = async (data: Record<string, unknown>): Promise<ConnectionTest> => ((tested = data), { ok: true, message: 'Slack knows this webhook.', warnings: [] });
+    const p = mount('slack', defaultData('slack'), makeEnv({ testConnection }));
+    expect((screen.getByTestId('test-connection') as HTMLButtonElement).disabled).toBe(true);
+    change('slack-url', 'hooks.slack.com/services/T1/B1/x');
+    expect(screen.getByTestId('error-slack-url').textContent).toBe('use an http(s) URL');
+    change('slack-url', 'https://hooks.slack.com/services/T1/B1/abc');
+    change('slack-title', 'New lead');
+    expect(p.valid()).toEqual({ url: 'https://hooks.slack.com/services/T1/B1/abc', title: 'New lead' });
+    await act(async () => fireEvent.click(screen.getByTestId('test-connection')));
+    expect(screen.getByTestId('test-connection-result').textContent).toBe('✓ Slack knows this webhook.');
+    expect(tested).toMatchObject({ url: 'https://hooks.slack.com/services/T1/B1/abc' });
+    change('slack-title', '');
+    expect('title' in p.data()).toBe(false);
+    cleanup();
+
+    // Saved: the URL stays with the destination; the node shows its masked form, and an empty input keeps it.
+    const saved = mount('slack', { urlHint: 'https://hooks.slack.com/services/T1/B1/••••', title: 'New lead', connectionId: 'web_1', destinationId: 'des_9' });
+    expect((screen.getByTestId('slack-url') as HTMLInputElement).value).toBe('');
+    expect(screen.getByText('(now https://hooks.slack.com/services/T1/B1/••••; leave empty to keep)')).toBeTruthy();
+    expect((screen.getByTestId('test-connection') as HTMLButtonElement).disabled).toBe(false);
+    expect(saved.valid()).toMatchObject({ title: 'New lead', destinationId: 'des_9' });
+  });
+
   it('existing destination: choose it, see its name and type, test it', async () => {
     const testConnection = vi.fn(async () => ({ ok: true, message: 'The CRM answered.', warnings: [] }));
     const p = mount('destination', defaultData('destination'), makeEnv({ testConnection }));
