@@ -59,7 +59,7 @@ describe('a flow that posts each lead to Slack', () => {
     });
     expect(JSON.stringify(res.body)).not.toContain(TOKEN);
     const dest = await api('get', `/destinations/${flow.objects[0].destinationId}`);
-    expect(dest.body).toMatchObject({ type: 'slack', config: { title: 'New lead' } });
+    expect(dest.body).toMatchObject({ type: 'slack', config: { title: 'New lead', url_hint: slack.hookUrl.replace(TOKEN, '••••') } });
     expect(JSON.stringify(dest.body)).not.toContain(TOKEN);
   });
 

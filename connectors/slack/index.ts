@@ -154,6 +154,8 @@ export const slackConnector: Connector<typeof SlackConfigSchema> = {
   configSchema: SlackConfigSchema,
   secretFields: ['url'],
   targetUrls: (config) => [{ path: 'url', url: config.url }],
+  // Reads mask the URL as any secret; this form keeps the team and webhook ids a person recognises.
+  describe: (config) => ({ url_hint: maskedSlackUrl(config.url) }),
   async deliver(ctx, config, message) {
     const body = Buffer.from(JSON.stringify(slackMessage(message.payload, { eventId: message.eventId, eventType: message.eventType, title: config.title })));
     const headers = { 'content-type': 'application/json; charset=utf-8', 'user-agent': ctx.userAgent };

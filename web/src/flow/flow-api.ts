@@ -24,7 +24,7 @@ export type { ConnectionTest, DeliveryReport, EventType };
 
 export type { Counts, FlowCountsOut, FlowStats } from '../../../server/hub/flow-stats.ts';
 
-export type { DestinationField } from '../../../server/hub/flow-fields.ts';
+export type { DestinationField } from '../../../connectors/catalogue.ts';
 
 /** An inbound source a flow can start from (GET /sources, the built-in APPLICATION source left out). */
 export type SourceSummary = { id: string; name: string; type: string; url: string };
