@@ -67,8 +67,12 @@ describe('searching the events and requests logs', () => {
     expect(failed.map((e) => e.status)).toEqual(['FAILED', 'FAILED']);
     expect(await both('events', 'status=FAILED,SUCCESSFUL')).toHaveLength(6);
     expect(await both('events', 'status=queued')).toHaveLength(0);
-    // Ignored requests are not delivery events: the status is understood and matches none.
-    expect(await both('events', 'status=ignored')).toHaveLength(0);
+    // Ignored requests are not delivery events: a filter on them says where they are listed.
+    for (const path of ['/events?status=ignored', '/events/count?status=failed,IGNORED']) {
+      const res = await api('get', path);
+      expect([res.status, res.body.error.code]).toEqual([400, 'IGNORED_EVENTS_ELSEWHERE']);
+      expect(res.body.error.message).toContain('GET /ignored_events');
+    }
   });
 
   it('filters events by source, connection (or webhook) and destination', async () => {

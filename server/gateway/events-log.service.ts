@@ -129,6 +129,19 @@ export function eventsLogService(deps: Pick<Deps, 'db' | 'config' | 'wake'>) {
       return (await labelled(ws, [updated]))(updated);
     },
 
+    /** The team's ignored events (a request a connection's rule dropped), newest first: they are not events, so /events never lists them. */
+    async listIgnored(ws: string, filter: { request_id?: string; connection_id?: string; cause?: string }, page: LogPage) {
+      let q = db.selectFrom('ignored_events').select(['id', 'workspace_id', 'request_id', 'connection_id', 'cause', 'step', 'created_at']).where('workspace_id', '=', ws);
+      if (filter.request_id) q = q.where('request_id', '=', filter.request_id);
+      if (filter.connection_id) q = q.where('connection_id', '=', filter.connection_id);
+      if (filter.cause) q = q.where('cause', '=', filter.cause);
+      const found = await paginate(q, { ...page, order_by: 'created_at' }, 'created_at');
+      return {
+        ...found,
+        models: found.models.map((g) => ({ id: g.id, team_id: g.workspace_id, request_id: g.request_id, connection_id: g.connection_id, cause: g.cause, step: g.step, created_at: g.created_at })),
+      };
+    },
+
     async listAttempts(ws: string, filter: AttemptFilter, page: LogPage) {
       let q = db.selectFrom('attempts').selectAll().where('workspace_id', '=', ws);
       if (filter.event_id) q = q.where('event_id', '=', filter.event_id);

@@ -4,7 +4,7 @@ import { authOf } from '../auth/auth.middleware.ts';
 import { listParams } from '../core/pagination.ts';
 import { idParam, query } from '../core/validate.ts';
 import type { EventsLogService } from './events-log.service.ts';
-import { eventFilterQuery, toEventFilter } from './log-filters.ts';
+import { eventFilterQuery, refuseIgnoredStatus, toEventFilter } from './log-filters.ts';
 
 const EventsQuery = eventFilterQuery({
   limit: listParams.limit,
@@ -25,16 +25,36 @@ const AttemptsQuery = z.object({
   dir: listParams.dir,
 });
 
+const IgnoredQuery = z.object({
+  request_id: z.string().max(64).optional(),
+  connection_id: z.string().max(64).optional(),
+  webhook_id: z.string().max(64).optional(),
+  cause: z.string().max(64).optional(),
+  limit: listParams.limit,
+  next: listParams.next,
+  prev: listParams.prev,
+  cursor: listParams.cursor,
+  dir: listParams.dir,
+});
+
 export function eventsRoutes(events: EventsLogService): Router {
   const r = Router();
 
+  // Before /events/:id. Seed 002 lists them per request (GET /requests/:id/ignored_events); this is the team's whole list.
+  r.get('/ignored_events', async (req, res) => {
+    const p = query(req, IgnoredQuery);
+    res.json(await events.listIgnored(authOf(req).workspaceId, { ...p, connection_id: p.connection_id ?? p.webhook_id }, p));
+  });
+
   r.get('/events', async (req, res) => {
+    refuseIgnoredStatus(req.query.status);
     const ws = authOf(req).workspaceId;
     const p = query(req, EventsQuery);
     res.json(await events.list(ws, toEventFilter(p), p));
   });
 
   r.get('/events/count', async (req, res) => {
+    refuseIgnoredStatus(req.query.status);
     const f = toEventFilter(query(req, CountQuery));
     res.json(await events.count(authOf(req).workspaceId, f));
   });

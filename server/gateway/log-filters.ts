@@ -1,3 +1,4 @@
+import { AppError } from '../core/errors.ts';
 import { type ExpressionBuilder, type SelectQueryBuilder, sql } from 'kysely';
 import { z } from 'zod';
 import { ID_PATTERN, idTime } from '../core/ids.ts';
@@ -27,6 +28,22 @@ const STATUS_ALIASES: Record<string, EventStatus[]> = {
   cancelled: ['CANCELLED'],
   ignored: [],
 };
+
+/**
+ * Seed 002 lists IGNORED among the events' statuses, but an ignored event is a request a rule
+ * dropped, kept in its own table: a filter on it used to find nothing, silently. Now it says where they are.
+ */
+export function refuseIgnoredStatus(status: unknown): void {
+  const words = (Array.isArray(status) ? status : [status]).flatMap((v) => (typeof v === 'string' ? v.split(',') : []));
+  if (words.some((w) => w.trim().toLowerCase() === 'ignored')) {
+    throw new AppError(
+      400,
+      'IGNORED_EVENTS_ELSEWHERE',
+      'Ignored events are requests a connection’s rule dropped, not events to deliver: list them with GET /ignored_events (filter by request_id, connection_id or cause), or one request’s with GET /requests/:id/ignored_events.',
+      [{ path: 'query.status', message: 'ignored events are listed at GET /ignored_events', code: 'ignored_elsewhere' }],
+    );
+  }
+}
 
 /** `FAILED`, `failed`, `SUCCESSFUL,HOLD`, or (in a JSON body) an array of those. */
 export const statusParam = z.preprocess(

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { authOf } from '../auth/auth.middleware.ts';
 import { listParams } from '../core/pagination.ts';
 import { idParam, query } from '../core/validate.ts';
-import { requestFilterQuery, statusParam, toRequestFilter } from './log-filters.ts';
+import { refuseIgnoredStatus, requestFilterQuery, statusParam, toRequestFilter } from './log-filters.ts';
 import type { RequestsLogService } from './requests-log.service.ts';
 
 const RequestsQuery = requestFilterQuery({
@@ -42,6 +42,7 @@ export function requestsRoutes(requests: RequestsLogService): Router {
     const id = idParam(req, 'req', 'Request');
     // A missing request answers 404 (or 410) even when the status filter is also wrong.
     await requests.mustExist(ws, id);
+    refuseIgnoredStatus(req.query.status);
     const { status } = query(req, z.object({ status: statusParam.optional() }));
     res.json(await requests.events(ws, id, status));
   });
