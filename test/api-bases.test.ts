@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newWorkspace, startTestHub, type TestHub } from './support/hub.ts';
+import { newWorkspace, startTestHub, waitFor, type TestHub } from './support/hub.ts';
+import { startReceiver } from './support/receiver.ts';
 
 /** Seed 002's clients call `/v1/…` (its public base) or `/api/control/v1/…` (its dashboard's). */
 describe('the API under the bases seed 002 documents', () => {
@@ -46,6 +47,32 @@ describe('the API under the bases seed 002 documents', () => {
       expect(put.body.name).toBe(`${String(read.name)}-renamed`);
       const typo = await hub.api('put', v(`${path}/${model.id}`), ws.key).send({ ...read, nmae: 'x' });
       expect([path, typo.status, typo.body.error.code]).toEqual([path, 400, 'VALIDATION_ERROR']);
+    }
+  });
+
+  it('answers GET /destinations with each destination’s attempts of the last 24 hours, by outcome', async () => {
+    const receiver = await startReceiver((req) => (req.url === '/fail' ? { status: 500, body: 'no' } : { status: 200, body: 'ok' }));
+    try {
+      const source = (await hub.api('post', '/v1/sources', ws.key).send({ name: 'counted' })).body;
+      const ok = (await hub.api('post', '/v1/destinations', ws.key).send({ name: 'counted-ok', config: { url: `${receiver.url}/ok` } })).body;
+      const bad = (await hub.api('post', '/v1/destinations', ws.key).send({ name: 'counted-bad', config: { url: `${receiver.url}/fail` } })).body;
+      for (const d of [ok, bad]) await hub.api('post', '/v1/connections', ws.key).send({ name: `to-${d.name}`, source_id: source.id, destination_id: d.id });
+      for (let n = 0; n < 3; n++) expect((await hub.api('post', `/e/${source.id}`).send({ n })).status).toBe(200);
+      const counts = async () => {
+        const list = (await hub.api('get', '/v1/destinations?limit=255', ws.key)).body.models as { id: string; attempts_24h: { total: number; successful: number; failed: number } }[];
+        return Object.fromEntries(list.map((d) => [d.id, d.attempts_24h]));
+      };
+      const seen = await waitFor(async () => {
+        const c = await counts();
+        return c[ok.id]?.successful === 3 && c[bad.id]?.failed >= 3 && c;
+      }, 15_000, 'three attempts counted on each');
+      expect(seen[ok.id]).toEqual({ total: 3, successful: 3, failed: 0 });
+      expect(seen[bad.id]).toMatchObject({ successful: 0 });
+      expect(seen[bad.id].total).toBe(seen[bad.id].failed);
+      const one = (await hub.api('get', `/v1/destinations/${ok.id}`, ws.key)).body;
+      expect(one.attempts_24h).toEqual({ total: 3, successful: 3, failed: 0 });
+    } finally {
+      await receiver.close();
     }
   });
 });

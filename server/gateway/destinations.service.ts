@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { z } from 'zod';
 import { connectorFor, connectorTypes } from '../../connectors/index.ts';
 import { requireCredentialsFollowAddress } from '../auth/credential-address.ts';
@@ -93,7 +93,11 @@ export type DestinationOut = {
   circuit: Circuit;
   created_at: Date;
   updated_at: Date;
+  /** Seed 002's 24-hour attempt metrics, on reads (list and get): attempts made in the last 24 hours, by outcome. */
+  attempts_24h?: Attempts24h;
 };
+
+export type Attempts24h = { total: number; successful: number; failed: number };
 
 export type Circuit =
   | { state: 'closed'; failures: number }
@@ -215,16 +219,43 @@ export function destinationsService(deps: Deps): ResourceService<DestinationInT,
     return row;
   };
 
+  /**
+   * From the per-minute attempt counters (migration 018), never the attempts themselves: at most
+   * 1,440 minutes of a few rows per destination, on their (team, minute, …) index.
+   */
+  const attempts24h = async (ws: string, ids: string[]): Promise<(id: string) => Attempts24h> => {
+    const by = new Map<string, Attempts24h>();
+    if (ids.length > 0) {
+      const rows = await db
+        .selectFrom('attempt_counts_1m')
+        .select((eb) => [
+          'destination_id',
+          eb.fn.sum<string>('n').as('total'),
+          sql<string>`coalesce(sum(n) FILTER (WHERE status = 'SUCCESSFUL'), 0)`.as('successful'),
+          sql<string>`coalesce(sum(n) FILTER (WHERE status = 'FAILED'), 0)`.as('failed'),
+        ])
+        .where('workspace_id', '=', ws)
+        .where('minute', '>=', sql<Date>`date_trunc('minute', now()) - interval '24 hours'`)
+        .where('destination_id', 'in', ids)
+        .groupBy('destination_id')
+        .execute();
+      for (const r of rows) by.set(r.destination_id, { total: Number(r.total), successful: Number(r.successful), failed: Number(r.failed) });
+    }
+    return (id) => by.get(id) ?? { total: 0, successful: 0, failed: 0 };
+  };
+
   return {
     async list(ws, params, opts) {
       let q = db.selectFrom('destinations').selectAll().where('workspace_id', '=', ws);
       if (params.name) q = q.where('name', '=', params.name);
       if (params.disabled) q = q.where('disabled_at', params.disabled === 'true' ? 'is not' : 'is', null);
       const page = await paginate(q, params, params.order_by);
-      return { ...page, models: page.models.map((m) => destinationOut(deps, m, opts)) };
+      const counts = await attempts24h(ws, page.models.map((m) => m.id));
+      return { ...page, models: page.models.map((m) => ({ ...destinationOut(deps, m, opts), attempts_24h: counts(m.id) })) };
     },
     async get(ws, id, opts) {
-      return destinationOut(deps, await find(ws, id), opts);
+      const row = await find(ws, id);
+      return { ...destinationOut(deps, row, opts), attempts_24h: (await attempts24h(ws, [id]))(id) };
     },
     async create(ws, input, caller) {
       const connector = connectorOf(input.type);
