@@ -6,23 +6,16 @@ import { idParam, query } from '../core/validate.ts';
 import type { EventsLogService } from './events-log.service.ts';
 import { eventFilterQuery, refuseIgnoredStatus, toEventFilter } from './log-filters.ts';
 
-const EventsQuery = eventFilterQuery({
-  limit: listParams.limit,
-  next: listParams.next,
-  prev: listParams.prev,
-  cursor: listParams.cursor,
-  dir: listParams.dir,
-});
+/** The logs page by id (time-ordered): every list parameter but the order. */
+const PAGE = { limit: listParams.limit, next: listParams.next, prev: listParams.prev, cursor: listParams.cursor, dir: listParams.dir };
+
+const EventsQuery = eventFilterQuery(PAGE);
 const CountQuery = eventFilterQuery({});
 
 const AttemptsQuery = z.object({
   event_id: z.string().max(64).optional(),
   destination_id: z.string().max(64).optional(),
-  limit: listParams.limit,
-  next: listParams.next,
-  prev: listParams.prev,
-  cursor: listParams.cursor,
-  dir: listParams.dir,
+  ...PAGE,
 });
 
 const IgnoredQuery = z.object({
@@ -30,11 +23,7 @@ const IgnoredQuery = z.object({
   connection_id: z.string().max(64).optional(),
   webhook_id: z.string().max(64).optional(),
   cause: z.string().max(64).optional(),
-  limit: listParams.limit,
-  next: listParams.next,
-  prev: listParams.prev,
-  cursor: listParams.cursor,
-  dir: listParams.dir,
+  ...PAGE,
 });
 
 export function eventsRoutes(events: EventsLogService): Router {

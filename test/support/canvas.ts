@@ -47,6 +47,22 @@ export function canvasActions(page: Page, onDrag: () => void) {
       await page.mouse.up();
     },
 
+    /**
+     * Draws lead.captured → Map fields → a `destination` step (its palette id) in a column and connects
+     * them: nodes trigger_1, map_1 and `<destination>_1`, two edges.
+     */
+    async leadThroughMapTo(destination: string): Promise<void> {
+      const trigger = page.getByTestId('palette-trigger-lead.captured');
+      await trigger.waitFor({ timeout: 15_000 });
+      await this.dropOnCanvas(trigger, { x: 20, y: 40 });
+      await this.dropOnCanvas(page.getByTestId('palette-map'), { x: 20, y: 220 });
+      await this.dropOnCanvas(page.getByTestId(`palette-${destination}`), { x: 20, y: 400 });
+      for (const id of ['trigger_1', 'map_1', `${destination}_1`]) await page.getByTestId(`node-${id}`).waitFor();
+      await this.connect('trigger_1', 'map_1');
+      await this.connect('map_1', `${destination}_1`);
+      await expect.poll(() => page.locator('.react-flow__edge').count(), { timeout: 10_000 }).toBe(2);
+    },
+
     /** Each node's flow position, from the DOM transform React Flow puts on `.react-flow__node`. */
     positions(): Promise<Record<string, Pos>> {
       return page.evaluate(() => {
