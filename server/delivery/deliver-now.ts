@@ -8,7 +8,7 @@ import { ensureProjectSecrets } from '../gateway/project-secrets.service.ts';
 import type { Rule } from '../gateway/rules.ts';
 import { APPLICATION_SOURCE_TYPE } from '../hub/application-source.ts';
 import { MappingError } from '../hub/mappings.ts';
-import type { PublishedEvent } from '../hub/publish.service.ts';
+import type { PublishedEvent } from '../hub/envelope.ts';
 import { createDispatcher, deliveryContext } from './dispatcher.ts';
 import { shaperFor, outboundMessage, payloadFailure } from './outbound.ts';
 
