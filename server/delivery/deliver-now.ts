@@ -6,7 +6,7 @@ import { connectorOf, destinationConfig } from '../gateway/destinations.service.
 import { mockApiRecorder } from '../gateway/mock-api.service.ts';
 import { ensureProjectSecrets } from '../gateway/project-secrets.service.ts';
 import type { Rule } from '../gateway/rules.ts';
-import { APPLICATION_SOURCE_TYPE } from '../hub/application-source.ts';
+import { APPLICATION_SOURCE_TYPE } from '../gateway/source-types.ts';
 import { MappingError } from '../hub/mappings.ts';
 import type { PublishedEvent } from '../hub/envelope.ts';
 import { createDispatcher, deliveryContext } from './dispatcher.ts';

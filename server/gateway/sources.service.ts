@@ -6,7 +6,7 @@ import { descriptionSchema, nameSchema } from '../core/validate.ts';
 import { isUniqueViolation } from '../db/errors.ts';
 import type { SourceRow } from '../db/schema.ts';
 import type { Deps } from '../deps.ts';
-import { APPLICATION_SOURCE_TYPE } from '../hub/application-source.ts';
+import { APPLICATION_SOURCE_TYPE } from './source-types.ts';
 import type { ReadOptions, ResourceService } from './resource-routes.ts';
 import { SourceAuthSchema, sourceAuthOf, type SourceAuth } from './source-auth.ts';
 import { presetOf } from './source-presets/index.ts';
