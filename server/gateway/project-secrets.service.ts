@@ -14,7 +14,7 @@ import type { Deps } from '../deps.ts';
 const newApiKey = () => `wh_proj_${randomToken(30)}`;
 
 /** Project secrets are made lazily: the first delivery or the first GET creates them. */
-export async function ensureProjectSecrets(deps: Deps, workspaceId: string) {
+export async function ensureProjectSecrets(deps: Pick<Deps, 'db' | 'box'>, workspaceId: string) {
   const existing = await deps.db.selectFrom('project_secrets').selectAll().where('workspace_id', '=', workspaceId).executeTakeFirst();
   const row =
     existing ??
