@@ -19,16 +19,19 @@ import { refuseDeepJson } from './core/json-depth.ts';
 import { loadSecretKey } from './core/secret-key.ts';
 import { openDatabase } from './db/database.ts';
 import type { Deps } from './deps.ts';
+import type { DeliveryPorts } from './delivery/ports.ts';
 import { createWaker, listenForWakeups } from './delivery/wake.ts';
 import { connectionsService, ConnectionIn, ConnectionPatch } from './gateway/connections.service.ts';
-import { destinationsService, DestinationIn, DestinationPatch } from './gateway/destinations.service.ts';
+import { deleteDestination, destinationsService, DestinationIn, DestinationPatch } from './gateway/destinations.service.ts';
 import { destinationTestRoutes } from './gateway/destination-test.routes.ts';
 import { eventsRoutes } from './gateway/events.routes.ts';
 import { eventsLogService } from './gateway/events-log.service.ts';
 import { metricsRoutes } from './gateway/metrics.routes.ts';
 import { mockApiRoutes } from './gateway/mock-api.routes.ts';
+import { mockApiRecorder } from './gateway/mock-api.service.ts';
 import { usedByRoutes } from './hub/used-by.routes.ts';
-import { projectSecretsRoutes } from './gateway/project-secrets.service.ts';
+import { projectSecretsRoutes } from './gateway/project-secrets.routes.ts';
+import { ensureProjectSecrets } from './gateway/project-secrets.service.ts';
 import { requestsRoutes } from './gateway/requests.routes.ts';
 import { requestsLogService } from './gateway/requests-log.service.ts';
 import { bulkOperationsRoutes } from './gateway/bulk-operations.routes.ts';
@@ -186,7 +189,12 @@ export async function startWirehub(config: Config, log: Logger = createLogger(co
   due.setMaxListeners(0);
   const box = new SecretBox(loadSecretKey(config.secretKey, config.dataDir, log));
   const sandbox = lazySandbox(() => createSandbox({ timeoutMs: config.transformationTimeoutMs, memoryMiB: config.transformationMemoryMiB }));
-  const partial: Omit<Deps, 'wake' | 'routing'> = { config, database, db: database.db, box, log, due, sandbox, apiKeys: new ApiKeyCache(database.db) };
+  const delivery: DeliveryPorts = {
+    signingSecret: async (ws) => (await ensureProjectSecrets({ db: database.db, box }, ws)).signingSecret,
+    mockApi: mockApiRecorder(database.db),
+    removeDestination: (id) => deleteDestination(database.db, null, id),
+  };
+  const partial: Omit<Deps, 'wake' | 'routing'> = { config, database, db: database.db, box, log, due, sandbox, apiKeys: new ApiKeyCache(database.db), delivery };
   const deps: Deps = { ...partial, wake: createWaker(database, due, log), routing: new RoutingCache(partial) };
 
   const app = express();

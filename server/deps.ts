@@ -7,6 +7,7 @@ import type { Database } from './db/database.ts';
 import type { DB } from './db/schema.ts';
 import type { RoutingCache } from './gateway/routing-cache.ts';
 import type { ApiKeyCache } from './auth/api-key-cache.ts';
+import type { DeliveryPorts } from './delivery/ports.ts';
 import type { Sandbox } from './transformations/sandbox.ts';
 
 /** What every service needs; built once in app.ts and passed down explicitly. */
@@ -25,4 +26,6 @@ export type Deps = {
   apiKeys: ApiKeyCache;
   /** Runs transformations' JavaScript in WebAssembly isolates on worker threads, off the event loop. */
   sandbox: Sandbox;
+  /** What delivery asks of the domain services, which import delivery (delivery/ports.ts). */
+  delivery: DeliveryPorts;
 };

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
-import { claimDedupeKeys, dedupeSpec } from '../server/ingest/dedupe.ts';
+import { dedupeSpec } from '../server/gateway/dedupe-key.ts';
+import { claimDedupeKeys } from '../server/ingest/dedupe.ts';
 import { housekeeping } from '../server/jobs/housekeeping.job.ts';
 import { newWorkspace, startTestHub, waitFor, type TestHub } from './support/hub.ts';
 import { startReceiver, type Received } from './support/receiver.ts';

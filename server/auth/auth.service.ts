@@ -8,10 +8,9 @@ import type { Deps } from '../deps.ts';
 import type { AuthContext } from './auth.middleware.ts';
 import { ensureDemoContent } from './demo-workspace.ts';
 import type { Role } from '../db/schema.ts';
+import { ARGON } from './argon.ts';
 import { sendVerification } from './email-links.service.ts';
 
-// @node-rs/argon2 uses argon2id by default; these are OWASP's minimums for it.
-export const ARGON = { memoryCost: 19_456, timeCost: 2, parallelism: 1 };
 // Verifying against this keeps "no such user" as slow as "wrong password".
 let dummyHash: Promise<string> | null = null;
 

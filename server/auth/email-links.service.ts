@@ -7,7 +7,7 @@ import { randomToken, sha256 } from '../core/crypto.ts';
 import type { Deps } from '../deps.ts';
 import type { DB } from '../db/schema.ts';
 import { rotateProjectKey } from '../gateway/project-secrets.service.ts';
-import { ARGON } from './auth.service.ts';
+import { ARGON } from './argon.ts';
 import { TOKEN_PATTERN } from './invites.service.ts';
 
 type Purpose = 'verify_email' | 'password_reset';

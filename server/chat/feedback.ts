@@ -1,7 +1,7 @@
 import MiniSearch from 'minisearch';
 import { sql } from 'kysely';
 import type { Deps } from '../deps.ts';
-import { processTerm } from './retrieval.ts';
+import { processTerm } from './terms.ts';
 
 /** A factor stays within these bounds: ratings reorder close matches, they never erase or crown an entry alone. */
 export const MIN_FACTOR = 0.25;

@@ -3,7 +3,7 @@ import { newId } from '../core/ids.ts';
 import { withoutNul } from '../core/nul.ts';
 import type { AttemptTrigger, EventStatus, NewAttempt, NewTransformationExecution } from '../db/schema.ts';
 import type { Rule, RetryRuleT } from '../gateway/rules.ts';
-import { APPLICATION_SOURCE_TYPE } from '../hub/application-source.ts';
+import { APPLICATION_SOURCE_TYPE } from '../gateway/source-types.ts';
 import { MappingError } from '../hub/mappings.ts';
 import { SandboxBusy } from '../transformations/sandbox.ts';
 import type { ClaimedEvent } from './claim.ts';

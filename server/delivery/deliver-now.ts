@@ -1,14 +1,12 @@
 import type { Agent } from 'undici';
-import type { DeliveryContext, DeliveryResult, MockApiRecorder } from '../../connectors/types.ts';
+import type { DeliveryContext, DeliveryResult } from '../../connectors/types.ts';
 import type { ConnectionRow, DestinationRow } from '../db/schema.ts';
 import type { Deps } from '../deps.ts';
-import { connectorOf, destinationConfig } from '../gateway/destinations.service.ts';
-import { mockApiRecorder } from '../gateway/mock-api.service.ts';
-import { ensureProjectSecrets } from '../gateway/project-secrets.service.ts';
+import { connectorOf, destinationConfig } from '../gateway/destination-config.ts';
 import type { Rule } from '../gateway/rules.ts';
-import { APPLICATION_SOURCE_TYPE } from '../hub/application-source.ts';
+import { APPLICATION_SOURCE_TYPE } from '../gateway/source-types.ts';
 import { MappingError } from '../hub/mappings.ts';
-import type { PublishedEvent } from '../hub/publish.service.ts';
+import type { PublishedEvent } from '../hub/envelope.ts';
 import { createDispatcher, deliveryContext } from './dispatcher.ts';
 import { shaperFor, outboundMessage, payloadFailure } from './outbound.ts';
 
@@ -26,19 +24,15 @@ export type DeliveryReport = {
 // By address policy: hubs with different policies (tests run several in one process) must not share
 // an agent, and replacing one on every alternation would leave the old one's sockets open.
 const dispatchers = new Map<string, Agent>();
-// One recorder per database: it counts recordings to trim a busy mock, which a fresh one per call never would.
-const recorders = new WeakMap<Deps['db'], MockApiRecorder>();
 /**
  * API processes send test deliveries too: one small pooled agent, guarded like the workers'. A test
  * delivery to a MOCK_API destination is recorded there, as a real receiver would have seen it.
  */
-export function apiDeliveryContext(deps: Pick<Deps, 'config' | 'db'>, destination?: DeliveryContext['destination']): DeliveryContext {
+export function apiDeliveryContext(deps: Pick<Deps, 'config' | 'delivery'>, destination?: DeliveryContext['destination']): DeliveryContext {
   const policy = JSON.stringify([deps.config.allowPrivateDestinations, deps.config.allowedPrivateHosts]);
   let agent = dispatchers.get(policy);
   if (!agent) dispatchers.set(policy, (agent = createDispatcher(deps.config, 16)));
-  let mockApi = recorders.get(deps.db);
-  if (!mockApi) recorders.set(deps.db, (mockApi = mockApiRecorder(deps.db)));
-  return deliveryContext(deps.config, agent, { destination, mockApi });
+  return deliveryContext(deps.config, agent, { destination, mockApi: deps.delivery.mockApi });
 }
 
 /** A request to an inbound source (stored or given), sent as a connection from that source would send it. */
@@ -80,8 +74,8 @@ export async function deliverNow(
       request: inbound ? inbound.request : null,
     });
     sent = shaped.body;
-    const secrets = await ensureProjectSecrets(deps, destination.workspace_id);
-    result = await connector.deliver(apiDeliveryContext(deps, { id: destination.id, workspaceId: destination.workspace_id }), config, outboundMessage(shaped, started, secrets.signingSecret));
+    const secret = await deps.delivery.signingSecret(destination.workspace_id);
+    result = await connector.deliver(apiDeliveryContext(deps, { id: destination.id, workspaceId: destination.workspace_id }), config, outboundMessage(shaped, started, secret));
   } catch (err) {
     if (!(err instanceof MappingError)) throw err;
     const url = (config as { url?: unknown }).url;

@@ -3,9 +3,7 @@ import type { z } from 'zod';
 import { connectorFor } from '../../connectors/index.ts';
 import type { Connector, DeliveryContext, DeliveryResult } from '../../connectors/types.ts';
 import type { Deps } from '../deps.ts';
-import { destinationConfig } from '../gateway/destinations.service.ts';
-import { ensureProjectSecrets } from '../gateway/project-secrets.service.ts';
-import { mockApiRecorder } from '../gateway/mock-api.service.ts';
+import { destinationConfig } from '../gateway/destination-config.ts';
 import { attemptOutcome, classifyThrown, deferredOutcome, filteredOutcome, settledBeforeAttempt, type AttemptFacts, type DeliveryFailure } from './attempt.ts';
 import { claimDueEvents, NO_LOAD, type ClaimedEvent, type ClaimRoom } from './claim.ts';
 import { DestinationHealth, type AutoDisabled } from './destination-health.ts';
@@ -36,7 +34,6 @@ export type EngineHooks = {
  */
 export class DeliveryEngine {
   readonly dispatcher: Agent;
-  private readonly mockApi: ReturnType<typeof mockApiRecorder>;
   private readonly limiter = new RateLimiter();
   private readonly shaper: OutboundShaper;
   private readonly outcomes: OutcomeWriter;
@@ -49,7 +46,6 @@ export class DeliveryEngine {
   ) {
     this.dispatcher = createDispatcher(deps.config, 64);
     this.shaper = shaperFor(deps);
-    this.mockApi = mockApiRecorder(deps.db);
     const health = new DestinationHealth(deps, hooks);
     this.outcomes = new OutcomeWriter(deps, (batch) => health.learn(batch), hooks);
   }
@@ -107,7 +103,7 @@ export class DeliveryEngine {
       facts.shaped = shaped;
       const secret = ev.signing_secret_enc
         ? this.deps.box.open(ev.signing_secret_enc)
-        : (await ensureProjectSecrets(this.deps, ev.workspace_id)).signingSecret;
+        : await this.deps.delivery.signingSecret(ev.workspace_id);
       const previous = connector.tracksRecords ? await this.previousRecordId(ev) : undefined;
       result = await connector.deliver(this.context({ id: ev.destination_id, workspaceId: ev.workspace_id }), this.parsedConfig(connector, ev), outboundMessage(shaped, facts.started, secret, previous));
     } catch (err) {
@@ -124,7 +120,7 @@ export class DeliveryEngine {
   }
 
   context(destination?: DeliveryContext['destination']): DeliveryContext {
-    return deliveryContext(this.deps.config, this.dispatcher, { destination, mockApi: this.mockApi });
+    return deliveryContext(this.deps.config, this.dispatcher, { destination, mockApi: this.deps.delivery.mockApi });
   }
 
   /** Writes buffered outcomes; resolves when everything buffered before the call is stored. */

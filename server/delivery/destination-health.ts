@@ -1,6 +1,5 @@
 import { sql } from 'kysely';
 import type { Deps } from '../deps.ts';
-import { deleteDestination } from '../gateway/destinations.service.ts';
 import type { Outcome } from './attempt.ts';
 import { holdDestinationEvents } from './holds.ts';
 
@@ -76,7 +75,7 @@ export function autoDisableReason(verdict: { gone: boolean; lastError: string },
  */
 export class DestinationHealth {
   constructor(
-    private readonly deps: Pick<Deps, 'db' | 'config' | 'log' | 'routing'>,
+    private readonly deps: Pick<Deps, 'db' | 'config' | 'log' | 'routing' | 'delivery'>,
     private readonly hooks: {
       /** Awaited after the destination is disabled; errors are logged. */
       onAutoDisabled?: (d: AutoDisabled) => Promise<void>;
@@ -100,7 +99,7 @@ export class DestinationHealth {
       const verdict = healthVerdict(list);
       if (verdict.kind === 'healthy') continue;
       if (verdict.kind === 'remove') {
-        const removed = await deleteDestination(this.deps.db, null, destinationId);
+        const removed = await this.deps.delivery.removeDestination(destinationId);
         this.deps.routing.invalidate();
         if (removed) this.deps.log.info({ destinationId }, 'subscription removed: the target answered 410 Gone');
         continue;

@@ -1,5 +1,5 @@
 import type { DeliveryResult, OutboundMessage } from '../../connectors/types.ts';
-import { APPLICATION_SOURCE_TYPE } from '../hub/application-source.ts';
+import { APPLICATION_SOURCE_TYPE } from '../gateway/source-types.ts';
 import { isPublishedEvent, wrap } from '../hub/envelope.ts';
 import { compileExpression, compileMappings, ExpressionError, expressionFailure, MappingError, type CompiledMappings } from '../hub/mappings.ts';
 import { decodeBody } from '../gateway/body.ts';

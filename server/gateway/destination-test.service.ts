@@ -1,7 +1,7 @@
 import { notFound } from '../core/errors.ts';
 import type { Deps } from '../deps.ts';
 import { apiDeliveryContext } from '../delivery/deliver-now.ts';
-import { connectorOf, destinationConfig } from './destinations.service.ts';
+import { connectorOf, destinationConfig } from './destination-config.ts';
 
 /**
  * The connector checks the destination's credentials and target without writing anything. What it

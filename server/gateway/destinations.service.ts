@@ -4,7 +4,6 @@ import { connectorFor, connectorTypes } from '../../connectors/index.ts';
 import { requireCredentialsFollowAddress } from '../auth/credential-address.ts';
 import { privateUrlRefusal } from '../../connectors/shared/guarded-http.ts';
 import { httpConnector } from '../../connectors/http-webhook/index.ts';
-import type { Connector } from '../../connectors/types.ts';
 import { mask } from '../core/crypto.ts';
 import { AppError, conflict, notFound } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
@@ -15,10 +14,11 @@ import type { DB, DestinationRow } from '../db/schema.ts';
 import type { Deps } from '../deps.ts';
 import { holdDestinationEvents, releaseHeld } from '../delivery/holds.ts';
 import { credentialsService } from '../settings/credentials.service.ts';
+import { connectorOf, destinationConfig, sealConfig, type AnyConnector, type DestinationConfig } from './destination-config.ts';
 import type { ReadOptions, ResourceService } from './resource-routes.ts';
 
-type AnyConnector = Connector<z.ZodType>;
-export type DestinationConfig = Record<string, unknown>;
+// The hub's flows take these from here; delivery and the credentials import destination-config.ts.
+export { connectorOf, destinationConfig, sealConfig, type DestinationConfig };
 
 // `url` at the top level is accepted as shorthand for `config.url`, as the seed allows.
 const liftUrl = (v: unknown) => {
@@ -120,25 +120,6 @@ export function circuitOf(row: Pick<DestinationRow, 'circuit_failures' | 'circui
 
 /** A destination that is enabled again or given a new address deserves a fresh try. */
 export const CLOSED_CIRCUIT = { circuit_failures: 0, circuit_opened_at: null, circuit_probe_at: null, circuit_reason: null } as const;
-
-export function connectorOf(type: string): AnyConnector {
-  const connector = connectorFor(type);
-  if (!connector) throw new AppError(422, 'UNKNOWN_DESTINATION_TYPE', `Destination type "${type}" is not known to this Wirehub.`);
-  return connector;
-}
-
-/** The full connector config of a stored destination, credentials included. */
-export function destinationConfig(deps: Pick<Deps, 'box'>, row: Pick<DestinationRow, 'config' | 'auth_enc'>): DestinationConfig {
-  return { ...row.config, ...(row.auth_enc ? deps.box.openJson<DestinationConfig>(row.auth_enc) : {}) };
-}
-
-/** Credentials are stored encrypted, apart from the rest of the config. */
-export function sealConfig(deps: Pick<Deps, 'box'>, connector: Pick<AnyConnector, 'secretFields'>, config: DestinationConfig): { config: string; auth_enc: string } {
-  const secret: DestinationConfig = {};
-  const rest: DestinationConfig = {};
-  for (const [k, v] of Object.entries(config)) (connector.secretFields.includes(k) ? secret : rest)[k] = v;
-  return { config: JSON.stringify(rest), auth_enc: deps.box.sealJson(secret) };
-}
 
 /**
  * What a response shows of a config: credentials masked unless `include=config.auth` asks for

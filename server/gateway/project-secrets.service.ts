@@ -1,10 +1,5 @@
-import { Router } from 'express';
-import { z } from 'zod';
-import { authOf } from '../auth/auth.middleware.ts';
-import { requireSecretsManager } from '../auth/privileges.ts';
 import { mask, newSigningSecret, randomToken, sha256 } from '../core/crypto.ts';
 import { conflict } from '../core/errors.ts';
-import { body } from '../core/validate.ts';
 import { isUniqueViolation } from '../db/errors.ts';
 import type { Kysely, Transaction } from 'kysely';
 import type { SecretBox } from '../core/crypto.ts';
@@ -14,7 +9,7 @@ import type { Deps } from '../deps.ts';
 const newApiKey = () => `wh_proj_${randomToken(30)}`;
 
 /** Project secrets are made lazily: the first delivery or the first GET creates them. */
-export async function ensureProjectSecrets(deps: Deps, workspaceId: string) {
+export async function ensureProjectSecrets(deps: Pick<Deps, 'db' | 'box'>, workspaceId: string) {
   const existing = await deps.db.selectFrom('project_secrets').selectAll().where('workspace_id', '=', workspaceId).executeTakeFirst();
   const row =
     existing ??
@@ -71,61 +66,36 @@ export async function rotateProjectKey(db: Kysely<DB> | Transaction<DB>, box: Se
   return r.numUpdatedRows > 0n;
 }
 
-const SecretsPut = z
-  .object({
-    // Other credentials are recognised by these prefixes, so a project key using one could never log in.
-    api_key: z.string().min(12).max(256).regex(/^(?!whs_|wh_live_)\S+$/, 'must not contain spaces or start with whs_ or wh_live_').optional(),
-    signing_secret: z.string().min(12).max(256).optional(),
-  })
-  .strict()
-  .refine((v) => v.api_key !== undefined || v.signing_secret !== undefined, 'give api_key, signing_secret or both');
-const SecretsRotate = z.object({ rotate: z.array(z.enum(['api_key', 'signing_secret'])).min(1).optional() }).strict();
+/** The project secrets as GET /project-secrets answers: masked, and their values too when `reveal`. */
+export async function projectSecretsView(deps: Pick<Deps, 'db' | 'box'>, ws: string, reveal: boolean) {
+  const s = await ensureProjectSecrets(deps, ws);
+  const one = (value: string, at: Date) => ({ ...(reveal ? { value } : {}), masked_value: mask(value), last_rotated_at: at });
+  return { team_id: ws, api_key: one(s.apiKey, s.apiKeyRotatedAt), signing_secret: one(s.signingSecret, s.signingSecretRotatedAt) };
+}
 
-export function projectSecretsRoutes(deps: Deps): Router {
-  const r = Router();
-  const view = async (ws: string, reveal: boolean) => {
-    const s = await ensureProjectSecrets(deps, ws);
-    const one = (value: string, at: Date) => ({ ...(reveal ? { value } : {}), masked_value: mask(value), last_rotated_at: at });
-    return { team_id: ws, api_key: one(s.apiKey, s.apiKeyRotatedAt), signing_secret: one(s.signingSecret, s.signingSecretRotatedAt) };
-  };
-  const reveal = (q: unknown) => q === 'true' || q === '1' || String(q ?? '').split(',').includes('value');
-
-  r.get('/project-secrets', async (req, res) => {
-    const revealing = reveal(req.query.reveal ?? req.query.include);
-    const ws = (revealing ? requireSecretsManager(req, 'reveal the project secrets') : authOf(req)).workspaceId;
-    res.json(await view(ws, revealing));
-  });
-  const update = async (ws: string, values: { api_key?: string; signing_secret?: string }) => {
-    await ensureProjectSecrets(deps, ws);
-    const now = new Date();
-    await deps.db
-      .updateTable('project_secrets')
-      .set({
-        ...(values.api_key ? { api_key_enc: deps.box.seal(values.api_key), api_key_hash: sha256(values.api_key), api_key_rotated_at: now } : {}),
-        ...(values.signing_secret ? { signing_secret_enc: deps.box.seal(values.signing_secret), signing_secret_rotated_at: now } : {}),
-      })
-      .where('workspace_id', '=', ws)
-      .execute()
-      .catch((err) => {
-        // Project API keys may be chosen by the caller; one already opening another workspace cannot be reused.
-        if (isUniqueViolation(err)) throw conflict('This API key is already in use; choose another.', [{ path: 'api_key', message: 'is already in use' }]);
-        throw err;
-      });
-  };
-  r.put('/project-secrets', async (req, res) => {
-    const ws = requireSecretsManager(req, 'set the project secrets').workspaceId;
-    await update(ws, body(req, SecretsPut));
-    res.json(await view(ws, true));
-  });
-  r.post('/project-secrets/rotate', async (req, res) => {
-    const ws = requireSecretsManager(req, 'rotate the project secrets').workspaceId;
-    // An empty body rotates both (seed 002).
-    const which = body(req, SecretsRotate).rotate ?? ['api_key', 'signing_secret'];
-    await update(ws, {
-      ...(which.includes('api_key') ? { api_key: newApiKey() } : {}),
-      ...(which.includes('signing_secret') ? { signing_secret: newSigningSecret() } : {}),
+/** Sets the secrets given (made first if the workspace has none yet). */
+export async function setProjectSecrets(deps: Pick<Deps, 'db' | 'box'>, ws: string, values: { api_key?: string; signing_secret?: string }): Promise<void> {
+  await ensureProjectSecrets(deps, ws);
+  const now = new Date();
+  await deps.db
+    .updateTable('project_secrets')
+    .set({
+      ...(values.api_key ? { api_key_enc: deps.box.seal(values.api_key), api_key_hash: sha256(values.api_key), api_key_rotated_at: now } : {}),
+      ...(values.signing_secret ? { signing_secret_enc: deps.box.seal(values.signing_secret), signing_secret_rotated_at: now } : {}),
+    })
+    .where('workspace_id', '=', ws)
+    .execute()
+    .catch((err) => {
+      // Project API keys may be chosen by the caller; one already opening another workspace cannot be reused.
+      if (isUniqueViolation(err)) throw conflict('This API key is already in use; choose another.', [{ path: 'api_key', message: 'is already in use' }]);
+      throw err;
     });
-    res.json(await view(ws, true));
+}
+
+/** Replaces the named secrets with fresh random ones. */
+export function rotateProjectSecrets(deps: Pick<Deps, 'db' | 'box'>, ws: string, which: ('api_key' | 'signing_secret')[]): Promise<void> {
+  return setProjectSecrets(deps, ws, {
+    ...(which.includes('api_key') ? { api_key: newApiKey() } : {}),
+    ...(which.includes('signing_secret') ? { signing_secret: newSigningSecret() } : {}),
   });
-  return r;
 }

@@ -1,10 +1,12 @@
-import type { Deps } from '../deps.ts';
+import type { Kysely } from 'kysely';
+import type { Config } from '../config.ts';
+import type { SecretBox } from '../core/crypto.ts';
 import { TtlCache } from '../core/ttl-cache.ts';
 import { laneOf } from '../delivery/lanes.ts';
-import { dedupeSpec, type DedupeSpec } from '../ingest/dedupe.ts';
+import type { DB } from '../db/schema.ts';
+import { dedupeSpec, type DedupeSpec } from './dedupe-key.ts';
 import { compileStoredFilter, splitFilters, type CompiledFilter, type DeduplicateRuleT, type DelayRuleT, type Rule } from './rules.ts';
-import type { SourceAuth } from './source-auth.ts';
-import { sourceAuthOf } from './sources.service.ts';
+import { sourceAuthOf, type SourceAuth } from './source-auth.ts';
 
 export type Route = {
   connectionId: string;
@@ -42,7 +44,7 @@ export type SourceRoutes = {
  */
 export class RoutingCache extends TtlCache<SourceRoutes | null> {
   constructor(
-    private readonly deps: Pick<Deps, 'db' | 'box' | 'config'>,
+    private readonly deps: { db: Kysely<DB>; box: SecretBox; config: Pick<Config, 'deliveryLanes'> },
     ttlMs = 1000,
   ) {
     // An unknown source is remembered too: a sender posting to it again costs no query.

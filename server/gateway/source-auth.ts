@@ -1,7 +1,8 @@
 import { z } from 'zod';
-import { hmac, safeEqual } from '../core/crypto.ts';
+import { hmac, safeEqual, type SecretBox } from '../core/crypto.ts';
+import type { SourceRow } from '../db/schema.ts';
 import { githubAuth, verifyGithub } from './source-presets/github.ts';
-import { verifyHmac } from './source-presets/hmac.ts';
+import { verifyHmac, type VerifyInput } from './source-presets/hmac.ts';
 import { shopifyAuth, verifyShopify } from './source-presets/shopify.ts';
 import { stripeAuth, verifyStripe } from './source-presets/stripe.ts';
 
@@ -27,7 +28,12 @@ export const SourceAuthSchema = z.discriminatedUnion('type', [
 ]);
 export type SourceAuth = z.infer<typeof SourceAuthSchema>;
 
-export type VerifyInput = { headers: Record<string, string>; rawBody: Buffer };
+export type { VerifyInput };
+
+/** A stored source's verification settings (sealed apart from the rest of its config), or null when it has none. */
+export function sourceAuthOf(deps: { box: SecretBox }, row: Pick<SourceRow, 'auth_enc'>): SourceAuth | null {
+  return row.auth_enc ? deps.box.openJson<SourceAuth>(row.auth_enc) : null;
+}
 
 /** Returns null when the request is authentic, otherwise a cause a user can act on. */
 export function verifySource(auth: SourceAuth, req: VerifyInput): string | null {

@@ -6,9 +6,9 @@ import { descriptionSchema, nameSchema } from '../core/validate.ts';
 import { isUniqueViolation } from '../db/errors.ts';
 import type { SourceRow } from '../db/schema.ts';
 import type { Deps } from '../deps.ts';
-import { APPLICATION_SOURCE_TYPE } from '../hub/application-source.ts';
+import { APPLICATION_SOURCE_TYPE } from './source-types.ts';
 import type { ReadOptions, ResourceService } from './resource-routes.ts';
-import { SourceAuthSchema, type SourceAuth } from './source-auth.ts';
+import { SourceAuthSchema, sourceAuthOf, type SourceAuth } from './source-auth.ts';
 import { presetOf } from './source-presets/index.ts';
 
 const METHODS = ['POST', 'PUT', 'PATCH'] as const;
@@ -73,10 +73,6 @@ export type SourceOut = {
   created_at: Date;
   updated_at: Date;
 };
-
-export function sourceAuthOf(deps: Pick<Deps, 'box'>, row: Pick<SourceRow, 'auth_enc'>): SourceAuth | null {
-  return row.auth_enc ? deps.box.openJson<SourceAuth>(row.auth_enc) : null;
-}
 
 export function sourceOut(deps: Deps, row: SourceRow, opts: ReadOptions = { includeAuth: false }): SourceOut {
   const auth = sourceAuthOf(deps, row);

@@ -1,9 +1,11 @@
 import { AppError } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
 import type { Deps } from '../deps.ts';
+import { APPLICATION_SOURCE_TYPE } from '../gateway/source-types.ts';
 
-/** The source type of each workspace's built-in application source. No other source may take it. */
-export const APPLICATION_SOURCE_TYPE = 'APPLICATION';
+// The hub's modules take the type from here, beside the source it names.
+export { APPLICATION_SOURCE_TYPE };
+
 const NAMES = ['application', 'wirehub-application'];
 const DESCRIPTION = 'Built in: the events your application publishes with POST /api/v1/publish.';
 
@@ -67,13 +69,4 @@ export function applicationSources(deps: Pick<Deps, 'db'>): ApplicationSources {
   let found = instances.get(deps);
   if (!found) instances.set(deps, (found = new ApplicationSources(deps)));
   return found;
-}
-
-/** The application source takes events only from the publish API: a stranger who learnt its id cannot inject any. */
-export function refuseOutsideIngest(sourceId: string): AppError {
-  return new AppError(
-    403,
-    'APPLICATION_SOURCE',
-    `Source ${sourceId} is the workspace's built-in application source: it takes events only from POST /api/v1/publish (with an API key), not at its ingest URL.`,
-  );
 }

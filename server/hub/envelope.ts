@@ -1,5 +1,15 @@
 import { z } from 'zod';
-import type { PublishedEvent } from './publish.service.ts';
+
+/** What every destination receives as the body of a published event (the stable envelope's source). */
+export type PublishedEvent = {
+  eventType: string;
+  eventId: string;
+  eventTimestamp: string;
+  customerId: string;
+  chatbotId?: string;
+  conversationId?: string;
+  data: Record<string, unknown>;
+};
 
 export const EnvelopeKind = z.enum(['flat', 'nested']);
 export type EnvelopeKindT = z.output<typeof EnvelopeKind>;

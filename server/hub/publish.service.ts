@@ -9,6 +9,7 @@ import { payloadSummary } from '../gateway/payload-summary.ts';
 import type { IngestWriter, StoredRequest } from '../ingest/ingest-writer.ts';
 import { routeRequest } from '../ingest/route-request.ts';
 import { applicationSources } from './application-source.ts';
+import type { PublishedEvent } from './envelope.ts';
 import { eventTypeName, eventTypesService } from './event-types.service.ts';
 import { summary } from './json-schema.ts';
 
@@ -27,16 +28,8 @@ export const PublishIn = z
   .strict();
 export type PublishInT = z.output<typeof PublishIn>;
 
-/** What every destination receives as the body of a published event (the stable envelope's source). */
-export type PublishedEvent = {
-  eventType: string;
-  eventId: string;
-  eventTimestamp: string;
-  customerId: string;
-  chatbotId?: string;
-  conversationId?: string;
-  data: Record<string, unknown>;
-};
+// Declared with the envelope that wraps it, which the gateway's rules read without the publish service.
+export type { PublishedEvent };
 
 export type PublishOut = { eventId: string; replayed: boolean };
 

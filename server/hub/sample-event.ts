@@ -2,9 +2,8 @@ import { newId } from '../core/ids.ts';
 import { isoSeconds } from '../core/time.ts';
 import type { Deps } from '../deps.ts';
 import { applicationSources } from './application-source.ts';
-import { isPublishedEvent } from './envelope.ts';
+import { isPublishedEvent, type PublishedEvent } from './envelope.ts';
 import { eventTypesService } from './event-types.service.ts';
-import type { PublishedEvent } from './publish.service.ts';
 
 /**
  * A published event made of an event type's sample (or given data), for previews and test

@@ -11,9 +11,18 @@ import type { Deps } from '../deps.ts';
 import { decodeBody } from '../gateway/body.ts';
 import { payloadSummary, payloadType } from '../gateway/payload-summary.ts';
 import { verifySource } from '../gateway/source-auth.ts';
-import { APPLICATION_SOURCE_TYPE, refuseOutsideIngest } from '../hub/application-source.ts';
+import { APPLICATION_SOURCE_TYPE } from '../gateway/source-types.ts';
 import { takeIn, type IngestWriter, type StoredRequest } from './ingest-writer.ts';
 import { routeRequest } from './route-request.ts';
+
+/** The application source takes events only from the publish API: a stranger who learnt its id cannot inject any. */
+function refuseOutsideIngest(sourceId: string): AppError {
+  return new AppError(
+    403,
+    'APPLICATION_SOURCE',
+    `Source ${sourceId} is the workspace's built-in application source: it takes events only from POST /api/v1/publish (with an API key), not at its ingest URL.`,
+  );
+}
 
 const INGEST_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 

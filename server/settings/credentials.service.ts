@@ -8,7 +8,7 @@ import { AppError, notFound, zodDetails } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
 import type { CredentialKind, CredentialRow, DB } from '../db/schema.ts';
 import type { Deps } from '../deps.ts';
-import { connectorOf, destinationConfig, sealConfig } from '../gateway/destinations.service.ts';
+import { connectorOf, destinationConfig, sealConfig } from '../gateway/destination-config.ts';
 
 /** Kinds an owner pastes; a Google account signed in with (google-oauth) is saved by signing in. */
 export const CREDENTIAL_KINDS = ['google-service-account', 'hubspot', 'pipedrive'] as const satisfies readonly CredentialKind[];

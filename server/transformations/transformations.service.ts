@@ -10,7 +10,7 @@ import type { TransformationExecutionRow, TransformationRow } from '../db/schema
 import type { Deps } from '../deps.ts';
 import { decodeBody } from '../gateway/body.ts';
 import { isPlainObject, type Rule } from '../gateway/rules.ts';
-import { APPLICATION_SOURCE_TYPE } from '../hub/application-source.ts';
+import { APPLICATION_SOURCE_TYPE } from '../gateway/source-types.ts';
 import { SandboxBusy, type SandboxLog, type SandboxRequest } from './sandbox.ts';
 import { CodeSchema, EnvSchema, type TransformationInT, type TransformationPatchT } from './transformation-schema.ts';
 import { executionRow, runnerFor } from './transformation-runner.ts';

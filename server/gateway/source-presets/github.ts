@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import type { VerifyInput } from '../source-auth.ts';
-import { verifyHmac } from './hmac.ts';
+import { verifyHmac, type VerifyInput } from './hmac.ts';
 
 /**
  * GitHub ("Validating webhook deliveries"): `X-Hub-Signature-256: sha256=<hex>`, the HMAC-SHA256

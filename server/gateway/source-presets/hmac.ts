@@ -1,5 +1,7 @@
 import { hmac, safeEqual } from '../../core/crypto.ts';
-import type { VerifyInput } from '../source-auth.ts';
+
+/** What a verification reads of a request. */
+export type VerifyInput = { headers: Record<string, string>; rawBody: Buffer };
 
 export type HmacCheck = {
   algorithm: 'sha1' | 'sha256' | 'sha512';

@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import type { VerifyInput } from '../source-auth.ts';
-import { verifyHmac } from './hmac.ts';
+import { verifyHmac, type VerifyInput } from './hmac.ts';
 
 /**
  * Shopify ("Verify webhooks"): `X-Shopify-Hmac-Sha256: <base64>`, the HMAC-SHA256 of the raw body

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { hmac, safeEqual } from '../../core/crypto.ts';
-import type { VerifyInput } from '../source-auth.ts';
+import type { VerifyInput } from './hmac.ts';
 
 /**
  * Stripe ("Verify signatures manually"): `Stripe-Signature: t=<unix>,v1=<hex>[,v1=…]`, each v1
