@@ -58,7 +58,7 @@ export function SourcesTab() {
           {
             head: 'Name',
             cell: (s) => (
-              <NameCell of={s} badge={s.type === APPLICATION && <> <span className="badge" title="Wirehub made this source for the events you publish">built in</span></>}>
+              <NameCell of={s} badge={<> {s.type === APPLICATION && <span className="badge" title="Wirehub made this source for the events you publish">built in</span>}</>}>
                 <UsedByLine usage={used.get(s.id)} loaded={used.loaded} />
               </NameCell>
             ),
