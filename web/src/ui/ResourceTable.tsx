@@ -17,7 +17,7 @@ export type Column<T> = {
 
 type Cursors = { next: string | null; prev: string | null };
 
-/** `cond && <X/>` gives false when there is nothing to show. */
+/** `cond && <X/>` is false, not null, when there is nothing to show. */
 const given = (n: ReactNode) => n !== null && n !== undefined && n !== false;
 
 /**
@@ -35,7 +35,7 @@ export type ListState<T> = {
 
 type Props<T> = {
   list: ListState<T>;
-  /** The rows shown, when they are not the list's own (a row an action answered for, before the reload). */
+  /** The rows shown, when not the list's models as they came (sorted, or patched by an action until the reload). */
   rows?: T[];
   rowKey: (row: T) => string;
   rowAttributes?: (row: T) => RowAttributes;
@@ -47,7 +47,7 @@ type Props<T> = {
   detailAttributes?: (row: T) => RowAttributes;
   /** Shown across the table instead of its row, when given (the row edited in place). */
   replace?: (row: T) => ReactNode;
-  /** Another error of the page (a row action's), shown in the list's place. */
+  /** Another error of the page (a row action's), shown rather than the list's own. */
   error?: unknown;
   /** Between the error and the list: the open confirmation of a row action, a notice. */
   above?: ReactNode;
