@@ -1,6 +1,9 @@
 import { useState } from 'react';
 import { api } from '../api.ts';
 import { ErrorBox } from '../ui/ErrorBox.tsx';
+import { FormButtons } from '../ui/FormButtons.tsx';
+import { ResourceTable } from '../ui/ResourceTable.tsx';
+import { useConfirmRow } from '../ui/rowActions.tsx';
 import { useLoad } from '../ui/useLoad.ts';
 import { useSubmit } from '../ui/useSubmit.ts';
 import { ConfirmDelete, CopyButton, when } from './gateway/parts.tsx';
@@ -14,7 +17,7 @@ export function ApiKeys() {
   const keys = useLoad(() => api<{ models: ApiKey[] }>('GET', '/api-keys'));
   const [creating, setCreating] = useState(false);
   const [created, setCreated] = useState<{ name: string; key: string } | null>(null);
-  const [revoking, setRevoking] = useState<ApiKey | null>(null);
+  const revoking = useConfirmRow<ApiKey>((k) => api('DELETE', `/api-keys/${k.id}`), keys.reload);
 
   return (
     <section>
@@ -52,67 +55,51 @@ export function ApiKeys() {
           }}
         />
       )}
-      {revoking && (
-        <ConfirmDelete
-          title={`Revoke “${revoking.name}”?`}
-          onCancel={() => setRevoking(null)}
-          onConfirm={async () => {
-            await api('DELETE', `/api-keys/${revoking.id}`);
-            setRevoking(null);
-            await keys.reload();
-          }}
-        >
-          {revoking.kind === 'project_key' ? (
-            <p>The project key is replaced by a new one that nobody has seen (reveal it under Secrets); anything still using the old one is refused (401) from now on. The signing secret stays.</p>
-          ) : (
-            <p>Anything still using this key is refused (401) from now on. This cannot be undone.</p>
-          )}
-        </ConfirmDelete>
-      )}
-      <ErrorBox error={keys.error} />
-      {keys.loading && !keys.data && <p className="loading">Loading…</p>}
-      {keys.data && keys.data.models.length === 0 && !creating && (
-        <div className="empty" data-testid="api-keys-empty">
-          <p>No API keys yet. Create one with the scopes your script needs (read to look, write to change), then use it as a Bearer token.</p>
-        </div>
-      )}
-      {keys.data && keys.data.models.length > 0 && (
-        <table className="gateway">
-          <thead>
-            <tr>
-              <th>Name</th>
-              <th>Key</th>
-              <th>Scopes</th>
-              <th>Created</th>
-              <th>Last used</th>
-              <th>
-                <span className="sr-only">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {keys.data.models.map((k) => (
-              <tr key={k.id} data-testid="api-key-row">
-                <td>
-                  {k.name}
-                  {k.kind === 'project_key' && <span className="muted"> (project key)</span>}
-                </td>
-                <td className="mono">{k.prefix}…</td>
-                <td>{k.scopes.join(', ')}</td>
-                <td>{when(k.created_at)}</td>
-                <td>{k.last_used_at ? when(k.last_used_at) : <span className="muted">never</span>}</td>
-                <td className="actions-cell">
-                  <div className="actions">
-                    <button className="danger small" data-testid="api-key-revoke" aria-label={`Revoke ${k.name}`} onClick={() => setRevoking(k)}>
-                      Revoke
-                    </button>
-                  </div>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+      <ResourceTable
+        list={keys}
+        above={
+          revoking.row && (
+            <ConfirmDelete title={`Revoke “${revoking.row.name}”?`} onCancel={revoking.cancel} onConfirm={revoking.confirm}>
+              {revoking.row.kind === 'project_key' ? (
+                <p>The project key is replaced by a new one that nobody has seen (reveal it under Secrets); anything still using the old one is refused (401) from now on. The signing secret stays.</p>
+              ) : (
+                <p>Anything still using this key is refused (401) from now on. This cannot be undone.</p>
+              )}
+            </ConfirmDelete>
+          )
+        }
+        loading="Loading…"
+        empty={
+          !creating && (
+            <div className="empty" data-testid="api-keys-empty">
+              <p>No API keys yet. Create one with the scopes your script needs (read to look, write to change), then use it as a Bearer token.</p>
+            </div>
+          )
+        }
+        className="gateway"
+        rowKey={(k) => k.id}
+        rowAttributes={() => ({ 'data-testid': 'api-key-row' })}
+        columns={[
+          {
+            head: 'Name',
+            cell: (k) => (
+              <>
+                {k.name}
+                {k.kind === 'project_key' && <span className="muted"> (project key)</span>}
+              </>
+            ),
+          },
+          { head: 'Key', className: 'mono', cell: (k) => `${k.prefix}…` },
+          { head: 'Scopes', cell: (k) => k.scopes.join(', ') },
+          { head: 'Created', cell: (k) => when(k.created_at) },
+          { head: 'Last used', cell: (k) => (k.last_used_at ? when(k.last_used_at) : <span className="muted">never</span>) },
+        ]}
+        actions={(k) => (
+          <button className="danger small" data-testid="api-key-revoke" aria-label={`Revoke ${k.name}`} onClick={() => revoking.ask(k)}>
+            Revoke
+          </button>
+        )}
+      />
     </section>
   );
 }
@@ -148,14 +135,7 @@ function ApiKeyForm({ onCancel, onCreated }: { onCancel: () => void; onCreated: 
         </label>
       </fieldset>
       <ErrorBox error={error} />
-      <div className="row">
-        <button type="submit" className="primary" data-testid="api-key-create" disabled={busy || scopes.length === 0}>
-          {busy ? 'Creating…' : 'Create key'}
-        </button>
-        <button type="button" onClick={onCancel}>
-          Cancel
-        </button>
-      </div>
+      <FormButtons label="Create key" busyLabel="Creating…" busy={busy} disabled={scopes.length === 0} testId="api-key-create" onCancel={onCancel} />
     </form>
   );
 }

@@ -2,8 +2,10 @@ import { useCallback, useState } from 'react';
 import { NavLink, Route, Routes, useNavigate, useParams } from 'react-router';
 import { api } from '../api.ts';
 import { ErrorBox } from '../ui/ErrorBox.tsx';
+import { ResourceTable } from '../ui/ResourceTable.tsx';
 import { Toast } from '../ui/Toast.tsx';
 import { useLoad } from '../ui/useLoad.ts';
+import { usePagedList } from '../ui/usePagedList.ts';
 import { ChatbotForm } from './chatbots/ChatbotForm.tsx';
 import { ChatPreview } from './chatbots/ChatPreview.tsx';
 import { Conversations } from './chatbots/Conversations.tsx';
@@ -11,7 +13,7 @@ import { InstallTab } from './chatbots/InstallTab.tsx';
 import { KnowledgeBase } from './chatbots/KnowledgeBase.tsx';
 import { Leads } from './chatbots/Leads.tsx';
 import { TABS, type Chatbot, type Tab } from './chatbots/types.ts';
-import { Confirm, ConfirmDelete, Pager, usePagedList, when } from './gateway/parts.tsx';
+import { Confirm, ConfirmDelete, when } from './gateway/parts.tsx';
 import './chatbots/chatbots.css';
 
 /** /chatbots (the list), /chatbots/:id/:tab (one chatbot) and /chatbots/:id/conversations/:conversationId. */
@@ -29,7 +31,6 @@ function ChatbotList() {
   const bots = usePagedList<Chatbot>('/chatbots');
   const [creating, setCreating] = useState(false);
   const navigate = useNavigate();
-  const rows = bots.data?.models ?? [];
   return (
     <section>
       <header className="row">
@@ -42,38 +43,27 @@ function ChatbotList() {
       </header>
       <p className="muted">A chat bubble for your website that answers from your knowledge base, collects leads and hands over to a person when asked.</p>
       {creating && <ChatbotForm onSaved={(bot) => navigate(`/chatbots/${bot.id}/install`)} onCancel={() => setCreating(false)} />}
-      <ErrorBox error={bots.error} />
-      {bots.loading && !bots.data && <p className="loading">Loading…</p>}
-      {bots.data && rows.length === 0 && !creating && (
-        <div className="empty">
-          <p>No chatbots yet. Create one, add a few questions and answers, and paste one line into your website.</p>
-        </div>
-      )}
-      {rows.length > 0 && (
-        <table aria-label="Chatbots">
-          <thead>
-            <tr>
-              <th>Name</th>
-              <th>Public key</th>
-              <th>Allowed origins</th>
-              <th>Created</th>
-            </tr>
-          </thead>
-          <tbody>
-            {rows.map((b) => (
-              <tr key={b.id} data-testid="chatbot-row">
-                <td>
-                  <NavLink to={`/chatbots/${b.id}`}>{b.name}</NavLink>
-                </td>
-                <td className="mono">{b.public_key}</td>
-                <td className="mono">{b.settings.allowed_origins.join(', ') || <span className="warn">none yet</span>}</td>
-                <td>{when(b.created_at)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
-      <Pager list={bots} what="chatbots" />
+      <ResourceTable
+        list={bots}
+        loading="Loading…"
+        empty={
+          !creating && (
+            <div className="empty">
+              <p>No chatbots yet. Create one, add a few questions and answers, and paste one line into your website.</p>
+            </div>
+          )
+        }
+        pager="chatbots"
+        label="Chatbots"
+        rowKey={(b) => b.id}
+        rowAttributes={() => ({ 'data-testid': 'chatbot-row' })}
+        columns={[
+          { head: 'Name', cell: (b) => <NavLink to={`/chatbots/${b.id}`}>{b.name}</NavLink> },
+          { head: 'Public key', className: 'mono', cell: (b) => b.public_key },
+          { head: 'Allowed origins', className: 'mono', cell: (b) => b.settings.allowed_origins.join(', ') || <span className="warn">none yet</span> },
+          { head: 'Created', cell: (b) => when(b.created_at) },
+        ]}
+      />
     </section>
   );
 }

@@ -1,13 +1,16 @@
-import { Fragment, useState } from 'react';
+import { useState } from 'react';
 import { Link } from 'react-router';
 import { api } from '../api.ts';
-import { ErrorBox } from '../ui/ErrorBox.tsx';
 import { JsonView } from '../ui/JsonView.tsx';
+import { ResourceTable } from '../ui/ResourceTable.tsx';
+import { useConfirmRow } from '../ui/rowActions.tsx';
 import { useLoad } from '../ui/useLoad.ts';
 import { ConfirmDelete } from './gateway/parts.tsx';
 import { DeclareForm } from './event-types/DeclareForm.tsx';
 import type { EventTypeItem } from './event-types/types.ts';
 import { UsedByLine, useUsedBy } from './gateway/UsedBy.tsx';
+
+const detailId = (t: EventTypeItem) => `et-detail-${t.name}`;
 
 /** The catalogue: built-in types and the workspace's custom ones, each with its schema and sample. */
 export function EventTypes() {
@@ -15,7 +18,7 @@ export function EventTypes() {
   const [open, setOpen] = useState<Set<string>>(new Set());
   const [declaring, setDeclaring] = useState(false);
   const [declared, setDeclared] = useState<string | null>(null);
-  const [deleting, setDeleting] = useState<EventTypeItem | null>(null);
+  const deleting = useConfirmRow<EventTypeItem>((t) => api('DELETE', `/event-types/${encodeURIComponent(t.name)}`), types.reload);
   const used = useUsedBy('event_type', types.data);
   // The workspace's own types first: they are the ones a user comes here to check or change.
   const custom = (types.data?.models ?? []).filter((t) => !t.builtin);
@@ -59,93 +62,79 @@ export function EventTypes() {
           }}
         />
       )}
-      <ErrorBox error={types.error} />
-      {deleting && (
-        <ConfirmDelete
-          title={`Delete the event type “${deleting.name}”?`}
-          onCancel={() => setDeleting(null)}
-          onConfirm={async () => {
-            await api('DELETE', `/event-types/${encodeURIComponent(deleting.name)}`);
-            setDeleting(null);
-            await types.reload();
-          }}
-        >
-          <p>Publishing “{deleting.name}” is refused from then on (422) until it is declared again, so webhooks and flows listening for it receive nothing more. Events already delivered stay in the log.</p>
-        </ConfirmDelete>
-      )}
-      {types.loading && !types.data && <p className="loading">Loading the catalogue…</p>}
-      {types.data && custom.length === 0 && !declaring && (
-        <div className="empty" data-testid="event-types-empty">
-          <p>No custom types yet. The built-in ones below cover chats, leads and deals; declare your own when your application publishes something else (an order paid, a form sent…).</p>
-        </div>
-      )}
-      {models.length > 0 && (
-        <table className="event-types">
-          <thead>
-            <tr>
-              <th>Name</th>
-              <th>Group</th>
-              <th>Description</th>
-              <th>
-                <span className="sr-only">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {models.map((t) => {
-              const expanded = open.has(t.name);
-              const detailId = `et-detail-${t.name}`;
-              return (
-                <Fragment key={t.name}>
-                  <tr data-testid="event-type-row" data-name={t.name} className={expanded ? 'selected' : ''}>
-                    <td>
-                      <button className="link mono" aria-expanded={expanded} aria-controls={detailId} data-testid="event-type-toggle" onClick={() => toggle(t.name)}>
-                        {expanded ? '▾' : '▸'} {t.name}
-                      </button>
-                      <UsedByLine usage={used.get(t.name)} loaded={used.loaded} label="Sent to" empty="No webhook or flow subscribes to it yet" />
-                    </td>
-                    <td>
-                      {t.builtin ? (
-                        <>
-                          <span className="badge">built in</span> <span className="muted">{t.group}</span>
-                        </>
-                      ) : (
-                        <span className="badge custom">custom</span>
-                      )}
-                    </td>
-                    <td>{t.description ?? <span className="muted">—</span>}</td>
-                    <td className="actions-cell">
-                      <div className="actions">
-                        {!t.builtin && (
-                          <button className="danger" data-testid="event-type-delete" onClick={() => setDeleting(t)}>
-                            Delete
-                          </button>
-                        )}
-                      </div>
-                    </td>
-                  </tr>
-                  {expanded && (
-                    <tr id={detailId} data-testid="event-type-detail" data-name={t.name}>
-                      <td colSpan={4}>
-                        <div className="grid2">
-                          <div data-testid="event-type-schema">
-                            <h4>JSON Schema</h4>
-                            {t.schema ? <JsonView value={t.schema} /> : <p className="muted">No schema: any data is accepted.</p>}
-                          </div>
-                          <div data-testid="event-type-sample">
-                            <h4>Sample</h4>
-                            <JsonView value={t.sample} />
-                          </div>
-                        </div>
-                      </td>
-                    </tr>
-                  )}
-                </Fragment>
-              );
-            })}
-          </tbody>
-        </table>
-      )}
+      <ResourceTable
+        list={types}
+        rows={models}
+        above={
+          <>
+            {deleting.row && (
+              <ConfirmDelete title={`Delete the event type “${deleting.row.name}”?`} onCancel={deleting.cancel} onConfirm={deleting.confirm}>
+                <p>
+                  Publishing “{deleting.row.name}” is refused from then on (422) until it is declared again, so webhooks and flows listening for it receive nothing more. Events already delivered
+                  stay in the log.
+                </p>
+              </ConfirmDelete>
+            )}
+            {/* The built-in types are listed whatever happens: the empty state is the workspace's own. */}
+            {types.data && custom.length === 0 && !declaring && (
+              <div className="empty" data-testid="event-types-empty">
+                <p>No custom types yet. The built-in ones below cover chats, leads and deals; declare your own when your application publishes something else (an order paid, a form sent…).</p>
+              </div>
+            )}
+          </>
+        }
+        loading="Loading the catalogue…"
+        className="event-types"
+        rowKey={(t) => t.name}
+        rowAttributes={(t) => ({ 'data-testid': 'event-type-row', 'data-name': t.name, className: open.has(t.name) ? 'selected' : '' })}
+        columns={[
+          {
+            head: 'Name',
+            cell: (t) => (
+              <>
+                <button className="link mono" aria-expanded={open.has(t.name)} aria-controls={detailId(t)} data-testid="event-type-toggle" onClick={() => toggle(t.name)}>
+                  {open.has(t.name) ? '▾' : '▸'} {t.name}
+                </button>
+                <UsedByLine usage={used.get(t.name)} loaded={used.loaded} label="Sent to" empty="No webhook or flow subscribes to it yet" />
+              </>
+            ),
+          },
+          {
+            head: 'Group',
+            cell: (t) =>
+              t.builtin ? (
+                <>
+                  <span className="badge">built in</span> <span className="muted">{t.group}</span>
+                </>
+              ) : (
+                <span className="badge custom">custom</span>
+              ),
+          },
+          { head: 'Description', cell: (t) => t.description ?? <span className="muted">—</span> },
+        ]}
+        actions={(t) =>
+          !t.builtin && (
+            <button className="danger" data-testid="event-type-delete" onClick={() => deleting.ask(t)}>
+              Delete
+            </button>
+          )
+        }
+        detail={(t) =>
+          open.has(t.name) && (
+            <div className="grid2">
+              <div data-testid="event-type-schema">
+                <h4>JSON Schema</h4>
+                {t.schema ? <JsonView value={t.schema} /> : <p className="muted">No schema: any data is accepted.</p>}
+              </div>
+              <div data-testid="event-type-sample">
+                <h4>Sample</h4>
+                <JsonView value={t.sample} />
+              </div>
+            </div>
+          )
+        }
+        detailAttributes={(t) => ({ id: detailId(t), 'data-testid': 'event-type-detail', 'data-name': t.name })}
+      />
     </section>
   );
 }

@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import { api } from '../api.ts';
-import { ErrorBox } from '../ui/ErrorBox.tsx';
+import { ResourceTable, type Column } from '../ui/ResourceTable.tsx';
 import { useLoad } from '../ui/useLoad.ts';
 import { BulkRetry } from './events/BulkRetry.tsx';
 import { EventDetail } from './events/EventDetail.tsx';
@@ -151,18 +151,24 @@ export function Events() {
             </p>
           )}
           <BulkRetry filters={query} matching={matching.data?.count ?? null} names={names} onFinished={reload} />
-          <ErrorBox error={events.error ?? matching.error ?? rowError} />
-          {events.loading && !events.data && <p className="loading">Loading events…</p>}
-          {events.data && rows.length === 0 && (
-            <div className="empty" data-testid="events-empty">
-              {searchedRequest
-                ? 'This request gave no delivery: see above what became of it.'
-                : filtered
-                  ? 'No events match these filters. Widen the time range or clear the filters.'
-                  : 'No events yet. Publish an event or send a request to a source, and it shows up here.'}
-            </div>
-          )}
-          {rows.length > 0 && <EventTable rows={rows} selected={selected} onSelect={setSelected} onRetry={(id) => void retryRow(id)} />}
+          <ResourceTable
+            list={events}
+            rows={rows}
+            error={matching.error ?? rowError}
+            loading="Loading events…"
+            empty={
+              <div className="empty" data-testid="events-empty">
+                {searchedRequest
+                  ? 'This request gave no delivery: see above what became of it.'
+                  : filtered
+                    ? 'No events match these filters. Widen the time range or clear the filters.'
+                    : 'No events yet. Publish an event or send a request to a source, and it shows up here.'}
+              </div>
+            }
+            rowKey={(e) => e.id}
+            rowAttributes={(e) => ({ className: selected === e.id ? 'selected' : '', onClick: () => setSelected(e.id), 'data-testid': 'event-row', 'data-id': e.id, 'data-status': e.status })}
+            columns={eventColumns(setSelected, (id) => void retryRow(id))}
+          />
           {(events.data?.pagination.prev || events.data?.pagination.next) && (
             <div className="row pager">
               <button disabled={!events.data?.pagination.prev} onClick={() => setCursor({ prev: events.data?.pagination.prev ?? undefined })} data-testid="events-newer">
@@ -194,74 +200,76 @@ export function Events() {
   );
 }
 
-function EventTable({ rows, selected, onSelect, onRetry }: { rows: EventOut[]; selected: string | null; onSelect: (id: string) => void; onRetry: (id: string) => void }) {
-  return (
-    <table>
-      <thead>
-        <tr>
-          <th>Event</th>
-          <th>Flow / webhook</th>
-          <th>Status</th>
-          <th>Attempts</th>
-          <th>Created</th>
-          <th>
-            <span className="sr-only">Actions</span>
-          </th>
-        </tr>
-      </thead>
-      <tbody>
-        {rows.map((e) => {
-          const route = routeName(e);
-          return (
-            <tr key={e.id} className={selected === e.id ? 'selected' : ''} onClick={() => onSelect(e.id)} data-testid="event-row" data-id={e.id} data-status={e.status}>
-              <td>
-                <button className="link" onClick={() => onSelect(e.id)} aria-label={`Open event ${e.id}`} style={{ all: 'unset', cursor: 'pointer' }}>
-                  {e.event_type && <span className="badge">{e.event_type}</span>} {e.summary ?? (e.event_type ? null : <span className="mono">{e.id}</span>)}
-                </button>
-                <div className="muted mono small-text">{e.id}</div>
-              </td>
-              <td data-testid="event-route">
-                {route ?? <span className="muted mono small-text">{e.connection_id}</span>}
-                {/* A flow names its destinations after itself: only a hand-made connection's destination says more. */}
-                {e.destination_name && !e.flow && e.destination_name !== route && <div className="muted small-text">to {e.destination_name}</div>}
-              </td>
-              <td data-testid="event-status">
-                <span className={statusClass(e.status)}>{e.status}</span>
-                {e.retry ? (
-                  <div className="warn small-text" data-testid="event-retry-plan">
-                    Failed, {retryText(e.retry)}
-                  </div>
-                ) : (
-                  STATUS_WORDS[e.status] && <div className="muted small-text">{STATUS_WORDS[e.status]}</div>
-                )}
-                {e.reason && (
-                  <div className="small-text" data-testid="event-reason">
-                    {cap(e.reason)}
-                  </div>
-                )}
-              </td>
-              <td>{e.attempts}</td>
-              <td>{new Date(e.created_at).toLocaleString()}</td>
-              <td>
-                {(RETRYABLE.includes(e.status) && (e.status !== 'SCHEDULED' || e.attempts > 0)) && (
-                  <button
-                    onClick={(ev) => {
-                      ev.stopPropagation();
-                      onRetry(e.id);
-                    }}
-                    data-testid="event-row-retry"
-                    title={e.status === 'SCHEDULED' ? 'Try again now instead of waiting' : 'Deliver it again'}
-                  >
-                    {e.status === 'SCHEDULED' ? 'Retry now' : 'Retry'}
-                  </button>
-                )}
-              </td>
-            </tr>
-          );
-        })}
-      </tbody>
-    </table>
-  );
+/** The log's columns; a row opens its event, and one that failed or waits can be retried from it. */
+function eventColumns(onSelect: (id: string) => void, onRetry: (id: string) => void): Column<EventOut>[] {
+  return [
+    {
+      head: 'Event',
+      cell: (e) => (
+        <>
+          <button className="link" onClick={() => onSelect(e.id)} aria-label={`Open event ${e.id}`} style={{ all: 'unset', cursor: 'pointer' }}>
+            {e.event_type && <span className="badge">{e.event_type}</span>} {e.summary ?? (e.event_type ? null : <span className="mono">{e.id}</span>)}
+          </button>
+          <div className="muted mono small-text">{e.id}</div>
+        </>
+      ),
+    },
+    {
+      head: 'Flow / webhook',
+      testId: 'event-route',
+      cell: (e) => {
+        const route = routeName(e);
+        return (
+          <>
+            {route ?? <span className="muted mono small-text">{e.connection_id}</span>}
+            {/* A flow names its destinations after itself: only a hand-made connection's destination says more. */}
+            {e.destination_name && !e.flow && e.destination_name !== route && <div className="muted small-text">to {e.destination_name}</div>}
+          </>
+        );
+      },
+    },
+    {
+      head: 'Status',
+      testId: 'event-status',
+      cell: (e) => (
+        <>
+          <span className={statusClass(e.status)}>{e.status}</span>
+          {e.retry ? (
+            <div className="warn small-text" data-testid="event-retry-plan">
+              Failed, {retryText(e.retry)}
+            </div>
+          ) : (
+            STATUS_WORDS[e.status] && <div className="muted small-text">{STATUS_WORDS[e.status]}</div>
+          )}
+          {e.reason && (
+            <div className="small-text" data-testid="event-reason">
+              {cap(e.reason)}
+            </div>
+          )}
+        </>
+      ),
+    },
+    { head: 'Attempts', cell: (e) => e.attempts },
+    { head: 'Created', cell: (e) => new Date(e.created_at).toLocaleString() },
+    {
+      // A plain cell, not the actions column (1% wide, right-aligned): the log keeps its layout.
+      head: <span className="sr-only">Actions</span>,
+      cell: (e) =>
+        RETRYABLE.includes(e.status) &&
+        (e.status !== 'SCHEDULED' || e.attempts > 0) && (
+          <button
+            onClick={(ev) => {
+              ev.stopPropagation();
+              onRetry(e.id);
+            }}
+            data-testid="event-row-retry"
+            title={e.status === 'SCHEDULED' ? 'Try again now instead of waiting' : 'Deliver it again'}
+          >
+            {e.status === 'SCHEDULED' ? 'Retry now' : 'Retry'}
+          </button>
+        ),
+    },
+  ];
 }
 
 const cap = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);

@@ -6,6 +6,7 @@ import { useSubmit } from '../ui/useSubmit.ts';
 import type { CredentialOut } from '../../../server/settings/credentials.service.ts';
 import { ConfirmDelete, CopyButton, when } from './gateway/parts.tsx';
 import { GoogleAccounts } from './settings/GoogleAccounts.tsx';
+import { FormButtons } from '../ui/FormButtons.tsx';
 
 // The API's own type; dates arrive as JSON strings.
 type Credential = Omit<CredentialOut, 'created_at' | 'updated_at'> & { created_at: string; updated_at: string };
@@ -211,14 +212,7 @@ function SecretForm({ kind, replacing, onCancel, onSave }: { kind: Kind; replaci
         </label>
       )}
       <ErrorBox error={error} />
-      <div className="row">
-        <button type="submit" className="primary" data-testid={`${k.slug}-save`} disabled={busy || !text.trim()}>
-          {busy ? 'Saving…' : 'Save'}
-        </button>
-        <button type="button" onClick={onCancel}>
-          Cancel
-        </button>
-      </div>
+      <FormButtons label="Save" busyLabel="Saving…" busy={busy} disabled={!text.trim()} testId={`${k.slug}-save`} onCancel={onCancel} />
     </form>
   );
 }

@@ -3,9 +3,11 @@ import { useNavigate } from 'react-router';
 import { api, session } from '../api.ts';
 import { useAuth } from '../auth.tsx';
 import { ErrorBox } from '../ui/ErrorBox.tsx';
+import { ResourceTable } from '../ui/ResourceTable.tsx';
+import { useConfirmRow, useRowAction } from '../ui/rowActions.tsx';
 import { useLoad } from '../ui/useLoad.ts';
 import { useSubmit } from '../ui/useSubmit.ts';
-import { Confirm, CopyButton, useRowAction, when } from './gateway/parts.tsx';
+import { Confirm, CopyButton, when } from './gateway/parts.tsx';
 
 type Role = 'owner' | 'admin' | 'member';
 type Member = { user_id: string; email: string; name: string; picture_url: string | null; role: Role; joined_at: string };
@@ -30,8 +32,8 @@ export function Team() {
   const members = useLoad(() => (teamId ? api<List<Member>>('GET', `/teams/${teamId}/members`) : none), [teamId]);
   const invites = useLoad(() => (teamId && manages ? api<List<Invite>>('GET', `/teams/${teamId}/invites`) : none), [teamId, manages]);
   const rows = useRowAction(members.reload);
-  const [removing, setRemoving] = useState<Member | null>(null);
-  const [revoking, setRevoking] = useState<Invite | null>(null);
+  const removing = useConfirmRow<Member>((m) => api('DELETE', `/teams/${teamId}/members/${m.user_id}`), (m) => afterRemoving(m));
+  const revoking = useConfirmRow<Invite>((inv) => api('DELETE', `/teams/${teamId}/invites/${inv.id}`), invites.reload);
   const [link, setLink] = useState<{ email: string; url: string } | null>(null);
 
   if (!team || !profile) return <p className="loading">Loading…</p>;
@@ -47,9 +49,7 @@ export function Team() {
       if (m.user_id === me) await refresh();
     });
 
-  const remove = async (m: Member) => {
-    await api('DELETE', `/teams/${teamId}/members/${m.user_id}`);
-    setRemoving(null);
+  const afterRemoving = async (m: Member) => {
     if (m.user_id !== me) return members.reload();
     // Left the team being looked at: carry on in another one.
     const other = profile.memberships.find((t) => t.team_id !== teamId);
@@ -76,79 +76,68 @@ export function Team() {
       <TeamName key={teamId} id={teamId} name={team.name} editable={manages} onSaved={refresh} />
 
       <h2>Members</h2>
-      <ErrorBox error={members.error ?? rows.error} />
-      {removing && (
-        <Confirm
-          verb={removing.user_id === me ? 'leave' : 'remove'}
-          title={removing.user_id === me ? `Leave “${team.name}”?` : `Remove ${removing.name} from “${team.name}”?`}
-          onCancel={() => setRemoving(null)}
-          onConfirm={() => remove(removing)}
-        >
-          <p>{removing.user_id === me ? 'You lose access to everything in this team until someone invites you again.' : `${removing.email} loses access to everything in this team at once.`}</p>
-        </Confirm>
-      )}
-      {members.loading && !members.data && <p className="loading">Loading…</p>}
-      {members.data && (
-        <table className="gateway" data-testid="members">
-          <thead>
-            <tr>
-              <th>Name</th>
-              <th>E-mail</th>
-              <th>Role</th>
-              <th>Joined</th>
-              <th>
-                <span className="sr-only">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {members.data.models.map((m) => (
-              <tr key={m.user_id} data-testid="member-row">
-                <td>
-                  {m.name}
-                  {m.user_id === me && <span className="muted"> (you)</span>}
-                </td>
-                <td>{m.email}</td>
-                <td>
-                  {mayChange(m) && !isLastOwner(m) ? (
-                    <select
-                      aria-label={`Role of ${m.name}`}
-                      data-testid="member-role"
-                      value={m.role}
-                      disabled={rows.busy === m.user_id}
-                      onChange={(e) => void setRole(m, e.target.value as Role)}
-                    >
-                      {ROLES.filter(([r]) => myRole === 'owner' || r !== 'owner').map(([r]) => (
-                        <option key={r} value={r}>
-                          {r}
-                        </option>
-                      ))}
-                    </select>
-                  ) : (
-                    <span title={isLastOwner(m) ? 'The last owner keeps the role until another member becomes an owner.' : undefined}>{m.role}</span>
-                  )}
-                </td>
-                <td>{when(m.joined_at)}</td>
-                <td className="actions-cell">
-                  <div className="actions">
-                    {(m.user_id === me || mayChange(m)) && (
-                      <button
-                        className="danger small"
-                        data-testid="member-remove"
-                        disabled={isLastOwner(m)}
-                        title={isLastOwner(m) ? 'Make another member an owner first.' : undefined}
-                        onClick={() => setRemoving(m)}
-                      >
-                        {m.user_id === me ? 'Leave' : 'Remove'}
-                      </button>
-                    )}
-                  </div>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+      <ResourceTable
+        list={members}
+        error={rows.error}
+        above={
+          removing.row && (
+            <Confirm
+              verb={removing.row.user_id === me ? 'leave' : 'remove'}
+              title={removing.row.user_id === me ? `Leave “${team.name}”?` : `Remove ${removing.row.name} from “${team.name}”?`}
+              onCancel={removing.cancel}
+              onConfirm={removing.confirm}
+            >
+              <p>{removing.row.user_id === me ? 'You lose access to everything in this team until someone invites you again.' : `${removing.row.email} loses access to everything in this team at once.`}</p>
+            </Confirm>
+          )
+        }
+        loading="Loading…"
+        className="gateway"
+        testId="members"
+        rowKey={(m) => m.user_id}
+        rowAttributes={() => ({ 'data-testid': 'member-row' })}
+        columns={[
+          {
+            head: 'Name',
+            cell: (m) => (
+              <>
+                {m.name}
+                {m.user_id === me && <span className="muted"> (you)</span>}
+              </>
+            ),
+          },
+          { head: 'E-mail', cell: (m) => m.email },
+          {
+            head: 'Role',
+            cell: (m) =>
+              mayChange(m) && !isLastOwner(m) ? (
+                <select aria-label={`Role of ${m.name}`} data-testid="member-role" value={m.role} disabled={rows.busy === m.user_id} onChange={(e) => void setRole(m, e.target.value as Role)}>
+                  {ROLES.filter(([r]) => myRole === 'owner' || r !== 'owner').map(([r]) => (
+                    <option key={r} value={r}>
+                      {r}
+                    </option>
+                  ))}
+                </select>
+              ) : (
+                <span title={isLastOwner(m) ? 'The last owner keeps the role until another member becomes an owner.' : undefined}>{m.role}</span>
+              ),
+          },
+          { head: 'Joined', cell: (m) => when(m.joined_at) },
+        ]}
+        actions={(m) =>
+          (m.user_id === me || mayChange(m)) && (
+            <button
+              className="danger small"
+              data-testid="member-remove"
+              disabled={isLastOwner(m)}
+              title={isLastOwner(m) ? 'Make another member an owner first.' : undefined}
+              onClick={() => removing.ask(m)}
+            >
+              {m.user_id === me ? 'Leave' : 'Remove'}
+            </button>
+          )
+        }
+      />
 
       {manages && (
         <>
@@ -173,53 +162,31 @@ export function Team() {
               await invites.reload();
             }}
           />
-          <ErrorBox error={invites.error} />
-          {revoking && (
-            <Confirm
-              verb="revoke"
-              title={`Revoke the invite for ${revoking.email}?`}
-              onCancel={() => setRevoking(null)}
-              onConfirm={async () => {
-                await api('DELETE', `/teams/${teamId}/invites/${revoking.id}`);
-                setRevoking(null);
-                await invites.reload();
-              }}
-            >
-              <p>The link stops working at once.</p>
-            </Confirm>
-          )}
-          {invites.data && invites.data.models.length > 0 && (
-            <table className="gateway" data-testid="invites">
-              <thead>
-                <tr>
-                  <th>E-mail</th>
-                  <th>Role</th>
-                  <th>Invited by</th>
-                  <th>Expires</th>
-                  <th>
-                    <span className="sr-only">Actions</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {invites.data.models.map((inv) => (
-                  <tr key={inv.id} data-testid="invite-row">
-                    <td>{inv.email}</td>
-                    <td>{inv.role}</td>
-                    <td>{inv.invited_by?.name ?? <span className="muted">someone who left</span>}</td>
-                    <td>{inv.status === 'expired' ? <span className="warn">expired</span> : when(inv.expires_at)}</td>
-                    <td className="actions-cell">
-                      <div className="actions">
-                        <button className="danger small" data-testid="invite-revoke" aria-label={`Revoke the invite for ${inv.email}`} onClick={() => setRevoking(inv)}>
-                          Revoke
-                        </button>
-                      </div>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          )}
+          <ResourceTable
+            list={invites}
+            above={
+              revoking.row && (
+                <Confirm verb="revoke" title={`Revoke the invite for ${revoking.row.email}?`} onCancel={revoking.cancel} onConfirm={revoking.confirm}>
+                  <p>The link stops working at once.</p>
+                </Confirm>
+              )
+            }
+            className="gateway"
+            testId="invites"
+            rowKey={(inv) => inv.id}
+            rowAttributes={() => ({ 'data-testid': 'invite-row' })}
+            columns={[
+              { head: 'E-mail', cell: (inv) => inv.email },
+              { head: 'Role', cell: (inv) => inv.role },
+              { head: 'Invited by', cell: (inv) => inv.invited_by?.name ?? <span className="muted">someone who left</span> },
+              { head: 'Expires', cell: (inv) => (inv.status === 'expired' ? <span className="warn">expired</span> : when(inv.expires_at)) },
+            ]}
+            actions={(inv) => (
+              <button className="danger small" data-testid="invite-revoke" aria-label={`Revoke the invite for ${inv.email}`} onClick={() => revoking.ask(inv)}>
+                Revoke
+              </button>
+            )}
+          />
         </>
       )}
 
@@ -231,18 +198,14 @@ export function Team() {
 function TeamName({ id, name, editable, onSaved }: { id: string; name: string; editable: boolean; onSaved: () => Promise<void> }) {
   const [value, setValue] = useState(name);
   const { busy, error, run } = useSubmit();
+  const submit = () =>
+    run(async () => {
+      await api('PATCH', `/teams/${id}`, { name: value });
+      await onSaved();
+    });
   if (!editable) return <p data-testid="team-name">{name}</p>;
   return (
-    <form
-      className="card"
-      onSubmit={(e) => {
-        e.preventDefault();
-        void run(async () => {
-          await api('PATCH', `/teams/${id}`, { name: value });
-          await onSaved();
-        });
-      }}
-    >
+    <form className="card" onSubmit={(e) => (e.preventDefault(), void submit())}>
       <label>
         Team name
         <input data-testid="team-name" value={value} onChange={(e) => setValue(e.target.value)} required maxLength={120} />
@@ -259,18 +222,14 @@ function InviteForm({ teamId, canInviteOwners, onSent }: { teamId: string; canIn
   const [email, setEmail] = useState('');
   const [role, setRole] = useState<Role>('member');
   const { busy, error, run } = useSubmit();
+  const submit = () =>
+    run(async () => {
+      const out = await api<{ email: string; url: string }>('POST', `/teams/${teamId}/invites`, { email, role });
+      setEmail('');
+      await onSent(out);
+    });
   return (
-    <form
-      className="card"
-      onSubmit={(e) => {
-        e.preventDefault();
-        void run(async () => {
-          const out = await api<{ email: string; url: string }>('POST', `/teams/${teamId}/invites`, { email, role });
-          setEmail('');
-          await onSent(out);
-        });
-      }}
-    >
+    <form className="card" onSubmit={(e) => (e.preventDefault(), void submit())}>
       <div className="row">
         <label>
           E-mail
@@ -298,18 +257,14 @@ function InviteForm({ teamId, canInviteOwners, onSent }: { teamId: string; canIn
 function NewTeam({ onCreated }: { onCreated: (id: string) => Promise<unknown> }) {
   const [name, setName] = useState('');
   const { busy, error, run } = useSubmit();
+  const submit = () =>
+    run(async () => {
+      const team = await api<{ id: string }>('POST', '/teams', { name });
+      setName('');
+      await onCreated(team.id);
+    });
   return (
-    <form
-      className="card"
-      onSubmit={(e) => {
-        e.preventDefault();
-        void run(async () => {
-          const team = await api<{ id: string }>('POST', '/teams', { name });
-          setName('');
-          await onCreated(team.id);
-        });
-      }}
-    >
+    <form className="card" onSubmit={(e) => (e.preventDefault(), void submit())}>
       <h2>Create another team</h2>
       <p className="muted">A new, empty team that you own — for another company, client or project. You switch to it right away.</p>
       <label>

@@ -8,7 +8,10 @@ import type { WebhookOut } from '../../../server/hub/webhooks.service.ts';
 import { MappingEditor, type Mapping } from '../ui/MappingEditor.tsx';
 import { JsonView } from '../ui/JsonView.tsx';
 import { CircuitStatus } from '../ui/CircuitStatus.tsx';
-import { Confirm, CopyButton, useRowAction } from './gateway/parts.tsx';
+import { FormButtons } from '../ui/FormButtons.tsx';
+import { ResourceTable } from '../ui/ResourceTable.tsx';
+import { RowSwitch, useRowAction } from '../ui/rowActions.tsx';
+import { Confirm, CopyButton } from './gateway/parts.tsx';
 import type { Wire } from './gateway/types.ts';
 
 export type Webhook = Wire<WebhookOut>;
@@ -67,97 +70,87 @@ export function Webhooks() {
           }}
         />
       )}
-      <ErrorBox error={action.error ?? hooks.error ?? types.error} />
-      {confirming && (
-        <Confirm
-          verb={confirming.verb}
-          title={confirming.verb === 'delete' ? `Delete “${confirming.hook.name}”?` : `Rotate the secret of “${confirming.hook.name}”?`}
-          onCancel={() => setConfirming(null)}
-          onConfirm={async () => {
-            const { verb, hook } = confirming;
-            if (verb === 'delete') await api('DELETE', `/webhooks/${hook.id}`);
-            else {
-              const out = await api<Webhook>('POST', `/webhooks/${hook.id}/rotate-secret`);
-              if (out.secret) setSecret({ name: hook.name, value: out.secret });
-            }
-            setConfirming(null);
-            await hooks.reload();
-          }}
-        >
-          <p>{confirming.verb === 'delete' ? 'Its queued deliveries are cancelled.' : 'The old secret stops working at once; the new one is shown once.'}</p>
-        </Confirm>
-      )}
-      {hooks.loading && !hooks.data && <p className="loading">Loading…</p>}
-      {hooks.data && hooks.data.models.length === 0 && !creating && (
-        <div className="empty">
-          <p>No webhooks yet. Create one to send new leads, escalations or deals to your own URL.</p>
-        </div>
-      )}
-      {hooks.data && hooks.data.models.length > 0 && (
-        <table>
-          <thead>
-            <tr>
-              <th>Name</th>
-              <th>URL</th>
-              <th>Sends</th>
-              <th>Status</th>
-              <th />
-            </tr>
-          </thead>
-          <tbody>
-            {hooks.data.models.map((w) => (
-              <tr key={w.id} data-testid="webhook-row" data-id={w.id}>
-                <td>
-                  {/* A flow's step has a made-up object name; where it sends says more. */}
-                  {w.flow ? <>Webhook to {hostOf(w.url)}</> : w.name}
-                  {w.flow && (
-                    <div className="small-text" data-testid="webhook-flow">
-                      in flow <Link to={`/flows/${w.flow.id}`}>{w.flow.name}</Link>
-                    </div>
-                  )}
-                </td>
-                <td className="mono">{w.url}</td>
-                <td data-testid="webhook-sends">{w.requests_from ? <>requests to the source “{w.requests_from.name}”</> : w.events.join(', ')}</td>
-                <td data-testid="status">
-                  {!w.enabled ? (
-                    <span className="bad" title={w.disabled_reason ?? ''}>
-                      disabled
-                    </span>
-                  ) : w.paused ? (
-                    <span className="warn">paused</span>
-                  ) : w.circuit.state === 'open' ? (
-                    <CircuitStatus circuit={w.circuit} />
-                  ) : (
-                    <span className="good">active</span>
-                  )}
-                </td>
-                <td className="actions">
-                  {w.flow && (
-                    <Link className="button" to={`/flows/${w.flow.id}`} data-testid="webhook-edit-in-flow" title="Its URL, filter and fields are steps of the flow">
-                      Edit in flow
-                    </Link>
-                  )}
-                  {!w.requests_from && (
-                    <button disabled={action.busy === w.id} onClick={() => void action.run(w.id, async () => setReport({ name: w.name, report: await api<TestReport>('POST', `/webhooks/${w.id}/test`, {}) }))}>
-                      Test
-                    </button>
-                  )}
-                  <button disabled={action.busy === w.id} onClick={() => void action.run(w.id, () => api('POST', `/webhooks/${w.id}/${!w.enabled ? 'enable' : w.paused ? 'resume' : 'pause'}`))}>
-                    {!w.enabled ? 'Enable' : w.paused ? 'Resume' : 'Pause'}
+      <ResourceTable
+        list={hooks}
+        error={action.error ?? types.error}
+        above={
+          confirming && (
+            <Confirm
+              verb={confirming.verb}
+              title={confirming.verb === 'delete' ? `Delete “${confirming.hook.name}”?` : `Rotate the secret of “${confirming.hook.name}”?`}
+              onCancel={() => setConfirming(null)}
+              onConfirm={async () => {
+                const { verb, hook } = confirming;
+                if (verb === 'delete') await api('DELETE', `/webhooks/${hook.id}`);
+                else {
+                  const out = await api<Webhook>('POST', `/webhooks/${hook.id}/rotate-secret`);
+                  if (out.secret) setSecret({ name: hook.name, value: out.secret });
+                }
+                setConfirming(null);
+                await hooks.reload();
+              }}
+            >
+              <p>{confirming.verb === 'delete' ? 'Its queued deliveries are cancelled.' : 'The old secret stops working at once; the new one is shown once.'}</p>
+            </Confirm>
+          )
+        }
+        loading="Loading…"
+        empty={
+          !creating && (
+            <div className="empty">
+              <p>No webhooks yet. Create one to send new leads, escalations or deals to your own URL.</p>
+            </div>
+          )
+        }
+        rowKey={(w) => w.id}
+        rowAttributes={(w) => ({ 'data-testid': 'webhook-row', 'data-id': w.id })}
+        columns={[
+          {
+            head: 'Name',
+            cell: (w) => (
+              <>
+                {/* A flow's step has a made-up object name; where it sends says more. */}
+                {w.flow ? <>Webhook to {hostOf(w.url)}</> : w.name}
+                {w.flow && (
+                  <div className="small-text" data-testid="webhook-flow">
+                    in flow <Link to={`/flows/${w.flow.id}`}>{w.flow.name}</Link>
+                  </div>
+                )}
+              </>
+            ),
+          },
+          { head: 'URL', className: 'mono', cell: (w) => w.url },
+          { head: 'Sends', testId: 'webhook-sends', cell: (w) => (w.requests_from ? <>requests to the source “{w.requests_from.name}”</> : w.events.join(', ')) },
+          { head: 'Status', testId: 'status', cell: (w) => <WebhookStatus w={w} /> },
+          // Its own cell, laid out as the buttons' row (not the narrow actions column): a webhook has up to five.
+          {
+            head: null,
+            className: 'actions',
+            cell: (w) => (
+              <>
+                {w.flow && (
+                  <Link className="button" to={`/flows/${w.flow.id}`} data-testid="webhook-edit-in-flow" title="Its URL, filter and fields are steps of the flow">
+                    Edit in flow
+                  </Link>
+                )}
+                {!w.requests_from && (
+                  <button disabled={action.busy === w.id} onClick={() => void action.run(w.id, async () => setReport({ name: w.name, report: await api<TestReport>('POST', `/webhooks/${w.id}/test`, {}) }))}>
+                    Test
                   </button>
-                  <button onClick={() => setConfirming({ verb: 'rotate', hook: w })}>Rotate secret</button>
-                  {/* A flow's step goes when it is removed from its flow; deleting it here would leave the flow pointing at nothing. */}
-                  {!w.flow && (
-                    <button className="danger" onClick={() => setConfirming({ verb: 'delete', hook: w })}>
-                      Delete
-                    </button>
-                  )}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+                )}
+                <RowSwitch action={action} id={w.id} path={`/webhooks/${w.id}`} verb={!w.enabled ? 'enable' : w.paused ? 'resume' : 'pause'} />
+                <button onClick={() => setConfirming({ verb: 'rotate', hook: w })}>Rotate secret</button>
+                {/* A flow's step goes when it is removed from its flow; deleting it here would leave the flow pointing at nothing. */}
+                {!w.flow && (
+                  <button className="danger" onClick={() => setConfirming({ verb: 'delete', hook: w })}>
+                    Delete
+                  </button>
+                )}
+              </>
+            ),
+          },
+        ]}
+      />
       {report && (
         <div className="card">
           <header className="row">
@@ -177,6 +170,18 @@ export function Webhooks() {
       )}
     </section>
   );
+}
+
+function WebhookStatus({ w }: { w: Webhook }) {
+  if (!w.enabled) {
+    return (
+      <span className="bad" title={w.disabled_reason ?? ''}>
+        disabled
+      </span>
+    );
+  }
+  if (w.paused) return <span className="warn">paused</span>;
+  return w.circuit.state === 'open' ? <CircuitStatus circuit={w.circuit} /> : <span className="good">active</span>;
 }
 
 function WebhookForm({ types, onCancel, onCreated }: { types: EventType[]; onCancel: () => void; onCreated: (w: Webhook) => Promise<void> }) {
@@ -265,14 +270,7 @@ function WebhookForm({ types, onCancel, onCreated }: { types: EventType[]; onCan
         <input name="max_concurrency" type="number" min={1} max={1000} step={1} value={atOnce} onChange={(e) => setAtOnce(e.target.value)} placeholder="default" />
       </label>
       <ErrorBox error={error} />
-      <div className="row">
-        <button type="submit" className="primary" disabled={busy || events.length === 0}>
-          Create webhook
-        </button>
-        <button type="button" onClick={onCancel}>
-          Cancel
-        </button>
-      </div>
+      <FormButtons label="Create webhook" busy={busy} disabled={events.length === 0} onCancel={onCancel} />
     </form>
   );
 }

@@ -1,7 +1,9 @@
 import { api } from '../../api.ts';
 import { ErrorBox } from '../../ui/ErrorBox.tsx';
+import { Pager } from '../../ui/ResourceTable.tsx';
 import { useLoad } from '../../ui/useLoad.ts';
-import { Pager, usePagedList, when } from '../gateway/parts.tsx';
+import { usePagedList } from '../../ui/usePagedList.ts';
+import { when } from '../gateway/parts.tsx';
 import type { Chatbot, Conversation, Transcript } from './types.ts';
 
 const leadText = (c: Conversation) => [c.lead?.name, c.lead?.email, c.lead?.phone].filter(Boolean).join(' · ');

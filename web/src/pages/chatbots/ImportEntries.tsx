@@ -3,6 +3,7 @@ import { api } from '../../api.ts';
 import { ErrorBox } from '../../ui/ErrorBox.tsx';
 import type { ImportResult } from './types.ts';
 import { useSubmit } from '../../ui/useSubmit.ts';
+import { FormButtons } from '../../ui/FormButtons.tsx';
 
 /** Text starting with '[' or '{' is JSON (an array of entries, or {entries}); anything else is CSV with a header row. */
 export function importBody(text: string, replace: boolean): { entries: unknown; replace: boolean } | { csv: string; replace: boolean } {
@@ -58,14 +59,7 @@ export function ImportEntries({ botId, onImported, onCancel }: { botId: string; 
         <input type="checkbox" checked={replace} onChange={(e) => setReplace(e.target.checked)} /> Replace the whole knowledge base (otherwise the entries are added)
       </label>
       <ErrorBox error={error} />
-      <div className="row">
-        <button className="primary" type="submit" disabled={busy || !text.trim()}>
-          {busy ? 'Importing…' : 'Import'}
-        </button>
-        <button type="button" onClick={onCancel}>
-          Cancel
-        </button>
-      </div>
+      <FormButtons label="Import" busyLabel="Importing…" busy={busy} disabled={!text.trim()} onCancel={onCancel} />
     </form>
   );
 }

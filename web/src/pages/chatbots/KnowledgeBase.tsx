@@ -1,7 +1,11 @@
 import { useState } from 'react';
 import { api } from '../../api.ts';
 import { ErrorBox } from '../../ui/ErrorBox.tsx';
-import { ConfirmDelete, Pager, usePagedList } from '../gateway/parts.tsx';
+import { FormButtons } from '../../ui/FormButtons.tsx';
+import { ResourceTable } from '../../ui/ResourceTable.tsx';
+import { useConfirmRow } from '../../ui/rowActions.tsx';
+import { usePagedList } from '../../ui/usePagedList.ts';
+import { ConfirmDelete } from '../gateway/parts.tsx';
 import { ImportEntries } from './ImportEntries.tsx';
 import type { Chatbot, KbEntry } from './types.ts';
 import { useSubmit } from '../../ui/useSubmit.ts';
@@ -18,9 +22,8 @@ export function KnowledgeBase({ bot }: { bot: Chatbot }) {
   const [adding, setAdding] = useState(false);
   const [importing, setImporting] = useState(false);
   const [editing, setEditing] = useState<string | null>(null);
-  const [deleting, setDeleting] = useState<KbEntry | null>(null);
+  const deleting = useConfirmRow<KbEntry>((e) => api('DELETE', `/chatbots/${bot.id}/entries/${e.id}`), entries.reload);
   const [notice, setNotice] = useState('');
-  const rows = entries.data?.models ?? [];
 
   return (
     <div>
@@ -61,80 +64,66 @@ export function KnowledgeBase({ bot }: { bot: Chatbot }) {
           onCancel={() => setImporting(false)}
         />
       )}
-      {deleting && (
-        <ConfirmDelete
-          title={`Delete the entry “${deleting.question}”?`}
-          onCancel={() => setDeleting(null)}
-          onConfirm={async () => {
-            await api('DELETE', `/chatbots/${bot.id}/entries/${deleting.id}`);
-            setDeleting(null);
-            await entries.reload();
-          }}
-        >
-          <p>The chatbot stops using this answer at once.</p>
-        </ConfirmDelete>
-      )}
-      <ErrorBox error={entries.error} />
-      {entries.loading && !entries.data && <p className="loading">Loading…</p>}
-      {entries.data && rows.length === 0 && !adding && !importing && (
-        <div className="empty">
-          <p>No entries yet. Add the questions your visitors ask and the answers the chatbot should give, or import them from a JSON or CSV file.</p>
-        </div>
-      )}
-      {rows.length > 0 && (
-        <table className="kb" aria-label="Knowledge base entries">
-          <thead>
-            <tr>
-              <th>Question</th>
-              <th>Answer</th>
-              <th>Tags</th>
-              <th />
-            </tr>
-          </thead>
-          <tbody>
-            {rows.map((e) =>
-              editing === e.id ? (
-                <tr key={e.id}>
-                  <td colSpan={4}>
-                    <EntryForm
-                      botId={bot.id}
-                      entry={e}
-                      onDone={async () => {
-                        setEditing(null);
-                        await entries.reload();
-                      }}
-                      onCancel={() => setEditing(null)}
-                    />
-                  </td>
-                </tr>
-              ) : (
-                <tr key={e.id} data-testid="kb-row">
-                  <td>{e.question}</td>
-                  <td className="answer">{e.answer}</td>
-                  <td>
-                    {e.tags.map((t) => (
-                      <span key={t} className="badge">
-                        {t}
-                      </span>
-                    ))}
-                  </td>
-                  <td className="actions-cell">
-                    <div className="actions">
-                      <button className="small" onClick={() => setEditing(e.id)} aria-label={`Edit “${e.question}”`}>
-                        Edit
-                      </button>
-                      <button className="small danger" onClick={() => setDeleting(e)} aria-label={`Delete “${e.question}”`}>
-                        Delete
-                      </button>
-                    </div>
-                  </td>
-                </tr>
-              ),
-            )}
-          </tbody>
-        </table>
-      )}
-      <Pager list={entries} what="entries" />
+      <ResourceTable
+        list={entries}
+        above={
+          deleting.row && (
+            <ConfirmDelete title={`Delete the entry “${deleting.row.question}”?`} onCancel={deleting.cancel} onConfirm={deleting.confirm}>
+              <p>The chatbot stops using this answer at once.</p>
+            </ConfirmDelete>
+          )
+        }
+        loading="Loading…"
+        empty={
+          !adding &&
+          !importing && (
+            <div className="empty">
+              <p>No entries yet. Add the questions your visitors ask and the answers the chatbot should give, or import them from a JSON or CSV file.</p>
+            </div>
+          )
+        }
+        pager="entries"
+        className="kb"
+        label="Knowledge base entries"
+        rowKey={(e) => e.id}
+        rowAttributes={() => ({ 'data-testid': 'kb-row' })}
+        columns={[
+          { head: 'Question', cell: (e) => e.question },
+          { head: 'Answer', className: 'answer', cell: (e) => e.answer },
+          {
+            head: 'Tags',
+            cell: (e) =>
+              e.tags.map((t) => (
+                <span key={t} className="badge">
+                  {t}
+                </span>
+              )),
+          },
+        ]}
+        actions={(e) => (
+          <>
+            <button className="small" onClick={() => setEditing(e.id)} aria-label={`Edit “${e.question}”`}>
+              Edit
+            </button>
+            <button className="small danger" onClick={() => deleting.ask(e)} aria-label={`Delete “${e.question}”`}>
+              Delete
+            </button>
+          </>
+        )}
+        replace={(e) =>
+          editing === e.id && (
+            <EntryForm
+              botId={bot.id}
+              entry={e}
+              onDone={async () => {
+                setEditing(null);
+                await entries.reload();
+              }}
+              onCancel={() => setEditing(null)}
+            />
+          )
+        }
+      />
     </div>
   );
 }
@@ -166,14 +155,7 @@ function EntryForm({ botId, entry, onDone, onCancel }: { botId: string; entry?: 
         <input value={tags} onChange={(e) => setTags(e.target.value)} placeholder="pricing, request_quote" />
       </label>
       <ErrorBox error={error} />
-      <div className="row">
-        <button className="primary" type="submit" disabled={busy}>
-          {busy ? 'Saving…' : entry ? 'Save entry' : 'Add entry'}
-        </button>
-        <button type="button" onClick={onCancel}>
-          Cancel
-        </button>
-      </div>
+      <FormButtons label={entry ? 'Save entry' : 'Add entry'} busyLabel="Saving…" busy={busy} onCancel={onCancel} />
     </form>
   );
 }

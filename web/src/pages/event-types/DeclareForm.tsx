@@ -2,6 +2,7 @@ import { useState, type ReactNode } from 'react';
 import { api } from '../../api.ts';
 import { fieldErrorsOf, type FieldErrors } from './field-errors.ts';
 import type { EventTypeItem } from './types.ts';
+import { FormButtons } from '../../ui/FormButtons.tsx';
 
 const FIELDS = ['name', 'description', 'schema', 'sample'] as const;
 type Field = (typeof FIELDS)[number];
@@ -114,14 +115,7 @@ export function DeclareForm({ onCancel, onCreated }: { onCancel: () => void; onC
           {errors.general}
         </div>
       )}
-      <div className="row">
-        <button type="submit" className="primary" data-testid="event-type-create" disabled={busy}>
-          {busy ? 'Declaring…' : 'Declare event type'}
-        </button>
-        <button type="button" onClick={onCancel}>
-          Cancel
-        </button>
-      </div>
+      <FormButtons label="Declare event type" busyLabel="Declaring…" busy={busy} testId="event-type-create" onCancel={onCancel} />
     </form>
   );
 }

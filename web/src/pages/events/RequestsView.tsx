@@ -1,13 +1,13 @@
 import { useEffect, useRef, useState } from 'react';
 import { useSearchParams } from 'react-router';
 import { api } from '../../api.ts';
-import { ErrorBox } from '../../ui/ErrorBox.tsx';
+import { ResourceTable } from '../../ui/ResourceTable.tsx';
 import { useLoad } from '../../ui/useLoad.ts';
 import { RequestStory } from './RequestStory.tsx';
 import { isEventId, OUTCOME_WORDS } from './words.ts';
 
-type Outcome = { result: string; text: string };
-type RequestRow = { id: string; source_name: string | null; status: string; summary: string | null; event_type: string | null; created_at: string; outcome?: Outcome };
+type OutcomeOut = { result: string; text: string };
+type RequestRow = { id: string; source_name: string | null; status: string; summary: string | null; event_type: string | null; created_at: string; outcome?: OutcomeOut };
 type Page = { models: RequestRow[]; pagination: { next: string | null; prev: string | null } };
 
 const PAGE_SIZE = 50;
@@ -87,48 +87,41 @@ export function RequestsView({ query, tick, selected, onSelect, onOpenEvent }: {
           {Object.keys(filters).length ? (count.data.count === 1 ? '1 request matches' : `${count.data.count} requests match`) : count.data.count === 1 ? '1 request received' : `${count.data.count} requests received`}. Every request is listed, also those that no flow sent on.
         </p>
       )}
-      <ErrorBox error={list.error ?? count.error} />
-      {list.loading && !list.data && <p className="loading">Loading requests…</p>}
-      {list.data && rows.length === 0 && (
-        <div className="empty" data-testid="requests-empty">
-          {Object.keys(filters).length ? 'No request matches these filters.' : 'No request yet. Send one to a source’s URL, or publish an event, and it shows up here.'}
-        </div>
-      )}
-      {rows.length > 0 && (
-        <table>
-          <thead>
-            <tr>
-              <th>Received</th>
-              <th>From</th>
-              <th>What</th>
-              <th>What became of it</th>
-            </tr>
-          </thead>
-          <tbody>
-            {rows.map((r) => {
-              const [word, tone] = r.outcome ? (OUTCOME_WORDS[r.outcome.result] ?? [r.outcome.result, 'muted']) : ['', ''];
-              return (
-                <tr key={r.id} className={selected === r.id ? 'selected' : ''} onClick={() => onSelect(r.id)} data-testid="request-row" data-id={r.id} data-outcome={r.outcome?.result}>
-                  <td>
-                    <button className="link" onClick={() => onSelect(r.id)} aria-label={`Open request ${r.id}`}>
-                      {new Date(r.created_at).toLocaleString()}
-                    </button>
-                    <div className="muted mono small-text">{r.id}</div>
-                  </td>
-                  <td>{r.source_name ?? <span className="mono small-text">—</span>}</td>
-                  <td>
-                    {r.event_type && <span className="badge">{r.event_type}</span>} {r.summary ?? (r.event_type ? '' : <span className="muted">—</span>)}
-                  </td>
-                  <td data-testid="request-outcome">
-                    <strong className={tone}>{word}</strong>
-                    {r.outcome && <div className="small-text">{r.outcome.text}</div>}
-                  </td>
-                </tr>
-              );
-            })}
-          </tbody>
-        </table>
-      )}
+      <ResourceTable
+        list={list}
+        error={count.error}
+        loading="Loading requests…"
+        empty={
+          <div className="empty" data-testid="requests-empty">
+            {Object.keys(filters).length ? 'No request matches these filters.' : 'No request yet. Send one to a source’s URL, or publish an event, and it shows up here.'}
+          </div>
+        }
+        rowKey={(r) => r.id}
+        rowAttributes={(r) => ({ className: selected === r.id ? 'selected' : '', onClick: () => onSelect(r.id), 'data-testid': 'request-row', 'data-id': r.id, 'data-outcome': r.outcome?.result })}
+        columns={[
+          {
+            head: 'Received',
+            cell: (r) => (
+              <>
+                <button className="link" onClick={() => onSelect(r.id)} aria-label={`Open request ${r.id}`}>
+                  {new Date(r.created_at).toLocaleString()}
+                </button>
+                <div className="muted mono small-text">{r.id}</div>
+              </>
+            ),
+          },
+          { head: 'From', cell: (r) => r.source_name ?? <span className="mono small-text">—</span> },
+          {
+            head: 'What',
+            cell: (r) => (
+              <>
+                {r.event_type && <span className="badge">{r.event_type}</span>} {r.summary ?? (r.event_type ? '' : <span className="muted">—</span>)}
+              </>
+            ),
+          },
+          { head: 'What became of it', testId: 'request-outcome', cell: (r) => <Outcome outcome={r.outcome} /> },
+        ]}
+      />
       {(list.data?.pagination.prev || list.data?.pagination.next) && (
         <div className="row pager">
           <button disabled={!list.data?.pagination.prev} onClick={() => setCursor({ prev: list.data?.pagination.prev ?? undefined })}>
@@ -140,6 +133,16 @@ export function RequestsView({ query, tick, selected, onSelect, onOpenEvent }: {
         </div>
       )}
       {selected && <RequestStory key={selected} id={selected} tick={tick} onOpenEvent={onOpenEvent} onClose={() => onSelect(null)} />}
+    </>
+  );
+}
+
+function Outcome({ outcome }: { outcome: OutcomeOut | undefined }) {
+  const [word, tone] = outcome ? (OUTCOME_WORDS[outcome.result] ?? [outcome.result, 'muted']) : ['', ''];
+  return (
+    <>
+      <strong className={tone}>{word}</strong>
+      {outcome && <div className="small-text">{outcome.text}</div>}
     </>
   );
 }

@@ -1,9 +1,10 @@
-import { useState } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import { api } from '../../api.ts';
 import { circuitSentence } from '../../ui/CircuitStatus.tsx';
-import { ErrorBox } from '../../ui/ErrorBox.tsx';
-import { ConfirmDelete, Pager, usePagedList, useRowAction, when } from './parts.tsx';
+import { ResourceTable } from '../../ui/ResourceTable.tsx';
+import { RowSwitch, useConfirmRow, useRowAction } from '../../ui/rowActions.tsx';
+import { usePagedList } from '../../ui/usePagedList.ts';
+import { ConfirmDelete, NameCell, when } from './parts.tsx';
 import type { Connection } from './types.ts';
 import { UsedByLine, useUsedBy } from './UsedBy.tsx';
 
@@ -51,7 +52,7 @@ export function ConnectionsTab() {
   }
   const list = usePagedList<Connection>('/connections', filters);
   const action = useRowAction(list.reload);
-  const [deleting, setDeleting] = useState<Connection | null>(null);
+  const deleting = useConfirmRow<Connection>((c) => api('DELETE', `/connections/${c.id}`), list.restart);
   const rows = list.data?.models ?? [];
   const used = useUsedBy('connection', list.data);
   const filtered = Object.keys(filters).length > 0;
@@ -66,119 +67,113 @@ export function ConnectionsTab() {
           <Link to="/connections">Show all</Link>
         </p>
       )}
-      <ErrorBox error={action.error ?? list.error} />
-      {deleting && (
-        <ConfirmDelete
-          title={`Delete the connection “${deleting.full_name}”?`}
-          onCancel={() => setDeleting(null)}
-          onConfirm={async () => {
-            await api('DELETE', `/connections/${deleting.id}`);
-            setDeleting(null);
-            await list.restart();
-          }}
-        >
-          <p>
-            Events from <strong>{deleting.source.name}</strong> stop going to <strong>{deleting.destination.name}</strong>, and deliveries still waiting are cancelled. The source and the destination
-            themselves stay.
-          </p>
-          {deleting.source.type === 'APPLICATION' && <p className="warn">It carries published events: if it belongs to a webhook or a flow, that webhook stops receiving them.</p>}
-        </ConfirmDelete>
-      )}
-      {list.loading && !list.data && <p className="loading">Loading connections…</p>}
-      {list.data && rows.length === 0 && list.onFirstPage && (
-        <div className="empty" data-testid="connections-empty">
-          {filtered ? (
-            <p>Nothing is connected to it yet.</p>
-          ) : (
-            <p>No connections yet. A connection sends what a source receives to a destination.</p>
-          )}
-          <p>
-            <Link to="/flows">Build a flow</Link> to connect a trigger to a destination by dragging, or <Link to="/webhooks">add a webhook</Link>.
-          </p>
+      <ResourceTable
+        list={list}
+        error={action.error}
+        above={
+          deleting.row && (
+            <ConfirmDelete title={`Delete the connection “${deleting.row.full_name}”?`} onCancel={deleting.cancel} onConfirm={deleting.confirm}>
+              <p>
+                Events from <strong>{deleting.row.source.name}</strong> stop going to <strong>{deleting.row.destination.name}</strong>, and deliveries still waiting are cancelled. The source and the
+                destination themselves stay.
+              </p>
+              {deleting.row.source.type === 'APPLICATION' && <p className="warn">It carries published events: if it belongs to a webhook or a flow, that webhook stops receiving them.</p>}
+            </ConfirmDelete>
+          )
+        }
+        loading="Loading connections…"
+        empty={
+          <div className="empty" data-testid="connections-empty">
+            {filtered ? <p>Nothing is connected to it yet.</p> : <p>No connections yet. A connection sends what a source receives to a destination.</p>}
+            <p>
+              <Link to="/flows">Build a flow</Link> to connect a trigger to a destination by dragging, or <Link to="/webhooks">add a webhook</Link>.
+            </p>
+          </div>
+        }
+        pager="connections"
+        className="gateway"
+        rowKey={(c) => c.id}
+        rowAttributes={(c) => ({ 'data-testid': 'connection-row', 'data-id': c.id })}
+        columns={[
+          {
+            head: 'Name',
+            cell: (c) => (
+              <NameCell of={c}>
+                {/* Its two ends are the next column; what matters here is the flow that drew it. */}
+                <UsedByLine usage={used.get(c.id)} loaded={used.loaded} skip={['sources', 'destinations']} label="Part of" empty="Made by hand (no flow)" />
+              </NameCell>
+            ),
+          },
+          { head: 'Source → destination', testId: 'connection-route', cell: (c) => <Route c={c} /> },
+          {
+            head: 'What happens on the way',
+            title: 'Rules: the filter, retry policy and field mapping applied on the way',
+            testId: 'connection-rules',
+            cell: (c) =>
+              c.rules.length === 0 ? (
+                <span className="muted">Everything, as received</span>
+              ) : (
+                <ul className="rules">
+                  {c.rules.map((r, i) => (
+                    <li key={i}>{ruleSummary(r)}</li>
+                  ))}
+                </ul>
+              ),
+          },
+          {
+            head: 'Status',
+            testId: 'status',
+            cell: (c) =>
+              c.disabled_at ? (
+                <span className="bad">disabled</span>
+              ) : c.paused_at ? (
+                <span className="warn" title={`since ${when(c.paused_at)}; events are held until it is unpaused`}>
+                  paused
+                </span>
+              ) : (
+                <span className="good">active</span>
+              ),
+          },
+          { head: 'Created', cell: (c) => when(c.created_at) },
+        ]}
+        actions={(c) => (
+          <>
+            {!c.disabled_at && (
+              <RowSwitch
+                action={action}
+                id={c.id}
+                path={`/connections/${c.id}`}
+                testId="connection"
+                verb={c.paused_at ? 'unpause' : 'pause'}
+                title={c.paused_at ? 'Deliver again, starting with the events held while paused' : 'Hold new events without losing them'}
+              />
+            )}
+            <RowSwitch action={action} id={c.id} path={`/connections/${c.id}`} testId="connection" verb={c.disabled_at ? 'enable' : 'disable'} />
+            <button className="danger" data-testid="connection-delete" onClick={() => deleting.ask(c)}>
+              Delete
+            </button>
+          </>
+        )}
+      />
+    </>
+  );
+}
+
+/** Where a connection goes, and what stops it at either end. */
+function Route({ c }: { c: Connection }) {
+  return (
+    <>
+      {c.source.name}
+      {c.source.type === 'APPLICATION' && <> <span className="badge">built in</span></>}
+      {' → '}
+      {c.destination.name}
+      {c.source.disabled_at && <div className="bad small-text">its source is disabled</div>}
+      {c.destination.disabled_at && <div className="bad small-text">its destination is disabled</div>}
+      {!c.destination.disabled_at && c.destination.circuit.state === 'open' && (
+        <div className="warn small-text" data-testid="connection-destination-paused">
+          its destination is paused by Wirehub: {circuitSentence(c.destination.circuit)}
         </div>
       )}
-      {rows.length > 0 && (
-        <table className="gateway">
-          <thead>
-            <tr>
-              <th>Name</th>
-              <th>Source → destination</th>
-              <th title="Rules: the filter, retry policy and field mapping applied on the way">What happens on the way</th>
-              <th>Status</th>
-              <th>Created</th>
-              <th>
-                <span className="sr-only">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {rows.map((c) => (
-              <tr key={c.id} data-testid="connection-row" data-id={c.id}>
-                <td>
-                  <strong>{c.name}</strong>
-                  {c.description && <div className="muted small-text">{c.description}</div>}
-                  <div className="muted mono small-text">{c.id}</div>
-                  {/* Its two ends are the next column; what matters here is the flow that drew it. */}
-                  <UsedByLine usage={used.get(c.id)} loaded={used.loaded} skip={['sources', 'destinations']} label="Part of" empty="Made by hand (no flow)" />
-                </td>
-                <td data-testid="connection-route">
-                  {c.source.name}
-                  {c.source.type === 'APPLICATION' && <> <span className="badge">built in</span></>}
-                  {' → '}
-                  {c.destination.name}
-                  {c.source.disabled_at && <div className="bad small-text">its source is disabled</div>}
-                  {c.destination.disabled_at && <div className="bad small-text">its destination is disabled</div>}
-                  {!c.destination.disabled_at && c.destination.circuit.state === 'open' && (
-                    <div className="warn small-text" data-testid="connection-destination-paused">
-                      its destination is paused by Wirehub: {circuitSentence(c.destination.circuit)}
-                    </div>
-                  )}
-                </td>
-                <td data-testid="connection-rules">
-                  {c.rules.length === 0 ? (
-                    <span className="muted">Everything, as received</span>
-                  ) : (
-                    <ul className="rules">
-                      {c.rules.map((r, i) => (
-                        <li key={i}>{ruleSummary(r)}</li>
-                      ))}
-                    </ul>
-                  )}
-                </td>
-                <td data-testid="status">
-                  {c.disabled_at ? <span className="bad">disabled</span> : c.paused_at ? <span className="warn" title={`since ${when(c.paused_at)}; events are held until it is unpaused`}>paused</span> : <span className="good">active</span>}
-                </td>
-                <td>{when(c.created_at)}</td>
-                <td className="actions-cell">
-                  <div className="actions">
-                    {!c.disabled_at && (
-                      <button
-                        data-testid={c.paused_at ? 'connection-unpause' : 'connection-pause'}
-                        disabled={action.busy === c.id}
-                        title={c.paused_at ? 'Deliver again, starting with the events held while paused' : 'Hold new events without losing them'}
-                        onClick={() => void action.run(c.id, () => api('POST', `/connections/${c.id}/${c.paused_at ? 'unpause' : 'pause'}`))}
-                      >
-                        {c.paused_at ? 'Unpause' : 'Pause'}
-                      </button>
-                    )}
-                    <button
-                      data-testid={c.disabled_at ? 'connection-enable' : 'connection-disable'}
-                      disabled={action.busy === c.id}
-                      onClick={() => void action.run(c.id, () => api('POST', `/connections/${c.id}/${c.disabled_at ? 'enable' : 'disable'}`))}
-                    >
-                      {c.disabled_at ? 'Enable' : 'Disable'}
-                    </button>
-                    <button className="danger" data-testid="connection-delete" onClick={() => setDeleting(c)}>
-                      Delete
-                    </button>
-                  </div>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
-      <Pager list={list} what="connections" />
     </>
   );
 }

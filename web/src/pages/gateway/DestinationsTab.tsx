@@ -5,9 +5,11 @@ import { api } from '../../api.ts';
 import { Sparkline } from '../../ui/Chart.tsx';
 import { CircuitStatus } from '../../ui/CircuitStatus.tsx';
 import { useSparklines } from '../../ui/useSparklines.ts';
-import { ErrorBox } from '../../ui/ErrorBox.tsx';
+import { ResourceTable } from '../../ui/ResourceTable.tsx';
+import { RowSwitch, useConfirmRow, useRowAction } from '../../ui/rowActions.tsx';
+import { usePagedList } from '../../ui/usePagedList.ts';
 import { MOCK_API, MockRequests, NewMockApi } from './MockRequests.tsx';
-import { ConfirmDelete, ConnectionsGoing, Pager, usePagedList, useRowAction, when } from './parts.tsx';
+import { ConfirmDelete, ConnectionsGoing, NameCell, when } from './parts.tsx';
 import type { Destination } from './types.ts';
 import { UsedByLine, useUsedBy, type Usage } from './UsedBy.tsx';
 
@@ -48,12 +50,11 @@ export function destinationTarget(d: Pick<Destination, 'type' | 'config'>): stri
 export function DestinationsTab() {
   const list = usePagedList<Destination>('/destinations');
   const action = useRowAction(list.reload);
-  const [deleting, setDeleting] = useState<Destination | null>(null);
+  const deleting = useConfirmRow<Destination>((d) => api('DELETE', `/destinations/${d.id}`), list.restart);
   const [creatingMock, setCreatingMock] = useState(false);
   const [viewing, setViewing] = useState<Pick<Destination, 'id' | 'name'> | null>(null);
-  const rows = list.data?.models ?? [];
   const used = useUsedBy('destination', list.data);
-  const sparks = useSparklines('destination', rows.map((d) => d.id));
+  const sparks = useSparklines('destination', (list.data?.models ?? []).map((d) => d.id));
 
   return (
     <>
@@ -75,89 +76,62 @@ export function DestinationsTab() {
         />
       )}
       {viewing && <MockRequests key={viewing.id} destination={viewing} onClose={() => setViewing(null)} />}
-      <ErrorBox error={action.error ?? list.error} />
-      {deleting && (
-        <DestinationDeleteConfirm
-          destination={deleting}
-          usage={used.get(deleting.id)}
-          onCancel={() => setDeleting(null)}
-          onDeleted={async () => {
-            setDeleting(null);
-            await list.restart();
-          }}
-        />
-      )}
-      {list.loading && !list.data && <p className="loading">Loading destinations…</p>}
-      {list.data && rows.length === 0 && list.onFirstPage && (
-        <div className="empty" data-testid="destinations-empty">
-          <p>No destinations yet. The quickest way to make one is a flow: drag a trigger and a destination onto the canvas.</p>
-          <p>
-            <Link to="/flows">Build a flow</Link> or <Link to="/webhooks">add a webhook</Link>.
-          </p>
-        </div>
-      )}
-      {rows.length > 0 && (
-        <table className="gateway">
-          <thead>
-            <tr>
-              <th>Name</th>
-              <th>Type</th>
-              <th>Writes to</th>
-              <th>Status</th>
-              <th>Last 24 h</th>
-              <th>Created</th>
-              <th>
-                <span className="sr-only">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {rows.map((d) => (
-              <tr key={d.id} data-testid="destination-row" data-id={d.id}>
-                <td>
-                  <strong>{d.name}</strong>
-                  {d.description && <div className="muted small-text">{d.description}</div>}
-                  <div className="muted mono small-text">{d.id}</div>
-                  <UsedByLine usage={used.get(d.id)} loaded={used.loaded} />
-                </td>
-                <td>{typeName(d.type)}</td>
-                <td className="mono" data-testid="destination-target">
-                  {destinationTarget(d)}
-                </td>
-                <td data-testid="status">
-                  <DestinationStatus d={d} />
-                </td>
-                <td>{sparks[d.id] && <Sparkline {...sparks[d.id]} />}</td>
-                <td>{when(d.created_at)}</td>
-                <td className="actions-cell">
-                  <div className="actions">
-                    <Link to={`/connections?destination_id=${d.id}`} data-testid="destination-connections">
-                      Connections
-                    </Link>
-                    {d.type === MOCK_API && (
-                      <button data-testid="destination-mock-requests" onClick={() => setViewing(d)}>
-                        Received requests
-                      </button>
-                    )}
-                    <button
-                      data-testid={d.disabled_at ? 'destination-enable' : 'destination-disable'}
-                      disabled={action.busy === d.id}
-                      title={d.disabled_at ? 'Deliver again; the events held while it was disabled are sent' : 'Stop delivering; new events are held until it is enabled again'}
-                      onClick={() => void action.run(d.id, () => api('POST', `/destinations/${d.id}/${d.disabled_at ? 'enable' : 'disable'}`))}
-                    >
-                      {d.disabled_at ? 'Enable' : 'Disable'}
-                    </button>
-                    <button className="danger" data-testid="destination-delete" onClick={() => setDeleting(d)}>
-                      Delete
-                    </button>
-                  </div>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
-      <Pager list={list} what="destinations" />
+      <ResourceTable
+        list={list}
+        error={action.error}
+        above={deleting.row && <DestinationDeleteConfirm destination={deleting.row} usage={used.get(deleting.row.id)} onCancel={deleting.cancel} onConfirm={deleting.confirm} />}
+        loading="Loading destinations…"
+        empty={
+          <div className="empty" data-testid="destinations-empty">
+            <p>No destinations yet. The quickest way to make one is a flow: drag a trigger and a destination onto the canvas.</p>
+            <p>
+              <Link to="/flows">Build a flow</Link> or <Link to="/webhooks">add a webhook</Link>.
+            </p>
+          </div>
+        }
+        pager="destinations"
+        className="gateway"
+        rowKey={(d) => d.id}
+        rowAttributes={(d) => ({ 'data-testid': 'destination-row', 'data-id': d.id })}
+        columns={[
+          {
+            head: 'Name',
+            cell: (d) => (
+              <NameCell of={d}>
+                <UsedByLine usage={used.get(d.id)} loaded={used.loaded} />
+              </NameCell>
+            ),
+          },
+          { head: 'Type', cell: (d) => typeName(d.type) },
+          { head: 'Writes to', className: 'mono', testId: 'destination-target', cell: destinationTarget },
+          { head: 'Status', testId: 'status', cell: (d) => <DestinationStatus d={d} /> },
+          { head: 'Last 24 h', cell: (d) => sparks[d.id] && <Sparkline {...sparks[d.id]} /> },
+          { head: 'Created', cell: (d) => when(d.created_at) },
+        ]}
+        actions={(d) => (
+          <>
+            <Link to={`/connections?destination_id=${d.id}`} data-testid="destination-connections">
+              Connections
+            </Link>
+            {d.type === MOCK_API && (
+              <button data-testid="destination-mock-requests" onClick={() => setViewing(d)}>
+                Received requests
+              </button>
+            )}
+            <RowSwitch
+              action={action}
+              id={d.id}
+              path={`/destinations/${d.id}`}
+              testId="destination"
+              verb={d.disabled_at ? 'enable' : 'disable'}
+              title={d.disabled_at ? 'Deliver again; the events held while it was disabled are sent' : 'Stop delivering; new events are held until it is enabled again'}
+            />
+            <button className="danger" data-testid="destination-delete" onClick={() => deleting.ask(d)}>
+              Delete
+            </button>
+          </>
+        )}
+      />
     </>
   );
 }
@@ -186,16 +160,9 @@ function DestinationStatus({ d }: { d: Destination }) {
   );
 }
 
-function DestinationDeleteConfirm({ destination, usage, onCancel, onDeleted }: { destination: Destination; usage: Usage | undefined; onCancel: () => void; onDeleted: () => Promise<void> }) {
+function DestinationDeleteConfirm({ destination, usage, onCancel, onConfirm }: { destination: Destination; usage: Usage | undefined; onCancel: () => void; onConfirm: () => Promise<void> }) {
   return (
-    <ConfirmDelete
-      title={`Delete the destination “${destination.name}”?`}
-      onCancel={onCancel}
-      onConfirm={async () => {
-        await api('DELETE', `/destinations/${destination.id}`);
-        await onDeleted();
-      }}
-    >
+    <ConfirmDelete title={`Delete the destination “${destination.name}”?`} onCancel={onCancel} onConfirm={onConfirm}>
       <p>Deliveries still waiting for it are cancelled; past events stay in the log.</p>
       {usage && usage.flows.length > 0 && <p className="warn">The flows {usage.flows.map((f) => `“${f.name}”`).join(', ')} deliver to it: their step is left pointing at nothing.</p>}
       <ConnectionsGoing by="destination_id" id={destination.id} name={(c) => c.full_name}>

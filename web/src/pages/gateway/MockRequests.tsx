@@ -2,10 +2,13 @@ import { useState } from 'react';
 import type { MockRequestOut } from '../../../../server/gateway/mock-api.service.ts';
 import { api } from '../../api.ts';
 import { ErrorBox } from '../../ui/ErrorBox.tsx';
+import { FormButtons } from '../../ui/FormButtons.tsx';
 import { JsonView } from '../../ui/JsonView.tsx';
+import { ResourceTable } from '../../ui/ResourceTable.tsx';
 import { useLoad } from '../../ui/useLoad.ts';
+import { usePagedList } from '../../ui/usePagedList.ts';
 import { useSubmit } from '../../ui/useSubmit.ts';
-import { ConfirmDelete, Pager, usePagedList, when } from './parts.tsx';
+import { ConfirmDelete, when } from './parts.tsx';
 import type { Destination, Wire } from './types.ts';
 
 export type MockRequest = Wire<MockRequestOut>;
@@ -55,14 +58,7 @@ export function NewMockApi({ onCancel, onCreated }: { onCancel: () => void; onCr
         <input name="response_delay_ms" type="number" min={0} max={10_000} value={delay} onChange={(e) => setDelay(Number(e.target.value))} />
       </label>
       <ErrorBox error={error} />
-      <div className="row">
-        <button type="submit" className="primary" data-testid="mock-api-create" disabled={busy}>
-          Create test receiver
-        </button>
-        <button type="button" onClick={onCancel}>
-          Cancel
-        </button>
-      </div>
+      <FormButtons label="Create test receiver" busy={busy} testId="mock-api-create" onCancel={onCancel} />
     </form>
   );
 }
@@ -90,71 +86,57 @@ export function MockRequests({ destination, onClose }: { destination: Pick<Desti
           Close
         </button>
       </div>
-      {clearing && (
-        <ConfirmDelete
-          title={`Delete every request ${destination.name} received?`}
-          onCancel={() => setClearing(false)}
-          onConfirm={async () => {
-            await api('DELETE', base);
-            setClearing(false);
-            setOpen(null);
-            await list.restart();
-          }}
-        />
-      )}
-      <ErrorBox error={list.error} />
-      {list.loading && !list.data && <p className="loading">Loading requests…</p>}
-      {list.data && rows.length === 0 && list.onFirstPage && (
-        <p className="empty" data-testid="mock-requests-empty">
-          Nothing received yet. Connect a source to this destination and send it a request; it shows up here.
-        </p>
-      )}
-      {rows.length > 0 && (
-        <table className="gateway">
-          <thead>
-            <tr>
-              <th>Received</th>
-              <th>Request</th>
-              <th>Answered</th>
-              <th>Size</th>
-            </tr>
-          </thead>
-          <tbody>
-            {rows.map((r) => (
-              <MockRequestRow key={r.id} base={base} request={r} open={open === r.id} onToggle={() => setOpen(open === r.id ? null : r.id)} />
-            ))}
-          </tbody>
-        </table>
-      )}
-      <Pager list={list} what="requests" />
+      <ResourceTable
+        list={list}
+        above={
+          clearing && (
+            <ConfirmDelete
+              title={`Delete every request ${destination.name} received?`}
+              onCancel={() => setClearing(false)}
+              onConfirm={async () => {
+                await api('DELETE', base);
+                setClearing(false);
+                setOpen(null);
+                await list.restart();
+              }}
+            />
+          )
+        }
+        loading="Loading requests…"
+        empty={
+          <p className="empty" data-testid="mock-requests-empty">
+            Nothing received yet. Connect a source to this destination and send it a request; it shows up here.
+          </p>
+        }
+        pager="requests"
+        className="gateway"
+        rowKey={(r) => r.id}
+        rowAttributes={(r) => ({ 'data-testid': 'mock-request-row', 'data-id': r.id })}
+        columns={[
+          {
+            head: 'Received',
+            cell: (r) => (
+              <button className="link" aria-expanded={open === r.id} data-testid="mock-request-open" onClick={() => setOpen(open === r.id ? null : r.id)}>
+                {when(r.created_at)}
+              </button>
+            ),
+          },
+          {
+            head: 'Request',
+            className: 'mono',
+            cell: (r) => (
+              <>
+                {r.method} {r.path}
+                {r.query ? `?${r.query}` : ''}
+              </>
+            ),
+          },
+          { head: 'Answered', className: (r) => (r.response_status >= 400 ? 'bad' : 'good'), cell: (r) => r.response_status },
+          { head: 'Size', cell: (r) => `${r.body_size} bytes` },
+        ]}
+        detail={(r) => open === r.id && <MockRequestDetail url={`${base}/${r.id}`} />}
+      />
     </section>
-  );
-}
-
-function MockRequestRow({ base, request: r, open, onToggle }: { base: string; request: MockRequest; open: boolean; onToggle: () => void }) {
-  return (
-    <>
-      <tr data-testid="mock-request-row" data-id={r.id}>
-        <td>
-          <button className="link" aria-expanded={open} data-testid="mock-request-open" onClick={onToggle}>
-            {when(r.created_at)}
-          </button>
-        </td>
-        <td className="mono">
-          {r.method} {r.path}
-          {r.query ? `?${r.query}` : ''}
-        </td>
-        <td className={r.response_status >= 400 ? 'bad' : 'good'}>{r.response_status}</td>
-        <td>{r.body_size} bytes</td>
-      </tr>
-      {open && (
-        <tr>
-          <td colSpan={4}>
-            <MockRequestDetail url={`${base}/${r.id}`} />
-          </td>
-        </tr>
-      )}
-    </>
   );
 }
 

@@ -4,59 +4,6 @@ import { ErrorBox } from '../../ui/ErrorBox.tsx';
 import { useLoad } from '../../ui/useLoad.ts';
 import type { Connection, PageOf } from './types.ts';
 
-export const PAGE_SIZE = 50;
-
-type Cursor = { next: string } | { prev: string } | null;
-
-/**
- * One page of a gateway list, with the API's keyset cursors. Moving a page keeps the cursor in
- * state, so a reload after an action shows the same page rather than jumping back to the first.
- */
-export function usePagedList<T>(path: string, filters: Record<string, string> = {}) {
-  const key = JSON.stringify(filters);
-  // A cursor belongs to the filters it was made under; other filters start from their first page.
-  const [at, setAt] = useState<{ key: string; cursor: Cursor }>({ key, cursor: null });
-  const cursor = at.key === key ? at.cursor : null;
-  const setCursor = (c: Cursor) => setAt({ key, cursor: c });
-  const list = useLoad(() => {
-    const q = new URLSearchParams({ limit: String(PAGE_SIZE), ...filters, ...(cursor ?? {}) });
-    return api<PageOf<T>>('GET', `${path}?${q}`);
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [path, key, cursor]);
-  return {
-    ...list,
-    next: () => list.data?.pagination.next && setCursor({ next: list.data.pagination.next }),
-    prev: () => list.data?.pagination.prev && setCursor({ prev: list.data.pagination.prev }),
-    /**
-     * After a create or a delete: the first page, fetched afresh. Moving off a later page fetches
-     * it already (its cursor is a dependency of the load), so only the first page is reloaded here.
-     */
-    restart: async () => {
-      if (cursor === null) await list.reload();
-      else setCursor(null);
-    },
-    onFirstPage: cursor === null,
-  };
-}
-
-export function Pager({ list, what }: { list: { data: PageOf<unknown> | null; next: () => void; prev: () => void }; what: string }) {
-  const p = list.data?.pagination;
-  if (!p || (!p.next && !p.prev)) return null;
-  return (
-    <nav className="row pager" aria-label={`Pages of ${what}`}>
-      <button data-testid="page-prev" disabled={!p.prev} onClick={list.prev}>
-        ← Previous
-      </button>
-      <span className="muted">
-        {list.data?.count} {what} on this page
-      </span>
-      <button data-testid="page-next" disabled={!p.next} onClick={list.next}>
-        Next →
-      </button>
-    </nav>
-  );
-}
-
 export function CopyButton({ text, testId, label = 'Copy' }: { text: string; testId?: string; label?: string }) {
   const [copied, setCopied] = useState(false);
   useEffect(() => {
@@ -142,27 +89,21 @@ export function Confirm({
   );
 }
 
-export function when(iso: string): string {
-  return new Date(iso).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+/** A gateway object's name cell: its name (and `badge`), description and id, then `children` (where it is used). */
+export function NameCell({ of, badge, children }: { of: { id: string; name: string; description?: string | null }; badge?: ReactNode; children?: ReactNode }) {
+  return (
+    <>
+      <strong>{of.name}</strong>
+      {badge}
+      {of.description && <div className="muted small-text">{of.description}</div>}
+      <div className="muted mono small-text">{of.id}</div>
+      {children}
+    </>
+  );
 }
 
-/** Runs a row action and reloads the list; the API's error is shown above the table. */
-export function useRowAction(reload: () => Promise<void>) {
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState<string | null>(null);
-  const run = async (id: string, fn: () => Promise<unknown>) => {
-    setError(null);
-    setBusy(id);
-    try {
-      await fn();
-      await reload();
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(null);
-    }
-  };
-  return { error, busy, run, setError };
+export function when(iso: string): string {
+  return new Date(iso).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 }
 
 /** "Its connections go with it (2): a, b." — what a delete takes along, by name. */

@@ -2,8 +2,10 @@ import { useState } from 'react';
 import { api } from '../../api.ts';
 import { ErrorBox } from '../../ui/ErrorBox.tsx';
 import { JsonView } from '../../ui/JsonView.tsx';
+import { ResourceTable } from '../../ui/ResourceTable.tsx';
 import { useLoad } from '../../ui/useLoad.ts';
-import { Pager, usePagedList, when } from '../gateway/parts.tsx';
+import { usePagedList } from '../../ui/usePagedList.ts';
+import { when } from '../gateway/parts.tsx';
 import { RunLogs } from './RunLogs.tsx';
 import type { Execution } from './types.ts';
 
@@ -19,35 +21,26 @@ export function Executions({ transformationId }: { transformationId: string }) {
           Refresh
         </button>
       </header>
-      <ErrorBox error={list.error} />
-      {list.data && list.data.models.length === 0 && <p className="muted">No runs yet: it runs when a connection delivers with it.</p>}
-      {list.data && list.data.models.length > 0 && (
-        <table>
-          <thead>
-            <tr>
-              <th>When</th>
-              <th>Result</th>
-              <th>Event</th>
-              <th>Duration</th>
-            </tr>
-          </thead>
-          <tbody>
-            {list.data.models.map((x) => (
-              <tr key={x.id} data-testid="execution-row" data-status={x.status} className={open === x.id ? 'selected' : ''}>
-                <td>
-                  <button className="link" onClick={() => setOpen(open === x.id ? null : x.id)}>
-                    {when(x.created_at)}
-                  </button>
-                </td>
-                <td>{x.status === 'ok' ? 'ok' : <span className="error-text">{x.error_code}: {x.error_message}</span>}</td>
-                <td className="mono">{x.event_id ?? <span className="muted">test run</span>}</td>
-                <td>{x.duration_ms} ms</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
-      <Pager list={list} what="runs" />
+      <ResourceTable
+        list={list}
+        empty={<p className="muted">No runs yet: it runs when a connection delivers with it.</p>}
+        pager="runs"
+        rowKey={(x) => x.id}
+        rowAttributes={(x) => ({ 'data-testid': 'execution-row', 'data-status': x.status, className: open === x.id ? 'selected' : '' })}
+        columns={[
+          {
+            head: 'When',
+            cell: (x) => (
+              <button className="link" onClick={() => setOpen(open === x.id ? null : x.id)}>
+                {when(x.created_at)}
+              </button>
+            ),
+          },
+          { head: 'Result', cell: (x) => (x.status === 'ok' ? 'ok' : <span className="error-text">{x.error_code}: {x.error_message}</span>) },
+          { head: 'Event', className: 'mono', cell: (x) => x.event_id ?? <span className="muted">test run</span> },
+          { head: 'Duration', cell: (x) => `${x.duration_ms} ms` },
+        ]}
+      />
       {open && <ExecutionDetail transformationId={transformationId} id={open} />}
     </section>
   );
