@@ -38,7 +38,7 @@ import { sourcesService, SourceIn, SourcePatch } from './gateway/sources.service
 import { idParam } from './core/validate.ts';
 import { authOf } from './auth/auth.middleware.ts';
 import { eventTypesRoutes } from './hub/event-types.routes.ts';
-import { publishEndpoint, publishHandler } from './hub/publish.routes.ts';
+import { countPublishes, publishEndpoint, publishHandler } from './hub/publish.routes.ts';
 import { systemEvents } from './hub/system-events.ts';
 import { DeliveryAlerts } from './hub/delivery-alerts.ts';
 import { webhooksRoutes } from './hub/webhooks.routes.ts';
@@ -57,6 +57,8 @@ import { ratingsRoutes } from './chat/ratings.routes.ts';
 import { publishService } from './hub/publish.service.ts';
 import { publicInfoRoutes } from './chat/public-info.routes.ts';
 import { healthRoutes } from './health.routes.ts';
+import { HubMetrics } from './core/prometheus.ts';
+import { prometheusRoutes } from './prometheus.routes.ts';
 import { securityHeaders } from './security-headers.ts';
 import { createSandbox } from './transformations/sandbox.ts';
 import { transformationsRoutes } from './transformations/transformations.routes.ts';
@@ -155,7 +157,7 @@ function apiRouter(deps: Deps, writer: IngestWriter): { api: Router; publish: ex
   // Counted in progress from there, per credential: while the database stalls, a publish may wait
   // in its key's lookup or its idempotency claim before it reaches the writer.
   const overload = inProgress(writer, (req) => `publish ${req.get('authorization') ?? ''}`);
-  const publish = [overload, jsonOnly, parseJson, refuseNul(() => ['data']), ...guard, publishHandler(deps, writer)];
+  const publish = [countPublishes(deps.metrics), overload, jsonOnly, parseJson, refuseNul(() => ['data']), ...guard, publishHandler(deps, writer)];
   return { api, publish, rateLimits };
 }
 
@@ -186,7 +188,7 @@ export async function startWirehub(config: Config, log: Logger = createLogger(co
   due.setMaxListeners(0);
   const box = new SecretBox(loadSecretKey(config.secretKey, config.dataDir, log));
   const sandbox = lazySandbox(() => createSandbox({ timeoutMs: config.transformationTimeoutMs, memoryMiB: config.transformationMemoryMiB }));
-  const partial: Omit<Deps, 'wake' | 'routing'> = { config, database, db: database.db, box, log, due, sandbox, apiKeys: new ApiKeyCache(database.db) };
+  const partial: Omit<Deps, 'wake' | 'routing'> = { config, database, db: database.db, box, log, due, sandbox, apiKeys: new ApiKeyCache(database.db), metrics: new HubMetrics() };
   const deps: Deps = { ...partial, wake: createWaker(database, due, log), routing: new RoutingCache(partial) };
 
   const app = express();
@@ -206,6 +208,7 @@ export async function startWirehub(config: Config, log: Logger = createLogger(co
   const api = config.role !== 'worker' ? apiRouter(deps, writer) : null;
   if (api) app.post(PUBLISH_PATHS, ...api.publish);
   app.use(healthRoutes(deps, () => jobs));
+  app.use(prometheusRoutes(deps, () => jobs));
   const chat: ChatDeps = { ...deps, publisher: publishService(deps, writer) };
   if (api) {
     // Public (no API key, CORS per chatbot): before /api, whose every route wants a credential.
@@ -229,7 +232,14 @@ export async function startWirehub(config: Config, log: Logger = createLogger(co
     jobs = await startJobs(deps, { onAutoDisabled: (d) => hub.destinationDisabled(d), onDeliveryFailed: (f) => reporting.report(f), chatPublisher: chat.publisher });
   }
 
-  const shed = api ? refuseBeforeExpress(writer, (url, method) => url.startsWith('/e/') || (method === 'POST' && isPublishPath(url.split('?', 1)[0]))) : () => false;
+  const refuse = api ? refuseBeforeExpress(writer, (url, method) => url.startsWith('/e/') || (method === 'POST' && isPublishPath(url.split('?', 1)[0]))) : () => false;
+  const shed = (req: http.IncomingMessage, res: http.ServerResponse): boolean => {
+    if (!refuse(req, res)) return false;
+    const url = req.url ?? '';
+    if (url.startsWith('/e/')) deps.metrics.ingest(url.slice(3).split(/[/?]/, 1)[0], 'refused');
+    else deps.metrics.publish('refused');
+    return true;
+  };
   const ingest = api ? ingestEndpoint(deps, writer) : () => false;
   const publish = api ? publishEndpoint(deps, writer, { paths: PUBLISH_PATHS, app, rateLimits: api.rateLimits, parseJson }) : () => false;
   const server = http.createServer((req, res) => shed(req, res) || ingest(req, res) || publish(req, res) || app(req, res));

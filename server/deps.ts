@@ -8,6 +8,7 @@ import type { DB } from './db/schema.ts';
 import type { RoutingCache } from './gateway/routing-cache.ts';
 import type { ApiKeyCache } from './auth/api-key-cache.ts';
 import type { Sandbox } from './transformations/sandbox.ts';
+import type { HubMetrics } from './core/prometheus.ts';
 
 /** What every service needs; built once in app.ts and passed down explicitly. */
 export type Deps = {
@@ -25,4 +26,6 @@ export type Deps = {
   apiKeys: ApiKeyCache;
   /** Runs transformations' JavaScript in WebAssembly isolates on worker threads, off the event loop. */
   sandbox: Sandbox;
+  /** The operator's Prometheus counters (GET /metrics). */
+  metrics: HubMetrics;
 };
