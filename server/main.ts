@@ -1,5 +1,5 @@
 import { ConfigError, loadConfig } from './config.ts';
-import { createLogger } from './core/logger.ts';
+import { createProcessLogger } from './core/logger.ts';
 import { startWirehub } from './app.ts';
 
 let config;
@@ -12,7 +12,7 @@ try {
   }
   throw err;
 }
-const log = createLogger(config.logLevel);
+const log = await createProcessLogger(config.logLevel);
 const hub = await startWirehub(config, log).catch((err: Error) => {
   log.fatal({ err: err.message }, 'wirehub could not start');
   process.exit(1);
