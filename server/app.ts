@@ -75,6 +75,12 @@ export type Wirehub = {
 };
 
 const JSON_TYPES = ['application/json', 'application/*+json'];
+
+/** Resolves when `done` does, or after `ms`, whichever comes first. */
+function settledWithin(ms: number, done: Promise<void>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([done, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]).finally(() => clearTimeout(timer));
+}
 /**
  * Where the API answers: `/api`, and the bases seed 002's clients are written for — its public
  * `/v1` and its dashboard's `/api/control` — each with or without the version segment.
@@ -261,12 +267,16 @@ export async function startWirehub(config: Config, log: Logger = createLogger(co
     jobs,
     close() {
       closing ??= (async () => {
+        // No new connection from here. Idle keep-alive connections close now; a busy one once its
+        // request is answered (Node closes it then, the server being closed).
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
-        // The engine stops first, so the failures of its last outcomes reach the alerts; alerts still
-        // waiting (and a disabled destination's event) are then published while the writer still
-        // takes them.
-        await jobs?.stop();
+        // Requests in progress are answered, and committed, while the lanes end their deliveries in
+        // flight. The engine stops before the alerts, so the failures of its last outcomes reach
+        // them; alerts still waiting (and a disabled destination's event) are then published while
+        // the writer still takes them. A connection still busy after half the shutdown timeout (a
+        // client trickling its body) is cut below, leaving the rest of it for the steps after.
+        await Promise.all([settledWithin(config.shutdownTimeoutMs / 2, closed), jobs?.stop()]);
         await alerts?.close();
         await writer.close();
         await sandbox.close();
