@@ -81,6 +81,7 @@ function settledWithin(ms: number, done: Promise<void>): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   return Promise.race([done, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]).finally(() => clearTimeout(timer));
 }
+
 /**
  * Where the API answers: `/api`, and the bases seed 002's clients are written for — its public
  * `/v1` and its dashboard's `/api/control` — each with or without the version segment.
