@@ -41,7 +41,7 @@ import { sourcesService, SourceIn, SourcePatch } from './gateway/sources.service
 import { idParam } from './core/validate.ts';
 import { authOf } from './auth/auth.middleware.ts';
 import { eventTypesRoutes } from './hub/event-types.routes.ts';
-import { publishEndpoint, publishHandler } from './hub/publish.routes.ts';
+import { countPublishes, publishEndpoint, publishHandler } from './hub/publish.routes.ts';
 import { systemEvents } from './hub/system-events.ts';
 import { DeliveryAlerts } from './hub/delivery-alerts.ts';
 import { webhooksRoutes } from './hub/webhooks.routes.ts';
@@ -60,6 +60,8 @@ import { ratingsRoutes } from './chat/ratings.routes.ts';
 import { publishService } from './hub/publish.service.ts';
 import { publicInfoRoutes } from './chat/public-info.routes.ts';
 import { healthRoutes } from './health.routes.ts';
+import { HubMetrics } from './core/prometheus.ts';
+import { prometheusRoutes } from './prometheus.routes.ts';
 import { securityHeaders } from './security-headers.ts';
 import { createSandbox } from './transformations/sandbox.ts';
 import { transformationsRoutes } from './transformations/transformations.routes.ts';
@@ -76,6 +78,13 @@ export type Wirehub = {
 };
 
 const JSON_TYPES = ['application/json', 'application/*+json'];
+
+/** Resolves when `done` does, or after `ms`, whichever comes first. */
+function settledWithin(ms: number, done: Promise<void>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([done, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]).finally(() => clearTimeout(timer));
+}
+
 /**
  * Where the API answers: `/api`, and the bases seed 002's clients are written for — its public
  * `/v1` and its dashboard's `/api/control` — each with or without the version segment.
@@ -158,7 +167,7 @@ function apiRouter(deps: Deps, writer: IngestWriter): { api: Router; publish: ex
   // Counted in progress from there, per credential: while the database stalls, a publish may wait
   // in its key's lookup or its idempotency claim before it reaches the writer.
   const overload = inProgress(writer, (req) => `publish ${req.get('authorization') ?? ''}`);
-  const publish = [overload, jsonOnly, parseJson, refuseNul(() => ['data']), ...guard, publishHandler(deps, writer)];
+  const publish = [countPublishes(deps.metrics), overload, jsonOnly, parseJson, refuseNul(() => ['data']), ...guard, publishHandler(deps, writer)];
   return { api, publish, rateLimits };
 }
 
@@ -194,7 +203,7 @@ export async function startWirehub(config: Config, log: Logger = createLogger(co
     mockApi: mockApiRecorder(database.db),
     removeDestination: (id) => deleteDestination(database.db, null, id),
   };
-  const partial: Omit<Deps, 'wake' | 'routing'> = { config, database, db: database.db, box, log, due, sandbox, apiKeys: new ApiKeyCache(database.db), delivery };
+  const partial: Omit<Deps, 'wake' | 'routing'> = { config, database, db: database.db, box, log, due, sandbox, apiKeys: new ApiKeyCache(database.db), delivery, metrics: new HubMetrics() };
   const deps: Deps = { ...partial, wake: createWaker(database, due, log), routing: new RoutingCache(partial) };
 
   const app = express();
@@ -214,6 +223,7 @@ export async function startWirehub(config: Config, log: Logger = createLogger(co
   const api = config.role !== 'worker' ? apiRouter(deps, writer) : null;
   if (api) app.post(PUBLISH_PATHS, ...api.publish);
   app.use(healthRoutes(deps, () => jobs));
+  app.use(prometheusRoutes(deps, () => jobs));
   const chat: ChatDeps = { ...deps, publisher: publishService(deps, writer) };
   if (api) {
     // Public (no API key, CORS per chatbot): before /api, whose every route wants a credential.
@@ -237,7 +247,14 @@ export async function startWirehub(config: Config, log: Logger = createLogger(co
     jobs = await startJobs(deps, { onAutoDisabled: (d) => hub.destinationDisabled(d), onDeliveryFailed: (f) => reporting.report(f), chatPublisher: chat.publisher });
   }
 
-  const shed = api ? refuseBeforeExpress(writer, (url, method) => url.startsWith('/e/') || (method === 'POST' && isPublishPath(url.split('?', 1)[0]))) : () => false;
+  const refuse = api ? refuseBeforeExpress(writer, (url, method) => url.startsWith('/e/') || (method === 'POST' && isPublishPath(url.split('?', 1)[0]))) : () => false;
+  const shed = (req: http.IncomingMessage, res: http.ServerResponse): boolean => {
+    if (!refuse(req, res)) return false;
+    const url = req.url ?? '';
+    if (url.startsWith('/e/')) deps.metrics.ingest(url.slice(3).split(/[/?]/, 1)[0], 'refused');
+    else deps.metrics.publish('refused');
+    return true;
+  };
   const ingest = api ? ingestEndpoint(deps, writer) : () => false;
   const publish = api ? publishEndpoint(deps, writer, { paths: PUBLISH_PATHS, app, rateLimits: api.rateLimits, parseJson }) : () => false;
   const server = http.createServer((req, res) => shed(req, res) || ingest(req, res) || publish(req, res) || app(req, res));
@@ -259,12 +276,16 @@ export async function startWirehub(config: Config, log: Logger = createLogger(co
     jobs,
     close() {
       closing ??= (async () => {
+        // No new connection from here. Idle keep-alive connections close now; a busy one once its
+        // request is answered (Node closes it then, the server being closed).
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
-        // The engine stops first, so the failures of its last outcomes reach the alerts; alerts still
-        // waiting (and a disabled destination's event) are then published while the writer still
-        // takes them.
-        await jobs?.stop();
+        // Requests in progress are answered, and committed, while the lanes end their deliveries in
+        // flight. The engine stops before the alerts, so the failures of its last outcomes reach
+        // them; alerts still waiting (and a disabled destination's event) are then published while
+        // the writer still takes them. A connection still busy after half the shutdown timeout (a
+        // client trickling its body) is cut below, leaving the rest of it for the steps after.
+        await Promise.all([settledWithin(config.shutdownTimeoutMs / 2, closed), jobs?.stop()]);
         await alerts?.close();
         await writer.close();
         await sandbox.close();

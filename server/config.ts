@@ -138,6 +138,10 @@ const envSchema = z.object({
   /** Days the log (requests with their bodies, events, attempts, ignored events) is kept; a team may keep it fewer. */
   WIREHUB_RETENTION_DAYS: z.coerce.number({ message: 'must be a whole number of days' }).int('must be a whole number of days').min(1, 'must be at least 1 day').max(365, 'must be at most 365 days').default(30),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** A bearer token GET /metrics asks for; unset, it answers this machine only. */
+  WIREHUB_METRICS_TOKEN: z.string().trim().min(16, 'must be at least 16 characters (e.g. openssl rand -hex 32)').optional(),
+  /** On SIGTERM, deliveries in flight get this long to end and be recorded before the process exits anyway. */
+  WIREHUB_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
   NODE_ENV: z.string().optional(),
 });
 
@@ -207,6 +211,10 @@ export type Config = {
   google: { clientId: string; certsUrl: string } | null;
   /** Outgoing mail (verification, password reset); null when SMTP_URL is not set. */
   smtp: { url: string; from: string } | null;
+  /** The bearer token of GET /metrics; null: it answers loopback callers only. */
+  metricsToken: string | null;
+  /** How long a SIGTERM'd process waits for its deliveries and requests in flight (server/main.ts). */
+  shutdownTimeoutMs: number;
 };
 
 export type GoogleOAuthConfig = { clientId: string; clientSecret: string; authUrl: string; tokenUrl: string; revokeUrl: string };
@@ -302,6 +310,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
         : null,
     google: e.GOOGLE_CLIENT_ID ? { clientId: e.GOOGLE_CLIENT_ID, certsUrl: e.WIREHUB_GOOGLE_CERTS_URL } : null,
     smtp: e.SMTP_URL ? { url: e.SMTP_URL, from: e.SMTP_FROM ?? `Wirehub <no-reply@${hostOf(publicUrl)}>` } : null,
+    metricsToken: e.WIREHUB_METRICS_TOKEN ?? null,
+    shutdownTimeoutMs: e.WIREHUB_SHUTDOWN_TIMEOUT_MS,
     ...overrides,
   };
 }

@@ -9,6 +9,7 @@ import type { RoutingCache } from './gateway/routing-cache.ts';
 import type { ApiKeyCache } from './auth/api-key-cache.ts';
 import type { DeliveryPorts } from './delivery/ports.ts';
 import type { Sandbox } from './transformations/sandbox.ts';
+import type { HubMetrics } from './core/prometheus.ts';
 
 /** What every service needs; built once in app.ts and passed down explicitly. */
 export type Deps = {
@@ -28,4 +29,6 @@ export type Deps = {
   sandbox: Sandbox;
   /** What delivery asks of the domain services, which import delivery (delivery/ports.ts). */
   delivery: DeliveryPorts;
+  /** The operator's Prometheus counters (GET /metrics). */
+  metrics: HubMetrics;
 };

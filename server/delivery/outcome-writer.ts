@@ -22,7 +22,7 @@ export class OutcomeWriter {
   private flushTimer: NodeJS.Timeout | null = null;
 
   constructor(
-    private readonly deps: Pick<Deps, 'db' | 'log' | 'wake'>,
+    private readonly deps: Pick<Deps, 'db' | 'log' | 'wake' | 'metrics'>,
     private readonly stored: (batch: Outcome[]) => Promise<void>,
     private readonly hooks: {
       /** Called (not awaited) once a batch's outcomes are stored, with the events in it that failed for good; it must not block. */
@@ -31,6 +31,7 @@ export class OutcomeWriter {
   ) {}
 
   push(outcome: Outcome): void {
+    if (outcome.attempt) this.deps.metrics.attempt(outcome.destinationId, outcome.status, outcome.attempt.duration_ms);
     this.buffer.push(outcome);
     if (this.buffer.length >= BATCH_SIZE) void this.flush();
     else this.flushTimer ??= setTimeout(() => void this.flush(), BATCH_WAIT_MS);

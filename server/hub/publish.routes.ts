@@ -4,6 +4,7 @@ import express, { type RequestHandler } from 'express';
 import { authContext, authOf, type AuthContext } from '../auth/auth.middleware.ts';
 import { AppError, errorAnswer } from '../core/errors.ts';
 import { refuseNulIn } from '../core/nul.ts';
+import { errorOutcome, type HubMetrics } from '../core/prometheus.ts';
 import { sendJson } from '../core/send-json.ts';
 import { body, parse } from '../core/validate.ts';
 import type { Deps } from '../deps.ts';
@@ -59,6 +60,7 @@ export function publishEndpoint(deps: Deps, writer: IngestWriter, chain: Publish
     serve(req, res, pathname, q === -1 ? '' : url.slice(q + 1)).catch((err: unknown) => {
       if (res.headersSent) return;
       const { status, headers, body: answer } = errorAnswer(err, deps.log, { method: req.method, path: pathname });
+      deps.metrics.publish(errorOutcome(status));
       sendJson(res, status, answer, headers);
     });
     return true;
@@ -73,13 +75,33 @@ export function publishEndpoint(deps: Deps, writer: IngestWriter, chain: Publish
     const query = querystring.parse(search);
     refuseNulIn(pathname, query, req.body, ['data']);
     req.ip = ipOf!.call({ app: chain.app, headers: req.headers, socket: req.socket }) as string | undefined;
-    for (const limit of chain.rateLimits) if (!(await run(limit, req, res))) return;
+    for (const limit of chain.rateLimits) {
+      if (await run(limit, req, res)) continue;
+      // The limit answered (429) itself.
+      deps.metrics.publish(errorOutcome(res.statusCode));
+      return;
+    }
     const teamId = req.headers['x-team-id'];
     const auth: AuthContext = await authContext(deps, req.headers.authorization, (typeof teamId === 'string' && teamId) || (typeof query.team_id === 'string' ? query.team_id : null) || null);
     if (!auth.scopes.includes('write')) throw new AppError(403, 'INSUFFICIENT_SCOPE', `This API key lacks the "write" scope needed for POST ${pathname}.`);
     const { eventId, replayed } = await svc.publish(auth.workspaceId, parse(PublishIn, req.body === undefined ? {} : req.body, 'body'));
     sendJson(res, 202, { eventId }, replayed ? { 'Idempotent-Replayed': 'true' } : undefined);
+    deps.metrics.publish(replayed ? 'replayed' : 'accepted');
   }
+}
+
+/**
+ * Counts the publishes Express serves (the spellings of the path `publishEndpoint` leaves to it)
+ * by their answer, as `publishEndpoint` counts its own: first in that chain.
+ */
+export function countPublishes(metrics: HubMetrics): RequestHandler {
+  return (_req, res, next) => {
+    res.once('finish', () => {
+      if (res.statusCode === 202) metrics.publish(res.get('Idempotent-Replayed') ? 'replayed' : 'accepted');
+      else metrics.publish(errorOutcome(res.statusCode));
+    });
+    next();
+  };
 }
 
 /** `application/json` and `application/*+json`, as Express's `req.is` reads the header. */

@@ -6,6 +6,7 @@ import { AppError, errorAnswer } from '../core/errors.ts';
 import { sendJson } from '../core/send-json.ts';
 import { isDeepJsonBody, payloadTooDeep } from '../core/json-depth.ts';
 import { newId, ID_PATTERN } from '../core/ids.ts';
+import { errorOutcome } from '../core/prometheus.ts';
 import { withoutNul } from '../core/nul.ts';
 import type { Deps } from '../deps.ts';
 import { decodeBody } from '../gateway/body.ts';
@@ -59,12 +60,14 @@ export function ingestEndpoint(deps: Deps, writer: IngestWriter): (req: http.Inc
     const slash = loose.indexOf('/', 3);
     const rawId = slash === -1 ? loose.slice(3) : loose.slice(3, slash);
     if (rawId === '') return false;
+    let sourceId = '';
     const fail = (err: unknown) => {
       if (res.headersSent) return;
       const { status, headers, body } = errorAnswer(err, deps.log, { method: req.method, path: pathname });
+      // Ingest's only 401 is a source's verification failing.
+      deps.metrics.ingest(sourceId, status === 401 ? 'rejected' : errorOutcome(status));
       sendJson(res, status, body, headers);
     };
-    let sourceId: string;
     let rest: string[] | undefined;
     try {
       sourceId = decodeParam(rawId);
@@ -141,6 +144,7 @@ export function ingestEndpoint(deps: Deps, writer: IngestWriter): (req: http.Inc
       throw unavailable(deps, err);
     });
     sendJson(res, 200, { status: 'accepted', request_id: stored.id });
+    deps.metrics.ingest(source.id, 'accepted');
   }
 }
 

@@ -33,8 +33,11 @@ export type SandboxInput = {
 };
 export interface Sandbox {
   run(input: SandboxInput): Promise<SandboxResult>;
+  /** Its threads and what they are doing now, for /metrics; all zero before a first run started the pool. */
+  usage(): SandboxUsage;
   close(): Promise<void>;
 }
+export type SandboxUsage = { threads: number; busy: number; waiting: number };
 export type SandboxOptions = {
   timeoutMs?: number;
   memoryMiB?: number;
@@ -350,6 +353,11 @@ export function createSandbox(opts: SandboxOptions = {}): Sandbox {
 
   return {
     run,
+    usage() {
+      let waiting = 0;
+      for (const q of teams.values()) waiting += q.waiting.length;
+      return { threads, busy, waiting };
+    },
     async close() {
       if (closed) return;
       closed = true;

@@ -110,6 +110,9 @@ export function lazySandbox(create: () => Sandbox): Sandbox {
       sandbox ??= create();
       return sandbox.run(input);
     },
+    usage() {
+      return sandbox?.usage() ?? { threads: 0, busy: 0, waiting: 0 };
+    },
     async close() {
       closed = true;
       await sandbox?.close();
