@@ -6,7 +6,7 @@ import express, { Router } from 'express';
 import { rateLimit } from 'express-rate-limit';
 import type { Config } from './config.ts';
 import { apiKeyRoutes } from './auth/api-keys.routes.ts';
-import { apiRateLimit, authenticate, requireScopeByMethod } from './auth/auth.middleware.ts';
+import { apiRateLimit, authenticate, requireScopeByMethod, requireScopeFor } from './auth/auth.middleware.ts';
 import { accountRoutes, publicAuthRoutes } from './auth/auth.routes.ts';
 import { googleAuthRoutes } from './auth/google.routes.ts';
 import { inviteRoutes, publicInviteRoutes } from './auth/invites.routes.ts';
@@ -155,7 +155,8 @@ function apiRouter(deps: Deps, writer: IngestWriter): { api: Router; publish: ex
   // Counted in progress from there, per credential: while the database stalls, a publish may wait
   // in its key's lookup or its idempotency claim before it reaches the writer.
   const overload = inProgress(writer, (req) => `publish ${req.get('authorization') ?? ''}`);
-  const publish = [overload, jsonOnly, parseJson, refuseNul(() => ['data']), ...guard, publishHandler(deps, writer)];
+  // Its own scope check: Express serves it under the full paths, which the scopes' table does not name.
+  const publish = [overload, jsonOnly, parseJson, refuseNul(() => ['data']), ...rateLimits, authenticate(deps), requireScopeFor('/publish'), publishHandler(deps, writer)];
   return { api, publish, rateLimits };
 }
 

@@ -2,6 +2,7 @@ import type http from 'node:http';
 import querystring from 'node:querystring';
 import express, { type RequestHandler } from 'express';
 import { authContext, authOf, type AuthContext } from '../auth/auth.middleware.ts';
+import { requireScope } from '../auth/scopes.ts';
 import { AppError, errorAnswer } from '../core/errors.ts';
 import { refuseNulIn } from '../core/nul.ts';
 import { sendJson } from '../core/send-json.ts';
@@ -11,7 +12,7 @@ import { takeIn, type IngestWriter } from '../ingest/ingest-writer.ts';
 import { PublishIn, publishService } from './publish.service.ts';
 
 /**
- * `POST /publish` (scope `write`): the workspace's own application events enter the gateway here.
+ * `POST /publish` (scope `write` or `publish`): the workspace's own application events enter the gateway here.
  * A handler, not a router: app.ts mounts it behind the API's guard, for the spellings of the path
  * that `publishEndpoint` leaves to Express.
  */
@@ -76,7 +77,7 @@ export function publishEndpoint(deps: Deps, writer: IngestWriter, chain: Publish
     for (const limit of chain.rateLimits) if (!(await run(limit, req, res))) return;
     const teamId = req.headers['x-team-id'];
     const auth: AuthContext = await authContext(deps, req.headers.authorization, (typeof teamId === 'string' && teamId) || (typeof query.team_id === 'string' ? query.team_id : null) || null);
-    if (!auth.scopes.includes('write')) throw new AppError(403, 'INSUFFICIENT_SCOPE', `This API key lacks the "write" scope needed for POST ${pathname}.`);
+    requireScope(auth.scopes, 'POST', '/publish', pathname);
     const { eventId, replayed } = await svc.publish(auth.workspaceId, parse(PublishIn, req.body === undefined ? {} : req.body, 'body'));
     sendJson(res, 202, { eventId }, replayed ? { 'Idempotent-Replayed': 'true' } : undefined);
   }
