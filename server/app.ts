@@ -62,6 +62,8 @@ import { createSandbox } from './transformations/sandbox.ts';
 import { transformationsRoutes } from './transformations/transformations.routes.ts';
 import { lazySandbox } from './transformations/transformation-runner.ts';
 import { ApiKeyCache } from './auth/api-key-cache.ts';
+import { EventQuotas } from './operator/event-quota.ts';
+import { operatorRoutes } from './operator/operator.routes.ts';
 
 export type Wirehub = {
   deps: Deps;
@@ -110,6 +112,9 @@ function apiRouter(deps: Deps, writer: IngestWriter): { api: Router; publish: ex
   api.use(publicInfoRoutes(deps));
 
   const rateLimits = apiRateLimit(deps.config.apiRateLimitPerMinute);
+  // The operator's own credential, never a team's: ahead of the guard, which would take it for a key.
+  api.use('/operator', ...rateLimits);
+  api.use(operatorRoutes(deps));
   const guard = [...rateLimits, authenticate(deps), requireScopeByMethod];
   const secured = Router();
   secured.use(...guard);
@@ -187,7 +192,7 @@ export async function startWirehub(config: Config, log: Logger = createLogger(co
   due.setMaxListeners(0);
   const box = new SecretBox(loadSecretKey(config.secretKey, config.dataDir, log));
   const sandbox = lazySandbox(() => createSandbox({ timeoutMs: config.transformationTimeoutMs, memoryMiB: config.transformationMemoryMiB }));
-  const partial: Omit<Deps, 'wake' | 'routing'> = { config, database, db: database.db, box, log, due, sandbox, apiKeys: new ApiKeyCache(database.db) };
+  const partial: Omit<Deps, 'wake' | 'routing'> = { config, database, db: database.db, box, log, due, sandbox, apiKeys: new ApiKeyCache(database.db), eventQuotas: new EventQuotas(database.db, log) };
   const deps: Deps = { ...partial, wake: createWaker(database, due, log), routing: new RoutingCache(partial) };
 
   const app = express();
@@ -205,6 +210,8 @@ export async function startWirehub(config: Config, log: Logger = createLogger(co
   app.use((req, res, next) => (req.path.startsWith('/e/') || isPublishPath(req.path) ? next() : headers(req, res, next)));
   const writer = new IngestWriter(deps);
   const api = config.role !== 'worker' ? apiRouter(deps, writer) : null;
+  // Only the API takes events in, so only it holds the quotas.
+  if (api) await deps.eventQuotas.start(config.quotaRefreshMs);
   if (api) app.post(PUBLISH_PATHS, ...api.publish);
   app.use(healthRoutes(deps, () => jobs));
   const chat: ChatDeps = { ...deps, publisher: publishService(deps, writer) };
@@ -257,6 +264,7 @@ export async function startWirehub(config: Config, log: Logger = createLogger(co
         // The engine stops first, so the failures of its last outcomes reach the alerts; alerts still
         // waiting (and a disabled destination's event) are then published while the writer still
         // takes them.
+        await deps.eventQuotas.stop();
         await jobs?.stop();
         await alerts?.close();
         await writer.close();

@@ -7,6 +7,7 @@ import type { Database } from './db/database.ts';
 import type { DB } from './db/schema.ts';
 import type { RoutingCache } from './gateway/routing-cache.ts';
 import type { ApiKeyCache } from './auth/api-key-cache.ts';
+import type { EventQuotas } from './operator/event-quota.ts';
 import type { Sandbox } from './transformations/sandbox.ts';
 
 /** What every service needs; built once in app.ts and passed down explicitly. */
@@ -23,6 +24,8 @@ export type Deps = {
   routing: RoutingCache;
   /** API keys as authentication resolves them, for a second (api-key-cache.ts). */
   apiKeys: ApiKeyCache;
+  /** Teams' events-per-month quotas, held in memory for ingest and publish (operator/event-quota.ts). */
+  eventQuotas: EventQuotas;
   /** Runs transformations' JavaScript in WebAssembly isolates on worker threads, off the event loop. */
   sandbox: Sandbox;
 };
