@@ -6,7 +6,7 @@ import express, { Router } from 'express';
 import { rateLimit } from 'express-rate-limit';
 import type { Config } from './config.ts';
 import { apiKeyRoutes } from './auth/api-keys.routes.ts';
-import { apiRateLimit, authenticate, requireScopeByMethod } from './auth/auth.middleware.ts';
+import { apiRateLimit, authenticate, requireScopeByMethod, requireScopeFor } from './auth/auth.middleware.ts';
 import { accountRoutes, publicAuthRoutes } from './auth/auth.routes.ts';
 import { googleAuthRoutes } from './auth/google.routes.ts';
 import { inviteRoutes, publicInviteRoutes } from './auth/invites.routes.ts';
@@ -67,6 +67,8 @@ import { createSandbox } from './transformations/sandbox.ts';
 import { transformationsRoutes } from './transformations/transformations.routes.ts';
 import { lazySandbox } from './transformations/transformation-runner.ts';
 import { ApiKeyCache } from './auth/api-key-cache.ts';
+import { EventQuotas } from './operator/event-quota.ts';
+import { operatorRoutes } from './operator/operator.routes.ts';
 
 export type Wirehub = {
   deps: Deps;
@@ -122,6 +124,9 @@ function apiRouter(deps: Deps, writer: IngestWriter): { api: Router; publish: ex
   api.use(publicInfoRoutes(deps));
 
   const rateLimits = apiRateLimit(deps.config.apiRateLimitPerMinute);
+  // The operator's own credential, never a team's: ahead of the guard, which would take it for a key.
+  api.use('/operator', ...rateLimits);
+  api.use(operatorRoutes(deps));
   const guard = [...rateLimits, authenticate(deps), requireScopeByMethod];
   const secured = Router();
   secured.use(...guard);
@@ -167,7 +172,8 @@ function apiRouter(deps: Deps, writer: IngestWriter): { api: Router; publish: ex
   // Counted in progress from there, per credential: while the database stalls, a publish may wait
   // in its key's lookup or its idempotency claim before it reaches the writer.
   const overload = inProgress(writer, (req) => `publish ${req.get('authorization') ?? ''}`);
-  const publish = [countPublishes(deps.metrics), overload, jsonOnly, parseJson, refuseNul(() => ['data']), ...guard, publishHandler(deps, writer)];
+  // Its own scope check: Express serves it under the full paths, which the scopes' table does not name.
+  const publish = [countPublishes(deps.metrics), overload, jsonOnly, parseJson, refuseNul(() => ['data']), ...rateLimits, authenticate(deps), requireScopeFor('/publish'), publishHandler(deps, writer)];
   return { api, publish, rateLimits };
 }
 
@@ -203,7 +209,7 @@ export async function startWirehub(config: Config, log: Logger = createLogger(co
     mockApi: mockApiRecorder(database.db),
     removeDestination: (id) => deleteDestination(database.db, null, id),
   };
-  const partial: Omit<Deps, 'wake' | 'routing'> = { config, database, db: database.db, box, log, due, sandbox, apiKeys: new ApiKeyCache(database.db), delivery, metrics: new HubMetrics() };
+  const partial: Omit<Deps, 'wake' | 'routing'> = { config, database, db: database.db, box, log, due, sandbox, apiKeys: new ApiKeyCache(database.db), delivery, metrics: new HubMetrics(), eventQuotas: new EventQuotas(database.db, log) };
   const deps: Deps = { ...partial, wake: createWaker(database, due, log), routing: new RoutingCache(partial) };
 
   const app = express();
@@ -221,6 +227,8 @@ export async function startWirehub(config: Config, log: Logger = createLogger(co
   app.use((req, res, next) => (req.path.startsWith('/e/') || isPublishPath(req.path) ? next() : headers(req, res, next)));
   const writer = new IngestWriter(deps);
   const api = config.role !== 'worker' ? apiRouter(deps, writer) : null;
+  // Only the API takes events in, so only it holds the quotas.
+  if (api) await deps.eventQuotas.start(config.quotaRefreshMs);
   if (api) app.post(PUBLISH_PATHS, ...api.publish);
   app.use(healthRoutes(deps, () => jobs));
   app.use(prometheusRoutes(deps, () => jobs));
@@ -286,6 +294,7 @@ export async function startWirehub(config: Config, log: Logger = createLogger(co
         // the writer still takes them. A connection still busy after half the shutdown timeout (a
         // client trickling its body) is cut below, leaving the rest of it for the steps after.
         await Promise.all([settledWithin(config.shutdownTimeoutMs / 2, closed), jobs?.stop()]);
+        await deps.eventQuotas.stop();
         await alerts?.close();
         await writer.close();
         await sandbox.close();

@@ -54,6 +54,8 @@ const envSchema = z.object({
   WIREHUB_API_RATE_LIMIT: z.coerce.number().int().min(1).default(1200),
   // Seed 000's larger plan allows ten webhooks per workspace.
   WIREHUB_MAX_WEBHOOKS: z.coerce.number().int().min(0).max(100_000).default(10),
+  /** The bearer token of the operator API (/api/v1/operator/…: teams' quotas); unset, that API is off. */
+  WIREHUB_OPERATOR_TOKEN: z.string().min(24, 'must be at least 24 characters (e.g. openssl rand -hex 32)').optional(),
   WIREHUB_DELIVERY_LANES: z.coerce.number().int().min(1).max(64).default(4),
   WIREHUB_DELIVERY_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(64),
   // A destination's default share of a lane's delivery slots (a destination may set its own).
@@ -195,6 +197,10 @@ export type Config = {
   /** hub.delivery.failed's bounds (server/hub/delivery-alerts.ts); not settable by environment, tests shorten them. */
   deliveryAlerts: DeliveryAlertBounds;
   maxWebhooks: number;
+  /** WIREHUB_OPERATOR_TOKEN; null: the operator API answers 404. */
+  operatorToken: string | null;
+  /** How often an API process re-reads the teams' event quotas and counts (operator/event-quota.ts); tests shorten it. */
+  quotaRefreshMs: number;
   /** Base URLs for destinations the portal creates (flows); absent keys use the connectors' defaults. */
   vendorUrls: { googleSheets?: string; googleDrive?: string; hubspot?: string; pipedrive?: string };
   /** Chat replies written by an OpenAI-compatible model; null when not configured (both URL and key). */
@@ -297,6 +303,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     autoDisableAfter: e.WIREHUB_AUTO_DISABLE_AFTER,
     deliveryAlerts: DEFAULT_DELIVERY_ALERTS,
     maxWebhooks: e.WIREHUB_MAX_WEBHOOKS,
+    operatorToken: e.WIREHUB_OPERATOR_TOKEN ?? null,
+    quotaRefreshMs: 5_000,
     vendorUrls: { googleSheets: e.WIREHUB_GOOGLE_SHEETS_URL, googleDrive: e.WIREHUB_GOOGLE_DRIVE_URL, hubspot: e.WIREHUB_HUBSPOT_URL, pipedrive: e.WIREHUB_PIPEDRIVE_URL },
     llm: e.WIREHUB_LLM_BASE_URL && e.WIREHUB_LLM_API_KEY ? { baseUrl: e.WIREHUB_LLM_BASE_URL.replace(/\/+$/, ''), apiKey: e.WIREHUB_LLM_API_KEY, model: e.WIREHUB_LLM_MODEL } : null,
     chatInactivityMs: e.WIREHUB_CHAT_INACTIVITY_MINUTES * 60_000,

@@ -8,6 +8,7 @@ import type { DB } from './db/schema.ts';
 import type { RoutingCache } from './gateway/routing-cache.ts';
 import type { ApiKeyCache } from './auth/api-key-cache.ts';
 import type { DeliveryPorts } from './delivery/ports.ts';
+import type { EventQuotas } from './operator/event-quota.ts';
 import type { Sandbox } from './transformations/sandbox.ts';
 import type { HubMetrics } from './core/prometheus.ts';
 
@@ -25,6 +26,8 @@ export type Deps = {
   routing: RoutingCache;
   /** API keys as authentication resolves them, for a second (api-key-cache.ts). */
   apiKeys: ApiKeyCache;
+  /** Teams' events-per-month quotas, held in memory for ingest and publish (operator/event-quota.ts). */
+  eventQuotas: EventQuotas;
   /** Runs transformations' JavaScript in WebAssembly isolates on worker threads, off the event loop. */
   sandbox: Sandbox;
   /** What delivery asks of the domain services, which import delivery (delivery/ports.ts). */

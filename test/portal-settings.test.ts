@@ -1,4 +1,4 @@
-// The portal's account pages in a real browser: an API key shown once, used and revoked; the project
+// The portal's account pages in a real browser: an API key shown once, used, rotated and revoked; the project
 // API key revealed and rotated; a Google service account uploaded as its JSON file; a HubSpot token
 // saved and shown masked.
 import type { Locator } from 'playwright-core';
@@ -29,7 +29,7 @@ describe('portal: API keys and workspace credentials', () => {
     await google?.close();
   });
 
-  it('creates an API key shown once, uses it, revokes it; rotates the project key; uploads a service account and saves a HubSpot token', async () => {
+  it('creates an API key shown once, uses it, rotates it, revokes it; rotates the project key; uploads a service account and saves a HubSpot token', async () => {
     const { page } = b;
     const session = await signUp(page, hub.url, { click, fill });
     const me = (key: string) => hub.api('get', '/api/v1/auth/me', key);
@@ -62,13 +62,28 @@ describe('portal: API keys and workspace credentials', () => {
     const ok = await me(key);
     expect(ok.status, ok.text).toBe(200);
 
+    // Rotated: the old key stops, the new one is shown once, in the same place.
+    await click(row.getByTestId('api-key-rotate'));
+    const rotate = page.getByTestId('confirm-rotate');
+    expect(await rotate.textContent()).toContain('refused (401)');
+    await click(rotate.getByTestId('confirm-rotate-yes'));
+    await page.getByTestId('api-key-created').waitFor();
+    const rotated = (await page.getByTestId('api-key-value').textContent()) ?? '';
+    expect(rotated).toMatch(/^wh_live_/);
+    expect(rotated).not.toBe(key);
+    await expect.poll(() => row.textContent()).toContain(rotated.slice(0, 12));
+    expect((await me(key)).status).toBe(401);
+    expect((await me(rotated)).status).toBe(200);
+    await click(page.getByTestId('api-key-done'));
+    expect(await page.getByTestId('api-key-value').count()).toBe(0);
+
     // …until it is revoked, after a confirmation that says what happens.
     await click(row.getByTestId('api-key-revoke'));
     const confirm = page.getByTestId('confirm-delete');
     expect(await confirm.textContent()).toContain('refused (401)');
     await click(confirm.getByTestId('confirm-delete-yes'));
     await page.getByTestId('api-keys-empty').waitFor();
-    expect((await me(key)).status).toBe(401);
+    expect((await me(rotated)).status).toBe(401);
 
     // --- Project secrets: masked, revealed on request, rotated after a warning ----------------
     await click(page.getByRole('link', { name: 'Project secrets' }));

@@ -5,12 +5,13 @@ import type { Deps } from '../deps.ts';
 import { apiKeysService } from './api-keys.service.ts';
 import { authOf } from './auth.middleware.ts';
 import { requireSecretsManager } from './privileges.ts';
+import { SCOPES } from './scopes.ts';
 
 const ApiKeyIn = z.object({
   name: z.string().trim().min(1).max(120),
   scopes: z
-    .array(z.enum(['read', 'write']))
-    .min(1, 'choose at least one of read, write')
+    .array(z.enum(SCOPES, { message: `is not a scope; the scopes are ${SCOPES.join(', ')}` }))
+    .min(1, `choose at least one of ${SCOPES.join(', ')}`)
     .transform((s) => [...new Set(s)].sort()),
 });
 
@@ -28,6 +29,11 @@ export function apiKeyRoutes(deps: Deps): Router {
   r.delete('/api-keys/:id', async (req, res) => {
     const a = requireSecretsManager(req, 'revoke API keys');
     res.json(await keys.revoke(a.workspaceId, idParam(req, 'key', 'API key')));
+  });
+  // Rotating is revoking and minting in one step, so it takes whoever may do both.
+  r.post('/api-keys/:id/rotate', async (req, res) => {
+    const a = requireSecretsManager(req, 'rotate API keys');
+    res.status(201).json(await keys.rotate(a.workspaceId, a.actsFor, idParam(req, 'key', 'API key')));
   });
   return r;
 }

@@ -6,8 +6,9 @@ import { sendJson } from '../core/send-json.ts';
 import { sha256 } from '../core/crypto.ts';
 import type { Deps } from '../deps.ts';
 import type { Role } from '../db/schema.ts';
+import { isScope, requireScope, type Scope } from './scopes.ts';
 
-export type Scope = 'read' | 'write';
+export type { Scope } from './scopes.ts';
 
 export type AuthContext = {
   kind: 'session' | 'api_key' | 'project_key';
@@ -111,7 +112,7 @@ export async function authContext(deps: Deps, authorization: string | undefined,
       actsFor: key.created_by,
       workspaceId: key.workspace_id,
       role: null,
-      scopes: key.scopes.filter((s): s is Scope => s === 'read' || s === 'write'),
+      scopes: key.scopes.filter(isScope),
     };
   }
 
@@ -134,15 +135,19 @@ export async function authContext(deps: Deps, authorization: string | undefined,
   }
 }
 
-/** Reads need `read`; anything that changes state needs `write`. */
+/** Reads need `read`, anything that changes state `write`, or the route's resource scope (scopes.ts). */
 export const requireScopeByMethod: RequestHandler = (req, _res, next) => {
-  const auth = authOf(req);
-  const needed: Scope = req.method === 'GET' || req.method === 'HEAD' ? 'read' : 'write';
-  if (!auth.scopes.includes(needed)) {
-    throw new AppError(403, 'INSUFFICIENT_SCOPE', `This API key lacks the "${needed}" scope needed for ${req.method} ${req.path}.`);
-  }
+  requireScope(authOf(req).scopes, req.method, req.path);
   next();
 };
+
+/** The same check for a route Express serves under several paths (POST /publish): `route` is the one the scopes name. */
+export function requireScopeFor(route: string): RequestHandler {
+  return (req, _res, next) => {
+    requireScope(authOf(req).scopes, req.method, route, req.path);
+    next();
+  };
+}
 
 export function requireSession(req: Request): AuthContext & { userId: string; sessionId: string } {
   const auth = authOf(req);

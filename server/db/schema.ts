@@ -16,6 +16,9 @@ export interface WorkspacesTable {
   created_at: Generated<Date>;
   /** Days this team's log is kept, at most the hub's WIREHUB_RETENTION_DAYS; null: the hub's. */
   retention_days: Generated<number | null>;
+  /** The operator's quotas (server/operator/); null: none (webhooks: the hub's WIREHUB_MAX_WEBHOOKS). */
+  max_webhooks: Generated<number | null>;
+  max_events_per_month: Generated<number | null>;
 }
 export interface UsersTable {
   id: string;

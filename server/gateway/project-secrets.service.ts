@@ -53,17 +53,17 @@ export async function projectKeyEntry(deps: Pick<Deps, 'db' | 'box'>, workspaceI
 
 /**
  * Replaces the project key with a fresh one that nobody has seen yet (revoking it: the row must stay,
- * it holds the signing secret). In the caller's transaction when given one. False when the
- * workspace has no project secrets yet.
+ * it holds the signing secret). In the caller's transaction when given one. The new key, for a
+ * caller that shows it once; null when the workspace has no project secrets yet.
  */
-export async function rotateProjectKey(db: Kysely<DB> | Transaction<DB>, box: SecretBox, workspaceId: string): Promise<boolean> {
+export async function rotateProjectKey(db: Kysely<DB> | Transaction<DB>, box: SecretBox, workspaceId: string): Promise<string | null> {
   const apiKey = newApiKey();
   const r = await db
     .updateTable('project_secrets')
     .set({ api_key_enc: box.seal(apiKey), api_key_hash: sha256(apiKey), api_key_rotated_at: new Date() })
     .where('workspace_id', '=', workspaceId)
     .executeTakeFirst();
-  return r.numUpdatedRows > 0n;
+  return r.numUpdatedRows > 0n ? apiKey : null;
 }
 
 /** The project secrets as GET /project-secrets answers: masked, and their values too when `reveal`. */

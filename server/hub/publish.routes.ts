@@ -2,6 +2,7 @@ import type http from 'node:http';
 import querystring from 'node:querystring';
 import express, { type RequestHandler } from 'express';
 import { authContext, authOf, type AuthContext } from '../auth/auth.middleware.ts';
+import { requireScope } from '../auth/scopes.ts';
 import { AppError, errorAnswer } from '../core/errors.ts';
 import { refuseNulIn } from '../core/nul.ts';
 import { errorOutcome, type HubMetrics } from '../core/prometheus.ts';
@@ -12,14 +13,17 @@ import { takeIn, type IngestWriter } from '../ingest/ingest-writer.ts';
 import { PublishIn, publishService } from './publish.service.ts';
 
 /**
- * `POST /publish` (scope `write`): the workspace's own application events enter the gateway here.
+ * `POST /publish` (scope `write` or `publish`): the workspace's own application events enter the gateway here.
  * A handler, not a router: app.ts mounts it behind the API's guard, for the spellings of the path
  * that `publishEndpoint` leaves to Express.
  */
 export function publishHandler(deps: Deps, writer: IngestWriter): RequestHandler {
   const svc = publishService(deps, writer);
   return async (req, res) => {
-    const { eventId, replayed } = await svc.publish(authOf(req).workspaceId, body(req, PublishIn));
+    const ws = authOf(req).workspaceId;
+    deps.eventQuotas.check(ws);
+    const { eventId, replayed } = await svc.publish(ws, body(req, PublishIn));
+    if (!replayed) deps.eventQuotas.taken(ws);
     // As Stripe does: a repeated idempotency key says that this answer is the first publish's.
     if (replayed) res.set('Idempotent-Replayed', 'true');
     res.status(202).json({ eventId });
@@ -42,7 +46,7 @@ export type PublishChain = {
 /**
  * `POST /publish` served on the bare Node server, before Express: true when the request was one
  * (it is then answered). The steps are the Express chain's (app.ts: overload, JSON only, parse,
- * NUL, rate limits, authentication, scope, publish), run on the plain request: Express's routing
+ * NUL, rate limits, authentication, scope, quota, publish), run on the plain request: Express's routing
  * and its request and response objects cost about half of an accepted request's CPU (ingest: 316–361
  * → 147–181 µs when it moved off Express).
  */
@@ -83,8 +87,10 @@ export function publishEndpoint(deps: Deps, writer: IngestWriter, chain: Publish
     }
     const teamId = req.headers['x-team-id'];
     const auth: AuthContext = await authContext(deps, req.headers.authorization, (typeof teamId === 'string' && teamId) || (typeof query.team_id === 'string' ? query.team_id : null) || null);
-    if (!auth.scopes.includes('write')) throw new AppError(403, 'INSUFFICIENT_SCOPE', `This API key lacks the "write" scope needed for POST ${pathname}.`);
+    requireScope(auth.scopes, 'POST', '/publish', pathname);
+    deps.eventQuotas.check(auth.workspaceId);
     const { eventId, replayed } = await svc.publish(auth.workspaceId, parse(PublishIn, req.body === undefined ? {} : req.body, 'body'));
+    if (!replayed) deps.eventQuotas.taken(auth.workspaceId);
     sendJson(res, 202, { eventId }, replayed ? { 'Idempotent-Replayed': 'true' } : undefined);
     deps.metrics.publish(replayed ? 'replayed' : 'accepted');
   }

@@ -21,6 +21,7 @@ import { Mappings, type MappingEntryT } from './mappings.ts';
 import { sampleEvent } from './sample-event.ts';
 import { insertApplicationPair } from './application-pair.ts';
 import { connectionsDrawn, type DrawnIn } from './flow-drawn.ts';
+import { webhookQuotaExceeded } from '../operator/quotas.service.ts';
 
 const secretSchema = HttpConfigSchema.shape.secret.unwrap();
 const authorization = z.string().min(1).max(4096).regex(/^[^\r\n]*$/, 'must not contain line breaks');
@@ -280,7 +281,7 @@ export function webhooksService(deps: Deps) {
       const max = deps.config.maxWebhooks;
       try {
         const created = await db.transaction().execute(async (trx) => {
-          // Two creates at once must not both slip under the plan limit.
+          // Two creates at once must not both slip under the plan limit (or the team's quota).
           await sql`SELECT pg_advisory_xact_lock(hashtextextended(${`webhooks:${ws}`}, 0))`.execute(trx);
           const { n } = await trx
             .selectFrom('connections as c')
@@ -290,7 +291,11 @@ export function webhooksService(deps: Deps) {
             .where('d.type', '=', WEBHOOK_TYPE)
             .select((eb) => eb.fn.countAll<string>().as('n'))
             .executeTakeFirstOrThrow();
-          if (Number(n) >= max) {
+          // The operator's quota for this team, when set, instead of the hub's limit.
+          const team = await trx.selectFrom('workspaces').select('max_webhooks').where('id', '=', ws).executeTakeFirst();
+          const quota = team?.max_webhooks ?? null;
+          if (quota !== null && Number(n) >= quota) throw webhookQuotaExceeded(quota, Number(n));
+          if (quota === null && Number(n) >= max) {
             throw new AppError(403, 'PLAN_LIMIT', `This workspace already has ${n} webhooks, the most its plan allows (${max}). Delete one, or raise WIREHUB_MAX_WEBHOOKS.`, { limit: max, current: Number(n) });
           }
           const { dest, conn } = await insertApplicationPair(trx, deps, {

@@ -102,6 +102,8 @@ export function ingestEndpoint(deps: Deps, writer: IngestWriter): (req: http.Inc
     if (!allowed.includes(method)) {
       throw new AppError(405, 'METHOD_NOT_ALLOWED', `This source accepts ${allowed.join(', ')}.`, undefined, { Allow: allowed.join(', ') });
     }
+    // Past its team's events this month: 429, nothing stored (held in memory: no query here).
+    deps.eventQuotas.check(source.workspaceId);
 
     const headers = flatRequestHeaders(req);
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
@@ -143,6 +145,7 @@ export function ingestEndpoint(deps: Deps, writer: IngestWriter): (req: http.Inc
     await writer.write(stored, routeRequest(view, source.routes, { arrival: true })).catch((err) => {
       throw unavailable(deps, err);
     });
+    deps.eventQuotas.taken(source.workspaceId);
     sendJson(res, 200, { status: 'accepted', request_id: stored.id });
     deps.metrics.ingest(source.id, 'accepted');
   }

@@ -22,6 +22,7 @@ import ignoredStep from './020-ignored-step.ts';
 import deliveryWriteCosts from './021-delivery-write-costs.ts';
 import teamRetention from './022-team-retention.ts';
 import pruningKeepsCounts from './023-pruning-keeps-counts.ts';
+import teamQuotas from './024-team-quotas.ts';
 
 // Kysely records each name in wirehub_migrations and runs, in name order, those it has not recorded:
 // a released name never changes, and a new migration takes the next number (its file the same).
@@ -49,6 +50,7 @@ const migrations: Record<string, Migration> = {
   '021_delivery_write_costs': deliveryWriteCosts,
   '022_team_retention': teamRetention,
   '023_pruning_keeps_counts': pruningKeepsCounts,
+  '024_team_quotas': teamQuotas,
 };
 
 export async function migrateToLatest(db: Kysely<any>, schema?: string): Promise<void> {

@@ -6,18 +6,19 @@ import { ResourceTable } from '../ui/ResourceTable.tsx';
 import { useConfirmRow } from '../ui/rowActions.tsx';
 import { useLoad } from '../ui/useLoad.ts';
 import { useSubmit } from '../ui/useSubmit.ts';
-import { ConfirmDelete, CopyButton, when } from './gateway/parts.tsx';
+import { Confirm, ConfirmDelete, CopyButton, when } from './gateway/parts.tsx';
 
 type Scope = 'read' | 'write';
-/** `project_key`: the workspace's project key (Secrets), listed so it can be revoked like any key. */
-type ApiKey = { id: string; kind: 'api_key' | 'project_key'; name: string; prefix: string; scopes: Scope[]; created_at: string; last_used_at: string | null };
+/** `project_key`: the workspace's project key (Secrets), listed so it can be revoked like any key. `scopes` may hold resource scopes made through the API. */
+type ApiKey = { id: string; kind: 'api_key' | 'project_key'; name: string; prefix: string; scopes: string[]; created_at: string; last_used_at: string | null };
 
-/** Keys for scripts and servers: create (shown once), list, revoke. */
+/** Keys for scripts and servers: create or rotate (the key shown once), list, revoke. */
 export function ApiKeys() {
   const keys = useLoad(() => api<{ models: ApiKey[] }>('GET', '/api-keys'));
   const [creating, setCreating] = useState(false);
   const [created, setCreated] = useState<{ name: string; key: string } | null>(null);
   const revoking = useConfirmRow<ApiKey>((k) => api('DELETE', `/api-keys/${k.id}`), keys.reload);
+  const [rotating, setRotating] = useState<ApiKey | null>(null);
 
   return (
     <section>
@@ -58,6 +59,21 @@ export function ApiKeys() {
       <ResourceTable
         list={keys}
         above={
+          rotating ? (
+            <Confirm
+              verb="rotate"
+              title={`Rotate “${rotating.name}”?`}
+              onCancel={() => setRotating(null)}
+              onConfirm={async () => {
+                const out = await api<ApiKey & { key: string }>('POST', `/api-keys/${rotating.id}/rotate`);
+                setRotating(null);
+                setCreated({ name: out.name, key: out.key });
+                await keys.reload();
+              }}
+            >
+              <p>A new key with the same name and scopes replaces it, shown once. Anything still using the old key is refused (401) from now on.</p>
+            </Confirm>
+          ) : (
           revoking.row && (
             <ConfirmDelete title={`Revoke “${revoking.row.name}”?`} onCancel={revoking.cancel} onConfirm={revoking.confirm}>
               {revoking.row.kind === 'project_key' ? (
@@ -66,7 +82,7 @@ export function ApiKeys() {
                 <p>Anything still using this key is refused (401) from now on. This cannot be undone.</p>
               )}
             </ConfirmDelete>
-          )
+          ))
         }
         loading="Loading…"
         empty={
@@ -95,9 +111,14 @@ export function ApiKeys() {
           { head: 'Last used', cell: (k) => (k.last_used_at ? when(k.last_used_at) : <span className="muted">never</span>) },
         ]}
         actions={(k) => (
-          <button className="danger small" data-testid="api-key-revoke" aria-label={`Revoke ${k.name}`} onClick={() => revoking.ask(k)}>
-            Revoke
-          </button>
+          <>
+            <button className="small" data-testid="api-key-rotate" aria-label={`Rotate ${k.name}`} onClick={() => (setCreated(null), setRotating(k))}>
+              Rotate
+            </button>
+            <button className="danger small" data-testid="api-key-revoke" aria-label={`Revoke ${k.name}`} onClick={() => revoking.ask(k)}>
+              Revoke
+            </button>
+          </>
         )}
       />
     </section>
