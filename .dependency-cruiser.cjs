@@ -9,6 +9,8 @@
  */
 const WEB_MAY_IMPORT = [
   'connectors/catalogue.ts',
+  // The webhook signature presets and their zod schema (zod only), for the Webhooks page's form.
+  'connectors/http-webhook/signature.ts',
   'connectors/types.ts',
   'server/chat/chatbots.service.ts',
   'server/chat/system-chat.service.ts',
@@ -104,6 +106,8 @@ module.exports = {
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
+    // The portal's build output: bundles that import each other, not source.
+    exclude: { path: '^web/dist/' },
     // Type-only imports are dependencies too (see no-circular).
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },

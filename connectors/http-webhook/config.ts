@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SignatureSchema } from './signature.ts';
 
 const headerName = z.string().min(1).max(128).regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'must be an HTTP header name');
 const headerValue = z.string().max(4096).regex(/^[^\r\n]*$/, 'must not contain line breaks');
@@ -24,6 +25,9 @@ export const HttpConfigSchema = z
     // hmac: Standard Webhooks + GitHub-style signatures; shared-secret: the secret itself in a
     // header, for receivers (no-code tools) that can only compare a header (seed 004).
     signing: z.enum(['hmac', 'shared-secret']).default('hmac'),
+    // Which headers carry the signature and the event type (signature.ts): a preset named after a
+    // product's convention, or a header and format of one's own. Absent: what `signing` says.
+    signature: SignatureSchema.optional(),
     // The destination's own signing secret; without one, the workspace's signing secret is used.
     secret: z.string().min(8, 'at least 8 characters').max(256).regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces').optional(),
   })

@@ -1,10 +1,13 @@
 import { z } from 'zod';
 import { defineNode, hostOf, httpUrl } from '../node.ts';
+import { SignatureSchema } from './signature.ts';
 
 export const WebhookData = z
   .object({
     url: httpUrl('enter the URL to deliver to'),
     signing: z.enum(['hmac', 'shared-secret']).default('hmac'),
+    /** The headers carrying the signature and event type (signature.ts); absent: what `signing` says. Dropped when it disagrees with `signing`. */
+    signature: SignatureSchema.optional(),
     /** Sent verbatim as Authorization. Never stored in the graph: null clears it, omitted keeps it. */
     authorization: z.string().max(4096).regex(/^[^\r\n]*$/, 'must not contain line breaks').nullable().optional(),
     /** Set by the server: the webhook this node became, and the masked Authorization. */

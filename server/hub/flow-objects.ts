@@ -270,6 +270,7 @@ export async function testedWebhookTarget(deps: Deps, caller: AuthContext, ws: s
   const row = id ? await deps.db.selectFrom('destinations').selectAll().where('workspace_id', '=', ws).where('id', '=', id).executeTakeFirst() : undefined;
   // Unsaved and sending its secret as-is (shared-secret), it is tested with one of its own, as saving
   // would give it, never the workspace's; an HMAC signature reveals nothing and keeps the workspace's.
+  // (A node's signature never disagrees with its signing mode in what it sends: the mode wins, manifest.ts.)
   const fresh = !row && node.data.signing === 'shared-secret' ? { fresh: newSigningSecret() } : {};
   return webhookTarget(deps, caller, node, row ? destinationConfig(deps, row) : null, fresh);
 }

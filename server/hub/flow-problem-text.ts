@@ -36,6 +36,7 @@ const FIELD_WORDS: Record<string, string> = {
   destinationId: 'the destination',
   url: 'the URL',
   signing: 'the signing',
+  signature: 'the signature headers',
   authorization: 'the Authorization header',
   spreadsheetId: 'the spreadsheet',
   sheetName: 'the sheet name',

@@ -8,6 +8,7 @@ import { deleteDestination, destinationConfig, sealConfig } from '../gateway/des
 import { newSigningSecret } from '../core/crypto.ts';
 import { slugName } from '../core/validate.ts';
 import type { HttpConfig } from '../../connectors/http-webhook/config.ts';
+import { signingOf, type Signature } from '../../connectors/http-webhook/signature.ts';
 import type { Rule } from '../gateway/rules.ts';
 import { insertApplicationPair } from './application-pair.ts';
 import { APPLICATION_SOURCE_TYPE, applicationSources } from './application-source.ts';
@@ -70,7 +71,7 @@ function located(err: unknown, plan: DestinationPlan, graph: FlowGraphT): unknow
     }
     const transform = graph.nodes.find((n) => n.kind === 'transform' && n.data.expression === plan.transform?.expression);
     if (path === 'expression' && transform) return { path: `nodes.${transform.id}.data.expression`, message: d.message };
-    if (['url', 'signing', 'authorization'].includes(path)) return { path: `nodes.${dest}.data.${path}`, message: d.message };
+    if (['url', 'signing', 'signature', 'authorization'].includes(path.split('.')[0])) return { path: `nodes.${dest}.data.${path}`, message: d.message };
     if (path === 'destination_id') return { path: `nodes.${dest}.data.destinationId`, message: d.message };
     return { path: `nodes.${dest}`, message: d.message };
   });
@@ -80,6 +81,10 @@ function located(err: unknown, plan: DestinationPlan, graph: FlowGraphT): unknow
 
 // Webhooks and connections take restricted names: the flow's free-text name goes in as a slug
 // ("New leads → my webhook" → "New leads - my webhook"), made unique by the node and the flow's id.
+/** A webhook node's signature while it agrees with the node's signing mode; otherwise the mode's own headers are meant (as the manifest's toConfig reads it). */
+const nodeSignature = (d: { signing: 'hmac' | 'shared-secret'; signature?: Signature }): Signature | undefined =>
+  d.signature && signingOf(d.signature) === d.signing ? d.signature : undefined;
+
 const objectName = (flowId: string, flowName: string, nodeId: string) => `${slugName(flowName, 60)}: ${nodeId} ${flowId.slice(-8)}`;
 
 /**
@@ -143,6 +148,7 @@ export function flowSync(deps: Deps) {
   async function saveWebhook(ws: string, caller: AuthContext, name: string, description: string, plan: DestinationPlan, previous: SavedAs | undefined, created: SavedAs[], secrets: Secret[]) {
     const node = plan.node as Extract<DestinationNodeT, { kind: 'webhook' }>;
     const d = node.data;
+    const signature = nodeSignature(d);
     const fields = {
       name,
       url: d.url,
@@ -150,6 +156,7 @@ export function flowSync(deps: Deps) {
       mappings: mappingsOf(plan.map),
       envelope: plan.map?.envelope ?? 'flat',
       signing: d.signing,
+      ...(signature ? { signature } : {}),
       ...(d.authorization !== undefined ? { authorization: d.authorization || null } : {}),
     };
     const opts = planRuleOptions(plan);
@@ -160,7 +167,7 @@ export function flowSync(deps: Deps) {
       created.push({ kind: 'webhook', connectionId: hook.id, destinationId: hook.destination_id });
       if (hook.secret) secrets.push({ nodeId: node.id, webhookId: hook.id, secret: hook.secret });
     }
-    return { url: d.url, signing: d.signing, webhookId: hook.id, connectionId: hook.id, destinationId: hook.destination_id, authorizationHint: hook.authorization };
+    return { url: d.url, signing: d.signing, ...(signature ? { signature } : {}), webhookId: hook.id, connectionId: hook.id, destinationId: hook.destination_id, authorizationHint: hook.authorization };
   }
 
   /**
@@ -260,7 +267,8 @@ export function flowSync(deps: Deps) {
     });
     if (created.some((c) => c.connectionId === saved.connectionId)) secrets.push({ nodeId: node.id, webhookId: saved.connectionId, secret: fresh });
     const hint = config ? authorizationHint(config) : null;
-    return { url: node.data.url, signing: node.data.signing, connectionId: saved.connectionId, destinationId: saved.destinationId, authorizationHint: hint };
+    const signature = nodeSignature(node.data);
+    return { url: node.data.url, signing: node.data.signing, ...(signature ? { signature } : {}), connectionId: saved.connectionId, destinationId: saved.destinationId, authorizationHint: hint };
   }
 
   async function saveConnection(ws: string, caller: AuthContext, name: string, description: string, plan: DestinationPlan, sourceId: string, previous: SavedAs | undefined, created: SavedAs[]) {

@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { z } from 'zod';
 import { HttpConfigSchema, type HttpConfig } from '../../connectors/http-webhook/config.ts';
 import { httpConnector } from '../../connectors/http-webhook/index.ts';
+import { SignatureSchema, signatureOf, signingOf, withSigning, type Signature } from '../../connectors/http-webhook/signature.ts';
 import type { AuthContext } from '../auth/auth.middleware.ts';
 import { requireCredentialsFollowAddress } from '../auth/credential-address.ts';
 import { mask, newSigningSecret } from '../core/crypto.ts';
@@ -39,6 +40,8 @@ const fields = {
   mappings: z.unknown().optional(),
   envelope: EnvelopeKind,
   signing: HttpConfigSchema.shape.signing.unwrap(),
+  // Which headers carry the signature and event type: a preset or a header and format of one's own.
+  signature: SignatureSchema,
   secret: secretSchema,
   authorization: authorization.nullable(),
   enabled: z.boolean(),
@@ -50,7 +53,9 @@ export const WebhookIn = z
   .object({
     ...fields,
     envelope: fields.envelope.default('flat'),
-    signing: fields.signing.default('hmac'),
+    // Without a signature, `hmac` (Standard Webhooks); with one, what it amounts to.
+    signing: fields.signing.optional(),
+    signature: fields.signature.optional(),
     secret: fields.secret.optional(),
     authorization: fields.authorization.optional(),
     enabled: fields.enabled.default(true),
@@ -70,7 +75,10 @@ export type WebhookOut = {
   events: string[];
   mappings: MappingEntryT[] | null;
   envelope: 'flat' | 'nested';
+  /** `shared-secret` when the secret itself goes out in a header (the signature's format is `secret`). */
   signing: 'hmac' | 'shared-secret';
+  /** The headers carrying the signature and event type: a preset, or a header and format of its own. */
+  signature: Signature;
   /** The secret is shown once, when made or rotated; afterwards only its ends. */
   secret?: string;
   secret_hint: string;
@@ -111,6 +119,22 @@ const WEBHOOK_FIELDS: Record<string, string> = { auth: 'authorization', url: 'ur
 
 /** The masked Authorization an HTTP destination sends verbatim, or null: the value itself is never shown again. */
 export const authorizationHint = (cfg: Pick<HttpConfig, 'auth'>): string | null => (cfg.auth?.type === 'custom' ? mask(cfg.auth.value) : null);
+
+/**
+ * The config's `signing` and `signature` from a request: a signature decides the mode it amounts to
+ * (a secret-format header is `shared-secret`); a mode alone is that mode's own headers. Both given
+ * must agree, or which one the webhook follows would be a guess.
+ */
+function signingFields(input: { signing?: 'hmac' | 'shared-secret'; signature?: Signature }): { signing: 'hmac' | 'shared-secret'; signature?: Signature } {
+  if (!input.signature) return { signing: input.signing ?? 'hmac' };
+  const signing = signingOf(input.signature);
+  if (input.signing !== undefined && input.signing !== signing) {
+    throw new AppError(422, 'SIGNING_MISMATCH', `signing "${input.signing}" disagrees with the signature, which amounts to "${signing}"; give the signature alone.`, [
+      { path: 'signing', message: `the signature amounts to "${signing}"` },
+    ]);
+  }
+  return { signing, signature: input.signature };
+}
 
 /** A hub connection's first filter not written for a flow step: the one naming its event types. */
 const subscription = (rules: Rule[]) => rules.find((r): r is FilterRuleT => r.type === 'filter' && r.step === undefined);
@@ -184,7 +208,8 @@ export function webhooksService(deps: Deps) {
       events: eventsOf(rules),
       mappings: transform?.mappings ?? null,
       envelope: transform?.envelope ?? 'flat',
-      signing: cfg.signing,
+      signing: signingOf(signatureOf(cfg)),
+      signature: signatureOf(cfg),
       ...(secret ? { secret } : {}),
       secret_hint: cfg.secret ? mask(cfg.secret) : '(the workspace signing secret)',
       authorization: authorizationHint(cfg),
@@ -272,7 +297,7 @@ export function webhooksService(deps: Deps) {
       const secret = input.secret ?? newSigningSecret();
       const config = HttpConfigSchema.parse({
         url: input.url,
-        signing: input.signing,
+        ...signingFields(input),
         secret,
         auth: input.authorization ? { type: 'custom', value: input.authorization } : { type: 'none' },
       });
@@ -328,9 +353,8 @@ export function webhooksService(deps: Deps) {
       if (patch.events) await checkEvents(ws, patch.events);
       const before = destinationConfig(deps, dest) as HttpConfig;
       const config = HttpConfigSchema.parse({
-        ...before,
+        ...(patch.signature !== undefined ? { ...before, ...signingFields(patch) } : patch.signing !== undefined ? withSigning(before, patch.signing) : before),
         ...(patch.url !== undefined ? { url: patch.url } : {}),
-        ...(patch.signing !== undefined ? { signing: patch.signing } : {}),
         ...(patch.secret !== undefined ? { secret: patch.secret } : {}),
         ...(patch.authorization !== undefined ? { auth: patch.authorization ? { type: 'custom', value: patch.authorization } : { type: 'none' } } : {}),
       });

@@ -3,8 +3,8 @@ import { z } from 'zod';
 import { httpConnector } from '../../connectors/http-webhook/index.ts';
 import { AppError, notFound } from '../core/errors.ts';
 import type { DB } from '../db/schema.ts';
-import type { Deps } from '../deps.ts';
-import { APPLICATION_SOURCE_TYPE } from '../hub/application-source.ts';
+import type { Config } from '../config.ts';
+import { APPLICATION_SOURCE_TYPE } from '../gateway/source-types.ts';
 
 /**
  * Quotas an operator running Wirehub for several customers sets per team: webhooks (seed 000's
@@ -95,7 +95,7 @@ export function eventQuotaExceeded(max: number, used: number, resetsAt: Date, no
 }
 
 /** The operator's reads and writes of the quotas, for the admin command and the operator API. */
-export function quotasService(deps: Pick<Deps, 'db' | 'config'>) {
+export function quotasService(deps: { db: Kysely<DB>; config: Config }) {
   const { db } = deps;
 
   async function describe(rows: { id: string; name: string; max_webhooks: number | null; max_events_per_month: number | null }[]): Promise<TeamQuotaOut[]> {

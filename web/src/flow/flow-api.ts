@@ -1,7 +1,7 @@
 import type { ConnectionTest } from '../../../connectors/types.ts';
 import type { DeliveryReport } from '../../../server/delivery/deliver-now.ts';
 import type { FlowGraphT } from '../../../server/hub/flow-graph.ts';
-import type { EventType } from '../pages/Webhooks.tsx';
+import type { EventType } from '../pages/webhooks/types.ts';
 import type { CircuitWire } from '../ui/CircuitStatus.tsx';
 
 /** The flow endpoints' answers as the editor reads them (contract of issue 4). */

@@ -3,18 +3,16 @@ import { Link } from 'react-router';
 import { api } from '../api.ts';
 import { ErrorBox } from '../ui/ErrorBox.tsx';
 import { useLoad } from '../ui/useLoad.ts';
-import { useSubmit } from '../ui/useSubmit.ts';
-import type { WebhookOut } from '../../../server/hub/webhooks.service.ts';
-import { MappingEditor, type Mapping } from '../ui/MappingEditor.tsx';
 import { JsonView } from '../ui/JsonView.tsx';
 import { CircuitStatus } from '../ui/CircuitStatus.tsx';
-import { FormButtons } from '../ui/FormButtons.tsx';
 import { ResourceTable } from '../ui/ResourceTable.tsx';
 import { RowSwitch, useRowAction } from '../ui/rowActions.tsx';
 import { Confirm, CopyButton } from './gateway/parts.tsx';
-import type { Wire } from './gateway/types.ts';
+import { WebhookForm } from './webhooks/WebhookForm.tsx';
+import type { EventType, Webhook } from './webhooks/types.ts';
 
-export type Webhook = Wire<WebhookOut>;
+export type { EventType, Webhook };
+
 
 const hostOf = (url: string) => {
   try {
@@ -23,13 +21,13 @@ const hostOf = (url: string) => {
     return url;
   }
 };
-export type EventType = { name: string; group: string; description: string; sample: Record<string, unknown> };
 type TestReport = { ok: boolean; status: number | null; error: string | null; duration_ms: number; request: { method: string; url: string; headers: Record<string, string>; body: unknown }; response: { status: number; body: string } | null };
 
 export function Webhooks() {
   const hooks = useLoad(() => api<{ models: Webhook[] }>('GET', '/webhooks'));
   const types = useLoad(() => api<{ models: EventType[] }>('GET', '/event-types'));
   const [creating, setCreating] = useState(false);
+  const [editing, setEditing] = useState<Webhook | null>(null);
   const [secret, setSecret] = useState<{ name: string; value: string } | null>(null);
   const [report, setReport] = useState<{ name: string; report: TestReport } | null>(null);
   const [confirming, setConfirming] = useState<{ verb: 'delete' | 'rotate'; hook: Webhook } | null>(null);
@@ -40,7 +38,7 @@ export function Webhooks() {
       <header className="row">
         <h1>Webhooks</h1>
         {!creating && (
-          <button className="primary" onClick={() => setCreating(true)}>
+          <button className="primary" onClick={() => (setEditing(null), setCreating(true))}>
             New webhook
           </button>
         )}
@@ -59,13 +57,16 @@ export function Webhooks() {
           </div>
         </div>
       )}
-      {creating && types.data && (
+      {(creating || editing) && types.data && (
         <WebhookForm
+          key={editing?.id ?? 'new'}
           types={types.data.models}
-          onCancel={() => setCreating(false)}
-          onCreated={async (w) => {
+          editing={editing ?? undefined}
+          onCancel={() => (setCreating(false), setEditing(null))}
+          onSaved={async (w, shown) => {
             setCreating(false);
-            if (w.secret) setSecret({ name: w.name, value: w.secret });
+            setEditing(null);
+            if (shown) setSecret({ name: w.name, value: shown });
             await hooks.reload();
           }}
         />
@@ -139,6 +140,7 @@ export function Webhooks() {
                   </button>
                 )}
                 <RowSwitch action={action} id={w.id} path={`/webhooks/${w.id}`} verb={!w.enabled ? 'enable' : w.paused ? 'resume' : 'pause'} />
+                {!w.flow && <button onClick={() => (setCreating(false), setEditing(w))}>Edit</button>}
                 <button onClick={() => setConfirming({ verb: 'rotate', hook: w })}>Rotate secret</button>
                 {/* A flow's step goes when it is removed from its flow; deleting it here would leave the flow pointing at nothing. */}
                 {!w.flow && (
@@ -182,95 +184,4 @@ function WebhookStatus({ w }: { w: Webhook }) {
   }
   if (w.paused) return <span className="warn">paused</span>;
   return w.circuit.state === 'open' ? <CircuitStatus circuit={w.circuit} /> : <span className="good">active</span>;
-}
-
-function WebhookForm({ types, onCancel, onCreated }: { types: EventType[]; onCancel: () => void; onCreated: (w: Webhook) => Promise<void> }) {
-  const [name, setName] = useState('');
-  const [url, setUrl] = useState('');
-  const [events, setEvents] = useState<string[]>(['lead.captured']);
-  const [mappings, setMappings] = useState<Mapping[]>([]);
-  const [allFields, setAllFields] = useState(true);
-  const [envelope, setEnvelope] = useState<'flat' | 'nested'>('flat');
-  const [signing, setSigning] = useState<'hmac' | 'shared-secret'>('hmac');
-  const [authorization, setAuthorization] = useState('');
-  const [atOnce, setAtOnce] = useState('');
-  const { busy, error, run } = useSubmit();
-  const sample = types.find((t) => t.name === events[0])?.sample ?? {};
-
-  const submit = () =>
-    run(async () => {
-      const created = await api<Webhook>('POST', '/webhooks', {
-        name,
-        url,
-        events,
-        mappings: allFields ? null : mappings,
-        envelope,
-        signing,
-        ...(authorization ? { authorization } : {}),
-        // Empty: the hub's default (WIREHUB_DESTINATION_CONCURRENCY).
-        ...(atOnce.trim() ? { max_concurrency: Number(atOnce) } : {}),
-      });
-      await onCreated(created);
-    });
-
-  return (
-    <form className="card" onSubmit={(e) => (e.preventDefault(), void submit())}>
-      <h2>New webhook</h2>
-      <label>
-        Name
-        <input name="name" value={name} onChange={(e) => setName(e.target.value)} required placeholder="CRM leads" />
-      </label>
-      <label>
-        Endpoint URL
-        <input name="url" type="url" value={url} onChange={(e) => setUrl(e.target.value)} required placeholder="https://your-endpoint.example.com/leads" />
-      </label>
-      <fieldset>
-        <legend>Send these events</legend>
-        <div className="chips">
-          {types.map((t) => (
-            <label key={t.name} className="chip" title={t.description}>
-              <input type="checkbox" checked={events.includes(t.name)} onChange={(e) => setEvents(e.target.checked ? [...events, t.name] : events.filter((x) => x !== t.name))} />
-              {t.name}
-            </label>
-          ))}
-        </div>
-      </fieldset>
-      <fieldset>
-        <legend>Fields</legend>
-        <label className="inline">
-          <input type="radio" checked={allFields} onChange={() => setAllFields(true)} /> Send every field of the event
-        </label>
-        <label className="inline">
-          <input type="radio" checked={!allFields} onChange={() => setAllFields(false)} /> Choose the fields (map them)
-        </label>
-        {!allFields && <MappingEditor sample={sample} eventType={events[0]} mappings={mappings} envelope={envelope} onChange={setMappings} />}
-      </fieldset>
-      <div className="grid2">
-        <label>
-          Body layout <span className="muted">(where your fields sit next to the event's type, id and time)</span>
-          <select value={envelope} onChange={(e) => setEnvelope(e.target.value as 'flat' | 'nested')}>
-            <option value="flat">Flat: fields next to eventType, eventId…</option>
-            <option value="nested">Nested: fields under data</option>
-          </select>
-        </label>
-        <label>
-          Signature
-          <select value={signing} onChange={(e) => setSigning(e.target.value as 'hmac' | 'shared-secret')}>
-            <option value="hmac">HMAC signature (recommended)</option>
-            <option value="shared-secret">Shared secret in a header</option>
-          </select>
-        </label>
-      </div>
-      <label>
-        Authorization header <span className="muted">(optional: some receivers, such as Make.com, require a token)</span>
-        <input value={authorization} onChange={(e) => setAuthorization(e.target.value)} autoComplete="off" />
-      </label>
-      <label>
-        Deliveries at once <span className="muted">(optional: how many requests Wirehub sends this endpoint at the same time; empty for the default)</span>
-        <input name="max_concurrency" type="number" min={1} max={1000} step={1} value={atOnce} onChange={(e) => setAtOnce(e.target.value)} placeholder="default" />
-      </label>
-      <ErrorBox error={error} />
-      <FormButtons label="Create webhook" busy={busy} disabled={events.length === 0} onCancel={onCancel} />
-    </form>
-  );
 }

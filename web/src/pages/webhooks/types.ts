@@ -1,0 +1,5 @@
+import type { WebhookOut } from '../../../../server/hub/webhooks.service.ts';
+import type { Wire } from '../gateway/types.ts';
+
+export type Webhook = Wire<WebhookOut>;
+export type EventType = { name: string; group: string; description: string; sample: Record<string, unknown> };
