@@ -170,7 +170,8 @@ describe('portal: sources, destinations, connections and event types', () => {
       return `${String(at.getHours()).padStart(2, '0')}:${String(at.getMinutes()).padStart(2, '0')}`;
     }, probe.toISOString());
     const sameDay = await page.evaluate((iso) => new Date(iso).toDateString() === new Date().toDateString(), probe.toISOString());
-    const sentence = sameDay ? `12 timeouts in a row — next probe ${hhmm}` : `next probe`;
+    // Past midnight the probe is shown with its date, so only the words before the time are certain.
+    const sentence = sameDay ? `12 timeouts in a row — next probe ${hhmm}` : `12 timeouts in a row — next probe`;
 
     await nav(page, 'Destinations');
     await page.waitForURL(/\/destinations$/);
