@@ -9,7 +9,7 @@
  */
 const WEB_MAY_IMPORT = [
   'connectors/catalogue.ts',
-  // The webhook signature presets and their zod schema (zod only), for the Webhooks page's form.
+  // The webhook signature presets and their zod schema (zod only), for the Webhooks page's form and a flow's webhook step (ui/SignatureFields.tsx).
   'connectors/http-webhook/signature.ts',
   'connectors/types.ts',
   'server/chat/chatbots.service.ts',

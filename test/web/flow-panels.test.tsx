@@ -263,10 +263,49 @@ describe('node panels', () => {
     change('webhook-url', 'https://hooks.example.com/in');
     expect(screen.queryByTestId('error-webhook-url')).toBeNull();
     change('webhook-authorization', 'Token abc');
-    change('webhook-signing', 'shared-secret');
-    expect(p.valid()).toEqual({ url: 'https://hooks.example.com/in', signing: 'shared-secret', authorization: 'Token abc' });
+    expect(p.valid()).toEqual({ url: 'https://hooks.example.com/in', signing: 'hmac', authorization: 'Token abc' });
     change('webhook-authorization', '');
     expect('authorization' in p.data()).toBe(false);
+  });
+
+  it('webhook: a signature preset or a header of one\'s own, with the signing mode kept in step and the schema\'s messages', () => {
+    const p = mount('webhook', { url: 'https://hooks.example.com/in', signing: 'hmac' });
+    const preset = () => screen.getByLabelText(/Signature preset/) as HTMLSelectElement;
+    const pick = (el: HTMLElement, value: string) => fireEvent.change(el, { target: { value } });
+    // Nothing chosen yet: the default, and nothing written into the node.
+    expect(preset().value).toBe('standard-webhooks');
+    expect(p.data()).not.toHaveProperty('signature');
+    pick(preset(), 'fusionchatalyst');
+    expect(screen.getByTestId('signature-says').textContent).toContain('X-FC-Signature');
+    // The secret itself in a header: the coarse mode says so too, or the server would drop the preset.
+    expect(p.valid()).toEqual({ url: 'https://hooks.example.com/in', signing: 'shared-secret', signature: { preset: 'fusionchatalyst' } });
+    pick(preset(), 'github');
+    expect(p.valid()).toMatchObject({ signing: 'hmac', signature: { preset: 'github' } });
+    pick(preset(), 'own');
+    // An empty header name is the schema's problem, shown under the field.
+    expect(screen.getByTestId('error-signature-header').textContent).toBe('give a header name');
+    pick(screen.getByLabelText(/^Signature header name/), 'X-Acme-Signature');
+    pick(screen.getByLabelText(/^Signature format/), 'base64');
+    pick(screen.getByLabelText(/Event type header/), 'X-Acme-Event');
+    expect(screen.queryByTestId('error-signature-header')).toBeNull();
+    expect(p.valid()).toEqual({ url: 'https://hooks.example.com/in', signing: 'hmac', signature: { header: 'X-Acme-Signature', format: 'base64', event_header: 'X-Acme-Event' } });
+    pick(screen.getByLabelText(/^Signature header name/), 'Content-Type');
+    expect(screen.getByTestId('error-signature-header').textContent).toMatch(/sets itself/);
+    pick(screen.getByLabelText(/^Signature header name/), 'X-Acme-Signature');
+    pick(screen.getByLabelText(/^Signature format/), 'secret');
+    expect(p.valid()).toMatchObject({ signing: 'shared-secret', signature: { format: 'secret' } });
+    // A preset tried and left: the header typed comes back, the event header stays.
+    pick(preset(), 'flowmaticx');
+    expect(p.valid()).toMatchObject({ signing: 'hmac', signature: { preset: 'flowmaticx', event_header: 'X-Acme-Event' } });
+    pick(preset(), 'own');
+    expect(p.valid().signature).toEqual({ header: 'X-Acme-Signature', format: 'secret', event_header: 'X-Acme-Event' });
+    cleanup();
+
+    // A step saved before presets, in shared-secret mode, shows the header that mode sends.
+    mount('webhook', { url: 'https://hooks.example.com/in', signing: 'shared-secret' });
+    expect(preset().value).toBe('own');
+    expect((screen.getByLabelText(/^Signature header name/) as HTMLInputElement).value).toBe('X-Wirehub-Signature');
+    expect((screen.getByLabelText(/^Signature format/) as HTMLSelectElement).value).toBe('secret');
   });
 
   it('Google Sheet: sheet, tab and typed columns; a note to Settings without a Google credential; Test connection', async () => {

@@ -3,92 +3,9 @@ import { api } from '../../api.ts';
 import { ErrorBox } from '../../ui/ErrorBox.tsx';
 import { MappingEditor, type Mapping } from '../../ui/MappingEditor.tsx';
 import { useSubmit } from '../../ui/useSubmit.ts';
-import {
-  DEFAULT_SIGNATURE_PRESET,
-  SIGNATURE_FORMATS,
-  SIGNATURE_PRESET_NAMES,
-  SIGNATURE_PRESETS,
-  type Signature,
-  type SignatureFormat,
-  type SignaturePresetName,
-} from '../../../../connectors/http-webhook/signature.ts';
+import { DEFAULT_SIGNATURE_PRESET, type Signature } from '../../../../connectors/http-webhook/signature.ts';
+import { SignatureFields, finishSignature, sameSignature } from '../../ui/SignatureFields.tsx';
 import type { EventType, Webhook } from './types.ts';
-
-const FORMAT_WORDS: Record<SignatureFormat, string> = {
-  hex: 'hex HMAC-SHA256 of the body',
-  'sha256=hex': 'sha256=<hex HMAC-SHA256 of the body>',
-  base64: 'base64 HMAC-SHA256 of the body',
-  secret: 'the secret itself',
-};
-const OWN = 'own';
-type Choice = SignaturePresetName | typeof OWN;
-
-/** The signature form's state from a webhook's signature (or the default for a new one). */
-function signatureState(s: Signature | undefined) {
-  return {
-    choice: (s?.header ? OWN : (s?.preset ?? DEFAULT_SIGNATURE_PRESET)) as Choice,
-    header: s?.header ?? '',
-    format: s?.format ?? ('hex' as SignatureFormat),
-    eventHeader: s?.event_header ?? '',
-  };
-}
-type SignatureState = ReturnType<typeof signatureState>;
-
-function toSignature(s: SignatureState): Signature {
-  const event = s.eventHeader.trim() ? { event_header: s.eventHeader.trim() } : {};
-  return s.choice === OWN ? { header: s.header.trim(), format: s.format, ...event } : { preset: s.choice, ...event };
-}
-
-const sameSignature = (a: Signature, b: Signature) => JSON.stringify(a, Object.keys(a).sort()) === JSON.stringify(b, Object.keys(b).sort());
-
-/** Which headers carry the signature and the event type: a product's convention, or a header of one's own. */
-function SignatureFields({ value, onChange }: { value: SignatureState; onChange: (s: SignatureState) => void }) {
-  const preset = value.choice === OWN ? null : SIGNATURE_PRESETS[value.choice];
-  return (
-    <fieldset data-testid="webhook-signature">
-      <legend>Signature headers</legend>
-      <label>
-        Signature preset <span className="muted">(the convention your receiver already checks)</span>
-        <select value={value.choice} onChange={(e) => onChange({ ...value, choice: e.target.value as Choice })}>
-          {SIGNATURE_PRESET_NAMES.map((p) => (
-            <option key={p} value={p}>
-              {SIGNATURE_PRESETS[p].label}
-              {p === DEFAULT_SIGNATURE_PRESET ? ' (default)' : ''}
-            </option>
-          ))}
-          <option value={OWN}>A header of my own…</option>
-        </select>
-      </label>
-      {preset && (
-        <p className="muted small-text" data-testid="signature-says">
-          {preset.says}
-        </p>
-      )}
-      {value.choice === OWN && (
-        <div className="grid2">
-          <label>
-            Signature header name
-            <input value={value.header} onChange={(e) => onChange({ ...value, header: e.target.value })} placeholder="X-Signature" autoComplete="off" />
-          </label>
-          <label>
-            Signature format
-            <select value={value.format} onChange={(e) => onChange({ ...value, format: e.target.value as SignatureFormat })}>
-              {SIGNATURE_FORMATS.map((f) => (
-                <option key={f} value={f}>
-                  {f}: {FORMAT_WORDS[f]}
-                </option>
-              ))}
-            </select>
-          </label>
-        </div>
-      )}
-      <label>
-        Event type header <span className="muted">(optional: a header carrying the event's type{preset?.eventHeader ? `; empty sends ${preset.eventHeader}` : ''})</span>
-        <input value={value.eventHeader} onChange={(e) => onChange({ ...value, eventHeader: e.target.value })} placeholder={preset?.eventHeader ?? 'X-Event-Type'} autoComplete="off" />
-      </label>
-    </fieldset>
-  );
-}
 
 type Props = {
   types: EventType[];
@@ -112,7 +29,7 @@ export function WebhookForm({ types, editing, onCancel, onSaved }: Props) {
   const [mappings, setMappings] = useState<Mapping[]>(editing?.mappings ?? []);
   const [allFields, setAllFields] = useState(!editing?.mappings);
   const [envelope, setEnvelope] = useState<'flat' | 'nested'>(editing?.envelope ?? 'flat');
-  const [signature, setSignature] = useState(signatureState(editing?.signature));
+  const [signature, setSignature] = useState<Signature>(editing?.signature ?? { preset: DEFAULT_SIGNATURE_PRESET });
   const [authorization, setAuthorization] = useState('');
   const [removeAuthorization, setRemoveAuthorization] = useState(false);
   const [ownSecret, setOwnSecret] = useState(false);
@@ -125,7 +42,7 @@ export function WebhookForm({ types, editing, onCancel, onSaved }: Props) {
 
   const submit = () =>
     run(async () => {
-      const sig = toSignature(signature);
+      const sig = finishSignature(signature);
       const shared = {
         name,
         url,
