@@ -63,7 +63,7 @@ export function SignatureFields({ value, onChange, errors = {}, narrow = false }
       </span>
     ) : null;
   return (
-    <fieldset data-testid="webhook-signature">
+    <fieldset data-testid="webhook-signature" className={narrow ? 'flow-choice' : undefined}>
       <legend>Signature headers</legend>
       <label>
         Signature preset <span className="muted">(the convention your receiver already checks)</span>
