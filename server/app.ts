@@ -69,6 +69,7 @@ import { lazySandbox } from './transformations/transformation-runner.ts';
 import { ApiKeyCache } from './auth/api-key-cache.ts';
 import { EventQuotas } from './operator/event-quota.ts';
 import { operatorRoutes } from './operator/operator.routes.ts';
+import { docsRoutes, openApiRoutes } from './openapi/openapi.routes.ts';
 
 export type Wirehub = {
   deps: Deps;
@@ -91,8 +92,8 @@ function settledWithin(ms: number, done: Promise<void>): Promise<void> {
  * Where the API answers: `/api`, and the bases seed 002's clients are written for — its public
  * `/v1` and its dashboard's `/api/control` — each with or without the version segment.
  */
-const API_BASES = ['/api/control', '/api', '/v1'];
-const PUBLISH_PATHS = ['/api/publish', '/api/v1/publish', '/v1/publish', '/api/control/publish', '/api/control/v1/publish'];
+export const API_BASES = ['/api/control', '/api', '/v1'];
+export const PUBLISH_PATHS = ['/api/publish', '/api/v1/publish', '/v1/publish', '/api/control/publish', '/api/control/v1/publish'];
 const isPublishPath = (p: string) => PUBLISH_PATHS.includes(p);
 const isApiPath = (p: string) => API_BASES.some((b) => p === b || p.startsWith(`${b}/`));
 
@@ -122,6 +123,7 @@ function apiRouter(deps: Deps, writer: IngestWriter): { api: Router; publish: ex
   api.use(googleOAuthCallbackRoutes(deps));
   api.use(publicInviteRoutes(deps));
   api.use(publicInfoRoutes(deps));
+  api.use(openApiRoutes());
 
   const rateLimits = apiRateLimit(deps.config.apiRateLimitPerMinute);
   // The operator's own credential, never a team's: ahead of the guard, which would take it for a key.
@@ -241,6 +243,7 @@ export async function startWirehub(config: Config, log: Logger = createLogger(co
     // router mounted once, so a request is authenticated and rate-counted once. /api/control is
     // listed before /api, which would otherwise take it for a route of its own.
     app.use(API_BASES, stripVersion, api.api);
+    app.use(docsRoutes());
     portal(app);
   }
   app.use(routeNotFound);

@@ -7,7 +7,7 @@ import { authOf } from './auth.middleware.ts';
 import { requireSecretsManager } from './privileges.ts';
 import { SCOPES } from './scopes.ts';
 
-const ApiKeyIn = z.object({
+export const ApiKeyIn = z.object({
   name: z.string().trim().min(1).max(120),
   scopes: z
     .array(z.enum(SCOPES, { message: `is not a scope; the scopes are ${SCOPES.join(', ')}` }))

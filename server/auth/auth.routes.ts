@@ -8,17 +8,17 @@ import * as auth from './auth.service.ts';
 import { authOf, requireSession } from './auth.middleware.ts';
 import * as links from './email-links.service.ts';
 
-const SignupIn = z.object({
+export const SignupIn = z.object({
   email: z.email().max(254),
   password: z.string().min(10, 'must be at least 10 characters').max(256),
   name: z.string().trim().min(1).max(120),
   workspace: z.string().trim().min(1).max(120),
 });
-const LoginIn = z.object({ email: z.string().max(254), password: z.string().max(256) });
-const LinkTokenIn = z.object({ token: z.string().min(1, 'is required: the token at the end of the link in the mail').max(256) });
-const ResetIn = z.object({ email: z.email().max(254) });
-const ResetConfirmIn = LinkTokenIn.extend({ password: SignupIn.shape.password });
-const ProfilePatch = z.object({ name: z.string().trim().min(1).max(120) });
+export const LoginIn = z.object({ email: z.string().max(254), password: z.string().max(256) });
+export const LinkTokenIn = z.object({ token: z.string().min(1, 'is required: the token at the end of the link in the mail').max(256) });
+export const ResetIn = z.object({ email: z.email().max(254) });
+export const ResetConfirmIn = LinkTokenIn.extend({ password: SignupIn.shape.password });
+export const ProfilePatch = z.object({ name: z.string().trim().min(1).max(120) });
 
 const limiter = (perQuarterHour: number, message: string) =>
   rateLimit({ windowMs: 15 * 60_000, limit: perQuarterHour, handler: (_q, res) => void res.status(429).json({ error: { code: 'RATE_LIMITED', message } }) });

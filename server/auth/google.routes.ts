@@ -6,7 +6,7 @@ import type { Deps } from '../deps.ts';
 import { GoogleSigningKeys } from './google-keys.ts';
 import { googleLogin, GoogleVerifier } from './google-login.ts';
 
-const GoogleLoginIn = z.object({
+export const GoogleLoginIn = z.object({
   // Google ID tokens are about 1 kB; the cap only stops absurd bodies from being parsed as one.
   credential: z.string().min(1, 'is required: the ID token Google Identity Services returned').max(8192),
   team_id: z.string().trim().min(1).max(64).optional(),

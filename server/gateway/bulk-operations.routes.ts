@@ -6,13 +6,13 @@ import type { Deps } from '../deps.ts';
 import { bulkOperationsService, type BulkFilter, type BulkKind } from './bulk-operations.service.ts';
 import { eventFilterBody, requestFilterBody, toEventFilter, toRequestFilter } from './log-filters.ts';
 
-const ListQuery = z.object({
+export const ListQuery = z.object({
   bucket: z.enum(['all', 'ongoing', 'history']).default('all'),
   limit: z.coerce.number().int().min(1).max(255).default(100),
 });
 const dryRun = { dry_run: z.boolean().default(false) };
-const EventsBulkIn = eventFilterBody(dryRun);
-const RequestsBulkIn = requestFilterBody(dryRun);
+export const EventsBulkIn = eventFilterBody(dryRun);
+export const RequestsBulkIn = requestFilterBody(dryRun);
 
 const parseCreate = {
   events(req: Request): [BulkFilter, boolean] {

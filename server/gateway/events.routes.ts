@@ -9,16 +9,16 @@ import { eventFilterQuery, refuseIgnoredStatus, toEventFilter } from './log-filt
 /** The logs page by id (time-ordered): every list parameter but the order. */
 const PAGE = { limit: listParams.limit, next: listParams.next, prev: listParams.prev, cursor: listParams.cursor, dir: listParams.dir };
 
-const EventsQuery = eventFilterQuery(PAGE);
-const CountQuery = eventFilterQuery({});
+export const EventsQuery = eventFilterQuery(PAGE);
+export const CountQuery = eventFilterQuery({});
 
-const AttemptsQuery = z.object({
+export const AttemptsQuery = z.object({
   event_id: z.string().max(64).optional(),
   destination_id: z.string().max(64).optional(),
   ...PAGE,
 });
 
-const IgnoredQuery = z.object({
+export const IgnoredQuery = z.object({
   request_id: z.string().max(64).optional(),
   connection_id: z.string().max(64).optional(),
   webhook_id: z.string().max(64).optional(),

@@ -6,7 +6,7 @@ import { body } from '../core/validate.ts';
 import type { Deps } from '../deps.ts';
 import { projectSecretsView, rotateProjectSecrets, setProjectSecrets } from './project-secrets.service.ts';
 
-const SecretsPut = z
+export const SecretsPut = z
   .object({
     // Other credentials are recognised by these prefixes, so a project key using one could never log in.
     api_key: z.string().min(12).max(256).regex(/^(?!whs_|wh_live_)\S+$/, 'must not contain spaces or start with whs_ or wh_live_').optional(),
@@ -14,7 +14,7 @@ const SecretsPut = z
   })
   .strict()
   .refine((v) => v.api_key !== undefined || v.signing_secret !== undefined, 'give api_key, signing_secret or both');
-const SecretsRotate = z.object({ rotate: z.array(z.enum(['api_key', 'signing_secret'])).min(1).optional() }).strict();
+export const SecretsRotate = z.object({ rotate: z.array(z.enum(['api_key', 'signing_secret'])).min(1).optional() }).strict();
 
 export function projectSecretsRoutes(deps: Deps): Router {
   const r = Router();

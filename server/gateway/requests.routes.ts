@@ -6,7 +6,7 @@ import { idParam, query } from '../core/validate.ts';
 import { refuseIgnoredStatus, requestFilterQuery, statusParam, toRequestFilter } from './log-filters.ts';
 import type { RequestsLogService } from './requests-log.service.ts';
 
-const RequestsQuery = requestFilterQuery({
+export const RequestsQuery = requestFilterQuery({
   limit: listParams.limit,
   next: listParams.next,
   prev: listParams.prev,
@@ -14,7 +14,7 @@ const RequestsQuery = requestFilterQuery({
   dir: listParams.dir,
   include: z.string().max(50).optional(),
 });
-const CountQuery = requestFilterQuery({});
+export const CountQuery = requestFilterQuery({});
 
 export function requestsRoutes(requests: RequestsLogService): Router {
   const r = Router();

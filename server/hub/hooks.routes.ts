@@ -15,7 +15,7 @@ import { eventTypeName, eventTypesService } from './event-types.service.ts';
 import { recentEvents, sampleEvent } from './sample-event.ts';
 
 // Zapier sends exactly these two; anything else is a client bug worth a clear 400.
-const HookIn = z.object({ target_url: ZapierConfigSchema.shape.url, event: eventTypeName }).strict();
+export const HookIn = z.object({ target_url: ZapierConfigSchema.shape.url, event: eventTypeName }).strict();
 const SAMPLES = 10;
 
 /**

@@ -11,8 +11,8 @@ import { sampleEvent } from './sample-event.ts';
 import { parseMappings, WebhookIn, WebhookPatch, webhooksService } from './webhooks.service.ts';
 
 const data = z.record(z.string(), z.unknown());
-const TestIn = z.object({ eventType: eventTypeName.optional(), data: data.optional() }).strict();
-const PreviewIn = z
+export const TestIn = z.object({ eventType: eventTypeName.optional(), data: data.optional() }).strict();
+export const PreviewIn = z
   .object({ eventType: eventTypeName.optional(), sample: data.optional(), mappings: z.unknown().optional(), envelope: EnvelopeKind.default('flat') })
   .strict()
   .refine((p) => p.eventType !== undefined || p.sample !== undefined, { message: 'give an eventType (its sample is used) or a sample', path: ['eventType'] });

@@ -25,7 +25,7 @@ function refuseOutsideIngest(sourceId: string): AppError {
   );
 }
 
-const INGEST_METHODS = new Set(['POST', 'PUT', 'PATCH']);
+export const INGEST_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 
 export function flatRequestHeaders(req: http.IncomingMessage): Record<string, string> {
   const out: Record<string, string> = {};

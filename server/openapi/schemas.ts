@@ -1,0 +1,389 @@
+import { z } from 'zod';
+import { SignatureSchema } from '../../connectors/http-webhook/signature.ts';
+import type { apiKeysService } from '../auth/api-keys.service.ts';
+import { SCOPES } from '../auth/scopes.ts';
+import type { bulkOperationOut } from '../gateway/bulk-operations.service.ts';
+import type { ConnectionOut } from '../gateway/connections.service.ts';
+import type { DestinationOut } from '../gateway/destinations.service.ts';
+import type { EventsLogService } from '../gateway/events-log.service.ts';
+import type { RequestsLogService } from '../gateway/requests-log.service.ts';
+import { SourceAuthSchema } from '../gateway/source-auth.ts';
+import type { SourceOut } from '../gateway/sources.service.ts';
+import type { EventTypeOut } from '../hub/event-types.service.ts';
+import { MappingEntry } from '../hub/mappings.ts';
+import type { WebhookOut } from '../hub/webhooks.service.ts';
+import type { Health } from '../health.routes.ts';
+import type { ExecutionOut, TransformationOut } from '../transformations/transformations.service.ts';
+
+/**
+ * The API's answers as they cross the wire, for the OpenAPI document and its contract test
+ * (test/openapi-contract.test.ts). Each is checked against the type its service returns
+ * (`Fits` below): a field whose type changes, or one documented as always there that the service
+ * no longer returns, fails the type check; the contract test checks real answers against these
+ * with every object closed, so a field the service adds fails it until it is documented here.
+ */
+
+const time = z.iso.datetime({ offset: true });
+const id = (prefix: string) => z.string().startsWith(`${prefix}_`);
+const json = z.unknown();
+const headers = z.record(z.string(), z.string());
+
+export const ErrorOut = z
+  .object({
+    error: z.object({
+      code: z.string().meta({ description: 'Stable, machine-readable: VALIDATION_ERROR, NOT_FOUND, INSUFFICIENT_SCOPE…' }),
+      message: z.string().meta({ description: 'For people' }),
+      details: z.unknown().optional().meta({ description: 'For a validation error, every problem with its path' }),
+    }),
+  })
+  .meta({ id: 'Error' });
+
+export const Pagination = z.object({ order_by: z.string(), dir: z.enum(['asc', 'desc']), limit: z.number().int(), next: z.string().nullable(), prev: z.string().nullable() });
+
+/** A page of a list: `models`, the cursors to the pages either side, and the count. */
+export const page = <T extends z.ZodType>(item: T) => z.object({ models: z.array(item), pagination: Pagination, count: z.number().int() });
+/** A list answered whole (no cursor). */
+export const all = <T extends z.ZodType>(item: T) => z.object({ models: z.array(item), count: z.number().int() });
+
+export const Deleted = z.object({ id: z.string(), deleted: z.literal(true) });
+export const Count = z.object({ count: z.number().int() });
+
+export const Source = z
+  .object({
+    id: id('src'),
+    team_id: id('tm'),
+    name: z.string(),
+    description: z.string().nullable(),
+    type: z.string().meta({ description: 'A preset (STRIPE, GITHUB, SHOPIFY, STANDARD_WEBHOOKS…) or WEBHOOK' }),
+    url: z.string().meta({ description: 'Where senders post: PUBLIC_URL/e/<id>. Read-only; ignored when sent back on an update.' }),
+    config: z.object({
+      auth_type: z.enum(SourceAuthSchema.options.map((o) => o.shape.type.value) as [string, ...string[]]).nullable(),
+      auth: SourceAuthSchema.nullable().optional().meta({ description: 'Only with include=config.auth, for owners and admins' }),
+      allowed_http_methods: z.array(z.string()),
+    }),
+    disabled_at: time.nullable(),
+    created_at: time,
+    updated_at: time,
+  })
+  .meta({ id: 'Source' });
+
+const Circuit = z.discriminatedUnion('state', [
+  z.object({ state: z.literal('closed'), failures: z.number().int() }),
+  z.object({ state: z.literal('open'), failures: z.number().int(), reason: z.string(), opened_at: time, next_probe_at: time.nullable(), message: z.string() }),
+]);
+
+export const Destination = z
+  .object({
+    id: id('des'),
+    team_id: id('tm'),
+    name: z.string(),
+    description: z.string().nullable(),
+    type: z.string(),
+    config: z.record(z.string(), json).meta({ description: "The destination type's config; credentials masked unless include=config.auth" }),
+    disabled_at: time.nullable(),
+    disabled_reason: z.string().nullable(),
+    warning: z.string().nullable(),
+    consecutive_failures: z.number().int(),
+    max_concurrency: z.number().int().nullable(),
+    circuit: Circuit,
+    created_at: time,
+    updated_at: time,
+    attempts_24h: z.object({ total: z.number().int(), successful: z.number().int(), failed: z.number().int() }).optional(),
+  })
+  .meta({ id: 'Destination' });
+
+export const Connection = z
+  .object({
+    id: id('web'),
+    team_id: id('tm'),
+    name: z.string(),
+    full_name: z.string(),
+    description: z.string().nullable(),
+    source: Source,
+    destination: Destination,
+    rules: z.array(json).meta({ description: 'filter, transform, transformation, delay, deduplicate and retry rules, in order' }),
+    disabled_at: time.nullable(),
+    paused_at: time.nullable(),
+    created_at: time,
+    updated_at: time,
+  })
+  .meta({ id: 'Connection' });
+
+const EventStatus = z.enum(['SCHEDULED', 'QUEUED', 'HOLD', 'SUCCESSFUL', 'FAILED', 'CANCELLED']);
+
+const eventFields = {
+  id: id('evt'),
+  team_id: id('tm'),
+  request_id: id('req'),
+  source_id: z.string(),
+  connection_id: z.string(),
+  webhook_id: z.string().meta({ description: 'The same as connection_id (seed 000)' }),
+  destination_id: z.string().nullable(),
+  status: EventStatus,
+  attempts: z.number().int(),
+  next_attempt_at: time.nullable(),
+  last_attempt_at: time.nullable(),
+  response_status: z.number().int().nullable(),
+  error_code: z.string().nullable(),
+  successful_at: time.nullable(),
+  batch_operation_id: z.string().nullable(),
+  created_at: time,
+  updated_at: time,
+};
+/** An event as a request's events and a replay list it: without the log's labels. */
+export const EventBare = z.object(eventFields).meta({ id: 'EventBare' });
+
+export const Event = z
+  .object({
+    ...eventFields,
+    event_type: z.string().nullable(),
+    summary: z.string().nullable(),
+    source_name: z.string().nullable(),
+    connection_name: z.string().nullable(),
+    destination_name: z.string().nullable(),
+    flow: z.object({ id: z.string(), name: z.string() }).nullable(),
+    reason: z.string().nullable().meta({ description: 'Why it is not delivered yet, in a sentence' }),
+    retry: z.object({ at: time, attempt: z.number().int(), of: z.number().int() }).nullable(),
+    data: z
+      .object({ path: z.string(), query: json, headers: json, body: json })
+      .nullable()
+      .optional()
+      .meta({ description: 'GET /events/{id} only: the request it came from, null once retention deleted it' }),
+  })
+  .meta({ id: 'Event' });
+
+const OutcomeKind = z.enum(['rejected', 'no_connection', 'delivered', 'failed', 'retrying', 'waiting', 'held', 'filtered', 'duplicate', 'cancelled', 'mixed']);
+const RequestOutcome = z.object({
+  result: OutcomeKind,
+  text: z.string(),
+  connections: z.array(
+    z.object({
+      connection_id: z.string(),
+      title: z.string(),
+      flow: z.object({ id: z.string(), name: z.string() }).nullable(),
+      result: z.enum(['delivered', 'failed', 'retrying', 'waiting', 'held', 'filtered', 'duplicate', 'cancelled', 'filter_failed']),
+      count: z.number().int(),
+    }),
+  ),
+});
+
+const requestFields = {
+  id: id('req'),
+  team_id: id('tm'),
+  source_id: z.string(),
+  status: z.enum(['accepted', 'rejected']),
+  rejection_cause: z.string().nullable(),
+  verified: z.boolean(),
+  events_count: z.number().int(),
+  ignored_count: z.number().int(),
+  is_retry: z.boolean(),
+  retry_kind: z.string().nullable(),
+  batch_operation_id: z.string().nullable(),
+  created_at: time,
+  event_type: z.string().nullable(),
+  summary: z.string().nullable(),
+  data: z
+    .object({ method: z.string(), path: z.string(), query: json, headers: json, body: json })
+    .optional()
+    .meta({ description: 'On GET /requests/{id}, and on the list with include=data' }),
+};
+export const RequestBare = z.object(requestFields).meta({ id: 'RequestBare' });
+export const Request = z
+  .object({ ...requestFields, source_name: z.string().nullable(), outcome: RequestOutcome.optional() })
+  .meta({ id: 'Request' });
+
+export const RequestRetryOut = z.object({ request: RequestBare, events: z.array(EventBare), ignored_count: z.number().int() });
+
+export const IgnoredEvent = z
+  .object({
+    id: z.string(),
+    team_id: id('tm'),
+    request_id: id('req'),
+    connection_id: z.string(),
+    cause: z.string().meta({ description: 'FILTERED, DUPLICATE, FILTER_FAILED…' }),
+    step: z.string().nullable().optional(),
+    created_at: time,
+  })
+  .meta({ id: 'IgnoredEvent' });
+
+export const Attempt = z
+  .object({
+    id: id('atm'),
+    team_id: id('tm'),
+    event_id: id('evt'),
+    destination_id: z.string(),
+    attempt_number: z.number().int(),
+    trigger: z.string(),
+    status: z.string(),
+    request: z.object({ method: z.string(), url: z.string(), headers: json, body: json.optional() }),
+    request_body: z.string().nullable(),
+    record_id: z.string().nullable(),
+    response: z.object({ status: z.number().int(), headers: json, body: z.string().nullable() }).nullable(),
+    duration_ms: z.number().int().nullable(),
+    error: z.object({ code: z.string(), message: z.string().nullable() }).nullable(),
+    created_at: time,
+  })
+  .meta({ id: 'Attempt' });
+
+export const Webhook = z
+  .object({
+    id: id('web'),
+    team_id: id('tm'),
+    name: z.string(),
+    description: z.string().nullable(),
+    url: z.string(),
+    events: z.array(z.string()),
+    mappings: z.array(MappingEntry).nullable(),
+    envelope: z.enum(['flat', 'nested']),
+    signing: z.enum(['hmac', 'shared-secret']),
+    signature: SignatureSchema,
+    secret: z.string().optional().meta({ description: 'Only when made or rotated: shown once' }),
+    secret_hint: z.string(),
+    authorization: z.string().nullable(),
+    enabled: z.boolean(),
+    paused: z.boolean(),
+    disabled_reason: z.string().nullable(),
+    consecutive_failures: z.number().int(),
+    max_concurrency: z.number().int().nullable(),
+    circuit: Circuit,
+    destination_id: id('des'),
+    source_id: id('src'),
+    flow: z.object({ id: z.string(), name: z.string(), node_id: z.string() }).nullable(),
+    requests_from: z.object({ id: z.string(), name: z.string() }).nullable(),
+    created_at: time,
+    updated_at: time,
+  })
+  .meta({ id: 'Webhook' });
+
+export const ApiKey = z
+  .object({
+    id: z.string(),
+    kind: z.enum(['api_key', 'project_key']),
+    name: z.string(),
+    prefix: z.string(),
+    scopes: z.array(z.string()).meta({ description: `Any of ${SCOPES.join(', ')}` }),
+    created_by: z.string().nullable(),
+    created_at: time,
+    last_used_at: time.nullable(),
+  })
+  .meta({ id: 'ApiKey' });
+export const ApiKeyCreated = ApiKey.extend({ key: z.string().meta({ description: 'The key itself: shown once' }), replaces: z.string().optional() }).meta({ id: 'ApiKeyCreated' });
+
+export const EventType = z
+  .object({
+    name: z.string(),
+    group: z.string(),
+    description: z.string().nullable(),
+    schema: z.record(z.string(), json).nullable().meta({ description: 'A JSON Schema the event data must match' }),
+    sample: z.record(z.string(), json),
+    builtin: z.boolean(),
+  })
+  .meta({ id: 'EventType' });
+
+export const Transformation = z
+  .object({
+    id: id('trs'),
+    team_id: id('tm'),
+    name: z.string(),
+    code: z.string(),
+    env: z.record(z.string(), z.string()),
+    code_hash: z.string(),
+    created_at: time,
+    updated_at: time,
+    deleted_at: time.nullable(),
+  })
+  .meta({ id: 'Transformation' });
+
+const SandboxLog = z.object({ level: z.enum(['log', 'info', 'warn', 'error', 'debug']), message: z.string(), at_ms: z.number() });
+export const TransformationExecution = z
+  .object({
+    id: z.string(),
+    team_id: id('tm'),
+    transformation_id: id('trs'),
+    status: z.enum(['ok', 'failed']),
+    error_code: z.string().nullable(),
+    error_message: z.string().nullable(),
+    event_id: z.string().nullable(),
+    request_id: z.string().nullable(),
+    connection_id: z.string().nullable(),
+    logs: z.array(SandboxLog),
+    duration_ms: z.number(),
+    created_at: time,
+    original: json.optional(),
+    transformed: json.optional(),
+  })
+  .meta({ id: 'TransformationExecution' });
+
+export const BulkOperation = z
+  .object({
+    id: id('bop'),
+    team_id: id('tm'),
+    kind: z.enum(['events', 'requests']),
+    state: z.enum(['planned', 'running', 'completed', 'cancelled', 'failed']),
+    dry_run: z.boolean(),
+    query: json,
+    estimated_count: z.number().int(),
+    processed_count: z.number().int(),
+    skipped_count: z.number().int(),
+    total: z.number().int(),
+    progress: z.number().min(0).max(1),
+    sample: json.optional(),
+    error: z.string().nullable(),
+    created_at: time,
+    updated_at: time,
+    completed_at: time.nullable(),
+  })
+  .meta({ id: 'BulkOperation' });
+
+export const HealthOut = z
+  .object({
+    status: z.enum(['ok', 'unavailable']),
+    db: z.enum(['ok', 'down']),
+    jobs: z.enum(['ok', 'down', 'not-running-here']),
+    version: z.string(),
+    uptime_s: z.number().int(),
+    role: z.enum(['all', 'api', 'worker']),
+    lanes: z.array(z.number().int()).optional(),
+  })
+  .meta({ id: 'Health' });
+
+export const IngestAccepted = z.object({ status: z.literal('accepted'), request_id: id('req') });
+export const PublishAccepted = z.object({ eventId: id('evt') });
+
+/**
+ * What the service returns, as JSON carries it: dates become their ISO text. `Fits<A, B>` is
+ * true when every value of A is a B, so the checks below fail to compile when a service's answer
+ * drifts from its documented schema.
+ */
+type Json<T> = T extends Date ? string : T extends readonly (infer U)[] ? Json<U>[] : T extends object ? { [K in keyof T]: Json<T[K]> } : T;
+type Fits<A, B> = [A] extends [B] ? true : false;
+type Answer<F extends (...args: never[]) => unknown> = Json<Awaited<ReturnType<F>>>;
+const fits = <T extends true>(): T | undefined => undefined;
+type Wire<S extends z.ZodType> = z.input<S>;
+fits<Fits<Json<SourceOut>, Wire<typeof Source>>>();
+fits<Fits<Json<DestinationOut>, Wire<typeof Destination>>>();
+fits<Fits<Json<ConnectionOut>, Wire<typeof Connection>>>();
+fits<Fits<Json<WebhookOut>, Wire<typeof Webhook>>>();
+fits<Fits<Json<EventTypeOut>, Wire<typeof EventType>>>();
+fits<Fits<Json<TransformationOut>, Wire<typeof Transformation>>>();
+fits<Fits<Json<ExecutionOut>, Wire<typeof TransformationExecution>>>();
+fits<Fits<Json<ReturnType<typeof bulkOperationOut>>, Wire<typeof BulkOperation>>>();
+fits<Fits<Json<Health>, Wire<typeof HealthOut>>>();
+// The log's labels are typed optional (a Map's get) but every row is labelled (eventLabels); an
+// event's `data` is typed unknown (eventOut's parameter), so the contract test alone holds its shape.
+type Labelled<E> = Omit<Required<E>, 'data'>;
+type LabelledPage<P> = P extends { models: (infer M)[] } ? Omit<P, 'models'> & { models: Labelled<M>[] } : never;
+fits<Fits<LabelledPage<Answer<EventsLogService['list']>>, Wire<ReturnType<typeof page<typeof Event>>>>>();
+fits<Fits<Labelled<Answer<EventsLogService['get']>>, Wire<typeof Event>>>();
+fits<Fits<Answer<EventsLogService['listAttempts']>, Wire<ReturnType<typeof page<typeof Attempt>>>>>();
+fits<Fits<Answer<EventsLogService['getAttempt']>, Wire<typeof Attempt>>>();
+fits<Fits<Answer<EventsLogService['listIgnored']>, Wire<ReturnType<typeof page<typeof IgnoredEvent>>>>>();
+fits<Fits<Answer<RequestsLogService['list']>, Wire<ReturnType<typeof page<typeof Request>>>>>();
+fits<Fits<Answer<RequestsLogService['get']>, Wire<typeof Request>>>();
+fits<Fits<Answer<RequestsLogService['events']>, Wire<ReturnType<typeof all<typeof EventBare>>>>>();
+fits<Fits<Answer<RequestsLogService['ignoredEvents']>, Wire<ReturnType<typeof all<typeof IgnoredEvent>>>>>();
+fits<Fits<Answer<RequestsLogService['retry']>, Wire<typeof RequestRetryOut>>>();
+type Keys = ReturnType<typeof apiKeysService>;
+fits<Fits<Answer<Keys['list']>, Wire<ReturnType<typeof all<typeof ApiKey>>>>>();
+fits<Fits<Answer<Keys['create']>, Wire<typeof ApiKeyCreated>>>();
+fits<Fits<Answer<Keys['rotate']>, Wire<typeof ApiKeyCreated>>>();
