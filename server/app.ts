@@ -19,13 +19,13 @@ import { refuseDeepJson } from './core/json-depth.ts';
 import { loadSecretKey } from './core/secret-key.ts';
 import { openDatabase } from './db/database.ts';
 import type { Deps } from './deps.ts';
+import { buildServices, type Services } from './services.ts';
 import type { DeliveryPorts } from './delivery/ports.ts';
 import { createWaker, listenForWakeups } from './delivery/wake.ts';
-import { connectionsService, ConnectionIn, ConnectionPatch } from './gateway/connections.service.ts';
-import { deleteDestination, destinationsService, DestinationIn, DestinationPatch } from './gateway/destinations.service.ts';
+import { ConnectionIn, ConnectionPatch } from './gateway/connections.service.ts';
+import { deleteDestination, DestinationIn, DestinationPatch } from './gateway/destinations.service.ts';
 import { destinationTestRoutes } from './gateway/destination-test.routes.ts';
 import { eventsRoutes } from './gateway/events.routes.ts';
-import { eventsLogService } from './gateway/events-log.service.ts';
 import { metricsRoutes } from './gateway/metrics.routes.ts';
 import { mockApiRoutes } from './gateway/mock-api.routes.ts';
 import { mockApiRecorder } from './gateway/mock-api.service.ts';
@@ -33,11 +33,10 @@ import { usedByRoutes } from './hub/used-by.routes.ts';
 import { projectSecretsRoutes } from './gateway/project-secrets.routes.ts';
 import { ensureProjectSecrets } from './gateway/project-secrets.service.ts';
 import { requestsRoutes } from './gateway/requests.routes.ts';
-import { requestsLogService } from './gateway/requests-log.service.ts';
 import { bulkOperationsRoutes } from './gateway/bulk-operations.routes.ts';
 import { resourceRoutes } from './gateway/resource-routes.ts';
 import { RoutingCache } from './gateway/routing-cache.ts';
-import { sourcesService, SourceIn, SourcePatch } from './gateway/sources.service.ts';
+import { SourceIn, SourcePatch } from './gateway/sources.service.ts';
 import { idParam } from './core/validate.ts';
 import { authOf } from './auth/auth.middleware.ts';
 import { eventTypesRoutes } from './hub/event-types.routes.ts';
@@ -57,7 +56,6 @@ import { chatPreviewRoutes } from './chat/chat-preview.routes.ts';
 import type { ChatDeps } from './chat/chat-deps.ts';
 import { publicChatRoutes } from './chat/public-chat.routes.ts';
 import { ratingsRoutes } from './chat/ratings.routes.ts';
-import { publishService } from './hub/publish.service.ts';
 import { publicInfoRoutes } from './chat/public-info.routes.ts';
 import { healthRoutes } from './health.routes.ts';
 import { HubMetrics } from './core/prometheus.ts';
@@ -111,37 +109,38 @@ const parseJson = express.json({ limit: '1mb', type: JSON_TYPES, verify: refuseD
  * mount ahead of everything else: the busiest route of the API then walks past no other router
  * (they were a tenth of a publish's CPU). Same limiter instances, so a key has one budget.
  */
-function apiRouter(deps: Deps, writer: IngestWriter): { api: Router; publish: express.RequestHandler[]; rateLimits: express.RequestHandler[] } {
+function apiRouter(deps: Deps, services: Services, writer: IngestWriter): { api: Router; publish: express.RequestHandler[]; rateLimits: express.RequestHandler[] } {
+  const chat: ChatDeps = { ...deps, publisher: services.publisher };
   const api = Router();
   api.use(jsonOnly, parseJson);
   api.use(refuseNul());
   api.use('/auth/signup', rateLimit({ windowMs: 60_000, limit: 20, handler: (_q, res) => void res.status(429).json({ error: { code: 'RATE_LIMITED', message: 'Too many sign-ups from this address; wait a minute.' } }) }));
   // One budget for both ways of logging in, so alternating between them buys no extra guesses.
   api.use(['/auth/login', '/auth/google/login'], rateLimit({ windowMs: 60_000, limit: 30, handler: (_q, res) => void res.status(429).json({ error: { code: 'RATE_LIMITED', message: 'Too many log-in attempts; wait a minute.' } }) }));
-  api.use(publicAuthRoutes({ ...deps, publisher: publishService(deps, writer) }));
+  api.use(publicAuthRoutes(chat, services));
   api.use(googleAuthRoutes(deps));
-  api.use(googleOAuthCallbackRoutes(deps));
-  api.use(publicInviteRoutes(deps));
+  api.use(googleOAuthCallbackRoutes(deps, services.googleOAuth));
+  api.use(publicInviteRoutes(deps, services.invites));
   api.use(publicInfoRoutes(deps));
   api.use(openApiRoutes());
 
   const rateLimits = apiRateLimit(deps.config.apiRateLimitPerMinute);
   // The operator's own credential, never a team's: ahead of the guard, which would take it for a key.
   api.use('/operator', ...rateLimits);
-  api.use(operatorRoutes(deps));
+  api.use(operatorRoutes(deps, services.quotas));
   const guard = [...rateLimits, authenticate(deps), requireScopeByMethod];
   const secured = Router();
   secured.use(...guard);
   secured.use(accountRoutes(deps));
-  secured.use(teamRoutes(deps));
-  secured.use(inviteRoutes(deps));
-  secured.use(apiKeyRoutes(deps));
+  secured.use(teamRoutes(deps, services.teams));
+  secured.use(inviteRoutes(deps, services.invites));
+  secured.use(apiKeyRoutes(deps, services.apiKeys));
   secured.use(projectSecretsRoutes(deps));
-  secured.use(resourceRoutes('/sources', 'src', 'Source', { create: SourceIn, patch: SourcePatch }, sourcesService(deps)));
+  secured.use(resourceRoutes('/sources', 'src', 'Source', { create: SourceIn, patch: SourcePatch }, services.sources));
   secured.use(destinationTestRoutes(deps));
-  secured.use(mockApiRoutes(deps));
-  secured.use(resourceRoutes('/destinations', 'des', 'Destination', { create: DestinationIn, patch: DestinationPatch }, destinationsService(deps)));
-  const connections = connectionsService(deps);
+  secured.use(mockApiRoutes(deps, services.mockApi));
+  secured.use(resourceRoutes('/destinations', 'des', 'Destination', { create: DestinationIn, patch: DestinationPatch }, services.destinations));
+  const { connections } = services;
   secured.use(resourceRoutes('/connections', 'web', 'Connection', { create: ConnectionIn, patch: ConnectionPatch }, connections));
   for (const [action, paused] of [['pause', true], ['unpause', false]] as const) {
     const handler: express.RequestHandler = async (req, res) => {
@@ -154,20 +153,20 @@ function apiRouter(deps: Deps, writer: IngestWriter): { api: Router; publish: ex
     res.json(await connections.latestInput(authOf(req).workspaceId, idParam(req, 'web', 'Connection')));
   });
   // Before the logs' routes: /events/bulk_operations is not an event id.
-  secured.use(bulkOperationsRoutes(deps));
-  secured.use(requestsRoutes(requestsLogService(deps)));
-  secured.use(eventsRoutes(eventsLogService(deps)));
-  secured.use(transformationsRoutes(deps));
-  secured.use(metricsRoutes(deps));
-  secured.use(eventTypesRoutes(deps));
-  secured.use(webhooksRoutes(deps));
-  secured.use(hooksRoutes(deps));
-  secured.use(flowsRoutes(deps));
-  secured.use(usedByRoutes(deps));
-  secured.use(credentialsRoutes(deps));
-  secured.use(googleOAuthRoutes(deps));
-  secured.use(chatbotsRoutes(deps));
-  secured.use(chatPreviewRoutes({ ...deps, publisher: publishService(deps, writer) }));
+  secured.use(bulkOperationsRoutes(deps, services.bulkOperations));
+  secured.use(requestsRoutes(services.requestsLog));
+  secured.use(eventsRoutes(services.eventsLog));
+  secured.use(transformationsRoutes(deps, services.transformations));
+  secured.use(metricsRoutes(deps, services));
+  secured.use(eventTypesRoutes(deps, services.eventTypes));
+  secured.use(webhooksRoutes(deps, services));
+  secured.use(hooksRoutes(deps, services));
+  secured.use(flowsRoutes(deps, services));
+  secured.use(usedByRoutes(deps, services.usedBy));
+  secured.use(credentialsRoutes(deps, services));
+  secured.use(googleOAuthRoutes(deps, services));
+  secured.use(chatbotsRoutes(deps, services.chatbots));
+  secured.use(chatPreviewRoutes(chat, services.chatbots));
   api.use(secured);
   // A published event's data is stored as the body's bytes, so a NUL in it is kept, as at ingest.
   // Refused before its key is checked or its body parsed: an overloaded gateway's 503 must be cheap.
@@ -175,7 +174,7 @@ function apiRouter(deps: Deps, writer: IngestWriter): { api: Router; publish: ex
   // in its key's lookup or its idempotency claim before it reaches the writer.
   const overload = inProgress(writer, (req) => `publish ${req.get('authorization') ?? ''}`);
   // Its own scope check: Express serves it under the full paths, which the scopes' table does not name.
-  const publish = [countPublishes(deps.metrics), overload, jsonOnly, parseJson, refuseNul(() => ['data']), ...rateLimits, authenticate(deps), requireScopeFor('/publish'), publishHandler(deps, writer)];
+  const publish = [countPublishes(deps.metrics), overload, jsonOnly, parseJson, refuseNul(() => ['data']), ...rateLimits, authenticate(deps), requireScopeFor('/publish'), publishHandler(deps, services.publisher)];
   return { api, publish, rateLimits };
 }
 
@@ -228,13 +227,14 @@ export async function startWirehub(config: Config, log: Logger = createLogger(co
   const headers = securityHeaders();
   app.use((req, res, next) => (req.path.startsWith('/e/') || isPublishPath(req.path) ? next() : headers(req, res, next)));
   const writer = new IngestWriter(deps);
-  const api = config.role !== 'worker' ? apiRouter(deps, writer) : null;
+  const services = buildServices(deps, writer);
+  const api = config.role !== 'worker' ? apiRouter(deps, services, writer) : null;
   // Only the API takes events in, so only it holds the quotas.
   if (api) await deps.eventQuotas.start(config.quotaRefreshMs);
   if (api) app.post(PUBLISH_PATHS, ...api.publish);
   app.use(healthRoutes(deps, () => jobs));
   app.use(prometheusRoutes(deps, () => jobs));
-  const chat: ChatDeps = { ...deps, publisher: publishService(deps, writer) };
+  const chat: ChatDeps = { ...deps, publisher: services.publisher };
   if (api) {
     // Public (no API key, CORS per chatbot): before /api, whose every route wants a credential.
     app.use(publicChatRoutes(chat));
@@ -252,10 +252,10 @@ export async function startWirehub(config: Config, log: Logger = createLogger(co
   let stopListening = async () => {};
   if (config.role !== 'api') {
     stopListening = await listenForWakeups(database, due, log);
-    const hub = systemEvents(deps, writer);
+    const hub = systemEvents(deps, services.publisher, services.applicationSources);
     alerts = new DeliveryAlerts((w) => hub.deliveryFailed(w), log, config.deliveryAlerts);
     const reporting = alerts;
-    jobs = await startJobs(deps, { onAutoDisabled: (d) => hub.destinationDisabled(d), onDeliveryFailed: (f) => reporting.report(f), chatPublisher: chat.publisher });
+    jobs = await startJobs(deps, services, { onAutoDisabled: (d) => hub.destinationDisabled(d), onDeliveryFailed: (f) => reporting.report(f), chatPublisher: chat.publisher });
   }
 
   const refuse = api ? refuseBeforeExpress(writer, (url, method) => url.startsWith('/e/') || (method === 'POST' && isPublishPath(url.split('?', 1)[0]))) : () => false;
@@ -267,7 +267,7 @@ export async function startWirehub(config: Config, log: Logger = createLogger(co
     return true;
   };
   const ingest = api ? ingestEndpoint(deps, writer) : () => false;
-  const publish = api ? publishEndpoint(deps, writer, { paths: PUBLISH_PATHS, app, rateLimits: api.rateLimits, parseJson }) : () => false;
+  const publish = api ? publishEndpoint(deps, writer, services.publisher, { paths: PUBLISH_PATHS, app, rateLimits: api.rateLimits, parseJson }) : () => false;
   const server = http.createServer((req, res) => shed(req, res) || ingest(req, res) || publish(req, res) || app(req, res));
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {

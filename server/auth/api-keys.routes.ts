@@ -2,10 +2,10 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { body, idParam } from '../core/validate.ts';
 import type { Deps } from '../deps.ts';
-import { apiKeysService } from './api-keys.service.ts';
 import { authOf } from './auth.middleware.ts';
 import { requireSecretsManager } from './privileges.ts';
 import { SCOPES } from './scopes.ts';
+import type { Services } from '../services.ts';
 
 export const ApiKeyIn = z.object({
   name: z.string().trim().min(1).max(120),
@@ -15,9 +15,8 @@ export const ApiKeyIn = z.object({
     .transform((s) => [...new Set(s)].sort()),
 });
 
-export function apiKeyRoutes(deps: Deps): Router {
+export function apiKeyRoutes(deps: Deps, keys: Services['apiKeys']): Router {
   const r = Router();
-  const keys = apiKeysService(deps);
   r.post('/api-keys', async (req, res) => {
     const a = requireSecretsManager(req, 'create API keys');
     const input = body(req, ApiKeyIn);

@@ -5,6 +5,7 @@ import { body } from '../core/validate.ts';
 import type { ChatDeps } from '../chat/chat-deps.ts';
 import type { Deps } from '../deps.ts';
 import * as auth from './auth.service.ts';
+import type { DemoServices } from './demo-workspace.ts';
 import { authOf, requireSession } from './auth.middleware.ts';
 import * as links from './email-links.service.ts';
 
@@ -25,7 +26,7 @@ const limiter = (perQuarterHour: number, message: string) =>
 
 /** Routes that need no credentials: they hand them out. */
 /** The demo login fills the demo workspace by chatting with its bot: it needs the chat's publisher. */
-export function publicAuthRoutes(deps: ChatDeps): Router {
+export function publicAuthRoutes(deps: ChatDeps, demo: DemoServices): Router {
   const r = Router();
   r.post('/auth/signup', async (req, res) => {
     res.status(201).json(await auth.signup(deps, body(req, SignupIn)));
@@ -34,7 +35,7 @@ export function publicAuthRoutes(deps: ChatDeps): Router {
     res.json(await auth.login(deps, body(req, LoginIn)));
   });
   r.post('/auth/demo/login', async (_req, res) => {
-    res.json(await auth.demoLogin(deps));
+    res.json(await auth.demoLogin(deps, demo));
   });
 
   // Per client address, on top of the per-account cap on mails: asking costs the asker nothing.

@@ -6,7 +6,7 @@ import { randomToken, sha256 } from '../core/crypto.ts';
 import type { ChatDeps } from '../chat/chat-deps.ts';
 import type { Deps } from '../deps.ts';
 import type { AuthContext } from './auth.middleware.ts';
-import { ensureDemoContent } from './demo-workspace.ts';
+import { ensureDemoContent, type DemoServices } from './demo-workspace.ts';
 import type { Role } from '../db/schema.ts';
 import { ARGON } from './argon.ts';
 import { sendVerification } from './email-links.service.ts';
@@ -67,7 +67,7 @@ export async function sessionTeam(deps: Deps, userId: string, teamId?: string): 
  * Opens (creating on first use) one shared demo workspace for local exploration, with sample flows,
  * a chatbot and the last day's events (demo-workspace.ts).
  */
-export async function demoLogin(deps: ChatDeps) {
+export async function demoLogin(deps: ChatDeps, services: DemoServices) {
   if (!deps.config.demoEnabled) throw new AppError(404, 'NOT_FOUND', 'The demo is disabled on this server.');
   const email = 'demo@wirehub.local';
   await deps.db.transaction().execute(async (trx) => {
@@ -87,7 +87,7 @@ export async function demoLogin(deps: ChatDeps) {
     .select(['users.id as user_id', 'memberships.workspace_id'])
     .where('users.email', '=', email)
     .executeTakeFirstOrThrow();
-  await ensureDemoContent(deps, row.workspace_id, row.user_id);
+  await ensureDemoContent(deps, services, row.workspace_id, row.user_id);
   return issueSession(deps, row.user_id, row.workspace_id);
 }
 

@@ -1,12 +1,15 @@
 import type { AuthContext } from './auth.middleware.ts';
-import { chatbotsService, type EntryInT } from '../chat/chatbots.service.ts';
+import type { EntryInT } from '../chat/chatbots.service.ts';
 import type { ChatDeps } from '../chat/chat-deps.ts';
 import { handleVisitorMessage } from '../chat/system-chat.service.ts';
 import { isUniqueViolation } from '../db/errors.ts';
-import { DestinationIn, destinationsService } from '../gateway/destinations.service.ts';
+import { DestinationIn } from '../gateway/destinations.service.ts';
 import type { FlowGraphT } from '../hub/flow-graph.ts';
-import { flowsService } from '../hub/flows.service.ts';
 import { flowTemplate } from '../hub/flow-templates.ts';
+import type { Services } from '../services.ts';
+
+/** What filling the demo workspace uses of the domain services. */
+export type DemoServices = Pick<Services, 'flows' | 'destinations' | 'chatbots'>;
 
 /**
  * What the demo workspace holds, so that a first visit shows a hub at work rather than empty pages:
@@ -57,8 +60,8 @@ let running: Promise<void> | null = null;
  * Completes the demo workspace; concurrent demo logins of this process share one run. A sample that
  * cannot be made is logged, not fatal: the visitor still gets into the demo.
  */
-export function ensureDemoContent(deps: ChatDeps, workspaceId: string, userId: string): Promise<void> {
-  running ??= fill(deps, workspaceId, userId)
+export function ensureDemoContent(deps: ChatDeps, services: DemoServices, workspaceId: string, userId: string): Promise<void> {
+  running ??= fill(deps, services, workspaceId, userId)
     .catch((err: unknown) => deps.log.error({ err, workspaceId }, 'could not complete the demo workspace'))
     .finally(() => {
       running = null;
@@ -66,13 +69,13 @@ export function ensureDemoContent(deps: ChatDeps, workspaceId: string, userId: s
   return running;
 }
 
-async function fill(deps: ChatDeps, ws: string, userId: string): Promise<void> {
+async function fill(deps: ChatDeps, services: DemoServices, ws: string, userId: string): Promise<void> {
   const who = caller(ws, userId);
-  const receiver = await destination(deps, ws, who, DEMO.receiver, { path: '/demo' });
-  const failing = await destination(deps, ws, who, DEMO.failing, { path: '/helpdesk', response_status: 500 });
-  const bot = await chatbot(deps, ws);
+  const receiver = await destination(deps, services, ws, who, DEMO.receiver, { path: '/demo' });
+  const failing = await destination(deps, services, ws, who, DEMO.failing, { path: '/helpdesk', response_status: 500 });
+  const bot = await chatbot(deps, services, ws);
 
-  const flows = flowsService(deps);
+  const { flows } = services;
   const have = new Set((await flows.list(ws)).models.map((f) => f.name));
   const create = async (name: string, graph: FlowGraphT) => {
     if (!have.has(name)) await flows.create(ws, { name, graph }, who);
@@ -129,12 +132,12 @@ async function fill(deps: ChatDeps, ws: string, userId: string): Promise<void> {
   }
 }
 
-async function destination(deps: ChatDeps, ws: string, who: AuthContext, name: string, config: Record<string, unknown>): Promise<string> {
+async function destination(deps: ChatDeps, services: DemoServices, ws: string, who: AuthContext, name: string, config: Record<string, unknown>): Promise<string> {
   const find = () => deps.db.selectFrom('destinations').select('id').where('workspace_id', '=', ws).where('name', '=', name).executeTakeFirst();
   const found = await find();
   if (found) return found.id;
   try {
-    return (await destinationsService(deps).create(ws, DestinationIn.parse({ name, type: 'MOCK_API', config }), who)).id;
+    return (await services.destinations.create(ws, DestinationIn.parse({ name, type: 'MOCK_API', config }), who)).id;
   } catch (err) {
     // Another process made it meanwhile.
     const again = isUniqueViolation(err) || (err as { status?: number }).status === 409 ? await find() : undefined;
@@ -143,10 +146,10 @@ async function destination(deps: ChatDeps, ws: string, who: AuthContext, name: s
   }
 }
 
-async function chatbot(deps: ChatDeps, ws: string): Promise<string> {
+async function chatbot(deps: ChatDeps, services: DemoServices, ws: string): Promise<string> {
   const found = await deps.db.selectFrom('chatbots').select('id').where('workspace_id', '=', ws).where('name', '=', DEMO.chatbot).executeTakeFirst();
   if (found) return found.id;
-  const svc = chatbotsService(deps);
+  const svc = services.chatbots;
   const bot = await svc.create(ws, {
     name: DEMO.chatbot,
     welcome_message: 'Hi! I’m the Acme Plumbing assistant. Ask me about prices, opening hours or booking a visit.',

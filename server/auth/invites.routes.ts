@@ -2,12 +2,12 @@ import { Router } from 'express';
 import { body, idParam } from '../core/validate.ts';
 import type { Deps } from '../deps.ts';
 import { requireSession } from './auth.middleware.ts';
-import { InviteIn, invitesService } from './invites.service.ts';
+import { InviteIn, } from './invites.service.ts';
+import type { Services } from '../services.ts';
 
 /** Public: the invite page reads who invited whom to which team before the visitor signs in. */
-export function publicInviteRoutes(deps: Deps): Router {
+export function publicInviteRoutes(deps: Deps, invites: Services['invites']): Router {
   const r = Router();
-  const invites = invitesService(deps);
   r.get('/invites/:token', async (req, res) => {
     res.set('Cache-Control', 'no-store');
     res.json(await invites.preview(req.params.token));
@@ -16,9 +16,8 @@ export function publicInviteRoutes(deps: Deps): Router {
 }
 
 /** Sending, listing and revoking a team's invites (owners and admins), and accepting one (the invited user). */
-export function inviteRoutes(deps: Deps): Router {
+export function inviteRoutes(deps: Deps, invites: Services['invites']): Router {
   const r = Router();
-  const invites = invitesService(deps);
   r.post('/teams/:id/invites', async (req, res) => {
     const a = requireSession(req);
     const team = idParam(req, 'tm', 'Team');

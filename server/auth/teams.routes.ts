@@ -2,15 +2,15 @@ import { Router, type RequestHandler } from 'express';
 import { body, idParam } from '../core/validate.ts';
 import type { Deps } from '../deps.ts';
 import { requireSession } from './auth.middleware.ts';
-import { MemberPatch, TeamIn, teamPatch, teamPut, teamsService } from './teams.service.ts';
+import { MemberPatch, TeamIn, teamPatch, teamPut, } from './teams.service.ts';
+import type { Services } from '../services.ts';
 
 /**
  * Teams (workspaces) and their members. Each route checks the caller's membership in the team of
  * its path, whatever x-team-id says; they are a person's business, so they need a user session.
  */
-export function teamRoutes(deps: Deps): Router {
+export function teamRoutes(deps: Deps, teams: Services['teams']): Router {
   const r = Router();
-  const teams = teamsService(deps);
   const teamId = (req: Parameters<RequestHandler>[0]) => idParam(req, 'tm', 'Team');
 
   r.get('/teams', async (req, res) => {

@@ -3,8 +3,8 @@ import { z } from 'zod';
 import { authOf } from '../auth/auth.middleware.ts';
 import { body, idParam } from '../core/validate.ts';
 import type { ChatDeps } from './chat-deps.ts';
-import { chatbotsService } from './chatbots.service.ts';
 import { handleVisitorMessage, MAX_MESSAGE_CHARS, SystemChatIn } from './system-chat.service.ts';
+import type { Services } from '../services.ts';
 
 export const PreviewChatIn = z
   .object({
@@ -20,9 +20,8 @@ export const PreviewChatIn = z
  * events are real; the conversation's visitor is the portal user (`portal-preview:<user>`), and the
  * chatbot is looked up in the caller's own workspace.
  */
-export function chatPreviewRoutes(deps: ChatDeps): Router {
+export function chatPreviewRoutes(deps: ChatDeps, chatbots: Services['chatbots']): Router {
   const r = Router();
-  const chatbots = chatbotsService(deps);
   r.post('/chatbots/:id/preview-chat', async (req, res) => {
     const auth = authOf(req);
     const botId = idParam(req, 'bot', 'Chatbot');

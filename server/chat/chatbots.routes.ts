@@ -2,13 +2,13 @@ import { Router, type Request, type RequestHandler } from 'express';
 import { authOf } from '../auth/auth.middleware.ts';
 import { body, idParam, query } from '../core/validate.ts';
 import type { Deps } from '../deps.ts';
-import { ChatbotIn, ChatbotPatch, chatbotsService, ChatListQuery, ConversationListQuery, EntryIn, EntryPatch, LeadListQuery } from './chatbots.service.ts';
+import { ChatbotIn, ChatbotPatch, ChatListQuery, ConversationListQuery, EntryIn, EntryPatch, LeadListQuery } from './chatbots.service.ts';
 import { ImportIn, planImport } from './kb-import.ts';
+import type { Services } from '../services.ts';
 
 /** Chatbots, their knowledge base, conversations and leads (management API, scopes read/write). */
-export function chatbotsRoutes(deps: Deps): Router {
+export function chatbotsRoutes(deps: Deps, svc: Services['chatbots']): Router {
   const r = Router();
-  const svc = chatbotsService(deps);
   const ws = (req: Request) => authOf(req).workspaceId;
   const id = (req: Request) => idParam(req, 'bot', 'Chatbot');
   const entryId = (req: Request) => idParam(req, 'kbe', 'Entry', 'entryId');

@@ -1,7 +1,7 @@
 import type { Agenda, Job } from 'agenda';
 import { z } from 'zod';
 import type { Deps } from '../deps.ts';
-import { BULK_CREATED, bulkOperationsService, bulkTuning } from './bulk-operations.service.ts';
+import { BULK_CREATED, bulkTuning, type BulkOperationsService } from './bulk-operations.service.ts';
 
 export const BULK_JOB = 'bulk-operation';
 const SWEEP_JOB = 'bulk-operations-sweep';
@@ -20,8 +20,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * A sweep re-schedules operations nobody is working on (created by an API-only process, or left
  * by a worker that died; the embedded database also forgets job locks on restart).
  */
-export function defineBulkOperationJobs(deps: Deps, agenda: Agenda): { start(): Promise<void>; stop(): void } {
-  const ops = bulkOperationsService(deps);
+export function defineBulkOperationJobs(deps: Deps, agenda: Agenda, ops: BulkOperationsService): { start(): Promise<void>; stop(): void } {
   let stopping = false;
 
   const schedule = async (id: string) => {

@@ -3,8 +3,9 @@ import { z } from 'zod';
 import { authOf } from '../auth/auth.middleware.ts';
 import { body, idParam, query } from '../core/validate.ts';
 import type { Deps } from '../deps.ts';
-import { bulkOperationsService, type BulkFilter, type BulkKind } from './bulk-operations.service.ts';
+import { type BulkFilter, type BulkKind } from './bulk-operations.service.ts';
 import { eventFilterBody, requestFilterBody, toEventFilter, toRequestFilter } from './log-filters.ts';
+import type { Services } from '../services.ts';
 
 export const ListQuery = z.object({
   bucket: z.enum(['all', 'ongoing', 'history']).default('all'),
@@ -30,9 +31,8 @@ const parseCreate = {
  * log's filters, `/requests/bulk_operations` replays the requests matching the requests log's.
  * Creating one answers at once; the work runs in the `bulk-operation` job (bulk-operations.job.ts).
  */
-export function bulkOperationsRoutes(deps: Deps): Router {
+export function bulkOperationsRoutes(deps: Deps, ops: Services['bulkOperations']): Router {
   const r = Router();
-  const ops = bulkOperationsService(deps);
 
   for (const kind of ['events', 'requests'] as const satisfies readonly BulkKind[]) {
     const base = `/${kind}/bulk_operations`;

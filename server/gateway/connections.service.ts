@@ -12,7 +12,7 @@ import type { ReadOptions, ResourceService } from './resource-routes.ts';
 import { RulesSchema, type Rule } from './rules.ts';
 import { sourceOut, type SourceOut } from './sources.service.ts';
 import { bodyForReading } from './body.ts';
-import { resolveTransformationRules } from '../transformations/transformations.service.ts';
+import { resolveTransformationRules, type TransformationsService } from '../transformations/transformations.service.ts';
 
 // "source_id or source.id" and "destination_id or destination.id" (seed 002).
 const liftRefs = (v: unknown) => {
@@ -62,7 +62,7 @@ export type ConnectionsService = ResourceService<ConnectionInT, ConnectionPatchT
   latestInput(ws: string, id: string): Promise<unknown>;
 };
 
-export function connectionsService(deps: Deps): ConnectionsService {
+export function connectionsService(deps: Deps, transformations: Pick<TransformationsService, 'upsert'>): ConnectionsService {
   const { db } = deps;
 
   const hydrate = async (rows: ConnectionRow[], opts: ReadOptions = { includeAuth: false }): Promise<ConnectionOut[]> => {
@@ -127,7 +127,7 @@ export function connectionsService(deps: Deps): ConnectionsService {
     },
     async create(ws, input) {
       await checkRefs(ws, input.source_id, input.destination_id);
-      const rules = await resolveTransformationRules(deps, ws, input.rules);
+      const rules = await resolveTransformationRules(deps, transformations, ws, input.rules);
       try {
         const row = await db
           .insertInto('connections')
@@ -161,7 +161,7 @@ export function connectionsService(deps: Deps): ConnectionsService {
     async update(ws, id, patch) {
       await find(ws, id);
       await checkRefs(ws, patch.source_id, patch.destination_id);
-      const rules = patch.rules === undefined ? undefined : await resolveTransformationRules(deps, ws, patch.rules);
+      const rules = patch.rules === undefined ? undefined : await resolveTransformationRules(deps, transformations, ws, patch.rules);
       try {
         const row = await db
           .updateTable('connections')

@@ -13,7 +13,7 @@ import { isUniqueViolation } from '../db/errors.ts';
 import type { DB, DestinationRow } from '../db/schema.ts';
 import type { Deps } from '../deps.ts';
 import { holdDestinationEvents, releaseHeld } from '../delivery/holds.ts';
-import { credentialsService } from '../settings/credentials.service.ts';
+import type { CredentialsService } from '../settings/credentials.service.ts';
 import { connectorOf, destinationConfig, sealConfig, type AnyConnector, type DestinationConfig } from './destination-config.ts';
 import type { ReadOptions, ResourceService } from './resource-routes.ts';
 
@@ -183,9 +183,10 @@ export async function deleteDestination(db: Deps['db'], ws: string | null, id: s
   return true;
 }
 
-export function destinationsService(deps: Deps): ResourceService<DestinationInT, DestinationPatchT, DestinationOut> {
+export type DestinationsService = ResourceService<DestinationInT, DestinationPatchT, DestinationOut>;
+
+export function destinationsService(deps: Deps, credentials: Pick<CredentialsService, 'applyTo'>): DestinationsService {
   const { db } = deps;
-  const credentials = credentialsService(deps);
   /**
    * Fills in a saved credential's secret when the config names one (`credential_id`). Run inside
    * the transaction that stores the destination: the credential stays locked until then, so a

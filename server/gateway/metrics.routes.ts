@@ -2,17 +2,16 @@ import { Router } from 'express';
 import { authOf } from '../auth/auth.middleware.ts';
 import { query } from '../core/validate.ts';
 import type { Deps } from '../deps.ts';
-import { DashboardQuery, dashboardService, SparklinesQuery } from './dashboard.service.ts';
-import { EventMetricsQuery, metricsService, RequestMetricsQuery } from './metrics.service.ts';
+import { DashboardQuery, SparklinesQuery } from './dashboard.service.ts';
+import { EventMetricsQuery, RequestMetricsQuery } from './metrics.service.ts';
+import type { Services } from '../services.ts';
 
 /**
  * GET /metrics/requests and /metrics/events (seed 002): zero-filled histograms of the logs;
  * GET /metrics/dashboard and /metrics/sparklines: the portal's dashboard and its lists' sparklines.
  */
-export function metricsRoutes(deps: Deps): Router {
+export function metricsRoutes(deps: Deps, { metrics, dashboard }: Pick<Services, 'metrics' | 'dashboard'>): Router {
   const r = Router();
-  const metrics = metricsService(deps.db);
-  const dashboard = dashboardService(deps.db);
 
   r.get('/metrics/requests', async (req, res) => {
     res.json(await metrics.requests(authOf(req).workspaceId, query(req, RequestMetricsQuery)));

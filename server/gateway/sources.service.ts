@@ -94,7 +94,9 @@ export function sourceOut(deps: Deps, row: SourceRow, opts: ReadOptions = { incl
   };
 }
 
-export function sourcesService(deps: Deps): ResourceService<SourceInT, SourcePatchT, SourceOut> {
+export type SourcesService = ResourceService<SourceInT, SourcePatchT, SourceOut>;
+
+export function sourcesService(deps: Deps): SourcesService {
   const { db } = deps;
 
 

@@ -15,6 +15,7 @@ const DESCRIPTION = 'Built in: the events your application publishes with POST /
  * it like any other; only the publish API writes to it.
  */
 export class ApplicationSources {
+  // One per running Wirehub (server/services.ts), so every router shares the cache of known ids.
   private known = new Map<string, string>();
   constructor(private readonly deps: Pick<Deps, 'db'>) {}
 
@@ -63,10 +64,3 @@ export class ApplicationSources {
   }
 }
 
-const instances = new WeakMap<object, ApplicationSources>();
-/** One per running Wirehub, so every router shares the cache of known ids. */
-export function applicationSources(deps: Pick<Deps, 'db'>): ApplicationSources {
-  let found = instances.get(deps);
-  if (!found) instances.set(deps, (found = new ApplicationSources(deps)));
-  return found;
-}

@@ -8,7 +8,7 @@ import { CONNECTOR_NODES, connectorNode } from '../../connectors/catalogue.ts';
 import { manifestOf } from '../../connectors/index.ts';
 import { FREE_FIELDS, type DestinationFields } from '../../connectors/node.ts';
 import { DESTINATION_KINDS, FlowNode, isDestinationKind, type DestinationNodeT } from './flow-graph.ts';
-import { inWords, invalidFlow, testTarget } from './flow-objects.ts';
+import { inWords, invalidFlow, testTarget, type CredentialFiller } from './flow-objects.ts';
 
 export const TestConnectionIn = z.object({ node: z.record(z.string(), z.unknown()) }).strict();
 
@@ -29,7 +29,7 @@ export const DestinationFieldsQuery = z
   .refine((q) => q.kind !== 'destination' || q.destinationId, { message: 'name the destination (destinationId)', path: ['destinationId'] });
 export type DestinationFieldsQueryT = z.output<typeof DestinationFieldsQuery>;
 
-export function flowConnections(deps: Deps) {
+export function flowConnections(deps: Deps, credentials: CredentialFiller) {
   const stored = (ws: string, id: string) => deps.db.selectFrom('destinations').selectAll().where('workspace_id', '=', ws).where('id', '=', id).executeTakeFirst();
 
   /** The connector's own test of an unsaved destination node (credentials from Settings); nothing is stored. */
@@ -40,7 +40,7 @@ export function flowConnections(deps: Deps) {
     const node = parsed.data;
     if (!isDestinationKind(node.kind)) throw invalidFlow([{ path: `nodes.${id}.kind`, message: 'only a destination has a connection to test' }], 'tested');
     // Zapier checks nothing of the event type; any name satisfies its config.
-    const target = await testTarget(deps, caller, ws, node as DestinationNodeT, { events: ['sample'], mapped: [] });
+    const target = await testTarget(deps, credentials, caller, ws, node as DestinationNodeT, { events: ['sample'], mapped: [] });
     const result = await target.connector.testConnection(apiDeliveryContext(deps), target.connector.configSchema.parse(target.config));
     return { ok: result.ok, message: result.message, warnings: result.warnings, ...(result.details ? { details: result.details } : {}) };
   }

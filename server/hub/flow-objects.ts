@@ -10,7 +10,7 @@ import type { DestinationRow } from '../db/schema.ts';
 import type { Deps } from '../deps.ts';
 import { checkDestinationUrls, connectorOf, destinationConfig, type DestinationConfig } from '../gateway/destinations.service.ts';
 import { RulesSchema, type FilterRuleT, type Rule } from '../gateway/rules.ts';
-import { credentialsService } from '../settings/credentials.service.ts';
+import type { CredentialsService } from '../settings/credentials.service.ts';
 import { filterCondition, stepField, type DedupeDataT, type DestinationKind, type DestinationNodeT, type DestinationPlan, type MapDataT } from './flow-graph.ts';
 import { flowDetails, flowProblemsMessage, graphLike, type GraphLike } from './flow-problem-text.ts';
 import type { MappingEntryT } from './mappings.ts';
@@ -192,6 +192,9 @@ export async function existingDestination(deps: Deps, ws: string, node: Extract<
   return row;
 }
 
+/** What a node's config needs of Settings: its saved credential's secret filled in. */
+export type CredentialFiller = Pick<CredentialsService, 'applyTo'>;
+
 /**
  * The connector and full config (credentials filled in from Settings) a connector's node becomes,
  * by its manifest's `toConfig`; a 422 naming the node's field otherwise. Vendor base URLs come from
@@ -200,6 +203,7 @@ export async function existingDestination(deps: Deps, ws: string, node: Extract<
  */
 export async function connectorTarget(
   deps: Deps,
+  credentials: CredentialFiller,
   ws: string,
   node: DestinationNodeT,
   plan: Pick<NodeConfigContext, 'events' | 'mapped'>,
@@ -211,7 +215,7 @@ export async function connectorTarget(
   const connector = found.manifest.connector;
   const raw = found.node.toConfig(node.data, { ...plan, vendorUrls: deps.config.vendorUrls, stored });
   try {
-    const filled = await credentialsService(deps).applyTo(ws, connector.id, raw);
+    const filled = await credentials.applyTo(ws, connector.id, raw);
     const parsed = connector.configSchema.safeParse(filled);
     if (!parsed.success) throw new AppError(422, 'INVALID_CONFIG', 'Invalid destination config', parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })));
     const config = parsed.data as DestinationConfig;
@@ -289,8 +293,15 @@ const OWN_TEST_TARGETS: Partial<Record<DestinationKind, (deps: Deps, caller: Aut
 };
 
 /** The connector and config a destination node is tested or test-delivered with, saved or not (an unsaved one is never stored). */
-export async function testTarget(deps: Deps, caller: AuthContext, ws: string, node: DestinationNodeT, plan: Pick<NodeConfigContext, 'events' | 'mapped'>): Promise<Target> {
+export async function testTarget(
+  deps: Deps,
+  credentials: CredentialFiller,
+  caller: AuthContext,
+  ws: string,
+  node: DestinationNodeT,
+  plan: Pick<NodeConfigContext, 'events' | 'mapped'>,
+): Promise<Target> {
   const own = OWN_TEST_TARGETS[node.kind];
   if (own) return own(deps, caller, ws, node);
-  return connectorTarget(deps, ws, node, plan, await storedConfigOf(deps, ws, node), 'tested');
+  return connectorTarget(deps, credentials, ws, node, plan, await storedConfigOf(deps, ws, node), 'tested');
 }

@@ -3,7 +3,7 @@ import { AppError, conflict, zodDetails } from '../core/errors.ts';
 import { isUniqueViolation } from '../db/errors.ts';
 import type { Deps } from '../deps.ts';
 import type { AuthContext } from '../auth/auth.middleware.ts';
-import { connectionsService } from '../gateway/connections.service.ts';
+import type { ConnectionsService } from '../gateway/connections.service.ts';
 import { deleteDestination, destinationConfig, sealConfig } from '../gateway/destinations.service.ts';
 import { newSigningSecret } from '../core/crypto.ts';
 import { slugName } from '../core/validate.ts';
@@ -11,13 +11,13 @@ import type { HttpConfig } from '../../connectors/http-webhook/config.ts';
 import { signingOf, type Signature } from '../../connectors/http-webhook/signature.ts';
 import type { Rule } from '../gateway/rules.ts';
 import { insertApplicationPair } from './application-pair.ts';
-import { APPLICATION_SOURCE_TYPE, applicationSources } from './application-source.ts';
+import { APPLICATION_SOURCE_TYPE, type ApplicationSources } from './application-source.ts';
 import { sourceProblem, sourceSamples } from './source-sample.ts';
-import { eventTypesService } from './event-types.service.ts';
+import type { EventTypesService } from './event-types.service.ts';
 import { nodeManifestOf } from '../../connectors/index.ts';
 import { eventTypeOf, isDestinationKind, planDestinations, sourceOf, type DestinationKind, type DestinationNodeT, type DestinationPlan, type FlowGraphT, type FlowNodeT } from './flow-graph.ts';
-import { connectorTarget, existingDestination, invalidFlow, mappingsOf, planContext, planRuleOptions, planRules, webhookTarget, type Detail, type Target } from './flow-objects.ts';
-import { authorizationHint, WebhookIn, WebhookPatch, webhooksService, type WebhookOut } from './webhooks.service.ts';
+import { connectorTarget, existingDestination, invalidFlow, mappingsOf, planContext, planRuleOptions, planRules, webhookTarget, type CredentialFiller, type Detail, type Target } from './flow-objects.ts';
+import { authorizationHint, WebhookIn, WebhookPatch, type WebhooksService, type WebhookOut } from './webhooks.service.ts';
 
 /**
  * Destination nodes the hub saves itself rather than by a connector's manifest: a webhook (a hub
@@ -107,12 +107,18 @@ async function withFreeName<T>(name: string, make: (name: string) => Promise<T>)
  * destination (Google Sheet, CRM, Zapier) with its connection, or a connection to an existing
  * destination, each created, edited in place or removed. A failing save removes what it created.
  */
-export function flowSync(deps: Deps) {
+export type FlowSync = ReturnType<typeof flowSync>;
+
+export type FlowSyncCollaborators = {
+  hooks: WebhooksService;
+  connections: ConnectionsService;
+  eventTypes: Pick<EventTypesService, 'resolve'>;
+  credentials: CredentialFiller;
+  sources: ApplicationSources;
+};
+
+export function flowSync(deps: Deps, { hooks, connections, eventTypes, credentials, sources }: FlowSyncCollaborators) {
   const { db } = deps;
-  const hooks = webhooksService(deps);
-  const connections = connectionsService(deps);
-  const eventTypes = eventTypesService(deps);
-  const sources = applicationSources(deps);
   const samples = sourceSamples(deps);
 
   /** Every trigger's event type is known, and every source trigger names an inbound source of this workspace. */
@@ -231,7 +237,7 @@ export function flowSync(deps: Deps) {
     const found = nodeManifestOf(plan.node.kind);
     let config: Record<string, unknown> = {};
     const saved = await savePair(ws, name, description, plan, sourceId, previous, created, async (stored) => {
-      const target = await connectorTarget(deps, ws, plan.node, planContext(plan), stored);
+      const target = await connectorTarget(deps, credentials, ws, plan.node, planContext(plan), stored);
       config = target.config;
       return target;
     });

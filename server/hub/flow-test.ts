@@ -9,8 +9,8 @@ import { OutboundShaper } from '../delivery/outbound.ts';
 import { manifestOf, nodeManifestOf } from '../../connectors/index.ts';
 import type { Preview, PreviewMessage } from '../../connectors/manifest.ts';
 import { sealConfig } from '../gateway/destinations.service.ts';
-import { APPLICATION_SOURCE_TYPE } from './application-source.ts';
-import { eventTypesService } from './event-types.service.ts';
+import { APPLICATION_SOURCE_TYPE, type ApplicationSources } from './application-source.ts';
+import type { EventTypesService } from './event-types.service.ts';
 import {
   eventTypeOf,
   filterCondition,
@@ -25,11 +25,10 @@ import {
   type DedupeDataT,
   type DestinationNodeT,
   type FilterDataT,
-  type FlowGraphT,
   type FlowNodeT,
   type MapDataT,
 } from './flow-graph.ts';
-import { dedupeRuleOf, existingDestination, inWords, invalidFlow, mappingsOf, planContext, planRules, testTarget, type Detail } from './flow-objects.ts';
+import { dedupeRuleOf, existingDestination, inWords, invalidFlow, mappingsOf, planContext, planRules, testTarget, type CredentialFiller, type Detail } from './flow-objects.ts';
 import { compileExpression, MappingError, readPath } from './mappings.ts';
 import { FilterFailed } from '../gateway/bounded-filter.ts';
 import type { PublishedEvent } from './publish.service.ts';
@@ -135,8 +134,9 @@ async function preview(deps: Deps, ws: string, node: DestinationNodeT, map: MapD
  * it, with the delivery's own filter, shaper and connector body builders; `deliver` makes one real
  * delivery to a destination node, saved or not (an unsaved one is built in memory, never stored).
  */
-export function flowTester(deps: Deps) {
-  const eventTypes = eventTypesService(deps);
+export type FlowTesterCollaborators = { eventTypes: Pick<EventTypesService, 'resolve' | 'get'>; credentials: CredentialFiller; sources: ApplicationSources };
+
+export function flowTester(deps: Deps, { eventTypes, credentials, sources }: FlowTesterCollaborators) {
   const samples = sourceSamples(deps);
 
   /**
@@ -171,12 +171,12 @@ export function flowTester(deps: Deps) {
     const type = await eventTypes.resolve(ws, eventType).catch(() => {
       throw invalid([{ path: `nodes.${trigger.id}.data.eventType`, message: `unknown event type "${eventType}"` }]);
     });
-    if (input.data) return { event: await sampleEvent(deps, ws, type.name, input.data), source: 'data' };
+    if (input.data) return { event: await sampleEvent(eventTypes, ws, type.name, input.data), source: 'data' };
     if (input.use === 'last') {
-      const [last] = await recentEvents(deps, ws, type.name, 1);
+      const [last] = await recentEvents(deps, sources, ws, type.name, 1);
       if (last) return { event: last, source: 'last' };
     }
-    return { event: await sampleEvent(deps, ws, type.name), source: 'sample' };
+    return { event: await sampleEvent(eventTypes, ws, type.name), source: 'sample' };
   }
 
   /** The nodes reachable from the trigger, parsed (a node that does not parse is a 422 naming it), in an order where each follows its predecessors. */
@@ -242,7 +242,7 @@ export function flowTester(deps: Deps) {
       throw invalid(err.issues.map((i) => ({ path: `nodes.${node.id}`, message: i.message })));
     }
     if (node.kind === 'destination') return { dest: await existingDestination(deps, ws, node, 'tested'), rules };
-    const target = await testTarget(deps, caller, ws, node, planContext(plan));
+    const target = await testTarget(deps, credentials, caller, ws, node, planContext(plan));
     const sealed = sealConfig(deps, target.connector, target.config);
     const now = new Date();
     const dest: DestinationRow = {

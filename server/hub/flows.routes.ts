@@ -2,24 +2,23 @@ import { Router, type Request, type RequestHandler } from 'express';
 import { authOf } from '../auth/auth.middleware.ts';
 import { body, idParam, query } from '../core/validate.ts';
 import type { Deps } from '../deps.ts';
-import { DestinationFieldsQuery, flowConnections, TestConnectionIn } from './flow-connection.ts';
+import { DestinationFieldsQuery, TestConnectionIn } from './flow-connection.ts';
 import type { FlowGraphT } from './flow-graph.ts';
 import { flowsCounts, flowStats, FlowStatsQuery } from './flow-stats.ts';
-import { flowTester, FlowTestIn } from './flow-test.ts';
-import { FlowIn, FlowPatch, flowsService } from './flows.service.ts';
-import { IncomingWebhookIn, incomingWebhooks } from './incoming-webhook.ts';
+import { FlowTestIn } from './flow-test.ts';
+import { FlowIn, FlowPatch, } from './flows.service.ts';
+import { IncomingWebhookIn, } from './incoming-webhook.ts';
 import { ListenQuery, sourceListener } from './source-listen.ts';
-import { SourceSampleQuery, sourceSamples } from './source-sample.ts';
+import { SourceSampleQuery, } from './source-sample.ts';
+import type { Services } from '../services.ts';
 
 /** Flows: the editor's pictures; each destination node is an ordinary hub object underneath. */
-export function flowsRoutes(deps: Deps): Router {
+export function flowsRoutes(
+  deps: Deps,
+  { flows: svc, flowTester: tester, flowConnections: connections, sourceSamples: samples, incomingWebhooks: incoming }: Pick<Services, 'flows' | 'flowTester' | 'flowConnections' | 'sourceSamples' | 'incomingWebhooks'>,
+): Router {
   const r = Router();
-  const svc = flowsService(deps);
-  const tester = flowTester(deps);
-  const connections = flowConnections(deps);
-  const samples = sourceSamples(deps);
-  const listener = sourceListener(deps);
-  const incoming = incomingWebhooks(deps);
+  const listener = sourceListener(deps, samples);
   const ws = (req: Request) => authOf(req).workspaceId;
   const id = (req: Request) => idParam(req, 'flw', 'Flow');
 

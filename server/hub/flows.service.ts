@@ -9,7 +9,7 @@ import { FlowGraph, validateGraph, type FlowGraphT } from './flow-graph.ts';
 import { inWords, invalidFlow } from './flow-objects.ts';
 import { graphLike } from './flow-problem-text.ts';
 import { refreshGraph, type FlowProblem } from './flow-refresh.ts';
-import { flowSync, savedObjects, type Secret } from './flow-sync.ts';
+import { savedObjects, type FlowSync, type Secret } from './flow-sync.ts';
 
 // A flow's name is free text; the webhooks and connections it makes get a slug of it (flow-sync.ts).
 export const FlowIn = z.object({ name: displayNameSchema, graph: z.unknown() }).strict();
@@ -39,9 +39,8 @@ export function checkGraph(raw: unknown): FlowGraphT {
   return FlowGraph.parse(raw);
 }
 
-export function flowsService(deps: Deps) {
+export function flowsService(deps: Deps, objects: FlowSync) {
   const { db } = deps;
-  const objects = flowSync(deps);
 
   // A step fed by published events keeps its webhook as `webhookId`; one fed by a source, its connection as `connectionId`: both are webhooks.
   const webhooksOf = (graph: FlowGraphT) =>

@@ -9,10 +9,10 @@ import type { Deps } from '../deps.ts';
 import { checkDestinationUrls, deleteDestination, destinationConfig } from '../gateway/destinations.service.ts';
 import { insertApplicationPair } from './application-pair.ts';
 import { RulesSchema } from '../gateway/rules.ts';
-import { applicationSources } from './application-source.ts';
 import { wrap } from './envelope.ts';
-import { eventTypeName, eventTypesService } from './event-types.service.ts';
+import { eventTypeName } from './event-types.service.ts';
 import { recentEvents, sampleEvent } from './sample-event.ts';
+import type { Services } from '../services.ts';
 
 // Zapier sends exactly these two; anything else is a client bug worth a clear 400.
 export const HookIn = z.object({ target_url: ZapierConfigSchema.shape.url, event: eventTypeName }).strict();
@@ -23,7 +23,7 @@ const SAMPLES = 10;
  * application source filtered on one event type, so its deliveries are logged, retried and
  * replayable like any other. A target answering 410 Gone removes it (the connector's `onGone`).
  */
-export function hooksRoutes(deps: Deps): Router {
+export function hooksRoutes(deps: Deps, { eventTypes, applicationSources: sources }: Pick<Services, 'eventTypes' | 'applicationSources'>): Router {
   const r = Router();
   const { db } = deps;
   const ws = (req: Request) => authOf(req).workspaceId;
@@ -47,7 +47,7 @@ export function hooksRoutes(deps: Deps): Router {
   r.post('/hooks', async (req, res) => {
     const workspaceId = ws(req);
     const input = body(req, HookIn);
-    const type = await eventTypesService(deps)
+    const type = await eventTypes
       .resolve(workspaceId, input.event)
       .catch((err: unknown) => {
         // Zapier's field is `event`; name it, not publish's `eventType`.
@@ -56,7 +56,7 @@ export function hooksRoutes(deps: Deps): Router {
       });
     const config = ZapierConfigSchema.parse({ url: input.target_url, event: type.name });
     checkDestinationUrls(deps, zapierConnector, config);
-    const sourceId = await applicationSources(deps).ensure(workspaceId);
+    const sourceId = await sources.ensure(workspaceId);
     // Zapier names nothing; a short random suffix keeps the names unique per subscription.
     const name = `zapier ${type.name} ${newId('web').slice(-8)}`;
     const { conn: row } = await db.transaction().execute((trx) =>
@@ -86,9 +86,9 @@ export function hooksRoutes(deps: Deps): Router {
   /** Zapier's performList: recent real events of the type as a subscriber receives them, newest first. */
   r.get('/hooks/samples/:event', async (req, res) => {
     const workspaceId = ws(req);
-    const type = await eventTypesService(deps).resolve(workspaceId, String(req.params.event));
-    const events = await recentEvents(deps, workspaceId, type.name, SAMPLES);
-    if (events.length === 0) events.push(await sampleEvent(deps, workspaceId, type.name));
+    const type = await eventTypes.resolve(workspaceId, String(req.params.event));
+    const events = await recentEvents(deps, sources, workspaceId, type.name, SAMPLES);
+    if (events.length === 0) events.push(await sampleEvent(eventTypes, workspaceId, type.name));
     res.json(events.map((e) => zapierPayload(wrap('flat', e, workspaceId, e.data), e.eventId)));
   });
   return r;

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { AuthContext } from '../auth/auth.middleware.ts';
 import { AppError } from '../core/errors.ts';
 import type { Deps } from '../deps.ts';
-import { sourcesService } from '../gateway/sources.service.ts';
+import type { SourcesService } from '../gateway/sources.service.ts';
 import type { InboundSource } from './source-sample.ts';
 
 /**
@@ -27,9 +27,8 @@ export const IncomingWebhookIn = z
 
 export type IncomingWebhookOut = InboundSource & { reused: boolean };
 
-export function incomingWebhooks(deps: Deps) {
+export function incomingWebhooks(deps: Deps, sources: Pick<SourcesService, 'create'>) {
   const { db } = deps;
-  const sources = sourcesService(deps);
   const summary = (s: { id: string; name: string; type: string }, reused: boolean): IncomingWebhookOut => ({
     id: s.id,
     name: s.name,

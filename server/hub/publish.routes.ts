@@ -10,15 +10,14 @@ import { sendJson } from '../core/send-json.ts';
 import { body, parse } from '../core/validate.ts';
 import type { Deps } from '../deps.ts';
 import { takeIn, type IngestWriter } from '../ingest/ingest-writer.ts';
-import { PublishIn, publishService } from './publish.service.ts';
+import { PublishIn, type PublishService } from './publish.service.ts';
 
 /**
  * `POST /publish` (scope `write` or `publish`): the workspace's own application events enter the gateway here.
  * A handler, not a router: app.ts mounts it behind the API's guard, for the spellings of the path
  * that `publishEndpoint` leaves to Express.
  */
-export function publishHandler(deps: Deps, writer: IngestWriter): RequestHandler {
-  const svc = publishService(deps, writer);
+export function publishHandler(deps: Pick<Deps, 'eventQuotas'>, svc: PublishService): RequestHandler {
   return async (req, res) => {
     const ws = authOf(req).workspaceId;
     deps.eventQuotas.check(ws);
@@ -50,8 +49,7 @@ export type PublishChain = {
  * and its request and response objects cost about half of an accepted request's CPU (ingest: 316–361
  * → 147–181 µs when it moved off Express).
  */
-export function publishEndpoint(deps: Deps, writer: IngestWriter, chain: PublishChain): (req: http.IncomingMessage, res: http.ServerResponse) => boolean {
-  const svc = publishService(deps, writer);
+export function publishEndpoint(deps: Deps, writer: IngestWriter, svc: PublishService, chain: PublishChain): (req: http.IncomingMessage, res: http.ServerResponse) => boolean {
   const ipOf = Object.getOwnPropertyDescriptor(express.request, 'ip')?.get;
   if (!ipOf) throw new Error('express.request has no ip getter');
 

@@ -8,9 +8,9 @@ import type { SourceRoutes } from '../gateway/routing-cache.ts';
 import { payloadSummary } from '../gateway/payload-summary.ts';
 import type { IngestWriter, StoredRequest } from '../ingest/ingest-writer.ts';
 import { routeRequest } from '../ingest/route-request.ts';
-import { applicationSources } from './application-source.ts';
+import type { ApplicationSources } from './application-source.ts';
 import type { PublishedEvent } from './envelope.ts';
-import { eventTypeName, eventTypesService } from './event-types.service.ts';
+import { eventTypeName, type EventTypesService } from './event-types.service.ts';
 import { summary } from './json-schema.ts';
 
 // No-code tools often send an empty field as null: it means "not given".
@@ -41,10 +41,11 @@ const IN_FLIGHT_WAIT_MS = 5000;
 
 type Claim = { owned: true } | { owned: false; eventId: string };
 
-export function publishService(deps: Deps, writer: IngestWriter) {
+export type PublishService = ReturnType<typeof publishService>;
+export type PublishCollaborators = { eventTypes: Pick<EventTypesService, 'resolve'>; sources: ApplicationSources };
+
+export function publishService(deps: Deps, writer: IngestWriter, { eventTypes, sources }: PublishCollaborators) {
   const { db } = deps;
-  const eventTypes = eventTypesService(deps);
-  const sources = applicationSources(deps);
 
   /**
    * Takes the idempotency key for this publish, or finds who has it. The row is written before

@@ -3,7 +3,7 @@ import { AppError } from '../core/errors.ts';
 import type { Deps } from '../deps.ts';
 import { bodyForReading } from '../gateway/body.ts';
 import type { RequestView } from '../gateway/rules.ts';
-import { sourceProblem, sourceSamples } from './source-sample.ts';
+import { sourceProblem, type SourceSamples } from './source-sample.ts';
 
 /**
  * "Listen for a test request": the editor long-polls until the next request reaches a source.
@@ -65,9 +65,8 @@ function pause(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-export function sourceListener(deps: Pick<Deps, 'db' | 'config'>, limits = LISTEN_LIMITS) {
+export function sourceListener(deps: Pick<Deps, 'db' | 'config'>, samples: SourceSamples, limits = LISTEN_LIMITS) {
   const { db } = deps;
-  const samples = sourceSamples(deps);
   const open = new Map<string, number>();
   let total = 0;
 

@@ -25,6 +25,8 @@ export function sourceProblem(row: { type: string } | undefined, sourceId: strin
   return null;
 }
 
+export type SourceSamples = ReturnType<typeof sourceSamples>;
+
 export function sourceSamples(deps: Pick<Deps, 'db' | 'config'>) {
   const { db } = deps;
 

@@ -3,12 +3,11 @@ import type { AutoDisabled } from '../delivery/delivery-engine.ts';
 import { plainReason } from '../gateway/delivery-reason.ts';
 import { destinationConfig } from '../gateway/destinations.service.ts';
 import { connectionLabels } from '../gateway/log-labels.ts';
-import type { IngestWriter } from '../ingest/ingest-writer.ts';
 import type { SourceRoutes } from '../gateway/routing-cache.ts';
 import { routeRequest } from '../ingest/route-request.ts';
-import { APPLICATION_SOURCE_TYPE, applicationSources } from './application-source.ts';
+import { APPLICATION_SOURCE_TYPE, type ApplicationSources } from './application-source.ts';
 import type { FailureWindow } from './delivery-alerts.ts';
-import { publishService } from './publish.service.ts';
+import type { PublishService } from './publish.service.ts';
 
 const DELIVERY_FAILED = 'hub.delivery.failed';
 
@@ -16,9 +15,7 @@ const DELIVERY_FAILED = 'hub.delivery.failed';
  * Events the hub publishes about itself into the workspace's application source, so that users
  * route them like their own: a disabled webhook can page someone or land in a sheet.
  */
-export function systemEvents(deps: Deps, writer: IngestWriter) {
-  const publisher = publishService(deps, writer);
-  const sources = applicationSources(deps);
+export function systemEvents(deps: Deps, publisher: Pick<PublishService, 'publish'>, sources: ApplicationSources) {
 
   /**
    * Whether a connection of the team takes this event (its subscription accepts it; a flow's own

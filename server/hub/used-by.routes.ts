@@ -4,15 +4,15 @@ import { notFound } from '../core/errors.ts';
 import { idParam, query } from '../core/validate.ts';
 import type { Deps } from '../deps.ts';
 import { eventTypeName } from './event-types.service.ts';
-import { SecretName, UsedByQuery, usedByService, type UsedByKindT } from './used-by.service.ts';
+import { SecretName, UsedByQuery, type UsedByKindT } from './used-by.service.ts';
+import type { Services } from '../services.ts';
 
 /**
  * Where each object is used. `GET /used-by?kind=source` answers every used object of a kind at
  * once (a list page's rows); `GET /<objects>/:id/used-by` one object, 404 when it is not the team's.
  */
-export function usedByRoutes(deps: Deps): Router {
+export function usedByRoutes(deps: Deps, svc: Services['usedBy']): Router {
   const r = Router();
-  const svc = usedByService(deps);
   const ws = (req: Request) => authOf(req).workspaceId;
 
   r.get('/used-by', async (req, res) => {

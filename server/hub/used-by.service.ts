@@ -5,7 +5,7 @@ import type { Deps } from '../deps.ts';
 import { destinationConfig } from '../gateway/destinations.service.ts';
 import type { Rule } from '../gateway/rules.ts';
 import { APPLICATION_SOURCE_TYPE } from './application-source.ts';
-import { eventTypesService } from './event-types.service.ts';
+import type { EventTypesService } from './event-types.service.ts';
 import { flowIndex, flowOfConnection, type FlowEntry, type Ref } from './flow-index.ts';
 import { eventsOf } from './webhooks.service.ts';
 
@@ -36,9 +36,8 @@ const ref = (r: Ref): Ref => ({ id: r.id, name: r.name, ...(r.flow_id ? { flow_i
 const byName = (a: Ref, b: Ref) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id);
 const unique = (refs: Ref[]) => [...new Map(refs.map((r) => [r.id, ref(r)])).values()].sort(byName);
 
-export function usedByService(deps: Deps) {
+export function usedByService(deps: Deps, eventTypes: EventTypesService) {
   const { db } = deps;
-  const eventTypes = eventTypesService(deps);
 
   async function connectionIndex(ws: string): Promise<ConnEntry[]> {
     const rows = await db

@@ -8,7 +8,8 @@ import { EnvelopeKind, wrap } from './envelope.ts';
 import { eventTypeName } from './event-types.service.ts';
 import { compileMappings, MappingError } from './mappings.ts';
 import { sampleEvent } from './sample-event.ts';
-import { parseMappings, WebhookIn, WebhookPatch, webhooksService } from './webhooks.service.ts';
+import { parseMappings, WebhookIn, WebhookPatch, } from './webhooks.service.ts';
+import type { Services } from '../services.ts';
 
 const data = z.record(z.string(), z.unknown());
 export const TestIn = z.object({ eventType: eventTypeName.optional(), data: data.optional() }).strict();
@@ -18,9 +19,8 @@ export const PreviewIn = z
   .refine((p) => p.eventType !== undefined || p.sample !== undefined, { message: 'give an eventType (its sample is used) or a sample', path: ['eventType'] });
 
 /** Webhooks: the portal's everyday object, stored as a destination plus a connection (seed 000/001/004). */
-export function webhooksRoutes(deps: Deps): Router {
+export function webhooksRoutes(deps: Deps, { webhooks: svc, eventTypes }: Pick<Services, 'webhooks' | 'eventTypes'>): Router {
   const r = Router();
-  const svc = webhooksService(deps);
   const ws = (req: Request) => authOf(req).workspaceId;
   const id = (req: Request) => idParam(req, 'web', 'Webhook');
 
@@ -66,7 +66,7 @@ export function webhooksRoutes(deps: Deps): Router {
   r.post('/mappings/preview', async (req, res) => {
     const input = body(req, PreviewIn);
     const mappings = parseMappings(input.mappings, input.envelope);
-    const event = await sampleEvent(deps, ws(req), input.eventType, input.sample);
+    const event = await sampleEvent(eventTypes, ws(req), input.eventType, input.sample);
     let fields: Record<string, unknown>;
     try {
       fields = mappings ? await compileMappings(mappings)(event) : event.data;

@@ -12,12 +12,12 @@ import { isUniqueViolation } from '../db/errors.ts';
 import type { ConnectionRow, DestinationRow } from '../db/schema.ts';
 import type { Deps } from '../deps.ts';
 import { deliverNow, type DeliveryReport } from '../delivery/deliver-now.ts';
-import { connectionsService } from '../gateway/connections.service.ts';
-import { checkDestinationUrls, circuitOf, CLOSED_CIRCUIT, maxConcurrencySchema, deleteDestination, destinationConfig, destinationsService, sealConfig, type Circuit } from '../gateway/destinations.service.ts';
+import type { ConnectionsService } from '../gateway/connections.service.ts';
+import { checkDestinationUrls, circuitOf, CLOSED_CIRCUIT, maxConcurrencySchema, deleteDestination, destinationConfig, sealConfig, type Circuit, type DestinationsService } from '../gateway/destinations.service.ts';
 import { mappingProblems, RulesSchema, type FilterRuleT, type Rule, type TransformRuleT } from '../gateway/rules.ts';
-import { applicationSources } from './application-source.ts';
+import type { ApplicationSources } from './application-source.ts';
 import { EnvelopeKind } from './envelope.ts';
-import { eventTypeName, eventTypesService } from './event-types.service.ts';
+import { eventTypeName, type EventTypesService } from './event-types.service.ts';
 import { Mappings, type MappingEntryT } from './mappings.ts';
 import { sampleEvent } from './sample-event.ts';
 import { insertApplicationPair } from './application-pair.ts';
@@ -189,10 +189,17 @@ export function rulesFor(events: string[], mappings: MappingEntryT[] | null, env
   ]);
 }
 
-export function webhooksService(deps: Deps) {
+export type WebhooksCollaborators = {
+  sources: ApplicationSources;
+  eventTypes: Pick<EventTypesService, 'resolve' | 'get'>;
+  destinations: Pick<DestinationsService, 'setDisabled'>;
+  connections: Pick<ConnectionsService, 'setDisabled' | 'setPaused'>;
+};
+
+export type WebhooksService = ReturnType<typeof webhooksService>;
+
+export function webhooksService(deps: Deps, { sources, eventTypes, destinations, connections }: WebhooksCollaborators) {
   const { db } = deps;
-  const sources = applicationSources(deps);
-  const eventTypes = eventTypesService(deps);
 
   type Context = { drawn?: DrawnIn; source?: { id: string; name: string; type: string } };
   const out = (conn: ConnectionRow, dest: DestinationRow, secret?: string, ctx: Context = {}): WebhookOut => {
@@ -399,14 +406,14 @@ export function webhooksService(deps: Deps) {
     /** Disabling holds the webhook's events; enabling resumes them and clears the failure count. */
     async setEnabled(ws: string, id: string, enabled: boolean): Promise<WebhookOut> {
       const { conn, dest } = await find(ws, id);
-      await destinationsService(deps).setDisabled(ws, dest.id, !enabled);
-      if (enabled && conn.disabled_at) await connectionsService(deps).setDisabled(ws, conn.id, false);
+      await destinations.setDisabled(ws, dest.id, !enabled);
+      if (enabled && conn.disabled_at) await connections.setDisabled(ws, conn.id, false);
       return this.get(ws, id);
     },
 
     async setPaused(ws: string, id: string, paused: boolean): Promise<WebhookOut> {
       await find(ws, id);
-      await connectionsService(deps).setPaused(ws, id, paused);
+      await connections.setPaused(ws, id, paused);
       return this.get(ws, id);
     },
 
@@ -436,7 +443,7 @@ export function webhooksService(deps: Deps) {
       editInFlow(ctx, 'test');
       const type = input.eventType ?? eventsOf(conn.rules as Rule[])[0];
       if (!type) throw new AppError(422, 'NO_EVENT_TYPE', 'This webhook subscribes to no event type; name one with eventType.');
-      return deliverNow(deps, dest, conn, await sampleEvent(deps, ws, type, input.data));
+      return deliverNow(deps, dest, conn, await sampleEvent(eventTypes, ws, type, input.data));
     },
   };
 }

@@ -11,6 +11,7 @@ import { defineBulkOperationJobs } from '../gateway/bulk-operations.job.ts';
 import type { ChatPublisher } from '../chat/chat-deps.ts';
 import { scheduleChatJobs } from '../chat/conversation-ended.job.ts';
 import { ListenChannel } from './listen-channel.ts';
+import type { Services } from '../services.ts';
 
 export type Jobs = {
   engine: DeliveryEngine;
@@ -30,6 +31,7 @@ export type Jobs = {
  */
 export async function startJobs(
   deps: Deps,
+  { bulkOperations }: Pick<Services, 'bulkOperations'>,
   hooks: EngineHooks & { chatPublisher?: ChatPublisher } = {},
 ): Promise<Jobs> {
   const { database } = deps;
@@ -78,7 +80,7 @@ export async function startJobs(
   const lanes = new LaneCoordinator(deps, engine);
   agenda.define('housekeeping', async () => housekeeping(deps, lanes.runners), { concurrency: 1, lockLifetime: 5 * 60_000 });
   await agenda.every('1 minute', 'housekeeping');
-  const bulk = defineBulkOperationJobs(deps, agenda);
+  const bulk = defineBulkOperationJobs(deps, agenda, bulkOperations);
   await bulk.start();
   // Ends idle conversations (conversation.ended) and drops spent chat rate-limit windows.
   if (hooks.chatPublisher) await scheduleChatJobs({ ...deps, publisher: hooks.chatPublisher }, agenda);

@@ -4,16 +4,16 @@ import { sha256 } from '../core/crypto.ts';
 import { AppError } from '../core/errors.ts';
 import { body, idParam } from '../core/validate.ts';
 import type { Deps } from '../deps.ts';
-import { QuotaPatch, quotasService } from './quotas.service.ts';
+import { QuotaPatch, } from './quotas.service.ts';
+import type { Services } from '../services.ts';
 
 /**
  * The operator API: whoever runs the hub, not a team's member, sets each team's quotas. Its
  * credential is WIREHUB_OPERATOR_TOKEN, apart from every session and API key (none of which can
  * reach it); unset, the API is off. `server/admin.ts` does the same from a shell.
  */
-export function operatorRoutes(deps: Deps): Router {
+export function operatorRoutes(deps: Deps, quotas: Services['quotas']): Router {
   const r = Router();
-  const quotas = quotasService(deps);
   const expected = deps.config.operatorToken ? sha256(deps.config.operatorToken) : null;
 
   const operatorOnly: RequestHandler = (req, _res, next) => {

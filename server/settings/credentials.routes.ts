@@ -4,8 +4,8 @@ import { requireSecretsManager } from '../auth/privileges.ts';
 import { body, idParam, query } from '../core/validate.ts';
 import type { Deps } from '../deps.ts';
 import type { GoogleOAuthGrant } from '../../connectors/google-sheets/config.ts';
-import { CredentialIn, CredentialPatch, CredentialsQuery, credentialsService } from './credentials.service.ts';
-import { googleOAuthService } from './google-oauth.service.ts';
+import { CredentialIn, CredentialPatch, CredentialsQuery, } from './credentials.service.ts';
+import type { Services } from '../services.ts';
 
 /**
  * `/credentials`: the workspace's saved vendor credentials (Settings). Responses never carry a
@@ -13,9 +13,8 @@ import { googleOAuthService } from './google-oauth.service.ts';
  * plain member who could replace the CRM token would have every destination using it deliver the
  * team's leads into their own CRM account.
  */
-export function credentialsRoutes(deps: Deps): Router {
+export function credentialsRoutes(deps: Deps, { credentials: svc, googleOAuth }: Pick<Services, 'credentials' | 'googleOAuth'>): Router {
   const r = Router();
-  const svc = credentialsService(deps);
   const ws = (req: Request) => authOf(req).workspaceId;
   const id = (req: Request) => idParam(req, 'cred', 'Credential');
 
@@ -42,7 +41,7 @@ export function credentialsRoutes(deps: Deps): Router {
     const row = await svc.remove(ws(req), credentialId);
     // A Google account signed in with is disconnected at Google too: its refresh token stops working everywhere.
     if (row.kind === 'google-oauth') {
-      const revoked = await googleOAuthService(deps).revoke(deps.box.openJson<GoogleOAuthGrant>(row.secret_enc));
+      const revoked = await googleOAuth.revoke(deps.box.openJson<GoogleOAuthGrant>(row.secret_enc));
       res.json({ id: credentialId, deleted: true, revoked });
       return;
     }

@@ -6,7 +6,7 @@ import { a1 } from '../../connectors/google-sheets/row.ts';
 import { AppError } from '../core/errors.ts';
 import type { Deps } from '../deps.ts';
 import { apiDeliveryContext } from '../delivery/deliver-now.ts';
-import { credentialsService } from './credentials.service.ts';
+import type { CredentialsService } from './credentials.service.ts';
 import { googleFailure, NOT_CONFIGURED } from './google-oauth.service.ts';
 
 const DRIVE_ROOT_URL = 'https://www.googleapis.com/';
@@ -34,8 +34,7 @@ const clients = new Map<string, OAuthClient>();
  * tab's header row, so a sheet that already has columns fills them in. Each answer is read with
  * the account's access token, refreshed with its refresh token; neither ever leaves the server.
  */
-export function googleFilesService(deps: Deps) {
-  const credentials = credentialsService(deps);
+export function googleFilesService(deps: Deps, credentials: CredentialsService) {
   const driveRoot = deps.config.vendorUrls.googleDrive ?? DRIVE_ROOT_URL;
   const sheetsRoot = deps.config.vendorUrls.googleSheets ?? SHEETS_ROOT_URL;
 

@@ -6,8 +6,9 @@ import { requireSecretsManager } from '../auth/privileges.ts';
 import { AppError } from '../core/errors.ts';
 import { idParam, parse, query } from '../core/validate.ts';
 import type { Deps } from '../deps.ts';
-import { ColumnsQuery, googleFilesService, SpreadsheetIdParam, SpreadsheetsQuery } from './google-files.ts';
-import { BROWSER_COOKIE, CALLBACK_PATH, googleOAuthService, STATE_TTL_MS } from './google-oauth.service.ts';
+import { ColumnsQuery, SpreadsheetIdParam, SpreadsheetsQuery } from './google-files.ts';
+import { BROWSER_COOKIE, CALLBACK_PATH, STATE_TTL_MS } from './google-oauth.service.ts';
+import type { Services } from '../services.ts';
 
 const CallbackQuery = z.object({
   state: z.string().max(200).optional(),
@@ -56,9 +57,8 @@ function cookieOf(req: Request, name: string): string | undefined {
 }
 
 /** Public: where Google sends the browser back (no Authorization header comes with it). */
-export function googleOAuthCallbackRoutes(deps: Deps): Router {
+export function googleOAuthCallbackRoutes(deps: Deps, svc: Services['googleOAuth']): Router {
   const r = Router();
-  const svc = googleOAuthService(deps);
   r.get(CALLBACK_PATH.replace('/api/v1', ''), async (req, res) => {
     // The cookie did its one job: gone whatever the outcome.
     res.append('Set-Cookie', `${BROWSER_COOKIE}=; Path=${CALLBACK_PATH}; Max-Age=0; HttpOnly; SameSite=Lax`);
@@ -75,10 +75,8 @@ export function googleOAuthCallbackRoutes(deps: Deps): Router {
 }
 
 /** `/google/oauth`: whether Sign in with Google is set up, starting it; and the pickers' lists of a connected account. */
-export function googleOAuthRoutes(deps: Deps): Router {
+export function googleOAuthRoutes(deps: Deps, { googleOAuth: svc, googleFiles: files }: Pick<Services, 'googleOAuth' | 'googleFiles'>): Router {
   const r = Router();
-  const svc = googleOAuthService(deps);
-  const files = googleFilesService(deps);
   const ws = (req: Request) => authOf(req).workspaceId;
   const credentialId = (req: Request) => idParam(req, 'cred', 'Credential');
   const spreadsheetId = (req: Request) => parse(z.object({ spreadsheetId: SpreadsheetIdParam }), req.params, 'params').spreadsheetId;

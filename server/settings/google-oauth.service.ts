@@ -8,7 +8,7 @@ import type { GoogleOAuthConfig } from '../config.ts';
 import { randomToken, safeEqual, sha256 } from '../core/crypto.ts';
 import { AppError } from '../core/errors.ts';
 import type { Deps } from '../deps.ts';
-import { credentialsService, type CredentialOut } from './credentials.service.ts';
+import type { CredentialOut, CredentialsService } from './credentials.service.ts';
 
 /** Where Google sends the browser back; the operator registers PUBLIC_URL + this as the client's redirect URI. */
 export const CALLBACK_PATH = '/api/v1/google/oauth/callback';
@@ -48,10 +48,9 @@ export function googleFailure(err: unknown): { status: number | null; error: str
 
 export type GoogleOAuthStatus = { enabled: boolean; redirect_uri: string; message: string | null };
 
-export function googleOAuthService(deps: Pick<Deps, 'db' | 'box' | 'config' | 'log'>) {
+export function googleOAuthService(deps: Pick<Deps, 'db' | 'box' | 'config' | 'log'>, credentials: CredentialsService) {
   const config = deps.config.googleOAuth;
   const redirectUri = `${deps.config.publicUrl}${CALLBACK_PATH}`;
-  const credentials = credentialsService(deps);
 
   const client = (c: GoogleOAuthConfig): OAuth2 =>
     new googleAuth.OAuth2({

@@ -365,7 +365,7 @@ export function usedBy(deps: Pick<Deps, 'db'>, ws: string, id: string): Promise<
  * replaced by its id (seed 002); an id must name one of the team's transformations. Ids are
  * checked before anything is written, so a refused request leaves no transformation behind.
  */
-export async function resolveTransformationRules(deps: Deps, ws: string, rules: Rule[]): Promise<Rule[]> {
+export async function resolveTransformationRules(deps: Deps, transformations: Pick<TransformationsService, 'upsert'>, ws: string, rules: Rule[]): Promise<Rule[]> {
   const problems: { path: string; message: string; code: string }[] = [];
   for (const [i, rule] of rules.entries()) {
     if (rule.type !== 'transformation' || rule.transformation_id === undefined) continue;
@@ -375,11 +375,10 @@ export async function resolveTransformationRules(deps: Deps, ws: string, rules: 
   if (problems.length > 0) {
     throw new AppError(400, 'VALIDATION_ERROR', `Invalid request body: ${problems.map((p) => `${p.path.slice('body.'.length)}: ${p.message}`).join('; ')}`, problems);
   }
-  const svc = transformationsService(deps);
   const out: Rule[] = [];
   for (const rule of rules) {
     if (rule.type === 'transformation' && rule.transformation) {
-      const { model } = await svc.upsert(ws, rule.transformation);
+      const { model } = await transformations.upsert(ws, rule.transformation);
       out.push({ type: 'transformation', transformation_id: model.id });
     } else {
       out.push(rule);
