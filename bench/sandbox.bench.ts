@@ -49,6 +49,7 @@ const workerSource = readFileSync(new URL('../server/transformations/sandbox-wor
 const templateOf = (name: string) => {
   const m = new RegExp(`const ${name} = String\\.raw\`([\\s\\S]*?)\`;\\n`).exec(workerSource);
   if (!m) throw new Error(`${name} not found in sandbox-worker.mjs`);
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: these are the placeholders in the worker's source text.
   return m[1].replaceAll('${MAX_LOGS}', '100').replaceAll('${MAX_LOG_CHARS}', '4096');
 };
 const BOOTSTRAP = templateOf('BOOTSTRAP');

@@ -119,8 +119,8 @@ function apiRouter(deps: Deps, services: Services, writer: IngestWriter): { api:
   api.use(['/auth/login', '/auth/google/login'], rateLimit({ windowMs: 60_000, limit: 30, handler: (_q, res) => void res.status(429).json({ error: { code: 'RATE_LIMITED', message: 'Too many log-in attempts; wait a minute.' } }) }));
   api.use(publicAuthRoutes(chat, services));
   api.use(googleAuthRoutes(deps));
-  api.use(googleOAuthCallbackRoutes(deps, services.googleOAuth));
-  api.use(publicInviteRoutes(deps, services.invites));
+  api.use(googleOAuthCallbackRoutes(services.googleOAuth));
+  api.use(publicInviteRoutes(services.invites));
   api.use(publicInfoRoutes(deps));
   api.use(openApiRoutes());
 
@@ -133,12 +133,12 @@ function apiRouter(deps: Deps, services: Services, writer: IngestWriter): { api:
   secured.use(...guard);
   secured.use(accountRoutes(deps));
   secured.use(teamRoutes(deps, services.teams));
-  secured.use(inviteRoutes(deps, services.invites));
-  secured.use(apiKeyRoutes(deps, services.apiKeys));
+  secured.use(inviteRoutes(services.invites));
+  secured.use(apiKeyRoutes(services.apiKeys));
   secured.use(projectSecretsRoutes(deps));
   secured.use(resourceRoutes('/sources', 'src', 'Source', { create: SourceIn, patch: SourcePatch }, services.sources));
   secured.use(destinationTestRoutes(deps));
-  secured.use(mockApiRoutes(deps, services.mockApi));
+  secured.use(mockApiRoutes(services.mockApi));
   secured.use(resourceRoutes('/destinations', 'des', 'Destination', { create: DestinationIn, patch: DestinationPatch }, services.destinations));
   const { connections } = services;
   secured.use(resourceRoutes('/connections', 'web', 'Connection', { create: ConnectionIn, patch: ConnectionPatch }, connections));
@@ -153,19 +153,19 @@ function apiRouter(deps: Deps, services: Services, writer: IngestWriter): { api:
     res.json(await connections.latestInput(authOf(req).workspaceId, idParam(req, 'web', 'Connection')));
   });
   // Before the logs' routes: /events/bulk_operations is not an event id.
-  secured.use(bulkOperationsRoutes(deps, services.bulkOperations));
+  secured.use(bulkOperationsRoutes(services.bulkOperations));
   secured.use(requestsRoutes(services.requestsLog));
   secured.use(eventsRoutes(services.eventsLog));
-  secured.use(transformationsRoutes(deps, services.transformations));
-  secured.use(metricsRoutes(deps, services));
-  secured.use(eventTypesRoutes(deps, services.eventTypes));
-  secured.use(webhooksRoutes(deps, services));
+  secured.use(transformationsRoutes(services.transformations));
+  secured.use(metricsRoutes(services));
+  secured.use(eventTypesRoutes(services.eventTypes));
+  secured.use(webhooksRoutes(services));
   secured.use(hooksRoutes(deps, services));
   secured.use(flowsRoutes(deps, services));
-  secured.use(usedByRoutes(deps, services.usedBy));
+  secured.use(usedByRoutes(services.usedBy));
   secured.use(credentialsRoutes(deps, services));
   secured.use(googleOAuthRoutes(deps, services));
-  secured.use(chatbotsRoutes(deps, services.chatbots));
+  secured.use(chatbotsRoutes(services.chatbots));
   secured.use(chatPreviewRoutes(chat, services.chatbots));
   api.use(secured);
   // A published event's data is stored as the body's bytes, so a NUL in it is kept, as at ingest.

@@ -103,7 +103,7 @@ describe('delivery details', () => {
   });
 
   it('verifies Standard Webhooks and basic-auth senders', async () => {
-    const secret = 'whsec_' + Buffer.from('0123456789abcdef0123456789abcdef').toString('base64');
+    const secret = `whsec_${Buffer.from('0123456789abcdef0123456789abcdef').toString('base64')}`;
     const sw = (await api('post', '/sources').send({ name: 'sw', config: { auth: { type: 'standard_webhooks', webhook_secret_key: secret } } })).body;
     const body = JSON.stringify({ hello: 'world' });
     const ts = new Date();

@@ -28,7 +28,7 @@ async function proxyTo(host: string, port: number) {
         inbound.pipe(outbound).pipe(inbound);
       });
       server.listen(listenPort, '127.0.0.1', () => {
-        listenPort = (server?.address() as net.AddressInfo).port;
+        listenPort = (server!.address() as net.AddressInfo).port;
         resolve();
       });
     });

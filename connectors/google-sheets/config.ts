@@ -102,7 +102,7 @@ export const GoogleSheetsConfigSchema = z
     api_root_url: httpUrl
       // The Google client keeps only the origin of its root URL, so a path would be silently lost.
       .refine((u) => new URL(u).pathname === '/' && !new URL(u).search, 'must be an origin such as https://sheets.googleapis.com/, without a path')
-      .transform((u) => new URL(u).origin + '/')
+      .transform((u) => `${new URL(u).origin}/`)
       .optional(),
   })
   .strict()

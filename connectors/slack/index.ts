@@ -18,7 +18,7 @@ export type SlackMessage = { text: string; blocks: Block[] };
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 /** Slack's mrkdwn treats &, < and > as markup (links, mentions): a field's value must not ping @channel. */
-const escape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+const escapeMrkdwn = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 const cut = (s: string, max: number) => (s.length > max ? `${s.slice(0, max - 1)}…` : s);
 const text = (v: unknown) => (typeof v === 'string' ? v : (JSON.stringify(v) ?? String(v)));
 
@@ -51,7 +51,7 @@ export function slackMessage(payload: unknown, meta: { eventId: string; eventTyp
   const lines: string[] = [];
   let size = 0;
   for (const [i, [key, value]] of fields.entries()) {
-    const line = `*${escape(key)}:* ${escape(cut(text(value), VALUE_MAX))}`;
+    const line = `*${escapeMrkdwn(key)}:* ${escapeMrkdwn(cut(text(value), VALUE_MAX))}`;
     const rest = fields.length - i;
     // Room is kept for the line that says how many did not fit.
     if (size + line.length + 1 > SECTION_MAX - 40) {
@@ -61,7 +61,7 @@ export function slackMessage(payload: unknown, meta: { eventId: string; eventTyp
     lines.push(line);
     size += line.length + 1;
   }
-  const context = `${eventType ? `\`${escape(eventType)}\` · ` : ''}event \`${escape(meta.eventId)}\``;
+  const context = `${eventType ? `\`${escapeMrkdwn(eventType)}\` · ` : ''}event \`${escapeMrkdwn(meta.eventId)}\``;
   const summary = fields.map(([k, v]) => `${k}: ${cut(text(v), 60)}`).join(', ');
   return {
     text: cut(summary ? `${header}: ${summary}` : header, FALLBACK_MAX),

@@ -1,7 +1,6 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { body, idParam } from '../core/validate.ts';
-import type { Deps } from '../deps.ts';
 import { authOf } from './auth.middleware.ts';
 import { requireSecretsManager } from './privileges.ts';
 import { SCOPES } from './scopes.ts';
@@ -15,7 +14,7 @@ export const ApiKeyIn = z.object({
     .transform((s) => [...new Set(s)].sort()),
 });
 
-export function apiKeyRoutes(deps: Deps, keys: Services['apiKeys']): Router {
+export function apiKeyRoutes(keys: Services['apiKeys']): Router {
   const r = Router();
   r.post('/api-keys', async (req, res) => {
     const a = requireSecretsManager(req, 'create API keys');

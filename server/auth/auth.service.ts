@@ -46,7 +46,7 @@ export async function login(deps: Deps, input: { email: string; password: string
     .executeTakeFirst();
   dummyHash ??= hash('not-a-real-password', ARGON);
   const ok = await verify(user?.password_hash ?? (await dummyHash), input.password).catch(() => false);
-  if (!user || !user.password_hash || !ok) throw new AppError(401, 'INVALID_CREDENTIALS', 'The email or password is wrong.');
+  if (!user?.password_hash || !ok) throw new AppError(401, 'INVALID_CREDENTIALS', 'The email or password is wrong.');
   return issueSession(deps, user.id, await sessionTeam(deps, user.id));
 }
 

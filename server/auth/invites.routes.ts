@@ -1,12 +1,11 @@
 import { Router } from 'express';
 import { body, idParam } from '../core/validate.ts';
-import type { Deps } from '../deps.ts';
 import { requireSession } from './auth.middleware.ts';
 import { InviteIn, } from './invites.service.ts';
 import type { Services } from '../services.ts';
 
 /** Public: the invite page reads who invited whom to which team before the visitor signs in. */
-export function publicInviteRoutes(deps: Deps, invites: Services['invites']): Router {
+export function publicInviteRoutes(invites: Services['invites']): Router {
   const r = Router();
   r.get('/invites/:token', async (req, res) => {
     res.set('Cache-Control', 'no-store');
@@ -16,7 +15,7 @@ export function publicInviteRoutes(deps: Deps, invites: Services['invites']): Ro
 }
 
 /** Sending, listing and revoking a team's invites (owners and admins), and accepting one (the invited user). */
-export function inviteRoutes(deps: Deps, invites: Services['invites']): Router {
+export function inviteRoutes(invites: Services['invites']): Router {
   const r = Router();
   r.post('/teams/:id/invites', async (req, res) => {
     const a = requireSession(req);

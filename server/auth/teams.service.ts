@@ -1,4 +1,4 @@
-import { type Kysely, type Transaction } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import { z } from 'zod';
 import { AppError } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';

@@ -1,13 +1,12 @@
 import { Router, type Request, type RequestHandler } from 'express';
 import { authOf } from '../auth/auth.middleware.ts';
 import { body, idParam, query } from '../core/validate.ts';
-import type { Deps } from '../deps.ts';
 import { ChatbotIn, ChatbotPatch, ChatListQuery, ConversationListQuery, EntryIn, EntryPatch, LeadListQuery } from './chatbots.service.ts';
 import { ImportIn, planImport } from './kb-import.ts';
 import type { Services } from '../services.ts';
 
 /** Chatbots, their knowledge base, conversations and leads (management API, scopes read/write). */
-export function chatbotsRoutes(deps: Deps, svc: Services['chatbots']): Router {
+export function chatbotsRoutes(svc: Services['chatbots']): Router {
   const r = Router();
   const ws = (req: Request) => authOf(req).workspaceId;
   const id = (req: Request) => idParam(req, 'bot', 'Chatbot');

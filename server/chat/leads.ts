@@ -14,7 +14,7 @@ const NAME_INTROS = [
   new RegExp(`\\bmy name(?:'s| is)\\s+(${NAME_WORDS})`, 'iu'),
   new RegExp(`\\bname\\s*[:=]\\s*(${NAME_WORDS})`, 'iu'),
   // These need a capital: "I'm looking for a plumber" and "call me on +1…" are not names.
-  new RegExp(`\\b(?:[Ii] am|[Ii]'m|[Ii]’m|[Ii]m|[Cc]all me|[Tt]his is)\\s+(\\p{Lu}[\\p{L}'’.-]*(?:\\s+\\p{Lu}[\\p{L}'’.-]*){0,3})`, 'u'),
+  /\b(?:[Ii] am|[Ii]'m|[Ii]’m|[Ii]m|[Cc]all me|[Tt]his is)\s+(\p{Lu}[\p{L}'’.-]*(?:\s+\p{Lu}[\p{L}'’.-]*){0,3})/u,
 ];
 /** Words that end a name where a sentence goes on: "my name is Jane and my email is …". */
 const NAME_STOP = new Set(['and', 'my', 'email', 'e-mail', 'phone', 'number', 'from', 'at', 'with', 'here', 'i', 'im', "i'm", 'you', 'can', 'please', 'but', 'or', 'the', 'is', 'mobile', 'tel']);

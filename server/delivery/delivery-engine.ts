@@ -9,7 +9,7 @@ import { claimDueEvents, NO_LOAD, type ClaimedEvent, type ClaimRoom } from './cl
 import { DestinationHealth, type AutoDisabled } from './destination-health.ts';
 import { createDispatcher, deliveryContext } from './dispatcher.ts';
 import { OutcomeWriter } from './outcome-writer.ts';
-import { OutboundShaper, outboundMessage, shaperFor } from './outbound.ts';
+import { type OutboundShaper, outboundMessage, shaperFor } from './outbound.ts';
 import { RateLimiter } from './rate-limiter.ts';
 
 type AnyConnector = Connector<z.ZodType>;

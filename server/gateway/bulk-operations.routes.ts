@@ -2,8 +2,7 @@ import { type Request, Router } from 'express';
 import { z } from 'zod';
 import { authOf } from '../auth/auth.middleware.ts';
 import { body, idParam, query } from '../core/validate.ts';
-import type { Deps } from '../deps.ts';
-import { type BulkFilter, type BulkKind } from './bulk-operations.service.ts';
+import type { BulkFilter, BulkKind } from './bulk-operations.service.ts';
 import { eventFilterBody, requestFilterBody, toEventFilter, toRequestFilter } from './log-filters.ts';
 import type { Services } from '../services.ts';
 
@@ -31,7 +30,7 @@ const parseCreate = {
  * log's filters, `/requests/bulk_operations` replays the requests matching the requests log's.
  * Creating one answers at once; the work runs in the `bulk-operation` job (bulk-operations.job.ts).
  */
-export function bulkOperationsRoutes(deps: Deps, ops: Services['bulkOperations']): Router {
+export function bulkOperationsRoutes(ops: Services['bulkOperations']): Router {
   const r = Router();
 
   for (const kind of ['events', 'requests'] as const satisfies readonly BulkKind[]) {

@@ -1,7 +1,6 @@
 import { Router } from 'express';
 import { authOf } from '../auth/auth.middleware.ts';
 import { query } from '../core/validate.ts';
-import type { Deps } from '../deps.ts';
 import { DashboardQuery, SparklinesQuery } from './dashboard.service.ts';
 import { EventMetricsQuery, RequestMetricsQuery } from './metrics.service.ts';
 import type { Services } from '../services.ts';
@@ -10,7 +9,7 @@ import type { Services } from '../services.ts';
  * GET /metrics/requests and /metrics/events (seed 002): zero-filled histograms of the logs;
  * GET /metrics/dashboard and /metrics/sparklines: the portal's dashboard and its lists' sparklines.
  */
-export function metricsRoutes(deps: Deps, { metrics, dashboard }: Pick<Services, 'metrics' | 'dashboard'>): Router {
+export function metricsRoutes({ metrics, dashboard }: Pick<Services, 'metrics' | 'dashboard'>): Router {
   const r = Router();
 
   r.get('/metrics/requests', async (req, res) => {

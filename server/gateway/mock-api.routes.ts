@@ -1,12 +1,11 @@
 import { Router, type Request } from 'express';
 import { authOf } from '../auth/auth.middleware.ts';
 import { idParam, query } from '../core/validate.ts';
-import type { Deps } from '../deps.ts';
 import { MockRequestsQuery } from './mock-api.service.ts';
 import type { Services } from '../services.ts';
 
 /** What a MOCK_API destination received: `/destinations/:id/mock_requests[/:requestId]`, and clearing it. */
-export function mockApiRoutes(deps: Deps, svc: Services['mockApi']): Router {
+export function mockApiRoutes(svc: Services['mockApi']): Router {
   const r = Router();
   const ws = (req: Request) => authOf(req).workspaceId;
   const destination = (req: Request) => idParam(req, 'des', 'Destination');

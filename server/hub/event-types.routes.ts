@@ -2,12 +2,11 @@ import { Router, type Request } from 'express';
 import { authOf } from '../auth/auth.middleware.ts';
 import { notFound } from '../core/errors.ts';
 import { body } from '../core/validate.ts';
-import type { Deps } from '../deps.ts';
 import { eventTypeName, EventTypeIn, } from './event-types.service.ts';
 import type { Services } from '../services.ts';
 
 /** `GET|POST /event-types`, `GET|DELETE /event-types/:name`: the catalogue, built-in and custom. */
-export function eventTypesRoutes(deps: Deps, svc: Services['eventTypes']): Router {
+export function eventTypesRoutes(svc: Services['eventTypes']): Router {
   const r = Router();
   const ws = (req: Request) => authOf(req).workspaceId;
   // A name that could never be declared is simply not there.

@@ -62,7 +62,7 @@ export function flowConnections(deps: Deps, credentials: CredentialFiller) {
       const row = await stored(ws, q.destinationId as string);
       if (!row) throw notFound('Destination', q.destinationId);
       const node = manifestOf(row.type)?.node;
-      return (node && node.spec.fields?.(node.fromConfig(row.config as Record<string, unknown>) as Record<string, unknown>)) ?? FREE_FIELDS;
+      return (node?.spec.fields?.(node.fromConfig(row.config as Record<string, unknown>) as Record<string, unknown>)) ?? FREE_FIELDS;
     },
   };
 }

@@ -2,7 +2,6 @@ import { Router, type Request } from 'express';
 import { authOf } from '../auth/auth.middleware.ts';
 import { notFound } from '../core/errors.ts';
 import { idParam, query } from '../core/validate.ts';
-import type { Deps } from '../deps.ts';
 import { eventTypeName } from './event-types.service.ts';
 import { SecretName, UsedByQuery, type UsedByKindT } from './used-by.service.ts';
 import type { Services } from '../services.ts';
@@ -11,7 +10,7 @@ import type { Services } from '../services.ts';
  * Where each object is used. `GET /used-by?kind=source` answers every used object of a kind at
  * once (a list page's rows); `GET /<objects>/:id/used-by` one object, 404 when it is not the team's.
  */
-export function usedByRoutes(deps: Deps, svc: Services['usedBy']): Router {
+export function usedByRoutes(svc: Services['usedBy']): Router {
   const r = Router();
   const ws = (req: Request) => authOf(req).workspaceId;
 

@@ -3,7 +3,6 @@ import { z } from 'zod';
 import { authOf } from '../auth/auth.middleware.ts';
 import { AppError } from '../core/errors.ts';
 import { body, idParam } from '../core/validate.ts';
-import type { Deps } from '../deps.ts';
 import { EnvelopeKind, wrap } from './envelope.ts';
 import { eventTypeName } from './event-types.service.ts';
 import { compileMappings, MappingError } from './mappings.ts';
@@ -19,7 +18,7 @@ export const PreviewIn = z
   .refine((p) => p.eventType !== undefined || p.sample !== undefined, { message: 'give an eventType (its sample is used) or a sample', path: ['eventType'] });
 
 /** Webhooks: the portal's everyday object, stored as a destination plus a connection (seed 000/001/004). */
-export function webhooksRoutes(deps: Deps, { webhooks: svc, eventTypes }: Pick<Services, 'webhooks' | 'eventTypes'>): Router {
+export function webhooksRoutes({ webhooks: svc, eventTypes }: Pick<Services, 'webhooks' | 'eventTypes'>): Router {
   const r = Router();
   const ws = (req: Request) => authOf(req).workspaceId;
   const id = (req: Request) => idParam(req, 'web', 'Webhook');

@@ -231,6 +231,7 @@ export function webhooksService(deps: Deps, { sources, eventTypes, destinations,
       flow: ctx.drawn ? { id: ctx.drawn.id, name: ctx.drawn.name, node_id: ctx.drawn.node_id } : null,
       requests_from: ctx.source && ctx.source.type !== 'APPLICATION' ? { id: ctx.source.id, name: ctx.source.name } : null,
       created_at: conn.created_at,
+      // biome-ignore lint/complexity/useMathMinMax: Dates; Math.max would answer a number.
       updated_at: conn.updated_at > dest.updated_at ? conn.updated_at : dest.updated_at,
     };
   };

@@ -26,7 +26,6 @@ import type { ExecutionOut, TransformationOut } from '../transformations/transfo
 const time = z.iso.datetime({ offset: true });
 const id = (prefix: string) => z.string().startsWith(`${prefix}_`);
 const json = z.unknown();
-const headers = z.record(z.string(), z.string());
 
 export const ErrorOut = z
   .object({

@@ -156,7 +156,7 @@ export function credentialsService(deps: Pick<Deps, 'db' | 'box'>) {
       const config = destinationConfig(deps, d);
       const need = needOf(d.type, config);
       // A destination whose preset no longer matches the credential's kind keeps what it has.
-      if (!need || !need.kinds.includes(row.kind)) continue;
+      if (!need?.kinds.includes(row.kind)) continue;
       const sealed = sealConfig(deps, connectorOf(d.type), withSecret(need, row.kind, config, secret));
       await trx.updateTable('destinations').set({ ...sealed, updated_at: new Date() }).where('id', '=', d.id).execute();
     }

@@ -57,7 +57,7 @@ function cookieOf(req: Request, name: string): string | undefined {
 }
 
 /** Public: where Google sends the browser back (no Authorization header comes with it). */
-export function googleOAuthCallbackRoutes(deps: Deps, svc: Services['googleOAuth']): Router {
+export function googleOAuthCallbackRoutes(svc: Services['googleOAuth']): Router {
   const r = Router();
   r.get(CALLBACK_PATH.replace('/api/v1', ''), async (req, res) => {
     // The cookie did its one job: gone whatever the outcome.

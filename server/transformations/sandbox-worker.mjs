@@ -60,6 +60,7 @@ let warm = false;
 // over then (copying it in costs too): console's formatter (a log line with more than strings and
 // numbers; hostLog('formatter') answers its source) and describeError (a run that fails). It captures the built-ins it relies on, so user code that replaces JSON or Object
 // methods only spoils its own result (which the host checks again).
+// biome-ignore lint/complexity/noUselessStringRaw: raw, so a backslash added to this source reaches QuickJS as written.
 const BOOTSTRAP = String.raw`(function (hostLog, envJson) {
   'use strict';
   const env = JSON.parse(envJson);

@@ -2,13 +2,12 @@ import { Router, type Request, type RequestHandler } from 'express';
 import { authOf } from '../auth/auth.middleware.ts';
 import { withRuntimeValues } from '../auth/privileges.ts';
 import { body, idParam, query } from '../core/validate.ts';
-import type { Deps } from '../deps.ts';
 import { TransformationIn, TransformationPatch } from './transformation-schema.ts';
 import { ExecutionsQuery, RunIn, TransformationsQuery, } from './transformations.service.ts';
 import type { Services } from '../services.ts';
 
 /** Seed 002's Transformations: CRUD, upsert by name, runs on a sample, and each saved one's executions. */
-export function transformationsRoutes(deps: Deps, svc: Services['transformations']): Router {
+export function transformationsRoutes(svc: Services['transformations']): Router {
   const r = Router();
   const ws = (req: Request) => authOf(req).workspaceId;
   const id = (req: Request) => idParam(req, 'trs', 'Transformation');

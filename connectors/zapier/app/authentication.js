@@ -19,7 +19,7 @@ async function test(z, bundle) {
 }
 
 /** "Acme Co (Zapier key)": the workspace, and which key, so that several connections can be told apart. */
-function connectionLabel(z, bundle) {
+function connectionLabel(_z, bundle) {
   const me = bundle.inputData || {};
   const team = me.team || {};
   const key = me.key || {};

@@ -16,7 +16,7 @@ type Providers = {
 /** Where to go after signing in: a page of this portal named by ?next= (an invite link), else the dashboard. */
 export function nextPath(params: URLSearchParams): string {
   const next = params.get('next');
-  return next && next.startsWith('/') && !next.startsWith('//') ? next : '/dashboard';
+  return next?.startsWith('/') && !next.startsWith('//') ? next : '/dashboard';
 }
 
 export function Login({ mode }: { mode: 'login' | 'signup' }) {

@@ -1,7 +1,6 @@
 import { useState } from 'react';
 import { Link } from 'react-router';
 import { api } from '../api.ts';
-import { ErrorBox } from '../ui/ErrorBox.tsx';
 import { useLoad } from '../ui/useLoad.ts';
 import { JsonView } from '../ui/JsonView.tsx';
 import { CircuitStatus } from '../ui/CircuitStatus.tsx';

@@ -5,7 +5,7 @@
  * Accepts what people paste: no scheme, a trailing slash, or the API prefix itself.
  */
 function baseUrl(bundle) {
-  let url = String((bundle.authData && bundle.authData.baseUrl) || '').trim();
+  let url = String((bundle.authData?.baseUrl) || '').trim();
   if (!url) return '';
   if (!/^https?:\/\//i.test(url)) url = `https://${url}`;
   return url.replace(/\/+$/, '').replace(/\/api(\/v1)?$/i, '');
@@ -19,8 +19,8 @@ function apiUrl(bundle, path) {
 }
 
 /** beforeRequest: the API key as a bearer token, and only to the connected Wirehub. */
-function addApiKey(request, z, bundle) {
-  const key = bundle.authData && bundle.authData.apiKey;
+function addApiKey(request, _z, bundle) {
+  const key = bundle.authData?.apiKey;
   const base = baseUrl(bundle);
   if (key && base && typeof request.url === 'string' && (request.url === base || request.url.startsWith(`${base}/`))) {
     request.headers = { ...request.headers, Authorization: `Bearer ${String(key).trim()}` };
@@ -32,7 +32,7 @@ function addApiKey(request, z, bundle) {
 function wirehubError(response) {
   try {
     const body = JSON.parse(response.content);
-    if (body && body.error && typeof body.error.message === 'string') return { code: String(body.error.code || ''), message: body.error.message };
+    if (body?.error && typeof body.error.message === 'string') return { code: String(body.error.code || ''), message: body.error.message };
   } catch {
     // not JSON: not an answer from Wirehub's API (a proxy, a wrong address)
   }
@@ -47,7 +47,7 @@ function wirehubError(response) {
 function handleErrors(response, z) {
   if (response.status < 400 || response.skipThrowForStatus) return response;
   const err = wirehubError(response);
-  const url = response.request && response.request.url;
+  const url = response.request?.url;
   if (response.status === 401) {
     throw new z.errors.Error(
       `Wirehub did not accept the API key${err ? ` (${err.message})` : ''}. Check that the key is complete and has not been revoked, or create a new one in Wirehub, then reconnect.`,

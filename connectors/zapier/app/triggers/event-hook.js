@@ -19,7 +19,7 @@ function eventHookTrigger(type) {
   };
 
   const unsubscribe = async (z, bundle) => {
-    const id = bundle.subscribeData && bundle.subscribeData.id;
+    const id = bundle.subscribeData?.id;
     if (!id) return {};
     const response = await z.request({
       url: apiUrl(bundle, `/hooks/${encodeURIComponent(id)}`),
@@ -33,7 +33,7 @@ function eventHookTrigger(type) {
   };
 
   // What Wirehub POSTed to the target URL.
-  const perform = async (z, bundle) => [asTriggerItem(bundle.cleanedRequest)];
+  const perform = async (_z, bundle) => [asTriggerItem(bundle.cleanedRequest)];
 
   // For the Zap editor's "test trigger": the latest real events of this type, newest first (or the
   // catalogue's sample when there are none yet), exactly as a subscription would receive them.

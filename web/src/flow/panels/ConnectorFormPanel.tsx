@@ -11,6 +11,7 @@ import { Field, TestConnection, useFieldErrors, without, type PanelProps } from 
  */
 export function connectorFormPanel(kind: NodeKind): ComponentType<PanelProps> {
   const fields = connectorNode(kind)?.form ?? [];
+  // biome-ignore lint/correctness/noComponentHookFactories: made once per connector kind at module load (NodePanel's table), never during a render.
   function ConnectorFormPanel({ data, onChange, env }: PanelProps) {
     const errors = useFieldErrors(kind, data);
     return (

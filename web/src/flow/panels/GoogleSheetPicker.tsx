@@ -37,7 +37,7 @@ export function SignInWithGoogle({ status, onConnected, again }: { status: OAuth
   useEffect(() => {
     const handle = (data: unknown) => {
       const r = data as OAuthResult | null;
-      if (!r || r.type !== 'wirehub-google-oauth') return;
+      if (r?.type !== 'wirehub-google-oauth') return;
       if (!r.ok) return setState({ busy: false, error: r.message });
       // Both channels deliver the same answer; act on it once.
       if (!r.credential_id || done.current === r.credential_id) return;
@@ -87,6 +87,7 @@ export function SignInWithGoogle({ status, onConnected, again }: { status: OAuth
       {state.blockedUrl && (
         <span className="flow-note">
           The browser blocked the sign-in window.{' '}
+          {/* biome-ignore lint/security/noBlankTarget: the sign-in window reports back to this page through window.opener; it is Google's own page. */}
           <a href={state.blockedUrl} target="_blank" rel="opener">
             Open Google sign-in
           </a>
