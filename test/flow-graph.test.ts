@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { compileFilter } from '../server/gateway/rules.ts';
-import { filterCondition, FlowGraph, planDestinations, validateGraph } from '../server/hub/flow-graph.ts';
+import { filterCondition, FlowGraph, planDestinations, validateGraph } from '../shared/flow-graph.ts';
 import { dedupeData, dedupeRule } from '../server/hub/flow-objects.ts';
 
 const at = { x: 0, y: 0 };

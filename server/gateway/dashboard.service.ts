@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { notFound } from '../core/errors.ts';
 import { ID_PATTERN } from '../core/ids.ts';
 import type { DB } from '../db/schema.ts';
-import type { FlowGraphT } from '../hub/flow-graph.ts';
+import type { FlowGraphT } from '../../shared/flow-graph.ts';
 import { savedObjects } from '../hub/flow-sync.ts';
 
 /**

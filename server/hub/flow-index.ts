@@ -1,5 +1,5 @@
 import type { Deps } from '../deps.ts';
-import { eventTypeOf, sourceOf, type FlowGraphT } from './flow-graph.ts';
+import { eventTypeOf, sourceOf, type FlowGraphT } from '../../shared/flow-graph.ts';
 import { savedObjects } from './flow-sync.ts';
 
 /** An object named in an answer; a connection or webhook drawn by a flow carries that flow's id, so a page can name the flow alone. */

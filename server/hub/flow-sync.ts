@@ -15,7 +15,7 @@ import { APPLICATION_SOURCE_TYPE, type ApplicationSources } from './application-
 import { sourceProblem, sourceSamples } from './source-sample.ts';
 import type { EventTypesService } from './event-types.service.ts';
 import { nodeManifestOf } from '../../connectors/index.ts';
-import { eventTypeOf, isDestinationKind, planDestinations, sourceOf, type DestinationKind, type DestinationNodeT, type DestinationPlan, type FlowGraphT, type FlowNodeT } from './flow-graph.ts';
+import { eventTypeOf, isDestinationKind, planDestinations, sourceOf, type DestinationKind, type DestinationNodeT, type DestinationPlan, type FlowGraphT, type FlowNodeT } from '../../shared/flow-graph.ts';
 import { connectorTarget, existingDestination, invalidFlow, mappingsOf, planContext, planRuleOptions, planRules, webhookTarget, type CredentialFiller, type Detail, type Target } from './flow-objects.ts';
 import { authorizationHint, WebhookIn, WebhookPatch, type WebhooksService, type WebhookOut } from './webhooks.service.ts';
 

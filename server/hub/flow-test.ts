@@ -27,7 +27,7 @@ import {
   type FilterDataT,
   type FlowNodeT,
   type MapDataT,
-} from './flow-graph.ts';
+} from '../../shared/flow-graph.ts';
 import { dedupeRuleOf, existingDestination, inWords, invalidFlow, mappingsOf, planContext, planRules, testTarget, type CredentialFiller, type Detail } from './flow-objects.ts';
 import { compileExpression, MappingError, readPath } from './mappings.ts';
 import { FilterFailed } from '../gateway/bounded-filter.ts';

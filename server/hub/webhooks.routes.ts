@@ -4,7 +4,7 @@ import { authOf } from '../auth/auth.middleware.ts';
 import { AppError } from '../core/errors.ts';
 import { body, idParam } from '../core/validate.ts';
 import type { Deps } from '../deps.ts';
-import { EnvelopeKind, wrap } from './envelope.ts';
+import { EnvelopeKind, wrap } from '../../shared/envelope.ts';
 import { eventTypeName } from './event-types.service.ts';
 import { compileMappings, MappingError } from './mappings.ts';
 import { sampleEvent } from './sample-event.ts';

@@ -16,7 +16,7 @@ import type { ConnectionsService } from '../gateway/connections.service.ts';
 import { checkDestinationUrls, circuitOf, CLOSED_CIRCUIT, maxConcurrencySchema, deleteDestination, destinationConfig, sealConfig, type Circuit, type DestinationsService } from '../gateway/destinations.service.ts';
 import { mappingProblems, RulesSchema, type FilterRuleT, type Rule, type TransformRuleT } from '../gateway/rules.ts';
 import type { ApplicationSources } from './application-source.ts';
-import { EnvelopeKind } from './envelope.ts';
+import { EnvelopeKind } from '../../shared/envelope.ts';
 import { eventTypeName, type EventTypesService } from './event-types.service.ts';
 import { Mappings, type MappingEntryT } from './mappings.ts';
 import { sampleEvent } from './sample-event.ts';

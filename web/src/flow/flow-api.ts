@@ -1,6 +1,6 @@
 import type { ConnectionTest } from '../../../connectors/types.ts';
 import type { DeliveryReport } from '../../../server/delivery/deliver-now.ts';
-import type { FlowGraphT } from '../../../server/hub/flow-graph.ts';
+import type { FlowGraphT } from '../../../shared/flow-graph.ts';
 import type { EventType } from '../pages/webhooks/types.ts';
 import type { CircuitWire } from '../ui/CircuitStatus.tsx';
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { CONNECTOR_NODE_KINDS, CONNECTOR_NODES, connectorNode, type ConnectorNodeKind } from '../../connectors/catalogue.ts';
-import type { ConnectorNode } from '../../connectors/node.ts';
+import { CONNECTOR_NODE_KINDS, CONNECTOR_NODES, connectorNode, type ConnectorNodeKind } from '../connectors/catalogue.ts';
+import type { ConnectorNode } from '../connectors/node.ts';
 import { EnvelopeKind, envelopeConflicts } from './envelope.ts';
 import { ENVELOPE_FIELDS } from './flow-fields.ts';
 import { stepWords, type GraphLike } from './flow-problem-text.ts';
