@@ -22,7 +22,7 @@ export type FlowTestIn = { graph: FlowGraphT; trigger?: string; data?: Record<st
 export type FlowTestOut = { event: Record<string, unknown>; source?: 'sample' | 'last' | 'data'; nodes: Record<string, NodeTestResult>; delivery?: DeliveryReport };
 export type { ConnectionTest, DeliveryReport, EventType };
 
-export type { Counts, FlowCountsOut, FlowStats } from '../../../server/hub/flow-stats.ts';
+export type { Counts, FlowCountsOut, FlowStats } from '../../../server/flows/flow-stats.ts';
 
 export type { DestinationField } from '../../../connectors/catalogue.ts';
 

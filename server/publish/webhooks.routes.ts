@@ -6,7 +6,7 @@ import { body, idParam } from '../core/validate.ts';
 import type { Deps } from '../deps.ts';
 import { EnvelopeKind, wrap } from '../../shared/envelope.ts';
 import { eventTypeName } from './event-types.service.ts';
-import { compileMappings, MappingError } from './mappings.ts';
+import { compileMappings, MappingError } from '../gateway/mappings.ts';
 import { sampleEvent } from './sample-event.ts';
 import { parseMappings, WebhookIn, WebhookPatch, } from './webhooks.service.ts';
 import type { Services } from '../services.ts';

@@ -18,7 +18,7 @@ import { mappingProblems, RulesSchema, type FilterRuleT, type Rule, type Transfo
 import type { ApplicationSources } from './application-source.ts';
 import { EnvelopeKind } from '../../shared/envelope.ts';
 import { eventTypeName, type EventTypesService } from './event-types.service.ts';
-import { Mappings, type MappingEntryT } from './mappings.ts';
+import { Mappings, type MappingEntryT } from '../gateway/mappings.ts';
 import { sampleEvent } from './sample-event.ts';
 import { insertApplicationPair } from './application-pair.ts';
 import { connectionsDrawn, type DrawnIn } from './flow-drawn.ts';
