@@ -1,5 +1,5 @@
 import type { Edge, Node } from '@xyflow/react';
-import { CONNECTOR_NODE_KINDS, CONNECTOR_NODES, connectorNode, type ConnectorNodeKind } from '../../../connectors/catalogue.ts';
+import { CONNECTOR_NODE_KINDS, CONNECTOR_NODES, connectorNode, type ConnectorNodeKind } from '../../../shared/connectors.ts';
 import { FLOW_NODE_DATA, isDestinationKind, validateGraph, type FlowGraphT, type GraphProblem, type NodeKind } from '../../../shared/flow-graph.ts';
 import { SOURCE_PRESET } from './flow-api.ts';
 

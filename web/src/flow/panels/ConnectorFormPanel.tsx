@@ -1,5 +1,5 @@
 import type { ComponentType } from 'react';
-import { connectorNode } from '../../../../connectors/catalogue.ts';
+import { connectorNode } from '../../../../shared/connectors.ts';
 import type { NodeKind } from '../../../../shared/flow-graph.ts';
 import { Field, TestConnection, useFieldErrors, without, type PanelProps } from './common.tsx';
 
