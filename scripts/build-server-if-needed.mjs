@@ -10,7 +10,7 @@ import { build } from 'esbuild';
 const out = 'server/dist/main.mjs';
 
 const built = fs.existsSync(out) ? fs.statSync(out).mtimeMs : 0;
-const sources = Math.max(newest('server'), newest('connectors'), fs.statSync('package.json').mtimeMs);
+const sources = Math.max(newest('server'), newest('shared'), newest('connectors'), fs.statSync('package.json').mtimeMs);
 if (built < sources) {
   await build({
     entryPoints: ['server/main.ts'],

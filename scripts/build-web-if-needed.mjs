@@ -7,9 +7,9 @@ import { newest } from './newest.mjs';
 const outputs = ['web/dist/index.html', 'web/dist/widget.js'];
 
 const built = Math.min(...outputs.map((out) => (fs.existsSync(out) ? fs.statSync(out).mtimeMs : 0)));
-// The portal imports shared schemas from server/ and connectors/ (flow-graph.ts, flow-fields.ts…):
-// a change there must rebuild it too. A needless rebuild costs a second or two.
-const sources = Math.max(newest('web'), newest('server'), newest('connectors'), fs.statSync('vite.config.ts').mtimeMs);
+// The portal bundles shared/ (the flow graph's schema, its texts…) and the connectors' catalogue: a
+// change there must rebuild it too (what it takes from server/ is types only, erased from the bundle).
+const sources = Math.max(newest('web'), newest('shared'), newest('connectors'), fs.statSync('vite.config.ts').mtimeMs);
 if (built < sources) {
   console.log('building the portal and the chat widget…');
   const r = spawnSync(process.execPath, ['node_modules/vite/bin/vite.js', 'build', '--logLevel', 'warn'], { stdio: 'inherit' });

@@ -1,4 +1,4 @@
-// `npm run lint:deps`: dependency-cruiser with the rules in .dependency-cruiser.cjs, over the server, the connectors and
+// `npm run lint:deps`: dependency-cruiser with the rules in .dependency-cruiser.cjs, over the server, shared/, the connectors and
 // the portal. Extra arguments go to dependency-cruiser (`npm run lint:deps -- -T dot`).
 //
 // dependency-cruiser 16 (17 and later refuse Node 20) parses .ts and .tsx with the TypeScript 5 compiler API. The
@@ -33,5 +33,5 @@ register(`data:text/javascript,${encodeURIComponent(`
   }`)}`);
 
 process.chdir(root);
-process.argv = [...process.argv.slice(0, 2), '--config', '.dependency-cruiser.cjs', ...process.argv.slice(2), 'server', 'connectors', 'web'];
+process.argv = [...process.argv.slice(0, 2), '--config', '.dependency-cruiser.cjs', ...process.argv.slice(2), 'server', 'shared', 'connectors', 'web'];
 await import(pathToFileURL(path.join(root, 'node_modules/dependency-cruiser/bin/dependency-cruise.mjs')).href);

@@ -194,7 +194,7 @@ export type Config = {
   /** Default retry schedule when a connection has no retry rule, in ms after each failed attempt. */
   retrySchedule: number[];
   autoDisableAfter: number;
-  /** hub.delivery.failed's bounds (server/hub/delivery-alerts.ts); not settable by environment, tests shorten them. */
+  /** hub.delivery.failed's bounds (server/publish/delivery-alerts.ts); not settable by environment, tests shorten them. */
   deliveryAlerts: DeliveryAlertBounds;
   maxWebhooks: number;
   /** WIREHUB_OPERATOR_TOKEN; null: the operator API answers 404. */

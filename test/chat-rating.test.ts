@@ -2,8 +2,8 @@ import supertest from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rankEntries } from '../server/chat/retrieval.ts';
 import { feedbackFactors, MAX_FACTOR, MIN_FACTOR } from '../server/chat/feedback.ts';
-import { builtinEventType } from '../server/hub/event-catalogue.ts';
-import { compileSchema, validateValue } from '../server/hub/json-schema.ts';
+import { builtinEventType } from '../server/publish/event-catalogue.ts';
+import { compileSchema, validateValue } from '../server/publish/json-schema.ts';
 import { newWorkspace, startTestHub, waitFor, type TestHub } from './support/hub.ts';
 import { startReceiver, type Received } from './support/receiver.ts';
 

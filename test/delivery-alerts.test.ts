@@ -5,8 +5,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DeliveryFailure } from '../server/delivery/delivery-engine.ts';
 import { createLogger } from '../server/core/logger.ts';
-import { DeliveryAlerts, type FailureWindow } from '../server/hub/delivery-alerts.ts';
-import { fillTemplate, flowTemplate } from '../server/hub/flow-templates.ts';
+import { DeliveryAlerts, type FailureWindow } from '../server/publish/delivery-alerts.ts';
+import { fillTemplate, flowTemplate } from '../shared/flow-templates.ts';
 import { newWorkspace, startTestHub, waitFor, type TestHub } from './support/hub.ts';
 import { startReceiver, type Received } from './support/receiver.ts';
 

@@ -6,7 +6,7 @@ import { attemptOutcome, classifyThrown, deferredOutcome, filteredOutcome, POISO
 import type { ClaimedEvent } from '../server/delivery/claim.ts';
 import { autoDisableReason, healthVerdict } from '../server/delivery/destination-health.ts';
 import { TransformationFailed, TransformationFiltered } from '../server/delivery/outbound.ts';
-import { MappingError } from '../server/hub/mappings.ts';
+import { MappingError } from '../server/gateway/mappings.ts';
 import { SandboxBusy } from '../server/transformations/sandbox.ts';
 
 /**

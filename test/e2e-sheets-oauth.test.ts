@@ -22,7 +22,7 @@ import { closePortal, countedActions, deliveryInEventsLog, measureStory, signUp,
 
 const CLIENT = { clientId: '1234-wirehub.apps.googleusercontent.example', clientSecret: 'GOCSPX-fake-client-secret' };
 const COLUMNS = ['name', 'email', 'phone'];
-/** The "Lead → Google Sheet" template's columns (server/hub/flow-templates.ts). */
+/** The "Lead → Google Sheet" template's columns (shared/flow-templates.ts). */
 const TEMPLATE_COLUMNS = ['Name', 'Email', 'Phone', 'Captured at'];
 /** A new spreadsheet for the template's rows: its tabs are empty. */
 const CHATBOT_LEADS = '1ChatLeadsXRA5nFMdKvBdBZjgmUUqptlbs74Og';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { compileFilter } from '../server/gateway/rules.ts';
-import { filterCondition, FlowGraph, planDestinations, validateGraph } from '../server/hub/flow-graph.ts';
-import { dedupeData, dedupeRule } from '../server/hub/flow-objects.ts';
+import { filterCondition, FlowGraph, planDestinations, validateGraph } from '../shared/flow-graph.ts';
+import { dedupeData, dedupeRule } from '../server/flows/flow-objects.ts';
 
 const at = { x: 0, y: 0 };
 const trigger = (id: string, eventType = 'lead.captured') => ({ id, kind: 'trigger', position: at, data: { eventType } });

@@ -2,7 +2,7 @@
 // webhook it makes gets a readable slug of it, a name another object already holds does not fail
 // the save, and a bad name is refused with a sentence instead of `body.name: may contain…`.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fieldWords, issueSentence, issuesMessage } from '../server/core/issue-text.ts';
+import { fieldWords, issueSentence, issuesMessage } from '../shared/issue-text.ts';
 import { slugName } from '../server/core/validate.ts';
 import { newWorkspace, startTestHub, waitFor, type TestHub } from './support/hub.ts';
 import { startReceiver } from './support/receiver.ts';

@@ -1,9 +1,9 @@
-// The templates "New flow" offers (server/hub/flow-templates.ts): each graph, once its placeholders
+// The templates "New flow" offers (shared/flow-templates.ts): each graph, once its placeholders
 // are filled, passes the same validateGraph the editor and the server use; unfilled, the problems
 // are exactly at the placeholders; and the webhook templates save and deliver through a real hub.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FlowGraph, planDestinations, validateGraph } from '../server/hub/flow-graph.ts';
-import { FLOW_TEMPLATES, fillTemplate, flowTemplate, unfilledPlaceholders } from '../server/hub/flow-templates.ts';
+import { FlowGraph, planDestinations, validateGraph } from '../shared/flow-graph.ts';
+import { FLOW_TEMPLATES, fillTemplate, flowTemplate, unfilledPlaceholders } from '../shared/flow-templates.ts';
 import { newWorkspace, startTestHub, waitFor, type TestHub } from './support/hub.ts';
 import { startReceiver } from './support/receiver.ts';
 

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newWorkspace, startTestHub, type TestHub } from './support/hub.ts';
 
 /**
- * POST /publish is served before Express (server/hub/publish.routes.ts publishEndpoint): every
+ * POST /publish is served before Express (server/publish/publish.routes.ts publishEndpoint): every
  * step of the API's guard must still answer as it does through Express.
  */
 describe('POST /publish, served before Express', () => {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ZAPIER_CATALOGUE_FILE, zapierCatalogue } from '../server/hub/zapier-catalogue.ts';
+import { ZAPIER_CATALOGUE_FILE, zapierCatalogue } from '../server/publish/zapier-catalogue.ts';
 import { newWorkspace, startTestHub, waitFor, type TestHub } from './support/hub.ts';
 import { startReceiver, type Received } from './support/receiver.ts';
 
@@ -81,7 +81,7 @@ describe('the Wirehub Zapier app, run by Zapier\'s app tester against a real Wir
     expect(validateAppDefinition(definition).errors.map((e) => e.stack)).toEqual([]);
   });
 
-  it('carries the catalogue as `npm run zapier:catalogue` generates it from server/hub/event-catalogue.ts', () => {
+  it('carries the catalogue as `npm run zapier:catalogue` generates it from server/publish/event-catalogue.ts', () => {
     expect(readFileSync(ZAPIER_CATALOGUE_FILE, 'utf8'), 'connectors/zapier/app/lib/catalogue.js is stale: run npm run zapier:catalogue').toBe(zapierCatalogue());
   });
 
@@ -100,7 +100,7 @@ describe('the Wirehub Zapier app, run by Zapier\'s app tester against a real Wir
       // The data fields, with a record's own id put back where the catalogue has it.
       const data = Object.fromEntries(Object.entries(sample).filter(([k]) => !ENVELOPE_KEYS.includes(k)));
       if (sample.record_id !== undefined) data.id = sample.record_id;
-      expect(data, `${t.name} sample drifted from server/hub/event-catalogue.ts`).toEqual(t.sample);
+      expect(data, `${t.name} sample drifted from server/publish/event-catalogue.ts`).toEqual(t.sample);
       expect(outputFields.map((f) => f.key)).toEqual(expect.arrayContaining(['id', 'eventType', 'eventTimestamp', 'customerId']));
     }
   });

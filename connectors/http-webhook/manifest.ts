@@ -6,7 +6,7 @@ import { SignatureSchema, signingOf, withSigning } from './signature.ts';
 /**
  * A webhook node keeps what its destination stores (its signing secret, its Authorization, its
  * signature headers unless the node names others or another signing mode) under the URL and signing drawn; an Authorization given replaces the stored one, null clears it. Saving one
- * fed by published events makes a hub webhook (server/hub/flow-sync.ts), which the server owns.
+ * fed by published events makes a hub webhook (server/flows/flow-sync.ts), which the server owns.
  */
 export const webhookNodeManifest: NodeManifest<typeof WebhookData> = {
   spec: webhookNode,

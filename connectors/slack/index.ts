@@ -2,7 +2,7 @@ import { httpCall } from '../shared/http-call.ts';
 import type { ConnectionTest, Connector, DeliveryContext, DeliveryResult, ErrorCode } from '../types.ts';
 import { SlackConfigSchema, type SlackConfig } from './config.ts';
 
-/** Keys the hub's flat envelope adds to every delivery (server/hub/envelope.ts): said in the context line, not listed as fields. */
+/** Keys the hub's flat envelope adds to every delivery (shared/envelope.ts): said in the context line, not listed as fields. */
 const ENVELOPE_KEYS = new Set(['eventType', 'eventTimestamp', 'eventId', 'customerId', 'chatbotId', 'conversationId']);
 // Slack's limits: a header's text 150 characters, a section's 3,000; more fields than fit are counted instead.
 const HEADER_MAX = 150;

@@ -4,8 +4,8 @@ import type { ChatDeps } from '../chat/chat-deps.ts';
 import { handleVisitorMessage } from '../chat/system-chat.service.ts';
 import { isUniqueViolation } from '../db/errors.ts';
 import { DestinationIn } from '../gateway/destinations.service.ts';
-import type { FlowGraphT } from '../hub/flow-graph.ts';
-import { flowTemplate } from '../hub/flow-templates.ts';
+import type { FlowGraphT } from '../../shared/flow-graph.ts';
+import { flowTemplate } from '../../shared/flow-templates.ts';
 import type { Services } from '../services.ts';
 
 /** What filling the demo workspace uses of the domain services. */

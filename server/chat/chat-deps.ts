@@ -1,5 +1,5 @@
 import type { Deps } from '../deps.ts';
-import type { PublishInT, PublishOut } from '../hub/publish.service.ts';
+import type { PublishInT, PublishOut } from '../publish/publish.service.ts';
 
 /** A publish with the optional ids left out rather than spelt `undefined`. */
 export type ChatPublishIn = Pick<PublishInT, 'eventType' | 'data'> & Partial<Pick<PublishInT, 'customerId' | 'chatbotId' | 'conversationId' | 'idempotencyKey'>>;

@@ -1,6 +1,6 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { ZodError } from 'zod';
-import { issuesMessage } from './issue-text.ts';
+import { issuesMessage } from '../../shared/issue-text.ts';
 import type { Logger } from './logger.ts';
 
 export type ErrorBody = { error: { code: string; message: string; details?: unknown } };

@@ -4,7 +4,7 @@ import { withoutNul } from '../core/nul.ts';
 import type { AttemptTrigger, EventStatus, NewAttempt, NewTransformationExecution } from '../db/schema.ts';
 import type { Rule, RetryRuleT } from '../gateway/rules.ts';
 import { APPLICATION_SOURCE_TYPE } from '../gateway/source-types.ts';
-import { MappingError } from '../hub/mappings.ts';
+import { MappingError } from '../gateway/mappings.ts';
 import { SandboxBusy } from '../transformations/sandbox.ts';
 import type { ClaimedEvent } from './claim.ts';
 import { payloadFailure, TransformationFailed, TransformationFiltered, type Shaped } from './outbound.ts';

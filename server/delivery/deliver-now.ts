@@ -5,8 +5,8 @@ import type { Deps } from '../deps.ts';
 import { connectorOf, destinationConfig } from '../gateway/destination-config.ts';
 import type { Rule } from '../gateway/rules.ts';
 import { APPLICATION_SOURCE_TYPE } from '../gateway/source-types.ts';
-import { MappingError } from '../hub/mappings.ts';
-import type { PublishedEvent } from '../hub/envelope.ts';
+import { MappingError } from '../gateway/mappings.ts';
+import type { PublishedEvent } from '../../shared/envelope.ts';
 import { createDispatcher, deliveryContext } from './dispatcher.ts';
 import { shaperFor, outboundMessage, payloadFailure } from './outbound.ts';
 

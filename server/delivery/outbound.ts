@@ -1,7 +1,7 @@
 import type { DeliveryResult, OutboundMessage } from '../../connectors/types.ts';
 import { APPLICATION_SOURCE_TYPE } from '../gateway/source-types.ts';
-import { isPublishedEvent, wrap } from '../hub/envelope.ts';
-import { compileExpression, compileMappings, ExpressionError, expressionFailure, MappingError, type CompiledMappings } from '../hub/mappings.ts';
+import { isPublishedEvent, wrap } from '../../shared/envelope.ts';
+import { compileExpression, compileMappings, ExpressionError, expressionFailure, MappingError, type CompiledMappings } from '../gateway/mappings.ts';
 import { decodeBody } from '../gateway/body.ts';
 import { compileStoredFilter, isPlainObject, splitFilters, type CompiledFilter, type Rule, type TransformationRuleT, type TransformRuleT } from '../gateway/rules.ts';
 import type { NewTransformationExecution } from '../db/schema.ts';

@@ -5,7 +5,7 @@ import { newId } from '../core/ids.ts';
 import type { BulkOperationRow, BulkOperationState, DB } from '../db/schema.ts';
 import type { Deps } from '../deps.ts';
 import { shaperFor, type ShapeInput } from '../delivery/outbound.ts';
-import { MappingError } from '../hub/mappings.ts';
+import { MappingError } from './mappings.ts';
 import { applyEventFilters, applyRequestFilters, StoredEventFilter, StoredRequestFilter, type EventFilter, type RequestFilter } from './log-filters.ts';
 import { planReplay, writeReplays, type PlannedReplay } from './request-replay.ts';
 import type { Rule } from './rules.ts';

@@ -3,8 +3,7 @@ import { z } from 'zod';
 import { notFound } from '../core/errors.ts';
 import { ID_PATTERN } from '../core/ids.ts';
 import type { DB } from '../db/schema.ts';
-import type { FlowGraphT } from '../hub/flow-graph.ts';
-import { savedObjects } from '../hub/flow-sync.ts';
+import { savedObjects, type FlowGraphT } from '../../shared/flow-graph.ts';
 
 /**
  * The dashboard's numbers (issue 14): what came in, what became of it, how fast it was delivered

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readPath } from '../hub/mappings.ts';
+import { readPath } from './mappings.ts';
 import { isPlainObject, type DeduplicateRuleT, type RequestView } from './rules.ts';
 
 /** A deduplicate rule as routing uses it: the window and what makes two requests "the same". */

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { DB } from '../db/schema.ts';
-import { FlowGraph, filterCondition, planDestinations, stepField, type ConditionT, type FilterDataT, type FlowGraphT } from '../hub/flow-graph.ts';
-import { readPath } from '../hub/mappings.ts';
+import { FlowGraph, filterCondition, planDestinations, stepField, type ConditionT, type FilterDataT, type FlowGraphT } from '../../shared/flow-graph.ts';
+import { readPath } from './mappings.ts';
 import { bodyForReading } from './body.ts';
 import { plainReason, retryPlan, type RetryPlan } from './delivery-reason.ts';
 import { connectionLabels, type ConnectionLabel } from './log-labels.ts';

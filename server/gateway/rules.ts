@@ -1,7 +1,7 @@
 import { boundedQuery } from './bounded-filter.ts';
 import { z } from 'zod';
-import { EnvelopeKind, envelopeConflicts } from '../hub/envelope.ts';
-import { compileEntry, compileExpression, MappingError, Mappings, type MappingEntryT } from '../hub/mappings.ts';
+import { EnvelopeKind, envelopeConflicts } from '../../shared/envelope.ts';
+import { compileEntry, compileExpression, MappingError, Mappings, type MappingEntryT } from './mappings.ts';
 import { CodeSchema, EnvSchema } from '../transformations/transformation-schema.ts';
 import { nameSchema } from '../core/validate.ts';
 

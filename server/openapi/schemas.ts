@@ -9,9 +9,9 @@ import type { EventsLogService } from '../gateway/events-log.service.ts';
 import type { RequestsLogService } from '../gateway/requests-log.service.ts';
 import { SourceAuthSchema } from '../gateway/source-auth.ts';
 import type { SourceOut } from '../gateway/sources.service.ts';
-import type { EventTypeOut } from '../hub/event-types.service.ts';
-import { MappingEntry } from '../hub/mappings.ts';
-import type { WebhookOut } from '../hub/webhooks.service.ts';
+import type { EventTypeOut } from '../publish/event-types.service.ts';
+import { MappingEntry } from '../gateway/mappings.ts';
+import type { WebhookOut } from '../publish/webhooks.service.ts';
 import type { Health } from '../health.routes.ts';
 import type { ExecutionOut, TransformationOut } from '../transformations/transformations.service.ts';
 

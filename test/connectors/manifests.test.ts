@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { CONNECTOR_NODES, connectorNode } from '../../connectors/catalogue.ts';
 import { connectorFor, MANIFESTS, manifestOf, nodeManifestOf } from '../../connectors/index.ts';
-import { DESTINATION_KINDS, FLOW_NODE_DATA } from '../../server/hub/flow-graph.ts';
+import { DESTINATION_KINDS, FLOW_NODE_DATA } from '../../shared/flow-graph.ts';
 
 describe('connector manifests', () => {
   it('the catalogue the portal imports lists exactly the nodes of the registered manifests', () => {

@@ -7,7 +7,7 @@ import { ReactFlowProvider, type NodeProps } from '@xyflow/react';
 import { useState } from 'react';
 import { createMemoryRouter, Link, RouterProvider } from 'react-router';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { NodeKind } from '../../server/hub/flow-graph.ts';
+import type { NodeKind } from '../../shared/flow-graph.ts';
 import { ApiError } from '../../web/src/api.ts';
 import { CanvasContext, type CanvasInfo } from '../../web/src/flow/canvas-context.ts';
 import { FlowNodeView } from '../../web/src/flow/FlowNodeView.tsx';

@@ -6,7 +6,7 @@
 import { cleanup, render, screen } from '@testing-library/react';
 import { ReactFlowProvider, type NodeProps } from '@xyflow/react';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { NodeKind } from '../../server/hub/flow-graph.ts';
+import type { NodeKind } from '../../shared/flow-graph.ts';
 import { CanvasContext } from '../../web/src/flow/canvas-context.ts';
 import type { SourceSample, SourceSummary } from '../../web/src/flow/flow-api.ts';
 import { FlowNodeView } from '../../web/src/flow/FlowNodeView.tsx';

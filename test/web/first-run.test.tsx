@@ -3,7 +3,7 @@
 // a small stand-in for the API (the real endpoints: test/chat-phone.test.ts, test/flow-templates.test.ts).
 import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { flowTemplate } from '../../server/hub/flow-templates.ts';
+import { flowTemplate } from '../../shared/flow-templates.ts';
 import { fromGraph } from '../../web/src/flow/graph.ts';
 import { TemplateChecklist } from '../../web/src/flow/TemplateChecklist.tsx';
 import { ChatPreview } from '../../web/src/pages/chatbots/ChatPreview.tsx';

@@ -1,7 +1,7 @@
 // The editor's graph helpers: canvas ⇄ stored graph for every node kind, problems by node, the
 // kind's schema errors per field, durations in units, the fields a destination takes.
 import { describe, expect, it } from 'vitest';
-import { FLOW_NODE_DATA, FlowGraph, NODE_KINDS, validateGraph, type FlowGraphT, type NodeKind } from '../../server/hub/flow-graph.ts';
+import { FLOW_NODE_DATA, FlowGraph, NODE_KINDS, validateGraph, type FlowGraphT, type NodeKind } from '../../shared/flow-graph.ts';
 import { destinationTargets } from '../../web/src/flow/panel-env.ts';
 import { paletteItems } from '../../web/src/flow/Palette.tsx';
 import { summary } from '../../web/src/flow/FlowNodeView.tsx';

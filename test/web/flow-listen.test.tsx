@@ -5,7 +5,7 @@
 import { act, cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react';
 import { useState } from 'react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { NodeKind } from '../../server/hub/flow-graph.ts';
+import type { NodeKind } from '../../shared/flow-graph.ts';
 import type { ListenOut, SourceSample, SourceSummary } from '../../web/src/flow/flow-api.ts';
 import { defaultData, type CanvasNode } from '../../web/src/flow/graph.ts';
 import { PANELS } from '../../web/src/flow/NodePanel.tsx';

@@ -1,10 +1,10 @@
 // @vitest-environment happy-dom
 // Each node kind's side panel, driven like a user would: it renders from the node's data, and what
-// it hands back parses with the kind's own schema (server/hub/flow-graph.ts).
+// it hands back parses with the kind's own schema (shared/flow-graph.ts).
 import { act, cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import { useState, type ComponentType } from 'react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { FLOW_NODE_DATA, filterCondition, validateGraph, type FilterDataT, type NodeKind } from '../../server/hub/flow-graph.ts';
+import { FLOW_NODE_DATA, filterCondition, validateGraph, type FilterDataT, type NodeKind } from '../../shared/flow-graph.ts';
 import { PANELS } from '../../web/src/flow/NodePanel.tsx';
 import { destinationTargets } from '../../web/src/flow/panel-env.ts';
 import { defaultData, toGraph, type CanvasNode } from '../../web/src/flow/graph.ts';

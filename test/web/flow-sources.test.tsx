@@ -5,7 +5,7 @@
 import { cleanup, fireEvent, render, screen, within } from '@testing-library/react';
 import { useState, type ComponentType } from 'react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { FLOW_NODE_DATA, validateGraph, type NodeKind } from '../../server/hub/flow-graph.ts';
+import { FLOW_NODE_DATA, validateGraph, type NodeKind } from '../../shared/flow-graph.ts';
 import type { SourceSample, SourceSummary } from '../../web/src/flow/flow-api.ts';
 import { summary } from '../../web/src/flow/FlowNodeView.tsx';
 import { defaultData, toGraph, type CanvasNode } from '../../web/src/flow/graph.ts';

@@ -5,7 +5,7 @@
 import { act, cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react';
 import { useState } from 'react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { FLOW_NODE_DATA } from '../../server/hub/flow-graph.ts';
+import { FLOW_NODE_DATA } from '../../shared/flow-graph.ts';
 import { defaultData } from '../../web/src/flow/graph.ts';
 import type { CredentialSummary } from '../../web/src/flow/flow-api.ts';
 import type { PanelEnv } from '../../web/src/flow/panels/common.tsx';

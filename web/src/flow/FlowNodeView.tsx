@@ -1,8 +1,8 @@
 import { Handle, Position, type NodeProps } from '@xyflow/react';
 import { useEffect, useRef, useState } from 'react';
 import { createPortal } from 'react-dom';
-import { connectorNode } from '../../../connectors/catalogue.ts';
-import { isDestinationKind, type NodeKind } from '../../../server/hub/flow-graph.ts';
+import { connectorNode } from '../../../shared/connectors.ts';
+import { isDestinationKind, type NodeKind } from '../../../shared/flow-graph.ts';
 import { rowCells, SheetRow } from '../ui/SheetRow.tsx';
 import { useCanvas } from './canvas-context.ts';
 import { NodeCounts } from './NodeCounts.tsx';

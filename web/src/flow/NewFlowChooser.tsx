@@ -2,7 +2,7 @@ import { useState } from 'react';
 import { useNavigate } from 'react-router';
 import { api } from '../api.ts';
 import { ErrorBox } from '../ui/ErrorBox.tsx';
-import { FLOW_TEMPLATES, type FlowTemplate } from '../../../server/hub/flow-templates.ts';
+import { FLOW_TEMPLATES, type FlowTemplate } from '../../../shared/flow-templates.ts';
 import type { IncomingWebhookOut } from './flow-api.ts';
 
 /**

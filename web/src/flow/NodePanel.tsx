@@ -1,6 +1,6 @@
 import type { ComponentType } from 'react';
-import { CONNECTOR_NODES, type ConnectorNodeKind } from '../../../connectors/catalogue.ts';
-import type { NodeKind } from '../../../server/hub/flow-graph.ts';
+import { CONNECTOR_NODES, type ConnectorNodeKind } from '../../../shared/connectors.ts';
+import type { NodeKind } from '../../../shared/flow-graph.ts';
 import { KIND_LABEL, type CanvasNode } from './graph.ts';
 import type { PanelEnv, PanelProps } from './panels/common.tsx';
 import { connectorFormPanel } from './panels/ConnectorFormPanel.tsx';

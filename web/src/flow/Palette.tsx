@@ -1,6 +1,6 @@
 import { useState } from 'react';
-import { CONNECTOR_NODES } from '../../../connectors/catalogue.ts';
-import { isDestinationKind, type NodeKind } from '../../../server/hub/flow-graph.ts';
+import { CONNECTOR_NODES } from '../../../shared/connectors.ts';
+import { isDestinationKind, type NodeKind } from '../../../shared/flow-graph.ts';
 import { NEW_SOURCE_PRESET, SOURCE_PRESET, type DestinationSummary, type EventType, type SourceSummary } from './flow-api.ts';
 import { humanize, KIND_HINT, KIND_LABEL } from './graph.ts';
 

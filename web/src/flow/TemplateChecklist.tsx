@@ -1,4 +1,4 @@
-import { unfilledPlaceholders, type FlowTemplate } from '../../../server/hub/flow-templates.ts';
+import { unfilledPlaceholders, type FlowTemplate } from '../../../shared/flow-templates.ts';
 import type { CanvasNode } from './graph.ts';
 
 /**

@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'react';
-import { isDestinationKind, type FlowGraphT } from '../../../server/hub/flow-graph.ts';
+import { isDestinationKind, type FlowGraphT } from '../../../shared/flow-graph.ts';
 import { api } from '../api.ts';
 import { ErrorBox } from '../ui/ErrorBox.tsx';
 import { JsonView } from '../ui/JsonView.tsx';

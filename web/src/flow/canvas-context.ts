@@ -1,5 +1,5 @@
 import { createContext, useContext } from 'react';
-import type { NodeKind } from '../../../server/hub/flow-graph.ts';
+import type { NodeKind } from '../../../shared/flow-graph.ts';
 import type { DestinationSummary, FlowStats, NodeTestResult, SourceSummary } from './flow-api.ts';
 import type { PendingNode } from './graph.ts';
 

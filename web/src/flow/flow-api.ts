@@ -1,6 +1,5 @@
-import type { ConnectionTest } from '../../../connectors/types.ts';
-import type { DeliveryReport } from '../../../server/delivery/deliver-now.ts';
-import type { FlowGraphT } from '../../../server/hub/flow-graph.ts';
+import type { ConnectionTest, DeliveryReport } from '../../../shared/api.ts';
+import type { FlowGraphT } from '../../../shared/flow-graph.ts';
 import type { EventType } from '../pages/webhooks/types.ts';
 import type { CircuitWire } from '../ui/CircuitStatus.tsx';
 
@@ -22,9 +21,9 @@ export type FlowTestIn = { graph: FlowGraphT; trigger?: string; data?: Record<st
 export type FlowTestOut = { event: Record<string, unknown>; source?: 'sample' | 'last' | 'data'; nodes: Record<string, NodeTestResult>; delivery?: DeliveryReport };
 export type { ConnectionTest, DeliveryReport, EventType };
 
-export type { Counts, FlowCountsOut, FlowStats } from '../../../server/hub/flow-stats.ts';
+export type { Counts, FlowCountsOut, FlowStats } from '../../../shared/api.ts';
 
-export type { DestinationField } from '../../../connectors/catalogue.ts';
+export type { DestinationField } from '../../../shared/connectors.ts';
 
 /** An inbound source a flow can start from (GET /sources, the built-in APPLICATION source left out). */
 export type SourceSummary = { id: string; name: string; type: string; url: string };

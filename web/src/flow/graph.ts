@@ -1,6 +1,6 @@
 import type { Edge, Node } from '@xyflow/react';
-import { CONNECTOR_NODE_KINDS, CONNECTOR_NODES, connectorNode, type ConnectorNodeKind } from '../../../connectors/catalogue.ts';
-import { FLOW_NODE_DATA, isDestinationKind, validateGraph, type FlowGraphT, type GraphProblem, type NodeKind } from '../../../server/hub/flow-graph.ts';
+import { CONNECTOR_NODE_KINDS, CONNECTOR_NODES, connectorNode, type ConnectorNodeKind } from '../../../shared/connectors.ts';
+import { FLOW_NODE_DATA, isDestinationKind, validateGraph, type FlowGraphT, type GraphProblem, type NodeKind } from '../../../shared/flow-graph.ts';
 import { SOURCE_PRESET } from './flow-api.ts';
 
 /** A canvas node: its React Flow `type` is the flow node's kind, its `data` the kind's data. */

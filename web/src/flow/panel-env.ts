@@ -1,6 +1,6 @@
 import type { Edge } from '@xyflow/react';
-import { connectorNode } from '../../../connectors/catalogue.ts';
-import { ENVELOPE_FIELDS } from '../../../server/hub/flow-fields.ts';
+import { connectorNode } from '../../../shared/connectors.ts';
+import { ENVELOPE_FIELDS } from '../../../shared/flow-fields.ts';
 import type { ConnectionTest, CredentialSummary, DestinationField, DestinationSummary, EventType, FlowTestOut, NodeTestResult, SourceSample, SourceSummary } from './flow-api.ts';
 import { downstreamDestinations, humanize, upstreamOf, upstreamTriggers, type CanvasNode } from './graph.ts';
 import type { PanelEnv } from './panels/common.tsx';

@@ -1,12 +1,12 @@
 import { samplePaths } from '../ui/MappingEditor.tsx';
-import { stepField } from '../../../server/hub/flow-graph.ts';
+import { stepField } from '../../../shared/flow-graph.ts';
 import type { CanvasNode } from './graph.ts';
 
 /**
  * The one vocabulary of a flow's fields: `body.email` of an incoming request, `data.email` of a
  * published event, as the trigger's hint, the map step and the Test output name them. The filter
  * and dedupe steps offer these names; the server reads a bare `email` (saved before) as the same
- * field (server/hub/flow-graph.ts, stepField).
+ * field (shared/flow-graph.ts, stepField).
  */
 export type SamplePrefix = 'data' | 'body';
 

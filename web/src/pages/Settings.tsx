@@ -3,7 +3,7 @@ import { api } from '../api.ts';
 import { ErrorBox } from '../ui/ErrorBox.tsx';
 import { useLoad } from '../ui/useLoad.ts';
 import { useSubmit } from '../ui/useSubmit.ts';
-import type { CredentialOut } from '../../../server/settings/credentials.service.ts';
+import type { CredentialOut } from '../../../shared/api.ts';
 import { ConfirmDelete, CopyButton, when } from './gateway/parts.tsx';
 import { GoogleAccounts } from './settings/GoogleAccounts.tsx';
 import { FormButtons } from '../ui/FormButtons.tsx';

@@ -1,4 +1,4 @@
-import type { Circuit } from '../../../server/gateway/destinations.service.ts';
+import type { Circuit } from '../../../shared/api.ts';
 import type { Wire } from '../pages/gateway/types.ts';
 
 export type CircuitWire = Wire<Circuit>;

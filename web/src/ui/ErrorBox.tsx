@@ -1,4 +1,4 @@
-import { issueSentence } from '../../../server/core/issue-text.ts';
+import { issueSentence } from '../../../shared/issue-text.ts';
 import { ApiError } from '../api.ts';
 
 /**

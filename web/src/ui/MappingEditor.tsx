@@ -3,7 +3,7 @@ import { api } from '../api.ts';
 import { ErrorBox } from './ErrorBox.tsx';
 import { JsonView } from './JsonView.tsx';
 
-import type { MappingEntryT } from '../../../server/hub/mappings.ts';
+import type { MappingEntryT } from '../../../shared/api.ts';
 
 /** One mapping entry as the API takes it. */
 export type Mapping = MappingEntryT;

@@ -7,7 +7,7 @@ import {
   type Signature,
   type SignatureFormat,
   type SignaturePresetName,
-} from '../../../connectors/http-webhook/signature.ts';
+} from '../../../shared/connectors.ts';
 
 const FORMAT_WORDS: Record<SignatureFormat, string> = {
   hex: 'hex HMAC-SHA256 of the body',

@@ -1,6 +1,6 @@
 'use strict';
 
-// Generated from server/hub/event-catalogue.ts by `npm run zapier:catalogue`: do not edit by hand.
+// Generated from server/publish/event-catalogue.ts by `npm run zapier:catalogue`: do not edit by hand.
 // Each built-in event type's group and the sample of its data, by name.
 module.exports = {
   "lead.captured": {

@@ -6,7 +6,7 @@ const { asTriggerItem } = require('./envelope');
 /**
  * Wirehub's built-in event types as Zapier triggers: one entry per type, turned into a REST-hook
  * trigger by triggers/event-hook.js. Each type's group and sample data come from ./catalogue.js,
- * generated from server/hub/event-catalogue.ts by `npm run zapier:catalogue` (this folder is
+ * generated from server/publish/event-catalogue.ts by `npm run zapier:catalogue` (this folder is
  * pushed to Zapier on its own, so it cannot import the server's catalogue).
  */
 

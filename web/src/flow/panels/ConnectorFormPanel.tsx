@@ -1,6 +1,6 @@
 import type { ComponentType } from 'react';
-import { connectorNode } from '../../../../connectors/catalogue.ts';
-import type { NodeKind } from '../../../../server/hub/flow-graph.ts';
+import { connectorNode } from '../../../../shared/connectors.ts';
+import type { NodeKind } from '../../../../shared/flow-graph.ts';
 import { Field, TestConnection, useFieldErrors, without, type PanelProps } from './common.tsx';
 
 /**

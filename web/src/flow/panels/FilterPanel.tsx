@@ -1,4 +1,4 @@
-import { CONDITION_OPS, type ConditionT } from '../../../../server/hub/flow-graph.ts';
+import { CONDITION_OPS, type ConditionT } from '../../../../shared/flow-graph.ts';
 import { inSample, lacksField, stepFieldNames } from '../step-fields.ts';
 import { Field, SampleNote, useFieldErrors, valueAt, type PanelProps } from './common.tsx';
 

@@ -1,4 +1,4 @@
-import { signatureOf, signingOf, type Signature } from '../../../../connectors/http-webhook/signature.ts';
+import { signatureOf, signingOf, type Signature } from '../../../../shared/connectors.ts';
 import { SignatureFields } from '../../ui/SignatureFields.tsx';
 import { Field, TestConnection, useFieldErrors, without, type PanelProps } from './common.tsx';
 

@@ -1,5 +1,5 @@
 import { useMemo, useState, type ReactNode } from 'react';
-import type { NodeKind } from '../../../../server/hub/flow-graph.ts';
+import type { NodeKind } from '../../../../shared/flow-graph.ts';
 import type { ConnectionTest, CredentialSummary, DestinationField, DestinationSummary, EventType, NodeTestResult, SourceSample, SourceSummary } from '../flow-api.ts';
 import type { SourceActions } from '../useSourceActions.ts';
 import { DURATION_UNITS, fieldErrors, fromUnit, toUnit, type DurationUnit } from '../graph.ts';

@@ -1,7 +1,7 @@
 import { useRef, useState } from 'react';
 import { api } from '../../api.ts';
 import { ErrorBox } from '../../ui/ErrorBox.tsx';
-import type { SystemChatOut } from '../../../../server/chat/system-chat.service.ts';
+import type { SystemChatOut } from '../../../../shared/api.ts';
 import type { Chatbot } from './types.ts';
 
 type Line = { who: 'bot' | 'visitor'; text: string };

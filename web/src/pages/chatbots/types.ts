@@ -1,5 +1,4 @@
-import type { chatbotsService, ChatbotOut } from '../../../../server/chat/chatbots.service.ts';
-import type { ChatbotSettings } from '../../../../server/db/schema.ts';
+import type { chatbotsService, ChatbotOut, ChatbotSettings } from '../../../../shared/api.ts';
 import type { Wire } from '../gateway/types.ts';
 
 type Service = ReturnType<typeof chatbotsService>;

@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { Link } from 'react-router';
-import { CONNECTOR_NODES } from '../../../../connectors/catalogue.ts';
+import { CONNECTOR_NODES } from '../../../../shared/connectors.ts';
 import { api } from '../../api.ts';
 import { Sparkline } from '../../ui/Chart.tsx';
 import { CircuitStatus } from '../../ui/CircuitStatus.tsx';

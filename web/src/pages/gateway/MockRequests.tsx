@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import type { MockRequestOut } from '../../../../server/gateway/mock-api.service.ts';
+import type { MockRequestOut } from '../../../../shared/api.ts';
 import { api } from '../../api.ts';
 import { ErrorBox } from '../../ui/ErrorBox.tsx';
 import { FormButtons } from '../../ui/FormButtons.tsx';

@@ -11,7 +11,7 @@ import { ConfirmDelete, ConnectionsGoing, CopyButton, NameCell, when } from './p
 import type { Source } from './types.ts';
 import { UsedByLine, useUsedBy, type Usage } from './UsedBy.tsx';
 
-// The built-in source of published events (server/hub/application-source.ts).
+// The built-in source of published events (server/publish/application-source.ts).
 const APPLICATION = 'APPLICATION';
 
 export function SourcesTab() {

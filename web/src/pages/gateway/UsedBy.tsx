@@ -1,6 +1,6 @@
 import { Fragment } from 'react';
 import { Link } from 'react-router';
-import type { UsedByKindT, UsedByOut } from '../../../../server/hub/used-by.service.ts';
+import type { UsedByKindT, UsedByOut } from '../../../../shared/api.ts';
 import { api } from '../../api.ts';
 import { useLoad } from '../../ui/useLoad.ts';
 

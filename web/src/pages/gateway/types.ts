@@ -1,7 +1,4 @@
-import type { Page } from '../../../../server/core/pagination.ts';
-import type { ConnectionOut } from '../../../../server/gateway/connections.service.ts';
-import type { DestinationOut } from '../../../../server/gateway/destinations.service.ts';
-import type { SourceOut } from '../../../../server/gateway/sources.service.ts';
+import type { Page, ConnectionOut, DestinationOut, SourceOut } from '../../../../shared/api.ts';
 
 /** A server type as it arrives over JSON: dates become ISO strings, everything else is unchanged. */
 export type Wire<T> = T extends Date ? string : T extends (infer U)[] ? Wire<U>[] : T extends object ? { [K in keyof T]: Wire<T[K]> } : T;

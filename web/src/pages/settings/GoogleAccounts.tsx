@@ -1,6 +1,6 @@
 import { useCallback, useState } from 'react';
 import { api } from '../../api.ts';
-import type { CredentialOut } from '../../../../server/settings/credentials.service.ts';
+import type { CredentialOut } from '../../../../shared/api.ts';
 import { SignInWithGoogle, useGoogleOAuthStatus } from '../../flow/panels/GoogleSheetPicker.tsx';
 import { Confirm, when } from '../gateway/parts.tsx';
 

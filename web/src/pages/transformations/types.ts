@@ -1,5 +1,4 @@
-import type { ExecutionOut, RunOut as RunOutServer, TransformationOut } from '../../../../server/transformations/transformations.service.ts';
-import type { SandboxLog, SandboxRequest } from '../../../../server/transformations/sandbox.ts';
+import type { ExecutionOut, RunOut as RunOutServer, TransformationOut, SandboxLog, SandboxRequest } from '../../../../shared/api.ts';
 import type { Wire } from '../gateway/types.ts';
 
 /** The transformations API's own types, as they arrive over JSON. */

@@ -3,7 +3,7 @@ import { api } from '../../api.ts';
 import { ErrorBox } from '../../ui/ErrorBox.tsx';
 import { MappingEditor, type Mapping } from '../../ui/MappingEditor.tsx';
 import { useSubmit } from '../../ui/useSubmit.ts';
-import { DEFAULT_SIGNATURE_PRESET, type Signature } from '../../../../connectors/http-webhook/signature.ts';
+import { DEFAULT_SIGNATURE_PRESET, type Signature } from '../../../../shared/connectors.ts';
 import { SignatureFields, finishSignature, sameSignature } from '../../ui/SignatureFields.tsx';
 import type { EventType, Webhook } from './types.ts';
 

@@ -1,4 +1,4 @@
-import type { WebhookOut } from '../../../../server/hub/webhooks.service.ts';
+import type { WebhookOut } from '../../../../shared/api.ts';
 import type { Wire } from '../gateway/types.ts';
 
 export type Webhook = Wire<WebhookOut>;

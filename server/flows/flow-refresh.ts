@@ -3,11 +3,10 @@ import { nodeManifestOf } from '../../connectors/index.ts';
 import type { Deps } from '../deps.ts';
 import { destinationConfig } from '../gateway/destinations.service.ts';
 import type { Rule } from '../gateway/rules.ts';
-import { APPLICATION_SOURCE_TYPE } from './application-source.ts';
-import { eventTypeOf, filterCondition, isDestinationKind, planDestinations, validateGraph, type DedupeDataT, type FlowGraphT, type FlowNodeT, type GraphProblem, type StepKind } from './flow-graph.ts';
+import { APPLICATION_SOURCE_TYPE } from '../publish/application-source.ts';
+import { eventTypeOf, filterCondition, isDestinationKind, planDestinations, savedObjects, validateGraph, type DedupeDataT, type FlowGraphT, type FlowNodeT, type GraphProblem, type StepKind } from '../../shared/flow-graph.ts';
 import { dedupeData, dedupeRuleOf, flowFilterOf, misreadSourceDedupe, sourceDedupeData } from './flow-objects.ts';
-import { savedObjects } from './flow-sync.ts';
-import { authorizationHint, eventsOf } from './webhooks.service.ts';
+import { authorizationHint, eventsOf } from '../publish/webhooks.service.ts';
 
 export type FlowProblem = { path: string; message: string };
 

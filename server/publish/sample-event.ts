@@ -2,7 +2,7 @@ import { newId } from '../core/ids.ts';
 import { isoSeconds } from '../core/time.ts';
 import type { Deps } from '../deps.ts';
 import type { ApplicationSources } from './application-source.ts';
-import { isPublishedEvent, type PublishedEvent } from './envelope.ts';
+import { isPublishedEvent, type PublishedEvent } from '../../shared/envelope.ts';
 import type { EventTypesService } from './event-types.service.ts';
 
 /**

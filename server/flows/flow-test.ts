@@ -9,8 +9,8 @@ import { OutboundShaper } from '../delivery/outbound.ts';
 import { manifestOf, nodeManifestOf } from '../../connectors/index.ts';
 import type { Preview, PreviewMessage } from '../../connectors/manifest.ts';
 import { sealConfig } from '../gateway/destinations.service.ts';
-import { APPLICATION_SOURCE_TYPE, type ApplicationSources } from './application-source.ts';
-import type { EventTypesService } from './event-types.service.ts';
+import { APPLICATION_SOURCE_TYPE, type ApplicationSources } from '../publish/application-source.ts';
+import type { EventTypesService } from '../publish/event-types.service.ts';
 import {
   eventTypeOf,
   filterCondition,
@@ -27,12 +27,12 @@ import {
   type FilterDataT,
   type FlowNodeT,
   type MapDataT,
-} from './flow-graph.ts';
+} from '../../shared/flow-graph.ts';
 import { dedupeRuleOf, existingDestination, inWords, invalidFlow, mappingsOf, planContext, planRules, testTarget, type CredentialFiller, type Detail } from './flow-objects.ts';
-import { compileExpression, MappingError, readPath } from './mappings.ts';
+import { compileExpression, MappingError, readPath } from '../gateway/mappings.ts';
 import { FilterFailed } from '../gateway/bounded-filter.ts';
-import type { PublishedEvent } from './publish.service.ts';
-import { recentEvents, sampleEvent } from './sample-event.ts';
+import type { PublishedEvent } from '../publish/publish.service.ts';
+import { recentEvents, sampleEvent } from '../publish/sample-event.ts';
 import { sourceProblem, sourceSamples } from './source-sample.ts';
 
 export const FlowTestIn = z

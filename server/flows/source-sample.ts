@@ -3,7 +3,7 @@ import { AppError } from '../core/errors.ts';
 import type { Deps } from '../deps.ts';
 import { bodyForReading } from '../gateway/body.ts';
 import type { RequestView } from '../gateway/rules.ts';
-import { APPLICATION_SOURCE_TYPE } from './application-source.ts';
+import { APPLICATION_SOURCE_TYPE } from '../publish/application-source.ts';
 
 export const SourceSampleQuery = z.object({ source_id: z.string().min(1, 'name the source (source_id)').max(64) }).strict();
 

@@ -7,7 +7,7 @@ import { apiDeliveryContext } from '../delivery/deliver-now.ts';
 import { CONNECTOR_NODES, connectorNode } from '../../connectors/catalogue.ts';
 import { manifestOf } from '../../connectors/index.ts';
 import { FREE_FIELDS, type DestinationFields } from '../../connectors/node.ts';
-import { DESTINATION_KINDS, FlowNode, isDestinationKind, type DestinationNodeT } from './flow-graph.ts';
+import { DESTINATION_KINDS, FlowNode, isDestinationKind, type DestinationNodeT } from '../../shared/flow-graph.ts';
 import { inWords, invalidFlow, testTarget, type CredentialFiller } from './flow-objects.ts';
 
 export const TestConnectionIn = z.object({ node: z.record(z.string(), z.unknown()) }).strict();

@@ -1,6 +1,5 @@
 import type { Deps } from '../deps.ts';
-import { eventTypeOf, sourceOf, type FlowGraphT } from './flow-graph.ts';
-import { savedObjects } from './flow-sync.ts';
+import { eventTypeOf, savedObjects, sourceOf, type FlowGraphT } from '../../shared/flow-graph.ts';
 
 /** An object named in an answer; a connection or webhook drawn by a flow carries that flow's id, so a page can name the flow alone. */
 export type Ref = { id: string; name: string; flow_id?: string };

@@ -9,7 +9,7 @@ import { payloadSummary } from '../gateway/payload-summary.ts';
 import type { IngestWriter, StoredRequest } from '../ingest/ingest-writer.ts';
 import { routeRequest } from '../ingest/route-request.ts';
 import type { ApplicationSources } from './application-source.ts';
-import type { PublishedEvent } from './envelope.ts';
+import type { PublishedEvent } from '../../shared/envelope.ts';
 import { eventTypeName, type EventTypesService } from './event-types.service.ts';
 import { summary } from './json-schema.ts';
 

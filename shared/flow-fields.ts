@@ -3,7 +3,7 @@
  * save; the fields each connector's node takes are its own (connectors/<x>/node.ts). Shared with
  * the portal (no server imports): Vite bundles this file.
  */
-export type { DestinationField, DestinationFields } from '../../connectors/node.ts';
+export type { DestinationField, DestinationFields } from '../connectors/node.ts';
 
 /** Keys every delivery carries next to the mapped fields, so a column may name them without a mapping. */
 export const ENVELOPE_FIELDS: Record<'flat' | 'nested', readonly string[]> = {

@@ -3,7 +3,7 @@ import { authOf } from '../auth/auth.middleware.ts';
 import { body, idParam, query } from '../core/validate.ts';
 import type { Deps } from '../deps.ts';
 import { DestinationFieldsQuery, TestConnectionIn } from './flow-connection.ts';
-import type { FlowGraphT } from './flow-graph.ts';
+import type { FlowGraphT } from '../../shared/flow-graph.ts';
 import { flowsCounts, flowStats, FlowStatsQuery } from './flow-stats.ts';
 import { FlowTestIn } from './flow-test.ts';
 import { FlowIn, FlowPatch, } from './flows.service.ts';

@@ -4,10 +4,10 @@ import { notFound } from '../core/errors.ts';
 import type { Deps } from '../deps.ts';
 import { destinationConfig } from '../gateway/destinations.service.ts';
 import type { Rule } from '../gateway/rules.ts';
-import { APPLICATION_SOURCE_TYPE } from './application-source.ts';
-import type { EventTypesService } from './event-types.service.ts';
+import { APPLICATION_SOURCE_TYPE } from '../publish/application-source.ts';
+import type { EventTypesService } from '../publish/event-types.service.ts';
 import { flowIndex, flowOfConnection, type FlowEntry, type Ref } from './flow-index.ts';
-import { eventsOf } from './webhooks.service.ts';
+import { eventsOf } from '../publish/webhooks.service.ts';
 
 /**
  * "Where is this used?" for every object a user can open: one answer per object kind, from one

@@ -17,7 +17,7 @@ import { fromRoot } from '../core/root.ts';
  */
 const SCHEMA_DEADLINES = { validateMs: 250, compileMs: 2000, maxWaitMs: 5000 };
 
-const WORKER_FILE = pathToFileURL(fromRoot('server/hub/schema-worker.mjs')).href;
+const WORKER_FILE = pathToFileURL(fromRoot('server/publish/schema-worker.mjs')).href;
 
 let pool: Piscina<SchemaTask, SchemaTaskOut> | null = null;
 function workers(): Piscina<SchemaTask, SchemaTaskOut> {

@@ -5,11 +5,11 @@ import { newId } from '../core/ids.ts';
 import { displayNameSchema } from '../core/validate.ts';
 import type { FlowRow } from '../db/schema.ts';
 import type { Deps } from '../deps.ts';
-import { FlowGraph, validateGraph, type FlowGraphT } from './flow-graph.ts';
+import { FlowGraph, savedObjects, validateGraph, type FlowGraphT } from '../../shared/flow-graph.ts';
 import { inWords, invalidFlow } from './flow-objects.ts';
-import { graphLike } from './flow-problem-text.ts';
+import { graphLike } from '../../shared/flow-problem-text.ts';
 import { refreshGraph, type FlowProblem } from './flow-refresh.ts';
-import { savedObjects, type FlowSync, type Secret } from './flow-sync.ts';
+import type { FlowSync, Secret } from './flow-sync.ts';
 
 // A flow's name is free text; the webhooks and connections it makes get a slug of it (flow-sync.ts).
 export const FlowIn = z.object({ name: displayNameSchema, graph: z.unknown() }).strict();

@@ -10,14 +10,14 @@ import { slugName } from '../core/validate.ts';
 import type { HttpConfig } from '../../connectors/http-webhook/config.ts';
 import { signingOf, type Signature } from '../../connectors/http-webhook/signature.ts';
 import type { Rule } from '../gateway/rules.ts';
-import { insertApplicationPair } from './application-pair.ts';
-import { APPLICATION_SOURCE_TYPE, type ApplicationSources } from './application-source.ts';
+import { insertApplicationPair } from '../publish/application-pair.ts';
+import { APPLICATION_SOURCE_TYPE, type ApplicationSources } from '../publish/application-source.ts';
 import { sourceProblem, sourceSamples } from './source-sample.ts';
-import type { EventTypesService } from './event-types.service.ts';
+import type { EventTypesService } from '../publish/event-types.service.ts';
 import { nodeManifestOf } from '../../connectors/index.ts';
-import { eventTypeOf, isDestinationKind, planDestinations, sourceOf, type DestinationKind, type DestinationNodeT, type DestinationPlan, type FlowGraphT, type FlowNodeT } from './flow-graph.ts';
+import { eventTypeOf, planDestinations, savedObjects, sourceOf, type DestinationKind, type DestinationNodeT, type DestinationPlan, type FlowGraphT, type FlowNodeT, type SavedAs } from '../../shared/flow-graph.ts';
 import { connectorTarget, existingDestination, invalidFlow, mappingsOf, planContext, planRuleOptions, planRules, webhookTarget, type CredentialFiller, type Detail, type Target } from './flow-objects.ts';
-import { authorizationHint, WebhookIn, WebhookPatch, type WebhooksService, type WebhookOut } from './webhooks.service.ts';
+import { authorizationHint, WebhookIn, WebhookPatch, type WebhooksService, type WebhookOut } from '../publish/webhooks.service.ts';
 
 /**
  * Destination nodes the hub saves itself rather than by a connector's manifest: a webhook (a hub
@@ -25,23 +25,8 @@ import { authorizationHint, WebhookIn, WebhookPatch, type WebhooksService, type 
  */
 const OWN_SAVES: ReadonlySet<DestinationKind> = new Set(['webhook', 'destination']);
 
-/** What a destination node became: kept in the stored graph so the next save edits it in place. */
-export type SavedAs = { kind: DestinationNodeT['kind']; connectionId: string; destinationId?: string };
-
 /** A signing secret shown once. `webhookId` is the connection the node became (a webhook's id, for event triggers). */
 export type Secret = { nodeId: string; webhookId: string; secret: string };
-
-/** The objects a stored graph's destination nodes point at (old graphs kept only `webhookId`). */
-export function savedObjects(graph: FlowGraphT | null): Map<string, SavedAs> {
-  const out = new Map<string, SavedAs>();
-  for (const n of graph?.nodes ?? []) {
-    if (!isDestinationKind(n.kind)) continue;
-    const d = n.data as { connectionId?: string; webhookId?: string; destinationId?: string };
-    const connectionId = d.connectionId ?? d.webhookId;
-    if (connectionId) out.set(n.id, { kind: n.kind, connectionId, destinationId: d.destinationId });
-  }
-  return out;
-}
 
 /** An object already gone (removed by hand) is what the caller wanted anyway. */
 export const unlessGone = <T>(err: unknown): T | null => {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { CONNECTOR_NODE_KINDS, CONNECTOR_NODES, connectorNode, type ConnectorNodeKind } from '../../connectors/catalogue.ts';
-import type { ConnectorNode } from '../../connectors/node.ts';
+import { CONNECTOR_NODE_KINDS, CONNECTOR_NODES, connectorNode, type ConnectorNodeKind } from '../connectors/catalogue.ts';
+import type { ConnectorNode } from '../connectors/node.ts';
 import { EnvelopeKind, envelopeConflicts } from './envelope.ts';
 import { ENVELOPE_FIELDS } from './flow-fields.ts';
 import { stepWords, type GraphLike } from './flow-problem-text.ts';
@@ -60,7 +60,7 @@ export const FilterData = z
   .strict();
 export type FilterDataT = z.output<typeof FilterData>;
 
-/** The shape of a mapping entry (server/hub/mappings.ts); the server also compiles expressions on save. */
+/** The shape of a mapping entry (server/gateway/mappings.ts); the server also compiles expressions on save. */
 const MappingShape = z
   .object({ to: z.string().min(1, 'name the field to send').max(200), from: z.string().max(500).optional(), expression: z.string().max(4000).optional(), value: z.unknown().optional(), default: z.unknown().optional() })
   .strict()
@@ -448,3 +448,18 @@ export function filterCondition(filters: FilterDataT[], under: 'data' | null = '
 }
 
 export const FLOW_NODE_DATA: Record<NodeKind, z.ZodType> & typeof DATA = DATA;
+
+/** What a destination node became: kept in the stored graph so the next save edits it in place. */
+export type SavedAs = { kind: DestinationNodeT['kind']; connectionId: string; destinationId?: string };
+
+/** The objects a stored graph's destination nodes point at (old graphs kept only `webhookId`). */
+export function savedObjects(graph: FlowGraphT | null): Map<string, SavedAs> {
+  const out = new Map<string, SavedAs>();
+  for (const n of graph?.nodes ?? []) {
+    if (!isDestinationKind(n.kind)) continue;
+    const d = n.data as { connectionId?: string; webhookId?: string; destinationId?: string };
+    const connectionId = d.connectionId ?? d.webhookId;
+    if (connectionId) out.set(n.id, { kind: n.kind, connectionId, destinationId: d.destinationId });
+  }
+  return out;
+}

@@ -2,9 +2,8 @@ import { sql } from 'kysely';
 import { z } from 'zod';
 import { idFloor } from '../core/ids.ts';
 import type { Deps } from '../deps.ts';
-import { APPLICATION_SOURCE_TYPE } from './application-source.ts';
-import { eventTypeOf, isDestinationKind, planDestinations, sourceOf, type FlowGraphT } from './flow-graph.ts';
-import { savedObjects } from './flow-sync.ts';
+import { APPLICATION_SOURCE_TYPE } from '../publish/application-source.ts';
+import { eventTypeOf, isDestinationKind, planDestinations, savedObjects, sourceOf, type FlowGraphT } from '../../shared/flow-graph.ts';
 
 export const FlowStatsQuery = z.object({ hours: z.coerce.number().int().min(1).max(24 * 30, 'at most 720 hours (30 days)').default(24) }).strict();
 

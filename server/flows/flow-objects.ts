@@ -11,10 +11,10 @@ import type { Deps } from '../deps.ts';
 import { checkDestinationUrls, connectorOf, destinationConfig, type DestinationConfig } from '../gateway/destinations.service.ts';
 import { RulesSchema, type FilterRuleT, type Rule } from '../gateway/rules.ts';
 import type { CredentialsService } from '../settings/credentials.service.ts';
-import { filterCondition, stepField, type DedupeDataT, type DestinationKind, type DestinationNodeT, type DestinationPlan, type MapDataT } from './flow-graph.ts';
-import { flowDetails, flowProblemsMessage, graphLike, type GraphLike } from './flow-problem-text.ts';
-import type { MappingEntryT } from './mappings.ts';
-import { filterExtras, rulesFor, type RuleOptions } from './webhooks.service.ts';
+import { filterCondition, stepField, type DedupeDataT, type DestinationKind, type DestinationNodeT, type DestinationPlan, type MapDataT } from '../../shared/flow-graph.ts';
+import { flowDetails, flowProblemsMessage, graphLike, type GraphLike } from '../../shared/flow-problem-text.ts';
+import type { MappingEntryT } from '../gateway/mappings.ts';
+import { filterExtras, rulesFor, type RuleOptions } from '../publish/webhooks.service.ts';
 import { newSigningSecret } from '../core/crypto.ts';
 
 export type Detail = { path: string; message: string };

@@ -9,7 +9,7 @@ import type { Deps } from '../deps.ts';
 import { checkDestinationUrls, deleteDestination, destinationConfig } from '../gateway/destinations.service.ts';
 import { insertApplicationPair } from './application-pair.ts';
 import { RulesSchema } from '../gateway/rules.ts';
-import { wrap } from './envelope.ts';
+import { wrap } from '../../shared/envelope.ts';
 import { eventTypeName } from './event-types.service.ts';
 import { recentEvents, sampleEvent } from './sample-event.ts';
 import type { Services } from '../services.ts';

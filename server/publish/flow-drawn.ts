@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Deps } from '../deps.ts';
-import { DESTINATION_KINDS } from './flow-graph.ts';
+import { DESTINATION_KINDS } from '../../shared/flow-graph.ts';
 
 /** The flow (and its node) that drew a connection. */
 export type DrawnIn = { id: string; name: string; node_id: string; node_kind: string };

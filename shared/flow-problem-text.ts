@@ -1,5 +1,5 @@
-import { CONNECTOR_NODES, connectorNode } from '../../connectors/catalogue.ts';
-import { fieldSentence, issueSentence } from '../core/issue-text.ts';
+import { CONNECTOR_NODES, connectorNode } from '../connectors/catalogue.ts';
+import { fieldSentence, issueSentence } from './issue-text.ts';
 
 /**
  * A flow's problems as sentences that name the step in words — "The Google Sheet step “Leads”:

@@ -2,7 +2,7 @@ import { Router, type Request } from 'express';
 import { authOf } from '../auth/auth.middleware.ts';
 import { notFound } from '../core/errors.ts';
 import { idParam, query } from '../core/validate.ts';
-import { eventTypeName } from './event-types.service.ts';
+import { eventTypeName } from '../publish/event-types.service.ts';
 import { SecretName, UsedByQuery, type UsedByKindT } from './used-by.service.ts';
 import type { Services } from '../services.ts';
 
