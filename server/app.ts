@@ -60,6 +60,8 @@ import { publicInfoRoutes } from './chat/public-info.routes.ts';
 import { healthRoutes } from './health.routes.ts';
 import { HubMetrics } from './core/prometheus.ts';
 import { prometheusRoutes } from './prometheus.routes.ts';
+import { startTracing } from './core/tracing.ts';
+import { VERSION } from './version.ts';
 import { securityHeaders } from './security-headers.ts';
 import { createSandbox } from './transformations/sandbox.ts';
 import { transformationsRoutes } from './transformations/transformations.routes.ts';
@@ -210,7 +212,8 @@ export async function startWirehub(config: Config, log: Logger = createLogger(co
     mockApi: mockApiRecorder(database.db),
     removeDestination: (id) => deleteDestination(database.db, null, id),
   };
-  const partial: Omit<Deps, 'wake' | 'routing'> = { config, database, db: database.db, box, log, due, sandbox, apiKeys: new ApiKeyCache(database.db), delivery, metrics: new HubMetrics(), eventQuotas: new EventQuotas(database.db, log) };
+  const tracing = await startTracing(config.tracing, VERSION, log);
+  const partial: Omit<Deps, 'wake' | 'routing'> = { config, database, db: database.db, box, log, due, sandbox, apiKeys: new ApiKeyCache(database.db), delivery, metrics: new HubMetrics(), eventQuotas: new EventQuotas(database.db, log), tracing };
   const deps: Deps = { ...partial, wake: createWaker(database, due, log), routing: new RoutingCache(partial) };
 
   const app = express();
@@ -305,6 +308,8 @@ export async function startWirehub(config: Config, log: Logger = createLogger(co
         server.closeAllConnections();
         await closed;
         await database.close();
+        // Last: the spans of the deliveries that ended above are exported.
+        await tracing?.shutdown();
       })();
       return closing;
     },

@@ -144,6 +144,18 @@ const envSchema = z.object({
   WIREHUB_METRICS_TOKEN: z.string().trim().min(16, 'must be at least 16 characters (e.g. openssl rand -hex 32)').optional(),
   /** On SIGTERM, deliveries in flight get this long to end and be recorded before the process exits anyway. */
   WIREHUB_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
+  /**
+   * OpenTelemetry's own variables: either endpoint turns tracing on (the base gets /v1/traces, the
+   * traces one is used as it is). Only OTLP over HTTP as JSON is sent, so another protocol is a
+   * mistake to name at start-up rather than an exporter failing quietly for ever.
+   */
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ message: 'must be a URL such as http://otel-collector:4318' }).optional(),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.url({ message: 'must be a URL such as http://otel-collector:4318/v1/traces' }).optional(),
+  OTEL_EXPORTER_OTLP_PROTOCOL: z.string().trim().optional(),
+  OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: z.string().trim().optional(),
+  OTEL_SERVICE_NAME: z.string().trim().min(1).max(200).default('wirehub'),
+  /** The batch span processor's delay between exports (ms), as OpenTelemetry names it. */
+  OTEL_BSP_SCHEDULE_DELAY: z.coerce.number().int().min(1).max(600_000).default(5_000),
   NODE_ENV: z.string().optional(),
 });
 
@@ -221,6 +233,17 @@ export type Config = {
   metricsToken: string | null;
   /** How long a SIGTERM'd process waits for its deliveries and requests in flight (server/main.ts). */
   shutdownTimeoutMs: number;
+  /** OpenTelemetry traces (server/core/tracing.ts); null when no OTLP endpoint is set, and then no SDK is loaded. */
+  tracing: TracingConfig | null;
+  /** How often a worker looks for operator alerts to mail (server/jobs/alert-mail.job.ts); not settable by environment, tests shorten it. */
+  alertMailEveryMs: number;
+};
+
+export type TracingConfig = {
+  /** Where spans are POSTed: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, else OTEL_EXPORTER_OTLP_ENDPOINT + /v1/traces. */
+  url: string;
+  serviceName: string;
+  exportDelayMs: number;
 };
 
 export type GoogleOAuthConfig = { clientId: string; clientSecret: string; authUrl: string; tokenUrl: string; revokeUrl: string };
@@ -272,6 +295,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     throw new ConfigError(`Invalid configuration:\n  ${e.GOOGLE_OAUTH_CLIENT_ID ? 'GOOGLE_OAUTH_CLIENT_SECRET' : 'GOOGLE_OAUTH_CLIENT_ID'}: set both GOOGLE_OAUTH_CLIENT_ID and GOOGLE_OAUTH_CLIENT_SECRET (the OAuth client of "Sign in with Google" for Google Sheets), or neither`);
   }
   const publicUrl = (e.PUBLIC_URL ?? `http://${e.HOST}:${e.PORT}`).replace(/\/+$/, '');
+  const tracesUrl = e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? (e.OTEL_EXPORTER_OTLP_ENDPOINT ? `${e.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, '')}/v1/traces` : null);
+  // Only a process that exports traces minds the protocol: a variable set for other services on the host stops nothing else.
+  const protocolVar = e.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ? 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL' : 'OTEL_EXPORTER_OTLP_PROTOCOL';
+  const protocol = e.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? e.OTEL_EXPORTER_OTLP_PROTOCOL;
+  if (tracesUrl && protocol && protocol !== 'http/json') {
+    throw new ConfigError(`Invalid configuration:\n  ${protocolVar}: Wirehub exports traces as OTLP over HTTP with JSON: set http/json (or leave it unset) and point the endpoint at the collector's HTTP port (4318), not ${JSON.stringify(protocol)}`);
+  }
   return {
     port: e.PORT,
     host: e.HOST,
@@ -320,6 +350,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     smtp: e.SMTP_URL ? { url: e.SMTP_URL, from: e.SMTP_FROM ?? `Wirehub <no-reply@${hostOf(publicUrl)}>` } : null,
     metricsToken: e.WIREHUB_METRICS_TOKEN ?? null,
     shutdownTimeoutMs: e.WIREHUB_SHUTDOWN_TIMEOUT_MS,
+    tracing: tracesUrl ? { url: tracesUrl, serviceName: e.OTEL_SERVICE_NAME, exportDelayMs: e.OTEL_BSP_SCHEDULE_DELAY } : null,
+    alertMailEveryMs: 15_000,
     ...overrides,
   };
 }

@@ -11,6 +11,7 @@ import type { DeliveryPorts } from './delivery/ports.ts';
 import type { EventQuotas } from './operator/event-quota.ts';
 import type { Sandbox } from './transformations/sandbox.ts';
 import type { HubMetrics } from './core/prometheus.ts';
+import type { Tracing } from './core/tracing.ts';
 
 /** What every service needs; built once in app.ts and passed down explicitly. */
 export type Deps = {
@@ -34,4 +35,6 @@ export type Deps = {
   delivery: DeliveryPorts;
   /** The operator's Prometheus counters (GET /metrics). */
   metrics: HubMetrics;
+  /** OpenTelemetry traces; null unless an OTLP endpoint is configured (core/tracing.ts). */
+  tracing: Tracing | null;
 };

@@ -1,8 +1,8 @@
 import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
-import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../server/config.ts';
 import { startTestHub, waitFor, type TestHub } from './support/hub.ts';
+import { startMailbox } from './support/mailbox.ts';
 import { startReceiver } from './support/receiver.ts';
 
 const V = '/api/v1';
@@ -25,44 +25,7 @@ function idToken(privateKey: KeyObject, email: string, sub: string) {
   return `${head}.${body}.${sign('sha256', Buffer.from(`${head}.${body}`), privateKey).toString('base64url')}`;
 }
 
-type Mail = { to: string[]; raw: string };
-
-/** A mail server that keeps what it is sent; the test reads the links as the recipient would. */
-async function mailbox() {
-  const mails: Mail[] = [];
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS', 'AUTH'],
-    logger: false,
-    onData(stream, session, callback) {
-      const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('end', () => {
-        // Undo quoted-printable's soft line breaks and escaped '=' so a long link reads whole.
-        const raw = Buffer.concat(chunks).toString('utf8').replace(/=\r?\n/g, '').replace(/=3D/g, '=');
-        mails.push({ to: session.envelope.rcptTo.map((r) => r.address), raw });
-        callback();
-      });
-    },
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const port = (server.server.address() as { port: number }).port;
-  return {
-    url: `smtp://127.0.0.1:${port}`,
-    mails,
-    to: (address: string) => mails.filter((m) => m.to.includes(address)),
-    /** The token of the newest link to `page` mailed to `address`, waiting for it to arrive. */
-    async link(address: string, page: 'verify-email' | 'reset-password', count = 1) {
-      const pattern = new RegExp(`${PUBLIC_URL.replace(/\./g, '\\.')}/${page}/([A-Za-z0-9_-]{43})`);
-      const found = await waitFor(() => {
-        const hits = mails.filter((m) => m.to.includes(address) && pattern.test(m.raw));
-        return hits.length >= count && hits;
-      }, 10_000, `mail with a ${page} link to ${address}`);
-      return pattern.exec(found[found.length - 1].raw)![1];
-    },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
+const mailbox = () => startMailbox(PUBLIC_URL);
 
 const PASSWORD = 'squatter-password-1';
 

@@ -108,6 +108,8 @@ export interface DestinationsTable {
   disabled_at: NullableTimestamp;
   disabled_reason: string | null;
   warning: Generated<string | null>;
+  /** Disabled by the engine and its team's owners not mailed yet (jobs/alert-mail.job.ts). */
+  disable_alert_pending: Generated<boolean>;
   consecutive_failures: Generated<number>;
   max_concurrency: Generated<number | null>;
   circuit_failures: Generated<number>;
@@ -151,6 +153,8 @@ export interface RequestsTable {
   /** One line from the payload's well-known fields, and its event type (payload-summary.ts); null before migration 017. */
   summary: Generated<string | null>;
   event_type: Generated<string | null>;
+  /** The ingest span's W3C traceparent while traces are exported (core/tracing.ts); null otherwise. */
+  traceparent: Generated<string | null>;
   created_at: Generated<Date>;
 }
 export interface EventsTable {
@@ -250,6 +254,8 @@ export interface BulkOperationsTable {
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
   completed_at: NullableTimestamp;
+  /** When its owners were mailed about it, or found nothing to mail (jobs/alert-mail.job.ts). */
+  alerted_at: NullableTimestamp;
 }
 export interface FlowsTable {
   id: string;

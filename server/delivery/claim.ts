@@ -49,6 +49,8 @@ export type ClaimedEvent = {
   consecutive_failures: number;
   circuit_failures: number;
   signing_secret_enc: string | null;
+  /** Its request's traceparent, read after the claim only while traces are exported (DeliveryEngine.claim). */
+  traceparent?: string | null;
 };
 
 /**

@@ -4,7 +4,7 @@ import { connectorFor } from '../../connectors/index.ts';
 import type { Connector, DeliveryContext, DeliveryResult } from '../../connectors/types.ts';
 import type { Deps } from '../deps.ts';
 import { destinationConfig } from '../gateway/destination-config.ts';
-import { attemptOutcome, classifyThrown, deferredOutcome, filteredOutcome, settledBeforeAttempt, type AttemptFacts, type DeliveryFailure } from './attempt.ts';
+import { attemptOutcome, classifyThrown, deferredOutcome, filteredOutcome, settledBeforeAttempt, type AttemptFacts, type DeliveryFailure, type Outcome } from './attempt.ts';
 import { claimDueEvents, NO_LOAD, type ClaimedEvent, type ClaimRoom } from './claim.ts';
 import { DestinationHealth, type AutoDisabled } from './destination-health.ts';
 import { createDispatcher, deliveryContext } from './dispatcher.ts';
@@ -52,7 +52,31 @@ export class DeliveryEngine {
 
   /** Leases up to `limit` due events of a lane, shared fairly (claimDueEvents says how). */
   claim(lane: number, limit: number, room: ClaimRoom = NO_LOAD): Promise<{ events: ClaimedEvent[]; walkEnd: string }> {
-    return claimDueEvents(this.deps.db, this.deps.config, lane, limit, room);
+    if (this.deps.tracing === null) return claimDueEvents(this.deps.db, this.deps.config, lane, limit, room);
+    return this.claimTraced(lane, limit, room);
+  }
+
+  /**
+   * The claim, then its requests' traceparents in one more query: only while traces are exported,
+   * so the claim's statement (a function planned once per connection) stays as it is otherwise.
+   */
+  private async claimTraced(lane: number, limit: number, room: ClaimRoom): Promise<{ events: ClaimedEvent[]; walkEnd: string }> {
+    const claimed = await claimDueEvents(this.deps.db, this.deps.config, lane, limit, room);
+    if (claimed.events.length === 0) return claimed;
+    const rows = await this.deps.db
+      .selectFrom('requests')
+      .select(['id', 'traceparent'])
+      .where('id', 'in', [...new Set(claimed.events.map((e) => e.request_id))])
+      .where('traceparent', 'is not', null)
+      .execute()
+      .catch((err: Error) => {
+        // A trace missing its deliveries is better than deliveries waiting for a trace.
+        this.deps.log.warn({ err: err.message }, 'could not read the traceparents of claimed events');
+        return [];
+      });
+    const byRequest = new Map(rows.map((r) => [r.id, r.traceparent]));
+    for (const ev of claimed.events) ev.traceparent = byRequest.get(ev.request_id) ?? null;
+    return claimed;
   }
 
   /** Decrypting and validating a destination's config on every delivery costs more than the delivery's signing. */
@@ -85,16 +109,38 @@ export class DeliveryEngine {
 
   /** Delivers one claimed event; never throws. The outcome is buffered for the next flush. */
   async deliver(ev: ClaimedEvent): Promise<void> {
+    const outcome = await this.attempt(ev);
+    this.outcomes.push(outcome);
+    const a = outcome.attempt;
+    // Recorded after the fact, from what the attempt row holds: tracing stays out of the attempt's way.
+    if (this.deps.tracing !== null && a) {
+      this.deps.tracing.attempted(ev.traceparent ?? null, {
+        eventId: ev.id,
+        requestId: ev.request_id,
+        destinationId: ev.destination_id,
+        destinationType: ev.destination_type,
+        attemptNumber: a.attempt_number,
+        status: outcome.status,
+        responseStatus: outcome.responseStatus,
+        errorCode: outcome.errorCode,
+        startedAt: a.created_at instanceof Date ? a.created_at : new Date(),
+        durationMs: a.duration_ms,
+      });
+    }
+  }
+
+  /** What delivering one claimed event comes to; never throws. */
+  private async attempt(ev: ClaimedEvent): Promise<Outcome> {
     const now = Date.now();
     const settled = settledBeforeAttempt(ev, now);
-    if (settled) return this.outcomes.push(settled);
+    if (settled) return settled;
     const connector = connectorFor(ev.destination_type);
     // Rate limits and URLs are never secret fields: the plain config has them without a decryption.
     const config = ev.destination_config;
     const rateLimit = typeof config.rate_limit === 'number' ? config.rate_limit : null;
     const period = (config.rate_limit_period ?? 'second') as 'second' | 'minute' | 'hour';
     const wait = this.limiter.reserve(ev.destination_id, rateLimit, period, ev.id, now);
-    if (wait > 5) return this.outcomes.push(deferredOutcome(ev, wait, now));
+    if (wait > 5) return deferredOutcome(ev, wait, now);
     const facts: AttemptFacts = { started: new Date(), shaped: null, execution: undefined, notDestination: false, removeOnGone: connector?.onGone === 'remove' };
     let result: DeliveryResult;
     try {
@@ -109,14 +155,14 @@ export class DeliveryEngine {
     } catch (err) {
       const at = Date.now();
       const thrown = classifyThrown(ev, err, connector !== undefined, facts.started, at);
-      if (thrown.kind === 'deferred') return this.outcomes.push(deferredOutcome(ev, thrown.waitMs, at));
-      if (thrown.kind === 'filtered') return this.outcomes.push(filteredOutcome(ev, facts.execution, facts.started, at));
+      if (thrown.kind === 'deferred') return deferredOutcome(ev, thrown.waitMs, at);
+      if (thrown.kind === 'filtered') return filteredOutcome(ev, facts.execution, facts.started, at);
       if (thrown.unexpected) this.deps.log.error({ err, eventId: ev.id }, 'connector failed unexpectedly');
       result = thrown.result;
       facts.notDestination = thrown.notDestination;
     }
     // The config is the retry policy (its retrySchedule): no policy object per delivery.
-    this.outcomes.push(attemptOutcome(ev, result, facts, this.deps.config, Date.now()));
+    return attemptOutcome(ev, result, facts, this.deps.config, Date.now());
   }
 
   context(destination?: DeliveryContext['destination']): DeliveryContext {

@@ -126,10 +126,11 @@ export class DestinationHealth {
     }
   }
 
+  /** Marked for the owners' alert mail in the same UPDATE: the mail is a worker's job (jobs/alert-mail.job.ts), not this delivery's. */
   private async disable(destinationId: string, workspaceId: string, reason: string): Promise<void> {
     const disabled = await this.deps.db
       .updateTable('destinations')
-      .set({ disabled_at: new Date(), disabled_reason: `disabled automatically: ${reason}`, updated_at: new Date() })
+      .set({ disabled_at: new Date(), disabled_reason: `disabled automatically: ${reason}`, disable_alert_pending: true, updated_at: new Date() })
       .where('id', '=', destinationId)
       .where('disabled_at', 'is', null)
       .returning('id')

@@ -256,6 +256,7 @@ export function flowTester(deps: Deps, { eventTypes, credentials, sources }: Flo
       disabled_at: null,
       disabled_reason: null,
       warning: null,
+      disable_alert_pending: false,
       consecutive_failures: 0,
       max_concurrency: null,
       circuit_failures: 0,

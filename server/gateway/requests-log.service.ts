@@ -11,7 +11,7 @@ import { missingFromLog } from './log-retention.ts';
 import { requestStory } from './request-outcome.ts';
 import { planReplay, writeReplays } from './request-replay.ts';
 
-type RequestSummary = Omit<RequestRow, 'body'> & { body?: Buffer };
+type RequestSummary = Omit<RequestRow, 'body' | 'traceparent'> & { body?: Buffer };
 
 function requestOut(row: RequestSummary, withData: boolean) {
   return {

@@ -27,6 +27,8 @@ export type StoredRequest = {
   /** For the logs' rows (payload-summary.ts). */
   summary?: string | null;
   event_type?: string | null;
+  /** The ingest span's W3C traceparent, while traces are exported (core/tracing.ts). */
+  traceparent?: string | null;
 };
 
 type Ticket = { sender: string; id: number };
@@ -69,6 +71,8 @@ export class IngestWriter {
   private readonly lag: LoopLag | null;
   private readonly heap: HeapPressure | null;
   private readonly limit: AdmissionLimit;
+  /** Requests carry a traceparent to store only while traces are exported; otherwise the column is left out of the INSERT. */
+  private readonly traced: boolean;
 
   constructor(
     private readonly deps: Deps,
@@ -82,6 +86,7 @@ export class IngestWriter {
     maxLoopBusyPercent = deps.config.ingestMaxLoopBusyPercent,
   ) {
     this.limit = new AdmissionLimit(maxLoopBusyPercent / 100);
+    this.traced = deps.tracing !== null;
     this.lag = maxLagMs > 0 ? new LoopLag() : null;
     this.heap = maxHeapPercent > 0 ? (heap ?? new HeapPressure()) : null;
   }
@@ -211,11 +216,11 @@ export class IngestWriter {
         const dropped = candidates.flatMap((e, n) =>
           duplicates.has(n) ? [{ id: newId('ign'), connection_id: e.connection_id, cause: 'DUPLICATE', step: claims[n]?.step ?? null, request: e.request }] : [],
         );
-        await storeBatch(batch, events, dropped).execute(trx);
+        await storeBatch(batch, events, dropped, this.traced).execute(trx);
       });
     } else {
       // One statement is its own transaction: no BEGIN and COMMIT round trips.
-      await storeBatch(batch, events, []).execute(this.deps.db);
+      await storeBatch(batch, events, [], this.traced).execute(this.deps.db);
     }
     const lanes = [...new Set(events.filter((e) => e.status === 'QUEUED').map((e) => e.lane))];
     if (lanes.length > 0) this.deps.wake(lanes);
@@ -238,7 +243,7 @@ export class IngestWriter {
  * The batch's requests, their events and their ignored events (the routes' and `duplicates`), in
  * one statement: all of it is stored, or none.
  */
-function storeBatch(batch: Item[], events: EventRow[], duplicates: Row<NewIgnored>[]) {
+function storeBatch(batch: Item[], events: EventRow[], duplicates: Row<NewIgnored>[], traced: boolean) {
   const reqs = batch.map((i) => i.request);
   const col = <T, V>(rows: T[], f: (r: T) => V) => rows.map(f);
   const ignored: Row<NewIgnored>[] = [...batch.flatMap((i) => i.routed.ignored.map((g) => ({ ...g, request: i.request }))), ...duplicates];
@@ -266,14 +271,14 @@ function storeBatch(batch: Item[], events: EventRow[], duplicates: Row<NewIgnore
   // statement, when the requests of the first CTE are there.
   return sql`
     WITH stored_requests AS (
-      INSERT INTO requests (id, workspace_id, source_id, status, rejection_cause, verified, method, path, query, headers, content_type, body, events_count, ignored_count, summary, event_type)
+      INSERT INTO requests (id, workspace_id, source_id, status, rejection_cause, verified, method, path, query, headers, content_type, body, events_count, ignored_count, summary, event_type${traced ? sql`, traceparent` : sql``})
       SELECT * FROM unnest(
         ${col(reqs, (r) => r.id)}::text[], ${col(reqs, (r) => r.workspace_id)}::text[], ${col(reqs, (r) => r.source_id)}::text[],
         ${col(reqs, (r) => r.status)}::text[], ${col(reqs, (r) => r.rejection_cause)}::text[], ${col(reqs, (r) => r.verified)}::bool[],
         ${col(reqs, (r) => r.method)}::text[], ${col(reqs, (r) => r.path)}::text[], ${col(reqs, (r) => JSON.stringify(r.query))}::jsonb[],
         ${col(reqs, (r) => JSON.stringify(r.headers))}::jsonb[], ${col(reqs, (r) => r.content_type)}::text[], ${col(reqs, (r) => r.body)}::bytea[],
         ${count(events)}::int[], ${count(ignored)}::int[],
-        ${col(reqs, (r) => r.summary ?? null)}::text[], ${col(reqs, (r) => r.event_type ?? null)}::text[]))${storeEvents}${storeIgnored}
+        ${col(reqs, (r) => r.summary ?? null)}::text[], ${col(reqs, (r) => r.event_type ?? null)}::text[]${traced ? sql`, ${col(reqs, (r) => r.traceparent ?? null)}::text[]` : sql``}))${storeEvents}${storeIgnored}
     SELECT 1`;
 }
 

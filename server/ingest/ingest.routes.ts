@@ -13,6 +13,7 @@ import { decodeBody } from '../gateway/body.ts';
 import { payloadSummary, payloadType } from '../gateway/payload-summary.ts';
 import { verifySource } from '../gateway/source-auth.ts';
 import { APPLICATION_SOURCE_TYPE } from '../gateway/source-types.ts';
+import type { IngestSpan } from '../core/tracing.ts';
 import { takeIn, type IngestWriter, type StoredRequest } from './ingest-writer.ts';
 import { routeRequest } from './route-request.ts';
 
@@ -49,6 +50,8 @@ export function ingestEndpoint(deps: Deps, writer: IngestWriter): (req: http.Inc
   const raw = express.raw({ type: () => true, limit: deps.config.maxBodyBytes });
   const readBody = (req: Ingest, res: http.ServerResponse) =>
     new Promise<void>((resolve, reject) => raw(req as express.Request, res as express.Response, (err?: unknown) => (err ? reject(err) : resolve())));
+  // Null unless traces are exported: then the one cost here is testing it.
+  const tracing = deps.tracing;
 
   return (req, res) => {
     const url = req.url ?? '';
@@ -77,6 +80,7 @@ export function ingestEndpoint(deps: Deps, writer: IngestWriter): (req: http.Inc
       return true;
     }
     const query = querystring.parse(q === -1 ? '' : url.slice(q + 1));
+    const span = tracing === null ? null : tracing.ingest(req, res, sourceId);
     try {
       takeIn(writer, sourceId, res);
     } catch (err) {
@@ -84,12 +88,12 @@ export function ingestEndpoint(deps: Deps, writer: IngestWriter): (req: http.Inc
       return true;
     }
     readBody(req, res)
-      .then(() => handle(req, res, sourceId, rest, query))
+      .then(() => handle(req, res, sourceId, rest, query, span))
       .catch(fail);
     return true;
   };
 
-  async function handle(req: Ingest, res: http.ServerResponse, sourceId: string, rest: string[] | undefined, query: querystring.ParsedUrlQuery): Promise<void> {
+  async function handle(req: Ingest, res: http.ServerResponse, sourceId: string, rest: string[] | undefined, query: querystring.ParsedUrlQuery, span: IngestSpan | null): Promise<void> {
     const method = req.method ?? 'GET';
     if (!ID_PATTERN.test(sourceId) || !sourceId.startsWith('src_')) throw new AppError(404, 'SOURCE_NOT_FOUND', `No source ${sourceId}.`);
     const source = await deps.routing.get(sourceId).catch((err) => {
@@ -125,6 +129,7 @@ export function ingestEndpoint(deps: Deps, writer: IngestWriter): (req: http.Inc
       content_type: headers['content-type'] ?? null,
       body,
     };
+    if (span !== null) stored.traceparent = span.traceparent;
 
     if (source.auth) {
       const cause = verifySource(source.auth, { headers, rawBody: body });
@@ -133,6 +138,7 @@ export function ingestEndpoint(deps: Deps, writer: IngestWriter): (req: http.Inc
         await writer.write({ ...stored, status: 'rejected', rejection_cause: cause }, { events: [], ignored: [] }).catch((err) => {
           throw unavailable(deps, err);
         });
+        span?.stored(stored.id, []);
         throw new AppError(401, 'VERIFICATION_FAILED', `Request verification failed: ${cause}.`, { request_id: stored.id });
       }
       stored.verified = true;
@@ -142,9 +148,13 @@ export function ingestEndpoint(deps: Deps, writer: IngestWriter): (req: http.Inc
     const view = { body: decodeBody(body, stored.content_type), headers: stored.headers, query: stored.query, path: stored.path };
     stored.summary = payloadSummary(view.body);
     stored.event_type = payloadType(view.body, stored.headers);
-    await writer.write(stored, routeRequest(view, source.routes, { arrival: true })).catch((err) => {
+    const routed = routeRequest(view, source.routes, { arrival: true });
+    await writer.write(stored, routed).catch((err) => {
       throw unavailable(deps, err);
     });
+    // The writer may still have dropped one as a duplicate (its deduplicate rule): its id is then
+    // listed here but names no event; the trace's deliveries say which were delivered.
+    span?.stored(stored.id, routed.events.map((e) => e.id));
     deps.eventQuotas.taken(source.workspaceId);
     sendJson(res, 200, { status: 'accepted', request_id: stored.id });
     deps.metrics.ingest(source.id, 'accepted');

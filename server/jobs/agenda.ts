@@ -12,6 +12,7 @@ import type { ChatPublisher } from '../chat/chat-deps.ts';
 import { scheduleChatJobs } from '../chat/conversation-ended.job.ts';
 import { ListenChannel } from './listen-channel.ts';
 import type { Services } from '../services.ts';
+import { scheduleAlertMails } from './alert-mail.job.ts';
 
 export type Jobs = {
   engine: DeliveryEngine;
@@ -58,8 +59,8 @@ export async function startJobs(
     name: `wirehub-${process.pid}`,
     // A bulk operation asked for now starts within about a second.
     processEvery: '1 second',
-    // Housekeeping, the bulk operations (two at a time) with their sweep, the chat job, and one spare.
-    maxConcurrency: 6,
+    // Housekeeping, the bulk operations (two at a time) with their sweep, the chat job, the alert mails, and one spare.
+    maxConcurrency: 7,
     defaultConcurrency: 1,
     // The bulk sweep's (every 15 s); the other jobs set their own.
     defaultLockLifetime: 30_000,
@@ -84,6 +85,8 @@ export async function startJobs(
   await bulk.start();
   // Ends idle conversations (conversation.ended) and drops spent chat rate-limit windows.
   if (hooks.chatPublisher) await scheduleChatJobs({ ...deps, publisher: hooks.chatPublisher }, agenda);
+  // Team owners hear of disabled destinations and failed bulk retries by mail, when SMTP is set.
+  await scheduleAlertMails(deps, agenda);
   await lanes.start();
   await agenda.start();
 

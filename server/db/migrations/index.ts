@@ -23,6 +23,7 @@ import deliveryWriteCosts from './021-delivery-write-costs.ts';
 import teamRetention from './022-team-retention.ts';
 import pruningKeepsCounts from './023-pruning-keeps-counts.ts';
 import teamQuotas from './024-team-quotas.ts';
+import tracesAndAlerts from './025-traces-and-alerts.ts';
 
 // Kysely records each name in wirehub_migrations and runs, in name order, those it has not recorded:
 // a released name never changes, and a new migration takes the next number (its file the same).
@@ -51,6 +52,7 @@ const migrations: Record<string, Migration> = {
   '022_team_retention': teamRetention,
   '023_pruning_keeps_counts': pruningKeepsCounts,
   '024_team_quotas': teamQuotas,
+  '025_traces_and_alerts': tracesAndAlerts,
 };
 
 // biome-ignore lint/suspicious/noExplicitAny: migrations run against every past shape of the schema, not today's DB type.
