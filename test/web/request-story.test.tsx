@@ -72,7 +72,7 @@ describe('request story', () => {
     const [filtered, failing] = screen.getAllByTestId('request-story-explanation').map((e) => e.textContent);
     expect(filtered).toContain('body.type was "newsletter"');
     expect(failing).toContain('the receiver answered 500 Internal Server Error');
-    expect(screen.getByTestId('request-story-retry').textContent).toMatch(/^It will retry at \d\d:\d\d \(attempt 4 of 8\)\.$/);
+    expect(screen.getByTestId('request-story-retry').textContent).toMatch(/^It will retry at ([A-Z][a-z]{2} \d{1,2} )?\d\d:\d\d \(attempt 4 of 8\)\.$/);
     expect(screen.getByTestId('request-story-flow').getAttribute('href')).toBe('/flows/flw_1');
     expect(screen.getByText('The filters were edited after this request arrived.')).toBeTruthy();
     expect(screen.getByTestId('request-story').textContent).toContain('from website forms');
