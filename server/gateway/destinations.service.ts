@@ -5,16 +5,16 @@ import { requireCredentialsFollowAddress } from '../auth/credential-address.ts';
 import { privateUrlRefusal } from '../../connectors/shared/guarded-http.ts';
 import { httpConnector } from '../../connectors/http-webhook/index.ts';
 import { mask } from '../core/crypto.ts';
-import { AppError, conflict, notFound } from '../core/errors.ts';
+import { AppError, notFound } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
 import { paginate } from '../core/pagination.ts';
 import { descriptionSchema, nameSchema } from '../core/validate.ts';
-import { isUniqueViolation } from '../db/errors.ts';
 import type { DB, DestinationRow } from '../db/schema.ts';
 import type { Deps } from '../deps.ts';
 import { holdDestinationEvents, releaseHeld } from '../delivery/holds.ts';
 import type { CredentialsService } from '../settings/credentials.service.ts';
 import { connectorOf, destinationConfig, sealConfig, type AnyConnector, type DestinationConfig } from './destination-config.ts';
+import { uniquelyNamed, upsertByName } from './named-resource.ts';
 import type { ReadOptions, ResourceService } from './resource-routes.ts';
 
 // The hub's flows take these from here; delivery and the credentials import destination-config.ts.
@@ -241,8 +241,8 @@ export function destinationsService(deps: Deps, credentials: Pick<CredentialsSer
     },
     async create(ws, input, caller) {
       const connector = connectorOf(input.type);
-      try {
-        const row = await db.transaction().execute(async (trx) => {
+      const row = await uniquelyNamed('destination', input.name, () =>
+        db.transaction().execute(async (trx) => {
           // Without credential_id the request's own validation already checked the config.
           const config = input.config.credential_id === undefined ? input.config : validConfig(connector, await expand(trx, ws, connector, input.config));
           checkDestinationUrls(deps, connector, config);
@@ -260,25 +260,20 @@ export function destinationsService(deps: Deps, credentials: Pick<CredentialsSer
             })
             .returningAll()
             .executeTakeFirstOrThrow();
-        });
-        return deps.routing.changed(destinationOut(deps, row));
-      } catch (err) {
-        if (isUniqueViolation(err)) throw conflict(`A destination named "${input.name}" already exists.`, { name: input.name });
-        throw err;
-      }
+        }),
+      );
+      return deps.routing.changed(destinationOut(deps, row));
     },
     async upsert(ws, input, caller) {
-      const existing = await db.selectFrom('destinations').select('id').where('workspace_id', '=', ws).where('name', '=', input.name).executeTakeFirst();
-      if (!existing) return { created: true, model: await this.create(ws, input, caller) };
-      return { created: false, model: await this.update(ws, existing.id, input, caller) };
+      return upsertByName(db, 'destinations', ws, input.name, { create: () => this.create(ws, input, caller), update: (id) => this.update(ws, id, input, caller) });
     },
     async update(ws, id, patch, caller) {
       const before = await find(ws, id);
       if (patch.type !== undefined && connectorFor(patch.type) !== connectorFor(before.type)) {
         throw new AppError(422, 'TYPE_IMMUTABLE', `A destination's type cannot change (it is ${before.type}); create a new destination instead.`, [{ path: 'type', message: 'cannot change' }]);
       }
-      try {
-        const row = await db.transaction().execute(async (trx) => {
+      const row = await uniquelyNamed('destination', patch.name, () =>
+        db.transaction().execute(async (trx) => {
           let sealed = {};
           if (patch.config) {
             // A partial config merges over what is stored, so a PATCH of the URL keeps the credentials.
@@ -306,12 +301,9 @@ export function destinationsService(deps: Deps, credentials: Pick<CredentialsSer
             .where('id', '=', id)
             .returningAll()
             .executeTakeFirstOrThrow();
-        });
-        return deps.routing.changed(destinationOut(deps, row));
-      } catch (err) {
-        if (isUniqueViolation(err)) throw conflict(`A destination named "${patch.name}" already exists.`, { name: patch.name });
-        throw err;
-      }
+        }),
+      );
+      return deps.routing.changed(destinationOut(deps, row));
     },
     async setDisabled(ws, id, disabled) {
       const before = await find(ws, id);

@@ -1,12 +1,12 @@
 import { z } from 'zod';
-import { AppError, conflict, notFound } from '../core/errors.ts';
+import { AppError, notFound } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
 import { paginate } from '../core/pagination.ts';
 import { descriptionSchema, nameSchema } from '../core/validate.ts';
-import { isUniqueViolation } from '../db/errors.ts';
 import type { SourceRow } from '../db/schema.ts';
 import type { Deps } from '../deps.ts';
 import { APPLICATION_SOURCE_TYPE } from './source-types.ts';
+import { uniquelyNamed, upsertByName } from './named-resource.ts';
 import type { ReadOptions, ResourceService } from './resource-routes.ts';
 import { SourceAuthSchema, sourceAuthOf, type SourceAuth } from './source-auth.ts';
 import { presetOf } from './source-presets/index.ts';
@@ -130,41 +130,33 @@ export function sourcesService(deps: Deps): SourcesService {
       return sourceOut(deps, await find(ws, id), opts);
     },
     async create(ws, input) {
-      try {
-        const row = await db
+      const row = await uniquelyNamed('source', input.name, () =>
+        db
           .insertInto('sources')
           .values({ id: newId('src'), workspace_id: ws, name: input.name, description: input.description ?? null, type: input.type, config: '{}', auth_enc: null, ...stored(input) })
           .returningAll()
-          .executeTakeFirstOrThrow();
-        return deps.routing.changed(sourceOut(deps, row));
-      } catch (err) {
-        if (isUniqueViolation(err)) throw conflict(`A source named "${input.name}" already exists.`, { name: input.name });
-        throw err;
-      }
+          .executeTakeFirstOrThrow(),
+      );
+      return deps.routing.changed(sourceOut(deps, row));
     },
     async upsert(ws, input, caller) {
-      const existing = await db.selectFrom('sources').select('id').where('workspace_id', '=', ws).where('name', '=', input.name).executeTakeFirst();
-      if (!existing) return { created: true, model: await this.create(ws, input, caller) };
-      return { created: false, model: await this.update(ws, existing.id, input, caller) };
+      return upsertByName(db, 'sources', ws, input.name, { create: () => this.create(ws, input, caller), update: (id) => this.update(ws, id, input, caller) });
     },
     async update(ws, id, patch) {
       const before = await find(ws, id);
       if (before.type === APPLICATION_SOURCE_TYPE && patch.type !== undefined) {
         throw new AppError(409, 'BUILT_IN_SOURCE', `Source ${id} is the built-in application source; its type cannot be changed.`);
       }
-      try {
-        const row = await db
+      const row = await uniquelyNamed('source', patch.name, () =>
+        db
           .updateTable('sources')
           .set({ ...stored(patch), updated_at: new Date() })
           .where('workspace_id', '=', ws)
           .where('id', '=', id)
           .returningAll()
-          .executeTakeFirstOrThrow();
-        return deps.routing.changed(sourceOut(deps, row));
-      } catch (err) {
-        if (isUniqueViolation(err)) throw conflict(`A source named "${patch.name}" already exists.`, { name: patch.name });
-        throw err;
-      }
+          .executeTakeFirstOrThrow(),
+      );
+      return deps.routing.changed(sourceOut(deps, row));
     },
     async setDisabled(ws, id, disabled) {
       const before = await find(ws, id);
