@@ -1,4 +1,4 @@
-import type { FlowGraphT } from './flow-graph.ts';
+import type { FlowGraphT, MapDataT } from './flow-graph.ts';
 
 /**
  * Ready-made flows that "New flow" offers: the graph comes pre-built (nodes placed and connected,
@@ -32,6 +32,8 @@ export type FlowTemplate = {
 
 const at = (col: number, row = 0) => ({ x: 40 + col * 320, y: 60 + row * 140 });
 const edge = (source: string, target: string) => ({ id: `e_${source}_${target}`, source, target });
+/** Every template reshapes its trigger's event in one map step, second in line, into a flat envelope. */
+const mapStep = (mappings: MapDataT['mappings']) => ({ id: 'map', kind: 'map' as const, position: at(1), data: { envelope: 'flat' as const, mappings } });
 
 /** A Slack incoming webhook (and Teams, Discord's /slack, Mattermost) posts the `text` field. */
 const SLACK_EXAMPLE = 'https://hooks.slack.com/services/T000/B000/XXXXXXXX';
@@ -62,20 +64,12 @@ export const FLOW_TEMPLATES: readonly FlowTemplate[] = [
     graph: {
       nodes: [
         { id: 'trigger', kind: 'trigger', position: at(0), data: { eventType: 'lead.captured' } },
-        {
-          id: 'map',
-          kind: 'map',
-          position: at(1),
-          data: {
-            envelope: 'flat',
-            mappings: [
-              { to: 'Name', from: 'data.name' },
-              { to: 'Email', from: 'data.email' },
-              { to: 'Phone', from: 'data.phone' },
-              { to: 'Captured at', from: 'data.captured_at' },
-            ],
-          },
-        },
+        mapStep([
+          { to: 'Name', from: 'data.name' },
+          { to: 'Email', from: 'data.email' },
+          { to: 'Phone', from: 'data.phone' },
+          { to: 'Captured at', from: 'data.captured_at' },
+        ]),
         { id: 'sheet', kind: 'sheets', position: at(2), data: { spreadsheetId: '', sheetName: 'Sheet1', columns: ['Name', 'Email', 'Phone', 'Captured at'] } },
       ],
       edges: [edge('trigger', 'map'), edge('map', 'sheet')],
@@ -91,20 +85,12 @@ export const FLOW_TEMPLATES: readonly FlowTemplate[] = [
     graph: {
       nodes: [
         { id: 'trigger', kind: 'trigger', position: at(0), data: { eventType: 'lead.captured' } },
-        {
-          id: 'map',
-          kind: 'map',
-          position: at(1),
-          data: {
-            envelope: 'flat',
-            mappings: [
-              { to: 'email', from: 'data.email' },
-              { to: 'name', from: 'data.name' },
-              { to: 'phone', from: 'data.phone' },
-              { to: 'lifecyclestage', value: 'lead' },
-            ],
-          },
-        },
+        mapStep([
+          { to: 'email', from: 'data.email' },
+          { to: 'name', from: 'data.name' },
+          { to: 'phone', from: 'data.phone' },
+          { to: 'lifecyclestage', value: 'lead' },
+        ]),
         { id: 'crm', kind: 'crm', position: at(2), data: { preset: 'hubspot' } },
       ],
       edges: [edge('trigger', 'map'), edge('map', 'crm')],
@@ -120,7 +106,7 @@ export const FLOW_TEMPLATES: readonly FlowTemplate[] = [
     graph: {
       nodes: [
         { id: 'trigger', kind: 'trigger', position: at(0), data: { sourceId: '' } },
-        { id: 'map', kind: 'map', position: at(1), data: { envelope: 'flat', mappings: [{ to: 'text', expression: '"New request received: " & $string(body)' }] } },
+        mapStep([{ to: 'text', expression: '"New request received: " & $string(body)' }]),
         { id: 'slack', kind: 'webhook', position: at(2), data: { url: '', signing: 'hmac' } },
       ],
       edges: [edge('trigger', 'map'), edge('map', 'slack')],
@@ -138,20 +124,12 @@ export const FLOW_TEMPLATES: readonly FlowTemplate[] = [
         // Two triggers into one map step: both kinds of alert take the same path to the same webhook.
         { id: 'trigger', kind: 'trigger', position: at(0), data: { eventType: 'hub.delivery.failed' } },
         { id: 'disabled', kind: 'trigger', position: at(0, 1), data: { eventType: 'hub.webhook.disabled' } },
-        {
-          id: 'map',
-          kind: 'map',
-          position: at(1),
-          data: {
-            envelope: 'flat',
-            mappings: [
-              { to: 'text', expression: ALERT_TEXT },
-              { to: 'destination_id', from: 'data.destination_id' },
-              { to: 'event_id', from: 'data.event_id' },
-              { to: 'link', from: 'data.link' },
-            ],
-          },
-        },
+        mapStep([
+          { to: 'text', expression: ALERT_TEXT },
+          { to: 'destination_id', from: 'data.destination_id' },
+          { to: 'event_id', from: 'data.event_id' },
+          { to: 'link', from: 'data.link' },
+        ]),
         { id: 'alert', kind: 'webhook', position: at(2), data: { url: '', signing: 'hmac' } },
       ],
       edges: [edge('trigger', 'map'), edge('disabled', 'map'), edge('map', 'alert')],
