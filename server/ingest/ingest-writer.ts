@@ -3,6 +3,7 @@ import { performance } from 'node:perf_hooks';
 import type { Request, RequestHandler } from 'express';
 import { sql } from 'kysely';
 import { AppError } from '../core/errors.ts';
+import type { RequestRow } from '../db/schema.ts';
 import type { Deps } from '../deps.ts';
 import { newId } from '../core/ids.ts';
 import { HeapPressure } from '../core/heap-pressure.ts';
@@ -11,25 +12,12 @@ import { AdmissionLimit } from './admission-limit.ts';
 import { claimDedupeKeys } from './dedupe.ts';
 import type { NewEvent, NewIgnored, Routed } from './route-request.ts';
 
-export type StoredRequest = {
-  id: string;
-  workspace_id: string;
-  source_id: string;
-  status: 'accepted' | 'rejected';
-  rejection_cause: string | null;
-  verified: boolean;
-  method: string;
-  path: string;
-  query: Record<string, unknown>;
-  headers: Record<string, string>;
-  content_type: string | null;
-  body: Buffer;
-  /** For the logs' rows (payload-summary.ts). */
-  summary?: string | null;
-  event_type?: string | null;
-  /** The ingest span's W3C traceparent, while traces are exported (core/tracing.ts). */
-  traceparent?: string | null;
-};
+/**
+ * A request as ingest writes it: the requests row's columns (server/db/schema.ts, RequestsTable) bar
+ * what the insert itself fills in; the logs' summary and the trace context are optional.
+ */
+export type StoredRequest = Pick<RequestRow, 'id' | 'workspace_id' | 'source_id' | 'status' | 'rejection_cause' | 'verified' | 'method' | 'path' | 'query' | 'headers' | 'content_type' | 'body'> &
+  Partial<Pick<RequestRow, 'summary' | 'event_type' | 'traceparent'>>;
 
 type Ticket = { sender: string; id: number };
 type Item = { request: StoredRequest; routed: Routed; done: (err?: unknown) => void; at: number };
