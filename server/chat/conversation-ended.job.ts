@@ -3,7 +3,7 @@ import { sql } from 'kysely';
 import { isoSeconds } from '../core/time.ts';
 import type { ConversationRow } from '../db/schema.ts';
 import type { ChatDeps } from './chat-deps.ts';
-import { transcriptUrl } from './chat-deps.ts';
+import { conversationEvent, transcriptUrl } from './chat-deps.ts';
 import { purgeRateCounters } from './rate-limit.ts';
 
 export const CONVERSATIONS_ENDED_JOB = 'chat-conversations-ended';
@@ -40,13 +40,9 @@ export async function endIdleConversations(deps: ChatDeps): Promise<{ claimed: n
     try {
       const endedAt = new Date(c.ended_at ?? Date.now());
       const startedAt = new Date(c.started_at);
-      await deps.publisher.publish(c.workspace_id, {
-        eventType: 'conversation.ended',
-        customerId: c.workspace_id,
-        chatbotId: c.chatbot_id,
-        conversationId: c.id,
-        idempotencyKey: `conversation.ended:${c.id}`,
-        data: {
+      await deps.publisher.publish(
+        c.workspace_id,
+        conversationEvent('conversation.ended', c, {
           channel: 'web',
           chatbot_name: c.chatbot_name,
           started_at: isoSeconds(startedAt),
@@ -58,8 +54,8 @@ export async function endIdleConversations(deps: ChatDeps): Promise<{ claimed: n
           lead_captured: !!c.lead_captured_at,
           escalated: !!c.escalated_at,
           transcript_url: transcriptUrl(deps, c.chatbot_id, c.id),
-        },
-      });
+        }),
+      );
     } catch (err) {
       failed++;
       deps.log.warn({ err: (err as Error).message, conversation: c.id }, 'could not publish conversation.ended; retrying on the next sweep');

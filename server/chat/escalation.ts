@@ -1,7 +1,7 @@
 import { isoSeconds } from '../core/time.ts';
 import { newId } from '../core/ids.ts';
 import type { ChatbotSettings } from '../db/schema.ts';
-import { type ChatDeps, transcriptUrl } from './chat-deps.ts';
+import { type ChatDeps, conversationEvent, transcriptUrl } from './chat-deps.ts';
 import { latestVisitorMessages, publishOnce } from './publish-once.ts';
 
 /** requested_human: a keyword; unanswered: repeated fallbacks; negative_feedback: a thumbs-down. */
@@ -19,13 +19,8 @@ export type EscalatedConversation = { id: string; chatbot_id: string; chatbot_na
  */
 export async function escalate(deps: ChatDeps, conv: EscalatedConversation, reason: EscalationReason): Promise<boolean> {
   if (reason === 'negative_feedback' && !conv.settings.escalation.on_thumbs_down) return false;
-  return publishOnce(deps, conv.id, 'escalated_at', latestVisitorMessages(3), (claimed) => ({
-    eventType: 'escalation.created',
-    customerId: claimed.workspace_id,
-    chatbotId: conv.chatbot_id,
-    conversationId: claimed.id,
-    idempotencyKey: `escalation.created:${claimed.id}`,
-    data: {
+  return publishOnce(deps, conv.id, 'escalated_at', latestVisitorMessages(3), (claimed) =>
+    conversationEvent('escalation.created', claimed, {
       escalation_id: newId('esc'),
       reason,
       priority: PRIORITY[reason],
@@ -34,8 +29,8 @@ export async function escalate(deps: ChatDeps, conv: EscalatedConversation, reas
       visitor: { id: claimed.visitor_id, name: claimed.lead.name ?? null, email: claimed.lead.email ?? null, phone: claimed.lead.phone ?? null },
       transcript_url: transcriptUrl(deps, conv.chatbot_id, claimed.id),
       created_at: isoSeconds(claimed.claimed_at),
-    },
-  }));
+    }),
+  );
 }
 
 /** A keyword as a whole word: "agent" matches "an agent, please" but not "reagent" or "agents". */

@@ -5,7 +5,7 @@ import { newId } from '../core/ids.ts';
 import { isoSeconds } from '../core/time.ts';
 import type { ChatbotRow, ChatbotSettings, ConversationLead, ConversationRow, LeadField } from '../db/schema.ts';
 import { readSettings } from './chatbot-settings.ts';
-import type { ChatDeps } from './chat-deps.ts';
+import { type ChatDeps, conversationEvent } from './chat-deps.ts';
 import { asksForHuman, escalate, type EscalationReason } from './escalation.ts';
 import { ASK, detectIntent, extractLead, leadComplete, missingFields, phoneRegion, unreadablePhone, unreadablePhoneReply, withoutContactDetails } from './leads.ts';
 import { llmReply } from './llm.ts';
@@ -108,21 +108,17 @@ export async function handleVisitorMessage(deps: ChatDeps, bot: ChatbotRow, inpu
   const settings = readSettings(bot.settings);
   const { conv, isNew, asked } = await openConversation(deps, bot, input);
   if (isNew) {
-    await deps.publisher.publish(bot.workspace_id, {
-      eventType: 'conversation.started',
-      customerId: bot.workspace_id,
-      chatbotId: bot.id,
-      conversationId: conv.id,
-      idempotencyKey: `conversation.started:${conv.id}`,
-      data: {
+    await deps.publisher.publish(
+      bot.workspace_id,
+      conversationEvent('conversation.started', conv, {
         channel: 'web',
         chatbot_name: bot.name,
         visitor: { id: input.visitor_id },
         first_message: input.message,
         ...(input.page_url ? { page_url: input.page_url } : {}),
         started_at: isoSeconds(conv.started_at),
-      },
-    });
+      }),
+    );
   }
 
   const region = phoneRegion(settings, input.locale);
@@ -229,14 +225,8 @@ export async function handleVisitorMessage(deps: ChatDeps, bot: ChatbotRow, inpu
 
 /** Publishes lead.captured once per conversation (publishOnce claims lead_captured_at). */
 function captureLead(deps: ChatDeps, bot: ChatbotRow, conv: ConversationRow): Promise<boolean> {
-  return publishOnce(deps, conv.id, 'lead_captured_at', firstVisitorMessage, ({ lead, extra: first, claimed_at }) => ({
-    eventType: 'lead.captured',
-    // The chatbot's owner is the hub's customer (seed 004's cus_…): the workspace.
-    customerId: bot.workspace_id,
-    chatbotId: bot.id,
-    conversationId: conv.id,
-    idempotencyKey: `lead.captured:${conv.id}`,
-    data: {
+  return publishOnce(deps, conv.id, 'lead_captured_at', firstVisitorMessage, ({ lead, extra: first, claimed_at }) =>
+    conversationEvent('lead.captured', conv, {
       lead_id: `lead_${conv.id.slice('conv_'.length)}`,
       ...(lead.name ? { name: lead.name } : {}),
       ...(lead.email ? { email: lead.email } : {}),
@@ -245,6 +235,6 @@ function captureLead(deps: ChatDeps, bot: ChatbotRow, conv: ConversationRow): Pr
       intent: lead.intent ?? 'general_inquiry',
       ...(first ? { message: first } : {}),
       captured_at: isoSeconds(claimed_at),
-    },
-  }));
+    }),
+  );
 }
