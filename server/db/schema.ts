@@ -85,6 +85,7 @@ export interface ProjectSecretsTable {
   signing_secret_enc: string;
   signing_secret_rotated_at: Generated<Date>;
 }
+/** Sources and destinations begin with the same columns on purpose: see 001-foundation.ts. */
 export interface SourcesTable {
   id: string;
   workspace_id: string;

@@ -9,6 +9,10 @@ import type { EventFilter, RequestFilter } from './log-filters.ts';
  * granularity of whole minutes, with filters they can answer; the service reads the logs for the
  * rest (the partial minutes at either end, and every other query). A key may have several rows
  * (writers that meet add to different rows rather than wait): reads always sum them.
+ *
+ * eventCounts, requestCounts and ignoredCounts below are alike on purpose, one per counter table:
+ * their columns and filters differ, and a query builder generic over the three tables would type
+ * none of them.
  */
 
 const MINUTE_MS = 60_000;

@@ -2,6 +2,8 @@ import { type Migration, sql } from 'kysely';
 
 export default {
   async up(db) {
+    // Deliberate copy: sources and destinations begin with the same columns, both being a team's
+    // named resources (server/gateway/named-resource.ts); server/db/schema.ts mirrors both tables.
     await sql`
         CREATE TABLE workspaces (
           id text PRIMARY KEY,

@@ -2,6 +2,8 @@ import { type Migration, sql } from 'kysely';
 
 export default {
   async up(db) {
+    // chatbots, kb_entries and conversations share the columns every team-owned table has (id,
+    // workspace_id, created_at, updated_at): alike by design, as in 001-foundation.ts, not copies to factor.
     await sql`
         -- Chatbots answer visitors from a knowledge base (issue 5). kb_version moves on every entry
         -- change so each API process knows when its cached search index is stale.

@@ -2,6 +2,9 @@ import { type Migration, sql } from 'kysely';
 
 export default {
   async up(db) {
+    // Deliberate copies: the three *_counts_1m_add functions share one shape, one per counter table
+    // (PL/pgSQL has no function generic over row types); 018-dashboard-metrics.ts repeats it for
+    // attempt_counts_1m. A past migration's SQL never changes, so none of them is factored out.
     await sql`
         -- Per-minute counts behind GET /metrics/* (issue 6): a 24 h chart reads 1,440 minutes of
         -- these instead of every request and event of the day. Kept exact by statement-level

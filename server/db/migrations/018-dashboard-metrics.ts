@@ -2,6 +2,9 @@ import { type Migration, sql } from 'kysely';
 
 export default {
   async up(db) {
+    // Deliberate copies: attempt_counts_1m_add has the shape of event_counts_1m_add in
+    // 013-metrics-rollup.ts; 021-delivery-write-costs.ts replaces attempt_counts_1m_apply below
+    // with a copy that differs only in its join to events. A past migration's SQL never changes.
     await sql`
         -- Per-minute counts of delivery attempts behind the dashboard (issue 14): failures per
         -- destination and delivery latency percentiles over 1 h, 24 h or 7 d read these, never the

@@ -2,6 +2,8 @@ import { type Migration, sql } from 'kysely';
 
 export default {
   async up(db) {
+    // Deliberate copy: attempt_counts_1m_apply as 018-dashboard-metrics.ts made it, but for its join
+    // to events; a function is replaced whole, and 018's SQL never changes.
     await sql`
         -- The attempt counters' trigger joined each statement's attempts to events as a hash join
         -- over a sequential scan of events (a transition table has no statistics, and neither has
