@@ -21,7 +21,8 @@ export type WebhookDataT = z.output<typeof WebhookData>;
 
 /**
  * POSTs each event to a URL, signed. Fed by published events it is one of the hub's webhooks
- * (GET /webhooks); fed by an inbound source, a plain HTTP destination.
+ * (GET /webhooks); fed by an inbound source, a plain HTTP destination. A manifest, alike on
+ * purpose with every connector's node.ts (slack, zapier, …): see connectors/node.ts.
  */
 export const webhookNode = defineNode({
   kind: 'webhook',

@@ -20,6 +20,7 @@ export const SlackData = z
   .refine((d) => d.url || d.destinationId, { message: NEED_URL, path: ['url'] });
 export type SlackDataT = z.output<typeof SlackData>;
 
+// A manifest, alike on purpose with every connector's node.ts (http-webhook, slack, zapier, …): see connectors/node.ts.
 export const slackNode = defineNode({
   kind: 'slack',
   connector: 'slack',

@@ -5,6 +5,7 @@ import { defineNode, httpUrl, savedAs } from '../node.ts';
 export const ZapierData = z.object({ url: httpUrl('paste the Zap\'s catch hook URL'), ...savedAs }).strict();
 export type ZapierDataT = z.output<typeof ZapierData>;
 
+// A manifest, alike on purpose with every connector's node.ts (http-webhook, slack, zapier, …): see connectors/node.ts.
 export const zapierNode = defineNode({
   kind: 'zapier',
   connector: 'zapier',

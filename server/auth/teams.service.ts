@@ -142,6 +142,7 @@ export function teamsService(deps: Deps) {
       return team(userId, teamId);
     },
 
+    // The same shape as list() above, read from the other side of memberships: one team's users.
     async members(userId: string, teamId: string) {
       await requireMember(db, userId, teamId);
       const models = await db

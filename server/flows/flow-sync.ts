@@ -233,7 +233,8 @@ export function flowSync(deps: Deps, { hooks, connections, eventTypes, credentia
   /**
    * A webhook node fed by an inbound source: a plain HTTP destination with its own signing secret
    * (shown once) and a connection from the source. Not a hub webhook: those carry published events
-   * and count against the plan's webhook limit.
+   * and count against the plan's webhook limit. Its parameters are savePair's (above) plus the
+   * caller and the secrets shown once.
    */
   async function saveSourceWebhook(
     ws: string,

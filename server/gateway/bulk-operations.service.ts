@@ -174,6 +174,8 @@ export function bulkOperationsService(deps: Deps) {
       for (const e of planned.routed.events) {
         const c = byId.get(e.connection_id);
         if (!c) continue;
+        // previewDelivery's input as sampleEvents builds it, from a routed event and its connection
+        // rather than a stored event's joined row: the fields are the same, their sources are not.
         events.push({
           connection_id: e.connection_id,
           destination_id: e.destination_id,

@@ -73,6 +73,9 @@ const dealFields = [
 ];
 
 /**
+ * One literal per trigger, alike on purpose: a table Zapier's editor reads field by field (the
+ * contact and deal fields shared by several triggers are factored out above).
+ *
  * key: the trigger key (never renamed: live Zaps refer to it). event: Wirehub's event type name.
  * noun/label/description: what the Zap editor shows. timestamp: the sample event's time.
  */
