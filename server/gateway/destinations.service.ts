@@ -76,6 +76,8 @@ export const DestinationPatch = z.preprocess(
 export type DestinationInT = z.output<typeof DestinationIn>;
 export type DestinationPatchT = z.output<typeof DestinationPatch>;
 
+// The same leading fields as SourceOut in sources.service.ts (and destinationOut begins as sourceOut does):
+// kept spelled out, so each API shape reads in its own order.
 export type DestinationOut = {
   id: string;
   team_id: string;

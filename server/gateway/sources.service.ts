@@ -61,6 +61,8 @@ export const SourcePatch = z.preprocess(impliedAuthType, SourceObject.extend({ t
 export type SourceInT = z.output<typeof SourceIn>;
 export type SourcePatchT = z.output<typeof SourcePatch>;
 
+// The same leading fields as DestinationOut in destinations.service.ts (and sourceOut begins as destinationOut
+// does): kept spelled out, so each API shape reads in its own order.
 export type SourceOut = {
   id: string;
   team_id: string;
