@@ -348,7 +348,7 @@ export const HealthOut = z
   .meta({ id: 'Health' });
 
 export const IngestAccepted = z.object({ status: z.literal('accepted'), request_id: id('req') });
-export const PublishAccepted = z.object({ eventId: id('evt') });
+export const PublishAccepted = z.object({ eventId: id('msg').meta({ description: "The published message's id: the webhook-id its deliveries carry, not an evt_ of the log" }) });
 
 /**
  * What the service returns, as JSON carries it: dates become their ISO text. `Fits<A, B>` is

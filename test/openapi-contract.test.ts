@@ -1,0 +1,168 @@
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { OpenApiDocument } from '../server/openapi/document.ts';
+import { closeSchema, Contract } from './support/contract.ts';
+import { newWorkspace, startTestHub, waitFor, type TestHub } from './support/hub.ts';
+import { startReceiver } from './support/receiver.ts';
+
+/**
+ * Real traffic through a hub, every answer checked against the schema the OpenAPI document gives
+ * for its operation and status, with every object closed: a field the service adds that the
+ * document lacks, a missing or retyped one, or an undocumented status fails here.
+ */
+describe('the API answers as its OpenAPI document says', () => {
+  let hub: TestHub;
+  let doc: OpenApiDocument;
+  let c: Contract;
+  let receiver: Awaited<ReturnType<typeof startReceiver>>;
+  let key: string;
+  const V = '/api/v1';
+
+  beforeAll(async () => {
+    hub = await startTestHub();
+    receiver = await startReceiver();
+    doc = (await hub.api('get', `${V}/openapi.json`)).body as OpenApiDocument;
+    c = new Contract(hub, doc);
+    key = (await newWorkspace(hub)).key;
+  }, 60_000);
+  afterAll(async () => {
+    await receiver?.close();
+    await hub?.close();
+  });
+
+  test('the check itself refuses an extra field, a missing one, a wrong type and an undocumented status', async () => {
+    const src = (await c.call('post', `${V}/sources`, key, { name: 'probe' }, 201)).body as Record<string, unknown>;
+    expect(() => c.check('get', `${V}/sources/${src.id as string}`, 200, 'application/json', { ...src, surprise: 1 })).toThrow(/surprise/);
+    const { name: _name, ...nameless } = src;
+    expect(() => c.check('get', `${V}/sources/${src.id as string}`, 200, 'application/json', nameless)).toThrow(/name/);
+    expect(() => c.check('get', `${V}/sources/${src.id as string}`, 200, 'application/json', { ...src, created_at: 17 })).toThrow(/created_at/);
+    // Nested objects are closed too, and the published document is not.
+    expect(() => c.check('get', `${V}/sources/${src.id as string}`, 200, 'application/json', { ...src, config: { ...(src.config as object), extra: true } })).toThrow(/extra/);
+    expect(() => c.check('get', `${V}/sources/${src.id as string}`, 202, 'application/json', src)).toThrow(/does not list/);
+    expect(JSON.stringify(doc.components.schemas.Event)).not.toContain('"additionalProperties":false');
+    expect(closeSchema({ type: 'object', properties: { type: { type: 'object', properties: {} } } })).toEqual({
+      type: 'object',
+      additionalProperties: false,
+      properties: { type: { type: 'object', properties: {}, additionalProperties: false } },
+    });
+    await c.call('delete', `${V}/sources/${src.id as string}`, key, undefined, 200);
+  });
+
+  test('a delivery from ingest to receiver and the logs that tell of it', async () => {
+    // API keys: made, listed, rotated, revoked.
+    const made = await c.call('post', `${V}/api-keys`, key, { name: 'contract', scopes: ['read'] }, 201);
+    await c.call('get', `${V}/api-keys`, key, undefined, 200);
+    const rotated = await c.call('post', `${V}/api-keys/${made.body.id as string}/rotate`, key, undefined, 201);
+    await c.call('delete', `${V}/api-keys/${rotated.body.id as string}`, key, undefined, 200);
+
+    // Sources, destinations, a transformation and a connection between them.
+    const src = (await c.call('post', `${V}/sources`, key, { name: 'shop', description: 'orders' }, 201)).body as { id: string };
+    await c.call('get', `${V}/sources`, key, undefined, 200);
+    await c.call('get', `${V}/sources/${src.id}`, key, undefined, 200);
+    await c.call('patch', `${V}/sources/${src.id}`, key, { description: 'the shop' }, 200);
+    await c.call('put', `${V}/sources`, key, { name: 'shop', description: 'the shop, again' }, 200);
+    await c.call('put', `${V}/sources/${src.id}/disable`, key, undefined, 200);
+    await c.call('put', `${V}/sources/${src.id}/enable`, key, undefined, 200);
+    const signed = (await c.call('post', `${V}/sources`, key, { name: 'gh', type: 'GITHUB', config: { auth: { webhook_secret_key: 'shh' } } }, 201)).body as { id: string };
+    await c.call('get', `${V}/sources/${signed.id}?include=config.auth`, key, undefined, 200);
+
+    const des = (await c.call('post', `${V}/destinations`, key, { name: 'crm', config: { url: `${receiver.url}/crm` } }, 201)).body as { id: string };
+    await c.call('get', `${V}/destinations`, key, undefined, 200);
+    await c.call('get', `${V}/destinations/${des.id}`, key, undefined, 200);
+    await c.call('patch', `${V}/destinations/${des.id}`, key, { description: 'the CRM' }, 200);
+    await c.call('post', `${V}/destinations/${des.id}/disable`, key, undefined, 200);
+    await c.call('post', `${V}/destinations/${des.id}/enable`, key, undefined, 200);
+
+    const code = 'addHandler("transform", (request) => { request.body = { ...request.body, tagged: true }; return request; });';
+    const trs = (await c.call('post', `${V}/transformations`, key, { name: 'tag', code }, 201)).body as { id: string };
+    await c.call('get', `${V}/transformations`, key, undefined, 200);
+    await c.call('get', `${V}/transformations/${trs.id}`, key, undefined, 200);
+    await c.call('patch', `${V}/transformations/${trs.id}`, key, { env: { TAG: 'x' } }, 200);
+
+    const conn = (
+      await c.call(
+        'post',
+        `${V}/connections`,
+        key,
+        { name: 'paid', source_id: src.id, destination_id: des.id, rules: [{ type: 'filter', body: { type: 'order.paid' } }, { type: 'transformation', transformation_id: trs.id }] },
+        201,
+      )
+    ).body as { id: string };
+    await c.call('get', `${V}/connections`, key, undefined, 200);
+    await c.call('get', `${V}/connections/${conn.id}`, key, undefined, 200);
+    await c.call('patch', `${V}/connections/${conn.id}`, key, { description: 'paid orders' }, 200);
+    await c.call('put', `${V}/connections/${conn.id}/pause`, key, undefined, 200);
+    await c.call('put', `${V}/connections/${conn.id}/unpause`, key, undefined, 200);
+
+    // Ingest: one routed, one filtered out (an ignored event).
+    const accepted = await c.call('post', `/e/${src.id}`, undefined, { type: 'order.paid', amount: 42 }, 200);
+    await c.call('post', `/e/${src.id}`, undefined, { type: 'order.refunded', amount: 1 }, 200);
+
+    // Event types, a webhook and a published event.
+    await c.call('post', `${V}/event-types`, key, { name: 'order.shipped', description: 'An order left', schema: { type: 'object', properties: { id: { type: 'string' } } }, sample: { id: 'o_1' } }, 201);
+    await c.call('get', `${V}/event-types`, key, undefined, 200);
+    await c.call('get', `${V}/event-types/order.shipped`, key, undefined, 200);
+    const web = (await c.call('post', `${V}/webhooks`, key, { name: 'shipping', url: `${receiver.url}/hook`, events: ['order.shipped'] }, 201)).body as { id: string };
+    await c.call('get', `${V}/webhooks`, key, undefined, 200);
+    await c.call('get', `${V}/webhooks/${web.id}`, key, undefined, 200);
+    await c.call('patch', `${V}/webhooks/${web.id}`, key, { description: 'to shipping' }, 200);
+    await c.call('post', `${V}/webhooks/${web.id}/rotate-secret`, key, undefined, 200);
+    await c.call('post', `${V}/webhooks/${web.id}/pause`, key, undefined, 200);
+    await c.call('post', `${V}/webhooks/${web.id}/resume`, key, undefined, 200);
+    await c.call('post', `${V}/publish`, key, { eventType: 'order.shipped', data: { id: 'o_1' } }, 202);
+
+    // Both delivered.
+    await waitFor(async () => {
+      const done = await c.call('get', `${V}/events?status=SUCCESSFUL`, key, undefined, 200);
+      return (done.body.models as unknown[]).length >= 2;
+    }, 30_000, 'both deliveries');
+    // The connection's rules outlived the PATCH of its description: the refund was filtered out, the order transformed.
+    expect(receiver.received.map((r) => r.url).sort()).toEqual(['/crm', '/hook']);
+    expect(JSON.parse(receiver.received.find((r) => r.url === '/crm')?.body.toString() ?? '{}')).toEqual({ type: 'order.paid', amount: 42, tagged: true });
+
+    // The logs, as a user reads them.
+    const events = (await c.call('get', `${V}/events`, key, undefined, 200)).body.models as { id: string; request_id: string }[];
+    const evt = events.find((e) => e.request_id === accepted.body.request_id) as { id: string };
+    await c.call('get', `${V}/events/${evt.id}`, key, undefined, 200);
+    await c.call('get', `${V}/events/count`, key, undefined, 200);
+    const attempts = (await c.call('get', `${V}/attempts?event_id=${evt.id}`, key, undefined, 200)).body.models as { id: string }[];
+    await c.call('get', `${V}/attempts/${attempts[0].id}`, key, undefined, 200);
+    await c.call('get', `${V}/attempts`, key, undefined, 200);
+    await c.call('get', `${V}/ignored_events`, key, undefined, 200);
+    await c.call('get', `${V}/requests`, key, undefined, 200);
+    await c.call('get', `${V}/requests?include=data`, key, undefined, 200);
+    await c.call('get', `${V}/requests/count`, key, undefined, 200);
+    const reqId = accepted.body.request_id as string;
+    await c.call('get', `${V}/requests/${reqId}`, key, undefined, 200);
+    await c.call('get', `${V}/requests/${reqId}/events`, key, undefined, 200);
+    const ignoredReq = ((await c.call('get', `${V}/ignored_events`, key, undefined, 200)).body.models as { request_id: string }[])[0].request_id;
+    await c.call('get', `${V}/requests/${ignoredReq}/ignored_events`, key, undefined, 200);
+    await c.call('post', `${V}/events/${evt.id}/retry`, key, undefined, 202);
+    await c.call('post', `${V}/requests/${reqId}/retry`, key, undefined, 202);
+
+    // What the transformation did.
+    const runs = (await c.call('get', `${V}/transformations/${trs.id}/executions`, key, undefined, 200)).body.models as { id: string }[];
+    expect(runs.length).toBeGreaterThan(0);
+    await c.call('get', `${V}/transformations/${trs.id}/executions/${runs[0].id}`, key, undefined, 200);
+
+    // Bulk retries and replays: an estimate, then one run.
+    await c.call('post', `${V}/events/bulk_operations`, key, { dry_run: true, status: 'SUCCESSFUL' }, 200);
+    const bop = (await c.call('post', `${V}/events/bulk_operations`, key, { status: 'SUCCESSFUL' }, 202)).body as { id: string };
+    await c.call('get', `${V}/events/bulk_operations`, key, undefined, 200);
+    await c.call('get', `${V}/events/bulk_operations/${bop.id}`, key, undefined, 200);
+    await c.call('post', `${V}/requests/bulk_operations`, key, { dry_run: true }, 200);
+    await c.call('get', `${V}/requests/bulk_operations`, key, undefined, 200);
+
+    // Health, and the error every route answers with.
+    await c.call('get', '/api/health', undefined, undefined, 200);
+    await c.call('get', '/healthz', undefined, undefined, 200);
+    await c.call('get', `${V}/sources/src_nothing`, key, undefined, 404);
+    await c.call('post', `${V}/sources`, key, { name: 'bad/name' }, 400);
+
+    // Everything deleted.
+    await c.call('delete', `${V}/webhooks/${web.id}`, key, undefined, 200);
+    await c.call('delete', `${V}/connections/${conn.id}`, key, undefined, 200);
+    await c.call('delete', `${V}/transformations/${trs.id}`, key, undefined, 200);
+    await c.call('delete', `${V}/destinations/${des.id}`, key, undefined, 200);
+    await c.call('delete', `${V}/sources/${src.id}`, key, undefined, 200);
+  }, 120_000);
+});
