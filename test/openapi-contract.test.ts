@@ -165,4 +165,43 @@ describe('the API answers as its OpenAPI document says', () => {
     await c.call('delete', `${V}/destinations/${des.id}`, key, undefined, 200);
     await c.call('delete', `${V}/sources/${src.id}`, key, undefined, 200);
   }, 120_000);
+
+  test('accounts, teams, members, invites, and what uses what', async () => {
+    const owner = (await c.call('post', `${V}/auth/signup`, undefined, { email: 'owner@contract.test', password: 'a long password', name: 'Owner', workspace: 'Acme' }, 201)).body as { token: string; team: { id: string } };
+    const other = (await c.call('post', `${V}/auth/signup`, undefined, { email: 'other@contract.test', password: 'a long password', name: 'Other', workspace: 'Solo' }, 201)).body as { token: string; user: { id: string } };
+    const session = (await c.call('post', `${V}/auth/login`, undefined, { email: 'owner@contract.test', password: 'a long password' }, 200)).body.token as string;
+    await c.call('get', `${V}/auth/me`, session, undefined, 200);
+    await c.call('get', `${V}/auth/me`, key, undefined, 200);
+    await c.call('patch', `${V}/auth/me`, session, { name: 'The Owner' }, 200);
+
+    const team = owner.team.id;
+    await c.call('get', `${V}/teams`, session, undefined, 200);
+    await c.call('post', `${V}/teams`, session, { name: 'Second' }, 201);
+    await c.call('get', `${V}/teams/${team}`, session, undefined, 200);
+    await c.call('patch', `${V}/teams/${team}`, session, { name: 'Acme Inc', retention_days: 7 }, 200);
+
+    const invite = (await c.call('post', `${V}/teams/${team}/invites`, session, { email: 'other@contract.test', role: 'member' }, 201)).body as { url: string };
+    const spare = (await c.call('post', `${V}/teams/${team}/invites`, session, { email: 'nobody@contract.test' }, 201)).body as { id: string };
+    await c.call('get', `${V}/teams/${team}/invites`, session, undefined, 200);
+    await c.call('delete', `${V}/teams/${team}/invites/${spare.id}`, session, undefined, 200);
+    const token = invite.url.split('/invite/')[1];
+    await c.call('get', `${V}/invites/${token}`, undefined, undefined, 200);
+    await c.call('post', `${V}/invites/${token}/accept`, other.token, undefined, 200);
+    await c.call('get', `${V}/teams/${team}/members`, session, undefined, 200);
+    await c.call('patch', `${V}/teams/${team}/members/${other.user.id}`, session, { role: 'admin' }, 200);
+    await c.call('delete', `${V}/teams/${team}/members/${other.user.id}`, session, undefined, 200);
+
+    // What uses what: a source and destination joined by a connection, a transformation in it.
+    const src = (await c.call('post', `${V}/sources`, key, { name: 'used' }, 201)).body as { id: string };
+    const des = (await c.call('post', `${V}/destinations`, key, { name: 'used', config: { url: `${receiver.url}/used` } }, 201)).body as { id: string };
+    const trs = (await c.call('post', `${V}/transformations`, key, { name: 'used', code: 'addHandler("transform", (r) => r);' }, 201)).body as { id: string };
+    const conn = (await c.call('post', `${V}/connections`, key, { name: 'used', source_id: src.id, destination_id: des.id, rules: [{ type: 'transformation', transformation_id: trs.id }] }, 201)).body as { id: string };
+    const usedBy = await c.call('get', `${V}/sources/${src.id}/used-by`, key, undefined, 200);
+    expect((usedBy.body.connections as { id: string }[]).map((x) => x.id)).toEqual([conn.id]);
+    await c.call('get', `${V}/destinations/${des.id}/used-by`, key, undefined, 200);
+    await c.call('get', `${V}/connections/${conn.id}/used-by`, key, undefined, 200);
+    await c.call('get', `${V}/transformations/${trs.id}/used-by`, key, undefined, 200);
+    await c.call('get', `${V}/used-by?kind=source`, key, undefined, 200);
+    await c.call('post', `${V}/auth/logout`, session, undefined, 200);
+  }, 60_000);
 });
