@@ -204,4 +204,24 @@ describe('the API answers as its OpenAPI document says', () => {
     await c.call('get', `${V}/used-by?kind=source`, key, undefined, 200);
     await c.call('post', `${V}/auth/logout`, session, undefined, 200);
   }, 60_000);
+
+  test('project secrets and a MOCK_API destination', async () => {
+    await c.call('get', `${V}/project-secrets`, key, undefined, 200);
+    await c.call('get', `${V}/project-secrets?reveal=true`, key, undefined, 200);
+    await c.call('put', `${V}/project-secrets`, key, { signing_secret: 'a signing secret of ours' }, 200);
+    await c.call('post', `${V}/project-secrets/rotate`, key, { rotate: ['api_key'] }, 200);
+    await c.call('get', `${V}/project-secrets/signing_secret/used-by`, key, undefined, 200);
+
+    const src = (await c.call('post', `${V}/sources`, key, { name: 'to-mock' }, 201)).body as { id: string };
+    const mock = (await c.call('post', `${V}/destinations`, key, { name: 'mock', type: 'MOCK_API', config: {} }, 201)).body as { id: string };
+    await c.call('post', `${V}/connections`, key, { name: 'to-mock', source_id: src.id, destination_id: mock.id }, 201);
+    await c.call('post', `/e/${src.id}?x=1`, undefined, { hello: 'mock' }, 200);
+    const got = await waitFor(async () => {
+      const list = await c.call('get', `${V}/destinations/${mock.id}/mock_requests`, key, undefined, 200);
+      return (list.body.models as { id: string }[])[0];
+    }, 30_000, 'the mock request');
+    await c.call('get', `${V}/destinations/${mock.id}/mock_requests?include=body`, key, undefined, 200);
+    await c.call('get', `${V}/destinations/${mock.id}/mock_requests/${got.id}`, key, undefined, 200);
+    await c.call('delete', `${V}/destinations/${mock.id}/mock_requests`, key, undefined, 200);
+  }, 60_000);
 });

@@ -13,6 +13,8 @@ import type { EventTypeOut } from '../hub/event-types.service.ts';
 import { MappingEntry } from '../hub/mappings.ts';
 import type { WebhookOut } from '../hub/webhooks.service.ts';
 import type { Health } from '../health.routes.ts';
+import type { projectSecretsView } from '../gateway/project-secrets.service.ts';
+import type { MockRequestOut, mockApiService } from '../gateway/mock-api.service.ts';
 import type * as auth from '../auth/auth.service.ts';
 import type { teamsService } from '../auth/teams.service.ts';
 import type { invitesService } from '../auth/invites.service.ts';
@@ -413,6 +415,34 @@ export const InvitePreview = z.object({
 });
 export const InviteAccepted = z.object({ team: z.object({ id: id('tm'), name: z.string(), role: Role }) });
 
+const ProjectSecret = z.object({
+  value: z.string().optional().meta({ description: 'In clear: only with reveal=true, and in the answers of PUT and rotate' }),
+  masked_value: z.string(),
+  last_rotated_at: time,
+});
+export const ProjectSecrets = z.object({ team_id: id('tm'), api_key: ProjectSecret, signing_secret: ProjectSecret }).meta({ id: 'ProjectSecrets' });
+
+export const MockRequest = z
+  .object({
+    id: id('mrq'),
+    team_id: id('tm'),
+    destination_id: id('des'),
+    event_id: z.string().nullable(),
+    method: z.string(),
+    path: z.string(),
+    query: z.string(),
+    url: z.string(),
+    headers: headers,
+    body: z.string().optional().meta({ description: 'On one request, or the list with include=body; base64 when body_encoding says so' }),
+    body_encoding: z.enum(['utf8', 'base64']),
+    body_size: z.number().int(),
+    body_truncated: z.boolean(),
+    response_status: z.number().int(),
+    created_at: time,
+  })
+  .meta({ id: 'MockRequest' });
+export const MockRequestsCleared = z.object({ destination_id: id('des'), deleted: z.number().int() });
+
 const Ref = z.object({ id: z.string(), name: z.string(), flow_id: z.string().optional() });
 const UsedByKind = z.enum(['source', 'destination', 'connection', 'transformation', 'event_type', 'secret']);
 export const UsedBy = z
@@ -477,3 +507,8 @@ fits<Fits<Answer<Invites['list']>, Wire<ReturnType<typeof all<typeof Invite>>>>>
 fits<Fits<Answer<Invites['revoke']>, Wire<typeof Deleted>>>();
 fits<Fits<Answer<Invites['preview']>, Wire<typeof InvitePreview>>>();
 fits<Fits<Answer<Invites['accept']>, Wire<typeof InviteAccepted>>>();
+fits<Fits<Answer<typeof projectSecretsView>, Wire<typeof ProjectSecrets>>>();
+type MockApi = ReturnType<typeof mockApiService>;
+fits<Fits<Json<MockRequestOut>, Wire<typeof MockRequest>>>();
+fits<Fits<Answer<MockApi['list']>, Wire<ReturnType<typeof page<typeof MockRequest>>>>>();
+fits<Fits<Answer<MockApi['clear']>, Wire<typeof MockRequestsCleared>>>();
