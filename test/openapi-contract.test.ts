@@ -224,4 +224,23 @@ describe('the API answers as its OpenAPI document says', () => {
     await c.call('get', `${V}/destinations/${mock.id}/mock_requests/${got.id}`, key, undefined, 200);
     await c.call('delete', `${V}/destinations/${mock.id}/mock_requests`, key, undefined, 200);
   }, 60_000);
+
+  test("REST hooks (Zapier's subscriptions)", async () => {
+    await c.call('post', `${V}/event-types`, key, { name: 'lead.won', sample: { lead: 'l_1' } }, 201);
+    const hook = (await c.call('post', `${V}/hooks`, key, { target_url: `${receiver.url}/zap`, event: 'lead.won' }, 201)).body as { id: string };
+    await c.call('get', `${V}/hooks`, key, undefined, 200);
+    await c.call('post', `${V}/publish`, key, { eventType: 'lead.won', data: { lead: 'l_2' } }, 202);
+    await waitFor(() => receiver.received.some((r) => r.url === '/zap'), 30_000, 'the hook delivery');
+    const samples = await c.call('get', `${V}/hooks/samples/lead.won`, key, undefined, 200);
+    expect(samples.body.length).toBeGreaterThan(0);
+    await c.call('delete', `${V}/hooks/${hook.id}`, key, undefined, 200);
+  }, 60_000);
+
+  test('the traffic above reached the operations it means to check', () => {
+    // A guard against the check quietly checking nothing (a matcher that stops matching, calls
+    // made around it): the stories above cover this many operation + status pairs.
+    for (const op of ['POST /sources 201', 'GET /events/{id} 200', 'GET /attempts 200', 'POST /publish 202', 'POST /e/{source} 200', 'GET /teams/{id}/members 200', 'GET /hooks 200', 'GET /sources/{id} 404'])
+      expect(c.covered, op).toContain(op);
+    expect(c.covered.size).toBeGreaterThanOrEqual(100);
+  });
 });

@@ -443,6 +443,14 @@ export const MockRequest = z
   .meta({ id: 'MockRequest' });
 export const MockRequestsCleared = z.object({ destination_id: id('des'), deleted: z.number().int() });
 
+/**
+ * A REST hook (Zapier's subscription). hooks.routes.ts builds these answers itself, with no
+ * service type to check against: the contract test alone holds them to this shape.
+ */
+export const Hook = z.object({ id: id('web'), target_url: z.string(), event: z.string(), created_at: time }).meta({ id: 'Hook' });
+/** What a hook's target receives (the flat envelope, as Zapier's app reads it): any fields of the event's data. */
+export const HookSamples = z.array(z.record(z.string(), json));
+
 const Ref = z.object({ id: z.string(), name: z.string(), flow_id: z.string().optional() });
 const UsedByKind = z.enum(['source', 'destination', 'connection', 'transformation', 'event_type', 'secret']);
 export const UsedBy = z
