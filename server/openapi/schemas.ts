@@ -13,6 +13,7 @@ import type { EventTypeOut } from '../hub/event-types.service.ts';
 import { MappingEntry } from '../hub/mappings.ts';
 import type { WebhookOut } from '../hub/webhooks.service.ts';
 import type { Health } from '../health.routes.ts';
+import type { CredentialOut } from '../settings/credentials.service.ts';
 import type { projectSecretsView } from '../gateway/project-secrets.service.ts';
 import type { MockRequestOut, mockApiService } from '../gateway/mock-api.service.ts';
 import type * as auth from '../auth/auth.service.ts';
@@ -451,6 +452,21 @@ export const Hook = z.object({ id: id('web'), target_url: z.string(), event: z.s
 /** What a hook's target receives (the flat envelope, as Zapier's app reads it): any fields of the event's data. */
 export const HookSamples = z.array(z.record(z.string(), json));
 
+export const Credential = z
+  .object({
+    id: z.string(),
+    kind: z.enum(['google-service-account', 'google-oauth', 'hubspot', 'pipedrive']),
+    name: z.string(),
+    hint: z.string().meta({ description: "The service account's e-mail for Google, a masked token for CRMs; never the secret" }),
+    client_email: z.string().optional().meta({ description: 'Google service accounts: the address each spreadsheet must be shared with' }),
+    google_account: z.string().optional().meta({ description: "Google accounts signed in with: the account's address" }),
+    created_at: time,
+    updated_at: time,
+    used_by: z.array(z.string()).meta({ description: 'The destinations whose config names it' }),
+  })
+  .meta({ id: 'Credential' });
+export const CredentialDeleted = Deleted.extend({ revoked: z.boolean().optional().meta({ description: 'A Google account: whether Google revoked its token too' }) });
+
 const Ref = z.object({ id: z.string(), name: z.string(), flow_id: z.string().optional() });
 const UsedByKind = z.enum(['source', 'destination', 'connection', 'transformation', 'event_type', 'secret']);
 export const UsedBy = z
@@ -520,3 +536,4 @@ type MockApi = ReturnType<typeof mockApiService>;
 fits<Fits<Json<MockRequestOut>, Wire<typeof MockRequest>>>();
 fits<Fits<Answer<MockApi['list']>, Wire<ReturnType<typeof page<typeof MockRequest>>>>>();
 fits<Fits<Answer<MockApi['clear']>, Wire<typeof MockRequestsCleared>>>();
+fits<Fits<Json<CredentialOut>, Wire<typeof Credential>>>();
