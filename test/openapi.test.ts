@@ -89,7 +89,7 @@ describe('/docs, the interactive reference', () => {
   }, 60_000);
   afterAll(() => hub?.close());
 
-  test('is a page whose scripts come from the hub itself, under the same CSP as the portal', async () => {
+  test('is a page whose script and stylesheet come from the hub itself, under the same CSP as the portal', async () => {
     const page = await hub.api('get', '/docs');
     expect(page.status).toBe(200);
     expect(page.headers['content-type']).toMatch(/^text\/html/);
@@ -107,9 +107,16 @@ describe('/docs, the interactive reference', () => {
       expect(js.status, src).toBe(200);
       expect(js.headers['content-type']).toMatch(/javascript/);
     }
-    const bundle = await hub.api('get', '/docs/reference.js').buffer(true);
+    const sheets = [...page.text.matchAll(/<link rel="stylesheet" href="([^"]+)">/g)].map((m) => m[1]);
+    expect(sheets).toEqual(['/docs/swagger-ui.css']);
+    const css = await hub.api('get', '/docs/swagger-ui.css');
+    expect(css.status).toBe(200);
+    expect(css.headers['content-type']).toMatch(/^text\/css/);
+    const bundle = await hub.api('get', '/docs/swagger-ui-bundle.js').buffer(true);
     expect(Buffer.byteLength(bundle.text)).toBeGreaterThan(1_000_000);
-    expect(bundle.text).toContain('createApiReference');
+    expect(bundle.text).toContain('SwaggerUIBundle');
+    // The validator badge would post the document to validator.swagger.io.
+    expect((await hub.api('get', '/docs/start.js')).text).toContain('"validatorUrl":null');
   });
 
   test('renders the document in a browser with nothing fetched from elsewhere and no CSP violation', async () => {
@@ -132,6 +139,13 @@ describe('/docs, the interactive reference', () => {
       await b.page.goto(`${hub.url}/docs`);
       await b.page.getByText('Wirehub API').first().waitFor({ timeout: 30_000 });
       await b.page.getByText('Send a request to a source').first().waitFor();
+      // Filtered to a tag (Swagger UI draws only what is in view), an operation opens on its
+      // parameters and documented answers, the schemas resolved.
+      await b.page.getByPlaceholder('Filter by tag or path').fill('Sources');
+      await b.page.getByText('List sources', { exact: true }).click();
+      const op = b.page.locator('#operations-Sources-getApiSources');
+      await op.getByRole('button', { name: 'Try it out' }).waitFor();
+      await op.getByText('order_by').first().waitFor();
       await b.page.screenshot({ path: path.join(ARTIFACTS, 'openapi-docs.png') });
       expect(problems).toEqual([]);
       expect(elsewhere).toEqual([]);

@@ -38,6 +38,14 @@ describe('portal: API keys and workspace credentials', () => {
     await click(page.getByRole('link', { name: 'API keys' }));
     await page.waitForURL(/\/api-keys$/);
     await page.getByTestId('api-keys-empty').waitFor();
+    // The API reference is a link away, in a tab of its own, served by the hub (not the portal's shell).
+    const reference = page.getByTestId('api-reference-link');
+    expect(await reference.getAttribute('href')).toBe('/docs');
+    expect(await reference.getAttribute('target')).toBe('_blank');
+    const [docsTab] = await Promise.all([page.context().waitForEvent('page'), reference.click()]);
+    await docsTab.getByText('Wirehub API').first().waitFor({ timeout: 30_000 });
+    expect(await docsTab.title()).toBe('Wirehub API reference');
+    await docsTab.close();
     await click(page.getByTestId('api-key-new'));
     await fill(page.getByTestId('api-key-name'), 'Order sync');
     expect(await page.getByTestId('api-key-scope-read').isChecked()).toBe(true);

@@ -95,7 +95,7 @@ export function invitesService(deps: Deps) {
         .returning('id')
         .executeTakeFirst();
       if (!gone) throw new AppError(404, 'NOT_FOUND', `Invite ${inviteId} was not found among this team's pending invites.`);
-      return { id: inviteId, deleted: true };
+      return { id: inviteId, deleted: true as const };
     },
 
     /** What the invite page shows before anyone signs in: whose team, from whom, for which address. */

@@ -38,7 +38,9 @@ export const EntryIn = z
     tags: z.array(Tag).max(20).default([]),
   })
   .strict();
-export const EntryPatch = EntryIn.partial().strict();
+// Without the default: zod 4 applies a default inside .partial(), so a PATCH without tags would
+// have cleared them.
+export const EntryPatch = EntryIn.extend({ tags: z.array(Tag).max(20) }).partial().strict();
 export type EntryInT = z.output<typeof EntryIn>;
 
 export const ChatListQuery = z.object(listParams).strict();

@@ -38,7 +38,9 @@ const ConnectionBase = z
   .strict();
 
 export const ConnectionIn = z.preprocess(liftRefs, ConnectionBase);
-export const ConnectionPatch = z.preprocess(liftRefs, ConnectionBase.omit({ id: true }).partial());
+// Without the default: zod 4 applies a default inside .partial(), so a PATCH of the description
+// alone would have replaced the rules with [].
+export const ConnectionPatch = z.preprocess(liftRefs, ConnectionBase.omit({ id: true }).extend({ rules: RulesSchema }).partial());
 export type ConnectionInT = z.output<typeof ConnectionIn>;
 export type ConnectionPatchT = z.output<typeof ConnectionPatch>;
 

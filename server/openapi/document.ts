@@ -44,7 +44,20 @@ function documented(schema: z.ZodType): z.ZodType {
 
 /** zod's JSON Schema (draft 2020-12, as OpenAPI 3.1 takes), named schemas moved to components. */
 function jsonSchema(schema: z.ZodType, io: 'input' | 'output', components: Record<string, JsonSchema>): JsonSchema {
-  const js = z.toJSONSchema(documented(schema), { target: 'draft-2020-12', io, unrepresentable: 'any', cycles: 'ref', reused: 'inline' }) as JsonSchema;
+  const js = z.toJSONSchema(documented(schema), {
+    target: 'draft-2020-12',
+    io,
+    unrepresentable: 'any',
+    cycles: 'ref',
+    reused: 'inline',
+    // zod closes an object's output (it strips unknown keys), but an answer may gain fields in a
+    // later version without breaking its clients: the published answers stay open, and only the
+    // contract test closes them, so that a field the service adds must be documented here first.
+    override: (ctx) => {
+      const def = (ctx.zodSchema as unknown as { _zod: { def: { type: string; catchall?: unknown } } })._zod.def;
+      if (io === 'output' && def.type === 'object' && !def.catchall && ctx.jsonSchema.additionalProperties === false) delete ctx.jsonSchema.additionalProperties;
+    },
+  }) as JsonSchema;
   const defs = (js.$defs ?? {}) as Record<string, JsonSchema>;
   delete js.$defs;
   delete js.$schema;

@@ -13,6 +13,13 @@ import type { EventTypeOut } from '../publish/event-types.service.ts';
 import { MappingEntry } from '../gateway/mappings.ts';
 import type { WebhookOut } from '../publish/webhooks.service.ts';
 import type { Health } from '../health.routes.ts';
+import type { CredentialOut } from '../settings/credentials.service.ts';
+import type { projectSecretsView } from '../gateway/project-secrets.service.ts';
+import type { MockRequestOut, mockApiService } from '../gateway/mock-api.service.ts';
+import type * as auth from '../auth/auth.service.ts';
+import type { teamsService } from '../auth/teams.service.ts';
+import type { invitesService } from '../auth/invites.service.ts';
+import type { usedByService } from '../flows/used-by.service.ts';
 import type { ExecutionOut, TransformationOut } from '../transformations/transformations.service.ts';
 
 /**
@@ -26,6 +33,7 @@ import type { ExecutionOut, TransformationOut } from '../transformations/transfo
 const time = z.iso.datetime({ offset: true });
 const id = (prefix: string) => z.string().startsWith(`${prefix}_`);
 const json = z.unknown();
+const headers = z.record(z.string(), z.string());
 
 export const ErrorOut = z
   .object({
@@ -347,7 +355,124 @@ export const HealthOut = z
   .meta({ id: 'Health' });
 
 export const IngestAccepted = z.object({ status: z.literal('accepted'), request_id: id('req') });
-export const PublishAccepted = z.object({ eventId: id('evt') });
+export const PublishAccepted = z.object({ eventId: id('msg').meta({ description: "The published message's id: the webhook-id its deliveries carry, not an evt_ of the log" }) });
+
+const Role = z.enum(['owner', 'admin', 'member']);
+
+/** Who a session is: the user, the team it acts in, and every team of theirs. */
+export const Profile = z
+  .object({
+    user: z.object({ id: id('usr'), email: z.string(), name: z.string(), picture_url: z.string().nullable(), email_verified_at: time.nullable(), created_at: time, updated_at: time }),
+    team: z.object({ id: id('tm'), name: z.string(), role: Role }).nullable(),
+    memberships: z.array(z.object({ team_id: id('tm'), team_name: z.string(), role: Role })),
+  })
+  .meta({ id: 'Profile' });
+export const SessionOut = Profile.extend({ token: z.string().meta({ description: 'The session token (whs_…): a bearer credential' }), session: z.object({ expires_at: time }) }).meta({ id: 'Session' });
+/** GET /auth/me: a session's profile, or for an API key the team's and the key's names. */
+export const MeOut = z.union([
+  Profile.extend({ email_verification: z.enum(['verified', 'pending', 'unavailable']), session: z.object({ expires_at: time.nullable() }) }),
+  z.object({
+    user: z.null(),
+    team: z.object({ id: id('tm'), name: z.string().nullable() }),
+    key: z.object({ id: z.string().nullable(), name: z.string().nullable(), scopes: z.array(z.string()) }),
+    memberships: z.array(z.never()),
+  }),
+]);
+export const Ok = z.object({ ok: z.literal(true) });
+
+export const TeamListed = z.object({ id: id('tm'), name: z.string(), is_demo: z.boolean(), created_at: time, role: Role, joined_at: time }).meta({ id: 'TeamListed' });
+export const TeamCreated = z.object({ id: id('tm'), name: z.string(), created_at: time, role: Role });
+export const Team = z
+  .object({
+    id: id('tm'),
+    name: z.string(),
+    is_demo: z.boolean(),
+    created_at: time,
+    retention_days: z.number().int().nullable().meta({ description: "The team's own log retention; null: the hub's" }),
+    members_count: z.number().int(),
+    role: Role,
+    effective_retention_days: z.number().int(),
+  })
+  .meta({ id: 'Team' });
+export const Member = z
+  .object({ user_id: id('usr'), email: z.string(), name: z.string(), picture_url: z.string().nullable(), role: Role, joined_at: time })
+  .meta({ id: 'Member' });
+export const MemberRole = z.object({ team_id: id('tm'), user_id: id('usr'), role: Role });
+export const MemberRemoved = z.object({ team_id: id('tm'), user_id: id('usr'), removed: z.boolean() });
+
+const inviteFields = { id: id('inv'), team_id: id('tm'), email: z.string(), role: Role, expires_at: time, created_at: time };
+export const InviteCreated = z
+  .object({ ...inviteFields, invited_by: z.string().nullable(), status: z.literal('pending'), url: z.string().meta({ description: 'The link to send (PUBLIC_URL/invite/<token>): in this answer only' }) })
+  .meta({ id: 'InviteCreated' });
+export const Invite = z
+  .object({ ...inviteFields, invited_by: z.object({ id: z.string(), name: z.string().nullable() }).nullable(), status: z.enum(['pending', 'expired']) })
+  .meta({ id: 'Invite' });
+export const InvitePreview = z.object({
+  team: z.object({ id: id('tm'), name: z.string() }),
+  invited_by: z.object({ name: z.string() }).nullable(),
+  email: z.string(),
+  role: Role,
+  expires_at: time,
+});
+export const InviteAccepted = z.object({ team: z.object({ id: id('tm'), name: z.string(), role: Role }) });
+
+const ProjectSecret = z.object({
+  value: z.string().optional().meta({ description: 'In clear: only with reveal=true, and in the answers of PUT and rotate' }),
+  masked_value: z.string(),
+  last_rotated_at: time,
+});
+export const ProjectSecrets = z.object({ team_id: id('tm'), api_key: ProjectSecret, signing_secret: ProjectSecret }).meta({ id: 'ProjectSecrets' });
+
+export const MockRequest = z
+  .object({
+    id: id('mrq'),
+    team_id: id('tm'),
+    destination_id: id('des'),
+    event_id: z.string().nullable(),
+    method: z.string(),
+    path: z.string(),
+    query: z.string(),
+    url: z.string(),
+    headers: headers,
+    body: z.string().optional().meta({ description: 'On one request, or the list with include=body; base64 when body_encoding says so' }),
+    body_encoding: z.enum(['utf8', 'base64']),
+    body_size: z.number().int(),
+    body_truncated: z.boolean(),
+    response_status: z.number().int(),
+    created_at: time,
+  })
+  .meta({ id: 'MockRequest' });
+export const MockRequestsCleared = z.object({ destination_id: id('des'), deleted: z.number().int() });
+
+/**
+ * A REST hook (Zapier's subscription). hooks.routes.ts builds these answers itself, with no
+ * service type to check against: the contract test alone holds them to this shape.
+ */
+export const Hook = z.object({ id: id('web'), target_url: z.string(), event: z.string(), created_at: time }).meta({ id: 'Hook' });
+/** What a hook's target receives (the flat envelope, as Zapier's app reads it): any fields of the event's data. */
+export const HookSamples = z.array(z.record(z.string(), json));
+
+export const Credential = z
+  .object({
+    id: z.string(),
+    kind: z.enum(['google-service-account', 'google-oauth', 'hubspot', 'pipedrive']),
+    name: z.string(),
+    hint: z.string().meta({ description: "The service account's e-mail for Google, a masked token for CRMs; never the secret" }),
+    client_email: z.string().optional().meta({ description: 'Google service accounts: the address each spreadsheet must be shared with' }),
+    google_account: z.string().optional().meta({ description: "Google accounts signed in with: the account's address" }),
+    created_at: time,
+    updated_at: time,
+    used_by: z.array(z.string()).meta({ description: 'The destinations whose config names it' }),
+  })
+  .meta({ id: 'Credential' });
+export const CredentialDeleted = Deleted.extend({ revoked: z.boolean().optional().meta({ description: 'A Google account: whether Google revoked its token too' }) });
+
+const Ref = z.object({ id: z.string(), name: z.string(), flow_id: z.string().optional() });
+const UsedByKind = z.enum(['source', 'destination', 'connection', 'transformation', 'event_type', 'secret']);
+export const UsedBy = z
+  .object({ kind: UsedByKind, id: z.string(), flows: z.array(Ref), webhooks: z.array(Ref), connections: z.array(Ref), sources: z.array(Ref), destinations: z.array(Ref) })
+  .meta({ id: 'UsedBy' });
+export const UsedByList = z.object({ kind: UsedByKind, models: z.array(UsedBy), count: z.number().int() });
 
 /**
  * What the service returns, as JSON carries it: dates become their ISO text. `Fits<A, B>` is
@@ -386,3 +511,29 @@ type Keys = ReturnType<typeof apiKeysService>;
 fits<Fits<Answer<Keys['list']>, Wire<ReturnType<typeof all<typeof ApiKey>>>>>();
 fits<Fits<Answer<Keys['create']>, Wire<typeof ApiKeyCreated>>>();
 fits<Fits<Answer<Keys['rotate']>, Wire<typeof ApiKeyCreated>>>();
+fits<Fits<Answer<typeof auth.issueSession>, Wire<typeof SessionOut>>>();
+fits<Fits<Answer<typeof auth.getProfile>, Wire<typeof Profile>>>();
+fits<Fits<Answer<typeof auth.keyProfile>, Wire<typeof MeOut>>>();
+type Teams = ReturnType<typeof teamsService>;
+fits<Fits<Answer<Teams['list']>, Wire<ReturnType<typeof all<typeof TeamListed>>>>>();
+fits<Fits<Answer<Teams['team']>, Wire<typeof Team>>>();
+fits<Fits<Answer<Teams['update']>, Wire<typeof Team>>>();
+fits<Fits<Answer<Teams['create']>, Wire<typeof TeamCreated>>>();
+fits<Fits<Answer<Teams['members']>, Wire<ReturnType<typeof all<typeof Member>>>>>();
+fits<Fits<Answer<Teams['setRole']>, Wire<typeof MemberRole>>>();
+fits<Fits<Answer<Teams['remove']>, Wire<typeof MemberRemoved>>>();
+type UsedByService = ReturnType<typeof usedByService>;
+fits<Fits<Answer<UsedByService['list']>, Wire<typeof UsedByList>>>();
+fits<Fits<Answer<UsedByService['get']>, Wire<typeof UsedBy>>>();
+type Invites = ReturnType<typeof invitesService>;
+fits<Fits<Answer<Invites['create']>, Wire<typeof InviteCreated>>>();
+fits<Fits<Answer<Invites['list']>, Wire<ReturnType<typeof all<typeof Invite>>>>>();
+fits<Fits<Answer<Invites['revoke']>, Wire<typeof Deleted>>>();
+fits<Fits<Answer<Invites['preview']>, Wire<typeof InvitePreview>>>();
+fits<Fits<Answer<Invites['accept']>, Wire<typeof InviteAccepted>>>();
+fits<Fits<Answer<typeof projectSecretsView>, Wire<typeof ProjectSecrets>>>();
+type MockApi = ReturnType<typeof mockApiService>;
+fits<Fits<Json<MockRequestOut>, Wire<typeof MockRequest>>>();
+fits<Fits<Answer<MockApi['list']>, Wire<ReturnType<typeof page<typeof MockRequest>>>>>();
+fits<Fits<Answer<MockApi['clear']>, Wire<typeof MockRequestsCleared>>>();
+fits<Fits<Json<CredentialOut>, Wire<typeof Credential>>>();

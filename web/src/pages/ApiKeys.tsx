@@ -32,7 +32,11 @@ export function ApiKeys() {
       </header>
       <p className="muted">
         Scripts and servers call the Wirehub API with a key: <code>Authorization: Bearer &lt;key&gt;</code>. Give each integration its own key, so you can revoke one without
-        breaking the others.
+        breaking the others. Every route, with what it takes and answers, is in the{' '}
+        <a href="/docs" target="_blank" rel="noopener" data-testid="api-reference-link">
+          API reference
+        </a>{' '}
+        (<code>/api/v1/openapi.json</code> for tools that read OpenAPI).
       </p>
       {created && (
         <div className="notice" role="status" data-testid="api-key-created">
