@@ -37,12 +37,12 @@ const topInView = (l: Locator) =>
   });
 
 describe('portal: a canvas that helps (issue 14, items 6–8)', () => {
-  const story = portalStory();
+  const portal = portalStory();
 
 
   it('keeps the view on drops, adds the next step with "+", guards unsaved changes, takes a free-text name and puts results in view', async () => {
     const started = Date.now();
-    const { hub, receiver, b, page } = story;
+    const { hub, receiver, b, page } = portal;
     const { count, click, fill } = countedActions();
     const canvas = canvasActions(page, () => count.drags++);
     const token = await signUp(page, hub.url, { click, fill });
@@ -194,7 +194,7 @@ describe('portal: a canvas that helps (issue 14, items 6–8)', () => {
   }, 150_000);
 
   it('measured: lead → map → webhook, from landing to the first delivery seen in the events log, in under 10 clicks and drags after sign-up', async () => {
-    const { hub, receiver, b, page } = story;
+    const { hub, receiver, b, page } = portal;
     await page.evaluate(() => localStorage.clear());
     const { count, click, fill, drag } = countedActions();
     const canvas = canvasActions(page, () => count.drags++);

@@ -13,12 +13,12 @@ import { waitFor } from './support/hub.ts';
 import { countedActions, portalStory, signUp } from './support/portal.ts';
 
 describe('portal: an incoming webhook → filter on body.type → dedupe on body.email → webhook flow (issue 14, trap 1)', () => {
-  const story = portalStory();
+  const portal = portalStory();
 
 
   it('offers body.<field> in the filter and dedupe steps, flags a field the sample lacks on the node and toolbar, and delivers one lead per e-mail', async () => {
     const started = Date.now();
-    const { hub, receiver, b, page } = story;
+    const { hub, receiver, b, page } = portal;
     const { count, click, fill } = countedActions();
     const canvas = canvasActions(page, () => count.drags++);
     const token = await signUp(page, hub.url, { click, fill });

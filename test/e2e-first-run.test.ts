@@ -11,12 +11,12 @@ import { countedActions, portalStory, signUp } from './support/portal.ts';
 import { waitFor } from './support/hub.ts';
 
 describe('first run: a flow from a template, and the demo workspace with its chatbot preview', () => {
-  const story = portalStory();
+  const portal = portalStory();
 
 
   it('signs up, picks the "Failed deliveries → alert" template, fills its URL, saves and test-delivers', async () => {
     const started = Date.now();
-    const { hub, receiver, b, page } = story;
+    const { hub, receiver, b, page } = portal;
     const { count, click, fill } = countedActions();
     await signUp(page, hub.url, { click, fill });
 
@@ -75,7 +75,7 @@ describe('first run: a flow from a template, and the demo workspace with its cha
 
   it('opens the demo: sample flows, recent events, and a chatbot to try on its page', async () => {
     const started = Date.now();
-    const { hub, b, page } = story;
+    const { hub, b, page } = portal;
     const { count, click, fill } = countedActions();
     await page.evaluate(() => localStorage.clear());
     await page.goto(hub.url);

@@ -17,12 +17,12 @@ const verified = (given: unknown, expected: string) => {
 };
 
 describe('portal: a flow\'s webhook step signs with the preset chosen in its panel', () => {
-  const story = portalStory();
-  const { count, click, fill, choose } = story;
+  const portal = portalStory();
+  const { count, click, fill, choose } = portal;
 
 
   it('GitHub-style on save, verified by the receiver; then a header of one\'s own in base64', async () => {
-    const { hub, receiver, b, canvas, page } = story;
+    const { hub, receiver, b, canvas, page } = portal;
     const token = await signUp(page, hub.url, { click, fill });
     const publish = async () => {
       const res = await hub.api('post', '/api/v1/publish', token).send({ eventType: 'lead.captured', data: lead });

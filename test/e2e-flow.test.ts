@@ -9,16 +9,16 @@ import { waitFor } from './support/hub.ts';
 const lead = { name: 'Jane Smith', email: 'Jane@Example.com', phone: '+15555550123', chatbot_name: 'Acme Plumbing Bot', intent: 'request_quote' };
 
 describe('portal: a lead → webhook flow drawn on the canvas delivers exactly the mapped fields', () => {
-  const story = portalStory();
+  const portal = portalStory();
   let token: string;
 
   // What the user had to do, reported at the end.
-  const { count, click, fill, drag } = story;
+  const { count, click, fill, drag } = portal;
 
 
   it('signs up, draws trigger → map → webhook, saves, delivers, shows the attempt, and reopens the same graph', async () => {
     const started = Date.now();
-    const { hub, receiver, b, canvas, page } = story;
+    const { hub, receiver, b, canvas, page } = portal;
     const api = (method: 'get' | 'post', url: string, key = token) => hub.api(method, `/api/v1${url}`, key);
 
     token = await signUp(page, hub.url, { click, fill });
@@ -168,7 +168,7 @@ describe('portal: a lead → webhook flow drawn on the canvas delivers exactly t
   }, 120_000);
 
   it('shows the problem on a webhook node with no trigger before saving, and saves nothing', async () => {
-    const { hub, receiver, b, canvas, page } = story;
+    const { hub, receiver, b, canvas, page } = portal;
     await page.getByRole('link', { name: 'Flows' }).click();
     await page.waitForURL(/\/flows$/);
     await page.getByTestId('new-flow').click();
@@ -196,7 +196,7 @@ describe('portal: a lead → webhook flow drawn on the canvas delivers exactly t
   }, 60_000);
 
   it('a save the server refuses says which step in a sentence, not a path, and marks that node (issue 14, item 7)', async () => {
-    const { receiver, b, canvas, page } = story;
+    const { receiver, b, canvas, page } = portal;
     // The orphan flow above is unsaved: leave it without saving.
     await page.getByRole('link', { name: 'Flows' }).click();
     await page.getByTestId('leave-discard').click();

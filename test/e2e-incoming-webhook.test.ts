@@ -11,19 +11,19 @@ import { waitFor } from './support/hub.ts';
 import { deliveryInEventsLog, measureStory, portalStory, signUp } from './support/portal.ts';
 
 describe('portal: an incoming webhook trigger made from the palette, listened to, filtered and delivered', () => {
-  const story = portalStory();
-  const { count, click, fill, drag } = story;
+  const portal = portalStory();
+  const { count, click, fill, drag } = portal;
 
 
   /** What a sender does with curl: a JSON POST to the URL (its path on this test hub, which listens on a port of its own, not the public URL's). */
   const send = async (url: string, body: Record<string, unknown>) => {
-    const res = await fetch(`${story.hub.url}${new URL(url).pathname}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const res = await fetch(`${portal.hub.url}${new URL(url).pathname}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     expect(res.status, await res.clone().text()).toBe(200);
     return ((await res.json()) as { request_id: string }).request_id;
   };
 
   it('drops "Incoming webhook", listens for a test request, uses it as the sample, filters, saves and delivers', async () => {
-    const { hub, receiver, b, canvas, page } = story;
+    const { hub, receiver, b, canvas, page } = portal;
     const measured = measureStory('incoming webhook → filter → webhook', count);
     await signUp(page, hub.url, { click, fill });
     measured.signedUp();
@@ -111,10 +111,10 @@ describe('portal: an incoming webhook trigger made from the palette, listened to
     // The spam sender asks what happened to its request: its req_… id pasted in the events log says which step dropped it.
     await fill(page.getByTestId('events-search'), sent[1]);
     await click(page.getByTestId('events-search-submit'));
-    const requestStory = page.getByTestId('request-story');
-    await expect.poll(() => requestStory.getAttribute('data-request-id'), { timeout: 15_000 }).toBe(sent[1]);
-    await expect.poll(() => requestStory.getByTestId('request-story-result').textContent(), { timeout: 10_000 }).toBe('Filtered out');
-    expect(await requestStory.getByTestId('request-story-explanation').textContent()).toContain('body.type was "spam"');
+    const story = page.getByTestId('request-story');
+    await expect.poll(() => story.getAttribute('data-request-id'), { timeout: 15_000 }).toBe(sent[1]);
+    await expect.poll(() => story.getByTestId('request-story-result').textContent(), { timeout: 10_000 }).toBe('Filtered out');
+    expect(await story.getByTestId('request-story-explanation').textContent()).toContain('body.type was "spam"');
     await b.screenshot('e2e-incoming-webhook-filtered-found');
 
     // Counted to here: the filtered request found is part of this story.

@@ -7,16 +7,16 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { portalStory, signUp } from './support/portal.ts';
 
 describe('portal: one model in the navigation', () => {
-  const story = portalStory();
-  const { count, click, fill } = story;
+  const portal = portalStory();
+  const { count, click, fill } = portal;
 
   beforeAll(async () => {
-    await story.page.setViewportSize({ width: 1280, height: 860 });
+    await portal.page.setViewportSize({ width: 1280, height: 860 });
   }, 120_000);
 
   it("groups the pages, lists a flow's webhook step with the webhooks, and shows where each object is used", async () => {
     const started = Date.now();
-    const { hub, receiver, b, canvas, page } = story;
+    const { hub, receiver, b, canvas, page } = portal;
     await signUp(page, hub.url, { click, fill });
     const aside = page.locator('aside');
     const linksOf = async (nav: string) => (await aside.getByRole('navigation', { name: nav }).getByRole('link').allTextContents()).map((t) => t.trim());

@@ -18,7 +18,7 @@ import { ARTIFACTS } from './support/browser.ts';
 import { canvasActions } from './support/canvas.ts';
 import { startFakeGoogleOAuth, type FakeGoogleOAuth } from './support/fakes/google-oauth.ts';
 import { startFakeGoogleSheets, type FakeGoogleSheets } from './support/fakes/google-sheets.ts';
-import { closePortal, countedActions, deliveryInEventsLog, measureStory, signUp, startPortal, type Portal } from './support/portal.ts';
+import { countedActions, deliveryInEventsLog, measureStory, portalStory, signUp } from './support/portal.ts';
 
 const CLIENT = { clientId: '1234-wirehub.apps.googleusercontent.example', clientSecret: 'GOCSPX-fake-client-secret' };
 const COLUMNS = ['name', 'email', 'phone'];
@@ -37,10 +37,10 @@ async function freePort(): Promise<number> {
 }
 
 describe('portal: lead → Google Sheet via Sign in with Google', () => {
-  let portal: Portal;
   let sheets: FakeGoogleSheets;
   let google: FakeGoogleOAuth;
-  const { count, click, fill, choose } = countedActions();
+  let port: number;
+  let publicUrl: string;
 
   beforeAll(async () => {
     sheets = await startFakeGoogleSheets({ title: 'Leads 2026', sheets: ['Leads', 'Archive'] });
@@ -49,24 +49,24 @@ describe('portal: lead → Google Sheet via Sign in with Google', () => {
     // The most recently changed spreadsheet comes first in the list, as in Drive.
     sheets.addSpreadsheet('1NewestXRA5nFMdKvBdBZjgmUUqptlbs74OgvE', 'Team offsite', ['Sheet1']);
     sheets.addSpreadsheet(CHATBOT_LEADS, 'Chatbot leads', ['Leads', 'Archive']);
-    const port = await freePort();
-    const publicUrl = `http://127.0.0.1:${port}`;
+    port = await freePort();
+    publicUrl = `http://127.0.0.1:${port}`;
     google = await startFakeGoogleOAuth({ ...CLIENT, redirectUri: `${publicUrl}/api/v1/google/oauth/callback`, sheets });
-    portal = await startPortal({
-      port,
-      publicUrl,
-      vendorUrls: { googleSheets: sheets.url, googleDrive: sheets.url },
-      googleOAuth: { ...CLIENT, authUrl: google.authUrl, tokenUrl: google.tokenUrl, revokeUrl: google.revokeUrl },
-    });
-  }, 120_000);
+  });
   afterAll(async () => {
-    await closePortal(portal);
     await Promise.all([google?.close(), sheets?.close()]);
   });
+  // After the fakes' hooks: the hub starts once they listen, and closes before they do.
+  const portal = portalStory(() => ({
+    port,
+    publicUrl,
+    vendorUrls: { googleSheets: sheets.url, googleDrive: sheets.url },
+    googleOAuth: { ...CLIENT, authUrl: google.authUrl, tokenUrl: google.tokenUrl, revokeUrl: google.revokeUrl },
+  }));
+  const { count, click, fill, choose } = portal;
 
   it('starts from the "Lead → Google Sheet" template, signs in with Google from its sheet step, picks the spreadsheet and tab from lists, and the lead becomes a row', async () => {
-    const { hub, b } = portal;
-    const { page } = b;
+    const { hub, b, page } = portal;
     const measured = measureStory('lead → Google Sheet via OAuth (the template: lead → map → sheet)', count);
     const token = await signUp(page, hub.url, { click, fill });
     measured.signedUp();
@@ -167,8 +167,7 @@ describe('portal: lead → Google Sheet via Sign in with Google', () => {
   }, 180_000);
 
   it('the shortest way: the sheet dropped onto the trigger, its header row naming the lead\'s fields, so no map step is needed', async () => {
-    const { hub, b } = portal;
-    const { page } = b;
+    const { hub, b, page } = portal;
     const short = countedActions();
     const canvas = canvasActions(page, () => short.count.drags++);
     await page.evaluate(() => localStorage.clear());

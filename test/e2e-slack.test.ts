@@ -7,9 +7,9 @@ import { waitFor } from './support/hub.ts';
 import { portalStory, signUp } from './support/portal.ts';
 
 describe('portal: a lead → Slack flow drawn on the canvas posts the lead to the channel', () => {
-  const story = portalStory();
+  const portal = portalStory();
   let slack: FakeSlack;
-  const { count, click, fill, drag } = story;
+  const { count, click, fill, drag } = portal;
 
   beforeAll(async () => {
     slack = await startFakeSlack();
@@ -19,7 +19,7 @@ describe('portal: a lead → Slack flow drawn on the canvas posts the lead to th
   });
 
   it('draws trigger → map → Slack, tests the webhook, saves, posts a lead, and reopens with the URL masked', async () => {
-    const { hub, b, canvas, page } = story;
+    const { hub, b, canvas, page } = portal;
     const token = await signUp(page, hub.url, { click, fill });
     const api = (method: 'get' | 'post', url: string, key = token) => hub.api(method, `/api/v1${url}`, key);
 

@@ -11,13 +11,13 @@ const lead = { name: 'Jane Smith', email: 'jane@example.com', phone: '+155555501
 const OWN_SECRET = 'my-own-shared-secret-42';
 
 describe('portal: a webhook edited in the browser delivers to its new URL with its new signature header', () => {
-  const story = portalStory();
-  const { count, click, fill, choose } = story;
+  const portal = portalStory();
+  const { count, click, fill, choose } = portal;
 
 
   it('creates with its own secret, edits URL, Authorization, events, fields and preset, and the next delivery follows', async () => {
     const started = Date.now();
-    const { hub, receiver, b, page } = story;
+    const { hub, receiver, b, page } = portal;
     const token = await signUp(page, hub.url, { click, fill });
     const key = (await hub.api('post', '/api/v1/api-keys', token).send({ name: 'e2e', scopes: ['read', 'write'] })).body.key as string;
     const api = (method: 'get' | 'post', url: string) => hub.api(method, `/api/v1${url}`, key);

@@ -8,16 +8,16 @@ import { waitFor } from './support/hub.ts';
 const lead = { name: 'Jane Smith', email: 'Jane@Example.com', phone: '+15555550123', chatbot_name: 'Acme Plumbing Bot', intent: 'request_quote' };
 
 describe('portal: a webhook built in the browser delivers exactly the mapped fields', () => {
-  const story = portalStory();
+  const portal = portalStory();
   let token: string;
 
   // What the user had to do, reported at the end.
-  const { count, click, fill, choose, drag } = story;
+  const { count, click, fill, choose, drag } = portal;
 
 
   it('signs up, maps fields by dragging, previews, creates, delivers, and shows the attempt in the events log', async () => {
     const started = Date.now();
-    const { hub, receiver, b, page } = story;
+    const { hub, receiver, b, page } = portal;
     const api = (method: 'get' | 'post', url: string, key = token) => hub.api(method, `/api/v1${url}`, key);
 
     token = await signUp(page, hub.url, { click, fill });
@@ -94,7 +94,7 @@ describe('portal: a webhook built in the browser delivers exactly the mapped fie
   }, 120_000);
 
   it('shows the API 422 for an invalid expression inline and creates nothing', async () => {
-    const { hub, receiver, b, page } = story;
+    const { hub, receiver, b, page } = portal;
     await page.getByRole('link', { name: 'Webhooks' }).click();
     await page.getByRole('button', { name: 'New webhook' }).click();
     const form = page.locator('form.card');

@@ -44,7 +44,7 @@ export type PortalStory = ReturnType<typeof countedActions> &
 /**
  * The set-up every browser story shares: registers a `beforeAll` that starts the portal (hub,
  * receiver, browser) and an `afterAll` that closes it, and answers counted actions plus getters for
- * the live handles, so a test reads `const { hub, page, canvas } = story;` inside its `it`. Call it
+ * the live handles, so a test reads `const { hub, page, canvas } = portal;` inside its `it`. Call it
  * in the `describe` body. `hubConfig` may be a function, read when the hub starts, for config that
  * points at a fake started in an earlier `beforeAll` (hooks run in the order they were registered,
  * and the after hooks in reverse, so such a fake outlives the hub).
