@@ -11,11 +11,11 @@
 // Save, Events log): the map can only be filled once the sheet's columns are known, so the map
 // step is opened twice. The second story builds it by hand without the map step: a sheet whose
 // header row names the lead's fields needs none (6 clicks + 2 drags).
-import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ARTIFACTS } from './support/browser.ts';
 import { canvasActions } from './support/canvas.ts';
+import { freePort } from './support/child-hub.ts';
 import { startFakeGoogleOAuth, type FakeGoogleOAuth } from './support/fakes/google-oauth.ts';
 import { startFakeGoogleSheets, type FakeGoogleSheets } from './support/fakes/google-sheets.ts';
 import { countedActions, deliveryInEventsLog, measureStory, portalStory, signUp } from './support/portal.ts';
@@ -27,14 +27,6 @@ const TEMPLATE_COLUMNS = ['Name', 'Email', 'Phone', 'Captured at'];
 /** A new spreadsheet for the template's rows: its tabs are empty. */
 const CHATBOT_LEADS = '1ChatLeadsXRA5nFMdKvBdBZjgmUUqptlbs74Og';
 const lead = { lead_id: 'lead_e2e_oauth', name: 'Jane Smith', email: 'jane@example.com', phone: '+15555550123', chatbot_name: 'Acme Plumbing Bot', intent: 'request_quote', captured_at: '2026-05-03T14:22:08Z' };
-
-async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  const { port } = srv.address() as net.AddressInfo;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 describe('portal: lead → Google Sheet via Sign in with Google', () => {
   let sheets: FakeGoogleSheets;
