@@ -1,7 +1,7 @@
 import supertest from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../server/config.ts';
-import { newWorkspace, startTestHub, waitFor, type TestHub } from './support/hub.ts';
+import { hubWithWorkspace, newWorkspace, startTestHub, waitFor } from './support/hub.ts';
 import { startReceiver, type Received } from './support/receiver.ts';
 
 /**
@@ -13,24 +13,13 @@ const NUL = '\u0000';
 const json = (r: Received) => JSON.parse(r.body.toString('utf8')) as Record<string, unknown>;
 
 describe('public endpoints and logs (issue 12)', () => {
-  let hub: TestHub;
-  let ws: Awaited<ReturnType<typeof newWorkspace>>;
-  let receiver: Awaited<ReturnType<typeof startReceiver>>;
-  const api = (method: 'get' | 'post' | 'put' | 'patch' | 'delete', path: string) => hub.api(method, `${V}${path}`, ws.key);
-  const at = (path: string) => receiver.received.filter((r) => r.url.split('?')[0] === path);
+  const env = hubWithWorkspace();
+  const api = (method: 'get' | 'post' | 'put' | 'patch' | 'delete', path: string) => env.hub.api(method, `${V}${path}`, env.ws.key);
+  const at = (path: string) => env.receiver.received.filter((r) => r.url.split('?')[0] === path);
 
-  beforeAll(async () => {
-    hub = await startTestHub();
-    ws = await newWorkspace(hub);
-    receiver = await startReceiver();
-  });
-  afterAll(async () => {
-    await hub?.close();
-    await receiver?.close();
-  });
 
   async function destination(path: string, config: Record<string, unknown> = {}) {
-    const des = await api('post', '/destinations').send({ name: `to-${path.slice(1)}`, config: { url: `${receiver.url}${path}`, ...config } });
+    const des = await api('post', '/destinations').send({ name: `to-${path.slice(1)}`, config: { url: `${env.receiver.url}${path}`, ...config } });
     expect(des.status, des.text).toBe(201);
     return des.body.id as string;
   }
@@ -67,11 +56,11 @@ describe('public endpoints and logs (issue 12)', () => {
         { what: 'a string deep in an array', req: () => api('post', '/connections').send({ name: 'c', source_id: sourceId, destination_id: destinationId, rules: [{ type: 'filter', body: { a: [`b${NUL}`] } }] }), path: 'body.rules.0.body.a.0' },
         { what: 'a query parameter', req: () => api('get', `/sources?name=a%00b`), path: 'query.name' },
         { what: 'a path segment', req: () => api('get', `/sources/src_%00`), path: 'path' },
-        { what: 'the log-in e-mail', req: () => hub.api('post', `${V}/auth/login`).send({ email: `a${NUL}@example.test`, password: 'whatever-password' }), path: 'body.email' },
-        { what: "the chat's chatbot_key", req: () => hub.api('post', '/api/public/system-chat').send({ chatbot_key: `pk_${NUL}`, visitor_id: 'v', message: 'hi' }), path: 'body.chatbot_key' },
-        { what: "the chat's message", req: () => hub.api('post', '/api/public/system-chat').send({ chatbot_key: bot.body.public_key, visitor_id: 'v', message: `hi${NUL}` }), path: 'body.message' },
-        { what: "the chat preflight's chatbot_key", req: () => supertest(hub.url).options('/api/public/system-chat?chatbot_key=pk_%00').set('origin', 'http://x.test'), path: 'query.chatbot_key' },
-        { what: "a public chatbot's key in the path", req: () => hub.api('get', '/api/public/chatbots/pk_%00'), path: 'path' },
+        { what: 'the log-in e-mail', req: () => env.hub.api('post', `${V}/auth/login`).send({ email: `a${NUL}@example.test`, password: 'whatever-password' }), path: 'body.email' },
+        { what: "the chat's chatbot_key", req: () => env.hub.api('post', '/api/public/system-chat').send({ chatbot_key: `pk_${NUL}`, visitor_id: 'v', message: 'hi' }), path: 'body.chatbot_key' },
+        { what: "the chat's message", req: () => env.hub.api('post', '/api/public/system-chat').send({ chatbot_key: bot.body.public_key, visitor_id: 'v', message: `hi${NUL}` }), path: 'body.message' },
+        { what: "the chat preflight's chatbot_key", req: () => supertest(env.hub.url).options('/api/public/system-chat?chatbot_key=pk_%00').set('origin', 'http://x.test'), path: 'query.chatbot_key' },
+        { what: "a public chatbot's key in the path", req: () => env.hub.api('get', '/api/public/chatbots/pk_%00'), path: 'path' },
       ];
       for (const a of attempts) {
         const res = await a.req();
@@ -80,13 +69,13 @@ describe('public endpoints and logs (issue 12)', () => {
       }
       // Nothing was made by any of them, and the hub is well.
       expect((await api('get', '/sources?name=described')).body.models).toEqual([]);
-      expect((await hub.api('get', '/api/health')).status).toBe(200);
+      expect((await env.hub.api('get', '/api/health')).status).toBe(200);
     });
 
     it("a sender's NUL in the query, the path and the JSON body is accepted and stored, and the event is delivered", async () => {
       await connect('nul-connection', sourceId, destinationId);
       const body = JSON.stringify({ note: `before${NUL}after` });
-      const res = await hub.api('post', `/e/${sourceId}/deep%00path?tag=a%00b`).set('content-type', 'application/json').send(body);
+      const res = await env.hub.api('post', `/e/${sourceId}/deep%00path?tag=a%00b`).set('content-type', 'application/json').send(body);
       expect(res.status, res.text).toBe(200);
       const stored = await api('get', `/requests/${res.body.request_id}`);
       expect(stored.status, stored.text).toBe(200);
@@ -101,7 +90,7 @@ describe('public endpoints and logs (issue 12)', () => {
     it("a published event's data may carry a NUL (it is stored as bytes); its other fields may not", async () => {
       const declared = await api('post', '/event-types').send({ name: 'order.noted', sample: { note: 'text' } });
       expect(declared.status, declared.text).toBe(201);
-      const hook = await api('post', '/webhooks').send({ name: 'nul-hook', url: `${receiver.url}/published`, events: ['order.noted'] });
+      const hook = await api('post', '/webhooks').send({ name: 'nul-hook', url: `${env.receiver.url}/published`, events: ['order.noted'] });
       expect(hook.status, hook.text).toBe(201);
       const published = await api('post', '/publish').send({ eventType: 'order.noted', data: { note: `x${NUL}y` } });
       expect(published.status, published.text).toBe(202);
@@ -114,7 +103,7 @@ describe('public endpoints and logs (issue 12)', () => {
 
     it('a NUL in the fields the log summarises (a name, a type) is stored, not answered 503 for every retry', async () => {
       const src = (await api('post', '/sources').send({ name: 'nul-summary' })).body.id as string;
-      const ingested = await hub.api('post', `/e/${src}`).send({ type: `lead${NUL}.x`, name: `Ja${NUL}ne`, email: 'jane@example.com' });
+      const ingested = await env.hub.api('post', `/e/${src}`).send({ type: `lead${NUL}.x`, name: `Ja${NUL}ne`, email: 'jane@example.com' });
       expect(ingested.status, ingested.text).toBe(200);
       const listed = await api('get', `/requests/${ingested.body.request_id}`);
       expect(listed.body.summary).toBe('Ja ne · jane@example.com');
@@ -130,7 +119,7 @@ describe('public endpoints and logs (issue 12)', () => {
       expect(t.status, t.text).toBe(201);
       const src = (await api('post', '/sources').send({ name: 'nul-transformed' })).body.id as string;
       await connect('nul-transformed', src, await destination('/nul-transformed'), [{ type: 'transformation', transformation_id: t.body.id }]);
-      const res = await hub.api('post', `/e/${src}`).send({ note: `n${NUL}` });
+      const res = await env.hub.api('post', `/e/${src}`).send({ note: `n${NUL}` });
       expect(res.status, res.text).toBe(200);
       const delivered = await waitFor(() => at('/nul-transformed')[0], 10_000, 'the transformed delivery');
       expect(json(delivered)).toEqual({ note: `n${NUL}`, added: `a${NUL}b` });
@@ -151,7 +140,7 @@ describe('public endpoints and logs (issue 12)', () => {
         const src = (await api('post', '/sources').send({ name: 'nul-answer' })).body.id as string;
         const des = await api('post', '/destinations').send({ name: 'nul-answerer', config: { url: `${answering.url}/hook` } });
         await connect('nul-answer', src, des.body.id);
-        const res = await hub.api('post', `/e/${src}`).send({ a: 1 });
+        const res = await env.hub.api('post', `/e/${src}`).send({ a: 1 });
         const [event] = await waitFor(async () => {
           const events = await eventsOf(res.body.request_id);
           return events.length > 0 && events;
@@ -174,13 +163,13 @@ describe('public endpoints and logs (issue 12)', () => {
       const src = await api('post', '/sources').send({ name: 'keyed-source', config: { auth: { type: 'api_key', header_key: 'X-Shop-Key', api_key: 'shop-key-0123456789' } } });
       expect(src.status, src.text).toBe(201);
       const send = (key: string) =>
-        hub.api('post', `/e/${src.body.id}?token=query-token-secret&api_key=query-key-secret&page=2`).set('x-shop-key', key).set('authorization', 'Bearer inbound-bearer-secret').set('cookie', 'session=inbound-cookie').set('x-request-id', 'r-1').send({ a: 1 });
+        env.hub.api('post', `/e/${src.body.id}?token=query-token-secret&api_key=query-key-secret&page=2`).set('x-shop-key', key).set('authorization', 'Bearer inbound-bearer-secret').set('cookie', 'session=inbound-cookie').set('x-request-id', 'r-1').send({ a: 1 });
       const wrong = await send('not-the-key');
       expect(wrong.status).toBe(401);
       const ok = await send('shop-key-0123456789');
       expect(ok.status, ok.text).toBe(200);
       for (const id of [ok.body.request_id, wrong.body.error.details.request_id]) {
-        const stored = await hub.deps.db.selectFrom('requests').select(['headers', 'query']).where('id', '=', id).executeTakeFirstOrThrow();
+        const stored = await env.hub.deps.db.selectFrom('requests').select(['headers', 'query']).where('id', '=', id).executeTakeFirstOrThrow();
         expect(stored.headers).toMatchObject({ 'x-shop-key': '[redacted]', authorization: '[redacted]', cookie: '[redacted]', 'x-request-id': 'r-1' });
         expect(JSON.stringify(stored.headers)).not.toMatch(/shop-key-0123|inbound-bearer|inbound-cookie|not-the-key/);
         // Senders that sign with a query parameter: masked the same way, other parameters kept.
@@ -192,7 +181,7 @@ describe('public endpoints and logs (issue 12)', () => {
       const src = (await api('post', '/sources').send({ name: 'to-custom' })).body.id as string;
       const des = await destination('/custom', { headers: { 'X-Partner': 'partner-credential-123', 'X-Plain': 'also-secret-by-being-custom' }, auth: { type: 'bearer', token: 'outbound-bearer' } });
       await connect('custom-headers', src, des);
-      const res = await hub.api('post', `/e/${src}`).send({ a: 1 });
+      const res = await env.hub.api('post', `/e/${src}`).send({ a: 1 });
       const received = await waitFor(() => at('/custom')[0], 10_000, 'the delivery');
       expect(received.headers['x-partner']).toBe('partner-credential-123');
       expect(received.headers.authorization).toBe('Bearer outbound-bearer');
@@ -212,7 +201,7 @@ describe('public endpoints and logs (issue 12)', () => {
       const mock = await api('post', '/destinations').send({ name: 'mock-secrets', type: 'MOCK_API', config: {} });
       expect(mock.status, mock.text).toBe(201);
       await connect('adds-auth', src.body.id, mock.body.id, [{ type: 'transformation', transformation_id: t.body.id }]);
-      const res = await hub.api('post', `/e/${src.body.id}`).set('x-shop-key', 'transformed-key-987').send({ a: 1 });
+      const res = await env.hub.api('post', `/e/${src.body.id}`).set('x-shop-key', 'transformed-key-987').send({ a: 1 });
       expect(res.status, res.text).toBe(200);
 
       const recorded = await waitFor(async () => (await api('get', `/destinations/${mock.body.id}/mock_requests`)).body.models[0] as { headers: Record<string, string> } | undefined, 10_000, 'a mock recording');
@@ -225,18 +214,18 @@ describe('public endpoints and logs (issue 12)', () => {
       const full = await api('get', `/transformations/${t.body.id}/executions/${execution.id}`);
       expect(full.body.original.headers['x-shop-key']).toBe('[redacted]');
       expect(full.body.transformed.headers.authorization).toBe('[redacted]');
-      const everything = JSON.stringify([full.body, recorded, await hub.deps.db.selectFrom('transformation_executions').selectAll().execute(), await hub.deps.db.selectFrom('mock_api_requests').select('headers').execute()]);
+      const everything = JSON.stringify([full.body, recorded, await env.hub.deps.db.selectFrom('transformation_executions').selectAll().execute(), await env.hub.deps.db.selectFrom('mock_api_requests').select('headers').execute()]);
       expect(everything).not.toMatch(/variable-token-42|transformed-key-987/);
     });
   });
 
   describe('ratings', () => {
     const chat = (key: string, visitor: string, message: string, ip?: string) => {
-      const t = hub.api('post', '/api/public/system-chat');
+      const t = env.hub.api('post', '/api/public/system-chat');
       return (ip ? t.set('x-forwarded-for', ip) : t).send({ chatbot_key: key, visitor_id: visitor, message });
     };
     const rate = (conv: string, body: Record<string, unknown>, ip?: string) => {
-      const t = hub.api('post', `/api/public/conversations/${conv}/rate`);
+      const t = env.hub.api('post', `/api/public/conversations/${conv}/rate`);
       return (ip ? t.set('x-forwarded-for', ip) : t).send(body);
     };
     async function bot(name: string, rateLimits: Record<string, number>) {
@@ -248,7 +237,7 @@ describe('public endpoints and logs (issue 12)', () => {
     }
 
     it('250 anonymous ratings with made-up visitor ids (and forged X-Forwarded-For) publish nothing and are cut off per address', async () => {
-      const hook = await api('post', '/webhooks').send({ name: 'rated', url: `${receiver.url}/rated`, events: ['message.rated'] });
+      const hook = await api('post', '/webhooks').send({ name: 'rated', url: `${env.receiver.url}/rated`, events: ['message.rated'] });
       expect(hook.status, hook.text).toBe(201);
       // Day windows, so that the minute's boundary cannot reset a count during the test.
       const b = await bot('Rated Bot', { per_minute: 1000, per_day: 1000, ip_per_minute: 1000, ip_per_day: 40 });
@@ -263,7 +252,7 @@ describe('public endpoints and logs (issue 12)', () => {
       // One conversation has one visitor; X-Forwarded-For is not believed without WIREHUB_TRUST_PROXY.
       expect(statuses.filter((s) => s === 403)).toHaveLength(40);
       expect(statuses.filter((s) => s === 429)).toHaveLength(210);
-      expect(await hub.deps.db.selectFrom('message_ratings').select('visitor_id').where('conversation_id', '=', reply.body.conversation_id).execute()).toEqual([]);
+      expect(await env.hub.deps.db.selectFrom('message_ratings').select('visitor_id').where('conversation_id', '=', reply.body.conversation_id).execute()).toEqual([]);
       await new Promise((r) => setTimeout(r, 1000));
       expect(at('/rated')).toHaveLength(0);
     });
@@ -307,13 +296,13 @@ describe('public endpoints and logs (issue 12)', () => {
   describe('security headers', () => {
     it('the portal, the health checks and the API all carry them; the widget stays loadable from any site', async () => {
       for (const path of ['/api/health', '/healthz', '/login', '/', `${V}/sources`]) {
-        const res = await hub.api('get', path);
+        const res = await env.hub.api('get', path);
         expect(res.headers['x-content-type-options'], path).toBe('nosniff');
         expect(res.headers['content-security-policy'], path).toContain("default-src 'self'");
         expect(res.headers['content-security-policy'], path).toContain("frame-ancestors 'self'");
         expect(res.headers['strict-transport-security'], path).toBeDefined();
       }
-      const widget = await hub.api('get', '/widget.js');
+      const widget = await env.hub.api('get', '/widget.js');
       // The portal and the widget are built before the tests run (test/support/global-setup.ts).
       expect(widget.status).toBe(200);
       expect(widget.headers['cross-origin-resource-policy']).toBe('cross-origin');
@@ -323,7 +312,7 @@ describe('public endpoints and logs (issue 12)', () => {
   describe('names that are properties of every object', () => {
     it('a destination type, a status filter, a schema dialect, a source type or an event type such as constructor or __proto__ is a clear 4xx, never a 500', async () => {
       for (const type of ['constructor', '__proto__', 'toString', 'hasOwnProperty']) {
-        const res = await api('post', '/destinations').send({ name: `type-${type}`, type, config: { url: `${receiver.url}/x` } });
+        const res = await api('post', '/destinations').send({ name: `type-${type}`, type, config: { url: `${env.receiver.url}/x` } });
         expect(res.status, `${type}: ${res.text}`).toBeGreaterThanOrEqual(400);
         expect(res.status, `${type}: ${res.text}`).toBeLessThan(500);
       }
@@ -334,7 +323,7 @@ describe('public endpoints and logs (issue 12)', () => {
       for (const name of ['constructor', '__proto__', 'toString']) {
         const checks = {
           'source type': await api('post', '/sources').send({ name: `src-${name}`, type: name }),
-          "webhook's event": await api('post', '/webhooks').send({ name: `hook-${name}`, url: `${receiver.url}/x`, events: [name] }),
+          "webhook's event": await api('post', '/webhooks').send({ name: `hook-${name}`, url: `${env.receiver.url}/x`, events: [name] }),
           'published event type': await api('post', '/publish').send({ eventType: name, data: {} }),
           'event type read': await api('get', `/event-types/${name}`),
         };

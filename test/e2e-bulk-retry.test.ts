@@ -3,28 +3,25 @@
 // confirms, watches the progress reach the end, and every event is delivered once more.
 import type { Locator } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closePortal, signUp, startPortal, type Portal } from './support/portal.ts';
+import { portalStory, signUp } from './support/portal.ts';
 import { waitFor } from './support/hub.ts';
 import { startReceiver } from './support/receiver.ts';
 
 describe('portal: retry everything matching the events log filter', () => {
-  let portal: Portal;
+  // More failures than auto-disable allows by default: the point is a pile of FAILED events.
+  const portal = portalStory({ autoDisableAfter: 1000 });
   let flaky: Awaited<ReturnType<typeof startReceiver>>;
   let up = false;
 
   beforeAll(async () => {
-    // More failures than auto-disable allows by default: the point is a pile of FAILED events.
-    portal = await startPortal({ autoDisableAfter: 1000 });
     flaky = await startReceiver(() => (up ? { status: 200, body: 'ok' } : { status: 503, body: 'down for maintenance' }));
-  }, 120_000);
+  });
   afterAll(async () => {
-    await closePortal(portal);
     await flaky?.close();
   });
 
   it('filters to the failures, confirms the count, shows progress to the end, and delivers each again', async () => {
-    const { hub, b } = portal;
-    const { page } = b;
+    const { hub, b, page } = portal;
     const act = { click: (l: Locator) => l.click(), fill: (l: Locator, text: string) => l.fill(text) };
     const token = await signUp(page, hub.url, act);
     const api = (method: 'get' | 'post', url: string) => hub.api(method, `/api/v1${url}`, token);

@@ -7,12 +7,10 @@
 // delivery seen in the events log (which shows it by itself, no Refresh), under 10 clicks and drags
 // after sign-up (each step dropped onto the node it follows, which adds it there, connected).
 import type { Locator, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TestBrowser } from './support/browser.ts';
+import { describe, expect, it } from 'vitest';
 import { canvasActions } from './support/canvas.ts';
-import { waitFor, type TestHub } from './support/hub.ts';
-import { closePortal, countedActions, deliveryInEventsLog, measureStory, signUp, startPortal } from './support/portal.ts';
-import type { startReceiver } from './support/receiver.ts';
+import { waitFor } from './support/hub.ts';
+import { countedActions, deliveryInEventsLog, measureStory, portalStory, signUp } from './support/portal.ts';
 
 const lead = { name: 'Jane Smith', email: 'jane@example.com', phone: '+15555550123', chatbot_name: 'Acme Plumbing Bot', intent: 'request_quote' };
 
@@ -39,18 +37,12 @@ const topInView = (l: Locator) =>
   });
 
 describe('portal: a canvas that helps (issue 14, items 6–8)', () => {
-  let hub: TestHub;
-  let receiver: Awaited<ReturnType<typeof startReceiver>>;
-  let b: TestBrowser;
+  const portal = portalStory();
 
-  beforeAll(async () => {
-    ({ hub, receiver, b } = await startPortal());
-  }, 120_000);
-  afterAll(() => closePortal({ hub, receiver, b }));
 
   it('keeps the view on drops, adds the next step with "+", guards unsaved changes, takes a free-text name and puts results in view', async () => {
     const started = Date.now();
-    const { page } = b;
+    const { hub, receiver, b, page } = portal;
     const { count, click, fill } = countedActions();
     const canvas = canvasActions(page, () => count.drags++);
     const token = await signUp(page, hub.url, { click, fill });
@@ -202,7 +194,7 @@ describe('portal: a canvas that helps (issue 14, items 6–8)', () => {
   }, 150_000);
 
   it('measured: lead → map → webhook, from landing to the first delivery seen in the events log, in under 10 clicks and drags after sign-up', async () => {
-    const { page } = b;
+    const { hub, receiver, b, page } = portal;
     await page.evaluate(() => localStorage.clear());
     const { count, click, fill, drag } = countedActions();
     const canvas = canvasActions(page, () => count.drags++);

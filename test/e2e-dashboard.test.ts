@@ -5,9 +5,8 @@
 // events, and the flows and destinations lists carry 24 h sparklines, one API call per list.
 import type { Page, Request } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TestBrowser } from './support/browser.ts';
-import { waitFor, type TestHub } from './support/hub.ts';
-import { closePortal, countedActions, signUp, startPortal } from './support/portal.ts';
+import { waitFor } from './support/hub.ts';
+import { portalStory, signUp } from './support/portal.ts';
 import { startReceiver } from './support/receiver.ts';
 
 const node = (id: string, kind: string, data: Record<string, unknown>) => ({ id, kind, position: { x: 0, y: 0 }, data });
@@ -25,24 +24,20 @@ const pixelsOf = (page: Page, testId: string, hex: string) =>
 const picture = (page: Page, testId: string) => page.getByTestId(testId).locator('canvas').evaluate((c: HTMLCanvasElement) => c.toDataURL());
 
 describe('portal: the dashboard after sign-up', () => {
-  let hub: TestHub;
-  let receiver: Awaited<ReturnType<typeof startReceiver>>;
+  const portal = portalStory({ retrySchedule: [50, 50], autoDisableAfter: 1000 });
   let failing: Awaited<ReturnType<typeof startReceiver>>;
-  let b: TestBrowser;
-  const { count, click, choose } = countedActions();
+  const { count, click, choose } = portal;
 
   beforeAll(async () => {
-    ({ hub, receiver, b } = await startPortal({ retrySchedule: [50, 50], autoDisableAfter: 1000 }));
     failing = await startReceiver(() => ({ status: 500, body: 'Internal Server Error' }));
-  }, 120_000);
+  });
   afterAll(async () => {
-    await closePortal({ hub, receiver, b });
     await failing?.close();
   });
 
   it('lands on the dashboard, charts the traffic per range, puts the failing destination first and sparklines the lists', async () => {
     const started = Date.now();
-    const { page } = b;
+    const { hub, receiver, b, page } = portal;
     const token = await signUp(page, hub.url, { click, fill: (l, t) => (count.fields++, l.fill(t)) });
     const api = (method: 'get' | 'post', url: string) => hub.api(method, `/api/v1${url}`, token);
 

@@ -8,7 +8,7 @@
 // connection and one rejected by verification each show under Requests received with what became of
 // it, and pasting its req_ id tells it in a sentence.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closePortal, countedActions, signUp, startPortal, type Portal } from './support/portal.ts';
+import { countedActions, portalStory, signUp } from './support/portal.ts';
 import { waitFor } from './support/hub.ts';
 import { startReceiver } from './support/receiver.ts';
 
@@ -16,23 +16,20 @@ type Node = { id: string; kind: string; position: { x: number; y: number }; data
 const node = (id: string, kind: string, x: number, data: Record<string, unknown>): Node => ({ id, kind, position: { x, y: 80 }, data });
 
 describe('portal: the events log shows every request and explains every failure', () => {
-  let portal: Portal;
+  // After a failure the next try waits 10 minutes: the log must say when, and Retry now must not wait.
+  const portal = portalStory({ retrySchedule: Array(7).fill(600_000), autoDisableAfter: 1000 });
   let flaky: Awaited<ReturnType<typeof startReceiver>>;
   let up = false;
 
   beforeAll(async () => {
-    // After a failure the next try waits 10 minutes: the log must say when, and Retry now must not wait.
-    portal = await startPortal({ retrySchedule: Array(7).fill(600_000), autoDisableAfter: 1000 });
     flaky = await startReceiver(() => (up ? { status: 200, body: 'ok' } : { status: 500, body: 'database down' }));
-  }, 120_000);
+  });
   afterAll(async () => {
-    await closePortal(portal);
     await flaky?.close();
   });
 
   it('lists all five requests with outcomes, finds a filtered one by its req_ id, explains a failing receiver live, and Retry turns the row', async () => {
-    const { hub, b, receiver } = portal;
-    const { page } = b;
+    const { hub, b, receiver, page } = portal;
     const pageErrors: string[] = [];
     page.on('pageerror', (err) => pageErrors.push(err.message));
     const started = Date.now();
@@ -143,8 +140,7 @@ describe('portal: the events log shows every request and explains every failure'
   }, 180_000);
 
   it('shows a duplicate, a request held by a paused connection and one rejected by verification under Requests received, each with its sentence, and again by its req_ id', async () => {
-    const { hub, b, receiver } = portal;
-    const { page } = b;
+    const { hub, b, receiver, page } = portal;
     const pageErrors: string[] = [];
     page.on('pageerror', (err) => pageErrors.push(err.message));
     await page.evaluate(() => localStorage.clear());

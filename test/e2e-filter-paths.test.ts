@@ -7,26 +7,18 @@
 // bare `type`, a saved body.type condition dropped every request, the dedupe chips offered a bare
 // `email`, a dedupe on body.email compared body.body.email and dropped every request after the
 // first, and nothing outside the open panel said a field was missing.)
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TestBrowser } from './support/browser.ts';
+import { describe, expect, it } from 'vitest';
 import { canvasActions } from './support/canvas.ts';
-import { waitFor, type TestHub } from './support/hub.ts';
-import { closePortal, countedActions, signUp, startPortal } from './support/portal.ts';
-import type { startReceiver } from './support/receiver.ts';
+import { waitFor } from './support/hub.ts';
+import { countedActions, portalStory, signUp } from './support/portal.ts';
 
 describe('portal: an incoming webhook → filter on body.type → dedupe on body.email → webhook flow (issue 14, trap 1)', () => {
-  let hub: TestHub;
-  let receiver: Awaited<ReturnType<typeof startReceiver>>;
-  let b: TestBrowser;
+  const portal = portalStory();
 
-  beforeAll(async () => {
-    ({ hub, receiver, b } = await startPortal());
-  }, 120_000);
-  afterAll(() => closePortal({ hub, receiver, b }));
 
   it('offers body.<field> in the filter and dedupe steps, flags a field the sample lacks on the node and toolbar, and delivers one lead per e-mail', async () => {
     const started = Date.now();
-    const { page } = b;
+    const { hub, receiver, b, page } = portal;
     const { count, click, fill } = countedActions();
     const canvas = canvasActions(page, () => count.drags++);
     const token = await signUp(page, hub.url, { click, fill });

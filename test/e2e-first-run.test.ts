@@ -6,25 +6,17 @@
 //    receiver answering 500) and a chatbot, whose page has a preview: a question gets its answer and
 //    "(415) 555-0199" is captured on the lead as +14155550199.
 // Each story prints its clicks, drags, typed fields and wall time; screenshots go to test/artifacts/.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TestBrowser } from './support/browser.ts';
-import { closePortal, countedActions, signUp, startPortal } from './support/portal.ts';
-import { waitFor, type TestHub } from './support/hub.ts';
-import type { startReceiver } from './support/receiver.ts';
+import { describe, expect, it } from 'vitest';
+import { countedActions, portalStory, signUp } from './support/portal.ts';
+import { waitFor } from './support/hub.ts';
 
 describe('first run: a flow from a template, and the demo workspace with its chatbot preview', () => {
-  let hub: TestHub;
-  let receiver: Awaited<ReturnType<typeof startReceiver>>;
-  let b: TestBrowser;
+  const portal = portalStory();
 
-  beforeAll(async () => {
-    ({ hub, receiver, b } = await startPortal());
-  }, 120_000);
-  afterAll(() => closePortal({ hub, receiver, b }));
 
   it('signs up, picks the "Failed deliveries → alert" template, fills its URL, saves and test-delivers', async () => {
     const started = Date.now();
-    const { page } = b;
+    const { hub, receiver, b, page } = portal;
     const { count, click, fill } = countedActions();
     await signUp(page, hub.url, { click, fill });
 
@@ -83,7 +75,7 @@ describe('first run: a flow from a template, and the demo workspace with its cha
 
   it('opens the demo: sample flows, recent events, and a chatbot to try on its page', async () => {
     const started = Date.now();
-    const { page } = b;
+    const { hub, b, page } = portal;
     const { count, click, fill } = countedActions();
     await page.evaluate(() => localStorage.clear());
     await page.goto(hub.url);

@@ -5,31 +5,26 @@
 // delivered (today: "1 ✓" on every edge, nothing on the steps). Then the receiver starts failing
 // while the flows list is open, and the list counts the failure without a reload.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TestBrowser } from './support/browser.ts';
-import { waitFor, type TestHub } from './support/hub.ts';
-import { closePortal, countedActions, signUp, startPortal } from './support/portal.ts';
+import { waitFor } from './support/hub.ts';
+import { portalStory, signUp } from './support/portal.ts';
 import { startReceiver } from './support/receiver.ts';
 
 describe('portal: a flow counts what arrived, what each step dropped, and failures as they happen', () => {
-  let hub: TestHub;
-  let portalReceiver: Awaited<ReturnType<typeof startReceiver>>;
+  // Failed deliveries give up after three quick tries, so the failure shows within the story.
+  const portal = portalStory({ retrySchedule: [0, 50, 50] });
   let receiver: Awaited<ReturnType<typeof startReceiver>>;
-  let b: TestBrowser;
   let failing = false;
-  const { count, click, fill } = countedActions();
+  const { count, click, fill } = portal;
 
   beforeAll(async () => {
-    // Failed deliveries give up after three quick tries, so the failure shows within the story.
-    ({ hub, receiver: portalReceiver, b } = await startPortal({ retrySchedule: [0, 50, 50] }));
     receiver = await startReceiver(() => (failing ? { status: 500, body: 'Internal Server Error' } : { status: 200, body: 'ok' }));
-  }, 120_000);
+  });
   afterAll(async () => {
-    await closePortal({ hub, receiver: portalReceiver, b });
     await receiver?.close();
   });
 
   it('shows 5 arrived on the trigger edge, 3 filtered and 1 duplicate on the steps, then a failure in the flows list, without reloading', async () => {
-    const { page } = b;
+    const { hub, b, page } = portal;
     const token = await signUp(page, hub.url, { click, fill });
     const started = Date.now();
     const before = { ...count };

@@ -3,12 +3,10 @@
 // published, and a receiver verifies X-Hub-Signature-256 with that secret. Reopened, the step shows
 // its preset; switched to a header of one's own in base64, the next delivery carries that instead.
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TestBrowser } from './support/browser.ts';
-import { canvasActions } from './support/canvas.ts';
-import { closePortal, countedActions, signUp, startPortal } from './support/portal.ts';
-import { waitFor, type TestHub } from './support/hub.ts';
-import type { Received, startReceiver } from './support/receiver.ts';
+import { describe, expect, it } from 'vitest';
+import { portalStory, signUp } from './support/portal.ts';
+import { waitFor } from './support/hub.ts';
+import type { Received } from './support/receiver.ts';
 
 const lead = { name: 'Jane Smith', email: 'jane@example.com', phone: '+15555550123', chatbot_name: 'Acme Plumbing Bot', intent: 'request_quote' };
 
@@ -19,20 +17,12 @@ const verified = (given: unknown, expected: string) => {
 };
 
 describe('portal: a flow\'s webhook step signs with the preset chosen in its panel', () => {
-  let hub: TestHub;
-  let receiver: Awaited<ReturnType<typeof startReceiver>>;
-  let b: TestBrowser;
-  const { count, click, fill, choose } = countedActions();
-  let canvas: ReturnType<typeof canvasActions>;
+  const portal = portalStory();
+  const { count, click, fill, choose } = portal;
 
-  beforeAll(async () => {
-    ({ hub, receiver, b } = await startPortal());
-    canvas = canvasActions(b.page, () => count.drags++);
-  }, 120_000);
-  afterAll(() => closePortal({ hub, receiver, b }));
 
   it('GitHub-style on save, verified by the receiver; then a header of one\'s own in base64', async () => {
-    const { page } = b;
+    const { hub, receiver, b, canvas, page } = portal;
     const token = await signUp(page, hub.url, { click, fill });
     const publish = async () => {
       const res = await hub.api('post', '/api/v1/publish', token).send({ eventType: 'lead.captured', data: lead });

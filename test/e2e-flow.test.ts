@@ -1,34 +1,24 @@
 // The flow editor in a real browser: sign up, drag a lead.captured trigger, a map step and a
 // webhook onto the canvas, connect them, map fields, save (secret once), publish a lead, receive
 // exactly the mapped body, find it in the events log, and reopen the flow to the same graph.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TestBrowser } from './support/browser.ts';
-import { canvasActions, type Pos } from './support/canvas.ts';
-import { closePortal, countedActions, sentBodyInEventsLog, signUp, startPortal } from './support/portal.ts';
-import { waitFor, type TestHub } from './support/hub.ts';
-import type { startReceiver } from './support/receiver.ts';
+import { describe, expect, it } from 'vitest';
+import type { Pos } from './support/canvas.ts';
+import { portalStory, sentBodyInEventsLog, signUp } from './support/portal.ts';
+import { waitFor } from './support/hub.ts';
 
 const lead = { name: 'Jane Smith', email: 'Jane@Example.com', phone: '+15555550123', chatbot_name: 'Acme Plumbing Bot', intent: 'request_quote' };
 
 describe('portal: a lead → webhook flow drawn on the canvas delivers exactly the mapped fields', () => {
-  let hub: TestHub;
-  let receiver: Awaited<ReturnType<typeof startReceiver>>;
-  let b: TestBrowser;
+  const portal = portalStory();
   let token: string;
 
   // What the user had to do, reported at the end.
-  const { count, click, fill, drag } = countedActions();
-  let canvas: ReturnType<typeof canvasActions>;
+  const { count, click, fill, drag } = portal;
 
-  beforeAll(async () => {
-    ({ hub, receiver, b } = await startPortal());
-    canvas = canvasActions(b.page, () => count.drags++);
-  }, 120_000);
-  afterAll(() => closePortal({ hub, receiver, b }));
 
   it('signs up, draws trigger → map → webhook, saves, delivers, shows the attempt, and reopens the same graph', async () => {
     const started = Date.now();
-    const { page } = b;
+    const { hub, receiver, b, canvas, page } = portal;
     const api = (method: 'get' | 'post', url: string, key = token) => hub.api(method, `/api/v1${url}`, key);
 
     token = await signUp(page, hub.url, { click, fill });
@@ -178,7 +168,7 @@ describe('portal: a lead → webhook flow drawn on the canvas delivers exactly t
   }, 120_000);
 
   it('shows the problem on a webhook node with no trigger before saving, and saves nothing', async () => {
-    const { page } = b;
+    const { hub, receiver, b, canvas, page } = portal;
     await page.getByRole('link', { name: 'Flows' }).click();
     await page.waitForURL(/\/flows$/);
     await page.getByTestId('new-flow').click();
@@ -206,7 +196,7 @@ describe('portal: a lead → webhook flow drawn on the canvas delivers exactly t
   }, 60_000);
 
   it('a save the server refuses says which step in a sentence, not a path, and marks that node (issue 14, item 7)', async () => {
-    const { page } = b;
+    const { receiver, b, canvas, page } = portal;
     // The orphan flow above is unsaved: leave it without saving.
     await page.getByRole('link', { name: 'Flows' }).click();
     await page.getByTestId('leave-discard').click();

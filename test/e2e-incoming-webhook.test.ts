@@ -6,35 +6,24 @@
 // in the events log (by itself, no Refresh), and the filtered request's id pasted there says which
 // step dropped it. The measured story: clicks and drags after sign-up (under 10, finding the filtered
 // request included), wall time from landing and from sign-up to the delivery seen in the log.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TestBrowser } from './support/browser.ts';
-import { canvasActions } from './support/canvas.ts';
-import { waitFor, type TestHub } from './support/hub.ts';
-import { closePortal, countedActions, deliveryInEventsLog, measureStory, signUp, startPortal } from './support/portal.ts';
-import type { startReceiver } from './support/receiver.ts';
+import { describe, expect, it } from 'vitest';
+import { waitFor } from './support/hub.ts';
+import { deliveryInEventsLog, measureStory, portalStory, signUp } from './support/portal.ts';
 
 describe('portal: an incoming webhook trigger made from the palette, listened to, filtered and delivered', () => {
-  let hub: TestHub;
-  let receiver: Awaited<ReturnType<typeof startReceiver>>;
-  let b: TestBrowser;
-  const { count, click, fill, drag } = countedActions();
-  let canvas: ReturnType<typeof canvasActions>;
+  const portal = portalStory();
+  const { count, click, fill, drag } = portal;
 
-  beforeAll(async () => {
-    ({ hub, receiver, b } = await startPortal());
-    canvas = canvasActions(b.page, () => count.drags++);
-  }, 120_000);
-  afterAll(() => closePortal({ hub, receiver, b }));
 
   /** What a sender does with curl: a JSON POST to the URL (its path on this test hub, which listens on a port of its own, not the public URL's). */
   const send = async (url: string, body: Record<string, unknown>) => {
-    const res = await fetch(`${hub.url}${new URL(url).pathname}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const res = await fetch(`${portal.hub.url}${new URL(url).pathname}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     expect(res.status, await res.clone().text()).toBe(200);
     return ((await res.json()) as { request_id: string }).request_id;
   };
 
   it('drops "Incoming webhook", listens for a test request, uses it as the sample, filters, saves and delivers', async () => {
-    const { page } = b;
+    const { hub, receiver, b, canvas, page } = portal;
     const measured = measureStory('incoming webhook → filter → webhook', count);
     await signUp(page, hub.url, { click, fill });
     measured.signedUp();

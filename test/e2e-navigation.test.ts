@@ -3,30 +3,20 @@
 // shows on the Webhooks page as "in flow Orders" (editing it leads to the flow), the Flows list
 // counts "1 webhook", the source and the destination say which flow uses them, and the built-in
 // receiver for trying things reads "Test receiver", not "Mock API".
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TestBrowser } from './support/browser.ts';
-import { canvasActions } from './support/canvas.ts';
-import { closePortal, countedActions, signUp, startPortal } from './support/portal.ts';
-import type { TestHub } from './support/hub.ts';
-import type { startReceiver } from './support/receiver.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { portalStory, signUp } from './support/portal.ts';
 
 describe('portal: one model in the navigation', () => {
-  let hub: TestHub;
-  let receiver: Awaited<ReturnType<typeof startReceiver>>;
-  let b: TestBrowser;
-  const { count, click, fill } = countedActions();
-  let canvas: ReturnType<typeof canvasActions>;
+  const portal = portalStory();
+  const { count, click, fill } = portal;
 
   beforeAll(async () => {
-    ({ hub, receiver, b } = await startPortal());
-    await b.page.setViewportSize({ width: 1280, height: 860 });
-    canvas = canvasActions(b.page, () => count.drags++);
+    await portal.page.setViewportSize({ width: 1280, height: 860 });
   }, 120_000);
-  afterAll(() => closePortal({ hub, receiver, b }));
 
   it("groups the pages, lists a flow's webhook step with the webhooks, and shows where each object is used", async () => {
     const started = Date.now();
-    const { page } = b;
+    const { hub, receiver, b, canvas, page } = portal;
     await signUp(page, hub.url, { click, fill });
     const aside = page.locator('aside');
     const linksOf = async (nav: string) => (await aside.getByRole('navigation', { name: nav }).getByRole('link').allTextContents()).map((t) => t.trim());

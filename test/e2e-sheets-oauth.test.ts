@@ -11,14 +11,14 @@
 // Save, Events log): the map can only be filled once the sheet's columns are known, so the map
 // step is opened twice. The second story builds it by hand without the map step: a sheet whose
 // header row names the lead's fields needs none (6 clicks + 2 drags).
-import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ARTIFACTS } from './support/browser.ts';
 import { canvasActions } from './support/canvas.ts';
+import { freePort } from './support/child-hub.ts';
 import { startFakeGoogleOAuth, type FakeGoogleOAuth } from './support/fakes/google-oauth.ts';
 import { startFakeGoogleSheets, type FakeGoogleSheets } from './support/fakes/google-sheets.ts';
-import { closePortal, countedActions, deliveryInEventsLog, measureStory, signUp, startPortal, type Portal } from './support/portal.ts';
+import { countedActions, deliveryInEventsLog, measureStory, portalStory, signUp } from './support/portal.ts';
 
 const CLIENT = { clientId: '1234-wirehub.apps.googleusercontent.example', clientSecret: 'GOCSPX-fake-client-secret' };
 const COLUMNS = ['name', 'email', 'phone'];
@@ -28,19 +28,11 @@ const TEMPLATE_COLUMNS = ['Name', 'Email', 'Phone', 'Captured at'];
 const CHATBOT_LEADS = '1ChatLeadsXRA5nFMdKvBdBZjgmUUqptlbs74Og';
 const lead = { lead_id: 'lead_e2e_oauth', name: 'Jane Smith', email: 'jane@example.com', phone: '+15555550123', chatbot_name: 'Acme Plumbing Bot', intent: 'request_quote', captured_at: '2026-05-03T14:22:08Z' };
 
-async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  const { port } = srv.address() as net.AddressInfo;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
-
 describe('portal: lead → Google Sheet via Sign in with Google', () => {
-  let portal: Portal;
   let sheets: FakeGoogleSheets;
   let google: FakeGoogleOAuth;
-  const { count, click, fill, choose } = countedActions();
+  let port: number;
+  let publicUrl: string;
 
   beforeAll(async () => {
     sheets = await startFakeGoogleSheets({ title: 'Leads 2026', sheets: ['Leads', 'Archive'] });
@@ -49,24 +41,24 @@ describe('portal: lead → Google Sheet via Sign in with Google', () => {
     // The most recently changed spreadsheet comes first in the list, as in Drive.
     sheets.addSpreadsheet('1NewestXRA5nFMdKvBdBZjgmUUqptlbs74OgvE', 'Team offsite', ['Sheet1']);
     sheets.addSpreadsheet(CHATBOT_LEADS, 'Chatbot leads', ['Leads', 'Archive']);
-    const port = await freePort();
-    const publicUrl = `http://127.0.0.1:${port}`;
+    port = await freePort();
+    publicUrl = `http://127.0.0.1:${port}`;
     google = await startFakeGoogleOAuth({ ...CLIENT, redirectUri: `${publicUrl}/api/v1/google/oauth/callback`, sheets });
-    portal = await startPortal({
-      port,
-      publicUrl,
-      vendorUrls: { googleSheets: sheets.url, googleDrive: sheets.url },
-      googleOAuth: { ...CLIENT, authUrl: google.authUrl, tokenUrl: google.tokenUrl, revokeUrl: google.revokeUrl },
-    });
-  }, 120_000);
+  });
   afterAll(async () => {
-    await closePortal(portal);
     await Promise.all([google?.close(), sheets?.close()]);
   });
+  // After the fakes' hooks: the hub starts once they listen, and closes before they do.
+  const portal = portalStory(() => ({
+    port,
+    publicUrl,
+    vendorUrls: { googleSheets: sheets.url, googleDrive: sheets.url },
+    googleOAuth: { ...CLIENT, authUrl: google.authUrl, tokenUrl: google.tokenUrl, revokeUrl: google.revokeUrl },
+  }));
+  const { count, click, fill, choose } = portal;
 
   it('starts from the "Lead → Google Sheet" template, signs in with Google from its sheet step, picks the spreadsheet and tab from lists, and the lead becomes a row', async () => {
-    const { hub, b } = portal;
-    const { page } = b;
+    const { hub, b, page } = portal;
     const measured = measureStory('lead → Google Sheet via OAuth (the template: lead → map → sheet)', count);
     const token = await signUp(page, hub.url, { click, fill });
     measured.signedUp();
@@ -167,8 +159,7 @@ describe('portal: lead → Google Sheet via Sign in with Google', () => {
   }, 180_000);
 
   it('the shortest way: the sheet dropped onto the trigger, its header row naming the lead\'s fields, so no map step is needed', async () => {
-    const { hub, b } = portal;
-    const { page } = b;
+    const { hub, b, page } = portal;
     const short = countedActions();
     const canvas = canvasActions(page, () => short.count.drags++);
     await page.evaluate(() => localStorage.clear());

@@ -6,12 +6,8 @@
 // reopened flow shows the same graph. What the user had to do is counted and printed.
 import type { Locator } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TestBrowser } from './support/browser.ts';
-import { canvasActions } from './support/canvas.ts';
 import { startFakeGoogleSheets, type FakeGoogleSheets } from './support/fakes/google-sheets.ts';
-import type { TestHub } from './support/hub.ts';
-import { closePortal, countedActions, sentBodyInEventsLog, signUp, startPortal } from './support/portal.ts';
-import type { startReceiver } from './support/receiver.ts';
+import { portalStory, sentBodyInEventsLog, signUp } from './support/portal.ts';
 
 // The catalogue's sample of lead.captured carries the same name, email and phone, so the row Test
 // shows before saving is the row the published lead must write.
@@ -23,14 +19,18 @@ const ROW_SENT = ['Jane Smith', 'jane@example.com', "'+15555550123"];
 const ROW_SHOWN = ['Jane Smith', 'jane@example.com', '+15555550123'];
 
 describe('portal: a lead → Google Sheet flow drawn on the canvas writes exactly the row Test showed', () => {
-  let hub: TestHub;
-  let receiver: Awaited<ReturnType<typeof startReceiver>>;
-  let b: TestBrowser;
   let google: FakeGoogleSheets;
+  beforeAll(async () => {
+    google = await startFakeGoogleSheets({ title: 'Leads 2026' });
+  });
+  afterAll(async () => {
+    await google?.close();
+  });
+  // After the fake's hooks: the hub starts once it listens, and closes before it does.
+  const portal = portalStory(() => ({ vendorUrls: { googleSheets: google.url } }));
 
   // What the user had to do, reported at the end.
-  const { count, click, fill } = countedActions();
-  let canvas: ReturnType<typeof canvasActions>;
+  const { count, click, fill } = portal;
 
   /**
    * Drags a sample field onto a column's row in the side panel. A drag that scrolls the panel on the
@@ -39,7 +39,7 @@ describe('portal: a lead → Google Sheet flow drawn on the canvas writes exactl
    * field must show then, and the mouse takes it from the visible part of the field to the row.
    */
   async function dragInPanel(field: Locator, target: Locator): Promise<void> {
-    const { page } = b;
+    const { page } = portal;
     const scroller = page.locator('.flow-panel');
     const view = (await scroller.boundingBox())!;
     const row = (await target.boundingBox())!;
@@ -69,19 +69,10 @@ describe('portal: a lead → Google Sheet flow drawn on the canvas writes exactl
     return Promise.all(COLUMNS.map(async (c) => (await container.getByTestId(`sheet-cell-${c}`).textContent()) ?? ''));
   }
 
-  beforeAll(async () => {
-    google = await startFakeGoogleSheets({ title: 'Leads 2026' });
-    ({ hub, receiver, b } = await startPortal({ vendorUrls: { googleSheets: google.url } }));
-    canvas = canvasActions(b.page, () => count.drags++);
-  }, 120_000);
-  afterAll(async () => {
-    await closePortal({ hub, receiver, b });
-    await google?.close();
-  });
 
   it('signs up, uploads the key, draws lead → map → sheet, tests the row, saves, and the published lead becomes that row', async () => {
     const started = Date.now();
-    const { page } = b;
+    const { hub, b, canvas, page } = portal;
     const token = await signUp(page, hub.url, { click, fill });
     const api = (method: 'get' | 'post', url: string, key = token) => hub.api(method, `/api/v1${url}`, key);
 

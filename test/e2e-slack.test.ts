@@ -2,33 +2,24 @@
 // with no panel of its own), tested, saved, and posting a lead to a local fake of Slack. Reopened,
 // the form shows the webhook URL masked, never the URL itself.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TestBrowser } from './support/browser.ts';
-import { canvasActions } from './support/canvas.ts';
 import { startFakeSlack, type FakeSlack } from './support/fakes/slack.ts';
-import { waitFor, type TestHub } from './support/hub.ts';
-import { closePortal, countedActions, signUp, startPortal } from './support/portal.ts';
-import type { startReceiver } from './support/receiver.ts';
+import { waitFor } from './support/hub.ts';
+import { portalStory, signUp } from './support/portal.ts';
 
 describe('portal: a lead → Slack flow drawn on the canvas posts the lead to the channel', () => {
-  let hub: TestHub;
-  let receiver: Awaited<ReturnType<typeof startReceiver>>;
-  let b: TestBrowser;
+  const portal = portalStory();
   let slack: FakeSlack;
-  const { count, click, fill, drag } = countedActions();
-  let canvas: ReturnType<typeof canvasActions>;
+  const { count, click, fill, drag } = portal;
 
   beforeAll(async () => {
     slack = await startFakeSlack();
-    ({ hub, receiver, b } = await startPortal());
-    canvas = canvasActions(b.page, () => count.drags++);
   }, 120_000);
   afterAll(async () => {
-    await closePortal({ hub, receiver, b });
     await slack?.close();
   });
 
   it('draws trigger → map → Slack, tests the webhook, saves, posts a lead, and reopens with the URL masked', async () => {
-    const { page } = b;
+    const { hub, b, canvas, page } = portal;
     const token = await signUp(page, hub.url, { click, fill });
     const api = (method: 'get' | 'post', url: string, key = token) => hub.api(method, `/api/v1${url}`, key);
 

@@ -2,12 +2,9 @@
 // a sample (output, console, a thrown error shown as such), is saved and added to a connection from
 // the page, that connection delivers the transformed request, and the run is listed with its input and output.
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TestBrowser } from './support/browser.ts';
-import type { TestHub } from './support/hub.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from './support/hub.ts';
-import { closePortal, signUp, startPortal } from './support/portal.ts';
-import type { startReceiver } from './support/receiver.ts';
+import { portalStory, signUp } from './support/portal.ts';
 
 const T = { timeout: 15_000 };
 
@@ -19,20 +16,17 @@ const CODE = `addHandler("transform", (request, context) => {
 });`;
 
 describe('portal: transformations', () => {
-  let hub: TestHub;
-  let receiver: Awaited<ReturnType<typeof startReceiver>>;
-  let b: TestBrowser;
+  const portal = portalStory();
   let key: string;
 
   beforeAll(async () => {
-    ({ hub, receiver, b } = await startPortal());
+    const { hub, b } = portal;
     await b.page.setViewportSize({ width: 1280, height: 900 });
     const token = await signUp(b.page, hub.url, { click: (l) => l.click(), fill: (l, t) => l.fill(t) });
     const made = await hub.api('post', '/api/v1/api-keys', token).send({ name: 'e2e', scopes: ['read', 'write'] });
     expect(made.status).toBe(201);
     key = made.body.key;
-  }, 120_000);
-  afterAll(() => closePortal({ hub, receiver, b }));
+  });
 
   const run = async (page: Page) => {
     await page.getByTestId('transformation-run').click();
@@ -42,7 +36,7 @@ describe('portal: transformations', () => {
   };
 
   it('tries code on a sample, saves it, adds it to a connection, and shows the run a delivery made', async () => {
-    const { page } = b;
+    const { hub, receiver, b, page } = portal;
     const api = (url: string) => hub.api('post', `/api/v1${url}`, key);
     const src = await api('/sources').send({ name: 'shop' });
     const des = await api('/destinations').send({ name: 'erp', config: { url: `${receiver.url}/erp` } });

@@ -3,29 +3,21 @@
 // fields) and switched to GitHub-style signatures; the next delivery goes to the new URL with the
 // new header, which a receiver verifies with the same secret.
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TestBrowser } from './support/browser.ts';
-import { closePortal, countedActions, signUp, startPortal } from './support/portal.ts';
-import { waitFor, type TestHub } from './support/hub.ts';
-import type { startReceiver } from './support/receiver.ts';
+import { describe, expect, it } from 'vitest';
+import { portalStory, signUp } from './support/portal.ts';
+import { waitFor } from './support/hub.ts';
 
 const lead = { name: 'Jane Smith', email: 'jane@example.com', phone: '+15555550123', chatbot_name: 'Acme Plumbing Bot', intent: 'request_quote' };
 const OWN_SECRET = 'my-own-shared-secret-42';
 
 describe('portal: a webhook edited in the browser delivers to its new URL with its new signature header', () => {
-  let hub: TestHub;
-  let receiver: Awaited<ReturnType<typeof startReceiver>>;
-  let b: TestBrowser;
-  const { count, click, fill, choose } = countedActions();
+  const portal = portalStory();
+  const { count, click, fill, choose } = portal;
 
-  beforeAll(async () => {
-    ({ hub, receiver, b } = await startPortal());
-  }, 120_000);
-  afterAll(() => closePortal({ hub, receiver, b }));
 
   it('creates with its own secret, edits URL, Authorization, events, fields and preset, and the next delivery follows', async () => {
     const started = Date.now();
-    const { page } = b;
+    const { hub, receiver, b, page } = portal;
     const token = await signUp(page, hub.url, { click, fill });
     const key = (await hub.api('post', '/api/v1/api-keys', token).send({ name: 'e2e', scopes: ['read', 'write'] })).body.key as string;
     const api = (method: 'get' | 'post', url: string) => hub.api(method, `/api/v1${url}`, key);

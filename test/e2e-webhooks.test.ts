@@ -1,31 +1,23 @@
 // The portal in a real browser: sign up, build a webhook with the field mapper (drag and drop,
 // rename, expression, preview), receive the delivery, and find it in the events log.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TestBrowser } from './support/browser.ts';
+import { describe, expect, it } from 'vitest';
 import { html5Drag } from './support/canvas.ts';
-import { closePortal, countedActions, sentBodyInEventsLog, signUp, startPortal } from './support/portal.ts';
-import { waitFor, type TestHub } from './support/hub.ts';
-import type { startReceiver } from './support/receiver.ts';
+import { portalStory, sentBodyInEventsLog, signUp } from './support/portal.ts';
+import { waitFor } from './support/hub.ts';
 
 const lead = { name: 'Jane Smith', email: 'Jane@Example.com', phone: '+15555550123', chatbot_name: 'Acme Plumbing Bot', intent: 'request_quote' };
 
 describe('portal: a webhook built in the browser delivers exactly the mapped fields', () => {
-  let hub: TestHub;
-  let receiver: Awaited<ReturnType<typeof startReceiver>>;
-  let b: TestBrowser;
+  const portal = portalStory();
   let token: string;
 
   // What the user had to do, reported at the end.
-  const { count, click, fill, choose, drag } = countedActions();
+  const { count, click, fill, choose, drag } = portal;
 
-  beforeAll(async () => {
-    ({ hub, receiver, b } = await startPortal());
-  }, 120_000);
-  afterAll(() => closePortal({ hub, receiver, b }));
 
   it('signs up, maps fields by dragging, previews, creates, delivers, and shows the attempt in the events log', async () => {
     const started = Date.now();
-    const { page } = b;
+    const { hub, receiver, b, page } = portal;
     const api = (method: 'get' | 'post', url: string, key = token) => hub.api(method, `/api/v1${url}`, key);
 
     token = await signUp(page, hub.url, { click, fill });
@@ -102,7 +94,7 @@ describe('portal: a webhook built in the browser delivers exactly the mapped fie
   }, 120_000);
 
   it('shows the API 422 for an invalid expression inline and creates nothing', async () => {
-    const { page } = b;
+    const { hub, receiver, b, page } = portal;
     await page.getByRole('link', { name: 'Webhooks' }).click();
     await page.getByRole('button', { name: 'New webhook' }).click();
     const form = page.locator('form.card');

@@ -1,11 +1,10 @@
 // Names as people type them: a flow called "New leads → my webhook" saves under that name, the
 // webhook it makes gets a readable slug of it, a name another object already holds does not fail
 // the save, and a bad name is refused with a sentence instead of `body.name: may contain…`.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { fieldWords, issueSentence, issuesMessage } from '../shared/issue-text.ts';
 import { slugName } from '../server/core/validate.ts';
-import { newWorkspace, startTestHub, waitFor, type TestHub } from './support/hub.ts';
-import { startReceiver } from './support/receiver.ts';
+import { hubWithWorkspace, waitFor } from './support/hub.ts';
 
 const V = '/api/v1';
 
@@ -34,27 +33,16 @@ describe('issue sentences and name slugs', () => {
 });
 
 describe('a flow named as people type it', () => {
-  let hub: TestHub;
-  let ws: Awaited<ReturnType<typeof newWorkspace>>;
-  let receiver: Awaited<ReturnType<typeof startReceiver>>;
-  const api = (method: 'get' | 'post' | 'put' | 'delete', path: string) => hub.api(method, `${V}${path}`, ws.key);
+  const env = hubWithWorkspace();
+  const api = (method: 'get' | 'post' | 'put' | 'delete', path: string) => env.hub.api(method, `${V}${path}`, env.ws.key);
   const graph = (path: string) => ({
     nodes: [
       { id: 'trigger_1', kind: 'trigger', position: { x: 0, y: 0 }, data: { eventType: 'lead.captured' } },
-      { id: 'webhook_1', kind: 'webhook', position: { x: 300, y: 0 }, data: { url: `${receiver.url}${path}`, signing: 'hmac' } },
+      { id: 'webhook_1', kind: 'webhook', position: { x: 300, y: 0 }, data: { url: `${env.receiver.url}${path}`, signing: 'hmac' } },
     ],
     edges: [{ id: 'e1', source: 'trigger_1', target: 'webhook_1' }],
   });
 
-  beforeAll(async () => {
-    hub = await startTestHub();
-    ws = await newWorkspace(hub);
-    receiver = await startReceiver();
-  });
-  afterAll(async () => {
-    await hub?.close();
-    await receiver?.close();
-  });
 
   it('saves "New leads → my webhook" as typed, names its webhook with a slug of it, and delivers', async () => {
     const saved = await api('post', '/flows').send({ name: '  New leads → my webhook ', graph: graph('/typed') });
@@ -72,7 +60,7 @@ describe('a flow named as people type it', () => {
 
     const published = await api('post', '/publish').send({ eventType: 'lead.captured', data: { name: 'Jane', email: 'jane@example.com' } });
     expect(published.status).toBe(202);
-    await waitFor(() => receiver.received.some((r) => r.url === '/typed') && receiver.received.some((r) => r.url === '/twin'), 15_000, 'both flows delivering');
+    await waitFor(() => env.receiver.received.some((r) => r.url === '/typed') && env.receiver.received.some((r) => r.url === '/twin'), 15_000, 'both flows delivering');
   });
 
   it('renames a flow onto a name another webhook already holds without failing the save', async () => {
@@ -80,7 +68,7 @@ describe('a flow named as people type it', () => {
     expect(saved.status, saved.text).toBe(201);
     const id = saved.body.id as string;
     // A webhook made by hand under exactly the name the renamed flow's webhook would get.
-    const squatter = await api('post', '/webhooks').send({ name: `Orders - EU: webhook_1 ${id.slice(-8)}`, url: `${receiver.url}/squat`, events: ['lead.captured'] });
+    const squatter = await api('post', '/webhooks').send({ name: `Orders - EU: webhook_1 ${id.slice(-8)}`, url: `${env.receiver.url}/squat`, events: ['lead.captured'] });
     expect(squatter.status, squatter.text).toBe(201);
     const renamed = await api('put', `/flows/${id}`).send({ name: 'Orders → EU', graph: graph('/orders') });
     expect(renamed.status, renamed.text).toBe(200);

@@ -5,9 +5,8 @@
 // on every request, so every request after the first in the window was dropped as a duplicate. A
 // filter on data.email in a lead flow used to look for a field `data` inside the data and dropped
 // every event.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newWorkspace, startTestHub, waitFor, type TestHub } from './support/hub.ts';
-import { startReceiver } from './support/receiver.ts';
+import { describe, expect, it } from 'vitest';
+import { hubWithWorkspace, waitFor } from './support/hub.ts';
 
 const V = '/api/v1';
 const at = { x: 0, y: 0 };
@@ -18,11 +17,9 @@ const node = (id: string, kind: string, data: Record<string, unknown>): Node => 
 const chain = (...ids: string[]) => ids.slice(1).map((id, i) => ({ id: `${ids[i]}-${id}`, source: ids[i], target: id }));
 
 describe('filter and dedupe steps name fields as the map step and the Test output do', () => {
-  let hub: TestHub;
-  let ws: Awaited<ReturnType<typeof newWorkspace>>;
-  let receiver: Awaited<ReturnType<typeof startReceiver>>;
-  const api = (method: 'get' | 'post' | 'put' | 'delete', path: string) => hub.api(method, `${V}${path}`, ws.key);
-  const bodiesAt = (path: string) => receiver.received.filter((r) => r.url === path).map((r) => JSON.parse(r.body.toString()) as Record<string, unknown>);
+  const env = hubWithWorkspace({ retrySchedule: [0, 100, 100] });
+  const api = (method: 'get' | 'post' | 'put' | 'delete', path: string) => env.hub.api(method, `${V}${path}`, env.ws.key);
+  const bodiesAt = (path: string) => env.receiver.received.filter((r) => r.url === path).map((r) => JSON.parse(r.body.toString()) as Record<string, unknown>);
   const save = async (name: string, graph: Graph) => {
     const res = await api('post', '/flows').send({ name, graph });
     expect(res.status, res.text).toBe(201);
@@ -30,7 +27,7 @@ describe('filter and dedupe steps name fields as the map step and the Test outpu
   };
   const rulesOf = async (flow: Saved, nodeId: string) => (await api('get', `/connections/${flow.objects.find((o) => o.nodeId === nodeId)!.connectionId}`)).body.rules as Record<string, unknown>[];
   const ingest = async (sourceId: string, body: object) => {
-    const res = await hub.api('post', `/e/${sourceId}`).set('content-type', 'application/json').send(body);
+    const res = await env.hub.api('post', `/e/${sourceId}`).set('content-type', 'application/json').send(body);
     expect(res.status, res.text).toBe(200);
   };
   const publish = async (data: object) => expect((await api('post', '/publish').send({ eventType: 'lead.captured', data })).status).toBe(202);
@@ -41,20 +38,11 @@ describe('filter and dedupe steps name fields as the map step and the Test outpu
     return bodiesAt(path);
   };
 
-  beforeAll(async () => {
-    hub = await startTestHub({ retrySchedule: [0, 100, 100] });
-    ws = await newWorkspace(hub);
-    receiver = await startReceiver();
-  });
-  afterAll(async () => {
-    await hub?.close();
-    await receiver?.close();
-  });
 
   it('an incoming webhook\'s dedupe step on body.email drops repeats of one email and lets other emails through', async () => {
     const form = (await api('post', '/sources').send({ name: 'signup-form' })).body as { id: string };
     const graph = (fields: string[], path: string): Graph => ({
-      nodes: [node('t1', 'trigger', { sourceId: form.id }), node('u1', 'dedupe', { window_ms: 60_000, include_fields: fields }), node('w1', 'webhook', { url: `${receiver.url}${path}`, signing: 'hmac' })],
+      nodes: [node('t1', 'trigger', { sourceId: form.id }), node('u1', 'dedupe', { window_ms: 60_000, include_fields: fields }), node('w1', 'webhook', { url: `${env.receiver.url}${path}`, signing: 'hmac' })],
       edges: chain('t1', 'u1', 'w1'),
     });
     const typed = await save('Once per email', graph(['body.email'], '/once'));
@@ -110,7 +98,7 @@ describe('filter and dedupe steps name fields as the map step and the Test outpu
         node('f1', 'filter', { conditions: [{ field: filterField, op: 'contains', value: '@example.com' }], mode: 'all' }),
         node('u1', 'dedupe', { window_ms: 60_000, include_fields: [dedupeField] }),
         node('m1', 'map', { mappings: [{ to: 'email', from: 'data.email' }, { to: 'name', from: 'data.name' }], envelope: 'flat' }),
-        node('w1', 'webhook', { url: `${receiver.url}${path}`, signing: 'hmac' }),
+        node('w1', 'webhook', { url: `${env.receiver.url}${path}`, signing: 'hmac' }),
       ],
       edges: chain('t1', 'f1', 'u1', 'm1', 'w1'),
     });

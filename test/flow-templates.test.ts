@@ -1,11 +1,10 @@
 // The templates "New flow" offers (shared/flow-templates.ts): each graph, once its placeholders
 // are filled, passes the same validateGraph the editor and the server use; unfilled, the problems
 // are exactly at the placeholders; and the webhook templates save and deliver through a real hub.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FlowGraph, planDestinations, validateGraph } from '../shared/flow-graph.ts';
 import { FLOW_TEMPLATES, fillTemplate, flowTemplate, unfilledPlaceholders } from '../shared/flow-templates.ts';
-import { newWorkspace, startTestHub, waitFor, type TestHub } from './support/hub.ts';
-import { startReceiver } from './support/receiver.ts';
+import { hubWithWorkspace, waitFor } from './support/hub.ts';
 
 const examples = (t: (typeof FLOW_TEMPLATES)[number]) => Object.fromEntries(t.placeholders.map((p) => [`${p.nodeId}.${p.field}`, p.example]));
 
@@ -44,37 +43,26 @@ describe('flow templates', () => {
 });
 
 describe('flow templates on a real hub', () => {
-  let hub: TestHub;
-  let ws: Awaited<ReturnType<typeof newWorkspace>>;
-  let receiver: Awaited<ReturnType<typeof startReceiver>>;
-  const api = (method: 'get' | 'post', path: string) => hub.api(method, `/api/v1${path}`, ws.key);
+  const env = hubWithWorkspace();
+  const api = (method: 'get' | 'post', path: string) => env.hub.api(method, `/api/v1${path}`, env.ws.key);
 
-  beforeAll(async () => {
-    hub = await startTestHub();
-    ws = await newWorkspace(hub);
-    receiver = await startReceiver();
-  });
-  afterAll(async () => {
-    await hub?.close();
-    await receiver?.close();
-  });
 
   it('"Incoming webhook → Slack-style webhook" posts a Slack message about each request to the source', async () => {
     const t = flowTemplate('webhook-to-slack')!;
     const src = await api('post', '/sources').send({ name: 'Incoming webhook' });
     expect(src.status, src.text).toBe(201);
-    const graph = fillTemplate(t, { 'slack.url': `${receiver.url}/slack` }, src.body.id);
+    const graph = fillTemplate(t, { 'slack.url': `${env.receiver.url}/slack` }, src.body.id);
     const saved = await api('post', '/flows').send({ name: t.flowName, graph });
     expect(saved.status, saved.text).toBe(201);
-    const sent = await hub.api('post', `/e/${src.body.id}`).set('content-type', 'application/json').send({ order: 42 });
+    const sent = await env.hub.api('post', `/e/${src.body.id}`).set('content-type', 'application/json').send({ order: 42 });
     expect(sent.status, sent.text).toBe(200);
-    const got = await waitFor(() => receiver.received.find((r) => r.url === '/slack'), 15_000, 'the Slack-style delivery');
+    const got = await waitFor(() => env.receiver.received.find((r) => r.url === '/slack'), 15_000, 'the Slack-style delivery');
     expect(JSON.parse(got.body.toString())).toEqual({ text: 'New request received: {"order":42}' });
   });
 
-  it('"Failed deliveries → alert" turns hub.delivery.failed and hub.webhook.disabled into readable alerts, and a test delivery sends them', async () => {
+  it('"Failed deliveries → alert" turns env.hub.delivery.failed and env.hub.webhook.disabled into readable alerts, and a test delivery sends them', async () => {
     const t = flowTemplate('failed-deliveries-alert')!;
-    const graph = fillTemplate(t, { 'alert.url': `${receiver.url}/alert` });
+    const graph = fillTemplate(t, { 'alert.url': `${env.receiver.url}/alert` });
     const failed = await api('post', '/flows/test').send({ graph, trigger: 'trigger', use: 'sample', deliver: 'alert' });
     expect(failed.status, failed.text).toBe(200);
     expect(failed.body.nodes.map.output.text).toBe(
@@ -97,7 +85,7 @@ describe('flow templates on a real hub', () => {
       'Wirehub stopped delivering to CRM leads: 10 consecutive failed deliveries (last: receiver answered 503). Its events wait until you turn it back on.',
     );
     expect(disabled.body.delivery).toMatchObject({ ok: true, status: 200 });
-    const got = receiver.received.filter((r) => r.url === '/alert').map((r) => JSON.parse(r.body.toString()));
+    const got = env.receiver.received.filter((r) => r.url === '/alert').map((r) => JSON.parse(r.body.toString()));
     expect(got).toMatchObject([
       { text: expect.stringMatching(/^Wirehub could not deliver an event of the flow “New leads to the CRM”/), eventType: 'hub.delivery.failed', event_id: 'evt_01JTD8C1Q2XH3N5R7T9V1W3Y5B' },
       { text: expect.stringContaining('Wirehub stopped delivering to CRM leads'), eventType: 'hub.webhook.disabled', destination_id: 'des_01JTD8C1Q2XH3N5R7T9V1W3Y5A' },

@@ -1,23 +1,20 @@
 import { Webhook } from 'standardwebhooks';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newWorkspace, startTestHub, waitFor, type TestHub } from './support/hub.ts';
-import { startReceiver } from './support/receiver.ts';
+import { describe, expect, it } from 'vitest';
+import { hubWithWorkspace, waitFor } from './support/hub.ts';
 
 const V = '/api/v1';
 const lead = { name: 'Jane Smith', email: 'Jane@Example.com', intent: 'request_quote' };
 
 describe('a flow drawn in the editor delivers like a webhook', () => {
-  let hub: TestHub;
-  let ws: Awaited<ReturnType<typeof newWorkspace>>;
-  let receiver: Awaited<ReturnType<typeof startReceiver>>;
-  const api = (method: 'get' | 'post' | 'put' | 'delete', path: string) => hub.api(method, `${V}${path}`, ws.key);
-  const at = (path: string) => receiver.received.filter((r) => r.url === path);
+  const env = hubWithWorkspace({ retrySchedule: [0, 100, 100] });
+  const api = (method: 'get' | 'post' | 'put' | 'delete', path: string) => env.hub.api(method, `${V}${path}`, env.ws.key);
+  const at = (path: string) => env.receiver.received.filter((r) => r.url === path);
   const publish = async (data: object) => {
     const res = await api('post', '/publish').send({ eventType: 'lead.captured', data, customerId: 'cus_1' });
     expect(res.status).toBe(202);
     return res.body.eventId as string;
   };
-  const graph = (mappings: object[], url = `${receiver.url}/crm`) => ({
+  const graph = (mappings: object[], url = `${env.receiver.url}/crm`) => ({
     nodes: [
       { id: 'trigger_1', kind: 'trigger', position: { x: 0, y: 0 }, data: { eventType: 'lead.captured' } },
       { id: 'map_1', kind: 'map', position: { x: 250, y: 0 }, data: { mappings, envelope: 'flat' } },
@@ -29,15 +26,6 @@ describe('a flow drawn in the editor delivers like a webhook', () => {
     ],
   });
 
-  beforeAll(async () => {
-    hub = await startTestHub({ retrySchedule: [0, 100, 100] });
-    ws = await newWorkspace(hub);
-    receiver = await startReceiver();
-  });
-  afterAll(async () => {
-    await hub?.close();
-    await receiver?.close();
-  });
 
   let flowId: string;
   let secret: string;
@@ -54,7 +42,7 @@ describe('a flow drawn in the editor delivers like a webhook', () => {
     flowId = saved.body.id;
 
     const dest = saved.body.graph.nodes.find((n: { id: string }) => n.id === 'webhook_1');
-    expect(dest.data).toMatchObject({ url: `${receiver.url}/crm`, signing: 'hmac', webhookId });
+    expect(dest.data).toMatchObject({ url: `${env.receiver.url}/crm`, signing: 'hmac', webhookId });
     expect({ ...saved.body.graph, nodes: saved.body.graph.nodes.filter((n: { id: string }) => n.id !== 'webhook_1') }).toEqual({ ...drawn, nodes: drawn.nodes.slice(0, 2) });
 
     const back = await api('get', `/flows/${flowId}`);
@@ -65,7 +53,7 @@ describe('a flow drawn in the editor delivers like a webhook', () => {
 
     // Underneath it is an ordinary webhook.
     const hook = await api('get', `/webhooks/${webhookId}`);
-    expect(hook.body).toMatchObject({ events: ['lead.captured'], envelope: 'flat', url: `${receiver.url}/crm` });
+    expect(hook.body).toMatchObject({ events: ['lead.captured'], envelope: 'flat', url: `${env.receiver.url}/crm` });
   });
 
   it('delivers exactly the mapped body for a published lead', async () => {
@@ -86,7 +74,7 @@ describe('a flow drawn in the editor delivers like a webhook', () => {
     expect(res.body.error.details.map((d: { path: string }) => d.path).sort()).toEqual(['nodes.filter_1', 'nodes.map_1']);
 
     const dangling = graph([]);
-    dangling.nodes.push({ id: 'webhook_2', kind: 'webhook', position: { x: 0, y: 0 }, data: { url: `${receiver.url}/x`, signing: 'hmac' } });
+    dangling.nodes.push({ id: 'webhook_2', kind: 'webhook', position: { x: 0, y: 0 }, data: { url: `${env.receiver.url}/x`, signing: 'hmac' } });
     const res2 = await api('post', '/flows').send({ name: 'Dangling', graph: dangling });
     expect(res2.status).toBe(422);
     expect(res2.body.error.details).toMatchObject([{ path: 'nodes.webhook_2', message: expect.stringContaining('no trigger') }]);
@@ -111,7 +99,7 @@ describe('a flow drawn in the editor delivers like a webhook', () => {
   });
 
   it('applies filter steps on the event data', async () => {
-    const filtered = graph([{ to: 'email', from: 'data.email' }], `${receiver.url}/quotes`);
+    const filtered = graph([{ to: 'email', from: 'data.email' }], `${env.receiver.url}/quotes`);
     filtered.nodes.push({ id: 'filter_1', kind: 'filter', position: { x: 0, y: 0 }, data: { conditions: [{ field: 'intent', op: 'eq', value: 'request_quote' }], mode: 'all' } } as never);
     filtered.edges = [
       { id: 'e1', source: 'trigger_1', target: 'filter_1' },
@@ -129,7 +117,7 @@ describe('a flow drawn in the editor delivers like a webhook', () => {
 
     // Editing the webhook by hand keeps the flow's filter (webhooks.service rulesFor keeps extra conditions).
     const hookId = saved.body.webhooks[0].webhookId;
-    expect((await hub.api('patch', `${V}/webhooks/${hookId}`, ws.key).send({ events: ['lead.captured'] })).status).toBe(200);
+    expect((await env.hub.api('patch', `${V}/webhooks/${hookId}`, env.ws.key).send({ events: ['lead.captured'] })).status).toBe(200);
     const conn = await api('get', `/connections/${hookId}`);
     // The filter step is a rule of its own, named after its node, so the canvas can count what it turned away.
     expect(conn.body.rules.slice(0, 2)).toEqual([

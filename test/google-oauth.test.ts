@@ -2,11 +2,11 @@
 // authorization-code flow with PKCE and a single-use state tied to the session and the browser,
 // the refresh token sealed in the database, the pickers' lists, rows appended as the signed-in
 // account (refreshing its token on expiry and on a 401), team isolation, and disconnecting.
-import net from 'node:net';
 import { Writable } from 'node:stream';
 import { sql } from 'kysely';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from './support/child-hub.ts';
 import { startFakeGoogleOAuth, type FakeGoogleOAuth } from './support/fakes/google-oauth.ts';
 import { startFakeGoogleSheets, type FakeGoogleSheets } from './support/fakes/google-sheets.ts';
 import { newWorkspace, startTestHub, waitFor, type TestHub } from './support/hub.ts';
@@ -15,14 +15,6 @@ const V = '/api/v1';
 const CLIENT = { clientId: '1234-wirehub.apps.googleusercontent.example', clientSecret: 'GOCSPX-fake-client-secret' };
 const BUDGET_ID = '1BudgetXRA5nFMdKvBdBZjgmUUqptlbs74OgvE2up';
 const lead = { name: 'Jane Smith', email: 'jane@example.com', phone: '+15555550123', intent: 'request_quote' };
-
-async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  const { port } = srv.address() as net.AddressInfo;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 type Workspace = Awaited<ReturnType<typeof newWorkspace>>;
 

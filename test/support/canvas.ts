@@ -76,3 +76,5 @@ export function canvasActions(page: Page, onDrag: () => void) {
     },
   };
 }
+
+export type CanvasActions = ReturnType<typeof canvasActions>;

@@ -3,10 +3,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import supertest from 'supertest';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
 import { loadConfig, type Config } from '../../server/config.ts';
 import { startWirehub, type Wirehub } from '../../server/app.ts';
 import { createLogger, type Logger } from '../../server/core/logger.ts';
+import { startReceiver } from './receiver.ts';
 
 export type TestHub = Wirehub & {
   api: (method: 'get' | 'post' | 'put' | 'patch' | 'delete', url: string, token?: string) => supertest.Test;
@@ -62,6 +63,38 @@ export async function newWorkspace(hub: TestHub, scopes: string[] = ['read', 'wr
   const key = await hub.api('post', '/api/v1/api-keys', signup.body.token).send({ name: 'tests', scopes });
   if (key.status !== 201) throw new Error(`key failed: ${key.status} ${JSON.stringify(key.body)}`);
   return { email, token: signup.body.token as string, key: key.body.key as string, teamId: signup.body.team.id as string };
+}
+
+export type Workspace = Awaited<ReturnType<typeof newWorkspace>>;
+
+/**
+ * The set-up the API stories share: registers a `beforeAll` that starts a hub (with `overrides`), signs
+ * up a workspace with a read+write key and starts a receiver answering 200, and an `afterAll` that
+ * closes them. Call it in the `describe` body; read `env.hub`, `env.ws`, `env.receiver` inside hooks
+ * and tests registered after it (before its `beforeAll` they throw).
+ */
+export function hubWithWorkspace(overrides: Partial<Config> = {}) {
+  let hub: TestHub | undefined;
+  let ws: Workspace | undefined;
+  let receiver: Awaited<ReturnType<typeof startReceiver>> | undefined;
+  beforeAll(async () => {
+    hub = await startTestHub(overrides);
+    ws = await newWorkspace(hub);
+    receiver = await startReceiver();
+  });
+  afterAll(async () => {
+    await hub?.close();
+    await receiver?.close();
+  });
+  const live = <T>(v: T | undefined, what: string): T => {
+    if (v === undefined) throw new Error(`hubWithWorkspace: ${what} is read before its beforeAll started it`);
+    return v;
+  };
+  return {
+    get hub() { return live(hub, 'the hub'); },
+    get ws() { return live(ws, 'the workspace'); },
+    get receiver() { return live(receiver, 'the receiver'); },
+  };
 }
 
 export async function waitFor<T>(fn: () => Promise<T | undefined | null | false> | T | undefined | null | false, timeoutMs = 15_000, what = 'condition'): Promise<T> {

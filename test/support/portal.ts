@@ -1,10 +1,10 @@
 import type { Locator, Page } from 'playwright-core';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import type { Config } from '../../server/config.ts';
 import { startBrowser, type TestBrowser } from './browser.ts';
 import { startTestHub, type TestHub } from './hub.ts';
 import { startReceiver } from './receiver.ts';
-import { html5Drag } from './canvas.ts';
+import { canvasActions, html5Drag, type CanvasActions } from './canvas.ts';
 
 export type Portal = { hub: TestHub; receiver: Awaited<ReturnType<typeof startReceiver>>; b: TestBrowser };
 
@@ -34,6 +34,41 @@ export function countedActions() {
     fill: async (l: Locator, text: string) => (count.fields++, l.fill(text)),
     choose: async (l: Locator, value: string) => (count.clicks++, l.selectOption(value)),
     drag: async (from: Locator, to: Locator) => (count.drags++, html5Drag(from.page(), from, to)),
+  };
+}
+
+/** What `portalStory` answers: the counted actions, and getters for what its `beforeAll` started. */
+export type PortalStory = ReturnType<typeof countedActions> &
+  Readonly<Portal & { page: Page; canvas: CanvasActions }>;
+
+/**
+ * The set-up every browser story shares: registers a `beforeAll` that starts the portal (hub,
+ * receiver, browser) and an `afterAll` that closes it, and answers counted actions plus getters for
+ * the live handles, so a test reads `const { hub, page, canvas } = portal;` inside its `it`. Call it
+ * in the `describe` body. `hubConfig` may be a function, read when the hub starts, for config that
+ * points at a fake started in an earlier `beforeAll` (hooks run in the order they were registered,
+ * and the after hooks in reverse, so such a fake outlives the hub).
+ */
+export function portalStory(hubConfig: Partial<Config> | (() => Partial<Config>) = {}): PortalStory {
+  const actions = countedActions();
+  let portal: (Portal & { canvas: CanvasActions }) | undefined;
+  beforeAll(async () => {
+    const started = await startPortal(typeof hubConfig === 'function' ? hubConfig() : hubConfig);
+    portal = { ...started, canvas: canvasActions(started.b.page, () => actions.count.drags++) };
+  }, 120_000);
+  afterAll(() => closePortal(portal ?? {}));
+  // A handle read outside a test (in the describe body) would be undefined: say so, not a TypeError later.
+  const live = () => {
+    if (!portal) throw new Error('portalStory: the portal is read before its beforeAll started it (read handles inside `it`)');
+    return portal;
+  };
+  return {
+    ...actions,
+    get hub() { return live().hub; },
+    get receiver() { return live().receiver; },
+    get b() { return live().b; },
+    get page() { return live().b.page; },
+    get canvas() { return live().canvas; },
   };
 }
 
