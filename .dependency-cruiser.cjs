@@ -6,7 +6,13 @@
  * re-exports (zod only). The portal imports nothing else of ours; shared/api.ts re-exports the services' answer types,
  * erased from the bundle (type-only imports are the one way shared/ may reach server/).
  */
-const BROWSER_SAFE = ['^shared/', '^connectors/catalogue\\.ts$', '^connectors/node\\.ts$', '^connectors/[^/]+/node\\.ts$', '^connectors/http-webhook/signature\\.ts$'];
+const BROWSER_SAFE = [
+  '^shared/',
+  '^connectors/catalogue\\.ts$',
+  '^connectors/node\\.ts$',
+  '^connectors/[^/]+/node\\.ts$',
+  '^connectors/http-webhook/signature\\.ts$',
+];
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {

@@ -124,7 +124,6 @@ const summary = (v: number[]) => `${ms(pct(v, 50))} / ${ms(pct(v, 99))} / ${ms(v
 
 const uptime = () => execSync('uptime').toString().trim();
 
-
 /** What one phase of fresh traffic and probes saw. */
 type PhaseLoad = {
   seqs: { from: number; to: number };
@@ -145,12 +144,26 @@ type PhaseLoad = {
 function startLoad(o: { pool: Pool; base: string; key: string; ingestPath: string; rate: number; probeMs: number; firstSeq: number }) {
   let running = true;
   const started = performance.now();
-  const load: PhaseLoad = { seqs: { from: o.firstSeq, to: o.firstSeq }, sentAt: new Map(), ingest: [], ingestErrors: 0, events: [], health: [], probeErrors: 0, seconds: 0 };
+  const load: PhaseLoad = {
+    seqs: { from: o.firstSeq, to: o.firstSeq },
+    sentAt: new Map(),
+    ingest: [],
+    ingestErrors: 0,
+    events: [],
+    health: [],
+    probeErrors: 0,
+    seconds: 0,
+  };
   const inFlight = new Set<Promise<void>>();
   const send = (seq: number, scheduledWall: number, scheduledPerf: number) => {
     load.sentAt.set(seq, scheduledWall);
     const p = o.pool
-      .request({ method: 'POST', path: o.ingestPath, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ type: 'order.paid', seq, sent: scheduledWall }) })
+      .request({
+        method: 'POST',
+        path: o.ingestPath,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ type: 'order.paid', seq, sent: scheduledWall }),
+      })
       .then(async (res) => {
         await res.body.text();
         if (res.statusCode === 200) load.ingest.push(performance.now() - scheduledPerf);
@@ -313,11 +326,14 @@ async function main(): Promise<void> {
         if (audit) await api(base, 'DELETE', `/destinations/${audit}`, key);
         audit = (await api<{ id: string }>(base, 'POST', '/destinations', key, { name: 'audit', config: { url: `http://127.0.0.1:${sinkPort}/other` } })).id;
       }
-      const backfill = (await api<{ id: string }>(base, 'POST', '/connections', key, { name: 'backfill-crm', source_id: backfillSource, destination_id: crm })).id;
+      const backfill = (await api<{ id: string }>(base, 'POST', '/connections', key, { name: 'backfill-crm', source_id: backfillSource, destination_id: crm }))
+        .id;
       await api(base, 'POST', '/connections', key, { name: 'live-crm', source_id: liveSource, destination_id: crm });
       await api(base, 'POST', '/connections', key, { name: 'live-audit', source_id: liveSource, destination_id: audit });
       const auditLane = laneOf(audit, lanes);
-      console.log(`set-up: crm (bulk + fresh) on lane ${crmLane}, audit (fresh only) on lane ${auditLane} of ${lanes}${crmLane === auditLane ? ' (same lane)' : ''}`);
+      console.log(
+        `set-up: crm (bulk + fresh) on lane ${crmLane}, audit (fresh only) on lane ${auditLane} of ${lanes}${crmLane === auditLane ? ' (same lane)' : ''}`,
+      );
 
       const t = performance.now();
       const db = setupHub.deps.database.pool;
@@ -366,7 +382,12 @@ async function main(): Promise<void> {
     wirehub.stdout?.on('data', echo);
     wirehub.stderr?.on('data', echo);
     const deadline = Date.now() + 60_000;
-    while (!(await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(1000) }).then((r) => r.ok, () => false))) {
+    while (
+      !(await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(1000) }).then(
+        (r) => r.ok,
+        () => false,
+      ))
+    ) {
       if (wirehub.exitCode !== null) throw new Error('wirehub exited during start-up');
       if (Date.now() > deadline) throw new Error('wirehub did not answer /healthz within 60 s');
       await sleep(200);
@@ -404,7 +425,10 @@ async function main(): Promise<void> {
     // (b) the same, while a bulk retry of every failed event runs
     const before = (await sinkClient.snapshot()).bulk.unique;
     const tBulk = performance.now();
-    const op = await api<{ id: string; estimated_count: number }>(base, 'POST', '/events/bulk_operations', key, { status: 'failed', source_id: backfillSource });
+    const op = await api<{ id: string; estimated_count: number }>(base, 'POST', '/events/bulk_operations', key, {
+      status: 'failed',
+      source_id: backfillSource,
+    });
     const postMs = performance.now() - tBulk;
     let completedAt = NaN;
     let lastReport = performance.now();
@@ -433,11 +457,18 @@ async function main(): Promise<void> {
     // --- report ---------------------------------------------------------------------------------
     const dbLabel = serverUrl ? 'PostgreSQL' : 'embedded PGlite';
     const slow = Number(process.env.BENCH_SINK_DELAY_MS ?? 0);
-    console.log(`\n## ${dbLabel}, N = ${int(N)} bulk-retried events, fresh traffic ${rate} requests/s (2 events each), probes every ${probeMs} ms${slow > 0 ? `, receiver answers after ${slow} ms` : ''}\n`);
+    console.log(
+      `\n## ${dbLabel}, N = ${int(N)} bulk-retried events, fresh traffic ${rate} requests/s (2 events each), probes every ${probeMs} ms${slow > 0 ? `, receiver answers after ${slow} ms` : ''}\n`,
+    );
     console.log('p50 / p99 / max in ms\n');
-    console.log('| phase | seconds | fresh requests | fresh e2e, same destination as the bulk | fresh e2e, other destination | ingest 200 | GET /api/v1/events?limit=50 | GET /api/health | Wirehub CPU s | PostgreSQL CPU s |');
+    console.log(
+      '| phase | seconds | fresh requests | fresh e2e, same destination as the bulk | fresh e2e, other destination | ingest 200 | GET /api/v1/events?limit=50 | GET /api/health | Wirehub CPU s | PostgreSQL CPU s |',
+    );
     console.log('|---|---|---|---|---|---|---|---|---|---|');
-    for (const [name, phase, lat] of [['(a) no bulk retry', a, aLat], ['(b) during the bulk retry', b, bLat]] as const) {
+    for (const [name, phase, lat] of [
+      ['(a) no bulk retry', a, aLat],
+      ['(b) during the bulk retry', b, bLat],
+    ] as const) {
       const l = phase.load;
       const missing = paths.map((p) => lat[p].missing).reduce((x, y) => x + y, 0);
       console.log(
@@ -447,12 +478,14 @@ async function main(): Promise<void> {
           `| ${phase.cpu.wirehub.toFixed(1)} | ${serverUrl ? phase.cpu.postgres.toFixed(1) : '–'} |`,
       );
     }
-    console.log(`\nBulk retry: POST answered in ${ms(postMs)} ms (estimated_count ${int(op.estimated_count)}); operation completed (processed = total) after ${(completedAt / 1000).toFixed(1)} s;`);
+    console.log(
+      `\nBulk retry: POST answered in ${ms(postMs)} ms (estimated_count ${int(op.estimated_count)}); operation completed (processed = total) after ${(completedAt / 1000).toFixed(1)} s;`,
+    );
     console.log(
       `${int(delivered)} of ${int(N)} delivered after ${bulkSeconds.toFixed(1)} s → ${int(delivered / bulkSeconds)} events/s ` +
         `(${int(bulkSnap.count - bulkSnap.unique)} duplicate deliveries)${delivered < N ? ` — STOPPED at BENCH_MAX_BULK_SECONDS=${maxBulkSeconds}` : ''}`,
     );
-    console.log('\nFresh end-to-end latency to the bulk\'s destination during (b), by 10-second window of send time (p50 / p99 / max ms, count):');
+    console.log("\nFresh end-to-end latency to the bulk's destination during (b), by 10-second window of send time (p50 / p99 / max ms, count):");
     const start = b.load.sentAt.get(b.load.seqs.from) ?? 0;
     const windows = new Map<number, number[]>();
     for (const [s, v] of bLat['/hook'].list) {

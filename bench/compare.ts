@@ -50,7 +50,11 @@ function runBench(dir: string, label: string, jsonFile: string): Promise<BenchFi
   const env: NodeJS.ProcessEnv = { ...process.env, BENCH_WIREHUB_DIR: dir, BENCH_JSON: jsonFile };
   for (const [k, v] of Object.entries(SHORT)) env[k] ??= v;
   console.log(`\n=== ${label} (${dir}) ===`);
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'bench/gateway.bench.ts')], { cwd: root, env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'bench/gateway.bench.ts')], {
+    cwd: root,
+    env,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   // Only the summary table is worth seeing live; the whole output stays in the log file.
   const log = fs.createWriteStream(`${jsonFile}.log`);
   let inSummary = false;
@@ -113,7 +117,11 @@ async function main(): Promise<void> {
     for (let i = 0; i < rounds; i++) {
       const b = await runBench(baseDir, `base ${rev} (${baseSha.slice(0, 8)}), round ${i + 1}/${rounds}`, path.join(tmp, `base-${i}.json`));
       if (b) results.base.push(b);
-      const h = await runBench(root, `this checkout (${headSha.slice(0, 8)}${dirty ? ' + uncommitted changes' : ''}), round ${i + 1}/${rounds}`, path.join(tmp, `head-${i}.json`));
+      const h = await runBench(
+        root,
+        `this checkout (${headSha.slice(0, 8)}${dirty ? ' + uncommitted changes' : ''}), round ${i + 1}/${rounds}`,
+        path.join(tmp, `head-${i}.json`),
+      );
       if (h) results.head.push(h);
     }
     const cell = (runs: BenchFigures[], key: keyof BenchFigures) => runs.map((r) => fmt(val(r, key), key.endsWith('PerEvent') ? 3 : 0)).join(' / ');
@@ -123,12 +131,14 @@ async function main(): Promise<void> {
       const mh = median(results.head.map((r) => val(r, key)));
       if (!Number.isFinite(mb) && !Number.isFinite(mh)) continue;
       const ratio = mh / mb;
-      const verdict = !Number.isFinite(ratio) ? '' : Math.abs(ratio - 1) < 0.05 ? 'same (±5 %)' : (ratio > 1) === (better === 'higher') ? 'better' : 'WORSE';
+      const verdict = !Number.isFinite(ratio) ? '' : Math.abs(ratio - 1) < 0.05 ? 'same (±5 %)' : ratio > 1 === (better === 'higher') ? 'better' : 'WORSE';
       const digits = key.endsWith('PerEvent') ? 3 : 0;
       rows.push([label, `${cell(results.base, key)} → ${fmt(mb, digits)}`, `${cell(results.head, key)} → ${fmt(mh, digits)}`, fmt(ratio, 2), verdict]);
     }
     const ledgers = [...results.base, ...results.head].every((r) => r.ledgerOk);
-    console.log(`\ncompare (${results.base[0]?.database ?? results.head[0]?.database ?? '?'}; ${rounds} rounds, alternating base/this; ${os.cpus().length} cores):`);
+    console.log(
+      `\ncompare (${results.base[0]?.database ?? results.head[0]?.database ?? '?'}; ${rounds} rounds, alternating base/this; ${os.cpus().length} cores):`,
+    );
     console.log(table(rows));
     console.log(`ledgers: ${ledgers ? 'every run delivered each accepted event once' : 'a run lost or duplicated events (see its log)'}; logs in ${tmp}`);
   } finally {

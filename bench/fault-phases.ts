@@ -247,7 +247,10 @@ export async function isolationPhase(ctx: FaultPhaseContext): Promise<SummaryRow
 
     const views = await Promise.all([hang, fail].map((d) => api<DestinationView>(hub.base, 'GET', `/destinations/${d.id}`, key)));
     const badCells: string[] = [];
-    for (const [name, p, v] of [['hanging', paths.hang, views[0]], ['500', paths.fail, views[1]]] as const) {
+    for (const [name, p, v] of [
+      ['hanging', paths.hang, views[0]],
+      ['500', paths.fail, views[1]],
+    ] as const) {
       const st = await ctx.sink.ask({ op: 'stats', path: p });
       const c = v.circuit;
       const circuit = !c
@@ -272,7 +275,12 @@ export async function isolationPhase(ctx: FaultPhaseContext): Promise<SummaryRow
       ['isolation: the misbehaving neighbours', badCells.join('; '), '', ''],
     ];
     if (control) {
-      rows.push([`isolation control: three healthy destinations @ ${fmtInt(rate)}/s each, one lane`, `p50 ${fmt(control.p50)} ms, p99 ${fmt(control.p99)} ms, max ${fmt(control.max)} ms`, '', '']);
+      rows.push([
+        `isolation control: three healthy destinations @ ${fmtInt(rate)}/s each, one lane`,
+        `p50 ${fmt(control.p50)} ms, p99 ${fmt(control.p99)} ms, max ${fmt(control.max)} ms`,
+        '',
+        '',
+      ]);
     }
     return rows;
   } finally {
@@ -346,7 +354,17 @@ function segmentedStream(o: { pool: Pool; rate: number; segmentSeconds: number; 
       if (at >= stopAt) return;
       const seqBase = k * perSegment;
       segments.push(
-        openLoop({ pool: o.pool, path: (i) => o.pathOfSeq(seqBase + i), rate: o.rate, seconds: o.segmentSeconds, seqBase, phase: o.phase, bodyBytes: o.bodyBytes, timeoutMs: 10_000, maxInFlight: 20_000 }),
+        openLoop({
+          pool: o.pool,
+          path: (i) => o.pathOfSeq(seqBase + i),
+          rate: o.rate,
+          seconds: o.segmentSeconds,
+          seqBase,
+          phase: o.phase,
+          bodyBytes: o.bodyBytes,
+          timeoutMs: 10_000,
+          maxInFlight: 20_000,
+        }),
       );
     }
   })();
@@ -415,14 +433,19 @@ export async function failoverPhase(ctx: FaultPhaseContext): Promise<SummaryRow[
     while ((covered.size < lanes || targets.length < 2 * lanes) && targets.length < 8 * lanes) {
       const n = targets.length;
       const p = `/failover/${n}`;
-      const d = await api<{ id: string }>(apiProc.base, 'POST', '/destinations', key, { name: `failover ${n}`, config: { url: `http://127.0.0.1:${ctx.sinkPort}${p}` } });
+      const d = await api<{ id: string }>(apiProc.base, 'POST', '/destinations', key, {
+        name: `failover ${n}`,
+        config: { url: `http://127.0.0.1:${ctx.sinkPort}${p}` },
+      });
       const src = await api<{ id: string }>(apiProc.base, 'POST', '/sources', key, { name: `failover ${n}` });
       await api(apiProc.base, 'POST', '/connections', key, { name: `failover ${n}`, source_id: src.id, destination_id: d.id });
       const lane = laneOf(d.id, lanes);
       covered.add(lane);
       targets.push({ path: p, ingest: `/e/${src.id}`, lane });
     }
-    console.log(`  ${targets.length} destinations, per lane: ${Array.from({ length: lanes }, (_, l) => `${l}: ${targets.filter((t) => t.lane === l).length}`).join(', ')}`);
+    console.log(
+      `  ${targets.length} destinations, per lane: ${Array.from({ length: lanes }, (_, l) => `${l}: ${targets.filter((t) => t.lane === l).length}`).join(', ')}`,
+    );
 
     // Both workers should hold lanes before the stream starts (the second one joined after the first took them all).
     let live = [...workers];
@@ -450,7 +473,9 @@ export async function failoverPhase(ctx: FaultPhaseContext): Promise<SummaryRow[
     const holdersUnseen = ownersAtKill.byLane.size === 0;
     console.log(
       `  ${since(killedAt)}: killed ${victim.tag} (pid ${victim.pid}, SIGKILL)` +
-        (holdersUnseen ? ' (lane holders not visible: it may have held no lane, and then the figures below show nothing)' : `, which ran lanes ${deadLanes.join(', ') || 'none'}`),
+        (holdersUnseen
+          ? ' (lane holders not visible: it may have held no lane, and then the figures below show nothing)'
+          : `, which ran lanes ${deadLanes.join(', ') || 'none'}`),
     );
     // When does a live worker hold every lane again (if lane holders can be seen)?
     let takenOverAt = NaN;
@@ -520,7 +545,11 @@ export async function failoverPhase(ctx: FaultPhaseContext): Promise<SummaryRow[
         if (times[i] < killedAt && times[i - 1] > loadStart + 1_000) steadyGap = Math.max(steadyGap, gap);
       }
       const cur = perLane.get(t.lane) ?? { resume: 0, rejoinGap: 0, steadyGap: 0 };
-      perLane.set(t.lane, { resume: Math.max(cur.resume, resume), rejoinGap: Math.max(cur.rejoinGap, rejoinGap), steadyGap: Math.max(cur.steadyGap, steadyGap) });
+      perLane.set(t.lane, {
+        resume: Math.max(cur.resume, resume),
+        rejoinGap: Math.max(cur.rejoinGap, rejoinGap),
+        steadyGap: Math.max(cur.steadyGap, steadyGap),
+      });
     }
     const ms = (v: number) => (Number.isFinite(v) ? `${fmtInt(v)} ms` : 'never');
     for (const [lane, v] of [...perLane].sort((x, y) => x[0] - y[0])) {

@@ -79,7 +79,8 @@ import { failoverPhase, isolationPhase, phaseOn, type FaultPhaseContext } from '
 import { HOOK_PATH, SinkClient, type SinkStats } from './sink.ts';
 import { Pool } from 'undici';
 
-const TRANSFORMATION_CODE = 'addHandler("transform", (request) => { request.headers["x-bench"] = "1"; request.body = { ...request.body, transformed: true }; return request; });';
+const TRANSFORMATION_CODE =
+  'addHandler("transform", (request) => { request.headers["x-bench"] = "1"; request.body = { ...request.body, transformed: true }; return request; });';
 
 // ---------------------------------------------------------------------------------------------
 // Measurement helpers
@@ -168,7 +169,10 @@ const cpuText = (c: CpuShare) =>
 
 async function main(): Promise<void> {
   const t0 = performance.now();
-  const rates = (process.env.BENCH_INGEST_RATES ?? '3000,4500,6000').split(',').map((v) => Number(v.trim())).filter((v) => v > 0);
+  const rates = (process.env.BENCH_INGEST_RATES ?? '3000,4500,6000')
+    .split(',')
+    .map((v) => Number(v.trim()))
+    .filter((v) => v > 0);
   const seconds = envNumber('BENCH_SECONDS', 10);
   const backlog = Math.round(envNumber('BENCH_BACKLOG', 20_000));
   const backlogRate = envNumber('BENCH_BACKLOG_RATE', 4_000);
@@ -179,7 +183,10 @@ async function main(): Promise<void> {
   const maxSeconds = envNumber('BENCH_MAX_SECONDS', 900);
   const drainTimeoutMs = 120_000;
   const publishOn = ['1', 'true', 'yes'].includes((process.env.BENCH_PUBLISH ?? '').toLowerCase());
-  const publishRates = (process.env.BENCH_PUBLISH_RATES ?? '1000,2000').split(',').map((v) => Number(v.trim())).filter((v) => v > 0);
+  const publishRates = (process.env.BENCH_PUBLISH_RATES ?? '1000,2000')
+    .split(',')
+    .map((v) => Number(v.trim()))
+    .filter((v) => v > 0);
   const publishSeconds = envNumber('BENCH_PUBLISH_SECONDS', 10);
   const publishBacklog = Math.round(envNumber('BENCH_PUBLISH_BACKLOG', 10_000));
   const publishBacklogRate = envNumber('BENCH_PUBLISH_BACKLOG_RATE', 2_000);
@@ -235,7 +242,9 @@ async function main(): Promise<void> {
     await sleep(1_000);
     const idleB = machineTicks();
     const background = ((idleB.busy - idleA.busy) / Math.max(1, idleB.total - idleA.total)) * os.cpus().length;
-    console.log(`machine: ${os.cpus().length} cores, ${fmt(background, 2)} cores busy before the bench started${background > 0.2 ? ' (other work is running: figures will be lower)' : ''}`);
+    console.log(
+      `machine: ${os.cpus().length} cores, ${fmt(background, 2)} cores busy before the bench started${background > 0.2 ? ' (other work is running: figures will be lower)' : ''}`,
+    );
 
     // --- database -------------------------------------------------------------------------------
     let databaseUrl: string | undefined;
@@ -358,12 +367,22 @@ async function main(): Promise<void> {
     });
     const key = (await api<{ key: string }>(base, 'POST', '/api-keys', signup.token, { name: 'bench', scopes: ['read', 'write'] })).key;
     const source = await api<{ id: string; url: string }>(base, 'POST', '/sources', key, { name: 'bench-source' });
-    const destination = await api<{ id: string }>(base, 'POST', '/destinations', key, { name: 'bench-sink', config: { url: `http://127.0.0.1:${sinkPort}/hook` } });
+    const destination = await api<{ id: string }>(base, 'POST', '/destinations', key, {
+      name: 'bench-sink',
+      config: { url: `http://127.0.0.1:${sinkPort}/hook` },
+    });
     // BENCH_TRANSFORMATION=1: every delivery first runs a small transformation in the sandbox (the body's seq is kept for the sink).
     const rules = process.env.BENCH_TRANSFORMATION === '1' ? [{ type: 'transformation', transformation: { name: 'bench', code: TRANSFORMATION_CODE } }] : [];
-    const connection = await api<{ id: string }>(base, 'POST', '/connections', key, { name: 'bench', source_id: source.id, destination_id: destination.id, rules });
+    const connection = await api<{ id: string }>(base, 'POST', '/connections', key, {
+      name: 'bench',
+      source_id: source.id,
+      destination_id: destination.id,
+      rules,
+    });
     const ingestPath = `/e/${source.id}`;
-    console.log(`set-up: source ${source.id} → destination ${destination.id} (sink) via connection ${connection.id}${rules.length ? ' with a transformation' : ''}; body ${bodyBytes} B, ${connections} client connections\n`);
+    console.log(
+      `set-up: source ${source.id} → destination ${destination.id} (sink) via connection ${connection.id}${rules.length ? ' with a transformation' : ''}; body ${bodyBytes} B, ${connections} client connections\n`,
+    );
 
     pool = new Pool(base, { connections, pipelining: 1, keepAliveTimeout: 60_000 });
     const loadPool = pool;
@@ -407,7 +426,17 @@ async function main(): Promise<void> {
     const hook = ledger([HOOK_PATH]);
     const allRuns = hook.allRuns;
     const run = async (phase: string, rate: number, secs: number) => {
-      const r = await openLoop({ pool: loadPool, path: ingestPath, rate, seconds: secs, seqBase: seq, phase, bodyBytes, timeoutMs: 10_000, maxInFlight: 20_000 });
+      const r = await openLoop({
+        pool: loadPool,
+        path: ingestPath,
+        rate,
+        seconds: secs,
+        seqBase: seq,
+        phase,
+        bodyBytes,
+        timeoutMs: 10_000,
+        maxInFlight: 20_000,
+      });
       seq += r.offered;
       hook.runs.push(r);
       return r;
@@ -423,7 +452,16 @@ async function main(): Promise<void> {
     console.log(`warm-up: ${ingestLine(warm)}\n`);
 
     // --- phase 3b: overload (issue 15, item 4) ----------------------------------------------------------
-    type Overload = { r: LoadResult; cpu: CpuShare; stored: number | null; storedRefused: number; storedUnanswered: number; missing: number; ok: boolean; met: boolean };
+    type Overload = {
+      r: LoadResult;
+      cpu: CpuShare;
+      stored: number | null;
+      storedRefused: number;
+      storedUnanswered: number;
+      missing: number;
+      ok: boolean;
+      met: boolean;
+    };
     const phaseMeter = meter;
     const overloadPhase = async (rate: number): Promise<Overload> => {
       const secs = envNumber('BENCH_OVERLOAD_SECONDS', 10);
@@ -433,7 +471,17 @@ async function main(): Promise<void> {
       // queue in this process and never reach Wirehub, whose queue is what is measured here.
       const wide = new Pool(base, { connections: conns, pipelining: 1, keepAliveTimeout: 60_000 });
       const a = phaseMeter.mark();
-      const r = await openLoop({ pool: wide, path: ingestPath, rate, seconds: secs, seqBase: seq, phase: 'overload', bodyBytes, timeoutMs: 30_000, maxInFlight: 50_000 });
+      const r = await openLoop({
+        pool: wide,
+        path: ingestPath,
+        rate,
+        seconds: secs,
+        seqBase: seq,
+        phase: 'overload',
+        bodyBytes,
+        timeoutMs: 30_000,
+        maxInFlight: 50_000,
+      });
       const b = phaseMeter.mark();
       await wide.close();
       seq += r.offered;
@@ -467,7 +515,12 @@ async function main(): Promise<void> {
       }
       const refused = r.status.reduce((n, st) => n + (st === 503 ? 1 : 0), 0);
       const withoutRetryAfter = r.errors.get('HTTP 503 without Retry-After') ?? 0;
-      const ok = missing === 0 && storedRefused === 0 && withoutRetryAfter === 0 && storedSeqs.size === r.accepted + storedUnanswered && (stored === null || stored === storedSeqs.size);
+      const ok =
+        missing === 0 &&
+        storedRefused === 0 &&
+        withoutRetryAfter === 0 &&
+        storedSeqs.size === r.accepted + storedUnanswered &&
+        (stored === null || stored === storedSeqs.size);
       const p99 = percentile(r.latency, 99);
       const cpu = Meter.share(a, b);
       console.log(`  ${ingestLine(r)}`);
@@ -491,7 +544,9 @@ async function main(): Promise<void> {
     ];
     if (process.env.BENCH_ONLY === 'overload') {
       const o = await overloadPhase(envNumber('BENCH_OVERLOAD_RATE', 5000));
-      console.log(`summary (${serverUrl ? 'PostgreSQL' : 'embedded PGlite'}; overload only; ${os.cpus().length} cores; ${fmt((performance.now() - t0) / 1000, 0)} s):`);
+      console.log(
+        `summary (${serverUrl ? 'PostgreSQL' : 'embedded PGlite'}; overload only; ${os.cpus().length} cores; ${fmt((performance.now() - t0) / 1000, 0)} s):`,
+      );
       console.log(table([['metric', 'result', 'goal', 'status'], overloadRow(o)]));
       return;
     }
@@ -810,14 +865,22 @@ async function main(): Promise<void> {
         }
         for (const s of got.keys()) if (!acceptedPub.has(s)) unasked++;
         publishUnasked = Math.max(publishUnasked, unasked);
-        const ok = missing === 0 && wrongId === 0 && st.duplicateIds === 0 && st.duplicateSeqs === 0 && st.badBodies === 0 && st.deliveries === acceptedPub.size + unasked;
+        const ok =
+          missing === 0 &&
+          wrongId === 0 &&
+          st.duplicateIds === 0 &&
+          st.duplicateSeqs === 0 &&
+          st.badBodies === 0 &&
+          st.deliveries === acceptedPub.size + unasked;
         publishLedgerOk &&= ok;
         console.log(
           `    ${p}: ${fmtInt(st.deliveries)} deliveries, ${fmtInt(st.uniqueIds)} distinct webhook-ids; missing ${fmtInt(missing)}, ` +
             `duplicates ${fmtInt(st.duplicateIds)} (same webhook-id) + ${fmtInt(st.duplicateSeqs)} (same publish, other id), webhook-id ≠ the 202's eventId ${fmtInt(wrongId)}, ` +
             `bodies without seq ${fmtInt(st.badBodies)}, unasked ${fmtInt(unasked)} → ${ok ? 'exactly once' : 'MISMATCH'}`,
         );
-        ledgerCells.push(`${p} ${fmtInt(st.uniqueIds)} ids / ${fmtInt(st.deliveries)} deliveries, missing ${fmtInt(missing)}, dup. ${fmtInt(st.duplicateIds + st.duplicateSeqs)}`);
+        ledgerCells.push(
+          `${p} ${fmtInt(st.uniqueIds)} ids / ${fmtInt(st.deliveries)} deliveries, missing ${fmtInt(missing)}, dup. ${fmtInt(st.duplicateIds + st.duplicateSeqs)}`,
+        );
       }
       const stray = Object.entries(await sinkClient.ask({ op: 'paths' })).filter(([p]) => p !== HOOK_PATH && !pubPaths.includes(p));
       if (stray.length) {
@@ -850,7 +913,16 @@ async function main(): Promise<void> {
     if (databaseUrl) {
       const c = new pg.Client({ connectionString: databaseUrl });
       await c.connect();
-      type TableStats = { relname: string; seq_scan: number; seq_tup_read: number; idx_scan: number | null; n_tup_ins: number; n_tup_upd: number; n_tup_hot_upd: number; n_dead_tup: number };
+      type TableStats = {
+        relname: string;
+        seq_scan: number;
+        seq_tup_read: number;
+        idx_scan: number | null;
+        n_tup_ins: number;
+        n_tup_upd: number;
+        n_tup_hot_upd: number;
+        n_dead_tup: number;
+      };
       const { rows: tables } = await c.query<TableStats>(
         `SELECT relname, seq_scan::float8, seq_tup_read::float8, idx_scan::float8, n_tup_ins::float8, n_tup_upd::float8, n_tup_hot_upd::float8, n_dead_tup::float8
          FROM pg_stat_user_tables WHERE seq_scan + coalesce(idx_scan, 0) + n_tup_ins + n_tup_upd > 0 ORDER BY seq_tup_read DESC, relname`,
@@ -860,7 +932,15 @@ async function main(): Promise<void> {
       console.log(
         table([
           ['table', 'seq scans', 'rows read by seq scans', 'index scans', 'inserted', 'updated (HOT)', 'dead rows at end'],
-          ...tables.map((t) => [t.relname, fmtInt(t.seq_scan), fmtInt(t.seq_tup_read), fmtInt(t.idx_scan ?? 0), fmtInt(t.n_tup_ins), `${fmtInt(t.n_tup_upd)} (${fmtInt(t.n_tup_hot_upd)})`, fmtInt(t.n_dead_tup)]),
+          ...tables.map((t) => [
+            t.relname,
+            fmtInt(t.seq_scan),
+            fmtInt(t.seq_tup_read),
+            fmtInt(t.idx_scan ?? 0),
+            fmtInt(t.n_tup_ins),
+            `${fmtInt(t.n_tup_upd)} (${fmtInt(t.n_tup_hot_upd)})`,
+            fmtInt(t.n_dead_tup),
+          ]),
         ]),
       );
       console.log();
@@ -917,21 +997,50 @@ async function main(): Promise<void> {
       goal(ingestOk),
     ]);
     for (const s of steps.slice(1)) {
-      rows.push([`ingest @ ${fmtInt(s.r.rate)}/s offered`, `${fmtInt(s.r.acceptedPerSec)}/s accepted, p50 ${fmt(percentile(s.r.latency, 50))} ms, p99 ${fmt(percentile(s.r.latency, 99))} ms`, '(step-up)', s.met ? 'held' : 'not held']);
+      rows.push([
+        `ingest @ ${fmtInt(s.r.rate)}/s offered`,
+        `${fmtInt(s.r.acceptedPerSec)}/s accepted, p50 ${fmt(percentile(s.r.latency, 50))} ms, p99 ${fmt(percentile(s.r.latency, 99))} ms`,
+        '(step-up)',
+        s.met ? 'held' : 'not held',
+      ]);
     }
-    rows.push(['ingest, delivery paused', `${fmtInt(fill.acceptedPerSec)}/s accepted at ${fmtInt(fill.rate)}/s offered, p99 ${fmt(percentile(fill.latency, 99))} ms`, '', '']);
-    rows.push(['delivery (paused backlog drain)', `${fmtInt(drainPerSec)}/s (${fmtInt(drained.count)} events in ${fmt(drainSeconds, 2)} s)`, '≥ 1,500/s', goal(drainPerSec >= 1500)]);
+    rows.push([
+      'ingest, delivery paused',
+      `${fmtInt(fill.acceptedPerSec)}/s accepted at ${fmtInt(fill.rate)}/s offered, p99 ${fmt(percentile(fill.latency, 99))} ms`,
+      '',
+      '',
+    ]);
+    rows.push([
+      'delivery (paused backlog drain)',
+      `${fmtInt(drainPerSec)}/s (${fmtInt(drained.count)} events in ${fmt(drainSeconds, 2)} s)`,
+      '≥ 1,500/s',
+      goal(drainPerSec >= 1500),
+    ]);
     const relayed = Math.min(fill.accepted, drained.count);
-    const relay = { wirehub: msPer(fillCpu, 'wirehub', relayed) + msPer(drainCpu, 'wirehub', relayed), postgres: msPer(fillCpu, 'postgres', relayed) + msPer(drainCpu, 'postgres', relayed) };
+    const relay = {
+      wirehub: msPer(fillCpu, 'wirehub', relayed) + msPer(drainCpu, 'wirehub', relayed),
+      postgres: msPer(fillCpu, 'postgres', relayed) + msPer(drainCpu, 'postgres', relayed),
+    };
     rows.push([
       'CPU per relayed event (paused ingest + drain)',
       `Wirehub ${fmt(relay.wirehub, 3)} ms, PostgreSQL ${serverUrl ? `${fmt(relay.postgres, 3)} ms` : 'in Wirehub (embedded)'}`,
       serverUrl ? 'PostgreSQL ≤ 0.25 ms' : '',
       serverUrl ? goal(relay.postgres <= 0.25) : '',
     ]);
-    rows.push([`delivery during ingest @ ${fmtInt(first.r.rate)}/s`, `${fmtInt(first.duringPerSec)}/s while ingesting; ${fmtInt(first.stepDeliveryPerSec)}/s first→last`, '', '']);
-    rows.push([`end-to-end @ ${fmtInt(e2eRate)}/s`, `p50 ${fmt(e2eP50)} ms, p99 ${fmt(e2eP99)} ms (${fmtInt(e2eSorted.length)} events)`, 'p50 ≤ 25 ms, p99 ≤ 250 ms', goal(e2eP50 <= 25 && e2eP99 <= 250 && e2eMissing === 0)]);
-    const rssText = (mb: number[]) => (split ? `api ${fmt(mb[0], 0)} MB + worker ${fmt(mb[1], 0)} MB` : `${fmt(mb[0], 0)} MB${serverUrl ? '' : ' (includes embedded PGlite)'}`);
+    rows.push([
+      `delivery during ingest @ ${fmtInt(first.r.rate)}/s`,
+      `${fmtInt(first.duringPerSec)}/s while ingesting; ${fmtInt(first.stepDeliveryPerSec)}/s first→last`,
+      '',
+      '',
+    ]);
+    rows.push([
+      `end-to-end @ ${fmtInt(e2eRate)}/s`,
+      `p50 ${fmt(e2eP50)} ms, p99 ${fmt(e2eP99)} ms (${fmtInt(e2eSorted.length)} events)`,
+      'p50 ≤ 25 ms, p99 ≤ 250 ms',
+      goal(e2eP50 <= 25 && e2eP99 <= 250 && e2eMissing === 0),
+    ]);
+    const rssText = (mb: number[]) =>
+      split ? `api ${fmt(mb[0], 0)} MB + worker ${fmt(mb[1], 0)} MB` : `${fmt(mb[0], 0)} MB${serverUrl ? '' : ' (includes embedded PGlite)'}`;
     // Per process: each of a split deployment's processes has the budget of the one.
     const rssGoal = (mb: number[]) => goal(mb.every((v) => v <= RSS_GOAL_MB));
     rows.push(['Wirehub RSS idle after start', rssText(idleRssMb), `≤ ${RSS_GOAL_MB} MB`, rssGoal(idleRssMb)]);
@@ -974,7 +1083,9 @@ async function main(): Promise<void> {
       fs.writeFileSync(process.env.BENCH_JSON, JSON.stringify(figures));
     }
     if (Meter.maxOther > 0.2) {
-      console.log(`note: other work on this machine used up to ${fmt(Meter.maxOther, 2)} cores during a phase (see "anything else"): those figures understate Wirehub`);
+      console.log(
+        `note: other work on this machine used up to ${fmt(Meter.maxOther, 2)} cores during a phase (see "anything else"): those figures understate Wirehub`,
+      );
     }
     if (best !== first) console.log(`highest offered rate that held the ingest goal: ${fmtInt(best.r.rate)}/s`);
     if (deliveredNotAccepted > 0 || publishUnasked > 0) {

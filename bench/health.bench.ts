@@ -75,7 +75,10 @@ async function main() {
   try {
     const deadline = Date.now() + 60_000;
     for (;;) {
-      const ok = await fetch(`${base}/api/health`, { signal: AbortSignal.timeout(1000) }).then((r) => r.status === 200, () => false);
+      const ok = await fetch(`${base}/api/health`, { signal: AbortSignal.timeout(1000) }).then(
+        (r) => r.status === 200,
+        () => false,
+      );
       if (ok) break;
       if (Date.now() > deadline) throw new Error('wirehub did not turn healthy within 60 s');
       await sleep(200);

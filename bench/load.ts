@@ -164,7 +164,8 @@ export function openLoop(o: LoadOptions): Promise<LoadResult> {
             // A refusal the sender cannot schedule its retry from is worth its own line.
             else bump(res.statusCode === 503 && res.headers['retry-after'] === undefined ? 'HTTP 503 without Retry-After' : `HTTP ${res.statusCode}`);
           },
-          (err: Error & { code?: string | number }) => bump(err.name === 'TimeoutError' ? `client timeout (${o.timeoutMs / 1000} s)` : String(err.code ?? err.name)),
+          (err: Error & { code?: string | number }) =>
+            bump(err.name === 'TimeoutError' ? `client timeout (${o.timeoutMs / 1000} s)` : String(err.code ?? err.name)),
         )
         .finally(() => {
           done[i] = performance.now();

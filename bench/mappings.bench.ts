@@ -60,5 +60,9 @@ for (const c of cases) {
   const started = process.hrtime.bigint();
   for (let i = 0; i < n; i++) await shaper.shape(input);
   const us = Number(process.hrtime.bigint() - started) / 1000 / n;
-  console.log(`${c.name.padEnd(40)} ${us.toFixed(1).padStart(6)} µs per event   ${Math.round(1e6 / us).toLocaleString('en-US').padStart(9)} events/s`);
+  console.log(
+    `${c.name.padEnd(40)} ${us.toFixed(1).padStart(6)} µs per event   ${Math.round(1e6 / us)
+      .toLocaleString('en-US')
+      .padStart(9)} events/s`,
+  );
 }

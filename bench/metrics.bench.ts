@@ -62,7 +62,12 @@ const call = (method: string, path: string, token?: string, body?: unknown) => a
 
 try {
   // --- set-up through the API ---------------------------------------------------------------
-  const signup = await call('post', '/auth/signup', undefined, { email: 'bench@example.test', password: 'a long bench password', name: 'Bench', workspace: 'Bench' });
+  const signup = await call('post', '/auth/signup', undefined, {
+    email: 'bench@example.test',
+    password: 'a long bench password',
+    name: 'Bench',
+    workspace: 'Bench',
+  });
   const key = (await call('post', '/api-keys', signup.token as string, { name: 'bench', scopes: ['read', 'write'] })).key as string;
   const ws = (signup.team as { id: string }).id;
   const src = [(await call('post', '/sources', key, { name: 'shop' })).id as string, (await call('post', '/sources', key, { name: 'crm' })).id as string];
@@ -72,8 +77,12 @@ try {
   ];
   // Connection (source s, destination d) is con[s * 2 + d].
   const con: string[] = [];
-  for (const s of [0, 1]) for (const d of [0, 1]) con.push((await call('post', '/connections', key, { name: `c${s}${d}`, source_id: src[s], destination_id: des[d] })).id as string);
-  const otherWs = ((await call('post', '/auth/signup', undefined, { email: 'other@example.test', password: 'a long bench password', name: 'Other', workspace: 'Other' })).team as { id: string }).id;
+  for (const s of [0, 1])
+    for (const d of [0, 1]) con.push((await call('post', '/connections', key, { name: `c${s}${d}`, source_id: src[s], destination_id: des[d] })).id as string);
+  const otherWs = (
+    (await call('post', '/auth/signup', undefined, { email: 'other@example.test', password: 'a long bench password', name: 'Other', workspace: 'Other' }))
+      .team as { id: string }
+  ).id;
 
   // --- one day of traffic, written in bulk ----------------------------------------------------
   const t = performance.now();
@@ -127,12 +136,20 @@ try {
   );
   const loaded = performance.now() - t;
   await pool.query('VACUUM ANALYZE requests, events, ignored_events');
-  const counts = (await pool.query(`SELECT (SELECT count(*) FROM events WHERE workspace_id = $1) AS events, (SELECT count(*) FROM requests WHERE workspace_id = $1) AS requests, (SELECT count(*) FROM ignored_events) AS ignored`, [ws])).rows[0];
+  const counts = (
+    await pool.query(
+      `SELECT (SELECT count(*) FROM events WHERE workspace_id = $1) AS events, (SELECT count(*) FROM requests WHERE workspace_id = $1) AS requests, (SELECT count(*) FROM ignored_events) AS ignored`,
+      [ws],
+    )
+  ).rows[0];
   const version = (await pool.query('SHOW server_version')).rows[0].server_version;
-  console.log(`PostgreSQL ${version}; loaded ${counts.events} events, ${counts.requests} requests, ${counts.ignored} ignored events in one workspace (+200,000 events elsewhere) in ${(loaded / 1000).toFixed(1)} s, then VACUUM ANALYZE`);
+  console.log(
+    `PostgreSQL ${version}; loaded ${counts.events} events, ${counts.requests} requests, ${counts.ignored} ignored events in one workspace (+200,000 events elsewhere) in ${(loaded / 1000).toFixed(1)} s, then VACUUM ANALYZE`,
+  );
 
   // --- the per-minute counts: equal to the logs, and what the migration's backfill costs ----------
-  const diff = await pool.query(`
+  const diff = await pool.query(
+    `
     SELECT (SELECT COALESCE(sum(n), 0) FROM event_counts_1m WHERE workspace_id = $1)::int - (SELECT count(*) FROM events WHERE workspace_id = $1)::int AS events,
            (SELECT COALESCE(sum(n), 0) FROM request_counts_1m WHERE workspace_id = $1)::int - (SELECT count(*) FROM requests WHERE workspace_id = $1)::int AS requests,
            (SELECT COALESCE(sum(n), 0) FROM ignored_counts_1m WHERE workspace_id = $1)::int - (SELECT count(*) FROM ignored_events WHERE workspace_id = $1)::int AS ignored,
@@ -141,7 +158,9 @@ try {
     [ws],
   );
   const d = diff.rows[0];
-  console.log(`per-minute counts minus log counts: events ${d.events}, requests ${d.requests}, ignored ${d.ignored} (rows: ${d.event_rows} event, ${d.request_rows} request, ${d.ignored_rows} ignored counters)`);
+  console.log(
+    `per-minute counts minus log counts: events ${d.events}, requests ${d.requests}, ignored ${d.ignored} (rows: ${d.event_rows} event, ${d.request_rows} request, ${d.ignored_rows} ignored counters)`,
+  );
   {
     const client = await pool.connect();
     try {
@@ -165,7 +184,9 @@ try {
         INSERT INTO ignored_counts_1m (workspace_id, minute, connection_id, source_id, n)
         SELECT i.workspace_id, date_bin('1 minute', i.created_at, TIMESTAMPTZ 'epoch'), i.connection_id, r.source_id, count(*)
         FROM ignored_events i JOIN requests r ON r.id = i.request_id GROUP BY 1, 2, 3, 4`);
-      console.log(`backfill of the per-minute counts from every row (${int(logRows.events)} events, ${int(logRows.requests)} requests, ${int(logRows.ignored)} ignored): ${((performance.now() - b) / 1000).toFixed(1)} s (rolled back)`);
+      console.log(
+        `backfill of the per-minute counts from every row (${int(logRows.events)} events, ${int(logRows.requests)} requests, ${int(logRows.ignored)} ignored): ${((performance.now() - b) / 1000).toFixed(1)} s (rolled back)`,
+      );
     } finally {
       await client.query('ROLLBACK');
       client.release();
@@ -173,7 +194,11 @@ try {
   }
 
   // --- timings through HTTP -----------------------------------------------------------------
-  const load = () => os.loadavg().map((l) => l.toFixed(2)).join(' ');
+  const load = () =>
+    os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ');
   const range = `date_range[start]=${DAY_START.toISOString()}&date_range[end]=${DAY_END.toISOString()}&granularity=1m`;
   // "The last 24 h" asked at hh:mm:30: the partial minutes at either end are read from the logs.
   const half = 30_000;
@@ -182,7 +207,9 @@ try {
     { name: 'requests, 24 h at 1m, every measure', path: `/metrics/requests?${range}` },
     { name: 'requests, 24 h at 1m, source_id + status=accepted', path: `/metrics/requests?${range}&source_id=${src[0]}&status=accepted` },
     // A request's connection is not counted per minute: the logs answer (see bench/results-metrics.md).
-    ...(process.env.BENCH_REQUESTS_BY_CONNECTION ? [{ name: `requests, 24 h at 1m, connection_id (from the logs)`, path: `/metrics/requests?${range}&connection_id=${con[0]}` }] : []),
+    ...(process.env.BENCH_REQUESTS_BY_CONNECTION
+      ? [{ name: `requests, 24 h at 1m, connection_id (from the logs)`, path: `/metrics/requests?${range}&connection_id=${con[0]}` }]
+      : []),
     { name: 'events, 24 h at 1m, every measure', path: `/metrics/events?${range}` },
     { name: 'events, 24 h at 1m, every measure, range starting at :30 s', path: `/metrics/events?${offRange}` },
     { name: `events, 24 h at 1m, connection_id`, path: `/metrics/events?${range}&connection_id=${con[0]}` },
@@ -202,7 +229,9 @@ try {
     }
     times.sort((a, b) => a - b);
     const total = (k: 'count' | 'ignored_count') => body!.data.reduce((n, d) => n + (d[k] ?? 0), 0);
-    console.log(`| ${c.name} | ${body!.data.length} | ${total('count')} | ${total('ignored_count')} | ${times[Math.floor(times.length / 2)].toFixed(1)} | ${times[times.length - 1].toFixed(1)} |`);
+    console.log(
+      `| ${c.name} | ${body!.data.length} | ${total('count')} | ${total('ignored_count')} | ${times[Math.floor(times.length / 2)].toFixed(1)} | ${times[times.length - 1].toFixed(1)} |`,
+    );
   }
   console.log(`load average after: ${load()}`);
 
@@ -232,10 +261,21 @@ try {
   const captured: CompiledQuery[] = [];
   const spy = new Kysely<DB>({ dialect: new PostgresDialect({ pool }), log: (e) => void captured.push(e.query) });
   const metrics = metricsService(spy);
-  const params = (extra: Record<string, string> = {}) => ({ 'date_range[start]': DAY_START.toISOString(), 'date_range[end]': DAY_END.toISOString(), granularity: '1m', ...extra });
+  const params = (extra: Record<string, string> = {}) => ({
+    'date_range[start]': DAY_START.toISOString(),
+    'date_range[end]': DAY_END.toISOString(),
+    granularity: '1m',
+    ...extra,
+  });
   await metrics.requests(ws, RequestMetricsQuery.parse(params()));
   await metrics.events(ws, EventMetricsQuery.parse(params()), undefined);
-  await metrics.events(ws, EventMetricsQuery.parse(params({ 'date_range[start]': new Date(DAY_START.getTime() + half).toISOString(), 'date_range[end]': new Date(DAY_END.getTime() + half).toISOString() })), undefined);
+  await metrics.events(
+    ws,
+    EventMetricsQuery.parse(
+      params({ 'date_range[start]': new Date(DAY_START.getTime() + half).toISOString(), 'date_range[end]': new Date(DAY_END.getTime() + half).toISOString() }),
+    ),
+    undefined,
+  );
   await metrics.events(ws, EventMetricsQuery.parse(params({ connection_id: con[0] })), undefined);
   const labels = ['requests', 'events', 'events, range starting at :30 s', 'events, connection_id'];
   for (const [i, q] of captured.entries()) {
@@ -257,10 +297,26 @@ try {
       await client.query(
         `INSERT INTO requests (id, workspace_id, source_id, status, rejection_cause, verified, method, path, query, headers, content_type, body, events_count, ignored_count)
          SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bool[], $7::text[], $8::text[], $9::jsonb[], $10::jsonb[], $11::text[], $12::bytea[], $13::int[], $14::int[])`,
-        [reqIds, reqIds.map(() => ws), reqIds.map((_, i) => src[i % 2]), reqIds.map(() => 'accepted'), reqIds.map(() => null), reqIds.map(() => true), reqIds.map(() => 'POST'), reqIds.map(() => '/'),
-         reqIds.map(() => '{}'), reqIds.map(() => '{}'), reqIds.map(() => 'application/json'), reqIds.map(() => Buffer.from('{"n":1}')), reqIds.map(() => 2), reqIds.map((_, i) => (i % 10 === 0 ? 1 : 0))],
+        [
+          reqIds,
+          reqIds.map(() => ws),
+          reqIds.map((_, i) => src[i % 2]),
+          reqIds.map(() => 'accepted'),
+          reqIds.map(() => null),
+          reqIds.map(() => true),
+          reqIds.map(() => 'POST'),
+          reqIds.map(() => '/'),
+          reqIds.map(() => '{}'),
+          reqIds.map(() => '{}'),
+          reqIds.map(() => 'application/json'),
+          reqIds.map(() => Buffer.from('{"n":1}')),
+          reqIds.map(() => 2),
+          reqIds.map((_, i) => (i % 10 === 0 ? 1 : 0)),
+        ],
       );
-      const ev = reqIds.flatMap((r, i) => [0, 1].map((dst) => ({ id: `evt_w${n}_${i}_${dst}`, req: r, src: src[i % 2], con: con[(i % 2) * 2 + dst], des: des[dst] })));
+      const ev = reqIds.flatMap((r, i) =>
+        [0, 1].map((dst) => ({ id: `evt_w${n}_${i}_${dst}`, req: r, src: src[i % 2], con: con[(i % 2) * 2 + dst], des: des[dst] })),
+      );
       await client.query(
         `INSERT INTO events (id, workspace_id, request_id, source_id, connection_id, destination_id, lane, status, next_attempt_at)
          SELECT id, $2, req, src, conn, dest, 0, 'QUEUED', now() FROM unnest($1::text[], $3::text[], $4::text[], $5::text[], $6::text[]) AS t(id, req, src, conn, dest)`,

@@ -56,9 +56,26 @@ export class StatementProfile {
       fmt(per(r.wal), 0),
     ];
     const shown = rows.slice(0, top).map((r) => line(r.query.replace(/\s+/g, ' ').slice(0, 90), r));
-    const total = { calls: sum((r) => r.calls), ms: sum((r) => r.ms), plan: sum((r) => r.plan), rows: sum((r) => r.rows), hit: sum((r) => r.hit), dirtied: sum((r) => r.dirtied), wal: sum((r) => r.wal) };
+    const total = {
+      calls: sum((r) => r.calls),
+      ms: sum((r) => r.ms),
+      plan: sum((r) => r.plan),
+      rows: sum((r) => r.rows),
+      hit: sum((r) => r.hit),
+      dirtied: sum((r) => r.dirtied),
+      wal: sum((r) => r.wal),
+    };
     return table([
-      ['statement', `calls/${unitName}`, `µs/${unitName}`, `planning µs/${unitName}`, `rows/${unitName}`, `buffers hit/${unitName}`, `dirtied/${unitName}`, `WAL bytes/${unitName}`],
+      [
+        'statement',
+        `calls/${unitName}`,
+        `µs/${unitName}`,
+        `planning µs/${unitName}`,
+        `rows/${unitName}`,
+        `buffers hit/${unitName}`,
+        `dirtied/${unitName}`,
+        `WAL bytes/${unitName}`,
+      ],
       ...shown,
       line(`all ${rows.length} statements`, total),
     ]);

@@ -54,7 +54,9 @@ if (process.argv[2] === '--child') {
   const wall = { first: t1 - t0, second: performance.now() - t1 };
   const status = fs.readFileSync('/proc/self/status', 'utf8');
   const kb = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? NaN);
-  console.log(JSON.stringify({ cpuMs: cpu.first, cpu2Ms: cpu.second, wallMs: wall.first, wall2Ms: wall.second, rssMb: kb('VmRSS') / 1024, hwmMb: kb('VmHWM') / 1024 }));
+  console.log(
+    JSON.stringify({ cpuMs: cpu.first, cpu2Ms: cpu.second, wallMs: wall.first, wall2Ms: wall.second, rssMb: kb('VmRSS') / 1024, hwmMb: kb('VmHWM') / 1024 }),
+  );
   await db.close();
   process.exit(0);
 }
@@ -79,14 +81,20 @@ try {
       const dir = path.join(work, `run-${r}`);
       fs.rmSync(dir, { recursive: true, force: true });
       fs.cpSync(template, dir, { recursive: true });
-      const out = spawnSync(process.execPath, [...v.nodeArgs, '--import', 'tsx', import.meta.filename, '--child', dir, JSON.stringify(v.settings)], { encoding: 'utf8' });
+      const out = spawnSync(process.execPath, [...v.nodeArgs, '--import', 'tsx', import.meta.filename, '--child', dir, JSON.stringify(v.settings)], {
+        encoding: 'utf8',
+      });
       if (out.status !== 0) throw new Error(`${v.name}: ${out.stderr}`);
       const run = JSON.parse(out.stdout.trim().split('\n').at(-1) ?? '{}') as Run;
       results.get(v.name)?.push(run);
-      console.log(`round ${r + 1} ${v.name.padEnd(52)} CPU ${Math.round(run.cpuMs)} + ${Math.round(run.cpu2Ms)} ms, wall ${Math.round(run.wallMs)} + ${Math.round(run.wall2Ms)} ms, RSS ${Math.round(run.rssMb)} MB, peak ${Math.round(run.hwmMb)} MB`);
+      console.log(
+        `round ${r + 1} ${v.name.padEnd(52)} CPU ${Math.round(run.cpuMs)} + ${Math.round(run.cpu2Ms)} ms, wall ${Math.round(run.wallMs)} + ${Math.round(run.wall2Ms)} ms, RSS ${Math.round(run.rssMb)} MB, peak ${Math.round(run.hwmMb)} MB`,
+      );
     }
   }
-  console.log(`\nfirst pass (start-up, compilation included) + second pass (steady state), each ${ROWS} rows inserted ${BATCH} at a time, claimed by ${BATCH}, 200 index scans; median of ${rounds}:`);
+  console.log(
+    `\nfirst pass (start-up, compilation included) + second pass (steady state), each ${ROWS} rows inserted ${BATCH} at a time, claimed by ${BATCH}, 200 index scans; median of ${rounds}:`,
+  );
   const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor((v.length - 1) / 2)];
   for (const [name, runs] of results) {
     console.log(

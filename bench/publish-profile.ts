@@ -37,7 +37,15 @@ async function main() {
   const args = [...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []), ...wirehubEntry(root)];
   const child = spawn(process.execPath, args, {
     cwd: root,
-    env: { ...process.env, PORT: '0', WIREHUB_DATA_DIR: dataDir, WIREHUB_ALLOW_PRIVATE_DESTINATIONS: 'true', LOG_LEVEL: 'info', WIREHUB_API_RATE_LIMIT: '100000000', ...(process.env.DATABASE_URL ? { WIREHUB_DB_SCHEMA: `pubprof_${process.pid}` } : {}) },
+    env: {
+      ...process.env,
+      PORT: '0',
+      WIREHUB_DATA_DIR: dataDir,
+      WIREHUB_ALLOW_PRIVATE_DESTINATIONS: 'true',
+      LOG_LEVEL: 'info',
+      WIREHUB_API_RATE_LIMIT: '100000000',
+      ...(process.env.DATABASE_URL ? { WIREHUB_DB_SCHEMA: `pubprof_${process.pid}` } : {}),
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const url = await new Promise<string>((resolve, reject) => {
@@ -51,17 +59,29 @@ async function main() {
   });
   child.stdout!.resume();
   const call = async <T>(method: string, p: string, token: string | null, body?: unknown): Promise<T> => {
-    const res = await fetch(`${url}/api/v1${p}`, { method, headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: body ? JSON.stringify(body) : undefined });
+    const res = await fetch(`${url}/api/v1${p}`, {
+      method,
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+    });
     if (!res.ok) throw new Error(`${method} ${p}: ${res.status} ${await res.text()}`);
     return (await res.json()) as T;
   };
-  const signup = await call<{ token: string }>('POST', '/auth/signup', null, { email: `b${Date.now()}@example.test`, password: 'correct horse battery', name: 'Bench', workspace: 'Bench' });
+  const signup = await call<{ token: string }>('POST', '/auth/signup', null, {
+    email: `b${Date.now()}@example.test`,
+    password: 'correct horse battery',
+    name: 'Bench',
+    workspace: 'Bench',
+  });
   const { key } = await call<{ key: string }>('POST', '/api-keys', signup.token, { name: 'bench', scopes: ['read', 'write'] });
   const hook = await call<{ id: string }>('POST', '/webhooks', key, {
     name: 'bench',
     url: 'http://127.0.0.1:9/never',
     events: ['lead.captured'],
-    mappings: [{ to: 'email', expression: '$lowercase(data.email)' }, { to: 'seq', from: 'data.seq' }],
+    mappings: [
+      { to: 'email', expression: '$lowercase(data.email)' },
+      { to: 'seq', from: 'data.seq' },
+    ],
   });
   await call('POST', `/webhooks/${hook.id}/pause`, key);
   const ingest = process.env.BENCH_ENDPOINT === 'ingest';
@@ -74,13 +94,18 @@ async function main() {
   const run = async (n: number) => {
     let next = 0;
     let ok = 0;
-    let firstBad = "";
+    let firstBad = '';
     const worker = async () => {
       while (next < n) {
         const s = next++;
         const res = source
           ? await pool.request({ method: 'POST', path: `/e/${source.id}`, headers: { 'content-type': 'application/json' }, body: body(s) })
-          : await pool.request({ method: 'POST', path: '/api/v1/publish', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, body: body(s) });
+          : await pool.request({
+              method: 'POST',
+              path: '/api/v1/publish',
+              headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+              body: body(s),
+            });
         await res.body.dump();
         if (res.statusCode === (source ? 200 : 202)) ok++;
         else if (!firstBad) firstBad = `${res.statusCode}`;
@@ -97,7 +122,9 @@ async function main() {
   const secs = (performance.now() - t0) / 1000;
   const used = cpuMs(child.pid!) - c0;
   const what = ingest ? 'ingest request' : 'publish';
-  console.log(`${what}: ${ok} of ${N} accepted in ${secs.toFixed(1)} s (${Math.round(ok / secs)}/s); Wirehub ${Math.round((used * 1000) / ok)} µs CPU per accepted ${what}${ingest ? '' : ' (goal ≤ 300)'}`);
+  console.log(
+    `${what}: ${ok} of ${N} accepted in ${secs.toFixed(1)} s (${Math.round(ok / secs)}/s); Wirehub ${Math.round((used * 1000) / ok)} µs CPU per accepted ${what}${ingest ? '' : ' (goal ≤ 300)'}`,
+  );
   await pool.close();
   child.kill('SIGTERM');
   await new Promise((r) => child.once('exit', r));

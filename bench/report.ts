@@ -2,7 +2,8 @@ import { percentile, type LoadResult } from './load.ts';
 
 /** Number and table formatting for the benches' printouts. */
 
-export const fmt = (v: number, digits = 1) => (Number.isFinite(v) ? v.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : '—');
+export const fmt = (v: number, digits = 1) =>
+  Number.isFinite(v) ? v.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : '—';
 export const fmtInt = (v: number) => (Number.isFinite(v) ? Math.round(v).toLocaleString('en-US') : '—');
 export const errorsText = (m: Map<string, number>) => (m.size === 0 ? 'none' : [...m].map(([k, v]) => `${k} ×${v}`).join(', '));
 
@@ -35,4 +36,3 @@ export type BenchFigures = {
   idleRssMb?: number;
   ledgerOk: boolean;
 };
-

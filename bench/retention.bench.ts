@@ -38,7 +38,11 @@ const RECENT = Math.max(1, Math.round(N / 10));
 const DAY = 86_400_000;
 const SLICE = 20_000;
 const int = (v: number) => Math.round(v).toLocaleString('en-US');
-const load = () => os.loadavg().map((l) => l.toFixed(2)).join(' ');
+const load = () =>
+  os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
 
 const serverUrl = process.env.DATABASE_URL || null;
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'wirehub-bench-retention-'));
@@ -52,7 +56,16 @@ if (serverUrl) {
   dbLabel = `PostgreSQL ${fresh.version}`;
 }
 const hub = await startWirehub(
-  loadConfig({ PORT: '0', HOST: '127.0.0.1', DATABASE_URL: databaseUrl, WIREHUB_DATA_DIR: dataDir, WIREHUB_ROLE: 'api', WIREHUB_RETENTION_DAYS: '30', WIREHUB_API_RATE_LIMIT: '1000000', WIREHUB_SECRET_KEY: randomBytes(32).toString('hex') }),
+  loadConfig({
+    PORT: '0',
+    HOST: '127.0.0.1',
+    DATABASE_URL: databaseUrl,
+    WIREHUB_DATA_DIR: dataDir,
+    WIREHUB_ROLE: 'api',
+    WIREHUB_RETENTION_DAYS: '30',
+    WIREHUB_API_RATE_LIMIT: '1000000',
+    WIREHUB_SECRET_KEY: randomBytes(32).toString('hex'),
+  }),
   createLogger('warn'),
 );
 const pool = hub.deps.database.pool;
@@ -60,7 +73,12 @@ const pool = hub.deps.database.pool;
 try {
   console.log(`machine: ${os.cpus().length} cores, load average ${load()} (shared: other work skews every figure); database: ${dbLabel}`);
   const base = hub.url;
-  const signup = await api<{ token: string; team: { id: string } }>(base, 'POST', '/auth/signup', null, { email: `bench${Date.now()}@example.test`, password: 'correct horse battery staple', name: 'Bench', workspace: 'Bench Co' });
+  const signup = await api<{ token: string; team: { id: string } }>(base, 'POST', '/auth/signup', null, {
+    email: `bench${Date.now()}@example.test`,
+    password: 'correct horse battery staple',
+    name: 'Bench',
+    workspace: 'Bench Co',
+  });
   const key = (await api<{ key: string }>(base, 'POST', '/api-keys', signup.token, { name: 'bench', scopes: ['read', 'write'] })).key;
   const ws = signup.team.id;
   const source = (await api<{ id: string }>(base, 'POST', '/sources', key, { name: 'shop' })).id;
@@ -110,15 +128,23 @@ try {
   const seeded = performance.now() - t0;
   await pool.query('VACUUM ANALYZE requests, events, attempts, ignored_events');
   const logSize = async () =>
-    (await pool.query<{ mb: string }>(`SELECT round(sum(pg_total_relation_size(c))::numeric / 1048576, 1)::text AS mb FROM unnest(ARRAY['requests', 'events', 'attempts', 'ignored_events']::regclass[]) AS c`)).rows[0].mb;
+    (
+      await pool.query<{ mb: string }>(
+        `SELECT round(sum(pg_total_relation_size(c))::numeric / 1048576, 1)::text AS mb FROM unnest(ARRAY['requests', 'events', 'attempts', 'ignored_events']::regclass[]) AS c`,
+      )
+    ).rows[0].mb;
   const rowCount = async () =>
-    (await pool.query<{ r: number; e: number; a: number; i: number }>(
-      `SELECT (SELECT count(*) FROM requests)::int AS r, (SELECT count(*) FROM events)::int AS e, (SELECT count(*) FROM attempts)::int AS a, (SELECT count(*) FROM ignored_events)::int AS i`,
-    )).rows[0];
+    (
+      await pool.query<{ r: number; e: number; a: number; i: number }>(
+        `SELECT (SELECT count(*) FROM requests)::int AS r, (SELECT count(*) FROM events)::int AS e, (SELECT count(*) FROM attempts)::int AS a, (SELECT count(*) FROM ignored_events)::int AS i`,
+      )
+    ).rows[0];
   const before = await rowCount();
   const sizeBefore = await logSize();
-  console.log(`seeded ${int(N)} requests of 40-31 days ago and ${int(RECENT)} of the last 29 days, each with an event and an attempt, every 10th with an ignored event ` +
-    `(${int(before.r + before.e + before.a + before.i)} rows, ${sizeBefore} MB with indexes) in ${(seeded / 1000).toFixed(1)} s, then VACUUM ANALYZE`);
+  console.log(
+    `seeded ${int(N)} requests of 40-31 days ago and ${int(RECENT)} of the last 29 days, each with an event and an attempt, every 10th with an ignored event ` +
+      `(${int(before.r + before.e + before.a + before.i)} rows, ${sizeBefore} MB with indexes) in ${(seeded / 1000).toFixed(1)} s, then VACUUM ANALYZE`,
+  );
 
   // --- 1. the plans -------------------------------------------------------------------------------
   const cutoff = retentionCutoff(30);
@@ -137,10 +163,16 @@ try {
     await client.query('BEGIN');
     await client.query(`SELECT set_config('wirehub.pruning', 'on', true)`);
     await explain(`pick a batch: the hub's ${int(BATCH)} oldest requests past 30 days (pickBatch)`, pickBatch(hubScope, '', BATCH).compile(hub.deps.db));
-    await explain("pick a batch of one team's requests (pickBatch of a team with retention_days; here every request is that team's)", pickBatch(teamScope, '', BATCH).compile(hub.deps.db));
+    await explain(
+      "pick a batch of one team's requests (pickBatch of a team with retention_days; here every request is that team's)",
+      pickBatch(teamScope, '', BATCH).compile(hub.deps.db),
+    );
     const pick = pickBatch(hubScope, '', BATCH).compile(hub.deps.db);
     const picked = (await client.query<{ id: string }>(pick.sql, [...pick.parameters])).rows.map((r) => r.id);
-    await explain(`delete the spent ones of the ${int(picked.length)} picked, with their events, attempts and ignored events (deleteSpent)`, deleteSpent(picked, cutoff).compile(hub.deps.db));
+    await explain(
+      `delete the spent ones of the ${int(picked.length)} picked, with their events, attempts and ignored events (deleteSpent)`,
+      deleteSpent(picked, cutoff).compile(hub.deps.db),
+    );
   } finally {
     await client.query('ROLLBACK');
     client.release();
@@ -163,16 +195,26 @@ try {
   const pruneMs = wall.reduce((s, w) => s + w, 0) - vacuumMs;
   const after = await rowCount();
   console.log(`load average after pruning: ${load()}`);
-  console.log(`\npruned ${int(sum((r) => r.requests))} requests, ${int(sum((r) => r.events))} events, ${int(sum((r) => r.attempts))} attempts, ${int(sum((r) => r.ignored))} ignored events ` +
-    `(${int(deleted)} rows) in ${runs.length} housekeeping runs, ${sum((r) => r.batches)} batches of up to ${int(BATCH)} requests:`);
-  console.log(`  ${int(deleted / (pruneMs / 1000))} rows/s (${int(sum((r) => r.requests) / (pruneMs / 1000))} requests/s), ${(pruneMs / 1000).toFixed(1)} s of pruning`);
-  console.log(`  longest batch (one transaction: pick + delete): ${Math.max(...runs.map((r) => r.longestBatchMs))} ms; longest run ${int(Math.max(...wall.map((w, i) => w - runs[i].vacuumMs)))} ms (budget ${pruneTuning.budgetMs} ms + the batch under way)`);
+  console.log(
+    `\npruned ${int(sum((r) => r.requests))} requests, ${int(sum((r) => r.events))} events, ${int(sum((r) => r.attempts))} attempts, ${int(sum((r) => r.ignored))} ignored events ` +
+      `(${int(deleted)} rows) in ${runs.length} housekeeping runs, ${sum((r) => r.batches)} batches of up to ${int(BATCH)} requests:`,
+  );
+  console.log(
+    `  ${int(deleted / (pruneMs / 1000))} rows/s (${int(sum((r) => r.requests) / (pruneMs / 1000))} requests/s), ${(pruneMs / 1000).toFixed(1)} s of pruning`,
+  );
+  console.log(
+    `  longest batch (one transaction: pick + delete): ${Math.max(...runs.map((r) => r.longestBatchMs))} ms; longest run ${int(Math.max(...wall.map((w, i) => w - runs[i].vacuumMs)))} ms (budget ${pruneTuning.budgetMs} ms + the batch under way)`,
+  );
   if (hub.deps.database.embedded) {
     const vacuums = runs.filter((r) => r.vacuumed.length).map((r) => `${r.vacuumed.join(', ')} in ${r.vacuumMs} ms`);
     console.log(`  embedded vacuum (no autovacuum in PGlite): ${vacuums.length ? vacuums.join('; ') : 'none'}`);
   }
-  console.log(`  kept: ${int(after.r - RECENT)} old requests with an undelivered (HOLD) event, ${int(RECENT)} recent ones; rows left ${int(after.r + after.e + after.a + after.i)}`);
-  console.log(`  log tables with indexes: ${sizeBefore} MB before, ${await logSize()} MB after (deleted rows' space is reused by new rows once vacuumed, not returned to the file system)`);
+  console.log(
+    `  kept: ${int(after.r - RECENT)} old requests with an undelivered (HOLD) event, ${int(RECENT)} recent ones; rows left ${int(after.r + after.e + after.a + after.i)}`,
+  );
+  console.log(
+    `  log tables with indexes: ${sizeBefore} MB before, ${await logSize()} MB after (deleted rows' space is reused by new rows once vacuumed, not returned to the file system)`,
+  );
   const expectedKept = Math.floor(N / 200) + RECENT;
   if (after.r !== expectedKept) console.log(`  !! expected ${int(expectedKept)} requests left, found ${int(after.r)}`);
 } finally {

@@ -35,7 +35,14 @@ const input: SandboxInput = {
   team: 'team_bench',
   request: {
     headers: { 'content-type': 'application/json', 'user-agent': 'bench' },
-    body: { order_id: 'ord_123', customer: { email: 'Jane@Example.com' }, items: [{ price: 10, qty: 2 }, { price: 5.5, qty: 1 }] },
+    body: {
+      order_id: 'ord_123',
+      customer: { email: 'Jane@Example.com' },
+      items: [
+        { price: 10, qty: 2 },
+        { price: 5.5, qty: 1 },
+      ],
+    },
     query: { source: 'shop' },
     path: '/webhooks/orders',
   },
@@ -110,7 +117,9 @@ async function engineBreakdown(): Promise<void> {
     const t = performance.now();
     for (let i = 0; i < n; i++) once(reuse);
     const total = ((performance.now() - t) / n) * 1000;
-    const shown = Object.entries(parts).map(([k, v]) => `${k} ${((v / n) * 1000).toFixed(0)}`).join(', ');
+    const shown = Object.entries(parts)
+      .map(([k, v]) => `${k} ${((v / n) * 1000).toFixed(0)}`)
+      .join(', ');
     console.log(`  ${reuse ? 'reused runtime, fresh context' : 'fresh runtime and context   '}: ${total.toFixed(0)} µs/run (${shown})`);
   }
   reused.runtime?.dispose();
@@ -173,11 +182,19 @@ async function throughput(opts: SandboxOptions, callers: number, total: number, 
   const sandbox = make({ threads, ...opts });
   try {
     let warm = 500;
-    await Promise.all(Array.from({ length: callers }, async () => { while (warm-- > 0) await runOk(sandbox, input); }));
+    await Promise.all(
+      Array.from({ length: callers }, async () => {
+        while (warm-- > 0) await runOk(sandbox, input);
+      }),
+    );
     let left = total;
     const cpu = process.cpuUsage();
     const t = performance.now();
-    await Promise.all(Array.from({ length: callers }, async () => { while (left-- > 0) await runOk(sandbox, input); }));
+    await Promise.all(
+      Array.from({ length: callers }, async () => {
+        while (left-- > 0) await runOk(sandbox, input);
+      }),
+    );
     const s = (performance.now() - t) / 1000;
     const used = process.cpuUsage(cpu);
     return { perSecond: total / s, cpuUs: (used.user + used.system) / total };
@@ -204,7 +221,10 @@ console.log(`\n3. default options; first run (workers starting): ${(performance.
 for (let i = 0; i < 300; i++) await runOk(sandbox, input);
 const n = 2000;
 const quiet: SandboxInput = { ...input, code: code.replace(/console\.log\(.*\);/, '') };
-for (const [name, one] of [['with console.log', input], ['without console.log', quiet]] as const) {
+for (const [name, one] of [
+  ['with console.log', input],
+  ['without console.log', quiet],
+] as const) {
   const latency: number[] = [];
   const inside: number[] = [];
   for (let i = 0; i < n; i++) {
@@ -213,6 +233,8 @@ for (const [name, one] of [['with console.log', input], ['without console.log', 
     latency.push(performance.now() - t);
     inside.push(r.duration_ms);
   }
-  console.log(`  one at a time, ${n} runs ${name}: latency p50 ${percentile(latency, 50).toFixed(2)} ms, p99 ${percentile(latency, 99).toFixed(2)} ms; inside the worker p50 ${percentile(inside, 50).toFixed(2)} ms, p99 ${percentile(inside, 99).toFixed(2)} ms`);
+  console.log(
+    `  one at a time, ${n} runs ${name}: latency p50 ${percentile(latency, 50).toFixed(2)} ms, p99 ${percentile(latency, 99).toFixed(2)} ms; inside the worker p50 ${percentile(inside, 50).toFixed(2)} ms, p99 ${percentile(inside, 99).toFixed(2)} ms`,
+  );
 }
 await sandbox.close();

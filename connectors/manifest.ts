@@ -63,6 +63,7 @@ export function defineManifest<C extends z.ZodType, D extends z.ZodType>(m: {
   credential?(config: Record<string, unknown>): CredentialNeed | null;
   preview?(config: Record<string, unknown>, message: PreviewMessage): Preview;
 }): ConnectorManifest {
-  if (m.node && m.node.spec.connector !== m.connector.id) throw new Error(`the ${m.node.spec.kind} node names connector ${m.node.spec.connector}, not ${m.connector.id}`);
+  if (m.node && m.node.spec.connector !== m.connector.id)
+    throw new Error(`the ${m.node.spec.kind} node names connector ${m.node.spec.connector}, not ${m.connector.id}`);
   return m as unknown as ConnectorManifest;
 }

@@ -87,4 +87,10 @@ export function hostOf(url: unknown): string | null {
   }
 }
 
-export const httpUrl = (empty: string) => z.string().trim().min(1, empty).max(2048).pipe(z.url({ protocol: /^https?$/, message: 'use an http(s) URL' }));
+export const httpUrl = (empty: string) =>
+  z
+    .string()
+    .trim()
+    .min(1, empty)
+    .max(2048)
+    .pipe(z.url({ protocol: /^https?$/, message: 'use an http(s) URL' }));

@@ -26,11 +26,13 @@ Module._resolveFilename = function (request, parent, ...rest) {
 };
 
 const compiler = pathToFileURL(path.join(typescript5, 'lib/typescript.js')).href;
-register(`data:text/javascript,${encodeURIComponent(`
+register(
+  `data:text/javascript,${encodeURIComponent(`
   export async function resolve(specifier, context, next) {
     const fromCruiser = context.parentURL?.includes('/node_modules/dependency-cruiser/');
     return next(fromCruiser && specifier === 'typescript' ? ${JSON.stringify(compiler)} : specifier, context);
-  }`)}`);
+  }`)}`,
+);
 
 process.chdir(root);
 process.argv = [...process.argv.slice(0, 2), '--config', '.dependency-cruiser.cjs', ...process.argv.slice(2), 'server', 'shared', 'connectors', 'web'];

@@ -57,8 +57,10 @@ export async function admin(argv: string[], env: NodeJS.ProcessEnv = process.env
   const { values, positionals } = parsed;
   const [area, action, team, ...extra] = positionals;
   if (values.help || area !== 'quota' || !['list', 'get', 'set'].includes(action ?? '') || extra.length) throw new UsageError(USAGE);
-  if (action !== 'list' && !(team && ID_PATTERN.test(team) && team.startsWith('tm_'))) throw new UsageError(`Give the team's id (tm_…), as GET /api/v1/teams or the portal's Team page shows it.\n\n${USAGE}`);
-  if (action === 'set' && values.webhooks === undefined && values['events-per-month'] === undefined) throw new UsageError(`Give --webhooks, --events-per-month or both.\n\n${USAGE}`);
+  if (action !== 'list' && !(team && ID_PATTERN.test(team) && team.startsWith('tm_')))
+    throw new UsageError(`Give the team's id (tm_…), as GET /api/v1/teams or the portal's Team page shows it.\n\n${USAGE}`);
+  if (action === 'set' && values.webhooks === undefined && values['events-per-month'] === undefined)
+    throw new UsageError(`Give --webhooks, --events-per-month or both.\n\n${USAGE}`);
   const patch =
     action === 'set'
       ? QuotaPatch.safeParse({

@@ -111,14 +111,32 @@ const parseJson = express.json({ limit: '1mb', type: JSON_TYPES, verify: refuseD
  * mount ahead of everything else: the busiest route of the API then walks past no other router
  * (they were a tenth of a publish's CPU). Same limiter instances, so a key has one budget.
  */
-function apiRouter(deps: Deps, services: Services, writer: IngestWriter): { api: Router; publish: express.RequestHandler[]; rateLimits: express.RequestHandler[] } {
+function apiRouter(
+  deps: Deps,
+  services: Services,
+  writer: IngestWriter,
+): { api: Router; publish: express.RequestHandler[]; rateLimits: express.RequestHandler[] } {
   const chat: ChatDeps = { ...deps, publisher: services.publisher };
   const api = Router();
   api.use(jsonOnly, parseJson);
   api.use(refuseNul());
-  api.use('/auth/signup', rateLimit({ windowMs: 60_000, limit: 20, handler: (_q, res) => void res.status(429).json({ error: { code: 'RATE_LIMITED', message: 'Too many sign-ups from this address; wait a minute.' } }) }));
+  api.use(
+    '/auth/signup',
+    rateLimit({
+      windowMs: 60_000,
+      limit: 20,
+      handler: (_q, res) => void res.status(429).json({ error: { code: 'RATE_LIMITED', message: 'Too many sign-ups from this address; wait a minute.' } }),
+    }),
+  );
   // One budget for both ways of logging in, so alternating between them buys no extra guesses.
-  api.use(['/auth/login', '/auth/google/login'], rateLimit({ windowMs: 60_000, limit: 30, handler: (_q, res) => void res.status(429).json({ error: { code: 'RATE_LIMITED', message: 'Too many log-in attempts; wait a minute.' } }) }));
+  api.use(
+    ['/auth/login', '/auth/google/login'],
+    rateLimit({
+      windowMs: 60_000,
+      limit: 30,
+      handler: (_q, res) => void res.status(429).json({ error: { code: 'RATE_LIMITED', message: 'Too many log-in attempts; wait a minute.' } }),
+    }),
+  );
   api.use(publicAuthRoutes(chat, services));
   api.use(googleAuthRoutes(deps));
   api.use(googleOAuthCallbackRoutes(services.googleOAuth));
@@ -144,7 +162,10 @@ function apiRouter(deps: Deps, services: Services, writer: IngestWriter): { api:
   secured.use(resourceRoutes('/destinations', 'des', 'Destination', { create: DestinationIn, patch: DestinationPatch }, services.destinations));
   const { connections } = services;
   secured.use(resourceRoutes('/connections', 'web', 'Connection', { create: ConnectionIn, patch: ConnectionPatch }, connections));
-  for (const [action, paused] of [['pause', true], ['unpause', false]] as const) {
+  for (const [action, paused] of [
+    ['pause', true],
+    ['unpause', false],
+  ] as const) {
     const handler: express.RequestHandler = async (req, res) => {
       res.json(await connections.setPaused(authOf(req).workspaceId, idParam(req, 'web', 'Connection'), paused));
     };
@@ -176,7 +197,17 @@ function apiRouter(deps: Deps, services: Services, writer: IngestWriter): { api:
   // in its key's lookup or its idempotency claim before it reaches the writer.
   const overload = inProgress(writer, (req) => `publish ${req.get('authorization') ?? ''}`);
   // Its own scope check: Express serves it under the full paths, which the scopes' table does not name.
-  const publish = [countPublishes(deps.metrics), overload, jsonOnly, parseJson, refuseNul(() => ['data']), ...rateLimits, authenticate(deps), requireScopeFor('/publish'), publishHandler(deps, services.publisher)];
+  const publish = [
+    countPublishes(deps.metrics),
+    overload,
+    jsonOnly,
+    parseJson,
+    refuseNul(() => ['data']),
+    ...rateLimits,
+    authenticate(deps),
+    requireScopeFor('/publish'),
+    publishHandler(deps, services.publisher),
+  ];
   return { api, publish, rateLimits };
 }
 
@@ -191,7 +222,11 @@ function portal(app: express.Express) {
   // The chat widget runs on other sites: loadable from any origin, and revalidated within minutes
   // because its name never changes when it does.
   app.get('/widget.js', (_req, res) => {
-    res.set({ 'Access-Control-Allow-Origin': '*', 'Cross-Origin-Resource-Policy': 'cross-origin', 'Cache-Control': 'public, max-age=300, stale-while-revalidate=86400' });
+    res.set({
+      'Access-Control-Allow-Origin': '*',
+      'Cross-Origin-Resource-Policy': 'cross-origin',
+      'Cache-Control': 'public, max-age=300, stale-while-revalidate=86400',
+    });
     res.sendFile(path.join(dist, 'widget.js'));
   });
   app.use(express.static(dist, { index: 'index.html', maxAge: '1h' }));
@@ -213,7 +248,20 @@ export async function startWirehub(config: Config, log: Logger = createLogger(co
     removeDestination: (id) => deleteDestination(database.db, null, id),
   };
   const tracing = await startTracing(config.tracing, VERSION, log);
-  const partial: Omit<Deps, 'wake' | 'routing'> = { config, database, db: database.db, box, log, due, sandbox, apiKeys: new ApiKeyCache(database.db), delivery, metrics: new HubMetrics(), eventQuotas: new EventQuotas(database.db, log), tracing };
+  const partial: Omit<Deps, 'wake' | 'routing'> = {
+    config,
+    database,
+    db: database.db,
+    box,
+    log,
+    due,
+    sandbox,
+    apiKeys: new ApiKeyCache(database.db),
+    delivery,
+    metrics: new HubMetrics(),
+    eventQuotas: new EventQuotas(database.db, log),
+    tracing,
+  };
   const deps: Deps = { ...partial, wake: createWaker(database, due, log), routing: new RoutingCache(partial) };
 
   const app = express();
@@ -258,10 +306,16 @@ export async function startWirehub(config: Config, log: Logger = createLogger(co
     const hub = systemEvents(deps, services.publisher, services.applicationSources);
     alerts = new DeliveryAlerts((w) => hub.deliveryFailed(w), log, config.deliveryAlerts);
     const reporting = alerts;
-    jobs = await startJobs(deps, services, { onAutoDisabled: (d) => hub.destinationDisabled(d), onDeliveryFailed: (f) => reporting.report(f), chatPublisher: chat.publisher });
+    jobs = await startJobs(deps, services, {
+      onAutoDisabled: (d) => hub.destinationDisabled(d),
+      onDeliveryFailed: (f) => reporting.report(f),
+      chatPublisher: chat.publisher,
+    });
   }
 
-  const refuse = api ? refuseBeforeExpress(writer, (url, method) => url.startsWith('/e/') || (method === 'POST' && isPublishPath(url.split('?', 1)[0]))) : () => false;
+  const refuse = api
+    ? refuseBeforeExpress(writer, (url, method) => url.startsWith('/e/') || (method === 'POST' && isPublishPath(url.split('?', 1)[0])))
+    : () => false;
   const shed = (req: http.IncomingMessage, res: http.ServerResponse): boolean => {
     if (!refuse(req, res)) return false;
     const url = req.url ?? '';

@@ -2,9 +2,7 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { parseHostEntry } from '../connectors/shared/guarded-http.ts';
 
-const bool = z
-  .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
-  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' }).transform((v) => v === 'true' || v === '1' || v === 'yes');
 
 const envSchema = z.object({
   PORT: z.coerce.number({ message: 'must be a port number' }).int().min(0).max(65535).default(3000),
@@ -45,12 +43,21 @@ const envSchema = z.object({
       if (/^\d+$/.test(s)) return Number(s);
       const entries = s.split(/[\s,]+/).filter((e) => e !== '');
       const bad = entries.filter((e) => !isProxyAddress(e));
-      if (bad.length || entries.length === 0) ctx.addIssue({ code: 'custom', message: `must be true, false, a hop count or addresses/subnets such as loopback,10.0.0.0/8 (not ${bad.join(', ') || v})` });
+      if (bad.length || entries.length === 0)
+        ctx.addIssue({
+          code: 'custom',
+          message: `must be true, false, a hop count or addresses/subnets such as loopback,10.0.0.0/8 (not ${bad.join(', ') || v})`,
+        });
       return entries;
     })
     .optional(),
   WIREHUB_DEMO: bool.optional(),
-  WIREHUB_MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
+  WIREHUB_MAX_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(64 * 1024 * 1024)
+    .default(1024 * 1024),
   WIREHUB_API_RATE_LIMIT: z.coerce.number().int().min(1).default(1200),
   // Seed 000's larger plan allows ten webhooks per workspace.
   WIREHUB_MAX_WEBHOOKS: z.coerce.number().int().min(0).max(100_000).default(10),
@@ -64,7 +71,11 @@ const envSchema = z.object({
   WIREHUB_TEAM_CONCURRENCY: z.coerce.number().int().min(1).max(1000).optional(),
   WIREHUB_CIRCUIT_OPEN_AFTER: z.coerce.number().int().min(1).max(1000).default(5),
   WIREHUB_AUTO_DISABLE_AFTER: z.coerce.number().int().min(1).max(1_000_000).default(10),
-  WIREHUB_SESSION_TTL_HOURS: z.coerce.number().int().min(1).default(24 * 14),
+  WIREHUB_SESSION_TTL_HOURS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(24 * 14),
   WIREHUB_DB_POOL_SIZE: z.coerce.number().int().min(2).max(200).default(10),
   /**
    * Ingest and publish answer 503 + Retry-After, storing nothing, while a request arriving now would
@@ -106,7 +117,11 @@ const envSchema = z.object({
   WIREHUB_LLM_API_KEY: z.string().min(1).optional(),
   WIREHUB_LLM_MODEL: z.string().min(1).default('gpt-4o-mini'),
   /** A conversation without messages for this long has ended (conversation.ended). */
-  WIREHUB_CHAT_INACTIVITY_MINUTES: z.coerce.number().positive().max(7 * 24 * 60).default(30),
+  WIREHUB_CHAT_INACTIVITY_MINUTES: z.coerce
+    .number()
+    .positive()
+    .max(7 * 24 * 60)
+    .default(30),
   /** The OAuth client id of the portal's "Sign in with Google"; unset turns Google sign-in off. */
   GOOGLE_CLIENT_ID: z.string().trim().min(1).optional(),
   /**
@@ -126,19 +141,28 @@ const envSchema = z.object({
   GOOGLE_OAUTH_CLIENT_ID: z.string().trim().min(1).optional(),
   GOOGLE_OAUTH_CLIENT_SECRET: z.string().trim().min(1).optional(),
   /** Google's consent page, token and revocation endpoints, and the Drive API: a proxy, or a local stand-in in tests. */
-  WIREHUB_GOOGLE_AUTH_URL: z.url({ message: 'must be a URL such as https://accounts.google.com/o/oauth2/v2/auth' }).default('https://accounts.google.com/o/oauth2/v2/auth'),
+  WIREHUB_GOOGLE_AUTH_URL: z
+    .url({ message: 'must be a URL such as https://accounts.google.com/o/oauth2/v2/auth' })
+    .default('https://accounts.google.com/o/oauth2/v2/auth'),
   WIREHUB_GOOGLE_TOKEN_URL: z.url({ message: 'must be a URL such as https://oauth2.googleapis.com/token' }).default('https://oauth2.googleapis.com/token'),
   WIREHUB_GOOGLE_REVOKE_URL: z.url({ message: 'must be a URL such as https://oauth2.googleapis.com/revoke' }).default('https://oauth2.googleapis.com/revoke'),
   WIREHUB_GOOGLE_DRIVE_URL: z.url({ message: 'must be an origin such as https://www.googleapis.com/' }).optional(),
   /** Where Google's ID-token signing keys are read: a PEM map (oauth2/v1/certs) or a JWKS (oauth2/v3/certs). */
-  WIREHUB_GOOGLE_CERTS_URL: z.url({ message: 'must be a URL such as https://www.googleapis.com/oauth2/v1/certs' }).default('https://www.googleapis.com/oauth2/v1/certs'),
+  WIREHUB_GOOGLE_CERTS_URL: z
+    .url({ message: 'must be a URL such as https://www.googleapis.com/oauth2/v1/certs' })
+    .default('https://www.googleapis.com/oauth2/v1/certs'),
   /** A transformation's run is stopped after this long, and its memory capped (issue 6: "e.g. 1 s, 64 MiB"). */
   WIREHUB_TRANSFORMATION_TIMEOUT_MS: z.coerce.number().int().min(10).max(30_000).default(1000),
   WIREHUB_TRANSFORMATION_MEMORY_MIB: z.coerce.number().int().min(8).max(1024).default(64),
   /** Transformation executions (their logs, input and output) are kept this long, at most 1,000 per transformation. */
   WIREHUB_TRANSFORMATION_EXECUTIONS_DAYS: z.coerce.number().positive().max(365).default(7),
   /** Days the log (requests with their bodies, events, attempts, ignored events) is kept; a team may keep it fewer. */
-  WIREHUB_RETENTION_DAYS: z.coerce.number({ message: 'must be a whole number of days' }).int('must be a whole number of days').min(1, 'must be at least 1 day').max(365, 'must be at most 365 days').default(30),
+  WIREHUB_RETENTION_DAYS: z.coerce
+    .number({ message: 'must be a whole number of days' })
+    .int('must be a whole number of days')
+    .min(1, 'must be at least 1 day')
+    .max(365, 'must be at most 365 days')
+    .default(30),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** A bearer token GET /metrics asks for; unset, it answers this machine only. */
   WIREHUB_METRICS_TOKEN: z.string().trim().min(16, 'must be at least 16 characters (e.g. openssl rand -hex 32)').optional(),
@@ -289,18 +313,24 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   const production = e.NODE_ENV === 'production';
   const lanes = e.WIREHUB_DELIVERY_LANES;
   // Mailed links lead to PUBLIC_URL; the listening address (127.0.0.1 by default) reaches nobody's mailbox.
-  if (e.SMTP_URL && !e.PUBLIC_URL) throw new ConfigError('Invalid configuration:\n  SMTP_URL: needs PUBLIC_URL, the address the mailed links lead to (e.g. https://hooks.example.com)');
+  if (e.SMTP_URL && !e.PUBLIC_URL)
+    throw new ConfigError('Invalid configuration:\n  SMTP_URL: needs PUBLIC_URL, the address the mailed links lead to (e.g. https://hooks.example.com)');
   // One without the other is a half-configured client: Google would refuse every code exchange.
   if (!e.GOOGLE_OAUTH_CLIENT_ID !== !e.GOOGLE_OAUTH_CLIENT_SECRET) {
-    throw new ConfigError(`Invalid configuration:\n  ${e.GOOGLE_OAUTH_CLIENT_ID ? 'GOOGLE_OAUTH_CLIENT_SECRET' : 'GOOGLE_OAUTH_CLIENT_ID'}: set both GOOGLE_OAUTH_CLIENT_ID and GOOGLE_OAUTH_CLIENT_SECRET (the OAuth client of "Sign in with Google" for Google Sheets), or neither`);
+    throw new ConfigError(
+      `Invalid configuration:\n  ${e.GOOGLE_OAUTH_CLIENT_ID ? 'GOOGLE_OAUTH_CLIENT_SECRET' : 'GOOGLE_OAUTH_CLIENT_ID'}: set both GOOGLE_OAUTH_CLIENT_ID and GOOGLE_OAUTH_CLIENT_SECRET (the OAuth client of "Sign in with Google" for Google Sheets), or neither`,
+    );
   }
   const publicUrl = (e.PUBLIC_URL ?? `http://${e.HOST}:${e.PORT}`).replace(/\/+$/, '');
-  const tracesUrl = e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? (e.OTEL_EXPORTER_OTLP_ENDPOINT ? `${e.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, '')}/v1/traces` : null);
+  const tracesUrl =
+    e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? (e.OTEL_EXPORTER_OTLP_ENDPOINT ? `${e.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, '')}/v1/traces` : null);
   // Only a process that exports traces minds the protocol: a variable set for other services on the host stops nothing else.
   const protocolVar = e.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ? 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL' : 'OTEL_EXPORTER_OTLP_PROTOCOL';
   const protocol = e.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? e.OTEL_EXPORTER_OTLP_PROTOCOL;
   if (tracesUrl && protocol && protocol !== 'http/json') {
-    throw new ConfigError(`Invalid configuration:\n  ${protocolVar}: Wirehub exports traces as OTLP over HTTP with JSON: set http/json (or leave it unset) and point the endpoint at the collector's HTTP port (4318), not ${JSON.stringify(protocol)}`);
+    throw new ConfigError(
+      `Invalid configuration:\n  ${protocolVar}: Wirehub exports traces as OTLP over HTTP with JSON: set http/json (or leave it unset) and point the endpoint at the collector's HTTP port (4318), not ${JSON.stringify(protocol)}`,
+    );
   }
   return {
     port: e.PORT,
@@ -335,8 +365,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     maxWebhooks: e.WIREHUB_MAX_WEBHOOKS,
     operatorToken: e.WIREHUB_OPERATOR_TOKEN ?? null,
     quotaRefreshMs: 5_000,
-    vendorUrls: { googleSheets: e.WIREHUB_GOOGLE_SHEETS_URL, googleDrive: e.WIREHUB_GOOGLE_DRIVE_URL, hubspot: e.WIREHUB_HUBSPOT_URL, pipedrive: e.WIREHUB_PIPEDRIVE_URL },
-    llm: e.WIREHUB_LLM_BASE_URL && e.WIREHUB_LLM_API_KEY ? { baseUrl: e.WIREHUB_LLM_BASE_URL.replace(/\/+$/, ''), apiKey: e.WIREHUB_LLM_API_KEY, model: e.WIREHUB_LLM_MODEL } : null,
+    vendorUrls: {
+      googleSheets: e.WIREHUB_GOOGLE_SHEETS_URL,
+      googleDrive: e.WIREHUB_GOOGLE_DRIVE_URL,
+      hubspot: e.WIREHUB_HUBSPOT_URL,
+      pipedrive: e.WIREHUB_PIPEDRIVE_URL,
+    },
+    llm:
+      e.WIREHUB_LLM_BASE_URL && e.WIREHUB_LLM_API_KEY
+        ? { baseUrl: e.WIREHUB_LLM_BASE_URL.replace(/\/+$/, ''), apiKey: e.WIREHUB_LLM_API_KEY, model: e.WIREHUB_LLM_MODEL }
+        : null,
     chatInactivityMs: e.WIREHUB_CHAT_INACTIVITY_MINUTES * 60_000,
     transformationTimeoutMs: e.WIREHUB_TRANSFORMATION_TIMEOUT_MS,
     transformationMemoryMiB: e.WIREHUB_TRANSFORMATION_MEMORY_MIB,
@@ -344,7 +382,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     retentionDays: e.WIREHUB_RETENTION_DAYS,
     googleOAuth:
       e.GOOGLE_OAUTH_CLIENT_ID && e.GOOGLE_OAUTH_CLIENT_SECRET
-        ? { clientId: e.GOOGLE_OAUTH_CLIENT_ID, clientSecret: e.GOOGLE_OAUTH_CLIENT_SECRET, authUrl: e.WIREHUB_GOOGLE_AUTH_URL, tokenUrl: e.WIREHUB_GOOGLE_TOKEN_URL, revokeUrl: e.WIREHUB_GOOGLE_REVOKE_URL }
+        ? {
+            clientId: e.GOOGLE_OAUTH_CLIENT_ID,
+            clientSecret: e.GOOGLE_OAUTH_CLIENT_SECRET,
+            authUrl: e.WIREHUB_GOOGLE_AUTH_URL,
+            tokenUrl: e.WIREHUB_GOOGLE_TOKEN_URL,
+            revokeUrl: e.WIREHUB_GOOGLE_REVOKE_URL,
+          }
         : null,
     google: e.GOOGLE_CLIENT_ID ? { clientId: e.GOOGLE_CLIENT_ID, certsUrl: e.WIREHUB_GOOGLE_CERTS_URL } : null,
     smtp: e.SMTP_URL ? { url: e.SMTP_URL, from: e.SMTP_FROM ?? `Wirehub <no-reply@${hostOf(publicUrl)}>` } : null,

@@ -112,7 +112,12 @@ export function healthService(deps: Deps, jobs: () => Jobs | null) {
     /** `fleet`: answer for the job runner wherever it runs; `process`: only for this process's own. */
     async check(scope: 'fleet' | 'process' = 'fleet'): Promise<Health> {
       const dbOk = await within(DB_TIMEOUT_MS, pingDb());
-      const base = { db: dbOk ? ('ok' as const) : ('down' as const), version: VERSION, uptime_s: Math.floor((Date.now() - startedAt) / 1000), role: deps.config.role };
+      const base = {
+        db: dbOk ? ('ok' as const) : ('down' as const),
+        version: VERSION,
+        uptime_s: Math.floor((Date.now() - startedAt) / 1000),
+        role: deps.config.role,
+      };
       if (scope === 'process' && deps.config.role === 'api') {
         return { status: dbOk ? 'ok' : 'unavailable', ...base, jobs: 'not-running-here' };
       }
@@ -137,10 +142,16 @@ export function healthService(deps: Deps, jobs: () => Jobs | null) {
 export function healthRoutes(deps: Deps, jobs: () => Jobs | null): Router {
   const health = healthService(deps, jobs);
   const r = Router();
-  for (const [path, scope] of [['/api/health', 'fleet'], ['/healthz', 'process']] as const) {
+  for (const [path, scope] of [
+    ['/api/health', 'fleet'],
+    ['/healthz', 'process'],
+  ] as const) {
     r.get(path, async (_req, res) => {
       const body = await health.check(scope);
-      res.status(body.status === 'ok' ? 200 : 503).set('cache-control', 'no-store').json(body);
+      res
+        .status(body.status === 'ok' ? 200 : 503)
+        .set('cache-control', 'no-store')
+        .json(body);
     });
   }
   return r;

@@ -35,7 +35,10 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     const timeoutMs = config.shutdownTimeoutMs;
     log.info({ signal, timeout_ms: timeoutMs }, 'shutting down: answering requests and finishing deliveries in flight');
     setTimeout(() => {
-      log.error({ timeout_ms: timeoutMs }, 'shutdown took longer than WIREHUB_SHUTDOWN_TIMEOUT_MS; exiting: deliveries not yet recorded will be delivered again');
+      log.error(
+        { timeout_ms: timeoutMs },
+        'shutdown took longer than WIREHUB_SHUTDOWN_TIMEOUT_MS; exiting: deliveries not yet recorded will be delivered again',
+      );
       process.exit(1);
     }, timeoutMs).unref();
     hub.close().then(

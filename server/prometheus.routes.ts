@@ -35,11 +35,31 @@ export function prometheusRoutes(deps: Deps, jobs: () => Jobs | null): Router {
     return reading.queues;
   };
   const perLane = (f: (q: LaneQueue) => number) => async () => (await queues()).map((q) => ({ labels: { lane: q.lane }, value: f(q) }));
-  metrics.gauge('wirehub_queue_waiting_events', `Events due for delivery and not in flight, per lane (read up to 10,000 per lane; the database's, the same in every process)`, ['lane'], perLane((q) => q.waiting));
-  metrics.gauge('wirehub_queue_in_flight_events', 'Due events being delivered (leased by a worker), per lane', ['lane'], perLane((q) => q.inFlight));
-  metrics.gauge('wirehub_queue_oldest_due_seconds', 'How long the oldest waiting event of each lane has been due (0: none waits)', ['lane'], perLane((q) => q.oldestDueSeconds));
+  metrics.gauge(
+    'wirehub_queue_waiting_events',
+    `Events due for delivery and not in flight, per lane (read up to 10,000 per lane; the database's, the same in every process)`,
+    ['lane'],
+    perLane((q) => q.waiting),
+  );
+  metrics.gauge(
+    'wirehub_queue_in_flight_events',
+    'Due events being delivered (leased by a worker), per lane',
+    ['lane'],
+    perLane((q) => q.inFlight),
+  );
+  metrics.gauge(
+    'wirehub_queue_oldest_due_seconds',
+    'How long the oldest waiting event of each lane has been due (0: none waits)',
+    ['lane'],
+    perLane((q) => q.oldestDueSeconds),
+  );
   metrics.gauge('wirehub_queue_read_ok', 'Whether this scrape could read the delivery queues from the database (1) or not (0)', [], async () => [
-    { value: await queues().then(() => 1, () => 0) },
+    {
+      value: await queues().then(
+        () => 1,
+        () => 0,
+      ),
+    },
   ]);
   metrics.gauge('wirehub_delivery_lanes_running', 'Delivery lanes this process runs now', [], () => [{ value: jobs()?.runners.size ?? 0 }]);
   metrics.gauge('wirehub_db_pool_connections', "Connections of this process's database pool, open (total), idle, and its size (max)", ['state'], () => [
@@ -48,13 +68,18 @@ export function prometheusRoutes(deps: Deps, jobs: () => Jobs | null): Router {
     { labels: { state: 'max' }, value: database.pool.options.max ?? 0 },
   ]);
   metrics.gauge('wirehub_db_pool_waiting_queries', 'Queries waiting for a connection of the database pool', [], () => [{ value: database.pool.waitingCount }]);
-  metrics.gauge('wirehub_sandbox_threads', "The transformation sandbox's worker threads: all of them (0 before the first run) and those running a transformation", ['state'], () => {
-    const use = sandbox.usage();
-    return [
-      { labels: { state: 'total' }, value: use.threads },
-      { labels: { state: 'busy' }, value: use.busy },
-    ];
-  });
+  metrics.gauge(
+    'wirehub_sandbox_threads',
+    "The transformation sandbox's worker threads: all of them (0 before the first run) and those running a transformation",
+    ['state'],
+    () => {
+      const use = sandbox.usage();
+      return [
+        { labels: { state: 'total' }, value: use.threads },
+        { labels: { state: 'busy' }, value: use.busy },
+      ];
+    },
+  );
   metrics.gauge('wirehub_sandbox_waiting_runs', 'Transformation runs waiting for a sandbox thread', [], () => [{ value: sandbox.usage().waiting }]);
   metrics.gauge('wirehub_info', 'This process: its version, role and database', ['version', 'role', 'database'], () => [
     { labels: { version: VERSION, role: config.role, database: database.embedded ? 'embedded' : 'postgres' }, value: 1 },
@@ -65,10 +90,16 @@ export function prometheusRoutes(deps: Deps, jobs: () => Jobs | null): Router {
     if (token) {
       const given = /^bearer\s+(.+)$/i.exec(req.get('authorization') ?? '')?.[1]?.trim();
       if (!given || !timingSafeEqual(digest(given), token)) {
-        throw new AppError(401, 'UNAUTHENTICATED', 'GET /metrics needs the metrics token: Authorization: Bearer <WIREHUB_METRICS_TOKEN>.', undefined, { 'WWW-Authenticate': 'Bearer realm="metrics"' });
+        throw new AppError(401, 'UNAUTHENTICATED', 'GET /metrics needs the metrics token: Authorization: Bearer <WIREHUB_METRICS_TOKEN>.', undefined, {
+          'WWW-Authenticate': 'Bearer realm="metrics"',
+        });
       }
     } else if (!fromThisMachine(req)) {
-      throw new AppError(403, 'METRICS_TOKEN_REQUIRED', 'GET /metrics answers other machines only with a token: set WIREHUB_METRICS_TOKEN and send it as Authorization: Bearer <token>.');
+      throw new AppError(
+        403,
+        'METRICS_TOKEN_REQUIRED',
+        'GET /metrics answers other machines only with a token: set WIREHUB_METRICS_TOKEN and send it as Authorization: Bearer <token>.',
+      );
     }
     const text = await metrics.text();
     res.set({ 'Content-Type': metrics.contentType, 'Cache-Control': 'no-store' }).send(text);

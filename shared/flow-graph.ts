@@ -62,7 +62,13 @@ export type FilterDataT = z.output<typeof FilterData>;
 
 /** The shape of a mapping entry (server/gateway/mappings.ts); the server also compiles expressions on save. */
 const MappingShape = z
-  .object({ to: z.string().min(1, 'name the field to send').max(200), from: z.string().max(500).optional(), expression: z.string().max(4000).optional(), value: z.unknown().optional(), default: z.unknown().optional() })
+  .object({
+    to: z.string().min(1, 'name the field to send').max(200),
+    from: z.string().max(500).optional(),
+    expression: z.string().max(4000).optional(),
+    value: z.unknown().optional(),
+    default: z.unknown().optional(),
+  })
   .strict()
   .superRefine((m, ctx) => {
     const given = (['from', 'expression', 'value'] as const).filter((k) => m[k] !== undefined && m[k] !== '');
@@ -94,11 +100,16 @@ export const DedupeData = z
     exclude_fields: z.array(fieldPath).max(50).optional(),
   })
   .strict()
-  .refine((d) => !(d.include_fields?.length && d.exclude_fields?.length), { message: 'compare some fields or ignore some fields, not both', path: ['exclude_fields'] });
+  .refine((d) => !(d.include_fields?.length && d.exclude_fields?.length), {
+    message: 'compare some fields or ignore some fields, not both',
+    path: ['exclude_fields'],
+  });
 export type DedupeDataT = z.output<typeof DedupeData>;
 
 /** Sends to a destination that already exists (any kind); saving adds a connection to it, deleting removes only that. */
-export const ExistingDestinationData = z.object({ destinationId: z.string().min(1, 'choose a destination').max(64), connectionId: z.string().optional() }).strict();
+export const ExistingDestinationData = z
+  .object({ destinationId: z.string().min(1, 'choose a destination').max(64), connectionId: z.string().optional() })
+  .strict();
 export type ExistingDestinationDataT = z.output<typeof ExistingDestinationData>;
 
 /** Each connector's node data, by kind. */
@@ -127,7 +138,8 @@ const BuiltInNode = z.discriminatedUnion('kind', [
   z.object({ ...base, kind: z.literal('destination'), data: ExistingDestinationData }),
 ]);
 /** A connector's node, typed by its own data schema. */
-type ConnectorFlowNode<S = (typeof CONNECTOR_NODES)[number]> = S extends ConnectorNode<infer K, infer D> ? { id: string; position: { x: number; y: number }; kind: K; data: z.output<D> } : never;
+type ConnectorFlowNode<S = (typeof CONNECTOR_NODES)[number]> =
+  S extends ConnectorNode<infer K, infer D> ? { id: string; position: { x: number; y: number }; kind: K; data: z.output<D> } : never;
 export type FlowNodeT = z.output<typeof BuiltInNode> | ConnectorFlowNode;
 export const FlowNode = z.discriminatedUnion('kind', [
   ...BuiltInNode.options,
@@ -205,7 +217,8 @@ export function validateGraph(raw: unknown): GraphProblem[] {
     if (parsed.data.kind === 'map') {
       const d = parsed.data.data;
       d.mappings.forEach((m, j) => {
-        if (envelopeConflicts(d.envelope, [m.to]).length) nodeAt(id, `"${m.to}" belongs to the ${d.envelope} envelope and cannot be mapped`, ['data', 'mappings', j, 'to']);
+        if (envelopeConflicts(d.envelope, [m.to]).length)
+          nodeAt(id, `"${m.to}" belongs to the ${d.envelope} envelope and cannot be mapped`, ['data', 'mappings', j, 'to']);
       });
       const seen = new Set<string>();
       d.mappings.forEach((m, j) => {
@@ -303,16 +316,24 @@ export function validateGraph(raw: unknown): GraphProblem[] {
         if (outside >= 0 && !reported.has(id)) {
           reported.add(id);
           const field = step.data.conditions[outside].field;
-          nodeAt(id, `condition ${outside + 1} reads “${field}”, but a filter on an incoming webhook reads only the request's body (such as body.type), not its headers, query or path`, ['data', 'conditions', outside, 'field']);
+          nodeAt(
+            id,
+            `condition ${outside + 1} reads “${field}”, but a filter on an incoming webhook reads only the request's body (such as body.type), not its headers, query or path`,
+            ['data', 'conditions', outside, 'field'],
+          );
         }
       }
       if (step?.kind === 'dedupe' && trigger?.kind === 'trigger' && sourceOf(trigger.data)) {
         const outside = [...(step.data.include_fields ?? []), ...(step.data.exclude_fields ?? [])].find((f) => !inRequestBody(f));
         if (outside !== undefined) {
-          report(id, `it compares “${outside}”, but a deduplicate step on an incoming webhook compares only fields of the request's body (such as body.email), not its headers, query or path`);
+          report(
+            id,
+            `it compares “${outside}”, but a deduplicate step on an incoming webhook compares only fields of the request's body (such as body.email), not its headers, query or path`,
+          );
         }
       }
-      if (kind === 'transform' && before.some((b) => kinds.get(b) === 'map')) report(id, 'put the transform before the map step: the map reads what the transform made');
+      if (kind === 'transform' && before.some((b) => kinds.get(b) === 'map'))
+        report(id, 'put the transform before the map step: the map reads what the transform made');
     }
     for (const next of out.get(id) ?? []) walk(next, [...before, id]);
   };
@@ -364,7 +385,7 @@ function planOf(nodes: Map<string, FlowNodeT>, into: Map<string, string[]>): (De
       sources.length && events.length
         ? "a destination receives published events or one source's requests, not both: add a second destination"
         : sources.length > 1
-          ? "a destination receives the requests of one source: add a second destination for the other source"
+          ? 'a destination receives the requests of one source: add a second destination for the other source'
           : paths.some((p) => key(p.steps) !== key(first))
             ? 'the paths into this destination pass different steps; one destination gets one set of filters and one mapping — add a second destination'
             : undefined;

@@ -62,11 +62,21 @@ const FIELD_WORDS: Record<string, string> = {
   position: 'the position',
 };
 /** Lists whose items are said by number ("column 2", "condition 1"). */
-const ITEM_WORDS: Record<string, string> = { columns: 'column', mappings: 'mapping', conditions: 'condition', include_fields: 'compared field', exclude_fields: 'ignored field' };
+const ITEM_WORDS: Record<string, string> = {
+  columns: 'column',
+  mappings: 'mapping',
+  conditions: 'condition',
+  include_fields: 'compared field',
+  exclude_fields: 'ignored field',
+};
 
 const cap = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 const stop = (s: string) => (/[.!?]$/.test(s) ? s : `${s}.`);
-const words = (key: string) => key.replace(/([a-z])([A-Z])/g, '$1 $2').replace(/[_-]+/g, ' ').toLowerCase();
+const words = (key: string) =>
+  key
+    .replace(/([a-z])([A-Z])/g, '$1 $2')
+    .replace(/[_-]+/g, ' ')
+    .toLowerCase();
 const dataOf = (n: LooseNode): Record<string, unknown> => (typeof n.data === 'object' && n.data !== null ? (n.data as Record<string, unknown>) : {});
 const text = (v: unknown): string | null => (typeof v === 'string' && v.trim() ? v.trim() : null);
 
@@ -91,7 +101,14 @@ export function stepWords(id: string, graph: GraphLike): string {
   if (!node || !kind) return `the node “${id}”`;
   const what = kindWords(kind, dataOf(node));
   const name = label(kind, dataOf(node));
-  const twin = nodes.some((n) => n !== node && typeof n.kind === 'string' && Object.hasOwn(KIND_WORDS, n.kind) && kindWords(n.kind, dataOf(n)) === what && label(n.kind, dataOf(n)) === name);
+  const twin = nodes.some(
+    (n) =>
+      n !== node &&
+      typeof n.kind === 'string' &&
+      Object.hasOwn(KIND_WORDS, n.kind) &&
+      kindWords(n.kind, dataOf(n)) === what &&
+      label(n.kind, dataOf(n)) === name,
+  );
   if (!twin) return name ? `the ${what} “${name}”` : `the ${what}`;
   return name ? `the ${what} “${name}” (${id})` : `the ${what} “${id}”`;
 }
@@ -162,7 +179,11 @@ export function flowDetails(problems: { path: string; message: string; code?: st
 /** The message of a flow's 422: what could not be done, then the first three problems as sentences. */
 export function flowProblemsMessage(details: FlowDetail[], doing: string): string {
   const more = details.length - 3;
-  return [`This flow cannot be ${doing}.`, ...details.slice(0, 3).map((d) => d.sentence), ...(more > 0 ? [`(${more} more problem${more > 1 ? 's' : ''}.)`] : [])].join(' ');
+  return [
+    `This flow cannot be ${doing}.`,
+    ...details.slice(0, 3).map((d) => d.sentence),
+    ...(more > 0 ? [`(${more} more problem${more > 1 ? 's' : ''}.)`] : []),
+  ].join(' ');
 }
 
 /** Reads only what the wording needs from a graph as sent (anything at all). */

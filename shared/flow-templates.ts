@@ -60,7 +60,14 @@ export const FLOW_TEMPLATES: readonly FlowTemplate[] = [
     description: 'Adds a row (name, e-mail, phone, date) to a Google Sheet for every lead your chatbot captures.',
     flowName: 'Leads to Google Sheet',
     setup: 'In the Google Sheet step, Sign in with Google and pick the sheet; or use the service account of Settings and share the sheet with its address.',
-    placeholders: [{ nodeId: 'sheet', field: 'spreadsheetId', label: 'The Google Sheet (pick it after signing in with Google, or paste its URL)', example: '1AbCdEfGhIjKlMnOpQrStUvWxYz0123456789' }],
+    placeholders: [
+      {
+        nodeId: 'sheet',
+        field: 'spreadsheetId',
+        label: 'The Google Sheet (pick it after signing in with Google, or paste its URL)',
+        example: '1AbCdEfGhIjKlMnOpQrStUvWxYz0123456789',
+      },
+    ],
     graph: {
       nodes: [
         { id: 'trigger', kind: 'trigger', position: at(0), data: { eventType: 'lead.captured' } },
@@ -118,7 +125,14 @@ export const FLOW_TEMPLATES: readonly FlowTemplate[] = [
     description:
       'When an event fails for good (its retries spent), or Wirehub turns a webhook off after repeated failures, posts an alert to a Slack-style webhook (or any URL that forwards it by e-mail). At most one alert a minute per destination, saying how many failed.',
     flowName: 'Alert on failed deliveries',
-    placeholders: [{ nodeId: 'alert', field: 'url', label: 'Where to send the alert: a Slack incoming-webhook URL, or your e-mail service’s webhook', example: SLACK_EXAMPLE }],
+    placeholders: [
+      {
+        nodeId: 'alert',
+        field: 'url',
+        label: 'Where to send the alert: a Slack incoming-webhook URL, or your e-mail service’s webhook',
+        example: SLACK_EXAMPLE,
+      },
+    ],
     graph: {
       nodes: [
         // Two triggers into one map step: both kinds of alert take the same path to the same webhook.

@@ -34,7 +34,11 @@ const FIELD_WORDS: Record<string, string> = {
   code: 'the code',
 };
 
-const words = (key: string) => key.replace(/([a-z])([A-Z])/g, '$1 $2').replace(/[_-]+/g, ' ').toLowerCase();
+const words = (key: string) =>
+  key
+    .replace(/([a-z])([A-Z])/g, '$1 $2')
+    .replace(/[_-]+/g, ' ')
+    .toLowerCase();
 
 /** `body.config.url` → "the URL"; `body.mappings.1.to` → "the to of item 2 of the field mappings". */
 export function fieldWords(path: string | undefined): string {
@@ -43,7 +47,10 @@ export function fieldWords(path: string | undefined): string {
   if (!parts.length) return 'the request';
   const last = parts[parts.length - 1];
   if (/^\d+$/.test(last)) {
-    const list = parts.slice(0, -1).filter((p) => !/^\d+$/.test(p)).pop();
+    const list = parts
+      .slice(0, -1)
+      .filter((p) => !/^\d+$/.test(p))
+      .pop();
     return `item ${Number(last) + 1} of ${list ? (FIELD_WORDS[list] ?? `the ${words(list)}`) : 'the list'}`;
   }
   const index = parts.slice(0, -1).findLast((p) => /^\d+$/.test(p));
@@ -56,7 +63,15 @@ const cap = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 /** "is" or "are": "the columns are missing", "the status is missing". */
 const be = (field: string) => (/[^s]s$/.test(field) && !/(status|alias|canvas|address|access)$/.test(field) ? 'are' : 'is');
 const stop = (s: string) => (/[.!?]$/.test(s) ? s : `${s}.`);
-const KINDS: Record<string, string> = { string: 'text', number: 'a number', int: 'a whole number', boolean: 'true or false', array: 'a list', object: 'an object', date: 'a date' };
+const KINDS: Record<string, string> = {
+  string: 'text',
+  number: 'a number',
+  int: 'a whole number',
+  boolean: 'true or false',
+  array: 'a list',
+  object: 'an object',
+  date: 'a date',
+};
 
 /** One issue as one sentence that names its field in plain words. */
 export const issueSentence = (issue: IssueLike): string => fieldSentence(fieldWords(issue.path), issue);

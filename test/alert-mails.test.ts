@@ -118,12 +118,16 @@ describe('alert mails to a team’s owners', () => {
     const { sourceId, destinationId } = await wire(hub, danKey, 'Dan CRM', { url: `${receiver.url}/down/dan` });
     for (let i = 0; i < 4; i++) expect((await hub.api('post', `/e/${sourceId}`).send({ n: i })).status).toBe(200);
     await waitFor(async () => (await destination(hub, danKey, destinationId)).body.disabled_at, 15_000, 'the destination disabled');
-    await waitFor(async () => {
-      const row = await hub.deps.db.selectFrom('destinations').select('disable_alert_pending').where('id', '=', destinationId).executeTakeFirstOrThrow();
-      return !row.disable_alert_pending;
-    }, 10_000, 'the alert looked at');
+    await waitFor(
+      async () => {
+        const row = await hub.deps.db.selectFrom('destinations').select('disable_alert_pending').where('id', '=', destinationId).executeTakeFirstOrThrow();
+        return !row.disable_alert_pending;
+      },
+      10_000,
+      'the alert looked at',
+    );
     await sleep(SWEEPS_MS);
-    expect(smtp.mails.filter((m) => m.raw.includes(destinationId) || m.to.includes(dan.email) && !m.raw.includes('/verify-email/'))).toEqual([]);
+    expect(smtp.mails.filter((m) => m.raw.includes(destinationId) || (m.to.includes(dan.email) && !m.raw.includes('/verify-email/')))).toEqual([]);
   });
 
   it('a bulk retry whose events fail again: one mail once every event has had its try, with the tally', async () => {
@@ -155,14 +159,22 @@ describe('alert mails to a team’s owners', () => {
   it('a bulk retry whose events are all delivered mails nobody', async () => {
     const { sourceId, destinationId } = await wire(hub, key, 'Invoices', { url: `${receiver.url}/flaky` });
     expect((await hub.api('post', `/e/${sourceId}`).send({ n: 9 })).status).toBe(200);
-    await waitFor(async () => (await hub.api('get', `${V}/events?destination_id=${destinationId}&status=FAILED`, key)).body.models.length === 1, 15_000, 'a failed event');
+    await waitFor(
+      async () => (await hub.api('get', `${V}/events?destination_id=${destinationId}&status=FAILED`, key)).body.models.length === 1,
+      15_000,
+      'a failed event',
+    );
     const before = alerts().length;
     const bulk = await hub.api('post', `${V}/events/bulk_operations`, key).send({ status: 'failed', destination_id: destinationId });
     const id = bulk.body.id as string;
-    await waitFor(async () => {
-      const op = await hub.deps.db.selectFrom('bulk_operations').select('alerted_at').where('id', '=', id).executeTakeFirstOrThrow();
-      return op.alerted_at;
-    }, 20_000, 'the operation looked at');
+    await waitFor(
+      async () => {
+        const op = await hub.deps.db.selectFrom('bulk_operations').select('alerted_at').where('id', '=', id).executeTakeFirstOrThrow();
+        return op.alerted_at;
+      },
+      20_000,
+      'the operation looked at',
+    );
     await sleep(SWEEPS_MS);
     expect(alerts()).toHaveLength(before);
   });
@@ -173,7 +185,9 @@ describe('alert mails when mail cannot go out', () => {
     const receiver = await startReceiver(() => ({ status: 500 }));
     const hub = await startTestHub({ autoDisableAfter: 2, retrySchedule: [], alertMailEveryMs: 300 });
     try {
-      const signup = await hub.api('post', `${V}/auth/signup`).send({ email: `solo${Date.now()}@corp.test`, password: 'a long password 1', name: 'Solo', workspace: 'Solo' });
+      const signup = await hub
+        .api('post', `${V}/auth/signup`)
+        .send({ email: `solo${Date.now()}@corp.test`, password: 'a long password 1', name: 'Solo', workspace: 'Solo' });
       const key = (await hub.api('post', `${V}/api-keys`, signup.body.token).send({ name: 'k', scopes: ['read', 'write'] })).body.key as string;
       const { sourceId, destinationId } = await wire(hub, key, 'crm', { url: `${receiver.url}/x` });
       for (let i = 0; i < 2; i++) expect((await hub.api('post', `/e/${sourceId}`).send({ i })).status).toBe(200);
@@ -207,10 +221,18 @@ describe('alert mails when mail cannot go out', () => {
       for (let i = 0; i < 5; i++) expect((await hub.api('post', `/e/${up.sourceId}`).send({ i })).status).toBe(200);
       await waitFor(() => receiver.received.filter((r) => r.url === '/up').length === 5, 15_000, 'five deliveries');
       // Each sweep claims it, fails to send and puts it back: between sweeps it is pending again.
-      await waitFor(async () => {
-        const row = await hub.deps.db.selectFrom('destinations').select('disable_alert_pending').where('id', '=', down.destinationId).executeTakeFirstOrThrow();
-        return row.disable_alert_pending;
-      }, 5_000, 'the alert pending again');
+      await waitFor(
+        async () => {
+          const row = await hub.deps.db
+            .selectFrom('destinations')
+            .select('disable_alert_pending')
+            .where('id', '=', down.destinationId)
+            .executeTakeFirstOrThrow();
+          return row.disable_alert_pending;
+        },
+        5_000,
+        'the alert pending again',
+      );
 
       smtp = await startMailbox(PUBLIC_URL, port);
       const mail = await waitFor(() => smtp!.mails.find((m) => m.raw.includes(down.destinationId)), 15_000, 'the alert, once SMTP is back');

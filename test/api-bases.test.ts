@@ -40,7 +40,11 @@ describe('the API under the bases seed 002 documents', () => {
     const source = (await hub.api('post', v('/sources'), ws.key).send({ name: 'echo-src' })).body;
     const destination = (await hub.api('post', v('/destinations'), ws.key).send({ name: 'echo-des', config: { url: 'https://example.com/hook' } })).body;
     const connection = (await hub.api('post', v('/connections'), ws.key).send({ name: 'echo-con', source_id: source.id, destination_id: destination.id })).body;
-    for (const [path, model] of [['/sources', source], ['/destinations', destination], ['/connections', connection]] as const) {
+    for (const [path, model] of [
+      ['/sources', source],
+      ['/destinations', destination],
+      ['/connections', connection],
+    ] as const) {
       const read = (await hub.api('get', v(`${path}/${model.id}`), ws.key)).body as Record<string, unknown>;
       const put = await hub.api('put', v(`${path}/${model.id}`), ws.key).send({ ...read, name: `${String(read.name)}-renamed` });
       expect(put.status, `${path}: ${put.text}`).toBe(200);
@@ -59,13 +63,20 @@ describe('the API under the bases seed 002 documents', () => {
       for (const d of [ok, bad]) await hub.api('post', '/v1/connections', ws.key).send({ name: `to-${d.name}`, source_id: source.id, destination_id: d.id });
       for (let n = 0; n < 3; n++) expect((await hub.api('post', `/e/${source.id}`).send({ n })).status).toBe(200);
       const counts = async () => {
-        const list = (await hub.api('get', '/v1/destinations?limit=255', ws.key)).body.models as { id: string; attempts_24h: { total: number; successful: number; failed: number } }[];
+        const list = (await hub.api('get', '/v1/destinations?limit=255', ws.key)).body.models as {
+          id: string;
+          attempts_24h: { total: number; successful: number; failed: number };
+        }[];
         return Object.fromEntries(list.map((d) => [d.id, d.attempts_24h]));
       };
-      const seen = await waitFor(async () => {
-        const c = await counts();
-        return c[ok.id]?.successful === 3 && c[bad.id]?.failed >= 3 && c;
-      }, 15_000, 'three attempts counted on each');
+      const seen = await waitFor(
+        async () => {
+          const c = await counts();
+          return c[ok.id]?.successful === 3 && c[bad.id]?.failed >= 3 && c;
+        },
+        15_000,
+        'three attempts counted on each',
+      );
       expect(seen[ok.id]).toEqual({ total: 3, successful: 3, failed: 0 });
       expect(seen[bad.id]).toMatchObject({ successful: 0 });
       expect(seen[bad.id].total).toBe(seen[bad.id].failed);

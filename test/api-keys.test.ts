@@ -23,7 +23,8 @@ describe('API keys: rotation and resource scopes', () => {
     expect(res.status, JSON.stringify(res.body)).toBe(201);
     return res.body as { id: string; key: string; name: string; scopes: string[] };
   };
-  const publish = (key: string, path = `${V}/publish`) => hub.api('post', path, key).send({ eventType: 'lead.captured', data: { name: 'Jane', email: 'jane@example.com' } });
+  const publish = (key: string, path = `${V}/publish`) =>
+    hub.api('post', path, key).send({ eventType: 'lead.captured', data: { name: 'Jane', email: 'jane@example.com' } });
 
   describe('rotation', () => {
     it('stops the old key at once and shows the new one, with the same name and scopes, in the answer only', async () => {
@@ -65,7 +66,9 @@ describe('API keys: rotation and resource scopes', () => {
 
       // A member (invited, accepted) may not.
       const invite = await hub.api('post', `${V}/teams/${ws.teamId}/invites`, ws.token).send({ email: 'member@example.test', role: 'member' });
-      const member = await hub.api('post', `${V}/auth/signup`).send({ email: 'member@example.test', password: 'correct horse battery', name: 'M', workspace: 'Own' });
+      const member = await hub
+        .api('post', `${V}/auth/signup`)
+        .send({ email: 'member@example.test', password: 'correct horse battery', name: 'M', workspace: 'Own' });
       const token = invite.body.url.split('/invite/')[1] as string;
       expect((await hub.api('post', `${V}/invites/${token}/accept`, member.body.token)).status).toBe(200);
       const asMember = await hub.api('post', `${V}/api-keys/${target.id}/rotate`, member.body.token).set('x-team-id', ws.teamId);
@@ -109,10 +112,14 @@ describe('API keys: rotation and resource scopes', () => {
       webhookId = hook.body.id;
       const published = await publish(ws.key);
       expect(published.status).toBe(202);
-      const event = await waitFor(async () => {
-        const res = await hub.api('get', `${V}/events?status=SUCCESSFUL`, ws.key);
-        return res.body.models?.[0] as { id: string; request_id: string } | undefined;
-      }, 15_000, 'the delivery');
+      const event = await waitFor(
+        async () => {
+          const res = await hub.api('get', `${V}/events?status=SUCCESSFUL`, ws.key);
+          return res.body.models?.[0] as { id: string; request_id: string } | undefined;
+        },
+        15_000,
+        'the delivery',
+      );
       eventId = event.id;
       requestId = event.request_id;
       const bot = await hub.api('post', `${V}/chatbots`, ws.key).send({ name: 'Support' });
@@ -227,7 +234,12 @@ describe('API keys: rotation and resource scopes', () => {
           ['get', `/chatbots/${botId}/conversations`],
           ['get', `/chatbots/${botId}/entries`],
         ]),
-      ).toEqual({ 'GET /chatbots': 200, [`GET /chatbots/${botId}`]: 200, [`GET /chatbots/${botId}/conversations`]: 200, [`GET /chatbots/${botId}/entries`]: 200 });
+      ).toEqual({
+        'GET /chatbots': 200,
+        [`GET /chatbots/${botId}`]: 200,
+        [`GET /chatbots/${botId}/conversations`]: 200,
+        [`GET /chatbots/${botId}/entries`]: 200,
+      });
       await denied(key, 'post', '/chatbots', ['write'], { name: 'Another' });
       await denied(key, 'post', `/chatbots/${botId}/preview-chat`, ['write'], { message: 'hi' });
       await denied(key, 'get', '/events', ['read', 'events:read']);
@@ -236,7 +248,14 @@ describe('API keys: rotation and resource scopes', () => {
 
     it('read and write keep meaning everything, and scopes combine', async () => {
       const reader = await mint(['read']);
-      expect(await statuses(reader.key, [['get', '/sources'], ['get', '/events'], ['get', '/webhooks'], ['get', '/chatbots']])).toEqual({
+      expect(
+        await statuses(reader.key, [
+          ['get', '/sources'],
+          ['get', '/events'],
+          ['get', '/webhooks'],
+          ['get', '/chatbots'],
+        ]),
+      ).toEqual({
         'GET /sources': 200,
         'GET /events': 200,
         'GET /webhooks': 200,

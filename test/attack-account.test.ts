@@ -1,7 +1,7 @@
 import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../server/config.ts';
-import { startTestHub, waitFor, type TestHub } from './support/hub.ts';
+import { startTestHub, type TestHub } from './support/hub.ts';
 import { startMailbox } from './support/mailbox.ts';
 import { startReceiver } from './support/receiver.ts';
 
@@ -13,7 +13,11 @@ const PUBLIC_URL = 'https://hub.example.test';
 /** Google's key endpoint (oauth2/v1/certs), played locally. */
 function keyServer(publicKey: KeyObject) {
   const pem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
-  return startReceiver(() => ({ status: 200, headers: { 'content-type': 'application/json', 'cache-control': 'max-age=3600' }, body: JSON.stringify({ [KID]: pem }) }));
+  return startReceiver(() => ({
+    status: 200,
+    headers: { 'content-type': 'application/json', 'cache-control': 'max-age=3600' },
+    body: JSON.stringify({ [KID]: pem }),
+  }));
 }
 
 /** An ID token as Google would issue it for `email`, signed with our key. */
@@ -21,7 +25,17 @@ function idToken(privateKey: KeyObject, email: string, sub: string) {
   const now = Math.floor(Date.now() / 1000);
   const b64 = (v: object) => Buffer.from(JSON.stringify(v)).toString('base64url');
   const head = b64({ alg: 'RS256', kid: KID, typ: 'JWT' });
-  const body = b64({ iss: 'https://accounts.google.com', aud: CLIENT_ID, azp: CLIENT_ID, sub, email, email_verified: true, name: 'Victoria Victim', iat: now, exp: now + 3600 });
+  const body = b64({
+    iss: 'https://accounts.google.com',
+    aud: CLIENT_ID,
+    azp: CLIENT_ID,
+    sub,
+    email,
+    email_verified: true,
+    name: 'Victoria Victim',
+    iat: now,
+    exp: now + 3600,
+  });
   return `${head}.${body}.${sign('sha256', Buffer.from(`${head}.${body}`), privateKey).toString('base64url')}`;
 }
 
@@ -69,8 +83,18 @@ describe('account pre-hijack and e-mail verification', () => {
     const res = await google(plain, victim, 'google-victoria');
     expect(res.status, res.text).toBe(200);
     expect(res.body.user.id).toBe(squat.user.id);
-    expect(res.body.account_claimed).toEqual({ password_removed: true, sessions_ended: 1, api_keys_revoked: 1, invites_revoked: 1, project_keys_rotated: 1, members_it_invited: 0 });
-    expect((await plain.api('get', `${V}/auth/me`, res.body.token)).body).toMatchObject({ user: { email_verified_at: expect.any(String) }, email_verification: 'verified' });
+    expect(res.body.account_claimed).toEqual({
+      password_removed: true,
+      sessions_ended: 1,
+      api_keys_revoked: 1,
+      invites_revoked: 1,
+      project_keys_rotated: 1,
+      members_it_invited: 0,
+    });
+    expect((await plain.api('get', `${V}/auth/me`, res.body.token)).body).toMatchObject({
+      user: { email_verified_at: expect.any(String) },
+      email_verification: 'verified',
+    });
 
     // Every way Mallory had in is shut.
     const again = await login(plain, victim, PASSWORD);
@@ -82,7 +106,11 @@ describe('account pre-hijack and e-mail verification', () => {
     const inviteToken = (invite.body.url as string).split('/invite/')[1];
     expect((await plain.api('get', `${V}/invites/${inviteToken}`)).status).toBe(404);
     // The team and its data stay with the account, which is Victoria's.
-    expect((await plain.api('get', `${V}/teams/${squat.team.id}`, res.body.token)).body).toMatchObject({ name: 'Victim Corp', role: 'owner', members_count: 1 });
+    expect((await plain.api('get', `${V}/teams/${squat.team.id}`, res.body.token)).body).toMatchObject({
+      name: 'Victim Corp',
+      role: 'owner',
+      members_count: 1,
+    });
   });
 
   it('a squatter who let a second account of hers in, or minted a key with the project key, keeps neither the project key nor that key', async () => {
@@ -182,7 +210,12 @@ describe('account pre-hijack and e-mail verification', () => {
     expect(smtp.to(address).filter((m) => m.raw.includes('/reset-password/'))).toHaveLength(3);
 
     const first = await smtp.link(address, 'reset-password', 3);
-    await mail.deps.db.updateTable('email_tokens').set({ expires_at: new Date(Date.now() - 1000) }).where('purpose', '=', 'password_reset').where('email', '=', address).execute();
+    await mail.deps.db
+      .updateTable('email_tokens')
+      .set({ expires_at: new Date(Date.now() - 1000) })
+      .where('purpose', '=', 'password_reset')
+      .where('email', '=', address)
+      .execute();
     const late = await mail.api('post', `${V}/auth/password-reset/confirm`).send({ token: first, password: 'second-password-1' });
     expect(late.status).toBe(410);
     expect(late.body.error.code).toBe('LINK_EXPIRED');
@@ -190,7 +223,11 @@ describe('account pre-hijack and e-mail verification', () => {
     expect((await mail.api('get', `${V}/auth/me`, other.body.token)).status).toBe(200);
 
     // A quarter of an hour later another link may be sent; using it ends both sessions.
-    await mail.deps.db.updateTable('email_tokens').set({ created_at: new Date(Date.now() - 16 * 60_000) }).where('email', '=', address).execute();
+    await mail.deps.db
+      .updateTable('email_tokens')
+      .set({ created_at: new Date(Date.now() - 16 * 60_000) })
+      .where('email', '=', address)
+      .execute();
     expect((await mail.api('post', `${V}/auth/password-reset`).send({ email: address })).status).toBe(202);
     const fresh = await smtp.link(address, 'reset-password', 4);
     const done = await mail.api('post', `${V}/auth/password-reset/confirm`).send({ token: fresh, password: 'second-password-1' });

@@ -68,7 +68,9 @@ describe('tenant logic is bounded in time and memory', () => {
 
   it("a mapping list's expressions share one CPU budget: many moderately slow entries are one 422", async () => {
     const mappings = Array.from({ length: 60 }, (_, i) => ({ to: `f${i}`, expression: '$sum([1..3000].($ * 2))' }));
-    const { value: res, ms } = await timed(async () => hub.api('post', '/api/v1/mappings/preview', attacker.key).send({ eventType: 'lead.captured', mappings }));
+    const { value: res, ms } = await timed(async () =>
+      hub.api('post', '/api/v1/mappings/preview', attacker.key).send({ eventType: 'lead.captured', mappings }),
+    );
     console.log(`[attack] preview of 60 slow entries: ${res.status} in ${ms.toFixed(0)} ms — ${res.body.error?.message}`);
     expect(res.status).toBe(422);
     expect(res.body.error.message).toContain('ran for more than 100 ms');
@@ -76,7 +78,9 @@ describe('tenant logic is bounded in time and memory', () => {
 
   it('a stored transform bomb fails its event (PAYLOAD, no retry) without a mark against the destination', async () => {
     const src = await hub.api('post', '/api/v1/sources', attacker.key).send({ name: `bomb-${randomBytes(3).toString('hex')}` });
-    const des = await hub.api('post', '/api/v1/destinations', attacker.key).send({ name: `bomb-${randomBytes(3).toString('hex')}`, config: { url: `${receiver.url}/bomb` } });
+    const des = await hub
+      .api('post', '/api/v1/destinations', attacker.key)
+      .send({ name: `bomb-${randomBytes(3).toString('hex')}`, config: { url: `${receiver.url}/bomb` } });
     const con = await hub.api('post', '/api/v1/connections', attacker.key).send({
       name: 'bomb',
       source_id: src.body.id,
@@ -90,10 +94,14 @@ describe('tenant logic is bounded in time and memory', () => {
       expect(sent.status).toBe(200);
       ids.push(sent.body.request_id);
     }
-    const events = await waitFor(async () => {
-      const res = await hub.api('get', `/api/v1/events?destination_id=${des.body.id}&status=FAILED`, attacker.key);
-      return res.body.models.length === 12 ? res.body.models : null;
-    }, 30_000, 'the twelve events to fail');
+    const events = await waitFor(
+      async () => {
+        const res = await hub.api('get', `/api/v1/events?destination_id=${des.body.id}&status=FAILED`, attacker.key);
+        return res.body.models.length === 12 ? res.body.models : null;
+      },
+      30_000,
+      'the twelve events to fail',
+    );
     expect(events.every((e: { error_code: string }) => e.error_code === 'PAYLOAD')).toBe(true);
     const attempts = await hub.api('get', `/api/v1/attempts?event_id=${events[0].id}`, attacker.key);
     expect(attempts.body.models[0].error.message).toContain('$pad width');
@@ -106,7 +114,9 @@ describe('tenant logic is bounded in time and memory', () => {
 
   it('filters: $range, $function, $where, $accumulator and other unbounded operators are refused on save, naming the operator', async () => {
     const src = await hub.api('post', '/api/v1/sources', attacker.key).send({ name: `ops-${randomBytes(3).toString('hex')}` });
-    const des = await hub.api('post', '/api/v1/destinations', attacker.key).send({ name: `ops-${randomBytes(3).toString('hex')}`, config: { url: `${receiver.url}/ops` } });
+    const des = await hub
+      .api('post', '/api/v1/destinations', attacker.key)
+      .send({ name: `ops-${randomBytes(3).toString('hex')}`, config: { url: `${receiver.url}/ops` } });
     const refused: [string, unknown][] = [
       ['$range', { $expr: { $gt: [{ $size: { $range: [0, { $ifNull: ['$body.n', 1] }] } }, 0] } }],
       ['$function', { $expr: { $function: { body: 'function(){ while(true){} }', args: [], lang: 'js' } } }],
@@ -117,20 +127,28 @@ describe('tenant logic is bounded in time and memory', () => {
       ['$regexMatch', { $expr: { $regexMatch: { input: '$body.x', regex: '(a+)+$' } } }],
     ];
     for (const [op, body] of refused) {
-      const res = await hub.api('post', '/api/v1/connections', attacker.key).send({ name: 'ops', source_id: src.body.id, destination_id: des.body.id, rules: [{ type: 'filter', body }] });
+      const res = await hub
+        .api('post', '/api/v1/connections', attacker.key)
+        .send({ name: 'ops', source_id: src.body.id, destination_id: des.body.id, rules: [{ type: 'filter', body }] });
       // Rules are validated with the rest of the connection: 400 VALIDATION_ERROR naming rules.0.
       expect(res.status, op).toBe(400);
       expect(JSON.stringify(res.body.error), op).toContain(op);
     }
-    const backref = await hub.api('post', '/api/v1/connections', attacker.key).send({ name: 'ops', source_id: src.body.id, destination_id: des.body.id, rules: [{ type: 'filter', body: { x: { $regex: '(a)\\1' } } }] });
+    const backref = await hub
+      .api('post', '/api/v1/connections', attacker.key)
+      .send({ name: 'ops', source_id: src.body.id, destination_id: des.body.id, rules: [{ type: 'filter', body: { x: { $regex: '(a)\\1' } } }] });
     expect(backref.status).toBe(400);
     expect(JSON.stringify(backref.body.error)).toContain('RE2');
   });
 
-  it("an anonymous $range bomb against a filter saved before the allow-list is an ignored event with its cause, and the process stays up", async () => {
+  it('an anonymous $range bomb against a filter saved before the allow-list is an ignored event with its cause, and the process stays up', async () => {
     const src = await hub.api('post', '/api/v1/sources', attacker.key).send({ name: `legacy-${randomBytes(3).toString('hex')}` });
-    const des = await hub.api('post', '/api/v1/destinations', attacker.key).send({ name: `legacy-${randomBytes(3).toString('hex')}`, config: { url: `${receiver.url}/legacy` } });
-    const con = await hub.api('post', '/api/v1/connections', attacker.key).send({ name: 'legacy', source_id: src.body.id, destination_id: des.body.id, rules: [{ type: 'filter', body: { kind: 'x' } }] });
+    const des = await hub
+      .api('post', '/api/v1/destinations', attacker.key)
+      .send({ name: `legacy-${randomBytes(3).toString('hex')}`, config: { url: `${receiver.url}/legacy` } });
+    const con = await hub
+      .api('post', '/api/v1/connections', attacker.key)
+      .send({ name: 'legacy', source_id: src.body.id, destination_id: des.body.id, rules: [{ type: 'filter', body: { kind: 'x' } }] });
     expect(con.status).toBe(201);
     // The rule as an older Wirehub let a team save it.
     const bomb = [{ type: 'filter', body: { $expr: { $gt: [{ $size: { $range: [0, { $ifNull: ['$body.n', 1] }] } }, 0] } } }];
@@ -139,22 +157,35 @@ describe('tenant logic is bounded in time and memory', () => {
 
     const sent = await hub.api('post', `/e/${src.body.id}`).send({ n: 140_000_000 });
     expect(sent.status).toBe(200);
-    const ignored = await waitFor(async () => (await hub.api('get', `/api/v1/requests/${sent.body.request_id}/ignored_events`, attacker.key)).body.models?.[0], 10_000, 'the ignored event');
+    const ignored = await waitFor(
+      async () => (await hub.api('get', `/api/v1/requests/${sent.body.request_id}/ignored_events`, attacker.key)).body.models?.[0],
+      10_000,
+      'the ignored event',
+    );
     expect(ignored.cause).toMatch(/^FILTER_FAILED: .*\$range/);
     expect((await health()).value).toBe(200);
   });
 
   it("catastrophic regexes in one team's filter do not delay another team's requests", async () => {
     const evilSrc = await hub.api('post', '/api/v1/sources', attacker.key).send({ name: `regex-${randomBytes(3).toString('hex')}` });
-    const des = await hub.api('post', '/api/v1/destinations', attacker.key).send({ name: `regex-${randomBytes(3).toString('hex')}`, config: { url: `${receiver.url}/regex` } });
+    const des = await hub
+      .api('post', '/api/v1/destinations', attacker.key)
+      .send({ name: `regex-${randomBytes(3).toString('hex')}`, config: { url: `${receiver.url}/regex` } });
     for (const pattern of ['(a+)+$', '^(\\w+\\s?)*$', '(.*a){20}!$']) {
-      const con = await hub.api('post', '/api/v1/connections', attacker.key).send({ name: `regex-${randomBytes(3).toString('hex')}`, source_id: evilSrc.body.id, destination_id: des.body.id, rules: [{ type: 'filter', body: { x: { $regex: pattern } } }] });
+      const con = await hub.api('post', '/api/v1/connections', attacker.key).send({
+        name: `regex-${randomBytes(3).toString('hex')}`,
+        source_id: evilSrc.body.id,
+        destination_id: des.body.id,
+        rules: [{ type: 'filter', body: { x: { $regex: pattern } } }],
+      });
       expect(con.status, pattern).toBe(201);
     }
     const calmSrc = await hub.api('post', '/api/v1/sources', bystander.key).send({ name: `calm-${randomBytes(3).toString('hex')}` });
 
     // 28 a's and a "!" took 25 s per request with a backtracking engine; a long text is refused by its budget.
-    const evil = Array.from({ length: 30 }, (_, i) => hub.api('post', `/e/${evilSrc.body.id}`).send({ x: i % 2 ? `${'a'.repeat(28)}!` : `${'a'.repeat(400_000)}!` }));
+    const evil = Array.from({ length: 30 }, (_, i) =>
+      hub.api('post', `/e/${evilSrc.body.id}`).send({ x: i % 2 ? `${'a'.repeat(28)}!` : `${'a'.repeat(400_000)}!` }),
+    );
     const calm: number[] = [];
     for (let i = 0; i < 10; i++) {
       const { value, ms } = await timed(async () => (await hub.api('post', `/e/${calmSrc.body.id}`).send({ ok: i })).status);
@@ -162,7 +193,9 @@ describe('tenant logic is bounded in time and memory', () => {
       calm.push(ms);
     }
     const evilDone = await timed(async () => Promise.all(evil));
-    console.log(`[attack] regex filters: another team's requests took max ${Math.max(...calm).toFixed(0)} ms (p50 ${calm.sort((a, b) => a - b)[5].toFixed(0)} ms); 30 evil requests answered in ${evilDone.ms.toFixed(0)} ms`);
+    console.log(
+      `[attack] regex filters: another team's requests took max ${Math.max(...calm).toFixed(0)} ms (p50 ${calm.sort((a, b) => a - b)[5].toFixed(0)} ms); 30 evil requests answered in ${evilDone.ms.toFixed(0)} ms`,
+    );
     expect(evilDone.value.every((r) => r.status === 200)).toBe(true);
     expect(Math.max(...calm)).toBeLessThan(1000);
     const ignored = await hub.api('get', `/api/v1/requests/${evilDone.value[0].body.request_id}/ignored_events`, attacker.key);
@@ -185,7 +218,9 @@ describe('tenant logic is bounded in time and memory', () => {
     // Linear patterns, but a program: 400 branches, each over every item.
     const heavy = `evil.heavy.${randomBytes(3).toString('hex')}`;
     const branches = Array.from({ length: 400 }, (_, i) => ({ type: 'string', pattern: `^(x|y)*z${i}$` }));
-    const declaredHeavy = await hub.api('post', '/api/v1/event-types', attacker.key).send({ name: heavy, schema: { type: 'object', properties: { items: { type: 'array', items: { anyOf: branches } } } }, sample: { items: ['xz1'] } });
+    const declaredHeavy = await hub
+      .api('post', '/api/v1/event-types', attacker.key)
+      .send({ name: heavy, schema: { type: 'object', properties: { items: { type: 'array', items: { anyOf: branches } } } }, sample: { items: ['xz1'] } });
     expect(declaredHeavy.status).toBe(201);
     const items = Array.from({ length: 20_000 }, () => 'xy'.repeat(10));
     const slow = hub.api('post', '/api/v1/publish', attacker.key).send({ eventType: heavy, data: { items } });
@@ -221,12 +256,22 @@ describe('a poison event cannot crash-loop a worker', () => {
     const env = childEnv({ port, dataDir, schema });
     hub = await startChildHub(env, port);
     const api = `${hub.url}/api/v1`;
-    const signup = await call<{ token: string }>(`${api}/auth/signup`, 'POST', { email: `poison${Date.now()}@example.test`, password: 'correct horse battery', name: 'P', workspace: 'Poison Co' });
+    const signup = await call<{ token: string }>(`${api}/auth/signup`, 'POST', {
+      email: `poison${Date.now()}@example.test`,
+      password: 'correct horse battery',
+      name: 'P',
+      workspace: 'Poison Co',
+    });
     const { key } = await call<{ key: string }>(`${api}/api-keys`, 'POST', { name: 'p', scopes: ['read', 'write'] }, signup.token);
     const src = await call<{ id: string }>(`${api}/sources`, 'POST', { name: 'poison' }, key);
     // A short timeout keeps the lease (timeout + 15 s) short on a PostgreSQL server, where it must run out.
     const des = await call<{ id: string }>(`${api}/destinations`, 'POST', { name: 'poison', config: { url: `${receiver.url}/poison`, timeout_ms: 5000 } }, key);
-    await call(`${api}/connections`, 'POST', { name: 'poison', source_id: src.id, destination_id: des.id, rules: [{ type: 'transform', expression: '{"seen": body.n}' }] }, key);
+    await call(
+      `${api}/connections`,
+      'POST',
+      { name: 'poison', source_id: src.id, destination_id: des.id, rules: [{ type: 'transform', expression: '{"seen": body.n}' }] },
+      key,
+    );
     const sent = await call<{ request_id: string }>(`${hub.url}/e/${src.id}`, 'POST', { n: 1 });
 
     for (let round = 1; round <= 3; round++) {
@@ -236,14 +281,24 @@ describe('a poison event cannot crash-loop a worker', () => {
     }
     const event = await waitFor(
       async () => {
-        const events = await call<{ models: { id: string; status: string; error_code: string }[] }>(`${hub!.url}/api/v1/requests/${sent.request_id}/events`, 'GET', undefined, key);
+        const events = await call<{ models: { id: string; status: string; error_code: string }[] }>(
+          `${hub!.url}/api/v1/requests/${sent.request_id}/events`,
+          'GET',
+          undefined,
+          key,
+        );
         return events.models[0]?.status === 'FAILED' ? events.models[0] : null;
       },
       60_000,
       'the event to be quarantined',
     );
     expect(event.error_code).toBe('QUARANTINED');
-    const attempts = await call<{ models: { error: { code: string; message: string } | null }[] }>(`${hub.url}/api/v1/attempts?event_id=${event.id}`, 'GET', undefined, key);
+    const attempts = await call<{ models: { error: { code: string; message: string } | null }[] }>(
+      `${hub.url}/api/v1/attempts?event_id=${event.id}`,
+      'GET',
+      undefined,
+      key,
+    );
     const last = attempts.models.find((a) => a.error?.code === 'QUARANTINED');
     expect(last?.error?.message).toContain('interrupted 3 times');
     expect(last?.error?.message).toContain('rules.0: the transform rule');

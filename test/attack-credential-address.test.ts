@@ -33,7 +33,8 @@ describe('credentials follow the address', () => {
   let vendor: Awaited<ReturnType<typeof startReceiver>>;
   let evil: Awaited<ReturnType<typeof startReceiver>>;
 
-  const as = (who: Person, method: 'get' | 'post' | 'put' | 'patch' | 'delete', path: string) => hub.api(method, `${V}${path}`, who.token).set('x-team-id', owner.teamId);
+  const as = (who: Person, method: 'get' | 'post' | 'put' | 'patch' | 'delete', path: string) =>
+    hub.api(method, `${V}${path}`, who.token).set('x-team-id', owner.teamId);
   const carrying = (secret: string) => (r: Received) => JSON.stringify(r.headers).includes(secret);
   const expectRefused = (res: { status: number; text: string; body: { error?: { code: string; message: string } } }, ...mentions: string[]) => {
     expect(res.status, res.text).toBe(403);
@@ -58,7 +59,8 @@ describe('credentials follow the address', () => {
     expect(src.status, src.text).toBe(201);
     const con = await as(owner, 'post', '/connections').send({ name: `${name} connection`, source_id: src.body.id, destination_id: des.body.id });
     expect(con.status, con.text).toBe(201);
-    const send = async (body: object) => expect((await hub.api('post', `/e/${src.body.id}`).set('content-type', 'application/json').send(body)).status).toBe(200);
+    const send = async (body: object) =>
+      expect((await hub.api('post', `/e/${src.body.id}`).set('content-type', 'application/json').send(body)).status).toBe(200);
     return { id: des.body.id as string, send };
   };
 
@@ -77,7 +79,11 @@ describe('credentials follow the address', () => {
 
   it("a member cannot point a destination's stored auth and headers at their own server; deliveries keep going to the real receiver", async () => {
     const token = 'team-bearer-token-0001';
-    const dest = await delivering('orders api', { url: `${vendor.url}/orders`, auth: { type: 'bearer', token }, headers: { 'x-api-key': 'team-header-key-0001' } });
+    const dest = await delivering('orders api', {
+      url: `${vendor.url}/orders`,
+      auth: { type: 'bearer', token },
+      headers: { 'x-api-key': 'team-header-key-0001' },
+    });
 
     const moved = await as(member, 'patch', `/destinations/${dest.id}`).send({ config: { url: `${evil.url}/steal` } });
     expectRefused(moved, 'bearer auth', 'x-api-key');
@@ -85,7 +91,10 @@ describe('credentials follow the address', () => {
     // The top-level shorthand is the same write. (PUT by name replaces the whole config, credentials included.)
     expectRefused(await as(member, 'patch', `/destinations/${dest.id}`).send({ url: `${evil.url}/steal` }));
     // Giving the auth anew is not enough while the stored headers would still go.
-    expectRefused(await as(member, 'patch', `/destinations/${dest.id}`).send({ config: { url: `${evil.url}/steal`, auth: { type: 'bearer', token: 'mine' } } }), 'x-api-key');
+    expectRefused(
+      await as(member, 'patch', `/destinations/${dest.id}`).send({ config: { url: `${evil.url}/steal`, auth: { type: 'bearer', token: 'mine' } } }),
+      'x-api-key',
+    );
 
     // Ordinary edits stay a member's.
     const renamed = await as(member, 'patch', `/destinations/${dest.id}`).send({ name: 'orders api v2', config: { rate_limit: 5, timeout_ms: 5000 } });
@@ -98,7 +107,9 @@ describe('credentials follow the address', () => {
     expect(evil.received.filter(carrying(token))).toEqual([]);
 
     // Re-entering every stored credential makes them the member's own: the team's never leave.
-    const own = await as(member, 'patch', `/destinations/${dest.id}`).send({ config: { url: `${evil.url}/own`, auth: { type: 'bearer', token: 'member-own-token' }, headers: {} } });
+    const own = await as(member, 'patch', `/destinations/${dest.id}`).send({
+      config: { url: `${evil.url}/own`, auth: { type: 'bearer', token: 'member-own-token' }, headers: {} },
+    });
     expect(own.status, own.text).toBe(200);
     await dest.send({ n: 2 });
     const got = await waitFor(() => evil.received.find((r) => r.url === '/own'), 10_000, 'the delivery with the member’s own token');
@@ -107,7 +118,10 @@ describe('credentials follow the address', () => {
   });
 
   it('an owner or admin may move stored credentials; a member may move a destination that keeps none', async () => {
-    for (const [who, path] of [[owner, '/by-owner'], [admin, '/by-admin']] as const) {
+    for (const [who, path] of [
+      [owner, '/by-owner'],
+      [admin, '/by-admin'],
+    ] as const) {
       const token = `team-token-moved${path.replace('/', '-')}`;
       const dest = await delivering(`moved ${path.slice(1)}`, { url: `${vendor.url}/before`, auth: { type: 'bearer', token } });
       const moved = await as(who, 'patch', `/destinations/${dest.id}`).send({ config: { url: `${evil.url}${path}` } });
@@ -121,7 +135,10 @@ describe('credentials follow the address', () => {
     const moved = await as(member, 'patch', `/destinations/${plain.body.id}`).send({ config: { url: `${evil.url}/plain` } });
     expect(moved.status, moved.text).toBe(200);
     // A member still makes destinations with credentials of their own.
-    const made = await as(member, 'post', '/destinations').send({ name: 'members own', config: { url: `${evil.url}/made`, auth: { type: 'basic', username: 'me', password: 'pw' } } });
+    const made = await as(member, 'post', '/destinations').send({
+      name: 'members own',
+      config: { url: `${evil.url}/made`, auth: { type: 'basic', username: 'me', password: 'pw' } },
+    });
     expect(made.status, made.text).toBe(201);
   });
 
@@ -131,7 +148,14 @@ describe('credentials follow the address', () => {
 
     const made = await as(member, 'post', '/destinations').send({ name: 'header compare', config: { url: `${evil.url}/shared`, signing: 'shared-secret' } });
     expectRefused(made, "workspace's signing secret");
-    expect((await as(member, 'post', '/destinations').send({ name: 'header compare', config: { url: `${evil.url}/shared`, signing: 'shared-secret', secret: 'member-own-secret' } })).status).toBe(201);
+    expect(
+      (
+        await as(member, 'post', '/destinations').send({
+          name: 'header compare',
+          config: { url: `${evil.url}/shared`, signing: 'shared-secret', secret: 'member-own-secret' },
+        })
+      ).status,
+    ).toBe(201);
 
     // Two steps: an address with nothing stored, then a signing mode that starts sending the secret there.
     const hmac = await as(member, 'post', '/destinations').send({ name: 'two steps', config: { url: `${evil.url}/two-steps` } });
@@ -176,20 +200,39 @@ describe('credentials follow the address', () => {
     expectRefused(update, 'api_key auth');
     expect(update.body.error.details).toContainEqual({ path: 'config.update_url', message: expect.stringContaining(evil.url) });
     expect((await as(member, 'patch', `/destinations/${crm.body.id}`).send({ config: { update_url: `${vendor.url}/leads/{id}` } })).status).toBe(200);
-    const own = await as(member, 'patch', `/destinations/${crm.body.id}`).send({ config: { url: `${evil.url}/leads`, auth: { type: 'bearer', token: 'member-crm' } } });
+    const own = await as(member, 'patch', `/destinations/${crm.body.id}`).send({
+      config: { url: `${evil.url}/leads`, auth: { type: 'bearer', token: 'member-crm' } },
+    });
     expect(own.status, own.text).toBe(200);
 
-    const sheet = await as(owner, 'post', '/destinations').send({ name: 'leads sheet', type: 'google-sheets', config: { credentials: serviceAccountKey(), spreadsheetId: 'team-spreadsheet-0001', columns: ['email'] } });
+    const sheet = await as(owner, 'post', '/destinations').send({
+      name: 'leads sheet',
+      type: 'google-sheets',
+      config: { credentials: serviceAccountKey(), spreadsheetId: 'team-spreadsheet-0001', columns: ['email'] },
+    });
     expect(sheet.status, sheet.text).toBe(201);
     expectRefused(await as(member, 'patch', `/destinations/${sheet.body.id}`).send({ config: { api_root_url: `${evil.url}/` } }), 'service-account key');
     expect((await as(member, 'patch', `/destinations/${sheet.body.id}`).send({ config: { columns: ['email', 'name'] } })).status).toBe(200);
-    expect((await as(member, 'patch', `/destinations/${sheet.body.id}`).send({ config: { api_root_url: `${evil.url}/`, credentials: serviceAccountKey() } })).status).toBe(200);
+    expect(
+      (await as(member, 'patch', `/destinations/${sheet.body.id}`).send({ config: { api_root_url: `${evil.url}/`, credentials: serviceAccountKey() } })).status,
+    ).toBe(200);
     expect((await as(owner, 'patch', `/destinations/${sheet.body.id}`).send({ config: { api_root_url: `${vendor.url}/` } })).status).toBe(200);
 
     // A credential from Settings is the team's: its vendor's own address only, for a member.
     expect((await as(owner, 'post', '/credentials').send({ kind: 'hubspot', secret: 'pat-team-hubspot-token' })).status).toBe(201);
-    expectRefused(await as(member, 'post', '/destinations').send({ name: 'hubspot', type: 'crm-relay', config: { preset: 'hubspot', credential_id: 'default', base_url: evil.url } }), 'HubSpot token');
-    const hubspot = await as(member, 'post', '/destinations').send({ name: 'hubspot', type: 'crm-relay', config: { preset: 'hubspot', credential_id: 'default' } });
+    expectRefused(
+      await as(member, 'post', '/destinations').send({
+        name: 'hubspot',
+        type: 'crm-relay',
+        config: { preset: 'hubspot', credential_id: 'default', base_url: evil.url },
+      }),
+      'HubSpot token',
+    );
+    const hubspot = await as(member, 'post', '/destinations').send({
+      name: 'hubspot',
+      type: 'crm-relay',
+      config: { preset: 'hubspot', credential_id: 'default' },
+    });
     expect(hubspot.status, hubspot.text).toBe(201);
     expectRefused(await as(member, 'patch', `/destinations/${hubspot.body.id}`).send({ config: { base_url: evil.url } }), 'HubSpot token');
     expect((await as(admin, 'patch', `/destinations/${hubspot.body.id}`).send({ config: { base_url: vendor.url } })).status).toBe(200);
@@ -197,10 +240,16 @@ describe('credentials follow the address', () => {
 
   it("a flow's test delivery and connection test do not carry a saved destination's credentials to a URL in the request", async () => {
     const token = 'team-token-for-flow-tests';
-    const saved = await as(owner, 'post', '/destinations').send({ name: 'flow target', config: { url: `${vendor.url}/flow`, auth: { type: 'bearer', token } } });
+    const saved = await as(owner, 'post', '/destinations').send({
+      name: 'flow target',
+      config: { url: `${vendor.url}/flow`, auth: { type: 'bearer', token } },
+    });
     expect(saved.status, saved.text).toBe(201);
     const graph = (data: Record<string, unknown>) => ({
-      nodes: [node('t1', 'trigger', { eventType: 'lead.captured' }), node('w1', 'webhook', { url: `${evil.url}/flow-test`, signing: 'hmac', destinationId: saved.body.id, ...data })],
+      nodes: [
+        node('t1', 'trigger', { eventType: 'lead.captured' }),
+        node('w1', 'webhook', { url: `${evil.url}/flow-test`, signing: 'hmac', destinationId: saved.body.id, ...data }),
+      ],
       edges: [edge('t1', 'w1')],
     });
 
@@ -221,16 +270,29 @@ describe('credentials follow the address', () => {
 
   it("a member saving a flow cannot move its webhook node's stored Authorization", async () => {
     const authorization = 'Bearer team-flow-authorization';
-    const nodes = (url: string, data: Record<string, unknown> = {}) => [node('t1', 'trigger', { eventType: 'lead.captured' }), node('w1', 'webhook', { url, signing: 'hmac', ...data })];
-    const flow = await as(owner, 'post', '/flows').send({ name: 'Leads out', graph: { nodes: nodes(`${vendor.url}/flow-saved`, { authorization }), edges: [edge('t1', 'w1')] } });
+    const nodes = (url: string, data: Record<string, unknown> = {}) => [
+      node('t1', 'trigger', { eventType: 'lead.captured' }),
+      node('w1', 'webhook', { url, signing: 'hmac', ...data }),
+    ];
+    const flow = await as(owner, 'post', '/flows').send({
+      name: 'Leads out',
+      graph: { nodes: nodes(`${vendor.url}/flow-saved`, { authorization }), edges: [edge('t1', 'w1')] },
+    });
     expect(flow.status, flow.text).toBe(201);
     const stored = flow.body.graph.nodes.find((n: Node) => n.id === 'w1') as Node;
 
-    const moved = await as(member, 'put', `/flows/${flow.body.id}`).send({ graph: { nodes: [nodes('')[0], { ...stored, data: { ...stored.data, url: `${evil.url}/flow-saved` } }], edges: [edge('t1', 'w1')] } });
+    const moved = await as(member, 'put', `/flows/${flow.body.id}`).send({
+      graph: { nodes: [nodes('')[0], { ...stored, data: { ...stored.data, url: `${evil.url}/flow-saved` } }], edges: [edge('t1', 'w1')] },
+    });
     expectRefused(moved, 'custom auth');
     expect((await as(member, 'get', `/webhooks/${stored.data.connectionId as string}`)).body.url).toBe(`${vendor.url}/flow-saved`);
 
-    const own = await as(member, 'put', `/flows/${flow.body.id}`).send({ graph: { nodes: [nodes('')[0], { ...stored, data: { ...stored.data, url: `${evil.url}/flow-saved`, authorization: 'Bearer member-own' } }], edges: [edge('t1', 'w1')] } });
+    const own = await as(member, 'put', `/flows/${flow.body.id}`).send({
+      graph: {
+        nodes: [nodes('')[0], { ...stored, data: { ...stored.data, url: `${evil.url}/flow-saved`, authorization: 'Bearer member-own' } }],
+        edges: [edge('t1', 'w1')],
+      },
+    });
     expect(own.status, own.text).toBe(200);
   });
 });

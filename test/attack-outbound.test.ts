@@ -35,14 +35,21 @@ let open: TestHub;
 const port = (url: string) => new URL(url).port;
 
 beforeAll(async () => {
-  secret = await startReceiver(() => ({ status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ AccessKeyId: MARKER, Token: MARKER }) }));
+  secret = await startReceiver(() => ({
+    status: 200,
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ AccessKeyId: MARKER, Token: MARKER }),
+  }));
   evil = await startReceiver(() => ({ status: 302, headers: { location: `${secret.url}/secret` }, body: 'moved' }));
   evilMeta = await startReceiver(() => ({ status: 302, headers: { location: METADATA }, body: 'moved' }));
   google = await startFakeGoogleSheets({ sheets: ['Leads'] });
   [hub, open] = await Promise.all([
     startTestHub(
       { retrySchedule: [] },
-      { WIREHUB_ALLOW_PRIVATE_DESTINATIONS: 'false', WIREHUB_ALLOWED_PRIVATE_HOSTS: `127.0.0.1:${port(evil.url)}, 127.0.0.1:${port(evilMeta.url)},127.0.0.1:${port(google.url)}` },
+      {
+        WIREHUB_ALLOW_PRIVATE_DESTINATIONS: 'false',
+        WIREHUB_ALLOWED_PRIVATE_HOSTS: `127.0.0.1:${port(evil.url)}, 127.0.0.1:${port(evilMeta.url)},127.0.0.1:${port(google.url)}`,
+      },
     ),
     // Private destinations allowed (a developer's hub): redirects must still not be followed.
     startTestHub({ retrySchedule: [] }),
@@ -67,16 +74,22 @@ async function tenant(on: TestHub) {
   /** Publishes a lead into a fresh connection to the destination and returns its settled attempt. */
   async function deliver(destinationId: string): Promise<AttemptOut> {
     if (!sourceId) {
-      await api('post', '/publish').send({ eventType: 'conversation.started', data: { started_at: '2026-05-03T14:19:55Z', channel: 'web' } }).expect(202);
+      await api('post', '/publish')
+        .send({ eventType: 'conversation.started', data: { started_at: '2026-05-03T14:19:55Z', channel: 'web' } })
+        .expect(202);
       sourceId = (await api('get', '/sources?name=application')).body.models[0].id as string;
     }
     const conn = await api('post', '/connections').send({ name: `c-${randomBytes(3).toString('hex')}`, source_id: sourceId, destination_id: destinationId });
     expect(conn.status, conn.text).toBe(201);
     await api('post', '/publish').send({ eventType: 'lead.captured', data: LEAD }).expect(202);
-    const ev = await waitFor(async () => {
-      const models = (await api('get', `/events?connection_id=${conn.body.id}`)).body.models as { id: string; status: string }[];
-      return models.find((e) => e.status === 'FAILED' || e.status === 'SUCCESSFUL');
-    }, 15_000, 'the lead to settle');
+    const ev = await waitFor(
+      async () => {
+        const models = (await api('get', `/events?connection_id=${conn.body.id}`)).body.models as { id: string; status: string }[];
+        return models.find((e) => e.status === 'FAILED' || e.status === 'SUCCESSFUL');
+      },
+      15_000,
+      'the lead to settle',
+    );
     const [attempt] = (await api('get', `/attempts?event_id=${ev.id}`)).body.models as AttemptOut[];
     return attempt;
   }
@@ -200,14 +213,20 @@ describe('private addresses in any spelling are refused on save and at connect t
     const sheet = await me.api('post', '/destinations').send({
       name: 's',
       type: 'google-sheets',
-      config: { credentials: google.serviceAccountKey({ token_uri: `http://[::127.0.0.1]:${s()}/token` }), spreadsheetId: google.spreadsheetId, sheetName: 'Leads', columns: ['name'], api_root_url: google.url },
+      config: {
+        credentials: google.serviceAccountKey({ token_uri: `http://[::127.0.0.1]:${s()}/token` }),
+        spreadsheetId: google.spreadsheetId,
+        sheetName: 'Leads',
+        columns: ['name'],
+        api_root_url: google.url,
+      },
     });
     expect(sheet.status).toBe(422);
     expect(sheet.body.error.details).toEqual([{ path: 'config.credentials.token_uri', message: 'must be a public address' }]);
     expect(secret.received).toHaveLength(0);
   });
 
-  it("the allowed vendor is allowed in any spelling of its own address, and nothing else on that host", async () => {
+  it('the allowed vendor is allowed in any spelling of its own address, and nothing else on that host', async () => {
     const me = await tenant(hub);
     const same = await me.api('post', '/destinations').send({ name: 'ok', type: 'http-webhook', config: { url: `http://0x7f.1:${port(evil.url)}/x` } });
     expect(same.status, same.text).toBe(201);
@@ -244,7 +263,11 @@ describe("operator-configured URLs (Google's signing keys, the LLM) are fetched 
   });
 
   it('an LLM base URL that answers 302 gets no reply written from what it pointed at (the knowledge base answers instead)', async () => {
-    const reply = await llmReply({ baseUrl: evil.url, apiKey: 'sk-test', model: 'm' }, createLogger('silent'), { chatbotName: 'Bot', message: 'hi', entries: [] });
+    const reply = await llmReply({ baseUrl: evil.url, apiKey: 'sk-test', model: 'm' }, createLogger('silent'), {
+      chatbotName: 'Bot',
+      message: 'hi',
+      entries: [],
+    });
     expect(reply).toBeNull();
     expect(evil.received.some((r) => r.url === '/chat/completions')).toBe(true);
     expect(secret.received).toHaveLength(0);

@@ -28,7 +28,8 @@ describe('privileges: who may see and make credentials', () => {
     const me = await hub.api('get', `${V}/auth/me`, p.token);
     return { ...p, userId: me.body.user.id };
   };
-  const inTeam = (method: 'get' | 'post' | 'put' | 'patch' | 'delete', path: string, token: string) => hub.api(method, `${V}${path}`, token).set('x-team-id', owner.teamId);
+  const inTeam = (method: 'get' | 'post' | 'put' | 'patch' | 'delete', path: string, token: string) =>
+    hub.api(method, `${V}${path}`, token).set('x-team-id', owner.teamId);
 
   it('a read-only key cannot reveal the project key (which reads and writes) nor use it', async () => {
     for (const q of ['reveal=true', 'reveal=1', 'include=value']) {
@@ -45,8 +46,12 @@ describe('privileges: who may see and make credentials', () => {
   });
 
   it('a read-only key cannot read stored source, destination or webhook credentials with include=config.auth', async () => {
-    const src = await hub.api('post', `${V}/sources`, owner.key).send({ name: 'shop', config: { auth: { type: 'api_key', header_key: 'x-api-key', api_key: 'source-secret-123456' } } });
-    const des = await hub.api('post', `${V}/destinations`, owner.key).send({ name: 'crm', config: { url: 'https://example.com/hook', auth: { type: 'bearer', token: 'crm-token-abcdef' } } });
+    const src = await hub
+      .api('post', `${V}/sources`, owner.key)
+      .send({ name: 'shop', config: { auth: { type: 'api_key', header_key: 'x-api-key', api_key: 'source-secret-123456' } } });
+    const des = await hub
+      .api('post', `${V}/destinations`, owner.key)
+      .send({ name: 'crm', config: { url: 'https://example.com/hook', auth: { type: 'bearer', token: 'crm-token-abcdef' } } });
     const con = await hub.api('post', `${V}/connections`, owner.key).send({ name: 'shop to crm', source_id: src.body.id, destination_id: des.body.id });
     const hook = await hub.api('post', `${V}/webhooks`, owner.key).send({ name: 'orders', url: 'https://example.com/orders', events: ['lead.captured'] });
     expect([src.status, des.status, con.status, hook.status], hook.text).toEqual([201, 201, 201, 201]);
@@ -78,7 +83,9 @@ describe('privileges: who may see and make credentials', () => {
   });
 
   it("a read-only key sees a transformation's env names, not their values; a writer still edits them", async () => {
-    const made = await hub.api('post', `${V}/transformations`, owner.key).send({ name: 'add token', code: 'addHandler("transform", (request, context) => request);', env: { CRM_TOKEN: 'crm-live-token-998877' } });
+    const made = await hub
+      .api('post', `${V}/transformations`, owner.key)
+      .send({ name: 'add token', code: 'addHandler("transform", (request, context) => request);', env: { CRM_TOKEN: 'crm-live-token-998877' } });
     expect(made.status, made.text).toBe(201);
     for (const path of [`/transformations/${made.body.id}`, '/transformations']) {
       const res = await hub.api('get', `${V}${path}`, readKey);

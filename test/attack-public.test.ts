@@ -17,7 +17,6 @@ describe('public endpoints and logs (issue 12)', () => {
   const api = (method: 'get' | 'post' | 'put' | 'patch' | 'delete', path: string) => env.hub.api(method, `${V}${path}`, env.ws.key);
   const at = (path: string) => env.receiver.received.filter((r) => r.url.split('?')[0] === path);
 
-
   async function destination(path: string, config: Record<string, unknown> = {}) {
     const des = await api('post', '/destinations').send({ name: `to-${path.slice(1)}`, config: { url: `${env.receiver.url}${path}`, ...config } });
     expect(des.status, des.text).toBe(201);
@@ -30,11 +29,19 @@ describe('public endpoints and logs (issue 12)', () => {
   }
   const eventsOf = async (requestId: string) => (await api('get', `/requests/${requestId}/events`)).body.models as { id: string }[];
   async function attemptOf(requestId: string) {
-    const [event] = await waitFor(async () => {
-      const events = await eventsOf(requestId);
-      return events.length > 0 && events;
-    }, 10_000, 'the event');
-    return waitFor(async () => (await api('get', `/attempts?event_id=${event.id}`)).body.models[0] as { request: { headers: Record<string, string> } } | undefined, 15_000, 'an attempt');
+    const [event] = await waitFor(
+      async () => {
+        const events = await eventsOf(requestId);
+        return events.length > 0 && events;
+      },
+      10_000,
+      'the event',
+    );
+    return waitFor(
+      async () => (await api('get', `/attempts?event_id=${event.id}`)).body.models[0] as { request: { headers: Record<string, string> } } | undefined,
+      15_000,
+      'an attempt',
+    );
   }
 
   describe('the NUL character', () => {
@@ -50,16 +57,46 @@ describe('public endpoints and logs (issue 12)', () => {
       expect(bot.status, bot.text).toBe(201);
       const attempts = [
         { what: "a source's description", req: () => api('post', '/sources').send({ name: 'described', description: `a${NUL}b` }), path: 'body.description' },
-        { what: "a connection's source_id", req: () => api('post', '/connections').send({ name: 'c', source_id: `src_${NUL}`, destination_id: destinationId }), path: 'body.source_id' },
+        {
+          what: "a connection's source_id",
+          req: () => api('post', '/connections').send({ name: 'c', source_id: `src_${NUL}`, destination_id: destinationId }),
+          path: 'body.source_id',
+        },
         { what: "an API key's name", req: () => api('post', '/api-keys').send({ name: `k${NUL}`, scopes: ['read'] }), path: 'body.name' },
         { what: 'a key of an object', req: () => api('post', '/sources').send({ name: 'keyed', [`x${NUL}`]: 1 }), path: `body.x${NUL}` },
-        { what: 'a string deep in an array', req: () => api('post', '/connections').send({ name: 'c', source_id: sourceId, destination_id: destinationId, rules: [{ type: 'filter', body: { a: [`b${NUL}`] } }] }), path: 'body.rules.0.body.a.0' },
+        {
+          what: 'a string deep in an array',
+          req: () =>
+            api('post', '/connections').send({
+              name: 'c',
+              source_id: sourceId,
+              destination_id: destinationId,
+              rules: [{ type: 'filter', body: { a: [`b${NUL}`] } }],
+            }),
+          path: 'body.rules.0.body.a.0',
+        },
         { what: 'a query parameter', req: () => api('get', `/sources?name=a%00b`), path: 'query.name' },
         { what: 'a path segment', req: () => api('get', `/sources/src_%00`), path: 'path' },
-        { what: 'the log-in e-mail', req: () => env.hub.api('post', `${V}/auth/login`).send({ email: `a${NUL}@example.test`, password: 'whatever-password' }), path: 'body.email' },
-        { what: "the chat's chatbot_key", req: () => env.hub.api('post', '/api/public/system-chat').send({ chatbot_key: `pk_${NUL}`, visitor_id: 'v', message: 'hi' }), path: 'body.chatbot_key' },
-        { what: "the chat's message", req: () => env.hub.api('post', '/api/public/system-chat').send({ chatbot_key: bot.body.public_key, visitor_id: 'v', message: `hi${NUL}` }), path: 'body.message' },
-        { what: "the chat preflight's chatbot_key", req: () => supertest(env.hub.url).options('/api/public/system-chat?chatbot_key=pk_%00').set('origin', 'http://x.test'), path: 'query.chatbot_key' },
+        {
+          what: 'the log-in e-mail',
+          req: () => env.hub.api('post', `${V}/auth/login`).send({ email: `a${NUL}@example.test`, password: 'whatever-password' }),
+          path: 'body.email',
+        },
+        {
+          what: "the chat's chatbot_key",
+          req: () => env.hub.api('post', '/api/public/system-chat').send({ chatbot_key: `pk_${NUL}`, visitor_id: 'v', message: 'hi' }),
+          path: 'body.chatbot_key',
+        },
+        {
+          what: "the chat's message",
+          req: () => env.hub.api('post', '/api/public/system-chat').send({ chatbot_key: bot.body.public_key, visitor_id: 'v', message: `hi${NUL}` }),
+          path: 'body.message',
+        },
+        {
+          what: "the chat preflight's chatbot_key",
+          req: () => supertest(env.hub.url).options('/api/public/system-chat?chatbot_key=pk_%00').set('origin', 'http://x.test'),
+          path: 'query.chatbot_key',
+        },
         { what: "a public chatbot's key in the path", req: () => env.hub.api('get', '/api/public/chatbots/pk_%00'), path: 'path' },
       ];
       for (const a of attempts) {
@@ -115,7 +152,10 @@ describe('public endpoints and logs (issue 12)', () => {
     });
 
     it("a transformation's log and result with a NUL are stored as an execution, not lost with the delivery", async () => {
-      const t = await api('post', '/transformations').send({ name: 'nul-logger', code: `addHandler('transform', (r) => { console.log('got \\u0000 here'); return { ...r, body: { ...r.body, added: 'a\\u0000b' } }; })` });
+      const t = await api('post', '/transformations').send({
+        name: 'nul-logger',
+        code: `addHandler('transform', (r) => { console.log('got \\u0000 here'); return { ...r, body: { ...r.body, added: 'a\\u0000b' } }; })`,
+      });
       expect(t.status, t.text).toBe(201);
       const src = (await api('post', '/sources').send({ name: 'nul-transformed' })).body.id as string;
       await connect('nul-transformed', src, await destination('/nul-transformed'), [{ type: 'transformation', transformation_id: t.body.id }]);
@@ -123,10 +163,18 @@ describe('public endpoints and logs (issue 12)', () => {
       expect(res.status, res.text).toBe(200);
       const delivered = await waitFor(() => at('/nul-transformed')[0], 10_000, 'the transformed delivery');
       expect(json(delivered)).toEqual({ note: `n${NUL}`, added: `a${NUL}b` });
-      const [execution] = await waitFor(async () => {
-        const list = (await api('get', `/transformations/${t.body.id}/executions`)).body.models as { id: string; status: string; logs: { message: string }[] }[];
-        return list.length > 0 && list;
-      }, 10_000, 'the execution');
+      const [execution] = await waitFor(
+        async () => {
+          const list = (await api('get', `/transformations/${t.body.id}/executions`)).body.models as {
+            id: string;
+            status: string;
+            logs: { message: string }[];
+          }[];
+          return list.length > 0 && list;
+        },
+        10_000,
+        'the execution',
+      );
       expect(execution.status).toBe('ok');
       expect(execution.logs[0].message).toMatch(/^got/);
       const full = (await api('get', `/transformations/${t.body.id}/executions/${execution.id}`)).body;
@@ -141,14 +189,22 @@ describe('public endpoints and logs (issue 12)', () => {
         const des = await api('post', '/destinations').send({ name: 'nul-answerer', config: { url: `${answering.url}/hook` } });
         await connect('nul-answer', src, des.body.id);
         const res = await env.hub.api('post', `/e/${src}`).send({ a: 1 });
-        const [event] = await waitFor(async () => {
-          const events = await eventsOf(res.body.request_id);
-          return events.length > 0 && events;
-        }, 10_000, 'the event');
-        const done = await waitFor(async () => {
-          const e = (await api('get', `/events/${event.id}`)).body as { status: string };
-          return e.status === 'SUCCESSFUL' && e;
-        }, 15_000, 'a successful delivery');
+        const [event] = await waitFor(
+          async () => {
+            const events = await eventsOf(res.body.request_id);
+            return events.length > 0 && events;
+          },
+          10_000,
+          'the event',
+        );
+        const done = await waitFor(
+          async () => {
+            const e = (await api('get', `/events/${event.id}`)).body as { status: string };
+            return e.status === 'SUCCESSFUL' && e;
+          },
+          15_000,
+          'a successful delivery',
+        );
         expect(done.status).toBe('SUCCESSFUL');
         const attempt = (await api('get', `/attempts?event_id=${event.id}`)).body.models[0];
         expect(attempt.response.body).toBe('ok\uFFFDdone');
@@ -159,11 +215,20 @@ describe('public endpoints and logs (issue 12)', () => {
   });
 
   describe('credentials in the logs', () => {
-    it("an inbound API key, Authorization and Cookie are masked in the stored request; verification still works", async () => {
-      const src = await api('post', '/sources').send({ name: 'keyed-source', config: { auth: { type: 'api_key', header_key: 'X-Shop-Key', api_key: 'shop-key-0123456789' } } });
+    it('an inbound API key, Authorization and Cookie are masked in the stored request; verification still works', async () => {
+      const src = await api('post', '/sources').send({
+        name: 'keyed-source',
+        config: { auth: { type: 'api_key', header_key: 'X-Shop-Key', api_key: 'shop-key-0123456789' } },
+      });
       expect(src.status, src.text).toBe(201);
       const send = (key: string) =>
-        env.hub.api('post', `/e/${src.body.id}?token=query-token-secret&api_key=query-key-secret&page=2`).set('x-shop-key', key).set('authorization', 'Bearer inbound-bearer-secret').set('cookie', 'session=inbound-cookie').set('x-request-id', 'r-1').send({ a: 1 });
+        env.hub
+          .api('post', `/e/${src.body.id}?token=query-token-secret&api_key=query-key-secret&page=2`)
+          .set('x-shop-key', key)
+          .set('authorization', 'Bearer inbound-bearer-secret')
+          .set('cookie', 'session=inbound-cookie')
+          .set('x-request-id', 'r-1')
+          .send({ a: 1 });
       const wrong = await send('not-the-key');
       expect(wrong.status).toBe(401);
       const ok = await send('shop-key-0123456789');
@@ -179,14 +244,22 @@ describe('public endpoints and logs (issue 12)', () => {
 
     it("a destination's custom headers and auth reach the receiver but are masked in the attempt; signatures are kept", async () => {
       const src = (await api('post', '/sources').send({ name: 'to-custom' })).body.id as string;
-      const des = await destination('/custom', { headers: { 'X-Partner': 'partner-credential-123', 'X-Plain': 'also-secret-by-being-custom' }, auth: { type: 'bearer', token: 'outbound-bearer' } });
+      const des = await destination('/custom', {
+        headers: { 'X-Partner': 'partner-credential-123', 'X-Plain': 'also-secret-by-being-custom' },
+        auth: { type: 'bearer', token: 'outbound-bearer' },
+      });
       await connect('custom-headers', src, des);
       const res = await env.hub.api('post', `/e/${src}`).send({ a: 1 });
       const received = await waitFor(() => at('/custom')[0], 10_000, 'the delivery');
       expect(received.headers['x-partner']).toBe('partner-credential-123');
       expect(received.headers.authorization).toBe('Bearer outbound-bearer');
       const attempt = await attemptOf(res.body.request_id);
-      expect(attempt.request.headers).toMatchObject({ 'x-partner': '[redacted]', 'x-plain': '[redacted]', authorization: '[redacted]', 'webhook-signature': received.headers['webhook-signature'] });
+      expect(attempt.request.headers).toMatchObject({
+        'x-partner': '[redacted]',
+        'x-plain': '[redacted]',
+        authorization: '[redacted]',
+        'webhook-signature': received.headers['webhook-signature'],
+      });
       expect(JSON.stringify(attempt)).not.toMatch(/partner-credential|also-secret|outbound-bearer/);
     });
 
@@ -197,24 +270,40 @@ describe('public endpoints and logs (issue 12)', () => {
         env: { PARTNER_TOKEN: 'variable-token-42' },
       });
       expect(t.status, t.text).toBe(201);
-      const src = await api('post', '/sources').send({ name: 'keyed-transformed', config: { auth: { type: 'api_key', header_key: 'X-Shop-Key', api_key: 'transformed-key-987' } } });
+      const src = await api('post', '/sources').send({
+        name: 'keyed-transformed',
+        config: { auth: { type: 'api_key', header_key: 'X-Shop-Key', api_key: 'transformed-key-987' } },
+      });
       const mock = await api('post', '/destinations').send({ name: 'mock-secrets', type: 'MOCK_API', config: {} });
       expect(mock.status, mock.text).toBe(201);
       await connect('adds-auth', src.body.id, mock.body.id, [{ type: 'transformation', transformation_id: t.body.id }]);
       const res = await env.hub.api('post', `/e/${src.body.id}`).set('x-shop-key', 'transformed-key-987').send({ a: 1 });
       expect(res.status, res.text).toBe(200);
 
-      const recorded = await waitFor(async () => (await api('get', `/destinations/${mock.body.id}/mock_requests`)).body.models[0] as { headers: Record<string, string> } | undefined, 10_000, 'a mock recording');
+      const recorded = await waitFor(
+        async () => (await api('get', `/destinations/${mock.body.id}/mock_requests`)).body.models[0] as { headers: Record<string, string> } | undefined,
+        10_000,
+        'a mock recording',
+      );
       expect(recorded.headers.authorization).toBe('[redacted]');
       expect(recorded.headers['webhook-signature']).toMatch(/^v1,/);
-      const [execution] = await waitFor(async () => {
-        const list = (await api('get', `/transformations/${t.body.id}/executions`)).body.models;
-        return list.length > 0 && list;
-      }, 10_000, 'the execution');
+      const [execution] = await waitFor(
+        async () => {
+          const list = (await api('get', `/transformations/${t.body.id}/executions`)).body.models;
+          return list.length > 0 && list;
+        },
+        10_000,
+        'the execution',
+      );
       const full = await api('get', `/transformations/${t.body.id}/executions/${execution.id}`);
       expect(full.body.original.headers['x-shop-key']).toBe('[redacted]');
       expect(full.body.transformed.headers.authorization).toBe('[redacted]');
-      const everything = JSON.stringify([full.body, recorded, await env.hub.deps.db.selectFrom('transformation_executions').selectAll().execute(), await env.hub.deps.db.selectFrom('mock_api_requests').select('headers').execute()]);
+      const everything = JSON.stringify([
+        full.body,
+        recorded,
+        await env.hub.deps.db.selectFrom('transformation_executions').selectAll().execute(),
+        await env.hub.deps.db.selectFrom('mock_api_requests').select('headers').execute(),
+      ]);
       expect(everything).not.toMatch(/variable-token-42|transformed-key-987/);
     });
   });
@@ -231,7 +320,9 @@ describe('public endpoints and logs (issue 12)', () => {
     async function bot(name: string, rateLimits: Record<string, number>) {
       const created = await api('post', '/chatbots').send({ name, settings: { rate_limits: rateLimits, escalation: { on_thumbs_down: false } } });
       expect(created.status, created.text).toBe(201);
-      const entries = await api('post', `/chatbots/${created.body.id}/entries/import`).send([{ question: 'What are your opening hours?', answer: 'Nine to five.', tags: [] }]);
+      const entries = await api('post', `/chatbots/${created.body.id}/entries/import`).send([
+        { question: 'What are your opening hours?', answer: 'Nine to five.', tags: [] },
+      ]);
       expect(entries.status, entries.text).toBe(201);
       return created.body as { id: string; public_key: string };
     }
@@ -245,14 +336,20 @@ describe('public endpoints and logs (issue 12)', () => {
       expect(reply.status, reply.text).toBe(200);
       const statuses: number[] = [];
       for (let i = 0; i < 250; i++) {
-        const res = await rate(reply.body.conversation_id, { message_id: reply.body.message_id, rating: i % 2 ? 'up' : 'down', visitor_id: `vis_fake_${i}` }, `203.0.113.${i % 250}`);
+        const res = await rate(
+          reply.body.conversation_id,
+          { message_id: reply.body.message_id, rating: i % 2 ? 'up' : 'down', visitor_id: `vis_fake_${i}` },
+          `203.0.113.${i % 250}`,
+        );
         statuses.push(res.status);
         if (res.status === 429) expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
       }
       // One conversation has one visitor; X-Forwarded-For is not believed without WIREHUB_TRUST_PROXY.
       expect(statuses.filter((s) => s === 403)).toHaveLength(40);
       expect(statuses.filter((s) => s === 429)).toHaveLength(210);
-      expect(await env.hub.deps.db.selectFrom('message_ratings').select('visitor_id').where('conversation_id', '=', reply.body.conversation_id).execute()).toEqual([]);
+      expect(
+        await env.hub.deps.db.selectFrom('message_ratings').select('visitor_id').where('conversation_id', '=', reply.body.conversation_id).execute(),
+      ).toEqual([]);
       await new Promise((r) => setTimeout(r, 1000));
       expect(at('/rated')).toHaveLength(0);
     });
@@ -261,7 +358,8 @@ describe('public endpoints and logs (issue 12)', () => {
       const b = await bot('Budget Bot', { per_minute: 1000, per_day: 5, ip_per_minute: 1000, ip_per_day: 1000 });
       const reply = await chat(b.public_key, 'vis_real', 'What are your opening hours?');
       const results = [];
-      for (let i = 0; i < 8; i++) results.push(await rate(reply.body.conversation_id, { message_id: reply.body.message_id, rating: i % 2 ? 'up' : 'down', visitor_id: 'vis_real' }));
+      for (let i = 0; i < 8; i++)
+        results.push(await rate(reply.body.conversation_id, { message_id: reply.body.message_id, rating: i % 2 ? 'up' : 'down', visitor_id: 'vis_real' }));
       expect(results.map((r) => r.status)).toEqual([200, 200, 200, 200, 200, 429, 429, 429]);
       expect(results[5].body.error).toMatchObject({ code: 'RATE_LIMITED', message: expect.stringContaining('ratings a day from this visitor') });
       // Ratings have their own windows: the visitor may still chat.
@@ -271,7 +369,12 @@ describe('public endpoints and logs (issue 12)', () => {
     it('WIREHUB_TRUST_PROXY takes true, a hop count or addresses/subnets, and nothing else', () => {
       const trust = (v: string) => loadConfig({ WIREHUB_TRUST_PROXY: v }).trustProxy;
       expect(loadConfig({}).trustProxy).toBe(false);
-      expect([trust('true'), trust('false'), trust('2'), trust('loopback, 10.0.0.0/8,fd00::/8')]).toEqual([true, false, 2, ['loopback', '10.0.0.0/8', 'fd00::/8']]);
+      expect([trust('true'), trust('false'), trust('2'), trust('loopback, 10.0.0.0/8,fd00::/8')]).toEqual([
+        true,
+        false,
+        2,
+        ['loopback', '10.0.0.0/8', 'fd00::/8'],
+      ]);
       for (const bad of ['proxy.example.com', '10.0.0.0/33', '1.2.3']) expect(() => trust(bad), bad).toThrow(/WIREHUB_TRUST_PROXY/);
     });
 
@@ -279,9 +382,15 @@ describe('public endpoints and logs (issue 12)', () => {
       const proxied = await startTestHub({}, { WIREHUB_TRUST_PROXY: 'loopback' });
       try {
         const owner = await newWorkspace(proxied);
-        const created = await proxied.api('post', `${V}/chatbots`, owner.key).send({ name: 'Proxied Bot', settings: { rate_limits: { per_minute: 1000, per_day: 1000, ip_per_minute: 1000, ip_per_day: 3 } } });
+        const created = await proxied
+          .api('post', `${V}/chatbots`, owner.key)
+          .send({ name: 'Proxied Bot', settings: { rate_limits: { per_minute: 1000, per_day: 1000, ip_per_minute: 1000, ip_per_day: 3 } } });
         expect(created.status, created.text).toBe(201);
-        const send = (ip: string, i: number) => proxied.api('post', '/api/public/system-chat').set('x-forwarded-for', ip).send({ chatbot_key: created.body.public_key, visitor_id: `v${i}`, message: 'hello' });
+        const send = (ip: string, i: number) =>
+          proxied
+            .api('post', '/api/public/system-chat')
+            .set('x-forwarded-for', ip)
+            .send({ chatbot_key: created.body.public_key, visitor_id: `v${i}`, message: 'hello' });
         const first = [];
         for (let i = 0; i < 4; i++) first.push((await send('198.51.100.1', i)).status);
         expect(first).toEqual([200, 200, 200, 429]);

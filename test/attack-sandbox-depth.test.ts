@@ -59,7 +59,10 @@ describe('deeply nested JSON and a flooded sandbox', () => {
     expect(tried.body.error.code).toBe('PAYLOAD_TOO_DEEP');
 
     // The widget's endpoint takes text/plain too (no preflight); 64 KB of brackets is 32,000 levels.
-    const chat = await hub.api('post', '/api/public/system-chat').set('content-type', 'text/plain').send(`{"chatbot_key":"pk_x","message":${deep(30_000)}}`);
+    const chat = await hub
+      .api('post', '/api/public/system-chat')
+      .set('content-type', 'text/plain')
+      .send(`{"chatbot_key":"pk_x","message":${deep(30_000)}}`);
     expect(chat.status).toBe(400);
     expect(chat.body.error.code).toBe('PAYLOAD_TOO_DEEP');
   });

@@ -10,9 +10,15 @@ describe('accounts, sessions and secrets at rest', () => {
   afterAll(async () => hub?.close());
 
   it('signs up, logs in, updates the profile and logs out', async () => {
-    const signup = await hub.api('post', '/api/v1/auth/signup').send({ email: 'Ada@Example.test', password: 'analytical-engine', name: 'Ada', workspace: 'Engines' });
+    const signup = await hub
+      .api('post', '/api/v1/auth/signup')
+      .send({ email: 'Ada@Example.test', password: 'analytical-engine', name: 'Ada', workspace: 'Engines' });
     expect(signup.status).toBe(201);
-    expect(signup.body).toMatchObject({ token: expect.stringMatching(/^whs_/), user: { email: 'ada@example.test', name: 'Ada' }, team: { name: 'Engines', role: 'owner' } });
+    expect(signup.body).toMatchObject({
+      token: expect.stringMatching(/^whs_/),
+      user: { email: 'ada@example.test', name: 'Ada' },
+      team: { name: 'Engines', role: 'owner' },
+    });
     expect(signup.body.user.password_hash).toBeUndefined();
 
     expect((await hub.api('post', '/api/v1/auth/login').send({ email: 'ada@example.test', password: 'wrong-password' })).status).toBe(401);
@@ -41,9 +47,13 @@ describe('accounts, sessions and secrets at rest', () => {
   it('keeps API keys and tokens only as hashes, and credentials only encrypted', async () => {
     const ws = await newWorkspace(hub);
     const secret = 'very-secret-source-key-123';
-    const src = await hub.api('post', '/api/v1/sources', ws.key).send({ name: 'enc', config: { auth: { type: 'api_key', header_key: 'x-api-key', api_key: secret } } });
+    const src = await hub
+      .api('post', '/api/v1/sources', ws.key)
+      .send({ name: 'enc', config: { auth: { type: 'api_key', header_key: 'x-api-key', api_key: secret } } });
     expect(src.status).toBe(201);
-    await hub.api('post', '/api/v1/destinations', ws.key).send({ name: 'enc', config: { url: 'https://example.test/hook', auth: { type: 'bearer', token: 'dest-token-456' } } });
+    await hub
+      .api('post', '/api/v1/destinations', ws.key)
+      .send({ name: 'enc', config: { url: 'https://example.test/hook', auth: { type: 'bearer', token: 'dest-token-456' } } });
     const dump = await sql<{ t: string }>`
       SELECT concat_ws(' ', (SELECT string_agg(s::text, ' ') FROM sources s), (SELECT string_agg(d::text, ' ') FROM destinations d),
                             (SELECT string_agg(k::text, ' ') FROM api_keys k), (SELECT string_agg(x::text, ' ') FROM sessions x),

@@ -72,7 +72,11 @@ describe('a bulk retry does not starve fresh traffic', () => {
     }
 
     // Fresh first is not fresh only: the whole retry completes, each event delivered once.
-    await waitFor(async () => (await api('get', `/events/bulk_operations/${res.body.id}`)).body.state === 'completed', 120_000, 'the bulk operation to complete');
+    await waitFor(
+      async () => (await api('get', `/events/bulk_operations/${res.body.id}`)).body.state === 'completed',
+      120_000,
+      'the bulk operation to complete',
+    );
     await waitFor(() => bulkDelivered() === BULK, 120_000, 'every bulk event delivered');
     await new Promise((r) => setTimeout(r, 300));
     const ids = kinds().flatMap((k) => (k.bulk === undefined ? [] : [k.bulk]));

@@ -3,7 +3,17 @@ import { bulkTuning } from '../server/gateway/bulk-operations.service.ts';
 import { newWorkspace, startTestHub, waitFor, type TestHub } from './support/hub.ts';
 import { startReceiver, type Received } from './support/receiver.ts';
 
-type Op = { id: string; state: string; estimated_count: number; processed_count: number; skipped_count: number; total: number; dry_run: boolean; sample?: Sample[]; query: Record<string, unknown> };
+type Op = {
+  id: string;
+  state: string;
+  estimated_count: number;
+  processed_count: number;
+  skipped_count: number;
+  total: number;
+  dry_run: boolean;
+  sample?: Sample[];
+  query: Record<string, unknown>;
+};
 type Sample = { event_id: string; action: string; delivery: { url: string; body: unknown; message_id: string } | null };
 
 // A user's receiver was down: hundreds of events failed. Once it is back, they retry everything
@@ -38,10 +48,14 @@ describe('bulk retries and replays', () => {
     }
   };
   const until = (id: string, done: (op: Op) => boolean, kind = 'events') =>
-    waitFor(async () => {
-      const op = (await api('get', `/${kind}/bulk_operations/${id}`)).body as Op;
-      return done(op) && op;
-    }, 30_000, `bulk operation ${id}`);
+    waitFor(
+      async () => {
+        const op = (await api('get', `/${kind}/bulk_operations/${id}`)).body as Op;
+        return done(op) && op;
+      },
+      30_000,
+      `bulk operation ${id}`,
+    );
 
   beforeAll(async () => {
     // Hundreds of failures in a row must not disable the destination: that is another story.
@@ -105,7 +119,10 @@ describe('bulk retries and replays', () => {
     const [event] = (await api('get', `/events?batch_operation_id=${done.id}&limit=1`)).body.models;
     expect(event.batch_operation_id).toBe(done.id);
     const attempts = (await api('get', `/attempts?event_id=${event.id}`)).body.models as { trigger: string; status: string }[];
-    expect(attempts.map((a) => [a.trigger, a.status]).sort()).toEqual([['bulk', 'SUCCESSFUL'], ['initial', 'FAILED']]);
+    expect(attempts.map((a) => [a.trigger, a.status]).sort()).toEqual([
+      ['bulk', 'SUCCESSFUL'],
+      ['initial', 'FAILED'],
+    ]);
 
     const history = (await api('get', '/events/bulk_operations?bucket=history')).body.models.map((o: Op) => o.id);
     expect(history).toContain(done.id);
@@ -152,7 +169,10 @@ describe('bulk retries and replays', () => {
     expect(dry.status, dry.text).toBe(200);
     expect(dry.body).toMatchObject({ kind: 'requests', estimated_count: 30, state: 'completed' });
     expect(dry.body.sample).toHaveLength(5);
-    expect(dry.body.sample[0]).toMatchObject({ action: 'replay', events: [{ action: 'deliver', delivery: { url: `${receiver.url}/forms`, body: { tag: 'form' } } }] });
+    expect(dry.body.sample[0]).toMatchObject({
+      action: 'replay',
+      events: [{ action: 'deliver', delivery: { url: `${receiver.url}/forms`, body: { tag: 'form' } } }],
+    });
 
     const res = await api('post', '/requests/bulk_operations').send({ source_id: replaySource, from: 'now-1h' });
     expect(res.status, res.text).toBe(202);
@@ -171,7 +191,11 @@ describe('bulk retries and replays', () => {
     const mine = (await api('get', '/events/bulk_operations')).body.models as Op[];
     expect(mine.length).toBeGreaterThanOrEqual(3);
     const id = mine[0].id;
-    for (const [m, url] of [['get', `/events/bulk_operations/${id}`], ['post', `/events/bulk_operations/${id}/cancel`], ['get', `/requests/bulk_operations/${id}`]] as const) {
+    for (const [m, url] of [
+      ['get', `/events/bulk_operations/${id}`],
+      ['post', `/events/bulk_operations/${id}/cancel`],
+      ['get', `/requests/bulk_operations/${id}`],
+    ] as const) {
       const res = await api(m, url, url.startsWith('/requests') ? ws.key : other.key);
       expect(res.status, url).toBe(404);
       expect(res.body.error.code).toBe('NOT_FOUND');

@@ -32,7 +32,9 @@ describe('phone numbers in the chat: the parts', () => {
   });
 
   it('searches the knowledge base without the contact details given', () => {
-    expect(withoutContactDetails("I'm Dana Fox, dana.fox@example.com, (415) 555-0199", { name: 'Dana Fox', email: 'dana.fox@example.com', phone: '+14155550199' })).toBe('');
+    expect(
+      withoutContactDetails("I'm Dana Fox, dana.fox@example.com, (415) 555-0199", { name: 'Dana Fox', email: 'dana.fox@example.com', phone: '+14155550199' }),
+    ).toBe('');
     expect(withoutContactDetails('my name is Jo Lee, do you fix water heaters?', { name: 'Jo Lee' })).toBe(', do you fix water heaters?');
   });
 
@@ -55,7 +57,10 @@ describe('phone numbers in the chat, through the public endpoint and the portal 
     const replies: { reply: string; lead: Record<string, unknown>; escalated: boolean }[] = [];
     const vis = `vis_${++visitor}`;
     for (const message of messages) {
-      const res: { status: number; text: string; body: { conversation_id: string; reply: string; lead: Record<string, unknown>; escalated: boolean } } = await hub.api('post', '/api/public/system-chat').send({ chatbot_key: bots[bot].public_key, visitor_id: vis, message, ...(conversation ? { conversation_id: conversation } : {}), ...extra });
+      const res: { status: number; text: string; body: { conversation_id: string; reply: string; lead: Record<string, unknown>; escalated: boolean } } =
+        await hub
+          .api('post', '/api/public/system-chat')
+          .send({ chatbot_key: bots[bot].public_key, visitor_id: vis, message, ...(conversation ? { conversation_id: conversation } : {}), ...extra });
       expect(res.status, res.text).toBe(200);
       conversation = res.body.conversation_id;
       replies.push(res.body);
@@ -66,12 +71,20 @@ describe('phone numbers in the chat, through the public endpoint and the portal 
   beforeAll(async () => {
     hub = await startTestHub();
     ws = await newWorkspace(hub);
-    for (const [name, region] of [['none', null], ['us', 'US']] as const) {
-      const res = await api('post', '/chatbots').send({ name, settings: { lead_capture: { fields: ['email', 'phone'], after_messages: 0, default_region: region } } });
+    for (const [name, region] of [
+      ['none', null],
+      ['us', 'US'],
+    ] as const) {
+      const res = await api('post', '/chatbots').send({
+        name,
+        settings: { lead_capture: { fields: ['email', 'phone'], after_messages: 0, default_region: region } },
+      });
       expect(res.status, res.text).toBe(201);
       bots[name] = res.body;
     }
-    await api('post', `/chatbots/${bots.us.id}/entries/import`).send([{ question: 'What are your opening hours?', answer: 'Monday to Friday, 8am to 6pm.', tags: [] }]);
+    await api('post', `/chatbots/${bots.us.id}/entries/import`).send([
+      { question: 'What are your opening hours?', answer: 'Monday to Friday, 8am to 6pm.', tags: [] },
+    ]);
   });
   afterAll(() => hub?.close());
 
@@ -86,7 +99,10 @@ describe('phone numbers in the chat, through the public endpoint and the portal 
   });
 
   it('reads the browser’s Accept-Language when a client sends no locale', async () => {
-    const res = await hub.api('post', '/api/public/system-chat').set('accept-language', 'en-US,en;q=0.9').send({ chatbot_key: bots.none.public_key, visitor_id: 'vis_header', message: 'joe@example.com (415) 555-0199' });
+    const res = await hub
+      .api('post', '/api/public/system-chat')
+      .set('accept-language', 'en-US,en;q=0.9')
+      .send({ chatbot_key: bots.none.public_key, visitor_id: 'vis_header', message: 'joe@example.com (415) 555-0199' });
     expect(res.status, res.text).toBe(200);
     expect(res.body.lead).toMatchObject({ phone: '+14155550199', complete: true });
   });
@@ -107,14 +123,19 @@ describe('phone numbers in the chat, through the public endpoint and the portal 
   });
 
   it('takes digits for a phone number only when the chatbot asks for phone numbers', async () => {
-    const res = await api('post', '/chatbots').send({ name: 'no phones', settings: { lead_capture: { fields: ['email'], after_messages: 0, default_region: null } } });
+    const res = await api('post', '/chatbots').send({
+      name: 'no phones',
+      settings: { lead_capture: { fields: ['email'], after_messages: 0, default_region: null } },
+    });
     bots.nophone = res.body;
     const [r] = await converse('nophone', ['(415) 555-0199']);
     expect(r.reply).not.toContain("couldn't read that phone number");
   });
 
   it('refuses a locale that is not a language tag, naming the field', async () => {
-    const res = await hub.api('post', '/api/public/system-chat').send({ chatbot_key: bots.none.public_key, visitor_id: 'v', message: 'hi', locale: 'en_US; drop' });
+    const res = await hub
+      .api('post', '/api/public/system-chat')
+      .send({ chatbot_key: bots.none.public_key, visitor_id: 'v', message: 'hi', locale: 'en_US; drop' });
     expect(res.status).toBe(400);
     expect(res.body.error.details).toEqual([expect.objectContaining({ path: 'body.locale' })]);
   });
@@ -123,7 +144,10 @@ describe('phone numbers in the chat, through the public endpoint and the portal 
     const first = await api('post', `/chatbots/${bots.us.id}/preview-chat`, ws.token).send({ message: 'What are your opening hours?' });
     expect(first.status, first.text).toBe(200);
     expect(first.body.reply).toContain('Monday to Friday, 8am to 6pm.');
-    const second = await api('post', `/chatbots/${bots.us.id}/preview-chat`, ws.token).send({ message: 'ann@example.com (415) 555-0199', conversation_id: first.body.conversation_id });
+    const second = await api('post', `/chatbots/${bots.us.id}/preview-chat`, ws.token).send({
+      message: 'ann@example.com (415) 555-0199',
+      conversation_id: first.body.conversation_id,
+    });
     expect(second.status, second.text).toBe(200);
     expect(second.body.lead).toMatchObject({ email: 'ann@example.com', phone: '+14155550199', complete: true });
     const leads = await api('get', `/chatbots/${bots.us.id}/leads`);

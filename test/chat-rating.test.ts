@@ -12,7 +12,11 @@ const ALLOWED = 'http://shop.allowed.test';
 const REFUSED = 'http://evil.refused.test';
 // Two entries that both answer a question about boiler prices, and one about something else.
 const SERVICE = { question: 'How much does a boiler service cost?', answer: 'A yearly boiler service costs $120.', tags: ['pricing'] };
-const REPAIR = { question: 'What does a boiler service plan cost?', answer: 'Our boiler cover plan is $12 a month, with the yearly service included.', tags: ['pricing'] };
+const REPAIR = {
+  question: 'What does a boiler service plan cost?',
+  answer: 'Our boiler cover plan is $12 a month, with the yearly service included.',
+  tags: ['pricing'],
+};
 const HOURS = { question: 'What are your opening hours?', answer: 'We are open Monday to Friday, 8am to 6pm.', tags: ['hours'] };
 const ASKED = 'How much does a boiler service cost?';
 const SIMILAR = "What's the cost of a boiler service?";
@@ -38,7 +42,9 @@ describe('rating the chatbot’s answers', () => {
     return created.body as { id: string; public_key: string };
   }
   const chat = (bot: { public_key: string }, visitor: string, message: string, conversationId?: string) =>
-    hub.api('post', '/api/public/system-chat').send({ chatbot_key: bot.public_key, visitor_id: visitor, message, ...(conversationId ? { conversation_id: conversationId } : {}) });
+    hub
+      .api('post', '/api/public/system-chat')
+      .send({ chatbot_key: bot.public_key, visitor_id: visitor, message, ...(conversationId ? { conversation_id: conversationId } : {}) });
   const rate = (conversationId: string, body: Record<string, unknown>, origin?: string) => {
     const t = hub.api('post', `/api/public/conversations/${conversationId}/rate`);
     return (origin ? t.set('origin', origin) : t).send(body);
@@ -127,10 +133,20 @@ describe('rating the chatbot’s answers', () => {
     expect(first.body).toEqual({ message_id: reply.body.message_id, rating: 'up', updated: false });
     expect(first.headers['access-control-allow-origin']).toBe(ALLOWED);
 
-    const second = await rate(conv, { message_id: reply.body.message_id, rating: 'down', comment: 'I asked about the yearly service price.', visitor_id: 'vis_rater' });
+    const second = await rate(conv, {
+      message_id: reply.body.message_id,
+      rating: 'down',
+      comment: 'I asked about the yearly service price.',
+      visitor_id: 'vis_rater',
+    });
     expect(second.body).toEqual({ message_id: reply.body.message_id, rating: 'down', updated: true });
     // The same again changes nothing and is not news.
-    const same = await rate(conv, { message_id: reply.body.message_id, rating: 'down', comment: 'I asked about the yearly service price.', visitor_id: 'vis_rater' });
+    const same = await rate(conv, {
+      message_id: reply.body.message_id,
+      rating: 'down',
+      comment: 'I asked about the yearly service price.',
+      visitor_id: 'vis_rater',
+    });
     expect(same.body.updated).toBe(true);
     // Another visitor cannot rate a conversation that is not theirs (issue 12).
     const other = await rate(conv, { message_id: reply.body.message_id, rating: 'up', visitor_id: 'vis_colleague' });
@@ -162,7 +178,10 @@ describe('rating the chatbot’s answers', () => {
 
     const transcript = await api('get', `/chatbots/${bot.id}/conversations/${conv}`);
     // The transcript shows the message's latest rating.
-    expect(transcript.body.messages[1]).toMatchObject({ role: 'bot', rating: { rating: 'down', comment: 'I asked about the yearly service price.', visitor_id: 'vis_rater', rated_at: expect.any(String) } });
+    expect(transcript.body.messages[1]).toMatchObject({
+      role: 'bot',
+      rating: { rating: 'down', comment: 'I asked about the yearly service price.', visitor_id: 'vis_rater', rated_at: expect.any(String) },
+    });
   });
 
   it('answers 404 for an unknown conversation or a message of another one, 422 for a visitor’s own message, 403 for an origin not allowed', async () => {
@@ -194,10 +213,15 @@ describe('rating the chatbot’s answers', () => {
     expect(refused.body.error.code).toBe('ORIGIN_NOT_ALLOWED');
     expect(refused.headers['access-control-allow-origin']).toBeUndefined();
     // Nothing was stored by any of these.
-    expect(await hub.deps.db.selectFrom('message_ratings').select('message_id').where('conversation_id', 'in', [conv, b.body.conversation_id]).execute()).toEqual([]);
+    expect(
+      await hub.deps.db.selectFrom('message_ratings').select('message_id').where('conversation_id', 'in', [conv, b.body.conversation_id]).execute(),
+    ).toEqual([]);
 
     // A browser's preflight, and the widget's JSON sent as text/plain (no preflight).
-    const options = await supertest(hub.url).options(`/api/public/conversations/${conv}/rate`).set('origin', ALLOWED).set('access-control-request-method', 'POST');
+    const options = await supertest(hub.url)
+      .options(`/api/public/conversations/${conv}/rate`)
+      .set('origin', ALLOWED)
+      .set('access-control-request-method', 'POST');
     expect(options.status).toBe(204);
     expect(options.headers['access-control-allow-origin']).toBe(ALLOWED);
     const refusedPreflight = await supertest(hub.url).options(`/api/public/conversations/${conv}/rate`).set('origin', REFUSED);

@@ -99,7 +99,9 @@ describe('the public chat: leads, escalation, rate limits and CORS, through the 
     expect(body.eventTimestamp).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
 
     const leads = await api('get', `/chatbots/${bot.id}/leads`);
-    expect(leads.body.models).toEqual([expect.objectContaining({ conversation_id: conversation, name: 'Jane Smith', email: 'jane@example.com', phone: '+15555550123', intent: 'request_quote' })]);
+    expect(leads.body.models).toEqual([
+      expect.objectContaining({ conversation_id: conversation, name: 'Jane Smith', email: 'jane@example.com', phone: '+15555550123', intent: 'request_quote' }),
+    ]);
     const transcript = await api('get', `/chatbots/${bot.id}/conversations/${conversation}`);
     expect(transcript.body.messages).toHaveLength(10);
     expect(transcript.body.messages[1]).toMatchObject({ role: 'bot', fallback: false, sources: [{ question: ENTRIES[0].question }], rating: null });
@@ -112,13 +114,27 @@ describe('the public chat: leads, escalation, rate limits and CORS, through the 
     expect(asked.body.lead.asking).toBe('name');
     const again = await chat({ visitor_id: 'vis_help', conversation_id: asked.body.conversation_id, message: 'hello? is an agent there?' });
     expect(again.body.escalated).toBe(true);
-    const escalations = () => at('/ops').map(json).filter((b) => b.eventType === 'escalation.created');
+    const escalations = () =>
+      at('/ops')
+        .map(json)
+        .filter((b) => b.eventType === 'escalation.created');
     await waitFor(() => escalations().some((b) => b.conversationId === asked.body.conversation_id), 15_000, 'the escalation');
     await sleep(800);
     const mine = escalations().filter((b) => b.conversationId === asked.body.conversation_id);
     expect(mine).toHaveLength(1);
-    expect(mine[0]).toMatchObject({ reason: 'requested_human', priority: 'high', chatbot_name: 'Acme Plumbing Bot', customerId: ws.teamId, chatbotId: bot.id, summary: 'I want to talk to a human please' });
-    expect(at('/ops').map(json).filter((b) => b.eventType === 'conversation.started' && b.conversationId === asked.body.conversation_id)).toHaveLength(1);
+    expect(mine[0]).toMatchObject({
+      reason: 'requested_human',
+      priority: 'high',
+      chatbot_name: 'Acme Plumbing Bot',
+      customerId: ws.teamId,
+      chatbotId: bot.id,
+      summary: 'I want to talk to a human please',
+    });
+    expect(
+      at('/ops')
+        .map(json)
+        .filter((b) => b.eventType === 'conversation.started' && b.conversationId === asked.body.conversation_id),
+    ).toHaveLength(1);
 
     // after_fallbacks = 2: two questions in a row the knowledge base cannot answer.
     const one = await chat({ visitor_id: 'vis_lost', message: 'Tell me about quantum chromodynamics' });
@@ -126,7 +142,11 @@ describe('the public chat: leads, escalation, rate limits and CORS, through the 
     expect(one.body.reply).toMatch(/human/);
     const two = await chat({ visitor_id: 'vis_lost', conversation_id: one.body.conversation_id, message: 'And the weather on Jupiter?' });
     expect(two.body.escalated).toBe(true);
-    const unanswered = await waitFor(() => escalations().find((b) => b.conversationId === one.body.conversation_id && b.reason === 'unanswered'), 15_000, 'the unanswered escalation');
+    const unanswered = await waitFor(
+      () => escalations().find((b) => b.conversationId === one.body.conversation_id && b.reason === 'unanswered'),
+      15_000,
+      'the unanswered escalation',
+    );
     // The latest visitor messages, oldest first: what a person taking over reads first.
     expect(unanswered.summary).toBe('Tell me about quantum chromodynamics / And the weather on Jupiter?');
     const conv = await api('get', `/chatbots/${bot.id}/conversations/${one.body.conversation_id}`);
@@ -139,7 +159,11 @@ describe('the public chat: leads, escalation, rate limits and CORS, through the 
     if (s > 40) await sleep((61 - s) * 1000);
     let conversation: string | undefined;
     for (let i = 1; i <= 20; i++) {
-      const res = await chat({ visitor_id: 'vis_flood', message: `What are your opening hours? (${i})`, ...(conversation ? { conversation_id: conversation } : {}) });
+      const res = await chat({
+        visitor_id: 'vis_flood',
+        message: `What are your opening hours? (${i})`,
+        ...(conversation ? { conversation_id: conversation } : {}),
+      });
       expect(res.status, `message ${i}: ${res.text}`).toBe(200);
       conversation = res.body.conversation_id;
     }
@@ -157,14 +181,24 @@ describe('the public chat: leads, escalation, rate limits and CORS, through the 
   });
 
   it('answers only the allowed origins (preflight too); a refused origin gets 403 without CORS headers and nothing is stored', async () => {
-    const pre = await hub.api('options' as 'get', `/api/public/system-chat?chatbot_key=${bot.public_key}`).set('origin', ALLOWED).set('access-control-request-method', 'POST').set('access-control-request-headers', 'content-type');
+    const pre = await hub
+      .api('options' as 'get', `/api/public/system-chat?chatbot_key=${bot.public_key}`)
+      .set('origin', ALLOWED)
+      .set('access-control-request-method', 'POST')
+      .set('access-control-request-headers', 'content-type');
     expect(pre.status).toBe(204);
     expect(pre.headers['access-control-allow-origin']).toBe(ALLOWED);
     expect(pre.headers['access-control-allow-methods']).toContain('POST');
     expect(pre.headers['access-control-allow-headers']).toMatch(/content-type/i);
-    const preNoKey = await hub.api('options' as 'get', '/api/public/system-chat').set('origin', ALLOWED).set('access-control-request-method', 'POST');
+    const preNoKey = await hub
+      .api('options' as 'get', '/api/public/system-chat')
+      .set('origin', ALLOWED)
+      .set('access-control-request-method', 'POST');
     expect(preNoKey.status).toBe(204);
-    const preRefused = await hub.api('options' as 'get', `/api/public/system-chat?chatbot_key=${bot.public_key}`).set('origin', REFUSED).set('access-control-request-method', 'POST');
+    const preRefused = await hub
+      .api('options' as 'get', `/api/public/system-chat?chatbot_key=${bot.public_key}`)
+      .set('origin', REFUSED)
+      .set('access-control-request-method', 'POST');
     expect(preRefused.status).toBe(403);
     expect(preRefused.headers['access-control-allow-origin']).toBeUndefined();
 
@@ -181,7 +215,11 @@ describe('the public chat: leads, escalation, rate limits and CORS, through the 
     expect(await hub.deps.db.selectFrom('conversations').select('id').where('visitor_id', '=', 'vis_evil').execute()).toEqual(before);
 
     // A widget may post JSON as text/plain, a "simple" request that needs no preflight.
-    const plain = await hub.api('post', '/api/public/system-chat').set('origin', ALLOWED).set('content-type', 'text/plain').send(JSON.stringify({ chatbot_key: bot.public_key, visitor_id: 'vis_plain', message: 'opening hours' }));
+    const plain = await hub
+      .api('post', '/api/public/system-chat')
+      .set('origin', ALLOWED)
+      .set('content-type', 'text/plain')
+      .send(JSON.stringify({ chatbot_key: bot.public_key, visitor_id: 'vis_plain', message: 'opening hours' }));
     expect(plain.status, plain.text).toBe(200);
     expect(plain.body.reply).toContain('Monday');
   });
@@ -213,11 +251,21 @@ async function startFakeLlm() {
       if (req.url !== '/v1/chat/completions') return void res.writeHead(404).end();
       requests.push({ auth: req.headers.authorization, body: JSON.parse(raw) });
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ id: 'chatcmpl-1', object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content: 'We are open weekdays from 8 to 6 — happy to help!' }, finish_reason: 'stop' }] }));
+      res.end(
+        JSON.stringify({
+          id: 'chatcmpl-1',
+          object: 'chat.completion',
+          choices: [{ index: 0, message: { role: 'assistant', content: 'We are open weekdays from 8 to 6 — happy to help!' }, finish_reason: 'stop' }],
+        }),
+      );
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}/v1`, requests, close: () => new Promise<void>((r) => server.close(() => r())) };
+  return {
+    url: `http://127.0.0.1:${(server.address() as { port: number }).port}/v1`,
+    requests,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
 }
 
 describe('LLM mode and the end of idle conversations', () => {
@@ -247,7 +295,9 @@ describe('LLM mode and the end of idle conversations', () => {
   });
 
   it('writes the reply with the configured model from the retrieved entries', async () => {
-    const res = await hub.api('post', '/api/public/system-chat').send({ chatbot_key: key, visitor_id: 'vis_llm', message: 'When are you open? what are your opening hours' });
+    const res = await hub
+      .api('post', '/api/public/system-chat')
+      .send({ chatbot_key: key, visitor_id: 'vis_llm', message: 'When are you open? what are your opening hours' });
     expect(res.status, res.text).toBe(200);
     expect(res.body.reply).toBe('We are open weekdays from 8 to 6 — happy to help!');
     expect(res.body.sources[0].question).toBe(ENTRIES[1].question);
@@ -267,11 +317,23 @@ describe('LLM mode and the end of idle conversations', () => {
     const res = await hub.api('post', '/api/public/system-chat').send({ chatbot_key: key, visitor_id: 'vis_idle', message: 'Which areas do you cover?' });
     const conversation = res.body.conversation_id as string;
     const ended = await waitFor(() => receiver.received.map(json).find((b) => b.conversationId === conversation), 20_000, 'conversation.ended');
-    expect(ended).toMatchObject({ eventType: 'conversation.ended', chatbotId: botId, customerId: ws.teamId, ended_by: 'timeout', outcome: 'resolved', message_count: 2, lead_captured: false, escalated: false, chatbot_name: 'LLM Bot' });
+    expect(ended).toMatchObject({
+      eventType: 'conversation.ended',
+      chatbotId: botId,
+      customerId: ws.teamId,
+      ended_by: 'timeout',
+      outcome: 'resolved',
+      message_count: 2,
+      lead_captured: false,
+      escalated: false,
+      chatbot_name: 'LLM Bot',
+    });
     const row = await hub.deps.db.selectFrom('conversations').select(['ended_at']).where('id', '=', conversation).executeTakeFirstOrThrow();
     expect(row.ended_at).not.toBeNull();
     // The next message of that visitor starts a new conversation.
-    const next = await hub.api('post', '/api/public/system-chat').send({ chatbot_key: key, visitor_id: 'vis_idle', conversation_id: conversation, message: 'hi again' });
+    const next = await hub
+      .api('post', '/api/public/system-chat')
+      .send({ chatbot_key: key, visitor_id: 'vis_idle', conversation_id: conversation, message: 'hi again' });
     expect(next.status, next.text).toBe(200);
     expect(next.body.conversation_id).not.toBe(conversation);
     await sleep(500);

@@ -9,7 +9,8 @@ describe('chatbots: the management API', () => {
   let other: Awaited<ReturnType<typeof newWorkspace>>;
   let readonly: Awaited<ReturnType<typeof newWorkspace>>;
   const api = (method: 'get' | 'post' | 'patch' | 'put' | 'delete', path: string, key = ws.key) => hub.api(method, `${V}${path}`, key);
-  const ask = (key: string, message: string, visitor = 'vis_1') => hub.api('post', '/api/public/system-chat').send({ chatbot_key: key, visitor_id: visitor, message });
+  const ask = (key: string, message: string, visitor = 'vis_1') =>
+    hub.api('post', '/api/public/system-chat').send({ chatbot_key: key, visitor_id: visitor, message });
 
   beforeAll(async () => {
     hub = await startTestHub();
@@ -22,7 +23,10 @@ describe('chatbots: the management API', () => {
   });
 
   it('creates a chatbot with default settings, patches only what it names, and keeps it to its workspace', async () => {
-    const created = await api('post', '/chatbots').send({ name: 'Support', settings: { allowed_origins: ['https://shop.example.com/'], lead_capture: { default_region: 'gb' } } });
+    const created = await api('post', '/chatbots').send({
+      name: 'Support',
+      settings: { allowed_origins: ['https://shop.example.com/'], lead_capture: { default_region: 'gb' } },
+    });
     expect(created.status, created.text).toBe(201);
     expect(created.body).toMatchObject({
       id: expect.stringMatching(/^bot_/),
@@ -45,10 +49,24 @@ describe('chatbots: the management API', () => {
     expect(patched.body.settings.rate_limits).toMatchObject({ per_minute: 5, per_day: 200 });
     expect(patched.body.settings.allowed_origins).toEqual(['https://shop.example.com']);
 
-    const bad = await api('post', '/chatbots').send({ name: '', settings: { allowed_origins: ['https://x.test/path'], confidence_threshold: -1, lead_capture: { fields: ['name', 'fax'] }, rate_limits: { per_minute: 0 } } });
+    const bad = await api('post', '/chatbots').send({
+      name: '',
+      settings: {
+        allowed_origins: ['https://x.test/path'],
+        confidence_threshold: -1,
+        lead_capture: { fields: ['name', 'fax'] },
+        rate_limits: { per_minute: 0 },
+      },
+    });
     expect(bad.status).toBe(400);
     expect(bad.body.error.details.map((d: { path: string }) => d.path).sort()).toEqual(
-      ['body.name', 'body.settings.allowed_origins.0', 'body.settings.confidence_threshold', 'body.settings.lead_capture.fields.1', 'body.settings.rate_limits.per_minute'].sort(),
+      [
+        'body.name',
+        'body.settings.allowed_origins.0',
+        'body.settings.confidence_threshold',
+        'body.settings.lead_capture.fields.1',
+        'body.settings.rate_limits.per_minute',
+      ].sort(),
     );
 
     expect((await api('get', '/chatbots')).body.models.map((b: { id: string }) => b.id)).toEqual([id]);
@@ -61,7 +79,11 @@ describe('chatbots: the management API', () => {
 
   it('edits entries, and the next answer uses the change at once (the search index follows the knowledge base)', async () => {
     const bot = (await api('post', '/chatbots').send({ name: 'Hours' })).body;
-    const entry = await api('post', `/chatbots/${bot.id}/entries`).send({ question: 'What are your opening hours?', answer: 'We are open 9 to 5.', tags: ['Hours'] });
+    const entry = await api('post', `/chatbots/${bot.id}/entries`).send({
+      question: 'What are your opening hours?',
+      answer: 'We are open 9 to 5.',
+      tags: ['Hours'],
+    });
     expect(entry.status, entry.text).toBe(201);
     expect(entry.body).toMatchObject({ id: expect.stringMatching(/^kbe_/), tags: ['hours'] });
     expect((await ask(bot.public_key, 'opening hours?')).body.reply).toContain('9 to 5');
@@ -118,7 +140,10 @@ describe('chatbots: the management API', () => {
     expect(badJson.body.error.details.map((d: { path: string }) => d.path)).toEqual(['body.1.answer']);
     expect((await api('get', `/chatbots/${bot.id}/entries`)).body.models).toHaveLength(5);
 
-    const replaced = await api('post', `/chatbots/${bot.id}/entries/import`).send({ entries: [{ question: 'Only this?', answer: 'Only this.' }], replace: true });
+    const replaced = await api('post', `/chatbots/${bot.id}/entries/import`).send({
+      entries: [{ question: 'Only this?', answer: 'Only this.' }],
+      replace: true,
+    });
     expect(replaced.body).toMatchObject({ imported: 1, removed: 5 });
     expect((await ask(bot.public_key, 'gift cards?', 'vis_9')).body.sources).toEqual([]);
   });
@@ -140,7 +165,17 @@ describe('chatbots: the management API', () => {
     await ask(bot.public_key, 'hi', 'vis_u');
     // A rating as the rating endpoint stores it.
     const conv = await hub.deps.db.selectFrom('conversations').selectAll().where('id', '=', first.body.conversation_id).executeTakeFirstOrThrow();
-    await hub.deps.db.insertInto('message_ratings').values({ message_id: first.body.message_id, visitor_id: 'vis_t', conversation_id: conv.id, workspace_id: conv.workspace_id, rating: 'up', comment: 'great' }).execute();
+    await hub.deps.db
+      .insertInto('message_ratings')
+      .values({
+        message_id: first.body.message_id,
+        visitor_id: 'vis_t',
+        conversation_id: conv.id,
+        workspace_id: conv.workspace_id,
+        rating: 'up',
+        comment: 'great',
+      })
+      .execute();
 
     const list = await api('get', `/chatbots/${bot.id}/conversations?order_by=last_message_at`);
     expect(list.status, list.text).toBe(200);
@@ -149,7 +184,13 @@ describe('chatbots: the management API', () => {
     const transcript = await api('get', `/chatbots/${bot.id}/conversations/${conv.id}`);
     expect(transcript.body.messages).toEqual([
       expect.objectContaining({ role: 'visitor', text: 'Do you ship abroad?' }),
-      expect.objectContaining({ role: 'bot', id: first.body.message_id, text: 'Yes, to the EU and the UK.', fallback: false, rating: expect.objectContaining({ rating: 'up', comment: 'great' }) }),
+      expect.objectContaining({
+        role: 'bot',
+        id: first.body.message_id,
+        text: 'Yes, to the EU and the UK.',
+        fallback: false,
+        rating: expect.objectContaining({ rating: 'up', comment: 'great' }),
+      }),
     ]);
 
     expect((await api('delete', `/chatbots/${bot.id}`)).body).toEqual({ id: bot.id, deleted: true });

@@ -4,14 +4,29 @@ import { loadConfig } from '../server/config.ts';
 describe('configuration from the environment', () => {
   it('has working defaults', () => {
     const c = loadConfig({});
-    expect(c).toMatchObject({ port: 3000, host: '127.0.0.1', publicUrl: 'http://127.0.0.1:3000', dataDir: './data', role: 'all', allowPrivateDestinations: false, demoEnabled: true });
+    expect(c).toMatchObject({
+      port: 3000,
+      host: '127.0.0.1',
+      publicUrl: 'http://127.0.0.1:3000',
+      dataDir: './data',
+      role: 'all',
+      allowPrivateDestinations: false,
+      demoEnabled: true,
+    });
     expect(c.databaseUrl).toBeUndefined();
   });
 
   it('names every bad value with a message a person can act on', () => {
     let message = '';
     try {
-      loadConfig({ PORT: 'eighty', WIREHUB_ROLE: 'boss', PUBLIC_URL: 'not a url', DATABASE_URL: 'mysql://x', WIREHUB_SECRET_KEY: 'short', WIREHUB_ALLOW_PRIVATE_DESTINATIONS: 'maybe' });
+      loadConfig({
+        PORT: 'eighty',
+        WIREHUB_ROLE: 'boss',
+        PUBLIC_URL: 'not a url',
+        DATABASE_URL: 'mysql://x',
+        WIREHUB_SECRET_KEY: 'short',
+        WIREHUB_ALLOW_PRIVATE_DESTINATIONS: 'maybe',
+      });
     } catch (err) {
       message = (err as Error).message;
     }

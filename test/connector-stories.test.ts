@@ -15,7 +15,16 @@ const OMAR = { name: 'Omar Diaz', email: 'omar@example.com', phone: '+4420718387
 const KEN = { name: 'Ken Adams', email: 'ken@example.com', phone: '+14155550199', chatbot_name: 'Acme Plumbing Bot', intent: 'request_quote' };
 
 type Method = 'get' | 'post' | 'patch' | 'delete';
-type EventOut = { id: string; request_id: string; status: string; attempts: number; response_status: number | null; error_code: string | null; connection_id: string; destination_id: string };
+type EventOut = {
+  id: string;
+  request_id: string;
+  status: string;
+  attempts: number;
+  response_status: number | null;
+  error_code: string | null;
+  connection_id: string;
+  destination_id: string;
+};
 type AttemptOut = {
   id: string;
   event_id: string;
@@ -58,29 +67,46 @@ async function owner() {
   }
 
   async function connect(name: string, sourceId: string, destinationId: string, eventType: string): Promise<string> {
-    const res = await api('post', '/connections').send({ name, source_id: sourceId, destination_id: destinationId, rules: [{ type: 'filter', body: { eventType } }] });
+    const res = await api('post', '/connections').send({
+      name,
+      source_id: sourceId,
+      destination_id: destinationId,
+      rules: [{ type: 'filter', body: { eventType } }],
+    });
     expect(res.status, res.text).toBe(201);
     return res.body.id as string;
   }
 
   /** The delivery event a published event became on one connection. */
   async function eventOf(publishedId: string, connectionId: string): Promise<EventOut> {
-    const request = await waitFor(async () => {
-      const models = (await api('get', '/requests?include=data&limit=100')).body.models as { id: string; data: { body: { eventId?: string } } }[];
-      return models.find((r) => r.data.body.eventId === publishedId);
-    }, 10_000, `the request of ${publishedId}`);
-    return waitFor(async () => {
-      const models = (await api('get', `/events?request_id=${request.id}&connection_id=${connectionId}`)).body.models as EventOut[];
-      return models.length === 1 && models[0];
-    }, 10_000, `the event of ${publishedId}`);
+    const request = await waitFor(
+      async () => {
+        const models = (await api('get', '/requests?include=data&limit=100')).body.models as { id: string; data: { body: { eventId?: string } } }[];
+        return models.find((r) => r.data.body.eventId === publishedId);
+      },
+      10_000,
+      `the request of ${publishedId}`,
+    );
+    return waitFor(
+      async () => {
+        const models = (await api('get', `/events?request_id=${request.id}&connection_id=${connectionId}`)).body.models as EventOut[];
+        return models.length === 1 && models[0];
+      },
+      10_000,
+      `the event of ${publishedId}`,
+    );
   }
 
   /** Waits until the event is delivered or has failed for good, and checks which. */
   async function settled(eventId: string, status: 'SUCCESSFUL' | 'FAILED'): Promise<EventOut> {
-    const ev = await waitFor(async () => {
-      const got = (await api('get', `/events/${eventId}`)).body as EventOut;
-      return ['SUCCESSFUL', 'FAILED', 'CANCELLED'].includes(got.status) && got;
-    }, 10_000, `event ${eventId} to settle`);
+    const ev = await waitFor(
+      async () => {
+        const got = (await api('get', `/events/${eventId}`)).body as EventOut;
+        return ['SUCCESSFUL', 'FAILED', 'CANCELLED'].includes(got.status) && got;
+      },
+      10_000,
+      `event ${eventId} to settle`,
+    );
     expect(ev.status, `event ${eventId} (${ev.error_code ?? 'no error'})`).toBe(status);
     return ev;
   }
@@ -118,7 +144,14 @@ describe('Google Sheets: every lead becomes a row under a header the owner can r
       name: 'lead-sheet',
       type: 'google-sheets',
       // Read the header before every row, so a renamed column is caught on the very next lead.
-      config: { credentials: key, spreadsheetId: sheets.spreadsheetId, sheetName: 'Leads', columns: COLUMNS, header_check_seconds: 0, api_root_url: sheets.url },
+      config: {
+        credentials: key,
+        spreadsheetId: sheets.spreadsheetId,
+        sheetName: 'Leads',
+        columns: COLUMNS,
+        header_check_seconds: 0,
+        api_root_url: sheets.url,
+      },
     });
     expect(res.status, res.text).toBe(201);
     expect(res.body).toMatchObject({ name: 'lead-sheet', type: 'google-sheets', warning: null, disabled_at: null });
@@ -206,8 +239,10 @@ describe('HubSpot: a lead is one contact, however often it is delivered', () => 
   const contacts = () => [...crm.contacts.values()];
   const calls = () => crm.requests.map((r) => `${r.method} ${r.path}`);
 
-  it('creates one contact with exactly the lead\'s properties, and records its id with the attempt', async () => {
-    const res = await me.api('post', '/destinations').send({ name: 'hubspot', type: 'crm-relay', config: { preset: 'hubspot', token: crm.hubspotToken, base_url: crm.url } });
+  it("creates one contact with exactly the lead's properties, and records its id with the attempt", async () => {
+    const res = await me
+      .api('post', '/destinations')
+      .send({ name: 'hubspot', type: 'crm-relay', config: { preset: 'hubspot', token: crm.hubspotToken, base_url: crm.url } });
     expect(res.status, res.text).toBe(201);
     expect(res.body.config).toMatchObject({ preset: 'hubspot', base_url: crm.url, token: `${crm.hubspotToken.slice(0, 6)}…${crm.hubspotToken.slice(-4)}` });
     expect(res.text).not.toContain(crm.hubspotToken);
@@ -220,18 +255,33 @@ describe('HubSpot: a lead is one contact, however often it is delivered', () => 
     expect(calls()).toEqual(['POST /crm/v3/objects/contacts']);
 
     const [attempt] = await me.attempts(first.id);
-    expect(attempt).toMatchObject({ status: 'SUCCESSFUL', record_id: contactId, request: { method: 'POST', url: `${crm.url}/crm/v3/objects/contacts` }, response: { status: 201 } });
+    expect(attempt).toMatchObject({
+      status: 'SUCCESSFUL',
+      record_id: contactId,
+      request: { method: 'POST', url: `${crm.url}/crm/v3/objects/contacts` },
+      response: { status: 201 },
+    });
     expect(JSON.parse(attempt.request_body ?? '')).toEqual({ properties });
     expect(attempt.request.headers.authorization).toBe('[redacted]');
   });
 
   it('retrying the event updates that same contact', async () => {
     expect((await me.api('post', `/events/${first.id}/retry`)).status).toBe(202);
-    const tries = await waitFor(async () => {
-      const list = await me.attempts(first.id);
-      return list.length === 2 && list;
-    }, 10_000, 'the retry');
-    expect(tries[1]).toMatchObject({ trigger: 'manual', status: 'SUCCESSFUL', record_id: contactId, request: { method: 'PATCH', url: `${crm.url}/crm/v3/objects/contacts/${contactId}` }, response: { status: 200 } });
+    const tries = await waitFor(
+      async () => {
+        const list = await me.attempts(first.id);
+        return list.length === 2 && list;
+      },
+      10_000,
+      'the retry',
+    );
+    expect(tries[1]).toMatchObject({
+      trigger: 'manual',
+      status: 'SUCCESSFUL',
+      record_id: contactId,
+      request: { method: 'PATCH', url: `${crm.url}/crm/v3/objects/contacts/${contactId}` },
+      response: { status: 200 },
+    });
     expect(contacts().map((c) => [c.id, c.properties])).toEqual([[contactId, properties]]);
     expect(calls()).toEqual(['POST /crm/v3/objects/contacts', `PATCH /crm/v3/objects/contacts/${contactId}`]);
   });
@@ -277,7 +327,12 @@ describe('Zapier REST hooks: a Zap subscribes, receives leads, and unsubscribes 
   it('subscribes a target URL to lead.captured and lists the subscription', async () => {
     const res = await me.api('post', '/hooks').send({ target_url: zap.hookUrl, event: 'lead.captured' });
     expect(res.status, res.text).toBe(201);
-    expect(res.body).toEqual({ id: expect.stringMatching(/^web_[0-9a-z]{26}$/), target_url: zap.hookUrl, event: 'lead.captured', created_at: expect.any(String) });
+    expect(res.body).toEqual({
+      id: expect.stringMatching(/^web_[0-9a-z]{26}$/),
+      target_url: zap.hookUrl,
+      event: 'lead.captured',
+      created_at: expect.any(String),
+    });
     hookId = res.body.id;
     expect((await me.api('get', '/hooks')).body).toEqual({ models: [res.body], count: 1 });
   });

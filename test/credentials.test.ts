@@ -17,7 +17,12 @@ let otherSheets: FakeGoogleSheets;
 let crm: CrmFake;
 
 beforeAll(async () => {
-  [hub, sheets, otherSheets, crm] = await Promise.all([startTestHub({ retrySchedule: [0, 100, 100] }), startFakeGoogleSheets({ sheets: ['Leads'] }), startFakeGoogleSheets(), startCrmFake()]);
+  [hub, sheets, otherSheets, crm] = await Promise.all([
+    startTestHub({ retrySchedule: [0, 100, 100] }),
+    startFakeGoogleSheets({ sheets: ['Leads'] }),
+    startFakeGoogleSheets(),
+    startCrmFake(),
+  ]);
 });
 afterAll(async () => {
   await Promise.all([hub?.close(), sheets?.close(), otherSheets?.close(), crm?.close()]);
@@ -38,17 +43,26 @@ async function workspace() {
       await publishLead('warmup@example.com');
       sourceId = (await api('get', '/sources?name=application')).body.models[0].id as string;
     }
-    const res = await api('post', '/connections').send({ name: `to-${destinationId}`, source_id: sourceId, destination_id: destinationId, rules: [{ type: 'filter', body: { eventType: 'lead.captured' } }] });
+    const res = await api('post', '/connections').send({
+      name: `to-${destinationId}`,
+      source_id: sourceId,
+      destination_id: destinationId,
+      rules: [{ type: 'filter', body: { eventType: 'lead.captured' } }],
+    });
     expect(res.status, res.text).toBe(201);
     return res.body.id as string;
   };
   /** The nth (1-based) event on the connection, once it has settled. */
   const settled = (connectionId: string, nth: number) =>
-    waitFor(async () => {
-      const models = (await api('get', `/events?connection_id=${connectionId}&dir=asc&limit=50`)).body.models as EventOut[];
-      const ev = models[nth - 1];
-      return ev && ['SUCCESSFUL', 'FAILED'].includes(ev.status) && ev;
-    }, 15_000, `event ${nth} on ${connectionId}`);
+    waitFor(
+      async () => {
+        const models = (await api('get', `/events?connection_id=${connectionId}&dir=asc&limit=50`)).body.models as EventOut[];
+        const ev = models[nth - 1];
+        return ev && ['SUCCESSFUL', 'FAILED'].includes(ev.status) && ev;
+      },
+      15_000,
+      `event ${nth} on ${connectionId}`,
+    );
 
   return { ...ws, api, publishLead, connect, settled };
 }
@@ -128,7 +142,13 @@ describe('a Google service account saved in Settings', () => {
     const res = await me.api('put', `/credentials/${credentialId}`).send({ secret: otherSheets.serviceAccountKey() });
     expect(res.status, res.text).toBe(200);
     // Its name was the old key's e-mail, so it follows the new key.
-    expect(res.body).toMatchObject({ id: credentialId, hint: otherSheets.clientEmail, client_email: otherSheets.clientEmail, name: otherSheets.clientEmail, used_by: [destinationId] });
+    expect(res.body).toMatchObject({
+      id: credentialId,
+      hint: otherSheets.clientEmail,
+      client_email: otherSheets.clientEmail,
+      name: otherSheets.clientEmail,
+      used_by: [destinationId],
+    });
     const dest = await me.api('get', `/destinations/${destinationId}?include=config.auth`);
     expect(dest.body.config.credentials.client_email).toBe(otherSheets.clientEmail);
     expect(dest.body.config.client_email).toBe(otherSheets.clientEmail);
@@ -145,7 +165,9 @@ describe('a Google service account saved in Settings', () => {
     expect((await me.api('delete', `/destinations/${destinationId}`)).status).toBe(200);
     expect((await me.api('delete', `/credentials/${credentialId}`)).body).toEqual({ id: credentialId, deleted: true });
     expect((await me.api('get', `/credentials/${credentialId}`)).status).toBe(404);
-    const again = await me.api('post', '/destinations').send({ name: 'no-key', type: 'google-sheets', config: { credential_id: 'default', spreadsheetId: sheets.spreadsheetId, columns: ['email'] } });
+    const again = await me
+      .api('post', '/destinations')
+      .send({ name: 'no-key', type: 'google-sheets', config: { credential_id: 'default', spreadsheetId: sheets.spreadsheetId, columns: ['email'] } });
     expect(again.status, again.text).toBe(422);
     expect(again.body.error).toMatchObject({ code: 'NO_CREDENTIAL', details: [{ path: 'body.config.credential_id', message: expect.any(String) }] });
     expect(again.body.error.message).toMatch(/Settings/);
@@ -166,7 +188,9 @@ describe('CRM tokens saved in Settings', () => {
     expect(cred.body).toMatchObject({ kind: 'hubspot', name: 'Sales portal', hint: 'pat-na…0000' });
     expect(cred.text).not.toContain(wrongToken);
 
-    const dest = await me.api('post', '/destinations').send({ name: 'hubspot', type: 'crm-relay', config: { preset: 'hubspot', credential_id: cred.body.id, base_url: crm.url } });
+    const dest = await me
+      .api('post', '/destinations')
+      .send({ name: 'hubspot', type: 'crm-relay', config: { preset: 'hubspot', credential_id: cred.body.id, base_url: crm.url } });
     expect(dest.status, dest.text).toBe(201);
     expect(dest.body.config).toMatchObject({ preset: 'hubspot', credential_id: cred.body.id, token: 'pat-na…0000' });
     const connectionId = await me.connect(dest.body.id);
@@ -192,32 +216,45 @@ describe('CRM tokens saved in Settings', () => {
   });
 
   it('a Pipedrive token goes where Pipedrive takes it; a HubSpot token is refused for Pipedrive', async () => {
-    const none = await me.api('post', '/destinations').send({ name: 'pipedrive', type: 'crm-relay', config: { preset: 'pipedrive', credential_id: 'default', base_url: crm.url } });
+    const none = await me
+      .api('post', '/destinations')
+      .send({ name: 'pipedrive', type: 'crm-relay', config: { preset: 'pipedrive', credential_id: 'default', base_url: crm.url } });
     expect(none.status, none.text).toBe(422);
     expect(none.body.error.code).toBe('NO_CREDENTIAL');
     expect(none.body.error.message).toMatch(/No Pipedrive API token .* Settings/);
 
     const hubspotCred = (await me.api('get', '/credentials?kind=hubspot')).body.models[0].id as string;
-    const wrongKind = await me.api('post', '/destinations').send({ name: 'pipedrive', type: 'crm-relay', config: { preset: 'pipedrive', credential_id: hubspotCred, base_url: crm.url } });
+    const wrongKind = await me
+      .api('post', '/destinations')
+      .send({ name: 'pipedrive', type: 'crm-relay', config: { preset: 'pipedrive', credential_id: hubspotCred, base_url: crm.url } });
     expect(wrongKind.status, wrongKind.text).toBe(422);
     expect(wrongKind.body.error).toMatchObject({ code: 'WRONG_CREDENTIAL_KIND', details: [{ path: 'body.config.credential_id' }] });
 
     const cred = await me.api('post', '/credentials').send({ kind: 'pipedrive', secret: crm.pipedriveToken });
     expect(cred.body).toMatchObject({ kind: 'pipedrive', name: 'Pipedrive API token' });
-    const dest = await me.api('put', '/destinations').send({ name: 'pipedrive', type: 'crm-relay', config: { preset: 'pipedrive', credential_id: 'default', base_url: crm.url } });
+    const dest = await me
+      .api('put', '/destinations')
+      .send({ name: 'pipedrive', type: 'crm-relay', config: { preset: 'pipedrive', credential_id: 'default', base_url: crm.url } });
     expect(dest.status, dest.text).toBe(201);
     expect(dest.body.config.credential_id).toBe(cred.body.id);
     const connectionId = await me.connect(dest.body.id);
     await me.publishLead('omar@example.com');
     expect(await me.settled(connectionId, 1)).toMatchObject({ status: 'SUCCESSFUL' });
-    expect(crm.requests.filter((r) => r.path.startsWith('/api/v1/')).at(-1)?.query.get('api_token')).toBe(crm.pipedriveToken);
+    expect(
+      crm.requests
+        .filter((r) => r.path.startsWith('/api/v1/'))
+        .at(-1)
+        ?.query.get('api_token'),
+    ).toBe(crm.pipedriveToken);
   });
 
   it('destinations saved while their credential is replaced all end up with the new token', async () => {
     const cred = await me.api('post', '/credentials').send({ kind: 'hubspot', name: 'Racing', secret: 'pat-old-token' });
     expect(cred.status, cred.text).toBe(201);
     const creates = Array.from({ length: 8 }, (_, i) =>
-      me.api('post', '/destinations').send({ name: `racing-${i}`, type: 'crm-relay', config: { preset: 'hubspot', credential_id: cred.body.id, base_url: crm.url } }),
+      me
+        .api('post', '/destinations')
+        .send({ name: `racing-${i}`, type: 'crm-relay', config: { preset: 'hubspot', credential_id: cred.body.id, base_url: crm.url } }),
     );
     const replace = me.api('put', `/credentials/${cred.body.id}`).send({ secret: 'pat-new-token' });
     const [replaced, ...made] = await Promise.all([replace, ...creates]);
@@ -251,11 +288,16 @@ describe('workspace isolation', () => {
     expect((await b.api('get', '/credentials')).body).toEqual({ models: [], count: 0 });
 
     for (const ref of [id, 'default']) {
-      const res = await b.api('post', '/destinations').send({ name: `hs-${ref.slice(0, 4)}`, type: 'crm-relay', config: { preset: 'hubspot', credential_id: ref, base_url: crm.url } });
+      const res = await b
+        .api('post', '/destinations')
+        .send({ name: `hs-${ref.slice(0, 4)}`, type: 'crm-relay', config: { preset: 'hubspot', credential_id: ref, base_url: crm.url } });
       expect(res.status, res.text).toBe(422);
       expect(res.body.error.code).toBe('NO_CREDENTIAL');
     }
     expect((await b.api('get', '/destinations')).body.models).toEqual([]);
-    expect((await a.api('get', `/credentials/${id}`)).body).toMatchObject({ hint: `${crm.hubspotToken.slice(0, 6)}…${crm.hubspotToken.slice(-4)}`, used_by: [] });
+    expect((await a.api('get', `/credentials/${id}`)).body).toMatchObject({
+      hint: `${crm.hubspotToken.slice(0, 6)}…${crm.hubspotToken.slice(-4)}`,
+      used_by: [],
+    });
   });
 });

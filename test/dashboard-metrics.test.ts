@@ -13,7 +13,15 @@ type Dashboard = {
   totals: Omit<Point, 'time'>;
   latency: { deliveries: number; p50_ms: number | null; p95_ms: number | null; p99_ms: number | null };
   latency_series: { time: string; p50_ms: number | null; p95_ms: number | null; p99_ms: number | null }[];
-  failing_destinations: { id: string; name: string; state: string; failed_attempts: number; attempts: number; failed_events: number; last_error: { message: string; response_status: number | null; at: string } | null }[];
+  failing_destinations: {
+    id: string;
+    name: string;
+    state: string;
+    failed_attempts: number;
+    attempts: number;
+    failed_events: number;
+    last_error: { message: string; response_status: number | null; at: string } | null;
+  }[];
 };
 type Sparklines = { by: string; granularity: string; times: string[]; series: Record<string, { delivered: number[]; failed: number[] }> };
 
@@ -73,7 +81,19 @@ describe('dashboard metrics', () => {
     await create('/connections', { name: 'crm', source_id: ids.crm, destination_id: ids.crmOk });
 
     const theirs = await create('/sources', { name: 'theirs' }, other.key);
-    ids.otherFlow = (await create('/flows', { name: 'Theirs', graph: { nodes: [node('t1', 'trigger', { sourceId: theirs.id }), node('w1', 'webhook', { url: `${receiver.url}/theirs`, signing: 'hmac' })], edges: [chain('t1', 'w1')] } }, other.key)).id;
+    ids.otherFlow = (
+      await create(
+        '/flows',
+        {
+          name: 'Theirs',
+          graph: {
+            nodes: [node('t1', 'trigger', { sourceId: theirs.id }), node('w1', 'webhook', { url: `${receiver.url}/theirs`, signing: 'hmac' })],
+            edges: [chain('t1', 'w1')],
+          },
+        },
+        other.key,
+      )
+    ).id;
     ids.otherDest = (await create('/destinations', { name: 'theirs', config: { url: `${receiver.url}/theirs` } }, other.key)).id;
 
     for (const n of [1, 2, 3]) await send(ids.shop, { type: 'lead', n });
@@ -138,7 +158,12 @@ describe('dashboard metrics', () => {
     const d = await dashboard();
     expect(d.failing_destinations.map((f) => f.id)).toEqual([ids.bad]);
     const [bad] = d.failing_destinations;
-    const failedAttempts = await hub.deps.db.selectFrom('attempts').select(sql<number>`count(*)::int`.as('n')).where('destination_id', '=', ids.bad).where('status', '=', 'FAILED').executeTakeFirstOrThrow();
+    const failedAttempts = await hub.deps.db
+      .selectFrom('attempts')
+      .select(sql<number>`count(*)::int`.as('n'))
+      .where('destination_id', '=', ids.bad)
+      .where('status', '=', 'FAILED')
+      .executeTakeFirstOrThrow();
     expect(failedAttempts.n).toBe(9); // 3 events × (1 attempt + 2 retries)
     expect(bad).toMatchObject({ failed_attempts: 9, attempts: 9, failed_events: 3, state: 'enabled' });
     expect(bad.last_error?.response_status).toBe(500);
@@ -156,7 +181,11 @@ describe('dashboard metrics', () => {
     const ms = rows.map((r) => Math.max(1, Number(r.ms)));
     expect(d.latency.deliveries).toBe(5);
     expect(ms).toHaveLength(5);
-    for (const [q, key] of [[0.5, 'p50_ms'], [0.95, 'p95_ms'], [0.99, 'p99_ms']] as const) {
+    for (const [q, key] of [
+      [0.5, 'p50_ms'],
+      [0.95, 'p95_ms'],
+      [0.99, 'p99_ms'],
+    ] as const) {
       const exact = ms[Math.ceil(q * ms.length) - 1];
       const shown = d.latency[key] as number;
       // A bin spans a factor 2^(1/8); its middle is within 2^(1/16) of anything in it.

@@ -16,7 +16,10 @@ const lead = { name: 'Jane Smith', email: 'jane@example.com', phone: '+155555501
 const node = (id: string, kind: string, data: object, col = 0, row = 0) => ({ id, kind, position: { x: col * 300, y: row * 150 }, data });
 const edge = (source: string, target: string) => ({ id: `e_${source}_${target}`, source, target });
 /** trigger → webhook: one event type delivered as it is (flat envelope: the data's fields beside eventType). */
-const straight = (eventType: string, url: string) => ({ nodes: [node('t', 'trigger', { eventType }), node('w', 'webhook', { url, signing: 'hmac' }, 1)], edges: [edge('t', 'w')] });
+const straight = (eventType: string, url: string) => ({
+  nodes: [node('t', 'trigger', { eventType }), node('w', 'webhook', { url, signing: 'hmac' }, 1)],
+  edges: [edge('t', 'w')],
+});
 
 type Event = { id: string; request_id: string; destination_id: string; status: string; attempts: number };
 
@@ -62,10 +65,14 @@ describe('hub.delivery.failed on a real hub', () => {
 
     await publish();
     const hook = leads.webhooks[0].webhookId;
-    const [failed] = await waitFor(async () => {
-      const list = await events(hook);
-      return list[0]?.status === 'FAILED' ? list : null;
-    }, 15_000, 'the lead FAILED');
+    const [failed] = await waitFor(
+      async () => {
+        const list = await events(hook);
+        return list[0]?.status === 'FAILED' ? list : null;
+      },
+      15_000,
+      'the lead FAILED',
+    );
     expect(failed).toMatchObject({ status: 'FAILED', attempts: 3 });
     expect(at('/crm')).toHaveLength(3);
 
@@ -112,7 +119,12 @@ describe('hub.delivery.failed on a real hub', () => {
     await waitFor(async () => (await events(hook)).filter((e) => e.status === 'FAILED').length === 20, 20_000, '20 FAILED');
 
     const [first] = await waitFor(() => at('/alert-2').length > 0 && at('/alert-2'), 15_000, 'the alert');
-    expect(body(first)).toMatchObject({ eventType: 'hub.delivery.failed', failed_count: 20, attempts: 3, destination_id: (await events(hook))[0].destination_id });
+    expect(body(first)).toMatchObject({
+      eventType: 'hub.delivery.failed',
+      failed_count: 20,
+      attempts: 3,
+      destination_id: (await events(hook))[0].destination_id,
+    });
     await sleep(1000);
     expect(at('/alert-2')).toHaveLength(1);
 
@@ -123,7 +135,7 @@ describe('hub.delivery.failed on a real hub', () => {
     expect(second.at - first.at).toBeGreaterThanOrEqual(BOUNDS.windowMs - 500);
   }, 60_000);
 
-  it("an alert whose own receiver fails raises no alert about itself (no loop)", async () => {
+  it('an alert whose own receiver fails raises no alert about itself (no loop)', async () => {
     const { flow, publish, events } = await team();
     await flow('Leads', straight('lead.captured', `${receiver.url}/crm-3`));
     const broken = await flow('Broken alert', straight('hub.delivery.failed', `${receiver.url}/alert-broken`));
@@ -132,10 +144,14 @@ describe('hub.delivery.failed on a real hub', () => {
 
     await waitFor(() => at('/alert-ok').length > 0, 15_000, 'the alert');
     // The alert failed for good at the broken receiver, as the lead did at the CRM...
-    const [failedAlert] = await waitFor(async () => {
-      const list = await events(broken.webhooks[0].webhookId);
-      return list[0]?.status === 'FAILED' ? list : null;
-    }, 15_000, 'the alert FAILED');
+    const [failedAlert] = await waitFor(
+      async () => {
+        const list = await events(broken.webhooks[0].webhookId);
+        return list[0]?.status === 'FAILED' ? list : null;
+      },
+      15_000,
+      'the alert FAILED',
+    );
     expect(failedAlert.attempts).toBe(3);
     expect(at('/alert-broken')).toHaveLength(3);
     // ...and no hub.delivery.failed tells of it: the working alert flow heard of the lead only.

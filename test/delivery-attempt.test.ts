@@ -2,7 +2,16 @@ import { describe, expect, it } from 'vitest';
 import type { DeliveryResult } from '../connectors/types.ts';
 import { DEFAULT_RETRY_SCHEDULE } from '../server/config.ts';
 import { NUL_REPLACEMENT } from '../server/core/nul.ts';
-import { attemptOutcome, classifyThrown, deferredOutcome, filteredOutcome, POISON_CLAIMS, settledBeforeAttempt, type AttemptFacts, type Outcome } from '../server/delivery/attempt.ts';
+import {
+  attemptOutcome,
+  classifyThrown,
+  deferredOutcome,
+  filteredOutcome,
+  POISON_CLAIMS,
+  settledBeforeAttempt,
+  type AttemptFacts,
+  type Outcome,
+} from '../server/delivery/attempt.ts';
 import type { ClaimedEvent } from '../server/delivery/claim.ts';
 import { autoDisableReason, healthVerdict } from '../server/delivery/destination-health.ts';
 import { TransformationFailed, TransformationFiltered } from '../server/delivery/outbound.ts';
@@ -59,7 +68,17 @@ const request = { method: 'POST', url: 'https://receiver.test/hook', headers: { 
 function answered(status: number, over: Partial<Extract<DeliveryResult, { ok: false }>> = {}): DeliveryResult {
   const response = { status, headers: {}, body: `status ${status}` };
   if (status < 300) return { ok: true, status, request, response, durationMs: 40 };
-  return { ok: false, retryable: status >= 500 || status === 429, status, errorCode: 'HTTP_STATUS', error: `the receiver answered ${status}`, request, response, durationMs: 40, ...over };
+  return {
+    ok: false,
+    retryable: status >= 500 || status === 429,
+    status,
+    errorCode: 'HTTP_STATUS',
+    error: `the receiver answered ${status}`,
+    request,
+    response,
+    durationMs: 40,
+    ...over,
+  };
 }
 
 function timedOut(): DeliveryResult {
@@ -69,16 +88,45 @@ function timedOut(): DeliveryResult {
 describe('an attempt the receiver answered', () => {
   it('delivered: SUCCESSFUL, one attempt recorded, nothing to retry or report', () => {
     const o = attemptOutcome(claimed({ attempts: 2 }), { ...answered(200), warning: null }, facts(), policy, NOW);
-    expect(o).toMatchObject({ eventId: 'evt_1', destinationId: 'des_1', lane: 3, status: 'SUCCESSFUL', attempted: true, ok: true, nextAttemptAt: null, responseStatus: 200, errorCode: null, warning: null });
+    expect(o).toMatchObject({
+      eventId: 'evt_1',
+      destinationId: 'des_1',
+      lane: 3,
+      status: 'SUCCESSFUL',
+      attempted: true,
+      ok: true,
+      nextAttemptAt: null,
+      responseStatus: 200,
+      errorCode: null,
+      warning: null,
+    });
     expect(o.failure).toBeUndefined();
     expect(o.notDestination).toBeUndefined();
-    expect(o.attempt).toMatchObject({ event_id: 'evt_1', attempt_number: 3, trigger: 'initial', status: 'SUCCESSFUL', request_url: 'https://receiver.test/hook', response_status: 200, response_body: 'status 200', duration_ms: 40, error_code: null, request_body: null, created_at: STARTED });
+    expect(o.attempt).toMatchObject({
+      event_id: 'evt_1',
+      attempt_number: 3,
+      trigger: 'initial',
+      status: 'SUCCESSFUL',
+      request_url: 'https://receiver.test/hook',
+      response_status: 200,
+      response_body: 'status 200',
+      duration_ms: 40,
+      error_code: null,
+      request_body: null,
+      created_at: STARTED,
+    });
     expect(o.attempt?.id).toMatch(/^atm_/);
   });
 
   it('keeps a transformed body and the transformation run with the attempt, and a NUL never reaches the database', () => {
     const execution = { id: 'trx_1' } as unknown as NonNullable<AttemptFacts['execution']>;
-    const result: DeliveryResult = { ok: true, status: 200, request, response: { status: 200, headers: { 'x-a': 'a\u0000b' }, body: 'ok\u0000' }, durationMs: 5 };
+    const result: DeliveryResult = {
+      ok: true,
+      status: 200,
+      request,
+      response: { status: 200, headers: { 'x-a': 'a\u0000b' }, body: 'ok\u0000' },
+      durationMs: 5,
+    };
     const o = attemptOutcome(claimed(), result, facts({ shaped: { transformed: true, body: Buffer.from('{"shaped":true}') }, execution }), policy, NOW);
     expect(o.attempt?.request_body).toBe('{"shaped":true}');
     expect(o.execution).toBe(execution);
@@ -88,7 +136,14 @@ describe('an attempt the receiver answered', () => {
 
   it('retryable failure: SCHEDULED after the default schedule (immediately, then 5 s…), counted against the destination', () => {
     const first = attemptOutcome(claimed(), answered(503), facts(), policy, NOW);
-    expect(first).toMatchObject({ status: 'SCHEDULED', attempted: true, ok: false, responseStatus: 503, errorCode: 'HTTP_STATUS', error: 'the receiver answered 503' });
+    expect(first).toMatchObject({
+      status: 'SCHEDULED',
+      attempted: true,
+      ok: false,
+      responseStatus: 503,
+      errorCode: 'HTTP_STATUS',
+      error: 'the receiver answered 503',
+    });
     expect(first.nextAttemptAt?.getTime()).toBe(NOW);
     expect(first.failure).toBeUndefined();
     expect(first.notDestination).toBeUndefined();
@@ -162,7 +217,12 @@ describe('an attempt that failed before the receiver answered', () => {
 
   it('a transformation that fails: FAILED without retry, the connection’s fault and not the destination’s', () => {
     const thrown = classify(new TransformationFailed('THREW', 'the transformation threw: boom'));
-    expect(thrown).toMatchObject({ kind: 'failed', notDestination: true, unexpected: false, result: { ok: false, retryable: false, errorCode: 'TRANSFORMATION_FAILED', durationMs: 40 } });
+    expect(thrown).toMatchObject({
+      kind: 'failed',
+      notDestination: true,
+      unexpected: false,
+      result: { ok: false, retryable: false, errorCode: 'TRANSFORMATION_FAILED', durationMs: 40 },
+    });
     if (thrown.kind !== 'failed') throw new Error('not a failure');
     const o = attemptOutcome(claimed(), thrown.result, facts({ notDestination: thrown.notDestination }), policy, NOW);
     expect(o).toMatchObject({ status: 'FAILED', notDestination: true, errorCode: 'TRANSFORMATION_FAILED' });
@@ -183,12 +243,20 @@ describe('an attempt that failed before the receiver answered', () => {
   });
 
   it('an unknown destination type: CONFIG, final', () => {
-    const thrown = classify(new Error('destination type FAX is not known to this Wirehub'), claimed({ destination_type: 'FAX', destination_config: {} }), false);
+    const thrown = classify(
+      new Error('destination type FAX is not known to this Wirehub'),
+      claimed({ destination_type: 'FAX', destination_config: {} }),
+      false,
+    );
     expect(thrown).toMatchObject({ kind: 'failed', result: { ok: false, retryable: false, errorCode: 'CONFIG', request: { url: 'FAX' } } });
   });
 
   it('a connector that throws (a bug): retried as a network failure and logged', () => {
-    expect(classify(new TypeError('x is undefined'))).toMatchObject({ kind: 'failed', unexpected: true, result: { retryable: true, errorCode: 'NETWORK', error: 'internal error: x is undefined' } });
+    expect(classify(new TypeError('x is undefined'))).toMatchObject({
+      kind: 'failed',
+      unexpected: true,
+      result: { retryable: true, errorCode: 'NETWORK', error: 'internal error: x is undefined' },
+    });
   });
 
   it('busy transformation threads: not an attempt, the event waits its turn', () => {
@@ -224,7 +292,13 @@ describe('before an attempt', () => {
     expect(settledBeforeAttempt(claimed({ claims: POISON_CLAIMS }), NOW)).toBeNull();
     const rules = [{ type: 'transformation' as const, transformation_id: 'trs_1' }];
     const o = settledBeforeAttempt(claimed({ claims: POISON_CLAIMS + 1, attempts: 1, rules }), NOW);
-    expect(o).toMatchObject({ status: 'FAILED', attempted: true, errorCode: 'QUARANTINED', notDestination: true, attempt: { attempt_number: 2, error_code: 'QUARANTINED' } });
+    expect(o).toMatchObject({
+      status: 'FAILED',
+      attempted: true,
+      errorCode: 'QUARANTINED',
+      notDestination: true,
+      attempt: { attempt_number: 2, error_code: 'QUARANTINED' },
+    });
     expect(o?.error).toContain('interrupted 3 times in a row');
     expect(o?.error).toContain('rules.0: the transformation trs_1');
     expect(o?.failure).toMatchObject({ errorCode: 'QUARANTINED', attempts: 2 });

@@ -68,10 +68,14 @@ describe('delivery details', () => {
     const big = 'x'.repeat(100 * 1024);
     const r = await route('busy', (n) => (n === 0 ? { status: 429, headers: { 'retry-after': '1' }, body: big } : { status: 200 }));
     const id = await r.send({ a: 1 });
-    const list = await waitFor(async () => {
-      const a = await r.attempts(id);
-      return a.length === 2 && a;
-    }, 10_000, 'retry after Retry-After');
+    const list = await waitFor(
+      async () => {
+        const a = await r.attempts(id);
+        return a.length === 2 && a;
+      },
+      10_000,
+      'retry after Retry-After',
+    );
     const gap = new Date(list[1].created_at).getTime() - new Date(list[0].created_at).getTime();
     expect(gap).toBeGreaterThanOrEqual(950);
     expect(list[0].response.body.length).toBeLessThan(70 * 1024);
@@ -91,10 +95,14 @@ describe('delivery details', () => {
   it('spreads deliveries over the destination rate limit', async () => {
     const r = await route('limited', () => ({ status: 200 }), { rate_limit: 5, rate_limit_period: 'second' });
     const ids = await Promise.all(Array.from({ length: 10 }, (_, i) => r.send({ i })));
-    await waitFor(async () => {
-      const done = (await api('get', `/events?destination_id=${r.destinationId}&status=SUCCESSFUL`)).body.count;
-      return done === ids.length;
-    }, 15_000, 'rate-limited deliveries');
+    await waitFor(
+      async () => {
+        const done = (await api('get', `/events?destination_id=${r.destinationId}&status=SUCCESSFUL`)).body.count;
+        return done === ids.length;
+      },
+      15_000,
+      'rate-limited deliveries',
+    );
     // 10 deliveries at 5/s: the last arrives no sooner than 1.8 s after the first. Measured at the
     // receiver, so a slow sender (deliveries starting while the sends are still going) cannot shrink it.
     const arrivals = receiver.received.filter((q) => q.url.startsWith('/limited')).map((q) => q.at);
@@ -108,11 +116,21 @@ describe('delivery details', () => {
     const body = JSON.stringify({ hello: 'world' });
     const ts = new Date();
     const signature = new Webhook(secret).sign('msg_1', ts, body);
-    const ok = await hub.api('post', `/e/${sw.id}`).set('content-type', 'application/json')
-      .set('webhook-id', 'msg_1').set('webhook-timestamp', String(Math.floor(ts.getTime() / 1000))).set('webhook-signature', signature).send(body);
+    const ok = await hub
+      .api('post', `/e/${sw.id}`)
+      .set('content-type', 'application/json')
+      .set('webhook-id', 'msg_1')
+      .set('webhook-timestamp', String(Math.floor(ts.getTime() / 1000)))
+      .set('webhook-signature', signature)
+      .send(body);
     expect(ok.status).toBe(200);
-    const stale = await hub.api('post', `/e/${sw.id}`).set('content-type', 'application/json')
-      .set('webhook-id', 'msg_1').set('webhook-timestamp', '1000000000').set('webhook-signature', signature).send(body);
+    const stale = await hub
+      .api('post', `/e/${sw.id}`)
+      .set('content-type', 'application/json')
+      .set('webhook-id', 'msg_1')
+      .set('webhook-timestamp', '1000000000')
+      .set('webhook-signature', signature)
+      .send(body);
     expect(stale.status).toBe(401);
 
     const basic = (await api('post', '/sources').send({ name: 'basic', config: { auth: { type: 'basic_auth', username: 'u', password: 'p4ssword' } } })).body;

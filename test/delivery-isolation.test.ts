@@ -102,10 +102,14 @@ describe('the circuit breaker', () => {
     const r = await route(hub, ws.key, 'flaky', { config: { url: flaky.url, timeout_ms: 400 }, max_concurrency: 1 });
     for (let i = 0; i < 12; i++) expect((await hub.api('post', `/e/${r.source}`).send({ i })).status).toBe(200);
 
-    const open = await waitFor(async () => {
-      const d = (await api('get', `/destinations/${r.destination}`)).body;
-      return d.circuit.state === 'open' ? d : null;
-    }, 20_000, 'the circuit to open');
+    const open = await waitFor(
+      async () => {
+        const d = (await api('get', `/destinations/${r.destination}`)).body;
+        return d.circuit.state === 'open' ? d : null;
+      },
+      20_000,
+      'the circuit to open',
+    );
     expect(open.circuit.reason).toMatch(/^[5-9] timeouts in a row$/);
     expect(open.circuit.message).toMatch(/^paused by Wirehub: \d+ timeouts in a row, next probe /);
     expect(open.disabled_at).toBeNull();
@@ -116,16 +120,24 @@ describe('the circuit breaker', () => {
     // one delivery in flight when it opened has timed out too).
     await new Promise((res) => setTimeout(res, 1000));
     const sentWhenOpened = flaky.received.length;
-    const attemptsWhenOpened = Number((await sql<{ n: number }>`SELECT count(*)::int AS n FROM attempts WHERE destination_id = ${r.destination}`.execute(hub.deps.db)).rows[0].n);
+    const attemptsWhenOpened = Number(
+      (await sql<{ n: number }>`SELECT count(*)::int AS n FROM attempts WHERE destination_id = ${r.destination}`.execute(hub.deps.db)).rows[0].n,
+    );
     await new Promise((res) => setTimeout(res, Math.max(0, probeAt - Date.now() - 1000)));
     expect(flaky.received.length).toBe(sentWhenOpened);
-    const attemptsBeforeProbe = Number((await sql<{ n: number }>`SELECT count(*)::int AS n FROM attempts WHERE destination_id = ${r.destination}`.execute(hub.deps.db)).rows[0].n);
+    const attemptsBeforeProbe = Number(
+      (await sql<{ n: number }>`SELECT count(*)::int AS n FROM attempts WHERE destination_id = ${r.destination}`.execute(hub.deps.db)).rows[0].n,
+    );
     expect(attemptsBeforeProbe).toBe(attemptsWhenOpened);
 
     // The receiver is back: the probe gets through, the circuit closes and every event is delivered.
     down = false;
     await waitFor(async () => (await api('get', `/destinations/${r.destination}`)).body.circuit.state === 'closed', 20_000, 'the circuit to close');
-    await waitFor(async () => (await api('get', `/events/count?destination_id=${r.destination}&status=SUCCESSFUL`)).body.count === 12, 30_000, 'all 12 delivered');
+    await waitFor(
+      async () => (await api('get', `/events/count?destination_id=${r.destination}&status=SUCCESSFUL`)).body.count === 12,
+      30_000,
+      'all 12 delivered',
+    );
     const d = (await api('get', `/destinations/${r.destination}`)).body;
     expect(d.circuit).toEqual({ state: 'closed', failures: 0 });
   }, 90_000);
@@ -134,7 +146,9 @@ describe('the circuit breaker', () => {
     const hub = await hubWith({});
     const ws = await newWorkspace(hub);
     for (const bad of [0, 1001, 'x', 2.5]) {
-      const res = await hub.api('post', '/api/v1/destinations', ws.key).send({ name: `bad-${String(bad)}`, config: { url: 'http://127.0.0.1:9/x' }, max_concurrency: bad });
+      const res = await hub
+        .api('post', '/api/v1/destinations', ws.key)
+        .send({ name: `bad-${String(bad)}`, config: { url: 'http://127.0.0.1:9/x' }, max_concurrency: bad });
       expect(res.status).toBe(400);
       expect(JSON.stringify(res.body.error.details)).toContain('max_concurrency');
     }

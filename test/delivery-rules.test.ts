@@ -8,7 +8,9 @@ const noJitter = () => 0;
 
 describe('retry policy', () => {
   it('follows the default schedule (immediately, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h), then gives up', () => {
-    const delays = [1, 2, 3, 4, 5, 6, 7, 8, 9].map((n) => nextRetryDelay({ failedAttempts: n, rule: undefined, schedule: DEFAULT_RETRY_SCHEDULE, random: noJitter }));
+    const delays = [1, 2, 3, 4, 5, 6, 7, 8, 9].map((n) =>
+      nextRetryDelay({ failedAttempts: n, rule: undefined, schedule: DEFAULT_RETRY_SCHEDULE, random: noJitter }),
+    );
     expect(delays).toEqual([0, 5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000, null]);
   });
 

@@ -12,7 +12,8 @@ describe('the demo workspace', () => {
   let hub: TestHub;
   let token: string;
   const api = (method: 'get' | 'post' | 'delete', path: string) => hub.api(method, `/api/v1${path}`, token);
-  const destinationNamed = async (name: string) => ((await api('get', '/destinations?limit=255')).body.models as { id: string; name: string; type: string }[]).find((d) => d.name === name);
+  const destinationNamed = async (name: string) =>
+    ((await api('get', '/destinations?limit=255')).body.models as { id: string; name: string; type: string }[]).find((d) => d.name === name);
 
   beforeAll(async () => {
     hub = await startTestHub({ retrySchedule: [60_000] });
@@ -41,22 +42,34 @@ describe('the demo workspace', () => {
     expect(failing?.type).toBe('MOCK_API');
 
     // Three leads reach the Test receiver, with the phone typed "(415) 555-0142" read as a US number.
-    const recorded = await waitFor(async () => {
-      const r = await api('get', `/destinations/${receiver!.id}/mock_requests`);
-      return r.body.models.length >= 3 ? (r.body.models as { id: string }[]) : null;
-    }, 30_000, 'three leads at the Test receiver');
+    const recorded = await waitFor(
+      async () => {
+        const r = await api('get', `/destinations/${receiver!.id}/mock_requests`);
+        return r.body.models.length >= 3 ? (r.body.models as { id: string }[]) : null;
+      },
+      30_000,
+      'three leads at the Test receiver',
+    );
     const bodies: Record<string, unknown>[] = [];
     for (const m of recorded) bodies.push(JSON.parse((await api('get', `/destinations/${receiver!.id}/mock_requests/${m.id}`)).body.body));
     expect(bodies.map((b) => b.email).sort()).toEqual(['maria.garcia@example.com', 'sam.lee@example.com', 'tom.baker@example.com']);
-    expect(bodies.find((b) => b.email === 'maria.garcia@example.com')).toMatchObject({ name: 'Maria Garcia', phone: '+14155550142', eventType: 'lead.captured' });
+    expect(bodies.find((b) => b.email === 'maria.garcia@example.com')).toMatchObject({
+      name: 'Maria Garcia',
+      phone: '+14155550142',
+      eventType: 'lead.captured',
+    });
 
     // The events log: the deliveries succeeded, and the escalation failed with the receiver's 500.
-    const events = await waitFor(async () => {
-      const all = (await api('get', '/events?limit=100')).body.models as Event[];
-      const ok = all.filter((e) => e.destination_id === receiver!.id && e.status === 'SUCCESSFUL');
-      const bad = all.filter((e) => e.destination_id === failing!.id && e.attempts > 0);
-      return ok.length >= 3 && bad.length ? { ok, bad } : null;
-    }, 30_000, 'delivered and failed events');
+    const events = await waitFor(
+      async () => {
+        const all = (await api('get', '/events?limit=100')).body.models as Event[];
+        const ok = all.filter((e) => e.destination_id === receiver!.id && e.status === 'SUCCESSFUL');
+        const bad = all.filter((e) => e.destination_id === failing!.id && e.attempts > 0);
+        return ok.length >= 3 && bad.length ? { ok, bad } : null;
+      },
+      30_000,
+      'delivered and failed events',
+    );
     expect(events.bad).toHaveLength(1);
     expect(events.bad[0]).toMatchObject({ response_status: 500 });
     expect(['SCHEDULED', 'FAILED']).toContain(events.bad[0].status);

@@ -21,15 +21,21 @@ describe('portal: retry everything matching the events log filter', () => {
   });
 
   it('filters to the failures, confirms the count, shows progress to the end, and delivers each again', async () => {
-    const { hub, b, page } = portal;
+    const { hub, page } = portal;
     const act = { click: (l: Locator) => l.click(), fill: (l: Locator, text: string) => l.fill(text) };
     const token = await signUp(page, hub.url, act);
     const api = (method: 'get' | 'post', url: string) => hub.api(method, `/api/v1${url}`, token);
 
     const src = (await api('post', '/sources').send({ name: 'shop' }).expect(201)).body as { id: string };
-    const des = (await api('post', '/destinations').send({ name: 'warehouse', config: { url: `${flaky.url}/orders` } }).expect(201)).body as { id: string };
+    const des = (
+      await api('post', '/destinations')
+        .send({ name: 'warehouse', config: { url: `${flaky.url}/orders` } })
+        .expect(201)
+    ).body as { id: string };
     // No retries: the first failure is final, so the events end FAILED at once.
-    await api('post', '/connections').send({ name: 'orders', source_id: src.id, destination_id: des.id, rules: [{ type: 'retry', count: 0 }] }).expect(201);
+    await api('post', '/connections')
+      .send({ name: 'orders', source_id: src.id, destination_id: des.id, rules: [{ type: 'retry', count: 0 }] })
+      .expect(201);
     for (let i = 0; i < 6; i++) await hub.api('post', `/e/${src.id}`).send({ order: i }).expect(200);
     await waitFor(async () => ((await api('get', '/events/count?status=FAILED')).body as { count: number }).count === 6, 20_000, 'six failed events');
     expect(flaky.received).toHaveLength(6);

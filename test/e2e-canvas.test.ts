@@ -39,7 +39,6 @@ const topInView = (l: Locator) =>
 describe('portal: a canvas that helps (issue 14, items 6–8)', () => {
   const portal = portalStory();
 
-
   it('keeps the view on drops, adds the next step with "+", guards unsaved changes, takes a free-text name and puts results in view', async () => {
     const started = Date.now();
     const { hub, receiver, b, page } = portal;
@@ -72,7 +71,10 @@ describe('portal: a canvas that helps (issue 14, items 6–8)', () => {
     const handle = page.getByTestId('node-trigger_1').locator('.react-flow__handle.source');
     const hb = (await handle.boundingBox())!;
     expect(hb.width).toBeGreaterThanOrEqual(14);
-    const hit = await page.evaluate(({ x, y }) => document.elementFromPoint(x, y)?.closest('.react-flow__handle')?.classList.contains('source') ?? false, { x: hb.x + hb.width / 2 + 12, y: hb.y + hb.height / 2 });
+    const hit = await page.evaluate(({ x, y }) => document.elementFromPoint(x, y)?.closest('.react-flow__handle')?.classList.contains('source') ?? false, {
+      x: hb.x + hb.width / 2 + 12,
+      y: hb.y + hb.height / 2,
+    });
     expect(hit).toBe(true);
 
     // 6d. "+" on the trigger's output: a menu of kinds; Map fields goes to its right, connected.
@@ -90,10 +92,15 @@ describe('portal: a canvas that helps (issue 14, items 6–8)', () => {
 
     // The view slides (after 250 ms, for 200 ms) to show the added step beside its panel: wait for its output handle to be on the canvas.
     const pane = (await page.locator('.react-flow').boundingBox())!;
-    await expect.poll(async () => {
-      const h = await page.getByTestId('node-map_1').locator('.react-flow__handle.source').boundingBox();
-      return h !== null && h.x + h.width <= pane.x + pane.width;
-    }, { timeout: 5_000 }).toBe(true);
+    await expect
+      .poll(
+        async () => {
+          const h = await page.getByTestId('node-map_1').locator('.react-flow__handle.source').boundingBox();
+          return h !== null && h.x + h.width <= pane.x + pane.width;
+        },
+        { timeout: 5_000 },
+      )
+      .toBe(true);
     await page.waitForTimeout(250);
 
     // Connect map → webhook with the big handles, and give the webhook its URL.
@@ -115,8 +122,14 @@ describe('portal: a canvas that helps (issue 14, items 6–8)', () => {
     const overlays = [(await page.locator('.react-flow__minimap').boundingBox())!, (await page.locator('.react-flow__controls').boundingBox())!];
     for (const id of ['trigger_1', 'map_1', 'webhook_1']) {
       const n = (await page.getByTestId(`node-${id}`).boundingBox())!;
-      expect(n.x >= area.x && n.y >= area.y && n.x + n.width <= area.x + area.width && n.y + n.height <= area.y + area.height, `${id} in the canvas`).toBe(true);
-      for (const o of overlays) expect(n.x + n.width <= o.x || o.x + o.width <= n.x || n.y + n.height <= o.y || o.y + o.height <= n.y, `${id} clear of the minimap and zoom buttons`).toBe(true);
+      expect(n.x >= area.x && n.y >= area.y && n.x + n.width <= area.x + area.width && n.y + n.height <= area.y + area.height, `${id} in the canvas`).toBe(
+        true,
+      );
+      for (const o of overlays)
+        expect(
+          n.x + n.width <= o.x || o.x + o.width <= n.x || n.y + n.height <= o.y || o.y + o.height <= n.y,
+          `${id} clear of the minimap and zoom buttons`,
+        ).toBe(true);
     }
     await b.screenshot('canvas-fit-view');
 
@@ -217,7 +230,10 @@ describe('portal: a canvas that helps (issue 14, items 6–8)', () => {
     // Webhook dropped onto the map step, then its URL.
     await drag(page.getByTestId('palette-webhook'), page.getByTestId('node-map_1'));
     await fill(page.getByTestId('webhook-url'), `${receiver.url}/measured`);
-    expect(await page.locator('.react-flow__edge').evaluateAll((es) => es.map((e) => e.getAttribute('data-id')).sort())).toEqual(['e_map_1_webhook_1', 'e_trigger_1_map_1']);
+    expect(await page.locator('.react-flow__edge').evaluateAll((es) => es.map((e) => e.getAttribute('data-id')).sort())).toEqual([
+      'e_map_1_webhook_1',
+      'e_trigger_1_map_1',
+    ]);
     await expect.poll(() => page.locator('.flow-toolbar').textContent()).toContain('Ready to save');
     await b.screenshot('measured-lead-map-webhook-built');
     await click(page.getByTestId('save-flow'));
@@ -227,7 +243,11 @@ describe('portal: a canvas that helps (issue 14, items 6–8)', () => {
     // A lead comes in (the website's form, not the user).
     const key = await hub.api('post', '/api/v1/api-keys', token).send({ name: 'site', scopes: ['write'] });
     expect((await hub.api('post', '/api/v1/publish', key.body.key).send({ eventType: 'lead.captured', data: lead })).status).toBe(202);
-    const [got] = await waitFor(() => receiver.received.filter((r) => r.url === '/measured').length > 0 && receiver.received.filter((r) => r.url === '/measured'), 15_000, 'the delivery');
+    const [got] = await waitFor(
+      () => receiver.received.filter((r) => r.url === '/measured').length > 0 && receiver.received.filter((r) => r.url === '/measured'),
+      15_000,
+      'the delivery',
+    );
     expect(JSON.parse(got.body.toString())).toMatchObject({ name: 'Jane Smith', email: 'jane@example.com' });
     expect(JSON.parse(got.body.toString())).not.toHaveProperty('phone');
 

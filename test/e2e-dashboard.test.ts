@@ -14,14 +14,21 @@ const edge = (a: string, b: string) => ({ id: `${a}-${b}`, source: a, target: b 
 
 /** How many pixels of a chart's canvas are close to a colour (#rrggbb): a series drawn in it leaves some. */
 const pixelsOf = (page: Page, testId: string, hex: string) =>
-  page.getByTestId(testId).locator('canvas').evaluate((c: HTMLCanvasElement, hex: string) => {
-    const [r, g, b] = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
-    const { data } = (c.getContext('2d') as CanvasRenderingContext2D).getImageData(0, 0, c.width, c.height);
-    let n = 0;
-    for (let i = 0; i < data.length; i += 4) if (data[i + 3] > 200 && Math.abs(data[i] - r) + Math.abs(data[i + 1] - g) + Math.abs(data[i + 2] - b) < 40) n++;
-    return n;
-  }, hex);
-const picture = (page: Page, testId: string) => page.getByTestId(testId).locator('canvas').evaluate((c: HTMLCanvasElement) => c.toDataURL());
+  page
+    .getByTestId(testId)
+    .locator('canvas')
+    .evaluate((c: HTMLCanvasElement, hex: string) => {
+      const [r, g, b] = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
+      const { data } = (c.getContext('2d') as CanvasRenderingContext2D).getImageData(0, 0, c.width, c.height);
+      let n = 0;
+      for (let i = 0; i < data.length; i += 4) if (data[i + 3] > 200 && Math.abs(data[i] - r) + Math.abs(data[i + 1] - g) + Math.abs(data[i + 2] - b) < 40) n++;
+      return n;
+    }, hex);
+const picture = (page: Page, testId: string) =>
+  page
+    .getByTestId(testId)
+    .locator('canvas')
+    .evaluate((c: HTMLCanvasElement) => c.toDataURL());
 
 describe('portal: the dashboard after sign-up', () => {
   const portal = portalStory({ retrySchedule: [50, 50], autoDisableAfter: 1000 });
@@ -70,7 +77,11 @@ describe('portal: the dashboard after sign-up', () => {
     const badName = ((await api('get', `/destinations/${badId}`).expect(200)).body as { name: string }).name;
     // Beside the flow, a plain connection from a CRM's source to a backup URL.
     const crm = (await api('post', '/sources').send({ name: 'crm' }).expect(201)).body as { id: string };
-    const backup = (await api('post', '/destinations').send({ name: 'Backup', config: { url: `${receiver.url}/backup` } }).expect(201)).body as { id: string };
+    const backup = (
+      await api('post', '/destinations')
+        .send({ name: 'Backup', config: { url: `${receiver.url}/backup` } })
+        .expect(201)
+    ).body as { id: string };
     await api('post', '/connections').send({ name: 'crm-backup', source_id: crm.id, destination_id: backup.id }).expect(201);
     for (const n of [1, 2, 3]) await hub.api('post', `/e/${shop.id}`).send({ type: 'lead', n }).expect(200);
     await hub.api('post', `/e/${shop.id}`).send({ type: 'newsletter' }).expect(200);
@@ -159,6 +170,8 @@ describe('portal: the dashboard after sign-up', () => {
     expect(new URL(sparkCalls[1]).searchParams.get('ids')?.split(',').sort()).toEqual([okId, badId, backup.id].sort());
 
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
-    console.log(`e2e dashboard story: ${count.clicks} clicks, ${count.drags} drags, ${count.fields} typed fields, in ${seconds} s (sign-up, traffic, three ranges, a flow, the failing destination's events, both lists)`);
+    console.log(
+      `e2e dashboard story: ${count.clicks} clicks, ${count.drags} drags, ${count.fields} typed fields, in ${seconds} s (sign-up, traffic, three ranges, a flow, the failing destination's events, both lists)`,
+    );
   }, 180_000);
 });

@@ -76,7 +76,9 @@ describe('portal: the events log shows every request and explains every failure'
     const adaRow = page.locator(`[data-testid="request-row"][data-id="${ada}"]`);
     expect(await adaRow.textContent()).toContain('Ada Lovelace · ada@example.com');
     expect(await adaRow.getByTestId('request-outcome').textContent()).toContain('Delivered by the flow “Leads to CRM”');
-    expect(await page.locator(`[data-testid="request-row"][data-id="${newsletter}"]`).getByTestId('request-outcome').textContent()).toContain('Filtered out by the flow “Leads to CRM”');
+    expect(await page.locator(`[data-testid="request-row"][data-id="${newsletter}"]`).getByTestId('request-outcome').textContent()).toContain(
+      'Filtered out by the flow “Leads to CRM”',
+    );
     await b.screenshot('events-log-requests');
     // Only what did not go anywhere.
     await choose(page.getByTestId('requests-filter-outcome'), 'not_sent');
@@ -89,30 +91,51 @@ describe('portal: the events log shows every request and explains every failure'
     const story = page.getByTestId('request-story');
     await expect.poll(() => story.getAttribute('data-request-id'), { timeout: 10_000 }).toBe(newsletter);
     await expect.poll(() => story.getByTestId('request-story-result').textContent(), { timeout: 10_000 }).toBe('Filtered out');
-    expect(await story.getByTestId('request-story-explanation').textContent()).toBe('Filtered out by the filter step “body.type is "lead"” of the flow “Leads to CRM”: body.type was "newsletter".');
+    expect(await story.getByTestId('request-story-explanation').textContent()).toBe(
+      'Filtered out by the filter step “body.type is "lead"” of the flow “Leads to CRM”: body.type was "newsletter".',
+    );
     expect(await story.getByTestId('request-story-flow').getAttribute('href')).toMatch(/^\/flows\/flw_/);
     await b.screenshot('events-log-filtered-request');
     const foundAt = Date.now();
 
     // A second source delivers to a receiver that fails; the log is open on the deliveries.
     const shop = (await api('post', '/sources').send({ name: 'shop' }).expect(201)).body as { id: string };
-    const crm = (await api('post', '/destinations').send({ name: 'orders crm', config: { url: `${flaky.url}/orders` } }).expect(201)).body as { id: string };
-    await api('post', '/connections').send({ name: 'orders to crm', source_id: shop.id, destination_id: crm.id, rules: [{ type: 'retry', count: 7, interval: 600_000 }] }).expect(201);
+    const crm = (
+      await api('post', '/destinations')
+        .send({ name: 'orders crm', config: { url: `${flaky.url}/orders` } })
+        .expect(201)
+    ).body as { id: string };
+    await api('post', '/connections')
+      .send({ name: 'orders to crm', source_id: shop.id, destination_id: crm.id, rules: [{ type: 'retry', count: 7, interval: 600_000 }] })
+      .expect(201);
     await click(page.getByTestId('events-clear-filters'));
     await click(page.getByTestId('log-view-events'));
     await page.waitForURL((u) => !u.search.includes('view=requests'));
     await expect.poll(() => page.getByTestId('event-row').count(), { timeout: 10_000 }).toBe(2);
-    const order = await hub.api('post', `/e/${shop.id}`).send({ customer: { first_name: 'Alan', last_name: 'Turing', email: 'alan@example.com' }, total: 42, currency: 'gbp' }).expect(200);
+    const order = await hub
+      .api('post', `/e/${shop.id}`)
+      .send({ customer: { first_name: 'Alan', last_name: 'Turing', email: 'alan@example.com' }, total: 42, currency: 'gbp' })
+      .expect(200);
     expect(order.body.request_id).toMatch(/^req_/);
 
     // No Refresh pressed: the row appears and says when and why.
     const failing = page.getByTestId('event-row').filter({ hasText: 'Alan Turing' });
-    await expect.poll(() => failing.getByTestId('event-retry-plan').textContent().catch(() => ''), { timeout: 20_000 }).toMatch(/^Failed, will retry at \d\d:\d\d \(attempt 2 of 8\)$/);
+    await expect
+      .poll(
+        () =>
+          failing
+            .getByTestId('event-retry-plan')
+            .textContent()
+            .catch(() => ''),
+        { timeout: 20_000 },
+      )
+      .toMatch(/^Failed, will retry at \d\d:\d\d \(attempt 2 of 8\)$/);
     expect(await failing.getByTestId('event-reason').textContent()).toBe('The receiver answered 500 Internal Server Error');
     expect(await failing.getByTestId('event-route').textContent()).toBe('orders to crmto orders crm');
     expect(await failing.textContent()).toContain('Alan Turing · alan@example.com · 42 GBP');
     // The time shown is the next try the server planned, on the browser's clock.
-    const planned = ((await api('get', `/events?request_id=${order.body.request_id}`).expect(200)).body as { models: { retry: { at: string } }[] }).models[0].retry.at;
+    const planned = ((await api('get', `/events?request_id=${order.body.request_id}`).expect(200)).body as { models: { retry: { at: string } }[] }).models[0]
+      .retry.at;
     const shown = await page.evaluate((iso) => {
       const d = new Date(iso);
       return `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
@@ -120,7 +143,9 @@ describe('portal: the events log shows every request and explains every failure'
     expect(await failing.getByTestId('event-retry-plan').textContent()).toContain(`at ${shown} `);
     // Its detail says the same.
     await click(failing);
-    expect(await page.getByTestId('event-detail-status').textContent()).toMatch(/^Failed, will retry at \d\d:\d\d \(attempt 2 of 8\): the receiver answered 500 Internal Server Error$/);
+    expect(await page.getByTestId('event-detail-status').textContent()).toMatch(
+      /^Failed, will retry at \d\d:\d\d \(attempt 2 of 8\): the receiver answered 500 Internal Server Error$/,
+    );
     await b.screenshot('events-log-will-retry');
 
     // The receiver is back; Retry now turns the row at once, and the log follows it to delivered.
@@ -147,12 +172,18 @@ describe('portal: the events log shows every request and explains every failure'
     const { click, fill, choose } = countedActions();
     const token = await signUp(page, hub.url, { click, fill });
     const create = async (url: string, body: object) => ((await hub.api('post', `/api/v1${url}`, token).send(body).expect(201)).body as { id: string }).id;
-    const send = async (source: string, body: object) => ((await hub.api('post', `/e/${source}`).send(body).expect(200)).body as { request_id: string }).request_id;
+    const send = async (source: string, body: object) =>
+      ((await hub.api('post', `/e/${source}`).send(body).expect(200)).body as { request_id: string }).request_id;
 
     // An order sent twice to a connection that keeps one copy a minute.
     const shop = await create('/sources', { name: 'shop' });
     const orders = await create('/destinations', { name: 'orders api', config: { url: `${receiver.url}/orders` } });
-    await create('/connections', { name: 'orders once', source_id: shop, destination_id: orders, rules: [{ type: 'deduplicate', window: 60_000, include_fields: ['body.order_id'] }] });
+    await create('/connections', {
+      name: 'orders once',
+      source_id: shop,
+      destination_id: orders,
+      rules: [{ type: 'deduplicate', window: 60_000, include_fields: ['body.order_id'] }],
+    });
     const first = await send(shop, { order_id: 7, total: 12.5, currency: 'eur' });
     const duplicate = await send(shop, { order_id: 7, total: 12.5, currency: 'eur' });
     // An order to a connection the user paused.
@@ -178,9 +209,27 @@ describe('portal: the events log shows every request and explains every failure'
     await expect.poll(() => row(first).getAttribute('data-outcome'), { timeout: 10_000 }).toBe('delivered');
     // Each case: its outcome, the word and the sentence of its row, and what its story says.
     const cases = [
-      { name: 'duplicate', id: duplicate, word: 'Duplicate, dropped', row: 'Dropped as a duplicate by “orders once”', story: '“orders once” had already received the same request in the last 60 s and dropped this copy (de-duplication).' },
-      { name: 'held', id: held, word: 'On hold', row: 'On hold (paused) in “held orders”', story: '“held orders” holds it: the connection is paused, and it is delivered when you resume it.' },
-      { name: 'rejected', id: rejected, word: 'Rejected', row: 'Rejected: it failed verification (API key in x-api-key does not match), so nothing was sent', story: 'Rejected: it failed verification (API key in x-api-key does not match), so nothing was sent.' },
+      {
+        name: 'duplicate',
+        id: duplicate,
+        word: 'Duplicate, dropped',
+        row: 'Dropped as a duplicate by “orders once”',
+        story: '“orders once” had already received the same request in the last 60 s and dropped this copy (de-duplication).',
+      },
+      {
+        name: 'held',
+        id: held,
+        word: 'On hold',
+        row: 'On hold (paused) in “held orders”',
+        story: '“held orders” holds it: the connection is paused, and it is delivered when you resume it.',
+      },
+      {
+        name: 'rejected',
+        id: rejected,
+        word: 'Rejected',
+        row: 'Rejected: it failed verification (API key in x-api-key does not match), so nothing was sent',
+        story: 'Rejected: it failed verification (API key in x-api-key does not match), so nothing was sent.',
+      },
     ];
     for (const c of cases) {
       expect(await row(c.id).getAttribute('data-outcome'), c.name).toBe(c.name);

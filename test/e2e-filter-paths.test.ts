@@ -15,7 +15,6 @@ import { countedActions, portalStory, signUp } from './support/portal.ts';
 describe('portal: an incoming webhook → filter on body.type → dedupe on body.email → webhook flow (issue 14, trap 1)', () => {
   const portal = portalStory();
 
-
   it('offers body.<field> in the filter and dedupe steps, flags a field the sample lacks on the node and toolbar, and delivers one lead per e-mail', async () => {
     const started = Date.now();
     const { hub, receiver, b, page } = portal;
@@ -27,7 +26,8 @@ describe('portal: an incoming webhook → filter on body.type → dedupe on body
     const source = await hub.api('post', '/api/v1/sources', token).send({ name: 'website-form' });
     expect(source.status, source.text).toBe(201);
     const sourceId = source.body.id as string;
-    const send = (body: object) => fetch(`${hub.url}/e/${sourceId}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const send = (body: object) =>
+      fetch(`${hub.url}/e/${sourceId}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     expect((await send({ type: 'lead', name: 'Sample Sam', email: 'sam@example.com' })).status).toBeLessThan(300);
 
     // Trigger → filter → dedupe → webhook, in one column (a chain dropped node onto node runs off
@@ -75,7 +75,11 @@ describe('portal: an incoming webhook → filter on body.type → dedupe on body
     // The dedupe step offers the same names; a mistyped one is flagged there and on the canvas.
     await click(page.getByTestId('node-dedupe_1'));
     await click(panel.getByTestId('dedupe-mode-include'));
-    const chips = () => panel.getByTestId('dedupe-fields').locator('input[type=checkbox]').evaluateAll((cs) => cs.map((c) => c.getAttribute('data-testid')));
+    const chips = () =>
+      panel
+        .getByTestId('dedupe-fields')
+        .locator('input[type=checkbox]')
+        .evaluateAll((cs) => cs.map((c) => c.getAttribute('data-testid')));
     await expect.poll(chips, { timeout: 10_000 }).toEqual(['dedupe-field-body.type', 'dedupe-field-body.name', 'dedupe-field-body.email']);
     await fill(panel.getByTestId('dedupe-field-input'), 'body.emial');
     await click(panel.getByTestId('dedupe-add-field'));

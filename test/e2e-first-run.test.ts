@@ -13,7 +13,6 @@ import { waitFor } from './support/hub.ts';
 describe('first run: a flow from a template, and the demo workspace with its chatbot preview', () => {
   const portal = portalStory();
 
-
   it('signs up, picks the "Failed deliveries → alert" template, fills its URL, saves and test-delivers', async () => {
     const started = Date.now();
     const { hub, receiver, b, page } = portal;
@@ -63,11 +62,18 @@ describe('first run: a flow from a template, and the demo workspace with its cha
     await click(page.getByTestId('test-deliver-alert'));
     await expect.poll(() => page.getByTestId('test-delivery-alert').textContent(), { timeout: 15_000 }).toContain('Delivered: 200');
     const got = await waitFor(() => receiver.received.find((r) => r.url === '/alert'), 15_000, 'the alert');
-    expect(JSON.parse(got.body.toString())).toMatchObject({ text: expect.stringMatching(/^Wirehub could not deliver an event of the flow “New leads to the CRM” \(https:\/\/crm\.example\.com\/hooks\/leads\): the receiver answered 500/), eventType: 'hub.delivery.failed' });
+    expect(JSON.parse(got.body.toString())).toMatchObject({
+      text: expect.stringMatching(
+        /^Wirehub could not deliver an event of the flow “New leads to the CRM” \(https:\/\/crm\.example\.com\/hooks\/leads\): the receiver answered 500/,
+      ),
+      eventType: 'hub.delivery.failed',
+    });
     await b.screenshot('first-run-template-delivered');
 
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
-    console.log(`[first-run template] sign-up → template → test delivery: ${count.clicks} clicks, ${count.drags} drags, ${count.fields} typed fields, ${seconds} s`);
+    console.log(
+      `[first-run template] sign-up → template → test delivery: ${count.clicks} clicks, ${count.drags} drags, ${count.fields} typed fields, ${seconds} s`,
+    );
     // After sign-up (4 fields + 1 click): New flow, template, Fill in, Save, Done, Test, Run, Deliver.
     expect(count.drags).toBe(0);
     expect(count.clicks - 1).toBeLessThan(10);
@@ -85,20 +91,25 @@ describe('first run: a flow from a template, and the demo workspace with its cha
 
     // Sample flows.
     await click(page.getByRole('link', { name: 'Flows', exact: true }));
-    for (const name of ['Chat leads to Test receiver', 'Escalations to helpdesk', 'Alert on failed deliveries']) await page.getByRole('link', { name }).waitFor();
+    for (const name of ['Chat leads to Test receiver', 'Escalations to helpdesk', 'Alert on failed deliveries'])
+      await page.getByRole('link', { name }).waitFor();
     await b.screenshot('first-run-demo-flows');
 
     // Recent events: delivered ones, and the helpdesk's 500.
     await click(page.getByRole('link', { name: 'Events log' }));
     const rows = page.getByTestId('event-row');
-    await waitFor(async () => {
-      const delivered = await page.locator('[data-testid="event-row"][data-status="SUCCESSFUL"]').count();
-      const failing = await rows.filter({ hasText: 'Escalation' }).filter({ hasText: '500' }).count();
-      if (delivered >= 3 && failing >= 1) return true;
-      await page.getByRole('button', { name: 'Refresh' }).click();
-      await page.waitForTimeout(300);
-      return false;
-    }, 30_000, 'three delivered events and the escalation answered 500 in the log');
+    await waitFor(
+      async () => {
+        const delivered = await page.locator('[data-testid="event-row"][data-status="SUCCESSFUL"]').count();
+        const failing = await rows.filter({ hasText: 'Escalation' }).filter({ hasText: '500' }).count();
+        if (delivered >= 3 && failing >= 1) return true;
+        await page.getByRole('button', { name: 'Refresh' }).click();
+        await page.waitForTimeout(300);
+        return false;
+      },
+      30_000,
+      'three delivered events and the escalation answered 500 in the log',
+    );
     await b.screenshot('first-run-demo-events');
 
     // The chatbot's page: Try it.
@@ -119,9 +130,13 @@ describe('first run: a flow from a template, and the demo workspace with its cha
 
     // The lead is real: under Leads with the number in E.164.
     await click(page.getByTestId('tab-leads'));
-    await expect.poll(() => page.getByTestId('lead-row').filter({ hasText: 'dana.fox@example.com' }).textContent(), { timeout: 10_000 }).toContain('+14155550199');
+    await expect
+      .poll(() => page.getByTestId('lead-row').filter({ hasText: 'dana.fox@example.com' }).textContent(), { timeout: 10_000 })
+      .toContain('+14155550199');
 
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
-    console.log(`[first-run demo] demo → flows → events → chatbot preview → lead: ${count.clicks} clicks, ${count.drags} drags, ${count.fields} typed fields, ${seconds} s`);
+    console.log(
+      `[first-run demo] demo → flows → events → chatbot preview → lead: ${count.clicks} clicks, ${count.drags} drags, ${count.fields} typed fields, ${seconds} s`,
+    );
   });
 });

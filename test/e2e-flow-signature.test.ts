@@ -16,12 +16,11 @@ const verified = (given: unknown, expected: string) => {
   return a.length === b.length && timingSafeEqual(a, b);
 };
 
-describe('portal: a flow\'s webhook step signs with the preset chosen in its panel', () => {
+describe("portal: a flow's webhook step signs with the preset chosen in its panel", () => {
   const portal = portalStory();
   const { count, click, fill, choose } = portal;
 
-
-  it('GitHub-style on save, verified by the receiver; then a header of one\'s own in base64', async () => {
+  it("GitHub-style on save, verified by the receiver; then a header of one's own in base64", async () => {
     const { hub, receiver, b, canvas, page } = portal;
     const token = await signUp(page, hub.url, { click, fill });
     const publish = async () => {
@@ -29,7 +28,8 @@ describe('portal: a flow\'s webhook step signs with the preset chosen in its pan
       expect(res.status, res.text).toBe(202);
       return res.body.eventId as string;
     };
-    const delivery = (eventId: string): Promise<Received> => waitFor(() => receiver.received.find((r) => r.headers['webhook-id'] === eventId), 15_000, `the delivery of ${eventId}`);
+    const delivery = (eventId: string): Promise<Received> =>
+      waitFor(() => receiver.received.find((r) => r.headers['webhook-id'] === eventId), 15_000, `the delivery of ${eventId}`);
 
     await click(page.getByRole('link', { name: 'Flows' }));
     await click(page.getByTestId('new-flow'));
@@ -77,7 +77,9 @@ describe('portal: a flow\'s webhook step signs with the preset chosen in its pan
     await fill(panel.getByLabel('Signature header name'), 'X-Acme-Signature');
     await choose(panel.getByLabel('Signature format'), 'base64');
     await click(page.getByTestId('save-flow'));
-    await expect.poll(async () => (await hub.api('get', '/api/v1/webhooks', token)).body.models[0]?.signature, { timeout: 15_000 }).toEqual({ header: 'X-Acme-Signature', format: 'base64' });
+    await expect
+      .poll(async () => (await hub.api('get', '/api/v1/webhooks', token)).body.models[0]?.signature, { timeout: 15_000 })
+      .toEqual({ header: 'X-Acme-Signature', format: 'base64' });
 
     const next = await delivery(await publish());
     expect(verified(next.headers['x-acme-signature'], createHmac('sha256', secret).update(next.body).digest('base64'))).toBe(true);

@@ -15,7 +15,6 @@ describe('portal: a lead → webhook flow drawn on the canvas delivers exactly t
   // What the user had to do, reported at the end.
   const { count, click, fill, drag } = portal;
 
-
   it('signs up, draws trigger → map → webhook, saves, delivers, shows the attempt, and reopens the same graph', async () => {
     const started = Date.now();
     const { hub, receiver, b, canvas, page } = portal;
@@ -106,7 +105,10 @@ describe('portal: a lead → webhook flow drawn on the canvas delivers exactly t
     const stored = await api('get', `/flows/${flowId}`);
     expect(stored.status).toBe(200);
     expect(stored.body.graph.nodes.map((n: { id: string }) => n.id).sort()).toEqual(['map_1', 'trigger_1', 'webhook_1']);
-    expect(stored.body.graph.edges.map((e: { source: string; target: string }) => `${e.source}>${e.target}`).sort()).toEqual(['map_1>webhook_1', 'trigger_1>map_1']);
+    expect(stored.body.graph.edges.map((e: { source: string; target: string }) => `${e.source}>${e.target}`).sort()).toEqual([
+      'map_1>webhook_1',
+      'trigger_1>map_1',
+    ]);
     for (const n of stored.body.graph.nodes as { id: string; position: Pos }[]) {
       expect(Math.abs(n.position.x - drawn[n.id].x)).toBeLessThanOrEqual(2);
       expect(Math.abs(n.position.y - drawn[n.id].y)).toBeLessThanOrEqual(2);
@@ -119,7 +121,15 @@ describe('portal: a lead → webhook flow drawn on the canvas delivers exactly t
     expect(key.status).toBe(201);
     const hooks = await api('get', '/webhooks', key.body.key);
     expect(hooks.body.models).toHaveLength(1);
-    expect(hooks.body.models[0]).toMatchObject({ url: `${receiver.url}/crm`, events: ['lead.captured'], mappings: [{ to: 'name', from: 'data.name' }, { to: 'email', from: 'data.email' }], envelope: 'flat' });
+    expect(hooks.body.models[0]).toMatchObject({
+      url: `${receiver.url}/crm`,
+      events: ['lead.captured'],
+      mappings: [
+        { to: 'name', from: 'data.name' },
+        { to: 'email', from: 'data.email' },
+      ],
+      envelope: 'flat',
+    });
     const published = await api('post', '/publish', key.body.key).send({ eventType: 'lead.captured', data: lead, customerId: 'cus_a1b2c3' });
     expect(published.status).toBe(202);
     const eventId = published.body.eventId as string;
@@ -127,12 +137,22 @@ describe('portal: a lead → webhook flow drawn on the canvas delivers exactly t
     const [got] = await waitFor(() => receiver.received.length > 0 && receiver.received, 15_000, 'the delivery');
     expect(got.url).toBe('/crm');
     const sent = JSON.parse(got.body.toString());
-    expect(got.body.toString()).toBe(JSON.stringify({ name: 'Jane Smith', email: 'Jane@Example.com', eventType: 'lead.captured', eventTimestamp: sent.eventTimestamp, eventId, customerId: 'cus_a1b2c3' }));
+    expect(got.body.toString()).toBe(
+      JSON.stringify({
+        name: 'Jane Smith',
+        email: 'Jane@Example.com',
+        eventType: 'lead.captured',
+        eventTimestamp: sent.eventTimestamp,
+        eventId,
+        customerId: 'cus_a1b2c3',
+      }),
+    );
     expect(sent.eventTimestamp).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
 
     // The events log shows it delivered, with the body sent.
     const bodyText = await sentBodyInEventsLog(page, { click }, 'name: "Jane Smith"');
-    for (const s of ['email: "Jane@Example.com"', `eventId: "${eventId}"`, 'eventType: "lead.captured"', 'customerId: "cus_a1b2c3"']) expect(bodyText).toContain(s);
+    for (const s of ['email: "Jane@Example.com"', `eventId: "${eventId}"`, 'eventType: "lead.captured"', 'customerId: "cus_a1b2c3"'])
+      expect(bodyText).toContain(s);
     expect(bodyText).not.toContain('phone');
     await b.screenshot('flow-events-log');
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
@@ -160,7 +180,9 @@ describe('portal: a lead → webhook flow drawn on the canvas delivers exactly t
     expect(await page.locator('[data-testid^="problems-"]').count()).toBe(0);
 
     // The live counts of the last 24 hours: the delivery on the destination node, what went on past the map step on its edge.
-    await expect.poll(async () => Number.parseInt((await page.getByTestId('stats-delivered-webhook_1').textContent()) ?? '0', 10), { timeout: 15_000 }).toBeGreaterThanOrEqual(1);
+    await expect
+      .poll(async () => Number.parseInt((await page.getByTestId('stats-delivered-webhook_1').textContent()) ?? '0', 10), { timeout: 15_000 })
+      .toBeGreaterThanOrEqual(1);
     expect(await page.getByTestId('stats-failed-webhook_1').textContent()).toBe('0 failed');
     const edgeLabel = page.getByTestId('edge-label-e_map_1_webhook_1');
     await expect.poll(() => edgeLabel.textContent(), { timeout: 10_000 }).toMatch(/^[1-9]\d* passed$/);

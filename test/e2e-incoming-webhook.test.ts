@@ -14,10 +14,13 @@ describe('portal: an incoming webhook trigger made from the palette, listened to
   const portal = portalStory();
   const { count, click, fill, drag } = portal;
 
-
   /** What a sender does with curl: a JSON POST to the URL (its path on this test hub, which listens on a port of its own, not the public URL's). */
   const send = async (url: string, body: Record<string, unknown>) => {
-    const res = await fetch(`${portal.hub.url}${new URL(url).pathname}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const res = await fetch(`${portal.hub.url}${new URL(url).pathname}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
     expect(res.status, await res.clone().text()).toBe(200);
     return ((await res.json()) as { request_id: string }).request_id;
   };
@@ -72,7 +75,9 @@ describe('portal: an incoming webhook trigger made from the palette, listened to
     await drag(page.getByTestId('palette-filter'), page.getByTestId('node-trigger_1'));
     await page.getByTestId('node-filter_1').waitFor();
     await expect.poll(() => page.locator('.react-flow__edge').count(), { timeout: 10_000 }).toBe(1);
-    await expect.poll(() => panel.locator('datalist option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value)), { timeout: 10_000 }).toEqual(['body.type', 'body.name', 'body.email']);
+    await expect
+      .poll(() => panel.locator('datalist option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value)), { timeout: 10_000 })
+      .toEqual(['body.type', 'body.name', 'body.email']);
     expect(await panel.getByTestId('condition-0-field').getAttribute('placeholder')).toBe('e.g. body.type');
     await fill(panel.getByTestId('condition-0-field'), 'body.type');
     expect(await panel.getByTestId('condition-0-value').getAttribute('placeholder')).toBe('lead');
@@ -91,7 +96,11 @@ describe('portal: an incoming webhook trigger made from the palette, listened to
     await b.screenshot('e2e-incoming-webhook-saved');
 
     // Three requests, one of them not a lead: two deliveries, and the canvas counts them.
-    const sent = [await send(url, { type: 'lead', name: 'Ann', email: 'ann@example.com' }), await send(url, { type: 'spam', name: 'Bot' }), await send(url, { type: 'lead', name: 'Cid', email: 'cid@example.com' })];
+    const sent = [
+      await send(url, { type: 'lead', name: 'Ann', email: 'ann@example.com' }),
+      await send(url, { type: 'spam', name: 'Bot' }),
+      await send(url, { type: 'lead', name: 'Cid', email: 'cid@example.com' }),
+    ];
     expect(new Set([testId, ...sent]).size).toBe(4);
     await waitFor(() => receiver.received.length >= 2, 30_000, 'two deliveries');
     await new Promise((r) => setTimeout(r, 500));

@@ -100,7 +100,9 @@ describe('portal: one model in the navigation', () => {
     expect(await form.getByRole('heading').textContent()).toBe('New test receiver');
     await fill(form.getByLabel('Name'), 'try-it');
     await click(form.getByRole('button', { name: 'Create test receiver' }));
-    await expect.poll(() => page.getByTestId('mock-requests').getByRole('heading', { level: 2 }).textContent(), { timeout: 10_000 }).toContain('Test receiver “try-it”: received requests');
+    await expect
+      .poll(() => page.getByTestId('mock-requests').getByRole('heading', { level: 2 }).textContent(), { timeout: 10_000 })
+      .toContain('Test receiver “try-it”: received requests');
     const mockRow = page.getByTestId('destination-row').filter({ hasText: 'try-it' });
     await mockRow.waitFor();
     expect(await mockRow.locator('td').nth(1).textContent()).toBe('Test receiver');

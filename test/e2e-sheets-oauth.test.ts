@@ -26,7 +26,15 @@ const COLUMNS = ['name', 'email', 'phone'];
 const TEMPLATE_COLUMNS = ['Name', 'Email', 'Phone', 'Captured at'];
 /** A new spreadsheet for the template's rows: its tabs are empty. */
 const CHATBOT_LEADS = '1ChatLeadsXRA5nFMdKvBdBZjgmUUqptlbs74Og';
-const lead = { lead_id: 'lead_e2e_oauth', name: 'Jane Smith', email: 'jane@example.com', phone: '+15555550123', chatbot_name: 'Acme Plumbing Bot', intent: 'request_quote', captured_at: '2026-05-03T14:22:08Z' };
+const lead = {
+  lead_id: 'lead_e2e_oauth',
+  name: 'Jane Smith',
+  email: 'jane@example.com',
+  phone: '+15555550123',
+  chatbot_name: 'Acme Plumbing Bot',
+  intent: 'request_quote',
+  captured_at: '2026-05-03T14:22:08Z',
+};
 
 describe('portal: lead → Google Sheet via Sign in with Google', () => {
   let sheets: FakeGoogleSheets;
@@ -69,7 +77,9 @@ describe('portal: lead → Google Sheet via Sign in with Google', () => {
     await click(page.getByTestId('template-lead-to-sheet'));
     await page.waitForURL(/template=lead-to-sheet/);
     for (const id of ['trigger', 'map', 'sheet']) await page.getByTestId(`node-${id}`).waitFor();
-    await expect.poll(() => page.locator('.react-flow__edge').evaluateAll((es) => es.map((e) => e.getAttribute('data-id')).sort()), { timeout: 10_000 }).toEqual(['e_map_sheet', 'e_trigger_map']);
+    await expect
+      .poll(() => page.locator('.react-flow__edge').evaluateAll((es) => es.map((e) => e.getAttribute('data-id')).sort()), { timeout: 10_000 })
+      .toEqual(['e_map_sheet', 'e_trigger_map']);
     // What is left to do is listed, with a button to it: the sheet.
     const todo = page.getByTestId('placeholder-sheet-spreadsheetId');
     expect(await todo.getAttribute('data-filled')).toBe('no');
@@ -94,7 +104,9 @@ describe('portal: lead → Google Sheet via Sign in with Google', () => {
     // Connected: the panel names the account and lists its spreadsheets, newest first.
     await expect.poll(() => panel.getByTestId('sheets-google-account').textContent(), { timeout: 10_000 }).toContain('jane.marketer@gmail.com');
     const spreadsheet = panel.getByTestId('sheets-spreadsheet-select');
-    await expect.poll(() => spreadsheet.locator('option').allTextContents(), { timeout: 10_000 }).toEqual(['Choose a spreadsheet…', 'Chatbot leads', 'Team offsite', 'Budget 2025', 'Leads 2026']);
+    await expect
+      .poll(() => spreadsheet.locator('option').allTextContents(), { timeout: 10_000 })
+      .toEqual(['Choose a spreadsheet…', 'Chatbot leads', 'Team offsite', 'Budget 2025', 'Leads 2026']);
     await choose(spreadsheet, CHATBOT_LEADS);
     // Its first tab is chosen; the tab is empty, so the template's columns stay (the first row writes them as the header).
     const tab = panel.getByTestId('sheets-tab-select');
@@ -116,7 +128,12 @@ describe('portal: lead → Google Sheet via Sign in with Google', () => {
     const stored = await api('get', `/flows/${flowId}`);
     expect(stored.body.name).toBe('Leads to Google Sheet');
     const sheetNode = stored.body.graph.nodes.find((n: { id: string }) => n.id === 'sheet');
-    expect(sheetNode.data).toMatchObject({ spreadsheetId: CHATBOT_LEADS, sheetName: 'Leads', columns: TEMPLATE_COLUMNS, credentialId: expect.stringMatching(/^cred_/) });
+    expect(sheetNode.data).toMatchObject({
+      spreadsheetId: CHATBOT_LEADS,
+      sheetName: 'Leads',
+      columns: TEMPLATE_COLUMNS,
+      credentialId: expect.stringMatching(/^cred_/),
+    });
     const dest = await api('get', `/destinations/${sheetNode.data.destinationId as string}`);
     expect(dest.body.config).toMatchObject({ oauth: '••••', google_account: 'jane.marketer@gmail.com' });
 
@@ -158,7 +175,7 @@ describe('portal: lead → Google Sheet via Sign in with Google', () => {
     await b.screenshot('sheets-oauth-settings');
   }, 180_000);
 
-  it('the shortest way: the sheet dropped onto the trigger, its header row naming the lead\'s fields, so no map step is needed', async () => {
+  it("the shortest way: the sheet dropped onto the trigger, its header row naming the lead's fields, so no map step is needed", async () => {
     const { hub, b, page } = portal;
     const short = countedActions();
     const canvas = canvasActions(page, () => short.count.drags++);
@@ -175,7 +192,9 @@ describe('portal: lead → Google Sheet via Sign in with Google', () => {
     // The Google Sheet dropped onto the trigger goes after it, connected.
     await short.drag(page.getByTestId('palette-sheets'), page.getByTestId('node-trigger_1'));
     await page.getByTestId('node-sheets_1').waitFor();
-    await expect.poll(() => page.locator('.react-flow__edge').evaluateAll((es) => es.map((e) => e.getAttribute('data-id'))), { timeout: 10_000 }).toEqual(['e_trigger_1_sheets_1']);
+    await expect
+      .poll(() => page.locator('.react-flow__edge').evaluateAll((es) => es.map((e) => e.getAttribute('data-id'))), { timeout: 10_000 })
+      .toEqual(['e_trigger_1_sheets_1']);
     const panel = page.getByTestId('node-panel');
     // A new team: its own Google sign-in (the first team's account is not offered here).
     const signIn = panel.getByTestId('google-signin');
@@ -199,7 +218,9 @@ describe('portal: lead → Google Sheet via Sign in with Google', () => {
 
     const token = (await page.evaluate(() => localStorage.getItem('wirehub.token')))!;
     const key = await hub.api('post', '/api/v1/api-keys', token).send({ name: 'site', scopes: ['write'] });
-    expect((await hub.api('post', '/api/v1/publish', key.body.key).send({ eventType: 'lead.captured', data: { ...lead, name: 'Short Way' } })).status).toBe(202);
+    expect((await hub.api('post', '/api/v1/publish', key.body.key).send({ eventType: 'lead.captured', data: { ...lead, name: 'Short Way' } })).status).toBe(
+      202,
+    );
     await expect.poll(() => sheets.grid('Leads').length, { timeout: 15_000 }).toBe(rowsBefore + 1);
     expect(sheets.grid('Leads').at(-1)).toEqual(['Short Way', 'jane@example.com', '+15555550123']);
     const row = await deliveryInEventsLog(page, short, 'Short Way');

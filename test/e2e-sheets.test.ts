@@ -11,7 +11,14 @@ import { portalStory, sentBodyInEventsLog, signUp } from './support/portal.ts';
 
 // The catalogue's sample of lead.captured carries the same name, email and phone, so the row Test
 // shows before saving is the row the published lead must write.
-const lead = { lead_id: 'lead_e2e_sheet', name: 'Jane Smith', email: 'jane@example.com', phone: '+15555550123', chatbot_name: 'Acme Plumbing Bot', intent: 'request_quote' };
+const lead = {
+  lead_id: 'lead_e2e_sheet',
+  name: 'Jane Smith',
+  email: 'jane@example.com',
+  phone: '+15555550123',
+  chatbot_name: 'Acme Plumbing Bot',
+  intent: 'request_quote',
+};
 const COLUMNS = ['name', 'email', 'phone'];
 // What the connector sends: a leading "+" would make Sheets (USER_ENTERED) read a number, so the
 // phone goes with an apostrophe that keeps it as text and is not shown in the cell.
@@ -69,7 +76,6 @@ describe('portal: a lead → Google Sheet flow drawn on the canvas writes exactl
     return Promise.all(COLUMNS.map(async (c) => (await container.getByTestId(`sheet-cell-${c}`).textContent()) ?? ''));
   }
 
-
   it('signs up, uploads the key, draws lead → map → sheet, tests the row, saves, and the published lead becomes that row', async () => {
     const started = Date.now();
     const { hub, b, canvas, page } = portal;
@@ -81,7 +87,9 @@ describe('portal: a lead → Google Sheet flow drawn on the canvas writes exactl
     await page.waitForURL(/\/settings$/);
     await click(page.getByTestId('google-add'));
     count.fields++;
-    await page.getByTestId('google-file').setInputFiles({ name: 'wirehub-writer.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(google.serviceAccountKey(), null, 2)) });
+    await page
+      .getByTestId('google-file')
+      .setInputFiles({ name: 'wirehub-writer.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(google.serviceAccountKey(), null, 2)) });
     await page.getByTestId('google-file-loaded').waitFor();
     await click(page.getByTestId('google-save'));
     await expect.poll(() => page.getByTestId('google-client-email').textContent(), { timeout: 10_000 }).toBe(google.clientEmail);
@@ -139,7 +147,8 @@ describe('portal: a lead → Google Sheet flow drawn on the canvas writes exactl
     await click(page.getByTestId('node-map_1'));
     const sampleFields = panel.getByLabel('Sample fields');
     await expect.poll(() => panel.getByTestId('map-missing').textContent(), { timeout: 10_000 }).toBe('Still empty: name, email, phone');
-    for (const c of COLUMNS) await dragInPanel(sampleFields.getByRole('button', { name: c, exact: true }), panel.getByTestId(`target-${c}`).locator('.mapping-target'));
+    for (const c of COLUMNS)
+      await dragInPanel(sampleFields.getByRole('button', { name: c, exact: true }), panel.getByTestId(`target-${c}`).locator('.mapping-target'));
     for (const c of COLUMNS) await expect.poll(() => panel.getByTestId(`target-${c}`).getByLabel('Source').inputValue(), { timeout: 10_000 }).toBe(`data.${c}`);
     expect(await panel.getByTestId('map-missing').count()).toBe(0);
 
@@ -188,7 +197,10 @@ describe('portal: a lead → Google Sheet flow drawn on the canvas writes exactl
     const stored = await api('get', `/flows/${flowId}`);
     expect(stored.status).toBe(200);
     expect(stored.body.graph.nodes.map((n: { id: string }) => n.id).sort()).toEqual(['map_1', 'sheets_1', 'trigger_1']);
-    expect(stored.body.graph.edges.map((e: { source: string; target: string }) => `${e.source}>${e.target}`).sort()).toEqual(['map_1>sheets_1', 'trigger_1>map_1']);
+    expect(stored.body.graph.edges.map((e: { source: string; target: string }) => `${e.source}>${e.target}`).sort()).toEqual([
+      'map_1>sheets_1',
+      'trigger_1>map_1',
+    ]);
     const sheetNode = stored.body.graph.nodes.find((n: { id: string }) => n.id === 'sheets_1');
     expect(sheetNode.data).toMatchObject({ sheetName: 'Sheet1', columns: COLUMNS });
     expect(sheetNode.data.destinationId).toMatch(/^des_/);

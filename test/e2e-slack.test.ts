@@ -9,7 +9,7 @@ import { portalStory, signUp } from './support/portal.ts';
 describe('portal: a lead → Slack flow drawn on the canvas posts the lead to the channel', () => {
   const portal = portalStory();
   let slack: FakeSlack;
-  const { count, click, fill, drag } = portal;
+  const { click, fill, drag } = portal;
 
   beforeAll(async () => {
     slack = await startFakeSlack();
@@ -57,7 +57,11 @@ describe('portal: a lead → Slack flow drawn on the canvas posts the lead to th
     expect(JSON.stringify(stored.body)).not.toContain(slack.hookUrl);
 
     const key = await api('post', '/api-keys').send({ name: 'e2e', scopes: ['read', 'write'] });
-    const published = await api('post', '/publish', key.body.key).send({ eventType: 'lead.captured', data: { name: 'Jane Smith', email: 'jane@example.com', phone: '+15555550123' }, customerId: 'cus_1' });
+    const published = await api('post', '/publish', key.body.key).send({
+      eventType: 'lead.captured',
+      data: { name: 'Jane Smith', email: 'jane@example.com', phone: '+15555550123' },
+      customerId: 'cus_1',
+    });
     expect(published.status).toBe(202);
     const [message] = await waitFor(() => slack.posted.length > 0 && slack.posted, 15_000, 'the Slack message');
     expect(message.blocks?.slice(0, 2)).toEqual([

@@ -14,7 +14,6 @@ describe('portal: a webhook edited in the browser delivers to its new URL with i
   const portal = portalStory();
   const { count, click, fill, choose } = portal;
 
-
   it('creates with its own secret, edits URL, Authorization, events, fields and preset, and the next delivery follows', async () => {
     const started = Date.now();
     const { hub, receiver, b, page } = portal;
@@ -27,7 +26,8 @@ describe('portal: a webhook edited in the browser delivers to its new URL with i
       expect(res.status).toBe(202);
       return res.body.eventId as string;
     };
-    const delivery = (eventId: string) => waitFor(() => receiver.received.find((r) => r.headers['webhook-id'] === eventId), 15_000, `the delivery of ${eventId}`);
+    const delivery = (eventId: string) =>
+      waitFor(() => receiver.received.find((r) => r.headers['webhook-id'] === eventId), 15_000, `the delivery of ${eventId}`);
 
     // New webhook: FusionChatalyst's headers, a secret of one's own, an Authorization token.
     await click(page.getByRole('link', { name: 'Webhooks' }));
@@ -75,7 +75,9 @@ describe('portal: a webhook edited in the browser delivers to its new URL with i
     await b.screenshot('webhook-edit-form');
     await click(edit.getByRole('button', { name: 'Save changes' }));
     await expect.poll(() => page.getByTestId('webhook-edit').count(), { timeout: 15_000 }).toBe(0);
-    await expect.poll(() => page.getByTestId('webhook-row').filter({ hasText: 'Chat relay' }).textContent(), { timeout: 15_000 }).toContain(`${receiver.url}/new`);
+    await expect
+      .poll(() => page.getByTestId('webhook-row').filter({ hasText: 'Chat relay' }).textContent(), { timeout: 15_000 })
+      .toContain(`${receiver.url}/new`);
     await b.screenshot('webhook-edited');
 
     // The next delivery: the new URL, GitHub's header verified with the same secret, the kept token, the chosen field.
@@ -98,7 +100,12 @@ describe('portal: a webhook edited in the browser delivers to its new URL with i
     await expect.poll(() => page.getByTestId('webhook-edit').count(), { timeout: 15_000 }).toBe(0);
     expect((await delivery(await publish())).headers.authorization).toBe('Token second-456');
     const hook = (await api('get', '/webhooks')).body.models[0];
-    expect(hook).toMatchObject({ url: `${receiver.url}/new`, signature: { preset: 'github' }, events: ['lead.captured', 'escalation.created'], mappings: [{ to: 'email', from: 'data.email' }] });
+    expect(hook).toMatchObject({
+      url: `${receiver.url}/new`,
+      signature: { preset: 'github' },
+      events: ['lead.captured', 'escalation.created'],
+      mappings: [{ to: 'email', from: 'data.email' }],
+    });
     expect(JSON.stringify(hook)).not.toContain(OWN_SECRET);
     expect(JSON.stringify(hook)).not.toContain('second-456');
 

@@ -14,7 +14,6 @@ describe('portal: a webhook built in the browser delivers exactly the mapped fie
   // What the user had to do, reported at the end.
   const { count, click, fill, choose, drag } = portal;
 
-
   it('signs up, maps fields by dragging, previews, creates, delivers, and shows the attempt in the events log', async () => {
     const started = Date.now();
     const { hub, receiver, b, page } = portal;
@@ -54,7 +53,8 @@ describe('portal: a webhook built in the browser delivers exactly the mapped fie
     const preview = targets.locator('details.json').first();
     await expect.poll(() => preview.textContent(), { timeout: 15_000 }).toContain('full_name');
     const shown = (await preview.textContent()) ?? '';
-    for (const s of ['email: "jane@example.com"', 'full_name: "Jane Smith"', 'eventType: "lead.captured"', 'eventId', 'eventTimestamp']) expect(shown).toContain(s);
+    for (const s of ['email: "jane@example.com"', 'full_name: "Jane Smith"', 'eventType: "lead.captured"', 'eventId', 'eventTimestamp'])
+      expect(shown).toContain(s);
     await b.screenshot('webhook-form-preview');
 
     // Create; the signing secret is shown once.
@@ -70,7 +70,13 @@ describe('portal: a webhook built in the browser delivers exactly the mapped fie
     expect(key.status).toBe(201);
     const hooks = await api('get', '/webhooks', key.body.key);
     expect(hooks.body.models).toHaveLength(1);
-    expect(hooks.body.models[0]).toMatchObject({ mappings: [{ to: 'email', expression: '$lowercase(data.email)' }, { to: 'full_name', from: 'data.name' }], envelope: 'flat' });
+    expect(hooks.body.models[0]).toMatchObject({
+      mappings: [
+        { to: 'email', expression: '$lowercase(data.email)' },
+        { to: 'full_name', from: 'data.name' },
+      ],
+      envelope: 'flat',
+    });
     expect(hooks.body.models[0].secret).toBeUndefined();
     const published = await api('post', '/publish', key.body.key).send({ eventType: 'lead.captured', data: lead, customerId: 'cus_a1b2c3' });
     expect(published.status).toBe(202);
@@ -80,17 +86,27 @@ describe('portal: a webhook built in the browser delivers exactly the mapped fie
     expect(got.url).toBe('/crm');
     const sent = JSON.parse(got.body.toString());
     expect(got.body.toString()).toBe(
-      JSON.stringify({ email: 'jane@example.com', full_name: 'Jane Smith', eventType: 'lead.captured', eventTimestamp: sent.eventTimestamp, eventId, customerId: 'cus_a1b2c3' }),
+      JSON.stringify({
+        email: 'jane@example.com',
+        full_name: 'Jane Smith',
+        eventType: 'lead.captured',
+        eventTimestamp: sent.eventTimestamp,
+        eventId,
+        customerId: 'cus_a1b2c3',
+      }),
     );
     expect(sent.eventTimestamp).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
 
     // The events log shows it delivered, with the body sent.
     const bodyText = await sentBodyInEventsLog(page, { click }, 'full_name: "Jane Smith"');
-    for (const s of ['email: "jane@example.com"', `eventId: "${eventId}"`, 'eventType: "lead.captured"', 'customerId: "cus_a1b2c3"']) expect(bodyText).toContain(s);
+    for (const s of ['email: "jane@example.com"', `eventId: "${eventId}"`, 'eventType: "lead.captured"', 'customerId: "cus_a1b2c3"'])
+      expect(bodyText).toContain(s);
     await b.screenshot('events-log-detail');
 
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
-    console.log(`e2e webhook story: ${count.clicks} clicks, ${count.drags} drags, ${count.fields} typed fields (the log showed the delivery by itself, no Refresh), in ${seconds} s (sign-up to delivered-and-inspected)`);
+    console.log(
+      `e2e webhook story: ${count.clicks} clicks, ${count.drags} drags, ${count.fields} typed fields (the log showed the delivery by itself, no Refresh), in ${seconds} s (sign-up to delivered-and-inspected)`,
+    );
   }, 120_000);
 
   it('shows the API 422 for an invalid expression inline and creates nothing', async () => {

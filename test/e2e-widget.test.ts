@@ -65,7 +65,11 @@ describe('widget: a plain HTML page on another origin chats, captures a lead and
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     bot = created.body;
     const imported = await api('post', `/chatbots/${bot.id}/entries/import`).send([
-      { question: 'How much does a boiler service cost?', answer: 'A standard boiler service is $120, parts extra.', tags: ['pricing', 'intent:request_quote'] },
+      {
+        question: 'How much does a boiler service cost?',
+        answer: 'A standard boiler service is $120, parts extra.',
+        tags: ['pricing', 'intent:request_quote'],
+      },
       { question: 'Do you fix leaking pipes?', answer: 'Yes — we fix leaks the same day in most of the city.', tags: ['leaks'] },
       { question: 'What are your opening hours?', answer: 'Monday to Saturday, 8 am to 6 pm.', tags: ['hours'] },
     ]);
@@ -145,10 +149,14 @@ describe('widget: a plain HTML page on another origin chats, captures a lead and
     const conv = convs.body.models[0];
     expect(conv.visitor_id).toBe(await page.evaluate(() => localStorage.getItem('wirehub.visitor_id')));
     expect(conv.lead).toMatchObject({ name: 'Jane Smith', email: 'jane@example.com', phone: '+15555550123' });
-    const transcript = await waitFor(async () => {
-      const t = await api('get', `/chatbots/${bot.id}/conversations/${conv.id}`);
-      return t.body.messages?.some((m: { rating: unknown }) => m.rating) && t.body;
-    }, 10_000, 'the rating in the transcript');
+    const transcript = await waitFor(
+      async () => {
+        const t = await api('get', `/chatbots/${bot.id}/conversations/${conv.id}`);
+        return t.body.messages?.some((m: { rating: unknown }) => m.rating) && t.body;
+      },
+      10_000,
+      'the rating in the transcript',
+    );
     const bots = transcript.messages.filter((m: { role: string }) => m.role === 'bot');
     expect(bots[0].text).toContain('$120');
     expect(bots[0].rating).toMatchObject({ rating: 'down' });
@@ -161,13 +169,23 @@ describe('widget: a plain HTML page on another origin chats, captures a lead and
     ]);
 
     const leads = await api('get', `/chatbots/${bot.id}/leads`);
-    expect(leads.body.models).toEqual([expect.objectContaining({ conversation_id: conv.id, name: 'Jane Smith', email: 'jane@example.com', phone: '+15555550123', intent: 'request_quote' })]);
+    expect(leads.body.models).toEqual([
+      expect.objectContaining({ conversation_id: conv.id, name: 'Jane Smith', email: 'jane@example.com', phone: '+15555550123', intent: 'request_quote' }),
+    ]);
 
     await waitFor(() => crm.received.length > 0, 15_000, 'the lead.captured delivery');
     await new Promise((r) => setTimeout(r, 1000));
     expect(crm.received).toHaveLength(1);
     const delivered = JSON.parse(crm.received[0].body.toString());
-    expect(delivered).toMatchObject({ eventType: 'lead.captured', name: 'Jane Smith', email: 'jane@example.com', phone: '+15555550123', chatbot_name: 'Acme Plumbing Bot', chatbotId: bot.id, conversationId: conv.id });
+    expect(delivered).toMatchObject({
+      eventType: 'lead.captured',
+      name: 'Jane Smith',
+      email: 'jane@example.com',
+      phone: '+15555550123',
+      chatbot_name: 'Acme Plumbing Bot',
+      chatbotId: bot.id,
+      conversationId: conv.id,
+    });
 
     // A reload keeps the thread: same conversation, the rating still shown.
     await page.reload();

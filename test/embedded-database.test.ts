@@ -59,7 +59,12 @@ describe.skipIf(!embedded)('the embedded database', () => {
     const email = `fresh${Date.now()}@example.test`;
     await call(`${running.url}/api/v1/auth/signup`, 'POST', { email, password: 'correct horse battery', name: 'Fresh', workspace: 'Fresh Co' });
     await stop(running);
-    expect(fs.readdirSync(dataDir).filter((f) => f.startsWith('pg')).sort()).toEqual(['pg']);
+    expect(
+      fs
+        .readdirSync(dataDir)
+        .filter((f) => f.startsWith('pg'))
+        .sort(),
+    ).toEqual(['pg']);
 
     running = await startChildHub(env, port, 180_000);
     const login = await call<{ token: string }>(`${running.url}/api/v1/auth/login`, 'POST', { email, password: 'correct horse battery' });

@@ -45,7 +45,12 @@ describe('searching the events and requests logs', () => {
     ids.ok = await create('/destinations', { name: 'ok', config: { url: `${receiver.url}/ok` } });
     ids.bad = await create('/destinations', { name: 'bad', config: { url: `${receiver.url}/bad` } });
     ids.shopToOk = await create('/connections', { name: 'shop-ok', source_id: ids.shop, destination_id: ids.ok });
-    ids.crmToBad = await create('/connections', { name: 'crm-bad', source_id: ids.crm, destination_id: ids.bad, rules: [{ type: 'retry', count: 0, interval: 1000 }] });
+    ids.crmToBad = await create('/connections', {
+      name: 'crm-bad',
+      source_id: ids.crm,
+      destination_id: ids.bad,
+      rules: [{ type: 'retry', count: 0, interval: 1000 }],
+    });
     ids.hook = await create('/webhooks', { name: 'leads', url: `${receiver.url}/leads`, events: ['lead.captured'] });
     for (let i = 0; i < 3; i++) shopRequests.push((await hub.api('post', `/e/${ids.shop}`).send({ n: i })).body.request_id);
     for (let i = 0; i < 2; i++) crmRequests.push((await hub.api('post', `/e/${ids.crm}`).send({ n: i })).body.request_id);

@@ -25,12 +25,16 @@ const CONCURRENCY = 64;
 
 type Health = { status: string; lanes?: number[] };
 
-describe.skipIf(!inject('databaseUrl'))('fail-over: a killed worker\'s lanes move to the live workers within seconds', () => {
+describe.skipIf(!inject('databaseUrl'))("fail-over: a killed worker's lanes move to the live workers within seconds", () => {
   const schema = `failover_${randomBytes(6).toString('hex')}`;
   const dirs: string[] = [];
   const children: ChildHub[] = [];
   let receiver: Awaited<ReturnType<typeof startReceiver>> | undefined;
-  const shared = { WIREHUB_SECRET_KEY: randomBytes(32).toString('hex'), WIREHUB_DELIVERY_LANES: String(LANES), WIREHUB_DELIVERY_CONCURRENCY: String(CONCURRENCY) };
+  const shared = {
+    WIREHUB_SECRET_KEY: randomBytes(32).toString('hex'),
+    WIREHUB_DELIVERY_LANES: String(LANES),
+    WIREHUB_DELIVERY_CONCURRENCY: String(CONCURRENCY),
+  };
 
   afterAll(async () => {
     for (const c of children) await killHard(c);
@@ -80,7 +84,12 @@ describe.skipIf(!inject('databaseUrl'))('fail-over: a killed worker\'s lanes mov
     const api = await start('api');
 
     const v1 = `${api.url}/api/v1`;
-    const signup = await call<{ token: string }>(`${v1}/auth/signup`, 'POST', { email: `failover${Date.now()}@example.test`, password: 'correct horse battery', name: 'Fail Over', workspace: 'Fail-over Co' });
+    const signup = await call<{ token: string }>(`${v1}/auth/signup`, 'POST', {
+      email: `failover${Date.now()}@example.test`,
+      password: 'correct horse battery',
+      name: 'Fail Over',
+      workspace: 'Fail-over Co',
+    });
     const { key } = await call<{ key: string }>(`${v1}/api-keys`, 'POST', { name: 'failover', scopes: ['read', 'write'] }, signup.token);
     const sourceId = (await call<{ id: string }>(`${v1}/sources`, 'POST', { name: 'stream' }, key)).id;
     // One destination in each lane (a destination's lane follows from its id).
@@ -155,7 +164,12 @@ describe.skipIf(!inject('databaseUrl'))('fail-over: a killed worker\'s lanes mov
 
     // The longest silence at each of A's destinations from the kill on, while events kept coming.
     const gaps = lanesA.map((lane) => {
-      const times = [killedAt, ...deliveriesAt(lane).map((r) => r.at).filter((t) => t > killedAt && t <= streamEndedAt)].sort((x, y) => x - y);
+      const times = [
+        killedAt,
+        ...deliveriesAt(lane)
+          .map((r) => r.at)
+          .filter((t) => t > killedAt && t <= streamEndedAt),
+      ].sort((x, y) => x - y);
       let gap = 0;
       for (let i = 1; i < times.length; i++) gap = Math.max(gap, times[i] - times[i - 1]);
       return { lane, gap };
@@ -200,7 +214,11 @@ describe.skipIf(!inject('databaseUrl'))('fail-over: a killed worker\'s lanes mov
     const more: number[] = [];
     for (let i = 0; i < 10; i++) {
       const n = ++seq;
-      const res = await fetch(`${api.url}/e/${sourceId}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ seq: n }) });
+      const res = await fetch(`${api.url}/e/${sourceId}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ seq: n }),
+      });
       await res.body?.cancel();
       expect(res.status).toBe(200);
       more.push(n);
@@ -209,8 +227,13 @@ describe.skipIf(!inject('databaseUrl'))('fail-over: a killed worker\'s lanes mov
     // Lanes handed over to C were drained by B first: each of these events arrives exactly once.
     await new Promise((r) => setTimeout(r, 1000));
     for (let lane = 0; lane < LANES; lane++) {
-      const got = deliveriesAt(lane).map((r) => seqOf(r.body)).filter((s) => more.includes(s));
-      expect(got.sort((x, y) => x - y), `lane ${lane}`).toEqual(more);
+      const got = deliveriesAt(lane)
+        .map((r) => seqOf(r.body))
+        .filter((s) => more.includes(s));
+      expect(
+        got.sort((x, y) => x - y),
+        `lane ${lane}`,
+      ).toEqual(more);
     }
     console.log(`[failover] after worker C joined: B runs lanes ${lanesB2.join(', ')}, C runs ${lanesC.join(', ')}`);
   }, 240_000);
@@ -244,7 +267,11 @@ describe.skipIf(!inject('databaseUrl'))('a worker whose lock connection is cut',
       await admin.end();
     }
     // Every runner of the lost session ends (none keeps claiming), and new ones take the lanes again.
-    await waitFor(() => [...before].every(([lane, runner]) => jobs.runners.get(lane) !== runner) && jobs.runners.size === LANES, 10_000, 'the lanes to run anew');
+    await waitFor(
+      () => [...before].every(([lane, runner]) => jobs.runners.get(lane) !== runner) && jobs.runners.size === LANES,
+      10_000,
+      'the lanes to run anew',
+    );
     expect(jobs.lanes.connected).toBe(true);
 
     receiver = await startReceiver();

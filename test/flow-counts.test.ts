@@ -60,10 +60,14 @@ describe('flow counts on the canvas and in the flows list', () => {
     await ingest({ kind: 'lead', email: 'c@example.com', amount: 1 }); // f2
     await ingest({ kind: 'lead', email: 'd@example.com', amount: 50 }); // through
     await ingest({ kind: 'lead', email: 'd@example.com', amount: 60 }); // duplicate
-    const stats = await waitFor(async () => {
-      const s = (await api('get', `/flows/${leads.id}/stats`)).body;
-      return s.nodes?.ok?.delivered === 1 && s.nodes?.down?.failed === 1 && s;
-    }, 15_000, 'a delivery and a failure');
+    const stats = await waitFor(
+      async () => {
+        const s = (await api('get', `/flows/${leads.id}/stats`)).body;
+        return s.nodes?.ok?.delivered === 1 && s.nodes?.down?.failed === 1 && s;
+      },
+      15_000,
+      'a delivery and a failure',
+    );
     expect(stats.triggers).toEqual({ t1: { arrived: 5, rejected: 0 } });
     // Each destination's connection turned the same requests away: a step counts each request once.
     expect(stats.steps).toEqual({
@@ -85,7 +89,7 @@ describe('flow counts on the canvas and in the flows list', () => {
     ]);
   });
 
-  it('counts published events of the trigger\'s type only, and a filter step\'s drops apart from other event types', async () => {
+  it("counts published events of the trigger's type only, and a filter step's drops apart from other event types", async () => {
     const events = await save(
       'Quotes',
       [
@@ -102,10 +106,14 @@ describe('flow counts on the canvas and in the flows list', () => {
     await publish('lead.captured', { intent: 'quote', email: 'q@example.com' });
     await publish('lead.captured', { intent: 'chat', email: 'c@example.com' });
     await publish('escalation.created', { intent: 'quote', escalation_id: 'esc_1', reason: 'a human, please' });
-    const stats = await waitFor(async () => {
-      const s = (await api('get', `/flows/${events.id}/stats`)).body;
-      return s.nodes?.w1?.delivered === 1 && s;
-    }, 15_000, 'the quote delivered');
+    const stats = await waitFor(
+      async () => {
+        const s = (await api('get', `/flows/${events.id}/stats`)).body;
+        return s.nodes?.w1?.delivered === 1 && s;
+      },
+      15_000,
+      'the quote delivered',
+    );
     expect(stats.triggers.t1).toEqual({ arrived: 2, rejected: 0 });
     expect(stats.steps.f1).toEqual({ received: 2, passed: 1, filtered: 1, duplicates: 0 });
     expect(stats.edges).toEqual({ 't1-f1': { count: 2 }, 'f1-w1': { count: 1 } });
@@ -133,18 +141,28 @@ describe('flow counts on the canvas and in the flows list', () => {
     await ingest({ kind: 'refund', email: 'r@example.com' });
     await ingest({ kind: 'order', email: 'o@example.com' });
     await ingest({ kind: 'order', email: 'o@example.com' });
-    const stats = await waitFor(async () => {
-      const s = (await api('get', `/flows/${older.id}/stats`)).body;
-      return s.nodes?.w1?.delivered === 1 && s.steps?.u1?.duplicates === 1 && s;
-    }, 15_000, 'the order delivered');
+    const stats = await waitFor(
+      async () => {
+        const s = (await api('get', `/flows/${older.id}/stats`)).body;
+        return s.nodes?.w1?.delivered === 1 && s.steps?.u1?.duplicates === 1 && s;
+      },
+      15_000,
+      'the order delivered',
+    );
     expect(stats.steps.f1).toMatchObject({ filtered: 1, passed: 2 });
     expect(stats.steps.u1).toMatchObject({ received: 2, passed: 1, duplicates: 1 });
   });
 
-  it('lists every flow\'s delivered and failed counts in one answer, and only the team\'s own', async () => {
+  it("lists every flow's delivered and failed counts in one answer, and only the team's own", async () => {
     const res = await api('get', '/flows/counts?hours=24');
     expect(res.status).toBe(200);
-    expect(res.body.flows[leads.id]).toEqual({ delivered: 1, failed: 1, held: 0, queued: 0, failed_connection: leads.objects.find((o) => o.nodeId === 'down')!.connectionId });
+    expect(res.body.flows[leads.id]).toEqual({
+      delivered: 1,
+      failed: 1,
+      held: 0,
+      queued: 0,
+      failed_connection: leads.objects.find((o) => o.nodeId === 'down')!.connectionId,
+    });
     expect(Object.keys(res.body.flows)).toHaveLength(3);
     expect(new Date(res.body.since).getTime()).toBeLessThanOrEqual(Date.now() - 24 * 3_600_000);
     const theirs = await api('get', '/flows/counts', other.key);

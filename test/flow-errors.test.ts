@@ -32,7 +32,9 @@ describe('a refused flow reads as sentences naming its steps', () => {
     expect(res.body.error).toEqual({
       code: 'INVALID_FLOW',
       message: 'This flow cannot be saved. The Google Sheet step “Leads”: column 2 needs a name.',
-      details: [{ path: 'nodes.s1.data.columns.1', node_id: 's1', message: 'a column needs a name', sentence: 'The Google Sheet step “Leads”: column 2 needs a name.' }],
+      details: [
+        { path: 'nodes.s1.data.columns.1', node_id: 's1', message: 'a column needs a name', sentence: 'The Google Sheet step “Leads”: column 2 needs a name.' },
+      ],
     });
   });
 
@@ -42,22 +44,38 @@ describe('a refused flow reads as sentences naming its steps', () => {
     const res = await save({
       nodes: [
         node('t1', 'trigger', { sourceId: src.body.id }),
-        node('f1', 'filter', { conditions: [{ field: 'body.kind', op: 'eq', value: 'lead' }, { field: 'headers.x-shop', op: 'eq', value: 'acme' }], mode: 'all' }, 1),
+        node(
+          'f1',
+          'filter',
+          {
+            conditions: [
+              { field: 'body.kind', op: 'eq', value: 'lead' },
+              { field: 'headers.x-shop', op: 'eq', value: 'acme' },
+            ],
+            mode: 'all',
+          },
+          1,
+        ),
         node('w1', 'webhook', { url: 'https://example.com/in', signing: 'hmac' }, 2),
       ],
       edges: chain('t1', 'f1', 'w1'),
     });
     expect(res.status, res.text).toBe(422);
-    const sentence = "The filter step: condition 2 reads “headers.x-shop”, but a filter on an incoming webhook reads only the request's body (such as body.type), not its headers, query or path.";
+    const sentence =
+      "The filter step: condition 2 reads “headers.x-shop”, but a filter on an incoming webhook reads only the request's body (such as body.type), not its headers, query or path.";
     expect(res.body.error.message).toBe(`This flow cannot be saved. ${sentence}`);
-    expect(res.body.error.details).toEqual([{ path: 'nodes.f1.data.conditions.1.field', node_id: 'f1', message: expect.stringMatching(/^condition 2 reads/), sentence }]);
+    expect(res.body.error.details).toEqual([
+      { path: 'nodes.f1.data.conditions.1.field', node_id: 'f1', message: expect.stringMatching(/^condition 2 reads/), sentence },
+    ]);
   });
 
   it('a webhook without a URL, empty or left out, and two webhooks told apart by their id', async () => {
     const empty = await save({ nodes: [lead(), node('w1', 'webhook', { url: '', signing: 'hmac' }, 1)], edges: chain('t1', 'w1') });
     expect(empty.status, empty.text).toBe(422);
     expect(empty.body.error.message).toBe('This flow cannot be saved. The webhook step: enter the URL to deliver to.');
-    expect(empty.body.error.details).toEqual([{ path: 'nodes.w1.data.url', node_id: 'w1', message: 'enter the URL to deliver to', sentence: 'The webhook step: enter the URL to deliver to.' }]);
+    expect(empty.body.error.details).toEqual([
+      { path: 'nodes.w1.data.url', node_id: 'w1', message: 'enter the URL to deliver to', sentence: 'The webhook step: enter the URL to deliver to.' },
+    ]);
 
     const missing = await save({
       nodes: [lead(), node('w1', 'webhook', { signing: 'hmac' }, 1), node('w2', 'webhook', { signing: 'hmac' }, 1)],
@@ -78,16 +96,40 @@ describe('a refused flow reads as sentences naming its steps', () => {
     });
     expect(transform.status, transform.text).toBe(422);
     expect(transform.body.error.message).toMatch(/^This flow cannot be saved\. The transform step: .+\.$/);
-    expect(transform.body.error.details).toEqual([{ path: 'nodes.x1.data.expression', node_id: 'x1', message: expect.any(String), sentence: expect.stringMatching(/^The transform step: /) }]);
+    expect(transform.body.error.details).toEqual([
+      { path: 'nodes.x1.data.expression', node_id: 'x1', message: expect.any(String), sentence: expect.stringMatching(/^The transform step: /) },
+    ]);
 
     const graph = {
-      nodes: [lead(), node('m1', 'map', { mappings: [{ to: 'email', from: 'data.email' }, { to: 'x', expression: '$$$(' }], envelope: 'flat' }, 1), node('w1', 'webhook', { url: 'https://hooks.example.com/in', signing: 'hmac' }, 2)],
+      nodes: [
+        lead(),
+        node(
+          'm1',
+          'map',
+          {
+            mappings: [
+              { to: 'email', from: 'data.email' },
+              { to: 'x', expression: '$$$(' },
+            ],
+            envelope: 'flat',
+          },
+          1,
+        ),
+        node('w1', 'webhook', { url: 'https://hooks.example.com/in', signing: 'hmac' }, 2),
+      ],
       edges: chain('t1', 'm1', 'w1'),
     };
     const map = await save(graph);
     expect(map.status, map.text).toBe(422);
     expect(map.body.error.message).toMatch(/^This flow cannot be saved\. The map step: mapping 2 \("x"\)/);
-    expect(map.body.error.details).toEqual([{ path: 'nodes.m1.data.mappings.1.expression', node_id: 'm1', message: expect.stringMatching(/^mapping 2/), sentence: expect.stringMatching(/^The map step: mapping 2 \("x"\)/) }]);
+    expect(map.body.error.details).toEqual([
+      {
+        path: 'nodes.m1.data.mappings.1.expression',
+        node_id: 'm1',
+        message: expect.stringMatching(/^mapping 2/),
+        sentence: expect.stringMatching(/^The map step: mapping 2 \("x"\)/),
+      },
+    ]);
 
     const tested = await hub.api('post', `${V}/flows/test`, key).send({ graph });
     expect(tested.status, tested.text).toBe(422);
@@ -96,7 +138,10 @@ describe('a refused flow reads as sentences naming its steps', () => {
   });
 
   it('an unknown event type and an unconnected destination name the trigger and the step', async () => {
-    const res = await save({ nodes: [node('t1', 'trigger', { eventType: 'lead.vanished' }), node('w1', 'webhook', { url: 'https://crm.example.com/in', signing: 'hmac' }, 1)], edges: chain('t1', 'w1') });
+    const res = await save({
+      nodes: [node('t1', 'trigger', { eventType: 'lead.vanished' }), node('w1', 'webhook', { url: 'https://crm.example.com/in', signing: 'hmac' }, 1)],
+      edges: chain('t1', 'w1'),
+    });
     expect(res.status, res.text).toBe(422);
     expect(res.body.error.message).toBe('This flow cannot be saved. The trigger “lead.vanished”: unknown event type "lead.vanished".');
 

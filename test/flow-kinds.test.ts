@@ -31,9 +31,14 @@ describe('flows with every node kind', () => {
   const save = async (name: string, nodes: Node[], edges: object[]) => {
     const res = await api('post', '/flows').send({ name, graph: { nodes, edges } });
     expect(res.status, res.text).toBe(201);
-    return res.body as { id: string; graph: { nodes: Node[]; edges: object[] }; objects: { nodeId: string; kind: string; connectionId: string; destinationId: string }[] };
+    return res.body as {
+      id: string;
+      graph: { nodes: Node[]; edges: object[] };
+      objects: { nodeId: string; kind: string; connectionId: string; destinationId: string }[];
+    };
   };
-  const objectOf = (flow: Awaited<ReturnType<typeof save>>, nodeId: string) => flow.objects.find((o) => o.nodeId === nodeId) as { connectionId: string; destinationId: string };
+  const objectOf = (flow: Awaited<ReturnType<typeof save>>, nodeId: string) =>
+    flow.objects.find((o) => o.nodeId === nodeId) as { connectionId: string; destinationId: string };
 
   beforeAll(async () => {
     sheets = await startFakeGoogleSheets();
@@ -54,7 +59,10 @@ describe('flows with every node kind', () => {
       trigger('t1'),
       node('f1', 'filter', { conditions: [{ field: 'intent', op: 'eq', value: 'request_quote' }], mode: 'all' }),
       node('x1', 'transform', { expression: '$merge([$, {"email": $lowercase(email)}])' }),
-      map('m1', [{ to: 'contact', from: 'data.email' }, { to: 'who', from: 'data.name' }]),
+      map('m1', [
+        { to: 'contact', from: 'data.email' },
+        { to: 'who', from: 'data.name' },
+      ]),
       node('d1', 'delay', { delay_ms: 300 }),
       node('u1', 'dedupe', { window_ms: 60_000, include_fields: ['email'] }),
       node('w1', 'webhook', { url, signing: 'hmac' }),
@@ -74,7 +82,15 @@ describe('flows with every node kind', () => {
       { type: 'filter', step: 'f1', body: { data: { $and: [{ intent: { $eq: 'request_quote' } }] } } },
       { type: 'deduplicate', step: 'u1', window: 60_000, include_fields: ['body.data.email'] },
       { type: 'delay', delay: 300 },
-      { type: 'transform', expression: '$merge([$, {"email": $lowercase(email)}])', mappings: [{ to: 'contact', from: 'data.email' }, { to: 'who', from: 'data.name' }], envelope: 'flat' },
+      {
+        type: 'transform',
+        expression: '$merge([$, {"email": $lowercase(email)}])',
+        mappings: [
+          { to: 'contact', from: 'data.email' },
+          { to: 'who', from: 'data.name' },
+        ],
+        envelope: 'flat',
+      },
     ]);
     expect((await api('get', `/webhooks/${connectionId}`)).body).toMatchObject({ url: `${receiver.url}/chain`, events: ['lead.captured'] });
 
@@ -95,7 +111,14 @@ describe('flows with every node kind', () => {
     expect(stats.body.triggers.t1).toEqual({ arrived: 3, rejected: 0 });
     expect(stats.body.steps.f1).toEqual({ received: 3, passed: 2, filtered: 1, duplicates: 0 });
     expect(stats.body.steps.u1).toEqual({ received: 2, passed: 1, filtered: 0, duplicates: 1 });
-    expect(stats.body.edges).toEqual({ 't1-f1': { count: 3 }, 'f1-x1': { count: 2 }, 'x1-m1': { count: 2 }, 'm1-d1': { count: 2 }, 'd1-u1': { count: 2 }, 'u1-w1': { count: 1 } });
+    expect(stats.body.edges).toEqual({
+      't1-f1': { count: 3 },
+      'f1-x1': { count: 2 },
+      'x1-m1': { count: 2 },
+      'm1-d1': { count: 2 },
+      'd1-u1': { count: 2 },
+      'u1-w1': { count: 1 },
+    });
   });
 
   it('edits steps in place on a second save: same connection, new rules, removed steps gone', async () => {
@@ -119,16 +142,30 @@ describe('flows with every node kind', () => {
         trigger('t1'),
         map('mw', [{ to: 'full_name', from: 'data.name' }]),
         node('wh', 'webhook', { url: `${receiver.url}/fan`, signing: 'hmac' }),
-        map('ms', [{ to: 'Name', from: 'data.name' }, { to: 'Email', expression: '$lowercase(data.email)' }, { to: 'Phone', from: 'data.phone' }]),
+        map('ms', [
+          { to: 'Name', from: 'data.name' },
+          { to: 'Email', expression: '$lowercase(data.email)' },
+          { to: 'Phone', from: 'data.phone' },
+        ]),
         node('sh', 'sheets', { spreadsheetId: sheets.spreadsheetId, sheetName: 'Sheet1', columns: ['Name', 'Email', 'Phone', 'eventId'] }),
-        map('mc', [{ to: 'email', expression: '$lowercase(data.email)' }, { to: 'company', from: 'data.company' }]),
+        map('mc', [
+          { to: 'email', expression: '$lowercase(data.email)' },
+          { to: 'company', from: 'data.company' },
+        ]),
         node('hs', 'crm', { preset: 'hubspot' }),
       ],
       [...chain('t1', 'mw', 'wh'), ...chain('t1', 'ms', 'sh'), ...chain('t1', 'mc', 'hs')],
     );
-    expect(fan.objects.map((o) => [o.nodeId, o.kind])).toEqual([['wh', 'webhook'], ['sh', 'sheets'], ['hs', 'crm']]);
+    expect(fan.objects.map((o) => [o.nodeId, o.kind])).toEqual([
+      ['wh', 'webhook'],
+      ['sh', 'sheets'],
+      ['hs', 'crm'],
+    ]);
     const sheetDest = await api('get', `/destinations/${objectOf(fan, 'sh').destinationId}`);
-    expect(sheetDest.body).toMatchObject({ type: 'google-sheets', config: { spreadsheetId: sheets.spreadsheetId, columns: ['Name', 'Email', 'Phone', 'eventId'], client_email: sheets.clientEmail } });
+    expect(sheetDest.body).toMatchObject({
+      type: 'google-sheets',
+      config: { spreadsheetId: sheets.spreadsheetId, columns: ['Name', 'Email', 'Phone', 'eventId'], client_email: sheets.clientEmail },
+    });
     expect(JSON.stringify(fan.graph)).not.toContain('PRIVATE KEY');
 
     const eventId = await publish(lead);
@@ -145,7 +182,11 @@ describe('flows with every node kind', () => {
 
   it('shows webhook URL, mappings and event types edited through /webhooks in the flow, and deleted objects as problems', async () => {
     const webhookId = objectOf(fan, 'wh').connectionId;
-    const patched = await api('patch', `/webhooks/${webhookId}`).send({ url: `${receiver.url}/moved`, mappings: [{ to: 'mail', from: 'data.email' }], events: ['lead.captured', 'escalation.created'] });
+    const patched = await api('patch', `/webhooks/${webhookId}`).send({
+      url: `${receiver.url}/moved`,
+      mappings: [{ to: 'mail', from: 'data.email' }],
+      events: ['lead.captured', 'escalation.created'],
+    });
     expect(patched.status, patched.text).toBe(200);
     const back = await api('get', `/flows/${fan.id}`);
     expect(back.status).toBe(200);
@@ -169,12 +210,24 @@ describe('flows with every node kind', () => {
   });
 
   it('counts failed deliveries per node and edge', async () => {
-    const flow = await save('Counts', [trigger('t1'), node('ok', 'webhook', { url: `${receiver.url}/ok`, signing: 'hmac' }), node('bad', 'webhook', { url: `${receiver.url}/fail`, signing: 'hmac' })], [...chain('t1', 'ok'), ...chain('t1', 'bad')]);
+    const flow = await save(
+      'Counts',
+      [
+        trigger('t1'),
+        node('ok', 'webhook', { url: `${receiver.url}/ok`, signing: 'hmac' }),
+        node('bad', 'webhook', { url: `${receiver.url}/fail`, signing: 'hmac' }),
+      ],
+      [...chain('t1', 'ok'), ...chain('t1', 'bad')],
+    );
     await publish({ ...lead, email: 'count@example.com' });
-    const stats = await waitFor(async () => {
-      const s = (await api('get', `/flows/${flow.id}/stats`)).body;
-      return s.nodes.bad.failed === 1 && s.nodes.ok.delivered === 1 && s;
-    }, 10_000, 'counts');
+    const stats = await waitFor(
+      async () => {
+        const s = (await api('get', `/flows/${flow.id}/stats`)).body;
+        return s.nodes.bad.failed === 1 && s.nodes.ok.delivered === 1 && s;
+      },
+      10_000,
+      'counts',
+    );
     expect(stats.nodes.bad).toMatchObject({ delivered: 0, failed: 1, queued: 0 });
     expect(stats.edges).toEqual({ 't1-ok': { count: 1 }, 't1-bad': { count: 1 } });
     expect(new Date(stats.since).getTime()).toBeLessThan(Date.now() - 23 * 3_600_000);
@@ -189,7 +242,14 @@ describe('flows with every node kind', () => {
     expect(nodes.t1.status).toBe('passed');
     expect(nodes.f1).toMatchObject({ status: 'passed' });
     expect(nodes.x1).toMatchObject({ status: 'passed', output: { ...lead, email: 'jane@example.com' } });
-    expect(nodes.m1.output).toEqual({ contact: 'jane@example.com', who: 'Jane Smith', eventType: 'lead.captured', eventTimestamp: event.eventTimestamp, eventId: event.eventId, customerId: event.customerId });
+    expect(nodes.m1.output).toEqual({
+      contact: 'jane@example.com',
+      who: 'Jane Smith',
+      eventType: 'lead.captured',
+      eventTimestamp: event.eventTimestamp,
+      eventId: event.eventId,
+      customerId: event.customerId,
+    });
     expect(nodes.d1).toMatchObject({ status: 'passed', message: expect.stringContaining('300 ms') });
     expect(nodes.u1).toMatchObject({ status: 'passed', message: expect.stringContaining('email') });
     expect(nodes.w1).toMatchObject({ status: 'passed', output: nodes.m1.output });
@@ -205,14 +265,23 @@ describe('flows with every node kind', () => {
     expect(got('/test-run')).toHaveLength(1);
 
     const sheetOut = await api('post', '/flows/test').send({
-      graph: { nodes: [trigger('t1'), map('ms', [{ to: 'Name', from: 'data.name' }]), node('sh', 'sheets', { spreadsheetId: sheets.spreadsheetId, columns: ['Name'] })], edges: chain('t1', 'ms', 'sh') },
+      graph: {
+        nodes: [
+          trigger('t1'),
+          map('ms', [{ to: 'Name', from: 'data.name' }]),
+          node('sh', 'sheets', { spreadsheetId: sheets.spreadsheetId, columns: ['Name'] }),
+        ],
+        edges: chain('t1', 'ms', 'sh'),
+      },
       use: 'last',
     });
     expect(sheetOut.status, sheetOut.text).toBe(200);
     expect(sheetOut.body.source).toBe('last');
     expect(sheetOut.body.nodes.sh).toMatchObject({ status: 'passed', output: ['Jane Smith'] });
 
-    const bad = await api('post', '/flows/test').send({ graph: { ...graph, nodes: graph.nodes.map((n) => (n.id === 'x1' ? { ...n, data: { expression: '$$$(' } } : n)) } });
+    const bad = await api('post', '/flows/test').send({
+      graph: { ...graph, nodes: graph.nodes.map((n) => (n.id === 'x1' ? { ...n, data: { expression: '$$$(' } } : n)) },
+    });
     expect(bad.status).toBe(422);
     expect(bad.body.error.details.map((d: { path: string }) => d.path)).toEqual(['nodes.x1.data.expression']);
     const unknown = await api('post', '/flows/test').send({ graph, trigger: 'nope' });
@@ -220,8 +289,10 @@ describe('flows with every node kind', () => {
     expect(unknown.body.error.details[0].path).toBe('trigger');
   });
 
-  it('tests a destination node\'s connection without saving it', async () => {
-    const missing = await api('post', '/flows/test-connection').send({ node: node('sh', 'sheets', { spreadsheetId: 'AAAAAAAAAAAAAAAAAAAAAAAA', columns: ['Name'] }) });
+  it("tests a destination node's connection without saving it", async () => {
+    const missing = await api('post', '/flows/test-connection').send({
+      node: node('sh', 'sheets', { spreadsheetId: 'AAAAAAAAAAAAAAAAAAAAAAAA', columns: ['Name'] }),
+    });
     expect(missing.status, missing.text).toBe(200);
     expect(missing.body).toMatchObject({ ok: false, message: expect.any(String), warnings: [] });
     const good = await api('post', '/flows/test-connection').send({ node: node('sh', 'sheets', { spreadsheetId: sheets.spreadsheetId, columns: ['Name'] }) });
@@ -235,7 +306,10 @@ describe('flows with every node kind', () => {
     const hubspot = await api('get', '/flows/destination-fields?kind=crm&preset=hubspot');
     expect(hubspot.body.fields).toContainEqual({ name: 'email', required: true, description: expect.any(String) });
     const sheet = await api('get', '/flows/destination-fields?kind=sheets&columns=Name,Email');
-    expect(sheet.body).toEqual({ fields: [expect.objectContaining({ name: 'Name', required: true }), expect.objectContaining({ name: 'Email', required: true })], free: false });
+    expect(sheet.body).toEqual({
+      fields: [expect.objectContaining({ name: 'Name', required: true }), expect.objectContaining({ name: 'Email', required: true })],
+      free: false,
+    });
     expect((await api('get', '/flows/destination-fields?kind=webhook')).body).toEqual({ fields: [], free: true });
     const existing = await api('get', `/flows/destination-fields?kind=destination&destinationId=${objectOf(fan, 'sh').destinationId}`);
     expect(existing.body.fields.map((f: { name: string }) => f.name)).toEqual(['Name', 'Email', 'Phone', 'eventId']);
@@ -244,14 +318,20 @@ describe('flows with every node kind', () => {
   it('connects an existing destination and removes only that connection with the node or the flow', async () => {
     const dest = await api('post', '/destinations').send({ name: 'shared-receiver', url: `${receiver.url}/shared` });
     expect(dest.status).toBe(201);
-    const flow = await save('To shared', [trigger('t1'), map('m1', [{ to: 'mail', from: 'data.email' }]), node('ex', 'destination', { destinationId: dest.body.id })], chain('t1', 'm1', 'ex'));
+    const flow = await save(
+      'To shared',
+      [trigger('t1'), map('m1', [{ to: 'mail', from: 'data.email' }]), node('ex', 'destination', { destinationId: dest.body.id })],
+      chain('t1', 'm1', 'ex'),
+    );
     const { connectionId } = objectOf(flow, 'ex');
     expect((await api('get', `/connections/${connectionId}`)).body.destination.id).toBe(dest.body.id);
     const eventId = await publish({ ...lead, email: 'shared@example.com' });
     const [body] = await waitFor(() => got('/shared').length === 1 && got('/shared'), 10_000, 'delivery to the existing destination');
     expect(body).toEqual({ mail: 'shared@example.com', ...envelope(eventId, body) });
 
-    const moved = await api('put', `/flows/${flow.id}`).send({ graph: { nodes: [trigger('t1'), node('w2', 'webhook', { url: `${receiver.url}/w2`, signing: 'hmac' })], edges: chain('t1', 'w2') } });
+    const moved = await api('put', `/flows/${flow.id}`).send({
+      graph: { nodes: [trigger('t1'), node('w2', 'webhook', { url: `${receiver.url}/w2`, signing: 'hmac' })], edges: chain('t1', 'w2') },
+    });
     expect(moved.status, moved.text).toBe(200);
     expect((await api('get', `/connections/${connectionId}`)).status).toBe(404);
     expect((await api('get', `/destinations/${dest.body.id}`)).status).toBe(200);
@@ -262,7 +342,9 @@ describe('flows with every node kind', () => {
     expect((await api('get', `/destinations/${dest.body.id}`)).status).toBe(200);
 
     const other = await newWorkspace(hub);
-    const foreign = await hub.api('post', `${V}/flows`, other.key).send({ name: 'Not mine', graph: { nodes: [trigger('t1'), node('ex', 'destination', { destinationId: dest.body.id })], edges: chain('t1', 'ex') } });
+    const foreign = await hub
+      .api('post', `${V}/flows`, other.key)
+      .send({ name: 'Not mine', graph: { nodes: [trigger('t1'), node('ex', 'destination', { destinationId: dest.body.id })], edges: chain('t1', 'ex') } });
     expect(foreign.status).toBe(422);
     expect(foreign.body.error.details).toMatchObject([{ path: 'nodes.ex.data.destinationId', message: expect.stringContaining('not found') }]);
   });
@@ -271,7 +353,14 @@ describe('flows with every node kind', () => {
     const before = (await api('get', '/destinations')).body.models.length;
     const unmapped = await api('post', '/flows').send({
       name: 'Unmapped',
-      graph: { nodes: [trigger('t1'), map('ms', [{ to: 'Name', from: 'data.name' }]), node('sh', 'sheets', { spreadsheetId: sheets.spreadsheetId, columns: ['Name', 'Phone'] })], edges: chain('t1', 'ms', 'sh') },
+      graph: {
+        nodes: [
+          trigger('t1'),
+          map('ms', [{ to: 'Name', from: 'data.name' }]),
+          node('sh', 'sheets', { spreadsheetId: sheets.spreadsheetId, columns: ['Name', 'Phone'] }),
+        ],
+        edges: chain('t1', 'ms', 'sh'),
+      },
     });
     expect(unmapped.status).toBe(422);
     expect(unmapped.body.error.details).toEqual([
@@ -283,7 +372,13 @@ describe('flows with every node kind', () => {
       },
     ]);
 
-    const noEmail = await api('post', '/flows').send({ name: 'No email', graph: { nodes: [trigger('t1'), map('mc', [{ to: 'company', from: 'data.company' }]), node('hs', 'crm', { preset: 'hubspot' })], edges: chain('t1', 'mc', 'hs') } });
+    const noEmail = await api('post', '/flows').send({
+      name: 'No email',
+      graph: {
+        nodes: [trigger('t1'), map('mc', [{ to: 'company', from: 'data.company' }]), node('hs', 'crm', { preset: 'hubspot' })],
+        edges: chain('t1', 'mc', 'hs'),
+      },
+    });
     expect(noEmail.status).toBe(422);
     expect(noEmail.body.error.details[0]).toMatchObject({ path: 'nodes.hs', message: expect.stringContaining('"email"') });
 
@@ -291,7 +386,14 @@ describe('flows with every node kind', () => {
     const bare = await newWorkspace(hub);
     const noCredential = await hub.api('post', `${V}/flows`, bare.key).send({
       name: 'No credential',
-      graph: { nodes: [trigger('t1'), node('wh', 'webhook', { url: `${receiver.url}/never`, signing: 'hmac' }), node('sh', 'sheets', { spreadsheetId: sheets.spreadsheetId, columns: ['name'] })], edges: [...chain('t1', 'wh'), ...chain('t1', 'sh')] },
+      graph: {
+        nodes: [
+          trigger('t1'),
+          node('wh', 'webhook', { url: `${receiver.url}/never`, signing: 'hmac' }),
+          node('sh', 'sheets', { spreadsheetId: sheets.spreadsheetId, columns: ['name'] }),
+        ],
+        edges: [...chain('t1', 'wh'), ...chain('t1', 'sh')],
+      },
     });
     expect(noCredential.status).toBe(422);
     expect(noCredential.body.error.details).toMatchObject([{ path: 'nodes.sh', message: expect.stringContaining('Settings') }]);

@@ -13,13 +13,27 @@ describe('issue sentences and name slugs', () => {
     expect(fieldWords('body.name')).toBe('the name');
     expect(fieldWords('body.config.url')).toBe('the URL');
     expect(fieldWords('body.mappings.1.to')).toBe('the to of item 2 of the field mappings');
-    expect(issueSentence({ path: 'body.name', message: 'may contain letters, digits, spaces, dots, dashes, underscores and colons' })).toBe('The name can only contain letters, digits, spaces, dots, dashes, underscores and colons.');
-    expect(issueSentence({ path: 'body.name', message: 'Invalid input: expected string, received undefined', code: 'invalid_type' })).toBe('The name is missing.');
-    expect(issueSentence({ path: 'body.name', message: 'Too small: expected string to have >=1 characters', code: 'too_small' })).toBe('The name is empty: fill it in.');
-    expect(issueSentence({ path: 'body.config.timeout_ms', message: 'Too big: expected number to be <=30000', code: 'too_big' })).toBe('The timeout must be at most 30000.');
-    expect(issueSentence({ path: 'body.type', message: 'Invalid option: expected one of "HTTP"|"MOCK_API"', code: 'invalid_value' })).toBe('The type must be one of HTTP, MOCK_API.');
-    expect(issueSentence({ path: 'body.colour', message: 'Unrecognized key: "colour"', code: 'unrecognized_keys' })).toBe('The colour is not something this accepts: remove it.');
-    expect(issueSentence({ path: 'body.config.columns', message: 'Invalid input: expected array, received undefined', code: 'custom' })).toBe('The columns are missing.');
+    expect(issueSentence({ path: 'body.name', message: 'may contain letters, digits, spaces, dots, dashes, underscores and colons' })).toBe(
+      'The name can only contain letters, digits, spaces, dots, dashes, underscores and colons.',
+    );
+    expect(issueSentence({ path: 'body.name', message: 'Invalid input: expected string, received undefined', code: 'invalid_type' })).toBe(
+      'The name is missing.',
+    );
+    expect(issueSentence({ path: 'body.name', message: 'Too small: expected string to have >=1 characters', code: 'too_small' })).toBe(
+      'The name is empty: fill it in.',
+    );
+    expect(issueSentence({ path: 'body.config.timeout_ms', message: 'Too big: expected number to be <=30000', code: 'too_big' })).toBe(
+      'The timeout must be at most 30000.',
+    );
+    expect(issueSentence({ path: 'body.type', message: 'Invalid option: expected one of "HTTP"|"MOCK_API"', code: 'invalid_value' })).toBe(
+      'The type must be one of HTTP, MOCK_API.',
+    );
+    expect(issueSentence({ path: 'body.colour', message: 'Unrecognized key: "colour"', code: 'unrecognized_keys' })).toBe(
+      'The colour is not something this accepts: remove it.',
+    );
+    expect(issueSentence({ path: 'body.config.columns', message: 'Invalid input: expected array, received undefined', code: 'custom' })).toBe(
+      'The columns are missing.',
+    );
     expect(issueSentence({ path: 'query.status', message: 'Invalid input' })).toBe('The status is not valid.');
     expect(issuesMessage([1, 2, 3, 4, 5].map(() => ({ path: 'body.name', message: 'Invalid input' })))).toMatch(/\(2 more problems\.\)$/);
   });
@@ -43,7 +57,6 @@ describe('a flow named as people type it', () => {
     edges: [{ id: 'e1', source: 'trigger_1', target: 'webhook_1' }],
   });
 
-
   it('saves "New leads → my webhook" as typed, names its webhook with a slug of it, and delivers', async () => {
     const saved = await api('post', '/flows').send({ name: '  New leads → my webhook ', graph: graph('/typed') });
     expect(saved.status, saved.text).toBe(201);
@@ -60,7 +73,11 @@ describe('a flow named as people type it', () => {
 
     const published = await api('post', '/publish').send({ eventType: 'lead.captured', data: { name: 'Jane', email: 'jane@example.com' } });
     expect(published.status).toBe(202);
-    await waitFor(() => env.receiver.received.some((r) => r.url === '/typed') && env.receiver.received.some((r) => r.url === '/twin'), 15_000, 'both flows delivering');
+    await waitFor(
+      () => env.receiver.received.some((r) => r.url === '/typed') && env.receiver.received.some((r) => r.url === '/twin'),
+      15_000,
+      'both flows delivering',
+    );
   });
 
   it('renames a flow onto a name another webhook already holds without failing the save', async () => {
@@ -68,7 +85,11 @@ describe('a flow named as people type it', () => {
     expect(saved.status, saved.text).toBe(201);
     const id = saved.body.id as string;
     // A webhook made by hand under exactly the name the renamed flow's webhook would get.
-    const squatter = await api('post', '/webhooks').send({ name: `Orders - EU: webhook_1 ${id.slice(-8)}`, url: `${env.receiver.url}/squat`, events: ['lead.captured'] });
+    const squatter = await api('post', '/webhooks').send({
+      name: `Orders - EU: webhook_1 ${id.slice(-8)}`,
+      url: `${env.receiver.url}/squat`,
+      events: ['lead.captured'],
+    });
     expect(squatter.status, squatter.text).toBe(201);
     const renamed = await api('put', `/flows/${id}`).send({ name: 'Orders → EU', graph: graph('/orders') });
     expect(renamed.status, renamed.text).toBe(200);

@@ -28,7 +28,14 @@ describe('a flow that posts each lead to Slack', () => {
   const graph = (slackData: Record<string, unknown>) => ({
     nodes: [
       node('t1', 'trigger', { eventType: 'lead.captured' }),
-      node('m1', 'map', { mappings: [{ to: 'name', from: 'data.name' }, { to: 'email', from: 'data.email' }, { to: 'company', from: 'data.company' }], envelope: 'flat' }),
+      node('m1', 'map', {
+        mappings: [
+          { to: 'name', from: 'data.name' },
+          { to: 'email', from: 'data.email' },
+          { to: 'company', from: 'data.company' },
+        ],
+        envelope: 'flat',
+      }),
       node('s1', 'slack', slackData),
     ],
     edges: chain('t1', 'm1', 's1'),
@@ -76,11 +83,19 @@ describe('a flow that posts each lead to Slack', () => {
     });
     expect(slack.received.at(-1)?.headers['content-type']).toBe('application/json; charset=utf-8');
     // The attempt shows what was sent, but not the webhook's token.
-    const attempts = await waitFor(async () => {
-      const page = await api('get', `/attempts?destination_id=${flow.objects[0].destinationId}`);
-      return page.body.models.length === 1 && page.body;
-    }, 5_000, 'the attempt');
-    expect(attempts.models[0]).toMatchObject({ status: 'SUCCESSFUL', response: { status: 200, body: 'ok' }, request: { url: slack.hookUrl.replace(TOKEN, '••••') } });
+    const attempts = await waitFor(
+      async () => {
+        const page = await api('get', `/attempts?destination_id=${flow.objects[0].destinationId}`);
+        return page.body.models.length === 1 && page.body;
+      },
+      5_000,
+      'the attempt',
+    );
+    expect(attempts.models[0]).toMatchObject({
+      status: 'SUCCESSFUL',
+      response: { status: 200, body: 'ok' },
+      request: { url: slack.hookUrl.replace(TOKEN, '••••') },
+    });
     expect(JSON.stringify(attempts)).not.toContain(TOKEN);
   });
 
@@ -110,21 +125,31 @@ describe('a flow that posts each lead to Slack', () => {
 
     const run = await api('post', '/flows/test').send({ graph: { ...graph({}), nodes: [...graph({}).nodes.slice(0, 2), saved] }, data: lead, deliver: 's1' });
     expect(run.status, run.text).toBe(200);
-    expect(run.body.nodes.s1).toMatchObject({ status: 'passed', output: { text: expect.stringMatching(/^Hot lead: name: Jane Smith/), blocks: expect.any(Array) } });
+    expect(run.body.nodes.s1).toMatchObject({
+      status: 'passed',
+      output: { text: expect.stringMatching(/^Hot lead: name: Jane Smith/), blocks: expect.any(Array) },
+    });
     expect(run.body.delivery).toMatchObject({ ok: true, status: 200 });
     expect(JSON.stringify(run.body)).not.toContain(TOKEN);
     expect(slack.posted).toHaveLength(3);
   });
 
-  it('asks for the URL of a Slack node never saved, on the node\'s field', async () => {
+  it("asks for the URL of a Slack node never saved, on the node's field", async () => {
     const res = await api('post', '/flows').send({ name: 'No URL', graph: graph({ title: 'x' }) });
     expect(res.status).toBe(422);
-    expect(res.body.error.details).toMatchObject([{ path: 'nodes.s1.data.url', message: 'paste the Slack incoming-webhook URL', sentence: 'The Slack step “x”: paste the Slack incoming-webhook URL.' }]);
+    expect(res.body.error.details).toMatchObject([
+      { path: 'nodes.s1.data.url', message: 'paste the Slack incoming-webhook URL', sentence: 'The Slack step “x”: paste the Slack incoming-webhook URL.' },
+    ]);
   });
 
-  it('fails for good on Slack\'s 404 no_service, saying so, and disables the destination on 410 channel_is_archived', async () => {
+  it("fails for good on Slack's 404 no_service, saying so, and disables the destination on 410 channel_is_archived", async () => {
     const destinationId = flow.objects[0].destinationId;
-    const attempts = async () => (await api('get', `/attempts?destination_id=${destinationId}&limit=100`)).body.models as { event_id: string; status: string; response: { status: number } | null }[];
+    const attempts = async () =>
+      (await api('get', `/attempts?destination_id=${destinationId}&limit=100`)).body.models as {
+        event_id: string;
+        status: string;
+        response: { status: number } | null;
+      }[];
     slack.setMode('not-found');
     await publish({ ...lead, email: 'third@example.com' });
     const failed = await waitFor(async () => (await attempts()).find((a) => a.response?.status === 404), 10_000, 'the failed attempt');
@@ -135,10 +160,14 @@ describe('a flow that posts each lead to Slack', () => {
     slack.setMode('ok');
     slack.archive();
     await publish({ ...lead, email: 'fourth@example.com' });
-    const dest = await waitFor(async () => {
-      const d = (await api('get', `/destinations/${destinationId}`)).body;
-      return d.disabled_at && d;
-    }, 10_000, 'the destination disabled');
+    const dest = await waitFor(
+      async () => {
+        const d = (await api('get', `/destinations/${destinationId}`)).body;
+        return d.disabled_at && d;
+      },
+      10_000,
+      'the destination disabled',
+    );
     expect(dest.disabled_reason).toEqual(expect.any(String));
   });
 

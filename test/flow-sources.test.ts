@@ -9,7 +9,12 @@ type Node = { id: string; kind: string; position: { x: number; y: number }; data
 type Graph = { nodes: Node[]; edges: { id: string; source: string; target: string }[] };
 const node = (id: string, kind: string, data: Record<string, unknown>): Node => ({ id, kind, position: at, data });
 const chain = (...ids: string[]) => ids.slice(1).map((id, i) => ({ id: `${ids[i]}-${id}`, source: ids[i], target: id }));
-type Saved = { id: string; graph: Graph; secrets: { nodeId: string; webhookId: string; secret: string }[]; objects: { nodeId: string; kind: string; connectionId: string; destinationId: string }[] };
+type Saved = {
+  id: string;
+  graph: Graph;
+  secrets: { nodeId: string; webhookId: string; secret: string }[];
+  objects: { nodeId: string; kind: string; connectionId: string; destinationId: string }[];
+};
 
 describe('flows that start from an inbound source', () => {
   let hub: TestHub;
@@ -47,7 +52,14 @@ describe('flows that start from an inbound source', () => {
     nodes: [
       node('t1', 'trigger', { sourceId: shop.id }),
       node('f1', 'filter', { conditions: [{ field: 'amount', op: 'gt', value: 100 }], mode: 'all' }),
-      node('m1', 'map', { mappings: [{ to: 'customer', from: 'body.email' }, { to: 'total', from: 'body.amount' }, { to: 'via', from: 'path' }], envelope: 'flat' }),
+      node('m1', 'map', {
+        mappings: [
+          { to: 'customer', from: 'body.email' },
+          { to: 'total', from: 'body.amount' },
+          { to: 'via', from: 'path' },
+        ],
+        envelope: 'flat',
+      }),
       node('w1', 'webhook', { url, signing: 'hmac' }),
     ],
     edges: chain('t1', 'f1', 'm1', 'w1'),
@@ -70,19 +82,38 @@ describe('flows that start from an inbound source', () => {
     secret = flow.secrets[0].secret;
     expect(objectOf(flow, 'w1').kind).toBe('webhook');
     const w1 = flow.graph.nodes.find((n) => n.id === 'w1') as Node;
-    expect(w1.data).toEqual({ url: `${receiver.url}/orders`, signing: 'hmac', connectionId: objectOf(flow, 'w1').connectionId, destinationId: objectOf(flow, 'w1').destinationId, authorizationHint: null });
+    expect(w1.data).toEqual({
+      url: `${receiver.url}/orders`,
+      signing: 'hmac',
+      connectionId: objectOf(flow, 'w1').connectionId,
+      destinationId: objectOf(flow, 'w1').destinationId,
+      authorizationHint: null,
+    });
 
     const conn = await api('get', `/connections/${objectOf(flow, 'w1').connectionId}`);
     expect(conn.body.source.id).toBe(shop.id);
     expect(conn.body.destination).toMatchObject({ type: 'http-webhook', config: { url: `${receiver.url}/orders`, signing: 'hmac' } });
     expect(conn.body.rules).toEqual([
       { type: 'filter', step: 'f1', body: { $and: [{ amount: { $gt: 100 } }] } },
-      { type: 'transform', mappings: [{ to: 'customer', from: 'body.email' }, { to: 'total', from: 'body.amount' }, { to: 'via', from: 'path' }], envelope: 'flat' },
+      {
+        type: 'transform',
+        mappings: [
+          { to: 'customer', from: 'body.email' },
+          { to: 'total', from: 'body.amount' },
+          { to: 'via', from: 'path' },
+        ],
+        envelope: 'flat',
+      },
     ]);
     // Not a hub webhook underneath (no event types, no plan slot), yet listed with the webhooks, marked as the flow's step.
     const listed = (await api('get', '/webhooks')).body;
     expect(listed.count).toBe(1);
-    expect(listed.models[0]).toMatchObject({ id: objectOf(flow, 'w1').connectionId, events: [], flow: { id: flow.id, name: 'Big orders', node_id: 'w1' }, requests_from: { id: shop.id, name: 'shop' } });
+    expect(listed.models[0]).toMatchObject({
+      id: objectOf(flow, 'w1').connectionId,
+      events: [],
+      flow: { id: flow.id, name: 'Big orders', node_id: 'w1' },
+      requests_from: { id: shop.id, name: 'shop' },
+    });
     expect((await api('get', `/flows/${flow.id}`)).body).toMatchObject({ graph: flow.graph, problems: [] });
   });
 
@@ -95,27 +126,39 @@ describe('flows that start from an inbound source', () => {
     expect(at_('/orders')).toHaveLength(1);
     const body = JSON.parse(got.body.toString());
     expect(body).toEqual({ customer: 'big@example.com', total: 150, via: '/checkout' });
-    const headers = { 'webhook-id': String(got.headers['webhook-id']), 'webhook-timestamp': String(got.headers['webhook-timestamp']), 'webhook-signature': String(got.headers['webhook-signature']) };
+    const headers = {
+      'webhook-id': String(got.headers['webhook-id']),
+      'webhook-timestamp': String(got.headers['webhook-timestamp']),
+      'webhook-signature': String(got.headers['webhook-signature']),
+    };
     expect(headers['webhook-id']).toMatch(/^evt_/);
     expect(new Webhook(secret).verify(got.body.toString(), headers)).toEqual(body);
     expect(() => new Webhook(`whsec_${Buffer.from('another secret').toString('base64')}`).verify(got.body.toString(), headers)).toThrow();
   });
 
-  it('counts the delivery and the filtered request in the flow\'s stats', async () => {
-    const stats = await waitFor(async () => {
-      const s = (await api('get', `/flows/${flow.id}/stats?hours=1`)).body;
-      return s.nodes?.w1?.delivered === 1 && s;
-    }, 10_000, 'stats');
+  it("counts the delivery and the filtered request in the flow's stats", async () => {
+    const stats = await waitFor(
+      async () => {
+        const s = (await api('get', `/flows/${flow.id}/stats?hours=1`)).body;
+        return s.nodes?.w1?.delivered === 1 && s;
+      },
+      10_000,
+      'stats',
+    );
     expect(stats.nodes.w1).toEqual({ connection_id: objectOf(flow, 'w1').connectionId, delivered: 1, failed: 0, held: 0, queued: 0, ignored: 1 });
     expect(stats.triggers.t1).toEqual({ arrived: 2, rejected: 0 });
     expect(stats.steps.f1).toEqual({ received: 2, passed: 1, filtered: 1, duplicates: 0 });
     expect(stats.edges).toEqual({ 't1-f1': { count: 2 }, 'f1-m1': { count: 1 }, 'm1-w1': { count: 1 } });
   });
 
-  it('shows the last request as the panels\' sample and test-runs it node by node, with one real delivery', async () => {
+  it("shows the last request as the panels' sample and test-runs it node by node, with one real delivery", async () => {
     const sample = await api('get', `/flows/source-sample?source_id=${shop.id}`);
     expect(sample.status).toBe(200);
-    expect(sample.body).toMatchObject({ request_id: matching, received_at: expect.any(String), sample: { body: { email: 'big@example.com', amount: 150, note: 'left out' }, path: '/checkout', query: {} } });
+    expect(sample.body).toMatchObject({
+      request_id: matching,
+      received_at: expect.any(String),
+      sample: { body: { email: 'big@example.com', amount: 150, note: 'left out' }, path: '/checkout', query: {} },
+    });
     expect(sample.body.sample.headers['content-type']).toBe('application/json');
 
     const res = await api('post', '/flows/test').send({ graph: flow.graph });
@@ -136,17 +179,26 @@ describe('flows that start from an inbound source', () => {
     expect(real.status, real.text).toBe(200);
     expect(real.body.delivery).toMatchObject({ ok: true, status: 200, request: { body: { customer: 'test@example.com', total: 500, via: '/' } } });
     const [, sent] = await waitFor(() => at_('/orders').length === 2 && at_('/orders'), 5_000, 'test delivery');
-    const headers = { 'webhook-id': String(sent.headers['webhook-id']), 'webhook-timestamp': String(sent.headers['webhook-timestamp']), 'webhook-signature': String(sent.headers['webhook-signature']) };
+    const headers = {
+      'webhook-id': String(sent.headers['webhook-id']),
+      'webhook-timestamp': String(sent.headers['webhook-timestamp']),
+      'webhook-signature': String(sent.headers['webhook-signature']),
+    };
     expect(new Webhook(secret).verify(sent.body.toString(), headers)).toEqual({ customer: 'test@example.com', total: 500, via: '/' });
   });
 
-  it('shows the connection\'s rules edited through the API in the flow, and a filter it cannot draw as a problem', async () => {
+  it("shows the connection's rules edited through the API in the flow, and a filter it cannot draw as a problem", async () => {
     const connectionId = objectOf(flow, 'w1').connectionId;
     const rules = (await api('get', `/connections/${connectionId}`)).body.rules;
     const edited = [
       rules[0],
       { type: 'deduplicate', window: 60_000, include_fields: ['body.email'] },
-      { type: 'transform', expression: '$merge([body, {"email": $lowercase(body.email)}])', mappings: [{ to: 'customer', from: 'body.email' }], envelope: 'flat' },
+      {
+        type: 'transform',
+        expression: '$merge([body, {"email": $lowercase(body.email)}])',
+        mappings: [{ to: 'customer', from: 'body.email' }],
+        envelope: 'flat',
+      },
       { type: 'retry', strategy: 'linear', count: 2, interval: 1000 },
     ];
     expect((await api('put', `/connections/${connectionId}`).send({ rules: edited })).status).toBe(200);
@@ -165,7 +217,11 @@ describe('flows that start from an inbound source', () => {
     expect(resaved.status, resaved.text).toBe(200);
     expect(resaved.body.secrets).toEqual([]);
     expect(objectOf(resaved.body, 'w1').connectionId).toBe(connectionId);
-    expect((await api('get', `/connections/${connectionId}`)).body.rules).toEqual([edited[0], { ...edited[1], step: byKind('dedupe')[0].id }, ...edited.slice(2)]);
+    expect((await api('get', `/connections/${connectionId}`)).body.rules).toEqual([
+      edited[0],
+      { ...edited[1], step: byKind('dedupe')[0].id },
+      ...edited.slice(2),
+    ]);
 
     // A filter on the headers is not a filter step: named at the destination.
     const handMade = [{ type: 'filter', headers: { 'x-shop': 'eu' } }, ...edited.slice(1)];
@@ -193,10 +249,17 @@ describe('flows that start from an inbound source', () => {
     expect(conn.destination.config.url).toBe(`${receiver.url}/orders-v2`);
     await ingest(shop.id, { email: 'again@example.com', amount: 101 });
     const [got] = await waitFor(() => at_('/orders-v2').length === 1 && at_('/orders-v2'), 10_000, 'delivery after the edit');
-    const headers = { 'webhook-id': String(got.headers['webhook-id']), 'webhook-timestamp': String(got.headers['webhook-timestamp']), 'webhook-signature': String(got.headers['webhook-signature']) };
+    const headers = {
+      'webhook-id': String(got.headers['webhook-id']),
+      'webhook-timestamp': String(got.headers['webhook-timestamp']),
+      'webhook-signature': String(got.headers['webhook-signature']),
+    };
     expect(new Webhook(secret).verify(got.body.toString(), headers)).toEqual({ customer: 'again@example.com', total: 101, via: '/' });
 
-    const toEvents = { nodes: [node('t1', 'trigger', { eventType: 'lead.captured' }), node('w1', 'webhook', { url: `${receiver.url}/leads`, signing: 'hmac' })], edges: chain('t1', 'w1') };
+    const toEvents = {
+      nodes: [node('t1', 'trigger', { eventType: 'lead.captured' }), node('w1', 'webhook', { url: `${receiver.url}/leads`, signing: 'hmac' })],
+      edges: chain('t1', 'w1'),
+    };
     const switched = await api('put', `/flows/${flow.id}`).send({ graph: toEvents });
     expect(switched.status, switched.text).toBe(200);
     expect(switched.body.webhooks).toHaveLength(1);
@@ -206,9 +269,12 @@ describe('flows that start from an inbound source', () => {
     expect((await api('get', '/webhooks')).body.count).toBe(1);
   });
 
-  it('keeps a source webhook\'s Authorization sealed: masked on save, kept when the node leaves it out, cleared by null', async () => {
+  it("keeps a source webhook's Authorization sealed: masked on save, kept when the node leaves it out, cleared by null", async () => {
     const graph = (authorization?: string | null): Graph => ({
-      nodes: [node('t1', 'trigger', { sourceId: shop.id }), node('w1', 'webhook', { url: `${receiver.url}/authed`, signing: 'hmac', ...(authorization !== undefined ? { authorization } : {}) })],
+      nodes: [
+        node('t1', 'trigger', { sourceId: shop.id }),
+        node('w1', 'webhook', { url: `${receiver.url}/authed`, signing: 'hmac', ...(authorization !== undefined ? { authorization } : {}) }),
+      ],
       edges: chain('t1', 'w1'),
     });
     const hint = (g: Graph) => (g.nodes.find((n) => n.id === 'w1') as Node).data.authorizationHint;
@@ -233,11 +299,17 @@ describe('flows that start from an inbound source', () => {
     const dest = await api('post', '/destinations').send({ name: 'raw-receiver', url: `${receiver.url}/raw` });
     expect(dest.status).toBe(201);
     const saved = await save('Raw copies', {
-      nodes: [node('t1', 'trigger', { sourceId: shop.id }), node('u1', 'dedupe', { window_ms: 60_000, include_fields: ['email'] }), node('ex', 'destination', { destinationId: dest.body.id })],
+      nodes: [
+        node('t1', 'trigger', { sourceId: shop.id }),
+        node('u1', 'dedupe', { window_ms: 60_000, include_fields: ['email'] }),
+        node('ex', 'destination', { destinationId: dest.body.id }),
+      ],
       edges: chain('t1', 'u1', 'ex'),
     });
     expect(saved.secrets).toEqual([]);
-    expect((await api('get', `/connections/${objectOf(saved, 'ex').connectionId}`)).body.rules).toEqual([{ type: 'deduplicate', step: 'u1', window: 60_000, include_fields: ['body.email'] }]);
+    expect((await api('get', `/connections/${objectOf(saved, 'ex').connectionId}`)).body.rules).toEqual([
+      { type: 'deduplicate', step: 'u1', window: 60_000, include_fields: ['body.email'] },
+    ]);
     await ingest(shop.id, { email: 'dup@example.com', amount: 1 });
     await ingest(shop.id, { email: 'dup@example.com', amount: 2 });
     const [got] = await waitFor(() => at_('/raw').length === 1 && at_('/raw'), 10_000, 'raw delivery');
@@ -254,7 +326,11 @@ describe('flows that start from an inbound source', () => {
   it('filters on body.type as the Test output shows it (and on a bare type, as saved before), and refuses headers with a sentence', async () => {
     const forms = (await api('post', '/sources').send({ name: 'forms' })).body;
     const typed = (field: string, path: string): Graph => ({
-      nodes: [node('t1', 'trigger', { sourceId: forms.id }), node('f1', 'filter', { conditions: [{ field, op: 'eq', value: 'lead' }], mode: 'all' }), node('w1', 'webhook', { url: `${receiver.url}${path}`, signing: 'hmac' })],
+      nodes: [
+        node('t1', 'trigger', { sourceId: forms.id }),
+        node('f1', 'filter', { conditions: [{ field, op: 'eq', value: 'lead' }], mode: 'all' }),
+        node('w1', 'webhook', { url: `${receiver.url}${path}`, signing: 'hmac' }),
+      ],
       edges: chain('t1', 'f1', 'w1'),
     });
     const saved = await save('Typed leads', typed('body.kind', '/typed'));
@@ -274,8 +350,10 @@ describe('flows that start from an inbound source', () => {
       {
         path: 'nodes.f1.data.conditions.0.field',
         node_id: 'f1',
-        message: "condition 1 reads “headers.x-shop”, but a filter on an incoming webhook reads only the request's body (such as body.type), not its headers, query or path",
-        sentence: "The filter step: condition 1 reads “headers.x-shop”, but a filter on an incoming webhook reads only the request's body (such as body.type), not its headers, query or path.",
+        message:
+          "condition 1 reads “headers.x-shop”, but a filter on an incoming webhook reads only the request's body (such as body.type), not its headers, query or path",
+        sentence:
+          "The filter step: condition 1 reads “headers.x-shop”, but a filter on an incoming webhook reads only the request's body (such as body.type), not its headers, query or path.",
       },
     ]);
   });
@@ -284,22 +362,44 @@ describe('flows that start from an inbound source', () => {
     const other = await api('post', '/sources').send({ name: 'crm-hooks' });
     const mixed = await api('post', '/flows').send({
       name: 'Mixed',
-      graph: { nodes: [node('t1', 'trigger', { sourceId: shop.id }), node('t2', 'trigger', { eventType: 'lead.captured' }), node('w1', 'webhook', { url: `${receiver.url}/x`, signing: 'hmac' })], edges: [...chain('t1', 'w1'), ...chain('t2', 'w1')] },
+      graph: {
+        nodes: [
+          node('t1', 'trigger', { sourceId: shop.id }),
+          node('t2', 'trigger', { eventType: 'lead.captured' }),
+          node('w1', 'webhook', { url: `${receiver.url}/x`, signing: 'hmac' }),
+        ],
+        edges: [...chain('t1', 'w1'), ...chain('t2', 'w1')],
+      },
     });
     expect(mixed.status).toBe(422);
-    expect(mixed.body.error.details).toMatchObject([{ path: 'nodes.w1', message: "a destination receives published events or one source's requests, not both: add a second destination" }]);
+    expect(mixed.body.error.details).toMatchObject([
+      { path: 'nodes.w1', message: "a destination receives published events or one source's requests, not both: add a second destination" },
+    ]);
     const two = await api('post', '/flows').send({
       name: 'Two sources',
-      graph: { nodes: [node('t1', 'trigger', { sourceId: shop.id }), node('t2', 'trigger', { sourceId: other.body.id }), node('w1', 'webhook', { url: `${receiver.url}/x`, signing: 'hmac' })], edges: [...chain('t1', 'w1'), ...chain('t2', 'w1')] },
+      graph: {
+        nodes: [
+          node('t1', 'trigger', { sourceId: shop.id }),
+          node('t2', 'trigger', { sourceId: other.body.id }),
+          node('w1', 'webhook', { url: `${receiver.url}/x`, signing: 'hmac' }),
+        ],
+        edges: [...chain('t1', 'w1'), ...chain('t2', 'w1')],
+      },
     });
     expect(two.status).toBe(422);
     expect(two.body.error.details).toMatchObject([{ path: 'nodes.w1', message: expect.stringContaining('one source') }]);
-    const both = await api('post', '/flows').send({ name: 'Both', graph: { nodes: [node('t1', 'trigger', { sourceId: shop.id, eventType: 'lead.captured' }), node('w1', 'webhook', { url: `${receiver.url}/x` })], edges: chain('t1', 'w1') } });
+    const both = await api('post', '/flows').send({
+      name: 'Both',
+      graph: {
+        nodes: [node('t1', 'trigger', { sourceId: shop.id, eventType: 'lead.captured' }), node('w1', 'webhook', { url: `${receiver.url}/x` })],
+        edges: chain('t1', 'w1'),
+      },
+    });
     expect(both.status).toBe(422);
     expect(both.body.error.details).toMatchObject([{ path: 'nodes.t1.data', message: 'a trigger starts from an event type or from a source, not both' }]);
   });
 
-  it('refuses another workspace\'s source and the built-in application source at the trigger, and leaves nothing behind', async () => {
+  it("refuses another workspace's source and the built-in application source at the trigger, and leaves nothing behind", async () => {
     const stranger = await newWorkspace(hub);
     const graph = orders(`${receiver.url}/never`);
     const foreign = await hub.api('post', `${V}/flows`, stranger.key).send({ name: 'Not mine', graph });
@@ -312,7 +412,10 @@ describe('flows that start from an inbound source', () => {
 
     expect((await api('post', '/publish').send({ eventType: 'lead.captured', data: { email: 'a@example.com' } })).status).toBe(202);
     const app = (await api('get', '/sources')).body.models.find((s: { type: string }) => s.type === 'APPLICATION');
-    const builtIn = await api('post', '/flows').send({ name: 'App', graph: { ...graph, nodes: graph.nodes.map((n) => (n.id === 't1' ? { ...n, data: { sourceId: app.id } } : n)) } });
+    const builtIn = await api('post', '/flows').send({
+      name: 'App',
+      graph: { ...graph, nodes: graph.nodes.map((n) => (n.id === 't1' ? { ...n, data: { sourceId: app.id } } : n)) },
+    });
     expect(builtIn.status).toBe(422);
     expect(builtIn.body.error.details).toMatchObject([{ path: 'nodes.t1.data.sourceId', message: expect.stringContaining('built-in application source') }]);
     expect((await api('get', `/flows/source-sample?source_id=${app.id}`)).status).toBe(422);

@@ -25,7 +25,8 @@ describe('filter and dedupe steps name fields as the map step and the Test outpu
     expect(res.status, res.text).toBe(201);
     return res.body as Saved;
   };
-  const rulesOf = async (flow: Saved, nodeId: string) => (await api('get', `/connections/${flow.objects.find((o) => o.nodeId === nodeId)!.connectionId}`)).body.rules as Record<string, unknown>[];
+  const rulesOf = async (flow: Saved, nodeId: string) =>
+    (await api('get', `/connections/${flow.objects.find((o) => o.nodeId === nodeId)!.connectionId}`)).body.rules as Record<string, unknown>[];
   const ingest = async (sourceId: string, body: object) => {
     const res = await env.hub.api('post', `/e/${sourceId}`).set('content-type', 'application/json').send(body);
     expect(res.status, res.text).toBe(200);
@@ -38,11 +39,14 @@ describe('filter and dedupe steps name fields as the map step and the Test outpu
     return bodiesAt(path);
   };
 
-
-  it('an incoming webhook\'s dedupe step on body.email drops repeats of one email and lets other emails through', async () => {
+  it("an incoming webhook's dedupe step on body.email drops repeats of one email and lets other emails through", async () => {
     const form = (await api('post', '/sources').send({ name: 'signup-form' })).body as { id: string };
     const graph = (fields: string[], path: string): Graph => ({
-      nodes: [node('t1', 'trigger', { sourceId: form.id }), node('u1', 'dedupe', { window_ms: 60_000, include_fields: fields }), node('w1', 'webhook', { url: `${env.receiver.url}${path}`, signing: 'hmac' })],
+      nodes: [
+        node('t1', 'trigger', { sourceId: form.id }),
+        node('u1', 'dedupe', { window_ms: 60_000, include_fields: fields }),
+        node('w1', 'webhook', { url: `${env.receiver.url}${path}`, signing: 'hmac' }),
+      ],
       edges: chain('t1', 'u1', 'w1'),
     });
     const typed = await save('Once per email', graph(['body.email'], '/once'));
@@ -55,13 +59,17 @@ describe('filter and dedupe steps name fields as the map step and the Test outpu
     await ingest(form.id, { email: 'ann@example.com', plan: 'pro' });
     await ingest(form.id, { email: 'bob@example.com', plan: 'free' });
     // Two deliveries run side by side: their order of arrival is not the order sent.
-    for (const path of ['/once', '/once-bare']) expect((await delivered(path, 2)).map((b) => `${b.email} ${b.plan}`).sort()).toEqual(['ann@example.com free', 'bob@example.com free']);
+    for (const path of ['/once', '/once-bare'])
+      expect((await delivered(path, 2)).map((b) => `${b.email} ${b.plan}`).sort()).toEqual(['ann@example.com free', 'bob@example.com free']);
 
     // The editor gets back what was typed, with nothing to fix.
     const back = await api('get', `/flows/${typed.id}`);
     expect(back.body.problems).toEqual([]);
     expect(back.body.graph.nodes.find((n: Node) => n.id === 'u1').data).toEqual({ window_ms: 60_000, include_fields: ['body.email'] });
-    expect((await api('get', `/flows/${bare.id}`)).body.graph.nodes.find((n: Node) => n.id === 'u1').data).toEqual({ window_ms: 60_000, include_fields: ['email'] });
+    expect((await api('get', `/flows/${bare.id}`)).body.graph.nodes.find((n: Node) => n.id === 'u1').data).toEqual({
+      window_ms: 60_000,
+      include_fields: ['email'],
+    });
 
     // A flow saved before the fix compares body.body.email: the step says why everything after the
     // first request was dropped, keeps the field shown, and saving the flow mends the rule.
@@ -69,7 +77,9 @@ describe('filter and dedupe steps name fields as the map step and the Test outpu
     const misread = [{ type: 'deduplicate', step: 'u1', window: 60_000, include_fields: ['body.body.email'] }];
     expect((await api('put', `/connections/${connectionId}`).send({ rules: misread })).status).toBe(200);
     const before = (await api('get', `/flows/${typed.id}`)).body;
-    expect(before.problems).toEqual([expect.objectContaining({ path: 'nodes.u1', message: expect.stringContaining('saved comparing body.body.email, which no request has') })]);
+    expect(before.problems).toEqual([
+      expect.objectContaining({ path: 'nodes.u1', message: expect.stringContaining('saved comparing body.body.email, which no request has') }),
+    ]);
     expect(before.graph.nodes.find((n: Node) => n.id === 'u1').data).toEqual({ window_ms: 60_000, include_fields: ['body.email'] });
     expect((await api('put', `/flows/${typed.id}`).send({ graph: before.graph })).status).toBe(200);
     expect(await rulesOf(typed, 'w1')).toEqual([{ type: 'deduplicate', step: 'u1', window: 60_000, include_fields: ['body.email'] }]);
@@ -86,18 +96,29 @@ describe('filter and dedupe steps name fields as the map step and the Test outpu
     const onHeaders = await api('post', '/flows').send({ name: 'On a header', graph: graph(['headers.x-id'], '/h') });
     expect(onHeaders.status).toBe(422);
     expect(onHeaders.body.error.details).toEqual([
-      expect.objectContaining({ path: 'nodes.u1', node_id: 'u1', message: "it compares “headers.x-id”, but a deduplicate step on an incoming webhook compares only fields of the request's body (such as body.email), not its headers, query or path" }),
+      expect.objectContaining({
+        path: 'nodes.u1',
+        node_id: 'u1',
+        message:
+          "it compares “headers.x-id”, but a deduplicate step on an incoming webhook compares only fields of the request's body (such as body.email), not its headers, query or path",
+      }),
     ]);
     expect(onHeaders.body.error.message).toContain('The deduplicate step');
   });
 
-  it('a lead flow\'s filter and dedupe steps take data.<field> as the map step names it (and bare names as before)', async () => {
+  it("a lead flow's filter and dedupe steps take data.<field> as the map step names it (and bare names as before)", async () => {
     const graph = (filterField: string, dedupeField: string, path: string): Graph => ({
       nodes: [
         node('t1', 'trigger', { eventType: 'lead.captured' }),
         node('f1', 'filter', { conditions: [{ field: filterField, op: 'contains', value: '@example.com' }], mode: 'all' }),
         node('u1', 'dedupe', { window_ms: 60_000, include_fields: [dedupeField] }),
-        node('m1', 'map', { mappings: [{ to: 'email', from: 'data.email' }, { to: 'name', from: 'data.name' }], envelope: 'flat' }),
+        node('m1', 'map', {
+          mappings: [
+            { to: 'email', from: 'data.email' },
+            { to: 'name', from: 'data.name' },
+          ],
+          envelope: 'flat',
+        }),
         node('w1', 'webhook', { url: `${env.receiver.url}${path}`, signing: 'hmac' }),
       ],
       edges: chain('t1', 'f1', 'u1', 'm1', 'w1'),
@@ -106,7 +127,11 @@ describe('filter and dedupe steps name fields as the map step and the Test outpu
     const bare = await save('Leads by email', graph('email', 'email', '/leads-bare'));
     for (const flow of [typed, bare]) {
       const rules = await rulesOf(flow, 'w1');
-      expect(rules.find((r) => r.step === 'f1')).toEqual({ type: 'filter', step: 'f1', body: { data: { $and: [{ email: { $regex: '@example\\.com', $options: 'i' } }] } } });
+      expect(rules.find((r) => r.step === 'f1')).toEqual({
+        type: 'filter',
+        step: 'f1',
+        body: { data: { $and: [{ email: { $regex: '@example\\.com', $options: 'i' } }] } },
+      });
       expect(rules.find((r) => r.step === 'u1')).toEqual({ type: 'deduplicate', step: 'u1', window: 60_000, include_fields: ['body.data.email'] });
     }
 

@@ -12,7 +12,10 @@ describe('flow templates', () => {
   it('offers the four templates of the first run, each pre-built: placed, connected, one trigger (the alert two)', () => {
     expect(FLOW_TEMPLATES.map((t) => t.id)).toEqual(['lead-to-sheet', 'lead-to-crm', 'webhook-to-slack', 'failed-deliveries-alert']);
     for (const t of FLOW_TEMPLATES) {
-      expect(t.graph.nodes.filter((n) => n.kind === 'trigger'), t.id).toHaveLength(t.id === 'failed-deliveries-alert' ? 2 : 1);
+      expect(
+        t.graph.nodes.filter((n) => n.kind === 'trigger'),
+        t.id,
+      ).toHaveLength(t.id === 'failed-deliveries-alert' ? 2 : 1);
       expect(t.graph.edges.length, t.id).toBe(t.graph.nodes.length - 1);
       // No two nodes on the same spot: the canvas shows each one.
       expect(new Set(t.graph.nodes.map((n) => `${n.position.x},${n.position.y}`)).size, t.id).toBe(t.graph.nodes.length);
@@ -26,7 +29,10 @@ describe('flow templates', () => {
 
     const blank = fillTemplate(t, {});
     const problems = validateGraph(blank);
-    const expected = [...t.placeholders.map((p) => `nodes.${p.nodeId}.data.${p.field}`), ...(t.needsSource ? [`nodes.${t.needsSource.nodeId}.data.sourceId`] : [])];
+    const expected = [
+      ...t.placeholders.map((p) => `nodes.${p.nodeId}.data.${p.field}`),
+      ...(t.needsSource ? [`nodes.${t.needsSource.nodeId}.data.sourceId`] : []),
+    ];
     expect(problems.map((p) => p.path).sort()).toEqual(expected.sort());
     expect(unfilledPlaceholders(t, blank.nodes as never).map((p) => p.nodeId)).toEqual(t.placeholders.map((p) => p.nodeId));
     // Filling never touches the template itself.
@@ -35,9 +41,14 @@ describe('flow templates', () => {
 
   it('the failed-deliveries alert listens to the events the hub publishes when an event fails for good and when it turns a webhook off', () => {
     const t = flowTemplate('failed-deliveries-alert')!;
-    expect(t.graph.nodes.filter((n) => n.kind === 'trigger').map((n) => n.data)).toEqual([{ eventType: 'hub.delivery.failed' }, { eventType: 'hub.webhook.disabled' }]);
+    expect(t.graph.nodes.filter((n) => n.kind === 'trigger').map((n) => n.data)).toEqual([
+      { eventType: 'hub.delivery.failed' },
+      { eventType: 'hub.webhook.disabled' },
+    ]);
     // One connection carries both: the webhook node's plan takes both event types through the one map step.
-    expect(planDestinations(FlowGraph.parse(fillTemplate(t, examples(t))))).toMatchObject([{ node: { id: 'alert' }, events: ['hub.delivery.failed', 'hub.webhook.disabled'], mapNodeId: 'map' }]);
+    expect(planDestinations(FlowGraph.parse(fillTemplate(t, examples(t))))).toMatchObject([
+      { node: { id: 'alert' }, events: ['hub.delivery.failed', 'hub.webhook.disabled'], mapNodeId: 'map' },
+    ]);
     expect(flowTemplate('nope')).toBeUndefined();
   });
 });
@@ -45,7 +56,6 @@ describe('flow templates', () => {
 describe('flow templates on a real hub', () => {
   const env = hubWithWorkspace();
   const api = (method: 'get' | 'post', path: string) => env.hub.api(method, `/api/v1${path}`, env.ws.key);
-
 
   it('"Incoming webhook → Slack-style webhook" posts a Slack message about each request to the source', async () => {
     const t = flowTemplate('webhook-to-slack')!;
@@ -74,10 +84,23 @@ describe('flow templates on a real hub', () => {
     const one = await api('post', '/flows/test').send({
       graph,
       trigger: 'trigger',
-      data: { event_id: 'evt_1', destination_id: 'des_1', name: 'Orders sheet', url: null, flow_name: null, reason: 'the receiver answered 404 Not Found', attempts: 1, failed_count: 1, link_path: '/events?q=evt_1', link: 'http://localhost/events?q=evt_1' },
+      data: {
+        event_id: 'evt_1',
+        destination_id: 'des_1',
+        name: 'Orders sheet',
+        url: null,
+        flow_name: null,
+        reason: 'the receiver answered 404 Not Found',
+        attempts: 1,
+        failed_count: 1,
+        link_path: '/events?q=evt_1',
+        link: 'http://localhost/events?q=evt_1',
+      },
     });
     expect(one.status, one.text).toBe(200);
-    expect(one.body.nodes.map.output.text).toBe('Wirehub could not deliver an event to Orders sheet: the receiver answered 404 Not Found, after 1 attempt. See http://localhost/events?q=evt_1');
+    expect(one.body.nodes.map.output.text).toBe(
+      'Wirehub could not deliver an event to Orders sheet: the receiver answered 404 Not Found, after 1 attempt. See http://localhost/events?q=evt_1',
+    );
 
     const disabled = await api('post', '/flows/test').send({ graph, trigger: 'disabled', use: 'sample', deliver: 'alert' });
     expect(disabled.status, disabled.text).toBe(200);
@@ -87,8 +110,16 @@ describe('flow templates on a real hub', () => {
     expect(disabled.body.delivery).toMatchObject({ ok: true, status: 200 });
     const got = env.receiver.received.filter((r) => r.url === '/alert').map((r) => JSON.parse(r.body.toString()));
     expect(got).toMatchObject([
-      { text: expect.stringMatching(/^Wirehub could not deliver an event of the flow “New leads to the CRM”/), eventType: 'hub.delivery.failed', event_id: 'evt_01JTD8C1Q2XH3N5R7T9V1W3Y5B' },
-      { text: expect.stringContaining('Wirehub stopped delivering to CRM leads'), eventType: 'hub.webhook.disabled', destination_id: 'des_01JTD8C1Q2XH3N5R7T9V1W3Y5A' },
+      {
+        text: expect.stringMatching(/^Wirehub could not deliver an event of the flow “New leads to the CRM”/),
+        eventType: 'hub.delivery.failed',
+        event_id: 'evt_01JTD8C1Q2XH3N5R7T9V1W3Y5B',
+      },
+      {
+        text: expect.stringContaining('Wirehub stopped delivering to CRM leads'),
+        eventType: 'hub.webhook.disabled',
+        destination_id: 'des_01JTD8C1Q2XH3N5R7T9V1W3Y5A',
+      },
     ]);
   });
 

@@ -26,13 +26,15 @@ describe('a flow drawn in the editor delivers like a webhook', () => {
     ],
   });
 
-
   let flowId: string;
   let secret: string;
   let webhookId: string;
 
   it('saves trigger → map → webhook as a webhook, shows its secret once, and reads back the same picture', async () => {
-    const drawn = graph([{ to: 'full_name', from: 'data.name' }, { to: 'email', expression: '$lowercase(data.email)' }]);
+    const drawn = graph([
+      { to: 'full_name', from: 'data.name' },
+      { to: 'email', expression: '$lowercase(data.email)' },
+    ]);
     const saved = await api('post', '/flows').send({ name: 'Leads to CRM', graph: drawn });
     expect(saved.status).toBe(201);
     expect(saved.body.id).toMatch(/^flw_/);
@@ -43,7 +45,10 @@ describe('a flow drawn in the editor delivers like a webhook', () => {
 
     const dest = saved.body.graph.nodes.find((n: { id: string }) => n.id === 'webhook_1');
     expect(dest.data).toMatchObject({ url: `${env.receiver.url}/crm`, signing: 'hmac', webhookId });
-    expect({ ...saved.body.graph, nodes: saved.body.graph.nodes.filter((n: { id: string }) => n.id !== 'webhook_1') }).toEqual({ ...drawn, nodes: drawn.nodes.slice(0, 2) });
+    expect({ ...saved.body.graph, nodes: saved.body.graph.nodes.filter((n: { id: string }) => n.id !== 'webhook_1') }).toEqual({
+      ...drawn,
+      nodes: drawn.nodes.slice(0, 2),
+    });
 
     const back = await api('get', `/flows/${flowId}`);
     expect(back.status).toBe(200);
@@ -60,14 +65,30 @@ describe('a flow drawn in the editor delivers like a webhook', () => {
     const eventId = await publish(lead);
     const [got] = await waitFor(() => at('/crm').length === 1 && at('/crm'), 10_000, 'delivery');
     const body = JSON.parse(got.body.toString());
-    expect(body).toEqual({ full_name: 'Jane Smith', email: 'jane@example.com', eventType: 'lead.captured', eventTimestamp: body.eventTimestamp, eventId, customerId: 'cus_1' });
-    const headers = { 'webhook-id': String(got.headers['webhook-id']), 'webhook-timestamp': String(got.headers['webhook-timestamp']), 'webhook-signature': String(got.headers['webhook-signature']) };
+    expect(body).toEqual({
+      full_name: 'Jane Smith',
+      email: 'jane@example.com',
+      eventType: 'lead.captured',
+      eventTimestamp: body.eventTimestamp,
+      eventId,
+      customerId: 'cus_1',
+    });
+    const headers = {
+      'webhook-id': String(got.headers['webhook-id']),
+      'webhook-timestamp': String(got.headers['webhook-timestamp']),
+      'webhook-signature': String(got.headers['webhook-signature']),
+    };
     expect(new Webhook(secret).verify(got.body.toString(), headers)).toEqual(body);
   });
 
   it('refuses a graph with a cycle or a dangling destination, naming the nodes', async () => {
     const cyclic = graph([{ to: 'email', from: 'data.email' }]);
-    cyclic.nodes.push({ id: 'filter_1', kind: 'filter', position: { x: 0, y: 0 }, data: { conditions: [{ field: 'email', op: 'exists' }], mode: 'all' } } as never);
+    cyclic.nodes.push({
+      id: 'filter_1',
+      kind: 'filter',
+      position: { x: 0, y: 0 },
+      data: { conditions: [{ field: 'email', op: 'exists' }], mode: 'all' },
+    } as never);
     cyclic.edges.push({ id: 'e3', source: 'map_1', target: 'filter_1' }, { id: 'e4', source: 'filter_1', target: 'map_1' });
     const res = await api('post', '/flows').send({ name: 'Loop', graph: cyclic });
     expect(res.status).toBe(422);
@@ -86,7 +107,10 @@ describe('a flow drawn in the editor delivers like a webhook', () => {
   });
 
   it('changes the next delivery when the mapping is edited, keeping the same webhook and secret', async () => {
-    const edited = graph([{ to: 'contact', from: 'data.email' }, { to: 'source', value: 'flow' }]);
+    const edited = graph([
+      { to: 'contact', from: 'data.email' },
+      { to: 'source', value: 'flow' },
+    ]);
     const res = await api('put', `/flows/${flowId}`).send({ graph: edited });
     expect(res.status).toBe(200);
     expect(res.body.secrets).toEqual([]);
@@ -95,12 +119,24 @@ describe('a flow drawn in the editor delivers like a webhook', () => {
     const eventId = await publish(lead);
     const [, got] = await waitFor(() => at('/crm').length === 2 && at('/crm'), 10_000, 'second delivery');
     const body = JSON.parse(got.body.toString());
-    expect(body).toEqual({ contact: 'Jane@Example.com', source: 'flow', eventType: 'lead.captured', eventTimestamp: body.eventTimestamp, eventId, customerId: 'cus_1' });
+    expect(body).toEqual({
+      contact: 'Jane@Example.com',
+      source: 'flow',
+      eventType: 'lead.captured',
+      eventTimestamp: body.eventTimestamp,
+      eventId,
+      customerId: 'cus_1',
+    });
   });
 
   it('applies filter steps on the event data', async () => {
     const filtered = graph([{ to: 'email', from: 'data.email' }], `${env.receiver.url}/quotes`);
-    filtered.nodes.push({ id: 'filter_1', kind: 'filter', position: { x: 0, y: 0 }, data: { conditions: [{ field: 'intent', op: 'eq', value: 'request_quote' }], mode: 'all' } } as never);
+    filtered.nodes.push({
+      id: 'filter_1',
+      kind: 'filter',
+      position: { x: 0, y: 0 },
+      data: { conditions: [{ field: 'intent', op: 'eq', value: 'request_quote' }], mode: 'all' },
+    } as never);
     filtered.edges = [
       { id: 'e1', source: 'trigger_1', target: 'filter_1' },
       { id: 'e2', source: 'filter_1', target: 'map_1' },

@@ -34,7 +34,9 @@ describe('a webhook travels from a verified source to a signed delivery', () => 
   it('creates a source with HMAC verification, a destination and a filtered connection', async () => {
     const src = await api('post', '/sources').send({
       name: 'shop',
-      config: { auth: { type: 'hmac', algorithm: 'sha256', header_key: 'X-Shop-Signature', encoding: 'hex', prefix: 'sha256=', webhook_secret_key: sourceSecret } },
+      config: {
+        auth: { type: 'hmac', algorithm: 'sha256', header_key: 'X-Shop-Signature', encoding: 'hex', prefix: 'sha256=', webhook_secret_key: sourceSecret },
+      },
     });
     expect(src.status).toBe(201);
     expect(src.body.id).toMatch(/^src_/);
@@ -47,7 +49,10 @@ describe('a webhook travels from a verified source to a signed delivery', () => 
     expect(revealed.body.config.auth.webhook_secret_key).toBe(sourceSecret);
     expect((await api('post', '/sources').send({ name: 'shop' })).body.error.code).toBe('RESOURCE_ALREADY_EXISTS');
 
-    const des = await api('post', '/destinations').send({ name: 'orders-api', config: { url: `${receiver.url}/orders`, auth: { type: 'bearer', token: 'receiver-token' } } });
+    const des = await api('post', '/destinations').send({
+      name: 'orders-api',
+      config: { url: `${receiver.url}/orders`, auth: { type: 'bearer', token: 'receiver-token' } },
+    });
     expect(des.status).toBe(201);
     expect(des.body.config.auth).toBeUndefined();
     destinationId = des.body.id;
@@ -116,10 +121,14 @@ describe('a webhook travels from a verified source to a signed delivery', () => 
     answers.push(500, 500);
     const res = await ingest('{"type":"order.paid","amount":99,"id":"o_retry"}');
     const [event] = (await api('get', `/requests/${res.body.request_id}/events`)).body.models;
-    const done = await waitFor(async () => {
-      const e = (await api('get', `/events/${event.id}`)).body;
-      return e.status === 'SUCCESSFUL' && e;
-    }, 15_000, 'success after retries');
+    const done = await waitFor(
+      async () => {
+        const e = (await api('get', `/events/${event.id}`)).body;
+        return e.status === 'SUCCESSFUL' && e;
+      },
+      15_000,
+      'success after retries',
+    );
     expect(done.attempts).toBe(3);
     const attempts = (await api('get', `/attempts?event_id=${event.id}&dir=asc`)).body.models;
     expect(attempts.map((a: { response: { status: number } }) => a.response.status)).toEqual([500, 500, 200]);
@@ -165,10 +174,14 @@ describe('a webhook travels from a verified source to a signed delivery', () => 
     await api('put', `/connections/${connectionId}`).send({ rules: [{ type: 'retry', count: 0, interval: 1000 }] });
     for (let i = 0; i < 10; i++) answers.push(503);
     for (let i = 0; i < 10; i++) expect((await ingest(`{"type":"order.paid","amount":10,"n":${i}}`)).status).toBe(200);
-    const dest = await waitFor(async () => {
-      const d = (await api('get', `/destinations/${destinationId}`)).body;
-      return d.disabled_at && d;
-    }, 15_000, 'auto-disable');
+    const dest = await waitFor(
+      async () => {
+        const d = (await api('get', `/destinations/${destinationId}`)).body;
+        return d.disabled_at && d;
+      },
+      15_000,
+      'auto-disable',
+    );
     expect(dest.disabled_reason).toMatch(/10 consecutive failed deliveries/);
 
     const held = await ingest('{"type":"order.paid","amount":10,"id":"o_held"}');

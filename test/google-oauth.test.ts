@@ -56,8 +56,18 @@ describe('Google Sheets: Sign in with Google', () => {
   const flowGraph = (credentialId: string) => ({
     nodes: [
       { id: 't1', kind: 'trigger', position: { x: 0, y: 0 }, data: { eventType: 'lead.captured' } },
-      { id: 'm1', kind: 'map', position: { x: 0, y: 100 }, data: { envelope: 'flat', mappings: ['name', 'email', 'phone'].map((f) => ({ to: f, from: `data.${f}` })) } },
-      { id: 's1', kind: 'sheets', position: { x: 0, y: 200 }, data: { spreadsheetId: sheets.spreadsheetId, sheetName: 'Leads', columns: ['name', 'email', 'phone'], credentialId } },
+      {
+        id: 'm1',
+        kind: 'map',
+        position: { x: 0, y: 100 },
+        data: { envelope: 'flat', mappings: ['name', 'email', 'phone'].map((f) => ({ to: f, from: `data.${f}` })) },
+      },
+      {
+        id: 's1',
+        kind: 'sheets',
+        position: { x: 0, y: 200 },
+        data: { spreadsheetId: sheets.spreadsheetId, sheetName: 'Leads', columns: ['name', 'email', 'phone'], credentialId },
+      },
     ],
     edges: [
       { id: 't1-m1', source: 't1', target: 'm1' },
@@ -77,13 +87,17 @@ describe('Google Sheets: Sign in with Google', () => {
     const port = await freePort();
     const publicUrl = `http://127.0.0.1:${port}`;
     google = await startFakeGoogleOAuth({ ...CLIENT, redirectUri: `${publicUrl}/api/v1/google/oauth/callback`, sheets });
-    hub = await startTestHub({
-      port,
-      publicUrl,
-      retrySchedule: [0, 50, 50],
-      vendorUrls: { googleSheets: sheets.url, googleDrive: sheets.url },
-      googleOAuth: { ...CLIENT, authUrl: google.authUrl, tokenUrl: google.tokenUrl, revokeUrl: google.revokeUrl },
-    }, {}, pino({ level: 'debug' }, new Writable({ write: (chunk, _enc, done) => (logged.push(String(chunk)), done()) })));
+    hub = await startTestHub(
+      {
+        port,
+        publicUrl,
+        retrySchedule: [0, 50, 50],
+        vendorUrls: { googleSheets: sheets.url, googleDrive: sheets.url },
+        googleOAuth: { ...CLIENT, authUrl: google.authUrl, tokenUrl: google.tokenUrl, revokeUrl: google.revokeUrl },
+      },
+      {},
+      pino({ level: 'debug' }, new Writable({ write: (chunk, _enc, done) => (logged.push(String(chunk)), done()) })),
+    );
     a = await newWorkspace(hub);
     b = await newWorkspace(hub);
   });
@@ -104,7 +118,9 @@ describe('Google Sheets: Sign in with Google', () => {
     expect(p.get('code_challenge_method')).toBe('S256');
     expect(p.get('code_challenge')).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(p.get('state')!.length).toBeGreaterThanOrEqual(32);
-    expect(p.get('scope')!.split(' ')).toEqual(expect.arrayContaining(['https://www.googleapis.com/auth/spreadsheets', 'https://www.googleapis.com/auth/drive.metadata.readonly', 'email']));
+    expect(p.get('scope')!.split(' ')).toEqual(
+      expect.arrayContaining(['https://www.googleapis.com/auth/spreadsheets', 'https://www.googleapis.com/auth/drive.metadata.readonly', 'email']),
+    );
 
     const res = await callback(await google.consent(url.toString()), cookie);
     expect(res.status, res.text).toBe(200);
@@ -115,7 +131,9 @@ describe('Google Sheets: Sign in with Google', () => {
     expect(exchange.form.code_verifier).toMatch(/^[A-Za-z0-9._~-]{43,128}$/);
 
     const list = await api('get', '/credentials?kind=google-oauth', a.token);
-    expect(list.body.models).toEqual([expect.objectContaining({ kind: 'google-oauth', name: 'jane.marketer@gmail.com', google_account: 'jane.marketer@gmail.com' })]);
+    expect(list.body.models).toEqual([
+      expect.objectContaining({ kind: 'google-oauth', name: 'jane.marketer@gmail.com', google_account: 'jane.marketer@gmail.com' }),
+    ]);
     // Signing in again as the same account replaces its token instead of adding a twin.
     const again = await connect(a);
     expect(again.id).toBe(list.body.models[0].id);
@@ -124,7 +142,9 @@ describe('Google Sheets: Sign in with Google', () => {
 
   it('keeps the refresh token sealed in the database and out of every answer', async () => {
     const { id, refreshToken } = await connect(a);
-    const raw = await sql<{ kind: string; hint: string; secret_enc: string }>`SELECT kind, hint, secret_enc FROM credentials WHERE id = ${id}`.execute(hub.deps.db);
+    const raw = await sql<{ kind: string; hint: string; secret_enc: string }>`SELECT kind, hint, secret_enc FROM credentials WHERE id = ${id}`.execute(
+      hub.deps.db,
+    );
     expect(raw.rows[0]).toMatchObject({ kind: 'google-oauth', hint: 'jane.marketer@gmail.com' });
     expect(raw.rows[0].secret_enc).toMatch(/^v1\./);
     expect(raw.rows[0].secret_enc).not.toContain(refreshToken);
@@ -205,9 +225,18 @@ describe('Google Sheets: Sign in with Google', () => {
     const narrowed = await api('get', `/credentials/${id}/spreadsheets?q=${encodeURIComponent("lead's")}`, a.token);
     expect(narrowed.status).toBe(200);
     expect(narrowed.body.count).toBe(0);
-    expect((await api('get', `/credentials/${id}/spreadsheets?q=leads`, a.token)).body.models).toEqual([expect.objectContaining({ id: sheets.spreadsheetId, name: 'Leads 2026' })]);
+    expect((await api('get', `/credentials/${id}/spreadsheets?q=leads`, a.token)).body.models).toEqual([
+      expect.objectContaining({ id: sheets.spreadsheetId, name: 'Leads 2026' }),
+    ]);
     const tabs = await api('get', `/credentials/${id}/spreadsheets/${sheets.spreadsheetId}`, a.token);
-    expect(tabs.body).toEqual({ id: sheets.spreadsheetId, title: 'Leads 2026', sheets: [{ title: 'Leads', index: 0 }, { title: 'Archive', index: 1 }] });
+    expect(tabs.body).toEqual({
+      id: sheets.spreadsheetId,
+      title: 'Leads 2026',
+      sheets: [
+        { title: 'Leads', index: 0 },
+        { title: 'Archive', index: 1 },
+      ],
+    });
     const header = await api('get', `/credentials/${id}/spreadsheets/${sheets.spreadsheetId}/columns?sheet=Leads`, a.token);
     expect(header.body).toEqual({ sheet: 'Leads', columns: ['name', 'email', 'phone'] });
     expect((await api('get', `/credentials/${id}/spreadsheets/${sheets.spreadsheetId}/columns?sheet=Archive`, a.token)).body.columns).toEqual([]);
@@ -219,7 +248,11 @@ describe('Google Sheets: Sign in with Google', () => {
     const stolen = await api('post', '/flows', b.token).send({ name: 'Not mine', graph: flowGraph(id) });
     expect(stolen.status).toBe(422);
     expect(stolen.text).toContain('not found in this workspace');
-    const dest = await api('post', '/destinations', b.key).send({ name: 'Not mine', type: 'google-sheets', config: { credential_id: id, spreadsheetId: sheets.spreadsheetId, columns: ['name'], api_root_url: sheets.url } });
+    const dest = await api('post', '/destinations', b.key).send({
+      name: 'Not mine',
+      type: 'google-sheets',
+      config: { credential_id: id, spreadsheetId: sheets.spreadsheetId, columns: ['name'], api_root_url: sheets.url },
+    });
     expect(dest.status).toBe(422);
   });
 
@@ -275,7 +308,12 @@ describe('Google Sheets: Sign in with Google', () => {
     expect(dest.body.config.google_account).toBe('jane.marketer@gmail.com');
     const attempts = await api('get', `/attempts?destination_id=${destinationId}`, a.key);
     expect(attempts.body.models.length).toBeGreaterThanOrEqual(4);
-    const shown = [dest.text, attempts.text, (await api('get', `/events?destination_id=${destinationId}`, a.key)).text, (await api('get', `/flows/${flow.body.id}`, a.token)).text].join('\n');
+    const shown = [
+      dest.text,
+      attempts.text,
+      (await api('get', `/events?destination_id=${destinationId}`, a.key)).text,
+      (await api('get', `/flows/${flow.body.id}`, a.token)).text,
+    ].join('\n');
     expect(shown).not.toContain(refreshToken);
     expect(shown).not.toContain(bearer.slice('Bearer '.length));
     expect(shown).not.toContain(CLIENT.clientSecret);

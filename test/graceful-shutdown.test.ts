@@ -60,10 +60,17 @@ describe('graceful shutdown on SIGTERM', () => {
 
   async function setUp(hub: ChildHub, receiverUrl: string, timeoutMs = 10_000): Promise<Setup> {
     const api = `${hub.url}/api/v1`;
-    const signup = await call<{ token: string }>(`${api}/auth/signup`, 'POST', { email: `stop${Date.now()}@example.test`, password: 'correct horse battery', name: 'Stopper', workspace: 'Stop Co' });
+    const signup = await call<{ token: string }>(`${api}/auth/signup`, 'POST', {
+      email: `stop${Date.now()}@example.test`,
+      password: 'correct horse battery',
+      name: 'Stopper',
+      workspace: 'Stop Co',
+    });
     const { key } = await call<{ key: string }>(`${api}/api-keys`, 'POST', { name: 'stop', scopes: ['read', 'write'] }, signup.token);
     const sourceId = (await call<{ id: string }>(`${api}/sources`, 'POST', { name: 'orders' }, key)).id;
-    const destinationId = (await call<{ id: string }>(`${api}/destinations`, 'POST', { name: 'slow', config: { url: `${receiverUrl}/hook`, timeout_ms: timeoutMs } }, key)).id;
+    const destinationId = (
+      await call<{ id: string }>(`${api}/destinations`, 'POST', { name: 'slow', config: { url: `${receiverUrl}/hook`, timeout_ms: timeoutMs } }, key)
+    ).id;
     await call(`${api}/connections`, 'POST', { name: 'orders-slow', source_id: sourceId, destination_id: destinationId }, key);
     return { key, sourceId, destinationId };
   }
@@ -86,7 +93,14 @@ describe('graceful shutdown on SIGTERM', () => {
   function halfSent(url: string, body: string) {
     const bytes = Buffer.from(body);
     const target = new URL(url);
-    const req = http.request({ host: target.hostname, port: target.port, path: target.pathname, method: 'POST', agent: false, headers: { 'content-type': 'application/json', 'content-length': bytes.length } });
+    const req = http.request({
+      host: target.hostname,
+      port: target.port,
+      path: target.pathname,
+      method: 'POST',
+      agent: false,
+      headers: { 'content-type': 'application/json', 'content-length': bytes.length },
+    });
     const answer = new Promise<{ status: number; body: string }>((resolve, reject) => {
       req.on('response', (res) => {
         const chunks: Buffer[] = [];
@@ -118,7 +132,11 @@ describe('graceful shutdown on SIGTERM', () => {
     const a = await start(schema, dirA, { WIREHUB_SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS) });
     const { key, sourceId } = await setUp(a, receiver.url);
 
-    await send(a, sourceId, Array.from({ length: EVENTS }, (_, i) => i));
+    await send(
+      a,
+      sourceId,
+      Array.from({ length: EVENTS }, (_, i) => i),
+    );
     // Deliveries are in flight: the receiver holds each for 1.5 s.
     await waitFor(() => receiver.received.length > 0, 15_000, 'the first deliveries to reach the receiver');
     const inProgress = halfSent(`${a.url}/e/${sourceId}`, JSON.stringify({ seq: EVENTS }));
@@ -167,7 +185,11 @@ describe('graceful shutdown on SIGTERM', () => {
     const a = await start(schema, dirA, { WIREHUB_SHUTDOWN_TIMEOUT_MS: '3000' });
     const { sourceId } = await setUp(a, receiver.url, 60_000);
 
-    await send(a, sourceId, Array.from({ length: HANGING }, (_, i) => i));
+    await send(
+      a,
+      sourceId,
+      Array.from({ length: HANGING }, (_, i) => i),
+    );
     await waitFor(() => receiver.received.length === HANGING, 15_000, 'the hanging deliveries');
     const signalled = Date.now();
     a.child.kill('SIGTERM');

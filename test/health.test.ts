@@ -67,10 +67,14 @@ describe('GET /api/health', () => {
     hubs.push(hub);
     await healthy(hub);
     await hub.jobs!.stop();
-    const res = await waitFor(async () => {
-      const r = await health(hub);
-      return r.status === 503 && r;
-    }, 5_000, '503 after the jobs stopped');
+    const res = await waitFor(
+      async () => {
+        const r = await health(hub);
+        return r.status === 503 && r;
+      },
+      5_000,
+      '503 after the jobs stopped',
+    );
     expect(res.body).toMatchObject({ status: 'unavailable', db: 'ok', jobs: 'down' });
     expect((await health(hub, '/healthz')).status).toBe(503);
   });
@@ -100,10 +104,14 @@ describe('GET /api/health', () => {
 
       await admin.query(`ALTER DATABASE ${name} ALLOW_CONNECTIONS false`);
       await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [name]);
-      const down = await waitFor(async () => {
-        const r = await health(hub);
-        return r.status === 503 && r;
-      }, 10_000, '503 while the database refuses connections');
+      const down = await waitFor(
+        async () => {
+          const r = await health(hub);
+          return r.status === 503 && r;
+        },
+        10_000,
+        '503 while the database refuses connections',
+      );
       expect(down.body).toMatchObject({ status: 'unavailable', db: 'down' });
       expect(down.ms).toBeLessThan(10_000);
 

@@ -41,7 +41,13 @@ describe('incoming webhook triggers and listening for a test request', () => {
 
   it('makes "Incoming webhook 1" with its URL, takes it back while nothing uses it, and numbers the next one', async () => {
     const first = await make(a);
-    expect(first).toEqual({ id: expect.stringMatching(/^src_/), name: 'Incoming webhook 1', type: 'WEBHOOK', url: `${hub.deps.config.publicUrl}/e/${first.id}`, reused: false });
+    expect(first).toEqual({
+      id: expect.stringMatching(/^src_/),
+      name: 'Incoming webhook 1',
+      type: 'WEBHOOK',
+      url: `${hub.deps.config.publicUrl}/e/${first.id}`,
+      reused: false,
+    });
     // Dropped again (the first node deleted, or its flow never saved): the same idle source, not a second.
     const again = await make(a);
     expect(again).toMatchObject({ id: first.id, reused: true });
@@ -100,7 +106,10 @@ describe('incoming webhook triggers and listening for a test request', () => {
     ]) {
       const res = await api(a, 'get', `/flows/source-sample/listen${qs}`);
       expect(res.status, qs).toBe(400);
-      expect(res.body.error.details.map((d: { path: string }) => d.path), qs).toContain(path);
+      expect(
+        res.body.error.details.map((d: { path: string }) => d.path),
+        qs,
+      ).toContain(path);
     }
     const application = (await api(a, 'get', '/sources')).body.models.find((s: { type: string }) => s.type === 'APPLICATION');
     if (application) {
@@ -118,7 +127,11 @@ describe('incoming webhook triggers and listening for a test request', () => {
     expect((await send(src.id, { before: true })).status).toBe(200);
     const pending = listen(a, src.id, '&wait=10').then((r) => r);
     await new Promise((r) => setTimeout(r, 300));
-    const sent = await hub.api('post', `/e/${src.id}/orders?ref=ad`).set('content-type', 'application/json').set('authorization', 'Bearer sk_live_secret').send({ type: 'order', email: 'jane@example.com', total: 120 });
+    const sent = await hub
+      .api('post', `/e/${src.id}/orders?ref=ad`)
+      .set('content-type', 'application/json')
+      .set('authorization', 'Bearer sk_live_secret')
+      .send({ type: 'order', email: 'jane@example.com', total: 120 });
     expect(sent.status).toBe(200);
     const res = await pending;
     expect(res.status, res.text).toBe(200);
@@ -152,7 +165,9 @@ describe('incoming webhook triggers and listening for a test request', () => {
     expect(quiet.body).toEqual({ status: 'waiting', cursor: expect.stringMatching(/^req_/) });
     expect(Date.now() - started).toBeLessThan(5_000);
 
-    const guarded = await api(a, 'patch', `/sources/${src.id}`).send({ config: { auth: { type: 'api_key', header_key: 'x-api-key', api_key: 'letmein-0123456789' } } });
+    const guarded = await api(a, 'patch', `/sources/${src.id}`).send({
+      config: { auth: { type: 'api_key', header_key: 'x-api-key', api_key: 'letmein-0123456789' } },
+    });
     expect(guarded.status, guarded.text).toBe(200);
     const pending = listen(a, src.id, `&wait=10&after=${quiet.body.cursor}`).then((r) => r);
     await new Promise((r) => setTimeout(r, 300));
@@ -173,7 +188,7 @@ describe('incoming webhook triggers and listening for a test request', () => {
     expect(res.body.request.sample.body.length).toBeLessThanOrEqual(64 * 1024 + 1);
   });
 
-  it('tenancy: a listener in team A never hears team B\'s requests, and cannot listen on B\'s source', async () => {
+  it("tenancy: a listener in team A never hears team B's requests, and cannot listen on B's source", async () => {
     const mine = await source(a);
     const theirs = await source(b);
     // A's listener on A's source: B's requests (to B's source) are not A's.

@@ -54,7 +54,11 @@ describe('ingest under overload: a bounded queue', () => {
 
   const send = async (n: number): Promise<Answer> => {
     const t = performance.now();
-    const res = await fetch(`${hub.url}/e/${sourceId}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ overload: n }) });
+    const res = await fetch(`${hub.url}/e/${sourceId}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ overload: n }),
+    });
     const body = (await res.json()) as { error?: { code: string } };
     return { n, status: res.status, ms: performance.now() - t, retryAfter: res.headers.get('retry-after'), code: body.error?.code };
   };
@@ -63,7 +67,11 @@ describe('ingest under overload: a bounded queue', () => {
     const res = await fetch(`${hub.url}/api/v1/publish`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${ws.key}` },
-      body: JSON.stringify({ eventType: 'conversation.started', conversationId: `overload-${n}`, data: { started_at: '2026-12-07T12:00:00Z', channel: 'web' } }),
+      body: JSON.stringify({
+        eventType: 'conversation.started',
+        conversationId: `overload-${n}`,
+        data: { started_at: '2026-12-07T12:00:00Z', channel: 'web' },
+      }),
     });
     const body = (await res.json()) as { error?: { code: string }; eventId?: string };
     return { n, status: res.status, ms: performance.now() - t, retryAfter: res.headers.get('retry-after'), code: body.error?.code, eventId: body.eventId };
@@ -74,7 +82,12 @@ describe('ingest under overload: a bounded queue', () => {
     return rows.map((r) => (JSON.parse(Buffer.from(r.body).toString()) as { overload: number }).overload).sort((a, b) => a - b);
   };
   const storedPublishes = async () => {
-    const rows = await hub.deps.db.selectFrom('requests').select('body').where('workspace_id', '=', ws.teamId).where('event_type', '=', 'conversation.started').execute();
+    const rows = await hub.deps.db
+      .selectFrom('requests')
+      .select('body')
+      .where('workspace_id', '=', ws.teamId)
+      .where('event_type', '=', 'conversation.started')
+      .execute();
     return rows.map((r) => (JSON.parse(Buffer.from(r.body).toString()) as { conversationId: string }).conversationId).sort();
   };
 
@@ -134,7 +147,11 @@ describe('ingest under overload: a bounded queue', () => {
     const burst = await Promise.all(Array.from({ length: 30 }, (_, i) => send(400 + i)));
     for (const a of burst) expect(a.status === 200 || (a.status === 503 && Number(a.retryAfter) >= 1), `request ${a.n}: ${a.status}`).toBe(true);
     expect(burst.filter((a) => a.status === 200).length).toBeGreaterThan(0);
-    expect(await storedNumbers()).toEqual([...okNumbers, ...Array.from({ length: 20 }, (_, i) => 300 + i), ...burst.filter((a) => a.status === 200).map((a) => a.n)]);
+    expect(await storedNumbers()).toEqual([
+      ...okNumbers,
+      ...Array.from({ length: 20 }, (_, i) => 300 + i),
+      ...burst.filter((a) => a.status === 200).map((a) => a.n),
+    ]);
     expect(await storedPublishes()).toEqual([...okPublishes, 'overload-300']);
   });
 });
@@ -151,7 +168,8 @@ describe('ingest under overload: a late event loop', () => {
     await hub?.close();
   });
 
-  const send = (n: number) => fetch(`${hub.url}/e/${sourceId}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ lag: n }) });
+  const send = (n: number) =>
+    fetch(`${hub.url}/e/${sourceId}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ lag: n }) });
   /** The hub runs in this process: keeping its loop busy is what a flood of requests does to it. */
   const busy = (ms: number) => {
     const end = performance.now() + ms;
@@ -190,7 +208,8 @@ describe('ingest under overload: a loop running full', () => {
   });
 
   it('after a window with the loop full, takes in only its allowance of a burst, refuses the rest before storing it, and still takes in a lone request', async () => {
-    const send = (n: number) => fetch(`${hub.url}/e/${sourceId}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ n }) });
+    const send = (n: number) =>
+      fetch(`${hub.url}/e/${sourceId}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ n }) });
     const end = performance.now() + 250;
     while (performance.now() < end);
     // Let the 100 ms sampler see the full window before the burst.

@@ -17,7 +17,15 @@ describe('the process logger', () => {
     const log = await createProcessLogger('info', tty.stream);
     log.info({ url: 'http://127.0.0.1:3000', lanes: [0, 1] }, 'wirehub is listening');
     log.debug('not at info');
-    const line = await waitFor(() => tty.text().split('\n').find((l) => l.includes('wirehub is listening')), 5000, 'the line');
+    const line = await waitFor(
+      () =>
+        tty
+          .text()
+          .split('\n')
+          .find((l) => l.includes('wirehub is listening')),
+      5000,
+      'the line',
+    );
     expect(line).toMatch(/^\[\d\d:\d\d:\d\d\.\d{3}\] INFO: wirehub is listening \{"url":"http:\/\/127\.0\.0\.1:3000","lanes":\[0,1\]\}$/);
     expect(tty.text()).not.toContain('not at info');
     expect(tty.text()).not.toContain('"level"');

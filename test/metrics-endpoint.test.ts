@@ -48,7 +48,9 @@ describe('GET /metrics after real traffic', () => {
     ws = await newWorkspace(hub);
     const api = (method: 'post', url: string) => hub.api(method, `/api/v1${url}`, ws.key);
     open = (await api('post', '/sources').send({ name: 'open' })).body.id;
-    keyed = (await api('post', '/sources').send({ name: 'keyed', config: { auth: { type: 'api_key', header_key: 'x-shop-key', api_key: 'shop-key-0123456789' } } })).body.id;
+    keyed = (
+      await api('post', '/sources').send({ name: 'keyed', config: { auth: { type: 'api_key', header_key: 'x-shop-key', api_key: 'shop-key-0123456789' } } })
+    ).body.id;
     desOk = (await api('post', '/destinations').send({ name: 'ok', config: { url: `${ok.url}/hook` } })).body.id;
     desFail = (await api('post', '/destinations').send({ name: 'failing', config: { url: `${failing.url}/hook` } })).body.id;
     expect((await api('post', '/connections').send({ name: 'open-ok', source_id: open, destination_id: desOk })).status).toBe(201);
@@ -70,7 +72,11 @@ describe('GET /metrics after real traffic', () => {
     return parse(await res.text());
   };
   const ingest = (source: string, headers: Record<string, string> = {}) =>
-    fetch(`${hub.url}/e/${source}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ type: 'order.paid' }) });
+    fetch(`${hub.url}/e/${source}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify({ type: 'order.paid' }),
+    });
   const publish = (headers: Record<string, string> = {}, extra: Record<string, string> = {}) =>
     fetch(`${hub.url}/api/v1/publish`, {
       method: 'POST',
@@ -91,14 +97,30 @@ describe('GET /metrics after real traffic', () => {
     expect([replay.status, replay.headers.get('idempotent-replayed')]).toEqual([202, 'true']);
     expect((await publish({ authorization: 'Bearer nope' })).status).toBe(401);
     // A spelling of the path Express serves (publishEndpoint takes the exact ones).
-    expect((await fetch(`${hub.url}/api/v1/publish/`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${ws.key}` }, body: '{"eventType":"conversation.started","data":{"started_at":"2026-05-03T14:19:55Z","channel":"web"}}' })).status).toBe(202);
+    expect(
+      (
+        await fetch(`${hub.url}/api/v1/publish/`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${ws.key}` },
+          body: '{"eventType":"conversation.started","data":{"started_at":"2026-05-03T14:19:55Z","channel":"web"}}',
+        })
+      ).status,
+    ).toBe(202);
 
     // 5 deliveries to the good receiver; 3 first attempts and 3 retries to the failing one.
     await waitFor(() => ok.received.length === 5 && failing.received.length === 6, 20_000, 'the deliveries and retries');
-    const after = await waitFor(async () => {
-      const s = await scrape();
-      return at(s, 'wirehub_delivery_attempts_total', { destination: desFail, outcome: 'failed' }) - at(before, 'wirehub_delivery_attempts_total', { destination: desFail, outcome: 'failed' }) === 3 && s;
-    }, 10_000, 'the last outcomes to be counted');
+    const after = await waitFor(
+      async () => {
+        const s = await scrape();
+        return (
+          at(s, 'wirehub_delivery_attempts_total', { destination: desFail, outcome: 'failed' }) -
+            at(before, 'wirehub_delivery_attempts_total', { destination: desFail, outcome: 'failed' }) ===
+            3 && s
+        );
+      },
+      10_000,
+      'the last outcomes to be counted',
+    );
     const moved = (name: string, labels?: Record<string, string>) => at(after, name, labels) - at(before, name, labels);
 
     expect(moved('wirehub_ingest_requests_total', { source: open, outcome: 'accepted' })).toBe(5);
@@ -153,7 +175,10 @@ describe('GET /metrics after real traffic', () => {
     await scrape();
     const forwarded = await fetch(`${hub.url}/metrics`, { headers: { 'x-forwarded-for': '203.0.113.7' } });
     expect(forwarded.status).toBe(403);
-    expect(((await forwarded.json()) as { error: { code: string; message: string } }).error).toMatchObject({ code: 'METRICS_TOKEN_REQUIRED', message: expect.stringContaining('WIREHUB_METRICS_TOKEN') });
+    expect(((await forwarded.json()) as { error: { code: string; message: string } }).error).toMatchObject({
+      code: 'METRICS_TOKEN_REQUIRED',
+      message: expect.stringContaining('WIREHUB_METRICS_TOKEN'),
+    });
   });
 });
 

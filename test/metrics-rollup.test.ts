@@ -16,7 +16,27 @@ describe('per-minute counts follow every change to the logs', () => {
   let ws: Awaited<ReturnType<typeof newWorkspace>>;
   let down = true;
   const flakySeen = new Set<string>();
-  const ids = {} as Record<'shop' | 'crm' | 'late' | 'locked' | 'tx' | 'txConn' | 'ok' | 'down' | 'flaky' | 'later' | 'held' | 'okConn' | 'downConn' | 'filterConn' | 'dedupeConn' | 'flakyConn' | 'laterConn' | 'heldConn', string>;
+  const ids = {} as Record<
+    | 'shop'
+    | 'crm'
+    | 'late'
+    | 'locked'
+    | 'tx'
+    | 'txConn'
+    | 'ok'
+    | 'down'
+    | 'flaky'
+    | 'later'
+    | 'held'
+    | 'okConn'
+    | 'downConn'
+    | 'filterConn'
+    | 'dedupeConn'
+    | 'flakyConn'
+    | 'laterConn'
+    | 'heldConn',
+    string
+  >;
 
   const api = (method: 'get' | 'post' | 'put' | 'delete', url: string) => hub.api(method, `/api/v1${url}`, ws.key);
   const count = async (path: string) => {
@@ -96,20 +116,49 @@ describe('per-minute counts follow every change to the logs', () => {
     ids.crm = await create('/sources', { name: 'crm' });
     ids.late = await create('/sources', { name: 'late' });
     ids.locked = await create('/sources', { name: 'locked', config: { auth: { type: 'api_key', header_key: 'x-api-key', api_key: 'open sesame' } } });
-    for (const name of ['ok', 'down', 'flaky', 'later', 'held'] as const) ids[name] = await create('/destinations', { name, config: { url: `${receiver.url}/${name}` } });
+    for (const name of ['ok', 'down', 'flaky', 'later', 'held'] as const)
+      ids[name] = await create('/destinations', { name, config: { url: `${receiver.url}/${name}` } });
     const noRetry = { type: 'retry', count: 0, interval: 1000 };
     ids.okConn = await create('/connections', { name: 'ok', source_id: ids.shop, destination_id: ids.ok });
     ids.downConn = await create('/connections', { name: 'down', source_id: ids.shop, destination_id: ids.down, rules: [noRetry] });
-    ids.filterConn = await create('/connections', { name: 'keep', source_id: ids.shop, destination_id: ids.ok, rules: [{ type: 'filter', body: { type: 'keep' } }] });
-    ids.dedupeConn = await create('/connections', { name: 'once', source_id: ids.shop, destination_id: ids.ok, rules: [{ type: 'deduplicate', window: 3_600_000, include_fields: ['body.type'] }] });
-    ids.flakyConn = await create('/connections', { name: 'flaky', source_id: ids.crm, destination_id: ids.flaky, rules: [{ type: 'retry', strategy: 'linear', count: 2, interval: 1000 }] });
-    ids.laterConn = await create('/connections', { name: 'later', source_id: ids.late, destination_id: ids.later, rules: [{ type: 'delay', delay: 86_400_000 }] });
+    ids.filterConn = await create('/connections', {
+      name: 'keep',
+      source_id: ids.shop,
+      destination_id: ids.ok,
+      rules: [{ type: 'filter', body: { type: 'keep' } }],
+    });
+    ids.dedupeConn = await create('/connections', {
+      name: 'once',
+      source_id: ids.shop,
+      destination_id: ids.ok,
+      rules: [{ type: 'deduplicate', window: 3_600_000, include_fields: ['body.type'] }],
+    });
+    ids.flakyConn = await create('/connections', {
+      name: 'flaky',
+      source_id: ids.crm,
+      destination_id: ids.flaky,
+      rules: [{ type: 'retry', strategy: 'linear', count: 2, interval: 1000 }],
+    });
+    ids.laterConn = await create('/connections', {
+      name: 'later',
+      source_id: ids.late,
+      destination_id: ids.later,
+      rules: [{ type: 'delay', delay: 86_400_000 }],
+    });
     ids.heldConn = await create('/connections', { name: 'held', source_id: ids.late, destination_id: ids.held, rules: [{ type: 'delay', delay: 86_400_000 }] });
     await create('/connections', { name: 'locked-ok', source_id: ids.locked, destination_id: ids.ok });
     // A filter after a transformation turns events away at delivery: they move to ignored_events.
     ids.tx = await create('/sources', { name: 'tx' });
     const code = 'addHandler("transform", (request) => ({ ...request, body: { ...request.body, keep: request.body.n % 2 === 0 } }))';
-    ids.txConn = await create('/connections', { name: 'tx', source_id: ids.tx, destination_id: ids.ok, rules: [{ type: 'transformation', transformation: { name: 'even', code } }, { type: 'filter', body: { keep: true } }] });
+    ids.txConn = await create('/connections', {
+      name: 'tx',
+      source_id: ids.tx,
+      destination_id: ids.ok,
+      rules: [
+        { type: 'transformation', transformation: { name: 'even', code } },
+        { type: 'filter', body: { keep: true } },
+      ],
+    });
   }, 60_000);
   afterAll(async () => {
     await hub?.close();
@@ -123,13 +172,21 @@ describe('per-minute counts follow every change to the logs', () => {
     for (let n = 0; n < 3; n++) await send(ids.late, { n });
     await send(ids.locked, { n: 1 }, { 'x-api-key': 'wrong' });
     await send(ids.locked, { n: 2 }, { 'x-api-key': 'open sesame' });
-    await waitFor(async () => (await count('/events/count?status=failed')) === 10 && (await count(`/events/count?status=delivered&source_id=${ids.shop}`)) === 17, 20_000, 'the shop events delivered or failed');
+    await waitFor(
+      async () => (await count('/events/count?status=failed')) === 10 && (await count(`/events/count?status=delivered&source_id=${ids.shop}`)) === 17,
+      20_000,
+      'the shop events delivered or failed',
+    );
     const totals = await expectCountsMatchLogs('after ingest');
     expect(totals).toMatchObject({ events: 10 + 10 + 5 + 2 + 4 + 6 + 1, requests: 19, ignored: 5 + 8 });
   });
 
   it('follows automatic retries to delivery', async () => {
-    await waitFor(async () => (await count(`/events/count?status=delivered&connection_id=${ids.flakyConn}`)) === 4, 20_000, 'the flaky events delivered on their retry');
+    await waitFor(
+      async () => (await count(`/events/count?status=delivered&connection_id=${ids.flakyConn}`)) === 4,
+      20_000,
+      'the flaky events delivered on their retry',
+    );
     expect(receiver.received.filter((r) => r.url === '/flaky')).toHaveLength(8);
     await expectCountsMatchLogs('after retries');
   });
@@ -137,7 +194,12 @@ describe('per-minute counts follow every change to the logs', () => {
   it('follows events a transformation’s filter turns away at delivery, moved to ignored events', async () => {
     const before = (await mismatches()).totals;
     for (let n = 0; n < 4; n++) await send(ids.tx, { n });
-    await waitFor(async () => (await count(`/events/count?connection_id=${ids.txConn}`)) === 2 && (await count(`/events/count?status=delivered&connection_id=${ids.txConn}`)) === 2, 20_000, 'the even ones delivered, the odd ones moved');
+    await waitFor(
+      async () =>
+        (await count(`/events/count?connection_id=${ids.txConn}`)) === 2 && (await count(`/events/count?status=delivered&connection_id=${ids.txConn}`)) === 2,
+      20_000,
+      'the even ones delivered, the odd ones moved',
+    );
     const after = await expectCountsMatchLogs('after events moved to ignored events');
     expect(after.ignored - before.ignored).toBe(2);
   });
@@ -212,7 +274,11 @@ describe('per-minute counts follow every change to the logs', () => {
   it('stays exact under concurrent ingest and delivery', async () => {
     const sent = await Promise.all(Array.from({ length: 120 }, (_, n) => hub.api('post', `/e/${n % 2 ? ids.shop : ids.crm}`).send({ type: 'keep', n })));
     expect(sent.every((r) => r.status === 200)).toBe(true);
-    await waitFor(async () => (await count('/events/count?status=QUEUED')) === 0 && (await count('/events/count?status=SCHEDULED')) === 0, 30_000, 'everything delivered');
+    await waitFor(
+      async () => (await count('/events/count?status=QUEUED')) === 0 && (await count('/events/count?status=SCHEDULED')) === 0,
+      30_000,
+      'everything delivered',
+    );
     await expectCountsMatchLogs('after concurrent traffic');
   });
 
@@ -264,7 +330,15 @@ describe('per-minute counts follow every change to the logs', () => {
       return [...out.entries()];
     };
     let seen = 0;
-    for (const filter of ['', `&source_id=${ids.crm}`, `&connection_id=${ids.okConn}`, `&destination_id=${ids.ok}`, '&status=delivered', '&status=ignored', '&status=CANCELLED,SCHEDULED']) {
+    for (const filter of [
+      '',
+      `&source_id=${ids.crm}`,
+      `&connection_id=${ids.okConn}`,
+      `&destination_id=${ids.ok}`,
+      '&status=delivered',
+      '&status=ignored',
+      '&status=CANCELLED,SCHEDULED',
+    ]) {
       const counted = await chart('events', '1m', filter);
       const logged = await chart('events', '30s', filter);
       expect(byMinute(counted), filter).toEqual(byMinute(logged));

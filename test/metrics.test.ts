@@ -20,7 +20,12 @@ describe('request and event metrics', () => {
   const metrics = async (path: string, key = ws.key) => {
     const res = await api(`/metrics/${path}`, key);
     expect(res.status, res.text).toBe(200);
-    return res.body as { granularity: string; date_range: { start: string; end: string }; measures: string[]; data: ({ time: string } & Record<string, number>)[] };
+    return res.body as {
+      granularity: string;
+      date_range: { start: string; end: string };
+      measures: string[];
+      data: ({ time: string } & Record<string, number>)[];
+    };
   };
   const range = (from: number, to: number, granularity = '1m') => `date_range[start]=${iso(from)}&date_range[end]=${iso(to)}&granularity=${granularity}`;
   const column = (data: Record<string, number | string>[], m: string) => data.map((d) => d[m]);
@@ -32,9 +37,21 @@ describe('request and event metrics', () => {
    */
   async function place(requestId: string, seconds: number) {
     const db = hub.deps.db;
-    await db.updateTable('requests').set({ created_at: at(seconds) }).where('id', '=', requestId).execute();
-    await db.updateTable('events').set({ created_at: at(seconds) }).where('request_id', '=', requestId).execute();
-    await db.updateTable('ignored_events').set({ created_at: at(seconds) }).where('request_id', '=', requestId).execute();
+    await db
+      .updateTable('requests')
+      .set({ created_at: at(seconds) })
+      .where('id', '=', requestId)
+      .execute();
+    await db
+      .updateTable('events')
+      .set({ created_at: at(seconds) })
+      .where('request_id', '=', requestId)
+      .execute();
+    await db
+      .updateTable('ignored_events')
+      .set({ created_at: at(seconds) })
+      .where('request_id', '=', requestId)
+      .execute();
   }
   const send = async (source: string, body: object, headers: Record<string, string> = {}) => {
     const res = await hub.api('post', `/e/${source}`).set(headers).send(body);
@@ -58,9 +75,24 @@ describe('request and event metrics', () => {
     ids.locked = await create('/sources', { name: 'locked', config: { auth: { type: 'api_key', header_key: 'x-api-key', api_key: 'open sesame' } } });
     ids.ok = await create('/destinations', { name: 'ok', config: { url: `${receiver.url}/ok` } });
     ids.bad = await create('/destinations', { name: 'bad', config: { url: `${receiver.url}/bad` } });
-    ids.shopToOk = await create('/connections', { name: 'paid', source_id: ids.shop, destination_id: ids.ok, rules: [{ type: 'filter', body: { type: 'order.paid' } }] });
-    ids.crmToBad = await create('/connections', { name: 'crm-bad', source_id: ids.crm, destination_id: ids.bad, rules: [{ type: 'retry', count: 0, interval: 1000 }] });
-    ids.crmLater = await create('/connections', { name: 'crm-later', source_id: ids.crm, destination_id: ids.ok, rules: [{ type: 'delay', delay: 86_400_000 }] });
+    ids.shopToOk = await create('/connections', {
+      name: 'paid',
+      source_id: ids.shop,
+      destination_id: ids.ok,
+      rules: [{ type: 'filter', body: { type: 'order.paid' } }],
+    });
+    ids.crmToBad = await create('/connections', {
+      name: 'crm-bad',
+      source_id: ids.crm,
+      destination_id: ids.bad,
+      rules: [{ type: 'retry', count: 0, interval: 1000 }],
+    });
+    ids.crmLater = await create('/connections', {
+      name: 'crm-later',
+      source_id: ids.crm,
+      destination_id: ids.ok,
+      rules: [{ type: 'delay', delay: 86_400_000 }],
+    });
     await create('/connections', { name: 'locked-ok', source_id: ids.locked, destination_id: ids.ok });
 
     // Minute 0: shop paid (5 s), crm (10 s). Minute 1: shop paid ×2 (65 s, 70 s). Minute 2: shop
@@ -83,8 +115,17 @@ describe('request and event metrics', () => {
     await waitFor(async () => (await settled(ws.key)) === 2 && (await settled(other.key)) === 0, 15_000, 'immediate events delivered or failed');
     // An attempt in flight cannot be held still in a test: one delayed event gets a live lease
     // directly, as the worker gives one when it claims an event (which is then due).
-    const lateEvent = await hub.deps.db.selectFrom('events').select('id').where('connection_id', '=', ids.crmLater).orderBy('created_at').executeTakeFirstOrThrow();
-    await hub.deps.db.updateTable('events').set({ next_attempt_at: sql<Date>`now()`, lease_until: sql<Date>`now() + interval '10 minutes'` }).where('id', '=', lateEvent.id).execute();
+    const lateEvent = await hub.deps.db
+      .selectFrom('events')
+      .select('id')
+      .where('connection_id', '=', ids.crmLater)
+      .orderBy('created_at')
+      .executeTakeFirstOrThrow();
+    await hub.deps.db
+      .updateTable('events')
+      .set({ next_attempt_at: sql<Date>`now()`, lease_until: sql<Date>`now() + interval '10 minutes'` })
+      .where('id', '=', lateEvent.id)
+      .execute();
   });
   afterAll(async () => {
     await hub?.close();
@@ -126,13 +167,19 @@ describe('request and event metrics', () => {
       const m = await metrics(`events?${range(0, 300, '10s')}&measures[]=count${filter}`);
       expect(m.data).toHaveLength(30);
       const logs = (await api(`/events/count?from=${iso(0)}&to=${to}${filter}`)).body.count;
-      expect(m.data.reduce((n, d) => n + d.count, 0), filter).toBe(logs);
+      expect(
+        m.data.reduce((n, d) => n + d.count, 0),
+        filter,
+      ).toBe(logs);
     }
     for (const filter of ['', `&source_id=${ids.shop}`, '&status=rejected', `&connection_id=${ids.shopToOk}`]) {
       const m = await metrics(`requests?${range(0, 300, '1s')}&measures[]=count${filter}`);
       expect(m.data).toHaveLength(300);
       const logs = (await api(`/requests/count?from=${iso(0)}&to=${to}${filter}`)).body.count;
-      expect(m.data.reduce((n, d) => n + d.count, 0), filter).toBe(logs);
+      expect(
+        m.data.reduce((n, d) => n + d.count, 0),
+        filter,
+      ).toBe(logs);
     }
   });
 
@@ -154,7 +201,13 @@ describe('request and event metrics', () => {
     }
     // `ignored` is in the seed's status vocabulary: it counts ignored events and no delivery event.
     const ignored = await metrics(`events?${range(0, 300)}&measures[]=count&measures[]=ignored_count&status=ignored`);
-    expect(ignored.data.map((d) => [d.count, d.ignored_count])).toEqual([[0, 0], [0, 0], [0, 1], [0, 0], [0, 0]]);
+    expect(ignored.data.map((d) => [d.count, d.ignored_count])).toEqual([
+      [0, 0],
+      [0, 0],
+      [0, 1],
+      [0, 0],
+      [0, 0],
+    ]);
     const rejected = await metrics(`requests?${range(0, 300)}&measures[]=count&status=rejected&source_id=${ids.locked}`);
     expect(column(rejected.data, 'count')).toEqual([0, 0, 1, 0, 0]);
     const verified = await metrics(`requests?${range(0, 300, '5m')}&verified=true`);
@@ -164,11 +217,17 @@ describe('request and event metrics', () => {
   it('aligns buckets to the clock and leaves out the range’s end', async () => {
     // 10:00:30 → 10:02:00 at 1m: the buckets of 10:00 (from :30 only), 10:01; 10:02:00 itself is excluded.
     const m = await metrics(`requests?${range(30, 120)}&measures[]=count`);
-    expect(m.data).toEqual([{ time: iso(0), count: 0 }, { time: iso(60), count: 2 }]);
+    expect(m.data).toEqual([
+      { time: iso(0), count: 0 },
+      { time: iso(60), count: 2 },
+    ]);
     const edge = await metrics(`requests?${range(65, 70, '1s')}&measures[]=count`);
     expect(edge.data.map((d) => d.count)).toEqual([1, 0, 0, 0, 0]);
     const hour = await metrics(`events?${range(-3600, 3600, '1h')}&measures[]=count`);
-    expect(hour.data).toEqual([{ time: iso(-3600), count: 0 }, { time: iso(0), count: 7 }]);
+    expect(hour.data).toEqual([
+      { time: iso(-3600), count: 0 },
+      { time: iso(0), count: 7 },
+    ]);
   });
 
   it('chooses a granularity when none is given and accepts relative times', async () => {

@@ -57,7 +57,13 @@ describe('a MOCK_API destination', () => {
     const des = await mockDestination('try-it', { path: '/orders?from=shop' });
     mockId = des.id;
     expect(des.type).toBe('MOCK_API');
-    expect(des.config).toEqual({ path: '/orders?from=shop', response_status: 200, response_delay_ms: 0, rate_limit_period: 'second', url: `mock://${mockId}/orders?from=shop` });
+    expect(des.config).toEqual({
+      path: '/orders?from=shop',
+      response_status: 200,
+      response_delay_ms: 0,
+      rate_limit_period: 'second',
+      url: `mock://${mockId}/orders?from=shop`,
+    });
     // The config as read can be written back: the display URL is accepted and dropped.
     const again = await api('patch', `/destinations/${mockId}`).send({ config: des.config });
     expect(again.status, JSON.stringify(again.body)).toBe(200);
@@ -75,7 +81,13 @@ describe('a MOCK_API destination', () => {
     expect(res.status).toBe(400);
     expect(res.body.error.code).toBe('VALIDATION_ERROR');
     const details = res.body.error.details as { path: string; message: string }[];
-    expect(details.map((d) => d.path).sort()).toEqual(['body.config', 'body.config.path', 'body.config.response_delay_ms', 'body.config.response_status', 'body.config.url']);
+    expect(details.map((d) => d.path).sort()).toEqual([
+      'body.config',
+      'body.config.path',
+      'body.config.response_delay_ms',
+      'body.config.response_status',
+      'body.config.url',
+    ]);
     expect(details.find((d) => d.path === 'body.config')?.message).toMatch(/secret/);
     expect(details.find((d) => d.path === 'body.config.url')?.message).toMatch(/set `path` instead/);
     expect((await api('patch', `/destinations/${mockId}`).send({ config: { response_status: 199 } })).status).toBe(400);
@@ -91,10 +103,19 @@ describe('a MOCK_API destination', () => {
     const body = '{ "type":"order.paid",  "amount": 50, "note":"café ☕" }';
     const sent = await send(body);
     expect(sent.status).toBe(200);
-    const [recorded] = (await waitFor(async () => ((await requestsOf(mockId)).models.length === 1 ? requestsOf(mockId) : null), 10_000, 'a recorded request')).models;
+    const [recorded] = (await waitFor(async () => ((await requestsOf(mockId)).models.length === 1 ? requestsOf(mockId) : null), 10_000, 'a recorded request'))
+      .models;
     const real = await waitFor(() => receiver.received.find((r) => r.body.toString() === body), 10_000, 'the real delivery');
 
-    expect(recorded).toMatchObject({ method: 'POST', path: '/orders', query: 'from=shop', url: `mock://${mockId}/orders?from=shop`, response_status: 200, body_encoding: 'utf8', body_truncated: false });
+    expect(recorded).toMatchObject({
+      method: 'POST',
+      path: '/orders',
+      query: 'from=shop',
+      url: `mock://${mockId}/orders?from=shop`,
+      response_status: 200,
+      body_encoding: 'utf8',
+      body_truncated: false,
+    });
     expect(recorded.body).toBeUndefined(); // the list leaves bodies out unless include=body
     const one = await api('get', `/destinations/${mockId}/mock_requests/${recorded.id}`);
     expect(one.status).toBe(200);
@@ -104,7 +125,11 @@ describe('a MOCK_API destination', () => {
 
     // Every header the real receiver got, but those only the transport adds.
     const transport = ['host', 'connection'];
-    expect(Object.keys(got.headers).sort()).toEqual(Object.keys(real.headers).filter((h) => !transport.includes(h)).sort());
+    expect(Object.keys(got.headers).sort()).toEqual(
+      Object.keys(real.headers)
+        .filter((h) => !transport.includes(h))
+        .sort(),
+    );
     for (const h of ['content-type', 'user-agent', 'content-length']) expect(got.headers[h], h).toBe(real.headers[h]);
 
     const secret = (await api('get', '/project-secrets?reveal=true')).body.signing_secret.value as string;
@@ -123,7 +148,12 @@ describe('a MOCK_API destination', () => {
     expect(got.headers['webhook-id']).toBe(event.id);
     await waitFor(async () => (await api('get', `/events/${event.id}`)).body.status === 'SUCCESSFUL', 5000, 'SUCCESSFUL');
     const [attempt] = (await api('get', `/attempts?event_id=${event.id}`)).body.models;
-    expect(attempt).toMatchObject({ status: 'SUCCESSFUL', request: { method: 'POST', url: `mock://${mockId}/orders?from=shop` }, response: { status: 200 }, error: null });
+    expect(attempt).toMatchObject({
+      status: 'SUCCESSFUL',
+      request: { method: 'POST', url: `mock://${mockId}/orders?from=shop` },
+      response: { status: 200 },
+      error: null,
+    });
     expect(JSON.parse(attempt.response.body)).toEqual({ received: true, mock_request_id: recorded.id });
     expect(attempt.request.headers['webhook-signature']).toBe(got.headers['webhook-signature']);
   });
@@ -131,7 +161,11 @@ describe('a MOCK_API destination', () => {
   it('keeps a body that is not text as base64, byte for byte', async () => {
     const bytes = Buffer.from([0x00, 0xff, 0x10, 0x41, 0x00, 0xfe]);
     expect((await send(bytes, 'application/octet-stream')).status).toBe(200);
-    const latest = await waitFor(async () => (await requestsOf(mockId, '?include=body')).models.find((m) => m.body_encoding === 'base64'), 10_000, 'the binary request');
+    const latest = await waitFor(
+      async () => (await requestsOf(mockId, '?include=body')).models.find((m) => m.body_encoding === 'base64'),
+      10_000,
+      'the binary request',
+    );
     expect(Buffer.from(latest.body!, 'base64').equals(bytes)).toBe(true);
     expect(latest.headers['content-type']).toBe('application/octet-stream');
   });
@@ -144,12 +178,20 @@ describe('a MOCK_API destination', () => {
     expect(con.status).toBe(201);
     const sent = await hub.api('post', `/e/${src.body.id}`).set('content-type', 'application/json').send('{"n":1}');
     const [event] = (await api('get', `/requests/${sent.body.request_id}/events`)).body.models;
-    const des = await waitFor(async () => {
-      const d = (await api('get', `/destinations/${failing.id}`)).body;
-      return d.disabled_at ? d : null;
-    }, 15_000, 'the destination disabled');
+    const des = await waitFor(
+      async () => {
+        const d = (await api('get', `/destinations/${failing.id}`)).body;
+        return d.disabled_at ? d : null;
+      },
+      15_000,
+      'the destination disabled',
+    );
     expect(des.disabled_reason).toMatch(/3 consecutive failed deliveries \(last: receiver answered 503\)/);
-    const attempts = (await api('get', `/attempts?event_id=${event.id}`)).body.models as { status: string; response: { status: number; body: string }; error: { code: string } }[];
+    const attempts = (await api('get', `/attempts?event_id=${event.id}`)).body.models as {
+      status: string;
+      response: { status: number; body: string };
+      error: { code: string };
+    }[];
     expect(attempts).toHaveLength(3);
     for (const a of attempts) expect(a).toMatchObject({ status: 'FAILED', response: { status: 503 }, error: { code: 'HTTP_STATUS' } });
     const recorded = await requestsOf(failing.id);
@@ -161,11 +203,23 @@ describe('a MOCK_API destination', () => {
   it("records a transformation's headers, path and query where an HTTP receiver would get them", async () => {
     const des = await mockDestination('transformed-mock', { path: '/hooks?from=shop' });
     const src = await api('post', '/sources').send({ name: 'transformed-source' });
-    const code = 'addHandler("transform", (request) => ({ ...request, path: "/orders", query: { ...request.query, tag: "vip" }, headers: { ...request.headers, "x-tenant": "acme" }, body: { ...request.body, seen: true } }))';
-    const con = await api('post', '/connections').send({ name: 'to-transformed', source_id: src.body.id, destination_id: des.id, rules: [{ type: 'transformation', transformation: { name: 'tag-vip', code } }] });
+    const code =
+      'addHandler("transform", (request) => ({ ...request, path: "/orders", query: { ...request.query, tag: "vip" }, headers: { ...request.headers, "x-tenant": "acme" }, body: { ...request.body, seen: true } }))';
+    const con = await api('post', '/connections').send({
+      name: 'to-transformed',
+      source_id: src.body.id,
+      destination_id: des.id,
+      rules: [{ type: 'transformation', transformation: { name: 'tag-vip', code } }],
+    });
     expect(con.status, JSON.stringify(con.body)).toBe(201);
     expect((await hub.api('post', `/e/${src.body.id}`).set('content-type', 'application/json').send('{"n":1}')).status).toBe(200);
-    const [got] = (await waitFor(async () => ((await requestsOf(des.id, '?include=body')).models.length === 1 ? requestsOf(des.id, '?include=body') : null), 15_000, 'the transformed request')).models;
+    const [got] = (
+      await waitFor(
+        async () => ((await requestsOf(des.id, '?include=body')).models.length === 1 ? requestsOf(des.id, '?include=body') : null),
+        15_000,
+        'the transformed request',
+      )
+    ).models;
     expect(got).toMatchObject({ path: '/hooks/orders', query: 'from=shop&tag=vip', url: `mock://${des.id}/hooks/orders?from=shop&tag=vip` });
     expect(got.headers['x-tenant']).toBe('acme');
     expect(JSON.parse(got.body!)).toEqual({ n: 1, seen: true });
@@ -179,10 +233,14 @@ describe('a MOCK_API destination', () => {
     const src = await api('post', '/sources').send({ name: 'paged-source' });
     await api('post', '/connections').send({ name: 'to-paged', source_id: src.body.id, destination_id: paged.id });
     for (let i = 0; i < 5; i++) await hub.api('post', `/e/${src.body.id}`).set('content-type', 'application/json').send(JSON.stringify({ i }));
-    const all = await waitFor(async () => {
-      const page = await requestsOf(paged.id, '?limit=100&include=body');
-      return page.models.length === 5 ? page.models : null;
-    }, 10_000, 'five recorded requests');
+    const all = await waitFor(
+      async () => {
+        const page = await requestsOf(paged.id, '?limit=100&include=body');
+        return page.models.length === 5 ? page.models : null;
+      },
+      10_000,
+      'five recorded requests',
+    );
     const times = all.map((m) => m.created_at);
     expect([...times].sort().reverse()).toEqual(times);
     expect(all.map((m) => JSON.parse(m.body!).i).sort()).toEqual([0, 1, 2, 3, 4]);
@@ -232,7 +290,16 @@ describe('a MOCK_API destination', () => {
     expect((await requestsOf(mockId)).models).toEqual([]);
 
     const paged = (await api('get', '/destinations?name=paged-mock')).body.models[0];
-    const count = async () => Number((await hub.deps.db.selectFrom('mock_api_requests').select((eb) => eb.fn.countAll<string>().as('n')).where('destination_id', '=', paged.id).executeTakeFirstOrThrow()).n);
+    const count = async () =>
+      Number(
+        (
+          await hub.deps.db
+            .selectFrom('mock_api_requests')
+            .select((eb) => eb.fn.countAll<string>().as('n'))
+            .where('destination_id', '=', paged.id)
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
     expect(await count()).toBe(5);
     expect((await api('delete', `/destinations/${paged.id}`)).status).toBe(200);
     expect(await count()).toBe(0);

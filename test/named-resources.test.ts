@@ -16,7 +16,11 @@ describe('sources and destinations are unique by name, and PUT upserts by that n
 
   const kinds = [
     { path: '/sources', noun: 'source', body: (name: string, description?: string) => ({ name, ...(description ? { description } : {}) }) },
-    { path: '/destinations', noun: 'destination', body: (name: string, description?: string) => ({ name, url: 'https://example.com/hook', ...(description ? { description } : {}) }) },
+    {
+      path: '/destinations',
+      noun: 'destination',
+      body: (name: string, description?: string) => ({ name, url: 'https://example.com/hook', ...(description ? { description } : {}) }),
+    },
   ];
 
   for (const k of kinds) {

@@ -29,10 +29,14 @@ describe('the API answers as its OpenAPI document says', () => {
    * shortly" while busy (a loaded machine: a browser test beside this one), a documented answer.
    */
   const declare = async (eventType: object) => {
-    const res = await waitFor(async () => {
-      const r = await c.call('post', `${V}/event-types`, key, eventType);
-      return r.status === 503 ? false : r;
-    }, 30_000, 'the schema checker');
+    const res = await waitFor(
+      async () => {
+        const r = await c.call('post', `${V}/event-types`, key, eventType);
+        return r.status === 503 ? false : r;
+      },
+      30_000,
+      'the schema checker',
+    );
     expect(res.status, JSON.stringify(res.body)).toBe(201);
   };
   afterAll(async () => {
@@ -47,7 +51,9 @@ describe('the API answers as its OpenAPI document says', () => {
     expect(() => c.check('get', `${V}/sources/${src.id as string}`, 200, 'application/json', nameless)).toThrow(/name/);
     expect(() => c.check('get', `${V}/sources/${src.id as string}`, 200, 'application/json', { ...src, created_at: 17 })).toThrow(/created_at/);
     // Nested objects are closed too, and the published document is not.
-    expect(() => c.check('get', `${V}/sources/${src.id as string}`, 200, 'application/json', { ...src, config: { ...(src.config as object), extra: true } })).toThrow(/extra/);
+    expect(() =>
+      c.check('get', `${V}/sources/${src.id as string}`, 200, 'application/json', { ...src, config: { ...(src.config as object), extra: true } }),
+    ).toThrow(/extra/);
     expect(() => c.check('get', `${V}/sources/${src.id as string}`, 202, 'application/json', src)).toThrow(/does not list/);
     expect(JSON.stringify(doc.components.schemas.Event)).not.toContain('"additionalProperties":false');
     expect(closeSchema({ type: 'object', properties: { type: { type: 'object', properties: {} } } })).toEqual({
@@ -73,7 +79,9 @@ describe('the API answers as its OpenAPI document says', () => {
     await c.call('put', `${V}/sources`, key, { name: 'shop', description: 'the shop, again' }, 200);
     await c.call('put', `${V}/sources/${src.id}/disable`, key, undefined, 200);
     await c.call('put', `${V}/sources/${src.id}/enable`, key, undefined, 200);
-    const signed = (await c.call('post', `${V}/sources`, key, { name: 'gh', type: 'GITHUB', config: { auth: { webhook_secret_key: 'shh' } } }, 201)).body as { id: string };
+    const signed = (await c.call('post', `${V}/sources`, key, { name: 'gh', type: 'GITHUB', config: { auth: { webhook_secret_key: 'shh' } } }, 201)).body as {
+      id: string;
+    };
     await c.call('get', `${V}/sources/${signed.id}?include=config.auth`, key, undefined, 200);
 
     const des = (await c.call('post', `${V}/destinations`, key, { name: 'crm', config: { url: `${receiver.url}/crm` } }, 201)).body as { id: string };
@@ -94,7 +102,15 @@ describe('the API answers as its OpenAPI document says', () => {
         'post',
         `${V}/connections`,
         key,
-        { name: 'paid', source_id: src.id, destination_id: des.id, rules: [{ type: 'filter', body: { type: 'order.paid' } }, { type: 'transformation', transformation_id: trs.id }] },
+        {
+          name: 'paid',
+          source_id: src.id,
+          destination_id: des.id,
+          rules: [
+            { type: 'filter', body: { type: 'order.paid' } },
+            { type: 'transformation', transformation_id: trs.id },
+          ],
+        },
         201,
       )
     ).body as { id: string };
@@ -109,10 +125,17 @@ describe('the API answers as its OpenAPI document says', () => {
     await c.call('post', `/e/${src.id}`, undefined, { type: 'order.refunded', amount: 1 }, 200);
 
     // Event types, a webhook and a published event.
-    await declare({ name: 'order.shipped', description: 'An order left', schema: { type: 'object', properties: { id: { type: 'string' } } }, sample: { id: 'o_1' } });
+    await declare({
+      name: 'order.shipped',
+      description: 'An order left',
+      schema: { type: 'object', properties: { id: { type: 'string' } } },
+      sample: { id: 'o_1' },
+    });
     await c.call('get', `${V}/event-types`, key, undefined, 200);
     await c.call('get', `${V}/event-types/order.shipped`, key, undefined, 200);
-    const web = (await c.call('post', `${V}/webhooks`, key, { name: 'shipping', url: `${receiver.url}/hook`, events: ['order.shipped'] }, 201)).body as { id: string };
+    const web = (await c.call('post', `${V}/webhooks`, key, { name: 'shipping', url: `${receiver.url}/hook`, events: ['order.shipped'] }, 201)).body as {
+      id: string;
+    };
     await c.call('get', `${V}/webhooks`, key, undefined, 200);
     await c.call('get', `${V}/webhooks/${web.id}`, key, undefined, 200);
     await c.call('patch', `${V}/webhooks/${web.id}`, key, { description: 'to shipping' }, 200);
@@ -122,10 +145,14 @@ describe('the API answers as its OpenAPI document says', () => {
     await c.call('post', `${V}/publish`, key, { eventType: 'order.shipped', data: { id: 'o_1' } }, 202);
 
     // Both delivered.
-    await waitFor(async () => {
-      const done = await c.call('get', `${V}/events?status=SUCCESSFUL`, key, undefined, 200);
-      return (done.body.models as unknown[]).length >= 2;
-    }, 30_000, 'both deliveries');
+    await waitFor(
+      async () => {
+        const done = await c.call('get', `${V}/events?status=SUCCESSFUL`, key, undefined, 200);
+        return (done.body.models as unknown[]).length >= 2;
+      },
+      30_000,
+      'both deliveries',
+    );
     // The connection's rules outlived the PATCH of its description: the refund was filtered out, the order transformed.
     expect(receiver.received.map((r) => r.url).sort()).toEqual(['/crm', '/hook']);
     expect(JSON.parse(receiver.received.find((r) => r.url === '/crm')?.body.toString() ?? '{}')).toEqual({ type: 'order.paid', amount: 42, tagged: true });
@@ -178,9 +205,14 @@ describe('the API answers as its OpenAPI document says', () => {
   }, 120_000);
 
   test('accounts, teams, members, invites, and what uses what', async () => {
-    const owner = (await c.call('post', `${V}/auth/signup`, undefined, { email: 'owner@contract.test', password: 'a long password', name: 'Owner', workspace: 'Acme' }, 201)).body as { token: string; team: { id: string } };
-    const other = (await c.call('post', `${V}/auth/signup`, undefined, { email: 'other@contract.test', password: 'a long password', name: 'Other', workspace: 'Solo' }, 201)).body as { token: string; user: { id: string } };
-    const session = (await c.call('post', `${V}/auth/login`, undefined, { email: 'owner@contract.test', password: 'a long password' }, 200)).body.token as string;
+    const owner = (
+      await c.call('post', `${V}/auth/signup`, undefined, { email: 'owner@contract.test', password: 'a long password', name: 'Owner', workspace: 'Acme' }, 201)
+    ).body as { token: string; team: { id: string } };
+    const other = (
+      await c.call('post', `${V}/auth/signup`, undefined, { email: 'other@contract.test', password: 'a long password', name: 'Other', workspace: 'Solo' }, 201)
+    ).body as { token: string; user: { id: string } };
+    const session = (await c.call('post', `${V}/auth/login`, undefined, { email: 'owner@contract.test', password: 'a long password' }, 200)).body
+      .token as string;
     await c.call('get', `${V}/auth/me`, session, undefined, 200);
     await c.call('get', `${V}/auth/me`, key, undefined, 200);
     await c.call('patch', `${V}/auth/me`, session, { name: 'The Owner' }, 200);
@@ -206,7 +238,15 @@ describe('the API answers as its OpenAPI document says', () => {
     const src = (await c.call('post', `${V}/sources`, key, { name: 'used' }, 201)).body as { id: string };
     const des = (await c.call('post', `${V}/destinations`, key, { name: 'used', config: { url: `${receiver.url}/used` } }, 201)).body as { id: string };
     const trs = (await c.call('post', `${V}/transformations`, key, { name: 'used', code: 'addHandler("transform", (r) => r);' }, 201)).body as { id: string };
-    const conn = (await c.call('post', `${V}/connections`, key, { name: 'used', source_id: src.id, destination_id: des.id, rules: [{ type: 'transformation', transformation_id: trs.id }] }, 201)).body as { id: string };
+    const conn = (
+      await c.call(
+        'post',
+        `${V}/connections`,
+        key,
+        { name: 'used', source_id: src.id, destination_id: des.id, rules: [{ type: 'transformation', transformation_id: trs.id }] },
+        201,
+      )
+    ).body as { id: string };
     const usedBy = await c.call('get', `${V}/sources/${src.id}/used-by`, key, undefined, 200);
     expect((usedBy.body.connections as { id: string }[]).map((x) => x.id)).toEqual([conn.id]);
     await c.call('get', `${V}/destinations/${des.id}/used-by`, key, undefined, 200);
@@ -227,17 +267,24 @@ describe('the API answers as its OpenAPI document says', () => {
     const mock = (await c.call('post', `${V}/destinations`, key, { name: 'mock', type: 'MOCK_API', config: {} }, 201)).body as { id: string };
     await c.call('post', `${V}/connections`, key, { name: 'to-mock', source_id: src.id, destination_id: mock.id }, 201);
     await c.call('post', `/e/${src.id}?x=1`, undefined, { hello: 'mock' }, 200);
-    const got = await waitFor(async () => {
-      const list = await c.call('get', `${V}/destinations/${mock.id}/mock_requests`, key, undefined, 200);
-      return (list.body.models as { id: string }[])[0];
-    }, 30_000, 'the mock request');
+    const got = await waitFor(
+      async () => {
+        const list = await c.call('get', `${V}/destinations/${mock.id}/mock_requests`, key, undefined, 200);
+        return (list.body.models as { id: string }[])[0];
+      },
+      30_000,
+      'the mock request',
+    );
     await c.call('get', `${V}/destinations/${mock.id}/mock_requests?include=body`, key, undefined, 200);
     await c.call('get', `${V}/destinations/${mock.id}/mock_requests/${got.id}`, key, undefined, 200);
     await c.call('delete', `${V}/destinations/${mock.id}/mock_requests`, key, undefined, 200);
   }, 60_000);
 
   test('workspace credentials', async () => {
-    const cred = (await c.call('post', `${V}/credentials`, key, { kind: 'hubspot', name: 'CRM', secret: 'pat-na1-0123456789abcdef' }, 201)).body as { id: string; hint: string };
+    const cred = (await c.call('post', `${V}/credentials`, key, { kind: 'hubspot', name: 'CRM', secret: 'pat-na1-0123456789abcdef' }, 201)).body as {
+      id: string;
+      hint: string;
+    };
     expect(cred.hint).not.toContain('0123456789abcdef');
     await c.call('get', `${V}/credentials`, key, undefined, 200);
     await c.call('get', `${V}/credentials?kind=hubspot`, key, undefined, 200);
@@ -260,7 +307,16 @@ describe('the API answers as its OpenAPI document says', () => {
   test('the traffic above reached the operations it means to check', () => {
     // A guard against the check quietly checking nothing (a matcher that stops matching, calls
     // made around it): the stories above cover this many operation + status pairs.
-    for (const op of ['POST /sources 201', 'GET /events/{id} 200', 'GET /attempts 200', 'POST /publish 202', 'POST /e/{source} 200', 'GET /teams/{id}/members 200', 'GET /hooks 200', 'GET /sources/{id} 404'])
+    for (const op of [
+      'POST /sources 201',
+      'GET /events/{id} 200',
+      'GET /attempts 200',
+      'POST /publish 202',
+      'POST /e/{source} 200',
+      'GET /teams/{id}/members 200',
+      'GET /hooks 200',
+      'GET /sources/{id} 404',
+    ])
       expect(c.covered, op).toContain(op);
     expect(c.covered.size).toBeGreaterThanOrEqual(100);
   });

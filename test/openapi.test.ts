@@ -61,7 +61,9 @@ describe('the OpenAPI document', () => {
     expect(Object.keys(doc.components.securitySchemes).sort()).toEqual(['apiKey', 'metricsToken', 'operatorToken', 'sessionToken']);
     for (const base of ['/v1', '/api/control/v1', '/api']) expect((await hub.api('get', `${base}/openapi.json`)).body).toEqual(doc);
     // The request schemas are the routes' own: a source's name carries nameSchema's pattern.
-    const create = doc.paths['/sources'].post as { requestBody: { content: { 'application/json': { schema: { properties: { name: { pattern: string } } } } } } };
+    const create = doc.paths['/sources'].post as {
+      requestBody: { content: { 'application/json': { schema: { properties: { name: { pattern: string } } } } } };
+    };
     expect(create.requestBody.content['application/json'].schema.properties.name.pattern).toBe('^[A-Za-z0-9 ._\\-:]+$');
     const ingest = doc.paths['/e/{source}'] as { servers: { url: string }[]; post: { security: unknown[] } };
     expect(ingest.servers).toEqual([{ url: '/', description: "The server's root" }]);

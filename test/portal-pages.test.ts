@@ -154,7 +154,11 @@ describe('portal: sources, destinations, connections and event types', () => {
 
     const des = await api('post', '/destinations').send({ name: 'slow-crm', config: { url: `${receiver.url}/slow-crm` } });
     expect(des.status).toBe(201);
-    const conn = await api('post', '/connections').send({ name: 'to-slow', source_id: (await api('post', '/sources').send({ name: 'slow-shop' })).body.id, destination_id: des.body.id });
+    const conn = await api('post', '/connections').send({
+      name: 'to-slow',
+      source_id: (await api('post', '/sources').send({ name: 'slow-shop' })).body.id,
+      destination_id: des.body.id,
+    });
     expect(conn.status).toBe(201);
 
     // The circuit as the delivery engine leaves it after 12 timeouts, next probe in 20 minutes.
@@ -203,7 +207,11 @@ describe('portal: sources, destinations, connections and event types', () => {
     await b.screenshot('pages-webhook-paused');
 
     // The connection into a paused destination says so too.
-    await hub.deps.db.updateTable('destinations').set({ circuit_failures: 12, circuit_opened_at: new Date(), circuit_probe_at: probe, circuit_reason: '12 timeouts in a row' }).where('id', '=', des.body.id).execute();
+    await hub.deps.db
+      .updateTable('destinations')
+      .set({ circuit_failures: 12, circuit_opened_at: new Date(), circuit_probe_at: probe, circuit_reason: '12 timeouts in a row' })
+      .where('id', '=', des.body.id)
+      .execute();
     await nav(page, 'Connections');
     const connRow = page.getByTestId('connection-row').filter({ hasText: 'to-slow' });
     await connRow.waitFor();
@@ -227,7 +235,11 @@ describe('portal: sources, destinations, connections and event types', () => {
     expect(await page.getByTestId('page-prev').isDisabled()).toBe(true);
     await page.getByTestId('page-next').click();
     await expect.poll(() => rows.count(), T).toBe(rest);
-    expect((await rows.allTextContents()).slice(0, 3)).toEqual([expect.stringContaining('bulk-02'), expect.stringContaining('bulk-01'), expect.stringContaining('bulk-00')]);
+    expect((await rows.allTextContents()).slice(0, 3)).toEqual([
+      expect.stringContaining('bulk-02'),
+      expect.stringContaining('bulk-01'),
+      expect.stringContaining('bulk-00'),
+    ]);
     expect(await page.getByTestId('page-next').isDisabled()).toBe(true);
     await page.getByTestId('page-prev').click();
     await expect.poll(() => rows.count(), T).toBe(50);
@@ -274,7 +286,11 @@ describe('portal: sources, destinations, connections and event types', () => {
     await b.screenshot('pages-event-type-bad-schema');
 
     // A valid schema that the sample does not satisfy: the error moves to the sample.
-    const schema = { type: 'object', required: ['order_id', 'amount', 'currency'], properties: { order_id: { type: 'string' }, amount: { type: 'number' }, currency: { type: 'string' } } };
+    const schema = {
+      type: 'object',
+      required: ['order_id', 'amount', 'currency'],
+      properties: { order_id: { type: 'string' }, amount: { type: 'number' }, currency: { type: 'string' } },
+    };
     await form.getByLabel('JSON Schema').fill(JSON.stringify(schema));
     await form.getByTestId('event-type-create').click();
     await expect.poll(() => form.getByTestId('error-sample').textContent(), T).toContain('currency: is required');

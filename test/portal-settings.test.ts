@@ -130,7 +130,9 @@ describe('portal: API keys and workspace credentials', () => {
     expect(await refusal.textContent()).toContain('body.secret.type');
 
     const keyFile = google.serviceAccountKey();
-    await page.getByTestId('google-file').setInputFiles({ name: 'wirehub-writer.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(keyFile, null, 2)) });
+    await page
+      .getByTestId('google-file')
+      .setInputFiles({ name: 'wirehub-writer.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(keyFile, null, 2)) });
     await page.getByTestId('google-file-loaded').waitFor();
     await click(page.getByTestId('google-save'));
     const email = page.getByTestId('google-client-email');

@@ -64,7 +64,11 @@ describe('POST /publish, served before Express', () => {
   it('accepts a publish with 202 and its id, says a repeated idempotency key is a replay, and leaves other spellings of the path to Express', async () => {
     const fresh = await newWorkspace(hub);
     const send = (body: string, path?: string) =>
-      fetch(`${hub.url}${path ?? '/api/v1/publish'}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${fresh.key}` }, body });
+      fetch(`${hub.url}${path ?? '/api/v1/publish'}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${fresh.key}` },
+        body,
+      });
     const body = JSON.stringify({ eventType: 'lead.captured', data: data(1), idempotencyKey: 'once' });
     const first = await send(body);
     expect(first.status).toBe(202);

@@ -8,13 +8,33 @@ import { newWorkspace, startTestHub, waitFor, type TestHub } from './support/hub
 import { startReceiver } from './support/receiver.ts';
 
 const BUILTINS = [
-  'lead.captured', 'escalation.created', 'conversation.started', 'conversation.ended', 'message.rated',
-  'contact.created', 'contact.updated', 'contact.deleted',
-  'deal.created', 'deal.updated', 'deal.stage_changed', 'deal.won', 'deal.lost', 'deal.deleted',
-  'form.submitted', 'hub.webhook.disabled', 'hub.delivery.failed',
+  'lead.captured',
+  'escalation.created',
+  'conversation.started',
+  'conversation.ended',
+  'message.rated',
+  'contact.created',
+  'contact.updated',
+  'contact.deleted',
+  'deal.created',
+  'deal.updated',
+  'deal.stage_changed',
+  'deal.won',
+  'deal.lost',
+  'deal.deleted',
+  'form.submitted',
+  'hub.webhook.disabled',
+  'hub.delivery.failed',
 ];
 
-type EventType = { name: string; group: string; description: string; schema: Record<string, unknown> | null; sample: Record<string, unknown>; builtin: boolean };
+type EventType = {
+  name: string;
+  group: string;
+  description: string;
+  schema: Record<string, unknown> | null;
+  sample: Record<string, unknown>;
+  builtin: boolean;
+};
 
 // A workspace's own application publishes events; they reach its connections like any webhook.
 describe('an application publishes its events through the catalogue', () => {
@@ -42,12 +62,13 @@ describe('an application publishes its events through the catalogue', () => {
 
   const api = (m: 'get' | 'post' | 'put' | 'patch' | 'delete', url: string, key = ws.key) => hub.api(m, `/api/v1${url}`, key);
   const publish = (body: object, key = ws.key) => api('post', '/publish', key).send(body);
-  const appRequests = async () => (await api('get', `/requests?source_id=${appSourceId}&limit=255&include=data`)).body.models as {
-    id: string;
-    events_count: number;
-    ignored_count: number;
-    data: { method: string; path: string; headers: Record<string, string>; body: Record<string, unknown> };
-  }[];
+  const appRequests = async () =>
+    (await api('get', `/requests?source_id=${appSourceId}&limit=255&include=data`)).body.models as {
+      id: string;
+      events_count: number;
+      ignored_count: number;
+      data: { method: string; path: string; headers: Record<string, string>; body: Record<string, unknown> };
+    }[];
   const catalogue = async (key = ws.key) => {
     const res = await api('get', '/event-types', key);
     expect(res.status).toBe(200);
@@ -72,7 +93,13 @@ describe('an application publishes its events through the catalogue', () => {
       expect(validate(t.sample), `${t.name}: ${JSON.stringify(validate.errors)}`).toBe(true);
     }
     const lead = models[0];
-    expect(lead.sample).toMatchObject({ name: 'Jane Smith', email: 'jane@example.com', phone: '+15555550123', chatbot_name: 'Acme Plumbing Bot', intent: 'request_quote' });
+    expect(lead.sample).toMatchObject({
+      name: 'Jane Smith',
+      email: 'jane@example.com',
+      phone: '+15555550123',
+      chatbot_name: 'Acme Plumbing Bot',
+      intent: 'request_quote',
+    });
 
     const one = await api('get', '/event-types/deal.stage_changed');
     expect(one.status).toBe(200);
@@ -106,7 +133,11 @@ describe('an application publishes its events through the catalogue', () => {
     expect(builtin.status).toBe(409);
     expect(builtin.body.error.message).toMatch(/built-in/);
 
-    const badSchema = await api('post', '/event-types').send({ name: 'bad.schema', schema: { type: 'object', properties: { a: { type: 'strnig' } } }, sample: { a: 'x' } });
+    const badSchema = await api('post', '/event-types').send({
+      name: 'bad.schema',
+      schema: { type: 'object', properties: { a: { type: 'strnig' } } },
+      sample: { a: 'x' },
+    });
     expect(badSchema.status).toBe(422);
     expect(badSchema.body.error.code).toBe('INVALID_SCHEMA');
     expect(badSchema.body.error.details.map((d: { path: string }) => d.path)).toContain('schema.properties.a.type');
@@ -128,7 +159,15 @@ describe('an application publishes its events through the catalogue', () => {
     expect((await api('post', '/event-types').send({ name: 'no.sample' })).body.error.details.map((d: { path: string }) => d.path)).toEqual(['body.sample']);
 
     // A draft-07 schema is accepted as such; no schema at all means any object.
-    expect((await api('post', '/event-types').send({ name: 'legacy.ping', schema: { $schema: 'http://json-schema.org/draft-07/schema#', type: 'object', required: ['at'] }, sample: { at: 1 } })).status).toBe(201);
+    expect(
+      (
+        await api('post', '/event-types').send({
+          name: 'legacy.ping',
+          schema: { $schema: 'http://json-schema.org/draft-07/schema#', type: 'object', required: ['at'] },
+          sample: { at: 1 },
+        })
+      ).status,
+    ).toBe(201);
     expect((await api('post', '/event-types').send({ name: 'free.form', sample: { anything: ['goes'] } })).status).toBe(201);
     const removed = await api('delete', '/event-types/free.form');
     expect(removed.body).toEqual({ name: 'free.form', deleted: true });
@@ -183,7 +222,12 @@ describe('an application publishes its events through the catalogue', () => {
     const leads = await api('post', '/destinations').send({ name: 'crm-leads', config: { url: `${receiver.url}/leads` } });
     const escalations = await api('post', '/destinations').send({ name: 'helpdesk', config: { url: `${receiver.url}/escalations` } });
     const con = async (name: string, destination: string, eventType: string) => {
-      const res = await api('post', '/connections').send({ name, source_id: appSourceId, destination_id: destination, rules: [{ type: 'filter', body: { eventType } }] });
+      const res = await api('post', '/connections').send({
+        name,
+        source_id: appSourceId,
+        destination_id: destination,
+        rules: [{ type: 'filter', body: { eventType } }],
+      });
       expect(res.status, res.text).toBe(201);
       expect(res.body.full_name).toBe(`application -> ${name}`);
       return res.body.id as string;
@@ -233,7 +277,15 @@ describe('an application publishes its events through the catalogue', () => {
     expect(request).toMatchObject({ events_count: 1, ignored_count: 1 });
     const detail = await api('get', `/requests/${request.id}`);
     expect(detail.status).toBe(200);
-    expect(detail.body.data.body).toEqual({ eventType: 'lead.captured', eventId, eventTimestamp: body.eventTimestamp, customerId: 'cus_a1b2c3', chatbotId: 'bot_xyz', conversationId: 'conv_abc', data });
+    expect(detail.body.data.body).toEqual({
+      eventType: 'lead.captured',
+      eventId,
+      eventTimestamp: body.eventTimestamp,
+      customerId: 'cus_a1b2c3',
+      chatbotId: 'bot_xyz',
+      conversationId: 'conv_abc',
+      data,
+    });
     const ignored = (await api('get', `/requests/${request.id}/ignored_events`)).body.models;
     expect(ignored).toEqual([expect.objectContaining({ connection_id: escalationsConnection, cause: 'FILTERED' })]);
     expect(receiver.received.some((r) => r.url === '/escalations')).toBe(false);
@@ -282,7 +334,9 @@ describe('an application publishes its events through the catalogue', () => {
     const shape = await publish({ eventType: 'lead.captured', data: 'jane@example.com', colour: 'red' });
     expect(shape.status).toBe(400);
     expect(shape.body.error.details.map((d: { path: string }) => d.path).sort()).toEqual(['body.colour', 'body.data']);
-    expect((await publish({ eventType: 'lead.captured', data: {}, idempotencyKey: 'k'.repeat(256) })).body.error.details.map((d: { path: string }) => d.path)).toEqual(['body.idempotencyKey']);
+    expect(
+      (await publish({ eventType: 'lead.captured', data: {}, idempotencyKey: 'k'.repeat(256) })).body.error.details.map((d: { path: string }) => d.path),
+    ).toEqual(['body.idempotencyKey']);
 
     expect((await appRequests()).length).toBe(before + 1); // only the valid invoice
   });
@@ -361,7 +415,7 @@ describe('an application publishes its events through the catalogue', () => {
     expect((await hub.api('post', '/api/v1/publish').send({ eventType: 'lead.captured', data: {} })).status).toBe(401);
   });
 
-  it("keeps custom types and the application source to their workspace", async () => {
+  it('keeps custom types and the application source to their workspace', async () => {
     const theirs = await catalogue(other.key);
     expect(theirs.count).toBe(17);
     expect(theirs.models.map((t) => t.name)).not.toContain('invoice.paid');

@@ -34,7 +34,8 @@ describe('quotas per team, set by the operator', () => {
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     return res.body;
   };
-  const webhook = (key: string, name: string) => hub.api('post', `${V}/webhooks`, key).send({ name, url: `${receiver.url}/${name}`, events: ['lead.captured'] });
+  const webhook = (key: string, name: string) =>
+    hub.api('post', `${V}/webhooks`, key).send({ name, url: `${receiver.url}/${name}`, events: ['lead.captured'] });
   const publish = (key: string) => hub.api('post', `${V}/publish`, key).send({ eventType: 'lead.captured', data: { email: 'jane@example.com' } });
   const requests = async (key: string) => (await hub.api('get', `${V}/requests/count`, key)).body.count as number;
 
@@ -94,7 +95,11 @@ describe('quotas per team, set by the operator', () => {
 
     const now = Date.now();
     const { next } = monthOf(new Date(now));
-    for (const res of [await publish(a.key), await hub.api('post', `/e/${srcA}`).send({ n: 9 }), await hub.api('post', '/v1/publish', a.key).send({ eventType: 'lead.captured', data: {} })]) {
+    for (const res of [
+      await publish(a.key),
+      await hub.api('post', `/e/${srcA}`).send({ n: 9 }),
+      await hub.api('post', '/v1/publish', a.key).send({ eventType: 'lead.captured', data: {} }),
+    ]) {
       expect([res.status, res.body.error.code]).toEqual([429, 'QUOTA_EXCEEDED']);
       expect(res.body.error.message).toContain('quota of 5 events');
       expect(res.body.error.message).toContain(next.toISOString());
@@ -105,7 +110,12 @@ describe('quotas per team, set by the operator', () => {
     // Nothing of the refused requests was stored.
     expect(await requests(a.key)).toBe(before);
     const seen = await operator('get', `/teams/${a.teamId}/quota`);
-    expect(seen.body.events_per_month).toMatchObject({ max: 5, used: 5, month_start: monthOf(new Date(now)).start.toISOString(), resets_at: next.toISOString() });
+    expect(seen.body.events_per_month).toMatchObject({
+      max: 5,
+      used: 5,
+      month_start: monthOf(new Date(now)).start.toISOString(),
+      resets_at: next.toISOString(),
+    });
 
     // Another team, and the same team's reads, go on.
     expect((await publish(b.key)).status).toBe(202);
@@ -127,7 +137,10 @@ describe('quotas per team, set by the operator', () => {
     // (long settled: read once, when the quota is first seen)…
     const { start } = monthOf(new Date());
     const counted = { source_id: 'src_elsewhere', status: 'accepted' as const, verified: true };
-    await hub.deps.db.insertInto('request_counts_1m').values({ workspace_id: a.teamId, minute: start, ...counted, n: 600 }).execute();
+    await hub.deps.db
+      .insertInto('request_counts_1m')
+      .values({ workspace_id: a.teamId, minute: start, ...counted, n: 600 })
+      .execute();
     await setQuota(a.teamId, { events_per_month: 1000 });
     await setQuota(b.teamId, { events_per_month: 1000 });
     expect((await publish(a.key)).status).toBe(202);

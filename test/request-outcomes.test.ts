@@ -11,11 +11,28 @@ type Node = { id: string; kind: string; position: { x: number; y: number }; data
 const node = (id: string, kind: string, data: Record<string, unknown>): Node => ({ id, kind, position: { x: 0, y: 0 }, data });
 const chain = (...ids: string[]) => ids.slice(1).map((id, i) => ({ id: `${ids[i]}-${id}`, source: ids[i], target: id }));
 
-type Outcome = { result: string; text: string; connections: { connection_id: string; title: string; flow: { id: string; name: string } | null; result: string; count: number }[] };
-type RequestRow = { id: string; source_id: string; source_name: string | null; summary: string | null; event_type: string | null; outcome: Outcome; events_count: number; ignored_count: number };
+type Outcome = {
+  result: string;
+  text: string;
+  connections: { connection_id: string; title: string; flow: { id: string; name: string } | null; result: string; count: number }[];
+};
+type RequestRow = {
+  id: string;
+  source_id: string;
+  source_name: string | null;
+  summary: string | null;
+  event_type: string | null;
+  outcome: Outcome;
+  events_count: number;
+  ignored_count: number;
+};
 type Story = Omit<Outcome, 'connections'> & {
   request_id: string;
-  connections: (Outcome['connections'][number] & { explanation: string; steps?: { node_id: string | null; description: string; failed: string[] }[]; event?: { id: string; status: string; reason: string | null; retry: { at: string; attempt: number; of: number } | null } })[];
+  connections: (Outcome['connections'][number] & {
+    explanation: string;
+    steps?: { node_id: string | null; description: string; failed: string[] }[];
+    event?: { id: string; status: string; reason: string | null; retry: { at: string; attempt: number; of: number } | null };
+  })[];
 };
 type EventRow = {
   id: string;
@@ -69,7 +86,9 @@ describe('what became of each request, and readable event rows', () => {
   beforeAll(async () => {
     // A failed delivery waits 10 minutes before its next try: long enough to read it in the log.
     hub = await startTestHub({ retrySchedule: [600_000, 600_000, 600_000], autoDisableAfter: 1000 });
-    receiver = await startReceiver((r) => (r.url.startsWith('/down') ? { status: 500, body: 'boom' } : r.url.startsWith('/slow') ? { status: 200, delayMs: 1500 } : { status: 200, body: 'ok' }));
+    receiver = await startReceiver((r) =>
+      r.url.startsWith('/down') ? { status: 500, body: 'boom' } : r.url.startsWith('/slow') ? { status: 200, delayMs: 1500 } : { status: 200, body: 'ok' },
+    );
     [ws, other] = await Promise.all([newWorkspace(hub), newWorkspace(hub)]);
     forms = await create('/sources', { name: 'website forms' });
     const flow = await api('post', '/flows').send({
@@ -102,7 +121,8 @@ describe('what became of each request, and readable event rows', () => {
     const rows = await requests(`source_id=${forms}`);
     expect(rows).toHaveLength(5);
     const by = new Map(rows.map((r) => [r.id, r]));
-    for (const id of [sent.lead1, sent.lead2]) expect(by.get(id)?.outcome).toMatchObject({ result: 'delivered', text: 'Delivered by the flow “New leads to CRM”' });
+    for (const id of [sent.lead1, sent.lead2])
+      expect(by.get(id)?.outcome).toMatchObject({ result: 'delivered', text: 'Delivered by the flow “New leads to CRM”' });
     for (const id of [sent.spam1, sent.spam2, sent.spam3]) {
       expect(by.get(id)?.outcome).toMatchObject({ result: 'filtered', text: 'Filtered out by the flow “New leads to CRM”' });
       expect(by.get(id)?.outcome.connections[0].flow).toEqual({ id: flowId, name: 'New leads to CRM' });
@@ -133,19 +153,35 @@ describe('what became of each request, and readable event rows', () => {
     const s = await story(sent.spam1);
     expect(s.result).toBe('filtered');
     expect(s.connections).toHaveLength(1);
-    expect(s.connections[0].steps).toEqual([{ node_id: 'f1', description: 'the filter step “body.type is "lead"” of the flow “New leads to CRM”', failed: ['body.type was "newsletter"'] }]);
-    expect(s.connections[0].explanation).toBe('Filtered out by the filter step “body.type is "lead"” of the flow “New leads to CRM”: body.type was "newsletter".');
+    expect(s.connections[0].steps).toEqual([
+      { node_id: 'f1', description: 'the filter step “body.type is "lead"” of the flow “New leads to CRM”', failed: ['body.type was "newsletter"'] },
+    ]);
+    expect(s.connections[0].explanation).toBe(
+      'Filtered out by the filter step “body.type is "lead"” of the flow “New leads to CRM”: body.type was "newsletter".',
+    );
     const missing = await story(sent.spam2);
     expect(missing.connections[0].steps?.[0].failed).toEqual(['the request has no body.type']);
     const delivered = await story(sent.lead1);
-    expect(delivered.connections[0]).toMatchObject({ result: 'delivered', explanation: 'The flow “New leads to CRM” delivered it.', event: { status: 'SUCCESSFUL', reason: null, retry: null } });
+    expect(delivered.connections[0]).toMatchObject({
+      result: 'delivered',
+      explanation: 'The flow “New leads to CRM” delivered it.',
+      event: { status: 'SUCCESSFUL', reason: null, retry: null },
+    });
   });
 
   it('labels event rows with the flow, the destination, the type and a one-line summary without secrets', async () => {
     const rows = await events(`source_id=${forms}`);
     expect(rows).toHaveLength(2);
     const ada = rows.find((e) => e.request_id === sent.lead1) as EventRow;
-    expect(ada).toMatchObject({ status: 'SUCCESSFUL', summary: 'Ada Lovelace · ada@example.com', event_type: 'lead', flow: { id: flowId, name: 'New leads to CRM' }, source_name: 'website forms', reason: null, retry: null });
+    expect(ada).toMatchObject({
+      status: 'SUCCESSFUL',
+      summary: 'Ada Lovelace · ada@example.com',
+      event_type: 'lead',
+      flow: { id: flowId, name: 'New leads to CRM' },
+      source_name: 'website forms',
+      reason: null,
+      retry: null,
+    });
     expect(ada.connection_name).toContain('New leads to CRM');
     expect(JSON.stringify(rows)).not.toContain('hunter2');
     // The event's own page carries the same labels.
@@ -155,17 +191,26 @@ describe('what became of each request, and readable event rows', () => {
   it('says a duplicate, a paused connection, a rejected request and a request no connection takes', async () => {
     const shop = await create('/sources', { name: 'shop' });
     const ok = await create('/destinations', { name: 'orders api', config: { url: `${receiver.url}/orders` } });
-    await create('/connections', { name: 'orders once', source_id: shop, destination_id: ok, rules: [{ type: 'deduplicate', window: 60_000, include_fields: ['body.order_id'] }] });
+    await create('/connections', {
+      name: 'orders once',
+      source_id: shop,
+      destination_id: ok,
+      rules: [{ type: 'deduplicate', window: 60_000, include_fields: ['body.order_id'] }],
+    });
     const first = await ingest(shop, { order_id: 7, total: 12.5, currency: 'eur' });
     const again = await ingest(shop, { order_id: 7, total: 12.5, currency: 'eur' });
     const dup = await story(again);
     expect(dup.result).toBe('duplicate');
     expect(dup.connections[0].explanation).toBe('“orders once” had already received the same request in the last 60 s and dropped this copy (de-duplication).');
     // The first copy is stored at once and delivered a moment later: wait for the delivery.
-    const delivered = await waitFor(async () => {
-      const row = (await requests(`q=${first}`))[0];
-      return row?.outcome.result === 'delivered' ? row : null;
-    }, 10_000, 'the first order delivered');
+    const delivered = await waitFor(
+      async () => {
+        const row = (await requests(`q=${first}`))[0];
+        return row?.outcome.result === 'delivered' ? row : null;
+      },
+      10_000,
+      'the first order delivered',
+    );
     expect(delivered).toMatchObject({ summary: '12.5 EUR', outcome: { result: 'delivered' } });
 
     const quiet = await create('/sources', { name: 'quiet' });
@@ -178,17 +223,28 @@ describe('what became of each request, and readable event rows', () => {
     const big = await create('/sources', { name: 'big orders only' });
     await create('/connections', { name: 'big orders', source_id: big, destination_id: ok, rules: [{ type: 'filter', body: { total: { $gte: 100 } } }] });
     const small = await story(await ingest(big, { total: 5 }));
-    expect(small.connections[0]).toMatchObject({ result: 'filtered', explanation: 'Filtered out by filter 1 of the connection “big orders” ({"body":{"total":{"$gte":100}}}).' });
+    expect(small.connections[0]).toMatchObject({
+      result: 'filtered',
+      explanation: 'Filtered out by filter 1 of the connection “big orders” ({"body":{"total":{"$gte":100}}}).',
+    });
 
     const lonely = await create('/sources', { name: 'nobody listens' });
     const nowhere = await ingest(lonely, { hello: 'world' });
-    expect((await requests(`q=${nowhere}`))[0].outcome).toEqual({ result: 'no_connection', text: 'Not sent anywhere: no flow or connection takes requests from this source', connections: [] });
+    expect((await requests(`q=${nowhere}`))[0].outcome).toEqual({
+      result: 'no_connection',
+      text: 'Not sent anywhere: no flow or connection takes requests from this source',
+      connections: [],
+    });
 
     const guarded = await create('/sources', { name: 'guarded', config: { auth: { type: 'api_key', header_key: 'x-api-key', api_key: 'right-key' } } });
     const refused = await hub.api('post', `/e/${guarded}`).set('x-api-key', 'wrong').send({ a: 1 });
     expect(refused.status).toBe(401);
     const rejected = (await requests(`q=${refused.body.error.details.request_id}`))[0];
-    expect(rejected.outcome).toEqual({ result: 'rejected', text: 'Rejected: it failed verification (API key in x-api-key does not match), so nothing was sent', connections: [] });
+    expect(rejected.outcome).toEqual({
+      result: 'rejected',
+      text: 'Rejected: it failed verification (API key in x-api-key does not match), so nothing was sent',
+      connections: [],
+    });
   });
 
   it('explains a failed delivery that waits: the receiver’s answer, when and which attempt comes next', async () => {
@@ -199,12 +255,21 @@ describe('what became of each request, and readable event rows', () => {
     await create('/connections', { name: 'to slow', source_id: crm, destination_id: slow, rules: [{ type: 'retry', count: 3, interval: 600_000 }] });
     const before = Date.now();
     const id = await ingest(crm, { contact: { full_name: 'Alan Turing', email: 'alan@example.com', phone: '+44 20 7946 0000' } });
-    const rows = await waitFor(async () => {
-      const r = await events(`request_id=${id}`);
-      return r.length === 2 && r.every((e) => e.retry) ? r : null;
-    }, 15_000, 'both events waiting for their next try');
+    const rows = await waitFor(
+      async () => {
+        const r = await events(`request_id=${id}`);
+        return r.length === 2 && r.every((e) => e.retry) ? r : null;
+      },
+      15_000,
+      'both events waiting for their next try',
+    );
     const broken = rows.find((e) => e.destination_name === 'broken crm') as EventRow;
-    expect(broken).toMatchObject({ status: 'SCHEDULED', reason: 'the receiver answered 500 Internal Server Error', retry: { attempt: 2, of: 4 }, summary: 'Alan Turing · alan@example.com · +44 20 7946 0000' });
+    expect(broken).toMatchObject({
+      status: 'SCHEDULED',
+      reason: 'the receiver answered 500 Internal Server Error',
+      retry: { attempt: 2, of: 4 },
+      summary: 'Alan Turing · alan@example.com · +44 20 7946 0000',
+    });
     const at = new Date(broken.retry?.at ?? 0).getTime();
     expect(at).toBeGreaterThanOrEqual(before + 590_000);
     expect(at).toBeLessThan(Date.now() + 700_000);
@@ -224,7 +289,10 @@ describe('what became of each request, and readable event rows', () => {
 
   it('summarises published events from their data and names their type', async () => {
     await create('/webhooks', { name: 'lead alerts', url: `${receiver.url}/alerts`, events: ['lead.captured'] });
-    const pub = await api('post', '/publish').send({ eventType: 'lead.captured', data: { name: 'Katherine Johnson', email: 'kj@example.com', company: 'NASA' } });
+    const pub = await api('post', '/publish').send({
+      eventType: 'lead.captured',
+      data: { name: 'Katherine Johnson', email: 'kj@example.com', company: 'NASA' },
+    });
     expect(pub.status, pub.text).toBe(202);
     const row = await waitFor(async () => (await requests(`q=${pub.body.eventId}`))[0], 10_000, 'the published request');
     expect(row).toMatchObject({ event_type: 'lead.captured', summary: 'Katherine Johnson · kj@example.com · NASA' });
@@ -250,8 +318,12 @@ describe('what became of each request, and readable event rows', () => {
     // Their own log labels their own rows only: a flow of ours never names their events.
     const theirSource = (await api('post', '/sources', other.key).send({ name: 'theirs' })).body.id as string;
     const theirRequest = await ingest(theirSource, { name: 'Their Lead', email: 'their@example.com' });
-    expect((await requests(`q=${theirRequest}`))).toEqual([]);
-    expect((await requests(`q=${theirRequest}`, other.key))[0]).toMatchObject({ summary: 'Their Lead · their@example.com', source_name: 'theirs', outcome: { result: 'no_connection' } });
+    expect(await requests(`q=${theirRequest}`)).toEqual([]);
+    expect((await requests(`q=${theirRequest}`, other.key))[0]).toMatchObject({
+      summary: 'Their Lead · their@example.com',
+      source_name: 'theirs',
+      outcome: { result: 'no_connection' },
+    });
     const bad = await api('get', '/requests?status=delivered');
     expect(bad.status).toBe(400);
     expect(bad.body.error.details[0]).toMatchObject({ path: 'query.status' });
@@ -260,7 +332,9 @@ describe('what became of each request, and readable event rows', () => {
 
 describe('payload summary', () => {
   it('reads well-known fields only, nearest first, and stays short', () => {
-    expect(payloadSummary({ type: 'lead', first_name: 'Ada', last_name: 'Lovelace', email: 'ada@example.com', password: 'x', token: 'y' })).toBe('Ada Lovelace · ada@example.com');
+    expect(payloadSummary({ type: 'lead', first_name: 'Ada', last_name: 'Lovelace', email: 'ada@example.com', password: 'x', token: 'y' })).toBe(
+      'Ada Lovelace · ada@example.com',
+    );
     expect(payloadSummary({ data: { object: { customer_name: 'Bob', amount: 2000, currency: 'usd' } } })).toBe('Bob · 2000 USD');
     expect(payloadSummary({ id: 'ord_1', secret: 'no' })).toBe('#ord_1');
     expect(payloadSummary({ card: '4242 4242 4242 4242', cvv: '123' })).toBeNull();

@@ -25,38 +25,113 @@ async function storedAt(db: Kysely<DB>, team: Team, age: number, statuses: Event
   const at = daysAgo(age);
   const changed = daysAgo(touched);
   const entry: Entry = { request: idAt('req', at), events: [], attempts: [], ignored: idAt('ign', at) };
-  await db.insertInto('requests').values({
-    id: entry.request, workspace_id: team.teamId, source_id: team.source, status: 'accepted', verified: false, method: 'POST', path: '/',
-    query: '{}', headers: '{}', content_type: 'application/json', body: Buffer.from('{"old":true}'), events_count: statuses.length, ignored_count: 1,
-    batch_operation_id: null, retry_kind: null, created_at: at,
-  }).execute();
+  await db
+    .insertInto('requests')
+    .values({
+      id: entry.request,
+      workspace_id: team.teamId,
+      source_id: team.source,
+      status: 'accepted',
+      verified: false,
+      method: 'POST',
+      path: '/',
+      query: '{}',
+      headers: '{}',
+      content_type: 'application/json',
+      body: Buffer.from('{"old":true}'),
+      events_count: statuses.length,
+      ignored_count: 1,
+      batch_operation_id: null,
+      retry_kind: null,
+      created_at: at,
+    })
+    .execute();
   for (const status of statuses) {
     const event = idAt('evt', at);
     entry.events.push(event);
     const waiting = status === 'QUEUED' || status === 'SCHEDULED';
-    await db.insertInto('events').values({
-      id: event, workspace_id: team.teamId, request_id: entry.request, source_id: team.source, connection_id: team.connection, destination_id: team.destination,
-      lane: laneOf(team.destination, 4), status, attempts: 1, next_attempt_at: waiting ? new Date(Date.now() + DAY) : null, lease_until: null,
-      last_attempt_at: changed, response_status: 500, error_code: null, successful_at: status === 'SUCCESSFUL' ? changed : null,
-      batch_operation_id: null, created_at: at, updated_at: changed,
-    }).execute();
+    await db
+      .insertInto('events')
+      .values({
+        id: event,
+        workspace_id: team.teamId,
+        request_id: entry.request,
+        source_id: team.source,
+        connection_id: team.connection,
+        destination_id: team.destination,
+        lane: laneOf(team.destination, 4),
+        status,
+        attempts: 1,
+        next_attempt_at: waiting ? new Date(Date.now() + DAY) : null,
+        lease_until: null,
+        last_attempt_at: changed,
+        response_status: 500,
+        error_code: null,
+        successful_at: status === 'SUCCESSFUL' ? changed : null,
+        batch_operation_id: null,
+        created_at: at,
+        updated_at: changed,
+      })
+      .execute();
     const attempt = idAt('atm', at);
     entry.attempts.push(attempt);
-    await db.insertInto('attempts').values({
-      id: attempt, workspace_id: team.teamId, event_id: event, destination_id: team.destination, attempt_number: 1, trigger: 'initial',
-      status: status === 'SUCCESSFUL' ? 'SUCCESSFUL' : 'FAILED', request_method: 'POST', request_url: 'http://127.0.0.1:9/', request_headers: '{}',
-      response_status: 500, response_headers: null, response_body: null, duration_ms: 5, error_code: null, error_message: null,
-      request_body: null, record_id: null, created_at: at,
-    }).execute();
+    await db
+      .insertInto('attempts')
+      .values({
+        id: attempt,
+        workspace_id: team.teamId,
+        event_id: event,
+        destination_id: team.destination,
+        attempt_number: 1,
+        trigger: 'initial',
+        status: status === 'SUCCESSFUL' ? 'SUCCESSFUL' : 'FAILED',
+        request_method: 'POST',
+        request_url: 'http://127.0.0.1:9/',
+        request_headers: '{}',
+        response_status: 500,
+        response_headers: null,
+        response_body: null,
+        duration_ms: 5,
+        error_code: null,
+        error_message: null,
+        request_body: null,
+        record_id: null,
+        created_at: at,
+      })
+      .execute();
   }
-  await db.insertInto('ignored_events').values({ id: entry.ignored, workspace_id: team.teamId, request_id: entry.request, connection_id: team.connection, cause: 'FILTERED', step: null, created_at: at }).execute();
+  await db
+    .insertInto('ignored_events')
+    .values({
+      id: entry.ignored,
+      workspace_id: team.teamId,
+      request_id: entry.request,
+      connection_id: team.connection,
+      cause: 'FILTERED',
+      step: null,
+      created_at: at,
+    })
+    .execute();
   return entry;
 }
 
 async function present(db: Kysely<DB>, e: Entry) {
   const count = async (table: 'requests' | 'events' | 'attempts' | 'ignored_events', ids: string[]) =>
-    Number((await db.selectFrom(table).select((eb) => eb.fn.countAll<string>().as('n')).where('id', 'in', ids).executeTakeFirstOrThrow()).n);
-  return { request: await count('requests', [e.request]), events: await count('events', e.events.length ? e.events : ['none']), attempts: await count('attempts', e.attempts.length ? e.attempts : ['none']), ignored: await count('ignored_events', [e.ignored]) };
+    Number(
+      (
+        await db
+          .selectFrom(table)
+          .select((eb) => eb.fn.countAll<string>().as('n'))
+          .where('id', 'in', ids)
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
+  return {
+    request: await count('requests', [e.request]),
+    events: await count('events', e.events.length ? e.events : ['none']),
+    attempts: await count('attempts', e.attempts.length ? e.attempts : ['none']),
+    ignored: await count('ignored_events', [e.ignored]),
+  };
 }
 const kept = (e: Entry) => ({ request: 1, events: e.events.length, attempts: e.attempts.length, ignored: 1 });
 const GONE = { request: 0, events: 0, attempts: 0, ignored: 0 };
@@ -65,7 +140,12 @@ const GONE = { request: 0, events: 0, attempts: 0, ignored: 0 };
 async function counted(db: Kysely<DB>, teamId: string) {
   const total = async (table: 'event_counts_1m' | 'request_counts_1m' | 'ignored_counts_1m' | 'attempt_counts_1m') =>
     Number((await sql<{ n: string }>`SELECT coalesce(sum(n), 0) AS n FROM ${sql.table(table)} WHERE workspace_id = ${teamId}`.execute(db)).rows[0].n);
-  return { events: await total('event_counts_1m'), requests: await total('request_counts_1m'), ignored: await total('ignored_counts_1m'), attempts: await total('attempt_counts_1m') };
+  return {
+    events: await total('event_counts_1m'),
+    requests: await total('request_counts_1m'),
+    ignored: await total('ignored_counts_1m'),
+    attempts: await total('attempt_counts_1m'),
+  };
 }
 
 describe('log retention: how long a team keeps its log', () => {
@@ -143,7 +223,11 @@ describe('log retention: housekeeping deletes the log past its days', () => {
     const destination = await create('/destinations', { name: 'orders api', config: { url: `${receiver.url}/orders` } });
     const connection = await create('/connections', { name: 'orders', source_id: source, destination_id: destination });
     // The team has been around for months: its log reaches back that far.
-    await db.updateTable('workspaces').set({ created_at: daysAgo(90) }).where('id', '=', ws.teamId).execute();
+    await db
+      .updateTable('workspaces')
+      .set({ created_at: daysAgo(90) })
+      .where('id', '=', ws.teamId)
+      .execute();
     return { ...ws, source, destination, connection };
   }
   const ids = async (t: Team, list: string) => ((await api(t, 'get', `${list}?limit=250`)).body.models as { id: string }[]).map((m) => m.id);
@@ -163,7 +247,11 @@ describe('log retention: housekeeping deletes the log past its days', () => {
     const res = await hub.api('post', `/e/${t.source}`).set('content-type', 'application/json').send({ order: 1 });
     expect(res.status, res.text).toBe(200);
     const live = res.body.request_id as string;
-    await waitFor(async () => (await db.selectFrom('events').select('status').where('request_id', '=', live).executeTakeFirst())?.status === 'SUCCESSFUL', 15_000, 'the live request delivered');
+    await waitFor(
+      async () => (await db.selectFrom('events').select('status').where('request_id', '=', live).executeTakeFirst())?.status === 'SUCCESSFUL',
+      15_000,
+      'the live request delivered',
+    );
 
     const delivered = await storedAt(db, t, 10, ['SUCCESSFUL']);
     const failed = await storedAt(db, t, 9, ['FAILED', 'CANCELLED']);
@@ -189,7 +277,11 @@ describe('log retention: housekeeping deletes the log past its days', () => {
     expect(await counted(db, t.teamId)).toEqual(charts);
 
     // Asked for by id, a pruned row says why it is gone; a retry or replay of it is refused so, not a 500.
-    const expired = (what: string, id: string, whose: string) => ({ code: 'REQUEST_EXPIRED', message: `${what} ${id} is no longer kept: ${whose} removed after 7 days of retention.`, details: { retention_days: 7 } });
+    const expired = (what: string, id: string, whose: string) => ({
+      code: 'REQUEST_EXPIRED',
+      message: `${what} ${id} is no longer kept: ${whose} removed after 7 days of retention.`,
+      details: { retention_days: 7 },
+    });
     const [event] = delivered.events;
     for (const [how, url, body] of [
       ['post', `/events/${event}/retry`, expired('Event', event, 'its request was')],
@@ -212,7 +304,11 @@ describe('log retention: housekeeping deletes the log past its days', () => {
     expect((await api(t, 'post', `/requests/${replayed.request}/retry`)).status).toBe(202);
 
     // Once its last event is final and the change is older than the retention, the request goes too.
-    await db.updateTable('events').set({ status: 'FAILED', next_attempt_at: null, updated_at: daysAgo(8) }).where('id', 'in', [...retrying.events, ...half.events]).execute();
+    await db
+      .updateTable('events')
+      .set({ status: 'FAILED', next_attempt_at: null, updated_at: daysAgo(8) })
+      .where('id', 'in', [...retrying.events, ...half.events])
+      .execute();
     await pruneLog(hub.deps);
     expect(await present(db, retrying)).toEqual(GONE);
     expect(await present(db, half)).toEqual(GONE);

@@ -38,7 +38,8 @@ describe('connection rules: delay, deduplicate, transform expression', () => {
   };
   const request = async (id: string) => (await api('get', `/requests/${id}`)).body as RequestOut;
   const eventsOf = async (requestId: string) => (await api('get', `/requests/${requestId}/events`)).body.models as EventOut[];
-  const ignoredOf = async (requestId: string) => (await api('get', `/requests/${requestId}/ignored_events`)).body.models as { connection_id: string; cause: string }[];
+  const ignoredOf = async (requestId: string) =>
+    (await api('get', `/requests/${requestId}/ignored_events`)).body.models as { connection_id: string; cause: string }[];
   /** Every other connection of the source ignores a request as FILTERED; these are the rule's own. */
   const duplicatesOf = async (requestId: string) => (await ignoredOf(requestId)).filter((g) => g.cause === 'DUPLICATE');
   const eventsOfConnection = async (connectionId: string) => (await api('get', `/events?connection_id=${connectionId}&limit=255`)).body.models as EventOut[];
@@ -50,7 +51,9 @@ describe('connection rules: delay, deduplicate, transform expression', () => {
     expect(s.status).toBe(201);
     src = s.body.id;
     // The first publish makes the workspace's application source.
-    expect((await api('post', '/publish').send({ eventType: 'conversation.started', data: { started_at: '2026-05-03T14:19:55Z', channel: 'web' } })).status).toBe(202);
+    expect(
+      (await api('post', '/publish').send({ eventType: 'conversation.started', data: { started_at: '2026-05-03T14:19:55Z', channel: 'web' } })).status,
+    ).toBe(202);
     appSrc = ((await api('get', '/sources')).body.models as { id: string; type: string }[]).find((x) => x.type === 'APPLICATION')!.id;
   });
   afterAll(async () => {
@@ -79,7 +82,10 @@ describe('connection rules: delay, deduplicate, transform expression', () => {
   });
 
   it('delay: the event waits SCHEDULED for 2 s, then is delivered; retries and replays are not delayed again', async () => {
-    const conn = await connect('delayed', [{ type: 'filter', body: { kind: 'late' } }, { type: 'delay', delay: 2000 }]);
+    const conn = await connect('delayed', [
+      { type: 'filter', body: { kind: 'late' } },
+      { type: 'delay', delay: 2000 },
+    ]);
     const sent = Date.now();
     const req = await ingest({ kind: 'late', n: 1 });
     const [event] = await eventsOf(req);
@@ -94,7 +100,8 @@ describe('connection rules: delay, deduplicate, transform expression', () => {
     expect(shown.status).toBe('SCHEDULED');
     expect(new Date(shown.next_attempt_at!).getTime()).toBeGreaterThanOrEqual(sent + 1900);
     // Seed 002's `queued` covers SCHEDULED; our upper-case QUEUED does not.
-    const ids = async (status: string) => ((await api('get', `/events?connection_id=${conn}&status=${status}`)).body as { models: EventOut[] }).models.map((e) => e.id);
+    const ids = async (status: string) =>
+      ((await api('get', `/events?connection_id=${conn}&status=${status}`)).body as { models: EventOut[] }).models.map((e) => e.id);
     expect(await ids('queued')).toEqual([event.id]);
     expect(await ids('QUEUED')).toEqual([]);
 
@@ -122,7 +129,10 @@ describe('connection rules: delay, deduplicate, transform expression', () => {
   });
 
   it('deduplicate: the same body twice in the window is one event and one ignored DUPLICATE; after the window, two events', async () => {
-    const conn = await connect('dedupe-body', [{ type: 'filter', body: { kind: 'same' } }, { type: 'deduplicate', window: 1000 }]);
+    const conn = await connect('dedupe-body', [
+      { type: 'filter', body: { kind: 'same' } },
+      { type: 'deduplicate', window: 1000 },
+    ]);
     const first = await ingest({ kind: 'same', a: 1, b: { c: 2 } });
     // Key order does not make a body different.
     const second = await ingest({ b: { c: 2 }, a: 1, kind: 'same' });
@@ -145,7 +155,10 @@ describe('connection rules: delay, deduplicate, transform expression', () => {
   });
 
   it('deduplicate with include_fields compares only those fields', async () => {
-    await connect('dedupe-include', [{ type: 'filter', body: { kind: 'inc' } }, { type: 'deduplicate', window: 60_000, include_fields: ['body.order.id', 'headers.x-shop'] }]);
+    await connect('dedupe-include', [
+      { type: 'filter', body: { kind: 'inc' } },
+      { type: 'deduplicate', window: 60_000, include_fields: ['body.order.id', 'headers.x-shop'] },
+    ]);
     const send = (body: object, shop: string) => hub.api('post', `/e/${src}`).set('x-shop', shop).send(body);
     const a = await send({ kind: 'inc', order: { id: 7 }, at: 1 }, 'north');
     const b = await send({ kind: 'inc', order: { id: 7 }, at: 2 }, 'north');
@@ -156,7 +169,10 @@ describe('connection rules: delay, deduplicate, transform expression', () => {
   });
 
   it('deduplicate with exclude_fields compares the body without those fields', async () => {
-    await connect('dedupe-exclude', [{ type: 'filter', body: { kind: 'exc' } }, { type: 'deduplicate', window: 60_000, exclude_fields: ['body.sent_at', 'body.meta.trace'] }]);
+    await connect('dedupe-exclude', [
+      { type: 'filter', body: { kind: 'exc' } },
+      { type: 'deduplicate', window: 60_000, exclude_fields: ['body.sent_at', 'body.meta.trace'] },
+    ]);
     const a = await ingest({ kind: 'exc', total: 10, sent_at: 1, meta: { trace: 'x', shop: 1 } });
     const b = await ingest({ kind: 'exc', total: 10, sent_at: 2, meta: { trace: 'y', shop: 1 } });
     const c = await ingest({ kind: 'exc', total: 10, sent_at: 3, meta: { trace: 'z', shop: 2 } });
@@ -165,7 +181,10 @@ describe('connection rules: delay, deduplicate, transform expression', () => {
   });
 
   it('deduplicate: 20 identical requests at once make exactly one event', async () => {
-    const conn = await connect('dedupe-burst', [{ type: 'filter', body: { kind: 'burst' } }, { type: 'deduplicate', window: 60_000 }]);
+    const conn = await connect('dedupe-burst', [
+      { type: 'filter', body: { kind: 'burst' } },
+      { type: 'deduplicate', window: 60_000 },
+    ]);
     const results = await Promise.all(Array.from({ length: 20 }, () => hub.api('post', `/e/${src}`).send({ kind: 'burst', id: 'same' })));
     expect(results.map((r) => r.status)).toEqual(Array(20).fill(200));
     const reqs = await Promise.all(results.map((r) => request(r.body.request_id)));
@@ -180,7 +199,10 @@ describe('connection rules: delay, deduplicate, transform expression', () => {
   });
 
   it('deduplicate keys are won once across concurrent transactions (several pool connections), without deadlocks', async () => {
-    const conn = await connect('dedupe-race', [{ type: 'filter', body: { kind: 'never' } }, { type: 'deduplicate', window: 60_000 }]);
+    const conn = await connect('dedupe-race', [
+      { type: 'filter', body: { kind: 'never' } },
+      { type: 'deduplicate', window: 60_000 },
+    ]);
     const claim = (key: string) => ({ connection_id: conn, key, window_ms: 60_000 });
     // Each transaction holds its claim a moment before committing, so they really overlap.
     const race = (claims: ReturnType<typeof claim>[]) =>
@@ -200,9 +222,21 @@ describe('connection rules: delay, deduplicate, transform expression', () => {
   });
 
   it('deduplicate: published events through a connection keyed on body.data.email', async () => {
-    const conn = await connect('dedupe-leads', [{ type: 'filter', body: { eventType: 'lead.captured', data: { channel: 'chat' } } }, { type: 'deduplicate', window: 60_000, include_fields: ['body.data.email'] }], appSrc);
+    const conn = await connect(
+      'dedupe-leads',
+      [
+        { type: 'filter', body: { eventType: 'lead.captured', data: { channel: 'chat' } } },
+        { type: 'deduplicate', window: 60_000, include_fields: ['body.data.email'] },
+      ],
+      appSrc,
+    );
     const lead = (email: string, name: string) => api('post', '/publish').send({ eventType: 'lead.captured', data: { email, name, channel: 'chat' } });
-    for (const [email, name] of [['ada@example.com', 'Ada'], ['ada@example.com', 'Ada L.'], ['bob@example.com', 'Bob'], ['ada@example.com', 'Ada again']]) {
+    for (const [email, name] of [
+      ['ada@example.com', 'Ada'],
+      ['ada@example.com', 'Ada L.'],
+      ['bob@example.com', 'Bob'],
+      ['ada@example.com', 'Ada again'],
+    ]) {
       expect((await lead(email, name)).status).toBe(202);
     }
     await waitFor(() => at('/dedupe-leads').length === 2, 10_000, 'two leads');
@@ -214,42 +248,79 @@ describe('connection rules: delay, deduplicate, transform expression', () => {
   });
 
   it('keeps the dedupe table bounded: housekeeping drops expired keys and keeps live ones', async () => {
-    const conn = await connect('dedupe-purge', [{ type: 'filter', body: { kind: 'purge' } }, { type: 'deduplicate', window: 60_000 }]);
+    const conn = await connect('dedupe-purge', [
+      { type: 'filter', body: { kind: 'purge' } },
+      { type: 'deduplicate', window: 60_000 },
+    ]);
     await ingest({ kind: 'purge', n: 1 });
     await ingest({ kind: 'purge', n: 2 });
     const keys = () => hub.deps.db.selectFrom('dedupe_keys').select('key').where('connection_id', '=', conn).execute();
     expect(await keys()).toHaveLength(2);
-    await sql`UPDATE dedupe_keys SET expires_at = now() - interval '1 second' WHERE connection_id = ${conn} AND key = (SELECT min(key) FROM dedupe_keys WHERE connection_id = ${conn})`.execute(hub.deps.db);
+    await sql`UPDATE dedupe_keys SET expires_at = now() - interval '1 second' WHERE connection_id = ${conn} AND key = (SELECT min(key) FROM dedupe_keys WHERE connection_id = ${conn})`.execute(
+      hub.deps.db,
+    );
     const jobs = hub.jobs as NonNullable<TestHub['jobs']>;
     await housekeeping(hub.deps, jobs.runners);
     expect(await keys()).toHaveLength(1);
   });
 
-  it('transform expression: runs on the published event\'s data before the mappings', async () => {
-    await connect('expr-leads', [
-      { type: 'filter', body: { eventType: 'lead.captured', data: { channel: 'form' } } },
-      { type: 'transform', expression: '$merge([$, {"full": first & " " & last}])', mappings: [{ to: 'name', from: 'data.full' }, { to: 'email', from: 'data.email' }] },
-    ], appSrc);
-    const pub = await api('post', '/publish').send({ eventType: 'lead.captured', data: { channel: 'form', first: 'Ada', last: 'Lovelace', email: 'ada@example.com' } });
+  it("transform expression: runs on the published event's data before the mappings", async () => {
+    await connect(
+      'expr-leads',
+      [
+        { type: 'filter', body: { eventType: 'lead.captured', data: { channel: 'form' } } },
+        {
+          type: 'transform',
+          expression: '$merge([$, {"full": first & " " & last}])',
+          mappings: [
+            { to: 'name', from: 'data.full' },
+            { to: 'email', from: 'data.email' },
+          ],
+        },
+      ],
+      appSrc,
+    );
+    const pub = await api('post', '/publish').send({
+      eventType: 'lead.captured',
+      data: { channel: 'form', first: 'Ada', last: 'Lovelace', email: 'ada@example.com' },
+    });
     expect(pub.status, pub.text).toBe(202);
     await waitFor(() => at('/expr-leads').length === 1, 10_000, 'the mapped lead');
-    expect(bodyOf(at('/expr-leads')[0])).toMatchObject({ name: 'Ada Lovelace', email: 'ada@example.com', eventType: 'lead.captured', eventId: pub.body.eventId });
+    expect(bodyOf(at('/expr-leads')[0])).toMatchObject({
+      name: 'Ada Lovelace',
+      email: 'ada@example.com',
+      eventType: 'lead.captured',
+      eventId: pub.body.eventId,
+    });
     expect(bodyOf(at('/expr-leads')[0])).not.toHaveProperty('first');
   });
 
-  it('transform expression: reshapes an inbound request\'s body; a non-object result or a runtime error fails that event clearly', async () => {
-    await connect('expr-inbound', [{ type: 'filter', body: { kind: 'shape' } }, { type: 'transform', expression: '{"total": body.qty * body.price, "sku": query.sku}' }]);
+  it("transform expression: reshapes an inbound request's body; a non-object result or a runtime error fails that event clearly", async () => {
+    await connect('expr-inbound', [
+      { type: 'filter', body: { kind: 'shape' } },
+      { type: 'transform', expression: '{"total": body.qty * body.price, "sku": query.sku}' },
+    ]);
     await ingest({ kind: 'shape', qty: 3, price: 2 }, '/?sku=A1');
     await waitFor(() => at('/expr-inbound').length === 1, 10_000, 'the reshaped body');
     expect(bodyOf(at('/expr-inbound')[0])).toEqual({ total: 6, sku: 'A1' });
 
-    await connect('expr-array', [{ type: 'filter', body: { kind: 'array' } }, { type: 'transform', expression: 'body.items' }]);
-    await connect('expr-throws', [{ type: 'filter', body: { kind: 'array' } }, { type: 'transform', expression: '$error("no items today")' }]);
+    await connect('expr-array', [
+      { type: 'filter', body: { kind: 'array' } },
+      { type: 'transform', expression: 'body.items' },
+    ]);
+    await connect('expr-throws', [
+      { type: 'filter', body: { kind: 'array' } },
+      { type: 'transform', expression: '$error("no items today")' },
+    ]);
     const req = await ingest({ kind: 'array', items: [1, 2] });
-    const failed = await waitFor(async () => {
-      const evs = await eventsOf(req);
-      return evs.length === 2 && evs.every((e) => e.status === 'FAILED') && evs;
-    }, 10_000, 'both events FAILED');
+    const failed = await waitFor(
+      async () => {
+        const evs = await eventsOf(req);
+        return evs.length === 2 && evs.every((e) => e.status === 'FAILED') && evs;
+      },
+      10_000,
+      'both events FAILED',
+    );
     expect(failed.map((e) => e.error_code)).toEqual(['PAYLOAD', 'PAYLOAD']);
     const messages = await Promise.all(failed.map(async (e) => (await api('get', `/attempts?event_id=${e.id}`)).body.models[0].error.message as string));
     expect(messages.sort()).toEqual([
@@ -272,8 +343,12 @@ describe('deduplicate keys', () => {
     expect(whole.keyOf(view({ a: 1 }))).not.toBe(whole.keyOf(view({ a: '1' })));
     expect(whole.keyOf(view({ a: [1, 2] }))).not.toBe(whole.keyOf(view({ a: [2, 1] })));
     const inc = dedupeSpec({ window: 1000, include_fields: ['body.items[1].sku', 'headers.x-id'] });
-    expect(inc.keyOf(view({ items: [{ sku: 'a' }, { sku: 'b' }], n: 1 }, { 'x-id': '1' }))).toBe(inc.keyOf(view({ items: [{ sku: 'z' }, { sku: 'b' }], n: 2 }, { 'x-id': '1' })));
-    expect(inc.keyOf(view({ items: [{ sku: 'a' }, { sku: 'b' }] }, { 'x-id': '1' }))).not.toBe(inc.keyOf(view({ items: [{ sku: 'a' }, { sku: 'b' }] }, { 'x-id': '2' })));
+    expect(inc.keyOf(view({ items: [{ sku: 'a' }, { sku: 'b' }], n: 1 }, { 'x-id': '1' }))).toBe(
+      inc.keyOf(view({ items: [{ sku: 'z' }, { sku: 'b' }], n: 2 }, { 'x-id': '1' })),
+    );
+    expect(inc.keyOf(view({ items: [{ sku: 'a' }, { sku: 'b' }] }, { 'x-id': '1' }))).not.toBe(
+      inc.keyOf(view({ items: [{ sku: 'a' }, { sku: 'b' }] }, { 'x-id': '2' })),
+    );
     const exc = dedupeSpec({ window: 1000, exclude_fields: ['body.items[0]', 'body.meta.at', 'headers.x-id'] });
     expect(exc.keyOf(view({ items: [1, 2], meta: { at: 1, k: 1 } }))).toBe(exc.keyOf(view({ items: [9, 2], meta: { at: 2, k: 1 } })));
     expect(exc.keyOf(view({ items: [1, 2], meta: { at: 1, k: 1 } }))).not.toBe(exc.keyOf(view({ items: [1, 3], meta: { at: 1, k: 1 } })));

@@ -11,7 +11,6 @@ import { failure, ok } from './support/sandbox-results.ts';
 const request: SandboxRequest = { headers: { 'content-type': 'application/json' }, body: { n: 1 }, query: {}, path: '/in' };
 const input = (code: string, more: Partial<SandboxInput> = {}): SandboxInput => ({ code, env: {}, request, team: 'team_a', ...more });
 
-
 /**
  * Writes everywhere a run could keep something (a global, a top-level binding, a built-in's
  * prototype, a built-in itself, the env object) after reporting what it found there.
@@ -66,9 +65,7 @@ describe.each([
     const reader = `addHandler('transform', () => ({ body: { global: typeof secret === 'undefined' ? null : secret, proto: ({}).secret ?? null, env: env.SECRET ?? null } }));`;
     const runs = await Promise.all(
       Array.from({ length: 12 }, (_, i) =>
-        i % 2 === 0
-          ? sandbox.run(input(writer, { team: 'team_a', env: { SECRET: 'a-secret' } }))
-          : sandbox.run(input(reader, { team: 'team_b', env: {} })),
+        i % 2 === 0 ? sandbox.run(input(writer, { team: 'team_a', env: { SECRET: 'a-secret' } })) : sandbox.run(input(reader, { team: 'team_b', env: {} })),
       ),
     );
     runs.forEach((r, i) => expect(ok(r).body).toEqual(i % 2 === 0 ? 'wrote' : { global: null, proto: null, env: null }));
@@ -96,7 +93,11 @@ describe.each([
 
     // One allocation past the cap fails at once; filling the cap in steps ends in MEMORY, or in
     // TIMEOUT when the shared machine is slow enough for the deadline to come first.
-    const huge = failure(await sandbox.run(input(code.replace("request.body.then === 'bomb'", 'true').replace('new ArrayBuffer(16 * 1024 * 1024)', 'new ArrayBuffer(200 * 1024 * 1024)'))));
+    const huge = failure(
+      await sandbox.run(
+        input(code.replace("request.body.then === 'bomb'", 'true').replace('new ArrayBuffer(16 * 1024 * 1024)', 'new ArrayBuffer(200 * 1024 * 1024)')),
+      ),
+    );
     expect(huge).toEqual({ code: 'MEMORY', message: 'the transformation ran out of memory (64 MiB)' });
     expect(await next()).toEqual({ before: null, protoBefore: null, fromJob: null });
     const bomb = failure(await sandbox.run(input(code, { request: { ...request, body: { then: 'bomb' } } })));

@@ -12,7 +12,6 @@ const request: SandboxRequest = {
 const input = (code: string, more: Partial<SandboxInput> = {}): SandboxInput => ({ code, env: { TENANT: 'acme' }, request, ...more });
 const handler = (body: string) => `addHandler('transform', ${body});`;
 
-
 describe('the transformation sandbox', () => {
   let sandbox: Sandbox;
   beforeAll(() => {
@@ -60,11 +59,13 @@ describe('the transformation sandbox', () => {
     });
 
     it('awaits an async handler', async () => {
-      const r = await run(handler(`async (request) => {
+      const r = await run(
+        handler(`async (request) => {
         const total = await Promise.resolve(request.body.total).then((t) => t * 2);
         await null;
         return { ...request, body: { total } };
-      }`));
+      }`),
+      );
       expect(ok(r).body).toEqual({ total: 60 });
     });
 
@@ -76,16 +77,15 @@ describe('the transformation sandbox', () => {
 
     it('starts every run from scratch: nothing one run leaves behind reaches the next', async () => {
       ok(await run(`globalThis.leftover = 'secret'; Object.prototype.polluted = 1; ${handler('(r) => r')}`));
-      const seen = await Promise.all(
-        Array.from({ length: 4 }, () => run(handler(`(r) => ({ body: [typeof leftover, typeof ({}).polluted] })`))),
-      );
+      const seen = await Promise.all(Array.from({ length: 4 }, () => run(handler(`(r) => ({ body: [typeof leftover, typeof ({}).polluted] })`))));
       for (const r of seen) expect(ok(r).body).toEqual(['undefined', 'undefined']);
     });
   });
 
   describe('the isolation boundary', () => {
     it('has no process, require, fetch, timers or module loader, not even through the Function constructor', async () => {
-      const r = await run(handler(`async () => {
+      const r = await run(
+        handler(`async () => {
         const probes = {
           process: typeof process,
           globalThisProcess: typeof globalThis.process,
@@ -109,7 +109,8 @@ describe('the transformation sandbox', () => {
         let escape;
         try { escape = this.constructor.constructor('return process')().pid; } catch (e) { escape = e.name; }
         return { body: { probes, imports, escape } };
-      }`));
+      }`),
+      );
       const body = ok(r).body as { probes: Record<string, string>; imports: Record<string, string>; escape: unknown };
       for (const [name, type] of Object.entries(body.probes)) expect(type, name).toBe('undefined');
       for (const [name, outcome] of Object.entries(body.imports)) expect(outcome, name).toMatch(/could not load module/);
@@ -119,7 +120,8 @@ describe('the transformation sandbox', () => {
     it('reaches no network: a receiver on this machine hears nothing', async () => {
       const receiver = await startReceiver();
       try {
-        const r = await run(handler(`async () => {
+        const r = await run(
+          handler(`async () => {
           const url = env.URL, tried = [];
           for (const attempt of [
             () => fetch(url),
@@ -131,7 +133,9 @@ describe('the transformation sandbox', () => {
             try { await attempt(); tried.push('reached'); } catch (e) { tried.push(e.name); }
           }
           return { body: tried };
-        }`), { env: { URL: receiver.url } });
+        }`),
+          { env: { URL: receiver.url } },
+        );
         expect(ok(r).body).toEqual(['ReferenceError', 'ReferenceError', 'ReferenceError', 'ReferenceError', 'ReferenceError']);
         await new Promise((resolve) => setTimeout(resolve, 100));
         expect(receiver.received).toHaveLength(0);
@@ -141,13 +145,15 @@ describe('the transformation sandbox', () => {
     });
 
     it('reads no file: neither the engine nor module loading exposes the file system', async () => {
-      const r = await run(handler(`async () => {
+      const r = await run(
+        handler(`async () => {
         const tried = [];
         for (const attempt of [() => std.loadFile('/etc/passwd'), () => os.open('/etc/passwd'), () => import('/etc/passwd'), () => import('./package.json')]) {
           try { tried.push(String(await attempt())); } catch (e) { tried.push(e.name); }
         }
         return { body: tried };
-      }`));
+      }`),
+      );
       expect(ok(r).body).toEqual(['ReferenceError', 'ReferenceError', 'ReferenceError', 'ReferenceError']);
     });
   });
@@ -177,7 +183,10 @@ describe('the transformation sandbox', () => {
       expect(failure(r)).toEqual({ code: 'THREW', message: expect.stringMatching(/^TypeError: no customer on ord_1 \(line 7, column \d+\)$/) });
       expect(r.logs.map((l) => l.message)).toEqual(['about to fail']);
       expect(failure(await run(handler(`async () => { await null; throw 'plain string'; }`)))).toEqual({ code: 'THREW', message: 'plain string' });
-      expect(failure(await run(`throw new RangeError('at the top level');`))).toMatchObject({ code: 'THREW', message: expect.stringContaining('RangeError: at the top level') });
+      expect(failure(await run(`throw new RangeError('at the top level');`))).toMatchObject({
+        code: 'THREW',
+        message: expect.stringContaining('RangeError: at the top level'),
+      });
       // A SyntaxError raised while running is a throw, not a syntax error of the code.
       expect(failure(await run(handler(`() => JSON.parse('{')`))).code).toBe('THREW');
     });
@@ -273,16 +282,16 @@ describe('the transformation sandbox', () => {
       const oneHugeString = failure(await run(handler(`() => ({ body: 'x'.repeat(200 * 1024 * 1024).length })`)));
       expect(oneHugeString.code).toBe('MEMORY');
       // Running out is an error like any other inside: code that catches it carries on.
-      const caught = await run(handler(`() => { let a = []; try { for (;;) a.push(new ArrayBuffer(1 << 20)); } catch (e) { a = null; return { body: String(e) }; } }`));
+      const caught = await run(
+        handler(`() => { let a = []; try { for (;;) a.push(new ArrayBuffer(1 << 20)); } catch (e) { a = null; return { body: String(e) }; } }`),
+      );
       expect(ok(caught).body).toBe('InternalError: out of memory');
       expect(ok(await run(handler('(r) => r')))).toEqual(request);
     });
 
     it('answers 50 callers at once, each with its own result', async () => {
       const results = await Promise.all(
-        Array.from({ length: 50 }, (_, i) =>
-          run(handler(`(r, context) => ({ ...r, body: { n: context.n, twice: context.n * 2 } })`), { context: { n: i } }),
-        ),
+        Array.from({ length: 50 }, (_, i) => run(handler(`(r, context) => ({ ...r, body: { n: context.n, twice: context.n * 2 } })`), { context: { n: i } })),
       );
       results.forEach((r, i) => expect(ok(r).body).toEqual({ n: i, twice: i * 2 }));
     });

@@ -24,7 +24,10 @@ describe.skipIf(!inject('databaseUrl'))('a database session ended by the server 
           await new Promise((r) => setTimeout(r, 300));
           await sql`SELECT 1`.execute(trx);
         })
-        .then(() => 'committed', (err: Error) => err.message);
+        .then(
+          () => 'committed',
+          (err: Error) => err.message,
+        );
       expect(outcome).not.toBe('committed');
       await new Promise((r) => setTimeout(r, 100));
       expect(uncaught).toEqual([]);

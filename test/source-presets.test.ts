@@ -18,8 +18,13 @@ describe('vendor source presets verify their signatures', () => {
     expect(res.body.type).toBe(type);
     return res.body.id as string;
   };
-  const post = (source: string, headers: Record<string, string>, raw = body) => hub.api('post', `/e/${source}`).set({ 'content-type': 'application/json', ...headers }).send(raw);
-  const stored = async (id: string) => (await hub.api('get', `/api/v1/requests/${id}`, ws.key)).body as { status: string; verified: boolean; rejection_cause: string | null };
+  const post = (source: string, headers: Record<string, string>, raw = body) =>
+    hub
+      .api('post', `/e/${source}`)
+      .set({ 'content-type': 'application/json', ...headers })
+      .send(raw);
+  const stored = async (id: string) =>
+    (await hub.api('get', `/api/v1/requests/${id}`, ws.key)).body as { status: string; verified: boolean; rejection_cause: string | null };
 
   async function accepted(source: string, headers: Record<string, string>) {
     const res = await post(source, headers);
@@ -70,7 +75,11 @@ describe('vendor source presets verify their signatures', () => {
     await accepted(source, { 'x-hub-signature-256': sign(), 'x-github-event': 'push', 'x-github-delivery': 'd-1' });
     await refused(source, { 'x-hub-signature-256': sign() }, /does not match/, body.replace('order', 'other'));
     await refused(source, { 'x-hub-signature-256': sign().replace('sha256=', '') }, /does not match/);
-    await refused(source, { 'x-hub-signature': `sha1=${createHmac('sha1', secret).update(body).digest('hex')}` }, /missing signature header x-hub-signature-256/);
+    await refused(
+      source,
+      { 'x-hub-signature': `sha1=${createHmac('sha1', secret).update(body).digest('hex')}` },
+      /missing signature header x-hub-signature-256/,
+    );
   });
 
   it('Shopify: X-Shopify-Hmac-Sha256, base64 of the body’s HMAC', async () => {
@@ -90,12 +99,21 @@ describe('vendor source presets verify their signatures', () => {
     // The specification's reference library signs the first; the second is computed by hand per Svix's docs.
     const wh = new Webhook(secret);
     const at = new Date();
-    await accepted(standard, { 'webhook-id': 'msg_1', 'webhook-timestamp': String(Math.floor(at.getTime() / 1000)), 'webhook-signature': wh.sign('msg_1', at, body) });
+    await accepted(standard, {
+      'webhook-id': 'msg_1',
+      'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
+      'webhook-signature': wh.sign('msg_1', at, body),
+    });
     const key = Buffer.from(secret.slice('whsec_'.length), 'base64');
     const sign = (id: string, t: number, raw = body) => `v1,${createHmac('sha256', key).update(`${id}.${t}.${raw}`).digest('base64')}`;
     const t = now();
     await accepted(svix, { 'svix-id': 'msg_2', 'svix-timestamp': String(t), 'svix-signature': `v1,bm90IGl0 ${sign('msg_2', t)}` });
-    await refused(svix, { 'svix-id': 'msg_3', 'svix-timestamp': String(t), 'svix-signature': sign('msg_3', t) }, /does not match/, body.replace('paid', 'refunded'));
+    await refused(
+      svix,
+      { 'svix-id': 'msg_3', 'svix-timestamp': String(t), 'svix-signature': sign('msg_3', t) },
+      /does not match/,
+      body.replace('paid', 'refunded'),
+    );
     await refused(svix, { 'svix-id': 'msg_4', 'svix-timestamp': String(t), 'svix-signature': sign('msg_other', t) }, /does not match/);
     const stale = t - 301;
     await refused(svix, { 'svix-id': 'msg_5', 'svix-timestamp': String(stale), 'svix-signature': sign('msg_5', stale) }, /tolerance/);
@@ -106,10 +124,14 @@ describe('vendor source presets verify their signatures', () => {
     const missing = await hub.api('post', '/api/v1/sources', ws.key).send({ name: 'no-secret', type: 'STRIPE' });
     expect(missing.status, missing.text).toBe(400);
     expect(missing.body.error.details.map((d: { path: string }) => d.path)).toEqual(['body.config.auth']);
-    const other = await hub.api('post', '/api/v1/sources', ws.key).send({ name: 'basic', type: 'GITHUB', config: { auth: { type: 'basic_auth', username: 'a', password: 'b' } } });
+    const other = await hub
+      .api('post', '/api/v1/sources', ws.key)
+      .send({ name: 'basic', type: 'GITHUB', config: { auth: { type: 'basic_auth', username: 'a', password: 'b' } } });
     expect(other.status, other.text).toBe(400);
     expect(other.body.error.details.map((d: { path: string }) => d.path)).toEqual(['body.config.auth.type']);
-    const tolerance = await hub.api('post', '/api/v1/sources', ws.key).send({ name: 'zero', type: 'STRIPE', config: { auth: { webhook_secret_key: 'whsec_x', tolerance_seconds: 0 } } });
+    const tolerance = await hub
+      .api('post', '/api/v1/sources', ws.key)
+      .send({ name: 'zero', type: 'STRIPE', config: { auth: { webhook_secret_key: 'whsec_x', tolerance_seconds: 0 } } });
     expect(tolerance.status, tolerance.text).toBe(400);
     expect(tolerance.body.error.details.map((d: { path: string }) => d.path)).toEqual(['body.config.auth.tolerance_seconds']);
     // The secret is sealed like any source credential: shown only when asked for.

@@ -30,7 +30,12 @@ describe("npm start's bundle", () => {
     // The embedded database, whatever the suite runs on: its initdb is one of the scripts to find.
     delete env.DATABASE_URL;
     hub = await startChildHub(env, port, 120_000, args);
-    const signup = await call<{ token: string }>(`${api()}/auth/signup`, 'POST', { email: `bundle${Date.now()}@example.test`, password: 'correct horse battery', name: 'B', workspace: 'Bundle Co' });
+    const signup = await call<{ token: string }>(`${api()}/auth/signup`, 'POST', {
+      email: `bundle${Date.now()}@example.test`,
+      password: 'correct horse battery',
+      name: 'B',
+      workspace: 'Bundle Co',
+    });
     key = (await call<{ key: string }>(`${api()}/api-keys`, 'POST', { name: 'b', scopes: ['read', 'write'] }, signup.token)).key;
   }, 180_000);
   afterAll(async () => {
@@ -39,10 +44,15 @@ describe("npm start's bundle", () => {
   });
 
   it('runs a transformation in its sandbox worker', async () => {
-    const run = await call<{ ok: boolean; request: { body: unknown } }>(`${api()}/transformations/run`, 'PUT', {
-      code: "addHandler('transform', (request) => ({ ...request, body: { seen: request.body.n * 2 } }))",
-      request: { body: { n: 21 } },
-    }, key);
+    const run = await call<{ ok: boolean; request: { body: unknown } }>(
+      `${api()}/transformations/run`,
+      'PUT',
+      {
+        code: "addHandler('transform', (request) => ({ ...request, body: { seen: request.body.n * 2 } }))",
+        request: { body: { n: 21 } },
+      },
+      key,
+    );
     expect(run.ok).toBe(true);
     expect(run.request.body).toEqual({ seen: 42 });
   });

@@ -53,7 +53,10 @@ describe('Google sign-in', () => {
 
   beforeAll(async () => {
     keys = await keyServer(publicKey);
-    [hub, off] = await Promise.all([startTestHub({}, { GOOGLE_CLIENT_ID: CLIENT_ID, WIREHUB_GOOGLE_CERTS_URL: `${keys.url}/oauth2/v1/certs` }), startTestHub()]);
+    [hub, off] = await Promise.all([
+      startTestHub({}, { GOOGLE_CLIENT_ID: CLIENT_ID, WIREHUB_GOOGLE_CERTS_URL: `${keys.url}/oauth2/v1/certs` }),
+      startTestHub(),
+    ]);
   });
   afterAll(async () => Promise.all([hub?.close(), off?.close(), keys?.close()]));
 
@@ -70,14 +73,22 @@ describe('Google sign-in', () => {
       session: { expires_at: expect.any(String) },
     });
     const me = await hub.api('get', `${V}/auth/me`, first.body.token);
-    expect(me.body).toMatchObject({ user: { id: first.body.user.id, picture_url: expect.any(String) }, team: { id: first.body.team.id }, session: { expires_at: expect.any(String) } });
+    expect(me.body).toMatchObject({
+      user: { id: first.body.user.id, picture_url: expect.any(String) },
+      team: { id: first.body.team.id },
+      session: { expires_at: expect.any(String) },
+    });
     expect(me.body.memberships.map((m: { team_id: string }) => m.team_id)).toEqual([first.body.team.id]);
 
     const again = await login(idToken(privateKey, { picture: 'https://lh3.googleusercontent.com/a/grace-2' }));
     expect(again.status).toBe(200);
     expect(again.body.user).toMatchObject({ id: first.body.user.id, picture_url: 'https://lh3.googleusercontent.com/a/grace-2' });
     expect(again.body.team.id).toBe(first.body.team.id);
-    const count = await hub.deps.db.selectFrom('users').select((eb) => eb.fn.countAll<string>().as('n')).where('email', '=', 'grace@example.test').executeTakeFirstOrThrow();
+    const count = await hub.deps.db
+      .selectFrom('users')
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .where('email', '=', 'grace@example.test')
+      .executeTakeFirstOrThrow();
     expect(Number(count.n)).toBe(1);
     // A Google account has no password: the password log-in refuses it like any wrong password.
     expect((await hub.api('post', `${V}/auth/login`).send({ email: 'grace@example.test', password: '' })).status).toBe(401);
@@ -93,7 +104,11 @@ describe('Google sign-in', () => {
     const cases: [string, unknown, RegExp][] = [
       ['wrong audience', idToken(privateKey, { aud: 'someone-else.apps.googleusercontent.com' }), /audience/],
       ['expired', idToken(privateKey, { iat: now - 7200, exp: now - 3600 }), /expired/],
-      ['tampered payload', `${head}.${b64url({ ...JSON.parse(Buffer.from(body, 'base64url').toString()), email: 'admin@example.test' })}.${good.split('.')[2]}`, /signature/],
+      [
+        'tampered payload',
+        `${head}.${b64url({ ...JSON.parse(Buffer.from(body, 'base64url').toString()), email: 'admin@example.test' })}.${good.split('.')[2]}`,
+        /signature/,
+      ],
       ['signed by another key', idToken(otherKey), /signature/],
       ['unknown kid', idToken(privateKey, {}, { kid: 'not-a-google-key' }), /kid/],
       ['unsigned (alg none)', `${b64url({ alg: 'none', kid: KID })}.${body}.`, /RS256/],
@@ -206,7 +221,13 @@ describe('teams, members and invites', () => {
 
     const preview = await hub.api('get', `${V}/invites/${token}`);
     expect(preview.status).toBe(200);
-    expect(preview.body).toEqual({ team: { id: acme, name: 'Acme' }, invited_by: { name: 'Test User' }, email: bob.email, role: 'member', expires_at: expect.any(String) });
+    expect(preview.body).toEqual({
+      team: { id: acme, name: 'Acme' },
+      invited_by: { name: 'Test User' },
+      email: bob.email,
+      role: 'member',
+      expires_at: expect.any(String),
+    });
     const listed = await as(ann, 'get', `/teams/${acme}/invites`);
     expect(listed.body.models).toMatchObject([{ id: inv.id, email: bob.email, status: 'pending' }]);
     expect(listed.text).not.toContain(token);
@@ -234,7 +255,11 @@ describe('teams, members and invites', () => {
     const first = await invite(ann, cat.email);
     const second = await invite(ann, cat.email);
     expect((await hub.api('get', `${V}/invites/${tokenOf(first.url)}`)).status).toBe(404); // replaced by the second
-    await hub.deps.db.updateTable('team_invites').set({ expires_at: new Date(Date.now() - 1000) }).where('id', '=', second.id).execute();
+    await hub.deps.db
+      .updateTable('team_invites')
+      .set({ expires_at: new Date(Date.now() - 1000) })
+      .where('id', '=', second.id)
+      .execute();
     expect((await hub.api('get', `${V}/invites/${tokenOf(second.url)}`)).body.error.code).toBe('INVITE_EXPIRED');
     expect((await as(cat, 'post', `/invites/${tokenOf(second.url)}/accept`)).status).toBe(410);
     expect((await as(ann, 'get', `/teams/${acme}/invites`)).body.models).toMatchObject([{ id: second.id, status: 'expired' }]);

@@ -60,10 +60,14 @@ describe("tenancy: a second workspace's key cannot read, change or retry anythin
     const ingested = await hub.api('post', `/e/${ids.src}`).set('x-shop-key', 'a-shop-sender-key').send({ order: 'a-1' });
     expect(ingested.status).toBe(200);
     ids.req = ingested.body.request_id;
-    const event = await waitFor(async () => {
-      const [e] = (await as(a, 'get', `/requests/${ids.req}/events`)).body.models;
-      return e?.status === 'SUCCESSFUL' && e;
-    }, 10_000, "A's delivery");
+    const event = await waitFor(
+      async () => {
+        const [e] = (await as(a, 'get', `/requests/${ids.req}/events`)).body.models;
+        return e?.status === 'SUCCESSFUL' && e;
+      },
+      10_000,
+      "A's delivery",
+    );
     ids.evt = event.id;
     ids.atm = (await as(a, 'get', `/attempts?event_id=${ids.evt}`)).body.models[0].id;
     expect(ids.atm).toMatch(/^atm_/);
@@ -127,12 +131,30 @@ describe("tenancy: a second workspace's key cannot read, change or retry anythin
 
   it("B's lists show none of A's data, however they are filtered", async () => {
     const lists = [
-      '/sources', '/destinations', '/connections', '/requests', '/events', '/attempts',
-      '/connections?source_id={src}', '/connections?destination_id={des}', '/requests?source_id={src}',
-      '/events?source_id={src}', '/events?connection_id={web}', '/events?webhook_id={web}', '/events?destination_id={des}',
-      '/events?request_id={req}', '/attempts?event_id={evt}', '/attempts?destination_id={des}',
-      '/sources?name=a-shop', '/destinations?name=a-backend', '/connections?name=a-orders', '/requests?status=accepted',
-      '/requests?q={req}', '/events?q={evt}', '/requests?outcome=delivered', '/requests?source_id={src}&outcome=not_sent',
+      '/sources',
+      '/destinations',
+      '/connections',
+      '/requests',
+      '/events',
+      '/attempts',
+      '/connections?source_id={src}',
+      '/connections?destination_id={des}',
+      '/requests?source_id={src}',
+      '/events?source_id={src}',
+      '/events?connection_id={web}',
+      '/events?webhook_id={web}',
+      '/events?destination_id={des}',
+      '/events?request_id={req}',
+      '/attempts?event_id={evt}',
+      '/attempts?destination_id={des}',
+      '/sources?name=a-shop',
+      '/destinations?name=a-backend',
+      '/connections?name=a-orders',
+      '/requests?status=accepted',
+      '/requests?q={req}',
+      '/events?q={evt}',
+      '/requests?outcome=delivered',
+      '/requests?source_id={src}&outcome=not_sent',
     ];
     for (const path of lists) {
       const res = await as(b, 'get', fill(path));
@@ -298,7 +320,12 @@ describe('API keys and sessions', () => {
     const token = login.body.token as string;
     expect((await hub.api('get', `${V}/sources`, token)).status).toBe(200);
     expect((await hub.api('post', `${V}/auth/logout`, token)).status).toBe(200);
-    for (const [method, path] of [['get', '/auth/me'], ['get', '/sources'], ['post', '/auth/logout'], ['post', '/api-keys']] as const) {
+    for (const [method, path] of [
+      ['get', '/auth/me'],
+      ['get', '/sources'],
+      ['post', '/auth/logout'],
+      ['post', '/api-keys'],
+    ] as const) {
       const res = await hub.api(method, `${V}${path}`, token).send(method === 'post' ? { name: 'x', scopes: ['read'] } : undefined);
       expect(res.status, `${method} ${path}`).toBe(401);
       expect(res.body.error.code).toBe('UNAUTHORIZED');

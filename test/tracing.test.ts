@@ -44,7 +44,10 @@ describe('OpenTelemetry traces from /e/ through the delivery attempts', () => {
   beforeAll(async () => {
     collector = await startReceiver(() => ({ status: 200, headers: { 'content-type': 'application/json' }, body: '{}' }));
     receiver = await startReceiver(() => ({ status: answers.shift() ?? 200, body: 'ok' }));
-    hub = await startTestHub({ retrySchedule: [50, 50] }, { OTEL_EXPORTER_OTLP_ENDPOINT: `${collector.url}/`, OTEL_BSP_SCHEDULE_DELAY: '100', OTEL_SERVICE_NAME: 'wirehub-test' });
+    hub = await startTestHub(
+      { retrySchedule: [50, 50] },
+      { OTEL_EXPORTER_OTLP_ENDPOINT: `${collector.url}/`, OTEL_BSP_SCHEDULE_DELAY: '100', OTEL_SERVICE_NAME: 'wirehub-test' },
+    );
   });
   afterAll(async () => {
     await hub?.close();
@@ -69,12 +72,16 @@ describe('OpenTelemetry traces from /e/ through the delivery attempts', () => {
       return e?.status === 'SUCCESSFUL' ? e : null;
     });
 
-    const spans = await waitFor(() => {
-      const all = spansOf(collector.received);
-      const ingest = all.find((s) => attr(s, 'wirehub.request.id') === requestId && s.kind === 2);
-      const attempts = all.filter((s) => attr(s, 'wirehub.event.id') === event.id && s.name === 'deliver');
-      return ingest && attempts.length === 2 ? { ingest, attempts } : null;
-    }, 15_000, 'the ingest span and two delivery spans');
+    const spans = await waitFor(
+      () => {
+        const all = spansOf(collector.received);
+        const ingest = all.find((s) => attr(s, 'wirehub.request.id') === requestId && s.kind === 2);
+        const attempts = all.filter((s) => attr(s, 'wirehub.event.id') === event.id && s.name === 'deliver');
+        return ingest && attempts.length === 2 ? { ingest, attempts } : null;
+      },
+      15_000,
+      'the ingest span and two delivery spans',
+    );
 
     const { ingest, attempts } = spans;
     expect(ingest.name).toBe('POST /e/{source_id}');
@@ -139,7 +146,9 @@ describe('traces that cannot be exported', () => {
       const src = (await api('post', '/sources').send({ name: 'shop' })).body as { id: string };
       const des = (await api('post', '/destinations').send({ name: 'crm', config: { url: `${receiver.url}/hooks` } })).body as { id: string };
       await api('post', '/connections').send({ name: 'all', source_id: src.id, destination_id: des.id });
-      expect((await hub.api('post', `/e/${src.id}`).set('traceparent', '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01').send({ n: 1 })).status).toBe(200);
+      expect((await hub.api('post', `/e/${src.id}`).set('traceparent', '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01').send({ n: 1 })).status).toBe(
+        200,
+      );
       await waitFor(() => receiver.received.length === 1, 15_000, 'the delivery');
       const stored = await hub.deps.db.selectFrom('requests').select('traceparent').where('source_id', '=', src.id).execute();
       expect(stored).toEqual([{ traceparent: null }]);
@@ -153,14 +162,24 @@ describe('traces that cannot be exported', () => {
 describe('tracing configuration', () => {
   it('reads OpenTelemetry’s variables: the base endpoint gets /v1/traces, the traces endpoint is used as it is', () => {
     expect(loadConfig({}).tracing).toBeNull();
-    expect(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318/' }).tracing).toEqual({ url: 'http://collector:4318/v1/traces', serviceName: 'wirehub', exportDelayMs: 5000 });
-    expect(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://traces:9999/in' }).tracing?.url).toBe('http://traces:9999/in');
-    expect(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318', OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' }).tracing?.url).toBe('http://collector:4318/v1/traces');
+    expect(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318/' }).tracing).toEqual({
+      url: 'http://collector:4318/v1/traces',
+      serviceName: 'wirehub',
+      exportDelayMs: 5000,
+    });
+    expect(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://traces:9999/in' }).tracing?.url).toBe(
+      'http://traces:9999/in',
+    );
+    expect(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318', OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' }).tracing?.url).toBe(
+      'http://collector:4318/v1/traces',
+    );
   });
 
   it('refuses a protocol it does not speak, naming the variable, but only when traces are exported', () => {
     expect(() => loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4317', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' })).toThrow(ConfigError);
-    expect(() => loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318', OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/protobuf' })).toThrow(/OTEL_EXPORTER_OTLP_TRACES_PROTOCOL/);
+    expect(() => loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318', OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/protobuf' })).toThrow(
+      /OTEL_EXPORTER_OTLP_TRACES_PROTOCOL/,
+    );
     expect(() => loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'not a url' })).toThrow(/OTEL_EXPORTER_OTLP_ENDPOINT/);
     expect(loadConfig({ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }).tracing).toBeNull();
   });

@@ -5,10 +5,38 @@ import { pruneExecutions } from '../server/transformations/transformations.servi
 import { newWorkspace, startTestHub, waitFor, type TestHub } from './support/hub.ts';
 import { startReceiver, type Received } from './support/receiver.ts';
 
-type Transformation = { id: string; team_id: string; name: string; code: string; env: Record<string, string>; code_hash: string; updated_at: string; deleted_at: string | null };
+type Transformation = {
+  id: string;
+  team_id: string;
+  name: string;
+  code: string;
+  env: Record<string, string>;
+  code_hash: string;
+  updated_at: string;
+  deleted_at: string | null;
+};
 type Log = { level: string; message: string };
-type RunOut = { ok: boolean; request: { headers: Record<string, string>; body: unknown; query: Record<string, unknown>; path: string } | null; error: { code: string; message: string } | null; logs: Log[]; duration_ms: number; input: unknown; execution_id: string | null };
-type Execution = { id: string; status: 'ok' | 'failed'; error_code: string | null; error_message: string | null; event_id: string | null; request_id: string | null; connection_id: string | null; logs: Log[]; original?: unknown; transformed?: unknown };
+type RunOut = {
+  ok: boolean;
+  request: { headers: Record<string, string>; body: unknown; query: Record<string, unknown>; path: string } | null;
+  error: { code: string; message: string } | null;
+  logs: Log[];
+  duration_ms: number;
+  input: unknown;
+  execution_id: string | null;
+};
+type Execution = {
+  id: string;
+  status: 'ok' | 'failed';
+  error_code: string | null;
+  error_message: string | null;
+  event_id: string | null;
+  request_id: string | null;
+  connection_id: string | null;
+  logs: Log[];
+  original?: unknown;
+  transformed?: unknown;
+};
 type EventOut = { id: string; status: string; error_code: string | null; attempts: number; connection_id: string };
 type Attempt = { status: string; error: { code: string; message: string } | null };
 
@@ -52,13 +80,19 @@ describe('transformations', () => {
     return res.body.request_id as string;
   };
   const eventsOf = async (requestId: string) => (await api('get', `/requests/${requestId}/events`)).body.models as EventOut[];
-  const ignoredOf = async (requestId: string) => (await api('get', `/requests/${requestId}/ignored_events`)).body.models as { connection_id: string; cause: string }[];
+  const ignoredOf = async (requestId: string) =>
+    (await api('get', `/requests/${requestId}/ignored_events`)).body.models as { connection_id: string; cause: string }[];
   const eventOf = async (id: string) => (await api('get', `/events/${id}`)).body as EventOut;
   const attemptsOf = async (eventId: string) => (await api('get', `/attempts?event_id=${eventId}`)).body.models as Attempt[];
   const executionsOf = async (id: string, q = '') => (await api('get', `/transformations/${id}/executions${q}`)).body.models as Execution[];
 
   beforeAll(async () => {
-    [hub, receiver] = await Promise.all([startTestHub(), startReceiver((r) => (r.url.startsWith('/flaky') && receiver.received.filter((x) => x.url.startsWith('/flaky')).length === 1 ? { status: 500 } : { status: 200, body: 'ok' }))]);
+    [hub, receiver] = await Promise.all([
+      startTestHub(),
+      startReceiver((r) =>
+        r.url.startsWith('/flaky') && receiver.received.filter((x) => x.url.startsWith('/flaky')).length === 1 ? { status: 500 } : { status: 200, body: 'ok' },
+      ),
+    ]);
     ws = await newWorkspace(hub);
     const s = await api('post', '/sources').send({ name: 'shop' });
     expect(s.status).toBe(201);
@@ -72,7 +106,14 @@ describe('transformations', () => {
   describe('the API', () => {
     it('creates, lists, reads, updates, upserts by name and deletes', async () => {
       const a = await create('alpha', 'addHandler("transform", (r) => r)', { API_KEY: 'k1-secret' });
-      expect(a).toMatchObject({ id: expect.stringMatching(/^trs_/), team_id: ws.teamId, name: 'alpha', env: { API_KEY: 'k1-secret' }, code_hash: expect.stringMatching(/^[0-9a-f]{64}$/), deleted_at: null });
+      expect(a).toMatchObject({
+        id: expect.stringMatching(/^trs_/),
+        team_id: ws.teamId,
+        name: 'alpha',
+        env: { API_KEY: 'k1-secret' },
+        code_hash: expect.stringMatching(/^[0-9a-f]{64}$/),
+        deleted_at: null,
+      });
       // The variables are sealed in the database, not stored as given.
       const stored = await hub.deps.db.selectFrom('transformations').select('env_enc').where('id', '=', a.id).executeTakeFirstOrThrow();
       // '-' is not a base64 character, so a ciphertext cannot hold the value by chance (plain 'k1' did, now and then).
@@ -128,10 +169,19 @@ describe('transformations', () => {
       await bad('post', '/transformations', { name: 'env', code: 'x', surprise: true }, ['body.surprise']);
       await bad('put', '/transformations/run', { request: {} }, ['body.code']);
       await bad('put', '/transformations/run', { code: 'x', transformation_id: `trs_${'0'.repeat(26)}` }, ['body.transformation_id']);
-      await bad('put', '/transformations/run', { code: 'x', request: { path: 'no-slash', headers: { a: 1 } } }, ['body.request.path', 'body.request.headers.a']);
+      await bad('put', '/transformations/run', { code: 'x', request: { path: 'no-slash', headers: { a: 1 } } }, [
+        'body.request.path',
+        'body.request.headers.a',
+      ]);
 
       const unknown = `trs_${'0'.repeat(26)}`;
-      for (const [m, url] of [['get', `/transformations/${unknown}`], ['put', `/transformations/${unknown}`], ['delete', `/transformations/${unknown}`], ['get', `/transformations/${unknown}/executions`], ['get', '/transformations/not-an-id']] as const) {
+      for (const [m, url] of [
+        ['get', `/transformations/${unknown}`],
+        ['put', `/transformations/${unknown}`],
+        ['delete', `/transformations/${unknown}`],
+        ['get', `/transformations/${unknown}/executions`],
+        ['get', '/transformations/not-an-id'],
+      ] as const) {
         const res = await api(m, url).send(m === 'put' ? { code: 'x' } : undefined);
         expect(res.status, `${m} ${url}`).toBe(404);
       }
@@ -154,12 +204,19 @@ describe('transformations', () => {
       expect(res.status, res.text).toBe(200);
       const out = res.body as RunOut;
       expect(out).toMatchObject({ ok: true, error: null, execution_id: null });
-      expect(out.request).toEqual({ headers: { 'content-type': 'application/json', 'x-tier': 'gold' }, body: { order: { id: 7, total_cents: 1250 } }, query: { src: 'wirehub' }, path: '/orders' });
+      expect(out.request).toEqual({
+        headers: { 'content-type': 'application/json', 'x-tier': 'gold' },
+        body: { order: { id: 7, total_cents: 1250 } },
+        query: { src: 'wirehub' },
+        path: '/orders',
+      });
       expect(out.logs).toEqual([expect.objectContaining({ level: 'log', message: 'tier gold' })]);
       // Left-out parts of the sample get their defaults.
       expect(out.input).toEqual({ headers: { 'content-type': 'application/json' }, body: { order: { id: 7, total: 12.5 } }, query: {}, path: '/' });
 
-      const threw = await api('put', '/transformations/run').send({ code: 'addHandler("transform", () => { console.warn("about to"); throw new Error("no order here"); })' });
+      const threw = await api('put', '/transformations/run').send({
+        code: 'addHandler("transform", () => { console.warn("about to"); throw new Error("no order here"); })',
+      });
       expect(threw.status).toBe(200);
       expect(threw.body).toMatchObject({ ok: false, request: null, error: { code: 'THREW', message: expect.stringContaining('no order here') } });
       expect(threw.body.logs).toEqual([expect.objectContaining({ level: 'warn', message: 'about to' })]);
@@ -183,7 +240,12 @@ describe('transformations', () => {
 
       const one = (await api('get', `/transformations/${t.id}/executions/${ok.body.execution_id}`)).body as Execution;
       expect(one.original).toEqual({ headers: {}, body: { order: { id: 1, total: 2 } }, query: {}, path: '/' });
-      expect(one.transformed).toEqual({ headers: { 'x-tier': 'silver' }, body: { order: { id: 1, total_cents: 200 } }, query: { src: 'wirehub' }, path: '/orders' });
+      expect(one.transformed).toEqual({
+        headers: { 'x-tier': 'silver' },
+        body: { order: { id: 1, total_cents: 200 } },
+        query: { src: 'wirehub' },
+        path: '/orders',
+      });
       expect((await api('get', `/transformations/${t.id}/executions/exe_${'0'.repeat(26)}`)).status).toBe(404);
 
       // From a stored event: its request as it arrived, and the run is filed under the event.
@@ -195,7 +257,9 @@ describe('transformations', () => {
       expect(fromEvent.status, fromEvent.text).toBe(200);
       expect(fromEvent.body.input).toMatchObject({ body: { sampled: true, order: { id: 9, total: 1 } }, path: '/' });
       expect(fromEvent.body.request.body).toEqual({ order: { id: 9, total_cents: 100 } });
-      expect(await executionsOf(t.id, `?event_id=${event.id}`)).toEqual([expect.objectContaining({ event_id: event.id, request_id: req, connection_id: conn })]);
+      expect(await executionsOf(t.id, `?event_id=${event.id}`)).toEqual([
+        expect.objectContaining({ event_id: event.id, request_id: req, connection_id: conn }),
+      ]);
     });
   });
 
@@ -218,10 +282,20 @@ describe('transformations', () => {
       // An id that is not one of the team's, and two transformation rules, are refused with the rule's index.
       const foreign = await newWorkspace(hub);
       const theirs = (await api('post', '/transformations', foreign.key).send({ name: 'theirs', code })).body.id as string;
-      const refused = await api('patch', `/connections/${first}`).send({ rules: [{ type: 'filter', body: { a: 1 } }, { type: 'transformation', transformation_id: theirs }] });
+      const refused = await api('patch', `/connections/${first}`).send({
+        rules: [
+          { type: 'filter', body: { a: 1 } },
+          { type: 'transformation', transformation_id: theirs },
+        ],
+      });
       expect(refused.status).toBe(400);
       expect(refused.body.error.details).toEqual([expect.objectContaining({ path: 'body.rules.1.transformation_id' })]);
-      const twice = await api('patch', `/connections/${first}`).send({ rules: [{ type: 'transformation', transformation_id: rule.transformation_id }, { type: 'transformation', transformation_id: rule.transformation_id }] });
+      const twice = await api('patch', `/connections/${first}`).send({
+        rules: [
+          { type: 'transformation', transformation_id: rule.transformation_id },
+          { type: 'transformation', transformation_id: rule.transformation_id },
+        ],
+      });
       expect(twice.status).toBe(400);
       expect(twice.body.error.details.map((d: { path: string }) => d.path)).toEqual(['body.rules.1.type']);
 
@@ -237,15 +311,27 @@ describe('transformations', () => {
     it('runs every rule in the documented order: filter → deduplicate → delay → transformation → filter → transform → deliver (retry)', async () => {
       const t = await create('orders', RESHAPE, { TIER: 'gold' });
       const own = (await api('post', '/sources').send({ name: 'orders-source' })).body.id as string;
-      const conn = await connect('flaky', [
-        { type: 'retry', strategy: 'linear', count: 2, interval: 1000 },
-        { type: 'transform', mappings: [{ to: 'id', from: 'body.order.id' }, { to: 'cents', from: 'body.order.total_cents' }, { to: 'tier', from: 'headers.x-tier' }, { to: 'where', from: 'path' }] },
-        { type: 'filter', body: { kind: 'order' } },
-        { type: 'deduplicate', window: 60_000, include_fields: ['body.order.id'] },
-        { type: 'delay', delay: 1500 },
-        { type: 'transformation', transformation_id: t.id },
-        { type: 'filter', body: { order: { total_cents: { $gte: 1000 } } } },
-      ], own);
+      const conn = await connect(
+        'flaky',
+        [
+          { type: 'retry', strategy: 'linear', count: 2, interval: 1000 },
+          {
+            type: 'transform',
+            mappings: [
+              { to: 'id', from: 'body.order.id' },
+              { to: 'cents', from: 'body.order.total_cents' },
+              { to: 'tier', from: 'headers.x-tier' },
+              { to: 'where', from: 'path' },
+            ],
+          },
+          { type: 'filter', body: { kind: 'order' } },
+          { type: 'deduplicate', window: 60_000, include_fields: ['body.order.id'] },
+          { type: 'delay', delay: 1500 },
+          { type: 'transformation', transformation_id: t.id },
+          { type: 'filter', body: { order: { total_cents: { $gte: 1000 } } } },
+        ],
+        own,
+      );
       const notOrder = await ingest({ kind: 'refund', order: { id: 1, total: 99 } }, own);
       const small = await ingest({ kind: 'order', order: { id: 2, total: 3.5 } }, own);
       const big = await ingest({ kind: 'order', order: { id: 3, total: 12.34 } }, own);
@@ -275,7 +361,9 @@ describe('transformations', () => {
       // The team's list of ignored events finds it too; /events says where they are rather than answering an empty list.
       const ignored = await api('get', `/ignored_events?connection_id=${conn}&request_id=${small}`);
       expect(ignored.body.models).toEqual([expect.objectContaining({ request_id: small, connection_id: conn, cause: 'TRANSFORMATION_FILTERED' })]);
-      expect((await api('get', `/ignored_events?connection_id=${conn}&cause=TRANSFORMATION_FILTERED`)).body.models.map((g: { request_id: string }) => g.request_id)).toContain(small);
+      expect(
+        (await api('get', `/ignored_events?connection_id=${conn}&cause=TRANSFORMATION_FILTERED`)).body.models.map((g: { request_id: string }) => g.request_id),
+      ).toContain(small);
       expect((await api('get', `/events/count?connection_id=${conn}&status=ignored`)).status).toBe(400);
 
       const runs = await executionsOf(t.id, `?connection_id=${conn}`);
@@ -296,19 +384,35 @@ describe('transformations', () => {
       expect(events.find((e) => e.connection_id === good)).toBeDefined();
       await waitFor(async () => (await eventOf(failed.id)).status === 'FAILED', 10_000, 'the failed event');
       expect(await eventOf(failed.id)).toMatchObject({ status: 'FAILED', error_code: 'TRANSFORMATION_FAILED', attempts: 1 });
-      expect(await attemptsOf(failed.id)).toEqual([expect.objectContaining({ status: 'FAILED', error: { code: 'TRANSFORMATION_FAILED', message: expect.stringContaining('THREW: Error: cannot read the customer') } })]);
+      expect(await attemptsOf(failed.id)).toEqual([
+        expect.objectContaining({
+          status: 'FAILED',
+          error: { code: 'TRANSFORMATION_FAILED', message: expect.stringContaining('THREW: Error: cannot read the customer') },
+        }),
+      ]);
       const [run] = await executionsOf(t.id);
-      expect(run).toMatchObject({ status: 'failed', error_code: 'THREW', event_id: failed.id, logs: [expect.objectContaining({ level: 'error', message: 'bad input' })] });
+      expect(run).toMatchObject({
+        status: 'failed',
+        error_code: 'THREW',
+        event_id: failed.id,
+        logs: [expect.objectContaining({ level: 'error', message: 'bad input' })],
+      });
       expect(at('broken')).toHaveLength(0);
       // The receiver is not to blame: its destination keeps a clean record.
       const dest = (await api('get', `/connections/${bad}`)).body.destination.id as string;
-      expect((await hub.deps.db.selectFrom('destinations').select('consecutive_failures').where('id', '=', dest).executeTakeFirstOrThrow()).consecutive_failures).toBe(0);
+      expect(
+        (await hub.deps.db.selectFrom('destinations').select('consecutive_failures').where('id', '=', dest).executeTakeFirstOrThrow()).consecutive_failures,
+      ).toBe(0);
 
-      expect((await api('put', `/transformations/${t.id}`).send({ code: 'addHandler("transform", (r) => ({ ...r, body: { fixed: true } }))' })).status).toBe(200);
+      expect((await api('put', `/transformations/${t.id}`).send({ code: 'addHandler("transform", (r) => ({ ...r, body: { fixed: true } }))' })).status).toBe(
+        200,
+      );
       // A bulk dry run previews what the fixed code would send now, and sends nothing.
       const dry = await api('post', '/events/bulk_operations').send({ connection_id: bad, status: 'failed', dry_run: true });
       expect(dry.status, dry.text).toBe(200);
-      expect(dry.body.sample).toEqual([expect.objectContaining({ event_id: failed.id, action: 'deliver', delivery: expect.objectContaining({ body: { fixed: true } }) })]);
+      expect(dry.body.sample).toEqual([
+        expect.objectContaining({ event_id: failed.id, action: 'deliver', delivery: expect.objectContaining({ body: { fixed: true } }) }),
+      ]);
       expect(at('broken')).toHaveLength(0);
       expect((await api('post', `/events/${failed.id}/retry`)).status).toBe(202);
       await waitFor(() => at('broken').length === 1, 10_000, 'the retry with the fixed code');
@@ -318,13 +422,26 @@ describe('transformations', () => {
     it('a retried event that the transformed request now filters out is CANCELLED with its history kept', async () => {
       const t = await create('gatekeeper', 'addHandler("transform", () => { throw new Error("not yet"); })');
       const own = (await api('post', '/sources').send({ name: 'gate-source' })).body.id as string;
-      const conn = await connect('gate', [{ type: 'transformation', transformation_id: t.id }, { type: 'filter', body: { pass: true } }], own);
+      const conn = await connect(
+        'gate',
+        [
+          { type: 'transformation', transformation_id: t.id },
+          { type: 'filter', body: { pass: true } },
+        ],
+        own,
+      );
       await ingest({ n: 1 }, own);
-      const [ev] = await waitFor(async () => {
-        const models = (await api('get', `/events?connection_id=${conn}&status=FAILED`)).body.models as EventOut[];
-        return models.length === 1 && models;
-      }, 10_000, 'the first failure');
-      expect((await api('put', `/transformations/${t.id}`).send({ code: 'addHandler("transform", (r) => ({ ...r, body: { pass: false } }))' })).status).toBe(200);
+      const [ev] = await waitFor(
+        async () => {
+          const models = (await api('get', `/events?connection_id=${conn}&status=FAILED`)).body.models as EventOut[];
+          return models.length === 1 && models;
+        },
+        10_000,
+        'the first failure',
+      );
+      expect((await api('put', `/transformations/${t.id}`).send({ code: 'addHandler("transform", (r) => ({ ...r, body: { pass: false } }))' })).status).toBe(
+        200,
+      );
       expect((await api('post', `/events/${ev.id}/retry`)).status).toBe(202);
       await waitFor(async () => (await eventOf(ev.id)).status === 'CANCELLED', 10_000, 'the cancelled retry');
       expect(await eventOf(ev.id)).toMatchObject({ error_code: 'TRANSFORMATION_FILTERED', attempts: 2 });
@@ -341,15 +458,20 @@ describe('transformations', () => {
 
       // A run on the API spins for its full second; requests sent meanwhile are answered before it ends.
       const order: string[] = [];
-      const running = api('put', '/transformations/run').send({ code: loop }).then((r) => {
-        order.push('run');
-        return r;
-      });
+      const running = api('put', '/transformations/run')
+        .send({ code: loop })
+        .then((r) => {
+          order.push('run');
+          return r;
+        });
       await new Promise((r) => setTimeout(r, 100));
       const meanwhile = await Promise.all([
         api('get', '/transformations').then((r) => (order.push('list'), r.status)),
         hub.api('get', '/api/health').then((r) => (order.push('health'), r.status)),
-        hub.api('post', `/e/${src3}`).send({ n: 1 }).then((r) => (order.push('ingest'), r.status)),
+        hub
+          .api('post', `/e/${src3}`)
+          .send({ n: 1 })
+          .then((r) => (order.push('ingest'), r.status)),
       ]);
       const ran = await running;
       expect(meanwhile).toEqual([200, 200, 200]);
@@ -368,11 +490,18 @@ describe('transformations', () => {
     });
 
     it('on a published event it reshapes the data inside the envelope', async () => {
-      const t = await create('published', 'addHandler("transform", (r) => ({ ...r, body: { ...r.body, channel: r.body.channel.toUpperCase() }, headers: { "x-from": "code" } }))');
-      expect((await api('post', '/publish').send({ eventType: 'conversation.started', data: { started_at: '2026-05-03T14:19:55Z', channel: 'web' } })).status).toBe(202);
+      const t = await create(
+        'published',
+        'addHandler("transform", (r) => ({ ...r, body: { ...r.body, channel: r.body.channel.toUpperCase() }, headers: { "x-from": "code" } }))',
+      );
+      expect(
+        (await api('post', '/publish').send({ eventType: 'conversation.started', data: { started_at: '2026-05-03T14:19:55Z', channel: 'web' } })).status,
+      ).toBe(202);
       const appSrc = ((await api('get', '/sources')).body.models as { id: string; type: string }[]).find((x) => x.type === 'APPLICATION')!.id;
       await connect('published', [{ type: 'transformation', transformation_id: t.id }], appSrc);
-      expect((await api('post', '/publish').send({ eventType: 'conversation.started', data: { started_at: '2026-05-03T14:20:55Z', channel: 'web' } })).status).toBe(202);
+      expect(
+        (await api('post', '/publish').send({ eventType: 'conversation.started', data: { started_at: '2026-05-03T14:20:55Z', channel: 'web' } })).status,
+      ).toBe(202);
       await waitFor(() => at('published').length === 1, 10_000, 'the published event');
       expect(json(at('published')[0])).toMatchObject({ eventType: 'conversation.started', channel: 'WEB', started_at: '2026-05-03T14:20:55Z' });
       expect(at('published')[0].headers['x-from']).toBe('code');
@@ -393,7 +522,11 @@ describe('transformations', () => {
     }));
     await hub.deps.db.insertInto('transformation_executions').values(rows).execute();
     await pruneExecutions(hub.deps);
-    const left = await hub.deps.db.selectFrom('transformation_executions').select(sql<number>`count(*)::int`.as('n')).where('transformation_id', '=', t.id).executeTakeFirstOrThrow();
+    const left = await hub.deps.db
+      .selectFrom('transformation_executions')
+      .select(sql<number>`count(*)::int`.as('n'))
+      .where('transformation_id', '=', t.id)
+      .executeTakeFirstOrThrow();
     expect(left.n).toBe(1000);
     const ids = (await hub.deps.db.selectFrom('transformation_executions').select('id').where('transformation_id', '=', t.id).execute()).map((r) => r.id);
     expect(ids).not.toContain(rows[0].id); // too old

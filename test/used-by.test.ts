@@ -11,7 +11,12 @@ const node = (id: string, kind: string, data: Record<string, unknown>): Node => 
 const chain = (...ids: string[]) => ids.slice(1).map((id, i) => ({ id: `${ids[i]}-${id}`, source: ids[i], target: id }));
 type Ref = { id: string; name: string };
 type UsedBy = { kind: string; id: string; flows: Ref[]; webhooks: Ref[]; connections: Ref[]; sources: Ref[]; destinations: Ref[] };
-type Saved = { id: string; name: string; webhooks: { nodeId: string; webhookId: string }[]; objects: { nodeId: string; connectionId: string; destinationId: string }[] };
+type Saved = {
+  id: string;
+  name: string;
+  webhooks: { nodeId: string; webhookId: string }[];
+  objects: { nodeId: string; connectionId: string; destinationId: string }[];
+};
 
 describe('where each object is used', () => {
   let hub: TestHub;
@@ -37,8 +42,14 @@ describe('where each object is used', () => {
       expect(res.status, res.text).toBe(201);
       return res.body as Saved;
     };
-    orders = await save('Orders', [node('t1', 'trigger', { sourceId: shop.id }), node('w1', 'webhook', { url: 'https://orders.example.com/in', signing: 'hmac' })]);
-    leads = await save('Leads', [node('t1', 'trigger', { eventType: 'lead.captured' }), node('w1', 'webhook', { url: 'https://leads.example.com/in', signing: 'hmac' })]);
+    orders = await save('Orders', [
+      node('t1', 'trigger', { sourceId: shop.id }),
+      node('w1', 'webhook', { url: 'https://orders.example.com/in', signing: 'hmac' }),
+    ]);
+    leads = await save('Leads', [
+      node('t1', 'trigger', { eventType: 'lead.captured' }),
+      node('w1', 'webhook', { url: 'https://leads.example.com/in', signing: 'hmac' }),
+    ]);
     const hook = await api('post', '/webhooks').send({ name: 'ops', url: 'https://ops.example.com/in', events: ['lead.captured'] });
     expect(hook.status, hook.text).toBe(201);
     ops = hook.body;
@@ -47,7 +58,12 @@ describe('where each object is used', () => {
     const t = await api('post', '/transformations').send({ name: 'tidy', code: `addHandler('transform', (r) => r)` });
     expect(t.status, t.text).toBe(201);
     trs = t.body;
-    const c = await api('post', '/connections').send({ name: 'paid', source_id: shop.id, destination_id: crm.id, rules: [{ type: 'transformation', transformation_id: trs.id }] });
+    const c = await api('post', '/connections').send({
+      name: 'paid',
+      source_id: shop.id,
+      destination_id: crm.id,
+      rules: [{ type: 'transformation', transformation_id: trs.id }],
+    });
     expect(c.status, c.text).toBe(201);
     paid = c.body;
   }, 180_000);
@@ -67,7 +83,11 @@ describe('where each object is used', () => {
       flow: { id: orders.id, name: 'Orders', node_id: 'w1' },
       requests_from: { id: shop.id, name: 'shop' },
     });
-    expect(byUrl('https://leads.example.com/in')).toMatchObject({ events: ['lead.captured'], flow: { id: leads.id, name: 'Leads', node_id: 'w1' }, requests_from: null });
+    expect(byUrl('https://leads.example.com/in')).toMatchObject({
+      events: ['lead.captured'],
+      flow: { id: leads.id, name: 'Leads', node_id: 'w1' },
+      requests_from: null,
+    });
     expect(byUrl('https://ops.example.com/in')).toMatchObject({ flow: null, requests_from: null });
 
     // The flows list counts it, as it counts the event-fed one.
@@ -81,7 +101,11 @@ describe('where each object is used', () => {
     expect(one.body.flow).toMatchObject({ id: orders.id });
     const edit = await api('patch', `/webhooks/${ordersHook().connectionId}`).send({ url: 'https://elsewhere.example.com/' });
     expect(edit.status).toBe(409);
-    expect(edit.body.error).toMatchObject({ code: 'EDIT_IN_FLOW', message: expect.stringContaining('"Orders"'), details: { flow_id: orders.id, node_id: 'w1' } });
+    expect(edit.body.error).toMatchObject({
+      code: 'EDIT_IN_FLOW',
+      message: expect.stringContaining('"Orders"'),
+      details: { flow_id: orders.id, node_id: 'w1' },
+    });
     // Another team sees none of it.
     expect((await api('get', `/webhooks/${ordersHook().connectionId}`, b.key)).status).toBe(404);
     expect((await api('get', '/webhooks', b.key)).body.count).toBe(0);

@@ -59,7 +59,13 @@ describe.skipIf(!databaseUrl)('the wake-up listener (PostgreSQL)', () => {
     const woken: number[][] = [];
     due.on('due', (lanes: number[]) => woken.push(lanes));
     // Through the proxy (a connectionString would win over host and port, so none is given).
-    const poolConfig = { host: '127.0.0.1', port: proxy.port(), user: decodeURIComponent(url.username) || 'postgres', password: decodeURIComponent(url.password) || undefined, database: url.pathname.slice(1) };
+    const poolConfig = {
+      host: '127.0.0.1',
+      port: proxy.port(),
+      user: decodeURIComponent(url.username) || 'postgres',
+      password: decodeURIComponent(url.password) || undefined,
+      database: url.pathname.slice(1),
+    };
     const database = { embedded: false, poolConfig } as unknown as Database;
     const stop = await listenForWakeups(database, due, createLogger('silent'), 100);
     closers.push(stop);
@@ -79,9 +85,13 @@ describe.skipIf(!databaseUrl)('the wake-up listener (PostgreSQL)', () => {
     await proxy.restore();
 
     // NOTIFYs sent while it was away are lost (polling covers them); new ones arrive once it is back.
-    await waitFor(async () => {
-      await notify(7);
-      return woken.some((l) => l[0] === 7);
-    }, 10_000, 'a wake-up after the server came back');
+    await waitFor(
+      async () => {
+        await notify(7);
+        return woken.some((l) => l[0] === 7);
+      },
+      10_000,
+      'a wake-up after the server came back',
+    );
   });
 });

@@ -36,7 +36,8 @@ const RECEIVERS: Record<string, Verify> = {
   flowmaticx: (r, secret) => sameBytes(one(r.headers, 'X-Webhook-Signature'), createHmac('sha256', secret).update(r.body).digest('hex')),
   // seeds/004 (FusionChatalyst): "Each outbound request carries an X-FC-Signature header with your configured secret.
   // Verify it on receipt", and "X-FC-Event: lead.captured" names the event.
-  fusionchatalyst: (r, secret) => sameBytes(one(r.headers, 'X-FC-Signature'), secret) && one(r.headers, 'X-FC-Event') === JSON.parse(r.body.toString()).eventType,
+  fusionchatalyst: (r, secret) =>
+    sameBytes(one(r.headers, 'X-FC-Signature'), secret) && one(r.headers, 'X-FC-Event') === JSON.parse(r.body.toString()).eventType,
   // seeds/001 (Fluid CRM): "Fluid will include it as `Authorization: YOUR_TOKEN` on every delivery to that endpoint."
   'fluid-crm': (r) => sameBytes(one(r.headers, 'Authorization'), 'fluid-token-7f3a'),
   // GitHub's documented check: "sha256=" + the hex HMAC of the payload, compared in constant time.
@@ -44,7 +45,11 @@ const RECEIVERS: Record<string, Verify> = {
   // The Standard Webhooks reference library.
   'standard-webhooks': (r, secret) => {
     try {
-      new Webhook(secret).verify(r.body.toString(), { 'webhook-id': one(r.headers, 'webhook-id'), 'webhook-timestamp': one(r.headers, 'webhook-timestamp'), 'webhook-signature': one(r.headers, 'webhook-signature') });
+      new Webhook(secret).verify(r.body.toString(), {
+        'webhook-id': one(r.headers, 'webhook-id'),
+        'webhook-timestamp': one(r.headers, 'webhook-timestamp'),
+        'webhook-signature': one(r.headers, 'webhook-signature'),
+      });
       return true;
     } catch {
       return false;
@@ -66,7 +71,8 @@ describe('per-webhook signature headers: receivers written for each seed verify 
     expect(res.status).toBe(202);
     return res.body.eventId as string;
   };
-  const deliveredTo = (path: string, eventId: string) => waitFor(() => verdicts.find((v) => v.path === path && one(v.r.headers, 'webhook-id') === eventId), 15_000, `the delivery to ${path}`);
+  const deliveredTo = (path: string, eventId: string) =>
+    waitFor(() => verdicts.find((v) => v.path === path && one(v.r.headers, 'webhook-id') === eventId), 15_000, `the delivery to ${path}`);
   /** Every webhook gets lead.captured; `path` is the receiver's, `verify` how it checks. */
   const make = async (name: string, path: string, verify: Verify, body: Record<string, unknown>) => {
     const res = await api('post', '/webhooks').send({ name, url: `${receiver.url}${path}`, events: ['lead.captured'], ...body });
@@ -76,7 +82,11 @@ describe('per-webhook signature headers: receivers written for each seed verify 
   };
 
   beforeAll(async () => {
-    hub = await startTestHub({ maxWebhooks: 50 }, {}, pino({ level: 'debug' }, new Writable({ write: (chunk, _enc, done) => (logged.push(String(chunk)), done()) })));
+    hub = await startTestHub(
+      { maxWebhooks: 50 },
+      {},
+      pino({ level: 'debug' }, new Writable({ write: (chunk, _enc, done) => (logged.push(String(chunk)), done()) })),
+    );
     ws = await newWorkspace(hub);
     receiver = await startReceiver((r) => {
       const path = r.url.split('?')[0];
@@ -116,7 +126,11 @@ describe('per-webhook signature headers: receivers written for each seed verify 
     expect(got('fusionchatalyst')['x-fc-event']).toBe('lead.captured');
     expect(got('fluid-crm')).not.toHaveProperty('webhook-signature');
     expect(got('fluid-crm')).not.toHaveProperty('x-hub-signature-256');
-    expect(got('standard-webhooks')['x-wirehub-signature-256']).toBe(`sha256=${createHmac('sha256', hooks['standard-webhooks'].secret).update(verdicts.find((v) => v.path === '/standard-webhooks')!.r.body).digest('hex')}`);
+    expect(got('standard-webhooks')['x-wirehub-signature-256']).toBe(
+      `sha256=${createHmac('sha256', hooks['standard-webhooks'].secret)
+        .update(verdicts.find((v) => v.path === '/standard-webhooks')!.r.body)
+        .digest('hex')}`,
+    );
     for (const preset of Object.keys(RECEIVERS)) expect(got(preset)['webhook-id']).toBe(eventId);
 
     // And the log says delivered for every one of them.
@@ -148,13 +162,33 @@ describe('per-webhook signature headers: receivers written for each seed verify 
   it('signs with a header and format of its own, with an event-type header', async () => {
     const hmac = (secret: string, body: Buffer, enc: 'hex' | 'base64') => createHmac('sha256', secret).update(body).digest(enc);
     const cases: [string, Record<string, unknown>, Verify][] = [
-      ['hex', { header: 'X-Acme-Sig', format: 'hex', event_header: 'X-Acme-Event' }, (r, s) => sameBytes(one(r.headers, 'x-acme-sig'), hmac(s, r.body, 'hex')) && one(r.headers, 'x-acme-event') === 'lead.captured'],
-      ['prefixed', { header: 'X-Relay-Signature', format: 'sha256=hex' }, (r, s) => sameBytes(one(r.headers, 'x-relay-signature'), `sha256=${hmac(s, r.body, 'hex')}`)],
+      [
+        'hex',
+        { header: 'X-Acme-Sig', format: 'hex', event_header: 'X-Acme-Event' },
+        (r, s) => sameBytes(one(r.headers, 'x-acme-sig'), hmac(s, r.body, 'hex')) && one(r.headers, 'x-acme-event') === 'lead.captured',
+      ],
+      [
+        'prefixed',
+        { header: 'X-Relay-Signature', format: 'sha256=hex' },
+        (r, s) => sameBytes(one(r.headers, 'x-relay-signature'), `sha256=${hmac(s, r.body, 'hex')}`),
+      ],
       // Shopify-style: the base64 HMAC of the raw body.
-      ['base64', { header: 'X-Shop-Hmac-Sha256', format: 'base64', event_header: 'X-Shop-Topic' }, (r, s) => sameBytes(one(r.headers, 'x-shop-hmac-sha256'), hmac(s, r.body, 'base64')) && one(r.headers, 'x-shop-topic') === 'lead.captured'],
-      ['secret', { header: 'X-Relay-Key', format: 'secret', event_header: 'X-Relay-Event' }, (r, s) => sameBytes(one(r.headers, 'x-relay-key'), s) && one(r.headers, 'x-relay-event') === 'lead.captured'],
+      [
+        'base64',
+        { header: 'X-Shop-Hmac-Sha256', format: 'base64', event_header: 'X-Shop-Topic' },
+        (r, s) => sameBytes(one(r.headers, 'x-shop-hmac-sha256'), hmac(s, r.body, 'base64')) && one(r.headers, 'x-shop-topic') === 'lead.captured',
+      ],
+      [
+        'secret',
+        { header: 'X-Relay-Key', format: 'secret', event_header: 'X-Relay-Event' },
+        (r, s) => sameBytes(one(r.headers, 'x-relay-key'), s) && one(r.headers, 'x-relay-event') === 'lead.captured',
+      ],
       // A preset with an event header of one's own.
-      ['preset-event', { preset: 'fillcue', event_header: 'X-FillCue-Event' }, (r, s) => RECEIVERS.fillcue(r, s) && one(r.headers, 'x-fillcue-event') === 'lead.captured'],
+      [
+        'preset-event',
+        { preset: 'fillcue', event_header: 'X-FillCue-Event' },
+        (r, s) => RECEIVERS.fillcue(r, s) && one(r.headers, 'x-fillcue-event') === 'lead.captured',
+      ],
     ];
     const made: Record<string, { id: string; secret: string }> = {};
     for (const [name, signature, verify] of cases) {
@@ -191,23 +225,35 @@ describe('per-webhook signature headers: receivers written for each seed verify 
       const res = await api('post', '/webhooks').send({ name: 'bad-header', url: `${receiver.url}/bad`, events: ['lead.captured'], signature });
       expect(res.status, JSON.stringify(signature)).toBe(400);
       expect(res.body.error.code).toBe('VALIDATION_ERROR');
-      expect(res.body.error.details.map((d: { path: string }) => d.path), JSON.stringify(signature)).toContain(`body.${path}`);
+      expect(
+        res.body.error.details.map((d: { path: string }) => d.path),
+        JSON.stringify(signature),
+      ).toContain(`body.${path}`);
     }
     const patched = await api('patch', `/webhooks/${hooks.github.id}`).send({ signature: { header: 'Upgrade', format: 'hex' } });
     expect(patched.status).toBe(400);
     expect(patched.body.error.details[0].path).toBe('body.signature.header');
     // An HTTP destination takes the same field in its config, checked the same way.
-    const dest = await api('post', '/destinations').send({ name: 'raw-http', config: { url: `${receiver.url}/raw`, signature: { header: 'TE', format: 'hex' } } });
+    const dest = await api('post', '/destinations').send({
+      name: 'raw-http',
+      config: { url: `${receiver.url}/raw`, signature: { header: 'TE', format: 'hex' } },
+    });
     expect(dest.status).toBe(400);
     expect(dest.body.error.details.map((d: { path: string }) => d.path).join(' ')).toContain('signature.header');
     // Both modes given must agree.
-    const mismatch = await api('post', '/webhooks').send({ name: 'mismatch', url: `${receiver.url}/bad`, events: ['lead.captured'], signing: 'hmac', signature: { preset: 'fusionchatalyst' } });
+    const mismatch = await api('post', '/webhooks').send({
+      name: 'mismatch',
+      url: `${receiver.url}/bad`,
+      events: ['lead.captured'],
+      signing: 'hmac',
+      signature: { preset: 'fusionchatalyst' },
+    });
     expect(mismatch.status).toBe(422);
     expect(mismatch.body.error.code).toBe('SIGNING_MISMATCH');
     expect(verdicts.some((v) => v.path === '/bad')).toBe(false);
   });
 
-  it('changes a webhook\'s signature in place: the next delivery carries the new header only', async () => {
+  it("changes a webhook's signature in place: the next delivery carries the new header only", async () => {
     const res = await api('patch', `/webhooks/${hooks['standard-webhooks'].id}`).send({ signature: { preset: 'github' } });
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ signature: { preset: 'github' }, signing: 'hmac' });

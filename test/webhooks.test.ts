@@ -58,7 +58,10 @@ describe('webhooks deliver exactly the mapped fields in a stable envelope', () =
       name: 'sheet-log',
       url: `${receiver.url}/log`,
       events: ['lead.captured', 'escalation.created'],
-      mappings: [{ to: 'who', expression: "data.name & ' <' & data.email & '>'" }, { to: 'intent', from: 'data.intent' }],
+      mappings: [
+        { to: 'who', expression: "data.name & ' <' & data.email & '>'" },
+        { to: 'intent', from: 'data.intent' },
+      ],
       envelope: 'nested',
       signing: 'shared-secret',
       secret: mine,
@@ -88,7 +91,18 @@ describe('webhooks deliver exactly the mapped fields in a stable envelope', () =
     expect(ts).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
     // Byte for byte: mapped fields in order, then seed 004's envelope; missing values left out.
     expect(toCrm.body.toString()).toBe(
-      JSON.stringify({ full_name: 'Jane Smith', email: 'jane@example.com', source: 'chat', company: 'unknown', eventType: 'lead.captured', eventTimestamp: ts, eventId, customerId: 'cus_a1b2c3', chatbotId: 'bot_xyz', conversationId: 'conv_abc' }),
+      JSON.stringify({
+        full_name: 'Jane Smith',
+        email: 'jane@example.com',
+        source: 'chat',
+        company: 'unknown',
+        eventType: 'lead.captured',
+        eventTimestamp: ts,
+        eventId,
+        customerId: 'cus_a1b2c3',
+        chatbotId: 'bot_xyz',
+        conversationId: 'conv_abc',
+      }),
     );
     expect(toCrm.headers).toMatchObject({
       'content-type': 'application/json',
@@ -130,7 +144,11 @@ describe('webhooks deliver exactly the mapped fields in a stable envelope', () =
     let failOnce = true;
     replies.set('/crm', () => (failOnce ? ((failOnce = false), { status: 503 }) : { status: 200 }));
     const eventId = await publish({ eventType: 'lead.captured', data: lead });
-    const two = await waitFor(() => at('/crm').filter((r) => r.headers['webhook-id'] === eventId).length === 2 && at('/crm').filter((r) => r.headers['webhook-id'] === eventId), 10_000, 'retry');
+    const two = await waitFor(
+      () => at('/crm').filter((r) => r.headers['webhook-id'] === eventId).length === 2 && at('/crm').filter((r) => r.headers['webhook-id'] === eventId),
+      10_000,
+      'retry',
+    );
     expect(two[0].body.equals(two[1].body)).toBe(true);
     replies.delete('/crm');
 
@@ -139,34 +157,68 @@ describe('webhooks deliver exactly the mapped fields in a stable envelope', () =
     expect(rotated.body.secret).toMatch(/^whsec_/);
     expect(rotated.body.secret).not.toBe(crm.secret);
     const next = await publish({ eventType: 'lead.captured', data: lead });
-    const [sent] = await waitFor(() => at('/crm').filter((r) => r.headers['webhook-id'] === next).length === 1 && at('/crm').filter((r) => r.headers['webhook-id'] === next), 10_000, 'after rotation');
-    const headers = { 'webhook-id': String(sent.headers['webhook-id']), 'webhook-timestamp': String(sent.headers['webhook-timestamp']), 'webhook-signature': String(sent.headers['webhook-signature']) };
+    const [sent] = await waitFor(
+      () => at('/crm').filter((r) => r.headers['webhook-id'] === next).length === 1 && at('/crm').filter((r) => r.headers['webhook-id'] === next),
+      10_000,
+      'after rotation',
+    );
+    const headers = {
+      'webhook-id': String(sent.headers['webhook-id']),
+      'webhook-timestamp': String(sent.headers['webhook-timestamp']),
+      'webhook-signature': String(sent.headers['webhook-signature']),
+    };
     expect(() => new Webhook(crm.secret).verify(sent.body.toString(), headers)).toThrow();
     expect(new Webhook(rotated.body.secret).verify(sent.body.toString(), headers)).toEqual(JSON.parse(sent.body.toString()));
     crm.secret = rotated.body.secret;
   });
 
   it('previews the exact body, and refuses bad mappings with 422 naming the entry', async () => {
-    const preview = await api('post', '/mappings/preview').send({ eventType: 'lead.captured', mappings: [{ to: 'email', from: 'data.email' }, { to: 'first', expression: '$substringBefore(data.name, " ")' }], envelope: 'flat' });
+    const preview = await api('post', '/mappings/preview').send({
+      eventType: 'lead.captured',
+      mappings: [
+        { to: 'email', from: 'data.email' },
+        { to: 'first', expression: '$substringBefore(data.name, " ")' },
+      ],
+      envelope: 'flat',
+    });
     expect(preview.status).toBe(200);
     expect(preview.body.body).toMatchObject({ email: 'jane@example.com', first: 'Jane', eventType: 'lead.captured' });
     expect(preview.body.raw).toBe(JSON.stringify(preview.body.body));
     const own = await api('post', '/mappings/preview').send({ sample: { a: { b: 2 } }, mappings: [{ to: 'b', from: 'data.a.b' }], envelope: 'nested' });
     expect(own.body.body.data).toEqual({ b: 2 });
 
-    const badExpr = await api('post', '/mappings/preview').send({ eventType: 'lead.captured', mappings: [{ to: 'ok', value: 1 }, { to: 'x', expression: 'data.name &' }] });
+    const badExpr = await api('post', '/mappings/preview').send({
+      eventType: 'lead.captured',
+      mappings: [
+        { to: 'ok', value: 1 },
+        { to: 'x', expression: 'data.name &' },
+      ],
+    });
     expect(badExpr.status).toBe(422);
     expect(badExpr.body.error.code).toBe('INVALID_MAPPING');
     expect(badExpr.body.error.details[0].path).toBe('mappings.1.expression');
     expect(badExpr.body.error.message).toMatch(/mapping 2 \("x"\)/);
-    const runtime = await api('post', '/mappings/preview').send({ eventType: 'lead.captured', mappings: [{ to: 'x', expression: '$number("abc") + $error("boom")' }] });
+    const runtime = await api('post', '/mappings/preview').send({
+      eventType: 'lead.captured',
+      mappings: [{ to: 'x', expression: '$number("abc") + $error("boom")' }],
+    });
     expect(runtime.status).toBe(422);
     expect(runtime.body.error.details[0].path).toBe('mappings.0.expression');
 
-    const envelopeKey = await api('post', '/webhooks').send({ name: 'bad', url: `${receiver.url}/bad`, events: ['lead.captured'], mappings: [{ to: 'eventId', value: 'x' }] });
+    const envelopeKey = await api('post', '/webhooks').send({
+      name: 'bad',
+      url: `${receiver.url}/bad`,
+      events: ['lead.captured'],
+      mappings: [{ to: 'eventId', value: 'x' }],
+    });
     expect(envelopeKey.status).toBe(422);
     expect(envelopeKey.body.error.details[0].path).toBe('mappings.0.to');
-    const shape = await api('post', '/webhooks').send({ name: 'bad', url: `${receiver.url}/bad`, events: ['lead.captured'], mappings: [{ to: 'a' }, { to: 'a', from: 'data.a' }, { to: 'a', value: 2 }] });
+    const shape = await api('post', '/webhooks').send({
+      name: 'bad',
+      url: `${receiver.url}/bad`,
+      events: ['lead.captured'],
+      mappings: [{ to: 'a' }, { to: 'a', from: 'data.a' }, { to: 'a', value: 2 }],
+    });
     expect(shape.status).toBe(422);
     expect(shape.body.error.details.map((d: { path: string }) => d.path)).toEqual(['mappings.0', 'mappings.1.to', 'mappings.2.to']);
     const unknownType = await api('post', '/webhooks').send({ name: 'bad', url: `${receiver.url}/bad`, events: ['lead.captured', 'lead.lost'] });
@@ -191,10 +243,14 @@ describe('webhooks deliver exactly the mapped fields in a stable envelope', () =
   it('pauses and resumes: events are held, then delivered', async () => {
     expect((await api('post', `/webhooks/${sheet.id}/pause`)).body.paused).toBe(true);
     const eventId = await publish({ eventType: 'escalation.created', data: (await api('get', '/event-types/escalation.created')).body.sample });
-    const held = await waitFor(async () => {
-      const models = (await api('get', `/events?connection_id=${sheet.id}&status=HOLD`)).body.models;
-      return models.length === 1 && models;
-    }, 5000, 'held');
+    const held = await waitFor(
+      async () => {
+        const models = (await api('get', `/events?connection_id=${sheet.id}&status=HOLD`)).body.models;
+        return models.length === 1 && models;
+      },
+      5000,
+      'held',
+    );
     expect(held).toHaveLength(1);
     expect(at('/log').some((r) => r.headers['webhook-id'] === eventId)).toBe(false);
     expect((await api('post', `/webhooks/${sheet.id}/resume`)).body.paused).toBe(false);
@@ -202,9 +258,18 @@ describe('webhooks deliver exactly the mapped fields in a stable envelope', () =
   });
 
   it('edits a webhook in place: url, events and mappings', async () => {
-    const patched = await api('patch', `/webhooks/${crm.id}`).send({ url: `${receiver.url}/crm2`, mappings: [{ to: 'mail', from: 'data.email' }], envelope: 'nested' });
+    const patched = await api('patch', `/webhooks/${crm.id}`).send({
+      url: `${receiver.url}/crm2`,
+      mappings: [{ to: 'mail', from: 'data.email' }],
+      envelope: 'nested',
+    });
     expect(patched.status).toBe(200);
-    expect(patched.body).toMatchObject({ url: `${receiver.url}/crm2`, envelope: 'nested', events: ['lead.captured'], mappings: [{ to: 'mail', from: 'data.email' }] });
+    expect(patched.body).toMatchObject({
+      url: `${receiver.url}/crm2`,
+      envelope: 'nested',
+      events: ['lead.captured'],
+      mappings: [{ to: 'mail', from: 'data.email' }],
+    });
     const eventId = await publish({ eventType: 'lead.captured', data: lead });
     const [sent] = await waitFor(() => at('/crm2').length === 1 && at('/crm2'), 10_000, 'edited');
     expect(JSON.parse(sent.body.toString())).toMatchObject({ id: eventId, data: { mail: 'Jane@Example.com' } });

@@ -11,7 +11,14 @@ const require = createRequire(import.meta.url);
 // the package's type declarations leave it out.
 type Core = typeof import('zapier-platform-core') & { createAppHandler: (app: object) => (event: object) => Promise<{ results: unknown }> };
 type Fn = (z: unknown, bundle: never) => unknown;
-type Operation = { perform: Fn; performList?: Fn; performSubscribe?: Fn; performUnsubscribe?: Fn; sample: Record<string, unknown>; outputFields: { key: string }[] };
+type Operation = {
+  perform: Fn;
+  performList?: Fn;
+  performSubscribe?: Fn;
+  performUnsubscribe?: Fn;
+  sample: Record<string, unknown>;
+  outputFields: { key: string }[];
+};
 type ZapierApp = {
   version: string;
   platformVersion: string;
@@ -22,7 +29,9 @@ type ZapierApp = {
 
 const zapier = require('zapier-platform-core') as Core;
 // The schema package is zapier-platform-core's own dependency: resolved from there, its exact version.
-const { validateAppDefinition } = createRequire(require.resolve('zapier-platform-core'))('zapier-platform-schema') as { validateAppDefinition: (app: unknown) => { errors: { stack: string }[] } };
+const { validateAppDefinition } = createRequire(require.resolve('zapier-platform-core'))('zapier-platform-schema') as {
+  validateAppDefinition: (app: unknown) => { errors: { stack: string }[] };
+};
 const App = require('../connectors/zapier/app/index.js') as ZapierApp;
 const appPackage = require('../connectors/zapier/app/package.json') as { version: string; type: string; main: string; dependencies: Record<string, string> };
 
@@ -33,7 +42,9 @@ type Envelope = Record<string, unknown> & { id: string; eventId: string; eventTy
 /** What a Zapier user sees of a failed step: z.errors.Error carries {message, code, status} as JSON. */
 async function failure(p: Promise<unknown>): Promise<{ message: string; code?: string; status?: number }> {
   const err = await p.then(
-    () => { throw new Error('expected the step to fail'); },
+    () => {
+      throw new Error('expected the step to fail');
+    },
     (e: unknown) => e as Error,
   );
   expect(err.name).toBe('AppError');
@@ -43,7 +54,7 @@ async function failure(p: Promise<unknown>): Promise<{ message: string; code?: s
 // Zapier's own app tester runs each perform through the same handler as Zapier's servers: the
 // request middlewares, afterResponse, and Zapier's output checks (enforced because vitest sets
 // NODE_ENV=test, which zapier-platform-core reads as "testing").
-describe('the Wirehub Zapier app, run by Zapier\'s app tester against a real Wirehub', () => {
+describe("the Wirehub Zapier app, run by Zapier's app tester against a real Wirehub", () => {
   let hub: TestHub;
   let receiver: Awaited<ReturnType<typeof startReceiver>>;
   let ws: Awaited<ReturnType<typeof newWorkspace>>;
@@ -68,7 +79,7 @@ describe('the Wirehub Zapier app, run by Zapier\'s app tester against a real Wir
   const hookCalls = (path: string) => receiver.received.filter((r) => r.url === path);
   const json = (r: Received) => JSON.parse(r.body.toString('utf8')) as Envelope;
 
-  it('is a valid Zapier app: the schema validator and `zapier validate`\'s local check find nothing', async () => {
+  it("is a valid Zapier app: the schema validator and `zapier validate`'s local check find nothing", async () => {
     expect(appPackage).toMatchObject({ type: 'commonjs', main: 'index.js', dependencies: { 'zapier-platform-core': expect.stringMatching(/^\^?19\./) } });
     expect(App.version).toBe(appPackage.version);
     expect(App.platformVersion).toBe(zapier.version);
@@ -82,10 +93,12 @@ describe('the Wirehub Zapier app, run by Zapier\'s app tester against a real Wir
   });
 
   it('carries the catalogue as `npm run zapier:catalogue` generates it from server/publish/event-catalogue.ts', () => {
-    expect(readFileSync(ZAPIER_CATALOGUE_FILE, 'utf8'), 'connectors/zapier/app/lib/catalogue.js is stale: run npm run zapier:catalogue').toBe(zapierCatalogue());
+    expect(readFileSync(ZAPIER_CATALOGUE_FILE, 'utf8'), 'connectors/zapier/app/lib/catalogue.js is stale: run npm run zapier:catalogue').toBe(
+      zapierCatalogue(),
+    );
   });
 
-  it('has one instant trigger per built-in event type, with samples that match Wirehub\'s catalogue', async () => {
+  it("has one instant trigger per built-in event type, with samples that match Wirehub's catalogue", async () => {
     const catalogue = (await api('get', '/event-types')).body.models as { name: string; sample: Record<string, unknown>; builtin: boolean }[];
     const builtins = catalogue.filter((t) => t.builtin);
     expect(builtins).toHaveLength(17);
@@ -120,12 +133,20 @@ describe('the Wirehub Zapier app, run by Zapier\'s app tester against a real Wir
 
   it('refuses a wrong API key, or a wrong address, with a message that says what to fix', async () => {
     const badKey = await failure(run(App.authentication.test, { authData: { ...authData, apiKey: 'wh_live_not_a_real_key' } }));
-    expect(badKey).toMatchObject({ status: 401, code: 'AuthenticationFailed', message: expect.stringMatching(/^Wirehub did not accept the API key .*reconnect\.$/) });
+    expect(badKey).toMatchObject({
+      status: 401,
+      code: 'AuthenticationFailed',
+      message: expect.stringMatching(/^Wirehub did not accept the API key .*reconnect\.$/),
+    });
     // Another server at the address (here the receiver, which has no Wirehub API).
     const elsewhere = await startReceiver(() => ({ status: 404, headers: { 'content-type': 'text/html' }, body: '<h1>Not Found</h1>' }));
     try {
       const wrongPlace = await failure(run(App.authentication.test, { authData: { ...authData, baseUrl: elsewhere.url } }));
-      expect(wrongPlace).toEqual({ status: 404, code: 'NotFound', message: `Nothing answered at ${elsewhere.url}/api/v1/auth/me: check the Wirehub address of your connection.` });
+      expect(wrongPlace).toEqual({
+        status: 404,
+        code: 'NotFound',
+        message: `Nothing answered at ${elsewhere.url}/api/v1/auth/me: check the Wirehub address of your connection.`,
+      });
     } finally {
       await elsewhere.close();
     }
@@ -138,8 +159,11 @@ describe('the Wirehub Zapier app, run by Zapier\'s app tester against a real Wir
     });
   });
 
-  it('lists the workspace\'s event types for the Publish Event dropdown', async () => {
-    const types = await run<{ id: string; label: string }[]>(App.triggers.event_type_list.operation.perform, { authData, meta: { isFillingDynamicDropdown: true } });
+  it("lists the workspace's event types for the Publish Event dropdown", async () => {
+    const types = await run<{ id: string; label: string }[]>(App.triggers.event_type_list.operation.perform, {
+      authData,
+      meta: { isFillingDynamicDropdown: true },
+    });
     expect(types).toHaveLength(17);
     expect(types[0]).toMatchObject({ id: 'lead.captured', label: expect.stringContaining('contact details') });
   });
@@ -211,15 +235,19 @@ describe('the Wirehub Zapier app, run by Zapier\'s app tester against a real Wir
     expect(items[0].id).toBe(items[0].eventId);
   });
 
-  it('lists real events for the Zap editor\'s test step, newest first, each with the event id as `id`', async () => {
+  it("lists real events for the Zap editor's test step, newest first, each with the event id as `id`", async () => {
     const second = await run<{ eventId: string }>(App.creates.publish_event.operation.perform, {
       authData,
       inputData: { eventType: 'lead.captured', data: { name: 'Sam Carter', email: 'sam@example.com' } },
     });
-    const items = await waitFor(async () => {
-      const got = await run<Envelope[]>(App.triggers.lead_captured.operation.performList, { authData, meta: { isLoadingSample: true, limit: 10 } });
-      return got[0]?.eventId === second.eventId ? got : null;
-    }, 15_000, 'the second lead in the samples');
+    const items = await waitFor(
+      async () => {
+        const got = await run<Envelope[]>(App.triggers.lead_captured.operation.performList, { authData, meta: { isLoadingSample: true, limit: 10 } });
+        return got[0]?.eventId === second.eventId ? got : null;
+      },
+      15_000,
+      'the second lead in the samples',
+    );
     expect(items.map((e) => e.email)).toEqual(['sam@example.com', 'jane@example.com']);
     for (const e of items) expect(e).toMatchObject({ id: e.eventId, eventType: 'lead.captured', customerId: ws.teamId });
 
@@ -229,7 +257,7 @@ describe('the Wirehub Zapier app, run by Zapier\'s app tester against a real Wir
     expect(fallback[0]).toMatchObject({ eventType: 'escalation.created', escalation_id: 'esc_41ad9c', id: fallback[0].eventId });
   });
 
-  it('reads mapped text as numbers, lists and nested fields where the event type says so; a record\'s id stays as record_id', async () => {
+  it("reads mapped text as numbers, lists and nested fields where the event type says so; a record's id stays as record_id", async () => {
     const published = await run<{ eventId: string }>(App.creates.publish_event.operation.perform, {
       authData,
       inputData: {
@@ -247,10 +275,14 @@ describe('the Wirehub Zapier app, run by Zapier\'s app tester against a real Wir
         dataJson: '{"currency": "USD", "contact": {"name": "Jane Smith"}}',
       },
     });
-    const [deal] = await waitFor(async () => {
-      const got = await run<Envelope[]>(App.triggers.deal_created.operation.performList, { authData });
-      return got[0]?.eventId === published.eventId ? got : null;
-    }, 15_000, 'the deal in the samples');
+    const [deal] = await waitFor(
+      async () => {
+        const got = await run<Envelope[]>(App.triggers.deal_created.operation.performList, { authData });
+        return got[0]?.eventId === published.eventId ? got : null;
+      },
+      15_000,
+      'the deal in the samples',
+    );
     expect(deal).toMatchObject({
       id: published.eventId,
       record_id: 'deal_9c1m4e',
@@ -263,23 +295,39 @@ describe('the Wirehub Zapier app, run by Zapier\'s app tester against a real Wir
     });
   });
 
-  it('surfaces Wirehub\'s own 422 message when the event type is unknown or the data breaks its schema', async () => {
+  it("surfaces Wirehub's own 422 message when the event type is unknown or the data breaks its schema", async () => {
     const unknown = { eventType: 'lead.lost', data: { email: 'jane@example.com' } };
     const direct = await api('post', '/publish').send(unknown);
     expect(direct.status).toBe(422);
     const message = direct.body.error.message as string;
     expect(message).toMatch(/Unknown event type "lead.lost"/);
-    expect(await failure(run(App.creates.publish_event.operation.perform, { authData, inputData: unknown }))).toEqual({ message, code: 'UNKNOWN_EVENT_TYPE', status: 422 });
+    expect(await failure(run(App.creates.publish_event.operation.perform, { authData, inputData: unknown }))).toEqual({
+      message,
+      code: 'UNKNOWN_EVENT_TYPE',
+      status: 422,
+    });
 
-    const invalid = await failure(run(App.creates.publish_event.operation.perform, { authData, inputData: { eventType: 'lead.captured', data: { name: 'No Email' } } }));
-    expect(invalid).toMatchObject({ code: 'INVALID_EVENT_DATA', status: 422, message: expect.stringContaining('The data does not match the schema of "lead.captured"') });
-    const notAnObject = await failure(run(App.creates.publish_event.operation.perform, { authData, inputData: { eventType: 'lead.captured', dataJson: '[1, 2]' } }));
+    const invalid = await failure(
+      run(App.creates.publish_event.operation.perform, { authData, inputData: { eventType: 'lead.captured', data: { name: 'No Email' } } }),
+    );
+    expect(invalid).toMatchObject({
+      code: 'INVALID_EVENT_DATA',
+      status: 422,
+      message: expect.stringContaining('The data does not match the schema of "lead.captured"'),
+    });
+    const notAnObject = await failure(
+      run(App.creates.publish_event.operation.perform, { authData, inputData: { eventType: 'lead.captured', dataJson: '[1, 2]' } }),
+    );
     expect(notAnObject).toMatchObject({ code: 'InvalidInput', message: expect.stringContaining('must be a JSON object') });
   });
 
-  it('turning the Zap off unsubscribes: its deliveries stop while the other Zap\'s go on', async () => {
+  it("turning the Zap off unsubscribes: its deliveries stop while the other Zap's go on", async () => {
     const before = hookCalls(zapPath).length;
-    const removed = await run(App.triggers.lead_captured.operation.performUnsubscribe, { authData, subscribeData: subscription, targetUrl: subscription.target_url });
+    const removed = await run(App.triggers.lead_captured.operation.performUnsubscribe, {
+      authData,
+      subscribeData: subscription,
+      targetUrl: subscription.target_url,
+    });
     expect(removed).toEqual({ id: subscription.id, deleted: true });
     expect(((await api('get', '/hooks')).body as { models: { id: string }[] }).models.map((h) => h.id)).toEqual([control.id]);
     expect(((await api('get', '/connections')).body as { models: { id: string }[] }).models.map((c) => c.id)).not.toContain(subscription.id);
@@ -289,14 +337,21 @@ describe('the Wirehub Zapier app, run by Zapier\'s app tester against a real Wir
       authData,
       inputData: { eventType: 'lead.captured', data: { email: 'late@example.com' } },
     });
-    const latest = await waitFor(() => hookCalls(controlPath).length > controlBefore && hookCalls(controlPath).at(-1), 15_000, 'the delivery to the Zap still on');
+    const latest = await waitFor(
+      () => hookCalls(controlPath).length > controlBefore && hookCalls(controlPath).at(-1),
+      15_000,
+      'the delivery to the Zap still on',
+    );
     expect(json(latest).id).toBe(published.eventId);
     // Both subscriptions would have been delivered together; a moment more for a stray one.
     await new Promise((r) => setTimeout(r, 300));
     expect(hookCalls(zapPath)).toHaveLength(before);
 
     // Zapier may unsubscribe again (a retry, or after Wirehub removed it on a 410): that succeeds.
-    expect(await run(App.triggers.lead_captured.operation.performUnsubscribe, { authData, subscribeData: subscription })).toEqual({ id: subscription.id, deleted: true });
+    expect(await run(App.triggers.lead_captured.operation.performUnsubscribe, { authData, subscribeData: subscription })).toEqual({
+      id: subscription.id,
+      deleted: true,
+    });
     expect(await run(App.triggers.lead_captured.operation.performUnsubscribe, { authData, subscribeData: control })).toEqual({ id: control.id, deleted: true });
     expect(((await api('get', '/hooks')).body as { count: number }).count).toBe(0);
   });

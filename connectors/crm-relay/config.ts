@@ -4,12 +4,24 @@ import { HttpAuthSchema } from '../http-webhook/config.ts';
 
 const httpUrl = z.url({ protocol: /^https?$/, message: 'must be an http:// or https:// URL' }).max(2048);
 // Tokens travel in a header or a query string: anything with spaces or line breaks is a paste error.
-export const CrmTokenSchema = z.string().trim().min(1).max(4096).regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces');
+export const CrmTokenSchema = z
+  .string()
+  .trim()
+  .min(1)
+  .max(4096)
+  .regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces');
 const timeoutMs = z.number().int().min(100).max(60_000).default(10_000);
 
 /** Our field (from the event's mapped fields) → the vendor's property name. */
 const PropertyMap = z
-  .record(z.string().min(1).max(128), z.string().min(1).max(128).regex(/^[A-Za-z0-9_.-]+$/, 'must be a property name (letters, digits, _ . -)'))
+  .record(
+    z.string().min(1).max(128),
+    z
+      .string()
+      .min(1)
+      .max(128)
+      .regex(/^[A-Za-z0-9_.-]+$/, 'must be a property name (letters, digits, _ . -)'),
+  )
   .refine((m) => Object.keys(m).length <= 100, 'at most 100 mapped fields');
 
 export const HubspotConfigSchema = z
@@ -54,7 +66,12 @@ export const GenericConfigSchema = z
       .optional(),
     update_method: z.enum(['PUT', 'PATCH', 'POST']).default('PATCH'),
     /** Dot path to the record id in the response JSON (`id`, `data.id`). */
-    id_field: z.string().min(1).max(256).regex(/^[^.]+(\.[^.]+)*$/, 'a dot path such as id or data.id').default('id'),
+    id_field: z
+      .string()
+      .min(1)
+      .max(256)
+      .regex(/^[^.]+(\.[^.]+)*$/, 'a dot path such as id or data.id')
+      .default('id'),
     timeout_ms: timeoutMs,
   })
   .strict();

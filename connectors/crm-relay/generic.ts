@@ -25,9 +25,17 @@ export async function deliverGeneric(ctx: DeliveryContext, config: GenericConfig
     ...signatureHeaders(message),
   };
   if (!leadFields(message.payload)) {
-    return payloadFailure({ method: config.method, url: config.url, headers: redact(headers, secretHeaderNames(config.auth)) }, 'the event body is not a JSON object, so there is no lead to send');
+    return payloadFailure(
+      { method: config.method, url: config.url, headers: redact(headers, secretHeaderNames(config.auth)) },
+      'the event body is not a JSON object, so there is no lead to send',
+    );
   }
-  const send = (method: string, url: string) => httpCall(ctx, { method, url, headers, body: message.body, timeoutMs: config.timeout_ms, secretHeaders: secretHeaderNames(config.auth) }, { finalStatuses: genericFinal });
+  const send = (method: string, url: string) =>
+    httpCall(
+      ctx,
+      { method, url, headers, body: message.body, timeoutMs: config.timeout_ms, secretHeaders: secretHeaderNames(config.auth) },
+      { finalStatuses: genericFinal },
+    );
   const recordId = (r: DeliveryResult, fallback?: string) => idAt(parseJson(r.response?.body), config.id_field) ?? fallback;
 
   let missing: DeliveryResult | undefined;
@@ -48,12 +56,24 @@ export async function deliverGeneric(ctx: DeliveryContext, config: GenericConfig
 export async function testGeneric(ctx: DeliveryContext, config: GenericConfig): Promise<ConnectionTest> {
   const vendor = vendorOf(config);
   const probe = (method: 'HEAD' | 'OPTIONS') =>
-    httpCall(ctx, { method, url: config.url, headers: { 'user-agent': ctx.userAgent, ...authHeaders(config.auth) }, timeoutMs: config.timeout_ms, secretHeaders: secretHeaderNames(config.auth) }, { finalStatuses: genericFinal });
+    httpCall(
+      ctx,
+      {
+        method,
+        url: config.url,
+        headers: { 'user-agent': ctx.userAgent, ...authHeaders(config.auth) },
+        timeoutMs: config.timeout_ms,
+        secretHeaders: secretHeaderNames(config.auth),
+      },
+      { finalStatuses: genericFinal },
+    );
   let result = await probe('HEAD');
   if (!result.ok && (result.status === 405 || result.status === 501)) result = await probe('OPTIONS');
   const status = result.status;
   if (result.ok || (status !== undefined && status < 500 && status !== 401 && status !== 403)) {
-    const warnings = result.ok ? [] : [`${vendor.name} answered ${status} to a ${result.request.method} probe; deliveries use ${config.method}, which may still be accepted.`];
+    const warnings = result.ok
+      ? []
+      : [`${vendor.name} answered ${status} to a ${result.request.method} probe; deliveries use ${config.method}, which may still be accepted.`];
     return { ok: true, message: `${vendor.name} answered in ${result.durationMs} ms.`, warnings, details: { status } };
   }
   return failedTest(result, vendor);

@@ -71,7 +71,12 @@ export async function testHubspot(ctx: DeliveryContext, config: HubspotConfig): 
   const root = config.base_url.replace(/\/+$/, '');
   const result = await httpCall(
     ctx,
-    { method: 'GET', url: `${root}${CONTACTS}?limit=1`, headers: { authorization: `Bearer ${config.token}`, accept: 'application/json', 'user-agent': ctx.userAgent }, timeoutMs: config.timeout_ms },
+    {
+      method: 'GET',
+      url: `${root}${CONTACTS}?limit=1`,
+      headers: { authorization: `Bearer ${config.token}`, accept: 'application/json', 'user-agent': ctx.userAgent },
+      timeoutMs: config.timeout_ms,
+    },
     { finalStatuses: vendorFinal },
   );
   if (!result.ok) return failedTest(result, HUBSPOT);

@@ -41,7 +41,14 @@ export const crmRelayConnector: Connector<typeof CrmRelayConfigSchema> = {
     } catch (err) {
       // Every HTTP failure is already a result; what lands here is a config the schema never saw
       // (or a bug), which a retry would only repeat. No request data: it might hold a credential.
-      return { ok: false, retryable: false, errorCode: 'CONFIG', error: `the CRM relay could not send: ${unexpected(err)}`, request: { method: '', url: '', headers: {} }, durationMs: 0 };
+      return {
+        ok: false,
+        retryable: false,
+        errorCode: 'CONFIG',
+        error: `the CRM relay could not send: ${unexpected(err)}`,
+        request: { method: '', url: '', headers: {} },
+        durationMs: 0,
+      };
     }
   },
   async testConnection(ctx, config) {

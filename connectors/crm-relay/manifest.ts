@@ -18,7 +18,12 @@ export const crmRelayManifest = defineManifest({
     toConfig: (d, ctx) => {
       if (d.preset === 'generic') return { preset: 'generic', url: d.url };
       const base = ctx.vendorUrls[d.preset];
-      return { preset: d.preset, credential_id: d.credentialId ?? 'default', property_map: crmPropertyMap(d.preset, ctx.mapped), ...(base ? { base_url: base } : {}) };
+      return {
+        preset: d.preset,
+        credential_id: d.credentialId ?? 'default',
+        property_map: crmPropertyMap(d.preset, ctx.mapped),
+        ...(base ? { base_url: base } : {}),
+      };
     },
     fromConfig: (c) => ({ preset: c.preset as 'hubspot' | 'pipedrive' | 'generic', ...(c.preset === 'generic' ? { url: String(c.url) } : {}) }),
   },
@@ -34,7 +39,12 @@ export const crmRelayManifest = defineManifest({
     if (!fields) return { ok: false, message: 'The event is not a JSON object, so there is no lead to send.' };
     if (config.preset === 'hubspot') {
       const email = leadEmail(fields);
-      if (!email) return { ok: false, output: fields, message: `HubSpot needs a valid email to find or create the contact (email: ${JSON.stringify(fields.email ?? null)}): map one.` };
+      if (!email)
+        return {
+          ok: false,
+          output: fields,
+          message: `HubSpot needs a valid email to find or create the contact (email: ${JSON.stringify(fields.email ?? null)}): map one.`,
+        };
       return { ok: true, output: { properties: hubspotProperties(fields, email, (config.property_map as Record<string, string> | undefined) ?? {}) } };
     }
     return { ok: true, output: fields, message: 'Pipedrive makes a person of these fields (name, email, phone and the mapped ones).' };

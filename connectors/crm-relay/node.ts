@@ -35,7 +35,7 @@ const HUBSPOT: DestinationField[] = [
 
 /** Pipedrive person fields; a person needs a name, and the email or phone stands in when there is none. */
 const PIPEDRIVE: DestinationField[] = [
-  destinationField('name', 'The person\'s name (the email or phone is used when it is missing)'),
+  destinationField('name', "The person's name (the email or phone is used when it is missing)"),
   destinationField('email', 'Email address; Pipedrive looks the person up by it first'),
   destinationField('phone', 'Phone number'),
 ];
@@ -72,7 +72,9 @@ export const crmNode = defineNode({
     const vendor = vendorOf(d);
     return vendor ? crmFields(vendor) : FREE_FIELDS;
   },
-  fieldsQuery: z.object({ preset: z.enum(PRESETS).optional() }).refine((q) => q.preset, { message: 'name the CRM preset (hubspot, pipedrive or generic)', path: ['preset'] }),
+  fieldsQuery: z
+    .object({ preset: z.enum(PRESETS).optional() })
+    .refine((q) => q.preset, { message: 'name the CRM preset (hubspot, pipedrive or generic)', path: ['preset'] }),
   fieldsOwner: 'The CRM',
   unmapped: (d, mapped, _envelope, where) =>
     d.preset === 'generic'

@@ -59,7 +59,11 @@ export async function deliverPipedrive(ctx: DeliveryContext, config: PipedriveCo
   const json = JSON.stringify(body);
   const call = async (method: 'GET' | 'POST' | 'PUT', url: string) =>
     scrub(
-      await httpCall(ctx, { method, url, headers, ...(method === 'GET' ? {} : { body: json, recordBody: true }), timeoutMs: config.timeout_ms }, { finalStatuses: vendorFinal }),
+      await httpCall(
+        ctx,
+        { method, url, headers, ...(method === 'GET' ? {} : { body: json, recordBody: true }), timeoutMs: config.timeout_ms },
+        { finalStatuses: vendorFinal },
+      ),
       config.api_token,
     );
   const personId = (r: DeliveryResult) => idAt(parseJson(r.response?.body), 'data.id');
@@ -101,7 +105,11 @@ function firstSearchHit(json: unknown): string | undefined {
 /** Who the token belongs to: proves the token and the company without writing anything. */
 export async function testPipedrive(ctx: DeliveryContext, config: PipedriveConfig): Promise<ConnectionTest> {
   const result = scrub(
-    await httpCall(ctx, { method: 'GET', url: apiUrl(config, '/users/me'), headers: { accept: 'application/json', 'user-agent': ctx.userAgent }, timeoutMs: config.timeout_ms }, { finalStatuses: vendorFinal }),
+    await httpCall(
+      ctx,
+      { method: 'GET', url: apiUrl(config, '/users/me'), headers: { accept: 'application/json', 'user-agent': ctx.userAgent }, timeoutMs: config.timeout_ms },
+      { finalStatuses: vendorFinal },
+    ),
     config.api_token,
   );
   if (!result.ok) return failedTest(result, PIPEDRIVE);
@@ -109,5 +117,10 @@ export async function testPipedrive(ctx: DeliveryContext, config: PipedriveConfi
   const user = isRecord(me) && isRecord(me.data) ? me.data : {};
   const who = typeof user.name === 'string' ? ` as ${user.name}` : '';
   const company = typeof user.company_name === 'string' ? ` (${user.company_name})` : '';
-  return { ok: true, message: `Connected to Pipedrive${who}${company}.`, warnings: [], details: { status: result.status, company_domain: user.company_domain ?? null } };
+  return {
+    ok: true,
+    message: `Connected to Pipedrive${who}${company}.`,
+    warnings: [],
+    details: { status: result.status, company_domain: user.company_domain ?? null },
+  };
 }

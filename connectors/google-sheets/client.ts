@@ -67,7 +67,11 @@ function transporterOptions(dispatcher: Dispatcher, tokenUrl: string) {
  * has none or the one it has is about to expire, and once more when Google answers 401 anyway
  * (forceRefreshOnFailure: a token revoked or expired early). Also used to list the account's files.
  */
-export function oauthClient(dispatcher: Dispatcher, client: NonNullable<DeliveryContext['googleOAuth']>, grant: Pick<GoogleOAuthGrant, 'refresh_token'>): OAuthClient {
+export function oauthClient(
+  dispatcher: Dispatcher,
+  client: NonNullable<DeliveryContext['googleOAuth']>,
+  grant: Pick<GoogleOAuthGrant, 'refresh_token'>,
+): OAuthClient {
   const oauth = new auth.OAuth2({
     clientId: client.clientId,
     clientSecret: client.clientSecret,
@@ -112,7 +116,10 @@ export function sheetsClient(ctx: Pick<DeliveryContext, 'dispatcher' | 'googleOA
   let client: SheetsClient;
   if (config.credentials) {
     const keyError = keyProblem(config.credentials.private_key);
-    if (keyError) return { unusable: `The private key of ${config.credentials.client_email} cannot be used (${keyError}). Paste the service account's JSON key file again.` };
+    if (keyError)
+      return {
+        unusable: `The private key of ${config.credentials.client_email} cannot be used (${keyError}). Paste the service account's JSON key file again.`,
+      };
     const tokenUrl = config.credentials.token_uri ?? GOOGLE_TOKEN_URL;
     const jwt = new auth.JWT({
       email: config.credentials.client_email,
@@ -125,7 +132,12 @@ export function sheetsClient(ctx: Pick<DeliveryContext, 'dispatcher' | 'googleOA
   } else if (config.oauth) {
     if (!ctx.googleOAuth) return { unusable: NO_OAUTH_CLIENT };
     const oauth = oauthClient(dispatcher, ctx.googleOAuth, config.oauth);
-    client = { api: sheets({ version: 'v4', auth: oauth, rootUrl, retry: false, timeout: REQUEST_TIMEOUT_MS }), auth: oauth, tokenUrl: ctx.googleOAuth.tokenUrl, rootUrl };
+    client = {
+      api: sheets({ version: 'v4', auth: oauth, rootUrl, retry: false, timeout: REQUEST_TIMEOUT_MS }),
+      auth: oauth,
+      tokenUrl: ctx.googleOAuth.tokenUrl,
+      rootUrl,
+    };
   } else {
     return { unusable: 'The destination has neither a service account key nor a Google sign-in.' };
   }

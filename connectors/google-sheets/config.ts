@@ -21,7 +21,10 @@ export const ServiceAccountKeySchema = z.object({
       z
         .string()
         .max(8192)
-        .regex(/^-----BEGIN (RSA )?PRIVATE KEY-----\s+[A-Za-z0-9+/=\s]+-----END (RSA )?PRIVATE KEY-----$/, 'must be the PEM private key from the service account JSON file'),
+        .regex(
+          /^-----BEGIN (RSA )?PRIVATE KEY-----\s+[A-Za-z0-9+/=\s]+-----END (RSA )?PRIVATE KEY-----$/,
+          'must be the PEM private key from the service account JSON file',
+        ),
     ),
   private_key_id: z.string().max(200).optional(),
   project_id: z.string().max(200).optional(),
@@ -65,7 +68,7 @@ export const CredentialRef = z.string().regex(/^(default|cred_[0-9a-z]{26})$/, '
 /** People paste the address bar; the ID is the part after /spreadsheets/d/. */
 const spreadsheetId = z.preprocess(
   (value) => (typeof value === 'string' ? (/\/spreadsheets\/d\/([A-Za-z0-9_-]+)/.exec(value)?.[1] ?? value.trim()) : value),
-  z.string().regex(/^[A-Za-z0-9_-]{10,200}$/, 'must be a spreadsheet ID or the spreadsheet\'s URL'),
+  z.string().regex(/^[A-Za-z0-9_-]{10,200}$/, "must be a spreadsheet ID or the spreadsheet's URL"),
 );
 
 const columns = z
@@ -89,7 +92,13 @@ export const GoogleSheetsConfigSchema = z
     credential_id: CredentialRef.optional(),
     spreadsheetId,
     // Tab names are free text in Sheets; control characters would break the A1 range.
-    sheetName: z.string().trim().min(1).max(100).regex(/^[^\x00-\x1f]*$/, 'must not contain control characters').default('Sheet1'),
+    sheetName: z
+      .string()
+      .trim()
+      .min(1)
+      .max(100)
+      .regex(/^[^\x00-\x1f]*$/, 'must not contain control characters')
+      .default('Sheet1'),
     /** Payload fields, in sheet order; each is also the header cell's text. Dotted paths reach nested fields. */
     columns,
     /**

@@ -20,7 +20,9 @@ export const googleSheetsConnector: Connector<typeof GoogleSheetsConfigSchema> =
   ],
   // The key signs a token request to its token_uri; the access token it buys goes to api_root_url.
   sentCredentials: (config) =>
-    config.oauth ? [{ field: 'oauth', what: 'the Google sign-in (the access token made from it)' }] : [{ field: 'credentials', what: 'the service-account key (the access token made from it)' }],
+    config.oauth
+      ? [{ field: 'oauth', what: 'the Google sign-in (the access token made from it)' }]
+      : [{ field: 'credentials', what: 'the service-account key (the access token made from it)' }],
   // The owner shares the spreadsheet with this address, so it is shown even though the key is not.
   describe: (config) => (config.oauth ? { google_account: config.oauth.email } : { client_email: config.credentials?.client_email }),
   deliver: (ctx, config, message) => guarded(() => deliver(ctx, config, message)),
@@ -81,13 +83,29 @@ async function deliver(ctx: DeliveryContext, config: GoogleSheetsConfig, message
   if (refused) return failed(refused, elapsed());
   const payload = message.payload;
   if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
-    return failed({ retryable: false, errorCode: 'PAYLOAD', error: 'The event body is not a JSON object, so there are no fields to put in the sheet\'s columns.', request: appendRequest }, elapsed());
+    return failed(
+      {
+        retryable: false,
+        errorCode: 'PAYLOAD',
+        error: "The event body is not a JSON object, so there are no fields to put in the sheet's columns.",
+        request: appendRequest,
+      },
+      elapsed(),
+    );
   }
   const row = buildRow(config.columns, payload);
   appendRequest.body = JSON.stringify(row);
   if (row.every((cell) => cell === '')) {
     // A blank row is almost always misnamed columns (they are case-sensitive); say so instead of filling the sheet with blanks.
-    return failed({ retryable: false, errorCode: 'PAYLOAD', error: `None of the columns is a field of this event. Its fields are: ${fieldNames(payload).join(', ') || 'none'}.`, request: appendRequest }, elapsed());
+    return failed(
+      {
+        retryable: false,
+        errorCode: 'PAYLOAD',
+        error: `None of the columns is a field of this event. Its fields are: ${fieldNames(payload).join(', ') || 'none'}.`,
+        request: appendRequest,
+      },
+      elapsed(),
+    );
   }
 
   const client = sheetsClient(ctx, config);
@@ -100,13 +118,28 @@ async function deliver(ctx: DeliveryContext, config: GoogleSheetsConfig, message
     if (header.data.kind === 'drift') {
       // No status: Google answered the header read fine; the refusal is ours, and its evidence is that answer.
       const { request, response } = header;
-      return { ok: false, retryable: false, errorCode: 'SCHEMA_DRIFT', error: header.data.message, warning: header.data.message, request, response, durationMs: elapsed() };
+      return {
+        ok: false,
+        retryable: false,
+        errorCode: 'SCHEMA_DRIFT',
+        error: header.data.message,
+        warning: header.data.message,
+        request,
+        response,
+        durationMs: elapsed(),
+      };
     }
   }
 
   const appended = await step(ctx, client, config, appendRequest, () =>
     client.api.spreadsheets.values.append(
-      { spreadsheetId: config.spreadsheetId, range, valueInputOption: 'USER_ENTERED', insertDataOption: 'INSERT_ROWS', requestBody: { majorDimension: 'ROWS', values: [row] } },
+      {
+        spreadsheetId: config.spreadsheetId,
+        range,
+        valueInputOption: 'USER_ENTERED',
+        insertDataOption: 'INSERT_ROWS',
+        requestBody: { majorDimension: 'ROWS', values: [row] },
+      },
       callOptions(ctx),
     ),
   );
@@ -212,9 +245,19 @@ async function testConnection(ctx: DeliveryContext, config: GoogleSheetsConfig):
     case 'match':
       return { ok: true, message: connected, warnings: [], details };
     case 'empty':
-      return { ok: true, message: `${connected}; the sheet's first row is empty, so the header row will be written before the first row.`, warnings: [], details };
+      return {
+        ok: true,
+        message: `${connected}; the sheet's first row is empty, so the header row will be written before the first row.`,
+        warnings: [],
+        details,
+      };
     case 'drift':
-      return { ok: false, message: `${connected}, but: ${header.data.message}`, warnings: [header.data.message], details: { ...details, differences: header.data.differences } };
+      return {
+        ok: false,
+        message: `${connected}, but: ${header.data.message}`,
+        warnings: [header.data.message],
+        details: { ...details, differences: header.data.differences },
+      };
   }
 }
 
@@ -230,7 +273,13 @@ function valuesUrl(rootUrl: string, config: GoogleSheetsConfig, range: string): 
   return `${rootUrl}v4/spreadsheets/${encodeURIComponent(config.spreadsheetId)}/values/${encodeURIComponent(range)}`;
 }
 
-async function step<T>(ctx: DeliveryContext, client: SheetsClient, config: GoogleSheetsConfig, request: RequestRecord, run: () => Promise<VendorResponse<T>>): Promise<Step<T>> {
+async function step<T>(
+  ctx: DeliveryContext,
+  client: SheetsClient,
+  config: GoogleSheetsConfig,
+  request: RequestRecord,
+  run: () => Promise<VendorResponse<T>>,
+): Promise<Step<T>> {
   try {
     const res = await run();
     return { ok: true, data: res.data, status: res.status, request, response: record(res) };
@@ -259,7 +308,8 @@ function record(res: VendorResponse<unknown>): ResponseRecord {
   const headers = flatHeaders(res.headers);
   const text = typeof res.data === 'string' ? res.data : res.data === undefined ? '' : JSON.stringify(res.data);
   const bytes = Buffer.from(text, 'utf8');
-  const body = bytes.length > MAX_STORED_RESPONSE_BYTES ? `${bytes.subarray(0, MAX_STORED_RESPONSE_BYTES).toString('utf8')}…[truncated, ${bytes.length} bytes]` : text;
+  const body =
+    bytes.length > MAX_STORED_RESPONSE_BYTES ? `${bytes.subarray(0, MAX_STORED_RESPONSE_BYTES).toString('utf8')}…[truncated, ${bytes.length} bytes]` : text;
   return { status: res.status, headers, body };
 }
 
@@ -276,7 +326,9 @@ function googleError(data: unknown): { message: string; status: string; reasons:
   const err = e as { message?: unknown; status?: unknown; details?: unknown; errors?: unknown };
   const reasons = [err.details, err.errors]
     .flatMap((list) => (Array.isArray(list) ? list : []))
-    .map((d: unknown) => (typeof d === 'object' && d !== null && typeof (d as { reason?: unknown }).reason === 'string' ? (d as { reason: string }).reason : ''))
+    .map((d: unknown) =>
+      typeof d === 'object' && d !== null && typeof (d as { reason?: unknown }).reason === 'string' ? (d as { reason: string }).reason : '',
+    )
     .filter((r) => r !== '');
   return { message: typeof err.message === 'string' ? err.message : '', status: typeof err.status === 'string' ? err.status : '', reasons };
 }
@@ -306,11 +358,26 @@ function classify(err: unknown, client: SheetsClient, config: GoogleSheetsConfig
     if (status >= 300 && status < 400) {
       // fetch runs with redirect 'manual': a hop elsewhere is never taken, and Google's APIs do not redirect, so the configured URL is wrong.
       const who = fromTokenEndpoint ? "Google's token endpoint" : 'Google Sheets';
-      return { retryable: false, errorCode: 'HTTP_STATUS', status, error: `${who} answered with a ${redirectTarget(status, response.headers.location)}`, request: fromTokenEndpoint ? tokenRequest : request, response };
+      return {
+        retryable: false,
+        errorCode: 'HTTP_STATUS',
+        status,
+        error: `${who} answered with a ${redirectTarget(status, response.headers.location)}`,
+        request: fromTokenEndpoint ? tokenRequest : request,
+        response,
+      };
     }
     if (fromTokenEndpoint) {
       if (status === 429 || status >= 500) {
-        return { retryable: true, errorCode: 'HTTP_STATUS', status, retryAfterMs, error: `Google's token endpoint answered ${status}: ${detail}`, request: tokenRequest, response };
+        return {
+          retryable: true,
+          errorCode: 'HTTP_STATUS',
+          status,
+          retryAfterMs,
+          error: `Google's token endpoint answered ${status}: ${detail}`,
+          request: tokenRequest,
+          response,
+        };
       }
       return {
         retryable: false,
@@ -329,12 +396,31 @@ function classify(err: unknown, client: SheetsClient, config: GoogleSheetsConfig
     }
     if (status >= 500 || status === 408) return { ...base, retryable: true, errorCode: 'HTTP_STATUS', error: `Google Sheets answered ${status}: ${detail}` };
     if (status === 401) {
-      return { ...base, retryable: true, errorCode: 'AUTH', error: `Google Sheets did not accept the access token (401: ${detail}); a new token is fetched on the next attempt.` };
+      return {
+        ...base,
+        retryable: true,
+        errorCode: 'AUTH',
+        error: `Google Sheets did not accept the access token (401: ${detail}); a new token is fetched on the next attempt.`,
+      };
     }
-    if (status === 403 && (g.reasons.includes('SERVICE_DISABLED') || g.reasons.includes('accessNotConfigured') || /has not been used|is disabled/i.test(detail))) {
-      if (config.oauth) return { ...base, retryable: false, errorCode: 'AUTH', error: `The Google Sheets API is not enabled in the Google Cloud project of this server's OAuth client: the operator must enable it in the Google Cloud console (${detail}).` };
+    if (
+      status === 403 &&
+      (g.reasons.includes('SERVICE_DISABLED') || g.reasons.includes('accessNotConfigured') || /has not been used|is disabled/i.test(detail))
+    ) {
+      if (config.oauth)
+        return {
+          ...base,
+          retryable: false,
+          errorCode: 'AUTH',
+          error: `The Google Sheets API is not enabled in the Google Cloud project of this server's OAuth client: the operator must enable it in the Google Cloud console (${detail}).`,
+        };
       const project = config.credentials?.project_id ? ` "${config.credentials.project_id}"` : '';
-      return { ...base, retryable: false, errorCode: 'AUTH', error: `The Google Sheets API is not enabled in the service account's project${project}: enable it in the Google Cloud console (${detail}).` };
+      return {
+        ...base,
+        retryable: false,
+        errorCode: 'AUTH',
+        error: `The Google Sheets API is not enabled in the service account's project${project}: enable it in the Google Cloud console (${detail}).`,
+      };
     }
     if (status === 403) {
       return {
@@ -357,13 +443,23 @@ function classify(err: unknown, client: SheetsClient, config: GoogleSheetsConfig
       };
     }
     if (status === 400 && /unable to parse range/i.test(detail)) {
-      return { ...base, retryable: false, errorCode: 'CONFIG', error: `Spreadsheet ${id} has no sheet "${config.sheetName}". Create the tab or change the destination's sheet name.` };
+      return {
+        ...base,
+        retryable: false,
+        errorCode: 'CONFIG',
+        error: `Spreadsheet ${id} has no sheet "${config.sheetName}". Create the tab or change the destination's sheet name.`,
+      };
     }
     return { ...base, retryable: false, errorCode: 'HTTP_STATUS', error: `Google Sheets refused the request (${status}): ${detail}` };
   }
 
   const { code, message, retryable } = networkFailure(e, 'Google');
-  return { retryable, errorCode: code, error: fromTokenEndpoint ? `Google's token endpoint: ${message}` : message, request: fromTokenEndpoint ? tokenRequest : request };
+  return {
+    retryable,
+    errorCode: code,
+    error: fromTokenEndpoint ? `Google's token endpoint: ${message}` : message,
+    request: fromTokenEndpoint ? tokenRequest : request,
+  };
 }
 
 function privateAddressRefusal(ctx: DeliveryContext, config: GoogleSheetsConfig, request: RequestRecord): Failure | null {
@@ -386,7 +482,17 @@ function accountOf(config: GoogleSheetsConfig): string {
 }
 
 function failed(f: Failure, durationMs: number): DeliveryResult {
-  return { ok: false, retryable: f.retryable, status: f.status, errorCode: f.errorCode, error: f.error, retryAfterMs: f.retryAfterMs, request: f.request, response: f.response, durationMs };
+  return {
+    ok: false,
+    retryable: f.retryable,
+    status: f.status,
+    errorCode: f.errorCode,
+    error: f.error,
+    retryAfterMs: f.retryAfterMs,
+    request: f.request,
+    response: f.response,
+    durationMs,
+  };
 }
 
 /** deliver must never throw: a bug here becomes a retryable failure the hub records. */

@@ -22,7 +22,12 @@ export const googleSheetsManifest = defineManifest({
     const columns = Array.isArray(config.columns) ? (config.columns as string[]) : [];
     const row = buildRow(columns, payload);
     const empty = columns.filter((_, i) => row[i] === '');
-    if (row.every((c) => c === '')) return { ok: false, output: row, message: 'None of the columns is a field of this event, so the sheet would refuse the row: map a field to each column.' };
+    if (row.every((c) => c === ''))
+      return {
+        ok: false,
+        output: row,
+        message: 'None of the columns is a field of this event, so the sheet would refuse the row: map a field to each column.',
+      };
     return { ok: true, output: row, ...(empty.length ? { message: `No value for ${empty.map((c) => `"${c}"`).join(', ')}: those cells stay empty.` } : {}) };
   },
 });

@@ -8,9 +8,9 @@ import { defineNode, destinationField, savedAs, type DestinationFields } from '.
  */
 export const SheetsData = z
   .object({
-    spreadsheetId: z.string().trim().min(1, 'paste the spreadsheet\'s URL or ID').max(2048),
+    spreadsheetId: z.string().trim().min(1, "paste the spreadsheet's URL or ID").max(2048),
     sheetName: z.string().trim().min(1).max(100).default('Sheet1'),
-    columns: z.array(z.string().trim().min(1, 'a column needs a name').max(200)).min(1, 'add the sheet\'s columns').max(100),
+    columns: z.array(z.string().trim().min(1, 'a column needs a name').max(200)).min(1, "add the sheet's columns").max(100),
     credentialId: z.string().max(64).optional(),
     ...savedAs,
   })
@@ -25,7 +25,16 @@ export function sheetFields(columns: readonly string[]): DestinationFields {
 const columnsOf = (d: Record<string, unknown>): string[] => (Array.isArray(d.columns) ? d.columns.map(String) : []);
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 /** `columns=name,email` or repeated `columns=…`. */
-const list = z.preprocess((v) => (typeof v === 'string' ? v.split(',').map((c) => c.trim()).filter(Boolean) : v), z.array(z.string().min(1).max(200)).max(100));
+const list = z.preprocess(
+  (v) =>
+    typeof v === 'string'
+      ? v
+          .split(',')
+          .map((c) => c.trim())
+          .filter(Boolean)
+      : v,
+  z.array(z.string().min(1).max(200)).max(100),
+);
 
 export const sheetsNode = defineNode({
   kind: 'sheets',
@@ -44,7 +53,9 @@ export const sheetsNode = defineNode({
   fieldsOwner: 'The sheet',
   // Each column needs its mapping, unless every delivery carries it (an envelope key such as eventId).
   unmapped: (d, mapped, envelope, where) =>
-    d.columns.flatMap((c, i) => (mapped.has(c) || envelope.has(c) ? [] : [{ message: `column "${c}" has no mapping: map a field to it in ${where}`, sub: ['data', 'columns', i] }])),
+    d.columns.flatMap((c, i) =>
+      mapped.has(c) || envelope.has(c) ? [] : [{ message: `column "${c}" has no mapping: map a field to it in ${where}`, sub: ['data', 'columns', i] }],
+    ),
   rowColumns: (d) => (Array.isArray(d.columns) ? d.columns.map(String) : null),
   configFields: { spreadsheetId: 'spreadsheetId', sheetName: 'sheetName', columns: 'columns', credential_id: 'credentialId' },
 });

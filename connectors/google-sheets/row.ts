@@ -75,7 +75,11 @@ export function compareHeader(sheetName: string, columns: readonly string[], hea
     if (actual === expected) return;
     const movedTo = cells.indexOf(expected);
     const where = movedTo >= 0 ? `; "${expected}" is in column ${columnLetter(movedTo)}` : '';
-    differences.push(actual === '' ? `column ${columnLetter(i)} is empty, expected "${expected}"${where}` : `column ${columnLetter(i)} is "${actual}", expected "${expected}"${where}`);
+    differences.push(
+      actual === ''
+        ? `column ${columnLetter(i)} is empty, expected "${expected}"${where}`
+        : `column ${columnLetter(i)} is "${actual}", expected "${expected}"${where}`,
+    );
   });
   if (differences.length === 0) return { kind: 'match' };
   const message =

@@ -40,7 +40,10 @@ export function isPublicAddress(ip: string): boolean {
  * string) classifies those forms as what a socket would connect to.
  */
 export function isForbiddenHost(hostname: string): boolean {
-  const host = hostname.replace(/^\[|\]$/g, '').replace(/\.$/, '').toLowerCase();
+  const host = hostname
+    .replace(/^\[|\]$/g, '')
+    .replace(/\.$/, '')
+    .toLowerCase();
   if (host === '' || host === 'localhost' || host.endsWith('.localhost') || host.endsWith('.local') || host.endsWith('.internal')) return true;
   return net.isIP(host) !== 0 && !isPublicAddress(host);
 }

@@ -1,8 +1,15 @@
 import { z } from 'zod';
 import { SignatureSchema } from './signature.ts';
 
-const headerName = z.string().min(1).max(128).regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'must be an HTTP header name');
-const headerValue = z.string().max(4096).regex(/^[^\r\n]*$/, 'must not contain line breaks');
+const headerName = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'must be an HTTP header name');
+const headerValue = z
+  .string()
+  .max(4096)
+  .regex(/^[^\r\n]*$/, 'must not contain line breaks');
 
 export const HttpAuthSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('none') }).strict(),
@@ -17,7 +24,10 @@ export const HttpConfigSchema = z
   .object({
     url: z.url({ protocol: /^https?$/, message: 'must be an http:// or https:// URL' }).max(2048),
     http_method: z.enum(['POST', 'PUT', 'PATCH', 'GET', 'DELETE']).default('POST'),
-    headers: z.record(headerName, headerValue).refine((h) => Object.keys(h).length <= 50, 'at most 50 headers').default({}),
+    headers: z
+      .record(headerName, headerValue)
+      .refine((h) => Object.keys(h).length <= 50, 'at most 50 headers')
+      .default({}),
     auth: HttpAuthSchema.default({ type: 'none' }),
     timeout_ms: z.number().int().min(100).max(60_000).default(10_000),
     rate_limit: z.number().int().min(1).max(100_000).nullable().optional(),
@@ -29,7 +39,12 @@ export const HttpConfigSchema = z
     // product's convention, or a header and format of one's own. Absent: what `signing` says.
     signature: SignatureSchema.optional(),
     // The destination's own signing secret; without one, the workspace's signing secret is used.
-    secret: z.string().min(8, 'at least 8 characters').max(256).regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces').optional(),
+    secret: z
+      .string()
+      .min(8, 'at least 8 characters')
+      .max(256)
+      .regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces')
+      .optional(),
   })
   .strict();
 

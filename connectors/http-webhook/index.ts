@@ -14,7 +14,14 @@ export const httpConnector: Connector<typeof HttpConfigSchema> = {
     ...(config.auth.type !== 'none' ? [{ field: 'auth', what: `the ${config.auth.type} auth` }] : []),
     ...(Object.keys(config.headers).length ? [{ field: 'headers', what: `the custom headers (${Object.keys(config.headers).join(', ')})` }] : []),
     // In shared-secret mode the secret itself is the header; without one of its own, the workspace's goes.
-    ...(sendsSecret(signatureOf(config)) ? [{ field: 'secret', what: config.secret ? 'the signing secret (sent as-is in shared-secret mode)' : "the workspace's signing secret (sent as-is in shared-secret mode)" }] : []),
+    ...(sendsSecret(signatureOf(config))
+      ? [
+          {
+            field: 'secret',
+            what: config.secret ? 'the signing secret (sent as-is in shared-secret mode)' : "the workspace's signing secret (sent as-is in shared-secret mode)",
+          },
+        ]
+      : []),
   ],
   deliver: (ctx, config, message) => {
     const headers = { ...message.forward?.headers, ...webhookHeaders(ctx, config, message) };
@@ -57,7 +64,11 @@ export function signingKey(secret: string): Buffer {
  * headers and the GitHub-style X-Wirehub-Signature-256 beside them. Names go out in lower case, as
  * every other header here (HTTP names are case-insensitive).
  */
-export function signatureHeaders(message: OutboundMessage, signature: Signature = { preset: 'standard-webhooks' }, secret = message.signingSecret): Record<string, string> {
+export function signatureHeaders(
+  message: OutboundMessage,
+  signature: Signature = { preset: 'standard-webhooks' },
+  secret = message.signingSecret,
+): Record<string, string> {
   const ids = { 'webhook-id': message.eventId, 'webhook-timestamp': String(message.timestamp) };
   const r = resolveSignature(signature);
   const event = r.eventHeader && message.eventType ? { [r.eventHeader.toLowerCase()]: message.eventType } : {};
@@ -109,7 +120,11 @@ export function secretHeaderNames(auth: HttpConfig['auth']): string[] {
 }
 
 /** Every header a webhook carries but the transport's own; the MOCK_API receiver records the same. */
-export function webhookHeaders(ctx: DeliveryContext, config: Pick<HttpConfig, 'headers' | 'auth' | 'signing' | 'signature' | 'secret'>, message: OutboundMessage): Record<string, string> {
+export function webhookHeaders(
+  ctx: DeliveryContext,
+  config: Pick<HttpConfig, 'headers' | 'auth' | 'signing' | 'signature' | 'secret'>,
+  message: OutboundMessage,
+): Record<string, string> {
   return {
     ...Object.fromEntries(Object.entries(config.headers).map(([k, v]) => [k.toLowerCase(), v])),
     'user-agent': ctx.userAgent,
@@ -133,8 +148,14 @@ async function probe(ctx: DeliveryContext, config: HttpConfig): Promise<Connecti
   const status = r.status;
   // We sent the configured credentials: a 401/403 says they are refused, which the owner must fix.
   if (status === 401 || status === 403) {
-    return { ok: false, message: `${host} refused the request (${status}): check the destination's auth settings against what the receiver expects.`, warnings: [], details: { status } };
+    return {
+      ok: false,
+      message: `${host} refused the request (${status}): check the destination's auth settings against what the receiver expects.`,
+      warnings: [],
+      details: { status },
+    };
   }
-  if (status !== undefined && status < 500) return { ok: true, message: `${host} answered ${status} in ${r.durationMs} ms.`, warnings: [], details: { status } };
+  if (status !== undefined && status < 500)
+    return { ok: true, message: `${host} answered ${status} in ${r.durationMs} ms.`, warnings: [], details: { status } };
   return { ok: false, message: `${host} could not be reached: ${r.ok ? status : r.error}.`, warnings: [], details: { status: status ?? null } };
 }

@@ -9,7 +9,12 @@ export const WebhookData = z
     /** The headers carrying the signature and event type (signature.ts); absent: what `signing` says. Dropped when it disagrees with `signing`. */
     signature: SignatureSchema.optional(),
     /** Sent verbatim as Authorization. Never stored in the graph: null clears it, omitted keeps it. */
-    authorization: z.string().max(4096).regex(/^[^\r\n]*$/, 'must not contain line breaks').nullable().optional(),
+    authorization: z
+      .string()
+      .max(4096)
+      .regex(/^[^\r\n]*$/, 'must not contain line breaks')
+      .nullable()
+      .optional(),
     /** Set by the server: the webhook this node became, and the masked Authorization. */
     webhookId: z.string().optional(),
     connectionId: z.string().optional(),

@@ -37,13 +37,31 @@ export const SIGNATURE_PRESETS = {
   // seeds/000 (FillCue, "Webhook security"): "an X-FillCue-Signature header containing an HMAC-SHA256 signature of the request body".
   fillcue: { label: 'FillCue', header: 'X-FillCue-Signature', format: 'hex', eventHeader: null, says: 'X-FillCue-Signature: <hex HMAC-SHA256 of the body>' },
   // seeds/003 (FlowMaticX, "Setting up a webhook"): "we send X-Webhook-Signature with every POST (HMAC-SHA256 of the body + secret)".
-  flowmaticx: { label: 'FlowMaticX', header: 'X-Webhook-Signature', format: 'hex', eventHeader: null, says: 'X-Webhook-Signature: <hex HMAC-SHA256 of the body>' },
+  flowmaticx: {
+    label: 'FlowMaticX',
+    header: 'X-Webhook-Signature',
+    format: 'hex',
+    eventHeader: null,
+    says: 'X-Webhook-Signature: <hex HMAC-SHA256 of the body>',
+  },
   // seeds/004 (FusionChatalyst, "Shared-secret header" and the envelope example): "X-FC-Event: lead.captured", "X-FC-Signature: <your configured webhook secret>".
-  fusionchatalyst: { label: 'FusionChatalyst', header: 'X-FC-Signature', format: 'secret', eventHeader: 'X-FC-Event', says: 'X-FC-Signature: <the secret itself>, X-FC-Event: <the event type>' },
+  fusionchatalyst: {
+    label: 'FusionChatalyst',
+    header: 'X-FC-Signature',
+    format: 'secret',
+    eventHeader: 'X-FC-Event',
+    says: 'X-FC-Signature: <the secret itself>, X-FC-Event: <the event type>',
+  },
   // seeds/001 (Fluid CRM, "Authorization header for webhooks"): "Fluid will include it as `Authorization: YOUR_TOKEN` on every delivery"; no signature.
   'fluid-crm': { label: 'Fluid CRM', header: null, format: null, eventHeader: null, says: 'Authorization: <the token you set>, and no signature header' },
   // GitHub's webhooks: X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the body>.
-  github: { label: 'GitHub-style', header: 'X-Hub-Signature-256', format: 'sha256=hex', eventHeader: null, says: 'X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the body>' },
+  github: {
+    label: 'GitHub-style',
+    header: 'X-Hub-Signature-256',
+    format: 'sha256=hex',
+    eventHeader: null,
+    says: 'X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the body>',
+  },
 } as const satisfies Record<string, SignaturePreset>;
 
 export type SignaturePresetName = keyof typeof SIGNATURE_PRESETS;
@@ -83,7 +101,7 @@ export const sentHeaderName = z
   .string()
   .min(1, 'give a header name')
   .max(128)
-  .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'must be an HTTP header name (letters, digits and !#$%&\'*+.^_`|~-, no spaces or colons)')
+  .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, "must be an HTTP header name (letters, digits and !#$%&'*+.^_`|~-, no spaces or colons)")
   .refine((n) => !NOT_SETTABLE.has(n.toLowerCase()), { message: 'is a header the HTTP transport or Wirehub sets itself; choose another name' });
 
 /** A preset, or a header and format of one's own; either may add a header carrying the event type. */

@@ -64,6 +64,9 @@ async function deliver(ctx: DeliveryContext, config: MockApiConfig, message: Out
   }
   if (config.response_delay_ms > 0) await sleep(config.response_delay_ms);
   const status = config.response_status;
-  const answer = status < 400 ? { received: true, mock_request_id: recorded.id } : { received: true, mock_request_id: recorded.id, error: `the test receiver answers ${status}, as its response_status says` };
+  const answer =
+    status < 400
+      ? { received: true, mock_request_id: recorded.id }
+      : { received: true, mock_request_id: recorded.id, error: `the test receiver answers ${status}, as its response_status says` };
   return statusResult(request, { status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(answer) }, elapsed());
 }

@@ -78,7 +78,8 @@ export function guardedAgent(policy: AddressPolicy, connections: number | null):
     connect: (opts, callback) => {
       const host = opts.hostname.replace(/^\[|\]$/g, '');
       if (allowed.has(hostKey(host, opts.port, opts.protocol))) return open(opts, callback);
-      if (net.isIP(host) !== 0 && !isPublicAddress(host)) return callback(privateAddressError(`${host} is a private address; connections to it are refused`), null);
+      if (net.isIP(host) !== 0 && !isPublicAddress(host))
+        return callback(privateAddressError(`${host} is a private address; connections to it are refused`), null);
       guarded(opts, callback);
     },
   });
@@ -89,7 +90,8 @@ export function guardedAgent(policy: AddressPolicy, connections: number | null):
  * caller to refuse. undici's own fetch: Node 20's global one bundles an older undici than our Agent.
  */
 export function noRedirectFetch(dispatcher: Dispatcher): typeof fetch {
-  return (input, init) => undiciFetch(input as string | URL, { ...(init as UndiciRequestInit), redirect: 'manual', dispatcher }) as unknown as Promise<Response>;
+  return (input, init) =>
+    undiciFetch(input as string | URL, { ...(init as UndiciRequestInit), redirect: 'manual', dispatcher }) as unknown as Promise<Response>;
 }
 
 const operatorAgents = new Map<string, Agent>();

@@ -141,6 +141,7 @@ export function networkFailure(err: unknown, who = 'the receiver'): { code: Erro
   if (has('ECONNREFUSED')) return { code: 'CONNECTION_REFUSED', message: 'connection refused', retryable: true };
   if (has('ECONNRESET', 'UND_ERR_SOCKET', 'EPIPE')) return { code: 'CONNECTION_RESET', message: 'the connection was reset', retryable: true };
   if (has('ENOTFOUND', 'EAI_AGAIN')) return { code: 'DNS', message: `host not found: ${innermost}`, retryable: true };
-  if (codes.some((c) => /CERT|TLS|SSL|EPROTO/i.test(c)) || /certificate|TLS|SSL/i.test(innermost)) return { code: 'TLS', message: `TLS failed: ${innermost}`, retryable: true };
+  if (codes.some((c) => /CERT|TLS|SSL|EPROTO/i.test(c)) || /certificate|TLS|SSL/i.test(innermost))
+    return { code: 'TLS', message: `TLS failed: ${innermost}`, retryable: true };
   return { code: 'NETWORK', message: innermost, retryable: true };
 }

@@ -12,7 +12,15 @@ export const REDACTED = '[redacted]';
 
 export function isSecretHeader(name: string, secretHeaders: ReadonlySet<string> = new Set()): boolean {
   const l = name.toLowerCase();
-  return secretHeaders.has(l) || ALWAYS_SECRET.has(l) || l.includes('api-key') || l.includes('apikey') || l.includes('token') || l.includes('secret') || l.includes('password');
+  return (
+    secretHeaders.has(l) ||
+    ALWAYS_SECRET.has(l) ||
+    l.includes('api-key') ||
+    l.includes('apikey') ||
+    l.includes('token') ||
+    l.includes('secret') ||
+    l.includes('password')
+  );
 }
 
 /** A query string's credentials (`?token=…`, `?api_key=…`, `?secret=…`, as some senders sign their calls), masked by the same name rule. */

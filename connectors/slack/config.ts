@@ -6,7 +6,9 @@ import { z } from 'zod';
  */
 export const SlackConfigSchema = z
   .object({
-    url: z.url({ protocol: /^https?$/, error: (iss) => (iss.input === undefined ? 'paste the Slack incoming-webhook URL' : 'must be an http:// or https:// URL') }).max(2048),
+    url: z
+      .url({ protocol: /^https?$/, error: (iss) => (iss.input === undefined ? 'paste the Slack incoming-webhook URL' : 'must be an http:// or https:// URL') })
+      .max(2048),
     /** The message's header; without one, the event type. Slack cuts a header at 150 characters. */
     title: z.string().trim().min(1).max(150).optional(),
     timeout_ms: z.number().int().min(100).max(60_000).default(10_000),

@@ -100,11 +100,11 @@ const ADVICE: Record<string, string> = {
   invalid_payload: 'Slack could not read the message',
   no_text: 'Slack found no text in the message',
   missing_text_or_fallback_or_attachments: 'Slack found no text in the message',
-  invalid_blocks: 'Slack refused the message\'s blocks',
-  invalid_blocks_format: 'Slack refused the message\'s blocks',
+  invalid_blocks: "Slack refused the message's blocks",
+  invalid_blocks_format: "Slack refused the message's blocks",
   too_many_attachments: 'the message is too long for Slack',
   user_not_found: 'the webhook posts to a user Slack no longer knows; make a new webhook',
-  channel_not_found: 'the webhook\'s channel no longer exists; make a new webhook for another channel',
+  channel_not_found: "the webhook's channel no longer exists; make a new webhook for another channel",
   action_prohibited: 'a Slack admin restricted posting through this webhook',
   posting_to_general_channel_denied: 'only admins may post to this channel; make a webhook for another channel',
   invalid_token: 'the webhook was revoked; make a new one and paste its URL',
@@ -134,16 +134,33 @@ function outcome(result: DeliveryResult, url: string): DeliveryResult {
 
 async function probe(ctx: DeliveryContext, config: SlackConfig): Promise<ConnectionTest> {
   // An empty message posts nothing: a live webhook refuses it as having no text, a dead one says why it is dead.
-  const sent = await httpCall(ctx, { method: 'POST', url: config.url, headers: { 'content-type': 'application/json', 'user-agent': ctx.userAgent }, body: '{}', timeoutMs: config.timeout_ms });
+  const sent = await httpCall(ctx, {
+    method: 'POST',
+    url: config.url,
+    headers: { 'content-type': 'application/json', 'user-agent': ctx.userAgent },
+    body: '{}',
+    timeoutMs: config.timeout_ms,
+  });
   const status = sent.status;
   const code = slackCode(sent.response?.body);
   if (status !== undefined && ((status >= 200 && status < 300) || (status === 400 && code !== 'no_service_id'))) {
     return { ok: true, message: 'Slack knows this webhook: each event will post a message to its channel.', warnings: [], details: { status } };
   }
-  if (status === 429) return { ok: true, message: 'Slack knows this webhook but is slowing it down (429): messages wait for Slack\'s Retry-After.', warnings: [], details: { status } };
+  if (status === 429)
+    return {
+      ok: true,
+      message: "Slack knows this webhook but is slowing it down (429): messages wait for Slack's Retry-After.",
+      warnings: [],
+      details: { status },
+    };
   if (status !== undefined && status < 500) {
     const result = outcome(sent, config.url);
-    return { ok: false, message: `${result.ok ? 'Slack refused the webhook' : result.error}.`, warnings: [], details: { status, ...(code ? { slack_error: code } : {}) } };
+    return {
+      ok: false,
+      message: `${result.ok ? 'Slack refused the webhook' : result.error}.`,
+      warnings: [],
+      details: { status, ...(code ? { slack_error: code } : {}) },
+    };
   }
   return { ok: false, message: `Slack could not be reached: ${sent.ok ? status : sent.error}.`, warnings: [], details: { status: status ?? null } };
 }
@@ -159,7 +176,11 @@ export const slackConnector: Connector<typeof SlackConfigSchema> = {
   async deliver(ctx, config, message) {
     const body = Buffer.from(JSON.stringify(slackMessage(message.payload, { eventId: message.eventId, eventType: message.eventType, title: config.title })));
     const headers = { 'content-type': 'application/json; charset=utf-8', 'user-agent': ctx.userAgent };
-    const result = await httpCall(ctx, { method: 'POST', url: config.url, headers, body, timeoutMs: config.timeout_ms, recordBody: true }, { finalStatuses: (s) => s >= 400 && s < 500 && s !== 408 && s !== 429 });
+    const result = await httpCall(
+      ctx,
+      { method: 'POST', url: config.url, headers, body, timeoutMs: config.timeout_ms, recordBody: true },
+      { finalStatuses: (s) => s >= 400 && s < 500 && s !== 408 && s !== 429 },
+    );
     return outcome(result, config.url);
   },
   testConnection: (ctx, config) => probe(ctx, config),

@@ -11,5 +11,8 @@ export const slackManifest = defineManifest({
     fromConfig: (c) => ({ title: typeof c.title === 'string' ? c.title : undefined }),
     publicData: (c) => ({ urlHint: typeof c.url === 'string' ? maskedSlackUrl(c.url) : null }),
   },
-  preview: (config, m) => ({ ok: true, output: slackMessage(m.payload, { eventId: m.eventId, eventType: m.eventType, title: typeof config.title === 'string' ? config.title : undefined }) }),
+  preview: (config, m) => ({
+    ok: true,
+    output: slackMessage(m.payload, { eventId: m.eventId, eventType: m.eventType, title: typeof config.title === 'string' ? config.title : undefined }),
+  }),
 });

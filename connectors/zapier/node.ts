@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { defineNode, httpUrl, savedAs } from '../node.ts';
 
 /** Posts each event to a Zapier "Catch Hook" URL. */
-export const ZapierData = z.object({ url: httpUrl('paste the Zap\'s catch hook URL'), ...savedAs }).strict();
+export const ZapierData = z.object({ url: httpUrl("paste the Zap's catch hook URL"), ...savedAs }).strict();
 export type ZapierDataT = z.output<typeof ZapierData>;
 
 // A manifest, alike on purpose with every connector's node.ts (http-webhook, slack, zapier, …): see connectors/node.ts.

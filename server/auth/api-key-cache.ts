@@ -32,7 +32,9 @@ export class ApiKeyCache extends TtlCache<KeyRecord | undefined> {
   private load(hash: Buffer): Promise<KeyRecord | undefined> {
     return this.db
       .selectFrom('api_keys')
-      .leftJoin('memberships', (j) => j.onRef('memberships.user_id', '=', 'api_keys.created_by').onRef('memberships.workspace_id', '=', 'api_keys.workspace_id'))
+      .leftJoin('memberships', (j) =>
+        j.onRef('memberships.user_id', '=', 'api_keys.created_by').onRef('memberships.workspace_id', '=', 'api_keys.workspace_id'),
+      )
       .select(['api_keys.id', 'api_keys.workspace_id', 'api_keys.scopes', 'api_keys.last_used_at', 'api_keys.created_by', 'memberships.role'])
       .where('api_keys.key_hash', '=', hash)
       .executeTakeFirst();

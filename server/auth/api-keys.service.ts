@@ -50,7 +50,9 @@ export function apiKeysService(deps: Pick<Deps, 'db' | 'box' | 'apiKeys'>) {
         if (!(await rotateProjectKey(deps.db, deps.box, ws))) throw notFound('API key', id);
         return { id, deleted: true };
       }
-      const gone = deps.apiKeys.changed(await deps.db.deleteFrom('api_keys').where('id', '=', id).where('workspace_id', '=', ws).returning('id').executeTakeFirst());
+      const gone = deps.apiKeys.changed(
+        await deps.db.deleteFrom('api_keys').where('id', '=', id).where('workspace_id', '=', ws).returning('id').executeTakeFirst(),
+      );
       if (!gone) throw notFound('API key', id);
       return { id, deleted: true };
     },

@@ -101,7 +101,12 @@ export async function authContext(deps: Deps, authorization: string | undefined,
       // Recording every single use would add a write to each API call; a minute's precision is enough.
       // The cached record is the one every call within the cache's second reads: mark it too.
       key.last_used_at = now;
-      deps.db.updateTable('api_keys').set({ last_used_at: now }).where('id', '=', key.id).execute().catch(() => {});
+      deps.db
+        .updateTable('api_keys')
+        .set({ last_used_at: now })
+        .where('id', '=', key.id)
+        .execute()
+        .catch(() => {});
     }
     return {
       kind: 'api_key',
@@ -173,25 +178,28 @@ export function apiRateLimit(perMinute: number): RequestHandler[] {
       sendJson(res, 429, { error: { code: 'RATE_LIMITED', message: `Too many requests from this address: at most ${options.limit} per minute.` } });
     },
   });
-  return [perAddress, rateLimit({
-    windowMs: 60_000,
-    limit: perMinute,
-    standardHeaders: 'draft-7',
-    legacyHeaders: false,
-    // The token itself, not the header's text: "bearer", "BEARER" or extra spaces name the same
-    // credential and must not each get a fresh allowance. A header that names no token is refused
-    // by authenticate; until then it counts against its address.
-    keyGenerator: (req) => {
-      const token = BEARER.exec(req.headers.authorization ?? '')?.[1];
-      return token ? `key:${sha256(token).toString('base64')}` : `ip:${ipKeyGenerator(req.ip ?? '')}`;
-    },
-    handler: (_req, res, _next, options) => {
-      sendJson(res, 429, {
-        error: {
-          code: 'RATE_LIMITED',
-          message: `Too many requests: at most ${options.limit} per minute. Retry after the number of seconds in Retry-After.`,
-        },
-      });
-    },
-  })];
+  return [
+    perAddress,
+    rateLimit({
+      windowMs: 60_000,
+      limit: perMinute,
+      standardHeaders: 'draft-7',
+      legacyHeaders: false,
+      // The token itself, not the header's text: "bearer", "BEARER" or extra spaces name the same
+      // credential and must not each get a fresh allowance. A header that names no token is refused
+      // by authenticate; until then it counts against its address.
+      keyGenerator: (req) => {
+        const token = BEARER.exec(req.headers.authorization ?? '')?.[1];
+        return token ? `key:${sha256(token).toString('base64')}` : `ip:${ipKeyGenerator(req.ip ?? '')}`;
+      },
+      handler: (_req, res, _next, options) => {
+        sendJson(res, 429, {
+          error: {
+            code: 'RATE_LIMITED',
+            message: `Too many requests: at most ${options.limit} per minute. Retry after the number of seconds in Retry-After.`,
+          },
+        });
+      },
+    }),
+  ];
 }

@@ -39,11 +39,7 @@ export async function signup(deps: Deps, input: { email: string; password: strin
 }
 
 export async function login(deps: Deps, input: { email: string; password: string }) {
-  const user = await deps.db
-    .selectFrom('users')
-    .select(['id', 'password_hash'])
-    .where('email', '=', input.email.toLowerCase())
-    .executeTakeFirst();
+  const user = await deps.db.selectFrom('users').select(['id', 'password_hash']).where('email', '=', input.email.toLowerCase()).executeTakeFirst();
   dummyHash ??= hash('not-a-real-password', ARGON);
   const ok = await verify(user?.password_hash ?? (await dummyHash), input.password).catch(() => false);
   if (!user?.password_hash || !ok) throw new AppError(401, 'INVALID_CREDENTIALS', 'The email or password is wrong.');
@@ -129,7 +125,12 @@ export async function keyProfile(deps: Pick<Deps, 'db'>, a: Pick<AuthContext, 'w
     deps.db.selectFrom('workspaces').select('name').where('id', '=', a.workspaceId).executeTakeFirst(),
     a.apiKeyId ? deps.db.selectFrom('api_keys').select('name').where('id', '=', a.apiKeyId).executeTakeFirst() : undefined,
   ]);
-  return { user: null, team: { id: a.workspaceId, name: team?.name ?? null }, key: { id: a.apiKeyId, name: key?.name ?? null, scopes: a.scopes }, memberships: [] };
+  return {
+    user: null,
+    team: { id: a.workspaceId, name: team?.name ?? null },
+    key: { id: a.apiKeyId, name: key?.name ?? null, scopes: a.scopes },
+    memberships: [],
+  };
 }
 
 export async function updateProfile(deps: Deps, userId: string, name: string) {

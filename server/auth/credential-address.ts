@@ -74,7 +74,9 @@ function sent(connector: AnyConnector, config: Config): SentCredential[] {
 /** Where the connector goes when the config names no address of its own: the vendor it was made for. */
 function vendorDefaults(connector: AnyConnector, config: Config): string[] {
   const own = new Set(connector.secretFields);
-  const named = addresses(connector, config).map((a) => a.path).filter((p) => !p.includes('.') && !own.has(p));
+  const named = addresses(connector, config)
+    .map((a) => a.path)
+    .filter((p) => !p.includes('.') && !own.has(p));
   const bare = Object.fromEntries(Object.entries(config).filter(([k]) => !named.includes(k)));
   const parsed = connector.configSchema.safeParse(bare);
   return parsed.success ? addresses(connector, parsed.data as Config).map((a) => a.origin) : [];
@@ -116,7 +118,10 @@ export function requireCredentialsFollowAddress(deps: Pick<Deps, 'config'>, call
   const fields = [...new Set(found.map((f) => name(f.credential.field)))];
   const details = [
     ...found.map((f) => ({ path: name(f.credential.field), message: `${f.credential.what} is stored: give it again in this request to send your own` })),
-    ...[...new Map(found.flatMap((f) => f.to).map((t) => [t.path, t])).values()].map((t) => ({ path: name(t.path), message: `${t.origin} is a new address for the stored credentials` })),
+    ...[...new Map(found.flatMap((f) => f.to).map((t) => [t.path, t])).values()].map((t) => ({
+      path: name(t.path),
+      message: `${t.origin} is a new address for the stored credentials`,
+    })),
   ];
   throw new AppError(
     403,

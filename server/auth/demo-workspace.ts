@@ -27,11 +27,27 @@ export const DEMO = {
 } as const;
 
 const KNOWLEDGE: EntryInT[] = [
-  { question: 'What are your opening hours?', answer: 'We are open Monday to Friday 8am–6pm and Saturday 9am–1pm. Emergencies are answered 24/7.', tags: ['hours'] },
-  { question: 'How much does a drain cleaning cost?', answer: 'A standard drain cleaning is $149, call-out included. Blocked main lines are quoted on site.', tags: ['intent:request_quote'] },
-  { question: 'Do you work on weekends?', answer: 'Yes: Saturday mornings for regular jobs, and every day for emergencies such as burst pipes.', tags: ['hours'] },
+  {
+    question: 'What are your opening hours?',
+    answer: 'We are open Monday to Friday 8am–6pm and Saturday 9am–1pm. Emergencies are answered 24/7.',
+    tags: ['hours'],
+  },
+  {
+    question: 'How much does a drain cleaning cost?',
+    answer: 'A standard drain cleaning is $149, call-out included. Blocked main lines are quoted on site.',
+    tags: ['intent:request_quote'],
+  },
+  {
+    question: 'Do you work on weekends?',
+    answer: 'Yes: Saturday mornings for regular jobs, and every day for emergencies such as burst pipes.',
+    tags: ['hours'],
+  },
   { question: 'Which areas do you serve?', answer: 'San Francisco, Oakland and the whole East Bay.', tags: ['area'] },
-  { question: 'Can I book an appointment?', answer: 'Of course. Leave your name, e-mail and phone number and we will call you back to fix a time.', tags: ['intent:book_appointment'] },
+  {
+    question: 'Can I book an appointment?',
+    answer: 'Of course. Leave your name, e-mail and phone number and we will call you back to fix a time.',
+    tags: ['intent:book_appointment'],
+  },
   { question: 'Do you fix water heaters?', answer: 'Yes, we repair and install gas and electric water heaters, tankless included.', tags: ['services'] },
 ];
 
@@ -87,7 +103,15 @@ async function fill(deps: ChatDeps, services: DemoServices, ws: string, userId: 
         id: 'map',
         kind: 'map',
         position: { x: 320, y: 60 },
-        data: { envelope: 'flat', mappings: [{ to: 'name', from: 'data.name' }, { to: 'email', from: 'data.email' }, { to: 'phone', from: 'data.phone' }, { to: 'intent', from: 'data.intent' }] },
+        data: {
+          envelope: 'flat',
+          mappings: [
+            { to: 'name', from: 'data.name' },
+            { to: 'email', from: 'data.email' },
+            { to: 'phone', from: 'data.phone' },
+            { to: 'intent', from: 'data.intent' },
+          ],
+        },
       },
       { id: 'receiver', kind: 'destination', position: { x: 600, y: 60 }, data: { destinationId: receiver } },
     ],
@@ -126,13 +150,26 @@ async function fill(deps: ChatDeps, services: DemoServices, ws: string, userId: 
   for (const [i, messages] of VISITS.entries()) {
     let conversation: string | null = null;
     for (const message of messages) {
-      const out = await handleVisitorMessage(deps, row, { chatbot_key: row.public_key, visitor_id: `demo-visitor-${round}-${i + 1}`, conversation_id: conversation, message, page_url: 'https://acme-plumbing.example.com/' });
+      const out = await handleVisitorMessage(deps, row, {
+        chatbot_key: row.public_key,
+        visitor_id: `demo-visitor-${round}-${i + 1}`,
+        conversation_id: conversation,
+        message,
+        page_url: 'https://acme-plumbing.example.com/',
+      });
       conversation = out.conversation_id;
     }
   }
 }
 
-async function destination(deps: ChatDeps, services: DemoServices, ws: string, who: AuthContext, name: string, config: Record<string, unknown>): Promise<string> {
+async function destination(
+  deps: ChatDeps,
+  services: DemoServices,
+  ws: string,
+  who: AuthContext,
+  name: string,
+  config: Record<string, unknown>,
+): Promise<string> {
   const find = () => deps.db.selectFrom('destinations').select('id').where('workspace_id', '=', ws).where('name', '=', name).executeTakeFirst();
   const found = await find();
   if (found) return found.id;

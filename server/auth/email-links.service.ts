@@ -146,7 +146,11 @@ export async function verifyEmail(deps: Deps, userId: string, token: string) {
     const user = await consume(trx, token, 'verify_email');
     // Thrown inside the transaction, so the link is not used up by the wrong account.
     if (user.id !== userId) {
-      throw new AppError(403, 'EMAIL_LINK_OTHER_ACCOUNT', 'This link confirms the address of another account: log in with the address it was sent to, then open it again.');
+      throw new AppError(
+        403,
+        'EMAIL_LINK_OTHER_ACCOUNT',
+        'This link confirms the address of another account: log in with the address it was sent to, then open it again.',
+      );
     }
     const verifiedAt = user.email_verified_at ?? new Date();
     await trx.updateTable('users').set({ email_verified_at: verifiedAt, updated_at: new Date() }).where('id', '=', user.id).execute();
@@ -161,25 +165,41 @@ export async function verifyEmail(deps: Deps, userId: string, token: string) {
  */
 export async function confirmPasswordReset(deps: Deps, token: string, password: string) {
   // argon2 costs tens of milliseconds and 19 MiB: only for a link that exists (consume checks it again, race-safe).
-  const known = TOKEN_PATTERN.test(token) && (await deps.db.selectFrom('email_tokens').select('id').where('token_hash', '=', sha256(token)).where('purpose', '=', 'password_reset').executeTakeFirst());
+  const known =
+    TOKEN_PATTERN.test(token) &&
+    (await deps.db.selectFrom('email_tokens').select('id').where('token_hash', '=', sha256(token)).where('purpose', '=', 'password_reset').executeTakeFirst());
   if (!known) throw invalidLink();
   const passwordHash = await hash(password, ARGON);
   // A claimed account's API keys are deleted: forget them once that is committed.
-  return deps.apiKeys.changed(await deps.db.transaction().execute(async (trx) => {
-    const user = await consume(trx, token, 'password_reset');
-    const claimed = user.email_verified_at ? null : await claimAccount(deps, trx, user.id);
-    const { numDeletedRows } = await trx.deleteFrom('sessions').where('user_id', '=', user.id).executeTakeFirst();
-    await trx.deleteFrom('email_tokens').where('user_id', '=', user.id).where('purpose', '=', 'password_reset').execute();
-    await trx
-      .updateTable('users')
-      .set({ password_hash: passwordHash, email_verified_at: user.email_verified_at ?? new Date(), updated_at: new Date() })
-      .where('id', '=', user.id)
-      .execute();
-    return { email: user.email, password_changed: true, sessions_ended: Number(numDeletedRows) + (claimed?.sessions_ended ?? 0), ...(claimed ? { account_claimed: claimed } : {}) };
-  }));
+  return deps.apiKeys.changed(
+    await deps.db.transaction().execute(async (trx) => {
+      const user = await consume(trx, token, 'password_reset');
+      const claimed = user.email_verified_at ? null : await claimAccount(deps, trx, user.id);
+      const { numDeletedRows } = await trx.deleteFrom('sessions').where('user_id', '=', user.id).executeTakeFirst();
+      await trx.deleteFrom('email_tokens').where('user_id', '=', user.id).where('purpose', '=', 'password_reset').execute();
+      await trx
+        .updateTable('users')
+        .set({ password_hash: passwordHash, email_verified_at: user.email_verified_at ?? new Date(), updated_at: new Date() })
+        .where('id', '=', user.id)
+        .execute();
+      return {
+        email: user.email,
+        password_changed: true,
+        sessions_ended: Number(numDeletedRows) + (claimed?.sessions_ended ?? 0),
+        ...(claimed ? { account_claimed: claimed } : {}),
+      };
+    }),
+  );
 }
 
-export type AccountClaim = { password_removed: boolean; sessions_ended: number; api_keys_revoked: number; invites_revoked: number; project_keys_rotated: number; members_it_invited: number };
+export type AccountClaim = {
+  password_removed: boolean;
+  sessions_ended: number;
+  api_keys_revoked: number;
+  invites_revoked: number;
+  project_keys_rotated: number;
+  members_it_invited: number;
+};
 
 /**
  * The owner of an address (proven by Google or by a mail link) takes over an account whose address

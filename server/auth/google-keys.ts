@@ -84,7 +84,9 @@ export class GoogleSigningKeys {
 }
 
 const unavailable = () =>
-  new AppError(503, 'SERVICE_UNAVAILABLE', "Google's signing keys could not be fetched, so the credential cannot be checked; try again shortly.", undefined, { 'Retry-After': '5' });
+  new AppError(503, 'SERVICE_UNAVAILABLE', "Google's signing keys could not be fetched, so the credential cannot be checked; try again shortly.", undefined, {
+    'Retry-After': '5',
+  });
 
 /** `max-age` less the `Age` a cache in between already spent; `no-store`/`no-cache` mean every sign-in re-reads. */
 export function freshFor(headers: Headers): number {

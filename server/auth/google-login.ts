@@ -52,7 +52,7 @@ export class GoogleVerifier {
     if (header?.alg !== 'RS256') throw invalid(`The credential is signed with ${JSON.stringify(header?.alg ?? null)}; Google ID tokens are signed with RS256.`);
     if (typeof header.kid !== 'string' || !header.kid) throw invalid('The credential names no signing key (kid).');
     const certs = await this.keys.lookup(header.kid);
-    if (!Object.hasOwn(certs, header.kid)) throw invalid("The credential was signed with a key Google does not publish (unknown kid).");
+    if (!Object.hasOwn(certs, header.kid)) throw invalid('The credential was signed with a key Google does not publish (unknown kid).');
 
     let payload;
     try {
@@ -112,7 +112,12 @@ async function findOrCreateUser(deps: Deps, identity: GoogleIdentity): Promise<{
       const claimed = byEmail.email_verified_at ? null : await claimAccount(deps, trx, byEmail.id);
       await trx
         .updateTable('users')
-        .set({ google_sub: identity.sub, picture_url: identity.picture ?? byEmail.picture_url, email_verified_at: byEmail.email_verified_at ?? new Date(), updated_at: new Date() })
+        .set({
+          google_sub: identity.sub,
+          picture_url: identity.picture ?? byEmail.picture_url,
+          email_verified_at: byEmail.email_verified_at ?? new Date(),
+          updated_at: new Date(),
+        })
         .where('id', '=', byEmail.id)
         .execute();
       return { userId: byEmail.id, claimed };
@@ -121,7 +126,15 @@ async function findOrCreateUser(deps: Deps, identity: GoogleIdentity): Promise<{
     const name = (identity.name ?? identity.email.split('@')[0]).slice(0, 120);
     await trx
       .insertInto('users')
-      .values({ id: userId, email: identity.email, name, password_hash: null, google_sub: identity.sub, picture_url: identity.picture, email_verified_at: new Date() })
+      .values({
+        id: userId,
+        email: identity.email,
+        name,
+        password_hash: null,
+        google_sub: identity.sub,
+        picture_url: identity.picture,
+        email_verified_at: new Date(),
+      })
       .execute();
     await createTeam(trx, userId, `${name}'s team`.slice(0, 120));
     return { userId, claimed: null };

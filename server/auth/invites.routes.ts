@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import { body, idParam } from '../core/validate.ts';
 import { requireSession } from './auth.middleware.ts';
-import { InviteIn, } from './invites.service.ts';
+import { InviteIn } from './invites.service.ts';
 import type { Services } from '../services.ts';
 
 /** Public: the invite page reads who invited whom to which team before the visitor signs in. */

@@ -8,7 +8,10 @@ import { requireManager, roleIn } from './teams.service.ts';
 
 export const INVITE_TTL_MS = 7 * 24 * 3_600_000;
 export const InviteIn = z.object({
-  email: z.email().max(254).transform((e) => e.toLowerCase()),
+  email: z
+    .email()
+    .max(254)
+    .transform((e) => e.toLowerCase()),
   role: z.enum(['owner', 'admin', 'member']).default('member'),
 });
 /** 32 random bytes in base64url; anything else cannot be a token we issued. */
@@ -105,7 +108,15 @@ export function invitesService(deps: Deps) {
         .selectFrom('team_invites')
         .innerJoin('workspaces', 'workspaces.id', 'team_invites.workspace_id')
         .leftJoin('users', 'users.id', 'team_invites.invited_by')
-        .select(['team_invites.email', 'team_invites.role', 'team_invites.expires_at', 'team_invites.accepted_at', 'workspaces.id as team_id', 'workspaces.name as team_name', 'users.name as inviter_name'])
+        .select([
+          'team_invites.email',
+          'team_invites.role',
+          'team_invites.expires_at',
+          'team_invites.accepted_at',
+          'workspaces.id as team_id',
+          'workspaces.name as team_name',
+          'users.name as inviter_name',
+        ])
         .where('team_invites.token_hash', '=', sha256(token))
         .executeTakeFirst();
       if (!row) throw unknownInvite();
@@ -138,13 +149,21 @@ export function invitesService(deps: Deps) {
         if (invite.expires_at.getTime() <= Date.now()) throw expired();
         const user = await trx.selectFrom('users').select(['email', 'email_verified_at']).where('id', '=', userId).executeTakeFirstOrThrow();
         if (user.email !== invite.email) {
-          throw new AppError(403, 'INVITE_EMAIL_MISMATCH', `This invite was sent to ${invite.email}, but you are signed in as ${user.email}. Sign in with the invited address to accept it.`);
+          throw new AppError(
+            403,
+            'INVITE_EMAIL_MISMATCH',
+            `This invite was sent to ${invite.email}, but you are signed in as ${user.email}. Sign in with the invited address to accept it.`,
+          );
         }
         // The address check means something only if the account's owner proved the address: else
         // anyone who signed up under it could use a leaked link. Without SMTP nobody can prove it
         // by mail, and the check is the address alone (README, "Accounts and e-mail").
         if (deps.config.smtp && !user.email_verified_at) {
-          throw new AppError(403, 'EMAIL_NOT_VERIFIED', `Confirm that ${user.email} is yours before joining a team: open the link we mailed you (POST /auth/verify-email/resend sends another), or sign in with Google.`);
+          throw new AppError(
+            403,
+            'EMAIL_NOT_VERIFIED',
+            `Confirm that ${user.email} is yours before joining a team: open the link we mailed you (POST /auth/verify-email/resend sends another), or sign in with Google.`,
+          );
         }
         if (await roleIn(trx, userId, invite.workspace_id)) throw new AppError(409, 'ALREADY_MEMBER', 'You are already a member of this team.');
         await trx.insertInto('memberships').values({ workspace_id: invite.workspace_id, user_id: userId, role: invite.role }).execute();

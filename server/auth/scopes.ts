@@ -49,8 +49,13 @@ export function requireScope(held: readonly Scope[], method: string, route: stri
   const accepted = scopesFor(method, route);
   if (accepted.some((s) => held.includes(s))) return;
   const named = accepted.map((s) => `"${s}"`).join(' or ');
-  throw new AppError(403, 'INSUFFICIENT_SCOPE', `This API key lacks the scope needed for ${method} ${shown}: ${named}. It has ${held.map((s) => `"${s}"`).join(', ') || 'none'}.`, {
-    needed: accepted,
-    scopes: held,
-  });
+  throw new AppError(
+    403,
+    'INSUFFICIENT_SCOPE',
+    `This API key lacks the scope needed for ${method} ${shown}: ${named}. It has ${held.map((s) => `"${s}"`).join(', ') || 'none'}.`,
+    {
+      needed: accepted,
+      scopes: held,
+    },
+  );
 }

@@ -2,7 +2,7 @@ import { Router, type RequestHandler } from 'express';
 import { body, idParam } from '../core/validate.ts';
 import type { Deps } from '../deps.ts';
 import { requireSession } from './auth.middleware.ts';
-import { MemberPatch, TeamIn, teamPatch, teamPut, } from './teams.service.ts';
+import { MemberPatch, TeamIn, teamPatch, teamPut } from './teams.service.ts';
 import type { Services } from '../services.ts';
 
 /**
@@ -24,11 +24,13 @@ export function teamRoutes(deps: Deps, teams: Services['teams']): Router {
     res.json(await teams.team(requireSession(req).userId, teamId(req)));
   });
   // A team's name and log retention; the hub's retention bounds the team's (read per call: tests change it).
-  const update = (schema: typeof teamPatch | typeof teamPut): RequestHandler => async (req, res) => {
-    const a = requireSession(req);
-    const id = teamId(req);
-    res.json(await teams.update(a.userId, id, body(req, schema(deps.config.retentionDays))));
-  };
+  const update =
+    (schema: typeof teamPatch | typeof teamPut): RequestHandler =>
+    async (req, res) => {
+      const a = requireSession(req);
+      const id = teamId(req);
+      res.json(await teams.update(a.userId, id, body(req, schema(deps.config.retentionDays))));
+    };
   r.patch('/teams/:id', update(teamPatch));
   r.put('/teams/:id', update(teamPut));
 

@@ -102,7 +102,11 @@ export function teamsService(deps: Deps) {
         'is_demo',
         'created_at',
         'retention_days',
-        eb.selectFrom('memberships').select((m) => m.fn.countAll<string>().as('n')).whereRef('memberships.workspace_id', '=', 'workspaces.id').as('members_count'),
+        eb
+          .selectFrom('memberships')
+          .select((m) => m.fn.countAll<string>().as('n'))
+          .whereRef('memberships.workspace_id', '=', 'workspaces.id')
+          .as('members_count'),
       ])
       .where('id', '=', teamId)
       .executeTakeFirstOrThrow();
@@ -157,34 +161,38 @@ export function teamsService(deps: Deps) {
 
     async setRole(actorId: string, teamId: string, targetId: string, role: Role) {
       // A key lives only while its maker may make keys: a demotion ends the maker's keys at once.
-      return deps.apiKeys.changed(await db.transaction().execute(async (trx) => {
-        await lockTeam(trx, teamId);
-        const actorRole = await requireManager(trx, actorId, teamId, "change members' roles");
-        const current = await roleIn(trx, targetId, teamId);
-        if (!current) throw new AppError(404, 'NOT_FOUND', `User ${targetId} is not a member of this team.`);
-        if ((current === 'owner' || role === 'owner') && actorRole !== 'owner') {
-          throw new AppError(403, 'FORBIDDEN', "Only owners can make someone an owner or change an owner's role.");
-        }
-        if (current === 'owner' && role !== 'owner' && (await ownerCount(trx, teamId)) === 1) throw lastOwner(false);
-        await trx.updateTable('memberships').set({ role }).where('workspace_id', '=', teamId).where('user_id', '=', targetId).execute();
-        return { team_id: teamId, user_id: targetId, role };
-      }));
+      return deps.apiKeys.changed(
+        await db.transaction().execute(async (trx) => {
+          await lockTeam(trx, teamId);
+          const actorRole = await requireManager(trx, actorId, teamId, "change members' roles");
+          const current = await roleIn(trx, targetId, teamId);
+          if (!current) throw new AppError(404, 'NOT_FOUND', `User ${targetId} is not a member of this team.`);
+          if ((current === 'owner' || role === 'owner') && actorRole !== 'owner') {
+            throw new AppError(403, 'FORBIDDEN', "Only owners can make someone an owner or change an owner's role.");
+          }
+          if (current === 'owner' && role !== 'owner' && (await ownerCount(trx, teamId)) === 1) throw lastOwner(false);
+          await trx.updateTable('memberships').set({ role }).where('workspace_id', '=', teamId).where('user_id', '=', targetId).execute();
+          return { team_id: teamId, user_id: targetId, role };
+        }),
+      );
     },
 
     /** Removes a member, or lets the caller leave (targetId = the caller). */
     async remove(actorId: string, teamId: string, targetId: string) {
-      return deps.apiKeys.changed(await db.transaction().execute(async (trx) => {
-        await lockTeam(trx, teamId);
-        const leaving = actorId === targetId;
-        const actorRole = leaving ? await requireMember(trx, actorId, teamId) : await requireManager(trx, actorId, teamId, 'remove members');
-        const current = await roleIn(trx, targetId, teamId);
-        if (!current) throw new AppError(404, 'NOT_FOUND', `User ${targetId} is not a member of this team.`);
-        if (!leaving && current === 'owner' && actorRole !== 'owner') throw new AppError(403, 'FORBIDDEN', 'Only owners can remove an owner.');
-        if (current === 'owner' && (await ownerCount(trx, teamId)) === 1) throw lastOwner(leaving);
-        await trx.deleteFrom('memberships').where('workspace_id', '=', teamId).where('user_id', '=', targetId).execute();
-        await rehomeSessions(trx, targetId, teamId);
-        return { team_id: teamId, user_id: targetId, removed: true };
-      }));
+      return deps.apiKeys.changed(
+        await db.transaction().execute(async (trx) => {
+          await lockTeam(trx, teamId);
+          const leaving = actorId === targetId;
+          const actorRole = leaving ? await requireMember(trx, actorId, teamId) : await requireManager(trx, actorId, teamId, 'remove members');
+          const current = await roleIn(trx, targetId, teamId);
+          if (!current) throw new AppError(404, 'NOT_FOUND', `User ${targetId} is not a member of this team.`);
+          if (!leaving && current === 'owner' && actorRole !== 'owner') throw new AppError(403, 'FORBIDDEN', 'Only owners can remove an owner.');
+          if (current === 'owner' && (await ownerCount(trx, teamId)) === 1) throw lastOwner(leaving);
+          await trx.deleteFrom('memberships').where('workspace_id', '=', teamId).where('user_id', '=', targetId).execute();
+          await rehomeSessions(trx, targetId, teamId);
+          return { team_id: teamId, user_id: targetId, removed: true };
+        }),
+      );
     },
   };
 }

@@ -28,7 +28,15 @@ export function chatPreviewRoutes(deps: ChatDeps, chatbots: Services['chatbots']
     const input = body(req, PreviewChatIn);
     const bot = await chatbots.row(auth.workspaceId, botId);
     const visitor = `portal-preview:${auth.actsFor ?? auth.apiKeyId ?? 'project'}`;
-    res.json(await handleVisitorMessage(deps, bot, { chatbot_key: bot.public_key, visitor_id: visitor, conversation_id: input.conversation_id, message: input.message, locale: input.locale }));
+    res.json(
+      await handleVisitorMessage(deps, bot, {
+        chatbot_key: bot.public_key,
+        visitor_id: visitor,
+        conversation_id: input.conversation_id,
+        message: input.message,
+        locale: input.locale,
+      }),
+    );
   });
   return r;
 }

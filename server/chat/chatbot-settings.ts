@@ -13,7 +13,8 @@ const Origin = z
     if (v === '*') return v;
     try {
       const u = new URL(v);
-      if ((u.protocol === 'http:' || u.protocol === 'https:') && (u.pathname === '/' || u.pathname === '') && !u.search && !u.hash && !u.username) return u.origin;
+      if ((u.protocol === 'http:' || u.protocol === 'https:') && (u.pathname === '/' || u.pathname === '') && !u.search && !u.hash && !u.username)
+        return u.origin;
     } catch {
       // reported below
     }

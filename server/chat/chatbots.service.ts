@@ -40,7 +40,9 @@ export const EntryIn = z
   .strict();
 // Without the default: zod 4 applies a default inside .partial(), so a PATCH without tags would
 // have cleared them.
-export const EntryPatch = EntryIn.extend({ tags: z.array(Tag).max(20) }).partial().strict();
+export const EntryPatch = EntryIn.extend({ tags: z.array(Tag).max(20) })
+  .partial()
+  .strict();
 export type EntryInT = z.output<typeof EntryIn>;
 
 export const ChatListQuery = z.object(listParams).strict();
@@ -92,11 +94,7 @@ export const conversationOut = (c: ConversationRow) => ({
 
 /** The next search index must be built anew: every process compares this version with its cache. */
 export async function touchKnowledgeBase(db: Kysely<DB> | Transaction<DB>, chatbotId: string): Promise<void> {
-  await db
-    .updateTable('chatbots')
-    .set({ kb_version: sql`kb_version + 1`, updated_at: sql`now()` })
-    .where('id', '=', chatbotId)
-    .execute();
+  await db.updateTable('chatbots').set({ kb_version: sql`kb_version + 1`, updated_at: sql`now()` }).where('id', '=', chatbotId).execute();
 }
 
 export function chatbotsService(deps: Pick<Deps, 'db'>) {
@@ -109,7 +107,11 @@ export function chatbotsService(deps: Pick<Deps, 'db'>) {
   }
 
   async function entryCount(chatbotId: string): Promise<number> {
-    const r = await db.selectFrom('kb_entries').select((eb) => eb.fn.countAll<string>().as('n')).where('chatbot_id', '=', chatbotId).executeTakeFirstOrThrow();
+    const r = await db
+      .selectFrom('kb_entries')
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .where('chatbot_id', '=', chatbotId)
+      .executeTakeFirstOrThrow();
     return Number(r.n);
   }
 
@@ -123,7 +125,9 @@ export function chatbotsService(deps: Pick<Deps, 'db'>) {
     if (!entries.length) return [];
     const rows = await trx
       .insertInto('kb_entries')
-      .values(entries.map((e) => ({ id: newId('kbe'), chatbot_id: bot.id, workspace_id: bot.workspace_id, question: e.question, answer: e.answer, tags: e.tags })))
+      .values(
+        entries.map((e) => ({ id: newId('kbe'), chatbot_id: bot.id, workspace_id: bot.workspace_id, question: e.question, answer: e.answer, tags: e.tags })),
+      )
       .returningAll()
       .execute();
     await touchKnowledgeBase(trx, bot.id);
@@ -197,7 +201,11 @@ export function chatbotsService(deps: Pick<Deps, 'db'>) {
     async listEntries(ws: string, id: string, params: z.output<typeof ChatListQuery>) {
       await row(ws, id);
       const q = db.selectFrom('kb_entries').selectAll().where('chatbot_id', '=', id);
-      const page = await paginate(q, { ...params, order_by: params.order_by === 'name' ? 'question' : params.order_by }, params.order_by === 'name' ? 'question' : params.order_by);
+      const page = await paginate(
+        q,
+        { ...params, order_by: params.order_by === 'name' ? 'question' : params.order_by },
+        params.order_by === 'name' ? 'question' : params.order_by,
+      );
       return { ...page, models: page.models.map(entryOut) };
     },
 

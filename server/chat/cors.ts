@@ -4,7 +4,9 @@ import type { ChatbotSettings } from '../db/schema.ts';
 import { originAllowed } from './chatbot-settings.ts';
 
 export const originNotAllowed = (origin: string) =>
-  new AppError(403, 'ORIGIN_NOT_ALLOWED', `This chatbot does not answer pages on ${origin}; add the origin to its allowed_origins.`, [{ path: 'headers.origin', message: 'not in allowed_origins' }]);
+  new AppError(403, 'ORIGIN_NOT_ALLOWED', `This chatbot does not answer pages on ${origin}; add the origin to its allowed_origins.`, [
+    { path: 'headers.origin', message: 'not in allowed_origins' },
+  ]);
 
 /**
  * The public chat answers a browser only on the chatbot's allowed origins. A request without an

@@ -30,8 +30,7 @@ export function questionTerms(text: string): string[] {
   return [...terms];
 }
 
-const sameTerm = (a: string, b: string) =>
-  a === b || (Math.min(a.length, b.length) >= MIN_PREFIX && (a.startsWith(b) || b.startsWith(a)));
+const sameTerm = (a: string, b: string) => a === b || (Math.min(a.length, b.length) >= MIN_PREFIX && (a.startsWith(b) || b.startsWith(a)));
 
 /** Jaccard overlap of two questions' terms (0..1), a term matching its plural or other prefix form. */
 export function questionSimilarity(a: string[], b: string[]): number {

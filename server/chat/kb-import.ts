@@ -19,8 +19,14 @@ export const ImportIn = z.union([
       replace: z.boolean().default(false),
     })
     .strict()
-    .refine((b) => (b.entries === undefined) !== (b.csv === undefined), { message: 'give either entries (a JSON array) or csv (the text of a CSV file)', path: ['entries'] })
-    .refine((b) => !b.format || (b.format === 'csv') === (b.csv !== undefined), { message: 'format csv goes with csv, format json with entries', path: ['format'] }),
+    .refine((b) => (b.entries === undefined) !== (b.csv === undefined), {
+      message: 'give either entries (a JSON array) or csv (the text of a CSV file)',
+      path: ['entries'],
+    })
+    .refine((b) => !b.format || (b.format === 'csv') === (b.csv !== undefined), {
+      message: 'format csv goes with csv, format json with entries',
+      path: ['format'],
+    }),
 ]);
 
 export type ImportPlan = { entries: EntryInT[]; replace: boolean };
@@ -36,7 +42,12 @@ function checkRows(rows: unknown[], where: string, firstIndex = 0): EntryInT[] {
     else problems.push(...zodDetails(r.error, `${where}.${i + firstIndex}`));
   });
   if (problems.length) {
-    throw new AppError(422, 'INVALID_ENTRIES', `${problems.length} problem(s) in the entries; nothing was imported. First: ${problems[0].path}: ${problems[0].message}`, problems.slice(0, 100));
+    throw new AppError(
+      422,
+      'INVALID_ENTRIES',
+      `${problems.length} problem(s) in the entries; nothing was imported. First: ${problems[0].path}: ${problems[0].message}`,
+      problems.slice(0, 100),
+    );
   }
   return out;
 }
@@ -47,9 +58,12 @@ function csvRows(text: string): Record<string, unknown>[] {
     records = parseCsv(text, { bom: true, skip_empty_lines: true, relax_column_count: false, trim: true }) as string[][];
   } catch (err) {
     const e = err as { message: string; lines?: number };
-    throw new AppError(422, 'INVALID_CSV', `The CSV could not be read: ${e.message}`, [{ path: 'body.csv', message: e.message, ...(e.lines ? { line: e.lines } : {}) }]);
+    throw new AppError(422, 'INVALID_CSV', `The CSV could not be read: ${e.message}`, [
+      { path: 'body.csv', message: e.message, ...(e.lines ? { line: e.lines } : {}) },
+    ]);
   }
-  if (!records.length) throw new AppError(422, 'INVALID_CSV', 'The CSV is empty: it needs a header row question,answer,tags.', [{ path: 'body.csv', message: 'empty' }]);
+  if (!records.length)
+    throw new AppError(422, 'INVALID_CSV', 'The CSV is empty: it needs a header row question,answer,tags.', [{ path: 'body.csv', message: 'empty' }]);
   const header = records[0].map((h) => h.toLowerCase());
   const missing = HEADER.slice(0, 2).filter((h) => !header.includes(h));
   const unknown = header.filter((h) => !HEADER.includes(h));
@@ -63,7 +77,13 @@ function csvRows(text: string): Record<string, unknown>[] {
   return records.slice(1).map((cells) => {
     const row: Record<string, unknown> = {};
     header.forEach((h, i) => {
-      row[h] = h === 'tags' ? cells[i].split(/[;|,]/).map((t) => t.trim()).filter(Boolean) : cells[i];
+      row[h] =
+        h === 'tags'
+          ? cells[i]
+              .split(/[;|,]/)
+              .map((t) => t.trim())
+              .filter(Boolean)
+          : cells[i];
     });
     return row;
   });

@@ -17,7 +17,30 @@ const NAME_INTROS = [
   /\b(?:[Ii] am|[Ii]'m|[Ii]’m|[Ii]m|[Cc]all me|[Tt]his is)\s+(\p{Lu}[\p{L}'’.-]*(?:\s+\p{Lu}[\p{L}'’.-]*){0,3})/u,
 ];
 /** Words that end a name where a sentence goes on: "my name is Jane and my email is …". */
-const NAME_STOP = new Set(['and', 'my', 'email', 'e-mail', 'phone', 'number', 'from', 'at', 'with', 'here', 'i', 'im', "i'm", 'you', 'can', 'please', 'but', 'or', 'the', 'is', 'mobile', 'tel']);
+const NAME_STOP = new Set([
+  'and',
+  'my',
+  'email',
+  'e-mail',
+  'phone',
+  'number',
+  'from',
+  'at',
+  'with',
+  'here',
+  'i',
+  'im',
+  "i'm",
+  'you',
+  'can',
+  'please',
+  'but',
+  'or',
+  'the',
+  'is',
+  'mobile',
+  'tel',
+]);
 const NOT_NAMES = new Set(['yes', 'no', 'ok', 'okay', 'sure', 'thanks', 'thank you', 'hi', 'hello', 'hey', 'nope', 'human', 'agent']);
 
 function cleanName(raw: string): string | undefined {
@@ -132,7 +155,8 @@ export function extractLead(text: string, region: CountryCode | undefined, askin
 export function withoutContactDetails(text: string, found: ConversationLead): string {
   let rest = text.replace(EMAIL_CANDIDATE, ' ').replace(PHONE_CANDIDATE, ' ');
   if (found.name) {
-    for (const word of found.name.split(/\s+/)) rest = rest.replace(new RegExp(`(^|[^\\p{L}])${word.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?=$|[^\\p{L}])`, 'giu'), '$1 ');
+    for (const word of found.name.split(/\s+/))
+      rest = rest.replace(new RegExp(`(^|[^\\p{L}])${word.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?=$|[^\\p{L}])`, 'giu'), '$1 ');
     rest = rest.replace(/\b(my name(?:'s| is)|name\s*[:=]|i am|i'm|i’m|im|call me|this is)\b/giu, ' ');
   }
   const left = rest.replace(/\s+/g, ' ').trim();

@@ -14,7 +14,10 @@ import { handleVisitorMessage, SystemChatIn } from './system-chat.service.ts';
  * round trip (a "simple" cross-origin request). These routes sit outside /api, so they refuse a NUL
  * character themselves.
  */
-export const publicJson: [RequestHandler, RequestHandler] = [express.json({ limit: '64kb', type: ['application/json', 'application/*+json', 'text/plain'], verify: refuseDeepJson }), refuseNul()];
+export const publicJson: [RequestHandler, RequestHandler] = [
+  express.json({ limit: '64kb', type: ['application/json', 'application/*+json', 'text/plain'], verify: refuseDeepJson }),
+  refuseNul(),
+];
 
 /** The first language of an Accept-Language header (`en-US,en;q=0.9` → en-US), if it is a plain tag. */
 export function headerLocale(header: string | undefined): string | undefined {

@@ -9,11 +9,13 @@ import { originNotAllowed } from './cors.ts';
 
 const PUBLIC_KEY = /^pk_[A-Za-z0-9_-]{1,100}$/;
 
-const unknownKey = () => new AppError(404, 'NOT_FOUND', 'No chatbot has this public key; check data-chatbot in the embed snippet (the key may have been rotated).');
+const unknownKey = () =>
+  new AppError(404, 'NOT_FOUND', 'No chatbot has this public key; check data-chatbot in the embed snippet (the key may have been rotated).');
 
 export async function chatbotByKey(deps: Pick<Deps, 'db'>, key: string): Promise<ChatbotRow> {
   const bot = await deps.db.selectFrom('chatbots').selectAll().where('public_key', '=', key).executeTakeFirst();
-  if (!bot) throw new AppError(404, 'NOT_FOUND', 'No chatbot has this public key (it may have been rotated).', [{ path: 'body.chatbot_key', message: 'unknown key' }]);
+  if (!bot)
+    throw new AppError(404, 'NOT_FOUND', 'No chatbot has this public key (it may have been rotated).', [{ path: 'body.chatbot_key', message: 'unknown key' }]);
   return bot;
 }
 

@@ -21,4 +21,3 @@ export function publicInfoRoutes(deps: Pick<Deps, 'db'>): Router {
   });
   return r;
 }
-

@@ -28,14 +28,25 @@ const RATINGS = { visitor: 'rv', address: 'rip', noun: 'ratings' };
  * conversation's own visitor's (so made-up visitor ids store no counters).
  */
 export function countRatingFromAddress(db: Kysely<DB>, bot: Pick<ChatbotRow, 'id' | 'settings'>, ip: string): Promise<void> {
-  return countIn(db, windowsOf(bot, '', ip, RATINGS).filter((w) => w.key.startsWith(`${RATINGS.address}:`)));
+  return countIn(
+    db,
+    windowsOf(bot, '', ip, RATINGS).filter((w) => w.key.startsWith(`${RATINGS.address}:`)),
+  );
 }
 
 export function countRatingByVisitor(db: Kysely<DB>, bot: Pick<ChatbotRow, 'id' | 'settings'>, visitorId: string): Promise<void> {
-  return countIn(db, windowsOf(bot, visitorId, '', RATINGS).filter((w) => w.key.startsWith(`${RATINGS.visitor}:`)));
+  return countIn(
+    db,
+    windowsOf(bot, visitorId, '', RATINGS).filter((w) => w.key.startsWith(`${RATINGS.visitor}:`)),
+  );
 }
 
-function windowsOf(bot: Pick<ChatbotRow, 'id' | 'settings'>, visitorId: string, rawIp: string, kind: { visitor: string; address: string; noun: string }): Window[] {
+function windowsOf(
+  bot: Pick<ChatbotRow, 'id' | 'settings'>,
+  visitorId: string,
+  rawIp: string,
+  kind: { visitor: string; address: string; noun: string },
+): Window[] {
   const limits = readSettings(bot.settings).rate_limits;
   const { visitor: v, address: a, noun } = kind;
   // An IPv6 client holds a whole /64: one budget for it, not one per address it can pick.
@@ -43,8 +54,20 @@ function windowsOf(bot: Pick<ChatbotRow, 'id' | 'settings'>, visitorId: string, 
   return [
     { key: `${v}:${bot.id}:${visitorId}:${MINUTE}`, seconds: MINUTE, limit: limits.per_minute, noun, what: `${noun} a minute from this visitor` },
     { key: `${v}:${bot.id}:${visitorId}:${DAY}`, seconds: DAY, limit: limits.per_day, noun, what: `${noun} a day from this visitor` },
-    { key: `${a}:${bot.id}:${ip}:${MINUTE}`, seconds: MINUTE, limit: limits.ip_per_minute ?? DEFAULT_SETTINGS.rate_limits.ip_per_minute ?? 100, noun, what: `${noun} a minute from this address` },
-    { key: `${a}:${bot.id}:${ip}:${DAY}`, seconds: DAY, limit: limits.ip_per_day ?? DEFAULT_SETTINGS.rate_limits.ip_per_day ?? 1000, noun, what: `${noun} a day from this address` },
+    {
+      key: `${a}:${bot.id}:${ip}:${MINUTE}`,
+      seconds: MINUTE,
+      limit: limits.ip_per_minute ?? DEFAULT_SETTINGS.rate_limits.ip_per_minute ?? 100,
+      noun,
+      what: `${noun} a minute from this address`,
+    },
+    {
+      key: `${a}:${bot.id}:${ip}:${DAY}`,
+      seconds: DAY,
+      limit: limits.ip_per_day ?? DEFAULT_SETTINGS.rate_limits.ip_per_day ?? 1000,
+      noun,
+      what: `${noun} a day from this address`,
+    },
   ];
 }
 
@@ -64,7 +87,13 @@ async function countIn(db: Kysely<DB>, windows: Window[]): Promise<void> {
   if (over.length) {
     const { w, row } = over[0];
     const retryAfter = Math.max(1, row?.retry_after ?? w.seconds);
-    throw new AppError(429, 'RATE_LIMITED', `Too many ${w.noun}: at most ${w.limit} ${w.what}. Try again in ${retryAfter} s.`, { limit: w.limit, window_seconds: w.seconds, retry_after: retryAfter }, { 'Retry-After': String(retryAfter) });
+    throw new AppError(
+      429,
+      'RATE_LIMITED',
+      `Too many ${w.noun}: at most ${w.limit} ${w.what}. Try again in ${retryAfter} s.`,
+      { limit: w.limit, window_seconds: w.seconds, retry_after: retryAfter },
+      { 'Retry-After': String(retryAfter) },
+    );
   }
 }
 

@@ -51,7 +51,12 @@ export async function rankEntries(deps: Pick<Deps, 'db'>, chatbot: Pick<ChatbotR
   if (!entries.size) return [];
   const hits = index.search(query);
   if (!hits.length) return [];
-  const factors = await feedbackFactors(deps, chatbot.id, query, hits.map((h) => h.id as string));
+  const factors = await feedbackFactors(
+    deps,
+    chatbot.id,
+    query,
+    hits.map((h) => h.id as string),
+  );
   return hits
     .map((h) => ({ entry: entries.get(h.id as string) as KbEntryRow, score: h.score * (factors.get(h.id as string) ?? 1) }))
     .filter((r) => r.entry)

@@ -7,7 +7,17 @@ import type { ChatbotRow, ChatbotSettings, ConversationLead, ConversationRow, Le
 import { readSettings } from './chatbot-settings.ts';
 import { type ChatDeps, conversationEvent } from './chat-deps.ts';
 import { asksForHuman, escalate, type EscalationReason } from './escalation.ts';
-import { ASK, detectIntent, extractLead, leadComplete, missingFields, phoneRegion, unreadablePhone, unreadablePhoneReply, withoutContactDetails } from './leads.ts';
+import {
+  ASK,
+  detectIntent,
+  extractLead,
+  leadComplete,
+  missingFields,
+  phoneRegion,
+  unreadablePhone,
+  unreadablePhoneReply,
+  withoutContactDetails,
+} from './leads.ts';
 import { llmReply } from './llm.ts';
 import { firstVisitorMessage, publishOnce } from './publish-once.ts';
 import { rankEntries, type RankedEntry } from './retrieval.ts';
@@ -23,7 +33,12 @@ export const SystemChatIn = z
     /** Where the widget is shown; passed on in conversation.started. */
     page_url: z.url().max(2000).optional(),
     /** The visitor's browser language (navigator.language, e.g. en-US): the country of phone numbers typed without +code when the chatbot sets none. */
-    locale: z.string().trim().max(35).regex(/^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$/, 'must be a language tag such as en-US').optional(),
+    locale: z
+      .string()
+      .trim()
+      .max(35)
+      .regex(/^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$/, 'must be a language tag such as en-US')
+      .optional(),
   })
   .strict();
 export type SystemChatInT = z.output<typeof SystemChatIn>;
@@ -41,7 +56,7 @@ export type SystemChatOut = {
 /** How many entries an LLM reply may draw on. */
 const LLM_CONTEXT_ENTRIES = 3;
 
-const FALLBACK = "I'm sorry, I don't have an answer to that yet. I can put you in touch with a person from the team — just say \"human\".";
+const FALLBACK = 'I\'m sorry, I don\'t have an answer to that yet. I can put you in touch with a person from the team — just say "human".';
 const HANDOVER = "I'm handing this conversation to a person from the team; they'll get back to you as soon as they can.";
 
 function leadOut(settings: ChatbotSettings, lead: ConversationLead, asking: LeadField | undefined): LeadOut {
@@ -139,7 +154,9 @@ export async function handleVisitorMessage(deps: ChatDeps, bot: ChatbotRow, inpu
   // The visitor's message is stored by the same statement that counts it.
   const updated = await db
     .with('visitor_message', (q) =>
-      q.insertInto('chat_messages').values({ id: newId('cmsg'), conversation_id: conv.id, workspace_id: bot.workspace_id, role: 'visitor', text: input.message }),
+      q
+        .insertInto('chat_messages')
+        .values({ id: newId('cmsg'), conversation_id: conv.id, workspace_id: bot.workspace_id, role: 'visitor', text: input.message }),
     )
     .updateTable('conversations')
     .set({

@@ -52,8 +52,7 @@ export const newSigningSecret = (): string => `whsec_${randomBytes(32).toString(
 
 export const randomToken = (bytes = 24): string => randomBytes(bytes).toString('base64url');
 
-export const hmac = (algorithm: string, key: string | Buffer, data: string | Buffer) =>
-  createHmac(algorithm, key).update(data).digest();
+export const hmac = (algorithm: string, key: string | Buffer, data: string | Buffer) => createHmac(algorithm, key).update(data).digest();
 
 export function mask(value: string): string {
   if (value.length <= 8) return '••••';

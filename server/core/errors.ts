@@ -18,10 +18,8 @@ export class AppError extends Error {
   }
 }
 
-export const notFound = (what: string, id?: string) =>
-  new AppError(404, 'NOT_FOUND', id ? `${what} ${id} was not found` : `${what} was not found`);
-export const conflict = (message: string, details?: unknown) =>
-  new AppError(409, 'RESOURCE_ALREADY_EXISTS', message, details);
+export const notFound = (what: string, id?: string) => new AppError(404, 'NOT_FOUND', id ? `${what} ${id} was not found` : `${what} was not found`);
+export const conflict = (message: string, details?: unknown) => new AppError(409, 'RESOURCE_ALREADY_EXISTS', message, details);
 
 export function zodDetails(err: ZodError, where?: string) {
   return err.issues.flatMap((i) =>
@@ -46,17 +44,30 @@ type BodyParserError = Error & { type?: string; status?: number; expose?: boolea
 const isClientErrorStatus = (status: unknown) => typeof status === 'number' && status >= 400 && status < 500;
 
 /** What a thrown error answers: the one place where errors become HTTP responses. */
-export function errorAnswer(err: unknown, log: Logger, where: { method?: string; path: string }): { status: number; headers?: Record<string, string>; body: ErrorBody } {
+export function errorAnswer(
+  err: unknown,
+  log: Logger,
+  where: { method?: string; path: string },
+): { status: number; headers?: Record<string, string>; body: ErrorBody } {
   if (err instanceof AppError) {
-    return { status: err.status, headers: err.headers, body: { error: { code: err.code, message: err.message, ...(err.details === undefined ? {} : { details: err.details }) } } };
+    return {
+      status: err.status,
+      headers: err.headers,
+      body: { error: { code: err.code, message: err.message, ...(err.details === undefined ? {} : { details: err.details }) } },
+    };
   }
   if (err instanceof ZodError) {
     const e = validationError(err, 'body');
     return { status: e.status, body: { error: { code: e.code, message: e.message, details: e.details } } };
   }
-  if (((err as BodyParserError).type && (err as BodyParserError).status) || isClientErrorStatus((err as BodyParserError).status)) return bodyParserError(err as BodyParserError);
+  if (((err as BodyParserError).type && (err as BodyParserError).status) || isClientErrorStatus((err as BodyParserError).status))
+    return bodyParserError(err as BodyParserError);
   if (isDatabaseUnavailable(err)) {
-    return { status: 503, headers: { 'Retry-After': '5' }, body: { error: { code: 'SERVICE_UNAVAILABLE', message: 'The database is unavailable; try again shortly.' } } };
+    return {
+      status: 503,
+      headers: { 'Retry-After': '5' },
+      body: { error: { code: 'SERVICE_UNAVAILABLE', message: 'The database is unavailable; try again shortly.' } },
+    };
   }
   log.error({ err, method: where.method, path: where.path }, 'unhandled error');
   return { status: 500, body: { error: { code: 'INTERNAL_ERROR', message: 'Something went wrong on our side.' } } };
@@ -94,5 +105,4 @@ export function isDatabaseUnavailable(err: unknown): boolean {
   return /Connection terminated|timeout exceeded when trying to connect|Cannot use a pool after calling end/i.test(e.message ?? '');
 }
 
-export const routeNotFound: RequestHandler = (req, _res, next) =>
-  next(new AppError(404, 'NOT_FOUND', `No route for ${req.method} ${req.path}`));
+export const routeNotFound: RequestHandler = (req, _res, next) => next(new AppError(404, 'NOT_FOUND', `No route for ${req.method} ${req.path}`));

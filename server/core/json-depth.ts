@@ -47,7 +47,9 @@ export function isDeepJsonBody(body: Uint8Array, contentType: string | null | un
 }
 
 export function payloadTooDeep(what = 'The request body'): AppError {
-  return new AppError(400, 'PAYLOAD_TOO_DEEP', `${what} nests arrays and objects deeper than ${MAX_JSON_DEPTH} levels, the limit.`, { max_depth: MAX_JSON_DEPTH });
+  return new AppError(400, 'PAYLOAD_TOO_DEEP', `${what} nests arrays and objects deeper than ${MAX_JSON_DEPTH} levels, the limit.`, {
+    max_depth: MAX_JSON_DEPTH,
+  });
 }
 
 /**

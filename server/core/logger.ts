@@ -18,5 +18,8 @@ export function createLogger(level: string): Logger {
 export async function createProcessLogger(level: string, stdout: NodeJS.WriteStream = process.stdout): Promise<Logger> {
   if (!stdout.isTTY) return createLogger(level);
   const { default: pretty } = await import('pino-pretty');
-  return pino({ level, base: BASE }, pretty({ destination: stdout, sync: true, colorize: true, singleLine: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'app' }));
+  return pino(
+    { level, base: BASE },
+    pretty({ destination: stdout, sync: true, colorize: true, singleLine: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'app' }),
+  );
 }

@@ -71,7 +71,10 @@ export function refuseNulIn(pathOnly: string, query: unknown, body: unknown, kep
   if (ENCODED_NUL.test(pathOnly)) throw nulError('path');
   const inQuery = findNul(query, ['query']);
   if (inQuery) throw nulError(inQuery.join('.'));
-  const checked = kept.length > 0 && body !== null && typeof body === 'object' && !Array.isArray(body) ? Object.fromEntries(Object.entries(body).filter(([k]) => !kept.includes(k))) : body;
+  const checked =
+    kept.length > 0 && body !== null && typeof body === 'object' && !Array.isArray(body)
+      ? Object.fromEntries(Object.entries(body).filter(([k]) => !kept.includes(k)))
+      : body;
   const inBody = findNul(checked, ['body']);
   if (inBody) throw nulError(inBody.join('.') || 'body');
 }

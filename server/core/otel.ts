@@ -52,7 +52,8 @@ export function otelTracing(config: TracingConfig, version: string, log: Logger)
         // A connection closed before the answer was written is not the status code Node holds.
         const status = res.headersSent ? res.statusCode : 0;
         span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, status);
-        if (status === 0 || status >= 500) span.setStatus({ code: SpanStatusCode.ERROR, message: status === 0 ? 'connection closed before the answer' : `answered ${status}` });
+        if (status === 0 || status >= 500)
+          span.setStatus({ code: SpanStatusCode.ERROR, message: status === 0 ? 'connection closed before the answer' : `answered ${status}` });
         span.end();
       });
       return {

@@ -69,9 +69,7 @@ export async function paginate<DB, TB extends keyof DB, O extends { id: string }
   if (cursor) {
     if (isTime && cursor.v !== null && !validTime(cursor.v)) throw invalidCursor(); // a forged time must not reach the database
     const value = isTime && cursor.v !== null ? sql`${cursor.v}::timestamptz` : cursor.v;
-    q = asc
-      ? q.where(sql<boolean>`(${col}, ${idCol}) > (${value}, ${cursor.id})`)
-      : q.where(sql<boolean>`(${col}, ${idCol}) < (${value}, ${cursor.id})`);
+    q = asc ? q.where(sql<boolean>`(${col}, ${idCol}) > (${value}, ${cursor.id})`) : q.where(sql<boolean>`(${col}, ${idCol}) < (${value}, ${cursor.id})`);
   }
   const direction = asc ? sql`asc` : sql`desc`;
   const rows = await q

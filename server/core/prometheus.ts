@@ -161,7 +161,8 @@ export class HubMetrics {
 
   /** An attempt was made; `eventStatus` is the event's after it (SCHEDULED: a retry is due). */
   attempt(destinationId: string, eventStatus: string, durationMs: number): void {
-    const outcome: AttemptOutcome = eventStatus === 'SUCCESSFUL' ? 'successful' : eventStatus === 'FAILED' ? 'failed' : eventStatus === 'CANCELLED' ? 'cancelled' : 'retry';
+    const outcome: AttemptOutcome =
+      eventStatus === 'SUCCESSFUL' ? 'successful' : eventStatus === 'FAILED' ? 'failed' : eventStatus === 'CANCELLED' ? 'cancelled' : 'retry';
     this.attemptCounts.row(destinationId)[outcome]++;
     this.attemptSeconds.observe({ outcome }, durationMs / 1000);
   }

@@ -33,7 +33,9 @@ function compile(pattern: string, flags: string): RE2JS {
   try {
     return RE2JS.compile(pattern, bits);
   } catch (err) {
-    throw new RegexSyntax(`${(err as Error).message.replace(/^error parsing regexp: /, '')} — regular expressions here are RE2: no backreferences or lookarounds`);
+    throw new RegexSyntax(
+      `${(err as Error).message.replace(/^error parsing regexp: /, '')} — regular expressions here are RE2: no backreferences or lookarounds`,
+    );
   }
 }
 

@@ -28,7 +28,12 @@ export function idParam(req: Request, prefix: string, what: string, name = 'id')
   return id;
 }
 
-export const nameSchema = z.string().trim().min(1).max(155).regex(/^[A-Za-z0-9 ._\-:]+$/, 'may contain letters, digits, spaces, dots, dashes, underscores and colons');
+export const nameSchema = z
+  .string()
+  .trim()
+  .min(1)
+  .max(155)
+  .regex(/^[A-Za-z0-9 ._\-:]+$/, 'may contain letters, digits, spaces, dots, dashes, underscores and colons');
 
 /**
  * A name people give and read (a flow's "New leads → my webhook"): free text, trimmed, without

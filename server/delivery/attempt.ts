@@ -119,7 +119,14 @@ export function settledBeforeAttempt(ev: ClaimedEvent, now: number): Outcome | n
 
 /** Not an attempt: the event waits `waitMs` for its turn (its destination's rate limit, a busy sandbox). */
 export function deferredOutcome(ev: ClaimedEvent, waitMs: number, now: number): Outcome {
-  return { ...baseOf(ev), status: ev.attempts === 0 ? 'QUEUED' : 'SCHEDULED', attempted: false, nextAttemptAt: new Date(now + waitMs), responseStatus: null, errorCode: null };
+  return {
+    ...baseOf(ev),
+    status: ev.attempts === 0 ? 'QUEUED' : 'SCHEDULED',
+    attempted: false,
+    nextAttemptAt: new Date(now + waitMs),
+    responseStatus: null,
+    errorCode: null,
+  };
 }
 
 /** What a throw on the way to (or inside) the connector means for the event. */
@@ -203,7 +210,14 @@ export function attemptOutcome(ev: ClaimedEvent, result: DeliveryResult, facts: 
   }
   const retryRule = ev.rules.find((r): r is RetryRuleT => r.type === 'retry');
   const delay = result.retryable
-    ? nextRetryDelay({ failedAttempts: attemptNumber, rule: retryRule, schedule: policy.retrySchedule, status: result.status, retryAfterMs: result.retryAfterMs, random: policy.random })
+    ? nextRetryDelay({
+        failedAttempts: attemptNumber,
+        rule: retryRule,
+        schedule: policy.retrySchedule,
+        status: result.status,
+        retryAfterMs: result.retryAfterMs,
+        random: policy.random,
+      })
     : null;
   return {
     ...(delay === null ? { failure: failureOf(ev, attemptNumber, result.status ?? null, result.errorCode, result.error, now) } : {}),
@@ -234,7 +248,13 @@ export function filteredOutcome(ev: ClaimedEvent, execution: NewTransformationEx
   if (ev.attempts === 0) {
     return { ...common, status: 'CANCELLED', attempted: false, errorCode: null, ignore: true };
   }
-  const attempt = unsentAttempt(ev, started, now, 'TRANSFORMATION_FILTERED', 'not sent: the transformed request does not pass the filter after the transformation');
+  const attempt = unsentAttempt(
+    ev,
+    started,
+    now,
+    'TRANSFORMATION_FILTERED',
+    'not sent: the transformed request does not pass the filter after the transformation',
+  );
   return { ...common, status: 'CANCELLED', attempted: true, errorCode: 'TRANSFORMATION_FILTERED', attempt, ok: false };
 }
 
@@ -260,7 +280,8 @@ function quarantined(ev: ClaimedEvent, now: number): Outcome {
 function deliveryLogic(rules: Rule[]): string {
   const parts = rules.flatMap((r, i) => {
     if (r.type === 'transformation') return [`rules.${i}: the transformation ${r.transformation_id ?? ''}`];
-    if (r.type === 'transform') return [`rules.${i}: the transform rule${r.expression ? "'s expression" : ''}${r.mappings ? ` and its ${r.mappings.length} mappings` : ''}`];
+    if (r.type === 'transform')
+      return [`rules.${i}: the transform rule${r.expression ? "'s expression" : ''}${r.mappings ? ` and its ${r.mappings.length} mappings` : ''}`];
     if (r.type === 'filter') return [`rules.${i}: a filter`];
     return [];
   });

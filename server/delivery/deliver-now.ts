@@ -75,7 +75,11 @@ export async function deliverNow(
     });
     sent = shaped.body;
     const secret = await deps.delivery.signingSecret(destination.workspace_id);
-    result = await connector.deliver(apiDeliveryContext(deps, { id: destination.id, workspaceId: destination.workspace_id }), config, outboundMessage(shaped, started, secret));
+    result = await connector.deliver(
+      apiDeliveryContext(deps, { id: destination.id, workspaceId: destination.workspace_id }),
+      config,
+      outboundMessage(shaped, started, secret),
+    );
   } catch (err) {
     if (!(err instanceof MappingError)) throw err;
     const url = (config as { url?: unknown }).url;

@@ -4,7 +4,16 @@ import { connectorFor } from '../../connectors/index.ts';
 import type { Connector, DeliveryContext, DeliveryResult } from '../../connectors/types.ts';
 import type { Deps } from '../deps.ts';
 import { destinationConfig } from '../gateway/destination-config.ts';
-import { attemptOutcome, classifyThrown, deferredOutcome, filteredOutcome, settledBeforeAttempt, type AttemptFacts, type DeliveryFailure, type Outcome } from './attempt.ts';
+import {
+  attemptOutcome,
+  classifyThrown,
+  deferredOutcome,
+  filteredOutcome,
+  settledBeforeAttempt,
+  type AttemptFacts,
+  type DeliveryFailure,
+  type Outcome,
+} from './attempt.ts';
 import { claimDueEvents, NO_LOAD, type ClaimedEvent, type ClaimRoom } from './claim.ts';
 import { DestinationHealth, type AutoDisabled } from './destination-health.ts';
 import { createDispatcher, deliveryContext } from './dispatcher.ts';
@@ -141,17 +150,25 @@ export class DeliveryEngine {
     const period = (config.rate_limit_period ?? 'second') as 'second' | 'minute' | 'hour';
     const wait = this.limiter.reserve(ev.destination_id, rateLimit, period, ev.id, now);
     if (wait > 5) return deferredOutcome(ev, wait, now);
-    const facts: AttemptFacts = { started: new Date(), shaped: null, execution: undefined, notDestination: false, removeOnGone: connector?.onGone === 'remove' };
+    const facts: AttemptFacts = {
+      started: new Date(),
+      shaped: null,
+      execution: undefined,
+      notDestination: false,
+      removeOnGone: connector?.onGone === 'remove',
+    };
     let result: DeliveryResult;
     try {
       if (!connector) throw new Error(`destination type ${ev.destination_type} is not known to this Wirehub`);
       const shaped = await this.shaper.shape(ev, { record: (e) => (facts.execution = e) });
       facts.shaped = shaped;
-      const secret = ev.signing_secret_enc
-        ? this.deps.box.open(ev.signing_secret_enc)
-        : await this.deps.delivery.signingSecret(ev.workspace_id);
+      const secret = ev.signing_secret_enc ? this.deps.box.open(ev.signing_secret_enc) : await this.deps.delivery.signingSecret(ev.workspace_id);
       const previous = connector.tracksRecords ? await this.previousRecordId(ev) : undefined;
-      result = await connector.deliver(this.context({ id: ev.destination_id, workspaceId: ev.workspace_id }), this.parsedConfig(connector, ev), outboundMessage(shaped, facts.started, secret, previous));
+      result = await connector.deliver(
+        this.context({ id: ev.destination_id, workspaceId: ev.workspace_id }),
+        this.parsedConfig(connector, ev),
+        outboundMessage(shaped, facts.started, secret, previous),
+      );
     } catch (err) {
       const at = Date.now();
       const thrown = classifyThrown(ev, err, connector !== undefined, facts.started, at);

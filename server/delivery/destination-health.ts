@@ -104,7 +104,14 @@ export class DestinationHealth {
         if (removed) this.deps.log.info({ destinationId }, 'subscription removed: the target answered 410 Gone');
         continue;
       }
-      const { rows } = await sql<{ consecutive_failures: number; disabled_at: Date | null; workspace_id: string; circuit_opened: boolean; was_open: boolean; circuit_reason: string | null }>`
+      const { rows } = await sql<{
+        consecutive_failures: number;
+        disabled_at: Date | null;
+        workspace_id: string;
+        circuit_opened: boolean;
+        was_open: boolean;
+        circuit_reason: string | null;
+      }>`
         UPDATE destinations d SET
           consecutive_failures = ${verdict.succeeded ? sql`${verdict.failures}` : sql`d.consecutive_failures + ${verdict.failures}`},
           circuit_failures = v.n,
@@ -116,7 +123,9 @@ export class DestinationHealth {
         FROM (SELECT ${verdict.reached ? sql`${verdict.unreachable}::int` : sql`circuit_failures + ${verdict.unreachable}`} AS n, circuit_opened_at IS NOT NULL AS was_open
               FROM destinations WHERE id = ${destinationId}) v
         WHERE d.id = ${destinationId}
-        RETURNING d.consecutive_failures, d.disabled_at, d.workspace_id, d.circuit_opened_at IS NOT NULL AS circuit_opened, v.was_open, d.circuit_reason`.execute(this.deps.db);
+        RETURNING d.consecutive_failures, d.disabled_at, d.workspace_id, d.circuit_opened_at IS NOT NULL AS circuit_opened, v.was_open, d.circuit_reason`.execute(
+        this.deps.db,
+      );
       const row = rows[0];
       if (row?.circuit_opened && !row.was_open) this.deps.log.warn({ destinationId, reason: row.circuit_reason }, 'destination paused: circuit opened');
       if (row && !row.circuit_opened && row.was_open) this.deps.log.info({ destinationId }, 'destination resumed: circuit closed');
@@ -150,12 +159,7 @@ export class DestinationHealth {
     const latest = new Map<string, string | null>();
     for (const o of outcomes) if (o.warning !== undefined) latest.set(o.destinationId, o.warning);
     for (const [id, warning] of latest) {
-      await this.deps.db
-        .updateTable('destinations')
-        .set({ warning })
-        .where('id', '=', id)
-        .where(sql<boolean>`warning IS DISTINCT FROM ${warning}`)
-        .execute();
+      await this.deps.db.updateTable('destinations').set({ warning }).where('id', '=', id).where(sql<boolean>`warning IS DISTINCT FROM ${warning}`).execute();
     }
   }
 }

@@ -18,7 +18,9 @@ export function deliveryContext(config: AddressConfig, dispatcher: Agent, extra:
     allowPrivateDestinations: config.allowPrivateDestinations,
     allowedPrivateHosts: config.allowedPrivateHosts,
     userAgent: `Wirehub/${VERSION}`,
-    ...(config.googleOAuth ? { googleOAuth: { clientId: config.googleOAuth.clientId, clientSecret: config.googleOAuth.clientSecret, tokenUrl: config.googleOAuth.tokenUrl } } : {}),
+    ...(config.googleOAuth
+      ? { googleOAuth: { clientId: config.googleOAuth.clientId, clientSecret: config.googleOAuth.clientSecret, tokenUrl: config.googleOAuth.tokenUrl } }
+      : {}),
     ...extra,
   };
 }

@@ -26,7 +26,7 @@ const NO_HEARTBEAT_MS = 3_600_000;
  * so hubs in different schemas of one database (tests) neither see nor block each other.
  */
 export function lockNamespace(schema: string): number {
-  return (fnv1a(`wirehub:${schema}`) & 0x7fffffff) || 1;
+  return fnv1a(`wirehub:${schema}`) & 0x7fffffff || 1;
 }
 
 /** The backend pids of the live workers of a namespace (holders of the shared presence lock), ascending. */

@@ -3,7 +3,15 @@ import { APPLICATION_SOURCE_TYPE } from '../gateway/source-types.ts';
 import { isPublishedEvent, wrap } from '../../shared/envelope.ts';
 import { compileExpression, compileMappings, ExpressionError, expressionFailure, MappingError, type CompiledMappings } from '../gateway/mappings.ts';
 import { decodeBody } from '../gateway/body.ts';
-import { compileStoredFilter, isPlainObject, splitFilters, type CompiledFilter, type Rule, type TransformationRuleT, type TransformRuleT } from '../gateway/rules.ts';
+import {
+  compileStoredFilter,
+  isPlainObject,
+  splitFilters,
+  type CompiledFilter,
+  type Rule,
+  type TransformationRuleT,
+  type TransformRuleT,
+} from '../gateway/rules.ts';
 import type { NewTransformationExecution } from '../db/schema.ts';
 import type { SandboxRequest } from '../transformations/sandbox.ts';
 import { executionRow, runnerFor, type TransformationRunner } from '../transformations/transformation-runner.ts';
@@ -43,7 +51,10 @@ export type Shaped = {
 
 /** The transformation could not run or returned something unusable: the event fails, and a retry runs the current code. */
 export class TransformationFailed extends MappingError {
-  constructor(readonly code: string, message: string) {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
     super(-1, '', message, true);
   }
 }
@@ -61,7 +72,21 @@ export type ShapeOptions = {
 };
 
 /** Never copied from a transformation's headers: hop-by-hop, framing, and what the connector signs or sets itself. */
-const NOT_FORWARDED = new Set(['host', 'connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'content-length', 'content-encoding', 'content-type']);
+const NOT_FORWARDED = new Set([
+  'host',
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'content-length',
+  'content-encoding',
+  'content-type',
+]);
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 /**
@@ -75,7 +100,8 @@ function forwarded(input: SandboxRequest, output: SandboxRequest): Forward {
   for (const [name, value] of Object.entries(output.headers)) {
     const key = name.toLowerCase();
     if (before.get(key) === value || NOT_FORWARDED.has(key) || key.startsWith('x-wirehub-') || key.startsWith('webhook-')) continue;
-    if (!HEADER_NAME.test(name) || /[\r\n\0]/.test(value)) throw new TransformationFailed('BAD_RESULT', `BAD_RESULT: headers.${name} cannot be sent in an HTTP request`);
+    if (!HEADER_NAME.test(name) || /[\r\n\0]/.test(value))
+      throw new TransformationFailed('BAD_RESULT', `BAD_RESULT: headers.${name} cannot be sent in an HTTP request`);
     headers[key] = value;
   }
   return {
@@ -167,7 +193,12 @@ export class OutboundShaper {
     if (!this.transformations) throw new TransformationFailed('UNAVAILABLE', `transformation ${id} is not run here`);
     const t = await this.transformations.load(id, ev.transformation_version);
     if (!t || t.workspace_id !== ev.workspace_id) throw new TransformationFailed('NOT_FOUND', `transformation ${id} no longer exists`);
-    const result = await this.transformations.run(t, input, { connection_id: ev.connection_id, event_id: ev.id, request_id: ev.request_id ?? null, team_id: ev.workspace_id });
+    const result = await this.transformations.run(t, input, {
+      connection_id: ev.connection_id,
+      event_id: ev.id,
+      request_id: ev.request_id ?? null,
+      team_id: ev.workspace_id,
+    });
     opts.record?.(executionRow(t, input, result, { event_id: ev.id, request_id: ev.request_id, connection_id: ev.connection_id }));
     if (!result.ok) throw new TransformationFailed(result.error.code, `${result.error.code}: ${result.error.message}`);
     const filter = this.filterAfter(ev);
@@ -215,7 +246,8 @@ export class OutboundShaper {
         if (code) {
           const input = { headers: {}, body: stored.data, query: {}, path: '/' };
           const out = await this.transformation(ev, code, input, opts);
-          if (!isPlainObject(out.body)) throw new TransformationFailed('BAD_RESULT', "BAD_RESULT: a published event's body must stay an object (it becomes the event's data)");
+          if (!isPlainObject(out.body))
+            throw new TransformationFailed('BAD_RESULT', "BAD_RESULT: a published event's body must stay an object (it becomes the event's data)");
           published = { ...stored, data: out.body };
           forward = forwarded(input, out);
         }
@@ -223,7 +255,15 @@ export class OutboundShaper {
         const event = expression ? { ...published, data: await expression(published.data) } : published;
         const fields = mappings ? await mappings(event) : event.data;
         const payload = wrap(rule?.envelope ?? 'flat', event, ev.workspace_id, fields);
-        return { messageId: event.eventId, eventType: event.eventType, body: Buffer.from(JSON.stringify(payload)), contentType: JSON_TYPE, payload, transformed: true, ...(forward ? { forward } : {}) };
+        return {
+          messageId: event.eventId,
+          eventType: event.eventType,
+          body: Buffer.from(JSON.stringify(payload)),
+          contentType: JSON_TYPE,
+          payload,
+          transformed: true,
+          ...(forward ? { forward } : {}),
+        };
       }
     }
     if (!rule && !code) return { ...plain, payload: parsed(ev) };
@@ -236,7 +276,14 @@ export class OutboundShaper {
     }
     if (!rule) {
       const out = encodeBody(view.body, view.headers, ev.content_type);
-      return { ...plain, body: out.body, contentType: out.contentType, payload: out.contentType === JSON_TYPE ? view.body : undefined, transformed: true, ...(forward ? { forward } : {}) };
+      return {
+        ...plain,
+        body: out.body,
+        contentType: out.contentType,
+        payload: out.contentType === JSON_TYPE ? view.body : undefined,
+        transformed: true,
+        ...(forward ? { forward } : {}),
+      };
     }
     const { expression, mappings } = this.transformOf(ev, rule);
     const reshaped = expression ? { ...view, body: await expression(view) } : view;
@@ -271,5 +318,12 @@ export function outboundMessage(shaped: Shaped, at: Date, signingSecret: string,
 
 /** An event its mapping cannot turn into a body: retrying cannot help until the mapping is fixed. */
 export function payloadFailure(err: Error, url: string, started: Date, now = Date.now()): DeliveryResult {
-  return { ok: false, retryable: false, errorCode: 'PAYLOAD', error: err.message, request: { method: 'POST', url, headers: {} }, durationMs: now - started.getTime() };
+  return {
+    ok: false,
+    retryable: false,
+    errorCode: 'PAYLOAD',
+    error: err.message,
+    request: { method: 'POST', url, headers: {} },
+    durationMs: now - started.getTime(),
+  };
 }

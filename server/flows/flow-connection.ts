@@ -30,13 +30,18 @@ export const DestinationFieldsQuery = z
 export type DestinationFieldsQueryT = z.output<typeof DestinationFieldsQuery>;
 
 export function flowConnections(deps: Deps, credentials: CredentialFiller) {
-  const stored = (ws: string, id: string) => deps.db.selectFrom('destinations').selectAll().where('workspace_id', '=', ws).where('id', '=', id).executeTakeFirst();
+  const stored = (ws: string, id: string) =>
+    deps.db.selectFrom('destinations').selectAll().where('workspace_id', '=', ws).where('id', '=', id).executeTakeFirst();
 
   /** The connector's own test of an unsaved destination node (credentials from Settings); nothing is stored. */
   async function testConnection(ws: string, raw: unknown, caller: AuthContext): Promise<ConnectionTest> {
     const id = typeof (raw as { id?: unknown } | null)?.id === 'string' ? (raw as { id: string }).id : 'node';
     const parsed = FlowNode.safeParse(raw);
-    if (!parsed.success) throw invalidFlow(parsed.error.issues.map((i) => ({ path: ['nodes', id, ...i.path.map(String)].join('.'), message: i.message })), 'tested');
+    if (!parsed.success)
+      throw invalidFlow(
+        parsed.error.issues.map((i) => ({ path: ['nodes', id, ...i.path.map(String)].join('.'), message: i.message })),
+        'tested',
+      );
     const node = parsed.data;
     if (!isDestinationKind(node.kind)) throw invalidFlow([{ path: `nodes.${id}.kind`, message: 'only a destination has a connection to test' }], 'tested');
     // Zapier checks nothing of the event type; any name satisfies its config.
@@ -62,7 +67,7 @@ export function flowConnections(deps: Deps, credentials: CredentialFiller) {
       const row = await stored(ws, q.destinationId as string);
       if (!row) throw notFound('Destination', q.destinationId);
       const node = manifestOf(row.type)?.node;
-      return (node?.spec.fields?.(node.fromConfig(row.config as Record<string, unknown>) as Record<string, unknown>)) ?? FREE_FIELDS;
+      return node?.spec.fields?.(node.fromConfig(row.config as Record<string, unknown>) as Record<string, unknown>) ?? FREE_FIELDS;
     },
   };
 }

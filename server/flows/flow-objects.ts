@@ -11,7 +11,15 @@ import type { Deps } from '../deps.ts';
 import { checkDestinationUrls, connectorOf, destinationConfig, type DestinationConfig } from '../gateway/destinations.service.ts';
 import { RulesSchema, type FilterRuleT, type Rule } from '../gateway/rules.ts';
 import type { CredentialsService } from '../settings/credentials.service.ts';
-import { filterCondition, stepField, type DedupeDataT, type DestinationKind, type DestinationNodeT, type DestinationPlan, type MapDataT } from '../../shared/flow-graph.ts';
+import {
+  filterCondition,
+  stepField,
+  type DedupeDataT,
+  type DestinationKind,
+  type DestinationNodeT,
+  type DestinationPlan,
+  type MapDataT,
+} from '../../shared/flow-graph.ts';
 import { flowDetails, flowProblemsMessage, graphLike, type GraphLike } from '../../shared/flow-problem-text.ts';
 import type { MappingEntryT } from '../gateway/mappings.ts';
 import { filterExtras, rulesFor, type RuleOptions } from '../publish/webhooks.service.ts';
@@ -33,7 +41,11 @@ export function invalidFlow(details: Detail[], doing = 'saved', graph: GraphLike
 /** A flow's 422 thrown deep in a save or test (a node's config, a trigger's event type), worded with the whole graph that was sent. */
 export function inWords(err: unknown, graph: unknown, doing: string): unknown {
   if (!(err instanceof AppError) || err.code !== 'INVALID_FLOW' || !Array.isArray(err.details)) return err;
-  return invalidFlow((err.details as Detail[]).map(({ path, message }) => ({ path, message })), doing, graphLike(graph));
+  return invalidFlow(
+    (err.details as Detail[]).map(({ path, message }) => ({ path, message })),
+    doing,
+    graphLike(graph),
+  );
 }
 
 /** A map step with no entries passes the event's data on unchanged, like no map step at all. */
@@ -60,13 +72,18 @@ export function sourceDedupeData(rule: Extract<Rule, { type: 'deduplicate' }>): 
   const include = fields(rule.include_fields ?? []);
   const exclude = fields(rule.exclude_fields ?? []);
   if (![...include, ...exclude].every((f): f is string => f !== null)) return null;
-  return { window_ms: rule.window, ...(include.length ? { include_fields: include as string[] } : {}), ...(exclude.length ? { exclude_fields: exclude as string[] } : {}) };
+  return {
+    window_ms: rule.window,
+    ...(include.length ? { include_fields: include as string[] } : {}),
+    ...(exclude.length ? { exclude_fields: exclude as string[] } : {}),
+  };
 }
 
 /** A dedupe node compares fields of the event's data (`data.email`, or a bare `email`): paths under `body.data` of the request the rule sees. */
 export function dedupeRule(d: DedupeDataT): Rule {
   const data = (f: string) => `body.data.${stepField(f, 'data')}`;
-  if (d.exclude_fields?.length) return { type: 'deduplicate', window: d.window_ms, exclude_fields: [...EVENT_KEYS.map((k) => `body.${k}`), ...d.exclude_fields.map(data)] };
+  if (d.exclude_fields?.length)
+    return { type: 'deduplicate', window: d.window_ms, exclude_fields: [...EVENT_KEYS.map((k) => `body.${k}`), ...d.exclude_fields.map(data)] };
   return { type: 'deduplicate', window: d.window_ms, include_fields: d.include_fields?.length ? d.include_fields.map(data) : ['body.data'] };
 }
 
@@ -153,7 +170,9 @@ function sourceRules(plan: DestinationPlan, keep: Rule[]): Rule[] {
   return RulesSchema.parse([
     ...(opts.stepFilters ?? []),
     ...(opts.steps ?? []),
-    ...(opts.expression || mappings ? [{ type: 'transform', ...(opts.expression ? { expression: opts.expression } : {}), mappings, envelope: plan.map?.envelope ?? 'flat' }] : []),
+    ...(opts.expression || mappings
+      ? [{ type: 'transform', ...(opts.expression ? { expression: opts.expression } : {}), mappings, envelope: plan.map?.envelope ?? 'flat' }]
+      : []),
     ...keep.filter((r) => !FLOW_RULES.has(r.type)),
   ]);
 }
@@ -174,7 +193,9 @@ export function atNode(node: DestinationNodeT, err: unknown, doing = 'saved'): u
   const details = (err.details as { path?: unknown; message: string }[]).map((d): Detail => {
     // Missing credentials are named at the node itself: the fix is in Settings, not in this node's form.
     if (err.code === 'NO_CREDENTIAL' || err.code === 'WRONG_CREDENTIAL_KIND') return { path: `nodes.${node.id}`, message: err.message };
-    const parts = String(d.path ?? '').replace(/^config\./, '').split('.');
+    const parts = String(d.path ?? '')
+      .replace(/^config\./, '')
+      .split('.');
     const fields = nodeManifestOf(node.kind)?.node.spec.configFields ?? {};
     const field = Object.hasOwn(fields, parts[0]) ? fields[parts[0]] : undefined;
     return { path: field ? ['nodes', node.id, 'data', field, ...parts.slice(1)].join('.') : `nodes.${node.id}`, message: d.message };
@@ -185,10 +206,18 @@ export function atNode(node: DestinationNodeT, err: unknown, doing = 'saved'): u
 export type Target = { connector: AnyConnector; config: DestinationConfig };
 
 /** The destination an existing-destination node names, or a 422 at the node's destinationId. */
-export async function existingDestination(deps: Deps, ws: string, node: Extract<DestinationNodeT, { kind: 'destination' }>, doing = 'saved'): Promise<DestinationRow> {
+export async function existingDestination(
+  deps: Deps,
+  ws: string,
+  node: Extract<DestinationNodeT, { kind: 'destination' }>,
+  doing = 'saved',
+): Promise<DestinationRow> {
   const id = node.data.destinationId;
   const row = await deps.db.selectFrom('destinations').selectAll().where('workspace_id', '=', ws).where('id', '=', id).executeTakeFirst();
-  if (!row) throw invalidFlow([{ path: `nodes.${node.id}.data.destinationId`, message: `destination ${id} was not found in this workspace` }], doing, { nodes: [node] });
+  if (!row)
+    throw invalidFlow([{ path: `nodes.${node.id}.data.destinationId`, message: `destination ${id} was not found in this workspace` }], doing, {
+      nodes: [node],
+    });
   return row;
 }
 
@@ -217,7 +246,13 @@ export async function connectorTarget(
   try {
     const filled = await credentials.applyTo(ws, connector.id, raw);
     const parsed = connector.configSchema.safeParse(filled);
-    if (!parsed.success) throw new AppError(422, 'INVALID_CONFIG', 'Invalid destination config', parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })));
+    if (!parsed.success)
+      throw new AppError(
+        422,
+        'INVALID_CONFIG',
+        'Invalid destination config',
+        parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
+      );
     const config = parsed.data as DestinationConfig;
     checkDestinationUrls(deps, connector, config);
     return { connector, config };

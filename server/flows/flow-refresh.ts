@@ -4,13 +4,34 @@ import type { Deps } from '../deps.ts';
 import { destinationConfig } from '../gateway/destinations.service.ts';
 import type { Rule } from '../gateway/rules.ts';
 import { APPLICATION_SOURCE_TYPE } from '../publish/application-source.ts';
-import { eventTypeOf, filterCondition, isDestinationKind, planDestinations, savedObjects, validateGraph, type DedupeDataT, type FlowGraphT, type FlowNodeT, type GraphProblem, type StepKind } from '../../shared/flow-graph.ts';
+import {
+  eventTypeOf,
+  filterCondition,
+  isDestinationKind,
+  planDestinations,
+  savedObjects,
+  validateGraph,
+  type DedupeDataT,
+  type FlowGraphT,
+  type FlowNodeT,
+  type GraphProblem,
+  type StepKind,
+} from '../../shared/flow-graph.ts';
 import { dedupeData, dedupeRuleOf, flowFilterOf, misreadSourceDedupe, sourceDedupeData } from './flow-objects.ts';
 import { authorizationHint, eventsOf } from '../publish/webhooks.service.ts';
 
 export type FlowProblem = { path: string; message: string };
 
-type Row = { connectionId: string; rules: Rule[]; destinationId: string; type: string; config: Record<string, unknown>; auth_enc: string | null; sourceId: string; sourceType: string };
+type Row = {
+  connectionId: string;
+  rules: Rule[];
+  destinationId: string;
+  type: string;
+  config: Record<string, unknown>;
+  auth_enc: string | null;
+  sourceId: string;
+  sourceType: string;
+};
 /** The connection takes an inbound source's requests, not published events. */
 const fromSource = (row: Row) => row.sourceType !== APPLICATION_SOURCE_TYPE;
 /** Step node data as the connection's rules say it should be; null = the rules have no such step. */
@@ -54,7 +75,10 @@ function nodeData(deps: Deps, node: FlowNodeT, row: Row): FlowNodeT['data'] {
   if (!found) return node.data;
   const shown = found.node.publicData?.(destinationConfig(deps, row));
   // The Authorization is sealed with the credentials; only its masked form is shown.
-  const webhook = node.kind === 'webhook' ? { ...(fromSource(row) ? {} : { webhookId: row.connectionId }), authorizationHint: authorizationHint(destinationConfig(deps, row) as HttpConfig) } : {};
+  const webhook =
+    node.kind === 'webhook'
+      ? { ...(fromSource(row) ? {} : { webhookId: row.connectionId }), authorizationHint: authorizationHint(destinationConfig(deps, row) as HttpConfig) }
+      : {};
   return { ...node.data, ...found.node.fromConfig(row.config), ...webhook, ...saved, ...shown } as FlowNodeT['data'];
 }
 
@@ -100,7 +124,9 @@ class Editable {
     const outs = this.outOf(id);
     this.graph.nodes = this.graph.nodes.filter((n) => n.id !== id);
     this.graph.edges = this.graph.edges.filter((e) => e.source !== id && e.target !== id);
-    for (const s of ins) for (const t of outs) if (!this.graph.edges.some((e) => e.source === s && e.target === t)) this.graph.edges.push({ id: this.freeId(`${s}-${t}`), source: s, target: t });
+    for (const s of ins)
+      for (const t of outs)
+        if (!this.graph.edges.some((e) => e.source === s && e.target === t)) this.graph.edges.push({ id: this.freeId(`${s}-${t}`), source: s, target: t });
   }
 }
 
@@ -119,7 +145,16 @@ export async function refreshGraph(deps: Deps, ws: string, stored: FlowGraphT): 
         .selectFrom('connections as c')
         .innerJoin('destinations as d', 'd.id', 'c.destination_id')
         .innerJoin('sources as s', 's.id', 'c.source_id')
-        .select(['c.id as connectionId', 'c.rules', 'd.id as destinationId', 'd.type', 'd.config', 'd.auth_enc', 'c.source_id as sourceId', 's.type as sourceType'])
+        .select([
+          'c.id as connectionId',
+          'c.rules',
+          'd.id as destinationId',
+          'd.type',
+          'd.config',
+          'd.auth_enc',
+          'c.source_id as sourceId',
+          's.type as sourceType',
+        ])
         .where('c.workspace_id', '=', ws)
         .where('c.id', 'in', ids)
         .execute()
@@ -149,7 +184,8 @@ export async function refreshGraph(deps: Deps, ws: string, stored: FlowGraphT): 
     if (plan && !same(filter, filterCondition(plan.filters, fromSource(row) ? null : 'data') ?? {})) {
       problem(nodeId, 'its filter was edited outside this flow and cannot be drawn as filter steps; saving the flow replaces it with the filter steps shown');
     }
-    if (!wantedSteps(row.rules, fromSource(row))) problem(nodeId, 'its deduplicate rule compares request fields a Deduplicate step cannot show; saving the flow replaces it');
+    if (!wantedSteps(row.rules, fromSource(row)))
+      problem(nodeId, 'its deduplicate rule compares request fields a Deduplicate step cannot show; saving the flow replaces it');
   }
 
   // Sources: a connection moved to another inbound source through the API moves its trigger, when every destination behind that trigger moved alike.
@@ -157,14 +193,18 @@ export async function refreshGraph(deps: Deps, ws: string, stored: FlowGraphT): 
     const plan = plans.get(nodeId);
     if (!plan) continue;
     if (plan.source === null) {
-      if (fromSource(row)) problem(nodeId, `its connection was moved to source ${row.sourceId} outside this flow; saving the flow puts it back on the event types shown`);
+      if (fromSource(row))
+        problem(nodeId, `its connection was moved to source ${row.sourceId} outside this flow; saving the flow puts it back on the event types shown`);
       continue;
     }
     if (row.sourceId === plan.source) continue;
     const triggers = g.upstream(nodeId).triggers;
     const behind = [...new Set(triggers.flatMap((t) => g.destinationsAfter(t.id)))];
     if (!fromSource(row) || behind.some((d) => !live.has(d) || (live.get(d) as Row).sourceId !== row.sourceId)) {
-      problem(nodeId, `its connection was moved to source ${row.sourceId} outside this flow, apart from the destinations sharing its trigger; saving the flow puts back ${plan.source}`);
+      problem(
+        nodeId,
+        `its connection was moved to source ${row.sourceId} outside this flow, apart from the destinations sharing its trigger; saving the flow puts back ${plan.source}`,
+      );
       continue;
     }
     for (const t of triggers) if (t.kind === 'trigger') t.data = { sourceId: row.sourceId };
@@ -182,7 +222,10 @@ export async function refreshGraph(deps: Deps, ws: string, stored: FlowGraphT): 
     const entries = [nodeId, ...steps.map((s) => s.id)].filter((id) => g.into(id).some((p) => g.node(p)?.kind === 'trigger'));
     const behind = [...new Set(entries.flatMap((e) => (isDestinationKind(g.node(e)?.kind) ? [e] : g.destinationsAfter(e))))];
     if (entries.length !== 1 || behind.some((d) => live.has(d) && !same([...eventsOf((live.get(d) as Row).rules)].sort(), [...events].sort()))) {
-      problem(nodeId, `its event types were edited outside this flow (${events.join(', ')}) apart from the destinations sharing its steps; saving the flow puts back ${have.join(', ')}`);
+      problem(
+        nodeId,
+        `its event types were edited outside this flow (${events.join(', ')}) apart from the destinations sharing its steps; saving the flow puts back ${have.join(', ')}`,
+      );
       continue;
     }
     const entry = entries[0];
@@ -197,7 +240,12 @@ export async function refreshGraph(deps: Deps, ws: string, stored: FlowGraphT): 
       if (have.includes(type)) return;
       let trigger = graph.nodes.find((n) => n.kind === 'trigger' && eventTypeOf(n.data) === type);
       if (!trigger) {
-        trigger = { id: g.freeId(`trigger_${type.replace(/[^A-Za-z0-9_-]/g, '_')}`), kind: 'trigger', position: { x: at.x - 260, y: at.y + 120 * (i + 1) }, data: { eventType: type } };
+        trigger = {
+          id: g.freeId(`trigger_${type.replace(/[^A-Za-z0-9_-]/g, '_')}`),
+          kind: 'trigger',
+          position: { x: at.x - 260, y: at.y + 120 * (i + 1) },
+          data: { eventType: type },
+        };
         graph.nodes.push(trigger);
       }
       graph.edges.push({ id: g.freeId(`${trigger.id}-${entry}`), source: trigger.id, target: entry });
@@ -215,7 +263,10 @@ export async function refreshGraph(deps: Deps, ws: string, stored: FlowGraphT): 
         const rule = row.rules.find((r) => r.type === 'deduplicate');
         if (kind === 'dedupe' && fromSource(row) && rule?.type === 'deduplicate' && misreadSourceDedupe(step.data as DedupeDataT, rule)) {
           const fields = [...(rule.include_fields ?? rule.exclude_fields ?? [])].join(', ');
-          problem(step.id, `it was saved comparing ${fields}, which no request has, so every request after the first within the window is dropped as a duplicate; saving the flow compares the fields shown`);
+          problem(
+            step.id,
+            `it was saved comparing ${fields}, which no request has, so every request after the first within the window is dropped as a duplicate; saving the flow compares the fields shown`,
+          );
           continue;
         }
         const behind = g.destinationsAfter(step.id).filter((d) => live.has(d));
@@ -225,10 +276,12 @@ export async function refreshGraph(deps: Deps, ws: string, stored: FlowGraphT): 
         }
         if (value === null && kind !== 'map') g.splice(step.id);
         // A dedupe step's data is replaced whole: merged, fields it compared before would stay beside the ones it ignores now.
-        else if (value !== null && !sameStep(kind, step.data, value, fromSource(row))) step.data = (kind === 'dedupe' ? value : { ...step.data, ...(value as object) }) as never;
+        else if (value !== null && !sameStep(kind, step.data, value, fromSource(row)))
+          step.data = (kind === 'dedupe' ? value : { ...step.data, ...(value as object) }) as never;
         continue;
       }
-      if (value === null || (kind === 'map' && !(value as { mappings: unknown[] }).mappings.length && (value as { envelope: string }).envelope === 'flat')) continue;
+      if (value === null || (kind === 'map' && !(value as { mappings: unknown[] }).mappings.length && (value as { envelope: string }).envelope === 'flat'))
+        continue;
       const node = g.node(nodeId) as FlowNodeT;
       let before = nodeId;
       if (kind === 'transform') {

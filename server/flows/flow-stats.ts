@@ -5,7 +5,16 @@ import type { Deps } from '../deps.ts';
 import { APPLICATION_SOURCE_TYPE } from '../publish/application-source.ts';
 import { eventTypeOf, isDestinationKind, planDestinations, savedObjects, sourceOf, type FlowGraphT } from '../../shared/flow-graph.ts';
 
-export const FlowStatsQuery = z.object({ hours: z.coerce.number().int().min(1).max(24 * 30, 'at most 720 hours (30 days)').default(24) }).strict();
+export const FlowStatsQuery = z
+  .object({
+    hours: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(24 * 30, 'at most 720 hours (30 days)')
+      .default(24),
+  })
+  .strict();
 
 export type Counts = { delivered: number; failed: number; held: number; queued: number };
 /** A destination node: its events by status, and its connection's ignored events (any cause). */
@@ -50,7 +59,9 @@ export async function flowStats(deps: Pick<Deps, 'db'>, ws: string, graph: FlowG
   const since = minuteOf(new Date(Date.now() - hours * 3_600_000));
   const arrivalsSince = createdAt > since ? createdAt : since;
   const saved = [...savedObjects(graph)];
-  const nodes: FlowStats['nodes'] = Object.fromEntries(saved.map(([nodeId, s]) => [nodeId, { connection_id: s.connectionId, delivered: 0, failed: 0, held: 0, queued: 0, ignored: 0 }]));
+  const nodes: FlowStats['nodes'] = Object.fromEntries(
+    saved.map(([nodeId, s]) => [nodeId, { connection_id: s.connectionId, delivered: 0, failed: 0, held: 0, queued: 0, ignored: 0 }]),
+  );
   const byConn = new Map(saved.map(([nodeId, s]) => [s.connectionId, nodeId]));
   const ids = saved.map(([, s]) => s.connectionId);
 
@@ -87,7 +98,8 @@ export async function flowStats(deps: Pick<Deps, 'db'>, ws: string, graph: FlowG
       let step = r.step !== null && (kind.get(r.step) === 'filter' || kind.get(r.step) === 'dedupe') ? r.step : null;
       // Rules written before steps were named: a path has one dedupe step at most, and a source's
       // only filter step is its whole filter. (An event's filter also turns away other event types.)
-      if (r.step === null && plan) step = what === 'duplicates' ? plan.dedupeId : plan.source !== null && plan.filterIds.length === 1 ? plan.filterIds[0] : null;
+      if (r.step === null && plan)
+        step = what === 'duplicates' ? plan.dedupeId : plan.source !== null && plan.filterIds.length === 1 ? plan.filterIds[0] : null;
       if (step) drop(step, r.connection_id, what, Number(r.requests));
     }
   }
@@ -118,7 +130,8 @@ export async function flowStats(deps: Pick<Deps, 'db'>, ws: string, graph: FlowG
     const query = bySource && byType ? sql`${bySource} UNION ALL ${byType}` : (bySource ?? byType)!;
     const { rows } = await sql<{ key: string; status: string; n: string | number }>`${query}`.execute(deps.db);
     for (const r of rows) {
-      for (const t of [...(sources.get(r.key) ?? []), ...(types.get(r.key) ?? [])]) triggers[t][r.status === 'rejected' ? 'rejected' : 'arrived'] += Number(r.n);
+      for (const t of [...(sources.get(r.key) ?? []), ...(types.get(r.key) ?? [])])
+        triggers[t][r.status === 'rejected' ? 'rejected' : 'arrived'] += Number(r.n);
     }
   }
 

@@ -15,8 +15,31 @@ import { APPLICATION_SOURCE_TYPE, type ApplicationSources } from '../publish/app
 import { sourceProblem, sourceSamples } from './source-sample.ts';
 import type { EventTypesService } from '../publish/event-types.service.ts';
 import { nodeManifestOf } from '../../connectors/index.ts';
-import { eventTypeOf, planDestinations, savedObjects, sourceOf, type DestinationKind, type DestinationNodeT, type DestinationPlan, type FlowGraphT, type FlowNodeT, type SavedAs } from '../../shared/flow-graph.ts';
-import { connectorTarget, existingDestination, invalidFlow, mappingsOf, planContext, planRuleOptions, planRules, webhookTarget, type CredentialFiller, type Detail, type Target } from './flow-objects.ts';
+import {
+  eventTypeOf,
+  planDestinations,
+  savedObjects,
+  sourceOf,
+  type DestinationKind,
+  type DestinationNodeT,
+  type DestinationPlan,
+  type FlowGraphT,
+  type FlowNodeT,
+  type SavedAs,
+} from '../../shared/flow-graph.ts';
+import {
+  connectorTarget,
+  existingDestination,
+  invalidFlow,
+  mappingsOf,
+  planContext,
+  planRuleOptions,
+  planRules,
+  webhookTarget,
+  type CredentialFiller,
+  type Detail,
+  type Target,
+} from './flow-objects.ts';
 import { authorizationHint, WebhookIn, WebhookPatch, type WebhooksService, type WebhookOut } from '../publish/webhooks.service.ts';
 
 /**
@@ -123,20 +146,33 @@ export function flowSync(deps: Deps, { hooks, connections, eventTypes, credentia
     if (details.length) throw invalidFlow(details);
   }
 
-
   /** Removes what a node became: the whole webhook or vendor destination, or only the connection to an existing destination. */
   async function removeObject(ws: string, saved: SavedAs): Promise<void> {
     if (saved.kind === 'destination') {
       await connections.remove(ws, saved.connectionId).catch(unlessGone);
       return;
     }
-    const conn = await db.selectFrom('connections').select('destination_id').where('workspace_id', '=', ws).where('id', '=', saved.connectionId).executeTakeFirst();
+    const conn = await db
+      .selectFrom('connections')
+      .select('destination_id')
+      .where('workspace_id', '=', ws)
+      .where('id', '=', saved.connectionId)
+      .executeTakeFirst();
     const destinationId = conn?.destination_id ?? saved.destinationId;
     if (destinationId) await deleteDestination(db, ws, destinationId);
     deps.routing.invalidate();
   }
 
-  async function saveWebhook(ws: string, caller: AuthContext, name: string, description: string, plan: DestinationPlan, previous: SavedAs | undefined, created: SavedAs[], secrets: Secret[]) {
+  async function saveWebhook(
+    ws: string,
+    caller: AuthContext,
+    name: string,
+    description: string,
+    plan: DestinationPlan,
+    previous: SavedAs | undefined,
+    created: SavedAs[],
+    secrets: Secret[],
+  ) {
     const node = plan.node as Extract<DestinationNodeT, { kind: 'webhook' }>;
     const d = node.data;
     const signature = nodeSignature(d);
@@ -151,14 +187,26 @@ export function flowSync(deps: Deps, { hooks, connections, eventTypes, credentia
       ...(d.authorization !== undefined ? { authorization: d.authorization || null } : {}),
     };
     const opts = planRuleOptions(plan);
-    const updated = previous ? await withFreeName(name, (n) => hooks.update(ws, previous.connectionId, WebhookPatch.parse({ ...fields, name: n }), caller, opts)).catch(unlessGone<WebhookOut>) : null;
+    const updated = previous
+      ? await withFreeName(name, (n) => hooks.update(ws, previous.connectionId, WebhookPatch.parse({ ...fields, name: n }), caller, opts)).catch(
+          unlessGone<WebhookOut>,
+        )
+      : null;
     let hook = updated;
     if (!hook) {
       hook = await withFreeName(name, (n) => hooks.create(ws, WebhookIn.parse({ ...fields, name: n, description }), opts));
       created.push({ kind: 'webhook', connectionId: hook.id, destinationId: hook.destination_id });
       if (hook.secret) secrets.push({ nodeId: node.id, webhookId: hook.id, secret: hook.secret });
     }
-    return { url: d.url, signing: d.signing, ...(signature ? { signature } : {}), webhookId: hook.id, connectionId: hook.id, destinationId: hook.destination_id, authorizationHint: hook.authorization };
+    return {
+      url: d.url,
+      signing: d.signing,
+      ...(signature ? { signature } : {}),
+      webhookId: hook.id,
+      connectionId: hook.id,
+      destinationId: hook.destination_id,
+      authorizationHint: hook.authorization,
+    };
   }
 
   /**
@@ -191,7 +239,11 @@ export function flowSync(deps: Deps, { hooks, connections, eventTypes, credentia
     try {
       if (current && current.type === connector.id) {
         await db.transaction().execute(async (trx) => {
-          await trx.updateTable('destinations').set({ ...sealConfig(deps, connector, config), updated_at: new Date() }).where('id', '=', current.destinationId).execute();
+          await trx
+            .updateTable('destinations')
+            .set({ ...sealConfig(deps, connector, config), updated_at: new Date() })
+            .where('id', '=', current.destinationId)
+            .execute();
           await trx
             .updateTable('connections')
             .set({ source_id: sourceId, rules: JSON.stringify(planRules(plan, current.rules as Rule[])), updated_at: new Date() })
@@ -202,7 +254,9 @@ export function flowSync(deps: Deps, { hooks, connections, eventTypes, credentia
         return { connectionId: current.connectionId, destinationId: current.destinationId };
       }
       const { dest, conn } = await withFreeName(name, (n) =>
-        db.transaction().execute((trx) => insertApplicationPair(trx, deps, { workspaceId: ws, sourceId, name: n, description, connector, config, rules: planRules(plan) })),
+        db
+          .transaction()
+          .execute((trx) => insertApplicationPair(trx, deps, { workspaceId: ws, sourceId, name: n, description, connector, config, rules: planRules(plan) })),
       );
       created.push({ kind: node.kind, connectionId: conn.id, destinationId: dest.id });
       deps.routing.invalidate();
@@ -218,7 +272,15 @@ export function flowSync(deps: Deps, { hooks, connections, eventTypes, credentia
    * or kept from the stored config when the node leaves them out) and its connection. The graph
    * keeps the node's data without its write-only keys, and with what its manifest may show of them.
    */
-  async function saveConnectorNode(ws: string, name: string, description: string, plan: DestinationPlan, sourceId: string, previous: SavedAs | undefined, created: SavedAs[]) {
+  async function saveConnectorNode(
+    ws: string,
+    name: string,
+    description: string,
+    plan: DestinationPlan,
+    sourceId: string,
+    previous: SavedAs | undefined,
+    created: SavedAs[],
+  ) {
     const found = nodeManifestOf(plan.node.kind);
     let config: Record<string, unknown> = {};
     const saved = await savePair(ws, name, description, plan, sourceId, previous, created, async (stored) => {
@@ -260,10 +322,26 @@ export function flowSync(deps: Deps, { hooks, connections, eventTypes, credentia
     if (created.some((c) => c.connectionId === saved.connectionId)) secrets.push({ nodeId: node.id, webhookId: saved.connectionId, secret: fresh });
     const hint = config ? authorizationHint(config) : null;
     const signature = nodeSignature(node.data);
-    return { url: node.data.url, signing: node.data.signing, ...(signature ? { signature } : {}), connectionId: saved.connectionId, destinationId: saved.destinationId, authorizationHint: hint };
+    return {
+      url: node.data.url,
+      signing: node.data.signing,
+      ...(signature ? { signature } : {}),
+      connectionId: saved.connectionId,
+      destinationId: saved.destinationId,
+      authorizationHint: hint,
+    };
   }
 
-  async function saveConnection(ws: string, caller: AuthContext, name: string, description: string, plan: DestinationPlan, sourceId: string, previous: SavedAs | undefined, created: SavedAs[]) {
+  async function saveConnection(
+    ws: string,
+    caller: AuthContext,
+    name: string,
+    description: string,
+    plan: DestinationPlan,
+    sourceId: string,
+    previous: SavedAs | undefined,
+    created: SavedAs[],
+  ) {
     const node = plan.node as Extract<DestinationNodeT, { kind: 'destination' }>;
     const destinationId = (await existingDestination(deps, ws, node)).id;
     if (previous && previous.destinationId === destinationId) {
@@ -273,7 +351,9 @@ export function flowSync(deps: Deps, { hooks, connections, eventTypes, credentia
         return { destinationId, connectionId: previous.connectionId };
       }
     } else if (previous) await removeObject(ws, previous);
-    const conn = await withFreeName(name, (n) => connections.create(ws, { name: n, description, source_id: sourceId, destination_id: destinationId, rules: planRules(plan) }, caller));
+    const conn = await withFreeName(name, (n) =>
+      connections.create(ws, { name: n, description, source_id: sourceId, destination_id: destinationId, rules: planRules(plan) }, caller),
+    );
     created.push({ kind: 'destination', connectionId: conn.id, destinationId });
     return { destinationId, connectionId: conn.id };
   }
@@ -317,9 +397,12 @@ export function flowSync(deps: Deps, { hooks, connections, eventTypes, credentia
           if (node.kind === 'webhook') {
             stored.set(
               node.id,
-              plan.source ? await saveSourceWebhook(ws, caller, name, description, plan, sourceId, same, created, secrets) : await saveWebhook(ws, caller, name, description, plan, same, created, secrets),
+              plan.source
+                ? await saveSourceWebhook(ws, caller, name, description, plan, sourceId, same, created, secrets)
+                : await saveWebhook(ws, caller, name, description, plan, same, created, secrets),
             );
-          } else if (node.kind === 'destination') stored.set(node.id, { ...node.data, ...(await saveConnection(ws, caller, name, description, plan, sourceId, same, created)) });
+          } else if (node.kind === 'destination')
+            stored.set(node.id, { ...node.data, ...(await saveConnection(ws, caller, name, description, plan, sourceId, same, created)) });
           else stored.set(node.id, await saveConnectorNode(ws, name, description, plan, sourceId, same, created));
         } catch (err) {
           // A half-made flow would deliver from destinations nobody saved: undo what this save created.

@@ -28,7 +28,18 @@ import {
   type FlowNodeT,
   type MapDataT,
 } from '../../shared/flow-graph.ts';
-import { dedupeRuleOf, existingDestination, inWords, invalidFlow, mappingsOf, planContext, planRules, testTarget, type CredentialFiller, type Detail } from './flow-objects.ts';
+import {
+  dedupeRuleOf,
+  existingDestination,
+  inWords,
+  invalidFlow,
+  mappingsOf,
+  planContext,
+  planRules,
+  testTarget,
+  type CredentialFiller,
+  type Detail,
+} from './flow-objects.ts';
 import { compileExpression, MappingError, readPath } from '../gateway/mappings.ts';
 import { FilterFailed } from '../gateway/bounded-filter.ts';
 import type { PublishedEvent } from '../publish/publish.service.ts';
@@ -70,13 +81,34 @@ const shaper = new OutboundShaper();
 
 /** The payload a connection with `shape` delivers for the start, by the delivery's own shaper. */
 async function shaped(ws: string, start: Start, shape: Shape, envelope?: 'flat' | 'nested'): Promise<unknown> {
-  const rules: Rule[] = [{ type: 'transform', ...(shape.expression ? { expression: shape.expression } : {}), mappings: mappingsOf(shape.map), envelope: envelope ?? shape.map?.envelope ?? 'flat' }];
+  const rules: Rule[] = [
+    {
+      type: 'transform',
+      ...(shape.expression ? { expression: shape.expression } : {}),
+      mappings: mappingsOf(shape.map),
+      envelope: envelope ?? shape.map?.envelope ?? 'flat',
+    },
+  ];
   // A fresh connection id per call: the shaper caches compiled rules by connection.
   const common = { workspace_id: ws, connection_id: newId('test'), connection_updated_at: new Date(), rules };
   const out =
     start.kind === 'event'
-      ? await shaper.shape({ ...common, id: start.event.eventId, source_type: APPLICATION_SOURCE_TYPE, body: Buffer.from(JSON.stringify(start.event)), content_type: 'application/json', request: null })
-      : await shaper.shape({ ...common, id: start.inbound.id, source_type: start.inbound.source_type, body: start.inbound.body, content_type: start.inbound.content_type, request: start.inbound.request });
+      ? await shaper.shape({
+          ...common,
+          id: start.event.eventId,
+          source_type: APPLICATION_SOURCE_TYPE,
+          body: Buffer.from(JSON.stringify(start.event)),
+          content_type: 'application/json',
+          request: null,
+        })
+      : await shaper.shape({
+          ...common,
+          id: start.inbound.id,
+          source_type: start.inbound.source_type,
+          body: start.inbound.body,
+          content_type: start.inbound.content_type,
+          request: start.inbound.request,
+        });
   return out.payload;
 }
 
@@ -90,7 +122,8 @@ async function dataAt(ws: string, start: Start, shape: Shape): Promise<unknown> 
   return shaped(ws, start, { expression: shape.expression, map: null }).catch(() => start.view.body);
 }
 
-const human = (ms: number) => (ms % 3_600_000 === 0 ? `${ms / 3_600_000} h` : ms % 60_000 === 0 ? `${ms / 60_000} min` : ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`);
+const human = (ms: number) =>
+  ms % 3_600_000 === 0 ? `${ms / 3_600_000} h` : ms % 60_000 === 0 ? `${ms / 60_000} min` : ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
 
 /** Which conditions of a filter step the event (or the request's body) fails, for a message a non-developer can act on. */
 function failing(filter: FilterDataT, start: Start): ConditionT[] {
@@ -143,7 +176,12 @@ export function flowTester(deps: Deps, { eventTypes, credentials, sources }: Flo
    * A source trigger runs the source's last request, or `data` given as its body (a JSON request
    * to the ingest URL); with neither, the user is told how to get one.
    */
-  async function pickRequest(ws: string, trigger: Extract<FlowNodeT, { kind: 'trigger' }>, sourceId: string, input: FlowTestInT): Promise<{ start: Start; source: FlowTestOut['source'] }> {
+  async function pickRequest(
+    ws: string,
+    trigger: Extract<FlowNodeT, { kind: 'trigger' }>,
+    sourceId: string,
+    input: FlowTestInT,
+  ): Promise<{ start: Start; source: FlowTestOut['source'] }> {
     const found = await samples.find(ws, sourceId);
     const problem = sourceProblem(found, sourceId);
     if (problem) throw invalid([{ path: `nodes.${trigger.id}.data.sourceId`, message: problem }]);
@@ -160,14 +198,23 @@ export function flowTester(deps: Deps, { eventTypes, credentials, sources }: Flo
     return { start: { kind: 'request', view: last.sample, inbound, requestId: last.request_id }, source: 'last' };
   }
 
-  async function pickStart(ws: string, trigger: Extract<FlowNodeT, { kind: 'trigger' }>, input: FlowTestInT): Promise<{ start: Start; source: FlowTestOut['source'] }> {
+  async function pickStart(
+    ws: string,
+    trigger: Extract<FlowNodeT, { kind: 'trigger' }>,
+    input: FlowTestInT,
+  ): Promise<{ start: Start; source: FlowTestOut['source'] }> {
     const sourceId = sourceOf(trigger.data);
     if (sourceId !== null) return pickRequest(ws, trigger, sourceId, input);
     const picked = await pickEvent(ws, trigger, eventTypeOf(trigger.data) as string, input);
     return { start: { kind: 'event', event: picked.event }, source: picked.source };
   }
 
-  async function pickEvent(ws: string, trigger: Extract<FlowNodeT, { kind: 'trigger' }>, eventType: string, input: FlowTestInT): Promise<{ event: PublishedEvent; source: FlowTestOut['source'] }> {
+  async function pickEvent(
+    ws: string,
+    trigger: Extract<FlowNodeT, { kind: 'trigger' }>,
+    eventType: string,
+    input: FlowTestInT,
+  ): Promise<{ event: PublishedEvent; source: FlowTestOut['source'] }> {
     const type = await eventTypes.resolve(ws, eventType).catch(() => {
       throw invalid([{ path: `nodes.${trigger.id}.data.eventType`, message: `unknown event type "${eventType}"` }]);
     });
@@ -215,13 +262,22 @@ export function flowTester(deps: Deps, { eventTypes, credentials, sources }: Flo
       }
     }
     if (order.length < nodes.size) {
-      throw invalid([...nodes.keys()].filter((id) => !order.some((n) => n.id === id)).map((id) => ({ path: `nodes.${id}`, message: 'is part of a cycle: a flow must run one way, from triggers to destinations' })));
+      throw invalid(
+        [...nodes.keys()]
+          .filter((id) => !order.some((n) => n.id === id))
+          .map((id) => ({ path: `nodes.${id}`, message: 'is part of a cycle: a flow must run one way, from triggers to destinations' })),
+      );
     }
     return { order, into };
   }
 
   /** The destination and connection rows of one destination node, built in memory (never stored) unless it names an existing destination. */
-  async function deliveryTarget(ws: string, caller: AuthContext, graph: FlowTestInT['graph'], node: DestinationNodeT): Promise<{ dest: DestinationRow; rules: Rule[] }> {
+  async function deliveryTarget(
+    ws: string,
+    caller: AuthContext,
+    graph: FlowTestInT['graph'],
+    node: DestinationNodeT,
+  ): Promise<{ dest: DestinationRow; rules: Rule[] }> {
     // The delivered destination's plan comes from the part of the graph leading to it, checked like a save.
     const keep = new Set<string>([node.id]);
     const todo = [node.id];
@@ -229,7 +285,10 @@ export function flowTester(deps: Deps, { eventTypes, credentials, sources }: Flo
       const id = todo.pop() as string;
       for (const e of graph.edges) if (e.target === id && !keep.has(e.source)) keep.add(e.source), todo.push(e.source);
     }
-    const sub = { nodes: graph.nodes.filter((n) => keep.has((n as { id?: string }).id ?? '')), edges: graph.edges.filter((e) => keep.has(e.source) && keep.has(e.target)) };
+    const sub = {
+      nodes: graph.nodes.filter((n) => keep.has((n as { id?: string }).id ?? '')),
+      edges: graph.edges.filter((e) => keep.has(e.source) && keep.has(e.target)),
+    };
     const problems = validateGraph(sub);
     if (problems.length) throw invalid(problems.map(({ path, message }) => ({ path, message })));
     const plan = planDestinations(FlowGraph.parse(sub)).find((p) => p.node.id === node.id);
@@ -289,7 +348,9 @@ export function flowTester(deps: Deps, { eventTypes, credentials, sources }: Flo
           details.push({ path: `nodes.${n.id}.data.expression`, message: (err as Error).message });
         }
       }
-      if (n.kind === 'map') for (const p of mappingProblems(n.data.mappings, n.data.envelope)) details.push({ path: ['nodes', n.id, 'data', ...p.path].join('.'), message: p.message });
+      if (n.kind === 'map')
+        for (const p of mappingProblems(n.data.mappings, n.data.envelope))
+          details.push({ path: ['nodes', n.id, 'data', ...p.path].join('.'), message: p.message });
     }
     if (details.length) throw invalid(details);
 
@@ -304,7 +365,9 @@ export function flowTester(deps: Deps, { eventTypes, credentials, sources }: Flo
     for (const node of order) {
       const from = (into.get(node.id) ?? []).find((p) => nodes[p].status === 'passed');
       if (node.kind !== 'trigger' && !from) {
-        const why = (into.get(node.id) ?? []).map((p) => stoppedAt.get(p) ?? (nodes[p].status === 'stopped' || nodes[p].status === 'error' ? p : undefined)).find(Boolean);
+        const why = (into.get(node.id) ?? [])
+          .map((p) => stoppedAt.get(p) ?? (nodes[p].status === 'stopped' || nodes[p].status === 'error' ? p : undefined))
+          .find(Boolean);
         if (why) stoppedAt.set(node.id, why);
         nodes[node.id] = { status: 'skipped', message: why ? `not reached: the event stopped at ${why}` : 'not reached' };
         continue;
@@ -325,7 +388,12 @@ export function flowTester(deps: Deps, { eventTypes, credentials, sources }: Flo
       const node = order.find((n) => n.id === input.deliver);
       if (!node || !isDestinationKind(node.kind)) {
         const exists = input.graph.nodes.some((n) => (n as { id?: unknown } | null)?.id === input.deliver);
-        throw invalid([{ path: exists ? `nodes.${input.deliver}` : 'deliver', message: exists ? 'the test event does not reach this node, or it is not a destination' : `there is no node "${input.deliver}"` }]);
+        throw invalid([
+          {
+            path: exists ? `nodes.${input.deliver}` : 'deliver',
+            message: exists ? 'the test event does not reach this node, or it is not a destination' : `there is no node "${input.deliver}"`,
+          },
+        ]);
       }
       if (nodes[node.id].status !== 'passed') return out;
       const { dest, rules } = await deliveryTarget(ws, caller, input.graph, node as DestinationNodeT);
@@ -351,12 +419,22 @@ export function flowTester(deps: Deps, { eventTypes, credentials, sources }: Flo
         const misses = failing(node.data, start);
         const passed = node.data.mode === 'any' ? misses.length < node.data.conditions.length : misses.length === 0;
         const what = start.kind === 'event' ? 'this event' : 'this request';
-        const message = passed ? undefined : node.data.mode === 'any' ? `none of the conditions matches ${what}` : `${what} fails ${misses.map(describe).join(', ')}`;
-        return { result: { status: passed ? 'passed' : 'stopped', input: current, ...(passed ? { output: current } : {}), ...(message ? { message } : {}) }, shape };
+        const message = passed
+          ? undefined
+          : node.data.mode === 'any'
+            ? `none of the conditions matches ${what}`
+            : `${what} fails ${misses.map(describe).join(', ')}`;
+        return {
+          result: { status: passed ? 'passed' : 'stopped', input: current, ...(passed ? { output: current } : {}), ...(message ? { message } : {}) },
+          shape,
+        };
       }
       case 'transform': {
         const next = { ...shape, expression: node.data.expression };
-        const output = start.kind === 'event' ? ((await shaped(ws, start, next, 'nested')) as { data: unknown }).data : await shaped(ws, start, { expression: next.expression, map: null });
+        const output =
+          start.kind === 'event'
+            ? ((await shaped(ws, start, next, 'nested')) as { data: unknown }).data
+            : await shaped(ws, start, { expression: next.expression, map: null });
         return { result: { status: 'passed', input: current, output }, shape: next };
       }
       case 'map': {
@@ -364,19 +442,50 @@ export function flowTester(deps: Deps, { eventTypes, credentials, sources }: Flo
         return { result: { status: 'passed', input: current, output: await shaped(ws, start, next) }, shape: next };
       }
       case 'delay':
-        return { result: { status: 'passed', input: current, output: current, message: `each event waits ${human(node.data.delay_ms)} before it is delivered; the test does not wait` }, shape };
+        return {
+          result: {
+            status: 'passed',
+            input: current,
+            output: current,
+            message: `each event waits ${human(node.data.delay_ms)} before it is delivered; the test does not wait`,
+          },
+          shape,
+        };
       case 'dedupe': {
         const all = start.kind === 'event' ? 'comparing all its data' : 'comparing the whole body';
-        const fields = node.data.include_fields?.length ? `comparing ${node.data.include_fields.join(', ')}` : node.data.exclude_fields?.length ? `comparing all but ${node.data.exclude_fields.join(', ')}` : all;
+        const fields = node.data.include_fields?.length
+          ? `comparing ${node.data.include_fields.join(', ')}`
+          : node.data.exclude_fields?.length
+            ? `comparing all but ${node.data.exclude_fields.join(', ')}`
+            : all;
         const missing = comparedButMissing(node.data, start);
-        const lacks = missing.length ? `; ${start.kind === 'event' ? 'this event' : 'this request'} has no ${missing.join(', ')}: every one without it counts as equal there` : '';
-        return { result: { status: 'passed', input: current, output: current, message: `an event equal to one in the last ${human(node.data.window_ms)} (${fields}) is dropped${lacks}; the test does not check for duplicates` }, shape };
+        const lacks = missing.length
+          ? `; ${start.kind === 'event' ? 'this event' : 'this request'} has no ${missing.join(', ')}: every one without it counts as equal there`
+          : '';
+        return {
+          result: {
+            status: 'passed',
+            input: current,
+            output: current,
+            message: `an event equal to one in the last ${human(node.data.window_ms)} (${fields}) is dropped${lacks}; the test does not check for duplicates`,
+          },
+          shape,
+        };
       }
       default: {
         const payload = await shaped(ws, start, shape);
-        const message = start.kind === 'event' ? { payload, eventId: start.event.eventId, eventType: start.event.eventType } : { payload, eventId: start.inbound.id };
+        const message =
+          start.kind === 'event' ? { payload, eventId: start.event.eventId, eventType: start.event.eventType } : { payload, eventId: start.inbound.id };
         const body = await preview(deps, ws, node as DestinationNodeT, shape.map, message);
-        return { result: { status: body.ok ? 'passed' : 'error', input: payload, ...(body.output !== undefined ? { output: body.output } : {}), ...(body.message ? { message: body.message } : {}) }, shape };
+        return {
+          result: {
+            status: body.ok ? 'passed' : 'error',
+            input: payload,
+            ...(body.output !== undefined ? { output: body.output } : {}),
+            ...(body.message ? { message: body.message } : {}),
+          },
+          shape,
+        };
       }
     }
   }

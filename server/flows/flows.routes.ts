@@ -6,16 +6,22 @@ import { DestinationFieldsQuery, TestConnectionIn } from './flow-connection.ts';
 import type { FlowGraphT } from '../../shared/flow-graph.ts';
 import { flowsCounts, flowStats, FlowStatsQuery } from './flow-stats.ts';
 import { FlowTestIn } from './flow-test.ts';
-import { FlowIn, FlowPatch, } from './flows.service.ts';
-import { IncomingWebhookIn, } from './incoming-webhook.ts';
+import { FlowIn, FlowPatch } from './flows.service.ts';
+import { IncomingWebhookIn } from './incoming-webhook.ts';
 import { ListenQuery, sourceListener } from './source-listen.ts';
-import { SourceSampleQuery, } from './source-sample.ts';
+import { SourceSampleQuery } from './source-sample.ts';
 import type { Services } from '../services.ts';
 
 /** Flows: the editor's pictures; each destination node is an ordinary hub object underneath. */
 export function flowsRoutes(
   deps: Deps,
-  { flows: svc, flowTester: tester, flowConnections: connections, sourceSamples: samples, incomingWebhooks: incoming }: Pick<Services, 'flows' | 'flowTester' | 'flowConnections' | 'sourceSamples' | 'incomingWebhooks'>,
+  {
+    flows: svc,
+    flowTester: tester,
+    flowConnections: connections,
+    sourceSamples: samples,
+    incomingWebhooks: incoming,
+  }: Pick<Services, 'flows' | 'flowTester' | 'flowConnections' | 'sourceSamples' | 'incomingWebhooks'>,
 ): Router {
   const r = Router();
   const listener = sourceListener(deps, samples);

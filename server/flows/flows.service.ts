@@ -35,7 +35,12 @@ export type FlowOut = {
 /** The graph, or a 422 whose details name each node and edge at fault. */
 export function checkGraph(raw: unknown): FlowGraphT {
   const problems = validateGraph(raw);
-  if (problems.length) throw invalidFlow(problems.map(({ path, message }) => ({ path, message })), 'saved', graphLike(raw));
+  if (problems.length)
+    throw invalidFlow(
+      problems.map(({ path, message }) => ({ path, message })),
+      'saved',
+      graphLike(raw),
+    );
   return FlowGraph.parse(raw);
 }
 
@@ -86,7 +91,11 @@ export function flowsService(deps: Deps, objects: FlowSync) {
         throw inWords(err, graph, 'saved');
       });
       try {
-        const row = await db.insertInto('flows').values({ id, workspace_id: ws, name: input.name, graph: JSON.stringify(saved.graph) }).returningAll().executeTakeFirstOrThrow();
+        const row = await db
+          .insertInto('flows')
+          .values({ id, workspace_id: ws, name: input.name, graph: JSON.stringify(saved.graph) })
+          .returningAll()
+          .executeTakeFirstOrThrow();
         return { ...out(row), secrets: saved.secrets };
       } catch (err) {
         await objects.undo(ws, saved.created);

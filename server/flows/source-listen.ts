@@ -87,7 +87,16 @@ export function sourceListener(deps: Pick<Deps, 'db' | 'config'>, samples: Sourc
   }
 
   const latest = async (ws: string, sourceId: string) =>
-    (await db.selectFrom('requests').select('id').where('source_id', '=', sourceId).where('workspace_id', '=', ws).orderBy('id', 'desc').limit(1).executeTakeFirst())?.id ?? NO_REQUEST;
+    (
+      await db
+        .selectFrom('requests')
+        .select('id')
+        .where('source_id', '=', sourceId)
+        .where('workspace_id', '=', ws)
+        .orderBy('id', 'desc')
+        .limit(1)
+        .executeTakeFirst()
+    )?.id ?? NO_REQUEST;
 
   async function next(ws: string, sourceId: string, after: string): Promise<HeardRequest | null> {
     const row = await db
@@ -119,7 +128,8 @@ export function sourceListener(deps: Pick<Deps, 'db' | 'config'>, samples: Sourc
     async listen(ws: string, q: z.output<typeof ListenQuery>, signal: AbortSignal): Promise<ListenOut> {
       const source = await samples.find(ws, q.source_id);
       const problem = sourceProblem(source, q.source_id);
-      if (problem) throw new AppError(source ? 422 : 404, source ? 'APPLICATION_SOURCE' : 'NOT_FOUND', `The ${problem}.`, [{ path: 'source_id', message: problem }]);
+      if (problem)
+        throw new AppError(source ? 422 : 404, source ? 'APPLICATION_SOURCE' : 'NOT_FOUND', `The ${problem}.`, [{ path: 'source_id', message: problem }]);
       const release = take(ws);
       let cursor = q.after ?? NO_REQUEST;
       try {

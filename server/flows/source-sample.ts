@@ -63,12 +63,16 @@ export function sourceSamples(deps: Pick<Deps, 'db' | 'config'>) {
     async get(ws: string, sourceId: string): Promise<Omit<SourceSample, 'raw'>> {
       const source = await find(ws, sourceId);
       const problem = sourceProblem(source, sourceId);
-      if (problem) throw new AppError(source ? 422 : 404, source ? 'APPLICATION_SOURCE' : 'NOT_FOUND', `The ${problem}.`, [{ path: 'source_id', message: problem }]);
+      if (problem)
+        throw new AppError(source ? 422 : 404, source ? 'APPLICATION_SOURCE' : 'NOT_FOUND', `The ${problem}.`, [{ path: 'source_id', message: problem }]);
       const found = await last(ws, sourceId);
       if (!found) {
-        throw new AppError(404, 'NO_REQUEST_YET', `Source ${sourceId} has not received a request yet: send one to ${(source as InboundSource).url}, or paste a sample body in the Test drawer.`, [
-          { path: 'source_id', message: `send a request to ${(source as InboundSource).url} first` },
-        ]);
+        throw new AppError(
+          404,
+          'NO_REQUEST_YET',
+          `Source ${sourceId} has not received a request yet: send one to ${(source as InboundSource).url}, or paste a sample body in the Test drawer.`,
+          [{ path: 'source_id', message: `send a request to ${(source as InboundSource).url} first` }],
+        );
       }
       const { raw: _raw, ...out } = found;
       return out;

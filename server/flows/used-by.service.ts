@@ -44,7 +44,17 @@ export function usedByService(deps: Deps, eventTypes: EventTypesService) {
       .selectFrom('connections as c')
       .innerJoin('sources as s', 's.id', 'c.source_id')
       .innerJoin('destinations as d', 'd.id', 'c.destination_id')
-      .select(['c.id', 'c.name', 'c.rules', 's.id as source_id', 's.name as source_name', 's.type as source_type', 'd.id as destination_id', 'd.name as destination_name', 'd.type as destination_type'])
+      .select([
+        'c.id',
+        'c.name',
+        'c.rules',
+        's.id as source_id',
+        's.name as source_name',
+        's.type as source_type',
+        'd.id as destination_id',
+        'd.name as destination_name',
+        'd.type as destination_type',
+      ])
       .where('c.workspace_id', '=', ws)
       .orderBy('c.id')
       .execute();
@@ -59,14 +69,26 @@ export function usedByService(deps: Deps, eventTypes: EventTypesService) {
 
   /** The destinations that sign with the workspace's signing secret: webhooks with no secret of their own. */
   async function unsignedByOwnSecret(ws: string): Promise<Set<string>> {
-    const rows = await db.selectFrom('destinations').select(['id', 'config', 'auth_enc']).where('workspace_id', '=', ws).where('type', 'in', WEBHOOK_TYPES).execute();
+    const rows = await db
+      .selectFrom('destinations')
+      .select(['id', 'config', 'auth_enc'])
+      .where('workspace_id', '=', ws)
+      .where('type', 'in', WEBHOOK_TYPES)
+      .execute();
     return new Set(rows.filter((r) => !destinationConfig(deps, r).secret).map((r) => r.id));
   }
 
   /** Fails with 404 when the object is not the workspace's, as reading it would. */
   async function exists(ws: string, kind: UsedByKindT, id: string): Promise<void> {
     const table = { source: 'sources', destination: 'destinations', connection: 'connections', transformation: 'transformations' } as const;
-    const what = { source: 'Source', destination: 'Destination', connection: 'Connection', transformation: 'Transformation', event_type: 'Event type', secret: 'Project secret' }[kind];
+    const what = {
+      source: 'Source',
+      destination: 'Destination',
+      connection: 'Connection',
+      transformation: 'Transformation',
+      event_type: 'Event type',
+      secret: 'Project secret',
+    }[kind];
     if (kind === 'event_type') {
       await eventTypes.get(ws, id);
       return;
@@ -83,7 +105,8 @@ export function usedByService(deps: Deps, eventTypes: EventTypesService) {
   async function compute(ws: string, kind: UsedByKindT, only?: string): Promise<UsedByOut[]> {
     const [flows, conns] = await Promise.all([flowIndex(deps, ws), connectionIndex(ws)]);
     const inFlow = flowOfConnection(flows);
-    const isWebhook = (c: ConnEntry) => WEBHOOK_TYPES.includes(c.destination.type) && (c.source.type === APPLICATION_SOURCE_TYPE || flows.some((f) => f.webhookNodes.has(c.id)));
+    const isWebhook = (c: ConnEntry) =>
+      WEBHOOK_TYPES.includes(c.destination.type) && (c.source.type === APPLICATION_SOURCE_TYPE || flows.some((f) => f.webhookNodes.has(c.id)));
     const flowById = new Map(flows.map((f) => [f.id, f]));
     const drawnRef = (c: ConnEntry): Ref => ({ id: c.id, name: c.name, flow_id: inFlow.get(c.id)?.id });
     const flowsOfConns = (cs: ConnEntry[]) => cs.flatMap((c) => (inFlow.has(c.id) ? [flowById.get(inFlow.get(c.id)?.id as string) as FlowEntry] : []));
@@ -112,13 +135,23 @@ export function usedByService(deps: Deps, eventTypes: EventTypesService) {
       case 'source': {
         const bySource = group((c) => [c.source.id]);
         const ids = new Set([...bySource.keys(), ...flows.flatMap((f) => [...f.sources])]);
-        for (const id of ids) used(id, bySource.get(id) ?? [], flows.filter((f) => f.sources.has(id)));
+        for (const id of ids)
+          used(
+            id,
+            bySource.get(id) ?? [],
+            flows.filter((f) => f.sources.has(id)),
+          );
         break;
       }
       case 'destination': {
         const byDest = group((c) => [c.destination.id]);
         const ids = new Set([...byDest.keys(), ...flows.flatMap((f) => [...f.destinations])]);
-        for (const id of ids) used(id, byDest.get(id) ?? [], flows.filter((f) => f.destinations.has(id)));
+        for (const id of ids)
+          used(
+            id,
+            byDest.get(id) ?? [],
+            flows.filter((f) => f.destinations.has(id)),
+          );
         break;
       }
       case 'connection':
@@ -139,7 +172,12 @@ export function usedByService(deps: Deps, eventTypes: EventTypesService) {
         // A connection subscribes through its filter on eventType (webhooks, and a flow's vendor steps).
         const byEvent = group((c) => (c.source.type === APPLICATION_SOURCE_TYPE ? eventsOf(c.rules) : []));
         const ids = new Set([...byEvent.keys(), ...flows.flatMap((f) => [...f.events])]);
-        for (const id of ids) used(id, byEvent.get(id) ?? [], flows.filter((f) => f.events.has(id)));
+        for (const id of ids)
+          used(
+            id,
+            byEvent.get(id) ?? [],
+            flows.filter((f) => f.events.has(id)),
+          );
         break;
       }
       case 'secret': {
@@ -148,13 +186,29 @@ export function usedByService(deps: Deps, eventTypes: EventTypesService) {
           const cs = conns.filter((c) => signed.has(c.destination.id));
           used('signing_secret', cs);
           const e = entry('signing_secret');
-          const names = await (signed.size ? db.selectFrom('destinations').select(['id', 'name']).where('workspace_id', '=', ws).where('id', 'in', [...signed]).execute() : Promise.resolve([]));
+          const names = await (signed.size
+            ? db
+                .selectFrom('destinations')
+                .select(['id', 'name'])
+                .where('workspace_id', '=', ws)
+                .where('id', 'in', [...signed])
+                .execute()
+            : Promise.resolve([]));
           e.destinations.push(...names);
         }
         if (only === undefined || only === 'api_key') {
           // Published events arrive with the project key: the built-in source and every flow triggered by an event type.
-          const app = await db.selectFrom('sources').select(['id', 'name']).where('workspace_id', '=', ws).where('type', '=', APPLICATION_SOURCE_TYPE).execute();
-          used('api_key', [], flows.filter((f) => f.events.size > 0));
+          const app = await db
+            .selectFrom('sources')
+            .select(['id', 'name'])
+            .where('workspace_id', '=', ws)
+            .where('type', '=', APPLICATION_SOURCE_TYPE)
+            .execute();
+          used(
+            'api_key',
+            [],
+            flows.filter((f) => f.events.size > 0),
+          );
           entry('api_key').sources.push(...app);
         }
         break;

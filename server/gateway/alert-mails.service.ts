@@ -49,7 +49,11 @@ export function alertMailsService(deps: Pick<Deps, 'db' | 'config' | 'log'>, mai
     const to = await owners(ws);
     if (to.length === 0) return false;
     const m = mail(quoted(await teamName(ws)));
-    await mailer.send({ to: to.join(', '), subject: m.subject, text: `${m.text}\n\nYou get this mail as an owner of this team on Wirehub (${config.publicUrl}).\n` });
+    await mailer.send({
+      to: to.join(', '),
+      subject: m.subject,
+      text: `${m.text}\n\nYou get this mail as an owner of this team on Wirehub (${config.publicUrl}).\n`,
+    });
     return true;
   }
 
@@ -65,7 +69,7 @@ export function alertMailsService(deps: Pick<Deps, 'db' | 'config' | 'log'>, mai
         .returning(['id', 'workspace_id', 'name', 'type', 'disabled_at', 'disabled_reason'])
         .executeTakeFirst();
       // Taken by another worker, enabled again since, or too old to be news.
-      if (!d || !d.disabled_at || Date.now() - d.disabled_at.getTime() > STALE_MS) continue;
+      if (!d?.disabled_at || Date.now() - d.disabled_at.getTime() > STALE_MS) continue;
       try {
         const told = await tell(d.workspace_id, (team) => ({
           subject: `Wirehub: the destination ${quoted(d.name)} was disabled`,

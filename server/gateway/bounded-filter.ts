@@ -29,14 +29,77 @@ function tick(): void {
   if (deadline !== Infinity && performance.now() > deadline) throw new FilterFailed(`the filter ran for more than ${FILTER_LIMITS.budgetMs} ms`);
 }
 
-const QUERY_ALLOWED = ['$eq', '$ne', '$gt', '$gte', '$lt', '$lte', '$in', '$nin', '$and', '$or', '$nor', '$not', '$exists', '$type', '$regex', '$mod', '$expr', '$all', '$elemMatch', '$size'] as const;
+const QUERY_ALLOWED = [
+  '$eq',
+  '$ne',
+  '$gt',
+  '$gte',
+  '$lt',
+  '$lte',
+  '$in',
+  '$nin',
+  '$and',
+  '$or',
+  '$nor',
+  '$not',
+  '$exists',
+  '$type',
+  '$regex',
+  '$mod',
+  '$expr',
+  '$all',
+  '$elemMatch',
+  '$size',
+] as const;
 const EXPRESSION_ALLOWED = [
-  '$abs', '$add', '$ceil', '$divide', '$floor', '$mod', '$multiply', '$round', '$subtract', '$trunc',
-  '$and', '$or', '$not', '$cmp', '$eq', '$ne', '$gt', '$gte', '$lt', '$lte',
-  '$cond', '$ifNull', '$switch',
-  '$toLower', '$toUpper', '$trim', '$ltrim', '$rtrim', '$strLenCP', '$strLenBytes', '$substrCP', '$indexOfCP', '$strcasecmp',
-  '$type', '$toString', '$toInt', '$toLong', '$toDouble', '$toDecimal', '$toBool', '$isNumber',
-  '$size', '$in', '$arrayElemAt', '$first', '$last', '$isArray', '$literal',
+  '$abs',
+  '$add',
+  '$ceil',
+  '$divide',
+  '$floor',
+  '$mod',
+  '$multiply',
+  '$round',
+  '$subtract',
+  '$trunc',
+  '$and',
+  '$or',
+  '$not',
+  '$cmp',
+  '$eq',
+  '$ne',
+  '$gt',
+  '$gte',
+  '$lt',
+  '$lte',
+  '$cond',
+  '$ifNull',
+  '$switch',
+  '$toLower',
+  '$toUpper',
+  '$trim',
+  '$ltrim',
+  '$rtrim',
+  '$strLenCP',
+  '$strLenBytes',
+  '$substrCP',
+  '$indexOfCP',
+  '$strcasecmp',
+  '$type',
+  '$toString',
+  '$toInt',
+  '$toLong',
+  '$toDouble',
+  '$toDecimal',
+  '$toBool',
+  '$isNumber',
+  '$size',
+  '$in',
+  '$arrayElemAt',
+  '$first',
+  '$last',
+  '$isArray',
+  '$literal',
 ] as const;
 /** Keys that look like operators but are arguments of one. */
 const ARGUMENT_KEYS = new Set(['$options']);
@@ -90,8 +153,10 @@ function checkCriteria(value: unknown, path: string, depth: number): void {
     const at = path ? `${path}.${key}` : key;
     if (key.startsWith('$')) {
       if (!ALLOWED.has(key)) throw new Error(`operator ${key} is not allowed in filters (at ${at})`);
-      if ((key === '$in' || key === '$nin') && Array.isArray(v) && v.length > FILTER_LIMITS.maxIn) throw new Error(`${key} takes at most ${FILTER_LIMITS.maxIn} values (at ${at})`);
-      if (key === '$all' && Array.isArray(v) && v.length > FILTER_LIMITS.maxAll) throw new Error(`$all takes at most ${FILTER_LIMITS.maxAll} values (at ${at})`);
+      if ((key === '$in' || key === '$nin') && Array.isArray(v) && v.length > FILTER_LIMITS.maxIn)
+        throw new Error(`${key} takes at most ${FILTER_LIMITS.maxIn} values (at ${at})`);
+      if (key === '$all' && Array.isArray(v) && v.length > FILTER_LIMITS.maxAll)
+        throw new Error(`$all takes at most ${FILTER_LIMITS.maxAll} values (at ${at})`);
       if (key === '$regex') {
         if (typeof v !== 'string') throw new Error(`$regex must be a string (at ${at})`);
         const options = (value as Record<string, unknown>).$options;
@@ -107,7 +172,8 @@ export type BoundedQuery = (doc: unknown) => boolean;
 /** Compiles mingo criteria under the allow-list and limits; throws (with a message for the user) when they are refused. */
 export function boundedQuery(criteria: Record<string, unknown>): BoundedQuery {
   const size = JSON.stringify(criteria).length;
-  if (size > FILTER_LIMITS.maxJsonBytes) throw new Error(`a filter may be at most ${FILTER_LIMITS.maxJsonBytes.toLocaleString('en')} characters of JSON (this one: ${size.toLocaleString('en')})`);
+  if (size > FILTER_LIMITS.maxJsonBytes)
+    throw new Error(`a filter may be at most ${FILTER_LIMITS.maxJsonBytes.toLocaleString('en')} characters of JSON (this one: ${size.toLocaleString('en')})`);
   checkCriteria(criteria, '', 0);
   const query = new Query(criteria, { context: CONTEXT });
   return (doc) => {

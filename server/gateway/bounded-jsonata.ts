@@ -139,7 +139,8 @@ const GUARDED: Guarded[] = [
     wrap: (original) =>
       function (this: unknown, ...args) {
         // Pretty printing at most triples the size; a value referenced many times counts each time.
-        if (sizeWithin(args[0], LIMITS.maxString / 3) > LIMITS.maxString / 3) limit(`$string would make a string over ${LIMITS.maxString.toLocaleString('en')} characters`);
+        if (sizeWithin(args[0], LIMITS.maxString / 3) > LIMITS.maxString / 3)
+          limit(`$string would make a string over ${LIMITS.maxString.toLocaleString('en')} characters`);
         return original.apply(this, args);
       },
   },

@@ -72,18 +72,34 @@ export function bulkOperationsService(deps: Deps) {
 
   function countQuery(ws: string, f: Filter) {
     return f.kind === 'events'
-      ? applyEventFilters(db.selectFrom('events').select((eb) => eb.fn.countAll<string>().as('n')), ws, f.filter)
-      : applyRequestFilters(db.selectFrom('requests').select((eb) => eb.fn.countAll<string>().as('n')), ws, f.filter);
+      ? applyEventFilters(
+          db.selectFrom('events').select((eb) => eb.fn.countAll<string>().as('n')),
+          ws,
+          f.filter,
+        )
+      : applyRequestFilters(
+          db.selectFrom('requests').select((eb) => eb.fn.countAll<string>().as('n')),
+          ws,
+          f.filter,
+        );
   }
 
   async function find(ws: string, kind: BulkKind, id: string): Promise<BulkOperationRow> {
-    const op = await db.selectFrom('bulk_operations').selectAll().where('workspace_id', '=', ws).where('kind', '=', kind).where('id', '=', id).executeTakeFirst();
+    const op = await db
+      .selectFrom('bulk_operations')
+      .selectAll()
+      .where('workspace_id', '=', ws)
+      .where('kind', '=', kind)
+      .where('id', '=', id)
+      .executeTakeFirst();
     if (!op) throw notFound('Bulk operation', id);
     return op;
   }
 
   /** What delivering one event now would send, under its connection's and destination's current settings. */
-  async function previewDelivery(input: ShapeInput & { destination: { type: string; config: Record<string, unknown>; disabled_at: Date | null } | null; paused: boolean }) {
+  async function previewDelivery(
+    input: ShapeInput & { destination: { type: string; config: Record<string, unknown>; disabled_at: Date | null } | null; paused: boolean },
+  ) {
     if (!input.destination) return { action: 'skip' as const, reason: 'the destination was deleted', delivery: null };
     const url = typeof input.destination.config.url === 'string' ? input.destination.config.url : null;
     const held = input.destination.disabled_at ? 'the destination is disabled' : input.paused ? 'the connection is paused' : null;
@@ -109,7 +125,10 @@ export function bulkOperationsService(deps: Deps) {
   }
 
   async function sampleEvents(ws: string, filter: EventFilter): Promise<unknown[]> {
-    const picked = await applyEventFilters(db.selectFrom('events').select(['events.id']), ws, filter).orderBy('events.id').limit(SAMPLE_SIZE).execute();
+    const picked = await applyEventFilters(db.selectFrom('events').select(['events.id']), ws, filter)
+      .orderBy('events.id')
+      .limit(SAMPLE_SIZE)
+      .execute();
     if (!picked.length) return [];
     const rows = await db
       .selectFrom('events as e')
@@ -118,12 +137,33 @@ export function bulkOperationsService(deps: Deps) {
       .innerJoin('sources as s', 's.id', 'e.source_id')
       .leftJoin('destinations as d', 'd.id', 'e.destination_id')
       .select([
-        'e.id', 'e.workspace_id', 'e.request_id', 'e.connection_id', 'e.destination_id', 'e.status', 'e.attempts',
-        'r.body', 'r.content_type', 'r.headers', 'r.query', 'r.path',
-        'c.rules', 'c.updated_at as connection_updated_at', 'c.paused_at', 'c.disabled_at as connection_disabled_at',
-        's.type as source_type', 'd.id as d_id', 'd.type as d_type', 'd.config as d_config', 'd.disabled_at as d_disabled_at',
+        'e.id',
+        'e.workspace_id',
+        'e.request_id',
+        'e.connection_id',
+        'e.destination_id',
+        'e.status',
+        'e.attempts',
+        'r.body',
+        'r.content_type',
+        'r.headers',
+        'r.query',
+        'r.path',
+        'c.rules',
+        'c.updated_at as connection_updated_at',
+        'c.paused_at',
+        'c.disabled_at as connection_disabled_at',
+        's.type as source_type',
+        'd.id as d_id',
+        'd.type as d_type',
+        'd.config as d_config',
+        'd.disabled_at as d_disabled_at',
       ])
-      .where('e.id', 'in', picked.map((p) => p.id))
+      .where(
+        'e.id',
+        'in',
+        picked.map((p) => p.id),
+      )
       .orderBy('e.id')
       .execute();
     return Promise.all(
@@ -157,7 +197,14 @@ export function bulkOperationsService(deps: Deps) {
     for (const request of requests) {
       const planned = request.status === 'accepted' ? await planReplay(deps, request) : null;
       if (!planned) {
-        out.push({ request_id: request.id, source_id: request.source_id, action: 'skip', reason: request.status !== 'accepted' ? 'a rejected request cannot be replayed' : 'the source no longer exists', events: [], ignored: [] });
+        out.push({
+          request_id: request.id,
+          source_id: request.source_id,
+          action: 'skip',
+          reason: request.status !== 'accepted' ? 'a rejected request cannot be replayed' : 'the source no longer exists',
+          events: [],
+          ignored: [],
+        });
         continue;
       }
       const connections = planned.routed.events.length
@@ -165,8 +212,21 @@ export function bulkOperationsService(deps: Deps) {
             .selectFrom('connections as c')
             .innerJoin('sources as s', 's.id', 'c.source_id')
             .leftJoin('destinations as d', 'd.id', 'c.destination_id')
-            .select(['c.id', 'c.rules', 'c.updated_at', 'c.paused_at', 's.type as source_type', 'd.type as d_type', 'd.config as d_config', 'd.disabled_at as d_disabled_at'])
-            .where('c.id', 'in', planned.routed.events.map((e) => e.connection_id))
+            .select([
+              'c.id',
+              'c.rules',
+              'c.updated_at',
+              'c.paused_at',
+              's.type as source_type',
+              'd.type as d_type',
+              'd.config as d_config',
+              'd.disabled_at as d_disabled_at',
+            ])
+            .where(
+              'c.id',
+              'in',
+              planned.routed.events.map((e) => e.connection_id),
+            )
             .execute()
         : [];
       const byId = new Map(connections.map((c) => [c.id, c]));
@@ -195,7 +255,14 @@ export function bulkOperationsService(deps: Deps) {
           })),
         });
       }
-      out.push({ request_id: request.id, source_id: request.source_id, action: 'replay', reason: null, events, ignored: planned.routed.ignored.map((g) => ({ connection_id: g.connection_id, cause: g.cause })) });
+      out.push({
+        request_id: request.id,
+        source_id: request.source_id,
+        action: 'replay',
+        reason: null,
+        events,
+        ignored: planned.routed.ignored.map((g) => ({ connection_id: g.connection_id, cause: g.cause })),
+      });
     }
     return out;
   }
@@ -227,7 +294,11 @@ export function bulkOperationsService(deps: Deps) {
   /** One batch of a bulk retry of events, in its own transaction with the operation row locked. */
   async function stepEvents(op: BulkOperationRow, trx: Transaction<DB>): Promise<StepResult> {
     const filter = StoredEventFilter.parse(op.query);
-    let q = applyEventFilters(trx.selectFrom('events').select(['events.id', 'events.lane', 'events.destination_id', 'events.lease_until']), op.workspace_id, filter);
+    let q = applyEventFilters(
+      trx.selectFrom('events').select(['events.id', 'events.lane', 'events.destination_id', 'events.lease_until']),
+      op.workspace_id,
+      filter,
+    );
     if (op.cursor) q = q.where('events.id', '>', op.cursor);
     const rows = await q.orderBy('events.id').limit(bulkTuning.eventBatch).execute();
     if (rows.length === 0) {
@@ -259,7 +330,23 @@ export function bulkOperationsService(deps: Deps) {
   /** One batch of a bulk replay of requests: each accepted request goes through its connections as they are now. */
   async function stepRequests(op: BulkOperationRow, trx: Transaction<DB>): Promise<StepResult> {
     const filter = StoredRequestFilter.parse(op.query);
-    let q = applyRequestFilters(trx.selectFrom('requests').select(['requests.id', 'requests.workspace_id', 'requests.source_id', 'requests.status', 'requests.body', 'requests.content_type', 'requests.headers', 'requests.query', 'requests.path']), op.workspace_id, filter);
+    let q = applyRequestFilters(
+      trx
+        .selectFrom('requests')
+        .select([
+          'requests.id',
+          'requests.workspace_id',
+          'requests.source_id',
+          'requests.status',
+          'requests.body',
+          'requests.content_type',
+          'requests.headers',
+          'requests.query',
+          'requests.path',
+        ]),
+      op.workspace_id,
+      filter,
+    );
     if (op.cursor) q = q.where('requests.id', '>', op.cursor);
     const rows = await q.orderBy('requests.id').limit(bulkTuning.requestBatch).execute();
     if (rows.length === 0) {
@@ -348,7 +435,11 @@ export function bulkOperationsService(deps: Deps) {
       } catch (err) {
         // A stored filter that no longer parses cannot get better by retrying; a database hiccup can.
         if (err instanceof ZodError) {
-          await db.updateTable('bulk_operations').set({ state: 'failed', error: err.message, completed_at: new Date(), updated_at: new Date() }).where('id', '=', id).execute();
+          await db
+            .updateTable('bulk_operations')
+            .set({ state: 'failed', error: err.message, completed_at: new Date(), updated_at: new Date() })
+            .where('id', '=', id)
+            .execute();
           return { finished: true };
         }
         throw err;
@@ -369,12 +460,7 @@ export function bulkOperationsService(deps: Deps) {
 
     /** Marks a slice of work as started: a running operation whose mark is old has lost its worker. */
     async heartbeat(id: string): Promise<void> {
-      await db
-        .updateTable('bulk_operations')
-        .set({ state: 'running', updated_at: new Date() })
-        .where('id', '=', id)
-        .where('state', 'in', ONGOING)
-        .execute();
+      await db.updateTable('bulk_operations').set({ state: 'running', updated_at: new Date() }).where('id', '=', id).where('state', 'in', ONGOING).execute();
     },
 
     /** Operations not finished whose worker is gone (or never started, when created by an API-only process). */

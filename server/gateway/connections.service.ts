@@ -70,8 +70,16 @@ export function connectionsService(deps: Deps, transformations: Pick<Transformat
   const hydrate = async (rows: ConnectionRow[], opts: ReadOptions = { includeAuth: false }): Promise<ConnectionOut[]> => {
     if (rows.length === 0) return [];
     const [sources, destinations] = await Promise.all([
-      db.selectFrom('sources').selectAll().where('id', 'in', [...new Set(rows.map((r) => r.source_id))]).execute(),
-      db.selectFrom('destinations').selectAll().where('id', 'in', [...new Set(rows.map((r) => r.destination_id))]).execute(),
+      db
+        .selectFrom('sources')
+        .selectAll()
+        .where('id', 'in', [...new Set(rows.map((r) => r.source_id))])
+        .execute(),
+      db
+        .selectFrom('destinations')
+        .selectAll()
+        .where('id', 'in', [...new Set(rows.map((r) => r.destination_id))])
+        .execute(),
     ]);
     const s = new Map(sources.map((x) => [x.id, sourceOut(deps, x, opts)]));
     const d = new Map(destinations.map((x) => [x.id, destinationOut(deps, x, opts)]));
@@ -106,7 +114,10 @@ export function connectionsService(deps: Deps, transformations: Pick<Transformat
     if (sourceId && !(await db.selectFrom('sources').select('id').where('workspace_id', '=', ws).where('id', '=', sourceId).executeTakeFirst())) {
       problems.push({ path: 'source_id', message: `source ${sourceId} was not found` });
     }
-    if (destinationId && !(await db.selectFrom('destinations').select('id').where('workspace_id', '=', ws).where('id', '=', destinationId).executeTakeFirst())) {
+    if (
+      destinationId &&
+      !(await db.selectFrom('destinations').select('id').where('workspace_id', '=', ws).where('id', '=', destinationId).executeTakeFirst())
+    ) {
       problems.push({ path: 'destination_id', message: `destination ${destinationId} was not found` });
     }
     if (problems.length) throw new AppError(422, 'UNPROCESSABLE_ENTITY', problems.map((p) => p.message).join('; '), problems);
@@ -154,7 +165,13 @@ export function connectionsService(deps: Deps, transformations: Pick<Transformat
       // By id when given, otherwise by (source_id, name), as the seed specifies.
       const existing = input.id
         ? await db.selectFrom('connections').select('id').where('workspace_id', '=', ws).where('id', '=', input.id).executeTakeFirst()
-        : await db.selectFrom('connections').select('id').where('workspace_id', '=', ws).where('source_id', '=', input.source_id).where('name', '=', input.name).executeTakeFirst();
+        : await db
+            .selectFrom('connections')
+            .select('id')
+            .where('workspace_id', '=', ws)
+            .where('source_id', '=', input.source_id)
+            .where('name', '=', input.name)
+            .executeTakeFirst();
       if (input.id && !existing) throw notFound('Connection', input.id);
       if (!existing) return { created: true, model: await this.create(ws, input, caller) };
       const { id: _ignored, ...patch } = input;
@@ -213,7 +230,12 @@ export function connectionsService(deps: Deps, transformations: Pick<Transformat
     async remove(ws, id) {
       const gone = await db.deleteFrom('connections').where('workspace_id', '=', ws).where('id', '=', id).returning('id').executeTakeFirst();
       if (!gone) throw notFound('Connection', id);
-      await db.updateTable('events').set({ status: 'CANCELLED', next_attempt_at: null, updated_at: new Date() }).where('connection_id', '=', id).where('status', 'in', ['QUEUED', 'SCHEDULED', 'HOLD']).execute();
+      await db
+        .updateTable('events')
+        .set({ status: 'CANCELLED', next_attempt_at: null, updated_at: new Date() })
+        .where('connection_id', '=', id)
+        .where('status', 'in', ['QUEUED', 'SCHEDULED', 'HOLD'])
+        .execute();
       deps.routing.invalidate();
     },
     async latestInput(ws, id) {
@@ -227,8 +249,14 @@ export function connectionsService(deps: Deps, transformations: Pick<Transformat
         .limit(1)
         .executeTakeFirst();
       if (!req) throw notFound('Input for connection', id);
-      return { request_id: req.id, headers: req.headers, query: req.query, path: req.path, body: bodyForReading(req.body, req.content_type), created_at: req.created_at };
+      return {
+        request_id: req.id,
+        headers: req.headers,
+        query: req.query,
+        path: req.path,
+        body: bodyForReading(req.body, req.content_type),
+        created_at: req.created_at,
+      };
     },
   };
 }
-

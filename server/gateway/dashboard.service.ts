@@ -39,7 +39,13 @@ export const SparklinesQuery = z
   .object({
     by: z.enum(['flow', 'destination']),
     ids: z.preprocess(
-      (v) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : v),
+      (v) =>
+        typeof v === 'string'
+          ? v
+              .split(',')
+              .map((s) => s.trim())
+              .filter(Boolean)
+          : v,
       z.array(z.string().regex(ID_PATTERN, 'is not an id')).min(1).max(SPARK_IDS, `at most ${SPARK_IDS} ids at once`),
     ),
   })
@@ -114,7 +120,8 @@ export function dashboardService(db: Kysely<DB>) {
     if (s.connections) parts.push(s.connections.length ? sql`connection_id IN (${sql.join(s.connections)})` : sql`false`);
     if (s.destination && dest === 'column') parts.push(sql`destination_id = ${s.destination}`);
     // Ignored events keep only their connection: the destination is the connection's as it is now (as in /metrics).
-    if (s.destination && dest === 'via-connection') parts.push(sql`connection_id IN (SELECT id FROM connections WHERE workspace_id = ${ws} AND destination_id = ${s.destination})`);
+    if (s.destination && dest === 'via-connection')
+      parts.push(sql`connection_id IN (SELECT id FROM connections WHERE workspace_id = ${ws} AND destination_id = ${s.destination})`);
     return sql.join(parts, sql` AND `);
   };
 

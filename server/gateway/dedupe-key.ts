@@ -9,7 +9,9 @@ export type DedupeSpec = { windowMs: number; keyOf: (view: RequestView) => strin
 function canonical(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map((v) => (v === undefined ? 'null' : canonical(v))).join(',')}]`;
   if (isPlainObject(value)) {
-    const keys = Object.keys(value).filter((k) => value[k] !== undefined).sort();
+    const keys = Object.keys(value)
+      .filter((k) => value[k] !== undefined)
+      .sort();
     return `{${keys.map((k) => `${JSON.stringify(k)}:${canonical(value[k])}`).join(',')}}`;
   }
   return JSON.stringify(value) ?? 'null';
@@ -38,12 +40,18 @@ const segmentsOf = (dotted: string) => dotted.replace(/\[(\d+)\]/g, '.$1').split
 export function dedupeSpec(rule: Omit<DeduplicateRuleT, 'type'>): DedupeSpec {
   const include = rule.include_fields;
   // Excluded fields are paths into the request; only those under `body` can change the body.
-  const exclude = (rule.exclude_fields ?? []).map(segmentsOf).filter((s) => s[0] === 'body').map((s) => s.slice(1));
+  const exclude = (rule.exclude_fields ?? [])
+    .map(segmentsOf)
+    .filter((s) => s[0] === 'body')
+    .map((s) => s.slice(1));
   const material = include
     ? (view: RequestView) => include.map((f) => readPath(view, f))
     : (view: RequestView) => exclude.reduce<unknown>((body, path) => without(body, path), view.body);
   return {
     windowMs: rule.window,
-    keyOf: (view) => createHash('sha256').update(canonical(material(view))).digest('base64url'),
+    keyOf: (view) =>
+      createHash('sha256')
+        .update(canonical(material(view)))
+        .digest('base64url'),
   };
 }

@@ -59,7 +59,8 @@ export function plainReason(e: EventState, conn: ConnectionLabel | undefined): s
   }
   if (e.status === 'HOLD') {
     if (conn?.paused) return 'the connection is paused, and it is delivered when you resume it';
-    if (conn?.destination_disabled) return `the destination is disabled${conn.destination_disabled_reason ? ` (${conn.destination_disabled_reason})` : ''}, and it is delivered when you enable it`;
+    if (conn?.destination_disabled)
+      return `the destination is disabled${conn.destination_disabled_reason ? ` (${conn.destination_disabled_reason})` : ''}, and it is delivered when you enable it`;
     return 'on hold';
   }
   if ((e.status === 'QUEUED' || e.status === 'SCHEDULED') && conn?.circuit_open) {

@@ -26,7 +26,11 @@ export function destinationConfig(deps: { box: SecretBox }, row: Pick<Destinatio
 }
 
 /** Credentials are stored encrypted, apart from the rest of the config. */
-export function sealConfig(deps: { box: SecretBox }, connector: Pick<AnyConnector, 'secretFields'>, config: DestinationConfig): { config: string; auth_enc: string } {
+export function sealConfig(
+  deps: { box: SecretBox },
+  connector: Pick<AnyConnector, 'secretFields'>,
+  config: DestinationConfig,
+): { config: string; auth_enc: string } {
   const secret: DestinationConfig = {};
   const rest: DestinationConfig = {};
   for (const [k, v] of Object.entries(config)) (connector.secretFields.includes(k) ? secret : rest)[k] = v;

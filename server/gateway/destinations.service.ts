@@ -56,7 +56,12 @@ function parseConfigOrDefer(type: string, config: DestinationConfig, ctx: z.Refi
 function validConfig(connector: AnyConnector, config: DestinationConfig): DestinationConfig {
   const parsed = connector.configSchema.safeParse(config);
   if (!parsed.success) {
-    throw new AppError(400, 'VALIDATION_ERROR', 'Invalid destination config', parsed.error.issues.map((i) => ({ path: ['body', 'config', ...i.path].join('.'), message: i.message })));
+    throw new AppError(
+      400,
+      'VALIDATION_ERROR',
+      'Invalid destination config',
+      parsed.error.issues.map((i) => ({ path: ['body', 'config', ...i.path].join('.'), message: i.message })),
+    );
   }
   return parsed.data as DestinationConfig;
 }
@@ -64,14 +69,23 @@ function validConfig(connector: AnyConnector, config: DestinationConfig): Destin
 export const DestinationIn = z.preprocess(
   liftUrl,
   z
-    .object({ name: nameSchema, description: descriptionSchema, type: typeSchema.default('HTTP'), config: configSchema, max_concurrency: maxConcurrencySchema.optional() })
+    .object({
+      name: nameSchema,
+      description: descriptionSchema,
+      type: typeSchema.default('HTTP'),
+      config: configSchema,
+      max_concurrency: maxConcurrencySchema.optional(),
+    })
     .strict()
     .transform((d, ctx) => ({ ...d, config: parseConfigOrDefer(d.type, d.config, ctx) })),
 );
 // A PATCH's config is merged over the stored one and only then validated as a whole.
 export const DestinationPatch = z.preprocess(
   liftUrl,
-  z.object({ name: nameSchema, description: descriptionSchema, type: typeSchema, config: configSchema, max_concurrency: maxConcurrencySchema }).strict().partial(),
+  z
+    .object({ name: nameSchema, description: descriptionSchema, type: typeSchema, config: configSchema, max_concurrency: maxConcurrencySchema })
+    .strict()
+    .partial(),
 );
 export type DestinationInT = z.output<typeof DestinationIn>;
 export type DestinationPatchT = z.output<typeof DestinationPatch>;
@@ -167,9 +181,12 @@ export function checkDestinationUrls(deps: Pick<Deps, 'config'>, connector: Pick
     if (!url) continue;
     const refused = privateUrlRefusal(policy, url);
     if (refused) {
-      throw new AppError(422, 'PRIVATE_DESTINATION', `${refused} (private network, loopback or link-local); Wirehub does not deliver there unless the operator lists its host:port in WIREHUB_ALLOWED_PRIVATE_HOSTS.`, [
-        { path: `config.${path}`, message: 'must be a public address' },
-      ]);
+      throw new AppError(
+        422,
+        'PRIVATE_DESTINATION',
+        `${refused} (private network, loopback or link-local); Wirehub does not deliver there unless the operator lists its host:port in WIREHUB_ALLOWED_PRIVATE_HOSTS.`,
+        [{ path: `config.${path}`, message: 'must be a public address' }],
+      );
     }
   }
 }
@@ -181,7 +198,12 @@ export async function deleteDestination(db: Deps['db'], ws: string | null, id: s
   const gone = await q.returning('id').executeTakeFirst();
   if (!gone) return false;
   // Events of a deleted destination can never be delivered; say so rather than leave them queued.
-  await db.updateTable('events').set({ status: 'CANCELLED', next_attempt_at: null, updated_at: new Date() }).where('destination_id', '=', id).where('status', 'in', ['QUEUED', 'SCHEDULED', 'HOLD']).execute();
+  await db
+    .updateTable('events')
+    .set({ status: 'CANCELLED', next_attempt_at: null, updated_at: new Date() })
+    .where('destination_id', '=', id)
+    .where('status', 'in', ['QUEUED', 'SCHEDULED', 'HOLD'])
+    .execute();
   return true;
 }
 
@@ -234,7 +256,10 @@ export function destinationsService(deps: Deps, credentials: Pick<CredentialsSer
       if (params.name) q = q.where('name', '=', params.name);
       if (params.disabled) q = q.where('disabled_at', params.disabled === 'true' ? 'is not' : 'is', null);
       const page = await paginate(q, params, params.order_by);
-      const counts = await attempts24h(ws, page.models.map((m) => m.id));
+      const counts = await attempts24h(
+        ws,
+        page.models.map((m) => m.id),
+      );
       return { ...page, models: page.models.map((m) => ({ ...destinationOut(deps, m, opts), attempts_24h: counts(m.id) })) };
     },
     async get(ws, id, opts) {
@@ -267,12 +292,17 @@ export function destinationsService(deps: Deps, credentials: Pick<CredentialsSer
       return deps.routing.changed(destinationOut(deps, row));
     },
     async upsert(ws, input, caller) {
-      return upsertByName(db, 'destinations', ws, input.name, { create: () => this.create(ws, input, caller), update: (id) => this.update(ws, id, input, caller) });
+      return upsertByName(db, 'destinations', ws, input.name, {
+        create: () => this.create(ws, input, caller),
+        update: (id) => this.update(ws, id, input, caller),
+      });
     },
     async update(ws, id, patch, caller) {
       const before = await find(ws, id);
       if (patch.type !== undefined && connectorFor(patch.type) !== connectorFor(before.type)) {
-        throw new AppError(422, 'TYPE_IMMUTABLE', `A destination's type cannot change (it is ${before.type}); create a new destination instead.`, [{ path: 'type', message: 'cannot change' }]);
+        throw new AppError(422, 'TYPE_IMMUTABLE', `A destination's type cannot change (it is ${before.type}); create a new destination instead.`, [
+          { path: 'type', message: 'cannot change' },
+        ]);
       }
       const row = await uniquelyNamed('destination', patch.name, () =>
         db.transaction().execute(async (trx) => {

@@ -8,8 +8,22 @@ import { eventLabels } from './log-rows.ts';
 import { missingFromLog } from './log-retention.ts';
 
 export const EVENT_COLUMNS = [
-  'id', 'workspace_id', 'request_id', 'source_id', 'connection_id', 'destination_id', 'status', 'attempts',
-  'next_attempt_at', 'last_attempt_at', 'response_status', 'error_code', 'successful_at', 'batch_operation_id', 'created_at', 'updated_at',
+  'id',
+  'workspace_id',
+  'request_id',
+  'source_id',
+  'connection_id',
+  'destination_id',
+  'status',
+  'attempts',
+  'next_attempt_at',
+  'last_attempt_at',
+  'response_status',
+  'error_code',
+  'successful_at',
+  'batch_operation_id',
+  'created_at',
+  'updated_at',
 ] as const;
 
 export type EventSummary = Pick<EventRow, (typeof EVENT_COLUMNS)[number]>;
@@ -88,15 +102,25 @@ export function eventsLogService(deps: Pick<Deps, 'db' | 'config' | 'wake'>) {
     },
 
     async count(ws: string, filter: EventFilter): Promise<{ count: number }> {
-      const row = await applyEventFilters(db.selectFrom('events').select((eb) => eb.fn.countAll<string>().as('n')), ws, filter).executeTakeFirstOrThrow();
+      const row = await applyEventFilters(
+        db.selectFrom('events').select((eb) => eb.fn.countAll<string>().as('n')),
+        ws,
+        filter,
+      ).executeTakeFirstOrThrow();
       return { count: Number(row.n) };
     },
 
     /** The event with the request it came from (its body as the logs show bodies), or null once that is gone. */
     async get(ws: string, id: string) {
       const ev = await find(ws, id);
-      const request = await db.selectFrom('requests').select(['body', 'content_type', 'headers', 'path', 'query']).where('id', '=', ev.request_id).executeTakeFirst();
-      const data = request ? { path: request.path, query: request.query, headers: request.headers, body: bodyForReading(request.body, request.content_type) } : null;
+      const request = await db
+        .selectFrom('requests')
+        .select(['body', 'content_type', 'headers', 'path', 'query'])
+        .where('id', '=', ev.request_id)
+        .executeTakeFirst();
+      const data = request
+        ? { path: request.path, query: request.query, headers: request.headers, body: bodyForReading(request.body, request.content_type) }
+        : null;
       return (await labelled(ws, [ev]))(ev, data);
     },
 
@@ -112,7 +136,8 @@ export function eventsLogService(deps: Pick<Deps, 'db' | 'config' | 'wake'>) {
         .executeTakeFirst();
       if (!dest) throw await missing(ws, 'Event', id);
       if (!dest.destination_id) throw new AppError(409, 'RETRY_CONFLICT', 'The destination of this event was deleted; it cannot be retried.');
-      if (dest.disabled_at) throw new AppError(409, 'RETRY_CONFLICT', 'The destination is disabled; enable it first (its held events then resume on their own).');
+      if (dest.disabled_at)
+        throw new AppError(409, 'RETRY_CONFLICT', 'The destination is disabled; enable it first (its held events then resume on their own).');
       const updated = await db
         .updateTable('events')
         .set({ status: 'QUEUED', next_attempt_at: new Date(), pending_trigger: 'manual', updated_at: new Date() })
@@ -131,14 +156,25 @@ export function eventsLogService(deps: Pick<Deps, 'db' | 'config' | 'wake'>) {
 
     /** The team's ignored events (a request a connection's rule dropped), newest first: they are not events, so /events never lists them. */
     async listIgnored(ws: string, filter: { request_id?: string; connection_id?: string; cause?: string }, page: LogPage) {
-      let q = db.selectFrom('ignored_events').select(['id', 'workspace_id', 'request_id', 'connection_id', 'cause', 'step', 'created_at']).where('workspace_id', '=', ws);
+      let q = db
+        .selectFrom('ignored_events')
+        .select(['id', 'workspace_id', 'request_id', 'connection_id', 'cause', 'step', 'created_at'])
+        .where('workspace_id', '=', ws);
       if (filter.request_id) q = q.where('request_id', '=', filter.request_id);
       if (filter.connection_id) q = q.where('connection_id', '=', filter.connection_id);
       if (filter.cause) q = q.where('cause', '=', filter.cause);
       const found = await paginate(q, { ...page, order_by: 'created_at' }, 'created_at');
       return {
         ...found,
-        models: found.models.map((g) => ({ id: g.id, team_id: g.workspace_id, request_id: g.request_id, connection_id: g.connection_id, cause: g.cause, step: g.step, created_at: g.created_at })),
+        models: found.models.map((g) => ({
+          id: g.id,
+          team_id: g.workspace_id,
+          request_id: g.request_id,
+          connection_id: g.connection_id,
+          cause: g.cause,
+          step: g.step,
+          created_at: g.created_at,
+        })),
       };
     },
 

@@ -85,7 +85,11 @@ function flattenIngestedAt(v: unknown): unknown {
   const { ingested_at, ...rest } = v as Record<string, unknown>;
   if (ingested_at && typeof ingested_at === 'object' && !Array.isArray(ingested_at)) {
     const range = ingested_at as Record<string, unknown>;
-    return { ...rest, ...(range.gte !== undefined ? { 'ingested_at[gte]': range.gte } : {}), ...(range.lte !== undefined ? { 'ingested_at[lte]': range.lte } : {}) };
+    return {
+      ...rest,
+      ...(range.gte !== undefined ? { 'ingested_at[gte]': range.gte } : {}),
+      ...(range.lte !== undefined ? { 'ingested_at[lte]': range.lte } : {}),
+    };
   }
   return ingested_at === undefined ? rest : v;
 }
@@ -201,7 +205,8 @@ export const eventFilterQuery = <X extends z.ZodRawShape>(extra: X) => z.preproc
 export const requestFilterQuery = <X extends z.ZodRawShape>(extra: X) => z.preprocess(flattenIngestedAt, z.object({ ...requestFilterFields, ...extra }));
 /** A JSON body is strict: a misspelt filter must not silently widen a bulk retry to everything. */
 export const eventFilterBody = <X extends z.ZodRawShape>(extra: X) => z.preprocess(flattenIngestedAt, z.object({ ...eventFilterFields, ...extra }).strict());
-export const requestFilterBody = <X extends z.ZodRawShape>(extra: X) => z.preprocess(flattenIngestedAt, z.object({ ...requestFilterFields, ...extra }).strict());
+export const requestFilterBody = <X extends z.ZodRawShape>(extra: X) =>
+  z.preprocess(flattenIngestedAt, z.object({ ...requestFilterFields, ...extra }).strict());
 
 /** How a filter is kept in a bulk operation (JSON: times as ISO strings) and read back. */
 export const StoredEventFilter = z.object({
@@ -307,7 +312,8 @@ export function applyRequestFilters<O>(qb: SelectQueryBuilder<DB, 'requests', O>
     q = q.where((eb) => {
       if (!isFullId(term)) return eb(sql`starts_with(requests.id, ${term})`, '=', true);
       if (term.startsWith('msg_')) return eb('requests.id', 'in', publishedRequestIds(eb, ws, term));
-      if (term.startsWith('evt_')) return eb('requests.id', 'in', eb.selectFrom('events as se').select('se.request_id').where('se.id', '=', term).where('se.workspace_id', '=', ws));
+      if (term.startsWith('evt_'))
+        return eb('requests.id', 'in', eb.selectFrom('events as se').select('se.request_id').where('se.id', '=', term).where('se.workspace_id', '=', ws));
       return eb('requests.id', '=', term);
     });
   }
@@ -325,7 +331,13 @@ function outcomeCondition(eb: ExpressionBuilder<DB, 'requests'>, outcome: Reques
     return eb.exists(sub);
   };
   const ignored = (duplicate: boolean) =>
-    eb.exists(eb.selectFrom('ignored_events as oi').select(sql<number>`1`.as('one')).whereRef('oi.request_id', '=', 'requests.id').where('oi.cause', duplicate ? '=' : '<>', 'DUPLICATE'));
+    eb.exists(
+      eb
+        .selectFrom('ignored_events as oi')
+        .select(sql<number>`1`.as('one'))
+        .whereRef('oi.request_id', '=', 'requests.id')
+        .where('oi.cause', duplicate ? '=' : '<>', 'DUPLICATE'),
+    );
   const accepted = eb('requests.status', '=', 'accepted');
   switch (outcome) {
     case 'delivered':

@@ -38,5 +38,7 @@ export async function missingFromLog(db: Kysely<DB>, hubDays: number, ws: string
   const days = effectiveRetentionDays(hubDays, team.retention_days);
   // Ids are made to the millisecond and created_at to the microsecond: a second of slack.
   if (made >= retentionCutoff(days) || made.getTime() < team.created_at.getTime() - 1000) return notFound(what, id);
-  return new AppError(410, 'REQUEST_EXPIRED', `${what} ${id} is no longer kept: ${GONE_TEXT[what]} after ${days} day${days === 1 ? '' : 's'} of retention.`, { retention_days: days });
+  return new AppError(410, 'REQUEST_EXPIRED', `${what} ${id} is no longer kept: ${GONE_TEXT[what]} after ${days} day${days === 1 ? '' : 's'} of retention.`, {
+    retention_days: days,
+  });
 }

@@ -24,9 +24,22 @@ export async function eventLabels(db: Kysely<DB>, ws: string, schedule: number[]
   const out = new Map<string, EventLabels>();
   if (rows.length === 0) return out;
   const [requests, conns, sources] = await Promise.all([
-    db.selectFrom('requests').select(['id', 'summary', 'event_type']).where('workspace_id', '=', ws).where('id', 'in', [...new Set(rows.map((r) => r.request_id))]).execute(),
-    connectionLabels(db, ws, rows.map((r) => r.connection_id)),
-    sourceNames(db, ws, rows.map((r) => r.source_id)),
+    db
+      .selectFrom('requests')
+      .select(['id', 'summary', 'event_type'])
+      .where('workspace_id', '=', ws)
+      .where('id', 'in', [...new Set(rows.map((r) => r.request_id))])
+      .execute(),
+    connectionLabels(
+      db,
+      ws,
+      rows.map((r) => r.connection_id),
+    ),
+    sourceNames(
+      db,
+      ws,
+      rows.map((r) => r.source_id),
+    ),
   ]);
   const byRequest = new Map(requests.map((r) => [r.id, r]));
   for (const e of rows) {
@@ -47,7 +60,18 @@ export async function eventLabels(db: Kysely<DB>, ws: string, schedule: number[]
 }
 
 /** What became of a request, in one word the list can colour and filter by. */
-export type OutcomeKind = 'rejected' | 'no_connection' | 'delivered' | 'failed' | 'retrying' | 'waiting' | 'held' | 'filtered' | 'duplicate' | 'cancelled' | 'mixed';
+export type OutcomeKind =
+  | 'rejected'
+  | 'no_connection'
+  | 'delivered'
+  | 'failed'
+  | 'retrying'
+  | 'waiting'
+  | 'held'
+  | 'filtered'
+  | 'duplicate'
+  | 'cancelled'
+  | 'mixed';
 
 export type ConnectionOutcome = {
   connection_id: string;
@@ -69,7 +93,8 @@ const EVENT_RESULT: Record<EventStatus, ConnectionOutcome['result']> = {
   HOLD: 'held',
   CANCELLED: 'cancelled',
 };
-const IGNORED_RESULT = (cause: string): ConnectionOutcome['result'] => (cause === 'DUPLICATE' ? 'duplicate' : cause.startsWith('FILTER_FAILED') ? 'filter_failed' : 'filtered');
+const IGNORED_RESULT = (cause: string): ConnectionOutcome['result'] =>
+  cause === 'DUPLICATE' ? 'duplicate' : cause.startsWith('FILTER_FAILED') ? 'filter_failed' : 'filtered';
 
 /** One phrase per connection's result: "delivered by the flow “Leads”". */
 const PHRASE: Record<ConnectionOutcome['result'], string> = {
@@ -124,13 +149,28 @@ export async function requestOutcomes(db: Kysely<DB>, ws: string, rows: RequestR
   return out;
 }
 
-export function connectionOutcome(conn: ConnectionLabel | undefined, connectionId: string, result: ConnectionOutcome['result'], count: number): ConnectionOutcome {
-  return { connection_id: connectionId, title: connectionTitle(conn, connectionId), flow: conn?.flow ? { id: conn.flow.id, name: conn.flow.name } : null, result, count };
+export function connectionOutcome(
+  conn: ConnectionLabel | undefined,
+  connectionId: string,
+  result: ConnectionOutcome['result'],
+  count: number,
+): ConnectionOutcome {
+  return {
+    connection_id: connectionId,
+    title: connectionTitle(conn, connectionId),
+    flow: conn?.flow ? { id: conn.flow.id, name: conn.flow.name } : null,
+    result,
+    count,
+  };
 }
 
 export function summarise(r: RequestRowIn, parts: ConnectionOutcome[]): RequestOutcome {
   if (r.status === 'rejected') {
-    return { result: 'rejected', text: `Rejected: it failed verification${r.rejection_cause ? ` (${r.rejection_cause})` : ''}, so nothing was sent`, connections: [] };
+    return {
+      result: 'rejected',
+      text: `Rejected: it failed verification${r.rejection_cause ? ` (${r.rejection_cause})` : ''}, so nothing was sent`,
+      connections: [],
+    };
   }
   if (parts.length === 0) return { result: 'no_connection', text: 'Not sent anywhere: no flow or connection takes requests from this source', connections: [] };
   const kinds = new Set(parts.map((p) => (p.result === 'filter_failed' ? 'filtered' : p.result)));

@@ -11,7 +11,17 @@ import {
   toRequestFilter,
   type EventFilter,
 } from './log-filters.ts';
-import { bucketOf, connectionsTo, eventCounts, eventsCounted, ignoredCounts, minuteWindow, type MinuteWindow, requestCounts, requestsCounted } from './metrics.rollup.ts';
+import {
+  bucketOf,
+  connectionsTo,
+  eventCounts,
+  eventsCounted,
+  ignoredCounts,
+  minuteWindow,
+  type MinuteWindow,
+  requestCounts,
+  requestsCounted,
+} from './metrics.rollup.ts';
 
 /**
  * Histograms of the requests and events logs (seed 002, issue 6): counts per time bucket over a
@@ -66,7 +76,8 @@ function normalize(raw: unknown): unknown {
   const { 'measures[]': bracketed, measures, date_range, ...rest } = raw as Record<string, unknown>;
   const out: Record<string, unknown> = { ...rest };
   const given = bracketed ?? measures;
-  if (given !== undefined) out.measures = (Array.isArray(given) ? given : [given]).flatMap((m) => (typeof m === 'string' ? m.split(',').map((s) => s.trim()) : [m]));
+  if (given !== undefined)
+    out.measures = (Array.isArray(given) ? given : [given]).flatMap((m) => (typeof m === 'string' ? m.split(',').map((s) => s.trim()) : [m]));
   if (date_range && typeof date_range === 'object' && !Array.isArray(date_range)) {
     const range = date_range as Record<string, unknown>;
     if (range.start !== undefined) out['date_range[start]'] ??= range.start;
@@ -94,7 +105,11 @@ function checkRange(p: Range, ctx: z.RefinementCtx) {
   if (p.granularity) {
     const { count } = bucketsOf(p.start, p.end, p.granularity);
     if (count > MAX_BUCKETS) {
-      ctx.addIssue({ code: 'custom', path: ['granularity'], message: `${p.granularity} makes ${count} buckets of this range; at most ${MAX_BUCKETS} are drawn, so choose a coarser granularity or a shorter range` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['granularity'],
+        message: `${p.granularity} makes ${count} buckets of this range; at most ${MAX_BUCKETS} are drawn, so choose a coarser granularity or a shorter range`,
+      });
     }
   } else if (bucketsOf(p.start, p.end, '1h').count > MAX_BUCKETS) {
     ctx.addIssue({ code: 'custom', path: ['date_range[start]'], message: `the range is longer than ${MAX_BUCKETS} hours` });
@@ -110,7 +125,12 @@ const rangeFields = {
   'date_range[end]': timeParam,
   granularity: z.enum(GRANULARITIES).optional(),
 };
-const measuresOf = <M extends readonly [string, ...string[]]>(all: M) => z.array(z.enum(all)).min(1).max(all.length * 2).optional();
+const measuresOf = <M extends readonly [string, ...string[]]>(all: M) =>
+  z
+    .array(z.enum(all))
+    .min(1)
+    .max(all.length * 2)
+    .optional();
 
 const reshape = <P extends { 'date_range[start]': Date; 'date_range[end]': Date; granularity?: Granularity }>(p: P) => ({
   ...p,
@@ -129,7 +149,11 @@ export const EventMetricsQuery = z
 
 /** The raw `status` names `ignored` (which maps to no event status): ignored events are then counted. */
 export const statusNamesIgnored = (raw: unknown) =>
-  raw === undefined || raw === '' || String(Array.isArray(raw) ? raw.join(',') : raw).split(',').some((s) => s.trim().toLowerCase() === 'ignored');
+  raw === undefined ||
+  raw === '' ||
+  String(Array.isArray(raw) ? raw.join(',') : raw)
+    .split(',')
+    .some((s) => s.trim().toLowerCase() === 'ignored');
 
 export type MetricsOut<M extends string> = {
   granularity: Granularity;
@@ -154,7 +178,9 @@ export function metricsService(db: Kysely<DB>) {
   async function series<M extends string>(p: Range, granularity: Granularity, measures: M[], grouped: Grouped[]): Promise<MetricsOut<M>> {
     const { step, first, last } = bucketsOf(p.start, p.end, granularity);
     const ctes = grouped.map((g) => sql`${sql.ref(g.name)} AS ${g.query}`);
-    const columns = grouped.flatMap((g) => g.columns.filter((c) => (measures as string[]).includes(c)).map((c) => sql`COALESCE(${sql.ref(`${g.name}.${c}`)}, 0)::int AS ${sql.ref(c)}`));
+    const columns = grouped.flatMap((g) =>
+      g.columns.filter((c) => (measures as string[]).includes(c)).map((c) => sql`COALESCE(${sql.ref(`${g.name}.${c}`)}, 0)::int AS ${sql.ref(c)}`),
+    );
     const joins = grouped.map((g) => sql`LEFT JOIN ${sql.ref(g.name)} ON ${sql.ref(`${g.name}.time`)} = s.time`);
     const { rows } = await sql<SeriesRow>`
       WITH ${sql.join(ctes)}
@@ -166,7 +192,10 @@ export function metricsService(db: Kysely<DB>) {
       granularity,
       date_range: { start: p.start.toISOString(), end: p.end.toISOString() },
       measures,
-      data: rows.map((r) => ({ time: new Date(r.time).toISOString(), ...Object.fromEntries(measures.map((m) => [m, Number(r[m])])) }) as { time: string } & Record<M, number>),
+      data: rows.map(
+        (r) =>
+          ({ time: new Date(r.time).toISOString(), ...Object.fromEntries(measures.map((m) => [m, Number(r[m])])) }) as { time: string } & Record<M, number>,
+      ),
     };
   }
 
@@ -177,7 +206,13 @@ export function metricsService(db: Kysely<DB>) {
    * they can answer (`counted`), the logs for the partial minutes at either end; else the logs
    * for all of it.
    */
-  function spans(p: Range, granularity: Granularity, counted: boolean, fromCounts: (w: MinuteWindow) => Part, fromLogs: (from: Date, to: Date) => Part): Part[] {
+  function spans(
+    p: Range,
+    granularity: Granularity,
+    counted: boolean,
+    fromCounts: (w: MinuteWindow) => Part,
+    fromLogs: (from: Date, to: Date) => Part,
+  ): Part[] {
     const w = counted ? minuteWindow(p.start, p.end, GRANULARITY_SECONDS[granularity]) : null;
     if (!w) return [fromLogs(p.start, p.end)];
     return [fromCounts(w), ...(p.start < w.from ? [fromLogs(p.start, w.from)] : []), ...(w.to < p.end ? [fromLogs(w.to, p.end)] : [])];
@@ -216,7 +251,12 @@ export function metricsService(db: Kysely<DB>) {
       const grouped: Grouped[] = [];
       const eventMeasures = measures.filter((m): m is Exclude<EventMeasure, 'ignored_count'> => m !== 'ignored_count');
       if (eventMeasures.length) {
-        const events = (from: Date, to: Date) => applyEventFilters(db.selectFrom('events').select(bucket(granularity, 'events.created_at').as('time')), ws, { ...filter, from }).where('events.created_at', '<', to);
+        const events = (from: Date, to: Date) =>
+          applyEventFilters(db.selectFrom('events').select(bucket(granularity, 'events.created_at').as('time')), ws, { ...filter, from }).where(
+            'events.created_at',
+            '<',
+            to,
+          );
         const fromLogs = (from: Date, to: Date) =>
           events(from, to)
             .select([
@@ -226,7 +266,10 @@ export function metricsService(db: Kysely<DB>) {
               sql<number>`count(*) FILTER (WHERE ${WAITING})`.as('waiting_count'),
             ])
             .groupBy(sql`1`);
-        const totals = summed(spans(p, granularity, counted, (w) => eventCounts(db, ws, filter, w, step), fromLogs), EVENT_COLUMNS);
+        const totals = summed(
+          spans(p, granularity, counted, (w) => eventCounts(db, ws, filter, w, step), fromLogs),
+          EVENT_COLUMNS,
+        );
         // Leases change on every claim and expire with time, so the per-minute counts know only
         // "waiting": the few events in flight are read from the log, and the rest are queued.
         const split = measures.includes('queued_count') || measures.includes('processing_count');
@@ -275,7 +318,10 @@ export function metricsService(db: Kysely<DB>) {
       });
     }
     const term = f.q;
-    if (term) q = q.where((eb) => eb.or([eb(sql`starts_with(ignored_events.request_id, ${term})`, '=', true), eb(sql`starts_with(ignored_events.id, ${term})`, '=', true)]));
+    if (term)
+      q = q.where((eb) =>
+        eb.or([eb(sql`starts_with(ignored_events.request_id, ${term})`, '=', true), eb(sql`starts_with(ignored_events.id, ${term})`, '=', true)]),
+      );
     return q;
   }
 }

@@ -88,7 +88,21 @@ export const MockRequestsQuery = z.object({
   include: z.string().max(100).optional(),
 });
 
-const SUMMARY = ['id', 'workspace_id', 'destination_id', 'event_id', 'method', 'path', 'query', 'headers', 'body_encoding', 'body_size', 'body_truncated', 'response_status', 'created_at'] as const;
+const SUMMARY = [
+  'id',
+  'workspace_id',
+  'destination_id',
+  'event_id',
+  'method',
+  'path',
+  'query',
+  'headers',
+  'body_encoding',
+  'body_size',
+  'body_truncated',
+  'response_status',
+  'created_at',
+] as const;
 
 export type MockRequestOut = {
   id: string;
@@ -135,7 +149,9 @@ export function mockApiService(db: Kysely<DB>) {
     const row = await db.selectFrom('destinations').select(['id', 'type']).where('workspace_id', '=', ws).where('id', '=', id).executeTakeFirst();
     if (!row) throw notFound('Destination', id);
     if (connectorFor(row.type)?.id !== MOCK_API_TYPE) {
-      throw new AppError(400, 'NOT_A_MOCK_API', `Destination ${id} is of type ${row.type}; only MOCK_API destinations record the requests they receive.`, [{ path: 'id', message: 'must be a MOCK_API destination' }]);
+      throw new AppError(400, 'NOT_A_MOCK_API', `Destination ${id} is of type ${row.type}; only MOCK_API destinations record the requests they receive.`, [
+        { path: 'id', message: 'must be a MOCK_API destination' },
+      ]);
     }
   };
 

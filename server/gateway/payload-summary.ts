@@ -16,7 +16,23 @@ export const MAX_SUMMARY = 160;
 const MAX_TYPE = 100;
 
 /** Where senders put the record itself: a published event's data, Stripe's data.object, a CRM's contact… */
-const CONTAINERS = ['data', 'object', 'lead', 'contact', 'customer', 'person', 'user', 'order', 'payload', 'record', 'fields', 'properties', 'attributes', 'submission', 'form_response'];
+const CONTAINERS = [
+  'data',
+  'object',
+  'lead',
+  'contact',
+  'customer',
+  'person',
+  'user',
+  'order',
+  'payload',
+  'record',
+  'fields',
+  'properties',
+  'attributes',
+  'submission',
+  'form_response',
+];
 
 type Pick = (o: Record<string, unknown>) => string | null;
 
@@ -25,18 +41,23 @@ const text = (v: unknown): string | null => {
   if (typeof v !== 'string') return null;
   // A sender's field can be megabytes long: look only at what the line can show (leading spaces included).
   // A NUL counts as a space: the line is text in PostgreSQL, which stores no NUL (the body keeps it).
-  const t = v.slice(0, 4 * MAX_VALUE).replace(/[\s\0]+/g, ' ').trim();
+  const t = v
+    .slice(0, 4 * MAX_VALUE)
+    .replace(/[\s\0]+/g, ' ')
+    .trim();
   if (!t) return null;
   return t.length > MAX_VALUE ? `${t.slice(0, MAX_VALUE - 1)}…` : t;
 };
-const first = (...keys: string[]): Pick => (o) => {
-  for (const k of keys) {
-    if (!Object.hasOwn(o, k)) continue;
-    const v = text(o[k]);
-    if (v) return v;
-  }
-  return null;
-};
+const first =
+  (...keys: string[]): Pick =>
+  (o) => {
+    for (const k of keys) {
+      if (!Object.hasOwn(o, k)) continue;
+      const v = text(o[k]);
+      if (v) return v;
+    }
+    return null;
+  };
 const fullName: Pick = (o) => {
   const whole = first('name', 'full_name', 'fullName', 'fullname', 'display_name', 'displayName', 'customer_name', 'contact_name')(o);
   if (whole) return whole;

@@ -9,16 +9,33 @@ import { projectSecretsView, rotateProjectSecrets, setProjectSecrets } from './p
 export const SecretsPut = z
   .object({
     // Other credentials are recognised by these prefixes, so a project key using one could never log in.
-    api_key: z.string().min(12).max(256).regex(/^(?!whs_|wh_live_)\S+$/, 'must not contain spaces or start with whs_ or wh_live_').optional(),
+    api_key: z
+      .string()
+      .min(12)
+      .max(256)
+      .regex(/^(?!whs_|wh_live_)\S+$/, 'must not contain spaces or start with whs_ or wh_live_')
+      .optional(),
     signing_secret: z.string().min(12).max(256).optional(),
   })
   .strict()
   .refine((v) => v.api_key !== undefined || v.signing_secret !== undefined, 'give api_key, signing_secret or both');
-export const SecretsRotate = z.object({ rotate: z.array(z.enum(['api_key', 'signing_secret'])).min(1).optional() }).strict();
+export const SecretsRotate = z
+  .object({
+    rotate: z
+      .array(z.enum(['api_key', 'signing_secret']))
+      .min(1)
+      .optional(),
+  })
+  .strict();
 
 export function projectSecretsRoutes(deps: Deps): Router {
   const r = Router();
-  const reveal = (q: unknown) => q === 'true' || q === '1' || String(q ?? '').split(',').includes('value');
+  const reveal = (q: unknown) =>
+    q === 'true' ||
+    q === '1' ||
+    String(q ?? '')
+      .split(',')
+      .includes('value');
 
   r.get('/project-secrets', async (req, res) => {
     const revealing = reveal(req.query.reveal ?? req.query.include);

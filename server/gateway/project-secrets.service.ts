@@ -17,7 +17,12 @@ export async function ensureProjectSecrets(deps: Pick<Deps, 'db' | 'box'>, works
       const apiKey = newApiKey();
       await deps.db
         .insertInto('project_secrets')
-        .values({ workspace_id: workspaceId, api_key_enc: deps.box.seal(apiKey), api_key_hash: sha256(apiKey), signing_secret_enc: deps.box.seal(newSigningSecret()) })
+        .values({
+          workspace_id: workspaceId,
+          api_key_enc: deps.box.seal(apiKey),
+          api_key_hash: sha256(apiKey),
+          signing_secret_enc: deps.box.seal(newSigningSecret()),
+        })
         .onConflict((oc) => oc.column('workspace_id').doNothing())
         .execute();
       return deps.db.selectFrom('project_secrets').selectAll().where('workspace_id', '=', workspaceId).executeTakeFirstOrThrow();
@@ -35,7 +40,11 @@ export const PROJECT_KEY_ID = `key_${'project'.padEnd(26, '0')}`;
 
 /** The project key as GET /api-keys lists it, or null before the workspace's secrets exist. */
 export async function projectKeyEntry(deps: Pick<Deps, 'db' | 'box'>, workspaceId: string) {
-  const row = await deps.db.selectFrom('project_secrets').select(['api_key_enc', 'api_key_rotated_at']).where('workspace_id', '=', workspaceId).executeTakeFirst();
+  const row = await deps.db
+    .selectFrom('project_secrets')
+    .select(['api_key_enc', 'api_key_rotated_at'])
+    .where('workspace_id', '=', workspaceId)
+    .executeTakeFirst();
   if (!row) return null;
   const value = deps.box.open(row.api_key_enc);
   return {

@@ -27,7 +27,19 @@ export type ConnectionStory = ConnectionOutcome & {
 };
 export type RequestStory = RequestOutcome & { request_id: string; connections: ConnectionStory[] };
 
-type StoredRequest = { id: string; status: 'accepted' | 'rejected'; rejection_cause: string | null; events_count: number; ignored_count: number; created_at: Date; body: Buffer; content_type: string | null; headers: Record<string, string>; query: Record<string, unknown>; path: string };
+type StoredRequest = {
+  id: string;
+  status: 'accepted' | 'rejected';
+  rejection_cause: string | null;
+  events_count: number;
+  ignored_count: number;
+  created_at: Date;
+  body: Buffer;
+  content_type: string | null;
+  headers: Record<string, string>;
+  query: Record<string, unknown>;
+  path: string;
+};
 
 const OPS: Record<ConditionT['op'], string> = { eq: 'is', neq: 'is not', contains: 'contains', exists: 'exists', gt: 'is more than', lt: 'is less than' };
 const shown = (v: unknown) => {
@@ -75,7 +87,11 @@ function flowSteps(graph: FlowGraphT, nodeId: string, title: string, view: Reque
       .filter((c) => passes({ body: filterCondition([{ mode: 'all', conditions: [c] }], under) ?? {} }, view) === false)
       .map((c) => actual(view, c, under));
     const joiner = data.mode === 'any' ? ' or ' : ' and ';
-    out.push({ node_id: node.id, description: `the filter step “${data.conditions.map((c) => describeCondition(c, under)).join(joiner)}” of ${title}`, failed });
+    out.push({
+      node_id: node.id,
+      description: `the filter step “${data.conditions.map((c) => describeCondition(c, under)).join(joiner)}” of ${title}`,
+      failed,
+    });
   }
   return out;
 }
@@ -98,13 +114,30 @@ function graphOf(raw: unknown): FlowGraphT | null {
 
 export async function requestStory(db: Kysely<DB>, ws: string, schedule: number[], req: StoredRequest): Promise<RequestStory> {
   const [events, ignored] = await Promise.all([
-    db.selectFrom('events').select(['id', 'connection_id', 'status', 'attempts', 'next_attempt_at', 'response_status', 'error_code']).where('workspace_id', '=', ws).where('request_id', '=', req.id).orderBy('id').execute(),
-    db.selectFrom('ignored_events').select(['id', 'connection_id', 'cause']).where('workspace_id', '=', ws).where('request_id', '=', req.id).orderBy('id').execute(),
+    db
+      .selectFrom('events')
+      .select(['id', 'connection_id', 'status', 'attempts', 'next_attempt_at', 'response_status', 'error_code'])
+      .where('workspace_id', '=', ws)
+      .where('request_id', '=', req.id)
+      .orderBy('id')
+      .execute(),
+    db
+      .selectFrom('ignored_events')
+      .select(['id', 'connection_id', 'cause'])
+      .where('workspace_id', '=', ws)
+      .where('request_id', '=', req.id)
+      .orderBy('id')
+      .execute(),
   ]);
   const conns = await connectionLabels(db, ws, [...events.map((e) => e.connection_id), ...ignored.map((g) => g.connection_id)]);
   const flowIds = [...new Set([...conns.values()].flatMap((c) => (c.flow ? [c.flow.id] : [])))];
   const graphs = new Map(
-    flowIds.length ? (await db.selectFrom('flows').select(['id', 'graph']).where('workspace_id', '=', ws).where('id', 'in', flowIds).execute()).map((f) => [f.id, graphOf(f.graph)]) : [],
+    flowIds.length
+      ? (await db.selectFrom('flows').select(['id', 'graph']).where('workspace_id', '=', ws).where('id', 'in', flowIds).execute()).map((f) => [
+          f.id,
+          graphOf(f.graph),
+        ])
+      : [],
   );
   let view: RequestView | null = null;
   const viewOf = () => (view ??= { body: bodyForReading(req.body, req.content_type), headers: req.headers, query: req.query, path: req.path });
@@ -116,7 +149,11 @@ export async function requestStory(db: Kysely<DB>, ws: string, schedule: number[
     const retry = retryPlan(state, conn, schedule);
     const reason = plainReason(state, conn);
     const base = connectionOutcome(conn, e.connection_id, retry ? 'retrying' : EVENT_RESULT[e.status], 1);
-    stories.push({ ...base, explanation: eventSentence(base.title, e.status, reason, retry), event: { id: e.id, status: e.status, attempts: e.attempts, reason, retry } });
+    stories.push({
+      ...base,
+      explanation: eventSentence(base.title, e.status, reason, retry),
+      event: { id: e.id, status: e.status, attempts: e.attempts, reason, retry },
+    });
   }
   for (const g of ignored) {
     const conn = conns.get(g.connection_id);
@@ -143,7 +180,14 @@ export async function requestStory(db: Kysely<DB>, ws: string, schedule: number[
   return { request_id: req.id, ...outcome, connections: stories };
 }
 
-const EVENT_RESULT: Record<string, ConnectionOutcome['result']> = { SUCCESSFUL: 'delivered', FAILED: 'failed', SCHEDULED: 'waiting', QUEUED: 'waiting', HOLD: 'held', CANCELLED: 'cancelled' };
+const EVENT_RESULT: Record<string, ConnectionOutcome['result']> = {
+  SUCCESSFUL: 'delivered',
+  FAILED: 'failed',
+  SCHEDULED: 'waiting',
+  QUEUED: 'waiting',
+  HOLD: 'held',
+  CANCELLED: 'cancelled',
+};
 const cap = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 
 function eventSentence(title: string, status: string, reason: string | null, retry: RetryPlan | null): string {

@@ -29,7 +29,11 @@ export type ReplayMark =
  * says which were replayed. Their requests are locked first: one that retention deleted since it
  * was read (prune-log.job.ts) is left out, and none can be deleted before this transaction ends.
  */
-export async function writeReplays(trx: Transaction<DB> | Kysely<DB>, all: PlannedReplay[], mark: ReplayMark): Promise<{ eventIds: string[]; replayed: PlannedReplay[] }> {
+export async function writeReplays(
+  trx: Transaction<DB> | Kysely<DB>,
+  all: PlannedReplay[],
+  mark: ReplayMark,
+): Promise<{ eventIds: string[]; replayed: PlannedReplay[] }> {
   const bulk = mark.kind === 'bulk' ? mark : null;
   const locked = all.length
     ? await sql<{ id: string }>`SELECT id FROM requests WHERE id = ANY (${all.map((p) => p.request.id)}::text[]) FOR NO KEY UPDATE`.execute(trx)

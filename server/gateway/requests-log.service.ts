@@ -35,7 +35,26 @@ function requestOut(row: RequestSummary, withData: boolean) {
   };
 }
 
-const SUMMARY = ['id', 'workspace_id', 'source_id', 'status', 'rejection_cause', 'verified', 'method', 'path', 'query', 'headers', 'content_type', 'events_count', 'ignored_count', 'retry_kind', 'batch_operation_id', 'created_at', 'summary', 'event_type'] as const;
+const SUMMARY = [
+  'id',
+  'workspace_id',
+  'source_id',
+  'status',
+  'rejection_cause',
+  'verified',
+  'method',
+  'path',
+  'query',
+  'headers',
+  'content_type',
+  'events_count',
+  'ignored_count',
+  'retry_kind',
+  'batch_operation_id',
+  'created_at',
+  'summary',
+  'event_type',
+] as const;
 
 /** The requests log (GET /requests and what became of each), and replaying a request. */
 export function requestsLogService(deps: Pick<Deps, 'db' | 'config' | 'wake' | 'routing'>) {
@@ -54,12 +73,26 @@ export function requestsLogService(deps: Pick<Deps, 'db' | 'config' | 'wake' | '
       if (withData) q = q.select('body') as typeof q;
       const found = await paginate(q, { ...page, order_by: 'created_at' }, 'id');
       // What became of each (delivered, filtered by which flow, duplicate…) and its source's name, for the log's rows.
-      const [outcomes, sources] = await Promise.all([requestOutcomes(db, ws, found.models), sourceNames(db, ws, found.models.map((m) => m.source_id))]);
-      return { ...found, models: found.models.map((m) => ({ ...requestOut(m, withData), source_name: sources.get(m.source_id) ?? null, outcome: outcomes.get(m.id) })) };
+      const [outcomes, sources] = await Promise.all([
+        requestOutcomes(db, ws, found.models),
+        sourceNames(
+          db,
+          ws,
+          found.models.map((m) => m.source_id),
+        ),
+      ]);
+      return {
+        ...found,
+        models: found.models.map((m) => ({ ...requestOut(m, withData), source_name: sources.get(m.source_id) ?? null, outcome: outcomes.get(m.id) })),
+      };
     },
 
     async count(ws: string, filter: RequestFilter): Promise<{ count: number }> {
-      const row = await applyRequestFilters(db.selectFrom('requests').select((eb) => eb.fn.countAll<string>().as('n')), ws, filter).executeTakeFirstOrThrow();
+      const row = await applyRequestFilters(
+        db.selectFrom('requests').select((eb) => eb.fn.countAll<string>().as('n')),
+        ws,
+        filter,
+      ).executeTakeFirstOrThrow();
       return { count: Number(row.n) };
     },
 
@@ -90,7 +123,14 @@ export function requestsLogService(deps: Pick<Deps, 'db' | 'config' | 'wake' | '
     async ignoredEvents(ws: string, id: string) {
       await find(ws, id);
       const rows = await db.selectFrom('ignored_events').selectAll().where('workspace_id', '=', ws).where('request_id', '=', id).orderBy('id').execute();
-      const models = rows.map((g) => ({ id: g.id, team_id: g.workspace_id, request_id: g.request_id, connection_id: g.connection_id, cause: g.cause, created_at: g.created_at }));
+      const models = rows.map((g) => ({
+        id: g.id,
+        team_id: g.workspace_id,
+        request_id: g.request_id,
+        connection_id: g.connection_id,
+        cause: g.cause,
+        created_at: g.created_at,
+      }));
       return { models, count: models.length };
     },
 

@@ -31,7 +31,9 @@ export const ListQuery = z.object({
 
 /** Stored credentials in clear only for those who may see secrets; anyone else asking is told so (403), not quietly given masks. */
 export const readOptions = (req: Request): ReadOptions => {
-  const includeAuth = String(req.query.include ?? '').split(',').includes('config.auth');
+  const includeAuth = String(req.query.include ?? '')
+    .split(',')
+    .includes('config.auth');
   if (includeAuth) requireSecretsManager(req, 'read stored credentials (include=config.auth)');
   return { includeAuth };
 };
@@ -67,7 +69,10 @@ export function resourceRoutes<In, Patch, Out>(
   };
   r.put(`${path}/:id`, update);
   r.patch(`${path}/:id`, update);
-  for (const [action, disabled] of [['disable', true], ['enable', false]] as const) {
+  for (const [action, disabled] of [
+    ['disable', true],
+    ['enable', false],
+  ] as const) {
     const handler: RequestHandler = async (req, res) => {
       res.json(await svc.setDisabled(ws(req), id(req), disabled));
     };

@@ -62,7 +62,13 @@ export class RoutingCache extends TtlCache<SourceRoutes | null> {
     const conns = await db
       .selectFrom('connections')
       .innerJoin('destinations', 'destinations.id', 'connections.destination_id')
-      .select(['connections.id', 'connections.destination_id', 'connections.rules', 'connections.paused_at', 'destinations.disabled_at as destination_disabled_at'])
+      .select([
+        'connections.id',
+        'connections.destination_id',
+        'connections.rules',
+        'connections.paused_at',
+        'destinations.disabled_at as destination_disabled_at',
+      ])
       .where('connections.source_id', '=', sourceId)
       .where('connections.disabled_at', 'is', null)
       .orderBy('connections.id')

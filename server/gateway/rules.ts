@@ -156,15 +156,18 @@ export function mappingProblems(mappings: MappingEntryT[] | null, envelope: z.ou
 
 const SUPPORTED = ['filter', 'retry', 'transform', 'delay', 'deduplicate', 'transformation'] as const;
 
-export const RuleSchema = z.unknown().superRefine((value, ctx) => {
-  const type = (value as { type?: unknown } | null)?.type;
-  if (typeof type !== 'string' || !(SUPPORTED as readonly string[]).includes(type)) {
-    ctx.addIssue({
-      code: 'custom',
-      message: `unknown rule type "${String(type)}"; supported: ${SUPPORTED.join(', ')}`,
-    });
-  }
-}).pipe(z.discriminatedUnion('type', [FilterRule, RetryRule, TransformRule, DelayRule, DeduplicateRule, TransformationRule]));
+export const RuleSchema = z
+  .unknown()
+  .superRefine((value, ctx) => {
+    const type = (value as { type?: unknown } | null)?.type;
+    if (typeof type !== 'string' || !(SUPPORTED as readonly string[]).includes(type)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `unknown rule type "${String(type)}"; supported: ${SUPPORTED.join(', ')}`,
+      });
+    }
+  })
+  .pipe(z.discriminatedUnion('type', [FilterRule, RetryRule, TransformRule, DelayRule, DeduplicateRule, TransformationRule]));
 
 export const RulesSchema = z
   .array(RuleSchema)

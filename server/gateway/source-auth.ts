@@ -7,17 +7,24 @@ import { shopifyAuth, verifyShopify } from './source-presets/shopify.ts';
 import { stripeAuth, verifyStripe } from './source-presets/stripe.ts';
 
 const secret = z.string().min(1).max(1024);
-const headerName = z.string().min(1).max(128).regex(/^[A-Za-z0-9-_]+$/, 'must be an HTTP header name').transform((h) => h.toLowerCase());
+const headerName = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[A-Za-z0-9-_]+$/, 'must be an HTTP header name')
+  .transform((h) => h.toLowerCase());
 
 export const SourceAuthSchema = z.discriminatedUnion('type', [
-  z.object({
-    type: z.literal('hmac'),
-    algorithm: z.enum(['sha1', 'sha256', 'sha512']).default('sha256'),
-    header_key: headerName,
-    encoding: z.enum(['hex', 'base64']).default('hex'),
-    prefix: z.string().max(32).optional(),
-    webhook_secret_key: secret,
-  }).strict(),
+  z
+    .object({
+      type: z.literal('hmac'),
+      algorithm: z.enum(['sha1', 'sha256', 'sha512']).default('sha256'),
+      header_key: headerName,
+      encoding: z.enum(['hex', 'base64']).default('hex'),
+      prefix: z.string().max(32).optional(),
+      webhook_secret_key: secret,
+    })
+    .strict(),
   z.object({ type: z.literal('basic_auth'), username: z.string().min(1).max(256), password: secret }).strict(),
   z.object({ type: z.literal('api_key'), header_key: headerName, api_key: secret }).strict(),
   z.object({ type: z.literal('standard_webhooks'), webhook_secret_key: secret, tolerance_seconds: z.number().int().min(1).max(86_400).default(300) }).strict(),

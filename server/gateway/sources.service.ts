@@ -51,13 +51,26 @@ const checkPreset = (requireAuth: boolean) => (v: { type?: string; config?: { au
   if (!preset) return;
   const auth = v.config?.auth;
   if (auth === undefined && !requireAuth) return;
-  if (!auth) ctx.addIssue({ code: 'custom', path: ['config', 'auth'], message: `a ${preset.sourceType} source needs config.auth.webhook_secret_key, the secret that signs its ${preset.header} header` });
-  else if (auth.type !== preset.authType) ctx.addIssue({ code: 'custom', path: ['config', 'auth', 'type'], message: `a ${preset.sourceType} source verifies ${preset.authType} signatures; leave out the type or use "${preset.authType}"` });
+  if (!auth)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['config', 'auth'],
+      message: `a ${preset.sourceType} source needs config.auth.webhook_secret_key, the secret that signs its ${preset.header} header`,
+    });
+  else if (auth.type !== preset.authType)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['config', 'auth', 'type'],
+      message: `a ${preset.sourceType} source verifies ${preset.authType} signatures; leave out the type or use "${preset.authType}"`,
+    });
 };
 
 export const SourceIn = z.preprocess(impliedAuthType, SourceObject.superRefine(checkPreset(true)));
 // zod 4 fills defaults even inside .partial(); a field the PATCH leaves out must keep its stored value.
-export const SourcePatch = z.preprocess(impliedAuthType, SourceObject.extend({ type: SourceType.optional(), config: SourceConfig.optional() }).partial().strict().superRefine(checkPreset(false)));
+export const SourcePatch = z.preprocess(
+  impliedAuthType,
+  SourceObject.extend({ type: SourceType.optional(), config: SourceConfig.optional() }).partial().strict().superRefine(checkPreset(false)),
+);
 export type SourceInT = z.output<typeof SourceIn>;
 export type SourcePatchT = z.output<typeof SourcePatch>;
 
@@ -101,7 +114,6 @@ export type SourcesService = ResourceService<SourceInT, SourcePatchT, SourceOut>
 export function sourcesService(deps: Deps): SourcesService {
   const { db } = deps;
 
-
   const stored = (input: Partial<SourceInT>) => ({
     ...(input.name !== undefined ? { name: input.name } : {}),
     ...(input.description !== undefined ? { description: input.description } : {}),
@@ -135,7 +147,16 @@ export function sourcesService(deps: Deps): SourcesService {
       const row = await uniquelyNamed('source', input.name, () =>
         db
           .insertInto('sources')
-          .values({ id: newId('src'), workspace_id: ws, name: input.name, description: input.description ?? null, type: input.type, config: '{}', auth_enc: null, ...stored(input) })
+          .values({
+            id: newId('src'),
+            workspace_id: ws,
+            name: input.name,
+            description: input.description ?? null,
+            type: input.type,
+            config: '{}',
+            auth_enc: null,
+            ...stored(input),
+          })
           .returningAll()
           .executeTakeFirstOrThrow(),
       );
@@ -166,9 +187,19 @@ export function sourcesService(deps: Deps): SourcesService {
       const row = await db.transaction().execute(async (trx) => {
         // Disabling a source disables its connections (seed 002); enabling brings back those it took down.
         if (disabled && !before.disabled_at) {
-          await trx.updateTable('connections').set({ disabled_at: now, updated_at: now }).where('source_id', '=', id).where('disabled_at', 'is', null).execute();
+          await trx
+            .updateTable('connections')
+            .set({ disabled_at: now, updated_at: now })
+            .where('source_id', '=', id)
+            .where('disabled_at', 'is', null)
+            .execute();
         } else if (!disabled && before.disabled_at) {
-          await trx.updateTable('connections').set({ disabled_at: null, updated_at: now }).where('source_id', '=', id).where('disabled_at', '=', before.disabled_at).execute();
+          await trx
+            .updateTable('connections')
+            .set({ disabled_at: null, updated_at: now })
+            .where('source_id', '=', id)
+            .where('disabled_at', '=', before.disabled_at)
+            .execute();
         }
         return trx
           .updateTable('sources')
@@ -182,7 +213,11 @@ export function sourcesService(deps: Deps): SourcesService {
     async remove(ws, id) {
       const row = await find(ws, id);
       if (row.type === APPLICATION_SOURCE_TYPE) {
-        throw new AppError(403, 'BUILT_IN_SOURCE', `Source ${id} is the built-in application source of published events and cannot be deleted; disable it instead.`);
+        throw new AppError(
+          403,
+          'BUILT_IN_SOURCE',
+          `Source ${id} is the built-in application source of published events and cannot be deleted; disable it instead.`,
+        );
       }
       const gone = await db.deleteFrom('sources').where('workspace_id', '=', ws).where('id', '=', id).returning('id').executeTakeFirst();
       if (!gone) throw notFound('Source', id);

@@ -16,7 +16,10 @@ import type { NewEvent, NewIgnored, Routed } from './route-request.ts';
  * A request as ingest writes it: the requests row's columns (server/db/schema.ts, RequestsTable) bar
  * what the insert itself fills in; the logs' summary and the trace context are optional.
  */
-export type StoredRequest = Pick<RequestRow, 'id' | 'workspace_id' | 'source_id' | 'status' | 'rejection_cause' | 'verified' | 'method' | 'path' | 'query' | 'headers' | 'content_type' | 'body'> &
+export type StoredRequest = Pick<
+  RequestRow,
+  'id' | 'workspace_id' | 'source_id' | 'status' | 'rejection_cause' | 'verified' | 'method' | 'path' | 'query' | 'headers' | 'content_type' | 'body'
+> &
   Partial<Pick<RequestRow, 'summary' | 'event_type' | 'traceparent'>>;
 
 type Ticket = { sender: string; id: number };
@@ -202,7 +205,9 @@ export class IngestWriter {
         const duplicates = await claimDedupeKeys(trx, claims);
         events = candidates.filter((_, n) => !duplicates.has(n));
         const dropped = candidates.flatMap((e, n) =>
-          duplicates.has(n) ? [{ id: newId('ign'), connection_id: e.connection_id, cause: 'DUPLICATE', step: claims[n]?.step ?? null, request: e.request }] : [],
+          duplicates.has(n)
+            ? [{ id: newId('ign'), connection_id: e.connection_id, cause: 'DUPLICATE', step: claims[n]?.step ?? null, request: e.request }]
+            : [],
         );
         await storeBatch(batch, events, dropped, this.traced).execute(trx);
       });
@@ -240,7 +245,10 @@ function storeBatch(batch: Item[], events: EventRow[], duplicates: Row<NewIgnore
     for (const r of rows) by.set(r.request.id, (by.get(r.request.id) ?? 0) + 1);
     return reqs.map((r) => by.get(r.id) ?? 0);
   };
-  const storeEvents = events.length === 0 ? sql`` : sql`, stored_events AS (
+  const storeEvents =
+    events.length === 0
+      ? sql``
+      : sql`, stored_events AS (
     INSERT INTO events (id, workspace_id, request_id, source_id, connection_id, destination_id, lane, status, next_attempt_at)
     SELECT id, ws, req, src, conn, dest, lane, status,
       CASE status WHEN 'QUEUED' THEN now() WHEN 'SCHEDULED' THEN now() + make_interval(secs => delay_ms / 1000.0) END
@@ -249,7 +257,10 @@ function storeBatch(batch: Item[], events: EventRow[], duplicates: Row<NewIgnore
       ${col(events, (e) => e.request.source_id)}::text[], ${col(events, (e) => e.connection_id)}::text[], ${col(events, (e) => e.destination_id)}::text[],
       ${col(events, (e) => e.lane)}::smallint[], ${col(events, (e) => e.status)}::text[], ${col(events, (e) => e.delayMs)}::int[]
     ) AS t(id, ws, req, src, conn, dest, lane, status, delay_ms))`;
-  const storeIgnored = ignored.length === 0 ? sql`` : sql`, stored_ignored AS (
+  const storeIgnored =
+    ignored.length === 0
+      ? sql``
+      : sql`, stored_ignored AS (
     INSERT INTO ignored_events (id, workspace_id, request_id, connection_id, cause, step)
     SELECT * FROM unnest(
       ${col(ignored, (g) => g.id)}::text[], ${col(ignored, (g) => g.request.workspace_id)}::text[],

@@ -74,7 +74,13 @@ export function ingestEndpoint(deps: Deps, writer: IngestWriter): (req: http.Inc
     let rest: string[] | undefined;
     try {
       sourceId = decodeParam(rawId);
-      rest = slash === -1 ? undefined : loose.slice(slash + 1).split('/').map(decodeParam);
+      rest =
+        slash === -1
+          ? undefined
+          : loose
+              .slice(slash + 1)
+              .split('/')
+              .map(decodeParam);
     } catch (err) {
       fail(err);
       return true;
@@ -93,7 +99,14 @@ export function ingestEndpoint(deps: Deps, writer: IngestWriter): (req: http.Inc
     return true;
   };
 
-  async function handle(req: Ingest, res: http.ServerResponse, sourceId: string, rest: string[] | undefined, query: querystring.ParsedUrlQuery, span: IngestSpan | null): Promise<void> {
+  async function handle(
+    req: Ingest,
+    res: http.ServerResponse,
+    sourceId: string,
+    rest: string[] | undefined,
+    query: querystring.ParsedUrlQuery,
+    span: IngestSpan | null,
+  ): Promise<void> {
     const method = req.method ?? 'GET';
     if (!ID_PATTERN.test(sourceId) || !sourceId.startsWith('src_')) throw new AppError(404, 'SOURCE_NOT_FOUND', `No source ${sourceId}.`);
     const source = await deps.routing.get(sourceId).catch((err) => {
@@ -154,7 +167,10 @@ export function ingestEndpoint(deps: Deps, writer: IngestWriter): (req: http.Inc
     });
     // The writer may still have dropped one as a duplicate (its deduplicate rule): its id is then
     // listed here but names no event; the trace's deliveries say which were delivered.
-    span?.stored(stored.id, routed.events.map((e) => e.id));
+    span?.stored(
+      stored.id,
+      routed.events.map((e) => e.id),
+    );
     deps.eventQuotas.taken(source.workspaceId);
     sendJson(res, 200, { status: 'accepted', request_id: stored.id });
     deps.metrics.ingest(source.id, 'accepted');

@@ -15,8 +15,12 @@ export async function scheduleAlertMails(deps: Deps, agenda: Agenda): Promise<vo
   // Not cancelled when off: another worker, configured with SMTP, may be the one running it.
   if (!mailer) return;
   const alerts = alertMailsService(deps, mailer);
-  agenda.define(ALERT_MAIL_JOB, async () => {
-    await alerts.sweep();
-  }, { concurrency: 1, lockLifetime: 5 * 60_000 });
+  agenda.define(
+    ALERT_MAIL_JOB,
+    async () => {
+      await alerts.sweep();
+    },
+    { concurrency: 1, lockLifetime: 5 * 60_000 },
+  );
   await agenda.every(deps.config.alertMailEveryMs, ALERT_MAIL_JOB);
 }

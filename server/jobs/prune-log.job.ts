@@ -115,7 +115,10 @@ export async function pruneBatch(db: Kysely<DB>, scope: PruneScope, after: strin
     const { rows: picked } = await pickBatch(scope, after, limit).execute(trx);
     const last = picked.length ? picked[picked.length - 1].id : null;
     if (!picked.length) return { seen: 0, last, requests: 0, events: 0, attempts: 0, ignored: 0 };
-    const { rows } = await deleteSpent(picked.map((p) => p.id), scope.cutoff).execute(trx);
+    const { rows } = await deleteSpent(
+      picked.map((p) => p.id),
+      scope.cutoff,
+    ).execute(trx);
     return { seen: picked.length, last, ...rows[0] };
   });
 }

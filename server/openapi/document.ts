@@ -20,7 +20,7 @@ export type OpenApiDocument = {
  */
 export const API_SERVERS = [
   { url: '/api/v1', description: 'The API' },
-  { url: '/v1', description: 'The same, at the base seed 002\'s public clients use' },
+  { url: '/v1', description: "The same, at the base seed 002's public clients use" },
   { url: '/api/control/v1', description: "The same, at the base seed 002's dashboard clients use" },
   { url: '/api/control', description: 'The same, without the version' },
   { url: '/api', description: 'The same, without the version' },
@@ -38,7 +38,8 @@ const SECURITY: Record<Security, Record<string, string[]>[]> = {
 /** A top-level `z.preprocess` (a pipe from a transform) is documented as what it feeds. */
 function documented(schema: z.ZodType): z.ZodType {
   const def = (schema as unknown as { _zod: { def: { type: string; in?: z.ZodType; out?: z.ZodType } } })._zod.def;
-  if (def.type === 'pipe' && def.in && def.out && (def.in as unknown as { _zod: { def: { type: string } } })._zod.def.type === 'transform') return documented(def.out);
+  if (def.type === 'pipe' && def.in && def.out && (def.in as unknown as { _zod: { def: { type: string } } })._zod.def.type === 'transform')
+    return documented(def.out);
   return schema;
 }
 
@@ -55,7 +56,8 @@ function jsonSchema(schema: z.ZodType, io: 'input' | 'output', components: Recor
     // contract test closes them, so that a field the service adds must be documented here first.
     override: (ctx) => {
       const def = (ctx.zodSchema as unknown as { _zod: { def: { type: string; catchall?: unknown } } })._zod.def;
-      if (io === 'output' && def.type === 'object' && !def.catchall && ctx.jsonSchema.additionalProperties === false) delete ctx.jsonSchema.additionalProperties;
+      if (io === 'output' && def.type === 'object' && !def.catchall && ctx.jsonSchema.additionalProperties === false)
+        delete ctx.jsonSchema.additionalProperties;
     },
   }) as JsonSchema;
   const defs = (js.$defs ?? {}) as Record<string, JsonSchema>;
@@ -85,7 +87,13 @@ function queryParams(schema: z.ZodType | undefined, components: Record<string, J
   const js = jsonSchema(schema, 'input', components);
   const props = (js.properties ?? {}) as Record<string, JsonSchema>;
   const required = new Set((js.required ?? []) as string[]);
-  return Object.entries(props).map(([name, s]) => ({ name, in: 'query', required: required.has(name), schema: s, ...(typeof s.description === 'string' ? { description: s.description } : {}) }));
+  return Object.entries(props).map(([name, s]) => ({
+    name,
+    in: 'query',
+    required: required.has(name),
+    schema: s,
+    ...(typeof s.description === 'string' ? { description: s.description } : {}),
+  }));
 }
 
 function responses(op: Operation, components: Record<string, JsonSchema>) {
@@ -93,10 +101,17 @@ function responses(op: Operation, components: Record<string, JsonSchema>) {
   for (const [status, schema] of Object.entries(op.responses)) {
     const description = Number(status) < 300 ? 'Success' : 'Error';
     if (schema === 'text') out[status] = { description, content: { 'text/plain': { schema: { type: 'string' } } } };
-    else if (schema === null) out[status] = Number(status) === 204 ? { description } : { description, content: { 'application/json': { schema: { type: 'object', description: 'Not described in detail yet' } } } };
+    else if (schema === null)
+      out[status] =
+        Number(status) === 204
+          ? { description }
+          : { description, content: { 'application/json': { schema: { type: 'object', description: 'Not described in detail yet' } } } };
     else out[status] = { description, content: { 'application/json': { schema: jsonSchema(schema, 'output', components) } } };
   }
-  out.default = { description: 'An error: `{"error":{"code","message","details"}}` with its 4xx or 5xx status', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
+  out.default = {
+    description: 'An error: `{"error":{"code","message","details"}}` with its 4xx or 5xx status',
+    content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+  };
   return out;
 }
 
@@ -107,12 +122,24 @@ function operation(op: Operation, components: Record<string, JsonSchema>) {
     tags: [op.tag],
     summary: op.summary,
     ...(description ? { description } : {}),
-    operationId: `${op.method.toLowerCase()}${op.root ? '' : ' api'}${op.path}`.replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string | undefined) => (c ? c.toUpperCase() : '')),
+    operationId: `${op.method.toLowerCase()}${op.root ? '' : ' api'}${op.path}`.replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string | undefined) =>
+      c ? c.toUpperCase() : '',
+    ),
     security: SECURITY[op.security],
     parameters: [
       ...pathParams(op.path),
       ...queryParams(op.query, components),
-      ...(op.security === 'team' ? [{ name: 'x-team-id', in: 'header', required: false, schema: { type: 'string' }, description: 'Another team of the caller (a session); by default its own' }] : []),
+      ...(op.security === 'team'
+        ? [
+            {
+              name: 'x-team-id',
+              in: 'header',
+              required: false,
+              schema: { type: 'string' },
+              description: 'Another team of the caller (a session); by default its own',
+            },
+          ]
+        : []),
     ],
     ...(op.body
       ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(op.body, 'input', components) } } } }

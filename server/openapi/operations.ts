@@ -122,7 +122,11 @@ export const OPERATIONS: Operation[] = [
   ...group(
     'Operations',
     {
-      'GET /api/health': { summary: "The hub's health (status pages)", description: '503 when the database or the job runner is down.', responses: { 200: out.HealthOut, 503: out.HealthOut } },
+      'GET /api/health': {
+        summary: "The hub's health (status pages)",
+        description: '503 when the database or the job runner is down.',
+        responses: { 200: out.HealthOut, 503: out.HealthOut },
+      },
       'GET /healthz': { summary: "This process's health (load balancers)", responses: { 200: out.HealthOut, 503: out.HealthOut } },
       'GET /metrics': {
         summary: 'Prometheus metrics',
@@ -214,13 +218,20 @@ export const OPERATIONS: Operation[] = [
   ...resource('Destinations', '/destinations', out.Destination, DestinationIn, DestinationPatch, 'destination'),
   ...group('Destinations', {
     'POST /destinations/:id/test': { summary: "Check a destination's credentials and target" },
-    'GET /destinations/:id/mock_requests': { summary: 'What a MOCK_API destination received', query: MockRequestsQuery, responses: { 200: out.page(out.MockRequest) } },
+    'GET /destinations/:id/mock_requests': {
+      summary: 'What a MOCK_API destination received',
+      query: MockRequestsQuery,
+      responses: { 200: out.page(out.MockRequest) },
+    },
     'GET /destinations/:id/mock_requests/:requestId': { summary: 'One request a MOCK_API destination received', responses: { 200: out.MockRequest } },
     'DELETE /destinations/:id/mock_requests': { summary: "Clear a MOCK_API destination's requests", responses: { 200: out.MockRequestsCleared } },
   }),
   ...resource('Connections', '/connections', out.Connection, ConnectionIn, ConnectionPatch, 'connection'),
   ...group('Connections', {
-    ...alias(['PUT /connections/:id/pause', 'POST /connections/:id/pause'], { summary: 'Pause a connection (its events wait)', responses: { 200: out.Connection } }),
+    ...alias(['PUT /connections/:id/pause', 'POST /connections/:id/pause'], {
+      summary: 'Pause a connection (its events wait)',
+      responses: { 200: out.Connection },
+    }),
     ...alias(['PUT /connections/:id/unpause', 'POST /connections/:id/unpause'], { summary: 'Unpause a connection', responses: { 200: out.Connection } }),
     'GET /connections/:id/latest-input': { summary: 'The latest request the connection received, as its rules see it' },
   }),
@@ -229,7 +240,11 @@ export const OPERATIONS: Operation[] = [
     'GET /requests/count': { summary: 'Count requests', query: RequestCountQuery, responses: { 200: out.Count } },
     'GET /requests/:id': { summary: 'A request, with its body', responses: { 200: out.Request, 410: out.ErrorOut } },
     'GET /requests/:id/outcome': { summary: 'What became of a request, connection by connection' },
-    'GET /requests/:id/events': { summary: "A request's events", query: z.object({ status: z.string().optional() }), responses: { 200: out.all(out.EventBare) } },
+    'GET /requests/:id/events': {
+      summary: "A request's events",
+      query: z.object({ status: z.string().optional() }),
+      responses: { 200: out.all(out.EventBare) },
+    },
     'GET /requests/:id/ignored_events': { summary: "A request's ignored events (filtered, duplicates)", responses: { 200: out.all(out.IgnoredEvent) } },
     'POST /requests/:id/retry': { summary: 'Replay a request through the connections as they are now', responses: { 202: out.RequestRetryOut } },
     'GET /events': {
@@ -247,7 +262,11 @@ export const OPERATIONS: Operation[] = [
   }),
   ...(['events', 'requests'] as const).flatMap((kind) =>
     group('Bulk operations', {
-      [`GET /${kind}/bulk_operations`]: { summary: `Bulk ${kind === 'events' ? 'retries' : 'replays'}`, query: BulkListQuery, responses: { 200: out.all(out.BulkOperation) } },
+      [`GET /${kind}/bulk_operations`]: {
+        summary: `Bulk ${kind === 'events' ? 'retries' : 'replays'}`,
+        query: BulkListQuery,
+        responses: { 200: out.all(out.BulkOperation) },
+      },
       [`POST /${kind}/bulk_operations`]: {
         summary: kind === 'events' ? 'Retry every event matching a filter' : 'Replay every request matching a filter',
         description: 'With dry_run: true, an estimate and a sample (200); otherwise the operation starts (202).',
@@ -261,12 +280,24 @@ export const OPERATIONS: Operation[] = [
   ...group('Transformations', {
     'GET /transformations': { summary: 'List transformations', query: TransformationsQuery, responses: { 200: out.page(out.Transformation) } },
     'POST /transformations': { summary: 'Create a transformation', body: TransformationIn, responses: { 201: out.Transformation } },
-    'PUT /transformations': { summary: 'Create or update a transformation by name', body: TransformationIn, responses: { 200: out.Transformation, 201: out.Transformation } },
+    'PUT /transformations': {
+      summary: 'Create or update a transformation by name',
+      body: TransformationIn,
+      responses: { 200: out.Transformation, 201: out.Transformation },
+    },
     ...alias(['PUT /transformations/run', 'POST /transformations/run'], { summary: 'Run code or a saved transformation on a sample', body: RunIn }),
     'GET /transformations/:id': { summary: 'A transformation', responses: { 200: out.Transformation } },
-    ...alias(['PUT /transformations/:id', 'PATCH /transformations/:id'], { summary: 'Update a transformation', body: TransformationPatch, responses: { 200: out.Transformation } }),
+    ...alias(['PUT /transformations/:id', 'PATCH /transformations/:id'], {
+      summary: 'Update a transformation',
+      body: TransformationPatch,
+      responses: { 200: out.Transformation },
+    }),
     'DELETE /transformations/:id': { summary: 'Delete a transformation', responses: deleted },
-    'GET /transformations/:id/executions': { summary: "A transformation's executions", query: ExecutionsQuery, responses: { 200: out.page(out.TransformationExecution) } },
+    'GET /transformations/:id/executions': {
+      summary: "A transformation's executions",
+      query: ExecutionsQuery,
+      responses: { 200: out.page(out.TransformationExecution) },
+    },
     'GET /transformations/:id/executions/:executionId': { summary: 'An execution, with its input and output', responses: { 200: out.TransformationExecution } },
     'GET /transformations/:id/used-by': { summary: 'What uses this transformation', responses: { 200: out.UsedBy } },
   }),

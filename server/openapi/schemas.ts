@@ -45,7 +45,13 @@ export const ErrorOut = z
   })
   .meta({ id: 'Error' });
 
-export const Pagination = z.object({ order_by: z.string(), dir: z.enum(['asc', 'desc']), limit: z.number().int(), next: z.string().nullable(), prev: z.string().nullable() });
+export const Pagination = z.object({
+  order_by: z.string(),
+  dir: z.enum(['asc', 'desc']),
+  limit: z.number().int(),
+  next: z.string().nullable(),
+  prev: z.string().nullable(),
+});
 
 /** A page of a list: `models`, the cursors to the pages either side, and the count. */
 export const page = <T extends z.ZodType>(item: T) => z.object({ models: z.array(item), pagination: Pagination, count: z.number().int() });
@@ -195,9 +201,7 @@ const requestFields = {
     .meta({ description: 'On GET /requests/{id}, and on the list with include=data' }),
 };
 export const RequestBare = z.object(requestFields).meta({ id: 'RequestBare' });
-export const Request = z
-  .object({ ...requestFields, source_name: z.string().nullable(), outcome: RequestOutcome.optional() })
-  .meta({ id: 'Request' });
+export const Request = z.object({ ...requestFields, source_name: z.string().nullable(), outcome: RequestOutcome.optional() }).meta({ id: 'Request' });
 
 export const RequestRetryOut = z.object({ request: RequestBare, events: z.array(EventBare), ignored_count: z.number().int() });
 
@@ -274,7 +278,9 @@ export const ApiKey = z
     last_used_at: time.nullable(),
   })
   .meta({ id: 'ApiKey' });
-export const ApiKeyCreated = ApiKey.extend({ key: z.string().meta({ description: 'The key itself: shown once' }), replaces: z.string().optional() }).meta({ id: 'ApiKeyCreated' });
+export const ApiKeyCreated = ApiKey.extend({ key: z.string().meta({ description: 'The key itself: shown once' }), replaces: z.string().optional() }).meta({
+  id: 'ApiKeyCreated',
+});
 
 export const EventType = z
   .object({
@@ -355,19 +361,32 @@ export const HealthOut = z
   .meta({ id: 'Health' });
 
 export const IngestAccepted = z.object({ status: z.literal('accepted'), request_id: id('req') });
-export const PublishAccepted = z.object({ eventId: id('msg').meta({ description: "The published message's id: the webhook-id its deliveries carry, not an evt_ of the log" }) });
+export const PublishAccepted = z.object({
+  eventId: id('msg').meta({ description: "The published message's id: the webhook-id its deliveries carry, not an evt_ of the log" }),
+});
 
 const Role = z.enum(['owner', 'admin', 'member']);
 
 /** Who a session is: the user, the team it acts in, and every team of theirs. */
 export const Profile = z
   .object({
-    user: z.object({ id: id('usr'), email: z.string(), name: z.string(), picture_url: z.string().nullable(), email_verified_at: time.nullable(), created_at: time, updated_at: time }),
+    user: z.object({
+      id: id('usr'),
+      email: z.string(),
+      name: z.string(),
+      picture_url: z.string().nullable(),
+      email_verified_at: time.nullable(),
+      created_at: time,
+      updated_at: time,
+    }),
     team: z.object({ id: id('tm'), name: z.string(), role: Role }).nullable(),
     memberships: z.array(z.object({ team_id: id('tm'), team_name: z.string(), role: Role })),
   })
   .meta({ id: 'Profile' });
-export const SessionOut = Profile.extend({ token: z.string().meta({ description: 'The session token (whs_…): a bearer credential' }), session: z.object({ expires_at: time }) }).meta({ id: 'Session' });
+export const SessionOut = Profile.extend({
+  token: z.string().meta({ description: 'The session token (whs_…): a bearer credential' }),
+  session: z.object({ expires_at: time }),
+}).meta({ id: 'Session' });
 /** GET /auth/me: a session's profile, or for an API key the team's and the key's names. */
 export const MeOut = z.union([
   Profile.extend({ email_verification: z.enum(['verified', 'pending', 'unavailable']), session: z.object({ expires_at: time.nullable() }) }),
@@ -380,7 +399,9 @@ export const MeOut = z.union([
 ]);
 export const Ok = z.object({ ok: z.literal(true) });
 
-export const TeamListed = z.object({ id: id('tm'), name: z.string(), is_demo: z.boolean(), created_at: time, role: Role, joined_at: time }).meta({ id: 'TeamListed' });
+export const TeamListed = z
+  .object({ id: id('tm'), name: z.string(), is_demo: z.boolean(), created_at: time, role: Role, joined_at: time })
+  .meta({ id: 'TeamListed' });
 export const TeamCreated = z.object({ id: id('tm'), name: z.string(), created_at: time, role: Role });
 export const Team = z
   .object({
@@ -402,7 +423,12 @@ export const MemberRemoved = z.object({ team_id: id('tm'), user_id: id('usr'), r
 
 const inviteFields = { id: id('inv'), team_id: id('tm'), email: z.string(), role: Role, expires_at: time, created_at: time };
 export const InviteCreated = z
-  .object({ ...inviteFields, invited_by: z.string().nullable(), status: z.literal('pending'), url: z.string().meta({ description: 'The link to send (PUBLIC_URL/invite/<token>): in this answer only' }) })
+  .object({
+    ...inviteFields,
+    invited_by: z.string().nullable(),
+    status: z.literal('pending'),
+    url: z.string().meta({ description: 'The link to send (PUBLIC_URL/invite/<token>): in this answer only' }),
+  })
   .meta({ id: 'InviteCreated' });
 export const Invite = z
   .object({ ...inviteFields, invited_by: z.object({ id: z.string(), name: z.string().nullable() }).nullable(), status: z.enum(['pending', 'expired']) })
@@ -465,12 +491,22 @@ export const Credential = z
     used_by: z.array(z.string()).meta({ description: 'The destinations whose config names it' }),
   })
   .meta({ id: 'Credential' });
-export const CredentialDeleted = Deleted.extend({ revoked: z.boolean().optional().meta({ description: 'A Google account: whether Google revoked its token too' }) });
+export const CredentialDeleted = Deleted.extend({
+  revoked: z.boolean().optional().meta({ description: 'A Google account: whether Google revoked its token too' }),
+});
 
 const Ref = z.object({ id: z.string(), name: z.string(), flow_id: z.string().optional() });
 const UsedByKind = z.enum(['source', 'destination', 'connection', 'transformation', 'event_type', 'secret']);
 export const UsedBy = z
-  .object({ kind: UsedByKind, id: z.string(), flows: z.array(Ref), webhooks: z.array(Ref), connections: z.array(Ref), sources: z.array(Ref), destinations: z.array(Ref) })
+  .object({
+    kind: UsedByKind,
+    id: z.string(),
+    flows: z.array(Ref),
+    webhooks: z.array(Ref),
+    connections: z.array(Ref),
+    sources: z.array(Ref),
+    destinations: z.array(Ref),
+  })
   .meta({ id: 'UsedBy' });
 export const UsedByList = z.object({ kind: UsedByKind, models: z.array(UsedBy), count: z.number().int() });
 

@@ -4,7 +4,7 @@ import { sha256 } from '../core/crypto.ts';
 import { AppError } from '../core/errors.ts';
 import { body, idParam } from '../core/validate.ts';
 import type { Deps } from '../deps.ts';
-import { QuotaPatch, } from './quotas.service.ts';
+import { QuotaPatch } from './quotas.service.ts';
 import type { Services } from '../services.ts';
 
 /**
@@ -20,7 +20,8 @@ export function operatorRoutes(deps: Deps, quotas: Services['quotas']): Router {
     if (!expected) throw new AppError(404, 'NOT_FOUND', 'The operator API is off: set WIREHUB_OPERATOR_TOKEN to turn it on.');
     const m = /^Bearer\s+(\S+)\s*$/i.exec(req.get('authorization') ?? '');
     // Compared as digests, in constant time: the token's length gives nothing away either.
-    if (!m || !timingSafeEqual(sha256(m[1]), expected)) throw new AppError(401, 'UNAUTHORIZED', 'The operator API takes "Authorization: Bearer <WIREHUB_OPERATOR_TOKEN>".');
+    if (!m || !timingSafeEqual(sha256(m[1]), expected))
+      throw new AppError(401, 'UNAUTHORIZED', 'The operator API takes "Authorization: Bearer <WIREHUB_OPERATOR_TOKEN>".');
     next();
   };
   r.use('/operator', operatorOnly);

@@ -42,7 +42,12 @@ export function monthOf(at: Date): { start: Date; next: Date } {
  * connections they fan out to; refused ones (a bad signature) are not counted. Read from
  * request_counts_1m (migration 013), `since` a minute boundary, per team, split at `splitAt`.
  */
-export async function acceptedRequests(db: Kysely<DB>, teams: readonly string[], since: Date, splitAt: Date): Promise<{ workspace_id: string; before: number; after: number }[]> {
+export async function acceptedRequests(
+  db: Kysely<DB>,
+  teams: readonly string[],
+  since: Date,
+  splitAt: Date,
+): Promise<{ workspace_id: string; before: number; after: number }[]> {
   if (teams.length === 0) return [];
   return db
     .selectFrom('request_counts_1m')
@@ -102,7 +107,16 @@ export function quotasService(deps: { db: Kysely<DB>; config: Config }) {
     const now = new Date();
     const month = monthOf(now);
     // Split at the month's end: every minute of it lands in `before`.
-    const used = new Map((await acceptedRequests(db, rows.map((r) => r.id), month.start, month.next)).map((r) => [r.workspace_id, Number(r.before)]));
+    const used = new Map(
+      (
+        await acceptedRequests(
+          db,
+          rows.map((r) => r.id),
+          month.start,
+          month.next,
+        )
+      ).map((r) => [r.workspace_id, Number(r.before)]),
+    );
     return Promise.all(
       rows.map(async (r) => ({
         team_id: r.id,

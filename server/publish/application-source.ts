@@ -60,7 +60,10 @@ export class ApplicationSources {
       const raced = await this.find(workspaceId);
       if (raced) return raced.id;
     }
-    throw new AppError(409, 'APPLICATION_SOURCE_UNAVAILABLE', `The application source cannot be created: sources named ${NAMES.map((n) => `"${n}"`).join(' and ')} already exist; rename one of them.`);
+    throw new AppError(
+      409,
+      'APPLICATION_SOURCE_UNAVAILABLE',
+      `The application source cannot be created: sources named ${NAMES.map((n) => `"${n}"`).join(' and ')} already exist; rename one of them.`,
+    );
   }
 }
-

@@ -56,7 +56,14 @@ export class DeliveryAlerts {
       }
       const last = this.lastSent.get(f.destinationId);
       const due = Math.max(now + this.bounds.gatherMs, last === undefined ? 0 : last + this.bounds.windowMs);
-      this.open.set(f.destinationId, { workspaceId: f.workspaceId, destinationId: f.destinationId, count: 1, first: f, last: f, timer: this.at(due - now, f.destinationId) });
+      this.open.set(f.destinationId, {
+        workspaceId: f.workspaceId,
+        destinationId: f.destinationId,
+        count: 1,
+        first: f,
+        last: f,
+        timer: this.at(due - now, f.destinationId),
+      });
     }
   }
 

@@ -32,7 +32,7 @@ function objectSchema(title: string, description: string, properties: Record<str
 
 const customFields: JsonSchema = {
   type: 'object',
-  description: 'Values of the workspace\'s custom fields, by field key',
+  description: "Values of the workspace's custom fields, by field key",
   additionalProperties: true,
 };
 
@@ -54,7 +54,7 @@ const visitor: JsonSchema = {
 const leadCaptured: BuiltinEventType = {
   name: 'lead.captured',
   group: 'chat',
-  description: 'A chatbot collected a visitor\'s contact details.',
+  description: "A chatbot collected a visitor's contact details.",
   schema: objectSchema(
     'Lead captured',
     'A lead as collected in the conversation.',
@@ -65,7 +65,7 @@ const leadCaptured: BuiltinEventType = {
       phone: str('Phone number, preferably E.164'),
       chatbot_name: str('Name of the chatbot that captured the lead'),
       intent: str('What the visitor wants, as classified by the chatbot, e.g. request_quote'),
-      message: str('The visitor\'s request in their own words'),
+      message: str("The visitor's request in their own words"),
       page_url: str('Page the chat took place on', { format: 'uri' }),
       captured_at: time('When the lead was captured'),
       custom_fields: customFields,
@@ -130,7 +130,7 @@ const conversationStarted: BuiltinEventType = {
       channel: { type: 'string', enum: CHANNELS, description: 'Where the conversation takes place' },
       chatbot_name: str('Name of the chatbot'),
       visitor,
-      first_message: str('The visitor\'s first message'),
+      first_message: str("The visitor's first message"),
       page_url: str('Page the chat was opened on', { format: 'uri' }),
       referrer: str('Referring page, if any'),
       started_at: time('When the conversation started'),
@@ -197,7 +197,7 @@ const messageRated: BuiltinEventType = {
       rating: { type: 'string', enum: ['up', 'down'], description: 'Thumbs-up or thumbs-down' },
       comment: str('What the visitor added, if anything'),
       question: str('What the visitor asked'),
-      answer: str('The chatbot\'s answer that was rated'),
+      answer: str("The chatbot's answer that was rated"),
       chatbot_name: str('Name of the chatbot'),
       rated_at: time('When the rating was given'),
     },
@@ -265,8 +265,10 @@ const contactCreated: BuiltinEventType = {
 const contactUpdated: BuiltinEventType = {
   name: 'contact.updated',
   group: 'contacts',
-  description: 'A contact\'s fields were changed.',
-  schema: objectSchema('Contact updated', 'The contact after the change, and which fields changed.', { ...contactProperties, changed_fields: changedFields }, ['id']),
+  description: "A contact's fields were changed.",
+  schema: objectSchema('Contact updated', 'The contact after the change, and which fields changed.', { ...contactProperties, changed_fields: changedFields }, [
+    'id',
+  ]),
   sample: { ...sampleContact, job_title: 'Founder & owner', updated_at: '2026-05-06T09:12:44Z', changed_fields: ['job_title'] },
 };
 
@@ -286,14 +288,14 @@ const contactDeleted: BuiltinEventType = {
 const dealProperties: Record<string, JsonSchema> = {
   id: id('Deal id'),
   name: str('Deal name'),
-  value: { type: 'number', minimum: 0, description: 'Deal value in the currency\'s major unit' },
+  value: { type: 'number', minimum: 0, description: "Deal value in the currency's major unit" },
   currency: str('ISO 4217 currency code', { pattern: '^[A-Z]{3}$' }),
   pipeline_id: id('Pipeline the deal is in'),
   pipeline_name: str('Pipeline name'),
   stage_id: id('Stage the deal is in'),
   stage_name: str('Stage name'),
   status: { type: 'string', enum: ['open', 'won', 'lost'] },
-  contact: { type: 'object', properties: contactProperties, additionalProperties: true, description: 'The deal\'s main contact' },
+  contact: { type: 'object', properties: contactProperties, additionalProperties: true, description: "The deal's main contact" },
   company: str('Company name'),
   owner: {
     type: 'object',
@@ -339,8 +341,13 @@ const dealCreated: BuiltinEventType = {
 const dealUpdated: BuiltinEventType = {
   name: 'deal.updated',
   group: 'deals',
-  description: 'A deal\'s fields, value or stage were changed.',
-  schema: objectSchema('Deal updated', 'The deal after the change, and which fields changed.', { ...dealProperties, changed_fields: changedFields }, dealRequired),
+  description: "A deal's fields, value or stage were changed.",
+  schema: objectSchema(
+    'Deal updated',
+    'The deal after the change, and which fields changed.',
+    { ...dealProperties, changed_fields: changedFields },
+    dealRequired,
+  ),
   sample: { ...sampleDeal, value: 5400, updated_at: '2026-05-08T10:02:19Z', changed_fields: ['value'] },
 };
 
@@ -369,7 +376,15 @@ const dealWon: BuiltinEventType = {
   group: 'deals',
   description: 'A deal was marked as won.',
   schema: objectSchema('Deal won', 'The won deal.', { ...dealProperties, won_at: time('When the deal was won') }, dealRequired),
-  sample: { ...sampleDeal, status: 'won', stage_id: 'stg_won', stage_name: 'Won', value: 5400, won_at: '2026-05-20T11:00:00Z', updated_at: '2026-05-20T11:00:00Z' },
+  sample: {
+    ...sampleDeal,
+    status: 'won',
+    stage_id: 'stg_won',
+    stage_name: 'Won',
+    value: 5400,
+    won_at: '2026-05-20T11:00:00Z',
+    updated_at: '2026-05-20T11:00:00Z',
+  },
 };
 
 const dealLost: BuiltinEventType = {
@@ -397,7 +412,9 @@ const dealDeleted: BuiltinEventType = {
   name: 'deal.deleted',
   group: 'deals',
   description: 'A deal was deleted.',
-  schema: objectSchema('Deal deleted', 'The deal as it was before it was deleted.', { ...dealProperties, deleted_at: time('When the deal was deleted') }, ['id']),
+  schema: objectSchema('Deal deleted', 'The deal as it was before it was deleted.', { ...dealProperties, deleted_at: time('When the deal was deleted') }, [
+    'id',
+  ]),
   sample: { id: sampleDeal.id, name: sampleDeal.name, pipeline_id: sampleDeal.pipeline_id, stage_id: sampleDeal.stage_id, deleted_at: '2026-06-01T08:00:00Z' },
 };
 
@@ -406,7 +423,7 @@ const dealDeleted: BuiltinEventType = {
 const formSubmitted: BuiltinEventType = {
   name: 'form.submitted',
   group: 'forms',
-  description: 'Someone submitted one of the workspace\'s embedded lead forms.',
+  description: "Someone submitted one of the workspace's embedded lead forms.",
   schema: objectSchema(
     'Form submitted',
     'The answers given, and the contact and deal created from them.',
@@ -428,7 +445,13 @@ const formSubmitted: BuiltinEventType = {
     form_id: 'frm_contact_us',
     form_name: 'Contact us',
     submission_id: 'sub_6w2p0d',
-    fields: { name: 'Jane Smith', email: 'jane@example.com', company: 'Smith & Daughters Bakery', budget: '2500-5000', message: 'We need a new website before summer.' },
+    fields: {
+      name: 'Jane Smith',
+      email: 'jane@example.com',
+      company: 'Smith & Daughters Bakery',
+      budget: '2500-5000',
+      message: 'We need a new website before summer.',
+    },
     contact: { id: sampleContact.id, name: sampleContact.name, email: sampleContact.email },
     deal_id: sampleDeal.id,
     pipeline_id: 'pip_sales',
@@ -450,7 +473,7 @@ const webhookDisabled: BuiltinEventType = {
     {
       webhook_id: nullable(id('The webhook (connection) id, when the destination belongs to a webhook')),
       destination_id: id('The destination that was disabled'),
-      name: str('The webhook\'s or destination\'s name'),
+      name: str("The webhook's or destination's name"),
       type: str('The destination type, e.g. http-webhook or google-sheets'),
       url: nullable(str('Where deliveries went, for HTTP destinations')),
       reason: str('Why it was disabled'),
@@ -478,26 +501,26 @@ const deliveryFailed: BuiltinEventType = {
     'An event failed for good: its retries are spent (or it cannot succeed), so Wirehub stopped trying it. At most one a minute per destination, counting the failures since the last one.',
   schema: objectSchema(
     'Delivery failed',
-    'An event Wirehub stopped trying to deliver, and how many failed for the same destination in this alert\'s window.',
+    "An event Wirehub stopped trying to deliver, and how many failed for the same destination in this alert's window.",
     {
       event_id: id('The event that failed (evt_…): find it in the Events log'),
       request_id: id('The request it came from (req_…)'),
       event_type: nullable(str('Its event type, for published events')),
       webhook_id: nullable(id('The webhook (connection) it went through')),
       destination_id: id('The destination that did not take it'),
-      name: str('The webhook\'s or destination\'s name'),
+      name: str("The webhook's or destination's name"),
       url: nullable(str('Where deliveries went, for HTTP destinations')),
       flow_id: nullable(id('The flow that made the webhook, if a flow did')),
-      flow_name: nullable(str('That flow\'s name')),
-      response_status: nullable(int('The receiver\'s last HTTP status, if it answered')),
-      error_code: nullable(str('The last attempt\'s error code, e.g. HTTP_STATUS or TIMEOUT')),
+      flow_name: nullable(str("That flow's name")),
+      response_status: nullable(int("The receiver's last HTTP status, if it answered")),
+      error_code: nullable(str("The last attempt's error code, e.g. HTTP_STATUS or TIMEOUT")),
       reason: str('Why the last attempt failed, in words'),
       attempts: int('Attempts made', { minimum: 1 }),
       failed_at: time('When it failed for good'),
-      failed_count: int('Events of this destination that failed for good in this alert\'s window, this one included', { minimum: 1 }),
+      failed_count: int("Events of this destination that failed for good in this alert's window, this one included", { minimum: 1 }),
       first_failed_at: time('When the first of them failed'),
       link_path: str('The event in the portal, as a path: /events?q=<event id>'),
-      link: str('The same as an address, under the hub\'s PUBLIC_URL', { format: 'uri' }),
+      link: str("The same as an address, under the hub's PUBLIC_URL", { format: 'uri' }),
     },
     ['event_id', 'destination_id', 'reason', 'attempts', 'failed_count', 'link_path'],
   ),

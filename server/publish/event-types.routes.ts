@@ -2,7 +2,7 @@ import { Router, type Request } from 'express';
 import { authOf } from '../auth/auth.middleware.ts';
 import { notFound } from '../core/errors.ts';
 import { body } from '../core/validate.ts';
-import { eventTypeName, EventTypeIn, } from './event-types.service.ts';
+import { eventTypeName, EventTypeIn } from './event-types.service.ts';
 import type { Services } from '../services.ts';
 
 /** `GET|POST /event-types`, `GET|DELETE /event-types/:name`: the catalogue, built-in and custom. */

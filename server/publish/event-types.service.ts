@@ -131,9 +131,12 @@ export function eventTypesService(deps: Pick<Deps, 'db'>) {
       }
       const row = await findCustom(ws, name);
       if (!row) {
-        throw new AppError(422, 'UNKNOWN_EVENT_TYPE', `Unknown event type "${name}": use a built-in type or declare it first with POST /api/v1/event-types (GET /api/v1/event-types lists them).`, [
-          { path: 'eventType', message: `unknown event type "${name}"`, code: 'unknown_event_type' },
-        ]);
+        throw new AppError(
+          422,
+          'UNKNOWN_EVENT_TYPE',
+          `Unknown event type "${name}": use a built-in type or declare it first with POST /api/v1/event-types (GET /api/v1/event-types lists them).`,
+          [{ path: 'eventType', message: `unknown event type "${name}"`, code: 'unknown_event_type' }],
+        );
       }
       // Stored schemas compiled when declared; should one no longer compile (a newer validator), publishing says so.
       const schema = row.schema;

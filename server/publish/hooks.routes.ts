@@ -47,13 +47,12 @@ export function hooksRoutes(deps: Deps, { eventTypes, applicationSources: source
   r.post('/hooks', async (req, res) => {
     const workspaceId = ws(req);
     const input = body(req, HookIn);
-    const type = await eventTypes
-      .resolve(workspaceId, input.event)
-      .catch((err: unknown) => {
-        // Zapier's field is `event`; name it, not publish's `eventType`.
-        if (err instanceof AppError && err.code === 'UNKNOWN_EVENT_TYPE') throw new AppError(422, err.code, err.message, [{ path: 'event', message: `unknown event type "${input.event}"` }]);
-        throw err;
-      });
+    const type = await eventTypes.resolve(workspaceId, input.event).catch((err: unknown) => {
+      // Zapier's field is `event`; name it, not publish's `eventType`.
+      if (err instanceof AppError && err.code === 'UNKNOWN_EVENT_TYPE')
+        throw new AppError(422, err.code, err.message, [{ path: 'event', message: `unknown event type "${input.event}"` }]);
+      throw err;
+    });
     const config = ZapierConfigSchema.parse({ url: input.target_url, event: type.name });
     checkDestinationUrls(deps, zapierConnector, config);
     const sourceId = await sources.ensure(workspaceId);

@@ -93,7 +93,10 @@ export function validateValue(validate: ValidateFunction, value: unknown, root: 
 }
 
 export function summary(problems: SchemaProblem[]): string {
-  const head = problems.slice(0, 3).map((p) => `${p.path}: ${p.message}`).join('; ');
+  const head = problems
+    .slice(0, 3)
+    .map((p) => `${p.path}: ${p.message}`)
+    .join('; ');
   return problems.length > 3 ? `${head}; and ${problems.length - 3} more` : head;
 }
 
@@ -103,14 +106,20 @@ function problemsOf(errors: ErrorObject[], root: string): SchemaProblem[] {
   const out: SchemaProblem[] = [];
   const seen = new Set<string>();
   for (const e of errors) {
-    const segments = e.instancePath === '' ? [] : e.instancePath.slice(1).split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+    const segments =
+      e.instancePath === ''
+        ? []
+        : e.instancePath
+            .slice(1)
+            .split('/')
+            .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
     let message = e.message ?? 'is invalid';
     // Name the missing or unexpected property at its own path, like any other offending field.
     if (e.keyword === 'required' || e.keyword === 'dependentRequired') {
       segments.push(String((e.params as { missingProperty: string }).missingProperty));
       message = 'is required';
     } else if (e.keyword === 'additionalProperties' || e.keyword === 'unevaluatedProperties') {
-      const extra = (e.params as { additionalProperty?: string; unevaluatedProperty?: string });
+      const extra = e.params as { additionalProperty?: string; unevaluatedProperty?: string };
       segments.push(String(extra.additionalProperty ?? extra.unevaluatedProperty));
       message = 'is not an allowed property';
     }

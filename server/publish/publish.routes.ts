@@ -49,7 +49,12 @@ export type PublishChain = {
  * and its request and response objects cost about half of an accepted request's CPU (ingest: 316–361
  * → 147–181 µs when it moved off Express).
  */
-export function publishEndpoint(deps: Deps, writer: IngestWriter, svc: PublishService, chain: PublishChain): (req: http.IncomingMessage, res: http.ServerResponse) => boolean {
+export function publishEndpoint(
+  deps: Deps,
+  writer: IngestWriter,
+  svc: PublishService,
+  chain: PublishChain,
+): (req: http.IncomingMessage, res: http.ServerResponse) => boolean {
   const ipOf = Object.getOwnPropertyDescriptor(express.request, 'ip')?.get;
   if (!ipOf) throw new Error('express.request has no ip getter');
 
@@ -72,7 +77,8 @@ export function publishEndpoint(deps: Deps, writer: IngestWriter, svc: PublishSe
     takeIn(writer, `publish ${req.headers.authorization ?? ''}`, res);
     const contentType = req.headers['content-type'];
     const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
-    if (hasBody && !isJsonType(contentType)) throw new AppError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Send the request body as JSON with Content-Type: application/json.');
+    if (hasBody && !isJsonType(contentType))
+      throw new AppError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Send the request body as JSON with Content-Type: application/json.');
     await run(chain.parseJson, req, res);
     const query = querystring.parse(search);
     refuseNulIn(pathname, query, req.body, ['data']);
@@ -84,7 +90,11 @@ export function publishEndpoint(deps: Deps, writer: IngestWriter, svc: PublishSe
       return;
     }
     const teamId = req.headers['x-team-id'];
-    const auth: AuthContext = await authContext(deps, req.headers.authorization, (typeof teamId === 'string' && teamId) || (typeof query.team_id === 'string' ? query.team_id : null) || null);
+    const auth: AuthContext = await authContext(
+      deps,
+      req.headers.authorization,
+      (typeof teamId === 'string' && teamId) || (typeof query.team_id === 'string' ? query.team_id : null) || null,
+    );
     requireScope(auth.scopes, 'POST', '/publish', pathname);
     deps.eventQuotas.check(auth.workspaceId);
     const { eventId, replayed } = await svc.publish(auth.workspaceId, parse(PublishIn, req.body === undefined ? {} : req.body, 'body'));

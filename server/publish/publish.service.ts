@@ -14,7 +14,12 @@ import { eventTypeName, type EventTypesService } from './event-types.service.ts'
 import { summary } from './json-schema.ts';
 
 // No-code tools often send an empty field as null: it means "not given".
-const optionalId = z.string().min(1).max(255).nullish().transform((v) => v ?? undefined);
+const optionalId = z
+  .string()
+  .min(1)
+  .max(255)
+  .nullish()
+  .transform((v) => v ?? undefined);
 
 export const PublishIn = z
   .object({
@@ -91,7 +96,9 @@ export function publishService(deps: Deps, writer: IngestWriter, { eventTypes, s
       }
       // Either the first publish is still being written, or it failed and gave the key back.
       if (Date.now() > deadline) {
-        throw new AppError(409, 'IDEMPOTENCY_KEY_IN_USE', 'A publish with this idempotency key is still in progress; retry shortly.', undefined, { 'Retry-After': '1' });
+        throw new AppError(409, 'IDEMPOTENCY_KEY_IN_USE', 'A publish with this idempotency key is still in progress; retry shortly.', undefined, {
+          'Retry-After': '1',
+        });
       }
       await new Promise((r) => setTimeout(r, first ? 20 : 0));
     }
@@ -109,7 +116,11 @@ export function publishService(deps: Deps, writer: IngestWriter, { eventTypes, s
     }
     if (!routes) throw new AppError(503, 'SERVICE_UNAVAILABLE', 'The application source could not be found; retry shortly.', undefined, { 'Retry-After': '5' });
     if (routes.disabled) {
-      throw new AppError(409, 'SOURCE_DISABLED', `The application source ${routes.id} is disabled, so published events would go nowhere; enable it to publish.`);
+      throw new AppError(
+        409,
+        'SOURCE_DISABLED',
+        `The application source ${routes.id} is disabled, so published events would go nowhere; enable it to publish.`,
+      );
     }
     return routes;
   }
@@ -165,7 +176,13 @@ export function publishService(deps: Deps, writer: IngestWriter, { eventTypes, s
         };
         await store(ws, routes, event, requestId).catch((err: unknown) => {
           deps.log.error({ err }, 'publish could not store an event');
-          throw new AppError(503, 'SERVICE_UNAVAILABLE', 'The event could not be stored; retry it shortly (with the same idempotencyKey, it is published once).', undefined, { 'Retry-After': '5' });
+          throw new AppError(
+            503,
+            'SERVICE_UNAVAILABLE',
+            'The event could not be stored; retry it shortly (with the same idempotencyKey, it is published once).',
+            undefined,
+            { 'Retry-After': '5' },
+          );
         });
       } catch (err) {
         // Nothing was published: give the key back so that a retry publishes.

@@ -9,7 +9,12 @@ import type { EventTypesService } from './event-types.service.ts';
  * A published event made of an event type's sample (or given data), for previews and test
  * deliveries. Data without a type needs no declared type: it is an unnamed `sample` event.
  */
-export async function sampleEvent(eventTypes: Pick<EventTypesService, 'resolve' | 'get'>, ws: string, eventType: string | undefined, data?: Record<string, unknown>): Promise<PublishedEvent> {
+export async function sampleEvent(
+  eventTypes: Pick<EventTypesService, 'resolve' | 'get'>,
+  ws: string,
+  eventType: string | undefined,
+  data?: Record<string, unknown>,
+): Promise<PublishedEvent> {
   if (eventType === undefined) return { eventType: 'sample', eventId: newId('msg'), eventTimestamp: isoSeconds(), customerId: ws, data: data ?? {} };
   const type = await eventTypes.resolve(ws, eventType);
   const sample = data ?? ((await eventTypes.get(ws, type.name)).sample as Record<string, unknown>);
@@ -17,8 +22,21 @@ export async function sampleEvent(eventTypes: Pick<EventTypesService, 'resolve' 
 }
 
 /** The latest events of a type published in the workspace, newest first, as stored by the application source. */
-export async function recentEvents(deps: Pick<Deps, 'db'>, sources: ApplicationSources, ws: string, eventType: string, limit: number): Promise<PublishedEvent[]> {
+export async function recentEvents(
+  deps: Pick<Deps, 'db'>,
+  sources: ApplicationSources,
+  ws: string,
+  eventType: string,
+  limit: number,
+): Promise<PublishedEvent[]> {
   const sourceId = await sources.ensure(ws);
-  const rows = await deps.db.selectFrom('requests').select('body').where('source_id', '=', sourceId).where('path', '=', `/${eventType}`).orderBy('id', 'desc').limit(limit).execute();
+  const rows = await deps.db
+    .selectFrom('requests')
+    .select('body')
+    .where('source_id', '=', sourceId)
+    .where('path', '=', `/${eventType}`)
+    .orderBy('id', 'desc')
+    .limit(limit)
+    .execute();
   return rows.map((row) => JSON.parse(row.body.toString('utf8')) as unknown).filter(isPublishedEvent);
 }

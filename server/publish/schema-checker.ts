@@ -52,7 +52,11 @@ async function run(task: Omit<SchemaTask, 'port'>, deadlineMs: number): Promise<
       throw new AppError(503, 'SERVICE_UNAVAILABLE', 'Schema checks are busy; retry shortly.', undefined, { 'Retry-After': '1' });
     }
     if (abort.signal.aborted) {
-      throw new AppError(422, 'SCHEMA_CHECK_FAILED', `The schema check did not finish within ${deadlineMs} ms and was stopped; simplify the schema (fewer branches, shorter patterns) or send smaller data.`);
+      throw new AppError(
+        422,
+        'SCHEMA_CHECK_FAILED',
+        `The schema check did not finish within ${deadlineMs} ms and was stopped; simplify the schema (fewer branches, shorter patterns) or send smaller data.`,
+      );
     }
     if ((err as { code?: string }).code === 'ERR_WORKER_OUT_OF_MEMORY') {
       throw new AppError(422, 'SCHEMA_CHECK_FAILED', 'The schema check ran out of memory and was stopped.');

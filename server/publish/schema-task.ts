@@ -4,9 +4,7 @@ import { compileSchema, validateValue, type JsonSchema, type SchemaProblem } fro
 
 /** `port` hears "started" when the worker takes the task: the deadline counts from then, not from the queue. */
 export type SchemaTask = { schema: JsonSchema; where: string; value?: unknown; root?: string; port: MessagePort };
-export type SchemaTaskOut =
-  | { ok: true; problems: SchemaProblem[] }
-  | { ok: false; status: number; code: string; message: string; details?: unknown };
+export type SchemaTaskOut = { ok: true; problems: SchemaProblem[] } | { ok: false; status: number; code: string; message: string; details?: unknown };
 
 /** One check in the schema worker: compile (cached by the schema's text) and, given a value, validate it. */
 export function checkTask(task: SchemaTask): SchemaTaskOut {

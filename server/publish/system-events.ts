@@ -16,7 +16,6 @@ const DELIVERY_FAILED = 'hub.delivery.failed';
  * route them like their own: a disabled webhook can page someone or land in a sheet.
  */
 export function systemEvents(deps: Deps, publisher: Pick<PublishService, 'publish'>, sources: ApplicationSources) {
-
   /**
    * Whether a connection of the team takes this event (its subscription accepts it; a flow's own
    * filter step turning it away still counts: the log shows that step's drop). An alert nobody
@@ -67,7 +66,14 @@ export function systemEvents(deps: Deps, publisher: Pick<PublishService, 'publis
         link: `${deps.config.publicUrl}${linkPath}`,
       };
       if (!listened(routes, data)) return;
-      await publisher.publish(ws, { eventType: DELIVERY_FAILED, customerId: undefined, chatbotId: undefined, conversationId: undefined, idempotencyKey: undefined, data });
+      await publisher.publish(ws, {
+        eventType: DELIVERY_FAILED,
+        customerId: undefined,
+        chatbotId: undefined,
+        conversationId: undefined,
+        idempotencyKey: undefined,
+        data,
+      });
     },
 
     async destinationDisabled(d: AutoDisabled): Promise<void> {

@@ -7,7 +7,7 @@ import { EnvelopeKind, wrap } from '../../shared/envelope.ts';
 import { eventTypeName } from './event-types.service.ts';
 import { compileMappings, MappingError } from '../gateway/mappings.ts';
 import { sampleEvent } from './sample-event.ts';
-import { parseMappings, WebhookIn, WebhookPatch, } from './webhooks.service.ts';
+import { parseMappings, WebhookIn, WebhookPatch } from './webhooks.service.ts';
 import type { Services } from '../services.ts';
 
 const data = z.record(z.string(), z.unknown());

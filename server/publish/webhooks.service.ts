@@ -13,7 +13,17 @@ import type { ConnectionRow, DestinationRow } from '../db/schema.ts';
 import type { Deps } from '../deps.ts';
 import { deliverNow, type DeliveryReport } from '../delivery/deliver-now.ts';
 import type { ConnectionsService } from '../gateway/connections.service.ts';
-import { checkDestinationUrls, circuitOf, CLOSED_CIRCUIT, maxConcurrencySchema, deleteDestination, destinationConfig, sealConfig, type Circuit, type DestinationsService } from '../gateway/destinations.service.ts';
+import {
+  checkDestinationUrls,
+  circuitOf,
+  CLOSED_CIRCUIT,
+  maxConcurrencySchema,
+  deleteDestination,
+  destinationConfig,
+  sealConfig,
+  type Circuit,
+  type DestinationsService,
+} from '../gateway/destinations.service.ts';
 import { mappingProblems, RulesSchema, type FilterRuleT, type Rule, type TransformRuleT } from '../gateway/rules.ts';
 import type { ApplicationSources } from './application-source.ts';
 import { EnvelopeKind } from '../../shared/envelope.ts';
@@ -25,7 +35,11 @@ import { connectionsDrawn, type DrawnIn } from './flow-drawn.ts';
 import { webhookQuotaExceeded } from '../operator/quotas.service.ts';
 
 const secretSchema = HttpConfigSchema.shape.secret.unwrap();
-const authorization = z.string().min(1).max(4096).regex(/^[^\r\n]*$/, 'must not contain line breaks');
+const authorization = z
+  .string()
+  .min(1)
+  .max(4096)
+  .regex(/^[^\r\n]*$/, 'must not contain line breaks');
 
 const fields = {
   name: nameSchema,
@@ -129,9 +143,12 @@ function signingFields(input: { signing?: 'hmac' | 'shared-secret'; signature?: 
   if (!input.signature) return { signing: input.signing ?? 'hmac' };
   const signing = signingOf(input.signature);
   if (input.signing !== undefined && input.signing !== signing) {
-    throw new AppError(422, 'SIGNING_MISMATCH', `signing "${input.signing}" disagrees with the signature, which amounts to "${signing}"; give the signature alone.`, [
-      { path: 'signing', message: `the signature amounts to "${signing}"` },
-    ]);
+    throw new AppError(
+      422,
+      'SIGNING_MISMATCH',
+      `signing "${input.signing}" disagrees with the signature, which amounts to "${signing}"; give the signature alone.`,
+      [{ path: 'signing', message: `the signature amounts to "${signing}"` }],
+    );
   }
   return { signing, signature: input.signature };
 }
@@ -253,7 +270,11 @@ export function webhooksService(deps: Deps, { sources, eventTypes, destinations,
 
   async function find(ws: string, id: string): Promise<{ conn: ConnectionRow; dest: DestinationRow; ctx: Context }> {
     const drawn = await connectionsDrawn(deps, ws, id);
-    const found = await rows(ws, webhookSteps(drawn)).selectAll('c').select(['s.name as source_name', 's.type as source_type']).where('c.id', '=', id).executeTakeFirst();
+    const found = await rows(ws, webhookSteps(drawn))
+      .selectAll('c')
+      .select(['s.name as source_name', 's.type as source_type'])
+      .where('c.id', '=', id)
+      .executeTakeFirst();
     if (!found) throw notFound('Webhook', id);
     const { source_name, source_type, ...conn } = found;
     const dest = await db.selectFrom('destinations').selectAll().where('id', '=', conn.destination_id).executeTakeFirstOrThrow();
@@ -263,7 +284,10 @@ export function webhooksService(deps: Deps, { sources, eventTypes, destinations,
   /** A flow's step fed by a source is edited in its flow: its filter and mapping are the flow's steps, not events. */
   const editInFlow = (ctx: Context, doing: string) => {
     if (ctx.drawn && ctx.source?.type !== 'APPLICATION') {
-      throw new AppError(409, 'EDIT_IN_FLOW', `This webhook is a step of the flow "${ctx.drawn.name}" (${ctx.drawn.id}): ${doing} it in the flow.`, { flow_id: ctx.drawn.id, node_id: ctx.drawn.node_id });
+      throw new AppError(409, 'EDIT_IN_FLOW', `This webhook is a step of the flow "${ctx.drawn.name}" (${ctx.drawn.id}): ${doing} it in the flow.`, {
+        flow_id: ctx.drawn.id,
+        node_id: ctx.drawn.node_id,
+      });
     }
   };
 
@@ -286,10 +310,23 @@ export function webhooksService(deps: Deps, { sources, eventTypes, destinations,
     async list(ws: string): Promise<{ models: WebhookOut[]; count: number }> {
       const drawn = await connectionsDrawn(deps, ws);
       const found = await rows(ws, webhookSteps(drawn)).selectAll('c').select(['s.name as source_name', 's.type as source_type']).orderBy('c.id').execute();
-      const dests = found.length ? await db.selectFrom('destinations').selectAll().where('id', 'in', found.map((c) => c.destination_id)).execute() : [];
+      const dests = found.length
+        ? await db
+            .selectFrom('destinations')
+            .selectAll()
+            .where(
+              'id',
+              'in',
+              found.map((c) => c.destination_id),
+            )
+            .execute()
+        : [];
       const byId = new Map(dests.map((d) => [d.id, d]));
       const models = found.map(({ source_name, source_type, ...c }) =>
-        out(c, byId.get(c.destination_id) as DestinationRow, undefined, { drawn: drawn.get(c.id), source: { id: c.source_id, name: source_name, type: source_type } }),
+        out(c, byId.get(c.destination_id) as DestinationRow, undefined, {
+          drawn: drawn.get(c.id),
+          source: { id: c.source_id, name: source_name, type: source_type },
+        }),
       );
       return { models, count: models.length };
     },
@@ -329,7 +366,12 @@ export function webhooksService(deps: Deps, { sources, eventTypes, destinations,
           const quota = team?.max_webhooks ?? null;
           if (quota !== null && Number(n) >= quota) throw webhookQuotaExceeded(quota, Number(n));
           if (quota === null && Number(n) >= max) {
-            throw new AppError(403, 'PLAN_LIMIT', `This workspace already has ${n} webhooks, the most its plan allows (${max}). Delete one, or raise WIREHUB_MAX_WEBHOOKS.`, { limit: max, current: Number(n) });
+            throw new AppError(
+              403,
+              'PLAN_LIMIT',
+              `This workspace already has ${n} webhooks, the most its plan allows (${max}). Delete one, or raise WIREHUB_MAX_WEBHOOKS.`,
+              { limit: max, current: Number(n) },
+            );
           }
           const { dest, conn } = await insertApplicationPair(trx, deps, {
             workspaceId: ws,
@@ -356,7 +398,10 @@ export function webhooksService(deps: Deps, { sources, eventTypes, destinations,
       editInFlow(ctx, 'edit');
       const current = out(conn, dest);
       const envelope = patch.envelope ?? current.envelope;
-      const mappings = patch.mappings !== undefined || patch.envelope !== undefined ? parseMappings(patch.mappings === undefined ? current.mappings : patch.mappings, envelope) : current.mappings;
+      const mappings =
+        patch.mappings !== undefined || patch.envelope !== undefined
+          ? parseMappings(patch.mappings === undefined ? current.mappings : patch.mappings, envelope)
+          : current.mappings;
       const events = patch.events ?? current.events;
       if (patch.events) await checkEvents(ws, patch.events);
       const before = destinationConfig(deps, dest) as HttpConfig;

@@ -35,7 +35,10 @@ export function zapierCatalogue(): string {
     const baseSample = base === undefined ? undefined : (earlier.find(([n]) => n === base)?.[1] ?? {});
     // With a base, only the entries that differ from it (its order is kept: a spread's overrides stay in place).
     const own = baseSample ? Object.entries(t.sample).filter(([k, v]) => JSON.stringify(baseSample[k]) !== JSON.stringify(v)) : Object.entries(t.sample);
-    const entries = [...(base === undefined ? [] : [`...types[${JSON.stringify(base)}].sample`]), ...own.map(([k, v]) => `${JSON.stringify(k)}: ${indented(v, 2)}`)];
+    const entries = [
+      ...(base === undefined ? [] : [`...types[${JSON.stringify(base)}].sample`]),
+      ...own.map(([k, v]) => `${JSON.stringify(k)}: ${indented(v, 2)}`),
+    ];
     lines.push(`types[${JSON.stringify(t.name)}] = {`, `  group: ${JSON.stringify(t.group)},`, '  sample: {', ...entries.map((e) => `    ${e},`), '  },', '};');
     earlier.push([t.name, t.sample]);
   }
@@ -43,8 +46,8 @@ export function zapierCatalogue(): string {
     "'use strict';",
     '',
     '// Generated from server/publish/event-catalogue.ts by `npm run zapier:catalogue`: do not edit by hand.',
-    '// Each built-in event type\'s group and the sample of its data, by name; a sample that extends an',
-    '// earlier one (deal.updated, deal.created\'s) spreads it and lists what differs.',
+    "// Each built-in event type's group and the sample of its data, by name; a sample that extends an",
+    "// earlier one (deal.updated, deal.created's) spreads it and lists what differs.",
     'const types = {};',
     ...lines,
     'module.exports = types;',

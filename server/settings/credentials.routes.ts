@@ -4,7 +4,7 @@ import { requireSecretsManager } from '../auth/privileges.ts';
 import { body, idParam, query } from '../core/validate.ts';
 import type { Deps } from '../deps.ts';
 import type { GoogleOAuthGrant } from '../../connectors/google-sheets/config.ts';
-import { CredentialIn, CredentialPatch, CredentialsQuery, } from './credentials.service.ts';
+import { CredentialIn, CredentialPatch, CredentialsQuery } from './credentials.service.ts';
 import type { Services } from '../services.ts';
 
 /**

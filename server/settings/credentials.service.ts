@@ -158,7 +158,11 @@ export function credentialsService(deps: Pick<Deps, 'db' | 'box'>) {
       // A destination whose preset no longer matches the credential's kind keeps what it has.
       if (!need?.kinds.includes(row.kind)) continue;
       const sealed = sealConfig(deps, connectorOf(d.type), withSecret(need, row.kind, config, secret));
-      await trx.updateTable('destinations').set({ ...sealed, updated_at: new Date() }).where('id', '=', d.id).execute();
+      await trx
+        .updateTable('destinations')
+        .set({ ...sealed, updated_at: new Date() })
+        .where('id', '=', d.id)
+        .execute();
     }
   };
 
@@ -167,7 +171,11 @@ export function credentialsService(deps: Pick<Deps, 'db' | 'box'>) {
       let q = db.selectFrom('credentials').selectAll().where('workspace_id', '=', ws);
       if (kind) q = q.where('kind', '=', kind);
       const rows = await q.orderBy('id', 'desc').execute();
-      const users = await usedBy(db, ws, rows.map((r) => r.id));
+      const users = await usedBy(
+        db,
+        ws,
+        rows.map((r) => r.id),
+      );
       return rows.map((r) => out(r, users.get(r.id)));
     },
 
@@ -180,7 +188,14 @@ export function credentialsService(deps: Pick<Deps, 'db' | 'box'>) {
       const { secret, hint } = checkSecret(input.kind, input.secret);
       const row = await db
         .insertInto('credentials')
-        .values({ id: newId('cred'), workspace_id: ws, kind: input.kind, name: input.name ?? (input.kind === 'google-service-account' ? hint : LABEL[input.kind]), hint, secret_enc: box.sealJson(secret) })
+        .values({
+          id: newId('cred'),
+          workspace_id: ws,
+          kind: input.kind,
+          name: input.name ?? (input.kind === 'google-service-account' ? hint : LABEL[input.kind]),
+          hint,
+          secret_enc: box.sealJson(secret),
+        })
         .returningAll()
         .executeTakeFirstOrThrow();
       return out(row);
@@ -191,10 +206,14 @@ export function credentialsService(deps: Pick<Deps, 'db' | 'box'>) {
       return db.transaction().execute(async (trx) => {
         const before = await find(trx, ws, id, true);
         if (patch.kind !== undefined && patch.kind !== before.kind) {
-          throw new AppError(422, 'KIND_IMMUTABLE', `A credential's kind cannot change (it is ${before.kind}); add a new credential instead.`, [{ path: 'body.kind', message: 'cannot change' }]);
+          throw new AppError(422, 'KIND_IMMUTABLE', `A credential's kind cannot change (it is ${before.kind}); add a new credential instead.`, [
+            { path: 'body.kind', message: 'cannot change' },
+          ]);
         }
         if (before.kind === 'google-oauth' && patch.secret !== undefined) {
-          throw new AppError(422, 'SECRET_NOT_EDITABLE', "A Google account's access is renewed by signing in with Google again, not by pasting it.", [{ path: 'body.secret', message: 'cannot be given' }]);
+          throw new AppError(422, 'SECRET_NOT_EDITABLE', "A Google account's access is renewed by signing in with Google again, not by pasting it.", [
+            { path: 'body.secret', message: 'cannot be given' },
+          ]);
         }
         const checked = patch.secret !== undefined ? checkSecret(before.kind, patch.secret) : null;
         // A name that was only the old key's e-mail follows the new key.
@@ -241,10 +260,22 @@ export function credentialsService(deps: Pick<Deps, 'db' | 'box'>) {
      */
     async saveGoogleAccount(ws: string, grant: GoogleOAuthGrant): Promise<CredentialOut> {
       return db.transaction().execute(async (trx) => {
-        const same = await trx.selectFrom('credentials').selectAll().where('workspace_id', '=', ws).where('kind', '=', 'google-oauth').where('hint', '=', grant.email).forUpdate().executeTakeFirst();
+        const same = await trx
+          .selectFrom('credentials')
+          .selectAll()
+          .where('workspace_id', '=', ws)
+          .where('kind', '=', 'google-oauth')
+          .where('hint', '=', grant.email)
+          .forUpdate()
+          .executeTakeFirst();
         const sealed = box.sealJson(grant);
         const row = same
-          ? await trx.updateTable('credentials').set({ secret_enc: sealed, updated_at: new Date() }).where('id', '=', same.id).returningAll().executeTakeFirstOrThrow()
+          ? await trx
+              .updateTable('credentials')
+              .set({ secret_enc: sealed, updated_at: new Date() })
+              .where('id', '=', same.id)
+              .returningAll()
+              .executeTakeFirstOrThrow()
           : await trx
               .insertInto('credentials')
               .values({ id: newId('cred'), workspace_id: ws, kind: 'google-oauth', name: grant.email, hint: grant.email, secret_enc: sealed })
@@ -259,7 +290,12 @@ export function credentialsService(deps: Pick<Deps, 'db' | 'box'>) {
     async googleGrant(ws: string, id: string): Promise<GoogleOAuthGrant> {
       const row = await find(db, ws, id);
       if (row.kind !== 'google-oauth') {
-        throw new AppError(422, 'WRONG_CREDENTIAL_KIND', `Credential ${id} is a ${LABEL[row.kind]}; listing spreadsheets needs a Google account signed in with Google.`, [{ path: 'id', message: 'must be a google-oauth credential' }]);
+        throw new AppError(
+          422,
+          'WRONG_CREDENTIAL_KIND',
+          `Credential ${id} is a ${LABEL[row.kind]}; listing spreadsheets needs a Google account signed in with Google.`,
+          [{ path: 'id', message: 'must be a google-oauth credential' }],
+        );
       }
       return box.openJson<GoogleOAuthGrant>(row.secret_enc);
     },
@@ -276,22 +312,31 @@ export function credentialsService(deps: Pick<Deps, 'db' | 'box'>) {
       const path = opts.path ?? 'credential_id';
       const need = needOf(connectorId, config);
       if (!need) {
-        throw new AppError(422, 'CREDENTIAL_NOT_SUPPORTED', 'A saved credential can be used by Google Sheets destinations and the hubspot and pipedrive CRM presets only.', [
-          { path, message: 'not supported by this destination type or preset' },
-        ]);
+        throw new AppError(
+          422,
+          'CREDENTIAL_NOT_SUPPORTED',
+          'A saved credential can be used by Google Sheets destinations and the hubspot and pipedrive CRM presets only.',
+          [{ path, message: 'not supported by this destination type or preset' }],
+        );
       }
-      if (typeof ref !== 'string') throw new AppError(422, 'NO_CREDENTIAL', 'credential_id must be a credential id or "default".', [{ path, message: 'must be a string' }]);
+      if (typeof ref !== 'string')
+        throw new AppError(422, 'NO_CREDENTIAL', 'credential_id must be a credential id or "default".', [{ path, message: 'must be a string' }]);
       const q = opts.db ?? db;
       let base = q.selectFrom('credentials').selectAll().where('workspace_id', '=', ws);
       base = ref === 'default' ? base.where('kind', 'in', need.kinds).orderBy('id', 'desc').limit(1) : base.where('id', '=', ref);
       const row = await base.forShare().executeTakeFirst();
       const wanted = need.kinds.map((k) => LABEL[k]).join(' or ');
       if (!row) {
-        const message = ref === 'default' ? `No ${wanted} is saved in this workspace; ${SETTINGS_HINT[need.kinds[0]]}.` : `Credential ${ref} was not found in this workspace; ${SETTINGS_HINT[need.kinds[0]]}.`;
+        const message =
+          ref === 'default'
+            ? `No ${wanted} is saved in this workspace; ${SETTINGS_HINT[need.kinds[0]]}.`
+            : `Credential ${ref} was not found in this workspace; ${SETTINGS_HINT[need.kinds[0]]}.`;
         throw new AppError(422, 'NO_CREDENTIAL', message, [{ path, message: ref === 'default' ? 'no credential of this kind' : 'not found' }]);
       }
       if (!need.kinds.includes(row.kind)) {
-        throw new AppError(422, 'WRONG_CREDENTIAL_KIND', `Credential ${row.id} is a ${LABEL[row.kind]}; this destination needs a ${wanted}.`, [{ path, message: `must be a ${need.kinds.join(' or ')} credential` }]);
+        throw new AppError(422, 'WRONG_CREDENTIAL_KIND', `Credential ${row.id} is a ${LABEL[row.kind]}; this destination needs a ${wanted}.`, [
+          { path, message: `must be a ${need.kinds.join(' or ')} credential` },
+        ]);
       }
       return { ...withSecret(need, row.kind, config, box.openJson<Secret>(row.secret_enc)), credential_id: row.id };
     },

@@ -16,7 +16,14 @@ const MAX_FILES = 100;
 export const SpreadsheetsQuery = z.object({ q: z.string().trim().max(200).optional() });
 /** A spreadsheet id as Drive and Sheets spell them. */
 export const SpreadsheetIdParam = z.string().regex(/^[A-Za-z0-9_-]{10,200}$/, 'must be a spreadsheet id');
-export const ColumnsQuery = z.object({ sheet: z.string().trim().min(1).max(100).regex(/^[^\x00-\x1f]*$/, 'must not contain control characters') });
+export const ColumnsQuery = z.object({
+  sheet: z
+    .string()
+    .trim()
+    .min(1)
+    .max(100)
+    .regex(/^[^\x00-\x1f]*$/, 'must not contain control characters'),
+});
 
 export type SpreadsheetOut = { id: string; name: string; modified_at: string | null; owner: string | null };
 export type SheetTabOut = { title: string; index: number };
@@ -109,7 +116,9 @@ export function googleFilesService(deps: Deps, credentials: CredentialsService) 
 
     /** A spreadsheet's title and tabs, in the order Sheets shows them. */
     async sheets(ws: string, credentialId: string, spreadsheetId: string): Promise<{ id: string; title: string; sheets: SheetTabOut[] }> {
-      const data = await get<SpreadsheetMeta>(ws, credentialId, `${sheetsRoot}v4/spreadsheets/${encodeURIComponent(spreadsheetId)}`, { fields: 'properties.title,sheets.properties(title,index)' });
+      const data = await get<SpreadsheetMeta>(ws, credentialId, `${sheetsRoot}v4/spreadsheets/${encodeURIComponent(spreadsheetId)}`, {
+        fields: 'properties.title,sheets.properties(title,index)',
+      });
       const sheets = (data.sheets ?? [])
         .map((s, i) => ({ title: s.properties?.title ?? '', index: s.properties?.index ?? i }))
         .filter((s) => s.title !== '')
@@ -120,7 +129,12 @@ export function googleFilesService(deps: Deps, credentials: CredentialsService) 
     /** The tab's header row (row 1), trailing blanks dropped: an empty sheet has none. */
     async columns(ws: string, credentialId: string, spreadsheetId: string, sheet: string): Promise<{ sheet: string; columns: string[] }> {
       const range = a1(sheet, '1:1');
-      const data = await get<ValueRange>(ws, credentialId, `${sheetsRoot}v4/spreadsheets/${encodeURIComponent(spreadsheetId)}/values/${encodeURIComponent(range)}`, { majorDimension: 'ROWS' });
+      const data = await get<ValueRange>(
+        ws,
+        credentialId,
+        `${sheetsRoot}v4/spreadsheets/${encodeURIComponent(spreadsheetId)}/values/${encodeURIComponent(range)}`,
+        { majorDimension: 'ROWS' },
+      );
       const row = (data.values?.[0] ?? []).map((v) => (v === null || v === undefined ? '' : String(v).trim()));
       while (row.length && row[row.length - 1] === '') row.pop();
       return { sheet, columns: row };

@@ -65,7 +65,12 @@ export function googleOAuthCallbackRoutes(svc: Services['googleOAuth']): Router 
     try {
       const input = parse(CallbackQuery, req.query, 'query');
       const saved = await svc.finish(input, cookieOf(req, BROWSER_COOKIE));
-      resultPage(res, 200, { ok: true, credential_id: saved.id, email: saved.google_account, message: `Connected ${saved.google_account}: Google Sheet steps can now write rows as this account.` });
+      resultPage(res, 200, {
+        ok: true,
+        credential_id: saved.id,
+        email: saved.google_account,
+        message: `Connected ${saved.google_account}: Google Sheet steps can now write rows as this account.`,
+      });
     } catch (err) {
       if (!(err instanceof AppError)) throw err;
       resultPage(res, err.status, { ok: false, message: err.message });
@@ -89,7 +94,10 @@ export function googleOAuthRoutes(deps: Deps, { googleOAuth: svc, googleFiles: f
     const started = await svc.start(caller);
     const secure = deps.config.publicUrl.startsWith('https:') ? '; Secure' : '';
     // SameSite=Lax: sent on Google's top-level redirect back to the callback, not on other sites' subrequests.
-    res.append('Set-Cookie', `${BROWSER_COOKIE}=${encodeURIComponent(started.browserNonce)}; Path=${CALLBACK_PATH}; Max-Age=${STATE_TTL_MS / 1000}; HttpOnly; SameSite=Lax${secure}`);
+    res.append(
+      'Set-Cookie',
+      `${BROWSER_COOKIE}=${encodeURIComponent(started.browserNonce)}; Path=${CALLBACK_PATH}; Max-Age=${STATE_TTL_MS / 1000}; HttpOnly; SameSite=Lax${secure}`,
+    );
     res.status(201).json({ authorize_url: started.authorize_url, expires_at: started.expires_at });
   });
   r.get('/credentials/:id/spreadsheets', async (req, res) => {

@@ -40,7 +40,12 @@ const operatorFetchImpl = ((input: string | URL | Request, init?: RequestInit) =
 export function googleFailure(err: unknown): { status: number | null; error: string } {
   const e = err as { response?: { status?: number; data?: unknown }; code?: unknown };
   const data = e?.response?.data as { error?: unknown; error_description?: unknown } | undefined;
-  const error = typeof data?.error === 'string' ? data.error : typeof data?.error === 'object' && data.error ? String((data.error as { message?: unknown }).message ?? '') : '';
+  const error =
+    typeof data?.error === 'string'
+      ? data.error
+      : typeof data?.error === 'object' && data.error
+        ? String((data.error as { message?: unknown }).message ?? '')
+        : '';
   const description = typeof data?.error_description === 'string' ? `: ${data.error_description}` : '';
   if (e?.response) return { status: e.response.status ?? null, error: `${error || 'error'}${description}`.slice(0, 300) };
   return { status: null, error: typeof e?.code === 'string' ? e.code : 'the request did not complete' };
@@ -122,12 +127,18 @@ export function googleOAuthService(deps: Pick<Deps, 'db' | 'box' | 'config' | 'l
      */
     async finish(input: { state?: string; code?: string; error?: string }, browserNonce: string | undefined): Promise<CredentialOut> {
       const c = configured();
-      if (!input.state) throw refused('OAUTH_STATE_MISSING', 'Google sent the browser back without the sign-in’s state; start again from the Google Sheet step.');
+      if (!input.state)
+        throw refused('OAUTH_STATE_MISSING', 'Google sent the browser back without the sign-in’s state; start again from the Google Sheet step.');
       const row = await deps.db.deleteFrom('oauth_states').where('state_hash', '=', sha256(input.state)).returningAll().executeTakeFirst();
-      if (!row) throw refused('OAUTH_STATE_INVALID', 'This sign-in link was already used or is not one this server started; start again from the Google Sheet step.');
-      if (row.expires_at.getTime() <= Date.now()) throw refused('OAUTH_STATE_EXPIRED', 'This sign-in took longer than 10 minutes; start again from the Google Sheet step.');
+      if (!row)
+        throw refused('OAUTH_STATE_INVALID', 'This sign-in link was already used or is not one this server started; start again from the Google Sheet step.');
+      if (row.expires_at.getTime() <= Date.now())
+        throw refused('OAUTH_STATE_EXPIRED', 'This sign-in took longer than 10 minutes; start again from the Google Sheet step.');
       if (!browserNonce || !safeEqual(sha256(browserNonce), row.browser_hash)) {
-        throw refused('OAUTH_STATE_MISMATCH', 'This sign-in was started in another browser (or its cookie was lost); start again from the Google Sheet step in this browser.');
+        throw refused(
+          'OAUTH_STATE_MISMATCH',
+          'This sign-in was started in another browser (or its cookie was lost); start again from the Google Sheet step in this browser.',
+        );
       }
       const member = await deps.db
         .selectFrom('sessions')
@@ -136,11 +147,27 @@ export function googleOAuthService(deps: Pick<Deps, 'db' | 'box' | 'config' | 'l
         .where('sessions.id', '=', row.session_id)
         .where('sessions.user_id', '=', row.user_id)
         .executeTakeFirst();
-      if (!member || member.expires_at.getTime() <= Date.now()) throw new AppError(401, 'UNAUTHORIZED', 'You were signed out of Wirehub meanwhile; sign in and start again.');
-      const auth: AuthContext = { kind: 'session', userId: row.user_id, sessionId: row.session_id, sessionExpiresAt: member.expires_at, apiKeyId: null, actsFor: row.user_id, workspaceId: row.workspace_id, role: member.role, scopes: ['read', 'write'] };
+      if (!member || member.expires_at.getTime() <= Date.now())
+        throw new AppError(401, 'UNAUTHORIZED', 'You were signed out of Wirehub meanwhile; sign in and start again.');
+      const auth: AuthContext = {
+        kind: 'session',
+        userId: row.user_id,
+        sessionId: row.session_id,
+        sessionExpiresAt: member.expires_at,
+        apiKeyId: null,
+        actsFor: row.user_id,
+        workspaceId: row.workspace_id,
+        role: member.role,
+        scopes: ['read', 'write'],
+      };
       if (!mayManageSecrets(auth)) throw new AppError(403, 'FORBIDDEN', 'Only owners and admins can connect a Google account to the team.');
       if (input.error) {
-        throw refused('GOOGLE_DENIED', input.error === 'access_denied' ? 'Google access was not granted (you chose Cancel or Deny), so nothing was connected.' : `Google did not grant access (${input.error.slice(0, 100)}).`);
+        throw refused(
+          'GOOGLE_DENIED',
+          input.error === 'access_denied'
+            ? 'Google access was not granted (you chose Cancel or Deny), so nothing was connected.'
+            : `Google did not grant access (${input.error.slice(0, 100)}).`,
+        );
       }
       if (!input.code) throw refused('OAUTH_CODE_MISSING', 'Google sent the browser back without an authorization code; start again.');
 
@@ -150,13 +177,21 @@ export function googleOAuthService(deps: Pick<Deps, 'db' | 'box' | 'config' | 'l
       } catch (err) {
         const f = googleFailure(err);
         deps.log.warn({ status: f.status, error: f.error }, 'Google refused the authorization code');
-        throw new AppError(502, 'GOOGLE_REFUSED', `Google refused to complete the sign-in (${f.error}); start again. If it keeps failing, the operator should check GOOGLE_OAUTH_CLIENT_SECRET and that ${redirectUri} is an authorized redirect URI.`);
+        throw new AppError(
+          502,
+          'GOOGLE_REFUSED',
+          `Google refused to complete the sign-in (${f.error}); start again. If it keeps failing, the operator should check GOOGLE_OAUTH_CLIENT_SECRET and that ${redirectUri} is an authorized redirect URI.`,
+        );
       }
       const granted = (tokens.scope ?? '').split(/\s+/);
       if (!granted.includes(SHEETS_SCOPE)) {
-        throw refused('GOOGLE_SCOPE_MISSING', 'Google did not grant access to your spreadsheets (the box “See, edit, create and delete your Google Sheets spreadsheets” was left unticked); sign in again and tick it.');
+        throw refused(
+          'GOOGLE_SCOPE_MISSING',
+          'Google did not grant access to your spreadsheets (the box “See, edit, create and delete your Google Sheets spreadsheets” was left unticked); sign in again and tick it.',
+        );
       }
-      if (!tokens.refresh_token) throw new AppError(502, 'GOOGLE_NO_REFRESH_TOKEN', 'Google sent no refresh token, so rows could only be written for an hour; start again.');
+      if (!tokens.refresh_token)
+        throw new AppError(502, 'GOOGLE_NO_REFRESH_TOKEN', 'Google sent no refresh token, so rows could only be written for an hour; start again.');
       const email = emailOf(tokens.id_token);
       if (!email) throw new AppError(502, 'GOOGLE_NO_EMAIL', 'Google did not say which account signed in (no e-mail in the ID token); start again.');
       const grant: GoogleOAuthGrant = { refresh_token: tokens.refresh_token, email, scope: granted.join(' ') };

@@ -231,7 +231,8 @@ const WRAPPING_DEPTH = 2;
  */
 function checkResult(answer) {
   if (answer === null || typeof answer !== 'object') return { bad: 'the handler returned something unreadable' };
-  if (answer.kind === 'no-handler') return { code: 'NO_HANDLER', message: 'no "transform" handler was registered: call addHandler("transform", (request, context) => request)' };
+  if (answer.kind === 'no-handler')
+    return { code: 'NO_HANDLER', message: 'no "transform" handler was registered: call addHandler("transform", (request, context) => request)' };
   if (answer.kind === 'bad') return { bad: `the handler returned ${answer.got}; it must return an object like the request ({headers, body, query, path})` };
   if (answer.kind === 'unserializable') return { bad: `the result cannot be turned into JSON: ${answer.message}` };
   if (answer.kind !== 'ok') return { bad: 'the handler returned something unreadable' };
@@ -316,7 +317,8 @@ function runInEngine(task, started) {
   const outOfMemory = () => fail('MEMORY', `the transformation ran out of memory (${memoryMiB} MiB)`);
   // Checked here, off the host's event loop. A deep result would overflow the host's JSON.stringify
   // and structured clone later, where it would read as the destination's failure.
-  if (nestsDeeper(task.inputJson, maxJsonDepth + WRAPPING_DEPTH)) return fail('TOO_DEEP', `the request given to the transformation nests deeper than ${maxJsonDepth} levels`);
+  if (nestsDeeper(task.inputJson, maxJsonDepth + WRAPPING_DEPTH))
+    return fail('TOO_DEEP', `the request given to the transformation nests deeper than ${maxJsonDepth} levels`);
 
   const runtime = current.runtime ?? newRuntime(quickjs);
   current.runtime = null;
@@ -334,7 +336,11 @@ function runInEngine(task, started) {
     const described = vm.callFunction(describeError, vm.undefined, errorHandle, keep(vm.newString(DESCRIBE_ERROR)));
     if (described.error) described.error.dispose();
     else {
-      try { info = JSON.parse(vm.getString(described.value)); } catch { info = null; }
+      try {
+        info = JSON.parse(vm.getString(described.value));
+      } catch {
+        info = null;
+      }
       described.value.dispose();
     }
     if (limits.interrupted) return fail('TIMEOUT', `the transformation did not finish within ${timeoutMs} ms`);
@@ -344,27 +350,30 @@ function runInEngine(task, started) {
     if (!info) return fail('THREW', 'the transformation threw a value that cannot be shown');
     // A compile error's stack has no frame ("at transformation.js:3:5"); a SyntaxError thrown while
     // running (JSON.parse, new RegExp) has one ("at parse (native)").
-    if (compiling && info.name === 'SyntaxError' && /^at transformation\.js:/.test(info.first)) return fail('SYNTAX', `SyntaxError: ${info.message}${whereInCode(info.at)}`);
+    if (compiling && info.name === 'SyntaxError' && /^at transformation\.js:/.test(info.first))
+      return fail('SYNTAX', `SyntaxError: ${info.message}${whereInCode(info.at)}`);
     const text = info.name ? `${info.name}: ${info.message}` : info.message;
     return fail('THREW', `${text}${whereInCode(info.at)}`);
   };
 
   let describeError;
   const body = () => {
-    const hostLog = keep(vm.newFunction('hostLog', (levelHandle, messageHandle) => {
-      if (messageHandle === undefined) return vm.newString(FORMATTER);
-      if (logs.length >= MAX_LOGS) {
-        if (!truncated) logs.push({ level: 'warn', message: '…truncated', at_ms: performance.now() - started });
-        truncated = true;
-        return;
-      }
-      const message = vm.getString(messageHandle);
-      logs.push({
-        level: vm.getString(levelHandle),
-        message: message.length > MAX_LOG_CHARS ? `${message.slice(0, MAX_LOG_CHARS - 1)}…` : message,
-        at_ms: performance.now() - started,
-      });
-    }));
+    const hostLog = keep(
+      vm.newFunction('hostLog', (levelHandle, messageHandle) => {
+        if (messageHandle === undefined) return vm.newString(FORMATTER);
+        if (logs.length >= MAX_LOGS) {
+          if (!truncated) logs.push({ level: 'warn', message: '…truncated', at_ms: performance.now() - started });
+          truncated = true;
+          return;
+        }
+        const message = vm.getString(messageHandle);
+        logs.push({
+          level: vm.getString(levelHandle),
+          message: message.length > MAX_LOG_CHARS ? `${message.slice(0, MAX_LOG_CHARS - 1)}…` : message,
+          at_ms: performance.now() - started,
+        });
+      }),
+    );
     const factory = keep(vm.unwrapResult(vm.evalCode(BOOTSTRAP, 'wirehub-bootstrap.js')));
     const api = keep(vm.unwrapResult(vm.callFunction(factory, vm.undefined, hostLog, keep(vm.newString(task.envJson)))));
     const run = keep(vm.getProp(api, 'run'));
@@ -385,7 +394,8 @@ function runInEngine(task, started) {
       if (state.type === 'fulfilled') {
         const answerHandle = keep(state.value);
         const json = vm.getString(answerHandle);
-        if (Buffer.byteLength(json, 'utf8') > MAX_OUTPUT_BYTES) return fail('TOO_LARGE', `the transformed request is larger than ${MAX_OUTPUT_BYTES / 1024 / 1024} MB`);
+        if (Buffer.byteLength(json, 'utf8') > MAX_OUTPUT_BYTES)
+          return fail('TOO_LARGE', `the transformed request is larger than ${MAX_OUTPUT_BYTES / 1024 / 1024} MB`);
         if (nestsDeeper(json, maxJsonDepth + WRAPPING_DEPTH)) return fail('TOO_DEEP', `the transformed request nests deeper than ${maxJsonDepth} levels`);
         const checked = checkResult(JSON.parse(json));
         if (checked.code) return fail(checked.code, checked.message);

@@ -234,7 +234,13 @@ export function createSandbox(opts: SandboxOptions = {}): Sandbox {
 
   function dispatch(team: string, items: Pending[]): void {
     const shared = new SharedArrayBuffer(items.length * 12);
-    const batch: Batch = { team, items, starts: new Float64Array(shared, 0, items.length), states: new Int32Array(shared, items.length * 8, items.length), abort: new AbortController() };
+    const batch: Batch = {
+      team,
+      items,
+      starts: new Float64Array(shared, 0, items.length),
+      states: new Int32Array(shared, items.length * 8, items.length),
+      abort: new AbortController(),
+    };
     items.forEach((p, index) => (p.at = { batch, index }));
     watch(batch, timeoutMs + graceMs);
     pool.run({ items: items.map((p) => p.item), states: shared }, { signal: batch.abort.signal }).then(
@@ -310,7 +316,12 @@ export function createSandbox(opts: SandboxOptions = {}): Sandbox {
       envJson = JSON.stringify(input.env ?? {});
     } catch (error) {
       // A body stored before ingest refused deep JSON: the sender's doing, not a failure of the hub.
-      if (error instanceof RangeError) return failed('TOO_DEEP', `the request given to the transformation nests deeper than ${MAX_JSON_DEPTH} levels (or is too large) and cannot be turned into JSON`, 0);
+      if (error instanceof RangeError)
+        return failed(
+          'TOO_DEEP',
+          `the request given to the transformation nests deeper than ${MAX_JSON_DEPTH} levels (or is too large) and cannot be turned into JSON`,
+          0,
+        );
       throw error;
     }
     const inputBytes = Buffer.byteLength(inputJson, 'utf8') + Buffer.byteLength(envJson, 'utf8');

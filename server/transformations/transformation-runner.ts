@@ -30,7 +30,12 @@ const masked = (request: SandboxRequest): SandboxRequest => ({ ...request, heade
 const tooDeep = (result: SandboxResult) => !result.ok && result.error.code === 'TOO_DEEP';
 
 /** What one run leaves behind; the delivery engine writes these with its batch of outcomes. */
-export function executionRow(t: Pick<LoadedTransformation, 'id' | 'workspace_id'>, input: SandboxRequest, result: SandboxResult, origin: RunOrigin = {}): NewTransformationExecution {
+export function executionRow(
+  t: Pick<LoadedTransformation, 'id' | 'workspace_id'>,
+  input: SandboxRequest,
+  result: SandboxResult,
+  origin: RunOrigin = {},
+): NewTransformationExecution {
   return {
     id: newId('exe'),
     workspace_id: t.workspace_id,
@@ -76,7 +81,14 @@ export class TransformationRunner {
       this.cache.delete(id);
       return null;
     }
-    const t = { id: row.id, workspace_id: row.workspace_id, name: row.name, code: row.code, env: this.deps.box.openJson<Record<string, string>>(row.env_enc), version: row.version };
+    const t = {
+      id: row.id,
+      workspace_id: row.workspace_id,
+      name: row.name,
+      code: row.code,
+      env: this.deps.box.openJson<Record<string, string>>(row.env_enc),
+      version: row.version,
+    };
     if (this.cache.size > 5000) this.cache.clear();
     this.cache.set(id, t);
     return t;

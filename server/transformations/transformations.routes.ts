@@ -3,7 +3,7 @@ import { authOf } from '../auth/auth.middleware.ts';
 import { withRuntimeValues } from '../auth/privileges.ts';
 import { body, idParam, query } from '../core/validate.ts';
 import { TransformationIn, TransformationPatch } from './transformation-schema.ts';
-import { ExecutionsQuery, RunIn, TransformationsQuery, } from './transformations.service.ts';
+import { ExecutionsQuery, RunIn, TransformationsQuery } from './transformations.service.ts';
 import type { Services } from '../services.ts';
 
 /** Seed 002's Transformations: CRUD, upsert by name, runs on a sample, and each saved one's executions. */

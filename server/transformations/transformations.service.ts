@@ -100,11 +100,16 @@ export const RunIn = z
   })
   .strict()
   .superRefine((v, ctx) => {
-    if (v.code === undefined && v.transformation_id === undefined) ctx.addIssue({ code: 'custom', path: ['code'], message: 'give code (and env) to try, or the transformation_id of a saved one' });
-    if (v.code !== undefined && v.transformation_id !== undefined) ctx.addIssue({ code: 'custom', path: ['transformation_id'], message: 'give code or transformation_id, not both' });
-    if (v.env !== undefined && v.transformation_id !== undefined) ctx.addIssue({ code: 'custom', path: ['env'], message: "a saved transformation runs with its own env; send code and env to try other values" });
-    if (v.event_id !== undefined && v.request_id !== undefined) ctx.addIssue({ code: 'custom', path: ['request_id'], message: 'give event_id or request_id, not both' });
-    if (v.request !== undefined && (v.event_id !== undefined || v.request_id !== undefined)) ctx.addIssue({ code: 'custom', path: ['request'], message: 'give a request sample or the event_id/request_id to read it from, not both' });
+    if (v.code === undefined && v.transformation_id === undefined)
+      ctx.addIssue({ code: 'custom', path: ['code'], message: 'give code (and env) to try, or the transformation_id of a saved one' });
+    if (v.code !== undefined && v.transformation_id !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['transformation_id'], message: 'give code or transformation_id, not both' });
+    if (v.env !== undefined && v.transformation_id !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['env'], message: 'a saved transformation runs with its own env; send code and env to try other values' });
+    if (v.event_id !== undefined && v.request_id !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['request_id'], message: 'give event_id or request_id, not both' });
+    if (v.request !== undefined && (v.event_id !== undefined || v.request_id !== undefined))
+      ctx.addIssue({ code: 'custom', path: ['request'], message: 'give a request sample or the event_id/request_id to read it from, not both' });
   });
 export type RunInT = z.output<typeof RunIn>;
 
@@ -152,7 +157,13 @@ export function transformationsService(deps: Deps) {
   const { db } = deps;
 
   const find = async (ws: string, id: string) => {
-    const row = await db.selectFrom('transformations').selectAll().where('workspace_id', '=', ws).where('id', '=', id).where('deleted_at', 'is', null).executeTakeFirst();
+    const row = await db
+      .selectFrom('transformations')
+      .selectAll()
+      .where('workspace_id', '=', ws)
+      .where('id', '=', id)
+      .where('deleted_at', 'is', null)
+      .executeTakeFirst();
     if (!row) throw notFound('Transformation', id);
     return row;
   };
@@ -161,7 +172,14 @@ export function transformationsService(deps: Deps) {
     try {
       const row = await db
         .insertInto('transformations')
-        .values({ id: newId('trs'), workspace_id: ws, name: input.name, code: input.code, code_hash: codeHash(input.code), env_enc: deps.box.sealJson(input.env ?? {}) })
+        .values({
+          id: newId('trs'),
+          workspace_id: ws,
+          name: input.name,
+          code: input.code,
+          code_hash: codeHash(input.code),
+          env_enc: deps.box.sealJson(input.env ?? {}),
+        })
         .returningAll()
         .executeTakeFirstOrThrow();
       return transformationOut(deps, row);
@@ -196,7 +214,13 @@ export function transformationsService(deps: Deps) {
   /** By name; variables left out keep their stored values (an inline rule may rely on variables set through the API). */
   async function upsert(ws: string, input: TransformationInT): Promise<{ created: boolean; model: TransformationOut }> {
     for (let tries = 0; ; tries++) {
-      const existing = await db.selectFrom('transformations').select('id').where('workspace_id', '=', ws).where('name', '=', input.name).where('deleted_at', 'is', null).executeTakeFirst();
+      const existing = await db
+        .selectFrom('transformations')
+        .select('id')
+        .where('workspace_id', '=', ws)
+        .where('name', '=', input.name)
+        .where('deleted_at', 'is', null)
+        .executeTakeFirst();
       if (existing) return { created: false, model: await update(ws, existing.id, input) };
       try {
         return { created: true, model: await create(ws, input) };
@@ -208,12 +232,20 @@ export function transformationsService(deps: Deps) {
   }
 
   /** The sample a run starts from: given, defaulted, or read from a stored event or request. */
-  async function sampleOf(ws: string, input: RunInT): Promise<{ request: SandboxRequest; eventId: string | null; requestId: string | null; connectionId: string | null }> {
+  async function sampleOf(
+    ws: string,
+    input: RunInT,
+  ): Promise<{ request: SandboxRequest; eventId: string | null; requestId: string | null; connectionId: string | null }> {
     let eventId: string | null = null;
     let requestId = input.request_id ?? null;
     let connectionId = input.connection_id ?? null;
     if (input.event_id) {
-      const ev = await db.selectFrom('events').select(['id', 'request_id', 'connection_id']).where('workspace_id', '=', ws).where('id', '=', input.event_id).executeTakeFirst();
+      const ev = await db
+        .selectFrom('events')
+        .select(['id', 'request_id', 'connection_id'])
+        .where('workspace_id', '=', ws)
+        .where('id', '=', input.event_id)
+        .executeTakeFirst();
       if (!ev) throw notFound('Event', input.event_id);
       eventId = ev.id;
       requestId = ev.request_id;
@@ -295,7 +327,9 @@ export function transformationsService(deps: Deps) {
     async run(ws: string, input: RunInT): Promise<RunOut> {
       const saved = input.transformation_id ? await find(ws, input.transformation_id) : null;
       const sample = await sampleOf(ws, input);
-      const code = saved ? { code: saved.code, env: deps.box.openJson<Record<string, string>>(saved.env_enc) } : { code: input.code as string, env: input.env ?? {} };
+      const code = saved
+        ? { code: saved.code, env: deps.box.openJson<Record<string, string>>(saved.env_enc) }
+        : { code: input.code as string, env: input.env ?? {} };
       const result = await runnerFor(deps)
         .run(code, sample.request, {
           team_id: ws,
@@ -328,7 +362,20 @@ export function transformationsService(deps: Deps) {
       await find(ws, id);
       let q = db
         .selectFrom('transformation_executions')
-        .select(['id', 'workspace_id', 'transformation_id', 'event_id', 'request_id', 'connection_id', 'status', 'error_code', 'error_message', 'logs', 'duration_ms', 'created_at'])
+        .select([
+          'id',
+          'workspace_id',
+          'transformation_id',
+          'event_id',
+          'request_id',
+          'connection_id',
+          'status',
+          'error_code',
+          'error_message',
+          'logs',
+          'duration_ms',
+          'created_at',
+        ])
         .where('transformation_id', '=', id)
         .where('workspace_id', '=', ws);
       if (params.status) q = q.where('status', '=', params.status);
@@ -340,7 +387,13 @@ export function transformationsService(deps: Deps) {
     },
     async execution(ws: string, id: string, executionId: string): Promise<ExecutionOut> {
       await find(ws, id);
-      const row = await db.selectFrom('transformation_executions').selectAll().where('workspace_id', '=', ws).where('transformation_id', '=', id).where('id', '=', executionId).executeTakeFirst();
+      const row = await db
+        .selectFrom('transformation_executions')
+        .selectAll()
+        .where('workspace_id', '=', ws)
+        .where('transformation_id', '=', id)
+        .where('id', '=', executionId)
+        .executeTakeFirst();
       if (!row) throw notFound('Transformation execution', executionId);
       return executionOut(row);
     },
@@ -365,15 +418,31 @@ export function usedBy(deps: Pick<Deps, 'db'>, ws: string, id: string): Promise<
  * replaced by its id (seed 002); an id must name one of the team's transformations. Ids are
  * checked before anything is written, so a refused request leaves no transformation behind.
  */
-export async function resolveTransformationRules(deps: Deps, transformations: Pick<TransformationsService, 'upsert'>, ws: string, rules: Rule[]): Promise<Rule[]> {
+export async function resolveTransformationRules(
+  deps: Deps,
+  transformations: Pick<TransformationsService, 'upsert'>,
+  ws: string,
+  rules: Rule[],
+): Promise<Rule[]> {
   const problems: { path: string; message: string; code: string }[] = [];
   for (const [i, rule] of rules.entries()) {
     if (rule.type !== 'transformation' || rule.transformation_id === undefined) continue;
-    const found = await deps.db.selectFrom('transformations').select('id').where('workspace_id', '=', ws).where('id', '=', rule.transformation_id).where('deleted_at', 'is', null).executeTakeFirst();
+    const found = await deps.db
+      .selectFrom('transformations')
+      .select('id')
+      .where('workspace_id', '=', ws)
+      .where('id', '=', rule.transformation_id)
+      .where('deleted_at', 'is', null)
+      .executeTakeFirst();
     if (!found) problems.push({ path: `body.rules.${i}.transformation_id`, message: `transformation ${rule.transformation_id} was not found`, code: 'custom' });
   }
   if (problems.length > 0) {
-    throw new AppError(400, 'VALIDATION_ERROR', `Invalid request body: ${problems.map((p) => `${p.path.slice('body.'.length)}: ${p.message}`).join('; ')}`, problems);
+    throw new AppError(
+      400,
+      'VALIDATION_ERROR',
+      `Invalid request body: ${problems.map((p) => `${p.path.slice('body.'.length)}: ${p.message}`).join('; ')}`,
+      problems,
+    );
   }
   const out: Rule[] = [];
   for (const rule of rules) {

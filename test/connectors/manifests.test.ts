@@ -22,7 +22,7 @@ describe('connector manifests', () => {
     expect(DESTINATION_KINDS).toEqual(['webhook', 'sheets', 'crm', 'zapier', 'slack', 'destination']);
   });
 
-  it('each node belongs to its registered connector, and its data schema is the flow graph\'s', () => {
+  it("each node belongs to its registered connector, and its data schema is the flow graph's", () => {
     for (const node of CONNECTOR_NODES) {
       const found = nodeManifestOf(node.kind);
       expect(found?.node.spec, node.kind).toBe(node);

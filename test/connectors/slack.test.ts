@@ -41,11 +41,22 @@ describe('slack: the message', () => {
       { type: 'header', text: { type: 'plain_text', text: 'New lead', emoji: true } },
       {
         type: 'section',
-        text: { type: 'mrkdwn', text: ['*name:* Jane Smith', '*email:* jane@example.com', '*phone:* +15555550123', '*chatbot_name:* Acme Plumbing Bot', '*intent:* request_quote'].join('\n') },
+        text: {
+          type: 'mrkdwn',
+          text: [
+            '*name:* Jane Smith',
+            '*email:* jane@example.com',
+            '*phone:* +15555550123',
+            '*chatbot_name:* Acme Plumbing Bot',
+            '*intent:* request_quote',
+          ].join('\n'),
+        },
       },
       { type: 'context', elements: [{ type: 'mrkdwn', text: '`lead.captured` · event `msg_x`' }] },
     ]);
-    expect(posted.text).toBe('New lead: name: Jane Smith, email: jane@example.com, phone: +15555550123, chatbot_name: Acme Plumbing Bot, intent: request_quote');
+    expect(posted.text).toBe(
+      'New lead: name: Jane Smith, email: jane@example.com, phone: +15555550123, chatbot_name: Acme Plumbing Bot, intent: request_quote',
+    );
     // The body sent is recorded with the attempt, the webhook's token is not.
     expect(JSON.parse(result.request.body ?? '')).toEqual(posted);
     expect(result.request.url).toBe(maskedSlackUrl(slack.hookUrl));
@@ -53,16 +64,25 @@ describe('slack: the message', () => {
   });
 
   it('heads the message with the event type without a title, reads the nested envelope, and escapes what Slack would take as markup', () => {
-    const nested = { event: 'lead.captured', timestamp: '2026-05-03T14:22:08Z', workspace_id: 'ws_1', id: 'evt_1', data: { name: '<!channel> & co', n: 3, tags: ['a', 'b'] } };
+    const nested = {
+      event: 'lead.captured',
+      timestamp: '2026-05-03T14:22:08Z',
+      workspace_id: 'ws_1',
+      id: 'evt_1',
+      data: { name: '<!channel> & co', n: 3, tags: ['a', 'b'] },
+    };
     const m = slackMessage(nested, { eventId: 'evt_1' });
     expect(m.blocks[0]).toEqual({ type: 'header', text: { type: 'plain_text', text: 'lead.captured', emoji: true } });
     expect(m.blocks[1]).toEqual({ type: 'section', text: { type: 'mrkdwn', text: '*name:* &lt;!channel&gt; &amp; co\n*n:* 3\n*tags:* ["a","b"]' } });
     // A source's request that is not an object, and one with no fields at all.
     expect(slackMessage('plain text', { eventId: 'evt_2' }).blocks[1]).toEqual({ type: 'section', text: { type: 'mrkdwn', text: '*body:* plain text' } });
-    expect(slackMessage({}, { eventId: 'evt_3' })).toMatchObject({ text: 'Incoming request', blocks: [{ text: { text: 'Incoming request' } }, { text: { text: '_(no fields)_' } }, {}] });
+    expect(slackMessage({}, { eventId: 'evt_3' })).toMatchObject({
+      text: 'Incoming request',
+      blocks: [{ text: { text: 'Incoming request' } }, { text: { text: '_(no fields)_' } }, {}],
+    });
   });
 
-  it('keeps within Slack\'s limits: a long title is cut at 150 characters, fields past 3,000 characters are counted', async () => {
+  it("keeps within Slack's limits: a long title is cut at 150 characters, fields past 3,000 characters are counted", async () => {
     const many = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`field_${i}`, 'x'.repeat(200)]));
     const m = slackMessage(many, { eventId: 'evt_1', title: 'T'.repeat(400) });
     const header = m.blocks[0] as { text: { text: string } };
@@ -76,7 +96,7 @@ describe('slack: the message', () => {
 });
 
 describe('slack: its answers', () => {
-  it('retries a 429 after Slack\'s Retry-After and a 500, with Slack\'s error in the message', async () => {
+  it("retries a 429 after Slack's Retry-After and a 500, with Slack's error in the message", async () => {
     slack.setMode('rate-limited');
     expect(failure(await deliver())).toMatchObject({ retryable: true, status: 429, retryAfterMs: 3000, error: 'Slack answered 429 rate_limited' });
     slack.setMode('server-error');
@@ -87,10 +107,20 @@ describe('slack: its answers', () => {
     const broken = await slackConnector.deliver(ctx, config(), { ...leadMessage(), payload: undefined });
     expect(broken.ok).toBe(true); // a body Slack can read is always sent, whatever the event's own body
     slack.setMode('auth');
-    expect(failure(await deliver())).toMatchObject({ retryable: false, status: 403, errorCode: 'AUTH', error: expect.stringMatching(/^Slack answered 403 invalid_token: the webhook was revoked/) });
+    expect(failure(await deliver())).toMatchObject({
+      retryable: false,
+      status: 403,
+      errorCode: 'AUTH',
+      error: expect.stringMatching(/^Slack answered 403 invalid_token: the webhook was revoked/),
+    });
     slack.setMode('not-found');
     const gone = failure(await deliver());
-    expect(gone).toMatchObject({ retryable: false, status: 404, errorCode: 'CONFIG', error: expect.stringMatching(/^Slack answered 404 no_service: the webhook was removed/) });
+    expect(gone).toMatchObject({
+      retryable: false,
+      status: 404,
+      errorCode: 'CONFIG',
+      error: expect.stringMatching(/^Slack answered 404 no_service: the webhook was removed/),
+    });
     expect(gone.gone).toBeFalsy();
   });
 
@@ -99,9 +129,18 @@ describe('slack: its answers', () => {
     try {
       archived.archive();
       const result = failure(await slackConnector.deliver(ctx, SlackConfigSchema.parse({ url: archived.hookUrl }), leadMessage()));
-      expect(result).toMatchObject({ retryable: false, gone: true, status: 410, error: expect.stringContaining('channel_is_archived: the channel was archived') });
+      expect(result).toMatchObject({
+        retryable: false,
+        gone: true,
+        status: 410,
+        error: expect.stringContaining('channel_is_archived: the channel was archived'),
+      });
       const test = await slackConnector.testConnection(ctx, SlackConfigSchema.parse({ url: archived.hookUrl }));
-      expect(test).toMatchObject({ ok: false, message: expect.stringContaining('channel_is_archived'), details: { status: 410, slack_error: 'channel_is_archived' } });
+      expect(test).toMatchObject({
+        ok: false,
+        message: expect.stringContaining('channel_is_archived'),
+        details: { status: 410, slack_error: 'channel_is_archived' },
+      });
     } finally {
       await archived.close();
     }
@@ -121,8 +160,10 @@ describe('slack: its answers', () => {
     expect(result.request.url).toBe(maskedSlackUrl(slack.hookUrl));
   });
 
-  it('masks the webhook\'s token and any query wherever the URL is shown', () => {
-    expect(maskedSlackUrl('https://hooks.slack.com/services/T0001/B0001/abcdefghijklmnopqrstuvwx?x=1')).toBe('https://hooks.slack.com/services/T0001/B0001/••••');
+  it("masks the webhook's token and any query wherever the URL is shown", () => {
+    expect(maskedSlackUrl('https://hooks.slack.com/services/T0001/B0001/abcdefghijklmnopqrstuvwx?x=1')).toBe(
+      'https://hooks.slack.com/services/T0001/B0001/••••',
+    );
     expect(maskedSlackUrl('not a url')).toBe('••••');
   });
 });

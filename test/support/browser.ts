@@ -20,12 +20,22 @@ export type TestBrowser = {
  */
 export async function startBrowser(): Promise<TestBrowser> {
   if (!fs.existsSync(CHROMIUM)) {
-    throw new Error(`${CHROMIUM} not found: the portal's end-to-end tests need Chromium. Run .ci/run, or install it with \`apt-get update && apt-get install -y chromium\`.`);
+    throw new Error(
+      `${CHROMIUM} not found: the portal's end-to-end tests need Chromium. Run .ci/run, or install it with \`apt-get update && apt-get install -y chromium\`.`,
+    );
   }
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();

@@ -57,7 +57,12 @@ export function childEnv(opts: { port: number; dataDir: string; schema: string; 
 /** Starts `node --import tsx server/main.ts` with exactly the given environment and waits for health. */
 /** `startTimeoutMs`: a first start on a fresh embedded data dir runs initdb, far slower on a busy machine. */
 /** `args`: what node runs, by default the sources through tsx (npm start's bundle: ['server/dist/main.mjs']). */
-export async function startChildHub(env: Record<string, string>, port: number, startTimeoutMs = 60_000, args = ['--import', 'tsx', 'server/main.ts']): Promise<ChildHub> {
+export async function startChildHub(
+  env: Record<string, string>,
+  port: number,
+  startTimeoutMs = 60_000,
+  args = ['--import', 'tsx', 'server/main.ts'],
+): Promise<ChildHub> {
   const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const output: string[] = [];
   const keep = (chunk: Buffer) => {

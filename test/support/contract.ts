@@ -51,7 +51,10 @@ export class Contract {
     addFormats(this.ajv);
     // zod's names for checks it also states as a pattern.
     for (const f of ['starts_with', 'ends_with', 'includes', 'regex']) this.ajv.addFormat(f, true);
-    this.ajv.addSchema({ $id: 'wirehub', components: { schemas: Object.fromEntries(Object.entries(doc.components.schemas).map(([k, v]) => [k, closeSchema(v)])) } });
+    this.ajv.addSchema({
+      $id: 'wirehub',
+      components: { schemas: Object.fromEntries(Object.entries(doc.components.schemas).map(([k, v]) => [k, closeSchema(v)])) },
+    });
     this.routes = Object.entries(doc.paths)
       .map(([template, item]) => {
         const segments = template.split('/').filter(Boolean);
@@ -99,7 +102,8 @@ export class Contract {
     }
     expect(contentType, `${key} ${status}`).toMatch(/^application\/json/);
     const schema = response.content[media].schema;
-    if (schema.description === UNDESCRIBED) throw new Error(`${key} ${status}: the answer is "${UNDESCRIBED}" (server/openapi/operations.ts), though the traffic reaches it`);
+    if (schema.description === UNDESCRIBED)
+      throw new Error(`${key} ${status}: the answer is "${UNDESCRIBED}" (server/openapi/operations.ts), though the traffic reaches it`);
     const cacheKey = `${key} ${status}`;
     let validate = this.compiled.get(cacheKey);
     if (!validate) {
@@ -108,8 +112,12 @@ export class Contract {
       this.compiled.set(cacheKey, validate);
     }
     if (!validate(body)) {
-      const problems = (validate.errors ?? []).map((e) => `${e.instancePath || '(root)'} ${e.message}${e.params && 'additionalProperty' in e.params ? `: ${String(e.params.additionalProperty)}` : ''}`);
-      throw new Error(`${key} ${status} does not match its documented schema:\n  ${[...new Set(problems)].slice(0, 20).join('\n  ')}\nbody: ${JSON.stringify(body).slice(0, 1500)}`);
+      const problems = (validate.errors ?? []).map(
+        (e) => `${e.instancePath || '(root)'} ${e.message}${e.params && 'additionalProperty' in e.params ? `: ${String(e.params.additionalProperty)}` : ''}`,
+      );
+      throw new Error(
+        `${key} ${status} does not match its documented schema:\n  ${[...new Set(problems)].slice(0, 20).join('\n  ')}\nbody: ${JSON.stringify(body).slice(0, 1500)}`,
+      );
     }
     this.covered.add(cacheKey);
     return key;

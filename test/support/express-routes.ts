@@ -21,7 +21,8 @@ export function expressRoutes(app: express.Express): ServedRoute[] {
         const paths = Array.isArray(layer.route.path) ? layer.route.path : [layer.route.path];
         for (const base of bases)
           for (const p of paths)
-            for (const [method, on] of Object.entries(layer.route.methods)) if (on && method !== '_all') out.push({ method: method.toUpperCase(), path: join(base, p) });
+            for (const [method, on] of Object.entries(layer.route.methods))
+              if (on && method !== '_all') out.push({ method: method.toUpperCase(), path: join(base, p) });
         continue;
       }
       const sub = layer.handle.stack;
@@ -29,7 +30,10 @@ export function expressRoutes(app: express.Express): ServedRoute[] {
       const raw = layer.rawPath ?? '/';
       if (raw instanceof RegExp) throw new Error(`a router is mounted at ${raw}, which cannot be listed`);
       const mounts = Array.isArray(raw) ? raw : [raw];
-      walk(sub, bases.flatMap((b) => mounts.map((m) => join(b, m === '/' ? '' : m))));
+      walk(
+        sub,
+        bases.flatMap((b) => mounts.map((m) => join(b, m === '/' ? '' : m))),
+      );
     }
   };
   const router = (app as unknown as { router: { stack: Layer[] } }).router;

@@ -91,13 +91,23 @@ export function hubWithWorkspace(overrides: Partial<Config> = {}) {
     return v;
   };
   return {
-    get hub() { return live(hub, 'the hub'); },
-    get ws() { return live(ws, 'the workspace'); },
-    get receiver() { return live(receiver, 'the receiver'); },
+    get hub() {
+      return live(hub, 'the hub');
+    },
+    get ws() {
+      return live(ws, 'the workspace');
+    },
+    get receiver() {
+      return live(receiver, 'the receiver');
+    },
   };
 }
 
-export async function waitFor<T>(fn: () => Promise<T | undefined | null | false> | T | undefined | null | false, timeoutMs = 15_000, what = 'condition'): Promise<T> {
+export async function waitFor<T>(
+  fn: () => Promise<T | undefined | null | false> | T | undefined | null | false,
+  timeoutMs = 15_000,
+  what = 'condition',
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();

@@ -9,7 +9,10 @@ function decodeWords(value: string): string {
   return value.replace(/\?=\s+=\?/g, '?==?').replace(/=\?([^?]+)\?([QqBb])\?([^?]*)\?=/g, (_all, _charset: string, enc: string, text: string) =>
     enc.toUpperCase() === 'B'
       ? Buffer.from(text, 'base64').toString('utf8')
-      : Buffer.from(text.replace(/_/g, ' ').replace(/=([0-9A-Fa-f]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16))), 'latin1').toString('utf8'),
+      : Buffer.from(
+          text.replace(/_/g, ' ').replace(/=([0-9A-Fa-f]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16))),
+          'latin1',
+        ).toString('utf8'),
   );
 }
 
@@ -52,10 +55,14 @@ export async function startMailbox(publicUrl: string, port = 0) {
     /** The token of the newest link to `page` mailed to `address`, waiting for it to arrive. */
     async link(address: string, page: 'verify-email' | 'reset-password', count = 1) {
       const pattern = new RegExp(`${publicUrl.replace(/\./g, '\\.')}/${page}/([A-Za-z0-9_-]{43})`);
-      const found = await waitFor(() => {
-        const hits = mails.filter((m) => m.to.includes(address) && pattern.test(m.raw));
-        return hits.length >= count && hits;
-      }, 10_000, `mail with a ${page} link to ${address}`);
+      const found = await waitFor(
+        () => {
+          const hits = mails.filter((m) => m.to.includes(address) && pattern.test(m.raw));
+          return hits.length >= count && hits;
+        },
+        10_000,
+        `mail with a ${page} link to ${address}`,
+      );
       return pattern.exec(found[found.length - 1].raw)![1];
     },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),

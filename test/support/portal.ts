@@ -38,8 +38,7 @@ export function countedActions() {
 }
 
 /** What `portalStory` answers: the counted actions, and getters for what its `beforeAll` started. */
-export type PortalStory = ReturnType<typeof countedActions> &
-  Readonly<Portal & { page: Page; canvas: CanvasActions }>;
+export type PortalStory = ReturnType<typeof countedActions> & Readonly<Portal & { page: Page; canvas: CanvasActions }>;
 
 /**
  * The set-up every browser story shares: registers a `beforeAll` that starts the portal (hub,
@@ -64,16 +63,30 @@ export function portalStory(hubConfig: Partial<Config> | (() => Partial<Config>)
   };
   return {
     ...actions,
-    get hub() { return live().hub; },
-    get receiver() { return live().receiver; },
-    get b() { return live().b; },
-    get page() { return live().b.page; },
-    get canvas() { return live().canvas; },
+    get hub() {
+      return live().hub;
+    },
+    get receiver() {
+      return live().receiver;
+    },
+    get b() {
+      return live().b;
+    },
+    get page() {
+      return live().b.page;
+    },
+    get canvas() {
+      return live().canvas;
+    },
   };
 }
 
 /** A first-time user signs up from the landing page and lands on the dashboard; answers the session token the portal stored. */
-export async function signUp(page: Page, url: string, act: { click(l: Locator): Promise<void>; fill(l: Locator, text: string): Promise<void> }): Promise<string> {
+export async function signUp(
+  page: Page,
+  url: string,
+  act: { click(l: Locator): Promise<void>; fill(l: Locator, text: string): Promise<void> },
+): Promise<string> {
   await page.goto(url);
   await page.waitForURL(/\/login$/);
   await act.click(page.getByRole('link', { name: 'Create an account' }));

@@ -20,10 +20,20 @@ function fakeApi(passwordReset = true) {
     const body = typeof init.body === 'string' ? JSON.parse(init.body) : undefined;
     calls.push({ method, path, body });
     if (path === '/auth/me') {
-      return json(200, { user: { id: 'usr_me', email: 'me@example.test', name: 'Me', email_verified_at: null }, team: { id: 'tm_1', name: 'T', role: 'owner' }, memberships: [], email_verification: 'pending' });
+      return json(200, {
+        user: { id: 'usr_me', email: 'me@example.test', name: 'Me', email_verified_at: null },
+        team: { id: 'tm_1', name: 'T', role: 'owner' },
+        memberships: [],
+        email_verification: 'pending',
+      });
     }
     if (path === '/auth/providers') {
-      return json(200, { password: true, demo: false, google: { enabled: false, client_id: null }, email: { enabled: passwordReset, verification: passwordReset, password_reset: passwordReset } });
+      return json(200, {
+        password: true,
+        demo: false,
+        google: { enabled: false, client_id: null },
+        email: { enabled: passwordReset, verification: passwordReset, password_reset: passwordReset },
+      });
     }
     if (path === '/auth/verify-email') return json(200, { email: 'me@example.test', email_verified_at: '2026-01-01T00:00:00Z' });
     if (path === '/auth/password-reset') return json(202, { message: 'If an account uses this address, a link is on its way.' });

@@ -36,7 +36,7 @@ describe('soft "not connected yet" before a save attempt, red after', () => {
     expect(tried.pending.size).toBe(0);
   });
 
-  it('shows a real error (a URL that is not http) in red at once, with the node\'s pending problems', () => {
+  it("shows a real error (a URL that is not http) in red at once, with the node's pending problems", () => {
     const nodes = [node('trigger_1', 'trigger', { eventType: 'lead.captured' }), node('webhook_1', 'webhook', { url: 'ftp://example.com', signing: 'hmac' })];
     const { errors, pending } = splitProblems(check(nodes, [{ id: 'e1', source: 'trigger_1', target: 'webhook_1' }]), nodes, false);
     expect(errors.map((e) => e.nodeId)).toContain('webhook_1');
@@ -45,7 +45,10 @@ describe('soft "not connected yet" before a save attempt, red after', () => {
   });
 
   it('flags nothing on a finished flow', () => {
-    const nodes = [node('trigger_1', 'trigger', { eventType: 'lead.captured' }), node('webhook_1', 'webhook', { url: 'https://hooks.example.com/x', signing: 'hmac' })];
+    const nodes = [
+      node('trigger_1', 'trigger', { eventType: 'lead.captured' }),
+      node('webhook_1', 'webhook', { url: 'https://hooks.example.com/x', signing: 'hmac' }),
+    ];
     const { errors, pending } = splitProblems(check(nodes, [{ id: 'e1', source: 'trigger_1', target: 'webhook_1' }]), nodes, false);
     expect(errors).toEqual([]);
     expect(pending.size).toBe(0);
@@ -62,7 +65,20 @@ describe('"+": where the next step goes', () => {
 });
 
 function NodeOnCanvas({ info, data, kind = 'trigger' }: { info: Partial<CanvasInfo>; data: Record<string, unknown>; kind?: NodeKind }) {
-  const props = { id: 'trigger_1', type: kind, data, selected: false, dragging: false, zIndex: 0, isConnectable: true, positionAbsoluteX: 0, positionAbsoluteY: 0, draggable: true, selectable: true, deletable: true } as unknown as NodeProps<CanvasNode>;
+  const props = {
+    id: 'trigger_1',
+    type: kind,
+    data,
+    selected: false,
+    dragging: false,
+    zIndex: 0,
+    isConnectable: true,
+    positionAbsoluteX: 0,
+    positionAbsoluteY: 0,
+    draggable: true,
+    selectable: true,
+    deletable: true,
+  } as unknown as NodeProps<CanvasNode>;
   return (
     <ReactFlowProvider>
       <CanvasContext.Provider value={{ problems: new Map(), test: null, stats: null, destinations: [], ...info }}>
@@ -74,7 +90,12 @@ function NodeOnCanvas({ info, data, kind = 'trigger' }: { info: Partial<CanvasIn
 
 describe('the node on the canvas', () => {
   it('reads "Not connected yet" in a soft, dashed style, not red', () => {
-    render(<NodeOnCanvas info={{ pending: new Map([['trigger_1', { unconnected: true, messages: ['this trigger leads to no destination: connect it to one'] }]]) }} data={{ eventType: 'lead.captured' }} />);
+    render(
+      <NodeOnCanvas
+        info={{ pending: new Map([['trigger_1', { unconnected: true, messages: ['this trigger leads to no destination: connect it to one'] }]]) }}
+        data={{ eventType: 'lead.captured' }}
+      />,
+    );
     const el = screen.getByTestId('node-trigger_1');
     expect(el.className).toContain('pending');
     expect(el.className).not.toContain('invalid');
@@ -83,7 +104,12 @@ describe('the node on the canvas', () => {
   });
 
   it('is red with its problems listed when they are errors', () => {
-    render(<NodeOnCanvas info={{ problems: new Map([['trigger_1', ['choose an event']]]), pending: new Map([['trigger_1', { unconnected: true, messages: ['x'] }]]) }} data={{ eventType: '' }} />);
+    render(
+      <NodeOnCanvas
+        info={{ problems: new Map([['trigger_1', ['choose an event']]]), pending: new Map([['trigger_1', { unconnected: true, messages: ['x'] }]]) }}
+        data={{ eventType: '' }}
+      />,
+    );
     expect(screen.getByTestId('node-trigger_1').className).toContain('invalid');
     expect(screen.queryByTestId('pending-trigger_1')).toBeNull();
     expect(screen.getByTestId('problems-trigger_1').textContent).toContain('choose an event');
@@ -114,7 +140,7 @@ describe('the node on the canvas', () => {
 });
 
 describe('messages people read', () => {
-  it('words a validation error\'s details as sentences, not paths', () => {
+  it("words a validation error's details as sentences, not paths", () => {
     const err = new ApiError(400, 'VALIDATION_ERROR', 'The name is missing. The URL is not a valid web address (URL).', [
       { path: 'body.name', message: 'Invalid input: expected string, received undefined' },
       { path: 'body.config.url', message: 'Invalid URL' },
@@ -140,7 +166,15 @@ describe('messages people read', () => {
       { path: 'nodes.x1.data.expression', node_id: 'x1', message: 'invalid expression', sentence: 'The transform step: invalid expression.' },
       { path: 'edges.e1', message: 'connects a node to itself', sentence: 'The connection from the map step to the map step: connects a node to itself.' },
     ];
-    const err = new ApiError(422, 'INVALID_FLOW', `This flow cannot be saved. ${details.slice(0, 3).map((d) => d.sentence).join(' ')} (1 more problem.)`, details);
+    const err = new ApiError(
+      422,
+      'INVALID_FLOW',
+      `This flow cannot be saved. ${details
+        .slice(0, 3)
+        .map((d) => d.sentence)
+        .join(' ')} (1 more problem.)`,
+      details,
+    );
     render(<ErrorBox error={err} />);
     const items = screen.getAllByRole('listitem');
     expect(items.map((i) => i.textContent)).toEqual(details.map((d) => d.sentence));

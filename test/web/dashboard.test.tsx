@@ -31,7 +31,15 @@ function fixture(range: keyof typeof STEPS, destination: string | null): Dashboa
   const [n, step] = STEPS[range];
   const start = Date.parse('2026-12-07T09:00:00Z') - n * step * 1000;
   const time = (i: number) => new Date(start + i * step * 1000).toISOString();
-  const series = Array.from({ length: n }, (_, i) => ({ time: time(i), requests: destination ? null : i === n - 1 ? 6 : 0, delivered: i === n - 1 ? 5 : 0, failed: i === n - 1 ? 3 : 0, filtered: i === n - 1 ? 2 : 0, held: 0, waiting: 0 }));
+  const series = Array.from({ length: n }, (_, i) => ({
+    time: time(i),
+    requests: destination ? null : i === n - 1 ? 6 : 0,
+    delivered: i === n - 1 ? 5 : 0,
+    failed: i === n - 1 ? 3 : 0,
+    filtered: i === n - 1 ? 2 : 0,
+    held: 0,
+    waiting: 0,
+  }));
   return {
     range,
     granularity: range === '1h' ? '1m' : range === '24h' ? '15m' : '1h',
@@ -40,9 +48,22 @@ function fixture(range: keyof typeof STEPS, destination: string | null): Dashboa
     series,
     totals: { requests: destination ? null : 6, delivered: 5, failed: 3, filtered: 2, held: 0, waiting: 0 },
     latency: { deliveries: 5, p50_ms: 42, p95_ms: 1800, p99_ms: 65_000 },
-    latency_series: series.map((p, i) => ({ time: p.time, p50_ms: i === n - 1 ? 42 : null, p95_ms: i === n - 1 ? 1800 : null, p99_ms: i === n - 1 ? 65_000 : null })),
+    latency_series: series.map((p, i) => ({
+      time: p.time,
+      p50_ms: i === n - 1 ? 42 : null,
+      p95_ms: i === n - 1 ? 1800 : null,
+      p99_ms: i === n - 1 ? 65_000 : null,
+    })),
     failing_destinations: [
-      { id: 'des_bad', name: 'Orders webhook', state: 'enabled', failed_attempts: 9, attempts: 9, failed_events: 3, last_error: { message: 'the receiver answered 500', response_status: 500, at: '2026-12-07T08:59:00Z' } },
+      {
+        id: 'des_bad',
+        name: 'Orders webhook',
+        state: 'enabled',
+        failed_attempts: 9,
+        attempts: 9,
+        failed_events: 3,
+        last_error: { message: 'the receiver answered 500', response_status: 500, at: '2026-12-07T08:59:00Z' },
+      },
       { id: 'des_slow', name: 'Slow CRM', state: 'paused', failed_attempts: 2, attempts: 7, failed_events: 0, last_error: null },
     ],
   };
@@ -60,14 +81,26 @@ beforeEach(() => {
       const q = new URLSearchParams(path.split('?')[1]);
       return json(fixture(q.get('range') as keyof typeof STEPS, q.get('destination_id')));
     }
-    if (path === '/auth/me') return json({ user: { id: 'usr_me', email: 'me@example.test', name: 'Me' }, team: { id: 'tm_acme', name: 'Acme', role: 'owner' }, memberships: [] });
+    if (path === '/auth/me')
+      return json({ user: { id: 'usr_me', email: 'me@example.test', name: 'Me' }, team: { id: 'tm_acme', name: 'Acme', role: 'owner' }, memberships: [] });
     if (path.startsWith('/metrics/sparklines?')) {
       const q = new URLSearchParams(path.split('?')[1]);
       const day = Array.from({ length: 24 }, (_, i) => (i === 23 ? 4 : 0));
-      return json({ by: q.get('by'), granularity: '1h', times: [], series: Object.fromEntries((q.get('ids') ?? '').split(',').map((id) => [id, { delivered: day, failed: day.map((n) => n / 2) }])) });
+      return json({
+        by: q.get('by'),
+        granularity: '1h',
+        times: [],
+        series: Object.fromEntries((q.get('ids') ?? '').split(',').map((id) => [id, { delivered: day, failed: day.map((n) => n / 2) }])),
+      });
     }
     if (path === '/flows') return json({ models: [{ id: 'flw_leads', name: 'Leads' }] });
-    if (path.startsWith('/destinations?')) return json({ models: [{ id: 'des_bad', name: 'Orders webhook' }, { id: 'des_crm', name: 'CRM' }] });
+    if (path.startsWith('/destinations?'))
+      return json({
+        models: [
+          { id: 'des_bad', name: 'Orders webhook' },
+          { id: 'des_crm', name: 'CRM' },
+        ],
+      });
     return new Response(JSON.stringify({ error: { code: 'NOT_FOUND', message: path } }), { status: 404 });
   });
 });
@@ -162,7 +195,15 @@ describe('flows at a glance', () => {
 
 describe('dashboard data shaping', () => {
   it('reads latencies in the unit a person would', () => {
-    expect([duration(null), duration(7.5), duration(850), duration(4200), duration(42_000), duration(180_000), duration(9_000_000)]).toEqual(['–', '8 ms', '850 ms', '4.2 s', '42 s', '3 min', '2.5 h']);
+    expect([duration(null), duration(7.5), duration(850), duration(4200), duration(42_000), duration(180_000), duration(9_000_000)]).toEqual([
+      '–',
+      '8 ms',
+      '850 ms',
+      '4.2 s',
+      '42 s',
+      '3 min',
+      '2.5 h',
+    ]);
   });
 
   it('draws "Held" only when something was held', () => {

@@ -16,7 +16,11 @@ import { warningsByNode, warningSummary } from '../../web/src/flow/step-fields.t
 
 const eventTypes = [{ name: 'lead.captured', group: 'chat', description: '', sample: { name: 'Jane', email: 'jane@example.com', address: { city: 'Lyon' } } }];
 const sources: SourceSummary[] = [{ id: 'src_form', name: 'form', type: 'WEBHOOK', url: 'http://127.0.0.1:3000/e/src_form' }];
-const last: SourceSample = { sample: { headers: {}, body: { type: 'lead', email: 'sam@example.com' }, query: {}, path: '/' }, request_id: 'req_1', received_at: '2026-11-23T15:00:00.000Z' };
+const last: SourceSample = {
+  sample: { headers: {}, body: { type: 'lead', email: 'sam@example.com' }, query: {}, path: '/' },
+  request_id: 'req_1',
+  received_at: '2026-11-23T15:00:00.000Z',
+};
 const node = (id: string, kind: NodeKind, data: Record<string, unknown>): CanvasNode => ({ id, type: kind, position: { x: 0, y: 0 }, data });
 const edge = (source: string, target: string) => ({ id: `${source}-${target}`, source, target });
 const filter = (id: string, ...fields: string[]) => node(id, 'filter', { conditions: fields.map((field) => ({ field, op: 'exists' })), mode: 'all' });
@@ -30,7 +34,10 @@ describe('fields a step names that the sample lacks', () => {
   });
 
   it('after an incoming webhook: body.<field> and bare names read the request body; only the missing ones are said', () => {
-    const g = requestFlow(filter('f1', 'body.type', 'type', 'body.tpye'), node('u1', 'dedupe', { window_ms: 60_000, include_fields: ['body.email', 'body.emial'] }));
+    const g = requestFlow(
+      filter('f1', 'body.type', 'type', 'body.tpye'),
+      node('u1', 'dedupe', { window_ms: 60_000, include_fields: ['body.email', 'body.emial'] }),
+    );
     const warnings = flowFieldWarnings(g.nodes, g.edges, eventTypes, sources, { src_form: last });
     expect(warnings).toEqual([
       { nodeId: 'f1', field: 'body.tpye' },
@@ -54,7 +61,20 @@ describe('fields a step names that the sample lacks', () => {
   });
 
   it('shows the warning on the node in amber, not as an error', () => {
-    const props = { id: 'filter_1', type: 'filter', data: { conditions: [{ field: 'body.tpye', op: 'eq', value: 'lead' }], mode: 'all' }, selected: false, dragging: false, zIndex: 0, isConnectable: true, positionAbsoluteX: 0, positionAbsoluteY: 0, draggable: true, selectable: true, deletable: true } as unknown as NodeProps<CanvasNode>;
+    const props = {
+      id: 'filter_1',
+      type: 'filter',
+      data: { conditions: [{ field: 'body.tpye', op: 'eq', value: 'lead' }], mode: 'all' },
+      selected: false,
+      dragging: false,
+      zIndex: 0,
+      isConnectable: true,
+      positionAbsoluteX: 0,
+      positionAbsoluteY: 0,
+      draggable: true,
+      selectable: true,
+      deletable: true,
+    } as unknown as NodeProps<CanvasNode>;
     render(
       <ReactFlowProvider>
         <CanvasContext.Provider value={{ problems: new Map(), warnings: new Map([['filter_1', ['body.tpye']]]), test: null, stats: null, destinations: [] }}>

@@ -40,16 +40,30 @@ describe('ChatPreview', () => {
     vi.stubGlobal('fetch', async (url: string, init: RequestInit = {}) => {
       const body = JSON.parse(String(init.body)) as Record<string, unknown>;
       calls.push({ path: url.replace(/^\/api\/v1/, ''), body });
-      const reply = { conversation_id: 'conv_1', message_id: 'cmsg_1', reply: 'Thank you, Dana!', sources: [], lead: { name: 'Dana', phone: '+14155550199', complete: false, asking: 'email' }, escalated: false };
+      const reply = {
+        conversation_id: 'conv_1',
+        message_id: 'cmsg_1',
+        reply: 'Thank you, Dana!',
+        sources: [],
+        lead: { name: 'Dana', phone: '+14155550199', complete: false, asking: 'email' },
+        escalated: false,
+      };
       return new Response(JSON.stringify(reply), { status: 200, headers: { 'content-type': 'application/json' } });
     });
-    const bot = { id: 'bot_1', name: 'Bot', welcome_message: 'Hello there', settings: { lead_capture: { fields: ['name', 'email', 'phone'], after_messages: 0, default_region: null } } } as unknown as Chatbot;
+    const bot = {
+      id: 'bot_1',
+      name: 'Bot',
+      welcome_message: 'Hello there',
+      settings: { lead_capture: { fields: ['name', 'email', 'phone'], after_messages: 0, default_region: null } },
+    } as unknown as Chatbot;
     render(<ChatPreview bot={bot} />);
     expect(screen.getByTestId('preview-bot').textContent).toContain('Hello there');
     fireEvent.change(screen.getByLabelText('Message to the chatbot'), { target: { value: "I'm Dana, (415) 555-0199" } });
     fireEvent.click(screen.getByRole('button', { name: 'Send' }));
     await waitFor(() => expect(screen.getByTestId('preview-lead-phone').textContent).toBe('+14155550199'));
-    expect(calls).toEqual([{ path: '/chatbots/bot_1/preview-chat', body: { message: "I'm Dana, (415) 555-0199", conversation_id: null, locale: navigator.language } }]);
+    expect(calls).toEqual([
+      { path: '/chatbots/bot_1/preview-chat', body: { message: "I'm Dana, (415) 555-0199", conversation_id: null, locale: navigator.language } },
+    ]);
     expect(screen.getAllByTestId('preview-bot').at(-1)?.textContent).toContain('Thank you, Dana!');
 
     fireEvent.change(screen.getByLabelText('Message to the chatbot'), { target: { value: 'dana@example.com' } });

@@ -5,18 +5,56 @@ import { FLOW_NODE_DATA, FlowGraph, NODE_KINDS, validateGraph, type FlowGraphT, 
 import { destinationTargets } from '../../web/src/flow/panel-env.ts';
 import { paletteItems } from '../../web/src/flow/Palette.tsx';
 import { summary } from '../../web/src/flow/FlowNodeView.tsx';
-import { defaultData, downstreamDestinations, fieldErrors, fromGraph, fromUnit, problemsByNode, toGraph, toUnit, upstreamEvents, type CanvasNode } from '../../web/src/flow/graph.ts';
+import {
+  defaultData,
+  downstreamDestinations,
+  fieldErrors,
+  fromGraph,
+  fromUnit,
+  problemsByNode,
+  toGraph,
+  toUnit,
+  upstreamEvents,
+  type CanvasNode,
+} from '../../web/src/flow/graph.ts';
 
 /** A valid data of each kind, as a user would leave it after filling the panel. */
 const FILLED: Record<NodeKind, Record<string, unknown>> = {
   trigger: { eventType: 'lead.captured' },
-  filter: { conditions: [{ field: 'email', op: 'exists' }, { field: 'intent', op: 'eq', value: 'request_quote' }], mode: 'any' },
+  filter: {
+    conditions: [
+      { field: 'email', op: 'exists' },
+      { field: 'intent', op: 'eq', value: 'request_quote' },
+    ],
+    mode: 'any',
+  },
   transform: { expression: '{ "fullName": name, "email": $lowercase(email) }' },
-  map: { mappings: [{ to: 'name', from: 'data.name' }, { to: 'email', expression: '$lowercase(data.email)' }, { to: 'source', value: 'chatbot' }], envelope: 'nested' },
+  map: {
+    mappings: [
+      { to: 'name', from: 'data.name' },
+      { to: 'email', expression: '$lowercase(data.email)' },
+      { to: 'source', value: 'chatbot' },
+    ],
+    envelope: 'nested',
+  },
   delay: { delay_ms: 300_000 },
   dedupe: { window_ms: 120_000, include_fields: ['email'] },
-  webhook: { url: 'https://hooks.example.com/crm', signing: 'shared-secret', webhookId: 'web_1', connectionId: 'web_1', destinationId: 'des_1', authorizationHint: 'Tok…en' },
-  sheets: { spreadsheetId: 'https://docs.google.com/spreadsheets/d/1AbCdEfGhIjKlMnOp/edit', sheetName: 'Leads', columns: ['name', 'email', 'phone'], credentialId: 'cred_x', connectionId: 'web_2', destinationId: 'des_2' },
+  webhook: {
+    url: 'https://hooks.example.com/crm',
+    signing: 'shared-secret',
+    webhookId: 'web_1',
+    connectionId: 'web_1',
+    destinationId: 'des_1',
+    authorizationHint: 'Tok…en',
+  },
+  sheets: {
+    spreadsheetId: 'https://docs.google.com/spreadsheets/d/1AbCdEfGhIjKlMnOp/edit',
+    sheetName: 'Leads',
+    columns: ['name', 'email', 'phone'],
+    credentialId: 'cred_x',
+    connectionId: 'web_2',
+    destinationId: 'des_2',
+  },
   crm: { preset: 'generic', url: 'https://crm.example.com/contacts' },
   zapier: { url: 'https://hooks.zapier.com/hooks/catch/1/abc/' },
   slack: { url: 'https://hooks.slack.com/services/T0001/B0001/abcdefghijklmnopqrstuvwx', title: 'New lead' },
@@ -41,21 +79,27 @@ describe('graph.ts: the canvas and the stored graph', () => {
     expect(toGraph(moved, canvas.edges)).toEqual(graph);
   });
 
-  it('every kind\'s filled data parses with its schema, and its default data is what the panel starts from', () => {
+  it("every kind's filled data parses with its schema, and its default data is what the panel starts from", () => {
     for (const kind of NODE_KINDS) {
       expect(FLOW_NODE_DATA[kind].safeParse(FILLED[kind]).success, kind).toBe(true);
       expect(fieldErrors(kind, FILLED[kind]), kind).toEqual({});
     }
     // Defaults that need the user's input say which field is missing, in the schema's words.
     expect(fieldErrors('webhook', defaultData('webhook')).url).toBe('enter the URL to deliver to');
-    expect(fieldErrors('sheets', defaultData('sheets'))).toMatchObject({ spreadsheetId: "paste the spreadsheet's URL or ID", columns: "add the sheet's columns" });
+    expect(fieldErrors('sheets', defaultData('sheets'))).toMatchObject({
+      spreadsheetId: "paste the spreadsheet's URL or ID",
+      columns: "add the sheet's columns",
+    });
     expect(fieldErrors('trigger', defaultData('trigger')).eventType).toBe('choose an event type');
     expect(fieldErrors('crm', { preset: 'generic', url: 'crm.example.com' }).url).toBe('enter the CRM endpoint URL');
     expect(fieldErrors('dedupe', { window_ms: 60_000, include_fields: ['a'], exclude_fields: ['b'] }).exclude_fields).toMatch(/not both/);
     expect(fieldErrors('delay', { delay_ms: 90_000_000 }).delay_ms).toBe('at most 24 hours');
     expect(defaultData('trigger', 'lead.captured')).toEqual({ eventType: 'lead.captured' });
     expect(defaultData('destination', 'des_9')).toEqual({ destinationId: 'des_9' });
-    for (const kind of ['filter', 'map', 'delay', 'dedupe'] as const) expect(fieldErrors(kind, defaultData(kind)), kind).toEqual(kind === 'filter' ? { 'conditions.0.field': 'name a field, such as data.email (or body.email after an incoming webhook)' } : {});
+    for (const kind of ['filter', 'map', 'delay', 'dedupe'] as const)
+      expect(fieldErrors(kind, defaultData(kind)), kind).toEqual(
+        kind === 'filter' ? { 'conditions.0.field': 'name a field, such as data.email (or body.email after an incoming webhook)' } : {},
+      );
   });
 
   it('groups problems by node and by edge, from validateGraph, a 422 and a loaded flow', () => {
@@ -98,7 +142,11 @@ describe('graph.ts: the canvas and the stored graph', () => {
       ],
     });
     expect(upstreamEvents('s', nodes, edges).sort()).toEqual(['conversation.ended', 'lead.captured']);
-    expect(downstreamDestinations('t1', nodes, edges).map((n: CanvasNode) => n.id).sort()).toEqual(['s', 'w']);
+    expect(
+      downstreamDestinations('t1', nodes, edges)
+        .map((n: CanvasNode) => n.id)
+        .sort(),
+    ).toEqual(['s', 'w']);
     expect(downstreamDestinations('m', nodes, edges).map((n: CanvasNode) => n.id)).toEqual(['s']);
   });
 
@@ -110,7 +158,7 @@ describe('graph.ts: the canvas and the stored graph', () => {
     expect(fromUnit(1.5, 'minutes')).toBe(90_000);
   });
 
-  it('lists the destination fields a map step fills: sheet columns (the envelope\'s own need none), CRM preset fields', () => {
+  it("lists the destination fields a map step fills: sheet columns (the envelope's own need none), CRM preset fields", () => {
     const sheet = node('s', 'sheets', { ...FILLED.sheets, columns: ['name', 'email', 'eventId'] });
     expect(destinationTargets(sheet, 'flat')?.map((f) => [f.name, f.required])).toEqual([
       ['name', true],
@@ -140,7 +188,9 @@ describe('graph.ts: the canvas and the stored graph', () => {
     expect(summary('delay', { delay_ms: 300_000 })).toBe('wait 5 minutes');
     expect(summary('dedupe', { window_ms: 1000, exclude_fields: ['lead_id'] })).toBe('repeats within 1 second, ignoring lead_id');
     expect(summary('sheets', FILLED.sheets)).toBe('Leads, 3 columns');
-    expect(summary('destination', { destinationId: 'des_1' }, [{ id: 'des_1', name: 'Ops CRM', type: 'crm-relay', disabled_at: null, warning: null }])).toBe('Send to Ops CRM');
+    expect(summary('destination', { destinationId: 'des_1' }, [{ id: 'des_1', name: 'Ops CRM', type: 'crm-relay', disabled_at: null, warning: null }])).toBe(
+      'Send to Ops CRM',
+    );
     expect(summary('trigger', FILLED.trigger)).toBe('Lead captured (lead.captured)');
   });
 });

@@ -17,7 +17,16 @@ const node = (id: string, kind: NodeKind, data: Record<string, unknown>): Canvas
 const heard = (status: 'accepted' | 'rejected', id: string, body: unknown): ListenOut => ({
   status: 'received',
   cursor: id,
-  request: { request_id: id, received_at: '2026-12-07T10:00:00.000Z', method: 'POST', status, rejection_cause: status === 'rejected' ? 'missing API key header x-api-key' : null, size: 64, truncated: false, sample: { headers: {}, body, query: {}, path: '/' } },
+  request: {
+    request_id: id,
+    received_at: '2026-12-07T10:00:00.000Z',
+    method: 'POST',
+    status,
+    rejection_cause: status === 'rejected' ? 'missing API key header x-api-key' : null,
+    size: 64,
+    truncated: false,
+    sample: { headers: {}, body, query: {}, path: '/' },
+  },
 });
 
 /** The API as the panel calls it: each listen answers the next of `answers`; other calls are recorded. */
@@ -39,11 +48,30 @@ function fakeApi(answers: (ListenOut | ((url: string) => ListenOut))[]) {
   return calls;
 }
 
-function mountTrigger(samples: Record<string, SourceSample | null>, actions: { rename: () => Promise<void>; chooseSample: (id: string, s: SourceSample) => void; listener?: ListenStore } = { rename: vi.fn(async () => {}), chooseSample: vi.fn() }) {
+function mountTrigger(
+  samples: Record<string, SourceSample | null>,
+  actions: { rename: () => Promise<void>; chooseSample: (id: string, s: SourceSample) => void; listener?: ListenStore } = {
+    rename: vi.fn(async () => {}),
+    chooseSample: vi.fn(),
+  },
+) {
   const t = node('t1', 'trigger', { sourceId: hook.id });
   function Holder() {
     const [data, setData] = useState(t.data);
-    const env = panelEnv({ node: t, nodes: [t], edges: [], eventTypes: [], destinations: [], credentials: [], sources: [hook], sourceSamples: samples, test: null, preview: async () => undefined, testConnection: async () => ({ ok: true, message: '', warnings: [] }), sourceActions: actions });
+    const env = panelEnv({
+      node: t,
+      nodes: [t],
+      edges: [],
+      eventTypes: [],
+      destinations: [],
+      credentials: [],
+      sources: [hook],
+      sourceSamples: samples,
+      test: null,
+      preview: async () => undefined,
+      testConnection: async () => ({ ok: true, message: '', warnings: [] }),
+      sourceActions: actions,
+    });
     const Panel = PANELS.trigger;
     return <Panel id="t1" data={data} env={env} onChange={setData} />;
   }
@@ -58,7 +86,7 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
-describe('a source trigger\'s panel', () => {
+describe("a source trigger's panel", () => {
   it('renames the source when the name field is left', async () => {
     fakeApi([]);
     const actions = mountTrigger({ [hook.id]: null });
@@ -74,7 +102,11 @@ describe('a source trigger\'s panel', () => {
   });
 
   it('listens: the URL and a curl command while waiting, a rejected request noted, then the request heard and used as the sample', async () => {
-    const calls = fakeApi([{ status: 'waiting', cursor: 'req_a' }, heard('rejected', 'req_b', 'nope'), heard('accepted', 'req_c', { type: 'lead', email: 'jane@example.com', customer: { country: 'FR' } })]);
+    const calls = fakeApi([
+      { status: 'waiting', cursor: 'req_a' },
+      heard('rejected', 'req_b', 'nope'),
+      heard('accepted', 'req_c', { type: 'lead', email: 'jane@example.com', customer: { country: 'FR' } }),
+    ]);
     let resolveLast: () => void = () => {};
     const gate = new Promise<void>((r) => (resolveLast = r));
     // Hold the third answer until the waiting screen has been seen.
@@ -104,17 +136,40 @@ describe('a source trigger\'s panel', () => {
     expect((init.headers as Record<string, string>).authorization).toBe('Bearer tok');
 
     fireEvent.click(screen.getByTestId('listen-use'));
-    expect(actions.chooseSample).toHaveBeenCalledWith(hook.id, { request_id: 'req_c', received_at: '2026-12-07T10:00:00.000Z', sample: expect.objectContaining({ body: { type: 'lead', email: 'jane@example.com', customer: { country: 'FR' } } }) });
+    expect(actions.chooseSample).toHaveBeenCalledWith(hook.id, {
+      request_id: 'req_c',
+      received_at: '2026-12-07T10:00:00.000Z',
+      sample: expect.objectContaining({ body: { type: 'lead', email: 'jane@example.com', customer: { country: 'FR' } } }),
+    });
   });
 
-  it('the sample chosen feeds the next filter\'s field picker as body.<field>', () => {
-    const chosen: SourceSample = { request_id: 'req_c', received_at: '2026-12-07T10:00:00.000Z', sample: { headers: {}, body: { type: 'lead', email: 'jane@example.com' }, query: {}, path: '/' } };
+  it("the sample chosen feeds the next filter's field picker as body.<field>", () => {
+    const chosen: SourceSample = {
+      request_id: 'req_c',
+      received_at: '2026-12-07T10:00:00.000Z',
+      sample: { headers: {}, body: { type: 'lead', email: 'jane@example.com' }, query: {}, path: '/' },
+    };
     const t = node('t1', 'trigger', { sourceId: hook.id });
     const f = node('f1', 'filter', defaultData('filter'));
-    const env = panelEnv({ node: f, nodes: [t, f], edges: [{ id: 'e', source: 't1', target: 'f1' }], eventTypes: [], destinations: [], credentials: [], sources: [hook], sourceSamples: { [hook.id]: chosen }, test: null, preview: async () => undefined, testConnection: async () => ({ ok: true, message: '', warnings: [] }) });
+    const env = panelEnv({
+      node: f,
+      nodes: [t, f],
+      edges: [{ id: 'e', source: 't1', target: 'f1' }],
+      eventTypes: [],
+      destinations: [],
+      credentials: [],
+      sources: [hook],
+      sourceSamples: { [hook.id]: chosen },
+      test: null,
+      preview: async () => undefined,
+      testConnection: async () => ({ ok: true, message: '', warnings: [] }),
+    });
     const Panel = PANELS.filter;
     render(<Panel id="f1" data={f.data} env={env} onChange={() => {}} />);
-    expect([...(document.querySelector('datalist') as HTMLDataListElement).querySelectorAll('option')].map((o) => o.value)).toEqual(['body.type', 'body.email']);
+    expect([...(document.querySelector('datalist') as HTMLDataListElement).querySelectorAll('option')].map((o) => o.value)).toEqual([
+      'body.type',
+      'body.email',
+    ]);
   });
 
   it('once used, says so instead of offering it again; a big body cannot be used', async () => {
@@ -137,7 +192,12 @@ describe('a source trigger\'s panel', () => {
     let answer: (out: ListenOut) => void = () => {};
     vi.stubGlobal(
       'fetch',
-      vi.fn(() => new Promise<Response>((resolve) => (answer = (out) => resolve(new Response(JSON.stringify(out), { status: 200, headers: { 'content-type': 'application/json' } }))))),
+      vi.fn(
+        () =>
+          new Promise<Response>(
+            (resolve) => (answer = (out) => resolve(new Response(JSON.stringify(out), { status: 200, headers: { 'content-type': 'application/json' } }))),
+          ),
+      ),
     );
     const listener = new ListenStore();
     const actions = { rename: vi.fn(async () => {}), chooseSample: vi.fn(), listener };

@@ -5,7 +5,16 @@ import { cleanup, fireEvent, render, screen } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Palette, type PaletteItem } from '../../web/src/flow/Palette.tsx';
 
-const eventTypes = ['lead.captured', 'escalation.created', 'conversation.started', 'conversation.ended', 'message.rated', 'contact.created', 'contact.updated', 'deal.created'].map((name) => ({ name, group: 'chat', description: `When ${name}`, sample: {} }));
+const eventTypes = [
+  'lead.captured',
+  'escalation.created',
+  'conversation.started',
+  'conversation.ended',
+  'message.rated',
+  'contact.created',
+  'contact.updated',
+  'deal.created',
+].map((name) => ({ name, group: 'chat', description: `When ${name}`, sample: {} }));
 const destinations = [{ id: 'des_1', name: 'Ops CRM', type: 'crm-relay', disabled_at: null, warning: null }];
 
 afterEach(cleanup);
@@ -22,7 +31,12 @@ describe('palette', () => {
     expect(screen.getByTestId('palette-destination-des_1').textContent).toContain('Send to Ops CRM');
 
     fireEvent.change(screen.getByTestId('palette-search'), { target: { value: 'sheet' } });
-    expect(screen.getAllByRole('button').filter((b) => b.dataset.testid?.startsWith('palette-') && b.dataset.testid !== 'palette-collapse').map((b) => b.dataset.testid)).toEqual(['palette-sheets']);
+    expect(
+      screen
+        .getAllByRole('button')
+        .filter((b) => b.dataset.testid?.startsWith('palette-') && b.dataset.testid !== 'palette-collapse')
+        .map((b) => b.dataset.testid),
+    ).toEqual(['palette-sheets']);
     fireEvent.change(screen.getByTestId('palette-search'), { target: { value: 'zzz' } });
     expect(screen.getByText('Nothing matches “zzz”.')).toBeTruthy();
     fireEvent.change(screen.getByTestId('palette-search'), { target: { value: 'conversation' } });

@@ -67,7 +67,11 @@ describe('node panels', () => {
   it('trigger: picks an event type by its friendly name and shows its sample', () => {
     const p = mount('trigger');
     const select = screen.getByTestId('trigger-event') as HTMLSelectElement;
-    expect([...select.options].map((o) => o.textContent)).toEqual(['Choose an event…', 'Lead captured (lead.captured)', 'Conversation ended (conversation.ended)']);
+    expect([...select.options].map((o) => o.textContent)).toEqual([
+      'Choose an event…',
+      'Lead captured (lead.captured)',
+      'Conversation ended (conversation.ended)',
+    ]);
     expect(screen.getByTestId('error-trigger-event').textContent).toBe('choose an event type');
     change('trigger-event', 'lead.captured');
     expect(p.valid()).toEqual({ eventType: 'lead.captured' });
@@ -75,11 +79,18 @@ describe('node panels', () => {
     expect(screen.getByTestId('trigger-sample').textContent).toContain('Jane Smith');
   });
 
-  it('filter: builds conditions from the sample\'s fields, with AND/OR, and they make the expected rule', () => {
+  it("filter: builds conditions from the sample's fields, with AND/OR, and they make the expected rule", () => {
     const p = mount('filter');
     // The field picker offers the sample's fields as the map step names them (data.<field>), nested ones as dot paths.
     const list = document.getElementById('fields-n1') as HTMLDataListElement;
-    expect([...list.querySelectorAll('option')].map((o) => o.value)).toEqual(['data.lead_id', 'data.name', 'data.email', 'data.phone', 'data.vip', 'data.address.city']);
+    expect([...list.querySelectorAll('option')].map((o) => o.value)).toEqual([
+      'data.lead_id',
+      'data.name',
+      'data.email',
+      'data.phone',
+      'data.vip',
+      'data.address.city',
+    ]);
     expect((screen.getByTestId('condition-0-field') as HTMLInputElement).placeholder).toBe('e.g. data.lead_id');
     change('condition-0-field', 'data.email');
     change('condition-0-op', 'exists');
@@ -105,7 +116,9 @@ describe('node panels', () => {
         { field: 'address.city', op: 'contains', value: 'lyo' },
       ],
     });
-    expect(filterCondition([data])).toEqual({ data: { $or: [{ email: { $exists: true } }, { vip: { $eq: true } }, { 'address.city': { $regex: 'lyo', $options: 'i' } }] } });
+    expect(filterCondition([data])).toEqual({
+      data: { $or: [{ email: { $exists: true } }, { vip: { $eq: true } }, { 'address.city': { $regex: 'lyo', $options: 'i' } }] },
+    });
     fireEvent.click(screen.getByTestId('condition-1-remove'));
     expect((p.data().conditions as unknown[]).length).toBe(2);
   });
@@ -119,7 +132,10 @@ describe('node panels', () => {
   });
 
   it('transform: previews the expression on the sample as the user types (debounced), and offers a start', async () => {
-    const preview = vi.fn(async (data: Record<string, unknown>) => ({ status: 'passed' as const, output: { fullName: `made by ${String(data.expression).length} chars` } }));
+    const preview = vi.fn(async (data: Record<string, unknown>) => ({
+      status: 'passed' as const,
+      output: { fullName: `made by ${String(data.expression).length} chars` },
+    }));
     const p = mount('transform', defaultData('transform'), makeEnv({ preview }));
     fireEvent.click(screen.getByTestId('transform-starter'));
     expect(String(p.data().expression)).toContain('"email": email');
@@ -132,13 +148,13 @@ describe('node panels', () => {
     expect(p.valid()).toEqual({ expression: '{ "fullName": $uppercase(name) }' });
   });
 
-  it('transform: shows the server\'s error for an expression that fails on the sample', async () => {
+  it("transform: shows the server's error for an expression that fails on the sample", async () => {
     const preview = async () => ({ status: 'error' as const, message: 'The expression failed: unknown function $nope' });
     mount('transform', { expression: '$nope(name)' }, makeEnv({ preview }));
     await waitFor(() => expect(screen.getByTestId('transform-preview-error').textContent).toContain('$nope'), { timeout: 3000 });
   });
 
-  it('map: lists the sheet\'s columns, marks the empty required ones, fills same-named ones, and the graph then has no problem', () => {
+  it("map: lists the sheet's columns, marks the empty required ones, fills same-named ones, and the graph then has no problem", () => {
     const sheet = node('sheets_1', 'sheets', { spreadsheetId: '1AbCdEfGhIjKlMnOp', sheetName: 'Leads', columns: ['name', 'email', 'phone', 'eventId'] });
     const targets = destinationTargets(sheet, 'flat');
     const p = mount('map', defaultData('map'), makeEnv({ targets, targetsFor: 'The sheet' }));
@@ -179,7 +195,7 @@ describe('node panels', () => {
     expect(validateGraph(graph)).toEqual([]);
   });
 
-  it('map: with HubSpot downstream, email is required; without a destination\'s fields the user names them', () => {
+  it("map: with HubSpot downstream, email is required; without a destination's fields the user names them", () => {
     const hubspot = node('c', 'crm', { preset: 'hubspot' });
     mount('map', defaultData('map'), makeEnv({ targets: destinationTargets(hubspot, 'flat'), targetsFor: 'The CRM' }));
     expect(screen.getByTestId('map-missing').textContent).toBe('Still empty: email');
@@ -193,7 +209,7 @@ describe('node panels', () => {
     expect(p.valid().envelope).toBe('nested');
   });
 
-  it('delay: a number and a unit make milliseconds within the rule\'s bounds', () => {
+  it("delay: a number and a unit make milliseconds within the rule's bounds", () => {
     const p = mount('delay');
     expect((screen.getByTestId('delay-amount') as HTMLInputElement).value).toBe('1');
     expect((screen.getByTestId('delay-unit') as HTMLSelectElement).value).toBe('minutes');
@@ -211,9 +227,11 @@ describe('node panels', () => {
     expect(p.valid()).toEqual({ window_ms: 120_000 });
     fireEvent.click(screen.getByTestId('dedupe-mode-include'));
     // The sample's fields as the filter and the map step name them.
-    expect(within(screen.getByTestId('dedupe-fields')).getAllByRole('checkbox').map((c) => c.getAttribute('data-testid'))).toEqual(
-      ['lead_id', 'name', 'email', 'phone', 'vip', 'address.city'].map((f) => `dedupe-field-data.${f}`),
-    );
+    expect(
+      within(screen.getByTestId('dedupe-fields'))
+        .getAllByRole('checkbox')
+        .map((c) => c.getAttribute('data-testid')),
+    ).toEqual(['lead_id', 'name', 'email', 'phone', 'vip', 'address.city'].map((f) => `dedupe-field-data.${f}`));
     fireEvent.click(screen.getByTestId('dedupe-field-data.email'));
     fireEvent.click(screen.getByTestId('dedupe-field-data.address.city'));
     expect(p.valid()).toEqual({ window_ms: 120_000, include_fields: ['data.email', 'data.address.city'] });
@@ -236,7 +254,11 @@ describe('node panels', () => {
   it('dedupe: a field saved under its bare name is the same chip; after an incoming webhook the fields are body.<field>', () => {
     const saved = mount('dedupe', { window_ms: 60_000, include_fields: ['email', 'emial'] });
     const chips = () => within(screen.getByTestId('dedupe-fields')).getAllByRole('checkbox') as HTMLInputElement[];
-    expect(chips().filter((c) => c.checked).map((c) => c.getAttribute('data-testid'))).toEqual(['dedupe-field-data.email', 'dedupe-field-emial']);
+    expect(
+      chips()
+        .filter((c) => c.checked)
+        .map((c) => c.getAttribute('data-testid')),
+    ).toEqual(['dedupe-field-data.email', 'dedupe-field-emial']);
     expect(screen.queryByTestId('dedupe-unknown-email')).toBeNull();
     expect(screen.getByTestId('dedupe-unknown-emial').textContent).toBe('The sample has no field “emial”: events without it all count as equal on it.');
     expect((screen.getByTestId('dedupe-add-field') as HTMLButtonElement).disabled).toBe(true);
@@ -249,14 +271,16 @@ describe('node panels', () => {
     const request = makeEnv({ samplePrefix: 'body', sample: { email: 'ann@example.com', plan: 'pro' }, sampleFrom: 'the last request to “form”' });
     const p = mount('dedupe', { window_ms: 60_000, include_fields: ['body.emial'] }, request);
     expect(chips().map((c) => c.getAttribute('data-testid'))).toEqual(['dedupe-field-body.email', 'dedupe-field-body.plan', 'dedupe-field-body.emial']);
-    expect(screen.getByTestId('dedupe-unknown-body.emial').textContent).toBe('The sample has no field “body.emial”: requests without it all count as equal on it.');
+    expect(screen.getByTestId('dedupe-unknown-body.emial').textContent).toBe(
+      'The sample has no field “body.emial”: requests without it all count as equal on it.',
+    );
     fireEvent.click(screen.getByTestId('dedupe-field-body.emial'));
     fireEvent.click(screen.getByTestId('dedupe-field-body.email'));
     expect(p.valid()).toEqual({ window_ms: 60_000, include_fields: ['body.email'] });
     expect(screen.queryByTestId('dedupe-unknown-body.emial')).toBeNull();
   });
 
-  it('webhook: the URL with the schema\'s message until it is one; the Authorization header only when typed', () => {
+  it("webhook: the URL with the schema's message until it is one; the Authorization header only when typed", () => {
     const p = mount('webhook');
     change('webhook-url', 'hooks.example.com');
     expect(screen.getByTestId('error-webhook-url').textContent).toBe('use an http(s) URL');
@@ -268,7 +292,7 @@ describe('node panels', () => {
     expect('authorization' in p.data()).toBe(false);
   });
 
-  it('webhook: a signature preset or a header of one\'s own, with the signing mode kept in step and the schema\'s messages', () => {
+  it("webhook: a signature preset or a header of one's own, with the signing mode kept in step and the schema's messages", () => {
     const p = mount('webhook', { url: 'https://hooks.example.com/in', signing: 'hmac' });
     const preset = () => screen.getByLabelText(/Signature preset/) as HTMLSelectElement;
     const pick = (el: HTMLElement, value: string) => fireEvent.change(el, { target: { value } });
@@ -288,7 +312,11 @@ describe('node panels', () => {
     pick(screen.getByLabelText(/^Signature format/), 'base64');
     pick(screen.getByLabelText(/Event type header/), 'X-Acme-Event');
     expect(screen.queryByTestId('error-signature-header')).toBeNull();
-    expect(p.valid()).toEqual({ url: 'https://hooks.example.com/in', signing: 'hmac', signature: { header: 'X-Acme-Signature', format: 'base64', event_header: 'X-Acme-Event' } });
+    expect(p.valid()).toEqual({
+      url: 'https://hooks.example.com/in',
+      signing: 'hmac',
+      signature: { header: 'X-Acme-Signature', format: 'base64', event_header: 'X-Acme-Event' },
+    });
     pick(screen.getByLabelText(/^Signature header name/), 'Content-Type');
     expect(screen.getByTestId('error-signature-header').textContent).toMatch(/sets itself/);
     pick(screen.getByLabelText(/^Signature header name/), 'X-Acme-Signature');
@@ -310,7 +338,9 @@ describe('node panels', () => {
 
   it('Google Sheet: sheet, tab and typed columns; a note to Settings without a Google credential; Test connection', async () => {
     let tested: Record<string, unknown> | null = null;
-    const testConnection = async (data: Record<string, unknown>): Promise<ConnectionTest> => ((tested = data), { ok: false, message: 'Share the sheet with wirehub@ops.iam.gserviceaccount.com.', warnings: ['Row 1 is empty'] });
+    const testConnection = async (data: Record<string, unknown>): Promise<ConnectionTest> => (
+      (tested = data), { ok: false, message: 'Share the sheet with wirehub@ops.iam.gserviceaccount.com.', warnings: ['Row 1 is empty'] }
+    );
     const p = mount('sheets', defaultData('sheets'), makeEnv({ testConnection }));
     expect(screen.getByTestId('sheets-credential-missing').querySelector('a')?.getAttribute('href')).toBe('/settings');
     change('sheets-spreadsheet', 'https://docs.google.com/spreadsheets/d/1AbCdEfGhIjKlMnOpQr/edit#gid=0');
@@ -320,7 +350,11 @@ describe('node panels', () => {
     change('sheets-column-input', 'phone');
     fireEvent.click(screen.getByTestId('sheets-add-column'));
     expect(screen.getByTestId('sheets-columns').textContent).toContain('phone');
-    expect(p.valid()).toEqual({ spreadsheetId: 'https://docs.google.com/spreadsheets/d/1AbCdEfGhIjKlMnOpQr/edit#gid=0', sheetName: 'Leads', columns: ['name', 'email', 'phone'] });
+    expect(p.valid()).toEqual({
+      spreadsheetId: 'https://docs.google.com/spreadsheets/d/1AbCdEfGhIjKlMnOpQr/edit#gid=0',
+      sheetName: 'Leads',
+      columns: ['name', 'email', 'phone'],
+    });
     fireEvent.click(screen.getByRole('button', { name: 'Move email left' }));
     fireEvent.click(screen.getByTestId('sheets-column-remove-phone'));
     expect(p.data().columns).toEqual(['email', 'name']);
@@ -331,7 +365,11 @@ describe('node panels', () => {
   });
 
   it('Google Sheet: with a stored Google credential, says which address to share the sheet with', () => {
-    const p = mount('sheets', defaultData('sheets'), makeEnv({ credentials: [google, { id: 'cred_2', kind: 'google-service-account', name: 'Sales', hint: 'sales@x.iam.gserviceaccount.com' }] }));
+    const p = mount(
+      'sheets',
+      defaultData('sheets'),
+      makeEnv({ credentials: [google, { id: 'cred_2', kind: 'google-service-account', name: 'Sales', hint: 'sales@x.iam.gserviceaccount.com' }] }),
+    );
     expect(screen.queryByTestId('sheets-credential-missing')).toBeNull();
     expect(screen.getByTestId('sheets-credential-email').textContent).toBe(google.hint);
     change('sheets-credential', 'cred_2');
@@ -362,9 +400,11 @@ describe('node panels', () => {
     expect(p.valid()).toEqual({ url: 'https://hooks.zapier.com/hooks/catch/1/abc/' });
   });
 
-  it('Slack (drawn from its manifest\'s form): the webhook URL, never shown once saved, and an optional title', async () => {
+  it("Slack (drawn from its manifest's form): the webhook URL, never shown once saved, and an optional title", async () => {
     let tested: Record<string, unknown> | null = null;
-    const testConnection = async (data: Record<string, unknown>): Promise<ConnectionTest> => ((tested = data), { ok: true, message: 'Slack knows this webhook.', warnings: [] });
+    const testConnection = async (data: Record<string, unknown>): Promise<ConnectionTest> => (
+      (tested = data), { ok: true, message: 'Slack knows this webhook.', warnings: [] }
+    );
     const p = mount('slack', defaultData('slack'), makeEnv({ testConnection }));
     expect((screen.getByTestId('test-connection') as HTMLButtonElement).disabled).toBe(true);
     change('slack-url', 'hooks.slack.com/services/T1/B1/x');
@@ -402,8 +442,19 @@ describe('node panels', () => {
   it('existing destination: one paused by Wirehub says why and when it is tried again', () => {
     const probe = new Date(Date.now() + 10 * 60_000);
     const hhmm = `${String(probe.getHours()).padStart(2, '0')}:${String(probe.getMinutes()).padStart(2, '0')}`;
-    const circuit = { state: 'open' as const, failures: 12, reason: '12 timeouts in a row', opened_at: new Date().toISOString(), next_probe_at: probe.toISOString(), message: '' };
-    mount('destination', { destinationId: 'des_1' }, makeEnv({ destinations: [{ id: 'des_1', name: 'Ops CRM', type: 'crm-relay', disabled_at: null, warning: null, circuit }] }));
+    const circuit = {
+      state: 'open' as const,
+      failures: 12,
+      reason: '12 timeouts in a row',
+      opened_at: new Date().toISOString(),
+      next_probe_at: probe.toISOString(),
+      message: '',
+    };
+    mount(
+      'destination',
+      { destinationId: 'des_1' },
+      makeEnv({ destinations: [{ id: 'des_1', name: 'Ops CRM', type: 'crm-relay', disabled_at: null, warning: null, circuit }] }),
+    );
     const info = screen.getByTestId('destination-info').textContent ?? '';
     expect(info).toContain('Paused by Wirehub: 12 timeouts in a row');
     expect(info).toContain(hhmm);

@@ -14,13 +14,26 @@ import { Palette, type PaletteItem } from '../../web/src/flow/Palette.tsx';
 import { panelEnv } from '../../web/src/flow/panel-env.ts';
 import type { PanelEnv, PanelProps } from '../../web/src/flow/panels/common.tsx';
 
-const eventTypes = ['lead.captured', 'escalation.created', 'conversation.started', 'conversation.ended', 'message.rated', 'contact.created', 'contact.updated'].map((name) => ({ name, group: 'chat', description: `When ${name}`, sample: { name: 'Jane' } }));
+const eventTypes = [
+  'lead.captured',
+  'escalation.created',
+  'conversation.started',
+  'conversation.ended',
+  'message.rated',
+  'contact.created',
+  'contact.updated',
+].map((name) => ({ name, group: 'chat', description: `When ${name}`, sample: { name: 'Jane' } }));
 const sources: SourceSummary[] = [
   { id: 'src_shop', name: 'shop', type: 'WEBHOOK', url: 'http://127.0.0.1:3000/e/src_shop' },
   { id: 'src_stripe', name: 'stripe', type: 'STRIPE', url: 'http://127.0.0.1:3000/e/src_stripe' },
 ];
 const last: SourceSample = {
-  sample: { headers: { 'content-type': 'application/json' }, body: { email: 'big@example.com', amount: 150, customer: { country: 'FR' } }, query: {}, path: '/' },
+  sample: {
+    headers: { 'content-type': 'application/json' },
+    body: { email: 'big@example.com', amount: 150, customer: { country: 'FR' } },
+    query: {},
+    path: '/',
+  },
   request_id: 'req_1',
   received_at: '2026-11-23T15:00:00.000Z',
 };
@@ -28,7 +41,19 @@ const node = (id: string, kind: NodeKind, data: Record<string, unknown>): Canvas
 const edge = (source: string, target: string) => ({ id: `${source}-${target}`, source, target });
 
 function envFor(selected: CanvasNode, nodes: CanvasNode[], edges: ReturnType<typeof edge>[], samples: Record<string, SourceSample | null>): PanelEnv {
-  return panelEnv({ node: selected, nodes, edges, eventTypes, destinations: [], credentials: [], sources, sourceSamples: samples, test: null, preview: async () => undefined, testConnection: async () => ({ ok: true, message: '', warnings: [] }) });
+  return panelEnv({
+    node: selected,
+    nodes,
+    edges,
+    eventTypes,
+    destinations: [],
+    credentials: [],
+    sources,
+    sourceSamples: samples,
+    test: null,
+    preview: async () => undefined,
+    testConnection: async () => ({ ok: true, message: '', warnings: [] }),
+  });
 }
 
 function mount(kind: NodeKind, initial: Record<string, unknown>, env: PanelEnv) {
@@ -49,7 +74,9 @@ describe('flows from inbound sources in the editor', () => {
     const onAdd = vi.fn<(item: PaletteItem) => void>();
     render(<Palette eventTypes={eventTypes} destinations={[]} sources={sources} collapsed={false} onCollapse={() => {}} onAdd={onAdd} />);
     const triggers = screen.getByText('Triggers').closest('section') as HTMLElement;
-    const ids = within(triggers).getAllByRole('button').map((b) => b.dataset.testid);
+    const ids = within(triggers)
+      .getAllByRole('button')
+      .map((b) => b.dataset.testid);
     // "Incoming webhook" (a new source, made when dropped) comes first (issue 14, item 4).
     expect(ids.slice(0, 3)).toEqual(['palette-incoming-webhook', 'palette-source-src_shop', 'palette-source-src_stripe']);
     // Sources do not push events behind the fold: still five events, then "All 7 events".
@@ -67,7 +94,7 @@ describe('flows from inbound sources in the editor', () => {
     expect(defaultData('trigger', 'lead.captured')).toEqual({ eventType: 'lead.captured' });
   });
 
-  it('trigger panel: shows the source\'s ingest URL with a copy button and its last request, and switches source', () => {
+  it("trigger panel: shows the source's ingest URL with a copy button and its last request, and switches source", () => {
     const t = node('t1', 'trigger', { sourceId: 'src_shop' });
     const p = mount('trigger', t.data, envFor(t, [t], [], { src_shop: last }));
     expect(screen.getByTestId('trigger-source-url').textContent).toBe('http://127.0.0.1:3000/e/src_shop');
@@ -96,9 +123,24 @@ describe('flows from inbound sources in the editor', () => {
     expect(filterEnv).toMatchObject({ samplePrefix: 'body', sampleFrom: 'the last request to “shop”', sample: last.sample.body });
     mount('filter', f.data, filterEnv);
     // The request's fields as the trigger, the map step and the Test output name them (issue 14, trap 1).
-    expect([...(document.querySelector('datalist') as HTMLDataListElement).querySelectorAll('option')].map((o) => o.value)).toEqual(['body.email', 'body.amount', 'body.customer.country']);
+    expect([...(document.querySelector('datalist') as HTMLDataListElement).querySelectorAll('option')].map((o) => o.value)).toEqual([
+      'body.email',
+      'body.amount',
+      'body.customer.country',
+    ]);
     cleanup();
-    mount('filter', { conditions: [{ field: 'body.amount', op: 'gt', value: '' }, { field: 'amount', op: 'gt', value: '' }, { field: 'body.total', op: 'gt', value: '' }], mode: 'all' }, filterEnv);
+    mount(
+      'filter',
+      {
+        conditions: [
+          { field: 'body.amount', op: 'gt', value: '' },
+          { field: 'amount', op: 'gt', value: '' },
+          { field: 'body.total', op: 'gt', value: '' },
+        ],
+        mode: 'all',
+      },
+      filterEnv,
+    );
     expect(screen.queryByTestId('condition-0-unknown')).toBeNull();
     expect(screen.queryByTestId('condition-1-unknown')).toBeNull();
     expect(screen.getByTestId('condition-2-unknown').textContent).toBe('The sample has no field “body.total”.');
@@ -116,10 +158,21 @@ describe('flows from inbound sources in the editor', () => {
     mount('map', m.data, envFor(m, nodes, edges, { src_shop: null }));
     expect(screen.getByTestId('sample-none').textContent).toContain('http://127.0.0.1:3000/e/src_shop');
 
-    const graph = toGraph([t, f, { ...m, data: map.data() }, w].map((n) => (n.id === 'f1' ? { ...n, data: { conditions: [{ field: 'amount', op: 'gt', value: 100 }], mode: 'all' } } : n)), edges);
+    const graph = toGraph(
+      [t, f, { ...m, data: map.data() }, w].map((n) =>
+        n.id === 'f1' ? { ...n, data: { conditions: [{ field: 'amount', op: 'gt', value: 100 }], mode: 'all' } } : n,
+      ),
+      edges,
+    );
     expect(validateGraph(graph)).toEqual([]);
     // One destination fed by a source and an event type is named before saving.
-    const mixed = toGraph([...graph.nodes.map((n) => ({ id: n.id, type: n.kind, position: n.position, data: n.data as Record<string, unknown> })), node('t2', 'trigger', { eventType: 'lead.captured' })], [...edges, edge('t2', 'w1')]);
+    const mixed = toGraph(
+      [
+        ...graph.nodes.map((n) => ({ id: n.id, type: n.kind, position: n.position, data: n.data as Record<string, unknown> })),
+        node('t2', 'trigger', { eventType: 'lead.captured' }),
+      ],
+      [...edges, edge('t2', 'w1')],
+    );
     expect(validateGraph(mixed).map((p) => p.path)).toEqual(['nodes.w1']);
   });
 
@@ -128,7 +181,10 @@ describe('flows from inbound sources in the editor', () => {
     const m = node('m1', 'map', { mappings: [{ to: 'Email', from: 'body.email' }], envelope: 'flat' });
     const s = node('s1', 'sheets', { spreadsheetId: '1AbCdEfGhIjKlMnOp', sheetName: 'Orders', columns: ['Email', 'eventId'] });
     const edges = [edge('t1', 'm1'), edge('m1', 's1')];
-    expect(envFor(m, [t, m, s], edges, { src_shop: last }).targets?.map((f) => [f.name, f.required])).toEqual([['Email', true], ['eventId', true]]);
+    expect(envFor(m, [t, m, s], edges, { src_shop: last }).targets?.map((f) => [f.name, f.required])).toEqual([
+      ['Email', true],
+      ['eventId', true],
+    ]);
     expect(validateGraph(toGraph([t, m, s], edges))).toEqual([expect.objectContaining({ path: 'nodes.s1.data.columns.1' })]);
     // From an event type, the envelope fills eventId.
     const e = node('t1', 'trigger', { eventType: 'lead.captured' });

@@ -36,15 +36,30 @@ beforeEach(() => {
         flow: null,
         result: 'retrying',
         explanation: '“orders to crm” could not deliver it (the receiver answered 500 Internal Server Error); it will try again (attempt 4 of 8).',
-        event: { id: 'evt_1', status: 'SCHEDULED', attempts: 3, reason: 'the receiver answered 500 Internal Server Error', retry: { at: retryAt.toISOString(), attempt: 4, of: 8 } },
+        event: {
+          id: 'evt_1',
+          status: 'SCHEDULED',
+          attempts: 3,
+          reason: 'the receiver answered 500 Internal Server Error',
+          retry: { at: retryAt.toISOString(), attempt: 4, of: 8 },
+        },
       },
     ],
   };
   vi.stubGlobal('fetch', async (url: string) => {
     const path = new URL(url, 'http://portal.test').pathname.replace('/api/v1', '');
     const json = (value: unknown) => new Response(JSON.stringify(value), { status: 200, headers: { 'content-type': 'application/json' } });
-    if (path === `/requests/${REQ}`) return json({ id: REQ, source_id: 'src_1', source_name: 'website forms', status: 'accepted', summary: 'reader@example.com', event_type: 'newsletter', created_at: new Date(2026, 11, 7, 13, 0).toISOString() });
-    if (path === `/requests/${REQ}/outcome`) return outcomeCalls++, json(story);
+    if (path === `/requests/${REQ}`)
+      return json({
+        id: REQ,
+        source_id: 'src_1',
+        source_name: 'website forms',
+        status: 'accepted',
+        summary: 'reader@example.com',
+        event_type: 'newsletter',
+        created_at: new Date(2026, 11, 7, 13, 0).toISOString(),
+      });
+    if (path === `/requests/${REQ}/outcome`) return (outcomeCalls++, json(story));
     return new Response('{"error":{"code":"NOT_FOUND","message":"no"}}', { status: 404 });
   });
 });
@@ -56,7 +71,9 @@ afterEach(() => {
 describe('request story', () => {
   it('words the next try as local HH:MM with its attempt', () => {
     expect(retryText({ at: retryAt.toISOString(), attempt: 4, of: 8 }, new Date(2026, 11, 7, 13, 0))).toBe('will retry at 14:05 (attempt 4 of 8)');
-    expect(retryText({ at: new Date(2026, 11, 8, 0, 5).toISOString(), attempt: 2, of: 9 }, new Date(2026, 11, 7, 23, 0))).toMatch(/^will retry at \S+.* 00:05 \(attempt 2 of 9\)$/);
+    expect(retryText({ at: new Date(2026, 11, 8, 0, 5).toISOString(), attempt: 2, of: 9 }, new Date(2026, 11, 7, 23, 0))).toMatch(
+      /^will retry at \S+.* 00:05 \(attempt 2 of 9\)$/,
+    );
   });
 
   it('tells each flow’s result in a sentence, links the flow, opens the delivery, and reloads on a tick', async () => {

@@ -66,8 +66,21 @@ function mount(credentials: CredentialSummary[], initial: Record<string, unknown
 
 const lists = {
   'GET /google/oauth': { enabled: true, redirect_uri: 'http://hub/api/v1/google/oauth/callback', message: null },
-  [`GET /credentials/${account.id}/spreadsheets`]: { models: [{ id: SHEET_ID, name: 'Leads 2026', modified_at: null, owner: null }, { id: '1OtherXRA5nFMdKvBdBZjgmUUq', name: 'Budget', modified_at: null, owner: null }], count: 2 },
-  [`GET /credentials/${account.id}/spreadsheets/${SHEET_ID}`]: { id: SHEET_ID, title: 'Leads 2026', sheets: [{ title: 'Leads', index: 0 }, { title: 'Archive', index: 1 }] },
+  [`GET /credentials/${account.id}/spreadsheets`]: {
+    models: [
+      { id: SHEET_ID, name: 'Leads 2026', modified_at: null, owner: null },
+      { id: '1OtherXRA5nFMdKvBdBZjgmUUq', name: 'Budget', modified_at: null, owner: null },
+    ],
+    count: 2,
+  },
+  [`GET /credentials/${account.id}/spreadsheets/${SHEET_ID}`]: {
+    id: SHEET_ID,
+    title: 'Leads 2026',
+    sheets: [
+      { title: 'Leads', index: 0 },
+      { title: 'Archive', index: 1 },
+    ],
+  },
   [`GET /credentials/${account.id}/spreadsheets/${SHEET_ID}/columns`]: { sheet: 'Leads', columns: ['name', 'email', '', 'phone', 'email'] },
 };
 
@@ -78,7 +91,13 @@ describe('Google Sheet panel: Sign in with Google', () => {
   });
 
   it('says what the operator must set when sign-in is not configured, and keeps the pasted way', async () => {
-    fakeApi({ 'GET /google/oauth': { enabled: false, redirect_uri: 'x', message: 'Sign in with Google is not set up on this server: set GOOGLE_OAUTH_CLIENT_ID and GOOGLE_OAUTH_CLIENT_SECRET.' } });
+    fakeApi({
+      'GET /google/oauth': {
+        enabled: false,
+        redirect_uri: 'x',
+        message: 'Sign in with Google is not set up on this server: set GOOGLE_OAUTH_CLIENT_ID and GOOGLE_OAUTH_CLIENT_SECRET.',
+      },
+    });
     mount([]);
     expect((await screen.findByTestId('google-signin-unavailable')).textContent).toContain('GOOGLE_OAUTH_CLIENT_ID');
     expect(screen.queryByTestId('google-signin')).toBeNull();
@@ -98,9 +117,23 @@ describe('Google Sheet panel: Sign in with Google', () => {
     await waitFor(() => expect(popup.location.href).toBe('https://accounts.example/auth?state=s'));
     expect(calls).toContain('POST /google/oauth/start');
     // Another origin's message is ignored; the callback page's (same origin) is taken.
-    await act(async () => window.dispatchEvent(new MessageEvent('message', { origin: 'https://evil.example', data: { type: 'wirehub-google-oauth', ok: true, credential_id: 'cred_evil', email: 'x' } })));
+    await act(async () =>
+      window.dispatchEvent(
+        new MessageEvent('message', {
+          origin: 'https://evil.example',
+          data: { type: 'wirehub-google-oauth', ok: true, credential_id: 'cred_evil', email: 'x' },
+        }),
+      ),
+    );
     expect(p.data().credentialId).toBeUndefined();
-    await act(async () => window.dispatchEvent(new MessageEvent('message', { origin: window.location.origin, data: { type: 'wirehub-google-oauth', ok: true, credential_id: account.id, email: 'jane@gmail.com' } })));
+    await act(async () =>
+      window.dispatchEvent(
+        new MessageEvent('message', {
+          origin: window.location.origin,
+          data: { type: 'wirehub-google-oauth', ok: true, credential_id: account.id, email: 'jane@gmail.com' },
+        }),
+      ),
+    );
     expect(p.data().credentialId).toBe(account.id);
     expect((await screen.findByTestId('sheets-google-account')).textContent).toContain('jane@gmail.com');
     await screen.findByText('Leads 2026');
@@ -110,7 +143,14 @@ describe('Google Sheet panel: Sign in with Google', () => {
     fakeApi(lists);
     mount([]);
     await screen.findByTestId('google-signin');
-    await act(async () => window.dispatchEvent(new MessageEvent('message', { origin: window.location.origin, data: { type: 'wirehub-google-oauth', ok: false, message: 'Google access was not granted.' } })));
+    await act(async () =>
+      window.dispatchEvent(
+        new MessageEvent('message', {
+          origin: window.location.origin,
+          data: { type: 'wirehub-google-oauth', ok: false, message: 'Google access was not granted.' },
+        }),
+      ),
+    );
     expect(screen.getByTestId('google-signin-error').textContent).toBe('Google access was not granted.');
   });
 

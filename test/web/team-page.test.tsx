@@ -21,8 +21,17 @@ function fakeApi(myRole: Role) {
     { user_id: ME, email: 'me@example.test', name: 'Me', picture_url: null, role: myRole, joined_at: '2026-01-01T00:00:00Z' },
     { user_id: 'usr_bo', email: 'bo@example.test', name: 'Bo', picture_url: null, role: 'member' as Role, joined_at: '2026-01-02T00:00:00Z' },
   ];
-  if (myRole !== 'owner') members.push({ user_id: 'usr_ow', email: 'ow@example.test', name: 'Ow', picture_url: null, role: 'owner', joined_at: '2026-01-01T00:00:00Z' });
-  const invites: { id: string; email: string; role: Role; expires_at: string; created_at: string; status: 'pending'; invited_by: { id: string; name: string } }[] = [];
+  if (myRole !== 'owner')
+    members.push({ user_id: 'usr_ow', email: 'ow@example.test', name: 'Ow', picture_url: null, role: 'owner', joined_at: '2026-01-01T00:00:00Z' });
+  const invites: {
+    id: string;
+    email: string;
+    role: Role;
+    expires_at: string;
+    created_at: string;
+    status: 'pending';
+    invited_by: { id: string; name: string };
+  }[] = [];
   const json = (status: number, body: unknown) => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
 
   vi.stubGlobal('fetch', async (url: string, init: RequestInit = {}) => {
@@ -33,13 +42,24 @@ function fakeApi(myRole: Role) {
     calls.push({ method, path, body, team });
     const active = teams.find((t) => t.team_id === team) ?? teams[0];
     if (method === 'GET' && path === '/auth/me') {
-      return json(200, { user: { id: ME, email: 'me@example.test', name: 'Me' }, team: { id: active.team_id, name: active.team_name, role: active.role }, memberships: teams });
+      return json(200, {
+        user: { id: ME, email: 'me@example.test', name: 'Me' },
+        team: { id: active.team_id, name: active.team_name, role: active.role },
+        memberships: teams,
+      });
     }
     if (method === 'GET' && path === `/teams/${TEAM}/members`) return json(200, { models: members, count: members.length });
     if (method === 'GET' && path === `/teams/${TEAM}/invites`) return json(200, { models: invites, count: invites.length });
     if (method === 'POST' && path === `/teams/${TEAM}/invites`) {
       const b = body as { email: string; role: Role };
-      invites.push({ id: 'inv_1', ...b, expires_at: '2026-02-01T00:00:00Z', created_at: '2026-01-25T00:00:00Z', status: 'pending', invited_by: { id: ME, name: 'Me' } });
+      invites.push({
+        id: 'inv_1',
+        ...b,
+        expires_at: '2026-02-01T00:00:00Z',
+        created_at: '2026-01-25T00:00:00Z',
+        status: 'pending',
+        invited_by: { id: ME, name: 'Me' },
+      });
       return json(201, { id: 'inv_1', ...b, url: 'https://hub.example.test/invite/secret-token-shown-once' });
     }
     const role = new RegExp(`^/teams/${TEAM}/members/(usr_\\w+)$`).exec(path);

@@ -57,8 +57,19 @@ describe('the Test drawer', () => {
   };
 
   it("lists the destinations' results first, the sheet's as its row, then the event and the steps", () => {
-    render(<TestDrawer graph={() => ({ nodes: [], edges: [] })} nodes={nodes} eventTypes={[]} result={result} onResult={() => undefined} onClose={() => undefined} />);
-    const shown = [...screen.getByTestId('test-results').querySelectorAll('[data-testid^="test-node-"], [data-testid="test-event"]')].map((e) => e.getAttribute('data-testid'));
+    render(
+      <TestDrawer
+        graph={() => ({ nodes: [], edges: [] })}
+        nodes={nodes}
+        eventTypes={[]}
+        result={result}
+        onResult={() => undefined}
+        onClose={() => undefined}
+      />,
+    );
+    const shown = [...screen.getByTestId('test-results').querySelectorAll('[data-testid^="test-node-"], [data-testid="test-event"]')].map((e) =>
+      e.getAttribute('data-testid'),
+    );
     expect(shown).toEqual(['test-node-sheets_1', 'test-node-webhook_1', 'test-event', 'test-node-trigger_1', 'test-node-map_1']);
     const sheet = screen.getByTestId('test-output-sheets_1');
     expect(sheet.textContent).toContain('Would add this row to Leads:');

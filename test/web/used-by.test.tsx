@@ -6,7 +6,16 @@ import { MemoryRouter } from 'react-router';
 import { afterEach, describe, expect, it } from 'vitest';
 import { UsedByLine, type Usage } from '../../web/src/pages/gateway/UsedBy.tsx';
 
-const usage = (over: Partial<Usage>): Usage => ({ kind: 'source', id: 'src_1', flows: [], webhooks: [], connections: [], sources: [], destinations: [], ...over });
+const usage = (over: Partial<Usage>): Usage => ({
+  kind: 'source',
+  id: 'src_1',
+  flows: [],
+  webhooks: [],
+  connections: [],
+  sources: [],
+  destinations: [],
+  ...over,
+});
 const line = (u: Usage | undefined, props: Partial<Parameters<typeof UsedByLine>[0]> = {}) => {
   render(
     <MemoryRouter>

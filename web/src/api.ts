@@ -28,7 +28,12 @@ export const session = {
 };
 
 /** `signal`: a long poll the caller gives up (the "Listen for a test request" of a panel closed) rejects with its AbortError. */
-export async function api<T>(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, body?: unknown, opts: { signal?: AbortSignal } = {}): Promise<T> {
+export async function api<T>(
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
+  path: string,
+  body?: unknown,
+  opts: { signal?: AbortSignal } = {},
+): Promise<T> {
   const headers: Record<string, string> = {};
   const token = session.token();
   const team = session.team();

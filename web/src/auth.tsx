@@ -2,7 +2,11 @@ import { createContext, useCallback, useContext, useEffect, useState, type React
 import { api, ApiError, session } from './api.ts';
 
 export type Membership = { team_id: string; team_name: string; role: string };
-export type Profile = { user: { id: string; email: string; name: string; picture_url?: string | null }; team: { id: string; name: string; role: string } | null; memberships: Membership[] };
+export type Profile = {
+  user: { id: string; email: string; name: string; picture_url?: string | null };
+  team: { id: string; name: string; role: string } | null;
+  memberships: Membership[];
+};
 type SessionOut = Profile & { token: string };
 
 type Auth = {

@@ -79,7 +79,8 @@ export function chatClient(origin: string, key: string) {
       throw fail({ kind: 'rate-limited', retryAfter: header || typeof fromBody !== 'number' ? retryAfterSeconds(header) : Math.max(1, Math.ceil(fromBody)) });
     }
     if (res.status >= 500) throw fail({ kind: 'network' });
-    if (res.status === 403 || (res.status === 404 && REFUSALS.has(code) && path.startsWith('/api/public/chatbots/'))) throw fail({ kind: 'refused', code, message });
+    if (res.status === 403 || (res.status === 404 && REFUSALS.has(code) && path.startsWith('/api/public/chatbots/')))
+      throw fail({ kind: 'refused', code, message });
     throw fail({ kind: 'rejected', status: res.status, code, message });
   }
 

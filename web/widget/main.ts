@@ -9,7 +9,9 @@ function ownScript(): HTMLScriptElement | null {
   // for loaders that inject the tag's contents some other way.
   const current = document.currentScript;
   if (current instanceof HTMLScriptElement && current.dataset.chatbot) return current;
-  return document.querySelector<HTMLScriptElement>('script[data-chatbot][src*="widget.js"]') ?? document.querySelector<HTMLScriptElement>('script[data-chatbot]');
+  return (
+    document.querySelector<HTMLScriptElement>('script[data-chatbot][src*="widget.js"]') ?? document.querySelector<HTMLScriptElement>('script[data-chatbot]')
+  );
 }
 
 function boot() {

@@ -32,7 +32,8 @@ export function mountWidget({ publicKey, client, accent }: WidgetOptions): HTMLE
   const host = document.createElement('wirehub-chat');
   // Inline and !important: a host page's `div { display: none }` or `* { position: static }`
   // cannot hide or move the widget's container.
-  host.style.cssText = 'all: initial !important; position: fixed !important; z-index: 2147483000 !important; inset: auto 0 0 auto !important; display: block !important;';
+  host.style.cssText =
+    'all: initial !important; position: fixed !important; z-index: 2147483000 !important; inset: auto 0 0 auto !important; display: block !important;';
   const root = host.attachShadow({ mode: 'open' });
   root.append(h('style', {}, css));
   if (accent && /^#[0-9a-f]{3,8}$|^[a-z]+$/i.test(accent)) host.style.setProperty('--wh-accent', accent);
@@ -51,7 +52,14 @@ export function mountWidget({ publicKey, client, accent }: WidgetOptions): HTMLE
   const closeButton = h('button', { type: 'button', class: 'icon-button', 'aria-label': TEXT.close, onclick: () => close() }, icon(ICONS.close));
   const log = h('div', { class: 'log', role: 'log', 'aria-live': 'polite', 'aria-relevant': 'additions', 'aria-label': 'Conversation', tabindex: '0' });
   const status = h('div', { class: 'status', role: 'status', 'aria-live': 'polite' });
-  const input = h('textarea', { class: 'input', rows: 1, maxlength: MAX_MESSAGE, 'aria-label': 'Message', placeholder: 'Type your message…', autocomplete: 'off' });
+  const input = h('textarea', {
+    class: 'input',
+    rows: 1,
+    maxlength: MAX_MESSAGE,
+    'aria-label': 'Message',
+    placeholder: 'Type your message…',
+    autocomplete: 'off',
+  });
   const sendButton = h('button', { type: 'submit', class: 'send', 'aria-label': 'Send' }, icon(ICONS.send));
   const form = h('form', { class: 'composer', onsubmit: (e) => (e.preventDefault(), void submit()) }, input, sendButton);
   const panel = h(
@@ -62,7 +70,18 @@ export function mountWidget({ publicKey, client, accent }: WidgetOptions): HTMLE
     status,
     form,
   );
-  const bubble = h('button', { type: 'button', class: 'bubble', 'aria-label': TEXT.open, 'aria-expanded': 'false', 'aria-controls': 'wh-panel', onclick: () => (panel.hidden ? open() : close()) }, icon(ICONS.chat));
+  const bubble = h(
+    'button',
+    {
+      type: 'button',
+      class: 'bubble',
+      'aria-label': TEXT.open,
+      'aria-expanded': 'false',
+      'aria-controls': 'wh-panel',
+      onclick: () => (panel.hidden ? open() : close()),
+    },
+    icon(ICONS.chat),
+  );
   root.append(panel, bubble);
 
   input.addEventListener('keydown', (e) => {
@@ -165,7 +184,17 @@ export function mountWidget({ publicKey, client, accent }: WidgetOptions): HTMLE
 
   function ratingButtons(m: StoredMessage): HTMLElement {
     const make = (rating: Rating, label: string) =>
-      h('button', { type: 'button', class: `rate ${rating}`, 'aria-label': label, 'aria-pressed': String(m.rating === rating), onclick: () => void rate(m, rating, group) }, icon(ICONS.thumb));
+      h(
+        'button',
+        {
+          type: 'button',
+          class: `rate ${rating}`,
+          'aria-label': label,
+          'aria-pressed': String(m.rating === rating),
+          onclick: () => void rate(m, rating, group),
+        },
+        icon(ICONS.thumb),
+      );
     const group = h('div', { class: 'rating', role: 'group', 'aria-label': 'Was this helpful?' }, make('up', 'Helpful'), make('down', 'Not helpful'));
     return group;
   }
@@ -173,7 +202,8 @@ export function mountWidget({ publicKey, client, accent }: WidgetOptions): HTMLE
   async function rate(m: StoredMessage, rating: Rating, group: HTMLElement) {
     if (!thread.conversationId || !m.id) return;
     const before = m.rating;
-    const show = (r: Rating | undefined) => group.querySelectorAll('button').forEach((b) => b.setAttribute('aria-pressed', String(b.classList.contains(r ?? '-'))));
+    const show = (r: Rating | undefined) =>
+      group.querySelectorAll('button').forEach((b) => b.setAttribute('aria-pressed', String(b.classList.contains(r ?? '-'))));
     m.rating = rating;
     show(rating);
     try {
@@ -243,7 +273,14 @@ export function mountWidget({ publicKey, client, accent }: WidgetOptions): HTMLE
       const f = failureOf(err);
       if (f.kind === 'network') {
         el.classList.add('failed');
-        el.append(h('div', { class: 'retry' }, h('span', {}, TEXT.notSent), h('button', { type: 'button', class: 'link', onclick: () => void deliver(text, el) }, 'Retry')));
+        el.append(
+          h(
+            'div',
+            { class: 'retry' },
+            h('span', {}, TEXT.notSent),
+            h('button', { type: 'button', class: 'link', onclick: () => void deliver(text, el) }, 'Retry'),
+          ),
+        );
       } else {
         // Not sent and not sendable as is: take it out of the thread and give the text back.
         el.remove();

@@ -11,7 +11,11 @@ async function test(z, bundle) {
   } catch (err) {
     if (err && err.name === 'FetchError') {
       // No answer at all: the address is mistyped, or Wirehub is not reachable from the internet.
-      throw new z.errors.Error(`Could not reach Wirehub at ${baseUrl(bundle)} (${err.message}). Check the address, and that Zapier can reach it over the internet.`, 'Unreachable', 502);
+      throw new z.errors.Error(
+        `Could not reach Wirehub at ${baseUrl(bundle)} (${err.message}). Check the address, and that Zapier can reach it over the internet.`,
+        'Unreachable',
+        502,
+      );
     }
     throw err;
   }
@@ -43,7 +47,8 @@ module.exports = {
       label: 'API Key',
       type: 'password',
       required: true,
-      helpText: 'A Wirehub API key with the **read** and **write** scopes; it starts with `wh_live_`. Create one in Wirehub, or ask whoever runs your Wirehub for one.',
+      helpText:
+        'A Wirehub API key with the **read** and **write** scopes; it starts with `wh_live_`. Create one in Wirehub, or ask whoever runs your Wirehub for one.',
     },
   ],
   test,

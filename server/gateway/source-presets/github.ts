@@ -9,5 +9,8 @@ import { verifyHmac, type VerifyInput } from './hmac.ts';
 export const githubAuth = z.object({ type: z.literal('github'), webhook_secret_key: z.string().min(1).max(1024) }).strict();
 
 export function verifyGithub(auth: z.output<typeof githubAuth>, req: VerifyInput): string | null {
-  return verifyHmac({ algorithm: 'sha256', header_key: 'x-hub-signature-256', encoding: 'hex', prefix: 'sha256=', webhook_secret_key: auth.webhook_secret_key }, req);
+  return verifyHmac(
+    { algorithm: 'sha256', header_key: 'x-hub-signature-256', encoding: 'hex', prefix: 'sha256=', webhook_secret_key: auth.webhook_secret_key },
+    req,
+  );
 }

@@ -7,7 +7,15 @@ export type LoggedRequest = { method: string; path: string; query: URLSearchPara
 
 export type HubspotContact = { id: string; properties: Record<string, string>; createdAt: string; updatedAt: string; archived: false };
 type EmailEntry = { value: string; primary: boolean; label?: string };
-export type PipedrivePerson = { id: number; name: string; email: EmailEntry[]; phone: EmailEntry[]; add_time: string; update_time: string; [field: string]: unknown };
+export type PipedrivePerson = {
+  id: number;
+  name: string;
+  email: EmailEntry[];
+  phone: EmailEntry[];
+  add_time: string;
+  update_time: string;
+  [field: string]: unknown;
+};
 export type GenericLead = { id: string; body: unknown };
 
 export type CrmFake = {
@@ -25,7 +33,21 @@ export type CrmFake = {
 };
 
 // HubSpot refuses properties a portal does not define; these are the defaults a lead would touch.
-const HUBSPOT_PROPERTIES = new Set(['email', 'firstname', 'lastname', 'phone', 'company', 'website', 'jobtitle', 'city', 'message', 'lifecyclestage', 'hs_lead_status', 'lead_intent', 'chatbot_name']);
+const HUBSPOT_PROPERTIES = new Set([
+  'email',
+  'firstname',
+  'lastname',
+  'phone',
+  'company',
+  'website',
+  'jobtitle',
+  'city',
+  'message',
+  'lifecyclestage',
+  'hs_lead_status',
+  'lead_intent',
+  'chatbot_name',
+]);
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 type Reply = { status: number; body?: unknown; headers?: Record<string, string> };
@@ -67,7 +89,17 @@ export async function startCrmFake(): Promise<CrmFake> {
             : json(500, { error: 'internal error' });
       case 'rate-limited':
         return vendor === 'hubspot'
-          ? json(429, { status: 'error', message: 'You have reached your secondly limit.', errorType: 'RATE_LIMIT', correlationId: correlationId(), policyName: 'SECONDLY' }, { 'retry-after': '2' })
+          ? json(
+              429,
+              {
+                status: 'error',
+                message: 'You have reached your secondly limit.',
+                errorType: 'RATE_LIMIT',
+                correlationId: correlationId(),
+                policyName: 'SECONDLY',
+              },
+              { 'retry-after': '2' },
+            )
           : vendor === 'pipedrive'
             ? json(429, { success: false, error: 'Request over limit', errorCode: 429 }, { 'retry-after': '2' })
             : json(429, { error: 'too many requests' }, { 'retry-after': '2' });
@@ -86,18 +118,32 @@ export async function startCrmFake(): Promise<CrmFake> {
     if (vendor === 'hubspot') {
       return json(401, {
         status: 'error',
-        message: 'Authentication credentials not found. This API supports OAuth 2.0 authentication and you can find more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview',
+        message:
+          'Authentication credentials not found. This API supports OAuth 2.0 authentication and you can find more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview',
         correlationId: correlationId(),
         category: 'INVALID_AUTHENTICATION',
       });
     }
-    if (vendor === 'pipedrive') return json(401, { success: false, error: 'unauthorized access', errorCode: 401, error_info: 'Please check developers.pipedrive.com for more information about Pipedrive API.' });
+    if (vendor === 'pipedrive')
+      return json(401, {
+        success: false,
+        error: 'unauthorized access',
+        errorCode: 401,
+        error_info: 'Please check developers.pipedrive.com for more information about Pipedrive API.',
+      });
     return json(401, { error: 'invalid token' });
   }
 
   function hubspot(req: LoggedRequest): Reply {
     if (req.headers.authorization !== `Bearer ${fake.hubspotToken}`) return authFailure('hubspot');
-    const notFound = () => json(404, { status: 'error', message: 'Object not found.  objectId are usually numeric.', correlationId: correlationId(), context: { id: [req.path.split('/').pop()] }, category: 'OBJECT_NOT_FOUND' });
+    const notFound = () =>
+      json(404, {
+        status: 'error',
+        message: 'Object not found.  objectId are usually numeric.',
+        correlationId: correlationId(),
+        context: { id: [req.path.split('/').pop()] },
+        category: 'OBJECT_NOT_FOUND',
+      });
     if (req.method === 'GET' && req.path === '/crm/v3/objects/contacts') {
       const limit = Number(req.query.get('limit') ?? 10);
       return json(200, { results: [...fake.contacts.values()].slice(0, limit) });
@@ -105,7 +151,12 @@ export async function startCrmFake(): Promise<CrmFake> {
     const body = parse(req.body);
     const properties = (body as { properties?: Record<string, string> } | undefined)?.properties;
     if ((req.method === 'POST' || req.method === 'PATCH') && (typeof properties !== 'object' || properties === null)) {
-      return json(400, { status: 'error', message: 'Invalid input JSON on line 1, column 1: properties is required', correlationId: correlationId(), category: 'VALIDATION_ERROR' });
+      return json(400, {
+        status: 'error',
+        message: 'Invalid input JSON on line 1, column 1: properties is required',
+        correlationId: correlationId(),
+        category: 'VALIDATION_ERROR',
+      });
     }
     const invalid = properties && validateHubspot(properties);
     if (invalid) return invalid;
@@ -124,7 +175,13 @@ export async function startCrmFake(): Promise<CrmFake> {
       const id = String(nextHubspotId++);
       const contact: HubspotContact = { id, properties: { ...properties }, createdAt: now(), updatedAt: now(), archived: false };
       fake.contacts.set(id, contact);
-      return json(201, { id, properties: { ...contact.properties, hs_object_id: id, createdate: contact.createdAt, lastmodifieddate: contact.updatedAt }, createdAt: contact.createdAt, updatedAt: contact.updatedAt, archived: false });
+      return json(201, {
+        id,
+        properties: { ...contact.properties, hs_object_id: id, createdate: contact.createdAt, lastmodifieddate: contact.updatedAt },
+        createdAt: contact.createdAt,
+        updatedAt: contact.updatedAt,
+        archived: false,
+      });
     }
     const one = /^\/crm\/v3\/objects\/contacts\/([^/]+)$/.exec(req.path);
     if (req.method === 'PATCH' && one && properties) {
@@ -132,11 +189,22 @@ export async function startCrmFake(): Promise<CrmFake> {
       if (!contact) return notFound();
       const clash = properties.email ? byEmail(properties.email) : undefined;
       if (clash && clash.id !== contact.id) {
-        return json(409, { status: 'error', message: `A contact with email ${properties.email} already exists. Existing ID: ${clash.id}`, correlationId: correlationId(), category: 'CONFLICT' });
+        return json(409, {
+          status: 'error',
+          message: `A contact with email ${properties.email} already exists. Existing ID: ${clash.id}`,
+          correlationId: correlationId(),
+          category: 'CONFLICT',
+        });
       }
       Object.assign(contact.properties, properties);
       contact.updatedAt = now();
-      return json(200, { id: contact.id, properties: { ...contact.properties, hs_object_id: contact.id, lastmodifieddate: contact.updatedAt }, createdAt: contact.createdAt, updatedAt: contact.updatedAt, archived: false });
+      return json(200, {
+        id: contact.id,
+        properties: { ...contact.properties, hs_object_id: contact.id, lastmodifieddate: contact.updatedAt },
+        createdAt: contact.createdAt,
+        updatedAt: contact.updatedAt,
+        archived: false,
+      });
     }
     return json(404, { status: 'error', message: 'Not Found', correlationId: correlationId(), category: 'OBJECT_NOT_FOUND' });
   }
@@ -145,39 +213,78 @@ export async function startCrmFake(): Promise<CrmFake> {
     const problems: { isValid: false; message: string; error: string; name: string }[] = [];
     for (const [name, value] of Object.entries(properties)) {
       if (!HUBSPOT_PROPERTIES.has(name)) problems.push({ isValid: false, message: `Property "${name}" does not exist`, error: 'PROPERTY_DOESNT_EXIST', name });
-      else if (name === 'email' && !EMAIL.test(value)) problems.push({ isValid: false, message: `Email address ${value} is invalid`, error: 'INVALID_EMAIL', name });
+      else if (name === 'email' && !EMAIL.test(value))
+        problems.push({ isValid: false, message: `Email address ${value} is invalid`, error: 'INVALID_EMAIL', name });
     }
     if (!problems.length) return undefined;
-    return json(400, { status: 'error', message: `Property values were not valid: ${JSON.stringify(problems)}`, correlationId: correlationId(), category: 'VALIDATION_ERROR' });
+    return json(400, {
+      status: 'error',
+      message: `Property values were not valid: ${JSON.stringify(problems)}`,
+      correlationId: correlationId(),
+      category: 'VALIDATION_ERROR',
+    });
   }
 
   function pipedrive(req: LoggedRequest): Reply {
     if (req.query.get('api_token') !== fake.pipedriveToken) return authFailure('pipedrive');
     const body = parse(req.body) as Record<string, unknown> | undefined;
     if (req.method === 'GET' && req.path === '/api/v1/users/me') {
-      return json(200, { success: true, data: { id: 7, name: 'Pat Owner', email: 'pat@acme.example', company_id: 99, company_name: 'Acme Plumbing', company_domain: 'acme', active_flag: true } });
+      return json(200, {
+        success: true,
+        data: { id: 7, name: 'Pat Owner', email: 'pat@acme.example', company_id: 99, company_name: 'Acme Plumbing', company_domain: 'acme', active_flag: true },
+      });
     }
     if (req.method === 'GET' && req.path === '/api/v1/persons/search') {
       const term = (req.query.get('term') ?? '').toLowerCase();
       const hits = [...fake.persons.values()].filter((p) => p.email.some((e) => e.value.toLowerCase() === term));
       return json(200, {
         success: true,
-        data: { items: hits.map((p) => ({ result_score: 1, item: { id: p.id, type: 'person', name: p.name, phones: p.phone.map((x) => x.value), emails: p.email.map((x) => x.value) } })) },
+        data: {
+          items: hits.map((p) => ({
+            result_score: 1,
+            item: { id: p.id, type: 'person', name: p.name, phones: p.phone.map((x) => x.value), emails: p.email.map((x) => x.value) },
+          })),
+        },
         additional_data: { pagination: { start: 0, limit: 100, more_items_in_collection: false } },
       });
     }
     if (req.method === 'POST' && req.path === '/api/v1/persons') {
-      if (!body || typeof body.name !== 'string' || !body.name) return json(400, { success: false, error: 'Name must be given.', errorCode: 400, error_info: 'Please check developers.pipedrive.com for more information about Pipedrive API.' });
+      if (!body || typeof body.name !== 'string' || !body.name)
+        return json(400, {
+          success: false,
+          error: 'Name must be given.',
+          errorCode: 400,
+          error_info: 'Please check developers.pipedrive.com for more information about Pipedrive API.',
+        });
       const id = nextPersonId++;
-      const person: PipedrivePerson = { ...body, id, name: body.name, email: entries(body.email), phone: entries(body.phone), add_time: now(), update_time: now() };
+      const person: PipedrivePerson = {
+        ...body,
+        id,
+        name: body.name,
+        email: entries(body.email),
+        phone: entries(body.phone),
+        add_time: now(),
+        update_time: now(),
+      };
       fake.persons.set(id, person);
       return json(201, { success: true, data: person, related_objects: {} });
     }
     const one = /^\/api\/v1\/persons\/(\d+)$/.exec(req.path);
     if (req.method === 'PUT' && one) {
       const person = fake.persons.get(Number(one[1]));
-      if (!person) return json(404, { success: false, error: 'Person not found', errorCode: 404, error_info: 'Please check developers.pipedrive.com for more information about Pipedrive API.' });
-      Object.assign(person, body, { id: person.id, email: body?.email ? entries(body.email) : person.email, phone: body?.phone ? entries(body.phone) : person.phone, update_time: now() });
+      if (!person)
+        return json(404, {
+          success: false,
+          error: 'Person not found',
+          errorCode: 404,
+          error_info: 'Please check developers.pipedrive.com for more information about Pipedrive API.',
+        });
+      Object.assign(person, body, {
+        id: person.id,
+        email: body?.email ? entries(body.email) : person.email,
+        phone: body?.phone ? entries(body.phone) : person.phone,
+        update_time: now(),
+      });
       return json(200, { success: true, data: person, related_objects: {} });
     }
     return json(404, { success: false, error: 'Unknown method .', errorCode: 404 });
@@ -210,7 +317,13 @@ export async function startCrmFake(): Promise<CrmFake> {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const url = new URL(req.url ?? '/', 'http://fake');
-      const logged: LoggedRequest = { method: req.method ?? '', path: url.pathname, query: url.searchParams, headers: req.headers, body: Buffer.concat(chunks).toString('utf8') };
+      const logged: LoggedRequest = {
+        method: req.method ?? '',
+        path: url.pathname,
+        query: url.searchParams,
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString('utf8'),
+      };
       fake.requests.push(logged);
       const vendor = vendorOf(url.pathname);
       const reply = modeReply(vendor) ?? (vendor === 'hubspot' ? hubspot(logged) : vendor === 'pipedrive' ? pipedrive(logged) : generic(logged));

@@ -50,7 +50,10 @@ export async function startFakeGoogleOAuth(opts: { clientId: string; clientSecre
     });
   });
 
-  const html = (status: number, body: string): Answer => ({ status, body: `<!doctype html><html><head><title>Sign in - Google Accounts</title></head><body>${body}</body></html>` });
+  const html = (status: number, body: string): Answer => ({
+    status,
+    body: `<!doctype html><html><head><title>Sign in - Google Accounts</title></head><body>${body}</body></html>`,
+  });
 
   /** Google shows an error page (no redirect) for an unknown client or a redirect URI not registered. */
   function authorize(url: URL): Answer {
@@ -135,14 +138,29 @@ export async function startFakeGoogleOAuth(opts: { clientId: string; clientSecre
       refreshTokens.set(refreshToken, { clientId: code.clientId, account: code.account, scopes, revoked: false });
       return {
         status: 200,
-        body: { access_token: issueAccess(refreshToken, scopes), expires_in: accessTtlSeconds, refresh_token: refreshToken, scope: scopes.join(' '), token_type: 'Bearer', id_token: idToken(code.account) },
+        body: {
+          access_token: issueAccess(refreshToken, scopes),
+          expires_in: accessTtlSeconds,
+          refresh_token: refreshToken,
+          scope: scopes.join(' '),
+          token_type: 'Bearer',
+          id_token: idToken(code.account),
+        },
       };
     }
     if (form.grant_type === 'refresh_token') {
       stats.refreshes++;
       const grant = refreshTokens.get(form.refresh_token ?? '');
       if (!grant || grant.revoked) return bad('invalid_grant', 'Token has been expired or revoked.');
-      return { status: 200, body: { access_token: issueAccess(form.refresh_token, grant.scopes), expires_in: accessTtlSeconds, scope: grant.scopes.join(' '), token_type: 'Bearer' } };
+      return {
+        status: 200,
+        body: {
+          access_token: issueAccess(form.refresh_token, grant.scopes),
+          expires_in: accessTtlSeconds,
+          scope: grant.scopes.join(' '),
+          token_type: 'Bearer',
+        },
+      };
     }
     return bad('unsupported_grant_type', `Invalid grant_type: ${form.grant_type ?? ''}`);
   }

@@ -51,7 +51,13 @@ export async function startFakeGoogleSheets(opts: { title?: string; sheets?: str
       const url = new URL(req.url ?? '/', 'http://fake');
       const raw = Buffer.concat(chunks).toString('utf8');
       const body = parseBody(raw, req.headers['content-type']);
-      requests.push({ method: req.method ?? '', path: decodeURIComponent(url.pathname), query: Object.fromEntries(url.searchParams), body, authorization: req.headers.authorization });
+      requests.push({
+        method: req.method ?? '',
+        path: decodeURIComponent(url.pathname),
+        query: Object.fromEntries(url.searchParams),
+        body,
+        authorization: req.headers.authorization,
+      });
       const answer =
         url.pathname === '/token'
           ? token(req.method ?? '', body)
@@ -76,13 +82,20 @@ export async function startFakeGoogleSheets(opts: { title?: string; sheets?: str
     if (parts.length !== 3) return refuse('Invalid JWT: Token must be a short-lived token and in a reasonable timeframe.');
     const [h, p, sig] = parts;
     const header = JSON.parse(Buffer.from(h, 'base64url').toString('utf8')) as { alg?: string };
-    if (header.alg !== 'RS256' || !verify('sha256', Buffer.from(`${h}.${p}`), publicKey, Buffer.from(sig, 'base64url'))) return refuse('Invalid JWT Signature.');
+    if (header.alg !== 'RS256' || !verify('sha256', Buffer.from(`${h}.${p}`), publicKey, Buffer.from(sig, 'base64url')))
+      return refuse('Invalid JWT Signature.');
     const claims = JSON.parse(Buffer.from(p, 'base64url').toString('utf8')) as { iss?: string; scope?: string; aud?: string; exp?: number; iat?: number };
     const now = Math.floor(Date.now() / 1000);
     if (claims.iss !== clientEmail) return refuse('Invalid JWT: iss is not a known service account.');
-    if (!String(claims.scope ?? '').split(' ').includes(SHEETS_SCOPE)) return { status: 400, body: { error: 'invalid_scope', error_description: 'Invalid OAuth scope or ID token audience provided.' } };
+    if (
+      !String(claims.scope ?? '')
+        .split(' ')
+        .includes(SHEETS_SCOPE)
+    )
+      return { status: 400, body: { error: 'invalid_scope', error_description: 'Invalid OAuth scope or ID token audience provided.' } };
     if (claims.aud !== GOOGLE_TOKEN_URL && claims.aud !== tokenUrl) return refuse('Invalid JWT: aud is not the token endpoint.');
-    if (!claims.exp || !claims.iat || claims.exp <= now || claims.iat > now + 300 || claims.exp - claims.iat > 3600) return refuse('Invalid JWT: Token must be a short-lived token (60 minutes) and in a reasonable timeframe.');
+    if (!claims.exp || !claims.iat || claims.exp <= now || claims.iat > now + 300 || claims.exp - claims.iat > 3600)
+      return refuse('Invalid JWT: Token must be a short-lived token (60 minutes) and in a reasonable timeframe.');
     const accessToken = `ya29.fake-${randomBytes(12).toString('base64url')}`;
     tokens.set(accessToken, Date.now() + 3600_000);
     return { status: 200, body: { access_token: accessToken, expires_in: 3600, token_type: 'Bearer' } };
@@ -104,21 +117,35 @@ export async function startFakeGoogleSheets(opts: { title?: string; sheets?: str
     const files = [...spreadsheets]
       .filter(([, book]) => contains === undefined || book.title.toLowerCase().includes(contains.toLowerCase()))
       .sort(([, a], [, b]) => b.modified - a.modified)
-      .map(([id, book]) => ({ id, name: book.title, mimeType: 'application/vnd.google-apps.spreadsheet', modifiedTime: new Date(book.modified).toISOString(), owners: [{ emailAddress: book.owner }] }));
+      .map(([id, book]) => ({
+        id,
+        name: book.title,
+        mimeType: 'application/vnd.google-apps.spreadsheet',
+        modifiedTime: new Date(book.modified).toISOString(),
+        owners: [{ emailAddress: book.owner }],
+      }));
     return { status: 200, body: { files } };
   }
 
   function sheetsApi(method: string, url: URL, body: unknown, authorization: string | undefined): Answer {
     const bearer = /^Bearer (.+)$/.exec(authorization ?? '')?.[1];
     if (!bearer || (tokens.get(bearer) ?? 0) < Date.now()) {
-      return googleError(401, 'UNAUTHENTICATED', 'Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.');
+      return googleError(
+        401,
+        'UNAUTHENTICATED',
+        'Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.',
+      );
     }
     switch (mode) {
       case 'server-error':
         return googleError(500, 'INTERNAL', 'Internal error encountered.');
       case 'rate-limited':
         return {
-          ...googleError(429, 'RESOURCE_EXHAUSTED', "Quota exceeded for quota metric 'Write requests' and limit 'Write requests per minute per user' of service 'sheets.googleapis.com'."),
+          ...googleError(
+            429,
+            'RESOURCE_EXHAUSTED',
+            "Quota exceeded for quota metric 'Write requests' and limit 'Write requests per minute per user' of service 'sheets.googleapis.com'.",
+          ),
           headers: { 'retry-after': '7' },
         };
       case 'auth':
@@ -163,7 +190,10 @@ export async function startFakeGoogleSheets(opts: { title?: string; sheets?: str
       }
       while (out.length && out[out.length - 1].length === 0) out.pop();
       // Like Google, an empty range has no `values` at all.
-      return { status: 200, body: { range: formatRange(range.sheet, rangeText.split('!')[1] ?? ''), majorDimension: 'ROWS', ...(out.length ? { values: out } : {}) } };
+      return {
+        status: 200,
+        body: { range: formatRange(range.sheet, rangeText.split('!')[1] ?? ''), majorDimension: 'ROWS', ...(out.length ? { values: out } : {}) },
+      };
     }
     if (method === 'PUT' && !m[3]) {
       if (input !== 'RAW' && input !== 'USER_ENTERED') return googleError(400, 'INVALID_ARGUMENT', "'valueInputOption' is required but not specified");
@@ -174,14 +204,18 @@ export async function startFakeGoogleSheets(opts: { title?: string; sheets?: str
     }
     if (method === 'POST' && m[3]) {
       if (input !== 'RAW' && input !== 'USER_ENTERED') return googleError(400, 'INVALID_ARGUMENT', "'valueInputOption' is required but not specified");
-      if (url.searchParams.get('insertDataOption') !== 'INSERT_ROWS') return googleError(400, 'INVALID_ARGUMENT', 'the fake only implements insertDataOption=INSERT_ROWS');
+      if (url.searchParams.get('insertDataOption') !== 'INSERT_ROWS')
+        return googleError(400, 'INVALID_ARGUMENT', 'the fake only implements insertDataOption=INSERT_ROWS');
       const tableEnd = lastFilledRow(sheet);
       const c0 = range.startCol ?? 0;
       const r0 = tableEnd + 1;
       values.forEach((row, i) => row.forEach((v, j) => setCell(sheet, r0 + i, c0 + j, stored(v, input))));
       const width = Math.max(0, ...sheet.rows.slice(0, r0).map((r) => trimEnd(r).length));
       const tableRange = tableEnd >= 0 ? `${formatRange(range.sheet, `A1:${letter(Math.max(width, 1) - 1)}${tableEnd + 1}`)}` : undefined;
-      return { status: 200, body: { spreadsheetId, ...(tableRange ? { tableRange } : {}), updates: { spreadsheetId, ...updates(range.sheet, r0, c0, values) } } };
+      return {
+        status: 200,
+        body: { spreadsheetId, ...(tableRange ? { tableRange } : {}), updates: { spreadsheetId, ...updates(range.sheet, r0, c0, values) } },
+      };
     }
     return googleError(400, 'INVALID_ARGUMENT', `the fake does not implement ${method} on values`);
   }

@@ -31,7 +31,11 @@ export async function startFakeSlack(): Promise<FakeSlack> {
   let archived = false;
   const posted: SlackPost[] = [];
   const hookPath = '/services/T0000ACME/B0000HOOK/Xk9d2PqL7sVbN3mR8tYw4ZaE';
-  const say = (status: number, body: string, headers: Record<string, string> = {}): Reply => ({ status, body, headers: { 'content-type': 'text/html', ...headers } });
+  const say = (status: number, body: string, headers: Record<string, string> = {}): Reply => ({
+    status,
+    body,
+    headers: { 'content-type': 'text/html', ...headers },
+  });
   const receiver = await startReceiver((req) => {
     switch (mode) {
       case 'server-error':

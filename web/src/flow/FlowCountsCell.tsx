@@ -14,7 +14,11 @@ export function FlowCountsCell({ flowId, counts }: { flowId: string; counts: Flo
   if (!c) return <td className="muted">…</td>;
   const waiting = c.queued + c.held;
   return (
-    <td className={c.failed > 0 ? 'flow-row-failing' : undefined} data-testid={`flow-counts-${flowId}`} title={`Last 24 hours${waiting ? `; ${waiting} waiting` : ''}`}>
+    <td
+      className={c.failed > 0 ? 'flow-row-failing' : undefined}
+      data-testid={`flow-counts-${flowId}`}
+      title={`Last 24 hours${waiting ? `; ${waiting} waiting` : ''}`}
+    >
       <span className="good" data-testid={`flow-delivered-${flowId}`}>
         {c.delivered} delivered
       </span>

@@ -1,6 +1,20 @@
 import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent } from 'react';
 import { useNavigate, useParams, useSearchParams } from 'react-router';
-import { addEdge, Background, Controls, MiniMap, ReactFlow, ReactFlowProvider, applyEdgeChanges, applyNodeChanges, useReactFlow, type Connection, type Edge, type EdgeChange, type NodeChange } from '@xyflow/react';
+import {
+  addEdge,
+  Background,
+  Controls,
+  MiniMap,
+  ReactFlow,
+  ReactFlowProvider,
+  applyEdgeChanges,
+  applyNodeChanges,
+  useReactFlow,
+  type Connection,
+  type Edge,
+  type EdgeChange,
+  type NodeChange,
+} from '@xyflow/react';
 import '@xyflow/react/dist/style.css';
 import './flow.css';
 import { api, ApiError } from '../api.ts';
@@ -11,7 +25,20 @@ import { isDestinationKind, type NodeKind } from '../../../shared/flow-graph.ts'
 import { problemSentence } from '../../../shared/flow-problem-text.ts';
 import { fillTemplate, flowTemplate } from '../../../shared/flow-templates.ts';
 import { CanvasContext, type CanvasInfo } from './canvas-context.ts';
-import { listOf, NEW_SOURCE_PRESET, SOURCE_PRESET, type ConnectionTest, type CredentialSummary, type DestinationSummary, type EventType, type FlowOut, type FlowTestOut, type NodeTestResult, type SourceSample, type SourceSummary } from './flow-api.ts';
+import {
+  listOf,
+  NEW_SOURCE_PRESET,
+  SOURCE_PRESET,
+  type ConnectionTest,
+  type CredentialSummary,
+  type DestinationSummary,
+  type EventType,
+  type FlowOut,
+  type FlowTestOut,
+  type NodeTestResult,
+  type SourceSample,
+  type SourceSummary,
+} from './flow-api.ts';
 import { edgeTypes } from './FlowEdgeView.tsx';
 import { nodeTypes } from './FlowNodeView.tsx';
 import { check, defaultData, fromGraph, nextId, nextPosition, problemsByNode, splitProblems, toGraph, upstreamIds, type CanvasNode } from './graph.ts';
@@ -38,7 +65,8 @@ const saveKey = (name: string, nodes: CanvasNode[], edges: Edge[]) => JSON.strin
  * (bottom right), which sit over the canvas; the palette, the node panel and the Test drawer sit
  * beside it and already shrink it. The zoom never drops below 0.75, where labels stay legible.
  */
-const fitOptions = (minimap: boolean) => ({ maxZoom: 1, minZoom: 0.75, padding: { top: '24px', left: '56px', bottom: minimap ? '40px' : '24px', right: minimap ? '230px' : '32px' } }) as const;
+const fitOptions = (minimap: boolean) =>
+  ({ maxZoom: 1, minZoom: 0.75, padding: { top: '24px', left: '56px', bottom: minimap ? '40px' : '24px', right: minimap ? '230px' : '32px' } }) as const;
 
 /** The flow editor: palette on the left, canvas in the middle, the selected node's form on the right, Test below. */
 export function FlowEditor() {
@@ -92,7 +120,13 @@ function Editor() {
   // The last request of each source trigger on the canvas: the filter, dedupe and map panels'
   // sample, and what the canvas checks the steps' fields against with every panel closed.
   const [sourceSamples, setSourceSamples] = useState<Record<string, SourceSample | null>>({});
-  const canvasSources = useMemo(() => [...new Set(nodes.flatMap((n) => (n.type === 'trigger' && typeof n.data.sourceId === 'string' && n.data.sourceId ? [n.data.sourceId] : [])))].sort().join('\n'), [nodes]);
+  const canvasSources = useMemo(
+    () =>
+      [...new Set(nodes.flatMap((n) => (n.type === 'trigger' && typeof n.data.sourceId === 'string' && n.data.sourceId ? [n.data.sourceId] : [])))]
+        .sort()
+        .join('\n'),
+    [nodes],
+  );
   const askedSamples = useRef(new Set<string>());
   useEffect(() => {
     for (const sourceId of canvasSources ? canvasSources.split('\n') : []) {
@@ -181,7 +215,10 @@ function Editor() {
       record();
       const nodeId = nextId(kind, ns);
       const position = nextPosition(source, ns, rf.getInternalNode(from)?.measured.width);
-      setNodes((all) => [...all.map((n) => (n.selected ? { ...n, selected: false } : n)), { id: nodeId, type: kind, position, data: defaultData(kind, preset) }]);
+      setNodes((all) => [
+        ...all.map((n) => (n.selected ? { ...n, selected: false } : n)),
+        { id: nodeId, type: kind, position, data: defaultData(kind, preset) },
+      ]);
       setEdges((es) => addEdge({ id: `e_${from}_${nodeId}`, source: from, target: nodeId, type: 'counted' }, es));
       addedFrom.current = from;
       setSelected(nodeId);
@@ -193,7 +230,17 @@ function Editor() {
   const canvas = useMemo<CanvasInfo>(() => {
     const merged = problemsByNode(split.errors);
     for (const [k, v] of problemsByNode(serverProblems)) merged.set(k, [...(merged.get(k) ?? []), ...v]);
-    return { problems: merged, pending: split.pending, warnings: warningsByNode(warnings), onAddNext, dropTarget, test: testResult?.nodes ?? null, stats, destinations, sources };
+    return {
+      problems: merged,
+      pending: split.pending,
+      warnings: warningsByNode(warnings),
+      onAddNext,
+      dropTarget,
+      test: testResult?.nodes ?? null,
+      stats,
+      destinations,
+      sources,
+    };
   }, [split, serverProblems, warnings, onAddNext, dropTarget, testResult, stats, destinations, sources]);
 
   // The panel opening beside the nodes (or the drawer below them) shrinks the canvas and can hide
@@ -220,14 +267,21 @@ function Editor() {
         const a = rf.flowToScreenPosition({ x: b.x, y: b.y });
         const z = rf.flowToScreenPosition({ x: b.x + b.width, y: b.y + b.height });
         if (a.x < box.left || a.y < box.top || z.x > box.right || z.y > box.bottom) {
-          void rf.fitView({ nodes: pair.map((m) => ({ id: m.id })), padding: { left: '40px', right: '48px', top: '32px', bottom: '32px' }, maxZoom: rf.getZoom(), minZoom: 0.75, duration: 200 });
+          void rf.fitView({
+            nodes: pair.map((m) => ({ id: m.id })),
+            padding: { left: '40px', right: '48px', top: '32px', bottom: '32px' },
+            maxZoom: rf.getZoom(),
+            minZoom: 0.75,
+            duration: 200,
+          });
           return;
         }
       }
       const seen = Math.max(0, Math.min(br.x, box.right) - Math.max(tl.x, box.left)) * Math.max(0, Math.min(br.y, box.bottom) - Math.max(tl.y, box.top));
       if (seen >= 0.5 * (br.x - tl.x) * (br.y - tl.y)) return;
       const room = 24; // a handle and the "+" sit outside the node
-      const shift = (lo: number, hi: number, min: number, max: number) => (hi > max - room ? Math.max(max - room - hi, min + room - lo) : lo < min + room ? min + room - lo : 0);
+      const shift = (lo: number, hi: number, min: number, max: number) =>
+        hi > max - room ? Math.max(max - room - hi, min + room - lo) : lo < min + room ? min + room - lo : 0;
       const { x: vx, y: vy, zoom } = rf.getViewport();
       void rf.setViewport({ x: vx + shift(tl.x, br.x, box.left, box.right), y: vy + shift(tl.y, br.y, box.top, box.bottom), zoom }, { duration: 200 });
     }, 250);
@@ -285,7 +339,9 @@ function Editor() {
     const fresh = preset === NEW_SOURCE_PRESET;
     if (fresh) {
       const onCanvas = current.current.nodes.flatMap((n) => (typeof n.data.sourceId === 'string' ? [n.data.sourceId] : []));
-      sourceActions.create(onCanvas).then((src) => setNodes((ns) => ns.map((n) => (n.id === nodeId ? { ...n, data: { ...n.data, sourceId: src.id } } : n))), setSaveError);
+      sourceActions
+        .create(onCanvas)
+        .then((src) => setNodes((ns) => ns.map((n) => (n.id === nodeId ? { ...n, data: { ...n.data, sourceId: src.id } } : n))), setSaveError);
     }
     setNodes((ns) => [...ns, { id: nodeId, type: kind, position, data: defaultData(kind, fresh ? SOURCE_PRESET : preset) }]);
     setSelected(nodeId);
@@ -319,7 +375,11 @@ function Editor() {
     const ns = current.current.nodes;
     const box = canvasRef.current?.getBoundingClientRect();
     const right = ns.reduce<CanvasNode | null>((r, n) => (!r || n.position.x > r.position.x ? n : r), null);
-    const position = right ? { x: right.position.x + 260, y: right.position.y } : box ? screenToFlowPosition({ x: box.left + 60, y: box.top + 60 }) : { x: 0, y: 0 };
+    const position = right
+      ? { x: right.position.x + 260, y: right.position.y }
+      : box
+        ? screenToFlowPosition({ x: box.left + 60, y: box.top + 60 })
+        : { x: 0, y: 0 };
     addNode(item.kind, item.preset, position);
   };
 
@@ -346,7 +406,8 @@ function Editor() {
       return out.nodes[nodeId];
     } catch (err) {
       // A 422 names what to fix (an expression that does not compile…): that is the preview's answer.
-      if (err instanceof ApiError && err.status === 422 && err.details.length) return { status: 'error', message: err.details.map((d) => d.message).join('; ') };
+      if (err instanceof ApiError && err.status === 422 && err.details.length)
+        return { status: 'error', message: err.details.map((d) => d.message).join('; ') };
       throw err;
     }
   }, []);
@@ -358,7 +419,22 @@ function Editor() {
   }, []);
   const preview = useCallback((data: Record<string, unknown>) => previewNode(selected as string, data), [previewNode, selected]);
   const testSelected = useCallback((data: Record<string, unknown>) => testConnection(selected as string, data), [testConnection, selected]);
-  const env = selectedNode ? panelEnv({ node: selectedNode, nodes, edges, eventTypes, destinations, credentials, sources, sourceSamples, test: testResult, preview, testConnection: testSelected, sourceActions }) : null;
+  const env = selectedNode
+    ? panelEnv({
+        node: selectedNode,
+        nodes,
+        edges,
+        eventTypes,
+        destinations,
+        credentials,
+        sources,
+        sourceSamples,
+        test: testResult,
+        preview,
+        testConnection: testSelected,
+        sourceActions,
+      })
+    : null;
 
   const save = async (): Promise<boolean> => {
     setSaveError(null);
@@ -366,7 +442,14 @@ function Editor() {
     if (problems.length) {
       const graph = toGraph(nodes, edges);
       const more = problems.length > 3 ? ` (${problems.length - 3} more.)` : '';
-      setSaveError(new Error(`Fix ${problems.length} problem${problems.length > 1 ? 's' : ''} first. ${problems.slice(0, 3).map((p) => problemSentence(p, graph)).join(' ')}${more}`));
+      setSaveError(
+        new Error(
+          `Fix ${problems.length} problem${problems.length > 1 ? 's' : ''} first. ${problems
+            .slice(0, 3)
+            .map((p) => problemSentence(p, graph))
+            .join(' ')}${more}`,
+        ),
+      );
       return false;
     }
     setSaving(true);
@@ -415,10 +498,21 @@ function Editor() {
         <button onClick={fit} data-testid="fit-view" title="Show the whole flow">
           Fit view
         </button>
-        <button onClick={() => setTestOpen((o) => !o)} data-testid="test-open" aria-expanded={testOpen} title="Run a sample event through the flow and see what each step makes">
+        <button
+          onClick={() => setTestOpen((o) => !o)}
+          data-testid="test-open"
+          aria-expanded={testOpen}
+          title="Run a sample event through the flow and see what each step makes"
+        >
           Test
         </button>
-        <button className="primary" onClick={() => void save()} disabled={saving || (!dirty && !isNew)} data-testid="save-flow" title={dirty || isNew ? 'Save the flow' : 'Nothing to save: no changes since the last save'}>
+        <button
+          className="primary"
+          onClick={() => void save()}
+          disabled={saving || (!dirty && !isNew)}
+          data-testid="save-flow"
+          title={dirty || isNew ? 'Save the flow' : 'Nothing to save: no changes since the last save'}
+        >
           {saving ? 'Saving…' : 'Save'}
         </button>
         {dirty && (
@@ -478,9 +572,23 @@ function Editor() {
         </div>
       )}
       <div className={`flow-editor${paletteCollapsed ? ' palette-collapsed' : ''}`}>
-        <Palette eventTypes={eventTypes} destinations={destinations} sources={sources} collapsed={paletteCollapsed} onCollapse={setPaletteCollapsed} onAdd={onPaletteAdd} />
+        <Palette
+          eventTypes={eventTypes}
+          destinations={destinations}
+          sources={sources}
+          collapsed={paletteCollapsed}
+          onCollapse={setPaletteCollapsed}
+          onAdd={onPaletteAdd}
+        />
         <div className="flow-center">
-          <div className="flow-canvas" onDragOver={onDragOver} onDragLeave={(e) => e.currentTarget === e.target && setDropTarget(null)} onDrop={onDrop} data-testid="canvas" ref={canvasRef}>
+          <div
+            className="flow-canvas"
+            onDragOver={onDragOver}
+            onDragLeave={(e) => e.currentTarget === e.target && setDropTarget(null)}
+            onDrop={onDrop}
+            data-testid="canvas"
+            ref={canvasRef}
+          >
             <CanvasContext.Provider value={canvas}>
               <ReactFlow<CanvasNode, Edge>
                 nodes={nodes}
@@ -508,7 +616,16 @@ function Editor() {
             </CanvasContext.Provider>
             {nodes.length === 0 && <div className="flow-empty">Drag a trigger from the left onto this canvas to start, for example “Lead captured”.</div>}
           </div>
-          {testOpen && <TestDrawer graph={() => toGraph(current.current.nodes, current.current.edges)} nodes={nodes} eventTypes={eventTypes} result={testResult} onResult={setTestResult} onClose={() => setTestOpen(false)} />}
+          {testOpen && (
+            <TestDrawer
+              graph={() => toGraph(current.current.nodes, current.current.edges)}
+              nodes={nodes}
+              eventTypes={eventTypes}
+              result={testResult}
+              onResult={setTestResult}
+              onClose={() => setTestOpen(false)}
+            />
+          )}
         </div>
         {/* A new, empty flow offers templates where a node's form opens: beside the canvas, not over it. */}
         {isNew && !template && !scratch && nodes.length === 0 && <NewFlowChooser onDismiss={() => setScratch(true)} />}

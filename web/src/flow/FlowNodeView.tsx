@@ -100,12 +100,28 @@ function AddNext({ id, onAdd, hasDestinations }: { id: string; onAdd: (from: str
   const kinds = NEXT_KINDS.filter((k) => k !== 'destination' || hasDestinations);
   return (
     <div className="flow-add-next nodrag nopan" onClick={(e) => e.stopPropagation()} onDoubleClick={(e) => e.stopPropagation()}>
-      <button ref={button} className="flow-add-next-button" data-testid={`add-next-${id}`} aria-label="Add the next step" aria-haspopup="menu" aria-expanded={at !== null} title="Add the next step, connected to this one" onClick={toggle}>
+      <button
+        ref={button}
+        className="flow-add-next-button"
+        data-testid={`add-next-${id}`}
+        aria-label="Add the next step"
+        aria-haspopup="menu"
+        aria-expanded={at !== null}
+        title="Add the next step, connected to this one"
+        onClick={toggle}
+      >
         +
       </button>
       {at &&
         createPortal(
-          <div ref={menu} className="flow-add-next-menu" role="menu" aria-label="Add the next step" data-testid={`add-next-menu-${id}`} style={{ left: at.left, top: at.top }}>
+          <div
+            ref={menu}
+            className="flow-add-next-menu"
+            role="menu"
+            aria-label="Add the next step"
+            data-testid={`add-next-menu-${id}`}
+            style={{ left: at.left, top: at.top }}
+          >
             {kinds.map((k, i) => (
               <button
                 key={k}
@@ -156,15 +172,18 @@ export function FlowNodeView(props: NodeProps<CanvasNode>) {
           {result.message && result.status !== 'passed' ? `: ${short(result.message, 60)}` : ''}
         </div>
       )}
-      {result && destination && result.output !== undefined && (sheetRow ? (
-        <div className="flow-node-output sheet" data-testid={`test-output-node-${props.id}`}>
-          <SheetRow value={result.output} columns={columns} />
-        </div>
-      ) : (
-        <pre className="flow-node-output" data-testid={`test-output-node-${props.id}`}>
-          {glance(result.output)}
-        </pre>
-      ))}
+      {result &&
+        destination &&
+        result.output !== undefined &&
+        (sheetRow ? (
+          <div className="flow-node-output sheet" data-testid={`test-output-node-${props.id}`}>
+            <SheetRow value={result.output} columns={columns} />
+          </div>
+        ) : (
+          <pre className="flow-node-output" data-testid={`test-output-node-${props.id}`}>
+            {glance(result.output)}
+          </pre>
+        ))}
       <NodeCounts id={props.id} />
       {problems.length > 0 && (
         <ul className="flow-node-problems" data-testid={`problems-${props.id}`}>

@@ -47,7 +47,10 @@ function FlowList() {
             await flows.reload();
           }}
         >
-          <p>What its steps made goes with it ({deleting.webhooks.length} {deleting.webhooks.length === 1 ? 'webhook' : 'webhooks'}); a destination you already had stays, without this flow's connection.</p>
+          <p>
+            What its steps made goes with it ({deleting.webhooks.length} {deleting.webhooks.length === 1 ? 'webhook' : 'webhooks'}); a destination you already
+            had stays, without this flow's connection.
+          </p>
         </ConfirmDelete>
       )}
       {flows.loading && !flows.data && <p className="loading">Loading…</p>}

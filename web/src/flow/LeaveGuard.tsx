@@ -29,7 +29,14 @@ export function useLeaveGuard(dirty: boolean, save: () => Promise<boolean>) {
   const dialog =
     blocker.state === 'blocked' ? (
       <div className="leave-backdrop">
-        <div className="leave-dialog" role="alertdialog" aria-modal="true" aria-labelledby="leave-title" data-testid="leave-dialog" onKeyDown={(e) => e.key === 'Escape' && blocker.reset()}>
+        <div
+          className="leave-dialog"
+          role="alertdialog"
+          aria-modal="true"
+          aria-labelledby="leave-title"
+          data-testid="leave-dialog"
+          onKeyDown={(e) => e.key === 'Escape' && blocker.reset()}
+        >
           <strong id="leave-title">Leave without saving?</strong>
           <p>This flow has changes that are not saved yet. If you leave now, they are lost.</p>
           <div className="row">

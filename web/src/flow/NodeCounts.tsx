@@ -50,13 +50,21 @@ export function NodeCounts({ id }: { id: string }) {
   if (!counts) return null;
   const waiting = counts.queued + counts.held;
   return (
-    <div className="flow-counts" data-testid={`stats-${id}`} title={`Last 24 hours: ${counts.queued} waiting to be sent, ${counts.held} held (paused), ${counts.ignored} turned away before it`}>
+    <div
+      className="flow-counts"
+      data-testid={`stats-${id}`}
+      title={`Last 24 hours: ${counts.queued} waiting to be sent, ${counts.held} held (paused), ${counts.ignored} turned away before it`}
+    >
       <span className="good" data-testid={`stats-delivered-${id}`}>
         {counts.delivered} delivered
       </span>
       {' · '}
       {counts.failed > 0 ? (
-        <Link className="nodrag nopan bad" data-testid={`stats-failed-${id}`} to={`/events?connection_id=${encodeURIComponent(counts.connection_id)}&status=FAILED`}>
+        <Link
+          className="nodrag nopan bad"
+          data-testid={`stats-failed-${id}`}
+          to={`/events?connection_id=${encodeURIComponent(counts.connection_id)}&status=FAILED`}
+        >
           {counts.failed} failed
         </Link>
       ) : (

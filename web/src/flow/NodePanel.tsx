@@ -32,7 +32,10 @@ export const PANELS: Record<NodeKind, ComponentType<PanelProps>> = {
   map: MapPanel,
   delay: DelayPanel,
   dedupe: DedupePanel,
-  ...(Object.fromEntries(CONNECTOR_NODES.map((n) => [n.kind, CONNECTOR_PANELS[n.kind] ?? connectorFormPanel(n.kind)])) as Record<ConnectorNodeKind, ComponentType<PanelProps>>),
+  ...(Object.fromEntries(CONNECTOR_NODES.map((n) => [n.kind, CONNECTOR_PANELS[n.kind] ?? connectorFormPanel(n.kind)])) as Record<
+    ConnectorNodeKind,
+    ComponentType<PanelProps>
+  >),
   destination: DestinationPanel,
 };
 
@@ -54,7 +57,13 @@ export function NodePanel({ node, env, problems, collapsed, onCollapse, onChange
   if (collapsed) {
     return (
       <aside className="flow-panel collapsed" data-testid="node-panel">
-        <button className="flow-strip" onClick={() => onCollapse(false)} data-testid="panel-expand" aria-label="Open panel" title={`Open ${KIND_LABEL[kind]} settings`}>
+        <button
+          className="flow-strip"
+          onClick={() => onCollapse(false)}
+          data-testid="panel-expand"
+          aria-label="Open panel"
+          title={`Open ${KIND_LABEL[kind]} settings`}
+        >
           ‹ {KIND_LABEL[kind]}
         </button>
       </aside>

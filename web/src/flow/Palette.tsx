@@ -17,7 +17,11 @@ export const INCOMING_WEBHOOK: PaletteItem = {
 };
 
 /** Everything that can go on the canvas, in three groups. */
-export function paletteItems(eventTypes: EventType[], destinations: DestinationSummary[], sources: SourceSummary[] = []): { title: string; items: PaletteItem[] }[] {
+export function paletteItems(
+  eventTypes: EventType[],
+  destinations: DestinationSummary[],
+  sources: SourceSummary[] = [],
+): { title: string; items: PaletteItem[] }[] {
   const kinds = (ks: Exclude<NodeKind, 'trigger'>[]) => ks.map((kind) => ({ kind, label: KIND_LABEL[kind], hint: KIND_HINT[kind], testid: `palette-${kind}` }));
   return [
     {
@@ -25,8 +29,20 @@ export function paletteItems(eventTypes: EventType[], destinations: DestinationS
       // A new URL to send to first, then the user's own sources: the event catalogue folds after a few.
       items: [
         INCOMING_WEBHOOK,
-        ...sources.map((s) => ({ kind: 'trigger' as const, label: `Requests to ${s.name}`, hint: `Every request sent to ${s.url}`, testid: `palette-source-${s.id}`, preset: `${SOURCE_PRESET}${s.id}` })),
-        ...eventTypes.map((t) => ({ kind: 'trigger' as const, label: humanize(t.name), hint: t.description ?? t.name, testid: `palette-trigger-${t.name}`, preset: t.name })),
+        ...sources.map((s) => ({
+          kind: 'trigger' as const,
+          label: `Requests to ${s.name}`,
+          hint: `Every request sent to ${s.url}`,
+          testid: `palette-source-${s.id}`,
+          preset: `${SOURCE_PRESET}${s.id}`,
+        })),
+        ...eventTypes.map((t) => ({
+          kind: 'trigger' as const,
+          label: humanize(t.name),
+          hint: t.description ?? t.name,
+          testid: `palette-trigger-${t.name}`,
+          preset: t.name,
+        })),
       ],
     },
     { title: 'Steps', items: kinds(['filter', 'transform', 'map', 'delay', 'dedupe']) },
@@ -53,7 +69,21 @@ const SEARCH_FROM = 12;
 const FIRST_TRIGGERS = 5;
 
 /** Drag an item onto the canvas, or press it to add it beside the others. */
-export function Palette({ eventTypes, destinations, sources = [], collapsed, onCollapse, onAdd }: { eventTypes: EventType[]; destinations: DestinationSummary[]; sources?: SourceSummary[]; collapsed: boolean; onCollapse: (c: boolean) => void; onAdd: (item: PaletteItem) => void }) {
+export function Palette({
+  eventTypes,
+  destinations,
+  sources = [],
+  collapsed,
+  onCollapse,
+  onAdd,
+}: {
+  eventTypes: EventType[];
+  destinations: DestinationSummary[];
+  sources?: SourceSummary[];
+  collapsed: boolean;
+  onCollapse: (c: boolean) => void;
+  onAdd: (item: PaletteItem) => void;
+}) {
   const [query, setQuery] = useState('');
   const [allTriggers, setAllTriggers] = useState(false);
   const groups = paletteItems(eventTypes, destinations, sources);
@@ -77,7 +107,16 @@ export function Palette({ eventTypes, destinations, sources = [], collapsed, onC
         </button>
       </div>
       <p className="flow-field-hint">Drag onto the canvas, then connect the dots from left to right.</p>
-      {total >= SEARCH_FROM && <input type="search" placeholder="Search…" aria-label="Search the palette" data-testid="palette-search" value={query} onChange={(e) => setQuery(e.target.value)} />}
+      {total >= SEARCH_FROM && (
+        <input
+          type="search"
+          placeholder="Search…"
+          aria-label="Search the palette"
+          data-testid="palette-search"
+          value={query}
+          onChange={(e) => setQuery(e.target.value)}
+        />
+      )}
       {groups.map((g) => {
         const matching = q ? g.items.filter((i) => `${i.label} ${i.hint} ${i.preset ?? ''}`.toLowerCase().includes(q)) : g.items;
         if (!matching.length) return null;
@@ -119,7 +158,9 @@ export function Palette({ eventTypes, destinations, sources = [], collapsed, onC
           </section>
         );
       })}
-      {q && groups.every((g) => !g.items.some((i) => `${i.label} ${i.hint} ${i.preset ?? ''}`.toLowerCase().includes(q))) && <p className="muted">Nothing matches “{query}”.</p>}
+      {q && groups.every((g) => !g.items.some((i) => `${i.label} ${i.hint} ${i.preset ?? ''}`.toLowerCase().includes(q))) && (
+        <p className="muted">Nothing matches “{query}”.</p>
+      )}
     </div>
   );
 }

@@ -10,7 +10,9 @@ export function TemplateChecklist({ template, nodes, onOpen }: { template: FlowT
   return (
     <div className={open.size ? 'notice template-todo' : 'notice template-todo done'} data-testid="template-checklist" role="status">
       <strong>From the template “{template.name}”.</strong>{' '}
-      {open.size ? `Fill in ${open.size === 1 ? 'the marked field' : `the ${open.size} marked fields`}, then Save:` : 'Everything the template needs is filled in: Save, then Test.'}
+      {open.size
+        ? `Fill in ${open.size === 1 ? 'the marked field' : `the ${open.size} marked fields`}, then Save:`
+        : 'Everything the template needs is filled in: Save, then Test.'}
       <ul>
         {template.placeholders.map((p) => {
           const todo = open.has(`${p.nodeId}.${p.field}`);

@@ -105,13 +105,20 @@ export function TestDrawer({ graph, nodes, eventTypes, result, onResult, onClose
         {r.message && <p className={r.status === 'error' ? 'flow-field-error' : 'muted'}>{r.message}</p>}
         {r.output !== undefined && (
           <div data-testid={`test-output-${n.id}`}>
-            <span className="flow-field-hint">{columns && rowCells(r.output, columns) ? `Would add this row to ${String(n.data.sheetName || 'Sheet1')}:` : isDestinationKind(n.type) ? 'Would send:' : 'Output:'}</span>
+            <span className="flow-field-hint">
+              {columns && rowCells(r.output, columns)
+                ? `Would add this row to ${String(n.data.sheetName || 'Sheet1')}:`
+                : isDestinationKind(n.type)
+                  ? 'Would send:'
+                  : 'Output:'}
+            </span>
             {columns ? <SheetRow value={r.output} columns={columns} /> : <JsonView value={r.output} />}
           </div>
         )}
         {delivery && (
           <div className={delivery.ok ? 'notice good' : 'error'} data-testid={`test-delivery-${n.id}`} ref={arrived === n.id ? arrivedRef : undefined}>
-            <strong>{delivery.ok ? `Delivered: ${delivery.status}` : `Failed: ${delivery.error ?? delivery.status}`}</strong> <span className="muted">in {delivery.duration_ms} ms</span>
+            <strong>{delivery.ok ? `Delivered: ${delivery.status}` : `Failed: ${delivery.error ?? delivery.status}`}</strong>{' '}
+            <span className="muted">in {delivery.duration_ms} ms</span>
             <details open>
               <summary>
                 Request sent: {delivery.request.method} {delivery.request.url}
@@ -181,7 +188,17 @@ export function TestDrawer({ graph, nodes, eventTypes, result, onResult, onClose
             </label>
           )}
           <span className="flow-field-hint">Nothing is sent unless you press “Send a real test”.</span>
-          {use === 'sample' && editing && <textarea className="mono" rows={8} data-testid="test-sample-json" aria-label="Sample data (JSON)" spellCheck={false} value={text} onChange={(e) => setText(e.target.value)} />}
+          {use === 'sample' && editing && (
+            <textarea
+              className="mono"
+              rows={8}
+              data-testid="test-sample-json"
+              aria-label="Sample data (JSON)"
+              spellCheck={false}
+              value={text}
+              onChange={(e) => setText(e.target.value)}
+            />
+          )}
           <ErrorBox error={error} />
         </div>
         <div className="flow-drawer-results" data-testid="test-results">
@@ -192,7 +209,13 @@ export function TestDrawer({ graph, nodes, eventTypes, result, onResult, onClose
               <summary>
                 The event{' '}
                 <span className="muted" data-testid="test-source">
-                  {result.source === 'last' ? '(the last real one)' : result.source === 'data' ? '(your edited sample)' : use === 'last' ? '(no real one yet: the sample)' : '(the sample)'}
+                  {result.source === 'last'
+                    ? '(the last real one)'
+                    : result.source === 'data'
+                      ? '(your edited sample)'
+                      : use === 'last'
+                        ? '(no real one yet: the sample)'
+                        : '(the sample)'}
                 </span>
               </summary>
               <JsonView value={result.event} />

@@ -18,7 +18,12 @@ export type FlowOut = {
 export type NodeTestResult = { status: 'passed' | 'stopped' | 'error' | 'skipped'; input?: unknown; output?: unknown; message?: string };
 export type FlowTestIn = { graph: FlowGraphT; trigger?: string; data?: Record<string, unknown>; use?: 'sample' | 'last'; deliver?: string };
 /** `source`: what ran — the event type's sample, the last real event, or the data the user gave. */
-export type FlowTestOut = { event: Record<string, unknown>; source?: 'sample' | 'last' | 'data'; nodes: Record<string, NodeTestResult>; delivery?: DeliveryReport };
+export type FlowTestOut = {
+  event: Record<string, unknown>;
+  source?: 'sample' | 'last' | 'data';
+  nodes: Record<string, NodeTestResult>;
+  delivery?: DeliveryReport;
+};
 export type { ConnectionTest, DeliveryReport, EventType };
 
 export type { Counts, FlowCountsOut, FlowStats } from '../../../shared/api.ts';
@@ -28,7 +33,11 @@ export type { DestinationField } from '../../../shared/connectors.ts';
 /** An inbound source a flow can start from (GET /sources, the built-in APPLICATION source left out). */
 export type SourceSummary = { id: string; name: string; type: string; url: string };
 /** GET /flows/source-sample: the source's last request as the steps read it. */
-export type SourceSample = { sample: { headers: Record<string, string>; body: unknown; query: Record<string, unknown>; path: string }; request_id: string; received_at: string };
+export type SourceSample = {
+  sample: { headers: Record<string, string>; body: unknown; query: Record<string, unknown>; path: string };
+  request_id: string;
+  received_at: string;
+};
 /** Where a `preset` of the palette names a source rather than an event type. */
 export const SOURCE_PRESET = 'source:';
 /** The palette's "Incoming webhook": a source made when the trigger is dropped (POST /flows/incoming-webhook). */
@@ -43,7 +52,12 @@ export type ListenOut = { status: 'waiting'; cursor: string } | { status: 'recei
 export type DestinationSummary = { id: string; name: string; type: string; disabled_at: string | null; warning: string | null; circuit?: CircuitWire };
 
 /** GET /credentials (helper "settings"): never the secret, a hint (client_email, masked token). */
-export type CredentialSummary = { id: string; kind: 'google-service-account' | 'google-oauth' | 'hubspot' | 'pipedrive'; name: string | null; hint?: string | null };
+export type CredentialSummary = {
+  id: string;
+  kind: 'google-service-account' | 'google-oauth' | 'hubspot' | 'pipedrive';
+  name: string | null;
+  hint?: string | null;
+};
 
 /** `{models: […]}` or a bare list: both shapes the API uses for lists. */
-export const listOf = <T,>(v: { models?: T[] } | T[] | null | undefined): T[] => (Array.isArray(v) ? v : (v?.models ?? []));
+export const listOf = <T>(v: { models?: T[] } | T[] | null | undefined): T[] => (Array.isArray(v) ? v : (v?.models ?? []));

@@ -33,7 +33,10 @@ export const KIND_HINT: Record<Exclude<NodeKind, 'trigger'>, string> = {
 
 /** `lead.captured` → `Lead captured`; the hub's own events without their `hub.`: `hub.delivery.failed` → `Delivery failed`. */
 export function humanize(eventType: string): string {
-  const words = eventType.replace(/^hub\./, '').replace(/[._-]+/g, ' ').trim();
+  const words = eventType
+    .replace(/^hub\./, '')
+    .replace(/[._-]+/g, ' ')
+    .trim();
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
 
@@ -65,7 +68,12 @@ const whole = (v: number) => Math.round(v) || 0;
 
 export function toGraph(nodes: CanvasNode[], edges: Edge[]): FlowGraphT {
   return {
-    nodes: nodes.map((n) => ({ id: n.id, kind: n.type as NodeKind, position: { x: whole(n.position.x), y: whole(n.position.y) }, data: n.data })) as FlowGraphT['nodes'],
+    nodes: nodes.map((n) => ({
+      id: n.id,
+      kind: n.type as NodeKind,
+      position: { x: whole(n.position.x), y: whole(n.position.y) },
+      data: n.data,
+    })) as FlowGraphT['nodes'],
     edges: edges.map((e) => ({ id: e.id, source: e.source, target: e.target })),
   };
 }
@@ -109,7 +117,11 @@ export function isPending(p: GraphProblem, nodes: CanvasNode[]): boolean {
 export type PendingNode = { unconnected: boolean; messages: string[] };
 
 /** Splits the editor's problems into errors (red) and pending ones (soft), all errors once the user tried to save. */
-export function splitProblems(problems: GraphProblem[], nodes: CanvasNode[], attempted: boolean): { errors: GraphProblem[]; pending: Map<string, PendingNode> } {
+export function splitProblems(
+  problems: GraphProblem[],
+  nodes: CanvasNode[],
+  attempted: boolean,
+): { errors: GraphProblem[]; pending: Map<string, PendingNode> } {
   if (attempted) return { errors: problems, pending: new Map() };
   const errors: GraphProblem[] = [];
   const pending = new Map<string, PendingNode>();

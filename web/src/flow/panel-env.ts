@@ -1,7 +1,17 @@
 import type { Edge } from '@xyflow/react';
 import { connectorNode } from '../../../shared/connectors.ts';
 import { ENVELOPE_FIELDS } from '../../../shared/flow-fields.ts';
-import type { ConnectionTest, CredentialSummary, DestinationField, DestinationSummary, EventType, FlowTestOut, NodeTestResult, SourceSample, SourceSummary } from './flow-api.ts';
+import type {
+  ConnectionTest,
+  CredentialSummary,
+  DestinationField,
+  DestinationSummary,
+  EventType,
+  FlowTestOut,
+  NodeTestResult,
+  SourceSample,
+  SourceSummary,
+} from './flow-api.ts';
 import { downstreamDestinations, humanize, upstreamOf, upstreamTriggers, type CanvasNode } from './graph.ts';
 import type { PanelEnv } from './panels/common.tsx';
 import { fieldWarnings, type FieldWarning, type SamplePrefix } from './step-fields.ts';
@@ -45,7 +55,12 @@ type Inputs = {
  * The sample a trigger gives the steps after it, and how they name its fields: an event type's
  * sample data (`data.<field>`), or the body of a source's last request (`body.<field>`).
  */
-export function triggerSample(trigger: CanvasNode | undefined, eventTypes: EventType[], sources: SourceSummary[], sourceSamples: Record<string, SourceSample | null>) {
+export function triggerSample(
+  trigger: CanvasNode | undefined,
+  eventTypes: EventType[],
+  sources: SourceSummary[],
+  sourceSamples: Record<string, SourceSample | null>,
+) {
   const type = eventTypes.find((t) => t.name === trigger?.data.eventType);
   let sample = type?.sample ?? {};
   let sampleFrom = type ? `the sample of “${humanize(type.name)}”` : null;
@@ -61,7 +76,13 @@ export function triggerSample(trigger: CanvasNode | undefined, eventTypes: Event
 }
 
 /** The fields the filter and dedupe steps name that their trigger's sample lacks (step-fields.ts). */
-export function flowFieldWarnings(nodes: CanvasNode[], edges: Edge[], eventTypes: EventType[], sources: SourceSummary[], sourceSamples: Record<string, SourceSample | null>): FieldWarning[] {
+export function flowFieldWarnings(
+  nodes: CanvasNode[],
+  edges: Edge[],
+  eventTypes: EventType[],
+  sources: SourceSummary[],
+  sourceSamples: Record<string, SourceSample | null>,
+): FieldWarning[] {
   return fieldWarnings(
     nodes,
     (id) => nodes.find((n) => n.id === triggerOf(id, nodes, edges)),
@@ -73,7 +94,20 @@ export function flowFieldWarnings(nodes: CanvasNode[], edges: Edge[], eventTypes
 }
 
 /** What the selected node's panel needs to know about the rest of the flow. */
-export function panelEnv({ node, nodes, edges, eventTypes, destinations, credentials, sources = [], sourceSamples = {}, test, preview, testConnection, sourceActions }: Inputs): PanelEnv {
+export function panelEnv({
+  node,
+  nodes,
+  edges,
+  eventTypes,
+  destinations,
+  credentials,
+  sources = [],
+  sourceSamples = {},
+  test,
+  preview,
+  testConnection,
+  sourceActions,
+}: Inputs): PanelEnv {
   const triggerId = triggerOf(node.id, nodes, edges);
   const trigger = nodes.find((n) => n.id === triggerId);
   // A source trigger: the steps read its last request's body, and map paths start at `body`.
@@ -101,5 +135,20 @@ export function panelEnv({ node, nodes, edges, eventTypes, destinations, credent
       }
     }
   }
-  return { eventTypes, destinations, credentials, sample, sampleFrom, targets, targetsFor, preview, testConnection, sources, source, sourceSample, samplePrefix: from.prefix, sourceActions };
+  return {
+    eventTypes,
+    destinations,
+    credentials,
+    sample,
+    sampleFrom,
+    targets,
+    targetsFor,
+    preview,
+    testConnection,
+    sources,
+    source,
+    sourceSample,
+    samplePrefix: from.prefix,
+    sourceActions,
+  };
 }

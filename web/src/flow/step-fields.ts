@@ -31,7 +31,8 @@ export function missingFields(sample: Record<string, unknown>, prefix: SamplePre
   });
 }
 
-export const lacksField = (sample: Record<string, unknown>, prefix: SamplePrefix | undefined, field: string): boolean => missingFields(sample, prefix, [field]).length > 0;
+export const lacksField = (sample: Record<string, unknown>, prefix: SamplePrefix | undefined, field: string): boolean =>
+  missingFields(sample, prefix, [field]).length > 0;
 
 /** The fields a filter or dedupe node's data names; none for other kinds. */
 export function fieldsOfStep(kind: string | undefined, data: Record<string, unknown>): string[] {

@@ -98,7 +98,15 @@ export function ResetPassword() {
             {token ? (
               <label>
                 New password <span className="muted">(at least 10 characters)</span>
-                <input name="password" type="password" value={password} onChange={(e) => setPassword(e.target.value)} required minLength={10} autoComplete="new-password" />
+                <input
+                  name="password"
+                  type="password"
+                  value={password}
+                  onChange={(e) => setPassword(e.target.value)}
+                  required
+                  minLength={10}
+                  autoComplete="new-password"
+                />
               </label>
             ) : (
               <label>

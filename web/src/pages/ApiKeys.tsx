@@ -31,8 +31,8 @@ export function ApiKeys() {
         )}
       </header>
       <p className="muted">
-        Scripts and servers call the Wirehub API with a key: <code>Authorization: Bearer &lt;key&gt;</code>. Give each integration its own key, so you can revoke one without
-        breaking the others. Every route, with what it takes and answers, is in the{' '}
+        Scripts and servers call the Wirehub API with a key: <code>Authorization: Bearer &lt;key&gt;</code>. Give each integration its own key, so you can
+        revoke one without breaking the others. Every route, with what it takes and answers, is in the{' '}
         <a href="/docs" target="_blank" rel="noopener" data-testid="api-reference-link">
           API reference
         </a>{' '}
@@ -78,15 +78,19 @@ export function ApiKeys() {
               <p>A new key with the same name and scopes replaces it, shown once. Anything still using the old key is refused (401) from now on.</p>
             </Confirm>
           ) : (
-          revoking.row && (
-            <ConfirmDelete title={`Revoke “${revoking.row.name}”?`} onCancel={revoking.cancel} onConfirm={revoking.confirm}>
-              {revoking.row.kind === 'project_key' ? (
-                <p>The project key is replaced by a new one that nobody has seen (reveal it under Secrets); anything still using the old one is refused (401) from now on. The signing secret stays.</p>
-              ) : (
-                <p>Anything still using this key is refused (401) from now on. This cannot be undone.</p>
-              )}
-            </ConfirmDelete>
-          ))
+            revoking.row && (
+              <ConfirmDelete title={`Revoke “${revoking.row.name}”?`} onCancel={revoking.cancel} onConfirm={revoking.confirm}>
+                {revoking.row.kind === 'project_key' ? (
+                  <p>
+                    The project key is replaced by a new one that nobody has seen (reveal it under Secrets); anything still using the old one is refused (401)
+                    from now on. The signing secret stays.
+                  </p>
+                ) : (
+                  <p>Anything still using this key is refused (401) from now on. This cannot be undone.</p>
+                )}
+              </ConfirmDelete>
+            )
+          )
         }
         loading="Loading…"
         empty={
@@ -146,17 +150,25 @@ function ApiKeyForm({ onCancel, onCreated }: { onCancel: () => void; onCreated: 
       <h2>New API key</h2>
       <label>
         Name
-        <input data-testid="api-key-name" value={name} onChange={(e) => setName(e.target.value)} required maxLength={120} placeholder="Order sync script" autoFocus />
+        <input
+          data-testid="api-key-name"
+          value={name}
+          onChange={(e) => setName(e.target.value)}
+          required
+          maxLength={120}
+          placeholder="Order sync script"
+          autoFocus
+        />
       </label>
       <fieldset>
         <legend>Scopes</legend>
         <label className="inline">
-          <input type="checkbox" data-testid="api-key-scope-read" checked={scopes.includes('read')} onChange={(e) => toggle('read', e.target.checked)} /> read: list and look at
-          everything
+          <input type="checkbox" data-testid="api-key-scope-read" checked={scopes.includes('read')} onChange={(e) => toggle('read', e.target.checked)} /> read:
+          list and look at everything
         </label>
         <label className="inline">
-          <input type="checkbox" data-testid="api-key-scope-write" checked={scopes.includes('write')} onChange={(e) => toggle('write', e.target.checked)} /> write: create,
-          change, publish and delete
+          <input type="checkbox" data-testid="api-key-scope-write" checked={scopes.includes('write')} onChange={(e) => toggle('write', e.target.checked)} />{' '}
+          write: create, change, publish and delete
         </label>
       </fieldset>
       <ErrorBox error={error} />

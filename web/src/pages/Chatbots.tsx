@@ -149,7 +149,9 @@ function ChatbotPage() {
       {current === 'try' && <ChatPreview bot={b} />}
       {current === 'install' && <InstallTab bot={b} />}
       {current === 'knowledge' && <KnowledgeBase bot={b} />}
-      {current === 'conversations' && <Conversations bot={b} open={sub ?? null} onOpen={(c) => navigate(`/chatbots/${b.id}/conversations${c ? `/${c}` : ''}`)} />}
+      {current === 'conversations' && (
+        <Conversations bot={b} open={sub ?? null} onOpen={(c) => navigate(`/chatbots/${b.id}/conversations${c ? `/${c}` : ''}`)} />
+      )}
       {current === 'leads' && <Leads bot={b} />}
       <p className="muted small-text">Created {when(b.created_at)}</p>
     </section>

@@ -57,7 +57,13 @@ export function Dashboard() {
         <div className="row">
           <div className="segmented" role="group" aria-label="Time range">
             {RANGES.map(([value, label]) => (
-              <button key={value} type="button" aria-pressed={range === value} className={range === value ? 'active' : ''} onClick={() => set('range', value === '24h' ? '' : value)}>
+              <button
+                key={value}
+                type="button"
+                aria-pressed={range === value}
+                className={range === value ? 'active' : ''}
+                onClick={() => set('range', value === '24h' ? '' : value)}
+              >
                 {label}
               </button>
             ))}
@@ -130,7 +136,8 @@ function DashboardBody({ d, range }: { d: DashboardOut; range: DashboardRange })
       </div>
       {quiet && (
         <div className="empty" data-testid="dashboard-empty">
-          Nothing arrived in {rangeWords(range)}. <Link to="/flows">Build a flow</Link> or <Link to="/webhooks">add a webhook</Link>, send it a request, and it shows up here.
+          Nothing arrived in {rangeWords(range)}. <Link to="/flows">Build a flow</Link> or <Link to="/webhooks">add a webhook</Link>, send it a request, and it
+          shows up here.
         </div>
       )}
       <FailingDestinations list={d.failing_destinations} range={range} />
@@ -140,8 +147,18 @@ function DashboardBody({ d, range }: { d: DashboardOut; range: DashboardRange })
       </div>
       <div className="card">
         <h2>Delivery time</h2>
-        <p className="muted small-text">From a request's arrival to its delivery, retries included: half of the deliveries took less than p50, all but 5 % less than p95.</p>
-        <Chart testId="latency-chart" title={`Delivery time over ${rangeWords(range)}`} times={latencyTimes} series={latency} format={duration} height={180} axisWidth={72} />
+        <p className="muted small-text">
+          From a request's arrival to its delivery, retries included: half of the deliveries took less than p50, all but 5 % less than p95.
+        </p>
+        <Chart
+          testId="latency-chart"
+          title={`Delivery time over ${rangeWords(range)}`}
+          times={latencyTimes}
+          series={latency}
+          format={duration}
+          height={180}
+          axisWidth={72}
+        />
       </div>
     </>
   );
@@ -204,7 +221,10 @@ const AT_A_GLANCE = 10;
 
 /** Each flow's last 24 h in small multiples, the most failures first; picking one narrows the dashboard to it. */
 function FlowsAtAGlance({ flows, onPick }: { flows: Named[]; onPick: (id: string) => void }) {
-  const sparks = useSparklines('flow', flows.map((f) => f.id));
+  const sparks = useSparklines(
+    'flow',
+    flows.map((f) => f.id),
+  );
   const sum = (a: number[] | undefined) => (a ?? []).reduce((s, n) => s + n, 0);
   const rows = flows
     .map((f) => ({ ...f, delivered: sum(sparks[f.id]?.delivered), failed: sum(sparks[f.id]?.failed) }))

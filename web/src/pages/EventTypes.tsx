@@ -42,13 +42,13 @@ export function EventTypes() {
         )}
       </header>
       <p className="muted">
-        What can happen in your workspace. Webhooks and flows subscribe to these; each has a sample whose fields you can map. Your application publishes custom types with{' '}
-        <code>POST /api/v1/publish</code>.
+        What can happen in your workspace. Webhooks and flows subscribe to these; each has a sample whose fields you can map. Your application publishes custom
+        types with <code>POST /api/v1/publish</code>.
       </p>
       {declared && (
         <div className="notice" role="status" data-testid="event-type-declared">
-          <strong>“{declared}” is declared.</strong> Publish it with <code>{`{"eventType": "${declared}", "data": {…}}`}</code>, then pick it in a <Link to="/webhooks">webhook</Link> or a{' '}
-          <Link to="/flows">flow</Link>.
+          <strong>“{declared}” is declared.</strong> Publish it with <code>{`{"eventType": "${declared}", "data": {…}}`}</code>, then pick it in a{' '}
+          <Link to="/webhooks">webhook</Link> or a <Link to="/flows">flow</Link>.
         </div>
       )}
       {declaring && (
@@ -70,15 +70,18 @@ export function EventTypes() {
             {deleting.row && (
               <ConfirmDelete title={`Delete the event type “${deleting.row.name}”?`} onCancel={deleting.cancel} onConfirm={deleting.confirm}>
                 <p>
-                  Publishing “{deleting.row.name}” is refused from then on (422) until it is declared again, so webhooks and flows listening for it receive nothing more. Events already delivered
-                  stay in the log.
+                  Publishing “{deleting.row.name}” is refused from then on (422) until it is declared again, so webhooks and flows listening for it receive
+                  nothing more. Events already delivered stay in the log.
                 </p>
               </ConfirmDelete>
             )}
             {/* The built-in types are listed whatever happens: the empty state is the workspace's own. */}
             {types.data && custom.length === 0 && !declaring && (
               <div className="empty" data-testid="event-types-empty">
-                <p>No custom types yet. The built-in ones below cover chats, leads and deals; declare your own when your application publishes something else (an order paid, a form sent…).</p>
+                <p>
+                  No custom types yet. The built-in ones below cover chats, leads and deals; declare your own when your application publishes something else (an
+                  order paid, a form sent…).
+                </p>
               </div>
             )}
           </>
@@ -92,7 +95,13 @@ export function EventTypes() {
             head: 'Name',
             cell: (t) => (
               <>
-                <button className="link mono" aria-expanded={open.has(t.name)} aria-controls={detailId(t)} data-testid="event-type-toggle" onClick={() => toggle(t.name)}>
+                <button
+                  className="link mono"
+                  aria-expanded={open.has(t.name)}
+                  aria-controls={detailId(t)}
+                  data-testid="event-type-toggle"
+                  onClick={() => toggle(t.name)}
+                >
                   {open.has(t.name) ? '▾' : '▸'} {t.name}
                 </button>
                 <UsedByLine usage={used.get(t.name)} loaded={used.loaded} label="Sent to" empty="No webhook or flow subscribes to it yet" />

@@ -45,12 +45,17 @@ export function Events() {
   const [patched, setPatched] = useState<Record<string, EventOut>>({});
   const tick = useLiveTick(LIVE_MS);
 
-  const events = useLoad(() => (view === 'events' ? api<Page>('GET', `/events?${new URLSearchParams({ ...query, limit: String(PAGE_SIZE), ...cursor })}`) : Promise.resolve(null)), [view, queryKey, cursor.next, cursor.prev]);
+  const events = useLoad(
+    () => (view === 'events' ? api<Page>('GET', `/events?${new URLSearchParams({ ...query, limit: String(PAGE_SIZE), ...cursor })}`) : Promise.resolve(null)),
+    [view, queryKey, cursor.next, cursor.prev],
+  );
   const matching = useLoad(() => (view === 'events' ? api<{ count: number }>('GET', `/events/count?${queryKey}`) : Promise.resolve(null)), [view, queryKey]);
   const sources = useLoad(() => api<{ models: Named[] }>('GET', '/sources?limit=255'), []);
   const destinations = useLoad(() => api<{ models: Named[] }>('GET', '/destinations?limit=255'), []);
   const connections = useLoad(() => api<{ models: Named[] }>('GET', '/connections?limit=255'), []);
-  const names = Object.fromEntries([...(sources.data?.models ?? []), ...(destinations.data?.models ?? []), ...(connections.data?.models ?? [])].map((n) => [n.id, n.name]));
+  const names = Object.fromEntries(
+    [...(sources.data?.models ?? []), ...(destinations.data?.models ?? []), ...(connections.data?.models ?? [])].map((n) => [n.id, n.name]),
+  );
 
   const { reload: reloadEvents } = events;
   const { reload: reloadMatching } = matching;
@@ -166,15 +171,29 @@ export function Events() {
               </div>
             }
             rowKey={(e) => e.id}
-            rowAttributes={(e) => ({ className: selected === e.id ? 'selected' : '', onClick: () => setSelected(e.id), 'data-testid': 'event-row', 'data-id': e.id, 'data-status': e.status })}
+            rowAttributes={(e) => ({
+              className: selected === e.id ? 'selected' : '',
+              onClick: () => setSelected(e.id),
+              'data-testid': 'event-row',
+              'data-id': e.id,
+              'data-status': e.status,
+            })}
             columns={eventColumns(setSelected, (id) => void retryRow(id))}
           />
           {(events.data?.pagination.prev || events.data?.pagination.next) && (
             <div className="row pager">
-              <button disabled={!events.data?.pagination.prev} onClick={() => setCursor({ prev: events.data?.pagination.prev ?? undefined })} data-testid="events-newer">
+              <button
+                disabled={!events.data?.pagination.prev}
+                onClick={() => setCursor({ prev: events.data?.pagination.prev ?? undefined })}
+                data-testid="events-newer"
+              >
                 Newer
               </button>
-              <button disabled={!events.data?.pagination.next} onClick={() => setCursor({ next: events.data?.pagination.next ?? undefined })} data-testid="events-older">
+              <button
+                disabled={!events.data?.pagination.next}
+                onClick={() => setCursor({ next: events.data?.pagination.next ?? undefined })}
+                data-testid="events-older"
+              >
                 Older
               </button>
             </div>

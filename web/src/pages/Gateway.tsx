@@ -5,9 +5,22 @@ import { SourcesTab } from './gateway/SourcesTab.tsx';
 import type { Tab } from './gateway/types.ts';
 
 const TABS: { tab: Tab; label: string; intro: string }[] = [
-  { tab: 'sources', label: 'Sources', intro: 'Where events come in: each source has its own URL (an incoming webhook) that other apps send to. A flow triggered by an incoming webhook uses one.' },
-  { tab: 'destinations', label: 'Destinations', intro: 'Where events go out: a URL, a Google Sheet, a CRM, a Zapier hook, or a test receiver that just records what it gets.' },
-  { tab: 'connections', label: 'Connections', intro: 'A connection is a route from one source to one destination, with what happens on the way (its rules: filter, retry, field mapping). Each step of a flow that delivers somewhere is a connection underneath.' },
+  {
+    tab: 'sources',
+    label: 'Sources',
+    intro: 'Where events come in: each source has its own URL (an incoming webhook) that other apps send to. A flow triggered by an incoming webhook uses one.',
+  },
+  {
+    tab: 'destinations',
+    label: 'Destinations',
+    intro: 'Where events go out: a URL, a Google Sheet, a CRM, a Zapier hook, or a test receiver that just records what it gets.',
+  },
+  {
+    tab: 'connections',
+    label: 'Connections',
+    intro:
+      'A connection is a route from one source to one destination, with what happens on the way (its rules: filter, retry, field mapping). Each step of a flow that delivers somewhere is a connection underneath.',
+  },
 ];
 
 /** /sources, /destinations, /connections: the gateway's objects, one tab per route. */

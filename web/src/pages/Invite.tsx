@@ -39,8 +39,8 @@ export function Invite() {
         {data && !loading && (
           <>
             <p>
-              {data.invited_by ? <strong>{data.invited_by.name}</strong> : 'Someone'} invited <strong>{data.email}</strong> to join <strong data-testid="invite-team">{data.team.name}</strong> as{' '}
-              {data.role === 'admin' ? 'an admin' : `a ${data.role}`}.
+              {data.invited_by ? <strong>{data.invited_by.name}</strong> : 'Someone'} invited <strong>{data.email}</strong> to join{' '}
+              <strong data-testid="invite-team">{data.team.name}</strong> as {data.role === 'admin' ? 'an admin' : `a ${data.role}`}.
             </p>
             <p className="muted">The link works once and expires {when(data.expires_at)}.</p>
             {!profile && (

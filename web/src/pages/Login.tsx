@@ -33,7 +33,9 @@ export function Login({ mode }: { mode: 'login' | 'signup' }) {
   const submit = (e: FormEvent) => {
     e.preventDefault();
     void run(async () => {
-      await (mode === 'signup' ? auth.signup({ ...form, workspace: form.workspace || `${form.name || 'My'} workspace` }) : auth.login(form.email, form.password));
+      await (mode === 'signup'
+        ? auth.signup({ ...form, workspace: form.workspace || `${form.name || 'My'} workspace` })
+        : auth.login(form.email, form.password));
       navigate(next);
     });
   };
@@ -56,7 +58,15 @@ export function Login({ mode }: { mode: 'login' | 'signup' }) {
         </label>
         <label>
           Password {mode === 'signup' && <span className="muted">(at least 10 characters)</span>}
-          <input name="password" type="password" value={form.password} onChange={set('password')} required minLength={mode === 'signup' ? 10 : 1} autoComplete={mode === 'signup' ? 'new-password' : 'current-password'} />
+          <input
+            name="password"
+            type="password"
+            value={form.password}
+            onChange={set('password')}
+            required
+            minLength={mode === 'signup' ? 10 : 1}
+            autoComplete={mode === 'signup' ? 'new-password' : 'current-password'}
+          />
         </label>
         {mode === 'signup' && (
           <label>
@@ -74,7 +84,10 @@ export function Login({ mode }: { mode: 'login' | 'signup' }) {
           </p>
         )}
         {providers.data?.google.enabled && providers.data.google.client_id && (
-          <GoogleButton clientId={providers.data.google.client_id} onCredential={(credential) => void run(async () => (await auth.google(credential), navigate(next)))} />
+          <GoogleButton
+            clientId={providers.data.google.client_id}
+            onCredential={(credential) => void run(async () => (await auth.google(credential), navigate(next)))}
+          />
         )}
         {providers.data?.demo !== false && (
           <button type="button" disabled={busy} onClick={() => void run(async () => (await auth.demo(), navigate(next)))}>

@@ -78,7 +78,16 @@ export function Secrets() {
   );
 }
 
-function SecretCard(p: { which: Which; secret: OneSecret; value: string | undefined; justRotated: boolean; onReveal: () => void; onHide: () => void; onRotate: () => Promise<void>; children?: ReactNode }) {
+function SecretCard(p: {
+  which: Which;
+  secret: OneSecret;
+  value: string | undefined;
+  justRotated: boolean;
+  onReveal: () => void;
+  onHide: () => void;
+  onRotate: () => Promise<void>;
+  children?: ReactNode;
+}) {
   const about = ABOUT[p.which];
   const [confirming, setConfirming] = useState(false);
   return (

@@ -25,7 +25,8 @@ const KINDS: Record<Kind, { slug: string; title: string; empty: string; input: '
   hubspot: {
     slug: 'hubspot',
     title: 'HubSpot private-app token',
-    empty: 'No HubSpot token yet. In HubSpot, Settings → Integrations → Private apps, create an app with the crm.objects.contacts read and write scopes, and paste its access token here.',
+    empty:
+      'No HubSpot token yet. In HubSpot, Settings → Integrations → Private apps, create an app with the crm.objects.contacts read and write scopes, and paste its access token here.',
     input: 'token',
   },
   pipedrive: {
@@ -46,7 +47,10 @@ export function Settings() {
       <header className="row">
         <h1>Settings</h1>
       </header>
-      <p className="muted">Credentials saved here are stored encrypted and never shown again in full. Google Sheets and CRM steps use them, and replacing one updates every destination using it.</p>
+      <p className="muted">
+        Credentials saved here are stored encrypted and never shown again in full. Google Sheets and CRM steps use them, and replacing one updates every
+        destination using it.
+      </p>
       <ErrorBox error={creds.error} />
       {creds.loading && !creds.data && <p className="loading">Loading…</p>}
       {creds.data && (
@@ -91,9 +95,7 @@ function CredentialCard({ kind, saved, reload }: { kind: Kind; saved: Credential
       )}
       {current && <SavedCredential cred={current} slug={k.slug} />}
       {older.length > 0 && (
-        <p className="muted small-text">
-          Also saved: {older.map((c) => `${c.name} (${c.hint})`).join(', ')}. New destinations use the newest.
-        </p>
+        <p className="muted small-text">Also saved: {older.map((c) => `${c.name} (${c.hint})`).join(', ')}. New destinations use the newest.</p>
       )}
       {current && !editing && !deleting && (
         <div className="row">
@@ -122,14 +124,7 @@ function CredentialCard({ kind, saved, reload }: { kind: Kind; saved: Credential
           </p>
         </ConfirmDelete>
       )}
-      {editing && (
-        <SecretForm
-          kind={kind}
-          replacing={editing === 'replace'}
-          onCancel={() => setEditing(null)}
-          onSave={save}
-        />
-      )}
+      {editing && <SecretForm kind={kind} replacing={editing === 'replace'} onCancel={() => setEditing(null)} onSave={save} />}
     </div>
   );
 }
@@ -161,7 +156,17 @@ function SavedCredential({ cred, slug }: { cred: Credential; slug: string }) {
   );
 }
 
-function SecretForm({ kind, replacing, onCancel, onSave }: { kind: Kind; replacing: boolean; onCancel: () => void; onSave: (secret: string) => Promise<void> }) {
+function SecretForm({
+  kind,
+  replacing,
+  onCancel,
+  onSave,
+}: {
+  kind: Kind;
+  replacing: boolean;
+  onCancel: () => void;
+  onSave: (secret: string) => Promise<void>;
+}) {
   const k = KINDS[kind];
   const [text, setText] = useState('');
   const [fileName, setFileName] = useState<string | null>(null);
@@ -201,14 +206,30 @@ function SecretForm({ kind, replacing, onCancel, onSave }: { kind: Kind; replaci
           ) : (
             <div className="field">
               <label htmlFor={`${k.slug}-paste`}>or paste its contents</label>
-              <textarea id={`${k.slug}-paste`} data-testid={`${k.slug}-text`} rows={6} value={text} onChange={(e) => setText(e.target.value)} placeholder='{"type": "service_account", "client_email": "…", "private_key": "…"}' spellCheck={false} />
+              <textarea
+                id={`${k.slug}-paste`}
+                data-testid={`${k.slug}-text`}
+                rows={6}
+                value={text}
+                onChange={(e) => setText(e.target.value)}
+                placeholder='{"type": "service_account", "client_email": "…", "private_key": "…"}'
+                spellCheck={false}
+              />
             </div>
           )}
         </>
       ) : (
         <label>
           {k.title}
-          <input type="password" data-testid={`${k.slug}-token`} value={text} onChange={(e) => setText(e.target.value)} autoComplete="off" spellCheck={false} required />
+          <input
+            type="password"
+            data-testid={`${k.slug}-token`}
+            value={text}
+            onChange={(e) => setText(e.target.value)}
+            autoComplete="off"
+            spellCheck={false}
+            required
+          />
         </label>
       )}
       <ErrorBox error={error} />

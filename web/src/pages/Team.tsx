@@ -11,7 +11,15 @@ import { Confirm, CopyButton, when } from './gateway/parts.tsx';
 
 type Role = 'owner' | 'admin' | 'member';
 type Member = { user_id: string; email: string; name: string; picture_url: string | null; role: Role; joined_at: string };
-type Invite = { id: string; email: string; role: Role; expires_at: string; created_at: string; status: 'pending' | 'expired'; invited_by: { id: string; name: string | null } | null };
+type Invite = {
+  id: string;
+  email: string;
+  role: Role;
+  expires_at: string;
+  created_at: string;
+  status: 'pending' | 'expired';
+  invited_by: { id: string; name: string | null } | null;
+};
 type List<T> = { models: T[]; count: number };
 
 const ROLES: [Role, string][] = [
@@ -32,7 +40,10 @@ export function Team() {
   const members = useLoad(() => (teamId ? api<List<Member>>('GET', `/teams/${teamId}/members`) : none), [teamId]);
   const invites = useLoad(() => (teamId && manages ? api<List<Invite>>('GET', `/teams/${teamId}/invites`) : none), [teamId, manages]);
   const rows = useRowAction(members.reload);
-  const removing = useConfirmRow<Member>((m) => api('DELETE', `/teams/${teamId}/members/${m.user_id}`), (m) => afterRemoving(m));
+  const removing = useConfirmRow<Member>(
+    (m) => api('DELETE', `/teams/${teamId}/members/${m.user_id}`),
+    (m) => afterRemoving(m),
+  );
   const revoking = useConfirmRow<Invite>((inv) => api('DELETE', `/teams/${teamId}/invites/${inv.id}`), invites.reload);
   const [link, setLink] = useState<{ email: string; url: string } | null>(null);
 
@@ -70,7 +81,8 @@ export function Team() {
         </span>
       </header>
       <p className="muted">
-        Everyone in a team works with the same sources, flows, webhooks and logs. Switch teams with the workspace menu; API keys always stay in the team they were made in.
+        Everyone in a team works with the same sources, flows, webhooks and logs. Switch teams with the workspace menu; API keys always stay in the team they
+        were made in.
       </p>
 
       <TeamName key={teamId} id={teamId} name={team.name} editable={manages} onSaved={refresh} />
@@ -87,7 +99,11 @@ export function Team() {
               onCancel={removing.cancel}
               onConfirm={removing.confirm}
             >
-              <p>{removing.row.user_id === me ? 'You lose access to everything in this team until someone invites you again.' : `${removing.row.email} loses access to everything in this team at once.`}</p>
+              <p>
+                {removing.row.user_id === me
+                  ? 'You lose access to everything in this team until someone invites you again.'
+                  : `${removing.row.email} loses access to everything in this team at once.`}
+              </p>
             </Confirm>
           )
         }
@@ -111,7 +127,13 @@ export function Team() {
             head: 'Role',
             cell: (m) =>
               mayChange(m) && !isLastOwner(m) ? (
-                <select aria-label={`Role of ${m.name}`} data-testid="member-role" value={m.role} disabled={rows.busy === m.user_id} onChange={(e) => void setRole(m, e.target.value as Role)}>
+                <select
+                  aria-label={`Role of ${m.name}`}
+                  data-testid="member-role"
+                  value={m.role}
+                  disabled={rows.busy === m.user_id}
+                  onChange={(e) => void setRole(m, e.target.value as Role)}
+                >
                   {ROLES.filter(([r]) => myRole === 'owner' || r !== 'owner').map(([r]) => (
                     <option key={r} value={r}>
                       {r}
@@ -218,7 +240,15 @@ function TeamName({ id, name, editable, onSaved }: { id: string; name: string; e
   );
 }
 
-function InviteForm({ teamId, canInviteOwners, onSent }: { teamId: string; canInviteOwners: boolean; onSent: (sent: { email: string; url: string }) => Promise<void> }) {
+function InviteForm({
+  teamId,
+  canInviteOwners,
+  onSent,
+}: {
+  teamId: string;
+  canInviteOwners: boolean;
+  onSent: (sent: { email: string; url: string }) => Promise<void>;
+}) {
   const [email, setEmail] = useState('');
   const [role, setRole] = useState<Role>('member');
   const { busy, error, run } = useSubmit();
@@ -233,7 +263,14 @@ function InviteForm({ teamId, canInviteOwners, onSent }: { teamId: string; canIn
       <div className="row">
         <label>
           E-mail
-          <input type="email" data-testid="invite-email" value={email} onChange={(e) => setEmail(e.target.value)} required placeholder="colleague@example.com" />
+          <input
+            type="email"
+            data-testid="invite-email"
+            value={email}
+            onChange={(e) => setEmail(e.target.value)}
+            required
+            placeholder="colleague@example.com"
+          />
         </label>
         <label>
           Role

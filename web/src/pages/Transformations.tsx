@@ -38,8 +38,9 @@ export function Transformations() {
         </button>
       </header>
       <p className="muted">
-        JavaScript that changes a request before it is delivered: rename fields, add a header, drop what a destination should not see. It runs in a sandbox with no network and no files, for at
-        most a second per request. Use one on a connection with the rule <code>{`{"type": "transformation", "transformation_id": "trs_…"}`}</code>.
+        JavaScript that changes a request before it is delivered: rename fields, add a header, drop what a destination should not see. It runs in a sandbox with
+        no network and no files, for at most a second per request. Use one on a connection with the rule{' '}
+        <code>{`{"type": "transformation", "transformation_id": "trs_…"}`}</code>.
       </p>
       <ResourceTable
         list={list}

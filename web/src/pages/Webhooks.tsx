@@ -12,7 +12,6 @@ import type { EventType, Webhook } from './webhooks/types.ts';
 
 export type { EventType, Webhook };
 
-
 const hostOf = (url: string) => {
   try {
     return new URL(url).host;
@@ -20,7 +19,14 @@ const hostOf = (url: string) => {
     return url;
   }
 };
-type TestReport = { ok: boolean; status: number | null; error: string | null; duration_ms: number; request: { method: string; url: string; headers: Record<string, string>; body: unknown }; response: { status: number; body: string } | null };
+type TestReport = {
+  ok: boolean;
+  status: number | null;
+  error: string | null;
+  duration_ms: number;
+  request: { method: string; url: string; headers: Record<string, string>; body: unknown };
+  response: { status: number; body: string } | null;
+};
 
 export function Webhooks() {
   const hooks = useLoad(() => api<{ models: Webhook[] }>('GET', '/webhooks'));
@@ -43,8 +49,8 @@ export function Webhooks() {
         )}
       </header>
       <p className="muted">
-        Every URL Wirehub sends to, with exactly the fields you choose, signed so the receiver can trust them. A flow's webhook steps are listed here too, marked with their flow: they are edited
-        in the flow.
+        Every URL Wirehub sends to, with exactly the fields you choose, signed so the receiver can trust them. A flow's webhook steps are listed here too,
+        marked with their flow: they are edited in the flow.
       </p>
       {secret && (
         <div className="notice" role="status">
@@ -90,7 +96,9 @@ export function Webhooks() {
                 await hooks.reload();
               }}
             >
-              <p>{confirming.verb === 'delete' ? 'Its queued deliveries are cancelled.' : 'The old secret stops working at once; the new one is shown once.'}</p>
+              <p>
+                {confirming.verb === 'delete' ? 'Its queued deliveries are cancelled.' : 'The old secret stops working at once; the new one is shown once.'}
+              </p>
             </Confirm>
           )
         }
@@ -120,7 +128,11 @@ export function Webhooks() {
             ),
           },
           { head: 'URL', className: 'mono', cell: (w) => w.url },
-          { head: 'Sends', testId: 'webhook-sends', cell: (w) => (w.requests_from ? <>requests to the source “{w.requests_from.name}”</> : w.events.join(', ')) },
+          {
+            head: 'Sends',
+            testId: 'webhook-sends',
+            cell: (w) => (w.requests_from ? <>requests to the source “{w.requests_from.name}”</> : w.events.join(', ')),
+          },
           { head: 'Status', testId: 'status', cell: (w) => <WebhookStatus w={w} /> },
           // Its own cell, laid out as the buttons' row (not the narrow actions column): a webhook has up to five.
           {
@@ -129,12 +141,22 @@ export function Webhooks() {
             cell: (w) => (
               <>
                 {w.flow && (
-                  <Link className="button" to={`/flows/${w.flow.id}`} data-testid="webhook-edit-in-flow" title="Its URL, filter and fields are steps of the flow">
+                  <Link
+                    className="button"
+                    to={`/flows/${w.flow.id}`}
+                    data-testid="webhook-edit-in-flow"
+                    title="Its URL, filter and fields are steps of the flow"
+                  >
                     Edit in flow
                   </Link>
                 )}
                 {!w.requests_from && (
-                  <button disabled={action.busy === w.id} onClick={() => void action.run(w.id, async () => setReport({ name: w.name, report: await api<TestReport>('POST', `/webhooks/${w.id}/test`, {}) }))}>
+                  <button
+                    disabled={action.busy === w.id}
+                    onClick={() =>
+                      void action.run(w.id, async () => setReport({ name: w.name, report: await api<TestReport>('POST', `/webhooks/${w.id}/test`, {}) }))
+                    }
+                  >
                     Test
                   </button>
                 )}
@@ -156,7 +178,8 @@ export function Webhooks() {
         <div className="card">
           <header className="row">
             <h2>
-              Test of “{report.name}”: {report.report.ok ? <span className="good">delivered</span> : <span className="bad">failed</span>} ({report.report.status ?? report.report.error}, {report.report.duration_ms} ms)
+              Test of “{report.name}”: {report.report.ok ? <span className="good">delivered</span> : <span className="bad">failed</span>} (
+              {report.report.status ?? report.report.error}, {report.report.duration_ms} ms)
             </h2>
             <button onClick={() => setReport(null)}>Close</button>
           </header>

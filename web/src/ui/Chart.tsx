@@ -36,7 +36,10 @@ export function Chart({ times, series, height = 220, format = count, testId, tit
       width: width(),
       height,
       scales: { x: { time: true }, y: { range: (_u, min, max) => [0, Math.max(max ?? 0, min ?? 0, 1) * 1.1] } },
-      axes: [{ stroke: '#667085', grid: { stroke: '#eef0f3' } }, { stroke: '#667085', grid: { stroke: '#eef0f3' }, values: (_u, ticks) => ticks.map(format), size: axisWidth }],
+      axes: [
+        { stroke: '#667085', grid: { stroke: '#eef0f3' } },
+        { stroke: '#667085', grid: { stroke: '#eef0f3' }, values: (_u, ticks) => ticks.map(format), size: axisWidth },
+      ],
       series: [
         {},
         ...series.map((s) => ({
@@ -59,7 +62,17 @@ export function Chart({ times, series, height = 220, format = count, testId, tit
       chart.destroy();
     };
   }, [times, series, height, format, axisWidth]);
-  return <div ref={box} className="chart" role="img" aria-label={title} data-testid={testId} data-series={series.map((s) => s.label).join(',')} data-points={times.length} />;
+  return (
+    <div
+      ref={box}
+      className="chart"
+      role="img"
+      aria-label={title}
+      data-testid={testId}
+      data-series={series.map((s) => s.label).join(',')}
+      data-points={times.length}
+    />
+  );
 }
 
 /**
@@ -92,5 +105,16 @@ export function Sparkline({ delivered, failed, testId = 'sparkline' }: { deliver
     );
     return () => chart.destroy();
   }, [delivered, failed]);
-  return <div ref={box} className="sparkline" role="img" aria-label={label} title={label} data-testid={testId} data-delivered={sum(delivered)} data-failed={sum(failed)} />;
+  return (
+    <div
+      ref={box}
+      className="sparkline"
+      role="img"
+      aria-label={label}
+      title={label}
+      data-testid={testId}
+      data-delivered={sum(delivered)}
+      data-failed={sum(failed)}
+    />
+  );
 }

@@ -22,7 +22,8 @@ export function circuitSentence(c: Open, now = new Date()): string {
   return `${c.reason} — ${new Date(c.next_probe_at) <= now ? 'probe due now' : `next probe ${probeTime(c.next_probe_at, now)}`}`;
 }
 
-const EXPLAINED = 'Wirehub stopped sending here after timeouts or connection failures in a row. Its events wait; one probe goes at the time shown, and an answer resumes deliveries.';
+const EXPLAINED =
+  'Wirehub stopped sending here after timeouts or connection failures in a row. Its events wait; one probe goes at the time shown, and an answer resumes deliveries.';
 
 /** An open circuit breaker: a badge and why, distinct from a destination someone disabled. Nothing when closed. */
 export function CircuitStatus({ circuit }: { circuit: CircuitWire | undefined }) {

@@ -106,8 +106,7 @@ export function MappingEditor({ sample, eventType, mappings, envelope, onChange,
     else if (into && mappings[into.at]) {
       const prev = mappings[into.at];
       update(into.at, { to: prev.to, from: p, ...(prev.default !== undefined ? { default: prev.default } : {}) });
-    }
-    else add(p);
+    } else add(p);
   };
 
   /** One row: the target's name (fixed for a destination field), how it is filled, and the source. */
@@ -133,7 +132,11 @@ export function MappingEditor({ sample, eventType, mappings, envelope, onChange,
         ) : (
           <input aria-label="Field name" value={to} onChange={(e) => m && update(i, { ...m, to: e.target.value })} />
         )}
-        <select aria-label="Kind" value={kind} onChange={(e) => set(e.target.value === 'from' ? { to, from: '' } : e.target.value === 'expression' ? { to, expression: '' } : { to, value: '' })}>
+        <select
+          aria-label="Kind"
+          value={kind}
+          onChange={(e) => set(e.target.value === 'from' ? { to, from: '' } : e.target.value === 'expression' ? { to, expression: '' } : { to, value: '' })}
+        >
           <option value="from">from field</option>
           <option value="expression">expression</option>
           <option value="value">constant</option>
@@ -146,10 +149,26 @@ export function MappingEditor({ sample, eventType, mappings, envelope, onChange,
           placeholder={isMissing ? 'drag a field here' : kind === 'expression' ? '$lowercase(data.email)' : kind === 'from' ? 'data.email' : 'a fixed value'}
           onChange={(e) => {
             const base = m ?? { to };
-            set(kind === 'from' ? { ...base, to, from: e.target.value } : kind === 'expression' ? { ...base, to, expression: e.target.value } : { to, value: e.target.value });
+            set(
+              kind === 'from'
+                ? { ...base, to, from: e.target.value }
+                : kind === 'expression'
+                  ? { ...base, to, expression: e.target.value }
+                  : { to, value: e.target.value },
+            );
           }}
         />
-        {kind !== 'value' ? <input aria-label="Default" placeholder="default" value={m?.default === undefined ? '' : String(m.default)} onChange={(e) => m && update(i, { ...m, default: e.target.value === '' ? undefined : e.target.value })} disabled={!m} /> : <span />}
+        {kind !== 'value' ? (
+          <input
+            aria-label="Default"
+            placeholder="default"
+            value={m?.default === undefined ? '' : String(m.default)}
+            onChange={(e) => m && update(i, { ...m, default: e.target.value === '' ? undefined : e.target.value })}
+            disabled={!m}
+          />
+        ) : (
+          <span />
+        )}
         <button type="button" aria-label="Remove" disabled={!m} onClick={() => onChange(mappings.filter((_, j) => j !== i))}>
           ×
         </button>
@@ -162,7 +181,15 @@ export function MappingEditor({ sample, eventType, mappings, envelope, onChange,
       <div className="fields" aria-label="Sample fields">
         <h4>{prefix === 'body' ? 'Request body fields' : 'Event fields'}</h4>
         {paths.map((p) => (
-          <button type="button" key={p} className="field" draggable onDragStart={(e) => e.dataTransfer.setData('text/plain', p)} onClick={() => add(p)} title={`Add ${p}`}>
+          <button
+            type="button"
+            key={p}
+            className="field"
+            draggable
+            onDragStart={(e) => e.dataTransfer.setData('text/plain', p)}
+            onClick={() => add(p)}
+            title={`Add ${p}`}
+          >
             {p.startsWith(`${prefix}.`) ? p.slice(prefix.length + 1) : p}
           </button>
         ))}
@@ -172,7 +199,8 @@ export function MappingEditor({ sample, eventType, mappings, envelope, onChange,
         {targets && targets.length > 0 && (
           <>
             <p className="muted">
-              {targetsFor ? `${targetsFor} takes these fields` : 'The destination takes these fields'}: drag an event field onto each, or type an expression or a constant.
+              {targetsFor ? `${targetsFor} takes these fields` : 'The destination takes these fields'}: drag an event field onto each, or type an expression or
+              a constant.
             </p>
             {missing.length > 0 && (
               <p className="flow-field-error" data-testid="map-missing">
@@ -180,7 +208,12 @@ export function MappingEditor({ sample, eventType, mappings, envelope, onChange,
               </p>
             )}
             {auto.length > 0 && (
-              <button type="button" data-testid="map-auto" onClick={() => onChange([...mappings, ...auto])} title={`Fill ${auto.map((a) => `${a.to} ← ${a.from}`).join(', ')}`}>
+              <button
+                type="button"
+                data-testid="map-auto"
+                onClick={() => onChange([...mappings, ...auto])}
+                title={`Fill ${auto.map((a) => `${a.to} ← ${a.from}`).join(', ')}`}
+              >
                 Fill {auto.length} field{auto.length > 1 ? 's' : ''} with the same name ({auto.map((a) => a.to).join(', ')})
               </button>
             )}

@@ -36,7 +36,11 @@ export function SheetRow({ value, columns, testId }: { value: unknown; columns: 
         </tbody>
       </table>
       {guarded.length > 0 && (
-        <p className="sheet-row-hint" data-testid="sheet-row-hint" title="The apostrophe keeps the value as text: Sheets would otherwise read +1555… as a number or =… as a formula.">
+        <p
+          className="sheet-row-hint"
+          data-testid="sheet-row-hint"
+          title="The apostrophe keeps the value as text: Sheets would otherwise read +1555… as a number or =… as a formula."
+        >
           {guarded.join(', ')}: shown in Sheets without the leading <code>'</code>
         </p>
       )}

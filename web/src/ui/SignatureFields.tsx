@@ -103,7 +103,8 @@ export function SignatureFields({ value, onChange, errors = {}, narrow = false }
         </div>
       )}
       <label>
-        Event type header <span className="muted">(optional: a header carrying the event's type{preset?.eventHeader ? `; empty sends ${preset.eventHeader}` : ''})</span>
+        Event type header{' '}
+        <span className="muted">(optional: a header carrying the event's type{preset?.eventHeader ? `; empty sends ${preset.eventHeader}` : ''})</span>
         <input
           value={value.event_header ?? ''}
           onChange={(e) => {

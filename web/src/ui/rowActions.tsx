@@ -46,9 +46,28 @@ export function useConfirmRow<T>(act: (row: T) => Promise<unknown>, after?: (row
  * A row's switch between two states through the API (disable ↔ enable, pause ↔ unpause): a button
  * that POSTs `<path>/<verb>` and reloads the list. Its test id is `<testId>-<verb>`.
  */
-export function RowSwitch({ action, id, path, verb, title, testId }: { action: RowAction; id: string; path: string; verb: string; title?: string; testId?: string }) {
+export function RowSwitch({
+  action,
+  id,
+  path,
+  verb,
+  title,
+  testId,
+}: {
+  action: RowAction;
+  id: string;
+  path: string;
+  verb: string;
+  title?: string;
+  testId?: string;
+}) {
   return (
-    <button data-testid={testId && `${testId}-${verb}`} disabled={action.busy === id} title={title} onClick={() => void action.run(id, () => api('POST', `${path}/${verb}`))}>
+    <button
+      data-testid={testId && `${testId}-${verb}`}
+      disabled={action.busy === id}
+      title={title}
+      onClick={() => void action.run(id, () => api('POST', `${path}/${verb}`))}
+    >
       {verb.charAt(0).toUpperCase() + verb.slice(1)}
     </button>
   );

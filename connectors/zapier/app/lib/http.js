@@ -5,7 +5,7 @@
  * Accepts what people paste: no scheme, a trailing slash, or the API prefix itself.
  */
 function baseUrl(bundle) {
-  let url = String((bundle.authData?.baseUrl) || '').trim();
+  let url = String(bundle.authData?.baseUrl || '').trim();
   if (!url) return '';
   if (!/^https?:\/\//i.test(url)) url = `https://${url}`;
   return url.replace(/\/+$/, '').replace(/\/api(\/v1)?$/i, '');

@@ -5,7 +5,7 @@ const { apiUrl } = require('../lib/http');
 /** Hidden: the workspace's event types (built-in and custom), for the Publish Event dropdown. */
 async function perform(z, bundle) {
   const response = await z.request({ url: apiUrl(bundle, '/event-types') });
-  const models = (response.data?.models) || [];
+  const models = response.data?.models || [];
   return models.map((t) => ({
     id: t.name,
     name: t.name,
@@ -26,7 +26,13 @@ module.exports = {
   operation: {
     type: 'polling',
     perform,
-    sample: { id: 'lead.captured', name: 'lead.captured', label: 'lead.captured: A chatbot collected a visitor\'s contact details.', group: 'chat', builtin: true },
+    sample: {
+      id: 'lead.captured',
+      name: 'lead.captured',
+      label: "lead.captured: A chatbot collected a visitor's contact details.",
+      group: 'chat',
+      builtin: true,
+    },
     outputFields: [
       { key: 'id', label: 'Event Type' },
       { key: 'label', label: 'Description' },

@@ -22,7 +22,21 @@ export function connectorFormPanel(kind: NodeKind): ComponentType<PanelProps> {
           const note = hint ? `(now ${hint}; leave empty to keep)` : f.optional ? '(optional)' : null;
           const testid = `${kind}-${f.key}`;
           return (
-            <Field key={f.key} label={note ? <>{f.label} <span className="muted flow-secret-note">{note}</span></> : f.label} hint={f.hint} error={value ? errors[f.key] : undefined} testid={testid}>
+            <Field
+              key={f.key}
+              label={
+                note ? (
+                  <>
+                    {f.label} <span className="muted flow-secret-note">{note}</span>
+                  </>
+                ) : (
+                  f.label
+                )
+              }
+              hint={f.hint}
+              error={value ? errors[f.key] : undefined}
+              testid={testid}
+            >
               <input
                 data-testid={testid}
                 value={value}

@@ -31,12 +31,25 @@ export function CrmPanel({ data, onChange, env }: PanelProps) {
       </Field>
       {preset === 'generic' ? (
         <Field label="Endpoint URL" hint="Each contact is POSTed here as JSON." error={data.url ? errors.url : undefined} testid="crm-url">
-          <input data-testid="crm-url" value={String(data.url ?? '')} placeholder="https://crm.example.com/api/contacts" onChange={(e) => onChange({ ...data, url: e.target.value })} />
+          <input
+            data-testid="crm-url"
+            value={String(data.url ?? '')}
+            placeholder="https://crm.example.com/api/contacts"
+            onChange={(e) => onChange({ ...data, url: e.target.value })}
+          />
         </Field>
       ) : (
-        <CredentialChoice kind={preset === 'pipedrive' ? 'pipedrive' : 'hubspot'} testid="crm-credential" value={data.credentialId as string | undefined} credentials={env.credentials} onChange={(id) => onChange(id ? { ...data, credentialId: id } : without(data, 'credentialId'))} />
+        <CredentialChoice
+          kind={preset === 'pipedrive' ? 'pipedrive' : 'hubspot'}
+          testid="crm-credential"
+          value={data.credentialId as string | undefined}
+          credentials={env.credentials}
+          onChange={(id) => onChange(id ? { ...data, credentialId: id } : without(data, 'credentialId'))}
+        />
       )}
-      <p className="flow-field-hint">A contact with the same e-mail is updated rather than created twice. Put a Map fields step before this to choose what goes into each contact field.</p>
+      <p className="flow-field-hint">
+        A contact with the same e-mail is updated rather than created twice. Put a Map fields step before this to choose what goes into each contact field.
+      </p>
       <TestConnection run={() => env.testConnection(data)} disabled={Object.keys(errors).length > 0} />
     </>
   );

@@ -36,7 +36,12 @@ export function DedupePanel({ data, onChange, env }: PanelProps) {
 
   return (
     <>
-      <Field label="Drop repeats within" hint="An event equal to one already seen in this window is not sent again (from 1 second to 1 hour)." error={errors.window_ms} testid="dedupe">
+      <Field
+        label="Drop repeats within"
+        hint="An event equal to one already seen in this window is not sent again (from 1 second to 1 hour)."
+        error={errors.window_ms}
+        testid="dedupe"
+      >
         <DurationInput testid="dedupe" ms={Number(data.window_ms ?? 0)} onChange={(window_ms) => onChange({ ...data, window_ms })} />
       </Field>
       <fieldset className="flow-choice">
@@ -75,7 +80,13 @@ export function DedupePanel({ data, onChange, env }: PanelProps) {
             ))}
           </div>
           <span className="flow-inline">
-            <input aria-label="Another field" data-testid="dedupe-field-input" placeholder={`another field, e.g. ${prefix}.address.city`} value={typed} onChange={(e) => setTyped(e.target.value)} />
+            <input
+              aria-label="Another field"
+              data-testid="dedupe-field-input"
+              placeholder={`another field, e.g. ${prefix}.address.city`}
+              value={typed}
+              onChange={(e) => setTyped(e.target.value)}
+            />
             <button
               type="button"
               data-testid="dedupe-add-field"

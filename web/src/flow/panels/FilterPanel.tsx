@@ -2,7 +2,14 @@ import { CONDITION_OPS, type ConditionT } from '../../../../shared/flow-graph.ts
 import { inSample, lacksField, stepFieldNames } from '../step-fields.ts';
 import { Field, SampleNote, useFieldErrors, valueAt, type PanelProps } from './common.tsx';
 
-const OP_LABEL: Record<ConditionT['op'], string> = { eq: 'is', neq: 'is not', contains: 'contains', exists: 'is present', gt: 'is more than', lt: 'is less than' };
+const OP_LABEL: Record<ConditionT['op'], string> = {
+  eq: 'is',
+  neq: 'is not',
+  contains: 'contains',
+  exists: 'is present',
+  gt: 'is more than',
+  lt: 'is less than',
+};
 
 /**
  * Typed text is sent as text, except where the sample holds a true/false there: the filter compares
@@ -43,7 +50,14 @@ export function FilterPanel({ id, data, onChange, env }: PanelProps) {
         <div key={i} className="flow-condition-block" data-testid={`condition-${i}`}>
           {i > 0 && <div className="flow-joiner">{mode === 'any' ? 'or' : 'and'}</div>}
           <div className="flow-condition">
-            <input aria-label="Field" data-testid={`condition-${i}-field`} list={listId} placeholder={`e.g. ${fields[0] ?? `${prefix}.email`}`} value={c.field} onChange={(e) => update(i, { ...c, field: e.target.value })} />
+            <input
+              aria-label="Field"
+              data-testid={`condition-${i}-field`}
+              list={listId}
+              placeholder={`e.g. ${fields[0] ?? `${prefix}.email`}`}
+              value={c.field}
+              onChange={(e) => update(i, { ...c, field: e.target.value })}
+            />
             <select
               aria-label="Operator"
               data-testid={`condition-${i}-op`}
@@ -61,7 +75,13 @@ export function FilterPanel({ id, data, onChange, env }: PanelProps) {
               ))}
             </select>
             {c.op !== 'exists' ? (
-              <input aria-label="Value" data-testid={`condition-${i}-value`} placeholder={String(valueAt(env.sample, inSample(c.field, prefix)) ?? 'value')} value={c.value === null || c.value === undefined ? '' : String(c.value)} onChange={(e) => update(i, { ...c, value: conditionValue(env.sample, inSample(c.field, prefix), e.target.value) })} />
+              <input
+                aria-label="Value"
+                data-testid={`condition-${i}-value`}
+                placeholder={String(valueAt(env.sample, inSample(c.field, prefix)) ?? 'value')}
+                value={c.value === null || c.value === undefined ? '' : String(c.value)}
+                onChange={(e) => update(i, { ...c, value: conditionValue(env.sample, inSample(c.field, prefix), e.target.value) })}
+              />
             ) : (
               <span />
             )}
@@ -77,7 +97,11 @@ export function FilterPanel({ id, data, onChange, env }: PanelProps) {
           )}
         </div>
       ))}
-      {errors.conditions && <span className="flow-field-error" data-testid="error-conditions">{errors.conditions}</span>}
+      {errors.conditions && (
+        <span className="flow-field-error" data-testid="error-conditions">
+          {errors.conditions}
+        </span>
+      )}
       <button type="button" data-testid="filter-add-condition" onClick={() => set([...conditions, { field: '', op: 'eq', value: '' }])}>
         + Add a condition
       </button>

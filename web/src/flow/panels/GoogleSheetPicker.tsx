@@ -61,7 +61,8 @@ export function SignInWithGoogle({ status, onConnected, again }: { status: OAuth
   if (!status.enabled) {
     return (
       <p className="flow-note" data-testid="google-signin-unavailable">
-        “Sign in with Google” is not set up on this server. {status.message ?? 'The operator must set GOOGLE_OAUTH_CLIENT_ID and GOOGLE_OAUTH_CLIENT_SECRET.'} Meanwhile a service account key from <a href="/settings">Settings</a> works.
+        “Sign in with Google” is not set up on this server. {status.message ?? 'The operator must set GOOGLE_OAUTH_CLIENT_ID and GOOGLE_OAUTH_CLIENT_SECRET.'}{' '}
+        Meanwhile a service account key from <a href="/settings">Settings</a> works.
       </p>
     );
   }
@@ -83,7 +84,9 @@ export function SignInWithGoogle({ status, onConnected, again }: { status: OAuth
       <button type="button" className={again ? 'link' : 'primary'} data-testid="google-signin" onClick={() => void start()} disabled={state.busy}>
         {state.busy ? 'Waiting for Google…' : again ? 'Use another Google account' : 'Sign in with Google'}
       </button>
-      {!again && <span className="flow-field-hint">Rows are written as your Google account, in spreadsheets you pick from a list. Nothing to share or paste.</span>}
+      {!again && (
+        <span className="flow-field-hint">Rows are written as your Google account, in spreadsheets you pick from a list. Nothing to share or paste.</span>
+      )}
       {state.blockedUrl && (
         <span className="flow-note">
           The browser blocked the sign-in window.{' '}
@@ -107,7 +110,15 @@ export function SignInWithGoogle({ status, onConnected, again }: { status: OAuth
  * headers makes those the columns, when none are set yet. "Paste an address instead" keeps the
  * typed way for a spreadsheet the list does not show (shared drives, a long list).
  */
-export function SpreadsheetPicker({ credentialId, data, onChange }: { credentialId: string; data: Record<string, unknown>; onChange: (data: Record<string, unknown>) => void }) {
+export function SpreadsheetPicker({
+  credentialId,
+  data,
+  onChange,
+}: {
+  credentialId: string;
+  data: Record<string, unknown>;
+  onChange: (data: Record<string, unknown>) => void;
+}) {
   const spreadsheetId = typeof data.spreadsheetId === 'string' ? data.spreadsheetId : '';
   const sheetName = typeof data.sheetName === 'string' ? data.sheetName : '';
   const [files, setFiles] = useState<{ list?: Spreadsheet[]; error?: string }>({});
@@ -150,7 +161,10 @@ export function SpreadsheetPicker({ credentialId, data, onChange }: { credential
   const chooseTab = async (base: Record<string, unknown>, id: string, tab: string) => {
     emit({ ...base, sheetName: tab });
     try {
-      const r = await api<{ columns: string[] }>('GET', `/credentials/${credentialId}/spreadsheets/${encodeURIComponent(id)}/columns?sheet=${encodeURIComponent(tab)}`);
+      const r = await api<{ columns: string[] }>(
+        'GET',
+        `/credentials/${credentialId}/spreadsheets/${encodeURIComponent(id)}/columns?sheet=${encodeURIComponent(tab)}`,
+      );
       const now = latest.current;
       const columns = [...new Set(r.columns.filter((c) => c !== ''))];
       const unset = !Array.isArray(now.columns) || now.columns.length === 0;
@@ -179,13 +193,24 @@ export function SpreadsheetPicker({ credentialId, data, onChange }: { credential
   return (
     <>
       {pasting || files.error ? (
-        <Field label="Spreadsheet" hint={files.error ? `The list could not be loaded: ${files.error}` : 'Paste the sheet’s address from your browser, or its ID.'} testid="sheets-spreadsheet">
-          <input data-testid="sheets-spreadsheet" value={spreadsheetId} placeholder="https://docs.google.com/spreadsheets/d/…" onChange={(e) => onChange({ ...data, spreadsheetId: e.target.value })} />
+        <Field
+          label="Spreadsheet"
+          hint={files.error ? `The list could not be loaded: ${files.error}` : 'Paste the sheet’s address from your browser, or its ID.'}
+          testid="sheets-spreadsheet"
+        >
+          <input
+            data-testid="sheets-spreadsheet"
+            value={spreadsheetId}
+            placeholder="https://docs.google.com/spreadsheets/d/…"
+            onChange={(e) => onChange({ ...data, spreadsheetId: e.target.value })}
+          />
         </Field>
       ) : (
         <Field label="Spreadsheet" testid="sheets-spreadsheet">
           <select data-testid="sheets-spreadsheet-select" value={spreadsheetId} disabled={!files.list} onChange={(e) => void pickSpreadsheet(e.target.value)}>
-            <option value="">{files.list ? (listed.length ? 'Choose a spreadsheet…' : 'No spreadsheets in this Google account') : 'Loading your spreadsheets…'}</option>
+            <option value="">
+              {files.list ? (listed.length ? 'Choose a spreadsheet…' : 'No spreadsheets in this Google account') : 'Loading your spreadsheets…'}
+            </option>
             {spreadsheetId && !known && <option value={spreadsheetId}>{spreadsheetId}</option>}
             {listed.map((f) => (
               <option key={f.id} value={f.id}>
@@ -196,7 +221,13 @@ export function SpreadsheetPicker({ credentialId, data, onChange }: { credential
         </Field>
       )}
       {!files.error && (
-        <button type="button" className="link" style={{ alignSelf: 'flex-start', marginBottom: '0.5rem' }} data-testid="sheets-paste-toggle" onClick={() => setPasting(!pasting)}>
+        <button
+          type="button"
+          className="link"
+          style={{ alignSelf: 'flex-start', marginBottom: '0.5rem' }}
+          data-testid="sheets-paste-toggle"
+          onClick={() => setPasting(!pasting)}
+        >
           {pasting ? 'Choose from my spreadsheets' : 'Paste an address instead'}
         </button>
       )}

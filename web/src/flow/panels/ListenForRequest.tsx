@@ -17,7 +17,19 @@ const size = (bytes: number) => (bytes < 1024 ? `${bytes} bytes` : `${Math.round
  * keeps listening while this panel is closed; without one (a panel on its own), the wait ends
  * with the panel.
  */
-export function ListenForRequest({ source, chosen, onUse, idle, store: shared }: { source: SourceSummary; chosen: string | null; onUse?: (sample: SourceSample) => void; idle?: ReactNode; store?: ListenStore }) {
+export function ListenForRequest({
+  source,
+  chosen,
+  onUse,
+  idle,
+  store: shared,
+}: {
+  source: SourceSummary;
+  chosen: string | null;
+  onUse?: (sample: SourceSample) => void;
+  idle?: ReactNode;
+  store?: ListenStore;
+}) {
   const [own] = useState(() => (shared ? null : new ListenStore()));
   const store = shared ?? (own as ListenStore);
   useEffect(() => (own ? () => own.stopAll() : undefined), [own]);
@@ -55,7 +67,8 @@ export function ListenForRequest({ source, chosen, onUse, idle, store: shared }:
           </details>
           {state.rejected && (
             <p className="flow-note" data-testid="listen-rejected">
-              A request arrived at {new Date(state.rejected.received_at).toLocaleTimeString()} but was turned away: {state.rejected.rejection_cause ?? 'it failed verification'}. Still listening…
+              A request arrived at {new Date(state.rejected.received_at).toLocaleTimeString()} but was turned away:{' '}
+              {state.rejected.rejection_cause ?? 'it failed verification'}. Still listening…
             </p>
           )}
           <button type="button" data-testid="listen-stop" onClick={cancel}>
@@ -84,7 +97,13 @@ export function ListenForRequest({ source, chosen, onUse, idle, store: shared }:
               ✓ The next steps now offer its fields (body.…).
             </p>
           ) : (
-            <button type="button" className="primary" data-testid="listen-use" disabled={!onUse} onClick={() => onUse?.({ sample: r.sample, request_id: r.request_id, received_at: r.received_at })}>
+            <button
+              type="button"
+              className="primary"
+              data-testid="listen-use"
+              disabled={!onUse}
+              onClick={() => onUse?.({ sample: r.sample, request_id: r.request_id, received_at: r.received_at })}
+            >
               Use as sample
             </button>
           )}

@@ -29,7 +29,8 @@ export function MapPanel({ data, onChange, env }: PanelProps) {
       />
       {request ? (
         <p className="flow-field-hint" data-testid="map-request-note">
-          The mapped fields are the whole body sent. Fields read the request: <code>body.…</code>, <code>headers.…</code>, <code>query.…</code>, <code>path</code>.
+          The mapped fields are the whole body sent. Fields read the request: <code>body.…</code>, <code>headers.…</code>, <code>query.…</code>,{' '}
+          <code>path</code>.
         </p>
       ) : (
         <Field label="Envelope" hint="Every delivery carries the event's type, id and time with your fields.">

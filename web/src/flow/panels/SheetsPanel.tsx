@@ -6,7 +6,11 @@ import { SignInWithGoogle, SpreadsheetPicker, useGoogleOAuthStatus } from './Goo
 const GOOGLE_KINDS: readonly CredentialSummary['kind'][] = ['google-oauth', 'google-service-account'];
 
 /** Column names typed or pasted as one line ("name, email; phone") or one per line. */
-export const splitColumns = (text: string): string[] => text.split(/[,;\t\n]+/).map((c) => c.trim()).filter(Boolean);
+export const splitColumns = (text: string): string[] =>
+  text
+    .split(/[,;\t\n]+/)
+    .map((c) => c.trim())
+    .filter(Boolean);
 
 /** A row per event in a Google Sheet: which sheet, which tab, and its columns in order. */
 export function SheetsPanel({ data, onChange, env }: PanelProps) {
@@ -45,13 +49,25 @@ export function SheetsPanel({ data, onChange, env }: PanelProps) {
           {mine.length > 0 && (
             <Field
               label="Write as"
-              hint={chosen?.kind === 'google-service-account' && chosen.hint ? <>Share the sheet with <code data-testid="sheets-credential-email">{chosen.hint}</code> (Editor access).</> : undefined}
+              hint={
+                chosen?.kind === 'google-service-account' && chosen.hint ? (
+                  <>
+                    Share the sheet with <code data-testid="sheets-credential-email">{chosen.hint}</code> (Editor access).
+                  </>
+                ) : undefined
+              }
             >
-              <select data-testid="sheets-credential" value={(data.credentialId as string | undefined) ?? ''} onChange={(e) => onChange(e.target.value ? { ...data, credentialId: e.target.value } : without(data, 'credentialId'))}>
+              <select
+                data-testid="sheets-credential"
+                value={(data.credentialId as string | undefined) ?? ''}
+                onChange={(e) => onChange(e.target.value ? { ...data, credentialId: e.target.value } : without(data, 'credentialId'))}
+              >
                 <option value="">The newest Google account or service account</option>
                 {mine.map((c) => (
                   <option key={c.id} value={c.id}>
-                    {c.kind === 'google-oauth' ? `${c.hint ?? c.name ?? c.id} (Google account)` : `${c.name ?? c.id}${c.hint ? ` — ${c.hint}` : ''} (service account)`}
+                    {c.kind === 'google-oauth'
+                      ? `${c.hint ?? c.name ?? c.id} (Google account)`
+                      : `${c.name ?? c.id}${c.hint ? ` — ${c.hint}` : ''} (service account)`}
                   </option>
                 ))}
               </select>
@@ -74,11 +90,26 @@ export function SheetsPanel({ data, onChange, env }: PanelProps) {
         <SpreadsheetPicker credentialId={chosen.id} data={data} onChange={onChange} />
       ) : (
         <>
-          <Field label="Spreadsheet" hint="Paste the sheet’s address from your browser, or its ID." error={data.spreadsheetId ? errors.spreadsheetId : undefined} testid="sheets-spreadsheet">
-            <input data-testid="sheets-spreadsheet" value={String(data.spreadsheetId ?? '')} placeholder="https://docs.google.com/spreadsheets/d/…" onChange={(e) => onChange({ ...data, spreadsheetId: e.target.value })} />
+          <Field
+            label="Spreadsheet"
+            hint="Paste the sheet’s address from your browser, or its ID."
+            error={data.spreadsheetId ? errors.spreadsheetId : undefined}
+            testid="sheets-spreadsheet"
+          >
+            <input
+              data-testid="sheets-spreadsheet"
+              value={String(data.spreadsheetId ?? '')}
+              placeholder="https://docs.google.com/spreadsheets/d/…"
+              onChange={(e) => onChange({ ...data, spreadsheetId: e.target.value })}
+            />
           </Field>
           <Field label="Tab" error={errors.sheetName} testid="sheets-tab">
-            <input data-testid="sheets-tab" value={String(data.sheetName ?? '')} placeholder="Sheet1" onChange={(e) => onChange({ ...data, sheetName: e.target.value })} />
+            <input
+              data-testid="sheets-tab"
+              value={String(data.sheetName ?? '')}
+              placeholder="Sheet1"
+              onChange={(e) => onChange({ ...data, sheetName: e.target.value })}
+            />
           </Field>
         </>
       )}
@@ -98,7 +129,13 @@ export function SheetsPanel({ data, onChange, env }: PanelProps) {
                   ›
                 </button>
               )}
-              <button type="button" className="link" aria-label={`Remove ${c}`} data-testid={`sheets-column-remove-${c}`} onClick={() => onChange({ ...data, columns: columns.filter((x) => x !== c) })}>
+              <button
+                type="button"
+                className="link"
+                aria-label={`Remove ${c}`}
+                data-testid={`sheets-column-remove-${c}`}
+                onClick={() => onChange({ ...data, columns: columns.filter((x) => x !== c) })}
+              >
                 ×
               </button>
             </span>
@@ -121,7 +158,10 @@ export function SheetsPanel({ data, onChange, env }: PanelProps) {
             Add
           </button>
         </span>
-        <span className="flow-field-hint">Type the sheet’s column headers (several at once with commas). An empty sheet gets them as its header row on the first delivery; a sheet that has a header must match it. A Map fields step before this fills each column.</span>
+        <span className="flow-field-hint">
+          Type the sheet’s column headers (several at once with commas). An empty sheet gets them as its header row on the first delivery; a sheet that has a
+          header must match it. A Map fields step before this fills each column.
+        </span>
         {columnsError && (
           <span className="flow-field-error" data-testid="error-sheets-columns">
             {columnsError}

@@ -48,7 +48,14 @@ export function TransformPanel({ data, onChange, env }: PanelProps) {
         error={expression ? errors.expression : undefined}
         testid="transform-expression"
       >
-        <textarea className="mono" rows={7} data-testid="transform-expression" spellCheck={false} value={expression} onChange={(e) => onChange({ ...data, expression: e.target.value })} />
+        <textarea
+          className="mono"
+          rows={7}
+          data-testid="transform-expression"
+          spellCheck={false}
+          value={expression}
+          onChange={(e) => onChange({ ...data, expression: e.target.value })}
+        />
       </Field>
       {!expression.trim() && (
         <button type="button" data-testid="transform-starter" onClick={() => onChange({ ...data, expression: starterExpression(env.sample) })}>
@@ -58,9 +65,15 @@ export function TransformPanel({ data, onChange, env }: PanelProps) {
       <div className="flow-preview" data-testid="transform-preview" aria-live="polite">
         <h4>Result on the sample {preview.busy && <span className="muted">(updating…)</span>}</h4>
         {preview.error && <div className="error">{preview.error}</div>}
-        {r && r.status === 'error' && <div className="error" data-testid="transform-preview-error">{r.message ?? 'The expression failed on the sample.'}</div>}
+        {r && r.status === 'error' && (
+          <div className="error" data-testid="transform-preview-error">
+            {r.message ?? 'The expression failed on the sample.'}
+          </div>
+        )}
         {r && r.status !== 'error' && r.output !== undefined && <JsonView value={r.output} />}
-        {!r && !preview.error && !preview.busy && <p className="muted">{sampleFrom ? 'Write an expression to see what it makes.' : 'Connect a trigger to preview on its sample.'}</p>}
+        {!r && !preview.error && !preview.busy && (
+          <p className="muted">{sampleFrom ? 'Write an expression to see what it makes.' : 'Connect a trigger to preview on its sample.'}</p>
+        )}
       </div>
     </>
   );

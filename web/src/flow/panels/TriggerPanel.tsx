@@ -76,7 +76,8 @@ function SourceTriggerPanel({ data, onChange, env, errors }: PanelProps & { erro
               ) : (
                 last === null && (
                   <p className="flow-note" data-testid="trigger-no-request">
-                    No request yet: listen, then send one to the URL above, and its fields show up in the steps. Map fields read <code>body.…</code>, <code>headers.…</code>, <code>query.…</code> and <code>path</code>.
+                    No request yet: listen, then send one to the URL above, and its fields show up in the steps. Map fields read <code>body.…</code>,{' '}
+                    <code>headers.…</code>, <code>query.…</code> and <code>path</code>.
                   </p>
                 )
               )
@@ -108,7 +109,12 @@ function SourceName({ source, rename }: { source: SourceSummary; rename: NonNull
     }
   };
   return (
-    <Field label="Name" hint={state.saved ? 'Renamed.' : 'How this URL is listed in the palette and on the Sources page.'} error={state.error} testid="trigger-source-name">
+    <Field
+      label="Name"
+      hint={state.saved ? 'Renamed.' : 'How this URL is listed in the palette and on the Sources page.'}
+      error={state.error}
+      testid="trigger-source-name"
+    >
       <input
         data-testid="trigger-source-name"
         value={name}

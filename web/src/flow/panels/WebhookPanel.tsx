@@ -20,12 +20,30 @@ export function WebhookPanel({ data, onChange, env }: PanelProps) {
   return (
     <>
       <Field label="URL" hint="Where each event is sent, as an HTTP POST." error={data.url ? errors.url : undefined} testid="webhook-url">
-        <input data-testid="webhook-url" value={String(data.url ?? '')} placeholder="https://hooks.example.com/…" onChange={(e) => onChange({ ...data, url: e.target.value })} />
+        <input
+          data-testid="webhook-url"
+          value={String(data.url ?? '')}
+          placeholder="https://hooks.example.com/…"
+          onChange={(e) => onChange({ ...data, url: e.target.value })}
+        />
       </Field>
       {/* `signing` follows the signature, so the two never disagree (the server would drop a signature that did). */}
       <SignatureFields value={signature} onChange={(s) => onChange({ ...data, signature: s, signing: signingOf(s) })} errors={signatureErrors} narrow />
-      <Field label={<>Authorization header <span className="muted">{hint ? `(now ${hint}; leave empty to keep)` : '(optional)'}</span></>} error={errors.authorization} testid="webhook-authorization">
-        <input data-testid="webhook-authorization" value={String(data.authorization ?? '')} placeholder="Token …" onChange={(e) => onChange(e.target.value ? { ...data, authorization: e.target.value } : without(data, 'authorization'))} />
+      <Field
+        label={
+          <>
+            Authorization header <span className="muted">{hint ? `(now ${hint}; leave empty to keep)` : '(optional)'}</span>
+          </>
+        }
+        error={errors.authorization}
+        testid="webhook-authorization"
+      >
+        <input
+          data-testid="webhook-authorization"
+          value={String(data.authorization ?? '')}
+          placeholder="Token …"
+          onChange={(e) => onChange(e.target.value ? { ...data, authorization: e.target.value } : without(data, 'authorization'))}
+        />
       </Field>
       {typeof data.webhookId === 'string' && (
         <p className="muted">

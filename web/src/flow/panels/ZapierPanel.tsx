@@ -11,7 +11,12 @@ export function ZapierPanel({ data, onChange, env }: PanelProps) {
         error={data.url ? errors.url : undefined}
         testid="zapier-url"
       >
-        <input data-testid="zapier-url" value={String(data.url ?? '')} placeholder="https://hooks.zapier.com/hooks/catch/…" onChange={(e) => onChange({ ...data, url: e.target.value })} />
+        <input
+          data-testid="zapier-url"
+          value={String(data.url ?? '')}
+          placeholder="https://hooks.zapier.com/hooks/catch/…"
+          onChange={(e) => onChange({ ...data, url: e.target.value })}
+        />
       </Field>
       <TestConnection run={() => env.testConnection(data)} disabled={!!errors.url} />
     </>

@@ -1,6 +1,15 @@
 import { useMemo, useState, type ReactNode } from 'react';
 import type { NodeKind } from '../../../../shared/flow-graph.ts';
-import type { ConnectionTest, CredentialSummary, DestinationField, DestinationSummary, EventType, NodeTestResult, SourceSample, SourceSummary } from '../flow-api.ts';
+import type {
+  ConnectionTest,
+  CredentialSummary,
+  DestinationField,
+  DestinationSummary,
+  EventType,
+  NodeTestResult,
+  SourceSample,
+  SourceSummary,
+} from '../flow-api.ts';
 import type { SourceActions } from '../useSourceActions.ts';
 import { DURATION_UNITS, fieldErrors, fromUnit, toUnit, type DurationUnit } from '../graph.ts';
 import type { SamplePrefix } from '../step-fields.ts';
@@ -57,7 +66,6 @@ export function Field({ label, hint, error, testid, children }: { label: ReactNo
   );
 }
 
-
 /** The value at a dot path of the sample. */
 export function valueAt(sample: unknown, path: string): unknown {
   return path.split('.').reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), sample);
@@ -71,18 +79,40 @@ export function SampleNote({ env }: { env: PanelEnv }) {
       </p>
     );
   }
-  return env.sampleFrom ? <p className="flow-field-hint">Fields come from {env.sampleFrom}.</p> : <p className="flow-note">Connect a trigger to this step to pick its fields from a sample event.</p>;
+  return env.sampleFrom ? (
+    <p className="flow-field-hint">Fields come from {env.sampleFrom}.</p>
+  ) : (
+    <p className="flow-note">Connect a trigger to this step to pick its fields from a sample event.</p>
+  );
 }
 
 /** A number and a unit (seconds, minutes, hours) for a duration held in milliseconds. */
-export function DurationInput({ ms, onChange, testid, units = ['seconds', 'minutes', 'hours'] }: { ms: number; onChange: (ms: number) => void; testid: string; units?: DurationUnit[] }) {
+export function DurationInput({
+  ms,
+  onChange,
+  testid,
+  units = ['seconds', 'minutes', 'hours'],
+}: {
+  ms: number;
+  onChange: (ms: number) => void;
+  testid: string;
+  units?: DurationUnit[];
+}) {
   const initial = toUnit(Number.isFinite(ms) ? ms : 0);
   // The unit is the user's choice: 120 seconds must not flip to 2 minutes while typing.
   const [unit, setUnit] = useState<DurationUnit>(units.includes(initial.unit) ? initial.unit : units[0]);
   const amount = ms / DURATION_UNITS[unit];
   return (
     <span className="flow-duration">
-      <input type="number" min={0} step="any" data-testid={`${testid}-amount`} aria-label="Amount" value={Number.isFinite(amount) ? String(amount) : ''} onChange={(e) => onChange(fromUnit(Number(e.target.value), unit))} />
+      <input
+        type="number"
+        min={0}
+        step="any"
+        data-testid={`${testid}-amount`}
+        aria-label="Amount"
+        value={Number.isFinite(amount) ? String(amount) : ''}
+        onChange={(e) => onChange(fromUnit(Number(e.target.value), unit))}
+      />
       <select
         data-testid={`${testid}-unit`}
         aria-label="Unit"
@@ -136,13 +166,30 @@ export function TestConnection({ run, disabled }: { run: () => Promise<Connectio
   );
 }
 
-const CREDENTIAL_KIND_NAME: Record<CredentialSummary['kind'], string> = { 'google-service-account': 'Google service account', 'google-oauth': 'Google account', hubspot: 'HubSpot token', pipedrive: 'Pipedrive API token' };
+const CREDENTIAL_KIND_NAME: Record<CredentialSummary['kind'], string> = {
+  'google-service-account': 'Google service account',
+  'google-oauth': 'Google account',
+  hubspot: 'HubSpot token',
+  pipedrive: 'Pipedrive API token',
+};
 
 /**
  * Which stored credential a destination uses: the newest of its kind unless the user picks one, and
  * a note sending them to Settings when there is none.
  */
-export function CredentialChoice({ kind, value, credentials, onChange, testid }: { kind: CredentialSummary['kind']; value: string | undefined; credentials: CredentialSummary[] | null; onChange: (id: string | undefined) => void; testid: string }) {
+export function CredentialChoice({
+  kind,
+  value,
+  credentials,
+  onChange,
+  testid,
+}: {
+  kind: CredentialSummary['kind'];
+  value: string | undefined;
+  credentials: CredentialSummary[] | null;
+  onChange: (id: string | undefined) => void;
+  testid: string;
+}) {
   if (credentials === null) return null;
   const mine = credentials.filter((c) => c.kind === kind);
   const name = CREDENTIAL_KIND_NAME[kind];
@@ -155,7 +202,16 @@ export function CredentialChoice({ kind, value, credentials, onChange, testid }:
   }
   const chosen = mine.find((c) => c.id === value) ?? mine[0];
   return (
-    <Field label="Credentials" hint={kind === 'google-service-account' && chosen.hint ? <>Share the sheet with <code data-testid={`${testid}-email`}>{chosen.hint}</code> (Editor access).</> : undefined}>
+    <Field
+      label="Credentials"
+      hint={
+        kind === 'google-service-account' && chosen.hint ? (
+          <>
+            Share the sheet with <code data-testid={`${testid}-email`}>{chosen.hint}</code> (Editor access).
+          </>
+        ) : undefined
+      }
+    >
       <select data-testid={testid} value={value ?? ''} onChange={(e) => onChange(e.target.value || undefined)}>
         <option value="">The newest {name}</option>
         {mine.map((c) => (

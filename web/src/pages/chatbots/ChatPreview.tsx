@@ -32,7 +32,11 @@ export function ChatPreview({ bot }: { bot: Chatbot }) {
     setText('');
     try {
       const locale = browserLocale();
-      const out = await api<SystemChatOut>('POST', `/chatbots/${bot.id}/preview-chat`, { message, conversation_id: conversation, ...(locale ? { locale } : {}) });
+      const out = await api<SystemChatOut>('POST', `/chatbots/${bot.id}/preview-chat`, {
+        message,
+        conversation_id: conversation,
+        ...(locale ? { locale } : {}),
+      });
       setConversation(out.conversation_id);
       setLead(out.lead);
       setLines((l) => [...l, { who: 'bot', text: out.reply }]);
@@ -61,8 +65,8 @@ export function ChatPreview({ bot }: { bot: Chatbot }) {
           </button>
         </header>
         <p className="muted">
-          Chat as a visitor would. Details you give become a real lead (under Leads, and a lead.captured event for your flows). Phone numbers without +code are read as{' '}
-          {region ? `${region} numbers (Settings)` : 'numbers of your browser’s country, as the chatbot has no default country set'}.
+          Chat as a visitor would. Details you give become a real lead (under Leads, and a lead.captured event for your flows). Phone numbers without +code are
+          read as {region ? `${region} numbers (Settings)` : 'numbers of your browser’s country, as the chatbot has no default country set'}.
         </p>
         <ol className="chat-log" aria-label="Preview conversation" aria-live="polite">
           {lines.map((l, i) => (
@@ -79,7 +83,14 @@ export function ChatPreview({ bot }: { bot: Chatbot }) {
         </ol>
         <ErrorBox error={error} />
         <form className="row nowrap" onSubmit={(e) => (e.preventDefault(), void send())}>
-          <input ref={input} aria-label="Message to the chatbot" value={text} onChange={(e) => setText(e.target.value)} placeholder="Ask a question, or give a name, e-mail and phone" maxLength={4000} />
+          <input
+            ref={input}
+            aria-label="Message to the chatbot"
+            value={text}
+            onChange={(e) => setText(e.target.value)}
+            placeholder="Ask a question, or give a name, e-mail and phone"
+            maxLength={4000}
+          />
           <button className="primary" type="submit" disabled={busy || !text.trim()}>
             Send
           </button>

@@ -11,7 +11,9 @@ const FIELDS: { field: LeadField; label: string }[] = [
 ];
 
 // What the form shows for a new chatbot (the API fills in what the form does not send).
-const DEFAULTS: Pick<ChatbotSettings, 'lead_capture' | 'escalation' | 'allowed_origins'> & { rate_limits: Pick<ChatbotSettings['rate_limits'], 'per_minute' | 'per_day'> } = {
+const DEFAULTS: Pick<ChatbotSettings, 'lead_capture' | 'escalation' | 'allowed_origins'> & {
+  rate_limits: Pick<ChatbotSettings['rate_limits'], 'per_minute' | 'per_day'>;
+} = {
   lead_capture: { fields: ['name', 'email', 'phone'], after_messages: 2, default_region: null },
   escalation: { keywords: ['human', 'agent', 'person'], after_fallbacks: 2, on_thumbs_down: true },
   rate_limits: { per_minute: 20, per_day: 200 },
@@ -51,13 +53,17 @@ export function ChatbotForm({ bot, onSaved, onCancel }: { bot?: Chatbot; onSaved
 
   const submit = () =>
     run(async () => {
-    // Only what the form shows: the API merges it over the rest (per-address limits, threshold).
-    const settings = {
-      lead_capture: { fields: FIELDS.map((f) => f.field).filter((f) => fields.includes(f)), after_messages: Number(after), default_region: region.trim() || null },
-      escalation: { keywords: list(keywords, /,/), after_fallbacks: Number(afterFallbacks), on_thumbs_down: onThumbsDown },
-      allowed_origins: list(origins, /[\s,]+/),
-      rate_limits: { per_minute: Number(perMinute), per_day: Number(perDay) },
-    };
+      // Only what the form shows: the API merges it over the rest (per-address limits, threshold).
+      const settings = {
+        lead_capture: {
+          fields: FIELDS.map((f) => f.field).filter((f) => fields.includes(f)),
+          after_messages: Number(after),
+          default_region: region.trim() || null,
+        },
+        escalation: { keywords: list(keywords, /,/), after_fallbacks: Number(afterFallbacks), on_thumbs_down: onThumbsDown },
+        allowed_origins: list(origins, /[\s,]+/),
+        rate_limits: { per_minute: Number(perMinute), per_day: Number(perDay) },
+      };
       const body = { name, welcome_message: welcome, settings };
       await onSaved(bot ? await api<Chatbot>('PATCH', `/chatbots/${bot.id}`, body) : await api<Chatbot>('POST', '/chatbots', body));
     });
@@ -78,7 +84,11 @@ export function ChatbotForm({ bot, onSaved, onCancel }: { bot?: Chatbot; onSaved
         <div className="chips" role="group" aria-label="Ask the visitor for">
           {FIELDS.map((f) => (
             <label key={f.field} className="chip">
-              <input type="checkbox" checked={fields.includes(f.field)} onChange={(e) => setFields(e.target.checked ? [...fields, f.field] : fields.filter((x) => x !== f.field))} />
+              <input
+                type="checkbox"
+                checked={fields.includes(f.field)}
+                onChange={(e) => setFields(e.target.checked ? [...fields, f.field] : fields.filter((x) => x !== f.field))}
+              />
               {f.label}
             </label>
           ))}

@@ -88,7 +88,9 @@ function TranscriptView({ botId, conversationId, onClose }: { botId: string; con
                   {when(m.created_at)}
                   {m.fallback && ' · no answer found'}
                 </span>
-                {m.role === 'bot' && m.sources && m.sources.length > 0 && <span className="muted small-text">From: {m.sources.map((s) => s.question ?? s.id).join('; ')}</span>}
+                {m.role === 'bot' && m.sources && m.sources.length > 0 && (
+                  <span className="muted small-text">From: {m.sources.map((s) => s.question ?? s.id).join('; ')}</span>
+                )}
                 {m.role === 'bot' && m.rating && (
                   <span className={`rating ${m.rating.rating}`} data-testid="message-rating">
                     {m.rating.rating === 'up' ? 'Thumbs up: rated helpful' : 'Thumbs down: rated not helpful'}

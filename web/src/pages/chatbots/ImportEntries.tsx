@@ -35,7 +35,8 @@ export function ImportEntries({ botId, onImported, onCancel }: { botId: string; 
     <form className="card" aria-label="Import entries" onSubmit={(e) => (e.preventDefault(), void submit())}>
       <h3>Import entries</h3>
       <p className="muted">
-        A JSON array of <code>{'{"question", "answer", "tags"}'}</code>, or CSV with the header <code>question,answer,tags</code> (tags separated by <code>;</code> or <code>|</code>
+        A JSON array of <code>{'{"question", "answer", "tags"}'}</code>, or CSV with the header <code>question,answer,tags</code> (tags separated by{' '}
+        <code>;</code> or <code>|</code>
         ).
       </p>
       <label>
@@ -53,10 +54,17 @@ export function ImportEntries({ botId, onImported, onCancel }: { botId: string; 
       </label>
       <div className="field">
         <label htmlFor="kb-import-text">Or paste {fileName ? `(loaded from ${fileName})` : ''}</label>
-        <textarea id="kb-import-text" rows={8} value={text} onChange={(e) => setText(e.target.value)} placeholder={'question,answer,tags\nDo you work weekends?,Yes, Saturdays 9–1.,hours'} />
+        <textarea
+          id="kb-import-text"
+          rows={8}
+          value={text}
+          onChange={(e) => setText(e.target.value)}
+          placeholder={'question,answer,tags\nDo you work weekends?,Yes, Saturdays 9–1.,hours'}
+        />
       </div>
       <label className="inline">
-        <input type="checkbox" checked={replace} onChange={(e) => setReplace(e.target.checked)} /> Replace the whole knowledge base (otherwise the entries are added)
+        <input type="checkbox" checked={replace} onChange={(e) => setReplace(e.target.checked)} /> Replace the whole knowledge base (otherwise the entries are
+        added)
       </label>
       <ErrorBox error={error} />
       <FormButtons label="Import" busyLabel="Importing…" busy={busy} disabled={!text.trim()} onCancel={onCancel} />

@@ -18,7 +18,8 @@ export function InstallTab({ bot }: { bot: Chatbot }) {
       </div>
       {bot.settings.allowed_origins.length === 0 ? (
         <p className="warn" role="note">
-          No website is allowed yet: add your site's address (e.g. https://www.example.com) under Settings → Allowed origins, or the chat will refuse to answer there.
+          No website is allowed yet: add your site's address (e.g. https://www.example.com) under Settings → Allowed origins, or the chat will refuse to answer
+          there.
         </p>
       ) : (
         <p className="muted">

@@ -17,7 +17,10 @@ export function Leads({ bot }: { bot: Chatbot }) {
         loading="Loading…"
         empty={
           <div className="empty">
-            <p>No leads yet. When a visitor gives the details you ask for ({bot.settings.lead_capture.fields.join(', ') || 'none chosen'}), they are listed here and a lead.captured event is published.</p>
+            <p>
+              No leads yet. When a visitor gives the details you ask for ({bot.settings.lead_capture.fields.join(', ') || 'none chosen'}), they are listed here
+              and a lead.captured event is published.
+            </p>
           </div>
         }
         pager="leads"

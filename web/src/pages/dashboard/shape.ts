@@ -9,7 +9,16 @@ export const RANGES: [DashboardRange, string, string][] = [
 export const rangeWords = (r: DashboardRange) => RANGES.find(([v]) => v === r)?.[2] ?? r;
 
 /** One colour per outcome, the same in the tiles, the charts and the sparklines. */
-export const COLORS = { requests: '#2f5bea', delivered: '#12b76a', failed: '#d92d20', filtered: '#98a2b3', held: '#f79009', p50: '#2f5bea', p95: '#7a5af8', p99: '#d92d20' } as const;
+export const COLORS = {
+  requests: '#2f5bea',
+  delivered: '#12b76a',
+  failed: '#d92d20',
+  filtered: '#98a2b3',
+  held: '#f79009',
+  p50: '#2f5bea',
+  p95: '#7a5af8',
+  p99: '#d92d20',
+} as const;
 
 /** Bucket starts as the chart's x values (uPlot reads Unix seconds). */
 export const secondsOf = (times: { time: string }[]) => times.map((p) => Date.parse(p.time) / 1000);
@@ -22,12 +31,45 @@ export const secondsOf = (times: { time: string }[]) => times.map((p) => Date.pa
 export function trafficSeries(d: DashboardOut): ChartSeries[] {
   const line = (label: string, color: string, values: (number | null)[]): ChartSeries => ({ label, color, values });
   const out: ChartSeries[] = [];
-  if (d.totals.requests !== null) out.push(line('Requests in', COLORS.requests, d.series.map((p) => p.requests)));
+  if (d.totals.requests !== null)
+    out.push(
+      line(
+        'Requests in',
+        COLORS.requests,
+        d.series.map((p) => p.requests),
+      ),
+    );
   // Shaded, so it still shows where another line runs over it (as many failed as delivered).
-  out.push({ ...line('Delivered', COLORS.delivered, d.series.map((p) => p.delivered)), fill: 'rgba(18, 183, 106, 0.12)' });
-  out.push(line('Failed', COLORS.failed, d.series.map((p) => p.failed)));
-  out.push(line('Filtered', COLORS.filtered, d.series.map((p) => p.filtered)));
-  if (d.totals.held > 0) out.push(line('Held', COLORS.held, d.series.map((p) => p.held)));
+  out.push({
+    ...line(
+      'Delivered',
+      COLORS.delivered,
+      d.series.map((p) => p.delivered),
+    ),
+    fill: 'rgba(18, 183, 106, 0.12)',
+  });
+  out.push(
+    line(
+      'Failed',
+      COLORS.failed,
+      d.series.map((p) => p.failed),
+    ),
+  );
+  out.push(
+    line(
+      'Filtered',
+      COLORS.filtered,
+      d.series.map((p) => p.filtered),
+    ),
+  );
+  if (d.totals.held > 0)
+    out.push(
+      line(
+        'Held',
+        COLORS.held,
+        d.series.map((p) => p.held),
+      ),
+    );
   return out;
 }
 

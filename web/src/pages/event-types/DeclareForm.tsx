@@ -62,7 +62,12 @@ export function DeclareForm({ onCancel, onCreated }: { onCancel: () => void; onC
   };
 
   const fillExample = () => {
-    setValues({ name: EXAMPLE.name, description: EXAMPLE.description, schema: JSON.stringify(EXAMPLE.schema, null, 2), sample: JSON.stringify(EXAMPLE.sample, null, 2) });
+    setValues({
+      name: EXAMPLE.name,
+      description: EXAMPLE.description,
+      schema: JSON.stringify(EXAMPLE.schema, null, 2),
+      sample: JSON.stringify(EXAMPLE.sample, null, 2),
+    });
     setErrors({ fields: {}, general: null });
   };
 
@@ -93,22 +98,56 @@ export function DeclareForm({ onCancel, onCreated }: { onCancel: () => void; onC
         </button>
       </header>
       <p className="muted">
-        Declare the events your own application publishes, so that webhooks and flows can offer them and the fields of their sample can be mapped. With a schema, every published event is checked
-        against it.
+        Declare the events your own application publishes, so that webhooks and flows can offer them and the fields of their sample can be mapped. With a
+        schema, every published event is checked against it.
       </p>
       {field('name', 'Name', (p) => (
         <input {...p} name="name" value={values.name} onChange={set('name')} required placeholder="order.paid" autoComplete="off" />
       ))}
-      {field('description', <>Description <span className="muted">(optional)</span></>, (p) => (
-        <input {...p} name="description" value={values.description} onChange={set('description')} placeholder="A customer paid an order" />
-      ))}
+      {field(
+        'description',
+        <>
+          Description <span className="muted">(optional)</span>
+        </>,
+        (p) => (
+          <input {...p} name="description" value={values.description} onChange={set('description')} placeholder="A customer paid an order" />
+        ),
+      )}
       <div className="grid2">
-        {field('schema', <>JSON Schema <span className="muted">(optional; draft 2020-12 unless $schema says draft-07)</span></>, (p) => (
-          <textarea {...p} name="schema" rows={12} spellCheck={false} value={values.schema} onChange={set('schema')} placeholder={JSON.stringify(EXAMPLE.schema, null, 2)} />
-        ))}
-        {field('sample', <>Sample event data <span className="muted">(required; what the field mapper offers)</span></>, (p) => (
-          <textarea {...p} name="sample" rows={12} spellCheck={false} value={values.sample} onChange={set('sample')} placeholder={JSON.stringify(EXAMPLE.sample, null, 2)} />
-        ))}
+        {field(
+          'schema',
+          <>
+            JSON Schema <span className="muted">(optional; draft 2020-12 unless $schema says draft-07)</span>
+          </>,
+          (p) => (
+            <textarea
+              {...p}
+              name="schema"
+              rows={12}
+              spellCheck={false}
+              value={values.schema}
+              onChange={set('schema')}
+              placeholder={JSON.stringify(EXAMPLE.schema, null, 2)}
+            />
+          ),
+        )}
+        {field(
+          'sample',
+          <>
+            Sample event data <span className="muted">(required; what the field mapper offers)</span>
+          </>,
+          (p) => (
+            <textarea
+              {...p}
+              name="sample"
+              rows={12}
+              spellCheck={false}
+              value={values.sample}
+              onChange={set('sample')}
+              placeholder={JSON.stringify(EXAMPLE.sample, null, 2)}
+            />
+          ),
+        )}
       </div>
       {errors.general && (
         <div className="error" role="alert" data-testid="error-general">

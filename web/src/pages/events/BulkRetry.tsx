@@ -26,7 +26,17 @@ type Step = { kind: 'idle' } | { kind: 'confirm'; count: number } | { kind: 'wat
  * "Retry all N matching": asks the API how many events the current filters match, says so and
  * waits for a yes, then starts a bulk operation and shows its progress until it is done (or cancelled).
  */
-export function BulkRetry({ filters, matching, names, onFinished }: { filters: Record<string, string>; matching: number | null; names: Record<string, string>; onFinished: () => void }) {
+export function BulkRetry({
+  filters,
+  matching,
+  names,
+  onFinished,
+}: {
+  filters: Record<string, string>;
+  matching: number | null;
+  names: Record<string, string>;
+  onFinished: () => void;
+}) {
   const [step, setStep] = useState<Step>({ kind: 'idle' });
   const { busy, error, run, setError } = useSubmit();
   const [preview, setPreview] = useState<BulkOperation | null>(null);
@@ -91,9 +101,13 @@ export function BulkRetry({ filters, matching, names, onFinished }: { filters: R
       {step.kind === 'confirm' && (
         <div className="confirm" role="dialog" aria-label="Confirm bulk retry" data-testid="bulk-retry-confirm">
           <p>
-            <strong data-testid="bulk-retry-count">{step.count === 1 ? '1 event' : `${step.count} events`}</strong> will be delivered again: {describeFilters(filters, names)}.
+            <strong data-testid="bulk-retry-count">{step.count === 1 ? '1 event' : `${step.count} events`}</strong> will be delivered again:{' '}
+            {describeFilters(filters, names)}.
           </p>
-          <p className="muted">Each goes out under the destination's current settings and mappings. New events keep going first; the retry follows as fast as the receivers take it.</p>
+          <p className="muted">
+            Each goes out under the destination's current settings and mappings. New events keep going first; the retry follows as fast as the receivers take
+            it.
+          </p>
           <div className="row">
             <button className="primary" onClick={() => void start()} disabled={busy || step.count === 0} data-testid="bulk-retry-start">
               Retry {step.count} events
@@ -107,7 +121,9 @@ export function BulkRetry({ filters, matching, names, onFinished }: { filters: R
           </div>
           {preview && (
             <div data-testid="bulk-retry-sample">
-              <p className="muted">The first {preview.sample?.length ?? 0} of {preview.estimated_count}, as they would be sent now (nothing was sent):</p>
+              <p className="muted">
+                The first {preview.sample?.length ?? 0} of {preview.estimated_count}, as they would be sent now (nothing was sent):
+              </p>
               <ol>
                 {preview.sample?.map((s) => (
                   <li key={s.event_id}>
@@ -142,7 +158,9 @@ function Progress({ op, busy, onCancel, onClose }: { op: BulkOperation; busy: bo
         <span data-testid="bulk-retry-processed">
           {op.processed_count} of {op.total} events
         </span>
-        {op.skipped_count > 0 && <span className="muted">({op.skipped_count} skipped: their destination is disabled or gone, or they were being delivered)</span>}
+        {op.skipped_count > 0 && (
+          <span className="muted">({op.skipped_count} skipped: their destination is disabled or gone, or they were being delivered)</span>
+        )}
       </div>
       <progress max={Math.max(1, op.total)} value={op.processed_count} aria-label="Bulk retry progress" style={{ width: '100%' }} />
       <div className="row">

@@ -38,7 +38,17 @@ const TRIGGERS: Record<string, string> = { initial: 'first try', automatic: 'aut
  * (folding JSON), every attempt (request sent, response, duration), and Retry. `tick` reloads it
  * while the log is live.
  */
-export function EventDetail({ id, onChanged, tick = 0, onOpenRequest }: { id: string; onChanged: () => void; tick?: number; onOpenRequest?: (requestId: string) => void }) {
+export function EventDetail({
+  id,
+  onChanged,
+  tick = 0,
+  onOpenRequest,
+}: {
+  id: string;
+  onChanged: () => void;
+  tick?: number;
+  onOpenRequest?: (requestId: string) => void;
+}) {
   const event = useLoad(() => api<EventWithData>('GET', `/events/${id}`), [id]);
   const attempts = useLoad(() => api<{ models: Attempt[] }>('GET', `/attempts?event_id=${id}`), [id]);
   const { reload: reloadEvent } = event;
@@ -50,7 +60,10 @@ export function EventDetail({ id, onChanged, tick = 0, onOpenRequest }: { id: st
   }, [tick, reloadEvent, reloadAttempts]);
   // A Google Sheet's attempt sends a bare row: its destination's columns name the cells.
   const destinationId = event.data?.destination_id ?? null;
-  const destination = useLoad(() => (destinationId ? api<DestinationWithColumns>('GET', `/destinations/${destinationId}`).catch(() => null) : Promise.resolve(null)), [destinationId]);
+  const destination = useLoad(
+    () => (destinationId ? api<DestinationWithColumns>('GET', `/destinations/${destinationId}`).catch(() => null) : Promise.resolve(null)),
+    [destinationId],
+  );
   const columns = destination.data?.type === 'google-sheets' && Array.isArray(destination.data.config.columns) ? destination.data.config.columns : null;
   const [error, setError] = useState<unknown>(null);
   const [retried, setRetried] = useState(false);

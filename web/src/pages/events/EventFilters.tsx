@@ -56,7 +56,8 @@ export function EventFilters({
       <div className="row">
         {!requestsOnly && select('Status', 'status', statuses, 'events-filter-status')}
         {select('Source', 'source_id', withCurrent(sources, value.source_id, 'Any source'), 'events-filter-source')}
-        {!requestsOnly && select('Destination', 'destination_id', withCurrent(destinations, value.destination_id, 'Any destination'), 'events-filter-destination')}
+        {!requestsOnly &&
+          select('Destination', 'destination_id', withCurrent(destinations, value.destination_id, 'Any destination'), 'events-filter-destination')}
         {select('Webhook / connection', 'connection_id', withCurrent(connections, value.connection_id, 'Any connection'), 'events-filter-connection')}
         {select('Time', 'range', RANGES, 'events-filter-range')}
       </div>

@@ -89,7 +89,8 @@ export function RequestStory({ id, tick, onOpenEvent, onClose }: { id: string; t
               return (
                 <li key={`${c.connection_id}-${i}`} data-testid="request-story-connection">
                   {/* With one flow the headline already says it. */}
-                  {s.connections.length > 1 && <span className={`badge ${cTone}`}>{cWord}</span>} <span data-testid="request-story-explanation">{c.explanation}</span>
+                  {s.connections.length > 1 && <span className={`badge ${cTone}`}>{cWord}</span>}{' '}
+                  <span data-testid="request-story-explanation">{c.explanation}</span>
                   {c.event?.retry && (
                     <div className="warn small-text" data-testid="request-story-retry">
                       It {retryText(c.event.retry)}.

@@ -7,7 +7,15 @@ import { RequestStory } from './RequestStory.tsx';
 import { isEventId, OUTCOME_WORDS } from './words.ts';
 
 type OutcomeOut = { result: string; text: string };
-type RequestRow = { id: string; source_name: string | null; status: string; summary: string | null; event_type: string | null; created_at: string; outcome?: OutcomeOut };
+type RequestRow = {
+  id: string;
+  source_name: string | null;
+  status: string;
+  summary: string | null;
+  event_type: string | null;
+  created_at: string;
+  outcome?: OutcomeOut;
+};
 type Page = { models: RequestRow[]; pagination: { next: string | null; prev: string | null } };
 
 const PAGE_SIZE = 50;
@@ -31,10 +39,25 @@ const KEYS = ['source_id', 'connection_id', 'from', 'to', 'q'];
  * Every request that came in, newest first, with what became of it: delivered, filtered out by
  * which flow, a duplicate, on hold, rejected, or sent nowhere. Choosing one tells its story.
  */
-export function RequestsView({ query, tick, selected, onSelect, onOpenEvent }: { query: Record<string, string>; tick: number; selected: string | null; onSelect: (id: string | null) => void; onOpenEvent: (id: string) => void }) {
+export function RequestsView({
+  query,
+  tick,
+  selected,
+  onSelect,
+  onOpenEvent,
+}: {
+  query: Record<string, string>;
+  tick: number;
+  selected: string | null;
+  onSelect: (id: string | null) => void;
+  onOpenEvent: (id: string) => void;
+}) {
   const [params, setParams] = useSearchParams();
   const outcome = params.get('outcome') ?? '';
-  const filters: Record<string, string> = { ...Object.fromEntries(Object.entries(query).filter(([k]) => KEYS.includes(k))), ...(outcome && !query.q ? { outcome } : {}) };
+  const filters: Record<string, string> = {
+    ...Object.fromEntries(Object.entries(query).filter(([k]) => KEYS.includes(k))),
+    ...(outcome && !query.q ? { outcome } : {}),
+  };
   const chooseOutcome = (value: string) => {
     const next = new URLSearchParams(params);
     if (value) next.set('outcome', value);
@@ -46,7 +69,10 @@ export function RequestsView({ query, tick, selected, onSelect, onOpenEvent }: {
   const [cursor, setCursor] = useState<{ next?: string; prev?: string }>({});
   useEffect(() => setCursor({}), [key]);
   // The page remembers the filters it answers: until the new one arrives, the last one stays on screen.
-  const list = useLoad(async () => ({ key, ...(await api<Page>('GET', `/requests?${new URLSearchParams({ ...filters, limit: String(PAGE_SIZE), ...cursor })}`)) }), [key, cursor.next, cursor.prev]);
+  const list = useLoad(
+    async () => ({ key, ...(await api<Page>('GET', `/requests?${new URLSearchParams({ ...filters, limit: String(PAGE_SIZE), ...cursor })}`)) }),
+    [key, cursor.next, cursor.prev],
+  );
   const count = useLoad(() => api<{ count: number }>('GET', `/requests/count?${key}`), [key]);
   const { reload: reloadList } = list;
   const { reload: reloadCount } = count;
@@ -84,7 +110,14 @@ export function RequestsView({ query, tick, selected, onSelect, onOpenEvent }: {
       </label>
       {count.data && (
         <p className="muted" data-testid="requests-count">
-          {Object.keys(filters).length ? (count.data.count === 1 ? '1 request matches' : `${count.data.count} requests match`) : count.data.count === 1 ? '1 request received' : `${count.data.count} requests received`}. Every request is listed, also those that no flow sent on.
+          {Object.keys(filters).length
+            ? count.data.count === 1
+              ? '1 request matches'
+              : `${count.data.count} requests match`
+            : count.data.count === 1
+              ? '1 request received'
+              : `${count.data.count} requests received`}
+          . Every request is listed, also those that no flow sent on.
         </p>
       )}
       <ResourceTable
@@ -93,11 +126,19 @@ export function RequestsView({ query, tick, selected, onSelect, onOpenEvent }: {
         loading="Loading requests…"
         empty={
           <div className="empty" data-testid="requests-empty">
-            {Object.keys(filters).length ? 'No request matches these filters.' : 'No request yet. Send one to a source’s URL, or publish an event, and it shows up here.'}
+            {Object.keys(filters).length
+              ? 'No request matches these filters.'
+              : 'No request yet. Send one to a source’s URL, or publish an event, and it shows up here.'}
           </div>
         }
         rowKey={(r) => r.id}
-        rowAttributes={(r) => ({ className: selected === r.id ? 'selected' : '', onClick: () => onSelect(r.id), 'data-testid': 'request-row', 'data-id': r.id, 'data-outcome': r.outcome?.result })}
+        rowAttributes={(r) => ({
+          className: selected === r.id ? 'selected' : '',
+          onClick: () => onSelect(r.id),
+          'data-testid': 'request-row',
+          'data-id': r.id,
+          'data-outcome': r.outcome?.result,
+        })}
         columns={[
           {
             head: 'Received',

@@ -24,7 +24,16 @@ export const RANGES: [string, string][] = [
 export function readFilters(params: URLSearchParams): EventFilterState {
   const get = (k: string) => params.get(k) ?? '';
   // Links elsewhere in the portal use webhook_id for a webhook's connection.
-  return { status: get('status'), source_id: get('source_id'), destination_id: get('destination_id'), connection_id: get('connection_id') || get('webhook_id'), range: get('range'), from: get('from'), to: get('to'), q: get('q') };
+  return {
+    status: get('status'),
+    source_id: get('source_id'),
+    destination_id: get('destination_id'),
+    connection_id: get('connection_id') || get('webhook_id'),
+    range: get('range'),
+    from: get('from'),
+    to: get('to'),
+    q: get('q'),
+  };
 }
 
 /** A datetime-local value (local time, no zone) as the ISO instant the API takes. */
@@ -61,7 +70,10 @@ export function describeFilters(f: Record<string, string>, names: Record<string,
   if (f.source_id) parts.push(`from source ${names[f.source_id] ?? f.source_id}`);
   if (f.destination_id) parts.push(`to destination ${names[f.destination_id] ?? f.destination_id}`);
   if (f.connection_id) parts.push(`on connection ${names[f.connection_id] ?? f.connection_id}`);
-  if (f.from) parts.push(f.from.startsWith('now-') ? `in the last ${f.from.slice(4).replace('h', ' h').replace('d', ' days')}` : `since ${new Date(f.from).toLocaleString()}`);
+  if (f.from)
+    parts.push(
+      f.from.startsWith('now-') ? `in the last ${f.from.slice(4).replace('h', ' h').replace('d', ' days')}` : `since ${new Date(f.from).toLocaleString()}`,
+    );
   if (f.to) parts.push(`until ${new Date(f.to).toLocaleString()}`);
   if (f.q) parts.push(`matching “${f.q}”`);
   return parts.length ? parts.join(', ') : 'every event of this workspace';

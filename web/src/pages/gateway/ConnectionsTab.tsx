@@ -27,8 +27,11 @@ export function ruleSummary(rule: Rule): string {
     case 'retry':
       return `Retry ${rule.count}× (${rule.strategy}, every ${duration(rule.interval)})${rule.response_status_codes?.length ? ` on ${rule.response_status_codes.join(', ')}` : ''}`;
     case 'transform':
-      if ((rule as { expression?: string }).expression) return `Reshape with an expression${rule.mappings ? `, then send ${rule.mappings.length} mapped fields` : ''}`;
-      return rule.mappings ? `Send ${rule.mappings.length} mapped ${rule.mappings.length === 1 ? 'field' : 'fields'} (${rule.envelope} envelope)` : `Send every field (${rule.envelope} envelope)`;
+      if ((rule as { expression?: string }).expression)
+        return `Reshape with an expression${rule.mappings ? `, then send ${rule.mappings.length} mapped fields` : ''}`;
+      return rule.mappings
+        ? `Send ${rule.mappings.length} mapped ${rule.mappings.length === 1 ? 'field' : 'fields'} (${rule.envelope} envelope)`
+        : `Send every field (${rule.envelope} envelope)`;
     case 'transformation':
       // Filters listed after it read the transformed request (see Transformations).
       return `Run the transformation ${rule.transformation_id ?? rule.transformation?.name ?? ''}`.trim();
@@ -63,8 +66,12 @@ export function ConnectionsTab() {
         <p className="row" data-testid="connections-filter">
           {/* Named as on the other tabs; the id only until a row says the name. */}
           Showing the connections of{' '}
-          {filters.source_id ? <>source {rows[0] ? `“${rows[0].source.name}”` : <code>{filters.source_id}</code>}</> : <>destination {rows[0] ? `“${rows[0].destination.name}”` : <code>{filters.destination_id}</code>}</>}.
-          <Link to="/connections">Show all</Link>
+          {filters.source_id ? (
+            <>source {rows[0] ? `“${rows[0].source.name}”` : <code>{filters.source_id}</code>}</>
+          ) : (
+            <>destination {rows[0] ? `“${rows[0].destination.name}”` : <code>{filters.destination_id}</code>}</>
+          )}
+          .<Link to="/connections">Show all</Link>
         </p>
       )}
       <ResourceTable
@@ -74,10 +81,12 @@ export function ConnectionsTab() {
           deleting.row && (
             <ConfirmDelete title={`Delete the connection “${deleting.row.full_name}”?`} onCancel={deleting.cancel} onConfirm={deleting.confirm}>
               <p>
-                Events from <strong>{deleting.row.source.name}</strong> stop going to <strong>{deleting.row.destination.name}</strong>, and deliveries still waiting are cancelled. The source and the
-                destination themselves stay.
+                Events from <strong>{deleting.row.source.name}</strong> stop going to <strong>{deleting.row.destination.name}</strong>, and deliveries still
+                waiting are cancelled. The source and the destination themselves stay.
               </p>
-              {deleting.row.source.type === 'APPLICATION' && <p className="warn">It carries published events: if it belongs to a webhook or a flow, that webhook stops receiving them.</p>}
+              {deleting.row.source.type === 'APPLICATION' && (
+                <p className="warn">It carries published events: if it belongs to a webhook or a flow, that webhook stops receiving them.</p>
+              )}
             </ConfirmDelete>
           )
         }
@@ -164,7 +173,12 @@ function Route({ c }: { c: Connection }) {
   return (
     <>
       {c.source.name}
-      {c.source.type === 'APPLICATION' && <> <span className="badge">built in</span></>}
+      {c.source.type === 'APPLICATION' && (
+        <>
+          {' '}
+          <span className="badge">built in</span>
+        </>
+      )}
       {' → '}
       {c.destination.name}
       {c.source.disabled_at && <div className="bad small-text">its source is disabled</div>}

@@ -36,7 +36,9 @@ export function destinationTarget(d: Pick<Destination, 'type' | 'config'>): stri
     case 'google-sheets':
       return `Sheet “${str(c.sheetName) || 'first sheet'}” of spreadsheet ${str(c.spreadsheetId)}${c.client_email ? ` (shared with ${str(c.client_email)})` : ''}`;
     case 'crm-relay':
-      return c.preset === 'generic' ? `CRM at ${str(c.url)}` : `${c.preset === 'hubspot' ? 'HubSpot' : c.preset === 'pipedrive' ? 'Pipedrive' : str(c.preset)} contacts${c.base_url ? ` (${str(c.base_url)})` : ''}`;
+      return c.preset === 'generic'
+        ? `CRM at ${str(c.url)}`
+        : `${c.preset === 'hubspot' ? 'HubSpot' : c.preset === 'pipedrive' ? 'Pipedrive' : str(c.preset)} contacts${c.base_url ? ` (${str(c.base_url)})` : ''}`;
     case 'zapier':
       return `${str(c.url)}${c.event ? ` on ${str(c.event)}` : ''}`;
     case MOCK_API:
@@ -54,13 +56,20 @@ export function DestinationsTab() {
   const [creatingMock, setCreatingMock] = useState(false);
   const [viewing, setViewing] = useState<Pick<Destination, 'id' | 'name'> | null>(null);
   const used = useUsedBy('destination', list.data);
-  const sparks = useSparklines('destination', (list.data?.models ?? []).map((d) => d.id));
+  const sparks = useSparklines(
+    'destination',
+    (list.data?.models ?? []).map((d) => d.id),
+  );
 
   return (
     <>
       <div className="row">
         {!creatingMock && (
-          <button data-testid="mock-api-new" title="A destination that needs no endpoint: Wirehub records what it receives" onClick={() => setCreatingMock(true)}>
+          <button
+            data-testid="mock-api-new"
+            title="A destination that needs no endpoint: Wirehub records what it receives"
+            onClick={() => setCreatingMock(true)}
+          >
             New test receiver
           </button>
         )}
@@ -79,7 +88,11 @@ export function DestinationsTab() {
       <ResourceTable
         list={list}
         error={action.error}
-        above={deleting.row && <DestinationDeleteConfirm destination={deleting.row} usage={used.get(deleting.row.id)} onCancel={deleting.cancel} onConfirm={deleting.confirm} />}
+        above={
+          deleting.row && (
+            <DestinationDeleteConfirm destination={deleting.row} usage={used.get(deleting.row.id)} onCancel={deleting.cancel} onConfirm={deleting.confirm} />
+          )
+        }
         loading="Loading destinations…"
         empty={
           <div className="empty" data-testid="destinations-empty">
@@ -124,7 +137,11 @@ export function DestinationsTab() {
               path={`/destinations/${d.id}`}
               testId="destination"
               verb={d.disabled_at ? 'enable' : 'disable'}
-              title={d.disabled_at ? 'Deliver again; the events held while it was disabled are sent' : 'Stop delivering; new events are held until it is enabled again'}
+              title={
+                d.disabled_at
+                  ? 'Deliver again; the events held while it was disabled are sent'
+                  : 'Stop delivering; new events are held until it is enabled again'
+              }
             />
             <button className="danger" data-testid="destination-delete" onClick={() => deleting.ask(d)}>
               Delete
@@ -141,9 +158,19 @@ function DestinationStatus({ d }: { d: Destination }) {
   return (
     <>
       {/* Disabled (by a user or after failures) outranks a pause: its events are held either way. */}
-      {d.disabled_at ? <span className="bad">disabled</span> : d.circuit.state === 'open' ? <CircuitStatus circuit={d.circuit} /> : <span className="good">enabled</span>}
+      {d.disabled_at ? (
+        <span className="bad">disabled</span>
+      ) : d.circuit.state === 'open' ? (
+        <CircuitStatus circuit={d.circuit} />
+      ) : (
+        <span className="good">enabled</span>
+      )}
       {d.disabled_reason && <div className="small-text">{d.disabled_reason}</div>}
-      {d.max_concurrency !== null && <div className="muted small-text">{d.max_concurrency} {d.max_concurrency === 1 ? 'delivery' : 'deliveries'} at once</div>}
+      {d.max_concurrency !== null && (
+        <div className="muted small-text">
+          {d.max_concurrency} {d.max_concurrency === 1 ? 'delivery' : 'deliveries'} at once
+        </div>
+      )}
       {d.warning && (
         <div className="warn small-text" data-testid="destination-warning">
           {d.warning}
@@ -152,7 +179,10 @@ function DestinationStatus({ d }: { d: Destination }) {
       {failing && (
         <div className="small-text">
           <Link to={`/events?destination_id=${d.id}`} className="failing" data-testid="destination-failing">
-            {d.consecutive_failures > 0 ? `failing: ${d.consecutive_failures} failed ${d.consecutive_failures === 1 ? 'attempt' : 'attempts'} in a row` : 'see its events'} →
+            {d.consecutive_failures > 0
+              ? `failing: ${d.consecutive_failures} failed ${d.consecutive_failures === 1 ? 'attempt' : 'attempts'} in a row`
+              : 'see its events'}{' '}
+            →
           </Link>
         </div>
       )}
@@ -160,14 +190,30 @@ function DestinationStatus({ d }: { d: Destination }) {
   );
 }
 
-function DestinationDeleteConfirm({ destination, usage, onCancel, onConfirm }: { destination: Destination; usage: Usage | undefined; onCancel: () => void; onConfirm: () => Promise<void> }) {
+function DestinationDeleteConfirm({
+  destination,
+  usage,
+  onCancel,
+  onConfirm,
+}: {
+  destination: Destination;
+  usage: Usage | undefined;
+  onCancel: () => void;
+  onConfirm: () => Promise<void>;
+}) {
   return (
     <ConfirmDelete title={`Delete the destination “${destination.name}”?`} onCancel={onCancel} onConfirm={onConfirm}>
       <p>Deliveries still waiting for it are cancelled; past events stay in the log.</p>
-      {usage && usage.flows.length > 0 && <p className="warn">The flows {usage.flows.map((f) => `“${f.name}”`).join(', ')} deliver to it: their step is left pointing at nothing.</p>}
+      {usage && usage.flows.length > 0 && (
+        <p className="warn">The flows {usage.flows.map((f) => `“${f.name}”`).join(', ')} deliver to it: their step is left pointing at nothing.</p>
+      )}
       <ConnectionsGoing by="destination_id" id={destination.id} name={(c) => c.full_name}>
         {/* A webhook (or flow destination) is a destination fed by the built-in application source. */}
-        {(models) => models.some((c) => c.source.type === 'APPLICATION') && <p className="warn">It is one of your webhooks or flow destinations: the webhook disappears too.</p>}
+        {(models) =>
+          models.some((c) => c.source.type === 'APPLICATION') && (
+            <p className="warn">It is one of your webhooks or flow destinations: the webhook disappears too.</p>
+          )
+        }
       </ConnectionsGoing>
     </ConfirmDelete>
   );

@@ -33,7 +33,10 @@ export function NewMockApi({ onCancel, onCreated }: { onCancel: () => void; onCr
   return (
     <form className="card" data-testid="mock-api-form" onSubmit={(e) => (e.preventDefault(), void submit())}>
       <h2>New test receiver</h2>
-      <p className="muted">Try a connection without an endpoint of your own: Wirehub receives each delivery itself and lists it here, headers and body as a real receiver would get them.</p>
+      <p className="muted">
+        Try a connection without an endpoint of your own: Wirehub receives each delivery itself and lists it here, headers and body as a real receiver would get
+        them.
+      </p>
       <label>
         Name
         <input name="name" value={name} onChange={(e) => setName(e.target.value)} required autoFocus placeholder="try-orders" />
@@ -48,7 +51,11 @@ export function NewMockApi({ onCancel, onCreated }: { onCancel: () => void; onCr
           {STATUSES.map((s) => (
             <option key={s} value={s}>
               {s}
-              {s === 410 ? ' (gone: not retried, and the destination is disabled at once)' : s >= 400 ? ' (a failure: retried, and the destination is disabled after repeated failures)' : ''}
+              {s === 410
+                ? ' (gone: not retried, and the destination is disabled at once)'
+                : s >= 400
+                  ? ' (a failure: retried, and the destination is disabled after repeated failures)'
+                  : ''}
             </option>
           ))}
         </select>
@@ -73,9 +80,7 @@ export function MockRequests({ destination, onClose }: { destination: Pick<Desti
   return (
     <section className="card" data-testid="mock-requests" aria-label={`Requests received by ${destination.name}`}>
       <div className="row">
-        <h2>
-          Test receiver “{destination.name}”: received requests
-        </h2>
+        <h2>Test receiver “{destination.name}”: received requests</h2>
         <button data-testid="mock-requests-refresh" onClick={() => void list.reload()} disabled={list.loading}>
           Refresh
         </button>

@@ -42,7 +42,11 @@ export function SourcesTab() {
       <ResourceTable
         list={list}
         error={action.error}
-        above={deleting.row && <SourceDeleteConfirm source={deleting.row} usage={used.get(deleting.row.id)} onCancel={deleting.cancel} onConfirm={deleting.confirm} />}
+        above={
+          deleting.row && (
+            <SourceDeleteConfirm source={deleting.row} usage={used.get(deleting.row.id)} onCancel={deleting.cancel} onConfirm={deleting.confirm} />
+          )
+        }
         loading="Loading sources…"
         empty={
           <div className="empty" data-testid="sources-empty">
@@ -58,7 +62,19 @@ export function SourcesTab() {
           {
             head: 'Name',
             cell: (s) => (
-              <NameCell of={s} badge={<> {s.type === APPLICATION && <span className="badge" title="Wirehub made this source for the events you publish">built in</span>}</>}>
+              <NameCell
+                of={s}
+                badge={
+                  <>
+                    {' '}
+                    {s.type === APPLICATION && (
+                      <span className="badge" title="Wirehub made this source for the events you publish">
+                        built in
+                      </span>
+                    )}
+                  </>
+                }
+              >
                 <UsedByLine usage={used.get(s.id)} loaded={used.loaded} />
               </NameCell>
             ),
@@ -72,7 +88,18 @@ export function SourcesTab() {
               </>
             ),
           },
-          { head: 'Status', testId: 'status', cell: (s) => (s.disabled_at ? <span className="bad" title={`since ${when(s.disabled_at)}`}>disabled</span> : <span className="good">enabled</span>) },
+          {
+            head: 'Status',
+            testId: 'status',
+            cell: (s) =>
+              s.disabled_at ? (
+                <span className="bad" title={`since ${when(s.disabled_at)}`}>
+                  disabled
+                </span>
+              ) : (
+                <span className="good">enabled</span>
+              ),
+          },
           {
             head: 'Ingest URL',
             cell: (s) =>
@@ -89,7 +116,11 @@ export function SourcesTab() {
         ]}
         actions={(s) => (
           <>
-            <Link to={`/events?view=requests&source_id=${s.id}`} data-testid="source-requests" title="Every request this source received, and what became of it">
+            <Link
+              to={`/events?view=requests&source_id=${s.id}`}
+              data-testid="source-requests"
+              title="Every request this source received, and what became of it"
+            >
               Requests
             </Link>
             <Link to={`/connections?source_id=${s.id}`} data-testid="source-connections">
@@ -101,10 +132,16 @@ export function SourcesTab() {
               path={`/sources/${s.id}`}
               testId="source"
               verb={s.disabled_at ? 'enable' : 'disable'}
-              title={s.disabled_at ? 'Accept requests again and re-enable the connections that were disabled with it' : 'Refuse new requests; its connections are disabled too'}
+              title={
+                s.disabled_at
+                  ? 'Accept requests again and re-enable the connections that were disabled with it'
+                  : 'Refuse new requests; its connections are disabled too'
+              }
             />
             {s.type === APPLICATION ? (
-              <span className="muted small-text" title="Published events need it; disable it instead">cannot be deleted</span>
+              <span className="muted small-text" title="Published events need it; disable it instead">
+                cannot be deleted
+              </span>
             ) : (
               <button className="danger" data-testid="source-delete" onClick={() => deleting.ask(s)}>
                 Delete
@@ -117,11 +154,23 @@ export function SourcesTab() {
   );
 }
 
-function SourceDeleteConfirm({ source, usage, onCancel, onConfirm }: { source: Source; usage: Usage | undefined; onCancel: () => void; onConfirm: () => Promise<void> }) {
+function SourceDeleteConfirm({
+  source,
+  usage,
+  onCancel,
+  onConfirm,
+}: {
+  source: Source;
+  usage: Usage | undefined;
+  onCancel: () => void;
+  onConfirm: () => Promise<void>;
+}) {
   return (
     <ConfirmDelete title={`Delete the source “${source.name}”?`} onCancel={onCancel} onConfirm={onConfirm}>
       <p>Its URL stops accepting requests at once; anything still sending to it gets an error.</p>
-      {usage && usage.flows.length > 0 && <p className="warn">The flows {usage.flows.map((f) => `“${f.name}”`).join(', ')} start from it and stop receiving.</p>}
+      {usage && usage.flows.length > 0 && (
+        <p className="warn">The flows {usage.flows.map((f) => `“${f.name}”`).join(', ')} start from it and stop receiving.</p>
+      )}
       <ConnectionsGoing by="source_id" id={source.id} name={(c) => c.name} />
     </ConfirmDelete>
   );

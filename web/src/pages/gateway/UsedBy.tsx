@@ -34,7 +34,19 @@ const href: Record<Kind, (id: string) => string> = {
  * than three of a kind read as a count. `skip` leaves out what the page shows already (a
  * connection's own ends), `label` replaces "Used by".
  */
-export function UsedByLine({ usage, loaded = true, skip = [], label = 'Used by', empty = 'Not used by any flow or connection yet' }: { usage: Usage | undefined; loaded?: boolean; skip?: Kind[]; label?: string; empty?: string }) {
+export function UsedByLine({
+  usage,
+  loaded = true,
+  skip = [],
+  label = 'Used by',
+  empty = 'Not used by any flow or connection yet',
+}: {
+  usage: Usage | undefined;
+  loaded?: boolean;
+  skip?: Kind[];
+  label?: string;
+  empty?: string;
+}) {
   if (!loaded) return null;
   // What a flow drew is the flow: its connection and webhook are named once, as the flow; a webhook's connection, as the webhook.
   const flows = new Set(usage?.flows.map((f) => f.id));

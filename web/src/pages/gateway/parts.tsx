@@ -121,7 +121,17 @@ function AlsoGoes({ what, names, more }: { what: string; names: string[]; more?:
  * The connections a source's or a destination's delete takes along, loaded as the confirmation
  * opens; `children` reads them too (a destination warns when one carries published events).
  */
-export function ConnectionsGoing({ by, id, name, children }: { by: 'source_id' | 'destination_id'; id: string; name: (c: Connection) => string; children?: (models: Connection[]) => ReactNode }) {
+export function ConnectionsGoing({
+  by,
+  id,
+  name,
+  children,
+}: {
+  by: 'source_id' | 'destination_id';
+  id: string;
+  name: (c: Connection) => string;
+  children?: (models: Connection[]) => ReactNode;
+}) {
   const conns = useLoad(() => api<PageOf<Connection>>('GET', `/connections?${by}=${id}&limit=255`), [by, id]);
   return (
     <>

@@ -20,7 +20,9 @@ export function GoogleAccounts({ accounts, reload }: { accounts: Account[]; relo
       <header className="row">
         <h2>Google accounts</h2>
       </header>
-      {accounts.length === 0 && <p className="muted">No Google account yet. Sign in with Google here or in a flow’s Google Sheet step: its rows are then written as that account.</p>}
+      {accounts.length === 0 && (
+        <p className="muted">No Google account yet. Sign in with Google here or in a flow’s Google Sheet step: its rows are then written as that account.</p>
+      )}
       {accounts.length > 0 && (
         <ul className="plain" data-testid="google-accounts">
           {accounts.map((a) => (
@@ -47,7 +49,11 @@ export function GoogleAccounts({ accounts, reload }: { accounts: Account[]; relo
           onCancel={() => setDisconnecting(null)}
           onConfirm={async () => {
             const r = await api<{ revoked?: boolean }>('DELETE', `/credentials/${disconnecting.id}`);
-            setDone(r.revoked ? `Disconnected ${disconnecting.hint}; Google no longer lets Wirehub use it.` : `Disconnected ${disconnecting.hint} here; Google could not be told, so remove Wirehub in the Google account's security settings too.`);
+            setDone(
+              r.revoked
+                ? `Disconnected ${disconnecting.hint}; Google no longer lets Wirehub use it.`
+                : `Disconnected ${disconnecting.hint} here; Google could not be told, so remove Wirehub in the Google account's security settings too.`,
+            );
             setDisconnecting(null);
             await reload();
           }}

@@ -36,7 +36,17 @@ export function Executions({ transformationId }: { transformationId: string }) {
               </button>
             ),
           },
-          { head: 'Result', cell: (x) => (x.status === 'ok' ? 'ok' : <span className="error-text">{x.error_code}: {x.error_message}</span>) },
+          {
+            head: 'Result',
+            cell: (x) =>
+              x.status === 'ok' ? (
+                'ok'
+              ) : (
+                <span className="error-text">
+                  {x.error_code}: {x.error_message}
+                </span>
+              ),
+          },
           { head: 'Event', className: 'mono', cell: (x) => x.event_id ?? <span className="muted">test run</span> },
           { head: 'Duration', cell: (x) => `${x.duration_ms} ms` },
         ]}
@@ -60,7 +70,11 @@ function ExecutionDetail({ transformationId, id }: { transformationId: string; i
             </div>
             <div>
               <h4>Request out</h4>
-              {x.data.transformed === null || x.data.transformed === undefined ? <p className="muted">None: the run failed.</p> : <JsonView value={x.data.transformed} />}
+              {x.data.transformed === null || x.data.transformed === undefined ? (
+                <p className="muted">None: the run failed.</p>
+              ) : (
+                <JsonView value={x.data.transformed} />
+              )}
             </div>
           </div>
           <h4>Console</h4>

@@ -57,13 +57,25 @@ export function TransformationEditor({ initial, onClose }: { initial: Transforma
           </label>
           <label className="field">
             Code
-            <textarea data-testid="transformation-code" rows={16} spellCheck={false} value={code} onChange={(e) => (setCode(e.target.value), setResult(null))} />
+            <textarea
+              data-testid="transformation-code"
+              rows={16}
+              spellCheck={false}
+              value={code}
+              onChange={(e) => (setCode(e.target.value), setResult(null))}
+            />
           </label>
           <label className="field">
             <span>
               Variables: <code>KEY=value</code> per line, read as <code>env.KEY</code>
             </span>
-            <textarea data-testid="transformation-env" rows={3} spellCheck={false} value={envText} onChange={(e) => (setEnvText(e.target.value), setResult(null))} />
+            <textarea
+              data-testid="transformation-env"
+              rows={3}
+              spellCheck={false}
+              value={envText}
+              onChange={(e) => (setEnvText(e.target.value), setResult(null))}
+            />
           </label>
           {envParsed.problem && <p className="error-text">{envParsed.problem}</p>}
           <ErrorBox error={save.error} />

@@ -38,7 +38,16 @@ export function UsedBy({ transformationId }: { transformationId: string }) {
           {using.map((c) => (
             <li key={c.id} data-testid="used-by-connection">
               {c.full_name}{' '}
-              <button className="small" disabled={act.busy} onClick={() => void setRules(c, c.rules.filter((r) => !usesIt(r, transformationId)))}>
+              <button
+                className="small"
+                disabled={act.busy}
+                onClick={() =>
+                  void setRules(
+                    c,
+                    c.rules.filter((r) => !usesIt(r, transformationId)),
+                  )
+                }
+              >
                 Stop using it
               </button>
             </li>

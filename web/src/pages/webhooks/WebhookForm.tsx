@@ -140,16 +140,32 @@ export function WebhookForm({ types, editing, onCancel, onSaved }: Props) {
         <span className="muted">
           {editing?.authorization ? `(now ${editing.authorization}; leave empty to keep)` : '(optional: some receivers, such as Make.com, require a token)'}
         </span>
-        <input name="authorization" value={authorization} onChange={(e) => setAuthorization(e.target.value)} disabled={removeAuthorization} autoComplete="off" />
+        <input
+          name="authorization"
+          value={authorization}
+          onChange={(e) => setAuthorization(e.target.value)}
+          disabled={removeAuthorization}
+          autoComplete="off"
+        />
       </label>
       {editing?.authorization && (
         <label className="inline">
-          <input type="checkbox" checked={removeAuthorization} onChange={(e) => (setRemoveAuthorization(e.target.checked), setAuthorization(''))} /> Remove it: send no Authorization
+          <input type="checkbox" checked={removeAuthorization} onChange={(e) => (setRemoveAuthorization(e.target.checked), setAuthorization(''))} /> Remove it:
+          send no Authorization
         </label>
       )}
       <label>
         Deliveries at once <span className="muted">(optional: how many requests Wirehub sends this endpoint at the same time; empty for the default)</span>
-        <input name="max_concurrency" type="number" min={1} max={1000} step={1} value={atOnce} onChange={(e) => setAtOnce(e.target.value)} placeholder="default" />
+        <input
+          name="max_concurrency"
+          type="number"
+          min={1}
+          max={1000}
+          step={1}
+          value={atOnce}
+          onChange={(e) => setAtOnce(e.target.value)}
+          placeholder="default"
+        />
       </label>
       <ErrorBox error={error} />
       <div className="row">
