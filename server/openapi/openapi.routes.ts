@@ -1,12 +1,14 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { Router } from 'express';
-import { openApiJson } from './document.ts';
 
 /** `GET /openapi.json` under the API's bases: public, as the API's shape is no secret. */
 export function openApiRoutes(): Router {
   const r = Router();
-  r.get('/openapi.json', (_req, res) => {
+  r.get('/openapi.json', async (_req, res) => {
+    // Loaded on the first request: the registry imports every route's schemas and builds ~200
+    // operations' zod answer schemas, memory a hub that is never asked for its document need not hold.
+    const { openApiJson } = await import('./document.ts');
     res.type('application/json').set('Cache-Control', 'no-cache').send(openApiJson());
   });
   return r;
