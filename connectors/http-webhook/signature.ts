@@ -73,7 +73,8 @@ export const DEFAULT_SIGNATURE_PRESET: SignaturePresetName = 'standard-webhooks'
  * with (hop-by-hop, Host, Content-Length…) or Wirehub sets on every delivery itself (the body's
  * type, the event's id and time, its own event header); the Authorization has its own field.
  */
-const NOT_SETTABLE = new Set([
+/** Headers the HTTP transport frames a request with: hop-by-hop, Host, the body's length, type and encoding. */
+export const TRANSPORT_HEADERS: readonly string[] = [
   'connection',
   'keep-alive',
   'proxy-connection',
@@ -83,11 +84,15 @@ const NOT_SETTABLE = new Set([
   'trailer',
   'transfer-encoding',
   'upgrade',
-  'http2-settings',
   'host',
   'content-length',
   'content-type',
   'content-encoding',
+];
+
+const NOT_SETTABLE = new Set([
+  ...TRANSPORT_HEADERS,
+  'http2-settings',
   'expect',
   'cookie',
   'authorization',

@@ -1,3 +1,4 @@
+import { TRANSPORT_HEADERS } from '../../connectors/http-webhook/signature.ts';
 import type { DeliveryResult, OutboundMessage } from '../../connectors/types.ts';
 import { APPLICATION_SOURCE_TYPE } from '../gateway/source-types.ts';
 import { isPublishedEvent, wrap } from '../../shared/envelope.ts';
@@ -72,21 +73,7 @@ export type ShapeOptions = {
 };
 
 /** Never copied from a transformation's headers: hop-by-hop, framing, and what the connector signs or sets itself. */
-const NOT_FORWARDED = new Set([
-  'host',
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'proxy-authenticate',
-  'proxy-authorization',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-  'content-length',
-  'content-encoding',
-  'content-type',
-]);
+const NOT_FORWARDED = new Set(TRANSPORT_HEADERS);
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 /**
